@@ -1,0 +1,5 @@
+import sys
+
+from pylapse.cli import main
+
+sys.exit(main())

@@ -1,0 +1,176 @@
+"""Files on disk: atomic writes, image validation, the frame folder layout, path confinement.
+
+Frames, config and outputs are never written in place: a temp file in the same folder is
+written, fsynced and renamed over the target, then the folder is fsynced, so a reader sees the
+old file or the new one and a crash leaves at most a ``.tmp`` file that :func:`sweep_temp` removes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from PIL import Image
+
+__all__ = [
+    "TEMP_SUFFIX",
+    "ImageInfo",
+    "InvalidImage",
+    "PathNotAllowed",
+    "atomic_write",
+    "confine",
+    "day_folder",
+    "fsync_dir",
+    "sweep_temp",
+    "validate_image",
+]
+
+TEMP_SUFFIX = ".tmp"
+DEFAULT_DAY_FORMAT = "%Y-%m-%d"
+
+
+class InvalidImage(ValueError):
+    """Bytes that are not one complete image."""
+
+
+class PathNotAllowed(PermissionError):
+    """A path outside every configured storage root."""
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename inside ``folder`` durable."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:  # not supported on this platform or filesystem
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(
+    path: str | os.PathLike[str],
+    data: bytes | Callable[[BinaryIO], None],
+    *,
+    mode: int = 0o644,
+) -> Path:
+    """Write ``data`` (bytes, or a callable that writes to a file) to ``path`` atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            if callable(data):
+                data(handle)
+            else:
+                handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    fsync_dir(path.parent)
+    return path
+
+
+def sweep_temp(folder: str | os.PathLike[str]) -> list[Path]:
+    """Remove temp files a crash left in ``folder`` (not recursive); returns what was removed."""
+    removed = []
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(folder):
+            if entry.is_file() and entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    format: str  # "JPEG" or "PNG"
+    width: int
+    height: int
+    image: Image.Image  # fully decoded, so callers can compute metrics without decoding again
+
+
+_SIGNATURES = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG"}
+
+
+def validate_image(data: bytes) -> ImageInfo:
+    """Check that ``data`` is one complete JPEG or PNG and decode it.
+
+    Refuses empty bodies, HTML error pages, other formats and truncated files, with a reason.
+    """
+    if not data:
+        raise InvalidImage("empty response (0 bytes)")
+    kind = next((fmt for sig, fmt in _SIGNATURES.items() if data.startswith(sig)), None)
+    if kind is None:
+        head = data[:64].lstrip().lower()
+        if head.startswith((b"<!doctype", b"<html", b"<?xml", b"{", b"<")):
+            raise InvalidImage(f"got a text/HTML page instead of an image ({len(data)} bytes)")
+        raise InvalidImage(f"not a JPEG or PNG image (starts with {data[:8]!r})")
+    if kind == "JPEG" and not data.rstrip(b"\x00\r\n ").endswith(b"\xff\xd9"):
+        raise InvalidImage(f"truncated JPEG: no end-of-image marker ({len(data)} bytes)")
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise InvalidImage(f"undecodable {kind}: {exc}") from None
+    return ImageInfo(kind, image.width, image.height, image)
+
+
+def day_folder(
+    output_dir: str | os.PathLike[str], when: datetime, day_format: str = DEFAULT_DAY_FORMAT
+) -> Path:
+    """The folder a frame taken at ``when`` (aware, camera zone) goes in."""
+    if when.tzinfo is None:
+        raise ValueError("day_folder needs an aware datetime")
+    sub = when.strftime(day_format) if day_format else ""
+    if sub and (sub.startswith(("/", "\\")) or ".." in Path(sub).parts):
+        raise ValueError(f"day folder format {day_format!r} must stay inside the output folder")
+    return Path(output_dir) / sub if sub else Path(output_dir)
+
+
+def confine(path: str | os.PathLike[str], roots: Iterable[str | os.PathLike[str]]) -> Path:
+    """Resolve a user-given ``path`` and return it only if it lies inside one of ``roots``.
+
+    Relative paths are taken relative to the first root. Symlinks are resolved first, so a link
+    pointing out of a root is refused like ``..`` and absolute paths outside every root.
+    """
+    resolved_roots = [Path(r).resolve() for r in roots]
+    if not resolved_roots:
+        raise PathNotAllowed("no storage roots are configured; add one to 'storage_roots'")
+    raw = os.fspath(path)
+    if "\x00" in raw:
+        raise PathNotAllowed(f"{raw!r} contains a NUL byte")
+    candidate = Path(raw)
+    if not candidate.is_absolute():
+        candidate = resolved_roots[0] / candidate
+    resolved = candidate.resolve()
+    for root in resolved_roots:
+        if resolved == root or resolved.is_relative_to(root):
+            return resolved
+    allowed = ", ".join(str(r) for r in resolved_roots)
+    raise PathNotAllowed(f"{raw!r} is outside the storage roots ({allowed})")
+
+
+def iter_files(folder: str | os.PathLike[str], suffixes: tuple[str, ...]) -> Iterator[Path]:
+    """Files directly in ``folder`` whose lower-cased name ends with one of ``suffixes``."""
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(folder):
+            if entry.is_file() and entry.name.lower().endswith(suffixes):
+                yield Path(entry.path)

@@ -1,0 +1,162 @@
+"""Time-zone-aware clocks and DST-safe conversions.
+
+Every datetime inside pyLapse is aware. Wall-clock times without an offset (a frame name such as
+``IMG_20240115_120000``) become aware through :func:`localize`, which applies one documented rule
+for the two DST edge cases:
+
+* **Ambiguous** wall time (the repeated hour when clocks go back): the *first* occurrence, i.e.
+  the instant still on summer time (``fold=0``). 01:30 on the night Europe/Berlin leaves CEST is
+  01:30+02:00.
+* **Skipped** wall time (the hour that does not exist when clocks go forward): shifted forward by
+  the length of the gap, i.e. read with the offset that applied just before the change. 02:30 on
+  the night Europe/Berlin enters CEST becomes 03:30+02:00.
+
+The index stores UTC plus the offset that applied; :func:`from_utc` rebuilds the frame's own wall
+clock from those two numbers without consulting any zone database.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zoneinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from functools import cache, lru_cache
+from pathlib import Path
+
+__all__ = [
+    "UTC",
+    "ZoneError",
+    "all_zones",
+    "format_offset",
+    "from_utc",
+    "is_zone",
+    "local_zone_name",
+    "localize",
+    "now",
+    "offset_seconds",
+    "parse_offset",
+    "tz_abbrev",
+    "zone",
+]
+
+
+class ZoneError(ValueError):
+    """A time-zone name that is not in the IANA database."""
+
+
+@cache
+def all_zones() -> tuple[str, ...]:
+    """Every IANA zone name the installed database knows, sorted."""
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+def is_zone(name: str) -> bool:
+    try:
+        zone(name)
+    except ZoneError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=512)
+def zone(name: str | None) -> tzinfo:
+    """The zone called ``name``; ``None`` or ``""`` means this machine's local zone."""
+    if not name:
+        return zoneinfo.ZoneInfo(local_zone_name())
+    if name.upper() == "UTC":
+        return UTC
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, IsADirectoryError) as exc:
+        raise ZoneError(f"{name!r} is not an IANA time zone (for example 'Asia/Tokyo')") from exc
+
+
+@cache
+def local_zone_name() -> str:
+    """This machine's IANA zone name: $TZ, /etc/timezone, the /etc/localtime link, else UTC."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    try:
+        candidates.append(Path("/etc/timezone").read_text().strip())
+    except OSError:
+        pass
+    try:
+        target = os.readlink("/etc/localtime")
+        if "zoneinfo/" in target:
+            candidates.append(target.split("zoneinfo/", 1)[1])
+    except OSError:
+        pass
+    for name in candidates:
+        if name:
+            try:
+                zoneinfo.ZoneInfo(name)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError, IsADirectoryError):
+                continue
+            return name
+    return "UTC"
+
+
+def now(tz: tzinfo | None = None) -> datetime:
+    """The current instant, in ``tz`` (UTC when not given)."""
+    return datetime.now(tz or UTC)
+
+
+def localize(naive: datetime, tz: tzinfo) -> datetime:
+    """Attach ``tz`` to a wall-clock time, resolving DST edge cases by the module's rule."""
+    if naive.tzinfo is not None:
+        return naive.astimezone(tz)
+    aware = naive.replace(tzinfo=tz, fold=0)
+    # A skipped wall time carries the pre-transition offset; a round trip through UTC moves it
+    # forward onto the real clock. Other times come back unchanged.
+    return aware.astimezone(UTC).astimezone(tz)
+
+
+def offset_seconds(dt: datetime) -> int:
+    """The UTC offset in force at ``dt``, in whole seconds."""
+    off = dt.utcoffset()
+    if off is None:
+        raise ValueError(f"{dt!r} is naive; pyLapse only handles aware datetimes")
+    return int(off.total_seconds())
+
+
+@lru_cache(maxsize=256)
+def _fixed(seconds: int) -> timezone:
+    return UTC if seconds == 0 else timezone(timedelta(seconds=seconds))
+
+
+def from_utc(utc_seconds: float, offset: int) -> datetime:
+    """The instant ``utc_seconds`` on the wall clock of the fixed offset that applied then."""
+    return datetime.fromtimestamp(utc_seconds, _fixed(offset))
+
+
+def format_offset(dt: datetime, sep: str = ".") -> str:
+    """``+09.00`` style offset of ``dt`` (``sep`` between hours and minutes)."""
+    total = offset_seconds(dt)
+    sign = "-" if total < 0 else "+"
+    minutes = abs(total) // 60
+    return f"{sign}{minutes // 60:02d}{sep}{minutes % 60:02d}"
+
+
+_OFFSET = re.compile(r"^(?:(?P<z>[Zz])|(?P<sign>[+-])(?P<h>\d{2})(?:[.:]?(?P<m>\d{2}))?)$")
+
+
+def parse_offset(text: str) -> timezone:
+    """A fixed zone from ``Z``, ``+09.00``, ``+09:00``, ``+0900`` or ``+09``."""
+    match = _OFFSET.match(text.strip())
+    if not match:
+        raise ValueError(f"{text!r} is not a UTC offset (accepted: Z, +09.00, +09:00, +0900, +09)")
+    if match["z"]:
+        return UTC
+    hours, minutes = int(match["h"]), int(match["m"] or 0)
+    if hours > 23 or minutes > 59:
+        raise ValueError(f"{text!r} is not a UTC offset: hours must be 0-23 and minutes 0-59")
+    seconds = hours * 3600 + minutes * 60
+    return _fixed(-seconds if match["sign"] == "-" else seconds)
+
+
+def tz_abbrev(dt: datetime) -> str:
+    """The zone abbreviation at ``dt`` (``JST``, ``CEST``), or its numeric offset if none."""
+    name = dt.tzname() or ""
+    if not name or name.startswith(("UTC+", "UTC-", "+", "-")):
+        return format_offset(dt, sep="")
+    return name

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Create the test environment in ./.venv, install what the tests need, run the whole suite.
+# Extra arguments go to pytest, e.g. ./test.sh -k naming -x
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.pylapse-dev-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -e ".[dev]"
+  touch "$stamp"
+fi
+
+# Debian packages the tests use: chromium for the browser tests, the GStreamer RTSP server for the
+# RTSP source test. Playwright's own browser download cannot work offline, so we use Debian's.
+apt_packages=()
+command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
+if ! /usr/bin/python3 -c 'import gi; gi.require_version("GstRtspServer", "1.0"); from gi.repository import GstRtspServer' >/dev/null 2>&1; then
+  apt_packages+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-x)
+fi
+if [ ${#apt_packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Debian packages for the tests: ${apt_packages[*]}"
+    apt-get update -qq >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_packages[@]}" >/dev/null \
+      || echo "warning: apt-get could not install ${apt_packages[*]}; the tests that need them skip"
+  else
+    echo "note: ${apt_packages[*]} missing and not root: run 'sudo apt-get install ${apt_packages[*]}';" \
+         "the browser and RTSP tests skip until then"
+  fi
+fi
+
+.venv/bin/python -m ruff check .
+.venv/bin/python -m pytest "$@"
