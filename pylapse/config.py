@@ -74,7 +74,7 @@ class Schedule(_Model):
     """When a camera captures: cron fields, or an interval anchored at ``start_date``."""
 
     id: str = Field(min_length=1, description="name of this schedule, unique within the camera")
-    enabled: bool = Field(True, description="a disabled schedule keeps its settings but never fires")
+    enabled: bool = Field(True, description="a disabled schedule keeps its settings, never fires")
     type: Literal["cron", "interval"] = Field("cron", description="'cron' or 'interval'")
     year: CronValue = Field(None, description="cron year field, e.g. 2026 or '2026-2027'")
     month: CronValue = Field(None, description="cron month field, 1-12")
@@ -96,12 +96,10 @@ class Schedule(_Model):
     def _check_kind(self) -> Schedule:
         if self.type == "interval":
             if self.interval_amount is None:
-                raise ValueError("an interval schedule needs 'interval_amount' (a whole number > 0)")
+                raise ValueError("an interval schedule needs 'interval_amount' (a number > 0)")
         else:
             if all(getattr(self, f) is None for f in CRON_FIELDS):
-                raise ValueError(
-                    "a cron schedule needs at least one of " + ", ".join(CRON_FIELDS)
-                )
+                raise ValueError("a cron schedule needs at least one of " + ", ".join(CRON_FIELDS))
             from apscheduler.triggers.cron import CronTrigger  # validates each field's syntax
 
             try:
@@ -136,7 +134,7 @@ class CameraConfig(_Model):
     verify_tls: bool = Field(True, description="check HTTPS certificates")
     rtsp_transport: Literal["tcp", "udp"] = Field("tcp", description="RTSP transport")
     # picamera / gphoto2 / synthetic
-    capture_width: int | None = Field(None, gt=0, description="sensor capture width (picamera, demo)")
+    capture_width: int | None = Field(None, gt=0, description="capture width (picamera, demo)")
     capture_height: int | None = Field(None, gt=0, description="capture height (picamera, demo)")
     warmup_ms: int = Field(1000, ge=0, description="picamera warm-up before the still")
     gphoto2_camera: str | None = Field(None, description="gphoto2 --camera model name")
@@ -172,9 +170,12 @@ class CameraConfig(_Model):
     def _check_source(self) -> CameraConfig:
         if self.type in ("http", "mjpeg", "rtsp") and not self.url:
             raise ValueError(f"a camera of type {self.type!r} needs a 'url'")
-        if self.url and self.type in ("http", "mjpeg"):
-            if not re.match(r"^https?://", self.url, re.I):
-                raise ValueError(f"url {self.url!r} must start with http:// or https://")
+        if (
+            self.url
+            and self.type in ("http", "mjpeg")
+            and not re.match(r"^https?://", self.url, re.I)
+        ):
+            raise ValueError(f"url {self.url!r} must start with http:// or https://")
         if self.url and self.type == "rtsp" and not re.match(r"^rtsps?://", self.url, re.I):
             raise ValueError(f"url {self.url!r} must start with rtsp:// or rtsps://")
         if self.resize and not (self.resize_width or self.resize_height):
@@ -410,7 +411,8 @@ def to_json(config: Config) -> str:
     data = config.model_dump(mode="json", exclude_unset=True)
     for key in ("cameras", "collections", "exports"):
         data.setdefault(key, {})
-    return json.dumps(_restore_comments(data, config._comments), indent=2, ensure_ascii=False) + "\n"
+    data = _restore_comments(data, config._comments)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def save_config(config: Config, path: str | os.PathLike[str] | None = None) -> Path:

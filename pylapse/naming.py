@@ -175,7 +175,8 @@ def _from_match(match: re.Match[str], tz: tzinfo) -> datetime | None:
             pm = ampm[0] in "Pp"
             hour = (hour % 12) + (12 if pm else 0)
         fraction = groups.get("fraction") or ""
-        naive = datetime(
+        # Naive on purpose: the wall clock gets its zone from the offset or localize() below.
+        naive = datetime(  # noqa: DTZ001
             int(groups["year"]),
             int(groups["month"]),
             int(groups["day"]),
@@ -195,9 +196,7 @@ def _from_match(match: re.Match[str], tz: tzinfo) -> datetime | None:
     return timeutil.localize(naive, tz)
 
 
-def parse_name(
-    name: str, tz: tzinfo, pattern: re.Pattern[str] | None = None
-) -> ParsedTime | None:
+def parse_name(name: str, tz: tzinfo, pattern: re.Pattern[str] | None = None) -> ParsedTime | None:
     """The time in a file name, or ``None`` when the name carries none.
 
     ``pattern`` (from :func:`compile_user_pattern`) is tried first; then the built-in patterns.

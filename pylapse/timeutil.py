@@ -17,6 +17,7 @@ clock from those two numbers without consulting any zone database.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import zoneinfo
@@ -76,10 +77,8 @@ def zone(name: str | None) -> tzinfo:
 def local_zone_name() -> str:
     """This machine's IANA zone name: $TZ, /etc/timezone, the /etc/localtime link, else UTC."""
     candidates = [os.environ.get("TZ", "").lstrip(":")]
-    try:
+    with contextlib.suppress(OSError):
         candidates.append(Path("/etc/timezone").read_text().strip())
-    except OSError:
-        pass
     try:
         target = os.readlink("/etc/localtime")
         if "zoneinfo/" in target:
