@@ -15,10 +15,11 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   touch "$stamp"
 fi
 
-# Debian packages the tests use: chromium for the browser tests, the GStreamer RTSP server for the
-# RTSP source test. Playwright's own browser download cannot work offline, so we use Debian's.
+# Debian packages the tests use: chromium for the browser tests, ffprobe to inspect rendered
+# videos, the GStreamer RTSP server for the RTSP source test. Playwright's own browser download cannot work offline, so we use Debian's.
 apt_packages=()
 command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
+command -v ffprobe >/dev/null 2>&1 || apt_packages+=(ffmpeg)  # ffprobe checks rendered videos
 if ! /usr/bin/python3 -c 'import gi; gi.require_version("GstRtspServer", "1.0"); from gi.repository import GstRtspServer' >/dev/null 2>&1; then
   apt_packages+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-x)
 fi
