@@ -1,0 +1,509 @@
+"""Frames to video with ffmpeg: a plan (pure), one command (pure), one run (:mod:`pylapse.ffmpeg`).
+
+Input always goes through a concat-demuxer list file, never as paths on the command line (which
+breaks at a few thousand frames). Every frame is one ``file`` line read at a forced input rate
+(``-r`` before ``-i``), so the output has exactly as many frames as the list has lines: a frame
+shown longer, or a gap filled with the previous frame, is the same line repeated. This avoids the
+concat demuxer's ``duration`` directives, whose microsecond rounding drifts over long renders and
+whose last file must be listed twice (adding a frame).
+
+Every video is encoded to a temp name in the output folder and renamed on success, so a failed or
+cancelled render never replaces a previous video; a manifest (:mod:`pylapse.manifest`) is written
+beside it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from pylapse import naming, storage, timeutil
+from pylapse.codecs import CODECS, Codec, codec_args, resolve_codec
+from pylapse.ffmpeg import FfmpegInfo, find_ffmpeg, run_ffmpeg
+from pylapse.manifest import frame_list_hash, write_manifest
+from pylapse.progress import Progress, ProgressCallback, safe_report
+
+__all__ = [
+    "CODECS",
+    "CodecUnavailable",
+    "NoFramesError",
+    "RenderError",
+    "RenderOptions",
+    "RenderResult",
+    "build_command",
+    "concat_list",
+    "find_ffmpeg",
+    "order_paths",
+    "parse_size",
+    "plan_frames",
+    "render_frames",
+    "render_sequence_to_video",
+]
+
+MAX_FPS = 240.0
+MIN_FPS = 0.01
+_CORRUPT_SEARCH = 400  # files checked after ffmpeg stopped on a decode error
+
+
+class RenderError(RuntimeError):
+    """A render that failed; ``stderr_tail`` holds the end of ffmpeg's error output."""
+
+    def __init__(self, message: str, stderr_tail: str = "") -> None:
+        super().__init__(message)
+        self.stderr_tail = stderr_tail
+
+
+class CodecUnavailable(RenderError):
+    """The ffmpeg in use has no encoder for the requested codec."""
+
+
+class NoFramesError(ValueError):
+    """Nothing to render."""
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """Everything that shapes a render; all of it is recorded in the manifest."""
+
+    fps: float = 24.0
+    duration: float | None = None  # target length in seconds; sets the fps
+    codec: str = "h264"  # h264, h265, mpeg4, vp9, gif (or an encoder name such as libx264)
+    crf: int | None = None  # quality (CRF, or q:v for mpeg4); None = the codec's default
+    preset: str | None = None  # x264-style speed preset; None = the codec's default
+    size: tuple[int, int] | None = None  # fit inside this box keeping the aspect ratio
+    pix_fmt: str = "yuv420p"
+    fill_gaps: bool = False  # a None slot repeats the previous frame instead of being skipped
+    skip_corrupt: bool = False  # drop undecodable frames instead of failing the render
+    ffmpeg_path: str | None = None  # explicit ffmpeg (the config's ffmpeg_path, --ffmpeg)
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    output: Path
+    manifest: Path
+    frames: int
+    fps: float
+    width: int
+    height: int
+    elapsed: float
+    command: list[str] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    path: str
+    repeats: int
+    utc: float | None = None
+    offset: int | None = None
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"1280x720"`` -> ``(1280, 720)``; a clear ``ValueError`` otherwise."""
+    w, sep, h = text.lower().replace(" ", "").partition("x")
+    if not sep or not (w.isdigit() and h.isdigit()) or int(w) < 2 or int(h) < 2:
+        raise ValueError(f"size {text!r} is not WIDTHxHEIGHT with both at least 2, e.g. 1280x720")
+    return int(w), int(h)
+
+
+def _fit(src: tuple[int, int], box: tuple[int, int] | None) -> tuple[int, int]:
+    """The even output size: ``src`` scaled to fit ``box`` (or as is), each side rounded down."""
+    w, h = src
+    if box:
+        scale = min(box[0] / w, box[1] / h)
+        w, h = round(w * scale), round(h * scale)
+    return max(2, w - w % 2), max(2, h - h % 2)
+
+
+# --- which frames, in which order ---------------------------------------------------------------
+
+
+def _time_of(item: Any) -> tuple[float | None, int | None]:
+    utc = getattr(item, "utc", None)
+    if utc is not None:
+        return float(utc), getattr(item, "offset", None)
+    when = getattr(item, "time", None)
+    if isinstance(when, datetime) and when.tzinfo is not None:
+        return when.timestamp(), timeutil.offset_seconds(when)
+    return None, None
+
+
+def plan_frames(frames: Iterable[Any], fps: float, fill_gaps: bool = False) -> list[_Entry]:
+    """Turn ``frames`` into list entries with repeat counts.
+
+    Items: a pylapse ``Frame`` (anything with ``.path`` and ``.utc``/``.time``), a path, a
+    ``(path, seconds)`` pair, or ``None`` for an empty selection slot (the previous frame is
+    repeated when ``fill_gaps``, else the slot is skipped). When every item carries a time and
+    there are no slots, frames are put in time order (stable); otherwise the given order is kept.
+    """
+    items = list(frames)
+    timed = [_time_of(i) if i is not None else (None, None) for i in items]
+    if items and all(t[0] is not None for t in timed):
+        order = sorted(range(len(items)), key=lambda k: timed[k][0])  # type: ignore[arg-type,return-value]
+        items, timed = [items[k] for k in order], [timed[k] for k in order]
+    entries: list[_Entry] = []
+    clock, emitted = 0.0, 0  # seconds listed so far, frames emitted so far
+    for item, (utc, offset) in zip(items, timed, strict=True):
+        if item is None:
+            if fill_gaps and entries:
+                last = entries[-1]
+                entries[-1] = _Entry(last.path, last.repeats + 1, last.utc, last.offset)
+                clock, emitted = clock + 1 / fps, emitted + 1
+            continue
+        seconds = 1 / fps
+        if isinstance(item, tuple):
+            item, seconds = item
+            if not (isinstance(seconds, int | float) and seconds >= 0):
+                raise ValueError(f"frame duration {seconds!r} for {item} must be seconds >= 0")
+        path = os.fspath(getattr(item, "path", item))
+        clock += seconds
+        repeats = round(clock * fps) - emitted  # cumulative, so rounding never drifts
+        emitted += repeats
+        if repeats > 0:
+            entries.append(_Entry(path, repeats, utc, offset))
+    return entries
+
+
+def concat_list(entries: Iterable[_Entry]) -> str:
+    """The concat-demuxer list: one ``file`` line per output frame, paths absolute and quoted."""
+    lines = ["ffconcat version 1.0"]
+    for entry in entries:
+        if "\n" in entry.path or "\r" in entry.path:
+            raise ValueError(f"frame path {entry.path!r} contains a line break; rename the file")
+        quoted = "file '" + os.path.abspath(entry.path).replace("'", "'\\''") + "'"
+        lines.extend([quoted] * entry.repeats)
+    return "\n".join(lines) + "\n"
+
+
+def order_paths(
+    paths: Iterable[str | os.PathLike[str]], tz: Any = None
+) -> list[tuple[Path, datetime]]:
+    """Files in time order (name, else EXIF, else mtime), ties by name; with their times."""
+    tz = tz or timeutil.zone(None)
+    timed = []
+    for p in paths:
+        path = Path(p)
+        parsed = naming.parse_name(path.name, tz)
+        if parsed is None:
+            try:
+                parsed = naming.frame_time(path, tz)
+            except ImportError:  # EXIF support not installed: name, then mtime
+                parsed = naming.frame_time(path, tz, use_exif=False)
+        timed.append((parsed.time.timestamp(), path.name, path, parsed.time))
+    timed.sort(key=lambda t: (t[0], t[1]))
+    return [(t[2], t[3]) for t in timed]
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def _rate(fps: float) -> str:
+    frac = Fraction(fps).limit_denominator(1001)
+    return str(frac.numerator) if frac.denominator == 1 else f"{frac.numerator}/{frac.denominator}"
+
+
+def _filters(codec: Codec, size: tuple[int, int], pix_fmt: str) -> tuple[str, str]:
+    """(option, graph): even-crop, fit into ``size`` keeping aspect, pad, then pixel format."""
+    w, h = size
+    chain = (
+        "crop=floor(iw/2)*2:floor(ih/2)*2,"
+        f"scale={w}:{h}:force_original_aspect_ratio=decrease"
+        + (":out_range=tv" if codec.name != "gif" else "")
+        + f",pad={w}:{h}:(ow-iw)/2:(oh-ih)/2,setsar=1"
+    )
+    if codec.name == "gif":
+        return "-filter_complex", (
+            f"[0:v]{chain},split[a][b];[a]palettegen=stats_mode=diff[p];"
+            "[b][p]paletteuse=dither=bayer:bayer_scale=3"
+        )
+    return "-vf", f"{chain},format={pix_fmt}"
+
+
+def build_command(
+    ffmpeg: str | os.PathLike[str],
+    list_file: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    options: RenderOptions,
+    *,
+    fps: float,
+    size: tuple[int, int],
+    frames: int,
+    container: str,
+) -> list[str]:
+    """The ffmpeg argument list (pure: no file or process is touched)."""
+    codec = resolve_codec(options.codec)
+    rate = _rate(fps)
+    cmd = [os.fspath(ffmpeg), "-hide_banner", "-y", "-loglevel", "error"]
+    if not options.skip_corrupt:
+        cmd.append("-xerror")  # a corrupt frame stops the render instead of vanishing
+    cmd += ["-r", rate, "-f", "concat", "-safe", "0", "-i", os.fspath(list_file)]
+    cmd += [*_filters(codec, size, options.pix_fmt), "-r", rate, "-frames:v", str(frames)]
+    cmd += codec_args(codec, options.crf, options.preset, container)
+    if codec.name != "gif":
+        cmd += ["-color_range", "tv"]  # JPEGs decode full range; players expect TV range
+    if container in ("mp4", "mov"):
+        cmd += ["-movflags", "+faststart"]
+    cmd += ["-f", container, os.fspath(output)]
+    return cmd
+
+
+# --- running -----------------------------------------------------------------------------------
+
+
+def _first_size(entries: Sequence[_Entry]) -> tuple[int, int]:
+    from PIL import Image, UnidentifiedImageError
+
+    path = entries[0].path
+    try:
+        with Image.open(path) as image:  # reads the header only
+            return image.size
+    except (OSError, UnidentifiedImageError) as exc:
+        raise RenderError(f"first frame {path} is not a readable image: {exc}") from None
+
+
+def _find_corrupt(entries: Sequence[_Entry], done: int) -> str | None:
+    """After a decode error: the first unreadable file at or after output frame ``done``."""
+    position, start = 0, 0
+    for k, entry in enumerate(entries):
+        if position + entry.repeats > done:
+            start = k
+            break
+        position += entry.repeats
+    for entry in entries[start : start + _CORRUPT_SEARCH]:
+        try:
+            storage.validate_image(Path(entry.path).read_bytes())
+        except (OSError, storage.InvalidImage) as exc:
+            return f"{entry.path}: {exc}"
+    return None
+
+
+def _check_output(output: Path, codec: Codec) -> str:
+    ext = output.suffix.lower()
+    if ext not in codec.containers:
+        accepted = ", ".join(sorted(codec.containers))
+        raise ValueError(f"{output.name}: codec {codec.name} is written to {accepted} files")
+    if output.is_dir():
+        raise ValueError(f"output {output} is a folder; give a file name such as video{ext}")
+    return codec.containers[ext]
+
+
+def _temp_output(output: Path) -> Path:
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(
+            prefix=f".{output.name}.", suffix=storage.TEMP_SUFFIX, dir=output.parent
+        )
+    except OSError as exc:
+        raise PermissionError(f"cannot write to {output.parent}: {exc.strerror or exc}") from None
+    os.close(fd)
+    return Path(name)
+
+
+def _resolve_fps(options: RenderOptions, slots: int) -> float:
+    fps = slots / options.duration if options.duration else options.fps
+    if options.duration is not None and options.duration <= 0:
+        raise ValueError(f"duration {options.duration!r} must be more than 0 seconds")
+    if not MIN_FPS <= fps <= MAX_FPS:
+        raise ValueError(f"fps {fps:g} is outside {MIN_FPS:g}-{MAX_FPS:g}")
+    return fps
+
+
+def _available(info: FfmpegInfo, codec: Codec) -> None:
+    if not info.has_encoder(codec.encoder):
+        usable = [c.name for c in CODECS.values() if info.has_encoder(c.encoder)]
+        raise CodecUnavailable(
+            f"codec {codec.name} needs the {codec.encoder} encoder, which {info.path} "
+            f"(ffmpeg {info.version}) lacks; available: {', '.join(usable) or 'none'}"
+        )
+
+
+def _iso(utc: float | None, offset: int | None) -> str | None:
+    if utc is None:
+        return None
+    return timeutil.from_utc(utc, offset or 0).isoformat()
+
+
+def render_frames(
+    frames: Iterable[Any],
+    output: str | os.PathLike[str],
+    options: RenderOptions | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> RenderResult:
+    """Render ``frames`` (see :func:`plan_frames`) to ``output``; returns what was made.
+
+    Raises ``ValueError`` for bad options, :class:`NoFramesError`, :class:`CodecUnavailable`,
+    ``PermissionError`` for an unwritable output, :class:`RenderError` (with ffmpeg's stderr
+    tail; naming the corrupt frame when one stopped the render) and
+    :class:`~pylapse.progress.Cancelled`.
+    """
+    options = options or RenderOptions()
+    output = Path(output).absolute()
+    codec = resolve_codec(options.codec)
+    container = _check_output(output, codec)
+    items = list(frames)
+    nominal = options.fps if not options.duration else max(1.0, len(items) / options.duration)
+    if options.duration and any(isinstance(i, tuple) for i in items):
+        raise ValueError("a target duration cannot be combined with per-frame durations")
+    entries = plan_frames(items, nominal, options.fill_gaps)
+    total = sum(e.repeats for e in entries)
+    if total == 0:
+        raise NoFramesError("no frames to render")
+    fps = _resolve_fps(options, total) if options.duration else _resolve_fps(options, 0)
+    info = find_ffmpeg(options.ffmpeg_path)
+    _available(info, codec)
+    size = _fit(_first_size(entries), options.size)
+    list_text = concat_list(entries)
+    temp = _temp_output(output)
+    list_fd, list_name = tempfile.mkstemp(prefix="pylapse-concat-", suffix=".txt")
+    try:
+        with os.fdopen(list_fd, "w", encoding="utf-8") as handle:
+            handle.write(list_text)
+        command = build_command(
+            info.path, list_name, temp, options,
+            fps=fps, size=size, frames=total, container=container,
+        )  # fmt: skip
+        safe_report(progress, Progress("encode", 0, total))
+        result = run_ffmpeg(
+            command, total=total, progress=progress, cancel=cancel, remove_on_cancel=[temp]
+        )
+        if result.returncode != 0 or (result.frames < total and not options.skip_corrupt):
+            corrupt = _find_corrupt(entries, result.frames) if result.returncode else None
+            reason = (
+                f"corrupt frame {corrupt}"
+                if corrupt
+                else f"ffmpeg exited with code {result.returncode} after "
+                f"{result.frames} of {total} frames: {_last_line(result.stderr_tail)}"
+            )
+            raise RenderError(f"render of {output.name} failed: {reason}", result.stderr_tail)
+        os.replace(temp, output)
+        storage.fsync_dir(output.parent)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(list_name)
+        with contextlib.suppress(OSError):
+            temp.unlink()  # gone already after the rename
+    public_cmd = [output.as_posix() if a == os.fspath(temp) else a for a in command]
+    public_cmd = ["<concat list>" if a == list_name else a for a in public_cmd]
+    manifest = write_manifest(
+        output,
+        {
+            "video": output.name,
+            "created": datetime.now(UTC).isoformat(),
+            "frame_list_hash": frame_list_hash(list_text),
+            "frame_count": len(entries),
+            "output_frames": total,
+            "fps": fps,
+            "width": size[0],
+            "height": size[1],
+            "first_frame": entries[0].path,
+            "last_frame": entries[-1].path,
+            "first_time": _iso(entries[0].utc, entries[0].offset),
+            "last_time": _iso(entries[-1].utc, entries[-1].offset),
+            "options": asdict(options),
+            "codec": {"name": codec.name, "encoder": codec.encoder, "container": container},
+            "ffmpeg": {"path": str(info.path), "source": info.source, "version": info.version},
+            "command": public_cmd,
+            "elapsed": round(result.elapsed, 3),
+            "bytes": output.stat().st_size,
+        },
+    )
+    return RenderResult(output, manifest, total, fps, *size, result.elapsed, public_cmd)
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "no error output"
+
+
+# --- the folder API of the original pyLapse -----------------------------------------------------
+
+
+def _folder_frames(input_dir: str | os.PathLike[str], pattern: str, tz: Any) -> list[Any]:
+    folder = Path(input_dir)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"input folder {folder} does not exist")
+    lowered = pattern.lower()
+    with os.scandir(folder) as it:  # scandir + fnmatch: fast on network shares too
+        names = [e.path for e in it if e.is_file() and fnmatch.fnmatchcase(e.name.lower(), lowered)]
+    if not names:
+        raise NoFramesError(f"no files matching {pattern!r} in {folder}")
+    return [_TimedPath(path, when) for path, when in order_paths(names, tz)]
+
+
+@dataclass(frozen=True)
+class _TimedPath:
+    path: Path
+    time: datetime
+
+
+def tqdm_progress(desc: str = "Rendering") -> tuple[ProgressCallback, Callable[[], None]]:
+    """A progress callback drawing a tqdm bar on stderr, and the function that closes it."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit="frame", desc=desc, dynamic_ncols=True)
+
+    def report(p: Progress) -> None:
+        if p.total and bar.total != p.total:
+            bar.total = p.total
+        bar.update(max(0, p.done - bar.n))
+        if p.rate:
+            bar.set_postfix_str(f"{p.rate:.1f} fps", refresh=False)
+
+    return report, bar.close
+
+
+def render_sequence_to_video(
+    input_dir: str | os.PathLike[str],
+    output_path: str | os.PathLike[str],
+    fps: float = 24,
+    pattern: str = "*.jpg",
+    codec: str = "h264",
+    pixel_fmt: str = "yuv420p",
+    ffmpeg_path: str | None = None,
+    progress: bool | ProgressCallback = True,
+    progress_callback: Callable[[int, int, str], None] | None = None,
+    *,
+    cancel: threading.Event | None = None,
+    timezone: str | None = None,
+    **options: Any,
+) -> str:
+    """Render the images in ``input_dir`` matching ``pattern`` (in time order) to a video.
+
+    The original pyLapse call, unchanged: ``progress=True`` draws a bar, ``progress_callback``
+    gets ``(done, total, "Encoding")``. Also accepts a :class:`~pylapse.progress.Progress`
+    callback as ``progress`` and any :class:`RenderOptions` field as a keyword (``crf``,
+    ``preset``, ``size``, ``duration``, ...). Returns the output path.
+    """
+    frames = _folder_frames(input_dir, pattern, timeutil.zone(timezone))
+    opts = RenderOptions(
+        fps=fps, codec=codec, pix_fmt=pixel_fmt, ffmpeg_path=ffmpeg_path, **options
+    )
+    callbacks: list[ProgressCallback] = []
+    close: Callable[[], None] = lambda: None  # noqa: E731
+    if callable(progress):
+        callbacks.append(progress)
+    elif progress:
+        bar, close = tqdm_progress()
+        callbacks.append(bar)
+    if progress_callback is not None:
+        legacy = progress_callback
+        callbacks.append(lambda p: legacy(p.done, p.total, "Encoding"))
+
+    def report(p: Progress) -> None:
+        for callback in callbacks:
+            safe_report(callback, p)
+
+    try:
+        result = render_frames(frames, output_path, opts, report if callbacks else None, cancel)
+    finally:
+        close()
+    return str(result.output)
