@@ -1,0 +1,231 @@
+"""Snapshot URLs over HTTP(S): an IP-webcam app's ``/shot.jpg``, motion's ``/0/current``, an NVR.
+
+Timeouts: ``connect_timeout`` to connect, ``read_timeout`` as the longest silence between bytes,
+and an overall deadline of ``connect_timeout + read_timeout`` for the whole request, so a camera
+trickling a byte every second cannot hold a capture for ever. The deadline is enforced on the open
+socket (it is shut down when time is up), not merely checked between chunks.
+
+The body is read as a stream and abandoned as soon as it passes ``max_bytes``, so a camera sending
+100 MB costs at most ``max_bytes`` of memory. Credentials come from ``username``/``password`` or
+from the URL's ``user:pass@`` part; they go out with the configured scheme (basic or digest) and
+never appear in an error message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from datetime import datetime
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import httpx
+
+from pylapse.sources.base import FrameSource, GrabError, mask_url
+
+__all__ = ["Source", "split_credentials"]
+
+_CHUNK = 64 * 1024
+# bodies of these types are pages or API answers, never frames (cameras mislabel images as
+# application/octet-stream, so only these are refused here; the capture layer validates the rest)
+_NOT_IMAGES = ("text/", "application/json", "application/xml", "application/xhtml")
+
+
+def split_credentials(url: str) -> tuple[str, str | None, str | None]:
+    """``url`` without its ``user:pass@`` part, and the (percent-decoded) user and password."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None, None
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    clean = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return clean, unquote(user) or None, unquote(password) if password else None
+
+
+class _Deadline:
+    """Shuts a response's socket down when the overall deadline passes, waking a blocked read."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = threading.Event()
+        self._sock: socket.socket | None = None
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, response: httpx.Response) -> None:
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if isinstance(sock, socket.socket):
+            self._sock = sock
+        if self.expired.is_set():
+            self._fire()
+
+    def _fire(self) -> None:
+        self.expired.set()
+        if self._sock is not None:
+            # the plain socket's shutdown, also for TLS: wakes the reader without touching SSL state
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(self._sock, socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+class Source(FrameSource):
+    """One JPEG (or PNG) per GET of ``camera.url``."""
+
+    def __init__(self, camera, **options) -> None:
+        super().__init__(camera, **options)
+        url, user, password = split_credentials(camera.url or "")
+        self.url = url
+        self.username = camera.username or user
+        self.password = camera.password if camera.password is not None else password
+        self._client: httpx.Client | None = None
+        self._client_lock = threading.Lock()
+
+    @property
+    def deadline(self) -> float:
+        """Seconds a whole grab may take."""
+        return self.camera.connect_timeout + self.camera.read_timeout
+
+    def describe(self) -> str:
+        return f"http camera {self.camera.name!r} at {mask_url(self.url)}"
+
+    def _auth(self) -> httpx.Auth | None:
+        if not self.username:
+            return None
+        if self.camera.auth == "digest":
+            return httpx.DigestAuth(self.username, self.password or "")
+        return httpx.BasicAuth(self.username, self.password or "")
+
+    def client(self) -> httpx.Client:
+        """One keep-alive client per source (thread-safe), made on first use."""
+        with self._client_lock:
+            if self._client is None:
+                cam = self.camera
+                self._client = httpx.Client(
+                    auth=self._auth(),
+                    headers=dict(cam.headers),
+                    timeout=httpx.Timeout(
+                        connect=cam.connect_timeout,
+                        read=cam.read_timeout,
+                        write=cam.read_timeout,
+                        pool=cam.connect_timeout,
+                    ),
+                    follow_redirects=cam.max_redirects > 0,
+                    max_redirects=cam.max_redirects,
+                    verify=cam.verify_tls,
+                    trust_env=False,  # a proxy from the environment must not reroute LAN cameras
+                )
+            return self._client
+
+    def close(self) -> None:
+        with self._client_lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+    def grab(self, when: datetime | None = None) -> bytes:
+        where = mask_url(self.url)
+        deadline = _Deadline(self.deadline)
+        started = time.monotonic()
+        try:
+            with self.client().stream("GET", self.url) as response:
+                deadline.watch(response)
+                self._check_response(response, where)
+                return self._read_body(response, where, deadline)
+        except GrabError:
+            if deadline.expired.is_set():
+                raise self._deadline_error(where) from None
+            raise
+        except httpx.TooManyRedirects:
+            raise GrabError(
+                f"{where}: more than {self.camera.max_redirects} redirects (max_redirects)"
+            ) from None
+        except httpx.ConnectTimeout:
+            raise GrabError(
+                f"{where}: no connection within {self.camera.connect_timeout:g} s (connect_timeout)"
+            ) from None
+        except httpx.TimeoutException:
+            if deadline.expired.is_set():
+                raise self._deadline_error(where) from None
+            raise GrabError(
+                f"{where}: no data for {self.camera.read_timeout:g} s (read_timeout)"
+            ) from None
+        except (httpx.HTTPError, OSError) as exc:
+            if deadline.expired.is_set():
+                raise self._deadline_error(where) from None
+            elapsed = time.monotonic() - started
+            raise GrabError(f"{where}: {_describe_error(exc)} after {elapsed:.1f} s") from None
+        finally:
+            deadline.cancel()
+
+    def _deadline_error(self, where: str) -> GrabError:
+        return GrabError(
+            f"{where}: the response took longer than {self.deadline:g} s overall "
+            "(connect_timeout + read_timeout); the camera is sending too slowly"
+        )
+
+    def _check_response(self, response: httpx.Response, where: str) -> None:
+        status = response.status_code
+        if status >= 300:
+            reason = response.reason_phrase or ""
+            hint = ""
+            if status == 401:
+                hint = (
+                    "; check username, password and auth (basic or digest)"
+                    if self.username
+                    else "; the camera wants a username and password"
+                )
+            elif status in (301, 302, 303, 307, 308):
+                hint = "; redirects are off (max_redirects is 0)"
+            raise GrabError(f"{where}: HTTP {status} {reason}{hint}".rstrip())
+        ctype = response.headers.get("content-type", "").lower()
+        if ctype.startswith(_NOT_IMAGES):
+            raise GrabError(
+                f"{where}: the camera answered with {ctype.split(';')[0]} content, not an image "
+                "(is the URL the snapshot URL?)"
+            )
+        if ctype.startswith("multipart/"):
+            raise GrabError(
+                f"{where}: this URL is a video stream ({ctype.split(';')[0]}); "
+                "use camera type 'mjpeg' for it"
+            )
+        length = response.headers.get("content-length")
+        if length and length.isdigit() and int(length) > self.camera.max_bytes:
+            raise GrabError(
+                f"{where}: response of {int(length):,} bytes is larger than max_bytes "
+                f"({self.camera.max_bytes:,})"
+            )
+
+    def _read_body(self, response: httpx.Response, where: str, deadline: _Deadline) -> bytes:
+        cap = self.camera.max_bytes
+        body = bytearray()
+        for chunk in response.iter_bytes(_CHUNK):
+            body += chunk
+            if len(body) > cap:
+                raise GrabError(
+                    f"{where}: response passed max_bytes ({cap:,} bytes) while downloading"
+                )
+            if deadline.expired.is_set():
+                raise self._deadline_error(where)
+        if deadline.expired.is_set():  # a read cut short by the deadline can look like the end
+            raise self._deadline_error(where)
+        if not body:
+            raise GrabError(f"{where}: the camera sent an empty response")
+        return bytes(body)
+
+
+def _describe_error(exc: BaseException) -> str:
+    """A short, credential-free reason for a transport error."""
+    if isinstance(exc, httpx.ConnectError):
+        text = str(exc) or "connection failed"
+        if "refused" in text.lower():
+            return "connection refused (is the camera on and the port right?)"
+        if "name or service not known" in text.lower() or "nodename" in text.lower():
+            return "host name not found"
+        return f"cannot connect ({text})"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"the camera broke the connection ({exc})"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
