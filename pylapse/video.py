@@ -15,7 +15,6 @@ beside it.
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 import os
 import tempfile
 import threading
@@ -26,9 +25,17 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from pylapse import naming, storage, timeutil
+from pylapse import storage, timeutil
 from pylapse.codecs import CODECS, Codec, codec_args, resolve_codec
 from pylapse.ffmpeg import FfmpegInfo, find_ffmpeg, run_ffmpeg
+from pylapse.framelist import (
+    ListEntry,
+    NoFramesError,
+    concat_list,
+    folder_frames,
+    order_paths,
+    plan_frames,
+)
 from pylapse.manifest import frame_list_hash, write_manifest
 from pylapse.progress import Progress, ProgressCallback, safe_report
 
@@ -66,10 +73,6 @@ class CodecUnavailable(RenderError):
     """The ffmpeg in use has no encoder for the requested codec."""
 
 
-class NoFramesError(ValueError):
-    """Nothing to render."""
-
-
 @dataclass(frozen=True)
 class RenderOptions:
     """Everything that shapes a render; all of it is recorded in the manifest."""
@@ -98,14 +101,6 @@ class RenderResult:
     command: list[str] = field(repr=False)
 
 
-@dataclass(frozen=True)
-class _Entry:
-    path: str
-    repeats: int
-    utc: float | None = None
-    offset: int | None = None
-
-
 def parse_size(text: str) -> tuple[int, int]:
     """``"1280x720"`` -> ``(1280, 720)``; a clear ``ValueError`` otherwise."""
     w, sep, h = text.lower().replace(" ", "").partition("x")
@@ -121,85 +116,6 @@ def _fit(src: tuple[int, int], box: tuple[int, int] | None) -> tuple[int, int]:
         scale = min(box[0] / w, box[1] / h)
         w, h = round(w * scale), round(h * scale)
     return max(2, w - w % 2), max(2, h - h % 2)
-
-
-# --- which frames, in which order ---------------------------------------------------------------
-
-
-def _time_of(item: Any) -> tuple[float | None, int | None]:
-    utc = getattr(item, "utc", None)
-    if utc is not None:
-        return float(utc), getattr(item, "offset", None)
-    when = getattr(item, "time", None)
-    if isinstance(when, datetime) and when.tzinfo is not None:
-        return when.timestamp(), timeutil.offset_seconds(when)
-    return None, None
-
-
-def plan_frames(frames: Iterable[Any], fps: float, fill_gaps: bool = False) -> list[_Entry]:
-    """Turn ``frames`` into list entries with repeat counts.
-
-    Items: a pylapse ``Frame`` (anything with ``.path`` and ``.utc``/``.time``), a path, a
-    ``(path, seconds)`` pair, or ``None`` for an empty selection slot (the previous frame is
-    repeated when ``fill_gaps``, else the slot is skipped). When every item carries a time and
-    there are no slots, frames are put in time order (stable); otherwise the given order is kept.
-    """
-    items = list(frames)
-    timed = [_time_of(i) if i is not None else (None, None) for i in items]
-    if items and all(t[0] is not None for t in timed):
-        order = sorted(range(len(items)), key=lambda k: timed[k][0])  # type: ignore[arg-type,return-value]
-        items, timed = [items[k] for k in order], [timed[k] for k in order]
-    entries: list[_Entry] = []
-    clock, emitted = 0.0, 0  # seconds listed so far, frames emitted so far
-    for item, (utc, offset) in zip(items, timed, strict=True):
-        if item is None:
-            if fill_gaps and entries:
-                last = entries[-1]
-                entries[-1] = _Entry(last.path, last.repeats + 1, last.utc, last.offset)
-                clock, emitted = clock + 1 / fps, emitted + 1
-            continue
-        seconds = 1 / fps
-        if isinstance(item, tuple):
-            item, seconds = item
-            if not (isinstance(seconds, int | float) and seconds >= 0):
-                raise ValueError(f"frame duration {seconds!r} for {item} must be seconds >= 0")
-        path = os.fspath(getattr(item, "path", item))
-        clock += seconds
-        repeats = round(clock * fps) - emitted  # cumulative, so rounding never drifts
-        emitted += repeats
-        if repeats > 0:
-            entries.append(_Entry(path, repeats, utc, offset))
-    return entries
-
-
-def concat_list(entries: Iterable[_Entry]) -> str:
-    """The concat-demuxer list: one ``file`` line per output frame, paths absolute and quoted."""
-    lines = ["ffconcat version 1.0"]
-    for entry in entries:
-        if "\n" in entry.path or "\r" in entry.path:
-            raise ValueError(f"frame path {entry.path!r} contains a line break; rename the file")
-        quoted = "file '" + os.path.abspath(entry.path).replace("'", "'\\''") + "'"
-        lines.extend([quoted] * entry.repeats)
-    return "\n".join(lines) + "\n"
-
-
-def order_paths(
-    paths: Iterable[str | os.PathLike[str]], tz: Any = None
-) -> list[tuple[Path, datetime]]:
-    """Files in time order (name, else EXIF, else mtime), ties by name; with their times."""
-    tz = tz or timeutil.zone(None)
-    timed = []
-    for p in paths:
-        path = Path(p)
-        parsed = naming.parse_name(path.name, tz)
-        if parsed is None:
-            try:
-                parsed = naming.frame_time(path, tz)
-            except ImportError:  # EXIF support not installed: name, then mtime
-                parsed = naming.frame_time(path, tz, use_exif=False)
-        timed.append((parsed.time.timestamp(), path.name, path, parsed.time))
-    timed.sort(key=lambda t: (t[0], t[1]))
-    return [(t[2], t[3]) for t in timed]
 
 
 # --- the command -------------------------------------------------------------------------------
@@ -258,7 +174,7 @@ def build_command(
 # --- running -----------------------------------------------------------------------------------
 
 
-def _first_size(entries: Sequence[_Entry]) -> tuple[int, int]:
+def _first_size(entries: Sequence[ListEntry]) -> tuple[int, int]:
     from PIL import Image, UnidentifiedImageError
 
     path = entries[0].path
@@ -269,7 +185,7 @@ def _first_size(entries: Sequence[_Entry]) -> tuple[int, int]:
         raise RenderError(f"first frame {path} is not a readable image: {exc}") from None
 
 
-def _find_corrupt(entries: Sequence[_Entry], done: int) -> str | None:
+def _find_corrupt(entries: Sequence[ListEntry], done: int) -> str | None:
     """After a decode error: the first unreadable file at or after output frame ``done``."""
     position, start = 0, 0
     for k, entry in enumerate(entries):
@@ -427,38 +343,29 @@ def _last_line(text: str) -> str:
 # --- the folder API of the original pyLapse -----------------------------------------------------
 
 
-def _folder_frames(input_dir: str | os.PathLike[str], pattern: str, tz: Any) -> list[Any]:
-    folder = Path(input_dir)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"input folder {folder} does not exist")
-    lowered = pattern.lower()
-    with os.scandir(folder) as it:  # scandir + fnmatch: fast on network shares too
-        names = [e.path for e in it if e.is_file() and fnmatch.fnmatchcase(e.name.lower(), lowered)]
-    if not names:
-        raise NoFramesError(f"no files matching {pattern!r} in {folder}")
-    return [_TimedPath(path, when) for path, when in order_paths(names, tz)]
-
-
-@dataclass(frozen=True)
-class _TimedPath:
-    path: Path
-    time: datetime
-
-
 def tqdm_progress(desc: str = "Rendering") -> tuple[ProgressCallback, Callable[[], None]]:
-    """A progress callback drawing a tqdm bar on stderr, and the function that closes it."""
+    """A progress callback drawing a tqdm bar on stderr, and the function that closes it.
+
+    The bar is created on the first report, once the total is known."""
     from tqdm import tqdm
 
-    bar = tqdm(total=0, unit="frame", desc=desc, dynamic_ncols=True)
+    bars: list[Any] = []
 
     def report(p: Progress) -> None:
+        if not bars:
+            bars.append(tqdm(total=p.total or None, unit="frame", desc=desc, dynamic_ncols=True))
+        bar = bars[0]
         if p.total and bar.total != p.total:
             bar.total = p.total
-        bar.update(max(0, p.done - bar.n))
         if p.rate:
             bar.set_postfix_str(f"{p.rate:.1f} fps", refresh=False)
+        bar.update(max(0, p.done - bar.n))
 
-    return report, bar.close
+    def close() -> None:
+        for bar in bars:
+            bar.close()
+
+    return report, close
 
 
 def render_sequence_to_video(
@@ -483,7 +390,7 @@ def render_sequence_to_video(
     callback as ``progress`` and any :class:`RenderOptions` field as a keyword (``crf``,
     ``preset``, ``size``, ``duration``, ...). Returns the output path.
     """
-    frames = _folder_frames(input_dir, pattern, timeutil.zone(timezone))
+    frames = folder_frames(input_dir, pattern, timeutil.zone(timezone))
     opts = RenderOptions(
         fps=fps, codec=codec, pix_fmt=pixel_fmt, ffmpeg_path=ffmpeg_path, **options
     )

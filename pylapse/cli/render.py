@@ -1,0 +1,104 @@
+"""``pylapse render`` (= ``render_video.py``): a folder of frames to a video, with a progress bar.
+
+Every failure is one line on stderr and a non-zero exit: a missing folder, no matching frames, an
+unknown codec, an unwritable output, a codec the ffmpeg in use lacks, or ffmpeg itself failing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+from pathlib import Path
+from typing import Any
+
+from pylapse.cli import CommandError
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "render",
+        help="render a folder of frames to a video",
+        description="Render the frames in INPUT_DIR (in time order) to the video OUTPUT.",
+    )
+    parser.add_argument("input_dir", metavar="INPUT_DIR", help="folder holding the frames")
+    parser.add_argument("output", metavar="OUTPUT", help="video file, e.g. timelapse.mp4")
+    parser.add_argument("--fps", type=float, default=24.0, help="frames per second (default 24)")
+    parser.add_argument("--pattern", default="*.jpg", help='file name glob (default "*.jpg")')
+    parser.add_argument(
+        "--codec", default="h264", help="h264 (default), h265, mpeg4, vp9 (.webm) or gif"
+    )
+    parser.add_argument("--crf", type=int, help="quality: lower is better (codec default)")
+    parser.add_argument("--preset", help="speed preset, ultrafast..veryslow (codec default)")
+    parser.add_argument("--size", help="fit inside WIDTHxHEIGHT keeping the aspect ratio")
+    parser.add_argument("--duration", type=float, help="target length in seconds (sets the fps)")
+    parser.add_argument("--timezone", help="IANA zone of frame names without an offset")
+    parser.add_argument("--ffmpeg", metavar="PATH", help="the ffmpeg to use")
+    parser.add_argument("--skip-corrupt", action="store_true", help="drop unreadable frames")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+def _options(args: argparse.Namespace) -> Any:
+    from pylapse.codecs import resolve_codec
+    from pylapse.video import RenderOptions, parse_size
+
+    try:
+        codec = resolve_codec(args.codec)
+        size = parse_size(args.size) if args.size else None
+        return RenderOptions(
+            fps=args.fps,
+            duration=args.duration,
+            codec=codec.name,
+            crf=args.crf,
+            preset=args.preset,
+            size=size,
+            skip_corrupt=args.skip_corrupt,
+            ffmpeg_path=args.ffmpeg,
+        )
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _check_output(output: Path) -> None:
+    """Refuse an unwritable output before scanning thousands of frames."""
+    parent = output.absolute().parent
+    existing = next((p for p in (parent, *parent.parents) if p.exists()), None)
+    if existing is None or not existing.is_dir():
+        raise CommandError(f"cannot write {output}: {existing} is not a folder")
+    if output.is_dir():
+        raise CommandError(f"cannot write {output}: it is a folder; give a file name")
+
+
+def run(args: argparse.Namespace) -> int:
+    from pylapse import timeutil, video
+    from pylapse.ffmpeg import FfmpegError, FfmpegNotFound
+    from pylapse.framelist import folder_frames
+    from pylapse.progress import Cancelled
+
+    options = _options(args)
+    output = Path(args.output)
+    _check_output(output)
+    try:
+        tz = timeutil.zone(args.timezone)
+        frames = folder_frames(args.input_dir, args.pattern, tz)
+    except (FileNotFoundError, NotADirectoryError, ValueError) as exc:
+        raise CommandError(str(exc)) from None
+    report, close = (None, lambda: None) if args.no_progress else video.tqdm_progress()
+    try:
+        result = video.render_frames(frames, output, options, report, threading.Event())
+    except (ValueError, PermissionError, FfmpegNotFound, FfmpegError) as exc:
+        raise CommandError(str(exc)) from None
+    except video.RenderError as exc:
+        raise CommandError(str(exc).splitlines()[0]) from None
+    except Cancelled as exc:
+        raise CommandError(str(exc), code=130) from None
+    finally:
+        close()
+    seconds = result.frames / result.fps
+    print(
+        f"{result.output}: {result.frames} frames, {result.width}x{result.height}, "
+        f"{result.fps:g} fps, {seconds:.1f} s (manifest {result.manifest.name})"
+    )
+    return 0

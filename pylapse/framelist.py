@@ -1,0 +1,135 @@
+"""The concat list: which frames go into a video, in which order, and how many times each.
+
+A video's frames are listed one ``file`` line per output frame for ffmpeg's concat demuxer, so a
+frame shown longer, or a gap filled with the previous frame, is the same line repeated and the
+output frame count is exactly the number of lines. Pure apart from reading a folder and, for
+undated names, EXIF or mtime.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pylapse import naming, timeutil
+
+__all__ = [
+    "ListEntry",
+    "NoFramesError",
+    "TimedPath",
+    "concat_list",
+    "folder_frames",
+    "order_paths",
+    "plan_frames",
+]
+
+
+class NoFramesError(ValueError):
+    """Nothing to render."""
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    path: str
+    repeats: int
+    utc: float | None = None
+    offset: int | None = None
+
+
+def _time_of(item: Any) -> tuple[float | None, int | None]:
+    utc = getattr(item, "utc", None)
+    if utc is not None:
+        return float(utc), getattr(item, "offset", None)
+    when = getattr(item, "time", None)
+    if isinstance(when, datetime) and when.tzinfo is not None:
+        return when.timestamp(), timeutil.offset_seconds(when)
+    return None, None
+
+
+def plan_frames(frames: Iterable[Any], fps: float, fill_gaps: bool = False) -> list[ListEntry]:
+    """Turn ``frames`` into list entries with repeat counts.
+
+    Items: a pylapse ``Frame`` (anything with ``.path`` and ``.utc``/``.time``), a path, a
+    ``(path, seconds)`` pair, or ``None`` for an empty selection slot (the previous frame is
+    repeated when ``fill_gaps``, else the slot is skipped). When every item carries a time and
+    there are no slots, frames are put in time order (stable); otherwise the given order is kept.
+    """
+    items = list(frames)
+    timed = [_time_of(i) if i is not None else (None, None) for i in items]
+    if items and all(t[0] is not None for t in timed):
+        order = sorted(range(len(items)), key=lambda k: timed[k][0])  # type: ignore[arg-type,return-value]
+        items, timed = [items[k] for k in order], [timed[k] for k in order]
+    entries: list[ListEntry] = []
+    clock, emitted = 0.0, 0  # seconds listed so far, frames emitted so far
+    for item, (utc, offset) in zip(items, timed, strict=True):
+        if item is None:
+            if fill_gaps and entries:
+                last = entries[-1]
+                entries[-1] = ListEntry(last.path, last.repeats + 1, last.utc, last.offset)
+                clock, emitted = clock + 1 / fps, emitted + 1
+            continue
+        seconds = 1 / fps
+        if isinstance(item, tuple):
+            item, seconds = item
+            if not (isinstance(seconds, int | float) and seconds >= 0):
+                raise ValueError(f"frame duration {seconds!r} for {item} must be seconds >= 0")
+        path = os.fspath(getattr(item, "path", item))
+        clock += seconds
+        repeats = round(clock * fps) - emitted  # cumulative, so rounding never drifts
+        emitted += repeats
+        if repeats > 0:
+            entries.append(ListEntry(path, repeats, utc, offset))
+    return entries
+
+
+def concat_list(entries: Iterable[ListEntry]) -> str:
+    """The concat-demuxer list: one ``file`` line per output frame, paths absolute and quoted."""
+    lines = ["ffconcat version 1.0"]
+    for entry in entries:
+        if "\n" in entry.path or "\r" in entry.path:
+            raise ValueError(f"frame path {entry.path!r} contains a line break; rename the file")
+        quoted = "file '" + os.path.abspath(entry.path).replace("'", "'\\''") + "'"
+        lines.extend([quoted] * entry.repeats)
+    return "\n".join(lines) + "\n"
+
+
+def order_paths(
+    paths: Iterable[str | os.PathLike[str]], tz: Any = None
+) -> list[tuple[Path, datetime]]:
+    """Files in time order (name, else EXIF, else mtime), ties by name; with their times."""
+    tz = tz or timeutil.zone(None)
+    timed = []
+    for p in paths:
+        path = Path(p)
+        parsed = naming.parse_name(path.name, tz)
+        if parsed is None:
+            try:
+                parsed = naming.frame_time(path, tz)
+            except ImportError:  # EXIF support not installed: name, then mtime
+                parsed = naming.frame_time(path, tz, use_exif=False)
+        timed.append((parsed.time.timestamp(), path.name, path, parsed.time))
+    timed.sort(key=lambda t: (t[0], t[1]))
+    return [(t[2], t[3]) for t in timed]
+
+
+def folder_frames(input_dir: str | os.PathLike[str], pattern: str, tz: Any) -> list[Any]:
+    folder = Path(input_dir)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"input folder {folder} does not exist")
+    lowered = pattern.lower()
+    with os.scandir(folder) as it:  # scandir + fnmatch: fast on network shares too
+        names = [e.path for e in it if e.is_file() and fnmatch.fnmatchcase(e.name.lower(), lowered)]
+    if not names:
+        raise NoFramesError(f"no files matching {pattern!r} in {folder}")
+    return [TimedPath(path, when) for path, when in order_paths(names, tz)]
+
+
+@dataclass(frozen=True)
+class TimedPath:
+    path: Path
+    time: datetime
