@@ -1,0 +1,341 @@
+"""Camera: grab from a source -> validated bytes -> saved frame -> index row.
+
+The original pyLapse API still works::
+
+    webcam = Camera("Front Porch", "http://192.168.1.100:8080/photoaf.jpg")
+    webcam.save_image("/path/to/output", prefix="FrontPorch ")
+
+A frame is named for the time it was *meant* to be taken (the scheduler's fire time, in the
+camera's zone), not for when the download finished, so a slow camera's frames still line up on
+the schedule's grid. Bytes are validated as one complete image before anything is written, then
+written atomically (temp file, fsync, rename) under the day folder: a reader or a crash never
+sees half a frame.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import piexif
+from PIL import Image, ImageStat
+
+from pylapse import naming, storage, timeutil
+from pylapse.progress import Cancelled
+from pylapse.sources.base import FrameSource, create_source
+
+if TYPE_CHECKING:
+    from pylapse.config import CameraConfig, Config
+    from pylapse.index import FrameIndex
+
+__all__ = ["Camera", "CaptureResult", "Grab", "ImageMetrics", "image_metrics"]
+
+log = logging.getLogger(__name__)
+
+_EXIF_IFD = 0x8769
+_DATETIME_ORIGINAL = 36867
+_METRIC_SIDE = 64  # metrics come from a ~64 px grayscale thumbnail: cheap and noise-tolerant
+
+
+@dataclass(frozen=True)
+class Grab:
+    """One validated image from a camera, and the time it stands for."""
+
+    data: bytes
+    time: datetime
+    info: storage.ImageInfo | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class ImageMetrics:
+    luma: float  # mean grayscale level, 0-255
+    stddev: float  # grayscale spread: near 0 means a blank picture
+
+
+@dataclass(frozen=True)
+class CaptureResult:
+    camera_id: str
+    path: Path
+    frame_id: int | None
+    time: datetime  # the scheduled time the frame is named for (camera zone)
+    size: int
+    width: int
+    height: int
+    luma: float
+    stddev: float
+    digest: str  # of the source's bytes: equal digests in a row mean a frozen camera
+    duration: float  # seconds from the start of the grab to the frame being indexed
+
+
+def image_metrics(image: Image.Image) -> ImageMetrics:
+    """Mean luma and spread from an already decoded image, on a small grayscale copy."""
+    factor = max(1, min(image.width, image.height) // _METRIC_SIDE)
+    small = image.reduce(factor) if factor > 1 else image
+    gray = small.convert("L")
+    stat = ImageStat.Stat(gray)
+    return ImageMetrics(round(stat.mean[0], 2), round(stat.stddev[0], 2))
+
+
+def exif_block(when: datetime) -> bytes:
+    """EXIF with DateTimeOriginal and OffsetTimeOriginal for ``when`` (for ``piexif.insert``)."""
+    try:
+        from pylapse.exif import exif_bytes
+    except ImportError:  # TODO(integration): drop once pylapse.exif has landed everywhere
+        stamp = when.strftime("%Y:%m:%d %H:%M:%S").encode("ascii")
+        offset = timeutil.format_offset(when, sep=":").encode("ascii")
+        return piexif.dump(
+            {
+                "0th": {piexif.ImageIFD.DateTime: stamp},
+                "Exif": {
+                    piexif.ExifIFD.DateTimeOriginal: stamp,
+                    piexif.ExifIFD.OffsetTimeOriginal: offset,
+                },
+            }
+        )
+    return exif_bytes(when)
+
+
+def _exif_for(when: datetime, jpeg: bytes, image: Image.Image) -> bytes:
+    """Our time tags, merged into the camera's own EXIF when it sent some (keeping its tags)."""
+    if "exif" in image.info:
+        try:
+            tags = piexif.load(jpeg)
+            ours = piexif.load(exif_block(when))
+            for ifd in ("0th", "Exif"):
+                tags.setdefault(ifd, {}).update(ours.get(ifd, {}))
+            tags.pop("thumbnail", None)
+            tags.pop("1st", None)
+            return piexif.dump(tags)
+        except Exception:  # an EXIF block piexif cannot round-trip: replace it with ours
+            log.debug("camera EXIF not mergeable; writing a fresh block", exc_info=True)
+    return exif_block(when)
+
+
+def _has_time(image: Image.Image) -> bool:
+    try:
+        return bool(image.getexif().get_ifd(_EXIF_IFD).get(_DATETIME_ORIGINAL))
+    except Exception:  # a broken EXIF block in a camera's frame is no reason to lose the frame
+        return False
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "camera"
+
+
+def _camera_config(name: str, url: str, output_dir: str) -> CameraConfig:
+    from pylapse.config import CameraConfig
+
+    kind = "rtsp" if re.match(r"^rtsps?://", url, re.I) else "http"
+    return CameraConfig(name=name, url=url, type=kind, output_dir=output_dir)
+
+
+class Camera:
+    """A camera: where its frames come from and how they are saved.
+
+    ``Camera(name, url)`` is an HTTP snapshot camera (RTSP for an ``rtsp://`` URL) with default
+    saving settings; :meth:`from_config` builds one from a config entry with every setting.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        url: str | None = None,
+        *,
+        config: CameraConfig | None = None,
+        camera_id: str | None = None,
+        output_dir: str | os.PathLike[str] | None = None,
+        ffmpeg_path: str | os.PathLike[str] | None = None,
+        data_path: str | os.PathLike[str] | None = None,
+        source: FrameSource | None = None,
+    ) -> None:
+        if config is None:
+            if not url:
+                raise ValueError(f"Camera({name!r}) needs a url (or use Camera.from_config)")
+            config = _camera_config(name, url, os.fspath(output_dir or "."))
+        self.config = config
+        self.name = name
+        self.id = camera_id or _slug(name)
+        self.output_dir = Path(output_dir if output_dir is not None else config.output_dir)
+        self.ffmpeg_path = ffmpeg_path
+        self.data_path = data_path
+        self.zone: tzinfo = config.zone()
+        # Held while a capture runs: a second one for the same camera is skipped, not queued.
+        self.busy = threading.Lock()
+        self._source = source
+        self._source_lock = threading.Lock()
+
+    @classmethod
+    def from_config(
+        cls,
+        camera_id: str,
+        camera_config: CameraConfig,
+        config: Config | None = None,
+        **options: Any,
+    ) -> Camera:
+        """A camera from a config entry; ``config`` (the whole file) resolves relative folders."""
+        if config is not None:
+            options.setdefault("output_dir", config.resolve(camera_config.output_dir))
+            if config.ffmpeg_path:
+                options.setdefault("ffmpeg_path", config.resolve(config.ffmpeg_path))
+            options.setdefault("data_path", config.data_path)
+        return cls(camera_config.name, config=camera_config, camera_id=camera_id, **options)
+
+    def __repr__(self) -> str:
+        return f"Camera({self.name!r}, id={self.id!r}, type={self.config.type!r})"
+
+    @property
+    def source(self) -> FrameSource:
+        with self._source_lock:
+            if self._source is None:
+                self._source = create_source(
+                    self.config, ffmpeg_path=self.ffmpeg_path, data_path=self.data_path
+                )
+            return self._source
+
+    def describe(self) -> str:
+        """Credential-free, for logs."""
+        return self.source.describe()
+
+    def close(self) -> None:
+        with self._source_lock:
+            source, self._source = self._source, None
+        if source is not None:
+            source.close()
+
+    # --- grabbing ------------------------------------------------------------------------------
+
+    def grab(self, when: datetime | None = None) -> Grab:
+        """One validated image; ``when`` (default now) is the time it stands for.
+
+        Raises :class:`~pylapse.sources.GrabError` when the camera fails and
+        :class:`~pylapse.storage.InvalidImage` when what it sent is not one complete image.
+        """
+        when = (when or timeutil.now(self.zone)).astimezone(self.zone)
+        data = self.source.grab(when)
+        return Grab(data, when, storage.validate_image(data))
+
+    def path_for(self, when: datetime, output_dir: str | os.PathLike[str] | None = None) -> Path:
+        """Where a frame taken at ``when`` is saved."""
+        cfg = self.config
+        when = when.astimezone(self.zone)
+        name = naming.format_name(
+            when, cfg.filename_format, prefix=cfg.prefix, camera=self.id, ext=cfg.ext
+        )
+        folder = storage.day_folder(output_dir or self.output_dir, when, cfg.day_folder)
+        return folder / name
+
+    def _encode(self, grab: Grab) -> tuple[bytes, Image.Image]:
+        """The bytes to save: resized / re-encoded as configured, with EXIF time when absent."""
+        cfg = self.config
+        info = grab.info or storage.validate_image(grab.data)
+        image = info.image
+        want = "PNG" if cfg.ext == "png" else "JPEG"
+        box = (cfg.resize_width or image.width, cfg.resize_height or image.height)
+        resize = cfg.resize and (image.width > box[0] or image.height > box[1])
+        if not resize and info.format == want and (cfg.quality is None or want == "PNG"):
+            data = grab.data
+        else:
+            out_image = image
+            if resize:
+                out_image = image.copy()
+                out_image.thumbnail(box, Image.Resampling.LANCZOS)
+            buf = io.BytesIO()
+            if want == "JPEG":
+                exif = image.info.get("exif") or b""
+                rgb = out_image if out_image.mode in ("RGB", "L") else out_image.convert("RGB")
+                rgb.save(buf, "JPEG", quality=cfg.quality or 90, exif=exif)
+            else:
+                out_image.save(buf, "PNG")
+            data, image = buf.getvalue(), out_image
+        if want == "JPEG" and not _has_time(info.image):
+            data = piexif_insert(_exif_for(grab.time, data, info.image), data)
+        return data, image
+
+    # --- saving --------------------------------------------------------------------------------
+
+    def capture(
+        self,
+        when: datetime | None = None,
+        index: FrameIndex | None = None,
+        *,
+        output_dir: str | os.PathLike[str] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> CaptureResult:
+        """Grab, save and index one frame named for ``when`` (the scheduled time; default now).
+
+        ``cancel`` set before the write means nothing is written (:class:`Cancelled`).
+        """
+        started = time.monotonic()
+        grab = self.grab(when)
+        data, image = self._encode(grab)
+        metrics = image_metrics(image)
+        path = self.path_for(grab.time, output_dir)
+        if cancel is not None and cancel.is_set():
+            raise Cancelled(f"{self.id}: stopped before saving {path.name}")
+        storage.atomic_write(path, data)
+        frame_id = None
+        if index is not None:
+            frame_id = index.add_frame(
+                self.id,
+                path,
+                grab.time,
+                size=len(data),
+                mtime=path.stat().st_mtime,
+                width=image.width,
+                height=image.height,
+                luma=metrics.luma,
+            )
+        return CaptureResult(
+            camera_id=self.id,
+            path=path,
+            frame_id=frame_id,
+            time=grab.time,
+            size=len(data),
+            width=image.width,
+            height=image.height,
+            luma=metrics.luma,
+            stddev=metrics.stddev,
+            digest=hashlib.blake2b(grab.data, digest_size=16).hexdigest(),
+            duration=time.monotonic() - started,
+        )
+
+    def save_image(
+        self, output_dir: str | os.PathLike[str] | None = None, prefix: str | None = None
+    ) -> Path:
+        """Save one frame taken now under ``output_dir`` and return its path (original API).
+
+        ``prefix`` starts the file name (default: the camera's configured prefix).
+        """
+        camera = self
+        if prefix is not None and prefix != self.config.prefix:
+            camera = Camera(
+                self.name,
+                config=self.config.model_copy(update={"prefix": prefix}),
+                camera_id=self.id,
+                output_dir=self.output_dir,
+                source=self.source,
+            )
+        return camera.capture(output_dir=output_dir).path
+
+    def preview_stream(self) -> Iterator[bytes]:
+        """JPEG frames for a live MJPEG view, sharing one upstream connection between viewers."""
+        from pylapse import preview
+
+        return preview.preview_stream(self)
+
+
+def piexif_insert(exif: bytes, jpeg: bytes) -> bytes:
+    """``jpeg`` with ``exif`` inserted (no re-encoding)."""
+    out = io.BytesIO()
+    piexif.insert(exif, jpeg, out)
+    return out.getvalue()

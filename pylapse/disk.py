@@ -1,0 +1,101 @@
+"""Free space: the capture guard, and how long each volume lasts at the current capture rate.
+
+Capture checks free space under a camera's output folder before every frame (one ``statvfs``,
+microseconds). Below ``min_free_mb`` the frame is skipped and the camera's health says why;
+capture resumes by itself at the first slot after space returns.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["DiskGuard", "VolumeUsage", "existing_parent", "free_bytes", "volume_usage"]
+
+MB = 1024 * 1024
+
+
+def existing_parent(path: str | os.PathLike[str]) -> Path:
+    """``path`` or its nearest existing ancestor (an output folder may not exist yet)."""
+    p = Path(path).absolute()
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    return p
+
+
+def free_bytes(path: str | os.PathLike[str]) -> int:
+    """Bytes available to this user on the volume holding ``path``."""
+    return shutil.disk_usage(existing_parent(path)).free
+
+
+class DiskGuard:
+    """Says whether a frame may be written under a folder; ``min_free_mb = 0`` turns it off."""
+
+    def __init__(self, min_free_mb: int) -> None:
+        self.min_free_mb = min_free_mb
+
+    def check(self, folder: str | os.PathLike[str]) -> str | None:
+        """``None`` when there is room, else the reason capture is paused (for health and log)."""
+        if self.min_free_mb <= 0:
+            return None
+        try:
+            free = free_bytes(folder)
+        except OSError as exc:
+            return f"cannot read free space under {folder}: {exc.strerror or exc}"
+        if free < self.min_free_mb * MB:
+            return (
+                f"capture paused: {free // MB} MB free under {folder}, "
+                f"below min_free_mb {self.min_free_mb}"
+            )
+        return None
+
+
+@dataclass(frozen=True)
+class VolumeUsage:
+    path: Path  # the first of the given paths on this volume
+    total: int
+    used: int
+    free: int
+    days_until_full: float | None  # None when nothing is being written to it
+
+    @property
+    def percent_used(self) -> float:
+        return 100.0 * self.used / self.total if self.total else 0.0
+
+
+def volume_usage(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    bytes_per_day: Mapping[str | os.PathLike[str], float] | None = None,
+) -> list[VolumeUsage]:
+    """One entry per volume (device) among ``paths``, in first-seen order.
+
+    ``bytes_per_day`` maps folders (camera output folders) to how much capture writes into them
+    per day (see :meth:`pylapse.health.HealthStore.bytes_per_day`); the rates of folders on the
+    same volume add up, and ``days_until_full`` is free space over that sum.
+    """
+    volumes: dict[int, list] = {}
+    for raw in paths:
+        try:
+            base = existing_parent(raw)
+            dev = os.stat(base).st_dev
+            usage = shutil.disk_usage(base)
+        except OSError:
+            continue
+        if dev not in volumes:
+            volumes[dev] = [Path(raw), usage, 0.0]
+    for folder, rate in (bytes_per_day or {}).items():
+        try:
+            dev = os.stat(existing_parent(folder)).st_dev
+        except OSError:
+            continue
+        if dev in volumes:
+            volumes[dev][2] += max(0.0, float(rate))
+    out = []
+    for path, usage, rate in volumes.values():
+        days = usage.free / rate if rate > 0 else None
+        out.append(VolumeUsage(path, usage.total, usage.used, usage.free, days))
+    return out

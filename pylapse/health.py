@@ -1,0 +1,353 @@
+"""Camera health: a state per camera and a bounded capture log, in ``<data>/pylapse.db``.
+
+States, decided after every attempt:
+
+* ``ok`` - the last capture worked and the picture looks alive;
+* ``failing`` - the last attempt failed (fewer than ``offline_after`` in a row);
+* ``offline`` - ``offline_after`` or more failures in a row;
+* ``frozen`` - ``frozen_after`` identical frames in a row (a camera serving a cached picture);
+* ``blank`` - a near-constant picture (lens cap, dead sensor, all-black stream);
+* ``unknown`` - never captured; ``disabled`` - switched off in the config.
+
+The log keeps the last ``max_log_rows`` attempts (old rows are trimmed in batches), so it never
+grows with the age of an installation.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pylapse import db, timeutil
+
+__all__ = ["CameraHealth", "HealthState", "HealthStore", "LogEntry"]
+
+_STEPS = [
+    """CREATE TABLE camera_health (
+        camera_id TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        last_success_utc REAL,
+        last_success_offset INTEGER,
+        last_error TEXT,
+        last_error_utc REAL,
+        last_error_offset INTEGER,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        identical_count INTEGER NOT NULL DEFAULT 0,
+        last_digest TEXT,
+        last_frame_id INTEGER,
+        last_path TEXT,
+        paused_reason TEXT,
+        enabled INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE TABLE capture_log (
+        id INTEGER PRIMARY KEY,
+        camera_id TEXT NOT NULL,
+        utc REAL NOT NULL,
+        offset INTEGER NOT NULL,
+        ok INTEGER NOT NULL,
+        message TEXT NOT NULL,
+        path TEXT,
+        frame_id INTEGER,
+        size INTEGER,
+        duration REAL,
+        attempt INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX capture_log_camera ON capture_log(camera_id, id)""",
+]
+
+
+class HealthState(StrEnum):
+    OK = "ok"
+    FAILING = "failing"
+    OFFLINE = "offline"
+    FROZEN = "frozen"
+    BLANK = "blank"
+    UNKNOWN = "unknown"
+    DISABLED = "disabled"
+
+
+@dataclass(frozen=True)
+class CameraHealth:
+    camera_id: str
+    state: HealthState
+    last_success: datetime | None = None
+    last_error: str | None = None
+    consecutive_failures: int = 0
+    last_frame_id: int | None = None
+    paused_reason: str | None = None
+    last_error_time: datetime | None = None
+    last_path: str | None = None
+    identical_frames: int = 0
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    id: int
+    camera_id: str
+    time: datetime  # the frame's scheduled time, in the offset that applied at the camera
+    ok: bool
+    message: str
+    path: str | None
+    frame_id: int | None
+    size: int | None
+    duration: float | None  # seconds the attempt took
+    attempt: int  # 0 = the scheduled attempt, 1.. = retries
+
+
+def _when(utc: float | None, offset: int | None) -> datetime | None:
+    return None if utc is None else timeutil.from_utc(utc, offset or 0)
+
+
+class HealthStore:
+    """Reads and updates camera health; safe to share between capture threads."""
+
+    def __init__(
+        self,
+        db_path: str | os.PathLike[str],
+        *,
+        offline_after: int = 5,
+        frozen_after: int = 5,
+        blank_stddev: float = 2.0,
+        max_log_rows: int = 50_000,
+    ) -> None:
+        self.db_path = Path(db_path)
+        self.offline_after = offline_after
+        self.frozen_after = frozen_after
+        self.blank_stddev = blank_stddev
+        self.max_log_rows = max_log_rows
+        self._lock = threading.Lock()
+        self._inserts = 0
+        self._conn = db.connect(self.db_path)
+        db.migrate(self._conn, "health", _STEPS)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def get(self, camera_id: str) -> CameraHealth:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT * FROM camera_health WHERE camera_id = ?", (camera_id,)
+            ).fetchone()
+        if row is None:
+            return CameraHealth(camera_id, HealthState.UNKNOWN)
+        state = HealthState(row["state"]) if row["enabled"] else HealthState.DISABLED
+        return CameraHealth(
+            camera_id=camera_id,
+            state=state,
+            last_success=_when(row["last_success_utc"], row["last_success_offset"]),
+            last_error=row["last_error"],
+            consecutive_failures=row["consecutive_failures"],
+            last_frame_id=row["last_frame_id"],
+            paused_reason=row["paused_reason"],
+            last_error_time=_when(row["last_error_utc"], row["last_error_offset"]),
+            last_path=row["last_path"],
+            identical_frames=row["identical_count"],
+        )
+
+    def log(self, limit: int = 25, offset: int = 0, camera: str | None = None) -> list[LogEntry]:
+        """Newest first."""
+        where, args = ("WHERE camera_id = ?", [camera]) if camera else ("", [])
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT * FROM capture_log {where} ORDER BY id DESC LIMIT ? OFFSET ?",
+                (*args, int(limit), int(offset)),
+            ).fetchall()
+        return [
+            LogEntry(
+                id=r["id"],
+                camera_id=r["camera_id"],
+                time=timeutil.from_utc(r["utc"], r["offset"]),
+                ok=bool(r["ok"]),
+                message=r["message"],
+                path=r["path"],
+                frame_id=r["frame_id"],
+                size=r["size"],
+                duration=r["duration"],
+                attempt=r["attempt"],
+            )
+            for r in rows
+        ]
+
+    def log_count(self, camera: str | None = None) -> int:
+        where, args = ("WHERE camera_id = ?", (camera,)) if camera else ("", ())
+        with self._lock:
+            return self._conn.execute(f"SELECT COUNT(*) FROM capture_log {where}", args).fetchone()[
+                0
+            ]
+
+    def bytes_per_day(self, camera_id: str, days: float = 7.0) -> float | None:
+        """Recent capture volume of a camera, in bytes per day; ``None`` before any frame."""
+        since = time.time() - days * 86400
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT SUM(size), MIN(utc) FROM capture_log"
+                " WHERE camera_id = ? AND ok = 1 AND utc >= ?",
+                (camera_id, since),
+            ).fetchone()
+        total, first = row[0], row[1]
+        if not total:
+            return None
+        span = max(600.0, time.time() - first)  # a young camera: at least ten minutes of data
+        return total / span * 86400
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def _ensure(self, camera_id: str) -> None:
+        self._conn.execute(
+            "INSERT OR IGNORE INTO camera_health(camera_id, state) VALUES (?, ?)",
+            (camera_id, HealthState.UNKNOWN.value),
+        )
+
+    def _append_log(self, camera_id: str, when: datetime, ok: bool, message: str, **cols: Any):
+        self._conn.execute(
+            "INSERT INTO capture_log(camera_id, utc, offset, ok, message, path, frame_id, size,"
+            " duration, attempt) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                camera_id,
+                when.timestamp(),
+                timeutil.offset_seconds(when),
+                int(ok),
+                message,
+                cols.get("path"),
+                cols.get("frame_id"),
+                cols.get("size"),
+                cols.get("duration"),
+                cols.get("attempt", 0),
+            ),
+        )
+        self._inserts += 1
+        if self._inserts % 500 == 0:
+            self._conn.execute(
+                "DELETE FROM capture_log WHERE id <= (SELECT MAX(id) FROM capture_log) - ?",
+                (self.max_log_rows,),
+            )
+
+    def record_success(
+        self,
+        camera_id: str,
+        when: datetime,
+        *,
+        path: str | os.PathLike[str],
+        frame_id: int | None,
+        size: int,
+        digest: str,
+        stddev: float,
+        duration: float,
+        attempt: int = 0,
+        message: str = "",
+    ) -> HealthState:
+        """A saved frame; returns the new state (ok, frozen or blank)."""
+        with self._lock, self._conn:
+            self._ensure(camera_id)
+            row = self._conn.execute(
+                "SELECT last_digest, identical_count FROM camera_health WHERE camera_id = ?",
+                (camera_id,),
+            ).fetchone()
+            identical = row["identical_count"] + 1 if row["last_digest"] == digest else 1
+            if stddev < self.blank_stddev:
+                state = HealthState.BLANK
+            elif identical >= self.frozen_after:
+                state = HealthState.FROZEN
+            else:
+                state = HealthState.OK
+            self._conn.execute(
+                "UPDATE camera_health SET state = ?, last_success_utc = ?,"
+                " last_success_offset = ?, consecutive_failures = 0, identical_count = ?,"
+                " last_digest = ?, last_frame_id = ?, last_path = ? WHERE camera_id = ?",
+                (
+                    state.value,
+                    when.timestamp(),
+                    timeutil.offset_seconds(when),
+                    identical,
+                    digest,
+                    frame_id,
+                    os.fspath(path),
+                    camera_id,
+                ),
+            )
+            note = {
+                HealthState.BLANK: f"; picture is near-constant (stddev {stddev:.1f})",
+                HealthState.FROZEN: f"; {identical} identical frames in a row",
+            }.get(state, "")
+            self._append_log(
+                camera_id,
+                when,
+                True,
+                (message or f"saved {os.fspath(path)}") + note,
+                path=os.fspath(path),
+                frame_id=frame_id,
+                size=size,
+                duration=duration,
+                attempt=attempt,
+            )
+        return state
+
+    def record_failure(
+        self,
+        camera_id: str,
+        when: datetime,
+        error: str,
+        *,
+        duration: float | None = None,
+        attempt: int = 0,
+    ) -> HealthState:
+        """A failed attempt; returns the new state (failing or offline)."""
+        now = timeutil.now(when.tzinfo)
+        with self._lock, self._conn:
+            self._ensure(camera_id)
+            failures = (
+                self._conn.execute(
+                    "SELECT consecutive_failures FROM camera_health WHERE camera_id = ?",
+                    (camera_id,),
+                ).fetchone()[0]
+                + 1
+            )
+            state = HealthState.OFFLINE if failures >= self.offline_after else HealthState.FAILING
+            self._conn.execute(
+                "UPDATE camera_health SET state = ?, last_error = ?, last_error_utc = ?,"
+                " last_error_offset = ?, consecutive_failures = ? WHERE camera_id = ?",
+                (
+                    state.value,
+                    error,
+                    now.timestamp(),
+                    timeutil.offset_seconds(now),
+                    failures,
+                    camera_id,
+                ),
+            )
+            self._append_log(camera_id, when, False, error, duration=duration, attempt=attempt)
+        return state
+
+    def set_paused_reason(self, camera_id: str, reason: str | None) -> bool:
+        """Record why capture is paused (``None`` clears it); True when it changed."""
+        with self._lock, self._conn:
+            self._ensure(camera_id)
+            old = self._conn.execute(
+                "SELECT paused_reason FROM camera_health WHERE camera_id = ?", (camera_id,)
+            ).fetchone()[0]
+            if old == reason:
+                return False
+            self._conn.execute(
+                "UPDATE camera_health SET paused_reason = ? WHERE camera_id = ?",
+                (reason, camera_id),
+            )
+            now = timeutil.now(timeutil.UTC)
+            self._append_log(camera_id, now, reason is None, reason or "capture resumed")
+        return True
+
+    def set_enabled(self, camera_id: str, enabled: bool) -> None:
+        with self._lock, self._conn:
+            self._ensure(camera_id)
+            self._conn.execute(
+                "UPDATE camera_health SET enabled = ? WHERE camera_id = ?",
+                (int(enabled), camera_id),
+            )

@@ -1,0 +1,173 @@
+"""One capture attempt with its bookkeeping, and the backoff policy for the next one.
+
+An attempt checks the disk guard, takes the camera's busy flag (a camera still busy with an
+earlier frame is skipped, never queued behind itself), captures, and records the outcome in the
+health store and as one log line. It never sleeps and never raises for a camera fault: retrying
+is the scheduler's business, as a separate one-off job (see :mod:`pylapse.scheduler`), so a
+waiting retry holds no thread and cannot delay the camera's next slot or any other camera.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from pylapse.disk import DiskGuard
+from pylapse.progress import Cancelled
+from pylapse.sources.base import GrabError, mask_secrets
+from pylapse.storage import InvalidImage
+
+if TYPE_CHECKING:
+    from pylapse.capture import Camera, CaptureResult
+    from pylapse.health import HealthStore
+    from pylapse.index import FrameIndex
+
+__all__ = ["Attempt", "AttemptRunner", "RetryPolicy"]
+
+log = logging.getLogger("pylapse.capture")
+
+MAX_RETRY_DELAY = 3600.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int = 3
+    delay: float = 5.0  # seconds before the first retry; doubles for each further one
+
+    def delay_for(self, attempt: int) -> float | None:
+        """Seconds before retry number ``attempt + 1`` after ``attempt`` failed; None: give up."""
+        if attempt >= self.max_retries:
+            return None
+        return min(MAX_RETRY_DELAY, self.delay * (2**attempt))
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one attempt did: exactly one of result / error / skipped is set."""
+
+    result: CaptureResult | None = None
+    error: str | None = None
+    skipped: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+
+def _message(camera: Camera, exc: BaseException) -> str:
+    if isinstance(exc, GrabError | InvalidImage):
+        text = str(exc)
+    elif isinstance(exc, OSError):
+        text = f"cannot save frame: {exc.strerror or exc}" + (
+            f" ({exc.filename})" if exc.filename else ""
+        )
+    else:  # a bug or an unexpected library error: keep the type, it is what a report needs
+        text = f"{type(exc).__name__}: {exc}"
+    return mask_secrets(text or type(exc).__name__, camera.config.password)
+
+
+class AttemptRunner:
+    """Runs attempts for any camera; shared by the scheduler and "grab now"."""
+
+    def __init__(
+        self,
+        *,
+        index: FrameIndex | None = None,
+        health: HealthStore | None = None,
+        guard: DiskGuard | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        self.index = index
+        self.health = health
+        self.guard = guard or DiskGuard(0)
+        self.cancel = cancel
+
+    def _disk_ok(self, camera: Camera) -> str | None:
+        reason = self.guard.check(camera.output_dir)
+        changed = self.health.set_paused_reason(camera.id, reason) if self.health else True
+        if changed and reason:
+            log.warning("%s: %s", camera.id, reason)
+        elif changed and self.health:
+            log.info(
+                "%s: capture resumed: free space under %s is back", camera.id, camera.output_dir
+            )
+        return reason
+
+    def run(self, camera: Camera, when: datetime, attempt: int = 0, note: str = "") -> Attempt:
+        """One attempt at the frame for ``when``; ``note`` ends the log line (e.g. retry info)."""
+        reason = self._disk_ok(camera)
+        if reason:
+            return Attempt(skipped=reason)
+        if not camera.busy.acquire(blocking=False):
+            msg = "skipped: the previous capture of this camera is still running"
+            log.warning("%s: %s %s", camera.id, when.isoformat(timespec="seconds"), msg)
+            return Attempt(skipped=msg)
+        started = time.monotonic()
+        try:
+            result = camera.capture(when, self.index, cancel=self.cancel)
+        except Cancelled as exc:
+            return Attempt(skipped=str(exc))
+        except Exception as exc:
+            return self._failed(camera, when, attempt, exc, time.monotonic() - started, note)
+        finally:
+            camera.busy.release()
+        self._succeeded(camera, result, attempt)
+        return Attempt(result=result)
+
+    def _failed(
+        self, camera: Camera, when: datetime, attempt: int, exc: Exception, took: float, note: str
+    ) -> Attempt:
+        error = _message(camera, exc)
+        if not isinstance(exc, GrabError | InvalidImage | OSError):
+            log.debug("%s: unexpected capture error", camera.id, exc_info=True)
+        state = ""
+        if self.health:
+            state = self.health.record_failure(
+                camera.id, when, error, duration=took, attempt=attempt
+            ).value
+        tag = f" (retry {attempt})" if attempt else ""
+        log.warning(
+            "%s: %s FAILED%s after %.1f s: %s%s%s",
+            camera.id,
+            when.isoformat(timespec="seconds"),
+            tag,
+            took,
+            error,
+            f" [{state}]" if state else "",
+            note,
+        )
+        return Attempt(error=error)
+
+    def _succeeded(self, camera: Camera, result: CaptureResult, attempt: int) -> None:
+        state = ""
+        if self.health:
+            new = self.health.record_success(
+                camera.id,
+                result.time,
+                path=result.path,
+                frame_id=result.frame_id,
+                size=result.size,
+                digest=result.digest,
+                stddev=result.stddev,
+                duration=result.duration,
+                attempt=attempt,
+            )
+            state = "" if new.value == "ok" else f" [{new.value}]"
+        tag = f" (retry {attempt})" if attempt else ""
+        log.info(
+            "%s: %s saved %s%s (%d kB, %dx%d, luma %.0f) in %.2f s%s",
+            camera.id,
+            result.time.isoformat(timespec="seconds"),
+            result.path,
+            tag,
+            result.size // 1024,
+            result.width,
+            result.height,
+            result.luma,
+            result.duration,
+            state,
+        )

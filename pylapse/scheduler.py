@@ -1,0 +1,444 @@
+"""CaptureScheduler: APScheduler 3.x jobs built from the config, one per (camera, schedule).
+
+* Triggers are evaluated in the camera's own zone: a cron ``hour=7`` camera in Tokyo fires at
+  07:00 Tokyo time, and a Berlin camera keeps 07:00 local across DST.
+* Every run gets its own daemon thread (:class:`_ThreadPerRun`), and ``max_instances=1`` bounds
+  each job to one, so a hanging camera holds exactly one thread and delays nobody else; there is
+  no pool for it to exhaust. ``coalesce`` folds runs missed while the machine slept into one;
+  ``misfire_grace_time`` drops runs that are too late to mean their slot.
+* The frame is named for the *scheduled* fire time that APScheduler hands the executor, not for
+  the moment the download finishes.
+* A failed attempt schedules its retry as a separate one-off job (delay doubling per attempt).
+  The camera's next regular slot replaces any retry still pending for it.
+* Pause is durable: paused scopes (everything, or one camera) are rows in ``pylapse.db``, read
+  back on start and kept across reloads.
+* The data-folder lock (:mod:`pylapse.lock`) makes a second scheduler on the same data refuse.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.executors.base import BaseExecutor, run_job
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from pylapse import db, storage, timeutil
+from pylapse.capture import Camera
+from pylapse.disk import DiskGuard
+from pylapse.lock import DataLock
+from pylapse.retry import Attempt, AttemptRunner, RetryPolicy
+
+if TYPE_CHECKING:
+    from pylapse.config import Config, Schedule
+    from pylapse.health import HealthStore
+    from pylapse.index import FrameIndex
+
+__all__ = ["ALL", "CaptureScheduler", "NextRun", "build_trigger", "next_fire_times"]
+
+log = logging.getLogger("pylapse.capture")
+
+ALL = "*"  # the pause scope meaning every camera
+MISFIRE_GRACE = 30  # seconds late a run may still start; later ones are skipped (coalesced)
+SHUTDOWN_WAIT = 3.0  # seconds shutdown waits for captures in flight
+INTERVAL_ANCHOR = datetime(2000, 1, 1)  # noqa: DTZ001 - wall clock, localized per camera
+_PAUSE_STEPS = ["CREATE TABLE capture_pause (scope TEXT PRIMARY KEY, since_utc REAL NOT NULL)"]
+
+
+@dataclass(frozen=True)
+class NextRun:
+    camera_id: str
+    schedule_id: str
+    when: datetime  # in the camera's zone
+
+
+# --- triggers ----------------------------------------------------------------------------------
+
+
+def build_trigger(schedule: Schedule, tz: tzinfo) -> BaseTrigger:
+    """The APScheduler trigger for ``schedule`` evaluated in ``tz``.
+
+    Interval schedules without a ``start_date`` are anchored at midnight (camera zone) of
+    2000-01-01, so "every 10 minutes" fires at :00, :10, ... rather than at start-up + 10 min.
+    """
+    if schedule.type == "interval":
+        start = schedule.start_date or INTERVAL_ANCHOR
+        start = timeutil.localize(start, tz)
+        amount = {schedule.interval_unit: schedule.interval_amount}
+        return IntervalTrigger(**amount, start_date=start, timezone=tz)
+    return CronTrigger(**schedule.cron_fields(), timezone=tz)
+
+
+def next_fire_times(
+    schedule: Schedule, tz: tzinfo, count: int = 5, after: datetime | None = None
+) -> list[datetime]:
+    """The next ``count`` times ``schedule`` fires after ``after`` (default now), in ``tz``."""
+    trigger = build_trigger(schedule, tz)
+    return list(islice(_fire_times(trigger, after or timeutil.now(tz)), count))
+
+
+def _runs(camera_id: str, schedule: Schedule, tz: tzinfo, after: datetime, limit: int, key: str):
+    times = islice(_fire_times(build_trigger(schedule, tz), after.astimezone(tz)), limit)
+    return ((t, key, NextRun(camera_id, schedule.id, t)) for t in times)
+
+
+def _fire_times(trigger: BaseTrigger, after: datetime):
+    # APScheduler's contract: get_next_fire_time(previous, now) gives the first time >= now
+    # (interval/cron) that follows previous; stepping "now" 1 µs past each result walks the series.
+    previous = None
+    now = after
+    while True:
+        nxt = trigger.get_next_fire_time(previous, now)
+        if nxt is None:
+            return
+        yield nxt
+        previous, now = nxt, nxt + timedelta(microseconds=1)
+
+
+# --- the executor ------------------------------------------------------------------------------
+
+_run_context = threading.local()  # .fire_time: the scheduled time of the run on this thread
+
+
+class _ThreadPerRun(BaseExecutor):
+    """Runs each job run on a fresh daemon thread and tells it its scheduled fire time.
+
+    Daemon threads: a camera stuck in a download cannot keep the process alive after shutdown
+    (captures check the stop event before writing, so an abandoned one writes nothing).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: set[threading.Thread] = set()
+        self._threads_lock = threading.Lock()
+
+    def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
+        thread = threading.Thread(
+            target=self._run, args=(job, run_times), name=f"pylapse {job.id}", daemon=True
+        )
+        with self._threads_lock:
+            self.threads.add(thread)
+        thread.start()
+
+    def _run(self, job: Any, run_times: list[datetime]) -> None:
+        events = []
+        try:
+            for run_time in run_times:
+                _run_context.fire_time = run_time
+                events += run_job(job, job._jobstore_alias, [run_time], self._logger.name)
+        except BaseException as exc:
+            self._run_job_error(job.id, exc, exc.__traceback__)
+        else:
+            self._run_job_success(job.id, events)
+        finally:
+            with self._threads_lock:
+                self.threads.discard(threading.current_thread())
+
+    def join(self, timeout: float) -> int:
+        """Wait up to ``timeout`` s for running jobs; returns how many are still running."""
+        deadline = time.monotonic() + timeout
+        with self._threads_lock:
+            threads = list(self.threads)
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return sum(t.is_alive() for t in threads)
+
+
+# --- the scheduler -----------------------------------------------------------------------------
+
+
+def _job_id(camera_id: str, schedule_id: str) -> str:
+    return f"capture:{camera_id}:{schedule_id}"
+
+
+def _retry_id(camera_id: str, schedule_id: str) -> str:
+    return f"retry:{camera_id}:{schedule_id}"
+
+
+def _signature(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+class CaptureScheduler:
+    """Captures every enabled camera on its schedules until :meth:`shutdown`."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        index: FrameIndex | None = None,
+        health: HealthStore | None = None,
+        data_path: str | Path | None = None,
+        lock: bool = True,
+    ) -> None:
+        self.data_path = Path(data_path) if data_path else config.data_path
+        self.index = index
+        self.health = health
+        self._config = config
+        self._stop = threading.Event()
+        self._lock = DataLock(self.data_path) if lock else None
+        self._state_lock = threading.RLock()
+        self._cameras: dict[str, Camera] = {}
+        self._camera_sigs: dict[str, str] = {}
+        self._job_sigs: dict[str, str] = {}
+        self._paused: set[str] = set()
+        self._db = db.connect(self.data_path / db.DB_NAME)
+        db.migrate(self._db, "scheduler", _PAUSE_STEPS)
+        self._paused = {r[0] for r in self._db.execute("SELECT scope FROM capture_pause")}
+        self.runner = AttemptRunner(
+            index=index, health=health, guard=DiskGuard(config.min_free_mb), cancel=self._stop
+        )
+        self._executor = _ThreadPerRun()
+        self._sched = BackgroundScheduler(
+            executors={"default": self._executor},
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": MISFIRE_GRACE,
+            },
+            timezone=timeutil.UTC,
+        )
+        self._started = False
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._started and not self._stop.is_set()
+
+    def start(self) -> None:
+        """Take the data-folder lock (raises :class:`~pylapse.lock.LockHeld`) and start firing."""
+        if self._started:
+            return
+        if self._lock is not None:
+            self._lock.acquire()
+        try:
+            self._apply(self._config)
+            self._sweep_temp()
+            self._sched.start()
+        except BaseException:
+            if self._lock is not None:
+                self._lock.release()
+            raise
+        self._started = True
+        log.info(
+            "scheduler started: %d job(s) for %d camera(s)%s",
+            len(self._job_sigs),
+            len(self._cameras),
+            " (paused)" if ALL in self._paused else "",
+        )
+
+    def shutdown(self, wait: float = SHUTDOWN_WAIT) -> None:
+        """Stop firing, wait up to ``wait`` s for captures in flight, release the lock.
+
+        A capture still downloading after that is abandoned: it checks the stop event before
+        writing, so it leaves no frame and no temp file.
+        """
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        if self._started:
+            self._sched.shutdown(wait=False)
+            left = self._executor.join(wait)
+            if left:
+                log.info("%d capture(s) still downloading were abandoned at shutdown", left)
+        for camera in self._cameras.values():
+            camera.close()
+        if self._lock is not None:
+            self._lock.release()
+        self._db.close()
+        self._started = False
+
+    def _sweep_temp(self) -> None:
+        """Remove temp files a crash left in today's and yesterday's day folders."""
+        for camera in self._cameras.values():
+            now = timeutil.now(camera.zone)
+            for day in (now, now - timedelta(days=1)):
+                for path in storage.sweep_temp(camera.path_for(day).parent):
+                    log.info("%s: removed leftover temp file %s", camera.id, path)
+
+    # --- configuration -------------------------------------------------------------------------
+
+    @property
+    def config(self) -> Config:
+        return self._config
+
+    def camera(self, camera_id: str) -> Camera:
+        """The live :class:`Camera` for ``camera_id`` (KeyError if not configured)."""
+        with self._state_lock:
+            if camera_id not in self._cameras:
+                cfg = self._config.cameras[camera_id]
+                self._cameras[camera_id] = Camera.from_config(camera_id, cfg, self._config)
+            return self._cameras[camera_id]
+
+    def reload(self, config: Config) -> None:
+        """Switch to ``config``, replacing only the jobs and cameras that changed."""
+        with self._state_lock:
+            self._apply(config)
+
+    def _apply(self, config: Config) -> None:
+        with self._state_lock:
+            self._config = config
+            self.runner.guard = DiskGuard(config.min_free_mb)
+            self._sync_cameras(config)
+            wanted = self._wanted_jobs(config)
+            for job_id in set(self._job_sigs) - set(wanted):
+                self._remove_job(job_id)
+                self._job_sigs.pop(job_id, None)
+            for job_id, (sig, camera_id, schedule, tz) in wanted.items():
+                if self._job_sigs.get(job_id) == sig:
+                    continue
+                self._remove_job(job_id)
+                self._sched.add_job(
+                    self._fire,
+                    trigger=build_trigger(schedule, tz),
+                    id=job_id,
+                    name=f"{camera_id}/{schedule.id}",
+                    kwargs={"camera_id": camera_id, "schedule_id": schedule.id},
+                )
+                self._job_sigs[job_id] = sig
+                log.debug("scheduled %s", job_id)
+
+    def _sync_cameras(self, config: Config) -> None:
+        for camera_id in list(self._cameras):
+            cfg = config.cameras.get(camera_id)
+            sig = _signature(cfg.model_dump(mode="json")) if cfg else None
+            if sig != self._camera_sigs.get(camera_id):
+                self._cameras.pop(camera_id).close()
+                self._camera_sigs.pop(camera_id, None)
+        for camera_id, cfg in config.cameras.items():
+            if self.health is not None:
+                self.health.set_enabled(camera_id, cfg.enabled)
+            if cfg.enabled and camera_id not in self._cameras:
+                self._cameras[camera_id] = Camera.from_config(camera_id, cfg, config)
+                self._camera_sigs[camera_id] = _signature(cfg.model_dump(mode="json"))
+
+    @staticmethod
+    def _wanted_jobs(config: Config) -> dict[str, tuple[str, str, Schedule, tzinfo]]:
+        wanted = {}
+        for camera_id, cfg in config.cameras.items():
+            if not cfg.enabled:
+                continue
+            for schedule in cfg.schedules:
+                if not schedule.enabled:
+                    continue
+                sig = _signature([schedule.model_dump(mode="json"), cfg.timezone])
+                wanted[_job_id(camera_id, schedule.id)] = (sig, camera_id, schedule, cfg.zone())
+        return wanted
+
+    def _remove_job(self, job_id: str) -> None:
+        if self._sched.get_job(job_id) is not None:
+            self._sched.remove_job(job_id)
+
+    # --- pause ---------------------------------------------------------------------------------
+
+    @property
+    def paused(self) -> bool:
+        """True when all capture is paused."""
+        return ALL in self._paused
+
+    def is_paused(self, camera_id: str | None = None) -> bool:
+        return ALL in self._paused or (camera_id is not None and camera_id in self._paused)
+
+    def paused_cameras(self) -> set[str]:
+        return {s for s in self._paused if s != ALL}
+
+    def pause(self, camera_id: str | None = None) -> None:
+        """Pause everything (or one camera); remembered in the database across restarts."""
+        scope = camera_id or ALL
+        with self._state_lock, self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO capture_pause(scope, since_utc) VALUES (?, ?)",
+                (scope, time.time()),
+            )
+            self._paused.add(scope)
+        log.info("capture paused: %s", "all cameras" if scope == ALL else scope)
+
+    def resume(self, camera_id: str | None = None) -> None:
+        scope = camera_id or ALL
+        with self._state_lock, self._db:
+            self._db.execute("DELETE FROM capture_pause WHERE scope = ?", (scope,))
+            self._paused.discard(scope)
+        log.info("capture resumed: %s", "all cameras" if scope == ALL else scope)
+
+    # --- running -------------------------------------------------------------------------------
+
+    def _scheduled_time(self, camera: Camera) -> datetime:
+        fire = getattr(_run_context, "fire_time", None)
+        return (fire or timeutil.now(camera.zone)).astimezone(camera.zone)
+
+    def _fire(self, camera_id: str, schedule_id: str) -> Attempt | None:
+        """A regular slot: supersedes any retry still pending for this schedule."""
+        self._remove_job(_retry_id(camera_id, schedule_id))
+        return self._attempt(camera_id, schedule_id, 0)
+
+    def _retry(self, camera_id: str, schedule_id: str, attempt: int) -> Attempt | None:
+        return self._attempt(camera_id, schedule_id, attempt)
+
+    def _attempt(self, camera_id: str, schedule_id: str, attempt: int) -> Attempt | None:
+        if self._stop.is_set() or self.is_paused(camera_id):
+            return None
+        with self._state_lock:
+            camera = self._cameras.get(camera_id)
+            policy = RetryPolicy(self._config.max_retries, self._config.retry_delay)
+        if camera is None:  # removed by a reload a moment ago
+            return None
+        when = self._scheduled_time(camera)
+        delay = policy.delay_for(attempt)
+        note = f"; retry in {delay:g} s" if delay is not None else ""
+        if attempt and delay is None:
+            note = "; giving up on this slot"
+        outcome = self.runner.run(camera, when, attempt, note=note)
+        if outcome.failed and delay is not None and not self._stop.is_set():
+            self._schedule_retry(camera_id, schedule_id, attempt + 1, delay)
+        return outcome
+
+    def _schedule_retry(self, camera_id: str, schedule_id: str, attempt: int, delay: float):
+        run_at = timeutil.now() + timedelta(seconds=delay)
+        try:
+            self._sched.add_job(
+                self._retry,
+                trigger=DateTrigger(run_date=run_at, timezone=timeutil.UTC),
+                id=_retry_id(camera_id, schedule_id),
+                name=f"{camera_id}/{schedule_id} retry {attempt}",
+                kwargs={"camera_id": camera_id, "schedule_id": schedule_id, "attempt": attempt},
+                replace_existing=True,
+            )
+        except Exception:  # the scheduler shut down between the check and here
+            log.debug("retry not scheduled", exc_info=True)
+
+    # --- listings ------------------------------------------------------------------------------
+
+    def next_runs(self, limit: int = 10) -> list[NextRun]:
+        """The next ``limit`` captures across all cameras, soonest first (paused ones left out)."""
+        if self.paused:
+            return []
+        now = timeutil.now()
+        streams = []
+        with self._state_lock:
+            for job_id, (_sig, camera_id, schedule, tz) in self._wanted_jobs(self._config).items():
+                if self.is_paused(camera_id):
+                    continue
+                streams.append(_runs(camera_id, schedule, tz, now, limit, job_id))
+        merged = heapq.merge(*streams, key=lambda item: (item[0], item[1]))
+        return [item[2] for item in islice(merged, limit)]
+
+    def pending_retries(self) -> list[tuple[str, datetime]]:
+        """(job name, when) of retries waiting to run."""
+        return [
+            (job.name, job.next_run_time)
+            for job in self._sched.get_jobs()
+            if job.id.startswith("retry:") and job.next_run_time is not None
+        ]
