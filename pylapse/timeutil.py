@@ -11,6 +11,9 @@ for the two DST edge cases:
   the length of the gap, i.e. read with the offset that applied just before the change. 02:30 on
   the night Europe/Berlin enters CEST becomes 03:30+02:00.
 
+Both cases are decided by the zone database (zoneinfo's ``fold=0`` reading), so they hold for every
+IANA zone, including the ones that change by 30 minutes (Australia/Lord_Howe) or skip whole days.
+
 The index stores UTC plus the offset that applied; :func:`from_utc` rebuilds the frame's own wall
 clock from those two numbers without consulting any zone database.
 """
@@ -36,6 +39,7 @@ __all__ = [
     "localize",
     "now",
     "offset_seconds",
+    "offset_text",
     "parse_offset",
     "tz_abbrev",
     "zone",
@@ -129,27 +133,38 @@ def from_utc(utc_seconds: float, offset: int) -> datetime:
 
 
 def format_offset(dt: datetime, sep: str = ".") -> str:
-    """``+09.00`` style offset of ``dt`` (``sep`` between hours and minutes)."""
-    total = offset_seconds(dt)
+    """``+09.00`` style offset of ``dt`` (``sep`` between hours and minutes).
+
+    Offsets with seconds (local mean time before 1972 in a few zones, e.g. Africa/Monrovia's
+    -00:44:30) keep them as ``-00.44.30``, so a name still round-trips to the exact instant.
+    """
+    return offset_text(offset_seconds(dt), sep)
+
+
+def offset_text(total: int, sep: str = ".") -> str:
+    """``+09.00`` for an offset of ``total`` seconds (``+HH.MM.SS`` when seconds are not zero)."""
     sign = "-" if total < 0 else "+"
-    minutes = abs(total) // 60
-    return f"{sign}{minutes // 60:02d}{sep}{minutes % 60:02d}"
+    minutes, seconds = divmod(abs(total), 60)
+    text = f"{sign}{minutes // 60:02d}{sep}{minutes % 60:02d}"
+    return f"{text}{sep}{seconds:02d}" if seconds else text
 
 
-_OFFSET = re.compile(r"^(?:(?P<z>[Zz])|(?P<sign>[+-])(?P<h>\d{2})(?:[.:]?(?P<m>\d{2}))?)$")
+_OFFSET = re.compile(
+    r"^(?:(?P<z>[Zz])|(?P<sign>[+-])(?P<h>\d{2})(?:[.:]?(?P<m>\d{2})(?:[.:]?(?P<s>\d{2}))?)?)$"
+)
 
 
 def parse_offset(text: str) -> timezone:
-    """A fixed zone from ``Z``, ``+09.00``, ``+09:00``, ``+0900`` or ``+09``."""
+    """A fixed zone from ``Z``, ``+09.00``, ``+09:00``, ``+0900``, ``+09`` or ``-00.44.30``."""
     match = _OFFSET.match(text.strip())
     if not match:
         raise ValueError(f"{text!r} is not a UTC offset (accepted: Z, +09.00, +09:00, +0900, +09)")
     if match["z"]:
         return UTC
-    hours, minutes = int(match["h"]), int(match["m"] or 0)
-    if hours > 23 or minutes > 59:
+    hours, minutes, secs = int(match["h"]), int(match["m"] or 0), int(match["s"] or 0)
+    if hours > 23 or minutes > 59 or secs > 59:
         raise ValueError(f"{text!r} is not a UTC offset: hours must be 0-23 and minutes 0-59")
-    seconds = hours * 3600 + minutes * 60
+    seconds = hours * 3600 + minutes * 60 + secs
     return _fixed(-seconds if match["sign"] == "-" else seconds)
 
 

@@ -1,0 +1,289 @@
+"""Capture times from EXIF: read ``DateTimeOriginal`` back, and write it into new frames.
+
+Reading (:func:`read_time`, :func:`inspect_time`) takes ``DateTimeOriginal`` with
+``SubSecTimeOriginal`` for the fraction and the offset from ``OffsetTimeOriginal``; when that is
+missing, from the TIFF/EP ``TimeZoneOffset`` tag (whole hours, written by some trail cameras);
+when both are missing, the wall clock is local time in the collection's zone (DST edge cases by
+:func:`pylapse.timeutil.localize`'s rule). GPS time is deliberately not used for the offset:
+real files carry stale fixes, wrong dates and placeholders (see the shared test set).
+
+A file without a usable date is not an error: the time is ``None`` and :func:`inspect_time`
+says why (no EXIF block, no DateTimeOriginal, a blank or all-zero date). A file that cannot be
+read at all raises :class:`ExifError` naming the file and the reason.
+
+JPEG, PNG, TIFF and DNG are read through Pillow (which reads headers only, never pixels);
+HEIC/HEIF through a small ISO-BMFF box reader here, so no extra library is needed.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import struct
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from pylapse import timeutil
+
+__all__ = ["ExifError", "ExifTime", "exif_bytes", "inspect_time", "read_time"]
+
+_EXIF_IFD = 0x8769
+_DATETIME_ORIGINAL = 0x9003
+_OFFSET_TIME_ORIGINAL = 0x9011
+_SUBSEC_TIME_ORIGINAL = 0x9291
+_TIMEZONE_OFFSET = 0x882A
+
+_DATE = re.compile(
+    r"^\s*(\d{4})[:\-/.](\d{1,2})[:\-/.](\d{1,2})[ T](\d{1,2}):(\d{1,2}):(\d{1,2})(?:[.,](\d+))?"
+)
+
+
+class ExifError(ValueError):
+    """A file whose EXIF cannot be read; the message names the file and the reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExifTime:
+    time: datetime | None  # aware, or None when the file has no usable capture time
+    reason: str  # where the time and its offset came from, or why there is none
+
+
+Source = str | os.PathLike[str] | bytes
+
+
+def read_time(source: Source, tz: tzinfo) -> datetime | None:
+    """The capture time in ``source`` (a path or the file's bytes), or ``None`` if it has none.
+
+    Raises :class:`ExifError` when the file cannot be read.
+    """
+    return inspect_time(source, tz).time
+
+
+def inspect_time(source: Source, tz: tzinfo) -> ExifTime:
+    """Like :func:`read_time`, with the reason: which tags were used, or why there is no time."""
+    name = "<bytes>" if isinstance(source, bytes | bytearray) else os.fspath(source)
+    sub = _load_exif(source, name)
+    if sub is None:
+        return ExifTime(None, "no EXIF data in the file")
+    raw = sub.get(_DATETIME_ORIGINAL)
+    if raw is None:
+        return ExifTime(None, "no EXIF DateTimeOriginal")
+    text = _text(raw)
+    if not text.replace(":", "").strip():
+        shown = _text(raw, strip=False)
+        return ExifTime(None, f"EXIF DateTimeOriginal is blank ({shown!r})")
+    match = _DATE.match(text)
+    if match is None:
+        return ExifTime(None, f"EXIF DateTimeOriginal {text!r} is not a date")
+    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    if year == 0 or month == 0 or day == 0:
+        return ExifTime(None, f"EXIF DateTimeOriginal {text!r} is all zeros (clock never set)")
+    fraction = _digits(_text(sub.get(_SUBSEC_TIME_ORIGINAL, ""))) or (match.group(7) or "")
+    try:
+        naive = datetime(  # noqa: DTZ001 - zone attached below from the offset or ``tz``
+            year, month, day, hour, minute, second, int(fraction[:6].ljust(6, "0") or 0)
+        )
+    except ValueError as exc:
+        return ExifTime(None, f"EXIF DateTimeOriginal {text!r} is not a date ({exc})")
+    offset = _offset(sub)
+    if offset is not None:
+        zone, tag = offset
+        return ExifTime(naive.replace(tzinfo=zone), f"EXIF DateTimeOriginal with {tag}")
+    return ExifTime(timeutil.localize(naive, tz), "EXIF DateTimeOriginal, local time (no offset)")
+
+
+def exif_bytes(when: datetime) -> bytes:
+    """An EXIF block with DateTimeOriginal, SubSecTimeOriginal and OffsetTimeOriginal for
+    ``when`` (aware), ready for ``piexif.insert(exif_bytes(when), jpeg_bytes)``."""
+    import piexif  # only the capture path needs it
+
+    if when.tzinfo is None:
+        raise ValueError("exif_bytes needs an aware datetime")
+    # EXIF offsets are +HH:MM; a sub-minute historical offset rounds to the minute.
+    minutes = round(timeutil.offset_seconds(when) / 60)
+    offset = timeutil.offset_text(minutes * 60, sep=":")
+    exif_ifd = {
+        piexif.ExifIFD.DateTimeOriginal: when.strftime("%Y:%m:%d %H:%M:%S").encode(),
+        piexif.ExifIFD.OffsetTimeOriginal: offset.encode(),
+    }
+    if when.microsecond:
+        exif_ifd[piexif.ExifIFD.SubSecTimeOriginal] = f"{when.microsecond:06d}".encode()
+    return piexif.dump({"0th": {}, "Exif": exif_ifd, "GPS": {}, "1st": {}, "thumbnail": None})
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _text(value: object, *, strip: bool = True) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    text = str(value).replace("\x00", "")
+    return text.strip() if strip else text
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _offset(sub: dict) -> tuple[tzinfo, str] | None:
+    raw = sub.get(_OFFSET_TIME_ORIGINAL)
+    if raw is not None:
+        try:
+            return timeutil.parse_offset(_text(raw)), f"OffsetTimeOriginal {_text(raw)}"
+        except ValueError:
+            pass  # blank or malformed: try the next source
+    hours = sub.get(_TIMEZONE_OFFSET)
+    if hours is not None:
+        # TIFF/EP: the first value is the offset of DateTime, the second (when present) of
+        # DateTimeOriginal; cameras writing one value write the same clock to both.
+        values = hours if isinstance(hours, tuple) else (hours,)
+        value = values[1] if len(values) > 1 else values[0]
+        if isinstance(value, int) and -14 <= value <= 14:
+            return timeutil.parse_offset(f"{'-' if value < 0 else '+'}{abs(value):02d}"), (
+                f"TimeZoneOffset {value:+d} h"
+            )
+    return None
+
+
+def _load_exif(source: Source, name: str) -> dict[int, object] | None:
+    """The file's Exif IFD (``None`` without EXIF); :class:`ExifError` if it cannot be read."""
+    try:
+        if isinstance(source, bytes | bytearray):
+            head = bytes(source[:16])
+            opener = io.BytesIO(source)
+        else:
+            with open(source, "rb") as handle:
+                head = handle.read(16)
+            opener = source
+    except OSError as exc:
+        raise ExifError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+    if not head:
+        raise ExifError(f"{name}: the file is empty")
+    if head[4:8] == b"ftyp":  # ISO-BMFF: HEIC/HEIF/AVIF
+        return _heif_exif(source, name)
+    try:
+        with Image.open(opener) as image:
+            exif = image.getexif()  # header only; the sub-IFD is read while the file is open
+            return _exif_ifd(exif)
+    except UnidentifiedImageError:
+        raise ExifError(
+            f"{name}: not an image Pillow can open (unknown or damaged header)"
+        ) from None
+    except Image.DecompressionBombError as exc:
+        raise ExifError(f"{name}: refused as too large to open: {exc}") from None
+    except (OSError, SyntaxError, ValueError, struct.error) as exc:
+        raise ExifError(f"{name}: damaged image or EXIF block ({exc})") from None
+
+
+def _exif_ifd(exif: Image.Exif) -> dict[int, object] | None:
+    if not len(exif):
+        return None
+    return dict(exif.get_ifd(_EXIF_IFD)) if _EXIF_IFD in exif else {}
+
+
+def _heif_exif(source: Source, name: str) -> dict[int, object] | None:
+    data = bytes(source) if isinstance(source, bytes | bytearray) else Path(source).read_bytes()
+    try:
+        payload = _bmff_exif_item(data)
+    except (struct.error, IndexError, ValueError) as exc:
+        raise ExifError(f"{name}: damaged HEIF container ({exc})") from None
+    if payload is None:
+        return None
+    if len(payload) < 4:
+        raise ExifError(f"{name}: damaged HEIF Exif item ({len(payload)} bytes)")
+    (skip,) = struct.unpack(">I", payload[:4])
+    exif = Image.Exif()
+    try:
+        exif.load(b"Exif\x00\x00" + payload[4 + skip :])
+        return _exif_ifd(exif)
+    except (OSError, SyntaxError, ValueError, struct.error) as exc:
+        raise ExifError(f"{name}: damaged EXIF block in the HEIF file ({exc})") from None
+
+
+def _boxes(data: bytes, start: int, end: int):
+    """(type, payload start, payload end) of the ISO-BMFF boxes in ``data[start:end]``."""
+    pos = start
+    while pos + 8 <= end:
+        size, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        header = 8
+        if size == 1:
+            (size,) = struct.unpack(">Q", data[pos + 8 : pos + 16])
+            header = 16
+        elif size == 0:
+            size = end - pos
+        if size < header or pos + size > end:
+            raise ValueError(f"box {kind!r} at {pos} overruns its container")
+        yield kind, pos + header, pos + size
+        pos += size
+
+
+def _uint(data: bytes, pos: int, size: int) -> int:
+    return int.from_bytes(data[pos : pos + size], "big") if size else 0
+
+
+def _bmff_exif_item(data: bytes) -> bytes | None:
+    """The bytes of the item of type ``Exif`` in a HEIF file's ``meta`` box, if any."""
+    meta = next(((s, e) for k, s, e in _boxes(data, 0, len(data)) if k == b"meta"), None)
+    if meta is None:
+        return None
+    children = {k: (s, e) for k, s, e in _boxes(data, meta[0] + 4, meta[1])}  # meta is a FullBox
+    if b"iinf" not in children or b"iloc" not in children:
+        return None
+    exif_id = _exif_item_id(data, *children[b"iinf"])
+    if exif_id is None:
+        return None
+    return _item_bytes(data, *children[b"iloc"], exif_id)
+
+
+def _exif_item_id(data: bytes, start: int, end: int) -> int | None:
+    version = data[start]
+    first = start + 4 + (2 if version == 0 else 4)
+    for kind, s, _e in _boxes(data, first, end):
+        if kind != b"infe" or data[s] < 2:
+            continue
+        id_size = 2 if data[s] == 2 else 4
+        item_id = _uint(data, s + 4, id_size)
+        item_type = data[s + 4 + id_size + 2 : s + 4 + id_size + 6]
+        if item_type == b"Exif":
+            return item_id
+    return None
+
+
+def _item_bytes(data: bytes, start: int, end: int, wanted: int) -> bytes | None:
+    version = data[start]
+    pos = start + 4
+    offset_size, length_size = data[pos] >> 4, data[pos] & 15
+    base_size, index_size = data[pos + 1] >> 4, (data[pos + 1] & 15 if version in (1, 2) else 0)
+    pos += 2
+    count_size = 2 if version < 2 else 4
+    count = _uint(data, pos, count_size)
+    pos += count_size
+    for _ in range(count):
+        item_id = _uint(data, pos, count_size)
+        pos += count_size
+        method = 0
+        if version in (1, 2):
+            method = _uint(data, pos, 2) & 15
+            pos += 2
+        pos += 2  # data_reference_index
+        base = _uint(data, pos, base_size)
+        pos += base_size
+        extents = _uint(data, pos, 2)
+        pos += 2
+        chunks = []
+        for _ in range(extents):
+            pos += index_size
+            offset = _uint(data, pos, offset_size)
+            pos += offset_size
+            length = _uint(data, pos, length_size)
+            pos += length_size
+            chunks.append(data[base + offset : base + offset + length])
+        if item_id == wanted:
+            if method != 0:
+                raise ValueError(f"Exif item stored by construction method {method}")
+            return b"".join(chunks)
+    return None
