@@ -1,0 +1,278 @@
+"""The non-destructive side of an export: write beside the output, swap in only when complete.
+
+An export writes every frame into a *staging* folder next to the output folder
+(``.<name>.pylapse-staging-<pid>-<random>``). Only when all frames are written does
+:meth:`Staging.commit` put them in place:
+
+* no output folder yet (or an empty one): one ``rename`` of the staging folder, atomic;
+* an existing output folder: a journal (``.pylapse-export.swap.json``) is written first, then
+  each file is renamed in (one atomic rename each), files of the *previous* export that the new
+  one does not replace are removed, the manifest is rewritten and the journal removed. If the
+  process dies half-way, the next export to that folder finds the journal and finishes the swap
+  (roll forward: the staged files are complete).
+
+The folder's manifest (``.pylapse-export.json``) describes the files pyLapse wrote there as a
+name pattern and a count. Nothing else in the folder is ever touched: a user's own files
+survive, and an export whose names would overwrite a file pyLapse did not write is refused.
+A crash while *writing* leaves the previous export as it was plus a stale staging folder,
+which the next export to the same folder removes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pylapse import storage, timeutil
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; one export at a time is then up to the user
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = [
+    "JOURNAL",
+    "MANIFEST",
+    "ExportError",
+    "NameSet",
+    "Staging",
+    "output_name",
+]
+
+MANIFEST = ".pylapse-export.json"
+JOURNAL = ".pylapse-export.swap.json"
+_MARKER = ".pylapse-staging"
+_STAGING_INFIX = ".pylapse-staging-"
+MIN_DIGITS = 6
+
+
+class ExportError(RuntimeError):
+    """An export that cannot start or finish; the message names the folder or file and why."""
+
+
+def digits_for(count: int) -> int:
+    """Zero-padding that keeps ``count`` names in order when sorted as text (at least 6)."""
+    return max(MIN_DIGITS, len(str(max(count, 0))))
+
+
+def output_name(prefix: str, number: int, count: int, ext: str) -> str:
+    """``{prefix}{number:0N}.{ext}`` with N = :func:`digits_for(count) <digits_for>`."""
+    return f"{prefix}{number:0{digits_for(count)}d}.{ext}"
+
+
+@dataclass(frozen=True, slots=True)
+class NameSet:
+    """The names one export wrote: ``prefix`` + numbers 1..count zero-padded + ``.ext``."""
+
+    prefix: str
+    ext: str
+    count: int
+
+    @property
+    def digits(self) -> int:
+        return digits_for(self.count)
+
+    def name(self, number: int) -> str:
+        return f"{self.prefix}{number:0{self.digits}d}.{self.ext}"
+
+    def names(self) -> Any:
+        return (self.name(i) for i in range(1, self.count + 1))
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        pattern = rf"{re.escape(self.prefix)}(\d{{{self.digits}}})\.{re.escape(self.ext)}"
+        match = re.fullmatch(pattern, name)
+        return bool(match) and 1 <= int(match.group(1)) <= self.count
+
+    def to_json(self) -> dict[str, Any]:
+        return {"prefix": self.prefix, "ext": self.ext, "count": self.count}
+
+    @classmethod
+    def from_json(cls, data: Any) -> NameSet | None:
+        try:
+            return cls(str(data["prefix"]), str(data["ext"]), int(data["count"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+def read_manifest(output_dir: Path) -> NameSet | None:
+    """The names the last completed export wrote to ``output_dir`` (``None``: none recorded)."""
+    try:
+        data = json.loads((output_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return NameSet.from_json(data.get("files") if isinstance(data, dict) else None)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    storage.atomic_write(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
+
+
+class Staging:
+    """One export's staging folder and the lock on its output folder.
+
+    Use as a context manager: entering takes the lock, finishes any interrupted swap and removes
+    stale staging folders; leaving without :meth:`commit` removes this staging folder.
+    """
+
+    def __init__(self, output_dir: str | os.PathLike[str]) -> None:
+        self.output_dir = Path(os.path.abspath(output_dir))
+        if self.output_dir.exists() and not self.output_dir.is_dir():
+            raise ExportError(f"export folder {self.output_dir} exists and is not a folder")
+        self.parent = self.output_dir.parent
+        self.path: Path | None = None
+        self._lock_fd: int | None = None
+        self._committed = False
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def __enter__(self) -> Staging:
+        self.parent.mkdir(parents=True, exist_ok=True)
+        self._lock()
+        try:
+            recover(self.output_dir)
+            self.path = Path(
+                tempfile.mkdtemp(
+                    prefix=f".{self.output_dir.name}{_STAGING_INFIX}{os.getpid()}-", dir=self.parent
+                )
+            )
+            os.chmod(self.path, 0o755)  # mkdtemp makes it private; it becomes the output
+            (self.path / _MARKER).write_text(str(self.output_dir) + "\n", encoding="utf-8")
+        except BaseException:
+            self._unlock()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if not self._committed and self.path is not None:
+                _remove_staging(self.path)
+        finally:
+            self._unlock()
+
+    def _lock(self) -> None:
+        if fcntl is None:
+            return
+        lock_path = self.parent / f".{self.output_dir.name}.pylapse-lock"
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise ExportError(
+                f"another export is writing to {self.output_dir}; wait for it or cancel it"
+            ) from None
+        self._lock_fd = fd
+
+    def _unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing releases the flock
+            self._lock_fd = None
+
+    # --- checks ------------------------------------------------------------------------------
+
+    def previous(self) -> NameSet | None:
+        return read_manifest(self.output_dir)
+
+    def check_conflicts(self, new: NameSet) -> None:
+        """Refuse to start when a new name would replace a file pyLapse did not write."""
+        old = self.previous()
+        with contextlib.suppress(FileNotFoundError):
+            for entry in os.scandir(self.output_dir):
+                if entry.name in new and not (old and entry.name in old):
+                    raise ExportError(
+                        f"{entry.path} exists and was not written by a pyLapse export; "
+                        "move it away or choose another prefix or folder (it is never overwritten)"
+                    )
+
+    # --- commit ------------------------------------------------------------------------------
+
+    def commit(self, new: NameSet) -> None:
+        """Put the staged files in place of the previous export (see the module docstring)."""
+        assert self.path is not None, "commit() outside 'with Staging(...)'"
+        self.check_conflicts(new)
+        manifest = {"files": new.to_json(), "written": timeutil.now().isoformat()}
+        _write_json(self.path / MANIFEST, manifest)
+        if self._rename_whole():
+            self._committed = True
+            return
+        old = self.previous()
+        journal = {
+            "staging": self.path.name,
+            "new": new.to_json(),
+            "old": old.to_json() if old else None,
+            "manifest": manifest,
+        }
+        _write_json(self.output_dir / JOURNAL, journal)
+        self._committed = True  # from here on the journal owns the staging folder
+        _roll_forward(self.output_dir, journal)
+
+    def _rename_whole(self) -> bool:
+        assert self.path is not None
+        try:
+            os.rename(self.path, self.output_dir)  # replaces only a missing or empty folder
+        except OSError:
+            return False
+        with contextlib.suppress(OSError):
+            (self.output_dir / _MARKER).unlink()
+        storage.fsync_dir(self.parent)
+        return True
+
+
+def _remove_staging(path: Path) -> None:
+    """Delete a staging folder, but only one that carries pyLapse's marker."""
+    if (path / _MARKER).is_file():
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _roll_forward(output_dir: Path, journal: dict[str, Any]) -> None:
+    """Finish a swap described by ``journal``; safe to repeat after a crash at any point."""
+    new = NameSet.from_json(journal.get("new"))
+    old = NameSet.from_json(journal.get("old"))
+    staging = output_dir.parent / str(journal.get("staging", ""))
+    if new is None or not staging.name.startswith(f".{output_dir.name}{_STAGING_INFIX}"):
+        raise ExportError(f"{output_dir / JOURNAL} is damaged; remove it to export again")
+    if staging.is_dir():
+        for name in new.names():
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(staging / name, output_dir / name)
+    if old is not None:
+        for name in old.names():
+            if name not in new:
+                with contextlib.suppress(FileNotFoundError):
+                    (output_dir / name).unlink()
+    _write_json(output_dir / MANIFEST, journal["manifest"])
+    (output_dir / JOURNAL).unlink()
+    storage.fsync_dir(output_dir)
+    if staging.is_dir():
+        _remove_staging(staging)
+
+
+def recover(output_dir: Path) -> None:
+    """Finish an interrupted swap and remove staging folders no live export owns.
+
+    Call with the output folder's lock held (so no other export is running on it).
+    """
+    journal_path = output_dir / JOURNAL
+    if journal_path.is_file():
+        try:
+            journal = json.loads(journal_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise ExportError(f"{journal_path} is damaged; remove it to export again") from None
+        _roll_forward(output_dir, journal)
+    with contextlib.suppress(OSError):
+        (output_dir / _MARKER).unlink(missing_ok=True)  # a crash right after a whole rename
+    prefix = f".{output_dir.name}{_STAGING_INFIX}"
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(output_dir.parent):
+            # the lock is held, so no live export owns these (a killed one left them)
+            if entry.name.startswith(prefix) and entry.is_dir(follow_symlinks=False):
+                _remove_staging(Path(entry.path))
