@@ -143,7 +143,7 @@ def resize_image(image: Image.Image, resize: Resize | None) -> Image.Image:
     if resize is None or not resize.active or final == image.size:
         return image
     if resize.mode == ResizeMode.FILL:
-        return ImageOps.fit(image, final, Image.Resampling.LANCZOS, reducing_gap=3.0)
+        return ImageOps.fit(image, final, Image.Resampling.LANCZOS)
     return image.resize(final, Image.Resampling.LANCZOS, reducing_gap=3.0)
 
 

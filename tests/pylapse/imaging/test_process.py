@@ -1,0 +1,151 @@
+"""Decode at reduced scale, orient, resize and encode real image files."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from pylapse.imaging.process import (
+    ImageError,
+    Resize,
+    ResizeMode,
+    encode,
+    open_frame,
+    output_format,
+    resize_image,
+    target_size,
+)
+
+EXIF_REAL = Path(__file__).resolve().parents[3].parent / "shared" / "testdata" / "exif-real"
+
+
+def _real(name: str) -> Path:
+    path = EXIF_REAL / name
+    if not path.is_file():
+        pytest.skip(f"{path} is absent (shared test data lives beside the repo in ../shared)")
+    return path
+
+
+def _jpeg(path: Path, size: tuple[int, int], orientation: int | None = None) -> Path:
+    """A JPEG whose top-left quarter is red and the rest blue, optionally EXIF-rotated."""
+    image = Image.new("RGB", size, (0, 0, 255))
+    image.paste((255, 0, 0), (0, 0, size[0] // 2, size[1] // 2))
+    exif = Image.Exif()
+    if orientation:
+        exif[0x0112] = orientation
+    image.save(path, "JPEG", quality=90, exif=exif.tobytes())
+    return path
+
+
+def test_target_size_fit_keeps_aspect_and_never_enlarges():
+    assert target_size((4000, 3000), Resize(1920, 1080)) == (1440, 1080)
+    assert target_size((4000, 3000), Resize(width=1000)) == (1000, 750)
+    assert target_size((4000, 3000), Resize(height=300)) == (400, 300)
+    assert target_size((800, 600), Resize(1920, 1080)) == (800, 600)
+    assert target_size((4000, 3000), Resize(1920, 1080, ResizeMode.EXACT)) == (1920, 1080)
+    assert target_size((4000, 3000), None) == (4000, 3000)
+
+
+def test_resize_modes_produce_their_sizes(tmp_path):
+    image = open_frame(_jpeg(tmp_path / "a.jpg", (400, 300)))
+    assert resize_image(image, Resize(200, 200)).size == (200, 150)
+    assert resize_image(image, Resize(200, 200, ResizeMode.EXACT)).size == (200, 200)
+    filled = resize_image(image, Resize(200, 100, ResizeMode.FILL))
+    assert filled.size == (200, 100)
+    # fill crops the centre: the left edge is half red (top) and half blue (bottom)
+    assert filled.getpixel((2, 2))[0] > 200 and filled.getpixel((2, 97))[2] > 200
+
+
+def test_resize_refuses_bad_values():
+    with pytest.raises(ValueError, match="width must be a positive"):
+        Resize(0, 100)
+    with pytest.raises(ValueError, match="needs both width and height"):
+        Resize(width=100, mode=ResizeMode.EXACT)
+
+
+def test_large_jpeg_is_decoded_at_reduced_scale_when_downscaling(tmp_path):
+    path = _jpeg(tmp_path / "big.jpg", (4000, 3000))
+    # 1440x1080 is the final size; 1/2 scale (2000x1500) is the smallest that still covers it
+    assert open_frame(path, Resize(1920, 1080)).size == (2000, 1500)
+    assert open_frame(path, Resize(400, 300)).size == (500, 375)  # 1/8
+    assert open_frame(path).size == (4000, 3000)  # no resize: full decode
+    final = resize_image(open_frame(path, Resize(1920, 1080)), Resize(1920, 1080))
+    assert final.size == (1440, 1080)
+    assert final.getpixel((10, 10))[0] > 200 and final.getpixel((1400, 1000))[2] > 200
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    # stored 300x400 with "rotate 90 CW" (6): upright it is 400x300 and red ends top-right
+    image = open_frame(_jpeg(tmp_path / "r.jpg", (300, 400), orientation=6))
+    assert image.size == (400, 300)
+    assert image.getpixel((390, 10))[0] > 200
+    assert image.getpixel((10, 10))[2] > 200
+
+
+def test_real_rotated_camera_frame_is_upright_and_drafted():
+    path = _real("canon_sx_hdr_mn_tz+0100.jpg")  # stored 2048x1536, Orientation 6
+    resize = Resize(width=400)
+    image = open_frame(path, resize)
+    assert image.size == (768, 1024)  # half-scale decode, turned upright (portrait)
+    assert resize_image(image, resize).size == (400, 533)
+    assert open_frame(_real("orientation_landscape_6.jpg")).size == (600, 450)
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda p: p.write_bytes(b""), "not an image"),
+        (lambda p: p.write_bytes(b"<html>503</html>"), "not an image"),
+        (lambda p: None, "file not found"),
+    ],
+)
+def test_unreadable_frames_raise_image_error_with_reason(tmp_path, make, reason):
+    path = tmp_path / "bad.jpg"
+    make(path)
+    with pytest.raises(ImageError, match=reason) as info:
+        open_frame(path)
+    assert str(path) in str(info.value)
+
+
+def test_truncated_jpeg_raises_image_error(tmp_path):
+    good = _jpeg(tmp_path / "g.jpg", (640, 480))
+    data = good.read_bytes()
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ImageError, match="cannot be decoded"):
+        open_frame(cut, Resize(320, 240))
+
+
+def test_real_undecodable_camera_file_raises_image_error():
+    with pytest.raises(ImageError):
+        open_frame(_real("beach_no_exif_bad_height.jpg"))
+
+
+@pytest.mark.parametrize(("ext", "fmt"), [("jpg", "JPEG"), ("png", "PNG"), ("webp", "WEBP")])
+def test_encode_writes_each_format(tmp_path, ext, fmt):
+    image = open_frame(_jpeg(tmp_path / "s.jpg", (64, 48)))
+    out = tmp_path / f"o.{ext}"
+    encode(image, out, ext, quality=80)
+    with Image.open(out) as written:
+        assert written.format == fmt and written.size == (64, 48)
+
+
+def test_jpeg_quality_and_optimize_change_the_file(tmp_path):
+    image = Image.effect_noise((256, 256), 60).convert("RGB")
+    sizes = {}
+    for quality, optimize in ((95, False), (40, False), (40, True)):
+        buffer = io.BytesIO()
+        encode(image, buffer, "jpg", quality=quality, optimize=optimize)
+        sizes[(quality, optimize)] = len(buffer.getvalue())
+    assert sizes[(40, False)] < sizes[(95, False)]
+    assert sizes[(40, True)] < sizes[(40, False)]
+
+
+def test_bad_output_format_and_quality_are_refused():
+    with pytest.raises(ValueError, match="accepted: jpg, png, webp"):
+        output_format("gif")
+    with pytest.raises(ValueError, match="quality must be 1-100"):
+        encode(Image.new("RGB", (4, 4)), io.BytesIO(), "jpg", quality=0)
