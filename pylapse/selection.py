@@ -65,6 +65,7 @@ __all__ = [
     "select_all",
     "select_cron",
     "select_day_slice",
+    "trim_to_span",
 ]
 
 DEFAULT_TOLERANCE = timedelta(minutes=5)
@@ -300,7 +301,7 @@ def match_nearest(utcs: Sequence[float], targets: Iterable[float], tolerance: fl
     return out
 
 
-def _trim(ids: Sequence[int], utcs: Sequence[float], span: DaySpan) -> tuple[Any, Any]:
+def trim_to_span(ids: Sequence[int], utcs: Sequence[float], span: DaySpan) -> tuple[Any, Any]:
     lo = 0 if span.start is None else bisect_left(utcs, span.start)
     hi = len(utcs) if span.stop is None else bisect_left(utcs, span.stop)
     if lo == 0 and hi == len(utcs):
@@ -340,7 +341,7 @@ def select_cron(
     if not compiled:
         raise SelectionError("give at least one cron rule")
     tol = seconds_of(tolerance)
-    ids, utcs = _trim(ids, utcs, span)
+    ids, utcs = trim_to_span(ids, utcs, span)
     bounds = _bounds(utcs, span, tol)
     targets = cron_targets(compiled, zone, *bounds) if bounds else []
     positions = match_nearest(utcs, targets, tol)
@@ -367,7 +368,7 @@ def select_day_slice(
     """
     seconds = clock_seconds(times)
     tol = seconds_of(tolerance)
-    ids, utcs = _trim(ids, utcs, span)
+    ids, utcs = trim_to_span(ids, utcs, span)
     bounds = _bounds(utcs, span, 0.0)
     targets: list[float] = []
     if bounds:
@@ -391,6 +392,6 @@ def select_all(
     loader: FrameLoader | None = None,
 ) -> Selection:
     """Every frame in the range ("every frame of last week"): each frame its own target."""
-    ids, utcs = _trim(ids, utcs, span)
+    ids, utcs = trim_to_span(ids, utcs, span)
     positions = array("q", range(len(utcs)))
     return Selection("all", ids, utcs, array("d", utcs), positions, zone, loader=loader)
