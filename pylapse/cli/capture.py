@@ -1,0 +1,91 @@
+"""``pylapse capture`` (= ``autocapture.py``): headless capture from the config, no browser.
+
+Runs the same scheduler as the web app, honouring everything in the config (enabled flags,
+cron and interval schedules, time zones, file name formats, quality, resize, retries). Logs one
+line per capture or failure. SIGINT or SIGTERM stops it within a few seconds: captures still
+downloading are abandoned before they write, so no partial frame or temp file is left.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+from pylapse.cli import CommandError
+from pylapse.config import DEFAULT_CONFIG_NAME, ConfigError, load_config
+from pylapse.lock import LockHeld
+
+log = logging.getLogger("pylapse.capture")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "capture",
+        help="capture frames on the configured schedules (headless; = autocapture.py)",
+        description=__doc__.split("\n\n")[0],
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help=f"config file (default: $PYLAPSE_CONFIG, else ./{DEFAULT_CONFIG_NAME})",
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop after this many seconds (default: run until stopped)",
+    )
+    parser.set_defaults(func=run)
+
+
+def _config_path(arg: Path | None) -> Path:
+    if arg is not None:
+        return arg
+    return Path(os.environ.get("PYLAPSE_CONFIG") or DEFAULT_CONFIG_NAME)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pylapse.runtime import Runtime
+
+    path = _config_path(args.config)
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        raise CommandError(str(exc), code=2) from None
+    enabled = [c for c in config.cameras.values() if c.enabled and c.schedules]
+    if not enabled:
+        log.warning("%s: no enabled camera with a schedule; nothing will be captured", path)
+
+    stop = threading.Event()
+    previous = {}
+
+    def _on_signal(signum: int, _frame: object) -> None:
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, _on_signal)
+    runtime = Runtime(config, config_path=path, jobs=False)
+    try:
+        try:
+            runtime.start()
+        except LockHeld as exc:
+            raise CommandError(str(exc)) from None
+        log.info("capturing from %s (Ctrl-C or SIGTERM stops)", path.resolve())
+        deadline = None if args.duration is None else time.monotonic() + args.duration
+        while not stop.wait(0.5):  # short waits: signal handlers run promptly between them
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+    finally:
+        runtime.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    log.info("stopped")
+    return 0

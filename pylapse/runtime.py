@@ -1,0 +1,204 @@
+"""The composition root: config -> index -> health -> jobs -> scheduler, started and stopped once.
+
+``web_ui.py`` and ``autocapture.py`` each build exactly one :class:`Runtime` and hand it down;
+nothing else in pyLapse holds global state. Building one opens the database and creates
+objects but starts nothing: :meth:`Runtime.start` starts the job runner and the scheduler (which
+takes the data-folder lock) and :meth:`Runtime.stop` undoes it all.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pylapse import db, disk, timeutil
+from pylapse.capture import Camera, CaptureResult
+from pylapse.config import Config, ConfigError, save_config
+from pylapse.health import HealthStore
+from pylapse.retry import AttemptRunner
+from pylapse.scheduler import CaptureScheduler
+from pylapse.sources.base import GrabError
+
+if TYPE_CHECKING:
+    from pylapse.collection import Collection
+    from pylapse.index import FrameIndex
+
+__all__ = ["Runtime"]
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    """Everything a running pyLapse needs, built from one :class:`~pylapse.config.Config`."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        config_path: str | os.PathLike[str] | None = None,
+        scheduler: bool = True,
+        jobs: bool = True,
+    ) -> None:
+        from pylapse.index import FrameIndex
+
+        self.config = config
+        self.config_path = Path(config_path) if config_path else config.source
+        self.data_path = config.data_path
+        self.data_path.mkdir(parents=True, exist_ok=True)
+        self.db_path = self.data_path / db.DB_NAME
+        self.index: FrameIndex = FrameIndex(self.db_path)
+        self.health = HealthStore(self.db_path)
+        self.jobs: Any = self._job_runner() if jobs else None
+        self.scheduler: CaptureScheduler | None = (
+            CaptureScheduler(config, index=self.index, health=self.health, data_path=self.data_path)
+            if scheduler
+            else None
+        )
+        self._cameras: dict[str, Camera] = {}  # used when there is no scheduler
+        self._lock = threading.RLock()
+        self._started = False
+
+    def _job_runner(self) -> Any:
+        try:
+            from pylapse.jobs import JobRunner
+        except ImportError:  # TODO(integration): drop once pylapse.jobs has landed everywhere
+            log.warning("pylapse.jobs is not available: exports and renders cannot run")
+            return None
+        return JobRunner(self.db_path)
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the job runner and the scheduler (raises LockHeld if another one runs)."""
+        if self._started:
+            return
+        if self.jobs is not None:
+            self.jobs.start()
+        if self.scheduler is not None:
+            try:
+                self.scheduler.start()
+            except BaseException:
+                if self.jobs is not None:
+                    self.jobs.shutdown()
+                raise
+        self._started = True
+
+    def stop(self) -> None:
+        """Stop capture and jobs, close cameras and the database connections."""
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
+        if self.jobs is not None and self._started:
+            self.jobs.shutdown()
+        for camera in self._cameras.values():
+            camera.close()
+        self._cameras.clear()
+        self.health.close()
+        self.index.close()
+        self._started = False
+
+    def __enter__(self) -> Runtime:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- configuration -------------------------------------------------------------------------
+
+    def apply_config(self, new_config: Config) -> Path | None:
+        """Save ``new_config`` atomically and switch to it without a restart.
+
+        Only the scheduler jobs and cameras that changed are replaced. Moving ``data_dir``
+        needs a restart (the database and lock live there) and is refused.
+        """
+        if new_config.data_path != self.data_path:
+            raise ConfigError(
+                f"data_dir changed to {new_config.data_path}; restart pyLapse to move the data "
+                f"folder (it is {self.data_path} now)"
+            )
+        path = None
+        with self._lock:
+            target = self.config_path or new_config.source
+            if target is not None:
+                path = save_config(new_config, target)
+            self.config = new_config
+            for camera in self._cameras.values():
+                camera.close()
+            self._cameras.clear()
+            if self.scheduler is not None:
+                self.scheduler.reload(new_config)
+        return path
+
+    # --- cameras -------------------------------------------------------------------------------
+
+    def camera(self, camera_id: str) -> Camera:
+        """The :class:`Camera` for a configured camera id (KeyError if there is none)."""
+        if camera_id not in self.config.cameras:
+            raise KeyError(f"no camera {camera_id!r} in the config")
+        if self.scheduler is not None:
+            return self.scheduler.camera(camera_id)
+        with self._lock:
+            if camera_id not in self._cameras:
+                cfg = self.config.cameras[camera_id]
+                self._cameras[camera_id] = Camera.from_config(camera_id, cfg, self.config)
+            return self._cameras[camera_id]
+
+    def grab_now(self, camera_id: str) -> CaptureResult:
+        """Capture one frame now, saved and indexed like a scheduled one.
+
+        Raises :class:`~pylapse.sources.GrabError` with the reason when it did not work (the
+        camera's health and log record the failure as for any attempt).
+        """
+        camera = self.camera(camera_id)
+        runner = AttemptRunner(
+            index=self.index,
+            health=self.health,
+            guard=disk.DiskGuard(self.config.min_free_mb),
+        )
+        outcome = runner.run(camera, timeutil.now(camera.zone), note=" (grab now)")
+        if outcome.result is None:
+            raise GrabError(f"{camera_id}: {outcome.error or outcome.skipped}")
+        return outcome.result
+
+    # --- collections and disks -----------------------------------------------------------------
+
+    def collections(self) -> dict[str, Collection]:
+        """The configured collections plus one implicit collection per camera (id = camera id)."""
+        from pylapse.collection import Collection
+
+        config = self.config
+        out: dict[str, Collection] = {}
+        export_root = config.root_paths[0] / "exports" if config.root_paths else None
+        for camera_id, cam in config.cameras.items():
+            out[camera_id] = Collection(
+                cam.name,
+                export_root / camera_id if export_root else None,
+                config.resolve(cam.output_dir),
+                cam.timezone,
+                index=self.index,
+                key=camera_id,
+            )
+        for coll_id, coll in config.collections.items():
+            out[coll_id] = Collection(
+                coll.name,
+                export_root / coll_id if export_root else None,
+                config.resolve(coll.path),
+                coll.timezone,
+                index=self.index,
+                key=coll.camera or coll_id,
+            )
+        return out
+
+    def volume_usage(self) -> list[disk.VolumeUsage]:
+        """Each storage volume under the cameras' folders and storage roots, with days-until-full
+        from the last week's capture volume."""
+        folders = {cid: self.config.resolve(c.output_dir) for cid, c in self.config.cameras.items()}
+        rates = {}
+        for camera_id, folder in folders.items():
+            rate = self.health.bytes_per_day(camera_id)
+            if rate:
+                rates[folder] = rates.get(folder, 0.0) + rate
+        return disk.volume_usage([*folders.values(), *self.config.root_paths], bytes_per_day=rates)

@@ -1,0 +1,170 @@
+"""Camera: grab, validate, name, EXIF, resize and save atomically, against a real HTTP camera."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import piexif
+import pytest
+from PIL import Image
+
+from pylapse import storage
+from pylapse.capture import Camera, image_metrics
+from pylapse.config import CameraConfig
+from pylapse.sources.base import GrabError
+from tests.servers.camera_server import CameraServer
+
+pytestmark = pytest.mark.network
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+@pytest.fixture(scope="module")
+def server():
+    with CameraServer(frame_size=(320, 240)) as cam:
+        yield cam
+
+
+def _camera(server, tmp_path: Path, path: str = "/shot.jpg", **fields) -> Camera:
+    fields.setdefault("timezone", "Asia/Tokyo")
+    cfg = CameraConfig(name="Porch", url=server.url(path), output_dir=str(tmp_path), **fields)
+    return Camera("Porch", config=cfg, camera_id="porch", output_dir=tmp_path)
+
+
+def _exif_time(path: Path) -> tuple[bytes, bytes]:
+    exif = piexif.load(str(path))["Exif"]
+    return exif[piexif.ExifIFD.DateTimeOriginal], exif[piexif.ExifIFD.OffsetTimeOriginal]
+
+
+def _all_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+def test_original_api_saves_one_frame(server, tmp_path):
+    webcam = Camera("Front Porch", server.url("/shot.jpg"))
+    path = webcam.save_image(tmp_path, prefix="FrontPorch ")
+    assert path.exists() and path.name.startswith("FrontPorch ")
+    assert path.parent.parent == tmp_path  # <output>/<YYYY-MM-DD>/<name>
+    assert Image.open(path).size == (320, 240)
+    stamp, offset = _exif_time(path)  # the name and the EXIF carry the same wall-clock time
+    day, clock = stamp.decode().split(" ")
+    expected = f"FrontPorch {day.replace(':', '-')}T{clock.replace(':', '-')}"
+    assert path.name.startswith(expected)
+    assert path.name.endswith(offset.decode().replace(":", ".") + ".jpg")
+
+
+def test_capture_names_and_stamps_the_scheduled_time(server, tmp_path):
+    camera = _camera(server, tmp_path, prefix="cam-")
+    when = datetime(2026, 2, 9, 14, 30, 0, tzinfo=TOKYO)
+    result = camera.capture(when)
+    assert result.path == tmp_path / "2026-02-09" / "cam-2026-02-09T14-30-00+09.00.jpg"
+    assert result.time == when
+    assert _exif_time(result.path) == (b"2026:02:09 14:30:00", b"+09:00")
+    assert (result.width, result.height) == (320, 240)
+    assert result.size == result.path.stat().st_size
+    assert 0 < result.luma < 255
+    # a UTC fire time is still named on the camera's wall clock
+    utc = datetime(2026, 2, 9, 6, 0, 0, tzinfo=ZoneInfo("UTC"))
+    assert camera.capture(utc).path.name == "cam-2026-02-09T15-00-00+09.00.jpg"
+    assert not [p for p in _all_files(tmp_path) if p.name.endswith(storage.TEMP_SUFFIX)]
+
+
+def test_resize_and_quality_at_capture(server, tmp_path):
+    camera = _camera(server, tmp_path, resize=True, resize_width=160, quality=40)
+    result = camera.capture(datetime(2026, 5, 1, 8, 0, tzinfo=TOKYO))
+    with Image.open(result.path) as img:
+        assert img.size == (160, 120)  # aspect kept
+    assert (result.width, result.height) == (160, 120)
+    assert _exif_time(result.path)[0] == b"2026:05:01 08:00:00"
+    plain = _camera(server, tmp_path / "plain").capture(datetime(2026, 5, 1, 8, 0, tzinfo=TOKYO))
+    assert result.size < plain.size
+
+
+def test_png_source_saved_as_jpeg(server, tmp_path):
+    result = _camera(server, tmp_path, path="/shot.png").capture(
+        datetime(2026, 5, 1, 8, 0, tzinfo=TOKYO)
+    )
+    assert result.path.suffix == ".jpg"
+    assert result.path.read_bytes().startswith(b"\xff\xd8")
+    assert _exif_time(result.path)[0] == b"2026:05:01 08:00:00"
+
+
+def test_source_exif_time_is_kept(server, tmp_path):
+    """A camera that stamps its own DateTimeOriginal keeps it (we add ours only when absent)."""
+    img = Image.new("RGB", (64, 48), (10, 120, 200))
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[36867] = "2020:01:01 00:00:00"
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", exif=exif.tobytes())
+
+    class Fixed:
+        def grab(self, when=None):
+            return buf.getvalue()
+
+        def close(self):
+            pass
+
+    cfg = CameraConfig(name="x", type="synthetic", output_dir=str(tmp_path), timezone="UTC")
+    camera = Camera("x", config=cfg, output_dir=tmp_path, source=Fixed())
+    result = camera.capture(datetime(2026, 1, 1, tzinfo=ZoneInfo("UTC")))
+    assert piexif.load(str(result.path))["Exif"][piexif.ExifIFD.DateTimeOriginal] == (
+        b"2020:01:01 00:00:00"
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/html", "HTML"),
+        ("/truncated.jpg", "truncated"),
+        ("/error500", "500"),
+        ("/empty", "empty"),
+    ],
+)
+def test_faults_write_nothing(server, tmp_path, path, reason):
+    camera = _camera(server, tmp_path, path=path)
+    with pytest.raises((GrabError, storage.InvalidImage)) as info:
+        camera.capture(datetime(2026, 5, 1, 8, 0, tzinfo=TOKYO))
+    assert reason.lower() in str(info.value).lower()
+    assert _all_files(tmp_path) == []
+
+
+def test_grab_returns_validated_bytes_and_time(server, tmp_path):
+    camera = _camera(server, tmp_path)
+    when = datetime(2026, 5, 1, 8, 0, tzinfo=TOKYO)
+    grab = camera.grab(when)
+    assert grab.time == when
+    assert grab.data.startswith(b"\xff\xd8") and grab.info.width == 320
+    assert _all_files(tmp_path) == []  # grabbing saves nothing
+
+
+def test_capture_adds_an_index_row(server, tmp_path):
+    index_mod = pytest.importorskip("pylapse.index")
+    index = index_mod.FrameIndex(tmp_path / "pylapse.db")
+    try:
+        camera = _camera(server, tmp_path / "out")
+        when = datetime(2026, 5, 1, 8, 0, tzinfo=TOKYO)
+        result = camera.capture(when, index)
+        frame = index.get(result.frame_id)
+        assert frame.path == result.path
+        assert frame.time == when
+        assert (frame.width, frame.height, frame.size) == (320, 240, result.size)
+        assert frame.luma == pytest.approx(result.luma)
+        assert index.count("porch") == 1
+    finally:
+        index.close()
+
+
+def test_metrics_tell_blank_from_busy():
+    flat = image_metrics(Image.new("RGB", (640, 480), (128, 128, 128)))
+    assert flat.stddev < 1 and flat.luma == pytest.approx(128, abs=1)
+    busy = image_metrics(Image.linear_gradient("L").resize((640, 480)))
+    assert busy.stddev > 30
+
+
+def test_camera_needs_a_url():
+    with pytest.raises(ValueError, match="url"):
+        Camera("nothing")
