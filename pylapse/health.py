@@ -225,7 +225,7 @@ class HealthStore:
             ),
         )
         self._inserts += 1
-        if self._inserts % 500 == 0:
+        if self._inserts % min(500, self.max_log_rows) == 0:
             self._conn.execute(
                 "DELETE FROM capture_log WHERE id <= (SELECT MAX(id) FROM capture_log) - ?",
                 (self.max_log_rows,),

@@ -1,0 +1,135 @@
+"""HealthStore: the state machine, the bounded capture log, persistence in a real SQLite file."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from pylapse.health import HealthState, HealthStore
+
+BERLIN = ZoneInfo("Europe/Berlin")
+T0 = datetime(2026, 3, 29, 1, 0, tzinfo=BERLIN)
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = HealthStore(tmp_path / "pylapse.db", offline_after=3, frozen_after=3)
+    yield s
+    s.close()
+
+
+def _ok(store, i: int, *, digest: str | None = None, stddev: float = 40.0, camera="cam"):
+    return store.record_success(
+        camera,
+        T0 + timedelta(minutes=i),
+        path=f"/frames/{i}.jpg",
+        frame_id=i,
+        size=1000,
+        digest=digest or f"d{i}",
+        stddev=stddev,
+        duration=0.1,
+    )
+
+
+def test_unknown_until_first_attempt(store):
+    health = store.get("cam")
+    assert health.state is HealthState.UNKNOWN and health.last_success is None
+
+
+def test_success_then_failures_then_offline_then_recovery(store):
+    assert _ok(store, 0) is HealthState.OK
+    assert store.get("cam").last_frame_id == 0
+    assert store.record_failure("cam", T0, "HTTP 500 from camera") is HealthState.FAILING
+    assert store.record_failure("cam", T0, "timed out") is HealthState.FAILING
+    assert store.record_failure("cam", T0, "timed out again") is HealthState.OFFLINE
+    health = store.get("cam")
+    assert health.state is HealthState.OFFLINE
+    assert health.consecutive_failures == 3
+    assert health.last_error == "timed out again"
+    assert health.last_success == T0  # kept while failing
+    assert _ok(store, 5) is HealthState.OK
+    assert store.get("cam").consecutive_failures == 0
+
+
+def test_frozen_after_identical_frames(store):
+    assert _ok(store, 0, digest="same") is HealthState.OK
+    assert _ok(store, 1, digest="same") is HealthState.OK
+    assert _ok(store, 2, digest="same") is HealthState.FROZEN
+    assert store.get("cam").identical_frames == 3
+    assert "identical" in store.log(1)[0].message
+    assert _ok(store, 3, digest="new") is HealthState.OK
+
+
+def test_blank_picture(store):
+    assert _ok(store, 0, stddev=0.3) is HealthState.BLANK
+    assert "near-constant" in store.log(1, camera="cam")[0].message
+
+
+def test_log_is_newest_first_and_filtered(store):
+    _ok(store, 0)
+    store.record_failure("other", T0, "boom", attempt=2)
+    _ok(store, 1)
+    entries = store.log(10)
+    assert [e.ok for e in entries] == [True, False, True]
+    assert entries[1].camera_id == "other" and entries[1].attempt == 2
+    assert entries[0].time == T0 + timedelta(minutes=1)
+    assert entries[0].time.utcoffset() == timedelta(hours=1)
+    assert store.log_count() == 3 and store.log_count("cam") == 2
+    assert [e.message for e in store.log(10, camera="other")] == ["boom"]
+    assert len(store.log(1, offset=1)) == 1 and store.log(1, offset=1)[0].camera_id == "other"
+
+
+def test_log_stays_bounded(tmp_path):
+    store = HealthStore(tmp_path / "pylapse.db", max_log_rows=20)
+    for i in range(200):
+        _ok(store, i)
+    assert store.log_count() <= 40
+    assert store.log(1)[0].frame_id == 199  # the newest rows survive
+    store.close()
+
+
+def test_state_survives_reopen(tmp_path):
+    store = HealthStore(tmp_path / "pylapse.db")
+    store.record_failure("cam", T0, "connection refused")
+    store.set_paused_reason("cam", "capture paused: 1 MB free")
+    store.close()
+    again = HealthStore(tmp_path / "pylapse.db")
+    health = again.get("cam")
+    assert health.state is HealthState.FAILING
+    assert health.last_error == "connection refused"
+    assert health.paused_reason == "capture paused: 1 MB free"
+    again.close()
+
+
+def test_paused_reason_and_disabled(store):
+    assert store.set_paused_reason("cam", "disk low") is True
+    assert store.set_paused_reason("cam", "disk low") is False  # no change, no log spam
+    assert store.log(1)[0].message == "disk low"
+    assert store.set_paused_reason("cam", None) is True
+    assert store.get("cam").paused_reason is None
+    assert store.log(1)[0].message == "capture resumed"
+    store.set_enabled("cam", False)
+    assert store.get("cam").state is HealthState.DISABLED
+    store.set_enabled("cam", True)
+    assert store.get("cam").state is not HealthState.DISABLED
+
+
+def test_bytes_per_day(store):
+    assert store.bytes_per_day("cam") is None
+    now = datetime.now(BERLIN)
+    for i in range(3):
+        store.record_success(
+            "cam",
+            now - timedelta(hours=i),
+            path="/f.jpg",
+            frame_id=i,
+            size=1_000_000,
+            digest=str(i),
+            stddev=30,
+            duration=0.1,
+        )
+    rate = store.bytes_per_day("cam")
+    # 3 MB over the ~2 h the frames span -> ~36 MB/day
+    assert 30e6 < rate < 40e6
