@@ -22,11 +22,10 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 
-from pylapse.sources.base import FrameSource, GrabError, mask_url
+from pylapse.sources.base import FrameSource, GrabError, mask_secrets, mask_url
 
 __all__ = ["Source", "split_credentials"]
 
-_CHUNK = 64 * 1024
 # bodies of these types are pages or API answers, never frames (cameras mislabel images as
 # application/octet-stream, so only these are refused here; the capture layer validates the rest)
 _NOT_IMAGES = ("text/", "application/json", "application/xml", "application/xhtml")
@@ -74,6 +73,9 @@ class _Deadline:
 
 class Source(FrameSource):
     """One JPEG (or PNG) per GET of ``camera.url``."""
+
+    # added to the read-timeout message (the mjpeg source says no frame arrived)
+    silence_hint = ""
 
     def __init__(self, camera, **options) -> None:
         super().__init__(camera, **options)
@@ -133,33 +135,43 @@ class Source(FrameSource):
         try:
             with self.client().stream("GET", self.url) as response:
                 deadline.watch(response)
-                self._check_response(response, where)
-                return self._read_body(response, where, deadline)
+                self._check_status(response, where)
+                return self._receive(response, where, deadline)
         except GrabError:
             if deadline.expired.is_set():
                 raise self._deadline_error(where) from None
             raise
-        except httpx.TooManyRedirects:
-            raise GrabError(
-                f"{where}: more than {self.camera.max_redirects} redirects (max_redirects)"
-            ) from None
-        except httpx.ConnectTimeout:
-            raise GrabError(
-                f"{where}: no connection within {self.camera.connect_timeout:g} s (connect_timeout)"
-            ) from None
-        except httpx.TimeoutException:
+        except Exception as exc:
             if deadline.expired.is_set():
                 raise self._deadline_error(where) from None
-            raise GrabError(
-                f"{where}: no data for {self.camera.read_timeout:g} s (read_timeout)"
-            ) from None
-        except (httpx.HTTPError, OSError) as exc:
-            if deadline.expired.is_set():
-                raise self._deadline_error(where) from None
-            elapsed = time.monotonic() - started
-            raise GrabError(f"{where}: {_describe_error(exc)} after {elapsed:.1f} s") from None
+            raise self._transport_error(exc, where, time.monotonic() - started) from None
         finally:
             deadline.cancel()
+
+    def _receive(self, response: httpx.Response, where: str, deadline: _Deadline) -> bytes:
+        """The frame from a response whose status is fine (overridden by the mjpeg source)."""
+        self._check_type(response, where)
+        return self._read_body(response, where, deadline)
+
+    def _transport_error(self, exc: Exception, where: str, elapsed: float) -> Exception:
+        """The GrabError for an httpx/socket failure (anything else is a bug: re-raised)."""
+        if isinstance(exc, httpx.TooManyRedirects):
+            return GrabError(
+                f"{where}: more than {self.camera.max_redirects} redirects (max_redirects)"
+            )
+        if isinstance(exc, httpx.ConnectTimeout):
+            return GrabError(
+                f"{where}: no connection within {self.camera.connect_timeout:g} s (connect_timeout)"
+            )
+        if isinstance(exc, httpx.TimeoutException):
+            return GrabError(
+                f"{where}: no data for {self.camera.read_timeout:g} s (read_timeout)"
+                + self.silence_hint
+            )
+        if isinstance(exc, httpx.HTTPError | OSError):
+            reason = mask_secrets(_describe_error(exc), self.password)
+            return GrabError(f"{where}: {reason} after {elapsed:.1f} s")
+        return exc
 
     def _deadline_error(self, where: str) -> GrabError:
         return GrabError(
@@ -167,7 +179,7 @@ class Source(FrameSource):
             "(connect_timeout + read_timeout); the camera is sending too slowly"
         )
 
-    def _check_response(self, response: httpx.Response, where: str) -> None:
+    def _check_status(self, response: httpx.Response, where: str) -> None:
         status = response.status_code
         if status >= 300:
             reason = response.reason_phrase or ""
@@ -181,6 +193,8 @@ class Source(FrameSource):
             elif status in (301, 302, 303, 307, 308):
                 hint = "; redirects are off (max_redirects is 0)"
             raise GrabError(f"{where}: HTTP {status} {reason}{hint}".rstrip())
+
+    def _check_type(self, response: httpx.Response, where: str) -> None:
         ctype = response.headers.get("content-type", "").lower()
         if ctype.startswith(_NOT_IMAGES):
             raise GrabError(
@@ -202,7 +216,7 @@ class Source(FrameSource):
     def _read_body(self, response: httpx.Response, where: str, deadline: _Deadline) -> bytes:
         cap = self.camera.max_bytes
         body = bytearray()
-        for chunk in response.iter_bytes(_CHUNK):
+        for chunk in response.iter_bytes():
             body += chunk
             if len(body) > cap:
                 raise GrabError(
