@@ -2,31 +2,36 @@
 
 One file drives the web app and headless capture alike. The original pyLapse 0.2 format (cameras
 keyed by id with ``name``, ``url``, ``output_dir``, ``prefix`` and cron ``schedules``, plus
-top-level ``ffmpeg_path``, ``max_retries``, ``retry_delay``) loads unchanged and means the same.
+top-level ``ffmpeg_path``, ``max_retries``, ``retry_delay``) loads unchanged and means the same:
+a camera without ``name`` is named after its id, a schedule without ``id`` is ``schedule_<n>``,
+``resize`` without a size fits frames into 1920x1080, empty strings in schedule fields mean
+"not set", and an hour range written up to 24 (``"21-24,0-5"``, which 0.2's scheduler refused)
+is read up to 23, with a note in :attr:`Config.warnings`.
 
 Keys starting with ``_`` (``"_comment": "..."``) are comments: accepted anywhere, ignored by the
 models, and written back where they were when the file is saved.
 
 Relative paths in the file are relative to the folder the file is in.
+
+Every problem is a :class:`ConfigError` whose lines each start with the file's path, then the
+field's path and what is accepted, e.g.
+``capture_config.json: cameras.porch.timezone: 'Mars/Base' is not an IANA time zone``.
 """
 
 from __future__ import annotations
 
-import difflib
-import json
 import os
 import re
-import shutil
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationError,
     field_validator,
     model_validator,
 )
@@ -43,13 +48,14 @@ __all__ = [
     "Schedule",
     "WebSettings",
     "load_config",
+    "parse_config",
     "save_config",
 ]
 
 DEFAULT_CONFIG_NAME = "capture_config.json"
 SOURCE_TYPES = ("http", "mjpeg", "rtsp", "picamera", "gphoto2", "synthetic")
 CRON_FIELDS = ("year", "month", "day", "week", "day_of_week", "hour", "minute", "second")
-CronValue = int | str | None
+LEGACY_RESIZE_BOX = (1920, 1080)  # pyLapse 0.2's size when "resize" is on without a size
 
 
 class ConfigError(ValueError):
@@ -60,6 +66,22 @@ class ConfigError(ValueError):
         self.problems = problems or [message]
 
 
+def _cron_value(value: Any) -> int | str | None:
+    """A cron field: a whole number, an expression string, or unset (``None`` or ``""``)."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        return value.strip() or None
+    raise ValueError(
+        f"{value!r} is not accepted; a cron field is a number or an expression such as '*/15'"
+    )
+
+
+CronValue = Annotated[int | str | None, BeforeValidator(_cron_value)]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
 
@@ -67,7 +89,20 @@ class _Model(BaseModel):
 def _check_zone(value: str | None) -> str | None:
     if value:
         timeutil.zone(value)  # raises ZoneError with the accepted form
-    return value
+    return value or None
+
+
+def _redact_url(url: str) -> str:
+    """``url`` with any password replaced, for error messages."""
+    return re.sub(r"(//[^/@:]*):[^/@]*@", r"\1:***@", url)
+
+
+_UNITS = {
+    "s": "seconds", "sec": "seconds", "secs": "seconds", "second": "seconds",
+    "m": "minutes", "min": "minutes", "mins": "minutes", "minute": "minutes",
+    "h": "hours", "hr": "hours", "hrs": "hours", "hour": "hours",
+    "d": "days", "day": "days", "w": "weeks", "week": "weeks",
+}  # fmt: skip
 
 
 class Schedule(_Model):
@@ -77,45 +112,71 @@ class Schedule(_Model):
     enabled: bool = Field(True, description="a disabled schedule keeps its settings, never fires")
     type: Literal["cron", "interval"] = Field("cron", description="'cron' or 'interval'")
     year: CronValue = Field(None, description="cron year field, e.g. 2026 or '2026-2027'")
-    month: CronValue = Field(None, description="cron month field, 1-12")
+    month: CronValue = Field(None, description="cron month field, 1-12 or jan-dec")
     day: CronValue = Field(None, description="cron day-of-month field, 1-31 or 'last'")
     week: CronValue = Field(None, description="cron ISO week field, 1-53")
-    day_of_week: CronValue = Field(None, description="cron weekday field, 0-6 or mon-sun")
+    day_of_week: CronValue = Field(None, description="cron weekday field, 0-6 (0 = mon) or mon-sun")
     hour: CronValue = Field(None, description="cron hour field, 0-23, e.g. '6-20' or '*/2'")
     minute: CronValue = Field(None, description="cron minute field, 0-59, e.g. '*/15'")
-    second: CronValue = Field(None, description="cron second field, 0-59")
+    second: CronValue = Field(None, description="cron second field, 0-59 (default 0)")
     interval_amount: int | None = Field(None, gt=0, description="interval length")
     interval_unit: Literal["seconds", "minutes", "hours", "days", "weeks"] = Field(
-        "minutes", description="unit of interval_amount"
+        "minutes", description="unit of interval_amount: seconds, minutes, hours, days or weeks"
     )
     start_date: datetime | None = Field(
         None, description="interval anchor (camera time zone when no offset is given)"
     )
+
+    @field_validator("interval_unit", mode="before")
+    @classmethod
+    def _normalise_unit(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            word = value.strip().lower()
+            return _UNITS.get(word, word)
+        return value
+
+    @field_validator("start_date", mode="before")
+    @classmethod
+    def _empty_date(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator(*CRON_FIELDS)
+    @classmethod
+    def _check_cron_field(cls, value: int | str | None, info: Any) -> int | str | None:
+        if value is None:
+            return value
+        from apscheduler.triggers.cron import CronTrigger  # validates the field's syntax
+
+        try:
+            CronTrigger(**{info.field_name: value}, timezone=UTC)
+        except ValueError as exc:
+            raise ValueError(
+                f"{value!r} is not a valid cron {info.field_name} field: {exc}"
+            ) from None
+        return value
 
     @model_validator(mode="after")
     def _check_kind(self) -> Schedule:
         if self.type == "interval":
             if self.interval_amount is None:
                 raise ValueError("an interval schedule needs 'interval_amount' (a number > 0)")
-        else:
-            if all(getattr(self, f) is None for f in CRON_FIELDS):
-                raise ValueError("a cron schedule needs at least one of " + ", ".join(CRON_FIELDS))
-            from apscheduler.triggers.cron import CronTrigger  # validates each field's syntax
-
-            try:
-                CronTrigger(**self.cron_fields(), timezone="UTC")
-            except ValueError as exc:
-                raise ValueError(f"invalid cron expression: {exc}") from None
+        elif all(getattr(self, f) is None for f in CRON_FIELDS):
+            raise ValueError(
+                "a cron schedule needs at least one of "
+                + ", ".join(CRON_FIELDS)
+                + ' (or "type": "interval" with interval_amount)'
+            )
         return self
 
     def cron_fields(self) -> dict[str, int | str]:
+        """The cron fields that are set, as keyword arguments for APScheduler's CronTrigger."""
         return {f: getattr(self, f) for f in CRON_FIELDS if getattr(self, f) is not None}
 
 
 class CameraConfig(_Model):
     """One camera: where frames come from, where they go, and when."""
 
-    name: str = Field(min_length=1, description="display name")
+    name: str = Field(min_length=1, description="display name (default: the camera id)")
     description: str = Field("", description="free text shown on the dashboard")
     enabled: bool = Field(True, description="a disabled camera keeps its settings but never fires")
     type: Literal["http", "mjpeg", "rtsp", "picamera", "gphoto2", "synthetic"] = Field(
@@ -147,39 +208,61 @@ class CameraConfig(_Model):
     prefix: str = Field("", description="text at the start of every file name")
     filename_format: str = Field(naming.DEFAULT_FORMAT, description="file name template")
     ext: Literal["jpg", "jpeg", "png"] = Field("jpg", description="file extension")
-    quality: int | None = Field(None, ge=1, le=100, description="re-encode JPEG at this quality")
-    resize: bool = Field(False, description="resize frames at capture")
-    resize_width: int | None = Field(None, gt=0, description="resize width in pixels")
-    resize_height: int | None = Field(None, gt=0, description="resize height in pixels")
+    quality: int | None = Field(
+        None, ge=1, le=100, description="re-encode JPEG at this quality; unset keeps camera bytes"
+    )
+    resize: bool = Field(False, description="fit frames into resize_width x resize_height")
+    resize_width: int | None = Field(None, gt=0, description="resize box width (default 1920)")
+    resize_height: int | None = Field(None, gt=0, description="resize box height (default 1080)")
     timezone: str | None = Field(None, description="IANA zone of the camera; default: local")
     latitude: float | None = Field(None, ge=-90, le=90, description="for sun position")
     longitude: float | None = Field(None, ge=-180, le=180, description="for sun position")
     schedules: list[Schedule] = Field(default_factory=list, description="when to capture")
 
-    @field_validator("timezone")
+    @field_validator("timezone", mode="before")
     @classmethod
-    def _check_timezone(cls, value: str | None) -> str | None:
-        return _check_zone(value)
+    def _check_timezone(cls, value: Any) -> Any:
+        return _check_zone(value) if isinstance(value, str) else value
 
     @field_validator("filename_format")
     @classmethod
     def _check_format(cls, value: str) -> str:
         return naming.validate_template(value)
 
+    @field_validator("ext", mode="before")
+    @classmethod
+    def _normalise_ext(cls, value: Any) -> Any:
+        return value.strip().lstrip(".").lower() if isinstance(value, str) else value
+
+    @field_validator("prefix")
+    @classmethod
+    def _check_prefix(cls, value: str) -> str:
+        if "/" in value or "\\" in value or "\x00" in value:
+            raise ValueError(f"{value!r} must not contain '/' or '\\' (it starts a file name)")
+        return value
+
+    @field_validator("day_folder")
+    @classmethod
+    def _check_day_folder(cls, value: str) -> str:
+        storage.day_folder(Path("x"), datetime(2026, 2, 9, tzinfo=UTC), value)
+        return value
+
     @model_validator(mode="after")
     def _check_source(self) -> CameraConfig:
-        if self.type in ("http", "mjpeg", "rtsp") and not self.url:
-            raise ValueError(f"a camera of type {self.type!r} needs a 'url'")
+        needs_url = self.type in ("http", "mjpeg", "rtsp")
+        if needs_url and not self.url and self.enabled:
+            raise ValueError(
+                f"a camera of type {self.type!r} needs a 'url' "
+                '(or "enabled": false to keep it without one)'
+            )
         if (
             self.url
             and self.type in ("http", "mjpeg")
             and not re.match(r"^https?://", self.url, re.I)
         ):
-            raise ValueError(f"url {self.url!r} must start with http:// or https://")
+            raise ValueError(f"url {_redact_url(self.url)!r} must start with http:// or https://")
         if self.url and self.type == "rtsp" and not re.match(r"^rtsps?://", self.url, re.I):
-            raise ValueError(f"url {self.url!r} must start with rtsp:// or rtsps://")
-        if self.resize and not (self.resize_width or self.resize_height):
-            raise ValueError("'resize' is on but neither resize_width nor resize_height is set")
+            raise ValueError(f"url {_redact_url(self.url)!r} must start with rtsp:// or rtsps://")
         ids = [s.id for s in self.schedules]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
@@ -187,7 +270,20 @@ class CameraConfig(_Model):
         return self
 
     def zone(self) -> tzinfo:
+        """The camera's time zone (this machine's zone when ``timezone`` is not set)."""
         return timeutil.zone(self.timezone)
+
+    def resize_box(self) -> tuple[int, int] | None:
+        """The box frames are fitted into keeping their aspect, or ``None`` when not resizing.
+
+        As in pyLapse 0.2, a missing width or height defaults to 1920 or 1080.
+        """
+        if not self.resize:
+            return None
+        return (
+            self.resize_width or LEGACY_RESIZE_BOX[0],
+            self.resize_height or LEGACY_RESIZE_BOX[1],
+        )
 
 
 class CollectionConfig(_Model):
@@ -207,20 +303,35 @@ class CollectionConfig(_Model):
         default_factory=lambda: [".jpg", ".jpeg", ".png"], description="file types indexed"
     )
 
-    @field_validator("timezone")
+    @field_validator("timezone", mode="before")
     @classmethod
-    def _check_timezone(cls, value: str | None) -> str | None:
-        return _check_zone(value)
+    def _check_timezone(cls, value: Any) -> Any:
+        return _check_zone(value) if isinstance(value, str) else value
+
+    @field_validator("date_source", mode="before")
+    @classmethod
+    def _legacy_source(cls, value: Any) -> Any:
+        return "mtime" if value == "created" else value  # 0.2 called file times "created"
 
     @field_validator("filename_pattern")
     @classmethod
     def _check_pattern(cls, value: str | None) -> str | None:
         if value:
             naming.compile_user_pattern(value)
-        return value
+        return value or None
+
+    @field_validator("extensions")
+    @classmethod
+    def _normalise_extensions(cls, value: list[str]) -> list[str]:
+        return ["." + e.strip().lstrip(".").lower() for e in value if e.strip().lstrip(".")]
 
     def zone(self) -> tzinfo:
+        """The zone of names without an offset (this machine's zone when not set)."""
         return timeutil.zone(self.timezone)
+
+
+# A date or an ISO datetime, as selection.resolve_range reads it.
+_WHEN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:?\d{2})?)?$"
 
 
 class ExportPreset(_Model):
@@ -238,6 +349,15 @@ class ExportPreset(_Model):
     hour: CronValue = None
     minute: CronValue = None
     second: CronValue = None
+    tolerance: float = Field(
+        300, ge=0, description="seconds a frame may be from its cron target (nearest wins)"
+    )
+    date_from: str | None = Field(
+        None, pattern=_WHEN, description="first day (YYYY-MM-DD) or instant exported, inclusive"
+    )
+    date_to: str | None = Field(
+        None, pattern=_WHEN, description="last day (whole day) or instant exported, inclusive"
+    )
 
 
 class WebSettings(_Model):
@@ -249,30 +369,60 @@ class WebSettings(_Model):
     )
 
 
-class Config(_Model):
-    """The whole file."""
+_ID = re.compile(r"^[^/\\\x00-\x1f]+$")
 
-    cameras: dict[str, CameraConfig] = Field(default_factory=dict)
-    collections: dict[str, CollectionConfig] = Field(default_factory=dict)
-    exports: dict[str, ExportPreset] = Field(default_factory=dict)
+
+class Config(_Model):
+    """The whole file.
+
+    Edit a loaded config by assignment or ``model_copy(update=...)``: both keep the comments
+    and the source path that :func:`save_config` writes back.
+    """
+
+    cameras: dict[str, CameraConfig] = Field(
+        default_factory=dict, description="cameras keyed by id"
+    )
+    collections: dict[str, CollectionConfig] = Field(
+        default_factory=dict, description="extra collections keyed by id"
+    )
+    exports: dict[str, ExportPreset] = Field(
+        default_factory=dict, description="saved export presets keyed by id"
+    )
     data_dir: str = Field("data", description="folder of pylapse.db, the lock and job history")
     storage_roots: list[str] = Field(
         default_factory=lambda: ["timelapse"],
         description="the only folders the web app may read or write",
     )
     ffmpeg_path: str | None = Field(None, description="ffmpeg to use instead of the bundled one")
-    max_retries: int = Field(3, ge=0, le=20, description="retries of a failed capture")
+    max_retries: int = Field(2, ge=0, le=20, description="retries of a failed capture")
     retry_delay: float = Field(5.0, ge=0, description="seconds before the first retry (doubles)")
     min_free_mb: int = Field(500, ge=0, description="capture pauses below this free space")
-    web: WebSettings = Field(default_factory=WebSettings)
+    web: WebSettings = Field(default_factory=WebSettings, description="dashboard settings")
 
     _source: Path | None = PrivateAttr(None)
-    _comments: dict[tuple, dict[str, Any]] = PrivateAttr(default_factory=dict)
+    _comments: dict[tuple, list[tuple[str, Any, str | None]]] = PrivateAttr(default_factory=dict)
+    _warnings: list[str] = PrivateAttr(default_factory=list)
+
+    @field_validator("cameras", "collections", "exports")
+    @classmethod
+    def _check_ids(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key in value:
+            if not _ID.match(key) or key.strip() != key or key in (".", ".."):
+                raise ValueError(
+                    f"id {key!r} is not accepted: ids are used in folder names and URLs, so "
+                    "no '/', '\\', control characters or surrounding spaces"
+                )
+        return value
 
     @property
     def source(self) -> Path | None:
         """The file this config was loaded from (relative paths are relative to its folder)."""
         return self._source
+
+    @property
+    def warnings(self) -> list[str]:
+        """What loading changed to read an old file (e.g. an hour range up to 24)."""
+        return list(self._warnings)
 
     @property
     def base_dir(self) -> Path:
@@ -291,139 +441,52 @@ class Config(_Model):
     def root_paths(self) -> list[Path]:
         return [self.resolve(r) for r in self.storage_roots]
 
+    def camera_collection(self, camera_id: str) -> CollectionConfig:
+        """The implicit collection of a camera's frames (its output folder, zone and id)."""
+        camera = self.cameras[camera_id]
+        return CollectionConfig(
+            name=camera.name, path=camera.output_dir, timezone=camera.timezone, camera=camera_id
+        )
 
-# --- loading --------------------------------------------------------------------------------
+    def all_collections(self) -> dict[str, CollectionConfig]:
+        """The configured collections plus one per camera that no collection already covers.
 
-
-def _strip_comments(value: Any, path: tuple = ()) -> tuple[Any, dict[tuple, dict[str, Any]]]:
-    """Remove ``_``-prefixed keys, returning them by the path of the object they were in."""
-    found: dict[tuple, dict[str, Any]] = {}
-    if isinstance(value, dict):
-        clean = {}
-        for key, item in value.items():
-            if isinstance(key, str) and key.startswith("_"):
-                found.setdefault(path, {})[key] = item
-                continue
-            clean[key], inner = _strip_comments(item, (*path, key))
-            found.update(inner)
-        return clean, found
-    if isinstance(value, list):
-        out = []
-        for i, item in enumerate(value):
-            cleaned, inner = _strip_comments(item, (*path, i))
-            out.append(cleaned)
-            found.update(inner)
-        return out, found
-    return value, found
+        A camera's implicit collection has the camera's id, so its frames are indexed under it.
+        """
+        found = dict(self.collections)
+        covered = {c.camera for c in self.collections.values() if c.camera}
+        for camera_id in self.cameras:
+            if camera_id not in covered and camera_id not in found:
+                found[camera_id] = self.camera_collection(camera_id)
+        return found
 
 
-def _model_at(loc: tuple) -> type[BaseModel] | None:
-    """The model class that a validation error location points into (for did-you-mean)."""
-    model: type[BaseModel] | None = Config
-    i = 0
-    while model is not None and i < len(loc) - 1:
-        field = model.model_fields.get(str(loc[i]))
-        if field is None:
-            return None
-        ann = field.annotation
-        origin = getattr(ann, "__origin__", None)
-        if origin in (dict, list):
-            inner = ann.__args__[-1]
-            i += 2
-            model = inner if isinstance(inner, type) and issubclass(inner, BaseModel) else None
-        elif isinstance(ann, type) and issubclass(ann, BaseModel):
-            model, i = ann, i + 1
-        else:
-            return None
-    return model
-
-
-def _describe(error: dict[str, Any]) -> str:
-    loc = tuple(error["loc"])
-    where = ".".join(str(p) for p in loc) or "(top level)"
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        model = _model_at(loc)
-        key = str(loc[-1])
-        known = list(model.model_fields) if model else []
-        hint = difflib.get_close_matches(key, known, n=1)
-        suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-        return f"{where}: unknown key {key!r}{suggestion}"
-    message = error["msg"]
-    for noise in ("Value error, ", "Assertion failed, "):
-        message = message.removeprefix(noise)
-    if kind == "literal_error" or kind.endswith("_type") or kind == "missing":
-        got = error.get("input")
-        if kind == "missing":
-            return f"{where}: is required"
-        return f"{where}: {got!r} is not accepted ({message})"
-    return f"{where}: {message}"
+# --- the file: loading and saving live in pylapse.configfile -------------------------------
 
 
 def parse_config(raw: Any, source: str | os.PathLike[str] | None = None) -> Config:
     """Validate already-parsed JSON; ``source`` names the file in errors."""
-    name = os.fspath(source) if source else "config"
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{name}: the top level must be a JSON object {{...}}")
-    clean, comments = _strip_comments(raw)
-    try:
-        config = Config.model_validate(clean)
-    except ValidationError as exc:
-        problems = [_describe(e) for e in exc.errors()]
-        raise ConfigError(f"{name}: " + f"\n{name}: ".join(problems), problems) from None
-    config._source = Path(source).resolve() if source else None
-    config._comments = comments
-    return config
+    from pylapse import configfile
+
+    return configfile.parse_config(raw, source)
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:
     """Load and validate ``path``; every problem is a :class:`ConfigError` naming the file."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            f"{path}: no such config file (copy capture_config.example.json to start)"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot be read: {exc}") from None
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"{path}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}"
-        ) from None
-    return parse_config(raw, path)
+    from pylapse import configfile
 
-
-def _restore_comments(data: Any, comments: dict[tuple, dict[str, Any]], path: tuple = ()) -> Any:
-    if isinstance(data, dict):
-        out = dict(comments.get(path, {}))
-        for key, item in data.items():
-            out[key] = _restore_comments(item, comments, (*path, key))
-        return out
-    if isinstance(data, list):
-        return [_restore_comments(item, comments, (*path, i)) for i, item in enumerate(data)]
-    return data
-
-
-def to_json(config: Config) -> str:
-    data = config.model_dump(mode="json", exclude_unset=True)
-    for key in ("cameras", "collections", "exports"):
-        data.setdefault(key, {})
-    data = _restore_comments(data, config._comments)
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return configfile.load_config(path)
 
 
 def save_config(config: Config, path: str | os.PathLike[str] | None = None) -> Path:
     """Write ``config`` atomically, keeping the previous file as ``<name>.bak``."""
-    target = Path(path) if path else config.source
-    if target is None:
-        raise ConfigError("save_config: no path given and the config was not loaded from a file")
-    text = to_json(config)
-    parse_config(json.loads(text), target)  # never write what we could not load back
-    if target.exists():
-        shutil.copy2(target, target.with_name(target.name + ".bak"))
-    storage.atomic_write(target, text.encode("utf-8"))
-    config._source = target.resolve()
-    return target
+    from pylapse import configfile
+
+    return configfile.save_config(config, path)
+
+
+def to_json(config: Config) -> str:
+    """The file text for ``config``: the keys that were set, with the comments in place."""
+    from pylapse import configfile
+
+    return configfile.to_json(config)

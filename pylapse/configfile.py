@@ -1,0 +1,329 @@
+"""Reading and writing ``capture_config.json``: clear errors, comments kept, atomic saves.
+
+The models are in :mod:`pylapse.config`, which re-exports :func:`load_config`,
+:func:`save_config` and :func:`parse_config` from here.
+
+Every problem is a :class:`~pylapse.config.ConfigError` whose lines each start with the file's
+path, then the field's path and what is accepted, e.g.
+``capture_config.json: cameras.porch.timezone: 'Mars/Base' is not an IANA time zone``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from pylapse import storage
+from pylapse.config import Config, ConfigError
+
+__all__ = ["load_config", "parse_config", "save_config", "to_json"]
+
+
+def _strip_comments(value: Any, path: tuple = ()) -> tuple[Any, dict[tuple, list]]:
+    """Remove ``_``-prefixed keys, returning them by the path of the object they were in.
+
+    Each comment remembers the key that followed it, so saving puts it back in place.
+    """
+    found: dict[tuple, list] = {}
+    if isinstance(value, dict):
+        clean: dict[Any, Any] = {}
+        waiting: list[tuple[str, Any]] = []
+        for key, item in value.items():
+            if isinstance(key, str) and key.startswith("_"):
+                waiting.append((key, item))
+                continue
+            for comment_key, comment in waiting:
+                found.setdefault(path, []).append((comment_key, comment, key))
+            waiting = []
+            clean[key], inner = _strip_comments(item, (*path, key))
+            found.update(inner)
+        for comment_key, comment in waiting:
+            found.setdefault(path, []).append((comment_key, comment, None))
+        return clean, found
+    if isinstance(value, list):
+        out = []
+        for i, item in enumerate(value):
+            cleaned, inner = _strip_comments(item, (*path, i))
+            out.append(cleaned)
+            found.update(inner)
+        return out, found
+    return value, found
+
+
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    """The model class that a validation error location points into (for did-you-mean)."""
+    model: type[BaseModel] | None = Config
+    i = 0
+    while model is not None and i < len(loc) - 1:
+        field = model.model_fields.get(str(loc[i]))
+        if field is None:
+            return None
+        ann = field.annotation
+        origin = getattr(ann, "__origin__", None)
+        if origin in (dict, list):
+            inner = ann.__args__[-1]
+            i += 2
+            model = inner if isinstance(inner, type) and issubclass(inner, BaseModel) else None
+        elif isinstance(ann, type) and issubclass(ann, BaseModel):
+            model, i = ann, i + 1
+        else:
+            return None
+    return model
+
+
+_SECRET_KEYS = {"password", "password_hash", "headers"}
+_TYPE_WORDS = {
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false",
+    "string": "text in quotes",
+    "dict": "an object {...}",
+    "model": "an object {...}",
+    "list": "a list [...]",
+    "datetime": "a date and time such as '2026-02-09T06:00:00'",
+}
+_LIMITS = {
+    "greater_than": "greater than {gt}",
+    "greater_than_equal": "at least {ge}",
+    "less_than": "less than {lt}",
+    "less_than_equal": "at most {le}",
+}
+
+
+def _where(loc: tuple) -> str:
+    # Pydantic adds the member type of a union or a validator's name to the location; the
+    # user only needs the path of keys in their file.
+    keys = [p for p in loc if not (isinstance(p, str) and ("[" in p or p in ("int", "str")))]
+    return ".".join(str(p) for p in keys) or "(top level)"
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = tuple(error["loc"])
+    where = _where(loc)
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    secret = any(str(p) in _SECRET_KEYS for p in loc)
+    got = "(hidden)" if secret else repr(error.get("input"))
+    if kind == "extra_forbidden":
+        model = _model_at(loc)
+        key = str(loc[-1])
+        known = list(model.model_fields) if model else []
+        hint = difflib.get_close_matches(key, known, n=1)
+        suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+        return f"{where}: unknown key {key!r}{suggestion}"
+    if kind == "missing":
+        return f"{where}: is required"
+    if kind == "literal_error":
+        return f"{where}: {got} is not accepted; expected {ctx.get('expected')}"
+    if kind in _LIMITS:
+        limit = _LIMITS[kind].format(**ctx)
+        return f"{where}: {got} is out of range (must be {limit})"
+    if kind == "string_too_short":
+        return f"{where}: must not be empty"
+    for prefix, words in _TYPE_WORDS.items():
+        if kind.startswith(prefix + "_") or kind == prefix:
+            return f"{where}: {got} is not accepted; expected {words}"
+    message = error["msg"]
+    for noise in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(noise)
+    return f"{where}: {message}"
+
+
+def _upgrade_legacy(raw: dict[str, Any]) -> list[str]:
+    """Fill in what pyLapse 0.2 left implicit; returns notes on anything it had to reinterpret."""
+    notes: list[str] = []
+    cameras = raw.get("cameras")
+    if not isinstance(cameras, dict):
+        return notes
+    for camera_id, camera in cameras.items():
+        if not isinstance(camera, dict):
+            continue
+        if "name" not in camera:
+            camera["name"] = camera_id  # 0.2 showed the id
+        schedules = camera.get("schedules")
+        if not isinstance(schedules, list):
+            continue
+        for i, schedule in enumerate(schedules):
+            if not isinstance(schedule, dict):
+                continue
+            if "id" not in schedule:
+                schedule["id"] = f"schedule_{i}"  # 0.2's name for an unnamed schedule
+            hour = schedule.get("hour")
+            if isinstance(hour, str) and re.search(r"-24\b", hour):
+                fixed = re.sub(r"-24\b", "-23", hour)
+                schedule["hour"] = fixed
+                notes.append(
+                    f"cameras.{camera_id}.schedules.{i}.hour: {hour!r} read as {fixed!r} "
+                    "(hours run 0-23)"
+                )
+    return notes
+
+
+def _cross_check(config: Config) -> list[str]:
+    """Problems between sections: references to cameras and collections that do not exist."""
+    problems = []
+    cameras = list(config.cameras)
+    for key, collection in config.collections.items():
+        if collection.camera and collection.camera not in config.cameras:
+            hint = difflib.get_close_matches(collection.camera, cameras, n=1)
+            extra = f"; did you mean {hint[0]!r}?" if hint else ""
+            known = ", ".join(cameras) or "none"
+            problems.append(
+                f"collections.{key}.camera: no camera {collection.camera!r}{extra} "
+                f"(cameras: {known})"
+            )
+        elif key in config.cameras and collection.camera != key:
+            problems.append(
+                f"collections.{key}: the id {key!r} is camera {key!r}'s own collection; "
+                f'pick another id or set "camera": {key!r}'
+            )
+    names = config.all_collections()
+    for key, preset in config.exports.items():
+        target = getattr(preset, "collection", None)
+        if target and target not in names:
+            hint = difflib.get_close_matches(target, list(names), n=1)
+            extra = f"; did you mean {hint[0]!r}?" if hint else ""
+            problems.append(f"exports.{key}.collection: no collection {target!r}{extra}")
+    return problems
+
+
+def parse_config(raw: Any, source: str | os.PathLike[str] | None = None) -> Config:
+    """Validate already-parsed JSON; ``source`` names the file in errors."""
+    name = os.fspath(source) if source else "config"
+    if not isinstance(raw, dict):
+        kind = type(raw).__name__ if raw is not None else "null"
+        raise ConfigError(f"{name}: the top level must be a JSON object {{...}}, not {kind}")
+    clean, comments = _strip_comments(raw)
+    notes = _upgrade_legacy(clean)
+    try:
+        config = Config.model_validate(clean)
+    except ValidationError as exc:
+        problems = [_describe(e) for e in exc.errors()]
+        raise ConfigError(f"{name}: " + f"\n{name}: ".join(problems), problems) from None
+    problems = _cross_check(config)
+    if problems:
+        raise ConfigError(f"{name}: " + f"\n{name}: ".join(problems), problems)
+    config._source = Path(source).resolve() if source else None
+    config._comments = comments
+    config._warnings = notes
+    return config
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKey(key)
+        seen[key] = value
+    return seen
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """Load and validate ``path``; every problem is a :class:`ConfigError` naming the file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no such config file (copy capture_config.example.json to start)"
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a config file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: is not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    try:
+        raw = json.loads(text, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"{path}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}"
+        ) from None
+    except _DuplicateKey as exc:
+        raise ConfigError(
+            f"{path}: key {exc.args[0]!r} appears twice in one object; "
+            "JSON would silently keep only the last"
+        ) from None
+    return parse_config(raw, path)
+
+
+def _restore_comments(data: Any, comments: dict[tuple, list], path: tuple = ()) -> Any:
+    if isinstance(data, dict):
+        anchored: dict[str | None, list[tuple[str, Any]]] = {}
+        for comment_key, comment, before in comments.get(path, []):
+            anchored.setdefault(before if before in data else None, []).append(
+                (comment_key, comment)
+            )
+        out: dict[str, Any] = {}
+        for key, item in data.items():
+            out.update(anchored.pop(key, []))
+            out[key] = _restore_comments(item, comments, (*path, key))
+        out.update(anchored.pop(None, []))
+        return out
+    if isinstance(data, list):
+        return [_restore_comments(item, comments, (*path, i)) for i, item in enumerate(data)]
+    return data
+
+
+def _dump(model: BaseModel) -> dict[str, Any]:
+    """The fields of ``model`` that were set (read from the file or assigned since), as JSON.
+
+    Nested models and dicts/lists of models are walked, so a value assigned deep inside
+    (``config.web.password_hash = ...``) is written even if its section was not in the file.
+    """
+    full = model.model_dump(mode="json")
+    out: dict[str, Any] = {}
+    for name in type(model).model_fields:
+        item = getattr(model, name)
+        if isinstance(item, BaseModel):
+            sub = _dump(item)
+            if sub or name in model.model_fields_set:
+                out[name] = sub
+        elif isinstance(item, dict) and any(isinstance(v, BaseModel) for v in item.values()):
+            out[name] = {k: _dump(v) if isinstance(v, BaseModel) else v for k, v in item.items()}
+        elif isinstance(item, list) and any(isinstance(v, BaseModel) for v in item):
+            out[name] = [_dump(v) if isinstance(v, BaseModel) else v for v in item]
+        elif name in model.model_fields_set:
+            out[name] = full[name]
+    return out
+
+
+def to_json(config: Config) -> str:
+    """The file text for ``config``: the keys that were set, with the comments in place."""
+    data = _dump(config)
+    for key in ("cameras", "collections", "exports"):
+        data.setdefault(key, {})
+    data = _restore_comments(data, config._comments)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def save_config(config: Config, path: str | os.PathLike[str] | None = None) -> Path:
+    """Write ``config`` atomically, keeping the previous file as ``<name>.bak``.
+
+    The text is validated by loading it back before anything is written, so a save never
+    leaves a file that cannot be loaded; a crash leaves the old file or the new one, never half.
+    """
+    target = Path(path) if path else config.source
+    if target is None:
+        raise ConfigError("save_config: no path given and the config was not loaded from a file")
+    text = to_json(config)
+    parse_config(json.loads(text), target)  # never write what we could not load back
+    try:
+        previous = target.read_bytes()
+    except FileNotFoundError:
+        previous = None
+    if previous is not None:
+        storage.atomic_write(target.with_name(target.name + ".bak"), previous)
+    storage.atomic_write(target, text.encode("utf-8"))
+    config._source = target.resolve()
+    return target
