@@ -334,10 +334,6 @@ class CollectionConfig(_Model):
 _WHEN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:?\d{2})?)?$"
 
 
-# A date or an ISO datetime, as selection.resolve_range reads it.
-_WHEN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:?\d{2})?)?$"
-
-
 class ExportPreset(_Model):
     """A saved export: which frames of which collection, processed how, written where."""
 
@@ -353,15 +349,6 @@ class ExportPreset(_Model):
     hour: CronValue = None
     minute: CronValue = None
     second: CronValue = None
-    tolerance: float = Field(
-        300, ge=0, description="seconds a frame may be from its cron target (nearest wins)"
-    )
-    date_from: str | None = Field(
-        None, pattern=_WHEN, description="first day (YYYY-MM-DD) or instant exported, inclusive"
-    )
-    date_to: str | None = Field(
-        None, pattern=_WHEN, description="last day (whole day) or instant exported, inclusive"
-    )
     tolerance: float = Field(
         300, ge=0, description="seconds a frame may be from its cron target (nearest wins)"
     )
