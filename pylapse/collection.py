@@ -1,0 +1,406 @@
+"""Collection: a named set of frames in a folder tree, queried through the frame index.
+
+The original pyLapse shape, on the index instead of folder scans::
+
+    from pylapse import Collection
+
+    outdoor = Collection("Outdoor", "/exports/outdoor", "/frames/outdoor", "Europe/Berlin")
+    print(outdoor)  # Image Collection: Outdoor, Location: /frames/outdoor, Image Count: 8640
+    noon = outdoor.day_slice("12:00")
+    day = outdoor.select(hour="6-20", minute="*/15", date_from="2026-01-01")
+    outdoor.add_export("Day Export", subdir="day", minute="*/15", hour="*/2")
+    outdoor.export.run("Day Export", prefix="Timelapse ", drawtimestamp=True, optimize=True)
+
+Where the index lives
+    Inside pyLapse (the web app, ``pylapse export``) collections share the data folder's
+    ``pylapse.db`` (``index=`` and ``key=`` are passed) and the indexer keeps it current. A
+    collection built by hand without an index gets a private one in the user's cache folder,
+    ``$PYLAPSE_CACHE_DIR`` or ``$XDG_CACHE_HOME/pylapse`` or ``~/.cache/pylapse``, under
+    ``collections/<hash of the folder>/pylapse.db``: the frame folder is never written to (it may
+    be a read-only archive), and the first query scans the folder incrementally (a no-change
+    rescan re-reads nothing). :meth:`Collection.refresh` rescans on demand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, time, timedelta, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pylapse import timeutil
+from pylapse.selection import (
+    CRON_FIELDS,
+    DEFAULT_SLICE_TOLERANCE,
+    DEFAULT_TOLERANCE,
+    Selection,
+    SelectionError,
+    resolve_range,
+    select_all,
+    select_cron,
+    select_day_slice,
+)
+from pylapse.targets import DaySpan
+
+if TYPE_CHECKING:
+    from pylapse.config import Config, ExportPreset
+    from pylapse.export import ExportResult
+    from pylapse.index import Frame, FrameIndex
+    from pylapse.progress import ProgressCallback
+
+__all__ = ["Collection", "CollectionExports", "cache_dir"]
+
+_DENSE = 8  # load a chunk of frames by time range when it spans <= 8x its size, else by id
+_CHUNK = 500
+
+
+def cache_dir() -> Path:
+    """The per-user folder for private collection indexes."""
+    explicit = os.environ.get("PYLAPSE_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "pylapse"
+
+
+def _zone(value: str | tzinfo | None) -> tzinfo:
+    return value if isinstance(value, tzinfo) else timeutil.zone(value)
+
+
+class Collection:
+    """A named set of frames: counts, frames by time, selections, exports.
+
+    ``timezone`` (IANA name or tzinfo; default the machine's zone) is the zone days and cron
+    fields are read in, and the zone of file names without an offset. ``pattern``,
+    ``date_source`` and ``extensions`` are passed to the index scan.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        export_dir: str | os.PathLike[str] | None,
+        collection_dir: str | os.PathLike[str],
+        timezone: str | tzinfo | None = None,
+        *,
+        index: FrameIndex | None = None,
+        key: str | None = None,
+        pattern: str | None = None,
+        date_source: str = "auto",
+        extensions: Sequence[str] | None = None,
+    ) -> None:
+        self.name = name
+        self.export_dir = Path(export_dir) if export_dir is not None else None
+        self.collection_dir = Path(collection_dir)
+        self.zone = _zone(timezone)
+        self.key = key or name
+        self.pattern = pattern
+        self.date_source = date_source
+        self.extensions = tuple(extensions) if extensions else None
+        self.presets: dict[str, ExportPreset] = {}
+        self.export = CollectionExports(self)
+        self._index = index
+        self._private = index is None
+        self._scanned = not self._private  # a shared index is kept current by its owner
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_config(cls, config: Config, collection_id: str, index: FrameIndex) -> Collection:
+        """The configured collection ``collection_id`` (or a camera's implicit one), with the
+        config's export presets for it."""
+        export_root = config.root_paths[0] / "exports" if config.root_paths else None
+        export_dir = export_root / collection_id if export_root else None
+        if collection_id in config.collections:
+            c = config.collections[collection_id]
+            coll = cls(
+                c.name,
+                export_dir,
+                config.resolve(c.path),
+                c.timezone,
+                index=index,
+                key=c.camera or collection_id,
+                pattern=c.filename_pattern,
+                date_source=c.date_source,
+                extensions=c.extensions,
+            )
+        elif collection_id in config.cameras:
+            cam = config.cameras[collection_id]
+            coll = cls(
+                cam.name,
+                export_dir,
+                config.resolve(cam.output_dir),
+                cam.timezone,
+                index=index,
+                key=collection_id,
+            )
+        else:
+            known = sorted({*config.collections, *config.cameras})
+            raise SelectionError(
+                f"no collection or camera {collection_id!r}; known: {', '.join(known) or 'none'}"
+            )
+        for preset_name, preset in config.exports.items():
+            if preset.collection == collection_id:
+                coll.presets[preset_name] = preset
+        return coll
+
+    # --- the index ------------------------------------------------------------------------------
+
+    @property
+    def index(self) -> FrameIndex:
+        """The frame index; a private one is opened (and the folder scanned) on first use."""
+        with self._lock:
+            if self._index is None:
+                from pylapse.db import DB_NAME
+                from pylapse.index import FrameIndex
+
+                digest = hashlib.sha256(os.fsencode(self.collection_dir.resolve())).hexdigest()
+                folder = cache_dir() / "collections" / digest[:16]
+                folder.mkdir(parents=True, exist_ok=True)
+                self._index = FrameIndex(folder / DB_NAME)
+            index = self._index
+        if not self._scanned:
+            self._scanned = True
+            self.refresh()
+        return index
+
+    def refresh(self, progress: ProgressCallback | None = None) -> Any:
+        """Bring the index up to date with the folder (incremental); returns the ScanResult."""
+        self._scanned = True
+        kwargs: dict[str, Any] = {"pattern": self.pattern, "date_source": self.date_source}
+        if self.extensions:
+            kwargs["extensions"] = self.extensions
+        return self.index.scan(
+            self.key, self.collection_dir, self.zone, progress=progress, **kwargs
+        )
+
+    def close(self) -> None:
+        """Close a private index (a shared one belongs to whoever passed it)."""
+        if self._private and self._index is not None:
+            self._index.close()
+            self._index = None
+            self._scanned = False
+
+    def __enter__(self) -> Collection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- counts and frames ----------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return int(self.index.count(self.key))
+
+    def __str__(self) -> str:
+        return (
+            f"Image Collection: {self.name}, Location: {self.collection_dir}, "
+            f"Image Count: {len(self)}"
+        )
+
+    def __repr__(self) -> str:
+        return f"Collection({self.name!r}, key={self.key!r}, dir={str(self.collection_dir)!r})"
+
+    def count_by_day(self) -> dict[date, int]:
+        """Frames per day, days in the collection's zone."""
+        return self.index.count_by_day(self.key, self.zone)
+
+    def frames(
+        self, start: date | datetime | None = None, end: date | datetime | None = None
+    ) -> list[Frame]:
+        """Frames from ``start`` to ``end`` (inclusive; a date ``end`` includes its whole day;
+        naive datetimes are wall clock in the collection's zone), in time order."""
+        span = resolve_range(start, end, self.zone)
+        utc_start, utc_end = self._index_bounds(span)
+        frames = self.index.frames(self.key, utc_start, utc_end)
+        if span.stop is not None:  # the index's end may be inclusive; ours is half-open
+            frames = [f for f in frames if f.utc < span.stop]
+        return frames
+
+    def _index_bounds(self, span: DaySpan) -> tuple[datetime | None, datetime | None]:
+        start = timeutil.from_utc(span.start, 0) if span.start is not None else None
+        end = timeutil.from_utc(span.stop, 0) if span.stop is not None else None
+        return start, end
+
+    def _times(self, span: DaySpan) -> tuple[Sequence[int], Sequence[float]]:
+        """Candidate (ids, utcs) of the span, straight from the index's hot path."""
+        start, end = self._index_bounds(span)
+        ids, utcs = self.index.utc_times(self.key, start, end)
+        return ids, utcs
+
+    def _load(self, ids: Sequence[int], utcs: Sequence[float]) -> list[Frame]:
+        """Frames for ``ids`` (time order): dense runs by one time-range query, sparse by id."""
+        out: list[Frame] = []
+        index = self.index
+        for lo in range(0, len(ids), _CHUNK):
+            chunk_ids, chunk_utcs = ids[lo : lo + _CHUNK], utcs[lo : lo + _CHUNK]
+            first, last = chunk_utcs[0], chunk_utcs[-1]
+            found: dict[int, Frame] = {}
+            if len(chunk_ids) > 1:
+                count = index.count(
+                    self.key, timeutil.from_utc(first, 0), timeutil.from_utc(last + 1, 0)
+                )
+                if count <= _DENSE * len(chunk_ids):
+                    wanted = set(chunk_ids)
+                    for frame in index.frames(
+                        self.key, timeutil.from_utc(first, 0), timeutil.from_utc(last + 1, 0)
+                    ):
+                        if frame.id in wanted:
+                            found[frame.id] = frame
+            for fid in chunk_ids:
+                frame = found.get(fid) or index.get(fid)
+                if frame is None:
+                    raise SelectionError(
+                        f"frame {fid} left the index since the selection was made; select again"
+                    )
+                out.append(frame)
+        return out
+
+    # --- selections -----------------------------------------------------------------------------
+
+    def select(
+        self,
+        *,
+        rules: Iterable[Mapping[str, Any]] | None = None,
+        tolerance: timedelta | float = DEFAULT_TOLERANCE,
+        date_from: date | datetime | str | None = None,
+        date_to: date | datetime | str | None = None,
+        **cron: int | str | None,
+    ) -> Selection:
+        """Frames nearest the targets of cron fields (``hour="6-20", minute="*/15"``) or of
+        several ``rules`` (a list of such dicts), within ``tolerance``; with no fields at all,
+        every frame in the date range."""
+        unknown = sorted(set(cron) - set(CRON_FIELDS))
+        if unknown:
+            raise SelectionError(
+                f"unknown selection field {unknown[0]!r}; accepted: {', '.join(CRON_FIELDS)}, "
+                "rules, tolerance, date_from, date_to"
+            )
+        span = resolve_range(date_from, date_to, self.zone)
+        all_rules = [dict(r) for r in rules or ()]
+        fields = {k: v for k, v in cron.items() if v is not None}
+        if fields:
+            all_rules.append(fields)
+        ids, utcs = self._times(span)
+        if not all_rules:
+            return select_all(ids, utcs, self.zone, span=span, loader=self._load)
+        return select_cron(
+            ids, utcs, all_rules, self.zone, tolerance=tolerance, span=span, loader=self._load
+        )
+
+    def day_slice(
+        self,
+        times: time | str | Iterable[time | str] = "12:00",
+        *,
+        tolerance: timedelta | float = DEFAULT_SLICE_TOLERANCE,
+        date_from: date | datetime | str | None = None,
+        date_to: date | datetime | str | None = None,
+    ) -> Selection:
+        """One frame per day nearest each clock time (``"12:00"`` or ``["09:00", "15:00"]``)."""
+        span = resolve_range(date_from, date_to, self.zone)
+        ids, utcs = self._times(span)
+        return select_day_slice(
+            ids, utcs, times, self.zone, tolerance=tolerance, span=span, loader=self._load
+        )
+
+    def slot_grid(
+        self,
+        width: timedelta | float = 10.0,
+        *,
+        origin: datetime | float = 0.0,
+        date_from: date | datetime | str | None = None,
+        date_to: date | datetime | str | None = None,
+    ) -> Selection:
+        """Frames normalised onto a ``width``-second grid (see :mod:`pylapse.slots`)."""
+        from pylapse.slots import select_slot_grid
+
+        span = resolve_range(date_from, date_to, self.zone)
+        ids, utcs = self._times(span)
+        return select_slot_grid(
+            ids, utcs, self.zone, width=width, origin=origin, span=span, loader=self._load
+        )
+
+    def preset_selection(self, preset: ExportPreset) -> Selection:
+        """The frames an export preset picks."""
+        fields = {f: getattr(preset, f) for f in CRON_FIELDS if getattr(preset, f) is not None}
+        return self.select(
+            tolerance=getattr(preset, "tolerance", DEFAULT_TOLERANCE.total_seconds()),
+            date_from=getattr(preset, "date_from", None),
+            date_to=getattr(preset, "date_to", None),
+            **fields,
+        )
+
+    # --- exports --------------------------------------------------------------------------------
+
+    def add_export(self, name: str, subdir: str | None = None, **fields: Any) -> ExportPreset:
+        """Declare an export: cron fields choose the frames, the rest are export options
+        (``prefix``, ``drawtimestamp``, ``width`` ...); run it with ``export.run(name)``."""
+        from pydantic import ValidationError
+
+        from pylapse.config import ExportPreset
+
+        try:
+            preset = ExportPreset(collection=self.key, subdir=subdir, **fields)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or name}: {e['msg']}" for e in exc.errors()
+            )
+            raise SelectionError(f"export {name!r}: {problems}") from None
+        self.presets[name] = preset
+        return preset
+
+    def export_all(
+        self, output_dir: str | os.PathLike[str] | None = None, **options: Any
+    ) -> dict[str, ExportResult]:
+        """Run every declared export (each into its own ``subdir``); results by name."""
+        return {name: self.export.run(name, output_dir, **options) for name in self.presets}
+
+
+class CollectionExports:
+    """``collection.export``: runs the collection's declared exports."""
+
+    def __init__(self, collection: Collection) -> None:
+        self._collection = collection
+
+    def add_export(self, name: str, subdir: str | None = None, **fields: Any) -> ExportPreset:
+        """Same as :meth:`Collection.add_export` (the original pyLapse spelled it here)."""
+        return self._collection.add_export(name, subdir, **fields)
+
+    def output_dir(self, name: str, output_dir: str | os.PathLike[str] | None = None) -> Path:
+        """Where export ``name`` writes: ``output_dir`` (or the preset's, or the collection's
+        export folder) joined with the preset's ``subdir``."""
+        preset = self._preset(name)
+        coll = self._collection
+        base = output_dir or preset.output_dir or coll.export_dir
+        if base is None:
+            raise SelectionError(
+                f"export {name!r}: no output folder (pass one, or give the collection an "
+                "export_dir)"
+            )
+        return Path(base) / preset.subdir if preset.subdir else Path(base)
+
+    def _preset(self, name: str) -> ExportPreset:
+        presets = self._collection.presets
+        if name not in presets:
+            known = ", ".join(sorted(presets)) or "none; declare one with add_export()"
+            raise SelectionError(f"no export named {name!r}; declared: {known}")
+        return presets[name]
+
+    def run(
+        self,
+        name: str,
+        output_dir: str | os.PathLike[str] | None = None,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+        **options: Any,
+    ) -> ExportResult:
+        """Select the preset's frames and export them (``prefix``, ``drawtimestamp``,
+        ``optimize``, ``width`` ... override the preset's options)."""
+        from pylapse.export import ExportOptions, run_export
+
+        preset = self._preset(name)
+        selection = self._collection.preset_selection(preset)
+        opts = ExportOptions.from_mapping(preset, **options)
+        return run_export(selection, self.output_dir(name, output_dir), opts, progress, cancel)
