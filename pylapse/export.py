@@ -210,7 +210,7 @@ def _in_time_order(frames: Sequence[Any]) -> Sequence[Any]:
     return frames
 
 
-def _chunks(frames: Sequence[Any], size: int, output_dir: Path) -> Iterator[list[tuple[int, Item]]]:
+def _chunks(frames: Iterable[Any], size: int, output_dir: Path) -> Iterator[list[tuple[int, Item]]]:
     chunk: list[tuple[int, Item]] = []
     for number, frame in enumerate(frames, start=1):
         item = _item(frame)
@@ -324,15 +324,17 @@ def _process_one(number: int, item: Item) -> bool:
     return False
 
 
-def _process_chunk(chunk: list[tuple[int, Item]]) -> list[tuple[int, bool, str | None]]:
-    """(number, linked, skip reason) per frame of ``chunk``."""
-    out: list[tuple[int, bool, str | None]] = []
+Outcome = tuple[int, bool, tuple[str, str] | None]  # number, linked, (path, skip reason)
+
+
+def _process_chunk(chunk: list[tuple[int, Item]]) -> list[Outcome]:
+    """What became of each frame of ``chunk``."""
+    out: list[Outcome] = []
     for number, item in chunk:
         try:
             out.append((number, _process_one(number, item), None))
         except process.ImageError as exc:
-            reason = str(exc).removeprefix(f"{item[0]}: ")
-            out.append((number, False, reason))
+            out.append((number, False, (item[0], str(exc).removeprefix(f"{item[0]}: "))))
     return out
 
 
@@ -378,34 +380,41 @@ def run_export(
     ``cancel`` is set (the previous export is then untouched) and :class:`ExportError` when the
     export cannot start."""
     options = options or ExportOptions()
-    frames = getattr(frames_or_selection, "frames", frames_or_selection)
-    if not isinstance(frames, Sequence):
-        frames = list(frames) if isinstance(frames, Iterable) else frames
-    total = len(frames)
+    frames: Iterable[Any]
+    if hasattr(frames_or_selection, "iter_frames"):
+        # a Selection: already in time order; loaded from the index in batches, so memory
+        # stays flat however many frames it holds
+        total, frames = len(frames_or_selection), frames_or_selection.iter_frames()
+    else:
+        given = getattr(frames_or_selection, "frames", frames_or_selection)
+        listed = given if isinstance(given, Sequence) else list(given)
+        total, frames = len(listed), _in_time_order(listed)
     if total == 0:
         raise ExportError("nothing to export: the selection has no frames")
-    frames = _in_time_order(frames)
     started = time.monotonic()
     names = NameSet(options.prefix, options.ext, total)
     with Staging(output_dir) as staging:
         staging.check_conflicts(names)
         assert staging.path is not None
-        skipped: dict[int, str] = {}
-        linked = _run_pool(frames, staging, options, total, skipped, progress, cancel, started)
-        paths = {n: _item(frames[n - 1])[0] for n in skipped}
-        if skipped:
-            _close_gaps(staging.path, names, set(skipped))
-        written = total - len(skipped)
+        skipped: dict[int, tuple[str, str]] = {}
+        linked, produced = _run_pool(
+            frames, staging, options, total, skipped, progress, cancel, started
+        )
+        # a frame deleted from the index since the selection was made leaves fewer than total
+        missing = set(skipped) | set(range(produced + 1, total + 1))
+        if missing:
+            _close_gaps(staging.path, names, missing)
+        written = total - len(missing)
         if written == 0:
-            first = min(skipped)
+            path, reason = skipped[min(skipped)]
             raise ExportError(
-                f"no frame could be read ({len(skipped)} skipped, e.g. {paths[first]}: "
-                f"{skipped[first]}); the previous export was left as it was"
+                f"no frame could be read ({len(skipped)} skipped, e.g. {path}: {reason}); "
+                "the previous export was left as it was"
             )
         staging.commit(NameSet(options.prefix, options.ext, written))
     return ExportResult(
         written=written,
-        skipped=[(Path(paths[n]), skipped[n]) for n in sorted(skipped)],
+        skipped=[(Path(skipped[n][0]), skipped[n][1]) for n in sorted(skipped)],
         output_dir=staging.output_dir,
         linked=linked,
         seconds=time.monotonic() - started,
@@ -413,21 +422,21 @@ def run_export(
 
 
 def _run_pool(
-    frames: Sequence[Any],
+    frames: Iterable[Any],
     staging: Staging,
     options: ExportOptions,
     total: int,
-    skipped: dict[int, str],
+    skipped: dict[int, tuple[str, str]],
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
     started: float,
 ) -> int:
-    """Feed chunks to the workers with a bounded number in flight; returns how many linked."""
+    """Feed chunks to the workers, a bounded number in flight; returns (linked, frames seen)."""
     assert staging.path is not None
     workers = max(1, min(options.workers, total))
     chunk_size = max(1, min(16, total // (workers * 8)))
     chunks = _chunks(frames, chunk_size, staging.output_dir)
-    done = linked = 0
+    done = linked = produced = 0
     safe_report(progress, Progress("process", 0, total))
     with _pool(workers, options, staging.path, total) as pool:
         pending: set[cf.Future] = set()
@@ -437,6 +446,7 @@ def _run_pool(
                     chunk = next(chunks, None)
                     if chunk is None:
                         break
+                    produced = chunk[-1][0]
                     pending.add(pool.submit(_process_chunk, chunk))
                 if not pending:
                     break
@@ -444,11 +454,11 @@ def _run_pool(
                 if cancel is not None and cancel.is_set():
                     raise Cancelled("export cancelled; the previous export was left as it was")
                 for future in finished:
-                    for number, was_linked, reason in future.result():
+                    for number, was_linked, skip in future.result():
                         done += 1
                         linked += was_linked
-                        if reason is not None:
-                            skipped[number] = reason
+                        if skip is not None:
+                            skipped[number] = skip
                 if finished:
                     safe_report(progress, _progress(done, total, started))
         except BaseException:
@@ -457,7 +467,7 @@ def _run_pool(
             with contextlib.suppress(Exception):
                 pool.shutdown(wait=True, cancel_futures=True)
             raise
-    return linked
+    return linked, produced
 
 
 def _progress(done: int, total: int, started: float) -> Progress:
