@@ -32,6 +32,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -142,7 +143,7 @@ class Schedule(_Model):
 
     @field_validator(*CRON_FIELDS)
     @classmethod
-    def _check_cron_field(cls, value: int | str | None, info: Any) -> int | str | None:
+    def _check_cron_field(cls, value: int | str | None, info: ValidationInfo) -> int | str | None:
         if value is None:
             return value
         from apscheduler.triggers.cron import CronTrigger  # validates the field's syntax
@@ -150,8 +151,9 @@ class Schedule(_Model):
         try:
             CronTrigger(**{info.field_name: value}, timezone=UTC)
         except ValueError as exc:
+            reason = re.sub(r"^Error validating expression '[^']*': ", "", str(exc))
             raise ValueError(
-                f"{value!r} is not a valid cron {info.field_name} field: {exc}"
+                f"{value!r} is not a valid cron {info.field_name} field: {reason}"
             ) from None
         return value
 
@@ -247,6 +249,25 @@ class CameraConfig(_Model):
         storage.day_folder(Path("x"), datetime(2026, 2, 9, tzinfo=UTC), value)
         return value
 
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        kind = info.data.get("type")
+        if value and kind in ("http", "mjpeg") and not re.match(r"^https?://", value, re.I):
+            raise ValueError(f"{_redact_url(value)!r} must start with http:// or https://")
+        if value and kind == "rtsp" and not re.match(r"^rtsps?://", value, re.I):
+            raise ValueError(f"{_redact_url(value)!r} must start with rtsp:// or rtsps://")
+        return value or None
+
+    @field_validator("schedules")
+    @classmethod
+    def _unique_ids(cls, value: list[Schedule]) -> list[Schedule]:
+        ids = [s.id for s in value]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"schedule ids must be unique; repeated: {', '.join(dupes)}")
+        return value
+
     @model_validator(mode="after")
     def _check_source(self) -> CameraConfig:
         needs_url = self.type in ("http", "mjpeg", "rtsp")
@@ -255,18 +276,6 @@ class CameraConfig(_Model):
                 f"a camera of type {self.type!r} needs a 'url' "
                 '(or "enabled": false to keep it without one)'
             )
-        if (
-            self.url
-            and self.type in ("http", "mjpeg")
-            and not re.match(r"^https?://", self.url, re.I)
-        ):
-            raise ValueError(f"url {_redact_url(self.url)!r} must start with http:// or https://")
-        if self.url and self.type == "rtsp" and not re.match(r"^rtsps?://", self.url, re.I):
-            raise ValueError(f"url {_redact_url(self.url)!r} must start with rtsp:// or rtsps://")
-        ids = [s.id for s in self.schedules]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"schedule ids must be unique; repeated: {', '.join(dupes)}")
         return self
 
     def zone(self) -> tzinfo:
