@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from pylapse.config import CameraConfig
+from tests.fakes import path_with_fakes
 from tests.servers.camera_server import CameraServer
-
-FAKES = Path(__file__).resolve().parents[2] / "fakes"
 
 
 @pytest.fixture
@@ -39,7 +37,18 @@ def make_camera(tmp_path: Path) -> Callable[..., CameraConfig]:
 
 
 @pytest.fixture
-def fakes_on_path(monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Put the stand-in rpicam-still, libcamera-still and gphoto2 first on PATH."""
-    monkeypatch.setenv("PATH", f"{FAKES}{os.pathsep}{os.environ.get('PATH', '')}")
-    return FAKES
+def fake_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The file the fake tools append their command lines to (one JSON object per run)."""
+    log = tmp_path / "fake-runs.jsonl"
+    monkeypatch.setenv("PYLAPSE_FAKE_LOG", str(log))
+    return log
+
+
+@pytest.fixture
+def fakes_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_log: Path) -> Path:
+    """The stand-in rpicam-still, libcamera-still and gphoto2 first on PATH (in a state set by
+    PYLAPSE_FAKE_PICAMERA / PYLAPSE_FAKE_GPHOTO2, default ok); returns the run log."""
+    monkeypatch.setenv("PATH", path_with_fakes(tmp_path / "fakes"))
+    for name in ("PYLAPSE_FAKE_PICAMERA", "PYLAPSE_FAKE_GPHOTO2"):
+        monkeypatch.delenv(name, raising=False)
+    return fake_log

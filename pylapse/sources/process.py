@@ -1,0 +1,79 @@
+"""Running a camera tool (rpicam-still, gphoto2, ffmpeg) for one frame, with a hard time limit.
+
+Every tool runs from an argument list (never a shell), in its own process group so that a timeout
+kills it and anything it started, with stdin closed so a tool that asks a question (gphoto2's
+"Overwrite? [y|n]") fails instead of waiting for an answer that never comes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["ToolMissing", "ToolResult", "ToolTimeout", "run_tool", "stderr_tail"]
+
+
+class ToolMissing(FileNotFoundError):
+    """The executable does not exist or cannot be run."""
+
+
+class ToolTimeout(TimeoutError):
+    """The tool ran past its time limit and was killed."""
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    returncode: int
+    stdout: bytes
+    stderr: str
+
+
+def run_tool(
+    argv: Sequence[str | os.PathLike[str]],
+    *,
+    timeout: float,
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+) -> ToolResult:
+    """Run ``argv`` to completion within ``timeout`` seconds, killing its process group if not."""
+    try:
+        process = subprocess.Popen(
+            [os.fspath(a) for a in argv],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=dict(env) if env is not None else None,
+            cwd=cwd,
+            start_new_session=True,
+        )
+    except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:
+        raise ToolMissing(f"{Path(os.fspath(argv[0])).name}: {exc.strerror or exc}") from None
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(process)
+        process.communicate()
+        raise ToolTimeout(f"did not finish within {timeout:g} s and was stopped") from None
+    except BaseException:  # KeyboardInterrupt or a caller's exception: never leave it running
+        _kill_group(process)
+        process.communicate()
+        raise
+    return ToolResult(process.returncode, stdout, stderr.decode("utf-8", "replace"))
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        process.kill()
+
+
+def stderr_tail(text: str, lines: int = 3) -> str:
+    """The last meaningful lines of a tool's stderr, joined into one line for an error message."""
+    kept = [line.strip() for line in text.splitlines() if line.strip()]
+    return " | ".join(kept[-lines:]) if kept else "(no output)"
