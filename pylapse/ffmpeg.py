@@ -27,6 +27,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pylapse.progress import Cancelled, Progress, ProgressCallback, safe_report
 
@@ -35,6 +36,7 @@ __all__ = [
     "FfmpegInfo",
     "FfmpegNotFound",
     "RunResult",
+    "configured_ffmpeg",
     "find_ffmpeg",
     "probe_encoders",
     "probe_version",
@@ -45,7 +47,7 @@ _EXE = "ffmpeg.exe" if sys.platform == "win32" else "ffmpeg"
 _PROBE_TIMEOUT = 20.0  # seconds; a binary that cannot print its version in that time is broken
 STDERR_TAIL_LINES = 25
 # After SIGTERM ffmpeg finishes the file it is writing; this long, then it is killed.
-TERMINATE_GRACE = 3.0
+TERMINATE_GRACE = 1.0
 
 
 class FfmpegNotFound(FileNotFoundError):
@@ -128,6 +130,21 @@ def find_ffmpeg(config_path: str | os.PathLike[str] | None = None) -> FfmpegInfo
         "no ffmpeg found (looked in " + ", ".join(looked) + "); install imageio-ffmpeg, put an "
         "ffmpeg in bin/, or set 'ffmpeg_path' in the config"
     )
+
+
+def configured_ffmpeg(config: Any) -> str | None:
+    """The explicit ffmpeg a :class:`~pylapse.config.Config` asks for, for :func:`find_ffmpeg`.
+
+    A relative ``ffmpeg_path`` is relative to the config's folder; a bare name (``"ffmpeg"``)
+    that is not there means the one on ``PATH``.
+    """
+    value = getattr(config, "ffmpeg_path", None)
+    if not value:
+        return None
+    resolved = config.resolve(value)
+    if not resolved.exists() and os.sep not in value and "/" not in value:
+        return value
+    return os.fspath(resolved)
 
 
 def _probe_output(path: Path, *args: str) -> str:

@@ -51,39 +51,51 @@ def _time_of(item: Any) -> tuple[float | None, int | None]:
     return None, None
 
 
-def plan_frames(frames: Iterable[Any], fps: float, fill_gaps: bool = False) -> list[ListEntry]:
-    """Turn ``frames`` into list entries with repeat counts.
+def plan_frames(
+    frames: Iterable[Any], fps: float | None = None, fill_gaps: bool = False
+) -> list[ListEntry]:
+    """Turn ``frames`` into list entries with repeat counts (one output frame per repeat).
 
-    Items: a pylapse ``Frame`` (anything with ``.path`` and ``.utc``/``.time``), a path, a
-    ``(path, seconds)`` pair, or ``None`` for an empty selection slot (the previous frame is
-    repeated when ``fill_gaps``, else the slot is skipped). When every item carries a time and
-    there are no slots, frames are put in time order (stable); otherwise the given order is kept.
+    ``frames`` may be a pylapse ``Selection`` (its gap-filled runs when ``fill_gaps``). Items: a
+    pylapse ``Frame`` (anything with ``.path`` and ``.utc``/``.time``), a path, a
+    ``(path, seconds)`` pair (needs ``fps``), or ``None`` for an empty selection slot (the
+    previous frame is repeated when ``fill_gaps``, else the slot is skipped). When every item
+    carries a time and there are no slots, frames are put in time order (stable); otherwise the
+    given order is kept.
     """
-    items = list(frames)
+    runs = getattr(frames, "with_gaps_filled", None)
+    if fill_gaps and callable(runs):  # a pylapse Selection: (frame, targets it stands for) runs
+        return [ListEntry(os.fspath(f.path), n, *_time_of(f)) for f, n in runs() if n > 0]
+    iter_frames = getattr(frames, "iter_frames", None)
+    items = list(iter_frames() if callable(iter_frames) else frames)
     timed = [_time_of(i) if i is not None else (None, None) for i in items]
     if items and all(t[0] is not None for t in timed):
-        order = sorted(range(len(items)), key=lambda k: timed[k][0])  # type: ignore[arg-type,return-value]
+        order = sorted(range(len(items)), key=lambda k: timed[k][0] or 0.0)
         items, timed = [items[k] for k in order], [timed[k] for k in order]
     entries: list[ListEntry] = []
-    clock, emitted = 0.0, 0  # seconds listed so far, frames emitted so far
+    clock, emitted = 0.0, 0  # seconds listed so far, frames emitted so far (for durations)
     for item, (utc, offset) in zip(items, timed, strict=True):
+        repeats = 1
         if item is None:
             if fill_gaps and entries:
                 last = entries[-1]
                 entries[-1] = ListEntry(last.path, last.repeats + 1, last.utc, last.offset)
-                clock, emitted = clock + 1 / fps, emitted + 1
+                emitted += 1
+                clock = emitted / fps if fps else clock
             continue
-        seconds = 1 / fps
         if isinstance(item, tuple):
             item, seconds = item
+            if fps is None:
+                raise ValueError("per-frame durations need a fixed fps (not a target duration)")
             if not (isinstance(seconds, int | float) and seconds >= 0):
                 raise ValueError(f"frame duration {seconds!r} for {item} must be seconds >= 0")
-        path = os.fspath(getattr(item, "path", item))
-        clock += seconds
-        repeats = round(clock * fps) - emitted  # cumulative, so rounding never drifts
+            clock += seconds
+            repeats = round(clock * fps) - emitted  # cumulative, so rounding never drifts
+        else:
+            clock += 1 / fps if fps else 0.0
         emitted += repeats
         if repeats > 0:
-            entries.append(ListEntry(path, repeats, utc, offset))
+            entries.append(ListEntry(os.fspath(getattr(item, "path", item)), repeats, utc, offset))
     return entries
 
 
@@ -98,26 +110,38 @@ def concat_list(entries: Iterable[ListEntry]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def order_paths(
-    paths: Iterable[str | os.PathLike[str]], tz: Any = None
-) -> list[tuple[Path, datetime]]:
+def _name_time(path: str, tz: Any) -> tuple[float, int]:
+    name = os.path.basename(path)
+    fast = getattr(naming, "parse_name_utc", None)  # the index's hot-path parser
+    if fast is not None:
+        found = fast(name, tz)
+        if found is not None:
+            return found
+    else:
+        parsed = naming.parse_name(name, tz)
+        if parsed is not None:
+            return parsed.time.timestamp(), timeutil.offset_seconds(parsed.time)
+    try:
+        when = naming.frame_time(path, tz).time
+    except ImportError:  # EXIF support not installed: name, then mtime
+        when = naming.frame_time(path, tz, use_exif=False).time
+    return when.timestamp(), timeutil.offset_seconds(when)
+
+
+def order_paths(paths: Iterable[str | os.PathLike[str]], tz: Any = None) -> list[TimedPath]:
     """Files in time order (name, else EXIF, else mtime), ties by name; with their times."""
     tz = tz or timeutil.zone(None)
     timed = []
     for p in paths:
-        path = Path(p)
-        parsed = naming.parse_name(path.name, tz)
-        if parsed is None:
-            try:
-                parsed = naming.frame_time(path, tz)
-            except ImportError:  # EXIF support not installed: name, then mtime
-                parsed = naming.frame_time(path, tz, use_exif=False)
-        timed.append((parsed.time.timestamp(), path.name, path, parsed.time))
-    timed.sort(key=lambda t: (t[0], t[1]))
-    return [(t[2], t[3]) for t in timed]
+        path = os.fspath(p)
+        utc, offset = _name_time(path, tz)
+        timed.append((utc, os.path.basename(path), path, offset))
+    timed.sort()
+    return [TimedPath(path, utc, offset) for utc, _, path, offset in timed]
 
 
-def folder_frames(input_dir: str | os.PathLike[str], pattern: str, tz: Any) -> list[Any]:
+def folder_frames(input_dir: str | os.PathLike[str], pattern: str, tz: Any) -> list[TimedPath]:
+    """The files in ``input_dir`` matching ``pattern`` (case-insensitive), in time order."""
     folder = Path(input_dir)
     if not folder.is_dir():
         raise FileNotFoundError(f"input folder {folder} does not exist")
@@ -126,10 +150,17 @@ def folder_frames(input_dir: str | os.PathLike[str], pattern: str, tz: Any) -> l
         names = [e.path for e in it if e.is_file() and fnmatch.fnmatchcase(e.name.lower(), lowered)]
     if not names:
         raise NoFramesError(f"no files matching {pattern!r} in {folder}")
-    return [TimedPath(path, when) for path, when in order_paths(names, tz)]
+    return order_paths(names, tz)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TimedPath:
-    path: Path
-    time: datetime
+    """A file and its time, shaped like an index ``Frame`` for :func:`plan_frames`."""
+
+    path: str  # a str, not a Path: a folder can hold millions of frames
+    utc: float
+    offset: int
+
+    @property
+    def time(self) -> datetime:
+        return timeutil.from_utc(self.utc, self.offset)

@@ -223,13 +223,16 @@ def _temp_output(output: Path) -> Path:
     return Path(name)
 
 
-def _resolve_fps(options: RenderOptions, slots: int) -> float:
-    fps = slots / options.duration if options.duration else options.fps
-    if options.duration is not None and options.duration <= 0:
-        raise ValueError(f"duration {options.duration!r} must be more than 0 seconds")
+def _check_rate(fps: float, what: str = "fps") -> float:
     if not MIN_FPS <= fps <= MAX_FPS:
-        raise ValueError(f"fps {fps:g} is outside {MIN_FPS:g}-{MAX_FPS:g}")
+        raise ValueError(f"{what} {fps:g} is outside {MIN_FPS:g}-{MAX_FPS:g} frames per second")
     return fps
+
+
+def _check_options(options: RenderOptions) -> None:
+    if options.duration is not None and not options.duration > 0:
+        raise ValueError(f"duration {options.duration!r} must be more than 0 seconds")
+    _check_rate(options.fps)
 
 
 def _available(info: FfmpegInfo, codec: Codec) -> None:
@@ -265,15 +268,14 @@ def render_frames(
     output = Path(output).absolute()
     codec = resolve_codec(options.codec)
     container = _check_output(output, codec)
-    items = list(frames)
-    nominal = options.fps if not options.duration else max(1.0, len(items) / options.duration)
-    if options.duration and any(isinstance(i, tuple) for i in items):
-        raise ValueError("a target duration cannot be combined with per-frame durations")
-    entries = plan_frames(items, nominal, options.fill_gaps)
+    _check_options(options)
+    entries = plan_frames(frames, None if options.duration else options.fps, options.fill_gaps)
     total = sum(e.repeats for e in entries)
     if total == 0:
         raise NoFramesError("no frames to render")
-    fps = _resolve_fps(options, total) if options.duration else _resolve_fps(options, 0)
+    fps = options.fps
+    if options.duration:
+        fps = _check_rate(total / options.duration, f"{total} frames in {options.duration:g} s is")
     info = find_ffmpeg(options.ffmpeg_path)
     _available(info, codec)
     size = _fit(_first_size(entries), options.size)

@@ -81,13 +81,10 @@ def _data_folder(config: Any) -> tuple[str, bool]:
 
 def _ffmpeg(config: Any) -> tuple[list[str], bool]:
     from pylapse.codecs import CODECS
-    from pylapse.ffmpeg import FfmpegError, FfmpegNotFound, find_ffmpeg
+    from pylapse.ffmpeg import FfmpegError, FfmpegNotFound, configured_ffmpeg, find_ffmpeg
 
-    explicit = None
-    if config is not None and config.ffmpeg_path:
-        explicit = config.resolve(config.ffmpeg_path)
     try:
-        info = find_ffmpeg(explicit)
+        info = find_ffmpeg(configured_ffmpeg(config) if config is not None else None)
         version = info.version
         encoders = info.encoders
     except (FfmpegNotFound, FfmpegError) as exc:

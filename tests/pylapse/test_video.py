@@ -1,0 +1,374 @@
+"""Rendering with the real bundled ffmpeg, probed with Debian's ffprobe.
+
+Sequences are tiny Pillow JPEGs so every codec renders in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import struct
+import subprocess
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from PIL import Image, ImageDraw
+
+from pylapse import naming
+from pylapse.ffmpeg import find_ffmpeg
+from pylapse.framelist import concat_list, order_paths, plan_frames
+from pylapse.manifest import frame_list_hash, read_manifest
+from pylapse.progress import Cancelled, Progress
+from pylapse.video import (
+    CodecUnavailable,
+    NoFramesError,
+    RenderError,
+    RenderOptions,
+    build_command,
+    render_frames,
+    render_sequence_to_video,
+)
+
+FFPROBE = shutil.which("ffprobe") or "/usr/bin/ffprobe"
+TOKYO = ZoneInfo("Asia/Tokyo")
+START = datetime(2026, 2, 9, 14, 30, tzinfo=TOKYO)
+
+
+@dataclass(frozen=True)
+class IndexedFrame:
+    """The shape of ``pylapse.index.Frame`` that rendering reads (path and time)."""
+
+    path: Path
+    utc: float
+    offset: int
+
+
+def make_frames(
+    folder: Path, count: int, size: tuple[int, int] = (101, 75), start: datetime = START
+) -> list[Path]:
+    """JPEGs named with the default template, one a minute, each visibly different."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(count):
+        when = start + timedelta(minutes=i)
+        image = Image.new("RGB", size, ((i * 37) % 256, 90, 160))
+        ImageDraw.Draw(image).rectangle((i % size[0], 2, i % size[0] + 8, 12), fill="white")
+        path = folder / naming.format_name(when, naming.DEFAULT_FORMAT, prefix="cam-", ext="jpg")
+        image.save(path, quality=90)
+        paths.append(path)
+    return paths
+
+
+def probe(path: Path) -> dict:
+    if not Path(FFPROBE).exists():
+        pytest.skip("ffprobe is not installed (apt-get install ffmpeg gives Debian's)")
+    out = subprocess.run(
+        [FFPROBE, "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
+         "stream=codec_name,codec_tag_string,width,height,pix_fmt,r_frame_rate,nb_read_frames,"
+         "color_range", "-of", "json", str(path)],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return json.loads(out)["streams"][0]
+
+
+def top_level_atoms(path: Path) -> list[str]:
+    """MP4 box types at the top level of the file, in order."""
+    names = []
+    with path.open("rb") as f:
+        while header := f.read(8):
+            size, kind = struct.unpack(">I4s", header)
+            skip = size - 8
+            if size == 1:
+                skip = struct.unpack(">Q", f.read(8))[0] - 16
+            names.append(kind.decode("latin-1"))
+            if size == 0:
+                break
+            f.seek(skip, 1)
+    return names
+
+
+@pytest.fixture(scope="module")
+def frames(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    return make_frames(tmp_path_factory.mktemp("seq"), 12)
+
+
+@pytest.mark.parametrize(
+    ("codec", "ext", "name", "tag"),
+    [
+        ("h264", "mp4", "h264", "avc1"),
+        ("h265", "mp4", "hevc", "hvc1"),
+        ("mpeg4", "mp4", "mpeg4", "mp4v"),
+        ("vp9", "webm", "vp9", None),
+        ("gif", "gif", "gif", None),
+    ],
+)
+def test_each_codec_renders_even_frames_at_the_rate(
+    frames: list[Path], tmp_path: Path, codec: str, ext: str, name: str, tag: str | None
+) -> None:
+    out = tmp_path / f"video.{ext}"
+    result = render_frames(frames, out, RenderOptions(codec=codec, fps=12))
+    info = probe(out)
+    assert info["codec_name"] == name
+    assert int(info["nb_read_frames"]) == 12 == result.frames
+    assert (info["width"], info["height"]) == (100, 74) == (result.width, result.height)
+    if tag:
+        assert info["codec_tag_string"] == tag
+    if codec == "gif":  # GIF delays are centiseconds: 12 fps is stored as 8 cs
+        assert abs(Fraction(info["r_frame_rate"]) - 12) < 0.1
+    else:
+        assert Fraction(info["r_frame_rate"]) == 12
+        assert info["pix_fmt"] == "yuv420p"
+    if codec in ("h264", "h265", "vp9"):
+        assert info["color_range"] == "tv"
+    if ext == "mp4":
+        atoms = top_level_atoms(out)
+        assert atoms.index("moov") < atoms.index("mdat")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name, out.name + ".json"]
+
+
+def test_manifest_records_frames_options_and_ffmpeg(tmp_path: Path) -> None:
+    paths = make_frames(tmp_path / "in", 5)
+    frames = [IndexedFrame(p, (START + timedelta(minutes=i)).timestamp(), 32400)
+              for i, p in enumerate(paths)]  # fmt: skip
+    random.Random(4).shuffle(frames)  # the renderer puts frames in time order
+    out = tmp_path / "out" / "tl.mp4"
+    result = render_frames(frames, out, RenderOptions(fps=10, crf=30, preset="veryfast"))
+    manifest = read_manifest(out)
+    assert manifest is not None and result.manifest == out.with_name("tl.mp4.json")
+    entries = plan_frames(sorted(frames, key=lambda f: f.utc), 10)
+    assert manifest["frame_list_hash"] == frame_list_hash(concat_list(entries))
+    assert manifest["frame_count"] == 5 and manifest["output_frames"] == 5
+    assert manifest["first_time"] == "2026-02-09T14:30:00+09:00"
+    assert manifest["last_time"] == "2026-02-09T14:34:00+09:00"
+    assert manifest["first_frame"] == str(paths[0]) and manifest["last_frame"] == str(paths[-1])
+    assert manifest["options"]["crf"] == 30 and manifest["options"]["preset"] == "veryfast"
+    assert manifest["ffmpeg"]["version"] == find_ffmpeg().version
+    command = manifest["command"]
+    assert command[command.index("-f") + 1] == "concat" and "<concat list>" in command
+    assert command[-1] == out.as_posix() and "+faststart" in command
+
+
+def test_progress_reaches_100_and_never_goes_back(frames: list[Path], tmp_path: Path) -> None:
+    seen: list[Progress] = []
+    render_frames(frames, tmp_path / "p.mp4", RenderOptions(fps=24), progress=seen.append)
+    done = [p.done for p in seen]
+    assert done == sorted(done)
+    assert seen[-1].percent == 100 and seen[-1].done == seen[-1].total == 12
+    assert {p.stage for p in seen} == {"encode"}
+
+
+def test_mixed_sizes_are_fitted_and_padded_to_the_first(tmp_path: Path) -> None:
+    paths = (
+        make_frames(tmp_path / "a", 3, (160, 120))
+        + make_frames(tmp_path / "b", 3, (90, 160), START + timedelta(hours=1))
+        + make_frames(tmp_path / "c", 3, (63, 47), START + timedelta(hours=2))
+    )
+    out = tmp_path / "mixed.mp4"
+    render_frames(paths, out, RenderOptions(fps=9))
+    info = probe(out)
+    assert (info["width"], info["height"], int(info["nb_read_frames"])) == (160, 120, 9)
+
+
+def test_size_fits_inside_the_box_keeping_aspect(frames: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "small.webm"
+    render_frames(frames, out, RenderOptions(codec="vp9", size=(64, 64), preset="ultrafast"))
+    info = probe(out)
+    assert (info["width"], info["height"]) == (64, 48)  # 101x75 * 64/101 = 64x47.5 -> even
+
+
+def test_target_duration_sets_the_fps(frames: list[Path], tmp_path: Path) -> None:
+    result = render_frames(frames, tmp_path / "d.mp4", RenderOptions(duration=2))
+    assert result.fps == 6
+    assert Fraction(probe(tmp_path / "d.mp4")["r_frame_rate"]) == 6
+
+
+def test_gaps_are_filled_with_the_previous_frame_when_asked(
+    frames: list[Path], tmp_path: Path
+) -> None:
+    slots = [frames[0], None, frames[1], None, None, frames[2]]
+    filled = render_frames(slots, tmp_path / "f.mp4", RenderOptions(fill_gaps=True))
+    skipped = render_frames(slots, tmp_path / "s.mp4", RenderOptions())
+    assert (filled.frames, skipped.frames) == (6, 3)
+    assert int(probe(tmp_path / "f.mp4")["nb_read_frames"]) == 6
+
+
+def test_per_frame_durations_become_repeats(frames: list[Path], tmp_path: Path) -> None:
+    timed = [(frames[0], 1.0), (frames[1], 0.5), (frames[2], 0.25)]
+    result = render_frames(timed, tmp_path / "t.mp4", RenderOptions(fps=8))
+    assert result.frames == 14
+    assert int(probe(tmp_path / "t.mp4")["nb_read_frames"]) == 14
+
+
+def test_corrupt_frame_is_named_and_the_old_video_kept(frames: list[Path], tmp_path: Path) -> None:
+    seq = [tmp_path / f"{i:02d}.jpg" for i in range(10)]
+    for i, path in enumerate(seq):
+        shutil.copy(frames[i], path)
+    seq[6].write_bytes(seq[6].read_bytes()[:300])  # cut inside the JPEG headers
+    out = tmp_path / "video.mp4"
+    out.write_bytes(b"the previous render")
+    with pytest.raises(RenderError, match=r"corrupt frame .*06\.jpg"):
+        render_frames(seq, out, RenderOptions())
+    assert out.read_bytes() == b"the previous render"
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".jpg")) == [
+        "video.mp4"
+    ]
+    result = render_frames(seq, out, RenderOptions(skip_corrupt=True))
+    assert result.output.stat().st_size > 100
+
+
+def ffmpeg_processes_mentioning(text: str) -> list[int]:
+    """Live processes whose command line contains ``text`` (read from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if text in cmdline and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.slow
+def test_cancel_mid_render_leaves_no_process_and_no_file(tmp_path: Path) -> None:
+    folder = tmp_path / "noise"
+    folder.mkdir()
+    for i in range(40):  # noise is slow to encode, so the render is still running when cancelled
+        Image.effect_noise((640, 480), 80 + i).convert("RGB").save(folder / f"n{i:03d}.jpg")
+    out = tmp_path / "out" / "slow.mp4"
+    cancel = threading.Event()
+    reports: list[Progress] = []
+    running: list[list[int]] = []
+
+    def on_progress(p: Progress) -> None:
+        reports.append(p)
+        if len(reports) == 2:  # the first report from ffmpeg itself
+            running.append(ffmpeg_processes_mentioning(str(out.parent)))
+            cancel.set()
+
+    with pytest.raises(Cancelled):
+        render_frames(
+            sorted(folder.iterdir()),
+            out,
+            RenderOptions(preset="veryslow", crf=0),
+            progress=on_progress,
+            cancel=cancel,
+        )
+    assert running and running[0], "ffmpeg was not running when cancel was set"
+    assert ffmpeg_processes_mentioning(str(out.parent)) == []
+    assert list(out.parent.iterdir()) == []
+
+
+def test_folder_api_of_the_original(frames: list[Path], tmp_path: Path) -> None:
+    calls = []
+    result = render_sequence_to_video(
+        frames[0].parent,
+        tmp_path / "legacy.mp4",
+        fps=6,
+        progress=False,
+        progress_callback=lambda done, total, stage: calls.append((done, total, stage)),
+    )
+    assert result == str(tmp_path / "legacy.mp4")
+    assert calls[-1] == (12, 12, "Encoding")
+    with pytest.raises(FileNotFoundError, match="missing"):
+        render_sequence_to_video(tmp_path / "missing", tmp_path / "x.mp4", progress=False)
+    with pytest.raises(NoFramesError, match=r"\*\.png"):
+        render_sequence_to_video(frames[0].parent, tmp_path / "x.mp4", pattern="*.png")
+
+
+def test_bad_options_are_refused_before_ffmpeg_runs(frames: list[Path], tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown codec 'av2'"):
+        render_frames(frames, tmp_path / "a.mp4", RenderOptions(codec="av2"))
+    with pytest.raises(ValueError, match=r"\.webm"):
+        render_frames(frames, tmp_path / "a.mp4", RenderOptions(codec="vp9"))
+    with pytest.raises(ValueError, match="crf 60"):
+        render_frames(frames, tmp_path / "a.mp4", RenderOptions(crf=60))
+    with pytest.raises(ValueError, match="preset 'warp'"):
+        render_frames(frames, tmp_path / "a.mp4", RenderOptions(preset="warp"))
+    with pytest.raises(ValueError, match="fps 0"):
+        render_frames(frames, tmp_path / "a.mp4", RenderOptions(fps=0))
+    with pytest.raises(NoFramesError):
+        render_frames([], tmp_path / "a.mp4")
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(PermissionError, match="cannot write"):
+        render_frames(frames, blocker / "a.mp4")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_a_codec_the_ffmpeg_lacks_is_refused(frames: list[Path], tmp_path: Path) -> None:
+    real = find_ffmpeg().path
+    lean = tmp_path / "ffmpeg"
+    lean.write_text(
+        "#!/bin/sh\n"
+        "case \"$*\" in *-encoders*) printf ' V....D libx264  H.264\\n V....D gif  GIF\\n';;\n"
+        f"  *-version*) echo 'ffmpeg version 5.1-lean';; *) exec {real} \"$@\";; esac\n"
+    )
+    lean.chmod(0o755)
+    with pytest.raises(CodecUnavailable, match=r"h265 needs the libx265.*available: h264, gif"):
+        render_frames(frames, tmp_path / "a.mp4", RenderOptions(codec="h265", ffmpeg_path=lean))
+    ok = render_frames(frames[:3], tmp_path / "b.mp4", RenderOptions(ffmpeg_path=str(lean)))
+    assert ok.frames == 3 and read_manifest(ok.output)["ffmpeg"]["version"] == "5.1-lean"
+
+
+def test_command_is_pure_and_complete() -> None:
+    cmd = build_command(
+        "/opt/ffmpeg", "/tmp/list.txt", "/v/.out.tmp", RenderOptions(codec="h265", crf=20),
+        fps=29.97, size=(1920, 1080), frames=300, container="mp4",
+    )  # fmt: skip
+    assert cmd[0] == "/opt/ffmpeg" and cmd[-3:] == ["-f", "mp4", "/v/.out.tmp"]
+    assert cmd[cmd.index("-i") - 6 : cmd.index("-i") + 2] == [
+        "-r", "2997/100", "-f", "concat", "-safe", "0", "-i", "/tmp/list.txt",
+    ]  # fmt: skip
+    for flag, value in [
+        ("-c:v", "libx265"),
+        ("-crf", "20"),
+        ("-tag:v", "hvc1"),
+        ("-frames:v", "300"),
+        ("-color_range", "tv"),
+        ("-movflags", "+faststart"),
+    ]:
+        assert cmd[cmd.index(flag) + 1] == value  # fmt: skip
+    assert "scale=1920:1080" in cmd[cmd.index("-vf") + 1]
+    assert "format=yuv420p" in cmd[cmd.index("-vf") + 1]
+
+
+@pytest.mark.slow
+def test_list_builder_orders_100001_frames_by_time(tmp_path: Path) -> None:
+    """Names across a DST fall-back sort wrongly as text; the list must follow time."""
+    berlin = ZoneInfo("Europe/Berlin")
+    start = datetime(2026, 10, 24, 12, 0, tzinfo=UTC)  # the clocks go back at 01:00 UTC on 25th
+    names = []
+    for i in range(100_001):  # the default name template, written out for speed
+        when = (start + timedelta(seconds=10 * i)).astimezone(berlin)
+        offset = "+02.00" if when.utcoffset() == timedelta(hours=2) else "+01.00"
+        names.append(f"{tmp_path}/{when:%Y-%m-%dT%H-%M-%S}{offset}.jpg")
+    shuffled = names[:]
+    random.Random(1).shuffle(shuffled)
+    assert sorted(names) != names  # text order is wrong here
+    ordered = order_paths(shuffled, berlin)
+    assert [f.path for f in ordered] == names
+    assert ordered[0].time == start and ordered[-1].offset == 3600
+    frames = [IndexedFrame(f.path, f.utc, f.offset) for f in ordered]
+    random.Random(2).shuffle(frames)
+    text = concat_list(plan_frames(frames, 24))
+    lines = text.splitlines()
+    assert len(lines) == 100_002 and lines[0] == "ffconcat version 1.0"
+    assert lines[1] == f"file '{names[0]}'" and lines[-1] == f"file '{names[-1]}'"
+    assert lines[1:] == [f"file '{n}'" for n in names]
+
+
+def test_list_quotes_awkward_paths(tmp_path: Path) -> None:
+    text = concat_list(plan_frames([tmp_path / "it's here.jpg"], 24))
+    assert text.splitlines()[1] == "file '" + str(tmp_path) + "/it'\\''s here.jpg'"
+    with pytest.raises(ValueError, match="line break"):
+        concat_list(plan_frames([tmp_path / "a\nb.jpg"], 24))
