@@ -90,6 +90,9 @@ class ExportOptions:
         if self.workers < 1:
             raise ValueError(f"workers must be at least 1, got {self.workers}")
         self.resize_spec()
+        # placement is checked even when unused, so a preset with a typo fails when saved
+        Placement(self.anchor, (self.offset_x, self.offset_y), self.margin)  # type: ignore[arg-type]
+        Placement(self.watermark_anchor, (0, 0), self.margin)  # type: ignore[arg-type]
         self.timestamp_overlay()
         self.watermark()
         if self.drawtimestamp or self.watermark_text:
