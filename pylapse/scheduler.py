@@ -1,7 +1,7 @@
 """CaptureScheduler: APScheduler 3.x jobs built from the config, one per (camera, schedule).
 
 * Triggers are evaluated in the camera's own zone: a cron ``hour=7`` camera in Tokyo fires at
-  07:00 Tokyo time, and a Berlin camera keeps 07:00 local across DST.
+  07:00 Tokyo time, and a Berlin camera keeps 07:00 local across DST (:mod:`pylapse.triggers`).
 * Every run gets its own daemon thread (:class:`_ThreadPerRun`), and ``max_instances=1`` bounds
   each job to one, so a hanging camera holds exactly one thread and delays nobody else; there is
   no pool for it to exhaust. ``coalesce`` folds runs missed while the machine slept into one;
@@ -30,30 +30,34 @@ from typing import TYPE_CHECKING, Any
 
 from apscheduler.executors.base import BaseExecutor, run_job
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 
 from pylapse import db, storage, timeutil
 from pylapse.capture import Camera
 from pylapse.disk import DiskGuard
 from pylapse.lock import DataLock
 from pylapse.retry import Attempt, AttemptRunner, RetryPolicy
+from pylapse.triggers import build_trigger, fire_times, next_fire_times
 
 if TYPE_CHECKING:
     from pylapse.config import Config, Schedule
     from pylapse.health import HealthStore
     from pylapse.index import FrameIndex
 
-__all__ = ["ALL", "CaptureScheduler", "NextRun", "build_trigger", "next_fire_times"]
+__all__ = [
+    "ALL",
+    "CaptureScheduler",
+    "NextRun",
+    "ReloadSummary",
+    "build_trigger",
+    "next_fire_times",
+]
 
 log = logging.getLogger("pylapse.capture")
 
 ALL = "*"  # the pause scope meaning every camera
 MISFIRE_GRACE = 30  # seconds late a run may still start; later ones are skipped (coalesced)
 SHUTDOWN_WAIT = 3.0  # seconds shutdown waits for captures in flight
-INTERVAL_ANCHOR = datetime(2000, 1, 1)  # noqa: DTZ001 - wall clock, localized per camera
 _PAUSE_STEPS = ["CREATE TABLE capture_pause (scope TEXT PRIMARY KEY, since_utc REAL NOT NULL)"]
 
 
@@ -64,47 +68,11 @@ class NextRun:
     when: datetime  # in the camera's zone
 
 
-# --- triggers ----------------------------------------------------------------------------------
-
-
-def build_trigger(schedule: Schedule, tz: tzinfo) -> BaseTrigger:
-    """The APScheduler trigger for ``schedule`` evaluated in ``tz``.
-
-    Interval schedules without a ``start_date`` are anchored at midnight (camera zone) of
-    2000-01-01, so "every 10 minutes" fires at :00, :10, ... rather than at start-up + 10 min.
-    """
-    if schedule.type == "interval":
-        start = schedule.start_date or INTERVAL_ANCHOR
-        start = timeutil.localize(start, tz)
-        amount = {schedule.interval_unit: schedule.interval_amount}
-        return IntervalTrigger(**amount, start_date=start, timezone=tz)
-    return CronTrigger(**schedule.cron_fields(), timezone=tz)
-
-
-def next_fire_times(
-    schedule: Schedule, tz: tzinfo, count: int = 5, after: datetime | None = None
-) -> list[datetime]:
-    """The next ``count`` times ``schedule`` fires after ``after`` (default now), in ``tz``."""
-    trigger = build_trigger(schedule, tz)
-    return list(islice(_fire_times(trigger, after or timeutil.now(tz)), count))
-
-
-def _runs(camera_id: str, schedule: Schedule, tz: tzinfo, after: datetime, limit: int, key: str):
-    times = islice(_fire_times(build_trigger(schedule, tz), after.astimezone(tz)), limit)
-    return ((t, key, NextRun(camera_id, schedule.id, t)) for t in times)
-
-
-def _fire_times(trigger: BaseTrigger, after: datetime):
-    # APScheduler's contract: get_next_fire_time(previous, now) gives the first time >= now
-    # (interval/cron) that follows previous; stepping "now" 1 µs past each result walks the series.
-    previous = None
-    now = after
-    while True:
-        nxt = trigger.get_next_fire_time(previous, now)
-        if nxt is None:
-            return
-        yield nxt
-        previous, now = nxt, nxt + timedelta(microseconds=1)
+@dataclass(frozen=True)
+class ReloadSummary:
+    added: list[str]  # job ids created or replaced (their schedule changed)
+    removed: list[str]
+    unchanged: list[str]  # kept as they were, next fire time included
 
 
 # --- the executor ------------------------------------------------------------------------------
@@ -154,6 +122,16 @@ class _ThreadPerRun(BaseExecutor):
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         return sum(t.is_alive() for t in threads)
+
+
+def _in_zone(when: datetime, tz: tzinfo) -> datetime:
+    # through UTC: astimezone() to the datetime's own tzinfo would not normalize it
+    return when.astimezone(timeutil.UTC).astimezone(tz)
+
+
+def _runs(camera_id: str, schedule: Schedule, tz: tzinfo, after: datetime, limit: int, key: str):
+    times = islice(fire_times(build_trigger(schedule, tz), after), limit)
+    return ((t.timestamp(), key, NextRun(camera_id, schedule.id, _in_zone(t, tz))) for t in times)
 
 
 # --- the scheduler -----------------------------------------------------------------------------
@@ -283,12 +261,20 @@ class CaptureScheduler:
                 self._cameras[camera_id] = Camera.from_config(camera_id, cfg, self._config)
             return self._cameras[camera_id]
 
-    def reload(self, config: Config) -> None:
+    def reload(self, config: Config) -> ReloadSummary:
         """Switch to ``config``, replacing only the jobs and cameras that changed."""
-        with self._state_lock:
-            self._apply(config)
+        summary = self._apply(config)
+        if summary.added or summary.removed:
+            log.info(
+                "config reloaded: %d job(s) added or changed, %d removed, %d unchanged",
+                len(summary.added),
+                len(summary.removed),
+                len(summary.unchanged),
+            )
+        return summary
 
-    def _apply(self, config: Config) -> None:
+    def _apply(self, config: Config) -> ReloadSummary:
+        added, removed, unchanged = [], [], []
         with self._state_lock:
             self._config = config
             self.runner.guard = DiskGuard(config.min_free_mb)
@@ -296,10 +282,14 @@ class CaptureScheduler:
             wanted = self._wanted_jobs(config)
             for job_id in set(self._job_sigs) - set(wanted):
                 self._remove_job(job_id)
+                self._remove_job(job_id.replace("capture:", "retry:", 1))
                 self._job_sigs.pop(job_id, None)
+                removed.append(job_id)
             for job_id, (sig, camera_id, schedule, tz) in wanted.items():
                 if self._job_sigs.get(job_id) == sig:
+                    unchanged.append(job_id)
                     continue
+                added.append(job_id)
                 self._remove_job(job_id)
                 self._sched.add_job(
                     self._fire,
@@ -310,6 +300,7 @@ class CaptureScheduler:
                 )
                 self._job_sigs[job_id] = sig
                 log.debug("scheduled %s", job_id)
+        return ReloadSummary(sorted(added), sorted(removed), sorted(unchanged))
 
     def _sync_cameras(self, config: Config) -> None:
         for camera_id in list(self._cameras):
@@ -377,7 +368,7 @@ class CaptureScheduler:
 
     def _scheduled_time(self, camera: Camera) -> datetime:
         fire = getattr(_run_context, "fire_time", None)
-        return (fire or timeutil.now(camera.zone)).astimezone(camera.zone)
+        return _in_zone(fire or timeutil.now(), camera.zone)
 
     def _fire(self, camera_id: str, schedule_id: str) -> Attempt | None:
         """A regular slot: supersedes any retry still pending for this schedule."""

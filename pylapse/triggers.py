@@ -1,0 +1,108 @@
+"""When schedules fire: APScheduler triggers evaluated on the camera's own wall clock.
+
+Cron fields mean wall-clock times in the camera's zone ("07:00" is 07:00 in Tokyo, and 07:00 in
+Berlin in winter and in summer). APScheduler 3.x's own ``CronTrigger`` gets the DST nights wrong
+with ``zoneinfo`` zones: it returns wall times that do not exist (02:30 on the spring-forward
+night) and, on the fall-back night, repeats or even goes back in time (``*/30`` yields 01:30 EDT
+after 01:00 EST). :class:`WallClockCron` avoids that by doing the field arithmetic on a DST-free
+clock and mapping each result onto the zone with :func:`pylapse.timeutil.localize`'s rule:
+
+* a wall time skipped by spring-forward fires at the shifted instant (02:30 -> 03:30 CEST), once;
+* a wall time repeated by fall-back fires once, at its first occurrence (summer time), as
+  classic cron does;
+* fire times are always strictly increasing.
+
+Interval schedules are real elapsed time (APScheduler's ``IntervalTrigger`` works on timestamps)
+anchored at ``start_date``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta, tzinfo
+from itertools import islice
+from typing import TYPE_CHECKING
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from pylapse import timeutil
+
+if TYPE_CHECKING:
+    from pylapse.config import Schedule
+
+__all__ = ["INTERVAL_ANCHOR", "WallClockCron", "build_trigger", "fire_times", "next_fire_times"]
+
+INTERVAL_ANCHOR = datetime(2000, 1, 1)  # noqa: DTZ001 - a wall clock, localized per camera
+_TICK = timedelta(microseconds=1)
+_MAX_STEPS = 100_000  # bound on skipping repeated-hour slots (3600 for a per-second cron)
+
+
+class WallClockCron(BaseTrigger):
+    """Cron fields on the wall clock of ``tz`` (see the module docstring for DST nights)."""
+
+    def __init__(self, fields: dict[str, int | str], tz: tzinfo) -> None:
+        self.tz = tz
+        self.fields = dict(fields)
+        # UTC has no DST, so this is pure calendar arithmetic on naive wall-clock values.
+        self._cron = CronTrigger(**fields, timezone=timeutil.UTC)
+
+    def __repr__(self) -> str:
+        return f"<WallClockCron {self.fields} in {self.tz}>"
+
+    def _wall(self, instant: datetime) -> datetime:
+        return instant.astimezone(self.tz).replace(tzinfo=timeutil.UTC, fold=0)
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        # APScheduler's contract: the first fire time after previous_fire_time (if given),
+        # else the first at or after now.
+        start = now if previous_fire_time is None else min(now, previous_fire_time + _TICK)
+        wall = self._wall(start)
+        for _ in range(_MAX_STEPS):
+            nxt = self._cron.get_next_fire_time(None, wall)
+            if nxt is None:
+                return None
+            aware = timeutil.localize(nxt.replace(tzinfo=None), self.tz)
+            # compare instants: datetimes sharing a tzinfo compare by wall clock, ignoring fold
+            if aware.timestamp() >= start.timestamp():
+                return aware
+            wall = nxt + _TICK  # a slot of the repeated hour already past: the next one
+        return None
+
+
+def build_trigger(schedule: Schedule, tz: tzinfo) -> BaseTrigger:
+    """The trigger for ``schedule`` in ``tz``.
+
+    Interval schedules without a ``start_date`` are anchored at midnight (camera zone) of
+    2000-01-01, so "every 10 minutes" fires at :00, :10, ... rather than at start-up + 10 min.
+    """
+    if schedule.type == "interval":
+        start = timeutil.localize(schedule.start_date or INTERVAL_ANCHOR, tz)
+        amount = {schedule.interval_unit: schedule.interval_amount}
+        return IntervalTrigger(**amount, start_date=start, timezone=tz)
+    return WallClockCron(schedule.cron_fields(), tz)
+
+
+def fire_times(trigger: BaseTrigger, after: datetime) -> Iterator[datetime]:
+    """Every fire time of ``trigger`` at or after ``after``, in order (lazily)."""
+    previous = None
+    while True:
+        nxt = trigger.get_next_fire_time(previous, after if previous is None else previous + _TICK)
+        if nxt is None or (previous is not None and nxt.timestamp() <= previous.timestamp()):
+            return
+        yield nxt
+        previous = nxt
+
+
+def next_fire_times(
+    schedule: Schedule, tz: tzinfo, count: int = 5, after: datetime | None = None
+) -> list[datetime]:
+    """The next ``count`` times ``schedule`` fires at or after ``after`` (default now), in
+    ``tz``."""
+    trigger = build_trigger(schedule, tz)
+    start = after or timeutil.now(tz)
+    times = islice(fire_times(trigger, start), count)
+    return [t.astimezone(timeutil.UTC).astimezone(tz) for t in times]

@@ -1,0 +1,368 @@
+"""CaptureScheduler and its triggers: DST-correct cron, anchored intervals, live capture against
+real loopback cameras (healthy ones keep their schedule while others hang or fail), retries,
+durable pause, reload, disk guard."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import piexif
+import pytest
+
+from pylapse import naming, storage
+from pylapse.config import Schedule, parse_config
+from pylapse.health import HealthState, HealthStore
+from pylapse.lock import LockHeld
+from pylapse.scheduler import CaptureScheduler, next_fire_times
+from tests.servers.camera_server import CameraServer
+
+BERLIN = ZoneInfo("Europe/Berlin")
+NEW_YORK = ZoneInfo("America/New_York")
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def _local(times):
+    return [t.strftime("%m-%d %H:%M:%S%z") for t in times]
+
+
+# --- trigger arithmetic (no waiting) -------------------------------------------------------------
+
+
+def test_daily_cron_keeps_local_time_across_spring_forward():
+    times = next_fire_times(
+        Schedule(id="morning", hour=7, minute=0), BERLIN, 4, datetime(2026, 3, 27, 8, tzinfo=BERLIN)
+    )
+    assert _local(times) == [
+        "03-28 07:00:00+0100",
+        "03-29 07:00:00+0200",
+        "03-30 07:00:00+0200",
+        "03-31 07:00:00+0200",
+    ]
+    assert [t.astimezone(ZoneInfo("UTC")).hour for t in times] == [6, 5, 5, 5]
+
+
+def test_hourly_cron_on_the_spring_forward_night():
+    times = next_fire_times(
+        Schedule(id="h", minute=30), BERLIN, 4, datetime(2026, 3, 29, 0, 40, tzinfo=BERLIN)
+    )
+    # 02:30 does not exist that night: it fires once, at the shifted instant 03:30 CEST
+    assert _local(times) == [
+        "03-29 01:30:00+0100",
+        "03-29 03:30:00+0200",
+        "03-29 04:30:00+0200",
+        "03-29 05:30:00+0200",
+    ]
+
+
+def test_cron_on_the_fall_back_night_fires_each_wall_time_once_and_in_order():
+    times = next_fire_times(
+        Schedule(id="h", minute="*/30"), NEW_YORK, 5, datetime(2026, 11, 1, 0, 40, tzinfo=NEW_YORK)
+    )
+    assert _local(times) == [
+        "11-01 01:00:00-0400",
+        "11-01 01:30:00-0400",
+        "11-01 02:00:00-0500",
+        "11-01 02:30:00-0500",
+        "11-01 03:00:00-0500",
+    ]
+    stamps = [t.timestamp() for t in times]
+    assert stamps == sorted(stamps) and len(set(stamps)) == 5
+    # starting inside the repeated hour (second 01:10, EST) never goes back to 01:30 EDT
+    during = datetime(2026, 11, 1, 1, 10, fold=1, tzinfo=NEW_YORK)
+    assert _local(next_fire_times(Schedule(id="h", minute="*/30"), NEW_YORK, 1, during)) == [
+        "11-01 02:00:00-0500"
+    ]
+    daily = next_fire_times(
+        Schedule(id="d", hour=1, minute=30),
+        NEW_YORK,
+        2,
+        datetime(2026, 10, 31, 12, tzinfo=NEW_YORK),
+    )
+    assert _local(daily) == ["11-01 01:30:00-0400", "11-02 01:30:00-0500"]
+
+
+def test_cron_every_field_in_the_camera_zone():
+    schedule = Schedule(
+        id="all",
+        year=2027,
+        month="2",
+        day="last",
+        day_of_week="sun",
+        hour="6-7",
+        minute=15,
+        second=30,
+    )
+    times = next_fire_times(schedule, TOKYO, 3, datetime(2026, 1, 1, tzinfo=TOKYO))
+    # 2027-02-28 is the last day of February and a Sunday
+    assert _local(times) == ["02-28 06:15:30+0900", "02-28 07:15:30+0900"]
+    assert times[0].year == 2027
+    week = next_fire_times(
+        Schedule(id="w", week=10, hour=12), TOKYO, 1, datetime(2026, 1, 1, tzinfo=TOKYO)
+    )
+    assert week[0].isocalendar().week == 10
+
+
+def test_interval_anchored_at_start_date_in_camera_zone():
+    schedule = Schedule(
+        id="i",
+        type="interval",
+        interval_amount=10,
+        interval_unit="minutes",
+        start_date=datetime(2026, 1, 1, 0, 5),
+    )
+    times = next_fire_times(schedule, TOKYO, 3, datetime(2026, 6, 1, 12, 7, tzinfo=TOKYO))
+    assert _local(times) == ["06-01 12:15:00+0900", "06-01 12:25:00+0900", "06-01 12:35:00+0900"]
+    # no start_date: aligned on the clock (midnight anchor), not on start-up time
+    plain = Schedule(id="p", type="interval", interval_amount=15, interval_unit="minutes")
+    times = next_fire_times(plain, BERLIN, 2, datetime(2026, 6, 1, 12, 7, 13, tzinfo=BERLIN))
+    assert _local(times) == ["06-01 12:15:00+0200", "06-01 12:30:00+0200"]
+
+
+def test_interval_is_elapsed_time_across_dst():
+    plain = Schedule(id="p", type="interval", interval_amount=1, interval_unit="hours")
+    times = next_fire_times(plain, BERLIN, 3, datetime(2026, 3, 29, 0, 30, tzinfo=BERLIN))
+    assert _local(times) == ["03-29 01:00:00+0100", "03-29 03:00:00+0200", "03-29 04:00:00+0200"]
+
+
+# --- live scheduling against loopback cameras ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server():
+    with CameraServer(frame_size=(160, 120)) as cam:
+        yield cam
+
+
+def _camera(server, path: str, **extra):
+    every = extra.pop("every", 1)
+    return {
+        "name": extra.pop("name", path.strip("/")),
+        "url": server.url(path),
+        "output_dir": extra.pop("output_dir", f"frames{path.replace('.', '_')}"),
+        "timezone": "Asia/Tokyo",
+        "connect_timeout": 1,
+        "read_timeout": 1,
+        "schedules": [
+            {"id": "fast", "type": "interval", "interval_amount": every, "interval_unit": "seconds"}
+        ],
+        **extra,
+    }
+
+
+def _config(tmp_path: Path, cameras: dict, **top):
+    raw = {"cameras": cameras, "data_dir": "data", "min_free_mb": 0, "max_retries": 0, **top}
+    return parse_config(raw, tmp_path / "capture_config.json")
+
+
+def _frames(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*.jpg"))
+
+
+def _leftovers(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.name.endswith(storage.TEMP_SUFFIX)]
+
+
+@pytest.fixture
+def running(tmp_path):
+    made = []
+
+    def start(config, **kw):
+        health = HealthStore(config.data_path / "pylapse.db")
+        sched = CaptureScheduler(config, health=health, **kw)
+        sched.start()
+        made.append((sched, health))
+        return sched, health
+
+    yield start
+    for sched, health in made:
+        sched.shutdown()
+        health.close()
+
+
+def _wait_for(predicate, timeout: float = 8.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+@pytest.mark.slow
+@pytest.mark.network
+def test_healthy_camera_keeps_its_schedule_while_others_fail(tmp_path, server, running):
+    config = _config(
+        tmp_path,
+        {
+            "good": _camera(server, "/shot.jpg"),
+            "hang": _camera(server, "/hang"),
+            "err": _camera(server, "/error500"),
+            "html": _camera(server, "/html"),
+            "trunc": _camera(server, "/truncated.jpg"),
+        },
+    )
+    sched, health = running(config)
+    good_dir = tmp_path / "frames/shot_jpg"
+    assert _wait_for(lambda: len(_frames(good_dir)) >= 4)
+    assert _wait_for(lambda: health.get("hang").consecutive_failures >= 1)
+    sched.shutdown()
+
+    frames = _frames(good_dir)
+    times = [naming.parse_name(p.name, TOKYO).time for p in frames]
+    # named for the scheduled fire times: whole seconds, one per slot, none missing in between
+    assert all(t.microsecond == 0 for t in times)
+    assert [(b - a).total_seconds() for a, b in itertools.pairwise(times)] == [1.0] * (
+        len(times) - 1
+    )
+    for path, when in zip(frames, times, strict=True):
+        exif = piexif.load(str(path))["Exif"]
+        assert exif[piexif.ExifIFD.DateTimeOriginal] == when.strftime("%Y:%m:%d %H:%M:%S").encode()
+    assert health.get("good").state is HealthState.OK
+
+    for cam, reason in [
+        ("hang", "time"),
+        ("err", "500"),
+        ("html", "html"),
+        ("trunc", "truncated"),
+    ]:
+        h = health.get(cam)
+        assert h.state in (HealthState.FAILING, HealthState.OFFLINE), cam
+        assert reason in h.last_error.lower(), (cam, h.last_error)
+        folder = tmp_path / config.cameras[cam].output_dir
+        assert _frames(folder) == [] and _leftovers(folder) == []
+    assert _leftovers(tmp_path) == []
+    assert any(not e.ok and e.camera_id == "err" for e in health.log(50))
+
+
+@pytest.mark.slow
+@pytest.mark.network
+def test_failed_capture_is_retried_as_its_own_job(tmp_path, server, running):
+    server.route("/flaky", "error500")
+    cam = _camera(server, "/flaky", every=3600, output_dir="frames/flaky")
+    cam["schedules"][0]["start_date"] = (
+        (datetime.now(TOKYO) + timedelta(seconds=1)).replace(microsecond=0, tzinfo=None).isoformat()
+    )
+    config = _config(tmp_path, {"flaky": cam}, max_retries=3, retry_delay=0.3)
+    before = server.hits("/flaky")
+    sched, health = running(config)
+    # the slot fails, retry 1 fails (0.3 s later), then the camera recovers before retry 2
+    assert _wait_for(lambda: server.hits("/flaky") - before >= 2)
+    server.route("/flaky", "jpeg")
+    assert _wait_for(lambda: len(_frames(tmp_path / "frames/flaky")) == 1)
+    log = health.log(10, camera="flaky")
+    attempts = [(e.ok, e.attempt) for e in reversed(log)]
+    assert attempts[:2] == [(False, 0), (False, 1)]
+    assert attempts[-1][0] is True and attempts[-1][1] >= 2
+    assert health.get("flaky").state is HealthState.OK
+    assert sched.pending_retries() == []
+
+
+@pytest.mark.slow
+@pytest.mark.network
+def test_pause_survives_reload_and_restart(tmp_path, server, running):
+    config = _config(tmp_path, {"a": _camera(server, "/shot.jpg", output_dir="frames/a")})
+    sched, _health = running(config)
+    sched.pause()
+    time.sleep(0.1)  # a run already in flight may finish
+    count = len(_frames(tmp_path / "frames/a"))
+    changed = _config(
+        tmp_path, {"a": _camera(server, "/shot.jpg", output_dir="frames/a", name="renamed")}
+    )
+    sched.reload(changed)
+    assert sched.paused
+    assert sched.next_runs(5) == []
+    time.sleep(1.5)
+    assert len(_frames(tmp_path / "frames/a")) == count
+    sched.shutdown()
+
+    again, _ = running(changed)
+    assert again.paused  # read back from pylapse.db
+    again.resume()
+    assert _wait_for(lambda: len(_frames(tmp_path / "frames/a")) > count)
+    again.pause("a")
+    assert again.is_paused("a") and not again.paused
+    again.shutdown()
+    third, _ = running(changed)
+    assert third.is_paused("a") and not third.is_paused("b")
+
+
+def test_reload_replaces_only_changed_jobs(tmp_path, server):
+    cams = {
+        "a": _camera(server, "/shot.jpg", every=60),
+        "b": _camera(server, "/shot.jpg", every=60),
+        "c": _camera(server, "/shot.jpg", every=60),
+    }
+    sched = CaptureScheduler(_config(tmp_path, cams), lock=False)
+    try:
+        sched.start()
+        cams["b"]["schedules"][0]["interval_amount"] = 30
+        cams["a"]["name"] = "renamed only"  # camera settings change, schedule does not
+        del cams["c"]
+        cams["d"] = _camera(server, "/shot.jpg", every=60)
+        summary = sched.reload(_config(tmp_path, cams))
+        assert summary.added == ["capture:b:fast", "capture:d:fast"]
+        assert summary.removed == ["capture:c:fast"]
+        assert summary.unchanged == ["capture:a:fast"]
+        assert sched.camera("a").name == "renamed only"
+        cams["d"]["enabled"] = False
+        cams["b"]["schedules"][0]["enabled"] = False
+        summary = sched.reload(_config(tmp_path, cams))
+        assert summary.removed == ["capture:b:fast", "capture:d:fast"]
+        assert {r.camera_id for r in sched.next_runs(10)} == {"a"}
+    finally:
+        sched.shutdown()
+
+
+def test_next_runs_are_sorted_in_camera_zones(tmp_path, server):
+    cams = {
+        "tokyo": {**_camera(server, "/shot.jpg"), "schedules": [{"id": "noon", "hour": 12}]},
+        "berlin": {
+            **_camera(server, "/shot.jpg"),
+            "timezone": "Europe/Berlin",
+            "schedules": [{"id": "noon", "hour": 12, "minute": 0, "second": 0}],
+        },
+    }
+    sched = CaptureScheduler(_config(tmp_path, cams), lock=False)
+    try:
+        runs = sched.next_runs(4)
+        assert len(runs) == 4
+        assert [r.when for r in runs] == sorted(r.when for r in runs)
+        for run in runs:
+            assert run.when.hour == 12
+            assert run.when.tzinfo == (TOKYO if run.camera_id == "tokyo" else BERLIN)
+    finally:
+        sched.shutdown()
+
+
+def test_second_scheduler_on_the_same_data_is_refused(tmp_path, server):
+    config = _config(tmp_path, {"a": _camera(server, "/shot.jpg", every=3600)})
+    first = CaptureScheduler(config)
+    first.start()
+    try:
+        with pytest.raises(LockHeld, match="already running"):
+            CaptureScheduler(config).start()
+    finally:
+        first.shutdown()
+    second = CaptureScheduler(config)
+    second.start()  # the lock was released
+    second.shutdown()
+
+
+@pytest.mark.slow
+@pytest.mark.network
+def test_disk_guard_pauses_and_resumes(tmp_path, server, running):
+    cams = {"a": _camera(server, "/shot.jpg", output_dir="frames/a")}
+    sched, health = running(_config(tmp_path, cams, min_free_mb=10**12))
+    assert _wait_for(lambda: health.get("a").paused_reason is not None)
+    time.sleep(1.2)
+    assert _frames(tmp_path / "frames/a") == []
+    assert "min_free_mb" in health.get("a").paused_reason
+    assert any("min_free_mb" in e.message for e in health.log(5, camera="a"))
+    sched.reload(_config(tmp_path, cams, min_free_mb=0))  # as if space came back
+    assert _wait_for(lambda: len(_frames(tmp_path / "frames/a")) >= 1)
+    assert health.get("a").paused_reason is None
+    assert any(e.message == "capture resumed" for e in health.log(10, camera="a"))
