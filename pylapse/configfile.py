@@ -300,10 +300,7 @@ def _dump(model: BaseModel) -> dict[str, Any]:
 
 def to_json(config: Config) -> str:
     """The file text for ``config``: the keys that were set, with the comments in place."""
-    data = _dump(config)
-    for key in ("cameras", "collections", "exports"):
-        data.setdefault(key, {})
-    data = _restore_comments(data, config._comments)
+    data = _restore_comments(_dump(config), config._comments)
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -1,0 +1,504 @@
+"""capture_config.json: bad files refused with exact messages, 0.2 files load, saves are safe."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from pylapse import config as config_module
+from pylapse.config import (
+    CameraConfig,
+    Config,
+    ConfigError,
+    load_config,
+    parse_config,
+    save_config,
+)
+
+CAMERA = {
+    "name": "Porch",
+    "url": "http://cam.local/shot.jpg",
+    "output_dir": "timelapse/porch",
+    "schedules": [{"id": "day", "minute": "*/5"}],
+}
+
+
+def camera(**changes) -> dict:
+    data = copy.deepcopy(CAMERA)
+    data.update(changes)
+    return {"cameras": {"porch": data}}
+
+
+def write(tmp_path: Path, data=None, *, text: str | None = None) -> Path:
+    path = tmp_path / "capture_config.json"
+    path.write_text(text if text is not None else json.dumps(data, indent=2), encoding="utf-8")
+    return path
+
+
+def error_of(path: Path) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    return str(caught.value)
+
+
+# --- bad input, each with its exact message ---------------------------------------------------
+
+BAD = {
+    "unknown key with did-you-mean": (
+        camera(timezon="UTC"),
+        "cameras.porch.timezon: unknown key 'timezon'; did you mean 'timezone'?",
+    ),
+    "unknown top-level key": (
+        {"max_retry": 3},
+        "max_retry: unknown key 'max_retry'; did you mean 'max_retries'?",
+    ),
+    "wrong type": (
+        {"max_retries": "many"},
+        "max_retries: 'many' is not accepted; expected a whole number",
+    ),
+    "bad zone": (
+        camera(timezone="Mars/Base"),
+        "cameras.porch.timezone: 'Mars/Base' is not an IANA time zone (for example 'Asia/Tokyo')",
+    ),
+    "bad cron field": (
+        camera(schedules=[{"id": "day", "minute": "61"}]),
+        "cameras.porch.schedules.0.minute: '61' is not a valid cron minute field: "
+        "the last value (61) is higher than the maximum value (59)",
+    ),
+    "cron field of the wrong type": (
+        camera(schedules=[{"id": "day", "hour": [6]}]),
+        "cameras.porch.schedules.0.hour: [6] is not accepted; "
+        "a cron field is a number or an expression such as '*/15'",
+    ),
+    "cron schedule with no field": (
+        camera(schedules=[{"id": "day"}]),
+        "cameras.porch.schedules.0: a cron schedule needs at least one of year, month, day, week, "
+        'day_of_week, hour, minute, second (or "type": "interval" with interval_amount)',
+    ),
+    "interval without amount": (
+        camera(schedules=[{"id": "fast", "type": "interval", "interval_unit": "seconds"}]),
+        "cameras.porch.schedules.0: an interval schedule needs 'interval_amount' (a number > 0)",
+    ),
+    "unknown interval unit": (
+        camera(
+            schedules=[
+                {"id": "f", "type": "interval", "interval_amount": 2, "interval_unit": "fortnights"}
+            ]
+        ),
+        "cameras.porch.schedules.0.interval_unit: 'fortnights' is not accepted; "
+        "expected 'seconds', 'minutes', 'hours', 'days' or 'weeks'",
+    ),
+    "bad start date": (
+        camera(
+            schedules=[
+                {"id": "f", "type": "interval", "interval_amount": 2, "start_date": "tomorrow"}
+            ]
+        ),
+        "cameras.porch.schedules.0.start_date: 'tomorrow' is not accepted; "
+        "expected a date and time such as '2026-02-09T06:00:00'",
+    ),
+    "duplicate schedule ids": (
+        camera(schedules=[{"id": "a", "minute": 1}, {"id": "a", "minute": 2}]),
+        "cameras.porch.schedules: schedule ids must be unique; repeated: a",
+    ),
+    "template with an unknown field": (
+        camera(filename_format="{prefix}{stamp}.{ext}"),
+        "cameras.porch.filename_format: '{prefix}{stamp}.{ext}' uses unknown field {stamp}; "
+        "accepted: {prefix}, {camera}, {timestamp}, {tz}, {tz_offset}, {ext}",
+    ),
+    "template whose names collide": (
+        camera(filename_format="{prefix}{timestamp:%H-%M-%S}.{ext}"),
+        "cameras.porch.filename_format: '{prefix}{timestamp:%H-%M-%S}.{ext}' gives two frames "
+        "one day apart the same name ('p14-30-05.jpg'); include %Y %m %d %H %M %S",
+    ),
+    "bad regex pattern": (
+        {"collections": {"old": {"name": "Old", "path": "old", "filename_pattern": "(?P<year>"}}},
+        "collections.old.filename_pattern: '(?P<year>' is not a valid regular expression: "
+        "missing ), unterminated subpattern at position 0",
+    ),
+    "regex pattern without the needed groups": (
+        {"collections": {"old": {"name": "Old", "path": "old", "filename_pattern": r"(\d+)"}}},
+        r"collections.old.filename_pattern: '(\\d+)' lacks the named group(s) year, month, day, "
+        "hour, minute; use (?P<year>...) etc. Accepted groups: ampm, day, fraction, hour, minute, "
+        "month, offset, second, seconds, year",
+    ),
+    "missing url for http camera": (
+        camera(url=None),
+        "cameras.porch: a camera of type 'http' needs a 'url' "
+        '(or "enabled": false to keep it without one)',
+    ),
+    "url of the wrong scheme, password hidden": (
+        camera(url="ftp://admin:hunter2@cam.local/shot.jpg"),
+        "cameras.porch.url: 'ftp://admin:***@cam.local/shot.jpg' must start with http:// or "
+        "https://",
+    ),
+    "password of the wrong type is not echoed": (
+        camera(password=12345),
+        "cameras.porch.password: (hidden) is not accepted; expected text in quotes",
+    ),
+    "out-of-range quality": (
+        camera(quality=150),
+        "cameras.porch.quality: 150 is out of range (must be at most 100)",
+    ),
+    "unknown camera type": (
+        camera(type="webcam"),
+        "cameras.porch.type: 'webcam' is not accepted; "
+        "expected 'http', 'mjpeg', 'rtsp', 'picamera', 'gphoto2' or 'synthetic'",
+    ),
+    "missing required field": (
+        {"cameras": {"porch": {"name": "Porch", "url": "http://cam.local/a.jpg"}}},
+        "cameras.porch.output_dir: is required",
+    ),
+    "not a boolean": (
+        camera(enabled="yes please"),
+        "cameras.porch.enabled: 'yes please' is not accepted; expected true or false",
+    ),
+    "camera id that is a path": (
+        {"cameras": {"a/b": CAMERA}},
+        "cameras: id 'a/b' is not accepted: ids are used in folder names and URLs, so no '/', "
+        "'\\', control characters or surrounding spaces",
+    ),
+    "prefix that is a path": (
+        camera(prefix="../x"),
+        "cameras.porch.prefix: '../x' must not contain '/' or '\\' (it starts a file name)",
+    ),
+    "collection of an unknown camera": (
+        {**camera(), "collections": {"c": {"name": "C", "path": "c", "camera": "porh"}}},
+        "collections.c.camera: no camera 'porh'; did you mean 'porch'? (cameras: porch)",
+    ),
+    "collection id taken by a camera": (
+        {**camera(), "collections": {"porch": {"name": "C", "path": "c"}}},
+        "collections.porch: the id 'porch' is camera 'porch''s own collection; "
+        "pick another id or set \"camera\": 'porch'",
+    ),
+    "top level not an object": (
+        [1, 2],
+        "the top level must be a JSON object {...}, not list",
+    ),
+    "port out of range": (
+        {"web": {"port": 70000}},
+        "web.port: 70000 is out of range (must be at most 65535)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD), ids=list(BAD))
+def test_bad_input_is_refused_with_an_exact_message(tmp_path: Path, case: str) -> None:
+    data, expected = BAD[case]
+    path = write(tmp_path, data)
+    assert error_of(path) == f"{path}: {expected}"
+
+
+def test_malformed_json_gives_line_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path, text='{\n  "cameras": {\n    "porch": {"name": "x",}\n  }\n}\n')
+    assert error_of(path) == (
+        f"{path}: line 3, column 27: "
+        "invalid JSON: Expecting property name enclosed in double quotes"
+    )
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    path = write(tmp_path, text="")
+    assert error_of(path) == f"{path}: line 1, column 1: invalid JSON: Expecting value"
+
+
+def test_duplicate_json_key_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, text='{"cameras": {}, "cameras": {}}')
+    assert error_of(path) == (
+        f"{path}: key 'cameras' appears twice in one object; JSON would silently keep only the last"
+    )
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "nope.json"
+    assert error_of(path) == (
+        f"{path}: no such config file (copy capture_config.example.json to start)"
+    )
+
+
+def test_a_folder_is_not_a_config(tmp_path: Path) -> None:
+    assert error_of(tmp_path) == f"{tmp_path}: is a folder, not a config file"
+
+
+def test_every_problem_is_listed_each_on_a_line_starting_with_the_path(tmp_path: Path) -> None:
+    path = write(tmp_path, {**camera(quality=0, timezone="Mars/Base"), "max_retries": -1})
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    lines = str(caught.value).splitlines()
+    assert len(lines) == 3 == len(caught.value.problems)
+    assert all(line.startswith(f"{path}: ") for line in lines)
+    assert f"{path}: max_retries: -1 is out of range (must be at least 0)" in lines
+
+
+# --- pyLapse 0.2 files --------------------------------------------------------------------------
+
+LEGACY = {
+    "cameras": {
+        "camera_1": {
+            "name": "Camera 1",
+            "url": "http://192.168.1.100:8080/photo.jpg",
+            "output_dir": "/srv/timelapse/camera1",
+            "prefix": "Camera1 ",
+            "schedules": [
+                {"id": "cam1_day", "hour": "6-20", "minute": "*"},
+                {"id": "cam1_night", "hour": "21-24,0-5", "minute": "*/15"},
+            ],
+        },
+        "garden": {
+            "name": "Garden",
+            "description": "south fence",
+            "enabled": False,
+            "url": "https://garden.local/snapshot.jpg",
+            "output_dir": "garden",
+            "prefix": "garden-",
+            "filename_format": "{prefix}{timestamp:%Y-%m-%dT%H-%M-%S}{tz_offset}.{ext}",
+            "ext": "png",
+            "quality": 85,
+            "resize": True,
+            "resize_width": 1280,
+            "resize_height": 720,
+            "timezone": "Asia/Tokyo",
+            "schedules": [
+                {"id": "sched_0", "type": "cron", "enabled": True, "hour": "*", "minute": "*",
+                 "second": "", "day": "*", "week": "*", "month": "*", "year": "*",
+                 "day_of_week": "mon-fri"},
+                {"id": "sched_1", "type": "interval", "enabled": False, "hour": "*",
+                 "minute": "*", "second": "0", "interval_amount": 5, "interval_unit": "minutes",
+                 "start_date": "2024-01-15T08:00"},
+                {"id": "sched_2", "type": "interval", "interval_amount": 30,
+                 "interval_unit": "seconds", "start_date": ""},
+            ],
+        },
+        "nameless": {
+            "url": "http://10.0.0.9/shot.jpg",
+            "output_dir": "nameless",
+            "resize": True,
+            "schedules": [{"hour": 12, "minute": 0}, {"type": "interval", "interval_amount": 1,
+                                                       "interval_unit": "hour"}],
+        },
+    },
+    "ffmpeg_path": "bin/ffmpeg",
+    "max_retries": 2,
+    "retry_delay": 5,
+}  # fmt: skip
+
+
+def test_a_pylapse_0_2_config_loads_and_means_the_same(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, LEGACY))
+    cam1 = config.cameras["camera_1"]
+    assert (cam1.name, cam1.type, cam1.url) == (
+        "Camera 1",
+        "http",
+        LEGACY["cameras"]["camera_1"]["url"],
+    )
+    assert cam1.prefix == "Camera1 " and cam1.enabled
+    assert [s.cron_fields() for s in cam1.schedules] == [
+        {"hour": "6-20", "minute": "*"},
+        {"hour": "21-23,0-5", "minute": "*/15"},  # 0.2's scheduler refused hour 24
+    ]
+    assert config.warnings == [
+        "cameras.camera_1.schedules.1.hour: '21-24,0-5' read as '21-23,0-5' (hours run 0-23)"
+    ]
+    garden = config.cameras["garden"]
+    assert not garden.enabled and garden.description == "south fence"
+    assert (garden.ext, garden.quality, garden.resize_box()) == ("png", 85, (1280, 720))
+    assert str(garden.zone()) == "Asia/Tokyo"
+    cron, interval, fast = garden.schedules
+    assert cron.cron_fields() == {
+        "day": "*", "week": "*", "month": "*", "year": "*", "day_of_week": "mon-fri",
+        "hour": "*", "minute": "*",
+    }  # fmt: skip
+    assert cron.second is None  # "" meant "not set"
+    assert (interval.type, interval.enabled, interval.interval_amount) == ("interval", False, 5)
+    assert (
+        interval.start_date is not None and interval.start_date.isoformat() == "2024-01-15T08:00:00"
+    )
+    assert (fast.interval_unit, fast.start_date) == ("seconds", None)
+    nameless = config.cameras["nameless"]
+    assert nameless.name == "nameless"  # 0.2 showed the id
+    assert [s.id for s in nameless.schedules] == ["schedule_0", "schedule_1"]
+    assert nameless.schedules[1].interval_unit == "hours"
+    assert nameless.resize_box() == (1920, 1080)  # 0.2's default box
+    assert (config.ffmpeg_path, config.max_retries, config.retry_delay) == ("bin/ffmpeg", 2, 5.0)
+
+
+def test_0_2_defaults_apply_when_keys_are_absent(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, {"cameras": {}}))
+    assert (config.max_retries, config.retry_delay) == (2, 5.0)  # as pyLapse 0.2
+    assert config.storage_roots == ["timelapse"] and config.data_dir == "data"
+
+
+def test_disabled_camera_may_lack_a_url(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, camera(url="", enabled=False)))
+    assert config.cameras["porch"].url is None
+
+
+# --- paths, zones, collections ------------------------------------------------------------------
+
+
+def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path) -> None:
+    config = load_config(
+        write(tmp_path, {**camera(), "data_dir": "state", "storage_roots": ["a", "/b"]})
+    )
+    assert config.source == (tmp_path / "capture_config.json").resolve()
+    assert config.data_path == tmp_path.resolve() / "state"
+    assert config.root_paths == [tmp_path.resolve() / "a", Path("/b")]
+    assert config.resolve("timelapse/porch") == tmp_path.resolve() / "timelapse/porch"
+
+
+def test_camera_zone_defaults_to_the_local_zone(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, camera()))
+    assert config.cameras["porch"].zone() is not None
+    assert config.cameras["porch"].timezone is None
+
+
+def test_all_collections_adds_one_per_camera(tmp_path: Path) -> None:
+    data = {
+        "cameras": {"porch": CAMERA, "yard": {**CAMERA, "name": "Yard", "output_dir": "y"}},
+        "collections": {
+            "archive": {"name": "Archive", "path": "old", "timezone": "Europe/Berlin"},
+            "yard_all": {"name": "Yard all", "path": "y", "camera": "yard"},
+        },
+    }
+    config = load_config(write(tmp_path, data))
+    found = config.all_collections()
+    assert sorted(found) == ["archive", "porch", "yard_all"]
+    assert found["porch"].camera == "porch" and found["porch"].path == "timelapse/porch"
+    assert found["porch"].name == "Porch"
+
+
+def test_collection_date_source_accepts_0_2_spelling(tmp_path: Path) -> None:
+    data = {"collections": {"c": {"name": "C", "path": "c", "date_source": "created"}}}
+    assert load_config(write(tmp_path, data)).collections["c"].date_source == "mtime"
+
+
+# --- saving -------------------------------------------------------------------------------------
+
+COMMENTED = """{
+  "_comment": "first line of the file",
+  "cameras": {
+    "porch": {
+      "name": "Porch",
+      "_note": "the old Axis on the porch",
+      "url": "http://cam.local/shot.jpg",
+      "output_dir": "timelapse/porch",
+      "schedules": [
+        {"id": "day", "_why": "daylight only", "hour": "6-20", "minute": "*/5"}
+      ]
+    }
+  },
+  "max_retries": 4,
+  "_examples": {"rtsp": {"type": "rtsp", "url": "rtsp://cam/stream"}}
+}
+"""
+
+
+def test_comments_survive_a_load_save_round_trip_in_place(tmp_path: Path) -> None:
+    path = write(tmp_path, text=COMMENTED)
+    save_config(load_config(path))
+    saved = path.read_text(encoding="utf-8")
+    assert json.loads(saved) == json.loads(COMMENTED)
+    assert list(json.loads(saved)) == ["_comment", "cameras", "max_retries", "_examples"]
+    assert list(json.loads(saved)["cameras"]["porch"])[:3] == ["name", "_note", "url"]
+    assert list(json.loads(saved)["cameras"]["porch"]["schedules"][0])[:2] == ["id", "_why"]
+
+
+def test_save_writes_edits_and_keeps_the_previous_file_as_bak(tmp_path: Path) -> None:
+    path = write(tmp_path, text=COMMENTED)
+    config = load_config(path)
+    config.cameras["porch"].description = "renamed"
+    config.web.password_hash = "$argon2id$stub"  # a section absent from the file
+    save_config(config)
+    assert path.with_name("capture_config.json.bak").read_text(encoding="utf-8") == COMMENTED
+    again = load_config(path)
+    assert again.cameras["porch"].description == "renamed"
+    assert again.web.password_hash == "$argon2id$stub"
+    assert again.max_retries == 4
+    assert "timeout" not in path.read_text(encoding="utf-8")  # defaults are not written out
+
+
+def test_a_new_camera_added_in_code_is_saved(tmp_path: Path) -> None:
+    path = write(tmp_path, camera())
+    config = load_config(path)
+    config.cameras["yard"] = CameraConfig(name="Yard", type="synthetic", output_dir="yard")
+    save_config(config)
+    assert load_config(path).cameras["yard"].type == "synthetic"
+
+
+def test_save_refuses_a_config_that_would_not_load_back(tmp_path: Path) -> None:
+    path = write(tmp_path, camera())
+    config = load_config(path)
+    config.cameras["porch"].type = "rtsp"  # the http:// url is now wrong
+    before = path.read_bytes()
+    with pytest.raises(ConfigError, match=r"cameras\.porch\.url: 'http://cam\.local/shot\.jpg' "
+                                          r"must start with rtsp:// or rtsps://"):  # fmt: skip
+        save_config(config)
+    assert path.read_bytes() == before
+
+
+def test_a_crash_between_write_and_rename_leaves_the_old_file_intact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, text=COMMENTED)
+    config = load_config(path)
+    config.max_retries = 9
+    real_replace = os.replace
+
+    def crash(src, dst, *args, **kwargs):
+        if Path(dst) == path:
+            raise OSError("simulated power cut before the rename")
+        return real_replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(config_module.storage.os, "replace", crash)  # the module's storage call
+    with pytest.raises(OSError, match="simulated power cut"):
+        save_config(config)
+    monkeypatch.undo()
+    assert path.read_text(encoding="utf-8") == COMMENTED
+    assert load_config(path).max_retries == 4
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_save_without_a_path_needs_a_loaded_config() -> None:
+    with pytest.raises(ConfigError, match="no path given"):
+        save_config(Config())
+
+
+def test_parse_config_names_a_default_source() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config("not an object")
+    assert str(caught.value) == "config: the top level must be a JSON object {...}, not str"
+
+
+# --- the example shipped with the project ------------------------------------------------------
+
+
+def test_the_example_config_is_valid(repo: Path) -> None:
+    config = load_config(repo / "capture_config.example.json")
+    assert config.storage_roots == ["timelapse"] and config.data_dir == "data"
+    demo = [c for c in config.cameras.values() if c.type == "synthetic"]
+    assert len(demo) == 1 and demo[0].enabled
+    assert demo[0].output_dir.startswith("timelapse/")
+    assert demo[0].latitude is not None and demo[0].longitude is not None
+    (schedule,) = demo[0].schedules
+    assert (schedule.type, schedule.interval_amount, schedule.interval_unit) == (
+        "interval",
+        10,
+        "seconds",
+    )
+    assert config.warnings == []
+
+
+def test_the_example_shows_every_other_camera_kind_and_each_is_valid(repo: Path) -> None:
+    raw = json.loads((repo / "capture_config.example.json").read_text(encoding="utf-8"))
+    examples = {k: v for k, v in raw["_examples"].items() if not k.startswith("_")}
+    kinds = sorted(e["type"] for e in examples.values())
+    assert kinds == ["gphoto2", "http", "mjpeg", "picamera", "rtsp"]
+    assert examples["phone_ipwebcam"]["url"].endswith("/shot.jpg")
+    assert examples["phone_ipwebcam"]["username"]
+    moved = {"cameras": examples, "storage_roots": raw["storage_roots"]}
+    config = parse_config(json.loads(json.dumps(moved)), "moved examples")
+    assert sorted(c.type for c in config.cameras.values()) == kinds
