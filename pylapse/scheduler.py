@@ -28,6 +28,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
 from apscheduler.executors.base import BaseExecutor, run_job
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -188,7 +189,22 @@ class CaptureScheduler:
             },
             timezone=timeutil.UTC,
         )
+        self._sched.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
         self._started = False
+
+    def _on_skipped(self, event: JobEvent) -> None:
+        """Our own log line for a slot APScheduler did not run (its own logs are turned down)."""
+        job = self._sched.get_job(event.job_id)
+        name = job.name if job is not None else event.job_id
+        when = getattr(event, "scheduled_run_time", None)
+        if when is None and getattr(event, "scheduled_run_times", None):
+            when = event.scheduled_run_times[-1]
+        if event.code == EVENT_JOB_MAX_INSTANCES:
+            why = "the previous capture of this camera is still running"
+        else:
+            why = f"more than {MISFIRE_GRACE} s late (machine asleep or overloaded)"
+        stamp = when.isoformat(timespec="seconds") if isinstance(when, datetime) else "?"
+        log.warning("%s: %s slot skipped: %s", name, stamp, why)
 
     # --- lifecycle -----------------------------------------------------------------------------
 

@@ -63,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
     if not enabled:
         log.warning("%s: no enabled camera with a schedule; nothing will be captured", path)
 
+    # One line per capture or failure: APScheduler's per-run INFO lines would double them (the
+    # scheduler logs skipped and missed slots itself).
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
     stop = threading.Event()
     previous = {}
 
