@@ -315,13 +315,15 @@ def run_ffmpeg(
         reader.start()
     cancelled = False
     try:
-        while proc.poll() is None:
-            if cancel is not None and cancel.wait(0.1):
+        # stdout closes when ffmpeg exits, so joining its reader wakes at once when it is done
+        # (waiting on the cancel event instead would add up to a poll interval to every render).
+        while readers[0].is_alive():
+            readers[0].join(0.05)
+            if cancel is not None and cancel.is_set():
                 cancelled = True
                 break
-            if cancel is None:
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    proc.wait(0.5)
+        if not cancelled:
+            proc.wait()
     finally:
         _stop(proc)  # also on KeyboardInterrupt: never leave an ffmpeg behind
         for reader in readers:

@@ -1,0 +1,94 @@
+"""Benchmark: pylapse's render against a bare ``ffmpeg -f concat`` run with identical options.
+
+    ./bench.sh render [--frames 300] [--size 1920x1080] [--rounds 3] [--preset veryfast]
+
+Both sides encode the same concat list with the same ffmpeg and the same arguments; ours adds
+what pylapse does around it (frame planning, the list file, ``-progress`` parsing and callbacks,
+the temp name and rename, the manifest). Rounds alternate baseline/ours and the median of each is
+compared. Prints one line per measure: name, ours, baseline, ratio, goal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pylapse.ffmpeg import find_ffmpeg
+from pylapse.framelist import concat_list, plan_frames
+from pylapse.video import RenderOptions, parse_size, render_frames
+
+GOAL = 1.05
+
+
+def make_frames(folder: Path, count: int, size: tuple[int, int]) -> list[Path]:
+    """A sky-like gradient with a moving disc and a grid: realistic work for x264."""
+    w, h = size
+    base = Image.linear_gradient("L").resize((w, h)).convert("RGB")
+    paths = []
+    for i in range(count):
+        image = base.copy()
+        draw = ImageDraw.Draw(image)
+        x = (i * 6) % w
+        draw.ellipse((x, h // 4, x + h // 5, h // 4 + h // 5), fill=(250, 220, 120))
+        for gx in range(0, w, 160):
+            draw.line((gx, h * 2 // 3, gx + (i % 40), h), fill=(40, 90, 40), width=6)
+        path = folder / f"frame-{i:05d}.jpg"
+        image.save(path, quality=88)
+        paths.append(path)
+    return paths
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument("--size", default="1920x1080")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--preset", default="veryfast")
+    args = parser.parse_args()
+    size = parse_size(args.size)
+    info = find_ffmpeg()
+    info.version, info.encoders  # noqa: B018  # probe once, as a long-running process would
+    with tempfile.TemporaryDirectory(prefix="pylapse-bench-") as tmp:
+        folder = Path(tmp)
+        started = time.perf_counter()
+        paths = make_frames(folder, args.frames, size)
+        print(f"# {args.frames} frames {args.size} made in {time.perf_counter() - started:.1f} s;"
+              f" ffmpeg {info.version} ({info.source})", file=sys.stderr)  # fmt: skip
+        options = RenderOptions(fps=24, codec="h264", preset=args.preset)
+        list_file = folder / "list.txt"
+        list_file.write_text(concat_list(plan_frames(paths, 24)), encoding="utf-8")
+        baseline_out, ours_out = folder / "baseline.mp4", folder / "ours.mp4"
+        # Our exact command, pointed at the list above and a plain output name.
+        probe = render_frames(paths[:2], folder / "probe.mp4", options)
+        command = [
+            str(list_file) if a == "<concat list>" else a
+            for a in probe.command[:-1]
+        ] + [str(baseline_out)]  # fmt: skip
+        command[command.index("-frames:v") + 1] = str(args.frames)
+        ours, base = [], []
+        for _ in range(args.rounds):
+            t = time.perf_counter()
+            subprocess.run(command, check=True, stdin=subprocess.DEVNULL)
+            base.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            render_frames(paths, ours_out, options, progress=lambda p: None)
+            ours.append(time.perf_counter() - t)
+        print(f"# baseline runs {[round(b, 2) for b in base]}, ours {[round(o, 2) for o in ours]}",
+              file=sys.stderr)  # fmt: skip
+    o, b = statistics.median(ours), statistics.median(base)
+    name = f"render_{args.frames}x{size[1]}p_x264_{args.preset}"
+    print(f"{name} {o:.3f}s {b:.3f}s {o / b:.3f} <={GOAL}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
