@@ -112,6 +112,8 @@ class AttemptRunner:
         except Cancelled as exc:
             return Attempt(skipped=str(exc))
         except Exception as exc:
+            if self.cancel is not None and self.cancel.is_set():
+                return Attempt(skipped="stopped")  # shutting down: not the camera's fault
             return self._failed(camera, when, attempt, exc, time.monotonic() - started, note)
         finally:
             camera.busy.release()

@@ -170,27 +170,8 @@ class Runtime:
         from pylapse.collection import Collection
 
         config = self.config
-        out: dict[str, Collection] = {}
-        export_root = config.root_paths[0] / "exports" if config.root_paths else None
-        for camera_id, cam in config.cameras.items():
-            out[camera_id] = Collection(
-                cam.name,
-                export_root / camera_id if export_root else None,
-                config.resolve(cam.output_dir),
-                cam.timezone,
-                index=self.index,
-                key=camera_id,
-            )
-        for coll_id, coll in config.collections.items():
-            out[coll_id] = Collection(
-                coll.name,
-                export_root / coll_id if export_root else None,
-                config.resolve(coll.path),
-                coll.timezone,
-                index=self.index,
-                key=coll.camera or coll_id,
-            )
-        return out
+        ids = [*config.cameras, *(c for c in config.collections if c not in config.cameras)]
+        return {cid: Collection.from_config(config, cid, self.index) for cid in ids}
 
     def volume_usage(self) -> list[disk.VolumeUsage]:
         """Each storage volume under the cameras' folders and storage roots, with days-until-full
