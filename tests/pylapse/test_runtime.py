@@ -1,0 +1,124 @@
+"""Runtime, the composition root: config -> index -> health -> scheduler, on real files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pylapse.config import ConfigError, load_config, parse_config
+from pylapse.health import HealthState
+from pylapse.lock import LockHeld
+from pylapse.sources.base import GrabError
+from tests.servers.camera_server import CameraServer
+
+pytest.importorskip("pylapse.index")
+
+from pylapse.runtime import Runtime  # after the skip guard: it needs pylapse.index
+
+pytestmark = pytest.mark.network
+
+
+@pytest.fixture(scope="module")
+def server():
+    with CameraServer(frame_size=(160, 120)) as cam:
+        yield cam
+
+
+def _config_file(tmp_path, server):
+    raw = {
+        "_comment": "kept on save",
+        "cameras": {
+            "porch": {
+                "name": "Porch",
+                "url": server.url("/shot.jpg"),
+                "output_dir": "frames/porch",
+                "timezone": "Europe/Berlin",
+                "schedules": [{"id": "noon", "hour": 12}],
+            },
+            "broken": {
+                "name": "Broken",
+                "url": server.url("/error500"),
+                "output_dir": "frames/broken",
+            },
+        },
+        "collections": {
+            "old": {"name": "Old archive", "path": "frames/old", "timezone": "UTC"},
+        },
+        "data_dir": "data",
+        "storage_roots": ["frames"],
+        "min_free_mb": 0,
+    }
+    path = tmp_path / "capture_config.json"
+    path.write_text(json.dumps(raw))
+    return path
+
+
+@pytest.fixture
+def runtime(tmp_path, server):
+    rt = Runtime(load_config(_config_file(tmp_path, server)))
+    rt.start()
+    yield rt
+    rt.stop()
+
+
+def test_grab_now_saves_indexes_and_records_health(runtime, tmp_path):
+    result = runtime.grab_now("porch")
+    assert result.path.is_file() and result.path.is_relative_to(tmp_path / "frames/porch")
+    assert runtime.index.count("porch") == 1
+    assert runtime.index.get(result.frame_id).path == result.path
+    health = runtime.health.get("porch")
+    assert health.state is HealthState.OK and health.last_frame_id == result.frame_id
+    assert runtime.health.log(1)[0].path == str(result.path)
+
+
+def test_grab_now_failure_says_why(runtime):
+    with pytest.raises(GrabError, match="500"):
+        runtime.grab_now("broken")
+    assert runtime.health.get("broken").state is HealthState.FAILING
+    with pytest.raises(KeyError):
+        runtime.grab_now("nope")
+
+
+def test_collections_include_each_camera(runtime):
+    runtime.grab_now("porch")
+    colls = runtime.collections()
+    assert set(colls) == {"porch", "broken", "old"}
+    assert len(colls["porch"]) == 1
+    assert str(colls["porch"]).startswith("Image Collection: Porch")
+
+
+def test_apply_config_saves_and_reloads(runtime, tmp_path):
+    before = {(r.camera_id, r.schedule_id) for r in runtime.scheduler.next_runs(5)}
+    assert before == {("porch", "noon")}
+    raw = json.loads((tmp_path / "capture_config.json").read_text())
+    raw["cameras"]["broken"]["schedules"] = [{"id": "night", "hour": 0}]
+    runtime.apply_config(parse_config(raw, tmp_path / "capture_config.json"))
+    saved = load_config(tmp_path / "capture_config.json")
+    assert [s.id for s in saved.cameras["broken"].schedules] == ["night"]
+    assert "kept on save" in (tmp_path / "capture_config.json").read_text()
+    after = {(r.camera_id, r.schedule_id) for r in runtime.scheduler.next_runs(10)}
+    assert after == {("porch", "noon"), ("broken", "night")}
+    raw["data_dir"] = "elsewhere"
+    with pytest.raises(ConfigError, match="restart"):
+        runtime.apply_config(parse_config(raw, tmp_path / "capture_config.json"))
+
+
+def test_one_scheduler_per_data_folder(runtime, tmp_path, server):
+    config = load_config(tmp_path / "capture_config.json")
+    second = Runtime(config)
+    with pytest.raises(LockHeld, match="already running"):
+        second.start()
+    second.stop()
+    viewer = Runtime(config, scheduler=False)  # e.g. a read-only tool: no lock needed
+    viewer.start()
+    assert viewer.camera("porch").id == "porch"
+    viewer.stop()
+
+
+def test_volume_usage_estimates_days_until_full(runtime):
+    runtime.grab_now("porch")
+    volumes = runtime.volume_usage()
+    assert len(volumes) >= 1
+    assert volumes[0].free > 0
+    assert volumes[0].days_until_full is not None
