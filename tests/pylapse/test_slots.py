@@ -1,0 +1,124 @@
+"""The slot grid's locked-cadence rule on jittered cadences, gaps, bursts and ranges."""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pylapse.selection import SelectionError, resolve_range
+from pylapse.slots import assign_slots, select_slot_grid
+
+W = 10.0
+BASE = 1_700_000_000.0  # a multiple of 10: slot number BASE / W
+
+
+def _frames(phase, jitters, missing=frozenset()):
+    """Frame k at BASE + k*W + phase + jitter_k, frames in ``missing`` not captured."""
+    return [(k, BASE + k * W + phase + j) for k, j in enumerate(jitters) if k not in missing]
+
+
+@st.composite
+def jittered(draw, max_phase):
+    count = draw(st.integers(3, 300))
+    phase = draw(st.floats(-max_phase, max_phase))
+    jitters = draw(st.lists(st.floats(-1.0, 1.0), min_size=count, max_size=count))
+    # missing runs of at least two frames (a single missing frame is treated in its own test)
+    missing = set()
+    for start, length in draw(
+        st.lists(st.tuples(st.integers(1, count - 2), st.integers(2, 12)), max_size=4)
+    ):
+        run = range(start, min(start + length, count - 1))
+        if len(run) >= 2:
+            missing.update(run)
+    return phase, jitters, missing
+
+
+@settings(max_examples=150, deadline=None)
+@given(jittered(max_phase=W / 2 - 1.5))
+def test_each_slot_gets_its_frame_and_gaps_stay_empty(case):
+    phase, jitters, missing = case
+    frames = _frames(phase, jitters, missing)
+    utcs = [u for _, u in frames]
+    sel = select_slot_grid(list(range(len(utcs))), utcs, UTC)
+    first_slot = round(BASE / W)
+    # slot k holds frame k exactly; every missing frame is a gap; nothing doubled or dropped
+    expected = {first_slot + k: i for i, (k, _) in enumerate(frames)}
+    got = {round(t / W): p for t, p in zip(sel.targets, sel.positions, strict=True) if p >= 0}
+    assert got == expected
+    assert sel.counts.gaps == len(missing)
+    assert sel.counts.targets == len(jitters)
+    assert len(sel) == len(frames)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(20, 400), st.floats(4.0, 6.0), st.integers(0, 2**32))
+def test_frames_near_the_half_slot_point_neither_skip_nor_double(count, phase, seed):
+    rng = random.Random(seed)
+    utcs = [BASE + k * W + phase + rng.uniform(-1.0, 1.0) for k in range(count)]  # 8-12 s apart
+    pairs = assign_slots(utcs, W)
+    slots = [s for s, _ in pairs]
+    assert [p for _, p in pairs] == list(range(count))  # every frame placed
+    assert slots == list(range(slots[0], slots[0] + count))  # consecutive: no skip, no double
+
+
+def test_plain_rounding_would_skip_and_double_here():
+    """The case the locked cadence exists for (keeps the test above honest)."""
+    utcs = [BASE + k * W + 5 + (0.3 if k % 2 else -0.3) for k in range(10)]
+    rounded = [math.floor(u / W + 0.5) for u in utcs]
+    assert len(set(rounded)) < len(rounded)  # rounding doubles
+    slots = [s for s, _ in assign_slots(utcs, W)]
+    assert slots == list(range(slots[0], slots[0] + 10))
+
+
+def test_jittery_9_to_11_second_spacing():
+    rng = random.Random(7)
+    t, utcs = BASE + 3.0, []
+    for _ in range(5000):
+        utcs.append(t)
+        t += rng.uniform(9.0, 11.0)
+        t += (BASE + len(utcs) * W + 3.0 - t) * 0.5  # a camera clock that keeps to its schedule
+    slots = [s for s, _ in assign_slots(utcs, W)]
+    assert slots == list(range(slots[0], slots[0] + len(utcs)))
+
+
+def test_double_captures_are_surplus():
+    utcs = [BASE, BASE + 0.2, BASE + 0.2, BASE + 10, BASE + 19.8, BASE + 20.1, BASE + 30]
+    sel = select_slot_grid(list(range(7)), utcs, UTC)
+    assert sel.ids == [0, 3, 4, 6]
+    assert sel.counts.gaps == 0 and sel.counts.targets == 4
+
+
+def test_single_missing_frame_on_time_is_a_gap():
+    utcs = [BASE + k * W for k in (0, 1, 2, 4, 5)]
+    sel = select_slot_grid(list(range(5)), utcs, UTC)
+    assert [round(g.timestamp() - BASE) for g in sel.gaps] == [30]
+    assert sel.counts.targets == 6
+
+
+def test_range_adds_leading_and_trailing_gaps_and_drops_outside_frames():
+    start = datetime.fromtimestamp(BASE, UTC)
+    utcs = [BASE - 10, BASE + 20, BASE + 30]
+    span = resolve_range(start, datetime.fromtimestamp(BASE + 50, UTC), UTC)
+    sel = select_slot_grid([1, 2, 3], utcs, UTC, span=span)
+    assert sel.counts.targets == 6  # slots at +0 .. +50, inclusive end
+    assert sel.ids == [2, 3]
+    assert [round(g.timestamp() - BASE) for g in sel.gaps] == [0, 10, 40, 50]
+
+
+def test_width_and_origin():
+    utcs = [BASE + 7 + k * 60 for k in range(5)]
+    sel = select_slot_grid(list(range(5)), utcs, UTC, width=60, origin=BASE + 7)
+    assert sel.counts.gaps == 0 and len(sel) == 5
+    assert list(sel.targets) == utcs
+    with pytest.raises(SelectionError, match="slot width"):
+        select_slot_grid([], [], UTC, width=0)
+
+
+def test_empty():
+    sel = select_slot_grid([], [], UTC)
+    assert sel.counts.targets == 0 and len(sel) == 0 and sel.first_time is None
