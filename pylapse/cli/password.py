@@ -1,0 +1,72 @@
+"""`pylapse set-password`: store the dashboard password as an argon2 hash in the config.
+
+Prompts twice on a terminal; reads one line from stdin otherwise (for scripts:
+``echo "$PW" | pylapse set-password``). ``--clear`` removes the password (the dashboard then
+serves loopback only). The running dashboard picks the change up after a restart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+
+from pylapse.cli import CommandError
+from pylapse.cli.web import default_config
+
+MIN_LENGTH = 8
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "set-password",
+        help="set the dashboard password",
+        description="Set the dashboard password (stored as a salted argon2 hash in the config). "
+        "Needed before serving the dashboard beyond 127.0.0.1.",
+    )
+    parser.add_argument(
+        "--config",
+        default=default_config(),
+        help="config file (default: $PYLAPSE_CONFIG or ./capture_config.json)",
+    )
+    parser.add_argument("--clear", action="store_true", help="remove the password instead")
+    parser.set_defaults(func=run)
+
+
+def read_password(stdin=None, prompt=getpass.getpass) -> str:  # type: ignore[no-untyped-def]
+    stdin = stdin or sys.stdin
+    if stdin.isatty():
+        first = prompt("New dashboard password: ")
+        if prompt("Repeat it: ") != first:
+            raise CommandError("the two passwords differ; nothing was changed")
+        return first
+    line = stdin.readline()
+    return line.rstrip("\r\n")
+
+
+def hash_password(password: str) -> str:
+    from argon2 import PasswordHasher
+
+    if len(password) < MIN_LENGTH:
+        raise CommandError(f"the password must have at least {MIN_LENGTH} characters")
+    return PasswordHasher().hash(password)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pylapse.config import ConfigError, load_config, save_config
+
+    path = Path(args.config)
+    try:
+        config = load_config(path)
+        if args.clear:
+            config.web.password_hash = None
+            message = "password removed"
+        else:
+            config.web.password_hash = hash_password(read_password())
+            message = "password set"
+        save_config(config, path)
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from None
+    print(f"{path}: {message}; restart the dashboard for it to take effect")
+    return 0

@@ -1,0 +1,101 @@
+"""`pylapse web` (= `web_ui.py`): serve the dashboard with uvicorn.
+
+Binds 127.0.0.1 unless told otherwise, and refuses any non-loopback address while no dashboard
+password is configured. Ctrl-C / SIGTERM shut down cleanly through uvicorn's own handling: the
+app's lifespan stops the scheduler and the job runner; nothing calls ``os._exit``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from pylapse.cli import CommandError
+
+
+def default_config() -> str:
+    return os.environ.get("PYLAPSE_CONFIG") or "capture_config.json"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "web",
+        help="serve the dashboard",
+        description="Serve the pyLapse dashboard (cameras, collections, exports, videos).",
+    )
+    parser.add_argument(
+        "--host", default=None, help="address to bind (default: web.host, i.e. 127.0.0.1)"
+    )
+    parser.add_argument("--port", type=int, default=None, help="port (default: web.port, 8000)")
+    parser.add_argument(
+        "--config",
+        default=default_config(),
+        help="config file (default: $PYLAPSE_CONFIG or ./capture_config.json)",
+    )
+    parser.add_argument(
+        "--no-capture",
+        action="store_true",
+        help="dashboard only, no scheduled capture",
+    )
+    parser.set_defaults(func=run)
+
+
+def check_bind(host: str, password_hash: str | None, config_path: Path) -> None:
+    """Refuse a non-loopback address without a password (the dashboard controls cameras)."""
+    from web.security import is_loopback
+
+    if is_loopback(host) or password_hash:
+        return
+    raise CommandError(
+        f"refusing to serve on {host}: no dashboard password is set, and anyone on the network "
+        f"could control your cameras. Set one with `pylapse set-password --config {config_path}` "
+        "and start again, or serve on 127.0.0.1 only (the default)."
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from pylapse.config import ConfigError, load_config
+    from pylapse.lock import LockHeld
+    from pylapse.runtime import Runtime
+    from web.app import create_app
+
+    config_path = Path(args.config)
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from None
+    host = args.host or config.web.host
+    port = args.port or config.web.port
+    if not 1 <= port <= 65535:
+        raise CommandError(f"--port {port}: must be between 1 and 65535")
+    check_bind(host, config.web.password_hash, config_path)
+
+    runtime = Runtime(config, config_path=config_path, scheduler=not args.no_capture)
+    try:
+        # Take the data-folder lock before binding: a second dashboard or autocapture on the
+        # same data folder is refused with the holder's name instead of a half-started server.
+        runtime.start()
+    except LockHeld as exc:
+        runtime.stop()
+        raise CommandError(str(exc)) from None
+    app = create_app(runtime, bound_host=host, start=False)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="info",
+            timeout_graceful_shutdown=5,  # open SSE/MJPEG streams must not hold shutdown up
+            proxy_headers=False,  # the client address is the socket's: it decides about login
+        )
+    )
+    shown = f"[{host}]" if ":" in host else host
+    print(f"pyLapse dashboard on http://{shown}:{port}/  (Ctrl-C stops it)", flush=True)
+    try:
+        server.run()
+    finally:
+        runtime.stop()
+    return 0 if server.started else 1

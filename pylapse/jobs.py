@@ -1,0 +1,525 @@
+"""JobRunner: long work (exports, renders, scans) off the request path, with progress and cancel.
+
+A bounded queue feeds N worker threads. A job is a function ``fn(progress, cancel) -> dict``
+that reports :class:`~pylapse.progress.Progress` through ``progress`` (its ``stage`` names one
+of the job's steps, e.g. select → process → encode) and stops when ``cancel`` is set (raising
+:class:`~pylapse.progress.Cancelled`, or simply returning). Every job is a row of the ``jobs``
+table in ``pylapse.db``, so the history survives restarts; progress is written and published to
+subscribers at most once per ``publish_interval`` (one second), while state and step changes are
+always published at once. Jobs a crash left queued or running are marked ``interrupted`` when
+the next runner starts: their function died with the old process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pylapse import db
+from pylapse.progress import Cancelled, Progress, ProgressCallback
+
+__all__ = [
+    "JobFn",
+    "JobNotFound",
+    "JobQueueFull",
+    "JobRecord",
+    "JobRunner",
+    "JobState",
+]
+
+log = logging.getLogger(__name__)
+
+JobFn = Callable[[ProgressCallback, threading.Event], dict[str, Any] | None]
+DEFAULT_STEPS = ("select", "process", "encode")
+
+_SCHEMA = [
+    """
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        title TEXT NOT NULL,
+        state TEXT NOT NULL,
+        steps TEXT NOT NULL,
+        step TEXT,
+        done INTEGER NOT NULL DEFAULT 0,
+        total INTEGER NOT NULL DEFAULT 0,
+        rate REAL,
+        eta REAL,
+        message TEXT NOT NULL DEFAULT '',
+        params TEXT NOT NULL DEFAULT '{}',
+        result TEXT,
+        error TEXT,
+        created REAL NOT NULL,
+        started REAL,
+        finished REAL
+    );
+    CREATE INDEX jobs_by_kind ON jobs (kind, id);
+    CREATE INDEX jobs_by_state ON jobs (state);
+    """
+]
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+
+    @property
+    def finished(self) -> bool:
+        return self not in (JobState.QUEUED, JobState.RUNNING)
+
+
+class JobQueueFull(RuntimeError):
+    """The queue holds ``queue_size`` jobs already; try again when one has finished."""
+
+
+class JobNotFound(KeyError):
+    """No job with that id (never existed, or pruned from the history)."""
+
+
+def _utc(seconds: float | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class JobRecord:
+    """One job as stored: what it is, where it got to, and how it ended."""
+
+    id: int
+    kind: str
+    title: str
+    state: JobState
+    steps: tuple[str, ...]
+    step: str | None = None
+    done: int = 0
+    total: int = 0
+    rate: float | None = None
+    eta: float | None = None
+    message: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    created: datetime = field(default_factory=lambda: datetime.now(UTC))
+    started: datetime | None = None
+    finished: datetime | None = None
+
+    @property
+    def step_percent(self) -> float:
+        """Progress within the current step, 0-100."""
+        return Progress(self.step or "", self.done, self.total).percent
+
+    @property
+    def percent(self) -> float:
+        """Overall progress, 0-100: each named step is an equal share."""
+        if self.state == JobState.DONE:
+            return 100.0
+        if self.step in self.steps:
+            index = self.steps.index(self.step)
+            return (index + self.step_percent / 100) * 100 / len(self.steps)
+        return self.step_percent
+
+    @property
+    def active(self) -> bool:
+        return not self.state.finished
+
+    @property
+    def elapsed(self) -> float | None:
+        if self.started is None:
+            return None
+        end = self.finished or datetime.now(UTC)
+        return (end - self.started).total_seconds()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form for the API and SSE."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "title": self.title,
+            "state": str(self.state),
+            "steps": list(self.steps),
+            "step": self.step,
+            "done": self.done,
+            "total": self.total,
+            "percent": round(self.percent, 1),
+            "step_percent": round(self.step_percent, 1),
+            "rate": self.rate,
+            "eta": self.eta,
+            "message": self.message,
+            "params": self.params,
+            "result": self.result,
+            "error": self.error,
+            "created": self.created.isoformat(),
+            "started": self.started.isoformat() if self.started else None,
+            "finished": self.finished.isoformat() if self.finished else None,
+        }
+
+
+def _record(row: Any) -> JobRecord:
+    return JobRecord(
+        id=row["id"],
+        kind=row["kind"],
+        title=row["title"],
+        state=JobState(row["state"]),
+        steps=tuple(json.loads(row["steps"])),
+        step=row["step"],
+        done=row["done"],
+        total=row["total"],
+        rate=row["rate"],
+        eta=row["eta"],
+        message=row["message"],
+        params=json.loads(row["params"]),
+        result=json.loads(row["result"]) if row["result"] else None,
+        error=row["error"],
+        created=_utc(row["created"]) or datetime.now(UTC),
+        started=_utc(row["started"]),
+        finished=_utc(row["finished"]),
+    )
+
+
+@dataclass
+class _Live:
+    """A queued or running job: its latest record, its function and its cancel switch."""
+
+    record: JobRecord
+    fn: JobFn
+    cancel: threading.Event = field(default_factory=threading.Event)
+    published_at: float = 0.0
+
+
+class JobRunner:
+    """Runs jobs on ``workers`` threads from a queue of at most ``queue_size`` waiting jobs."""
+
+    def __init__(
+        self,
+        db_path: str | Path,
+        workers: int = 1,
+        queue_size: int = 16,
+        *,
+        publish_interval: float = 1.0,
+        max_history: int = 1000,
+    ) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        self._db_path = Path(db_path)
+        self._workers = workers
+        self._queue_size = queue_size
+        self._publish_interval = publish_interval
+        self._max_history = max_history
+        self._queue: queue.Queue[int | None] = queue.Queue(maxsize=queue_size)
+        self._lock = threading.RLock()  # the connection, the live table, the subscribers
+        self._changed = threading.Condition(self._lock)
+        self._live: dict[int, _Live] = {}
+        self._subscribers: list[queue.Queue[JobRecord]] = []
+        self._threads: list[threading.Thread] = []
+        self._conn: Any = None
+        self._stopping = False
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Open the history, mark jobs a crash left behind as interrupted, start the workers."""
+        with self._lock:
+            if self._conn is not None:
+                return
+            self._conn = db.connect(self._db_path)
+            db.migrate(self._conn, "jobs", _SCHEMA)
+            with self._conn:
+                self._conn.execute(
+                    "UPDATE jobs SET state = ?, finished = ?, "
+                    "error = 'interrupted: pyLapse stopped while this job was ' || state "
+                    "WHERE state IN (?, ?)",
+                    (JobState.INTERRUPTED, time.time(), JobState.QUEUED, JobState.RUNNING),
+                )
+            self._prune()
+            self._stopping = False
+        for n in range(self._workers):
+            thread = threading.Thread(target=self._work, name=f"pylapse-job-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Cancel everything, wait up to ``timeout`` s for workers; idempotent."""
+        with self._lock:
+            if self._conn is None:
+                return
+            self._stopping = True
+            live = list(self._live.values())
+        for item in live:
+            item.cancel.set()
+            if item.record.state == JobState.QUEUED:
+                self._finish(item, JobState.CANCELLED, error="pyLapse stopped before it started")
+        for _ in self._threads:
+            self._queue.put(None)  # one wake-up per worker; never blocks for long: jobs drain
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self._threads.clear()
+        with self._lock:
+            for item in list(self._live.values()):  # a function that ignored its cancel event
+                self._finish(item, JobState.INTERRUPTED, error="still running at shutdown")
+            self._conn.close()
+            self._conn = None
+
+    # -- submitting and cancelling ----------------------------------------------------------------
+    def submit(
+        self,
+        kind: str,
+        title: str,
+        fn: JobFn,
+        steps: Sequence[str] = DEFAULT_STEPS,
+        params: dict[str, Any] | None = None,
+    ) -> int:
+        """Queue ``fn``; returns the job id. Raises :class:`JobQueueFull` when the queue is full."""
+        steps = tuple(steps) or ("run",)
+        with self._lock:
+            conn = self._require()
+            if self._stopping:
+                raise JobQueueFull("the job runner is shutting down")
+            if self._queue.full():
+                raise JobQueueFull(
+                    f"{self._queue_size} jobs are already waiting; try again when one has finished"
+                )
+            now = time.time()
+            with conn:
+                cursor = conn.execute(
+                    "INSERT INTO jobs (kind, title, state, steps, step, params, created) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        kind,
+                        title,
+                        JobState.QUEUED,
+                        json.dumps(steps),
+                        steps[0],
+                        json.dumps(params or {}, default=str),
+                        now,
+                    ),
+                )
+            job_id = int(cursor.lastrowid or 0)
+            record = JobRecord(
+                id=job_id,
+                kind=kind,
+                title=title,
+                state=JobState.QUEUED,
+                steps=steps,
+                step=steps[0],
+                params=json.loads(json.dumps(params or {}, default=str)),
+                created=_utc(now) or datetime.now(UTC),
+            )
+            self._live[job_id] = _Live(record, fn)
+            self._queue.put_nowait(job_id)  # cannot fail: only submit() adds, under the lock
+            self._publish(record)
+        return job_id
+
+    def cancel(self, job_id: int) -> bool:
+        """Ask a job to stop; False when it has already finished (or never existed)."""
+        with self._lock:
+            item = self._live.get(job_id)
+            if item is None:
+                return False
+            item.cancel.set()
+            if item.record.state == JobState.QUEUED:
+                self._finish(item, JobState.CANCELLED, error="cancelled before it started")
+        return True
+
+    # -- reading ---------------------------------------------------------------------------------
+    def get(self, job_id: int) -> JobRecord:
+        with self._lock:
+            item = self._live.get(job_id)
+            if item is not None:
+                return item.record
+            row = self._require().execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise JobNotFound(job_id)
+        return _record(row)
+
+    def list(self, limit: int = 25, offset: int = 0, kind: str | None = None) -> list[JobRecord]:
+        """Newest first; live jobs show their latest (possibly not yet stored) progress."""
+        where, args = ("WHERE kind = ?", [kind]) if kind else ("", [])
+        with self._lock:
+            rows = (
+                self._require()
+                .execute(
+                    f"SELECT * FROM jobs {where} ORDER BY id DESC LIMIT ? OFFSET ?",
+                    (*args, max(0, limit), max(0, offset)),
+                )
+                .fetchall()
+            )
+            live = {k: v.record for k, v in self._live.items()}
+        return [live.get(row["id"]) or _record(row) for row in rows]
+
+    def count(self, kind: str | None = None) -> int:
+        where, args = ("WHERE kind = ?", (kind,)) if kind else ("", ())
+        with self._lock:
+            row = self._require().execute(f"SELECT COUNT(*) FROM jobs {where}", args).fetchone()
+        return int(row[0])
+
+    def active(self) -> list[JobRecord]:
+        """Queued and running jobs, oldest first."""
+        with self._lock:
+            return sorted((v.record for v in self._live.values()), key=lambda r: r.id)
+
+    def wait(self, job_id: int, timeout: float | None = None) -> JobRecord:
+        """Block until the job has finished (or ``timeout``); returns its latest record."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._changed:
+            while job_id in self._live:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    break
+                self._changed.wait(left)
+        return self.get(job_id)
+
+    # -- subscribers (SSE) -----------------------------------------------------------------------
+    def subscribe(self, maxsize: int = 256) -> queue.Queue[JobRecord]:
+        """A queue that receives every published record; a slow reader loses the oldest."""
+        q: queue.Queue[JobRecord] = queue.Queue(maxsize=maxsize)
+        with self._lock:
+            self._subscribers.append(q)
+        return q
+
+    def unsubscribe(self, q: queue.Queue[JobRecord]) -> None:
+        with self._lock, contextlib.suppress(ValueError):
+            self._subscribers.remove(q)
+
+    # -- internals -------------------------------------------------------------------------------
+    def _require(self) -> Any:
+        if self._conn is None:
+            raise RuntimeError("JobRunner.start() has not been called (or it was shut down)")
+        return self._conn
+
+    def _publish(self, record: JobRecord) -> None:
+        for q in self._subscribers:
+            try:
+                q.put_nowait(record)
+            except queue.Full:
+                with contextlib.suppress(queue.Empty):
+                    q.get_nowait()
+                with contextlib.suppress(queue.Full):
+                    q.put_nowait(record)
+        self._changed.notify_all()
+
+    def _store(self, record: JobRecord) -> None:
+        with self._require():
+            self._conn.execute(
+                "UPDATE jobs SET state = ?, step = ?, done = ?, total = ?, rate = ?, eta = ?, "
+                "message = ?, result = ?, error = ?, started = ?, finished = ? WHERE id = ?",
+                (
+                    record.state,
+                    record.step,
+                    record.done,
+                    record.total,
+                    record.rate,
+                    record.eta,
+                    record.message,
+                    json.dumps(record.result, default=str) if record.result is not None else None,
+                    record.error,
+                    record.started.timestamp() if record.started else None,
+                    record.finished.timestamp() if record.finished else None,
+                    record.id,
+                ),
+            )
+
+    def _update(self, item: _Live, record: JobRecord, *, force: bool) -> None:
+        """Store and publish a new record: always when ``force``, else at most once a second."""
+        with self._lock:
+            if item.record.state.finished:
+                return  # a late progress report after cancel/finish must not resurrect the job
+            item.record = record
+            now = time.monotonic()
+            if force or now - item.published_at >= self._publish_interval:
+                item.published_at = now
+                self._store(record)
+                self._publish(record)
+
+    def _finish(
+        self,
+        item: _Live,
+        state: JobState,
+        *,
+        result: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        with self._lock:
+            if item.record.state.finished:
+                return
+            record = replace(
+                item.record,
+                state=state,
+                result=result,
+                error=error,
+                finished=datetime.now(UTC),
+                rate=None if state != JobState.DONE else item.record.rate,
+                eta=None,
+            )
+            item.record = record
+            self._live.pop(record.id, None)
+            self._store(record)
+            self._publish(record)
+
+    def _work(self) -> None:
+        while True:
+            job_id = self._queue.get()
+            if job_id is None:
+                return
+            with self._lock:
+                item = self._live.get(job_id)
+            if item is None or item.record.state != JobState.QUEUED:
+                continue  # cancelled while waiting
+            self._run(item)
+
+    def _run(self, item: _Live) -> None:
+        started = replace(item.record, state=JobState.RUNNING, started=datetime.now(UTC))
+        self._update(item, started, force=True)
+        if item.record.state != JobState.RUNNING:
+            return  # cancelled between leaving the queue and starting
+
+        def progress(p: Progress) -> None:
+            current = item.record
+            stage_changed = p.stage != current.step
+            self._update(
+                item,
+                replace(
+                    current,
+                    step=p.stage or current.step,
+                    done=p.done,
+                    total=p.total,
+                    rate=p.rate,
+                    eta=p.eta,
+                    message=p.message,
+                ),
+                force=stage_changed,
+            )
+
+        try:
+            result = item.fn(progress, item.cancel)
+        except Cancelled:
+            self._finish(item, JobState.CANCELLED, error="cancelled")
+        except Exception as exc:
+            log.exception("job %s (%s) failed", item.record.id, item.record.title)
+            self._finish(item, JobState.FAILED, error=f"{type(exc).__name__}: {exc}")
+        else:
+            if item.cancel.is_set():
+                self._finish(item, JobState.CANCELLED, result=result, error="cancelled")
+            else:
+                self._finish(item, JobState.DONE, result=result)
+
+    def _prune(self) -> None:
+        """Keep the newest ``max_history`` finished jobs."""
+        with self._require():
+            self._conn.execute(
+                "DELETE FROM jobs WHERE id NOT IN (SELECT id FROM jobs ORDER BY id DESC LIMIT ?) "
+                "AND state NOT IN (?, ?)",
+                (self._max_history, JobState.QUEUED, JobState.RUNNING),
+            )

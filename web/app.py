@@ -1,0 +1,80 @@
+"""The FastAPI application: ``create_app(runtime)`` builds it around one :class:`Runtime`.
+
+Nothing here runs at import time; ``web_ui.py``/``pylapse web`` builds the runtime and the app,
+tests build their own. The lifespan starts the runtime (scheduler, job runner) and stops it when
+the server shuts down, so a Ctrl-C leaves no capture half-written and no job marked running.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from pylapse import __version__
+from pylapse.runtime import Runtime
+from web import security
+from web.templating import create_templates
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+# Routers in nav order. The optional ones are written separately and included once they exist.
+ROUTERS = ("auth", "dashboard", "cameras", "settings", "api", "events")
+OPTIONAL_ROUTERS = ("collections", "exports", "videos")
+
+
+def _routers() -> list[str]:
+    found = [name for name in OPTIONAL_ROUTERS if importlib.util.find_spec(f"web.routes.{name}")]
+    return [*ROUTERS, *found]
+
+
+def create_app(runtime: Runtime, *, bound_host: str | None = None, start: bool = True) -> FastAPI:
+    """The dashboard around ``runtime``; ``bound_host`` is the address the server listens on.
+
+    With ``start=False`` the lifespan leaves the runtime alone (for callers that start and stop
+    it themselves).
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if start:
+            try:
+                await run_in_threadpool(runtime.start)
+            except Exception as exc:
+                log.error("pyLapse could not start: %s", exc)
+                raise
+        try:
+            yield
+        finally:
+            if start:
+                await run_in_threadpool(runtime.stop)
+
+    app = FastAPI(
+        title="pyLapse",
+        version=__version__,
+        description="Timelapse capture, collections, exports and videos. "
+        "State-changing requests need the session's CSRF token in the X-CSRF-Token header "
+        "(GET /api/session returns it).",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=lifespan,
+        dependencies=[Depends(security.verify_csrf)],
+    )
+    app.state.runtime = runtime
+    app.state.templates = create_templates()
+    app.state.guard = security.Guard(runtime, bound_host=bound_host)
+    app.add_middleware(security.SecurityMiddleware, guard=app.state.guard)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for name in _routers():
+        module = importlib.import_module(f"web.routes.{name}")
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,327 @@
+"""The JSON API under ``/api/`` (OpenAPI docs at ``/api/docs``), for scripts and the pages' images.
+
+Frames and thumbnails are served by frame id, never by a path from the request. Camera passwords
+never leave the server: the camera objects here leave them out and mask credentials in URLs.
+State-changing calls need the ``X-CSRF-Token`` header; ``GET /api/session`` returns the token
+(and sets the session cookie it belongs to).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import FileResponse
+from pydantic import BaseModel
+
+from pylapse.jobs import JobNotFound
+from pylapse.sources.base import GrabError, mask_url
+from web import security, thumbs
+from web.deps import RuntimeDep
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+
+
+class SessionInfo(BaseModel):
+    csrf_token: str
+    authenticated: bool
+    login_required: bool
+
+
+class HealthOut(BaseModel):
+    state: str
+    last_success: datetime | None
+    last_error: str | None
+    consecutive_failures: int
+    last_frame_id: int | None
+
+
+class CameraOut(BaseModel):
+    id: str
+    name: str
+    description: str
+    type: str
+    enabled: bool
+    url: str | None  # credentials masked
+    timezone: str | None
+    output_dir: str
+    schedules: list[dict[str, Any]]
+    health: HealthOut
+
+
+class FrameOut(BaseModel):
+    id: int
+    collection: str
+    name: str
+    time: datetime
+    utc: float
+    offset: int
+    size: int | None
+    width: int | None
+    height: int | None
+    luma: float | None
+    image_url: str
+    thumb_url: str
+
+
+class CollectionOut(BaseModel):
+    id: str
+    name: str
+    path: str
+    timezone: str | None
+    count: int
+    first: FrameOut | None
+    last: FrameOut | None
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    total: int
+    limit: int
+    offset: int
+    items: list[T]
+
+
+class CaptureOut(BaseModel):
+    camera_id: str
+    frame_id: int | None
+    name: str
+    time: datetime
+    size: int
+    width: int
+    height: int
+
+
+def camera_out(runtime: Any, camera_id: str) -> CameraOut:
+    cam = runtime.config.cameras.get(camera_id)
+    if cam is None:
+        raise HTTPException(404, f"no camera {camera_id!r}")
+    h = runtime.health.get(camera_id)
+    return CameraOut(
+        id=camera_id,
+        name=cam.name,
+        description=cam.description,
+        type=cam.type,
+        enabled=cam.enabled,
+        url=mask_url(cam.url) if cam.url else None,
+        timezone=cam.timezone,
+        output_dir=cam.output_dir,
+        schedules=[s.model_dump(mode="json", exclude_unset=True) for s in cam.schedules],
+        health=HealthOut(
+            state=str(h.state),
+            last_success=h.last_success,
+            last_error=h.last_error,
+            consecutive_failures=h.consecutive_failures,
+            last_frame_id=h.last_frame_id,
+        ),
+    )
+
+
+def frame_out(frame: Any) -> FrameOut:
+    return FrameOut(
+        id=frame.id,
+        collection=frame.collection,
+        name=frame.path.name,
+        time=frame.time,
+        utc=frame.utc,
+        offset=frame.offset,
+        size=frame.size,
+        width=frame.width,
+        height=frame.height,
+        luma=frame.luma,
+        image_url=f"/api/frames/{frame.id}/image",
+        thumb_url=f"/api/frames/{frame.id}/thumb",
+    )
+
+
+def collection_or_404(runtime: Any, collection_id: str) -> Any:
+    collections = runtime.collections()
+    if collection_id not in collections:
+        raise HTTPException(404, f"no collection {collection_id!r}")
+    return collections[collection_id]
+
+
+def _key(collection: Any, collection_id: str) -> str:
+    return getattr(collection, "key", None) or collection_id
+
+
+def _zone_name(collection: Any, collection_id: str, runtime: Any) -> str | None:
+    config = runtime.config
+    if collection_id in config.collections:
+        return config.collections[collection_id].timezone
+    if collection_id in config.cameras:
+        return config.cameras[collection_id].timezone
+    return None
+
+
+def frame_or_404(runtime: Any, frame_id: int) -> Any:
+    frame = runtime.index.get(frame_id)
+    if frame is None:
+        raise HTTPException(404, f"no frame {frame_id}")
+    return frame
+
+
+def _parse_time(value: str | None, what: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(422, f"{what}: {value!r} is not an ISO 8601 time") from None
+    if parsed.tzinfo is None:
+        raise HTTPException(422, f"{what}: {value!r} needs a UTC offset, e.g. +02:00 or Z")
+    return parsed
+
+
+@router.get("/session", response_model=SessionInfo)
+def session_info(request: Request) -> SessionInfo:
+    """The CSRF token for this session (send it as ``X-CSRF-Token`` with POST requests)."""
+    guard = security.guard(request)
+    return SessionInfo(
+        csrf_token=security.csrf_token(request),
+        authenticated=security.is_authenticated(request),
+        login_required=guard.login_required(security.client_host(request)),
+    )
+
+
+@router.get("/cameras", response_model=list[CameraOut])
+def cameras(runtime: RuntimeDep) -> list[CameraOut]:
+    return [camera_out(runtime, cid) for cid in runtime.config.cameras]
+
+
+@router.get("/cameras/{camera_id}", response_model=CameraOut)
+def camera(camera_id: str, runtime: RuntimeDep) -> CameraOut:
+    return camera_out(runtime, camera_id)
+
+
+@router.post("/cameras/{camera_id}/grab", response_model=CaptureOut)
+def grab(camera_id: str, runtime: RuntimeDep) -> CaptureOut:
+    """Capture one frame now (saved and indexed like a scheduled one)."""
+    camera_out(runtime, camera_id)
+    try:
+        result = runtime.grab_now(camera_id)
+    except GrabError as exc:
+        raise HTTPException(502, str(exc)) from None
+    return CaptureOut(
+        camera_id=camera_id,
+        frame_id=result.frame_id,
+        name=result.path.name,
+        time=result.time,
+        size=result.size,
+        width=result.width,
+        height=result.height,
+    )
+
+
+@router.get("/collections", response_model=list[CollectionOut])
+def collections(runtime: RuntimeDep) -> list[CollectionOut]:
+    out = []
+    for cid, coll in runtime.collections().items():
+        key = _key(coll, cid)
+        first, last = runtime.index.first(key), runtime.index.last(key)
+        out.append(
+            CollectionOut(
+                id=cid,
+                name=coll.name,
+                path=str(getattr(coll, "collection_dir", "")),
+                timezone=_zone_name(coll, cid, runtime),
+                count=runtime.index.count(key),
+                first=frame_out(first) if first else None,
+                last=frame_out(last) if last else None,
+            )
+        )
+    return out
+
+
+@router.get("/collections/{collection_id}/frames", response_model=Page[FrameOut])
+def collection_frames(
+    collection_id: str,
+    runtime: RuntimeDep,
+    start: Annotated[str | None, Query(description="ISO 8601 with offset")] = None,
+    end: Annotated[str | None, Query(description="ISO 8601 with offset (exclusive)")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[FrameOut]:
+    key = _key(collection_or_404(runtime, collection_id), collection_id)
+    lo, hi = _parse_time(start, "start"), _parse_time(end, "end")
+    frames = runtime.index.frames(key, lo, hi, limit=limit, offset=offset)
+    total = runtime.index.count(key, lo, hi)
+    return Page[FrameOut](
+        total=total, limit=limit, offset=offset, items=[frame_out(f) for f in frames]
+    )
+
+
+@router.get("/frames/{frame_id}", response_model=FrameOut)
+def frame(frame_id: int, runtime: RuntimeDep) -> FrameOut:
+    return frame_out(frame_or_404(runtime, frame_id))
+
+
+@router.get("/frames/{frame_id}/image", response_class=FileResponse)
+def frame_image(frame_id: int, runtime: RuntimeDep) -> FileResponse:
+    """The frame's file as stored (found through the index by id)."""
+    found = frame_or_404(runtime, frame_id)
+    if not found.path.is_file():
+        raise HTTPException(404, f"frame {frame_id}: the file is gone ({found.path.name})")
+    media = IMAGE_TYPES.get(found.path.suffix.lower(), "application/octet-stream")
+    return FileResponse(
+        found.path, media_type=media, headers={"Cache-Control": "private, max-age=86400"}
+    )
+
+
+@router.get("/frames/{frame_id}/thumb", response_class=FileResponse)
+def frame_thumb(frame_id: int, runtime: RuntimeDep) -> FileResponse:
+    """A small JPEG of the frame, generated once and cached in the data folder."""
+    found = frame_or_404(runtime, frame_id)
+    try:
+        path = thumbs.thumbnail(runtime.data_path / "thumbs", found)
+    except thumbs.ThumbnailError as exc:
+        raise HTTPException(404, str(exc)) from None
+    return FileResponse(
+        path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=604800"}
+    )
+
+
+@router.get("/jobs", response_model=Page[dict[str, Any]])
+def jobs(
+    runtime: RuntimeDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    kind: Annotated[str | None, Query()] = None,
+) -> Page[dict[str, Any]]:
+    runner = _runner(runtime)
+    items = [j.to_dict() for j in runner.list(limit, offset, kind=kind)]
+    return Page[dict[str, Any]](
+        total=runner.count(kind=kind), limit=limit, offset=offset, items=items
+    )
+
+
+@router.get("/jobs/{job_id}")
+def job(job_id: int, runtime: RuntimeDep) -> dict[str, Any]:
+    try:
+        return _runner(runtime).get(job_id).to_dict()
+    except JobNotFound:
+        raise HTTPException(404, f"no job {job_id}") from None
+
+
+@router.post("/jobs/{job_id}/cancel")
+def cancel_job(job_id: int, runtime: RuntimeDep) -> dict[str, Any]:
+    runner = _runner(runtime)
+    try:
+        record = runner.get(job_id)
+    except JobNotFound:
+        raise HTTPException(404, f"no job {job_id}") from None
+    if record.state.finished:
+        raise HTTPException(409, f"job {job_id} has already finished ({record.state})")
+    runner.cancel(job_id)
+    return runner.get(job_id).to_dict()
+
+
+def _runner(runtime: Any) -> Any:
+    if runtime.jobs is None:
+        raise HTTPException(503, "the job runner is not available")
+    return runtime.jobs

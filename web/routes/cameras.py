@@ -1,0 +1,273 @@
+"""Cameras: list, add, edit, remove; live example file name; schedule preview (next five fires)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from pylapse import naming, timeutil
+from pylapse.config import CameraConfig, CollectionConfig, ConfigError, Schedule
+from pylapse.scheduler import next_fire_times
+from pylapse.sources.base import mask_url
+from web import camera_form as cf
+from web.deps import RuntimeDep, TemplatesDep
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["cameras"], include_in_schema=False)
+
+SOURCE_TYPES = (
+    ("synthetic", "Demo camera (no hardware)"),
+    ("http", "HTTP snapshot URL"),
+    ("mjpeg", "MJPEG stream"),
+    ("rtsp", "RTSP stream"),
+    ("picamera", "Raspberry Pi camera"),
+    ("gphoto2", "DSLR via gphoto2"),
+)
+
+
+def _camera(runtime: Any, camera_id: str) -> CameraConfig:
+    camera = runtime.config.cameras.get(camera_id)
+    if camera is None:
+        raise HTTPException(404, f"no camera {camera_id!r}")
+    return camera
+
+
+def _with_fires(rows: list[cf.ScheduleRow], schedules: dict[str, Schedule], tz: Any) -> None:
+    for row in rows:
+        schedule = schedules.get(row.id)
+        if schedule is not None and not row.error:
+            try:
+                row.fires = next_fire_times(schedule, tz, 5)
+            except (ValueError, OverflowError) as exc:
+                row.error = str(exc)
+
+
+def _form_page(
+    request: Request,
+    templates: Any,
+    *,
+    camera_id: str | None,
+    values: dict[str, Any],
+    rows: list[cf.ScheduleRow],
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    flash: str = "",
+):
+    next_index = max((r.index for r in rows), default=-1) + 1
+    context = {
+        "active": "cameras",
+        "page_title": values.get("name") or "New camera",
+        "camera_id": camera_id,
+        "values": values,
+        "rows": rows,
+        "blank_row": cf.ScheduleRow(index=next_index, new=True),
+        "errors": errors or {},
+        "source_types": SOURCE_TYPES,
+        "zones": cf.zone_names(),
+        "units": cf.UNITS,
+        "example": _example(values),
+        "flash": flash,
+        "flash_kind": "error" if errors else "ok",
+    }
+    return templates.TemplateResponse(request, "camera_form.html", context, status_code=status)
+
+
+def _example(values: dict[str, Any]) -> dict[str, str]:
+    """The file name a frame taken now would get, or the reason there is none."""
+    try:
+        tz = timeutil.zone(values.get("timezone") or None)
+        name = naming.format_name(
+            timeutil.now(tz),
+            values.get("filename_format") or naming.DEFAULT_FORMAT,
+            prefix=values.get("prefix") or "",
+            camera=values.get("name") or "",
+            ext=values.get("ext") or "jpg",
+        )
+    except (ValueError, KeyError, IndexError) as exc:
+        return {"name": "", "error": str(exc)}
+    return {"name": name, "error": ""}
+
+
+# -- list ----------------------------------------------------------------------------------------
+
+
+@router.get("/cameras", response_class=HTMLResponse)
+def cameras(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    items = [
+        {"id": cid, "config": cam, "health": runtime.health.get(cid)}
+        for cid, cam in runtime.config.cameras.items()
+    ]
+    context = {"active": "cameras", "page_title": "Cameras", "cameras": items}
+    return templates.TemplateResponse(request, "cameras.html", context)
+
+
+# -- live helpers (htmx) -------------------------------------------------------------------------
+
+
+@router.get("/cameras/example-name", response_class=HTMLResponse)
+def example_name(
+    request: Request,
+    templates: TemplatesDep,
+    filename_format: str = "",
+    prefix: str = "",
+    ext: str = "jpg",
+    timezone: str = "",
+    name: str = "",
+):
+    values = {"filename_format": filename_format, "prefix": prefix, "ext": ext,
+              "timezone": timezone, "name": name}  # fmt: skip
+    context = {"example": _example(values)}
+    return templates.TemplateResponse(request, "partials/_example_name.html", context)
+
+
+@router.get("/cameras/schedule-preview", response_class=HTMLResponse)
+def schedule_preview(
+    request: Request,
+    templates: TemplatesDep,
+    index: Annotated[int, Query(ge=0, lt=1000)],
+    timezone: str = "",
+):
+    """The next five fire times of the schedule row ``index`` as it is typed right now."""
+    row = cf.row_from_form(request.query_params, index)
+    try:
+        tz = timeutil.zone(timezone or None)
+        schedule = cf.schedule_from_row(row, None) if not cf.row_is_blank(row) else None
+        row.fires = next_fire_times(schedule, tz, 5) if schedule else []
+    except (cf.FormError, ValueError) as exc:
+        row.error = str(exc)
+    context = {"row": row, "zone_name": timezone or timeutil.local_zone_name()}
+    return templates.TemplateResponse(request, "partials/_schedule_fires.html", context)
+
+
+@router.get("/cameras/schedule-row", response_class=HTMLResponse)
+def schedule_row(
+    request: Request, templates: TemplatesDep, index: Annotated[int, Query(ge=0, lt=1000)]
+):
+    row = cf.ScheduleRow(index=index, new=True)
+    context = {"row": row, "units": cf.UNITS, "errors": {}}
+    return templates.TemplateResponse(request, "partials/_schedule_row.html", context)
+
+
+# -- create --------------------------------------------------------------------------------------
+
+
+@router.get("/cameras/new", response_class=HTMLResponse)
+def new_camera(request: Request, templates: TemplatesDep):
+    values = cf.form_values(None)
+    values.update(type="synthetic", timezone=timeutil.local_zone_name())
+    return _form_page(request, templates, camera_id=None, values=values, rows=[])
+
+
+@router.post("/cameras/new", response_class=HTMLResponse)
+async def create_camera(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    form = await request.form()
+    camera_id = cf.slug(cf.text_value(form, "camera_id") or cf.text_value(form, "name"))
+    camera, errors, rows = cf.camera_from_form(form, None)
+    if camera_id in runtime.config.cameras:
+        errors["camera_id"] = f"a camera with id {camera_id!r} exists; choose another id"
+    return await _save(request, runtime, templates, None, camera_id, camera, errors, rows, form)
+
+
+# -- edit ----------------------------------------------------------------------------------------
+
+
+@router.get("/cameras/{camera_id}", response_class=HTMLResponse)
+def edit_camera(camera_id: str, request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    camera = _camera(runtime, camera_id)
+    rows = [cf.row_from_schedule(i, s) for i, s in enumerate(camera.schedules)]
+    _with_fires(rows, {s.id: s for s in camera.schedules}, camera.zone())
+    saved = "Saved." if request.query_params.get("saved") else ""
+    return _form_page(
+        request, templates, camera_id=camera_id, values=cf.form_values(camera), rows=rows,
+        flash=saved,
+    )  # fmt: skip
+
+
+@router.post("/cameras/{camera_id}", response_class=HTMLResponse)
+async def update_camera(
+    camera_id: str, request: Request, runtime: RuntimeDep, templates: TemplatesDep
+):
+    existing = _camera(runtime, camera_id)
+    form = await request.form()
+    camera, errors, rows = cf.camera_from_form(form, existing)
+    return await _save(request, runtime, templates, existing, camera_id, camera, errors, rows, form)
+
+
+async def _save(
+    request: Request,
+    runtime: Any,
+    templates: Any,
+    existing: CameraConfig | None,
+    camera_id: str,
+    camera: CameraConfig | None,
+    errors: dict[str, str],
+    rows: list[cf.ScheduleRow],
+    form: Any,
+):
+    from starlette.concurrency import run_in_threadpool
+
+    if camera is not None and not errors:
+        config = runtime.config.model_copy(deep=True)
+        config.cameras[camera_id] = camera
+        try:
+            await run_in_threadpool(runtime.apply_config, config)
+        except (ConfigError, OSError) as exc:
+            errors["form"] = f"Not saved: {exc}"
+        else:
+            return RedirectResponse(f"/cameras/{camera_id}?saved=1", status_code=303)
+    values = cf.form_values(existing)
+    for name in (*cf.TEXT_FIELDS, *cf.CHOICE_FIELDS, *cf.INT_FIELDS, *cf.FLOAT_FIELDS):
+        values[name] = cf.text_value(form, name)
+    for name in cf.BOOL_FIELDS:
+        values[name] = bool(cf.text_value(form, name))
+    values["camera_id"] = cf.text_value(form, "camera_id")
+    values["url"] = mask_url(values["url"])  # a password typed into the URL is not echoed
+    return _form_page(
+        request, templates, camera_id=camera_id if existing else None, values=values, rows=rows,
+        errors=errors, status=422, flash="Not saved: see the marked fields.",
+    )  # fmt: skip
+
+
+# -- remove, collection --------------------------------------------------------------------------
+
+
+@router.post("/cameras/{camera_id}/delete")
+def delete_camera(camera_id: str, runtime: RuntimeDep) -> RedirectResponse:
+    """Remove the camera from the config; its frames stay on disk and in the index."""
+    _camera(runtime, camera_id)
+    config = runtime.config.model_copy(deep=True)
+    del config.cameras[camera_id]
+    try:
+        runtime.apply_config(config)
+    except ConfigError as exc:
+        raise HTTPException(409, f"Not removed: {exc}") from None
+    return RedirectResponse("/cameras", status_code=303)
+
+
+@router.post("/cameras/{camera_id}/collection")
+def collection_from_camera(
+    camera_id: str, runtime: RuntimeDep, name: Annotated[str, Form()] = ""
+) -> RedirectResponse:
+    """Declare a collection over this camera's frames (or open the one that exists)."""
+    camera = _camera(runtime, camera_id)
+    for coll_id, coll in runtime.config.collections.items():
+        if coll.camera == camera_id:
+            return RedirectResponse(f"/collections/{coll_id}", status_code=303)
+    config = runtime.config.model_copy(deep=True)
+    coll_id = camera_id
+    while coll_id in config.collections:
+        coll_id += "-frames"
+    config.collections[coll_id] = CollectionConfig(
+        name=name.strip() or camera.name,
+        path=camera.output_dir,
+        timezone=camera.timezone,
+        camera=camera_id,
+    )
+    try:
+        runtime.apply_config(config)
+    except ConfigError as exc:
+        raise HTTPException(409, f"Not created: {exc}") from None
+    return RedirectResponse(f"/collections/{coll_id}", status_code=303)

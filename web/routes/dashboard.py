@@ -1,0 +1,285 @@
+"""Dashboard: camera cards, scheduler pause/resume, upcoming captures, capture log, disks, jobs.
+
+Every section is a partial with its own GET endpoint, refreshed on its own (SSE events ``capture``
+and ``job``, plus a slow poll as a fallback), so nothing flickers and one slow section never
+holds up another. The state-changing endpoints return the partial they changed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, StreamingResponse
+
+from pylapse.config import CameraConfig, ConfigError
+from pylapse.health import CameraHealth, HealthState
+from pylapse.jobs import JobNotFound, JobRecord
+from pylapse.sources.base import GrabError
+from web.deps import RuntimeDep, TemplatesDep
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["dashboard"], include_in_schema=False)
+
+PAGE_SIZES = (10, 25, 50, 100)
+UPCOMING = 8
+
+
+@dataclass(frozen=True)
+class CameraCard:
+    id: str
+    config: CameraConfig
+    health: CameraHealth
+    next_run: datetime | None
+    paused: bool
+    zone: Any
+
+
+def camera_card(runtime: Any, camera_id: str) -> CameraCard:
+    config = runtime.config.cameras.get(camera_id)
+    if config is None:
+        raise HTTPException(404, f"no camera {camera_id!r}")
+    health = runtime.health.get(camera_id)
+    if not config.enabled:
+        health = _with_state(health, HealthState.DISABLED)
+    scheduler = runtime.scheduler
+    paused = bool(scheduler and scheduler.is_paused(camera_id))
+    next_run = None
+    if scheduler is not None and config.enabled and not paused:
+        runs = [r for r in scheduler.next_runs(50) if r.camera_id == camera_id]
+        next_run = runs[0].when if runs else None
+    return CameraCard(camera_id, config, health, next_run, paused, config.zone())
+
+
+def _with_state(health: CameraHealth, state: HealthState) -> CameraHealth:
+    from dataclasses import replace
+
+    return replace(health, state=state)
+
+
+def cards(runtime: Any) -> list[CameraCard]:
+    return [camera_card(runtime, camera_id) for camera_id in runtime.config.cameras]
+
+
+def scheduler_context(runtime: Any) -> dict[str, Any]:
+    scheduler = runtime.scheduler
+    return {
+        "scheduler_present": scheduler is not None,
+        "scheduler_paused": bool(scheduler and scheduler.paused),
+        "paused_cameras": sorted(scheduler.paused_cameras()) if scheduler else [],
+    }
+
+
+def upcoming_context(runtime: Any) -> dict[str, Any]:
+    runs = runtime.scheduler.next_runs(UPCOMING) if runtime.scheduler else []
+    names = {cid: cam.name for cid, cam in runtime.config.cameras.items()}
+    return {"upcoming": runs, "camera_names": names}
+
+
+def log_context(runtime: Any, page: int = 1, per_page: int = 25, camera: str | None = None):
+    per_page = per_page if per_page in PAGE_SIZES else 25
+    total = runtime.health.log_count(camera=camera)
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    entries = runtime.health.log(limit=per_page, offset=(page - 1) * per_page, camera=camera)
+    names = {cid: cam.name for cid, cam in runtime.config.cameras.items()}
+    return {
+        "log_entries": entries,
+        "log_page": page,
+        "log_pages": pages,
+        "log_per_page": per_page,
+        "log_total": total,
+        "log_camera": camera or "",
+        "page_sizes": PAGE_SIZES,
+        "camera_names": names,
+    }
+
+
+def disk_context(runtime: Any) -> dict[str, Any]:
+    try:
+        volumes = runtime.volume_usage()
+    except OSError as exc:
+        log.warning("disk usage unavailable: %s", exc)
+        volumes = []
+    return {"volumes": volumes}
+
+
+def jobs_context(runtime: Any) -> dict[str, Any]:
+    jobs: list[JobRecord] = runtime.jobs.active() if runtime.jobs else []
+    return {"active_jobs": jobs}
+
+
+def _render(templates: Any, request: Request, name: str, context: dict[str, Any], **kw: Any):
+    return templates.TemplateResponse(request, name, context, **kw)
+
+
+# -- page ----------------------------------------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    context: dict[str, Any] = {"active": "dashboard", "page_title": "Dashboard"}
+    context["cards"] = cards(runtime)
+    context.update(scheduler_context(runtime))
+    context.update(upcoming_context(runtime))
+    context.update(log_context(runtime))
+    context.update(disk_context(runtime))
+    context.update(jobs_context(runtime))
+    return _render(templates, request, "dashboard.html", context)
+
+
+# -- partials ------------------------------------------------------------------------------------
+
+
+@router.get("/dashboard/cameras/{camera_id}", response_class=HTMLResponse)
+def camera_status(camera_id: str, request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    card = camera_card(runtime, camera_id)
+    return _render(templates, request, "partials/_camera_status.html", {"card": card})
+
+
+@router.get("/dashboard/scheduler", response_class=HTMLResponse)
+def scheduler_partial(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    return _render(templates, request, "partials/_scheduler.html", scheduler_context(runtime))
+
+
+@router.get("/dashboard/upcoming", response_class=HTMLResponse)
+def upcoming_partial(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    return _render(templates, request, "partials/_upcoming.html", upcoming_context(runtime))
+
+
+@router.get("/dashboard/log", response_class=HTMLResponse)
+def log_partial(
+    request: Request,
+    runtime: RuntimeDep,
+    templates: TemplatesDep,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query()] = 25,
+    camera: Annotated[str | None, Query()] = None,
+):
+    if per_page not in PAGE_SIZES:
+        raise HTTPException(422, f"per_page must be one of {', '.join(map(str, PAGE_SIZES))}")
+    if camera and camera not in runtime.config.cameras:
+        raise HTTPException(404, f"no camera {camera!r}")
+    context = log_context(runtime, page, per_page, camera or None)
+    return _render(templates, request, "partials/_capture_log.html", context)
+
+
+@router.get("/dashboard/disk", response_class=HTMLResponse)
+def disk_partial(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    return _render(templates, request, "partials/_disk.html", disk_context(runtime))
+
+
+@router.get("/dashboard/jobs", response_class=HTMLResponse)
+def jobs_partial(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    return _render(templates, request, "partials/_jobs.html", jobs_context(runtime))
+
+
+# -- actions -------------------------------------------------------------------------------------
+
+
+@router.post("/dashboard/scheduler/{action}", response_class=HTMLResponse)
+def scheduler_action(action: str, request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    if runtime.scheduler is None:
+        raise HTTPException(409, "this dashboard runs without a scheduler")
+    if action == "pause":
+        runtime.scheduler.pause()
+    elif action == "resume":
+        runtime.scheduler.resume()
+    else:
+        raise HTTPException(404, "action must be 'pause' or 'resume'")
+    response = _render(templates, request, "partials/_scheduler.html", scheduler_context(runtime))
+    response.headers["HX-Trigger"] = "capture"  # cards and upcoming list show the new state
+    return response
+
+
+@router.post("/cameras/{camera_id}/grab", response_class=HTMLResponse)
+def grab_now(camera_id: str, request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    camera_card(runtime, camera_id)  # 404 for an unknown camera
+    message, kind = "", "ok"
+    try:
+        result = runtime.grab_now(camera_id)
+        message = f"Saved {result.path.name} ({result.width}×{result.height})"
+    except GrabError as exc:
+        message, kind = f"Grab failed: {exc}", "error"
+    card = camera_card(runtime, camera_id)
+    context = {"card": card, "card_message": message, "card_message_kind": kind}
+    return _render(templates, request, "partials/_camera_status.html", context)
+
+
+@router.post("/cameras/{camera_id}/enabled", response_class=HTMLResponse)
+def set_enabled(
+    camera_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    templates: TemplatesDep,
+    enabled: Annotated[str, Form()] = "",
+):
+    camera_card(runtime, camera_id)
+    config = runtime.config.model_copy(deep=True)
+    config.cameras[camera_id].enabled = enabled in ("1", "on", "true", "yes")
+    message, kind = "", "ok"
+    try:
+        runtime.apply_config(config)
+    except (ConfigError, OSError) as exc:
+        message, kind = f"Not saved: {exc}", "error"
+    card = camera_card(runtime, camera_id)
+    context = {"card": card, "card_message": message, "card_message_kind": kind}
+    return _render(templates, request, "partials/_camera_status.html", context)
+
+
+@router.get("/cameras/{camera_id}/preview.mjpg")
+def preview(camera_id: str, runtime: RuntimeDep) -> StreamingResponse:
+    """Live view as ``multipart/x-mixed-replace``; one upstream connection shared by viewers."""
+    if camera_id not in runtime.config.cameras:
+        raise HTTPException(404, f"no camera {camera_id!r}")
+    frames = runtime.camera(camera_id).preview_stream()
+
+    def body():
+        try:
+            for jpeg in frames:
+                yield (
+                    b"--frame\r\nContent-Type: image/jpeg\r\n"
+                    + f"Content-Length: {len(jpeg)}\r\n\r\n".encode()
+                    + jpeg
+                    + b"\r\n"
+                )
+        finally:
+            close = getattr(frames, "close", None)
+            if close is not None:
+                close()
+
+    return StreamingResponse(
+        body(),
+        media_type="multipart/x-mixed-replace; boundary=frame",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+# -- jobs (shared by the exports and videos pages) -----------------------------------------------
+
+
+def job_or_404(runtime: Any, job_id: int) -> JobRecord:
+    if runtime.jobs is None:
+        raise HTTPException(404, "jobs are not available")
+    try:
+        return runtime.jobs.get(job_id)
+    except JobNotFound:
+        raise HTTPException(404, f"no job {job_id}") from None
+
+
+@router.get("/jobs/{job_id}", response_class=HTMLResponse)
+def job_partial(job_id: int, request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    """One job as ``partials/_job.html``: progress while it runs, the outcome when it is done."""
+    job = job_or_404(runtime, job_id)
+    return _render(templates, request, "partials/_job.html", {"job": job})
+
+
+@router.post("/jobs/{job_id}/cancel", response_class=HTMLResponse)
+def job_cancel(job_id: int, request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    job_or_404(runtime, job_id)
+    runtime.jobs.cancel(job_id)
+    job = runtime.jobs.get(job_id)
+    return _render(templates, request, "partials/_job.html", {"job": job})

@@ -1,0 +1,203 @@
+"""Settings: global options, the ffmpeg in use and its encoders, storage roots, a folder browser
+confined to the storage roots, and reloading the config from disk."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from pylapse import storage
+from pylapse.config import ConfigError, load_config
+from web.deps import RuntimeDep, TemplatesDep
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["settings"], include_in_schema=False)
+
+MAX_ENTRIES = 500  # a folder browser shows this many subfolders at most
+# Encoders worth showing (the full list runs to hundreds).
+VIDEO_ENCODERS = ("libx264", "libx265", "libvpx-vp9", "libaom-av1", "libsvtav1", "mjpeg",
+                  "h264_nvenc", "hevc_nvenc", "h264_vaapi", "h264_qsv", "h264_v4l2m2m",
+                  "prores_ks", "gif")  # fmt: skip
+
+
+def ffmpeg_info(config: Any) -> dict[str, Any]:
+    """Which ffmpeg renders use, its version and the interesting encoders it has."""
+    try:
+        from pylapse.ffmpeg import FfmpegError, FfmpegNotFound, configured_ffmpeg, find_ffmpeg
+
+        info = find_ffmpeg(configured_ffmpeg(config))
+        encoders = info.encoders
+        return {
+            "path": str(info.path),
+            "source": info.source,
+            "version": info.version,
+            "encoders": [e for e in VIDEO_ENCODERS if e in encoders],
+            "encoder_count": len(encoders),
+            "error": "",
+        }
+    except ImportError:
+        return {"error": "the ffmpeg module is not available"}
+    except (FfmpegNotFound, FfmpegError, OSError) as exc:
+        return {"error": str(exc)}
+
+
+def _values(config: Any) -> dict[str, Any]:
+    return {
+        "storage_roots": "\n".join(config.storage_roots),
+        "ffmpeg_path": config.ffmpeg_path or "",
+        "max_retries": config.max_retries,
+        "retry_delay": config.retry_delay,
+        "min_free_mb": config.min_free_mb,
+        "allowed_hosts": "\n".join(config.web.allowed_hosts),
+        "host": config.web.host,
+        "port": config.web.port,
+    }
+
+
+def _page(request: Request, runtime: Any, templates: Any, **extra: Any):
+    config = runtime.config
+    context = {
+        "active": "settings",
+        "page_title": "Settings",
+        "values": _values(config),
+        "errors": {},
+        "ffmpeg": ffmpeg_info(config),
+        "roots": [(r, r.is_dir()) for r in config.root_paths],
+        "data_path": config.data_path,
+        "config_path": runtime.config_path,
+        "password_set": bool(config.web.password_hash),
+        "browser": browse_context(config.root_paths, ""),
+        "flash": "",
+        "flash_kind": "ok",
+    }
+    context.update(extra)
+    return templates.TemplateResponse(
+        request, "settings.html", context, status_code=422 if context["errors"] else 200
+    )
+
+
+@router.get("/settings", response_class=HTMLResponse)
+def settings(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    return _page(request, runtime, templates)
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+@router.post("/settings", response_class=HTMLResponse)
+async def save_settings(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    form = await request.form()
+
+    def text(name: str) -> str:
+        value = form.get(name)
+        return value.strip() if isinstance(value, str) else ""
+
+    errors: dict[str, str] = {}
+    config = runtime.config.model_copy(deep=True)
+    updates: list[tuple[Any, str, Any, str]] = [
+        (config, "storage_roots", _lines(text("storage_roots")), "storage_roots"),
+        (config, "ffmpeg_path", text("ffmpeg_path") or None, "ffmpeg_path"),
+        (config, "max_retries", text("max_retries"), "max_retries"),
+        (config, "retry_delay", text("retry_delay"), "retry_delay"),
+        (config, "min_free_mb", text("min_free_mb"), "min_free_mb"),
+        (config.web, "allowed_hosts", _lines(text("allowed_hosts")), "allowed_hosts"),
+        (config.web, "host", text("host"), "host"),
+        (config.web, "port", text("port"), "port"),
+    ]
+    for target, attr, value, field in updates:
+        if getattr(target, attr) == value or (value == "" and attr != "host"):
+            continue
+        try:
+            setattr(target, attr, value)  # validate_assignment: pydantic checks each value
+        except ValidationError as exc:
+            errors[field] = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+    if not config.storage_roots:
+        errors["storage_roots"] = "at least one storage root is needed"
+    if not errors:
+        try:
+            await run_in_threadpool(runtime.apply_config, config)
+        except (ConfigError, OSError) as exc:
+            errors["form"] = str(exc)
+        else:
+            return _page(request, runtime, templates, flash="Settings saved.")
+    values = {k: text(k) for k in _values(runtime.config)}
+    return _page(
+        request, runtime, templates, values=values, errors=errors,
+        flash="Not saved: see the marked fields.", flash_kind="error",
+    )  # fmt: skip
+
+
+@router.post("/settings/reload", response_class=HTMLResponse)
+async def reload_config(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    """Re-read the config file (after a hand edit) and apply it: scheduler jobs are rebuilt."""
+    path = runtime.config_path
+    if path is None:
+        return _page(
+            request, runtime, templates, flash="This dashboard has no config file to reload.",
+            flash_kind="error",
+        )  # fmt: skip
+    try:
+        config = await run_in_threadpool(load_config, path)
+        await run_in_threadpool(runtime.apply_config, config)
+    except (ConfigError, OSError) as exc:
+        return _page(request, runtime, templates, flash=f"Not reloaded: {exc}", flash_kind="error")
+    return _page(request, runtime, templates, flash=f"Reloaded {path}; the scheduler follows it.")
+
+
+# -- folder browser ------------------------------------------------------------------------------
+
+
+def browse_context(roots: list[Path], path: str) -> dict[str, Any]:
+    """Subfolders of ``path``, which must resolve inside a storage root (symlinks included)."""
+    if not path:
+        entries = [{"name": str(r), "path": str(r.resolve())} for r in roots if r.is_dir()]
+        return {"browse_path": "", "browse_parent": None, "browse_entries": entries,
+                "browse_error": "" if entries else "no storage root exists yet",
+                "browse_truncated": False}  # fmt: skip
+    try:
+        folder = storage.confine(path, roots)
+    except storage.PathNotAllowed as exc:
+        return {"browse_path": "", "browse_parent": None, "browse_entries": [],
+                "browse_error": str(exc), "browse_truncated": False}  # fmt: skip
+    resolved_roots = [r.resolve() for r in roots]
+    entries, truncated = [], False
+    try:
+        with os.scandir(folder) as it:
+            names = sorted((e.name for e in it if e.is_dir(follow_symlinks=True)), key=str.lower)
+    except OSError as exc:
+        return {"browse_path": str(folder), "browse_parent": None, "browse_entries": [],
+                "browse_error": f"cannot list {folder}: {exc.strerror}",
+                "browse_truncated": False}  # fmt: skip
+    for name in names:
+        if len(entries) >= MAX_ENTRIES:
+            truncated = True
+            break
+        child = (folder / name).resolve()
+        # a symlink leading out of the roots is not offered (and would be refused anyway)
+        if any(child == r or child.is_relative_to(r) for r in resolved_roots):
+            entries.append({"name": name, "path": str(child)})
+    parent = None if folder in resolved_roots else str(folder.parent)
+    return {"browse_path": str(folder), "browse_parent": parent, "browse_entries": entries,
+            "browse_error": "", "browse_truncated": truncated}  # fmt: skip
+
+
+@router.get("/settings/browse", response_class=HTMLResponse)
+def browse(
+    request: Request,
+    runtime: RuntimeDep,
+    templates: TemplatesDep,
+    path: Annotated[str, Query(max_length=4096)] = "",
+):
+    context = browse_context(runtime.config.root_paths, path)
+    status = 403 if context["browse_error"] and path else 200
+    return templates.TemplateResponse(
+        request, "partials/_browser.html", {"browser": context}, status_code=status
+    )

@@ -1,0 +1,69 @@
+// pyLapse: the little behaviour htmx does not cover. No page builds code from user text.
+(function () {
+  "use strict";
+
+  // Form re-renders with validation errors come back as 422: swap them like a 200 so the user
+  // sees the marked fields. Other errors are not swapped; they show as a message instead.
+  if (window.htmx) {
+    htmx.config.responseHandling = [
+      { code: "204", swap: false },
+      { code: "[23]..", swap: true },
+      { code: "422", swap: true },
+      { code: "[45]..", swap: false, error: true },
+    ];
+  }
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    var text = xhr.responseText || xhr.statusText;
+    try { text = JSON.parse(text).detail || text; } catch (e) { /* plain text */ }
+    var box = document.getElementById("toast");
+    if (!box) {
+      box = document.createElement("p");
+      box.id = "toast";
+      box.className = "flash error toast";
+      box.setAttribute("role", "alert");
+      document.body.appendChild(box);
+    }
+    box.textContent = xhr.status + ": " + String(text).slice(0, 300);
+    box.hidden = false;
+    setTimeout(function () { box.hidden = true; }, 8000);
+  });
+
+  // Live preview: an MJPEG <img> streams only while its <details> is open, so a closed card
+  // holds no upstream connection to the camera.
+  document.addEventListener("toggle", function (event) {
+    var details = event.target;
+    if (!(details instanceof HTMLDetailsElement) || !details.classList.contains("preview")) return;
+    var img = details.querySelector("img[data-src]");
+    if (!img) return;
+    if (details.open) { img.src = img.dataset.src + "?t=" + Date.now(); }
+    else { img.removeAttribute("src"); }
+  }, true);
+
+  // Camera form: show only the fieldsets that apply to the chosen source type.
+  function showTypeFields(root) {
+    var select = root.querySelector("select[name=type]");
+    if (!select) return;
+    root.querySelectorAll("[data-types]").forEach(function (el) {
+      var types = el.dataset.types.split(" ");
+      el.hidden = types.indexOf(select.value) < 0;
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("select[name=type]")) {
+      showTypeFields(event.target.form || document);
+    }
+  });
+  function init(root) {
+    (root.querySelectorAll ? root : document).querySelectorAll("form.camera-form").forEach(showTypeFields);
+  }
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:load", function (event) { init(event.target); });
+
+  // Destructive buttons ask first (data-confirm="text"), also when htmx is not handling them.
+  document.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    var message = (button && button.dataset.confirm) || event.target.dataset.confirm;
+    if (message && !window.confirm(message)) { event.preventDefault(); event.stopPropagation(); }
+  }, true);
+})();
