@@ -1,0 +1,215 @@
+"""``pylapse export``: select frames of a collection and export them, with a progress bar.
+
+Either a preset from the config (``--preset NAME``) or a collection with cron fields given here
+(``--collection ID --hour 6-20 --minute '*/15'``); options given here override the preset's.
+``--dry-run`` prints the selection preview (frames chosen, gaps, first/last, video length) and
+writes nothing. The collection's index is brought up to date first (an incremental scan that
+re-reads nothing when no file changed; ``--no-scan`` skips it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+from pylapse.cli import CommandError
+
+__all__ = ["preview_text", "register", "run"]
+
+_CRON_FLAGS = ("month", "day", "day_of_week", "hour", "minute", "second")
+
+
+def register(subparsers: Any) -> None:
+    from pylapse.config import DEFAULT_CONFIG_NAME
+
+    parser = subparsers.add_parser(
+        "export",
+        help="select frames of a collection and export them (resized, stamped)",
+        description=__doc__.split("\n\n")[0],
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help=f"config file (default: $PYLAPSE_CONFIG, else ./{DEFAULT_CONFIG_NAME})",
+    )
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--preset", metavar="NAME", help="an export preset from the config")
+    which.add_argument("--collection", metavar="ID", help="a collection or camera id")
+    for name in _CRON_FLAGS:
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            dest=name,
+            metavar="EXPR",
+            help=f"cron {name} field, e.g. " + {"hour": "6-20", "minute": "'*/15'"}.get(name, "*"),
+        )
+    parser.add_argument("--from", dest="date_from", metavar="DATE", help="first day, inclusive")
+    parser.add_argument("--to", dest="date_to", metavar="DATE", help="last day, inclusive")
+    parser.add_argument(
+        "--tolerance",
+        type=float,
+        metavar="SECONDS",
+        help="how far a frame may be from its target (default 300)",
+    )
+    parser.add_argument("--output", type=Path, metavar="DIR", help="folder to export into")
+    parser.add_argument("--prefix", help="output file name prefix")
+    parser.add_argument("--timestamp", action="store_true", default=None, help="stamp the time")
+    parser.add_argument("--resize", metavar="WxH", help="fit into WIDTHxHEIGHT")
+    parser.add_argument("--quality", type=int, help="JPEG/WebP quality 1-100")
+    parser.add_argument("--optimize", action="store_true", default=None, help="optimise JPEGs")
+    parser.add_argument("--fps", type=float, default=24.0, help="for the video length (24)")
+    parser.add_argument("--dry-run", action="store_true", help="print the selection, write nothing")
+    parser.add_argument("--no-scan", action="store_true", help="do not rescan the folder first")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+def _config(path: Path | None) -> Any:
+    from pylapse.config import DEFAULT_CONFIG_NAME, ConfigError, load_config
+
+    path = path or Path(os.environ.get("PYLAPSE_CONFIG") or DEFAULT_CONFIG_NAME)
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _preset(config: Any, args: argparse.Namespace) -> tuple[str, Any]:
+    from pylapse.config import ExportPreset
+
+    if args.preset is None:
+        return args.collection, ExportPreset(collection=args.collection)
+    if args.preset not in config.exports:
+        known = ", ".join(sorted(config.exports)) or "none in the config"
+        raise CommandError(f"no export preset {args.preset!r}; known: {known}")
+    preset = config.exports[args.preset]
+    if not preset.collection:
+        raise CommandError(f"export preset {args.preset!r} names no 'collection'")
+    return preset.collection, preset
+
+
+def _size(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text)
+    if not match or not (int(match[1]) and int(match[2])):
+        raise CommandError(f"--resize {text!r}: expected WIDTHxHEIGHT, e.g. 1920x1080")
+    return int(match[1]), int(match[2])
+
+
+def _selection(collection: Any, preset: Any, args: argparse.Namespace) -> Any:
+    from pylapse.selection import CRON_FIELDS, SelectionError
+
+    fields = {f: getattr(preset, f) for f in CRON_FIELDS if getattr(preset, f) is not None}
+    fields.update({f: getattr(args, f) for f in _CRON_FLAGS if getattr(args, f) is not None})
+    try:
+        return collection.select(
+            tolerance=args.tolerance if args.tolerance is not None else preset.tolerance,
+            date_from=args.date_from or preset.date_from,
+            date_to=args.date_to or preset.date_to,
+            **fields,
+        )
+    except SelectionError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def preview_text(name: str, selection: Any, fps: float = 24.0) -> str:
+    """The selection preview, as ``--dry-run`` prints it."""
+    c = selection.counts
+    first, last = selection.first_time, selection.last_time
+    lines = [
+        f"{name}: {c.chosen:,} frames chosen of {c.considered:,} in range",
+        f"  targets: {c.targets:,}, gaps (no frame within tolerance): {c.gaps:,}",
+        f"  first:   {first.isoformat() if first else '-'}",
+        f"  last:    {last.isoformat() if last else '-'}",
+        f"  video:   {selection.video_seconds(fps):.1f} s at {fps:g} fps"
+        + (
+            f" ({selection.video_seconds(fps, fill_gaps=True):.1f} s with gaps filled)"
+            if c.gaps
+            else ""
+        ),
+    ]
+    if c.gaps:
+        shown = [g.isoformat() for g in selection.gaps[:5]]
+        more = f" and {c.gaps - len(shown):,} more" if c.gaps > len(shown) else ""
+        lines.append("  gaps at: " + ", ".join(shown) + more)
+    return "\n".join(lines)
+
+
+def _options(preset: Any, args: argparse.Namespace) -> Any:
+    from pylapse.export import ExportOptions
+
+    overrides: dict[str, Any] = {}
+    if args.prefix is not None:
+        overrides["prefix"] = args.prefix
+    if args.timestamp:
+        overrides["drawtimestamp"] = True
+    if args.optimize:
+        overrides["optimize"] = True
+    if args.quality is not None:
+        overrides["quality"] = args.quality
+    if args.resize:
+        overrides["width"], overrides["height"] = _size(args.resize)
+    try:
+        return ExportOptions.from_mapping(preset, **overrides)
+    except (TypeError, ValueError) as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _output_dir(config: Any, collection: Any, preset: Any, args: argparse.Namespace) -> Path:
+    if args.output is not None:
+        return args.output
+    base = config.resolve(preset.output_dir) if preset.output_dir else collection.export_dir
+    if base is None:
+        raise CommandError("no output folder: pass --output DIR")
+    return base / preset.subdir if preset.subdir else base
+
+
+def run(args: argparse.Namespace) -> int:
+    from pylapse.collection import Collection
+    from pylapse.db import DB_NAME
+    from pylapse.export import ExportError, run_export
+    from pylapse.index import FrameIndex
+    from pylapse.progress import Cancelled
+    from pylapse.selection import SelectionError
+    from pylapse.video import tqdm_progress
+
+    config = _config(args.config)
+    collection_id, preset = _preset(config, args)
+    options = _options(preset, args)  # bad options fail before any scan
+    index = FrameIndex(config.data_path / DB_NAME)
+    try:
+        try:
+            collection = Collection.from_config(config, collection_id, index)
+        except SelectionError as exc:
+            raise CommandError(str(exc)) from None
+        if not args.no_scan:
+            collection.refresh()
+        selection = _selection(collection, preset, args)
+        name = args.preset or collection_id
+        if args.dry_run:
+            print(preview_text(name, selection, args.fps))
+            return 0
+        output = _output_dir(config, collection, preset, args)
+        report, close = (None, lambda: None) if args.no_progress else tqdm_progress("Exporting")
+        try:
+            result = run_export(selection, output, options, report, threading.Event())
+        except (ExportError, OSError, ValueError) as exc:
+            raise CommandError(str(exc)) from None
+        except Cancelled as exc:
+            raise CommandError(str(exc) or "cancelled", code=130) from None
+        finally:
+            close()
+    finally:
+        index.close()
+    print(
+        f"{result.output_dir}: {result.written:,} frames written"
+        + (f" ({result.linked:,} linked)" if result.linked else "")
+        + f" in {result.seconds:.1f} s"
+    )
+    for path, reason in result.skipped[:10]:
+        print(f"  skipped {path}: {reason}")
+    if len(result.skipped) > 10:
+        print(f"  ... and {len(result.skipped) - 10} more skipped")
+    return 0
