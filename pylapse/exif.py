@@ -93,7 +93,8 @@ def inspect_time(source: Source, tz: tzinfo) -> ExifTime:
     if offset is not None:
         zone, tag = offset
         return ExifTime(naive.replace(tzinfo=zone), f"EXIF DateTimeOriginal with {tag}")
-    return ExifTime(timeutil.localize(naive, tz), "EXIF DateTimeOriginal, local time (no offset)")
+    local = timeutil.as_fixed(timeutil.localize(naive, tz))
+    return ExifTime(local, "EXIF DateTimeOriginal, local time (no offset)")
 
 
 def exif_bytes(when: datetime) -> bytes:

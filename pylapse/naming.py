@@ -12,15 +12,18 @@ or ``.`` inside the time; an optional fraction and an optional offset ``+09.00``
 
     cam-2026-02-09T14-30-00+09.00.jpg   IMG_20240115_120000.jpg   20240115-120000.jpg
     20240115T120000Z.jpg                2013-10-16-22-23-42.jpg   2024-01-15 01.30.00 PM.jpg
-    Screenshot 2024-01-15 at 1.30.00 PM.png
+    Screenshot 2024-01-15 at 1.30.00 PM.png                       PXL_20240115_120000123.jpg
 
 A user pattern is a regex with named groups ``year month day hour minute`` and optionally
 ``second`` (or ``seconds``), ``fraction``, ``ampm`` and ``offset``; it is tried first.
 
 Where a name carries no offset, its wall-clock time is local to the collection's zone and DST
 edge cases resolve by :func:`pylapse.timeutil.localize`'s rule (ambiguous: first occurrence;
-skipped: shifted forward). The full fallback chain for a file (name, then EXIF, then mtime) is
-:func:`frame_time`, which always says which source it used.
+skipped: shifted forward). Parsed times carry the UTC offset that applied as a fixed zone, so they
+compare equal to the same instant in any zone (see :func:`pylapse.timeutil.as_fixed`).
+
+The full fallback chain for a file (name, then EXIF, then mtime) is :func:`frame_time`, which
+always says which source it used.
 """
 
 from __future__ import annotations
@@ -81,7 +84,7 @@ class TemplateError(ValueError):
 
 # --- formatting ---------------------------------------------------------------------------
 
-_SAMPLE = datetime(2026, 2, 9, 14, 30, 5, tzinfo=UTC)
+_SAMPLE = datetime(2026, 2, 9, 2, 30, 5, tzinfo=UTC)  # +12 h stays on the same day
 # Each step must change the name, or two frames that far apart would share one file.
 _STEPS = (
     ("second", timedelta(seconds=1)),
@@ -265,7 +268,7 @@ _AMPM_RE = r"(?P<ampm>[AaPp]\.?[Mm]\.?)(?![A-Za-z])"
 _BUILTIN = re.compile(
     r"(?<!\d)(?P<year>\d{4})(?P<ds>[-_.]?)(?P<month>\d{2})(?P=ds)(?P<day>\d{2})"
     r"(?:[T_ \-]|\s+at\s+)?(?P<hour>\d{2})(?P<ts>[-:.]?)(?P<minute>\d{2})(?P=ts)(?P<second>\d{2})"
-    r"(?:[.,](?P<fraction>\d{1,6}))?"
+    r"(?:[.,](?P<fraction>\d{1,6})|(?P<millis>\d{3}))?"  # PXL_20240115_120000123
     rf"(?:\s?{_AMPM_RE})?"
     rf"{_OFFSET_RE}?(?!\d)"
 )
@@ -309,7 +312,7 @@ def _from_match(match: re.Match[str], tz: tzinfo) -> datetime | None:
             if not 1 <= hour <= 12:
                 return None
             hour = (hour % 12) + (12 if ampm[0] in "Pp" else 0)
-        fraction = groups.get("fraction") or ""
+        fraction = groups.get("fraction") or groups.get("millis") or ""
         second = groups.get("second") or groups.get("seconds") or 0
         # Naive on purpose: the wall clock gets its zone from the offset or localize() below.
         naive = datetime(  # noqa: DTZ001
@@ -329,7 +332,7 @@ def _from_match(match: re.Match[str], tz: tzinfo) -> datetime | None:
             return naive.replace(tzinfo=timeutil.parse_offset(offset))
         except ValueError:
             return None
-    return timeutil.localize(naive, tz)
+    return timeutil.as_fixed(timeutil.localize(naive, tz))
 
 
 def _as_pattern(pattern: re.Pattern[str] | str | None) -> re.Pattern[str] | None:
@@ -413,5 +416,5 @@ def frame_time(
             note = f"{note}; {found.reason}"
     if mtime is None:
         mtime = path.stat().st_mtime
-    when = datetime.fromtimestamp(mtime, tz)
+    when = timeutil.as_fixed(datetime.fromtimestamp(mtime, tz))
     return ParsedTime(when, TimeSource.MTIME, f"{note}; used the file's modification time")

@@ -32,6 +32,8 @@ __all__ = [
     "UTC",
     "ZoneError",
     "all_zones",
+    "as_fixed",
+    "fixed_zone",
     "format_offset",
     "from_utc",
     "is_zone",
@@ -125,6 +127,21 @@ def offset_seconds(dt: datetime) -> int:
 @lru_cache(maxsize=256)
 def _fixed(seconds: int) -> timezone:
     return UTC if seconds == 0 else timezone(timedelta(seconds=seconds))
+
+
+def fixed_zone(seconds: int) -> timezone:
+    """A fixed-offset zone ``seconds`` east of UTC (cached; ``UTC`` itself for 0)."""
+    return _fixed(seconds)
+
+
+def as_fixed(dt: datetime) -> datetime:
+    """The same instant and wall clock, with its UTC offset as a fixed zone.
+
+    A datetime in a ZoneInfo zone inside a repeated hour never compares equal to one in another
+    zone (PEP 495), even at the same instant; with a fixed offset it does. Frame times are
+    returned this way: the offset that applied is the fact worth keeping.
+    """
+    return dt.replace(tzinfo=_fixed(offset_seconds(dt)), fold=0)
 
 
 def from_utc(utc_seconds: float, offset: int) -> datetime:

@@ -113,7 +113,7 @@ BAD = {
     "template whose names collide": (
         camera(filename_format="{prefix}{timestamp:%H-%M-%S}.{ext}"),
         "cameras.porch.filename_format: '{prefix}{timestamp:%H-%M-%S}.{ext}' gives two frames "
-        "one day apart the same name ('p14-30-05.jpg'); include %Y %m %d %H %M %S",
+        "one day apart the same name ('p02-30-05.jpg'); include %Y %m %d %H %M %S",
     ),
     "bad regex pattern": (
         {"collections": {"old": {"name": "Old", "path": "old", "filename_pattern": "(?P<year>"}}},

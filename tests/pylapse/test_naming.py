@@ -1,0 +1,445 @@
+"""Frame names: templates, every accepted pattern, rejections, and the round trip as a property."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import piexif
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from pylapse import exif, naming, timeutil
+from pylapse.naming import (
+    DEFAULT_FORMAT,
+    TemplateError,
+    TimeSource,
+    compile_user_pattern,
+    format_name,
+    frame_time,
+    parse_name,
+    parse_name_utc,
+    validate_template,
+)
+
+BERLIN = ZoneInfo("Europe/Berlin")
+NEW_YORK = ZoneInfo("America/New_York")
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def fixed(hours: float) -> timezone:
+    return timezone(timedelta(hours=hours))
+
+
+# --- formatting ---------------------------------------------------------------------------------
+
+
+def test_default_format_example_from_the_design() -> None:
+    when = datetime(2026, 2, 9, 14, 30, 0, tzinfo=TOKYO)
+    assert format_name(when, prefix="cam-") == "cam-2026-02-09T14-30-00+09.00.jpg"
+    assert DEFAULT_FORMAT == "{prefix}{timestamp:%Y-%m-%dT%H-%M-%S}{tz_offset}.{ext}"
+
+
+def test_template_fields() -> None:
+    when = datetime(2026, 7, 1, 6, 5, 4, tzinfo=BERLIN)
+    template = "{camera}_{timestamp:%Y%m%d_%H%M%S}_{tz}{tz_offset}.{ext}"
+    assert format_name(when, template, camera="porch", ext=".png") == (
+        "porch_20260701_060504_CEST+02.00.png"
+    )
+
+
+def test_negative_and_half_hour_offsets() -> None:
+    assert format_name(datetime(2026, 1, 5, 9, 0, tzinfo=ZoneInfo("America/St_Johns"))) == (
+        "2026-01-05T09-00-00-03.30.jpg"
+    )
+    assert format_name(datetime(2026, 1, 5, 9, 0, tzinfo=ZoneInfo("Asia/Kathmandu"))) == (
+        "2026-01-05T09-00-00+05.45.jpg"
+    )
+
+
+def test_a_sub_minute_historical_offset_keeps_its_seconds() -> None:
+    when = datetime(1960, 6, 1, 12, 0, tzinfo=ZoneInfo("Africa/Monrovia"))  # -00:44:30 then
+    name = format_name(when)
+    assert name == "1960-06-01T12-00-00-00.44.30.jpg"
+    parsed = parse_name(name, UTC)
+    assert parsed is not None and parsed.time == when
+    assert parse_name_utc(name, UTC) == (when.timestamp(), -2670)
+
+
+def test_format_name_needs_an_aware_time() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        format_name(datetime(2026, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("{prefix}.{ext}", "has no {timestamp:...} field, so frames would collide"),
+        ("{timestamp}.jpg", "{timestamp} needs a strftime format"),
+        ("{prefix:>5}{timestamp:%Y%m%d%H%M%S}", "only {timestamp} takes a format, not {prefix}"),
+        ("{timestamp!r:%Y}", "conversions like !r are not allowed"),
+        ("{timestamp:%Y-%m-%d}/{timestamp:%H%M%S}.jpg", "must make a plain file name, not a path"),
+        ("{timestamp:%Y-%m-%d %H-%M}.jpg", "two frames one second apart the same name"),
+        ("{timestamp:%Y-%m-%d %I-%M-%S}.jpg", "one hour (12-hour clock without %p?) apart"),
+        ("{timestamp:%d.%m.%Y %H.%M.%S}.jpg", "cannot read back"),
+        ("{timestamp:%Y-%m-%d", "is not a valid template"),
+        ("{when:%Y}", "uses unknown field {when}"),
+    ],
+)
+def test_invalid_templates_are_rejected(template: str, message: str) -> None:
+    with pytest.raises(TemplateError, match=re.escape(message)):
+        validate_template(template)
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        DEFAULT_FORMAT,
+        "{prefix}{timestamp:%Y%m%d_%H%M%S}.{ext}",
+        "IMG_{timestamp:%Y%m%d_%H%M%S}.{ext}",
+        "{camera} {timestamp:%Y-%m-%d %I.%M.%S %p}.{ext}",
+        "{prefix}{timestamp:%Y-%m-%dT%H-%M-%S.%f}{tz_offset}.{ext}",
+        "{timestamp:%Y-%m-%d %H:%M:%S}{tz}.{ext}",
+    ],
+)
+def test_valid_templates_are_accepted(template: str) -> None:
+    assert validate_template(template) == template
+
+
+# --- every accepted name pattern --------------------------------------------------------------
+
+ACCEPTED = [
+    # the default format and its separator variants
+    ("cam-2026-02-09T14-30-00+09.00.jpg", datetime(2026, 2, 9, 14, 30, tzinfo=fixed(9))),
+    ("cam-2026-02-09T14-30-00+0900.jpg", datetime(2026, 2, 9, 14, 30, tzinfo=fixed(9))),
+    ("cam-2026-02-09T14:30:00+09:00.jpg", datetime(2026, 2, 9, 14, 30, tzinfo=fixed(9))),
+    ("cam 2026-02-09 14.30.00-05.00.jpg", datetime(2026, 2, 9, 14, 30, tzinfo=fixed(-5))),
+    ("cam_2026-02-09_14-30-00Z.jpg", datetime(2026, 2, 9, 14, 30, tzinfo=UTC)),
+    ("2026-02-09T14-30-00.250+01.00.jpg", datetime(2026, 2, 9, 14, 30, 0, 250000, fixed(1))),
+    ("2026-02-09T14-30-00+09.00-2.jpg", datetime(2026, 2, 9, 14, 30, tzinfo=fixed(9))),
+    ("2026-02-09T14-30-00.jpg", datetime(2026, 2, 9, 14, 30, tzinfo=BERLIN)),
+    ("2026.02.09 14.30.00.jpg", datetime(2026, 2, 9, 14, 30, tzinfo=BERLIN)),
+    # compact camera and phone names
+    ("IMG_20240115_120000.jpg", datetime(2024, 1, 15, 12, 0, tzinfo=BERLIN)),
+    ("20240115-120000.jpg", datetime(2024, 1, 15, 12, 0, tzinfo=BERLIN)),
+    ("20240115T120000.jpg", datetime(2024, 1, 15, 12, 0, tzinfo=BERLIN)),
+    ("20240115T120000Z.jpg", datetime(2024, 1, 15, 12, 0, tzinfo=UTC)),
+    ("PXL_20240115_120000123.jpg", datetime(2024, 1, 15, 12, 0, 0, 123000, tzinfo=BERLIN)),
+    ("2013-10-16-22-23-42.jpg", datetime(2013, 10, 16, 22, 23, 42, tzinfo=BERLIN)),
+    # 12-hour clocks
+    ("2024-01-15 01.30.00 PM.jpg", datetime(2024, 1, 15, 13, 30, tzinfo=BERLIN)),
+    ("2024-01-15 12.05.00 AM.jpg", datetime(2024, 1, 15, 0, 5, tzinfo=BERLIN)),
+    ("2024-01-15 12.05.00 pm.jpg", datetime(2024, 1, 15, 12, 5, tzinfo=BERLIN)),
+    ("Screenshot 2024-01-15 at 1.30.00 PM.png", datetime(2024, 1, 15, 13, 30, tzinfo=BERLIN)),
+    ("2024-01-15_9-05-07a.m..jpg", datetime(2024, 1, 15, 9, 5, 7, tzinfo=BERLIN)),
+]
+
+
+@pytest.mark.parametrize(("name", "expected"), ACCEPTED, ids=[n for n, _ in ACCEPTED])
+def test_accepted_names(name: str, expected: datetime) -> None:
+    parsed = parse_name(name, BERLIN)
+    assert parsed is not None
+    assert parsed.time == expected
+    assert parsed.time.utcoffset() == expected.utcoffset()
+    assert parsed.source is TimeSource.FILENAME
+    assert parse_name_utc(name, BERLIN) == (
+        expected.timestamp(),
+        timeutil.offset_seconds(expected),
+    )
+
+
+REJECTED = [
+    "DSC01234.jpg",  # no date
+    "holiday.jpg",
+    "2024-13-01_12-00-00.jpg",  # month 13
+    "2024-01-15_25-00-00.jpg",  # hour 25
+    "2024-01-15_12-60-00.jpg",  # minute 60
+    "2024-02-30_12-00-00.jpg",  # 30 February
+    "2023-02-29T12-00-00+01.00.jpg",  # not a leap year
+    "2024-02-30T12-00-00+01.00.jpg",  # the fast path checks days too
+    "2024-01-15T12-00-00+25.00.jpg",  # offset out of range, and nothing else to read
+    "2024011512000.jpg",  # too few digits
+    "202401151200001.jpg",  # one digit too many
+    "2024-01-15_12-00.jpg",  # no seconds
+    "2024-1-15_12-00-00.jpg",  # one-digit month
+    "12024-01-15_12-00-00.jpg",  # a five-digit year is not a year
+    "2024-01-15 13.00.00 PM.jpg",  # 13 o'clock PM
+    "0000-01-15T12-00-00+01.00.jpg",  # year zero
+]
+
+
+@pytest.mark.parametrize("name", REJECTED)
+def test_rejected_names(name: str) -> None:
+    assert parse_name(name, BERLIN) is None
+    assert parse_name_utc(name, BERLIN) is None
+
+
+def test_a_counter_suffix_is_not_read_as_an_offset() -> None:
+    parsed = parse_name("2024-01-15_12-00-00-01.jpg", BERLIN)
+    assert parsed is not None and parsed.time == datetime(2024, 1, 15, 12, tzinfo=BERLIN)
+
+
+def test_am_pm_must_be_a_word_of_its_own() -> None:
+    parsed = parse_name("20240115_120000_Panorama.jpg", BERLIN)
+    assert parsed is not None and parsed.time.hour == 12
+
+
+def test_digits_in_the_prefix_do_not_leak_into_the_year() -> None:
+    parsed = parse_name("cam2-2026-02-09T14-30-00+09.00.jpg", UTC)
+    assert parsed is not None and parsed.time == datetime(2026, 2, 9, 14, 30, tzinfo=fixed(9))
+
+
+# --- user patterns ------------------------------------------------------------------------------
+
+
+def test_user_pattern_with_named_groups_is_tried_first() -> None:
+    pattern = compile_user_pattern(
+        r"(?P<day>\d{2})\.(?P<month>\d{2})\.(?P<year>\d{4}) (?P<hour>\d{1,2})h(?P<minute>\d{2})"
+        r"(?P<second>\d{2})? ?(?P<ampm>[ap]m)?"
+    )
+    parsed = parse_name("Garten 15.01.2024 7h3005 pm.jpg", BERLIN, pattern)
+    assert parsed is not None
+    assert parsed.time == datetime(2024, 1, 15, 19, 30, 5, tzinfo=BERLIN)
+    assert parsed.source is TimeSource.PATTERN
+    assert parse_name_utc("Garten 15.01.2024 7h3005 pm.jpg", BERLIN, pattern) == (
+        parsed.time.timestamp(),
+        3600,
+    )
+
+
+def test_user_pattern_as_a_string_with_offset_and_0_2_seconds_group() -> None:
+    pattern = r"(?P<year>\d{4})(?P<month>\d\d)(?P<day>\d\d)(?P<hour>\d\d)(?P<minute>\d\d)(?P<seconds>\d\d)(?P<offset>[+-]\d{4})"  # noqa: E501
+    parsed = parse_name("x20240115120005+0530.jpg", BERLIN, pattern)
+    assert parsed is not None and parsed.time == datetime(2024, 1, 15, 12, 0, 5, tzinfo=fixed(5.5))
+
+
+def test_a_user_pattern_that_does_not_match_falls_back_to_the_built_ins() -> None:
+    pattern = compile_user_pattern(
+        r"^x(?P<year>\d{4})(?P<month>\d\d)(?P<day>\d\d)(?P<hour>\d\d)(?P<minute>\d\d)"
+    )
+    parsed = parse_name("IMG_20240115_120000.jpg", BERLIN, pattern)
+    assert parsed is not None and parsed.source is TimeSource.FILENAME
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        (r"(?P<year>\d{4}", "is not a valid regular expression"),
+        (r"(?P<year>\d{4})(?P<month>\d\d)", "lacks the named group(s) day, hour, minute"),
+        (
+            r"(?P<year>\d{4})(?P<month>\d\d)(?P<day>\d\d)(?P<hour>\d\d)(?P<minute>\d\d)(?P<ms>\d)",
+            "has unknown named group(s) ms",
+        ),
+    ],
+)
+def test_bad_user_patterns(pattern: str, message: str) -> None:
+    with pytest.raises(TemplateError, match=re.escape(message)):
+        compile_user_pattern(pattern)
+
+
+# --- the DST rule -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "zone", "expected_utc", "offset_hours"),
+    [
+        # ambiguous (clocks go back): the first occurrence, still on summer time
+        ("IMG_20241027_023000.jpg", BERLIN, datetime(2024, 10, 27, 0, 30, tzinfo=UTC), 2),
+        ("IMG_20241103_013000.jpg", NEW_YORK, datetime(2024, 11, 3, 5, 30, tzinfo=UTC), -4),
+        # skipped (clocks go forward): shifted forward by the gap
+        ("IMG_20240331_023000.jpg", BERLIN, datetime(2024, 3, 31, 1, 30, tzinfo=UTC), 2),
+        ("IMG_20240310_023000.jpg", NEW_YORK, datetime(2024, 3, 10, 7, 30, tzinfo=UTC), -4),
+    ],
+)
+def test_dst_edges_follow_the_documented_rule(
+    name: str, zone: tzinfo, expected_utc: datetime, offset_hours: int
+) -> None:
+    parsed = parse_name(name, zone)
+    assert parsed is not None
+    assert parsed.time == expected_utc
+    assert parsed.time.utcoffset() == timedelta(hours=offset_hours)
+    assert parse_name_utc(name, zone) == (expected_utc.timestamp(), offset_hours * 3600)
+
+
+def test_skipped_wall_time_reads_as_the_clock_after_the_gap() -> None:
+    parsed = parse_name("IMG_20240331_023000.jpg", BERLIN)
+    assert parsed is not None
+    assert parsed.time.replace(tzinfo=None) == datetime(2024, 3, 31, 3, 30)
+
+
+# --- the round trip as a property ----------------------------------------------------------------
+
+_ZONES = st.timezones()
+_INSTANTS = st.datetimes(
+    min_value=datetime(1901, 1, 1),
+    max_value=datetime(2199, 12, 31),
+    timezones=st.just(UTC),
+).map(lambda d: d.replace(microsecond=0))
+
+
+@lru_cache(maxsize=4096)
+def _transitions(zone: tzinfo, year: int) -> tuple[int, ...]:
+    """UTC seconds at which ``zone``'s offset changes during ``year`` (to the second)."""
+    start = int(datetime(year, 1, 1, tzinfo=UTC).timestamp())
+    found = []
+
+    def offset(t: int) -> timedelta | None:
+        return datetime.fromtimestamp(t, zone).utcoffset()
+
+    step = 86400
+    for t in range(start, start + 366 * step, step):
+        if offset(t) != offset(t + step):
+            lo, hi = t, t + step
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                lo, hi = (mid, hi) if offset(mid) == offset(lo) else (lo, mid)
+            found.append(hi)
+    return tuple(found)
+
+
+@st.composite
+def near_transitions(draw: st.DrawFn) -> tuple[datetime, tzinfo]:
+    """An instant within two hours either side of a DST (or other offset) change."""
+    zone = draw(st.sampled_from([BERLIN, NEW_YORK, ZoneInfo("Australia/Lord_Howe"),
+                                 ZoneInfo("America/Santiago"), ZoneInfo("Europe/London"),
+                                 ZoneInfo("Pacific/Apia")]) | _ZONES)  # fmt: skip
+    year = draw(st.integers(1970, 2100))
+    changes = _transitions(zone, year)
+    if not changes:
+        return draw(_INSTANTS), zone
+    change = draw(st.sampled_from(changes))
+    delta = draw(st.integers(-7200, 7200))
+    return datetime.fromtimestamp(change + delta, UTC), zone
+
+
+TEMPLATES = [
+    DEFAULT_FORMAT,
+    "{prefix}{timestamp:%Y%m%d_%H%M%S}{tz_offset}.{ext}",
+    "{camera} {timestamp:%Y-%m-%d %I.%M.%S %p}{tz_offset}.{ext}",
+]
+
+
+def _check_round_trip(instant: datetime, zone: tzinfo, template: str) -> None:
+    local = instant.astimezone(zone)
+    name = format_name(local, template, prefix="cam-", camera="porch")
+    other_zone = TOKYO  # the name's own offset must win over the collection's zone
+    parsed = parse_name(name, other_zone)
+    assert parsed is not None, name
+    assert parsed.time == instant, name
+    assert parsed.time.utcoffset() == local.utcoffset(), name
+    assert parsed.time.replace(tzinfo=None) == local.replace(tzinfo=None), name
+    utc, offset = parse_name_utc(name, other_zone)
+    assert (utc, offset) == (instant.timestamp(), timeutil.offset_seconds(local)), name
+
+
+@settings(max_examples=300, deadline=None)
+@given(instant=_INSTANTS, zone=_ZONES, template=st.sampled_from(TEMPLATES))
+@example(instant=datetime(2024, 10, 27, 0, 30, tzinfo=UTC), zone=BERLIN, template=DEFAULT_FORMAT)
+@example(instant=datetime(2024, 10, 27, 1, 30, tzinfo=UTC), zone=BERLIN, template=DEFAULT_FORMAT)
+def test_round_trip_random_instants_in_random_zones(
+    instant: datetime, zone: tzinfo, template: str
+) -> None:
+    _check_round_trip(instant, zone, template)
+
+
+@settings(max_examples=300, deadline=None)
+@given(case=near_transitions(), template=st.sampled_from(TEMPLATES))
+def test_round_trip_on_both_sides_of_dst_transitions(
+    case: tuple[datetime, tzinfo], template: str
+) -> None:
+    instant, zone = case
+    _check_round_trip(instant, zone, template)
+
+
+@settings(max_examples=200, deadline=None)
+@given(case=near_transitions())
+def test_names_without_offset_keep_their_wall_clock(case: tuple[datetime, tzinfo]) -> None:
+    """Without an offset only the wall clock survives; outside the repeated hour, the instant."""
+    instant, zone = case
+    local = instant.astimezone(zone)
+    name = format_name(local, "{timestamp:%Y%m%d_%H%M%S}.{ext}")
+    parsed = parse_name(name, zone)
+    assert parsed is not None
+    assert parsed.time.replace(tzinfo=None) == local.replace(tzinfo=None)
+    repeated = local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset()
+    if not repeated:
+        assert parsed.time == instant
+    else:  # the documented rule: the first occurrence (zoneinfo's fold=0)
+        first = min(local.replace(fold=0).timestamp(), local.replace(fold=1).timestamp())
+        assert parsed.time.timestamp() == first
+
+
+# --- frame_time: name, then EXIF, then mtime ---------------------------------------------------
+
+
+def _jpeg(exif_block: bytes | None = None) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (10, 20, 30)).save(buffer, "JPEG")
+    if exif_block is None:
+        return buffer.getvalue()
+    out = io.BytesIO()
+    piexif.insert(exif_block, buffer.getvalue(), out)
+    return out.getvalue()
+
+
+def test_frame_time_prefers_the_name(tmp_path: Path) -> None:
+    path = tmp_path / "IMG_20240115_120000.jpg"
+    path.write_bytes(_jpeg(exif.exif_bytes(datetime(2000, 1, 1, tzinfo=UTC))))
+    found = frame_time(path, BERLIN)
+    assert (found.time, found.source, found.note) == (
+        datetime(2024, 1, 15, 12, tzinfo=BERLIN),
+        TimeSource.FILENAME,
+        "",
+    )
+
+
+def test_frame_time_falls_back_to_exif_and_says_why(tmp_path: Path) -> None:
+    when = datetime(2025, 8, 10, 19, 2, 53, 270000, tzinfo=fixed(3))
+    path = tmp_path / "DSC01234.jpg"
+    path.write_bytes(_jpeg(exif.exif_bytes(when)))
+    found = frame_time(path, BERLIN)
+    assert (found.time, found.source) == (when, TimeSource.EXIF)
+    assert found.note == "no date and time in the name 'DSC01234.jpg'"
+
+
+def test_frame_time_falls_back_to_mtime_with_the_reasons(tmp_path: Path) -> None:
+    path = tmp_path / "holiday.jpg"
+    path.write_bytes(_jpeg())
+    os.utime(path, (1_700_000_000, 1_700_000_000))
+    found = frame_time(path, BERLIN)
+    assert found.source is TimeSource.MTIME
+    assert found.time == datetime.fromtimestamp(1_700_000_000, BERLIN)
+    assert found.note == (
+        "no date and time in the name 'holiday.jpg'; no EXIF data in the file; "
+        "used the file's modification time"
+    )
+
+
+def test_frame_time_reports_an_unreadable_file_and_uses_the_given_mtime(tmp_path: Path) -> None:
+    path = tmp_path / "broken.jpg"
+    path.write_bytes(b"<html>not a picture</html>")
+    found = frame_time(path, BERLIN, mtime=1_000_000_000.0)
+    assert found.source is TimeSource.MTIME
+    assert found.time == datetime.fromtimestamp(1_000_000_000, BERLIN)
+    assert "not an image Pillow can open" in found.note
+
+
+def test_frame_time_can_skip_exif(tmp_path: Path) -> None:
+    path = tmp_path / "DSC01234.jpg"
+    path.write_bytes(_jpeg(exif.exif_bytes(datetime(2025, 1, 1, tzinfo=UTC))))
+    found = frame_time(path, BERLIN, use_exif=False, mtime=0.0)
+    assert (found.source, found.time) == (TimeSource.MTIME, datetime.fromtimestamp(0, BERLIN))
+
+
+def test_the_fast_path_cache_cannot_grow_without_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(naming, "_CACHE_LIMIT", 3)
+    for day in range(1, 10):
+        assert parse_name_utc(f"2026-01-{day:02d}T00-00-00+00.00.jpg", UTC) is not None
+    assert len(naming._DAYS) <= 3
