@@ -1,26 +1,34 @@
 """Benchmark: pylapse's render against a bare ``ffmpeg -f concat`` run with identical options.
 
-    ./bench.sh render [--frames 300] [--size 1920x1080] [--rounds 3] [--preset veryfast]
+    ./bench.sh render [--frames 300] [--size 1920x1080] [--rounds 4] [--preset veryfast]
 
 Both sides encode the same concat list with the same ffmpeg and the same arguments; ours adds
 what pylapse does around it (frame planning, the list file, ``-progress`` parsing and callbacks,
-the temp name and rename, the manifest). Rounds alternate baseline/ours and the median of each is
-compared. Prints one line per measure: name, ours, baseline, ratio, goal.
+the temp name and rename, the manifest). Rounds alternate baseline/ours (ABBA); the median and
+the fastest run of each side are compared (the fastest is the least disturbed by other load on a
+shared machine). Prints one line per measure: name, ours, baseline, ratio, goal.
 """
 
+# ruff: noqa: E402  (imports follow the sys.path fix below)
 from __future__ import annotations
+
+import os
+import sys
+
+# Python puts this script's folder first on sys.path, where a benchmark named like a standard
+# module (bench/select.py) would shadow it: take the folder out before importing anything else.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+sys.path.insert(0, os.path.dirname(_HERE))
 
 import argparse
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from PIL import Image, ImageDraw
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pylapse.ffmpeg import find_ffmpeg
 from pylapse.framelist import concat_list, plan_frames
@@ -51,7 +59,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--size", default="1920x1080")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--preset", default="veryfast")
     args = parser.parse_args()
     size = parse_size(args.size)
@@ -75,18 +83,26 @@ def main() -> int:
         ] + [str(baseline_out)]  # fmt: skip
         command[command.index("-frames:v") + 1] = str(args.frames)
         ours, base = [], []
-        for _ in range(args.rounds):
+
+        def run_baseline() -> None:
             t = time.perf_counter()
             subprocess.run(command, check=True, stdin=subprocess.DEVNULL)
             base.append(time.perf_counter() - t)
+
+        def run_ours() -> None:
             t = time.perf_counter()
             render_frames(paths, ours_out, options, progress=lambda p: None)
             ours.append(time.perf_counter() - t)
+
+        for r in range(args.rounds):  # ABBA order: neither side always runs first
+            for step in (run_baseline, run_ours) if r % 2 == 0 else (run_ours, run_baseline):
+                step()
         print(f"# baseline runs {[round(b, 2) for b in base]}, ours {[round(o, 2) for o in ours]}",
               file=sys.stderr)  # fmt: skip
-    o, b = statistics.median(ours), statistics.median(base)
     name = f"render_{args.frames}x{size[1]}p_x264_{args.preset}"
-    print(f"{name} {o:.3f}s {b:.3f}s {o / b:.3f} <={GOAL}")
+    for label, pick in (("min", min), ("median", statistics.median)):
+        o, b = pick(ours), pick(base)
+        print(f"{name}_{label} {o:.3f}s {b:.3f}s {o / b:.3f} <={GOAL}")
     return 0
 
 
