@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
@@ -87,6 +88,24 @@ class RenderOptions:
     fill_gaps: bool = False  # a None slot repeats the previous frame instead of being skipped
     skip_corrupt: bool = False  # drop undecodable frames instead of failing the render
     ffmpeg_path: str | None = None  # explicit ffmpeg (the config's ffmpeg_path, --ffmpeg)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RenderOptions:
+        """Options from plain data (a form, job parameters); ``size`` may be ``"WxH"``.
+
+        Unknown keys are an error naming them; ``None`` values mean the default."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            accepted = ", ".join(sorted(known))
+            raise ValueError(f"unknown render option(s) {', '.join(unknown)}; accepted: {accepted}")
+        values = {k: v for k, v in data.items() if v is not None}
+        size = values.get("size")
+        if isinstance(size, str):
+            values["size"] = parse_size(size)
+        elif size is not None:
+            values["size"] = tuple(size)
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -233,6 +252,10 @@ def _check_options(options: RenderOptions) -> None:
     if options.duration is not None and not options.duration > 0:
         raise ValueError(f"duration {options.duration!r} must be more than 0 seconds")
     _check_rate(options.fps)
+    if not re.fullmatch(r"[a-z0-9_]{2,32}", options.pix_fmt):  # it goes into a filter graph
+        raise ValueError(f"pix_fmt {options.pix_fmt!r} is not a pixel format name like yuv420p")
+    if options.size is not None and (len(options.size) != 2 or min(options.size) < 2):
+        raise ValueError(f"size {options.size!r} must be (width, height), each at least 2")
 
 
 def _available(info: FfmpegInfo, codec: Codec) -> None:
@@ -253,7 +276,7 @@ def _iso(utc: float | None, offset: int | None) -> str | None:
 def render_frames(
     frames: Iterable[Any],
     output: str | os.PathLike[str],
-    options: RenderOptions | None = None,
+    options: RenderOptions | Mapping[str, Any] | None = None,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> RenderResult:
@@ -264,7 +287,8 @@ def render_frames(
     tail; naming the corrupt frame when one stopped the render) and
     :class:`~pylapse.progress.Cancelled`.
     """
-    options = options or RenderOptions()
+    if not isinstance(options, RenderOptions):
+        options = RenderOptions.from_dict(options or {})
     output = Path(output).absolute()
     codec = resolve_codec(options.codec)
     container = _check_output(output, codec)
@@ -296,7 +320,7 @@ def render_frames(
         if result.returncode != 0 or (result.frames < total and not options.skip_corrupt):
             corrupt = _find_corrupt(entries, result.frames) if result.returncode else None
             reason = (
-                f"corrupt frame {corrupt}"
+                f"unreadable or corrupt frame {corrupt}"
                 if corrupt
                 else f"ffmpeg exited with code {result.returncode} after "
                 f"{result.frames} of {total} frames: {_last_line(result.stderr_tail)}"

@@ -294,6 +294,8 @@ def test_bad_options_are_refused_before_ffmpeg_runs(frames: list[Path], tmp_path
         render_frames(frames, tmp_path / "a.mp4", RenderOptions(crf=60))
     with pytest.raises(ValueError, match="preset 'warp'"):
         render_frames(frames, tmp_path / "a.mp4", RenderOptions(preset="warp"))
+    with pytest.raises(ValueError, match="pix_fmt"):
+        render_frames(frames, tmp_path / "a.mp4", RenderOptions(pix_fmt="yuv420p,hflip"))
     with pytest.raises(ValueError, match="fps 0"):
         render_frames(frames, tmp_path / "a.mp4", RenderOptions(fps=0))
     with pytest.raises(NoFramesError):
@@ -303,6 +305,15 @@ def test_bad_options_are_refused_before_ffmpeg_runs(frames: list[Path], tmp_path
     with pytest.raises(PermissionError, match="cannot write"):
         render_frames(frames, blocker / "a.mp4")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_options_from_plain_data(frames: list[Path], tmp_path: Path) -> None:
+    opts = RenderOptions.from_dict({"codec": "vp9", "size": "64x48", "crf": None, "fps": 5})
+    assert (opts.codec, opts.size, opts.crf, opts.fps) == ("vp9", (64, 48), None, 5)
+    with pytest.raises(ValueError, match=r"unknown render option.*bitrate"):
+        RenderOptions.from_dict({"bitrate": "2M"})
+    result = render_frames(frames[:4], tmp_path / "d.webm", {"codec": "vp9", "size": [32, 32]})
+    assert (result.width, result.height, result.frames) == (32, 24, 4)
 
 
 def test_a_codec_the_ffmpeg_lacks_is_refused(frames: list[Path], tmp_path: Path) -> None:
