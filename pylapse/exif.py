@@ -168,6 +168,8 @@ def _load_exif(source: Source, name: str) -> dict[int, object] | None:
         return _heif_exif(source, name)
     try:
         with Image.open(opener) as image:
+            if image.format in ("JPEG", "MPO") and "exif" not in image.info:
+                return None  # no APP1 block (Pillow may still report an XMP orientation)
             exif = image.getexif()  # header only; the sub-IFD is read while the file is open
             return _exif_ifd(exif)
     except UnidentifiedImageError:
