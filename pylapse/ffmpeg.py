@@ -18,16 +18,17 @@ import collections
 import contextlib
 import functools
 import os
+import queue
 import re
 import shutil
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from pylapse.progress import Cancelled, Progress, ProgressCallback, safe_report
 
@@ -219,7 +220,7 @@ class _ProgressState:
 
     total: int
     stage: str
-    callback: ProgressCallback | None
+    sink: Callable[[Progress], None]  # never raises: a queue's put
     started: float = field(default_factory=time.monotonic)
     done: int = 0
     frames: int = 0  # raw frame count, unclamped (for the caller's check)
@@ -246,18 +247,24 @@ class _ProgressState:
             elapsed = time.monotonic() - self.started
             rate = done / elapsed if done and elapsed > 0 else None
         eta = (self.total - done) / rate if rate and self.total > 0 else None
-        safe_report(self.callback, Progress(self.stage, done, self.total, rate, eta))
+        self.sink(Progress(self.stage, done, self.total, rate, eta))
 
-    def finish(self) -> None:
+    def finish(self) -> Progress | None:
+        """The 100 % report, unless the last block already said so."""
         if self.total > 0 and self.done < self.total:
             self.done = self.total
-            safe_report(self.callback, Progress(self.stage, self.total, self.total, None, 0.0))
+            return Progress(self.stage, self.total, self.total, None, 0.0)
+        return None
 
 
-def _drain(stream, sink) -> None:  # type: ignore[no-untyped-def]
-    with contextlib.suppress(ValueError, OSError):
-        for line in stream:
-            sink(line)
+def _drain(stream: IO[str], sink: Callable[[str], None], done: Callable[[], None] | None) -> None:
+    try:
+        with contextlib.suppress(ValueError, OSError):
+            for line in stream:
+                sink(line)
+    finally:
+        if done is not None:
+            done()
 
 
 def _stop(proc: subprocess.Popen[str]) -> None:
@@ -290,7 +297,10 @@ def run_ffmpeg(
     :class:`~pylapse.progress.Cancelled` is raised.
     """
     cmd = [command[0], "-nostdin", "-progress", "pipe:1", "-nostats", *command[1:]]
-    state = _ProgressState(total, stage, progress)
+    # Reports travel through a queue so the callback runs in the caller's thread and a slow
+    # callback never stalls the pipe; None marks the end of ffmpeg's stdout (it has exited).
+    events: queue.SimpleQueue[Progress | None] = queue.SimpleQueue()
+    state = _ProgressState(total, stage, events.put)
     tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
     started = time.monotonic()
     try:
@@ -308,17 +318,24 @@ def run_ffmpeg(
     if on_start is not None:
         on_start(proc)
     readers = [
-        threading.Thread(target=_drain, args=(proc.stdout, state.feed), daemon=True),
-        threading.Thread(target=_drain, args=(proc.stderr, tail.append), daemon=True),
+        threading.Thread(
+            target=_drain, args=(proc.stdout, state.feed, lambda: events.put(None)), daemon=True
+        ),
+        threading.Thread(target=_drain, args=(proc.stderr, tail.append, None), daemon=True),
     ]
     for reader in readers:
         reader.start()
     cancelled = False
     try:
-        # stdout closes when ffmpeg exits, so joining its reader wakes at once when it is done
-        # (waiting on the cancel event instead would add up to a poll interval to every render).
-        while readers[0].is_alive():
-            readers[0].join(0.05)
+        while True:
+            try:
+                event = events.get(timeout=0.05)
+            except queue.Empty:
+                event = False
+            if event is None:
+                break
+            if event:
+                safe_report(progress, event)
             if cancel is not None and cancel.is_set():
                 cancelled = True
                 break
@@ -336,8 +353,9 @@ def run_ffmpeg(
             with contextlib.suppress(OSError):
                 os.unlink(leftover)
         raise Cancelled(f"cancelled after {state.done} of {total} frames")
-    if proc.returncode == 0 and state.frames >= total:
-        state.finish()  # the last block can come before the final frame count settles
+    final = state.finish() if proc.returncode == 0 and state.frames >= total else None
+    if final is not None:  # the last block can come before the final frame count settles
+        safe_report(progress, final)
     return RunResult(
         proc.returncode,
         "".join(tail).strip(),

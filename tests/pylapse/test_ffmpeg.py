@@ -99,9 +99,11 @@ def test_progress_is_clamped_monotonic_and_survives_a_bad_callback(tmp_path: Pat
         """,
     )
     seen: list[Progress] = []
+    threads = set()
 
     def callback(p: Progress) -> None:
         seen.append(p)
+        threads.add(threading.current_thread())
         if len(seen) == 2:
             raise RuntimeError("a broken progress bar")
 
@@ -112,6 +114,7 @@ def test_progress_is_clamped_monotonic_and_survives_a_bad_callback(tmp_path: Pat
     assert all(0 <= p.percent <= 100 for p in seen)
     assert seen[-1].percent == 100 and {p.stage for p in seen} == {"encode"}
     assert seen[0].rate == 25.0 and seen[0].eta == pytest.approx(7 / 25)
+    assert threads == {threading.current_thread()}  # reports arrive in the caller's thread
 
 
 def test_failure_returns_code_and_only_the_stderr_tail(tmp_path: Path) -> None:
