@@ -235,8 +235,25 @@ def _chunks(frames: Iterable[Any], size: int, output_dir: Path) -> Iterator[list
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(options: ExportOptions, staging: str, count: int) -> None:
+def _watch_owner(owner: int) -> None:
+    """End this worker when the export process that owns it is gone (killed, crashed).
+
+    Pool workers block on a queue whose pipe they hold both ends of, so they would otherwise
+    wait forever as orphans. Their half-written staging folder is removed by the next export.
+    """
+    tick = threading.Event()
+    while not tick.wait(1.0):
+        try:
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            os._exit(3)  # nothing to clean up or flush: the owner is gone
+        except PermissionError:
+            pass  # the pid exists (reused by another user's process is harmless too)
+
+
+def _init_worker(options: ExportOptions, staging: str, count: int, owner: int) -> None:
     """Per worker process: build the specs once and load the fonts they use once."""
+    threading.Thread(target=_watch_owner, args=(owner,), name="owner-watch", daemon=True).start()
     _WORKER.update(
         options=options,
         staging=Path(staging),
@@ -355,7 +372,7 @@ def _pool(workers: int, options: ExportOptions, staging: Path, count: int) -> cf
         max_workers=workers,
         mp_context=context,
         initializer=_init_worker,
-        initargs=(options, str(staging), count),
+        initargs=(options, str(staging), count, os.getpid()),
     )
 
 

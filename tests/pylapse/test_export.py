@@ -255,6 +255,14 @@ if __name__ == "__main__":
 """
 
 
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 @pytest.mark.slow
 def test_kill_9_mid_export_leaves_the_previous_export_intact(tmp_path):
     out = tmp_path / "out"
@@ -279,6 +287,11 @@ def test_kill_9_mid_export_leaves_the_previous_export_intact(tmp_path):
         assert len(staged) >= 4
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
+        # its pool workers notice their owner is gone and end by themselves
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and _group_alive(proc.pid):
+            time.sleep(0.1)
+        assert not _group_alive(proc.pid), "orphaned export workers kept running"
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # its orphaned pool workers
