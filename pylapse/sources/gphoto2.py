@@ -76,7 +76,15 @@ class Source(FrameSource):
         env.update(HOME=str(self.home()), LC_ALL="C", LANG="C", LANGUAGE="C")
         return env
 
+    def preview_frame(self) -> bytes:
+        """A live-view frame (``--capture-preview``): for the live preview, which must not fire
+        the shutter once a second."""
+        return self._locked(preview=True)
+
     def grab(self, when: datetime | None = None) -> bytes:
+        return self._locked(preview=False)
+
+    def _locked(self, *, preview: bool) -> bytes:
         who = f"gphoto2 camera {self.camera.name!r}"
         exe = shutil.which("gphoto2")
         if exe is None:
@@ -88,15 +96,17 @@ class Source(FrameSource):
         if not lock.acquire(timeout=self.time_limit):
             raise GrabError(f"{who}: another capture of this camera is still running")
         try:
-            return self._capture(exe, who)
+            return self._capture(exe, who, preview)
         finally:
             lock.release()
 
-    def _capture(self, exe: str, who: str) -> bytes:
+    def _capture(self, exe: str, who: str, preview: bool = False) -> bytes:
         with tempfile.TemporaryDirectory(prefix="pylapse-gphoto2-") as folder:
             # %C is gphoto2's "suffix of the file on the camera": RAW+JPEG gives frame.jpg too
             target = str(Path(folder) / "frame.%C")
             argv = capture_command(exe, target, self.camera)
+            if preview:
+                argv[1] = "--capture-preview"
             try:
                 result = run_tool(argv, timeout=self.time_limit, env=self._env(), cwd=folder)
             except ToolMissing as exc:

@@ -28,7 +28,9 @@ __all__ = ["TOOLS", "Source", "still_command"]
 
 TOOLS = ("rpicam-still", "libcamera-still")
 DEFAULT_QUALITY = 93  # rpicam-still's own default
-_PICAMERA2_LOCK = threading.Lock()  # one libcamera client per process at a time
+# one still at a time per process: libcamera lets one client hold the camera, so a capture and
+# the live preview would otherwise fail each other with "failed to acquire camera"
+_CAMERA_LOCK = threading.Lock()
 
 
 def still_command(tool: str, output: str, camera) -> list[str]:
@@ -66,7 +68,12 @@ class Source(FrameSource):
         for tool in TOOLS:
             path = shutil.which(tool)
             if path:
-                return self._grab_with_tool(tool, path)
+                if not _CAMERA_LOCK.acquire(timeout=self.time_limit):
+                    raise GrabError(f"Pi camera {self.camera.name!r}: a still is still running")
+                try:
+                    return self._grab_with_tool(tool, path)
+                finally:
+                    _CAMERA_LOCK.release()
         if _picamera2_available():
             return self._grab_with_picamera2()
         raise SourceUnavailable(
@@ -112,7 +119,7 @@ class Source(FrameSource):
         cam = self.camera
         from picamera2 import Picamera2
 
-        with _PICAMERA2_LOCK:
+        with _CAMERA_LOCK:
             try:
                 picam = Picamera2()
             except (IndexError, RuntimeError) as exc:  # IndexError: no cameras attached

@@ -94,3 +94,10 @@ def test_gphoto2_not_installed(tmp_path, make_camera, monkeypatch):
     monkeypatch.setenv("PATH", path_with_fakes(tmp_path, [], keep_path=False))
     with pytest.raises(SourceUnavailable, match="gphoto2 tool is not installed"):
         dslr(make_camera).grab()
+
+
+def test_preview_frame_uses_live_view_not_the_shutter(fakes_on_path, make_camera):
+    info = validate_image(dslr(make_camera).preview_frame())
+    assert (info.width, info.height) == (320, 212)
+    argv = runs(fakes_on_path)[0]["argv"]
+    assert argv[0] == "--capture-preview" and "--capture-image-and-download" not in argv
