@@ -7,9 +7,10 @@ x264's names for every codec that has a speed/size trade-off, mapped to VP9's ow
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-__all__ = ["CODECS", "PRESETS", "Codec", "codec_args", "resolve_codec"]
+__all__ = ["CODECS", "PRESETS", "Codec", "available_codecs", "codec_args", "resolve_codec"]
 
 PRESETS = (
     "ultrafast",
@@ -88,6 +89,12 @@ def resolve_codec(name: str) -> Codec:
     if key not in CODECS:
         raise ValueError(f"unknown codec {name!r}; accepted: {', '.join(CODECS)}")
     return CODECS[key]
+
+
+def available_codecs(encoders: Iterable[str]) -> list[Codec]:
+    """The codecs an ffmpeg with these ``encoders`` (``FfmpegInfo.encoders``) can write."""
+    have = set(encoders)
+    return [c for c in CODECS.values() if c.encoder in have]
 
 
 def codec_args(codec: Codec, crf: int | None, preset: str | None, container: str) -> list[str]:

@@ -221,6 +221,7 @@ class _ProgressState:
     total: int
     stage: str
     sink: Callable[[Progress], None]  # never raises: a queue's put
+    fps: float | None = None
     started: float = field(default_factory=time.monotonic)
     done: int = 0
     frames: int = 0  # raw frame count, unclamped (for the caller's check)
@@ -237,7 +238,12 @@ class _ProgressState:
 
     def _report(self, block: dict[str, str]) -> None:
         with contextlib.suppress(ValueError):
-            self.frames = max(self.frames, int(block.get("frame", "0")))
+            if "frame" in block:
+                self.frames = max(self.frames, int(block["frame"]))
+            elif self.fps:  # an output without a frame count: its time (microseconds, even
+                # in the key named out_time_ms) times the rate
+                micros = int(block.get("out_time_us") or block.get("out_time_ms") or 0)
+                self.frames = max(self.frames, round(micros / 1e6 * self.fps))
         done = max(self.done, min(self.frames, self.total)) if self.total > 0 else self.frames
         self.done = done
         rate = None
@@ -288,11 +294,13 @@ def run_ffmpeg(
     cancel: threading.Event | None = None,
     remove_on_cancel: Iterable[str | os.PathLike[str]] = (),
     stage: str = "encode",
+    fps: float | None = None,
     on_start=None,  # type: ignore[no-untyped-def]  # called with the Popen (tests watch the pid)
 ) -> RunResult:
     """Run ``command`` (an argument list, ``-progress pipe:1`` is added after the binary).
 
-    Reports ``Progress(stage, frames done, total)``; on success the last report is 100 %.
+    Reports ``Progress(stage, frames done, total)`` in the caller's thread (``fps`` lets output
+    time stand in for a missing frame count); on success the last report is 100 %.
     When ``cancel`` is set, ffmpeg is stopped, ``remove_on_cancel`` files are deleted and
     :class:`~pylapse.progress.Cancelled` is raised.
     """
@@ -300,7 +308,7 @@ def run_ffmpeg(
     # Reports travel through a queue so the callback runs in the caller's thread and a slow
     # callback never stalls the pipe; None marks the end of ffmpeg's stdout (it has exited).
     events: queue.SimpleQueue[Progress | None] = queue.SimpleQueue()
-    state = _ProgressState(total, stage, events.put)
+    state = _ProgressState(total, stage, events.put, fps)
     tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
     started = time.monotonic()
     try:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from pylapse import storage, timeutil
-from pylapse.codecs import CODECS, Codec, codec_args, resolve_codec
+from pylapse.codecs import CODECS, Codec, available_codecs, codec_args, resolve_codec
 from pylapse.ffmpeg import FfmpegInfo, find_ffmpeg, run_ffmpeg
 from pylapse.framelist import (
     ListEntry,
@@ -193,15 +193,20 @@ def build_command(
 # --- running -----------------------------------------------------------------------------------
 
 
-def _first_size(entries: Sequence[ListEntry]) -> tuple[int, int]:
+def _first_size(entries: Sequence[ListEntry], skip_corrupt: bool) -> tuple[int, int]:
+    """The first frame's size (header only); with ``skip_corrupt`` the first readable one's."""
     from PIL import Image, UnidentifiedImageError
 
-    path = entries[0].path
-    try:
-        with Image.open(path) as image:  # reads the header only
-            return image.size
-    except (OSError, UnidentifiedImageError) as exc:
-        raise RenderError(f"first frame {path} is not a readable image: {exc}") from None
+    problem = ""
+    for entry in entries if skip_corrupt else entries[:1]:
+        try:
+            with Image.open(entry.path) as image:
+                return image.size
+        except (OSError, UnidentifiedImageError) as exc:
+            problem = problem or f"{entry.path} is not a readable image: {exc}"
+    raise RenderError(
+        f"first frame {problem}" if not skip_corrupt else f"no readable frame; {problem}"
+    )
 
 
 def _find_corrupt(entries: Sequence[ListEntry], done: int) -> str | None:
@@ -260,7 +265,7 @@ def _check_options(options: RenderOptions) -> None:
 
 def _available(info: FfmpegInfo, codec: Codec) -> None:
     if not info.has_encoder(codec.encoder):
-        usable = [c.name for c in CODECS.values() if info.has_encoder(c.encoder)]
+        usable = [c.name for c in available_codecs(info.encoders)]
         raise CodecUnavailable(
             f"codec {codec.name} needs the {codec.encoder} encoder, which {info.path} "
             f"(ffmpeg {info.version}) lacks; available: {', '.join(usable) or 'none'}"
@@ -302,7 +307,7 @@ def render_frames(
         fps = _check_rate(total / options.duration, f"{total} frames in {options.duration:g} s is")
     info = find_ffmpeg(options.ffmpeg_path)
     _available(info, codec)
-    size = _fit(_first_size(entries), options.size)
+    size = _fit(_first_size(entries, options.skip_corrupt), options.size)
     list_text = concat_list(entries)
     temp = _temp_output(output)
     list_fd, list_name = tempfile.mkstemp(prefix="pylapse-concat-", suffix=".txt")
@@ -315,7 +320,7 @@ def render_frames(
         )  # fmt: skip
         safe_report(progress, Progress("encode", 0, total))
         result = run_ffmpeg(
-            command, total=total, progress=progress, cancel=cancel, remove_on_cancel=[temp]
+            command, total=total, progress=progress, cancel=cancel, remove_on_cancel=[temp], fps=fps
         )
         if result.returncode != 0 or (result.frames < total and not options.skip_corrupt):
             corrupt = _find_corrupt(entries, result.frames) if result.returncode else None
@@ -328,6 +333,10 @@ def render_frames(
             raise RenderError(f"render of {output.name} failed: {reason}", result.stderr_tail)
         os.replace(temp, output)
         storage.fsync_dir(output.parent)
+        skipped = max(0, total - result.frames)
+        if skipped:  # only with skip_corrupt; the bar still ends at 100 %
+            note = f"{skipped} unreadable frame(s) skipped"
+            safe_report(progress, Progress("encode", total, total, None, 0.0, note))
     finally:
         with contextlib.suppress(OSError):
             os.unlink(list_name)
@@ -342,7 +351,8 @@ def render_frames(
             "created": datetime.now(UTC).isoformat(),
             "frame_list_hash": frame_list_hash(list_text),
             "frame_count": len(entries),
-            "output_frames": total,
+            "output_frames": total - skipped,
+            "skipped_frames": skipped,
             "fps": fps,
             "width": size[0],
             "height": size[1],
@@ -358,7 +368,7 @@ def render_frames(
             "bytes": output.stat().st_size,
         },
     )
-    return RenderResult(output, manifest, total, fps, *size, result.elapsed, public_cmd)
+    return RenderResult(output, manifest, total - skipped, fps, *size, result.elapsed, public_cmd)
 
 
 def _last_line(text: str) -> str:

@@ -117,6 +117,21 @@ def test_progress_is_clamped_monotonic_and_survives_a_bad_callback(tmp_path: Pat
     assert threads == {threading.current_thread()}  # reports arrive in the caller's thread
 
 
+def test_output_time_stands_in_for_a_missing_frame_count(tmp_path: Path) -> None:
+    """ffmpeg's ``out_time_ms`` is in microseconds, like ``out_time_us``."""
+    exe = script(
+        tmp_path,
+        "ffmpeg",
+        """\
+        printf 'out_time_us=500000\\nprogress=continue\\n'
+        printf 'out_time_ms=1000000\\nprogress=continue\\n'
+        """,
+    )
+    seen: list[Progress] = []
+    run_ffmpeg([str(exe)], total=20, progress=seen.append, fps=10)
+    assert [p.done for p in seen] == [5, 10]
+
+
 def test_failure_returns_code_and_only_the_stderr_tail(tmp_path: Path) -> None:
     exe = script(
         tmp_path,

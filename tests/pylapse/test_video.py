@@ -218,8 +218,14 @@ def test_corrupt_frame_is_named_and_the_old_video_kept(frames: list[Path], tmp_p
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".jpg")) == [
         "video.mp4"
     ]
-    result = render_frames(seq, out, RenderOptions(skip_corrupt=True))
-    assert result.output.stat().st_size > 100
+    seen: list[Progress] = []
+    result = render_frames(seq, out, RenderOptions(skip_corrupt=True), progress=seen.append)
+    assert result.output.stat().st_size > 100 and seen[-1].percent == 100
+    assert read_manifest(out)["skipped_frames"] == 1
+    seq[0].write_bytes(b"<html>not found</html>")
+    with pytest.raises(RenderError, match=r"first frame .*00\.jpg is not a readable image"):
+        render_frames(seq, out, RenderOptions())
+    assert render_frames(seq, out, RenderOptions(skip_corrupt=True)).width == 100
 
 
 def ffmpeg_processes_mentioning(text: str) -> list[int]:
