@@ -113,15 +113,16 @@ class Selection:
         self._frame_utcs = frame_utcs
         self._loader = loader
         self._frames: list[Any] | None = None
+        # Positions never decrease, so a frame shared by several targets repeats in a row and
+        # one pass drops both the gaps and the repeats (measured faster than filter/compress).
         chosen = array("q")
+        append = chosen.append
         previous = -1
-        gaps = 0
         for p in positions:
             if p > previous:
-                chosen.append(p)
+                append(p)
                 previous = p
-            elif p < 0:
-                gaps += 1
+        gaps = positions.count(-1)
         self._chosen = chosen
         self.counts = SelectionCounts(len(targets), len(chosen), gaps, len(frame_utcs))
 
