@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from pylapse.sources.base import FrameSource, GrabError
 
@@ -34,7 +35,10 @@ __all__ = [
     "CONTENT_TYPE",
     "PreviewHub",
     "PreviewStatus",
+    "default_hub",
     "multipart_chunks",
+    "preview_stream",
+    "shutdown_default_hub",
 ]
 
 log = logging.getLogger(__name__)
@@ -67,9 +71,12 @@ def multipart_chunks(frames: Iterable[bytes], content_type: str = "image/jpeg") 
 class _Upstream:
     """The thread that fetches one camera's frames while anyone watches."""
 
-    def __init__(self, hub: PreviewHub, key: str, source: SourceLike) -> None:
+    def __init__(
+        self, hub: PreviewHub, key: str, source: SourceLike, version: object = None
+    ) -> None:
         self.hub = hub
         self.key = key
+        self.version = version
         self._source_like = source
         self._owns_source = not isinstance(source, FrameSource)
         self.cond = threading.Condition()
@@ -177,15 +184,21 @@ class PreviewHub:
 
     # --- viewers ------------------------------------------------------------------------------
     def stream(
-        self, key: str, source: SourceLike, *, stop: threading.Event | None = None
+        self,
+        key: str,
+        source: SourceLike,
+        *,
+        version: object = None,
+        stop: threading.Event | None = None,
     ) -> Iterator[bytes]:
         """JPEG frames of camera ``key`` as they come, until the caller stops iterating (or
         closes the generator), ``stop`` is set, or the hub shuts down. ``source`` is the camera's
         FrameSource, or a factory called once when an upstream has to be opened (the hub then
-        closes what it made)."""
+        closes what it made). ``version`` identifies the camera's settings: a viewer arriving
+        with another version replaces the upstream (the camera was edited)."""
         if self._closed.is_set():
             return
-        upstream = self._attach(key, source)
+        upstream = self._attach(key, source, version)
         min_gap = 1.0 / self.max_fps if self.max_fps > 0 else 0.0
         seen = 0
         try:
@@ -207,17 +220,24 @@ class PreviewHub:
         finally:
             self._detach(upstream)
 
-    def _attach(self, key: str, source: SourceLike) -> _Upstream:
+    def _attach(self, key: str, source: SourceLike, version: object) -> _Upstream:
+        outdated = None
         with self._lock:
             upstream = self._upstreams.get(key)
+            if upstream is not None and upstream.version != version:
+                outdated = upstream
+                self._retire_locked(upstream)
+                upstream = None
             if upstream is None or upstream.retired:
-                upstream = _Upstream(self, key, source)
+                upstream = _Upstream(self, key, source, version)
                 self._upstreams[key] = upstream
                 upstream.viewers = 1
                 upstream.thread.start()
             else:
                 upstream.viewers += 1
-            return upstream
+        if outdated is not None:
+            outdated.end()
+        return upstream
 
     def _detach(self, upstream: _Upstream) -> None:
         with self._lock:
@@ -285,3 +305,46 @@ class PreviewHub:
         deadline = time.monotonic() + timeout
         for upstream in upstreams:
             upstream.thread.join(max(0.0, deadline - time.monotonic()))
+
+
+# --- the process-wide hub behind Camera.preview_stream() ------------------------------------------
+# Made on first use, never at import. A Runtime that owns its own hub passes it explicitly; this
+# one exists so `Camera(...).preview_stream()` works in plain library use too.
+_default_hub: PreviewHub | None = None
+_default_lock = threading.Lock()
+
+
+def default_hub() -> PreviewHub:
+    """The shared hub used when none is given (created on first call)."""
+    global _default_hub
+    with _default_lock:
+        if _default_hub is None or _default_hub._closed.is_set():
+            _default_hub = PreviewHub()
+        return _default_hub
+
+
+def shutdown_default_hub() -> None:
+    """Close the shared hub's viewers and upstreams (on application shutdown)."""
+    with _default_lock:
+        hub = _default_hub
+    if hub is not None:
+        hub.shutdown()
+
+
+def preview_stream(camera: Any, *, hub: PreviewHub | None = None) -> Iterator[bytes]:
+    """Live JPEG frames of a :class:`pylapse.capture.Camera` (anything with ``config`` and ``id``
+    or ``name``; ``ffmpeg_path``/``data_path`` are used when present). The upstream gets a source
+    of its own (so closing it never disturbs a capture in progress); hardware sources still take
+    turns with captures through their per-device locks."""
+    from pylapse.sources.base import create_source
+
+    config = camera.config
+    key = str(getattr(camera, "id", None) or camera.name)
+    options = {
+        "ffmpeg_path": getattr(camera, "ffmpeg_path", None),
+        "data_path": getattr(camera, "data_path", None),
+    }
+    version = (config.model_dump_json(), tuple(sorted((k, str(v)) for k, v in options.items())))
+    return (hub or default_hub()).stream(
+        key, lambda: create_source(config, **options), version=version
+    )

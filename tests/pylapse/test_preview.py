@@ -154,3 +154,39 @@ def test_multipart_chunks_parse_back():
     frames = [b"\xff\xd8one\xff\xd9", b"\xff\xd8two\xff\xd9"]
     body = b"".join(multipart_chunks(frames))
     assert MultipartParser(BOUNDARY.encode(), 10_000).feed(body) == frames
+
+
+def test_camera_preview_stream_shares_and_follows_config_edits(camera_server):
+    from pylapse import preview
+    from pylapse.capture import Camera
+
+    hub = PreviewHub(idle_timeout=30)
+    try:
+        cfg = camera(camera_server.url("/mjpeg"), "mjpeg")
+        first = preview.preview_stream(Camera("Porch", config=cfg, camera_id="porch"), hub=hub)
+        second = preview.preview_stream(Camera("Porch", config=cfg, camera_id="porch"), hub=hub)
+        assert validate_image(next(first)).format == "JPEG"
+        assert validate_image(next(second)).format == "JPEG"
+        assert camera_server.hits("/mjpeg") == 1 and hub.active() == {"porch": 2}
+        edited = cfg.model_copy(update={"url": camera_server.url("/mjpeg-nolength")})
+        third = preview.preview_stream(Camera("Porch", config=edited, camera_id="porch"), hub=hub)
+        assert validate_image(next(third)).format == "JPEG"
+        assert camera_server.hits("/mjpeg-nolength") == 1
+        assert len(list(first)) <= 1  # the viewers of the old settings end
+        third.close()
+        second.close()
+    finally:
+        hub.shutdown()
+
+
+def test_default_hub_is_made_on_first_use_and_shut_down(camera_server):
+    from pylapse import preview
+    from pylapse.capture import Camera
+
+    cam = Camera("Yard", config=camera(camera_server.url("/shot.jpg")), camera_id="yard")
+    stream = preview.preview_stream(cam)
+    assert validate_image(next(stream)).format == "JPEG"
+    assert preview.default_hub().active() == {"yard": 1}
+    preview.shutdown_default_hub()
+    assert len(list(stream)) <= 1  # the viewer ends (at most a frame already on its way)
+    assert preview.default_hub().active() == {}  # a fresh hub after shutdown
