@@ -264,7 +264,12 @@ def camera_from_form(
     data: dict[str, Any] = existing.model_dump(exclude_unset=True) if existing else {}
     data.pop("schedules", None)
     for name in TEXT_FIELDS:
+        if name not in form:
+            continue  # a form without this input leaves the value alone
         text = text_value(form, name)
+        if name == "filename_format" and not text:
+            data.pop(name, None)  # back to the default format
+            continue
         data[name] = (text or None) if name in OPTIONAL_TEXT else text
     for name in CHOICE_FIELDS:
         if text_value(form, name):
