@@ -17,17 +17,23 @@ Prints one line per measure: name, ours, baseline, ratio, goal.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import resource
-import subprocess
 import sys
-import tempfile
-import time
-import tracemalloc
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+
+# bench/ holds select.py (the selection benchmark), which would shadow the standard library's
+# ``select`` (imported by subprocess) when this script runs as ``python bench/export.py``.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import resource  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import tracemalloc  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -106,20 +112,61 @@ def ours(frames: list[tuple[Path, datetime]], out: Path, box: tuple[int, int]) -
     return len(frames) / (time.perf_counter() - started)
 
 
+def _descendants(root: int) -> list[int]:
+    """Every process below ``root`` (pool workers hang off the forkserver, not off us)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = [], [root]
+    while frontier:
+        pid = frontier.pop()
+        kids = [p for p, pp in parents.items() if pp == pid]
+        found += kids
+        frontier += kids
+    return found
+
+
+def _peak_rss_mib(pid: int) -> float:
+    """VmHWM: the most resident memory ``pid`` ever had."""
+    try:
+        for row in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if row.startswith("VmHWM:"):
+                return int(row.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def memory_child(count: int, work: Path) -> dict[str, float]:
     """One export of ``count`` frames in this (fresh) process; peaks in MiB."""
     sources = make_sources(work / "src", 4, (1280, 960))
     frames = frame_set(work / "frames", sources, count)
     options = ExportOptions(width=640, height=480, drawtimestamp=True)
+    worker_peak = 0.0
+
+    def sample(p) -> None:  # the last report arrives while the workers are still alive
+        nonlocal worker_peak
+        if p.done == p.total:
+            peaks = [_peak_rss_mib(pid) for pid in _descendants(os.getpid())]
+            worker_peak = max([worker_peak, *peaks])
+
     tracemalloc.start()
     tracemalloc.reset_peak()
     base = tracemalloc.get_traced_memory()[0]
-    result = run_export(frames, work / "out", options)
+    result = run_export(frames, work / "out", options, progress=sample)
     peak = tracemalloc.get_traced_memory()[1] - base
     tracemalloc.stop()
     assert result.written == count
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"parent_alloc_mib": peak / 2**20, "worker_rss_mib": children}
+    return {
+        "parent_alloc_mib": peak / 2**20,
+        "parent_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "worker_rss_mib": worker_peak,
+    }
 
 
 def line(name: str, value: str, baseline: str, ratio: str, goal: str) -> None:
@@ -144,8 +191,13 @@ def main() -> int:
         sources = make_sources(work / "src", 8, (4000, 3000))
         frames = frame_set(work / "frames", sources, args.frames)
         box = (1920, 1080)
+        # the baseline runs before and after ours, so a change in machine load during the run
+        # (other work on a shared box) biases neither side
+        half = max(1, args.naive_frames // 2)
+        before = naive(frames[:half], work / "naive1", box)
         ours_fps = ours(frames, work / "ours", box)
-        naive_fps = naive(frames[: args.naive_frames], work / "naive", box)
+        after = naive(frames[half : 2 * half], work / "naive2", box)
+        naive_fps = 2 / (1 / before + 1 / after)
         line("measure", "ours", "baseline", "ratio", "goal")
         line(
             f"export {args.frames}x4000x3000 frames/s",
@@ -170,6 +222,7 @@ def main() -> int:
         for key, label in (
             ("worker_rss_mib", "peak worker RSS MiB 10k vs 1k"),
             ("parent_alloc_mib", "peak parent alloc MiB 10k vs 1k"),
+            ("parent_rss_mib", "peak parent RSS MiB 10k vs 1k"),
         ):
             big, small = peaks[10000][key], peaks[1000][key]
             line(label, f"{big:.1f}", f"{small:.1f}", f"{big / small:.2f}x", "~1.0x (flat)")
