@@ -1,0 +1,225 @@
+"""Collection: counts, frames, selections and exports on a real folder and a real SQLite index."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from pylapse import naming, storage, timeutil
+from pylapse.collection import Collection, cache_dir
+from pylapse.config import load_config
+from pylapse.index import FrameIndex
+from pylapse.selection import SelectionError
+
+TZ = timeutil.zone("Europe/Berlin")
+
+
+def make_frames(root: Path, start: datetime, count: int, step: timedelta, skip=()) -> list[Path]:
+    """Small real JPEGs named the default way, in day folders."""
+    paths = []
+    for k in range(count):
+        if k in skip:
+            continue
+        when = start + k * step
+        folder = storage.day_folder(root, when)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / naming.format_name(when, prefix="cam-")
+        Image.new("RGB", (32, 24), (k % 255, 100, 50)).save(path, "JPEG")
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYLAPSE_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+@pytest.fixture
+def frames_dir(tmp_path):
+    root = tmp_path / "frames"
+    # 2024-10-26 .. 2024-10-28: three days around the autumn DST change, every 30 min,
+    # with 10:00-11:30 on the 27th missing
+    make_frames(
+        root,
+        datetime(2024, 10, 26, tzinfo=TZ),
+        3 * 48 + 2,
+        timedelta(minutes=30),
+        skip=range(48 + 20 + 2, 48 + 24 + 2),
+    )
+    return root
+
+
+def test_private_index_str_len_counts_frames(cache, frames_dir, tmp_path):
+    with Collection("Outdoor", tmp_path / "exports", frames_dir, "Europe/Berlin") as c:
+        assert len(c) == 146 - 4
+        assert str(c) == f"Image Collection: Outdoor, Location: {frames_dir}, Image Count: 142"
+        # the 27th has 25 hours: 50 half hours, 4 of them missing
+        assert c.count_by_day() == {
+            date(2024, 10, 26): 48,
+            date(2024, 10, 27): 46,
+            date(2024, 10, 28): 48,
+        }
+        frames = c.frames(date(2024, 10, 27), date(2024, 10, 27))
+        assert len(frames) == 46
+        assert all(f.time.tzinfo is not None for f in frames)
+        assert [f.time for f in frames] == sorted(f.time for f in frames)
+        assert frames[0].time == datetime(2024, 10, 27, tzinfo=TZ)
+    assert list(cache.glob("collections/*/pylapse.db"))  # the index lives in the cache
+    assert not list(frames_dir.rglob("*.db"))  # never in the frame folder
+
+
+def test_refresh_picks_up_new_frames_and_cache_is_reused(cache, frames_dir, tmp_path):
+    c = Collection("Outdoor", None, frames_dir, "Europe/Berlin")
+    assert len(c) == 142
+    make_frames(frames_dir, datetime(2024, 10, 29, 12, tzinfo=TZ), 2, timedelta(minutes=30))
+    assert len(c) == 142  # no rescan behind the caller's back
+    c.refresh()
+    assert len(c) == 144
+    c.close()
+    again = Collection("Outdoor", None, frames_dir, "Europe/Berlin")
+    assert len(again) == 144
+    again.close()
+
+
+def test_select_returns_frames_gaps_and_counts(cache, frames_dir):
+    with Collection("Outdoor", None, frames_dir, "Europe/Berlin") as c:
+        sel = c.select(hour="9-12", minute=0, tolerance=timedelta(minutes=5))
+        # 4 targets a day; on the 27th 10:00 and 11:00 have no frame
+        assert sel.counts.targets == 12 and sel.counts.gaps == 2 and len(sel) == 10
+        assert [g.isoformat() for g in sel.gaps] == [
+            "2024-10-27T10:00:00+01:00",
+            "2024-10-27T11:00:00+01:00",
+        ]
+        frames = sel.frames
+        assert [f.time.hour for f in frames] == [9, 10, 11, 12, 9, 12, 9, 10, 11, 12]
+        assert all(isinstance(f.path, Path) and f.path.exists() for f in frames)
+        assert sel.first.id == frames[0].id and sel.last.id == frames[-1].id
+        one_day = c.select(hour=12, date_from="2024-10-28", date_to="2024-10-28")
+        assert [f.time.isoformat() for f in one_day.frames] == ["2024-10-28T12:00:00+01:00"]
+        everything = c.select(date_from=date(2024, 10, 27), date_to=date(2024, 10, 27))
+        assert len(everything) == 46 and everything.counts.gaps == 0
+        assert [f.id for f in everything.iter_frames(batch=7)] == everything.ids
+
+
+def test_repeated_hour_targets_both_occurrences(cache, frames_dir):
+    with Collection("Outdoor", None, frames_dir, "Europe/Berlin") as c:
+        sel = c.select(
+            hour=2, minute="*/30", tolerance=0, date_from="2024-10-27", date_to="2024-10-27"
+        )
+        assert [f.time.isoformat() for f in sel.frames] == [
+            "2024-10-27T02:00:00+02:00",
+            "2024-10-27T02:30:00+02:00",
+            "2024-10-27T02:00:00+01:00",
+            "2024-10-27T02:30:00+01:00",
+        ]
+
+
+def test_day_slice_and_slot_grid(cache, frames_dir):
+    with Collection("Outdoor", None, frames_dir, "Europe/Berlin") as c:
+        noon = c.day_slice("12:00")
+        assert [f.time.isoformat() for f in noon.frames] == [
+            "2024-10-26T12:00:00+02:00",
+            "2024-10-27T12:00:00+01:00",
+            "2024-10-28T12:00:00+01:00",
+        ]
+        grid = c.slot_grid(timedelta(minutes=30))
+        assert grid.counts.gaps == 4 and len(grid) == 142
+        assert [(f.id, n) for f, n in grid.with_gaps_filled()][:1] == [(grid.ids[0], 1)]
+        assert grid.video_seconds(24, fill_gaps=True) == 146 / 24
+
+
+def test_frames_load_sparse_and_dense(cache, tmp_path):
+    root = tmp_path / "many"
+    make_frames(root, datetime(2024, 3, 1, tzinfo=TZ), 3001, timedelta(minutes=1))
+    with Collection("Many", None, root, "Europe/Berlin") as c:
+        dense = c.select(minute="*/2")  # every other frame: loaded by time range
+        assert [f.id for f in dense.frames] == dense.ids and len(dense) == 1501
+        assert {f.time.minute % 2 for f in dense.frames} == {0}
+        sparse = c.select(minute=0, hour="*/6")  # one in 360: loaded by id
+        assert [f.time.hour for f in sparse.frames] == [0, 6, 12, 18, 0, 6, 12, 18, 0]
+
+
+def test_shared_index_is_not_scanned_implicitly(tmp_path, frames_dir):
+    index = FrameIndex(tmp_path / "data" / "pylapse.db")
+    try:
+        c = Collection("Cam", None, frames_dir, "Europe/Berlin", index=index, key="cam1")
+        assert len(c) == 0  # the owner of a shared index keeps it current
+        c.refresh()
+        assert len(c) == 142
+        assert index.count("cam1") == 142
+        c.close()  # does not close a shared index
+        assert index.count("cam1") == 142
+    finally:
+        index.close()
+
+
+def test_export_presets_run_and_write(cache, frames_dir, tmp_path):
+    with Collection("Outdoor", tmp_path / "exports", frames_dir, "Europe/Berlin") as c:
+        c.add_export("Noonish", subdir="noon", hour=12, minute=0)
+        c.export.add_export("Morning", subdir="morning", hour="6-8", minute=0, prefix="m-")
+        result = c.export.run("Noonish", prefix="Timelapse ", width=16, height=12)
+        assert result.written == 3
+        out = sorted((tmp_path / "exports" / "noon").iterdir())
+        assert [p.name for p in out] == [f"Timelapse {n:06d}.jpg" for n in (1, 2, 3)]
+        with Image.open(out[0]) as im:
+            assert im.size == (16, 12)
+        results = c.export_all(tmp_path / "elsewhere")
+        assert set(results) == {"Noonish", "Morning"}
+        assert len(list((tmp_path / "elsewhere" / "morning").glob("m-*.jpg"))) == 9
+        with pytest.raises(SelectionError, match="no export named 'Nope'; declared: Morning"):
+            c.export.run("Nope")
+        with pytest.raises(SelectionError, match=r"export 'Bad'.*hour"):
+            c.add_export("Bad", hour=[1, 2])
+
+
+def test_from_config_builds_camera_and_collection(tmp_path, frames_dir):
+    cfg = tmp_path / "capture_config.json"
+    cfg.write_text(
+        json.dumps(
+            {
+                "data_dir": "data",
+                "storage_roots": [str(tmp_path)],
+                "cameras": {
+                    "porch": {
+                        "name": "Porch",
+                        "url": "http://127.0.0.1:1/snap.jpg",
+                        "output_dir": str(frames_dir),
+                        "timezone": "Europe/Berlin",
+                    }
+                },
+                "collections": {
+                    "old": {
+                        "name": "Old archive",
+                        "path": str(frames_dir),
+                        "timezone": "Europe/Berlin",
+                    }
+                },
+                "exports": {"noon": {"collection": "old", "hour": 12, "subdir": "noon"}},
+            }
+        )
+    )
+    config = load_config(cfg)
+    index = FrameIndex(tmp_path / "data" / "pylapse.db")
+    try:
+        old = Collection.from_config(config, "old", index)
+        assert old.name == "Old archive" and old.key == "old" and set(old.presets) == {"noon"}
+        assert old.export_dir == tmp_path / "exports" / "old"
+        old.refresh()
+        assert len(old.preset_selection(old.presets["noon"])) == 3
+        porch = Collection.from_config(config, "porch", index)
+        assert porch.key == "porch" and porch.presets == {}
+        with pytest.raises(SelectionError, match="no collection or camera 'x'; known: old, porch"):
+            Collection.from_config(config, "x", index)
+    finally:
+        index.close()
+
+
+def test_cache_dir_follows_xdg(monkeypatch, tmp_path):
+    monkeypatch.delenv("PYLAPSE_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache_dir() == tmp_path / "pylapse"
