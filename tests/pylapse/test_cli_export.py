@@ -1,0 +1,168 @@
+"""``pylapse export``: presets and ad-hoc selections, dry run, real exports, clear failures."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from pylapse import naming, storage, timeutil
+from pylapse.cli import main
+
+TZ = timeutil.zone("Asia/Tokyo")
+
+
+@pytest.fixture
+def setup(tmp_path):
+    frames = tmp_path / "frames"
+    start = datetime(2026, 2, 9, tzinfo=TZ)
+    for k in range(2 * 24 * 6):  # two days every 10 minutes, 12:00-12:50 on day 2 missing
+        when = start + timedelta(minutes=10 * k)
+        if when.day == 10 and when.hour == 12:
+            continue
+        folder = storage.day_folder(frames, when)
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (40, 30), (k % 255, 0, 0)).save(
+            folder / naming.format_name(when, prefix="roof-"), "JPEG"
+        )
+    config = tmp_path / "capture_config.json"
+    config.write_text(
+        json.dumps(
+            {
+                "data_dir": "data",
+                "storage_roots": [str(tmp_path)],
+                "collections": {
+                    "roof": {"name": "Roof", "path": "frames", "timezone": "Asia/Tokyo"}
+                },
+                "exports": {
+                    "noon": {"collection": "roof", "hour": 12, "subdir": "noon", "prefix": "n-"},
+                    "orphan": {"hour": 1},
+                },
+            }
+        )
+    )
+    return tmp_path, config
+
+
+def test_dry_run_prints_the_preview_and_writes_nothing(setup, capsys):
+    root, config = setup
+    assert main(["export", "--config", str(config), "--preset", "noon", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "noon: 1 frames chosen of 282 in range" in out
+    assert "targets: 2, gaps (no frame within tolerance): 1" in out
+    assert "first:   2026-02-09T12:00:00+09:00" in out
+    assert "gaps at: 2026-02-10T12:00:00+09:00" in out
+    assert "video:   0.0 s at 24 fps" in out
+    assert not (root / "exports").exists()
+
+
+def test_collection_with_cron_flags_and_range(setup, capsys):
+    _, config = setup
+    code = main(
+        [
+            "export",
+            "--config",
+            str(config),
+            "--collection",
+            "roof",
+            "--hour",
+            "6-8",
+            "--minute",
+            "*/30",
+            "--from",
+            "2026-02-10",
+            "--to",
+            "2026-02-10",
+            "--dry-run",
+            "--fps",
+            "2",
+        ]
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "roof: 6 frames chosen of 138 in range" in out
+    assert "video:   3.0 s at 2 fps" in out
+    assert "first:   2026-02-10T06:00:00+09:00" in out
+
+
+def test_export_writes_resized_frames_with_prefix(setup, capsys):
+    root, config = setup
+    out_dir = root / "out"
+    code = main(
+        [
+            "export",
+            "--config",
+            str(config),
+            "--preset",
+            "noon",
+            "--tolerance",
+            "3600",
+            "--output",
+            str(out_dir),
+            "--prefix",
+            "x-",
+            "--resize",
+            "20x15",
+            "--no-progress",
+        ]
+    )
+    assert code == 0
+    files = sorted(p.name for p in out_dir.iterdir())
+    assert files == ["x-000001.jpg", "x-000002.jpg"]  # day 2 takes 11:50 within an hour
+    with Image.open(out_dir / files[0]) as im:
+        assert im.size == (20, 15)
+    assert "2 frames written" in capsys.readouterr().out
+
+
+def test_preset_default_output_is_the_collections_export_folder(setup):
+    root, config = setup
+    assert main(["export", "--config", str(config), "--preset", "noon", "--no-progress"]) == 0
+    assert [p.name for p in (root / "exports" / "roof" / "noon").iterdir()] == ["n-000001.jpg"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--preset", "nope"], "no export preset 'nope'; known: noon, orphan"),
+        (["--preset", "orphan"], "export preset 'orphan' names no 'collection'"),
+        (["--collection", "cellar", "--hour", "1"], "no collection or camera 'cellar'"),
+        (["--collection", "roof", "--hour", "25"], "hour: '25' is not a valid cron expression"),
+        (["--preset", "noon", "--resize", "big"], "--resize 'big': expected WIDTHxHEIGHT"),
+        (["--preset", "noon", "--from", "9/2/2026"], "date_from: '9/2/2026' is not a date"),
+    ],
+)
+def test_bad_input_is_one_clear_line(setup, capsys, args, message):
+    _, config = setup
+    assert main(["export", "--config", str(config), *args, "--dry-run"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("pylapse export: ") and message in err
+
+
+def test_missing_config_and_empty_selection(setup, tmp_path, capsys):
+    _, config = setup
+    assert main(["export", "--config", str(tmp_path / "none.json"), "--preset", "noon"]) == 1
+    assert "no such config file" in capsys.readouterr().err
+    code = main(
+        [
+            "export",
+            "--config",
+            str(config),
+            "--collection",
+            "roof",
+            "--hour",
+            "3",
+            "--from",
+            "2030-01-01",
+            "--to",
+            "2030-01-02",
+            "--output",
+            str(tmp_path / "o"),
+            "--no-progress",
+        ]
+    )
+    assert code == 1
+    assert "nothing to export" in capsys.readouterr().err
+    assert not Path(tmp_path / "o").exists() or not any(Path(tmp_path / "o").iterdir())
