@@ -161,10 +161,12 @@ def row_is_blank(row: ScheduleRow) -> bool:
 def schedule_from_row(row: ScheduleRow, original: Schedule | None) -> Schedule:
     """Build the Schedule a row describes (raises FormError with the row's field)."""
     prefix = f"s-{row.index}-"
-    data: dict[str, Any] = {"id": row.id or f"schedule-{row.index + 1}", "enabled": row.enabled}
-    if original is not None:
-        data = {**original.model_dump(exclude_unset=True), **data}
-    data["type"] = row.type
+    data: dict[str, Any] = original.model_dump(exclude_unset=True) if original else {}
+    data["id"] = row.id or f"schedule-{row.index + 1}"
+    # enabled and type are written only when they say something (never rewrite what was there)
+    for name, value, default in (("enabled", row.enabled, True), ("type", row.type, "cron")):
+        if name in data or value != default:
+            data[name] = value
     if row.type == "interval":
         for name in ("year", "month", "day", "week", "day_of_week", "hour", "minute", "second"):
             data.pop(name, None)
@@ -173,12 +175,15 @@ def schedule_from_row(row: ScheduleRow, original: Schedule | None) -> Schedule:
         data["interval_amount"] = int(row.interval_amount)
         if row.interval_unit not in UNITS:
             raise FormError(prefix + "interval_unit", f"the unit must be one of {', '.join(UNITS)}")
-        data["interval_unit"] = row.interval_unit
+        if "interval_unit" in data or row.interval_unit != "minutes":
+            data["interval_unit"] = row.interval_unit
         kept = original is not None and original.start_date is not None
         if kept and row.start_date == _show_start(original.start_date):
-            data["start_date"] = original.start_date  # unchanged: keep its offset, if it had one
-        else:
+            pass  # unchanged: keep it as stored, with its offset if it had one
+        elif row.start_date:
             data["start_date"] = _start_date(row.start_date, prefix + "start_date")
+        else:
+            data.pop("start_date", None)
     else:
         for name in ("interval_amount", "interval_unit", "start_date"):
             data.pop(name, None)

@@ -191,8 +191,10 @@ def test_a_tampered_session_cookie_is_ignored(protected_app) -> None:
 def test_guessing_is_slowed_down(protected_app) -> None:
     with make_client(protected_app, LAN) as c:
         token = csrf_token_for_login(c)
-        codes = [c.post("/login", data={"csrf_token": token, "password": f"guess{i}"}).status_code
-                 for i in range(11)]  # fmt: skip
+        codes = [
+            c.post("/login", data={"csrf_token": token, "password": f"guess{i}"}).status_code
+            for i in range(11)
+        ]
         assert codes[:10] == [401] * 10 and codes[10] == 429
 
 
@@ -218,8 +220,14 @@ def test_xss_in_every_camera_text_field_comes_back_escaped(client, post, runtime
     response = post("/cameras/demo", data=fields)
     assert response.status_code == 303, response.text
     assert runtime.config.cameras["demo"].name == XSS
-    for url in ("/", "/cameras", "/cameras/demo", "/dashboard/log", "/dashboard/upcoming",
-                "/api/docs"):  # fmt: skip
+    for url in (
+        "/",
+        "/cameras",
+        "/cameras/demo",
+        "/dashboard/log",
+        "/dashboard/upcoming",
+        "/api/docs",
+    ):
         text = client.get(url).text
         assert "<script>alert" not in text, url
         assert "<img src=x onerror" not in text, url
@@ -256,11 +264,27 @@ def test_a_camera_password_never_appears_in_any_page(client, post, runtime) -> N
     assert response.status_code == 303, response.text
     saved = runtime.config.cameras["porch"]
     assert saved.password == secret and secret in (saved.url or "")
-    pages = ["/", "/cameras", "/cameras/porch", "/settings", "/api/cameras", "/api/cameras/porch",
-             "/dashboard/cameras/porch", "/dashboard/log", "/api/openapi.json"]  # fmt: skip
+    pages = [
+        "/",
+        "/cameras",
+        "/cameras/porch",
+        "/settings",
+        "/api/cameras",
+        "/api/cameras/porch",
+        "/dashboard/cameras/porch",
+        "/dashboard/log",
+        "/api/openapi.json",
+    ]
     for url in pages:
         assert secret not in client.get(url).text, url
     # a failed save re-renders the form: still no password
-    bad = post("/cameras/porch", data={"name": "Porch", "type": "http", "output_dir": "",
-                                       "url": f"http://admin:{secret}@h/"})  # fmt: skip
+    bad = post(
+        "/cameras/porch",
+        data={
+            "name": "Porch",
+            "type": "http",
+            "output_dir": "",
+            "url": f"http://admin:{secret}@h/",
+        },
+    )
     assert bad.status_code == 422 and secret not in bad.text

@@ -1,0 +1,307 @@
+"""Cameras pages: list, add, edit (exact cron round-trip), remove, live helpers."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from html.parser import HTMLParser
+
+import pytest
+from web_support import DEMO_SCHEDULE
+
+from pylapse.config import Schedule
+from web import camera_form as cf
+
+
+class _Inputs(HTMLParser):
+    """The form's successful controls, as a browser would submit them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: list[tuple[str, str]] = []
+        self._select: str | None = None
+        self._textarea: str | None = None
+        self._options: list[tuple[str, bool]] = []
+
+    def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+        a = dict(attrs)
+        if tag == "input" and a.get("name"):
+            kind = a.get("type", "text")
+            if kind in ("checkbox", "radio"):
+                if "checked" in a:
+                    self.fields.append((a["name"], a.get("value", "on")))
+            elif kind not in ("submit", "button"):
+                self.fields.append((a["name"], a.get("value") or ""))
+        elif tag == "select":
+            self._select, self._options = a.get("name"), []
+        elif tag == "option" and self._select is not None:
+            self._options.append((a.get("value"), "selected" in a))
+        elif tag == "textarea":
+            self._textarea = a.get("name")
+            self.fields.append((self._textarea or "", ""))
+
+    def handle_data(self, data):  # type: ignore[no-untyped-def]
+        if self._select is not None and self._options and self._options[-1][0] is None:
+            self._options[-1] = (data.strip(), self._options[-1][1])
+        if self._textarea is not None:
+            name, value = self.fields[-1]
+            self.fields[-1] = (name, value + data)
+
+    def handle_endtag(self, tag):  # type: ignore[no-untyped-def]
+        if tag == "select" and self._select:
+            chosen = [v for v, sel in self._options if sel] or [self._options[0][0]]
+            self.fields.append((self._select, chosen[0] or ""))
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+
+def form_fields(html: str, form_id: str = "camera-form") -> dict[str, str]:
+    start = html.index(f'id="{form_id}"')
+    end = html.index("</form>", start)
+    parser = _Inputs()
+    parser.feed(html[html.rindex("<form", 0, start) : end])
+    return dict(parser.fields)
+
+
+def test_camera_list(client) -> None:
+    response = client.get("/cameras")
+    assert response.template.name == "cameras.html"
+    [item] = response.context["cameras"]
+    assert item["id"] == "demo" and item["config"].name == "Demo camera"
+
+
+def test_edit_form_shows_the_cron_line_and_the_next_five_fires(client) -> None:
+    response = client.get("/cameras/demo")
+    assert response.template.name == "camera_form.html"
+    rows = response.context["rows"]
+    assert [r.id for r in rows] == ["weekdays", "fast"]
+    assert rows[0].cron == DEMO_SCHEDULE
+    assert len(rows[0].fires) == 5
+    for fire in rows[0].fires:
+        assert fire.tzinfo is not None and str(fire.tzinfo) == "Europe/Berlin"
+        assert (fire.hour, fire.minute) in ((8, 5), (10, 5), (12, 5))
+    assert rows[1].type == "interval" and rows[1].interval_amount == "2"
+    assert rows[1].enabled is False
+    assert response.context["values"]["timezone"] == "Europe/Berlin"
+    assert "Asia/Tokyo" in response.context["zones"]
+    assert 'list="zone-list"' in response.text
+
+
+def test_saving_an_unchanged_form_keeps_the_config_exactly(client, post, config_path) -> None:
+    before = json.loads(config_path.read_text())
+    fields = form_fields(client.get("/cameras/demo").text)
+    response = post("/cameras/demo", data=fields)
+    assert response.status_code == 303, response.text
+    after = json.loads(config_path.read_text())
+    assert after["cameras"]["demo"] == before["cameras"]["demo"]
+    assert after["_comment"] == before["_comment"]  # comments survive dashboard saves
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        DEMO_SCHEDULE,
+        "*/15 6-20 * * *",
+        "0 */2 1,15 * mon-fri",
+        "30 0 12 * * *",  # with seconds
+        "0 0 12 1 * * 2027-2030",  # with a year
+        "* * * * *",
+        "0 12 last * *",
+        "5 4 * 1-3,6 sun",
+    ],
+)
+def test_any_cron_line_round_trips_exactly(client, post, runtime, line: str) -> None:
+    fields = form_fields(client.get("/cameras/demo").text)
+    fields["s-0-cron"] = line
+    assert post("/cameras/demo", data=fields).status_code == 303
+    page = client.get("/cameras/demo")
+    assert page.context["rows"][0].cron == line
+    assert f'value="{line}"' in page.text
+    # and it means what it says: every field typed is stored verbatim
+    schedule = runtime.config.cameras["demo"].schedules[0]
+    assert cf.cron_line(schedule) == line
+
+
+def test_a_hand_written_schedule_is_never_rewritten(tmp_path) -> None:
+    odd = Schedule(id="odd", hour=8)  # minute and second implied 0
+    row = cf.row_from_schedule(0, odd)
+    assert row.cron == "0 8 * * *"
+    again = cf.schedule_from_row(row, odd)
+    assert again.model_dump(exclude_unset=True) == odd.model_dump(exclude_unset=True)
+
+
+def test_an_invalid_cron_line_is_refused_with_the_reason(client, post, config_path) -> None:
+    before = config_path.read_text()
+    fields = form_fields(client.get("/cameras/demo").text)
+    fields["s-0-cron"] = "61 * * * *"
+    response = post("/cameras/demo", data=fields)
+    assert response.status_code == 422
+    assert "s-0-cron" in response.context["errors"]
+    assert response.context["rows"][0].error
+    fields["s-0-cron"] = "1 2 3"
+    response = post("/cameras/demo", data=fields)
+    assert "5 fields" in response.context["errors"]["s-0-cron"]
+    assert config_path.read_text() == before
+
+
+def test_interval_editor_and_per_schedule_enable(client, post, runtime) -> None:
+    fields = form_fields(client.get("/cameras/demo").text)
+    fields.update(
+        {
+            "s-1-interval_amount": "15",
+            "s-1-interval_unit": "minutes",
+            "s-1-enabled": "on",
+            "s-1-start_date": "2026-01-01T06:00:00",
+        }
+    )
+    del fields["s-0-enabled"]
+    assert post("/cameras/demo", data=fields).status_code == 303
+    weekdays, fast = runtime.config.cameras["demo"].schedules
+    assert weekdays.enabled is False and fast.enabled is True
+    assert fast.interval_amount == 15 and fast.interval_unit == "minutes"
+    assert fast.start_date == datetime(2026, 1, 1, 6, 0)
+    fires = client.get("/cameras/demo").context["rows"][1].fires
+    assert [f.minute % 15 for f in fires] == [0] * 5
+
+
+def test_add_and_remove_schedules(client, post, runtime) -> None:
+    page = client.get("/cameras/demo")
+    blank = page.context["blank_row"].index
+    fields = form_fields(page.text)
+    fields.update(
+        {
+            f"s-{blank}-id": "noon",
+            f"s-{blank}-cron": "0 12 * * *",
+            f"s-{blank}-enabled": "on",
+            "s-1-remove": "on",
+        }
+    )
+    assert post("/cameras/demo", data=fields).status_code == 303
+    assert [s.id for s in runtime.config.cameras["demo"].schedules] == ["weekdays", "noon"]
+    row = client.get("/cameras/schedule-row", params={"index": 7})
+    assert row.template.name == "partials/_schedule_row.html"
+    assert 'name="s-7-cron"' in row.text and 'id="schedule-7"' in row.text
+
+
+def test_schedule_preview_lists_five_fires_in_the_zone(client) -> None:
+    response = client.get(
+        "/cameras/schedule-preview",
+        params={"index": 3, "s-3-type": "cron", "s-3-cron": "0 7 * * *", "timezone": "Asia/Tokyo"},
+    )
+    assert response.template.name == "partials/_schedule_fires.html"
+    fires = response.context["row"].fires
+    assert len(fires) == 5 and all(
+        f.hour == 7 and f.utcoffset().total_seconds() == 9 * 3600 for f in fires
+    )
+    assert 'id="fires-3"' in response.text
+    bad = client.get("/cameras/schedule-preview", params={"index": 3, "s-3-cron": "0 25 * * *"})
+    assert bad.context["row"].error and "fires-3" in bad.text
+
+
+def test_example_name_follows_the_format(client) -> None:
+    response = client.get(
+        "/cameras/example-name",
+        params={
+            "filename_format": "{prefix}{timestamp:%Y%m%d-%H%M%S}.{ext}",
+            "prefix": "porch-",
+            "ext": "png",
+            "timezone": "UTC",
+        },
+    )
+    assert response.template.name == "partials/_example_name.html"
+    name = response.context["example"]["name"]
+    assert name.startswith("porch-") and name.endswith(".png") and len(name) == len("porch-") + 19
+    bad = client.get("/cameras/example-name", params={"filename_format": "{nope}"})
+    assert bad.context["example"]["error"]
+
+
+def test_add_a_camera(client, post, runtime, config_path) -> None:
+    form = client.get("/cameras/new")
+    assert form.template.name == "camera_form.html" and form.context["camera_id"] is None
+    response = post(
+        "/cameras/new",
+        data={
+            "name": "Back Yard",
+            "type": "synthetic",
+            "output_dir": "timelapse/yard",
+            "timezone": "Asia/Tokyo",
+            "enabled": "on",
+            "quality": "85",
+            "s-0-id": "hourly",
+            "s-0-cron": "0 * * * *",
+            "s-0-enabled": "on",
+        },
+    )
+    assert (
+        response.status_code == 303 and response.headers["location"] == "/cameras/back-yard?saved=1"
+    )
+    saved = json.loads(config_path.read_text())["cameras"]["back-yard"]
+    assert saved["name"] == "Back Yard" and saved["quality"] == 85
+    assert saved["schedules"] == [{"id": "hourly", "minute": "0"}]
+    assert "connect_timeout" not in saved  # untouched defaults stay out of the file
+    assert runtime.scheduler is not None
+    assert any(r.camera_id == "back-yard" for r in runtime.scheduler.next_runs(20))
+    again = post("/cameras/new", data={"name": "Back Yard", "output_dir": "x", "type": "synthetic"})
+    assert again.status_code == 422 and "camera_id" in again.context["errors"]
+
+
+def test_type_specific_fields_are_tagged(client) -> None:
+    html = client.get("/cameras/new").text
+    assert 'data-types="http mjpeg rtsp"' in html
+    assert 'data-types="gphoto2"' in html
+
+
+def test_an_empty_password_keeps_the_stored_one(client, post, runtime) -> None:
+    data = {
+        "name": "Porch",
+        "type": "http",
+        "url": "http://cam.local/shot.jpg",
+        "username": "admin",
+        "password": "hunter22",
+        "output_dir": "timelapse/porch",
+        "enabled": "on",
+    }
+    assert post("/cameras/new", data=data).status_code == 303
+    page = client.get("/cameras/porch")
+    assert page.context["values"]["password"] == "" and page.context["values"]["has_password"]
+    fields = form_fields(page.text)
+    assert fields["password"] == ""
+    assert post("/cameras/porch", data=fields).status_code == 303
+    assert runtime.config.cameras["porch"].password == "hunter22"
+    fields["clear_password"] = "on"
+    assert post("/cameras/porch", data=fields).status_code == 303
+    assert runtime.config.cameras["porch"].password is None
+
+
+def test_a_masked_url_keeps_the_real_one(client, post, runtime) -> None:
+    url = "http://admin:pw1234@cam.local/shot.jpg"
+    data = {"name": "Porch", "type": "http", "url": url, "output_dir": "timelapse/porch"}
+    assert post("/cameras/new", data=data).status_code == 303
+    fields = form_fields(client.get("/cameras/porch").text)
+    assert "pw1234" not in fields["url"] and "***" in fields["url"]
+    assert post("/cameras/porch", data=fields).status_code == 303
+    assert runtime.config.cameras["porch"].url == url
+
+
+def test_remove_a_camera(client, post, runtime) -> None:
+    response = post("/cameras/demo/delete")
+    assert response.status_code == 303 and response.headers["location"] == "/cameras"
+    assert "demo" not in runtime.config.cameras
+    assert client.get("/cameras/demo").status_code == 404
+
+
+def test_create_a_collection_from_a_camera(client, post, runtime) -> None:
+    response = post("/cameras/demo/collection")
+    assert response.status_code == 303 and response.headers["location"] == "/collections/demo"
+    coll = runtime.config.collections["demo"]
+    assert coll.camera == "demo" and coll.path == "timelapse/demo"
+    assert coll.timezone == "Europe/Berlin" and coll.name == "Demo camera"
+    # a second click opens the same collection
+    assert post("/cameras/demo/collection").headers["location"] == "/collections/demo"
+    assert len(runtime.config.collections) == 1
+
+
+def test_unknown_camera_is_404(client, post) -> None:
+    assert client.get("/cameras/nope").status_code == 404
+    assert post("/cameras/nope", data={"name": "x"}).status_code == 404
