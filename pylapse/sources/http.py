@@ -144,7 +144,10 @@ class Source(FrameSource):
         except Exception as exc:
             if deadline.expired.is_set():
                 raise self._deadline_error(where) from None
-            raise self._transport_error(exc, where, time.monotonic() - started) from None
+            error = self._transport_error(exc, where, time.monotonic() - started)
+            if error is exc:
+                raise  # not a transport failure: a bug, keep its traceback
+            raise error from None
         finally:
             deadline.cancel()
 
@@ -235,6 +238,11 @@ def _describe_error(exc: BaseException) -> str:
     """A short, credential-free reason for a transport error."""
     if isinstance(exc, httpx.ConnectError):
         text = str(exc) or "connection failed"
+        if "CERTIFICATE_VERIFY_FAILED" in text:
+            return (
+                "the camera's TLS certificate is not trusted (self-signed? set verify_tls "
+                "to false for this camera)"
+            )
         if "refused" in text.lower():
             return "connection refused (is the camera on and the port right?)"
         if "name or service not known" in text.lower() or "nodename" in text.lower():

@@ -171,4 +171,7 @@ class Source(http.Source):
         except GrabError:
             raise
         except Exception as exc:
-            raise self._transport_error(exc, where, time.monotonic() - started) from None
+            error = self._transport_error(exc, where, time.monotonic() - started)
+            if error is exc:
+                raise
+            raise error from None

@@ -40,6 +40,8 @@ Default routes (``BEHAVIOURS`` documents each behaviour; ``DEFAULT_ROUTES`` maps
 ``/mjpeg-endless``     one part whose body never ends (bytes without a JPEG end marker)
 =====================  ======================================================================
 
+``CameraServer(certfile=..., keyfile=...)`` serves HTTPS instead (``url()`` then says https).
+
 Run it by hand (e.g. for a benchmark or the dashboard): ``python -m tests.servers.camera_server
 --port 8099`` from the repository root.
 """
@@ -52,6 +54,7 @@ import hashlib
 import io
 import json
 import secrets
+import ssl
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -153,6 +156,8 @@ class CameraServer:
         drip_interval: float = 0.05,
         slow_seconds: float = 0.3,
         mjpeg_fps: float = 10.0,
+        certfile: str | None = None,
+        keyfile: str | None = None,
     ) -> None:
         self.username = username
         self.password = password
@@ -173,6 +178,12 @@ class CameraServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.camera = self  # type: ignore[attr-defined]
+        self.scheme = "http"
+        if certfile:  # HTTPS with the given certificate (e.g. a self-signed one from openssl)
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(certfile, keyfile)
+            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
+            self.scheme = "https"
         self._thread: threading.Thread | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -182,14 +193,14 @@ class CameraServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def url(self, path: str = "/shot.jpg", *, auth: bool = False) -> str:
         """The full URL of ``path``; ``auth=True`` puts the credentials in it (user:pass@)."""
         if not path.startswith("/"):
             path = "/" + path
         userinfo = f"{self.username}:{self.password}@" if auth else ""
-        return f"http://{userinfo}127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://{userinfo}127.0.0.1:{self.port}{path}"
 
     def start(self) -> CameraServer:
         self._thread = threading.Thread(

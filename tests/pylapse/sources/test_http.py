@@ -165,3 +165,31 @@ def test_split_credentials_decodes_and_strips():
     assert url == "http://cam.local:8080/a?b=1"
     assert (user, password) == ("ad@min", "p:ss")
     assert split_credentials("http://cam/a") == ("http://cam/a", None, None)
+
+
+@pytest.fixture
+def https_server(tmp_path):
+    """The test camera over HTTPS with a fresh self-signed certificate (openssl CLI)."""
+    import shutil
+    import subprocess
+
+    from tests.servers.camera_server import CameraServer
+
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is not installed (needed to make a self-signed certificate)")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    with CameraServer(certfile=str(cert), keyfile=str(key)) as server:
+        yield server
+
+
+def test_tls_verification_on_and_off(https_server, make_camera):
+    url = https_server.url("/shot.jpg")
+    assert url.startswith("https://")
+    assert "TLS certificate is not trusted" in grab_error(make_camera, url)
+    assert grab(make_camera, url, verify_tls=False).startswith(b"\xff\xd8")
