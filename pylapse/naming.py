@@ -31,14 +31,13 @@ from __future__ import annotations
 import os
 import re
 import string
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pylapse import timeutil
+from pylapse import fastparse, timeutil
 
 __all__ = [
     "DEFAULT_FORMAT",
@@ -175,88 +174,6 @@ def format_name(
     return _render(validate_template(template), when, prefix, camera, ext)
 
 
-# --- parsing: the default format, fast ----------------------------------------------------
-
-# "2026-02-09T14-30-00+09.00" right before the extension's dot: 25 characters at a known place,
-# so the regex never scans the prefix. Each part is looked up in a cache of already-seen values;
-# a collection has a few thousand distinct days, one or two offsets and at most 86,400 clocks.
-_FAST_LEN = 25
-_FAST = re.compile(r"(\d{4}-\d\d-\d\d)T(\d\d-\d\d-\d\d)([+-]\d\d\.\d\d)")
-_DAYS: dict[str, int | None] = {}  # "2026-02-09" -> seconds from the epoch to that midnight
-_CLOCKS: dict[str, int | None] = {}  # "14-30-00" -> seconds into the day
-_OFFSETS: dict[str, int | None] = {}  # "+09.00" -> offset seconds
-_CACHE_LIMIT = 200_000  # junk names cannot grow the caches without bound
-
-
-def _day_seconds(text: str) -> int | None:
-    year, month, day = int(text[0:4]), int(text[5:7]), int(text[8:10])
-    if not 1 <= month <= 12 or day < 1:
-        return None
-    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-    if day > (29 if month == 2 and leap else _MONTH_DAYS[month]) or year < 1:
-        return None
-    # Days from 1970-01-01 by the civil-calendar algorithm (H. Hinnant), integers only.
-    y = year - (month <= 2)
-    era = y // 400
-    yoe = y - era * 400
-    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
-    return (era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468) * 86400
-
-
-_MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-
-
-def _clock_seconds(text: str) -> int | None:
-    hour, minute, second = int(text[0:2]), int(text[3:5]), int(text[6:8])
-    if hour > 23 or minute > 59 or second > 59:
-        return None
-    return hour * 3600 + minute * 60 + second
-
-
-def _offset_seconds(text: str) -> int | None:
-    hours, minutes = int(text[1:3]), int(text[4:6])
-    if hours > 23 or minutes > 59:
-        return None
-    seconds = hours * 3600 + minutes * 60
-    return -seconds if text[0] == "-" else seconds
-
-
-def _fill(
-    cache: dict[str, int | None], key: str, compute: Callable[[str], int | None]
-) -> int | None:
-    if len(cache) >= _CACHE_LIMIT:
-        cache.clear()
-    value = cache[key] = compute(key)
-    return value
-
-
-def _fast_utc(name: str) -> tuple[int, int] | None:
-    """``(utc, offset)`` of a default-format name, or ``None`` for any other name."""
-    dot = name.rfind(".")
-    start = dot - _FAST_LEN
-    if start < 0 or (start > 0 and "0" <= name[start - 1] <= "9"):
-        return None
-    match = _FAST.fullmatch(name, start, dot)
-    if match is None:
-        return None
-    date, clock, offset = match.groups()
-    try:
-        day = _DAYS[date]
-    except KeyError:
-        day = _fill(_DAYS, date, _day_seconds)
-    try:
-        sec = _CLOCKS[clock]
-    except KeyError:
-        sec = _fill(_CLOCKS, clock, _clock_seconds)
-    try:
-        off = _OFFSETS[offset]
-    except KeyError:
-        off = _fill(_OFFSETS, offset, _offset_seconds)
-    if day is None or sec is None or off is None:
-        return None
-    return day + sec - off, off
-
-
 # --- parsing: everything else ---------------------------------------------------------------
 
 _OFFSET_RE = r"(?P<offset>Z(?![A-Za-z])|[+-]\d{2}[.:]?\d{2}(?:[.:]?\d{2})?)"
@@ -357,7 +274,7 @@ def parse_name(
             when = _from_match(match, tz)
             if when is not None:
                 return ParsedTime(when, TimeSource.PATTERN)
-    fast = _fast_utc(name)
+    fast = fastparse.default_utc(name)
     if fast is not None:
         return ParsedTime(timeutil.from_utc(*fast), TimeSource.FILENAME)
     for builtin in (_BUILTIN, _TWELVE_HOUR):
@@ -379,9 +296,14 @@ def parse_name_utc(
     name carries its offset.
     """
     if pattern is None:
-        fast = _fast_utc(name)
+        fast = fastparse.default_utc(name)
         if fast is not None:
             return float(fast[0]), fast[1]
+        match = _BUILTIN.search(name)
+        if match is not None:
+            local = fastparse.local_utc(match, tz)
+            if local is not None:
+                return local
     parsed = parse_name(name, tz, pattern)
     if parsed is None:
         return None

@@ -16,7 +16,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from pylapse import exif, naming, timeutil
+from pylapse import exif, fastparse, timeutil
 from pylapse.naming import (
     DEFAULT_FORMAT,
     TemplateError,
@@ -359,15 +359,29 @@ def test_round_trip_on_both_sides_of_dst_transitions(
 
 
 @settings(max_examples=200, deadline=None)
-@given(case=near_transitions())
-def test_names_without_offset_keep_their_wall_clock(case: tuple[datetime, tzinfo]) -> None:
+@given(
+    case=near_transitions(),
+    micro=st.integers(0, 999_999),
+    template=st.sampled_from(
+        ["IMG_{timestamp:%Y%m%d_%H%M%S}.{ext}", "{timestamp:%Y-%m-%d %H.%M.%S.%f}.{ext}"]
+    ),
+)
+def test_names_without_offset_keep_their_wall_clock(
+    case: tuple[datetime, tzinfo], micro: int, template: str
+) -> None:
     """Without an offset only the wall clock survives; outside the repeated hour, the instant."""
     instant, zone = case
+    if "%f" in template:
+        instant = instant.replace(microsecond=micro)
     local = instant.astimezone(zone)
-    name = format_name(local, "{timestamp:%Y%m%d_%H%M%S}.{ext}")
+    name = format_name(local, template)
     parsed = parse_name(name, zone)
     assert parsed is not None
     assert parsed.time.replace(tzinfo=None) == local.replace(tzinfo=None)
+    assert parse_name_utc(name, zone) == (  # the fast path agrees with the datetime path
+        parsed.time.timestamp(),
+        timeutil.offset_seconds(parsed.time),
+    )
     repeated = local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset()
     if not repeated:
         assert parsed.time == instant
@@ -438,8 +452,10 @@ def test_frame_time_can_skip_exif(tmp_path: Path) -> None:
     assert (found.source, found.time) == (TimeSource.MTIME, datetime.fromtimestamp(0, BERLIN))
 
 
-def test_the_fast_path_cache_cannot_grow_without_bound(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(naming, "_CACHE_LIMIT", 3)
+def test_the_fast_path_caches_cannot_grow_without_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fastparse, "_CACHE_LIMIT", 3)
     for day in range(1, 10):
         assert parse_name_utc(f"2026-01-{day:02d}T00-00-00+00.00.jpg", UTC) is not None
-    assert len(naming._DAYS) <= 3
+        assert parse_name_utc(f"IMG_202601{day:02d}_000000.jpg", BERLIN) is not None
+    assert len(fastparse._DAYS) <= 3
+    assert len(fastparse._DAY_OFFSETS) <= 3
