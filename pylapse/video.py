@@ -16,19 +16,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from pylapse import storage, timeutil
-from pylapse.codecs import CODECS, Codec, available_codecs, codec_args, resolve_codec
-from pylapse.ffmpeg import FfmpegInfo, find_ffmpeg, run_ffmpeg
+from pylapse.codecs import CODECS, Codec, available_codecs, resolve_codec
+from pylapse.ffmpeg import FfmpegInfo, RunResult, find_ffmpeg, run_ffmpeg
 from pylapse.framelist import (
     ListEntry,
     NoFramesError,
@@ -39,6 +37,15 @@ from pylapse.framelist import (
 )
 from pylapse.manifest import frame_list_hash, write_manifest
 from pylapse.progress import Progress, ProgressCallback, safe_report
+from pylapse.render_command import (
+    RenderOptions,
+    build_command,
+    build_palette_command,
+    check_options,
+    check_rate,
+    fit_size,
+    parse_size,
+)
 
 __all__ = [
     "CODECS",
@@ -48,6 +55,7 @@ __all__ = [
     "RenderOptions",
     "RenderResult",
     "build_command",
+    "build_palette_command",
     "concat_list",
     "find_ffmpeg",
     "order_paths",
@@ -57,8 +65,6 @@ __all__ = [
     "render_sequence_to_video",
 ]
 
-MAX_FPS = 240.0
-MIN_FPS = 0.01
 _CORRUPT_SEARCH = 400  # files checked after ffmpeg stopped on a decode error
 
 
@@ -75,40 +81,6 @@ class CodecUnavailable(RenderError):
 
 
 @dataclass(frozen=True)
-class RenderOptions:
-    """Everything that shapes a render; all of it is recorded in the manifest."""
-
-    fps: float = 24.0
-    duration: float | None = None  # target length in seconds; sets the fps
-    codec: str = "h264"  # h264, h265, mpeg4, vp9, gif (or an encoder name such as libx264)
-    crf: int | None = None  # quality (CRF, or q:v for mpeg4); None = the codec's default
-    preset: str | None = None  # x264-style speed preset; None = the codec's default
-    size: tuple[int, int] | None = None  # fit inside this box keeping the aspect ratio
-    pix_fmt: str = "yuv420p"
-    fill_gaps: bool = False  # a None slot repeats the previous frame instead of being skipped
-    skip_corrupt: bool = False  # drop undecodable frames instead of failing the render
-    ffmpeg_path: str | None = None  # explicit ffmpeg (the config's ffmpeg_path, --ffmpeg)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> RenderOptions:
-        """Options from plain data (a form, job parameters); ``size`` may be ``"WxH"``.
-
-        Unknown keys are an error naming them; ``None`` values mean the default."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            accepted = ", ".join(sorted(known))
-            raise ValueError(f"unknown render option(s) {', '.join(unknown)}; accepted: {accepted}")
-        values = {k: v for k, v in data.items() if v is not None}
-        size = values.get("size")
-        if isinstance(size, str):
-            values["size"] = parse_size(size)
-        elif size is not None:
-            values["size"] = tuple(size)
-        return cls(**values)
-
-
-@dataclass(frozen=True)
 class RenderResult:
     output: Path
     manifest: Path
@@ -118,76 +90,6 @@ class RenderResult:
     height: int
     elapsed: float
     command: list[str] = field(repr=False)
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """``"1280x720"`` -> ``(1280, 720)``; a clear ``ValueError`` otherwise."""
-    w, sep, h = text.lower().replace(" ", "").partition("x")
-    if not sep or not (w.isdigit() and h.isdigit()) or int(w) < 2 or int(h) < 2:
-        raise ValueError(f"size {text!r} is not WIDTHxHEIGHT with both at least 2, e.g. 1280x720")
-    return int(w), int(h)
-
-
-def _fit(src: tuple[int, int], box: tuple[int, int] | None) -> tuple[int, int]:
-    """The even output size: ``src`` scaled to fit ``box`` (or as is), each side rounded down."""
-    w, h = src
-    if box:
-        scale = min(box[0] / w, box[1] / h)
-        w, h = round(w * scale), round(h * scale)
-    return max(2, w - w % 2), max(2, h - h % 2)
-
-
-# --- the command -------------------------------------------------------------------------------
-
-
-def _rate(fps: float) -> str:
-    frac = Fraction(fps).limit_denominator(1001)
-    return str(frac.numerator) if frac.denominator == 1 else f"{frac.numerator}/{frac.denominator}"
-
-
-def _filters(codec: Codec, size: tuple[int, int], pix_fmt: str) -> tuple[str, str]:
-    """(option, graph): even-crop, fit into ``size`` keeping aspect, pad, then pixel format."""
-    w, h = size
-    chain = (
-        "crop=floor(iw/2)*2:floor(ih/2)*2,"
-        f"scale={w}:{h}:force_original_aspect_ratio=decrease"
-        + (":out_range=tv" if codec.name != "gif" else "")
-        + f",pad={w}:{h}:(ow-iw)/2:(oh-ih)/2,setsar=1"
-    )
-    if codec.name == "gif":
-        return "-filter_complex", (
-            f"[0:v]{chain},split[a][b];[a]palettegen=stats_mode=diff[p];"
-            "[b][p]paletteuse=dither=bayer:bayer_scale=3"
-        )
-    return "-vf", f"{chain},format={pix_fmt}"
-
-
-def build_command(
-    ffmpeg: str | os.PathLike[str],
-    list_file: str | os.PathLike[str],
-    output: str | os.PathLike[str],
-    options: RenderOptions,
-    *,
-    fps: float,
-    size: tuple[int, int],
-    frames: int,
-    container: str,
-) -> list[str]:
-    """The ffmpeg argument list (pure: no file or process is touched)."""
-    codec = resolve_codec(options.codec)
-    rate = _rate(fps)
-    cmd = [os.fspath(ffmpeg), "-hide_banner", "-y", "-loglevel", "error"]
-    if not options.skip_corrupt:
-        cmd.append("-xerror")  # a corrupt frame stops the render instead of vanishing
-    cmd += ["-r", rate, "-f", "concat", "-safe", "0", "-i", os.fspath(list_file)]
-    cmd += [*_filters(codec, size, options.pix_fmt), "-r", rate, "-frames:v", str(frames)]
-    cmd += codec_args(codec, options.crf, options.preset, container)
-    if codec.name != "gif":
-        cmd += ["-color_range", "tv"]  # JPEGs decode full range; players expect TV range
-    if container in ("mp4", "mov"):
-        cmd += ["-movflags", "+faststart"]
-    cmd += ["-f", container, os.fspath(output)]
-    return cmd
 
 
 # --- running -----------------------------------------------------------------------------------
@@ -247,22 +149,6 @@ def _temp_output(output: Path) -> Path:
     return Path(name)
 
 
-def _check_rate(fps: float, what: str = "fps") -> float:
-    if not MIN_FPS <= fps <= MAX_FPS:
-        raise ValueError(f"{what} {fps:g} is outside {MIN_FPS:g}-{MAX_FPS:g} frames per second")
-    return fps
-
-
-def _check_options(options: RenderOptions) -> None:
-    if options.duration is not None and not options.duration > 0:
-        raise ValueError(f"duration {options.duration!r} must be more than 0 seconds")
-    _check_rate(options.fps)
-    if not re.fullmatch(r"[a-z0-9_]{2,32}", options.pix_fmt):  # it goes into a filter graph
-        raise ValueError(f"pix_fmt {options.pix_fmt!r} is not a pixel format name like yuv420p")
-    if options.size is not None and (len(options.size) != 2 or min(options.size) < 2):
-        raise ValueError(f"size {options.size!r} must be (width, height), each at least 2")
-
-
 def _available(info: FfmpegInfo, codec: Codec) -> None:
     if not info.has_encoder(codec.encoder):
         usable = [c.name for c in available_codecs(info.encoders)]
@@ -276,6 +162,64 @@ def _iso(utc: float | None, offset: int | None) -> str | None:
     if utc is None:
         return None
     return timeutil.from_utc(utc, offset or 0).isoformat()
+
+
+@dataclass
+class _Encode:
+    """The ffmpeg run(s) of one render: a GIF's palette pass, then the encode."""
+
+    ffmpeg: Path
+    list_file: str
+    temp: Path
+    name: str
+    options: RenderOptions
+    entries: list[ListEntry]
+    total: int
+    fps: float
+    size: tuple[int, int]
+
+    def run(
+        self, container: str, progress: ProgressCallback | None, cancel: threading.Event | None
+    ) -> tuple[list[list[str]], RunResult]:
+        commands: list[list[str]] = []
+        palette = None
+        try:
+            if resolve_codec(self.options.codec).name == "gif":
+                # ".tmp" last, so storage.sweep_temp removes it after a crash
+                palette = self.temp.with_name(self.temp.name.removesuffix(".tmp") + ".palette.tmp")
+                commands.append(
+                    build_palette_command(self.ffmpeg, self.list_file, palette, self.options,
+                                          fps=self.fps, size=self.size)
+                )  # fmt: skip
+                first = run_ffmpeg(commands[-1], cancel=cancel, remove_on_cancel=[palette])
+                self._check(first, expect=1)
+            commands.append(
+                build_command(self.ffmpeg, self.list_file, self.temp, self.options, fps=self.fps,
+                              size=self.size, frames=self.total, container=container,
+                              palette=palette)
+            )  # fmt: skip
+            result = run_ffmpeg(
+                commands[-1], total=self.total, progress=progress, cancel=cancel,
+                remove_on_cancel=[self.temp], fps=self.fps,
+            )  # fmt: skip
+            self._check(result, expect=self.total)
+        finally:
+            if palette is not None:
+                with contextlib.suppress(OSError):
+                    palette.unlink()
+        return commands, result
+
+    def _check(self, result: RunResult, expect: int) -> None:
+        if result.returncode == 0 and (result.frames >= expect or self.options.skip_corrupt):
+            return
+        corrupt = _find_corrupt(self.entries, result.frames) if result.returncode else None
+        reason = (
+            f"unreadable or corrupt frame {corrupt}"
+            if corrupt
+            else f"ffmpeg exited with code {result.returncode} after "
+            f"{result.frames} of {expect} frames: {_last_line(result.stderr_tail)}"
+        )
+        raise RenderError(f"render of {self.name} failed: {reason}", result.stderr_tail)
 
 
 def render_frames(
@@ -297,40 +241,26 @@ def render_frames(
     output = Path(output).absolute()
     codec = resolve_codec(options.codec)
     container = _check_output(output, codec)
-    _check_options(options)
+    check_options(options)
     entries = plan_frames(frames, None if options.duration else options.fps, options.fill_gaps)
     total = sum(e.repeats for e in entries)
     if total == 0:
         raise NoFramesError("no frames to render")
     fps = options.fps
     if options.duration:
-        fps = _check_rate(total / options.duration, f"{total} frames in {options.duration:g} s is")
+        fps = check_rate(total / options.duration, f"{total} frames in {options.duration:g} s is")
     info = find_ffmpeg(options.ffmpeg_path)
     _available(info, codec)
-    size = _fit(_first_size(entries, options.skip_corrupt), options.size)
+    size = fit_size(_first_size(entries, options.skip_corrupt), options.size)
     list_text = concat_list(entries)
     temp = _temp_output(output)
     list_fd, list_name = tempfile.mkstemp(prefix="pylapse-concat-", suffix=".txt")
     try:
         with os.fdopen(list_fd, "w", encoding="utf-8") as handle:
             handle.write(list_text)
-        command = build_command(
-            info.path, list_name, temp, options,
-            fps=fps, size=size, frames=total, container=container,
-        )  # fmt: skip
         safe_report(progress, Progress("encode", 0, total))
-        result = run_ffmpeg(
-            command, total=total, progress=progress, cancel=cancel, remove_on_cancel=[temp], fps=fps
-        )
-        if result.returncode != 0 or (result.frames < total and not options.skip_corrupt):
-            corrupt = _find_corrupt(entries, result.frames) if result.returncode else None
-            reason = (
-                f"unreadable or corrupt frame {corrupt}"
-                if corrupt
-                else f"ffmpeg exited with code {result.returncode} after "
-                f"{result.frames} of {total} frames: {_last_line(result.stderr_tail)}"
-            )
-            raise RenderError(f"render of {output.name} failed: {reason}", result.stderr_tail)
+        job = _Encode(info.path, list_name, temp, output.name, options, entries, total, fps, size)
+        commands, result = job.run(container, progress, cancel)
         os.replace(temp, output)
         storage.fsync_dir(output.parent)
         skipped = max(0, total - result.frames)
@@ -342,8 +272,8 @@ def render_frames(
             os.unlink(list_name)
         with contextlib.suppress(OSError):
             temp.unlink()  # gone already after the rename
-    public_cmd = [output.as_posix() if a == os.fspath(temp) else a for a in command]
-    public_cmd = ["<concat list>" if a == list_name else a for a in public_cmd]
+    names = {os.fspath(temp): output.as_posix(), list_name: "<concat list>"}
+    public = [[names.get(a, a) for a in cmd] for cmd in commands]
     manifest = write_manifest(
         output,
         {
@@ -363,12 +293,13 @@ def render_frames(
             "options": asdict(options),
             "codec": {"name": codec.name, "encoder": codec.encoder, "container": container},
             "ffmpeg": {"path": str(info.path), "source": info.source, "version": info.version},
-            "command": public_cmd,
+            "command": public[-1],
+            "palette_command": public[0] if len(public) > 1 else None,
             "elapsed": round(result.elapsed, 3),
             "bytes": output.stat().st_size,
         },
     )
-    return RenderResult(output, manifest, total - skipped, fps, *size, result.elapsed, public_cmd)
+    return RenderResult(output, manifest, total - skipped, fps, *size, result.elapsed, public[-1])
 
 
 def _last_line(text: str) -> str:

@@ -31,6 +31,7 @@ from pylapse.video import (
     RenderError,
     RenderOptions,
     build_command,
+    build_palette_command,
     render_frames,
     render_sequence_to_video,
 )
@@ -126,6 +127,8 @@ def test_each_codec_renders_even_frames_at_the_rate(
         assert info["pix_fmt"] == "yuv420p"
     if codec in ("h264", "h265", "vp9"):
         assert info["color_range"] == "tv"
+    if codec == "gif":
+        assert "palettegen" in " ".join(read_manifest(out)["palette_command"])
     if ext == "mp4":
         atoms = top_level_atoms(out)
         assert atoms.index("moov") < atoms.index("mdat")
@@ -357,6 +360,21 @@ def test_command_is_pure_and_complete() -> None:
         assert cmd[cmd.index(flag) + 1] == value  # fmt: skip
     assert "scale=1920:1080" in cmd[cmd.index("-vf") + 1]
     assert "format=yuv420p" in cmd[cmd.index("-vf") + 1]
+
+
+def test_gif_takes_its_palette_from_a_first_pass() -> None:
+    """Two passes keep memory flat: one graph with split+palettegen holds every frame."""
+    opts = RenderOptions(codec="gif")
+    first = build_palette_command("ff", "list", "pal.tmp", opts, fps=10, size=(320, 240))
+    assert "palettegen" in first[first.index("-vf") + 1] and first[-1] == "pal.tmp"
+    with pytest.raises(ValueError, match="palette"):
+        build_command("ff", "list", "o.gif", opts, fps=10, size=(320, 240), frames=5,
+                      container="gif")  # fmt: skip
+    second = build_command("ff", "list", "o.gif", opts, fps=10, size=(320, 240), frames=5,
+                           container="gif", palette="pal.tmp")  # fmt: skip
+    assert second[second.index("pal.tmp") - 1] == "-i"
+    graph = second[second.index("-filter_complex") + 1]
+    assert "paletteuse" in graph and "split" not in graph and "-color_range" not in second
 
 
 @pytest.mark.slow

@@ -1,0 +1,184 @@
+"""Render options and the ffmpeg command lines they make (pure: no file or process is touched).
+
+The filter chain crops odd inputs to even dimensions, fits every frame into the output size keeping
+its aspect ratio and pads the rest (so frames of mixed sizes make one clean video), converts JPEG's
+full range to the TV range players expect, and sets the pixel format. Input is a concat list read
+at a forced rate (``-r`` before ``-i``): one list line is one output frame.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from fractions import Fraction
+from typing import Any
+
+from pylapse.codecs import Codec, codec_args, resolve_codec
+
+__all__ = [
+    "MAX_FPS",
+    "MIN_FPS",
+    "RenderOptions",
+    "build_command",
+    "build_palette_command",
+    "check_options",
+    "check_rate",
+    "fit_size",
+    "parse_size",
+]
+
+MAX_FPS = 240.0
+MIN_FPS = 0.01
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """Everything that shapes a render; all of it is recorded in the manifest."""
+
+    fps: float = 24.0
+    duration: float | None = None  # target length in seconds; sets the fps
+    codec: str = "h264"  # h264, h265, mpeg4, vp9, gif (or an encoder name such as libx264)
+    crf: int | None = None  # quality (CRF, or q:v for mpeg4); None = the codec's default
+    preset: str | None = None  # x264-style speed preset; None = the codec's default
+    size: tuple[int, int] | None = None  # fit inside this box keeping the aspect ratio
+    pix_fmt: str = "yuv420p"
+    fill_gaps: bool = False  # a None slot repeats the previous frame instead of being skipped
+    skip_corrupt: bool = False  # drop undecodable frames instead of failing the render
+    ffmpeg_path: str | None = None  # explicit ffmpeg (the config's ffmpeg_path, --ffmpeg)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RenderOptions:
+        """Options from plain data (a form, job parameters); ``size`` may be ``"WxH"``.
+
+        Unknown keys are an error naming them; ``None`` values mean the default."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            accepted = ", ".join(sorted(known))
+            raise ValueError(f"unknown render option(s) {', '.join(unknown)}; accepted: {accepted}")
+        values = {k: v for k, v in data.items() if v is not None}
+        size = values.get("size")
+        if isinstance(size, str):
+            values["size"] = parse_size(size)
+        elif size is not None:
+            values["size"] = tuple(size)
+        return cls(**values)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"1280x720"`` -> ``(1280, 720)``; a clear ``ValueError`` otherwise."""
+    w, sep, h = text.lower().replace(" ", "").partition("x")
+    if not sep or not (w.isdigit() and h.isdigit()) or int(w) < 2 or int(h) < 2:
+        raise ValueError(f"size {text!r} is not WIDTHxHEIGHT with both at least 2, e.g. 1280x720")
+    return int(w), int(h)
+
+
+def fit_size(src: tuple[int, int], box: tuple[int, int] | None) -> tuple[int, int]:
+    """The even output size: ``src`` scaled to fit ``box`` (or as is), each side rounded down."""
+    w, h = src
+    if box:
+        scale = min(box[0] / w, box[1] / h)
+        w, h = round(w * scale), round(h * scale)
+    return max(2, w - w % 2), max(2, h - h % 2)
+
+
+def check_rate(fps: float, what: str = "fps") -> float:
+    if not MIN_FPS <= fps <= MAX_FPS:
+        raise ValueError(f"{what} {fps:g} is outside {MIN_FPS:g}-{MAX_FPS:g} frames per second")
+    return fps
+
+
+def check_options(options: RenderOptions) -> None:
+    if options.duration is not None and not options.duration > 0:
+        raise ValueError(f"duration {options.duration!r} must be more than 0 seconds")
+    check_rate(options.fps)
+    if not re.fullmatch(r"[a-z0-9_]{2,32}", options.pix_fmt):  # it goes into a filter graph
+        raise ValueError(f"pix_fmt {options.pix_fmt!r} is not a pixel format name like yuv420p")
+    if options.size is not None and (len(options.size) != 2 or min(options.size) < 2):
+        raise ValueError(f"size {options.size!r} must be (width, height), each at least 2")
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def _rate(fps: float) -> str:
+    frac = Fraction(fps).limit_denominator(1001)
+    return str(frac.numerator) if frac.denominator == 1 else f"{frac.numerator}/{frac.denominator}"
+
+
+def _filters(codec: Codec, size: tuple[int, int], pix_fmt: str, palette: bool) -> list[str]:
+    """Even-crop, fit into ``size`` keeping aspect, pad, then the pixel format or the palette.
+
+    A GIF's palette comes from a first pass (:func:`build_palette_command`) read as a second
+    input: the one-pass ``split,palettegen,paletteuse`` graph holds every frame in memory until
+    the palette is known, which a day of frames does not fit in.
+    """
+    w, h = size
+    chain = (
+        "crop=floor(iw/2)*2:floor(ih/2)*2,"
+        f"scale={w}:{h}:force_original_aspect_ratio=decrease"
+        + (":out_range=tv" if codec.name != "gif" else "")
+        + f",pad={w}:{h}:(ow-iw)/2:(oh-ih)/2,setsar=1"
+    )
+    if codec.name != "gif":
+        return ["-vf", f"{chain},format={pix_fmt}"]
+    if palette:
+        return ["-vf", f"{chain},palettegen=stats_mode=diff"]
+    return ["-filter_complex", f"[0:v]{chain}[v];[v][1:v]paletteuse=dither=bayer:bayer_scale=3"]
+
+
+def _input(ffmpeg: str | os.PathLike[str], list_file: str | os.PathLike[str], rate: str,
+           options: RenderOptions) -> list[str]:  # fmt: skip
+    cmd = [os.fspath(ffmpeg), "-hide_banner", "-y", "-loglevel", "error"]
+    if not options.skip_corrupt:
+        cmd.append("-xerror")  # a corrupt frame stops the render instead of vanishing
+    return [*cmd, "-r", rate, "-f", "concat", "-safe", "0", "-i", os.fspath(list_file)]
+
+
+def build_palette_command(
+    ffmpeg: str | os.PathLike[str],
+    list_file: str | os.PathLike[str],
+    palette: str | os.PathLike[str],
+    options: RenderOptions,
+    *,
+    fps: float,
+    size: tuple[int, int],
+) -> list[str]:
+    """A GIF's first pass: one palette image for the whole video (pure)."""
+    codec = resolve_codec(options.codec)
+    cmd = _input(ffmpeg, list_file, _rate(fps), options)
+    return [*cmd, *_filters(codec, size, options.pix_fmt, True), "-update", "1", "-frames:v", "1",
+            "-c:v", "png", "-f", "image2", os.fspath(palette)]  # fmt: skip
+
+
+def build_command(
+    ffmpeg: str | os.PathLike[str],
+    list_file: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    options: RenderOptions,
+    *,
+    fps: float,
+    size: tuple[int, int],
+    frames: int,
+    container: str,
+    palette: str | os.PathLike[str] | None = None,
+) -> list[str]:
+    """The ffmpeg argument list (pure: no file or process is touched). A GIF needs the
+    ``palette`` made by :func:`build_palette_command`."""
+    codec = resolve_codec(options.codec)
+    rate = _rate(fps)
+    cmd = _input(ffmpeg, list_file, rate, options)
+    if codec.name == "gif":
+        if palette is None:
+            raise ValueError("a GIF needs its palette (build_palette_command) as an input")
+        cmd += ["-i", os.fspath(palette)]
+    cmd += [*_filters(codec, size, options.pix_fmt, False), "-r", rate, "-frames:v", str(frames)]
+    cmd += codec_args(codec, options.crf, options.preset, container)
+    if codec.name != "gif":
+        cmd += ["-color_range", "tv"]  # JPEGs decode full range; players expect TV range
+    if container in ("mp4", "mov"):
+        cmd += ["-movflags", "+faststart"]
+    cmd += ["-f", container, os.fspath(output)]
+    return cmd
