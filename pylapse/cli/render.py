@@ -35,6 +35,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--duration", type=float, help="target length in seconds (sets the fps)")
     parser.add_argument("--timezone", help="IANA zone of frame names without an offset")
     parser.add_argument("--ffmpeg", metavar="PATH", help="the ffmpeg to use")
+    parser.add_argument("--config", metavar="PATH", help="take ffmpeg_path from this config")
     parser.add_argument("--skip-corrupt", action="store_true", help="drop unreadable frames")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
@@ -55,10 +56,26 @@ def _options(args: argparse.Namespace) -> Any:
             preset=args.preset,
             size=size,
             skip_corrupt=args.skip_corrupt,
-            ffmpeg_path=args.ffmpeg,
+            ffmpeg_path=args.ffmpeg or _configured_ffmpeg(args.config),
         )
     except ValueError as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(_one_line(exc)) from None
+
+
+def _one_line(exc: BaseException) -> str:
+    """The first line of an error, saying how many more there were."""
+    lines = [line for line in str(exc).splitlines() if line.strip()] or [type(exc).__name__]
+    more = f" (and {len(lines) - 1} more problem(s))" if len(lines) > 1 else ""
+    return lines[0] + more
+
+
+def _configured_ffmpeg(path: str | None) -> str | None:
+    if not path:
+        return None
+    from pylapse.config import load_config
+    from pylapse.ffmpeg import configured_ffmpeg
+
+    return configured_ffmpeg(load_config(path))  # ConfigError is a ValueError
 
 
 def _check_output(output: Path) -> None:
@@ -84,14 +101,14 @@ def run(args: argparse.Namespace) -> int:
         tz = timeutil.zone(args.timezone)
         frames = folder_frames(args.input_dir, args.pattern, tz)
     except (FileNotFoundError, NotADirectoryError, ValueError) as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(_one_line(exc)) from None
     report, close = (None, lambda: None) if args.no_progress else video.tqdm_progress()
     try:
         result = video.render_frames(frames, output, options, report, threading.Event())
     except (ValueError, PermissionError, FfmpegNotFound, FfmpegError) as exc:
-        raise CommandError(str(exc)) from None
+        raise CommandError(_one_line(exc)) from None
     except video.RenderError as exc:
-        raise CommandError(str(exc).splitlines()[0]) from None
+        raise CommandError(_one_line(exc)) from None
     except Cancelled as exc:
         raise CommandError(str(exc), code=130) from None
     finally:

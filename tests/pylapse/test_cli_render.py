@@ -100,6 +100,16 @@ def test_codec_this_ffmpeg_lacks(folder: Path, tmp_path: Path, capsys) -> None:
     assert "vp9 needs the libvpx-vp9 encoder" in err and "available: h264" in err
 
 
+def test_ffmpeg_from_a_config(folder: Path, tmp_path: Path, capsys) -> None:
+    config = tmp_path / "capture_config.json"
+    config.write_text('{"ffmpeg_path": "bin/missing-ffmpeg"}')
+    assert main(["render", str(folder), str(tmp_path / "a.mp4"), "--config", str(config)]) == 1
+    assert "bin/missing-ffmpeg" in one_line_error(capsys)
+    config.write_text('{"ffmpeg_path": 5}')
+    assert main(["render", str(folder), str(tmp_path / "a.mp4"), "--config", str(config)]) == 1
+    assert "ffmpeg_path" in one_line_error(capsys)
+
+
 def test_bad_values(folder: Path, tmp_path: Path, capsys) -> None:
     assert main(["render", str(folder), str(tmp_path / "a.mp4"), "--size", "big"]) == 1
     assert "WIDTHxHEIGHT" in one_line_error(capsys)
