@@ -9,6 +9,9 @@ Time limits: ffmpeg's own socket timeout is ``read_timeout``; the whole run is k
 cameras that announce their parameters in the SDP (nearly all); when a stream needs longer
 ("could not find codec parameters"), the grab is retried once with ffmpeg's default analysis.
 
+The live preview (:meth:`Source.iter_frames`) keeps one ffmpeg reading the stream and re-encoding
+it as MJPEG at a few frames per second, instead of opening an RTSP session per preview frame.
+
 Credentials: ``username``/``password`` are put into the URL for ffmpeg (the only way its RTSP
 client takes them; note that the command line is visible to local users in ``ps``). Every log
 line and error masks them, including ffmpeg's own messages, which echo the URL.
@@ -16,21 +19,30 @@ line and error masks them, including ffmpeg's own messages, which echo the URL.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import signal
+import subprocess
+import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from pylapse.sources.base import FrameSource, GrabError, SourceUnavailable, mask_secrets, mask_url
+from pylapse.sources.mjpeg import MultipartError, MultipartParser
 from pylapse.sources.process import ToolMissing, ToolTimeout, run_tool, stderr_tail
 
-__all__ = ["Source", "frame_command"]
+__all__ = ["PREVIEW_FPS", "Source", "frame_command", "stream_command"]
 
 log = logging.getLogger(__name__)
 
 _ANALYZE_US = 1_000_000  # one second of stream analysis before the first frame
 _SOI = b"\xff\xd8"
 _NEEDS_ANALYSIS = ("could not find codec parameters", "unspecified size")
+_STREAM_BOUNDARY = "pylapsertsp"
+PREVIEW_FPS = 5.0  # frames per second of the live re-stream: smooth enough, light on the CPU
 
 
 def _qscale(quality: int | None) -> int:
@@ -38,6 +50,17 @@ def _qscale(quality: int | None) -> int:
     if quality is None:
         return 2
     return max(2, min(31, round(31 - (quality - 1) * 29 / 99)))
+
+
+def stream_command(
+    ffmpeg: str, url: str, *, transport: str = "tcp", timeout: float = 15.0, fps: float = 5.0
+) -> list[str]:
+    """ffmpeg arguments for a live MJPEG re-stream of ``url`` on stdout (the preview; pure)."""
+    argv = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error"]
+    argv += ["-rtsp_transport", transport, "-timeout", str(int(timeout * 1_000_000))]
+    argv += ["-analyzeduration", str(_ANALYZE_US), "-i", url, "-an", "-vf", f"fps={fps:g}"]
+    argv += ["-c:v", "mjpeg", "-q:v", "5", "-f", "mpjpeg", "-boundary_tag", _STREAM_BOUNDARY]
+    return [*argv, "pipe:1"]
 
 
 def frame_command(
@@ -70,6 +93,8 @@ class Source(FrameSource):
         self.username = camera.username or unquote(user) or None
         self.password = camera.password if camera.password is not None else unquote(password)
         self._host_url = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+        self._live: set[subprocess.Popen[bytes]] = set()  # running preview re-streams
+        self._live_lock = threading.Lock()
 
     @property
     def url(self) -> str:
@@ -104,6 +129,60 @@ class Source(FrameSource):
 
     def _mask(self, text: str) -> str:
         return mask_secrets(text, self.password)
+
+    def close(self) -> None:
+        """Stop any live re-stream (wakes a preview thread blocked reading it)."""
+        with self._live_lock:
+            processes = list(self._live)
+        for process in processes:
+            _kill(process)
+
+    def iter_frames(self, stop: threading.Event | None = None) -> Iterator[bytes]:
+        """Every frame of one RTSP session, re-encoded as MJPEG at :data:`PREVIEW_FPS`, for the
+        live preview: one ffmpeg and one camera connection however many people watch."""
+        argv = stream_command(
+            self._ffmpeg(),
+            self.url,
+            transport=self.camera.rtsp_transport,
+            timeout=self.camera.read_timeout,
+            fps=PREVIEW_FPS,
+        )
+        where = self.safe_url
+        log.debug("rtsp preview: %s", self._mask(" ".join(argv)))
+        try:
+            process = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise SourceUnavailable(f"{where}: cannot run ffmpeg: {exc.strerror}") from None
+        with self._live_lock:
+            self._live.add(process)
+        parser = MultipartParser(_STREAM_BOUNDARY.encode(), self.camera.max_bytes)
+        try:
+            assert process.stdout is not None
+            while stop is None or not stop.is_set():
+                chunk = process.stdout.read1(65536)
+                if not chunk:
+                    break
+                try:
+                    yield from parser.feed(chunk)
+                except MultipartError as exc:
+                    raise GrabError(f"{where}: {exc}") from None
+        finally:
+            with self._live_lock:
+                self._live.discard(process)
+            _kill(process)
+        if stop is not None and stop.is_set():
+            return
+        text = self._mask(
+            process.stderr.read().decode("utf-8", "replace") if process.stderr else ""
+        )
+        lowered = text.lower()
+        raise GrabError(f"{where}: live stream ended: {_reason(lowered, text, 1, False, False)}")
 
     def grab(self, when: datetime | None = None) -> bytes:
         ffmpeg = self._ffmpeg()
@@ -174,3 +253,12 @@ def _reason(lowered: str, text: str, code: int, had_output: bool, timed_out: boo
     if code == 0 and not had_output:
         return "ffmpeg finished without producing a frame (the stream sent no video?)"
     return f"ffmpeg failed with exit code {code}: {stderr_tail(text)}"
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        process.kill()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)

@@ -135,3 +135,37 @@ def test_a_port_that_is_not_rtsp(camera_server, make_camera):
     url = f"rtsp://127.0.0.1:{camera_server.port}/stream"
     with pytest.raises(GrabError, match="did not answer as an RTSP camera"):
         rtsp_camera(make_camera, url).grab()
+
+
+def test_live_frames_over_one_ffmpeg(rtsp_url, make_camera):
+    source = rtsp_camera(make_camera, rtsp_url)
+    stream = source.iter_frames()
+    frames = [next(stream) for _ in range(3)]
+    assert len(set(frames)) == 3
+    assert all(validate_image(f).width == 320 for f in frames)
+    assert len(source._live) == 1
+    stream.close()
+    assert not source._live  # ffmpeg stopped with the viewer
+
+
+def test_live_stream_shared_by_preview_viewers(rtsp_url, make_camera):
+    from pylapse.preview import PreviewHub
+
+    hub = PreviewHub(idle_timeout=30)
+    cfg = make_camera(type="rtsp", url=rtsp_url, read_timeout=5.0)
+    made: list[Source] = []
+
+    def factory() -> Source:
+        made.append(create_source(cfg))
+        return made[-1]
+
+    try:
+        a, b = hub.stream("rtsp", factory), hub.stream("rtsp", factory)
+        assert validate_image(next(a)).format == "JPEG"
+        assert validate_image(next(b)).format == "JPEG"
+        assert len(made) == 1 and len(made[0]._live) == 1
+        a.close()
+        b.close()
+    finally:
+        hub.shutdown()
+    assert not made[0]._live
