@@ -110,6 +110,8 @@ def _describe(error: dict[str, Any]) -> str:
     ctx = error.get("ctx") or {}
     secret = any(str(p) in _SECRET_KEYS for p in loc)
     got = "(hidden)" if secret else repr(error.get("input"))
+    if len(got) > 60:  # a whole camera or list pasted in the wrong place
+        got = got[:57] + "..."
     if kind == "extra_forbidden":
         model = _model_at(loc)
         key = str(loc[-1])

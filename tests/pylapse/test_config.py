@@ -175,6 +175,11 @@ BAD = {
         "collections.porch: the id 'porch' is camera 'porch''s own collection; "
         "pick another id or set \"camera\": 'porch'",
     ),
+    "a long wrong value is shortened": (
+        {"cameras": [CAMERA]},
+        "cameras: [{'name': 'Porch', 'url': 'http://cam.local/shot.jpg', 'o... is not accepted; "
+        "expected an object {...}",
+    ),
     "top level not an object": (
         [1, 2],
         "the top level must be a JSON object {...}, not list",
