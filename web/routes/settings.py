@@ -113,7 +113,10 @@ async def save_settings(request: Request, runtime: RuntimeDep, templates: Templa
         (config.web, "port", text("port"), "port"),
     ]
     for target, attr, value, field in updates:
-        if getattr(target, attr) == value or (value == "" and attr != "host"):
+        if field not in form or getattr(target, attr) == value:
+            continue  # an input the form did not send leaves the setting alone
+        if value == "" and attr in ("max_retries", "retry_delay", "min_free_mb", "port"):
+            errors[field] = "a number is needed"
             continue
         try:
             setattr(target, attr, value)  # validate_assignment: pydantic checks each value
