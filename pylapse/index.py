@@ -1,0 +1,555 @@
+"""The frame index: one SQLite row per frame file, the cache of what is on disk.
+
+Files are the truth; everything here can be rebuilt by deleting ``pylapse.db`` and scanning
+again (:mod:`pylapse.scan` walks the folders). Rows are keyed by their folder and name, so two
+frames taken in the same second never collapse; queries run on ``(collection, utc)``.
+
+Time is stored as UTC seconds plus the UTC offset that applied when the frame was taken, so a
+frame keeps its own wall clock across DST changes (:attr:`Frame.time`).
+
+Per-day counts
+    ``day_counts`` holds, per collection, the number of frames per *(local day, offset)*, where
+    the local day is the frame's own wall-clock day ``floor((utc + offset) / 86400)``. It is
+    updated in the same transaction as the frames, so :meth:`FrameIndex.count_by_day` reads a
+    few hundred rows instead of grouping millions. The days asked for are in a zone ``tz``:
+    a group whose whole wall-clock day had ``tz``'s offset equal to its own offset is counted as
+    is (every frame a camera or a scan localised in ``tz``, i.e. every day but the two DST days a
+    year); any other group (DST days, names carrying another zone's offset) is counted exactly
+    from its frames' instants, one day at a time.
+
+Size and mtime
+    A scan does not ``stat`` each file (see :mod:`pylapse.scan`), so ``size``/``mtime`` are
+    filled by capture (:meth:`FrameIndex.add_frame`), by a verifying scan, or when a file's time
+    had to come from its EXIF or mtime. ``width``/``height``/``luma`` and the other metric
+    columns come from capture or :meth:`FrameIndex.set_metrics`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import threading
+from array import array
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from pylapse import db, timeutil
+from pylapse.progress import ProgressCallback
+from pylapse.scan import (
+    DEFAULT_EXTENSIONS,
+    SOURCE_CAPTURE,
+    ScanError,
+    Scanner,
+    ScanResult,
+    bump_days,
+    day_of,
+)
+
+__all__ = [
+    "DEFAULT_EXTENSIONS",
+    "METRIC_COLUMNS",
+    "Frame",
+    "FrameIndex",
+    "ScanError",
+    "ScanResult",
+]
+
+COMPONENT = "index"
+
+# Append-only: a shipped step is never edited; a schema change is a new step.
+SCHEMA = [
+    """
+    CREATE TABLE index_collections (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,       -- collection id; a camera's frames use the camera id
+        root TEXT,                      -- folder of the last scan
+        zone TEXT,                      -- zone names without an offset were read in
+        scanned_at REAL                 -- UTC seconds of the last completed scan
+    );
+    CREATE TABLE scanned_dirs (
+        id INTEGER PRIMARY KEY,
+        collection_id INTEGER NOT NULL,
+        parent_id INTEGER,              -- NULL for the root (or a folder not yet linked)
+        path TEXT NOT NULL,             -- absolute
+        mtime_ns INTEGER,               -- as of the last listing; NULL = list it next time
+        UNIQUE (collection_id, path)
+    );
+    CREATE INDEX scanned_dirs_parent ON scanned_dirs (parent_id);
+    CREATE TABLE frames (
+        id INTEGER PRIMARY KEY,
+        collection_id INTEGER NOT NULL,
+        dir_id INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        utc REAL NOT NULL,              -- seconds since the epoch
+        utc_offset INTEGER NOT NULL,    -- seconds east of UTC in force when taken
+        source TEXT NOT NULL,           -- filename, pattern, exif, mtime or capture
+        inode INTEGER,                  -- from the folder listing: a replaced file changes it
+        size INTEGER,
+        mtime REAL,
+        width INTEGER,
+        height INTEGER,
+        luma REAL,                      -- mean luma 0-255
+        sharpness REAL,
+        contrast REAL,
+        noise REAL
+    );
+    CREATE UNIQUE INDEX frames_dir_name ON frames (dir_id, name);
+    CREATE INDEX frames_time ON frames (collection_id, utc);
+    CREATE TABLE day_counts (
+        collection_id INTEGER NOT NULL,
+        day INTEGER NOT NULL,           -- floor((utc + utc_offset) / 86400)
+        utc_offset INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (collection_id, day, utc_offset)
+    ) WITHOUT ROWID;
+    """,
+]
+
+METRIC_COLUMNS = ("width", "height", "luma", "sharpness", "contrast", "noise", "size", "mtime")
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_FRAME_COLUMNS = (
+    "f.id, d.path, f.name, f.utc, f.utc_offset, f.size, f.mtime, f.width, f.height, f.luma, "
+    "f.source, f.sharpness, f.contrast, f.noise"
+)
+TimeBound = datetime | float | int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One indexed frame. ``time`` is its wall clock in the offset that applied when taken."""
+
+    id: int
+    collection: str
+    path: Path
+    utc: float
+    offset: int
+    size: int | None
+    mtime: float | None
+    width: int | None
+    height: int | None
+    luma: float | None
+    source: str = ""
+    sharpness: float | None = None
+    contrast: float | None = None
+    noise: float | None = None
+
+    @property
+    def time(self) -> datetime:
+        return timeutil.from_utc(self.utc, self.offset)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def _seconds(bound: TimeBound, what: str) -> float | None:
+    """UTC seconds of a query bound: an aware datetime or a number of seconds."""
+    if bound is None:
+        return None
+    if isinstance(bound, datetime):
+        if bound.tzinfo is None:
+            raise ValueError(f"{what}={bound.isoformat()} is naive; pass an aware datetime")
+        return bound.timestamp()
+    return float(bound)
+
+
+def _zone_name(tz: tzinfo) -> str:
+    return str(getattr(tz, "key", None) or tz)
+
+
+def _offset_at(tz: tzinfo, utc: float) -> int:
+    return timeutil.offset_seconds(datetime.fromtimestamp(utc, tz))
+
+
+class FrameIndex:
+    """The frame index in the SQLite file ``db_path`` (created and migrated on open).
+
+    Thread-safe: writes go through one connection under a lock (each scanned folder is its own
+    transaction, so capture can add frames during a long scan); reads use one connection per
+    thread and never wait for a writer (WAL).
+    """
+
+    def __init__(self, db_path: str | os.PathLike[str]) -> None:
+        path = Path(db_path)
+        self.path = path / db.DB_NAME if path.is_dir() else path
+        self._conn = db.connect(self.path)
+        self._lock = threading.RLock()
+        self._scan_lock = threading.Lock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._ids: dict[str, int] = {}
+        self._closed = False
+        with self._lock:
+            db.migrate(self._conn, COMPONENT, SCHEMA)
+
+    # --- connections ----------------------------------------------------------------------------
+
+    def _reader(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            if self._closed:
+                raise sqlite3.ProgrammingError(f"the frame index {self.path} is closed")
+            conn = db.connect(self.path)
+            conn.row_factory = None  # plain tuples: the hot queries build their own objects
+            self._local.conn = conn
+            with self._lock:
+                self._readers.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+            self._conn.close()
+
+    def __enter__(self) -> FrameIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _collection_id(self, key: str, *, create: bool = False) -> int | None:
+        cid = self._ids.get(key)
+        if cid is not None:
+            return cid
+        row = (
+            self._reader()
+            .execute("SELECT id FROM index_collections WHERE key = ?", (key,))
+            .fetchone()
+        )
+        if row is None and create:
+            with self._lock, db.transaction(self._conn):
+                row = self._conn.execute(
+                    "INSERT INTO index_collections (key) VALUES (?) "
+                    "ON CONFLICT (key) DO UPDATE SET key = excluded.key RETURNING id",
+                    (key,),
+                ).fetchone()
+        if row is None:
+            return None
+        self._ids[key] = int(row[0])
+        return int(row[0])
+
+    # --- writing --------------------------------------------------------------------------------
+
+    def scan(
+        self,
+        collection: str,
+        root: str | os.PathLike[str],
+        tz: tzinfo | str | None,
+        pattern: re.Pattern[str] | str | None = None,
+        date_source: str = "auto",
+        extensions: Iterable[str] = DEFAULT_EXTENSIONS,
+        progress: ProgressCallback | None = None,
+        *,
+        verify: bool = False,
+        cancel: threading.Event | None = None,
+    ) -> ScanResult:
+        """Bring ``collection``'s rows up to date with the files under ``root`` (incremental).
+
+        Folders whose mtime is unchanged since the last scan are not listed; in the others the
+        listing is compared with the rows. ``verify`` lists every folder and ``stat``s every
+        file, catching files rewritten in place and filling ``size``/``mtime``. Raises
+        :class:`ScanError` when ``root`` is not a folder (the rows are kept: an unmounted disk
+        must not empty the index).
+        """
+        zone = timeutil.zone(tz) if tz is None or isinstance(tz, str) else tz
+        with self._scan_lock:
+            cid = self._collection_id(collection, create=True)
+            assert cid is not None
+            scanner = Scanner(
+                self._conn,
+                self._lock,
+                cid,
+                collection,
+                zone,
+                pattern=pattern,
+                date_source=date_source,
+                extensions=extensions,
+                verify=verify,
+                progress=progress,
+                cancel=cancel,
+            )
+            result = scanner.run(root)
+            with self._lock, db.transaction(self._conn):
+                self._conn.execute(
+                    "UPDATE index_collections SET root = ?, zone = ?, scanned_at = ? WHERE id = ?",
+                    (str(scanner.root), _zone_name(zone), timeutil.now().timestamp(), cid),
+                )
+        result.total = self.count(collection)
+        return result
+
+    def add_frame(
+        self,
+        collection: str,
+        path: str | os.PathLike[str],
+        when: datetime,
+        *,
+        size: int | None,
+        mtime: float | None,
+        width: int | None = None,
+        height: int | None = None,
+        luma: float | None = None,
+        source: str = SOURCE_CAPTURE,
+    ) -> int:
+        """Index one frame just written (capture); returns its id. Re-adding a path updates it."""
+        if when.tzinfo is None:
+            raise ValueError(f"add_frame needs an aware time, got {when.isoformat()}")
+        utc, offset = when.timestamp(), timeutil.offset_seconds(when)
+        folder, name = os.path.split(os.path.abspath(os.fspath(path)))
+        cid = self._collection_id(collection, create=True)
+        with self._lock, db.transaction(self._conn):
+            conn = self._conn
+            dir_id = _dir_id(conn, cid, folder)
+            old = conn.execute(
+                "SELECT id, utc, utc_offset FROM frames WHERE dir_id = ? AND name = ?",
+                (dir_id, name),
+            ).fetchone()
+            values = (utc, offset, source, size, mtime, width, height, luma)
+            if old is None:
+                frame_id = conn.execute(
+                    "INSERT INTO frames (collection_id, dir_id, name, utc, utc_offset, source, "
+                    "size, mtime, width, height, luma) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (cid, dir_id, name, *values),
+                ).lastrowid
+                bump_days(conn, cid, Counter({(day_of(utc, offset), offset): 1}))
+            else:
+                frame_id = old[0]
+                conn.execute(
+                    "UPDATE frames SET utc = ?, utc_offset = ?, source = ?, size = ?, mtime = ?, "
+                    "width = ?, height = ?, luma = ?, inode = NULL, sharpness = NULL, "
+                    "contrast = NULL, noise = NULL WHERE id = ?",
+                    (*values, frame_id),
+                )
+                delta = Counter({(day_of(utc, offset), offset): 1})
+                delta.subtract({(day_of(old[1], old[2]), old[2]): 1})
+                bump_days(conn, cid, delta)
+        return int(frame_id)
+
+    def set_metrics(self, frame_id: int, **columns: float | int | None) -> None:
+        """Store per-frame metrics (``luma=…``, ``sharpness=…``; see :data:`METRIC_COLUMNS`)."""
+        unknown = sorted(set(columns) - set(METRIC_COLUMNS))
+        if unknown:
+            raise ValueError(
+                f"unknown frame metric {unknown[0]!r}; accepted: {', '.join(METRIC_COLUMNS)}"
+            )
+        if not columns:
+            return
+        assignments = ", ".join(f"{name} = ?" for name in columns)  # names checked above
+        with self._lock, db.transaction(self._conn):
+            self._conn.execute(
+                f"UPDATE frames SET {assignments} WHERE id = ?", (*columns.values(), frame_id)
+            )
+
+    def drop(self, collection: str) -> int:
+        """Forget every row of ``collection`` (the files stay); returns how many frames."""
+        cid = self._collection_id(collection)
+        if cid is None:
+            return 0
+        with self._scan_lock, self._lock, db.transaction(self._conn):
+            gone = self._conn.execute("DELETE FROM frames WHERE collection_id = ?", (cid,)).rowcount
+            for table in ("day_counts", "scanned_dirs"):
+                self._conn.execute(f"DELETE FROM {table} WHERE collection_id = ?", (cid,))
+            self._conn.execute("DELETE FROM index_collections WHERE id = ?", (cid,))
+            self._ids.pop(collection, None)
+        return gone
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def collections(self) -> list[str]:
+        """Keys of the collections that have rows."""
+        rows = self._reader().execute("SELECT key FROM index_collections ORDER BY key")
+        return [r[0] for r in rows]
+
+    def count(self, collection: str, start: TimeBound = None, end: TimeBound = None) -> int:
+        """Frames of ``collection`` with ``start <= utc < end`` (either bound optional)."""
+        cid = self._collection_id(collection)
+        if cid is None:
+            return 0
+        lo, hi = _seconds(start, "start"), _seconds(end, "end")
+        conn = self._reader()
+        if lo is None and hi is None:
+            row = conn.execute(
+                "SELECT COALESCE(SUM(n), 0) FROM day_counts WHERE collection_id = ?", (cid,)
+            ).fetchone()
+        else:
+            where, params = _range(cid, lo, hi)
+            row = conn.execute(f"SELECT COUNT(*) FROM frames f WHERE {where}", params).fetchone()
+        return int(row[0])
+
+    def count_by_day(self, collection: str, tz: tzinfo | str | None = None) -> dict[date, int]:
+        """Frames per local day in ``tz`` (default: the zone of the last scan), in day order."""
+        cid = self._collection_id(collection)
+        if cid is None:
+            return {}
+        zone = self._zone(cid, tz)
+        conn = self._reader()
+        rows = conn.execute(
+            "SELECT day, utc_offset, n FROM day_counts WHERE collection_id = ? AND n > 0 "
+            "ORDER BY day",
+            (cid,),
+        ).fetchall()
+        counts: Counter[int] = Counter()
+        for day, offset, n in rows:
+            start = day * 86400 - offset  # the UTC span of this wall-clock day in this offset
+            end = start + 86400
+            if _offset_at(zone, start) == offset == _offset_at(zone, end - 1):
+                counts[day] += n
+            else:
+                counts.update(_exact_days(conn, cid, zone, offset, start, end))
+        return {date.fromordinal(_EPOCH_ORDINAL + d): counts[d] for d in sorted(counts)}
+
+    def _zone(self, cid: int, tz: tzinfo | str | None) -> tzinfo:
+        if tz is not None and not isinstance(tz, str):
+            return tz
+        if tz is None:
+            row = (
+                self._reader()
+                .execute("SELECT zone FROM index_collections WHERE id = ?", (cid,))
+                .fetchone()
+            )
+            tz = row[0] if row else None
+        return timeutil.zone(tz)
+
+    def frames(
+        self,
+        collection: str,
+        start: TimeBound = None,
+        end: TimeBound = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        descending: bool = False,
+    ) -> list[Frame]:
+        """Frames with ``start <= utc < end`` in time order (newest first if ``descending``)."""
+        cid = self._collection_id(collection)
+        if cid is None:
+            return []
+        where, params = _range(cid, _seconds(start, "start"), _seconds(end, "end"))
+        order = "DESC" if descending else "ASC"
+        sql = (
+            f"SELECT {_FRAME_COLUMNS} FROM frames f JOIN scanned_dirs d ON d.id = f.dir_id "
+            f"WHERE {where} ORDER BY f.utc {order}, f.id {order} LIMIT ? OFFSET ?"
+        )
+        rows = self._reader().execute(sql, (*params, -1 if limit is None else limit, offset))
+        return _frames(collection, rows)
+
+    def first(self, collection: str) -> Frame | None:
+        found = self.frames(collection, limit=1)
+        return found[0] if found else None
+
+    def last(self, collection: str) -> Frame | None:
+        found = self.frames(collection, limit=1, descending=True)
+        return found[0] if found else None
+
+    def get(self, frame_id: int) -> Frame | None:
+        row = (
+            self._reader()
+            .execute(
+                f"SELECT {_FRAME_COLUMNS}, c.key FROM frames f "
+                "JOIN scanned_dirs d ON d.id = f.dir_id "
+                "JOIN index_collections c ON c.id = f.collection_id WHERE f.id = ?",
+                (int(frame_id),),
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None
+        return _frames(row[-1], [row[:-1]])[0]
+
+    def utc_times(
+        self, collection: str, start: TimeBound = None, end: TimeBound = None
+    ) -> tuple[array, array]:
+        """``(ids, utcs)``: two parallel arrays in time order, for selections over millions."""
+        cid = self._collection_id(collection)
+        if cid is None:
+            return array("q"), array("d")
+        where, params = _range(cid, _seconds(start, "start"), _seconds(end, "end"))
+        rows = (
+            self._reader()
+            .execute(f"SELECT f.id, f.utc FROM frames f WHERE {where} ORDER BY f.utc, f.id", params)
+            .fetchall()
+        )
+        if not rows:
+            return array("q"), array("d")
+        ids, utcs = zip(*rows, strict=True)
+        return array("q", ids), array("d", utcs)
+
+
+def _range(cid: int, lo: float | None, hi: float | None) -> tuple[str, tuple[Any, ...]]:
+    where, params = ["f.collection_id = ?"], [cid]
+    if lo is not None:
+        where.append("f.utc >= ?")
+        params.append(lo)
+    if hi is not None:
+        where.append("f.utc < ?")
+        params.append(hi)
+    return " AND ".join(where), tuple(params)
+
+
+def _frames(collection: str, rows: Iterable[tuple[Any, ...]]) -> list[Frame]:
+    folders: dict[str, Path] = {}
+    out = []
+    for row in rows:  # id, folder, name, then the Frame fields from utc on, in order
+        base = folders.get(row[1])
+        if base is None:
+            base = folders[row[1]] = Path(row[1])
+        out.append(Frame(row[0], collection, base / row[2], *row[3:]))
+    return out
+
+
+def _exact_days(
+    conn: sqlite3.Connection, cid: int, zone: tzinfo, offset: int, start: float, end: float
+) -> Counter[int]:
+    """Days in ``zone`` of the frames stored with ``offset`` whose UTC lies in [start, end)."""
+    utcs = [
+        r[0]
+        for r in conn.execute(
+            "SELECT utc FROM frames WHERE collection_id = ? AND utc >= ? AND utc < ? "
+            "AND utc_offset = ?",
+            (cid, start, end, offset),
+        )
+    ]
+    first, last = _offset_at(zone, start), _offset_at(zone, end - 1)
+    change = end if first == last else _transition(zone, start, end - 1, first)
+    out: Counter[int] = Counter()
+    for utc in utcs:
+        out[day_of(utc, first if utc < change else last)] += 1
+    return out
+
+
+def _transition(zone: tzinfo, lo: float, hi: float, before: int) -> float:
+    """The first second in (lo, hi] where ``zone``'s offset is no longer ``before``."""
+    lo_i, hi_i = int(lo), int(hi)
+    while hi_i - lo_i > 1:
+        mid = (lo_i + hi_i) // 2
+        if _offset_at(zone, mid) == before:
+            lo_i = mid
+        else:
+            hi_i = mid
+    return float(hi_i)
+
+
+def _dir_id(conn: sqlite3.Connection, cid: int, folder: str) -> int:
+    """The row of ``folder`` (created unlisted, linked to its parent's row if there is one)."""
+    row = conn.execute(
+        "SELECT id FROM scanned_dirs WHERE collection_id = ? AND path = ?", (cid, folder)
+    ).fetchone()
+    if row is not None:
+        return int(row[0])
+    parent = conn.execute(
+        "SELECT id FROM scanned_dirs WHERE collection_id = ? AND path = ?",
+        (cid, os.path.dirname(folder)),
+    ).fetchone()
+    return int(
+        conn.execute(
+            "INSERT INTO scanned_dirs (collection_id, parent_id, path) VALUES (?, ?, ?)",
+            (cid, parent[0] if parent else None, folder),
+        ).lastrowid
+    )

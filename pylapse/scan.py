@@ -1,0 +1,548 @@
+"""Walking a collection's folders into the frame index, incrementally.
+
+What a user waits for at millions of frames, and why the scan is shaped this way:
+
+* A folder whose mtime is unchanged since it was last listed has the same entries, so it is not
+  listed again; its subfolders are known from the database and visited in turn. A rescan with
+  no change costs one ``stat`` per folder and parses nothing.
+* A folder that is listed is compared with its rows by name and inode (a directory listing gives
+  both without touching the files): new names are parsed and inserted, missing ones deleted, and
+  a name whose inode changed (the file was replaced, which is how atomic writes and copies
+  update a frame) is parsed again and its metrics cleared.
+* Files are not ``stat``-ed. On Linux that is one system call per file, several times the cost
+  of listing it (``./bench.sh index`` prints both), and on a cold cache a disk read per file. A
+  file rewritten in place keeps its inode and leaves its folder's mtime alone, so no quick rescan
+  could notice it anyway: ``verify=True`` lists every folder and ``stat``s every file, catching
+  those and filling ``size``/``mtime``.
+* A folder modified less than :data:`RACY_NS` before it was listed is stored as "list it next
+  time": with coarse filesystem timestamps, a file added in the same clock tick as the listing
+  would otherwise leave the mtime unchanged and stay unseen.
+* Each listed folder is one transaction (``BEGIN IMMEDIATE``: the rows are read and written
+  under the write lock, so two scanners never insert the same frame), rows go in with
+  ``executemany`` in name order, and ``day_counts`` is updated in the same transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from pylapse import db, naming, timeutil
+from pylapse.progress import Cancelled, Progress, ProgressCallback, Throttle
+
+__all__ = [
+    "DATE_SOURCES",
+    "DEFAULT_EXTENSIONS",
+    "RACY_NS",
+    "SOURCE_CAPTURE",
+    "ScanError",
+    "ScanResult",
+    "Scanner",
+    "bump_days",
+    "day_of",
+]
+
+DEFAULT_EXTENSIONS = (".jpg", ".jpeg", ".png")
+DATE_SOURCES = ("auto", "filename", "exif", "mtime")
+SOURCE_CAPTURE = "capture"  # the time capture named the frame for
+RACY_NS = 2_000_000_000
+_MAX_PROBLEMS = 20
+
+# (utc, offset, source, size, mtime) of one file, or None when it has no usable time.
+Resolved = tuple[float, int, str, int | None, float | None]
+
+
+class ScanError(RuntimeError):
+    """A scan that cannot run at all (missing root folder, bad option)."""
+
+
+@dataclass
+class ScanResult:
+    """What a scan found and did."""
+
+    collection: str
+    root: Path
+    added: int = 0
+    changed: int = 0
+    deleted: int = 0
+    parsed: int = 0  # files whose time was read (name, EXIF or mtime); 0 on a no-change rescan
+    skipped: int = 0  # files left out: no usable time, or unreadable
+    dirs_listed: int = 0
+    dirs_skipped: int = 0  # unchanged since their last listing: not listed
+    dirs_deleted: int = 0
+    total: int = 0  # frames of the collection after the scan
+    elapsed: float = 0.0
+    problems: list[str] = field(default_factory=list)  # the first few, for the user
+
+    def note(self, message: str) -> None:
+        if len(self.problems) < _MAX_PROBLEMS:
+            self.problems.append(message)
+
+    @property
+    def summary(self) -> str:
+        return (
+            f"{self.collection}: {self.total} frames (+{self.added} new, {self.changed} changed, "
+            f"-{self.deleted} gone, {self.skipped} skipped); {self.dirs_listed} folders listed, "
+            f"{self.dirs_skipped} unchanged; {self.elapsed:.2f} s"
+        )
+
+
+def day_of(utc: float, offset: int) -> int:
+    """Days since 1970-01-01 of the wall clock ``utc + offset``."""
+    return int((utc + offset) // 86400)
+
+
+def bump_days(conn: sqlite3.Connection, cid: int, delta: Mapping[tuple[int, int], int]) -> None:
+    """Add ``delta`` ((day, offset) -> change) to ``day_counts``; in the caller's transaction."""
+    items = [(cid, day, offset, n) for (day, offset), n in delta.items() if n]
+    if not items:
+        return
+    conn.executemany(
+        "INSERT INTO day_counts (collection_id, day, utc_offset, n) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT DO UPDATE SET n = n + excluded.n",
+        items,
+    )
+    if any(item[3] < 0 for item in items):
+        conn.execute("DELETE FROM day_counts WHERE collection_id = ? AND n <= 0", (cid,))
+
+
+@dataclass(slots=True)
+class _Dir:
+    id: int
+    parent_id: int | None
+    path: str
+    mtime_ns: int | None
+
+
+class _Times:
+    """Reads a file's time according to ``date_source``; names first on the hot path."""
+
+    def __init__(self, tz: tzinfo, pattern: re.Pattern[str] | str | None, date_source: str):
+        if date_source not in DATE_SOURCES:
+            raise ScanError(
+                f"date_source {date_source!r} is not accepted; use one of {', '.join(DATE_SOURCES)}"
+            )
+        if isinstance(pattern, str):
+            pattern = naming.compile_user_pattern(pattern) if pattern else None
+        self.tz, self.pattern, self.date_source = tz, pattern, date_source
+        fast = getattr(naming, "parse_name_utc", None)
+        # With a user pattern the slower parse_name is used: it says which rule matched.
+        self.fast: Callable[[str, tzinfo], tuple[float, int] | None] | None = (
+            fast if fast is not None and pattern is None else None
+        )
+        self.names_first = date_source in ("auto", "filename")
+
+    def name(self, name: str) -> tuple[float, int, str] | None:
+        if self.fast is not None:
+            hit = self.fast(name, self.tz)
+            return None if hit is None else (float(hit[0]), int(hit[1]), "filename")
+        parsed = naming.parse_name(name, self.tz, self.pattern)
+        if parsed is None:
+            return None
+        when = parsed.time
+        return when.timestamp(), timeutil.offset_seconds(when), str(parsed.source)
+
+    def resolve(self, folder: str, name: str) -> Resolved | None:
+        """Any source but the fast name path (which the caller tried already if it applies)."""
+        path = os.path.join(folder, name)
+        if self.date_source == "filename":
+            hit = self.name(name)
+            return None if hit is None else (*hit, None, None)
+        st = os.stat(path)
+        if self.date_source == "mtime":
+            return self._stamp(datetime.fromtimestamp(st.st_mtime, self.tz), "mtime", st)
+        if self.date_source == "exif":
+            when = _exif_time(path, self.tz)
+            if when is not None:
+                return self._stamp(when, "exif", st)
+            hit = self.name(name)
+            if hit is not None:
+                return (*hit, st.st_size, st.st_mtime)
+            return self._stamp(datetime.fromtimestamp(st.st_mtime, self.tz), "mtime", st)
+        parsed = naming.frame_time(path, self.tz, self.pattern, use_exif=True, mtime=st.st_mtime)
+        return self._stamp(parsed.time, str(parsed.source), st)
+
+    @staticmethod
+    def _stamp(when: datetime, source: str, st: os.stat_result) -> Resolved:
+        return when.timestamp(), timeutil.offset_seconds(when), source, st.st_size, st.st_mtime
+
+
+def _exif_time(path: str, tz: tzinfo) -> datetime | None:
+    from pylapse import exif  # only collections that ask for EXIF pay for the import
+
+    try:
+        return exif.read_time(path, tz)
+    except exif.ExifError:
+        return None
+
+
+class Scanner:
+    """One scan of one collection; :meth:`run` walks ``root`` and returns a :class:`ScanResult`."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        lock: threading.RLock,
+        collection_id: int,
+        collection: str,
+        tz: tzinfo,
+        *,
+        pattern: re.Pattern[str] | str | None = None,
+        date_source: str = "auto",
+        extensions: Iterable[str] = DEFAULT_EXTENSIONS,
+        verify: bool = False,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        self.conn, self.lock, self.cid, self.collection = conn, lock, collection_id, collection
+        self.times = _Times(tz, pattern, date_source)
+        self.extensions = tuple(
+            e.lower() if e.startswith(".") else "." + e.lower() for e in extensions
+        )
+        if not self.extensions:
+            raise ScanError("no file extensions to index; give at least one, such as '.jpg'")
+        self.verify, self.cancel = verify, cancel
+        self.progress = Throttle(progress, 0.25) if progress is not None else None
+        self.root = Path()
+        self.result = ScanResult(collection, self.root)
+
+    # --- the walk -------------------------------------------------------------------------------
+
+    def run(self, root: str | os.PathLike[str]) -> ScanResult:
+        started = time.perf_counter()
+        root_s = os.path.abspath(os.fspath(root))
+        self.root = self.result.root = Path(root_s)
+        if not os.path.isdir(root_s):
+            raise ScanError(
+                f"collection {self.collection!r}: folder {root_s} does not exist or is not a "
+                "folder (its index rows are kept)"
+            )
+        with self.lock:
+            known = {
+                r[2]: _Dir(r[0], r[1], r[2], r[3])
+                for r in self.conn.execute(
+                    "SELECT id, parent_id, path, mtime_ns FROM scanned_dirs "
+                    "WHERE collection_id = ?",
+                    (self.cid,),
+                )
+            }
+        children: dict[int, list[str]] = {}
+        for d in known.values():
+            if d.parent_id is not None:
+                children.setdefault(d.parent_id, []).append(d.path)
+        seen: set[int] = set()
+        visited: set[tuple[int, int]] = set()  # (device, inode): a symlink loop is walked once
+        stack: list[tuple[str, int | None]] = [(root_s, None)]
+        done = 0
+        while stack:
+            if self.cancel is not None and self.cancel.is_set():
+                raise Cancelled(f"scan of {self.collection!r} cancelled after {done} folders")
+            path, parent_id = stack.pop()
+            row = known.get(path)
+            subdirs = self._visit(path, parent_id, row, children, seen, visited)
+            stack.extend((p, seen_id) for p, seen_id in reversed(subdirs))
+            done += 1
+            self._report(started, done, max(len(known), done + len(stack)))
+        gone = [d.id for d in known.values() if d.id not in seen]
+        if gone:
+            self._delete_dirs(gone)
+        self.result.elapsed = time.perf_counter() - started
+        self._report(started, done, done)
+        return self.result
+
+    def _visit(
+        self,
+        path: str,
+        parent_id: int | None,
+        row: _Dir | None,
+        children: dict[int, list[str]],
+        seen: set[int],
+        visited: set[tuple[int, int]],
+    ) -> list[tuple[str, int]]:
+        """Bring one folder up to date; returns its subfolders to visit, with its row id."""
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return []  # gone since its parent was listed: its rows go at the end
+        except OSError as exc:
+            self.result.note(f"{path}: cannot be read ({exc.strerror}); its rows are kept")
+            if row is not None:
+                self._keep(row.id, children, seen)
+            return []
+        ident = (st.st_dev, st.st_ino)
+        if ident in visited:
+            return []
+        visited.add(ident)
+        if (
+            row is not None
+            and not self.verify
+            and row.mtime_ns == st.st_mtime_ns
+            and row.parent_id == parent_id
+        ):
+            self.result.dirs_skipped += 1
+            seen.add(row.id)
+            return [(p, row.id) for p in sorted(children.get(row.id, ()))]
+        try:
+            files, subdirs = self._list(path)
+        except OSError as exc:
+            self.result.note(f"{path}: cannot be listed ({exc.strerror}); its rows are kept")
+            if row is None:
+                return []
+            seen.add(row.id)
+            return [(p, row.id) for p in sorted(children.get(row.id, ()))]
+        racy = time.time_ns() - st.st_mtime_ns < RACY_NS
+        dir_id = self._apply(path, parent_id, None if racy else st.st_mtime_ns, files)
+        seen.add(dir_id)
+        self.result.dirs_listed += 1
+        return [(p, dir_id) for p in sorted(subdirs)]
+
+    def _keep(self, dir_id: int, children: dict[int, list[str]], seen: set[int]) -> None:
+        """Mark a folder and its stored subtree as present (it could not be read this time)."""
+        by_path = {
+            r[1]: r[0]
+            for r in self.conn.execute(
+                "SELECT id, path FROM scanned_dirs WHERE collection_id = ?", (self.cid,)
+            )
+        }
+        todo = [dir_id]
+        while todo:
+            current = todo.pop()
+            seen.add(current)
+            todo.extend(by_path[p] for p in children.get(current, ()) if p in by_path)
+
+    def _list(self, path: str) -> tuple[dict[str, int], list[str]]:
+        """Frame files (name -> inode) and subfolders of ``path``; hidden entries are skipped."""
+        files: dict[str, int] = {}
+        subdirs: list[str] = []
+        extensions = self.extensions
+        with os.scandir(path) as entries:
+            for entry in entries:
+                name = entry.name
+                if name[0] == ".":
+                    continue
+                try:
+                    if name.lower().endswith(extensions) and entry.is_file():
+                        files[name] = entry.inode()
+                    elif entry.is_dir():
+                        subdirs.append(entry.path)
+                except OSError:  # a dangling symlink or an entry removed while listing
+                    continue
+        return files, subdirs
+
+    def _report(self, started: float, done: int, total: int) -> None:
+        if self.progress is None:
+            return
+        elapsed = time.perf_counter() - started
+        rate = done / elapsed if elapsed > 0 else None
+        eta = (total - done) / rate if rate else None
+        message = f"{self.result.added} new, {self.result.deleted} gone"
+        self.progress(Progress("scan", done, total, rate, eta, message))
+
+    # --- one folder -----------------------------------------------------------------------------
+
+    def _apply(
+        self, path: str, parent_id: int | None, mtime_ns: int | None, files: dict[str, int]
+    ) -> int:
+        """Compare a listed folder with its rows and write the difference (one transaction)."""
+        conn, cid, result = self.conn, self.cid, self.result
+        with self.lock, db.transaction(conn):
+            dir_id = conn.execute(
+                "INSERT INTO scanned_dirs (collection_id, parent_id, path) VALUES (?, ?, ?) "
+                "ON CONFLICT (collection_id, path) DO UPDATE SET parent_id = excluded.parent_id "
+                "RETURNING id",
+                (cid, parent_id, path),
+            ).fetchone()[0]
+            stored = {
+                r[0]: r[1:]
+                for r in conn.execute(
+                    "SELECT name, id, inode, utc, utc_offset, size, mtime FROM frames "
+                    "WHERE dir_id = ?",
+                    (dir_id,),
+                )
+            }
+            delta: Counter[tuple[int, int]] = Counter()
+            if stored:
+                added, changed, fills = self._compare(path, files, stored)
+                gone = [v for name, v in stored.items() if name not in files]
+                for _fid, _inode, utc, offset, _size, _mtime in gone:
+                    delta[(day_of(utc, offset), offset)] -= 1
+                conn.executemany("DELETE FROM frames WHERE id = ?", [(v[0],) for v in gone])
+                result.deleted += len(gone)
+            else:
+                added, changed, fills = sorted(files), [], []
+            rows = self._rows(path, dir_id, added, files, delta)
+            conn.executemany(
+                "INSERT INTO frames (collection_id, dir_id, name, utc, utc_offset, source, "
+                "inode, size, mtime) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            result.added += len(rows)
+            if changed:
+                self._update(path, changed, files, stored, delta)
+            if fills:
+                conn.executemany(
+                    "UPDATE frames SET inode = ?, size = COALESCE(?, size), "
+                    "mtime = COALESCE(?, mtime) WHERE id = ?",
+                    fills,
+                )
+            bump_days(conn, cid, delta)
+            conn.execute(
+                "UPDATE scanned_dirs SET mtime_ns = ?, parent_id = ? WHERE id = ?",
+                (mtime_ns, parent_id, dir_id),
+            )
+        return int(dir_id)
+
+    def _compare(
+        self, path: str, files: dict[str, int], stored: dict[str, tuple[Any, ...]]
+    ) -> tuple[list[str], list[str], list[tuple[Any, ...]]]:
+        """New names, replaced names, and rows to fill in (inode, size, mtime) unchanged."""
+        added, changed, fills = [], [], []
+        for name in sorted(files):
+            old = stored.get(name)
+            if old is None:
+                added.append(name)
+                continue
+            fid, inode, _utc, _offset, size, mtime = old
+            new_inode = files[name]
+            if inode is not None and inode != new_inode:
+                changed.append(name)
+                continue
+            if self.verify:
+                try:
+                    st = os.stat(os.path.join(path, name))
+                except OSError:
+                    continue
+                if (size is not None and size != st.st_size) or (
+                    mtime is not None and abs(mtime - st.st_mtime) > 1e-6
+                ):
+                    changed.append(name)
+                elif inode is None or size is None or mtime is None:
+                    fills.append((new_inode, st.st_size, st.st_mtime, fid))
+            elif inode is None:
+                fills.append((new_inode, None, None, fid))
+        return added, changed, fills
+
+    def _rows(
+        self,
+        path: str,
+        dir_id: int,
+        names: list[str],
+        inodes: dict[str, int],
+        delta: Counter[tuple[int, int]],
+    ) -> list[tuple[Any, ...]]:
+        """Insert rows for ``names``, parsing each; the hot loop of a cold scan."""
+        cid, result, times = self.cid, self.result, self.times
+        rows: list[tuple[Any, ...]] = []
+        days: dict[tuple[int, int], int] = {}
+        slow: list[str] = []
+        fast = times.fast if times.names_first and not self.verify else None
+        if fast is not None:
+            tz = times.tz
+            for name in names:
+                hit = fast(name, tz)
+                if hit is None:
+                    slow.append(name)
+                    continue
+                utc, offset = hit
+                rows.append((cid, dir_id, name, utc, offset, "filename", inodes[name], None, None))
+                key = (int((utc + offset) // 86400), offset)
+                days[key] = days.get(key, 0) + 1
+        else:
+            slow = names
+        for name in slow:
+            resolved = self._resolve(path, name)
+            if resolved is None:
+                continue
+            utc, offset, source, size, mtime = resolved
+            rows.append((cid, dir_id, name, utc, offset, source, inodes[name], size, mtime))
+            key = (day_of(utc, offset), offset)
+            days[key] = days.get(key, 0) + 1
+        result.parsed += len(names)
+        delta.update(days)
+        return rows
+
+    def _resolve(self, path: str, name: str) -> Resolved | None:
+        times = self.times
+        try:
+            if times.names_first:
+                hit = times.name(name)
+                if hit is None and times.date_source == "filename":
+                    resolved = None
+                elif hit is not None:
+                    size = mtime = None
+                    if self.verify:
+                        st = os.stat(os.path.join(path, name))
+                        size, mtime = st.st_size, st.st_mtime
+                    return (*hit, size, mtime)
+                else:
+                    resolved = times.resolve(path, name)
+            else:
+                resolved = times.resolve(path, name)
+        except OSError as exc:
+            self.result.skipped += 1
+            self.result.note(f"{os.path.join(path, name)}: cannot be read ({exc.strerror})")
+            return None
+        if resolved is None:
+            self.result.skipped += 1
+            self.result.note(
+                f"{os.path.join(path, name)}: no date and time in the name "
+                f"(date_source {times.date_source!r})"
+            )
+        return resolved
+
+    def _update(
+        self,
+        path: str,
+        names: list[str],
+        inodes: dict[str, int],
+        stored: dict[str, tuple[Any, ...]],
+        delta: Counter[tuple[int, int]],
+    ) -> None:
+        """Re-read replaced files: new time, inode, size; metrics cleared (the image changed)."""
+        updates, gone = [], []
+        for name in names:
+            fid, _inode, old_utc, old_offset, _size, _mtime = stored[name]
+            delta[(day_of(old_utc, old_offset), old_offset)] -= 1
+            resolved = self._resolve(path, name)
+            self.result.parsed += 1
+            if resolved is None:
+                gone.append((fid,))
+                continue
+            utc, offset, source, size, mtime = resolved
+            delta[(day_of(utc, offset), offset)] += 1
+            updates.append((utc, offset, source, inodes[name], size, mtime, fid))
+        self.conn.executemany(
+            "UPDATE frames SET utc = ?, utc_offset = ?, source = ?, inode = ?, size = ?, "
+            "mtime = ?, width = NULL, height = NULL, luma = NULL, sharpness = NULL, "
+            "contrast = NULL, noise = NULL WHERE id = ?",
+            updates,
+        )
+        self.conn.executemany("DELETE FROM frames WHERE id = ?", gone)
+        self.result.changed += len(updates)
+        self.result.deleted += len(gone)
+
+    def _delete_dirs(self, dir_ids: list[int]) -> None:
+        """Forget folders that are gone (and every frame in them)."""
+        conn = self.conn
+        with self.lock, db.transaction(conn):
+            delta: Counter[tuple[int, int]] = Counter()
+            for dir_id in dir_ids:
+                for utc, offset in conn.execute(
+                    "SELECT utc, utc_offset FROM frames WHERE dir_id = ?", (dir_id,)
+                ):
+                    delta[(day_of(utc, offset), offset)] -= 1
+                self.result.deleted += conn.execute(
+                    "DELETE FROM frames WHERE dir_id = ?", (dir_id,)
+                ).rowcount
+            conn.executemany("DELETE FROM scanned_dirs WHERE id = ?", [(d,) for d in dir_ids])
+            bump_days(conn, self.cid, delta)
+        self.result.dirs_deleted += len(dir_ids)
