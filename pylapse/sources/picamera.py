@@ -69,7 +69,9 @@ class Source(FrameSource):
             path = shutil.which(tool)
             if path:
                 if not _CAMERA_LOCK.acquire(timeout=self.time_limit):
-                    raise GrabError(f"Pi camera {self.camera.name!r}: a still is still running")
+                    raise GrabError(
+                        f"Pi camera {self.camera.name!r}: another still is still being taken"
+                    )
                 try:
                     return self._grab_with_tool(tool, path)
                 finally:

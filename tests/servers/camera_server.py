@@ -175,8 +175,7 @@ class CameraServer:
         self._counts: Counter[str] = Counter()
         self._headers: dict[str, dict[str, str]] = {}
         self._serial = 0
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _Server(("127.0.0.1", port), _Handler)
         self._httpd.camera = self  # type: ignore[attr-defined]
         self.scheme = "http"
         if certfile:  # HTTPS with the given certificate (e.g. a self-signed one from openssl)
@@ -319,6 +318,12 @@ def _split_commas(text: str) -> list[str]:
             current.append(ch)
     items.append("".join(current))
     return [i for i in items if i.strip()]
+
+
+class _Server(ThreadingHTTPServer):
+    # a deep accept backlog: 50 cameras firing at once must not wait for SYN retries (1 s each)
+    request_queue_size = 256
+    daemon_threads = True
 
 
 class _Handler(BaseHTTPRequestHandler):
