@@ -26,8 +26,8 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import json  # noqa: E402
-import resource  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -155,6 +155,9 @@ def memory_child(count: int, work: Path) -> dict[str, float]:
             peaks = [_peak_rss_mib(pid) for pid in _descendants(os.getpid())]
             worker_peak = max([worker_peak, *peaks])
 
+    # reset this process's peak RSS so the frame generation above does not count
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
     tracemalloc.start()
     tracemalloc.reset_peak()
     base = tracemalloc.get_traced_memory()[0]
@@ -164,7 +167,7 @@ def memory_child(count: int, work: Path) -> dict[str, float]:
     assert result.written == count
     return {
         "parent_alloc_mib": peak / 2**20,
-        "parent_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "parent_rss_mib": _peak_rss_mib(os.getpid()),
         "worker_rss_mib": worker_peak,
     }
 

@@ -180,6 +180,19 @@ class ExportResult:
     linked: int = 0  # of ``written``, how many are hard links or copies of the source
     seconds: float = 0.0
 
+    def summary(self, max_skipped: int = 20) -> dict[str, Any]:
+        """A JSON-ready result for job history (the first ``max_skipped`` skips listed)."""
+        return {
+            "written": self.written,
+            "linked": self.linked,
+            "skipped": len(self.skipped),
+            "skipped_frames": [
+                {"path": str(p), "reason": r} for p, r in self.skipped[:max_skipped]
+            ],
+            "output_dir": str(self.output_dir),
+            "seconds": round(self.seconds, 3),
+        }
+
 
 # --- frames in ---------------------------------------------------------------------------------
 

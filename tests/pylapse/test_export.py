@@ -114,6 +114,9 @@ def test_corrupt_frames_are_skipped_reported_and_numbering_has_no_holes(tmp_path
     assert [p for p, _ in result.skipped] == [truncated, empty, missing[0]]
     assert all(reason for _, reason in result.skipped)
     assert "not found" in result.skipped[2][1]
+    summary = result.summary()
+    assert (summary["written"], summary["skipped"]) == (6, 3)
+    assert summary["skipped_frames"][0] == {"path": str(truncated), "reason": result.skipped[0][1]}
     out = tmp_path / "out"
     assert sorted(p.name for p in out.glob("*.jpg")) == [f"{i:06d}.jpg" for i in range(1, 7)]
     reds = _reds(out)
