@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from pylapse import storage
 from pylapse.config import Config, ConfigError
 
-__all__ = ["load_config", "parse_config", "save_config", "to_json"]
+__all__ = ["describe_error", "load_config", "parse_config", "save_config", "to_json"]
 
 
 def _strip_comments(value: Any, path: tuple = ()) -> tuple[Any, dict[tuple, list]]:
@@ -56,9 +56,9 @@ def _strip_comments(value: Any, path: tuple = ()) -> tuple[Any, dict[tuple, list
     return value, found
 
 
-def _model_at(loc: tuple) -> type[BaseModel] | None:
+def _model_at(loc: tuple, root: type[BaseModel] = Config) -> type[BaseModel] | None:
     """The model class that a validation error location points into (for did-you-mean)."""
-    model: type[BaseModel] | None = Config
+    model: type[BaseModel] | None = root
     i = 0
     while model is not None and i < len(loc) - 1:
         field = model.model_fields.get(str(loc[i]))
@@ -103,7 +103,12 @@ def _where(loc: tuple) -> str:
     return ".".join(str(p) for p in keys) or "(top level)"
 
 
-def _describe(error: dict[str, Any]) -> str:
+def describe_error(error: dict[str, Any], model: type[BaseModel] = Config) -> str:
+    """One pydantic error as ``field.path: what is wrong and what is accepted`` (no file name).
+
+    Forms can use it on ``ValidationError.errors()`` of any config ``model`` (the one that was
+    validated, for did-you-mean); secrets are hidden.
+    """
     loc = tuple(error["loc"])
     where = _where(loc)
     kind = error["type"]
@@ -113,9 +118,9 @@ def _describe(error: dict[str, Any]) -> str:
     if len(got) > 60:  # a whole camera or list pasted in the wrong place
         got = got[:57] + "..."
     if kind == "extra_forbidden":
-        model = _model_at(loc)
+        inner = _model_at(loc, model)
         key = str(loc[-1])
-        known = list(model.model_fields) if model else []
+        known = list(inner.model_fields) if inner else []
         hint = difflib.get_close_matches(key, known, n=1)
         suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
         return f"{where}: unknown key {key!r}{suggestion}"
@@ -206,7 +211,7 @@ def parse_config(raw: Any, source: str | os.PathLike[str] | None = None) -> Conf
     try:
         config = Config.model_validate(clean)
     except ValidationError as exc:
-        problems = [_describe(e) for e in exc.errors()]
+        problems = [describe_error(e) for e in exc.errors()]
         raise ConfigError(f"{name}: " + f"\n{name}: ".join(problems), problems) from None
     problems = _cross_check(config)
     if problems:

@@ -507,3 +507,17 @@ def test_the_example_shows_every_other_camera_kind_and_each_is_valid(repo: Path)
     moved = {"cameras": examples, "storage_roots": raw["storage_roots"]}
     config = parse_config(json.loads(json.dumps(moved)), "moved examples")
     assert sorted(c.type for c in config.cameras.values()) == kinds
+
+
+def test_describe_error_serves_forms_validating_one_model() -> None:
+    from pydantic import ValidationError
+
+    from pylapse.configfile import describe_error
+
+    with pytest.raises(ValidationError) as caught:
+        CameraConfig.model_validate({**CAMERA, "prefx": "a", "password": ["x"]})
+    messages = [describe_error(e, CameraConfig) for e in caught.value.errors()]
+    assert messages == [
+        "password: (hidden) is not accepted; expected text in quotes",
+        "prefx: unknown key 'prefx'; did you mean 'prefix'?",
+    ]
