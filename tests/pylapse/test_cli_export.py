@@ -110,7 +110,7 @@ def test_export_writes_resized_frames_with_prefix(setup, capsys):
         ]
     )
     assert code == 0
-    files = sorted(p.name for p in out_dir.iterdir())
+    files = sorted(p.name for p in out_dir.glob("*.jpg"))
     assert files == ["x-000001.jpg", "x-000002.jpg"]  # day 2 takes 11:50 within an hour
     with Image.open(out_dir / files[0]) as im:
         assert im.size == (20, 15)
@@ -120,7 +120,7 @@ def test_export_writes_resized_frames_with_prefix(setup, capsys):
 def test_preset_default_output_is_the_collections_export_folder(setup):
     root, config = setup
     assert main(["export", "--config", str(config), "--preset", "noon", "--no-progress"]) == 0
-    assert [p.name for p in (root / "exports" / "roof" / "noon").iterdir()] == ["n-000001.jpg"]
+    assert [p.name for p in (root / "exports" / "roof" / "noon").glob("*.jpg")] == ["n-000001.jpg"]
 
 
 @pytest.mark.parametrize(
@@ -165,4 +165,4 @@ def test_missing_config_and_empty_selection(setup, tmp_path, capsys):
     )
     assert code == 1
     assert "nothing to export" in capsys.readouterr().err
-    assert not Path(tmp_path / "o").exists() or not any(Path(tmp_path / "o").iterdir())
+    assert not list(Path(tmp_path / "o").glob("*.jpg"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,7 +24,7 @@ def make_frames(root: Path, start: datetime, count: int, step: timedelta, skip=(
     for k in range(count):
         if k in skip:
             continue
-        when = start + k * step
+        when = (start.astimezone(UTC) + k * step).astimezone(start.tzinfo)  # real time
         folder = storage.day_folder(root, when)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / naming.format_name(when, prefix="cam-")
@@ -164,7 +164,7 @@ def test_export_presets_run_and_write(cache, frames_dir, tmp_path):
         c.export.add_export("Morning", subdir="morning", hour="6-8", minute=0, prefix="m-")
         result = c.export.run("Noonish", prefix="Timelapse ", width=16, height=12)
         assert result.written == 3
-        out = sorted((tmp_path / "exports" / "noon").iterdir())
+        out = sorted((tmp_path / "exports" / "noon").glob("*.jpg"))
         assert [p.name for p in out] == [f"Timelapse {n:06d}.jpg" for n in (1, 2, 3)]
         with Image.open(out[0]) as im:
             assert im.size == (16, 12)
