@@ -24,6 +24,7 @@ Where the index lives
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -212,22 +213,11 @@ class Collection:
         """Frames from ``start`` to ``end`` (inclusive; a date ``end`` includes its whole day;
         naive datetimes are wall clock in the collection's zone), in time order."""
         span = resolve_range(start, end, self.zone)
-        utc_start, utc_end = self._index_bounds(span)
-        frames = self.index.frames(self.key, utc_start, utc_end)
-        if span.stop is not None:  # the index's end may be inclusive; ours is half-open
-            frames = [f for f in frames if f.utc < span.stop]
-        return frames
-
-    def _index_bounds(self, span: DaySpan) -> tuple[datetime | None, datetime | None]:
-        start = timeutil.from_utc(span.start, 0) if span.start is not None else None
-        end = timeutil.from_utc(span.stop, 0) if span.stop is not None else None
-        return start, end
+        return self.index.frames(self.key, span.start, span.stop)  # the index's end is exclusive
 
     def _times(self, span: DaySpan) -> tuple[Sequence[int], Sequence[float]]:
         """Candidate (ids, utcs) of the span, straight from the index's hot path."""
-        start, end = self._index_bounds(span)
-        ids, utcs = self.index.utc_times(self.key, start, end)
-        return ids, utcs
+        return self.index.utc_times(self.key, span.start, span.stop)
 
     def _load(self, ids: Sequence[int], utcs: Sequence[float]) -> list[Frame]:
         """Frames for ``ids`` (time order): dense runs by one time-range query, sparse by id."""
@@ -235,19 +225,11 @@ class Collection:
         index = self.index
         for lo in range(0, len(ids), _CHUNK):
             chunk_ids, chunk_utcs = ids[lo : lo + _CHUNK], utcs[lo : lo + _CHUNK]
-            first, last = chunk_utcs[0], chunk_utcs[-1]
+            first, stop = chunk_utcs[0], math.nextafter(chunk_utcs[-1], math.inf)
             found: dict[int, Frame] = {}
-            if len(chunk_ids) > 1:
-                count = index.count(
-                    self.key, timeutil.from_utc(first, 0), timeutil.from_utc(last + 1, 0)
-                )
-                if count <= _DENSE * len(chunk_ids):
-                    wanted = set(chunk_ids)
-                    for frame in index.frames(
-                        self.key, timeutil.from_utc(first, 0), timeutil.from_utc(last + 1, 0)
-                    ):
-                        if frame.id in wanted:
-                            found[frame.id] = frame
+            if len(chunk_ids) > 1 and index.count(self.key, first, stop) <= _DENSE * len(chunk_ids):
+                wanted = set(chunk_ids)
+                found = {f.id: f for f in index.frames(self.key, first, stop) if f.id in wanted}
             for fid in chunk_ids:
                 frame = found.get(fid) or index.get(fid)
                 if frame is None:
