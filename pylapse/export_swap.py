@@ -135,8 +135,11 @@ class Staging:
     # --- lifecycle ---------------------------------------------------------------------------
 
     def __enter__(self) -> Staging:
-        self.parent.mkdir(parents=True, exist_ok=True)
-        self._lock()
+        try:
+            self.parent.mkdir(parents=True, exist_ok=True)
+            self._lock()
+        except OSError as exc:
+            raise self._unwritable(exc) from None
         try:
             recover(self.output_dir)
             self.path = Path(
@@ -146,10 +149,20 @@ class Staging:
             )
             os.chmod(self.path, 0o755)  # mkdtemp makes it private; it becomes the output
             (self.path / _MARKER).write_text(str(self.output_dir) + "\n", encoding="utf-8")
+        except OSError as exc:
+            self._unlock()
+            raise self._unwritable(exc) from None
         except BaseException:
             self._unlock()
             raise
         return self
+
+    def _unwritable(self, exc: OSError) -> ExportError:
+        return ExportError(
+            f"cannot write beside {self.output_dir} (in {self.parent}): {exc.strerror or exc}; "
+            "an export is written next to its folder and swapped in when complete, so the "
+            "folder's parent must be writable"
+        )
 
     def __exit__(self, *exc: object) -> None:
         try:

@@ -24,6 +24,7 @@ from pylapse import export_swap, timeutil
 from pylapse.export import ExportError, ExportOptions, run_export
 from pylapse.export_swap import JOURNAL, MANIFEST, NameSet, digits_for, output_name
 from pylapse.imaging.overlay import TimestampOverlay
+from pylapse.index import Frame
 from pylapse.progress import Cancelled
 
 REPO = Path(__file__).resolve().parents[2]
@@ -146,10 +147,11 @@ def test_linking_across_file_systems_falls_back_to_copying(tmp_path):
 def test_png_export_stamps_the_display_zone_time_exactly(tmp_path):
     # Tokyo frames either side of the 2026 US spring change, stamped in Los Angeles time
     frames = _frames(tmp_path / "src", 1)
-    times = [
-        timeutil.from_utc(START.replace(minute=30).timestamp() + h * 3600, TOKYO) for h in (0, 1)
+    utcs = [START.replace(minute=30).timestamp() + h * 3600 for h in (0, 1)]
+    indexed = [  # as the frame index returns them: UTC plus the offset that applied
+        Frame(i, "tokyo", frames[0][0], utc, TOKYO, None, None, None, None, None)
+        for i, utc in enumerate(utcs)
     ]
-    pairs = [(frames[0][0], t) for t in times]
     options = ExportOptions(
         ext="png",
         drawtimestamp=True,
@@ -157,10 +159,10 @@ def test_png_export_stamps_the_display_zone_time_exactly(tmp_path):
         display_timezone="America/Los_Angeles",
         font_size=0.2,
     )
-    run_export(pairs, tmp_path / "out", options)
+    run_export(indexed, tmp_path / "out", options)
     for number, expected in ((1, "01:30 PST"), (2, "03:30 PDT")):
         reference = Image.open(frames[0][0]).convert("RGB")
-        TimestampOverlay(format=expected, size=0.2).apply(reference, times[0])
+        TimestampOverlay(format=expected, size=0.2).apply(reference, indexed[0].time)
         with Image.open(tmp_path / "out" / f"{number:06d}.png") as written:
             assert ImageChops.difference(written.convert("RGB"), reference).getbbox() is None
 
@@ -333,6 +335,9 @@ def test_bad_requests_are_refused_before_anything_is_written(tmp_path):
         run_export(frames, tmp_path / "src")
     assert sorted(p.name for p in (tmp_path / "src").iterdir()) == ["cam-000.jpg", "cam-001.jpg"]
     assert not (tmp_path / "out").exists()
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(ExportError, match="cannot write beside"):
+        run_export(frames, tmp_path / "a-file" / "out")
 
 
 @pytest.mark.parametrize(
