@@ -9,9 +9,18 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 from pathlib import Path
 
 from pylapse.cli import CommandError
+
+
+class _Terminated(Exception):
+    """SIGTERM arrived (re-raised by uvicorn after its graceful shutdown)."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise _Terminated()
 
 
 def default_config() -> str:
@@ -81,7 +90,9 @@ def run(args: argparse.Namespace) -> int:
     except LockHeld as exc:
         runtime.stop()
         raise CommandError(str(exc)) from None
-    app = create_app(runtime, bound_host=host, start=False)
+    # The lifespan's start() is then a no-op; its stop() runs on shutdown, before uvicorn
+    # re-raises SIGINT/SIGTERM, so capture and jobs stop cleanly whichever signal it was.
+    app = create_app(runtime, bound_host=host)
     server = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -94,8 +105,14 @@ def run(args: argparse.Namespace) -> int:
     )
     shown = f"[{host}]" if ":" in host else host
     print(f"pyLapse dashboard on http://{shown}:{port}/  (Ctrl-C stops it)", flush=True)
+    # uvicorn handles SIGINT/SIGTERM itself, then re-raises the signal through the handler that
+    # was there before: ours turns that into a normal return instead of a kill by signal.
+    previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         server.run()
+    except (KeyboardInterrupt, _Terminated):
+        pass  # uvicorn has already shut down cleanly; that is a normal stop
     finally:
-        runtime.stop()
+        signal.signal(signal.SIGTERM, previous)
+        runtime.stop()  # idempotent: already stopped by the lifespan unless startup failed
     return 0 if server.started else 1
