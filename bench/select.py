@@ -1,0 +1,209 @@
+"""Selection benchmark: a year at a 10-second cadence, rules "every 10 s" and "every 15 min".
+
+    ./bench.sh select [--days 365] [--sample-days 2] [--rebuild]
+
+3.15 M synthetic rows (one year, a frame every 10 s with 0-2 s of capture jitter and a missing
+hour every 40 days) are written straight into a SQLite frame index under ``bench/.work/`` (built
+once, reused by later runs; ``--rebuild`` starts over). For each rule:
+
+* ours: ``FrameIndex.utc_times`` over the whole year + :func:`pylapse.selection.select_cron`
+  (targets in Europe/Berlin, DST days included, +-5 min tolerance): the time a user waits for the
+  preview of a year's selection;
+* baseline: the original pyLapse's nearest match re-implemented (for every target, the nearest of
+  all that day's frames by ``min(..., key=abs difference)``), timed on ``--sample-days`` days in
+  this run and extrapolated to the whole year (it is quadratic per day, so a year of it would
+  take hours). The baseline works on the same float times, so it is not charged for parsing.
+
+Prints one line per measure: name, ours, baseline, ratio, goal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sqlite3
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# As a script, this file's folder comes first on sys.path, where bench/select.py would shadow the
+# standard library's ``select`` module (imported by sockets and APScheduler): swap it for ROOT.
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+
+WORK = ROOT / "bench" / ".work"
+ZONE = "Europe/Berlin"
+KEY = "bench-sky"
+RULES = {"every 10 s": {"second": "*/10"}, "every 15 min": {"minute": "*/15"}}
+
+
+def line(name: str, value: str, baseline: str, ratio: str, goal: str) -> None:
+    print(f"{name:<34} {value:>10} {baseline:>12} {ratio:>8}  {goal}", flush=True)
+
+
+def synthetic_utcs(days: int, start: float) -> list[float]:
+    """A frame every 10 s with 0-2 s of jitter; a 1-hour outage every 40 days."""
+    rng = random.Random(2026)
+    out = []
+    for k in range(days * 8640):
+        if (k // 360) % 960 == 7:  # an hour missing every 40 days
+            continue
+        out.append(start + k * 10 + round(rng.uniform(0.0, 2.0), 3))
+    return out
+
+
+def build_index(path: Path, utcs: list[float]) -> None:
+    """Write the rows straight into a frame index file, in the index's own schema."""
+    from collections import Counter
+
+    from pylapse import timeutil
+    from pylapse.index import FrameIndex
+
+    tz = timeutil.zone(ZONE)
+    FrameIndex(path).close()  # creates and migrates the schema
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA synchronous = OFF")
+    root = WORK / "frames"
+    with conn:
+        cid = conn.execute(
+            "INSERT INTO index_collections (key, root, zone, scanned_at) VALUES (?, ?, ?, ?)",
+            (KEY, str(root), ZONE, time.time()),
+        ).lastrowid
+        dirs: dict[str, int] = {}
+        days: Counter[tuple[int, int]] = Counter()
+
+        def rows():
+            for u in utcs:
+                when = datetime.fromtimestamp(u, tz)
+                offset = int(when.utcoffset().total_seconds())
+                folder = when.strftime("%Y-%m-%d")
+                dir_id = dirs.get(folder)
+                if dir_id is None:
+                    dir_id = dirs[folder] = conn.execute(
+                        "INSERT INTO scanned_dirs (collection_id, path) VALUES (?, ?)",
+                        (cid, str(root / folder)),
+                    ).lastrowid
+                days[(int((u + offset) // 86400), offset)] += 1
+                name = when.strftime("sky-%Y-%m-%dT%H-%M-%S") + timeutil.format_offset(when)
+                yield (cid, dir_id, f"{name}_{int(u * 1000) % 1000:03d}.jpg", u, offset)
+
+        conn.executemany(
+            "INSERT INTO frames (collection_id, dir_id, name, utc, utc_offset, source, size) "
+            "VALUES (?, ?, ?, ?, ?, 'filename', 1000000)",
+            rows(),
+        )
+        conn.executemany(
+            "INSERT INTO day_counts (collection_id, day, utc_offset, n) VALUES (?, ?, ?, ?)",
+            [(cid, day, off, n) for (day, off), n in days.items()],
+        )
+    conn.close()
+
+
+def ensure_index(days: int, rebuild: bool) -> tuple[Path, int]:
+    from pylapse import timeutil
+
+    WORK.mkdir(parents=True, exist_ok=True)
+    path = WORK / f"select-{days}d.db"
+    if rebuild and path.exists():
+        for p in WORK.glob(path.name + "*"):
+            p.unlink()
+    start = datetime(2025, 1, 1, tzinfo=timeutil.zone(ZONE)).timestamp()
+    if not path.exists():
+        utcs = synthetic_utcs(days, start)
+        print(f"building {len(utcs):,} index rows in {path} (once) ...", flush=True)
+        t0 = time.perf_counter()
+        build_index(path, utcs)
+        print(f"  built in {time.perf_counter() - t0:.1f} s", flush=True)
+    from pylapse.index import FrameIndex
+
+    with FrameIndex(path) as index:
+        count = index.count(KEY)
+    return path, count
+
+
+def baseline_day(day_utcs: list[float], targets: list[float], tolerance: float) -> int:
+    """The original pyLapse: for each target, scan every frame of the day for the nearest."""
+    chosen = 0
+    for t in targets:
+        nearest = min(day_utcs, key=lambda u: abs(u - t))
+        if abs(nearest - t) <= tolerance:
+            chosen += 1
+    return chosen
+
+
+def measure_baseline(utcs: list[float], rule: dict, sample_days: int, days: int) -> float:
+    """Seconds for ``days`` days, extrapolated from ``sample_days`` ordinary days."""
+    from pylapse import timeutil
+    from pylapse.targets import CronRule, day_targets
+
+    tz = timeutil.zone(ZONE)
+    compiled = CronRule(rule)
+    first_day = datetime.fromtimestamp(utcs[len(utcs) // 3], tz).date()  # ordinary days
+    spent = 0.0
+    for k in range(sample_days):
+        day = first_day + timedelta(days=k)
+        lo = datetime(day.year, day.month, day.day, tzinfo=tz).timestamp()
+        day_utcs = [u for u in utcs if lo <= u < lo + 86400]
+        targets = day_targets(day, compiled.seconds, tz, both_folds=True)
+        t0 = time.perf_counter()
+        baseline_day(day_utcs, targets, 300.0)
+        spent += time.perf_counter() - t0
+    return spent / sample_days * days
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--sample-days", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=2, help="best of N runs of ours")
+    parser.add_argument("--rebuild", action="store_true")
+    args = parser.parse_args()
+
+    from pylapse import timeutil
+    from pylapse.index import FrameIndex
+    from pylapse.selection import select_cron
+    from pylapse.slots import select_slot_grid
+
+    path, count = ensure_index(args.days, args.rebuild)
+    tz = timeutil.zone(ZONE)
+    print(f"index: {count:,} frames over {args.days} days ({path.name})", flush=True)
+    line("measure", "ours", "baseline", "ratio", "goal")
+    with FrameIndex(path) as index:
+        for label, rule in RULES.items():
+            best = (float("inf"), 0.0, 0.0, None)
+            for _ in range(max(1, args.repeat)):
+                t0 = time.perf_counter()
+                ids, utcs = index.utc_times(KEY)
+                t1 = time.perf_counter()
+                sel = select_cron(ids, utcs, [rule], tz, tolerance=timedelta(minutes=5))
+                t2 = time.perf_counter()
+                if t2 - t0 < best[0]:
+                    best = (t2 - t0, t1 - t0, t2 - t1, sel)
+            ours, read, select, sel = best
+            base = measure_baseline(list(utcs), rule, args.sample_days, args.days)
+            c = sel.counts
+            print(
+                f"  {label}: {c.targets:,} targets, {c.chosen:,} chosen, {c.gaps:,} gaps; "
+                f"index read {read:.2f} s + select {select:.2f} s; baseline from "
+                f"{args.sample_days} day(s) x {args.days}",
+                flush=True,
+            )
+            line(
+                f"select {args.days} days, {label}",
+                f"{ours:.2f} s",
+                f"{base:,.0f} s",
+                f"{base / ours:,.0f}x",
+                f"<= 5 s {'PASS' if ours <= 5 else 'MISS'}",
+            )
+        t0 = time.perf_counter()
+        ids, utcs = index.utc_times(KEY)
+        grid = select_slot_grid(ids, utcs, tz, width=10)
+        ours = time.perf_counter() - t0
+        g = grid.counts
+        print(f"  slot grid 10 s: {g.targets:,} slots, {g.chosen:,} filled, {g.gaps:,} gaps")
+        line(f"slot grid {args.days} days (info)", f"{ours:.2f} s", "-", "-", "-")
+
+
+if __name__ == "__main__":
+    main()
