@@ -493,7 +493,7 @@ def _run_pool(
                         if skip is not None:
                             skipped[number] = skip
                 if finished:
-                    safe_report(progress, _progress(done, total, started))
+                    safe_report(progress, _progress(done, total, started, len(skipped)))
         except BaseException:
             for future in pending:
                 future.cancel()
@@ -503,8 +503,9 @@ def _run_pool(
     return linked, produced
 
 
-def _progress(done: int, total: int, started: float) -> Progress:
+def _progress(done: int, total: int, started: float, skipped: int) -> Progress:
     elapsed = max(time.monotonic() - started, 1e-6)
     rate = done / elapsed
     eta = (total - done) / rate if rate > 0 else None
-    return Progress("process", done, total, rate=rate, eta=eta)
+    message = f"{skipped} unreadable frame(s) skipped" if skipped else ""
+    return Progress("process", done, total, rate=rate, eta=eta, message=message)

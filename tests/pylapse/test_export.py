@@ -110,7 +110,11 @@ def test_corrupt_frames_are_skipped_reported_and_numbering_has_no_holes(tmp_path
     truncated.write_bytes(truncated.read_bytes()[:300])
     empty.write_bytes(b"")
     missing = (tmp_path / "src" / "gone.jpg", frames[7][1] + timedelta(minutes=1))
-    result = run_export([*frames, missing], tmp_path / "out", ExportOptions(width=80))
+    reports = []
+    result = run_export(
+        [*frames, missing], tmp_path / "out", ExportOptions(width=80), progress=reports.append
+    )
+    assert reports[-1].message == "3 unreadable frame(s) skipped"
     assert result.written == 6
     assert [p for p, _ in result.skipped] == [truncated, empty, missing[0]]
     assert all(reason for _, reason in result.skipped)
