@@ -4,9 +4,10 @@
 
 Both sides encode the same concat list with the same ffmpeg and the same arguments; ours adds
 what pylapse does around it (frame planning, the list file, ``-progress`` parsing and callbacks,
-the temp name and rename, the manifest). Rounds alternate baseline/ours (ABBA); the median and
-the fastest run of each side are compared (the fastest is the least disturbed by other load on a
-shared machine). Prints one line per measure: name, ours, baseline, ratio, goal.
+the temp name and rename, the manifest). Rounds alternate baseline/ours (ABBA). Measures: wall
+time (fastest and median run of each side) and CPU time (ffmpeg plus our Python), which other
+load on a shared machine disturbs far less than wall time. Prints one line per measure: name,
+ours, baseline, ratio, goal.
 """
 
 # ruff: noqa: E402  (imports follow the sys.path fix below)
@@ -22,10 +23,12 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 sys.path.insert(0, os.path.dirname(_HERE))
 
 import argparse
+import resource
 import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -35,6 +38,19 @@ from pylapse.framelist import concat_list, plan_frames
 from pylapse.video import RenderOptions, parse_size, render_frames
 
 GOAL = 1.05
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children: ffmpeg plus our Python."""
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _r(values: list[float]) -> list[float]:
+    return [round(v, 2) for v in values]
 
 
 def make_frames(folder: Path, count: int, size: tuple[int, int]) -> list[Path]:
@@ -82,26 +98,32 @@ def main() -> int:
             for a in probe.command[:-1]
         ] + [str(baseline_out)]  # fmt: skip
         command[command.index("-frames:v") + 1] = str(args.frames)
-        ours, base = [], []
+        ours, base, ours_cpu, base_cpu = [], [], [], []
+
+        def timed(fn: Callable[[], None], wall: list[float], cpu: list[float]) -> None:
+            t, c = time.perf_counter(), _cpu()
+            fn()
+            wall.append(time.perf_counter() - t)
+            cpu.append(_cpu() - c)
 
         def run_baseline() -> None:
-            t = time.perf_counter()
             subprocess.run(command, check=True, stdin=subprocess.DEVNULL)
-            base.append(time.perf_counter() - t)
 
         def run_ours() -> None:
-            t = time.perf_counter()
             render_frames(paths, ours_out, options, progress=lambda p: None)
-            ours.append(time.perf_counter() - t)
 
         for r in range(args.rounds):  # ABBA order: neither side always runs first
-            for step in (run_baseline, run_ours) if r % 2 == 0 else (run_ours, run_baseline):
-                step()
-        print(f"# baseline runs {[round(b, 2) for b in base]}, ours {[round(o, 2) for o in ours]}",
-              file=sys.stderr)  # fmt: skip
+            sides = [(run_baseline, base, base_cpu), (run_ours, ours, ours_cpu)]
+            for side in sides if r % 2 == 0 else sides[::-1]:
+                timed(*side)
+        print(f"# wall: baseline {_r(base)}, ours {_r(ours)}; "
+              f"cpu: baseline {_r(base_cpu)}, ours {_r(ours_cpu)}", file=sys.stderr)  # fmt: skip
     name = f"render_{args.frames}x{size[1]}p_x264_{args.preset}"
-    for label, pick in (("min", min), ("median", statistics.median)):
-        o, b = pick(ours), pick(base)
+    for label, o, b in (
+        ("wall_min", min(ours), min(base)),
+        ("wall_median", statistics.median(ours), statistics.median(base)),
+        ("cpu_median", statistics.median(ours_cpu), statistics.median(base_cpu)),
+    ):
         print(f"{name}_{label} {o:.3f}s {b:.3f}s {o / b:.3f} <={GOAL}")
     return 0
 

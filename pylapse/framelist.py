@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,7 @@ __all__ = [
     "TimedPath",
     "concat_list",
     "folder_frames",
+    "natural_key",
     "order_paths",
     "plan_frames",
 ]
@@ -110,38 +112,58 @@ def concat_list(entries: Iterable[ListEntry]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _name_time(path: str, tz: Any) -> tuple[float, int]:
-    name = os.path.basename(path)
+def _name_utc(name: str, tz: Any) -> tuple[float, int] | None:
     fast = getattr(naming, "parse_name_utc", None)  # the index's hot-path parser
     if fast is not None:
-        found = fast(name, tz)
-        if found is not None:
-            return found
-    else:
-        parsed = naming.parse_name(name, tz)
-        if parsed is not None:
-            return parsed.time.timestamp(), timeutil.offset_seconds(parsed.time)
+        return fast(name, tz)
+    parsed = naming.parse_name(name, tz)
+    if parsed is None:
+        return None
+    return parsed.time.timestamp(), timeutil.offset_seconds(parsed.time)
+
+
+def _file_time(path: str, tz: Any) -> tuple[float, int]:
+    """EXIF, else mtime: for the few undated names in an otherwise dated folder."""
     try:
         when = naming.frame_time(path, tz).time
-    except ImportError:  # EXIF support not installed: name, then mtime
+    except ImportError:  # EXIF support not installed: mtime
         when = naming.frame_time(path, tz, use_exif=False).time
     return when.timestamp(), timeutil.offset_seconds(when)
 
 
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(name: str) -> tuple[Any, ...]:
+    """``img2`` before ``img10``: digit runs compare as numbers (case-insensitive)."""
+    return tuple(int(p) if p.isdigit() else p.lower() for p in _DIGITS.split(name))
+
+
 def order_paths(paths: Iterable[str | os.PathLike[str]], tz: Any = None) -> list[TimedPath]:
-    """Files in time order (name, else EXIF, else mtime), ties by name; with their times."""
+    """Files in time order, ties by name; with their times.
+
+    Times come from the names; a name without one takes its EXIF time, else its mtime. When no
+    name carries a time at all (``0001.jpg``, an export's numbering) the files are put in natural
+    name order instead and carry no time: numbering is the order their writer meant, while mtimes
+    of a parallel export are not.
+    """
     tz = tz or timeutil.zone(None)
+    files = [os.fspath(p) for p in paths]
+    times = [_name_utc(os.path.basename(f), tz) for f in files]
+    if files and all(t is None for t in times):
+        files.sort(key=lambda f: natural_key(os.path.basename(f)))
+        return [TimedPath(f, None, None) for f in files]
     timed = []
-    for p in paths:
-        path = os.fspath(p)
-        utc, offset = _name_time(path, tz)
+    for path, found in zip(files, times, strict=True):
+        utc, offset = found if found is not None else _file_time(path, tz)
         timed.append((utc, os.path.basename(path), path, offset))
     timed.sort()
     return [TimedPath(path, utc, offset) for utc, _, path, offset in timed]
 
 
 def folder_frames(input_dir: str | os.PathLike[str], pattern: str, tz: Any) -> list[TimedPath]:
-    """The files in ``input_dir`` matching ``pattern`` (case-insensitive), in time order."""
+    """The files in ``input_dir`` matching ``pattern`` (case-insensitive), in time order
+    (see :func:`order_paths`)."""
     folder = Path(input_dir)
     if not folder.is_dir():
         raise FileNotFoundError(f"input folder {folder} does not exist")
@@ -158,9 +180,9 @@ class TimedPath:
     """A file and its time, shaped like an index ``Frame`` for :func:`plan_frames`."""
 
     path: str  # a str, not a Path: a folder can hold millions of frames
-    utc: float
-    offset: int
+    utc: float | None  # None: the folder's names carry no times (natural name order)
+    offset: int | None
 
     @property
-    def time(self) -> datetime:
-        return timeutil.from_utc(self.utc, self.offset)
+    def time(self) -> datetime | None:
+        return None if self.utc is None else timeutil.from_utc(self.utc, self.offset or 0)

@@ -6,6 +6,7 @@ Sequences are tiny Pillow JPEGs so every codec renders in a fraction of a second
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 import struct
@@ -288,6 +289,14 @@ def test_folder_api_of_the_original(frames: list[Path], tmp_path: Path) -> None:
     )
     assert result == str(tmp_path / "legacy.mp4")
     assert calls[-1] == (12, 12, "Encoding")
+    numbered = tmp_path / "numbered"
+    numbered.mkdir()
+    for n in (1, 2, 10):
+        shutil.copy(frames[n], numbered / f"{n}.jpg")
+    render_sequence_to_video(numbered, tmp_path / "n.mp4", progress=False)
+    manifest = read_manifest(tmp_path / "n.mp4")
+    assert Path(manifest["first_frame"]).name == "1.jpg"
+    assert Path(manifest["last_frame"]).name == "10.jpg" and manifest["first_time"] is None
     with pytest.raises(FileNotFoundError, match="missing"):
         render_sequence_to_video(tmp_path / "missing", tmp_path / "x.mp4", progress=False)
     with pytest.raises(NoFramesError, match=r"\*\.png"):
@@ -400,6 +409,30 @@ def test_list_builder_orders_100001_frames_by_time(tmp_path: Path) -> None:
     assert len(lines) == 100_002 and lines[0] == "ffconcat version 1.0"
     assert lines[1] == f"file '{names[0]}'" and lines[-1] == f"file '{names[-1]}'"
     assert lines[1:] == [f"file '{n}'" for n in names]
+
+
+def test_undated_names_go_in_natural_order(tmp_path: Path) -> None:
+    names = ["img10.jpg", "img2.jpg", "IMG1.jpg", "img1b.jpg"]
+    ordered = order_paths([str(tmp_path / n) for n in names])
+    assert [Path(f.path).name for f in ordered] == [
+        "IMG1.jpg",
+        "img1b.jpg",
+        "img2.jpg",
+        "img10.jpg",
+    ]
+    assert all(f.time is None for f in ordered)
+
+
+def test_an_undated_name_among_dated_ones_takes_its_file_time(tmp_path: Path) -> None:
+    dated = make_frames(tmp_path, 3)  # 14:30, 14:31, 14:32 Tokyo
+    odd = tmp_path / "snapshot.jpg"
+    shutil.copy(dated[0], odd)
+    when = (START + timedelta(seconds=90)).timestamp()  # 14:31:30, no EXIF in these JPEGs
+    os.utime(odd, (when, when))
+    ordered = order_paths(sorted(map(str, tmp_path.iterdir())), TOKYO)
+    assert [Path(f.path).name for f in ordered] == [
+        dated[0].name, dated[1].name, "snapshot.jpg", dated[2].name
+    ]  # fmt: skip
 
 
 def test_list_quotes_awkward_paths(tmp_path: Path) -> None:
