@@ -202,6 +202,16 @@ class Camera:
                 )
             return self._source
 
+    def prepare(self) -> None:
+        """Build the source and let it set up what its first grab would (an HTTP client with its
+        TLS context costs tens of milliseconds of CPU), so a scheduler can pay that at start-up
+        instead of inside the first slot. Sources opt in with a ``prepare()`` method; the HTTP
+        source's lazily built ``client()`` is used when it has none."""
+        source = self.source
+        hook = getattr(source, "prepare", None) or getattr(source, "client", None)
+        if callable(hook):
+            hook()
+
     def describe(self) -> str:
         """Credential-free, for logs."""
         return self.source.describe()
@@ -220,9 +230,17 @@ class Camera:
         Raises :class:`~pylapse.sources.GrabError` when the camera fails and
         :class:`~pylapse.storage.InvalidImage` when what it sent is not one complete image.
         """
-        when = (when or timeutil.now(self.zone)).astimezone(self.zone)
-        data = self.source.grab(when)
-        return Grab(data, when, storage.validate_image(data))
+        grab = self.fetch(when)
+        return Grab(grab.data, grab.time, storage.validate_image(grab.data))
+
+    def fetch(self, when: datetime | None = None) -> Grab:
+        """The network half of :meth:`grab`: the source's bytes, not yet validated.
+
+        The scheduler fetches on a per-camera worker and leaves validation and saving to a small
+        pool, so CPU work on one frame never delays another camera's request.
+        """
+        when = (when or timeutil.now(self.zone)).astimezone(timeutil.UTC).astimezone(self.zone)
+        return Grab(self.source.grab(when), when)
 
     def path_for(self, when: datetime, output_dir: str | os.PathLike[str] | None = None) -> Path:
         """Where a frame taken at ``when`` is saved."""
@@ -237,7 +255,8 @@ class Camera:
     def _encode(self, grab: Grab) -> tuple[bytes, Image.Image]:
         """The bytes to save: resized / re-encoded as configured, with EXIF time when absent."""
         cfg = self.config
-        info = grab.info or storage.validate_image(grab.data)
+        info = grab.info
+        assert info is not None  # save() validated it
         image = info.image
         want = "PNG" if cfg.ext == "png" else "JPEG"
         box = (cfg.resize_width or image.width, cfg.resize_height or image.height)
@@ -276,7 +295,26 @@ class Camera:
         ``cancel`` set before the write means nothing is written (:class:`Cancelled`).
         """
         started = time.monotonic()
-        grab = self.grab(when)
+        grab = self.fetch(when)
+        return self.save(grab, index, output_dir=output_dir, cancel=cancel, started=started)
+
+    def save(
+        self,
+        grab: Grab,
+        index: FrameIndex | None = None,
+        *,
+        output_dir: str | os.PathLike[str] | None = None,
+        cancel: threading.Event | None = None,
+        started: float | None = None,
+    ) -> CaptureResult:
+        """Validate (if not yet), encode, write atomically and index a fetched frame.
+
+        ``started`` (``time.monotonic()`` at the start of the fetch) makes the result's
+        ``duration`` cover the whole capture.
+        """
+        started = time.monotonic() if started is None else started
+        if grab.info is None:
+            grab = Grab(grab.data, grab.time, storage.validate_image(grab.data))
         data, image = self._encode(grab)
         metrics = image_metrics(image)
         path = self.path_for(grab.time, output_dir)

@@ -9,20 +9,24 @@ waiting retry holds no thread and cannot delay the camera's next slot or any oth
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import CancelledError, Executor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pylapse.disk import DiskGuard
 from pylapse.progress import Cancelled
+from pylapse.runpool import request_starting
 from pylapse.sources.base import GrabError, mask_secrets
 from pylapse.storage import InvalidImage
 
 if TYPE_CHECKING:
-    from pylapse.capture import Camera, CaptureResult
+    from pylapse.capture import Camera, CaptureResult, Grab
     from pylapse.health import HealthStore
     from pylapse.index import FrameIndex
 
@@ -80,14 +84,25 @@ class AttemptRunner:
         health: HealthStore | None = None,
         guard: DiskGuard | None = None,
         cancel: threading.Event | None = None,
+        processor: Executor | None = None,
+        before_save: Callable[[], None] | None = None,
     ) -> None:
         self.index = index
+        # where validation, encoding and saving run (None: on the calling thread)
+        self.processor = processor
+        self.before_save = before_save  # runs on the processor first (see runpool)
         self.health = health
         self.guard = guard or DiskGuard(0)
         self.cancel = cancel
+        # the paused reason last written per camera: the database is touched only on a change,
+        # keeping the shared health lock off the path between a slot firing and its request
+        self._reasons: dict[str, str | None] = {}
 
     def _disk_ok(self, camera: Camera) -> str | None:
         reason = self.guard.check(camera.output_dir)
+        if camera.id in self._reasons and self._reasons[camera.id] == reason:
+            return reason
+        self._reasons[camera.id] = reason
         changed = self.health.set_paused_reason(camera.id, reason) if self.health else True
         if changed and reason:
             log.warning("%s: %s", camera.id, reason)
@@ -108,9 +123,12 @@ class AttemptRunner:
             return Attempt(skipped=msg)
         started = time.monotonic()
         try:
-            result = camera.capture(when, self.index, cancel=self.cancel)
-        except Cancelled as exc:
-            return Attempt(skipped=str(exc))
+            request_starting()
+            grab = camera.fetch(when)
+            save = functools.partial(self._save, camera, grab, started)
+            result = self.processor.submit(save).result() if self.processor else save()
+        except (Cancelled, CancelledError) as exc:
+            return Attempt(skipped=str(exc) or "stopped")
         except Exception as exc:
             if self.cancel is not None and self.cancel.is_set():
                 return Attempt(skipped="stopped")  # shutting down: not the camera's fault
@@ -119,6 +137,11 @@ class AttemptRunner:
             camera.busy.release()
         self._succeeded(camera, result, attempt)
         return Attempt(result=result)
+
+    def _save(self, camera: Camera, grab: Grab, started: float) -> CaptureResult:
+        if self.before_save is not None:
+            self.before_save()
+        return camera.save(grab, self.index, cancel=self.cancel, started=started)
 
     def _failed(
         self, camera: Camera, when: datetime, attempt: int, exc: Exception, took: float, note: str

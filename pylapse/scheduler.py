@@ -2,10 +2,11 @@
 
 * Triggers are evaluated in the camera's own zone: a cron ``hour=7`` camera in Tokyo fires at
   07:00 Tokyo time, and a Berlin camera keeps 07:00 local across DST (:mod:`pylapse.triggers`).
-* Every run gets its own daemon thread (:class:`_ThreadPerRun`), and ``max_instances=1`` bounds
-  each job to one, so a hanging camera holds exactly one thread and delays nobody else; there is
-  no pool for it to exhaust. ``coalesce`` folds runs missed while the machine slept into one;
-  ``misfire_grace_time`` drops runs that are too late to mean their slot.
+* Runs go to daemon workers that grow with demand (:mod:`pylapse.runpool`), and
+  ``max_instances=1`` bounds each job to one run, so a hanging camera holds exactly one worker
+  and delays nobody else; there is no fixed pool for it to exhaust. ``coalesce`` folds runs
+  missed while the machine slept into one; ``misfire_grace_time`` drops runs too late to mean
+  their slot.
 * The frame is named for the *scheduled* fire time that APScheduler hands the executor, not for
   the moment the download finishes.
 * A failed attempt schedules its retry as a separate one-off job (delay doubling per attempt).
@@ -20,8 +21,10 @@ from __future__ import annotations
 import heapq
 import json
 import logging
+import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from itertools import islice
@@ -29,7 +32,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
-from apscheduler.executors.base import BaseExecutor, run_job
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 
@@ -38,6 +40,7 @@ from pylapse.capture import Camera
 from pylapse.disk import DiskGuard
 from pylapse.lock import DataLock
 from pylapse.retry import Attempt, AttemptRunner, RetryPolicy
+from pylapse.runpool import CaptureExecutor, fire_time
 from pylapse.triggers import build_trigger, fire_times, next_fire_times
 
 if TYPE_CHECKING:
@@ -59,6 +62,7 @@ log = logging.getLogger("pylapse.capture")
 ALL = "*"  # the pause scope meaning every camera
 MISFIRE_GRACE = 30  # seconds late a run may still start; later ones are skipped (coalesced)
 SHUTDOWN_WAIT = 3.0  # seconds shutdown waits for captures in flight
+SAVE_YIELD = 0.25  # longest a save waits for the slot's other requests to go out first
 _PAUSE_STEPS = ["CREATE TABLE capture_pause (scope TEXT PRIMARY KEY, since_utc REAL NOT NULL)"]
 
 
@@ -77,52 +81,6 @@ class ReloadSummary:
 
 
 # --- the executor ------------------------------------------------------------------------------
-
-_run_context = threading.local()  # .fire_time: the scheduled time of the run on this thread
-
-
-class _ThreadPerRun(BaseExecutor):
-    """Runs each job run on a fresh daemon thread and tells it its scheduled fire time.
-
-    Daemon threads: a camera stuck in a download cannot keep the process alive after shutdown
-    (captures check the stop event before writing, so an abandoned one writes nothing).
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.threads: set[threading.Thread] = set()
-        self._threads_lock = threading.Lock()
-
-    def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
-        thread = threading.Thread(
-            target=self._run, args=(job, run_times), name=f"pylapse {job.id}", daemon=True
-        )
-        with self._threads_lock:
-            self.threads.add(thread)
-        thread.start()
-
-    def _run(self, job: Any, run_times: list[datetime]) -> None:
-        events = []
-        try:
-            for run_time in run_times:
-                _run_context.fire_time = run_time
-                events += run_job(job, job._jobstore_alias, [run_time], self._logger.name)
-        except BaseException as exc:
-            self._run_job_error(job.id, exc, exc.__traceback__)
-        else:
-            self._run_job_success(job.id, events)
-        finally:
-            with self._threads_lock:
-                self.threads.discard(threading.current_thread())
-
-    def join(self, timeout: float) -> int:
-        """Wait up to ``timeout`` s for running jobs; returns how many are still running."""
-        deadline = time.monotonic() + timeout
-        with self._threads_lock:
-            threads = list(self.threads)
-        for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        return sum(t.is_alive() for t in threads)
 
 
 def _in_zone(when: datetime, tz: tzinfo) -> datetime:
@@ -173,13 +131,25 @@ class CaptureScheduler:
         self._camera_sigs: dict[str, str] = {}
         self._job_sigs: dict[str, str] = {}
         self._paused: set[str] = set()
+        self._retries: set[str] = set()  # ids of retry jobs scheduled and not yet run
         self._db = db.connect(self.data_path / db.DB_NAME)
         db.migrate(self._db, "scheduler", _PAUSE_STEPS)
         self._paused = {r[0] for r in self._db.execute("SELECT scope FROM capture_pause")}
-        self.runner = AttemptRunner(
-            index=index, health=health, guard=DiskGuard(config.min_free_mb), cancel=self._stop
+        self._executor = CaptureExecutor()
+        # Saving (decode, encode, write, index, health) is CPU work: a small shared pool does
+        # it, so the per-camera workers only wait on the network and a slot's requests all go
+        # out at once instead of queuing for the GIL behind earlier cameras' JPEG decoding.
+        self._processor = ThreadPoolExecutor(
+            max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="pylapse-save"
         )
-        self._executor = _ThreadPerRun()
+        self.runner = AttemptRunner(
+            index=index,
+            health=health,
+            guard=DiskGuard(config.min_free_mb),
+            cancel=self._stop,
+            processor=self._processor,
+            before_save=lambda: self._executor.wait_for_starts(SAVE_YIELD),
+        )
         self._sched = BackgroundScheduler(
             executors={"default": self._executor},
             job_defaults={
@@ -221,6 +191,8 @@ class CaptureScheduler:
         try:
             self._apply(self._config)
             self._sweep_temp()
+            self._executor.prestart(len(self._job_sigs))
+            self._prepare_cameras()
             self._sched.start()
         except BaseException:
             if self._lock is not None:
@@ -248,12 +220,22 @@ class CaptureScheduler:
             left = self._executor.join(wait)
             if left:
                 log.info("%d capture(s) still downloading were abandoned at shutdown", left)
+        self._processor.shutdown(wait=False, cancel_futures=True)
         for camera in self._cameras.values():
             camera.close()
         if self._lock is not None:
             self._lock.release()
         self._db.close()
         self._started = False
+
+    def _prepare_cameras(self) -> None:
+        """Set sources up before the first slot (see :meth:`Camera.prepare`); a camera that
+        cannot even be set up is reported by its first capture attempt, not here."""
+        for camera in list(self._cameras.values()):
+            try:
+                camera.prepare()
+            except Exception as exc:
+                log.debug("%s: prepare failed: %s", camera.id, exc)
 
     def _sweep_temp(self) -> None:
         """Remove temp files a crash left in today's and yesterday's day folders."""
@@ -383,15 +365,18 @@ class CaptureScheduler:
     # --- running -------------------------------------------------------------------------------
 
     def _scheduled_time(self, camera: Camera) -> datetime:
-        fire = getattr(_run_context, "fire_time", None)
-        return _in_zone(fire or timeutil.now(), camera.zone)
+        return _in_zone(fire_time() or timeutil.now(), camera.zone)
 
     def _fire(self, camera_id: str, schedule_id: str) -> Attempt | None:
         """A regular slot: supersedes any retry still pending for this schedule."""
-        self._remove_job(_retry_id(camera_id, schedule_id))
+        retry_id = _retry_id(camera_id, schedule_id)
+        if retry_id in self._retries:  # checked first: the job store lock is a shared one
+            self._retries.discard(retry_id)
+            self._remove_job(retry_id)
         return self._attempt(camera_id, schedule_id, 0)
 
     def _retry(self, camera_id: str, schedule_id: str, attempt: int) -> Attempt | None:
+        self._retries.discard(_retry_id(camera_id, schedule_id))
         return self._attempt(camera_id, schedule_id, attempt)
 
     def _attempt(self, camera_id: str, schedule_id: str, attempt: int) -> Attempt | None:
@@ -423,6 +408,7 @@ class CaptureScheduler:
                 kwargs={"camera_id": camera_id, "schedule_id": schedule_id, "attempt": attempt},
                 replace_existing=True,
             )
+            self._retries.add(_retry_id(camera_id, schedule_id))
         except Exception:  # the scheduler shut down between the check and here
             log.debug("retry not scheduled", exc_info=True)
 
