@@ -1,0 +1,342 @@
+"""Collections: the list, a page per collection (totals, a month calendar of per-day counts, the
+thumbnails of a chosen day with paging), creating a collection over a folder and rescanning it.
+
+Everything a page shows comes from the index's per-day counts and indexed time-range queries, so
+a collection of millions of frames costs the same as one of a thousand: nothing here lists a
+folder or walks all frames. Scans run as jobs (``kind="scan"``) with a live card.
+"""
+
+from __future__ import annotations
+
+import calendar
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from pylapse import timeutil
+from pylapse.config import CollectionConfig, ConfigError
+from pylapse.index import Frame
+from pylapse.progress import Progress
+from web.deps import RuntimeDep, TemplatesDep
+from web.routes import _media as m
+
+router = APIRouter(tags=["collections"], include_in_schema=False)
+
+JOB_BASE = "/collections/jobs"
+DATE_SOURCES = (
+    ("auto", "File name, then EXIF, then file time"),
+    ("filename", "File name only"),
+    ("exif", "EXIF DateTimeOriginal only"),
+    ("mtime", "File modification time"),
+)
+DAY_PAGE_SIZES = (24, 48, 96, 192)
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+m.add_job_routes(router, JOB_BASE, ("scan",))
+
+
+@dataclass(frozen=True)
+class Summary:
+    id: str
+    name: str
+    key: str
+    path: str
+    zone: str
+    count: int
+    first: Frame | None
+    last: Frame | None
+    camera: str | None
+    configured: bool
+
+
+def summary(runtime: Any, collection_id: str, coll: Any) -> Summary:
+    index = runtime.index
+    key = coll.key
+    count = index.count(key)
+    first = index.first(key) if count else None
+    last = index.last(key) if count else None
+    config = runtime.config.collections.get(collection_id)
+    camera = (
+        config.camera
+        if config
+        else (collection_id if collection_id in runtime.config.cameras else None)
+    )
+    return Summary(
+        collection_id, coll.name, key, str(coll.collection_dir), m.zone_name(coll), count,
+        first, last, camera, config is not None,
+    )  # fmt: skip
+
+
+# -- calendar ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    day: date
+    count: int
+    in_month: bool
+    level: int  # 0 (none) .. 4 (busiest day of the month)
+
+
+def _month_of(text: str | None, fallback: date) -> date:
+    if not text:
+        return fallback.replace(day=1)
+    try:
+        return datetime.strptime(text, "%Y-%m").date()  # noqa: DTZ007 - a calendar month, no time
+    except ValueError:
+        raise HTTPException(422, f"month {text!r} is not YYYY-MM, e.g. 2026-02") from None
+
+
+def _day_of(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise HTTPException(422, f"day {text!r} is not YYYY-MM-DD, e.g. 2026-02-09") from None
+
+
+def calendar_context(
+    runtime: Any, collection_id: str, coll: Any, month: str | None, day: date | None = None
+) -> dict[str, Any]:
+    counts = runtime.index.count_by_day(coll.key, coll.zone)
+    latest = max(counts) if counts else timeutil.now(coll.zone).date()
+    first_day = _month_of(month, day or latest)
+    months = sorted({d.replace(day=1) for d in counts})
+    in_month = [
+        n for d, n in counts.items() if (d.year, d.month) == (first_day.year, first_day.month)
+    ]
+    top = max(in_month, default=0)
+    weeks = []
+    for week in calendar.Calendar(0).monthdatescalendar(first_day.year, first_day.month):
+        row = []
+        for d in week:
+            n = counts.get(d, 0)
+            level = 0 if not n or not top else min(4, 1 + (n * 4 - 1) // top)
+            row.append(Cell(d, n, d.month == first_day.month, level))
+        weeks.append(row)
+    earlier = [mo for mo in months if mo < first_day]
+    later = [mo for mo in months if mo > first_day]
+    return {
+        "collection_id": collection_id,
+        "month": first_day,
+        "weeks": weeks,
+        "weekdays": WEEKDAYS,
+        "months": months,
+        "month_total": sum(in_month),
+        "month_days": len(in_month),
+        "prev_month": earlier[-1] if earlier else None,
+        "next_month": later[0] if later else None,
+        "selected_day": day,
+        "days_with_frames": len(counts),
+    }
+
+
+# -- a day's thumbnails --------------------------------------------------------------------------
+
+
+def _day_bounds(day: date, zone: Any) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(), tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
+    return start, end
+
+
+def day_context(
+    runtime: Any, collection_id: str, coll: Any, day: date | None, page: int, per_page: int
+) -> dict[str, Any]:
+    if per_page not in DAY_PAGE_SIZES:
+        raise HTTPException(422, f"per_page must be one of {', '.join(map(str, DAY_PAGE_SIZES))}")
+    context: dict[str, Any] = {"collection_id": collection_id, "day": day, "frames": [],
+                               "day_sizes": DAY_PAGE_SIZES, "zone": coll.zone}  # fmt: skip
+    if day is None:
+        context["pager"] = m.pager(0, 1, per_page, DAY_PAGE_SIZES)
+        return context
+    start, end = _day_bounds(day, coll.zone)
+    total = runtime.index.count(coll.key, start, end)
+    p = m.pager(total, page, per_page, DAY_PAGE_SIZES)
+    context["pager"] = p
+    context["frames"] = runtime.index.frames(
+        coll.key, start, end, limit=p.per_page, offset=p.offset
+    )
+    return context
+
+
+# -- pages ---------------------------------------------------------------------------------------
+
+
+def _list_context(runtime: Any) -> dict[str, Any]:
+    rows = [summary(runtime, cid, coll) for cid, coll in runtime.collections().items()]
+    return {"active": "collections", "page_title": "Collections", "collections": rows,
+            "date_sources": DATE_SOURCES, "zones": timeutil.all_zones(),
+            "roots": runtime.config.root_paths}  # fmt: skip
+
+
+@router.get("/collections", response_class=HTMLResponse)
+def collections(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    context = _list_context(runtime)
+    context.update(values={"date_source": "auto"}, errors={})
+    return m.render(templates, request, "collections.html", context)
+
+
+@router.post("/collections", response_class=HTMLResponse)
+def create_collection(
+    request: Request,
+    runtime: RuntimeDep,
+    templates: TemplatesDep,
+    name: Annotated[str, Form()] = "",
+    path: Annotated[str, Form()] = "",
+    timezone: Annotated[str, Form()] = "",
+    date_source: Annotated[str, Form()] = "auto",
+    filename_pattern: Annotated[str, Form()] = "",
+):
+    """Declare a collection over a folder inside the storage roots and start indexing it."""
+    values = {"name": name, "path": path, "timezone": timezone, "date_source": date_source,
+              "filename_pattern": filename_pattern}  # fmt: skip
+    errors: dict[str, str] = {}
+    config = runtime.config.model_copy(deep=True)
+    try:
+        if not name.strip():
+            raise m.FieldError("name", "give the collection a name")
+        if not path.strip():
+            raise m.FieldError("path", "give the folder that holds the frames")
+        folder = m.confine(config, path.strip(), "path")
+        if not folder.is_dir():
+            raise m.FieldError("path", f"{path!r} is not a folder inside the storage roots")
+        taken = {*config.collections, *config.cameras}
+        coll_id = m.slug(name, taken, "collection")
+        config.collections[coll_id] = CollectionConfig(
+            name=name.strip(),
+            path=str(folder),
+            timezone=timezone.strip() or None,
+            date_source=date_source,  # type: ignore[arg-type]
+            filename_pattern=filename_pattern.strip() or None,
+        )
+        runtime.apply_config(config)
+    except m.FieldError as exc:
+        errors[exc.field] = str(exc)
+    except (ValueError, ConfigError) as exc:  # pydantic's ValidationError is a ValueError
+        errors[_field_of(exc, values)] = _message(exc)
+    if errors:
+        context = _list_context(runtime)
+        context.update(values=values, errors=errors)
+        return m.render(templates, request, "collections.html", context, status_code=422)
+    _start_scan(runtime, coll_id)
+    return RedirectResponse(f"/collections/{coll_id}", status_code=303)
+
+
+def _field_of(exc: Exception, values: dict[str, Any]) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        for e in errors():
+            if e.get("loc") and str(e["loc"][0]) in values:
+                return str(e["loc"][0])
+    return "form"
+
+
+def _message(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        return "; ".join(str(e.get("msg", "")).removeprefix("Value error, ") for e in errors())
+    return str(exc)
+
+
+def _start_scan(runtime: Any, collection_id: str) -> int:
+    coll = m.collection_or_404(runtime, collection_id)
+    index = runtime.index
+
+    def scan(progress: Any, cancel: threading.Event) -> dict[str, Any]:
+        progress(Progress("scan", 0, 0, message=f"listing {coll.collection_dir}"))
+        kwargs: dict[str, Any] = {"pattern": coll.pattern, "date_source": coll.date_source}
+        if coll.extensions:
+            kwargs["extensions"] = coll.extensions
+        result = index.scan(
+            coll.key, coll.collection_dir, coll.zone, progress=progress, cancel=cancel, **kwargs
+        )
+        return {"added": result.added, "changed": result.changed, "deleted": result.deleted,
+                "skipped": result.skipped, "total": result.total,
+                "problems": list(result.problems[:5])}  # fmt: skip
+
+    title = f"Index {coll.name}"
+    return m.submit(runtime, "scan", title, scan, ("scan",), {"collection": collection_id})
+
+
+@router.get("/collections/{collection_id}", response_class=HTMLResponse)
+def collection_page(
+    collection_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    templates: TemplatesDep,
+    month: Annotated[str | None, Query()] = None,
+    day: Annotated[str | None, Query()] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query()] = DAY_PAGE_SIZES[1],
+):
+    coll = m.collection_or_404(runtime, collection_id)
+    info = summary(runtime, collection_id, coll)
+    chosen = (
+        _day_of(day)
+        if day
+        else (info.last.time.astimezone(coll.zone).date() if info.last else None)
+    )
+    context: dict[str, Any] = {
+        "active": "collections",
+        "page_title": coll.name,
+        "c": info,
+        "presets": sorted(coll.presets),
+        "scan_jobs": m.active_jobs(runtime, "scan", collection=collection_id),
+        "job_base": JOB_BASE,
+    }
+    context.update(calendar_context(runtime, collection_id, coll, month, chosen))
+    context.update(day_context(runtime, collection_id, coll, chosen, page, per_page))
+    return m.render(templates, request, "collection.html", context)
+
+
+@router.get("/collections/{collection_id}/summary", response_class=HTMLResponse)
+def summary_partial(
+    collection_id: str, request: Request, runtime: RuntimeDep, templates: TemplatesDep
+):
+    coll = m.collection_or_404(runtime, collection_id)
+    context = {"c": summary(runtime, collection_id, coll)}
+    return m.render(templates, request, "partials/_collection_summary.html", context)
+
+
+@router.get("/collections/{collection_id}/calendar", response_class=HTMLResponse)
+def calendar_partial(
+    collection_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    templates: TemplatesDep,
+    month: Annotated[str | None, Query()] = None,
+    day: Annotated[str | None, Query()] = None,
+):
+    coll = m.collection_or_404(runtime, collection_id)
+    chosen = _day_of(day) if day else None
+    context = calendar_context(runtime, collection_id, coll, month, chosen)
+    return m.render(templates, request, "partials/_calendar.html", context)
+
+
+@router.get("/collections/{collection_id}/day", response_class=HTMLResponse)
+def day_partial(
+    collection_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    templates: TemplatesDep,
+    day: Annotated[str, Query()],
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query()] = DAY_PAGE_SIZES[1],
+):
+    """The thumbnails of one day, a page at a time (a calendar day links here)."""
+    coll = m.collection_or_404(runtime, collection_id)
+    context = day_context(runtime, collection_id, coll, _day_of(day), page, per_page)
+    return m.render(templates, request, "partials/_day_grid.html", context)
+
+
+@router.post("/collections/{collection_id}/rescan", response_class=HTMLResponse)
+def rescan(collection_id: str, request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    """Bring the index up to date with the folder (incremental: unchanged folders are skipped)."""
+    m.collection_or_404(runtime, collection_id)
+    running = m.active_jobs(runtime, "scan", collection=collection_id)
+    job_id = running[0].id if running else _start_scan(runtime, collection_id)
+    return m.started(request, templates, runtime, job_id, JOB_BASE, f"/collections/{collection_id}")
