@@ -330,7 +330,9 @@ class Scanner:
                 if name[0] == ".":
                     continue
                 try:
-                    if name.lower().endswith(extensions) and entry.is_file():
+                    if (
+                        name.endswith(extensions) or name.lower().endswith(extensions)
+                    ) and entry.is_file():
                         files[name] = entry.inode()
                     elif entry.is_dir():
                         subdirs.append(entry.path)
@@ -379,12 +381,9 @@ class Scanner:
                 result.deleted += len(gone)
             else:
                 added, changed, fills = sorted(files), [], []
-            rows = self._rows(path, dir_id, added, files, delta)
-            conn.executemany(
-                "INSERT INTO frames (collection_id, dir_id, name, utc, utc_offset, source, "
-                "inode, size, mtime) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+            rows = self._rows(path, added, files)
+            if rows:
+                self._insert(dir_id, rows)
             result.added += len(rows)
             if changed:
                 self._update(path, changed, files, stored, delta)
@@ -400,6 +399,24 @@ class Scanner:
                 (mtime_ns, parent_id, dir_id),
             )
         return int(dir_id)
+
+    def _insert(self, dir_id: int, rows: list[tuple[Any, ...]]) -> None:
+        """Insert new rows and count them into ``day_counts`` (grouped in SQL, not per row)."""
+        conn, cid = self.conn, self.cid
+        last_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM frames").fetchone()[0]
+        # The ids are integers from the database: inlined, so each row binds only its own values.
+        conn.executemany(
+            "INSERT INTO frames (collection_id, dir_id, name, utc, utc_offset, source, inode, "
+            f"size, mtime) VALUES ({int(cid)}, {int(dir_id)}, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        conn.execute(
+            "INSERT INTO day_counts (collection_id, day, utc_offset, n) "
+            "SELECT ?, CAST(floor((utc + utc_offset) / 86400.0) AS INTEGER) AS d, utc_offset, "
+            "COUNT(*) FROM frames WHERE id > ? GROUP BY d, utc_offset "
+            "ON CONFLICT DO UPDATE SET n = n + excluded.n",
+            (cid, last_id),
+        )
 
     def _compare(
         self, path: str, files: dict[str, int], stored: dict[str, tuple[Any, ...]]
@@ -431,43 +448,29 @@ class Scanner:
                 fills.append((new_inode, None, None, fid))
         return added, changed, fills
 
-    def _rows(
-        self,
-        path: str,
-        dir_id: int,
-        names: list[str],
-        inodes: dict[str, int],
-        delta: Counter[tuple[int, int]],
-    ) -> list[tuple[Any, ...]]:
-        """Insert rows for ``names``, parsing each; the hot loop of a cold scan."""
-        cid, result, times = self.cid, self.result, self.times
+    def _rows(self, path: str, names: list[str], inodes: dict[str, int]) -> list[tuple[Any, ...]]:
+        """``(name, utc, offset, source, inode, size, mtime)`` for ``names``: the cold-scan loop."""
+        times = self.times
         rows: list[tuple[Any, ...]] = []
-        days: dict[tuple[int, int], int] = {}
         slow: list[str] = []
         fast = times.fast if times.names_first and not self.verify else None
         if fast is not None:
             tz = times.tz
+            append = rows.append
             for name in names:
                 hit = fast(name, tz)
                 if hit is None:
                     slow.append(name)
-                    continue
-                utc, offset = hit
-                rows.append((cid, dir_id, name, utc, offset, "filename", inodes[name], None, None))
-                key = (int((utc + offset) // 86400), offset)
-                days[key] = days.get(key, 0) + 1
+                else:
+                    append((name, hit[0], hit[1], "filename", inodes[name], None, None))
         else:
             slow = names
         for name in slow:
             resolved = self._resolve(path, name)
-            if resolved is None:
-                continue
-            utc, offset, source, size, mtime = resolved
-            rows.append((cid, dir_id, name, utc, offset, source, inodes[name], size, mtime))
-            key = (day_of(utc, offset), offset)
-            days[key] = days.get(key, 0) + 1
-        result.parsed += len(names)
-        delta.update(days)
+            if resolved is not None:
+                utc, offset, source, size, mtime = resolved
+                rows.append((name, utc, offset, source, inodes[name], size, mtime))
+        self.result.parsed += len(names)
         return rows
 
     def _resolve(self, path: str, name: str) -> Resolved | None:
