@@ -1,0 +1,142 @@
+"""How an export writes frames: ``ExportOptions`` (mirrored by ``ExportPreset`` in the config).
+
+Every setting is checked when the options are made, so a typo in a preset fails when it is saved
+or run, naming the field and what is accepted, before any frame is touched.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from typing import Any
+
+from pylapse.imaging import fonts, process
+from pylapse.imaging.overlay import Placement, TimestampOverlay, Watermark
+
+__all__ = ["ExportOptions"]
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """How frames are written. Field names mirror ``ExportPreset`` in the config."""
+
+    prefix: str = ""
+    ext: str = "jpg"  # jpg, png or webp
+    width: int | None = None
+    height: int | None = None
+    resize_mode: str = "fit"  # fit (aspect kept, never enlarged), exact, fill (crop to cover)
+    quality: int = 90
+    optimize: bool = False
+    drawtimestamp: bool = False
+    timestamp_format: str = "%Y-%m-%d %H:%M"
+    font: str | None = None  # built-in when empty; a system font name or a font file path
+    font_size: float = 0.04  # fraction of the image height
+    font_color: str = "#ffffff"
+    backdrop: str = "outline"  # none, outline, box
+    backdrop_color: str = "#000000"
+    box_opacity: float = 0.5
+    anchor: str = "bottom-right"
+    offset_x: int = 0
+    offset_y: int = 0
+    margin: float = 0.02  # fraction of the image height
+    display_timezone: str | None = None  # stamp in this zone; default: each frame's own clock
+    watermark_text: str | None = None
+    watermark_image: str | None = None  # a PNG
+    watermark_opacity: float = 0.5
+    watermark_size: float = 0.05
+    watermark_anchor: str = "bottom-left"
+    watermark_offset_x: int = 0
+    watermark_offset_y: int = 0
+    link: bool = True  # hard-link (or copy) frames when nothing needs processing
+    workers: int = 2
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ext", self.ext.lower().lstrip("."))
+        process.output_format(self.ext)
+        if os.sep in self.prefix or (os.altsep and os.altsep in self.prefix):
+            raise ValueError(f"prefix {self.prefix!r} must not contain a path separator")
+        if not 1 <= self.quality <= 100:
+            raise ValueError(f"quality must be 1-100, got {self.quality}")
+        if self.workers < 1:
+            raise ValueError(f"workers must be at least 1, got {self.workers}")
+        self.resize_spec()
+        # placement is checked even when unused, so a preset with a typo fails when saved
+        Placement(self.anchor, (self.offset_x, self.offset_y), self.margin)  # type: ignore[arg-type]
+        Placement(self.watermark_anchor, (0, 0), self.margin)  # type: ignore[arg-type]
+        self.timestamp_overlay()
+        self.watermark()
+        if self.drawtimestamp or self.watermark_text:
+            fonts.font_path(self.font)  # a missing font fails now, not in every worker
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any] | Any, **overrides: Any) -> ExportOptions:
+        """Options from a dict or a model (e.g. an ``ExportPreset``); unknown keys are ignored
+        there but refused in ``overrides`` with the accepted names."""
+        if hasattr(data, "model_dump"):
+            data = data.model_dump()
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise TypeError(
+                f"unknown export option(s) {', '.join(unknown)}; "
+                f"accepted: {', '.join(sorted(known))}"
+            )
+        values = {k: v for k, v in dict(data or {}).items() if k in known and v is not None}
+        values.update(overrides)
+        return cls(**values)
+
+    def resize_spec(self) -> process.Resize | None:
+        if self.width is None and self.height is None:
+            return None
+        try:
+            mode = process.ResizeMode(self.resize_mode)
+        except ValueError:
+            accepted = ", ".join(m.value for m in process.ResizeMode)
+            raise ValueError(
+                f"resize_mode {self.resize_mode!r} is not one of: {accepted}"
+            ) from None
+        return process.Resize(self.width, self.height, mode)
+
+    def timestamp_overlay(self) -> TimestampOverlay | None:
+        if not self.drawtimestamp:
+            return None
+        return TimestampOverlay(
+            format=self.timestamp_format,
+            font=self.font or None,
+            size=self.font_size,
+            color=self.font_color,
+            backdrop=self.backdrop,  # type: ignore[arg-type]
+            backdrop_color=self.backdrop_color,
+            box_opacity=self.box_opacity,
+            placement=Placement(self.anchor, (self.offset_x, self.offset_y), self.margin),  # type: ignore[arg-type]
+            display_timezone=self.display_timezone or None,
+        )
+
+    def watermark(self) -> Watermark | None:
+        if not (self.watermark_text or self.watermark_image):
+            return None
+        return Watermark(
+            text=self.watermark_text or None,
+            image=self.watermark_image or None,
+            opacity=self.watermark_opacity,
+            size=self.watermark_size,
+            font=self.font or None,
+            color=self.font_color,
+            placement=Placement(
+                self.watermark_anchor,  # type: ignore[arg-type]
+                (self.watermark_offset_x, self.watermark_offset_y),
+                self.margin,
+            ),
+        )
+
+    @property
+    def processes_pixels(self) -> bool:
+        """Whether frames must be re-encoded (otherwise they are linked when formats match)."""
+        return bool(
+            self.width
+            or self.height
+            or self.optimize
+            or self.drawtimestamp
+            or self.watermark_text
+            or self.watermark_image
+        )

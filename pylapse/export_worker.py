@@ -1,0 +1,168 @@
+"""The worker side of an export: one process of the pool, handed chunks of frames.
+
+Each worker builds its resize/overlay specs and loads its fonts once (pool initializer), then
+writes each frame of a chunk into the staging folder under its final number. A frame that cannot
+be read comes back as a skip with the reason; anything else (disk full, a bad font) fails the
+export, which then leaves the previous one as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pylapse import timeutil
+from pylapse.export_options import ExportOptions
+from pylapse.export_swap import NameSet
+from pylapse.imaging import fonts, process
+
+__all__ = ["Item", "Outcome", "init_worker", "item", "process_chunk"]
+
+_JPEG_SUFFIXES = (".jpg", ".jpeg")
+_EXIF_ORIENTATION = 0x0112
+
+Item = tuple[str, float | None, int | None]  # path, utc seconds, offset seconds
+
+
+def item(frame: Any) -> Item:
+    """A frame-like thing as (path, utc, offset): an index Frame, (path, time) or a path."""
+    if isinstance(frame, str | os.PathLike):
+        return (os.fspath(frame), None, None)
+    if isinstance(frame, tuple) and len(frame) == 2:
+        path, when = frame
+        return (os.fspath(path), when.timestamp(), timeutil.offset_seconds(when))
+    utc, offset = getattr(frame, "utc", None), getattr(frame, "offset", None)
+    if utc is None and getattr(frame, "time", None) is not None:
+        when = frame.time
+        utc, offset = when.timestamp(), timeutil.offset_seconds(when)
+    return (os.fspath(frame.path), utc, offset)
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _watch_owner(owner: int) -> None:
+    """End this worker when the export process that owns it is gone (killed, crashed).
+
+    Pool workers block on a queue whose pipe they hold both ends of, so they would otherwise
+    wait forever as orphans. Their half-written staging folder is removed by the next export.
+    """
+    tick = threading.Event()
+    while not tick.wait(1.0):
+        try:
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            os._exit(3)  # nothing to clean up or flush: the owner is gone
+        except PermissionError:
+            pass  # the pid exists (reused by another user's process is harmless too)
+
+
+def init_worker(options: ExportOptions, staging: str, count: int, owner: int) -> None:
+    """Per worker process: build the specs once and load the fonts they use once."""
+    threading.Thread(target=_watch_owner, args=(owner,), name="owner-watch", daemon=True).start()
+    _WORKER.update(
+        options=options,
+        staging=Path(staging),
+        names=NameSet(options.prefix, options.ext, count),
+        resize=options.resize_spec(),
+        stamp=options.timestamp_overlay(),
+        mark=options.watermark(),
+    )
+    if options.height and (options.drawtimestamp or options.watermark_text):
+        for size in (options.font_size, options.watermark_size):
+            fonts.load_font(options.font, max(6, round(size * options.height)))
+
+
+def _same_format(path: str, ext: str) -> bool:
+    suffix = os.path.splitext(path)[1].lower()
+    if ext in ("jpg", "jpeg"):
+        return suffix in _JPEG_SUFFIXES
+    return suffix == "." + ext
+
+
+def _quick_check(path: str) -> None:
+    """Cheap completeness check for frames that are linked without decoding."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+            handle.seek(max(0, os.fstat(handle.fileno()).st_size - 64))
+            tail = handle.read()
+    except FileNotFoundError:
+        raise process.ImageError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise process.ImageError(f"{path}: cannot be read: {exc}") from None
+    if head.startswith(b"\xff\xd8\xff"):
+        if b"\xff\xd9" not in tail:
+            raise process.ImageError(f"{path}: truncated JPEG (no end-of-image marker)")
+    elif head.startswith(b"\x89PNG\r\n\x1a\n"):
+        if b"IEND" not in tail:
+            raise process.ImageError(f"{path}: truncated PNG (no IEND chunk)")
+    elif head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        pass
+    else:
+        raise process.ImageError(f"{path}: not a JPEG, PNG or WebP image")
+
+
+def _link(src: str, dest: Path) -> None:
+    try:
+        os.link(src, dest)
+    except OSError:  # another file system, or links not allowed: copy instead
+        shutil.copyfile(src, dest)
+
+
+def _frame_time(path: str, utc: float | None, offset: int | None) -> datetime:
+    if utc is not None and offset is not None:
+        return timeutil.from_utc(utc, offset)
+    from pylapse import naming  # only for bare paths, which carry no time
+
+    return naming.frame_time(Path(path), timeutil.zone(None)).time
+
+
+def _process_one(number: int, entry: Item) -> bool:
+    """Write frame ``number``; returns True when it was linked. Raises ImageError to skip."""
+    w = _WORKER
+    options: ExportOptions = w["options"]
+    path, utc, offset = entry
+    dest = w["staging"] / w["names"].name(number)
+    if options.link and not options.processes_pixels and _same_format(path, options.ext):
+        _quick_check(path)
+        _link(path, dest)
+        return True
+    image = process.open_frame(path, w["resize"])
+    try:
+        exif = image.getexif()
+        exif.pop(_EXIF_ORIENTATION, None)  # pixels are upright now
+        image = process.resize_image(image, w["resize"])
+        if w["stamp"] is not None:
+            w["stamp"].apply(image, _frame_time(path, utc, offset))
+        if w["mark"] is not None:
+            w["mark"].apply(image)
+        process.encode(
+            image,
+            dest,
+            options.ext,
+            quality=options.quality,
+            optimize=options.optimize,
+            exif=exif.tobytes() if len(exif) else None,
+        )
+    finally:
+        image.close()
+    return False
+
+
+Outcome = tuple[int, bool, tuple[str, str] | None]  # number, linked, (path, skip reason)
+
+
+def process_chunk(chunk: list[tuple[int, Item]]) -> list[Outcome]:
+    """What became of each frame of ``chunk``."""
+    out: list[Outcome] = []
+    for number, entry in chunk:
+        try:
+            out.append((number, _process_one(number, entry), None))
+        except process.ImageError as exc:
+            out.append((number, False, (entry[0], str(exc).removeprefix(f"{entry[0]}: "))))
+    return out
