@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -95,6 +96,9 @@ class Runtime:
         for camera in self._cameras.values():
             camera.close()
         self._cameras.clear()
+        preview = sys.modules.get("pylapse.preview")  # only if some viewer ever used it
+        if preview is not None:
+            preview.shutdown_default_hub()
         self.health.close()
         self.index.close()
         self._started = False

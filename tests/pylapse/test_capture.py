@@ -168,3 +168,15 @@ def test_metrics_tell_blank_from_busy():
 def test_camera_needs_a_url():
     with pytest.raises(ValueError, match="url"):
         Camera("nothing")
+
+
+def test_preview_stream_yields_live_jpegs(server, tmp_path):
+    camera = _camera(server, tmp_path, path="/shot.jpg")
+    stream = camera.preview_stream()
+    try:
+        frames = [next(stream), next(stream)]
+    finally:
+        stream.close()
+    assert all(f.startswith(b"\xff\xd8") for f in frames)
+    assert frames[0] != frames[1]  # two different pictures, not one repeated
+    assert _all_files(tmp_path) == []  # previews are never saved
