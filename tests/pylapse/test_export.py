@@ -366,3 +366,20 @@ def test_options_from_a_preset_mapping():
     assert ExportOptions.from_mapping({}, drawtimestamp=True).drawtimestamp
     with pytest.raises(TypeError, match=r"unknown export option.*drawtimestmp"):
         ExportOptions.from_mapping({}, drawtimestmp=True)
+
+
+def test_export_preset_mirrors_the_options():
+    """Every option can be saved in a preset, with the same default (workers is per machine)."""
+    from dataclasses import MISSING, fields
+
+    from pylapse.config import ExportPreset
+
+    for f in fields(ExportOptions):
+        if f.name == "workers":
+            continue
+        assert f.name in ExportPreset.model_fields, f"ExportPreset lacks {f.name!r}"
+        default = ExportPreset.model_fields[f.name].default
+        assert f.default is not MISSING and default == f.default, f.name
+    preset = ExportPreset(width=640, drawtimestamp=True, anchor="top-left")
+    options = ExportOptions.from_mapping(preset)
+    assert (options.width, options.drawtimestamp, options.anchor) == (640, True, "top-left")
