@@ -171,7 +171,7 @@ def running(tmp_path):
     made = []
 
     def start(config, **kw):
-        health = HealthStore(config.data_path / "pylapse.db")
+        health = HealthStore(config.data_path / "pylapse.db", frozen_after=3)
         sched = CaptureScheduler(config, health=health, **kw)
         sched.start()
         made.append((sched, health))
@@ -203,12 +203,16 @@ def test_healthy_camera_keeps_its_schedule_while_others_fail(tmp_path, server, r
             "err": _camera(server, "/error500"),
             "html": _camera(server, "/html"),
             "trunc": _camera(server, "/truncated.jpg"),
+            "frozen": _camera(server, "/static.jpg"),
+            "blank": _camera(server, "/blank.jpg"),
         },
     )
     sched, health = running(config)
     good_dir = tmp_path / "frames/shot_jpg"
     assert _wait_for(lambda: len(_frames(good_dir)) >= 4)
     assert _wait_for(lambda: health.get("hang").consecutive_failures >= 1)
+    assert _wait_for(lambda: health.get("frozen").state is HealthState.FROZEN)
+    assert health.get("blank").state is HealthState.BLANK
     sched.shutdown()
 
     frames = _frames(good_dir)
