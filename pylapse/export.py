@@ -192,7 +192,10 @@ def _run_pool(
     """Feed chunks to the workers, a bounded number in flight; returns (linked, frames seen)."""
     assert staging.path is not None
     workers = max(1, min(options.workers, total))
-    chunk_size = max(1, min(16, total // (workers * 8)))
+    # small chunks keep cancel quick (a running chunk is finished, not interrupted); linking
+    # is cheap per frame, so bigger chunks there save round trips
+    largest = 4 if options.processes_pixels else 64
+    chunk_size = max(1, min(largest, total // (workers * 8)))
     chunks = _chunks(frames, chunk_size, staging.output_dir)
     done = linked = produced = 0
     safe_report(progress, Progress("process", 0, total))

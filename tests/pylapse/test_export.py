@@ -18,6 +18,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image, ImageChops
 
 from pylapse import export_swap, timeutil
@@ -383,3 +385,13 @@ def test_export_preset_mirrors_the_options():
     preset = ExportPreset(width=640, drawtimestamp=True, anchor="top-left")
     options = ExportOptions.from_mapping(preset)
     assert (options.width, options.drawtimestamp, options.anchor) == (640, True, "top-left")
+
+
+@given(count=st.integers(1, 50_000_000), numbers=st.lists(st.integers(1, 50_000_000), max_size=30))
+def test_output_names_sort_like_their_numbers(count, numbers):
+    numbers = sorted({n for n in numbers if n <= count} | {1, count})
+    names = NameSet("Timelapse ", "jpg", count)
+    rendered = [names.name(n) for n in numbers]
+    assert sorted(rendered) == rendered
+    assert all(r in names for r in rendered)
+    assert names.name(count + 1) not in names and "Timelapse 1.jpg" not in names
