@@ -14,9 +14,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from pylapse import __version__
 from pylapse.runtime import Runtime
@@ -34,6 +37,28 @@ OPTIONAL_ROUTERS = ("collections", "exports", "videos")
 def _routers() -> list[str]:
     found = [name for name in OPTIONAL_ROUTERS if importlib.util.find_spec(f"web.routes.{name}")]
     return [*ROUTERS, *found]
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """A page for people (a browser navigating), JSON for scripts and htmx."""
+    assert isinstance(exc, StarletteHTTPException)
+    wants_page = (
+        "text/html" in request.headers.get("accept", "")
+        and not request.headers.get("hx-request")
+        and not request.url.path.startswith("/api/")
+    )
+    if not wants_page:
+        return await http_exception_handler(request, exc)
+    from http import HTTPStatus
+
+    try:
+        title = HTTPStatus(exc.status_code).phrase
+    except ValueError:
+        title = "Error"
+    context = {"status_code": exc.status_code, "title": title, "detail": exc.detail, "bare": True}
+    return request.app.state.templates.TemplateResponse(
+        request, "error.html", context, status_code=exc.status_code, headers=exc.headers
+    )
 
 
 def create_app(runtime: Runtime, *, bound_host: str | None = None, start: bool = True) -> FastAPI:
@@ -73,6 +98,7 @@ def create_app(runtime: Runtime, *, bound_host: str | None = None, start: bool =
     app.state.templates = create_templates()
     app.state.guard = security.Guard(runtime, bound_host=bound_host)
     app.add_middleware(security.SecurityMiddleware, guard=app.state.guard)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for name in _routers():
         module = importlib.import_module(f"web.routes.{name}")

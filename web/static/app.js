@@ -54,7 +54,22 @@
       showTypeFields(event.target.form || document);
     }
   });
+  // Schedule rows: show the cron inputs or the interval inputs, whichever kind is chosen.
+  function showKindFields(row) {
+    var select = row.querySelector("select[name$='-type']");
+    if (!select) return;
+    row.querySelectorAll("[data-kind]").forEach(function (el) {
+      el.hidden = el.dataset.kind !== select.value;
+    });
+  }
+  document.addEventListener("change", function (event) {
+    var row = event.target.closest && event.target.closest(".schedule");
+    if (row && event.target.matches("select[name$='-type']")) showKindFields(row);
+  });
+
   function init(root) {
+    (root.querySelectorAll ? root : document).querySelectorAll(".schedule").forEach(showKindFields);
+    if (root.classList && root.classList.contains("schedule")) showKindFields(root);
     (root.querySelectorAll ? root : document).querySelectorAll("form.camera-form").forEach(showTypeFields);
   }
   document.addEventListener("DOMContentLoaded", function () { init(document); });
