@@ -1,0 +1,234 @@
+"""pylapse.storage on real files: atomic writes, image validation, day folders, confinement."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from pylapse import storage, timeutil
+from pylapse.storage import InvalidImage, PathNotAllowed
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def encoded(fmt: str, size: tuple[int, int] = (64, 48)) -> bytes:
+    buf = io.BytesIO()
+    Image.linear_gradient("L").resize(size).convert("RGB").save(buf, fmt)
+    return buf.getvalue()
+
+
+def visible(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+# --- atomic_write ----------------------------------------------------------------------------
+
+
+def test_atomic_write_creates_and_replaces(tmp_path):
+    target = tmp_path / "sub" / "frame.jpg"
+    storage.atomic_write(target, b"first")
+    storage.atomic_write(target, lambda handle: handle.write(b"second"))
+    assert target.read_bytes() == b"second"
+    assert visible(target.parent) == ["frame.jpg"]  # no temp file left behind
+    assert target.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_writer_failing_midway_leaves_the_old_file(tmp_path):
+    target = tmp_path / "config.json"
+    target.write_bytes(b"old and complete")
+
+    def writer(handle):
+        handle.write(b"new but ")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        storage.atomic_write(target, writer)
+    assert target.read_bytes() == b"old and complete"
+    assert visible(tmp_path) == ["config.json"]
+
+
+def test_a_crash_before_the_rename_leaves_the_old_file(tmp_path):
+    """A real process dies half-way through writing: the target is untouched; the temp file it
+    leaves is hidden, never taken for a frame, and swept later."""
+    target = tmp_path / "frame.jpg"
+    target.write_bytes(b"old")
+    script = (
+        "import os, sys\n"
+        "from pylapse import storage\n"
+        "def writer(handle):\n"
+        "    handle.write(b'half a fra')\n"
+        "    handle.flush()\n"
+        "    os._exit(9)  # no cleanup, no rename: like a power cut or a kill -9\n"
+        "storage.atomic_write(sys.argv[1], writer)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", script, str(target)], env=env, check=False)
+    assert done.returncode == 9
+    assert target.read_bytes() == b"old"
+    leftovers = [p for p in tmp_path.iterdir() if p != target]
+    assert len(leftovers) == 1
+    assert leftovers[0].name.startswith(".frame.jpg.")
+    assert leftovers[0].name.endswith(storage.TEMP_SUFFIX)
+    assert storage.sweep_temp(tmp_path) == leftovers
+    assert visible(tmp_path) == ["frame.jpg"]
+
+
+def test_sweep_temp_removes_only_temp_files(tmp_path):
+    (tmp_path / ".frame.jpg.abc.tmp").write_bytes(b"x")
+    (tmp_path / "frame.jpg").write_bytes(b"x")
+    (tmp_path / "notes.tmp").write_bytes(b"x")  # not ours: not hidden
+    assert [p.name for p in storage.sweep_temp(tmp_path)] == [".frame.jpg.abc.tmp"]
+    assert visible(tmp_path) == ["frame.jpg", "notes.tmp"]
+    assert storage.sweep_temp(tmp_path / "missing") == []
+
+
+# --- validate_image --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_complete_images_are_accepted(fmt):
+    info = storage.validate_image(encoded(fmt))
+    assert (info.format, info.width, info.height) == (fmt, 64, 48)
+    assert info.image.size == (64, 48)
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", r"empty response \(0 bytes\)"),
+        (b"<!DOCTYPE html><html><body>401 Unauthorized</body></html>", "text/HTML page"),
+        (b"\n  <html><h1>Camera busy</h1></html>", "text/HTML page"),
+        (b'{"error": "no frame"}', "text/HTML page"),
+        (b"GIF89a\x01\x00\x01\x00", r"not a JPEG or PNG image \(starts with b'GIF89a"),
+        (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "not a JPEG or PNG image"),
+    ],
+)
+def test_things_that_are_not_images_are_refused(data, reason):
+    with pytest.raises(InvalidImage, match=reason):
+        storage.validate_image(data)
+
+
+def test_a_truncated_jpeg_is_refused():
+    data = encoded("JPEG")
+    with pytest.raises(InvalidImage, match=r"truncated JPEG: no end-of-image marker \(\d+ bytes\)"):
+        storage.validate_image(data[: len(data) // 2])
+
+
+def test_a_jpeg_with_a_broken_body_is_refused():
+    data = encoded("JPEG")
+    broken = data[:4] + b"\x00" * (len(data) - 6) + data[-2:]  # markers right, content not
+    with pytest.raises(InvalidImage, match="undecodable JPEG"):
+        storage.validate_image(broken)
+
+
+def test_a_truncated_png_is_refused():
+    data = encoded("PNG")
+    with pytest.raises(InvalidImage, match="undecodable PNG"):
+        storage.validate_image(data[: len(data) - 40])
+
+
+# --- day_folder ------------------------------------------------------------------------------
+
+
+def test_day_folder_uses_the_cameras_day(tmp_path):
+    # 23:30 on 9 February in Tokyo is still 9 February there, whatever UTC says.
+    when = datetime(2026, 2, 9, 23, 30, tzinfo=timeutil.zone("Asia/Tokyo"))
+    assert storage.day_folder(tmp_path, when) == tmp_path / "2026-02-09"
+    assert storage.day_folder(tmp_path, when, "%Y/%m") == tmp_path / "2026" / "02"
+    assert storage.day_folder(tmp_path, when, "") == tmp_path
+
+
+def test_day_folder_refuses_escapes_and_naive_times(tmp_path):
+    when = datetime(2026, 2, 9, tzinfo=timeutil.UTC)
+    with pytest.raises(ValueError, match="must stay inside the output folder"):
+        storage.day_folder(tmp_path, when, "../%Y")
+    with pytest.raises(ValueError, match="must stay inside the output folder"):
+        storage.day_folder(tmp_path, when, "/%Y")
+    with pytest.raises(ValueError, match="aware"):
+        storage.day_folder(tmp_path, datetime(2026, 2, 9))
+
+
+# --- confine ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def roots(tmp_path):
+    inside = tmp_path / "timelapse"
+    (inside / "cam" / "2026-02-09").mkdir(parents=True)
+    other = tmp_path / "second-root"
+    other.mkdir()
+    (tmp_path / "secret").mkdir()
+    (tmp_path / "secret" / "key.txt").write_text("x")
+    return inside, other
+
+
+def test_paths_inside_a_root_resolve(roots):
+    inside, other = roots
+    assert storage.confine("cam/2026-02-09", roots) == inside / "cam" / "2026-02-09"
+    assert storage.confine(inside / "cam", roots) == inside / "cam"
+    assert storage.confine(other / "new.mp4", roots) == other / "new.mp4"  # need not exist
+    assert storage.confine(inside, roots) == inside
+    assert storage.confine("cam/../cam/x.jpg", roots) == inside / "cam" / "x.jpg"  # stays in
+
+
+@pytest.mark.parametrize(
+    "escape",
+    [
+        "..",
+        "../secret/key.txt",
+        "cam/../../secret",
+        "cam/2026-02-09/../../../secret",
+        "/etc/passwd",
+    ],
+)
+def test_escapes_are_refused(roots, escape):
+    with pytest.raises(PathNotAllowed, match="is outside the storage roots"):
+        storage.confine(escape, roots)
+
+
+def test_a_sibling_with_the_same_prefix_is_outside(roots, tmp_path):
+    (tmp_path / "timelapse-old").mkdir()
+    with pytest.raises(PathNotAllowed):
+        storage.confine(tmp_path / "timelapse-old", roots)
+
+
+def test_symlinks_pointing_out_are_refused(roots, tmp_path):
+    inside, _ = roots
+    (inside / "cam" / "out").symlink_to(tmp_path / "secret")
+    (inside / "cam" / "alias").symlink_to(inside / "cam" / "2026-02-09")
+    with pytest.raises(PathNotAllowed):
+        storage.confine("cam/out/key.txt", roots)
+    with pytest.raises(PathNotAllowed):
+        storage.confine("cam/out", roots)
+    assert storage.confine("cam/alias", roots) == inside / "cam" / "2026-02-09"
+
+
+def test_encoded_dots_are_literal_names_that_stay_inside(roots):
+    inside, _ = roots
+    # Decoding URLs is the web layer's job; here "%2e%2e" is just a strange folder name.
+    assert storage.confine("%2e%2e/%2e%2e/secret", roots) == inside / "%2e%2e" / "%2e%2e" / "secret"
+    assert storage.confine("..%2f..%2fsecret", roots) == inside / "..%2f..%2fsecret"
+
+
+def test_nul_bytes_and_missing_roots_are_refused(roots):
+    with pytest.raises(PathNotAllowed, match="NUL byte"):
+        storage.confine("cam\x00/x", roots)
+    with pytest.raises(PathNotAllowed, match="no storage roots are configured"):
+        storage.confine("cam", [])
+
+
+def test_iter_files_lists_matching_files(tmp_path):
+    (tmp_path / "a.JPG").write_bytes(b"")
+    (tmp_path / "b.png").write_bytes(b"")
+    (tmp_path / "c.txt").write_bytes(b"")
+    (tmp_path / "d.jpg").mkdir()
+    found = sorted(p.name for p in storage.iter_files(tmp_path, (".jpg", ".png")))
+    assert found == ["a.JPG", "b.png"]
+    assert list(storage.iter_files(tmp_path / "missing", (".jpg",))) == []
