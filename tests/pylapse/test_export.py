@@ -395,3 +395,35 @@ def test_output_names_sort_like_their_numbers(count, numbers):
     assert sorted(rendered) == rendered
     assert all(r in names for r in rendered)
     assert names.name(count + 1) not in names and "Timelapse 1.jpg" not in names
+
+
+def test_real_camera_frames_export_stamped_and_watermarked(tmp_path):
+    folder = REPO.parent / "shared" / "testdata" / "sequence-real" / "frames"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is absent (shared test data lives beside the repo in ../shared)")
+    paths = sorted(folder.glob("*.jpg"))[:20]
+    frames = [(p, timeutil.from_utc(START.timestamp() + i, TOKYO)) for i, p in enumerate(paths)]
+    stamped = ExportOptions(
+        width=384,
+        drawtimestamp=True,
+        timestamp_format="%H:%M:%S",
+        backdrop="box",
+        anchor="top-left",
+        watermark_text="pyLapse",
+        watermark_anchor="bottom-right",
+    )
+    result = run_export(frames, tmp_path / "stamped", stamped)
+    plain = run_export(frames, tmp_path / "plain", ExportOptions(width=384))
+    assert (result.written, plain.written, result.skipped) == (20, 20, [])
+    with (
+        Image.open(tmp_path / "stamped" / "000020.jpg") as a,
+        Image.open(tmp_path / "plain" / "000020.jpg") as b,
+    ):
+        assert a.size == b.size == (384, 288)
+        changed = ImageChops.difference(a.convert("L"), b.convert("L")).point(
+            lambda v: 255 if v > 40 else 0
+        )
+        w, h = a.size
+        assert changed.crop((0, 0, w // 2, h // 3)).getbbox()  # the stamp, top-left
+        assert changed.crop((w // 2, 2 * h // 3, w, h)).getbbox()  # the watermark
+        assert changed.crop((w // 2, 0, w, h // 2)).getbbox() is None  # nothing elsewhere
