@@ -1,0 +1,145 @@
+"""``pylapse index``: bring the frame index up to date with the folders, incrementally.
+
+Scans the configured collections plus one implicit collection per camera (id = camera id, folder
+= the camera's output_dir, zone = the camera's time zone). A folder unchanged since the last scan
+is not even listed, so running this often is cheap. ``--rebuild`` forgets a collection's rows
+first (the index is a cache of the files: nothing is lost); ``--verify`` also checks every file
+for in-place changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from pylapse.cli import CommandError
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: Any) -> None:
+    from pylapse.config import DEFAULT_CONFIG_NAME
+
+    parser = subparsers.add_parser(
+        "index",
+        help="update the frame index from the collection folders (incremental)",
+        description=__doc__.split("\n\n")[0],
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help=f"config file (default: $PYLAPSE_CONFIG, else ./{DEFAULT_CONFIG_NAME})",
+    )
+    parser.add_argument(
+        "--collection",
+        action="append",
+        metavar="ID",
+        help="only this collection or camera id (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--rebuild", action="store_true", help="forget the rows first and scan from scratch"
+    )
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="list every folder and check every file (finds files rewritten in place)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+def _config(path: Path | None) -> Any:
+    from pylapse.config import DEFAULT_CONFIG_NAME, ConfigError, load_config
+
+    path = path or Path(os.environ.get("PYLAPSE_CONFIG") or DEFAULT_CONFIG_NAME)
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _targets(config: Any, wanted: list[str] | None) -> list[str]:
+    """Collection ids to scan, cameras first (the order the runtime lists them in)."""
+    ids = [*config.cameras, *(c for c in config.collections if c not in config.cameras)]
+    if not wanted:
+        return ids
+    unknown = [w for w in wanted if w not in ids]
+    if unknown:
+        known = ", ".join(sorted(ids)) or "none"
+        raise CommandError(f"no collection or camera {unknown[0]!r}; known: {known}")
+    return [i for i in ids if i in wanted]
+
+
+def run(args: argparse.Namespace) -> int:
+    from pylapse.collection import Collection
+    from pylapse.db import DB_NAME
+    from pylapse.index import FrameIndex, ScanError
+
+    config = _config(args.config)
+    targets = _targets(config, args.collection)
+    if not targets:
+        print("nothing to index: the config has no cameras and no collections")
+        return 0
+    failed = 0
+    roots: dict[str, Path] = {}  # index key -> folder scanned into it this run
+    with FrameIndex(config.data_path / DB_NAME) as index:
+        for cid in targets:
+            coll = Collection.from_config(config, cid, index)
+            folder = Path(coll.collection_dir)
+            if coll.key in roots:
+                if roots[coll.key] != folder:
+                    print(
+                        f"{cid}: skipped: its frames are indexed as {coll.key!r}, which was "
+                        f"scanned from {roots[coll.key]}, not {folder}",
+                        file=sys.stderr,
+                    )
+                continue
+            roots[coll.key] = folder
+            if not folder.is_dir() and cid in config.cameras and cid not in config.collections:
+                print(f"{cid}: no frames yet ({folder} does not exist)")
+                continue
+            if args.rebuild:
+                index.drop(coll.key)
+            try:
+                result = _scan(index, coll, args)
+            except ScanError as exc:
+                print(f"{cid}: {exc}", file=sys.stderr)
+                failed += 1
+                continue
+            print(result.summary if cid == coll.key else f"{cid} -> {result.summary}")
+            for problem in result.problems[:5]:
+                print(f"  {problem}", file=sys.stderr)
+            if len(result.problems) > 5:
+                print(f"  ({len(result.problems) - 5} more problems not shown)", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _scan(index: Any, coll: Any, args: argparse.Namespace) -> Any:
+    """One collection's scan with a tqdm bar of folders (on stderr, only on a terminal)."""
+    from tqdm import tqdm
+
+    from pylapse.progress import Progress
+
+    kwargs: dict[str, Any] = {"pattern": coll.pattern, "date_source": coll.date_source}
+    if coll.extensions:
+        kwargs["extensions"] = coll.extensions
+    disable = args.no_progress or not sys.stderr.isatty()
+    with tqdm(desc=coll.key, unit=" folders", disable=disable, leave=False) as bar:
+
+        def progress(p: Progress) -> None:
+            bar.total = p.total or None
+            bar.n = p.done
+            bar.set_postfix_str(p.message, refresh=False)
+            bar.refresh()
+
+        return index.scan(
+            coll.key,
+            coll.collection_dir,
+            coll.zone,
+            progress=progress,
+            verify=args.verify,
+            **kwargs,
+        )
