@@ -195,3 +195,12 @@ def test_unknown_camera_partials_are_404(client, post) -> None:
     assert post("/cameras/nope/grab").status_code == 404
     assert post("/cameras/nope/enabled").status_code == 404
     assert client.get("/cameras/nope/preview.mjpg").status_code == 404
+
+
+def test_errors_are_pages_for_browsers_and_json_for_scripts(client) -> None:
+    page = client.get("/cameras/nope", headers={"Accept": "text/html"})
+    assert page.status_code == 404 and page.template.name == "error.html"
+    assert page.context["detail"] == "no camera 'nope'"
+    htmx = client.get("/dashboard/cameras/nope", headers={"Accept": "text/html", "HX-Request": "1"})
+    assert htmx.json() == {"detail": "no camera 'nope'"}
+    assert client.get("/api/cameras/nope", headers={"Accept": "text/html"}).json()["detail"]

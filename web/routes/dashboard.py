@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from pylapse.config import CameraConfig, ConfigError
 from pylapse.health import CameraHealth, HealthState
 from pylapse.jobs import JobNotFound, JobRecord
+from pylapse.scheduler import next_fire_times
 from pylapse.sources.base import GrabError
 from web.deps import RuntimeDep, TemplatesDep
 
@@ -49,9 +50,19 @@ def camera_card(runtime: Any, camera_id: str) -> CameraCard:
     paused = bool(scheduler and scheduler.is_paused(camera_id))
     next_run = None
     if scheduler is not None and config.enabled and not paused:
-        runs = [r for r in scheduler.next_runs(50) if r.camera_id == camera_id]
-        next_run = runs[0].when if runs else None
+        next_run = _next_fire(config)
     return CameraCard(camera_id, config, health, next_run, paused, config.zone())
+
+
+def _next_fire(config: CameraConfig) -> datetime | None:
+    """The camera's next capture: the soonest first fire of its enabled schedules (computed per
+    camera, so a dashboard of many cameras stays linear in their number)."""
+    tz = config.zone()
+    fires = []
+    for schedule in config.schedules:
+        if schedule.enabled:
+            fires.extend(next_fire_times(schedule, tz, 1))
+    return min(fires, default=None)
 
 
 def _with_state(health: CameraHealth, state: HealthState) -> CameraHealth:
