@@ -65,6 +65,28 @@ def test_explicit_folder_means_the_ffmpeg_in_it(tmp_path: Path) -> None:
     assert info.version == "1.2.3-test"
 
 
+def test_bin_folder_comes_before_the_bundled_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "bin").mkdir()
+    exe = script(tmp_path / "bin", "ffmpeg", "echo 'ffmpeg version 0.0-bin'\n")
+    monkeypatch.chdir(tmp_path)
+    info = find_ffmpeg()
+    assert (info.path, info.source, info.version) == (exe, "bin", "0.0-bin")
+
+
+def test_path_is_the_last_resort(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    exe = script(tmp_path, "ffmpeg", "echo 'ffmpeg version 0.0-path'\n")
+    monkeypatch.chdir(tmp_path / "..")
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(tmp_path / "gone"))  # bundled one unusable
+    monkeypatch.setenv("PATH", str(tmp_path))
+    info = find_ffmpeg()
+    assert (info.path, info.source) == (exe, "PATH")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(FfmpegNotFound, match=r"no ffmpeg found .*imageio-ffmpeg.*PATH"):
+        find_ffmpeg()
+
+
 def test_probes_are_cached_until_the_binary_changes(tmp_path: Path) -> None:
     calls = tmp_path / "calls"
     exe = script(
