@@ -120,7 +120,7 @@ def find_ffmpeg(config_path: str | os.PathLike[str] | None = None) -> FfmpegInfo
         bundled = Path(imageio_ffmpeg.get_ffmpeg_exe())
         if _usable(bundled):
             return FfmpegInfo(bundled, "imageio-ffmpeg")
-        looked.append(str(bundled))
+        looked.append(f"{bundled} (imageio-ffmpeg)")
     except Exception as exc:  # not installed, or no binary for this platform
         looked.append(f"imageio-ffmpeg ({exc})")
     on_path = shutil.which(_EXE)
