@@ -36,6 +36,7 @@ import argparse
 import contextlib
 import io
 import json
+import logging
 import math
 import signal
 import socket
@@ -252,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
         serve(int(args.serve[0]), Path(args.serve[1]))
         return 0
 
+    # per-slot log lines about the hanging camera (ours) and late runs (stock) would bury the result
+    logging.getLogger("apscheduler").setLevel(logging.CRITICAL)
+    logging.getLogger("pylapse").setLevel(logging.ERROR)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
