@@ -136,6 +136,22 @@ def test_each_codec_renders_even_frames_at_the_rate(
     assert sorted(p.name for p in tmp_path.iterdir()) == [out.name, out.name + ".json"]
 
 
+def test_real_camera_frames(tmp_path: Path) -> None:
+    """80 real JPEGs (768x576, numbered, no times) from the shared sequence."""
+    from tests.conftest import shared_testdata
+
+    folder = shared_testdata("sequence-real") / "frames"
+    out = tmp_path / "real.mp4"
+    render_sequence_to_video(folder, out, fps=10, size=(320, 320), preset="ultrafast",
+                             progress=False)  # fmt: skip
+    info = probe(out)
+    assert (info["width"], info["height"], int(info["nb_read_frames"])) == (320, 240, 80)
+    assert (info["pix_fmt"], info["color_range"]) == ("yuv420p", "tv")
+    manifest = read_manifest(out)
+    assert Path(manifest["first_frame"]).name == "vtest_000.jpg"
+    assert Path(manifest["last_frame"]).name == "vtest_079.jpg"
+
+
 def test_manifest_records_frames_options_and_ffmpeg(tmp_path: Path) -> None:
     paths = make_frames(tmp_path / "in", 5)
     frames = [IndexedFrame(p, (START + timedelta(minutes=i)).timestamp(), 32400)
