@@ -295,7 +295,7 @@ def run_ffmpeg(
     remove_on_cancel: Iterable[str | os.PathLike[str]] = (),
     stage: str = "encode",
     fps: float | None = None,
-    on_start=None,  # type: ignore[no-untyped-def]  # called with the Popen (tests watch the pid)
+    on_start: Callable[[subprocess.Popen[str]], None] | None = None,  # tests watch the pid
 ) -> RunResult:
     """Run ``command`` (an argument list, ``-progress pipe:1`` is added after the binary).
 
@@ -354,8 +354,9 @@ def run_ffmpeg(
         for reader in readers:
             reader.join(5)
         for stream in (proc.stdout, proc.stderr):
-            with contextlib.suppress(OSError):
-                stream.close()  # type: ignore[union-attr]
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
     if cancelled:
         for leftover in remove_on_cancel:
             with contextlib.suppress(OSError):
