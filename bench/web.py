@@ -1,0 +1,135 @@
+"""Web benchmark: the collection page and a day's thumbnail grid at a million frames.
+
+    ./bench.sh web [--frames 1000000] [--small 1000] [--requests 60]
+
+Two collections in one index, built once and reused (the frame trees are shared with
+``./bench.sh index``: ``bench/.work/index-<N>-8640/tree``): a large one of ``--frames`` frames
+(one every 10 s, ~116 days) and a small one of ``--small`` frames. Each page is requested
+``--requests`` times through the real app in-process (routing, security middleware, database,
+templates; no network), and the 95th percentile latency is compared:
+
+* p95 at 1M frames, absolute goal 100 ms;
+* p95 at 1M frames against p95 at 1k frames, goal ratio <= 2 (nothing a user waits on may grow
+  with the size of a collection).
+"""
+
+# ruff: noqa: E402  (imports follow the sys.path fix below)
+from __future__ import annotations
+
+import os
+import sys
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+sys.path.insert(0, os.path.dirname(_HERE))
+
+import argparse
+import json
+import logging
+import time
+import warnings
+from pathlib import Path
+
+from bench._harness import Goal, Report
+from bench.index import WORK, ZONE, build_tree
+
+PER_DAY = 8640
+
+
+def tree(frames: int) -> Path:
+    root = WORK / f"index-{frames}-{PER_DAY}" / "tree"
+    build_tree(root, frames, PER_DAY)
+    return root
+
+
+def prepare(frames: int, small: int) -> Path:
+    """The config of a dashboard with both collections indexed (scanned once, then reused)."""
+    from pylapse.config import load_config
+    from pylapse.runtime import Runtime
+
+    base = WORK / f"web-{frames}-{small}"
+    base.mkdir(parents=True, exist_ok=True)
+    config = {
+        "data_dir": "data",
+        "storage_roots": [str(WORK)],
+        "collections": {
+            "large": {"name": f"{frames:,} frames", "path": str(tree(frames)), "timezone": ZONE},
+            "small": {"name": f"{small:,} frames", "path": str(tree(small)), "timezone": ZONE},
+        },
+    }
+    path = base / "capture_config.json"
+    path.write_text(json.dumps(config, indent=2))
+    marker = base / ".indexed"
+    if not marker.exists():
+        print("indexing both collections (once) ...", flush=True)
+        started = time.perf_counter()
+        runtime = Runtime(load_config(path), config_path=path, scheduler=False, jobs=False)
+        try:
+            for collection in runtime.collections().values():
+                collection.refresh()
+        finally:
+            runtime.stop()
+        marker.write_text("indexed\n")
+        print(f"  indexed in {time.perf_counter() - started:.0f} s", flush=True)
+    return path
+
+
+def p95(client, url: str, requests: int) -> float:  # type: ignore[no-untyped-def]
+    for _ in range(3):  # warm caches (templates, SQLite pages)
+        assert client.get(url).status_code == 200, url
+    times = []
+    for _ in range(requests):
+        start = time.perf_counter()
+        response = client.get(url)
+        times.append(time.perf_counter() - start)
+        if response.status_code != 200:
+            raise SystemExit(f"{url}: HTTP {response.status_code}: {response.text[:300]}")
+    times.sort()
+    return times[max(0, round(0.95 * len(times)) - 1)]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--frames", type=int, default=1_000_000, help="frames in the large one")
+    parser.add_argument("--small", type=int, default=1000, help="frames in the small one")
+    parser.add_argument("--requests", type=int, default=60, help="requests per page")
+    args = parser.parse_args()
+    if min(args.frames, args.small, args.requests) < 1:
+        parser.error("--frames, --small and --requests must be at least 1")
+
+    logging.basicConfig(level=logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+        from starlette.testclient import TestClient
+
+    from pylapse.config import load_config
+    from pylapse.runtime import Runtime
+    from web.app import create_app
+
+    path = prepare(args.frames, args.small)
+    runtime = Runtime(load_config(path), config_path=path, scheduler=False)
+    app = create_app(runtime)
+    report = Report(
+        f"web pages, {args.frames:,} vs {args.small:,} frames, p95 of {args.requests} requests",
+        width=40,
+    )
+    with TestClient(app, base_url="http://127.0.0.1", client=("127.0.0.1", 50000)) as client:
+        results = {}
+        for key in ("large", "small"):
+            last = runtime.index.last(key)
+            if last is None:
+                raise SystemExit(f"collection {key!r} is empty: delete {path.parent} and rerun")
+            day = last.time.astimezone(runtime.collections()[key].zone).date().isoformat()
+            results[key] = {
+                "collection page": p95(client, f"/collections/{key}", args.requests),
+                "day grid": p95(client, f"/collections/{key}/day?day={day}", args.requests),
+            }
+    for page in ("collection page", "day grid"):
+        large, small = results["large"][page], results["small"][page]
+        report.add(f"{page} p95, {args.frames:,} frames", large, None, Goal.seconds(0.100))
+        report.add(f"{page} p95, vs {args.small:,} frames", large, small, Goal.ratio(2))
+    return report.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
