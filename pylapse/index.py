@@ -41,6 +41,7 @@ from typing import Any
 from pylapse import db, timeutil
 from pylapse.progress import ProgressCallback
 from pylapse.scan import (
+    DAY_SQL,
     DEFAULT_EXTENSIONS,
     SOURCE_CAPTURE,
     ScanError,
@@ -332,6 +333,43 @@ class FrameIndex:
                 bump_days(conn, cid, delta)
         return int(frame_id)
 
+    def add_frames(
+        self,
+        collection: str,
+        items: Iterable[tuple[str | os.PathLike[str], float, int]],
+        *,
+        source: str = "import",
+    ) -> int:
+        """Index many frames in one transaction: ``(path, utc seconds, offset seconds)`` each.
+
+        For importers and benchmarks that already know the times. Paths already indexed are
+        left as they are; returns how many rows were added.
+        """
+        cid = self._collection_id(collection, create=True)
+        by_folder: dict[str, list[tuple[str, float, int]]] = {}
+        for path, utc, offset in items:
+            folder, name = os.path.split(os.path.abspath(os.fspath(path)))
+            by_folder.setdefault(folder, []).append((name, float(utc), int(offset)))
+        with self._lock, db.transaction(self._conn):
+            conn = self._conn
+            last_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM frames").fetchone()[0]
+            for folder, rows in by_folder.items():
+                dir_id = _dir_id(conn, cid, folder)
+                conn.executemany(
+                    "INSERT INTO frames (collection_id, dir_id, name, utc, utc_offset, source) "
+                    f"VALUES ({int(cid)}, {int(dir_id)}, ?, ?, ?, ?) "
+                    "ON CONFLICT (dir_id, name) DO NOTHING",
+                    [(name, utc, offset, source) for name, utc, offset in rows],
+                )
+            added = conn.execute("SELECT COUNT(*) FROM frames WHERE id > ?", (last_id,)).fetchone()
+            conn.execute(
+                "INSERT INTO day_counts (collection_id, day, utc_offset, n) "
+                f"SELECT ?, {DAY_SQL} AS d, utc_offset, COUNT(*) FROM frames WHERE id > ? "
+                "GROUP BY d, utc_offset ON CONFLICT DO UPDATE SET n = n + excluded.n",
+                (cid, last_id),
+            )
+        return int(added[0])
+
     def set_metrics(self, frame_id: int, **columns: float | int | None) -> None:
         """Store per-frame metrics (``luma=…``, ``sharpness=…``; see :data:`METRIC_COLUMNS`)."""
         unknown = sorted(set(columns) - set(METRIC_COLUMNS))
@@ -356,15 +394,20 @@ class FrameIndex:
             gone = self._conn.execute("DELETE FROM frames WHERE collection_id = ?", (cid,)).rowcount
             for table in ("day_counts", "scanned_dirs"):
                 self._conn.execute(f"DELETE FROM {table} WHERE collection_id = ?", (cid,))
-            self._conn.execute("DELETE FROM index_collections WHERE id = ?", (cid,))
-            self._ids.pop(collection, None)
+            # The collection's own row (and so its id) stays: other processes have it cached.
+            self._conn.execute(
+                "UPDATE index_collections SET root = NULL, scanned_at = NULL WHERE id = ?", (cid,)
+            )
         return gone
 
     # --- reading --------------------------------------------------------------------------------
 
     def collections(self) -> list[str]:
-        """Keys of the collections that have rows."""
-        rows = self._reader().execute("SELECT key FROM index_collections ORDER BY key")
+        """Keys of the collections that have frames."""
+        rows = self._reader().execute(
+            "SELECT key FROM index_collections c WHERE EXISTS "
+            "(SELECT 1 FROM day_counts d WHERE d.collection_id = c.id AND d.n > 0) ORDER BY key"
+        )
         return [r[0] for r in rows]
 
     def count(self, collection: str, start: TimeBound = None, end: TimeBound = None) -> int:

@@ -24,6 +24,7 @@ What a user waits for at millions of frames, and why the scan is shaped this way
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import sqlite3
@@ -41,6 +42,7 @@ from pylapse.progress import Cancelled, Progress, ProgressCallback, Throttle
 
 __all__ = [
     "DATE_SOURCES",
+    "DAY_SQL",
     "DEFAULT_EXTENSIONS",
     "RACY_NS",
     "SOURCE_CAPTURE",
@@ -97,8 +99,14 @@ class ScanResult:
 
 
 def day_of(utc: float, offset: int) -> int:
-    """Days since 1970-01-01 of the wall clock ``utc + offset``."""
-    return int((utc + offset) // 86400)
+    """Days since 1970-01-01 of the wall clock ``utc + offset``.
+
+    The same floating-point steps as :data:`DAY_SQL`, so Python and SQL always agree.
+    """
+    return math.floor((utc + offset) / 86400.0)
+
+
+DAY_SQL = "CAST(floor((utc + utc_offset) / 86400.0) AS INTEGER)"
 
 
 def bump_days(conn: sqlite3.Connection, cid: int, delta: Mapping[tuple[int, int], int]) -> None:
@@ -412,8 +420,8 @@ class Scanner:
         )
         conn.execute(
             "INSERT INTO day_counts (collection_id, day, utc_offset, n) "
-            "SELECT ?, CAST(floor((utc + utc_offset) / 86400.0) AS INTEGER) AS d, utc_offset, "
-            "COUNT(*) FROM frames WHERE id > ? GROUP BY d, utc_offset "
+            f"SELECT ?, {DAY_SQL} AS d, utc_offset, COUNT(*) FROM frames WHERE id > ? "
+            "GROUP BY d, utc_offset "
             "ON CONFLICT DO UPDATE SET n = n + excluded.n",
             (cid, last_id),
         )

@@ -386,3 +386,31 @@ def test_reads_from_other_threads(index, tree):
     worker.start()
     worker.join()
     assert counts == [12]
+
+
+def test_add_frames_in_bulk(index, tmp_path):
+    start = datetime(2026, 1, 1, 23, 0, tzinfo=BERLIN)
+    items = [
+        (tmp_path / "imp" / f"x{k:03d}.jpg", (start + timedelta(hours=k)).timestamp(), 3600)
+        for k in range(30)
+    ]
+    assert index.add_frames("imp", items) == 30
+    assert index.add_frames("imp", items[:5]) == 0  # already there: left alone
+    assert index.count("imp") == 30
+    assert index.count_by_day("imp", BERLIN) == {
+        date(2026, 1, 1): 1,
+        date(2026, 1, 2): 24,
+        date(2026, 1, 3): 5,
+    }
+    assert {f.source for f in index.frames("imp")} == {"import"}
+
+
+def test_a_rebuild_by_another_process_keeps_this_ones_view(tmp_path, tree):
+    db = tmp_path / "data" / "pylapse.db"
+    with FrameIndex(db) as web, FrameIndex(db) as cli:
+        web.scan("cam", tree, BERLIN)
+        assert web.count("cam") == 12  # the collection's id is now cached here
+        cli.drop("cam")
+        assert web.count("cam") == 0 and web.collections() == []
+        cli.scan("cam", tree, BERLIN)
+        assert web.count("cam") == 12 and web.collections() == ["cam"]
