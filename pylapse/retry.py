@@ -98,6 +98,10 @@ class AttemptRunner:
         # keeping the shared health lock off the path between a slot firing and its request
         self._reasons: dict[str, str | None] = {}
 
+    def forget_reason(self, camera_id: str) -> None:
+        """Someone else changed the camera's paused reason: re-check it at the next attempt."""
+        self._reasons.pop(camera_id, None)
+
     def _disk_ok(self, camera: Camera) -> str | None:
         reason = self.guard.check(camera.output_dir)
         if camera.id in self._reasons and self._reasons[camera.id] == reason:

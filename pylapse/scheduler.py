@@ -62,6 +62,7 @@ log = logging.getLogger("pylapse.capture")
 ALL = "*"  # the pause scope meaning every camera
 MISFIRE_GRACE = 30  # seconds late a run may still start; later ones are skipped (coalesced)
 SHUTDOWN_WAIT = 3.0  # seconds shutdown waits for captures in flight
+PAUSED_BY_USER = "capture paused (resume it on the dashboard or with the API)"
 SAVE_YIELD = 0.25  # longest a save waits for the slot's other requests to go out first
 _PAUSE_STEPS = ["CREATE TABLE capture_pause (scope TEXT PRIMARY KEY, since_utc REAL NOT NULL)"]
 
@@ -190,6 +191,7 @@ class CaptureScheduler:
             self._lock.acquire()
         try:
             self._apply(self._config)
+            self._sync_pause_reasons()
             self._sweep_temp()
             self._executor.prestart(len(self._job_sigs))
             self._prepare_cameras()
@@ -262,6 +264,7 @@ class CaptureScheduler:
     def reload(self, config: Config) -> ReloadSummary:
         """Switch to ``config``, replacing only the jobs and cameras that changed."""
         summary = self._apply(config)
+        self._sync_pause_reasons()
         if summary.added or summary.removed:
             log.info(
                 "config reloaded: %d job(s) added or changed, %d removed, %d unchanged",
@@ -353,6 +356,7 @@ class CaptureScheduler:
                 (scope, time.time()),
             )
             self._paused.add(scope)
+        self._sync_pause_reasons()
         log.info("capture paused: %s", "all cameras" if scope == ALL else scope)
 
     def resume(self, camera_id: str | None = None) -> None:
@@ -360,7 +364,25 @@ class CaptureScheduler:
         with self._state_lock, self._db:
             self._db.execute("DELETE FROM capture_pause WHERE scope = ?", (scope,))
             self._paused.discard(scope)
+        self._sync_pause_reasons()
         log.info("capture resumed: %s", "all cameras" if scope == ALL else scope)
+
+    def _sync_pause_reasons(self) -> None:
+        """Show a user pause in each camera's health (``paused_reason``), and clear it on resume
+        (a disk-space reason is left to the disk guard)."""
+        if self.health is None:
+            return
+        for camera_id in self._config.cameras:
+            current = self.health.get(camera_id).paused_reason
+            if self.is_paused(camera_id):
+                wanted = PAUSED_BY_USER
+            elif current == PAUSED_BY_USER:
+                wanted = None
+            else:
+                continue
+            if current != wanted:
+                self.health.set_paused_reason(camera_id, wanted)
+                self.runner.forget_reason(camera_id)
 
     # --- running -------------------------------------------------------------------------------
 

@@ -269,8 +269,9 @@ def test_failed_capture_is_retried_as_its_own_job(tmp_path, server, running):
 @pytest.mark.network
 def test_pause_survives_reload_and_restart(tmp_path, server, running):
     config = _config(tmp_path, {"a": _camera(server, "/shot.jpg", output_dir="frames/a")})
-    sched, _health = running(config)
+    sched, health = running(config)
     sched.pause()
+    assert "paused" in health.get("a").paused_reason
     time.sleep(0.1)  # a run already in flight may finish
     count = len(_frames(tmp_path / "frames/a"))
     changed = _config(
@@ -283,9 +284,11 @@ def test_pause_survives_reload_and_restart(tmp_path, server, running):
     assert len(_frames(tmp_path / "frames/a")) == count
     sched.shutdown()
 
-    again, _ = running(changed)
+    again, health = running(changed)
     assert again.paused  # read back from pylapse.db
+    assert "paused" in health.get("a").paused_reason
     again.resume()
+    assert health.get("a").paused_reason is None
     assert _wait_for(lambda: len(_frames(tmp_path / "frames/a")) > count)
     again.pause("a")
     assert again.is_paused("a") and not again.paused
