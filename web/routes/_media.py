@@ -131,7 +131,9 @@ def submit(runtime: Any, kind: str, title: str, fn: Any, steps: tuple[str, ...],
     try:
         return runtime.jobs.submit(kind, title, fn, steps=steps, params=params)
     except JobQueueFull:
-        raise HTTPException(503, "the job queue is full; try again when a job has finished")
+        raise HTTPException(
+            503, "the job queue is full; try again when a job has finished"
+        ) from None
 
 
 def job_response(

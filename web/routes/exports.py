@@ -1,0 +1,454 @@
+"""Exports: presets (create, edit, delete, run), a live selection preview and a live overlay
+preview on a real frame, runs as jobs with progress and cancel, an optional video render after
+the export, and a paginated history.
+
+Presets live in the config (``exports``); output folders must resolve inside the storage roots.
+A run selects the frames in the job (so a slow selection over millions of frames never holds up
+a request), exports them (``pylapse.export.run_export``: new folder swapped in when complete),
+then, when asked, queues a render of the exported folder as its own job on the Videos page.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from pylapse import timeutil
+from pylapse.config import ConfigError, ExportPreset
+from pylapse.progress import Cancelled, Progress
+from pylapse.selection import SelectionError
+from web.deps import RuntimeDep, TemplatesDep
+from web.routes import _media as m
+from web.routes import videos
+
+router = APIRouter(tags=["exports"], include_in_schema=False)
+
+JOB_BASE = "/exports/jobs"
+CRON = ("minute", "hour", "day", "month", "day_of_week", "week", "year", "second")
+TEXT_FIELDS = (
+    "collection", "subdir", "output_dir", "prefix", *CRON, "tolerance", "date_from", "date_to",
+    "ext", "width", "height", "resize_mode", "quality", "timestamp_format", "font", "font_size",
+    "font_color", "backdrop", "backdrop_color", "box_opacity", "anchor", "offset_x", "offset_y",
+    "margin", "display_timezone", "watermark_text",
+)  # fmt: skip
+BOOL_FIELDS = ("optimize", "link", "drawtimestamp")
+ANCHORS = ("top-left", "top-center", "top-right", "middle-left", "center", "middle-right",
+           "bottom-left", "bottom-center", "bottom-right")  # fmt: skip
+RESERVED = {"new", "preview", "overlay", "overlay.jpg", "history", "jobs"}
+_PRESET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
+PREVIEW_BOX = 1280  # the overlay preview is rendered at most this wide/high
+GAPS_SHOWN = 20
+
+m.add_job_routes(router, JOB_BASE, ("export",))
+
+
+# -- form <-> preset -----------------------------------------------------------------------------
+
+
+def values_of(preset: ExportPreset | None) -> dict[str, Any]:
+    """Form values of a preset (or the defaults of a new one)."""
+    data = (preset or ExportPreset()).model_dump()
+    values = {k: ("" if data.get(k) is None else str(data[k])) for k in TEXT_FIELDS}
+    values.update({k: bool(data.get(k)) for k in BOOL_FIELDS})
+    return values
+
+
+def _form_values(source: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {k: str(source.get(k, "") or "").strip() for k in TEXT_FIELDS}
+    values.update({k: source.get(k) in ("on", "1", "true") for k in BOOL_FIELDS})
+    for extra in ("preset_id", "fps", "codec", "make_video"):
+        values[extra] = str(source.get(extra, "") or "").strip()
+    return values
+
+
+def preset_from(values: dict[str, Any]) -> ExportPreset:
+    """An ExportPreset from form values; raises FieldError for the first bad field."""
+    data: dict[str, Any] = {k: values[k] for k in TEXT_FIELDS if values.get(k, "") != ""}
+    data.update({k: bool(values.get(k)) for k in BOOL_FIELDS})
+    try:
+        return ExportPreset(**data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first.get("loc") else "form"
+        message = str(first.get("msg", "")).removeprefix("Value error, ")
+        raise m.FieldError(field, f"{message} (got {values.get(field, '')!r})") from None
+
+
+def options_of(preset: ExportPreset, **overrides: Any) -> Any:
+    """``ExportOptions`` of a preset; its checks (fonts, colours, anchors) as FieldErrors."""
+    from pylapse.export import ExportOptions
+    from pylapse.imaging.fonts import FontError
+
+    try:
+        return ExportOptions.from_mapping(preset, **overrides)
+    except FontError as exc:
+        raise m.FieldError("font", str(exc)) from None
+    except (ValueError, TypeError) as exc:
+        text = str(exc)
+        field = next((f for f in ("font_color", "backdrop_color", "anchor") if f in text), "form")
+        raise m.FieldError(field, text) from None
+
+
+def output_folder(runtime: Any, preset_id: str, preset: ExportPreset) -> Path:
+    """Where the preset writes, confined to the storage roots."""
+    roots = runtime.config.root_paths
+    if preset.output_dir:
+        base = m.confine(runtime.config, preset.output_dir, "output_dir")
+    elif roots:
+        base = roots[0] / "exports" / (preset.collection or "exports")
+    else:
+        raise m.FieldError("output_dir", "no storage roots are configured")
+    target = base / preset.subdir if preset.subdir else base
+    return m.confine(runtime.config, target, "subdir" if preset.subdir else "output_dir")
+
+
+def check(runtime: Any, preset_id: str, values: dict[str, Any]) -> tuple[ExportPreset, Path]:
+    preset = preset_from(values)
+    if not preset.collection or preset.collection not in runtime.collections():
+        raise m.FieldError("collection", "choose the collection to export")
+    options_of(preset)
+    return preset, output_folder(runtime, preset_id, preset)
+
+
+def _fps(values: dict[str, Any]) -> float:
+    try:
+        fps = float(values.get("fps") or 24)
+    except ValueError:
+        raise m.FieldError("fps", f"fps {values.get('fps')!r} is not a number") from None
+    if not 0.1 <= fps <= 240:
+        raise m.FieldError("fps", f"fps {fps:g} is outside 0.1-240")
+    return fps
+
+
+# -- pages ---------------------------------------------------------------------------------------
+
+
+def _rule(preset: ExportPreset) -> str:
+    parts = [
+        f"{f.replace('_', ' ')} {getattr(preset, f)}"
+        for f in CRON
+        if getattr(preset, f) is not None
+    ]
+    return ", ".join(parts) or "every frame"
+
+
+def list_context(runtime: Any, page: int = 1, per_page: int = 10) -> dict[str, Any]:
+    names = {cid: c.name for cid, c in runtime.collections().items()}
+    presets = []
+    for pid, preset in runtime.config.exports.items():
+        try:
+            folder: str = str(output_folder(runtime, pid, preset))
+        except m.FieldError as exc:
+            folder = f"not allowed: {exc}"
+        collection = names.get(preset.collection or "", preset.collection)
+        presets.append({"id": pid, "preset": preset, "rule": _rule(preset), "folder": folder,
+                        "collection": collection})  # fmt: skip
+    context = {"active": "exports", "page_title": "Exports", "presets": presets,
+               "export_jobs": m.active_jobs(runtime, "export"), "job_base": JOB_BASE}  # fmt: skip
+    context.update(m.history(runtime, "export", page, per_page))
+    return context
+
+
+@router.get("/exports", response_class=HTMLResponse)
+def exports(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    return m.render(templates, request, "exports.html", list_context(runtime))
+
+
+@router.get("/exports/history", response_class=HTMLResponse)
+def history_partial(
+    request: Request,
+    runtime: RuntimeDep,
+    templates: TemplatesDep,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query()] = 10,
+):
+    context = m.history(runtime, "export", page, per_page)
+    return m.render(templates, request, "partials/_export_history.html", context)
+
+
+def form_context(
+    runtime: Any, preset_id: str | None, values: dict[str, Any], errors: dict[str, str]
+) -> dict[str, Any]:
+    from pylapse.imaging.fonts import DEFAULT_FONT_NAME, system_fonts
+
+    available, _ = videos.codecs(runtime.config)
+    return {
+        "active": "exports",
+        "page_title": f"Export {preset_id}" if preset_id else "New export",
+        "preset_id": preset_id,
+        "values": values,
+        "errors": errors,
+        "collections": {cid: c.name for cid, c in runtime.collections().items()},
+        "fonts": [f for f in system_fonts() if f != DEFAULT_FONT_NAME],
+        "default_font": DEFAULT_FONT_NAME,
+        "anchors": ANCHORS,
+        "zones": timeutil.all_zones(),
+        "codecs": available,
+        "export_jobs": m.active_jobs(runtime, "export", preset=preset_id) if preset_id else [],
+        "job_base": JOB_BASE,
+    }
+
+
+@router.get("/exports/new", response_class=HTMLResponse)
+def new_preset(
+    request: Request, runtime: RuntimeDep, templates: TemplatesDep, collection: str = ""
+):
+    values = values_of(None)
+    if collection:
+        m.collection_or_404(runtime, collection)
+        values["collection"] = collection
+    values["preset_id"] = ""
+    context = form_context(runtime, None, values, {})
+    return m.render(templates, request, "export_form.html", context)
+
+
+def _preset_or_404(runtime: Any, preset_id: str) -> ExportPreset:
+    preset = runtime.config.exports.get(preset_id)
+    if preset is None:
+        raise HTTPException(404, f"no export preset {preset_id!r}")
+    return preset
+
+
+@router.post("/exports/new", response_class=HTMLResponse)
+async def create_preset(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    values = _form_values(await request.form())
+    preset_id = values["preset_id"]
+    return await run_in_threadpool(_save, request, runtime, templates, preset_id, values, True)
+
+
+@router.post("/exports/{preset_id}", response_class=HTMLResponse)
+async def save_preset(
+    preset_id: str, request: Request, runtime: RuntimeDep, templates: TemplatesDep
+):
+    _preset_or_404(runtime, preset_id)
+    values = _form_values(await request.form())
+    return await run_in_threadpool(_save, request, runtime, templates, preset_id, values, False)
+
+
+def _save(
+    request: Request, runtime: Any, templates: Any, preset_id: str, values: dict, new: bool
+) -> Response:
+    errors: dict[str, str] = {}
+    try:
+        if new:
+            if not _PRESET_ID.match(preset_id) or preset_id.lower() in RESERVED:
+                raise m.FieldError(
+                    "preset_id",
+                    f"{preset_id!r} is not a usable name: 1-64 letters, digits, space, '.', "
+                    "'_' or '-', starting with a letter or digit",
+                )
+            if preset_id in runtime.config.exports:
+                raise m.FieldError("preset_id", f"an export called {preset_id!r} exists already")
+        preset, _folder = check(runtime, preset_id, values)
+        config = runtime.config.model_copy(deep=True)
+        config.exports[preset_id] = preset
+        runtime.apply_config(config)
+    except m.FieldError as exc:
+        errors[exc.field] = str(exc)
+    except (ConfigError, OSError) as exc:
+        errors["form"] = f"Not saved: {exc}"
+    if errors:
+        context = form_context(runtime, None if new else preset_id, values, errors)
+        return m.render(templates, request, "export_form.html", context, status_code=422)
+    return RedirectResponse(f"/exports/{preset_id}?saved=1", status_code=303)
+
+
+@router.get("/exports/preview", response_class=HTMLResponse)
+def selection_preview(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    """What the form's rules pick right now: count, gaps, first/last, video length at fps."""
+    values = _form_values(request.query_params)
+    context: dict[str, Any] = {"error": "", "summary": None}
+    try:
+        preset = preset_from(values)
+        if not preset.collection:
+            raise m.FieldError("collection", "choose a collection to see what the rules pick")
+        coll = m.collection_or_404(runtime, preset.collection)
+        fps = _fps(values)
+        selection = coll.preset_selection(preset)
+        context.update(
+            summary=selection.summary(fps),
+            first=selection.first_time,
+            last=selection.last_time,
+            gaps=selection.gaps[:GAPS_SHOWN],
+            zone=coll.zone,
+            fps=fps,
+        )
+    except (m.FieldError, SelectionError, ValueError) as exc:
+        context["error"] = str(exc)
+    return m.render(templates, request, "partials/_selection_preview.html", context)
+
+
+def _preview_frame(runtime: Any, preset: ExportPreset) -> Any:
+    coll = m.collection_or_404(runtime, preset.collection or "")
+    frame = runtime.index.last(coll.key)
+    if frame is None:
+        raise m.FieldError("collection", "this collection has no frames to preview on yet")
+    return frame
+
+
+@router.get("/exports/overlay", response_class=HTMLResponse)
+def overlay_partial(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    """The overlay preview box: the image URL for the current form values, or what is wrong."""
+    values = _form_values(request.query_params)
+    context: dict[str, Any] = {"error": "", "src": ""}
+    try:
+        preset = preset_from(values)
+        if not preset.collection:
+            raise m.FieldError("collection", "choose a collection to preview on one of its frames")
+        options_of(preset)
+        frame = _preview_frame(runtime, preset)
+        query = {k: v for k, v in request.query_params.items() if k != "csrf_token"}
+        context.update(src="/exports/overlay.jpg?" + urlencode(query), frame=frame)
+    except m.FieldError as exc:
+        context["error"] = str(exc)
+    return m.render(templates, request, "partials/_overlay_preview.html", context)
+
+
+@router.get("/exports/overlay.jpg")
+def overlay_image(request: Request, runtime: RuntimeDep) -> Response:
+    """The collection's latest frame processed exactly as the form says, as a JPEG."""
+    values = _form_values(request.query_params)
+    try:
+        preset = preset_from(values)
+        options = options_of(preset)
+        frame = _preview_frame(runtime, preset)
+        data = _render_preview(frame, options)
+    except m.FieldError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return m.no_store(Response(data, media_type="image/jpeg"))
+
+
+def _render_preview(frame: Any, options: Any) -> bytes:
+    from pylapse.imaging import process
+
+    resize = options.resize_spec() or process.Resize(
+        PREVIEW_BOX, PREVIEW_BOX, process.ResizeMode.FIT
+    )
+    try:
+        image = process.open_frame(frame.path, resize)
+    except process.ImageError as exc:
+        raise m.FieldError("collection", str(exc)) from None
+    try:
+        image = process.resize_image(image, resize)
+        stamp, mark = options.timestamp_overlay(), options.watermark()
+        if stamp is not None:
+            stamp.apply(image, frame.time)
+        if mark is not None:
+            mark.apply(image)
+        image.thumbnail((PREVIEW_BOX, PREVIEW_BOX))
+        out = io.BytesIO()
+        process.encode(image, out, "jpg", quality=min(options.quality, 90))
+    finally:
+        image.close()
+    return out.getvalue()
+
+
+@router.get("/exports/{preset_id}", response_class=HTMLResponse)
+def edit_preset(
+    preset_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    templates: TemplatesDep,
+    saved: bool = False,
+):
+    values = values_of(_preset_or_404(runtime, preset_id))
+    values.update(preset_id=preset_id, fps="24", codec="h264", make_video="")
+    context = form_context(runtime, preset_id, values, {})
+    if saved:
+        context["flash"] = "Saved."
+    return m.render(templates, request, "export_form.html", context)
+
+
+@router.post("/exports/{preset_id}/delete")
+def delete_preset(preset_id: str, runtime: RuntimeDep) -> RedirectResponse:
+    """Remove the preset from the config; files it exported stay where they are."""
+    _preset_or_404(runtime, preset_id)
+    config = runtime.config.model_copy(deep=True)
+    del config.exports[preset_id]
+    try:
+        runtime.apply_config(config)
+    except ConfigError as exc:
+        raise HTTPException(409, f"Not deleted: {exc}") from None
+    return RedirectResponse("/exports", status_code=303)
+
+
+@router.post("/exports/{preset_id}/run", response_class=HTMLResponse)
+async def run_preset(
+    preset_id: str, request: Request, runtime: RuntimeDep, templates: TemplatesDep
+):
+    """Run the saved preset as a job; ``make_video`` queues a render of the result after it."""
+    preset = _preset_or_404(runtime, preset_id)
+    form = await request.form()
+    try:
+        folder = output_folder(runtime, preset_id, preset)
+        video = _video_request(runtime, form) if form.get("make_video") in ("on", "1") else None
+        if not preset.collection:
+            raise m.FieldError("collection", "this preset has no collection; edit it first")
+        coll = m.collection_or_404(runtime, preset.collection)
+        options = options_of(preset)
+    except m.FieldError as exc:
+        raise HTTPException(422, f"{exc.field}: {exc}") from None
+    job_id = export_job(runtime, preset_id, preset, coll, folder, options, video)
+    return m.started(request, templates, runtime, job_id, JOB_BASE, "/exports")
+
+
+def _video_request(runtime: Any, form: Any) -> dict[str, Any]:
+    values = {"codec": str(form.get("codec") or "h264"), "fps": str(form.get("fps") or "24")}
+    available, error = videos.codecs(runtime.config)
+    if error or values["codec"] not in {c.name for c in available}:
+        raise m.FieldError("codec", error or f"codec {values['codec']!r} is not available")
+    return {"codec": values["codec"], "fps": _fps(values)}
+
+
+def export_job(
+    runtime: Any,
+    preset_id: str,
+    preset: ExportPreset,
+    coll: Any,
+    folder: Path,
+    options: Any,
+    video: dict[str, Any] | None,
+) -> int:
+    from pylapse.codecs import resolve_codec
+    from pylapse.export import run_export
+    from pylapse.framelist import folder_frames
+
+    def fn(progress: Any, cancel: threading.Event) -> dict[str, Any]:
+        progress(Progress("select", 0, 1, message="choosing frames"))
+        selection = coll.preset_selection(preset)
+        progress(Progress("select", 1, 1, message=f"{len(selection)} frames chosen"))
+        if cancel.is_set():
+            raise Cancelled("cancelled")
+        result = run_export(selection, folder, options, progress, cancel)
+        summary = result.summary()
+        if video is not None:
+            codec = resolve_codec(video["codec"])
+            name = f"{m.file_stem(preset_id.replace(' ', '-'), 'name')}-{m.now_stamp()}"
+            output = videos.videos_folder(runtime.config) / f"{name}{codec.default_extension}"
+            pattern = f"{options.prefix}*.{options.ext}"
+            try:
+                summary["video_job"] = videos.render_job(
+                    runtime,
+                    title=f"Render export {preset_id}",
+                    frames=lambda: folder_frames(folder, pattern, None),
+                    output=output,
+                    options=video,
+                    params={"source": "export", "export_dir": str(folder), "preset": preset_id},
+                )
+            except HTTPException as exc:
+                summary["video_error"] = f"the video was not queued: {exc.detail}"
+        return summary
+
+    params = {"preset": preset_id, "collection": preset.collection, "output_dir": str(folder),
+              "video": video}  # fmt: skip
+    steps = ("select", "process")
+    return m.submit(runtime, "export", f"Export {preset_id}", fn, steps, params)

@@ -1,0 +1,358 @@
+"""Videos: a render form (an export folder or a collection selection -> ffmpeg), renders as jobs
+with live progress and cancel, playback in the browser, download, delete, paginated history.
+
+A video is known by the id of the render job that made it: its file is found through the job's
+stored result and checked against the storage roots again before it is served or deleted, so no
+request ever names a path to read. ``FileResponse`` answers HTTP Range requests (seeking in the
+``<video>`` element).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
+
+from pylapse import storage
+from pylapse.manifest import manifest_path, read_manifest
+from pylapse.progress import Progress
+from web.deps import RuntimeDep, TemplatesDep
+from web.routes import _media as m
+
+router = APIRouter(tags=["videos"], include_in_schema=False)
+
+JOB_BASE = "/videos/jobs"
+SIZES = (("", "Same as the frames"), ("3840x2160", "3840×2160 (4K)"),
+         ("1920x1080", "1920×1080 (Full HD)"), ("1280x720", "1280×720 (HD)"),
+         ("854x480", "854×480"), ("640x360", "640×360"))  # fmt: skip
+MEDIA_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime",
+               ".mkv": "video/x-matroska", ".webm": "video/webm", ".gif": "image/gif",
+               ".avi": "video/x-msvideo"}  # fmt: skip
+CRON_FIELDS = ("minute", "hour", "day_of_week", "day", "month")
+
+m.add_job_routes(router, JOB_BASE, ("render",))
+
+
+# -- library adapters ----------------------------------------------------------------------------
+
+
+def codecs(config: Any) -> tuple[list[Any], str]:
+    """The codecs this ffmpeg can write, and an error message when ffmpeg is unusable."""
+    from pylapse.codecs import available_codecs
+    from pylapse.ffmpeg import FfmpegError, FfmpegNotFound, configured_ffmpeg, find_ffmpeg
+
+    try:
+        info = find_ffmpeg(configured_ffmpeg(config))
+        return available_codecs(info.encoders), ""
+    except (FfmpegNotFound, FfmpegError, OSError) as exc:
+        return [], str(exc)
+
+
+def videos_folder(config: Any) -> Path:
+    roots = config.root_paths
+    if not roots:
+        raise m.FieldError("output_dir", "no storage roots are configured")
+    return roots[0] / "videos"
+
+
+def export_folders(runtime: Any, limit: int = 200) -> list[Path]:
+    """Folders an export wrote (or may write): each preset's and those under ``exports/``."""
+    from pylapse.collection import Collection
+
+    config = runtime.config
+    found: dict[Path, None] = {}
+    for preset_id, preset in config.exports.items():
+        with contextlib.suppress(Exception):
+            if preset.collection:
+                coll = Collection.from_config(config, preset.collection, runtime.index)
+                found[coll.export.output_dir(preset_id)] = None
+    for root in config.root_paths:
+        top = root / "exports"
+        with contextlib.suppress(OSError):
+            for entry in sorted(os.scandir(top), key=lambda e: e.name):
+                if entry.is_dir() and not entry.name.startswith("."):
+                    found[Path(entry.path)] = None
+                    with contextlib.suppress(OSError):
+                        for sub in sorted(os.scandir(entry.path), key=lambda e: e.name):
+                            if sub.is_dir() and not sub.name.startswith("."):
+                                found[Path(sub.path)] = None
+    return [p for p in found if p.is_dir()][:limit]
+
+
+def render_job(
+    runtime: Any,
+    *,
+    title: str,
+    frames: Callable[[], Any],
+    output: Path,
+    options: dict[str, Any],
+    params: dict[str, Any],
+) -> int:
+    """Queue a render of ``frames()`` (called in the job) to ``output``; returns the job id."""
+    from pylapse.ffmpeg import configured_ffmpeg
+    from pylapse.video import RenderOptions, render_frames
+
+    opts = RenderOptions.from_dict({**options, "ffmpeg_path": configured_ffmpeg(runtime.config)})
+
+    def fn(progress: Any, cancel: threading.Event) -> dict[str, Any]:
+        progress(Progress("select", 0, 1, message="listing frames"))
+        chosen = frames()
+        progress(Progress("select", 1, 1))
+        output.parent.mkdir(parents=True, exist_ok=True)
+        result = render_frames(chosen, output, opts, progress, cancel)
+        return {
+            "output": str(result.output),
+            "manifest": str(result.manifest),
+            "frames": result.frames,
+            "fps": round(result.fps, 3),
+            "width": result.width,
+            "height": result.height,
+            "seconds": round(result.frames / result.fps, 2) if result.fps else None,
+            "elapsed": round(result.elapsed, 2),
+            "bytes": result.output.stat().st_size,
+            "codec": opts.codec,
+        }
+
+    params = {**params, "output": str(output), "codec": opts.codec}
+    return m.submit(runtime, "render", title, fn, ("select", "encode"), params)
+
+
+# -- the form ------------------------------------------------------------------------------------
+
+
+def _number(values: dict[str, str], name: str, kind: type, low: float, high: float) -> Any:
+    text = values.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        value = kind(text)
+    except ValueError:
+        raise m.FieldError(name, f"{text!r} is not a number") from None
+    if not low <= value <= high:
+        raise m.FieldError(name, f"{text} is outside {low:g}-{high:g}")
+    return value
+
+
+def plan_render(runtime: Any, values: dict[str, str]) -> dict[str, Any]:
+    """Check a render form; returns what :func:`render_job` needs or raises FieldError."""
+    from pylapse.codecs import resolve_codec
+    from pylapse.framelist import folder_frames
+    from pylapse.selection import SelectionError
+
+    config = runtime.config
+    available, error = codecs(config)
+    if error:
+        raise m.FieldError("codec", error)
+    codec_name = values.get("codec", "h264")
+    if codec_name not in {c.name for c in available}:
+        accepted = ", ".join(c.name for c in available)
+        raise m.FieldError(
+            "codec", f"codec {codec_name!r} is not available; this ffmpeg has {accepted}"
+        )
+    codec = resolve_codec(codec_name)
+    options: dict[str, Any] = {"codec": codec.name}
+    if values.get("timing") == "duration":
+        options["duration"] = _number(values, "duration", float, 0.1, 86400)
+        if options["duration"] is None:
+            raise m.FieldError("duration", "give the video length in seconds")
+    else:
+        options["fps"] = _number(values, "fps", float, 0.1, 240) or 24.0
+    if codec.quality is not None:
+        options["crf"] = _number(values, "crf", int, codec.quality[0], codec.quality[1])
+    size = values.get("size", "").strip()
+    if size:
+        from pylapse.render_command import parse_size
+
+        try:
+            options["size"] = parse_size(size)
+        except ValueError as exc:
+            raise m.FieldError("size", str(exc)) from None
+    options["fill_gaps"] = values.get("fill_gaps") in ("on", "1", "true")
+    folder = m.confine(
+        config, values.get("output_dir", "").strip() or videos_folder(config), "output_dir"
+    )
+    stem = m.file_stem(values.get("name", "") or f"timelapse-{m.now_stamp()}", "name")
+    output = folder / f"{stem}{codec.default_extension}"
+    source = values.get("source", "export")
+    if source == "collection":
+        cid = values.get("collection", "")
+        coll = runtime.collections().get(cid)
+        if coll is None:
+            raise m.FieldError("collection", f"choose a collection (no collection {cid!r})")
+        cron = {f: values[f].strip() for f in CRON_FIELDS if values.get(f, "").strip()}
+        tolerance = _number(values, "tolerance", float, 0, 86400 * 7)
+        kw: dict[str, Any] = {"date_from": values.get("date_from") or None,
+                              "date_to": values.get("date_to") or None, **cron}  # fmt: skip
+        if tolerance is not None:
+            kw["tolerance"] = tolerance
+        try:
+            coll.select(**kw)  # check the rules now; the job selects again (frames may arrive)
+        except (SelectionError, ValueError) as exc:
+            raise m.FieldError("selection", str(exc)) from None
+
+        def frames() -> Any:
+            return coll.select(**kw)
+
+        title = f"Render {coll.name}"
+        params = {"source": "collection", "collection": cid, **cron}
+    else:
+        folder_in = m.confine(config, values.get("export_dir", "").strip() or "-", "export_dir")
+        if not folder_in.is_dir():
+            raise m.FieldError("export_dir", f"{values.get('export_dir')!r} is not a folder")
+        pattern = values.get("pattern", "").strip() or "*.jpg"
+        if "/" in pattern or "\\" in pattern:
+            raise m.FieldError("pattern", "the pattern matches file names, not paths")
+
+        def frames() -> Any:
+            return folder_frames(folder_in, pattern, None)
+
+        title = f"Render {folder_in.name}"
+        params = {"source": "export", "export_dir": str(folder_in)}
+    return {
+        "title": title,
+        "frames": frames,
+        "output": output,
+        "options": options,
+        "params": params,
+    }
+
+
+def _form_values(request_values: Any) -> dict[str, str]:
+    return {k: v for k, v in request_values.items() if isinstance(v, str) and k != "csrf_token"}
+
+
+def page_context(runtime: Any, values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
+    available, ffmpeg_error = codecs(runtime.config)
+    collections = {cid: c.name for cid, c in runtime.collections().items()}
+    try:
+        default_dir = str(videos_folder(runtime.config))
+    except m.FieldError:
+        default_dir = ""
+    context = {
+        "active": "videos",
+        "page_title": "Videos",
+        "values": values,
+        "errors": errors,
+        "codecs": available,
+        "ffmpeg_error": ffmpeg_error,
+        "sizes": SIZES,
+        "collections": collections,
+        "export_dirs": [str(p) for p in export_folders(runtime)],
+        "default_dir": default_dir,
+        "render_jobs": m.active_jobs(runtime, "render"),
+        "job_base": JOB_BASE,
+    }
+    context.update(m.history(runtime, "render", 1, 10))
+    return context
+
+
+# -- pages ---------------------------------------------------------------------------------------
+
+
+@router.get("/videos", response_class=HTMLResponse)
+def videos(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    values = {"source": "export", "codec": "h264", "timing": "fps", "fps": "24"}
+    values.update(_form_values(request.query_params))
+    context = page_context(runtime, values, {})
+    return m.render(templates, request, "videos.html", context)
+
+
+@router.post("/videos", response_class=HTMLResponse)
+async def start_render(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    values = _form_values(await request.form())
+    try:
+        plan = await run_in_threadpool(plan_render, runtime, values)
+    except m.FieldError as exc:
+        context = page_context(runtime, values, {exc.field: str(exc)})
+        if m.is_htmx(request):
+            return m.render(
+                templates, request, "partials/_render_form.html", context, status_code=422
+            )
+        return m.render(templates, request, "videos.html", context, status_code=422)
+    job_id = render_job(runtime, **plan)
+    if m.is_htmx(request):
+        context = page_context(runtime, values, {})
+        context["started_job"] = runtime.jobs.get(job_id)
+        return m.render(templates, request, "partials/_render_form.html", context)
+    return RedirectResponse("/videos", status_code=303)
+
+
+@router.get("/videos/history", response_class=HTMLResponse)
+def history_partial(
+    request: Request,
+    runtime: RuntimeDep,
+    templates: TemplatesDep,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query()] = 10,
+):
+    context = m.history(runtime, "render", page, per_page)
+    return m.render(templates, request, "partials/_video_history.html", context)
+
+
+def video_file(runtime: Any, job_id: int) -> tuple[Any, Path | None]:
+    """The render job and its video file (None when deleted or outside the storage roots)."""
+    job = m.job_or_404(runtime, job_id, ("render",))
+    output = (job.result or {}).get("output")
+    if not output:
+        return job, None
+    try:
+        path = storage.confine(output, runtime.config.root_paths)
+    except storage.PathNotAllowed:
+        return job, None
+    return job, path if path.is_file() else None
+
+
+@router.get("/videos/{job_id}", response_class=HTMLResponse)
+def video_page(job_id: int, request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    job, path = video_file(runtime, job_id)
+    manifest = read_manifest(path) if path else None
+    context = {
+        "active": "videos",
+        "page_title": f"Video {job_id}",
+        "job": job,
+        "job_base": JOB_BASE,
+        "path": path,
+        "media_type": MEDIA_TYPES.get(path.suffix.lower(), "video/mp4") if path else "",
+        "manifest": manifest,
+    }
+    return m.render(templates, request, "video.html", context)
+
+
+@router.get("/videos/{job_id}/file")
+def video_download(job_id: int, runtime: RuntimeDep, download: bool = False) -> FileResponse:
+    """The video itself (HTTP Range supported); ``?download=1`` saves it instead of playing."""
+    _job, path = video_file(runtime, job_id)
+    if path is None:
+        raise HTTPException(404, f"video {job_id} has no file (deleted, or not rendered)")
+    media = MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
+    return FileResponse(
+        path,
+        media_type=media,
+        filename=path.name if download else None,
+        content_disposition_type="attachment" if download else "inline",
+        headers={"Cache-Control": "private, max-age=3600"},
+    )
+
+
+@router.post("/videos/{job_id}/delete")
+def delete_video(job_id: int, request: Request, runtime: RuntimeDep):
+    """Delete the video file and its manifest (the history entry stays, marked deleted)."""
+    job, path = video_file(runtime, job_id)
+    if job.active:
+        raise HTTPException(409, "the render is still running; cancel it first")
+    if path is not None:
+        path.unlink(missing_ok=True)
+        manifest_path(path).unlink(missing_ok=True)
+        storage.fsync_dir(path.parent)
+    if m.is_htmx(request):
+        response = HTMLResponse("", status_code=200)
+        response.headers["HX-Redirect"] = "/videos"
+        return response
+    return RedirectResponse("/videos", status_code=303)
