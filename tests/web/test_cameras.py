@@ -305,3 +305,28 @@ def test_create_a_collection_from_a_camera(client, post, runtime) -> None:
 def test_unknown_camera_is_404(client, post) -> None:
     assert client.get("/cameras/nope").status_code == 404
     assert post("/cameras/nope", data={"name": "x"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "output_dir",
+    ["../outside", "timelapse/../../etc", "/etc/pylapse", "timelapse/link-out/x", "%2e%2e/x"],
+)
+def test_a_new_output_folder_must_be_inside_a_storage_root(
+    client, post, runtime, config_path, output_dir: str
+) -> None:
+    root = runtime.config.root_paths[0]
+    (root.parent / "elsewhere").mkdir()
+    (root / "link-out").symlink_to(root.parent / "elsewhere")
+    before = config_path.read_text()
+    fields = form_fields(client.get("/cameras/demo").text)
+    fields["output_dir"] = output_dir
+    response = post("/cameras/demo", data=fields)
+    assert response.status_code == 422
+    assert "outside the storage roots" in response.context["errors"]["output_dir"]
+    assert config_path.read_text() == before
+
+
+def test_a_new_camera_gets_a_folder_in_the_first_root(client, post, runtime) -> None:
+    response = post("/cameras/new", data={"name": "Garden", "type": "synthetic"})
+    assert response.status_code == 303, response.text
+    assert runtime.config.cameras["garden"].output_dir == "timelapse/garden"

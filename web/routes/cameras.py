@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from pylapse import naming, timeutil
+from pylapse import naming, storage, timeutil
 from pylapse.config import CameraConfig, CollectionConfig, ConfigError, Schedule
 from pylapse.scheduler import next_fire_times
 from pylapse.sources.base import mask_url
@@ -163,8 +163,10 @@ def new_camera(request: Request, templates: TemplatesDep):
 
 @router.post("/cameras/new", response_class=HTMLResponse)
 async def create_camera(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
-    form = await request.form()
+    form: dict[str, Any] = dict(await request.form())
     camera_id = cf.slug(cf.text_value(form, "camera_id") or cf.text_value(form, "name"))
+    if not cf.text_value(form, "output_dir") and runtime.config.storage_roots:
+        form["output_dir"] = f"{runtime.config.storage_roots[0].rstrip('/')}/{camera_id}"
     camera, errors, rows = cf.camera_from_form(form, None)
     if camera_id in runtime.config.cameras:
         errors["camera_id"] = f"a camera with id {camera_id!r} exists; choose another id"
@@ -196,6 +198,21 @@ async def update_camera(
     return await _save(request, runtime, templates, existing, camera_id, camera, errors, rows, form)
 
 
+def _check_output_dir(
+    config: Any, camera: CameraConfig, existing: CameraConfig | None, errors: dict[str, str]
+) -> None:
+    """A folder named through the dashboard must lie inside a storage root (symlinks resolved).
+
+    An output folder that was already configured (by hand) and is left unchanged is accepted.
+    """
+    if existing is not None and existing.output_dir == camera.output_dir:
+        return
+    try:
+        storage.confine(config.resolve(camera.output_dir), config.root_paths)
+    except storage.PathNotAllowed as exc:
+        errors["output_dir"] = str(exc)
+
+
 async def _save(
     request: Request,
     runtime: Any,
@@ -209,6 +226,8 @@ async def _save(
 ):
     from starlette.concurrency import run_in_threadpool
 
+    if camera is not None and not errors:
+        _check_output_dir(runtime.config, camera, existing, errors)
     if camera is not None and not errors:
         config = runtime.config.model_copy(deep=True)
         config.cameras[camera_id] = camera
