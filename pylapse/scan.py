@@ -222,6 +222,7 @@ class Scanner:
         self.progress = Throttle(progress, 0.25) if progress is not None else None
         self.root = Path()
         self.result = ScanResult(collection, self.root)
+        self._known: dict[str, _Dir] = {}
 
     # --- the walk -------------------------------------------------------------------------------
 
@@ -235,7 +236,7 @@ class Scanner:
                 "folder (its index rows are kept)"
             )
         with self.lock:
-            known = {
+            self._known = known = {
                 r[2]: _Dir(r[0], r[1], r[2], r[3])
                 for r in self.conn.execute(
                     "SELECT id, parent_id, path, mtime_ns FROM scanned_dirs "
@@ -315,17 +316,11 @@ class Scanner:
 
     def _keep(self, dir_id: int, children: dict[int, list[str]], seen: set[int]) -> None:
         """Mark a folder and its stored subtree as present (it could not be read this time)."""
-        by_path = {
-            r[1]: r[0]
-            for r in self.conn.execute(
-                "SELECT id, path FROM scanned_dirs WHERE collection_id = ?", (self.cid,)
-            )
-        }
         todo = [dir_id]
         while todo:
             current = todo.pop()
             seen.add(current)
-            todo.extend(by_path[p] for p in children.get(current, ()) if p in by_path)
+            todo.extend(self._known[p].id for p in children.get(current, ()) if p in self._known)
 
     def _list(self, path: str) -> tuple[dict[str, int], list[str]]:
         """Frame files (name -> inode) and subfolders of ``path``; hidden entries are skipped."""
