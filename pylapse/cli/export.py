@@ -29,7 +29,8 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "export",
         help="select frames of a collection and export them (resized, stamped)",
-        description=__doc__.split("\n\n")[0],
+        description="Select frames of a collection (an export preset from the config, or cron "
+        "fields given here) and export them, with a progress bar; --dry-run only previews.",
     )
     parser.add_argument(
         "--config",
