@@ -67,7 +67,8 @@ def test_each_section_refreshes_on_its_own(client) -> None:
         attrs = ids[element_id]
         assert attrs["hx-get"] == url, element_id
         assert "every" in (attrs["hx-trigger"] or ""), element_id
-    assert "sse:capture" in ids["camera-status-demo"]["hx-trigger"]
+    assert "sse:capture-demo" in ids["camera-status-demo"]["hx-trigger"]
+    assert "sse:capture" in ids["capture-log"]["hx-trigger"]
     assert "sse:job" in ids["jobs"]["hx-trigger"]
 
 
