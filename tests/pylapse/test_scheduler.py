@@ -373,3 +373,18 @@ def test_disk_guard_pauses_and_resumes(tmp_path, server, running):
     assert _wait_for(lambda: len(_frames(tmp_path / "frames/a")) >= 1)
     assert health.get("a").paused_reason is None
     assert any(e.message == "capture resumed" for e in health.log(10, camera="a"))
+
+
+@pytest.mark.slow
+@pytest.mark.network
+def test_next_slot_supersedes_a_pending_retry(tmp_path, server, running):
+    cam = _camera(server, "/error500", output_dir="frames/e")
+    sched, health = running(_config(tmp_path, {"e": cam}, max_retries=5, retry_delay=5))
+    assert _wait_for(lambda: health.log_count("e") >= 3)
+    # every slot ran on time (a retry waiting 5 s never held it up) and at most one retry waits
+    assert len(sched.pending_retries()) == 1
+    assert {e.attempt for e in health.log(10, camera="e")} == {0}
+    times = sorted(e.time for e in health.log(10, camera="e"))
+    assert [(b - a).total_seconds() for a, b in itertools.pairwise(times)] == [1.0] * (
+        len(times) - 1
+    )
