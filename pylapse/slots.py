@@ -49,14 +49,17 @@ __all__ = ["DEFAULT_SLOT_WIDTH", "assign_slots", "select_slot_grid"]
 DEFAULT_SLOT_WIDTH = timedelta(seconds=10)
 
 
-def assign_slots(utcs: Sequence[float], width: float, origin: float = 0.0) -> list[tuple[int, int]]:
-    """``(slot number, frame position)`` pairs by the locked-cadence rule, slots increasing."""
+def assign_slots(
+    utcs: Sequence[float], width: float, origin: float = 0.0
+) -> tuple[list[int], list[int]]:
+    """``(slots, positions)``: parallel lists, slot numbers increasing, by the locked-cadence
+    rule; frame ``positions[i]`` (an index into ``utcs``) holds slot ``slots[i]``."""
     if not width > 0:
         raise SelectionError(f"slot width: {width!r} must be more than 0 seconds")
     floor = math.floor
     half = 0.5 * width
-    pairs: list[tuple[int, int]] = []
-    append = pairs.append
+    slots: list[int] = []
+    positions: list[int] = []
     last = None  # slot the cadence is locked on
     placed = -math.inf  # time of the frame placed last
     for i, t in enumerate(utcs):
@@ -66,17 +69,18 @@ def assign_slots(utcs: Sequence[float], width: float, origin: float = 0.0) -> li
         if last is None:
             slot = floor(x + 0.5)
         else:
-            d = x - (last + 1)
+            d = x - last - 1
             if -1 < d < 1:
                 slot = last + 1
             elif d >= 1:
                 slot = floor(x + 0.5)
             else:
                 continue  # at or before the slot already filled
-        append((slot, i))
+        slots.append(slot)
+        positions.append(i)
         last = slot
         placed = t
-    return pairs
+    return slots, positions
 
 
 def select_slot_grid(
@@ -96,23 +100,17 @@ def select_slot_grid(
         raise SelectionError(f"slot width: {width!r} must be more than 0 seconds")
     o = origin.timestamp() if isinstance(origin, datetime) else float(origin)
     ids, utcs = trim_to_span(ids, utcs, span)
-    pairs = assign_slots(utcs, w, o)
+    slots, placed = assign_slots(utcs, w, o)
+    k_lo, k_hi = (slots[0], slots[-1]) if slots else (0, -1)
     if span.start is not None:
         k_lo = math.ceil((span.start - o) / w)
-    elif pairs:
-        k_lo = pairs[0][0]
-    else:
-        k_lo = 0
     if span.stop is not None:
         k_hi = math.ceil((span.stop - o) / w) - 1  # the last slot instant before the stop
-    elif pairs:
-        k_hi = pairs[-1][0]
-    else:
-        k_hi = -1
     count = max(0, k_hi - k_lo + 1)
     positions = array("q", [-1]) * count
-    for slot, pos in pairs:
+    for slot, pos in zip(slots, placed, strict=True):
         if k_lo <= slot <= k_hi:
             positions[slot - k_lo] = pos
-    targets = array("d", (o + (k_lo + k) * w for k in range(count)))
+    # o + k * w for each slot k, at C speed
+    targets = array("d", map(o.__add__, map(w.__mul__, range(k_lo, k_lo + count))))
     return Selection("slot_grid", ids, utcs, targets, positions, zone, loader=loader, tolerance=w)
