@@ -40,30 +40,37 @@ START = datetime(2026, 2, 9, 0, 0, 0, tzinfo=timeutil.zone(ZONE))
 WORK = Path(_HERE) / ".work"
 
 
-def build_tree(root: Path, frames: int, per_day: int) -> None:
-    """Empty files named as the camera would, ``per_day`` a day, in day folders."""
-    step = 86400 / per_day
-    marker = root.parent / f".complete-{frames}-{per_day}"
-    if marker.exists():
-        return
-    if root.parent.exists():
-        shutil.rmtree(root.parent)
-    root.mkdir(parents=True)
+def build_tree(base: Path, frames: int, per_day: int) -> Path:
+    """Empty files named as the camera would, ``per_day`` a day, in day folders; reused when a
+    previous run left a complete tree. Built beside the final place and renamed into it, so a
+    second run at the same time never sees (or deletes) a half-built tree."""
+    root = base / "tree"
+    marker = base / f".complete-{frames}-{per_day}"
+    if marker.exists() and root.is_dir() and bare_walk(str(root)) == frames:
+        return root
+    building = base / f"tree.building-{os.getpid()}"
+    building.mkdir(parents=True)
     print(f"building {frames:,} empty frame files under {root} (once) ...", flush=True)
     started = time.perf_counter()
+    step = 86400 / per_day
     folder = None
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
     for i in range(frames):
         when = START + timedelta(seconds=i * step)
-        day = root / when.strftime("%Y-%m-%d")
+        day = building / when.strftime("%Y-%m-%d")
         if day != folder:
             day.mkdir()
             folder = day
         os.close(os.open(day / naming.format_name(when, prefix="cam-"), flags, 0o644))
         if i and i % 200_000 == 0:
             print(f"  {i:,} files", flush=True)
+    marker.unlink(missing_ok=True)
+    if root.exists():
+        shutil.rmtree(root)
+    building.rename(root)
     marker.write_text("complete\n")
     print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
+    return root
 
 
 def bare_walk(root: str) -> int:
@@ -110,9 +117,8 @@ def main() -> int:
         parser.error("--frames and --per-day must be at least 1")
 
     base = WORK / f"index-{args.frames}-{args.per_day}"
-    root = base / "tree"
-    build_tree(root, args.frames, args.per_day)
-    db_path = base / "pylapse.db"
+    root = build_tree(base, args.frames, args.per_day)
+    db_path = base / f"pylapse-{os.getpid()}.db"  # one per run: runs at the same time do not mix
     tz = timeutil.zone(ZONE)
     report = Report(f"frame index, {args.frames:,} frames ({args.per_day:,} a day folder)")
 
@@ -158,6 +164,7 @@ def main() -> int:
     naive = best_of(lambda: conn.execute(naive_sql).fetchall(), max(args.repeat, 3))
     conn.close()
     report.add("per-day counts (all rows)", days, naive, Goal.seconds(0.05))
+    remove_db(db_path)
 
     stat_walk = best_of(lambda: walk_and_stat(str(root)), 1)
     report.add("info: walk + stat per file", stat_walk, walk, Goal.info())
