@@ -258,9 +258,11 @@ def page_context(runtime: Any, values: dict[str, str], errors: dict[str, str]) -
 
 @router.get("/videos", response_class=HTMLResponse)
 def videos(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
-    values = {"source": "export", "codec": "h264", "timing": "fps", "fps": "24"}
+    values = {"codec": "h264", "timing": "fps", "fps": "24"}
     values.update(_form_values(request.query_params))
     context = page_context(runtime, values, {})
+    if "source" not in values:  # with no export folder yet, a collection is the likely source
+        values["source"] = "export" if context["export_dirs"] else "collection"
     return m.render(templates, request, "videos.html", context)
 
 
