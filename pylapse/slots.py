@@ -42,7 +42,7 @@ from pylapse.selection import (
     seconds_of,
     trim_to_span,
 )
-from pylapse.targets import DaySpan
+from pylapse.targets import MAX_TARGETS, DaySpan
 
 __all__ = ["DEFAULT_SLOT_WIDTH", "assign_slots", "select_slot_grid"]
 
@@ -107,6 +107,11 @@ def select_slot_grid(
     if span.stop is not None:
         k_hi = math.ceil((span.stop - o) / w) - 1  # the last slot instant before the stop
     count = max(0, k_hi - k_lo + 1)
+    if count > MAX_TARGETS:
+        raise SelectionError(
+            f"{count:,} slots of {w:g} s is more than {MAX_TARGETS:,}; narrow the date range or "
+            "widen the slots"
+        )
     positions = array("q", [-1]) * count
     for slot, pos in zip(slots, placed, strict=True):
         if k_lo <= slot <= k_hi:

@@ -23,6 +23,7 @@ from pylapse import timeutil
 
 __all__ = [
     "CRON_FIELDS",
+    "MAX_TARGETS",
     "CronRule",
     "DaySpan",
     "SelectionError",
@@ -45,6 +46,9 @@ _ACCEPTED = {
     "minute": "0-59, e.g. '*/15'",
     "second": "0-59, e.g. '*/10'",
 }
+
+
+MAX_TARGETS = 15_000_000  # ~4.5 years at one target every 10 s
 
 
 class SelectionError(ValueError):
@@ -204,7 +208,19 @@ def day_targets(day: date, seconds: Sequence[int], tz: tzinfo, *, both_folds: bo
 
 
 def cron_targets(rules: Sequence[CronRule], tz: tzinfo, first: float, last: float) -> list[float]:
-    """Sorted, distinct target instants of ``rules`` with ``first <= t <= last``."""
+    """Sorted, distinct target instants of ``rules`` with ``first <= t <= last``.
+
+    Refuses (before allocating) more than :data:`MAX_TARGETS`: "every second for ten years" is a
+    typo, not a timelapse, and would take gigabytes.
+    """
+    days = (last - first) / 86400 + 2
+    estimate = days * max(len(r.seconds) for r in rules)
+    if estimate > MAX_TARGETS:
+        raise SelectionError(
+            f"about {estimate:,.0f} targets ({days:,.0f} days x up to "
+            f"{max(len(r.seconds) for r in rules):,} a day) is more than {MAX_TARGETS:,}; "
+            "narrow the date range or use a coarser rule"
+        )
     targets: list[float] = []
     for day in local_days(tz, first, last):
         todays = [r.seconds for r in rules if r.matches_day(day)]

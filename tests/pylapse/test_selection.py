@@ -344,3 +344,9 @@ def test_datetime_range_bounds_are_inclusive():
     )
     assert select_all(list(range(10)), utcs, UTC, span=span).ids == [2, 3, 4, 5]
     assert isinstance(span, DaySpan)
+
+
+def test_absurd_target_counts_are_refused_before_allocating():
+    span = resolve_range("2000-01-01", "2020-12-31", UTC)
+    with pytest.raises(SelectionError, match="narrow the date range or use a coarser rule"):
+        select_cron([], [], [{"second": "*"}], UTC, span=span)
