@@ -14,7 +14,8 @@ The rules, in order, for every HTTP request:
    single-user desktop install stays friction-free; ``pylapse web`` refuses to bind a non-loopback
    address without a password anyway). With a password set, loopback clients log in too, so a
    shared machine is protected. A non-loopback client with no password configured cannot log in
-   at all and is told to run ``pylapse set-password``.
+   at all and is told to run ``pylapse set-password``. Requests relayed by a reverse proxy
+   (``Forwarded``/``X-Forwarded-For``/``X-Real-IP``) never count as loopback.
 4. **CSRF.** Every POST/PUT/PATCH/DELETE carries the session's token, as the ``X-CSRF-Token``
    header (htmx sends it from ``hx-headers`` on ``<body>``) or the ``csrf_token`` form field;
    otherwise ``403``.
@@ -48,7 +49,9 @@ SESSION_MAX_AGE = 14 * 24 * 3600
 SECRET_FILE = "web-secret.key"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Paths reachable without logging in: the login form itself and the static assets it uses.
-PUBLIC_PREFIXES = ("/login", "/static/")
+PUBLIC_PATHS = frozenset({"/login"})
+PUBLIC_PREFIXES = ("/static/",)
+PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 _STATE_KEY = "pylapse_session"
 
@@ -135,8 +138,14 @@ class Guard:
             return _is_ip(name) or name in (machine, machine + ".local", socket.getfqdn().lower())
         return False
 
-    def login_required(self, client_host: str | None) -> bool:
-        return bool(self.password_hash) or not is_loopback(client_host)
+    def login_required(self, client_host: str | None, headers: Headers | None = None) -> bool:
+        """Whether this client must log in. A request relayed by a proxy (it carries
+        ``Forwarded``/``X-Forwarded-For``/``X-Real-IP``) comes from wherever the proxy's client
+        is, so it never counts as loopback, even though the proxy connects from 127.0.0.1."""
+        if self.password_hash:
+            return True
+        relayed = headers is not None and any(h in headers for h in PROXY_HEADERS)
+        return relayed or not is_loopback(client_host)
 
     # -- cookie ----------------------------------------------------------------------------------
     def decode(self, cookie: str | None) -> Session:
@@ -273,8 +282,9 @@ class SecurityMiddleware:
         host = client[0] if client else None
         path: str = scope.get("path", "")
         if (
-            self.guard.login_required(host)
+            self.guard.login_required(host, headers)
             and not current.authenticated
+            and path not in PUBLIC_PATHS
             and not path.startswith(PUBLIC_PREFIXES)
         ):
             await self._deny(scope, headers, send, current)

@@ -117,6 +117,21 @@ def test_lan_clients_must_log_in(lan_client) -> None:
     assert lan_client.get("/static/app.css").status_code == 200  # the login page's assets
 
 
+@pytest.mark.parametrize(
+    "header",
+    [("X-Forwarded-For", "192.168.1.5"), ("Forwarded", "for=10.0.0.7"), ("X-Real-IP", "10.0.0.7")],
+)
+def test_requests_relayed_by_a_local_proxy_are_not_loopback(client, header) -> None:
+    assert client.get("/cameras", headers=dict([header])).status_code == 303
+    assert client.get("/cameras").status_code == 200
+
+
+def test_login_is_the_only_public_page(lan_client) -> None:
+    assert lan_client.get("/login").status_code == 200
+    assert lan_client.get("/loginx").status_code == 303
+    assert lan_client.get("/api/docs").status_code == 401
+
+
 def test_without_a_password_lan_clients_cannot_log_in(lan_client) -> None:
     page = lan_client.get("/login")
     assert page.status_code == 200 and page.context["can_log_in"] is False

@@ -185,7 +185,7 @@ def session_info(request: Request) -> SessionInfo:
     return SessionInfo(
         csrf_token=security.csrf_token(request),
         authenticated=security.is_authenticated(request),
-        login_required=guard.login_required(security.client_host(request)),
+        login_required=guard.login_required(security.client_host(request), request.headers),
     )
 
 
