@@ -57,6 +57,7 @@ DEFAULT_EXTENSIONS = (".jpg", ".jpeg", ".png")
 DATE_SOURCES = ("auto", "filename", "exif", "mtime")
 SOURCE_CAPTURE = "capture"  # the time capture named the frame for
 RACY_NS = 2_000_000_000
+CHUNK = 20_000  # new rows per transaction in a huge folder
 _MAX_PROBLEMS = 20
 
 # (utc, offset, source, size, mtime) of one file, or None when it has no usable time.
@@ -357,7 +358,12 @@ class Scanner:
     def _apply(
         self, path: str, parent_id: int | None, mtime_ns: int | None, files: dict[str, int]
     ) -> int:
-        """Compare a listed folder with its rows and write the difference (one transaction)."""
+        """Compare a listed folder with its rows and write the difference.
+
+        One transaction, or one per :data:`CHUNK` new files in a huge folder so that capture
+        (another process, waiting at most ``busy_timeout``) is never locked out for long. The
+        folder's mtime is stored with the last one: an interrupted scan lists it again.
+        """
         conn, cid, result = self.conn, self.cid, self.result
         with self.lock, db.transaction(conn):
             dir_id = conn.execute(
@@ -384,10 +390,6 @@ class Scanner:
                 result.deleted += len(gone)
             else:
                 added, changed, fills = sorted(files), [], []
-            rows = self._rows(path, added, files)
-            if rows:
-                self._insert(dir_id, rows)
-            result.added += len(rows)
             if changed:
                 self._update(path, changed, files, stored, delta)
             if fills:
@@ -397,20 +399,36 @@ class Scanner:
                     fills,
                 )
             bump_days(conn, cid, delta)
-            conn.execute(
-                "UPDATE scanned_dirs SET mtime_ns = ?, parent_id = ? WHERE id = ?",
-                (mtime_ns, parent_id, dir_id),
-            )
+            self._insert(dir_id, self._rows(path, added[:CHUNK], files))
+            if len(added) <= CHUNK:
+                self._done(dir_id, parent_id, mtime_ns)
+        for start in range(CHUNK, len(added), CHUNK):
+            with self.lock, db.transaction(conn):
+                self._insert(dir_id, self._rows(path, added[start : start + CHUNK], files))
+                if start + CHUNK >= len(added):
+                    self._done(dir_id, parent_id, mtime_ns)
         return int(dir_id)
 
+    def _done(self, dir_id: int, parent_id: int | None, mtime_ns: int | None) -> None:
+        self.conn.execute(
+            "UPDATE scanned_dirs SET mtime_ns = ?, parent_id = ? WHERE id = ?",
+            (mtime_ns, parent_id, dir_id),
+        )
+
     def _insert(self, dir_id: int, rows: list[tuple[Any, ...]]) -> None:
-        """Insert new rows and count them into ``day_counts`` (grouped in SQL, not per row)."""
+        """Insert new rows and count them into ``day_counts`` (grouped in SQL, not per row).
+
+        A row another scanner inserted meanwhile (between two chunks) is left alone.
+        """
+        if not rows:
+            return
         conn, cid = self.conn, self.cid
         last_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM frames").fetchone()[0]
         # The ids are integers from the database: inlined, so each row binds only its own values.
         conn.executemany(
             "INSERT INTO frames (collection_id, dir_id, name, utc, utc_offset, source, inode, "
-            f"size, mtime) VALUES ({int(cid)}, {int(dir_id)}, ?, ?, ?, ?, ?, ?, ?)",
+            f"size, mtime) VALUES ({int(cid)}, {int(dir_id)}, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (dir_id, name) DO NOTHING",
             rows,
         )
         conn.execute(
@@ -420,6 +438,9 @@ class Scanner:
             "ON CONFLICT DO UPDATE SET n = n + excluded.n",
             (cid, last_id),
         )
+        self.result.added += conn.execute(
+            "SELECT COUNT(*) FROM frames WHERE id > ?", (last_id,)
+        ).fetchone()[0]
 
     def _compare(
         self, path: str, files: dict[str, int], stored: dict[str, tuple[Any, ...]]

@@ -414,3 +414,19 @@ def test_a_rebuild_by_another_process_keeps_this_ones_view(tmp_path, tree):
         assert web.count("cam") == 0 and web.collections() == []
         cli.scan("cam", tree, BERLIN)
         assert web.count("cam") == 12 and web.collections() == ["cam"]
+
+
+def test_a_huge_folder_is_written_in_chunks(index, tmp_path, monkeypatch):
+    from pylapse import scan
+
+    monkeypatch.setattr(scan, "CHUNK", 3)
+    root = tmp_path / "flat"
+    start = datetime(2026, 4, 1, 22, 0, tzinfo=BERLIN)
+    for k in range(10):
+        put(root, start + timedelta(minutes=30 * k))
+    age(root)
+    result = index.scan("flat", root, BERLIN)
+    assert (result.added, result.total) == (10, 10)
+    assert index.count_by_day("flat", BERLIN) == {date(2026, 4, 1): 4, date(2026, 4, 2): 6}
+    again = index.scan("flat", root, BERLIN)
+    assert (again.dirs_listed, again.parsed) == (0, 0)  # the folder's mtime was stored at the end
