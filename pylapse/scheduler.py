@@ -11,8 +11,8 @@
   the moment the download finishes.
 * A failed attempt schedules its retry as a separate one-off job (delay doubling per attempt).
   The camera's next regular slot replaces any retry still pending for it.
-* Pause is durable: paused scopes (everything, or one camera) are rows in ``pylapse.db``, read
-  back on start and kept across reloads.
+* Pause is durable (:mod:`pylapse.pause`): paused scopes (everything, or one camera) are rows
+  in ``pylapse.db``, read back on start and kept across reloads.
 * The data-folder lock (:mod:`pylapse.lock`) makes a second scheduler on the same data refuse.
 """
 
@@ -23,7 +23,6 @@ import json
 import logging
 import os
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
@@ -39,6 +38,7 @@ from pylapse import db, storage, timeutil
 from pylapse.capture import Camera
 from pylapse.disk import DiskGuard
 from pylapse.lock import DataLock
+from pylapse.pause import ALL, PauseStore
 from pylapse.retry import Attempt, AttemptRunner, RetryPolicy
 from pylapse.runpool import CaptureExecutor, fire_time
 from pylapse.triggers import build_trigger, fire_times, next_fire_times
@@ -59,12 +59,10 @@ __all__ = [
 
 log = logging.getLogger("pylapse.capture")
 
-ALL = "*"  # the pause scope meaning every camera
 MISFIRE_GRACE = 30  # seconds late a run may still start; later ones are skipped (coalesced)
 SHUTDOWN_WAIT = 3.0  # seconds shutdown waits for captures in flight
 PAUSED_BY_USER = "capture paused (resume it on the dashboard or with the API)"
 SAVE_YIELD = 0.25  # longest a save waits for the slot's other requests to go out first
-_PAUSE_STEPS = ["CREATE TABLE capture_pause (scope TEXT PRIMARY KEY, since_utc REAL NOT NULL)"]
 
 
 @dataclass(frozen=True)
@@ -131,11 +129,8 @@ class CaptureScheduler:
         self._cameras: dict[str, Camera] = {}
         self._camera_sigs: dict[str, str] = {}
         self._job_sigs: dict[str, str] = {}
-        self._paused: set[str] = set()
         self._retries: set[str] = set()  # ids of retry jobs scheduled and not yet run
-        self._db = db.connect(self.data_path / db.DB_NAME)
-        db.migrate(self._db, "scheduler", _PAUSE_STEPS)
-        self._paused = {r[0] for r in self._db.execute("SELECT scope FROM capture_pause")}
+        self.pauses = PauseStore(self.data_path / db.DB_NAME)
         self._executor = CaptureExecutor()
         # Saving (decode, encode, write, index, health) is CPU work: a small shared pool does
         # it, so the per-camera workers only wait on the network and a slot's requests all go
@@ -205,7 +200,7 @@ class CaptureScheduler:
             "scheduler started: %d job(s) for %d camera(s)%s",
             len(self._job_sigs),
             len(self._cameras),
-            " (paused)" if ALL in self._paused else "",
+            " (paused)" if self.paused else "",
         )
 
     def shutdown(self, wait: float = SHUTDOWN_WAIT) -> None:
@@ -227,7 +222,7 @@ class CaptureScheduler:
             camera.close()
         if self._lock is not None:
             self._lock.release()
-        self._db.close()
+        self.pauses.close()
         self._started = False
 
     def _prepare_cameras(self) -> None:
@@ -339,33 +334,24 @@ class CaptureScheduler:
     @property
     def paused(self) -> bool:
         """True when all capture is paused."""
-        return ALL in self._paused
+        return self.pauses.everything
 
     def is_paused(self, camera_id: str | None = None) -> bool:
-        return ALL in self._paused or (camera_id is not None and camera_id in self._paused)
+        return self.pauses.is_paused(camera_id)
 
     def paused_cameras(self) -> set[str]:
-        return {s for s in self._paused if s != ALL}
+        return self.pauses.cameras()
 
     def pause(self, camera_id: str | None = None) -> None:
         """Pause everything (or one camera); remembered in the database across restarts."""
-        scope = camera_id or ALL
-        with self._state_lock, self._db:
-            self._db.execute(
-                "INSERT OR REPLACE INTO capture_pause(scope, since_utc) VALUES (?, ?)",
-                (scope, time.time()),
-            )
-            self._paused.add(scope)
+        self.pauses.pause(camera_id or ALL)
         self._sync_pause_reasons()
-        log.info("capture paused: %s", "all cameras" if scope == ALL else scope)
+        log.info("capture paused: %s", camera_id or "all cameras")
 
     def resume(self, camera_id: str | None = None) -> None:
-        scope = camera_id or ALL
-        with self._state_lock, self._db:
-            self._db.execute("DELETE FROM capture_pause WHERE scope = ?", (scope,))
-            self._paused.discard(scope)
+        self.pauses.resume(camera_id or ALL)
         self._sync_pause_reasons()
-        log.info("capture resumed: %s", "all cameras" if scope == ALL else scope)
+        log.info("capture resumed: %s", camera_id or "all cameras")
 
     def _sync_pause_reasons(self) -> None:
         """Show a user pause in each camera's health (``paused_reason``), and clear it on resume
