@@ -103,6 +103,22 @@ def _retry_id(camera_id: str, schedule_id: str) -> str:
     return f"retry:{camera_id}:{schedule_id}"
 
 
+def _retire(camera: Camera) -> None:
+    """Close a camera replaced by a reload, after the capture it may be running finishes."""
+    if camera.busy.acquire(blocking=False):
+        try:
+            camera.close()
+        finally:
+            camera.busy.release()
+        return
+
+    def close_when_idle() -> None:
+        with camera.busy:
+            camera.close()
+
+    threading.Thread(target=close_when_idle, name=f"retire {camera.id}", daemon=True).start()
+
+
 def _signature(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
@@ -303,7 +319,7 @@ class CaptureScheduler:
             cfg = config.cameras.get(camera_id)
             sig = _signature(cfg.model_dump(mode="json")) if cfg else None
             if sig != self._camera_sigs.get(camera_id):
-                self._cameras.pop(camera_id).close()
+                _retire(self._cameras.pop(camera_id))
                 self._camera_sigs.pop(camera_id, None)
         for camera_id, cfg in config.cameras.items():
             if self.health is not None:
