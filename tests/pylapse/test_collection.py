@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -19,7 +20,9 @@ TZ = timeutil.zone("Europe/Berlin")
 
 
 def make_frames(root: Path, start: datetime, count: int, step: timedelta, skip=()) -> list[Path]:
-    """Small real JPEGs named the default way, in day folders."""
+    """Small real JPEGs named the default way, in day folders (one encoding, written N times)."""
+    buf = io.BytesIO()
+    Image.new("RGB", (32, 24), (200, 100, 50)).save(buf, "JPEG")
     paths = []
     for k in range(count):
         if k in skip:
@@ -28,7 +31,7 @@ def make_frames(root: Path, start: datetime, count: int, step: timedelta, skip=(
         folder = storage.day_folder(root, when)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / naming.format_name(when, prefix="cam-")
-        Image.new("RGB", (32, 24), (k % 255, 100, 50)).save(path, "JPEG")
+        path.write_bytes(buf.getvalue())
         paths.append(path)
     return paths
 
@@ -133,15 +136,20 @@ def test_day_slice_and_slot_grid(cache, frames_dir):
         assert grid.video_seconds(24, fill_gaps=True) == 146 / 24
 
 
-def test_frames_load_sparse_and_dense(cache, tmp_path):
+def test_frames_load_sparse_and_dense(cache, tmp_path, monkeypatch):
     root = tmp_path / "many"
     make_frames(root, datetime(2024, 3, 1, tzinfo=TZ), 3001, timedelta(minutes=1))
     with Collection("Many", None, root, "Europe/Berlin") as c:
+        by_id = []
+        real_get = c.index.get
+        monkeypatch.setattr(c.index, "get", lambda fid: by_id.append(fid) or real_get(fid))
         dense = c.select(minute="*/2")  # every other frame: loaded by time range
         assert [f.id for f in dense.frames] == dense.ids and len(dense) == 1501
         assert {f.time.minute % 2 for f in dense.frames} == {0}
+        assert by_id == []  # 4 range queries, not 1501 lookups
         sparse = c.select(minute=0, hour="*/6")  # one in 360: loaded by id
         assert [f.time.hour for f in sparse.frames] == [0, 6, 12, 18, 0, 6, 12, 18, 0]
+        assert by_id == sparse.ids
 
 
 def test_shared_index_is_not_scanned_implicitly(tmp_path, frames_dir):
