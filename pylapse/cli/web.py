@@ -8,6 +8,7 @@ app's lifespan stops the scheduler and the job runner; nothing calls ``os._exit`
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import signal
 from pathlib import Path
@@ -50,11 +51,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost: it may resolve to anything
+
+
 def check_bind(host: str, password_hash: str | None, config_path: Path) -> None:
     """Refuse a non-loopback address without a password (the dashboard controls cameras)."""
-    from web.security import is_loopback
-
-    if is_loopback(host) or password_hash:
+    if _is_loopback(host) or password_hash:
         return
     raise CommandError(
         f"refusing to serve on {host}: no dashboard password is set, and anyone on the network "
