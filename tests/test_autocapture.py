@@ -169,3 +169,21 @@ def test_kill_9_mid_capture_leaves_no_partial_frame(tmp_path, server, repo):
     for folder in [out, *(p for p in out.rglob("*") if p.is_dir())]:
         storage.sweep_temp(folder)
     assert _files(tmp_path) == []
+
+
+def test_second_capture_process_is_refused_naming_the_first(tmp_path, server, repo):
+    config = _write_config(
+        tmp_path,
+        {"porch": {"name": "Porch", "url": server.url("/shot.jpg"), "output_dir": "frames/p"}},
+    )
+    with DataLock(tmp_path / "data", command="web_ui.py --port 8000"):
+        proc = subprocess.run(
+            [sys.executable, "autocapture.py", "--config", str(config)],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert proc.returncode != 0
+    assert "already running" in proc.stderr
+    assert f"pid {os.getpid()}" in proc.stderr and "web_ui.py --port 8000" in proc.stderr
