@@ -103,8 +103,8 @@ def test_unknown_or_traversing_collection_id_is_404(client, segment) -> None:
 def test_create_collection_indexes_the_folder(client, post, runtime, config_path) -> None:
     folder = runtime.config.root_paths[0] / "imports" / "balcony"
     write_frames(folder, datetime(2025, 6, 1, 12, 0, tzinfo=BERLIN), 4, timedelta(hours=1))
-    response = post("/collections", {"name": "Balcony 2025", "path": "imports/balcony",
-                                     "timezone": "Europe/Berlin", "date_source": "auto"})  # fmt: skip
+    form = {"name": "Balcony 2025", "path": "imports/balcony", "timezone": "Europe/Berlin"}
+    response = post("/collections", form)
     assert response.status_code == 303
     assert response.headers["location"] == "/collections/balcony-2025"
     saved = json.loads(config_path.read_text())["collections"]["balcony-2025"]

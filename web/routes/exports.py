@@ -45,6 +45,13 @@ ANCHORS = ("top-left", "top-center", "top-right", "middle-left", "center", "midd
            "bottom-left", "bottom-center", "bottom-right")  # fmt: skip
 RESERVED = {"new", "preview", "overlay", "overlay.jpg", "history", "jobs"}
 _PRESET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
+# which form field an ExportOptions error is about, by a phrase of its message
+_OPTION_FIELDS = (
+    ("timestamp colour", "font_color"), ("watermark colour", "font_color"),
+    ("backdrop", "backdrop_color"), ("colour", "font_color"), ("prefix", "prefix"),
+    ("anchor", "anchor"), ("format", "timestamp_format"), ("font", "font"),
+    ("quality", "quality"), ("resize", "resize_mode"), ("watermark", "watermark_text"),
+)  # fmt: skip
 PREVIEW_BOX = 1280  # the overlay preview is rendered at most this wide/high
 GAPS_SHOWN = 20
 
@@ -94,7 +101,7 @@ def options_of(preset: ExportPreset, **overrides: Any) -> Any:
         raise m.FieldError("font", str(exc)) from None
     except (ValueError, TypeError) as exc:
         text = str(exc)
-        field = next((f for f in ("font_color", "backdrop_color", "anchor") if f in text), "form")
+        field = next((f for phrase, f in _OPTION_FIELDS if phrase in text), "form")
         raise m.FieldError(field, text) from None
 
 
@@ -107,14 +114,46 @@ def output_folder(runtime: Any, preset_id: str, preset: ExportPreset) -> Path:
         base = roots[0] / "exports" / (preset.collection or "exports")
     else:
         raise m.FieldError("output_dir", "no storage roots are configured")
+    if preset.subdir:
+        sub = Path(preset.subdir)
+        if sub.is_absolute() or ".." in sub.parts or "\x00" in preset.subdir:
+            raise m.FieldError(
+                "subdir", f"subfolder {preset.subdir!r} must be a plain relative name"
+            )
     target = base / preset.subdir if preset.subdir else base
     return m.confine(runtime.config, target, "subdir" if preset.subdir else "output_dir")
+
+
+def check_cron(preset: ExportPreset) -> None:
+    """Each cron field must be a valid cron expression (the error names the field)."""
+    from pylapse.targets import CronRule
+
+    fields = {f: getattr(preset, f) for f in CRON if getattr(preset, f) is not None}
+    if fields:
+        try:
+            CronRule(fields)
+        except SelectionError as exc:
+            field = str(exc).split(":", 1)[0]
+            raise m.FieldError(field if field in CRON else "minute", str(exc)) from None
+
+
+def _check_colours(preset: ExportPreset) -> None:
+    """Colours are checked even when the overlay is off, so a saved preset never holds a typo."""
+    from pylapse.imaging.overlay import parse_color
+
+    for field in ("font_color", "backdrop_color"):
+        try:
+            parse_color(getattr(preset, field), field.replace("_", " "))
+        except ValueError as exc:
+            raise m.FieldError(field, str(exc)) from None
 
 
 def check(runtime: Any, preset_id: str, values: dict[str, Any]) -> tuple[ExportPreset, Path]:
     preset = preset_from(values)
     if not preset.collection or preset.collection not in runtime.collections():
         raise m.FieldError("collection", "choose the collection to export")
+    check_cron(preset)
+    _check_colours(preset)
     options_of(preset)
     return preset, output_folder(runtime, preset_id, preset)
 
