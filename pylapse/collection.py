@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pylapse import timeutil
+from pylapse.progress import Progress, safe_report
 from pylapse.selection import (
     CRON_FIELDS,
     DEFAULT_SLICE_TOLERANCE,
@@ -383,6 +384,13 @@ class CollectionExports:
         from pylapse.export import ExportOptions, run_export
 
         preset = self._preset(name)
+        opts = ExportOptions.from_mapping(preset, **options)  # bad options fail before selecting
+        target = self.output_dir(name, output_dir)
+        safe_report(progress, Progress("select", 0, 1, message=f"selecting frames for {name}"))
         selection = self._collection.preset_selection(preset)
-        opts = ExportOptions.from_mapping(preset, **options)
-        return run_export(selection, self.output_dir(name, output_dir), opts, progress, cancel)
+        c = selection.counts
+        safe_report(
+            progress,
+            Progress("select", 1, 1, message=f"{c.chosen} frames, {c.gaps} gaps of {c.targets}"),
+        )
+        return run_export(selection, target, opts, progress, cancel)

@@ -170,8 +170,17 @@ def test_export_presets_run_and_write(cache, frames_dir, tmp_path):
     with Collection("Outdoor", tmp_path / "exports", frames_dir, "Europe/Berlin") as c:
         c.add_export("Noonish", subdir="noon", hour=12, minute=0)
         c.export.add_export("Morning", subdir="morning", hour="6-8", minute=0, prefix="m-")
-        result = c.export.run("Noonish", prefix="Timelapse ", width=16, height=12)
+        reports = []
+        result = c.export.run(
+            "Noonish", prefix="Timelapse ", width=16, height=12, progress=reports.append
+        )
         assert result.written == 3
+        assert [(p.stage, p.done, p.total) for p in reports[:2]] == [
+            ("select", 0, 1),
+            ("select", 1, 1),
+        ]
+        assert reports[1].message == "3 frames, 0 gaps of 3"
+        assert reports[-1].stage != "select" and reports[-1].done == reports[-1].total == 3
         out = sorted((tmp_path / "exports" / "noon").glob("*.jpg"))
         assert [p.name for p in out] == [f"Timelapse {n:06d}.jpg" for n in (1, 2, 3)]
         with Image.open(out[0]) as im:
