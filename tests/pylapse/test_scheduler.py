@@ -1,6 +1,6 @@
-"""CaptureScheduler and its triggers: DST-correct cron, anchored intervals, live capture against
-real loopback cameras (healthy ones keep their schedule while others hang or fail), retries,
-durable pause, reload, disk guard."""
+"""CaptureScheduler: live capture against real loopback cameras (healthy ones keep their schedule
+while others hang or fail), retries, durable pause, reload, next runs, the lock, disk guard.
+Trigger arithmetic (DST nights, intervals) is in test_triggers.py."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ import piexif
 import pytest
 
 from pylapse import naming, storage
-from pylapse.config import Schedule, parse_config
+from pylapse.config import parse_config
 from pylapse.health import HealthState, HealthStore
 from pylapse.lock import LockHeld
-from pylapse.scheduler import CaptureScheduler, next_fire_times
+from pylapse.scheduler import CaptureScheduler
 from tests.servers.camera_server import CameraServer
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -27,105 +27,6 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 
 def _local(times):
     return [t.strftime("%m-%d %H:%M:%S%z") for t in times]
-
-
-# --- trigger arithmetic (no waiting) -------------------------------------------------------------
-
-
-def test_daily_cron_keeps_local_time_across_spring_forward():
-    times = next_fire_times(
-        Schedule(id="morning", hour=7, minute=0), BERLIN, 4, datetime(2026, 3, 27, 8, tzinfo=BERLIN)
-    )
-    assert _local(times) == [
-        "03-28 07:00:00+0100",
-        "03-29 07:00:00+0200",
-        "03-30 07:00:00+0200",
-        "03-31 07:00:00+0200",
-    ]
-    assert [t.astimezone(ZoneInfo("UTC")).hour for t in times] == [6, 5, 5, 5]
-
-
-def test_hourly_cron_on_the_spring_forward_night():
-    times = next_fire_times(
-        Schedule(id="h", minute=30), BERLIN, 4, datetime(2026, 3, 29, 0, 40, tzinfo=BERLIN)
-    )
-    # 02:30 does not exist that night: it fires once, at the shifted instant 03:30 CEST
-    assert _local(times) == [
-        "03-29 01:30:00+0100",
-        "03-29 03:30:00+0200",
-        "03-29 04:30:00+0200",
-        "03-29 05:30:00+0200",
-    ]
-
-
-def test_cron_on_the_fall_back_night_fires_each_wall_time_once_and_in_order():
-    times = next_fire_times(
-        Schedule(id="h", minute="*/30"), NEW_YORK, 5, datetime(2026, 11, 1, 0, 40, tzinfo=NEW_YORK)
-    )
-    assert _local(times) == [
-        "11-01 01:00:00-0400",
-        "11-01 01:30:00-0400",
-        "11-01 02:00:00-0500",
-        "11-01 02:30:00-0500",
-        "11-01 03:00:00-0500",
-    ]
-    stamps = [t.timestamp() for t in times]
-    assert stamps == sorted(stamps) and len(set(stamps)) == 5
-    # starting inside the repeated hour (second 01:10, EST) never goes back to 01:30 EDT
-    during = datetime(2026, 11, 1, 1, 10, fold=1, tzinfo=NEW_YORK)
-    assert _local(next_fire_times(Schedule(id="h", minute="*/30"), NEW_YORK, 1, during)) == [
-        "11-01 02:00:00-0500"
-    ]
-    daily = next_fire_times(
-        Schedule(id="d", hour=1, minute=30),
-        NEW_YORK,
-        2,
-        datetime(2026, 10, 31, 12, tzinfo=NEW_YORK),
-    )
-    assert _local(daily) == ["11-01 01:30:00-0400", "11-02 01:30:00-0500"]
-
-
-def test_cron_every_field_in_the_camera_zone():
-    schedule = Schedule(
-        id="all",
-        year=2027,
-        month="2",
-        day="last",
-        day_of_week="sun",
-        hour="6-7",
-        minute=15,
-        second=30,
-    )
-    times = next_fire_times(schedule, TOKYO, 3, datetime(2026, 1, 1, tzinfo=TOKYO))
-    # 2027-02-28 is the last day of February and a Sunday
-    assert _local(times) == ["02-28 06:15:30+0900", "02-28 07:15:30+0900"]
-    assert times[0].year == 2027
-    week = next_fire_times(
-        Schedule(id="w", week=10, hour=12), TOKYO, 1, datetime(2026, 1, 1, tzinfo=TOKYO)
-    )
-    assert week[0].isocalendar().week == 10
-
-
-def test_interval_anchored_at_start_date_in_camera_zone():
-    schedule = Schedule(
-        id="i",
-        type="interval",
-        interval_amount=10,
-        interval_unit="minutes",
-        start_date=datetime(2026, 1, 1, 0, 5),
-    )
-    times = next_fire_times(schedule, TOKYO, 3, datetime(2026, 6, 1, 12, 7, tzinfo=TOKYO))
-    assert _local(times) == ["06-01 12:15:00+0900", "06-01 12:25:00+0900", "06-01 12:35:00+0900"]
-    # no start_date: aligned on the clock (midnight anchor), not on start-up time
-    plain = Schedule(id="p", type="interval", interval_amount=15, interval_unit="minutes")
-    times = next_fire_times(plain, BERLIN, 2, datetime(2026, 6, 1, 12, 7, 13, tzinfo=BERLIN))
-    assert _local(times) == ["06-01 12:15:00+0200", "06-01 12:30:00+0200"]
-
-
-def test_interval_is_elapsed_time_across_dst():
-    plain = Schedule(id="p", type="interval", interval_amount=1, interval_unit="hours")
-    times = next_fire_times(plain, BERLIN, 3, datetime(2026, 3, 29, 0, 30, tzinfo=BERLIN))
-    assert _local(times) == ["03-29 01:00:00+0100", "03-29 03:00:00+0200", "03-29 04:00:00+0200"]
 
 
 # --- live scheduling against loopback cameras ----------------------------------------------------
