@@ -9,8 +9,9 @@
   their slot.
 * The frame is named for the *scheduled* fire time that APScheduler hands the executor, not for
   the moment the download finishes.
-* A failed attempt schedules its retry as a separate one-off job (delay doubling per attempt).
-  The camera's next regular slot replaces any retry still pending for it.
+* A failed attempt schedules its retry as a separate one-off job (delay doubling per attempt);
+  a retried frame is named for the retry's own fire time, when it was really taken. The
+  camera's next regular slot replaces any retry still pending for it.
 * Pause is durable (:mod:`pylapse.pause`): paused scopes (everything, or one camera) are rows
   in ``pylapse.db``, read back on start and kept across reloads.
 * The data-folder lock (:mod:`pylapse.lock`) makes a second scheduler on the same data refuse.
