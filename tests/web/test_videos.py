@@ -1,0 +1,181 @@
+"""Videos page: render form (export folder or collection selection), render jobs, playback with
+HTTP Range, download, delete with its manifest, history, and the security rules."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from media_support import (
+    BERLIN,
+    ENCODED_SEGMENTS,
+    XSS,
+    HxAttrs,
+    demo_frames,
+    traversal_values,
+    wait_job,
+    write_frames,
+)
+
+from pylapse.manifest import manifest_path
+
+
+def export_folder(runtime, count: int = 5) -> Path:  # type: ignore[no-untyped-def]
+    """A folder of numbered frames inside the first storage root, as an export writes."""
+    folder = runtime.config.root_paths[0] / "exports" / "demo" / "day"
+    paths = write_frames(folder, datetime(2026, 3, 10, 9, 0, tzinfo=BERLIN), count,
+                         timedelta(minutes=1))  # fmt: skip
+    for n, path in enumerate(paths, 1):
+        shutil.move(path, folder / f"{n:06d}.jpg")
+    return folder
+
+
+def render(post, **fields: str):  # type: ignore[no-untyped-def]
+    form = {"source": "export", "codec": "h264", "timing": "fps", "fps": "5", "name": "clip",
+            "pattern": "*.jpg", **fields}  # fmt: skip
+    return post("/videos", form)
+
+
+def test_page_offers_the_codecs_this_ffmpeg_has(client, runtime) -> None:
+    response = client.get("/videos")
+    assert response.status_code == 200
+    assert response.template.name == "videos.html"
+    ctx = response.context
+    names = [c.name for c in ctx["codecs"]]
+    assert "h264" in names and ctx["ffmpeg_error"] == ""
+    assert ctx["values"]["source"] == "collection"  # no export folder yet
+    assert "demo" in ctx["collections"]
+    export_folder(runtime)
+    again = client.get("/videos")
+    assert again.context["values"]["source"] == "export"
+    assert any(d.endswith("exports/demo/day") for d in again.context["export_dirs"])
+    form = HxAttrs(again.text)
+    assert any(a.get("hx-post") == "/videos" for a in form.with_attr("hx-post"))
+
+
+def test_render_from_an_export_folder_plays_with_range_and_deletes(client, post, runtime) -> None:
+    folder = export_folder(runtime, count=5)
+    response = render(post, export_dir=str(folder), size="640x360")
+    assert response.status_code == 303  # no htmx: back to the page
+    job = wait_job(runtime, runtime.jobs.list(1, kind="render")[0].id)
+    assert job.state == "done", job.error
+    output = Path(job.result["output"])
+    assert output == (runtime.config.root_paths[0] / "videos" / "clip.mp4").resolve()
+    assert job.result["frames"] == 5 and job.result["fps"] == 5.0
+    assert (job.result["width"], job.result["height"]) == (640, 360)
+    page = client.get(f"/videos/{job.id}")
+    assert page.template.name == "video.html"
+    assert page.context["path"] == output and page.context["media_type"] == "video/mp4"
+    assert page.context["manifest"]["frame_count"] == 5
+    (video,) = [a for t, a in HxAttrs(page.text).elements if t == "video"]
+    assert video["src"] == f"/videos/{job.id}/file"
+    full = client.get(f"/videos/{job.id}/file")
+    assert full.status_code == 200 and full.headers["content-type"] == "video/mp4"
+    assert full.content == output.read_bytes()
+    assert full.headers["accept-ranges"] == "bytes"
+    part = client.get(f"/videos/{job.id}/file", headers={"Range": "bytes=4-11"})
+    assert part.status_code == 206
+    assert part.content == output.read_bytes()[4:12] and part.content[:4] == b"ftyp"
+    download = client.get(f"/videos/{job.id}/file", params={"download": 1})
+    assert download.headers["content-disposition"].startswith("attachment")
+    history = client.get("/videos/history")
+    assert history.template.name == "partials/_video_history.html"
+    assert [j.id for j in history.context["jobs"]] == [job.id]
+    # delete: file and manifest go, the history entry stays
+    deleted = post(f"/videos/{job.id}/delete")
+    assert deleted.status_code == 303
+    assert not output.exists() and not manifest_path(output).exists()
+    assert client.get(f"/videos/{job.id}/file").status_code == 404
+    assert client.get(f"/videos/{job.id}").context["path"] is None
+
+
+def test_render_from_a_collection_selection_with_a_duration(client, post, runtime) -> None:
+    demo_frames(runtime, count=8, step=timedelta(minutes=15))
+    response = post("/videos", {"source": "collection", "collection": "demo", "minute": "*/30",
+                                "tolerance": "60", "codec": "h264", "timing": "duration",
+                                "duration": "2", "name": "half-hours"},
+                    headers={"HX-Request": "true"})  # fmt: skip
+    assert response.status_code == 200
+    assert response.template.name == "partials/_render_form.html"
+    started = response.context["started_job"]
+    swaps = HxAttrs(response.text).with_attr("hx-swap-oob")
+    assert swaps and swaps[0]["hx-swap-oob"] == "afterbegin:#render-jobs"
+    assert f'id="media-job-{started.id}"' in response.text
+    job = wait_job(runtime, started.id)
+    assert job.state == "done", job.error
+    assert job.result["frames"] == 4 and job.result["fps"] == 2.0  # 4 frames in 2 s
+    assert job.params["source"] == "collection" and job.params["minute"] == "*/30"
+
+
+@pytest.mark.parametrize(
+    "fields,field",
+    [
+        ({"codec": "nope"}, "codec"),
+        ({"fps": "0"}, "fps"),
+        ({"fps": "fast"}, "fps"),
+        ({"timing": "duration", "duration": ""}, "duration"),
+        ({"size": "big"}, "size"),
+        ({"crf": "99"}, "crf"),
+        ({"name": "../up"}, "name"),
+        ({"name": "a/b"}, "name"),
+        ({"pattern": "../*.jpg"}, "pattern"),
+        ({"source": "collection", "collection": "nope"}, "collection"),
+        ({"source": "collection", "collection": "demo", "minute": "75"}, "selection"),
+    ],
+)
+def test_bad_values_are_named(post, runtime, fields, field) -> None:
+    folder = export_folder(runtime, count=1)
+    response = render(post, export_dir=str(folder), **fields)
+    assert response.status_code == 422
+    assert response.template.name == "videos.html"
+    assert field in response.context["errors"], response.context["errors"]
+    assert runtime.jobs.count(kind="render") == 0
+
+
+def test_paths_outside_the_roots_are_refused(post, runtime, tmp_path) -> None:
+    folder = export_folder(runtime, count=1)
+    for value in traversal_values(tmp_path):
+        for field in ("export_dir", "output_dir"):
+            fields = {"export_dir": str(folder), field: value}
+            response = render(post, **fields)
+            assert response.status_code == 422, (field, value)
+            assert field in response.context["errors"], (field, value)
+    assert runtime.jobs.count(kind="render") == 0
+
+
+def test_form_values_come_back_escaped(post) -> None:
+    response = render(post, export_dir=XSS, output_dir=XSS)
+    assert response.status_code == 422
+    assert XSS not in response.text and "&lt;script&gt;" in response.text
+
+
+@pytest.mark.parametrize("segment", ["abc", "999999", *ENCODED_SEGMENTS])
+def test_unknown_or_traversing_video_id(client, post, segment) -> None:
+    for url in (f"/videos/{segment}", f"/videos/{segment}/file"):
+        assert client.get(url).status_code in (404, 422), url
+    assert post(f"/videos/{segment}/delete").status_code in (404, 405, 422)
+
+
+def test_a_job_of_another_kind_is_not_a_video(client, runtime) -> None:
+    job_id = runtime.jobs.submit("export", "e", lambda p, c: {"output": "/etc/passwd"},
+                                 steps=("process",), params={})  # fmt: skip
+    wait_job(runtime, job_id)
+    assert client.get(f"/videos/{job_id}").status_code == 404
+    assert client.get(f"/videos/{job_id}/file").status_code == 404
+
+
+def test_a_stored_path_outside_the_roots_is_never_served(client, post, runtime) -> None:
+    job_id = runtime.jobs.submit("render", "r", lambda p, c: {"output": "/etc/passwd"},
+                                 steps=("encode",), params={})  # fmt: skip
+    wait_job(runtime, job_id)
+    assert client.get(f"/videos/{job_id}/file").status_code == 404
+    assert post(f"/videos/{job_id}/delete").status_code == 303
+    assert Path("/etc/passwd").exists()
+
+
+def test_posts_need_the_csrf_token(client) -> None:
+    assert client.post("/videos", data={"source": "export"}).status_code == 403
+    assert client.post("/videos/1/delete").status_code == 403
+    assert client.post("/videos/jobs/1/cancel", headers={"X-CSRF-Token": "x"}).status_code == 403
