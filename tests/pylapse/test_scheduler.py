@@ -289,3 +289,19 @@ def test_next_slot_supersedes_a_pending_retry(tmp_path, server, running):
     assert [(b - a).total_seconds() for a, b in itertools.pairwise(times)] == [1.0] * (
         len(times) - 1
     )
+
+
+def test_start_sweeps_temp_files_a_crash_left(tmp_path, server):
+    config = _config(tmp_path, {"a": _camera(server, "/shot.jpg", every=3600, output_dir="f/a")})
+    today = datetime.now(TOKYO).strftime("%Y-%m-%d")
+    folder = tmp_path / "f/a" / today
+    folder.mkdir(parents=True)
+    leftover = folder / f".a-frame.jpg.x1y2{storage.TEMP_SUFFIX}"
+    leftover.write_bytes(b"\xff\xd8 half a frame")
+    keep = folder / "a-frame.jpg"
+    keep.write_bytes(b"a finished frame")
+    sched = CaptureScheduler(config)
+    sched.start()
+    sched.shutdown()
+    assert not leftover.exists()
+    assert keep.exists()
