@@ -152,6 +152,12 @@ class Collection:
     @property
     def index(self) -> FrameIndex:
         """The frame index; a private one is opened (and the folder scanned) on first use."""
+        index = self._open_index()
+        if not self._scanned:
+            self.refresh()
+        return index
+
+    def _open_index(self) -> FrameIndex:
         with self._lock:
             if self._index is None:
                 from pylapse.db import DB_NAME
@@ -161,21 +167,21 @@ class Collection:
                 folder = cache_dir() / "collections" / digest[:16]
                 folder.mkdir(parents=True, exist_ok=True)
                 self._index = FrameIndex(folder / DB_NAME)
-            index = self._index
-        if not self._scanned:
-            self._scanned = True
-            self.refresh()
-        return index
+            return self._index
 
     def refresh(self, progress: ProgressCallback | None = None) -> Any:
-        """Bring the index up to date with the folder (incremental); returns the ScanResult."""
-        self._scanned = True
+        """Bring the index up to date with the folder (incremental); returns the ScanResult.
+
+        A failed first scan (a missing folder, say) raises and is tried again on the next use.
+        """
         kwargs: dict[str, Any] = {"pattern": self.pattern, "date_source": self.date_source}
         if self.extensions:
             kwargs["extensions"] = self.extensions
-        return self.index.scan(
+        result = self._open_index().scan(
             self.key, self.collection_dir, self.zone, progress=progress, **kwargs
         )
+        self._scanned = True
+        return result
 
     def close(self) -> None:
         """Close a private index (a shared one belongs to whoever passed it)."""

@@ -13,7 +13,7 @@ from PIL import Image
 from pylapse import naming, storage, timeutil
 from pylapse.collection import Collection, cache_dir
 from pylapse.config import load_config
-from pylapse.index import FrameIndex
+from pylapse.index import FrameIndex, ScanError
 from pylapse.selection import SelectionError
 
 TZ = timeutil.zone("Europe/Berlin")
@@ -240,3 +240,13 @@ def test_cache_dir_follows_xdg(monkeypatch, tmp_path):
     monkeypatch.delenv("PYLAPSE_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert cache_dir() == tmp_path / "pylapse"
+
+
+def test_missing_folder_is_a_clear_error_every_time(cache, tmp_path):
+    c = Collection("Gone", None, tmp_path / "nowhere", "UTC")
+    for _ in range(2):  # a failed first scan is not remembered as done
+        with pytest.raises(ScanError, match="nowhere"):
+            len(c)
+    (tmp_path / "nowhere").mkdir()
+    assert len(c) == 0
+    c.close()
