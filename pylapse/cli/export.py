@@ -171,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
     from pylapse.collection import Collection
     from pylapse.db import DB_NAME
     from pylapse.export import ExportError, run_export
-    from pylapse.index import FrameIndex
+    from pylapse.index import FrameIndex, ScanError
     from pylapse.progress import Cancelled
     from pylapse.selection import SelectionError
     from pylapse.video import tqdm_progress
@@ -186,7 +186,10 @@ def run(args: argparse.Namespace) -> int:
         except SelectionError as exc:
             raise CommandError(str(exc)) from None
         if not args.no_scan:
-            collection.refresh()
+            try:
+                collection.refresh()
+            except ScanError as exc:
+                raise CommandError(str(exc)) from None
         selection = _selection(collection, preset, args)
         name = args.preset or collection_id
         if args.dry_run:

@@ -166,3 +166,10 @@ def test_missing_config_and_empty_selection(setup, tmp_path, capsys):
     assert code == 1
     assert "nothing to export" in capsys.readouterr().err
     assert not list(Path(tmp_path / "o").glob("*.jpg"))
+
+
+def test_missing_frame_folder(setup, capsys):
+    root, config = setup
+    (root / "frames").rename(root / "moved")
+    assert main(["export", "--config", str(config), "--preset", "noon", "--dry-run"]) == 1
+    assert "does not exist" in capsys.readouterr().err
