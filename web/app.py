@@ -24,6 +24,7 @@ from starlette.responses import Response
 from pylapse import __version__
 from pylapse.runtime import Runtime
 from web import security
+from web.deps import ConfigEditor
 from web.templating import create_templates
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ def create_app(runtime: Runtime, *, bound_host: str | None = None, start: bool =
     )
     app.state.runtime = runtime
     app.state.templates = create_templates()
+    app.state.config_editor = ConfigEditor(runtime)
     app.state.guard = security.Guard(runtime, bound_host=bound_host)
     app.add_middleware(security.SecurityMiddleware, guard=app.state.guard)
     app.add_exception_handler(StarletteHTTPException, _http_error)

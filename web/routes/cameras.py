@@ -9,11 +9,11 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from pylapse import naming, storage, timeutil
-from pylapse.config import CameraConfig, CollectionConfig, ConfigError, Schedule
+from pylapse.config import CameraConfig, CollectionConfig, Config, ConfigError, Schedule
 from pylapse.scheduler import next_fire_times
 from pylapse.sources.base import mask_url
 from web import camera_form as cf
-from web.deps import RuntimeDep, TemplatesDep
+from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["cameras"], include_in_schema=False)
@@ -229,10 +229,14 @@ async def _save(
     if camera is not None and not errors:
         _check_output_dir(runtime.config, camera, existing, errors)
     if camera is not None and not errors:
-        config = runtime.config.model_copy(deep=True)
-        config.cameras[camera_id] = camera
+
+        def mutate(config: Config) -> None:
+            if existing is None and camera_id in config.cameras:
+                raise ConfigError(f"a camera with id {camera_id!r} was just added elsewhere")
+            config.cameras[camera_id] = camera
+
         try:
-            await run_in_threadpool(runtime.apply_config, config)
+            await run_in_threadpool(request.app.state.config_editor.apply, mutate)
         except (ConfigError, OSError) as exc:
             errors["form"] = f"Not saved: {exc}"
         else:
@@ -254,39 +258,48 @@ async def _save(
 
 
 @router.post("/cameras/{camera_id}/delete")
-def delete_camera(camera_id: str, runtime: RuntimeDep) -> RedirectResponse:
+def delete_camera(camera_id: str, runtime: RuntimeDep, editor: ConfigEditorDep) -> RedirectResponse:
     """Remove the camera from the config; its frames stay on disk and in the index."""
     _camera(runtime, camera_id)
-    config = runtime.config.model_copy(deep=True)
-    del config.cameras[camera_id]
+
+    def mutate(config: Config) -> None:
+        config.cameras.pop(camera_id, None)
+
     try:
-        runtime.apply_config(config)
-    except ConfigError as exc:
+        editor.apply(mutate)
+    except (ConfigError, OSError) as exc:
         raise HTTPException(409, f"Not removed: {exc}") from None
     return RedirectResponse("/cameras", status_code=303)
 
 
 @router.post("/cameras/{camera_id}/collection")
 def collection_from_camera(
-    camera_id: str, runtime: RuntimeDep, name: Annotated[str, Form()] = ""
+    camera_id: str,
+    runtime: RuntimeDep,
+    editor: ConfigEditorDep,
+    name: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
     """Declare a collection over this camera's frames (or open the one that exists)."""
     camera = _camera(runtime, camera_id)
     for coll_id, coll in runtime.config.collections.items():
         if coll.camera == camera_id:
             return RedirectResponse(f"/collections/{coll_id}", status_code=303)
-    config = runtime.config.model_copy(deep=True)
-    coll_id = camera_id
-    while coll_id in config.collections:
-        coll_id += "-frames"
-    config.collections[coll_id] = CollectionConfig(
-        name=name.strip() or camera.name,
-        path=camera.output_dir,
-        timezone=camera.timezone,
-        camera=camera_id,
-    )
+    created: list[str] = []
+
+    def mutate(config: Config) -> None:
+        coll_id = camera_id
+        while coll_id in config.collections:
+            coll_id += "-frames"
+        config.collections[coll_id] = CollectionConfig(
+            name=name.strip() or camera.name,
+            path=camera.output_dir,
+            timezone=camera.timezone,
+            camera=camera_id,
+        )
+        created.append(coll_id)
+
     try:
-        runtime.apply_config(config)
-    except ConfigError as exc:
+        editor.apply(mutate)
+    except (ConfigError, OSError) as exc:
         raise HTTPException(409, f"Not created: {exc}") from None
-    return RedirectResponse(f"/collections/{coll_id}", status_code=303)
+    return RedirectResponse(f"/collections/{created[0]}", status_code=303)

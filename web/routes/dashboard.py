@@ -15,12 +15,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from pylapse.config import CameraConfig, ConfigError
+from pylapse.config import CameraConfig, Config, ConfigError
 from pylapse.health import CameraHealth, HealthState
 from pylapse.jobs import JobNotFound, JobRecord
 from pylapse.scheduler import next_fire_times
 from pylapse.sources.base import GrabError
-from web.deps import RuntimeDep, TemplatesDep
+from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["dashboard"], include_in_schema=False)
@@ -226,14 +226,19 @@ def set_enabled(
     request: Request,
     runtime: RuntimeDep,
     templates: TemplatesDep,
+    editor: ConfigEditorDep,
     enabled: Annotated[str, Form()] = "",
 ):
     camera_card(runtime, camera_id)
-    config = runtime.config.model_copy(deep=True)
-    config.cameras[camera_id].enabled = enabled in ("1", "on", "true", "yes")
+    on = enabled in ("1", "on", "true", "yes")
+
+    def mutate(config: Config) -> None:
+        if camera_id in config.cameras:
+            config.cameras[camera_id].enabled = on
+
     message, kind = "", "ok"
     try:
-        runtime.apply_config(config)
+        editor.apply(mutate)
     except (ConfigError, OSError) as exc:
         message, kind = f"Not saved: {exc}", "error"
     card = camera_card(runtime, camera_id)

@@ -14,8 +14,8 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from pylapse import storage
-from pylapse.config import ConfigError, load_config
-from web.deps import RuntimeDep, TemplatesDep
+from pylapse.config import Config, ConfigError, load_config
+from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["settings"], include_in_schema=False)
@@ -92,46 +92,66 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-@router.post("/settings", response_class=HTMLResponse)
-async def save_settings(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
-    form = await request.form()
+def _update(config: Config, form: Any) -> dict[str, str]:
+    """Set the settings the form sent on ``config``; returns errors by input name."""
 
     def text(name: str) -> str:
         value = form.get(name)
         return value.strip() if isinstance(value, str) else ""
 
     errors: dict[str, str] = {}
-    config = runtime.config.model_copy(deep=True)
-    updates: list[tuple[Any, str, Any, str]] = [
-        (config, "storage_roots", _lines(text("storage_roots")), "storage_roots"),
-        (config, "ffmpeg_path", text("ffmpeg_path") or None, "ffmpeg_path"),
-        (config, "max_retries", text("max_retries"), "max_retries"),
-        (config, "retry_delay", text("retry_delay"), "retry_delay"),
-        (config, "min_free_mb", text("min_free_mb"), "min_free_mb"),
-        (config.web, "allowed_hosts", _lines(text("allowed_hosts")), "allowed_hosts"),
-        (config.web, "host", text("host"), "host"),
-        (config.web, "port", text("port"), "port"),
+    updates: list[tuple[Any, str, Any]] = [
+        (config, "storage_roots", _lines(text("storage_roots"))),
+        (config, "ffmpeg_path", text("ffmpeg_path") or None),
+        (config, "max_retries", text("max_retries")),
+        (config, "retry_delay", text("retry_delay")),
+        (config, "min_free_mb", text("min_free_mb")),
+        (config.web, "allowed_hosts", _lines(text("allowed_hosts"))),
+        (config.web, "host", text("host")),
+        (config.web, "port", text("port")),
     ]
-    for target, attr, value, field in updates:
-        if field not in form or getattr(target, attr) == value:
+    for target, field, value in updates:
+        if field not in form or getattr(target, field) == value:
             continue  # an input the form did not send leaves the setting alone
-        if value == "" and attr in ("max_retries", "retry_delay", "min_free_mb", "port"):
+        if value == "" and field in ("max_retries", "retry_delay", "min_free_mb", "port"):
             errors[field] = "a number is needed"
             continue
         try:
-            setattr(target, attr, value)  # validate_assignment: pydantic checks each value
+            setattr(target, field, value)  # validate_assignment: pydantic checks each value
         except ValidationError as exc:
             errors[field] = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
     if not config.storage_roots:
         errors["storage_roots"] = "at least one storage root is needed"
-    if not errors:
-        try:
-            await run_in_threadpool(runtime.apply_config, config)
-        except (ConfigError, OSError) as exc:
-            errors["form"] = str(exc)
-        else:
-            return _page(request, runtime, templates, flash="Settings saved.")
-    values = {k: text(k) for k in _values(runtime.config)}
+    return errors
+
+
+class _Invalid(Exception):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("invalid settings")
+        self.errors = errors
+
+
+@router.post("/settings", response_class=HTMLResponse)
+async def save_settings(
+    request: Request, runtime: RuntimeDep, templates: TemplatesDep, editor: ConfigEditorDep
+):
+    form = await request.form()
+
+    def mutate(config: Config) -> None:
+        errors = _update(config, form)
+        if errors:
+            raise _Invalid(errors)
+
+    errors: dict[str, str] = {}
+    try:
+        await run_in_threadpool(editor.apply, mutate)
+    except _Invalid as exc:
+        errors = exc.errors
+    except (ConfigError, OSError) as exc:
+        errors["form"] = str(exc)
+    else:
+        return _page(request, runtime, templates, flash="Settings saved.")
+    values = {k: str(form.get(k) or "").strip() for k in _values(runtime.config)}
     return _page(
         request, runtime, templates, values=values, errors=errors,
         flash="Not saved: see the marked fields.", flash_kind="error",
@@ -139,7 +159,9 @@ async def save_settings(request: Request, runtime: RuntimeDep, templates: Templa
 
 
 @router.post("/settings/reload", response_class=HTMLResponse)
-async def reload_config(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+async def reload_config(
+    request: Request, runtime: RuntimeDep, templates: TemplatesDep, editor: ConfigEditorDep
+):
     """Re-read the config file (after a hand edit) and apply it: scheduler jobs are rebuilt."""
     path = runtime.config_path
     if path is None:
@@ -149,7 +171,7 @@ async def reload_config(request: Request, runtime: RuntimeDep, templates: Templa
         )  # fmt: skip
     try:
         config = await run_in_threadpool(load_config, path)
-        await run_in_threadpool(runtime.apply_config, config)
+        await run_in_threadpool(editor.replace, config)
     except (ConfigError, OSError) as exc:
         return _page(request, runtime, templates, flash=f"Not reloaded: {exc}", flash_kind="error")
     return _page(request, runtime, templates, flash=f"Reloaded {path}; the scheduler follows it.")
