@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
     if not targets:
         print("nothing to index: the config has no cameras and no collections")
         return 0
-    failed = 0
+    failed = scanned = frames = 0
+    started = time.perf_counter()
     roots: dict[str, Path] = {}  # index key -> folder scanned into it this run
     with FrameIndex(config.data_path / DB_NAME) as index:
         for cid in targets:
@@ -109,11 +111,15 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{cid}: {exc}", file=sys.stderr)
                 failed += 1
                 continue
+            scanned, frames = scanned + 1, frames + result.total
             print(result.summary if cid == coll.key else f"{cid} -> {result.summary}")
             for problem in result.problems[:5]:
                 print(f"  {problem}", file=sys.stderr)
             if len(result.problems) > 5:
                 print(f"  ({len(result.problems) - 5} more problems not shown)", file=sys.stderr)
+    if scanned > 1:
+        elapsed = time.perf_counter() - started
+        print(f"{scanned} collections, {frames} frames indexed in {elapsed:.2f} s")
     return 1 if failed else 0
 
 

@@ -60,6 +60,7 @@ def test_index_scans_cameras_and_collections(setup, capsys):
     assert "porch: 6 frames (+6 new" in out
     assert "old: 5 frames (+5 new" in out
     assert "garden: no frames yet" in out
+    assert "2 collections, 11 frames indexed in" in out
     with index_of(setup) as index:
         assert index.count("porch") == 6 and index.count("old") == 5
         assert index.count_by_day("porch", BERLIN) == {date(2026, 3, 1): 4, date(2026, 3, 2): 2}

@@ -430,3 +430,26 @@ def test_a_huge_folder_is_written_in_chunks(index, tmp_path, monkeypatch):
     assert index.count_by_day("flat", BERLIN) == {date(2026, 4, 1): 4, date(2026, 4, 2): 6}
     again = index.scan("flat", root, BERLIN)
     assert (again.dirs_listed, again.parsed) == (0, 0)  # the folder's mtime was stored at the end
+
+
+def test_capture_adding_frames_during_a_scan_keeps_counts_consistent(index, tmp_path):
+    root = tmp_path / "busy"
+    start = datetime(2026, 8, 1, tzinfo=BERLIN)
+    for k in range(800):
+        put(root, start + timedelta(minutes=10 * k))
+    captured: list[int] = []
+
+    def capture():
+        for k in range(40):
+            when = start + timedelta(days=30, minutes=k)
+            captured.append(index.add_frame("busy", put(root, when), when, size=0, mtime=0.0))
+
+    worker = threading.Thread(target=capture)
+    worker.start()
+    index.scan("busy", root, BERLIN)
+    worker.join()
+    index.scan("busy", root, BERLIN)
+    assert len(set(captured)) == 40
+    files = sum(1 for p in root.rglob("*.jpg"))
+    assert index.count("busy") == len(index.frames("busy")) == files == 840
+    assert sum(index.count_by_day("busy", BERLIN).values()) == 840
