@@ -62,6 +62,7 @@ __all__ = [
     "SelectionError",
     "match_nearest",
     "resolve_range",
+    "seconds_of",
     "select_all",
     "select_cron",
     "select_day_slice",
