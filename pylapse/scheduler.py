@@ -61,7 +61,7 @@ __all__ = [
 log = logging.getLogger("pylapse.capture")
 
 MISFIRE_GRACE = 30  # seconds late a run may still start; later ones are skipped (coalesced)
-SHUTDOWN_WAIT = 3.0  # seconds shutdown waits for captures in flight
+SHUTDOWN_WAIT = 2.0  # seconds shutdown waits for captures in flight
 PAUSED_BY_USER = "capture paused (resume it on the dashboard or with the API)"
 SAVE_YIELD = 0.25  # longest a save waits for the slot's other requests to go out first
 
