@@ -157,9 +157,10 @@ class Selection:
         return [t[i] for i, p in enumerate(self.positions) if p < 0]
 
     @property
-    def gaps(self) -> list[datetime]:
-        """Targets with no frame, as aware datetimes in the collection's zone."""
-        return [datetime.fromtimestamp(u, self.zone) for u in self.gap_utcs]
+    def gaps(self) -> Sequence[datetime]:
+        """Targets with no frame, as aware datetimes in the collection's zone (made on access,
+        so ``selection.gaps[:10]`` of a dead camera's million gaps costs ten)."""
+        return _Times(self.gap_utcs, self.zone)
 
     @property
     def first_time(self) -> datetime | None:
@@ -258,6 +259,24 @@ class Selection:
             "video_seconds": round(self.video_seconds(fps), 3),
             "video_seconds_filled": round(self.video_seconds(fps, fill_gaps=True), 3),
         }
+
+
+class _Times(Sequence[datetime]):
+    """A read-only sequence of UTC seconds seen as aware datetimes in ``zone``."""
+
+    def __init__(self, utcs: Sequence[float], zone: tzinfo) -> None:
+        self._utcs, self._zone = utcs, zone
+
+    def __len__(self) -> int:
+        return len(self._utcs)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [datetime.fromtimestamp(u, self._zone) for u in self._utcs[i]]
+        return datetime.fromtimestamp(self._utcs[i], self._zone)
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} times in {self._zone}>"
 
 
 # --- matching --------------------------------------------------------------------------------

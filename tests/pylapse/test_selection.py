@@ -242,6 +242,8 @@ def test_gaps_filled_repeat_the_previous_frame():
         loader=_loader(utcs, [7, 8, 9]),
     )
     assert sel.counts.gaps == 3 and len(sel) == 3
+    assert len(sel.gaps) == 3 and sel.gaps[:1] == [datetime.fromtimestamp(-10, UTC)]
+    assert sel.gaps[-1] == datetime.fromtimestamp(30, UTC) and sel.gaps[-1].tzinfo is UTC
     assert sel.filled_ids() == [(7, 1), (8, 3), (9, 1)]  # the leading gap has nothing to repeat
     assert [(f.id, n) for f, n in sel.with_gaps_filled()] == [(7, 1), (8, 3), (9, 1)]
     assert [f.id for f in sel.filled_frames()] == [7, 8, 8, 8, 9]
