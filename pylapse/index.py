@@ -277,7 +277,13 @@ class FrameIndex:
                 progress=progress,
                 cancel=cancel,
             )
-            result = scanner.run(root)
+            # Checkpoint (copy the WAL into the file, with an fsync) every ~40 MB instead of
+            # every ~4 MB while a scan writes: a cold scan of millions of rows fsyncs 10x less.
+            self._conn.execute("PRAGMA wal_autocheckpoint = 10000")
+            try:
+                result = scanner.run(root)
+            finally:
+                self._conn.execute("PRAGMA wal_autocheckpoint = 1000")
             with self._lock, db.transaction(self._conn):
                 self._conn.execute(
                     "UPDATE index_collections SET root = ?, zone = ?, scanned_at = ? WHERE id = ?",

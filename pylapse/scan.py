@@ -62,6 +62,7 @@ _MAX_PROBLEMS = 20
 
 # (utc, offset, source, size, mtime) of one file, or None when it has no usable time.
 Resolved = tuple[float, int, str, int | None, float | None]
+Row = tuple[Any, ...]
 
 
 class ScanError(RuntimeError):
@@ -415,22 +416,33 @@ class Scanner:
             (mtime_ns, parent_id, dir_id),
         )
 
-    def _insert(self, dir_id: int, rows: list[tuple[Any, ...]]) -> None:
+    def _insert(
+        self, dir_id: int, rows: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
+    ) -> None:
         """Insert new rows and count them into ``day_counts`` (grouped in SQL, not per row).
 
         A row another scanner inserted meanwhile (between two chunks) is left alone.
         """
-        if not rows:
+        quick, full = rows
+        if not quick and not full:
             return
         conn, cid = self.conn, self.cid
         last_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM frames").fetchone()[0]
         # The ids are integers from the database: inlined, so each row binds only its own values.
-        conn.executemany(
-            "INSERT INTO frames (collection_id, dir_id, name, utc, utc_offset, source, inode, "
-            f"size, mtime) VALUES ({int(cid)}, {int(dir_id)}, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (dir_id, name) DO NOTHING",
-            rows,
-        )
+        into = "INSERT INTO frames (collection_id, dir_id, name, utc, utc_offset, inode, "
+        conflict = "ON CONFLICT (dir_id, name) DO NOTHING"
+        if quick:
+            conn.executemany(
+                f"{into}source) VALUES ({int(cid)}, {int(dir_id)}, ?, ?, ?, ?, 'filename') "
+                + conflict,
+                quick,
+            )
+        if full:
+            conn.executemany(
+                f"{into}source, size, mtime) VALUES ({int(cid)}, {int(dir_id)}, ?, ?, ?, "
+                f"?, ?, ?, ?) {conflict}",
+                full,
+            )
         conn.execute(
             "INSERT INTO day_counts (collection_id, day, utc_offset, n) "
             f"SELECT ?, {DAY_SQL} AS d, utc_offset, COUNT(*) FROM frames WHERE id > ? "
@@ -472,30 +484,37 @@ class Scanner:
                 fills.append((new_inode, None, None, fid))
         return added, changed, fills
 
-    def _rows(self, path: str, names: list[str], inodes: dict[str, int]) -> list[tuple[Any, ...]]:
-        """``(name, utc, offset, source, inode, size, mtime)`` for ``names``: the cold-scan loop."""
+    def _rows(
+        self, path: str, names: list[str], inodes: dict[str, int]
+    ) -> tuple[list[Row], list[Row]]:
+        """Rows for ``names``: the cold-scan loop.
+
+        Two lists: names read by the fast path, ``(name, utc, offset, inode)``, and the rest,
+        ``(name, utc, offset, inode, source, size, mtime)``.
+        """
         times = self.times
-        rows: list[tuple[Any, ...]] = []
+        quick: list[Row] = []
+        rows: list[Row] = []
         slow: list[str] = []
         fast = times.fast if times.names_first and not self.verify else None
         if fast is not None:
             tz = times.tz
-            append = rows.append
+            append = quick.append
             for name in names:
                 hit = fast(name, tz)
                 if hit is None:
                     slow.append(name)
                 else:
-                    append((name, hit[0], hit[1], "filename", inodes[name], None, None))
+                    append((name, *hit, inodes[name]))
         else:
             slow = names
         for name in slow:
             resolved = self._resolve(path, name)
             if resolved is not None:
                 utc, offset, source, size, mtime = resolved
-                rows.append((name, utc, offset, source, inodes[name], size, mtime))
+                rows.append((name, utc, offset, inodes[name], source, size, mtime))
         self.result.parsed += len(names)
-        return rows
+        return quick, rows
 
     def _resolve(self, path: str, name: str) -> Resolved | None:
         times = self.times
