@@ -21,7 +21,7 @@ from pylapse import timeutil
 from pylapse.config import CollectionConfig, ConfigError
 from pylapse.index import Frame
 from pylapse.progress import Progress
-from web.deps import RuntimeDep, TemplatesDep
+from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
 from web.routes import _media as m
 
 router = APIRouter(tags=["collections"], include_in_schema=False)
@@ -185,6 +185,7 @@ def create_collection(
     request: Request,
     runtime: RuntimeDep,
     templates: TemplatesDep,
+    editor: ConfigEditorDep,
     name: Annotated[str, Form()] = "",
     path: Annotated[str, Form()] = "",
     timezone: Annotated[str, Form()] = "",
@@ -195,8 +196,9 @@ def create_collection(
     values = {"name": name, "path": path, "timezone": timezone, "date_source": date_source,
               "filename_pattern": filename_pattern}  # fmt: skip
     errors: dict[str, str] = {}
-    config = runtime.config.model_copy(deep=True)
-    try:
+    created: list[str] = []
+
+    def add(config: Any) -> None:
         if not name.strip():
             raise m.FieldError("name", "give the collection a name")
         if not path.strip():
@@ -204,8 +206,7 @@ def create_collection(
         folder = m.confine(config, path.strip(), "path")
         if not folder.is_dir():
             raise m.FieldError("path", f"{path!r} is not a folder inside the storage roots")
-        taken = {*config.collections, *config.cameras}
-        coll_id = m.slug(name, taken, "collection")
+        coll_id = m.slug(name, {*config.collections, *config.cameras}, "collection")
         config.collections[coll_id] = CollectionConfig(
             name=name.strip(),
             path=str(folder),
@@ -213,7 +214,10 @@ def create_collection(
             date_source=date_source,  # type: ignore[arg-type]
             filename_pattern=filename_pattern.strip() or None,
         )
-        runtime.apply_config(config)
+        created.append(coll_id)
+
+    try:
+        editor.apply(add)
     except m.FieldError as exc:
         errors[exc.field] = str(exc)
     except (ValueError, ConfigError) as exc:  # pydantic's ValidationError is a ValueError
@@ -222,8 +226,8 @@ def create_collection(
         context = _list_context(runtime)
         context.update(values=values, errors=errors)
         return m.render(templates, request, "collections.html", context, status_code=422)
-    _start_scan(runtime, coll_id)
-    return RedirectResponse(f"/collections/{coll_id}", status_code=303)
+    _start_scan(runtime, created[0])
+    return RedirectResponse(f"/collections/{created[0]}", status_code=303)
 
 
 def _field_of(exc: Exception, values: dict[str, Any]) -> str:
@@ -260,6 +264,11 @@ def _start_scan(runtime: Any, collection_id: str) -> int:
 
     title = f"Index {coll.name}"
     return m.submit(runtime, "scan", title, scan, ("scan",), {"collection": collection_id})
+
+
+def _last_day(runtime: Any, coll: Any) -> date | None:
+    last = runtime.index.last(coll.key)
+    return last.time.astimezone(coll.zone).date() if last else None
 
 
 @router.get("/collections/{collection_id}", response_class=HTMLResponse)
@@ -323,13 +332,14 @@ def day_partial(
     request: Request,
     runtime: RuntimeDep,
     templates: TemplatesDep,
-    day: Annotated[str, Query()],
+    day: Annotated[str | None, Query()] = None,
     page: Annotated[int, Query(ge=1)] = 1,
     per_page: Annotated[int, Query()] = DAY_PAGE_SIZES[1],
 ):
-    """The thumbnails of one day, a page at a time (a calendar day links here)."""
+    """The thumbnails of one day (default: the last frame's), a page at a time."""
     coll = m.collection_or_404(runtime, collection_id)
-    context = day_context(runtime, collection_id, coll, _day_of(day), page, per_page)
+    chosen = _day_of(day) if day else _last_day(runtime, coll)
+    context = day_context(runtime, collection_id, coll, chosen, page, per_page)
     return m.render(templates, request, "partials/_day_grid.html", context)
 
 

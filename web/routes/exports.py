@@ -26,7 +26,7 @@ from pylapse import timeutil
 from pylapse.config import ConfigError, ExportPreset
 from pylapse.progress import Cancelled, Progress
 from pylapse.selection import SelectionError
-from web.deps import RuntimeDep, TemplatesDep
+from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
 from web.routes import _media as m
 from web.routes import videos
 
@@ -258,39 +258,56 @@ def _preset_or_404(runtime: Any, preset_id: str) -> ExportPreset:
 
 
 @router.post("/exports/new", response_class=HTMLResponse)
-async def create_preset(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+async def create_preset(
+    request: Request, runtime: RuntimeDep, templates: TemplatesDep, editor: ConfigEditorDep
+):
     values = _form_values(await request.form())
     preset_id = values["preset_id"]
-    return await run_in_threadpool(_save, request, runtime, templates, preset_id, values, True)
+    args = (request, runtime, templates, editor, preset_id, values, True)
+    return await run_in_threadpool(_save, *args)
 
 
 @router.post("/exports/{preset_id}", response_class=HTMLResponse)
 async def save_preset(
-    preset_id: str, request: Request, runtime: RuntimeDep, templates: TemplatesDep
+    preset_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    templates: TemplatesDep,
+    editor: ConfigEditorDep,
 ):
     _preset_or_404(runtime, preset_id)
     values = _form_values(await request.form())
-    return await run_in_threadpool(_save, request, runtime, templates, preset_id, values, False)
+    args = (request, runtime, templates, editor, preset_id, values, False)
+    return await run_in_threadpool(_save, *args)
 
 
 def _save(
-    request: Request, runtime: Any, templates: Any, preset_id: str, values: dict, new: bool
+    request: Request,
+    runtime: Any,
+    templates: Any,
+    editor: Any,
+    preset_id: str,
+    values: dict,
+    new: bool,
 ) -> Response:
     errors: dict[str, str] = {}
     try:
-        if new:
-            if not _PRESET_ID.match(preset_id) or preset_id.lower() in RESERVED:
-                raise m.FieldError(
-                    "preset_id",
-                    f"{preset_id!r} is not a usable name: 1-64 letters, digits, space, '.', "
-                    "'_' or '-', starting with a letter or digit",
-                )
-            if preset_id in runtime.config.exports:
-                raise m.FieldError("preset_id", f"an export called {preset_id!r} exists already")
+        if new and (not _PRESET_ID.match(preset_id) or preset_id.lower() in RESERVED):
+            raise m.FieldError(
+                "preset_id",
+                f"{preset_id!r} is not a usable name: 1-64 letters, digits, space, '.', "
+                "'_' or '-', starting with a letter or digit",
+            )
         preset, _folder = check(runtime, preset_id, values)
-        config = runtime.config.model_copy(deep=True)
-        config.exports[preset_id] = preset
-        runtime.apply_config(config)
+
+        def store(config: Any) -> None:
+            if new and preset_id in config.exports:
+                raise m.FieldError("preset_id", f"an export called {preset_id!r} exists already")
+            if not new and preset_id not in config.exports:
+                raise m.FieldError("form", f"the export {preset_id!r} was deleted meanwhile")
+            config.exports[preset_id] = preset
+
+        editor.apply(store)
     except m.FieldError as exc:
         errors[exc.field] = str(exc)
     except (ConfigError, OSError) as exc:
@@ -408,13 +425,11 @@ def edit_preset(
 
 
 @router.post("/exports/{preset_id}/delete")
-def delete_preset(preset_id: str, runtime: RuntimeDep) -> RedirectResponse:
+def delete_preset(preset_id: str, runtime: RuntimeDep, editor: ConfigEditorDep) -> RedirectResponse:
     """Remove the preset from the config; files it exported stay where they are."""
     _preset_or_404(runtime, preset_id)
-    config = runtime.config.model_copy(deep=True)
-    del config.exports[preset_id]
     try:
-        runtime.apply_config(config)
+        editor.apply(lambda config: config.exports.pop(preset_id, None))
     except ConfigError as exc:
         raise HTTPException(409, f"Not deleted: {exc}") from None
     return RedirectResponse("/exports", status_code=303)
