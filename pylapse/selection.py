@@ -390,7 +390,7 @@ def select_day_slice(
     seconds = clock_seconds(times)
     tol = seconds_of(tolerance)
     ids, utcs = trim_to_span(ids, utcs, span)
-    bounds = _bounds(utcs, span, 0.0)
+    bounds = _bounds(utcs, span, tol)
     targets: list[float] = []
     if bounds:
         first, last = bounds

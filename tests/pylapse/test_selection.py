@@ -352,3 +352,35 @@ def test_absurd_target_counts_are_refused_before_allocating():
     span = resolve_range("2000-01-01", "2020-12-31", UTC)
     with pytest.raises(SelectionError, match="narrow the date range or use a coarser rule"):
         select_cron([], [], [{"second": "*"}], UTC, span=span)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    frame_sets(),
+    st.lists(
+        st.sampled_from(["00:00", "02:30", "03:00", "12:00", "23:59:30"]), min_size=1, max_size=3
+    ),
+    st.sampled_from([0, 60, 3600]),
+)
+def test_day_slice_matches_brute_force(data, times, tol):
+    tz, _day, utcs = data
+    ids = list(range(len(utcs)))
+    sel = select_day_slice(ids, utcs, times, tz, tolerance=tol)
+    if not utcs:
+        assert sel.counts.targets == 0
+        return
+    lo, hi = utcs[0] - tol, utcs[-1] + tol
+    expected = []
+    for day in _days_around(lo, hi, tz):
+        for text in sorted(set(times)):
+            clock = time.fromisoformat(text)
+            wall = datetime.combine(day, clock, tzinfo=tz)  # fold=0: the first occurrence
+            back = datetime.fromtimestamp(wall.timestamp(), tz)
+            if (
+                back.replace(tzinfo=None) == wall.replace(tzinfo=None)
+                and lo <= wall.timestamp() <= hi
+            ):
+                expected.append(wall.timestamp())
+    expected.sort()
+    assert list(sel.targets) == expected
+    assert list(sel.positions) == ref_match(utcs, expected, tol)
