@@ -22,7 +22,7 @@ from pylapse.selection import (
     select_cron,
     select_day_slice,
 )
-from pylapse.targets import CronRule, day_targets
+from pylapse.targets import CronRule, cron_targets, day_targets
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -384,3 +384,29 @@ def test_day_slice_matches_brute_force(data, times, tol):
     expected.sort()
     assert list(sel.targets) == expected
     assert list(sel.positions) == ref_match(utcs, expected, tol)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"day_of_week": "mon-fri", "hour": 9, "minute": "0,30"},
+        {"day": "last", "hour": 12},
+        {"month": 2, "day": 29, "hour": 0},
+        {"week": "1,53", "hour": 6},
+        {"day": "1st mon", "hour": 7},
+        {"year": 2025, "month": "jun-aug", "day_of_week": "sun", "hour": "*/6"},
+    ],
+)
+def test_day_fields_agree_with_apscheduler(fields):
+    from apscheduler.triggers.cron import CronTrigger
+
+    tz = ZoneInfo("Asia/Tokyo")
+    first = datetime(2023, 12, 25, tzinfo=tz).timestamp()
+    last = datetime(2025, 12, 31, 23, 59, 59, tzinfo=tz).timestamp()
+    ours = cron_targets([CronRule(fields)], tz, first, last)
+    trigger = CronTrigger(**fields, timezone=tz)
+    theirs, fire = [], trigger.get_next_fire_time(None, datetime.fromtimestamp(first, tz))
+    while fire is not None and fire.timestamp() <= last:
+        theirs.append(fire.timestamp())
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    assert ours == theirs and ours
