@@ -185,8 +185,11 @@ class FrameIndex:
         self._readers: list[sqlite3.Connection] = []
         self._ids: dict[str, int] = {}
         self._closed = False
-        with self._lock:
+        try:
             db.migrate(self._conn, COMPONENT, SCHEMA)
+        except BaseException:
+            self._conn.close()
+            raise
 
     # --- connections ----------------------------------------------------------------------------
 
