@@ -24,7 +24,7 @@ from starlette.datastructures import FormData
 
 from pylapse import timeutil
 from pylapse.config import CameraConfig, Schedule
-from pylapse.sources.base import mask_url
+from pylapse.sources.base import mask_secrets, mask_url
 
 # APScheduler's order (most to least significant) and the value a left-out field takes when a
 # less significant one is given ("*" when a more significant one is given).
@@ -313,8 +313,17 @@ def camera_from_form(
                 name = f"s-{loc[1]}-cron"
             else:
                 name = str(loc[0]) if loc else "form"
-            errors[name] = _clean(error["msg"])
+            errors[name] = _without_secrets(_clean(error["msg"]), data)
         return None, errors, rows
+
+
+def _without_secrets(message: str, data: dict[str, Any]) -> str:
+    """Validation messages quote values (``url 'ftp://user:pw@cam' must start with ...``):
+    never let the password in a URL, or the password field, reach the page that way."""
+    url = data.get("url")
+    if isinstance(url, str) and url:
+        message = message.replace(url, mask_url(url))
+    return mask_secrets(message, data.get("password"))
 
 
 def _drop_untouched_defaults(data: dict[str, Any], existing: CameraConfig | None) -> None:
