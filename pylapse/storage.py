@@ -108,6 +108,7 @@ class ImageInfo:
 
 
 _SIGNATURES = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG"}
+_PNG_END = b"IEND\xaeB`\x82"  # the IEND chunk's type and CRC: the last 8 bytes of every PNG
 
 
 def validate_image(data: bytes) -> ImageInfo:
@@ -125,6 +126,8 @@ def validate_image(data: bytes) -> ImageInfo:
         raise InvalidImage(f"not a JPEG or PNG image (starts with {data[:8]!r})")
     if kind == "JPEG" and not data.rstrip(b"\x00\r\n ").endswith(b"\xff\xd9"):
         raise InvalidImage(f"truncated JPEG: no end-of-image marker ({len(data)} bytes)")
+    if kind == "PNG" and not data.endswith(_PNG_END):
+        raise InvalidImage(f"truncated PNG: no IEND chunk at the end ({len(data)} bytes)")
     try:
         image = Image.open(io.BytesIO(data))
         image.load()

@@ -130,8 +130,15 @@ def test_a_jpeg_with_a_broken_body_is_refused():
 
 def test_a_truncated_png_is_refused():
     data = encoded("PNG")
-    with pytest.raises(InvalidImage, match="undecodable PNG"):
+    with pytest.raises(InvalidImage, match=r"truncated PNG: no IEND chunk at the end \(\d+ bytes"):
         storage.validate_image(data[: len(data) - 40])
+
+
+def test_a_png_with_a_broken_body_is_refused():
+    data = encoded("PNG")
+    broken = data[:40] + b"\x00" * (len(data) - 52) + data[-12:]  # header and IEND kept
+    with pytest.raises(InvalidImage, match="undecodable PNG"):
+        storage.validate_image(broken)
 
 
 # --- day_folder ------------------------------------------------------------------------------
