@@ -21,4 +21,7 @@ if [ ! -f "bench/$name.py" ]; then
   echo "no benchmark bench/$name.py" >&2
   exit 2
 fi
-exec .venv/bin/python "bench/$name.py" "$@"
+# -P keeps bench/ off sys.path (bench/select.py would shadow the standard library's select);
+# the repo root on PYTHONPATH lets benchmarks import bench._harness and pylapse.
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+exec .venv/bin/python -P "bench/$name.py" "$@"
