@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Routers in nav order. The optional ones are written separately and included once they exist.
-ROUTERS = ("auth", "dashboard", "cameras", "settings", "api", "events")
+ROUTERS = ("auth", "dashboard", "cameras", "settings", "api", "api_control", "events")
 OPTIONAL_ROUTERS = ("collections", "exports", "videos")
 
 

@@ -104,3 +104,53 @@ def test_jobs_history_and_cancel(client, runtime) -> None:
     assert again.status_code == 409
     assert client.get(f"/api/jobs/{done}").json()["state"] == "done"
     assert client.get("/api/jobs/4242").status_code == 404
+
+
+def test_create_replace_and_remove_a_camera(client, runtime, config_path) -> None:
+    import json
+
+    token = csrf_token(client)
+    headers = {"X-CSRF-Token": token}
+    body = {
+        "name": "Porch",
+        "type": "http",
+        "url": "http://cam.local/shot.jpg",
+        "password": "pw-12345",
+        "output_dir": "timelapse/porch",
+        "schedules": [{"id": "noon", "hour": 12, "minute": 0}],
+    }
+    created = client.put("/api/cameras/porch", json=body, headers=headers)
+    assert created.status_code == 200, created.text
+    assert created.json()["name"] == "Porch" and "password" not in created.json()
+    assert runtime.config.cameras["porch"].password == "pw-12345"
+    body.pop("password")
+    body["name"] = "Front porch"
+    replaced = client.put("/api/cameras/porch", json=body, headers=headers)
+    assert replaced.json()["name"] == "Front porch"
+    assert runtime.config.cameras["porch"].password == "pw-12345"  # left out: kept
+    assert json.loads(config_path.read_text())["cameras"]["porch"]["name"] == "Front porch"
+
+    bad = client.put("/api/cameras/porch", json={**body, "timezone": "Mars/Base"}, headers=headers)
+    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "timezone"
+    outside = client.put("/api/cameras/porch", json={**body, "output_dir": "../x"}, headers=headers)
+    assert outside.status_code == 422 and "storage roots" in outside.json()["detail"][0]["message"]
+    assert client.put("/api/cameras/porch", json=body).status_code == 403  # no CSRF token
+
+    assert client.delete("/api/cameras/porch", headers=headers).status_code == 204
+    assert "porch" not in runtime.config.cameras
+    assert client.delete("/api/cameras/porch", headers=headers).status_code == 404
+
+
+def test_pause_and_resume_capture_through_the_api(client, runtime) -> None:
+    headers = {"X-CSRF-Token": csrf_token(client)}
+    assert client.get("/api/capture").json() == {"paused": False, "paused_cameras": []}
+    assert client.post("/api/capture/pause?camera=demo", headers=headers).json() == {
+        "paused": False,
+        "paused_cameras": ["demo"],
+    }
+    assert client.post("/api/capture/pause", headers=headers).json()["paused"] is True
+    assert runtime.scheduler.paused
+    client.post("/api/capture/resume", headers=headers)
+    state = client.post("/api/capture/resume?camera=demo", headers=headers).json()
+    assert state == {"paused": False, "paused_cameras": []}
+    assert client.post("/api/capture/pause?camera=nope", headers=headers).status_code == 404

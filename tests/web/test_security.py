@@ -25,6 +25,8 @@ POST_ROUTES = [
     "/settings",
     "/settings/reload",
     "/api/cameras/demo/grab",
+    "/api/capture/pause",
+    "/api/capture/resume",
     "/api/jobs/1/cancel",
     "/jobs/1/cancel",
     "/logout",
@@ -44,6 +46,13 @@ def test_post_with_a_wrong_csrf_token_is_refused(client, url: str) -> None:
     csrf_token(client)
     assert client.post(url, data={"csrf_token": "forged"}).status_code == 403
     assert client.post(url, headers={"X-CSRF-Token": "forged"}).status_code == 403
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE"])
+def test_other_unsafe_methods_need_the_token_too(client, method: str) -> None:
+    csrf_token(client)
+    response = client.request(method, "/api/cameras/demo", json={"name": "x"})
+    assert response.status_code == 403
 
 
 def test_a_token_from_another_session_is_refused(app) -> None:

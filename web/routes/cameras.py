@@ -198,7 +198,7 @@ async def update_camera(
     return await _save(request, runtime, templates, existing, camera_id, camera, errors, rows, form)
 
 
-def _check_output_dir(
+def check_output_dir(
     config: Any, camera: CameraConfig, existing: CameraConfig | None, errors: dict[str, str]
 ) -> None:
     """A folder named through the dashboard must lie inside a storage root (symlinks resolved).
@@ -227,7 +227,7 @@ async def _save(
     from starlette.concurrency import run_in_threadpool
 
     if camera is not None and not errors:
-        _check_output_dir(runtime.config, camera, existing, errors)
+        check_output_dir(runtime.config, camera, existing, errors)
     if camera is not None and not errors:
 
         def mutate(config: Config) -> None:
