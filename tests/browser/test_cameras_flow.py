@@ -39,8 +39,11 @@ def test_add_a_demo_camera_and_see_its_frame(page, live_server, screenshot) -> N
 
 
 def test_cron_schedule_is_unchanged_after_an_edit(
-    page, tmp_path: Path, serve_config, screenshot
-) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    page,
+    tmp_path: Path,
+    serve_config,  # noqa: F811 - the fixture imported above
+    screenshot,
+) -> None:
     schedule = {"id": "weekdays", "minute": 5, "hour": "8,10,12", "day_of_week": "1-5"}
     config = write_demo_config(tmp_path)
     raw = json.loads(config.read_text())
