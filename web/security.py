@@ -130,7 +130,7 @@ class Guard:
         if not header:
             return False
         name = host_name(header)
-        extra = {h.lower().strip("[]") for h in self.runtime.config.web.allowed_hosts}
+        extra = {host_name(h) for h in self.runtime.config.web.allowed_hosts}
         if "*" in extra or name in LOOPBACK_NAMES or name == self.bound_host or name in extra:
             return True
         if self.bound_host in ("0.0.0.0", "::", ""):

@@ -98,12 +98,13 @@ def test_loopback_host_headers_are_accepted(client, host: str) -> None:
 
 def test_allowed_hosts_and_the_bound_address_are_accepted(tmp_path: Path) -> None:
 
-    path = demo_config(tmp_path, web={"allowed_hosts": ["timelapse.lan"]})
+    path = demo_config(tmp_path, web={"allowed_hosts": ["timelapse.lan", "Pi.Local:8000"]})
     runtime = Runtime(load_config(path), config_path=path, scheduler=False)
     try:
         app = create_app(runtime, bound_host="192.168.1.20", start=False)
         with make_client(app) as c:
             assert c.get("/api/session", headers={"Host": "timelapse.lan:8000"}).status_code == 200
+            assert c.get("/api/session", headers={"Host": "pi.local"}).status_code == 200
             assert c.get("/api/session", headers={"Host": "192.168.1.20"}).status_code == 200
             assert c.get("/api/session", headers={"Host": "192.168.1.21"}).status_code == 400
     finally:
