@@ -318,3 +318,17 @@ def test_a_camera_password_never_appears_in_any_page(client, post, runtime) -> N
                                        "url": f"ftp://admin:{secret}@h/"})  # fmt: skip
     assert bad.status_code == 422 and "url" in bad.context["errors"]
     assert secret not in bad.text
+
+
+def test_a_wildcard_bind_accepts_ip_literals_but_not_foreign_names(tmp_path: Path) -> None:
+    path = demo_config(tmp_path)
+    set_password(path, "correct horse battery")
+    runtime = Runtime(load_config(path), config_path=path, scheduler=False)
+    try:
+        app = create_app(runtime, bound_host="0.0.0.0", start=False)
+        with make_client(app, LAN) as c:
+            assert c.get("/login", headers={"Host": "10.1.2.3:8000"}).status_code == 200
+            assert c.get("/login", headers={"Host": "[fe80::1]:8000"}).status_code == 200
+            assert c.get("/login", headers={"Host": "rebind.evil.example"}).status_code == 400
+    finally:
+        runtime.stop()
