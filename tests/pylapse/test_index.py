@@ -453,3 +453,21 @@ def test_capture_adding_frames_during_a_scan_keeps_counts_consistent(index, tmp_
     files = sum(1 for p in root.rglob("*.jpg"))
     assert index.count("busy") == len(index.frames("busy")) == files == 840
     assert sum(index.count_by_day("busy", BERLIN).values()) == 840
+
+
+def test_counts_over_ranges_agree_with_the_frames(index, tmp_path):
+    import random
+
+    root = tmp_path / "berlin"
+    _every_half_hour(root, datetime(2026, 3, 27, tzinfo=BERLIN), 5)
+    put(root, datetime(2026, 3, 29, 7, 0, tzinfo=TOKYO), prefix="tokyo-")  # a foreign offset
+    index.scan("b", root, BERLIN)
+    utcs = [f.utc for f in index.frames("b")]
+    rng = random.Random(7)
+    first, last = utcs[0] - 7200, utcs[-1] + 7200
+    bounds = [(None, None), (first, None), (None, last), (utcs[10], utcs[200])]
+    bounds += [tuple(sorted(rng.uniform(first, last) for _ in range(2))) for _ in range(40)]
+    bounds += [(u, u + 86400 * 3) for u in utcs[::37]]  # starting exactly on a frame
+    for lo, hi in bounds:
+        expected = sum(1 for u in utcs if (lo is None or u >= lo) and (hi is None or u < hi))
+        assert index.count("b", lo, hi) == expected, (lo, hi)
