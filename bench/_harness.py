@@ -111,7 +111,7 @@ class Measure:
 
     def line(self, width: int) -> str:
         baseline = fmt_seconds(self.baseline) if self.baseline is not None else "-"
-        ratio = f"{self.ratio:.2f}x" if self.ratio is not None else "-"
+        ratio = f"{self.ratio:.3g}x" if self.ratio is not None else "-"
         return (
             f"{self.name:<{width}}  {fmt_seconds(self.ours):>10}  {baseline:>10}  {ratio:>8}  "
             f"{self.goal.text():<10}  {self.verdict}"

@@ -9,6 +9,7 @@ one every 10 s, then measures against baselines taken in the same run:
 * cold scan (empty index, warm page cache) vs a bare ``os.scandir`` walk of the same tree;
 * no-change rescan (goal: 2 s absolute), next to the same bare walk;
 * per-day counts over all rows (goal: 50 ms) vs a plain ``GROUP BY`` over the frames table;
+* a count over a range covering nearly all rows (goal: 50 ms) vs ``COUNT(*)`` over that range;
 * for information: the walk plus one ``stat`` per file, the cost the scan avoids by not
   stat-ing files (see ``pylapse/scan.py``).
 """
@@ -155,6 +156,11 @@ def main() -> int:
         counted = index.count_by_day(KEY, tz)
         if sum(counted.values()) != args.frames:
             raise SystemExit(f"per-day counts add up to {sum(counted.values()):,}")
+        # Everything but the first and last hour: nearly every row, two days cut by the bounds.
+        lo, hi = START.timestamp() + 3600, START.timestamp() + args.frames * 86400 / args.per_day
+        hi -= 3600
+        ranged = best_of(lambda: index.count(KEY, lo, hi), max(args.repeat, 5))
+        expected = index.count(KEY, lo, hi)
 
     conn = sqlite3.connect(db_path)
     naive_sql = (
@@ -162,8 +168,13 @@ def main() -> int:
         "GROUP BY day"
     )
     naive = best_of(lambda: conn.execute(naive_sql).fetchall(), max(args.repeat, 3))
+    range_sql = "SELECT COUNT(*) FROM frames WHERE utc >= ? AND utc < ?"
+    if conn.execute(range_sql, (lo, hi)).fetchone()[0] != expected:
+        raise SystemExit("the index's range count disagrees with COUNT(*)")
+    plain = best_of(lambda: conn.execute(range_sql, (lo, hi)).fetchone(), max(args.repeat, 3))
     conn.close()
     report.add("per-day counts (all rows)", days, naive, Goal.seconds(0.05))
+    report.add("count over a range (all rows)", ranged, plain, Goal.seconds(0.05))
     remove_db(db_path)
 
     stat_walk = best_of(lambda: walk_and_stat(str(root)), 1)
