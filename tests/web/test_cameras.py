@@ -330,3 +330,33 @@ def test_a_new_camera_gets_a_folder_in_the_first_root(client, post, runtime) -> 
     response = post("/cameras/new", data={"name": "Garden", "type": "synthetic"})
     assert response.status_code == 303, response.text
     assert runtime.config.cameras["garden"].output_dir == "timelapse/garden"
+
+
+def test_fields_the_form_does_not_show_survive_a_save(client, post, config_path) -> None:
+    from web_support import csrf_token
+
+    body = {
+        "name": "NVR",
+        "type": "http",
+        "url": "http://nvr.local/snap?ch=1",
+        "auth": "digest",
+        "username": "viewer",
+        "password": "pw-98765",
+        "headers": {"X-Api": "1"},
+        "max_bytes": 1000000,
+        "max_redirects": 0,
+        "verify_tls": False,
+        "connect_timeout": 3.0,
+        "output_dir": "timelapse/nvr",
+        "quality": 80,
+        "resize": True,
+        "resize_width": 1280,
+        "schedules": [{"id": "q", "minute": "*/15", "second": 30}],
+    }
+    headers = {"X-CSRF-Token": csrf_token(client)}
+    assert client.put("/api/cameras/nvr", json=body, headers=headers).status_code == 200
+    before = json.loads(config_path.read_text())["cameras"]["nvr"]
+    page = client.get("/cameras/nvr")
+    assert page.context["rows"][0].cron == "30 */15 * * * *"
+    assert post("/cameras/nvr", data=form_fields(page.text)).status_code == 303
+    assert json.loads(config_path.read_text())["cameras"]["nvr"] == before
