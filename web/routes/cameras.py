@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 from pylapse import naming, storage, timeutil
 from pylapse.config import CameraConfig, CollectionConfig, Config, ConfigError, Schedule
@@ -224,8 +225,6 @@ async def _save(
     rows: list[cf.ScheduleRow],
     form: Any,
 ):
-    from starlette.concurrency import run_in_threadpool
-
     if camera is not None and not errors:
         check_output_dir(runtime.config, camera, existing, errors)
     if camera is not None and not errors:

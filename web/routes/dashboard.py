@@ -8,7 +8,7 @@ holds up another. The state-changing endpoints return the partial they changed.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -66,8 +66,6 @@ def _next_fire(config: CameraConfig) -> datetime | None:
 
 
 def _with_state(health: CameraHealth, state: HealthState) -> CameraHealth:
-    from dataclasses import replace
-
     return replace(health, state=state)
 
 
