@@ -178,6 +178,8 @@ class Guard:
     def too_many_failures(self, client: str) -> bool:
         """More than 10 wrong passwords from one address in 5 minutes: slow guessing down."""
         cutoff = time.monotonic() - 300
+        if len(self._failures) > 1000:  # many addresses: forget the ones that went quiet
+            self._failures = {k: v for k, v in self._failures.items() if v and v[-1] > cutoff}
         recent = [t for t in self._failures.get(client, []) if t > cutoff]
         self._failures[client] = recent
         return len(recent) >= 10
