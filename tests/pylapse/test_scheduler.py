@@ -158,6 +158,8 @@ def test_failed_capture_is_retried_as_its_own_job(tmp_path, server, running):
     assert _wait_for(lambda: server.hits("/flaky") - before >= 2)
     server.route("/flaky", "jpeg")
     assert _wait_for(lambda: len(_frames(tmp_path / "frames/flaky")) == 1)
+    # the capture log is written just after the frame lands: wait for it, not for the file
+    assert _wait_for(lambda: any(e.ok for e in health.log(10, camera="flaky")))
     log = health.log(10, camera="flaky")
     attempts = [(e.ok, e.attempt) for e in reversed(log)]
     assert attempts[:2] == [(False, 0), (False, 1)]
