@@ -68,7 +68,7 @@ def test_run_an_export_and_watch_it_reach_100(page, live_server, screenshot) -> 
     expect(card).to_have_attribute("data-job-state", "done", timeout=LONG)
     expect(card.locator(".percent")).to_have_text("100 %")
     expect(card.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "100")
-    expect(card).to_contain_text("frames written to")
+    expect(card).to_contain_text(" written to ")
     screenshot("done")
     page.goto(live_server + "/exports")
     expect(page.locator("#export-history tbody tr").first).to_contain_text("done")
@@ -91,6 +91,7 @@ def test_render_a_video_and_play_it(page, live_server, tmp_path: Path, screensho
     screenshot("done")
     card.get_by_role("link", name="Play").click()
     page.wait_for_url("**/videos/*", timeout=SHORT)
+    expect(page.locator("header.topbar")).to_have_count(1)  # a whole page, not one in the card
     duration = page.wait_for_function(
         "() => { const v = document.querySelector('video#player');"
         " return v && v.readyState >= 1 && v.duration > 0 ? v.duration : false; }",

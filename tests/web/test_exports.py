@@ -172,9 +172,14 @@ def test_overlay_preview_is_a_processed_real_frame(client, runtime) -> None:
     assert bad.status_code == 422
 
 
-def test_overlay_preview_without_frames_says_so(client) -> None:
+def test_overlay_preview_without_frames_says_so_and_polls(client, runtime) -> None:
     response = client.get("/exports/overlay", params=BASE_FORM)
     assert "no frames" in response.context["error"]
+    _tag, root = HxAttrs(response.text).root()  # it looks again until a first frame arrives
+    assert root["hx-get"] == "/exports/overlay" and root["hx-trigger"] == "every 3s"
+    demo_frames(runtime, count=1)
+    found = client.get("/exports/overlay", params=BASE_FORM)
+    assert found.context["src"] and "hx-trigger" not in HxAttrs(found.text).root()[1]
 
 
 def test_run_exports_frames_with_a_job_card_and_history(client, post, runtime) -> None:

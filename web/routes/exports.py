@@ -64,9 +64,15 @@ m.add_job_routes(router, JOB_BASE, ("export",))
 def values_of(preset: ExportPreset | None) -> dict[str, Any]:
     """Form values of a preset (or the defaults of a new one)."""
     data = (preset or ExportPreset()).model_dump()
-    values = {k: ("" if data.get(k) is None else str(data[k])) for k in TEXT_FIELDS}
+    values = {k: _text(data.get(k)) for k in TEXT_FIELDS}
     values.update({k: bool(data.get(k)) for k in BOOL_FIELDS})
     return values
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _form_values(source: Any) -> dict[str, Any]:
@@ -347,7 +353,7 @@ def _preview_frame(runtime: Any, preset: ExportPreset) -> Any:
     coll = m.collection_or_404(runtime, preset.collection or "")
     frame = runtime.index.last(coll.key)
     if frame is None:
-        raise m.FieldError("collection", "this collection has no frames to preview on yet")
+        raise m.FieldError("frames", "this collection has no frames to preview on yet")
     return frame
 
 
@@ -366,6 +372,7 @@ def overlay_partial(request: Request, runtime: RuntimeDep, templates: TemplatesD
         context.update(src="/exports/overlay.jpg?" + urlencode(query), frame=frame)
     except m.FieldError as exc:
         context["error"] = str(exc)
+        context["waiting"] = exc.field == "frames"  # look again until a first frame arrives
     return m.render(templates, request, "partials/_overlay_preview.html", context)
 
 
