@@ -12,6 +12,7 @@ import importlib.util
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
@@ -42,7 +43,8 @@ def _routers() -> list[str]:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     """A page for people (a browser navigating), JSON for scripts and htmx."""
-    assert isinstance(exc, StarletteHTTPException)
+    if not isinstance(exc, StarletteHTTPException):  # registered for that type only
+        raise exc
     wants_page = (
         "text/html" in request.headers.get("accept", "")
         and not request.headers.get("hx-request")
@@ -50,8 +52,6 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     )
     if not wants_page:
         return await http_exception_handler(request, exc)
-    from http import HTTPStatus
-
     try:
         title = HTTPStatus(exc.status_code).phrase
     except ValueError:
@@ -89,7 +89,7 @@ def create_app(runtime: Runtime, *, bound_host: str | None = None, start: bool =
         description="Timelapse capture, collections, exports and videos. "
         "State-changing requests need the session's CSRF token in the X-CSRF-Token header "
         "(GET /api/session returns it).",
-        docs_url="/api/docs",
+        docs_url=None,  # served by web.routes.api from the vendored Swagger UI, not a CDN
         redoc_url=None,
         openapi_url="/api/openapi.json",
         lifespan=lifespan,

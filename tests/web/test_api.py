@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
@@ -13,6 +14,12 @@ from pylapse.progress import Cancelled, Progress
 def test_openapi_docs(client) -> None:
     docs = client.get("/api/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    # everything the page loads is served by us: no CDN on an isolated LAN
+    sources = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
+    assert sources and all(s.startswith(("/static/", "data:")) for s in sources), sources
+    for url in sources:
+        if url.startswith("/static/"):
+            assert client.get(url).status_code == 200, url
     spec = client.get("/api/openapi.json").json()
     paths = set(spec["paths"])
     assert {"/api/cameras", "/api/collections", "/api/frames/{frame_id}", "/api/jobs"} <= paths

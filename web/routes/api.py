@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import FileResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel
 
 from pylapse.jobs import JobNotFound
@@ -176,6 +177,25 @@ def _parse_time(value: str | None, what: str) -> datetime | None:
     if parsed.tzinfo is None:
         raise HTTPException(422, f"{what}: {value!r} needs a UTC offset, e.g. +02:00 or Z")
     return parsed
+
+
+SWAGGER = "/static/vendor/swagger-ui-5.35.0"
+
+
+@router.get("/docs", include_in_schema=False)
+def docs() -> HTMLResponse:
+    """Swagger UI from the vendored copy (dashboards run on isolated LANs: no CDN)."""
+    page = get_swagger_ui_html(
+        openapi_url="/api/openapi.json",
+        title="pyLapse API",
+        swagger_js_url=f"{SWAGGER}-bundle.js",
+        swagger_css_url=f"{SWAGGER}.css",
+        swagger_favicon_url="data:,",
+    )
+    html = page.body.decode().replace(
+        "</body>", '<script src="/static/api-docs.js"></script>\n</body>'
+    )
+    return HTMLResponse(html)
 
 
 @router.get("/session", response_model=SessionInfo)
