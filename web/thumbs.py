@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from PIL import Image
 
@@ -29,7 +29,9 @@ def thumbnail_path(cache_dir: Path, frame: Any) -> Path:
     return cache_dir / f"{frame.id // 1000:05d}" / f"{frame.id}-{stamp}-{frame.size or 0}.jpg"
 
 
-def make_thumbnail(source: Path, width: int = THUMB_WIDTH) -> bytes:
+def make_thumbnail(source: Path | BinaryIO, width: int = THUMB_WIDTH) -> bytes:
+    """A small JPEG of an image file (or file-like object)."""
+    name = getattr(source, "name", "image") if not isinstance(source, Path) else source.name
     try:
         with Image.open(source) as image:
             image.draft("RGB", (width, width))  # JPEG: decode at reduced scale
@@ -38,7 +40,7 @@ def make_thumbnail(source: Path, width: int = THUMB_WIDTH) -> bytes:
             out = io.BytesIO()
             image.save(out, "JPEG", quality=THUMB_QUALITY, optimize=True)
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise ThumbnailError(f"{source.name}: cannot make a thumbnail: {exc}") from None
+        raise ThumbnailError(f"{name}: cannot make a thumbnail: {exc}") from None
     return out.getvalue()
 
 

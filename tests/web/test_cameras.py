@@ -360,3 +360,40 @@ def test_fields_the_form_does_not_show_survive_a_save(client, post, config_path)
     assert page.context["rows"][0].cron == "30 */15 * * * *"
     assert post("/cameras/nvr", data=form_fields(page.text)).status_code == 303
     assert json.loads(config_path.read_text())["cameras"]["nvr"] == before
+
+
+def test_test_grab_shows_a_frame_without_saving(client, post, config_path) -> None:
+    before = config_path.read_text()
+    fields = form_fields(client.get("/cameras/demo").text)
+    assert fields["existing_id"] == "demo"
+    response = post("/cameras/test-source", data=fields)
+    assert response.template.name == "partials/_source_test.html"
+    test = response.context["test"]
+    assert test["ok"], test
+    assert (test["width"], test["height"]) == (320, 180)
+    assert test["image"].startswith("data:image/jpeg;base64,")
+    assert config_path.read_text() == before
+    assert not (config_path.parent / "test").exists()
+
+
+def test_test_grab_reports_why_it_failed_without_the_password(client, post, free_port) -> None:
+    response = post(
+        "/cameras/test-source",
+        data={
+            "name": "Gone",
+            "type": "http",
+            "password": "pw-55555",
+            "connect_timeout": "1",
+            "url": f"http://admin:pw-55555@127.0.0.1:{free_port}/shot.jpg",
+        },
+    )
+    test = response.context["test"]
+    assert not test["ok"] and test["error"]
+    assert "pw-55555" not in response.text
+    bad = post("/cameras/test-source", data={"name": "", "type": "http"})
+    assert not bad.context["test"]["ok"] and bad.context["test"]["errors"]
+
+
+def test_reserved_names_do_not_shadow_pages(client, post, runtime) -> None:
+    assert post("/cameras/new", data={"name": "New", "type": "synthetic"}).status_code == 303
+    assert "new-camera" in runtime.config.cameras

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import logging
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
@@ -12,13 +15,15 @@ from starlette.concurrency import run_in_threadpool
 from pylapse import naming, storage, timeutil
 from pylapse.config import CameraConfig, CollectionConfig, Config, ConfigError, Schedule
 from pylapse.scheduler import next_fire_times
-from pylapse.sources.base import mask_url
+from pylapse.sources.base import mask_secrets, mask_url
 from web import camera_form as cf
+from web import thumbs
 from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["cameras"], include_in_schema=False)
 
+RESERVED_IDS = frozenset({"new", "example-name", "schedule-preview", "schedule-row", "test-source"})
 SOURCE_TYPES = (
     ("synthetic", "Demo camera (no hardware)"),
     ("http", "HTTP snapshot URL"),
@@ -166,12 +171,56 @@ def new_camera(request: Request, templates: TemplatesDep):
 async def create_camera(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
     form: dict[str, Any] = dict(await request.form())
     camera_id = cf.slug(cf.text_value(form, "camera_id") or cf.text_value(form, "name"))
+    if camera_id in RESERVED_IDS:  # these are pages of their own under /cameras/
+        camera_id += "-camera"
     if not cf.text_value(form, "output_dir") and runtime.config.storage_roots:
         form["output_dir"] = f"{runtime.config.storage_roots[0].rstrip('/')}/{camera_id}"
     camera, errors, rows = cf.camera_from_form(form, None)
     if camera_id in runtime.config.cameras:
         errors["camera_id"] = f"a camera with id {camera_id!r} exists; choose another id"
     return await _save(request, runtime, templates, None, camera_id, camera, errors, rows, form)
+
+
+@router.post("/cameras/test-source", response_class=HTMLResponse)
+async def test_source(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    """Grab one frame with the settings as typed (nothing is saved) and show it, or why not."""
+    form: dict[str, Any] = dict(await request.form())
+    existing = runtime.config.cameras.get(cf.text_value(form, "existing_id"))
+    form.setdefault("output_dir", "")
+    if not cf.text_value(form, "output_dir"):
+        form["output_dir"] = "test"  # required by the model, unused by a test grab
+    camera, errors, _rows = cf.camera_from_form(form, existing)
+    context: dict[str, Any] = {"test": {"ok": False, "errors": errors}}
+    if camera is not None:
+        context["test"] = await run_in_threadpool(_try_grab, runtime.config, camera)
+    return templates.TemplateResponse(request, "partials/_source_test.html", context)
+
+
+def _try_grab(config: Any, camera: CameraConfig) -> dict[str, Any]:
+    from pylapse.capture import Camera
+
+    started = time.monotonic()
+    cam = Camera.from_config("test", camera, config)
+    try:
+        grab = cam.grab()
+        thumb = thumbs.make_thumbnail(io.BytesIO(grab.data))
+    except Exception as exc:  # whatever the source raised, the user needs the reason
+        message = mask_secrets(str(exc), camera.password)
+        if camera.url:
+            message = message.replace(camera.url, mask_url(camera.url))
+        return {"ok": False, "error": message, "errors": {}}
+    finally:
+        cam.close()
+    info = grab.info
+    return {
+        "ok": True,
+        "image": "data:image/jpeg;base64," + base64.b64encode(thumb).decode("ascii"),
+        "size": len(grab.data),
+        "width": info.width if info else None,
+        "height": info.height if info else None,
+        "seconds": time.monotonic() - started,
+        "errors": {},
+    }
 
 
 # -- edit ----------------------------------------------------------------------------------------
