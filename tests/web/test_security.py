@@ -22,6 +22,7 @@ POST_ROUTES = [
     "/cameras/demo",
     "/cameras/demo/delete",
     "/cameras/demo/collection",
+    "/cameras/test-source",
     "/settings",
     "/settings/reload",
     "/api/cameras/demo/grab",
