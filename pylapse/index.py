@@ -35,6 +35,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -544,15 +545,13 @@ class FrameIndex:
         if cid is None:
             return array("q"), array("d")
         where, params = _range(cid, _seconds(start, "start"), _seconds(end, "end"))
-        rows = (
-            self._reader()
-            .execute(f"SELECT f.id, f.utc FROM frames f WHERE {where} ORDER BY f.utc, f.id", params)
-            .fetchall()
+        cursor = self._reader().execute(
+            f"SELECT f.id, f.utc FROM frames f WHERE {where} ORDER BY f.utc, f.id", params
         )
-        if not rows:
-            return array("q"), array("d")
-        ids, utcs = zip(*rows, strict=True)
-        return array("q", ids), array("d", utcs)
+        # Flattening the rows into one double array runs in C; zip(*fetchall()) took twice as
+        # long at a year of 10-second frames. Row ids stay exact as doubles up to 2**53.
+        flat = array("d", chain.from_iterable(cursor))
+        return array("q", map(int, flat[0::2])), flat[1::2]
 
 
 def _range(cid: int, lo: float | None, hi: float | None) -> tuple[str, tuple[Any, ...]]:
