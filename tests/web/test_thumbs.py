@@ -1,0 +1,70 @@
+"""Frame thumbnails: made once, cached by frame id + mtime + size, small, errors explained."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from pylapse.index import FrameIndex
+from web import thumbs
+
+
+@pytest.fixture
+def index(tmp_path: Path):
+    with FrameIndex(tmp_path / "pylapse.db") as idx:
+        yield idx
+
+
+def _frame(index: FrameIndex, folder: Path, size=(1920, 1080)):  # type: ignore[no-untyped-def]
+    path = folder / "frame.jpg"
+    Image.new("RGB", size, (200, 120, 40)).save(path, "JPEG", quality=90)
+    stat = path.stat()
+    when = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    frame_id = index.add_frame("cam", path, when, size=stat.st_size, mtime=stat.st_mtime)
+    return index.get(frame_id)
+
+
+def test_a_thumbnail_is_made_once_and_reused(index, tmp_path: Path) -> None:
+    frame = _frame(index, tmp_path)
+    cache = tmp_path / "thumbs"
+    first = thumbs.thumbnail(cache, frame)
+    assert first.parent == cache / f"{frame.id // 1000:05d}"
+    assert first.name.startswith(f"{frame.id}-")
+    with Image.open(first) as image:
+        assert image.size == (400, 225)
+    stamp = first.stat().st_mtime_ns
+    assert thumbs.thumbnail(cache, frame) == first
+    assert first.stat().st_mtime_ns == stamp
+
+
+def test_a_replaced_frame_gets_a_new_thumbnail(index, tmp_path: Path) -> None:
+    frame = _frame(index, tmp_path)
+    cache = tmp_path / "thumbs"
+    old = thumbs.thumbnail(cache, frame)
+    replaced = _frame(index, tmp_path, size=(640, 480))  # re-added: same id, new file
+    assert replaced.id == frame.id
+    new = thumbs.thumbnail(cache, replaced)
+    assert new != old
+    with Image.open(new) as image:
+        assert image.size == (400, 300)
+
+
+def test_a_missing_or_broken_frame_is_explained(index, tmp_path: Path) -> None:
+    frame = _frame(index, tmp_path)
+    frame.path.write_bytes(b"\xff\xd8\xff not really a jpeg")
+    with pytest.raises(thumbs.ThumbnailError, match="cannot make a thumbnail"):
+        thumbs.thumbnail(tmp_path / "thumbs", frame)
+    frame.path.unlink()
+    with pytest.raises(thumbs.ThumbnailError):
+        thumbs.thumbnail(tmp_path / "thumbs", frame)
+
+
+def test_thumbnail_from_bytes() -> None:
+    buffer = BytesIO()
+    Image.new("RGB", (100, 50)).save(buffer, "PNG")
+    data = thumbs.make_thumbnail(BytesIO(buffer.getvalue()))
+    assert data[:3] == b"\xff\xd8\xff"
