@@ -54,3 +54,9 @@ def test_python_api_example_runs(tmp_path, monkeypatch, capsys):
     assert namespace["noon"].counts.chosen == 2
     assert namespace["grid"].counts.gaps == 0
     namespace["outdoor"].close()
+
+
+def test_readme_shows_the_tested_example() -> None:
+    """The README's collection example is the one this file runs, word for word."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert _snippet(REPO / "docs" / "python-api.md") in readme
