@@ -95,3 +95,14 @@ def test_importing_every_pylapse_module_loads_no_web_framework() -> None:
         f"{_REPORT}"
     )
     assert _modules_loaded_by(code) == []
+
+
+def test_every_public_name_resolves() -> None:
+    """``from pylapse import X`` works for every name the package advertises."""
+    import pylapse
+
+    for name in pylapse.__all__:
+        assert getattr(pylapse, name) is not None, name
+    from pylapse import Camera, Collection, render_sequence_to_video
+
+    assert callable(Camera) and callable(Collection) and callable(render_sequence_to_video)
