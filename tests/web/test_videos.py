@@ -179,3 +179,34 @@ def test_posts_need_the_csrf_token(client) -> None:
     assert client.post("/videos", data={"source": "export"}).status_code == 403
     assert client.post("/videos/1/delete").status_code == 403
     assert client.post("/videos/jobs/1/cancel", headers={"X-CSRF-Token": "x"}).status_code == 403
+
+
+def test_running_render_card_shows_rate_eta_and_cancel(client, post, runtime) -> None:
+    import threading
+
+    from pylapse.progress import Progress
+
+    reported, release = threading.Event(), threading.Event()
+
+    def encode(progress, cancel):  # type: ignore[no-untyped-def]
+        progress(Progress("encode", 50, 200, rate=12.5, eta=12.0))
+        reported.set()
+        release.wait(10)
+        return {}
+
+    job_id = runtime.jobs.submit("render", "Render test", encode, steps=("select", "encode"),
+                                 params={})  # fmt: skip
+    try:
+        assert reported.wait(10)
+        card = client.get(f"/videos/jobs/{job_id}")
+        assert card.template.name == "partials/_media_job.html"
+        text = " ".join(card.text.split())
+        assert "encode: 50 / 200" in text and "12.5 frames/s" in text and "12 s left" in text
+        assert "62 %" in text  # select done (50 %) + a quarter of encode
+        _tag, root = HxAttrs(card.text).root()
+        assert root["hx-get"] == f"/videos/jobs/{job_id}"
+        cancelled = post(f"/videos/jobs/{job_id}/cancel")
+        assert cancelled.status_code == 200
+    finally:
+        release.set()
+    assert wait_job(runtime, job_id).state in ("cancelled", "done")
