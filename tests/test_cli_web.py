@@ -59,6 +59,19 @@ def test_web_reports_a_bad_config(tmp_path, capsys) -> None:
     assert "cameras.x.output_dir: is required" in capsys.readouterr().err
 
 
+def test_web_reports_a_busy_port_before_starting_capture(tmp_path, capsys) -> None:
+    import socket
+
+    path = write_config(tmp_path)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["web", "--config", str(path), "--port", str(port)]) == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+    assert not (tmp_path / "timelapse").exists()  # no capture happened
+
+
 def test_set_password_from_stdin(tmp_path, monkeypatch, capsys) -> None:
     path = write_config(tmp_path)
     monkeypatch.setattr(sys, "stdin", io.StringIO("correct horse battery\n"))

@@ -11,6 +11,7 @@ import argparse
 import ipaddress
 import os
 import signal
+import socket
 from pathlib import Path
 
 from pylapse.cli import CommandError
@@ -71,6 +72,21 @@ def check_bind(host: str, password_hash: str | None, config_path: Path) -> None:
     )
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Fail before capture starts when the address is taken (uvicorn would only find out after
+    the scheduler had started)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError as exc:
+            raise CommandError(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc}; is another dashboard "
+                "running there? Choose another --port."
+            ) from None
+
+
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -89,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= port <= 65535:
         raise CommandError(f"--port {port}: must be between 1 and 65535")
     check_bind(host, config.web.password_hash, config_path)
+    check_port_free(host, port)
 
     runtime = Runtime(config, config_path=config_path, scheduler=not args.no_capture)
     try:
