@@ -205,3 +205,24 @@ def test_errors_are_pages_for_browsers_and_json_for_scripts(client) -> None:
     htmx = client.get("/dashboard/cameras/nope", headers={"Accept": "text/html", "HX-Request": "1"})
     assert htmx.json() == {"detail": "no camera 'nope'"}
     assert client.get("/api/cameras/nope", headers={"Accept": "text/html"}).json()["detail"]
+
+
+def test_dashboard_without_a_scheduler(config_path) -> None:
+    from web_support import make_client
+
+    from pylapse.config import load_config
+    from pylapse.runtime import Runtime
+    from web.app import create_app
+
+    runtime = Runtime(load_config(config_path), config_path=config_path, scheduler=False)
+    try:
+        with make_client(create_app(runtime)) as c:
+            page = c.get("/")
+            assert page.status_code == 200 and page.context["scheduler_present"] is False
+            assert page.context["cards"][0].next_run is None and page.context["upcoming"] == []
+            assert "capture off" in page.text
+            token = c.get("/api/session").json()["csrf_token"]
+            paused = c.post("/dashboard/scheduler/pause", headers={"X-CSRF-Token": token})
+            assert paused.status_code == 409
+    finally:
+        runtime.stop()
