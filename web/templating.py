@@ -17,6 +17,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from pylapse import __version__, timeutil
+from web import security
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 NAV = (
@@ -87,8 +88,6 @@ def domid(value: object) -> str:
 
 
 def _csrf_context(request: Request) -> dict[str, Any]:
-    from web import security  # late: security imports templating for the login page
-
     return {
         "csrf_token": security.csrf_token(request),
         "nav": NAV,
