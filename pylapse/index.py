@@ -8,14 +8,7 @@ Time is stored as UTC seconds plus the UTC offset that applied when the frame wa
 frame keeps its own wall clock across DST changes (:attr:`Frame.time`).
 
 Per-day counts
-    ``day_counts`` holds, per collection, the number of frames per *(local day, offset)*, where
-    the local day is the frame's own wall-clock day ``floor((utc + offset) / 86400)``. It is
-    updated in the same transaction as the frames, so :meth:`FrameIndex.count_by_day` reads a
-    few hundred rows instead of grouping millions. The days asked for are in a zone ``tz``:
-    a group whose whole wall-clock day had ``tz``'s offset equal to its own offset is counted as
-    is (every frame a camera or a scan localised in ``tz``, i.e. every day but the two DST days a
-    year); any other group (DST days, names carrying another zone's offset) is counted exactly
-    from its frames' instants, one day at a time.
+    kept in ``day_counts`` in the same transaction as the frames: :mod:`pylapse.daycounts`.
 
 Size and mtime
     A scan does not ``stat`` each file (see :mod:`pylapse.scan`), so ``size``/``mtime`` are
@@ -33,23 +26,21 @@ import threading
 from array import array
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from pylapse import db, timeutil
+from pylapse import daycounts, db, timeutil
+from pylapse.daycounts import DAY_SQL, bump_days, day_of
+from pylapse.frame import Frame, TimeBound, bound_seconds, frames_from_rows
 from pylapse.progress import ProgressCallback
 from pylapse.scan import (
-    DAY_SQL,
     DEFAULT_EXTENSIONS,
     SOURCE_CAPTURE,
     ScanError,
     Scanner,
     ScanResult,
-    bump_days,
-    day_of,
 )
 
 __all__ = [
@@ -113,60 +104,15 @@ SCHEMA = [
 ]
 
 METRIC_COLUMNS = ("width", "height", "luma", "sharpness", "contrast", "noise", "size", "mtime")
-_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _SHORT_RANGE = 2 * 86400  # seconds; shorter ranges are counted row by row straight away
 _FRAME_COLUMNS = (
     "f.id, d.path, f.name, f.utc, f.utc_offset, f.size, f.mtime, f.width, f.height, f.luma, "
     "f.source, f.sharpness, f.contrast, f.noise"
 )
-TimeBound = datetime | float | int | None
-
-
-@dataclass(frozen=True, slots=True)
-class Frame:
-    """One indexed frame. ``time`` is its wall clock in the offset that applied when taken."""
-
-    id: int
-    collection: str
-    path: Path
-    utc: float
-    offset: int
-    size: int | None
-    mtime: float | None
-    width: int | None
-    height: int | None
-    luma: float | None
-    source: str = ""
-    sharpness: float | None = None
-    contrast: float | None = None
-    noise: float | None = None
-
-    @property
-    def time(self) -> datetime:
-        return timeutil.from_utc(self.utc, self.offset)
-
-    @property
-    def name(self) -> str:
-        return self.path.name
-
-
-def _seconds(bound: TimeBound, what: str) -> float | None:
-    """UTC seconds of a query bound: an aware datetime or a number of seconds."""
-    if bound is None:
-        return None
-    if isinstance(bound, datetime):
-        if bound.tzinfo is None:
-            raise ValueError(f"{what}={bound.isoformat()} is naive; pass an aware datetime")
-        return bound.timestamp()
-    return float(bound)
 
 
 def _zone_name(tz: tzinfo) -> str:
     return str(getattr(tz, "key", None) or tz)
-
-
-def _offset_at(tz: tzinfo, utc: float) -> int:
-    return timeutil.offset_seconds(datetime.fromtimestamp(utc, tz))
 
 
 class FrameIndex:
@@ -430,7 +376,7 @@ class FrameIndex:
         cid = self._collection_id(collection)
         if cid is None:
             return 0
-        lo, hi = _seconds(start, "start"), _seconds(end, "end")
+        lo, hi = bound_seconds(start, "start"), bound_seconds(end, "end")
         conn = self._reader()
         if lo is not None and hi is not None and hi - lo <= _SHORT_RANGE:
             where, params = _range(cid, lo, hi)
@@ -462,22 +408,7 @@ class FrameIndex:
         cid = self._collection_id(collection)
         if cid is None:
             return {}
-        zone = self._zone(cid, tz)
-        conn = self._reader()
-        rows = conn.execute(
-            "SELECT day, utc_offset, n FROM day_counts WHERE collection_id = ? AND n > 0 "
-            "ORDER BY day",
-            (cid,),
-        ).fetchall()
-        counts: Counter[int] = Counter()
-        for day, offset, n in rows:
-            start = day * 86400 - offset  # the UTC span of this wall-clock day in this offset
-            end = start + 86400
-            if _offset_at(zone, start) == offset == _offset_at(zone, end - 1):
-                counts[day] += n
-            else:
-                counts.update(_exact_days(conn, cid, zone, offset, start, end))
-        return {date.fromordinal(_EPOCH_ORDINAL + d): counts[d] for d in sorted(counts)}
+        return daycounts.count_by_day(self._reader(), cid, self._zone(cid, tz))
 
     def _zone(self, cid: int, tz: tzinfo | str | None) -> tzinfo:
         if tz is not None and not isinstance(tz, str):
@@ -505,14 +436,14 @@ class FrameIndex:
         cid = self._collection_id(collection)
         if cid is None:
             return []
-        where, params = _range(cid, _seconds(start, "start"), _seconds(end, "end"))
+        where, params = _range(cid, bound_seconds(start, "start"), bound_seconds(end, "end"))
         order = "DESC" if descending else "ASC"
         sql = (
             f"SELECT {_FRAME_COLUMNS} FROM frames f JOIN scanned_dirs d ON d.id = f.dir_id "
             f"WHERE {where} ORDER BY f.utc {order}, f.id {order} LIMIT ? OFFSET ?"
         )
         rows = self._reader().execute(sql, (*params, -1 if limit is None else limit, offset))
-        return _frames(collection, rows)
+        return frames_from_rows(collection, rows)
 
     def first(self, collection: str) -> Frame | None:
         found = self.frames(collection, limit=1)
@@ -535,7 +466,7 @@ class FrameIndex:
         )
         if row is None:
             return None
-        return _frames(row[-1], [row[:-1]])[0]
+        return frames_from_rows(row[-1], [row[:-1]])[0]
 
     def utc_times(
         self, collection: str, start: TimeBound = None, end: TimeBound = None
@@ -544,7 +475,7 @@ class FrameIndex:
         cid = self._collection_id(collection)
         if cid is None:
             return array("q"), array("d")
-        where, params = _range(cid, _seconds(start, "start"), _seconds(end, "end"))
+        where, params = _range(cid, bound_seconds(start, "start"), bound_seconds(end, "end"))
         cursor = self._reader().execute(
             f"SELECT f.id, f.utc FROM frames f WHERE {where} ORDER BY f.utc, f.id", params
         )
@@ -563,49 +494,6 @@ def _range(cid: int, lo: float | None, hi: float | None) -> tuple[str, tuple[Any
         where.append("f.utc < ?")
         params.append(hi)
     return " AND ".join(where), tuple(params)
-
-
-def _frames(collection: str, rows: Iterable[tuple[Any, ...]]) -> list[Frame]:
-    folders: dict[str, Path] = {}
-    out = []
-    for row in rows:  # id, folder, name, then the Frame fields from utc on, in order
-        base = folders.get(row[1])
-        if base is None:
-            base = folders[row[1]] = Path(row[1])
-        out.append(Frame(row[0], collection, base / row[2], *row[3:]))
-    return out
-
-
-def _exact_days(
-    conn: sqlite3.Connection, cid: int, zone: tzinfo, offset: int, start: float, end: float
-) -> Counter[int]:
-    """Days in ``zone`` of the frames stored with ``offset`` whose UTC lies in [start, end)."""
-    utcs = [
-        r[0]
-        for r in conn.execute(
-            "SELECT utc FROM frames WHERE collection_id = ? AND utc >= ? AND utc < ? "
-            "AND utc_offset = ?",
-            (cid, start, end, offset),
-        )
-    ]
-    first, last = _offset_at(zone, start), _offset_at(zone, end - 1)
-    change = end if first == last else _transition(zone, start, end - 1, first)
-    out: Counter[int] = Counter()
-    for utc in utcs:
-        out[day_of(utc, first if utc < change else last)] += 1
-    return out
-
-
-def _transition(zone: tzinfo, lo: float, hi: float, before: int) -> float:
-    """The first second in (lo, hi] where ``zone``'s offset is no longer ``before``."""
-    lo_i, hi_i = int(lo), int(hi)
-    while hi_i - lo_i > 1:
-        mid = (lo_i + hi_i) // 2
-        if _offset_at(zone, mid) == before:
-            lo_i = mid
-        else:
-            hi_i = mid
-    return float(hi_i)
 
 
 def _dir_id(conn: sqlite3.Connection, cid: int, folder: str) -> int:

@@ -24,44 +24,39 @@ What a user waits for at millions of frames, and why the scan is shaped this way
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
-from pylapse import db, naming, timeutil
+from pylapse import db
+from pylapse.datesource import DATE_SOURCES, FrameTimes, Resolved
+from pylapse.daycounts import DAY_SQL, bump_days, day_of
 from pylapse.progress import Cancelled, Progress, ProgressCallback, Throttle
 
 __all__ = [
     "DATE_SOURCES",
-    "DAY_SQL",
     "DEFAULT_EXTENSIONS",
     "RACY_NS",
     "SOURCE_CAPTURE",
     "ScanError",
     "ScanResult",
     "Scanner",
-    "bump_days",
-    "day_of",
 ]
 
 DEFAULT_EXTENSIONS = (".jpg", ".jpeg", ".png")
-DATE_SOURCES = ("auto", "filename", "exif", "mtime")
 SOURCE_CAPTURE = "capture"  # the time capture named the frame for
 RACY_NS = 2_000_000_000
 CHUNK = 20_000  # new rows per transaction in a huge folder
 _MAX_PROBLEMS = 20
 
-# (utc, offset, source, size, mtime) of one file, or None when it has no usable time.
-Resolved = tuple[float, int, str, int | None, float | None]
 Row = tuple[Any, ...]
 
 
@@ -100,99 +95,12 @@ class ScanResult:
         )
 
 
-def day_of(utc: float, offset: int) -> int:
-    """Days since 1970-01-01 of the wall clock ``utc + offset``.
-
-    The same floating-point steps as :data:`DAY_SQL`, so Python and SQL always agree.
-    """
-    return math.floor((utc + offset) / 86400.0)
-
-
-DAY_SQL = "CAST(floor((utc + utc_offset) / 86400.0) AS INTEGER)"
-
-
-def bump_days(conn: sqlite3.Connection, cid: int, delta: Mapping[tuple[int, int], int]) -> None:
-    """Add ``delta`` ((day, offset) -> change) to ``day_counts``; in the caller's transaction."""
-    items = [(cid, day, offset, n) for (day, offset), n in delta.items() if n]
-    if not items:
-        return
-    conn.executemany(
-        "INSERT INTO day_counts (collection_id, day, utc_offset, n) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT DO UPDATE SET n = n + excluded.n",
-        items,
-    )
-    if any(item[3] < 0 for item in items):
-        conn.execute("DELETE FROM day_counts WHERE collection_id = ? AND n <= 0", (cid,))
-
-
 @dataclass(slots=True)
 class _Dir:
     id: int
     parent_id: int | None
     path: str
     mtime_ns: int | None
-
-
-class _Times:
-    """Reads a file's time according to ``date_source``; names first on the hot path."""
-
-    def __init__(self, tz: tzinfo, pattern: re.Pattern[str] | str | None, date_source: str):
-        if date_source not in DATE_SOURCES:
-            raise ScanError(
-                f"date_source {date_source!r} is not accepted; use one of {', '.join(DATE_SOURCES)}"
-            )
-        if isinstance(pattern, str):
-            pattern = naming.compile_user_pattern(pattern) if pattern else None
-        self.tz, self.pattern, self.date_source = tz, pattern, date_source
-        fast = getattr(naming, "parse_name_utc", None)
-        # With a user pattern the slower parse_name is used: it says which rule matched.
-        self.fast: Callable[[str, tzinfo], tuple[float, int] | None] | None = (
-            fast if fast is not None and pattern is None else None
-        )
-        self.names_first = date_source in ("auto", "filename")
-
-    def name(self, name: str) -> tuple[float, int, str] | None:
-        if self.fast is not None:
-            hit = self.fast(name, self.tz)
-            return None if hit is None else (float(hit[0]), int(hit[1]), "filename")
-        parsed = naming.parse_name(name, self.tz, self.pattern)
-        if parsed is None:
-            return None
-        when = parsed.time
-        return when.timestamp(), timeutil.offset_seconds(when), str(parsed.source)
-
-    def resolve(self, folder: str, name: str) -> Resolved | None:
-        """Any source but the fast name path (which the caller tried already if it applies)."""
-        path = os.path.join(folder, name)
-        if self.date_source == "filename":
-            hit = self.name(name)
-            return None if hit is None else (*hit, None, None)
-        st = os.stat(path)
-        if self.date_source == "mtime":
-            return self._stamp(datetime.fromtimestamp(st.st_mtime, self.tz), "mtime", st)
-        if self.date_source == "exif":
-            when = _exif_time(path, self.tz)
-            if when is not None:
-                return self._stamp(when, "exif", st)
-            hit = self.name(name)
-            if hit is not None:
-                return (*hit, st.st_size, st.st_mtime)
-            return self._stamp(datetime.fromtimestamp(st.st_mtime, self.tz), "mtime", st)
-        parsed = naming.frame_time(path, self.tz, self.pattern, use_exif=True, mtime=st.st_mtime)
-        return self._stamp(parsed.time, str(parsed.source), st)
-
-    @staticmethod
-    def _stamp(when: datetime, source: str, st: os.stat_result) -> Resolved:
-        return when.timestamp(), timeutil.offset_seconds(when), source, st.st_size, st.st_mtime
-
-
-def _exif_time(path: str, tz: tzinfo) -> datetime | None:
-    from pylapse import exif  # only collections that ask for EXIF pay for the import
-
-    try:
-        return exif.read_time(path, tz)
-    except exif.ExifError:
-        return None
 
 
 class Scanner:
@@ -214,7 +122,10 @@ class Scanner:
         cancel: threading.Event | None = None,
     ) -> None:
         self.conn, self.lock, self.cid, self.collection = conn, lock, collection_id, collection
-        self.times = _Times(tz, pattern, date_source)
+        try:
+            self.times = FrameTimes(tz, pattern, date_source)
+        except ValueError as exc:
+            raise ScanError(str(exc)) from None
         self.extensions = tuple(
             e.lower() if e.startswith(".") else "." + e.lower() for e in extensions
         )

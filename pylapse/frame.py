@@ -1,0 +1,65 @@
+"""One indexed frame: where it is and the instant it was taken, with the offset that applied."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pylapse import timeutil
+
+__all__ = ["Frame", "TimeBound", "bound_seconds", "frames_from_rows"]
+
+TimeBound = datetime | float | int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One indexed frame. ``time`` is its wall clock in the offset that applied when taken."""
+
+    id: int
+    collection: str
+    path: Path
+    utc: float
+    offset: int
+    size: int | None
+    mtime: float | None
+    width: int | None
+    height: int | None
+    luma: float | None
+    source: str = ""
+    sharpness: float | None = None
+    contrast: float | None = None
+    noise: float | None = None
+
+    @property
+    def time(self) -> datetime:
+        return timeutil.from_utc(self.utc, self.offset)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def bound_seconds(bound: TimeBound, what: str) -> float | None:
+    """UTC seconds of a query bound: an aware datetime or a number of seconds."""
+    if bound is None:
+        return None
+    if isinstance(bound, datetime):
+        if bound.tzinfo is None:
+            raise ValueError(f"{what}={bound.isoformat()} is naive; pass an aware datetime")
+        return bound.timestamp()
+    return float(bound)
+
+
+def frames_from_rows(collection: str, rows: Iterable[tuple[Any, ...]]) -> list[Frame]:
+    folders: dict[str, Path] = {}
+    out = []
+    for row in rows:  # id, folder, name, then the Frame fields from utc on, in order
+        base = folders.get(row[1])
+        if base is None:
+            base = folders[row[1]] = Path(row[1])
+        out.append(Frame(row[0], collection, base / row[2], *row[3:]))
+    return out
