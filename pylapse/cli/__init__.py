@@ -4,19 +4,29 @@ Each subcommand lives in its own module of this package and exposes ``register(s
 which adds its parser and sets ``func`` to a callable taking the parsed namespace and returning
 an exit code. Modules are imported only when the command line is parsed, so ``import pylapse``
 stays cheap.
+
+Commands that live outside the library register through the ``pylapse.commands`` entry-point
+group (the dashboard's ``web`` command is the ``web`` package's, so ``pylapse/`` never imports it).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-# Subcommand modules, in the order `pylapse --help` lists them.
-_COMMANDS = ("web", "capture", "render", "export", "index", "importer", "doctor", "password")
+if TYPE_CHECKING:
+    from pylapse.config import Config
+
+# The library's own subcommand modules, in the order `pylapse --help` lists them (after plugins).
+_COMMANDS = ("capture", "render", "export", "index", "importer", "doctor", "password")
+ENTRY_POINT_GROUP = "pylapse.commands"
 
 
 class CommandError(Exception):
@@ -34,13 +44,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in _COMMANDS:
-        # TODO(integration): drop this guard once every command module has landed.
-        if importlib.util.find_spec(f"pylapse.cli.{name}") is None:
-            continue
-        module = importlib.import_module(f"pylapse.cli.{name}")
+    plugins = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+    for module in [ep.load() for ep in plugins]:
         module.register(sub)
+    for name in _COMMANDS:
+        importlib.import_module(f"pylapse.cli.{name}").register(sub)
     return parser
+
+
+def default_config_path() -> Path:
+    """``$PYLAPSE_CONFIG``, else ``./capture_config.json``."""
+    from pylapse.config import DEFAULT_CONFIG_NAME
+
+    return Path(os.environ.get("PYLAPSE_CONFIG") or DEFAULT_CONFIG_NAME)
+
+
+def load_config_or_fail(path: Path | str | None, code: int = 1) -> Config:
+    """The config at ``path`` (default: :func:`default_config_path`), its warnings logged; a
+    bad file becomes a one-line :class:`CommandError`."""
+    from pylapse.config import ConfigError, load_config
+
+    try:
+        config = load_config(Path(path) if path else default_config_path())
+    except ConfigError as exc:
+        raise CommandError(str(exc), code=code) from None
+    for warning in getattr(config, "warnings", ()):
+        logging.getLogger("pylapse.config").warning("%s", warning)
+    return config
 
 
 def main(argv: Sequence[str] | None = None) -> int:

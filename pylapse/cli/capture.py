@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import threading
 import time
 from pathlib import Path
 
-from pylapse.cli import CommandError
-from pylapse.config import DEFAULT_CONFIG_NAME, ConfigError, load_config
+from pylapse.cli import CommandError, default_config_path, load_config_or_fail
+from pylapse.config import DEFAULT_CONFIG_NAME
 from pylapse.lock import LockHeld
 
 log = logging.getLogger("pylapse.capture")
@@ -45,20 +44,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _config_path(arg: Path | None) -> Path:
-    if arg is not None:
-        return arg
-    return Path(os.environ.get("PYLAPSE_CONFIG") or DEFAULT_CONFIG_NAME)
-
-
 def run(args: argparse.Namespace) -> int:
     from pylapse.runtime import Runtime
 
-    path = _config_path(args.config)
-    try:
-        config = load_config(path)
-    except ConfigError as exc:
-        raise CommandError(str(exc), code=2) from None
+    path = args.config or default_config_path()
+    config = load_config_or_fail(path, code=2)
     enabled = [c for c in config.cameras.values() if c.enabled and c.schedules]
     if not enabled:
         log.warning("%s: no enabled camera with a schedule; nothing will be captured", path)

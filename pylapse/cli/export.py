@@ -10,13 +10,12 @@ re-reads nothing when no file changed; ``--no-scan`` skips it).
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import threading
 from pathlib import Path
 from typing import Any
 
-from pylapse.cli import CommandError
+from pylapse.cli import CommandError, load_config_or_fail
 
 __all__ = ["preview_text", "register", "run"]
 
@@ -66,16 +65,6 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--no-scan", action="store_true", help="do not rescan the folder first")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
-
-
-def _config(path: Path | None) -> Any:
-    from pylapse.config import DEFAULT_CONFIG_NAME, ConfigError, load_config
-
-    path = path or Path(os.environ.get("PYLAPSE_CONFIG") or DEFAULT_CONFIG_NAME)
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        raise CommandError(str(exc)) from None
 
 
 def _preset(config: Any, args: argparse.Namespace) -> tuple[str, Any]:
@@ -176,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
     from pylapse.selection import SelectionError
     from pylapse.video import tqdm_progress
 
-    config = _config(args.config)
+    config = load_config_or_fail(args.config)
     collection_id, preset = _preset(config, args)
     options = _options(preset, args)  # bad options fail before any scan
     index = FrameIndex(config.data_path / DB_NAME)

@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pylapse.cli import CommandError
-from pylapse.cli.index import _config, _scan
+from pylapse.cli import CommandError, load_config_or_fail
+from pylapse.cli.index import scan_with_bar
 
 __all__ = ["register", "run"]
 
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from pylapse.index import FrameIndex, ScanError
     from pylapse.storage import PathNotAllowed, confine
 
-    config = _config(args.config)
+    config = load_config_or_fail(args.config)
     folder = args.folder.expanduser()
     if not folder.is_dir():
         raise CommandError(f"{folder}: no such folder")
@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     with FrameIndex(config.data_path / DB_NAME) as index:
         coll = Collection.from_config(config, cid, index)
         try:
-            result = _scan(index, coll, args)
+            result = scan_with_bar(index, coll, args)
         except ScanError as exc:
             raise CommandError(str(exc)) from None
     print(result.summary)

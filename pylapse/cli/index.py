@@ -10,13 +10,12 @@ for in-place changes.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from pylapse.cli import CommandError
+from pylapse.cli import CommandError, load_config_or_fail
 
 __all__ = ["register", "run"]
 
@@ -52,16 +51,6 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def _config(path: Path | None) -> Any:
-    from pylapse.config import DEFAULT_CONFIG_NAME, ConfigError, load_config
-
-    path = path or Path(os.environ.get("PYLAPSE_CONFIG") or DEFAULT_CONFIG_NAME)
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        raise CommandError(str(exc)) from None
-
-
 def _targets(config: Any, wanted: list[str] | None) -> list[str]:
     """Collection ids to scan, cameras first (the order the runtime lists them in)."""
     ids = [*config.cameras, *(c for c in config.collections if c not in config.cameras)]
@@ -79,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     from pylapse.db import DB_NAME
     from pylapse.index import FrameIndex, ScanError
 
-    config = _config(args.config)
+    config = load_config_or_fail(args.config)
     targets = _targets(config, args.collection)
     if not targets:
         print("nothing to index: the config has no cameras and no collections")
@@ -106,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
             if args.rebuild:
                 index.drop(coll.key)
             try:
-                result = _scan(index, coll, args)
+                result = scan_with_bar(index, coll, args)
             except ScanError as exc:
                 print(f"{cid}: {exc}", file=sys.stderr)
                 failed += 1
@@ -123,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _scan(index: Any, coll: Any, args: argparse.Namespace) -> Any:
+def scan_with_bar(index: Any, coll: Any, args: argparse.Namespace) -> Any:
     """One collection's scan with a tqdm bar of folders (on stderr, only on a terminal)."""
     from tqdm import tqdm
 

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 from pylapse.cli import CommandError
-from pylapse.cli.web import default_config
 
 MIN_LENGTH = 8
 
@@ -27,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--config",
-        default=default_config(),
+        type=Path,
+        default=None,
         help="config file (default: $PYLAPSE_CONFIG or ./capture_config.json)",
     )
     parser.add_argument("--clear", action="store_true", help="remove the password instead")
@@ -54,11 +54,12 @@ def hash_password(password: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pylapse.config import ConfigError, load_config, save_config
+    from pylapse.cli import default_config_path, load_config_or_fail
+    from pylapse.config import ConfigError, save_config
 
-    path = Path(args.config)
+    path = args.config or default_config_path()
+    config = load_config_or_fail(path)
     try:
-        config = load_config(path)
         if args.clear:
             config.web.password_hash = None
             message = "password removed"

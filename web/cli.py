@@ -1,5 +1,8 @@
 """`pylapse web` (= `web_ui.py`): serve the dashboard with uvicorn.
 
+The web package contributes this command to `pylapse` through the ``pylapse.commands`` entry
+point (pyproject.toml), so the library never imports the web layer.
+
 Binds 127.0.0.1 unless told otherwise, and refuses any non-loopback address while no dashboard
 password is configured. Ctrl-C / SIGTERM shut down cleanly through uvicorn's own handling: the
 app's lifespan stops the scheduler and the job runner; nothing calls ``os._exit``.
@@ -9,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import os
 import signal
 import socket
 from pathlib import Path
@@ -25,10 +27,6 @@ def _terminated(signum: int, frame: object) -> None:
     raise _Terminated()
 
 
-def default_config() -> str:
-    return os.environ.get("PYLAPSE_CONFIG") or "capture_config.json"
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "web",
@@ -41,7 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--port", type=int, default=None, help="port (default: web.port, 8000)")
     parser.add_argument(
         "--config",
-        default=default_config(),
+        type=Path,
+        default=None,
         help="config file (default: $PYLAPSE_CONFIG or ./capture_config.json)",
     )
     parser.add_argument(
@@ -90,16 +89,13 @@ def check_port_free(host: str, port: int) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from pylapse.config import ConfigError, load_config
+    from pylapse.cli import default_config_path, load_config_or_fail
     from pylapse.lock import LockHeld
     from pylapse.runtime import Runtime
     from web.app import create_app
 
-    config_path = Path(args.config)
-    try:
-        config = load_config(config_path)
-    except ConfigError as exc:
-        raise CommandError(str(exc)) from None
+    config_path = args.config or default_config_path()
+    config = load_config_or_fail(config_path)
     host = args.host or config.web.host
     port = args.port or config.web.port
     if not 1 <= port <= 65535:
