@@ -170,11 +170,16 @@ class Runtime:
     # --- collections and disks -----------------------------------------------------------------
 
     def collections(self) -> dict[str, Collection]:
-        """The configured collections plus one implicit collection per camera (id = camera id)."""
+        """The configured collections plus one implicit collection (id = camera id) per camera
+        that no configured collection already covers, so no frames are listed twice."""
         from pylapse.collection import Collection
 
         config = self.config
-        ids = [*config.cameras, *(c for c in config.collections if c not in config.cameras)]
+        found = config.all_collections()
+        ids = [
+            *(c for c in config.cameras if c in found),
+            *(c for c in found if c not in config.cameras),
+        ]
         return {cid: Collection.from_config(config, cid, self.index) for cid in ids}
 
     def volume_usage(self) -> list[disk.VolumeUsage]:

@@ -88,6 +88,19 @@ def test_collections_include_each_camera(runtime):
     assert str(colls["porch"]).startswith("Image Collection: Porch")
 
 
+def test_a_collection_made_from_a_camera_replaces_its_implicit_one(runtime, tmp_path):
+    runtime.grab_now("porch")
+    raw = json.loads((tmp_path / "capture_config.json").read_text())
+    raw["collections"]["porch-archive"] = {
+        "name": "Porch archive", "path": "frames/porch", "camera": "porch",
+        "timezone": "Europe/Berlin",
+    }
+    runtime.apply_config(parse_config(raw, tmp_path / "capture_config.json"))
+    colls = runtime.collections()
+    assert set(colls) == {"broken", "old", "porch-archive"}  # the porch frames, listed once
+    assert len(colls["porch-archive"]) == 1
+
+
 def test_apply_config_saves_and_reloads(runtime, tmp_path):
     before = {(r.camera_id, r.schedule_id) for r in runtime.scheduler.next_runs(5)}
     assert before == {("porch", "noon")}
