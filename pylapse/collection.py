@@ -144,7 +144,7 @@ class Collection:
             )
         for preset_name, preset in config.exports.items():
             if preset.collection == collection_id:
-                coll.presets[preset_name] = preset
+                coll.presets[preset_name] = _config_relative_paths(config, preset)
         return coll
 
     # --- the index ------------------------------------------------------------------------------
@@ -400,3 +400,18 @@ class CollectionExports:
             Progress("select", 1, 1, message=f"{c.chosen} frames, {c.gaps} gaps of {c.targets}"),
         )
         return run_export(selection, target, opts, progress, cancel)
+
+
+def _config_relative_paths(config: Config, preset: ExportPreset) -> ExportPreset:
+    """The preset with its file paths (output folder, watermark, a font given as a file) made
+    absolute against the config file's folder, as every other path in the config is."""
+    update: dict[str, str] = {}
+    for name in ("output_dir", "watermark_image"):
+        value = getattr(preset, name, None)
+        if value:
+            update[name] = str(config.resolve(value))
+    font = getattr(preset, "font", None)
+    if font and ("/" in font or font.lower().endswith((".ttf", ".otf", ".ttc"))):
+        update["font"] = str(config.resolve(font))
+    return preset.model_copy(update=update) if update else preset
+

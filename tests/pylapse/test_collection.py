@@ -236,6 +236,34 @@ def test_from_config_builds_camera_and_collection(tmp_path, frames_dir):
         index.close()
 
 
+def test_preset_paths_are_relative_to_the_config_file(tmp_path, frames_dir, monkeypatch):
+    """A watermark and output folder written relative in the config are found from any cwd."""
+    project = tmp_path / "project"
+    (project / "art").mkdir(parents=True)
+    Image.new("RGBA", (8, 8), (255, 0, 0, 255)).save(project / "art" / "logo.png")
+    cfg = project / "capture_config.json"
+    cfg.write_text(
+        json.dumps(
+            {
+                "storage_roots": [str(tmp_path)],
+                "collections": {"old": {"name": "Old", "path": str(frames_dir)}},
+                "exports": {
+                    "noon": {
+                        "collection": "old", "hour": 12, "output_dir": "out",
+                        "watermark_image": "art/logo.png", "font": "fonts/Custom.ttf",
+                    }
+                },
+            }
+        )
+    )
+    monkeypatch.chdir(tmp_path)  # anywhere but the config's folder
+    with FrameIndex(tmp_path / "pylapse.db") as index:
+        preset = Collection.from_config(load_config(cfg), "old", index).presets["noon"]
+    assert preset.output_dir == str(project / "out")
+    assert preset.watermark_image == str(project / "art" / "logo.png")
+    assert preset.font == str(project / "fonts" / "Custom.ttf")
+
+
 def test_cache_dir_follows_xdg(monkeypatch, tmp_path):
     monkeypatch.delenv("PYLAPSE_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
