@@ -19,6 +19,12 @@ def shared_testdata(name: str) -> Path:
     return folder
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Real-browser tests run last: they need every layer, and Playwright's sync API keeps an
+    event loop running in the main thread while its browser is open."""
+    items.sort(key=lambda item: "/tests/browser/" in str(item.path))
+
+
 @pytest.fixture
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago."""

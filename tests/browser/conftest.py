@@ -44,8 +44,10 @@ def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untype
         terminalreporter.write_line(f"browser screenshots: {SCREENSHOTS}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    # Per module, not per session: while Playwright's sync API is open it runs an event loop in
+    # the main thread, which would break any later test that calls asyncio.run().
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian chromium is not installed (./test.sh installs it as root)")
     sync_api = pytest.importorskip("playwright.sync_api")
