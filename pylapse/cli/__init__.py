@@ -80,6 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:
+        # One line per capture comes from pylapse itself; APScheduler's "Running job" /
+        # "executed successfully" pairs would triple the log of a camera shooting every 10 s.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         return int(args.func(args) or 0)
     except CommandError as exc:
