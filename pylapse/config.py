@@ -24,12 +24,9 @@ import os
 import re
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
     PrivateAttr,
     ValidationInfo,
@@ -38,6 +35,14 @@ from pydantic import (
 )
 
 from pylapse import naming, storage, timeutil
+from pylapse.configbase import (
+    CRON_FIELDS,
+    ConfigError,
+    CronValue,
+    _check_zone,
+    _Model,
+)
+from pylapse.presets import ExportPreset
 
 __all__ = [
     "DEFAULT_CONFIG_NAME",
@@ -55,42 +60,7 @@ __all__ = [
 
 DEFAULT_CONFIG_NAME = "capture_config.json"
 SOURCE_TYPES = ("http", "mjpeg", "rtsp", "picamera", "gphoto2", "synthetic")
-CRON_FIELDS = ("year", "month", "day", "week", "day_of_week", "hour", "minute", "second")
 LEGACY_RESIZE_BOX = (1920, 1080)  # pyLapse 0.2's size when "resize" is on without a size
-
-
-class ConfigError(ValueError):
-    """A config file that cannot be used; the message names the file, field and the fix."""
-
-    def __init__(self, message: str, problems: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.problems = problems or [message]
-
-
-def _cron_value(value: Any) -> int | str | None:
-    """A cron field: a whole number, an expression string, or unset (``None`` or ``""``)."""
-    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        return value.strip() or None
-    raise ValueError(
-        f"{value!r} is not accepted; a cron field is a number or an expression such as '*/15'"
-    )
-
-
-CronValue = Annotated[int | str | None, BeforeValidator(_cron_value)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
-
-
-def _check_zone(value: str | None) -> str | None:
-    if value:
-        timeutil.zone(value)  # raises ZoneError with the accepted form
-    return value or None
 
 
 def _redact_url(url: str) -> str:
@@ -337,88 +307,6 @@ class CollectionConfig(_Model):
     def zone(self) -> tzinfo:
         """The zone of names without an offset (this machine's zone when not set)."""
         return timeutil.zone(self.timezone)
-
-
-# A date or an ISO datetime, as selection.resolve_range reads it.
-_WHEN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:?\d{2})?)?$"
-
-
-_Anchor = Literal[
-    "top-left",
-    "top-center",
-    "top-right",
-    "middle-left",
-    "center",
-    "middle-right",
-    "bottom-left",
-    "bottom-center",
-    "bottom-right",
-]
-
-
-class ExportPreset(_Model):
-    """A saved export: which frames of which collection, processed how, written where."""
-
-    collection: str | None = Field(None, description="id of the collection to export")
-    subdir: str | None = Field(None, description="subfolder of the export folder")
-    output_dir: str | None = Field(None, description="where exported frames go")
-    prefix: str = Field("", description="output file name prefix")
-    year: CronValue = None
-    month: CronValue = None
-    day: CronValue = None
-    week: CronValue = None
-    day_of_week: CronValue = None
-    hour: CronValue = None
-    minute: CronValue = None
-    second: CronValue = None
-    tolerance: float = Field(
-        300, ge=0, description="seconds a frame may be from its cron target (nearest wins)"
-    )
-    date_from: str | None = Field(
-        None, pattern=_WHEN, description="first day (YYYY-MM-DD) or instant exported, inclusive"
-    )
-    date_to: str | None = Field(
-        None, pattern=_WHEN, description="last day (whole day) or instant exported, inclusive"
-    )
-    # processing (mirrors pylapse.export.ExportOptions; unset fields take its defaults)
-    ext: Literal["jpg", "png", "webp"] = Field("jpg", description="output format")
-    width: int | None = Field(None, gt=0, description="resize to this width in pixels")
-    height: int | None = Field(None, gt=0, description="resize to this height in pixels")
-    resize_mode: Literal["fit", "exact", "fill"] = Field(
-        "fit", description="fit (aspect kept, never enlarged), exact (stretch), fill (crop)"
-    )
-    quality: int = Field(90, ge=1, le=100, description="JPEG/WebP quality")
-    optimize: bool = Field(False, description="smaller files, slower export")
-    link: bool = Field(True, description="hard-link frames when nothing needs processing")
-    drawtimestamp: bool = Field(False, description="stamp each frame's time on it")
-    timestamp_format: str = Field("%Y-%m-%d %H:%M", min_length=1, description="strftime format")
-    font: str | None = Field(None, description="font name or file; empty: the built-in font")
-    font_size: float = Field(0.04, ge=0.005, le=0.5, description="text height / image height")
-    font_color: str = Field("#ffffff", description="text colour, e.g. #ffffff or white")
-    backdrop: Literal["none", "outline", "box"] = Field(
-        "outline", description="keeps text readable: none, outline or a translucent box"
-    )
-    backdrop_color: str = Field("#000000", description="outline or box colour")
-    box_opacity: float = Field(0.5, ge=0, le=1, description="opacity of the box backdrop")
-    anchor: _Anchor = Field("bottom-right", description="where the timestamp goes")
-    offset_x: int = Field(0, description="pixels moved inward from the anchored edge")
-    offset_y: int = Field(0, description="pixels moved inward from the anchored edge")
-    margin: float = Field(0.02, ge=0, le=0.5, description="edge gap / image height")
-    display_timezone: str | None = Field(
-        None, description="stamp times in this IANA zone; default: each frame's own clock"
-    )
-    watermark_text: str | None = Field(None, description="a fixed text drawn on every frame")
-    watermark_image: str | None = Field(None, description="a PNG drawn on every frame")
-    watermark_opacity: float = Field(0.5, ge=0, le=1, description="watermark opacity")
-    watermark_size: float = Field(0.05, ge=0.005, le=1, description="watermark height / image")
-    watermark_anchor: _Anchor = Field("bottom-left", description="where the watermark goes")
-    watermark_offset_x: int = Field(0, description="pixels moved inward from the anchored edge")
-    watermark_offset_y: int = Field(0, description="pixels moved inward from the anchored edge")
-
-    @field_validator("display_timezone")
-    @classmethod
-    def _check_display_zone(cls, value: str | None) -> str | None:
-        return _check_zone(value)
 
 
 class WebSettings(_Model):

@@ -1,0 +1,96 @@
+"""Export presets in the config: which frames of which collection, processed how, written where.
+
+The processing fields mirror :class:`pylapse.export_options.ExportOptions`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from pylapse.configbase import CronValue, _check_zone, _Model
+
+__all__ = ["ExportPreset"]
+
+
+# A date or an ISO datetime, as selection.resolve_range reads it.
+_WHEN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:?\d{2})?)?$"
+
+
+_Anchor = Literal[
+    "top-left",
+    "top-center",
+    "top-right",
+    "middle-left",
+    "center",
+    "middle-right",
+    "bottom-left",
+    "bottom-center",
+    "bottom-right",
+]
+
+
+class ExportPreset(_Model):
+    """A saved export: which frames of which collection, processed how, written where."""
+
+    collection: str | None = Field(None, description="id of the collection to export")
+    subdir: str | None = Field(None, description="subfolder of the export folder")
+    output_dir: str | None = Field(None, description="where exported frames go")
+    prefix: str = Field("", description="output file name prefix")
+    year: CronValue = None
+    month: CronValue = None
+    day: CronValue = None
+    week: CronValue = None
+    day_of_week: CronValue = None
+    hour: CronValue = None
+    minute: CronValue = None
+    second: CronValue = None
+    tolerance: float = Field(
+        300, ge=0, description="seconds a frame may be from its cron target (nearest wins)"
+    )
+    date_from: str | None = Field(
+        None, pattern=_WHEN, description="first day (YYYY-MM-DD) or instant exported, inclusive"
+    )
+    date_to: str | None = Field(
+        None, pattern=_WHEN, description="last day (whole day) or instant exported, inclusive"
+    )
+    # processing (mirrors pylapse.export.ExportOptions; unset fields take its defaults)
+    ext: Literal["jpg", "png", "webp"] = Field("jpg", description="output format")
+    width: int | None = Field(None, gt=0, description="resize to this width in pixels")
+    height: int | None = Field(None, gt=0, description="resize to this height in pixels")
+    resize_mode: Literal["fit", "exact", "fill"] = Field(
+        "fit", description="fit (aspect kept, never enlarged), exact (stretch), fill (crop)"
+    )
+    quality: int = Field(90, ge=1, le=100, description="JPEG/WebP quality")
+    optimize: bool = Field(False, description="smaller files, slower export")
+    link: bool = Field(True, description="hard-link frames when nothing needs processing")
+    drawtimestamp: bool = Field(False, description="stamp each frame's time on it")
+    timestamp_format: str = Field("%Y-%m-%d %H:%M", min_length=1, description="strftime format")
+    font: str | None = Field(None, description="font name or file; empty: the built-in font")
+    font_size: float = Field(0.04, ge=0.005, le=0.5, description="text height / image height")
+    font_color: str = Field("#ffffff", description="text colour, e.g. #ffffff or white")
+    backdrop: Literal["none", "outline", "box"] = Field(
+        "outline", description="keeps text readable: none, outline or a translucent box"
+    )
+    backdrop_color: str = Field("#000000", description="outline or box colour")
+    box_opacity: float = Field(0.5, ge=0, le=1, description="opacity of the box backdrop")
+    anchor: _Anchor = Field("bottom-right", description="where the timestamp goes")
+    offset_x: int = Field(0, description="pixels moved inward from the anchored edge")
+    offset_y: int = Field(0, description="pixels moved inward from the anchored edge")
+    margin: float = Field(0.02, ge=0, le=0.5, description="edge gap / image height")
+    display_timezone: str | None = Field(
+        None, description="stamp times in this IANA zone; default: each frame's own clock"
+    )
+    watermark_text: str | None = Field(None, description="a fixed text drawn on every frame")
+    watermark_image: str | None = Field(None, description="a PNG drawn on every frame")
+    watermark_opacity: float = Field(0.5, ge=0, le=1, description="watermark opacity")
+    watermark_size: float = Field(0.05, ge=0.005, le=1, description="watermark height / image")
+    watermark_anchor: _Anchor = Field("bottom-left", description="where the watermark goes")
+    watermark_offset_x: int = Field(0, description="pixels moved inward from the anchored edge")
+    watermark_offset_y: int = Field(0, description="pixels moved inward from the anchored edge")
+
+    @field_validator("display_timezone")
+    @classmethod
+    def _check_display_zone(cls, value: str | None) -> str | None:
+        return _check_zone(value)
