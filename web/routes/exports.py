@@ -11,7 +11,6 @@ then, when asked, queues a render of the exported folder as its own job on the V
 from __future__ import annotations
 
 import io
-import re
 import threading
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,7 +18,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from pylapse import timeutil
@@ -27,163 +25,29 @@ from pylapse.config import ConfigError, ExportPreset
 from pylapse.progress import Cancelled, Progress
 from pylapse.selection import SelectionError
 from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
+from web.export_form import (
+    ANCHORS,
+    PRESET_ID,
+    RESERVED,
+    check,
+    form_values,
+    fps_of,
+    options_of,
+    output_folder,
+    preset_from,
+    rule_text,
+    values_of,
+)
 from web.routes import _media as m
 from web.routes import videos
 
 router = APIRouter(tags=["exports"], include_in_schema=False)
 
 JOB_BASE = "/exports/jobs"
-CRON = ("minute", "hour", "day", "month", "day_of_week", "week", "year", "second")
-TEXT_FIELDS = (
-    "collection", "subdir", "output_dir", "prefix", *CRON, "tolerance", "date_from", "date_to",
-    "ext", "width", "height", "resize_mode", "quality", "timestamp_format", "font", "font_size",
-    "font_color", "backdrop", "backdrop_color", "box_opacity", "anchor", "offset_x", "offset_y",
-    "margin", "display_timezone", "watermark_text",
-)  # fmt: skip
-BOOL_FIELDS = ("optimize", "link", "drawtimestamp")
-ANCHORS = ("top-left", "top-center", "top-right", "middle-left", "center", "middle-right",
-           "bottom-left", "bottom-center", "bottom-right")  # fmt: skip
-RESERVED = {"new", "preview", "overlay", "overlay.jpg", "history", "jobs"}
-_PRESET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
-# which form field an ExportOptions error is about, by a phrase of its message
-_OPTION_FIELDS = (
-    ("timestamp colour", "font_color"), ("watermark colour", "font_color"),
-    ("backdrop", "backdrop_color"), ("colour", "font_color"), ("prefix", "prefix"),
-    ("anchor", "anchor"), ("format", "timestamp_format"), ("font", "font"),
-    ("quality", "quality"), ("resize", "resize_mode"), ("watermark", "watermark_text"),
-)  # fmt: skip
 PREVIEW_BOX = 1280  # the overlay preview is rendered at most this wide/high
 GAPS_SHOWN = 20
 
 m.add_job_routes(router, JOB_BASE, ("export",))
-
-
-# -- form <-> preset -----------------------------------------------------------------------------
-
-
-def values_of(preset: ExportPreset | None) -> dict[str, Any]:
-    """Form values of a preset (or the defaults of a new one)."""
-    data = (preset or ExportPreset()).model_dump()
-    values = {k: _text(data.get(k)) for k in TEXT_FIELDS}
-    values.update({k: bool(data.get(k)) for k in BOOL_FIELDS})
-    return values
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def _form_values(source: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {k: str(source.get(k, "") or "").strip() for k in TEXT_FIELDS}
-    values.update({k: source.get(k) in ("on", "1", "true") for k in BOOL_FIELDS})
-    for extra in ("preset_id", "fps", "codec", "make_video"):
-        values[extra] = str(source.get(extra, "") or "").strip()
-    return values
-
-
-def preset_from(values: dict[str, Any]) -> ExportPreset:
-    """An ExportPreset from form values; raises FieldError for the first bad field."""
-    data: dict[str, Any] = {k: values[k] for k in TEXT_FIELDS if values.get(k, "") != ""}
-    data.update({k: bool(values.get(k)) for k in BOOL_FIELDS})
-    try:
-        return ExportPreset(**data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = str(first["loc"][0]) if first.get("loc") else "form"
-        message = str(first.get("msg", "")).removeprefix("Value error, ")
-        raise m.FieldError(field, f"{message} (got {values.get(field, '')!r})") from None
-
-
-def options_of(preset: ExportPreset, **overrides: Any) -> Any:
-    """``ExportOptions`` of a preset; its checks (fonts, colours, anchors) as FieldErrors."""
-    from pylapse.export import ExportOptions
-    from pylapse.imaging.fonts import FontError
-
-    try:
-        return ExportOptions.from_mapping(preset, **overrides)
-    except FontError as exc:
-        raise m.FieldError("font", str(exc)) from None
-    except (ValueError, TypeError) as exc:
-        text = str(exc)
-        field = next((f for phrase, f in _OPTION_FIELDS if phrase in text), "form")
-        raise m.FieldError(field, text) from None
-
-
-def output_folder(runtime: Any, preset_id: str, preset: ExportPreset) -> Path:
-    """Where the preset writes, confined to the storage roots."""
-    roots = runtime.config.root_paths
-    if preset.output_dir:
-        base = m.confine(runtime.config, preset.output_dir, "output_dir")
-    elif roots:
-        base = roots[0] / "exports" / (preset.collection or "exports")
-    else:
-        raise m.FieldError("output_dir", "no storage roots are configured")
-    if preset.subdir:
-        sub = Path(preset.subdir)
-        if sub.is_absolute() or ".." in sub.parts or "\x00" in preset.subdir:
-            raise m.FieldError(
-                "subdir", f"subfolder {preset.subdir!r} must be a plain relative name"
-            )
-    target = base / preset.subdir if preset.subdir else base
-    return m.confine(runtime.config, target, "subdir" if preset.subdir else "output_dir")
-
-
-def check_cron(preset: ExportPreset) -> None:
-    """Each cron field must be a valid cron expression (the error names the field)."""
-    from pylapse.targets import CronRule
-
-    fields = {f: getattr(preset, f) for f in CRON if getattr(preset, f) is not None}
-    if fields:
-        try:
-            CronRule(fields)
-        except SelectionError as exc:
-            field = str(exc).split(":", 1)[0]
-            raise m.FieldError(field if field in CRON else "minute", str(exc)) from None
-
-
-def _check_colours(preset: ExportPreset) -> None:
-    """Colours are checked even when the overlay is off, so a saved preset never holds a typo."""
-    from pylapse.imaging.overlay import parse_color
-
-    for field in ("font_color", "backdrop_color"):
-        try:
-            parse_color(getattr(preset, field), field.replace("_", " "))
-        except ValueError as exc:
-            raise m.FieldError(field, str(exc)) from None
-
-
-def check(runtime: Any, preset_id: str, values: dict[str, Any]) -> tuple[ExportPreset, Path]:
-    preset = preset_from(values)
-    if not preset.collection or preset.collection not in runtime.collections():
-        raise m.FieldError("collection", "choose the collection to export")
-    check_cron(preset)
-    _check_colours(preset)
-    options_of(preset)
-    return preset, output_folder(runtime, preset_id, preset)
-
-
-def _fps(values: dict[str, Any]) -> float:
-    try:
-        fps = float(values.get("fps") or 24)
-    except ValueError:
-        raise m.FieldError("fps", f"fps {values.get('fps')!r} is not a number") from None
-    if not 0.1 <= fps <= 240:
-        raise m.FieldError("fps", f"fps {fps:g} is outside 0.1-240")
-    return fps
-
-
-# -- pages ---------------------------------------------------------------------------------------
-
-
-def _rule(preset: ExportPreset) -> str:
-    parts = [
-        f"{f.replace('_', ' ')} {getattr(preset, f)}"
-        for f in CRON
-        if getattr(preset, f) is not None
-    ]
-    return ", ".join(parts) or "every frame"
 
 
 def list_context(runtime: Any, page: int = 1, per_page: int = 10) -> dict[str, Any]:
@@ -195,7 +59,7 @@ def list_context(runtime: Any, page: int = 1, per_page: int = 10) -> dict[str, A
         except m.FieldError as exc:
             folder = f"not allowed: {exc}"
         collection = names.get(preset.collection or "", preset.collection)
-        presets.append({"id": pid, "preset": preset, "rule": _rule(preset), "folder": folder,
+        presets.append({"id": pid, "preset": preset, "rule": rule_text(preset), "folder": folder,
                         "collection": collection})  # fmt: skip
     context = {"active": "exports", "page_title": "Exports", "presets": presets,
                "export_jobs": m.active_jobs(runtime, "export"), "job_base": JOB_BASE}  # fmt: skip
@@ -267,7 +131,7 @@ def _preset_or_404(runtime: Any, preset_id: str) -> ExportPreset:
 async def create_preset(
     request: Request, runtime: RuntimeDep, templates: TemplatesDep, editor: ConfigEditorDep
 ):
-    values = _form_values(await request.form())
+    values = form_values(await request.form())
     preset_id = values["preset_id"]
     args = (request, runtime, templates, editor, preset_id, values, True)
     return await run_in_threadpool(_save, *args)
@@ -282,7 +146,7 @@ async def save_preset(
     editor: ConfigEditorDep,
 ):
     _preset_or_404(runtime, preset_id)
-    values = _form_values(await request.form())
+    values = form_values(await request.form())
     args = (request, runtime, templates, editor, preset_id, values, False)
     return await run_in_threadpool(_save, *args)
 
@@ -298,7 +162,7 @@ def _save(
 ) -> Response:
     errors: dict[str, str] = {}
     try:
-        if new and (not _PRESET_ID.match(preset_id) or preset_id.lower() in RESERVED):
+        if new and (not PRESET_ID.match(preset_id) or preset_id.lower() in RESERVED):
             raise m.FieldError(
                 "preset_id",
                 f"{preset_id!r} is not a usable name: 1-64 letters, digits, space, '.', "
@@ -327,14 +191,14 @@ def _save(
 @router.get("/exports/preview", response_class=HTMLResponse)
 def selection_preview(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
     """What the form's rules pick right now: count, gaps, first/last, video length at fps."""
-    values = _form_values(request.query_params)
+    values = form_values(request.query_params)
     context: dict[str, Any] = {"error": "", "summary": None}
     try:
         preset = preset_from(values)
         if not preset.collection:
             raise m.FieldError("collection", "choose a collection to see what the rules pick")
         coll = m.collection_or_404(runtime, preset.collection)
-        fps = _fps(values)
+        fps = fps_of(values)
         selection = coll.preset_selection(preset)
         context.update(
             summary=selection.summary(fps),
@@ -360,7 +224,7 @@ def _preview_frame(runtime: Any, preset: ExportPreset) -> Any:
 @router.get("/exports/overlay", response_class=HTMLResponse)
 def overlay_partial(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
     """The overlay preview box: the image URL for the current form values, or what is wrong."""
-    values = _form_values(request.query_params)
+    values = form_values(request.query_params)
     context: dict[str, Any] = {"error": "", "src": ""}
     try:
         preset = preset_from(values)
@@ -379,7 +243,7 @@ def overlay_partial(request: Request, runtime: RuntimeDep, templates: TemplatesD
 @router.get("/exports/overlay.jpg")
 def overlay_image(request: Request, runtime: RuntimeDep) -> Response:
     """The collection's latest frame processed exactly as the form says, as a JPEG."""
-    values = _form_values(request.query_params)
+    values = form_values(request.query_params)
     try:
         preset = preset_from(values)
         options = options_of(preset)
@@ -467,7 +331,7 @@ def _video_request(runtime: Any, form: Any) -> dict[str, Any]:
     available, error = videos.codecs(runtime.config)
     if error or values["codec"] not in {c.name for c in available}:
         raise m.FieldError("codec", error or f"codec {values['codec']!r} is not available")
-    return {"codec": values["codec"], "fps": _fps(values)}
+    return {"codec": values["codec"], "fps": fps_of(values)}
 
 
 def export_job(
