@@ -20,17 +20,7 @@ Measures, for the healthy cameras only:
 Prints one line per measure: name, ours, baseline, ratio, goal.
 """
 
-# ruff: noqa: E402 - the sys.path fix below must run before the standard imports
-
 from __future__ import annotations
-
-import os
-import sys
-
-# bench/ itself is sys.path[0] when run as a script, and a benchmark named select.py there would
-# shadow the standard library's select module (used by subprocess and socketserver).
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 
 import argparse
 import contextlib
@@ -38,20 +28,18 @@ import io
 import json
 import logging
 import math
+import os
 import signal
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
 
 # --- the camera server (runs in a child process) -------------------------------------------------
 

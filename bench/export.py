@@ -17,33 +17,24 @@ Prints one line per measure: name, ours, baseline, ratio, goal.
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import json
 import os
+import subprocess
 import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-# bench/ holds select.py (the selection benchmark), which would shadow the standard library's
-# ``select`` (imported by subprocess) when this script runs as ``python bench/export.py``.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import json  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import tracemalloc  # noqa: E402
-from datetime import UTC, datetime, timedelta  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from PIL import Image, ImageDraw, ImageFont, ImageOps  # noqa: E402
-
-from bench._harness import Goal, Report  # noqa: E402
-from pylapse import timeutil  # noqa: E402
-from pylapse.export import ExportOptions, run_export  # noqa: E402
-from pylapse.imaging.fonts import DEFAULT_FONT  # noqa: E402
+from bench._harness import Goal, Report
+from pylapse import timeutil
+from pylapse.export import ExportOptions, run_export
+from pylapse.imaging.fonts import DEFAULT_FONT
 
 FMT = "%Y-%m-%d %H:%M"
 START = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)

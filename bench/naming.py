@@ -15,13 +15,8 @@ Prints one line per measure: name, ours, baseline, ratio, goal (per name, best o
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def line(name: str, value: str, baseline: str, ratio: str, goal: str) -> None:

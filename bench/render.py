@@ -10,22 +10,13 @@ load on a shared machine disturbs far less than wall time. Prints one line per m
 ours, baseline, ratio, goal.
 """
 
-# ruff: noqa: E402  (imports follow the sys.path fix below)
 from __future__ import annotations
-
-import os
-import sys
-
-# Python puts this script's folder first on sys.path, where a benchmark named like a standard
-# module (bench/select.py) would shadow it: take the folder out before importing anything else.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-sys.path.insert(0, os.path.dirname(_HERE))
 
 import argparse
 import resource
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable

@@ -14,19 +14,12 @@ same machine load, and the 95th percentile latencies are compared:
   with the size of a collection).
 """
 
-# ruff: noqa: E402  (imports follow the sys.path fix below)
 from __future__ import annotations
-
-import os
-import sys
-
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-sys.path.insert(0, os.path.dirname(_HERE))
 
 import argparse
 import json
 import logging
+import sys
 import time
 import warnings
 from pathlib import Path
