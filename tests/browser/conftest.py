@@ -9,14 +9,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.browser.helpers import serve
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -109,34 +107,5 @@ def write_demo_config(folder: Path, **extra: object) -> Path:
 @pytest.fixture
 def live_server(tmp_path: Path, free_port: int) -> Iterator[str]:
     """``web_ui.py`` as a real process on 127.0.0.1 with a demo-camera config; yields its URL."""
-    config = write_demo_config(tmp_path)
-    proc = subprocess.Popen(
-        [sys.executable, str(REPO / "web_ui.py"), "--config", str(config),
-         "--port", str(free_port)],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{free_port}"
-    deadline = time.monotonic() + 30
-    try:
-        while True:
-            if proc.poll() is not None:
-                out = proc.stdout.read() if proc.stdout else ""
-                pytest.fail(f"web_ui.py exited with {proc.returncode}:\n{out}")
-            try:
-                httpx.get(url + "/", timeout=1)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    pytest.fail("web_ui.py did not answer within 30 s")
-                time.sleep(0.2)
+    with serve(write_demo_config(tmp_path), free_port) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()

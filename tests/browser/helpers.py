@@ -27,27 +27,32 @@ LONG = 60_000  # ms: a job (export, render) on a busy 2-core machine
 
 @contextmanager
 def serve(config: Path, port: int) -> Iterator[str]:
-    """``web_ui.py --config config`` on 127.0.0.1:``port`` until the block ends."""
-    proc = subprocess.Popen(
-        [sys.executable, str(REPO / "web_ui.py"), "--config", str(config), "--port", str(port)],
-        cwd=config.parent,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    """``web_ui.py --config config`` on 127.0.0.1:``port`` until the block ends.
+
+    Its output goes to ``web_ui.log`` beside the config (a pipe nobody reads would fill up and
+    block the server on a long test) and is shown if the server fails to start.
+    """
+    log_path = config.parent / "web_ui.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, str(REPO / "web_ui.py"), "--config", str(config),
+             "--port", str(port)],
+            cwd=config.parent,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     try:
         while True:
             if proc.poll() is not None:
-                out = proc.stdout.read() if proc.stdout else ""
-                pytest.fail(f"web_ui.py exited with {proc.returncode}:\n{out}")
+                pytest.fail(f"web_ui.py exited with {proc.returncode}:\n{log_path.read_text()}")
             try:
                 httpx.get(url + "/", timeout=1)
                 break
             except httpx.HTTPError:
                 if time.monotonic() > deadline:
-                    pytest.fail("web_ui.py did not answer within 30 s")
+                    pytest.fail(f"web_ui.py did not answer within 30 s:\n{log_path.read_text()}")
                 time.sleep(0.2)
         yield url
     finally:
