@@ -70,6 +70,21 @@ def test_reload_applies_a_hand_edited_config(client, post, runtime, config_path)
     assert runtime.config.cameras["demo"].name == "Edited by hand"
 
 
+def test_config_warnings_are_shown(client, post, runtime, config_path) -> None:
+    """A 0.2 file's hour range up to 24 loads as 0-23; the settings page says so."""
+    assert client.get("/settings").context["config_warnings"] == []
+    raw = json.loads(config_path.read_text())
+    raw["cameras"]["demo"]["schedules"] = [{"id": "night", "hour": "21-24,0-5", "minute": 0}]
+    config_path.write_text(json.dumps(raw))
+    post("/settings/reload")
+    response = client.get("/settings")
+    warnings = response.context["config_warnings"]
+    assert warnings == [
+        "cameras.demo.schedules.0.hour: '21-24,0-5' read as '21-23,0-5' (hours run 0-23)"
+    ]
+    assert 'id="config-warnings"' in response.text
+
+
 @pytest.fixture
 def tree(runtime) -> Path:
     root = runtime.config.root_paths[0]

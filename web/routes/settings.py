@@ -72,6 +72,7 @@ def _page(request: Request, runtime: Any, templates: Any, **extra: Any):
         "roots": [(r, r.is_dir()) for r in config.root_paths],
         "data_path": config.data_path,
         "config_path": runtime.config_path,
+        "config_warnings": config.warnings,
         "password_set": bool(config.web.password_hash),
         "browser": browse_context(config.root_paths, ""),
         "flash": "",
