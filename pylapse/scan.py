@@ -18,25 +18,36 @@ What a user waits for at millions of frames, and why the scan is shaped this way
   time": with coarse filesystem timestamps, a file added in the same clock tick as the listing
   would otherwise leave the mtime unchanged and stay unseen.
 * Each listed folder is one transaction (``BEGIN IMMEDIATE``: the rows are read and written
-  under the write lock, so two scanners never insert the same frame), rows go in with
-  ``executemany`` in name order, and ``day_counts`` is updated in the same transaction.
+  under the write lock, so two scanners never insert the same frame), rows go in in name order,
+  and ``day_counts`` is updated in the same transaction.
+* A cold scan is as fast as the listing allows (``./bench.sh index``): the walk (``stat``,
+  listing, reading a new folder's default-format names with
+  :func:`pylapse.fastparse.default_batch`) runs in the calling thread while a writer thread
+  applies each listed folder. A day of default-format names goes in with one ``INSERT ...
+  SELECT FROM json_each(?)`` statement (name -> inode and clock packed in one integer), which
+  runs whole inside SQLite with the GIL released, so walking and writing use two cores. Other
+  names go in with ``executemany``.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import queue
 import re
 import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import tzinfo
+from itertools import repeat
+from operator import lshift, or_
 from pathlib import Path
 from typing import Any
 
-from pylapse import db
+from pylapse import db, fastparse
 from pylapse.datesource import DATE_SOURCES, FrameTimes, Resolved
 from pylapse.daycounts import DAY_SQL, bump_days, day_of
 from pylapse.progress import Cancelled, Progress, ProgressCallback, Throttle
@@ -56,6 +67,9 @@ SOURCE_CAPTURE = "capture"  # the time capture named the frame for
 RACY_NS = 2_000_000_000
 CHUNK = 20_000  # new rows per transaction in a huge folder
 _MAX_PROBLEMS = 20
+_CLOCK_BITS = 17  # seconds into a day < 2**17: packed below the inode in one JSON integer
+_MAX_PACKED_INODE = 1 << (63 - _CLOCK_BITS)
+_QUEUE = 4  # listed folders waiting for the writer thread
 
 Row = tuple[Any, ...]
 
@@ -103,6 +117,115 @@ class _Dir:
     mtime_ns: int | None
 
 
+@dataclass(slots=True)
+class _NewRows:
+    """New names of one folder, read as far as possible without per-name Python calls.
+
+    ``packed``: ``(day, offset, JSON {name: inode << 17 | seconds into the day}, count)`` per
+    batch of default-format names; ``quick``: ``(name, utc, offset, inode)``; ``rest``: names for
+    the per-name path (other formats, EXIF, mtime).
+    """
+
+    packed: list[tuple[int, int, str, int]] = field(default_factory=list)
+    quick: list[Row] = field(default_factory=list)
+    rest: list[str] = field(default_factory=list)
+
+
+def pack_names(names: list[str], inodes: dict[str, int]) -> _NewRows:
+    """Read ``names`` (sorted) in batches (:func:`pylapse.fastparse.default_batch`).
+
+    Touches no shared state, so the walking thread can prepare a folder while the writer
+    applies the previous one.
+    """
+    batches, rest = fastparse.default_batch(names)
+    out = _NewRows(rest=rest)
+    for batch in batches:
+        ids = list(map(inodes.__getitem__, batch.names))
+        # json_each decodes plain ASCII keys exactly; other names take executemany.
+        if "".join(batch.names).isascii() and min(ids) >= 0 and max(ids) < _MAX_PACKED_INODE:
+            values = map(or_, map(lshift, ids, repeat(_CLOCK_BITS)), batch.seconds)
+            payload = json.dumps(dict(zip(batch.names, values, strict=True)))
+            out.packed.append((batch.day, batch.offset, payload, len(ids)))
+        else:
+            base = batch.day * 86400 - batch.offset
+            utcs = map(float, map(base.__add__, batch.seconds))
+            out.quick.extend(zip(batch.names, utcs, repeat(batch.offset), ids, strict=False))
+    return out
+
+
+class _Slot:
+    """A folder's row id, known at once for a folder already indexed, else once written."""
+
+    __slots__ = ("_event", "value")
+
+    def __init__(self, value: int | None = None) -> None:
+        self.value = value
+        self._event = threading.Event()
+        if value is not None:
+            self._event.set()
+
+    def set(self, value: int) -> None:
+        self.value = value
+        self._event.set()
+
+    def get(self, writer: _Writer) -> int:
+        while not self._event.wait(0.05):
+            writer.check()
+        assert self.value is not None
+        return self.value
+
+
+Parent = int | _Slot | None
+
+
+class _Writer:
+    """A thread applying listed folders in order while the walk goes on (see module doc)."""
+
+    def __init__(self, apply: Callable[[tuple[Any, ...]], None]) -> None:
+        self._apply = apply
+        self._jobs: queue.Queue[tuple[Any, ...] | None] = queue.Queue(_QUEUE)
+        self._error: BaseException | None = None
+        self._stopping = False
+        self._thread = threading.Thread(target=self._loop, name="pylapse-scan-writer")
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            if self._error is not None or self._stopping:
+                continue  # drain: the walk has stopped or failed
+            try:
+                self._apply(job)
+            except BaseException as exc:  # re-raised in the walking thread
+                self._error = exc
+
+    def check(self) -> None:
+        if self._error is not None:
+            self._stopping = True
+            raise self._error
+        if not self._thread.is_alive():
+            raise RuntimeError("the scan's writer thread stopped")
+
+    def put(self, job: tuple[Any, ...]) -> None:
+        while True:
+            self.check()
+            try:
+                self._jobs.put(job, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def finish(self, *, discard: bool = False) -> None:
+        """Wait for the queued folders (or drop them if ``discard``); raise the writer's error."""
+        self._stopping = discard
+        self._jobs.put(None)
+        self._thread.join()
+        if self._error is not None and not discard:
+            raise self._error
+
+
 class Scanner:
     """One scan of one collection; :meth:`run` walks ``root`` and returns a :class:`ScanResult`."""
 
@@ -136,6 +259,10 @@ class Scanner:
         self.root = Path()
         self.result = ScanResult(collection, self.root)
         self._known: dict[str, _Dir] = {}
+        self._seen: set[int] = set()
+        self._writer: _Writer | None = None
+        # New folders' names are read by the walking thread when no per-name work is needed.
+        self._batch = self.times.fast is not None and self.times.names_first and not verify
 
     # --- the walk -------------------------------------------------------------------------------
 
@@ -161,19 +288,26 @@ class Scanner:
         for d in known.values():
             if d.parent_id is not None:
                 children.setdefault(d.parent_id, []).append(d.path)
-        seen: set[int] = set()
+        self._seen = seen = set()
         visited: set[tuple[int, int]] = set()  # (device, inode): a symlink loop is walked once
-        stack: list[tuple[str, int | None]] = [(root_s, None)]
+        stack: list[tuple[str, Parent]] = [(root_s, None)]
         done = 0
-        while stack:
-            if self.cancel is not None and self.cancel.is_set():
-                raise Cancelled(f"scan of {self.collection!r} cancelled after {done} folders")
-            path, parent_id = stack.pop()
-            row = known.get(path)
-            subdirs = self._visit(path, parent_id, row, children, seen, visited)
-            stack.extend((p, seen_id) for p, seen_id in reversed(subdirs))
-            done += 1
-            self._report(started, done, max(len(known), done + len(stack)))
+        try:
+            while stack:
+                if self.cancel is not None and self.cancel.is_set():
+                    raise Cancelled(f"scan of {self.collection!r} cancelled after {done} folders")
+                path, parent = stack.pop()
+                row = known.get(path)
+                subdirs = self._visit(path, parent, row, children, seen, visited)
+                stack.extend((p, seen_id) for p, seen_id in reversed(subdirs))
+                done += 1
+                self._report(started, done, max(len(known), done + len(stack)))
+        except BaseException:
+            if self._writer is not None:
+                self._writer.finish(discard=True)  # folders not yet written: listed next time
+            raise
+        if self._writer is not None:
+            self._writer.finish()
         gone = [d.id for d in known.values() if d.id not in seen]
         if gone:
             self._delete_dirs(gone)
@@ -184,13 +318,17 @@ class Scanner:
     def _visit(
         self,
         path: str,
-        parent_id: int | None,
+        parent: Parent,
         row: _Dir | None,
         children: dict[int, list[str]],
         seen: set[int],
         visited: set[tuple[int, int]],
-    ) -> list[tuple[str, int]]:
-        """Bring one folder up to date; returns its subfolders to visit, with its row id."""
+    ) -> list[tuple[str, Parent]]:
+        """Bring one folder up to date; returns its subfolders to visit, with its row id.
+
+        A listed folder is handed to the writer thread; its row id (the subfolders' parent) is
+        a :class:`_Slot` the writer fills when the folder is new.
+        """
         try:
             st = os.stat(path)
         except FileNotFoundError:
@@ -208,7 +346,7 @@ class Scanner:
             row is not None
             and not self.verify
             and row.mtime_ns == st.st_mtime_ns
-            and row.parent_id == parent_id
+            and row.parent_id == self._parent_id(parent)
         ):
             self.result.dirs_skipped += 1
             seen.add(row.id)
@@ -222,10 +360,30 @@ class Scanner:
             seen.add(row.id)
             return [(p, row.id) for p in sorted(children.get(row.id, ()))]
         racy = time.time_ns() - st.st_mtime_ns < RACY_NS
-        dir_id = self._apply(path, parent_id, None if racy else st.st_mtime_ns, files)
-        seen.add(dir_id)
+        prepared = None
+        if row is None and self._batch and files and len(files) <= CHUNK:
+            prepared = pack_names(sorted(files), files)
+        slot = _Slot(None if row is None else row.id)
+        if self._writer is None:
+            self._writer = _Writer(self._write)
+        job = (path, parent, slot, None if racy else st.st_mtime_ns, files, prepared)
+        self._writer.put(job)
         self.result.dirs_listed += 1
-        return [(p, dir_id) for p in sorted(subdirs)]
+        return [(p, slot) for p in sorted(subdirs)]
+
+    def _parent_id(self, parent: Parent) -> int | None:
+        if isinstance(parent, _Slot):
+            assert self._writer is not None  # only the writer creates rows
+            return parent.get(self._writer)
+        return parent
+
+    def _write(self, job: tuple[Any, ...]) -> None:
+        """The writer thread's part: one listed folder (queued in walk order, parents first)."""
+        path, parent, slot, mtime_ns, files, prepared = job
+        parent_id = parent.value if isinstance(parent, _Slot) else parent
+        dir_id = self._apply(path, parent_id, mtime_ns, files, prepared)
+        self._seen.add(dir_id)
+        slot.set(dir_id)
 
     def _keep(self, dir_id: int, children: dict[int, list[str]], seen: set[int]) -> None:
         """Mark a folder and its stored subtree as present (it could not be read this time)."""
@@ -268,7 +426,12 @@ class Scanner:
     # --- one folder -----------------------------------------------------------------------------
 
     def _apply(
-        self, path: str, parent_id: int | None, mtime_ns: int | None, files: dict[str, int]
+        self,
+        path: str,
+        parent_id: int | None,
+        mtime_ns: int | None,
+        files: dict[str, int],
+        prepared: _NewRows | None = None,
     ) -> int:
         """Compare a listed folder with its rows and write the difference.
 
@@ -293,6 +456,7 @@ class Scanner:
                 )
             }
             delta: Counter[tuple[int, int]] = Counter()
+            new: _NewRows | None = None
             if stored:
                 added, changed, fills = self._compare(path, files, stored)
                 gone = [v for name, v in stored.items() if name not in files]
@@ -301,7 +465,9 @@ class Scanner:
                 conn.executemany("DELETE FROM frames WHERE id = ?", [(v[0],) for v in gone])
                 result.deleted += len(gone)
             else:
-                added, changed, fills = sorted(files), [], []
+                added, changed, fills = sorted(files) if prepared is None else list(files), [], []
+                if prepared is not None and len(added) <= CHUNK:  # read by the walking thread
+                    new = self._rows(path, prepared, files)
             if changed:
                 self._update(path, changed, files, stored, delta)
             if fills:
@@ -311,12 +477,15 @@ class Scanner:
                     fills,
                 )
             bump_days(conn, cid, delta)
-            self._insert(dir_id, self._rows(path, added[:CHUNK], files))
+            if new is None:
+                new = self._rows(path, self._pack(added[:CHUNK], files), files)
+            self._insert(dir_id, new)
             if len(added) <= CHUNK:
                 self._done(dir_id, parent_id, mtime_ns)
         for start in range(CHUNK, len(added), CHUNK):
             with self.lock, db.transaction(conn):
-                self._insert(dir_id, self._rows(path, added[start : start + CHUNK], files))
+                chunk = self._pack(added[start : start + CHUNK], files)
+                self._insert(dir_id, self._rows(path, chunk, files))
                 if start + CHUNK >= len(added):
                     self._done(dir_id, parent_id, mtime_ns)
         return int(dir_id)
@@ -327,21 +496,34 @@ class Scanner:
             (mtime_ns, parent_id, dir_id),
         )
 
-    def _insert(
-        self, dir_id: int, rows: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
-    ) -> None:
-        """Insert new rows and count them into ``day_counts`` (grouped in SQL, not per row).
+    def _insert(self, dir_id: int, rows: _NewRows) -> None:
+        """Insert new rows and count them into ``day_counts``.
 
-        A row another scanner inserted meanwhile (between two chunks) is left alone.
+        A row another scanner inserted meanwhile (between two chunks) is left alone: the counts
+        are of the rows actually inserted (``rowcount`` of a batch; the rows past the largest id
+        for the others, grouped in SQL).
         """
-        quick, full = rows
-        if not quick and not full:
-            return
         conn, cid = self.conn, self.cid
-        last_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM frames").fetchone()[0]
         # The ids are integers from the database: inlined, so each row binds only its own values.
         into = "INSERT INTO frames (collection_id, dir_id, name, utc, utc_offset, inode, "
         conflict = "ON CONFLICT (dir_id, name) DO NOTHING"
+        if rows.packed:
+            # One statement per batch: SQLite runs it whole with the GIL released.
+            sql = (
+                f"{into}source) SELECT {int(cid)}, {int(dir_id)}, key, "
+                f"?2 + (value & {(1 << _CLOCK_BITS) - 1}), ?3, value >> {_CLOCK_BITS}, "
+                f"'filename' FROM json_each(?1) WHERE true {conflict}"
+            )
+            delta: Counter[tuple[int, int]] = Counter()
+            for day, offset, payload, _count in rows.packed:
+                inserted = conn.execute(sql, (payload, day * 86400 - offset, offset)).rowcount
+                delta[(day, offset)] += inserted
+                self.result.added += inserted
+            bump_days(conn, cid, delta)
+        quick, full = rows.quick, rows.rest  # ``rest`` holds full rows after _rows
+        if not quick and not full:
+            return
+        last_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM frames").fetchone()[0]
         if quick:
             conn.executemany(
                 f"{into}source) VALUES ({int(cid)}, {int(dir_id)}, ?, ?, ?, ?, 'filename') "
@@ -395,18 +577,19 @@ class Scanner:
                 fills.append((new_inode, None, None, fid))
         return added, changed, fills
 
-    def _rows(
-        self, path: str, names: list[str], inodes: dict[str, int]
-    ) -> tuple[list[Row], list[Row]]:
-        """Rows for ``names``: the cold-scan loop.
+    def _pack(self, names: list[str], inodes: dict[str, int]) -> _NewRows:
+        return pack_names(names, inodes) if self._batch else _NewRows(rest=names)
 
-        Two lists: names read by the fast path, ``(name, utc, offset, inode)``, and the rest,
-        ``(name, utc, offset, inode, source, size, mtime)``.
+    def _rows(self, path: str, new: _NewRows, inodes: dict[str, int]) -> _NewRows:
+        """Finish reading new names: the per-name path for ``new.rest`` (the cold-scan loop).
+
+        Returns ``new`` with ``rest`` replaced by full rows ``(name, utc, offset, inode, source,
+        size, mtime)``; names read by the fast per-name path join ``quick``.
         """
         times = self.times
-        quick: list[Row] = []
-        rows: list[Row] = []
+        quick, rows = new.quick, []
         slow: list[str] = []
+        names = new.rest
         fast = times.fast if times.names_first and not self.verify else None
         if fast is not None:
             tz = times.tz
@@ -424,8 +607,8 @@ class Scanner:
             if resolved is not None:
                 utc, offset, source, size, mtime = resolved
                 rows.append((name, utc, offset, inodes[name], source, size, mtime))
-        self.result.parsed += len(names)
-        return quick, rows
+        self.result.parsed += len(names) + sum(p[3] for p in new.packed)
+        return _NewRows(new.packed, quick, rows)
 
     def _resolve(self, path: str, name: str) -> Resolved | None:
         times = self.times
