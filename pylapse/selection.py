@@ -35,18 +35,20 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
+from itertools import compress
 from typing import Any
 
+from pylapse.matching import Matched, match, match_nearest
 from pylapse.targets import (
     CRON_FIELDS,
     CronRule,
     DaySpan,
     SelectionError,
     clock_seconds,
-    cron_targets,
     day_targets,
     local_days,
     resolve_range,
+    target_grid,
 )
 
 __all__ = [
@@ -57,9 +59,11 @@ __all__ = [
     "CronRule",
     "DaySpan",
     "FrameLoader",
+    "Matched",
     "Selection",
     "SelectionCounts",
     "SelectionError",
+    "match",
     "match_nearest",
     "resolve_range",
     "seconds_of",
@@ -99,7 +103,7 @@ class Selection:
         frame_ids: Sequence[int],
         frame_utcs: Sequence[float],
         targets: Sequence[float],
-        positions: Sequence[int],
+        positions: Sequence[int] | Matched,
         zone: tzinfo,
         *,
         loader: FrameLoader | None = None,
@@ -109,28 +113,29 @@ class Selection:
         self.zone = zone
         self.tolerance = tolerance
         self.targets = targets
-        self.positions = positions
+        # The matcher's result keeps positions compact and makes them (and the distinct chosen
+        # ones) only when asked: a year's preview needs the counts, not 3 million integers.
+        self._matched = positions if isinstance(positions, Matched) else Matched.of(positions)
         self._frame_ids = frame_ids
         self._frame_utcs = frame_utcs
         self._loader = loader
         self._frames: list[Any] | None = None
-        # Positions never decrease, so a frame shared by several targets repeats in a row and
-        # one pass drops both the gaps and the repeats (measured faster than filter/compress).
-        chosen = array("q")
-        append = chosen.append
-        previous = -1
-        for p in positions:
-            if p > previous:
-                append(p)
-                previous = p
-        gaps = positions.count(-1)
-        self._chosen = chosen
-        self.counts = SelectionCounts(len(targets), len(chosen), gaps, len(frame_utcs))
+        m = self._matched
+        self.counts = SelectionCounts(len(targets), m.chosen_count, m.gaps, len(frame_utcs))
+
+    @property
+    def positions(self) -> Sequence[int]:
+        """``positions[i]``: the candidate index chosen for ``targets[i]``, or -1 (a gap)."""
+        return self._matched.positions
+
+    @property
+    def _chosen(self) -> Sequence[int]:
+        return self._matched.chosen
 
     # --- what was chosen, without loading frames ----------------------------------------------
 
     def __len__(self) -> int:
-        return len(self._chosen)
+        return self.counts.chosen
 
     def __repr__(self) -> str:
         c = self.counts
@@ -142,19 +147,19 @@ class Selection:
     @property
     def ids(self) -> list[int]:
         """Chosen frame ids in time order."""
-        fid = self._frame_ids
-        return [fid[p] for p in self._chosen]
+        return list(map(self._frame_ids.__getitem__, self._chosen))
 
     @property
     def utcs(self) -> list[float]:
         """Chosen frames' UTC seconds in time order."""
-        fu = self._frame_utcs
-        return [fu[p] for p in self._chosen]
+        return list(map(self._frame_utcs.__getitem__, self._chosen))
 
     @property
     def gap_utcs(self) -> list[float]:
-        t = self.targets
-        return [t[i] for i, p in enumerate(self.positions) if p < 0]
+        """UTC seconds of the targets with no frame (computed on access, at C speed)."""
+        if not self.counts.gaps:
+            return []
+        return list(compress(self.targets, map((-1).__eq__, self.positions)))
 
     @property
     def gaps(self) -> Sequence[datetime]:
@@ -171,16 +176,19 @@ class Selection:
         return self._time_at(-1)
 
     def _time_at(self, k: int) -> datetime | None:
-        if not self._chosen:
-            return None
-        return datetime.fromtimestamp(self._frame_utcs[self._chosen[k]], self.zone)
+        m = self._matched
+        p = m.first_chosen() if k == 0 else m.last_chosen()
+        return None if p is None else datetime.fromtimestamp(self._frame_utcs[p], self.zone)
 
     def video_seconds(self, fps: float = 24, *, fill_gaps: bool = False) -> float:
         """Length of the video these frames make at ``fps`` (gaps filled or not)."""
         if fps <= 0:
             raise SelectionError(f"fps: {fps!r} must be more than 0")
-        count = sum(n for _, n in self.filled_ids()) if fill_gaps else len(self._chosen)
-        return count / fps
+        if not fill_gaps:
+            return self.counts.chosen / fps
+        # One video frame per target from the first chosen one on (leading gaps have nothing
+        # to repeat): no need to build the runs.
+        return (self.counts.targets - self._matched.leading_gaps()) / fps
 
     def filled_ids(self) -> list[tuple[int, int]]:
         """``(frame id, repeat count)`` runs: one video frame per target, a gap repeating the
@@ -224,11 +232,13 @@ class Selection:
 
     @property
     def first(self) -> Any | None:
-        return self._load(self._chosen[:1])[0] if self._chosen else None
+        p = self._matched.first_chosen()
+        return None if p is None else self._load([p])[0]
 
     @property
     def last(self) -> Any | None:
-        return self._load(self._chosen[-1:])[0] if self._chosen else None
+        p = self._matched.last_chosen()
+        return None if p is None else self._load([p])[0]
 
     def with_gaps_filled(self) -> list[tuple[Any, int]]:
         """``(frame, repeat count)`` runs for the renderer: see :meth:`filled_ids`."""
@@ -279,47 +289,7 @@ class _Times(Sequence[datetime]):
         return f"<{len(self)} times in {self._zone}>"
 
 
-# --- matching --------------------------------------------------------------------------------
-
-
-def _gallop(a: Sequence[float], x: float, lo: int, n: int) -> int:
-    """First index >= ``lo`` with ``a[i] >= x``, given ``a[lo] < x``; costs O(log distance)."""
-    step = 1
-    hi = lo + 1
-    while hi < n and a[hi] < x:
-        lo = hi
-        step <<= 1
-        hi = lo + step
-    return bisect_left(a, x, lo, min(hi, n))
-
-
-def match_nearest(utcs: Sequence[float], targets: Iterable[float], tolerance: float) -> array:
-    """For each target (sorted), the position in ``utcs`` (sorted) of its frame, or -1.
-
-    One forward merge: the frame pointer only moves forward, one step for dense targets and by
-    galloping over the frames between sparse targets, so the total is O(frames + targets).
-    """
-    n = len(utcs)
-    out = array("q")
-    append = out.append
-    inf = math.inf
-    j = 0
-    for t in targets:
-        if j < n and utcs[j] < t:
-            j += 1
-            if j < n and utcs[j] < t:
-                j = _gallop(utcs, t, j, n)
-        # utcs[j] is the first frame at or after t; utcs[j - 1] the last one before it.
-        after = utcs[j] - t if j < n else inf
-        best = j if after <= tolerance else -1
-        if j:
-            before = t - utcs[j - 1]
-            if before <= tolerance and before <= after:
-                best = j - 1
-                if best and utcs[best - 1] == utcs[best]:  # same instant: the first in order
-                    best = bisect_left(utcs, utcs[best], 0, best)
-        append(best)
-    return out
+# --- selecting ----------------------------------------------------------------------------
 
 
 def trim_to_span(ids: Sequence[int], utcs: Sequence[float], span: DaySpan) -> tuple[Any, Any]:
@@ -364,11 +334,9 @@ def select_cron(
     tol = seconds_of(tolerance)
     ids, utcs = trim_to_span(ids, utcs, span)
     bounds = _bounds(utcs, span, tol)
-    targets = cron_targets(compiled, zone, *bounds) if bounds else []
-    positions = match_nearest(utcs, targets, tol)
-    return Selection(
-        "cron", ids, utcs, array("d", targets), positions, zone, loader=loader, tolerance=tol
-    )
+    targets, spacing = target_grid(compiled, zone, *bounds) if bounds else (array("d"), None)
+    found = match(utcs, targets, tol, spacing=spacing)
+    return Selection("cron", ids, utcs, targets, found, zone, loader=loader, tolerance=tol)
 
 
 def select_day_slice(
@@ -391,17 +359,15 @@ def select_day_slice(
     tol = seconds_of(tolerance)
     ids, utcs = trim_to_span(ids, utcs, span)
     bounds = _bounds(utcs, span, tol)
-    targets: list[float] = []
+    targets = array("d")
     if bounds:
         first, last = bounds
         for day in local_days(zone, first, last):
             targets.extend(
                 t for t in day_targets(day, seconds, zone, both_folds=False) if first <= t <= last
             )
-    positions = match_nearest(utcs, targets, tol)
-    return Selection(
-        "day_slice", ids, utcs, array("d", targets), positions, zone, loader=loader, tolerance=tol
-    )
+    found = match(utcs, targets, tol)
+    return Selection("day_slice", ids, utcs, targets, found, zone, loader=loader, tolerance=tol)
 
 
 def select_all(
@@ -414,5 +380,7 @@ def select_all(
 ) -> Selection:
     """Every frame in the range ("every frame of last week"): each frame its own target."""
     ids, utcs = trim_to_span(ids, utcs, span)
-    positions = array("q", range(len(utcs)))
-    return Selection("all", ids, utcs, array("d", utcs), positions, zone, loader=loader)
+    # Each frame is its own target: nothing to match, and every position is its target's index.
+    n = len(utcs)
+    found = Matched(rel=array("q", (0,)) * n, chosen_count=n, gaps=0)
+    return Selection("all", ids, utcs, array("d", utcs), found, zone, loader=loader)

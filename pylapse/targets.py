@@ -13,10 +13,12 @@ cron selections) or only the first (``both_folds=False``, used by day slices).
 from __future__ import annotations
 
 import math
+from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from operator import sub
 from typing import Any
 
 from pylapse import timeutil
@@ -32,6 +34,7 @@ __all__ = [
     "day_targets",
     "local_days",
     "resolve_range",
+    "target_grid",
 ]
 
 CRON_FIELDS = ("year", "month", "day", "week", "day_of_week", "hour", "minute", "second")
@@ -178,6 +181,23 @@ def _parse_when(value: date | datetime | str | None, name: str) -> date | dateti
         ) from None
 
 
+def _regular_base(day: date, tz: tzinfo) -> float | None:
+    """UTC seconds at ``day``'s wall-clock midnight when the whole day has one UTC offset (and so
+    86400 seconds); ``None`` for a day with an offset change, which needs per-target lookups."""
+    midnight = datetime(day.year, day.month, day.day)  # noqa: DTZ001 - wall clock, made aware below
+    first = timeutil.localize(midnight, tz)
+    stop = timeutil.localize(midnight + timedelta(days=1), tz).timestamp()
+    off0 = first.utcoffset()
+    off1 = datetime.fromtimestamp(stop - 1, tz).utcoffset()  # in force at the day's last second
+    if off0 is None or off0 != off1 or stop - first.timestamp() != 86400:
+        return None
+    wall0 = (day.toordinal() - _EPOCH_ORDINAL) * 86400  # integer arithmetic: exact
+    return float(wall0 - int(off0.total_seconds())) if off0.microseconds == 0 else None
+
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
 def day_targets(day: date, seconds: Sequence[int], tz: tzinfo, *, both_folds: bool) -> list[float]:
     """UTC instants of the wall-clock ``seconds`` of ``day`` in ``tz``, sorted.
 
@@ -185,18 +205,63 @@ def day_targets(day: date, seconds: Sequence[int], tz: tzinfo, *, both_folds: bo
     target through the zone database: a wall time that does not exist is dropped, a repeated one
     gives both instants (``both_folds``) or only the first.
     """
-    midnight = datetime(day.year, day.month, day.day)  # noqa: DTZ001 - wall clock, made aware below
-    wall0 = midnight.replace(tzinfo=UTC).timestamp()
-    first = timeutil.localize(midnight, tz)
-    nxt = timeutil.localize(midnight + timedelta(days=1), tz)
-    off0 = first.utcoffset()
-    off1 = datetime.fromtimestamp(nxt.timestamp() - 1, tz).utcoffset()
-    if off0 == off1 and nxt.timestamp() - first.timestamp() == 86400:
-        base = wall0 - off0.total_seconds()  # type: ignore[union-attr]
+    base = _regular_base(day, tz)
+    if base is not None:
         return list(map(base.__add__, seconds))  # C-speed: a year of 10 s targets in ~0.1 s
+    return _changing_day_targets(day, seconds, tz, both_folds=both_folds)
+
+
+#: Sampling step (s) when looking for a day's UTC-offset change; offsets span at most +-14 h.
+_PROBE = 900
+_REACH = 14 * 3600
+
+
+def _changing_day_targets(
+    day: date, seconds: Sequence[float], tz: tzinfo, *, both_folds: bool
+) -> list[float]:
+    """Targets of a day with a UTC-offset change: the wall clock reads ``second`` at
+    ``midnight + second - A`` before the change instant and ``... - B`` from it on (``A``/``B``
+    the offsets either side), so a skipped hour has no target and a repeated one two. About 200
+    zone lookups find the change; seconds are then cut by bisection, not looked up one by one.
+    A day with more than one change (none known in practice) is resolved per target."""
+    wall0 = (day.toordinal() - _EPOCH_ORDINAL) * 86400
+    lo, hi = wall0 - _REACH, wall0 + 86400 + _REACH  # every instant whose local date is ``day``
+
+    def offset(u: int) -> int:
+        off = datetime.fromtimestamp(u, tz).utcoffset()
+        return -(2**40) if off is None or off.microseconds else int(off.total_seconds())
+
+    probes = range(lo, hi + _PROBE, _PROBE)
+    offsets = [offset(u) for u in probes]
+    changes = [i for i in range(1, len(offsets)) if offsets[i] != offsets[i - 1]]
+    if len(changes) != 1 or -(2**40) in offsets:
+        return _per_target_day_targets(day, seconds, tz, both_folds=both_folds)
+    i = changes[0]
+    a, b = offsets[i - 1], offsets[i]
+    left, right = probes[i - 1], probes[i]  # offset(left) == a, offset(right) == b
+    while right - left > 1:  # transitions fall on whole seconds
+        mid = (left + right) // 2
+        if offset(mid) == a:
+            left = mid
+        else:
+            right = mid
+    change = right  # the first instant with offset b
+    first_a = bisect_left(seconds, change - wall0 + a)  # seconds before it: offset a
+    first_b = bisect_left(seconds, change - wall0 + b)  # seconds from it on: offset b
+    if not both_folds:
+        first_b = max(first_b, first_a)  # a repeated wall time counts once, the first time
+    out = list(map(float(wall0 - a).__add__, seconds[:first_a]))
+    out += map(float(wall0 - b).__add__, seconds[first_b:])
+    return out
+
+
+def _per_target_day_targets(
+    day: date, seconds: Sequence[float], tz: tzinfo, *, both_folds: bool
+) -> list[float]:
+    """The reference: each wall time of ``day`` through the zone database, both folds."""
     out: set[float] = set()
     for s in seconds:
-        h, rest = divmod(s, 3600)
+        h, rest = divmod(int(s), 3600)
         m, sec = divmod(rest, 60)
         for fold in (0, 1) if both_folds else (0,):
             wall = datetime(day.year, day.month, day.day, h, m, sec, fold=fold, tzinfo=tz)
@@ -207,11 +272,21 @@ def day_targets(day: date, seconds: Sequence[int], tz: tzinfo, *, both_folds: bo
     return sorted(out)
 
 
-def cron_targets(rules: Sequence[CronRule], tz: tzinfo, first: float, last: float) -> list[float]:
-    """Sorted, distinct target instants of ``rules`` with ``first <= t <= last``.
+def cron_targets(rules: Sequence[CronRule], tz: tzinfo, first: float, last: float) -> array:
+    """Sorted, distinct target instants of ``rules`` with ``first <= t <= last``, as an
+    ``array("d")`` (8 bytes a target, no float objects kept)."""
+    return target_grid(rules, tz, first, last)[0]
+
+
+def target_grid(
+    rules: Sequence[CronRule], tz: tzinfo, first: float, last: float
+) -> tuple[array, float]:
+    """:func:`cron_targets` and a lower bound of the distance between consecutive targets (the
+    matcher's fast path needs it and would otherwise measure it again).
 
     Refuses (before allocating) more than :data:`MAX_TARGETS`: "every second for ten years" is a
-    typo, not a timelapse, and would take gigabytes.
+    typo, not a timelapse, and would take gigabytes. An ordinary day costs one C-level addition
+    per target; only days with a UTC-offset change look up the zone per target.
     """
     days = (last - first) / 86400 + 2
     estimate = days * max(len(r.seconds) for r in rules)
@@ -221,16 +296,41 @@ def cron_targets(rules: Sequence[CronRule], tz: tzinfo, first: float, last: floa
             f"{max(len(r.seconds) for r in rules):,} a day) is more than {MAX_TARGETS:,}; "
             "narrow the date range or use a coarser rule"
         )
-    targets: list[float] = []
+    targets = array("d")
+    put = targets.fromlist
+    spacing = math.inf
+    previous = -math.inf  # the last target so far
+    # The seconds of a day depend only on which rules match it: merge each combination once
+    # (a union of two every-10-s rules would otherwise sort 17,280 seconds per day), as floats
+    # (float + float is the fast addition) with its smallest spacing.
+    grids: dict[tuple[int, ...], tuple[list[float], float]] = {}
     for day in local_days(tz, first, last):
-        todays = [r.seconds for r in rules if r.matches_day(day)]
-        if not todays:
+        key = tuple(i for i, r in enumerate(rules) if r.matches_day(day))
+        if not key:
             continue
-        seconds = todays[0] if len(todays) == 1 else sorted(set().union(*todays))
-        targets.extend(day_targets(day, seconds, tz, both_folds=True))
+        grid = grids.get(key)
+        if grid is None:
+            union = [float(x) for x in sorted(set().union(*(rules[i].seconds for i in key)))]
+            grid = grids[key] = (union, _min_step(union))
+        base = _regular_base(day, tz)
+        if base is not None:
+            todays = list(map(base.__add__, grid[0]))
+            spacing = min(spacing, grid[1], todays[0] - previous)
+        else:
+            todays = _changing_day_targets(day, grid[0], tz, both_folds=True)
+            if not todays:
+                continue
+            spacing = min(spacing, _min_step(todays), todays[0] - previous)
+        put(todays)
+        previous = todays[-1]
     lo = bisect_left(targets, first)
     hi = bisect_right(targets, last)
-    return targets[lo:hi] if lo or hi < len(targets) else targets
+    return (targets[lo:hi] if lo or hi < len(targets) else targets), spacing
+
+
+def _min_step(values: Sequence[float]) -> float:
+    """The smallest difference between neighbours of sorted ``values`` (inf for fewer than 2)."""
+    return min(map(sub, values[1:], values[:-1]), default=math.inf)
 
 
 def clock_seconds(times: time | str | Iterable[time | str]) -> list[int]:

@@ -409,4 +409,4 @@ def test_day_fields_agree_with_apscheduler(fields):
     while fire is not None and fire.timestamp() <= last:
         theirs.append(fire.timestamp())
         fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
-    assert ours == theirs and ours
+    assert list(ours) == theirs and ours
