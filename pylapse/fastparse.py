@@ -161,39 +161,70 @@ def default_batch(names: Sequence[str]) -> tuple[list[DayBatch], list[str]]:
     if not names:
         return [], []
     # One translate over all names joined ("/" is in no file name) instead of one per name.
-    joined = "/".join(names).encode("utf-8", "surrogateescape").translate(_TO_SHAPE)
-    shapes = joined.decode("utf-8", "surrogateescape").split("/")
-    single = bool(shapes) and shapes.count(shapes[0]) == len(shapes)
+    raw = "/".join(names).encode("utf-8", "surrogateescape")
+    blanked = raw.translate(_TO_SHAPE)
+    width = len(names[0])
+    if raw.isascii() and blanked + b"/" == blanked[: width + 1] * len(names):
+        # The usual folder: one shape, every name `width` bytes, so one column of the joined
+        # bytes is one character position in every name.
+        shape = blanked[:width].decode("ascii")
+        start = _block_start(shape)
+        if start is None:
+            return [], list(names)
+        stride, fixed = width + 1, (0, 1, 2, 3, 5, 6, 8, 9, 20, 21, 23, 24)  # date, offset
+        columns = (raw[start + i :: stride] for i in fixed)
+        if all(col.count(col[0]) == len(col) for col in columns):
+            first = names[0]
+            parts = {(first[start : start + 10], first[start + 19 : start + 25]): list(names)}
+        else:
+            parts = _parts(names, start)
+        return _read_parts(parts, start)
+    shapes = blanked.decode("utf-8", "surrogateescape").split("/")
     batches: list[DayBatch] = []
     rest: list[str] = []
     for shape in dict.fromkeys(shapes):
-        group = list(names) if single else list(compress(names, map(shape.__eq__, shapes)))
+        group = list(compress(names, map(shape.__eq__, shapes)))
         start = _block_start(shape)
         if start is None:
             rest.extend(group)
             continue
-        dates = list(map(itemgetter(slice(start, start + 10)), group))
-        offsets = list(map(itemgetter(slice(start + 19, start + 25)), group))
-        if dates.count(dates[0]) == len(dates) and offsets.count(offsets[0]) == len(offsets):
-            parts = {(dates[0], offsets[0]): group}
-        else:
-            parts = {}
-            for name, date, offset in zip(group, dates, offsets, strict=True):
-                parts.setdefault((date, offset), []).append(name)
-        for (date, offset_text), members in parts.items():
-            day = _lookup(_DAYS, [date], _day_seconds)[0]
-            offset = _lookup(_OFFSETS, [offset_text], _offset_seconds)[0]
-            if day is None or offset is None:
-                rest.extend(members)
-                continue
-            clocks = list(map(itemgetter(slice(start + 11, start + 19)), members))
-            seconds = _lookup(_CLOCKS, clocks, _clock_seconds)
-            if None in seconds:
-                rest.extend(compress(members, [s is None for s in seconds]))
-                keep = [s is not None for s in seconds]
-                members, seconds = list(compress(members, keep)), list(compress(seconds, keep))
-            if members:
-                batches.append(DayBatch(day // 86400, offset, members, seconds))
+        more, left = _read_parts(_parts(group, start), start)
+        batches.extend(more)
+        rest.extend(left)
+    return batches, rest
+
+
+def _parts(group: list[str], start: int) -> dict[tuple[str, str], list[str]]:
+    """Names of one shape by (date, offset) text."""
+    dates = list(map(itemgetter(slice(start, start + 10)), group))
+    offsets = list(map(itemgetter(slice(start + 19, start + 25)), group))
+    if dates.count(dates[0]) == len(dates) and offsets.count(offsets[0]) == len(offsets):
+        return {(dates[0], offsets[0]): group}
+    parts: dict[tuple[str, str], list[str]] = {}
+    for name, date, offset in zip(group, dates, offsets, strict=True):
+        parts.setdefault((date, offset), []).append(name)
+    return parts
+
+
+def _read_parts(
+    parts: dict[tuple[str, str], list[str]], start: int
+) -> tuple[list[DayBatch], list[str]]:
+    batches: list[DayBatch] = []
+    rest: list[str] = []
+    for (date, offset_text), members in parts.items():
+        day = _lookup(_DAYS, [date], _day_seconds)[0]
+        offset = _lookup(_OFFSETS, [offset_text], _offset_seconds)[0]
+        if day is None or offset is None:
+            rest.extend(members)
+            continue
+        clocks = list(map(itemgetter(slice(start + 11, start + 19)), members))
+        seconds = _lookup(_CLOCKS, clocks, _clock_seconds)
+        if None in seconds:
+            rest.extend(compress(members, [s is None for s in seconds]))
+            keep = [s is not None for s in seconds]
+            members, seconds = list(compress(members, keep)), list(compress(seconds, keep))
+        if members:
+            batches.append(DayBatch(day // 86400, offset, members, seconds))
     return batches, rest
 
 
