@@ -1,0 +1,177 @@
+"""The block fast path of nearest-frame matching against a brute-force reference."""
+
+from __future__ import annotations
+
+import random
+from array import array
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from unittest import mock
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pylapse import matching
+from pylapse.matching import Matched, distinct_positions, match, match_nearest
+from pylapse.selection import Selection, select_all, select_cron
+
+BASE = 1_735_686_000.0  # 2025-01-01 00:00 Berlin
+
+
+def ref_match(utcs, targets, tol):
+    """For each target the earliest of the nearest frames within ``tol``, scanning every frame."""
+    out = []
+    for t in targets:
+        best = None
+        for i, u in enumerate(utcs):
+            d = abs(u - t)
+            if d <= tol and (best is None or d < best[0]):
+                best = (d, i)
+        out.append(best[1] if best else -1)
+    return out
+
+
+@contextmanager
+def small_blocks(block, min_block):
+    """Blocks of a few targets, so small examples go through splitting and merging too."""
+    with (
+        mock.patch.object(matching, "_BLOCK", block),
+        mock.patch.object(matching, "_MIN_BLOCK", min_block),
+    ):
+        yield
+
+
+@contextmanager
+def counting_blocks():
+    """Counts the blocks the fast path proved (so a test can show it ran)."""
+    real = matching._block
+    proved = []
+
+    def spy(*args):
+        s = real(*args)
+        if s >= 0:
+            proved.append(args[4] - args[3])
+        return s
+
+    with mock.patch.object(matching, "_block", spy):
+        yield proved
+
+
+@st.composite
+def cadences(draw):
+    """A camera at a cadence with jitter, missing runs, double captures and bursts, and a
+    regular target grid at the same, a finer or a coarser step."""
+    cadence = draw(st.sampled_from([1.0, 2.5, 10.0]))
+    count = draw(st.integers(0, 160))
+    phase = draw(st.one_of(st.floats(-cadence, cadence), st.sampled_from([0.5, -0.5, 0.25])))
+    phase = phase * cadence if abs(phase) < 1 else phase  # exact half-steps: ties
+    spread = draw(st.sampled_from([0.0, 0.1, 0.4, 0.5, 1.0, 1.5])) * cadence
+    rng = random.Random(draw(st.integers(0, 2**32)))
+    utcs = [BASE + k * cadence + phase + rng.uniform(-spread, spread) for k in range(count)]
+    for start, length in draw(st.lists(st.tuples(st.integers(0, 160), st.integers(1, 30)))):
+        utcs[start : start + length] = []  # an outage
+    extra = draw(st.lists(st.integers(0, max(0, len(utcs) - 1)), max_size=4))
+    utcs += [utcs[i] for i in extra if utcs]  # several frames at one instant
+    utcs += [utcs[i] + 0.25 for i in extra[:2] if utcs]  # a burst
+    utcs.sort()
+    step = cadence * draw(st.sampled_from([1, 1, 1, 0.5, 2, 3]))
+    offset = draw(st.sampled_from([0.0, 0.5, 0.25])) * step
+    first = draw(st.integers(-5, 5))
+    targets = [BASE + offset + k * step for k in range(first, first + draw(st.integers(0, 200)))]
+    for start, length in draw(st.lists(st.tuples(st.integers(0, 200), st.integers(1, 40)))):
+        targets[start : start + length] = []  # days the rule skips: uneven target spacing
+    tol = draw(st.sampled_from([0.0, 0.25, 0.5, 1.0, 3.0, 100.0])) * cadence
+    return utcs, targets, tol, step
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cadences(), st.sampled_from([(8, 2), (16, 4), (256, 32)]), st.booleans())
+def test_blocks_match_brute_force(case, blocks, hint):
+    utcs, targets, tol, step = case
+    with small_blocks(*blocks):
+        found = match(utcs, targets, tol, spacing=step if hint else None)
+    expected = ref_match(utcs, targets, tol)
+    assert list(found.positions) == expected
+    assert list(found.chosen) == list(distinct_positions(expected))
+    assert found.chosen_count == len(set(expected) - {-1})
+    assert found.gaps == expected.count(-1)
+    assert found.first_chosen() == next((p for p in expected if p >= 0), None)
+    assert found.last_chosen() == max((p for p in expected if p >= 0), default=None)
+
+
+def test_a_regular_camera_takes_the_block_path():
+    rng = random.Random(3)
+    utcs = [BASE + 10 * k + rng.uniform(0, 2) for k in range(700)]
+    del utcs[300:303]  # a short outage: the blocks around it are split, then merged
+    targets = [BASE + 10 * k for k in range(700)]
+    with counting_blocks() as proved:
+        found = match(utcs, targets, 300.0)
+    assert sum(proved) >= 600  # most targets in proven blocks
+    assert list(found.positions) == ref_match(utcs, targets, 300.0)
+
+
+def test_blocks_refuse_what_they_cannot_prove():
+    utcs = [0.0, 10.0, 20.0, 25.0, 30.0, 40.0]  # 25 is as near to 20/30 targets as 20 and 30
+    targets = [0.0, 10.0, 20.0, 30.0, 40.0]
+    with small_blocks(4, 2):
+        assert list(match_nearest(utcs, targets, 5.0)) == ref_match(utcs, targets, 5.0)
+    # frames just outside the tolerance: gaps, not the block's pairing
+    utcs = [k * 10.0 + 2.5 for k in range(64)]
+    assert list(match_nearest(utcs, [k * 10.0 for k in range(64)], 2.4)) == [-1] * 64
+    assert list(match_nearest(utcs, [k * 10.0 for k in range(64)], 2.5)) == list(range(64))
+
+
+def test_near_ties_stay_exact_at_real_magnitudes():
+    # frames exactly (or within a millionth of a second of) halfway between targets: the
+    # block bounds must not decide these ties, the reference rule does
+    utcs = [BASE + 10 * k + 5.0 for k in range(100)]
+    targets = [BASE + 10 * k for k in range(100)]
+    assert list(match_nearest(utcs, targets, 5.0)) == ref_match(utcs, targets, 5.0)
+    utcs = [BASE + 10 * k + 4.999999 for k in range(100)]
+    assert list(match_nearest(utcs, targets, 5.0)) == ref_match(utcs, targets, 5.0)
+
+
+def test_a_tie_with_the_previous_frame_is_not_proven_for_the_block():
+    # Target spacing 10 with a jump: a frame 5 s after each target is exactly as far from the
+    # next target as that target's own frame, and the earlier frame wins the tie.
+    targets = [10.0 * k for k in range(40)] + [1000.0 + 10 * k for k in range(40)]
+    utcs = [t + 5 for t in targets]
+    for hint in (None, 10.0):
+        assert list(match(utcs, targets, 5.0, spacing=hint).positions) == ref_match(
+            utcs, targets, 5.0
+        )
+
+
+def test_lazy_selection_equals_one_built_from_positions():
+    rng = random.Random(11)
+    utcs = sorted(BASE + 60 * k + rng.uniform(-8, 8) for k in range(2000) if k % 97 not in (3, 4))
+    ids = list(range(500, 500 + len(utcs)))
+    sel = select_cron(ids, utcs, [{"minute": "*"}], UTC, tolerance=20)
+    plain = Selection(
+        "cron", ids, utcs, sel.targets, list(sel.positions), UTC, tolerance=20
+    )  # positions given: everything derived eagerly
+    assert list(sel.positions) == ref_match(utcs, list(sel.targets), 20)
+    assert sel.counts == plain.counts and sel.counts.gaps > 0
+    assert sel.ids == plain.ids and sel.utcs == plain.utcs
+    assert sel.gap_utcs == plain.gap_utcs
+    assert sel.first_time == plain.first_time and sel.last_time == plain.last_time
+    assert sel.filled_ids() == plain.filled_ids()
+    assert sel.video_seconds(24, fill_gaps=True) == sum(n for _, n in plain.filled_ids()) / 24
+    assert sel.summary() == plain.summary()
+
+
+def test_leading_gaps_are_not_filled():
+    m = Matched(positions=array("q", [-1, -1, 0, -1, 1]))
+    sel = Selection("t", [7, 8], [10.0, 30.0], [0.0, 5.0, 10.0, 20.0, 30.0], m, UTC)
+    assert sel.video_seconds(1, fill_gaps=True) == 3 and sel.filled_ids() == [(7, 2), (8, 1)]
+    assert m.leading_gaps() == 2
+
+
+def test_select_all_needs_no_matching():
+    utcs = [BASE + k for k in range(10)]
+    sel = select_all(list(range(10)), utcs, UTC)
+    assert list(sel.positions) == list(range(10)) and sel.gap_utcs == []
+    assert sel.counts.chosen == 10 and len(sel) == 10
+    assert sel.first_time == datetime.fromtimestamp(BASE, UTC)
+    assert sel.last_time == datetime.fromtimestamp(BASE + 9, UTC)
+    assert select_all([], [], UTC).first_time is None
