@@ -400,24 +400,34 @@ class Scanner:
             todo.extend(self._known[p].id for p in children.get(current, ()) if p in self._known)
 
     def _list(self, path: str) -> tuple[dict[str, int], list[str]]:
-        """Frame files (name -> inode) and subfolders of ``path``; hidden entries are skipped."""
+        """Frame files (name -> inode) and subfolders of ``path``; hidden entries are skipped.
+
+        The loop does only what needs the entry; names are filtered afterwards in C-level
+        passes (a day folder needs no filtering at all).
+        """
         files: dict[str, int] = {}
         subdirs: list[str] = []
-        extensions = self.extensions
         with os.scandir(path) as entries:
             for entry in entries:
-                name = entry.name
-                if name[0] == ".":
-                    continue
                 try:
-                    if (
-                        name.endswith(extensions) or name.lower().endswith(extensions)
-                    ) and entry.is_file():
-                        files[name] = entry.inode()
+                    if entry.is_file():
+                        files[entry.name] = entry.inode()
                     elif entry.is_dir():
                         subdirs.append(entry.path)
                 except OSError:  # a dangling symlink or an entry removed while listing
                     continue
+        extensions = self.extensions
+        names = list(files)
+        if any(map(str.startswith, names, repeat("."))) or not all(
+            map(str.endswith, names, repeat(extensions))
+        ):
+            files = {
+                name: files[name]
+                for name in names
+                if name[0] != "."
+                and (name.endswith(extensions) or name.lower().endswith(extensions))
+            }
+        subdirs = [p for p in subdirs if os.path.basename(p)[0] != "."]
         return files, subdirs
 
     def _report(self, started: float, done: int, total: int) -> None:

@@ -96,6 +96,8 @@ def make(root: Path, names: list[str]) -> None:
 def per_name_rows(folder: Path, tz) -> set[tuple[str, float, int]]:
     out = set()
     for name in os.listdir(folder):
+        if name.startswith(".") or not name.lower().endswith((".jpg", ".jpeg", ".png")):
+            continue
         hit = naming.parse_name_utc(name, tz)
         if hit is not None:
             out.add((name, float(hit[0]), hit[1]))
@@ -104,16 +106,16 @@ def per_name_rows(folder: Path, tz) -> set[tuple[str, float, int]]:
 
 def test_scan_of_odd_names_stores_what_the_per_name_parser_reads(tmp_path):
     folder = tmp_path / "frames" / "odd"
-    make(folder, [n for n in ODD_NAMES if n.lower().endswith((".jpg", ".jpeg", ".png"))])
+    make(
+        folder, [*ODD_NAMES, ".cam-2026-02-09T00-00-00+09.00.jpg", "2026-02-09T00-00-00+09.00.txt"]
+    )
     with FrameIndex(tmp_path / "db") as index:
         result = index.scan("c", tmp_path / "frames", BERLIN, date_source="filename")
         frames = index.frames("c")
         stored = {(f.path.name, f.utc, f.offset) for f in frames}
         assert stored == per_name_rows(folder, BERLIN)
         assert result.added == len(frames) == sum(index.count_by_day("c", BERLIN).values())
-        inodes = dict(
-            index._reader().execute("SELECT name, inode FROM frames").fetchall()
-        )
+        inodes = dict(index._reader().execute("SELECT name, inode FROM frames").fetchall())
     assert inodes == {n: os.stat(folder / n).st_ino for n in inodes}
 
 
