@@ -54,17 +54,16 @@ class Matched:
         self._rel = rel
         self._positions = positions
         self._chosen = chosen
-        if positions is not None:
+        self.count = len(rel if rel is not None else positions)  # type: ignore[arg-type]
+        if chosen_count is not None and gaps is not None:  # the caller counted: chosen is lazy
+            self.chosen_count, self.gaps = chosen_count, gaps
+        elif positions is not None:
             if chosen is None:
                 self._chosen = chosen = distinct_positions(positions)
-            self.count = len(positions)
             self.gaps = positions.count(-1) if gaps is None else gaps
             self.chosen_count = len(chosen)
         else:
-            assert rel is not None and chosen_count is not None and gaps is not None
-            self.count = len(rel)
-            self.gaps = gaps
-            self.chosen_count = chosen_count
+            raise ValueError("relative positions need chosen_count and gaps")
 
     @classmethod
     def of(cls, positions: Sequence[int], chosen: Sequence[int] | None = None) -> Matched:

@@ -31,9 +31,11 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
+from pylapse.matching import Matched
 from pylapse.selection import (
     EVERYTHING,
     FrameLoader,
@@ -100,22 +102,87 @@ def select_slot_grid(
         raise SelectionError(f"slot width: {width!r} must be more than 0 seconds")
     o = origin.timestamp() if isinstance(origin, datetime) else float(origin)
     ids, utcs = trim_to_span(ids, utcs, span)
-    slots, placed = assign_slots(utcs, w, o)
-    k_lo, k_hi = (slots[0], slots[-1]) if slots else (0, -1)
+    k_first, filled = _fill_slots(utcs, w, o)
+    k_lo, k_hi = k_first, k_first + len(filled) - 1
     if span.start is not None:
         k_lo = math.ceil((span.start - o) / w)
     if span.stop is not None:
         k_hi = math.ceil((span.stop - o) / w) - 1  # the last slot instant before the stop
     count = max(0, k_hi - k_lo + 1)
+    _check_count(count, w)
+    # The slots k_lo..k_hi: leading gaps, the filled stretch (cut to the range), trailing gaps.
+    lead = max(0, min(count, k_first - k_lo))
+    inner = filled[max(0, k_lo - k_first) : max(0, k_hi - k_first + 1)]
+    positions = array("q", (-1,)) * lead
+    positions += inner
+    positions += array("q", (-1,)) * (count - len(positions))
+    gaps = positions.count(-1)
+    found = Matched(positions=positions, chosen_count=count - gaps, gaps=gaps)
+    targets = _Grid(o, w, k_lo, count)
+    return Selection("slot_grid", ids, utcs, targets, found, zone, loader=loader, tolerance=w)
+
+
+def _check_count(count: int, w: float) -> None:
     if count > MAX_TARGETS:
         raise SelectionError(
             f"{count:,} slots of {w:g} s is more than {MAX_TARGETS:,}; narrow the date range or "
             "widen the slots"
         )
-    positions = array("q", [-1]) * count
-    for slot, pos in zip(slots, placed, strict=True):
-        if k_lo <= slot <= k_hi:
-            positions[slot - k_lo] = pos
-    # o + k * w for each slot k, at C speed
-    targets = array("d", map(o.__add__, map(w.__mul__, range(k_lo, k_lo + count))))
-    return Selection("slot_grid", ids, utcs, targets, positions, zone, loader=loader, tolerance=w)
+
+
+def _fill_slots(utcs: Sequence[float], width: float, origin: float) -> tuple[int, array]:
+    """:func:`assign_slots` written straight into a slot-indexed array: ``(first slot,
+    positions)`` where ``positions[k]`` is the frame in slot ``first + k`` or -1."""
+    floor = math.floor
+    half = 0.5 * width
+    filled = array("q")
+    put = filled.append
+    first = last = 0  # slot the cadence is locked on (valid once ``placed`` is finite)
+    placed = -math.inf  # time of the frame placed last
+    for i, t in enumerate(utcs):
+        if t - placed < half:
+            continue  # a double capture: the slot already has its frame
+        x = (t - origin) / width
+        if placed == -math.inf:
+            first = last = floor(x + 0.5)
+            put(i)
+            placed = t
+            continue
+        d = x - last - 1
+        if -1 < d < 1:
+            last += 1
+        elif d >= 1:
+            slot = floor(x + 0.5)
+            _check_count(slot - first + 1, width)  # before allocating a long outage's gaps
+            filled += array("q", (-1,)) * (slot - last - 1)
+            last = slot
+        else:
+            continue  # at or before the slot already filled
+        put(i)
+        placed = t
+    return first, filled
+
+
+class _Grid(Sequence[float]):
+    """The slot instants ``origin + k * width`` for ``count`` slots from ``k_lo``, made on
+    access (a year of 10-second slots is 3 million floats nobody may ask for)."""
+
+    def __init__(self, origin: float, width: float, k_lo: int, count: int) -> None:
+        self._o, self._w, self._k, self._n = origin, width, k_lo, count
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self._o + self._w * k for k in range(self._k, self._k + self._n)[i]]
+        if not -self._n <= i < self._n:
+            raise IndexError("slot index out of range")
+        return self._o + self._w * (self._k + (i % self._n))
+
+    def __iter__(self) -> Iterator[float]:
+        # o + k * w for each slot k, at C speed
+        return map(self._o.__add__, map(self._w.__mul__, range(self._k, self._k + self._n)))
+
+    def __repr__(self) -> str:
+        return f"<{self._n} slots of {self._w:g} s from {self._o + self._w * self._k}>"

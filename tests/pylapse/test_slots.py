@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pylapse.selection import SelectionError, resolve_range
+from pylapse.selection import DaySpan, SelectionError, resolve_range
 from pylapse.slots import assign_slots, select_slot_grid
 
 W = 10.0
@@ -121,3 +121,47 @@ def test_width_and_origin():
 def test_empty():
     sel = select_slot_grid([], [], UTC)
     assert sel.counts.targets == 0 and len(sel) == 0 and sel.first_time is None
+
+
+def _reference_grid(utcs, w, o, span):
+    """The slot grid from :func:`assign_slots`, filled slot by slot (the plain algorithm)."""
+    slots, placed = assign_slots(utcs, w, o)
+    k_lo, k_hi = (slots[0], slots[-1]) if slots else (0, -1)
+    if span.start is not None:
+        k_lo = math.ceil((span.start - o) / w)
+    if span.stop is not None:
+        k_hi = math.ceil((span.stop - o) / w) - 1
+    positions = [-1] * max(0, k_hi - k_lo + 1)
+    for slot, pos in zip(slots, placed, strict=True):
+        if k_lo <= slot <= k_hi:
+            positions[slot - k_lo] = pos
+    return [o + w * k for k in range(k_lo, k_lo + len(positions))], positions
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.floats(0, 400), max_size=80),
+    st.sampled_from([1.0, 7.5, 10.0]),
+    st.sampled_from([0.0, 3.0]),
+    st.tuples(st.none() | st.floats(-20, 420), st.none() | st.floats(-20, 420)),
+)
+def test_grid_equals_slot_by_slot_reference(offsets, w, o, bounds):
+    utcs = sorted(BASE + x for x in offsets + offsets[:3])  # a few double captures
+    start, stop = (None if b is None else BASE + b for b in bounds)
+    if start is not None and stop is not None and stop <= start:
+        start, stop = stop, start + 1
+    span = DaySpan(start, stop)
+    ids = list(range(len(utcs)))
+    sel = select_slot_grid(ids, utcs, UTC, width=w, origin=BASE + o, span=span)
+    inside = [u for u in utcs if (start is None or u >= start) and (stop is None or u < stop)]
+    targets, positions = _reference_grid(inside, w, BASE + o, span)
+    assert list(sel.targets) == targets and list(sel.positions) == positions
+    assert [sel.targets[i] for i in range(-len(targets), len(targets))] == targets + targets
+    assert sel.targets[1:4] == targets[1:4]
+    assert sel.counts.gaps == positions.count(-1)
+    assert sel.counts.chosen == len(positions) - positions.count(-1) == len(sel.ids)
+
+
+def test_a_year_long_outage_is_refused_before_allocating():
+    with pytest.raises(SelectionError, match="narrow the date range or widen the slots"):
+        select_slot_grid([1, 2], [BASE, BASE + 10 * 365 * 86400], UTC, width=1)
