@@ -69,6 +69,7 @@ _MAX_PROBLEMS = 20
 _CLOCK_BITS = 17  # seconds into a day < 2**17: packed below the inode in one JSON integer
 _MAX_PACKED_INODE = 1 << (63 - _CLOCK_BITS)
 _QUEUE = 4  # listed folders waiting for the writer thread
+WRITER_THREAD = "pylapse-scan-writer"
 
 Row = tuple[Any, ...]
 
@@ -122,12 +123,14 @@ class _NewRows:
 
     ``packed``: ``(day, offset, JSON {name: inode << 17 | seconds into the day}, count)`` per
     batch of default-format names; ``quick``: ``(name, utc, offset, inode)``; ``rest``: names for
-    the per-name path (other formats, EXIF, mtime).
+    the per-name path (other formats, EXIF, mtime), which turns them into ``full`` rows
+    ``(name, utc, offset, inode, source, size, mtime)``.
     """
 
     packed: list[tuple[int, int, str, int]] = field(default_factory=list)
     quick: list[Row] = field(default_factory=list)
     rest: list[str] = field(default_factory=list)
+    full: list[Row] = field(default_factory=list)
 
 
 def pack_names(names: list[str], inodes: dict[str, int]) -> _NewRows:
@@ -192,7 +195,7 @@ class _Writer:
         self._jobs: queue.Queue[tuple[Any, ...] | None] = queue.Queue(_QUEUE)
         self._error: BaseException | None = None
         self._stopping = False
-        self._thread = threading.Thread(target=self._loop, name="pylapse-scan-writer")
+        self._thread = threading.Thread(target=self._loop, name=WRITER_THREAD, daemon=True)
         self._thread.start()
 
     def _loop(self) -> None:
@@ -475,7 +478,13 @@ class Scanner:
             new: _NewRows | None = None
             if stored:
                 added, changed, fills = self._compare(path, files, stored)
-                gone = [v for name, v in stored.items() if name not in files]
+                # A file missing from the listing but there now was added after the listing
+                # (capture's add_frame, while this folder waited for the writer): keep its row.
+                gone = [
+                    v
+                    for name, v in stored.items()
+                    if name not in files and not os.path.isfile(os.path.join(path, name))
+                ]
                 for _fid, _inode, utc, offset, _size, _mtime in gone:
                     delta[(day_of(utc, offset), offset)] -= 1
                 conn.executemany("DELETE FROM frames WHERE id = ?", [(v[0],) for v in gone])
@@ -536,7 +545,7 @@ class Scanner:
                 delta[(day, offset)] += inserted
                 self.result.added += inserted
             bump_days(conn, cid, delta)
-        quick, full = rows.quick, rows.rest  # ``rest`` holds full rows after _rows
+        quick, full = rows.quick, rows.full
         if not quick and not full:
             return
         last_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM frames").fetchone()[0]
@@ -599,8 +608,8 @@ class Scanner:
     def _rows(self, path: str, new: _NewRows, inodes: dict[str, int]) -> _NewRows:
         """Finish reading new names: the per-name path for ``new.rest`` (the cold-scan loop).
 
-        Returns ``new`` with ``rest`` replaced by full rows ``(name, utc, offset, inode, source,
-        size, mtime)``; names read by the fast per-name path join ``quick``.
+        Returns the rows to insert: ``rest`` read into ``full`` rows, or into ``quick`` ones by
+        the fast per-name path.
         """
         times = self.times
         quick, rows = new.quick, []
@@ -624,7 +633,7 @@ class Scanner:
                 utc, offset, source, size, mtime = resolved
                 rows.append((name, utc, offset, inodes[name], source, size, mtime))
         self.result.parsed += len(names) + sum(p[3] for p in new.packed)
-        return _NewRows(new.packed, quick, rows)
+        return _NewRows(new.packed, quick, [], rows)
 
     def _resolve(self, path: str, name: str) -> Resolved | None:
         times = self.times
