@@ -23,6 +23,7 @@ import math
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
+from itertools import compress
 from operator import add, sub
 
 __all__ = ["Matched", "distinct_positions", "match", "match_nearest"]
@@ -36,9 +37,11 @@ _SPLIT, _MERGE = -1, -2  # a block that failed: retry in halves / merge one targ
 
 class Matched:
     """What :func:`match` found, for ``count`` targets: ``positions[i]`` is the frame position
-    of target ``i`` or -1; ``chosen`` the distinct positions (ascending); ``gaps`` the -1s."""
+    of target ``i`` or -1 (a gap); ``chosen`` the distinct positions (ascending); ``gaps`` the
+    number of -1s. Given relative positions (``rel[i] = positions[i] - i``), the chosen count
+    and the gaps' target indices, nothing per target is made until asked for."""
 
-    __slots__ = ("_chosen", "_positions", "_rel", "chosen_count", "count", "gaps")
+    __slots__ = ("_chosen", "_gap_at", "_positions", "_rel", "chosen_count", "count", "gaps")
 
     def __init__(
         self,
@@ -47,28 +50,25 @@ class Matched:
         positions: Sequence[int] | None = None,
         chosen: Sequence[int] | None = None,
         chosen_count: int | None = None,
-        gaps: int | None = None,
+        gap_at: Sequence[int] | None = None,
     ) -> None:
         if (rel is None) == (positions is None):
             raise ValueError("give rel or positions")
+        if rel is not None and (chosen_count is None or gap_at is None):
+            raise ValueError("relative positions need chosen_count and gap_at")
         self._rel = rel
         self._positions = positions
         self._chosen = chosen
-        self.count = len(rel if rel is not None else positions)  # type: ignore[arg-type]
-        if chosen_count is not None and gaps is not None:  # the caller counted: chosen is lazy
-            self.chosen_count, self.gaps = chosen_count, gaps
-        elif positions is not None:
-            if chosen is None:
-                self._chosen = chosen = distinct_positions(positions)
-            self.gaps = positions.count(-1) if gaps is None else gaps
-            self.chosen_count = len(chosen)
+        self._gap_at = gap_at
+        self.count = len(rel) if rel is not None else len(positions)  # type: ignore[arg-type]
+        if gap_at is not None:
+            self.gaps = len(gap_at)
         else:
-            raise ValueError("relative positions need chosen_count and gaps")
-
-    @classmethod
-    def of(cls, positions: Sequence[int], chosen: Sequence[int] | None = None) -> Matched:
-        """Wrap absolute positions (``chosen`` is derived when not given)."""
-        return cls(positions=positions, chosen=chosen)
+            assert positions is not None
+            self.gaps = positions.count(-1)
+        if chosen_count is None:
+            chosen_count = len(self.chosen)
+        self.chosen_count = chosen_count
 
     @property
     def positions(self) -> Sequence[int]:
@@ -85,6 +85,13 @@ class Matched:
             self._chosen = distinct_positions(self.positions)
         return self._chosen
 
+    def gap_indices(self) -> Sequence[int]:
+        """Indices of the targets without a frame, ascending."""
+        if self._gap_at is None:
+            hits = map((-1).__eq__, self.positions)
+            self._gap_at = array("q", compress(range(self.count), hits))
+        return self._gap_at
+
     def position(self, i: int) -> int:
         """``positions[i]`` without making the whole array."""
         if self._positions is not None:
@@ -94,31 +101,45 @@ class Matched:
         i = i + len(rel) if i < 0 else i
         return rel[i] + i
 
+    def leading_gaps(self) -> int:
+        """Targets before the first one that has a frame: the gap indices 0, 1, 2 ... (found
+        by bisection, so a camera that started late costs no scan of its leading gaps)."""
+        g = self.gap_indices()
+        lo, hi = 0, len(g)
+        while lo < hi:  # g[i] - i never decreases and is 0 exactly on the leading run
+            mid = (lo + hi) // 2
+            if g[mid] == mid:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def trailing_gaps(self) -> int:
+        """Targets after the last one that has a frame."""
+        g = self.gap_indices()
+        shift = self.count - len(g)
+        lo, hi = 0, len(g)
+        while lo < hi:  # shift + i - g[i] never increases and is 0 exactly on the trailing run
+            mid = (lo + hi) // 2
+            if g[mid] == shift + mid:
+                hi = mid
+            else:
+                lo = mid + 1
+        return len(g) - lo
+
     def first_chosen(self) -> int | None:
-        """The first position chosen (usually found within the first few targets)."""
+        """The first position chosen, or None."""
         if self._chosen is not None:
             return self._chosen[0] if self._chosen else None
-        for i in range(self.count):
-            p = self.position(i)
-            if p >= 0:
-                return p
-        return None
+        k = self.leading_gaps()
+        return self.position(k) if k < self.count else None
 
     def last_chosen(self) -> int | None:
+        """The last position chosen, or None."""
         if self._chosen is not None:
             return self._chosen[-1] if self._chosen else None
-        for i in range(self.count - 1, -1, -1):
-            p = self.position(i)
-            if p >= 0:
-                return p
-        return None
-
-    def leading_gaps(self) -> int:
-        """Targets before the first one that has a frame."""
-        for i in range(self.count):
-            if self.position(i) >= 0:
-                return i
-        return self.count
+        k = self.count - 1 - self.trailing_gaps()
+        return self.position(k) if k >= 0 else None
 
 
 def distinct_positions(positions: Sequence[int]) -> array:
@@ -162,7 +183,8 @@ def match(
     u.append(inf)
     t = targets if isinstance(targets, array) and targets.typecode == "d" else array("d", targets)
     rel = array("q")
-    state = [-1, 0, 0]  # last position chosen, chosen count, gaps
+    gap_at = array("q")
+    state = [-1, 0]  # last position chosen, chosen count
     total = len(t)
     stack: list[tuple[int, int]] = []
     for k in range(0, total, _BLOCK):
@@ -182,8 +204,8 @@ def match(
                 stack.append((mid, hi))
                 stack.append((lo, mid))
             else:
-                _merge(u, n, t, lo, hi, tolerance, rel, state)
-    return Matched(rel=rel, chosen_count=state[1], gaps=state[2])
+                _merge(u, n, t, lo, hi, tolerance, rel, gap_at, state)
+    return Matched(rel=rel, chosen_count=state[1], gap_at=gap_at)
 
 
 def _block(u: array, n: int, t: array, lo: int, hi: int, tol: float, spacing: float | None) -> int:
@@ -239,13 +261,21 @@ def _gallop(a: Sequence[float], x: float, lo: int, n: int) -> int:
 
 
 def _merge(
-    u: array, n: int, t: array, lo: int, hi: int, tol: float, rel: array, state: list[int]
+    u: array,
+    n: int,
+    t: array,
+    lo: int,
+    hi: int,
+    tol: float,
+    rel: array,
+    gap_at: array,
+    state: list[int],
 ) -> None:
     """Match ``t[lo:hi]`` one target at a time: one forward merge, the frame pointer moving a
-    step for dense targets and galloping between sparse ones. Appends to ``rel``; ``state`` is
-    ``[last position chosen, chosen count, gaps]``."""
-    put = rel.append
-    last, count, gaps = state
+    step for dense targets and galloping between sparse ones. Appends to ``rel`` and ``gap_at``;
+    ``state`` is ``[last position chosen, chosen count]``."""
+    put, gap = rel.append, gap_at.append
+    last, count = state
     j = bisect_left(u, t[lo], 1, n + 1)  # u[j] is the first frame at or after the target
     before, after = u[j - 1], u[j]
     end = n + 2
@@ -261,7 +291,7 @@ def _merge(
         if b <= a:  # a tie goes to the earlier frame
             if b > tol:
                 put(-1 - k)
-                gaps += 1
+                gap(k)
                 continue
             p = j - 2
             if u[p] == before:  # several frames at that instant: the first in order
@@ -270,10 +300,10 @@ def _merge(
             p = j - 1
         else:
             put(-1 - k)
-            gaps += 1
+            gap(k)
             continue
         put(p - k)
         if p > last:
             count += 1
             last = p
-    state[:] = [last, count, gaps]
+    state[:] = [last, count]

@@ -35,7 +35,6 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
-from itertools import compress
 from typing import Any
 
 from pylapse.matching import Matched, match, match_nearest
@@ -115,7 +114,9 @@ class Selection:
         self.targets = targets
         # The matcher's result keeps positions compact and makes them (and the distinct chosen
         # ones) only when asked: a year's preview needs the counts, not 3 million integers.
-        self._matched = positions if isinstance(positions, Matched) else Matched.of(positions)
+        self._matched = (
+            positions if isinstance(positions, Matched) else Matched(positions=positions)
+        )
         self._frame_ids = frame_ids
         self._frame_utcs = frame_utcs
         self._loader = loader
@@ -159,7 +160,7 @@ class Selection:
         """UTC seconds of the targets with no frame (computed on access, at C speed)."""
         if not self.counts.gaps:
             return []
-        return list(compress(self.targets, map((-1).__eq__, self.positions)))
+        return list(map(self.targets.__getitem__, self._matched.gap_indices()))
 
     @property
     def gaps(self) -> Sequence[datetime]:
@@ -382,5 +383,5 @@ def select_all(
     ids, utcs = trim_to_span(ids, utcs, span)
     # Each frame is its own target: nothing to match, and every position is its target's index.
     n = len(utcs)
-    found = Matched(rel=array("q", (0,)) * n, chosen_count=n, gaps=0)
+    found = Matched(rel=array("q", (0,)) * n, chosen_count=n, gap_at=array("q"))
     return Selection("all", ids, utcs, array("d", utcs), found, zone, loader=loader)

@@ -116,8 +116,7 @@ def select_slot_grid(
     positions = array("q", (-1,)) * lead
     positions += inner
     positions += array("q", (-1,)) * (count - len(positions))
-    gaps = positions.count(-1)
-    found = Matched(positions=positions, chosen_count=count - gaps, gaps=gaps)
+    found = Matched(positions=positions, chosen_count=count - positions.count(-1))
     targets = _Grid(o, w, k_lo, count)
     return Selection("slot_grid", ids, utcs, targets, found, zone, loader=loader, tolerance=w)
 

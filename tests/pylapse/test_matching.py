@@ -97,6 +97,11 @@ def test_blocks_match_brute_force(case, blocks, hint):
     assert found.gaps == expected.count(-1)
     assert found.first_chosen() == next((p for p in expected if p >= 0), None)
     assert found.last_chosen() == max((p for p in expected if p >= 0), default=None)
+    gap_at = [i for i, p in enumerate(expected) if p < 0]
+    assert list(found.gap_indices()) == gap_at
+    hits = [i for i, p in enumerate(expected) if p >= 0]
+    assert found.leading_gaps() == (hits[0] if hits else len(expected))
+    assert found.trailing_gaps() == (len(expected) - 1 - hits[-1] if hits else len(expected))
 
 
 def test_a_regular_camera_takes_the_block_path():
@@ -165,6 +170,18 @@ def test_leading_gaps_are_not_filled():
     sel = Selection("t", [7, 8], [10.0, 30.0], [0.0, 5.0, 10.0, 20.0, 30.0], m, UTC)
     assert sel.video_seconds(1, fill_gaps=True) == 3 and sel.filled_ids() == [(7, 2), (8, 1)]
     assert m.leading_gaps() == 2
+
+
+def test_a_camera_that_started_late_and_died_early():
+    utcs = [BASE + 10 * k for k in range(500, 520)]  # frames only in the middle
+    targets = [BASE + 10 * k for k in range(100_000)]
+    sel = Selection("t", list(range(20)), utcs, targets, match(utcs, targets, 1.0), UTC)
+    assert sel.counts.gaps == 100_000 - 20 and sel.counts.chosen == 20
+    assert sel.first_time == datetime.fromtimestamp(utcs[0], UTC)
+    assert sel.last_time == datetime.fromtimestamp(utcs[-1], UTC)
+    assert sel.video_seconds(1, fill_gaps=True) == 100_000 - 500
+    assert sel.gaps[:2] == [datetime.fromtimestamp(t, UTC) for t in targets[:2]]
+    assert len(sel.gap_utcs) == sel.counts.gaps
 
 
 def test_select_all_needs_no_matching():
