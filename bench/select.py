@@ -14,7 +14,8 @@ once, reused by later runs; ``--rebuild`` starts over). For each rule:
   this run and extrapolated to the whole year (it is quadratic per day, so a year of it would
   take hours). The baseline works on the same float times, so it is not charged for parsing.
 
-Prints one line per measure: name, ours, baseline, ratio, goal.
+Prints one line per measure: name, ours, baseline, ratio, goal. ``--profile`` adds the top
+functions of one selection per rule (cProfile), for finding the next hot spot.
 """
 
 from __future__ import annotations
@@ -152,12 +153,23 @@ def measure_baseline(utcs: list[float], rule: dict, sample_days: int, days: int)
     return spent / sample_days * days
 
 
+def profile(fn) -> None:
+    """Print the functions ``fn`` spends its time in (own time first)."""
+    import cProfile
+    import pstats
+
+    prof = cProfile.Profile()
+    prof.runcall(fn)
+    pstats.Stats(prof).sort_stats("tottime").print_stats(10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--sample-days", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=2, help="best of N runs of ours")
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="cProfile one selection per rule")
     args = parser.parse_args()
 
     from pylapse import timeutil
@@ -181,6 +193,8 @@ def main() -> None:
                 if t2 - t0 < best[0]:
                     best = (t2 - t0, t1 - t0, t2 - t1, c2 - c0, sel)
             ours, read, select, cpu, sel = best
+            if args.profile:
+                profile(lambda r=rule, i=ids, u=utcs: select_cron(i, u, [r], tz, tolerance=300.0))
             base = measure_baseline(list(utcs), rule, args.sample_days, args.days)
             c = sel.counts
             print(
