@@ -112,7 +112,9 @@ def default_utc(name: str) -> tuple[int, int] | None:
 
 
 class DayBatch(NamedTuple):
-    """Default-format names sharing one date and one offset, in the caller's order.
+    """Default-format names of one shape sharing one date and one offset, in the caller's order.
+
+    One shape: the names differ only in ASCII digits (see :func:`default_batch`).
 
     A name's UTC seconds are ``day * 86400 + seconds[i] - offset``; its wall-clock day (the
     ``day_counts`` key) is ``day``.
