@@ -32,24 +32,23 @@ What a user waits for at millions of frames, and why the scan is shaped this way
 from __future__ import annotations
 
 import os
-import queue
 import re
 import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import tzinfo
-from itertools import chain, repeat
-from operator import lshift, or_
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
-from pylapse import db, fastparse
+from pylapse import db
 from pylapse.datesource import DATE_SOURCES, FrameTimes, Resolved
 from pylapse.daycounts import DAY_SQL, bump_days, day_of
 from pylapse.progress import Cancelled, Progress, ProgressCallback, Throttle
+from pylapse.scanpipe import CLOCK_BITS, NewRows, Parent, Slot, Writer, pack_names
 
 __all__ = [
     "DATE_SOURCES",
@@ -66,10 +65,6 @@ SOURCE_CAPTURE = "capture"  # the time capture named the frame for
 RACY_NS = 2_000_000_000
 CHUNK = 20_000  # new rows per transaction in a huge folder
 _MAX_PROBLEMS = 20
-_CLOCK_BITS = 17  # seconds into a day < 2**17: packed below the inode in one JSON integer
-_MAX_PACKED_INODE = 1 << (63 - _CLOCK_BITS)
-_QUEUE = 4  # listed folders waiting for the writer thread
-WRITER_THREAD = "pylapse-scan-writer"
 
 Row = tuple[Any, ...]
 
@@ -117,124 +112,6 @@ class _Dir:
     mtime_ns: int | None
 
 
-@dataclass(slots=True)
-class _NewRows:
-    """New names of one folder, read as far as possible without per-name Python calls.
-
-    ``packed``: ``(day, offset, JSON {name: inode << 17 | seconds into the day}, count)`` per
-    batch of default-format names; ``quick``: ``(name, utc, offset, inode)``; ``rest``: names for
-    the per-name path (other formats, EXIF, mtime), which turns them into ``full`` rows
-    ``(name, utc, offset, inode, source, size, mtime)``.
-    """
-
-    packed: list[tuple[int, int, str, int]] = field(default_factory=list)
-    quick: list[Row] = field(default_factory=list)
-    rest: list[str] = field(default_factory=list)
-    full: list[Row] = field(default_factory=list)
-
-
-def pack_names(names: list[str], inodes: dict[str, int]) -> _NewRows:
-    """Read ``names`` (sorted) in batches (:func:`pylapse.fastparse.default_batch`).
-
-    Touches no shared state, so the walking thread can prepare a folder while the writer
-    applies the previous one.
-    """
-    batches, rest = fastparse.default_batch(names)
-    out = _NewRows(rest=rest)
-    for batch in batches:
-        ids = list(map(inodes.__getitem__, batch.names))
-        # A batch's names differ only in ASCII digits: the first one speaks for all.
-        if _json_plain(batch.names[0]) and min(ids) >= 0 and max(ids) < _MAX_PACKED_INODE:
-            values = map(or_, map(lshift, ids, repeat(_CLOCK_BITS)), batch.seconds)
-            # Names that need no JSON escape: one C-level format of the whole object.
-            pairs = tuple(chain.from_iterable(zip(batch.names, values, strict=True)))
-            payload = "{" + ('"%s":%d,' * len(ids) % pairs)[:-1] + "}"
-            out.packed.append((batch.day, batch.offset, payload, len(ids)))
-        else:
-            base = batch.day * 86400 - batch.offset
-            utcs = map(float, map(base.__add__, batch.seconds))
-            out.quick.extend(zip(batch.names, utcs, repeat(batch.offset), ids, strict=False))
-    return out
-
-
-def _json_plain(text: str) -> bool:
-    """True if ``text`` is the same inside a JSON string (printable ASCII, no quote/backslash)."""
-    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
-
-
-class _Slot:
-    """A folder's row id, known at once for a folder already indexed, else once written."""
-
-    __slots__ = ("_event", "value")
-
-    def __init__(self, value: int | None = None) -> None:
-        self.value = value
-        self._event = threading.Event()
-        if value is not None:
-            self._event.set()
-
-    def set(self, value: int) -> None:
-        self.value = value
-        self._event.set()
-
-    def get(self, writer: _Writer) -> int:
-        while not self._event.wait(0.05):
-            writer.check()
-        assert self.value is not None
-        return self.value
-
-
-Parent = int | _Slot | None
-
-
-class _Writer:
-    """A thread applying listed folders in order while the walk goes on (see module doc)."""
-
-    def __init__(self, apply: Callable[[tuple[Any, ...]], None]) -> None:
-        self._apply = apply
-        self._jobs: queue.Queue[tuple[Any, ...] | None] = queue.Queue(_QUEUE)
-        self._error: BaseException | None = None
-        self._stopping = False
-        self._thread = threading.Thread(target=self._loop, name=WRITER_THREAD, daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        while True:
-            job = self._jobs.get()
-            if job is None:
-                return
-            if self._error is not None or self._stopping:
-                continue  # drain: the walk has stopped or failed
-            try:
-                self._apply(job)
-            except BaseException as exc:  # re-raised in the walking thread
-                self._error = exc
-
-    def check(self) -> None:
-        if self._error is not None:
-            self._stopping = True
-            raise self._error
-        if not self._thread.is_alive():
-            raise RuntimeError("the scan's writer thread stopped")
-
-    def put(self, job: tuple[Any, ...]) -> None:
-        while True:
-            self.check()
-            try:
-                self._jobs.put(job, timeout=0.05)
-                return
-            except queue.Full:
-                continue
-
-    def finish(self, *, discard: bool = False) -> None:
-        """Wait for the queued folders (or drop them if ``discard``); raise the writer's error."""
-        self._stopping = discard
-        self._jobs.put(None)
-        self._thread.join()
-        if self._error is not None and not discard:
-            raise self._error
-
-
 class Scanner:
     """One scan of one collection; :meth:`run` walks ``root`` and returns a :class:`ScanResult`."""
 
@@ -269,7 +146,7 @@ class Scanner:
         self.result = ScanResult(collection, self.root)
         self._known: dict[str, _Dir] = {}
         self._seen: set[int] = set()
-        self._writer: _Writer | None = None
+        self._writer: Writer | None = None
         # New folders' names are read by the walking thread when no per-name work is needed.
         self._batch = self.times.fast is not None and self.times.names_first and not verify
 
@@ -336,7 +213,7 @@ class Scanner:
         """Bring one folder up to date; returns its subfolders to visit, with its row id.
 
         A listed folder is handed to the writer thread; its row id (the subfolders' parent) is
-        a :class:`_Slot` the writer fills when the folder is new.
+        a :class:`Slot` the writer fills when the folder is new.
         """
         try:
             st = os.stat(path)
@@ -372,16 +249,16 @@ class Scanner:
         prepared = None
         if row is None and self._batch and files and len(files) <= CHUNK:
             prepared = pack_names(sorted(files), files)
-        slot = _Slot(None if row is None else row.id)
+        slot = Slot(None if row is None else row.id)
         if self._writer is None:
-            self._writer = _Writer(self._write)
+            self._writer = Writer(self._write)
         job = (path, parent, slot, None if racy else st.st_mtime_ns, files, prepared)
         self._writer.put(job)
         self.result.dirs_listed += 1
         return [(p, slot) for p in sorted(subdirs)]
 
     def _parent_id(self, parent: Parent) -> int | None:
-        if isinstance(parent, _Slot):
+        if isinstance(parent, Slot):
             assert self._writer is not None  # only the writer creates rows
             return parent.get(self._writer)
         return parent
@@ -389,7 +266,7 @@ class Scanner:
     def _write(self, job: tuple[Any, ...]) -> None:
         """The writer thread's part: one listed folder (queued in walk order, parents first)."""
         path, parent, slot, mtime_ns, files, prepared = job
-        parent_id = parent.value if isinstance(parent, _Slot) else parent
+        parent_id = parent.value if isinstance(parent, Slot) else parent
         dir_id = self._apply(path, parent_id, mtime_ns, files, prepared)
         self._seen.add(dir_id)
         slot.set(dir_id)
@@ -450,7 +327,7 @@ class Scanner:
         parent_id: int | None,
         mtime_ns: int | None,
         files: dict[str, int],
-        prepared: _NewRows | None = None,
+        prepared: NewRows | None = None,
     ) -> int:
         """Compare a listed folder with its rows and write the difference.
 
@@ -475,7 +352,7 @@ class Scanner:
                 )
             }
             delta: Counter[tuple[int, int]] = Counter()
-            new: _NewRows | None = None
+            new: NewRows | None = None
             if stored:
                 added, changed, fills = self._compare(path, files, stored)
                 # A file missing from the listing but there now was added after the listing
@@ -521,7 +398,7 @@ class Scanner:
             (mtime_ns, parent_id, dir_id),
         )
 
-    def _insert(self, dir_id: int, rows: _NewRows) -> None:
+    def _insert(self, dir_id: int, rows: NewRows) -> None:
         """Insert new rows and count them into ``day_counts``.
 
         A row another scanner inserted meanwhile (between two chunks) is left alone: the counts
@@ -536,7 +413,7 @@ class Scanner:
             # One statement per batch: SQLite runs it whole with the GIL released.
             sql = (
                 f"{into}source) SELECT {int(cid)}, {int(dir_id)}, key, "
-                f"?2 + (value & {(1 << _CLOCK_BITS) - 1}), ?3, value >> {_CLOCK_BITS}, "
+                f"?2 + (value & {(1 << CLOCK_BITS) - 1}), ?3, value >> {CLOCK_BITS}, "
                 f"'filename' FROM json_each(?1) WHERE true {conflict}"
             )
             delta: Counter[tuple[int, int]] = Counter()
@@ -602,10 +479,10 @@ class Scanner:
                 fills.append((new_inode, None, None, fid))
         return added, changed, fills
 
-    def _pack(self, names: list[str], inodes: dict[str, int]) -> _NewRows:
-        return pack_names(names, inodes) if self._batch else _NewRows(rest=names)
+    def _pack(self, names: list[str], inodes: dict[str, int]) -> NewRows:
+        return pack_names(names, inodes) if self._batch else NewRows(rest=names)
 
-    def _rows(self, path: str, new: _NewRows, inodes: dict[str, int]) -> _NewRows:
+    def _rows(self, path: str, new: NewRows, inodes: dict[str, int]) -> NewRows:
         """Finish reading new names: the per-name path for ``new.rest`` (the cold-scan loop).
 
         Returns the rows to insert: ``rest`` read into ``full`` rows, or into ``quick`` ones by
@@ -633,7 +510,7 @@ class Scanner:
                 utc, offset, source, size, mtime = resolved
                 rows.append((name, utc, offset, inodes[name], source, size, mtime))
         self.result.parsed += len(names) + sum(p[3] for p in new.packed)
-        return _NewRows(new.packed, quick, [], rows)
+        return NewRows(new.packed, quick, [], rows)
 
     def _resolve(self, path: str, name: str) -> Resolved | None:
         times = self.times

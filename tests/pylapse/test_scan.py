@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pylapse import fastparse, naming, scan, timeutil
+from pylapse import fastparse, naming, scan, scanpipe, timeutil
 from pylapse.index import FrameIndex
 from pylapse.progress import Cancelled
 
@@ -170,7 +170,7 @@ def test_a_failing_write_stops_the_scan_and_a_rescan_completes_it(tmp_path, monk
     with FrameIndex(tmp_path / "db") as index:
         with pytest.raises(OSError, match="disk gone"):
             index.scan("c", root, TOKYO)
-        assert scan.WRITER_THREAD not in {t.name for t in threading.enumerate()}
+        assert scanpipe.WRITER_THREAD not in {t.name for t in threading.enumerate()}
         monkeypatch.setattr(scan.Scanner, "_apply", real)
         index.scan("c", root, TOKYO)
         assert index.count("c") == 5 == sum(index.count_by_day("c", TOKYO).values())

@@ -1,0 +1,147 @@
+"""The cold scan's pipeline: names read in batches by the walking thread, folders written by
+a writer thread (see :mod:`pylapse.scan`).
+
+A day of default-format names becomes one JSON object ``{name: inode << 17 | seconds into the
+day}`` that a single ``INSERT ... SELECT FROM json_each(?)`` statement inserts: SQLite runs the
+whole statement with the GIL released, so the walk (listing, sorting, reading names) goes on in
+the other thread meanwhile.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import chain, repeat
+from operator import lshift, or_
+from typing import Any
+
+from pylapse import fastparse
+
+__all__ = ["CLOCK_BITS", "WRITER_THREAD", "NewRows", "Parent", "Slot", "Writer", "pack_names"]
+
+CLOCK_BITS = 17  # seconds into a day < 2**17: packed below the inode in one JSON integer
+_MAX_PACKED_INODE = 1 << (63 - CLOCK_BITS)
+_QUEUE = 4  # listed folders waiting for the writer thread
+WRITER_THREAD = "pylapse-scan-writer"
+
+Row = tuple[Any, ...]
+
+
+@dataclass(slots=True)
+class NewRows:
+    """New names of one folder, read as far as possible without per-name Python calls.
+
+    ``packed``: ``(day, offset, JSON {name: inode << 17 | seconds into the day}, count)`` per
+    batch of default-format names; ``quick``: ``(name, utc, offset, inode)``; ``rest``: names for
+    the per-name path (other formats, EXIF, mtime), which turns them into ``full`` rows
+    ``(name, utc, offset, inode, source, size, mtime)``.
+    """
+
+    packed: list[tuple[int, int, str, int]] = field(default_factory=list)
+    quick: list[Row] = field(default_factory=list)
+    rest: list[str] = field(default_factory=list)
+    full: list[Row] = field(default_factory=list)
+
+
+def pack_names(names: list[str], inodes: dict[str, int]) -> NewRows:
+    """Read ``names`` (sorted) in batches (:func:`pylapse.fastparse.default_batch`).
+
+    Touches no shared state, so the walking thread can prepare a folder while the writer
+    applies the previous one.
+    """
+    batches, rest = fastparse.default_batch(names)
+    out = NewRows(rest=rest)
+    for batch in batches:
+        ids = list(map(inodes.__getitem__, batch.names))
+        # A batch's names differ only in ASCII digits: the first one speaks for all.
+        if _json_plain(batch.names[0]) and min(ids) >= 0 and max(ids) < _MAX_PACKED_INODE:
+            values = map(or_, map(lshift, ids, repeat(CLOCK_BITS)), batch.seconds)
+            # Names that need no JSON escape: one C-level format of the whole object.
+            pairs = tuple(chain.from_iterable(zip(batch.names, values, strict=True)))
+            payload = "{" + ('"%s":%d,' * len(ids) % pairs)[:-1] + "}"
+            out.packed.append((batch.day, batch.offset, payload, len(ids)))
+        else:
+            base = batch.day * 86400 - batch.offset
+            utcs = map(float, map(base.__add__, batch.seconds))
+            out.quick.extend(zip(batch.names, utcs, repeat(batch.offset), ids, strict=False))
+    return out
+
+
+def _json_plain(text: str) -> bool:
+    """True if ``text`` is the same inside a JSON string (printable ASCII, no quote/backslash)."""
+    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
+
+
+class Slot:
+    """A folder's row id, known at once for a folder already indexed, else once written."""
+
+    __slots__ = ("_event", "value")
+
+    def __init__(self, value: int | None = None) -> None:
+        self.value = value
+        self._event = threading.Event()
+        if value is not None:
+            self._event.set()
+
+    def set(self, value: int) -> None:
+        self.value = value
+        self._event.set()
+
+    def get(self, writer: Writer) -> int:
+        while not self._event.wait(0.05):
+            writer.check()
+        assert self.value is not None
+        return self.value
+
+
+Parent = int | Slot | None
+
+
+class Writer:
+    """A thread applying listed folders in order while the walk goes on (see module doc)."""
+
+    def __init__(self, apply: Callable[[tuple[Any, ...]], None]) -> None:
+        self._apply = apply
+        self._jobs: queue.Queue[tuple[Any, ...] | None] = queue.Queue(_QUEUE)
+        self._error: BaseException | None = None
+        self._stopping = False
+        self._thread = threading.Thread(target=self._loop, name=WRITER_THREAD, daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            if self._error is not None or self._stopping:
+                continue  # drain: the walk has stopped or failed
+            try:
+                self._apply(job)
+            except BaseException as exc:  # re-raised in the walking thread
+                self._error = exc
+
+    def check(self) -> None:
+        if self._error is not None:
+            self._stopping = True
+            raise self._error
+        if not self._thread.is_alive():
+            raise RuntimeError("the scan's writer thread stopped")
+
+    def put(self, job: tuple[Any, ...]) -> None:
+        while True:
+            self.check()
+            try:
+                self._jobs.put(job, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def finish(self, *, discard: bool = False) -> None:
+        """Wait for the queued folders (or drop them if ``discard``); raise the writer's error."""
+        self._stopping = discard
+        self._jobs.put(None)
+        self._thread.join()
+        if self._error is not None and not discard:
+            raise self._error
