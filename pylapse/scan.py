@@ -25,8 +25,10 @@ What a user waits for at millions of frames, and why the scan is shaped this way
   :func:`pylapse.fastparse.default_batch`) runs in the calling thread while a writer thread
   applies each listed folder. A day of default-format names goes in with one ``INSERT ...
   SELECT FROM json_each(?)`` statement (name -> inode and clock packed in one integer), which
-  runs whole inside SQLite with the GIL released, so walking and writing use two cores. Other
-  names go in with ``executemany``.
+  runs whole inside SQLite with the GIL released, so walking and writing use two cores
+  (:mod:`pylapse.scanpipe`). Other names go in with ``executemany``. A row whose file is
+  missing from a listing is deleted only if the file is still missing when the folder is
+  written: capture may have added it after the listing.
 """
 
 from __future__ import annotations
