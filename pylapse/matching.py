@@ -33,6 +33,7 @@ __all__ = ["Matched", "distinct_positions", "match", "match_nearest"]
 _BLOCK = 256
 _MIN_BLOCK = 32
 _SPLIT, _MERGE = -1, -2  # a block that failed: retry in halves / merge one target at a time
+_MAX_BACKOFF = 64  # blocks merged without trying, at most, after blocks kept failing
 
 
 class Matched:
@@ -187,7 +188,13 @@ def match(
     state = [-1, 0]  # last position chosen, chosen count
     total = len(t)
     stack: list[tuple[int, int]] = []
+    backoff = skip = 0
     for k in range(0, total, _BLOCK):
+        if skip:  # recent blocks could not be proven (irregular data): merge, don't retry yet
+            skip -= 1
+            _merge(u, n, t, k, min(k + _BLOCK, total), tolerance, rel, gap_at, state)
+            continue
+        merged = 0
         stack.append((k, min(k + _BLOCK, total)))
         while stack:
             lo, hi = stack.pop()
@@ -204,7 +211,15 @@ def match(
                 stack.append((mid, hi))
                 stack.append((lo, mid))
             else:
+                merged += hi - lo
                 _merge(u, n, t, lo, hi, tolerance, rel, gap_at, state)
+        # Mostly merged: back off exponentially (1, 2, 4 ... 64 blocks) before trying again,
+        # so data the blocks never fit costs little more than the merge alone.
+        if 2 * merged > min(k + _BLOCK, total) - k:
+            backoff = min(max(1, 2 * backoff), _MAX_BACKOFF)
+            skip = backoff
+        else:
+            backoff = 0
     return Matched(rel=rel, chosen_count=state[1], gap_at=gap_at)
 
 
