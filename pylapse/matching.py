@@ -232,7 +232,8 @@ def _block(u: array, n: int, t: array, lo: int, hi: int, tol: float, spacing: fl
     ``S - max d > D`` it is strictly farther than frame ``i`` (and every earlier frame farther
     still); the frame after lies at least ``min d + S`` above, so ``min d + S >= D`` makes it at
     least as far (a tie goes to the earlier frame, ``i``). The frames just outside the block are
-    checked directly, and ``D <= tol`` keeps every target within the tolerance. The margin
+    checked directly (the half-spacing window already implies it; the check is cheap insurance),
+    and ``D <= tol`` keeps every target within the tolerance. The margin
     ``eps`` (thousands of float ulps, far below any real spacing) keeps rounding from deciding a
     near-tie.
     """
