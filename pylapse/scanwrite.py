@@ -1,0 +1,252 @@
+"""The scan's writing half: one listed folder compared with its rows and the difference
+written (new rows, replaced files, deleted files, per-day counts), and vanished folders
+forgotten. A mixin of :class:`pylapse.scan.Scanner`, which walks and reads names; the two halves
+run in different threads (:mod:`pylapse.scanpipe`) and share only the connection, under
+``lock``.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from pylapse import db
+from pylapse.daycounts import DAY_SQL, bump_days, day_of
+from pylapse.scanpipe import CLOCK_BITS, NewRows
+
+if TYPE_CHECKING:
+    from pylapse.datesource import FrameTimes, Resolved
+    from pylapse.scan import ScanResult
+
+__all__ = ["CHUNK", "FolderWrites"]
+
+CHUNK = 20_000  # new rows per transaction in a huge folder
+
+
+class FolderWrites:
+    """Writes one folder's changes; the attributes and row readers are :class:`Scanner`'s."""
+
+    conn: sqlite3.Connection
+    cid: int
+    lock: threading.RLock
+    result: ScanResult
+    times: FrameTimes
+    verify: bool
+
+    def _pack(self, names: list[str], inodes: dict[str, int]) -> NewRows:
+        raise NotImplementedError
+
+    def _rows(self, path: str, new: NewRows, inodes: dict[str, int]) -> NewRows:
+        raise NotImplementedError
+
+    def _resolve(self, path: str, name: str) -> Resolved | None:
+        raise NotImplementedError
+
+    def _apply(
+        self,
+        path: str,
+        parent_id: int | None,
+        mtime_ns: int | None,
+        files: dict[str, int],
+        prepared: NewRows | None = None,
+    ) -> int:
+        """Compare a listed folder with its rows and write the difference.
+
+        One transaction, or one per :data:`CHUNK` new files in a huge folder so that capture
+        (another process, waiting at most ``busy_timeout``) is never locked out for long. The
+        folder's mtime is stored with the last one: an interrupted scan lists it again.
+        """
+        conn, cid, result = self.conn, self.cid, self.result
+        with self.lock, db.transaction(conn):
+            dir_id = conn.execute(
+                "INSERT INTO scanned_dirs (collection_id, parent_id, path) VALUES (?, ?, ?) "
+                "ON CONFLICT (collection_id, path) DO UPDATE SET parent_id = excluded.parent_id "
+                "RETURNING id",
+                (cid, parent_id, path),
+            ).fetchone()[0]
+            stored = {
+                r[0]: r[1:]
+                for r in conn.execute(
+                    "SELECT name, id, inode, utc, utc_offset, size, mtime FROM frames "
+                    "WHERE dir_id = ?",
+                    (dir_id,),
+                )
+            }
+            delta: Counter[tuple[int, int]] = Counter()
+            new: NewRows | None = None
+            if stored:
+                added, changed, fills = self._compare(path, files, stored)
+                # A file missing from the listing but there now was added after the listing
+                # (capture's add_frame, while this folder waited for the writer): keep its row.
+                gone = [
+                    v
+                    for name, v in stored.items()
+                    if name not in files and not os.path.isfile(os.path.join(path, name))
+                ]
+                for _fid, _inode, utc, offset, _size, _mtime in gone:
+                    delta[(day_of(utc, offset), offset)] -= 1
+                conn.executemany("DELETE FROM frames WHERE id = ?", [(v[0],) for v in gone])
+                result.deleted += len(gone)
+            else:
+                added, changed, fills = sorted(files) if prepared is None else list(files), [], []
+                if prepared is not None and len(added) <= CHUNK:  # read by the walking thread
+                    new = self._rows(path, prepared, files)
+            if changed:
+                self._update(path, changed, files, stored, delta)
+            if fills:
+                conn.executemany(
+                    "UPDATE frames SET inode = ?, size = COALESCE(?, size), "
+                    "mtime = COALESCE(?, mtime) WHERE id = ?",
+                    fills,
+                )
+            bump_days(conn, cid, delta)
+            if new is None:
+                new = self._rows(path, self._pack(added[:CHUNK], files), files)
+            self._insert(dir_id, new)
+            if len(added) <= CHUNK:
+                self._done(dir_id, parent_id, mtime_ns)
+        for start in range(CHUNK, len(added), CHUNK):
+            with self.lock, db.transaction(conn):
+                chunk = self._pack(added[start : start + CHUNK], files)
+                self._insert(dir_id, self._rows(path, chunk, files))
+                if start + CHUNK >= len(added):
+                    self._done(dir_id, parent_id, mtime_ns)
+        return int(dir_id)
+
+    def _done(self, dir_id: int, parent_id: int | None, mtime_ns: int | None) -> None:
+        self.conn.execute(
+            "UPDATE scanned_dirs SET mtime_ns = ?, parent_id = ? WHERE id = ?",
+            (mtime_ns, parent_id, dir_id),
+        )
+
+    def _insert(self, dir_id: int, rows: NewRows) -> None:
+        """Insert new rows and count them into ``day_counts``.
+
+        A row another scanner inserted meanwhile (between two chunks) is left alone: the counts
+        are of the rows actually inserted (``rowcount`` of a batch; the rows past the largest id
+        for the others, grouped in SQL).
+        """
+        conn, cid = self.conn, self.cid
+        # The ids are integers from the database: inlined, so each row binds only its own values.
+        into = "INSERT INTO frames (collection_id, dir_id, name, utc, utc_offset, inode, "
+        conflict = "ON CONFLICT (dir_id, name) DO NOTHING"
+        if rows.packed:
+            # One statement per batch: SQLite runs it whole with the GIL released.
+            sql = (
+                f"{into}source) SELECT {int(cid)}, {int(dir_id)}, key, "
+                f"?2 + (value & {(1 << CLOCK_BITS) - 1}), ?3, value >> {CLOCK_BITS}, "
+                f"'filename' FROM json_each(?1) WHERE true {conflict}"
+            )
+            delta: Counter[tuple[int, int]] = Counter()
+            for day, offset, payload, _count in rows.packed:
+                inserted = conn.execute(sql, (payload, day * 86400 - offset, offset)).rowcount
+                delta[(day, offset)] += inserted
+                self.result.added += inserted
+            bump_days(conn, cid, delta)
+        quick, full = rows.quick, rows.full
+        if not quick and not full:
+            return
+        last_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM frames").fetchone()[0]
+        if quick:
+            conn.executemany(
+                f"{into}source) VALUES ({int(cid)}, {int(dir_id)}, ?, ?, ?, ?, 'filename') "
+                + conflict,
+                quick,
+            )
+        if full:
+            conn.executemany(
+                f"{into}source, size, mtime) VALUES ({int(cid)}, {int(dir_id)}, ?, ?, ?, "
+                f"?, ?, ?, ?) {conflict}",
+                full,
+            )
+        conn.execute(
+            "INSERT INTO day_counts (collection_id, day, utc_offset, n) "
+            f"SELECT ?, {DAY_SQL} AS d, utc_offset, COUNT(*) FROM frames WHERE id > ? "
+            "GROUP BY d, utc_offset "
+            "ON CONFLICT DO UPDATE SET n = n + excluded.n",
+            (cid, last_id),
+        )
+        self.result.added += conn.execute(
+            "SELECT COUNT(*) FROM frames WHERE id > ?", (last_id,)
+        ).fetchone()[0]
+
+    def _compare(
+        self, path: str, files: dict[str, int], stored: dict[str, tuple[Any, ...]]
+    ) -> tuple[list[str], list[str], list[tuple[Any, ...]]]:
+        """New names, replaced names, and rows to fill in (inode, size, mtime) unchanged."""
+        added, changed, fills = [], [], []
+        for name in sorted(files):
+            old = stored.get(name)
+            if old is None:
+                added.append(name)
+                continue
+            fid, inode, _utc, _offset, size, mtime = old
+            new_inode = files[name]
+            if inode is not None and inode != new_inode:
+                changed.append(name)
+                continue
+            if self.verify:
+                try:
+                    st = os.stat(os.path.join(path, name))
+                except OSError:
+                    continue
+                if (size is not None and size != st.st_size) or (
+                    mtime is not None and abs(mtime - st.st_mtime) > 1e-6
+                ):
+                    changed.append(name)
+                elif inode is None or size is None or mtime is None:
+                    fills.append((new_inode, st.st_size, st.st_mtime, fid))
+            elif inode is None:
+                fills.append((new_inode, None, None, fid))
+        return added, changed, fills
+
+    def _update(
+        self,
+        path: str,
+        names: list[str],
+        inodes: dict[str, int],
+        stored: dict[str, tuple[Any, ...]],
+        delta: Counter[tuple[int, int]],
+    ) -> None:
+        """Re-read replaced files: new time, inode, size; metrics cleared (the image changed)."""
+        updates, gone = [], []
+        for name in names:
+            fid, _inode, old_utc, old_offset, _size, _mtime = stored[name]
+            delta[(day_of(old_utc, old_offset), old_offset)] -= 1
+            resolved = self._resolve(path, name)
+            self.result.parsed += 1
+            if resolved is None:
+                gone.append((fid,))
+                continue
+            utc, offset, source, size, mtime = resolved
+            delta[(day_of(utc, offset), offset)] += 1
+            updates.append((utc, offset, source, inodes[name], size, mtime, fid))
+        self.conn.executemany(
+            "UPDATE frames SET utc = ?, utc_offset = ?, source = ?, inode = ?, size = ?, "
+            "mtime = ?, width = NULL, height = NULL, luma = NULL, sharpness = NULL, "
+            "contrast = NULL, noise = NULL WHERE id = ?",
+            updates,
+        )
+        self.conn.executemany("DELETE FROM frames WHERE id = ?", gone)
+        self.result.changed += len(updates)
+        self.result.deleted += len(gone)
+
+    def _delete_dirs(self, dir_ids: list[int]) -> None:
+        """Forget folders that are gone (and every frame in them)."""
+        conn = self.conn
+        with self.lock, db.transaction(conn):
+            delta: Counter[tuple[int, int]] = Counter()
+            for dir_id in dir_ids:
+                for utc, offset in conn.execute(
+                    "SELECT utc, utc_offset FROM frames WHERE dir_id = ?", (dir_id,)
+                ):
+                    delta[(day_of(utc, offset), offset)] -= 1
+                self.result.deleted += conn.execute(
+                    "DELETE FROM frames WHERE dir_id = ?", (dir_id,)
+                ).rowcount
+            conn.executemany("DELETE FROM scanned_dirs WHERE id = ?", [(d,) for d in dir_ids])
+            bump_days(conn, self.cid, delta)
+        self.result.dirs_deleted += len(dir_ids)
