@@ -34,6 +34,7 @@ from typing import Any
 from pylapse import daycounts, db, timeutil
 from pylapse.daycounts import DAY_SQL, bump_days, day_of
 from pylapse.frame import Frame, TimeBound, bound_seconds, frames_from_rows
+from pylapse.indexschema import COMPONENT, SCHEMA
 from pylapse.progress import ProgressCallback
 from pylapse.scan import (
     DEFAULT_EXTENSIONS,
@@ -50,57 +51,6 @@ __all__ = [
     "FrameIndex",
     "ScanError",
     "ScanResult",
-]
-
-COMPONENT = "index"
-
-# Append-only: a shipped step is never edited; a schema change is a new step.
-SCHEMA = [
-    """
-    CREATE TABLE index_collections (
-        id INTEGER PRIMARY KEY,
-        key TEXT NOT NULL UNIQUE,       -- collection id; a camera's frames use the camera id
-        root TEXT,                      -- folder of the last scan
-        zone TEXT,                      -- zone names without an offset were read in
-        scanned_at REAL                 -- UTC seconds of the last completed scan
-    );
-    CREATE TABLE scanned_dirs (
-        id INTEGER PRIMARY KEY,
-        collection_id INTEGER NOT NULL,
-        parent_id INTEGER,              -- NULL for the root (or a folder not yet linked)
-        path TEXT NOT NULL,             -- absolute
-        mtime_ns INTEGER,               -- as of the last listing; NULL = list it next time
-        UNIQUE (collection_id, path)
-    );
-    CREATE INDEX scanned_dirs_parent ON scanned_dirs (parent_id);
-    CREATE TABLE frames (
-        id INTEGER PRIMARY KEY,
-        collection_id INTEGER NOT NULL,
-        dir_id INTEGER NOT NULL,
-        name TEXT NOT NULL,
-        utc REAL NOT NULL,              -- seconds since the epoch
-        utc_offset INTEGER NOT NULL,    -- seconds east of UTC in force when taken
-        source TEXT NOT NULL,           -- filename, pattern, exif, mtime or capture
-        inode INTEGER,                  -- from the folder listing: a replaced file changes it
-        size INTEGER,
-        mtime REAL,
-        width INTEGER,
-        height INTEGER,
-        luma REAL,                      -- mean luma 0-255
-        sharpness REAL,
-        contrast REAL,
-        noise REAL
-    );
-    CREATE UNIQUE INDEX frames_dir_name ON frames (dir_id, name);
-    CREATE INDEX frames_time ON frames (collection_id, utc);
-    CREATE TABLE day_counts (
-        collection_id INTEGER NOT NULL,
-        day INTEGER NOT NULL,           -- floor((utc + utc_offset) / 86400)
-        utc_offset INTEGER NOT NULL,
-        n INTEGER NOT NULL,
-        PRIMARY KEY (collection_id, day, utc_offset)
-    ) WITHOUT ROWID;
-    """,
 ]
 
 METRIC_COLUMNS = ("width", "height", "luma", "sharpness", "contrast", "noise", "size", "mtime")

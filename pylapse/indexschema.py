@@ -1,0 +1,56 @@
+"""The frame index's tables, as numbered schema steps for :func:`pylapse.db.migrate`."""
+
+from __future__ import annotations
+
+__all__ = ["COMPONENT", "SCHEMA"]
+
+COMPONENT = "index"
+
+# Append-only: a shipped step is never edited; a schema change is a new step.
+SCHEMA = [
+    """
+    CREATE TABLE index_collections (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,       -- collection id; a camera's frames use the camera id
+        root TEXT,                      -- folder of the last scan
+        zone TEXT,                      -- zone names without an offset were read in
+        scanned_at REAL                 -- UTC seconds of the last completed scan
+    );
+    CREATE TABLE scanned_dirs (
+        id INTEGER PRIMARY KEY,
+        collection_id INTEGER NOT NULL,
+        parent_id INTEGER,              -- NULL for the root (or a folder not yet linked)
+        path TEXT NOT NULL,             -- absolute
+        mtime_ns INTEGER,               -- as of the last listing; NULL = list it next time
+        UNIQUE (collection_id, path)
+    );
+    CREATE INDEX scanned_dirs_parent ON scanned_dirs (parent_id);
+    CREATE TABLE frames (
+        id INTEGER PRIMARY KEY,
+        collection_id INTEGER NOT NULL,
+        dir_id INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        utc REAL NOT NULL,              -- seconds since the epoch
+        utc_offset INTEGER NOT NULL,    -- seconds east of UTC in force when taken
+        source TEXT NOT NULL,           -- filename, pattern, exif, mtime or capture
+        inode INTEGER,                  -- from the folder listing: a replaced file changes it
+        size INTEGER,
+        mtime REAL,
+        width INTEGER,
+        height INTEGER,
+        luma REAL,                      -- mean luma 0-255
+        sharpness REAL,
+        contrast REAL,
+        noise REAL
+    );
+    CREATE UNIQUE INDEX frames_dir_name ON frames (dir_id, name);
+    CREATE INDEX frames_time ON frames (collection_id, utc);
+    CREATE TABLE day_counts (
+        collection_id INTEGER NOT NULL,
+        day INTEGER NOT NULL,           -- floor((utc + utc_offset) / 86400)
+        utc_offset INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (collection_id, day, utc_offset)
+    ) WITHOUT ROWID;
+    """,
+]
