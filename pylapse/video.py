@@ -149,6 +149,14 @@ def _temp_output(output: Path) -> Path:
     return Path(name)
 
 
+def _settle(path: Path) -> None:
+    """Before the rename: ffmpeg's output on disk, and readable like the frames and exports
+    (0644, as storage.atomic_write makes them; mkstemp creates it 0600)."""
+    os.chmod(path, 0o644)
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
 def _available(info: FfmpegInfo, codec: Codec) -> None:
     if not info.has_encoder(codec.encoder):
         usable = [c.name for c in available_codecs(info.encoders)]
@@ -261,6 +269,7 @@ def render_frames(
         safe_report(progress, Progress("encode", 0, total))
         job = _Encode(info.path, list_name, temp, output.name, options, entries, total, fps, size)
         commands, result = job.run(container, progress, cancel)
+        _settle(temp)
         os.replace(temp, output)
         storage.fsync_dir(output.parent)
         skipped = max(0, total - result.frames)

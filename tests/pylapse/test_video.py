@@ -174,6 +174,13 @@ def test_manifest_records_frames_options_and_ffmpeg(tmp_path: Path) -> None:
     assert command[-1] == out.as_posix() and "+faststart" in command
 
 
+def test_video_is_readable_like_the_frames(frames: list[Path], tmp_path: Path) -> None:
+    output = tmp_path / "out.mp4"
+    render_sequence_to_video(frames[0].parent, output, fps=10, progress=False)
+    assert output.stat().st_mode & 0o777 == 0o644  # mkstemp's 0600 would hide it from a web server
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4", "out.mp4.json"]
+
+
 def test_progress_reaches_100_and_never_goes_back(frames: list[Path], tmp_path: Path) -> None:
     seen: list[Progress] = []
     render_frames(frames, tmp_path / "p.mp4", RenderOptions(fps=24), progress=seen.append)
