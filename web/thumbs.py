@@ -4,11 +4,18 @@ A thumbnail lives at ``<data_dir>/thumbs/<id // 1000>/<id>-<mtime>-<size>.jpg``:
 mtime and size are part of the name, so a replaced file (or an id reused after an index rebuild)
 never shows a stale picture. JPEG draft mode decodes at 1/2-1/8 scale, so even a 24 MP frame
 costs a few milliseconds, once.
+
+The cache is bounded (:data:`CACHE_BUDGET`): whenever a thumbnail opens a new bucket folder (one
+per thousand frame ids), the least recently filled buckets are removed until the cache fits.
+Years of browsing a camera that shoots every 10 s would otherwise fill the disk with pictures
+that are cheap to make again.
 """
 
 from __future__ import annotations
 
 import io
+import os
+import shutil
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -18,6 +25,7 @@ from pylapse import storage
 
 THUMB_WIDTH = 400
 THUMB_QUALITY = 78
+CACHE_BUDGET = 512 * 1024 * 1024  # bytes
 
 
 class ThumbnailError(Exception):
@@ -44,11 +52,39 @@ def make_thumbnail(source: Path | BinaryIO, width: int = THUMB_WIDTH) -> bytes:
     return out.getvalue()
 
 
-def thumbnail(cache_dir: Path, frame: Any) -> Path:
+def thumbnail(cache_dir: Path, frame: Any, budget: int = CACHE_BUDGET) -> Path:
     """The cached thumbnail of ``frame`` (an index Frame), made on first request."""
     path = thumbnail_path(cache_dir, frame)
     if not path.is_file():
         data = make_thumbnail(Path(frame.path))
+        new_bucket = not path.parent.is_dir()
         path.parent.mkdir(parents=True, exist_ok=True)
         storage.atomic_write(path, data)
+        if new_bucket:
+            prune(cache_dir, budget, keep=path.parent)
     return path
+
+
+def prune(cache_dir: Path, budget: int = CACHE_BUDGET, keep: Path | None = None) -> int:
+    """Remove whole buckets, least recently filled first, until the cache is within ``budget``
+    bytes; ``keep`` (the bucket just written to) stays. Returns the buckets removed."""
+    buckets = []
+    try:
+        entries = list(os.scandir(cache_dir))
+    except FileNotFoundError:
+        return 0
+    for entry in entries:
+        if entry.is_dir():
+            size = sum(f.stat().st_size for f in os.scandir(entry.path) if f.is_file())
+            buckets.append((entry.stat().st_mtime, entry.path, size))
+    total = sum(size for _mtime, _path, size in buckets)
+    removed = 0
+    for _mtime, bucket, size in sorted(buckets):
+        if total <= budget:
+            break
+        if keep is not None and bucket == os.fspath(keep):
+            continue
+        shutil.rmtree(bucket, ignore_errors=True)
+        total -= size
+        removed += 1
+    return removed

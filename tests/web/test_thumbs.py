@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from dataclasses import replace
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
@@ -68,3 +70,20 @@ def test_thumbnail_from_bytes() -> None:
     Image.new("RGB", (100, 50)).save(buffer, "PNG")
     data = thumbs.make_thumbnail(BytesIO(buffer.getvalue()))
     assert data[:3] == b"\xff\xd8\xff"
+
+
+def test_the_cache_stays_within_its_budget(index, tmp_path: Path) -> None:
+    """Opening a new bucket (a thousand ids) drops the least recently filled ones."""
+    source = tmp_path / "frames"
+    source.mkdir()
+    frame = _frame(index, source)
+    cache = tmp_path / "thumbs"
+    first = thumbs.thumbnail(cache, frame)  # bucket 00000
+    os.utime(first.parent, (1, 1))  # filled long ago
+    later = replace(frame, id=frame.id + 1000)  # the same picture, in bucket 00001
+    second = thumbs.thumbnail(cache, later, budget=first.stat().st_size)
+    assert second.is_file()
+    assert not first.parent.exists()  # over budget: the older bucket went
+    third = thumbs.thumbnail(cache, replace(frame, id=frame.id + 2000), budget=10**9)
+    assert second.is_file() and third.is_file()  # within budget: nothing removed
+
