@@ -14,21 +14,9 @@ from hypothesis import strategies as st
 from pylapse import matching
 from pylapse.matching import Matched, distinct_positions, match, match_nearest
 from pylapse.selection import Selection, select_all, select_cron
+from tests.pylapse.reference import ref_match
 
 BASE = 1_735_686_000.0  # 2025-01-01 00:00 Berlin
-
-
-def ref_match(utcs, targets, tol):
-    """For each target the earliest of the nearest frames within ``tol``, scanning every frame."""
-    out = []
-    for t in targets:
-        best = None
-        for i, u in enumerate(utcs):
-            d = abs(u - t)
-            if d <= tol and (best is None or d < best[0]):
-                best = (d, i)
-        out.append(best[1] if best else -1)
-    return out
 
 
 @contextmanager

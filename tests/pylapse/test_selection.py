@@ -23,6 +23,7 @@ from pylapse.selection import (
     select_day_slice,
 )
 from pylapse.targets import CronRule, cron_targets, day_targets
+from tests.pylapse.reference import ref_match
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -56,19 +57,6 @@ def ref_targets(hours, minutes, seconds, tz, days, lo, hi):
                         if (back.date(), back.hour, back.minute, back.second) == (day, h, m, s):
                             out.add(u)
     return sorted(u for u in out if lo <= u <= hi)
-
-
-def ref_match(utcs, targets, tol):
-    """For each target the earliest of the nearest frames within ``tol``, scanning every frame."""
-    out = []
-    for t in targets:
-        best = None
-        for i, u in enumerate(utcs):
-            d = abs(u - t)
-            if d <= tol and (best is None or d < best[0]):
-                best = (d, i)
-        out.append(best[1] if best else -1)
-    return out
 
 
 def _days_around(u_lo, u_hi, tz):
