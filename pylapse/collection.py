@@ -414,4 +414,3 @@ def _config_relative_paths(config: Config, preset: ExportPreset) -> ExportPreset
     if font and ("/" in font or font.lower().endswith((".ttf", ".otf", ".ttc"))):
         update["font"] = str(config.resolve(font))
     return preset.model_copy(update=update) if update else preset
-

@@ -45,9 +45,19 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any
 
+from pylapse import fastparse
 from pylapse.datesource import DATE_SOURCES, FrameTimes, Resolved
 from pylapse.progress import Cancelled, Progress, ProgressCallback, Throttle
-from pylapse.scanpipe import NewRows, Parent, Slot, Writer, pack_names
+from pylapse.scanpipe import (
+    PACKS_DAYS,
+    Checkpointer,
+    NewRows,
+    Parent,
+    Slot,
+    Writer,
+    pack_day,
+    pack_names,
+)
 from pylapse.scanwrite import CHUNK, FolderWrites
 
 __all__ = [
@@ -146,6 +156,8 @@ class Scanner(FolderWrites):
         self._known: dict[str, _Dir] = {}
         self._seen: set[int] = set()
         self._writer: Writer | None = None
+        self._checkpointer: Checkpointer | None = None
+        self._autocheckpoint: int | None = None
         # New folders' names are read by the walking thread when no per-name work is needed.
         self._batch = self.times.fast is not None and self.times.names_first and not verify
 
@@ -190,9 +202,13 @@ class Scanner(FolderWrites):
         except BaseException:
             if self._writer is not None:
                 self._writer.finish(discard=True)  # folders not yet written: listed next time
+            self._stop_checkpoints()
             raise
-        if self._writer is not None:
-            self._writer.finish()
+        try:
+            if self._writer is not None:
+                self._writer.finish()
+        finally:
+            self._stop_checkpoints()
         gone = [d.id for d in known.values() if d.id not in seen]
         if gone:
             self._delete_dirs(gone)
@@ -247,9 +263,12 @@ class Scanner(FolderWrites):
         racy = time.time_ns() - st.st_mtime_ns < RACY_NS
         prepared = None
         if row is None and self._batch and files and len(files) <= CHUNK:
-            prepared = pack_names(sorted(files), files)
+            files, prepared = self._prepare(files)
+        else:
+            files = self._frames(files)
         slot = Slot(None if row is None else row.id)
         if self._writer is None:
+            self._start_checkpoints()
             self._writer = Writer(self._write)
         job = (path, parent, slot, None if racy else st.st_mtime_ns, files, prepared)
         self._writer.put(job)
@@ -269,6 +288,25 @@ class Scanner(FolderWrites):
         dir_id = self._apply(path, parent_id, mtime_ns, files, prepared)
         self._seen.add(dir_id)
         slot.set(dir_id)
+        if self._checkpointer is not None:
+            self._checkpointer.nudge()
+
+    def _start_checkpoints(self) -> None:
+        """Checkpoints from a thread of their own while the writer thread writes
+        (:class:`pylapse.scanpipe.Checkpointer`); autocheckpoint is off meanwhile."""
+        with self.lock:
+            self._autocheckpoint = self.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+            self.conn.execute("PRAGMA wal_autocheckpoint = 0")
+        self._checkpointer = Checkpointer(self.conn)
+
+    def _stop_checkpoints(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
+        if self._autocheckpoint is not None:
+            with self.lock:
+                self.conn.execute(f"PRAGMA wal_autocheckpoint = {int(self._autocheckpoint)}")
+            self._autocheckpoint = None
 
     def _keep(self, dir_id: int, children: dict[int, list[str]], seen: set[int]) -> None:
         """Mark a folder and its stored subtree as present (it could not be read this time)."""
@@ -279,10 +317,10 @@ class Scanner(FolderWrites):
             todo.extend(self._known[p].id for p in children.get(current, ()) if p in self._known)
 
     def _list(self, path: str) -> tuple[dict[str, int], list[str]]:
-        """Frame files (name -> inode) and subfolders of ``path``; hidden entries are skipped.
+        """Every file (name -> inode) and the visible subfolders of ``path``.
 
-        The loop does only what needs the entry; names are filtered afterwards in C-level
-        passes (a day folder needs no filtering at all).
+        The loop does only what needs the entry: which files are frames is decided afterwards
+        (:meth:`_frames`, or :meth:`_prepare` for a new folder).
         """
         files: dict[str, int] = {}
         subdirs: list[str] = []
@@ -295,19 +333,42 @@ class Scanner(FolderWrites):
                         subdirs.append(entry.path)
                 except OSError:  # a dangling symlink or an entry removed while listing
                     continue
-        extensions = self.extensions
+        return files, [p for p in subdirs if os.path.basename(p)[0] != "."]
+
+    def _is_frame(self, name: str) -> bool:
+        """A frame file: not hidden, with one of the collection's extensions (any case)."""
+        return name[0] != "." and (
+            name.endswith(self.extensions) or name.lower().endswith(self.extensions)
+        )
+
+    def _frames(self, files: dict[str, int]) -> dict[str, int]:
+        """``files`` without hidden files and other extensions, in C-level passes when the
+        folder has one extension throughout (the usual case)."""
         names = list(files)
-        if any(map(str.startswith, names, repeat("."))) or not all(
-            map(str.endswith, names, repeat(extensions))
+        ext = os.path.splitext(names[0])[1] if names else ""
+        if (
+            "/." not in "/" + "/".join(names)
+            and ext in self.extensions
+            and all(map(str.endswith, names, repeat(ext)))
         ):
-            files = {
-                name: files[name]
-                for name in names
-                if name[0] != "."
-                and (name.endswith(extensions) or name.lower().endswith(extensions))
-            }
-        subdirs = [p for p in subdirs if os.path.basename(p)[0] != "."]
-        return files, subdirs
+            return files
+        return {name: files[name] for name in names if self._is_frame(name)}
+
+    def _prepare(self, files: dict[str, int]) -> tuple[dict[str, int], NewRows]:
+        """A new folder's frames and their rows, read by the walking thread.
+
+        A folder of one default-format day (:func:`pylapse.fastparse.uniform_day`) has one
+        shape throughout: its first name stands for all of them, unless the extension has a
+        digit (which the shape does not fix).
+        """
+        names = list(files)
+        day = fastparse.uniform_day(names) if PACKS_DAYS else None
+        if day is not None:
+            ext = os.path.splitext(names[0])[1]
+            if self._is_frame(names[0]) and not any(map(str.isdigit, ext)):
+                return files, pack_day(names, files, day)
+        files = self._frames(files)
+        return files, pack_names(sorted(files), files)
 
     def _report(self, started: float, done: int, total: int) -> None:
         if self.progress is None:

@@ -10,21 +10,45 @@ the other thread meanwhile.
 from __future__ import annotations
 
 import queue
+import sqlite3
+import sys
 import threading
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import chain, repeat
 from operator import lshift, or_
 from typing import Any
 
-from pylapse import fastparse
+from pylapse import db, fastparse
 
-__all__ = ["CLOCK_BITS", "WRITER_THREAD", "NewRows", "Parent", "Slot", "Writer", "pack_names"]
+try:  # serializes and sorts a day of names in Rust, several times faster than Python can
+    import orjson
+except ImportError:  # no wheel for this machine: pack_names does the same, slower
+    orjson = None  # type: ignore[assignment]
+
+# Whether a new folder of one default-format day goes through pack_day.
+PACKS_DAYS = orjson is not None
+
+__all__ = [
+    "CHECKPOINT_THREAD",
+    "CLOCK_BITS",
+    "PACKS_DAYS",
+    "WRITER_THREAD",
+    "Checkpointer",
+    "NewRows",
+    "Parent",
+    "Slot",
+    "Writer",
+    "pack_day",
+    "pack_names",
+]
 
 CLOCK_BITS = 17  # seconds into a day < 2**17: packed below the inode in one JSON integer
 _MAX_PACKED_INODE = 1 << (63 - CLOCK_BITS)
 _QUEUE = 4  # listed folders waiting for the writer thread
 WRITER_THREAD = "pylapse-scan-writer"
+CHECKPOINT_THREAD = "pylapse-scan-checkpoint"
 
 Row = tuple[Any, ...]
 
@@ -55,8 +79,9 @@ def pack_names(names: list[str], inodes: dict[str, int]) -> NewRows:
     out = NewRows(rest=rest)
     for batch in batches:
         ids = list(map(inodes.__getitem__, batch.names))
-        # A batch's names differ only in ASCII digits: the first one speaks for all.
-        if _json_plain(batch.names[0]) and min(ids) >= 0 and max(ids) < _MAX_PACKED_INODE:
+        # A batch's names differ only in ASCII digits: the first one speaks for all. Inodes
+        # from a listing are unsigned; a 64-bit one may be too large to pack.
+        if _json_plain(batch.names[0]) and max(ids) < _MAX_PACKED_INODE:
             values = map(or_, map(lshift, ids, repeat(CLOCK_BITS)), batch.seconds)
             # Names that need no JSON escape: one C-level format of the whole object.
             pairs = tuple(chain.from_iterable(zip(batch.names, values, strict=True)))
@@ -67,6 +92,23 @@ def pack_names(names: list[str], inodes: dict[str, int]) -> NewRows:
             utcs = map(float, map(base.__add__, batch.seconds))
             out.quick.extend(zip(batch.names, utcs, repeat(batch.offset), ids, strict=False))
     return out
+
+
+def pack_day(names: list[str], inodes: dict[str, int], day: fastparse.DayLanes) -> NewRows:
+    """A new folder of one default-format day (:func:`pylapse.fastparse.uniform_day` of
+    ``names``, in listing order) as one batch, without a Python step per name.
+
+    Inodes and clocks are packed lane by lane in big integers, and ``orjson`` sorts the names
+    as it writes the JSON (:data:`PACKS_DAYS`). A 64-bit inode too large to pack sends the
+    folder through :func:`pack_names`.
+    """
+    if orjson is None or max(inodes.values()) >= _MAX_PACKED_INODE:
+        return pack_names(sorted(names), inodes)
+    # Inodes are below 2**46: shifted within their own 64-bit lane, next to the clock's 17 bits.
+    lanes = int.from_bytes(array("Q", inodes.values()).tobytes(), sys.byteorder)
+    values = fastparse.lane_values((lanes << CLOCK_BITS) | day.seconds, day.count)
+    payload = orjson.dumps(dict(zip(names, values, strict=True)), option=orjson.OPT_SORT_KEYS)
+    return NewRows(packed=[(day.day, day.offset, payload.decode(), day.count)])
 
 
 def _json_plain(text: str) -> bool:
@@ -145,3 +187,55 @@ class Writer:
         self._thread.join()
         if self._error is not None and not discard:
             raise self._error
+
+
+class Checkpointer:
+    """Checkpoints the WAL from a thread of its own while a scan writes.
+
+    A checkpoint copies the WAL into the database file and ``fsync``s both: mostly waiting for
+    the disk. Run by the writing connection (SQLite's autocheckpoint) that wait stops the writer;
+    here the writing connection has autocheckpoint off and this thread runs a ``PASSIVE``
+    checkpoint (which never blocks or is blocked by the writer) after each ``nudge``, on its own
+    connection. Durability is SQLite's own: WAL frames are valid whether or not they have been
+    copied yet, and the WAL is reused from its start once a checkpoint caught up. Best effort:
+    a checkpoint that fails (the database busy with another process's checkpoint) is left to
+    the next one, or to autocheckpoint once the scan restored it.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._wake = threading.Event()
+        self._stopping = False
+        self._conn: sqlite3.Connection | None = None
+        self._thread: threading.Thread | None = None
+        path = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
+        if not path:  # an in-memory database has no WAL
+            return
+        self._conn = db.connect(path)
+        self._thread = threading.Thread(target=self._loop, name=CHECKPOINT_THREAD, daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        assert self._conn is not None
+        try:
+            while True:
+                self._wake.wait()
+                self._wake.clear()
+                if self._stopping:
+                    return
+                try:
+                    self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error:
+                    continue  # best effort (see class doc)
+        finally:
+            self._conn.close()
+
+    def nudge(self) -> None:
+        """New frames are in the WAL: checkpoint them when the previous checkpoint is done."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        if self._thread is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        self._thread.join()
