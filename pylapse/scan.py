@@ -21,9 +21,11 @@ What a user waits for at millions of frames, and why the scan is shaped this way
   under the write lock, so two scanners never insert the same frame), rows go in in name order,
   and ``day_counts`` is updated in the same transaction.
 * A cold scan is as fast as the listing allows (``./bench.sh index``): the walk (``stat``,
-  listing, reading a new folder's default-format names with
-  :func:`pylapse.fastparse.default_batch`) runs in the calling thread while a writer thread
-  applies each listed folder. A day of default-format names goes in with one ``INSERT ...
+  listing, reading a new folder's default-format names) runs in the calling thread while a
+  writer thread applies each listed folder and a third checkpoints the WAL. A new folder of one
+  default-format day is read without a Python step per name
+  (:func:`pylapse.fastparse.uniform_day`, :func:`pylapse.scanpipe.pack_day`); other names in
+  batches (:func:`pylapse.fastparse.default_batch`). A day goes in with one ``INSERT ...
   SELECT FROM json_each(?)`` statement (name -> inode and clock packed in one integer), which
   runs whole inside SQLite with the GIL released, so walking and writing use two cores
   (:mod:`pylapse.scanpipe`). Other names go in with ``executemany``. A row whose file is

@@ -1,10 +1,12 @@
-"""The cold scan's pipeline: names read in batches by the walking thread, folders written by
-a writer thread (see :mod:`pylapse.scan`).
+"""The cold scan's pipeline: names read by the walking thread, folders written by a writer
+thread, the WAL checkpointed by a third (see :mod:`pylapse.scan`).
 
 A day of default-format names becomes one JSON object ``{name: inode << 17 | seconds into the
 day}`` that a single ``INSERT ... SELECT FROM json_each(?)`` statement inserts: SQLite runs the
-whole statement with the GIL released, so the walk (listing, sorting, reading names) goes on in
-the other thread meanwhile.
+whole statement with the GIL released, so the walk goes on in the other thread meanwhile. A new
+day folder is read with no Python step per name (:func:`pack_day`); any other batch of names
+goes through :func:`pack_names`. Checkpoints (copying the WAL into the file, with ``fsync``)
+run beside the writer (:class:`Checkpointer`) instead of stopping it.
 """
 
 from __future__ import annotations
