@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -41,6 +42,10 @@ log = logging.getLogger(__name__)
 _ANALYZE_US = 1_000_000  # one second of stream analysis before the first frame
 _SOI = b"\xff\xd8"
 _NEEDS_ANALYSIS = ("could not find codec parameters", "unspecified size")
+# RTSP status codes as ffmpeg words them ("method DESCRIBE failed: 401 Unauthorized", "Server
+# returned 404 Not Found"); never a bare "401" anywhere, which a port such as 40107 contains.
+_UNAUTHORIZED = re.compile(r"\b401 unauthorized\b|(?:failed:|returned) 401\b|\bunauthorized\b")
+_NOT_FOUND = re.compile(r"\b404 not found\b|(?:failed:|returned) 404\b")
 _STREAM_BOUNDARY = "pylapsertsp"
 PREVIEW_FPS = 5.0  # frames per second of the live re-stream: smooth enough, light on the CPU
 
@@ -238,9 +243,9 @@ class _NeedsAnalysis(Exception):
 
 def _reason(lowered: str, text: str, code: int, had_output: bool, timed_out: bool) -> str:
     """A clear, already-masked reason from ffmpeg's stderr."""
-    if "401" in lowered or "unauthorized" in lowered:
+    if _UNAUTHORIZED.search(lowered):
         return "the camera refused the credentials (RTSP 401 Unauthorized); check username/password"
-    if "404" in lowered:
+    if _NOT_FOUND.search(lowered):
         return "no stream at this path (RTSP 404 Not Found)"
     if "connection refused" in lowered:
         return "connection refused (is the camera on and the RTSP port right?)"

@@ -169,3 +169,20 @@ def test_live_stream_shared_by_preview_viewers(rtsp_url, make_camera):
     finally:
         hub.shutdown()
     assert not made[0]._live
+
+
+@pytest.mark.parametrize(
+    ("stderr", "expected"),
+    [
+        ("[rtsp @ 0x1] method DESCRIBE failed: 401 Unauthorized", "refused the credentials"),
+        ("[rtsp @ 0x1] method DESCRIBE failed: 404 Not Found", "RTSP 404"),
+        ("Server returned 404 Not Found", "RTSP 404"),
+        # A port holding "401" or "404" is not a status code (this made a test flaky).
+        ("rtsp://127.0.0.1:40107/stream: Connection timed out", "did not answer in time"),
+        ("rtsp://127.0.0.1:34045/stream: Invalid data found when processing input", "RTSP camera"),
+    ],
+)
+def test_ffmpeg_errors_are_read_by_their_status_not_by_any_digits(stderr, expected):
+    from pylapse.sources.rtsp import _reason
+
+    assert expected in _reason(stderr.lower(), stderr, 1, False, False)
