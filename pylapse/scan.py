@@ -63,6 +63,7 @@ from pylapse.scanpipe import (
 from pylapse.scanwrite import CHUNK, FolderWrites
 
 __all__ = [
+    "CHECKPOINT_AFTER",
     "DATE_SOURCES",
     "DEFAULT_EXTENSIONS",
     "RACY_NS",
@@ -75,6 +76,7 @@ __all__ = [
 DEFAULT_EXTENSIONS = (".jpg", ".jpeg", ".png")
 SOURCE_CAPTURE = "capture"  # the time capture named the frame for
 RACY_NS = 2_000_000_000
+CHECKPOINT_AFTER = 20_000  # rows written before checkpoints move to a thread of their own
 _MAX_PROBLEMS = 20
 
 Row = tuple[Any, ...]
@@ -270,7 +272,6 @@ class Scanner(FolderWrites):
             files = self._frames(files)
         slot = Slot(None if row is None else row.id)
         if self._writer is None:
-            self._start_checkpoints()
             self._writer = Writer(self._write)
         job = (path, parent, slot, None if racy else st.st_mtime_ns, files, prepared)
         self._writer.put(job)
@@ -290,12 +291,18 @@ class Scanner(FolderWrites):
         dir_id = self._apply(path, parent_id, mtime_ns, files, prepared)
         self._seen.add(dir_id)
         slot.set(dir_id)
+        if self._checkpointer is None and self.result.added >= CHECKPOINT_AFTER:
+            self._start_checkpoints()
         if self._checkpointer is not None:
             self._checkpointer.nudge()
 
     def _start_checkpoints(self) -> None:
         """Checkpoints from a thread of their own while the writer thread writes
-        (:class:`pylapse.scanpipe.Checkpointer`); autocheckpoint is off meanwhile."""
+        (:class:`pylapse.scanpipe.Checkpointer`); autocheckpoint is off meanwhile.
+
+        Started by the writer thread once a scan has written :data:`CHECKPOINT_AFTER` rows: a
+        small scan is done before another connection and thread would pay off.
+        """
         with self.lock:
             self._autocheckpoint = self.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
             self.conn.execute("PRAGMA wal_autocheckpoint = 0")

@@ -164,6 +164,10 @@ def test_checkpoints_run_beside_the_scan_and_stop_with_it(tmp_path, monkeypatch)
         real(self)
 
     monkeypatch.setattr(scanpipe.Checkpointer, "nudge", nudge)
+    with FrameIndex(tmp_path / "small.db") as index:
+        index.scan("c", tmp_path / "frames", TOKYO)
+    assert seen == []  # a small scan keeps SQLite's own checkpoints
+    monkeypatch.setattr(scan, "CHECKPOINT_AFTER", 60)  # from the second folder of 50 on
     with FrameIndex(tmp_path / "db") as index:
         index.scan("c", tmp_path / "frames", TOKYO)
         names = {t.name for t in threading.enumerate()}
@@ -172,7 +176,7 @@ def test_checkpoints_run_beside_the_scan_and_stop_with_it(tmp_path, monkeypatch)
         # Autocheckpoint is back on for capture's small writes.
         assert index._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
         assert index.count("c") == 200
-    assert seen and set(seen) == {scanpipe.WRITER_THREAD}
+    assert len(seen) == 3 and set(seen) == {scanpipe.WRITER_THREAD}
     # Everything reached the database file: another connection reads it without the WAL.
     conn = sqlite3.connect(tmp_path / "db")
     assert conn.execute("SELECT COUNT(*) FROM frames").fetchone()[0] == 200
@@ -181,14 +185,23 @@ def test_checkpoints_run_beside_the_scan_and_stop_with_it(tmp_path, monkeypatch)
 
 def test_the_checkpoint_thread_stops_when_a_write_fails(tmp_path, monkeypatch):
     make_days(tmp_path / "frames", 3, 5)
+    real = scan.Scanner._apply
+    calls = []
 
     def failing(self, *args):
-        raise OSError("disk gone")
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError("disk gone")
+        return real(self, *args)
 
+    monkeypatch.setattr(scan, "CHECKPOINT_AFTER", 1)
     monkeypatch.setattr(scan.Scanner, "_apply", failing)
+    started = []
+    monkeypatch.setattr(scanpipe.Checkpointer, "nudge", lambda self: started.append(self))
     with FrameIndex(tmp_path / "db") as index:
         with pytest.raises(OSError, match="disk gone"):
             index.scan("c", tmp_path / "frames", TOKYO)
+        assert started  # the checkpoint thread was running when the write failed
         assert scanpipe.CHECKPOINT_THREAD not in {t.name for t in threading.enumerate()}
         assert index._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
 
