@@ -92,8 +92,12 @@ def write_demo_config(folder: Path, **extra: object) -> Path:
                 "capture_width": 320,
                 "capture_height": 180,
                 "schedules": [
-                    {"id": "every-2s", "type": "interval", "interval_amount": 2,
-                     "interval_unit": "seconds"}
+                    {
+                        "id": "every-2s",
+                        "type": "interval",
+                        "interval_amount": 2,
+                        "interval_unit": "seconds",
+                    }
                 ],
             }
         },

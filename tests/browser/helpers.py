@@ -35,8 +35,7 @@ def serve(config: Path, port: int) -> Iterator[str]:
     log_path = config.parent / "web_ui.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(
-            [sys.executable, str(REPO / "web_ui.py"), "--config", str(config),
-             "--port", str(port)],
+            [sys.executable, str(REPO / "web_ui.py"), "--config", str(config), "--port", str(port)],
             cwd=config.parent,
             stdout=log,
             stderr=subprocess.STDOUT,

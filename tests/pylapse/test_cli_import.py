@@ -28,8 +28,18 @@ def project(tmp_path: Path) -> Path:
 
 def test_import_adds_the_collection_and_indexes_its_frames(project: Path, capsys) -> None:
     config_path = project / "capture_config.json"
-    code = main(["import", str(project / "timelapse" / "phone"), "--config", str(config_path),
-                 "--timezone", "Europe/Berlin", "--name", "Phone roll"])
+    code = main(
+        [
+            "import",
+            str(project / "timelapse" / "phone"),
+            "--config",
+            str(config_path),
+            "--timezone",
+            "Europe/Berlin",
+            "--name",
+            "Phone roll",
+        ]
+    )
     assert code == 0
     config = load_config(config_path)
     entry = config.collections["phone-roll"]
@@ -46,8 +56,12 @@ def test_import_adds_the_collection_and_indexes_its_frames(project: Path, capsys
 
 
 def test_import_again_only_rescans(project: Path, capsys) -> None:
-    args = ["import", str(project / "timelapse" / "phone"), "--config",
-            str(project / "capture_config.json")]
+    args = [
+        "import",
+        str(project / "timelapse" / "phone"),
+        "--config",
+        str(project / "capture_config.json"),
+    ]
     assert main(args) == 0
     capsys.readouterr()
     assert main(args) == 0
@@ -56,8 +70,9 @@ def test_import_again_only_rescans(project: Path, capsys) -> None:
     assert "+0 new" in out
 
 
-def test_import_refuses_a_folder_outside_the_storage_roots(project: Path, tmp_path: Path,
-                                                         capsys) -> None:
+def test_import_refuses_a_folder_outside_the_storage_roots(
+    project: Path, tmp_path: Path, capsys
+) -> None:
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     code = main(["import", str(outside), "--config", str(project / "capture_config.json")])
@@ -68,7 +83,13 @@ def test_import_refuses_a_folder_outside_the_storage_roots(project: Path, tmp_pa
 
 
 def test_import_refuses_a_missing_folder(project: Path, capsys) -> None:
-    code = main(["import", str(project / "timelapse" / "nope"), "--config",
-                 str(project / "capture_config.json")])
+    code = main(
+        [
+            "import",
+            str(project / "timelapse" / "nope"),
+            "--config",
+            str(project / "capture_config.json"),
+        ]
+    )
     assert code == 1
     assert "no such folder" in capsys.readouterr().err

@@ -249,8 +249,11 @@ def test_preset_paths_are_relative_to_the_config_file(tmp_path, frames_dir, monk
                 "collections": {"old": {"name": "Old", "path": str(frames_dir)}},
                 "exports": {
                     "noon": {
-                        "collection": "old", "hour": 12, "output_dir": "out",
-                        "watermark_image": "art/logo.png", "font": "fonts/Custom.ttf",
+                        "collection": "old",
+                        "hour": 12,
+                        "output_dir": "out",
+                        "watermark_image": "art/logo.png",
+                        "font": "fonts/Custom.ttf",
                     }
                 },
             }

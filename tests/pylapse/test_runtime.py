@@ -92,7 +92,9 @@ def test_a_collection_made_from_a_camera_replaces_its_implicit_one(runtime, tmp_
     runtime.grab_now("porch")
     raw = json.loads((tmp_path / "capture_config.json").read_text())
     raw["collections"]["porch-archive"] = {
-        "name": "Porch archive", "path": "frames/porch", "camera": "porch",
+        "name": "Porch archive",
+        "path": "frames/porch",
+        "camera": "porch",
         "timezone": "Europe/Berlin",
     }
     runtime.apply_config(parse_config(raw, tmp_path / "capture_config.json"))

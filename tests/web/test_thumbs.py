@@ -86,4 +86,3 @@ def test_the_cache_stays_within_its_budget(index, tmp_path: Path) -> None:
     assert not first.parent.exists()  # over budget: the older bucket went
     third = thumbs.thumbnail(cache, replace(frame, id=frame.id + 2000), budget=10**9)
     assert second.is_file() and third.is_file()  # within budget: nothing removed
-
