@@ -303,10 +303,10 @@ class Scanner(FolderWrites):
         Started by the writer thread once a scan has written :data:`CHECKPOINT_AFTER` rows: a
         small scan is done before another connection and thread would pay off.
         """
-        with self.lock:
+        with self.lock:  # capture may use the connection meanwhile (add_frame)
             self._autocheckpoint = self.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
             self.conn.execute("PRAGMA wal_autocheckpoint = 0")
-        self._checkpointer = Checkpointer(self.conn)
+            self._checkpointer = Checkpointer(self.conn)
 
     def _stop_checkpoints(self) -> None:
         if self._checkpointer is not None:
@@ -375,7 +375,7 @@ class Scanner(FolderWrites):
         if day is not None:
             ext = os.path.splitext(names[0])[1]
             if self._is_frame(names[0]) and not any(map(str.isdigit, ext)):
-                return files, pack_day(names, files, day)
+                return files, pack_day(files, day)
         files = self._frames(files)
         return files, pack_names(sorted(files), files)
 

@@ -96,20 +96,23 @@ def pack_names(names: list[str], inodes: dict[str, int]) -> NewRows:
     return out
 
 
-def pack_day(names: list[str], inodes: dict[str, int], day: fastparse.DayLanes) -> NewRows:
-    """A new folder of one default-format day (:func:`pylapse.fastparse.uniform_day` of
-    ``names``, in listing order) as one batch, without a Python step per name.
+def pack_day(files: dict[str, int], day: fastparse.DayLanes) -> NewRows:
+    """A new folder of one default-format day as one batch, without a Python step per name.
 
-    Inodes and clocks are packed lane by lane in big integers, and ``orjson`` sorts the names
-    as it writes the JSON (:data:`PACKS_DAYS`). A 64-bit inode too large to pack sends the
-    folder through :func:`pack_names`.
+    ``files`` maps each name to its inode; ``day`` is :func:`pylapse.fastparse.uniform_day` of
+    ``list(files)``, so lane ``i`` is the ``i``-th name of ``files``. Inodes and clocks are
+    packed lane by lane in big integers, and ``orjson`` sorts the names as it writes the JSON
+    (:data:`PACKS_DAYS`). A 64-bit inode too large to pack sends the folder through
+    :func:`pack_names`.
     """
-    if orjson is None or max(inodes.values()) >= _MAX_PACKED_INODE:
-        return pack_names(sorted(names), inodes)
+    if len(files) != day.count:
+        raise ValueError(f"{len(files)} names but {day.count} clocks: not the same folder")
+    if orjson is None or max(files.values()) >= _MAX_PACKED_INODE:
+        return pack_names(sorted(files), files)
     # Inodes are below 2**46: shifted within their own 64-bit lane, next to the clock's 17 bits.
-    lanes = int.from_bytes(array("Q", inodes.values()).tobytes(), sys.byteorder)
+    lanes = int.from_bytes(array("Q", files.values()).tobytes(), sys.byteorder)
     values = fastparse.lane_values((lanes << CLOCK_BITS) | day.seconds, day.count)
-    payload = orjson.dumps(dict(zip(names, values, strict=True)), option=orjson.OPT_SORT_KEYS)
+    payload = orjson.dumps(dict(zip(files, values, strict=True)), option=orjson.OPT_SORT_KEYS)
     return NewRows(packed=[(day.day, day.offset, payload.decode(), day.count)])
 
 

@@ -97,10 +97,12 @@ def test_pack_day_writes_what_pack_names_writes():
     inodes = {name: 1_000_000 + i * 7 for i, name in enumerate(names)}
     day = fastparse.uniform_day(names)
     assert day is not None
-    packed = scanpipe.pack_day(names, inodes, day)
+    packed = scanpipe.pack_day(inodes, day)
     assert packed == scanpipe.pack_names(sorted(names), inodes)
     big = dict.fromkeys(names, 1 << 50)  # a 64-bit inode too large to pack beside the clock
-    assert scanpipe.pack_day(names, big, day).packed == []
+    assert scanpipe.pack_day(big, day).packed == []
+    with pytest.raises(ValueError, match="not the same folder"):
+        scanpipe.pack_day(dict(list(inodes.items())[:-1]), day)
 
 
 def make_days(root: Path, days: int, per_day: int, extra: dict[str, list[str]] | None = None):
