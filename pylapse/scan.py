@@ -333,16 +333,22 @@ class Scanner(FolderWrites):
         """
         files: dict[str, int] = {}
         subdirs: list[str] = []
-        with os.scandir(path) as entries:
-            for entry in entries:
-                try:
-                    if entry.is_file():
-                        files[entry.name] = entry.inode()
-                    elif entry.is_dir():
-                        subdirs.append(entry.path)
-                except OSError:  # a dangling symlink or an entry removed while listing
-                    continue
-        return files, [p for p in subdirs if os.path.basename(p)[0] != "."]
+        # Listed through a descriptor, an entry's path is its bare name: no joined path string
+        # is built for each of thousands of files (about 5% of listing a day folder).
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            with os.scandir(fd) as entries:
+                for entry in entries:
+                    try:
+                        if entry.is_file():
+                            files[entry.name] = entry.inode()
+                        elif entry.is_dir():
+                            subdirs.append(entry.name)
+                    except OSError:  # a dangling symlink or an entry removed while listing
+                        continue
+        finally:
+            os.close(fd)
+        return files, [os.path.join(path, name) for name in subdirs if name[0] != "."]
 
     def _is_frame(self, name: str) -> bool:
         """A frame file: not hidden, with one of the collection's extensions (any case)."""

@@ -220,3 +220,23 @@ def test_a_new_database_gets_large_pages_and_an_old_one_keeps_its_own(tmp_path):
         assert index._conn.execute("PRAGMA page_size").fetchone()[0] == 4096
         make_days(tmp_path / "frames", 1, 10)
         assert index.scan("c", tmp_path / "frames", TOKYO).added == 10
+
+
+def test_links_in_a_listed_folder(tmp_path):
+    # Folders are listed through a descriptor: links still resolve against the folder.
+    make_days(tmp_path / "frames", 1, 3)
+    day = next((tmp_path / "frames").iterdir())
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    linked = naming.format_name(datetime(2026, 2, 9, 23, 0, tzinfo=TOKYO), prefix="cam-")
+    (elsewhere / linked).write_bytes(b"")
+    (day / linked).symlink_to(elsewhere / linked)  # a linked frame counts
+    (day / "cam-2026-02-09T23-30-00+09.00.jpg").symlink_to(tmp_path / "gone.jpg")  # dangling
+    (elsewhere / "sub").mkdir()
+    sub_frame = naming.format_name(datetime(2026, 2, 9, 23, 45, tzinfo=TOKYO), prefix="cam-")
+    (elsewhere / "sub" / sub_frame).write_bytes(b"")
+    (day / "more").symlink_to(elsewhere / "sub")  # a linked folder is walked
+    with FrameIndex(tmp_path / "db") as index:
+        assert index.scan("c", tmp_path / "frames", TOKYO).added == 5
+        paths = {f.path for f in index.frames("c")}
+    assert day / linked in paths and day / "more" / sub_frame in paths
