@@ -210,7 +210,7 @@ def test_the_checkpoint_thread_stops_when_a_write_fails(tmp_path, monkeypatch):
 
 def test_a_new_database_gets_large_pages_and_an_old_one_keeps_its_own(tmp_path):
     conn = db.connect(tmp_path / "new.db")
-    assert conn.execute("PRAGMA page_size").fetchone()[0] == db.PAGE_SIZE == 16384
+    assert conn.execute("PRAGMA page_size").fetchone()[0] == db.PAGE_SIZE == 8192
     conn.close()
     old = sqlite3.connect(tmp_path / "old.db")
     old.execute("CREATE TABLE t (x)")
