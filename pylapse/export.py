@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
-import multiprocessing
 import os
 import threading
 import time
@@ -26,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pylapse import workerpool
 from pylapse.export_options import ExportOptions
 from pylapse.export_swap import ExportError, NameSet, Staging, digits_for, output_name
 from pylapse.export_worker import Item, init_worker, item, process_chunk
@@ -100,17 +100,12 @@ def _chunks(frames: Iterable[Any], size: int, output_dir: Path) -> Iterator[list
 
 
 def _pool(workers: int, options: ExportOptions, staging: Path, count: int) -> cf.Executor:
-    # forkserver: safe from a multi-threaded parent (the web app); workers start from a clean
-    # process that already imported this module.
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    if method == "forkserver":
-        context.set_forkserver_preload(["pylapse.export"])
-    return cf.ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
+    # workers never import the caller's main module, so a script without a main guard works
+    return workerpool.process_pool(
+        workers,
         initializer=init_worker,
         initargs=(options, str(staging), count, os.getpid()),
+        preload=["pylapse.export"],
     )
 
 
