@@ -1,9 +1,12 @@
-"""What a job is and where it got to: :class:`JobState` and :class:`JobRecord` (one row of the
-``jobs`` table), as the :class:`~pylapse.jobs.JobRunner` stores and publishes them."""
+"""What a job is and where it got to: :class:`JobState`, :class:`JobSteps` (the steps a job
+declares, each with its share of the bar) and :class:`JobRecord` (one row of the ``jobs`` table),
+as the :class:`~pylapse.jobs.JobRunner` stores and publishes them."""
 
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -11,7 +14,15 @@ from typing import Any
 
 from pylapse.progress import Progress
 
-__all__ = ["JobNotFound", "JobQueueFull", "JobRecord", "JobState", "record_from_row"]
+__all__ = [
+    "JobNotFound",
+    "JobQueueFull",
+    "JobRecord",
+    "JobState",
+    "JobSteps",
+    "StepsSpec",
+    "record_from_row",
+]
 
 
 class JobState(StrEnum):
@@ -35,6 +46,45 @@ class JobNotFound(KeyError):
     """No job with that id (never existed, or pruned from the history)."""
 
 
+StepsSpec = Sequence[str] | Mapping[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class JobSteps:
+    """The steps a job declares, in the order it reports them, each weighing its share of the
+    bar: ``("select", "encode")`` shares it equally, ``{"select": 1, "encode": 19}`` gives
+    choosing the frames 5 % and encoding them 95 %, which is closer to what each costs."""
+
+    names: tuple[str, ...]
+    weights: tuple[float, ...]
+
+    @classmethod
+    def of(cls, steps: StepsSpec) -> JobSteps:
+        """Checked steps; ``ValueError`` names a step given twice or a weight that is not > 0."""
+        pairs = list(steps.items()) if isinstance(steps, Mapping) else [(s, 1.0) for s in steps]
+        if not pairs:
+            pairs = [("run", 1.0)]
+        names: list[str] = []
+        for name, weight in pairs:
+            if name in names:
+                raise ValueError(f"step {name!r} is declared twice; each step is named once")
+            if not isinstance(weight, int | float) or not math.isfinite(weight) or weight <= 0:
+                raise ValueError(f"the weight of step {name!r} must be a positive number, "
+                                 f"got {weight!r}")  # fmt: skip
+            names.append(name)
+        return cls(tuple(names), tuple(float(w) for _, w in pairs))
+
+    def percent(self, stage: str | None, done: int, total: int) -> float | None:
+        """Overall 0-100 when ``stage`` has done ``done`` of ``total``; None for a stage that
+        is not a declared step (it has no place on the bar)."""
+        if stage not in self.names:
+            return None
+        index = self.names.index(stage)
+        before = sum(self.weights[:index])
+        fraction = Progress(stage, done, total).percent / 100
+        return 100 * (before + self.weights[index] * fraction) / sum(self.weights)
+
+
 def utc(seconds: float | None) -> datetime | None:
     return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
 
@@ -54,6 +104,8 @@ class JobRecord:
     rate: float | None = None
     eta: float | None = None
     message: str = ""
+    # overall 0-100, set by the runner from the declared steps' weights; it never goes back
+    percent: float = 0.0
     params: dict[str, Any] = field(default_factory=dict)
     result: dict[str, Any] | None = None
     error: str | None = None
@@ -67,14 +119,9 @@ class JobRecord:
         return Progress(self.step or "", self.done, self.total).percent
 
     @property
-    def percent(self) -> float:
-        """Overall progress, 0-100: each named step is an equal share."""
-        if self.state == JobState.DONE:
-            return 100.0
-        if self.step in self.steps:
-            index = self.steps.index(self.step)
-            return (index + self.step_percent / 100) * 100 / len(self.steps)
-        return self.step_percent
+    def step_number(self) -> int | None:
+        """1-based position of the current step among the declared ones (None if not one)."""
+        return self.steps.index(self.step) + 1 if self.step in self.steps else None
 
     @property
     def active(self) -> bool:
@@ -126,6 +173,7 @@ def record_from_row(row: Any) -> JobRecord:
         rate=row["rate"],
         eta=row["eta"],
         message=row["message"],
+        percent=row["percent"],
         params=json.loads(row["params"]),
         result=json.loads(row["result"]) if row["result"] else None,
         error=row["error"],

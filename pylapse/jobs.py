@@ -3,7 +3,11 @@
 A bounded queue feeds N worker threads. A job is a function ``fn(progress, cancel) -> dict``
 that reports :class:`~pylapse.progress.Progress` through ``progress`` (its ``stage`` names one
 of the job's steps, e.g. select → process → encode) and stops when ``cancel`` is set (raising
-:class:`~pylapse.progress.Cancelled`, or simply returning). Every job is a row of the ``jobs``
+:class:`~pylapse.progress.Cancelled`, or simply returning). A job declares exactly the steps it
+reports, in order, optionally weighted by what each costs (:class:`~pylapse.job_record.JobSteps`);
+the runner turns each report into one overall percent that starts at 0, never goes back (a stage
+whose total grows, or a stage that is not a declared step, holds it where it was) and is 100 when
+the job is done. Every job is a row of the ``jobs``
 table in ``pylapse.db``, so the history survives restarts; progress is written and published to
 subscribers at most once per ``publish_interval`` (one second), while state and step changes are
 always published at once. Jobs a crash left queued or running are marked ``interrupted`` when
@@ -18,7 +22,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +34,8 @@ from pylapse.job_record import (
     JobQueueFull,
     JobRecord,
     JobState,
+    JobSteps,
+    StepsSpec,
     record_from_row,
     utc,
 )
@@ -42,6 +48,8 @@ __all__ = [
     "JobRecord",
     "JobRunner",
     "JobState",
+    "JobSteps",
+    "StepsSpec",
 ]
 
 log = logging.getLogger(__name__)
@@ -72,7 +80,13 @@ _SCHEMA = [
     );
     CREATE INDEX jobs_by_kind ON jobs (kind, id);
     CREATE INDEX jobs_by_state ON jobs (state);
+    """,
+    # the overall percent is stored (it depends on the steps' weights and never goes back);
+    # rows from before it existed: done is 100, the rest stay where the bar cannot tell
     """
+    ALTER TABLE jobs ADD COLUMN percent REAL NOT NULL DEFAULT 0;
+    UPDATE jobs SET percent = 100 WHERE state = 'done';
+    """,
 ]
 
 
@@ -82,8 +96,10 @@ class _Live:
 
     record: JobRecord
     fn: JobFn
+    steps: JobSteps
     cancel: threading.Event = field(default_factory=threading.Event)
     published_at: float = 0.0
+    undeclared: set[str] = field(default_factory=set)  # stages reported but not declared
 
 
 class JobRunner:
@@ -165,11 +181,12 @@ class JobRunner:
         kind: str,
         title: str,
         fn: JobFn,
-        steps: Sequence[str] = DEFAULT_STEPS,
+        steps: StepsSpec = DEFAULT_STEPS,
         params: dict[str, Any] | None = None,
     ) -> int:
-        """Queue ``fn``; returns the job id. Raises :class:`JobQueueFull` when the queue is full."""
-        steps = tuple(steps) or ("run",)
+        """Queue ``fn``; returns the job id. Raises :class:`JobQueueFull` when the queue is full
+        and ``ValueError`` for steps named twice or weighted 0 (see :class:`JobSteps`)."""
+        plan = JobSteps.of(steps)
         with self._lock:
             conn = self._require()
             if self._stopping:
@@ -187,8 +204,8 @@ class JobRunner:
                         kind,
                         title,
                         JobState.QUEUED,
-                        json.dumps(steps),
-                        steps[0],
+                        json.dumps(plan.names),
+                        plan.names[0],
                         json.dumps(params or {}, default=str),
                         now,
                     ),
@@ -199,12 +216,12 @@ class JobRunner:
                 kind=kind,
                 title=title,
                 state=JobState.QUEUED,
-                steps=steps,
-                step=steps[0],
+                steps=plan.names,
+                step=plan.names[0],
                 params=json.loads(json.dumps(params or {}, default=str)),
                 created=utc(now) or datetime.now(UTC),
             )
-            self._live[job_id] = _Live(record, fn)
+            self._live[job_id] = _Live(record, fn, plan)
             self._queue.put_nowait(job_id)  # cannot fail: only submit() adds, under the lock
             self._publish(record)
         return job_id
@@ -301,7 +318,8 @@ class JobRunner:
         with self._require():
             self._conn.execute(
                 "UPDATE jobs SET state = ?, step = ?, done = ?, total = ?, rate = ?, eta = ?, "
-                "message = ?, result = ?, error = ?, started = ?, finished = ? WHERE id = ?",
+                "message = ?, percent = ?, result = ?, error = ?, started = ?, finished = ? "
+                "WHERE id = ?",
                 (
                     record.state,
                     record.step,
@@ -310,6 +328,7 @@ class JobRunner:
                     record.rate,
                     record.eta,
                     record.message,
+                    record.percent,
                     json.dumps(record.result, default=str) if record.result is not None else None,
                     record.error,
                     record.started.timestamp() if record.started else None,
@@ -349,6 +368,7 @@ class JobRunner:
                 finished=datetime.now(UTC),
                 rate=None if state != JobState.DONE else item.record.rate,
                 eta=None,
+                percent=100.0 if state == JobState.DONE else item.record.percent,
             )
             item.record = record
             self._live.pop(record.id, None)
@@ -373,21 +393,7 @@ class JobRunner:
             return  # cancelled between leaving the queue and starting
 
         def progress(p: Progress) -> None:
-            current = item.record
-            stage_changed = p.stage != current.step
-            self._update(
-                item,
-                replace(
-                    current,
-                    step=p.stage or current.step,
-                    done=p.done,
-                    total=p.total,
-                    rate=p.rate,
-                    eta=p.eta,
-                    message=p.message,
-                ),
-                force=stage_changed,
-            )
+            self._report(item, p)
 
         try:
             result = item.fn(progress, item.cancel)
@@ -401,6 +407,32 @@ class JobRunner:
                 self._finish(item, JobState.CANCELLED, result=result, error="cancelled")
             else:
                 self._finish(item, JobState.DONE, result=result)
+
+    def _report(self, item: _Live, p: Progress) -> None:
+        """One progress report: the label takes the stage and its own counts; the percent only
+        moves forward, and only for a declared step."""
+        with self._lock:
+            current = item.record
+            stage = p.stage or current.step
+            percent = item.steps.percent(stage, p.done, p.total)
+            if percent is None and stage not in item.undeclared:
+                item.undeclared.add(stage or "")
+                log.warning(
+                    "job %s (%s) reported stage %r, which is not one of its steps %s; "
+                    "its percent stays where it was",
+                    current.id, current.title, stage, list(item.steps.names),
+                )  # fmt: skip
+            record = replace(
+                current,
+                step=stage,
+                done=p.done,
+                total=p.total,
+                rate=p.rate,
+                eta=p.eta,
+                message=p.message,
+                percent=max(current.percent, percent if percent is not None else 0.0),
+            )
+            self._update(item, record, force=stage != current.step)
 
     def _prune(self) -> None:
         """Keep the newest ``max_history`` finished jobs."""

@@ -320,17 +320,23 @@ def _last_line(text: str) -> str:
 
 
 def tqdm_progress(desc: str = "Rendering") -> tuple[ProgressCallback, Callable[[], None]]:
-    """A progress callback drawing a tqdm bar on stderr, and the function that closes it.
+    """A progress callback drawing tqdm bars on stderr, and the function that closes them.
 
-    The bar is created on the first report, once the total is known."""
+    Each stage gets its own bar, labelled with the stage and counting its own items (a
+    "select 1/1" never turns into "1/2808" frames encoded); a bar is created on its stage's
+    first report, once the total is known, and never counts back."""
     from tqdm import tqdm
 
-    bars: list[Any] = []
+    bars: list[tuple[str, Any]] = []
 
     def report(p: Progress) -> None:
-        if not bars:
-            bars.append(tqdm(total=p.total or None, unit="frame", desc=desc, dynamic_ncols=True))
-        bar = bars[0]
+        if not bars or bars[-1][0] != p.stage:
+            if bars:
+                bars[-1][1].close()
+            label = f"{desc}: {p.stage}" if p.stage else desc
+            bars.append((p.stage, tqdm(total=p.total or None, unit="frame", desc=label,
+                                       dynamic_ncols=True)))  # fmt: skip
+        bar = bars[-1][1]
         if p.total and bar.total != p.total:
             bar.total = p.total
         if p.rate:
@@ -338,7 +344,7 @@ def tqdm_progress(desc: str = "Rendering") -> tuple[ProgressCallback, Callable[[
         bar.update(max(0, p.done - bar.n))
 
     def close() -> None:
-        for bar in bars:
+        for _stage, bar in bars:
             bar.close()
 
     return report, close

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pylapse import db
-from pylapse.jobs import JobNotFound, JobQueueFull, JobRunner, JobState
+from pylapse.jobs import _SCHEMA, JobNotFound, JobQueueFull, JobRunner, JobState
 from pylapse.progress import Cancelled, Progress
 
 WAIT = 10.0
@@ -282,3 +282,83 @@ def test_to_dict_is_json_ready(runner: JobRunner) -> None:
     assert data["state"] == "done" and data["percent"] == 100.0
     assert data["result"] == {"path": "/x"}  # stored through JSON with str() for paths
     assert runner.get(job_id).to_dict()["result"] == {"path": "/x"}
+
+
+# -- progress tells the truth (issue 10, item 6) ---------------------------------------------------
+
+
+def _percents(db_path: Path, steps, reports) -> list[float]:  # type: ignore[no-untyped-def]
+    """The percent of every record published while a job makes ``reports``."""
+    runner = JobRunner(db_path, publish_interval=0)
+    runner.start()
+    updates = runner.subscribe(maxsize=1000)
+
+    def work(progress, cancel):
+        for report in reports:
+            progress(report)
+        return {}
+
+    try:
+        job_id = runner.submit("export", "reports", work, steps=steps)
+        runner.wait(job_id, WAIT)
+    finally:
+        runner.shutdown()
+    seen = []
+    while not updates.empty():
+        seen.append(updates.get_nowait())
+    return [r.percent for r in seen if r.id == job_id]
+
+
+def test_steps_can_be_weighted_by_their_cost(db_path: Path) -> None:
+    reports = [Progress("select", 0, 1), Progress("select", 1, 1), Progress("process", 0, 100),
+               Progress("process", 50, 100), Progress("process", 100, 100)]  # fmt: skip
+    percents = _percents(db_path, {"select": 1, "process": 19}, reports)
+    # queued, running, then each report; the work step starts at 5 %, not at 50 %
+    assert percents == pytest.approx([0, 0, 0, 5, 5, 52.5, 100, 100])
+
+
+def test_a_stage_that_is_not_a_declared_step_never_moves_the_percent(db_path: Path) -> None:
+    reports = [Progress("select", 1, 1), Progress("palette", 9, 10), Progress("encode", 1, 2)]
+    percents = _percents(db_path, ("select", "encode"), reports)
+    assert percents == pytest.approx([0, 0, 50, 50, 75, 100])
+
+
+def test_the_percent_never_goes_back_when_a_total_grows(db_path: Path) -> None:
+    reports = [Progress("scan", 5, 10), Progress("scan", 6, 40), Progress("scan", 30, 40)]
+    percents = _percents(db_path, ("scan",), reports)
+    assert percents == pytest.approx([0, 0, 50, 50, 75, 100])
+
+
+def test_steps_must_be_named_once_with_positive_weights(runner: JobRunner) -> None:
+    with pytest.raises(ValueError, match="'select' is declared twice"):
+        runner.submit("export", "dup", lambda p, c: {}, steps=("select", "select"))
+    with pytest.raises(ValueError, match="weight of step 'select' must be a positive number"):
+        runner.submit("export", "zero", lambda p, c: {}, steps={"select": 0, "process": 1})
+
+
+def test_a_failed_job_keeps_the_percent_it_reached(runner: JobRunner) -> None:
+    def work(progress, cancel):
+        progress(Progress("process", 3, 4))
+        raise OSError("disk full")
+
+    job_id = runner.submit("export", "fails late", work, steps=("process",))
+    record = runner.wait(job_id, WAIT)
+    assert record.state == JobState.FAILED and record.percent == 75
+    assert runner.list(1)[0].percent == 75  # as stored
+
+
+def test_history_from_before_stored_percents_reads_done_as_100(db_path: Path) -> None:
+    conn = db.connect(db_path)
+    db.migrate(conn, "jobs", _SCHEMA[:1])  # the first version of the table
+    with conn:
+        conn.execute(
+            "INSERT INTO jobs (kind, title, state, steps, created) VALUES (?, ?, ?, ?, ?)",
+            ("export", "old", "done", '["select", "process"]', time.time()),
+        )
+    conn.close()
+    runner = JobRunner(db_path)
+    runner.start()
+    try:
+        assert runner.list(1)[0].percent == 100
+    finally:
+        runner.shutdown()

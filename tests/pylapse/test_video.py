@@ -463,3 +463,18 @@ def test_list_quotes_awkward_paths(tmp_path: Path) -> None:
     assert text.splitlines()[1] == "file '" + str(tmp_path) + "/it'\\''s here.jpg'"
     with pytest.raises(ValueError, match="line break"):
         concat_list(plan_frames([tmp_path / "a\nb.jpg"], 24))
+
+
+def test_cli_bars_count_each_stage_on_its_own(capsys) -> None:
+    """A select step's 1/1 never becomes "1 of 5 frames" on the next stage's bar."""
+    from pylapse.video import tqdm_progress
+
+    report, close = tqdm_progress("Exporting")
+    for p in (Progress("select", 0, 1), Progress("select", 1, 1),
+              *(Progress("process", n, 5) for n in range(6))):  # fmt: skip
+        report(p)
+    close()
+    err = capsys.readouterr().err.replace("\r", "\n")
+    finals = [line for line in err.splitlines() if "100%" in line]
+    assert any(line.startswith("Exporting: select") and "1/1" in line for line in finals), err
+    assert any(line.startswith("Exporting: process") and "5/5" in line for line in finals), err

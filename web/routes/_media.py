@@ -17,7 +17,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from pylapse import storage, timeutil
-from pylapse.jobs import JobNotFound, JobQueueFull, JobRecord
+from pylapse.jobs import JobNotFound, JobQueueFull, JobRecord, StepsSpec
 from web.deps import RuntimeDep, TemplatesDep
 
 PAGE_SIZES = (10, 25, 50, 100)
@@ -124,8 +124,9 @@ def job_or_404(runtime: Any, job_id: int, kinds: tuple[str, ...]) -> JobRecord:
     return job
 
 
-def submit(runtime: Any, kind: str, title: str, fn: Any, steps: tuple[str, ...], params: dict):
-    """Queue a job; 409 when there is no runner, 503 when its queue is full."""
+def submit(runtime: Any, kind: str, title: str, fn: Any, steps: StepsSpec, params: dict):
+    """Queue a job with the steps it reports, in order (weighted by cost: see ``JobSteps``);
+    409 when there is no runner, 503 when its queue is full."""
     if runtime.jobs is None:
         raise HTTPException(409, "this pyLapse runs without a job runner")
     try:

@@ -375,5 +375,5 @@ def export_job(
 
     params = {"preset": preset_id, "collection": preset.collection, "output_dir": str(folder),
               "video": video}  # fmt: skip
-    steps = ("select", "process")
+    steps = {"select": 1, "process": 19}  # choosing the frames is quick next to writing them
     return m.submit(runtime, "export", f"Export {preset_id}", fn, steps, params)

@@ -121,7 +121,8 @@ def render_job(
         }
 
     params = {**params, "output": str(output), "codec": opts.codec}
-    return m.submit(runtime, "render", title, fn, ("select", "encode"), params)
+    # listing the frames is quick next to encoding them
+    return m.submit(runtime, "render", title, fn, {"select": 1, "encode": 19}, params)
 
 
 # -- the form ------------------------------------------------------------------------------------
