@@ -37,6 +37,7 @@ from pydantic import (
 from pylapse import naming, storage, timeutil
 from pylapse.configbase import (
     CRON_FIELDS,
+    ConfigConflict,
     ConfigError,
     CronValue,
     _check_zone,
@@ -49,6 +50,7 @@ __all__ = [
     "CameraConfig",
     "CollectionConfig",
     "Config",
+    "ConfigConflict",
     "ConfigError",
     "ExportPreset",
     "Schedule",
@@ -351,6 +353,7 @@ class Config(_Model):
     _source: Path | None = PrivateAttr(None)
     _comments: dict[tuple, list[tuple[str, Any, str | None]]] = PrivateAttr(default_factory=dict)
     _warnings: list[str] = PrivateAttr(default_factory=list)
+    _stamp: Any = PrivateAttr(None)  # configfile.FileStamp of the file as loaded or saved
 
     @field_validator("cameras", "collections", "exports")
     @classmethod
@@ -427,11 +430,14 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     return configfile.load_config(path)
 
 
-def save_config(config: Config, path: str | os.PathLike[str] | None = None) -> Path:
-    """Write ``config`` atomically, keeping the previous file as ``<name>.bak``."""
+def save_config(
+    config: Config, path: str | os.PathLike[str] | None = None, *, expect: Any = "any"
+) -> Path:
+    """Write ``config`` atomically, keeping the previous file as a timestamped ``.bak``; with
+    ``expect`` (a :class:`~pylapse.configfile.FileStamp`), only if the file is still that one."""
     from pylapse import configfile
 
-    return configfile.save_config(config, path)
+    return configfile.save_config(config, path, expect=expect)
 
 
 def to_json(config: Config) -> str:

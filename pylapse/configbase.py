@@ -9,7 +9,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from pylapse import timeutil
 
-__all__ = ["CRON_FIELDS", "ConfigError", "CronValue"]
+__all__ = ["CRON_FIELDS", "ConfigConflict", "ConfigError", "CronValue"]
 
 CRON_FIELDS = ("year", "month", "day", "week", "day_of_week", "hour", "minute", "second")
 
@@ -20,6 +20,10 @@ class ConfigError(ValueError):
     def __init__(self, message: str, problems: list[str] | None = None) -> None:
         super().__init__(message)
         self.problems = problems or [message]
+
+
+class ConfigConflict(ConfigError):
+    """A save refused because the file changed on disk since the caller read it."""
 
 
 def _cron_value(value: Any) -> int | str | None:

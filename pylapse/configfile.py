@@ -10,19 +10,33 @@ path, then the field's path and what is accepted, e.g.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import os
 import re
+import stat
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
 from pylapse import storage
-from pylapse.config import Config, ConfigError
+from pylapse.config import Config, ConfigConflict, ConfigError
 
-__all__ = ["describe_error", "load_config", "parse_config", "save_config", "to_json"]
+__all__ = [
+    "FileStamp",
+    "backups",
+    "describe_error",
+    "load_config",
+    "loads_config",
+    "parse_config",
+    "read_config_file",
+    "save_config",
+    "to_json",
+]
 
 
 def _strip_comments(value: Any, path: tuple = ()) -> tuple[Any, dict[tuple, list]]:
@@ -235,9 +249,37 @@ class _DuplicateKey(ValueError):
     pass
 
 
-def load_config(path: str | os.PathLike[str]) -> Config:
-    """Load and validate ``path``; every problem is a :class:`ConfigError` naming the file."""
+@dataclass(frozen=True, slots=True)
+class FileStamp:
+    """Who the file on disk is right now: a hand edit, an editor's atomic replace or a ``touch``
+    changes at least one of these (the content digest then tells a real change from a touch)."""
+
+    device: int
+    inode: int
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+
+    @classmethod
+    def of(cls, path: str | os.PathLike[str]) -> FileStamp | None:
+        """The stamp of ``path`` (through symlinks), or None when there is no such file."""
+        try:
+            st = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+    @property
+    def modified(self) -> datetime:
+        """When the file was last written, in this machine's zone."""
+        return datetime.fromtimestamp(self.mtime_ns / 1e9, UTC).astimezone()
+
+
+def read_config_file(path: str | os.PathLike[str]) -> tuple[str, FileStamp | None]:
+    """The text of ``path`` and its stamp, taken before reading (a write during the read then
+    shows as a change at the next check); every problem is a :class:`ConfigError`."""
     path = Path(path)
+    stamp = FileStamp.of(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -250,18 +292,34 @@ def load_config(path: str | os.PathLike[str]) -> Config:
         raise ConfigError(f"{path}: is not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    return text, stamp
+
+
+def loads_config(text: str, path: str | os.PathLike[str]) -> Config:
+    """Parse and validate the text of the config file ``path`` (named in every error)."""
+    path = Path(path)
     try:
         raw = json.loads(text, object_pairs_hook=_no_duplicates)
     except json.JSONDecodeError as exc:
         raise ConfigError(
             f"{path}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}"
         ) from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to be a config file") from None
     except _DuplicateKey as exc:
         raise ConfigError(
             f"{path}: key {exc.args[0]!r} appears twice in one object; "
             "JSON would silently keep only the last"
         ) from None
     return parse_config(raw, path)
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """Load and validate ``path``; every problem is a :class:`ConfigError` naming the file."""
+    text, stamp = read_config_file(path)
+    config = loads_config(text, path)
+    config._stamp = stamp
+    return config
 
 
 def _restore_comments(data: Any, comments: dict[tuple, list], path: tuple = ()) -> Any:
@@ -311,23 +369,81 @@ def to_json(config: Config) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def save_config(config: Config, path: str | os.PathLike[str] | None = None) -> Path:
-    """Write ``config`` atomically, keeping the previous file as ``<name>.bak``.
+BACKUPS_KEPT = 5
+_BACKUP_TIME = "%Y-%m-%dT%H-%M-%S"
+
+
+_BACKUP_NAME = r"\.(\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d)(?:-(\d+))?Z\.bak"
+
+
+def _backup_entries(real: Path) -> list[tuple[str, int, str]]:
+    """(UTC time, same-second count, file name) of the backups of ``real``, oldest first."""
+    pattern = re.compile(re.escape(real.name) + _BACKUP_NAME)
+    found: list[tuple[str, int, str]] = []
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        for entry in os.scandir(real.parent):
+            match = pattern.fullmatch(entry.name)
+            if match:  # a second save in the same second is "-2", after the plain name
+                found.append((match[1], int(match[2] or 1), entry.name))
+    return sorted(found)
+
+
+def backups(path: str | os.PathLike[str]) -> list[Path]:
+    """The timestamped backups of the config file ``path``, oldest first."""
+    real = Path(os.path.realpath(path))
+    return [real.parent / name for *_, name in _backup_entries(real)]
+
+
+def _write_backup(real: Path, previous: bytes) -> None:
+    """Keep ``previous`` as ``<name>.<UTC time>Z.bak`` (0600) and the newest BACKUPS_KEPT."""
+    stamp = datetime.now(UTC).strftime(_BACKUP_TIME)
+    # several saves in one second each keep their version, numbered after the newest one
+    same = [count for when, count, _ in _backup_entries(real) if when == stamp]
+    suffix = f"-{max(same) + 1}" if same else ""
+    storage.atomic_write(real.with_name(f"{real.name}.{stamp}{suffix}Z.bak"), previous, mode=0o600)
+    for old in backups(real)[:-BACKUPS_KEPT]:
+        with contextlib.suppress(OSError):
+            old.unlink()
+
+
+def save_config(
+    config: Config,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    expect: FileStamp | Literal["any"] | None = "any",
+) -> Path:
+    """Write ``config`` atomically, keeping the previous file as a timestamped backup.
 
     The text is validated by loading it back before anything is written, so a save never
     leaves a file that cannot be loaded; a crash leaves the old file or the new one, never half.
+    A symlinked config stays a link (the file it points at is written); the file keeps its mode
+    and owner (a new file is 0600: it may hold camera passwords). With ``expect`` (the stamp
+    the caller loaded, None for "no file") the save is refused with :class:`ConfigConflict`
+    when the file changed since.
     """
     target = Path(path) if path else config.source
     if target is None:
         raise ConfigError("save_config: no path given and the config was not loaded from a file")
     text = to_json(config)
     parse_config(json.loads(text), target)  # never write what we could not load back
+    real = Path(os.path.realpath(target))
+    if expect != "any" and FileStamp.of(real) != expect:
+        changed = FileStamp.of(real)
+        when = f" at {changed.modified:%H:%M}" if changed else ""
+        raise ConfigConflict(
+            f"{target}: not saved: the config file changed on disk{when}; reload the page to see it"
+        )
+    mode, owner = 0o600, None
     try:
-        previous = target.read_bytes()
+        st = os.stat(real)
+        previous: bytes | None = real.read_bytes()
     except FileNotFoundError:
         previous = None
+    else:
+        mode, owner = stat.S_IMODE(st.st_mode), (st.st_uid, st.st_gid)
     if previous is not None:
-        storage.atomic_write(target.with_name(target.name + ".bak"), previous)
-    storage.atomic_write(target, text.encode("utf-8"))
+        _write_backup(real, previous)
+    storage.atomic_write(real, text.encode("utf-8"), mode=mode, owner=owner)
     config._source = target.resolve()
+    config._stamp = FileStamp.of(real)
     return target

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from pylapse import db, disk, timeutil
 from pylapse.capture import Camera, CaptureResult
-from pylapse.config import Config, ConfigError, save_config
+from pylapse.config import Config, ConfigError
+from pylapse.configfile import save_config
+from pylapse.configwatch import ConfigNotice, ConfigWatch
 from pylapse.health import HealthStore
 from pylapse.retry import AttemptRunner
 from pylapse.scheduler import CaptureScheduler
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
 __all__ = ["Runtime"]
 
 log = logging.getLogger(__name__)
+
+CONFIG_POLL_SECONDS = 2.0  # how soon a hand edit reaches an app nobody is looking at
 
 
 class Runtime:
@@ -45,8 +49,14 @@ class Runtime:
     ) -> None:
         from pylapse.index import FrameIndex
 
-        self.config = config
+        self._config = config
         self.config_path = Path(config_path) if config_path else config.source
+        # hand edits of the file are picked up on every read of ``config`` (and by a slow poll)
+        self.config_watch: ConfigWatch | None = (
+            ConfigWatch(self.config_path, config, self._switch_to) if self.config_path else None
+        )
+        self._watch_stop = threading.Event()
+        self._watch_thread: threading.Thread | None = None
         self.data_path = config.data_path
         self.data_path.mkdir(parents=True, exist_ok=True)
         self.db_path = self.data_path / db.DB_NAME
@@ -85,10 +95,28 @@ class Runtime:
                 if self.jobs is not None:
                     self.jobs.shutdown()
                 raise
+        if self.config_watch is not None and self._watch_thread is None:
+            self._watch_stop.clear()
+            self._watch_thread = threading.Thread(
+                target=self._watch, name="pylapse-config-watch", daemon=True
+            )
+            self._watch_thread.start()
         self._started = True
+
+    def _watch(self) -> None:
+        """Pick up hand edits even when nothing reads the config (headless capture)."""
+        while not self._watch_stop.wait(CONFIG_POLL_SECONDS):
+            try:
+                self.config_watch.check()  # type: ignore[union-attr]
+            except Exception:  # a bad moment on a network share must not end the watch
+                log.exception("checking the config file failed (will retry)")
 
     def stop(self) -> None:
         """Stop capture and jobs, close cameras and the database connections."""
+        self._watch_stop.set()
+        if self._watch_thread is not None:
+            self._watch_thread.join(timeout=5)
+            self._watch_thread = None
         if self.scheduler is not None:
             self.scheduler.shutdown()
         if self.jobs is not None and self._started:
@@ -112,29 +140,75 @@ class Runtime:
 
     # --- configuration -------------------------------------------------------------------------
 
-    def apply_config(self, new_config: Config) -> Path | None:
+    @property
+    def config(self) -> Config:
+        """The config in effect; a change of the file on disk is picked up first."""
+        if self.config_watch is not None:
+            return self.config_watch.config
+        return self._config
+
+    def config_snapshot(self) -> tuple[Config, str | None]:
+        """The config in effect and the token of its generation, for a later
+        :meth:`apply_config` (``expect=``); the token is None when there is no file."""
+        if self.config_watch is None:
+            return self._config, None
+        return self.config_watch.snapshot()
+
+    def check_config_token(self, expect: str | None) -> None:
+        """Raise :class:`~pylapse.config.ConfigConflict` if the file changed on disk since the
+        generation ``expect`` was read (a no-op without a file or a token)."""
+        if self.config_watch is not None:
+            self.config_watch.check()
+            self.config_watch.check_token(expect)
+
+    def reload_config(self) -> bool:
+        """Read the file again now (True when something changed and was applied); a problem
+        is reported by :attr:`config_notice`, never raised."""
+        if self.config_watch is None:
+            return False
+        return self.config_watch.check(force=True)
+
+    @property
+    def config_notice(self) -> ConfigNotice | None:
+        """What the dashboard should say about the config file (a reload, an error), or None."""
+        return self.config_watch.notice if self.config_watch is not None else None
+
+    def apply_config(self, new_config: Config, *, expect: str | None = None) -> Path | None:
         """Save ``new_config`` atomically and switch to it without a restart.
 
-        Only the scheduler jobs and cameras that changed are replaced. Moving ``data_dir``
-        needs a restart (the database and lock live there) and is refused.
+        The save is refused (:class:`~pylapse.config.ConfigConflict`) when the file changed on
+        disk since the generation ``expect`` was read (see :meth:`config_snapshot`), or while
+        the file holds an error. Only the scheduler jobs and cameras that changed are replaced.
+        Moving ``data_dir`` needs a restart (the database and lock live there) and is refused.
         """
+        self._check_data_dir(new_config)
+        if self.config_watch is not None:
+            return self.config_watch.save(new_config, expect)  # switches once written
+        path = save_config(new_config) if new_config.source is not None else None
+        self._switch_to(new_config)
+        return path
+
+    def _check_data_dir(self, new_config: Config) -> None:
         if new_config.data_path != self.data_path:
             raise ConfigError(
                 f"data_dir changed to {new_config.data_path}; restart pyLapse to move the data "
                 f"folder (it is {self.data_path} now)"
             )
-        path = None
+
+    def _switch_to(self, new_config: Config) -> None:
+        """Run on ``new_config`` from now on (after a save, or a hand edit loaded from disk).
+
+        Called under the config watch's lock; code holding ``self._lock`` reads ``_config``,
+        never ``config`` (whose check takes the watch's lock: the other order would deadlock).
+        """
+        self._check_data_dir(new_config)
         with self._lock:
-            target = self.config_path or new_config.source
-            if target is not None:
-                path = save_config(new_config, target)
-            self.config = new_config
+            self._config = new_config
             for camera in self._cameras.values():
                 camera.close()
             self._cameras.clear()
             if self.scheduler is not None:
                 self.scheduler.reload(new_config)
-        return path
 
     # --- cameras -------------------------------------------------------------------------------
 
@@ -146,8 +220,9 @@ class Runtime:
             return self.scheduler.camera(camera_id)
         with self._lock:
             if camera_id not in self._cameras:
-                cfg = self.config.cameras[camera_id]
-                self._cameras[camera_id] = Camera.from_config(camera_id, cfg, self.config)
+                config = self._config
+                cfg = config.cameras[camera_id]
+                self._cameras[camera_id] = Camera.from_config(camera_id, cfg, config)
             return self._cameras[camera_id]
 
     def grab_now(self, camera_id: str) -> CaptureResult:

@@ -63,8 +63,14 @@ def atomic_write(
     data: bytes | Callable[[BinaryIO], None],
     *,
     mode: int = 0o644,
+    owner: tuple[int, int] | None = None,
 ) -> Path:
-    """Write ``data`` (bytes, or a callable that writes to a file) to ``path`` atomically."""
+    """Write ``data`` (bytes, or a callable that writes to a file) to ``path`` atomically.
+
+    ``mode`` is set exactly (not masked by the umask). ``owner`` (uid, gid) is given to the new
+    file before it replaces the old one, so a file another user owns keeps its owner; when this
+    process may not give it away (not root) the file is written anyway, owned by us.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
@@ -78,6 +84,9 @@ def atomic_write(
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
+        if owner is not None:
+            with contextlib.suppress(PermissionError):
+                os.chown(tmp, *owner)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -87,12 +87,28 @@ def domid(value: object) -> str:
     return safe
 
 
+RELOAD_NOTICE_SECONDS = 15 * 60  # how long pages say that a hand edit was loaded
+
+
+def _config_context(request: Request) -> dict[str, Any]:
+    """The config token forms send back (compare-and-swap saves) and what to say about the
+    file: an error in a hand edit on every page, a reload for a while after it happened."""
+    runtime = request.app.state.runtime
+    _, token = runtime.config_snapshot()
+    notice = runtime.config_notice
+    if notice is not None and notice.status == "reloaded":
+        age = (timeutil.now() - notice.at).total_seconds()
+        notice = notice if age <= RELOAD_NOTICE_SECONDS else None
+    return {"config_token": token or "", "config_notice": notice}
+
+
 def _csrf_context(request: Request) -> dict[str, Any]:
     return {
         "csrf_token": security.csrf_token(request),
         "nav": NAV,
         "logged_in": security.is_authenticated(request),
         "login_enabled": security.password_set(request),
+        **_config_context(request),
     }
 
 

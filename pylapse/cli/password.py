@@ -2,7 +2,8 @@
 
 Prompts twice on a terminal; reads one line from stdin otherwise (for scripts:
 ``echo "$PW" | pylapse set-password``). ``--clear`` removes the password (the dashboard then
-serves loopback only). The running dashboard picks the change up after a restart.
+serves loopback only). A running dashboard picks the change up within seconds (it watches the
+config file).
 """
 
 from __future__ import annotations
@@ -69,5 +70,5 @@ def run(args: argparse.Namespace) -> int:
         save_config(config, path)
     except ConfigError as exc:
         raise CommandError(str(exc)) from None
-    print(f"{path}: {message}; restart the dashboard for it to take effect")
+    print(f"{path}: {message}; a running dashboard picks it up within seconds")
     return 0

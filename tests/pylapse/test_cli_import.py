@@ -10,6 +10,7 @@ from PIL import Image
 
 from pylapse.cli import main
 from pylapse.config import load_config
+from pylapse.configfile import backups
 from pylapse.db import DB_NAME
 from pylapse.index import FrameIndex
 
@@ -46,7 +47,7 @@ def test_import_adds_the_collection_and_indexes_its_frames(project: Path, capsys
     assert entry.name == "Phone roll"
     assert entry.path == "timelapse/phone"  # relative to the config, so the tree can move
     assert entry.timezone == "Europe/Berlin"
-    assert (project / "capture_config.json.bak").exists()
+    assert len(backups(config_path)) == 1  # the file as it was before the import
     with FrameIndex(config.data_path / DB_NAME) as index:
         frames = index.frames("phone-roll")
     assert [f.time.isoformat() for f in frames] == [

@@ -18,6 +18,7 @@ from pylapse.config import (
     parse_config,
     save_config,
 )
+from pylapse.configfile import backups
 
 CAMERA = {
     "name": "Porch",
@@ -418,7 +419,8 @@ def test_save_writes_edits_and_keeps_the_previous_file_as_bak(tmp_path: Path) ->
     config.cameras["porch"].description = "renamed"
     config.web.password_hash = "$argon2id$stub"  # a section absent from the file
     save_config(config)
-    assert path.with_name("capture_config.json.bak").read_text(encoding="utf-8") == COMMENTED
+    [bak] = backups(path)
+    assert bak.read_text(encoding="utf-8") == COMMENTED
     again = load_config(path)
     assert again.cameras["porch"].description == "renamed"
     assert again.web.password_hash == "$argon2id$stub"

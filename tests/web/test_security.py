@@ -79,7 +79,7 @@ def test_the_csrf_header_and_the_form_field_both_work(client, runtime) -> None:
 def test_every_page_carries_the_token_for_htmx_and_forms(client) -> None:
     token = csrf_token(client)
     page = client.get("/cameras/demo").text
-    assert f'hx-headers=\'{{"X-CSRF-Token": "{token}"}}\'' in page
+    assert f'hx-headers=\'{{"X-CSRF-Token": "{token}", "X-Config-Token": ' in page
     assert f'name="csrf_token" value="{token}"' in page
 
 

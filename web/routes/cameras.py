@@ -18,7 +18,7 @@ from pylapse.scheduler import next_fire_times
 from pylapse.sources.base import mask_secrets, mask_url
 from web import camera_form as cf
 from web import thumbs
-from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
+from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep, get_config_editor
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["cameras"], include_in_schema=False)
@@ -283,8 +283,9 @@ async def _save(
                 raise ConfigError(f"a camera with id {camera_id!r} was just added elsewhere")
             config.cameras[camera_id] = camera
 
+        editor = await get_config_editor(request)  # bound to the page's config token
         try:
-            await run_in_threadpool(request.app.state.config_editor.apply, mutate)
+            await run_in_threadpool(editor.apply, mutate)
         except (ConfigError, OSError) as exc:
             errors["form"] = f"Not saved: {exc}"
         else:

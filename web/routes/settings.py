@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from pylapse import storage
-from pylapse.config import Config, ConfigError, load_config
+from pylapse.config import Config, ConfigError
 from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
 
 log = logging.getLogger(__name__)
@@ -160,22 +160,26 @@ async def save_settings(
 
 
 @router.post("/settings/reload", response_class=HTMLResponse)
-async def reload_config(
-    request: Request, runtime: RuntimeDep, templates: TemplatesDep, editor: ConfigEditorDep
-):
-    """Re-read the config file (after a hand edit) and apply it: scheduler jobs are rebuilt."""
+async def reload_config(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    """Re-read the config file now (hand edits are also picked up by themselves): a valid file
+    is applied (scheduler jobs rebuilt), an invalid one is reported and nothing is written."""
     path = runtime.config_path
     if path is None:
         return _page(
             request, runtime, templates, flash="This dashboard has no config file to reload.",
             flash_kind="error",
         )  # fmt: skip
-    try:
-        config = await run_in_threadpool(load_config, path)
-        await run_in_threadpool(editor.replace, config)
-    except (ConfigError, OSError) as exc:
-        return _page(request, runtime, templates, flash=f"Not reloaded: {exc}", flash_kind="error")
-    return _page(request, runtime, templates, flash=f"Reloaded {path}; the scheduler follows it.")
+    changed = await run_in_threadpool(runtime.reload_config)
+    notice = runtime.config_notice
+    if notice is not None and notice.blocks_saves:
+        return _page(request, runtime, templates, flash=f"Not reloaded: {notice.message}",
+                     flash_kind="error")  # fmt: skip
+    if not changed and (notice is None or notice.status != "reloaded"):
+        return _page(request, runtime, templates, flash=f"{path} is unchanged; nothing to reload.")
+    # a hand edit is usually picked up before the button is pressed (every read checks the file)
+    when = f" (changed on disk at {notice.at:%H:%M})" if notice is not None else ""
+    return _page(request, runtime, templates,
+                 flash=f"Reloaded {path}{when}; the scheduler follows it.")  # fmt: skip
 
 
 # -- folder browser ------------------------------------------------------------------------------
