@@ -28,7 +28,9 @@ import math
 import os
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +55,7 @@ if TYPE_CHECKING:
     from pylapse.index import Frame, FrameIndex
     from pylapse.progress import ProgressCallback
 
-__all__ = ["Collection", "CollectionExports", "cache_dir"]
+__all__ = ["Collection", "CollectionExports", "FolderState", "FolderStatus", "cache_dir"]
 
 _DENSE = 8  # load a chunk of frames by time range when it spans <= 8x its size, else by id
 _CHUNK = 500
@@ -70,6 +72,23 @@ def cache_dir() -> Path:
 
 def _zone(value: str | tzinfo | None) -> tzinfo:
     return value if isinstance(value, tzinfo) else timeutil.zone(value)
+
+
+class FolderState(StrEnum):
+    """Whether a collection's folder is there to read frames from."""
+
+    OK = "ok"
+    MISSING = "missing"  # gone, renamed, or on a disk that is not mounted
+
+
+@dataclass(frozen=True)
+class FolderStatus:
+    state: FolderState
+    problem: str | None = None  # for the user, naming the folder; None when OK
+
+    @property
+    def missing(self) -> bool:
+        return self.state is FolderState.MISSING
 
 
 class Collection:
@@ -196,6 +215,42 @@ class Collection:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # --- the folder -----------------------------------------------------------------------------
+
+    def folder_status(self) -> FolderStatus:
+        """Whether the frame folder is there (a ``stat`` and at most one directory entry read).
+
+        MISSING when it is gone (deleted, renamed, a disk not mounted) or empty while the index
+        holds frames of it (what an unmounted disk leaves: its empty mount point). The index
+        rows are kept either way: when the folder is back, everything works again.
+        """
+        folder = self.collection_dir
+        try:
+            if not folder.is_dir():
+                gone = f"the folder {folder} is gone or not mounted"
+                return FolderStatus(FolderState.MISSING, gone)
+            with os.scandir(folder) as entries:
+                empty = next(entries, None) is None
+        except OSError as exc:
+            problem = f"the folder {folder} cannot be read ({exc.strerror or exc})"
+            return FolderStatus(FolderState.MISSING, problem)
+        indexed = self._index.count(self.key) if empty and self._index is not None else 0
+        if indexed:
+            problem = (
+                f"the folder {folder} is empty but {indexed:,} frames of it are indexed: "
+                "is its disk mounted?"
+            )
+            return FolderStatus(FolderState.MISSING, problem)
+        return FolderStatus(FolderState.OK)
+
+    def _require_folder(self) -> None:
+        status = self.folder_status()
+        if status.missing:
+            raise SelectionError(
+                f"collection {self.name!r}: {status.problem}; its indexed frames are kept until "
+                "it is back"
+            )
+
     # --- counts and frames ----------------------------------------------------------------------
 
     def __len__(self) -> int:
@@ -224,7 +279,9 @@ class Collection:
 
     def _times(self, span: DaySpan) -> tuple[Sequence[int], Sequence[float]]:
         """Candidate (ids, utcs) of the span, straight from the index's hot path."""
-        return self.index.utc_times(self.key, span.start, span.stop)
+        index = self.index
+        self._require_folder()  # frames that cannot be read are not offered for export
+        return index.utc_times(self.key, span.start, span.stop)
 
     def _load(self, ids: Sequence[int], utcs: Sequence[float]) -> list[Frame]:
         """Frames for ``ids`` (time order): dense runs by one time-range query, sparse by id."""

@@ -25,7 +25,7 @@ import sqlite3
 import threading
 from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, tzinfo
 from itertools import chain
 from pathlib import Path
@@ -158,8 +158,9 @@ class FrameIndex:
         Folders whose mtime is unchanged since the last scan are not listed; in the others the
         listing is compared with the rows. ``verify`` lists every folder and ``stat``s every
         file, catching files rewritten in place and filling ``size``/``mtime``. Raises
-        :class:`ScanError` when ``root`` is not a folder (the rows are kept: an unmounted disk
-        must not empty the index).
+        :class:`ScanError` when ``root`` is not a folder, or when none of the folders that hold
+        the collection's frames is there (the rows are kept: an unmounted disk, which may
+        leave its empty mount point, must not empty the index).
         """
         zone = timeutil.zone(tz) if tz is None or isinstance(tz, str) else tz
         with self._scan_lock:
@@ -307,6 +308,33 @@ class FrameIndex:
             )
         return gone
 
+    def rename(self, old: str, new: str) -> None:
+        """Index ``old``'s frames under the key ``new`` (one row changes, however many frames).
+
+        For a collection whose key changes, e.g. a camera's frames that stay a collection of
+        their own after the camera was removed. Refused (``ValueError``) when ``new`` already
+        has frames; an empty ``new`` (known but without frames) is replaced.
+        """
+        with self._scan_lock, self._lock, db.transaction(self._conn):
+            conn = self._conn
+            row = conn.execute("SELECT id FROM index_collections WHERE key = ?", (old,)).fetchone()
+            if row is None:
+                return
+            target = conn.execute(
+                "SELECT id FROM index_collections WHERE key = ?", (new,)
+            ).fetchone()
+            if target is not None:
+                if conn.execute(
+                    "SELECT 1 FROM frames WHERE collection_id = ? LIMIT 1", (target[0],)
+                ).fetchone():
+                    raise ValueError(f"the index already has frames under {new!r}")
+                for table in ("day_counts", "scanned_dirs"):
+                    conn.execute(f"DELETE FROM {table} WHERE collection_id = ?", (target[0],))
+                conn.execute("DELETE FROM index_collections WHERE id = ?", (target[0],))
+            conn.execute("UPDATE index_collections SET key = ? WHERE id = ?", (new, row[0]))
+            self._ids.pop(old, None)
+            self._ids.pop(new, None)
+
     # --- reading --------------------------------------------------------------------------------
 
     def collections(self) -> list[str]:
@@ -417,6 +445,56 @@ class FrameIndex:
         if row is None:
             return None
         return frames_from_rows(row[-1], [row[:-1]])[0]
+
+    def size_totals(self, collection: str) -> tuple[int, int, int]:
+        """``(frames, bytes of those whose size is known, frames whose size is not known)``.
+
+        A scan does not ``stat`` files, so scanned frames have no size until a verifying scan;
+        captured frames have theirs.
+        """
+        cid = self._collection_id(collection)
+        if cid is None:
+            return 0, 0, 0
+        n, known_bytes, sized = (
+            self._reader()
+            .execute(
+                "SELECT COUNT(*), COALESCE(SUM(size), 0), COUNT(size) FROM frames "
+                "WHERE collection_id = ?",
+                (cid,),
+            )
+            .fetchone()
+        )
+        return int(n), int(known_bytes), int(n) - int(sized)
+
+    def unsized_paths(self, collection: str, limit: int) -> list[Path]:
+        """Up to ``limit`` files of ``collection`` whose size is not known; a random sample
+        when there are more."""
+        cid = self._collection_id(collection)
+        if cid is None:
+            return []
+        rows = self._reader().execute(
+            "SELECT d.path, f.name FROM frames f JOIN scanned_dirs d ON d.id = f.dir_id "
+            "WHERE f.collection_id = ? AND f.size IS NULL ORDER BY random() LIMIT ?",
+            (cid, int(limit)),
+        )
+        return [Path(folder, name) for folder, name in rows]
+
+    def files_by_folder(self, collection: str) -> Iterator[tuple[str, list[str]]]:
+        """``(folder, names)`` of every indexed file of ``collection``, a folder at a time,
+        each folder before its parent."""
+        cid = self._collection_id(collection)
+        if cid is None:
+            return
+        conn = self._reader()
+        folders = conn.execute(
+            "SELECT id, path FROM scanned_dirs WHERE collection_id = ? ORDER BY path DESC", (cid,)
+        ).fetchall()
+        for dir_id, path in folders:
+            names = [
+                r[0] for r in conn.execute("SELECT name FROM frames WHERE dir_id = ?", (dir_id,))
+            ]
+            if names:
+                yield path, names
 
     def utc_times(
         self, collection: str, start: TimeBound = None, end: TimeBound = None

@@ -31,6 +31,9 @@ What a user waits for at millions of frames, and why the scan is shaped this way
   (:mod:`pylapse.scanpipe`). Other names go in with ``executemany``. A row whose file is
   missing from a listing is deleted only if the file is still missing when the folder is
   written: capture may have added it after the listing.
+* A scan that finds none of the folders holding the collection's frames (a root that is gone,
+  or empty: the mount point of a disk that is not mounted) refuses with :class:`ScanError`
+  and deletes nothing: an unplugged disk must not wipe a million-frame index.
 """
 
 from __future__ import annotations
@@ -185,6 +188,12 @@ class Scanner(FolderWrites):
                     (self.cid,),
                 )
             }
+        if known and self._frame_folders_gone(root_s):
+            raise ScanError(
+                f"collection {self.collection!r}: none of the folders that hold its indexed "
+                f"frames is in {root_s} any more (is its disk mounted?); its index rows are "
+                "kept. Remove the collection to forget them."
+            )
         children: dict[int, list[str]] = {}
         for d in known.values():
             if d.parent_id is not None:
@@ -219,6 +228,33 @@ class Scanner(FolderWrites):
         self.result.elapsed = time.perf_counter() - started
         self._report(started, done, done)
         return self.result
+
+    def _frame_folders_gone(self, root: str) -> bool:
+        """Whether the index holds frames of this collection but none of their folders is
+        there: the root is empty, or every folder with frames has vanished.
+
+        That is what a disk that is not mounted looks like (its mount point stays, empty): a
+        scan would delete every row, so it refuses instead. One folder still there is enough
+        to go ahead (stops at the first one found). Whoever deleted every frame on purpose
+        removes the collection instead, which forgets its rows.
+        """
+        with self.lock:
+            folders = [
+                r[0]
+                for r in self.conn.execute(
+                    "SELECT path FROM scanned_dirs d WHERE collection_id = ? "
+                    "AND EXISTS (SELECT 1 FROM frames f WHERE f.dir_id = d.id)",
+                    (self.cid,),
+                )
+            ]
+        for path in folders:
+            if path != root and os.path.isdir(path):
+                return False
+            if path == root:
+                with os.scandir(root) as entries:
+                    if next(entries, None) is not None:
+                        return False
+        return bool(folders)
 
     def _visit(
         self,

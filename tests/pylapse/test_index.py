@@ -334,6 +334,59 @@ def test_missing_root_is_an_error_and_keeps_the_rows(index, tree):
     assert index.count("cam") == 12
 
 
+def test_an_empty_mount_point_keeps_the_rows(index, tree):
+    index.scan("cam", tree, BERLIN)
+    tree.rename(tree.with_name("on-the-disk"))
+    tree.mkdir()  # a disk that is not mounted leaves its mount point, empty
+    with pytest.raises(ScanError, match=r"is its disk mounted.*kept"):
+        index.scan("cam", tree, BERLIN)
+    assert index.count("cam") == 12
+
+
+def test_a_scan_that_finds_none_of_the_frame_folders_keeps_the_rows(index, tree):
+    index.scan("cam", tree, BERLIN)
+    for day in [d for d in tree.iterdir() if d.is_dir() and d.name.startswith("2026")]:
+        day.rename(tree.parent / day.name)  # every day folder is gone
+    (tree / "2026-03-01").mkdir()  # the root is not empty (a new, unindexed folder)
+    with pytest.raises(ScanError, match=r"is its disk mounted.*kept"):
+        index.scan("cam", tree, BERLIN)
+    assert index.count("cam") == 12
+    (tree.parent / "2026-02-09").rename(tree / "2026-02-09")  # one folder back: a normal scan
+    result = index.scan("cam", tree, BERLIN)
+    assert result.deleted == 8 and index.count("cam") == 4
+
+
+def test_rename_moves_the_frames_to_a_new_key(index, tree):
+    index.scan("cam", tree, BERLIN)
+    index.scan("empty", tree / "2026-02-08", BERLIN)
+    index.drop("empty")  # known to the index, without frames: may be replaced
+    assert index.count("cam") == 12  # the id is cached by now
+    index.rename("cam", "empty")
+    assert index.count("cam") == 0 and index.count("empty") == 12
+    assert index.scan("empty", tree, BERLIN).added == 0  # the folders came along
+    index.scan("other", tree, BERLIN)
+    with pytest.raises(ValueError, match="already has frames under 'other'"):
+        index.rename("empty", "other")
+    assert index.count("empty") == 12
+    index.rename("nothing", "x")  # nothing to move: nothing happens
+
+
+def test_sizes_and_files_for_a_removal_preview(index, tree, tmp_path):
+    index.scan("cam", tree, BERLIN)
+    captured = put(tree, datetime(2026, 2, 11, 12, 0, tzinfo=BERLIN), data=b"12345")
+    index.add_frame("cam", captured, datetime(2026, 2, 11, 12, 0, tzinfo=BERLIN), size=5,
+                    mtime=1.0)  # fmt: skip
+    assert index.size_totals("cam") == (13, 5, 12)  # scanned frames have no size yet
+    assert index.size_totals("nope") == (0, 0, 0)
+    sample = index.unsized_paths("cam", 5)
+    assert len(sample) == 5 and all(p.parent.parent == tree for p in sample)
+    assert captured not in index.unsized_paths("cam", 100)
+    folders = dict(index.files_by_folder("cam"))
+    assert sorted(folders) == sorted(str(d) for d in tree.iterdir() if d.name[0] == "2")
+    assert sum(len(names) for names in folders.values()) == 13
+    assert list(index.files_by_folder("nope")) == []
+
+
 def test_add_frame_then_scan_does_not_duplicate(index, tmp_path):
     root = tmp_path / "cam"
     when = datetime(2026, 6, 1, 8, 0, 0, 250000, tzinfo=TOKYO)
