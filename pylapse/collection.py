@@ -222,11 +222,15 @@ class Collection:
 
         MISSING when it is gone (deleted, renamed, a disk not mounted) or empty while the index
         holds frames of it (what an unmounted disk leaves: its empty mount point). The index
-        rows are kept either way: when the folder is back, everything works again.
+        rows are kept either way: when the folder is back, everything works again. A folder
+        that does not exist yet while the index has no frames of it is OK: a new camera's,
+        before its first frame.
         """
         folder = self.collection_dir
         try:
             if not folder.is_dir():
+                if self._index is not None and not self._index.count(self.key):
+                    return FolderStatus(FolderState.OK)
                 gone = f"the folder {folder} is gone or not mounted"
                 return FolderStatus(FolderState.MISSING, gone)
             with os.scandir(folder) as entries:

@@ -23,6 +23,7 @@ POST_ROUTES = [
     "/cameras/demo/delete",
     "/cameras/demo/collection",
     "/cameras/test-source",
+    "/collections/demo/remove",
     "/settings",
     "/settings/reload",
     "/api/cameras/demo/grab",

@@ -9,6 +9,7 @@ themselves. Start (POST), status (GET) and cancel (POST) all return that same pa
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from pylapse import storage, timeutil
 from pylapse.jobs import JobNotFound, JobQueueFull, JobRecord, StepsSpec
+from pylapse.progress import Progress
 from web.deps import RuntimeDep, TemplatesDep
 
 PAGE_SIZES = (10, 25, 50, 100)
@@ -80,6 +82,27 @@ def collection_or_404(runtime: Any, collection_id: str) -> Any:
     if collection_id not in collections:
         raise HTTPException(404, f"no collection {collection_id!r}")
     return collections[collection_id]
+
+
+def start_scan(runtime: Any, collection_id: str) -> int:
+    """Index a collection's folder as a job (``kind="scan"``); returns the job id."""
+    coll = collection_or_404(runtime, collection_id)
+    index = runtime.index
+
+    def scan(progress: Any, cancel: threading.Event) -> dict[str, Any]:
+        progress(Progress("scan", 0, 0, message=f"listing {coll.collection_dir}"))
+        kwargs: dict[str, Any] = {"pattern": coll.pattern, "date_source": coll.date_source}
+        if coll.extensions:
+            kwargs["extensions"] = coll.extensions
+        result = index.scan(
+            coll.key, coll.collection_dir, coll.zone, progress=progress, cancel=cancel, **kwargs
+        )
+        return {"added": result.added, "changed": result.changed, "deleted": result.deleted,
+                "skipped": result.skipped, "total": result.total,
+                "problems": list(result.problems[:5])}  # fmt: skip
+
+    title = f"Index {coll.name}"
+    return submit(runtime, "scan", title, scan, ("scan",), {"collection": collection_id})
 
 
 def zone_name(collection: Any) -> str:

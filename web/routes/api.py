@@ -16,6 +16,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel
 
+from pylapse.collection import FolderState
 from pylapse.jobs import JobNotFound
 from pylapse.sources.base import GrabError, mask_url
 from web import security, thumbs
@@ -73,7 +74,9 @@ class CollectionOut(BaseModel):
     name: str
     path: str
     timezone: str | None
-    count: int
+    status: FolderState  # "missing": the folder is gone or not mounted (see problem)
+    problem: str | None  # what is wrong with the folder, naming it; None when status is "ok"
+    count: int  # frames in the index (kept while the folder is missing)
     first: FrameOut | None
     last: FrameOut | None
 
@@ -244,12 +247,15 @@ def collections(runtime: RuntimeDep) -> list[CollectionOut]:
     for cid, coll in runtime.collections().items():
         key = _key(coll, cid)
         first, last = runtime.index.first(key), runtime.index.last(key)
+        status = coll.folder_status()
         out.append(
             CollectionOut(
                 id=cid,
                 name=coll.name,
                 path=str(getattr(coll, "collection_dir", "")),
                 timezone=_zone_name(coll, cid, runtime),
+                status=status.state,
+                problem=status.problem,
                 count=runtime.index.count(key),
                 first=frame_out(first) if first else None,
                 last=frame_out(last) if last else None,
@@ -267,7 +273,11 @@ def collection_frames(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page[FrameOut]:
-    key = _key(collection_or_404(runtime, collection_id), collection_id)
+    coll = collection_or_404(runtime, collection_id)
+    status = coll.folder_status()
+    if status.missing:  # its frames cannot be served: say so once, not with 404 per image
+        raise HTTPException(409, f"collection {collection_id!r}: {status.problem}")
+    key = _key(coll, collection_id)
     lo, hi = _parse_time(start, "start"), _parse_time(end, "end")
     frames = runtime.index.frames(key, lo, hi, limit=limit, offset=offset)
     total = runtime.index.count(key, lo, hi)

@@ -1,8 +1,14 @@
-"""The API's state-changing calls for cameras and capture: create/replace, remove, pause, resume.
+"""The API's state-changing calls for cameras, collections and capture: create/replace and
+remove a camera, remove a collection, pause and resume capture.
 
 A camera is sent as the same JSON object as in ``capture_config.json``. ``password`` is
 write-only: leave it out to keep the stored one, send ``null`` to remove it. As in the pages, a
-new or changed ``output_dir`` must lie inside a storage root.
+new or changed ``output_dir`` must lie inside a storage root. A removed camera's frames stay, as
+a collection with the camera's id (or the collection that named the camera).
+
+Removing a collection forgets it (config and index); its frame files are deleted only with
+``delete_files=true`` and ``expect_files`` set to the number ``GET .../removal?delete_files=true``
+previewed, by a job (``delete_job``) that deletes only inside the collection's folder.
 """
 
 from __future__ import annotations
@@ -13,8 +19,10 @@ from fastapi import APIRouter, Body, HTTPException, Response
 from pydantic import BaseModel, ValidationError
 
 from pylapse.config import CameraConfig, Config, ConfigError
+from pylapse.removal import RemovalRefused
 from web.deps import ConfigEditorDep, RuntimeDep
-from web.routes.api import CameraOut, camera_out
+from web.routes import _removal
+from web.routes.api import CameraOut, camera_out, collection_or_404
 from web.routes.cameras import check_output_dir
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -63,18 +71,87 @@ def put_camera(
 
 @router.delete("/cameras/{camera_id}", status_code=204)
 def delete_camera(camera_id: str, runtime: RuntimeDep, editor: ConfigEditorDep) -> Response:
-    """Remove the camera from the config (its frames stay on disk and in the index)."""
+    """Remove the camera from the config; its frames stay on disk, in the index and in a
+    collection (the camera's id, or the collection that named the camera)."""
     if camera_id not in runtime.config.cameras:
         raise HTTPException(404, f"no camera {camera_id!r}")
-
-    def mutate(config: Config) -> None:
-        config.cameras.pop(camera_id, None)
-
     try:
-        editor.apply(mutate)
+        _removal.remove_camera(runtime, editor, camera_id)
     except (ConfigError, OSError) as exc:
         raise HTTPException(409, f"not removed: {exc}") from None
     return Response(status_code=204)
+
+
+class FilesPreviewOut(BaseModel):
+    folder: str
+    files: int
+    bytes: int
+    estimated: bool  # part of ``bytes`` extrapolated from ``sampled`` files
+    sampled: int
+    problem: str | None  # why the files cannot be deleted now
+
+
+class RemovalOut(BaseModel):
+    collection: str
+    presets: list[str]  # export presets removed only with remove_presets=true
+    blockers: list[str]  # why it cannot be removed now; empty when it can
+    files: FilesPreviewOut | None  # with delete_files=true
+
+
+class RemovedOut(BaseModel):
+    collection: str
+    presets_removed: list[str]
+    frames_forgotten: int | None  # None: the delete job forgets them when done
+    delete_job: int | None
+    problem: str | None  # delete_files was asked for but no job could start: the files stay
+
+
+@router.get("/collections/{collection_id}/removal", response_model=RemovalOut)
+def collection_removal(
+    collection_id: str, runtime: RuntimeDep, delete_files: bool = False
+) -> RemovalOut:
+    """What removing the collection would do; with ``delete_files`` the number and size of
+    the frame files deleting would delete."""
+    coll = collection_or_404(runtime, collection_id)
+    p = _removal.plan(runtime, collection_id, coll, delete_files)
+    files = None
+    if p.preview is not None:
+        v = p.preview
+        files = FilesPreviewOut(
+            folder=str(v.folder), files=v.files, bytes=v.bytes, estimated=v.estimated,
+            sampled=v.sampled, problem=v.problem,
+        )  # fmt: skip
+    return RemovalOut(collection=collection_id, presets=p.presets, blockers=p.blockers,
+                      files=files)  # fmt: skip
+
+
+@router.delete("/collections/{collection_id}", response_model=RemovedOut)
+def delete_collection(
+    collection_id: str,
+    runtime: RuntimeDep,
+    editor: ConfigEditorDep,
+    delete_files: bool = False,
+    remove_presets: bool = False,
+    expect_files: int | None = None,
+) -> RemovedOut:
+    """Remove the collection from the config and the index; its files stay unless
+    ``delete_files`` (then ``expect_files`` must be the previewed number of files)."""
+    coll = collection_or_404(runtime, collection_id)
+    p = _removal.plan(runtime, collection_id, coll, delete_files)
+    refused = _removal.refusal(runtime, p, remove_presets=remove_presets,
+                               delete_files=delete_files, expect_files=expect_files)  # fmt: skip
+    if refused is not None:  # a missing or stale expect_files is the request's to fix
+        raise HTTPException(422 if refused.confirm else 409, refused.message)
+    try:
+        done = _removal.perform(
+            runtime, editor, collection_id, coll, remove_presets=remove_presets,
+            delete_files=delete_files,
+        )  # fmt: skip
+    except (RemovalRefused, ConfigError, OSError) as exc:
+        raise HTTPException(409, _removal.removal_error(exc)) from None
+    return RemovedOut(collection=collection_id, presets_removed=done.presets,
+                      frames_forgotten=done.forgotten, delete_job=done.job_id,
+                      problem=done.problem)  # fmt: skip
 
 
 def _capture_state(runtime: Any) -> CaptureState:

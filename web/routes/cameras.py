@@ -7,6 +7,7 @@ import io
 import logging
 import time
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -19,6 +20,7 @@ from pylapse.sources.base import mask_secrets, mask_url
 from web import camera_form as cf
 from web import thumbs
 from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep, get_config_editor
+from web.routes import _removal
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["cameras"], include_in_schema=False)
@@ -101,12 +103,22 @@ def _example(values: dict[str, Any]) -> dict[str, str]:
 
 
 @router.get("/cameras", response_class=HTMLResponse)
-def cameras(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+def cameras(
+    request: Request,
+    runtime: RuntimeDep,
+    templates: TemplatesDep,
+    removed: Annotated[str, Query(max_length=200)] = "",
+    kept: Annotated[str, Query(max_length=200)] = "",
+):
     items = [
         {"id": cid, "config": cam, "health": runtime.health.get(cid)}
         for cid, cam in runtime.config.cameras.items()
     ]
     context = {"active": "cameras", "page_title": "Cameras", "cameras": items}
+    if removed and removed not in runtime.config.cameras:  # say where its frames went
+        coll = runtime.config.collections.get(kept) if kept else None
+        context["removed"] = {"id": removed, "kept": kept if coll else "",
+                              "collection": coll.name if coll else None}  # fmt: skip
     return templates.TemplateResponse(request, "cameras.html", context)
 
 
@@ -178,6 +190,11 @@ async def create_camera(request: Request, runtime: RuntimeDep, templates: Templa
     camera, errors, rows = cf.camera_from_form(form, None)
     if camera_id in runtime.config.cameras:
         errors["camera_id"] = f"a camera with id {camera_id!r} exists; choose another id"
+    elif camera_id in runtime.config.collections:  # e.g. the frames of a removed camera
+        errors["camera_id"] = (
+            f"collection {camera_id!r} has this id (the frames of a removed camera, or a "
+            "folder); choose another id"
+        )
     return await _save(request, runtime, templates, None, camera_id, camera, errors, rows, form)
 
 
@@ -308,17 +325,15 @@ async def _save(
 
 @router.post("/cameras/{camera_id}/delete")
 def delete_camera(camera_id: str, runtime: RuntimeDep, editor: ConfigEditorDep) -> RedirectResponse:
-    """Remove the camera from the config; its frames stay on disk and in the index."""
+    """Remove the camera from the config; its frames stay on disk, in the index and in a
+    collection of their own (browsable and exportable; see :mod:`pylapse.removal`)."""
     _camera(runtime, camera_id)
-
-    def mutate(config: Config) -> None:
-        config.cameras.pop(camera_id, None)
-
     try:
-        editor.apply(mutate)
+        kept = _removal.remove_camera(runtime, editor, camera_id)
     except (ConfigError, OSError) as exc:
         raise HTTPException(409, f"Not removed: {exc}") from None
-    return RedirectResponse("/cameras", status_code=303)
+    query = {"removed": camera_id, "kept": kept.collection or ""}
+    return RedirectResponse(f"/cameras?{urlencode(query)}", status_code=303)
 
 
 @router.post("/cameras/{camera_id}/collection")

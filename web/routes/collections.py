@@ -1,28 +1,38 @@
 """Collections: the list, a page per collection (totals, a month calendar of per-day counts, the
-thumbnails of a chosen day with paging), creating a collection over a folder and rescanning it.
+thumbnails of a chosen day with paging), creating a collection over a folder, rescanning it and
+removing it.
 
 Everything a page shows comes from the index's per-day counts and indexed time-range queries, so
 a collection of millions of frames costs the same as one of a thousand: nothing here lists a
 folder or walks all frames. Scans run as jobs (``kind="scan"``) with a live card.
+
+A collection whose folder is gone (deleted, renamed, a disk not mounted) is shown as missing,
+naming the folder, instead of counts and thumbnails that cannot be served; its index rows stay
+and the pages work again when the folder is back. Removing a collection forgets it (config and
+index); its files are deleted only when asked for, after a preview of their number and size,
+by a job (``kind="delete"``).
 """
 
 from __future__ import annotations
 
 import calendar
-import threading
+import contextlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from pylapse import timeutil
+from pylapse.collection import FolderStatus
 from pylapse.config import CollectionConfig, ConfigError
 from pylapse.index import Frame
-from pylapse.progress import Progress
+from pylapse.removal import RemovalRefused
 from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
 from web.routes import _media as m
+from web.routes import _removal
 
 router = APIRouter(tags=["collections"], include_in_schema=False)
 
@@ -36,7 +46,7 @@ DATE_SOURCES = (
 DAY_PAGE_SIZES = (24, 48, 96, 192)
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
-m.add_job_routes(router, JOB_BASE, ("scan",))
+m.add_job_routes(router, JOB_BASE, ("scan", "delete"))
 
 
 @dataclass(frozen=True)
@@ -51,14 +61,25 @@ class Summary:
     last: Frame | None
     camera: str | None
     configured: bool
+    status: FolderStatus
+
+    @property
+    def missing(self) -> bool:
+        return self.status.missing
+
+    @property
+    def problem(self) -> str | None:
+        return self.status.problem
 
 
 def summary(runtime: Any, collection_id: str, coll: Any) -> Summary:
     index = runtime.index
     key = coll.key
     count = index.count(key)
-    first = index.first(key) if count else None
-    last = index.last(key) if count else None
+    status = coll.folder_status()
+    # a missing folder's frames cannot be shown: no first/last frame (and so no thumbnail)
+    first = index.first(key) if count and not status.missing else None
+    last = index.last(key) if count and not status.missing else None
     config = runtime.config.collections.get(collection_id)
     camera = (
         config.camera
@@ -67,7 +88,7 @@ def summary(runtime: Any, collection_id: str, coll: Any) -> Summary:
     )
     return Summary(
         collection_id, coll.name, key, str(coll.collection_dir), m.zone_name(coll), count,
-        first, last, camera, config is not None,
+        first, last, camera, config is not None, status,
     )  # fmt: skip
 
 
@@ -150,6 +171,11 @@ def day_context(
         raise HTTPException(422, f"per_page must be one of {', '.join(map(str, DAY_PAGE_SIZES))}")
     context: dict[str, Any] = {"collection_id": collection_id, "day": day, "frames": [],
                                "day_sizes": DAY_PAGE_SIZES, "zone": coll.zone}  # fmt: skip
+    status = coll.folder_status()
+    if status.missing:  # thumbnails of files that cannot be read would all be broken
+        context["pager"] = m.pager(0, 1, per_page, DAY_PAGE_SIZES)
+        context["missing"] = status.problem
+        return context
     if day is None:
         context["pager"] = m.pager(0, 1, per_page, DAY_PAGE_SIZES)
         return context
@@ -170,14 +196,44 @@ def _list_context(runtime: Any) -> dict[str, Any]:
     rows = [summary(runtime, cid, coll) for cid, coll in runtime.collections().items()]
     return {"active": "collections", "page_title": "Collections", "collections": rows,
             "date_sources": DATE_SOURCES, "zones": timeutil.all_zones(),
-            "roots": runtime.config.root_paths}  # fmt: skip
+            "roots": runtime.config.root_paths,
+            "delete_jobs": m.active_jobs(runtime, "delete"), "job_base": JOB_BASE}  # fmt: skip
 
 
 @router.get("/collections", response_class=HTMLResponse)
-def collections(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+def collections(
+    request: Request,
+    runtime: RuntimeDep,
+    templates: TemplatesDep,
+    removed: Annotated[str, Query(max_length=200)] = "",
+    files: Annotated[str, Query()] = "",
+    job: Annotated[int | None, Query()] = None,
+):
+    """The list; after a removal (``removed``, ``files``, ``job``) it says what became of it."""
     context = _list_context(runtime)
     context.update(values={"date_source": "auto"}, errors={})
+    if removed:
+        context["flash"] = _removed_message(removed, files)
+    if job is not None and runtime.jobs is not None:
+        with contextlib.suppress(HTTPException):
+            record = m.job_or_404(runtime, job, ("delete",))
+            if all(j.id != record.id for j in context["delete_jobs"]):
+                context["delete_jobs"] = [record, *context["delete_jobs"]]
     return m.render(templates, request, "collections.html", context)
+
+
+def _removed_message(name: str, files: str) -> str:
+    if files == "deleting":
+        return f"Collection {name} removed; its frame files are being deleted (see below)."
+    if files == "not-deleted":  # the deletion job could not be queued
+        return (
+            f"Collection {name} removed from pyLapse, but its frame files could not be deleted "
+            "now (no job could be started); they stay in its folder."
+        )
+    return (
+        f"Collection {name} removed from pyLapse; its frame files stay in its folder (declare "
+        "a collection over the folder again to see them)."
+    )
 
 
 @router.post("/collections", response_class=HTMLResponse)
@@ -226,7 +282,7 @@ def create_collection(
         context = _list_context(runtime)
         context.update(values=values, errors=errors)
         return m.render(templates, request, "collections.html", context, status_code=422)
-    _start_scan(runtime, created[0])
+    m.start_scan(runtime, created[0])
     return RedirectResponse(f"/collections/{created[0]}", status_code=303)
 
 
@@ -244,26 +300,6 @@ def _message(exc: Exception) -> str:
     if callable(errors):
         return "; ".join(str(e.get("msg", "")).removeprefix("Value error, ") for e in errors())
     return str(exc)
-
-
-def _start_scan(runtime: Any, collection_id: str) -> int:
-    coll = m.collection_or_404(runtime, collection_id)
-    index = runtime.index
-
-    def scan(progress: Any, cancel: threading.Event) -> dict[str, Any]:
-        progress(Progress("scan", 0, 0, message=f"listing {coll.collection_dir}"))
-        kwargs: dict[str, Any] = {"pattern": coll.pattern, "date_source": coll.date_source}
-        if coll.extensions:
-            kwargs["extensions"] = coll.extensions
-        result = index.scan(
-            coll.key, coll.collection_dir, coll.zone, progress=progress, cancel=cancel, **kwargs
-        )
-        return {"added": result.added, "changed": result.changed, "deleted": result.deleted,
-                "skipped": result.skipped, "total": result.total,
-                "problems": list(result.problems[:5])}  # fmt: skip
-
-    title = f"Index {coll.name}"
-    return m.submit(runtime, "scan", title, scan, ("scan",), {"collection": collection_id})
 
 
 def _last_day(runtime: Any, coll: Any) -> date | None:
@@ -297,7 +333,8 @@ def collection_page(
         "scan_jobs": m.active_jobs(runtime, "scan", collection=collection_id),
         "job_base": JOB_BASE,
     }
-    context.update(calendar_context(runtime, collection_id, coll, month, chosen))
+    if not info.missing:
+        context.update(calendar_context(runtime, collection_id, coll, month, chosen))
     context.update(day_context(runtime, collection_id, coll, chosen, page, per_page))
     return m.render(templates, request, "collection.html", context)
 
@@ -348,5 +385,86 @@ def rescan(collection_id: str, request: Request, runtime: RuntimeDep, templates:
     """Bring the index up to date with the folder (incremental: unchanged folders are skipped)."""
     m.collection_or_404(runtime, collection_id)
     running = m.active_jobs(runtime, "scan", collection=collection_id)
-    job_id = running[0].id if running else _start_scan(runtime, collection_id)
+    job_id = running[0].id if running else m.start_scan(runtime, collection_id)
     return m.started(request, templates, runtime, job_id, JOB_BASE, f"/collections/{collection_id}")
+
+
+# -- removing ------------------------------------------------------------------------------------
+
+
+def _removal_page(
+    request: Request, runtime: Any, templates: Any, collection_id: str, coll: Any,
+    delete_files: bool, *, error: str = "", values: dict[str, Any] | None = None,
+    status_code: int = 200,
+):  # fmt: skip
+    plan = _removal.plan(runtime, collection_id, coll, delete_files)
+    context = {
+        "active": "collections",
+        "page_title": f"Remove {coll.name}",
+        "c": summary(runtime, collection_id, coll),
+        "presets": plan.presets,
+        "blockers": plan.blockers,
+        "preview": plan.preview,
+        "error": error,
+        "values": values or {},
+    }
+    return m.render(templates, request, "collection_remove.html", context, status_code=status_code)
+
+
+@router.get("/collections/{collection_id}/remove", response_class=HTMLResponse)
+def removal_page(
+    collection_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    templates: TemplatesDep,
+    delete_files: Annotated[bool, Query()] = False,
+):
+    """What removing the collection does; with ``delete_files`` the number and size of the
+    frame files that deleting them would delete, and the form that confirms it."""
+    coll = m.collection_or_404(runtime, collection_id)
+    return _removal_page(request, runtime, templates, collection_id, coll, delete_files)
+
+
+@router.post("/collections/{collection_id}/remove", response_class=HTMLResponse)
+def remove(
+    collection_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    templates: TemplatesDep,
+    editor: ConfigEditorDep,
+    files: Annotated[str, Form()] = "keep",
+    remove_presets: Annotated[str, Form()] = "",
+    expect_files: Annotated[str, Form()] = "",
+    confirm: Annotated[str, Form()] = "",
+):
+    """Remove the collection: from the config and the index (``files=keep``, the default), or
+    also delete its frame files (``files=delete``, with ``confirm`` and the previewed count)."""
+    coll = m.collection_or_404(runtime, collection_id)
+    if files not in ("keep", "delete"):
+        raise HTTPException(422, f"files must be 'keep' or 'delete', not {files!r}")
+    delete = files == "delete"
+    with_presets = remove_presets in ("on", "1", "true", "yes")
+    values = {"remove_presets": with_presets, "confirm": bool(confirm)}
+    plan = _removal.plan(runtime, collection_id, coll, delete)
+    expected = int(expect_files) if expect_files.strip().isdigit() else None
+    refused = _removal.refusal(
+        runtime, plan, remove_presets=with_presets, delete_files=delete, expect_files=expected
+    )
+    error = refused.message if refused is not None else None
+    if error is None and delete and not confirm:
+        assert plan.preview is not None
+        error = f"tick the box to confirm that the {plan.preview.files:,} files are deleted"
+    if error is None:
+        try:
+            done = _removal.perform(runtime, editor, collection_id, coll,
+                                    remove_presets=with_presets, delete_files=delete)  # fmt: skip
+        except (RemovalRefused, ConfigError, OSError) as exc:
+            error = _removal.removal_error(exc)
+    if error is not None:
+        return _removal_page(request, runtime, templates, collection_id, coll, delete,
+                             error=error, values=values, status_code=422)  # fmt: skip
+    outcome = "deleting" if done.job_id else ("not-deleted" if delete else "kept")
+    query = {"removed": coll.name, "files": outcome}
+    if done.job_id:
+        query["job"] = str(done.job_id)
+    return RedirectResponse(f"/collections?{urlencode(query)}", status_code=303)

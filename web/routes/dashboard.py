@@ -1,4 +1,5 @@
-"""Dashboard: camera cards, scheduler pause/resume, upcoming captures, capture log, disks, jobs.
+"""Dashboard: camera cards, scheduler pause/resume, upcoming captures, capture log, disks, jobs,
+and a warning for collections whose folder is missing.
 
 Every section is a partial with its own GET endpoint, refreshed on its own (SSE events ``capture``
 and ``job``, plus a slow poll as a fallback), so nothing flickers and one slow section never
@@ -116,6 +117,24 @@ def disk_context(runtime: Any) -> dict[str, Any]:
     return {"volumes": volumes}
 
 
+@dataclass(frozen=True)
+class MissingCollection:
+    id: str
+    name: str
+    problem: str | None
+
+
+def missing_collections(runtime: Any) -> list[MissingCollection]:
+    """Collections whose folder is gone or not mounted (a ``stat`` each), so the dashboard says
+    so before anyone opens a collection and finds no frames."""
+    found = []
+    for cid, coll in runtime.collections().items():
+        status = coll.folder_status()
+        if status.missing:
+            found.append(MissingCollection(cid, coll.name, status.problem))
+    return found
+
+
 def jobs_context(runtime: Any) -> dict[str, Any]:
     jobs: list[JobRecord] = runtime.jobs.active() if runtime.jobs else []
     return {"active_jobs": jobs}
@@ -137,6 +156,7 @@ def dashboard(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
     context.update(log_context(runtime))
     context.update(disk_context(runtime))
     context.update(jobs_context(runtime))
+    context["missing_collections"] = missing_collections(runtime)
     return _render(templates, request, "dashboard.html", context)
 
 
