@@ -163,7 +163,7 @@ class Collection:
             )
         for preset_name, preset in config.exports.items():
             if preset.collection == collection_id:
-                coll.presets[preset_name] = _config_relative_paths(config, preset)
+                coll.presets[preset_name] = _config_relative_paths(config, preset_name, preset)
         return coll
 
     # --- the index ------------------------------------------------------------------------------
@@ -463,10 +463,14 @@ class CollectionExports:
         return run_export(selection, target, opts, progress, cancel)
 
 
-def _config_relative_paths(config: Config, preset: ExportPreset) -> ExportPreset:
+def _config_relative_paths(config: Config, preset_id: str, preset: ExportPreset) -> ExportPreset:
     """The preset with its file paths (output folder, watermark, a font given as a file) made
-    absolute against the config file's folder, as every other path in the config is."""
+    absolute against the config file's folder, as every other path in the config is; without
+    an output folder of its own it gets its default one, as the dashboard and CLI run it."""
     update: dict[str, str] = {}
+    base = config.export_folder(preset_id, preset.model_copy(update={"subdir": None}))
+    if not preset.output_dir and base is not None:
+        update["output_dir"] = str(base)
     for name in ("output_dir", "watermark_image"):
         value = getattr(preset, name, None)
         if value:

@@ -393,6 +393,33 @@ class Config(_Model):
     def root_paths(self) -> list[Path]:
         return [self.resolve(r) for r in self.storage_roots]
 
+    def export_folder(self, preset_id: str, preset: ExportPreset | None = None) -> Path | None:
+        """Where the export preset ``preset_id`` writes (``preset``: its settings when they are
+        not saved yet): its ``output_dir`` (by default a folder of its own,
+        ``<first storage root>/exports/<preset id>``) plus its ``subdir``.
+
+        Each preset has its own default folder, so running one never replaces another's
+        output. None when the preset names no folder and there is no storage root."""
+        preset = preset or self.exports[preset_id]
+        if preset.output_dir:
+            base = self.resolve(preset.output_dir)
+        elif self.root_paths:
+            base = self.root_paths[0] / "exports" / preset_id
+        else:
+            return None
+        return base / preset.subdir if preset.subdir else base
+
+    def export_folder_users(self, folder: Path, *, other_than: str = "") -> list[str]:
+        """The presets (other than ``other_than``) that write to ``folder`` (symlinks
+        resolved): two presets in one folder would replace each other's output."""
+        target = folder.resolve()
+        found = []
+        for preset_id in self.exports:
+            mine = self.export_folder(preset_id) if preset_id != other_than else None
+            if mine is not None and mine.resolve() == target:
+                found.append(preset_id)
+        return found
+
     def camera_collection(self, camera_id: str) -> CollectionConfig:
         """The implicit collection of a camera's frames (its output folder, zone and id)."""
         camera = self.cameras[camera_id]

@@ -132,8 +132,7 @@ class ConfigWatch:
             config._stamp = stamp
             self._apply(config)
         except ConfigError as exc:
-            self._generation += 1
-            self._digest = None
+            self._generation += 1  # a form loaded before this must not save over it later
             self._set(ConfigStatus.INVALID, str(exc), stamp.modified if stamp else timeutil.now())
             return False
         self._generation += 1

@@ -27,6 +27,7 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,10 @@ __all__ = [
     "MANIFEST",
     "ExportError",
     "NameSet",
+    "PreviousExport",
     "Staging",
     "output_name",
+    "previous_export",
 ]
 
 MANIFEST = ".pylapse-export.json"
@@ -110,6 +113,42 @@ def read_manifest(output_dir: Path) -> NameSet | None:
     except (OSError, ValueError):
         return None
     return NameSet.from_json(data.get("files") if isinstance(data, dict) else None)
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousExport:
+    """What an export into a folder would replace: the last completed export there."""
+
+    folder: Path
+    count: int
+    written: datetime | None  # when it was swapped in (None for a manifest without the time)
+
+    def describe(self) -> str:
+        """e.g. ``277 frames exported on 2026-12-01 14:02 CET in /srv/exports/noon`` (this
+        machine's local time)."""
+        local = self.written.astimezone() if self.written else None
+        when = f" on {local:%Y-%m-%d %H:%M %Z}" if local else ""
+        noun = "frame" if self.count == 1 else "frames"
+        return f"{self.count:,} {noun} exported{when} in {self.folder}"
+
+
+def previous_export(output_dir: str | os.PathLike[str]) -> PreviousExport | None:
+    """The export a new one into ``output_dir`` would replace, or None (nothing exported there,
+    or nothing left of it)."""
+    folder = Path(os.path.abspath(output_dir))
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    names = NameSet.from_json(data.get("files") if isinstance(data, dict) else None)
+    if names is None or names.count == 0:
+        return None
+    written = None
+    with contextlib.suppress(KeyError, TypeError, ValueError):
+        written = datetime.fromisoformat(str(data["written"]))
+    if written is not None and written.tzinfo is None:
+        written = None  # every time pyLapse writes is aware; anything else is not ours
+    return PreviousExport(folder, names.count, written)
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

@@ -70,6 +70,9 @@ async def get_config_editor(request: Request) -> ConfigEditor:
         value = (await request.form()).get(CONFIG_TOKEN_FIELD)
         if isinstance(value, str) and value:
             token = value  # the form's own token: the page that showed these values
+    # a page re-rendered after a refused save keeps the stale token (see web.templating), so
+    # pressing Save again is refused again until the page is reloaded
+    request.state.config_token_sent = token or None
     return request.app.state.config_editor.bound(token or None)
 
 

@@ -87,22 +87,32 @@ def options_of(preset: ExportPreset, **overrides: Any) -> Any:
 
 
 def output_folder(runtime: Any, preset_id: str, preset: ExportPreset) -> Path:
-    """Where the preset writes, confined to the storage roots."""
-    roots = runtime.config.root_paths
-    if preset.output_dir:
-        base = m.confine(runtime.config, preset.output_dir, "output_dir")
-    elif roots:
-        base = roots[0] / "exports" / (preset.collection or "exports")
-    else:
-        raise m.FieldError("output_dir", "no storage roots are configured")
+    """Where the preset writes (its own folder by default), confined to the storage roots."""
     if preset.subdir:
         sub = Path(preset.subdir)
         if sub.is_absolute() or ".." in sub.parts or "\x00" in preset.subdir:
             raise m.FieldError(
                 "subdir", f"subfolder {preset.subdir!r} must be a plain relative name"
             )
-    target = base / preset.subdir if preset.subdir else base
-    return m.confine(runtime.config, target, "subdir" if preset.subdir else "output_dir")
+    config = runtime.config
+    if preset.output_dir:
+        m.confine(config, preset.output_dir, "output_dir")
+    target = config.export_folder(preset_id, preset)
+    if target is None:
+        raise m.FieldError("output_dir", "no storage roots are configured")
+    return m.confine(config, target, "subdir" if preset.subdir else "output_dir")
+
+
+def check_folder_is_its_own(runtime: Any, preset_id: str, folder: Path) -> None:
+    """Two presets writing to one folder would replace each other's output: refused."""
+    others = runtime.config.export_folder_users(folder, other_than=preset_id)
+    if others:
+        names = " and ".join(repr(o) for o in others)
+        raise m.FieldError(
+            "output_dir",
+            f"{folder} is already the output folder of export {names}; export {preset_id!r} "
+            "would replace its frames there: give it another output folder or a subfolder",
+        )
 
 
 def check_cron(preset: ExportPreset) -> None:
@@ -136,7 +146,9 @@ def check(runtime: Any, preset_id: str, values: dict[str, Any]) -> tuple[ExportP
     check_cron(preset)
     check_colours(preset)
     options_of(preset)
-    return preset, output_folder(runtime, preset_id, preset)
+    folder = output_folder(runtime, preset_id, preset)
+    check_folder_is_its_own(runtime, preset_id, folder)
+    return preset, folder
 
 
 def fps_of(values: dict[str, Any]) -> float:

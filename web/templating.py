@@ -95,6 +95,9 @@ def _config_context(request: Request) -> dict[str, Any]:
     file: an error in a hand edit on every page, a reload for a while after it happened."""
     runtime = request.app.state.runtime
     _, token = runtime.config_snapshot()
+    sent = getattr(request.state, "config_token_sent", None)
+    if sent and token and sent != token:
+        token = sent  # a form re-shown after a refused save: its values are still the old ones
     notice = runtime.config_notice
     if notice is not None and notice.status == "reloaded":
         age = (timeutil.now() - notice.at).total_seconds()

@@ -150,6 +150,11 @@ def _options(preset: Any, args: argparse.Namespace) -> Any:
 def _output_dir(config: Any, collection: Any, preset: Any, args: argparse.Namespace) -> Path:
     if args.output is not None:
         return args.output
+    if args.preset is not None:  # the preset's own folder, as the dashboard runs it
+        folder = config.export_folder(args.preset)
+        if folder is None:
+            raise CommandError("no output folder: pass --output DIR")
+        return folder
     base = config.resolve(preset.output_dir) if preset.output_dir else collection.export_dir
     if base is None:
         raise CommandError("no output folder: pass --output DIR")

@@ -117,10 +117,15 @@ def test_export_writes_resized_frames_with_prefix(setup, capsys):
     assert "2 frames written" in capsys.readouterr().out
 
 
-def test_preset_default_output_is_the_collections_export_folder(setup):
+def test_preset_default_output_is_the_presets_own_folder(setup):
+    """The same folder the dashboard runs it into: each preset its own, never the collection's
+    shared one (running one preset must not replace another's frames)."""
     root, config = setup
     assert main(["export", "--config", str(config), "--preset", "noon", "--no-progress"]) == 0
-    assert [p.name for p in (root / "exports" / "roof" / "noon").glob("*.jpg")] == ["n-000001.jpg"]
+    assert [p.name for p in (root / "exports" / "noon" / "noon").glob("*.jpg")] == ["n-000001.jpg"]
+    # the CLI replaces its earlier export without asking, as documented
+    assert main(["export", "--config", str(config), "--preset", "noon", "--no-progress"]) == 0
+    assert [p.name for p in (root / "exports" / "noon" / "noon").glob("*.jpg")] == ["n-000001.jpg"]
 
 
 @pytest.mark.parametrize(

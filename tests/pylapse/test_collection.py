@@ -267,6 +267,30 @@ def test_preset_paths_are_relative_to_the_config_file(tmp_path, frames_dir, monk
     assert preset.font == str(project / "fonts" / "Custom.ttf")
 
 
+def test_config_presets_write_to_their_own_folders(tmp_path, frames_dir):
+    """Presets from the config run from Python write where the dashboard and CLI run them: each
+    into its own folder, so one never replaces another's frames."""
+    cfg = tmp_path / "capture_config.json"
+    cfg.write_text(
+        json.dumps(
+            {
+                "storage_roots": [str(tmp_path)],
+                "collections": {"old": {"name": "Old", "path": str(frames_dir)}},
+                "exports": {
+                    "noon": {"collection": "old", "hour": 12},
+                    "dawn": {"collection": "old", "hour": 6, "subdir": "a/b"},
+                },
+            }
+        )
+    )
+    config = load_config(cfg)
+    with FrameIndex(tmp_path / "pylapse.db") as index:
+        coll = Collection.from_config(config, "old", index)
+        assert coll.export.output_dir("noon") == config.export_folder("noon")
+        assert coll.export.output_dir("dawn") == config.export_folder("dawn")
+    assert config.export_folder("dawn") == tmp_path / "exports" / "dawn" / "a" / "b"
+
+
 def test_cache_dir_follows_xdg(monkeypatch, tmp_path):
     monkeypatch.delenv("PYLAPSE_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))

@@ -427,3 +427,23 @@ def test_real_camera_frames_export_stamped_and_watermarked(tmp_path):
         assert changed.crop((0, 0, w // 2, h // 3)).getbbox()  # the stamp, top-left
         assert changed.crop((w // 2, 2 * h // 3, w, h)).getbbox()  # the watermark
         assert changed.crop((w // 2, 0, w, h // 2)).getbbox() is None  # nothing elsewhere
+
+
+def test_previous_export_says_what_a_run_would_replace(tmp_path):
+    from pylapse.export_swap import MANIFEST, previous_export
+
+    folder = tmp_path / "out"
+    assert previous_export(folder) is None  # nothing there yet
+    folder.mkdir()
+    (folder / MANIFEST).write_text(json.dumps({
+        "files": {"prefix": "", "ext": "jpg", "count": 277},
+        "written": "2026-12-01T13:02:00+00:00"}))  # fmt: skip
+    found = previous_export(folder)
+    assert found is not None and found.count == 277
+    assert found.written == datetime(2026, 12, 1, 13, 2, tzinfo=UTC)
+    assert found.describe().startswith("277 frames exported on ")
+    assert str(folder) in found.describe()
+    (folder / MANIFEST).write_text(json.dumps({"files": {"prefix": "", "ext": "jpg", "count": 1}}))
+    assert previous_export(folder).describe() == f"1 frame exported in {folder}"
+    (folder / MANIFEST).write_text("not json")
+    assert previous_export(folder) is None

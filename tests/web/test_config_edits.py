@@ -151,3 +151,16 @@ def test_a_private_config_stays_private(client, post, config_path) -> None:
     assert stat.S_IMODE(config_path.stat().st_mode) == 0o600
     assert all(stat.S_IMODE(b.stat().st_mode) == 0o600 for b in backups(config_path))
     assert os.access(config_path, os.R_OK)
+
+
+def test_a_refused_form_keeps_refusing_until_the_page_is_reloaded(client, post, config_path):
+    page = client.get("/settings")
+    hand_edit(config_path, min_free_mb=777)
+    refused = post("/settings", data={**SETTINGS, "config_token": token_of(page)})
+    assert refused.status_code == 422
+    again = post("/settings", data={**SETTINGS, "config_token": token_of(refused)})  # Save again
+    assert again.status_code == 422 and "changed on disk" in again.context["errors"]["form"]
+    assert json.loads(config_path.read_text())["min_free_mb"] == 777
+    reloaded = client.get("/settings")
+    assert token_of(reloaded) != token_of(page)
+    assert reloaded.context["values"]["min_free_mb"] == 777

@@ -191,7 +191,7 @@ def test_run_exports_frames_with_a_job_card_and_history(client, post, runtime) -
     job = wait_job(runtime, response.context["job"].id)
     assert job.state == "done", job.error
     out = Path(job.result["output_dir"])
-    assert out == (runtime.config.root_paths[0] / "exports" / "demo").resolve()
+    assert out == (runtime.config.root_paths[0] / "exports" / "quarter").resolve()  # its own
     assert sorted(p.name for p in out.glob("*.jpg")) == [f"{n:06d}.jpg" for n in (1, 2, 3)]
     card = client.get(f"/exports/jobs/{job.id}")
     _tag, root = HxAttrs(card.text).root()
@@ -201,7 +201,7 @@ def test_run_exports_frames_with_a_job_card_and_history(client, post, runtime) -
     assert history.template.name == "partials/_export_history.html"
     assert [j.id for j in history.context["jobs"]] == [job.id]
     assert client.get("/exports/history", params={"per_page": 7}).status_code == 422
-    plain = post("/exports/quarter/run")  # no htmx: back to the list
+    plain = post("/exports/quarter/run", {"replace": "on"})  # no htmx: back to the list
     assert plain.status_code == 303 and plain.headers["location"] == "/exports"
     wait_job(runtime, max(j.id for j in runtime.jobs.list(5)))
 
@@ -219,7 +219,7 @@ def test_run_with_video_queues_a_render(client, post, runtime) -> None:
     output = Path(video.result["output"])
     assert output.is_file() and manifest_path(output).is_file()
     assert video.result["frames"] == 4 and video.result["fps"] == 4.0
-    bad = post("/exports/quarter/run", {"make_video": "on", "codec": "nope"})
+    bad = post("/exports/quarter/run", {"make_video": "on", "codec": "nope", "replace": "on"})
     assert bad.status_code == 422
 
 
@@ -249,3 +249,64 @@ def test_posts_need_the_csrf_token(client, post) -> None:
         assert client.post(url, data=BASE_FORM).status_code == 403, url
         wrong = client.post(url, data={**BASE_FORM, "csrf_token": "nope"})
         assert wrong.status_code == 403, url
+
+
+# -- one preset never replaces another's output ---------------------------------------------------
+
+
+def _run(post, runtime, preset_id: str, **form: str):  # type: ignore[no-untyped-def]
+    response = post(f"/exports/{preset_id}/run", form, headers={"HX-Request": "true"})
+    assert response.status_code == 200, response.text
+    job = wait_job(runtime, response.context["job"].id)
+    assert job.state == "done", job.error
+    return job
+
+
+def test_two_presets_with_default_folders_keep_both_outputs(client, post, runtime) -> None:
+    demo_frames(runtime, count=12, step=timedelta(minutes=10))
+    assert create(post, "hourly", minute="0", tolerance="30").status_code == 303
+    assert create(post, "every frame").status_code == 303
+    a = _run(post, runtime, "hourly")
+    b = _run(post, runtime, "every frame")
+    folder_a, folder_b = Path(a.result["output_dir"]), Path(b.result["output_dir"])
+    assert folder_a.name == "hourly" and folder_b.name == "every frame"
+    assert a.result["written"] == 2 and b.result["written"] == 12
+    assert len(list(folder_a.glob("*.jpg"))) == 2  # B did not replace A's frames
+    assert len(list(folder_b.glob("*.jpg"))) == 12
+
+
+def test_two_presets_in_one_folder_are_refused_naming_both(post, runtime, config_path) -> None:
+    assert create(post, "sunrise", output_dir="timelapse/shared").status_code == 303
+    response = create(post, "sunset", output_dir="timelapse/shared")
+    assert response.status_code == 422
+    message = response.context["errors"]["output_dir"]
+    assert "'sunrise'" in message and "'sunset'" in message and "shared" in message
+    assert "sunset" not in json.loads(config_path.read_text())["exports"]
+    # another preset's default folder, named explicitly: also refused
+    assert create(post, "hourly", minute="0").status_code == 303
+    clash = create(post, "quarter", output_dir="timelapse/exports/hourly")
+    assert clash.status_code == 422 and "'hourly'" in clash.context["errors"]["output_dir"]
+    # an edit that moves a preset into a taken folder: refused too
+    assert create(post, "quarter").status_code == 303
+    moved = post("/exports/quarter", {**BASE_FORM, "output_dir": "timelapse/shared"})
+    assert moved.status_code == 422 and "'sunrise'" in moved.context["errors"]["output_dir"]
+
+
+def test_a_run_that_would_replace_an_export_needs_the_replace_choice(client, post, runtime) -> None:
+    demo_frames(runtime, count=6, step=timedelta(minutes=10))
+    assert create(post, minute="*/20", tolerance="30").status_code == 303
+    page = client.get("/exports/quarter")
+    assert page.context["replaces"] is None and 'name="replace"' not in page.text
+    first = _run(post, runtime, "quarter")
+    folder = Path(first.result["output_dir"])
+    before = sorted(p.name for p in folder.iterdir())
+    page = client.get("/exports/quarter")
+    replaces = page.context["replaces"]
+    assert replaces.count == 3 and replaces.written is not None
+    assert "3 frames exported on" in page.text and 'name="replace"' in page.text
+    refused = post("/exports/quarter/run", {}, headers={"HX-Request": "true"})
+    assert refused.status_code == 409
+    assert "3 frames exported on" in refused.json()["detail"]
+    assert sorted(p.name for p in folder.iterdir()) == before  # nothing ran
+    second = _run(post, runtime, "quarter", replace="on")
+    assert second.params["replaces"] == 3 and second.result["written"] == 3

@@ -104,7 +104,32 @@ def form_context(
         "codecs": available,
         "export_jobs": m.active_jobs(runtime, "export", preset=preset_id) if preset_id else [],
         "job_base": JOB_BASE,
+        "replaces": _replaces(runtime, preset_id),
+        "folder": _folder_text(runtime, preset_id),
     }
+
+
+def _folder_text(runtime: Any, preset_id: str | None) -> str:
+    preset = runtime.config.exports.get(preset_id) if preset_id else None
+    if preset is None:
+        return ""
+    try:
+        return str(output_folder(runtime, preset_id, preset))
+    except m.FieldError as exc:
+        return f"(not allowed: {exc})"
+
+
+def _replaces(runtime: Any, preset_id: str | None) -> Any:
+    """The earlier export a run of the saved preset would replace (None: nothing there)."""
+    from pylapse.export_swap import previous_export
+
+    preset = runtime.config.exports.get(preset_id) if preset_id else None
+    if preset is None:
+        return None
+    try:
+        return previous_export(output_folder(runtime, preset_id, preset))
+    except m.FieldError:
+        return None
 
 
 @router.get("/exports/new", response_class=HTMLResponse)
@@ -310,9 +335,19 @@ def delete_preset(preset_id: str, runtime: RuntimeDep, editor: ConfigEditorDep) 
 async def run_preset(
     preset_id: str, request: Request, runtime: RuntimeDep, templates: TemplatesDep
 ):
-    """Run the saved preset as a job; ``make_video`` queues a render of the result after it."""
+    """Run the saved preset as a job; ``make_video`` queues a render of the result after it.
+
+    When the folder holds an earlier export, the form must say ``replace`` (the page shows what
+    would be replaced); otherwise nothing runs (409)."""
     preset = _preset_or_404(runtime, preset_id)
     form = await request.form()
+    previous = _replaces(runtime, preset_id)
+    if previous is not None and form.get("replace") not in ("on", "1", "true"):
+        raise HTTPException(
+            409,
+            f"not started: this run would replace the {previous.describe()}; tick "
+            "'Replace the earlier export' to run it",
+        )
     try:
         folder = output_folder(runtime, preset_id, preset)
         video = _video_request(runtime, form) if form.get("make_video") in ("on", "1") else None
@@ -322,7 +357,8 @@ async def run_preset(
         options = options_of(preset)
     except m.FieldError as exc:
         raise HTTPException(422, f"{exc.field}: {exc}") from None
-    job_id = export_job(runtime, preset_id, preset, coll, folder, options, video)
+    replaces = previous.count if previous else 0
+    job_id = export_job(runtime, preset_id, preset, coll, folder, options, video, replaces)
     return m.started(request, templates, runtime, job_id, JOB_BASE, "/exports")
 
 
@@ -342,6 +378,7 @@ def export_job(
     folder: Path,
     options: Any,
     video: dict[str, Any] | None,
+    replaces: int = 0,
 ) -> int:
     from pylapse.codecs import resolve_codec
     from pylapse.export import run_export
@@ -374,6 +411,6 @@ def export_job(
         return summary
 
     params = {"preset": preset_id, "collection": preset.collection, "output_dir": str(folder),
-              "video": video}  # fmt: skip
+              "video": video, "replaces": replaces}  # fmt: skip
     steps = {"select": 1, "process": 19}  # choosing the frames is quick next to writing them
     return m.submit(runtime, "export", f"Export {preset_id}", fn, steps, params)
