@@ -89,11 +89,14 @@ def test_an_empty_mount_point_is_missing_too_and_keeps_the_rows(client, runtime)
     assert not client.get("/collections/demo").context["c"].missing
 
 
-def test_a_missing_collection_cannot_be_exported(client, post, runtime) -> None:
-    folder = _imported(runtime, post, count=3)
+def test_a_missing_collection_cannot_be_exported(client, post, runtime, app) -> None:
     from pylapse.collection import Collection
+    from pylapse.config import ExportPreset
     from pylapse.selection import SelectionError
 
+    folder = _imported(runtime, post, count=3)
+    preset = ExportPreset(collection="balcony", hour="*/3", minute=0)
+    app.state.config_editor.apply(lambda config: config.exports.__setitem__("every-3h", preset))
     coll = Collection.from_config(runtime.config, "balcony", runtime.index)
     assert len(coll.select()) == 3
     folder.rename(folder.with_name("gone"))
@@ -103,3 +106,6 @@ def test_a_missing_collection_cannot_be_exported(client, post, runtime) -> None:
         assert GONE in str(exc) and "kept" in str(exc)
     else:  # pragma: no cover - the assertion message
         raise AssertionError("a selection of a missing folder must say the folder is missing")
+    run = post("/exports/every-3h/run", headers={"HX-Request": "true"})
+    job = wait_job(runtime, run.context["job"].id)
+    assert job.state == "failed" and GONE in job.error
