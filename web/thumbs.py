@@ -1,9 +1,10 @@
 """Small cached thumbnails of frames, made once per frame and served by frame id.
 
-A thumbnail lives at ``<data_dir>/thumbs/<id // 1000>/<id>-<mtime>-<size>.jpg``: the frame's
-mtime and size are part of the name, so a replaced file (or an id reused after an index rebuild)
-never shows a stale picture. JPEG draft mode decodes at 1/2-1/8 scale, so even a 24 MP frame
-costs a few milliseconds, once.
+A thumbnail lives at ``<data_dir>/thumbs/<id // 1000>/<id>-<mtime>-<size>-<path>.jpg`` (the
+last part a short hash of the frame's path): a replaced file, or an id SQLite hands out again
+after frames were forgotten (a removed collection, an index rebuild), never shows a stale
+picture, also for scanned frames whose mtime and size the index does not know. JPEG draft mode
+decodes at 1/2-1/8 scale, so even a 24 MP frame costs a few milliseconds, once.
 
 The cache is bounded (:data:`CACHE_BUDGET`): whenever a thumbnail opens a new bucket folder (one
 per thousand frame ids), the least recently filled buckets are removed until the cache fits.
@@ -13,6 +14,7 @@ that are cheap to make again.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import shutil
@@ -34,7 +36,9 @@ class ThumbnailError(Exception):
 
 def thumbnail_path(cache_dir: Path, frame: Any) -> Path:
     stamp = int(float(frame.mtime or 0) * 1000)
-    return cache_dir / f"{frame.id // 1000:05d}" / f"{frame.id}-{stamp}-{frame.size or 0}.jpg"
+    where = hashlib.sha1(os.fsencode(frame.path), usedforsecurity=False).hexdigest()[:10]
+    name = f"{frame.id}-{stamp}-{frame.size or 0}-{where}.jpg"
+    return cache_dir / f"{frame.id // 1000:05d}" / name
 
 
 def make_thumbnail(source: Path | BinaryIO, width: int = THUMB_WIDTH) -> bytes:

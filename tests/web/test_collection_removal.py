@@ -228,3 +228,22 @@ def test_removal_posts_need_the_csrf_token(client, post, runtime) -> None:
     forged = {"files": "keep", "csrf_token": "forged"}
     assert client.post("/collections/balcony/remove", data=forged).status_code == 403
     assert "balcony" in runtime.config.collections
+
+
+def test_a_new_collection_never_shows_a_removed_ones_thumbnails(client, post, runtime) -> None:
+    from media_support import jpeg
+
+    _imported(runtime, post, count=2)
+    old = runtime.index.first("balcony")
+    old_thumb = client.get(f"/api/frames/{old.id}/thumb").content
+    assert post("/collections/balcony/remove", {"files": "keep"}).status_code == 303
+    garden = runtime.config.root_paths[0] / "imports" / "garden"
+    for path in write_frames(garden, datetime(2025, 7, 1, 9, 0, tzinfo=BERLIN), 2,
+                             timedelta(hours=1)):  # fmt: skip
+        path.write_bytes(jpeg(230, (64, 36)))  # another picture
+    assert post("/collections", {"name": "Garden", "path": "imports/garden"}).status_code == 303
+    scan = next(j for j in runtime.jobs.list(10) if j.kind == "scan")
+    wait_job(runtime, scan.id)
+    new = runtime.index.first("garden")
+    assert new.id == old.id  # SQLite hands out the freed row ids again
+    assert client.get(f"/api/frames/{new.id}/thumb").content != old_thumb

@@ -118,7 +118,11 @@ def perform(
     roots = list(runtime.config.root_paths)
 
     def delete(progress: Any, cancel: Any) -> dict[str, Any]:
-        return removal.delete_frames(coll, roots, progress=progress, cancel=cancel).summary()
+        try:
+            return removal.delete_frames(coll, roots, progress=progress, cancel=cancel).summary()
+        except RemovalRefused:  # the folder went since the preview: the collection is gone
+            runtime.index.drop(coll.key)  # from the config already, so forget its rows too
+            raise
 
     params = {"collection": collection_id, "folder": str(coll.collection_dir)}
     try:
