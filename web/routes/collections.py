@@ -394,10 +394,10 @@ def rescan(collection_id: str, request: Request, runtime: RuntimeDep, templates:
 
 def _removal_page(
     request: Request, runtime: Any, templates: Any, collection_id: str, coll: Any,
-    delete_files: bool, *, error: str = "", values: dict[str, Any] | None = None,
-    status_code: int = 200,
+    delete_files: bool, *, plan: _removal.RemovalPlan | None = None, error: str = "",
+    values: dict[str, Any] | None = None, status_code: int = 200,
 ):  # fmt: skip
-    plan = _removal.plan(runtime, collection_id, coll, delete_files)
+    plan = plan or _removal.plan(runtime, collection_id, coll, delete_files)
     context = {
         "active": "collections",
         "page_title": f"Remove {coll.name}",
@@ -462,7 +462,7 @@ def remove(
             error = _removal.removal_error(exc)
     if error is not None:
         return _removal_page(request, runtime, templates, collection_id, coll, delete,
-                             error=error, values=values, status_code=422)  # fmt: skip
+                             plan=plan, error=error, values=values, status_code=422)  # fmt: skip
     outcome = "deleting" if done.job_id else ("not-deleted" if delete else "kept")
     query = {"removed": coll.name, "files": outcome}
     if done.job_id:
