@@ -47,6 +47,9 @@ __all__ = [
 _EXE = "ffmpeg.exe" if sys.platform == "win32" else "ffmpeg"
 _PROBE_TIMEOUT = 20.0  # seconds; a binary that cannot print its version in that time is broken
 STDERR_TAIL_LINES = 25
+# stderr lines kept with the frame count at which each came (a render's -loglevel error prints
+# a few lines per bad frame, so this is room for dozens of them)
+STDERR_MARK_LINES = 200
 # After SIGTERM ffmpeg finishes the file it is writing; this long, then it is killed.
 TERMINATE_GRACE = 1.0
 
@@ -212,6 +215,8 @@ class RunResult:
     stderr_tail: str
     frames: int = 0  # the last frame count ffmpeg reported
     elapsed: float = 0.0
+    # (frames reported before the line came, line): where in the output each error happened
+    marks: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass
@@ -310,6 +315,13 @@ def run_ffmpeg(
     events: queue.SimpleQueue[Progress | None] = queue.SimpleQueue()
     state = _ProgressState(total, stage, events.put, fps)
     tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
+    marks: list[tuple[int, str]] = []
+
+    def on_stderr(line: str) -> None:
+        tail.append(line)
+        if len(marks) < STDERR_MARK_LINES:
+            marks.append((state.frames, line.rstrip()))
+
     started = time.monotonic()
     try:
         proc = subprocess.Popen(
@@ -329,7 +341,7 @@ def run_ffmpeg(
         threading.Thread(
             target=_drain, args=(proc.stdout, state.feed, lambda: events.put(None)), daemon=True
         ),
-        threading.Thread(target=_drain, args=(proc.stderr, tail.append, None), daemon=True),
+        threading.Thread(target=_drain, args=(proc.stderr, on_stderr, None), daemon=True),
     ]
     for reader in readers:
         reader.start()
@@ -370,4 +382,5 @@ def run_ffmpeg(
         "".join(tail).strip(),
         state.frames,
         time.monotonic() - started,
+        tuple(marks),
     )

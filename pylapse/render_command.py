@@ -2,8 +2,11 @@
 
 The filter chain crops odd inputs to even dimensions, fits every frame into the output size keeping
 its aspect ratio and pads the rest (so frames of mixed sizes make one clean video), converts JPEG's
-full range to the TV range players expect, and sets the pixel format. Input is a concat list read
-at a forced rate (``-r`` before ``-i``): one list line is one output frame.
+full range to the TV range players expect, and sets the pixel format. Every step holds for any
+frame size down to 1x1, so a frame of another size can never stop the encode. Input is a concat
+list read at a forced rate (``-r`` before ``-i``): one list line is one output frame. Decoding
+errors do not stop ffmpeg (no ``-xerror``): the renderer checks frames before and names the ones
+ffmpeg dropped after (:mod:`pylapse.framecheck`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from fractions import Fraction
 from typing import Any
 
 from pylapse.codecs import Codec, codec_args, resolve_codec
+from pylapse.framecheck import OtherSizes
 
 __all__ = [
     "MAX_FPS",
@@ -45,7 +49,10 @@ class RenderOptions:
     size: tuple[int, int] | None = None  # fit inside this box keeping the aspect ratio
     pix_fmt: str = "yuv420p"
     fill_gaps: bool = False  # a None slot repeats the previous frame instead of being skipped
-    skip_corrupt: bool = False  # drop undecodable frames instead of failing the render
+    # a frame of another size than most frames: "skip" (listed in the result) or "fit" (scaled
+    # and padded in); unreadable frames are always skipped and listed
+    other_sizes: str = OtherSizes.SKIP.value
+    skip_corrupt: bool = False  # no effect: kept so pyLapse 0.3 calls work (always skipped now)
     ffmpeg_path: str | None = None  # explicit ffmpeg (the config's ffmpeg_path, --ffmpeg)
 
     @classmethod
@@ -98,6 +105,9 @@ def check_options(options: RenderOptions) -> None:
         raise ValueError(f"pix_fmt {options.pix_fmt!r} is not a pixel format name like yuv420p")
     if options.size is not None and (len(options.size) != 2 or min(options.size) < 2):
         raise ValueError(f"size {options.size!r} must be (width, height), each at least 2")
+    if options.other_sizes not in set(OtherSizes):
+        accepted = " or ".join(repr(v.value) for v in OtherSizes)
+        raise ValueError(f"other_sizes {options.other_sizes!r} is not {accepted}")
 
 
 # --- the command -------------------------------------------------------------------------------
@@ -116,9 +126,13 @@ def _filters(codec: Codec, size: tuple[int, int], pix_fmt: str, palette: bool) -
     the palette is known, which a day of frames does not fit in.
     """
     w, h = size
+    # crop's default rounds to the chroma grid (1 -> 0, an error), and scale's
+    # force_original_aspect_ratio can round a side to 0: both are written out so a 1x1 or a
+    # 3000x1 frame still makes a picture
+    fit = f"min({w}/iw,{h}/ih)"
     chain = (
-        "crop=floor(iw/2)*2:floor(ih/2)*2,"
-        f"scale={w}:{h}:force_original_aspect_ratio=decrease"
+        "crop='if(gte(iw,2),floor(iw/2)*2,iw)':'if(gte(ih,2),floor(ih/2)*2,ih)':exact=1,"
+        f"scale=w='max(1,round(iw*{fit}))':h='max(1,round(ih*{fit}))'"
         + (":out_range=tv" if codec.name != "gif" else "")
         + f",pad={w}:{h}:(ow-iw)/2:(oh-ih)/2,setsar=1"
     )
@@ -129,11 +143,11 @@ def _filters(codec: Codec, size: tuple[int, int], pix_fmt: str, palette: bool) -
     return ["-filter_complex", f"[0:v]{chain}[v];[v][1:v]paletteuse=dither=bayer:bayer_scale=3"]
 
 
-def _input(ffmpeg: str | os.PathLike[str], list_file: str | os.PathLike[str], rate: str,
-           options: RenderOptions) -> list[str]:  # fmt: skip
+def _input(ffmpeg: str | os.PathLike[str], list_file: str | os.PathLike[str],
+           rate: str) -> list[str]:  # fmt: skip
+    # no -xerror: a frame ffmpeg cannot decode is dropped, not the whole render; the renderer
+    # names it afterwards from the error lines and the frame counts
     cmd = [os.fspath(ffmpeg), "-hide_banner", "-y", "-loglevel", "error"]
-    if not options.skip_corrupt:
-        cmd.append("-xerror")  # a corrupt frame stops the render instead of vanishing
     return [*cmd, "-r", rate, "-f", "concat", "-safe", "0", "-i", os.fspath(list_file)]
 
 
@@ -148,7 +162,7 @@ def build_palette_command(
 ) -> list[str]:
     """A GIF's first pass: one palette image for the whole video (pure)."""
     codec = resolve_codec(options.codec)
-    cmd = _input(ffmpeg, list_file, _rate(fps), options)
+    cmd = _input(ffmpeg, list_file, _rate(fps))
     return [*cmd, *_filters(codec, size, options.pix_fmt, True), "-update", "1", "-frames:v", "1",
             "-c:v", "png", "-f", "image2", os.fspath(palette)]  # fmt: skip
 
@@ -169,7 +183,7 @@ def build_command(
     ``palette`` made by :func:`build_palette_command`."""
     codec = resolve_codec(options.codec)
     rate = _rate(fps)
-    cmd = _input(ffmpeg, list_file, rate, options)
+    cmd = _input(ffmpeg, list_file, rate)
     if codec.name == "gif":
         if palette is None:
             raise ValueError("a GIF needs its palette (build_palette_command) as an input")

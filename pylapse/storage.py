@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
 
@@ -21,6 +22,7 @@ from PIL import Image
 
 __all__ = [
     "TEMP_SUFFIX",
+    "IfExists",
     "ImageInfo",
     "InvalidImage",
     "PathNotAllowed",
@@ -28,6 +30,7 @@ __all__ = [
     "confine",
     "day_folder",
     "fsync_dir",
+    "place_file",
     "sweep_temp",
     "validate_image",
 ]
@@ -186,3 +189,65 @@ def iter_files(folder: str | os.PathLike[str], suffixes: tuple[str, ...]) -> Ite
         for entry in os.scandir(folder):
             if entry.is_file() and entry.name.lower().endswith(suffixes):
                 yield Path(entry.path)
+
+
+class IfExists(StrEnum):
+    """What :func:`place_file` does when the target name is taken."""
+
+    REPLACE = "replace"  # the new file takes the name (the old one is gone)
+    RENAME = "rename"  # the new file takes the first free name: day.mp4 -> day-2.mp4
+    ERROR = "error"  # FileExistsError; nothing is moved
+
+
+_MAX_NAMES = 10_000
+
+
+def free_name(target: Path, n: int) -> Path:
+    """The ``n``-th name tried for ``target``: itself, then ``stem-2.ext``, ``stem-3.ext``..."""
+    return target if n < 2 else target.with_name(f"{target.stem}-{n}{target.suffix}")
+
+
+def place_file(temp: str | os.PathLike[str], target: str | os.PathLike[str],
+               if_exists: str = IfExists.REPLACE, taken: Callable[[Path], bool] | None = None,
+               ) -> Path:  # fmt: skip
+    """Give the finished file ``temp`` its name ``target`` (same folder); returns the name used.
+
+    Without ``replace`` the name is claimed atomically with a hard link, which fails when the
+    name exists, so two renders finishing together never take the same name and neither
+    replaces the other. Where hard links are not supported (FAT, some shares), an empty file
+    made with O_EXCL claims the name and the rename follows at once. ``taken(name)`` marks
+    names as used beyond existing files (e.g. a manifest left without its video).
+    """
+    temp, target = Path(temp), Path(target)
+    policy = IfExists(if_exists)
+    if policy is IfExists.REPLACE:
+        os.replace(temp, target)
+        return target
+    for n in range(1, _MAX_NAMES + 1):
+        if n == 2 and policy is IfExists.ERROR:
+            break
+        candidate = free_name(target, n)
+        if taken is not None and taken(candidate):
+            continue
+        if _claim(temp, candidate):
+            return candidate
+    if policy is IfExists.ERROR:
+        raise FileExistsError(f"{target} exists; nothing was replaced")
+    raise FileExistsError(f"no free name for {target.name} in {target.parent}")
+
+
+def _claim(temp: Path, candidate: Path) -> bool:
+    """Move ``temp`` to ``candidate`` unless that name exists (then False)."""
+    try:
+        os.link(temp, candidate)
+    except FileExistsError:
+        return False
+    except OSError:  # no hard links here: claim the name with an exclusive create
+        try:
+            os.close(os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            return False
+        os.replace(temp, candidate)
+        return True
+    os.unlink(temp)
+    return True

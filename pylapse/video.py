@@ -7,15 +7,26 @@ shown longer, or a gap filled with the previous frame, is the same line repeated
 concat demuxer's ``duration`` directives, whose microsecond rounding drifts over long renders and
 whose last file must be listed twice (adding a frame).
 
-Every video is encoded to a temp name in the output folder and renamed on success, so a failed or
-cancelled render never replaces a previous video; a manifest (:mod:`pylapse.manifest`) is written
-beside it.
+One bad frame never kills a render: frames are looked at before the encode
+(:mod:`pylapse.framecheck`: header and end marker, no decoding) and unreadable ones, or ones of
+another size unless ``other_sizes="fit"``, are left out and listed in the result. A frame ffmpeg
+still cannot decode is dropped by ffmpeg and named afterwards; when one stops ffmpeg, it is named
+from ffmpeg's error output and the encode runs again without it. A failure that no frame explains
+is a :class:`RenderError` naming the frame ffmpeg was at and what to do.
+
+Every video is encoded to a temp name in the output folder and given its name only on success,
+so a failed or cancelled render never replaces a previous video. The name is taken as asked
+(``if_exists``): replacing a video there, refusing, or taking the first free name
+(``day-2.mp4``) atomically. A manifest (:mod:`pylapse.manifest`) is written beside it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import re
+import subprocess
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -27,6 +38,16 @@ from typing import Any
 from pylapse import storage, timeutil
 from pylapse.codecs import CODECS, Codec, available_codecs, resolve_codec
 from pylapse.ffmpeg import FfmpegInfo, RunResult, find_ffmpeg, run_ffmpeg
+from pylapse.framecheck import (
+    OtherSizes,
+    SkippedFrame,
+    check_frames,
+    drop_frames,
+    entry_at,
+    map_threaded,
+    near,
+    undecodable,
+)
 from pylapse.framelist import (
     ListEntry,
     NoFramesError,
@@ -35,7 +56,7 @@ from pylapse.framelist import (
     order_paths,
     plan_frames,
 )
-from pylapse.manifest import frame_list_hash, write_manifest
+from pylapse.manifest import frame_list_hash, manifest_path, write_manifest
 from pylapse.progress import Progress, ProgressCallback, safe_report
 from pylapse.render_command import (
     RenderOptions,
@@ -46,14 +67,19 @@ from pylapse.render_command import (
     fit_size,
     parse_size,
 )
+from pylapse.render_errors import decode_error_positions, fix_for, key_line, named_paths
+from pylapse.storage import IfExists
 
 __all__ = [
     "CODECS",
     "CodecUnavailable",
+    "IfExists",
     "NoFramesError",
+    "OtherSizes",
     "RenderError",
     "RenderOptions",
     "RenderResult",
+    "SkippedFrame",
     "build_command",
     "build_palette_command",
     "concat_list",
@@ -65,7 +91,13 @@ __all__ = [
     "render_sequence_to_video",
 ]
 
-_CORRUPT_SEARCH = 400  # files checked after ffmpeg stopped on a decode error
+log = logging.getLogger(__name__)
+
+_ATTEMPTS = 3  # encodes at most: frames that stop ffmpeg are left out and it runs again
+_MANIFEST_SKIPPED = 1000  # skipped frames named in the manifest (all are counted)
+_CONFIRM = 50  # damaged frames tried with ffmpeg alone after an encode, at most
+_CONFIRM_TIMEOUT = 30.0  # seconds for ffmpeg to decode one picture
+_GONE = re.compile(r"Impossible to open|No such file or directory")
 
 
 class RenderError(RuntimeError):
@@ -82,7 +114,7 @@ class CodecUnavailable(RenderError):
 
 @dataclass(frozen=True)
 class RenderResult:
-    output: Path
+    output: Path  # the name the video got (another than asked with if_exists="rename")
     manifest: Path
     frames: int
     fps: float
@@ -90,41 +122,11 @@ class RenderResult:
     height: int
     elapsed: float
     command: list[str] = field(repr=False)
+    skipped: tuple[SkippedFrame, ...] = ()  # frames left out, each with its reason
+    fitted: int = 0  # frames of another size scaled in (other_sizes="fit")
 
 
 # --- running -----------------------------------------------------------------------------------
-
-
-def _first_size(entries: Sequence[ListEntry], skip_corrupt: bool) -> tuple[int, int]:
-    """The first frame's size (header only); with ``skip_corrupt`` the first readable one's."""
-    from PIL import Image, UnidentifiedImageError
-
-    problem = ""
-    for entry in entries if skip_corrupt else entries[:1]:
-        try:
-            with Image.open(entry.path) as image:
-                return image.size
-        except (OSError, UnidentifiedImageError) as exc:
-            problem = problem or f"{entry.path} is not a readable image: {exc}"
-    raise RenderError(
-        f"first frame {problem}" if not skip_corrupt else f"no readable frame; {problem}"
-    )
-
-
-def _find_corrupt(entries: Sequence[ListEntry], done: int) -> str | None:
-    """After a decode error: the first unreadable file at or after output frame ``done``."""
-    position, start = 0, 0
-    for k, entry in enumerate(entries):
-        if position + entry.repeats > done:
-            start = k
-            break
-        position += entry.repeats
-    for entry in entries[start : start + _CORRUPT_SEARCH]:
-        try:
-            storage.validate_image(Path(entry.path).read_bytes())
-        except (OSError, storage.InvalidImage) as exc:
-            return f"{entry.path}: {exc}"
-    return None
 
 
 def _check_output(output: Path, codec: Codec) -> str:
@@ -135,6 +137,20 @@ def _check_output(output: Path, codec: Codec) -> str:
     if output.is_dir():
         raise ValueError(f"output {output} is a folder; give a file name such as video{ext}")
     return codec.containers[ext]
+
+
+def _if_exists(value: str, output: Path) -> IfExists:
+    try:
+        policy = IfExists(value)
+    except ValueError:
+        accepted = ", ".join(repr(v.value) for v in IfExists)
+        raise ValueError(f"if_exists {value!r} is not one of {accepted}") from None
+    if policy is IfExists.ERROR and output.exists():  # before minutes of encoding
+        raise FileExistsError(
+            f"{output} exists; nothing was replaced (if_exists='replace' replaces it, "
+            "'rename' picks a free name)"
+        )
+    return policy
 
 
 def _temp_output(output: Path) -> Path:
@@ -172,62 +188,159 @@ def _iso(utc: float | None, offset: int | None) -> str | None:
     return timeutil.from_utc(utc, offset or 0).isoformat()
 
 
+def _fps(options: RenderOptions, total: int) -> float:
+    if options.duration:
+        return check_rate(total / options.duration, f"{total} frames in {options.duration:g} s is")
+    return options.fps
+
+
 @dataclass
 class _Encode:
-    """The ffmpeg run(s) of one render: a GIF's palette pass, then the encode."""
+    """The ffmpeg run(s) of one attempt: a GIF's palette pass, then the encode."""
 
     ffmpeg: Path
-    list_file: str
     temp: Path
-    name: str
     options: RenderOptions
     entries: list[ListEntry]
-    total: int
-    fps: float
     size: tuple[int, int]
+    container: str
+    list_text: str = ""
+    total: int = 0
+    fps: float = 0.0
 
-    def run(
-        self, container: str, progress: ProgressCallback | None, cancel: threading.Event | None
-    ) -> tuple[list[list[str]], RunResult]:
+    def __post_init__(self) -> None:
+        self.list_text = concat_list(self.entries)
+        self.total = sum(e.repeats for e in self.entries)
+        self.fps = _fps(self.options, self.total)
+
+    def run(self, progress: ProgressCallback | None, cancel: threading.Event | None
+            ) -> tuple[list[list[str]], RunResult]:  # fmt: skip
+        """The commands (with the list file's name as ``<concat list>``) and the last result;
+        a palette pass that fails is returned as the result."""
+        fd, list_name = tempfile.mkstemp(prefix="pylapse-concat-", suffix=".txt")
         commands: list[list[str]] = []
         palette = None
         try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(self.list_text)
             if resolve_codec(self.options.codec).name == "gif":
                 # ".tmp" last, so storage.sweep_temp removes it after a crash
                 palette = self.temp.with_name(self.temp.name.removesuffix(".tmp") + ".palette.tmp")
                 commands.append(
-                    build_palette_command(self.ffmpeg, self.list_file, palette, self.options,
+                    build_palette_command(self.ffmpeg, list_name, palette, self.options,
                                           fps=self.fps, size=self.size)
                 )  # fmt: skip
-                first = run_ffmpeg(commands[-1], cancel=cancel, remove_on_cancel=[palette])
-                self._check(first, expect=1)
+                result = run_ffmpeg(commands[-1], cancel=cancel, remove_on_cancel=[palette])
+                if result.returncode != 0:
+                    return self._public(commands, list_name), result
             commands.append(
-                build_command(self.ffmpeg, self.list_file, self.temp, self.options, fps=self.fps,
-                              size=self.size, frames=self.total, container=container,
+                build_command(self.ffmpeg, list_name, self.temp, self.options, fps=self.fps,
+                              size=self.size, frames=self.total, container=self.container,
                               palette=palette)
             )  # fmt: skip
             result = run_ffmpeg(
                 commands[-1], total=self.total, progress=progress, cancel=cancel,
                 remove_on_cancel=[self.temp], fps=self.fps,
             )  # fmt: skip
-            self._check(result, expect=self.total)
         finally:
+            with contextlib.suppress(OSError):
+                os.unlink(list_name)
             if palette is not None:
                 with contextlib.suppress(OSError):
                     palette.unlink()
-        return commands, result
+        return self._public(commands, list_name), result
 
-    def _check(self, result: RunResult, expect: int) -> None:
-        if result.returncode == 0 and (result.frames >= expect or self.options.skip_corrupt):
-            return
-        corrupt = _find_corrupt(self.entries, result.frames) if result.returncode else None
-        reason = (
-            f"unreadable or corrupt frame {corrupt}"
-            if corrupt
-            else f"ffmpeg exited with code {result.returncode} after "
-            f"{result.frames} of {expect} frames: {_last_line(result.stderr_tail)}"
+    def _public(self, commands: list[list[str]], list_name: str) -> list[list[str]]:
+        names = {os.fspath(self.temp): "<output>", list_name: "<concat list>"}
+        return [[names.get(a, a) for a in cmd] for cmd in commands]
+
+    def failure(self, name: str, result: RunResult, damaged: Sequence[SkippedFrame] = ()
+                ) -> RenderError:  # fmt: skip
+        """The error for a run that failed: the frame ffmpeg named or was at, what to do."""
+        tail = result.stderr_tail
+        named = named_paths(tail.splitlines(), {e.path for e in self.entries})
+        if damaged:
+            where = f" at frame {damaged[0]}"
+        elif named:
+            where = f" at frame {named[0]}"
+        else:
+            at = entry_at(self.entries, result.frames)
+            where = f" near frame {result.frames + 1} of {self.total}"
+            where += f" ({at.path})" if at is not None else ""
+        if result.returncode == 0:
+            what = f"ffmpeg stopped after {result.frames} of {self.total} frames"
+        else:
+            what = f"ffmpeg exited with code {result.returncode}"
+        return RenderError(
+            f"render of {name} failed{where}: {what}: {key_line(tail)}; fix: {fix_for(tail)}", tail
         )
-        raise RenderError(f"render of {self.name} failed: {reason}", result.stderr_tail)
+
+
+def _damaged(job: _Encode, result: RunResult) -> list[SkippedFrame]:
+    """The frames that made ffmpeg fail or drop frames, from its error lines.
+
+    Frames it names and frames moved or deleted meanwhile (all are found at once, by their
+    absence) come first; then frames near where it reported errors that do not decode in full,
+    each tried with ffmpeg alone, which patches some damage Pillow reports (such a frame is in
+    the video, so it is not listed). When that does not explain what ffmpeg lost, the frames
+    near the errors are tried with ffmpeg alone: it cannot decode some files Pillow can."""
+    lines = [line for _, line in result.marks]
+    paths = list(dict.fromkeys(e.path for e in job.entries))
+    named = named_paths(lines, set(paths))
+    positions = decode_error_positions(result.marks)
+    found: dict[str, str] = {}
+    if named or any(_GONE.search(line) for line in lines):
+        gone = "the file is gone (moved or deleted during the render)"
+        found.update((p, gone) for p in paths if not os.path.exists(p))
+    if named or positions:
+        pillow = [f for f in undecodable(job.entries, positions, named) if f.path not in found]
+        if len(pillow) <= _CONFIRM:  # else too many to try one by one: Pillow's word
+            decodes = map_threaded(
+                lambda p: _ffmpeg_decodes(job.ffmpeg, p), [f.path for f in pillow]
+            )
+            pillow = [f for f, ok in zip(pillow, decodes, strict=True) if not ok]
+        found.update((f.path, f.reason) for f in pillow)
+    if positions and not _explained(job, result, found):
+        rest = [p for p in near(job.entries, positions, _CONFIRM) if p not in found]
+        decodes = map_threaded(lambda p: _ffmpeg_decodes(job.ffmpeg, p), rest)
+        found.update(
+            (p, "ffmpeg cannot decode it") for p, ok in zip(rest, decodes, strict=True) if not ok
+        )
+    return [SkippedFrame(p, r) for p, r in found.items()]
+
+
+def _explained(job: _Encode, result: RunResult, found: Mapping[str, str]) -> bool:
+    """Whether leaving out ``found`` accounts for what the run lost: for a failed run, any
+    frame to leave out; for a finished one, as many output frames as are missing."""
+    if result.returncode != 0:
+        return bool(found)
+    lost = sum(e.repeats for e in job.entries if e.path in found)
+    return job.total - result.frames <= lost
+
+
+def _ffmpeg_decodes(ffmpeg: Path, path: str) -> bool:
+    """Whether ``ffmpeg`` makes a picture of the one file ``path``."""
+    command = [os.fspath(ffmpeg), "-hide_banner", "-nostdin", "-v", "error",
+               "-i", "file:" + os.path.abspath(path), "-f", "framecrc", "-"]  # fmt: skip
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, errors="replace",
+            timeout=_CONFIRM_TIMEOUT, stdin=subprocess.DEVNULL, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return any(line and not line.startswith("#") for line in done.stdout.splitlines())
+
+
+def _report_check(progress: ProgressCallback | None, planned: int) -> Callable[[int, int], None]:
+    """Checking frames is reported on the encode stage at 0 (its own counts are files, not
+    output frames), so a bar never runs ahead of the encode it waits for."""
+
+    def report(done: int, total: int) -> None:
+        message = f"checked {done:,} of {total:,} frames"
+        safe_report(progress, Progress("encode", 0, planned, message=message))
+
+    return report
 
 
 def render_frames(
@@ -236,12 +349,20 @@ def render_frames(
     options: RenderOptions | Mapping[str, Any] | None = None,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    *,
+    if_exists: str = IfExists.REPLACE,
 ) -> RenderResult:
     """Render ``frames`` (see :func:`plan_frames`) to ``output``; returns what was made.
 
-    Raises ``ValueError`` for bad options, :class:`NoFramesError`, :class:`CodecUnavailable`,
-    ``PermissionError`` for an unwritable output, :class:`RenderError` (with ffmpeg's stderr
-    tail; naming the corrupt frame when one stopped the render) and
+    ``if_exists``: ``"replace"`` (a video at ``output`` is replaced once the new one is
+    complete, as pyLapse always did), ``"rename"`` (the first free name: ``day-2.mp4``; see
+    ``RenderResult.output``) or ``"error"`` (``FileExistsError`` before anything is encoded).
+
+    Frames that cannot be read, and with ``other_sizes="skip"`` frames of another size, are left
+    out and listed in ``RenderResult.skipped``. Raises ``ValueError`` for bad options,
+    :class:`NoFramesError` (also when every frame was skipped), :class:`CodecUnavailable`,
+    ``PermissionError`` for an unwritable output, ``FileExistsError``, :class:`RenderError`
+    (naming the frame ffmpeg was at, with its stderr tail) and
     :class:`~pylapse.progress.Cancelled`.
     """
     if not isinstance(options, RenderOptions):
@@ -250,70 +371,98 @@ def render_frames(
     codec = resolve_codec(options.codec)
     container = _check_output(output, codec)
     check_options(options)
+    policy = _if_exists(if_exists, output)
     entries = plan_frames(frames, None if options.duration else options.fps, options.fill_gaps)
-    total = sum(e.repeats for e in entries)
-    if total == 0:
+    planned = sum(e.repeats for e in entries)
+    if planned == 0:
         raise NoFramesError("no frames to render")
-    fps = options.fps
-    if options.duration:
-        fps = check_rate(total / options.duration, f"{total} frames in {options.duration:g} s is")
+    _fps(options, planned)  # a duration that asks for an impossible rate fails before the check
     info = find_ffmpeg(options.ffmpeg_path)
     _available(info, codec)
-    size = fit_size(_first_size(entries, options.skip_corrupt), options.size)
-    list_text = concat_list(entries)
+    report = _report_check(progress, planned)
+    report(0, len(entries))
+    check = check_frames(entries, options.other_sizes, options.fill_gaps, report, cancel)
+    skipped, size = list(check.skipped), fit_size(check.size, options.size)
     temp = _temp_output(output)
-    list_fd, list_name = tempfile.mkstemp(prefix="pylapse-concat-", suffix=".txt")
     try:
-        with os.fdopen(list_fd, "w", encoding="utf-8") as handle:
-            handle.write(list_text)
-        safe_report(progress, Progress("encode", 0, total))
-        job = _Encode(info.path, list_name, temp, output.name, options, entries, total, fps, size)
-        commands, result = job.run(container, progress, cancel)
+        job, commands, result = _encode(info, temp, output.name, options, check.entries, size,
+                                        container, skipped, progress, cancel)  # fmt: skip
         _settle(temp)
-        os.replace(temp, output)
+        final = storage.place_file(temp, output, policy, taken=lambda p: manifest_path(p).exists())
         storage.fsync_dir(output.parent)
-        skipped = max(0, total - result.frames)
-        if skipped:  # only with skip_corrupt; the bar still ends at 100 %
-            note = f"{skipped} unreadable frame(s) skipped"
-            safe_report(progress, Progress("encode", total, total, None, 0.0, note))
     finally:
         with contextlib.suppress(OSError):
-            os.unlink(list_name)
-        with contextlib.suppress(OSError):
-            temp.unlink()  # gone already after the rename
-    names = {os.fspath(temp): output.as_posix(), list_name: "<concat list>"}
-    public = [[names.get(a, a) for a in cmd] for cmd in commands]
+            temp.unlink()  # gone already once placed
+    made = min(result.frames, job.total)
+    if skipped or made < job.total:  # the bar still ends at 100 %
+        note = f"{len(skipped)} frame(s) skipped" if skipped else ""
+        safe_report(progress, Progress("encode", job.total, job.total, None, 0.0, note))
+    public = [[final.as_posix() if a == "<output>" else a for a in cmd] for cmd in commands]
     manifest = write_manifest(
-        output,
+        final,
         {
-            "video": output.name,
+            "video": final.name,
             "created": datetime.now(UTC).isoformat(),
-            "frame_list_hash": frame_list_hash(list_text),
-            "frame_count": len(entries),
-            "output_frames": total - skipped,
-            "skipped_frames": skipped,
-            "fps": fps,
+            "frame_list_hash": frame_list_hash(job.list_text),
+            "frame_count": len(job.entries),
+            "output_frames": made,
+            "skipped_frames": len(skipped),
+            "skipped": [{"path": s.path, "reason": s.reason} for s in skipped[:_MANIFEST_SKIPPED]],
+            "fitted_frames": check.fitted,
+            "fps": job.fps,
             "width": size[0],
             "height": size[1],
-            "first_frame": entries[0].path,
-            "last_frame": entries[-1].path,
-            "first_time": _iso(entries[0].utc, entries[0].offset),
-            "last_time": _iso(entries[-1].utc, entries[-1].offset),
+            "first_frame": job.entries[0].path,
+            "last_frame": job.entries[-1].path,
+            "first_time": _iso(job.entries[0].utc, job.entries[0].offset),
+            "last_time": _iso(job.entries[-1].utc, job.entries[-1].offset),
             "options": asdict(options),
             "codec": {"name": codec.name, "encoder": codec.encoder, "container": container},
             "ffmpeg": {"path": str(info.path), "source": info.source, "version": info.version},
             "command": public[-1],
             "palette_command": public[0] if len(public) > 1 else None,
             "elapsed": round(result.elapsed, 3),
-            "bytes": output.stat().st_size,
+            "bytes": final.stat().st_size,
         },
     )
-    return RenderResult(output, manifest, total - skipped, fps, *size, result.elapsed, public[-1])
+    return RenderResult(final, manifest, made, job.fps, *size, result.elapsed, public[-1],
+                        tuple(skipped), check.fitted)  # fmt: skip
 
 
-def _last_line(text: str) -> str:
-    lines = [line for line in text.splitlines() if line.strip()]
-    return lines[-1].strip() if lines else "no error output"
+def _encode(
+    info: FfmpegInfo,
+    temp: Path,
+    name: str,
+    options: RenderOptions,
+    entries: list[ListEntry],
+    size: tuple[int, int],
+    container: str,
+    skipped: list[SkippedFrame],
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> tuple[_Encode, list[list[str]], RunResult]:
+    """Encode, leaving out each frame that stops ffmpeg and running again (at most
+    :data:`_ATTEMPTS` runs). Frames ffmpeg dropped are added to ``skipped``."""
+    for attempt in range(1, _ATTEMPTS + 1):
+        job = _Encode(info.path, temp, options, entries, size, container)
+        if attempt == 1:
+            safe_report(progress, Progress("encode", 0, job.total))
+        commands, result = job.run(progress, cancel)
+        if result.returncode == 0 and result.frames >= job.total:
+            return job, commands, result
+        damaged = _damaged(job, result)
+        if result.returncode == 0 and _explained(job, result, {d.path: "" for d in damaged}):
+            skipped += damaged  # dropped by ffmpeg; the rest is complete
+            return job, commands, result
+        if not damaged or attempt == _ATTEMPTS:
+            raise job.failure(name, result, damaged)
+        skipped += damaged
+        entries = drop_frames(entries, (d.path for d in damaged), options.fill_gaps)
+        if not entries:
+            raise NoFramesError(f"no frame of {name} could be decoded ({damaged[0]})")
+        note = f"{len(damaged)} damaged frame(s) stopped ffmpeg; encoding again without them"
+        safe_report(progress, Progress("encode", 0, job.total, message=note))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 # --- the folder API of the original pyLapse -----------------------------------------------------
@@ -363,14 +512,18 @@ def render_sequence_to_video(
     *,
     cancel: threading.Event | None = None,
     timezone: str | None = None,
+    if_exists: str = IfExists.REPLACE,
     **options: Any,
 ) -> str:
     """Render the images in ``input_dir`` matching ``pattern`` (in time order) to a video.
 
     The original pyLapse call, unchanged: ``progress=True`` draws a bar, ``progress_callback``
-    gets ``(done, total, "Encoding")``. Also accepts a :class:`~pylapse.progress.Progress`
-    callback as ``progress`` and any :class:`RenderOptions` field as a keyword (``crf``,
-    ``preset``, ``size``, ``duration``, ...). Returns the output path.
+    gets ``(done, total, "Encoding")``, a video at ``output_path`` is replaced (once the new one
+    is complete). Also accepts a :class:`~pylapse.progress.Progress` callback as ``progress``,
+    ``if_exists`` as :func:`render_frames` does (``"rename"``, ``"error"``) and any
+    :class:`RenderOptions` field as a keyword (``crf``, ``preset``, ``size``, ``duration``,
+    ``other_sizes``, ...). Returns the path of the video written. Skipped frames are logged as
+    a warning and listed in the manifest.
     """
     frames = folder_frames(input_dir, pattern, timeutil.zone(timezone))
     opts = RenderOptions(
@@ -392,7 +545,11 @@ def render_sequence_to_video(
             safe_report(callback, p)
 
     try:
-        result = render_frames(frames, output_path, opts, report if callbacks else None, cancel)
+        result = render_frames(frames, output_path, opts, report if callbacks else None, cancel,
+                               if_exists=if_exists)  # fmt: skip
     finally:
         close()
+    if result.skipped:
+        log.warning("%s: %d frame(s) skipped: %s", result.output.name, len(result.skipped),
+                    "; ".join(map(str, result.skipped[:20])))  # fmt: skip
     return str(result.output)

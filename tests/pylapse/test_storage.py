@@ -239,3 +239,66 @@ def test_iter_files_lists_matching_files(tmp_path):
     found = sorted(p.name for p in storage.iter_files(tmp_path, (".jpg", ".png")))
     assert found == ["a.JPG", "b.png"]
     assert list(storage.iter_files(tmp_path / "missing", (".jpg",))) == []
+
+
+# --- placing a finished file under its name ------------------------------------------------
+
+
+def _temp(folder: Path, text: str) -> Path:
+    path = folder / f".{text}.tmp"
+    path.write_text(text)
+    return path
+
+
+def test_place_file_replaces_only_when_asked(tmp_path):
+    target = tmp_path / "day.mp4"
+    target.write_text("old")
+    assert storage.place_file(_temp(tmp_path, "new"), target, "replace") == target
+    assert target.read_text() == "new"
+    with pytest.raises(FileExistsError, match=r"day\.mp4 exists; nothing was replaced"):
+        storage.place_file(_temp(tmp_path, "third"), target, "error")
+    assert target.read_text() == "new" and (tmp_path / ".third.tmp").exists()
+
+
+def test_place_file_takes_the_first_free_name(tmp_path):
+    target = tmp_path / "day.mp4"
+    target.write_text("old")
+    (tmp_path / "day-2.mp4.json").write_text("{}")  # a manifest left without its video
+    taken = lambda p: p.with_name(p.name + ".json").exists()  # noqa: E731
+    placed = storage.place_file(_temp(tmp_path, "new"), target, "rename", taken)
+    assert placed == tmp_path / "day-3.mp4" and placed.read_text() == "new"
+    assert target.read_text() == "old" and not (tmp_path / ".new.tmp").exists()
+
+
+def test_place_file_never_gives_two_files_one_name(tmp_path):
+    import threading
+
+    temps = [_temp(tmp_path, f"t{i}") for i in range(12)]
+    placed: list[Path] = []
+    barrier = threading.Barrier(len(temps))
+
+    def place(temp: Path) -> None:
+        barrier.wait()
+        placed.append(storage.place_file(temp, tmp_path / "day.mp4", "rename"))
+
+    threads = [threading.Thread(target=place, args=(t,)) for t in temps]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(set(placed)) == 12
+    assert sorted(p.read_text() for p in placed) == sorted(f"t{i}" for i in range(12))
+
+
+def test_place_file_without_hard_links(tmp_path, monkeypatch):
+    """FAT and some shares have no hard links: the name is claimed by an exclusive create."""
+
+    def no_links(src, dst):  # what os.link raises there
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(storage.os, "link", no_links)
+    target = tmp_path / "day.mp4"
+    target.write_text("old")
+    placed = storage.place_file(_temp(tmp_path, "new"), target, "rename")
+    assert placed == tmp_path / "day-2.mp4" and placed.read_text() == "new"
+    assert target.read_text() == "old"

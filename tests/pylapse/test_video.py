@@ -190,16 +190,22 @@ def test_progress_reaches_100_and_never_goes_back(frames: list[Path], tmp_path: 
     assert {p.stage for p in seen} == {"encode"}
 
 
-def test_mixed_sizes_are_fitted_and_padded_to_the_first(tmp_path: Path) -> None:
+def test_mixed_sizes_are_fitted_and_padded_when_asked(tmp_path: Path) -> None:
     paths = (
         make_frames(tmp_path / "a", 3, (160, 120))
         + make_frames(tmp_path / "b", 3, (90, 160), START + timedelta(hours=1))
         + make_frames(tmp_path / "c", 3, (63, 47), START + timedelta(hours=2))
     )
     out = tmp_path / "mixed.mp4"
-    render_frames(paths, out, RenderOptions(fps=9))
+    fitted = render_frames(paths, out, RenderOptions(fps=9, other_sizes="fit"))
     info = probe(out)
     assert (info["width"], info["height"], int(info["nb_read_frames"])) == (160, 120, 9)
+    assert fitted.skipped == () and fitted.fitted == 6
+    # by default frames of other sizes than most (a tie goes to the first) are left out, by name
+    kept = render_frames(paths, tmp_path / "kept.mp4", RenderOptions(fps=9))
+    assert kept.frames == 3 and int(probe(kept.output)["nb_read_frames"]) == 3
+    assert [Path(s.path) for s in kept.skipped] == paths[3:]
+    assert "90x160, not the video's 160x120" in kept.skipped[0].reason
 
 
 def test_size_fits_inside_the_box_keeping_aspect(frames: list[Path], tmp_path: Path) -> None:
@@ -232,27 +238,23 @@ def test_per_frame_durations_become_repeats(frames: list[Path], tmp_path: Path) 
     assert int(probe(tmp_path / "t.mp4")["nb_read_frames"]) == 14
 
 
-def test_corrupt_frame_is_named_and_the_old_video_kept(frames: list[Path], tmp_path: Path) -> None:
-    seq = [tmp_path / f"{i:02d}.jpg" for i in range(10)]
+def test_a_render_with_no_usable_frame_keeps_the_old_video(
+    frames: list[Path], tmp_path: Path
+) -> None:
+    seq = [tmp_path / f"{i:02d}.jpg" for i in range(3)]
     for i, path in enumerate(seq):
         shutil.copy(frames[i], path)
-    seq[6].write_bytes(seq[6].read_bytes()[:300])  # cut inside the JPEG headers
+    seq[0].write_bytes(b"<html>not found</html>")
+    seq[1].write_bytes(seq[1].read_bytes()[:300])  # cut inside the JPEG headers
+    seq[2].write_bytes(b"")
     out = tmp_path / "video.mp4"
     out.write_bytes(b"the previous render")
-    with pytest.raises(RenderError, match=r"corrupt frame .*06\.jpg"):
+    with pytest.raises(NoFramesError, match=r"none of the 3 frames.*00\.jpg: not a readable"):
         render_frames(seq, out, RenderOptions())
     assert out.read_bytes() == b"the previous render"
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".jpg")) == [
         "video.mp4"
     ]
-    seen: list[Progress] = []
-    result = render_frames(seq, out, RenderOptions(skip_corrupt=True), progress=seen.append)
-    assert result.output.stat().st_size > 100 and seen[-1].percent == 100
-    assert read_manifest(out)["skipped_frames"] == 1
-    seq[0].write_bytes(b"<html>not found</html>")
-    with pytest.raises(RenderError, match=r"first frame .*00\.jpg is not a readable image"):
-        render_frames(seq, out, RenderOptions())
-    assert render_frames(seq, out, RenderOptions(skip_corrupt=True)).width == 100
 
 
 def ffmpeg_processes_mentioning(text: str) -> list[int]:
@@ -284,7 +286,8 @@ def test_cancel_mid_render_leaves_no_process_and_no_file(tmp_path: Path) -> None
 
     def on_progress(p: Progress) -> None:
         reports.append(p)
-        if len(reports) == 2:  # the first report from ffmpeg itself
+        plain = [r for r in reports if not r.message]  # not "checked n of m frames"
+        if len(plain) == 2 and not p.message:  # the first report from ffmpeg itself
             running.append(ffmpeg_processes_mentioning(str(out.parent)))
             cancel.set()
 
@@ -390,8 +393,9 @@ def test_command_is_pure_and_complete() -> None:
         ("-movflags", "+faststart"),
     ]:
         assert cmd[cmd.index(flag) + 1] == value  # fmt: skip
-    assert "scale=1920:1080" in cmd[cmd.index("-vf") + 1]
-    assert "format=yuv420p" in cmd[cmd.index("-vf") + 1]
+    graph = cmd[cmd.index("-vf") + 1]
+    assert "min(1920/iw,1080/ih)" in graph and "pad=1920:1080" in graph
+    assert "format=yuv420p" in graph and "-xerror" not in cmd  # a bad frame never stops it
 
 
 def test_gif_takes_its_palette_from_a_first_pass() -> None:
@@ -478,3 +482,180 @@ def test_cli_bars_count_each_stage_on_its_own(capsys) -> None:
     finals = [line for line in err.splitlines() if "100%" in line]
     assert any(line.startswith("Exporting: select") and "1/1" in line for line in finals), err
     assert any(line.startswith("Exporting: process") and "5/5" in line for line in finals), err
+
+
+# --- one bad frame never kills a render (issue 10, item 4) ------------------------------------
+
+
+def bad_sequence(folder: Path) -> list[Path]:
+    """Ten 160x120 frames; a camera served a 1x1 placeholder as the 4th, and the 7th was cut
+    off at two thirds (its headers are intact, its end-of-image marker is gone)."""
+    paths = make_frames(folder, 10, (160, 120))
+    Image.new("RGB", (1, 1), (0, 0, 0)).save(paths[3], quality=90)
+    data = paths[6].read_bytes()
+    paths[6].write_bytes(data[: len(data) * 2 // 3])
+    return paths
+
+
+def test_a_1x1_frame_and_a_cut_off_jpeg_are_skipped_and_named(tmp_path: Path) -> None:
+    paths = bad_sequence(tmp_path / "seq")
+    seen: list[Progress] = []
+    result = render_frames(paths, tmp_path / "day.mp4", RenderOptions(fps=10), seen.append)
+    assert [Path(s.path) for s in result.skipped] == [paths[3], paths[6]]
+    assert "1x1, not the video's 160x120" in result.skipped[0].reason
+    assert "cut off or damaged" in result.skipped[1].reason
+    assert result.frames == 8 and (result.width, result.height) == (160, 120)
+    assert int(probe(result.output)["nb_read_frames"]) == 8
+    manifest = read_manifest(result.output)
+    assert manifest["skipped_frames"] == 2 and manifest["output_frames"] == 8
+    assert [s["path"] for s in manifest["skipped"]] == [str(paths[3]), str(paths[6])]
+    assert seen[-1].percent == 100 and [p.done for p in seen] == sorted(p.done for p in seen)
+
+
+def test_with_fit_the_1x1_frame_is_scaled_in(tmp_path: Path) -> None:
+    paths = bad_sequence(tmp_path / "seq")
+    result = render_frames(paths, tmp_path / "day.mp4", RenderOptions(other_sizes="fit"))
+    assert [Path(s.path) for s in result.skipped] == [paths[6]]  # still cannot be decoded
+    assert result.frames == 9 and result.fitted == 1
+    info = probe(result.output)
+    assert (info["width"], info["height"], int(info["nb_read_frames"])) == (160, 120, 9)
+
+
+def test_a_placeholder_first_frame_does_not_set_the_size(tmp_path: Path) -> None:
+    """The size used to come from the first frame: a 1x1 one made a 2x2 video."""
+    paths = make_frames(tmp_path / "seq", 5, (160, 120))
+    Image.new("RGB", (1, 1)).save(paths[0])
+    result = render_frames(paths, tmp_path / "v.mp4", RenderOptions(other_sizes="fit"))
+    assert (result.width, result.height, result.frames, result.fitted) == (160, 120, 5, 1)
+
+
+def test_a_frame_only_ffmpeg_finds_damaged_is_dropped_and_named(tmp_path: Path) -> None:
+    """Header and end marker intact, Huffman table broken: only decoding finds it."""
+    paths = make_frames(tmp_path / "seq", 10, (160, 120))
+    data = bytearray(paths[5].read_bytes())
+    table = data.find(b"\xff\xc4")  # DHT
+    data[table + 4 : table + 30] = b"\xff" * 26
+    paths[5].write_bytes(bytes(data))
+    result = render_frames(paths, tmp_path / "v.mp4", RenderOptions())
+    assert [Path(s.path) for s in result.skipped] == [paths[5]]
+    assert "cannot be decoded" in result.skipped[0].reason
+    assert result.frames == 9 and int(probe(result.output)["nb_read_frames"]) == 9
+
+
+def test_frames_deleted_while_ffmpeg_runs_are_left_out(tmp_path: Path) -> None:
+    """ffmpeg stops at the first missing file; all missing ones are found at once and the
+    encode runs again without them."""
+    paths = make_frames(tmp_path / "seq", 10, (160, 120))
+    seen: list[Progress] = []
+
+    def on_progress(p: Progress) -> None:
+        if paths[2].exists() and not p.message:  # frames checked; ffmpeg starts next
+            paths[2].unlink()
+            paths[7].unlink()
+        seen.append(p)
+
+    result = render_frames(paths, tmp_path / "v.mp4", RenderOptions(), on_progress)
+    assert [(Path(s.path), s.reason) for s in result.skipped] == [
+        (paths[2], "the file is gone (moved or deleted during the render)"),
+        (paths[7], "the file is gone (moved or deleted during the render)"),
+    ]
+    assert result.frames == 8 and int(probe(result.output)["nb_read_frames"]) == 8
+    assert any("encoding again" in p.message for p in seen)
+
+
+def failing_ffmpeg(tmp_path: Path, stdout: str, stderr: str) -> Path:
+    """The real ffmpeg, except that an encode (a concat input) prints ``stdout`` and
+    ``stderr`` as ffmpeg would and exits 1: a failure no frame check could have foreseen."""
+    real = find_ffmpeg().path
+    wrapper = tmp_path / "ffmpeg"
+    (tmp_path / "out.txt").write_text(stdout)
+    (tmp_path / "err.txt").write_text(stderr)
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'case "$*" in *concat*) cat {tmp_path}/out.txt; cat {tmp_path}/err.txt >&2; exit 1;; '
+        f'*) exec {real} "$@";; esac\n'
+    )
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+def test_an_ffmpeg_failure_names_the_frame_and_a_fix(tmp_path: Path) -> None:
+    paths = make_frames(tmp_path / "seq", 6, (160, 120))
+    out = tmp_path / "v.mp4"
+    out.write_bytes(b"the previous render")
+    ffmpeg = failing_ffmpeg(
+        tmp_path,
+        "frame=3\nprogress=continue\n",
+        f"[in#0/concat @ 0x5581] Impossible to open '{paths[4]}'\n"
+        "[in#0/concat @ 0x5581] Error during demuxing: Permission denied\n",
+    )
+    with pytest.raises(RenderError) as failed:
+        render_frames(paths, out, RenderOptions(ffmpeg_path=str(ffmpeg)))
+    message = str(failed.value)
+    assert f"failed at frame {paths[4]}" in message
+    assert f"Impossible to open '{paths[4]}'" in message and "[in#0" not in message
+    assert "fix: check that the output folder is writable and the frames are readable" in message
+    assert out.read_bytes() == b"the previous render"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["err.txt", "ffmpeg", "out.txt", "seq",
+                                                          "v.mp4"]  # fmt: skip
+    # no file named: the frame ffmpeg had reached, and what to try
+    ffmpeg = failing_ffmpeg(
+        tmp_path,
+        "frame=3\nprogress=continue\n",
+        "[vost#0:0/libx264 @ 0x55] Error submitting video frame to the encoder\n"
+        "[vost#0:0/libx264 @ 0x55] Task finished with error code: -22 (Invalid argument)\n",
+    )
+    with pytest.raises(RenderError) as failed:
+        render_frames(paths, out, RenderOptions(ffmpeg_path=str(ffmpeg)))
+    assert f"near frame 4 of 6 ({paths[3]})" in str(failed.value)
+    assert "Error submitting video frame to the encoder; fix: try another codec" in str(
+        failed.value
+    )
+
+
+# --- a render never replaces a video silently (issue 10, item 3) ------------------------------
+
+
+def test_if_exists_rename_keeps_both_videos(frames: list[Path], tmp_path: Path) -> None:
+    first = render_frames(frames[:4], tmp_path / "day.mp4", if_exists="rename")
+    second = render_frames(frames[:6], tmp_path / "day.mp4", if_exists="rename")
+    assert (first.output.name, second.output.name) == ("day.mp4", "day-2.mp4")
+    assert int(probe(first.output)["nb_read_frames"]) == 4
+    assert int(probe(second.output)["nb_read_frames"]) == 6
+    assert read_manifest(second.output)["video"] == "day-2.mp4"
+    assert second.manifest.name == "day-2.mp4.json"
+
+
+def test_if_exists_error_refuses_before_encoding(frames: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "day.mp4"
+    out.write_bytes(b"mine")
+    with pytest.raises(FileExistsError, match=r"day\.mp4 exists; nothing was replaced"):
+        render_frames(frames, out, if_exists="error")
+    assert out.read_bytes() == b"mine" and sorted(tmp_path.iterdir()) == [out]
+    with pytest.raises(ValueError, match=r"if_exists 'keep' is not one of 'replace'"):
+        render_frames(frames, tmp_path / "x.mp4", if_exists="keep")
+
+
+def test_concurrent_renders_to_one_name_take_different_names(
+    frames: list[Path], tmp_path: Path
+) -> None:
+    results: list[Path] = []
+
+    def render() -> None:
+        results.append(render_frames(frames[:3], tmp_path / "day.mp4", if_exists="rename").output)
+
+    threads = [threading.Thread(target=render) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(p.name for p in results) == ["day-2.mp4", "day-3.mp4", "day.mp4"]
+
+
+def test_the_folder_api_replaces_as_pyLapse_did(frames: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "legacy.mp4"
+    out.write_bytes(b"old")
+    assert render_sequence_to_video(frames[0].parent, out, progress=False) == str(out)
+    assert out.stat().st_size > 100
+    again = render_sequence_to_video(frames[0].parent, out, progress=False, if_exists="rename")
+    assert again == str(tmp_path / "legacy-2.mp4")
