@@ -1,12 +1,16 @@
 """``pylapse render`` (= ``render_video.py``): a folder of frames to a video, with a progress bar.
 
 Every failure is one line on stderr and a non-zero exit: a missing folder, no matching frames, an
-unknown codec, an unwritable output, a codec the ffmpeg in use lacks, or ffmpeg itself failing.
+unknown codec, an unwritable output, an OUTPUT that exists (replaced only with ``--overwrite``,
+or a free name taken with ``--rename``, as ffmpeg itself refuses without ``-y``), a codec the
+ffmpeg in use lacks, or ffmpeg itself failing. Frames that could not go into the video are not a
+failure: the video is made without them and each is listed on stderr with its reason.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -14,6 +18,8 @@ from typing import Any
 from pylapse.cli import CommandError
 
 __all__ = ["register", "run"]
+
+_SHOWN = 20  # skipped frames listed on stderr; the manifest lists them all
 
 
 def register(subparsers: Any) -> None:
@@ -36,7 +42,24 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--timezone", help="IANA zone of frame names without an offset")
     parser.add_argument("--ffmpeg", metavar="PATH", help="the ffmpeg to use")
     parser.add_argument("--config", metavar="PATH", help="take ffmpeg_path from this config")
-    parser.add_argument("--skip-corrupt", action="store_true", help="drop unreadable frames")
+    parser.add_argument(
+        "--other-sizes",
+        choices=("skip", "fit"),
+        default="skip",
+        help="frames whose size differs from most frames': skip them (default; each is "
+        "listed) or fit them (scaled and padded in). Unreadable frames are always skipped",
+    )
+    exists = parser.add_mutually_exclusive_group()
+    exists.add_argument(
+        "-y", "--overwrite", action="store_true", help="replace OUTPUT if it exists"
+    )
+    exists.add_argument(
+        "--rename",
+        action="store_true",
+        help="if OUTPUT exists, write NAME-2.mp4 (the first free name) beside it instead",
+    )
+    # unreadable frames are always skipped and listed now; kept so existing scripts still run
+    parser.add_argument("--skip-corrupt", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -55,7 +78,7 @@ def _options(args: argparse.Namespace) -> Any:
             crf=args.crf,
             preset=args.preset,
             size=size,
-            skip_corrupt=args.skip_corrupt,
+            other_sizes=args.other_sizes,
             ffmpeg_path=args.ffmpeg or _configured_ffmpeg(args.config),
         )
     except ValueError as exc:
@@ -78,14 +101,33 @@ def _configured_ffmpeg(path: str | None) -> str | None:
     return configured_ffmpeg(load_config(path))  # ConfigError is a ValueError
 
 
-def _check_output(output: Path) -> None:
-    """Refuse an unwritable output before scanning thousands of frames."""
+def _check_output(output: Path, if_exists: str) -> None:
+    """Refuse an unwritable or existing output before scanning thousands of frames."""
     parent = output.absolute().parent
     existing = next((p for p in (parent, *parent.parents) if p.exists()), None)
     if existing is None or not existing.is_dir():
         raise CommandError(f"cannot write {output}: {existing} is not a folder")
     if output.is_dir():
         raise CommandError(f"cannot write {output}: it is a folder; give a file name")
+    if if_exists == "error" and output.exists():
+        raise CommandError(_exists(output))
+
+
+def _exists(output: Path) -> str:
+    return (
+        f"{output} exists; nothing was replaced (--overwrite replaces it, --rename writes "
+        "the video under the first free name beside it)"
+    )
+
+
+def _print_skipped(result: Any) -> None:
+    """Each skipped frame with its reason, on stderr (the video itself is on stdout)."""
+    shown = result.skipped[:_SHOWN]
+    for frame in shown:
+        print(f"skipped {frame.path}: {frame.reason}", file=sys.stderr)
+    if len(result.skipped) > len(shown):
+        more = len(result.skipped) - len(shown)
+        print(f"... and {more} more (see {result.manifest})", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -96,7 +138,8 @@ def run(args: argparse.Namespace) -> int:
 
     options = _options(args)
     output = Path(args.output)
-    _check_output(output)
+    if_exists = "replace" if args.overwrite else "rename" if args.rename else "error"
+    _check_output(output, if_exists)
     try:
         tz = timeutil.zone(args.timezone)
         frames = folder_frames(args.input_dir, args.pattern, tz)
@@ -104,7 +147,11 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(_one_line(exc)) from None
     report, close = (None, lambda: None) if args.no_progress else video.tqdm_progress()
     try:
-        result = video.render_frames(frames, output, options, report, threading.Event())
+        result = video.render_frames(
+            frames, output, options, report, threading.Event(), if_exists=if_exists
+        )
+    except FileExistsError:  # it appeared while the frames were encoded
+        raise CommandError(_exists(output)) from None
     except (ValueError, PermissionError, FfmpegNotFound, FfmpegError) as exc:
         raise CommandError(_one_line(exc)) from None
     except video.RenderError as exc:
@@ -114,8 +161,11 @@ def run(args: argparse.Namespace) -> int:
     finally:
         close()
     seconds = result.frames / result.fps
+    skipped = f"; {len(result.skipped)} frame(s) skipped" if result.skipped else ""
+    fitted = f"; {result.fitted} frame(s) of other sizes fitted" if result.fitted else ""
     print(
         f"{result.output}: {result.frames} frames, {result.width}x{result.height}, "
-        f"{result.fps:g} fps, {seconds:.1f} s (manifest {result.manifest.name})"
+        f"{result.fps:g} fps, {seconds:.1f} s (manifest {result.manifest.name}){skipped}{fitted}"
     )
+    _print_skipped(result)
     return 0

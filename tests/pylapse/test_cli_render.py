@@ -129,3 +129,43 @@ def test_render_video_script_with_progress_bar(folder: Path, tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     assert "8/8" in done.stderr  # the tqdm bar finished
     assert "4 fps" in done.stdout and out.stat().st_size > 0
+
+
+def test_an_existing_output_is_refused_unless_asked(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "tl.mp4"
+    out.write_bytes(b"last week's video")
+    assert main(["render", str(folder), str(out), "--no-progress"]) == 1
+    err = one_line_error(capsys)
+    assert f"{out} exists; nothing was replaced" in err and "--overwrite" in err
+    assert "--rename" in err and out.read_bytes() == b"last week's video"
+    assert main(["render", str(folder), str(out), "--no-progress", "--rename"]) == 0
+    assert capsys.readouterr().out.startswith(f"{tmp_path / 'tl-2.mp4'}: 8 frames")
+    assert out.read_bytes() == b"last week's video"
+    assert main(["render", str(folder), str(out), "--no-progress", "-y"]) == 0
+    assert out.stat().st_size > 100 and read_manifest(out)["output_frames"] == 8
+
+
+def test_bad_frames_are_listed_and_the_rest_rendered(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for i in range(8):
+        Image.effect_noise((80, 60), 30 + i).convert("RGB").save(frames / f"f{i}.jpg")
+    Image.new("RGB", (1, 1)).save(frames / "f3.jpg")  # a camera served a placeholder
+    data = (frames / "f5.jpg").read_bytes()
+    (frames / "f5.jpg").write_bytes(data[: len(data) * 2 // 3])
+    out = tmp_path / "tl.mp4"
+    assert main(["render", str(frames), str(out), "--no-progress", "--skip-corrupt"]) == 0
+    captured = capsys.readouterr()
+    assert "6 frames, 80x60" in captured.out and "2 frame(s) skipped" in captured.out
+    lines = captured.err.splitlines()
+    assert lines[0].startswith(f"skipped {frames / 'f3.jpg'}: 1x1, not the video's 80x60")
+    assert lines[1].startswith(f"skipped {frames / 'f5.jpg'}: cut off or damaged")
+    args = ["render", str(frames), str(out), "--no-progress", "-y", "--other-sizes", "fit"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "7 frames" in captured.out and "1 frame(s) of other sizes fitted" in captured.out
+    assert "f3.jpg" not in captured.err and "f5.jpg" in captured.err
