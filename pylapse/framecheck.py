@@ -105,6 +105,10 @@ def _look(path: str) -> _Look:
     except FileNotFoundError:
         return _Look("", (0, 0), False, "the file is gone")
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        if "truncat" in str(exc).lower():  # ends inside its headers
+            return _Look(
+                "", (0, 0), False, _short(f"cut off or damaged: headers end early ({exc})")
+            )
         return _Look("", (0, 0), False, _short(f"not a readable image ({exc})"))
     if kind == "JPEG":
         suspect = not tail.rstrip(b"\x00\r\n ").endswith(_JPEG_END)

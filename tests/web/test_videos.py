@@ -210,3 +210,129 @@ def test_running_render_card_shows_rate_eta_and_cancel(client, post, runtime) ->
     finally:
         release.set()
     assert wait_job(runtime, job_id).state in ("cancelled", "done")
+
+
+# --- a render never replaces a video silently; history entries point at their own file -------
+
+
+def _row(html: str, job_id: int) -> str:
+    start = html.index(f'<td class="mono small">{job_id}</td>')
+    return html[start : html.index("</tr>", start)]
+
+
+def _rendered(post, runtime, **fields: str):  # type: ignore[no-untyped-def]
+    assert render(post, **fields).status_code == 303
+    job = wait_job(runtime, runtime.jobs.list(1, kind="render")[0].id)
+    assert job.state == "done", job.error
+    return job
+
+
+def test_a_re_render_with_the_same_name_keeps_both_videos(client, post, runtime) -> None:
+    folder = export_folder(runtime, count=5)
+    first = _rendered(post, runtime, export_dir=str(folder))
+    second = _rendered(post, runtime, export_dir=str(folder), fps="10")
+    videos = runtime.config.root_paths[0].resolve() / "videos"
+    assert Path(first.result["output"]) == videos / "clip.mp4"
+    assert Path(second.result["output"]) == videos / "clip-2.mp4"
+    assert second.params["output"] == str(videos / "clip.mp4") and not second.params["replace"]
+    for job in (first, second):
+        served = client.get(f"/videos/{job.id}/file")
+        assert served.status_code == 200
+        assert served.content == Path(job.result["output"]).read_bytes()
+    history = client.get("/videos/history")
+    assert history.context["files"] == {
+        first.id: {"state": "ok", "by": None},
+        second.id: {"state": "ok", "by": None},
+    }
+    for job in (first, second):
+        row = _row(history.text, job.id)
+        assert ">Play</a>" in row and "file-note" not in row
+
+
+def test_replacing_makes_the_older_entry_say_so(client, post, runtime) -> None:
+    folder = export_folder(runtime, count=5)
+    first = _rendered(post, runtime, export_dir=str(folder))
+    # the same frames and options: the same bytes, still another render
+    second = _rendered(post, runtime, export_dir=str(folder), replace="on")
+    output = Path(first.result["output"])
+    assert second.result["output"] == str(output) and second.params["replace"]
+    assert sorted(p.name for p in output.parent.iterdir()) == ["clip.mp4", "clip.mp4.json"]
+    history = client.get("/videos/history")
+    assert history.context["files"][first.id] == {"state": "replaced", "by": second.id}
+    old_row = _row(history.text, first.id)
+    assert ">Play</a>" not in old_row and f"the video of render #{second.id}" in old_row
+    assert ">Play</a>" in _row(history.text, second.id)
+    assert client.get(f"/videos/{first.id}/file").status_code == 404
+    page = client.get(f"/videos/{first.id}")
+    assert page.context["file_state"] == "replaced" and page.context["replaced_by"] == second.id
+    assert page.context["path"] is None and "<video" not in page.text
+    card = client.get(f"/videos/jobs/{first.id}")
+    assert "File replaced" in card.text and ">Play</a>" not in card.text
+    # deleting the old entry never deletes the newer render's file
+    assert post(f"/videos/{first.id}/delete").status_code == 303
+    assert output.exists() and client.get(f"/videos/{second.id}/file").status_code == 200
+
+
+def test_an_entry_whose_file_is_gone_says_so(client, post, runtime) -> None:
+    folder = export_folder(runtime, count=5)
+    job = _rendered(post, runtime, export_dir=str(folder))
+    Path(job.result["output"]).unlink()  # deleted outside pyLapse
+    history = client.get("/videos/history")
+    row = _row(history.text, job.id)
+    assert "File missing" in row and ">Play</a>" not in row and "download" not in row
+    card = client.get(f"/videos/jobs/{job.id}")
+    assert "File missing" in card.text and ">Play</a>" not in card.text
+    assert "Download" not in card.text
+    page = client.get(f"/videos/{job.id}")
+    assert page.context["file_state"] == "missing" and "File missing" in page.text
+    assert client.get(f"/videos/{job.id}/file").status_code == 404
+
+
+# --- one bad frame never kills a render ------------------------------------------------------
+
+
+def bad_export_folder(runtime) -> tuple[Path, Path, Path]:  # type: ignore[no-untyped-def]
+    """Six frames; a camera's 1x1 placeholder as the 3rd, a cut-off JPEG as the 5th."""
+    from PIL import Image
+
+    folder = export_folder(runtime, count=6)
+    placeholder, cut = folder / "000003.jpg", folder / "000005.jpg"
+    Image.new("RGB", (1, 1)).save(placeholder)
+    data = cut.read_bytes()
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    return folder, placeholder, cut
+
+
+def test_bad_frames_are_skipped_and_listed_in_the_history(client, post, runtime) -> None:
+    folder, placeholder, cut = bad_export_folder(runtime)
+    job = _rendered(post, runtime, export_dir=str(folder))
+    assert job.result["frames"] == 4 and job.result["skipped"] == 2
+    (one, reason_one), (two, reason_two) = job.result["skipped_frames"]
+    assert (one, two) == (str(placeholder.resolve()), str(cut.resolve()))
+    assert reason_one.startswith("1x1, not the video's 64x36")
+    assert reason_two.startswith("cut off or damaged")
+    row = _row(client.get("/videos/history").text, job.id)
+    assert "2 frames skipped" in row and "000003.jpg: 1x1" in row and "000005.jpg" in row
+    card = client.get(f"/videos/jobs/{job.id}")
+    assert "2 frames skipped" in card.text and ">Play</a>" in card.text
+    assert "000003.jpg" in client.get(f"/videos/{job.id}").text
+
+
+def test_with_fit_the_placeholder_is_scaled_in(client, post, runtime) -> None:
+    folder, _placeholder, cut = bad_export_folder(runtime)
+    job = _rendered(post, runtime, export_dir=str(folder), other_sizes="fit")
+    assert job.result["frames"] == 5 and job.result["fitted"] == 1
+    assert [path for path, _ in job.result["skipped_frames"]] == [str(cut.resolve())]
+    response = render(post, export_dir=str(folder), other_sizes="stretch")
+    assert response.status_code == 422 and "other_sizes" in response.context["errors"]
+
+
+def test_the_form_offers_both_choices(client) -> None:
+    page = client.get("/videos")
+    form = HxAttrs(page.text)
+    assert {"name": "replace", "type": "checkbox"}.items() <= next(
+        a for a in form.with_attr("name") if a["name"] == "replace"
+    ).items()
+    options = [a["value"] for t, a in form.elements if t == "option" and a.get("value") in
+               ("skip", "fit")]  # fmt: skip
+    assert options == ["skip", "fit"] and page.context["values"].get("replace") is None

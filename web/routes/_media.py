@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -181,17 +182,26 @@ def started(request: Request, templates: Any, runtime: Any, job_id: int, base: s
     return RedirectResponse(page, status_code=303)
 
 
-def add_job_routes(router: APIRouter, base: str, kinds: tuple[str, ...]) -> None:
-    """``GET <base>/<id>`` (the card) and ``POST <base>/<id>/cancel`` for jobs of ``kinds``."""
+def add_job_routes(
+    router: APIRouter,
+    base: str,
+    kinds: tuple[str, ...],
+    extra: Callable[[Any, JobRecord], dict[str, Any]] | None = None,
+) -> None:
+    """``GET <base>/<id>`` (the card) and ``POST <base>/<id>/cancel`` for jobs of ``kinds``;
+    ``extra(runtime, job)`` adds to the card's context (e.g. whether a video's file is there)."""
+
+    def respond(request: Request, templates: Any, runtime: Any, job: JobRecord) -> HTMLResponse:
+        more = extra(runtime, job) if extra is not None else {}
+        return job_response(request, templates, job, base, **more)
 
     def card(job_id: int, request: Request, runtime: RuntimeDep, templates: TemplatesDep):
-        job = job_or_404(runtime, job_id, kinds)
-        return job_response(request, templates, job, base)
+        return respond(request, templates, runtime, job_or_404(runtime, job_id, kinds))
 
     def cancel(job_id: int, request: Request, runtime: RuntimeDep, templates: TemplatesDep):
         job_or_404(runtime, job_id, kinds)
         runtime.jobs.cancel(job_id)
-        return job_response(request, templates, runtime.jobs.get(job_id), base)
+        return respond(request, templates, runtime, runtime.jobs.get(job_id))
 
     router.add_api_route(f"{base}/{{job_id}}", card, methods=["GET"], response_class=HTMLResponse)
     router.add_api_route(

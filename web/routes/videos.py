@@ -5,6 +5,12 @@ A video is known by the id of the render job that made it: its file is found thr
 stored result and checked against the storage roots again before it is served or deleted, so no
 request ever names a path to read. ``FileResponse`` answers HTTP Range requests (seeking in the
 ``<video>`` element).
+
+A render never replaces a video silently: it takes a free name (``clip-2.mp4``) unless the form
+asks to replace. A history entry is only ever played, downloaded or deleted as the file it
+made: the job's result holds the file's size, modification time and render time (from its
+manifest), and a file at that path that no longer matches them (replaced by a later render, or
+changed) is reported as replaced, never served as this entry's video (:class:`VideoFile`).
 """
 
 from __future__ import annotations
@@ -12,7 +18,8 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,8 +43,18 @@ MEDIA_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktim
                ".mkv": "video/x-matroska", ".webm": "video/webm", ".gif": "image/gif",
                ".avi": "video/x-msvideo"}  # fmt: skip
 CRON_FIELDS = ("minute", "hour", "day_of_week", "day", "month")
+OTHER_SIZES = (("skip", "Skip them (each is listed after the render)"),
+               ("fit", "Scale and pad them into the video"))  # fmt: skip
+SKIPPED_SHOWN = 50  # skipped frames stored with a job (the manifest lists up to 1000)
+MTIME_SLACK_NS = 2_000_000_000  # FAT and some shares keep modification times to 2 s
+REPLACED_SEARCH = 200  # newest renders looked through for the one that replaced a file
 
-m.add_job_routes(router, JOB_BASE, ("render",))
+
+def _card_extra(runtime: Any, job: Any) -> dict[str, Any]:
+    return {"file_state": video_state(runtime, job)[0].value}
+
+
+m.add_job_routes(router, JOB_BASE, ("render",), _card_extra)
 
 
 # -- library adapters ----------------------------------------------------------------------------
@@ -94,8 +111,12 @@ def render_job(
     output: Path,
     options: dict[str, Any],
     params: dict[str, Any],
+    if_exists: str = "rename",
 ) -> int:
-    """Queue a render of ``frames()`` (called in the job) to ``output``; returns the job id."""
+    """Queue a render of ``frames()`` (called in the job) to ``output``; returns the job id.
+
+    An existing video at ``output`` is kept and the new one takes a free name, unless
+    ``if_exists`` is ``"replace"``."""
     from pylapse.ffmpeg import configured_ffmpeg
     from pylapse.video import RenderOptions, render_frames
 
@@ -106,7 +127,9 @@ def render_job(
         chosen = frames()
         progress(Progress("select", 1, 1))
         output.parent.mkdir(parents=True, exist_ok=True)
-        result = render_frames(chosen, output, opts, progress, cancel)
+        result = render_frames(chosen, output, opts, progress, cancel, if_exists=if_exists)
+        stat = result.output.stat()
+        manifest = read_manifest(result.output) or {}
         return {
             "output": str(result.output),
             "manifest": str(result.manifest),
@@ -116,11 +139,18 @@ def render_job(
             "height": result.height,
             "seconds": round(result.frames / result.fps, 2) if result.fps else None,
             "elapsed": round(result.elapsed, 2),
-            "bytes": result.output.stat().st_size,
+            "bytes": stat.st_size,
+            # with bytes: is the file at output still this video? (see video_state)
+            "mtime_ns": stat.st_mtime_ns,
+            "created": manifest.get("created"),
             "codec": opts.codec,
+            "skipped": len(result.skipped),
+            "skipped_frames": [[f.path, f.reason] for f in result.skipped[:SKIPPED_SHOWN]],
+            "fitted": result.fitted,
         }
 
-    params = {**params, "output": str(output), "codec": opts.codec}
+    params = {**params, "output": str(output), "codec": opts.codec,
+              "replace": if_exists == "replace"}  # fmt: skip
     # listing the frames is quick next to encoding them
     return m.submit(runtime, "render", title, fn, {"select": 1, "encode": 19}, params)
 
@@ -176,6 +206,11 @@ def plan_render(runtime: Any, values: dict[str, str]) -> dict[str, Any]:
         except ValueError as exc:
             raise m.FieldError("size", str(exc)) from None
     options["fill_gaps"] = values.get("fill_gaps") in ("on", "1", "true")
+    other_sizes = values.get("other_sizes", "skip") or "skip"
+    if other_sizes not in dict(OTHER_SIZES):
+        raise m.FieldError("other_sizes", f"{other_sizes!r} is not 'skip' or 'fit'")
+    options["other_sizes"] = other_sizes
+    replace = values.get("replace") in ("on", "1", "true")
     folder = m.confine(
         config, values.get("output_dir", "").strip() or videos_folder(config), "output_dir"
     )
@@ -222,6 +257,7 @@ def plan_render(runtime: Any, values: dict[str, str]) -> dict[str, Any]:
         "output": output,
         "options": options,
         "params": params,
+        "if_exists": "replace" if replace else "rename",
     }
 
 
@@ -244,13 +280,94 @@ def page_context(runtime: Any, values: dict[str, str], errors: dict[str, str]) -
         "codecs": available,
         "ffmpeg_error": ffmpeg_error,
         "sizes": SIZES,
+        "other_sizes": OTHER_SIZES,
         "collections": collections,
         "export_dirs": [str(p) for p in export_folders(runtime)],
         "default_dir": default_dir,
         "render_jobs": m.active_jobs(runtime, "render"),
         "job_base": JOB_BASE,
     }
-    context.update(m.history(runtime, "render", 1, 10))
+    context.update(history_context(runtime, 1, 10))
+    return context
+
+
+# -- which file a history entry is ---------------------------------------------------------------
+
+
+class VideoFile(StrEnum):
+    """What is at the path a render wrote, as far as its history entry is concerned."""
+
+    OK = "ok"  # the video this render made
+    MISSING = "missing"  # deleted, moved, or its folder is no longer a storage root
+    REPLACED = "replaced"  # another file now: a later render's, or the file was changed
+    NONE = "none"  # the render made no file (failed, cancelled, still running)
+
+
+def video_state(runtime: Any, job: Any) -> tuple[VideoFile, Path | None]:
+    """The state of ``job``'s video and its path (the path only when it is this video)."""
+    result = job.result or {}
+    output = result.get("output")
+    if job.state != "done" or not output:
+        return VideoFile.NONE, None
+    try:
+        path = storage.confine(output, runtime.config.root_paths)
+        stat = path.stat()
+    except (storage.PathNotAllowed, OSError):
+        return VideoFile.MISSING, None
+    if not path.is_file():
+        return VideoFile.MISSING, None
+    if not _same_video(path, stat, result):
+        return VideoFile.REPLACED, None
+    return VideoFile.OK, path
+
+
+def _same_video(path: Path, stat: os.stat_result, result: dict[str, Any]) -> bool:
+    """Whether the file at ``path`` is the video ``result`` describes: the same size, and the
+    same render time in the manifest beside it (a re-render of the same frames can make the
+    same bytes) or, without a manifest, the same modification time (a copy that kept it, to
+    the 2 s some file systems store, counts as the same)."""
+    size, mtime, created = result.get("bytes"), result.get("mtime_ns"), result.get("created")
+    if size is not None and stat.st_size != size:
+        return False
+    found = (read_manifest(path) or {}).get("created") if created else None
+    if found:
+        return bool(found == created)
+    return mtime is None or abs(stat.st_mtime_ns - mtime) <= MTIME_SLACK_NS
+
+
+def file_notes(runtime: Any, jobs: Sequence[Any]) -> dict[int, dict[str, Any]]:
+    """For each job of a history page: its file's state, and for a replaced file the render
+    on the same page that holds the path now (None when it is on another page)."""
+    states = {j.id: video_state(runtime, j)[0] for j in jobs}
+    holder = {
+        (j.result or {}).get("output"): j.id
+        for j in sorted(jobs, key=lambda j: j.id)
+        if states[j.id] is VideoFile.OK
+    }
+    return {
+        j.id: {
+            "state": states[j.id].value,
+            "by": holder.get((j.result or {}).get("output"))
+            if states[j.id] is VideoFile.REPLACED
+            else None,
+        }
+        for j in jobs
+    }
+
+
+def replaced_by(runtime: Any, job: Any) -> int | None:
+    """The newer render whose video is now at ``job``'s path, among the newest few."""
+    output = (job.result or {}).get("output")
+    for other in runtime.jobs.list(REPLACED_SEARCH, 0, kind="render"):
+        same = other.id > job.id and (other.result or {}).get("output") == output
+        if same and video_state(runtime, other)[0] is VideoFile.OK:
+            return other.id
+    return None
+
+
+def history_context(runtime: Any, page: int, per_page: int) -> dict[str, Any]:
+    context = m.history(runtime, "render", page, per_page)
+    context["files"] = file_notes(runtime, context["jobs"])
     return context
 
 
@@ -295,26 +412,21 @@ def history_partial(
     page: Annotated[int, Query(ge=1)] = 1,
     per_page: Annotated[int, Query()] = 10,
 ):
-    context = m.history(runtime, "render", page, per_page)
+    context = history_context(runtime, page, per_page)
     return m.render(templates, request, "partials/_video_history.html", context)
 
 
 def video_file(runtime: Any, job_id: int) -> tuple[Any, Path | None]:
-    """The render job and its video file (None when deleted or outside the storage roots)."""
+    """The render job and its video file: None unless the file at its path is the video it
+    made (see :func:`video_state`)."""
     job = m.job_or_404(runtime, job_id, ("render",))
-    output = (job.result or {}).get("output")
-    if not output:
-        return job, None
-    try:
-        path = storage.confine(output, runtime.config.root_paths)
-    except storage.PathNotAllowed:
-        return job, None
-    return job, path if path.is_file() else None
+    return job, video_state(runtime, job)[1]
 
 
 @router.get("/videos/{job_id}", response_class=HTMLResponse)
 def video_page(job_id: int, request: Request, runtime: RuntimeDep, templates: TemplatesDep):
-    job, path = video_file(runtime, job_id)
+    job = m.job_or_404(runtime, job_id, ("render",))
+    state, path = video_state(runtime, job)
     manifest = read_manifest(path) if path else None
     context = {
         "active": "videos",
@@ -322,6 +434,8 @@ def video_page(job_id: int, request: Request, runtime: RuntimeDep, templates: Te
         "job": job,
         "job_base": JOB_BASE,
         "path": path,
+        "file_state": state.value,
+        "replaced_by": replaced_by(runtime, job) if state is VideoFile.REPLACED else None,
         "media_type": MEDIA_TYPES.get(path.suffix.lower(), "video/mp4") if path else "",
         "manifest": manifest,
     }
@@ -333,7 +447,10 @@ def video_download(job_id: int, runtime: RuntimeDep, download: bool = False) -> 
     """The video itself (HTTP Range supported); ``?download=1`` saves it instead of playing."""
     _job, path = video_file(runtime, job_id)
     if path is None:
-        raise HTTPException(404, f"video {job_id} has no file (deleted, or not rendered)")
+        raise HTTPException(
+            404,
+            f"video {job_id} has no file (deleted, replaced by a later render, or not rendered)",
+        )
     media = MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
     return FileResponse(
         path,
@@ -346,7 +463,9 @@ def video_download(job_id: int, runtime: RuntimeDep, download: bool = False) -> 
 
 @router.post("/videos/{job_id}/delete")
 def delete_video(job_id: int, request: Request, runtime: RuntimeDep):
-    """Delete the video file and its manifest (the history entry stays, marked deleted)."""
+    """Delete the video file and its manifest (the history entry stays, marked deleted).
+
+    Only this render's own file: a file a later render put at the same path is left alone."""
     job, path = video_file(runtime, job_id)
     if job.active:
         raise HTTPException(409, "the render is still running; cancel it first")
