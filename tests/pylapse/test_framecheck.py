@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from PIL import Image
 
 from pylapse.framecheck import check_frames, decode_problem, drop_frames, near
 from pylapse.framelist import ListEntry, NoFramesError, plan_frames
+from pylapse.progress import Cancelled
 
 
 def jpeg(path: Path, size: tuple[int, int] = (64, 48), shade: int = 90) -> Path:
@@ -74,8 +76,8 @@ def test_nothing_usable_is_an_error_naming_the_frames(tmp_path: Path) -> None:
         check_frames(entries(paths))
 
 
-def test_many_frames_are_looked_at_in_threads_in_order(tmp_path: Path) -> None:
-    """More than one thread task's worth: order and progress are kept."""
+def test_many_frames_keep_their_order_progress_and_cancel(tmp_path: Path) -> None:
+    """Several chunks (threads when the disk is slow): order and progress are kept."""
     one = jpeg(tmp_path / "one.jpg")
     data = one.read_bytes()
     paths = []
@@ -89,6 +91,10 @@ def test_many_frames_are_looked_at_in_threads_in_order(tmp_path: Path) -> None:
     assert [Path(s.path) for s in check.skipped] == [paths[650]]
     assert len(check.entries) == 699 and check.entries[0].path == str(paths[0])
     assert done[-1] == (700, 700) and [d for d, _ in done] == sorted(d for d, _ in done)
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled, match="cancelled after checking 0 of 700 frames"):
+        check_frames(entries(paths), cancel=cancel)
 
 
 def test_a_dropped_frame_is_a_gap_when_gaps_are_filled() -> None:
