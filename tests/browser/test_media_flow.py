@@ -121,3 +121,45 @@ def test_cancel_a_render(page, live_server, tmp_path: Path, screenshot) -> None:
     expect(card).to_have_attribute("data-job-state", "cancelled", timeout=LONG)
     screenshot("cancelled")
     assert not (tmp_path / "timelapse" / "videos" / "too-long.mp4").exists()
+
+
+def test_a_re_render_keeps_the_first_video_unless_replace_is_checked(  # type: ignore[no-untyped-def]
+    page, live_server, tmp_path: Path, screenshot
+) -> None:
+    from PIL import Image
+
+    folder = tmp_path / "timelapse" / "exports" / "demo" / "day"
+    write_numbered(folder, 8)
+    Image.new("RGB", (1, 1)).save(folder / "000004.jpg")  # a camera served a placeholder
+    videos = tmp_path / "timelapse" / "videos"
+
+    def render(replace: bool):  # type: ignore[no-untyped-def]
+        page.goto(live_server + "/videos")
+        form = page.locator("#render-form")
+        form.locator("input[name=source][value=export]").check()
+        form.locator("[name=export_dir]").fill(str(folder))
+        form.locator("[name=name]").fill("clip")
+        if replace:
+            form.locator("[name=replace]").check()
+        form.locator("button[type=submit]").click()
+        card = page.locator("#render-jobs .job").first
+        expect(card).to_have_attribute("data-job-state", "done", timeout=LONG)
+        return card
+
+    card = render(replace=False)
+    expect(card.locator(".skipped-frames summary")).to_have_text("1 frame skipped")
+    card.locator(".skipped-frames summary").click()
+    expect(card.locator(".skipped-frames li")).to_contain_text("000004.jpg: 1x1")
+    screenshot("skipped")
+    card = render(replace=False)
+    expect(card).to_contain_text(str(videos / "clip-2.mp4"))
+    card = render(replace=True)
+    expect(card).to_contain_text(str(videos / "clip.mp4"))
+    page.goto(live_server + "/videos")
+    first = page.locator("#video-history tbody tr").last  # the oldest render, #1
+    expect(first).to_have_attribute("data-file-state", "replaced")
+    expect(first.locator(".file-note")).to_contain_text("the video of render #3")
+    expect(first.get_by_role("link", name="Play")).to_have_count(0)
+    expect(page.locator("#video-history tbody tr[data-file-state=ok]")).to_have_count(2)
+    screenshot("history")
+    assert sorted(p.name for p in videos.glob("*.mp4")) == ["clip-2.mp4", "clip.mp4"]
