@@ -21,6 +21,7 @@ cannot decode are found after the encode, only around the places its error outpu
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -31,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import accumulate
+from typing import Any
 
 from pylapse.framelist import ListEntry, NoFramesError
 from pylapse.progress import Cancelled
@@ -116,6 +118,12 @@ def _look(path: str) -> _Look:
         suspect = not tail.rstrip(b"\x00\r\n ").endswith(_JPEG_END)
     else:
         suspect = kind == "PNG" and not tail.endswith(_PNG_END)
+    return _shared(kind, size, suspect)
+
+
+@functools.lru_cache(maxsize=256)
+def _shared(kind: str, size: tuple[int, int], suspect: bool) -> _Look:
+    """One object per kind of look: a million frames of one size hold a million pointers."""
     return _Look(kind, size, suspect)
 
 
@@ -142,9 +150,9 @@ def _short(text: str) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def map_threaded(fn: Callable[[str], object], paths: Sequence[str],
+def map_threaded(fn: Callable[[str], Any], paths: Sequence[str],
                 progress: Callable[[int], None] | None = None,
-                cancel: threading.Event | None = None) -> list:  # fmt: skip
+                cancel: threading.Event | None = None) -> list[Any]:  # fmt: skip
     """``fn`` over ``paths``, results in order; ``progress(done)`` after each chunk.
 
     The first chunk runs here and is timed. Calls that take long are mostly waiting (a network
@@ -152,9 +160,9 @@ def map_threaded(fn: Callable[[str], object], paths: Sequence[str],
     Python work, which threads only slow down (three times slower with eight on a local disk,
     measured), so they stay here."""
     chunks = [paths[i : i + _CHUNK] for i in range(0, len(paths), _CHUNK)]
-    out: list = []
+    out: list[Any] = []
 
-    def take(part: list) -> None:
+    def take(part: list[Any]) -> None:
         if cancel is not None and cancel.is_set():
             raise Cancelled(f"cancelled after checking {len(out)} of {len(paths)} frames")
         out.extend(part)
@@ -201,18 +209,17 @@ def check_frames(
     policy = OtherSizes(other_sizes)
     paths = list(dict.fromkeys(e.path for e in entries))
     report = (lambda done: progress(done, len(paths))) if progress else None
-    looks = dict(zip(paths, map_threaded(_look, paths, report, cancel), strict=True))
-    bad: dict[str, str] = {p: look.problem for p, look in looks.items() if look.problem}
-    readable = [p for p in paths if p not in bad]
+    looks: list[_Look] = map_threaded(_look, paths, report, cancel)
+    bad = {p: look.problem for p, look in zip(paths, looks, strict=True) if look.problem}
+    readable = [(p, look) for p, look in zip(paths, looks, strict=True) if not look.problem]
     if not readable:
         first = "; ".join(f"{p}: {r}" for p, r in list(bad.items())[:3])
         raise NoFramesError(f"none of the {len(paths)} frames is a readable image ({first})")
-    kind = _most_common(looks[p].format for p in readable)
-    size = _most_common(looks[p].size for p in readable if looks[p].format == kind)
+    kind = _most_common(look.format for _, look in readable)
+    size = _most_common(look.size for _, look in readable if look.format == kind)
     assert isinstance(size, tuple)
     fitted = 0
-    for p in readable:
-        look = looks[p]
+    for p, look in readable:
         if look.format != kind:
             bad[p] = f"a {look.format} among {kind} frames (ffmpeg reads one format per video)"
         elif look.size != size:
@@ -222,7 +229,7 @@ def check_frames(
                           "(choose 'fit' for frames of other sizes to scale it in)")  # fmt: skip
             else:
                 fitted += 1
-    suspects = [p for p in readable if p not in bad and looks[p].suspect]
+    suspects = [p for p, look in readable if look.suspect and p not in bad]
     for p, problem in zip(suspects, map_threaded(decode_problem, suspects), strict=True):
         if problem:
             bad[p] = f"cut off or damaged: no end-of-image marker, and it {problem}"

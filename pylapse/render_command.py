@@ -52,7 +52,7 @@ class RenderOptions:
     # a frame of another size than most frames: "skip" (listed in the result) or "fit" (scaled
     # and padded in); unreadable frames are always skipped and listed
     other_sizes: str = OtherSizes.SKIP.value
-    skip_corrupt: bool = False  # no effect: kept so pyLapse 0.3 calls work (always skipped now)
+    skip_corrupt: bool = False  # no effect, kept so older calls run: bad frames are always skipped
     ffmpeg_path: str | None = None  # explicit ffmpeg (the config's ffmpeg_path, --ffmpeg)
 
     @classmethod
