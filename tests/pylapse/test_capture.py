@@ -120,6 +120,7 @@ def test_source_exif_time_is_kept(server, tmp_path):
     [
         ("/html", "HTML"),
         ("/truncated.jpg", "truncated"),
+        ("/half.jpg", "the image data ends early"),
         ("/error500", "500"),
         ("/empty", "empty"),
     ],
@@ -130,6 +131,14 @@ def test_faults_write_nothing(server, tmp_path, path, reason):
         camera.capture(datetime(2026, 5, 1, 8, 0, tzinfo=TOKYO))
     assert reason.lower() in str(info.value).lower()
     assert _all_files(tmp_path) == []
+
+
+@pytest.mark.parametrize("path", ["/padded.jpg", "/progressive.jpg"])
+def test_padded_and_progressive_jpegs_are_saved_as_sent(server, tmp_path, path):
+    camera = _camera(server, tmp_path / "out", path=path)
+    result = camera.capture(datetime(2026, 5, 1, 8, 0, tzinfo=TOKYO))
+    assert (result.width, result.height) == (320, 240)
+    assert Image.open(result.path).size == (320, 240)
 
 
 def test_grab_returns_validated_bytes_and_time(server, tmp_path):

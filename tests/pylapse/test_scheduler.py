@@ -170,6 +170,31 @@ def test_failed_capture_is_retried_as_its_own_job(tmp_path, server, running):
 
 @pytest.mark.slow
 @pytest.mark.network
+def test_a_half_frame_is_retried_and_reported_never_saved(tmp_path, server, running):
+    """A JPEG cut inside its image data but ending in FF D9 is a bad answer like any other."""
+    server.route("/halfcam", "half")
+    cam = _camera(server, "/halfcam", every=3600, output_dir="frames/halfcam")
+    cam["schedules"][0]["start_date"] = (  # a whole second at least 1 s away: after the start
+        (datetime.now(TOKYO) + timedelta(seconds=2)).replace(microsecond=0, tzinfo=None).isoformat()
+    )
+    config = _config(tmp_path, {"halfcam": cam}, max_retries=3, retry_delay=0.3)
+    before = server.hits("/halfcam")
+    sched, health = running(config)
+    assert _wait_for(lambda: server.hits("/halfcam") - before >= 2)  # the slot and retry 1
+    assert _frames(tmp_path / "frames/halfcam") == []  # no grey-bottomed frame was kept
+    server.route("/halfcam", "jpeg")
+    assert _wait_for(lambda: len(_frames(tmp_path / "frames/halfcam")) == 1)
+    assert _wait_for(lambda: any(e.ok for e in health.log(10, camera="halfcam")))
+    log = list(reversed(health.log(10, camera="halfcam")))
+    assert [(e.ok, e.attempt) for e in log[:2]] == [(False, 0), (False, 1)]
+    assert all("truncated JPEG: the image data ends early" in e.message for e in log[:2])
+    assert log[-1].ok and log[-1].attempt >= 2
+    assert _leftovers(tmp_path) == []
+    assert sched.pending_retries() == []
+
+
+@pytest.mark.slow
+@pytest.mark.network
 def test_pause_survives_reload_and_restart(tmp_path, server, running):
     config = _config(tmp_path, {"a": _camera(server, "/shot.jpg", output_dir="frames/a")})
     sched, health = running(config)

@@ -14,6 +14,7 @@ from PIL import Image
 
 from pylapse import storage, timeutil
 from pylapse.storage import InvalidImage, PathNotAllowed
+from tests.servers.camera_server import cut_jpeg
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -119,6 +120,112 @@ def test_a_truncated_jpeg_is_refused():
     data = encoded("JPEG")
     with pytest.raises(InvalidImage, match=r"truncated JPEG: no end-of-image marker \(\d+ bytes\)"):
         storage.validate_image(data[: len(data) // 2])
+
+
+def _real_jpeg() -> bytes:
+    """A real camera-like frame (768x576, 4:2:0, 1,728 MCUs) from the shared test data."""
+    from tests.conftest import shared_testdata
+
+    return (shared_testdata("sequence-real") / "frames" / "vtest_010.jpg").read_bytes()
+
+
+def _jpeg(size: tuple[int, int] = (640, 480), **options) -> bytes:
+    buf = io.BytesIO()
+    Image.open(io.BytesIO(_real_jpeg())).resize(size).save(buf, "JPEG", quality=85, **options)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("fraction", [0.05, 0.5, 0.9, 0.995])
+def test_a_jpeg_cut_inside_its_image_data_but_ending_in_ff_d9_is_refused(fraction):
+    """The camera's answer looks complete (headers, FF D9 at the end) but the compressed data
+    stops early: libjpeg would fill the missing rows grey and only warn."""
+    data = cut_jpeg(_real_jpeg(), fraction)
+    assert data.endswith(b"\xff\xd9")
+    with pytest.raises(InvalidImage, match=r"^truncated JPEG: the image data ends early") as info:
+        storage.validate_image(data)
+    assert f"({len(data):,} bytes)" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"optimize": True},  # optimised Huffman tables: the shortest codes are all zero bits
+        {"restart_marker_blocks": 4},  # restart markers between MCUs
+        {"restart_marker_rows": 1},
+        {"subsampling": 0},  # 4:4:4
+    ],
+    ids=["optimized", "restart-blocks", "restart-rows", "444"],
+)
+@pytest.mark.parametrize("fraction", [0.3, 0.99])
+def test_cut_jpegs_of_every_layout_are_refused(options, fraction):
+    complete = _jpeg(**options)
+    assert storage.validate_image(complete).image.size == (640, 480)
+    with pytest.raises(InvalidImage, match="the image data ends early"):
+        storage.validate_image(cut_jpeg(complete, fraction))
+
+
+def test_a_cut_grayscale_jpeg_is_refused():
+    buf = io.BytesIO()
+    Image.open(io.BytesIO(_real_jpeg())).convert("L").save(buf, "JPEG", quality=90)
+    assert storage.validate_image(buf.getvalue()).image.mode == "L"
+    with pytest.raises(InvalidImage, match="the image data ends early"):
+        storage.validate_image(cut_jpeg(buf.getvalue()))
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.5, 0.9])
+def test_a_cut_progressive_jpeg_is_refused(fraction):
+    data = _jpeg(progressive=True)
+    end = data.rindex(b"\xff\xd9")
+    cut = int(end * fraction)
+    if data[cut - 1] == 0xFF:
+        cut -= 1
+    with pytest.raises(InvalidImage, match="the image data ends early"):
+        storage.validate_image(data[:cut] + b"\xff\xd9")
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("padded after its end marker", lambda: _real_jpeg() + bytes(4096)),
+        ("padded with CR LF", lambda: _real_jpeg() + b"\r\n"),
+        ("progressive", lambda: _jpeg(progressive=True)),
+        ("progressive and padded", lambda: _jpeg(progressive=True) + bytes(100)),
+        ("optimized", lambda: _jpeg(optimize=True)),
+        ("restart markers", lambda: _jpeg(restart_marker_blocks=1)),
+        ("4:4:4", lambda: _jpeg(subsampling=0)),
+        ("one MCU", lambda: _jpeg((8, 8))),
+        ("odd size", lambda: _jpeg((333, 101))),
+        ("with an EXIF thumbnail", lambda: _with_thumbnail(_real_jpeg())),
+    ],
+)
+def test_complete_jpegs_of_every_kind_are_accepted(name, data):
+    raw = data()
+    info = storage.validate_image(raw)
+    plain = Image.open(io.BytesIO(raw))
+    plain.load()
+    assert (info.width, info.height) == plain.size, name
+    assert info.image.tobytes() == plain.tobytes(), name  # the same pixels as a plain decode
+
+
+def test_a_cut_jpeg_is_refused_even_when_pillow_is_told_to_load_truncated_files(monkeypatch):
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)  # as some programs set it
+    assert storage.validate_image(_real_jpeg()).width == 768
+    with pytest.raises(InvalidImage, match="the image data ends early"):
+        storage.validate_image(cut_jpeg(_real_jpeg()))
+
+
+def _with_thumbnail(data: bytes) -> bytes:
+    """``data`` with an EXIF block holding a JPEG thumbnail (an FF D9 before the image data)."""
+    import piexif
+
+    thumb = io.BytesIO()
+    Image.new("RGB", (32, 24), (200, 10, 10)).save(thumb, "JPEG")
+    exif = piexif.dump({"0th": {}, "Exif": {}, "1st": {}, "thumbnail": thumb.getvalue()})
+    out = io.BytesIO()
+    piexif.insert(exif, data, out)
+    return out.getvalue()
 
 
 def test_a_jpeg_with_a_broken_body_is_refused():

@@ -24,6 +24,11 @@ Default routes (``BEHAVIOURS`` documents each behaviour; ``DEFAULT_ROUTES`` maps
 ``/slow``              a valid JPEG after ``slow_seconds``
 ``/html``              200 text/html login page (what many cameras answer on a wrong path)
 ``/truncated.jpg``     the first half of a JPEG, with a Content-Length matching that half
+``/half.jpg``          a JPEG cut in the middle of its image data, then ended with an end-of-image
+                       marker (FF D9): complete-looking bytes whose lower half decodes grey
+``/padded.jpg``        a valid JPEG followed by zero bytes after its end marker (cameras do this)
+``/progressive.jpg``   a valid progressive JPEG
+``/query/shot.jpg``    401 unless the query string carries every pair of ``required_query``
 ``/huge``              100 MB image/jpeg body, streamed, with Content-Length
 ``/huge-chunked``      100 MB body, streamed chunked (no Content-Length to reject up front)
 ``/empty``             200 image/jpeg with an empty body
@@ -59,11 +64,11 @@ import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from PIL import Image, ImageDraw
 
-__all__ = ["BEHAVIOURS", "DEFAULT_ROUTES", "CameraServer", "make_jpeg"]
+__all__ = ["BEHAVIOURS", "DEFAULT_ROUTES", "CameraServer", "cut_jpeg", "make_jpeg"]
 
 HUGE_BYTES = 100 * 1024 * 1024
 _CHUNK = 64 * 1024
@@ -79,6 +84,10 @@ BEHAVIOURS = {
     "slow": "a JPEG after slow_seconds",
     "html": "a 200 text/html page",
     "truncated": "half a JPEG (Content-Length matches the half)",
+    "half": "a JPEG cut inside its image data and closed with an end-of-image marker",
+    "padded": "a valid JPEG with zero bytes after its end marker",
+    "progressive": "a valid progressive JPEG",
+    "query": "JPEG only when the query string has every pair of required_query, else 401",
     "huge": "100 MB body with Content-Length",
     "huge-chunked": "100 MB body, chunked",
     "empty": "200 with an empty body",
@@ -105,6 +114,10 @@ DEFAULT_ROUTES = {
     "/slow": "slow",
     "/html": "html",
     "/truncated.jpg": "truncated",
+    "/half.jpg": "half",
+    "/padded.jpg": "padded",
+    "/progressive.jpg": "progressive",
+    "/query/shot.jpg": "query",
     "/huge": "huge",
     "/huge-chunked": "huge-chunked",
     "/empty": "empty",
@@ -126,6 +139,7 @@ def make_jpeg(
     number: int | None = None,
     color: tuple[int, int, int] | None = None,
     fmt: str = "JPEG",
+    progressive: bool = False,
 ) -> bytes:
     """A small real image: a gradient with ``number`` drawn in it, or a flat ``color``."""
     width, height = size
@@ -139,8 +153,24 @@ def make_jpeg(
         if number is not None:
             draw.text((8, height // 2), f"frame {number}", fill=(255, 255, 0))
     out = io.BytesIO()
-    img.save(out, fmt, quality=85) if fmt == "JPEG" else img.save(out, fmt)
+    if fmt == "JPEG":
+        img.save(out, fmt, quality=85, progressive=progressive)
+    else:
+        img.save(out, fmt)
     return out.getvalue()
+
+
+def cut_jpeg(data: bytes, fraction: float = 0.5) -> bytes:
+    """``data`` (a one-scan JPEG) cut at ``fraction`` of its compressed image data and closed
+    with an end-of-image marker: what a camera sends when its encoder or buffer gives up early.
+    Every header is intact and the bytes end in FF D9; decoders fill the missing rows grey."""
+    start = data.index(b"\xff\xda")  # the scan header: the image data follows it
+    start += 2 + int.from_bytes(data[start + 2 : start + 4], "big")
+    end = data.rindex(b"\xff\xd9")
+    cut = start + int((end - start) * fraction)
+    if data[cut - 1] == 0xFF:  # never leave half of a stuffed FF 00 pair
+        cut -= 1
+    return data[:cut] + b"\xff\xd9"
 
 
 class CameraServer:
@@ -170,6 +200,8 @@ class CameraServer:
         self.static_jpeg = make_jpeg(frame_size, number=0)
         self.blank_jpeg = make_jpeg(frame_size, color=(128, 128, 128))
         self.realm = "pylapse-test"
+        # what /query/shot.jpg wants in its query string (e.g. {"pwd": ..., "loginpas": ...})
+        self.required_query: dict[str, str] = {}
         self.opaque = secrets.token_hex(8)
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
@@ -409,6 +441,22 @@ class _Handler(BaseHTTPRequestHandler):
     def _b_truncated(self) -> None:
         body = self.cam.next_jpeg()
         self._send(200, body[: len(body) // 2], "image/jpeg")
+
+    def _b_half(self) -> None:
+        self._send(200, cut_jpeg(self.cam.next_jpeg()), "image/jpeg")
+
+    def _b_padded(self) -> None:
+        self._send(200, self.cam.next_jpeg() + bytes(512), "image/jpeg")
+
+    def _b_progressive(self) -> None:
+        self._send(200, make_jpeg(self.cam.frame_size, number=2, progressive=True), "image/jpeg")
+
+    def _b_query(self) -> None:
+        query = dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
+        if all(query.get(k) == v for k, v in self.cam.required_query.items()):
+            self._b_jpeg()
+            return
+        self._send(401, b"wrong or missing credentials in the query\n", "text/plain")
 
     def _b_empty(self) -> None:
         self._send(200, b"", "image/jpeg")
