@@ -97,6 +97,10 @@ class Collection:
     ``timezone`` (IANA name or tzinfo; default the machine's zone) is the zone days and cron
     fields are read in, and the zone of file names without an offset. ``pattern``,
     ``date_source`` and ``extensions`` are passed to the index scan.
+
+    ``roots`` (the config's storage roots) and the collection's own folder are :attr:`roots`:
+    the scan follows a symlink only to a target inside them, and the dashboard serves a frame
+    only while its file resolves inside them.
     """
 
     def __init__(
@@ -111,10 +115,12 @@ class Collection:
         pattern: str | None = None,
         date_source: str = "auto",
         extensions: Sequence[str] | None = None,
+        roots: Sequence[str | os.PathLike[str]] = (),
     ) -> None:
         self.name = name
         self.export_dir = Path(export_dir) if export_dir is not None else None
         self.collection_dir = Path(collection_dir)
+        self.roots: tuple[Path, ...] = (*(Path(r) for r in roots), self.collection_dir)
         self.zone = _zone(timezone)
         self.key = key or name
         self.pattern = pattern
@@ -145,6 +151,7 @@ class Collection:
                 pattern=c.filename_pattern,
                 date_source=c.date_source,
                 extensions=c.extensions,
+                roots=config.root_paths,
             )
         elif collection_id in config.cameras:
             cam = config.cameras[collection_id]
@@ -155,6 +162,7 @@ class Collection:
                 cam.timezone,
                 index=index,
                 key=collection_id,
+                roots=config.root_paths,
             )
         else:
             known = sorted({*config.collections, *config.cameras})
@@ -197,7 +205,7 @@ class Collection:
         if self.extensions:
             kwargs["extensions"] = self.extensions
         result = self._open_index().scan(
-            self.key, self.collection_dir, self.zone, progress=progress, **kwargs
+            self.key, self.collection_dir, self.zone, progress=progress, roots=self.roots, **kwargs
         )
         self._scanned = True
         return result

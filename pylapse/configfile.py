@@ -27,8 +27,10 @@ from pylapse import storage
 from pylapse.config import Config, ConfigConflict, ConfigError
 
 __all__ = [
+    "MAX_DEPTH",
     "FileStamp",
     "backups",
+    "check_depth",
     "describe_error",
     "load_config",
     "loads_config",
@@ -37,6 +39,33 @@ __all__ = [
     "save_config",
     "to_json",
 ]
+
+
+MAX_DEPTH = 64  # objects and lists inside each other; a config needs 6, a camera 4
+
+
+def check_depth(value: Any, what: str, limit: int = MAX_DEPTH) -> None:
+    """Refuse JSON nested deeper than ``limit`` (``ValueError`` naming ``what``).
+
+    Reading, comparing, copying and saving a config all walk it recursively, so a structure
+    that ``json.loads`` still accepted (up to ~1000 levels) would fail later with a
+    ``RecursionError`` anywhere. Walks without recursion, once, when the JSON comes in.
+    """
+    todo: list[tuple[Any, int]] = [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            raise ValueError(
+                f"{what}: nested more than {limit} levels deep (objects and lists inside each "
+                "other); a config file needs fewer than 10"
+            )
+        todo.extend((child, depth + 1) for child in children)
 
 
 def _strip_comments(value: Any, path: tuple = ()) -> tuple[Any, dict[tuple, list]]:
@@ -220,6 +249,10 @@ def parse_config(raw: Any, source: str | os.PathLike[str] | None = None) -> Conf
     if not isinstance(raw, dict):
         kind = type(raw).__name__ if raw is not None else "null"
         raise ConfigError(f"{name}: the top level must be a JSON object {{...}}, not {kind}")
+    try:
+        check_depth(raw, name)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     clean, comments = _strip_comments(raw)
     notes = _upgrade_legacy(clean)
     try:

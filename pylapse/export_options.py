@@ -15,6 +15,8 @@ from pylapse.imaging.overlay import Placement, TimestampOverlay, Watermark
 
 __all__ = ["ExportOptions"]
 
+_CHECK_SIZE = 12  # pixels: the font is loaded at this size to see that it is one
+
 
 @dataclass(frozen=True)
 class ExportOptions:
@@ -66,7 +68,8 @@ class ExportOptions:
         self.timestamp_overlay()
         self.watermark()
         if self.drawtimestamp or self.watermark_text:
-            fonts.font_path(self.font)  # a missing font fails now, not in every worker
+            # a missing font, or a file that is not a font, fails now, not in every worker
+            fonts.load_font(self.font, _CHECK_SIZE)
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any] | Any, **overrides: Any) -> ExportOptions:

@@ -152,12 +152,15 @@ class FrameIndex:
         *,
         verify: bool = False,
         cancel: threading.Event | None = None,
+        roots: Iterable[str | os.PathLike[str]] = (),
     ) -> ScanResult:
         """Bring ``collection``'s rows up to date with the files under ``root`` (incremental).
 
         Folders whose mtime is unchanged since the last scan are not listed; in the others the
         listing is compared with the rows. ``verify`` lists every folder and ``stat``s every
-        file, catching files rewritten in place and filling ``size``/``mtime``. Raises
+        file, catching files rewritten in place and filling ``size``/``mtime``. A symlink is
+        indexed (or walked) only when its target lies inside ``root`` or one of ``roots`` (the
+        storage roots); the others are counted in :attr:`ScanResult.links_outside`. Raises
         :class:`ScanError` when ``root`` is not a folder, or when none of the folders that hold
         the collection's frames is there (the rows are kept: an unmounted disk, which may
         leave its empty mount point, must not empty the index).
@@ -178,6 +181,7 @@ class FrameIndex:
                 verify=verify,
                 progress=progress,
                 cancel=cancel,
+                roots=roots,
             )
             # Checkpoint (copy the WAL into the file, with an fsync) every ~40 MB instead of
             # every ~4 MB while a scan writes: a cold scan of millions of rows fsyncs 10x less.

@@ -31,6 +31,11 @@ What a user waits for at millions of frames, and why the scan is shaped this way
   (:mod:`pylapse.scanpipe`). Other names go in with ``executemany``. A row whose file is
   missing from a listing is deleted only if the file is still missing when the folder is
   written: capture may have added it after the listing.
+* A symlink is followed only when its target lies inside the scan's roots (the storage roots,
+  and always the scanned folder itself): a link to a file or folder anywhere else is not
+  indexed (whatever its name says, the dashboard would serve it as a frame) and is reported
+  (:attr:`ScanResult.links_outside`, the first few in :attr:`ScanResult.outside_paths`, and
+  a log line). Only entries that are links cost anything: the listing says which they are.
 * A scan that finds none of the folders holding the collection's frames (a root that is gone,
   or empty: the mount point of a disk that is not mounted) refuses with :class:`ScanError`
   and deletes nothing: an unplugged disk must not wipe a million-frame index.
@@ -38,9 +43,11 @@ What a user waits for at millions of frames, and why the scan is shaped this way
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Iterable
@@ -81,6 +88,9 @@ SOURCE_CAPTURE = "capture"  # the time capture named the frame for
 RACY_NS = 2_000_000_000
 CHECKPOINT_AFTER = 20_000  # rows written before checkpoints move to a thread of their own
 _MAX_PROBLEMS = 20
+MAX_OUTSIDE_SHOWN = 5  # links out of the roots named in a result (all are counted)
+
+log = logging.getLogger(__name__)
 
 Row = tuple[Any, ...]
 
@@ -106,17 +116,38 @@ class ScanResult:
     total: int = 0  # frames of the collection after the scan
     elapsed: float = 0.0
     problems: list[str] = field(default_factory=list)  # the first few, for the user
+    # symlinks not followed because their target is outside the roots (not in ``skipped``)
+    links_outside: int = 0
+    outside_paths: list[str] = field(default_factory=list)  # the first few of them
 
     def note(self, message: str) -> None:
         if len(self.problems) < _MAX_PROBLEMS:
             self.problems.append(message)
 
+    def note_outside(self, path: str) -> None:
+        self.links_outside += 1
+        if len(self.outside_paths) < MAX_OUTSIDE_SHOWN:
+            self.outside_paths.append(path)
+
+    @property
+    def outside_message(self) -> str:
+        """What was left out for pointing outside the roots ("" when nothing was)."""
+        if not self.links_outside:
+            return ""
+        more = self.links_outside - len(self.outside_paths)
+        shown = ", ".join(self.outside_paths) + (f" and {more} more" if more > 0 else "")
+        return (
+            f"{self.links_outside} symlink(s) pointing outside the storage roots not indexed: "
+            f"{shown}"
+        )
+
     @property
     def summary(self) -> str:
+        outside = f", {self.links_outside} links out of the roots" if self.links_outside else ""
         return (
             f"{self.collection}: {self.total} frames (+{self.added} new, {self.changed} changed, "
-            f"-{self.deleted} gone, {self.skipped} skipped); {self.dirs_listed} folders listed, "
-            f"{self.dirs_skipped} unchanged; {self.elapsed:.2f} s"
+            f"-{self.deleted} gone, {self.skipped} skipped{outside}); {self.dirs_listed} folders "
+            f"listed, {self.dirs_skipped} unchanged; {self.elapsed:.2f} s"
         )
 
 
@@ -145,8 +176,11 @@ class Scanner(FolderWrites):
         verify: bool = False,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
+        roots: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
         self.conn, self.lock, self.cid, self.collection = conn, lock, collection_id, collection
+        self._roots = [os.fspath(r) for r in roots]
+        self._inside: tuple[str, ...] = ()  # resolved roots, each ending in a separator
         try:
             self.times = FrameTimes(tz, pattern, date_source)
         except ValueError as exc:
@@ -179,6 +213,8 @@ class Scanner(FolderWrites):
                 f"collection {self.collection!r}: folder {root_s} does not exist or is not a "
                 "folder (its index rows are kept)"
             )
+        real = {os.path.join(os.path.realpath(r), "") for r in [*self._roots, root_s]}
+        self._inside = tuple(sorted(real))
         with self.lock:
             self._known = known = {
                 r[2]: _Dir(r[0], r[1], r[2], r[3])
@@ -227,6 +263,8 @@ class Scanner(FolderWrites):
             self._delete_dirs(gone)
         self.result.elapsed = time.perf_counter() - started
         self._report(started, done, done)
+        if self.result.links_outside:
+            log.warning("scan of %r: %s", self.collection, self.result.outside_message)
         return self.result
 
     def _frame_folders_gone(self, root: str) -> bool:
@@ -365,10 +403,12 @@ class Scanner(FolderWrites):
         """Every file (name -> inode) and the visible subfolders of ``path``.
 
         The loop does only what needs the entry: which files are frames is decided afterwards
-        (:meth:`_frames`, or :meth:`_prepare` for a new folder).
+        (:meth:`_frames`, or :meth:`_prepare` for a new folder). Entries that are symlinks
+        (known from the listing, no ``stat``) are resolved after it (:meth:`_links`).
         """
         files: dict[str, int] = {}
         subdirs: list[str] = []
+        links: list[tuple[str, int]] = []
         # Listed through a descriptor, an entry's path is its bare name: no joined path string
         # is built for each of thousands of files (about 5% of listing a day folder).
         fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
@@ -376,15 +416,46 @@ class Scanner(FolderWrites):
             with os.scandir(fd) as entries:
                 for entry in entries:
                     try:
-                        if entry.is_file():
+                        if entry.is_file(follow_symlinks=False):
                             files[entry.name] = entry.inode()
-                        elif entry.is_dir():
+                        elif entry.is_dir(follow_symlinks=False):
                             subdirs.append(entry.name)
-                    except OSError:  # a dangling symlink or an entry removed while listing
+                        elif entry.is_symlink():
+                            links.append((entry.name, entry.inode()))
+                    except OSError:  # an entry removed while listing
                         continue
         finally:
             os.close(fd)
+        if links:
+            self._links(path, links, files, subdirs)
         return files, [os.path.join(path, name) for name in subdirs if name[0] != "."]
+
+    def _links(
+        self, path: str, links: list[tuple[str, int]], files: dict[str, int], subdirs: list[str]
+    ) -> None:
+        """Sort the symlinks of a listed folder: a link whose target is inside the roots counts
+        as what it points at (a file, keyed by the link's own inode, or a folder to walk); a
+        link pointing outside every root is reported and left out; a dangling one is ignored."""
+        for name, inode in links:
+            if name[0] == ".":
+                continue  # hidden: never a frame or a folder to walk
+            link = os.path.join(path, name)
+            real = os.path.realpath(link)
+            try:
+                st = os.stat(real)
+            except OSError:
+                continue  # dangling, or its target cannot be reached
+            is_dir = stat.S_ISDIR(st.st_mode)
+            if not stat.S_ISREG(st.st_mode) and not is_dir:
+                continue
+            if not os.path.join(real, "").startswith(self._inside):
+                if is_dir or self._is_frame(name):
+                    self.result.note_outside(link)
+                continue
+            if is_dir:
+                subdirs.append(name)
+            else:
+                files[name] = inode
 
     def _is_frame(self, name: str) -> bool:
         """A frame file: not hidden, with one of the collection's extensions (any case)."""

@@ -8,8 +8,11 @@ old file or the new one and a crash leaves at most a ``.tmp`` file that :func:`s
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
+import stat
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -18,7 +21,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
 
-from PIL import Image, ImageFile
+from PIL import Image
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "TEMP_SUFFIX",
@@ -30,9 +38,11 @@ __all__ = [
     "confine",
     "day_folder",
     "fsync_dir",
+    "open_confined",
     "place_file",
     "sweep_temp",
     "validate_image",
+    "within",
 ]
 
 TEMP_SUFFIX = ".tmp"
@@ -121,23 +131,12 @@ class ImageInfo:
 
 _SIGNATURES = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG"}
 _PNG_END = b"IEND\xaeB`\x82"  # the IEND chunk's type and CRC: the last 8 bytes of every PNG
-_EOI, _SOS = b"\xff\xd9", b"\xff\xda"
-# Huffman-coded, sequential frames (baseline, extended): one scan, decoded top to bottom
-_SEQUENTIAL_SOF = (0xC0, 0xC1)
-# Stands in for the end-of-image marker when checking a one-scan JPEG: 16 bytes of 1-bits
-# (FF 00 is a stuffed FF). They cover the decoder's read-ahead (at most 57 bits) after the last
-# MCU; and as all-ones is never a Huffman code, they cannot be decoded into a missing MCU.
-_RUN_OUT = b"\xff\x00" * 16
-# Decodes as compressed data (no FF: no marker), for the multi-scan check below.
-_FILLER = bytes((i * 73 + 41) % 255 for i in range(64))
 
 
 def validate_image(data: bytes) -> ImageInfo:
     """Check that ``data`` is one complete JPEG or PNG and decode it.
 
-    Refuses empty bodies, HTML error pages, other formats and truncated files, with a reason,
-    including a JPEG cut inside its image data and then closed with an end-of-image marker
-    (see :func:`_decode_jpeg`).
+    Refuses empty bodies, HTML error pages, other formats and truncated files, with a reason.
     """
     if not data:
         raise InvalidImage("empty response (0 bytes)")
@@ -147,87 +146,16 @@ def validate_image(data: bytes) -> ImageInfo:
         if head.startswith((b"<!doctype", b"<html", b"<?xml", b"{", b"<")):
             raise InvalidImage(f"got a text/HTML page instead of an image ({len(data)} bytes)")
         raise InvalidImage(f"not a JPEG or PNG image (starts with {data[:8]!r})")
-    if kind == "JPEG" and not data.rstrip(b"\x00\r\n ").endswith(_EOI):
+    if kind == "JPEG" and not data.rstrip(b"\x00\r\n ").endswith(b"\xff\xd9"):
         raise InvalidImage(f"truncated JPEG: no end-of-image marker ({len(data)} bytes)")
     if kind == "PNG" and not data.endswith(_PNG_END):
         raise InvalidImage(f"truncated PNG: no IEND chunk at the end ({len(data)} bytes)")
     try:
-        image = _decode_jpeg(data) if kind == "JPEG" else _decode(data)
-    except InvalidImage:
-        raise
+        image = Image.open(io.BytesIO(data))
+        image.load()
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise InvalidImage(f"undecodable {kind}: {exc}") from None
     return ImageInfo(kind, image.width, image.height, image)
-
-
-def _decode(data: bytes) -> Image.Image:
-    image = Image.open(io.BytesIO(data))
-    image.load()
-    return image
-
-
-def _decode_jpeg(data: bytes) -> Image.Image:
-    """The decoded JPEG, refusing one whose compressed data ends before its last MCU.
-
-    libjpeg meets such an end as a marker inside the scan, warns ("premature end of data
-    segment"), fills every missing block with zeros (grey) and finishes as if all were well;
-    Pillow discards its warnings. So the check uses what libjpeg does when data simply runs out:
-    it suspends, and Pillow reports a truncated file.
-
-    * One scan (nearly every camera): the end-of-image marker is replaced by :data:`_RUN_OUT`.
-      A complete image is fully decoded before the decoder needs the marker (no extra cost:
-      this is the decode whose picture is used); a cut one runs out of data and is refused.
-    * Several scans (progressive), or an unusual coding: the image is decoded as sent and once
-      more with :data:`_FILLER` before the marker. After the last scan filler is skipped as junk
-      and the two pictures are equal; inside a cut scan it is decoded as picture data.
-    """
-    layout = _jpeg_layout(data)
-    if layout is None:  # headers Pillow may still understand (or report better than we can)
-        return _decode(data)
-    sof, sos, end = layout
-    one_scan = data.find(_SOS, sos + 2, end) == -1
-    if one_scan and sof in _SEQUENTIAL_SOF and not ImageFile.LOAD_TRUNCATED_IMAGES:
-        try:
-            return _decode(data[:end] + _RUN_OUT)
-        except OSError as exc:
-            if "truncated" not in str(exc):
-                raise
-        raise _cut_off(data)
-    image = _decode(data)
-    if _decode(data[:end] + _FILLER + data[end:]).tobytes() != image.tobytes():
-        raise _cut_off(data)
-    return image
-
-
-def _cut_off(data: bytes) -> InvalidImage:
-    return InvalidImage(
-        "truncated JPEG: the image data ends early, though the file ends with an end-of-image "
-        f"marker; its lower part would be grey ({len(data):,} bytes)"
-    )
-
-
-def _jpeg_layout(data: bytes) -> tuple[int, int, int] | None:
-    """(frame marker, offset of the first scan header, offset of the end-of-image marker that
-    closes the first image) of a JPEG, or None when its headers cannot be walked."""
-    pos, sof, size = 2, 0, len(data)
-    while pos + 4 <= size:
-        if data[pos] != 0xFF:
-            return None
-        marker = data[pos + 1]
-        if marker == 0xFF:  # fill byte before a marker
-            pos += 1
-            continue
-        if marker == 0x01 or 0xD0 <= marker <= 0xD7:  # markers without a length
-            pos += 2
-            continue
-        if marker == 0xDA:
-            # an FF D9 after the scan header is a marker: compressed data stuffs every FF
-            end = data.find(_EOI, pos)
-            return (sof, pos, end) if sof and end != -1 else None
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            sof = marker
-        pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
-    return None
 
 
 def day_folder(
@@ -242,27 +170,130 @@ def day_folder(
     return Path(output_dir) / sub if sub else Path(output_dir)
 
 
+MAX_PATH_CHARS = 4096  # Linux's PATH_MAX; longer paths cannot be opened anyway
+MAX_NAME_BYTES = 255  # the longest file or folder name the usual file systems store
+
+
+def _shown(raw: str) -> str:
+    """``raw`` for a message: a path of thousands of characters is cut."""
+    return repr(raw) if len(raw) <= 120 else f"{raw[:100]!r}... ({len(raw)} characters)"
+
+
+def resolved_roots(roots: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """``roots`` with every symlink resolved, for :func:`within`."""
+    found = [Path(os.path.realpath(r)) for r in roots]
+    if not found:
+        raise PathNotAllowed("no storage roots are configured; add one to 'storage_roots'")
+    return found
+
+
+def within(resolved: str | os.PathLike[str], roots: Iterable[Path]) -> bool:
+    """Whether the already resolved ``resolved`` is one of ``roots`` (resolved) or inside one."""
+    path = Path(resolved)
+    return any(path == root or path.is_relative_to(root) for root in roots)
+
+
 def confine(path: str | os.PathLike[str], roots: Iterable[str | os.PathLike[str]]) -> Path:
     """Resolve a user-given ``path`` and return it only if it lies inside one of ``roots``.
 
     Relative paths are taken relative to the first root. Symlinks are resolved first, so a link
-    pointing out of a root is refused like ``..`` and absolute paths outside every root.
+    pointing out of a root is refused like ``..`` and absolute paths outside every root. A path
+    longer than any the file system can open is refused too (it could only fail later).
     """
-    resolved_roots = [Path(r).resolve() for r in roots]
-    if not resolved_roots:
-        raise PathNotAllowed("no storage roots are configured; add one to 'storage_roots'")
+    real_roots = resolved_roots(roots)
     raw = os.fspath(path)
     if "\x00" in raw:
-        raise PathNotAllowed(f"{raw!r} contains a NUL byte")
+        raise PathNotAllowed(f"{_shown(raw)} contains a NUL byte")
+    if len(raw) > MAX_PATH_CHARS:
+        raise PathNotAllowed(
+            f"{_shown(raw)} is too long: at most {MAX_PATH_CHARS} characters are accepted"
+        )
     candidate = Path(raw)
     if not candidate.is_absolute():
-        candidate = resolved_roots[0] / candidate
+        candidate = real_roots[0] / candidate
     resolved = candidate.resolve()
-    for root in resolved_roots:
-        if resolved == root or resolved.is_relative_to(root):
-            return resolved
-    allowed = ", ".join(str(r) for r in resolved_roots)
-    raise PathNotAllowed(f"{raw!r} is outside the storage roots ({allowed})")
+    too_long = next((p for p in resolved.parts if len(os.fsencode(p)) > MAX_NAME_BYTES), None)
+    if too_long is not None or len(os.fsencode(resolved)) > MAX_PATH_CHARS:
+        raise PathNotAllowed(
+            f"{_shown(raw)} is too long: a file or folder name has at most {MAX_NAME_BYTES} "
+            f"bytes and a path at most {MAX_PATH_CHARS}"
+        )
+    if within(resolved, real_roots):
+        return resolved
+    allowed = ", ".join(str(r) for r in real_roots)
+    raise PathNotAllowed(f"{_shown(raw)} is outside the storage roots ({allowed})")
+
+
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)  # the last part cannot have become a link since resolving
+    | getattr(os, "O_NONBLOCK", 0)  # a FIFO planted under a frame's name must not hang a worker
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+
+
+def _opened_path(fd: int) -> str | None:
+    """The path the kernel has for the open file ``fd`` (Linux, macOS), else None."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            return os.readlink(f"/proc/self/fd/{fd}")
+    getpath = getattr(fcntl, "F_GETPATH", None)  # macOS
+    if getpath is not None:
+        with contextlib.suppress(OSError):
+            raw = fcntl.fcntl(fd, getpath, b"\0" * 1024)
+            return os.fsdecode(raw.split(b"\0", 1)[0])
+    return None
+
+
+def open_confined(
+    path: str | os.PathLike[str], roots: Iterable[str | os.PathLike[str]]
+) -> tuple[BinaryIO, Path]:
+    """Open the regular file ``path`` for reading only if it lies inside one of ``roots`` now.
+
+    For serving files: the check is made when the file is opened, not when it was indexed or
+    listed, so a frame replaced by a link out of the roots afterwards is refused. ``path`` is
+    resolved and checked, the resolved path is opened without following a link in its last
+    part, and where the system can say which file a descriptor has open (Linux, macOS) that
+    path is checked again, so a folder swapped for a link between the check and the open is
+    caught too; elsewhere the opened file must be the file the check resolved.
+
+    Returns the open file and its resolved path. Raises :class:`PathNotAllowed` (outside, or
+    changed while opening), ``FileNotFoundError``, ``IsADirectoryError`` (not a regular file)
+    or another ``OSError``.
+    """
+    real_roots = resolved_roots(roots)
+    raw = os.fspath(path)
+    if "\x00" in raw or len(raw) > MAX_PATH_CHARS:
+        raise PathNotAllowed(f"{_shown(raw)} is not a usable path")
+    real = Path(os.path.realpath(raw))
+    if not within(real, real_roots):
+        raise PathNotAllowed(f"{_shown(raw)} is outside the storage roots")
+    try:
+        fd = os.open(real, _OPEN_FLAGS)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise PathNotAllowed(f"{_shown(raw)} became a link while it was opened") from None
+        raise
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise IsADirectoryError(f"{_shown(raw)} is not a regular file")
+        opened = _opened_path(fd)
+        if opened is not None:
+            if not within(opened, real_roots):
+                raise PathNotAllowed(f"{_shown(raw)} moved out of the storage roots")
+        else:
+            again = os.stat(real)
+            if (again.st_dev, again.st_ino) != (st.st_dev, st.st_ino):
+                raise PathNotAllowed(f"{_shown(raw)} changed while it was opened")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        handle = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    return handle, real
 
 
 def iter_files(folder: str | os.PathLike[str], suffixes: tuple[str, ...]) -> Iterator[Path]:

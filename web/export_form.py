@@ -1,14 +1,18 @@
 """The export preset form: form fields <-> ``ExportPreset``, and the checks a save runs
-(cron fields, colours, output folder inside the storage roots), each naming its field."""
+(cron fields, colours, output folder inside the storage roots, font and watermark files inside
+them too), each naming its field."""
 
 from __future__ import annotations
 
+import os
 import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from pylapse import storage
 from pylapse.config import ExportPreset
 from pylapse.selection import SelectionError
 from web.routes import _media as m
@@ -71,11 +75,59 @@ def preset_from(values: dict[str, Any]) -> ExportPreset:
         raise m.FieldError(field, f"{message} (got {values.get(field, '')!r})") from None
 
 
-def options_of(preset: ExportPreset, **overrides: Any) -> Any:
-    """``ExportOptions`` of a preset; its checks (fonts, colours, anchors) as FieldErrors."""
+def confined_files(config: Any, preset: ExportPreset) -> dict[str, str]:
+    """The preset's font and watermark files as absolute paths inside the storage roots.
+
+    The dashboard reads only files inside the roots: a font file elsewhere is refused unless it
+    is one of the installed fonts (listed in the form anyway) or the built-in one, a watermark
+    image elsewhere always. The refusal reads the same whether or not something is at the path,
+    so the form cannot be used to find out what exists on the server. Relative paths are taken
+    relative to the config file's folder, like its other paths.
+    """
+    from pylapse.imaging.fonts import FONT_SUFFIXES
+
+    found: dict[str, str] = {}
+    font = (preset.font or "").strip()
+    if font and (font.lower().endswith(FONT_SUFFIXES) or "/" in font or "\\" in font):
+        installed = _installed_fonts()
+        plain = len(font) <= storage.MAX_PATH_CHARS and "\x00" not in font
+        real = os.path.realpath(config.resolve(font)) if plain else ""
+        found["font"] = real if real in installed else _inside(config, font, "font")
+    if preset.watermark_image:
+        found["watermark_image"] = _inside(config, preset.watermark_image, "watermark_image")
+    return found
+
+
+@cache
+def _installed_fonts() -> frozenset[str]:
+    """The files of the installed fonts and the built-in one (as cached as the font list)."""
+    from pylapse.imaging.fonts import system_fonts
+
+    return frozenset(os.path.realpath(p) for p in system_fonts().values())
+
+
+_WHAT = {"font": "a font file", "watermark_image": "a watermark image"}
+
+
+def _inside(config: Any, raw: str, field: str) -> str:
+    try:
+        return str(storage.confine(config.resolve(raw), config.root_paths))
+    except (storage.PathNotAllowed, ValueError):
+        roots = ", ".join(str(r) for r in config.root_paths) or "none configured"
+        shown = raw if len(raw) <= 100 else raw[:100] + "..."
+        message = f"{shown!r}: {_WHAT[field]} must lie inside a storage root ({roots})"
+        if field == "font":
+            message += "; or pick an installed font, or leave it empty for the built-in one"
+        raise m.FieldError(field, message) from None
+
+
+def options_of(preset: ExportPreset, config: Any, **overrides: Any) -> Any:
+    """``ExportOptions`` of a preset; its checks (fonts, colours, anchors, and font and
+    watermark files inside the storage roots of ``config``) as FieldErrors."""
     from pylapse.export import ExportOptions
     from pylapse.imaging.fonts import FontError
 
+    overrides = {**confined_files(config, preset), **overrides}
     try:
         return ExportOptions.from_mapping(preset, **overrides)
     except FontError as exc:
@@ -145,7 +197,7 @@ def check(runtime: Any, preset_id: str, values: dict[str, Any]) -> tuple[ExportP
         raise m.FieldError("collection", "choose the collection to export")
     check_cron(preset)
     check_colours(preset)
-    options_of(preset)
+    options_of(preset, runtime.config)
     folder = output_folder(runtime, preset_id, preset)
     check_folder_is_its_own(runtime, preset_id, folder)
     return preset, folder

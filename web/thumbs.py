@@ -10,6 +10,10 @@ The cache is bounded (:data:`CACHE_BUDGET`): whenever a thumbnail opens a new bu
 per thousand frame ids), the least recently filled buckets are removed until the cache fits.
 Years of browsing a camera that shoots every 10 s would otherwise fill the disk with pictures
 that are cheap to make again.
+
+A thumbnail is made only of a file inside the frame's roots (the storage roots), checked when it
+is asked for, also when it is cached: a frame replaced by a link out of the roots afterwards is
+refused (:class:`pylapse.storage.PathNotAllowed`) instead of shown.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import hashlib
 import io
 import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -41,9 +46,12 @@ def thumbnail_path(cache_dir: Path, frame: Any) -> Path:
     return cache_dir / f"{frame.id // 1000:05d}" / name
 
 
-def make_thumbnail(source: Path | BinaryIO, width: int = THUMB_WIDTH) -> bytes:
-    """A small JPEG of an image file (or file-like object)."""
-    name = getattr(source, "name", "image") if not isinstance(source, Path) else source.name
+def make_thumbnail(
+    source: Path | BinaryIO, width: int = THUMB_WIDTH, name: str | None = None
+) -> bytes:
+    """A small JPEG of an image file (or file-like object; ``name`` names it in errors)."""
+    if name is None:
+        name = source.name if isinstance(source, Path) else str(getattr(source, "name", "image"))
     try:
         with Image.open(source) as image:
             image.draft("RGB", (width, width))  # JPEG: decode at reduced scale
@@ -56,16 +64,36 @@ def make_thumbnail(source: Path | BinaryIO, width: int = THUMB_WIDTH) -> bytes:
     return out.getvalue()
 
 
-def thumbnail(cache_dir: Path, frame: Any, budget: int = CACHE_BUDGET) -> Path:
-    """The cached thumbnail of ``frame`` (an index Frame), made on first request."""
+def thumbnail(
+    cache_dir: Path,
+    frame: Any,
+    budget: int = CACHE_BUDGET,
+    *,
+    roots: Iterable[str | os.PathLike[str]],
+) -> Path:
+    """The cached thumbnail of ``frame`` (an index Frame), made on first request.
+
+    Raises :class:`pylapse.storage.PathNotAllowed` when the frame's file does not resolve
+    inside ``roots`` now, :class:`ThumbnailError` when it is gone or not an image.
+    """
     path = thumbnail_path(cache_dir, frame)
-    if not path.is_file():
-        data = make_thumbnail(Path(frame.path))
-        new_bucket = not path.parent.is_dir()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        storage.atomic_write(path, data)
-        if new_bucket:
-            prune(cache_dir, budget, keep=path.parent)
+    if path.is_file():
+        storage.confine(frame.path, roots)  # the file may have been swapped since
+        return path
+    name = Path(frame.path).name
+    try:
+        handle, _real = storage.open_confined(frame.path, roots)
+    except storage.PathNotAllowed:
+        raise
+    except OSError as exc:
+        raise ThumbnailError(f"{name}: cannot make a thumbnail: {exc.strerror or exc}") from None
+    with handle:
+        data = make_thumbnail(handle, name=name)
+    new_bucket = not path.parent.is_dir()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    storage.atomic_write(path, data)
+    if new_bucket:
+        prune(cache_dir, budget, keep=path.parent)
     return path
 
 

@@ -102,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
                 continue
             scanned, frames = scanned + 1, frames + result.total
             print(result.summary if cid == coll.key else f"{cid} -> {result.summary}")
+            if result.links_outside:
+                print(f"  {result.outside_message}", file=sys.stderr)
             for problem in result.problems[:5]:
                 print(f"  {problem}", file=sys.stderr)
             if len(result.problems) > 5:
@@ -136,5 +138,6 @@ def scan_with_bar(index: Any, coll: Any, args: argparse.Namespace) -> Any:
             coll.zone,
             progress=progress,
             verify=args.verify,
+            roots=coll.roots,
             **kwargs,
         )

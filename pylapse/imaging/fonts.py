@@ -102,7 +102,11 @@ def font_path(spec: str | os.PathLike[str] | None) -> Path:
     text = os.fspath(spec).strip()
     candidate = Path(os.path.expanduser(text))
     if candidate.suffix.lower() in FONT_SUFFIXES or os.sep in text:
-        if not candidate.is_file():
+        try:
+            found = candidate.is_file()
+        except OSError as exc:  # a name too long for the file system, say
+            raise FontError(f"font file {text[:200]!r} cannot be used: {exc.strerror}") from None
+        if not found:
             raise FontError(f"font file {text!r} does not exist")
         return candidate
     fonts = system_fonts()

@@ -271,6 +271,14 @@ class Watermark:
         parse_color(self.color, "watermark colour")
         if self.image and not os.path.isfile(self.image):
             raise ValueError(f"watermark image {self.image!r} does not exist")
+        if self.image:
+            try:
+                with Image.open(self.image) as mark:
+                    mark.verify()  # a file that is not an image fails now, not on every frame
+            except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+                raise ValueError(
+                    f"watermark image {self.image!r} is not a readable image: {exc}"
+                ) from None
 
     def apply(self, image: Image.Image) -> Box:
         """Draw the watermark on ``image`` in place; returns the box it covers."""

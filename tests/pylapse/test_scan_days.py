@@ -223,7 +223,9 @@ def test_a_new_database_gets_large_pages_and_an_old_one_keeps_its_own(tmp_path):
 
 
 def test_links_in_a_listed_folder(tmp_path):
-    # Folders are listed through a descriptor: links still resolve against the folder.
+    # Folders are listed through a descriptor: links still resolve against the folder. The
+    # links point out of the scanned folder but into a root (links out of every root:
+    # test_scan_links.py).
     make_days(tmp_path / "frames", 1, 3)
     day = next((tmp_path / "frames").iterdir())
     elsewhere = tmp_path / "elsewhere"
@@ -237,6 +239,6 @@ def test_links_in_a_listed_folder(tmp_path):
     (elsewhere / "sub" / sub_frame).write_bytes(b"")
     (day / "more").symlink_to(elsewhere / "sub")  # a linked folder is walked
     with FrameIndex(tmp_path / "db") as index:
-        assert index.scan("c", tmp_path / "frames", TOKYO).added == 5
+        assert index.scan("c", tmp_path / "frames", TOKYO, roots=[tmp_path]).added == 5
         paths = {f.path for f in index.frames("c")}
     assert day / linked in paths and day / "more" / sub_frame in paths

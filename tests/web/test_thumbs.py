@@ -33,23 +33,23 @@ def _frame(index: FrameIndex, folder: Path, size=(1920, 1080)):  # type: ignore[
 def test_a_thumbnail_is_made_once_and_reused(index, tmp_path: Path) -> None:
     frame = _frame(index, tmp_path)
     cache = tmp_path / "thumbs"
-    first = thumbs.thumbnail(cache, frame)
+    first = thumbs.thumbnail(cache, frame, roots=[tmp_path])
     assert first.parent == cache / f"{frame.id // 1000:05d}"
     assert first.name.startswith(f"{frame.id}-")
     with Image.open(first) as image:
         assert image.size == (400, 225)
     stamp = first.stat().st_mtime_ns
-    assert thumbs.thumbnail(cache, frame) == first
+    assert thumbs.thumbnail(cache, frame, roots=[tmp_path]) == first
     assert first.stat().st_mtime_ns == stamp
 
 
 def test_a_replaced_frame_gets_a_new_thumbnail(index, tmp_path: Path) -> None:
     frame = _frame(index, tmp_path)
     cache = tmp_path / "thumbs"
-    old = thumbs.thumbnail(cache, frame)
+    old = thumbs.thumbnail(cache, frame, roots=[tmp_path])
     replaced = _frame(index, tmp_path, size=(640, 480))  # re-added: same id, new file
     assert replaced.id == frame.id
-    new = thumbs.thumbnail(cache, replaced)
+    new = thumbs.thumbnail(cache, replaced, roots=[tmp_path])
     assert new != old
     with Image.open(new) as image:
         assert image.size == (400, 300)
@@ -59,10 +59,10 @@ def test_a_missing_or_broken_frame_is_explained(index, tmp_path: Path) -> None:
     frame = _frame(index, tmp_path)
     frame.path.write_bytes(b"\xff\xd8\xff not really a jpeg")
     with pytest.raises(thumbs.ThumbnailError, match="cannot make a thumbnail"):
-        thumbs.thumbnail(tmp_path / "thumbs", frame)
+        thumbs.thumbnail(tmp_path / "thumbs", frame, roots=[tmp_path])
     frame.path.unlink()
     with pytest.raises(thumbs.ThumbnailError):
-        thumbs.thumbnail(tmp_path / "thumbs", frame)
+        thumbs.thumbnail(tmp_path / "thumbs", frame, roots=[tmp_path])
 
 
 def test_thumbnail_from_bytes() -> None:
@@ -78,11 +78,13 @@ def test_the_cache_stays_within_its_budget(index, tmp_path: Path) -> None:
     source.mkdir()
     frame = _frame(index, source)
     cache = tmp_path / "thumbs"
-    first = thumbs.thumbnail(cache, frame)  # bucket 00000
+    first = thumbs.thumbnail(cache, frame, roots=[tmp_path])  # bucket 00000
     os.utime(first.parent, (1, 1))  # filled long ago
     later = replace(frame, id=frame.id + 1000)  # the same picture, in bucket 00001
-    second = thumbs.thumbnail(cache, later, budget=first.stat().st_size)
+    second = thumbs.thumbnail(cache, later, budget=first.stat().st_size, roots=[tmp_path])
     assert second.is_file()
     assert not first.parent.exists()  # over budget: the older bucket went
-    third = thumbs.thumbnail(cache, replace(frame, id=frame.id + 2000), budget=10**9)
+    third = thumbs.thumbnail(
+        cache, replace(frame, id=frame.id + 2000), budget=10**9, roots=[tmp_path]
+    )
     assert second.is_file() and third.is_file()  # within budget: nothing removed

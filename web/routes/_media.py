@@ -22,6 +22,7 @@ from pylapse import storage, timeutil
 from pylapse.jobs import JobNotFound, JobQueueFull, JobRecord, StepsSpec
 from pylapse.progress import Progress
 from web.deps import RuntimeDep, TemplatesDep
+from web.params import JobId
 
 PAGE_SIZES = (10, 25, 50, 100)
 _STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,99}$")
@@ -96,11 +97,15 @@ def start_scan(runtime: Any, collection_id: str) -> int:
         if coll.extensions:
             kwargs["extensions"] = coll.extensions
         result = index.scan(
-            coll.key, coll.collection_dir, coll.zone, progress=progress, cancel=cancel, **kwargs
-        )
+            coll.key, coll.collection_dir, coll.zone, progress=progress, cancel=cancel,
+            roots=coll.roots, **kwargs,
+        )  # fmt: skip
         return {"added": result.added, "changed": result.changed, "deleted": result.deleted,
                 "skipped": result.skipped, "total": result.total,
-                "problems": list(result.problems[:5])}  # fmt: skip
+                # the card lists problems: links left out of the index come first
+                "problems": [t for t in [result.outside_message] if t] + result.problems[:5],
+                "links_outside": result.links_outside,
+                "outside_paths": list(result.outside_paths)}  # fmt: skip
 
     title = f"Index {coll.name}"
     return submit(runtime, "scan", title, scan, ("scan",), {"collection": collection_id})
@@ -195,10 +200,10 @@ def add_job_routes(
         more = extra(runtime, job) if extra is not None else {}
         return job_response(request, templates, job, base, **more)
 
-    def card(job_id: int, request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    def card(job_id: JobId, request: Request, runtime: RuntimeDep, templates: TemplatesDep):
         return respond(request, templates, runtime, job_or_404(runtime, job_id, kinds))
 
-    def cancel(job_id: int, request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    def cancel(job_id: JobId, request: Request, runtime: RuntimeDep, templates: TemplatesDep):
         job_or_404(runtime, job_id, kinds)
         runtime.jobs.cancel(job_id)
         return respond(request, templates, runtime, runtime.jobs.get(job_id))

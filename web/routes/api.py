@@ -1,9 +1,14 @@
 """The JSON API under ``/api/`` (OpenAPI docs at ``/api/docs``), for scripts and the pages' images.
 
-Frames and thumbnails are served by frame id, never by a path from the request. Camera passwords
-never leave the server: the camera objects here leave them out and mask credentials in URLs.
-State-changing calls need the ``X-CSRF-Token`` header; ``GET /api/session`` returns the token
-(and sets the session cookie it belongs to).
+Frames and thumbnails are served by frame id, never by a path from the request, and only while
+the frame's file resolves inside the storage roots (checked as it is served: :mod:`web.files`).
+Camera passwords never leave the server: the camera objects here leave them out and mask
+credentials in URLs. State-changing calls need the ``X-CSRF-Token`` header; ``GET /api/session``
+returns the token (and sets the session cookie it belongs to).
+
+Every error is ``{"detail": ...}``: a sentence, or for 422 a list of problems each naming its
+field; the responses each route can give are declared on it (:func:`errors`), so the OpenAPI
+spec says what a client can get.
 """
 
 from __future__ import annotations
@@ -16,15 +21,80 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel
 
+from pylapse import storage
 from pylapse.collection import FolderState
 from pylapse.jobs import JobNotFound
 from pylapse.sources.base import GrabError, mask_url
-from web import security, thumbs
+from web import files, security, thumbs
 from web.deps import RuntimeDep
+from web.params import FrameId, JobId, Offset
 
 router = APIRouter(prefix="/api", tags=["api"])
 
 IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+
+
+# -- errors --------------------------------------------------------------------------------------
+
+
+class ErrorOut(BaseModel):
+    """An error; ``detail`` says what is wrong, naming the value."""
+
+    detail: str
+
+
+class FieldProblem(BaseModel):
+    """One field of a camera or form that is not accepted."""
+
+    field: str  # dotted, e.g. "schedules.0.minute"
+    message: str
+
+
+class RequestProblem(BaseModel):
+    """One parameter or body part the request validation refused (FastAPI's own shape)."""
+
+    type: str
+    loc: list[str | int]  # where: ("path", "frame_id"), ("query", "offset"), ("body", ...)
+    msg: str
+    input: Any = None
+    ctx: dict[str, Any] | None = None
+
+
+class InvalidOut(BaseModel):
+    """422: a parameter or the body is not accepted; what is wrong, naming the field."""
+
+    detail: str | list[FieldProblem] | list[RequestProblem]
+
+
+_ERRORS: dict[int, tuple[type[BaseModel], str]] = {
+    400: (ErrorOut, "the body is not readable JSON (malformed, or nested too deeply)"),
+    403: (ErrorOut, "the X-CSRF-Token header is missing or wrong (state-changing calls)"),
+    404: (ErrorOut, "no such camera, collection, frame or job"),
+    409: (ErrorOut, "not possible in the current state (the message says why)"),
+    422: (InvalidOut, "a parameter or the body is not accepted"),
+    502: (ErrorOut, "the camera did not deliver a frame"),
+    503: (ErrorOut, "the job runner is not available"),
+}
+
+
+def errors(*codes: int, **described: str) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route: the error statuses it can answer with (``e403="..."``
+    replaces the generic description of 403)."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for code in codes:
+        model, text = _ERRORS[code]
+        out[code] = {"model": model, "description": described.get(f"e{code}", text)}
+    return out
+
+
+_FILE_FORBIDDEN = "the file does not lie inside the storage roots (a link out of them?)"
+IMAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {media: {} for media in sorted(set(IMAGE_TYPES.values()))},
+        "description": "the image",
+    },
+    **errors(403, 404, 422, e403=_FILE_FORBIDDEN, e404="no such frame, or its file is gone"),
+}
 
 
 class SessionInfo(BaseModel):
@@ -217,12 +287,14 @@ def cameras(runtime: RuntimeDep) -> list[CameraOut]:
     return [camera_out(runtime, cid) for cid in runtime.config.cameras]
 
 
-@router.get("/cameras/{camera_id}", response_model=CameraOut)
+@router.get("/cameras/{camera_id}", response_model=CameraOut, responses=errors(404))
 def camera(camera_id: str, runtime: RuntimeDep) -> CameraOut:
     return camera_out(runtime, camera_id)
 
 
-@router.post("/cameras/{camera_id}/grab", response_model=CaptureOut)
+@router.post(
+    "/cameras/{camera_id}/grab", response_model=CaptureOut, responses=errors(403, 404, 502)
+)
 def grab(camera_id: str, runtime: RuntimeDep) -> CaptureOut:
     """Capture one frame now (saved and indexed like a scheduled one)."""
     camera_out(runtime, camera_id)
@@ -264,14 +336,18 @@ def collections(runtime: RuntimeDep) -> list[CollectionOut]:
     return out
 
 
-@router.get("/collections/{collection_id}/frames", response_model=Page[FrameOut])
+@router.get(
+    "/collections/{collection_id}/frames",
+    response_model=Page[FrameOut],
+    responses=errors(404, 409, 422, e409="the collection's folder is missing (not mounted?)"),
+)
 def collection_frames(
     collection_id: str,
     runtime: RuntimeDep,
     start: Annotated[str | None, Query(description="ISO 8601 with offset")] = None,
     end: Annotated[str | None, Query(description="ISO 8601 with offset (exclusive)")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Page[FrameOut]:
     coll = collection_or_404(runtime, collection_id)
     status = coll.folder_status()
@@ -286,42 +362,48 @@ def collection_frames(
     )
 
 
-@router.get("/frames/{frame_id}", response_model=FrameOut)
-def frame(frame_id: int, runtime: RuntimeDep) -> FrameOut:
+@router.get("/frames/{frame_id}", response_model=FrameOut, responses=errors(404, 422))
+def frame(frame_id: FrameId, runtime: RuntimeDep) -> FrameOut:
     return frame_out(frame_or_404(runtime, frame_id))
 
 
-@router.get("/frames/{frame_id}/image", response_class=FileResponse)
-def frame_image(frame_id: int, runtime: RuntimeDep) -> FileResponse:
-    """The frame's file as stored (found through the index by id)."""
+@router.get("/frames/{frame_id}/image", response_class=FileResponse, responses=IMAGE_RESPONSES)
+def frame_image(frame_id: FrameId, runtime: RuntimeDep) -> FileResponse:
+    """The frame's file as stored (found through the index by id), only while it resolves
+    inside the storage roots."""
     found = frame_or_404(runtime, frame_id)
-    if not found.path.is_file():
-        raise HTTPException(404, f"frame {frame_id}: the file is gone ({found.path.name})")
+    roots = files.frame_roots(runtime, found)
+    handle = files.open_or_http_error(found.path, roots, f"frame {frame_id}")
     media = IMAGE_TYPES.get(found.path.suffix.lower(), "application/octet-stream")
-    return FileResponse(
-        found.path, media_type=media, headers={"Cache-Control": "private, max-age=86400"}
+    return files.OpenFileResponse(
+        handle, found.path, media_type=media, headers={"Cache-Control": "private, max-age=86400"}
     )
 
 
-@router.get("/frames/{frame_id}/thumb", response_class=FileResponse)
-def frame_thumb(frame_id: int, runtime: RuntimeDep) -> FileResponse:
-    """A small JPEG of the frame, generated once and cached in the data folder."""
+@router.get("/frames/{frame_id}/thumb", response_class=FileResponse, responses=IMAGE_RESPONSES)
+def frame_thumb(frame_id: FrameId, runtime: RuntimeDep) -> FileResponse:
+    """A small JPEG of the frame, generated once and cached in the data folder (only while
+    the frame's file resolves inside the storage roots)."""
     found = frame_or_404(runtime, frame_id)
+    cache = runtime.data_path / "thumbs"
     try:
-        path = thumbs.thumbnail(runtime.data_path / "thumbs", found)
+        path = thumbs.thumbnail(cache, found, roots=files.frame_roots(runtime, found))
+    except storage.PathNotAllowed:
+        raise HTTPException(403, f"frame {frame_id}: {_FILE_FORBIDDEN}; not served") from None
     except thumbs.ThumbnailError as exc:
         raise HTTPException(404, str(exc)) from None
-    return FileResponse(
-        path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=604800"}
+    handle = files.open_or_http_error(path, [cache], f"the thumbnail of frame {frame_id}")
+    return files.OpenFileResponse(
+        handle, path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=604800"}
     )
 
 
-@router.get("/jobs", response_model=Page[dict[str, Any]])
+@router.get("/jobs", response_model=Page[dict[str, Any]], responses=errors(422, 503))
 def jobs(
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    kind: Annotated[str | None, Query()] = None,
+    offset: Offset = 0,
+    kind: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Page[dict[str, Any]]:
     runner = _runner(runtime)
     items = [j.to_dict() for j in runner.list(limit, offset, kind=kind)]
@@ -330,16 +412,19 @@ def jobs(
     )
 
 
-@router.get("/jobs/{job_id}")
-def job(job_id: int, runtime: RuntimeDep) -> dict[str, Any]:
+@router.get("/jobs/{job_id}", responses=errors(404, 422, 503))
+def job(job_id: JobId, runtime: RuntimeDep) -> dict[str, Any]:
     try:
         return _runner(runtime).get(job_id).to_dict()
     except JobNotFound:
         raise HTTPException(404, f"no job {job_id}") from None
 
 
-@router.post("/jobs/{job_id}/cancel")
-def cancel_job(job_id: int, runtime: RuntimeDep) -> dict[str, Any]:
+@router.post(
+    "/jobs/{job_id}/cancel",
+    responses=errors(403, 404, 409, 422, 503, e409="the job has already finished"),
+)
+def cancel_job(job_id: JobId, runtime: RuntimeDep) -> dict[str, Any]:
     runner = _runner(runtime)
     try:
         record = runner.get(job_id)

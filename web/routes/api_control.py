@@ -19,13 +19,20 @@ from fastapi import APIRouter, Body, HTTPException, Response
 from pydantic import BaseModel, ValidationError
 
 from pylapse.config import CameraConfig, Config, ConfigError
+from pylapse.configfile import check_depth
 from pylapse.removal import RemovalRefused
 from web.deps import ConfigEditorDep, RuntimeDep
 from web.routes import _removal
-from web.routes.api import CameraOut, camera_out, collection_or_404
+from web.routes.api import CameraOut, camera_out, collection_or_404, errors
 from web.routes.cameras import check_output_dir
 
 router = APIRouter(prefix="/api", tags=["api"])
+
+_NO_SCHEDULER = "this dashboard runs without a scheduler (--no-capture)"
+_NOT_CONFIRMED = (
+    "a parameter is not accepted, or expect_files is missing or is not the number of files "
+    "the preview counted"
+)
 
 
 class CaptureState(BaseModel):
@@ -33,7 +40,11 @@ class CaptureState(BaseModel):
     paused_cameras: list[str]
 
 
-@router.put("/cameras/{camera_id}", response_model=CameraOut)
+@router.put(
+    "/cameras/{camera_id}",
+    response_model=CameraOut,
+    responses=errors(400, 403, 409, 422, e409="not saved: the config file could not be written"),
+)
 def put_camera(
     camera_id: str,
     runtime: RuntimeDep,
@@ -42,6 +53,10 @@ def put_camera(
                                                       "output_dir": "timelapse/porch"}])],
 ) -> CameraOut:  # fmt: skip
     """Create or replace camera ``camera_id`` (same fields as in the config file)."""
+    try:
+        check_depth(camera, "the camera")  # copying and saving it would recurse that deep
+    except ValueError as exc:
+        raise HTTPException(422, [{"field": "body", "message": str(exc)}]) from None
     existing = runtime.config.cameras.get(camera_id)
     data = dict(camera)
     if existing is not None and "password" not in data and existing.password:
@@ -69,7 +84,7 @@ def put_camera(
     return camera_out(runtime, camera_id)
 
 
-@router.delete("/cameras/{camera_id}", status_code=204)
+@router.delete("/cameras/{camera_id}", status_code=204, responses=errors(403, 404, 409))
 def delete_camera(camera_id: str, runtime: RuntimeDep, editor: ConfigEditorDep) -> Response:
     """Remove the camera from the config; its frames stay on disk, in the index and in a
     collection (the camera's id, or the collection that named the camera)."""
@@ -106,7 +121,9 @@ class RemovedOut(BaseModel):
     problem: str | None  # delete_files was asked for but no job could start: the files stay
 
 
-@router.get("/collections/{collection_id}/removal", response_model=RemovalOut)
+@router.get(
+    "/collections/{collection_id}/removal", response_model=RemovalOut, responses=errors(404, 422)
+)
 def collection_removal(
     collection_id: str, runtime: RuntimeDep, delete_files: bool = False
 ) -> RemovalOut:
@@ -125,7 +142,11 @@ def collection_removal(
                       files=files)  # fmt: skip
 
 
-@router.delete("/collections/{collection_id}", response_model=RemovedOut)
+@router.delete(
+    "/collections/{collection_id}",
+    response_model=RemovedOut,
+    responses=errors(403, 404, 409, 422, e422=_NOT_CONFIRMED),
+)
 def delete_collection(
     collection_id: str,
     runtime: RuntimeDep,
@@ -157,17 +178,21 @@ def delete_collection(
 def _capture_state(runtime: Any) -> CaptureState:
     scheduler = runtime.scheduler
     if scheduler is None:
-        raise HTTPException(409, "this dashboard runs without a scheduler (--no-capture)")
+        raise HTTPException(409, _NO_SCHEDULER)
     return CaptureState(paused=scheduler.paused, paused_cameras=sorted(scheduler.paused_cameras()))
 
 
-@router.get("/capture", response_model=CaptureState)
+@router.get("/capture", response_model=CaptureState, responses=errors(409, e409=_NO_SCHEDULER))
 def capture_state(runtime: RuntimeDep) -> CaptureState:
     """Whether scheduled capture is paused (all cameras, or which ones)."""
     return _capture_state(runtime)
 
 
-@router.post("/capture/pause", response_model=CaptureState)
+@router.post(
+    "/capture/pause",
+    response_model=CaptureState,
+    responses=errors(403, 404, 409, 422, e404="no such camera", e409=_NO_SCHEDULER),
+)
 def pause(runtime: RuntimeDep, camera: str | None = None) -> CaptureState:
     """Pause scheduled capture: all of it, or one ``camera``. Survives restarts."""
     _capture_state(runtime)
@@ -177,7 +202,11 @@ def pause(runtime: RuntimeDep, camera: str | None = None) -> CaptureState:
     return _capture_state(runtime)
 
 
-@router.post("/capture/resume", response_model=CaptureState)
+@router.post(
+    "/capture/resume",
+    response_model=CaptureState,
+    responses=errors(403, 404, 409, 422, e404="no such camera", e409=_NO_SCHEDULER),
+)
 def resume(runtime: RuntimeDep, camera: str | None = None) -> CaptureState:
     """Resume scheduled capture (all of it, or one ``camera``)."""
     _capture_state(runtime)

@@ -31,6 +31,7 @@ from pylapse.config import CollectionConfig, ConfigError
 from pylapse.index import Frame
 from pylapse.removal import RemovalRefused
 from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
+from web.params import MAX_ID
 from web.routes import _media as m
 from web.routes import _removal
 
@@ -207,7 +208,7 @@ def collections(
     templates: TemplatesDep,
     removed: Annotated[str, Query(max_length=200)] = "",
     files: Annotated[str, Query()] = "",
-    job: Annotated[int | None, Query()] = None,
+    job: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ):
     """The list; after a removal (``removed``, ``files``, ``job``) it says what became of it."""
     context = _list_context(runtime)

@@ -22,6 +22,7 @@ from pylapse.jobs import JobNotFound, JobRecord
 from pylapse.scheduler import next_fire_times
 from pylapse.sources.base import GrabError
 from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
+from web.params import JobId
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["dashboard"], include_in_schema=False)
@@ -305,14 +306,14 @@ def job_or_404(runtime: Any, job_id: int) -> JobRecord:
 
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
-def job_partial(job_id: int, request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+def job_partial(job_id: JobId, request: Request, runtime: RuntimeDep, templates: TemplatesDep):
     """One job as ``partials/_job.html``: progress while it runs, the outcome when it is done."""
     job = job_or_404(runtime, job_id)
     return _render(templates, request, "partials/_job.html", {"job": job})
 
 
 @router.post("/jobs/{job_id}/cancel", response_class=HTMLResponse)
-def job_cancel(job_id: int, request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+def job_cancel(job_id: JobId, request: Request, runtime: RuntimeDep, templates: TemplatesDep):
     job_or_404(runtime, job_id)
     runtime.jobs.cancel(job_id)
     job = runtime.jobs.get(job_id)

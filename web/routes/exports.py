@@ -24,6 +24,7 @@ from pylapse import timeutil
 from pylapse.config import ConfigError, ExportPreset
 from pylapse.progress import Cancelled, Progress
 from pylapse.selection import SelectionError
+from web import files
 from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
 from web.export_form import (
     ANCHORS,
@@ -255,7 +256,7 @@ def overlay_partial(request: Request, runtime: RuntimeDep, templates: TemplatesD
         preset = preset_from(values)
         if not preset.collection:
             raise m.FieldError("collection", "choose a collection to preview on one of its frames")
-        options_of(preset)
+        options_of(preset, runtime.config)
         frame = _preview_frame(runtime, preset)
         query = {k: v for k, v in request.query_params.items() if k != "csrf_token"}
         context.update(src="/exports/overlay.jpg?" + urlencode(query), frame=frame)
@@ -271,24 +272,28 @@ def overlay_image(request: Request, runtime: RuntimeDep) -> Response:
     values = form_values(request.query_params)
     try:
         preset = preset_from(values)
-        options = options_of(preset)
+        options = options_of(preset, runtime.config)
         frame = _preview_frame(runtime, preset)
-        data = _render_preview(frame, options)
+        data = _render_preview(frame, options, files.frame_roots(runtime, frame))
     except m.FieldError as exc:
         raise HTTPException(422, str(exc)) from None
+    except ValueError as exc:  # a font or watermark that fails only when drawn
+        raise HTTPException(422, f"the overlay cannot be drawn: {exc}") from None
     return m.no_store(Response(data, media_type="image/jpeg"))
 
 
-def _render_preview(frame: Any, options: Any) -> bytes:
+def _render_preview(frame: Any, options: Any, roots: list[Path]) -> bytes:
     from pylapse.imaging import process
 
     resize = options.resize_spec() or process.Resize(
         PREVIEW_BOX, PREVIEW_BOX, process.ResizeMode.FIT
     )
+    with files.open_or_http_error(frame.path, roots, f"frame {frame.id}") as handle:
+        data = handle.read()  # one frame; decoded from memory, read from the checked file
     try:
-        image = process.open_frame(frame.path, resize)
+        image = process.open_frame(data, resize)
     except process.ImageError as exc:
-        raise m.FieldError("collection", str(exc)) from None
+        raise m.FieldError("collection", f"{frame.path.name}: {exc}") from None
     try:
         image = process.resize_image(image, resize)
         stamp, mark = options.timestamp_overlay(), options.watermark()
@@ -354,7 +359,7 @@ async def run_preset(
         if not preset.collection:
             raise m.FieldError("collection", "this preset has no collection; edit it first")
         coll = m.collection_or_404(runtime, preset.collection)
-        options = options_of(preset)
+        options = options_of(preset, runtime.config)
     except m.FieldError as exc:
         raise HTTPException(422, f"{exc.field}: {exc}") from None
     replaces = previous.count if previous else 0

@@ -3,8 +3,9 @@ with live progress and cancel, playback in the browser, download, delete, pagina
 
 A video is known by the id of the render job that made it: its file is found through the job's
 stored result and checked against the storage roots again before it is served or deleted, so no
-request ever names a path to read. ``FileResponse`` answers HTTP Range requests (seeking in the
-``<video>`` element).
+request ever names a path to read; it is opened inside the roots as it is sent
+(:mod:`web.files`). The response answers HTTP Range requests (seeking in the ``<video>``
+element).
 
 A render never replaces a video silently: it takes a free name (``clip-2.mp4``) unless the form
 asks to replace. A history entry is only ever played, downloaded or deleted as the file it
@@ -30,7 +31,9 @@ from starlette.concurrency import run_in_threadpool
 from pylapse import storage
 from pylapse.manifest import manifest_path, read_manifest
 from pylapse.progress import Progress
+from web import files
 from web.deps import RuntimeDep, TemplatesDep
+from web.params import JobId
 from web.routes import _media as m
 
 router = APIRouter(tags=["videos"], include_in_schema=False)
@@ -424,7 +427,7 @@ def video_file(runtime: Any, job_id: int) -> tuple[Any, Path | None]:
 
 
 @router.get("/videos/{job_id}", response_class=HTMLResponse)
-def video_page(job_id: int, request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+def video_page(job_id: JobId, request: Request, runtime: RuntimeDep, templates: TemplatesDep):
     job = m.job_or_404(runtime, job_id, ("render",))
     state, path = video_state(runtime, job)
     manifest = read_manifest(path) if path else None
@@ -443,7 +446,7 @@ def video_page(job_id: int, request: Request, runtime: RuntimeDep, templates: Te
 
 
 @router.get("/videos/{job_id}/file")
-def video_download(job_id: int, runtime: RuntimeDep, download: bool = False) -> FileResponse:
+def video_download(job_id: JobId, runtime: RuntimeDep, download: bool = False) -> FileResponse:
     """The video itself (HTTP Range supported); ``?download=1`` saves it instead of playing."""
     _job, path = video_file(runtime, job_id)
     if path is None:
@@ -452,7 +455,9 @@ def video_download(job_id: int, runtime: RuntimeDep, download: bool = False) -> 
             f"video {job_id} has no file (deleted, replaced by a later render, or not rendered)",
         )
     media = MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
-    return FileResponse(
+    handle = files.open_or_http_error(path, runtime.config.root_paths, f"video {job_id}")
+    return files.OpenFileResponse(
+        handle,
         path,
         media_type=media,
         filename=path.name if download else None,
@@ -462,7 +467,7 @@ def video_download(job_id: int, runtime: RuntimeDep, download: bool = False) -> 
 
 
 @router.post("/videos/{job_id}/delete")
-def delete_video(job_id: int, request: Request, runtime: RuntimeDep):
+def delete_video(job_id: JobId, request: Request, runtime: RuntimeDep):
     """Delete the video file and its manifest (the history entry stays, marked deleted).
 
     Only this render's own file: a file a later render put at the same path is left alone."""
