@@ -21,7 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
 
-from PIL import Image
+from PIL import Image, ImageFile
 
 try:
     import fcntl
@@ -131,12 +131,23 @@ class ImageInfo:
 
 _SIGNATURES = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG"}
 _PNG_END = b"IEND\xaeB`\x82"  # the IEND chunk's type and CRC: the last 8 bytes of every PNG
+_EOI, _SOS = b"\xff\xd9", b"\xff\xda"
+# Huffman-coded, sequential frames (baseline, extended): one scan, decoded top to bottom
+_SEQUENTIAL_SOF = (0xC0, 0xC1)
+# Stands in for the end-of-image marker when checking a one-scan JPEG: 16 bytes of 1-bits
+# (FF 00 is a stuffed FF). They cover the decoder's read-ahead (at most 57 bits) after the last
+# MCU; and as all-ones is never a Huffman code, they cannot be decoded into a missing MCU.
+_RUN_OUT = b"\xff\x00" * 16
+# Decodes as compressed data (no FF: no marker), for the multi-scan check below.
+_FILLER = bytes((i * 73 + 41) % 255 for i in range(64))
 
 
 def validate_image(data: bytes) -> ImageInfo:
     """Check that ``data`` is one complete JPEG or PNG and decode it.
 
-    Refuses empty bodies, HTML error pages, other formats and truncated files, with a reason.
+    Refuses empty bodies, HTML error pages, other formats and truncated files, with a reason,
+    including a JPEG cut inside its image data and then closed with an end-of-image marker
+    (see :func:`_decode_jpeg`).
     """
     if not data:
         raise InvalidImage("empty response (0 bytes)")
@@ -146,16 +157,87 @@ def validate_image(data: bytes) -> ImageInfo:
         if head.startswith((b"<!doctype", b"<html", b"<?xml", b"{", b"<")):
             raise InvalidImage(f"got a text/HTML page instead of an image ({len(data)} bytes)")
         raise InvalidImage(f"not a JPEG or PNG image (starts with {data[:8]!r})")
-    if kind == "JPEG" and not data.rstrip(b"\x00\r\n ").endswith(b"\xff\xd9"):
+    if kind == "JPEG" and not data.rstrip(b"\x00\r\n ").endswith(_EOI):
         raise InvalidImage(f"truncated JPEG: no end-of-image marker ({len(data)} bytes)")
     if kind == "PNG" and not data.endswith(_PNG_END):
         raise InvalidImage(f"truncated PNG: no IEND chunk at the end ({len(data)} bytes)")
     try:
-        image = Image.open(io.BytesIO(data))
-        image.load()
+        image = _decode_jpeg(data) if kind == "JPEG" else _decode(data)
+    except InvalidImage:
+        raise
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise InvalidImage(f"undecodable {kind}: {exc}") from None
     return ImageInfo(kind, image.width, image.height, image)
+
+
+def _decode(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def _decode_jpeg(data: bytes) -> Image.Image:
+    """The decoded JPEG, refusing one whose compressed data ends before its last MCU.
+
+    libjpeg meets such an end as a marker inside the scan, warns ("premature end of data
+    segment"), fills every missing block with zeros (grey) and finishes as if all were well;
+    Pillow discards its warnings. So the check uses what libjpeg does when data simply runs out:
+    it suspends, and Pillow reports a truncated file.
+
+    * One scan (nearly every camera): the end-of-image marker is replaced by :data:`_RUN_OUT`.
+      A complete image is fully decoded before the decoder needs the marker (no extra cost:
+      this is the decode whose picture is used); a cut one runs out of data and is refused.
+    * Several scans (progressive), or an unusual coding: the image is decoded as sent and once
+      more with :data:`_FILLER` before the marker. After the last scan filler is skipped as junk
+      and the two pictures are equal; inside a cut scan it is decoded as picture data.
+    """
+    layout = _jpeg_layout(data)
+    if layout is None:  # headers Pillow may still understand (or report better than we can)
+        return _decode(data)
+    sof, sos, end = layout
+    one_scan = data.find(_SOS, sos + 2, end) == -1
+    if one_scan and sof in _SEQUENTIAL_SOF and not ImageFile.LOAD_TRUNCATED_IMAGES:
+        try:
+            return _decode(data[:end] + _RUN_OUT)
+        except OSError as exc:
+            if "truncated" not in str(exc):
+                raise
+        raise _cut_off(data)
+    image = _decode(data)
+    if _decode(data[:end] + _FILLER + data[end:]).tobytes() != image.tobytes():
+        raise _cut_off(data)
+    return image
+
+
+def _cut_off(data: bytes) -> InvalidImage:
+    return InvalidImage(
+        "truncated JPEG: the image data ends early, though the file ends with an end-of-image "
+        f"marker; its lower part would be grey ({len(data):,} bytes)"
+    )
+
+
+def _jpeg_layout(data: bytes) -> tuple[int, int, int] | None:
+    """(frame marker, offset of the first scan header, offset of the end-of-image marker that
+    closes the first image) of a JPEG, or None when its headers cannot be walked."""
+    pos, sof, size = 2, 0, len(data)
+    while pos + 4 <= size:
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            pos += 1
+            continue
+        if marker == 0x01 or 0xD0 <= marker <= 0xD7:  # markers without a length
+            pos += 2
+            continue
+        if marker == 0xDA:
+            # an FF D9 after the scan header is a marker: compressed data stuffs every FF
+            end = data.find(_EOI, pos)
+            return (sof, pos, end) if sof and end != -1 else None
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            sof = marker
+        pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+    return None
 
 
 def day_folder(
