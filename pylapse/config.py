@@ -20,6 +20,7 @@ field's path and what is accepted, e.g.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from datetime import UTC, datetime, tzinfo
@@ -318,6 +319,24 @@ class WebSettings(_Model):
     allowed_hosts: list[str] = Field(
         default_factory=list, description="extra Host header names accepted (besides localhost)"
     )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="reverse proxies (IP addresses or networks) whose X-Forwarded-For and "
+        "X-Forwarded-Proto headers are believed",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network; use e.g. '127.0.0.1', '::1' or "
+                    "'10.0.0.0/8'"
+                ) from None
+        return [entry.strip() for entry in value]
 
 
 _ID = re.compile(r"^[^/\\\x00-\x1f]+$")

@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.types import ASGIApp
 
 from pylapse import __version__
 from pylapse.runtime import Runtime
@@ -62,6 +63,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+class _App(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        # outside Starlette's own outermost error middleware, so its 500 page gets the
+        # security headers as well
+        return security.SecurityHeadersMiddleware(super().build_middleware_stack())
+
+
 def create_app(runtime: Runtime, *, bound_host: str | None = None, start: bool = True) -> FastAPI:
     """The dashboard around ``runtime``; ``bound_host`` is the address the server listens on.
 
@@ -82,8 +90,9 @@ def create_app(runtime: Runtime, *, bound_host: str | None = None, start: bool =
         finally:
             if start:
                 await run_in_threadpool(runtime.stop)
+            app.state.guard.close()
 
-    app = FastAPI(
+    app = _App(
         title="pyLapse",
         version=__version__,
         description="Timelapse capture, collections, exports and videos. "

@@ -7,9 +7,12 @@ The rules, in order, for every HTTP request:
    a wildcard address (``0.0.0.0``/``::``), any IP literal and this machine's host name. Anything
    else gets ``400``: it defeats DNS-rebinding, where a hostile page resolves its own name to
    127.0.0.1 to reach a dashboard that trusts loopback.
-2. **Session.** A cookie signed with a per-install secret (``<data_dir>/web-secret.key``), HttpOnly
-   and SameSite=Strict, holding a random CSRF token and whether the browser has logged in. It
-   expires after 14 days and whenever the password changes.
+2. **Session.** A cookie holding only a random id, signed with a per-install secret
+   (``<data_dir>/web-secret.key``); HttpOnly, SameSite=Strict, and ``Secure`` when the request
+   came over HTTPS (directly, or through a trusted proxy that says so in ``X-Forwarded-Proto``).
+   The CSRF token is derived from the id. A logged-in id is also recorded on the server
+   (:mod:`web.sessions`), so logging out, a password change and the 14 days' expiry end it there,
+   whatever copy of the cookie is replayed later, also after a restart.
 3. **Login** is required unless the client is on loopback *and* no password is set (a
    single-user desktop install stays friction-free; ``pylapse web`` refuses to bind a non-loopback
    address without a password anyway). With a password set, loopback clients log in too, so a
@@ -19,33 +22,49 @@ The rules, in order, for every HTTP request:
 4. **CSRF.** Every POST/PUT/PATCH/DELETE carries the session's token, as the ``X-CSRF-Token``
    header (htmx sends it from ``hx-headers`` on ``<body>``) or the ``csrf_token`` form field;
    otherwise ``403``.
+5. **Response headers** on every response, pages, partials, static files and errors alike
+   (:class:`SecurityHeadersMiddleware`): a Content-Security-Policy that runs scripts only from
+   this server's own files (no inline script, no ``eval``; htmx is told so by the
+   ``htmx-config`` meta tag) and styles only from its stylesheets, and refuses framing;
+   ``X-Content-Type-Options: nosniff``; ``Referrer-Policy: same-origin``.
+
+Wrong passwords are throttled per client (:mod:`web.throttle`). The client is the socket's
+peer, except when that peer is one of ``web.trusted_proxies``: then it is the right-most
+``X-Forwarded-For`` address that is not itself a trusted proxy (the one our proxy saw).
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import hashlib
 import hmac
 import ipaddress
 import json
 import secrets
 import socket
-import time
+import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import anyio
+import anyio.to_thread
 from fastapi import HTTPException, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pylapse import storage
+from web.sessions import SESSION_MAX_AGE, SessionStore
+from web.throttle import LoginThrottle
 
 COOKIE = "pylapse_session"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
-SESSION_MAX_AGE = 14 * 24 * 3600
 SECRET_FILE = "web-secret.key"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Paths reachable without logging in: the login form itself and the static assets it uses.
@@ -53,7 +72,32 @@ PUBLIC_PATHS = frozenset({"/login"})
 PUBLIC_PREFIXES = ("/static/",)
 PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+VERIFY_AT_ONCE = 2  # argon2 verifications running at once (64 MiB of memory each)
 _STATE_KEY = "pylapse_session"
+
+# Every page's scripts are files of this server (htmx, its SSE extension, app.js, Swagger UI and
+# api-docs.js); no template has inline script, event-handler attributes or style attributes, and
+# htmx runs with allowEval off. Images: frames and thumbnails, plus the ``data:`` icons of the
+# pages and of Swagger UI. The form-action and base-uri rules keep injected markup (were there
+# any) from posting elsewhere or re-pointing relative URLs.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),  # frame-ancestors for browsers that predate it
+    (b"referrer-policy", b"same-origin"),
+)
 
 
 def is_loopback(host: str | None) -> bool:
@@ -98,24 +142,111 @@ def load_secret(data_path: Path) -> bytes:
     return secret.encode("ascii")
 
 
+# -- who is the client: trusted reverse proxies ---------------------------------------------------
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=8)
+def _networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An address from a peer or an X-Forwarded-For entry ('1.2.3.4', '[::1]:80', '1.2.3.4:5')."""
+    text = text.strip()
+    if text.startswith("[") and "]" in text:
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:
+        text = text.split(":", 1)[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _trusted(networks: Iterable[Network], host: str | None) -> bool:
+    address = _address(host) if host else None
+    return address is not None and any(address in network for network in networks)
+
+
+def forwarded_client(peer: str, headers: Headers, trusted: tuple[Network, ...]) -> str:
+    """The client's address: ``peer``, unless ``peer`` is a trusted proxy; then the right-most
+    X-Forwarded-For entry that is not a trusted proxy (what our own proxy appended; entries
+    left of it are whatever the client chose to send). All of them trusted: the left-most."""
+    if not trusted or not _trusted(trusted, peer):
+        return peer
+    hops = [
+        hop.strip()
+        for value in headers.getlist("x-forwarded-for")
+        for hop in value.split(",")
+        if hop.strip()
+    ]
+    for hop in reversed(hops):
+        if not _trusted(trusted, hop):
+            address = _address(hop)
+            return str(address) if address is not None else hop[:100]
+    return str(_address(hops[0]) or peer) if hops else peer
+
+
+def forwarded_https(peer: str, headers: Headers, trusted: tuple[Network, ...]) -> bool:
+    """Whether a trusted proxy says the browser connected over HTTPS. Any ``https`` in the
+    header counts: in a chain, the TLS end may be the first hop or a later one, and a client
+    that forges it only makes its own cookie Secure (which it then cannot send over http)."""
+    if not trusted or not _trusted(trusted, peer):
+        return False
+    values = ",".join(headers.getlist("x-forwarded-proto")).lower().split(",")
+    return "https" in (value.strip() for value in values)
+
+
+# -- sessions ------------------------------------------------------------------------------------
+
+
+def _new_id() -> str:
+    return secrets.token_urlsafe(32)
+
+
 @dataclass
 class Session:
+    """One browser's session. ``authenticated`` is what the store confirmed for this request."""
+
+    id: str = field(default_factory=_new_id)
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     authenticated: bool = False
-    password_tag: str = ""  # which password the login was made with
     dirty: bool = True  # send a Set-Cookie with the response
 
 
+def _verify(password_hash: str, password: str) -> bool:
+    from argon2 import PasswordHasher
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    try:
+        return bool(PasswordHasher().verify(password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 class Guard:
-    """Settings and signing for the checks above; one per app, kept on ``app.state.guard``."""
+    """Settings, signing, sessions and login throttling for the checks above; one per app, kept
+    on ``app.state.guard``."""
 
     def __init__(self, runtime: Any, *, bound_host: str | None = None) -> None:
         self.runtime = runtime
         self.bound_host = (bound_host or "127.0.0.1").strip("[]").lower()
-        self._serializer = URLSafeTimedSerializer(
-            load_secret(runtime.config.data_path), salt="pylapse-session"
+        self._secret = load_secret(runtime.config.data_path)
+        self._serializer = URLSafeTimedSerializer(self._secret, salt="pylapse-session")
+        self.sessions = SessionStore(runtime.db_path)
+        self.throttle = LoginThrottle()
+        # one limiter per event loop (a test may drive one app from several)
+        self._verifiers: weakref.WeakKeyDictionary[Any, anyio.CapacityLimiter] = (
+            weakref.WeakKeyDictionary()
         )
-        self._failures: dict[str, list[float]] = {}
+
+    def close(self) -> None:
+        self.sessions.close()
 
     # -- configuration, read live so a settings change applies at once ---------------------------
     @property
@@ -125,6 +256,9 @@ class Guard:
     def password_tag(self) -> str:
         value = self.password_hash or ""
         return hashlib.sha256(value.encode()).hexdigest()[:16] if value else ""
+
+    def trusted_proxies(self) -> tuple[Network, ...]:
+        return _networks(tuple(self.runtime.config.web.trusted_proxies))
 
     def host_allowed(self, header: str | None) -> bool:
         if not header:
@@ -147,56 +281,71 @@ class Guard:
         relayed = headers is not None and any(h in headers for h in PROXY_HEADERS)
         return relayed or not is_loopback(client_host)
 
+    def client_address(self, scope: Scope, headers: Headers) -> str:
+        client = scope.get("client")
+        peer = str(client[0]) if client else ""
+        return forwarded_client(peer, headers, self.trusted_proxies())
+
+    def is_https(self, scope: Scope, headers: Headers) -> bool:
+        if scope.get("scheme") == "https":
+            return True
+        client = scope.get("client")
+        peer = str(client[0]) if client else ""
+        return forwarded_https(peer, headers, self.trusted_proxies())
+
     # -- cookie ----------------------------------------------------------------------------------
+    def new_session(self, *, authenticated: bool = False) -> Session:
+        session_id = _new_id()
+        return Session(session_id, self._csrf_for(session_id), authenticated)
+
+    def _csrf_for(self, session_id: str) -> str:
+        digest = hmac.new(self._secret, b"csrf:" + session_id.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
     def decode(self, cookie: str | None) -> Session:
+        """The session a cookie names; ``authenticated`` is only its claim, to be confirmed
+        with :meth:`still_logged_in`. A missing, tampered or old-format cookie: a new session."""
         if cookie:
             try:
                 data = self._serializer.loads(cookie, max_age=SESSION_MAX_AGE)
-                session = Session(
-                    csrf=str(data["c"]), authenticated=bool(data["a"]), password_tag=str(data["p"])
-                )
-                session.dirty = False
-                if session.authenticated and session.password_tag != self.password_tag():
-                    session.authenticated = False  # password changed or removed since login
-                    session.dirty = True
-                return session
+                session_id = data["i"]
+                if isinstance(session_id, str) and 20 <= len(session_id) <= 100:
+                    found = Session(session_id, self._csrf_for(session_id), bool(data["a"]))
+                    found.dirty = False
+                    return found
             except (BadSignature, KeyError, TypeError, ValueError):
                 pass
-        return Session()
+        return self.new_session()
+
+    async def still_logged_in(self, session: Session) -> bool:
+        """Whether the server still has this login (not logged out, not expired, same
+        password); read in a worker thread (the database may be busy with a writer)."""
+        tag = self.password_tag()
+        return await anyio.to_thread.run_sync(self.sessions.valid, session.id, tag)
 
     def encode(self, session: Session) -> str:
-        data = {"c": session.csrf, "a": session.authenticated, "p": session.password_tag}
-        return self._serializer.dumps(data)
+        return self._serializer.dumps({"i": session.id, "a": int(session.authenticated)})
 
-    def set_cookie_header(self, session: Session) -> bytes:
+    def set_cookie_header(self, session: Session, *, secure: bool = False) -> bytes:
         value = self.encode(session)
+        flags = "; Secure" if secure else ""
         return (
-            f"{COOKIE}={value}; Path=/; Max-Age={SESSION_MAX_AGE}; HttpOnly; SameSite=Strict"
+            f"{COOKIE}={value}; Path=/; Max-Age={SESSION_MAX_AGE}; HttpOnly; SameSite=Strict{flags}"
         ).encode("latin-1")
 
     # -- login -----------------------------------------------------------------------------------
-    def too_many_failures(self, client: str) -> bool:
-        """More than 10 wrong passwords from one address in 5 minutes: slow guessing down."""
-        cutoff = time.monotonic() - 300
-        if len(self._failures) > 1000:  # many addresses: forget the ones that went quiet
-            self._failures = {k: v for k, v in self._failures.items() if v and v[-1] > cutoff}
-        recent = [t for t in self._failures.get(client, []) if t > cutoff]
-        self._failures[client] = recent
-        return len(recent) >= 10
-
-    def check_password(self, client: str, password: str) -> bool:
-        from argon2 import PasswordHasher
-        from argon2.exceptions import InvalidHashError, VerificationError
-
+    async def verify_password(self, password: str) -> bool:
+        """Check ``password`` against the hash in a worker thread (argon2 takes tens of
+        milliseconds and 64 MiB: the event loop keeps serving, and only a few run at once)."""
         if not self.password_hash:
             return False
-        try:
-            PasswordHasher().verify(self.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            self._failures.setdefault(client, []).append(time.monotonic())
-            return False
-        self._failures.pop(client, None)
-        return True
+        loop = asyncio.get_running_loop()
+        limiter = self._verifiers.get(loop)
+        if limiter is None:
+            limiter = self._verifiers[loop] = anyio.CapacityLimiter(VERIFY_AT_ONCE)
+        return await anyio.to_thread.run_sync(
+            _verify, self.password_hash, password, limiter=limiter
+        )
 
 
 # -- per-request helpers used by routes and templates --------------------------------------------
@@ -227,17 +376,32 @@ def password_set(request: Request) -> bool:
 
 
 def client_host(request: Request) -> str:
+    """The socket's peer (which decides whether a request is from loopback)."""
     return request.client.host if request.client else ""
 
 
-def log_in(request: Request) -> None:
-    """Start a fresh authenticated session (new CSRF token: no session fixation)."""
-    fresh = Session(authenticated=True, password_tag=guard(request).password_tag())
+def client_address(request: Request) -> str:
+    """The client as far as we can tell: behind a trusted proxy, the proxy's client."""
+    return guard(request).client_address(request.scope, request.headers)
+
+
+async def log_in(request: Request) -> None:
+    """Start a fresh authenticated session, recorded on the server (a new id and CSRF token:
+    no session fixation). Raises :class:`web.sessions.SessionStoreError` when it cannot be
+    saved."""
+    g = guard(request)
+    fresh = g.new_session(authenticated=True)
+    await anyio.to_thread.run_sync(g.sessions.create, fresh.id, g.password_tag())
     request.scope["state"][_STATE_KEY] = fresh
 
 
 def log_out(request: Request) -> None:
-    request.scope["state"][_STATE_KEY] = Session()
+    """End the session on the server too: a copy of the cookie no longer logs anyone in."""
+    g = guard(request)
+    current = session(request)
+    if current.authenticated:
+        g.sessions.revoke(current.id)
+    request.scope["state"][_STATE_KEY] = g.new_session()
 
 
 async def verify_csrf(request: Request) -> None:
@@ -261,6 +425,29 @@ async def verify_csrf(request: Request) -> None:
 # -- the middleware ------------------------------------------------------------------------------
 
 
+class SecurityHeadersMiddleware:
+    """Adds :data:`SECURITY_HEADERS` to every response that does not set its own. The app puts
+    it outside everything else (see :mod:`web.app`), so error pages get them too."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {bytes(name).lower() for name, _ in headers}
+                headers.extend(item for item in SECURITY_HEADERS if item[0] not in present)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 class SecurityMiddleware:
     """Host check, session cookie and login gate, as plain ASGI (safe for streaming responses)."""
 
@@ -276,10 +463,12 @@ class SecurityMiddleware:
         if not self.guard.host_allowed(headers.get("host")):
             await _plain(send, 400, "Bad Host header: add this name to web.allowed_hosts")
             return
-        cookie = _cookie(headers.get("cookie", ""))
-        current = self.guard.decode(cookie)
+        current = self.guard.decode(_cookie(headers.get("cookie", "")))
+        if current.authenticated and not await self.guard.still_logged_in(current):
+            current = self.guard.new_session()  # logged out, expired or password changed
         state = scope.setdefault("state", {})
         state[_STATE_KEY] = current
+        secure = self.guard.is_https(scope, headers)
         client = scope.get("client")
         host = client[0] if client else None
         path: str = scope.get("path", "")
@@ -289,7 +478,7 @@ class SecurityMiddleware:
             and path not in PUBLIC_PATHS
             and not path.startswith(PUBLIC_PREFIXES)
         ):
-            await self._deny(scope, headers, send, current)
+            await self._deny(scope, headers, send, current, secure)
             return
 
         async def send_with_cookie(message: Message) -> None:
@@ -297,17 +486,23 @@ class SecurityMiddleware:
                 final = state.get(_STATE_KEY, current)
                 if final.dirty or final is not current:
                     final.dirty = False
-                    extra = [(b"set-cookie", self.guard.set_cookie_header(final))]
-                    message["headers"] = [*message.get("headers", []), *extra]
+                    cookie = self.guard.set_cookie_header(final, secure=secure)
+                    message["headers"] = [*message.get("headers", []), (b"set-cookie", cookie)]
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
 
-    async def _deny(self, scope: Scope, headers: Headers, send: Send, current: Session) -> None:
+    async def _deny(
+        self, scope: Scope, headers: Headers, send: Send, current: Session, secure: bool
+    ) -> None:
         path = scope.get("path", "/")
         query = scope.get("query_string", b"").decode("latin-1")
         target = "/login?next=" + quote(path + ("?" + query if query else ""), safe="")
-        cookie = [(b"set-cookie", self.guard.set_cookie_header(current))] if current.dirty else []
+        cookie = (
+            [(b"set-cookie", self.guard.set_cookie_header(current, secure=secure))]
+            if current.dirty
+            else []
+        )
         if path.startswith("/api/") or path == "/events":
             body = json.dumps({"detail": "login required"}).encode()
             await _send(send, 401, body, b"application/json", cookie)

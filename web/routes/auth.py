@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from web import security
 from web.deps import TemplatesDep
+from web.sessions import SessionStoreError
 
 router = APIRouter(tags=["auth"], include_in_schema=False)
 
@@ -39,26 +40,39 @@ def login_form(request: Request, templates: TemplatesDep, next: str = "/"):
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login(
+async def login(
     request: Request,
     templates: TemplatesDep,
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ):
     guard = security.guard(request)
-    client = security.client_host(request)
-    if guard.too_many_failures(client):
-        return _page(
+    client = security.client_address(request)
+    # counted before the hash is checked: parallel guesses cannot all slip past the limit
+    verdict = guard.throttle.begin(client)
+    if not verdict.allowed:
+        wait = verdict.retry_after_seconds
+        response = _page(
             request,
             templates,
             next_=next,
             status=429,
-            error="Too many wrong passwords; wait a few minutes and try again.",
+            error=f"Too many wrong passwords; try again in {_seconds(wait)}.",
         )
-    if not guard.check_password(client, password):
+        response.headers["Retry-After"] = str(wait)
+        return response
+    if not await guard.verify_password(password):
         return _page(request, templates, next_=next, error="Wrong password.", status=401)
-    security.log_in(request)
+    guard.throttle.succeeded(client)
+    try:
+        await security.log_in(request)
+    except SessionStoreError as exc:
+        return _page(request, templates, next_=next, error=f"Not logged in: {exc}", status=503)
     return RedirectResponse(_safe_next(next), status_code=303)
+
+
+def _seconds(wait: int) -> str:
+    return f"{wait} seconds" if wait < 120 else f"{-(-wait // 60)} minutes"
 
 
 @router.post("/logout")
