@@ -14,6 +14,7 @@ sees half a frame.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import logging
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import piexif
 from PIL import Image, ImageStat
 
-from pylapse import naming, storage, timeutil
+from pylapse import disk, naming, storage, timeutil
 from pylapse.progress import Cancelled
 from pylapse.sources.base import FrameSource, create_source
 
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from pylapse.config import CameraConfig, Config
     from pylapse.index import FrameIndex
 
-__all__ = ["Camera", "CaptureResult", "Grab", "ImageMetrics", "image_metrics"]
+__all__ = ["Camera", "CaptureResult", "Grab", "ImageMetrics", "NotIndexed", "image_metrics"]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,18 @@ class CaptureResult:
     stddev: float
     digest: str  # of the source's bytes: equal digests in a row mean a frozen camera
     duration: float  # seconds from the start of the grab to the frame being indexed
+
+
+class NotIndexed(OSError):
+    """The frame was saved, but its index row could not be written: the database's disk is full.
+
+    ``result`` is the saved frame (``frame_id`` None); the file is on disk, so the row can be
+    added later (:meth:`~pylapse.index.FrameIndex.add_frame`), or the next scan finds it.
+    """
+
+    def __init__(self, result: CaptureResult, reason: str) -> None:
+        super().__init__(f"{result.path} was saved but not indexed: {reason}")
+        self.result = result
 
 
 def image_metrics(image: Image.Image) -> ImageMetrics:
@@ -321,22 +334,10 @@ class Camera:
         if cancel is not None and cancel.is_set():
             raise Cancelled(f"{self.id}: stopped before saving {path.name}")
         storage.atomic_write(path, data)
-        frame_id = None
-        if index is not None:
-            frame_id = index.add_frame(
-                self.id,
-                path,
-                grab.time,
-                size=len(data),
-                mtime=path.stat().st_mtime,
-                width=image.width,
-                height=image.height,
-                luma=metrics.luma,
-            )
-        return CaptureResult(
+        result = CaptureResult(
             camera_id=self.id,
             path=path,
-            frame_id=frame_id,
+            frame_id=None,
             time=grab.time,
             size=len(data),
             width=image.width,
@@ -344,8 +345,19 @@ class Camera:
             luma=metrics.luma,
             stddev=metrics.stddev,
             digest=hashlib.blake2b(grab.data, digest_size=16).hexdigest(),
-            duration=time.monotonic() - started,
+            duration=0.0,
         )
+        if index is not None:
+            try:
+                frame_id = add_to_index(index, result)
+            except Exception as exc:
+                if not disk.is_disk_full(exc):
+                    raise
+                # the frame is on disk and stays (files are the truth): say so, do not lose it
+                result = dataclasses.replace(result, duration=time.monotonic() - started)
+                raise NotIndexed(result, disk.data_full_reason(index.path.parent)) from exc
+            result = dataclasses.replace(result, frame_id=frame_id)
+        return dataclasses.replace(result, duration=time.monotonic() - started)
 
     def save_image(
         self, output_dir: str | os.PathLike[str] | None = None, prefix: str | None = None
@@ -370,6 +382,20 @@ class Camera:
         from pylapse import preview
 
         return preview.preview_stream(self)
+
+
+def add_to_index(index: FrameIndex, result: CaptureResult) -> int:
+    """Add a saved frame's row to ``index``; returns its id (re-adding a path updates it)."""
+    return index.add_frame(
+        result.camera_id,
+        result.path,
+        result.time,
+        size=result.size,
+        mtime=result.path.stat().st_mtime,
+        width=result.width,
+        height=result.height,
+        luma=result.luma,
+    )
 
 
 def piexif_insert(exif: bytes, jpeg: bytes) -> bytes:

@@ -1,21 +1,74 @@
-"""Free space: the capture guard, and how long each volume lasts at the current capture rate.
+"""Free space: the capture guard, full-disk errors, and how long each volume lasts.
 
 Capture checks free space under a camera's output folder before every frame (one ``statvfs``,
 microseconds). Below ``min_free_mb`` the frame is skipped and the camera's health says why;
 capture resumes by itself at the first slot after space returns.
+
+A disk can still fill up (``min_free_mb = 0``, a disk that holds only the data folder, another
+program writing, no inodes left): :func:`is_disk_full` recognises what that looks like from
+SQLite and from the OS, so callers can pause and say so instead of failing with a traceback.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
+import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DiskGuard", "VolumeUsage", "existing_parent", "free_bytes", "volume_usage"]
+__all__ = [
+    "DiskGuard",
+    "VolumeUsage",
+    "data_full_reason",
+    "existing_parent",
+    "folder_full_reason",
+    "free_bytes",
+    "is_disk_full",
+    "is_full_reason",
+    "volume_usage",
+]
 
 MB = 1024 * 1024
+# SQLite's result codes for a full disk: SQLITE_FULL, and SQLITE_IOERR_SHMSIZE (a connection
+# opened on a full disk cannot extend the WAL index, the ``-shm`` file, by one page).
+_SQLITE_FULL = {13, 4874}
+_OS_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}  # no space, or over quota
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or what it was raised from) says a disk or quota is full."""
+    seen = 0
+    while exc is not None and seen < 10:  # a few links of __cause__ / __context__ at most
+        if isinstance(exc, sqlite3.Error):
+            code = getattr(exc, "sqlite_errorcode", None)
+            if code in _SQLITE_FULL or "database or disk is full" in str(exc):
+                return True
+        elif isinstance(exc, OSError) and exc.errno in _OS_FULL:
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
+_FULL_TAIL = " is full: capture paused; free space to resume"
+
+
+def data_full_reason(data_path: str | os.PathLike[str]) -> str:
+    """What capture says while the database in ``data_path`` cannot be written."""
+    return f"the disk holding the data folder ({os.fspath(data_path)}){_FULL_TAIL}"
+
+
+def folder_full_reason(folder: str | os.PathLike[str]) -> str:
+    """What capture says while frames cannot be written under ``folder``."""
+    return f"the disk holding {os.fspath(folder)}{_FULL_TAIL}"
+
+
+def is_full_reason(reason: str | None) -> bool:
+    """Whether a paused reason is one of the two above."""
+    return bool(reason) and reason.endswith(_FULL_TAIL)  # type: ignore[union-attr]
 
 
 def existing_parent(path: str | os.PathLike[str]) -> Path:

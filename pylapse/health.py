@@ -11,22 +11,40 @@ States, decided after every attempt:
 
 The log keeps the last ``max_log_rows`` attempts (old rows are trimmed in batches), so it never
 grows with the age of an installation.
+
+A full disk under the data folder never makes a write fail: the store holds the write in memory
+(in order), shows :attr:`HealthStore.full` as every camera's ``paused_reason`` so the dashboard
+says why capture stopped, and writes what it held once :meth:`HealthStore.try_resume` finds room
+again; the capture log then tells the pause and the resume at the times they happened.
 """
 
 from __future__ import annotations
 
+import collections
 import os
+import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pylapse import db, timeutil
+from pylapse import db, disk, timeutil
 
 __all__ = ["CameraHealth", "HealthState", "HealthStore", "LogEntry"]
+
+_T = TypeVar("_T")
+# Writes held while the disk is full. Capture pauses then, so only a few come (one per camera
+# and state change); past this many the oldest are dropped and the resume says how many.
+MAX_HELD_WRITES = 1000
+# Free space the data folder's disk needs before held writes are tried again: room for them
+# and the next frames' rows (a frame adds about 35 KB to the WAL). Without it a disk kept
+# full by someone else would flap between paused and resumed at every slot, as each small
+# write finds a few bytes.
+RESUME_FREE_BYTES = 1024 * 1024
 
 _STEPS = [
     """CREATE TABLE camera_health (
@@ -123,6 +141,9 @@ class HealthStore:
         self.max_log_rows = max_log_rows
         self._lock = threading.Lock()
         self._inserts = 0
+        self._full: str | None = None  # why writes are held (the data folder's disk is full)
+        self._held: collections.deque[Callable[[], object]] = collections.deque()
+        self._dropped = 0
         self._conn = db.connect(self.db_path)
         db.migrate(self._conn, "health", _STEPS)
 
@@ -137,8 +158,9 @@ class HealthStore:
             row = self._conn.execute(
                 "SELECT * FROM camera_health WHERE camera_id = ?", (camera_id,)
             ).fetchone()
+            full = self._full
         if row is None:
-            return CameraHealth(camera_id, HealthState.UNKNOWN)
+            return CameraHealth(camera_id, HealthState.UNKNOWN, paused_reason=full)
         state = HealthState(row["state"]) if row["enabled"] else HealthState.DISABLED
         return CameraHealth(
             camera_id=camera_id,
@@ -147,7 +169,7 @@ class HealthStore:
             last_error=row["last_error"],
             consecutive_failures=row["consecutive_failures"],
             last_frame_id=row["last_frame_id"],
-            paused_reason=row["paused_reason"],
+            paused_reason=full or row["paused_reason"],
             last_error_time=_when(row["last_error_utc"], row["last_error_offset"]),
             last_path=row["last_path"],
             identical_frames=row["identical_count"],
@@ -199,6 +221,78 @@ class HealthStore:
         span = max(600.0, time.time() - first)  # a young camera: at least ten minutes of data
         return total / span * 86400
 
+    # --- a full disk -----------------------------------------------------------------------
+
+    @property
+    def full(self) -> str | None:
+        """Why the database cannot be written now (its disk is full), or None.
+
+        While set, writes are held in memory and every camera's ``paused_reason`` says it.
+        """
+        return self._full
+
+    def mark_full(self) -> bool:
+        """Another write to ``pylapse.db`` (a frame's index row) failed for a full disk: hold
+        writes from now on. True when this starts the pause (False if it was on already)."""
+        with self._lock:
+            return self._start_full()
+
+    def _start_full(self) -> bool:
+        if self._full is not None:
+            return False
+        self._full = disk.data_full_reason(self.db_path.parent)
+        return True
+
+    def try_resume(self) -> bool:
+        """After a full disk: when the disk has room again, write what was held back (in one
+        transaction) and end the pause. True when there is no pause (any more)."""
+        with self._lock:
+            if self._full is None:
+                return True
+            try:
+                if disk.free_bytes(self.db_path.parent) < RESUME_FREE_BYTES:
+                    return False
+            except OSError:  # cannot tell: let the writes themselves decide
+                pass
+            try:
+                with self._conn:
+                    for write in self._held:
+                        write()
+                    if self._dropped:
+                        now = timeutil.now(timeutil.UTC)
+                        for (camera_id,) in self._conn.execute(
+                            "SELECT camera_id FROM camera_health"
+                        ):
+                            self._append_log(
+                                camera_id, now, False,
+                                f"{self._dropped} health updates made while the disk was full "
+                                "were lost",
+                            )  # fmt: skip
+            except sqlite3.Error as exc:
+                if not disk.is_disk_full(exc):
+                    raise
+                return False
+            self._held.clear()
+            self._full, self._dropped = None, 0
+            return True
+
+    def _write(self, write: Callable[[], _T]) -> _T | None:
+        """Run ``write`` in a transaction; while the disk is full, hold it (None) for later."""
+        with self._lock:
+            if self._full is None:
+                try:
+                    with self._conn:
+                        return write()
+                except sqlite3.Error as exc:
+                    if not disk.is_disk_full(exc):
+                        raise
+                    self._start_full()
+            if len(self._held) >= MAX_HELD_WRITES:
+                self._held.popleft()
+                self._dropped += 1
+            self._held.append(write)
+            return None
+
     # --- writing ---------------------------------------------------------------------------
 
     def _ensure(self, camera_id: str) -> None:
@@ -244,9 +338,12 @@ class HealthStore:
         duration: float,
         attempt: int = 0,
         message: str = "",
-    ) -> HealthState:
-        """A saved frame; returns the new state (ok, frozen or blank)."""
-        with self._lock, self._conn:
+    ) -> HealthState | None:
+        """A saved frame; returns the new state (ok, frozen or blank), or None while the disk
+        is full (the update is held and written when there is room again)."""
+        path = os.fspath(path)
+
+        def write() -> HealthState:
             self._ensure(camera_id)
             row = self._conn.execute(
                 "SELECT last_digest, identical_count FROM camera_health WHERE camera_id = ?",
@@ -270,7 +367,7 @@ class HealthStore:
                     identical,
                     digest,
                     frame_id,
-                    os.fspath(path),
+                    path,
                     camera_id,
                 ),
             )
@@ -282,14 +379,16 @@ class HealthStore:
                 camera_id,
                 when,
                 True,
-                (message or f"saved {os.fspath(path)}") + note,
-                path=os.fspath(path),
+                (message or f"saved {path}") + note,
+                path=path,
                 frame_id=frame_id,
                 size=size,
                 duration=duration,
                 attempt=attempt,
             )
-        return state
+            return state
+
+        return self._write(write)
 
     def record_failure(
         self,
@@ -299,10 +398,12 @@ class HealthStore:
         *,
         duration: float | None = None,
         attempt: int = 0,
-    ) -> HealthState:
-        """A failed attempt; returns the new state (failing or offline)."""
+    ) -> HealthState | None:
+        """A failed attempt; returns the new state (failing or offline), or None while the
+        disk is full (the update is held and written when there is room again)."""
         now = timeutil.now(when.tzinfo)
-        with self._lock, self._conn:
+
+        def write() -> HealthState:
             self._ensure(camera_id)
             failures = (
                 self._conn.execute(
@@ -325,11 +426,16 @@ class HealthStore:
                 ),
             )
             self._append_log(camera_id, when, False, error, duration=duration, attempt=attempt)
-        return state
+            return state
+
+        return self._write(write)
 
     def set_paused_reason(self, camera_id: str, reason: str | None) -> bool:
-        """Record why capture is paused (``None`` clears it); True when it changed."""
-        with self._lock, self._conn:
+        """Record why capture is paused (``None`` clears it); True when it changed (or, while
+        the disk is full, will be written as a change when there is room again)."""
+        now = timeutil.now(timeutil.UTC)
+
+        def write() -> bool:
             self._ensure(camera_id)
             old = self._conn.execute(
                 "SELECT paused_reason FROM camera_health WHERE camera_id = ?", (camera_id,)
@@ -340,14 +446,18 @@ class HealthStore:
                 "UPDATE camera_health SET paused_reason = ? WHERE camera_id = ?",
                 (reason, camera_id),
             )
-            now = timeutil.now(timeutil.UTC)
             self._append_log(camera_id, now, reason is None, reason or "capture resumed")
-        return True
+            return True
+
+        changed = self._write(write)
+        return True if changed is None else changed
 
     def set_enabled(self, camera_id: str, enabled: bool) -> None:
-        with self._lock, self._conn:
+        def write() -> None:
             self._ensure(camera_id)
             self._conn.execute(
                 "UPDATE camera_health SET enabled = ? WHERE camera_id = ?",
                 (int(enabled), camera_id),
             )
+
+        self._write(write)

@@ -5,6 +5,13 @@ earlier frame is skipped, never queued behind itself), captures, and records the
 health store and as one log line. It never sleeps and never raises for a camera fault: retrying
 is the scheduler's business, as a separate one-off job (see :mod:`pylapse.scheduler`), so a
 waiting retry holds no thread and cannot delay the camera's next slot or any other camera.
+
+A full disk is a pause, not a failure (no retries, no "offline"): the disk under the data folder
+(the index row, health and capture log cannot be written) pauses every camera until the health
+store finds room again (:meth:`~pylapse.health.HealthStore.try_resume`), checked at each slot; a
+full disk under a camera's frames pauses that camera until a frame can be written again, which
+each slot tries. A frame written before its index row hit the full disk is kept and its row
+added once there is room (the next scan would find it too: the file is the truth).
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from pylapse import disk
+from pylapse.capture import NotIndexed, add_to_index
 from pylapse.disk import DiskGuard
 from pylapse.progress import Cancelled
 from pylapse.runpool import request_starting
@@ -97,24 +106,64 @@ class AttemptRunner:
         # the paused reason last written per camera: the database is touched only on a change,
         # keeping the shared health lock off the path between a slot firing and its request
         self._reasons: dict[str, str | None] = {}
+        # cameras whose frame folder's disk was full at their last attempt, and why
+        self._full_folders: dict[str, str] = {}
+        # frames on disk whose index row waits for room on the data folder's disk
+        self._unindexed: list[CaptureResult] = []
+        self._unindexed_lock = threading.Lock()
 
     def forget_reason(self, camera_id: str) -> None:
         """Someone else changed the camera's paused reason: re-check it at the next attempt."""
         self._reasons.pop(camera_id, None)
 
     def _disk_ok(self, camera: Camera) -> str | None:
-        reason = self.guard.check(camera.output_dir)
-        if camera.id in self._reasons and self._reasons[camera.id] == reason:
-            return reason
+        """Why this attempt must be skipped (no room for the frame or the database), or None;
+        the camera's health says it while it lasts."""
+        skip = self.guard.check(camera.output_dir) or self._data_full()
+        # a full frame folder stays shown while the attempt goes ahead: writing is the test
+        self._show(camera, skip or self._full_folders.get(camera.id))
+        return skip
+
+    def _show(self, camera: Camera, reason: str | None) -> None:
+        old = self._reasons.get(camera.id)
+        if camera.id in self._reasons and old == reason:
+            return
         self._reasons[camera.id] = reason
         changed = self.health.set_paused_reason(camera.id, reason) if self.health else True
         if changed and reason:
             log.warning("%s: %s", camera.id, reason)
         elif changed and self.health:
-            log.info(
-                "%s: capture resumed: free space under %s is back", camera.id, camera.output_dir
-            )
-        return reason
+            why = f"free space under {camera.output_dir} is back"
+            if disk.is_full_reason(old):
+                why = "there is room on the disk again"
+            log.info("%s: capture resumed: %s", camera.id, why)
+
+    def _data_full(self) -> str | None:
+        """The reason while the database's disk is full; checks at each slot whether there is
+        room again, and then writes what waited (index rows first, then health)."""
+        full = self.health.full if self.health is not None else None
+        if full is None and not self._unindexed:
+            return None
+        if not self._index_waiting() or (self.health is not None and not self.health.try_resume()):
+            return full or (disk.data_full_reason(self.index.path.parent) if self.index else None)
+        self._full_folders.clear()  # the next attempt writes a frame anyway: that tests them
+        return None
+
+    def _index_waiting(self) -> bool:
+        """Add the rows of frames saved while the disk was full; True when none is left."""
+        with self._unindexed_lock:
+            while self._unindexed and self.index is not None:
+                result = self._unindexed[0]
+                try:
+                    add_to_index(self.index, result)
+                except FileNotFoundError:  # deleted since: nothing to index
+                    pass
+                except Exception as exc:
+                    if disk.is_disk_full(exc):
+                        return False
+                    raise
+                self._unindexed.pop(0)
+            return True
 
     def run(self, camera: Camera, when: datetime, attempt: int = 0, note: str = "") -> Attempt:
         """One attempt at the frame for ``when``; ``note`` ends the log line (e.g. retry info)."""
@@ -133,14 +182,38 @@ class AttemptRunner:
             result = self.processor.submit(save).result() if self.processor else save()
         except (Cancelled, CancelledError) as exc:
             return Attempt(skipped=str(exc) or "stopped")
+        except NotIndexed as exc:  # saved, but the database's disk is full: keep the frame
+            with self._unindexed_lock:
+                self._unindexed.append(exc.result)
+            if self.health is not None:
+                self.health.mark_full()
+            result = exc.result
         except Exception as exc:
             if self.cancel is not None and self.cancel.is_set():
                 return Attempt(skipped="stopped")  # shutting down: not the camera's fault
+            if disk.is_disk_full(exc):
+                return self._folder_full(camera, exc)
             return self._failed(camera, when, attempt, exc, time.monotonic() - started, note)
         finally:
             camera.busy.release()
         self._succeeded(camera, result, attempt)
         return Attempt(result=result)
+
+    def _folder_full(self, camera: Camera, exc: Exception) -> Attempt:
+        """The frame could not be written: a pause of this camera until one can, not a failure.
+        When the health store cannot be written either, its own pause (every camera) wins."""
+        if not isinstance(exc, OSError) and self.index is not None:  # SQLite: the database's
+            if self.health is not None:
+                self.health.mark_full()
+            reason = disk.data_full_reason(self.index.path.parent)
+            self._show(camera, reason)
+            return Attempt(skipped=reason)
+        reason = disk.folder_full_reason(camera.output_dir)
+        if isinstance(exc, OSError) and exc.filename:
+            log.debug("%s: %s: %s", camera.id, exc.filename, exc.strerror)
+        self._full_folders[camera.id] = reason
+        self._show(camera, reason)
+        return Attempt(skipped=reason)
 
     def _save(self, camera: Camera, grab: Grab, started: float) -> CaptureResult:
         if self.before_save is not None:
@@ -155,9 +228,8 @@ class AttemptRunner:
             log.debug("%s: unexpected capture error", camera.id, exc_info=True)
         state = ""
         if self.health:
-            state = self.health.record_failure(
-                camera.id, when, error, duration=took, attempt=attempt
-            ).value
+            new = self.health.record_failure(camera.id, when, error, duration=took, attempt=attempt)
+            state = new.value if new is not None else ""
         tag = f" (retry {attempt})" if attempt else ""
         log.warning(
             "%s: %s FAILED%s after %.1f s: %s%s%s",
@@ -172,6 +244,8 @@ class AttemptRunner:
         return Attempt(error=error)
 
     def _succeeded(self, camera: Camera, result: CaptureResult, attempt: int) -> None:
+        if self._full_folders.pop(camera.id, None) is not None:
+            self._show(camera, None)  # a frame was written: the frame folder has room again
         state = ""
         if self.health:
             new = self.health.record_success(
@@ -185,7 +259,9 @@ class AttemptRunner:
                 duration=result.duration,
                 attempt=attempt,
             )
-            state = "" if new.value == "ok" else f" [{new.value}]"
+            state = "" if new is None or new.value == "ok" else f" [{new.value}]"
+        if result.frame_id is None and self.index is not None:
+            state += "; not indexed yet: " + disk.data_full_reason(self.index.path.parent)
         tag = f" (retry {attempt})" if attempt else ""
         log.info(
             "%s: %s saved %s%s (%d kB, %dx%d, luma %.0f) in %.2f s%s",

@@ -232,11 +232,18 @@ class Runtime:
         camera's health and log record the failure as for any attempt).
         """
         camera = self.camera(camera_id)
-        runner = AttemptRunner(
-            index=self.index,
-            health=self.health,
-            guard=disk.DiskGuard(self.config.min_free_mb),
-        )
+        # The scheduler's runner when there is one: it knows which paused reason each camera
+        # shows, and a frame saved while the database's disk is full gets its row from it
+        # once there is room (a runner made for this one call would forget both).
+        scheduler = self.scheduler
+        if scheduler is not None and scheduler.running:
+            runner = scheduler.runner
+        else:
+            runner = AttemptRunner(
+                index=self.index,
+                health=self.health,
+                guard=disk.DiskGuard(self.config.min_free_mb),
+            )
         outcome = runner.run(camera, timeutil.now(camera.zone), note=" (grab now)")
         if outcome.result is None:
             raise GrabError(f"{camera_id}: {outcome.error or outcome.skipped}")

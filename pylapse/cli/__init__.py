@@ -12,6 +12,7 @@ group (the dashboard's ``web`` command is the ``web`` package's, so ``pylapse/``
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
@@ -92,6 +93,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"pylapse {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        from pylapse.disk import is_disk_full
+
+        if not is_disk_full(exc):
+            raise
+        print(f"pylapse {args.command}: {_disk_full(args, exc)}", file=sys.stderr)
+        return 1
+
+
+def _disk_full(args: argparse.Namespace, exc: BaseException) -> str:
+    """One line for a full disk, naming the folder: the file an OS error names, else the data
+    folder (SQLite's own errors name no file; the config says where the database is)."""
+    from pylapse.config import load_config
+
+    data = None
+    with contextlib.suppress(Exception):
+        data = load_config(getattr(args, "config", None) or default_config_path()).data_path
+    then = "free space and run it again"
+    link: BaseException | None = exc
+    while link is not None:
+        name = getattr(link, "filename", None) if isinstance(link, OSError) else None
+        folder = Path(os.fspath(name)).absolute().parent if name else None
+        if folder is not None and not (data and folder.is_relative_to(data)):
+            return f"the disk holding {folder} is full: {then}"
+        link = link.__cause__ or link.__context__
+    if data is None:
+        return f"the disk is full ({exc}): {then}"
+    return f"the disk holding the data folder ({data}) is full: {then}"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -31,3 +31,33 @@ def test_volume_usage_groups_by_device_and_estimates_days(tmp_path):
     assert vol.total >= vol.free > 0
     assert vol.days_until_full == vol.free / 2e9
     assert volume_usage([a])[0].days_until_full is None  # nothing being written
+
+
+def test_disk_full_is_recognised_from_sqlite_and_the_os(tmp_path):
+    import errno
+    import sqlite3
+
+    from pylapse.disk import is_disk_full
+
+    conn = sqlite3.connect(tmp_path / "x.db")
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    conn.execute(f"PRAGMA max_page_count = {conn.execute('PRAGMA page_count').fetchone()[0]}")
+    try:
+        with conn:
+            conn.executemany("INSERT INTO t VALUES (?)", [("x" * 1000,)] * 50)
+    except sqlite3.OperationalError as exc:
+        full = exc
+    assert is_disk_full(full)
+    assert is_disk_full(OSError(errno.ENOSPC, "No space left on device"))
+    try:
+        try:
+            raise full
+        except sqlite3.Error as inner:
+            raise RuntimeError("schema step failed") from inner
+    except RuntimeError as outer:
+        assert is_disk_full(outer)  # through the cause
+    assert not is_disk_full(OSError(errno.EACCES, "Permission denied"))
+    assert not is_disk_full(sqlite3.OperationalError("database is locked"))
+    assert not is_disk_full(None)
+    conn.close()

@@ -133,3 +133,59 @@ def test_bytes_per_day(store):
     rate = store.bytes_per_day("cam")
     # 3 MB over the ~2 h the frames span -> ~36 MB/day
     assert 30e6 < rate < 40e6
+
+
+def _disk_full(store: HealthStore) -> None:
+    """Fault injection at the database boundary: SQLite itself answers SQLITE_FULL ("database
+    or disk is full") for any write that needs another page, as on a real full disk."""
+    pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
+    store._conn.execute(f"PRAGMA max_page_count = {pages}")
+
+
+def _room_again(store: HealthStore) -> None:
+    store._conn.execute("PRAGMA max_page_count = 1073741823")
+
+
+def test_a_full_disk_holds_writes_shows_why_and_writes_them_when_there_is_room(store, tmp_path):
+    _ok(store, 0)
+    _disk_full(store)
+    written = 1
+    while _ok(store, written) is not None:  # rows fit on the last page until it is full
+        written += 1
+        assert written < 500
+    assert store.full is not None  # that write was held, not raised
+    for i in range(written + 1, written + 5):
+        assert _ok(store, i) is None  # and every later one is held behind it
+    assert store.record_failure("cam", T0, "timed out") is None
+    assert store.set_paused_reason("cam", "disk low") is True
+    reason = store.full
+    assert reason == f"the disk holding the data folder ({tmp_path}) is full: " + (
+        "capture paused; free space to resume"
+    )
+    assert store.get("cam").paused_reason == reason  # what the dashboard shows meanwhile
+    assert store.get("never-seen").paused_reason == reason
+    assert store.log(1)[0].frame_id == written - 1  # nothing more written yet
+    assert store.try_resume() is False  # still full
+    _room_again(store)
+    assert store.try_resume() is True
+    assert store.full is None
+    messages = [e.message for e in store.log(40)]
+    assert messages[0] == "disk low" and messages[1] == "timed out"  # in the order they came
+    assert store.log_count() == written + 5 + 2
+    health = store.get("cam")
+    assert health.paused_reason == "disk low" and health.state is HealthState.FAILING
+
+
+def test_a_full_disk_keeps_only_the_newest_held_writes(store, monkeypatch):
+    import pylapse.health as health_module
+
+    monkeypatch.setattr(health_module, "MAX_HELD_WRITES", 5)
+    _disk_full(store)
+    store.mark_full()
+    for i in range(8):
+        _ok(store, i)
+    _room_again(store)
+    assert store.try_resume() is True
+    messages = [e.message for e in store.log(10)]
+    assert messages[0] == "3 health updates made while the disk was full were lost"
+    assert [e.frame_id for e in store.log(10)[1:]] == [7, 6, 5, 4, 3]
