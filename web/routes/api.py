@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel
 
@@ -255,20 +254,30 @@ def _parse_time(value: str | None, what: str) -> datetime | None:
 SWAGGER = "/static/vendor/swagger-ui-5.35.0"
 
 
+# FastAPI's own Swagger page starts Swagger UI with an inline script, which the Content-Security-
+# Policy refuses; api-docs.js starts it instead.
+_DOCS_PAGE = f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>pyLapse API</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="{SWAGGER}.css">
+</head>
+<body>
+<div id="swagger-ui" data-openapi-url="/api/openapi.json"></div>
+<script src="{SWAGGER}-bundle.js"></script>
+<script src="/static/api-docs.js"></script>
+</body>
+</html>
+"""
+
+
 @router.get("/docs", include_in_schema=False)
 def docs() -> HTMLResponse:
     """Swagger UI from the vendored copy (dashboards run on isolated LANs: no CDN)."""
-    page = get_swagger_ui_html(
-        openapi_url="/api/openapi.json",
-        title="pyLapse API",
-        swagger_js_url=f"{SWAGGER}-bundle.js",
-        swagger_css_url=f"{SWAGGER}.css",
-        swagger_favicon_url="data:,",
-    )
-    html = page.body.decode().replace(
-        "</body>", '<script src="/static/api-docs.js"></script>\n</body>'
-    )
-    return HTMLResponse(html)
+    return HTMLResponse(_DOCS_PAGE)
 
 
 @router.get("/session", response_model=SessionInfo)

@@ -75,6 +75,26 @@
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function (event) { init(event.target); });
 
+  // <select data-autosubmit>: choosing an option submits its form (no inline onchange: the
+  // Content-Security-Policy runs no inline handlers).
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (select.matches && select.matches("select[data-autosubmit]") && select.form) {
+      select.form.requestSubmit();
+    }
+  });
+
+  // Requests whose parameters come from the page as it is now (htmx's js: values would need
+  // eval, which the Content-Security-Policy forbids).
+  document.addEventListener("htmx:configRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!elt.hasAttribute) return;
+    // "Add another schedule": an index no row on the page has yet
+    if (elt.hasAttribute("data-new-schedule-row")) {
+      event.detail.parameters.index = document.querySelectorAll("#schedules .schedule").length + 100;
+    }
+  });
+
   // Destructive buttons ask first (data-confirm="text"), also when htmx is not handling them.
   document.addEventListener("submit", function (event) {
     var button = event.submitter;
