@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,7 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pylapse import targets
-from pylapse.targets import CronRule, cron_targets, day_targets, target_grid
+from pylapse.targets import (
+    CronRule,
+    cron_targets,
+    day_targets,
+    local_days,
+    resolve_range,
+    target_grid,
+)
+from tests.pylapse.reference import ref_day_targets, ref_wall_instants
 
 # Zones with offset changes of every kind: an hour either way, 30 minutes (Lord Howe), Morocco's
 # Ramadan changes, a southern-hemisphere zone, a zone that dropped DST, and historic rules.
@@ -25,15 +33,37 @@ ZONES = [
     ("America/Sao_Paulo", [2018]),
     ("Europe/Moscow", [2011, 2014]),
     ("Pacific/Apia", [2011]),  # skipped a whole day (2011-12-30)
+    ("Europe/Amsterdam", [1937]),  # +00:19:32 to +00:20 at midnight: 28 seconds skipped
+    ("Africa/Monrovia", [1972]),  # -00:44:30 to UTC
 ]
 
 
 def _changing_days(tz, year):
-    day = date(year, 1, 1)
-    while day.year == year:
-        if targets._regular_base(day, tz) is None:
-            yield day
-        day += timedelta(days=1)
+    """Local dates on either side of each UTC-offset change in ``year``, found with zoneinfo
+    alone (not with the module's own test for a regular day)."""
+    days = set()
+    for change in _transitions(tz, year):
+        days.add(datetime.fromtimestamp(change - 1, tz).date())
+        days.add(datetime.fromtimestamp(change, tz).date())
+    return sorted(days)
+
+
+def _transitions(tz, year):
+    """UTC seconds at which ``tz``'s offset changes during ``year`` (to the second)."""
+    start = int(datetime(year, 1, 1, tzinfo=UTC).timestamp())
+
+    def offset(u):
+        return datetime.fromtimestamp(u, tz).utcoffset()
+
+    found, step = [], 900
+    for u in range(start, start + 366 * 86400, step):
+        if offset(u) != offset(u + step):
+            lo, hi = u, u + step
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                lo, hi = (mid, hi) if offset(mid) == offset(lo) else (lo, mid)
+            found.append(hi)
+    return found
 
 
 @pytest.mark.parametrize(("zone", "years"), ZONES)
@@ -47,11 +77,13 @@ def test_dst_days_by_bisection_equal_per_target_lookups(zone, years):
             picks |= {0, 1, 86399} | {h * 3600 + m for h in range(5) for m in (0, 1799, 1800)}
             seconds = [float(s) for s in sorted(picks)]
             for both in (True, False):
+                expected = ref_day_targets(day, seconds, tz, both)
+                assert day_targets(day, seconds, tz, both_folds=both) == expected, (day, both)
                 fast = targets._changing_day_targets(day, seconds, tz, both_folds=both)
                 slow = targets._per_target_day_targets(day, seconds, tz, both_folds=both)
-                assert fast == slow, (day, both)
+                assert fast == slow == expected, (day, both)
                 checked += 1
-    assert checked >= 2
+    assert checked >= 2 * len(years)  # both folds of at least one changing day a year
 
 
 def test_regular_days_add_to_midnight():
@@ -63,32 +95,164 @@ def test_regular_days_add_to_midnight():
     assert targets._regular_base(date(2024, 3, 31), ZoneInfo("Europe/Berlin")) is None
 
 
+# Rules with what they mean written out by hand (hours, minutes, seconds, weekdays; 0 = Monday),
+# so the reference below does not read the rule through the module under test.
+ALL = range(60)
+RULES = [
+    ({"second": "*/10", "hour": "1-3"}, [1, 2, 3], ALL, range(0, 60, 10), None),
+    ({"minute": "*/7", "second": 30}, range(24), range(0, 60, 7), [30], None),
+    ({"minute": "0,1", "hour": "*/5"}, range(0, 24, 5), [0, 1], [0], None),
+    ({"day_of_week": "sun", "hour": 2, "minute": "*/20"}, [2], [0, 20, 40], [0], {6}),
+    ({"second": 59, "minute": 59, "hour": 23}, [23], [59], [59], None),
+    # On a day the clocks go back, 02:00, 02:50 and again 02:00 are 50 and 10 minutes apart:
+    # the day's own steps are shorter than any regular day's (50 minutes, 23 h 10 min).
+    ({"hour": 2, "minute": "0,50"}, [2], [0, 50], [0], None),
+    # On a day the clocks go forward, 01:00 and 03:00 are one hour apart, not two.
+    ({"hour": "1,3", "minute": 0}, [1, 3], [0], [0], None),
+]
+# Days around which 2024 changes its offset in the zones below (and one ordinary day).
+DST_2024 = [date(2024, 3, 10), date(2024, 3, 31), date(2024, 4, 7), date(2024, 10, 6),
+            date(2024, 10, 27), date(2024, 11, 3), date(2024, 6, 1)]  # fmt: skip
+
+
+def _reference_targets(rules, tz, first, last):
+    """Every instant in ``[first, last]`` at which a rule's wall clock reads in ``tz``."""
+    out = set()
+    day = datetime.fromtimestamp(first, tz).date() - timedelta(days=1)
+    end = datetime.fromtimestamp(last, tz).date() + timedelta(days=1)
+    while day <= end:
+        for _fields, hours, minutes, seconds, weekdays in rules:
+            if weekdays is None or day.weekday() in weekdays:
+                wall = [h * 3600 + m * 60 + s for h in hours for m in minutes for s in seconds]
+                out.update(ref_day_targets(day, wall, tz, both_folds=True))
+        day += timedelta(days=1)
+    return sorted(u for u in out if first <= u <= last)
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.sampled_from(["Europe/Berlin", "Australia/Lord_Howe", "America/New_York", "UTC"]),
-    st.lists(
-        st.sampled_from(
-            [
-                {"second": "*/10", "hour": "1-3"},
-                {"minute": "*/7", "second": 30},
-                {"minute": "0,1", "hour": "*/5"},
-                {"day_of_week": "sun", "hour": 2, "minute": "*/20"},
-                {"second": 59, "minute": 59, "hour": 23},
-            ]
-        ),
-        min_size=1,
-        max_size=3,
-    ),
-    st.integers(0, 400),
+    st.lists(st.sampled_from(RULES), min_size=1, max_size=3),
+    st.sampled_from(DST_2024),
+    st.integers(-3, 1),
+    st.integers(0, 86399),
 )
-def test_spacing_is_a_lower_bound_of_the_target_spacing(zone, rules, start_day):
+def test_targets_and_their_spacing_against_a_reference(zone, rules, around, days, shift):
     tz = ZoneInfo(zone)
-    first = datetime(2024, 1, 1, tzinfo=tz).timestamp() + start_day * 86400
-    last = first + 9 * 86400  # DST days of 2024 fall inside for some start days
-    compiled = [CronRule(r) for r in rules]
+    first = datetime.combine(around + timedelta(days=days), datetime.min.time(), tz).timestamp()
+    first += shift  # ranges start and end anywhere in a day
+    last = first + 3 * 86400
+    compiled = [CronRule(fields) for fields, *_ in rules]
     grid, spacing = target_grid(compiled, tz, first, last)
-    assert list(grid) == list(cron_targets(compiled, tz, first, last))
-    assert list(grid) == sorted(set(grid))
-    steps = [b - a for a, b in itertools.pairwise(grid)]
-    assert spacing <= min(steps, default=float("inf"))
-    assert spacing > 0  # (a Sunday 2:00 rule on a spring-forward Sunday has no targets)
+    expected = _reference_targets(rules, tz, first, last)
+    assert list(grid) == expected
+    assert list(cron_targets(compiled, tz, first, last)) == expected
+    # the lower bound of the spacing the matcher's block path relies on
+    steps = [b - a for a, b in itertools.pairwise(expected)]
+    assert 0 < spacing <= min(steps, default=float("inf"))
+
+
+def test_the_spacing_counts_a_dst_days_own_steps():
+    berlin = ZoneInfo("Europe/Berlin")
+    autumn = datetime(2024, 10, 26, tzinfo=berlin).timestamp()
+    grid, spacing = target_grid([CronRule({"hour": 2, "minute": "0,50"})], berlin, autumn,
+                                autumn + 3 * 86400)  # fmt: skip
+    assert min(b - a for a, b in itertools.pairwise(grid)) == 600 == spacing
+    spring = datetime(2024, 3, 30, tzinfo=berlin).timestamp()
+    grid, spacing = target_grid([CronRule({"hour": "1,3", "minute": 0})], berlin, spring,
+                                spring + 3 * 86400)  # fmt: skip
+    assert min(b - a for a, b in itertools.pairwise(grid)) == 3600 == spacing
+    # over whole regular days the bound is the smallest step itself, so the block path can use it
+    june = datetime(2024, 6, 3, tzinfo=berlin).timestamp()
+    _grid, spacing = target_grid([CronRule({"minute": "*/20"})], berlin, june, june + 86399)
+    assert spacing == 1200
+
+
+# --- instants against every second of the wall clock ---------------------------------------------
+
+# (zone, the day before an offset change): hour changes, 30-minute changes, changes at midnight
+# (Santiago and Casablanca move their clocks at 00:00, so a day starts at 01:00 or repeats
+# 23:00-24:00), and Amsterdam's 1937 change from +00:19:32 to +00:20, which skipped the first
+# 28 seconds of 1 July.
+CHANGES = [
+    ("Europe/Berlin", date(2024, 3, 30)),
+    ("Europe/Berlin", date(2024, 10, 26)),
+    ("Australia/Lord_Howe", date(2024, 4, 6)),
+    ("America/Santiago", date(2024, 4, 5)),
+    ("America/Santiago", date(2024, 9, 7)),
+    ("Africa/Casablanca", date(2011, 4, 2)),
+    ("Africa/Casablanca", date(2011, 7, 29)),
+    ("Europe/Amsterdam", date(1937, 6, 30)),
+]
+
+
+@pytest.mark.parametrize(("zone", "before"), CHANGES)
+def test_a_ten_second_rule_hits_every_tenth_wall_clock_second(zone, before):
+    tz = ZoneInfo(zone)
+    first = datetime.combine(before, time(12), tz).timestamp()  # noon the day before
+    last = first + 2 * 86400 - 1
+    got = list(cron_targets([CronRule({"second": "*/10"})], tz, first, last))
+    assert got == ref_wall_instants(tz, first, last, lambda local: local.second % 10 == 0)
+
+
+def test_a_dst_day_without_targets_inside_a_range():
+    # Sundays at 02:00, 02:20, 02:40 in Berlin: on 31 March 2024 02:00-02:59 never happened.
+    tz = ZoneInfo("Europe/Berlin")
+    first = datetime(2024, 3, 17, tzinfo=tz).timestamp()
+    last = datetime(2024, 4, 14, 23, 59, tzinfo=tz).timestamp()
+    rule = CronRule({"day_of_week": "sun", "hour": 2, "minute": "*/20"})
+    got, spacing = target_grid([rule], tz, first, last)
+
+    def wanted(local):
+        return local.weekday() == 6 and local.hour == 2 and local.minute % 20 == 0
+
+    expected = ref_wall_instants(tz, first, last, wanted, step=60)
+    assert list(got) == expected and len(expected) == 4 * 3  # 17, 24 March, 7, 14 April
+    days = sorted({datetime.fromtimestamp(u, tz).day for u in got})
+    assert days == [7, 14, 17, 24]  # the targets go on after the empty day
+    assert spacing == 1200
+
+
+@pytest.mark.parametrize(("zone", "before"), [c for c in CHANGES if c[0] != "Europe/Amsterdam"])
+@pytest.mark.parametrize(
+    ("fields", "wanted"),
+    [
+        ({"minute": "*/30"}, lambda t: t.minute % 30 == 0 and t.second == 0),
+        ({"hour": 0, "minute": "*/15"}, lambda t: t.hour == 0 and t.minute % 15 == t.second == 0),
+        ({"hour": 23, "minute": "*/15"}, lambda t: t.hour == 23 and t.minute % 15 == t.second == 0),
+    ],
+    ids=["every-30-min", "midnight-hour", "last-hour"],
+)
+def test_minute_rules_around_offset_changes(zone, before, fields, wanted):
+    tz = ZoneInfo(zone)
+    first = datetime.combine(before, time(), tz).timestamp()
+    last = first + 3 * 86400
+    got = list(cron_targets([CronRule(fields)], tz, first, last))
+    assert got == ref_wall_instants(tz, first, last, wanted, step=60)
+
+
+@pytest.mark.parametrize(
+    ("zone", "day"),
+    [
+        ("America/Santiago", date(2024, 9, 8)),  # starts at 01:00: midnight never happened
+        ("America/Santiago", date(2024, 4, 6)),  # 23:00-23:59 twice: 25 hours
+        ("Africa/Casablanca", date(2011, 4, 3)),
+        ("Africa/Casablanca", date(2011, 7, 30)),
+        ("Europe/Amsterdam", date(1937, 7, 1)),  # starts at 00:00:28
+    ],
+)
+def test_days_whose_change_falls_at_midnight(zone, day):
+    tz = ZoneInfo(zone)
+    # a day slice (first occurrence only) and cron targets (both) at the day's edges
+    seconds = [0, 20, 30, 900, 3600, 23 * 3600, 23 * 3600 + 1800, 86399]
+    for both in (True, False):
+        assert day_targets(day, seconds, tz, both_folds=both) == ref_day_targets(
+            day, seconds, tz, both
+        )
+    # a date range of that day holds exactly the instants whose local date is that day
+    span = resolve_range(day, day, tz)
+    assert datetime.fromtimestamp(span.start, tz).date() == day
+    assert datetime.fromtimestamp(span.start - 1, tz).date() < day
+    assert datetime.fromtimestamp(span.stop - 1, tz).date() == day
+    assert datetime.fromtimestamp(span.stop, tz).date() > day
+    assert list(local_days(tz, span.start, span.stop - 1)) == [day]
