@@ -82,11 +82,18 @@ def zone(name: str | None) -> tzinfo:
 @cache
 def local_zone_name() -> str:
     """This machine's IANA zone name: $TZ, /etc/timezone, the /etc/localtime link, else UTC."""
-    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    return _first_zone(os.environ.get("TZ", ""), Path("/etc/timezone"), Path("/etc/localtime"))
+
+
+def _first_zone(tz_variable: str, timezone_file: Path, localtime: Path) -> str:
+    """The first real zone of: the TZ variable (``:Area/City`` as POSIX allows), the name in
+    ``timezone_file`` (Debian), the ``.../zoneinfo/Area/City`` target of the ``localtime`` link;
+    else UTC. A source that is missing or names no zone is skipped."""
+    candidates = [tz_variable.lstrip(":")]
     with contextlib.suppress(OSError):
-        candidates.append(Path("/etc/timezone").read_text().strip())
+        candidates.append(timezone_file.read_text().strip())
     try:
-        target = os.readlink("/etc/localtime")
+        target = os.readlink(localtime)
         if "zoneinfo/" in target:
             candidates.append(target.split("zoneinfo/", 1)[1])
     except OSError:

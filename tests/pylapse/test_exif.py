@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+import struct
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -11,7 +13,7 @@ import piexif
 import pytest
 from PIL import Image
 
-from pylapse.exif import ExifError, exif_bytes, inspect_time, read_time
+from pylapse.exif import ExifError, ExifTime, exif_bytes, inspect_time, read_time
 
 BERLIN = ZoneInfo("Europe/Berlin")
 CHICAGO = ZoneInfo("America/Chicago")
@@ -211,3 +213,322 @@ def test_exif_bytes_round_trip_through_piexif_insert(when: datetime) -> None:
 def test_exif_bytes_needs_an_aware_time() -> None:
     with pytest.raises(ValueError, match="aware"):
         exif_bytes(datetime(2026, 1, 1))
+
+
+# --- each reading rule on files made here (no ../shared needed) ----------------------------------
+
+DTO = piexif.ExifIFD.DateTimeOriginal
+OFFSET = piexif.ExifIFD.OffsetTimeOriginal
+SUBSEC = piexif.ExifIFD.SubSecTimeOriginal
+TIMEZONE_OFFSET = 0x882A  # TIFF/EP; piexif has no name for it, so Pillow writes it
+
+
+def made(exif_ifd: dict[int, object] | None, *, zeroth: dict | None = None) -> bytes:
+    """A JPEG made here whose EXIF is exactly ``exif_ifd`` (and ``zeroth``); no EXIF if None."""
+    if exif_ifd is None and zeroth is None:
+        return _jpeg()
+    if exif_ifd is not None and TIMEZONE_OFFSET in exif_ifd:
+        exif = Image.Exif()
+        sub = exif.get_ifd(0x8769)
+        for tag, value in exif_ifd.items():
+            sub[tag] = value.decode() if isinstance(value, bytes) else value
+        buffer = io.BytesIO()
+        Image.new("RGB", (16, 16), (200, 100, 50)).save(buffer, "JPEG", exif=exif)
+        return buffer.getvalue()
+    block = piexif.dump(
+        {"0th": zeroth or {}, "Exif": exif_ifd or {}, "GPS": {}, "1st": {}, "thumbnail": None}
+    )
+    out = io.BytesIO()
+    piexif.insert(block, _jpeg(), out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("offset", "delta"),
+    [
+        ("+09:00", timedelta(hours=9)),
+        ("+05:45", timedelta(hours=5, minutes=45)),
+        ("-03:30", -timedelta(hours=3, minutes=30)),
+        ("-00:30", -timedelta(minutes=30)),  # the sign of a zero-hour offset is kept
+        ("+00:00", timedelta(0)),
+        ("+14:00", timedelta(hours=14)),
+    ],
+)
+def test_offset_time_original_gives_the_offset(offset: str, delta: timedelta) -> None:
+    data = made({DTO: b"2024:01:15 12:30:45", OFFSET: offset.encode()})
+    found = inspect_time(data, BERLIN)  # the file's own offset beats the collection's zone
+    assert found.time == datetime(2024, 1, 15, 12, 30, 45, tzinfo=timezone(delta))
+    assert found.time.utcoffset() == delta
+    assert found.reason == f"EXIF DateTimeOriginal with OffsetTimeOriginal {offset}"
+
+
+@pytest.mark.parametrize(
+    ("values", "hours"),
+    [((-6,), -6), (5, 5), ((1, 2), 2), (0, 0), (-14, -14), (14, 14)],
+    ids=["minus-6", "plus-5", "two-values-the-second-is-DateTimeOriginal's", "zero", "-14", "+14"],
+)
+def test_timezone_offset_in_whole_hours_when_offset_time_is_missing(values, hours: int) -> None:
+    found = inspect_time(made({DTO: "2019:04:04 10:04:12", TIMEZONE_OFFSET: values}), BERLIN)
+    assert found.time == datetime(2019, 4, 4, 10, 4, 12, tzinfo=timezone(timedelta(hours=hours)))
+    assert found.reason == f"EXIF DateTimeOriginal with TimeZoneOffset {hours:+d} h"
+
+
+def test_offset_time_wins_over_timezone_offset() -> None:
+    data = made({DTO: "2019:04:04 10:04:12", OFFSET: "+03:00", TIMEZONE_OFFSET: (-6,)})
+    found = inspect_time(data, BERLIN)
+    assert found.time is not None and found.time.utcoffset() == timedelta(hours=3)
+    assert found.reason == "EXIF DateTimeOriginal with OffsetTimeOriginal +03:00"
+
+
+@pytest.mark.parametrize("offset", [b"      ", b"   :  ", b"+25:00", b"+09:61", b"nine"])
+def test_a_blank_or_malformed_offset_falls_back(offset: bytes) -> None:
+    # to TimeZoneOffset when there is one, else to the collection's zone
+    data = made({DTO: "2019:04:04 10:04:12", OFFSET: offset, TIMEZONE_OFFSET: (-6,)})
+    found = inspect_time(data, BERLIN)
+    assert found.time is not None and found.time.utcoffset() == timedelta(hours=-6)
+    assert found.reason == "EXIF DateTimeOriginal with TimeZoneOffset -6 h"
+    found = inspect_time(made({DTO: b"2019:04:04 10:04:12", OFFSET: offset}), BERLIN)
+    assert found.time == datetime(2019, 4, 4, 10, 4, 12, tzinfo=BERLIN)
+    assert found.reason == "EXIF DateTimeOriginal, local time (no offset)"
+
+
+@pytest.mark.parametrize("hours", [15, -15])
+def test_a_timezone_offset_beyond_14_hours_is_ignored(hours: int) -> None:
+    found = inspect_time(made({DTO: "2019:04:04 10:04:12", TIMEZONE_OFFSET: hours}), CHICAGO)
+    assert found.time == datetime(2019, 4, 4, 10, 4, 12, tzinfo=CHICAGO)
+    assert found.reason == "EXIF DateTimeOriginal, local time (no offset)"
+
+
+@pytest.mark.parametrize(
+    ("subsec", "micro"),
+    [
+        (b"5", 500000),  # a decimal fraction: "5" is half a second, "05" a twentieth
+        (b"05", 50000),
+        (b"68", 680000),
+        (b"270", 270000),
+        (b"860627", 860627),
+        (b"123456789", 123456),  # beyond microseconds: cut, not rounded
+        (b" 68\x00", 680000),  # padding cameras write
+        (b"000", 0),
+        (b"", 0),
+    ],
+)
+def test_sub_seconds(subsec: bytes, micro: int) -> None:
+    data = made({DTO: b"2024:01:15 12:30:45", SUBSEC: subsec, OFFSET: b"+01:00"})
+    found = read_time(data, UTC)
+    assert found == datetime(2024, 1, 15, 12, 30, 45, micro, tzinfo=fixed(1))
+
+
+def test_a_fraction_written_into_the_date_itself() -> None:
+    assert read_time(made({DTO: b"2024:01:15 12:30:45.25", OFFSET: b"+01:00"}), UTC) == (
+        datetime(2024, 1, 15, 12, 30, 45, 250000, tzinfo=fixed(1))
+    )
+    both = made({DTO: b"2024:01:15 12:30:45.25", SUBSEC: b"5", OFFSET: b"+01:00"})
+    assert read_time(both, UTC) == datetime(2024, 1, 15, 12, 30, 45, 500000, tzinfo=fixed(1))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [b"2024-01-15 12:30:45", b"2024/01/15 12:30:45", b"2024:01:15T12:30:45", b"2024:1:5 9:3:7"],
+)
+def test_dates_written_with_other_separators(text: bytes) -> None:
+    found = read_time(made({DTO: text, OFFSET: b"+02:00"}), UTC)
+    assert found is not None and found.utcoffset() == timedelta(hours=2)
+    assert found.replace(tzinfo=None) in (
+        datetime(2024, 1, 15, 12, 30, 45),
+        datetime(2024, 1, 5, 9, 3, 7),
+    )
+
+
+@pytest.mark.parametrize(
+    ("wall", "zone", "expected"),
+    [
+        ("2024:07:01 12:00:00", BERLIN, datetime(2024, 7, 1, 12, tzinfo=fixed(2))),
+        ("2024:01:01 12:00:00", BERLIN, datetime(2024, 1, 1, 12, tzinfo=fixed(1))),
+        # DST edges by localize()'s rule: the repeated hour's first occurrence, a skipped hour
+        # shifted forward
+        ("2024:10:27 02:30:00", BERLIN, datetime(2024, 10, 27, 2, 30, tzinfo=fixed(2))),
+        ("2024:03:31 02:30:00", BERLIN, datetime(2024, 3, 31, 3, 30, tzinfo=fixed(2))),
+        ("2024:11:03 01:30:00", ZoneInfo("America/New_York"), datetime(2024, 11, 3, 1, 30,
+                                                                        tzinfo=fixed(-4))),
+    ],
+)  # fmt: skip
+def test_without_an_offset_the_wall_clock_is_the_collections_zone(wall, zone, expected) -> None:
+    found = inspect_time(made({DTO: wall.encode()}), zone)
+    assert found.time == expected
+    assert found.time.utcoffset() == expected.utcoffset()  # a fixed offset, not the zone
+    assert found.reason == "EXIF DateTimeOriginal, local time (no offset)"
+
+
+def test_gps_time_is_never_used_for_the_offset() -> None:
+    gps = {
+        piexif.GPSIFD.GPSDateStamp: b"2024:01:15",
+        piexif.GPSIFD.GPSTimeStamp: ((3, 1), (30, 1), (45, 1)),  # 9 hours from the wall clock
+    }
+    block = piexif.dump(
+        {"0th": {}, "Exif": {DTO: b"2024:01:15 12:30:45"}, "GPS": gps, "1st": {}, "thumbnail": None}
+    )
+    out = io.BytesIO()
+    piexif.insert(block, _jpeg(), out)
+    found = inspect_time(out.getvalue(), BERLIN)
+    assert found.time == datetime(2024, 1, 15, 12, 30, 45, tzinfo=BERLIN)
+    assert found.reason == "EXIF DateTimeOriginal, local time (no offset)"
+
+
+@pytest.mark.parametrize(
+    ("exif_ifd", "zeroth", "reason"),
+    [
+        (None, None, "no EXIF data in the file"),
+        (None, {piexif.ImageIFD.Make: b"Acme"}, "no EXIF DateTimeOriginal"),  # no Exif IFD
+        ({piexif.ExifIFD.ExposureTime: (1, 100)}, None, "no EXIF DateTimeOriginal"),
+        (
+            {DTO: b"0000:00:00 00:00:00"},
+            None,
+            "EXIF DateTimeOriginal '0000:00:00 00:00:00' is all zeros (clock never set)",
+        ),
+        (
+            {DTO: b"2024:00:15 12:00:00"},
+            None,
+            "EXIF DateTimeOriginal '2024:00:15 12:00:00' is all zeros (clock never set)",
+        ),
+        (
+            {DTO: b"2024:01:00 12:00:00"},
+            None,
+            "EXIF DateTimeOriginal '2024:01:00 12:00:00' is all zeros (clock never set)",
+        ),
+        (
+            {DTO: b"    :  :     :  :  "},
+            None,
+            "EXIF DateTimeOriginal is blank ('    :  :     :  :  ')",
+        ),
+        ({DTO: b"\x00" * 19}, None, "EXIF DateTimeOriginal is blank ('')"),
+        ({DTO: b"yesterday"}, None, "EXIF DateTimeOriginal 'yesterday' is not a date"),
+        (
+            {DTO: b"2024:13:15 12:00:00"},
+            None,
+            "EXIF DateTimeOriginal '2024:13:15 12:00:00' is not a date "
+            "(month must be in 1..12)",
+        ),
+        (
+            {DTO: b"2024:02:30 12:00:00"},
+            None,
+            "EXIF DateTimeOriginal '2024:02:30 12:00:00' is not a date "
+            "(day is out of range for month)",
+        ),
+        (
+            {DTO: b"2024:01:15 24:00:00"},
+            None,
+            "EXIF DateTimeOriginal '2024:01:15 24:00:00' is not a date "
+            "(hour must be in 0..23)",
+        ),
+    ],
+    ids=["no-exif", "no-exif-ifd", "no-date", "zero", "zero-month", "zero-day", "blank", "nuls",
+         "words", "month-13", "30-february", "hour-24"],
+)  # fmt: skip
+def test_no_usable_time_says_why(exif_ifd, zeroth, reason: str) -> None:
+    data = made(exif_ifd, zeroth=zeroth)
+    assert inspect_time(data, BERLIN) == ExifTime(None, reason)
+    assert read_time(data, BERLIN) is None
+
+
+def test_png_with_and_without_exif() -> None:
+    plain = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(plain, "PNG")
+    assert inspect_time(plain.getvalue(), UTC).reason == "no EXIF data in the file"
+    tagged = io.BytesIO()
+    block = piexif.dump(
+        {"Exif": {DTO: b"2024:01:15 12:30:45", OFFSET: b"-05:00"}, "0th": {}, "GPS": {}, "1st": {}}
+    )
+    Image.new("RGB", (8, 8)).save(tagged, "PNG", exif=block)  # an eXIf chunk
+    assert read_time(tagged.getvalue(), UTC) == datetime(2024, 1, 15, 12, 30, 45, tzinfo=fixed(-5))
+
+
+def test_a_path_and_its_bytes_agree(tmp_path: Path) -> None:
+    data = made({DTO: b"2024:01:15 12:30:45", OFFSET: b"+09:00", SUBSEC: b"25"})
+    path = tmp_path / "DSC0001.JPG"
+    path.write_bytes(data)
+    assert inspect_time(path, UTC) == inspect_time(data, UTC) == inspect_time(str(path), UTC)
+    assert read_time(path, UTC) == datetime(2024, 1, 15, 12, 30, 45, 250000, tzinfo=fixed(9))
+
+
+# --- what we write, read back by a strict reader (EXIF 2.31 to the letter) -----------------------
+
+_STRICT = {
+    DTO: re.compile(rb"(\d{4}):(\d{2}):(\d{2}) (\d{2}):(\d{2}):(\d{2})\x00"),  # count 20
+    OFFSET: re.compile(rb"([+-])(\d{2}):(\d{2})\x00"),  # "+HH:MM" and its NUL: count 7
+    SUBSEC: re.compile(rb"(\d+)\x00"),
+}
+
+
+def _exif_ifd_entries(block: bytes) -> dict[int, tuple[int, int, bytes]]:
+    """tag -> (type, count, raw value) of the Exif IFD of an EXIF block, read byte by byte."""
+    assert block.startswith(b"Exif\x00\x00")
+    tiff = block[6:]
+    order = {b"II": "<", b"MM": ">"}[tiff[:2]]
+    sizes = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 7: 1, 8: 2, 9: 4, 10: 8}
+
+    def entries(at: int) -> dict[int, tuple[int, int, bytes]]:
+        (n,) = struct.unpack(order + "H", tiff[at : at + 2])
+        out = {}
+        for i in range(n):
+            raw = tiff[at + 2 + 12 * i : at + 14 + 12 * i]
+            tag, kind, count, value = struct.unpack(order + "HHI4s", raw)
+            size = sizes[kind] * count
+            if size > 4:
+                (where,) = struct.unpack(order + "I", value)
+                value = tiff[where : where + size]
+            out[tag] = (kind, count, value[:size])
+        return out
+
+    (first,) = struct.unpack(order + "I", tiff[4:8])
+    (exif_at,) = struct.unpack(order + "I", entries(first)[0x8769][2])
+    return entries(exif_at)
+
+
+def strict_read(block: bytes) -> datetime:
+    """The capture time an EXIF 2.31 reader that accepts nothing else would read."""
+    entries = _exif_ifd_entries(block)
+    fields = {}
+    for tag, pattern in _STRICT.items():
+        kind, count, value = entries[tag]
+        assert kind == 2 and count == len(value), (tag, kind, count)  # ASCII, NUL included
+        match = pattern.fullmatch(value)
+        assert match, f"tag {tag:#x}: {value!r} is not what EXIF 2.31 allows"
+        fields[tag] = match.groups()
+    year, month, day, hour, minute, second = map(int, fields[DTO])
+    sign, oh, om = fields[OFFSET]
+    offset = timedelta(hours=int(oh), minutes=int(om)) * (-1 if sign == b"-" else 1)
+    micro = int(fields[SUBSEC][0].decode().ljust(6, "0")[:6])
+    return datetime(year, month, day, hour, minute, second, micro, timezone(offset))
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        datetime(2026, 2, 9, 14, 30, 0, 1, tzinfo=ZoneInfo("Asia/Tokyo")),
+        datetime(2026, 2, 9, 14, 30, 0, 500000, tzinfo=ZoneInfo("America/St_Johns")),
+        datetime(2026, 2, 9, 14, 30, 0, 999999, tzinfo=ZoneInfo("Asia/Kathmandu")),
+        datetime(2026, 2, 9, 14, 30, 0, 250000, tzinfo=timezone(-timedelta(minutes=30))),
+        datetime(2026, 2, 9, 14, 30, 0, 123456, tzinfo=UTC),
+        datetime(2024, 11, 3, 5, 30, 0, 10, tzinfo=UTC).astimezone(ZoneInfo("America/New_York")),
+    ],
+)
+def test_exif_bytes_pass_a_strict_reader(when: datetime) -> None:
+    back = strict_read(exif_bytes(when))
+    assert back.timestamp() == when.timestamp()  # == would fail in a repeated hour (PEP 495)
+    assert back.utcoffset() == when.utcoffset()
+    assert back.replace(tzinfo=None) == when.replace(tzinfo=None)
+
+
+def test_exif_bytes_round_a_sub_minute_offset_to_the_minute() -> None:
+    when = datetime(1960, 6, 1, 12, 0, 0, 5, tzinfo=ZoneInfo("Africa/Monrovia"))  # -00:44:30
+    back = strict_read(exif_bytes(when))
+    assert back.replace(tzinfo=None) == when.replace(tzinfo=None)  # the wall clock as written
+    assert abs(back.utcoffset() - when.utcoffset()) <= timedelta(seconds=30)
+
+
+def test_exif_bytes_without_a_fraction_write_no_sub_seconds() -> None:
+    entries = _exif_ifd_entries(exif_bytes(datetime(2026, 2, 9, 14, 30, tzinfo=UTC)))
+    assert SUBSEC not in entries
+    assert entries[OFFSET] == (2, 7, b"+00:00\x00")
+    assert entries[DTO] == (2, 20, b"2026:02:09 14:30:00\x00")

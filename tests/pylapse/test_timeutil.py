@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -37,13 +38,67 @@ def test_zone_by_name_and_the_local_default(monkeypatch: pytest.MonkeyPatch) -> 
         zone.cache_clear()
 
 
-def test_a_bad_local_tz_variable_falls_back_to_a_real_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bad_local_tz_variable_falls_back_to_the_machines_files(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    machine = timeutil._first_zone("", Path("/etc/timezone"), Path("/etc/localtime"))
     monkeypatch.setenv("TZ", "Nowhere/Special")
     timeutil.local_zone_name.cache_clear()
     try:
-        assert timeutil.is_zone(timeutil.local_zone_name())
+        assert timeutil.local_zone_name() == machine
     finally:
         timeutil.local_zone_name.cache_clear()
+
+
+# --- the local zone's fallback chain, on real files: $TZ, /etc/timezone, /etc/localtime, UTC ----
+
+
+@pytest.fixture
+def etc(tmp_path: Path) -> tuple[Path, Path]:
+    """Where a test's /etc/timezone and /etc/localtime go (neither exists until written)."""
+    return tmp_path / "timezone", tmp_path / "localtime"
+
+
+def _link(localtime: Path, target: str) -> None:
+    localtime.symlink_to(target)  # a dangling link is fine: only its text is read
+
+
+def test_the_tz_variable_comes_first(etc: tuple[Path, Path]) -> None:
+    timezone_file, localtime = etc
+    timezone_file.write_text("Europe/Berlin\n")
+    _link(localtime, "/usr/share/zoneinfo/America/Denver")
+    assert timeutil._first_zone("Asia/Tokyo", timezone_file, localtime) == "Asia/Tokyo"
+    assert timeutil._first_zone(":Asia/Tokyo", timezone_file, localtime) == "Asia/Tokyo"
+
+
+def test_then_the_timezone_file(etc: tuple[Path, Path]) -> None:
+    timezone_file, localtime = etc
+    timezone_file.write_text("  Europe/Berlin\n")
+    _link(localtime, "/usr/share/zoneinfo/America/Denver")
+    for variable in ("", "Nowhere/Special", "Europe", "../../etc/passwd"):
+        assert timeutil._first_zone(variable, timezone_file, localtime) == "Europe/Berlin"
+
+
+def test_then_the_localtime_link(etc: tuple[Path, Path]) -> None:
+    timezone_file, localtime = etc
+    _link(localtime, "../usr/share/zoneinfo/America/Denver")
+    assert timeutil._first_zone("", timezone_file, localtime) == "America/Denver"  # no file
+    timezone_file.write_text("not a zone\n")
+    assert timeutil._first_zone("", timezone_file, localtime) == "America/Denver"
+    timezone_file.unlink()
+    timezone_file.mkdir()  # unreadable as a file
+    assert timeutil._first_zone("", timezone_file, localtime) == "America/Denver"
+
+
+@pytest.mark.parametrize("target", ["/usr/share/zoneinfo/Nowhere/Special", "/etc/UTC-ish"])
+def test_else_utc(etc: tuple[Path, Path], target: str) -> None:
+    timezone_file, localtime = etc
+    assert timeutil._first_zone("", timezone_file, localtime) == "UTC"  # nothing at all
+    _link(localtime, target)  # a link to no zone, or not into a zoneinfo folder
+    assert timeutil._first_zone("Nowhere/Special", timezone_file, localtime) == "UTC"
+    localtime.unlink()
+    localtime.write_bytes(b"TZif")  # a copied zone file, not a link: nothing to read a name from
+    assert timeutil._first_zone("", timezone_file, localtime) == "UTC"
 
 
 @pytest.mark.parametrize("name", ["Mars/Base", "../../etc/passwd", "Europe", "Asia/Tokyo "])
@@ -152,4 +207,41 @@ def test_offset_seconds_refuses_naive() -> None:
 
 def test_tz_abbrev() -> None:
     assert timeutil.tz_abbrev(datetime(2026, 7, 1, tzinfo=BERLIN)) == "CEST"
+    assert timeutil.tz_abbrev(datetime(2026, 1, 1, tzinfo=NEW_YORK)) == "EST"
     assert timeutil.tz_abbrev(datetime(2026, 7, 1, tzinfo=timezone(timedelta(hours=5)))) == "+0500"
+    assert timeutil.tz_abbrev(datetime(2026, 7, 1, tzinfo=timezone(timedelta(hours=-3)))) == "-0300"
+    assert timeutil.tz_abbrev(datetime(2026, 7, 1, tzinfo=UTC)) == "UTC"
+
+
+@pytest.mark.parametrize(
+    ("name", "when", "abbrev"),
+    [
+        # zones whose database abbreviation is only a number ("-03", "+0545"): written out in
+        # full, as the +HHMM that %z would print
+        ("America/Sao_Paulo", datetime(2026, 1, 15), "-0300"),
+        ("Asia/Kathmandu", datetime(2026, 1, 15), "+0545"),
+        ("Australia/Lord_Howe", datetime(2026, 1, 15), "+1100"),
+        ("Australia/Lord_Howe", datetime(2026, 7, 15), "+1030"),
+        ("America/Santiago", datetime(2026, 7, 15), "-0400"),
+        ("Asia/Tokyo", datetime(2026, 1, 15), "JST"),
+    ],
+)
+def test_numeric_zone_abbreviations_become_full_offsets(
+    name: str, when: datetime, abbrev: str
+) -> None:
+    local = when.replace(tzinfo=ZoneInfo(name))
+    assert timeutil.tz_abbrev(local) == abbrev
+
+
+def test_a_zone_without_a_name_gives_its_offset() -> None:
+    class Nameless(tzinfo):
+        def utcoffset(self, dt: datetime | None) -> timedelta:
+            return timedelta(hours=2)
+
+        def tzname(self, dt: datetime | None) -> None:
+            return None
+
+        def dst(self, dt: datetime | None) -> timedelta:
+            return timedelta(0)
+
+    assert timeutil.tz_abbrev(datetime(2026, 1, 1, tzinfo=Nameless())) == "+0200"
