@@ -99,12 +99,14 @@ def _chunks(frames: Iterable[Any], size: int, output_dir: Path) -> Iterator[list
 # --- the parent side -----------------------------------------------------------------------------
 
 
-def _pool(workers: int, options: ExportOptions, staging: Path, count: int) -> cf.Executor:
+def _pool(
+    workers: int, options: ExportOptions, staging: Path, count: int, roots: tuple[str, ...]
+) -> cf.Executor:
     # workers never import the caller's main module, so a script without a main guard works
     return workerpool.process_pool(
         workers,
         initializer=init_worker,
-        initargs=(options, str(staging), count, os.getpid()),
+        initargs=(options, str(staging), count, os.getpid(), roots),
         preload=["pylapse.export"],
     )
 
@@ -127,12 +129,20 @@ def run_export(
     options: ExportOptions | None = None,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    *,
+    roots: Iterable[str | os.PathLike[str]] = (),
 ) -> ExportResult:
     """Export frames (a ``Selection``, or a sequence of index Frames, (path, time) pairs or
     paths) into ``output_dir``; see the module docstring. Raises :class:`Cancelled` when
     ``cancel`` is set (the previous export is then untouched) and :class:`ExportError` when the
-    export cannot start."""
+    export cannot start.
+
+    With ``roots`` (the dashboard's storage roots), a frame whose file does not resolve inside
+    one of them when it is read (a file replaced by a link out of them since it was indexed) is
+    skipped with that reason instead of exported.
+    """
     options = options or ExportOptions()
+    real_roots = tuple(os.path.join(os.path.realpath(r), "") for r in roots)
     frames: Iterable[Any]
     if hasattr(frames_or_selection, "iter_frames"):
         # a Selection: already in time order; loaded from the index in batches, so memory
@@ -151,7 +161,7 @@ def run_export(
         assert staging.path is not None
         skipped: dict[int, tuple[str, str]] = {}
         linked, produced = _run_pool(
-            frames, staging, options, total, skipped, progress, cancel, started
+            frames, staging, options, total, skipped, progress, cancel, started, real_roots
         )
         # a frame deleted from the index since the selection was made leaves fewer than total
         missing = set(skipped) | set(range(produced + 1, total + 1))
@@ -183,6 +193,7 @@ def _run_pool(
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
     started: float,
+    roots: tuple[str, ...] = (),
 ) -> int:
     """Feed chunks to the workers, a bounded number in flight; returns (linked, frames seen)."""
     assert staging.path is not None
@@ -194,7 +205,7 @@ def _run_pool(
     chunks = _chunks(frames, chunk_size, staging.output_dir)
     done = linked = produced = 0
     safe_report(progress, Progress("process", 0, total))
-    with _pool(workers, options, staging.path, total) as pool:
+    with _pool(workers, options, staging.path, total, roots) as pool:
         pending: set[cf.Future] = set()
         try:
             while True:

@@ -61,8 +61,11 @@ def _watch_owner(owner: int) -> None:
             pass  # the pid exists (reused by another user's process is harmless too)
 
 
-def init_worker(options: ExportOptions, staging: str, count: int, owner: int) -> None:
-    """Per worker process: build the specs once and load the fonts they use once."""
+def init_worker(
+    options: ExportOptions, staging: str, count: int, owner: int, roots: tuple[str, ...] = ()
+) -> None:
+    """Per worker process: build the specs once and load the fonts they use once. ``roots``
+    (resolved, each ending in a separator): frames must resolve inside one of them."""
     threading.Thread(target=_watch_owner, args=(owner,), name="owner-watch", daemon=True).start()
     _WORKER.update(
         options=options,
@@ -71,6 +74,7 @@ def init_worker(options: ExportOptions, staging: str, count: int, owner: int) ->
         resize=options.resize_spec(),
         stamp=options.timestamp_overlay(),
         mark=options.watermark(),
+        roots=roots,
     )
     if options.height and (options.drawtimestamp or options.watermark_text):
         for size in (options.font_size, options.watermark_size):
@@ -127,12 +131,17 @@ def _process_one(number: int, entry: Item) -> bool:
     w = _WORKER
     options: ExportOptions = w["options"]
     path, utc, offset = entry
+    source = path  # the file read: the frame's path, or where it resolved when that is checked
+    if w["roots"]:
+        source = os.path.realpath(path)
+        if not os.path.join(source, "").startswith(w["roots"]):
+            raise process.ImageError(f"{path}: not inside the storage roots (a link out of them?)")
     dest = w["staging"] / w["names"].name(number)
     if options.link and not options.processes_pixels and _same_format(path, options.ext):
-        _quick_check(path)
-        _link(path, dest)
+        _quick_check(source)
+        _link(source, dest)
         return True
-    image = process.open_frame(path, w["resize"])
+    image = process.open_frame(source, w["resize"])
     try:
         exif = image.getexif()
         exif.pop(_EXIF_ORIENTATION, None)  # pixels are upright now

@@ -523,3 +523,20 @@ def test_describe_error_serves_forms_validating_one_model() -> None:
         "password: (hidden) is not accepted; expected text in quotes",
         "prefx: unknown key 'prefx'; did you mean 'prefix'?",
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000 + "]" * 100_000,  # too deep for the JSON parser
+        '{"_note": ' + "[" * 900 + "]" * 900 + "}",  # parsed, but copying or saving it recurses
+        '{"cameras": {"a": {"name": "a", "output_dir": "x", "_x": ' + '{"k": ' * 200 + "1"
+        + "}" * 200 + "}}}",
+    ],
+)  # fmt: skip
+def test_a_config_nested_absurdly_deep_is_a_clear_error(tmp_path, text: str) -> None:
+    path = tmp_path / "capture_config.json"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match="nested") as caught:
+        load_config(path)
+    assert str(path) in str(caught.value)

@@ -26,7 +26,7 @@ from pylapse.jobs import JobNotFound
 from pylapse.sources.base import GrabError, mask_url
 from web import files, security, thumbs
 from web.deps import RuntimeDep
-from web.params import FrameId, JobId, Offset
+from web.params import CameraId, CollectionId, FrameId, JobId, Offset
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -297,14 +297,14 @@ def cameras(runtime: RuntimeDep) -> list[CameraOut]:
 
 
 @router.get("/cameras/{camera_id}", response_model=CameraOut, responses=errors(404))
-def camera(camera_id: str, runtime: RuntimeDep) -> CameraOut:
+def camera(camera_id: CameraId, runtime: RuntimeDep) -> CameraOut:
     return camera_out(runtime, camera_id)
 
 
 @router.post(
     "/cameras/{camera_id}/grab", response_model=CaptureOut, responses=errors(403, 404, 502)
 )
-def grab(camera_id: str, runtime: RuntimeDep) -> CaptureOut:
+def grab(camera_id: CameraId, runtime: RuntimeDep) -> CaptureOut:
     """Capture one frame now (saved and indexed like a scheduled one)."""
     camera_out(runtime, camera_id)
     try:
@@ -351,7 +351,7 @@ def collections(runtime: RuntimeDep) -> list[CollectionOut]:
     responses=errors(404, 409, 422, e409="the collection's folder is missing (not mounted?)"),
 )
 def collection_frames(
-    collection_id: str,
+    collection_id: CollectionId,
     runtime: RuntimeDep,
     start: Annotated[str | None, Query(description="ISO 8601 with offset")] = None,
     end: Annotated[str | None, Query(description="ISO 8601 with offset (exclusive)")] = None,

@@ -22,6 +22,7 @@ from pylapse.config import CameraConfig, Config, ConfigError
 from pylapse.configfile import check_depth
 from pylapse.removal import RemovalRefused
 from web.deps import ConfigEditorDep, RuntimeDep
+from web.params import CameraId, CollectionId
 from web.routes import _removal
 from web.routes.api import CameraOut, camera_out, collection_or_404, errors
 from web.routes.cameras import check_output_dir
@@ -40,13 +41,39 @@ class CaptureState(BaseModel):
     paused_cameras: list[str]
 
 
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    """``node`` with every ``#/$defs/...`` reference replaced by its definition."""
+    if isinstance(node, dict):
+        ref = node.get("$ref", "")
+        if ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        return {key: _inline(value, defs) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline(value, defs) for value in node]
+    return node
+
+
+def _camera_schema() -> dict[str, Any]:
+    """The JSON schema of a camera as the config file holds it, self-contained (the body is
+    parsed by hand below, for ``password``'s keep-when-left-out rule and named problems)."""
+    schema = CameraConfig.model_json_schema()
+    inlined: dict[str, Any] = _inline(schema, schema.pop("$defs", {}))
+    return inlined
+
+
 @router.put(
     "/cameras/{camera_id}",
     response_model=CameraOut,
     responses=errors(400, 403, 409, 422, e409="not saved: the config file could not be written"),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _camera_schema()}},
+        }
+    },
 )
 def put_camera(
-    camera_id: str,
+    camera_id: CameraId,
     runtime: RuntimeDep,
     editor: ConfigEditorDep,
     camera: Annotated[dict[str, Any], Body(examples=[{"name": "Porch", "type": "synthetic",
@@ -85,7 +112,7 @@ def put_camera(
 
 
 @router.delete("/cameras/{camera_id}", status_code=204, responses=errors(403, 404, 409))
-def delete_camera(camera_id: str, runtime: RuntimeDep, editor: ConfigEditorDep) -> Response:
+def delete_camera(camera_id: CameraId, runtime: RuntimeDep, editor: ConfigEditorDep) -> Response:
     """Remove the camera from the config; its frames stay on disk, in the index and in a
     collection (the camera's id, or the collection that named the camera)."""
     if camera_id not in runtime.config.cameras:
@@ -125,7 +152,7 @@ class RemovedOut(BaseModel):
     "/collections/{collection_id}/removal", response_model=RemovalOut, responses=errors(404, 422)
 )
 def collection_removal(
-    collection_id: str, runtime: RuntimeDep, delete_files: bool = False
+    collection_id: CollectionId, runtime: RuntimeDep, delete_files: bool = False
 ) -> RemovalOut:
     """What removing the collection would do; with ``delete_files`` the number and size of
     the frame files deleting would delete."""
@@ -148,7 +175,7 @@ def collection_removal(
     responses=errors(403, 404, 409, 422, e422=_NOT_CONFIRMED),
 )
 def delete_collection(
-    collection_id: str,
+    collection_id: CollectionId,
     runtime: RuntimeDep,
     editor: ConfigEditorDep,
     delete_files: bool = False,

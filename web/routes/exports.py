@@ -395,7 +395,8 @@ def export_job(
         progress(Progress("select", 1, 1, message=f"{len(selection)} frames chosen"))
         if cancel.is_set():
             raise Cancelled("cancelled")
-        result = run_export(selection, folder, options, progress, cancel)
+        # a frame swapped for a link out of the roots since it was indexed is skipped
+        result = run_export(selection, folder, options, progress, cancel, roots=coll.roots)
         summary = result.summary()
         if video is not None:
             codec = resolve_codec(video["codec"])

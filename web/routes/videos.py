@@ -17,6 +17,7 @@ changed) is reported as replaced, never served as this entry's video (:class:`Vi
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -36,6 +37,7 @@ from web.deps import RuntimeDep, TemplatesDep
 from web.params import JobId
 from web.routes import _media as m
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["videos"], include_in_schema=False)
 
 JOB_BASE = "/videos/jobs"
@@ -158,6 +160,22 @@ def render_job(
     return m.submit(runtime, "render", title, fn, {"select": 1, "encode": 19}, params)
 
 
+def inside_roots(found: list[Any], roots: list[Path]) -> list[Any]:
+    """The listed files that resolve inside ``roots``: an export folder holds the frames an
+    export linked or copied there, so a symlink out of the roots in it was put there by
+    someone else and is left out of the video (and logged)."""
+    real_roots = storage.resolved_roots(roots)
+    kept, out = [], []
+    for f in found:
+        (kept if storage.within(os.path.realpath(f.path), real_roots) else out).append(f)
+    if out:
+        log.warning(
+            "render: %d file(s) pointing outside the storage roots left out, e.g. %s",
+            len(out), out[0].path,
+        )  # fmt: skip
+    return kept
+
+
 # -- the form ------------------------------------------------------------------------------------
 
 
@@ -250,7 +268,7 @@ def plan_render(runtime: Any, values: dict[str, str]) -> dict[str, Any]:
             raise m.FieldError("pattern", "the pattern matches file names, not paths")
 
         def frames() -> Any:
-            return folder_frames(folder_in, pattern, None)
+            return inside_roots(folder_frames(folder_in, pattern, None), config.root_paths)
 
         title = f"Render {folder_in.name}"
         params = {"source": "export", "export_dir": str(folder_in)}
