@@ -9,7 +9,8 @@ The runner follows frigate's shape: the command is built elsewhere as a plain li
 test), the runner only starts it with ``-progress pipe:1``, turns the progress blocks into
 :class:`~pylapse.progress.Progress` reports (clamped, never going back) through a callback that
 cannot crash it, stops it on ``cancel`` (terminate, then kill) and returns
-``(returncode, stderr tail)``.
+``(returncode, stderr tail)``. ffmpeg is started so that it dies with pyLapse, even by
+``kill -9`` (:mod:`pylapse.orphans`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from pylapse import orphans
 from pylapse.progress import Cancelled, Progress, ProgressCallback, safe_report
 
 __all__ = [
@@ -323,15 +325,18 @@ def run_ffmpeg(
             marks.append((state.frames, line.rstrip()))
 
     started = time.monotonic()
+    # ffmpeg dies with us: a kill -9 of a render must not leave it encoding for nobody
+    argv, dies_with_us = orphans.child_argv(cmd)
     try:
         proc = subprocess.Popen(
-            cmd,
+            argv,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             errors="replace",
             bufsize=1,
+            **dies_with_us,
         )
     except OSError as exc:
         raise FfmpegError(f"cannot start {command[0]}: {exc}") from None

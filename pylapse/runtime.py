@@ -34,6 +34,7 @@ __all__ = ["Runtime"]
 log = logging.getLogger(__name__)
 
 CONFIG_POLL_SECONDS = 2.0  # how soon a hand edit reaches an app nobody is looking at
+INTERRUPTED_LOOKBACK = 200  # recent jobs whose leftovers a start sweeps
 
 
 class Runtime:
@@ -88,6 +89,7 @@ class Runtime:
             return
         if self.jobs is not None:
             self.jobs.start()
+            self._sweep_interrupted_renders()
         if self.scheduler is not None:
             try:
                 self.scheduler.start()
@@ -102,6 +104,29 @@ class Runtime:
             )
             self._watch_thread.start()
         self._started = True
+
+    def _sweep_interrupted_renders(self) -> None:
+        """Temp files of renders a crash interrupted (kill -9, power cut): their folders come
+        from the job history (a render job's ``output`` parameter); files of renders still
+        running elsewhere are left alone (:func:`pylapse.video.sweep_render_temps`)."""
+        from pylapse.job_record import JobState
+
+        try:
+            recent = self.jobs.list(limit=INTERRUPTED_LOOKBACK)
+        except Exception:  # the history is unreadable: jobs.start() said why already
+            log.debug("job history unreadable; no temp-file sweep", exc_info=True)
+            return
+        folders = {
+            Path(str(job.params["output"])).parent
+            for job in recent
+            if job.state is JobState.INTERRUPTED and job.params.get("output")
+        }
+        if not folders:
+            return
+        from pylapse.video import sweep_render_temps
+
+        for folder in sorted(folders):
+            sweep_render_temps(folder)
 
     def _watch(self) -> None:
         """Pick up hand edits even when nothing reads the config (headless capture)."""

@@ -18,6 +18,10 @@ Every video is encoded to a temp name in the output folder and given its name on
 so a failed or cancelled render never replaces a previous video. The name is taken as asked
 (``if_exists``): replacing a video there, refusing, or taking the first free name
 (``day-2.mp4``) atomically. A manifest (:mod:`pylapse.manifest`) is written beside it.
+
+A render killed outright (``kill -9``) takes its ffmpeg with it, and the temp files it could not
+remove carry its pid: the next render into the folder, or the next start of the dashboard for
+the renders its job history says were interrupted, sweeps them (:mod:`pylapse.orphans`).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pylapse import storage, timeutil
+from pylapse import orphans, storage, timeutil
 from pylapse.codecs import CODECS, Codec, available_codecs, resolve_codec
 from pylapse.ffmpeg import FfmpegInfo, RunResult, find_ffmpeg, run_ffmpeg
 from pylapse.framecheck import (
@@ -89,10 +93,12 @@ __all__ = [
     "plan_frames",
     "render_frames",
     "render_sequence_to_video",
+    "sweep_render_temps",
 ]
 
 log = logging.getLogger(__name__)
 
+_LIST_SUFFIX = ".concat.txt"  # the frame list's temp file (with the owner's tag before it)
 _ATTEMPTS = 3  # encodes at most: frames that stop ffmpeg are left out and it runs again
 _MANIFEST_SKIPPED = 1000  # skipped frames named in the manifest (all are counted)
 _CONFIRM = 50  # damaged frames tried with ffmpeg alone after an encode, at most
@@ -153,16 +159,35 @@ def _if_exists(value: str, output: Path) -> IfExists:
     return policy
 
 
-def _temp_output(output: Path) -> Path:
+def _temp_output(output: Path) -> orphans.OwnedTemp:
+    """The hidden temp file ffmpeg writes, named for this process and locked while it lives;
+    temp files a dead render left in the folder are swept first (:mod:`pylapse.orphans`)."""
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(
-            prefix=f".{output.name}.", suffix=storage.TEMP_SUFFIX, dir=output.parent
-        )
+        sweep_render_temps(output.parent)
+        return orphans.OwnedTemp(output.parent, f".{output.name}.", storage.TEMP_SUFFIX)
     except OSError as exc:
         raise PermissionError(f"cannot write to {output.parent}: {exc.strerror or exc}") from None
-    os.close(fd)
-    return Path(name)
+
+
+# ".clip.mp4.pylapse-4242-k3j2x9ab.tmp" and its GIF palette "….k3j2x9ab.palette.tmp"
+_RENDER_TEMP = re.compile(
+    r"^\..+\.pylapse-\d+-[a-z0-9_]+(\.palette)?" + re.escape(storage.TEMP_SUFFIX) + "$"
+)
+_LIST_TEMP = re.compile(r"^pylapse-\d+-[a-z0-9_]+" + re.escape(_LIST_SUFFIX) + "$")
+
+
+def _is_render_temp(name: str) -> bool:
+    return _RENDER_TEMP.match(name) is not None
+
+
+def sweep_render_temps(folder: str | os.PathLike[str]) -> list[Path]:
+    """Remove what renders killed before they could clean up left in ``folder`` (their hidden
+    temp video and GIF palette) and in the temp folder (their frame lists). Files of a live
+    render are never touched; returns what was removed."""
+    removed = orphans.sweep(folder, _is_render_temp)
+    removed += orphans.sweep(tempfile.gettempdir(), lambda name: bool(_LIST_TEMP.match(name)))
+    return removed
 
 
 def _settle(path: Path) -> None:
@@ -217,14 +242,15 @@ class _Encode:
             ) -> tuple[list[list[str]], RunResult]:  # fmt: skip
         """The commands (with the list file's name as ``<concat list>``) and the last result;
         a palette pass that fails is returned as the result."""
-        fd, list_name = tempfile.mkstemp(prefix="pylapse-concat-", suffix=".txt")
+        # named for this process and locked: one killed mid-way leaves it to the next render
+        frame_list = orphans.OwnedTemp(tempfile.gettempdir(), "", _LIST_SUFFIX)
+        list_name = os.fspath(frame_list.path)
         commands: list[list[str]] = []
         palette = None
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(self.list_text)
+            frame_list.path.write_text(self.list_text, encoding="utf-8")
             if resolve_codec(self.options.codec).name == "gif":
-                # ".tmp" last, so storage.sweep_temp removes it after a crash
+                # named after the temp video, so a sweep takes it with that
                 palette = self.temp.with_name(self.temp.name.removesuffix(".tmp") + ".palette.tmp")
                 commands.append(
                     build_palette_command(self.ffmpeg, list_name, palette, self.options,
@@ -245,6 +271,7 @@ class _Encode:
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(list_name)
+            frame_list.close()
             if palette is not None:
                 with contextlib.suppress(OSError):
                     palette.unlink()
@@ -383,7 +410,8 @@ def render_frames(
     report(0, len(entries))
     check = check_frames(entries, options.other_sizes, options.fill_gaps, report, cancel)
     skipped, size = list(check.skipped), fit_size(check.size, options.size)
-    temp = _temp_output(output)
+    owned = _temp_output(output)
+    temp = owned.path
     try:
         job, commands, result = _encode(info, temp, output.name, options, check.entries, size,
                                         container, skipped, progress, cancel)  # fmt: skip
@@ -393,6 +421,7 @@ def render_frames(
     finally:
         with contextlib.suppress(OSError):
             temp.unlink()  # gone already once placed
+        owned.close()
     made = min(result.frames, job.total)
     if skipped or made < job.total:  # the bar still ends at 100 %
         note = f"{len(skipped)} frame(s) skipped" if skipped else ""

@@ -2,7 +2,8 @@
 
 Every tool runs from an argument list (never a shell), in its own process group so that a timeout
 kills it and anything it started, with stdin closed so a tool that asks a question (gphoto2's
-"Overwrite? [y|n]") fails instead of waiting for an answer that never comes.
+"Overwrite? [y|n]") fails instead of waiting for an answer that never comes. It dies with
+pyLapse, even by ``kill -9`` (:mod:`pylapse.orphans`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from pylapse.orphans import child_argv
 
 __all__ = ["ToolMissing", "ToolResult", "ToolTimeout", "run_tool", "stderr_tail"]
 
@@ -41,15 +44,17 @@ def run_tool(
     cwd: str | os.PathLike[str] | None = None,
 ) -> ToolResult:
     """Run ``argv`` to completion within ``timeout`` seconds, killing its process group if not."""
+    args, dies_with_us = child_argv(argv, env=env, cwd=cwd)  # no tool outlives pyLapse
     try:
         process = subprocess.Popen(
-            [os.fspath(a) for a in argv],
+            args,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=dict(env) if env is not None else None,
             cwd=cwd,
             start_new_session=True,
+            **dies_with_us,
         )
     except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:
         raise ToolMissing(f"{Path(os.fspath(argv[0])).name}: {exc.strerror or exc}") from None

@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
+from pylapse.orphans import child_argv
 from pylapse.sources.base import FrameSource, GrabError, SourceUnavailable, mask_secrets, mask_url
 from pylapse.sources.mjpeg import MultipartError, MultipartParser
 from pylapse.sources.process import ToolMissing, ToolTimeout, run_tool, stderr_tail
@@ -154,13 +155,15 @@ class Source(FrameSource):
         )
         where = self.safe_url
         log.debug("rtsp preview: %s", self._mask(" ".join(argv)))
+        args, dies_with_us = child_argv(argv)  # the preview thread waits on it: see orphans
         try:
             process = subprocess.Popen(
-                argv,
+                args,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 start_new_session=True,
+                **dies_with_us,
             )
         except OSError as exc:
             raise SourceUnavailable(f"{where}: cannot run ffmpeg: {exc.strerror}") from None

@@ -17,17 +17,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from media_support import demo_frames, wait_job
-from schemathesis import GenerationMode
-from schemathesis.core.failures import FailureGroup
 from web_support import demo_config, make_client
 
 from pylapse.config import load_config
 from pylapse.runtime import Runtime
 from web.app import create_app
+
+schemathesis = pytest.importorskip("schemathesis", reason="a dev extra: pip install -e '.[dev]'")
+GenerationMode = schemathesis.GenerationMode
+FailureGroup = pytest.importorskip("schemathesis.core.failures").FailureGroup
 
 MAX_EXAMPLES = 25
 # A request the schema allows may still be refused with 422 for what a schema cannot say: an
