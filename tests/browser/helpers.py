@@ -8,6 +8,7 @@ config (a camera with a particular schedule, a collection folder) start one with
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 import time
@@ -68,6 +69,28 @@ def serve_config(free_port: int) -> Iterator[Callable[[Path], str]]:
     """``serve_config(config_path)`` starts a server on that config and returns its URL."""
     with ExitStack() as stack:
         yield lambda config: stack.enter_context(serve(config, free_port))
+
+
+def write_many_cameras(folder: Path, count: int = 20) -> Path:
+    """A config of ``count`` small demo cameras (``cam00``...), each capturing every second."""
+    cameras = {
+        f"cam{n:02d}": {
+            "name": f"Camera {n}",
+            "type": "synthetic",
+            "output_dir": f"timelapse/cam{n:02d}",
+            "timezone": "Europe/Berlin",
+            "capture_width": 96,
+            "capture_height": 54,
+            "schedules": [
+                {"id": "1s", "type": "interval", "interval_amount": 1, "interval_unit": "seconds"}
+            ],
+        }
+        for n in range(count)
+    }
+    config = {"data_dir": "data", "storage_roots": ["timelapse"], "cameras": cameras}
+    path = folder / "capture_config.json"
+    path.write_text(json.dumps(config, indent=2))
+    return path
 
 
 def frame_bytes(n: int, size: tuple[int, int] = (160, 90)) -> bytes:

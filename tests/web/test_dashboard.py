@@ -57,7 +57,7 @@ def test_each_section_refreshes_on_its_own(client) -> None:
     assert 'hx-boost="true"' in body and 'sse-connect="/events"' in body
     expected = {
         "scheduler": "/dashboard/scheduler",
-        "camera-status-demo": "/dashboard/cameras/demo",
+        "camera-statuses": "/dashboard/cameras",
         "capture-log": "/dashboard/log?page=1&per_page=25&camera=",
         "upcoming": "/dashboard/upcoming",
         "disk": "/dashboard/disk",
@@ -67,9 +67,35 @@ def test_each_section_refreshes_on_its_own(client) -> None:
         attrs = ids[element_id]
         assert attrs["hx-get"] == url, element_id
         assert "every" in (attrs["hx-trigger"] or ""), element_id
-    assert "sse:capture-demo" in ids["camera-status-demo"]["hx-trigger"]
-    assert "sse:capture" in ids["capture-log"]["hx-trigger"]
+    # the cards are refreshed together (one request for the cameras that captured), not each
+    # on its own event: 20 cameras at 1 s made 20 requests a second per tab
+    assert "hx-trigger" not in ids["camera-status-demo"]
+    assert "sse:capture," in ids["camera-statuses"]["hx-trigger"]
+    assert ids["camera-statuses"]["hx-swap"] == "none"
+    assert "data-changed-cameras" in ids["camera-statuses"]
+    assert "sse:capture," in ids["capture-log"]["hx-trigger"]
+    assert "sse:upcoming," in ids["upcoming"]["hx-trigger"]
     assert "sse:job" in ids["jobs"]["hx-trigger"]
+
+
+def test_a_filtered_capture_log_listens_to_its_camera_only(client) -> None:
+    html = client.get("/dashboard/log", params={"camera": "demo"}).text
+    assert hx(html)["capture-log"]["hx-trigger"].startswith("sse:capture-demo,")
+
+
+def test_the_cards_of_several_cameras_come_in_one_response(client, post) -> None:
+    post("/cameras/new", data={"name": "Second", "type": "synthetic", "output_dir": "timelapse/b",
+                               "timezone": "UTC", "id": "second"})  # fmt: skip
+    response = client.get("/dashboard/cameras", params=[("camera", "demo"), ("camera", "gone")])
+    assert response.template.name == "partials/_camera_statuses.html"
+    roots = hx(response.text)
+    assert [k for k in roots if k.startswith("camera-status-")] == ["camera-status-demo"]
+    assert roots["camera-status-demo"]["hx-swap-oob"] == "true"  # swapped into its card by id
+    every = hx(client.get("/dashboard/cameras").text)
+    assert {k for k in every if k.startswith("camera-status-")} == {
+        "camera-status-demo",
+        f"camera-status-{next(c for c in client.app.state.runtime.config.cameras if c != 'demo')}",
+    }
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,11 @@
 """Dashboard: camera cards, scheduler pause/resume, upcoming captures, capture log, disks, jobs,
 and a warning for collections whose folder is missing.
 
-Every section is a partial with its own GET endpoint, refreshed on its own (SSE events ``capture``
-and ``job``, plus a slow poll as a fallback), so nothing flickers and one slow section never
-holds up another. The state-changing endpoints return the partial they changed.
+Every section is a partial with its own GET endpoint, refreshed on its own (SSE events, see
+:mod:`web.live`, plus a slow poll as a fallback), so nothing flickers and one slow section never
+holds up another. The camera cards are refreshed together: one request a second for the cards of
+the cameras that captured (``/dashboard/cameras?camera=a&camera=b``, out-of-band swaps), not one
+per camera. The state-changing endpoints return the partial they changed.
 """
 
 from __future__ import annotations
@@ -22,13 +24,13 @@ from pylapse.jobs import JobNotFound, JobRecord
 from pylapse.scheduler import next_fire_times
 from pylapse.sources.base import GrabError
 from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
+from web.live import UPCOMING
 from web.params import JobId
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["dashboard"], include_in_schema=False)
 
 PAGE_SIZES = (10, 25, 50, 100)
-UPCOMING = 8
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,22 @@ def dashboard(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
 
 
 # -- partials ------------------------------------------------------------------------------------
+
+
+@router.get("/dashboard/cameras", response_class=HTMLResponse)
+def camera_statuses(
+    request: Request,
+    runtime: RuntimeDep,
+    templates: TemplatesDep,
+    camera: Annotated[list[str] | None, Query()] = None,
+):
+    """The status of the cameras named (all when none is), each swapped into its card by id
+    (``hx-swap-oob``): one request refreshes every card that changed. Cameras no longer
+    configured are left out."""
+    configured = runtime.config.cameras
+    ids = [c for c in dict.fromkeys(camera) if c in configured] if camera else list(configured)
+    context = {"cards": [camera_card(runtime, camera_id) for camera_id in ids]}
+    return _render(templates, request, "partials/_camera_statuses.html", context)
 
 
 @router.get("/dashboard/cameras/{camera_id}", response_class=HTMLResponse)

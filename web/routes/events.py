@@ -1,11 +1,9 @@
-"""Server-sent events at ``/events``: what changed, so pages refresh just the affected partial.
+"""Server-sent events at ``/events``: which live regions changed, so pages re-fetch just those.
 
-Events (the data is JSON):
-
-* ``job`` and ``job-<id>``: a job's new record (state, step, progress), at most about once a
-  second per job and at once on every state change (throttled by the JobRunner);
-* ``capture`` and ``capture-<camera>``: a capture attempt finished (a new capture-log entry),
-  with its camera id (``<camera>`` is the id made safe for HTML, see ``domid``).
+The events and when they come are described in :mod:`web.live`: one stream per tab, at most
+one event per region a second, only for regions whose content changed (``capture`` with the
+cameras that captured, ``capture-<camera>``, ``upcoming``, ``job`` and ``job-<id>``; data JSON;
+``<camera>`` is the id made safe for HTML, see ``domid``).
 
 Pages listen with htmx's SSE extension (``hx-trigger="sse:capture"``) and re-fetch their
 partial; the events carry no HTML, so a partial is rendered only where someone is looking.
@@ -23,27 +21,15 @@ from fastapi import APIRouter, Request
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
+from web import live
 from web.deps import RuntimeDep
 from web.templating import domid
 
 router = APIRouter(tags=["events"])
 
 TICK = 0.25  # seconds between looks at the job queue
-CAPTURE_EVERY = 4  # ticks between looks at the capture log (1 s)
-
-
-def _latest_log_id(runtime: Any) -> int:
-    entries = runtime.health.log(limit=1)
-    return entries[0].id if entries else 0
-
-
-def _new_captures(runtime: Any, after: int) -> tuple[int, list[str]]:
-    """(newest log id, ids of the cameras with log entries after ``after``, oldest first)."""
-    entries = [e for e in runtime.health.log(limit=200) if e.id > after]
-    if not entries:
-        return after, []
-    cameras = list(dict.fromkeys(e.camera_id for e in reversed(entries)))
-    return max(e.id for e in entries), cameras
+PERIOD = 4  # ticks between looks at the capture log and the schedule (1 s); a region's events
+# are at least this many ticks apart
 
 
 async def event_stream(
@@ -51,7 +37,9 @@ async def event_stream(
 ) -> AsyncIterator[dict[str, str]]:
     """The events for one browser tab, until it goes away."""
     jobs = runtime.jobs.subscribe() if runtime.jobs is not None else None
-    last = await run_in_threadpool(_latest_log_id, runtime)
+    last = await run_in_threadpool(live.latest_log_id, runtime)
+    upcoming = await run_in_threadpool(live.upcoming_version, runtime)
+    changes = live.Coalescer(PERIOD)
     tick = 0
     try:
         while not await disconnected():
@@ -60,16 +48,19 @@ async def event_stream(
                     record = jobs.get_nowait()
                 except queue.Empty:
                     break
-                data = json.dumps(record.to_dict())
-                yield {"event": "job", "data": data}
-                yield {"event": f"job-{record.id}", "data": data}
+                data = record.to_dict()
+                changes.mark("job", data)
+                changes.mark(f"job-{record.id}", data)
             tick += 1
-            if tick % CAPTURE_EVERY == 0:
-                last, cameras = await run_in_threadpool(_new_captures, runtime, last)
-                for camera_id in cameras:
-                    data = json.dumps({"camera": camera_id})
-                    yield {"event": "capture", "data": data}
-                    yield {"event": f"capture-{domid(camera_id)}", "data": data}
+            if tick % PERIOD == 0:
+                last, cameras = await run_in_threadpool(live.capture_changes, runtime, last)
+                changes.mark_cameras(cameras, domid)
+                version = await run_in_threadpool(live.upcoming_version, runtime)
+                if version != upcoming:
+                    upcoming = version
+                    changes.mark("upcoming", {})
+            for name, data in changes.due(tick):
+                yield {"event": name, "data": json.dumps(data)}
             await asyncio.sleep(TICK)
     finally:
         if jobs is not None:

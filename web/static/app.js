@@ -89,6 +89,13 @@
   document.addEventListener("htmx:configRequest", function (event) {
     var elt = event.detail.elt;
     if (!elt.hasAttribute) return;
+    // Dashboard cards: just the cameras the "capture" event names (one request for them all)
+    if (elt.hasAttribute("data-changed-cameras")) {
+      var sse = event.detail.triggeringEvent && event.detail.triggeringEvent.detail;
+      var cameras = [];
+      try { cameras = JSON.parse(sse && sse.data).cameras || []; } catch (e) { /* all */ }
+      cameras.forEach(function (id) { event.detail.formData.append("camera", id); });
+    }
     // "Add another schedule": an index no row on the page has yet
     if (elt.hasAttribute("data-new-schedule-row")) {
       event.detail.parameters.index = document.querySelectorAll("#schedules .schedule").length + 100;
