@@ -122,6 +122,58 @@ def test_a_truncated_jpeg_is_refused():
         storage.validate_image(data[: len(data) // 2])
 
 
+def _noisy_jpeg(size: tuple[int, int] = (96, 64)) -> bytes:
+    """A JPEG made here with detail in every block (so no cut can land in a run of zeros)."""
+    import random
+
+    rng = random.Random(5)
+    image = Image.frombytes(
+        "RGB", size, bytes(rng.randrange(256) for _ in range(3 * size[0] * size[1]))
+    )
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    "padding", [b"\x00", bytes(4096), b"\r\n", b"\r\n\r\n", b" \x00\r\n", b"\n"]
+)
+def test_a_jpeg_padded_after_its_end_marker_is_accepted(padding):
+    # cameras and proxies pad a frame with zeros or line ends after FF D9
+    for data in (encoded("JPEG"), _noisy_jpeg()):
+        info = storage.validate_image(data + padding)
+        assert info.format == "JPEG" and info.image.size == Image.open(io.BytesIO(data)).size
+
+
+def test_a_jpeg_body_cut_anywhere_before_its_end_marker_is_refused():
+    data = _noisy_jpeg()
+    for cut in range(3, len(data) - 1):  # every cut keeps the JPEG signature, loses FF D9
+        with pytest.raises(InvalidImage, match="JPEG"):
+            storage.validate_image(data[:cut])
+    # ... and when closed with an FF D9 again, cut well inside the image data. Known gap: a cut
+    # within about the last 100 bytes still passes (the check's run-out bits decode as the last
+    # block or two), so no fraction near 1 here.
+    for fraction in (0.01, 0.25, 0.5, 0.75):
+        with pytest.raises(InvalidImage, match="JPEG"):
+            storage.validate_image(cut_jpeg(data, fraction))
+    assert storage.validate_image(data).image.size == (96, 64)
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        b"<?xml version='1.0'?><Fault>401</Fault>",
+        b"<HTML><BODY>Not Found</BODY></HTML>",
+        b"\r\n\r\n<!doctype html>",
+        b"<",
+    ],
+)
+def test_a_text_page_is_refused_as_one(page):
+    with pytest.raises(InvalidImage) as caught:
+        storage.validate_image(page)
+    assert str(caught.value) == f"got a text/HTML page instead of an image ({len(page)} bytes)"
+
+
 def _real_jpeg() -> bytes:
     """A real camera-like frame (768x576, 4:2:0, 1,728 MCUs) from the shared test data."""
     from tests.conftest import shared_testdata
