@@ -45,6 +45,7 @@ from pylapse.configbase import (
     _Model,
 )
 from pylapse.presets import ExportPreset
+from pylapse.redact import mask_url
 
 __all__ = [
     "DEFAULT_CONFIG_NAME",
@@ -64,11 +65,6 @@ __all__ = [
 DEFAULT_CONFIG_NAME = "capture_config.json"
 SOURCE_TYPES = ("http", "mjpeg", "rtsp", "picamera", "gphoto2", "synthetic")
 LEGACY_RESIZE_BOX = (1920, 1080)  # pyLapse 0.2's size when "resize" is on without a size
-
-
-def _redact_url(url: str) -> str:
-    """``url`` with any password replaced, for error messages."""
-    return re.sub(r"(//[^/@:]*):[^/@]*@", r"\1:***@", url)
 
 
 _UNITS = {
@@ -227,9 +223,9 @@ class CameraConfig(_Model):
     def _check_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         kind = info.data.get("type")
         if value and kind in ("http", "mjpeg") and not re.match(r"^https?://", value, re.I):
-            raise ValueError(f"{_redact_url(value)!r} must start with http:// or https://")
+            raise ValueError(f"{mask_url(value)!r} must start with http:// or https://")
         if value and kind == "rtsp" and not re.match(r"^rtsps?://", value, re.I):
-            raise ValueError(f"{_redact_url(value)!r} must start with rtsp:// or rtsps://")
+            raise ValueError(f"{mask_url(value)!r} must start with rtsp:// or rtsps://")
         return value or None
 
     @field_validator("schedules")

@@ -30,8 +30,9 @@ from pylapse import disk
 from pylapse.capture import NotIndexed, add_to_index
 from pylapse.disk import DiskGuard
 from pylapse.progress import Cancelled
+from pylapse.redact import mask_secrets
 from pylapse.runpool import request_starting
-from pylapse.sources.base import GrabError, mask_secrets
+from pylapse.sources.base import GrabError, camera_secrets
 from pylapse.storage import InvalidImage
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ def _message(camera: Camera, exc: BaseException) -> str:
         )
     else:  # a bug or an unexpected library error: keep the type, it is what a report needs
         text = f"{type(exc).__name__}: {exc}"
-    return mask_secrets(text or type(exc).__name__, camera.config.password)
+    return mask_secrets(text or type(exc).__name__, *camera_secrets(camera.config))
 
 
 class AttemptRunner:

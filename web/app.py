@@ -16,7 +16,11 @@ from http import HTTPStatus
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -24,6 +28,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from pylapse import __version__
+from pylapse.redact import mask_secrets
 from pylapse.runtime import Runtime
 from web import security
 from web.deps import ConfigEditor
@@ -40,6 +45,25 @@ OPTIONAL_ROUTERS = ("collections", "exports", "videos")
 def _routers() -> list[str]:
     found = [name for name in OPTIONAL_ROUTERS if importlib.util.find_spec(f"web.routes.{name}")]
     return [*ROUTERS, *found]
+
+
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    """FastAPI's 422 answer, which quotes what was sent, with any credentials in it masked
+    (a camera URL typed into the wrong place must not come back in a response body)."""
+    if not isinstance(exc, RequestValidationError):  # registered for that type only
+        raise exc
+    errors = [_masked(error) for error in exc.errors()]
+    return await request_validation_exception_handler(request, RequestValidationError(errors))
+
+
+def _masked(value: object) -> object:
+    if isinstance(value, str):
+        return mask_secrets(value)
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(v) for v in value]
+    return value
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -110,6 +134,7 @@ def create_app(runtime: Runtime, *, bound_host: str | None = None, start: bool =
     app.state.guard = security.Guard(runtime, bound_host=bound_host)
     app.add_middleware(security.SecurityMiddleware, guard=app.state.guard)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for name in _routers():
         module = importlib.import_module(f"web.routes.{name}")

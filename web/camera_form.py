@@ -8,8 +8,9 @@ Two promises shape this module:
   leaving the field out is left out. A line the user did not change keeps the schedule's stored
   values untouched, whatever they were, so a hand-written config is never rewritten.
 * **Secrets never go back to the browser.** The password box is always empty (empty on submit
-  means "keep the current one"), and a password inside the URL is shown masked; submitting the
-  masked URL keeps the real one.
+  means "keep the current one"), and the secrets inside the URL (its password, ``pwd=`` and the
+  like) are shown masked; wherever the submitted URL still says ``***``, the real one is kept,
+  also when another part of the URL was edited.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from starlette.datastructures import FormData
 
 from pylapse import timeutil
 from pylapse.config import CameraConfig, Schedule
-from pylapse.sources.base import mask_secrets, mask_url
+from pylapse.redact import mask_secrets, mask_url, restore_masked_url
+from pylapse.sources.base import split_credentials
 
 # APScheduler's order (most to least significant) and the value a left-out field takes when a
 # less significant one is given ("*" when a more significant one is given).
@@ -291,8 +293,9 @@ def camera_from_form(
             data[name] = number
     for name in BOOL_FIELDS:
         data[name] = bool(text_value(form, name))
-    if existing and existing.url and data.get("url") == mask_url(existing.url):
-        data["url"] = existing.url  # the masked URL came back unchanged: keep the real one
+    if existing and existing.url and isinstance(data.get("url"), str):
+        # the form showed the URL masked: where "***" came back, the real secret is kept
+        data["url"] = restore_masked_url(data["url"], existing.url)
     password = form.get("password")
     if isinstance(password, str) and password:
         data["password"] = password
@@ -321,9 +324,11 @@ def _without_secrets(message: str, data: dict[str, Any]) -> str:
     """Validation messages quote values (``url 'ftp://user:pw@cam' must start with ...``):
     never let the password in a URL, or the password field, reach the page that way."""
     url = data.get("url")
+    secrets = [data.get("password")]
     if isinstance(url, str) and url:
         message = message.replace(url, mask_url(url))
-    return mask_secrets(message, data.get("password"))
+        secrets.append(split_credentials(url)[2])
+    return mask_secrets(message, *secrets)
 
 
 def _drop_untouched_defaults(data: dict[str, Any], existing: CameraConfig | None) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import logging
 import signal
 import socket
 from pathlib import Path
@@ -91,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
 
     from pylapse.cli import default_config_path, load_config_or_fail
     from pylapse.lock import LockHeld
+    from pylapse.redact import mask_logging
     from pylapse.runtime import Runtime
     from web.app import create_app
 
@@ -114,16 +116,18 @@ def run(args: argparse.Namespace) -> int:
     # The lifespan's start() is then a no-op; its stop() runs on shutdown, before uvicorn
     # re-raises SIGINT/SIGTERM, so capture and jobs stop cleanly whichever signal it was.
     app = create_app(runtime, bound_host=host)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host=host,
-            port=port,
-            log_level="info",
-            timeout_graceful_shutdown=5,  # open SSE/MJPEG streams must not hold shutdown up
-            proxy_headers=False,  # the client address is the socket's: it decides about login
-        )
+    server_config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        timeout_graceful_shutdown=5,  # open SSE/MJPEG streams must not hold shutdown up
+        proxy_headers=False,  # the client address is the socket's: it decides about login
     )
+    # uvicorn has just set up handlers of its own (not the root's, which `pylapse` masks): its
+    # access and error lines are masked the same way
+    mask_logging(logging.getLogger("uvicorn"), logging.getLogger("uvicorn.access"))
+    server = uvicorn.Server(server_config)
     shown = f"[{host}]" if ":" in host else host
     print(f"pyLapse dashboard on http://{shown}:{port}/  (Ctrl-C stops it)", flush=True)
     # uvicorn handles SIGINT/SIGTERM itself, then re-raises the signal through the handler that

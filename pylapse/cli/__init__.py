@@ -22,6 +22,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pylapse.redact import mask_logging
+
 if TYPE_CHECKING:
     from pylapse.config import Config
 
@@ -81,10 +83,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Camera URLs carry passwords and tokens; libraries log them (httpx: every request's URL
+    # at INFO), so every line any logger writes through these handlers is masked.
+    mask_logging()
     if not args.verbose:
         # One line per capture comes from pylapse itself; APScheduler's "Running job" /
-        # "executed successfully" pairs would triple the log of a camera shooting every 10 s.
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        # "executed successfully" pairs would triple the log of a camera shooting every 10 s,
+        # and httpx's "HTTP Request: GET ..." would double it.
+        for chatty in ("apscheduler", "httpx", "httpcore"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         return int(args.func(args) or 0)
     except CommandError as exc:

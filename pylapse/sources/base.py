@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import importlib
 import os
-import re
 from abc import ABC, abstractmethod
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit, urlunsplit
+
+# the masking every source applies to its messages; defined with the rest of it in pylapse.redact
+from pylapse.redact import is_secret_name, mask_secrets, mask_url, userinfo_end
 
 if TYPE_CHECKING:
     from pylapse.config import CameraConfig
@@ -18,9 +20,11 @@ __all__ = [
     "FrameSource",
     "GrabError",
     "SourceUnavailable",
+    "camera_secrets",
     "create_source",
     "mask_secrets",
     "mask_url",
+    "split_credentials",
 ]
 
 # config `type` -> module under pylapse.sources defining a FrameSource subclass named `Source`
@@ -92,45 +96,52 @@ def create_source(
     return module.Source(camera, ffmpeg_path=ffmpeg_path, data_path=data_path)
 
 
-# --- keeping credentials out of logs ------------------------------------------------------------
-
-MASK = "***"
-# query parameters that carry secrets on common cameras (Foscam ?pwd=, tokens, API keys)
-_SECRET_PARAMS = re.compile(
-    r"^(pwd|pass|passwd|password|token|access_token|auth|apikey|api_key|key|secret|sig|signature)$",
-    re.I,
-)
+# --- credentials in URLs ------------------------------------------------------------------------
 
 
-def mask_url(url: str | None) -> str:
-    """``url`` with any password in it replaced by ``***``: the one in ``user:pass@`` and the
-    values of secret-looking query parameters (``pwd``, ``password``, ``token``, ...). The user
-    name stays so a log still says which account was used."""
-    if not url:
-        return ""
+def split_credentials(url: str) -> tuple[str, str | None, str | None]:
+    """``url`` without its ``user:pass@`` part, and the (percent-decoded) user and password.
+
+    A password typed with ``/``, ``#`` or ``?`` unencoded (``http://admin:pa/ss@cam/...``)
+    makes the standard reading end the host early (at ``admin:pa``, an invalid port); then the
+    ``@`` before the real host ends the password instead (:func:`pylapse.redact.userinfo_end`).
+    """
+    parts = _split(url)
+    if parts is not None and "@" in parts.netloc:
+        userinfo, _, host = parts.netloc.rpartition("@")
+        clean = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    else:
+        scheme, sep, rest = url.partition("://")
+        at = userinfo_end(rest) if sep and parts is None else -1
+        if at < 0:
+            return url, None, None
+        userinfo, clean = rest[:at], f"{scheme}://{rest[at + 1 :]}"
+    user, _, password = userinfo.partition(":")
+    return clean, unquote(user) or None, unquote(password) if password else None
+
+
+def _split(url: str) -> SplitResult | None:
+    """``urlsplit(url)``, or None when its host and port do not parse (``admin:pa``)."""
     try:
         parts = urlsplit(url)
-        netloc = parts.netloc
-        if "@" in netloc:
-            userinfo, _, host = netloc.rpartition("@")
-            user, sep, _password = userinfo.partition(":")
-            netloc = f"{user}:{MASK}@{host}" if sep else f"{user}@{host}"
-        query = parts.query
-        if query:
-            pairs = parse_qsl(query, keep_blank_values=True)
-            if any(_SECRET_PARAMS.match(k) for k, _ in pairs):
-                masked = [(k, MASK if _SECRET_PARAMS.match(k) else v) for k, v in pairs]
-                query = urlencode(masked, safe="*")
-        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-    except ValueError:  # not parseable as a URL: mask anything that looks like user:pass@
-        return re.sub(r"//([^/@:]*):[^/@]*@", rf"//\1:{MASK}@", url)
+        parts.port  # noqa: B018 - parsing it is the check
+    except ValueError:
+        return None
+    return parts
 
 
-def mask_secrets(text: str, *secrets: str | None) -> str:
-    """``text`` with every occurrence of each non-empty secret replaced by ``***`` (for tool
-    output such as ffmpeg's stderr, which may echo a URL with its password)."""
-    for secret in secrets:
-        if secret:  # the password as typed and as it appears percent-encoded in a URL
-            for form in {secret, quote(secret, safe="")}:
-                text = text.replace(form, MASK)
-    return re.sub(r"(\w+://[^/\s@:]*):[^/\s@]*@", rf"\1:{MASK}@", text)
+def camera_secrets(camera: CameraConfig) -> tuple[str, ...]:
+    """The secret values in a camera's config, for :func:`~pylapse.redact.mask_secrets` of text
+    that may echo one out of context (a tool's stderr, a camera's error page): the password, the
+    one in the URL, the values of secret query parameters and of secret-named headers. Values
+    shorter than 4 characters from the query or headers are left to the structural masking
+    (masking every "1" of a message would garble it)."""
+    found = [camera.password]
+    values: list[str] = [v for k, v in camera.headers.items() if is_secret_name(k)]
+    if camera.url:
+        found.append(split_credentials(camera.url)[2])
+        parts = _split(camera.url)
+        query = parts.query if parts else ""  # unparseable: masked structurally instead
+        values += [v for k, v in parse_qsl(query, keep_blank_values=True) if is_secret_name(k)]
+    found += [v for v in values if len(v) >= 4]
+    return tuple(dict.fromkeys(s for s in found if s))

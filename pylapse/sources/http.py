@@ -20,28 +20,17 @@ import ssl
 import threading
 import time
 from datetime import datetime
-from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 
-from pylapse.sources.base import FrameSource, GrabError, mask_secrets, mask_url
+from pylapse.redact import guard_loggers, mask_secrets, mask_url
+from pylapse.sources.base import FrameSource, GrabError, split_credentials
 
-__all__ = ["Source", "split_credentials"]
+__all__ = ["Source"]
 
 # bodies of these types are pages or API answers, never frames (cameras mislabel images as
 # application/octet-stream, so only these are refused here; the capture layer validates the rest)
 _NOT_IMAGES = ("text/", "application/json", "application/xml", "application/xhtml")
-
-
-def split_credentials(url: str) -> tuple[str, str | None, str | None]:
-    """``url`` without its ``user:pass@`` part, and the (percent-decoded) user and password."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url, None, None
-    userinfo, _, host = parts.netloc.rpartition("@")
-    user, _, password = userinfo.partition(":")
-    clean = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
-    return clean, unquote(user) or None, unquote(password) if password else None
 
 
 class _Deadline:
@@ -114,6 +103,7 @@ class Source(FrameSource):
         """One keep-alive client per source (thread-safe), made on first use."""
         with self._client_lock:
             if self._client is None:
+                guard_loggers()  # httpx logs every request's URL, query secrets included
                 cam = self.camera
                 self._client = httpx.Client(
                     auth=self._auth(),

@@ -25,8 +25,9 @@ from collections.abc import Iterator
 
 import httpx
 
+from pylapse.redact import mask_url
 from pylapse.sources import http
-from pylapse.sources.base import GrabError, mask_url
+from pylapse.sources.base import GrabError
 
 __all__ = ["MultipartError", "MultipartParser", "Source", "boundary_of"]
 

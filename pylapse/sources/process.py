@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pylapse.orphans import child_argv
+from pylapse.redact import mask_secrets
 
 __all__ = ["ToolMissing", "ToolResult", "ToolTimeout", "run_tool", "stderr_tail"]
 
@@ -79,6 +80,7 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
 
 
 def stderr_tail(text: str, lines: int = 3) -> str:
-    """The last meaningful lines of a tool's stderr, joined into one line for an error message."""
+    """The last meaningful lines of a tool's stderr, joined into one line for an error message
+    (credentials masked: ffmpeg echoes the URL it was given)."""
     kept = [line.strip() for line in text.splitlines() if line.strip()]
-    return " | ".join(kept[-lines:]) if kept else "(no output)"
+    return mask_secrets(" | ".join(kept[-lines:])) if kept else "(no output)"

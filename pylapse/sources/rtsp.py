@@ -29,10 +29,11 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from pylapse.orphans import child_argv
-from pylapse.sources.base import FrameSource, GrabError, SourceUnavailable, mask_secrets, mask_url
+from pylapse.redact import mask_secrets, mask_url
+from pylapse.sources.base import FrameSource, GrabError, SourceUnavailable, split_credentials
 from pylapse.sources.mjpeg import MultipartError, MultipartParser
 from pylapse.sources.process import ToolMissing, ToolTimeout, run_tool, stderr_tail
 
@@ -93,12 +94,10 @@ class Source(FrameSource):
 
     def __init__(self, camera, **options) -> None:
         super().__init__(camera, **options)
-        parts = urlsplit(camera.url or "")
-        userinfo, _, host = parts.netloc.rpartition("@")
-        user, _, password = userinfo.partition(":")
-        self.username = camera.username or unquote(user) or None
-        self.password = camera.password if camera.password is not None else unquote(password)
-        self._host_url = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+        host_url, user, password = split_credentials(camera.url or "")
+        self.username = camera.username or user
+        self.password = camera.password if camera.password is not None else password
+        self._host_url = host_url
         self._live: set[subprocess.Popen[bytes]] = set()  # running preview re-streams
         self._live_lock = threading.Lock()
 

@@ -284,6 +284,22 @@ def test_a_masked_url_keeps_the_real_one(client, post, runtime) -> None:
     assert runtime.config.cameras["porch"].url == url
 
 
+def test_editing_a_masked_url_keeps_its_secrets(client, post, runtime) -> None:
+    url = "http://admin:pa/ss@cam.local/snapshot.cgi?loginuse=admin&loginpas=S3cr3t&res=0"
+    data = {"name": "Porch", "type": "http", "url": url, "output_dir": "timelapse/porch"}
+    assert post("/cameras/new", data=data).status_code == 303
+    fields = form_fields(client.get("/cameras/porch").text)
+    shown = "http://admin:***@cam.local/snapshot.cgi?loginuse=admin&loginpas=***&res=0"
+    assert fields["url"] == shown
+    fields["url"] = fields["url"].replace("res=0", "res=1")  # the user changes something else
+    assert post("/cameras/porch", data=fields).status_code == 303
+    assert runtime.config.cameras["porch"].url == url.replace("res=0", "res=1")
+    fields["url"] = fields["url"].replace("loginpas=***", "loginpas=N3w")  # or the secret
+    assert post("/cameras/porch", data=fields).status_code == 303
+    assert runtime.config.cameras["porch"].url.endswith("&loginpas=N3w&res=1")
+    assert "pa/ss@" in runtime.config.cameras["porch"].url
+
+
 def test_remove_a_camera(client, post, runtime) -> None:
     response = post("/cameras/demo/delete")
     assert response.status_code == 303

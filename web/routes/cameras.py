@@ -15,8 +15,9 @@ from starlette.concurrency import run_in_threadpool
 
 from pylapse import naming, storage, timeutil
 from pylapse.config import CameraConfig, CollectionConfig, Config, ConfigError, Schedule
+from pylapse.redact import mask_secrets, mask_url
 from pylapse.scheduler import next_fire_times
-from pylapse.sources.base import mask_secrets, mask_url
+from pylapse.sources.base import camera_secrets
 from web import camera_form as cf
 from web import thumbs
 from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep, get_config_editor
@@ -222,10 +223,10 @@ def _try_grab(config: Any, camera: CameraConfig) -> dict[str, Any]:
         grab = cam.grab()
         thumb = thumbs.make_thumbnail(io.BytesIO(grab.data))
     except Exception as exc:  # whatever the source raised, the user needs the reason
-        message = mask_secrets(str(exc), camera.password)
+        message = str(exc)
         if camera.url:
             message = message.replace(camera.url, mask_url(camera.url))
-        return {"ok": False, "error": message, "errors": {}}
+        return {"ok": False, "error": mask_secrets(message, *camera_secrets(camera)), "errors": {}}
     finally:
         cam.close()
     info = grab.info
