@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from pylapse.redact import mask_secrets
 from pylapse.sources.base import FrameSource, GrabError
 
 __all__ = [
@@ -126,11 +127,11 @@ class _Upstream:
                     self.stop.wait(self.hub.retry_delay)
                 except Exception as exc:  # a bug in a source must not kill previews silently
                     log.exception("preview of %s failed", self.key)
-                    self.last_error = f"{type(exc).__name__}: {exc}"
+                    self.last_error = mask_secrets(f"{type(exc).__name__}: {exc}")
                     self.stop.wait(self.hub.retry_delay)
         except Exception as exc:  # the factory itself failed (e.g. unknown camera type)
-            self.last_error = f"{type(exc).__name__}: {exc}"
-            log.warning("preview of %s cannot start: %s", self.key, exc)
+            self.last_error = mask_secrets(f"{type(exc).__name__}: {exc}")
+            log.warning("preview of %s cannot start: %s", self.key, self.last_error)
         finally:
             self.hub._retire(self)
             self.end()

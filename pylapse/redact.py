@@ -245,7 +245,10 @@ def _masked_args(args: Any) -> Any:
 def _masked_arg(value: Any) -> Any:
     if value is None or isinstance(value, int | float | bool):
         return value
-    text = str(value)
+    try:
+        text = str(value)
+    except Exception:  # a broken __str__: logging reports it when it formats the record
+        return value
     masked = mask_secrets(text)
     return value if masked == text else masked
 

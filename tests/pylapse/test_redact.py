@@ -234,3 +234,12 @@ def test_punctuation_after_a_masked_value_stays_readable():
     assert mask_secrets("http://cam/a?pwd=x1: HTTP 401") == "http://cam/a?pwd=***: HTTP 401"
     assert mask_secrets("(see http://cam/a?token=x1).") == "(see http://cam/a?token=***)."
     assert mask_secrets("http://cam/a?pwd=a.b.&x=1") == "http://cam/a?pwd=***&x=1"
+
+
+def test_an_argument_that_cannot_be_printed_does_not_break_the_caller():
+    class Broken:
+        def __str__(self) -> str:
+            raise RuntimeError("no")
+
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "%s", (Broken(),), None)
+    assert SecretFilter().filter(record)  # logging's own error report happens at format time
