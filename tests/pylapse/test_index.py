@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pylapse import naming, storage, timeutil
+from pylapse import fastparse, naming, storage, timeutil
 from pylapse.index import Frame, FrameIndex, ScanError
 from pylapse.progress import Cancelled, Progress
 
@@ -119,14 +119,26 @@ def test_no_change_rescan_lists_no_folder_and_parses_nothing(index, tree, monkey
     before = rows(index, "cam")
 
     def refuse(*args, **kwargs):
-        raise AssertionError("a no-change rescan parsed a name")
+        raise AssertionError("the scan parsed a name")
 
-    monkeypatch.setattr(naming, "parse_name_utc", refuse)
-    monkeypatch.setattr(naming, "parse_name", refuse)
+    # every way the scan reads names: whole folders and batches (fastparse), one name at a time
+    # (naming, looked up when a scan starts), and the file-based fallback
+    for module, name in [
+        (fastparse, "uniform_day"),
+        (fastparse, "default_batch"),
+        (naming, "parse_name_utc"),
+        (naming, "parse_name"),
+        (naming, "frame_time"),
+    ]:
+        monkeypatch.setattr(module, name, refuse)
     result = index.scan("cam", tree, BERLIN)
     assert (result.parsed, result.added, result.deleted, result.changed) == (0, 0, 0, 0)
     assert (result.dirs_listed, result.dirs_skipped) == (0, 4)
     assert rows(index, "cam") == before
+    # the refusals are on the scan's path: a folder with a new name trips them
+    put(tree, datetime(2026, 2, 8, 7, 0, tzinfo=BERLIN))
+    with pytest.raises(AssertionError, match="the scan parsed a name"):
+        index.scan("cam", tree, BERLIN)
 
 
 def test_added_deleted_and_replaced_files_are_picked_up(index, tree):
@@ -470,9 +482,17 @@ def test_a_rebuild_by_another_process_keeps_this_ones_view(tmp_path, tree):
 
 
 def test_a_huge_folder_is_written_in_chunks(index, tmp_path, monkeypatch):
-    from pylapse import scan
+    from pylapse import scan, scanwrite
 
-    monkeypatch.setattr(scan, "CHUNK", 3)
+    monkeypatch.setattr(scanwrite, "CHUNK", 3)  # read by the writer's chunk loop
+    inserts = []
+    real = scan.Scanner._insert
+
+    def counting(self, dir_id, rows):
+        inserts.append(len(rows.quick) + len(rows.full) + sum(p[3] for p in rows.packed))
+        return real(self, dir_id, rows)
+
+    monkeypatch.setattr(scan.Scanner, "_insert", counting)
     root = tmp_path / "flat"
     start = datetime(2026, 4, 1, 22, 0, tzinfo=BERLIN)
     for k in range(10):
@@ -480,6 +500,8 @@ def test_a_huge_folder_is_written_in_chunks(index, tmp_path, monkeypatch):
     age(root)
     result = index.scan("flat", root, BERLIN)
     assert (result.added, result.total) == (10, 10)
+    # two day folders of 4 and 6 frames: a transaction per 3 new rows (the root has none)
+    assert sorted(n for n in inserts if n) == [1, 3, 3, 3]
     assert index.count_by_day("flat", BERLIN) == {date(2026, 4, 1): 4, date(2026, 4, 2): 6}
     again = index.scan("flat", root, BERLIN)
     assert (again.dirs_listed, again.parsed) == (0, 0)  # the folder's mtime was stored at the end

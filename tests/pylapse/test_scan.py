@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pylapse import fastparse, naming, scan, scanpipe, timeutil
+from pylapse import fastparse, naming, scan, scanpipe, scanwrite, timeutil
 from pylapse.index import FrameIndex
 from pylapse.progress import Cancelled
 
@@ -140,15 +140,60 @@ def test_day_folders_scanned_cold_match_the_per_name_path(tmp_path):
         assert again.added == 1 and index.count("c") == 301
 
 
-def test_a_huge_folder_goes_in_chunks(tmp_path, monkeypatch):
-    monkeypatch.setattr(scan, "CHUNK", 7)
+@pytest.mark.parametrize("read_ahead", [True, False], ids=["read-ahead", "read-by-writer"])
+def test_a_huge_folder_goes_in_chunks(tmp_path, monkeypatch, read_ahead):
+    # The writer's chunk loop reads scanwrite.CHUNK; scan.CHUNK decides whether the walking
+    # thread reads a new folder's names ahead (both paths must end in chunks).
+    monkeypatch.setattr(scanwrite, "CHUNK", 7)
+    if not read_ahead:
+        monkeypatch.setattr(scan, "CHUNK", 7)
+    inserted = []
+    real = scan.Scanner._insert
+
+    def counting(self, dir_id, rows):
+        inserted.append(len(rows.quick) + len(rows.full) + sum(p[3] for p in rows.packed))
+        return real(self, dir_id, rows)
+
+    monkeypatch.setattr(scan.Scanner, "_insert", counting)
     start = datetime(2026, 2, 9, tzinfo=TOKYO)
     names = [naming.format_name(start + timedelta(seconds=10 * i), prefix="c-") for i in range(30)]
     make(tmp_path / "frames", names)
     with FrameIndex(tmp_path / "db") as index:
         result = index.scan("c", tmp_path / "frames", TOKYO)
+        assert inserted == [7, 7, 7, 7, 2]  # one transaction per chunk of new rows
         assert result.added == index.count("c") == 30
         assert [f.path.name for f in index.frames("c")] == sorted(names)
+        assert sum(index.count_by_day("c", TOKYO).values()) == 30
+
+
+def test_a_scan_stopped_between_chunks_lists_the_folder_again(tmp_path, monkeypatch):
+    # Each chunk is committed on its own; the folder's mtime is stored only with the last, so
+    # the next scan lists the folder again and adds the rest.
+    monkeypatch.setattr(scanwrite, "CHUNK", 7)
+    real = scan.Scanner._insert
+    calls = []
+
+    def failing(self, dir_id, rows):
+        calls.append(dir_id)
+        if len(calls) == 3:
+            raise OSError("disk gone")
+        return real(self, dir_id, rows)
+
+    monkeypatch.setattr(scan.Scanner, "_insert", failing)
+    start = datetime(2026, 2, 9, tzinfo=TOKYO)
+    names = [naming.format_name(start + timedelta(seconds=10 * i), prefix="c-") for i in range(30)]
+    make(tmp_path / "frames", names)
+    past = datetime(2026, 1, 1).timestamp()
+    os.utime(tmp_path / "frames", (past, past))  # out of the racy-mtime window
+    with FrameIndex(tmp_path / "db") as index:
+        with pytest.raises(OSError, match="disk gone"):
+            index.scan("c", tmp_path / "frames", TOKYO)
+        assert index.count("c") == 14 == sum(index.count_by_day("c", TOKYO).values())
+        monkeypatch.setattr(scan.Scanner, "_insert", real)
+        again = index.scan("c", tmp_path / "frames", TOKYO)
+        assert (again.dirs_listed, again.added) == (1, 16)
+        assert index.count("c") == 30
+        assert index.scan("c", tmp_path / "frames", TOKYO).dirs_listed == 0
 
 
 def test_a_failing_write_stops_the_scan_and_a_rescan_completes_it(tmp_path, monkeypatch):
