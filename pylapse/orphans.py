@@ -97,7 +97,9 @@ def _die_with(parent: int, prctl: Callable[..., int]) -> None:
         os._exit(1)
 
 
-def _resolve(tool: str, env: Mapping[str, str] | None, cwd: str | os.PathLike[str] | None):
+def _resolve(
+    tool: str, env: Mapping[str, str] | None, cwd: str | os.PathLike[str] | None
+) -> str | None:
     """The absolute path ``exec`` would run for ``tool``, or None when it would fail."""
     if os.sep in tool or (os.altsep and os.altsep in tool):
         path = Path(cwd or ".", tool) if not os.path.isabs(tool) else Path(tool)
@@ -111,25 +113,25 @@ def child_argv(
     *,
     env: Mapping[str, str] | None = None,
     cwd: str | os.PathLike[str] | None = None,
-    wrapper: bool | None = None,
+    wrapper: bool = True,
 ) -> tuple[list[str], dict[str, Any]]:
     """``(argv, popen_kwargs)`` that start ``argv`` so that it dies with this process.
 
-    ``wrapper`` forces (True) or refuses (False) ``setpriv``; None picks (tests use it to check
-    the fallback). A tool that cannot be found is started as it is, so ``Popen`` raises the
-    usual ``FileNotFoundError``/``PermissionError`` for it.
+    ``wrapper=False`` skips ``setpriv`` for the fallback (so tests can check that one too). A
+    tool that cannot be found is started as it is, so ``Popen`` raises the usual
+    ``FileNotFoundError``/``PermissionError`` for it, naming it.
     """
     args = [os.fspath(a) for a in argv]
     if not sys.platform.startswith("linux") or not args:
         return args, {}
-    setpriv = _setpriv() if wrapper is not False else None
+    setpriv = _setpriv() if wrapper else None
     if setpriv is not None:
         tool = _resolve(args[0], env, cwd)
         if tool is None:
             return args, {}
         return [setpriv, "--pdeathsig", "KILL", "--", tool, *args[1:]], {}
     prctl = _prctl()
-    if prctl is None or wrapper:
+    if prctl is None:
         return args, {}
     return args, {"preexec_fn": functools.partial(_die_with, os.getpid(), prctl)}
 
