@@ -459,3 +459,110 @@ def test_the_fast_path_caches_cannot_grow_without_bound(monkeypatch: pytest.Monk
         assert parse_name_utc(f"IMG_202601{day:02d}_000000.jpg", BERLIN) is not None
     assert len(fastparse._DAYS) <= 3
     assert len(fastparse._DAY_OFFSETS) <= 3
+
+
+# --- frame_time with a user pattern, and template edges -------------------------------------------
+
+YEAR_DAY_MONTH = (
+    r"(?P<year>\d{4})-(?P<day>\d{2})-(?P<month>\d{2})_"
+    r"(?P<hour>\d{2})-(?P<minute>\d{2})-(?P<second>\d{2})"
+)
+
+
+def test_frame_time_honours_a_user_pattern(tmp_path: Path) -> None:
+    # A camera writing year-day-month: the built-ins read 2 January, the pattern 1 February.
+    path = tmp_path / "shot-2024-01-02_03-04-05.jpg"
+    path.write_bytes(_jpeg(exif.exif_bytes(datetime(2000, 1, 1, tzinfo=UTC))))
+    found = frame_time(path, BERLIN, YEAR_DAY_MONTH)
+    assert (found.time, found.source, found.note) == (
+        datetime(2024, 2, 1, 3, 4, 5, tzinfo=BERLIN),
+        TimeSource.PATTERN,
+        "",
+    )
+    assert frame_time(path, BERLIN, compile_user_pattern(YEAR_DAY_MONTH)) == found
+    assert frame_time(str(path), BERLIN, YEAR_DAY_MONTH) == found
+    plain = frame_time(path, BERLIN)
+    assert (plain.time, plain.source) == (datetime(2024, 1, 2, 3, 4, 5, tzinfo=BERLIN), "filename")
+
+
+def test_frame_time_past_a_pattern_that_reads_no_date(tmp_path: Path) -> None:
+    # the pattern matches but names month 13: the built-ins read the name, then EXIF, then mtime
+    named = tmp_path / "shot-2024-01-13_03-04-05.jpg"
+    named.write_bytes(_jpeg())
+    found = frame_time(named, BERLIN, YEAR_DAY_MONTH)
+    assert (found.time, found.source) == (datetime(2024, 1, 13, 3, 4, 5, tzinfo=BERLIN), "filename")
+    when = datetime(2025, 8, 10, 19, 2, 53, tzinfo=fixed(3))
+    undated = tmp_path / "shot-13.jpg"
+    undated.write_bytes(_jpeg(exif.exif_bytes(when)))
+    found = frame_time(undated, BERLIN, YEAR_DAY_MONTH)
+    assert (found.time, found.source, found.note) == (
+        when,
+        TimeSource.EXIF,
+        "no date and time in the name 'shot-13.jpg'",
+    )
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("{timestamp:%Y-%m-%d %H-%S}.jpg", "two frames one minute apart the same name"),
+        ("{timestamp:%Y-%m-%d %M-%S}.jpg", "two frames one hour apart the same name"),
+        ("{timestamp:%Y-%m %H-%M-%S}.jpg", "two frames one day apart the same name"),
+        ("{timestamp:%m-%d %H-%M-%S}.jpg", "two frames one year apart the same name"),
+        ("{timestamp:%Y-%m-%d\\%H%M%S}.jpg", "must make a plain file name, not a path"),
+        ("{timestamp:%Y-%m-%dT%H-%M-%S}\x00.jpg", "must make a plain file name, not a path"),
+        ("{camera}/{timestamp:%Y%m%d_%H%M%S}", "must make a plain file name, not a path"),
+        ("{timestamp:%y%m%d_%H%M%S}.jpg", "cannot read back"),  # a two-digit year
+        ("{timestamp:%Y-%j %H-%M-%S}.jpg", "cannot read back"),  # day of the year
+        ("{}{timestamp:%Y}", "uses unknown field {}"),
+        ("{0}{timestamp:%Y}", "uses unknown field {0}"),
+        ("{prefix[0]}{timestamp:%Y%m%d_%H%M%S}", "uses unknown field {prefix[0]}"),
+        ("{timestamp.year}{timestamp:%Y}", "uses unknown field {timestamp.year}"),
+        ("{timestamp:%Y%m%d_%H%M%S}{tz:>4}", "only {timestamp} takes a format, not {tz}"),
+        ("{timestamp:}.jpg", "{timestamp} needs a strftime format"),
+        ("{timestamp:Y-m-d}.jpg", "{timestamp} needs a strftime format"),
+        ("{timestamp:%Y%m%d_%H%M%S}{ext!s}", "conversions like !s are not allowed"),
+        ("{timestamp:%Y}}", "is not a valid template"),
+    ],
+)
+def test_more_invalid_templates(template: str, message: str) -> None:
+    with pytest.raises(TemplateError, match=re.escape(message)) as caught:
+        validate_template(template)
+    assert str(caught.value).startswith(repr(template))  # the message names the template
+
+
+def test_a_template_error_says_what_to_write() -> None:
+    with pytest.raises(TemplateError) as caught:
+        validate_template("{timestamp:%Y-%m-%d %H-%M}.jpg")
+    assert str(caught.value) == (
+        "'{timestamp:%Y-%m-%d %H-%M}.jpg' gives two frames one second apart the same name "
+        "('2026-02-09 02-30.jpg'); include %Y %m %d %H %M %S"
+    )
+    with pytest.raises(TemplateError) as caught:
+        validate_template("{when}.jpg")
+    assert str(caught.value) == (
+        "'{when}.jpg' uses unknown field {when}; accepted: {prefix}, {camera}, {timestamp}, "
+        "{tz}, {tz_offset}, {ext}"
+    )
+    with pytest.raises(TemplateError) as caught:
+        validate_template("{timestamp:%y%m%d_%H%M%S}.jpg")
+    assert str(caught.value) == (
+        "'{timestamp:%y%m%d_%H%M%S}.jpg' makes names such as '260209_023005.jpg' that pyLapse "
+        "cannot read back; write the date year first and the time after it, e.g. "
+        "{timestamp:%Y-%m-%dT%H-%M-%S} or {timestamp:%Y%m%d_%H%M%S}"
+    )
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{timestamp:%Y%m%d%H%M%S}.{ext}",  # no separators at all
+        "{prefix}{camera}-{timestamp:%Y-%m-%dT%H-%M-%S}{tz_offset}",  # no extension
+        "{timestamp:%Y-%m-%d_%H.%M.%S}_{tz}.{ext}",
+    ],
+)
+def test_more_valid_templates(template: str) -> None:
+    assert validate_template(template) == template
+    when = datetime(2026, 7, 1, 23, 59, 59, tzinfo=TOKYO)
+    parsed = parse_name(format_name(when, template, prefix="p-", camera="c"), TOKYO)
+    assert parsed is not None and parsed.time == when
