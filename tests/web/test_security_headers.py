@@ -79,12 +79,17 @@ def test_a_server_error_carries_them_too(app) -> None:
     _assert_headers(response)
 
 
-def test_a_route_may_set_its_own_policy(client) -> None:
-    # the middleware adds the headers a response lacks and leaves its own alone
-    response = client.get("/static/app.css")
-    assert response.headers.get_list("content-security-policy") == [
-        response.headers["content-security-policy"]
-    ]
+def test_a_response_keeps_a_policy_of_its_own(app) -> None:
+    from starlette.responses import Response
+
+    def own() -> Response:
+        return Response("x", headers={"Content-Security-Policy": "default-src 'none'"})
+
+    app.add_api_route("/own", own)
+    with make_client(app) as c:
+        response = c.get("/own")
+    assert response.headers.get_list("content-security-policy") == ["default-src 'none'"]
+    assert response.headers["x-content-type-options"] == "nosniff"  # the others are added
 
 
 # -- the pages live within the policy ------------------------------------------------------------
