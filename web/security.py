@@ -7,7 +7,8 @@ The rules, in order, for every HTTP request:
    a wildcard address (``0.0.0.0``/``::``), any IP literal and this machine's host name. Anything
    else gets ``400``: it defeats DNS-rebinding, where a hostile page resolves its own name to
    127.0.0.1 to reach a dashboard that trusts loopback.
-2. **Session.** A cookie holding only a random id, signed with a per-install secret
+2. **Session.** A cookie holding a random id and whether it claims a login (so only those
+   cost a database lookup), signed with a per-install secret
    (``<data_dir>/web-secret.key``); HttpOnly, SameSite=Strict, and ``Secure`` when the request
    came over HTTPS (directly, or through a trusted proxy that says so in ``X-Forwarded-Proto``).
    The CSRF token is derived from the id. A logged-in id is also recorded on the server
