@@ -21,6 +21,7 @@ again; the capture log then tells the pause and the resume at the times they hap
 from __future__ import annotations
 
 import collections
+import logging
 import os
 import sqlite3
 import threading
@@ -35,6 +36,8 @@ from typing import Any, TypeVar
 from pylapse import db, disk, timeutil
 
 __all__ = ["CameraHealth", "HealthState", "HealthStore", "LogEntry"]
+
+log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 # Writes held while the disk is full. Capture pauses then, so only a few come (one per camera
@@ -260,18 +263,19 @@ class HealthStore:
                         write()
                     if self._dropped:
                         now = timeutil.now(timeutil.UTC)
-                        for (camera_id,) in self._conn.execute(
-                            "SELECT camera_id FROM camera_health"
-                        ):
+                        cameras = self._conn.execute("SELECT camera_id FROM camera_health")
+                        for (camera_id,) in cameras.fetchall():
                             self._append_log(
                                 camera_id, now, False,
                                 f"{self._dropped} health updates made while the disk was full "
                                 "were lost",
                             )  # fmt: skip
             except sqlite3.Error as exc:
-                if not disk.is_disk_full(exc):
-                    raise
-                return False
+                if disk.is_disk_full(exc):
+                    return False
+                # not a full disk: these writes will never work; capture must not stop for it
+                log.warning("%d health updates held while the disk was full are lost: %s",
+                            len(self._held), exc)  # fmt: skip
             self._held.clear()
             self._full, self._dropped = None, 0
             return True
