@@ -131,14 +131,14 @@ class ImageInfo:
 
 _SIGNATURES = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG"}
 _PNG_END = b"IEND\xaeB`\x82"  # the IEND chunk's type and CRC: the last 8 bytes of every PNG
-_EOI, _SOS = b"\xff\xd9", b"\xff\xda"
-# Huffman-coded, sequential frames (baseline, extended): one scan, decoded top to bottom
+_EOI = b"\xff\xd9"
+# Huffman-coded, sequential frames (baseline, extended): decoded top to bottom
 _SEQUENTIAL_SOF = (0xC0, 0xC1)
-# Stands in for the end-of-image marker when checking a one-scan JPEG: 16 bytes of 1-bits
+# Stands in for the end-of-image marker when checking a sequential JPEG: 16 bytes of 1-bits
 # (FF 00 is a stuffed FF). They cover the decoder's read-ahead (at most 57 bits) after the last
 # MCU; and as all-ones is never a Huffman code, they cannot be decoded into a missing MCU.
 _RUN_OUT = b"\xff\x00" * 16
-# Decodes as compressed data (no FF: no marker), for the multi-scan check below.
+# Decodes as compressed data (no FF: no marker), for the second check below.
 _FILLER = bytes((i * 73 + 41) % 255 for i in range(64))
 
 
@@ -184,59 +184,48 @@ def _decode_jpeg(data: bytes) -> Image.Image:
     Pillow discards its warnings. So the check uses what libjpeg does when data simply runs out:
     it suspends, and Pillow reports a truncated file.
 
-    * One scan (nearly every camera): the end-of-image marker is replaced by :data:`_RUN_OUT`.
-      A complete image is fully decoded before the decoder needs the marker (no extra cost:
-      this is the decode whose picture is used); a cut one runs out of data and is refused.
-    * Several scans (progressive), or an unusual coding: the image is decoded as sent and once
-      more with :data:`_FILLER` before the marker. After the last scan filler is skipped as junk
-      and the two pictures are equal; inside a cut scan it is decoded as picture data.
+    * Sequential (nearly every camera): the end-of-image marker is replaced by :data:`_RUN_OUT`.
+      A complete one-scan image is drawn in full before the decoder needs the marker (no extra
+      cost: this is the decode whose picture is used); a cut one runs out of data.
+    * Progressive (or a sequential file that ran out: cut, or in several scans, when the decoder
+      waits for the marker before drawing): the image is decoded as sent and once more with
+      :data:`_FILLER` before the marker. After the last scan the filler is skipped as junk and
+      the two pictures are equal; inside a cut scan it is decoded as picture data.
     """
-    layout = _jpeg_layout(data)
-    if layout is None:  # headers Pillow may still understand (or report better than we can)
-        return _decode(data)
-    sof, sos, end = layout
-    one_scan = data.find(_SOS, sos + 2, end) == -1
-    if one_scan and sof in _SEQUENTIAL_SOF and not ImageFile.LOAD_TRUNCATED_IMAGES:
+    # the end-of-image marker validate_image found (a second image after the first one, as
+    # in MPO files, keeps the first one's marker: then only the last image is checked)
+    end = len(data.rstrip(b"\x00\r\n ")) - len(_EOI)
+    if _frame_marker(data) in _SEQUENTIAL_SOF and not ImageFile.LOAD_TRUNCATED_IMAGES:
         try:
             return _decode(data[:end] + _RUN_OUT)
         except OSError as exc:
             if "truncated" not in str(exc):
                 raise
-        raise _cut_off(data)
     image = _decode(data)
     if _decode(data[:end] + _FILLER + data[end:]).tobytes() != image.tobytes():
-        raise _cut_off(data)
+        raise InvalidImage(
+            "truncated JPEG: the image data ends early, though the file ends with an "
+            f"end-of-image marker; its lower part would be grey ({len(data):,} bytes)"
+        )
     return image
 
 
-def _cut_off(data: bytes) -> InvalidImage:
-    return InvalidImage(
-        "truncated JPEG: the image data ends early, though the file ends with an end-of-image "
-        f"marker; its lower part would be grey ({len(data):,} bytes)"
-    )
-
-
-def _jpeg_layout(data: bytes) -> tuple[int, int, int] | None:
-    """(frame marker, offset of the first scan header, offset of the end-of-image marker that
-    closes the first image) of a JPEG, or None when its headers cannot be walked."""
-    pos, sof, size = 2, 0, len(data)
-    while pos + 4 <= size:
-        if data[pos] != 0xFF:
-            return None
+def _frame_marker(data: bytes) -> int | None:
+    """The JPEG's start-of-frame marker (0xC0 baseline, 0xC2 progressive, ...) from a walk over
+    its header segments, or None when they cannot be walked."""
+    pos, size = 2, len(data)
+    while pos + 4 <= size and data[pos] == 0xFF:
         marker = data[pos + 1]
         if marker == 0xFF:  # fill byte before a marker
             pos += 1
-            continue
-        if marker == 0x01 or 0xD0 <= marker <= 0xD7:  # markers without a length
+        elif marker == 0x01 or 0xD0 <= marker <= 0xD7:  # markers without a length
             pos += 2
-            continue
-        if marker == 0xDA:
-            # an FF D9 after the scan header is a marker: compressed data stuffs every FF
-            end = data.find(_EOI, pos)
-            return (sof, pos, end) if sof and end != -1 else None
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            sof = marker
-        pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+        elif marker == 0xDA:  # the image data starts: no frame header before it
+            return None
+        elif 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            return marker
+        else:
+            pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
     return None
 
 

@@ -248,6 +248,7 @@ def test_a_cut_progressive_jpeg_is_refused(fraction):
         ("one MCU", lambda: _jpeg((8, 8))),
         ("odd size", lambda: _jpeg((333, 101))),
         ("with an EXIF thumbnail", lambda: _with_thumbnail(_real_jpeg())),
+        ("two pictures in one file (MPO)", lambda: _mpo()),
     ],
 )
 def test_complete_jpegs_of_every_kind_are_accepted(name, data):
@@ -266,6 +267,14 @@ def test_a_cut_jpeg_is_refused_even_when_pillow_is_told_to_load_truncated_files(
     assert storage.validate_image(_real_jpeg()).width == 768
     with pytest.raises(InvalidImage, match="the image data ends early"):
         storage.validate_image(cut_jpeg(_real_jpeg()))
+
+
+def _mpo() -> bytes:
+    """A multi-picture file as some cameras write: a second JPEG after the first one's end."""
+    first = Image.open(io.BytesIO(_real_jpeg()))
+    out = io.BytesIO()
+    first.save(out, "MPO", save_all=True, append_images=[first.resize((320, 240))])
+    return out.getvalue()
 
 
 def _with_thumbnail(data: bytes) -> bytes:
