@@ -16,6 +16,7 @@ from pylapse.imaging.overlay import Placement, TimestampOverlay, Watermark
 __all__ = ["ExportOptions"]
 
 _CHECK_SIZE = 12  # pixels: the font is loaded at this size to see that it is one
+MAX_SIDE = 16384  # pixels a side: twice 8K video; a frame this size is 800 MB in memory
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,9 @@ class ExportOptions:
     def resize_spec(self) -> process.Resize | None:
         if self.width is None and self.height is None:
             return None
+        for name, value in (("width", self.width), ("height", self.height)):
+            if value is not None and not 1 <= value <= MAX_SIDE:
+                raise ValueError(f"resize {name} must be 1-{MAX_SIDE} pixels, got {value}")
         try:
             mode = process.ResizeMode(self.resize_mode)
         except ValueError:

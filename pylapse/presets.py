@@ -57,8 +57,8 @@ class ExportPreset(_Model):
     )
     # processing (mirrors pylapse.export.ExportOptions; unset fields take its defaults)
     ext: Literal["jpg", "png", "webp"] = Field("jpg", description="output format")
-    width: int | None = Field(None, gt=0, description="resize to this width in pixels")
-    height: int | None = Field(None, gt=0, description="resize to this height in pixels")
+    width: int | None = Field(None, gt=0, le=16384, description="resize to this width in pixels")
+    height: int | None = Field(None, gt=0, le=16384, description="resize to this height in pixels")
     resize_mode: Literal["fit", "exact", "fill"] = Field(
         "fit", description="fit (aspect kept, never enlarged), exact (stretch), fill (crop)"
     )

@@ -149,13 +149,19 @@ def local_days(tz: tzinfo, first: float, last: float) -> Iterator[date]:
 
 
 def _instant(value: date | datetime, tz: tzinfo, *, end: bool) -> float:
-    if isinstance(value, datetime):
-        aware = value if value.tzinfo else timeutil.localize(value, tz)
-        ts = aware.timestamp()
-        return math.nextafter(ts, math.inf) if end else ts  # an inclusive datetime end
-    if isinstance(value, date):
-        day = value + timedelta(days=1) if end else value  # a date end includes its whole day
-        return timeutil.localize(datetime.combine(day, time()), tz).timestamp()
+    try:
+        if isinstance(value, datetime):
+            aware = value if value.tzinfo else timeutil.localize(value, tz)
+            ts = aware.timestamp()
+            return math.nextafter(ts, math.inf) if end else ts  # an inclusive datetime end
+        if isinstance(value, date):
+            day = value + timedelta(days=1) if end else value  # a date end includes its day
+            return timeutil.localize(datetime.combine(day, time()), tz).timestamp()
+    except OverflowError:  # 0001-01-01 east of UTC, 9999-12-31 as an end
+        raise SelectionError(
+            f"{value.isoformat()} is too close to the first or last day a calendar date can "
+            "have (years 1-9999); leave it out to select from the first or last frame"
+        ) from None
     raise SelectionError(f"expected a date or datetime, got {value!r}")
 
 

@@ -75,7 +75,8 @@ def zone(name: str | None) -> tzinfo:
         return UTC
     try:
         return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, IsADirectoryError) as exc:
+    # OSError: a name that is a folder of zones, or too long for the file system to look up
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise ZoneError(f"{name!r} is not an IANA time zone (for example 'Asia/Tokyo')") from exc
 
 

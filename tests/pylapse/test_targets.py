@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from pylapse import targets
 from pylapse.targets import (
     CronRule,
+    SelectionError,
     cron_targets,
     day_targets,
     local_days,
@@ -256,3 +257,12 @@ def test_days_whose_change_falls_at_midnight(zone, day):
     assert datetime.fromtimestamp(span.stop - 1, tz).date() == day
     assert datetime.fromtimestamp(span.stop, tz).date() > day
     assert list(local_days(tz, span.start, span.stop - 1)) == [day]
+
+
+@pytest.mark.parametrize(
+    "date_from,date_to", [("0001-01-01", None), (None, "9999-12-31"), (date(1, 1, 1), None)]
+)
+def test_dates_at_the_ends_of_the_calendar_are_a_selection_error(date_from, date_to):
+    # east of UTC, the first day starts before 0001-01-01 UTC; the last day's end is past 9999
+    with pytest.raises(SelectionError, match="years 1-9999"):
+        resolve_range(date_from, date_to, ZoneInfo("Asia/Tokyo"))

@@ -192,3 +192,38 @@ def test_a_config_file_nested_deep_is_reported_not_a_500(client, post, config_pa
     assert client.get("/settings").status_code == 200
     reloaded = post("/settings/reload")
     assert "nested" in reloaded.text
+
+
+# -- other form values a page turns into work --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query,image",
+    [
+        ({"width": "1000000000", "height": "1000000000", "resize_mode": "exact"}, 422),
+        ({"width": "16384", "height": "16384", "resize_mode": "exact"}, 200),  # drawn smaller
+        ({"drawtimestamp": "on", "display_timezone": LONG}, 422),
+        ({"date_from": "0001-01-01"}, 200),  # the overlay does not select; the preview says
+        ({"date_to": "9999-12-31"}, 200),
+    ],
+)
+def test_export_previews_refuse_what_they_cannot_draw(client, runtime, query, image) -> None:
+    demo_frames(runtime, count=1)
+    params = {"collection": "demo", **query}
+    assert client.get("/exports/overlay.jpg", params=params).status_code == image
+    overlay = client.get("/exports/overlay", params=params)
+    assert overlay.status_code == 200 and bool(overlay.context["error"]) == (image == 422)
+    preview = client.get("/exports/preview", params=params)
+    assert preview.status_code == 200
+    if image == 422 or "date_from" in query or "date_to" in query:
+        assert preview.context["error"], preview.text[:300]
+
+
+@pytest.mark.parametrize("dates", [{"date_from": "0001-01-01"}, {"date_to": "9999-12-31"}])
+def test_a_render_from_the_first_or_last_calendar_day_is_a_field_error(post, runtime, dates):
+    demo_frames(runtime, count=2)
+    form = {"source": "collection", "collection": "demo", "codec": "h264", "timing": "fps",
+            "fps": "5", "name": "clip", **dates}  # fmt: skip
+    response = post("/videos", form)
+    assert response.status_code == 422
+    assert "years 1-9999" in response.context["errors"]["selection"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -46,6 +47,7 @@ router = APIRouter(tags=["exports"], include_in_schema=False)
 
 JOB_BASE = "/exports/jobs"
 PREVIEW_BOX = 1280  # the overlay preview is rendered at most this wide/high
+PREVIEW_MAX = 4096  # pixels a side the preview draws at, at most (see _preview_size)
 GAPS_SHOWN = 20
 
 m.add_job_routes(router, JOB_BASE, ("export",))
@@ -282,10 +284,26 @@ def overlay_image(request: Request, runtime: RuntimeDep) -> Response:
     return m.no_store(Response(data, media_type="image/jpeg"))
 
 
+def _preview_size(resize: Any) -> Any:
+    """``resize``, scaled down (aspect kept) when it asks for more than :data:`PREVIEW_MAX`
+    pixels a side: the preview is shown at most :data:`PREVIEW_BOX` wide, and drawing a 16K
+    frame for it would take seconds and gigabytes. Overlays are sized relative to the frame,
+    so it looks the same (offsets given in pixels move a little)."""
+    if resize is None:
+        return None
+    largest = max(resize.width or 0, resize.height or 0)
+    if largest <= PREVIEW_MAX:
+        return resize
+    scale = PREVIEW_MAX / largest
+    width = max(1, round(resize.width * scale)) if resize.width else None
+    height = max(1, round(resize.height * scale)) if resize.height else None
+    return replace(resize, width=width, height=height)
+
+
 def _render_preview(frame: Any, options: Any, roots: list[Path]) -> bytes:
     from pylapse.imaging import process
 
-    resize = options.resize_spec() or process.Resize(
+    resize = _preview_size(options.resize_spec()) or process.Resize(
         PREVIEW_BOX, PREVIEW_BOX, process.ResizeMode.FIT
     )
     with files.open_or_http_error(frame.path, roots, f"frame {frame.id}") as handle:
@@ -295,7 +313,12 @@ def _render_preview(frame: Any, options: Any, roots: list[Path]) -> bytes:
     except process.ImageError as exc:
         raise m.FieldError("collection", f"{frame.path.name}: {exc}") from None
     try:
-        image = process.resize_image(image, resize)
+        try:
+            image = process.resize_image(image, resize)
+        except MemoryError:
+            raise m.FieldError(
+                "width", f"{resize.width}×{resize.height} pixels is too large to preview here"
+            ) from None
         stamp, mark = options.timestamp_overlay(), options.watermark()
         if stamp is not None:
             stamp.apply(image, frame.time)
