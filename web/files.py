@@ -76,8 +76,12 @@ def frame_roots(runtime: Any, frame: Any) -> list[Path]:
     """Where ``frame``'s file may be: the storage roots, and the folder of each collection its
     rows belong to (a camera folder the config file puts outside the roots is its owner's
     choice; the dashboard only ever sets folders inside them)."""
-    roots = list(runtime.config.root_paths)
+    config = runtime.config
+    roots = list(config.root_paths)
     for collection in runtime.collections().values():
         if collection.key == frame.collection:
             roots.extend(collection.roots)
+    camera = config.cameras.get(frame.collection)  # frames are indexed under their camera's id
+    if camera is not None:
+        roots.append(config.resolve(camera.output_dir))
     return roots

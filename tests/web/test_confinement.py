@@ -5,6 +5,7 @@ what is sent. Rescans do not index links out of the roots and say so."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from datetime import datetime, timedelta
@@ -197,3 +198,21 @@ def test_a_render_of_an_export_folder_leaves_links_out_of_the_roots_out(runtime,
     plan = video_routes.plan_render(runtime, {"source": "export", "export_dir": str(folder),
                                               "name": "clip", "pattern": "*.jpg"})  # fmt: skip
     assert [Path(f.path).name for f in plan["frames"]()] == ["000001.jpg"]
+
+
+def test_a_camera_folder_outside_the_roots_set_by_hand_is_served(client, runtime, config_path):
+    # the dashboard only sets folders inside the roots; the config file's owner may choose others
+    tmp_path = config_path.parent
+    raw = json.loads(config_path.read_text())
+    far = tmp_path / "far"
+    raw["cameras"]["far"] = {**raw["cameras"]["demo"], "name": "Far", "output_dir": str(far)}
+    config_path.write_text(json.dumps(raw))
+    assert "far" in runtime.config.cameras  # the hand edit is picked up
+    write_frames(far, datetime(2026, 3, 10, 9, tzinfo=BERLIN), 1, timedelta(minutes=1))
+    runtime.index.scan("far", far, BERLIN)
+    (frame,) = runtime.index.frames("far")
+    assert client.get(f"/api/frames/{frame.id}/image").status_code == 200
+    assert client.get(f"/api/frames/{frame.id}/thumb").status_code == 200
+    (tmp_path / "outside.jpg").write_bytes(jpeg(1))
+    swap_for_link(frame.path, tmp_path / "outside.jpg")  # out of its folder and the roots
+    assert client.get(f"/api/frames/{frame.id}/image").status_code == 403
