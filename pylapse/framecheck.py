@@ -34,6 +34,7 @@ from enum import StrEnum
 from itertools import accumulate
 from typing import Any
 
+from pylapse import storage
 from pylapse.framelist import ListEntry, NoFramesError
 from pylapse.progress import Cancelled
 
@@ -201,17 +202,28 @@ def check_frames(
     fill_gaps: bool = False,
     progress: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
+    roots: Iterable[str | os.PathLike[str]] = (),
 ) -> FrameCheck:
     """Look at every distinct file of ``entries`` once (see the module's doc) and decide.
 
+    With ``roots`` (the dashboard's storage roots and the collection's folder), a frame whose
+    file does not resolve inside them (swapped for a link out since it was indexed) is left out.
     ``progress(done, total)`` counts distinct files. Raises :class:`NoFramesError` naming the
     first problems when no frame is usable."""
     policy = OtherSizes(other_sizes)
     paths = list(dict.fromkeys(e.path for e in entries))
-    report = (lambda done: progress(done, len(paths))) if progress else None
-    looks: list[_Look] = map_threaded(_look, paths, report, cancel)
-    bad = {p: look.problem for p, look in zip(paths, looks, strict=True) if look.problem}
-    readable = [(p, look) for p, look in zip(paths, looks, strict=True) if not look.problem]
+    bad: dict[str, str] = {}
+    roots = list(roots)
+    if roots:
+        real_roots = storage.resolved_roots(roots)
+        for p in paths:
+            if not storage.within(os.path.realpath(p), real_roots):
+                bad[p] = "its file does not lie inside the storage roots (a link out of them?)"
+    looked = [p for p in paths if p not in bad]
+    report = (lambda done: progress(done, len(looked))) if progress else None
+    looks: list[_Look] = map_threaded(_look, looked, report, cancel)
+    bad.update((p, look.problem) for p, look in zip(looked, looks, strict=True) if look.problem)
+    readable = [(p, look) for p, look in zip(looked, looks, strict=True) if not look.problem]
     if not readable:
         first = "; ".join(f"{p}: {r}" for p, r in list(bad.items())[:3])
         raise NoFramesError(f"none of the {len(paths)} frames is a readable image ({first})")

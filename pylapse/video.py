@@ -378,8 +378,12 @@ def render_frames(
     cancel: threading.Event | None = None,
     *,
     if_exists: str = IfExists.REPLACE,
+    roots: Iterable[str | os.PathLike[str]] = (),
 ) -> RenderResult:
     """Render ``frames`` (see :func:`plan_frames`) to ``output``; returns what was made.
+
+    With ``roots`` (the dashboard's storage roots), frames whose file does not resolve inside
+    them are left out and listed in ``RenderResult.skipped``.
 
     ``if_exists``: ``"replace"`` (a video at ``output`` is replaced once the new one is
     complete, as pyLapse always did), ``"rename"`` (the first free name: ``day-2.mp4``; see
@@ -408,7 +412,7 @@ def render_frames(
     _available(info, codec)
     report = _report_check(progress, planned)
     report(0, len(entries))
-    check = check_frames(entries, options.other_sizes, options.fill_gaps, report, cancel)
+    check = check_frames(entries, options.other_sizes, options.fill_gaps, report, cancel, roots)
     skipped, size = list(check.skipped), fit_size(check.size, options.size)
     owned = _temp_output(output)
     temp = owned.path

@@ -216,3 +216,17 @@ def test_a_camera_folder_outside_the_roots_set_by_hand_is_served(client, runtime
     (tmp_path / "outside.jpg").write_bytes(jpeg(1))
     swap_for_link(frame.path, tmp_path / "outside.jpg")  # out of its folder and the roots
     assert client.get(f"/api/frames/{frame.id}/image").status_code == 403
+
+
+def test_a_render_of_a_collection_leaves_a_frame_swapped_for_a_link_out(post, runtime, outside):
+    frames = demo_frames(runtime, count=4)
+    swap_for_link(frames[1], outside / "private.jpg")  # after it was indexed
+    response = post("/videos", {"source": "collection", "collection": "demo", "codec": "h264",
+                                "timing": "fps", "fps": "5", "name": "all"},
+                    headers={"HX-Request": "true"})  # fmt: skip
+    assert response.status_code == 200, response.text
+    job = wait_job(runtime, response.context["started_job"].id)
+    assert job.state == "done", job.error
+    assert job.result["frames"] == 3 and job.result["skipped"] == 1
+    ((path, reason),) = job.result["skipped_frames"]
+    assert path == str(frames[1]) and "inside the storage roots" in reason

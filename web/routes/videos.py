@@ -117,11 +117,14 @@ def render_job(
     options: dict[str, Any],
     params: dict[str, Any],
     if_exists: str = "rename",
+    roots: list[Path] | None = None,
 ) -> int:
     """Queue a render of ``frames()`` (called in the job) to ``output``; returns the job id.
 
     An existing video at ``output`` is kept and the new one takes a free name, unless
-    ``if_exists`` is ``"replace"``."""
+    ``if_exists`` is ``"replace"``. Frames whose file does not resolve inside ``roots`` (default:
+    the storage roots) are left out and listed as skipped."""
+    allowed = list(roots if roots is not None else runtime.config.root_paths)
     from pylapse.ffmpeg import configured_ffmpeg
     from pylapse.video import RenderOptions, render_frames
 
@@ -132,7 +135,9 @@ def render_job(
         chosen = frames()
         progress(Progress("select", 1, 1))
         output.parent.mkdir(parents=True, exist_ok=True)
-        result = render_frames(chosen, output, opts, progress, cancel, if_exists=if_exists)
+        result = render_frames(
+            chosen, output, opts, progress, cancel, if_exists=if_exists, roots=allowed
+        )
         stat = result.output.stat()
         manifest = read_manifest(result.output) or {}
         return {
@@ -259,6 +264,7 @@ def plan_render(runtime: Any, values: dict[str, str]) -> dict[str, Any]:
 
         title = f"Render {coll.name}"
         params = {"source": "collection", "collection": cid, **cron}
+        roots = [*config.root_paths, *coll.roots]  # a camera folder set by hand may lie outside
     else:
         folder_in = m.confine(config, values.get("export_dir", "").strip() or "-", "export_dir")
         if not folder_in.is_dir():
@@ -272,6 +278,7 @@ def plan_render(runtime: Any, values: dict[str, str]) -> dict[str, Any]:
 
         title = f"Render {folder_in.name}"
         params = {"source": "export", "export_dir": str(folder_in)}
+        roots = list(config.root_paths)
     return {
         "title": title,
         "frames": frames,
@@ -279,6 +286,7 @@ def plan_render(runtime: Any, values: dict[str, str]) -> dict[str, Any]:
         "options": options,
         "params": params,
         "if_exists": "replace" if replace else "rename",
+        "roots": roots,
     }
 
 
