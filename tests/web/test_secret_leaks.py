@@ -220,6 +220,8 @@ def _expand(path: str, ids: dict[str, list[str]]) -> list[str]:
 
 def test_no_secret_in_logs_pages_api_or_files(tmp_path, camera, rtsp_url, caplog) -> None:
     caplog.set_level(logging.DEBUG)
+    for chatty in ("httpx", "httpcore"):  # an earlier `pylapse` command in this process quiets them
+        caplog.set_level(logging.DEBUG, logger=chatty)
     config_path = _write_config(tmp_path, camera, rtsp_url)
     runtime = Runtime(load_config(config_path), config_path=config_path)
     app = create_app(runtime)
