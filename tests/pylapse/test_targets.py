@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import random
+import struct
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,6 +17,7 @@ from pylapse import targets
 from pylapse.targets import (
     CronRule,
     SelectionError,
+    clock_seconds,
     cron_targets,
     day_targets,
     local_days,
@@ -110,6 +113,10 @@ RULES = [
     ({"hour": 2, "minute": "0,50"}, [2], [0, 50], [0], None),
     # On a day the clocks go forward, 01:00 and 03:00 are one hour apart, not two.
     ({"hour": "1,3", "minute": 0}, [1, 3], [0], [0], None),
+    # the day's smallest step is its last one (23:30 to 23:59)
+    ({"hour": 23, "minute": "0,30,59"}, [23], [0, 30, 59], [0], None),
+    # every other day of the month
+    ({"day": "*/2", "hour": 12}, [12], [0], [0], "odd days"),
 ]
 # Days around which 2024 changes its offset in the zones below (and one ordinary day).
 DST_2024 = [date(2024, 3, 10), date(2024, 3, 31), date(2024, 4, 7), date(2024, 10, 6),
@@ -123,7 +130,11 @@ def _reference_targets(rules, tz, first, last):
     end = datetime.fromtimestamp(last, tz).date() + timedelta(days=1)
     while day <= end:
         for _fields, hours, minutes, seconds, weekdays in rules:
-            if weekdays is None or day.weekday() in weekdays:
+            if weekdays == "odd days":
+                ok = day.day % 2 == 1
+            else:
+                ok = weekdays is None or day.weekday() in weekdays
+            if ok:
                 wall = [h * 3600 + m * 60 + s for h in hours for m in minutes for s in seconds]
                 out.update(ref_day_targets(day, wall, tz, both_folds=True))
         day += timedelta(days=1)
@@ -266,3 +277,131 @@ def test_dates_at_the_ends_of_the_calendar_are_a_selection_error(date_from, date
     # east of UTC, the first day starts before 0001-01-01 UTC; the last day's end is past 9999
     with pytest.raises(SelectionError, match="years 1-9999"):
         resolve_range(date_from, date_to, ZoneInfo("Asia/Tokyo"))
+
+
+def _zone(transitions: list[int], offsets: list[int], rule: bytes) -> ZoneInfo:
+    """A zone from a TZif file made here: ``offsets[0]`` until ``transitions[0]`` (UTC
+    seconds), ``offsets[k + 1]`` from ``transitions[k]`` on, then the POSIX ``rule``."""
+    names = b"".join(f"<{o:+05d}>\x00".encode() for o in offsets)
+    body = b"".join(struct.pack(">q", t) for t in transitions)
+    body += bytes(range(1, len(transitions) + 1))
+    body += b"".join(struct.pack(">lBB", off, 0, 7 * i) for i, off in enumerate(offsets))
+    body += names
+    header = b"TZif2" + bytes(15)
+    v1 = header + struct.pack(">6l", 0, 0, 0, 0, 1, 1) + struct.pack(">lBB", 0, 0, 0) + b"\x00"
+    counts = struct.pack(">6l", 0, 0, 0, len(transitions), len(offsets), len(names))
+    return ZoneInfo.from_file(io.BytesIO(v1 + header + counts + body + b"\n" + rule + b"\n"))
+
+
+def test_a_day_with_two_offset_changes_is_resolved_target_by_target():
+    # No real zone changes twice within two days; one made here goes +01 -> +02 at 01:00 UTC
+    # and +02 -> +03 at 04:00 UTC on 1 June 2030: 02:00-02:59 and 06:00-06:59 never happen.
+    day = date(2030, 6, 1)
+    midnight = int(datetime(2030, 6, 1, tzinfo=UTC).timestamp())
+    tz = _zone([midnight + 3600, midnight + 4 * 3600], [3600, 7200, 10800], b"<+03>-3")
+    seconds = list(range(0, 86400, 600))
+    for both in (True, False):
+        got = day_targets(day, seconds, tz, both_folds=both)
+        assert got == ref_day_targets(day, seconds, tz, both)
+        assert len(got) == 144 - 12
+    first, last = midnight - 86400, midnight + 2 * 86400
+    got = list(cron_targets([CronRule({"minute": "*/10"})], tz, first, last))
+    assert got == ref_wall_instants(
+        tz, first, last, lambda t: t.minute % 10 == 0 and t.second == 0, step=60
+    )
+
+
+# --- rules, ranges and clock times: what is accepted and what the refusals say -----------------
+
+
+def test_empty_cron_fields_are_left_out():
+    rule = CronRule({"hour": 12, "minute": None, "second": ""})
+    assert rule.fields == {"hour": "12"}
+    assert rule.seconds == [12 * 3600]
+    assert repr(rule) == "CronRule({'hour': '12'})"
+
+
+def test_cron_refusals_name_the_fields_accepted():
+    with pytest.raises(SelectionError) as caught:
+        CronRule({"hours": 3})
+    assert str(caught.value) == (
+        "unknown cron field 'hours'; accepted: year, month, day, week, day_of_week, hour, "
+        "minute, second"
+    )
+    with pytest.raises(SelectionError) as caught:
+        CronRule({"hour": None})
+    assert str(caught.value) == (
+        "a cron rule needs at least one of year, month, day, week, day_of_week, hour, minute, "
+        "second"
+    )
+
+
+@pytest.mark.parametrize(
+    ("date_from", "date_to", "start", "stop"),
+    [
+        (None, None, None, None),
+        ("", "", None, None),
+        ("2024-03-01", None, datetime(2024, 3, 1), None),
+        (None, "2024-03-01", None, datetime(2024, 3, 2)),  # a date includes its whole day
+        ("2024-03-01T06:30", "2024-03-01T18:00:00", datetime(2024, 3, 1, 6, 30), None),
+        (datetime(2024, 3, 1, 6, 30), None, datetime(2024, 3, 1, 6, 30), None),  # naive: wall
+        (date(2024, 3, 1), None, datetime(2024, 3, 1), None),
+        ("20240301T1200", None, datetime(2024, 3, 1, 12), None),  # ISO basic format
+    ],
+)
+def test_ranges_in_the_collections_zone(date_from, date_to, start, stop):
+    berlin = ZoneInfo("Europe/Berlin")
+    span = resolve_range(date_from, date_to, berlin)
+    want_start = None if start is None else start.replace(tzinfo=berlin).timestamp()
+    assert span.start == want_start
+    if stop is not None:
+        assert span.stop == stop.replace(tzinfo=berlin).timestamp()
+    elif isinstance(date_to, str) and "T" in date_to:  # a datetime end is inclusive
+        end = datetime.fromisoformat(date_to).replace(tzinfo=berlin).timestamp()
+        assert span.stop is not None and end < span.stop < end + 1e-3
+    else:
+        assert span.stop is None
+
+
+def test_an_aware_range_bound_keeps_its_own_offset():
+    span = resolve_range("2024-03-01T12:00+05:00", "2024-03-01T13:00Z", ZoneInfo("Asia/Tokyo"))
+    assert span.start == datetime(2024, 3, 1, 7, tzinfo=UTC).timestamp()
+    assert span.stop is not None and span.stop > datetime(2024, 3, 1, 13, tzinfo=UTC).timestamp()
+
+
+@pytest.mark.parametrize("name", ["date_from", "date_to"])
+def test_a_bad_range_bound_is_named(name):
+    args = {"date_from": None, "date_to": None, name: "31/12/2024"}
+    with pytest.raises(SelectionError) as caught:
+        resolve_range(args["date_from"], args["date_to"], UTC)
+    assert str(caught.value) == (
+        f"{name}: '31/12/2024' is not a date (accepted: YYYY-MM-DD or "
+        "YYYY-MM-DDTHH:MM[:SS][+HH:MM])"
+    )
+
+
+def test_clock_times():
+    assert clock_seconds("12:00") == [43200]
+    assert clock_seconds(["12:00", time(6, 30), " 06:30:00 ", "23:59:59"]) == [
+        23400,
+        43200,
+        86399,
+    ]
+    with pytest.raises(SelectionError) as caught:
+        clock_seconds([])
+    assert str(caught.value) == "times: give at least one clock time, e.g. '12:00'"
+    with pytest.raises(SelectionError) as caught:
+        clock_seconds([12])
+    assert str(caught.value) == "times: 12 is not a clock time (accepted: HH:MM)"
+    with pytest.raises(SelectionError) as caught:
+        clock_seconds("noon")
+    assert str(caught.value) == "times: 'noon' is not a clock time (accepted: HH:MM or HH:MM:SS)"
+
+
+def test_too_many_targets_are_refused_with_the_estimate():
+    with pytest.raises(SelectionError) as caught:
+        target_grid([CronRule({"second": "*"})], UTC, 0.0, 365 * 86400.0)
+    assert str(caught.value) == (
+        "about 31,708,800 targets (367 days x up to 86,400 a day) is more than 15,000,000; "
+        "narrow the date range or use a coarser rule"
+    )

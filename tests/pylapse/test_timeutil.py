@@ -248,3 +248,38 @@ def test_a_zone_without_a_name_gives_its_offset() -> None:
             return timedelta(0)
 
     assert timeutil.tz_abbrev(datetime(2026, 1, 1, tzinfo=Nameless())) == "+0200"
+
+
+def test_localize_ignores_a_fold_given_with_the_wall_time() -> None:
+    # the rule is the first occurrence, whatever fold the caller's naive datetime carries
+    aware = localize(datetime(2024, 10, 27, 2, 30, fold=1), BERLIN)
+    assert aware.utcoffset() == timedelta(hours=2)
+
+
+def test_as_fixed_keeps_no_fold() -> None:
+    second = datetime(2024, 10, 27, 2, 30, fold=1, tzinfo=BERLIN)  # the CET 02:30
+    fixed_second = as_fixed(second)
+    assert fixed_second.utcoffset() == timedelta(hours=1)
+    assert fixed_second.fold == 0 and "fold" not in repr(fixed_second)
+
+
+def test_fixed_zones() -> None:
+    assert timeutil.fixed_zone(0) is UTC
+    assert timeutil.fixed_zone(-12600).utcoffset(None) == timedelta(hours=-3, minutes=-30)
+    assert timeutil.fixed_zone(3600) is timeutil.fixed_zone(3600)  # cached: one object
+
+
+def test_offset_text() -> None:
+    assert timeutil.offset_text(32400) == "+09.00"  # the file-name form by default
+    assert timeutil.offset_text(-12600, ":") == "-03:30"
+    assert timeutil.offset_text(-1800, "") == "-0030"
+    assert timeutil.offset_text(-2670) == "-00.44.30"
+    assert timeutil.offset_text(0) == "+00.00"
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("+23:59", 86340), ("-23.59.59", -86399), ("+00:59:59", 3599), ("-0030", -1800)],
+)
+def test_parse_offset_up_to_its_limits(text: str, seconds: int) -> None:
+    assert parse_offset(text).utcoffset(None) == timedelta(seconds=seconds)
