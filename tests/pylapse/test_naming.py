@@ -566,3 +566,41 @@ def test_more_valid_templates(template: str) -> None:
     when = datetime(2026, 7, 1, 23, 59, 59, tzinfo=TOKYO)
     parsed = parse_name(format_name(when, template, prefix="p-", camera="c"), TOKYO)
     assert parsed is not None and parsed.time == when
+
+
+def test_the_utc_path_tries_a_user_pattern_first_too() -> None:
+    name = "shot-2024-01-02_03-04-05.jpg"
+    want = datetime(2024, 2, 1, 3, 4, 5, tzinfo=BERLIN)
+    assert parse_name_utc(name, BERLIN, YEAR_DAY_MONTH) == (want.timestamp(), 3600)
+    assert parse_name_utc(name, BERLIN) == (
+        datetime(2024, 1, 2, 3, 4, 5, tzinfo=BERLIN).timestamp(),
+        3600,
+    )
+
+
+def test_a_user_pattern_without_seconds_and_with_a_long_fraction() -> None:
+    minutes = r"(?P<year>\d{4})(?P<month>\d\d)(?P<day>\d\d)-(?P<hour>\d\d)(?P<minute>\d\d)"
+    parsed = parse_name("cam-20240115-1230.jpg", UTC, minutes)
+    assert parsed is not None and parsed.time == datetime(2024, 1, 15, 12, 30, tzinfo=UTC)
+    nanos = minutes + r"(?P<second>\d\d)\.(?P<fraction>\d+)"
+    parsed = parse_name("cam-20240115-123005.123456789.jpg", UTC, nanos)  # cut to microseconds
+    assert parsed is not None
+    assert parsed.time == datetime(2024, 1, 15, 12, 30, 5, 123456, tzinfo=UTC)
+
+
+def test_format_name_without_a_camera_or_with_a_dotted_extension() -> None:
+    when = datetime(2026, 2, 9, 14, 30, tzinfo=TOKYO)
+    assert format_name(when, "{camera}{timestamp:%Y%m%d_%H%M%S}.{ext}") == "20260209_143000.jpg"
+    assert format_name(when, "{timestamp:%Y%m%d_%H%M%S}.{ext}", ext=".png") == "20260209_143000.png"
+    with pytest.raises(ValueError) as caught:
+        format_name(datetime(2026, 2, 9))
+    assert str(caught.value) == "format_name needs an aware datetime"
+
+
+def test_frame_time_reads_exif_without_an_offset_in_the_collections_zone(tmp_path: Path) -> None:
+    block = piexif.dump({"Exif": {piexif.ExifIFD.DateTimeOriginal: b"2024:07:01 12:00:00"}})
+    path = tmp_path / "DSC00042.jpg"
+    path.write_bytes(_jpeg(block))
+    found = frame_time(path, NEW_YORK)
+    assert (found.time, found.source) == (datetime(2024, 7, 1, 12, tzinfo=NEW_YORK), "exif")
+    assert found.time.utcoffset() == timedelta(hours=-4)
