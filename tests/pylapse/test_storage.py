@@ -399,6 +399,92 @@ def test_nul_bytes_and_missing_roots_are_refused(roots):
         storage.confine("cam", [])
 
 
+# --- open_confined: the check made when a file is served ------------------------------------
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else 0
+
+
+def test_open_confined_opens_a_regular_file_inside(roots):
+    inside, _ = roots
+    frame = inside / "cam" / "2026-02-09" / "f.jpg"
+    frame.write_bytes(b"frame bytes")
+    (inside / "cam" / "alias.jpg").symlink_to(frame)  # a link that stays inside
+    for given in (frame, str(frame), inside / "cam" / "alias.jpg"):
+        handle, real = storage.open_confined(given, roots)
+        with handle:
+            assert (handle.read(), real) == (b"frame bytes", frame)
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda inside, out: out / "key.txt", PathNotAllowed, "is outside the storage roots"),
+        (lambda inside, out: inside / "cam" / "out.jpg", PathNotAllowed, "outside the storage"),
+        (lambda inside, out: inside / "cam", IsADirectoryError, "is not a regular file"),
+        (lambda inside, out: inside / "cam" / "fifo.jpg", IsADirectoryError, "not a regular"),
+        (lambda inside, out: inside / "cam" / "gone.jpg", FileNotFoundError, "gone.jpg"),
+    ],
+    ids=["outside", "link-out", "folder", "fifo", "missing"],
+)
+def test_open_confined_refuses(roots, tmp_path, make, error, message):
+    inside, _ = roots
+    (inside / "cam" / "out.jpg").symlink_to(tmp_path / "secret" / "key.txt")
+    os.mkfifo(inside / "cam" / "fifo.jpg")  # must not hang a worker
+    before = _open_fds()
+    with pytest.raises(error, match=message):
+        storage.open_confined(make(inside, tmp_path / "secret"), roots)
+    assert _open_fds() == before  # nothing left open
+
+
+def test_open_confined_refuses_unusable_paths(roots):
+    for raw in ("cam\x00.jpg", "x" * 5000):
+        with pytest.raises(PathNotAllowed, match="is not a usable path"):
+            storage.open_confined(raw, roots)
+    with pytest.raises(PathNotAllowed) as caught:
+        storage.open_confined("y" * 5000, roots)
+    assert str(caught.value) == f"{'y' * 100!r}... (5000 characters) is not a usable path"
+    with pytest.raises(PathNotAllowed, match="no storage roots are configured"):
+        storage.open_confined("cam", [])
+
+
+def test_open_confined_sees_the_file_it_really_opened(roots, monkeypatch):
+    inside, _ = roots
+    frame = inside / "cam" / "f.jpg"
+    frame.write_bytes(b"x")
+    fd = os.open(frame, os.O_RDONLY)
+    try:
+        assert storage._opened_path(fd) == str(frame)  # what the kernel says is open
+    finally:
+        os.close(fd)
+    before = _open_fds()
+    # a folder swapped for a link out between the check and the open: the kernel's path is out
+    monkeypatch.setattr(storage, "_opened_path", lambda fd: "/etc/passwd")
+    with pytest.raises(PathNotAllowed, match="moved out of the storage roots"):
+        storage.open_confined(frame, roots)
+    assert _open_fds() == before
+    # where the system cannot say, the file opened must be the one checked
+    monkeypatch.setattr(storage, "_opened_path", lambda fd: None)
+    handle, _real = storage.open_confined(frame, roots)
+    handle.close()
+    other = os.stat(inside / "cam")
+    monkeypatch.setattr(storage.os, "stat", lambda path, *a, **k: other)
+    with pytest.raises(PathNotAllowed, match="changed while it was opened"):
+        storage.open_confined(frame, roots)
+    assert _open_fds() == before
+
+
+def test_open_confined_refuses_a_file_that_became_a_link(roots, tmp_path, monkeypatch):
+    inside, _ = roots
+    link = inside / "cam" / "f.jpg"
+    link.symlink_to(tmp_path / "secret" / "key.txt")
+    # as if the file was replaced by this link after its path was resolved
+    monkeypatch.setattr(storage.os.path, "realpath", lambda raw: str(link))
+    with pytest.raises(PathNotAllowed, match="became a link while it was opened"):
+        storage.open_confined(link, roots)
+
+
 def test_iter_files_lists_matching_files(tmp_path):
     (tmp_path / "a.JPG").write_bytes(b"")
     (tmp_path / "b.png").write_bytes(b"")
