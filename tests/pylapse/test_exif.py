@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import struct
 from datetime import UTC, datetime, timedelta, timezone
@@ -532,3 +533,172 @@ def test_exif_bytes_without_a_fraction_write_no_sub_seconds() -> None:
     assert SUBSEC not in entries
     assert entries[OFFSET] == (2, 7, b"+00:00\x00")
     assert entries[DTO] == (2, 20, b"2026:02:09 14:30:00\x00")
+
+
+# --- HEIF/HEIC: the ISO-BMFF box reader on files made here ----------------------------------------
+
+
+def _box(kind: bytes, payload: bytes, *, large: bool = False) -> bytes:
+    if large:  # size 1: the real size follows as 64 bits
+        return struct.pack(">I4sQ", 1, kind, 16 + len(payload)) + payload
+    return struct.pack(">I4s", 8 + len(payload), kind) + payload
+
+
+def _full(kind: bytes, version: int, payload: bytes) -> bytes:
+    return _box(kind, bytes([version, 0, 0, 0]) + payload)
+
+
+def _uint(value: int, size: int) -> bytes:
+    return value.to_bytes(size, "big") if size else b""
+
+
+def heif(
+    payload: bytes | None,
+    *,
+    iinf: int = 0,
+    infe: int = 2,
+    iloc: int = 1,
+    sizes: tuple[int, int, int, int] = (4, 4, 0, 0),  # offset, length, base offset, index
+    method: int = 0,
+    pieces: int = 1,
+    exif_first: bool = False,
+    large: bool = False,
+    mdat_to_end: bool = False,
+) -> bytes:
+    """A HEIF file made here: an image item (1) and, unless ``payload`` is None, an Exif item
+    (2) whose bytes lie in ``mdat`` in ``pieces`` extents; the other arguments pick the box
+    versions and field sizes the reader must cope with."""
+    offset_size, length_size, base_size, index_size = sizes
+    id_size = 2 if infe == 2 else 4
+    count_size = 2 if iloc < 2 else 4
+
+    def entry(item_id: int, kind: bytes) -> bytes:
+        return _full(b"infe", infe, _uint(item_id, id_size) + b"\x00\x00" + kind + b"\x00")
+
+    items = [(1, b"hvc1")] + ([(2, b"Exif")] if payload is not None else [])
+    if exif_first:
+        items.reverse()
+    entries = b"".join(entry(i, k) for i, k in items)
+    infos = _full(b"iinf", iinf, _uint(len(items), 2 if iinf == 0 else 4) + entries)
+    image = b"\x00" * 10  # stands in for the coded picture
+
+    def locations(mdat_at: int) -> bytes:
+        out = bytes([offset_size << 4 | length_size, base_size << 4 | index_size])
+        out += _uint(len(items), count_size)
+        blob = {1: (mdat_at, image), 2: (mdat_at + len(image), payload or b"")}
+        for item_id, _kind in items:
+            at, data = blob[item_id]
+            out += _uint(item_id, count_size)
+            if iloc in (1, 2):
+                out += _uint(method if item_id == 2 else 0, 2)
+            out += b"\x00\x00"  # data_reference_index
+            base = max(0, at - 3) if base_size else 0
+            out += _uint(base, base_size)
+            cuts = [0, *(len(data) * k // pieces for k in range(1, pieces)), len(data)]
+            out += _uint(len(cuts) - 1, 2)
+            for a, b in itertools.pairwise(cuts):
+                out += _uint(0, index_size) + _uint(at + a - base, offset_size)
+                out += _uint(b - a, length_size)
+        return _full(b"iloc", iloc, out)
+
+    ftyp = _box(b"ftyp", b"heic\x00\x00\x00\x00mif1heic")
+    hdlr = _full(b"hdlr", 0, b"\x00" * 4 + b"pict" + b"\x00" * 13)
+
+    def meta(mdat_at: int) -> bytes:
+        return _full(b"meta", 0, hdlr + infos + locations(mdat_at))
+
+    header = 16 if large else 8
+    mdat_at = len(ftyp) + len(meta(0)) + header
+    body = image + (payload or b"")
+    mdat = _box(b"mdat", body, large=large)
+    if mdat_to_end:
+        mdat = struct.pack(">I4s", 0, b"mdat") + body  # size 0: to the end of the file
+    return ftyp + meta(mdat_at) + mdat
+
+
+def exif_payload(exif_ifd: dict[int, bytes]) -> bytes:
+    """A HEIF Exif item: the offset of the TIFF header, then "Exif\\0\\0" and the TIFF data."""
+    block = piexif.dump({"0th": {}, "Exif": exif_ifd, "GPS": {}, "1st": {}, "thumbnail": None})
+    assert block.startswith(b"Exif\x00\x00")
+    return struct.pack(">I", 6) + block
+
+
+HEIF_TIME = {DTO: b"2020:05:04 18:39:11", SUBSEC: b"644", OFFSET: b"-04:00"}
+HEIF_WANT = datetime(2020, 5, 4, 18, 39, 11, 644000, tzinfo=fixed(-4))
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        {},
+        {"iinf": 1},  # a 32-bit entry count
+        {"infe": 3},  # 32-bit item ids
+        {"iloc": 0},  # no construction method
+        {"iloc": 2, "infe": 3},  # 32-bit item count and ids
+        {"sizes": (8, 8, 0, 0)},
+        {"sizes": (4, 4, 4, 0)},  # offsets relative to a base offset
+        {"sizes": (4, 4, 8, 0), "iloc": 2},
+        {"sizes": (4, 4, 0, 4)},  # extent indexes
+        {"sizes": (2, 2, 0, 0), "pieces": 3},  # the item in three extents
+        {"exif_first": True},
+        {"large": True},  # an mdat box with a 64-bit size
+        {"mdat_to_end": True},
+    ],
+    ids=repr,
+)
+def test_heif_exif_in_every_layout(layout) -> None:
+    data = heif(exif_payload(HEIF_TIME), **layout)
+    found = inspect_time(data, BERLIN)
+    assert (found.time, found.reason) == (
+        HEIF_WANT,
+        "EXIF DateTimeOriginal with OffsetTimeOriginal -04:00",
+    )
+
+
+def test_heif_from_a_path(tmp_path: Path) -> None:
+    path = tmp_path / "IMG_0001.HEIC"
+    path.write_bytes(heif(exif_payload(HEIF_TIME)))
+    assert read_time(path, UTC) == HEIF_WANT
+
+
+def test_heif_without_exif_has_no_time() -> None:
+    assert inspect_time(heif(None), UTC) == ExifTime(None, "no EXIF data in the file")
+    ftyp_only = _box(b"ftyp", b"heic\x00\x00\x00\x00mif1heic")
+    assert inspect_time(ftyp_only, UTC).reason == "no EXIF data in the file"
+    no_iloc = ftyp_only + _full(b"meta", 0, _full(b"iinf", 0, b"\x00\x00"))
+    assert inspect_time(no_iloc, UTC).reason == "no EXIF data in the file"
+    # infe boxes of version 0 and 1 carry no item type: skipped, never read as the Exif item
+    old = ftyp_only + _full(
+        b"meta",
+        0,
+        _full(b"iinf", 0, b"\x00\x01" + _full(b"infe", 1, b"\x00\x02\x00\x00Exif\x00"))
+        + _full(b"iloc", 0, b"\x44\x00\x00\x00"),
+    )
+    assert inspect_time(old, UTC).reason == "no EXIF data in the file"
+
+
+def test_a_damaged_heif_says_what_is_wrong() -> None:
+    with pytest.raises(ExifError) as caught:
+        read_time(heif(exif_payload(HEIF_TIME), method=1), UTC)
+    assert str(caught.value) == (
+        "<bytes>: damaged HEIF container (Exif item stored by construction method 1)"
+    )
+    with pytest.raises(ExifError) as caught:
+        read_time(heif(b"\x00\x00\x06"), UTC)
+    assert str(caught.value) == "<bytes>: damaged HEIF Exif item (3 bytes)"
+    with pytest.raises(ExifError) as caught:
+        read_time(heif(struct.pack(">I", 0) + b"not a TIFF header at all"), UTC)
+    assert str(caught.value).startswith("<bytes>: damaged EXIF block in the HEIF file (")
+    cut = heif(exif_payload(HEIF_TIME))[:40]  # the meta box runs past the end
+    with pytest.raises(ExifError, match=r"^<bytes>: damaged HEIF container \(box b'meta' at 24"):
+        read_time(cut, UTC)
+    tiny = struct.pack(">I4s", 4, b"ftyp") + b"heic" + b"\x00" * 8  # a box smaller than its header
+    with pytest.raises(ExifError, match=r"damaged HEIF container \(box b'ftyp' at 0 overruns"):
+        read_time(tiny, UTC)
+
+
+def test_an_exif_item_of_just_its_offset_word_holds_no_exif() -> None:
+    # the smallest payload the reader accepts: four bytes, the offset and nothing after it
+    assert inspect_time(heif(struct.pack(">I", 0)), UTC) == ExifTime(
+        None, "no EXIF data in the file"
+    )
