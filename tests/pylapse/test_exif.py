@@ -6,6 +6,7 @@ import io
 import itertools
 import re
 import struct
+import zlib
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -702,3 +703,68 @@ def test_an_exif_item_of_just_its_offset_word_holds_no_exif() -> None:
     assert inspect_time(heif(struct.pack(">I", 0)), UTC) == ExifTime(
         None, "no EXIF data in the file"
     )
+
+
+# --- tags Pillow hands over as bytes (type UNDEFINED), and files it refuses ----------------------
+
+
+def undefined(exif_ifd: dict[int, bytes]) -> bytes:
+    """A JPEG whose Exif IFD holds ``exif_ifd`` as UNDEFINED bytes (as some cameras write)."""
+    exif = Image.Exif()
+    exif.get_ifd(0x8769).update(exif_ifd)
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16)).save(buffer, "JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+def test_tags_given_as_bytes_are_read_as_text() -> None:
+    data = undefined({DTO: b"2024:01:15 12:30:45\xff", SUBSEC: b"25\x00", OFFSET: b"+09:00\x00"})
+    found = inspect_time(data, UTC)
+    assert found.time == datetime(2024, 1, 15, 12, 30, 45, 250000, tzinfo=fixed(9))
+    assert found.reason == "EXIF DateTimeOriginal with OffsetTimeOriginal +09:00"
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (b"\x00" * 19, "EXIF DateTimeOriginal is blank ('')"),
+        (b"  :  :     :  :  \x00", "EXIF DateTimeOriginal is blank ('  :  :     :  :  ')"),
+        (b"  yesterday \x00", "EXIF DateTimeOriginal 'yesterday' is not a date"),
+        (b" 0000:00:00 00:00:00 ", "EXIF DateTimeOriginal '0000:00:00 00:00:00' is all zeros "
+                                   "(clock never set)"),
+    ],
+)  # fmt: skip
+def test_bytes_dates_without_a_time_say_why(value: bytes, reason: str) -> None:
+    assert inspect_time(undefined({DTO: value}), UTC) == ExifTime(None, reason)
+
+
+def test_an_image_too_large_to_open_is_refused_by_name() -> None:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0)  # 900 million pixels
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+    with pytest.raises(ExifError, match=r"^<bytes>: refused as too large to open: Image size"):
+        read_time(png, UTC)
+
+
+def test_a_damaged_exif_block_is_named() -> None:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    plain = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(plain, "PNG")
+    png = plain.getvalue()
+    data = png[:33] + chunk(b"eXIf", b"XX\x00*\x00\x00\x00\x08") + png[33:]  # after IHDR
+    with pytest.raises(ExifError, match=r"^<bytes>: damaged image or EXIF block \(not a TIFF"):
+        read_time(data, UTC)
+
+
+def test_exif_bytes_refuses_a_naive_time_by_name() -> None:
+    with pytest.raises(ValueError) as caught:
+        exif_bytes(datetime(2026, 1, 1))
+    assert str(caught.value) == "exif_bytes needs an aware datetime"
