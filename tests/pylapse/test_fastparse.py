@@ -1,0 +1,283 @@
+"""The name-reading hot path against references written here with datetime (no fastparse)."""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from pylapse import fastparse, naming, timeutil
+from pylapse.fastparse import (
+    civil_days,
+    default_batch,
+    default_utc,
+    lane_values,
+    local_utc,
+    uniform_day,
+)
+
+EPOCH = date(1970, 1, 1)
+BLOCK = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}-[0-9]{2}-[0-9]{2}[+-][0-9]{2}\.[0-9]{2}")
+
+
+def ref_default(name: str) -> tuple[int, int] | None:
+    """``(utc, offset)`` of a default-format name, by datetime: the 25 characters before the
+    last dot are ``YYYY-MM-DDTHH-MM-SS+HH.MM`` (ASCII digits), not preceded by a digit."""
+    dot = name.rfind(".")
+    start = dot - 25
+    if start < 0 or not BLOCK.fullmatch(name, start, dot):
+        return None
+    if start > 0 and name[start - 1] in "0123456789":
+        return None
+    block = name[start:dot]
+    try:
+        wall = datetime.strptime(block[:19], "%Y-%m-%dT%H-%M-%S")
+    except ValueError:
+        return None
+    hours, minutes = int(block[20:22]), int(block[23:25])
+    if hours > 23 or minutes > 59:
+        return None
+    offset = (hours * 3600 + minutes * 60) * (-1 if block[19] == "-" else 1)
+    return int(wall.replace(tzinfo=timezone(timedelta(seconds=offset))).timestamp()), offset
+
+
+def _two(values: list[int]) -> st.SearchStrategy[str]:
+    return st.sampled_from(values).map(lambda v: f"{v:02d}")
+
+
+# Each part of a name drawn around its edges: valid values, the first invalid ones, junk.
+YEARS = st.sampled_from(["0000", "0001", "1969", "1970", "2024", "2100", "9999"])
+MONTHS = _two([0, 1, 2, 12, 13])
+DAYS = _two([0, 1, 28, 29, 30, 31, 32])
+HOURS = _two([0, 9, 19, 20, 23, 24, 29, 30, 99])
+MINUTES = _two([0, 30, 59, 60, 99])
+OFFSET_HOURS = _two([0, 1, 9, 14, 23, 24])
+PREFIXES = st.sampled_from(["", "cam-", "x1", "IMG_", "a.b-", "sky north ", "9"])
+EXTENSIONS = st.sampled_from([".jpg", ".JPG", ".tar.jpg", ".png", ""])
+
+
+@st.composite
+def names(draw: st.DrawFn) -> str:
+    block = (
+        f"{draw(YEARS)}-{draw(MONTHS)}-{draw(DAYS)}T{draw(HOURS)}-{draw(MINUTES)}-{draw(MINUTES)}"
+        f"{draw(st.sampled_from('+-'))}{draw(OFFSET_HOURS)}.{draw(MINUTES)}"
+    )
+    suffix = draw(st.sampled_from(["", "", "-2", "_x"]))
+    return draw(PREFIXES) + block + suffix + draw(EXTENSIONS)
+
+
+@given(st.integers(-5, 10005), st.integers(-1, 14), st.integers(-1, 33))
+@example(2000, 2, 29)  # a leap year by the 400 rule
+@example(1900, 2, 29)  # not one by the 100 rule
+@example(2024, 2, 29)
+@example(2023, 2, 29)
+@example(1, 1, 1)
+@example(9999, 12, 31)
+def test_civil_days_is_datetimes_day_count(year: int, month: int, day: int) -> None:
+    try:
+        expected: int | None = (date(year, month, day) - EPOCH).days
+    except ValueError:
+        expected = None
+    assert civil_days(year, month, day) == expected
+
+
+def test_civil_days_on_every_day_of_some_centuries() -> None:
+    for start in (date(1, 1, 1), date(1899, 12, 1), date(1999, 12, 1), date(9997, 10, 1)):
+        day = start
+        for _ in range(800):
+            assert civil_days(day.year, day.month, day.day) == (day - EPOCH).days, day
+            day += timedelta(days=1)
+
+
+@settings(max_examples=400)
+@given(names())
+@example("cam-2026-02-09T14-30-00+09.00.jpg")
+@example("2026-02-09T14-30-00-00.30.jpg")
+@example("x12026-02-09T14-30-00+09.00.jpg")
+def test_default_utc_against_datetime(name: str) -> None:
+    assert default_utc(name) == ref_default(name)
+
+
+def test_default_utc_reads_what_format_name_writes() -> None:
+    for zone in ("Asia/Tokyo", "America/St_Johns", "Asia/Kathmandu", "UTC", "America/Sao_Paulo"):
+        tz = ZoneInfo(zone)
+        when = datetime(2026, 2, 9, 14, 30, 5, tzinfo=tz)
+        name = naming.format_name(when, prefix="cam-")
+        assert default_utc(name) == (int(when.timestamp()), timeutil.offset_seconds(when))
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(names(), max_size=40), st.randoms(use_true_random=False))
+def test_default_batch_reads_exactly_what_default_utc_reads(items: list[str], rng) -> None:
+    # folders mix shapes; also one long run of a single shape (the fast column path)
+    same_shape = [f"cam-2026-03-0{d}T{h:02d}-{m:02d}-07+01.00.jpg" for d in (1, 2) for h in (0, 23)
+                  for m in (0, 59)]  # fmt: skip
+    for group in (items, same_shape, [*same_shape, *items]):
+        group = list(group)
+        rng.shuffle(group)
+        batches, rest = default_batch(group)
+        read = {}
+        for b in batches:
+            assert len(b.names) == len(b.seconds) > 0
+            for name, seconds in zip(b.names, b.seconds, strict=True):
+                assert 0 <= seconds < 86400
+                read[name] = (b.day * 86400 + seconds - b.offset, b.offset)
+        assert sorted([*[n for b in batches for n in b.names], *rest]) == sorted(group)
+        assert read == {n: ref_default(n) for n in group if ref_default(n) is not None}
+        assert set(rest) == {n for n in group if ref_default(n) is None}
+
+
+def test_default_batch_groups_by_day_and_offset() -> None:
+    group = [
+        "c-2026-03-01T00-00-00+01.00.jpg",
+        "c-2026-03-01T12-00-00+02.00.jpg",
+        "c-2026-03-02T00-00-01+01.00.jpg",
+        "c-2026-03-01T23-59-59+01.00.jpg",
+    ]
+    batches, rest = default_batch(group)
+    assert rest == []
+    got = {(b.day, b.offset): (b.names, b.seconds) for b in batches}
+    day = (date(2026, 3, 1) - EPOCH).days
+    assert got == {
+        (day, 3600): ([group[0], group[3]], [0, 86399]),
+        (day, 7200): ([group[1]], [43200]),
+        (day + 1, 3600): ([group[2]], [1]),
+    }
+
+
+def test_default_batch_with_caches_smaller_than_the_folder(monkeypatch) -> None:
+    monkeypatch.setattr(fastparse, "_CACHE_LIMIT", 2)  # the name the caches are filled under
+    group = [f"c-2026-{m:02d}-{d:02d}T{h:02d}-00-00+01.00.jpg" for m in (1, 2) for d in (1, 27)
+             for h in (0, 7, 25)]  # fmt: skip
+    batches, rest = default_batch(group)
+    read = {n: (b.day * 86400 + s - b.offset, b.offset) for b in batches
+            for n, s in zip(b.names, b.seconds, strict=True)}  # fmt: skip
+    assert read == {n: ref_default(n) for n in group if ref_default(n)}
+    assert sorted(rest) == sorted(n for n in group if "T25" in n)
+
+
+@st.composite
+def day_folders(draw: st.DrawFn) -> list[str]:
+    """A folder of one day's default names, sometimes spoiled in one way a real folder is."""
+    prefix = draw(st.sampled_from(["cam-", "", "sky-"]))
+    day = draw(st.sampled_from(["2026-02-09", "2024-02-29", "2023-02-29", "1970-01-01"]))
+    offset = draw(st.sampled_from(["+09.00", "-03.30", "+00.00", "+24.00"]))
+    count = draw(st.integers(1, 30))
+    rng = random.Random(draw(st.integers(0, 2**32)))
+    clocks = [(rng.randrange(24), rng.randrange(60), rng.randrange(60)) for _ in range(count)]
+    folder = [f"{prefix}{day}T{h:02d}-{m:02d}-{s:02d}{offset}.jpg" for h, m, s in clocks]
+    spoil = draw(
+        st.sampled_from(
+            [None] * 4
+            + ["hour 24", "hour 29", "hour 30", "minute 60", "second 60", "other day",
+               "other offset", "other shape", "longer", "non-ascii", "other extension"]
+        )
+    )  # fmt: skip
+    if spoil is not None:
+        k = rng.randrange(count)
+        name = folder[k]
+        at = len(prefix) + 11
+        name = {
+            "hour 24": name[:at] + "24" + name[at + 2 :],
+            "hour 29": name[:at] + "29" + name[at + 2 :],
+            "hour 30": name[:at] + "30" + name[at + 2 :],
+            "minute 60": name[: at + 3] + "60" + name[at + 5 :],
+            "second 60": name[: at + 6] + "60" + name[at + 8 :],
+            "other day": name.replace(day, "2026-02-10"),
+            "other offset": name.replace(offset, "+05.45"),
+            "other shape": "x" + name[1:] if prefix else name[:-4] + ".JPG",
+            "longer": "a" + name,
+            "non-ascii": "é" + name[1:] if prefix else name + "é",
+            "other extension": name[:-4] + ".png",
+        }[spoil]
+        folder[k] = name
+    return folder
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(day_folders())
+def test_uniform_day_reads_one_days_folder_or_nothing(folder: list[str]) -> None:
+    times = [ref_default(n) for n in folder]
+    blocks = {len(folder[0]) - 29}  # where the time block starts, by length (".jpg" is 4)
+    one = (
+        all(t is not None for t in times)
+        and len({len(n) for n in folder}) == 1
+        and len({re.sub("[0-9]", "0", n) for n in folder}) == 1
+        and len({n[min(blocks) : min(blocks) + 10] for n in folder}) == 1
+        and len({n[-10:-4] for n in folder}) == 1
+        and all(n.isascii() for n in folder)
+    )
+    got = uniform_day(folder)
+    if not one:
+        assert got is None
+        return
+    assert got is not None
+    assert got.count == len(folder)
+    seconds = lane_values(got.seconds, got.count)
+    assert [got.day * 86400 + s - got.offset for s in seconds] == [t[0] for t in times]
+    assert {got.offset} == {t[1] for t in times}
+
+
+def test_uniform_day_refuses_mixed_widths_and_empty_folders() -> None:
+    assert uniform_day([]) is None
+    assert (
+        uniform_day(["c-2026-02-09T00-00-00+01.00.jpg", "cc-2026-02-09T00-00-00+01.00.jpg"]) is None
+    )
+    assert uniform_day(["holiday.jpg"]) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "zone"),
+    [
+        ("IMG_20240115_120000.jpg", "Europe/Berlin"),
+        ("IMG_20240715_120000.jpg", "Europe/Berlin"),
+        ("PXL_20240115_120000123.jpg", "America/New_York"),
+        ("2024-01-15 12.00.00,5.jpg", "Asia/Kolkata"),
+        ("20240115-235959.jpg", "Pacific/Chatham"),
+        ("IMG_19000101_000000.jpg", "Africa/Monrovia"),  # an offset with seconds
+    ],
+)
+def test_local_utc_is_the_wall_clock_in_the_zone(name: str, zone: str) -> None:
+    tz = ZoneInfo(zone)
+    match = naming._BUILTIN.search(name)
+    assert match is not None
+    naive = datetime(*(int(match[g]) for g in ("year", "month", "day", "hour", "minute", "second")))
+    digits = match["fraction"] or match["millis"] or ""
+    naive = naive.replace(microsecond=int(digits.ljust(6, "0")) if digits else 0)
+    want = naive.replace(tzinfo=tz)
+    assert local_utc(match, tz) == (want.timestamp(), int(want.utcoffset().total_seconds()))
+
+
+@pytest.mark.parametrize(
+    ("name", "zone"),
+    [
+        ("IMG_20240331_023000.jpg", "Europe/Berlin"),  # a day with a change: the datetime path
+        ("IMG_20241027_120000.jpg", "Europe/Berlin"),
+        ("IMG_20240230_120000.jpg", "Europe/Berlin"),  # no such day
+        ("IMG_20240115_240000.jpg", "UTC"),  # no such hour
+        ("IMG_20240115_126000.jpg", "UTC"),
+        ("IMG_20240115_120060.jpg", "UTC"),
+        ("2024-01-15 01.30.00 PM.jpg", "UTC"),  # a 12-hour clock
+        ("20240115T120000Z.jpg", "UTC"),  # an offset of its own
+    ],
+)
+def test_local_utc_leaves_doubtful_names_to_the_datetime_path(name: str, zone: str) -> None:
+    match = naming._BUILTIN.search(name)
+    assert match is not None
+    assert local_utc(match, ZoneInfo(zone)) is None
+
+
+def test_a_zone_without_offsets_is_left_to_the_datetime_path() -> None:
+    class Naive(timezone.__mro__[1]):  # a tzinfo that knows no offset
+        def utcoffset(self, dt):
+            return None
+
+    match = naming._BUILTIN.search("IMG_20240115_120000.jpg")
+    assert match is not None
+    assert local_utc(match, Naive()) is None
+    assert local_utc(match, UTC) == (datetime(2024, 1, 15, 12, tzinfo=UTC).timestamp(), 0)
