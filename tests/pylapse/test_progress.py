@@ -148,3 +148,37 @@ def test_a_throttle_shared_by_threads_passes_each_final_report():
     for t in threads:
         t.join()
     assert sum(p.done == 200 for p in seen) == 4  # every worker's last report got through
+
+
+class _Clock:
+    """Stands in for the time module the throttle reads (``time.monotonic``)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_the_interval_is_measured_from_the_last_report_passed(monkeypatch):
+    from pylapse import progress
+
+    clock = _Clock()
+    monkeypatch.setattr(progress, "time", clock)  # the name Throttle reads the time through
+    seen: list[Progress] = []
+    throttle = Throttle(seen.append)  # the default: one report per half second
+    for now, done in [(0.0, 0), (0.49, 1), (0.5, 2), (0.9, 3), (1.0, 4), (1.2, 5)]:
+        clock.now = now
+        throttle(Progress("process", done, 10))
+    assert [p.done for p in seen] == [0, 2, 4]  # exactly 0.5 s after the last one passes
+
+
+def test_the_first_report_passes_whatever_its_stage_and_the_clock(monkeypatch):
+    from pylapse import progress
+
+    monkeypatch.setattr(progress, "time", _Clock())  # a clock that reads 0, as at boot
+    seen: list[Progress] = []
+    throttle = Throttle(seen.append, interval=HOUR)
+    throttle(Progress("", 0, 10))
+    throttle(Progress("", 1, 1))  # a total of one: done is final
+    assert [p.done for p in seen] == [0, 1]
