@@ -46,10 +46,9 @@ REPO = Path(__file__).resolve().parents[1]
 EQUIVALENT = REPO / "bench" / "mutation_equivalent.txt"
 
 #: Test files beyond the module's own ``test_<name>.py``: where the tests of its behaviour live
-#: (targets and matching are exercised through selections, fastparse through names and scans).
+#: (targets are exercised through selections, fastparse through names and scans).
 EXTRA_TESTS: dict[str, list[str]] = {
     "pylapse/targets.py": ["tests/pylapse/test_selection.py"],
-    "pylapse/matching.py": ["tests/pylapse/test_selection.py"],
     "pylapse/selection.py": ["tests/pylapse/test_matching.py", "tests/pylapse/test_slots.py"],
     "pylapse/fastparse.py": [
         "tests/pylapse/test_naming.py",
@@ -114,6 +113,11 @@ def mutmut_config(path: str, tests: list[str]) -> str:
         'pytest_add_cli_args = ["-p", "no:cacheprovider"]',
         # The copy has no git history to compare against.
         "use_git_change_detection = false",
+        # Mutants run in processes forked from a server that only collected the tests: forked
+        # from mutmut's own process (which ran every test once, unmutated) they would inherit
+        # its warm caches (fastparse's day/clock caches, lru_caches in timeutil and naming), so
+        # a mutant in cached code would never run and always "survive".
+        'process_isolation = "forkserver"',
         "also_copy = " + json.dumps(["README.md", "docs", "bin", "capture_config.example.json"]),
     ]
     return "\n".join(lines) + "\n"

@@ -115,3 +115,68 @@ def test_transaction_commits_or_rolls_back(tmp_path):
         other.close()
     finally:
         conn.close()
+
+
+def test_connections_enforce_foreign_keys_and_keep_temp_tables_in_memory(tmp_path):
+    conn = db.connect(tmp_path)
+    try:
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert conn.execute("PRAGMA cache_size").fetchone()[0] == -32000  # 32 MB
+        assert conn.execute("PRAGMA temp_store").fetchone()[0] == 2  # MEMORY
+        conn.execute("CREATE TABLE a (id INTEGER PRIMARY KEY)")
+        conn.execute("CREATE TABLE b (a_id INTEGER REFERENCES a (id))")
+        with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+            conn.execute("INSERT INTO b VALUES (7)")
+    finally:
+        conn.close()
+
+
+def test_a_database_that_cannot_use_wal_is_refused_by_name():
+    # an in-memory database stands in for a file system without shared memory
+    with pytest.raises(sqlite3.OperationalError) as caught:
+        db.connect(":memory:")
+    assert str(caught.value) == ":memory:: cannot use WAL journal mode (got 'memory')"
+
+
+def test_an_incomplete_statement_is_named(tmp_path):
+    conn = db.connect(tmp_path)
+    try:
+        with pytest.raises(db.MigrationError) as caught:
+            db.migrate(conn, "broken", ["CREATE TABLE x (a); INSERT INTO x VALUES ('open"])
+        assert str(caught.value) == (
+            'incomplete SQL statement in schema step: "INSERT INTO x VALUES (\'open;"'
+        )
+        assert db.schema_version(conn, "broken") == 0
+    finally:
+        conn.close()
+
+
+def test_empty_statements_between_semicolons_are_skipped(tmp_path):
+    conn = db.connect(tmp_path)
+    try:
+        assert db.migrate(conn, "spaced", [" ;; CREATE TABLE x (a INTEGER);\n\t;\r\n;  "]) == 1
+        assert conn.execute("SELECT count(*) FROM x").fetchone()[0] == 0
+    finally:
+        conn.close()
+
+
+def test_steps_another_process_applied_meanwhile_are_not_run_again(tmp_path, monkeypatch):
+    # This process read version 0; before it took the write lock, another one applied step 1.
+    conn, other = db.connect(tmp_path), db.connect(tmp_path)
+    try:
+        db.migrate(other, "things", STEPS[:1])
+        real = db.schema_version
+        reads = []
+
+        def stale_first(c, component):
+            reads.append(component)
+            return 0 if len(reads) == 1 else real(c, component)
+
+        monkeypatch.setattr(db, "schema_version", stale_first)  # the name migrate reads
+        assert db.migrate(conn, "things", STEPS) == 2  # step 1 not re-run (it would fail)
+        monkeypatch.setattr(db, "schema_version", real)
+        assert db.schema_version(conn, "things") == 2
+        assert "size" in {r[1] for r in conn.execute("PRAGMA table_info(things)")}
+    finally:
+        conn.close()
+        other.close()
