@@ -398,3 +398,111 @@ def test_day_fields_agree_with_apscheduler(fields):
         theirs.append(fire.timestamp())
         fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
     assert list(ours) == theirs and ours
+
+
+# --- the Selection object: what it reports and how it loads frames ------------------------------
+
+
+def _selection(loader=None, **kwargs) -> Selection:
+    # 7 targets 10 s apart: a leading gap, frames 0-2 (frame 1 twice), two gaps, frame 3
+    utcs = [10.0, 20.0, 40.0, 70.0]
+    targets = [0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0]
+    positions = [-1, 0, 1, 1, 2, -1, -1, 3]
+    return Selection("cron", [7, 8, 9, 10], utcs, targets, positions, UTC, loader=loader, **kwargs)
+
+
+def test_summary_in_full():
+    sel = _selection(tolerance=5.0)
+    assert sel.summary() == {
+        "kind": "cron",
+        "targets": 8,
+        "chosen": 4,
+        "gaps": 3,
+        "considered": 4,
+        "first": "1970-01-01T00:00:10+00:00",
+        "last": "1970-01-01T00:01:10+00:00",
+        "fps": 24,
+        "video_seconds": round(4 / 24, 3),
+        "video_seconds_filled": round(7 / 24, 3),  # from the first frame on: 7 targets
+    }
+    assert sel.summary(fps=3)["video_seconds"] == 1.333
+    assert sel.tolerance == 5.0 and _selection().tolerance == 0.0
+    assert repr(sel) == "<Selection cron: 4 frames, 3 gaps of 8 targets, 4 considered>"
+    empty = Selection("all", [], [], [], [], UTC)
+    assert (empty.summary()["first"], empty.summary()["last"]) == (None, None)
+
+
+def test_video_length_needs_a_positive_frame_rate():
+    sel = _selection()
+    assert sel.video_seconds() == 4 / 24
+    for fps in (0, -1):
+        with pytest.raises(SelectionError) as caught:
+            sel.video_seconds(fps)
+        assert str(caught.value) == f"fps: {fps} must be more than 0"
+
+
+def test_gap_runs_start_at_the_first_frame():
+    # a frame at position 0 right after leading gaps starts the first run
+    sel = Selection("t", [5, 6], [0.0, 10.0], [-10.0, 0.0, 5.0, 10.0], [-1, 0, 0, 1], UTC)
+    assert sel.filled_ids() == [(5, 2), (6, 1)]
+    assert _selection().filled_ids() == [(7, 1), (8, 2), (9, 3), (10, 1)]
+
+
+def test_frames_load_in_batches_with_their_times():
+    calls = []
+
+    def loader(ids, utcs):
+        calls.append((list(ids), list(utcs)))
+        return [f"frame {i}" for i in ids]
+
+    sel = _selection(loader)
+    assert list(sel.iter_frames(batch=3)) == ["frame 7", "frame 8", "frame 9", "frame 10"]
+    assert calls == [([7, 8, 9], [10.0, 20.0, 40.0]), ([10], [70.0])]
+    assert list(sel) == ["frame 7", "frame 8", "frame 9", "frame 10"]  # default batch: one call
+    assert len(calls) == 3
+    assert sel.frames == ["frame 7", "frame 8", "frame 9", "frame 10"]
+    calls.clear()
+    assert list(sel.iter_frames(batch=1)) == sel.frames and calls == []  # loaded once, kept
+    assert (sel.first, sel.last) == ("frame 7", "frame 10")
+    with pytest.raises(SelectionError) as caught:
+        _selection().frames  # noqa: B018 - the property loads
+    assert str(caught.value) == "this selection has no index to load frames from"
+
+
+def test_every_selection_keeps_its_kind_zone_loader_and_tolerance():
+    tokyo = ZoneInfo("Asia/Tokyo")
+    utcs = [datetime(2024, 5, 1, 12, m, tzinfo=tokyo).timestamp() for m in (0, 30)]
+    ids = [1, 2]
+
+    def loader(want_ids, want_utcs):
+        return list(want_ids)
+
+    made = [
+        select_all(ids, utcs, tokyo, loader=loader),
+        select_cron(ids, utcs, [CronRule({"minute": 0})], tokyo, tolerance=60, loader=loader),
+        select_day_slice(ids, utcs, "12:00", tokyo, tolerance=60, loader=loader),
+    ]
+    assert [s.kind for s in made] == ["all", "cron", "day_slice"]
+    assert [s.tolerance for s in made] == [0.0, 60.0, 60.0]
+    assert [s.frames for s in made] == [[1, 2], [1], [1]]
+    assert all(s.first_time.tzinfo is tokyo for s in made)
+    assert list(made[0].targets) == utcs
+
+
+def test_cron_selection_refusals():
+    with pytest.raises(SelectionError) as caught:
+        select_cron([1], [0.0], [], UTC)
+    assert str(caught.value) == "give at least one cron rule"
+    with pytest.raises(SelectionError) as caught:
+        select_cron([1], [0.0], [{"hour": 1}], UTC, tolerance=timedelta(days=-1))
+    assert str(caught.value) == (
+        "tolerance: datetime.timedelta(days=-1) must be a finite number of seconds >= 0"
+    )
+
+
+def test_a_range_with_one_bound_and_no_frames_has_no_targets():
+    for span in (DaySpan(0.0, None), DaySpan(None, 86400.0)):
+        sel = select_cron([], [], [{"minute": 0}], UTC, span=span)
+        assert (sel.counts.targets, len(sel)) == (0, 0)
+    both = select_cron([], [], [{"minute": 0}], UTC, span=DaySpan(0.0, 7200.0))
+    assert list(both.targets) == [0.0, 3600.0] and both.counts.gaps == 2
