@@ -6,10 +6,12 @@ stubborn processes); finding and probing use the real bundled binary too.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -237,3 +239,315 @@ def test_doctor_flags_a_codec_the_configured_ffmpeg_lacks(
     assert "6.0-lean" in out and "(from config)" in out
     assert "[ok  ] codec h264" in out and "[FAIL] codec h265" in out
     assert "is valid" in out and "data folder" in out
+
+
+# --- the runner, report by report, with stand-ins that print exactly what ffmpeg would -------
+
+
+def _recording(folder: Path, body: str) -> tuple[Path, Path]:
+    """A stand-in ffmpeg that writes its arguments (one per line) to a file, then runs ``body``."""
+    argv = folder / "argv.txt"
+    exe = script(folder, "ffmpeg", f'printf "%s\\n" "$@" > {argv}\n' + textwrap.dedent(body))
+    return exe, argv
+
+
+def test_the_runner_asks_for_progress_on_stdout_and_passes_the_command_on(tmp_path: Path) -> None:
+    exe, argv = _recording(tmp_path, "")
+    result = run_ffmpeg([str(exe), "-i", "in.mp4", "out.mp4"])
+    assert result.returncode == 0
+    assert argv.read_text().splitlines() == [
+        "-nostdin", "-progress", "pipe:1", "-nostats", "-i", "in.mp4", "out.mp4"
+    ]  # fmt: skip
+
+
+def test_each_report_from_its_progress_block(tmp_path: Path) -> None:
+    exe = script(
+        tmp_path,
+        "ffmpeg",
+        """\
+        printf 'frame=4\\nfps=2.00\\nprogress=continue\\n'
+        printf 'frame=N/A\\nfps=N/A\\nprogress=continue\\n'
+        printf 'frame=8\\nfps=4.00\\nstream_0_0_q=28.0\\nprogress=continue\\n'
+        printf 'frame=10\\nfps=4.00\\nprogress=end\\n'
+        """,
+    )
+    seen: list[Progress] = []
+    result = run_ffmpeg([str(exe)], total=10, progress=seen.append, stage="render")
+    assert [(p.stage, p.done, p.total) for p in seen] == [
+        ("render", 4, 10),
+        ("render", 4, 10),  # a block that cannot be read keeps the count it had
+        ("render", 8, 10),
+        ("render", 10, 10),
+    ]
+    assert (seen[0].rate, seen[0].eta) == (2.0, 3.0)
+    assert (seen[2].rate, seen[2].eta) == (4.0, 0.5)
+    assert seen[3].eta == 0.0
+    assert (result.frames, result.returncode) == (10, 0)
+
+
+def test_a_rate_of_zero_is_measured_instead(tmp_path: Path) -> None:
+    # ffmpeg prints fps=0.00 in its first reports: the rate comes from the clock then
+    exe = script(
+        tmp_path, "ffmpeg", "sleep 0.2; printf 'frame=3\\nfps=0.00\\nprogress=continue\\n'\n"
+    )
+    seen: list[Progress] = []
+    run_ffmpeg([str(exe)], total=9, progress=seen.append)
+    first = seen[0]
+    assert first.done == 3 and first.rate is not None and first.rate > 0
+    assert first.eta == pytest.approx(6 / first.rate)
+    exe = script(tmp_path, "ffmpeg", "printf 'frame=0\\nfps=0.00\\nprogress=continue\\n'\n")
+    seen.clear()
+    run_ffmpeg([str(exe)], total=9, progress=seen.append)
+    assert (seen[0].rate, seen[0].eta) == (None, None)  # nothing done yet: no rate to speak of
+
+
+def test_without_a_total_the_count_is_reported_as_is(tmp_path: Path) -> None:
+    exe = script(tmp_path, "ffmpeg", "printf 'frame=7\\nfps=7.0\\nprogress=end\\n'\n")
+    seen: list[Progress] = []
+    result = run_ffmpeg([str(exe)], progress=seen.append)  # total unknown (0)
+    assert [(p.done, p.total, p.eta) for p in seen] == [(7, 0, None)]  # no invented 100 % report
+    assert result.frames == 7
+
+
+def test_output_time_counts_only_with_a_frame_rate_and_ignores_junk(tmp_path: Path) -> None:
+    exe = script(
+        tmp_path,
+        "ffmpeg",
+        """\
+        printf 'out_time_us=2000000\\nprogress=continue\\n'
+        printf 'out_time_us=N/A\\nprogress=continue\\n'
+        printf 'progress=continue\\n'
+        """,
+    )
+    seen: list[Progress] = []
+    run_ffmpeg([str(exe)], total=100, progress=seen.append, fps=12.5)
+    assert [p.done for p in seen] == [25, 25, 25]
+    seen.clear()
+    run_ffmpeg([str(exe)], total=100, progress=seen.append)  # no rate given: no count from time
+    assert [p.done for p in seen] == [0, 0, 0]
+
+
+def test_the_last_report_is_100_percent_only_when_every_frame_came(tmp_path: Path) -> None:
+    # the count settles after the last block: the runner adds the 100 % report itself
+    settled = script(tmp_path, "ffmpeg", "printf 'frame=12\\nfps=6.0\\nprogress=continue\\n'\n")
+    seen: list[Progress] = []
+    run_ffmpeg([str(settled)], total=12, progress=seen.append)
+    assert [(p.done, p.eta) for p in seen] == [(12, 0.0)]  # already there: no second report
+    early = script(tmp_path, "early", "printf 'frame=11\\nfps=0\\nprogress=continue\\n'\n")
+    seen.clear()
+    run_ffmpeg([str(early)], total=12, progress=seen.append)
+    assert [p.done for p in seen] == [11]  # ended a frame short: never claims 100 %
+    seen.clear()
+    beyond = script(tmp_path, "beyond", "printf 'frame=13\\nprogress=continue\\n'\n")
+    run_ffmpeg([str(beyond)], total=12, progress=seen.append)
+    assert [p.done for p in seen] == [12]  # clamped to the total
+
+
+def test_a_missing_final_block_still_ends_at_100_percent(tmp_path: Path) -> None:
+    exe = script(
+        tmp_path,
+        "ffmpeg",
+        """\
+        printf 'frame=3\\nfps=3.0\\nprogress=continue\\n'
+        printf 'frame=6\\n'
+        """,
+    )
+    seen: list[Progress] = []
+    result = run_ffmpeg([str(exe)], total=6, progress=seen.append, stage="render")
+    assert result.frames == 3  # the unfinished block was never reported
+    assert [(p.stage, p.done) for p in seen] == [("render", 3)]
+    exe = script(
+        tmp_path,
+        "ffmpeg",
+        """\
+        printf 'frame=3\\nfps=3.0\\nprogress=continue\\n'
+        printf 'frame=6\\nfps=3.0\\nprogress=continue\\n'
+        printf 'frame=5\\nprogress=continue\\n'
+        """,
+    )
+    seen.clear()
+    run_ffmpeg([str(exe)], total=8, progress=seen.append, stage="render")
+    assert [p.done for p in seen] == [3, 6, 6]  # never goes back; ended short of 8: no 100 %
+
+
+def test_finishing_reports_the_total_once(tmp_path: Path) -> None:
+    # every frame came in a block that was not the last report: the closing report says 100 %
+    exe = script(
+        tmp_path,
+        "ffmpeg",
+        """\
+        printf 'frame=9\\nfps=3.0\\nprogress=continue\\n'
+        printf 'out_time_us=1\\nprogress=continue\\n'
+        """,
+    )
+    seen: list[Progress] = []
+    run_ffmpeg([str(exe)], total=9, progress=seen.append, stage="render")
+    assert seen[-1] == Progress("render", 9, 9, seen[-1].rate, 0.0)
+    assert [p.done for p in seen].count(9) == 2
+
+
+def test_stderr_is_decoded_leniently_and_marked_with_the_frame_count(tmp_path: Path) -> None:
+    exe = script(
+        tmp_path,
+        "ffmpeg",
+        """\
+        printf '  [mjpeg] bad frame \\377\\376\\n' >&2
+        sleep 0.5
+        printf 'frame=2\\nprogress=continue\\n'
+        sleep 0.5
+        printf '  [image2] another\\n' >&2
+        exit 1
+        """,
+    )
+    result = run_ffmpeg([str(exe)], total=5)
+    assert result.returncode == 1
+    assert "[mjpeg] bad frame \ufffd\ufffd" in result.stderr_tail
+    assert result.marks == ((0, "  [mjpeg] bad frame \ufffd\ufffd"), (2, "  [image2] another"))
+
+
+def test_at_most_so_many_stderr_lines_are_marked(tmp_path: Path) -> None:
+    count = ffmpeg.STDERR_MARK_LINES + 5
+    exe = script(tmp_path, "ffmpeg", f"i=0; while [ $i -lt {count} ]; do echo \"e $i\" >&2; "
+                                     "i=$((i+1)); done\n")  # fmt: skip
+    result = run_ffmpeg([str(exe)])
+    assert len(result.marks) == ffmpeg.STDERR_MARK_LINES
+    assert result.marks[-1] == (0, f"e {ffmpeg.STDERR_MARK_LINES - 1}")
+
+
+def test_the_run_takes_as_long_as_it_took(tmp_path: Path) -> None:
+    exe = script(tmp_path, "ffmpeg", "sleep 0.1\n")
+    before = time.monotonic()
+    result = run_ffmpeg([str(exe)])
+    assert 0.1 <= result.elapsed <= time.monotonic() - before
+
+
+def test_a_quiet_ffmpeg_delivers_only_reports(tmp_path: Path) -> None:
+    # seconds without output, then a report: the waiting loop must pass on reports only
+    exe = script(tmp_path, "ffmpeg", "sleep 0.3; printf 'frame=1\\nprogress=end\\n'\n")
+    seen: list[object] = []
+    run_ffmpeg([str(exe)], total=1, progress=seen.append)
+    assert seen and all(isinstance(p, Progress) for p in seen)
+    assert seen[-1].done == 1  # type: ignore[union-attr]
+
+
+def test_cancelling_a_silent_ffmpeg_stops_it(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(ffmpeg, "TERMINATE_GRACE", 0.3)
+    exe = script(tmp_path, "ffmpeg", "exec sleep 60\n")  # prints nothing at all
+    cancel = threading.Event()
+    procs = []
+    threading.Timer(0.2, cancel.set).start()
+    with pytest.raises(Cancelled) as caught:
+        run_ffmpeg([str(exe)], total=40, cancel=cancel, on_start=procs.append)
+    assert str(caught.value) == "cancelled after 0 of 40 frames"
+    assert not alive(procs[0].pid)
+
+
+def test_an_ffmpeg_that_cannot_start_is_named(tmp_path: Path) -> None:
+    missing = tmp_path / "no-ffmpeg-here"
+    with pytest.raises(ffmpeg.FfmpegError, match=rf"^cannot start {missing}: "):
+        run_ffmpeg([str(missing), "-version"])
+
+
+# --- probing -------------------------------------------------------------------------------------
+
+
+def test_a_probe_passes_hide_banner_and_reads_lenient_output(tmp_path: Path) -> None:
+    exe, argv = _recording(
+        tmp_path,
+        """\
+        case "$*" in
+          *-encoders*) printf ' V..... = Video\\n ------\\n V....D libx264  H.264 \\377\\n'
+                       printf ' A....D aac  AAC\\n S..... ass  ASS\\n' ;;
+          *) printf 'ffmpeg version 7.1-made-here Copyright\\n' ;;
+        esac
+        """,
+    )
+    assert probe_version(exe) == "7.1-made-here"
+    assert argv.read_text().splitlines() == ["-hide_banner", "-version"]
+    assert probe_encoders(exe) == {"libx264", "aac", "ass"}  # "=" is the legend, not an encoder
+
+
+@pytest.mark.parametrize(
+    ("output", "version"),
+    [("avconv 12\\nmore", "avconv 12"), ("", "unknown")],
+)
+def test_a_version_line_that_is_not_ffmpegs_is_shown_as_it_is(
+    tmp_path: Path, output: str, version: str
+) -> None:
+    exe = script(tmp_path, f"ffmpeg-{len(output)}", f"printf '{output}'\n")
+    assert probe_version(exe) == version
+
+
+def test_a_failing_probe_names_the_binary_and_its_last_words(tmp_path: Path) -> None:
+    exe = script(tmp_path, "ffmpeg", "echo 'first' >&2; echo 'last words' >&2; exit 4\n")
+    with pytest.raises(ffmpeg.FfmpegError) as caught:
+        probe_version(exe)
+    assert str(caught.value) == f"{exe} -version failed (4): last words"
+    quiet = script(tmp_path, "quiet", "exit 2\n")
+    with pytest.raises(ffmpeg.FfmpegError) as caught:
+        probe_encoders(quiet)
+    assert str(caught.value) == f"{quiet} -encoders failed (2): no output"
+    on_stdout = script(tmp_path, "stdout", "echo 'only here'; exit 1\n")
+    with pytest.raises(ffmpeg.FfmpegError, match=r"failed \(1\): only here$"):
+        probe_version(on_stdout)
+
+
+def test_a_probe_that_hangs_or_cannot_run_is_an_error(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(ffmpeg, "_PROBE_TIMEOUT", 0.3)  # the name the probe reads
+    hangs = script(tmp_path, "ffmpeg", "exec sleep 30\n")
+    with pytest.raises(ffmpeg.FfmpegError, match=rf"^cannot run {hangs}: .*timed out"):
+        probe_version(hangs)
+    broken = tmp_path / "broken"
+    broken.write_text("#!/nonexistent/interpreter\n")
+    broken.chmod(0o755)
+    with pytest.raises(ffmpeg.FfmpegError, match=rf"^cannot run {broken}: "):
+        probe_version(broken)
+
+
+# --- finding -------------------------------------------------------------------------------------
+
+
+def test_a_bare_name_is_looked_up_on_path(tmp_path: Path, monkeypatch) -> None:
+    exe = script(tmp_path, "my-ffmpeg", "echo 'ffmpeg version 1'\n")
+    monkeypatch.chdir(tmp_path / "..")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert find_ffmpeg("my-ffmpeg") == ffmpeg.FfmpegInfo(exe, "config")
+    with pytest.raises(FfmpegNotFound) as caught:
+        find_ffmpeg("other-ffmpeg")
+    assert str(caught.value) == "ffmpeg_path 'other-ffmpeg' does not exist"
+    with pytest.raises(FfmpegNotFound):  # a path with a folder is never looked up on PATH
+        find_ffmpeg("somewhere/my-ffmpeg")
+
+
+def test_when_nothing_is_found_the_message_lists_every_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(tmp_path / "gone"))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(FfmpegNotFound) as caught:
+        find_ffmpeg()
+    project = Path(ffmpeg.__file__).resolve().parents[1]
+    assert str(caught.value) == (
+        f"no ffmpeg found (looked in {project / 'bin' / 'ffmpeg'}, {tmp_path / 'bin' / 'ffmpeg'}, "
+        f"{tmp_path / 'gone'} (imageio-ffmpeg), PATH); install imageio-ffmpeg, put an ffmpeg in "
+        "bin/, or set 'ffmpeg_path' in the config"
+    )
+
+
+def test_the_configured_ffmpeg(tmp_path: Path) -> None:
+    from pylapse.config import load_config
+
+    def config(value: str | None) -> object:
+        path = tmp_path / "capture_config.json"
+        path.write_text(json.dumps({"ffmpeg_path": value} if value is not None else {}))
+        return load_config(path)
+
+    assert ffmpeg.configured_ffmpeg(config(None)) is None
+    assert ffmpeg.configured_ffmpeg(config("")) is None
+    assert ffmpeg.configured_ffmpeg(object()) is None  # anything without the setting
+    assert ffmpeg.configured_ffmpeg(config("ffmpeg")) == "ffmpeg"  # a bare name: PATH
+    assert ffmpeg.configured_ffmpeg(config("tools/ffmpeg")) == str(tmp_path / "tools" / "ffmpeg")
+    (tmp_path / "ffmpeg").write_text("")
+    assert ffmpeg.configured_ffmpeg(config("ffmpeg")) == str(tmp_path / "ffmpeg")  # it is there
+    assert ffmpeg.configured_ffmpeg(config("/opt/ffmpeg")) == "/opt/ffmpeg"
