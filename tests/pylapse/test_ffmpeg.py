@@ -343,7 +343,7 @@ def test_the_last_report_is_100_percent_only_when_every_frame_came(tmp_path: Pat
     assert [p.done for p in seen] == [12]  # clamped to the total
 
 
-def test_a_missing_final_block_still_ends_at_100_percent(tmp_path: Path) -> None:
+def test_an_unfinished_block_is_not_reported_and_counts_never_go_back(tmp_path: Path) -> None:
     exe = script(
         tmp_path,
         "ffmpeg",

@@ -198,6 +198,7 @@ def test_the_resynchronise_boundary_is_exactly_one_slot_width():
     # +5 rounds half up to slot 1; +10 is half a width later (not a double capture) but sits on
     # slot 1 itself; +20 follows into slot 2.
     assert _slots_from([BASE + 5, BASE + 10, BASE + 20]) == ([1, 2], [0, 2])
+    assert select_slot_grid([7, 8, 9], [BASE + 5, BASE + 10, BASE + 20], UTC).ids == [7, 9]
     sel = select_slot_grid([1, 2], [BASE, BASE + 20], UTC)
     assert [round(g.timestamp() - BASE) for g in sel.gaps] == [10]
 
@@ -211,8 +212,9 @@ def test_exactly_half_a_slot_apart_is_not_a_double_capture():
 
 def test_the_first_frame_rounds_half_up_from_the_epoch():
     # origin defaults to the Unix epoch: 10 s slots on :00, :10, ...; x = 0.5 rounds up
-    assert _slots_from([BASE + 5]) == ([1], [0])
-    assert _slots_from([BASE + 4.9]) == ([0], [0])
+    first = round(BASE / W)
+    assert assign_slots([BASE + 5], W) == ([first + 1], [0])  # no origin given: the epoch
+    assert assign_slots([BASE + 4.9], W) == ([first], [0])
     assert _slots_from([BASE + 5], origin=3.0) == ([0], [0])  # x = 0.2 from the origin
 
 
@@ -290,8 +292,12 @@ def test_slot_instants_index_like_a_list():
     n = len(sel.targets)
     assert sel.targets[-n] == BASE and sel.targets[n - 1] == BASE + 20
     for bad in (n, -n - 1):
-        with pytest.raises(IndexError, match="slot index out of range"):
+        with pytest.raises(IndexError, match=r"^slot index out of range$"):
             sel.targets[bad]
+    assert repr(sel.targets) == f"<3 slots of 10 s from {BASE}>"
+    assert repr(
+        select_slot_grid([], [], UTC, width=2.5, origin=1.0, span=DaySpan(2, 9)).targets
+    ) == ("<3 slots of 2.5 s from 3.5>")
 
 
 def test_too_many_slots_over_a_range_are_refused_with_the_count():

@@ -112,6 +112,11 @@ def test_unknown_zones_are_refused_with_the_accepted_form(name: str) -> None:
     assert not timeutil.is_zone(name)
 
 
+def test_is_zone() -> None:
+    assert timeutil.is_zone("Asia/Tokyo") and timeutil.is_zone("utc")
+    assert not timeutil.is_zone("Asia/Atlantis")
+
+
 def test_all_zones_lists_the_iana_database() -> None:
     zones = all_zones()
     assert "Asia/Tokyo" in zones and "America/New_York" in zones
@@ -175,7 +180,9 @@ def test_parse_offset(text: str, seconds: int) -> None:
     assert parse_offset(text).utcoffset(None) == timedelta(seconds=seconds)
 
 
-@pytest.mark.parametrize("text", ["", "09:00", "+9", "+24:00", "+09:60", "UTC+9", "+09:00:99"])
+@pytest.mark.parametrize(
+    "text", ["", "09:00", "+9", "+24:00", "+09:60", "UTC+9", "+09:00:99", "+01:00:60"]
+)
 def test_parse_offset_refuses_junk(text: str) -> None:
     with pytest.raises(ValueError, match="is not a UTC offset"):
         parse_offset(text)
