@@ -565,6 +565,9 @@ def heif(
     exif_first: bool = False,
     large: bool = False,
     mdat_to_end: bool = False,
+    large_meta: bool = False,
+    meta_to_end: bool = False,
+    old_entry_first: bool = False,
 ) -> bytes:
     """A HEIF file made here: an image item (1) and, unless ``payload`` is None, an Exif item
     (2) whose bytes lie in ``mdat`` in ``pieces`` extents; the other arguments pick the box
@@ -580,7 +583,10 @@ def heif(
     if exif_first:
         items.reverse()
     entries = b"".join(entry(i, k) for i, k in items)
-    infos = _full(b"iinf", iinf, _uint(len(items), 2 if iinf == 0 else 4) + entries)
+    if old_entry_first:  # a version 1 infe (no item type) before the others: skipped
+        entries = _full(b"infe", 1, b"\x00\x09\x00\x00name\x00") + entries
+    count = len(items) + old_entry_first
+    infos = _full(b"iinf", iinf, _uint(count, 2 if iinf == 0 else 4) + entries)
     image = b"\x00" * 10  # stands in for the coded picture
 
     def locations(mdat_at: int) -> bytes:
@@ -605,16 +611,23 @@ def heif(
     ftyp = _box(b"ftyp", b"heic\x00\x00\x00\x00mif1heic")
     hdlr = _full(b"hdlr", 0, b"\x00" * 4 + b"pict" + b"\x00" * 13)
 
+    free = _box(b"free", b"")  # an empty box: header only
+
     def meta(mdat_at: int) -> bytes:
-        return _full(b"meta", 0, hdlr + infos + locations(mdat_at))
+        payload = bytes(4) + hdlr + infos + locations(mdat_at)  # a FullBox: version and flags
+        if meta_to_end:
+            return struct.pack(">I4s", 0, b"meta") + payload  # size 0: to the end of the file
+        return _box(b"meta", payload, large=large_meta)
 
     header = 16 if large else 8
-    mdat_at = len(ftyp) + len(meta(0)) + header
     body = image + (payload or b"")
     mdat = _box(b"mdat", body, large=large)
     if mdat_to_end:
         mdat = struct.pack(">I4s", 0, b"mdat") + body  # size 0: to the end of the file
-    return ftyp + meta(mdat_at) + mdat
+    if meta_to_end:  # the picture first, the meta box last
+        return ftyp + free + mdat + meta(len(ftyp) + len(free) + header)
+    mdat_at = len(ftyp) + len(free) + len(meta(0)) + header
+    return ftyp + free + meta(mdat_at) + mdat
 
 
 def exif_payload(exif_ifd: dict[int, bytes]) -> bytes:
@@ -644,6 +657,10 @@ HEIF_WANT = datetime(2020, 5, 4, 18, 39, 11, 644000, tzinfo=fixed(-4))
         {"exif_first": True},
         {"large": True},  # an mdat box with a 64-bit size
         {"mdat_to_end": True},
+        {"large_meta": True},  # the meta box itself with a 64-bit size
+        {"meta_to_end": True},  # the meta box last, its size 0: to the end of the file
+        {"old_entry_first": True},
+        {"iloc": 2, "infe": 3, "sizes": (4, 4, 0, 8)},  # extent indexes in a version 2 iloc
     ],
     ids=repr,
 )
@@ -668,6 +685,9 @@ def test_heif_without_exif_has_no_time() -> None:
     assert inspect_time(ftyp_only, UTC).reason == "no EXIF data in the file"
     no_iloc = ftyp_only + _full(b"meta", 0, _full(b"iinf", 0, b"\x00\x00"))
     assert inspect_time(no_iloc, UTC).reason == "no EXIF data in the file"
+    exif_entry = _full(b"infe", 2, b"\x00\x02\x00\x00Exif\x00")
+    listed_only = ftyp_only + _full(b"meta", 0, _full(b"iinf", 0, b"\x00\x01" + exif_entry))
+    assert inspect_time(listed_only, UTC).reason == "no EXIF data in the file"  # no locations
     # infe boxes of version 0 and 1 carry no item type: skipped, never read as the Exif item
     old = ftyp_only + _full(
         b"meta",
@@ -690,8 +710,8 @@ def test_a_damaged_heif_says_what_is_wrong() -> None:
     with pytest.raises(ExifError) as caught:
         read_time(heif(struct.pack(">I", 0) + b"not a TIFF header at all"), UTC)
     assert str(caught.value).startswith("<bytes>: damaged EXIF block in the HEIF file (")
-    cut = heif(exif_payload(HEIF_TIME))[:40]  # the meta box runs past the end
-    with pytest.raises(ExifError, match=r"^<bytes>: damaged HEIF container \(box b'meta' at 24"):
+    cut = heif(exif_payload(HEIF_TIME))[:48]  # the meta box runs past the end
+    with pytest.raises(ExifError, match=r"^<bytes>: damaged HEIF container \(box b'meta' at 32"):
         read_time(cut, UTC)
     tiny = struct.pack(">I4s", 4, b"ftyp") + b"heic" + b"\x00" * 8  # a box smaller than its header
     with pytest.raises(ExifError, match=r"damaged HEIF container \(box b'ftyp' at 0 overruns"):
@@ -732,6 +752,8 @@ def test_tags_given_as_bytes_are_read_as_text() -> None:
         (b"  yesterday \x00", "EXIF DateTimeOriginal 'yesterday' is not a date"),
         (b" 0000:00:00 00:00:00 ", "EXIF DateTimeOriginal '0000:00:00 00:00:00' is all zeros "
                                    "(clock never set)"),
+        (b"0000:01:15 12:00:00", "EXIF DateTimeOriginal '0000:01:15 12:00:00' is all zeros "
+                                 "(clock never set)"),  # a year never set is enough
     ],
 )  # fmt: skip
 def test_bytes_dates_without_a_time_say_why(value: bytes, reason: str) -> None:

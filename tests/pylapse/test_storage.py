@@ -556,3 +556,148 @@ def test_place_file_without_hard_links(tmp_path, monkeypatch):
     placed = storage.place_file(_temp(tmp_path, "new"), target, "rename")
     assert placed == tmp_path / "day-2.mp4" and placed.read_text() == "new"
     assert target.read_text() == "old"
+
+
+# --- more of what the storage layer promises, on real files -------------------------------------
+
+
+def test_atomic_write_makes_missing_folders_and_writes_beside_the_target(tmp_path):
+    target = tmp_path / "a" / "b" / "c" / "frame.jpg"
+    seen = []
+
+    def writer(handle):
+        handle.write(b"data")
+        seen.extend(p.name for p in target.parent.iterdir())  # the temp file, mid-write
+
+    storage.atomic_write(target, writer)
+    assert target.read_bytes() == b"data"
+    (temp,) = seen
+    assert temp.startswith(".frame.jpg.") and temp.endswith(storage.TEMP_SUFFIX)
+
+
+def test_atomic_write_gives_the_new_file_its_owner(tmp_path):
+    target = tmp_path / "config.json"
+    storage.atomic_write(target, b"x", owner=(4321, 4321), mode=0o600)
+    st = target.stat()
+    if os.geteuid() == 0:  # only root may give a file away
+        assert (st.st_uid, st.st_gid) == (4321, 4321)
+    else:  # everyone else writes it anyway, owned by themselves
+        assert st.st_uid == os.geteuid()
+    assert st.st_mode & 0o777 == 0o600
+
+
+def test_day_folder_messages_and_backslashes(tmp_path):
+    when = datetime(2026, 2, 9, tzinfo=timeutil.UTC)
+    with pytest.raises(ValueError) as caught:
+        storage.day_folder(tmp_path, datetime(2026, 2, 9))
+    assert str(caught.value) == "day_folder needs an aware datetime"
+    with pytest.raises(ValueError) as caught:
+        storage.day_folder(tmp_path, when, "\\%Y")
+    assert str(caught.value) == "day folder format '\\\\%Y' must stay inside the output folder"
+
+
+def test_too_long_paths_and_names_are_refused_at_the_limit(roots):
+    inside, _ = roots
+    name = "n" * storage.MAX_NAME_BYTES
+    assert storage.confine(name, roots) == inside / name  # 255 bytes: allowed
+    with pytest.raises(PathNotAllowed) as caught:
+        storage.confine(name + "n", roots)
+    assert str(caught.value) == (
+        f"{('n' * 100)!r}... (256 characters) is too long: a file or folder name has at most "
+        "255 bytes and a path at most 4096"
+    )
+    with pytest.raises(PathNotAllowed, match="a file or folder name has at most 255 bytes"):
+        storage.confine("é" * 128, roots)  # 128 characters, 256 bytes
+    deep = "/".join(["d" * 200] * 20) + "/" + "e" * 75  # short names, 4095 characters
+    assert len(deep) == storage.MAX_PATH_CHARS - 1  # but longer than that after the root
+    with pytest.raises(PathNotAllowed, match="is too long: a file or folder name"):
+        storage.confine(deep, roots)  # the resolved path is longer than 4096 bytes
+    exactly = "x/" * (storage.MAX_PATH_CHARS // 2)  # 4096 characters, refused as resolved
+    with pytest.raises(PathNotAllowed, match="a file or folder name has at most"):
+        storage.confine(exactly, roots)
+    with pytest.raises(PathNotAllowed) as caught:
+        storage.confine(exactly + "x", roots)
+    assert str(caught.value).endswith("is too long: at most 4096 characters are accepted")
+
+
+def test_a_refusal_shows_the_path_cut_to_a_readable_length_and_names_the_roots(roots):
+    inside, other = roots
+    short = "/elsewhere/" + "s" * 109  # 120 characters: shown whole
+    with pytest.raises(PathNotAllowed) as caught:
+        storage.confine(short, roots)
+    assert str(caught.value) == f"{short!r} is outside the storage roots ({inside}, {other})"
+    longer = short + "s"
+    with pytest.raises(PathNotAllowed) as caught:
+        storage.confine(longer, roots)
+    assert str(caught.value).startswith(f"{longer[:100]!r}... (121 characters) is outside")
+    with pytest.raises(PathNotAllowed) as caught:
+        storage.confine("cam", [])
+    assert str(caught.value) == "no storage roots are configured; add one to 'storage_roots'"
+
+
+def test_open_confined_takes_paths_up_to_the_limit(roots):
+    inside, _ = roots
+    head = f"{inside}/"
+    raw = head + "x" * (storage.MAX_PATH_CHARS - len(head))  # 4096 characters: looked for
+    with pytest.raises(OSError) as caught:  # (too long a name for the file system to open)
+        storage.open_confined(raw, roots)
+    assert "usable" not in str(caught.value)
+    with pytest.raises(PathNotAllowed, match="is not a usable path"):
+        storage.open_confined(raw + "x", roots)
+
+
+def test_place_file_takes_the_name_itself_when_it_is_free(tmp_path):
+    target = tmp_path / "day.mp4"
+    assert storage.place_file(_temp(tmp_path, "a"), target, "rename") == target
+    other = tmp_path / "other.mp4"
+    assert storage.place_file(_temp(tmp_path, "b"), other, "error") == other
+    assert other.read_text() == "b"
+
+
+def test_place_file_tries_so_many_names_then_says_so(tmp_path, monkeypatch):
+    monkeypatch.setattr(storage, "_MAX_NAMES", 3)  # the name place_file reads
+    target = tmp_path / "day.mp4"
+    target.write_text("1")
+    (tmp_path / "day-2.mp4").write_text("2")
+    assert storage.place_file(_temp(tmp_path, "c"), target, "rename") == tmp_path / "day-3.mp4"
+    with pytest.raises(FileExistsError) as caught:
+        storage.place_file(_temp(tmp_path, "d"), target, "rename")
+    assert str(caught.value) == f"no free name for day.mp4 in {tmp_path}"
+
+
+def test_an_empty_body_is_refused_by_name():
+    with pytest.raises(InvalidImage) as caught:
+        storage.validate_image(b"")
+    assert str(caught.value) == "empty response (0 bytes)"
+    with pytest.raises(InvalidImage) as caught:
+        storage.validate_image(b"GIF89a\x01\x00\x01\x00")
+    assert str(caught.value) == "not a JPEG or PNG image (starts with b'GIF89a\\x01\\x00')"
+
+
+@pytest.mark.parametrize("kind", ["baseline", "progressive", "restart", "optimized", "fill"])
+def test_jpegs_made_here_of_every_layout_whole_padded_and_cut(kind):
+    import random
+
+    rng = random.Random(11)
+    picture = Image.frombytes("RGB", (96, 64), bytes(rng.randrange(256) for _ in range(18432)))
+    buf = io.BytesIO()
+    options = {
+        "progressive": {"progressive": True},
+        "restart": {"restart_marker_blocks": 2},
+        "optimized": {"optimize": True},
+    }.get(kind, {})
+    picture.save(buf, "JPEG", quality=90, **options)
+    data = buf.getvalue()
+    if kind == "fill":  # fill bytes (FF) before a marker are allowed anywhere in the headers
+        data = data[:2] + b"\xff\xff\xff" + data[2:]
+    plain = Image.open(io.BytesIO(data))
+    plain.load()
+    for body in (data, data + bytes(64), data + b"\r\n"):
+        assert storage.validate_image(body).image.tobytes() == plain.tobytes()
+    end = data.rindex(b"\xff\xd9")
+    start = data.index(b"\xff\xda")
+    for fraction in (0.2, 0.6):
+        cut = start + int((end - start) * fraction)
+        cut -= data[cut - 1] == 0xFF  # never half of a stuffed FF 00 pair
+        with pytest.raises(InvalidImage, match="JPEG"):
+            storage.validate_image(data[:cut] + b"\xff\xd9")
