@@ -57,8 +57,10 @@ DAYS = _two([0, 1, 28, 29, 30, 31, 32])
 HOURS = _two([0, 9, 19, 20, 23, 24, 29, 30, 99])
 MINUTES = _two([0, 30, 59, 60, 99])
 OFFSET_HOURS = _two([0, 1, 9, 14, 23, 24])
-PREFIXES = st.sampled_from(["", "cam-", "x1", "IMG_", "a.b-", "sky north ", "9"])
-EXTENSIONS = st.sampled_from([".jpg", ".JPG", ".tar.jpg", ".png", ""])
+PREFIXES = st.sampled_from(
+    ["", "cam-", "x1", "cam0", "IMG_", "a.b-", "sky north ", "9", "sky-north-roof-", "\udcff"]
+)  # "\udcff": a byte that is not UTF-8, as os.listdir hands it over
+EXTENSIONS = st.sampled_from([".jpg", ".JPG", ".tar.jpg", ".png", ".mp4", ""])
 
 
 @st.composite
@@ -78,6 +80,8 @@ def names(draw: st.DrawFn) -> str:
 @example(2023, 2, 29)
 @example(1, 1, 1)
 @example(9999, 12, 31)
+@example(10000, 1, 1)
+@example(0, 1, 1)
 def test_civil_days_is_datetimes_day_count(year: int, month: int, day: int) -> None:
     try:
         expected: int | None = (date(year, month, day) - EPOCH).days
@@ -124,12 +128,42 @@ def test_default_batch_reads_exactly_what_default_utc_reads(items: list[str], rn
         read = {}
         for b in batches:
             assert len(b.names) == len(b.seconds) > 0
+            assert type(b.day) is int and type(b.offset) is int
             for name, seconds in zip(b.names, b.seconds, strict=True):
                 assert 0 <= seconds < 86400
                 read[name] = (b.day * 86400 + seconds - b.offset, b.offset)
         assert sorted([*[n for b in batches for n in b.names], *rest]) == sorted(group)
         assert read == {n: ref_default(n) for n in group if ref_default(n) is not None}
         assert set(rest) == {n for n in group if ref_default(n) is None}
+
+
+FIXED = (0, 1, 2, 3, 5, 6, 8, 9, 20, 21, 23, 24)  # the date's and the offset's digits
+
+
+@settings(max_examples=100)
+@given(st.sampled_from(FIXED), st.integers(2, 6), st.integers(0, 5), st.sampled_from(["", "c-"]))
+def test_one_folder_whose_names_differ_in_one_date_or_offset_digit(column, count, which, prefix):
+    block = "2016-05-17T10-20-30+05.30"
+    folder = [f"{prefix}{block[:11]}{h:02d}{block[13:]}.jpg" for h in range(count)]
+    k = which % count
+    at = len(prefix) + column
+    digit = str((int(folder[k][at]) + 1) % 10)
+    folder[k] = folder[k][:at] + digit + folder[k][at + 1 :]
+    batches, rest = default_batch(folder)
+    read = {n: (b.day * 86400 + s - b.offset, b.offset) for b in batches
+            for n, s in zip(b.names, b.seconds, strict=True)}  # fmt: skip
+    assert read == {n: ref_default(n) for n in folder if ref_default(n)}
+    assert set(rest) == {n for n in folder if ref_default(n) is None}
+    assert uniform_day(folder) is None  # two dates or two offsets: not one day's folder
+
+
+def test_a_folder_whose_every_date_and_offset_digit_differs() -> None:
+    folder = ["c-2026-03-01T00-00-00+01.00.jpg", "c-1985-12-28T00-00-00+12.45.jpg"]
+    batches, rest = default_batch(folder)
+    assert rest == [] and len(batches) == 2
+    read = {n: (b.day * 86400 + s - b.offset, b.offset) for b in batches
+            for n, s in zip(b.names, b.seconds, strict=True)}  # fmt: skip
+    assert read == {n: ref_default(n) for n in folder}
 
 
 def test_default_batch_groups_by_day_and_offset() -> None:
@@ -150,7 +184,24 @@ def test_default_batch_groups_by_day_and_offset() -> None:
     }
 
 
-def test_default_batch_with_caches_smaller_than_the_folder(monkeypatch) -> None:
+@pytest.fixture
+def fresh_caches(monkeypatch) -> None:
+    """Empty caches, so a test reads names the way a new process does (the caches are module
+    globals, read at each call; earlier tests have filled them)."""
+    for name in ("_DAYS", "_CLOCKS", "_OFFSETS", "_DAY_OFFSETS"):
+        monkeypatch.setattr(fastparse, name, {})
+
+
+def test_the_caches_never_hold_more_than_their_limit(monkeypatch, fresh_caches) -> None:
+    monkeypatch.setattr(fastparse, "_CACHE_LIMIT", 3)
+    for day in range(1, 8):
+        name = f"2026-01-{day:02d}T00-00-{day:02d}+0{day}.00.jpg"
+        assert default_utc(name) == ref_default(name)
+        assert max(map(len, (fastparse._DAYS, fastparse._CLOCKS, fastparse._OFFSETS))) <= 3
+    assert list(fastparse._DAYS) == ["2026-01-07"]  # 1-3, cleared at the 4th: 4-6, then 7
+
+
+def test_default_batch_with_caches_smaller_than_the_folder(monkeypatch, fresh_caches) -> None:
     monkeypatch.setattr(fastparse, "_CACHE_LIMIT", 2)  # the name the caches are filled under
     group = [f"c-2026-{m:02d}-{d:02d}T{h:02d}-00-00+01.00.jpg" for m in (1, 2) for d in (1, 27)
              for h in (0, 7, 25)]  # fmt: skip
@@ -164,7 +215,7 @@ def test_default_batch_with_caches_smaller_than_the_folder(monkeypatch) -> None:
 @st.composite
 def day_folders(draw: st.DrawFn) -> list[str]:
     """A folder of one day's default names, sometimes spoiled in one way a real folder is."""
-    prefix = draw(st.sampled_from(["cam-", "", "sky-"]))
+    prefix = draw(st.sampled_from(["cam-", "", "sky-", "sky-north-roof-"]))
     day = draw(st.sampled_from(["2026-02-09", "2024-02-29", "2023-02-29", "1970-01-01"]))
     offset = draw(st.sampled_from(["+09.00", "-03.30", "+00.00", "+24.00"]))
     count = draw(st.integers(1, 30))
@@ -175,7 +226,8 @@ def day_folders(draw: st.DrawFn) -> list[str]:
         st.sampled_from(
             [None] * 4
             + ["hour 24", "hour 29", "hour 30", "minute 60", "second 60", "other day",
-               "other offset", "other shape", "longer", "non-ascii", "other extension"]
+               "other offset", "other shape", "longer", "non-ascii", "other extension",
+               "one digit", "not utf-8"]
         )
     )  # fmt: skip
     if spoil is not None:
@@ -194,8 +246,16 @@ def day_folders(draw: st.DrawFn) -> list[str]:
             "longer": "a" + name,
             "non-ascii": "é" + name[1:] if prefix else name + "é",
             "other extension": name[:-4] + ".png",
+            "one digit": name,
+            "not utf-8": name,
         }[spoil]
         folder[k] = name
+        if spoil == "one digit":  # one digit of the date or the offset, in one name
+            at = len(prefix) + draw(st.sampled_from(FIXED))
+            digit = str((int(name[at]) + 1) % 10)
+            folder[k] = name[:at] + digit + name[at + 1 :]
+        if spoil == "not utf-8":  # every name: one shape, one length in bytes, not ASCII
+            folder = ["\udcff" + n[1:] if prefix else n[:-1] + "\udcff" for n in folder]
     return folder
 
 
@@ -217,7 +277,7 @@ def test_uniform_day_reads_one_days_folder_or_nothing(folder: list[str]) -> None
         assert got is None
         return
     assert got is not None
-    assert got.count == len(folder)
+    assert got.count == len(folder) and type(got.day) is int
     seconds = lane_values(got.seconds, got.count)
     assert [got.day * 86400 + s - got.offset for s in seconds] == [t[0] for t in times]
     assert {got.offset} == {t[1] for t in times}
@@ -258,6 +318,9 @@ def test_local_utc_is_the_wall_clock_in_the_zone(name: str, zone: str) -> None:
     [
         ("IMG_20240331_023000.jpg", "Europe/Berlin"),  # a day with a change: the datetime path
         ("IMG_20241027_120000.jpg", "Europe/Berlin"),
+        ("IMG_20240908_003000.jpg", "America/Santiago"),  # the day's midnight never happened
+        ("IMG_20240908_120000.jpg", "America/Santiago"),
+        ("IMG_20110403_003000.jpg", "Africa/Casablanca"),
         ("IMG_20240230_120000.jpg", "Europe/Berlin"),  # no such day
         ("IMG_20240115_240000.jpg", "UTC"),  # no such hour
         ("IMG_20240115_126000.jpg", "UTC"),
