@@ -425,7 +425,10 @@ def test_summary_in_full():
         "video_seconds": round(4 / 24, 3),
         "video_seconds_filled": round(7 / 24, 3),  # from the first frame on: 7 targets
     }
-    assert sel.summary(fps=3)["video_seconds"] == 1.333
+    assert (sel.summary(fps=3)["video_seconds"], sel.summary(fps=3)["video_seconds_filled"]) == (
+        1.333,
+        2.333,
+    )
     assert sel.tolerance == 5.0 and _selection().tolerance == 0.0
     assert repr(sel) == "<Selection cron: 4 frames, 3 gaps of 8 targets, 4 considered>"
     empty = Selection("all", [], [], [], [], UTC)
@@ -439,6 +442,20 @@ def test_video_length_needs_a_positive_frame_rate():
         with pytest.raises(SelectionError) as caught:
             sel.video_seconds(fps)
         assert str(caught.value) == f"fps: {fps} must be more than 0"
+
+
+def test_a_run_can_start_on_any_frame():
+    # frame 0 is never chosen: the first run starts on frame 1
+    sel = Selection("t", [5, 6], [0.0, 10.0], [10.0, 20.0], [1, 1], UTC)
+    assert sel.filled_ids() == [(6, 2)]
+
+
+def test_a_day_slice_takes_a_repeated_wall_time_once():
+    # 02:30 happened twice in Berlin on 27 October 2024: a slice takes the first (summer time)
+    first = datetime(2024, 10, 27, 0, 30, tzinfo=UTC).timestamp()
+    utcs = [first, first + 3600]
+    sel = select_day_slice([1, 2], utcs, "02:30", BERLIN, tolerance=60)
+    assert list(sel.targets) == [first] and sel.ids == [1]
 
 
 def test_gap_runs_start_at_the_first_frame():
