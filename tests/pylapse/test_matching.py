@@ -235,6 +235,21 @@ def test_a_frame_shared_across_a_block_boundary_is_counted_once(blocks):
     _check_shared_frame(utcs, targets, 6.0, blocks)
 
 
+def test_a_two_target_block_that_starts_on_the_frame_just_chosen():
+    # Blocks of 4 (halves of 2): 60/70 cannot be proven (70's frame is missing, 75.1 serves
+    # it), 80-110 cannot either (110's frame is missing) and splits; its first half, 80/90, is
+    # proven starting on 75.1, the frame the merge ended on: only 90 is new.
+    targets = [10.0 * k for k in range(16)]
+    utcs = sorted([t for t in targets if t not in (70.0, 80.0, 110.0)] + [75.1])
+    expected = ref_match(utcs, targets, 6.0)
+    assert expected[6:10] == [6, 7, 7, 8]
+    with small_blocks(4, 1), counting_blocks() as proved:
+        found = match(utcs, targets, 6.0)
+    assert 2 in proved
+    assert list(found.positions) == expected
+    assert found.chosen_count == len(set(expected) - {-1})
+
+
 def test_first_and_last_chosen_on_a_fresh_result():
     # first/last chosen are found from the gaps alone; each call on a result nobody read yet
     utcs = [BASE + 10 * k for k in range(50, 60)]
@@ -250,6 +265,8 @@ def test_first_and_last_chosen_on_a_fresh_result():
         (lambda m: list(m.gap_indices()), [*range(50), *range(60, 100)]),
     ]:
         assert call(match(utcs, targets, 1.0)) == want
+    only_first = match([BASE], [BASE, BASE + 10, BASE + 20], 1.0)  # target 0 alone has one
+    assert (only_first.first_chosen(), only_first.last_chosen()) == (0, 0)
     none = match(utcs, [BASE, BASE + 1], 1.0)  # no target has a frame
     assert (none.first_chosen(), none.last_chosen(), none.chosen_count) == (None, None, 0)
     assert (none.leading_gaps(), none.trailing_gaps()) == (2, 2)
