@@ -174,6 +174,10 @@ def test_the_spacing_counts_a_dst_days_own_steps():
     grid, spacing = target_grid([CronRule({"hour": "1,3", "minute": 0})], berlin, spring,
                                 spring + 3 * 86400)  # fmt: skip
     assert min(b - a for a, b in itertools.pairwise(grid)) == 3600 == spacing
+    # once a day: the step into the spring day is an hour short of a day
+    once = CronRule({"hour": 23, "minute": 59, "second": 59})
+    grid, spacing = target_grid([once], berlin, spring, spring + 3 * 86400)
+    assert min(b - a for a, b in itertools.pairwise(grid)) == 82800 == spacing
     # over whole regular days the bound is the smallest step itself, so the block path can use it
     june = datetime(2024, 6, 3, tzinfo=berlin).timestamp()
     _grid, spacing = target_grid([CronRule({"minute": "*/20"})], berlin, june, june + 86399)
@@ -294,16 +298,16 @@ def _zone(transitions: list[int], offsets: list[int], rule: bytes) -> ZoneInfo:
 
 
 def test_a_day_with_two_offset_changes_is_resolved_target_by_target():
-    # No real zone changes twice within two days; one made here goes +01 -> +02 at 01:00 UTC
-    # and +02 -> +03 at 04:00 UTC on 1 June 2030: 02:00-02:59 and 06:00-06:59 never happen.
+    # No real zone changes twice within two days; one made here goes +01 -> +03 at 01:00 UTC
+    # and +03 -> +02 at 04:00 UTC on 1 June 2030: 02:00-03:59 never happens, 06:00-06:59 twice.
     day = date(2030, 6, 1)
     midnight = int(datetime(2030, 6, 1, tzinfo=UTC).timestamp())
-    tz = _zone([midnight + 3600, midnight + 4 * 3600], [3600, 7200, 10800], b"<+03>-3")
+    tz = _zone([midnight + 3600, midnight + 4 * 3600], [3600, 10800, 7200], b"<+02>-2")
     seconds = list(range(0, 86400, 600))
-    for both in (True, False):
+    for both, count in ((True, 144 - 12 + 6), (False, 144 - 12)):
         got = day_targets(day, seconds, tz, both_folds=both)
         assert got == ref_day_targets(day, seconds, tz, both)
-        assert len(got) == 144 - 12
+        assert len(got) == count
     first, last = midnight - 86400, midnight + 2 * 86400
     got = list(cron_targets([CronRule({"minute": "*/10"})], tz, first, last))
     assert got == ref_wall_instants(
@@ -347,6 +351,7 @@ def test_cron_refusals_name_the_fields_accepted():
         (datetime(2024, 3, 1, 6, 30), None, datetime(2024, 3, 1, 6, 30), None),  # naive: wall
         (date(2024, 3, 1), None, datetime(2024, 3, 1), None),
         ("20240301T1200", None, datetime(2024, 3, 1, 12), None),  # ISO basic format
+        ("20240301T12", None, datetime(2024, 3, 1, 12), None),  # 11 characters: a datetime
     ],
 )
 def test_ranges_in_the_collections_zone(date_from, date_to, start, stop):
@@ -377,6 +382,15 @@ def test_a_bad_range_bound_is_named(name):
     assert str(caught.value) == (
         f"{name}: '31/12/2024' is not a date (accepted: YYYY-MM-DD or "
         "YYYY-MM-DDTHH:MM[:SS][+HH:MM])"
+    )
+
+
+def test_a_range_at_the_calendars_edge_is_refused_by_name():
+    with pytest.raises(SelectionError) as caught:
+        resolve_range("9999-12-31", "9999-12-31", UTC)  # its end is the day after
+    assert str(caught.value) == (
+        "9999-12-31 is too close to the first or last day a calendar date can have (years "
+        "1-9999); leave it out to select from the first or last frame"
     )
 
 
