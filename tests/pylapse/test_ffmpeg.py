@@ -291,9 +291,13 @@ def test_a_rate_of_zero_is_measured_instead(tmp_path: Path) -> None:
         tmp_path, "ffmpeg", "sleep 0.2; printf 'frame=3\\nfps=0.00\\nprogress=continue\\n'\n"
     )
     seen: list[Progress] = []
+    before = time.monotonic()
     run_ffmpeg([str(exe)], total=9, progress=seen.append)
+    took = time.monotonic() - before
     first = seen[0]
-    assert first.done == 3 and first.rate is not None and first.rate > 0
+    assert first.done == 3 and first.rate is not None
+    # 3 frames over the time since the run started: at least 0.2 s, at most the whole call
+    assert 3 / took <= first.rate <= 3 / 0.2
     assert first.eta == pytest.approx(6 / first.rate)
     exe = script(tmp_path, "ffmpeg", "printf 'frame=0\\nfps=0.00\\nprogress=continue\\n'\n")
     seen.clear()
@@ -307,6 +311,21 @@ def test_without_a_total_the_count_is_reported_as_is(tmp_path: Path) -> None:
     result = run_ffmpeg([str(exe)], progress=seen.append)  # total unknown (0)
     assert [(p.done, p.total, p.eta) for p in seen] == [(7, 0, None)]  # no invented 100 % report
     assert result.frames == 7
+
+
+def test_a_total_of_one_frame(tmp_path: Path) -> None:
+    exe = script(tmp_path, "ffmpeg", "printf 'frame=3\\nfps=2.0\\nprogress=end\\n'\n")
+    seen: list[Progress] = []
+    run_ffmpeg([str(exe)], total=1, progress=seen.append)
+    assert [(p.done, p.total, p.eta) for p in seen] == [(1, 1, 0.0)]  # clamped, with an ETA
+
+
+def test_days_of_output_time(tmp_path: Path) -> None:
+    # 1,000,000 s of output at 2 frames a second: exactly 2,000,000 frames
+    exe = script(tmp_path, "ffmpeg", "printf 'out_time_us=1000000000000\\nprogress=end\\n'\n")
+    seen: list[Progress] = []
+    run_ffmpeg([str(exe)], total=3_000_000, progress=seen.append, fps=2)
+    assert [p.done for p in seen] == [2_000_000]
 
 
 def test_output_time_counts_only_with_a_frame_rate_and_ignores_junk(tmp_path: Path) -> None:
@@ -533,6 +552,36 @@ def test_when_nothing_is_found_the_message_lists_every_place(
         f"{tmp_path / 'gone'} (imageio-ffmpeg), PATH); install imageio-ffmpeg, put an ffmpeg in "
         "bin/, or set 'ffmpeg_path' in the config"
     )
+
+
+def test_the_bundled_ffmpeg_is_found_when_there_is_no_bin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    bundled = Path(imageio_ffmpeg.get_ffmpeg_exe())
+    if not os.access(bundled, os.X_OK):
+        pytest.skip(f"imageio-ffmpeg has no usable binary here ({bundled})")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    if any(os.access(p, os.X_OK) for p in ffmpeg._project_bins()):
+        pytest.skip("an ffmpeg in the project's bin/ comes first")
+    assert find_ffmpeg() == ffmpeg.FfmpegInfo(bundled, "imageio-ffmpeg")
+
+
+def test_a_failing_imageio_ffmpeg_is_named_in_the_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+
+    def no_binary() -> str:
+        raise RuntimeError("no binary for this platform")
+
+    monkeypatch.setattr(imageio_ffmpeg, "get_ffmpeg_exe", no_binary)  # what find_ffmpeg calls
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(FfmpegNotFound) as caught:
+        find_ffmpeg()
+    assert "imageio-ffmpeg (no binary for this platform), PATH);" in str(caught.value)
 
 
 def test_the_configured_ffmpeg(tmp_path: Path) -> None:
