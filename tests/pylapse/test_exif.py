@@ -790,3 +790,17 @@ def test_exif_bytes_refuses_a_naive_time_by_name() -> None:
     with pytest.raises(ValueError) as caught:
         exif_bytes(datetime(2026, 1, 1))
     assert str(caught.value) == "exif_bytes needs an aware datetime"
+
+
+def test_a_multi_picture_file_with_only_an_xmp_orientation_has_no_exif() -> None:
+    # Pillow reports the XMP orientation through getexif(); the file still has no EXIF block
+    xmp = (
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+        b'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+        b'xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="6"/></rdf:RDF></x:xmpmeta>'
+    )
+    for kind, extra in (("MPO", {"save_all": True, "append_images": [Image.new("RGB", (8, 8))]}),
+                        ("JPEG", {})):  # fmt: skip
+        buffer = io.BytesIO()
+        Image.new("RGB", (8, 8), "red").save(buffer, kind, xmp=xmp, **extra)
+        assert inspect_time(buffer.getvalue(), UTC) == ExifTime(None, "no EXIF data in the file")
