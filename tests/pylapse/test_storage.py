@@ -620,6 +620,18 @@ def test_too_long_paths_and_names_are_refused_at_the_limit(roots):
     assert str(caught.value).endswith("is too long: at most 4096 characters are accepted")
 
 
+def test_a_resolved_path_of_exactly_the_limit_is_allowed(roots):
+    inside, _ = roots
+    room = storage.MAX_PATH_CHARS - len(os.fsencode(inside)) - 1  # bytes left after "root/"
+    parts = ["p" * 200] * ((room - 1) // 201)  # leaves 1-201 bytes for the last name
+    last = room - 201 * len(parts)
+    raw = "/".join([*parts, "q" * last])
+    assert len(os.fsencode(inside / raw)) == storage.MAX_PATH_CHARS
+    assert storage.confine(raw, roots) == inside / raw
+    with pytest.raises(PathNotAllowed, match="is too long"):
+        storage.confine(raw + "q", roots)
+
+
 def test_a_refusal_shows_the_path_cut_to_a_readable_length_and_names_the_roots(roots):
     inside, other = roots
     short = "/elsewhere/" + "s" * 109  # 120 characters: shown whole
