@@ -265,6 +265,16 @@ def test_a_frame_inside_the_range_whose_slot_lies_past_its_end():
     assert sel.counts == type(sel.counts)(targets=2, chosen=2, gaps=0, considered=3)
 
 
+def test_a_range_whose_only_frame_rounds_past_its_end():
+    # The range ends at +19 (last slot +10); its one frame, at +18.5, rounds to slot +20.
+    span = resolve_range(
+        datetime.fromtimestamp(BASE, UTC), datetime.fromtimestamp(BASE + 19, UTC), UTC
+    )
+    sel = select_slot_grid([1], [BASE + 18.5], UTC, span=span)
+    assert list(sel.targets) == [BASE, BASE + 10]
+    assert list(sel.positions) == [-1, -1] and sel.ids == []
+
+
 def test_a_frame_whose_slot_lies_before_the_range_start():
     # The range starts at +3: its first slot is +10. The frame at +4 rounds to slot +0.
     utcs = [BASE + 4, BASE + 14, BASE + 24]
