@@ -50,13 +50,14 @@ def _two(values: list[int]) -> st.SearchStrategy[str]:
     return st.sampled_from(values).map(lambda v: f"{v:02d}")
 
 
-# Each part of a name drawn around its edges: valid values, the first invalid ones, junk.
-YEARS = st.sampled_from(["0000", "0001", "1969", "1970", "2024", "2100", "9999"])
-MONTHS = _two([0, 1, 2, 12, 13])
-DAYS = _two([0, 1, 28, 29, 30, 31, 32])
-HOURS = _two([0, 9, 19, 20, 23, 24, 29, 30, 99])
-MINUTES = _two([0, 30, 59, 60, 99])
-OFFSET_HOURS = _two([0, 1, 9, 14, 23, 24])
+# Each part of a name drawn around its edges: valid values (most of the time, so that whole
+# names are often valid), the first invalid ones, junk.
+YEARS = st.sampled_from(["0001", "1969", "1970", "2024", "2024", "2100", "9999", "0000"])
+MONTHS = _two([1, 2, 2, 12, 12, 1, 0, 13])
+DAYS = _two([1, 28, 28, 29, 30, 31, 1, 0, 32])
+HOURS = _two([0, 9, 19, 20, 23, 0, 9, 19, 20, 23, 24, 29, 30, 99])
+MINUTES = _two([0, 30, 59, 0, 30, 59, 60, 99])
+OFFSET_HOURS = _two([0, 1, 9, 14, 23, 0, 1, 9, 14, 23, 24])
 PREFIXES = st.sampled_from(
     ["", "cam-", "x1", "cam0", "IMG_", "a.b-", "sky north ", "9", "sky-north-roof-", "\udcff"]
 )  # "\udcff": a byte that is not UTF-8, as os.listdir hands it over
@@ -103,6 +104,13 @@ def test_civil_days_on_every_day_of_some_centuries() -> None:
 @example("cam-2026-02-09T14-30-00+09.00.jpg")
 @example("2026-02-09T14-30-00-00.30.jpg")
 @example("x12026-02-09T14-30-00+09.00.jpg")
+@example("2026-02-09T14-30-00+09.00.mp4")  # the block first, a digit last
+@example("cam02026-02-09T14-30-00+09.00.jpg")  # a 0 just before the block
+@example("cam92026-02-09T14-30-00+09.00.jpg")  # a 9 just before the block
+@example("92026-02-09T14-30-00+09.00.jpg")  # a digit as the first character
+@example("CAM2026-02-09T14-30-00+09.00.jpg")  # a capital letter is not a digit
+@example("cam-2026-02-09T14-30-00+09.60.jpg")  # no 60th minute in an offset
+@example("cam-2026-02-09T14-30-00+09.59.jpg")
 def test_default_utc_against_datetime(name: str) -> None:
     assert default_utc(name) == ref_default(name)
 
@@ -121,7 +129,11 @@ def test_default_batch_reads_exactly_what_default_utc_reads(items: list[str], rn
     # folders mix shapes; also one long run of a single shape (the fast column path)
     same_shape = [f"cam-2026-03-0{d}T{h:02d}-{m:02d}-07+01.00.jpg" for d in (1, 2) for h in (0, 23)
                   for m in (0, 59)]  # fmt: skip
-    for group in (items, same_shape, [*same_shape, *items]):
+    # one day under a long prefix (the single-part shortcut), and block-first names ending in a
+    # digit (.mp4)
+    one_day = [f"sky-north-roof-2026-03-01T{h:02d}-00-00+01.00.jpg" for h in (0, 5, 23)]
+    block_first = [f"2026-03-01T{h:02d}-00-00+01.00.mp4" for h in (0, 5)]
+    for group in (items, same_shape, [*same_shape, *items], one_day, block_first):
         group = list(group)
         rng.shuffle(group)
         batches, rest = default_batch(group)
@@ -281,6 +293,14 @@ def test_uniform_day_reads_one_days_folder_or_nothing(folder: list[str]) -> None
     seconds = lane_values(got.seconds, got.count)
     assert [got.day * 86400 + s - got.offset for s in seconds] == [t[0] for t in times]
     assert {got.offset} == {t[1] for t in times}
+
+
+def test_uniform_day_refuses_two_names_of_two_shapes() -> None:
+    # one width, one date, one offset, but not one kind of file: the scan takes the first name's
+    # kind for all of them, so these must not pass as one day's folder
+    pair = ["c-2026-02-09T00-00-00+01.00.jpg", "c-2026-02-09T00-00-01+01.00.txt"]
+    assert uniform_day(pair) is None
+    assert uniform_day(pair[:1]) is not None
 
 
 def test_uniform_day_refuses_mixed_widths_and_empty_folders() -> None:
