@@ -804,3 +804,9 @@ def test_a_multi_picture_file_with_only_an_xmp_orientation_has_no_exif() -> None
         buffer = io.BytesIO()
         Image.new("RGB", (8, 8), "red").save(buffer, kind, xmp=xmp, **extra)
         assert inspect_time(buffer.getvalue(), UTC) == ExifTime(None, "no EXIF data in the file")
+
+
+def test_read_time_reads_an_offset_less_time_in_the_zone_given() -> None:
+    data = made({DTO: b"2024:07:01 12:00:00"})
+    assert read_time(data, ZoneInfo("Asia/Tokyo")) == datetime(2024, 7, 1, 12, tzinfo=fixed(9))
+    assert read_time(data, BERLIN) == datetime(2024, 7, 1, 12, tzinfo=fixed(2))
