@@ -178,6 +178,11 @@ def test_the_spacing_counts_a_dst_days_own_steps():
     once = CronRule({"hour": 23, "minute": 59, "second": 59})
     grid, spacing = target_grid([once], berlin, spring, spring + 3 * 86400)
     assert min(b - a for a, b in itertools.pairwise(grid)) == 82800 == spacing
+    # a DST day with long steps after a day with short ones keeps the short ones' bound
+    saturday = CronRule({"day_of_week": "sat", "hour": 12, "minute": "*/5"})
+    six_hourly = CronRule({"hour": "*/6", "minute": 0})
+    grid, spacing = target_grid([saturday, six_hourly], berlin, spring, spring + 2 * 86400 - 1)
+    assert min(b - a for a, b in itertools.pairwise(grid)) == 300 == spacing
     # over whole regular days the bound is the smallest step itself, so the block path can use it
     june = datetime(2024, 6, 3, tzinfo=berlin).timestamp()
     _grid, spacing = target_grid([CronRule({"minute": "*/20"})], berlin, june, june + 86399)
