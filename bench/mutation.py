@@ -166,7 +166,7 @@ def signature(path: str, name: str, diff: str) -> str:
     lines = diff.splitlines()
     old = " / ".join(ln[1:].strip() for ln in lines if ln[:1] == "-" and ln[:3] != "---")
     new = " / ".join(ln[1:].strip() for ln in lines if ln[:1] == "+" and ln[:3] != "+++")
-    return f"{path}::{function}: {old} => {new}"
+    return f"{path}::{function}: {old} => {new}".rstrip()  # a removed line leaves nothing after =>
 
 
 def survivors(copy: Path, path: str, status: dict[str, str]) -> list[Survivor]:
