@@ -90,7 +90,7 @@ def serve(port: int, out: Path) -> None:
 
 
 def make_config(folder: Path, port: int, cameras: int, interval: int):
-    from pylapse.config import parse_config
+    from pylapse.config.file import parse_config
 
     schedule = {
         "id": "s",
@@ -135,7 +135,7 @@ def run_baseline(config, seconds: float) -> tuple[float, float]:
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.triggers.interval import IntervalTrigger
 
-    from pylapse.capture import Camera
+    from pylapse.capture.camera import Camera
 
     sched = BackgroundScheduler(timezone="UTC")
     anchor = datetime.fromtimestamp(time.time() // 60 * 60, UTC)  # slots on the same grid
@@ -160,11 +160,11 @@ def _quiet(fn):
 
 
 def run_ours(config, seconds: float) -> tuple[float, float, int]:
-    from pylapse.health import HealthStore
-    from pylapse.scheduler import CaptureScheduler
+    from pylapse.capture.health import HealthStore
+    from pylapse.capture.scheduler import CaptureScheduler
 
     try:
-        from pylapse.index import FrameIndex
+        from pylapse.index.store import FrameIndex
 
         index = FrameIndex(config.data_path / "pylapse.db")
     except ImportError:

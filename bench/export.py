@@ -33,7 +33,8 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from bench._harness import Goal, Report
 from pylapse import timeutil
-from pylapse.export import ExportOptions, run_export
+from pylapse.export.options import ExportOptions
+from pylapse.export.run import run_export
 from pylapse.imaging.fonts import DEFAULT_FONT
 
 FMT = "%Y-%m-%d %H:%M"

@@ -12,7 +12,7 @@ one every 10 s, then measures against baselines taken in the same run:
 * per-day counts over all rows (goal: 50 ms) vs a plain ``GROUP BY`` over the frames table;
 * a count over a range covering nearly all rows (goal: 50 ms) vs ``COUNT(*)`` over that range;
 * for information: the walk plus one ``stat`` per file, the cost the scan avoids by not
-  stat-ing files (see ``pylapse/scan.py``).
+  stat-ing files (see ``pylapse/index/scan.py``).
 """
 
 # ruff: noqa: E402  (imports follow the sys.path fix below)
@@ -34,7 +34,7 @@ from pathlib import Path
 
 from bench._harness import Goal, Report, best_of, timed
 from pylapse import naming, timeutil
-from pylapse.index import FrameIndex
+from pylapse.index.store import FrameIndex
 
 ZONE = "Asia/Tokyo"
 KEY = "bench"

@@ -48,14 +48,17 @@ EQUIVALENT = REPO / "bench" / "mutation_equivalent.txt"
 #: Test files beyond the module's own ``test_<name>.py``: where the tests of its behaviour live
 #: (targets are exercised through selections, fastparse through names and scans).
 EXTRA_TESTS: dict[str, list[str]] = {
-    "pylapse/targets.py": ["tests/pylapse/test_selection.py"],
-    "pylapse/selection.py": ["tests/pylapse/test_matching.py", "tests/pylapse/test_slots.py"],
+    "pylapse/selection/targets.py": ["tests/pylapse/selection/test_selection.py"],
+    "pylapse/selection/selection.py": [
+        "tests/pylapse/selection/test_matching.py",
+        "tests/pylapse/selection/test_slots.py",
+    ],
     "pylapse/fastparse.py": [
         "tests/pylapse/test_naming.py",
-        "tests/pylapse/test_scan.py",
-        "tests/pylapse/test_scan_days.py",
+        "tests/pylapse/index/test_scan.py",
+        "tests/pylapse/index/test_scan_days.py",
     ],
-    "pylapse/export_swap.py": ["tests/pylapse/test_export.py"],
+    "pylapse/export/staging.py": ["tests/pylapse/export/test_run.py"],
 }
 
 #: Left out of the copy: the venv, VCS data, caches and whatever runs and tests leave behind.

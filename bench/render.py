@@ -25,8 +25,9 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from pylapse.ffmpeg import find_ffmpeg
-from pylapse.framelist import concat_list, plan_frames
-from pylapse.video import RenderOptions, parse_size, render_frames
+from pylapse.video.command import RenderOptions, parse_size
+from pylapse.video.framelist import concat_list, plan_frames
+from pylapse.video.render import render_frames
 
 GOAL = 1.05
 

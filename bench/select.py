@@ -59,7 +59,7 @@ def build_index(path: Path, utcs: list[float]) -> None:
     from collections import Counter
 
     from pylapse import timeutil
-    from pylapse.index import FrameIndex
+    from pylapse.index.store import FrameIndex
 
     tz = timeutil.zone(ZONE)
     FrameIndex(path).close()  # creates and migrates the schema
@@ -116,7 +116,7 @@ def ensure_index(days: int, rebuild: bool) -> tuple[Path, int]:
         t0 = time.perf_counter()
         build_index(path, utcs)
         print(f"  built in {time.perf_counter() - t0:.1f} s", flush=True)
-    from pylapse.index import FrameIndex
+    from pylapse.index.store import FrameIndex
 
     with FrameIndex(path) as index:
         count = index.count(KEY)
@@ -136,7 +136,7 @@ def baseline_day(day_utcs: list[float], targets: list[float], tolerance: float) 
 def measure_baseline(utcs: list[float], rule: dict, sample_days: int, days: int) -> float:
     """Seconds for ``days`` days, extrapolated from ``sample_days`` ordinary days."""
     from pylapse import timeutil
-    from pylapse.targets import CronRule, day_targets
+    from pylapse.selection.targets import CronRule, day_targets
 
     tz = timeutil.zone(ZONE)
     compiled = CronRule(rule)
@@ -173,9 +173,9 @@ def main() -> None:
     args = parser.parse_args()
 
     from pylapse import timeutil
-    from pylapse.index import FrameIndex
-    from pylapse.selection import select_cron
-    from pylapse.slots import select_slot_grid
+    from pylapse.index.store import FrameIndex
+    from pylapse.selection.selection import select_cron
+    from pylapse.selection.slots import select_slot_grid
 
     path, count = ensure_index(args.days, args.rebuild)
     tz = timeutil.zone(ZONE)

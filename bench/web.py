@@ -36,7 +36,7 @@ def tree(frames: int) -> Path:
 
 def prepare(frames: int, small: int) -> Path:
     """The config of a dashboard with both collections indexed (scanned once, then reused)."""
-    from pylapse.config import load_config
+    from pylapse.config.file import load_config
     from pylapse.runtime import Runtime
 
     base = WORK / f"web-{frames}-{small}"
@@ -101,7 +101,7 @@ def main() -> int:
         warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
         from starlette.testclient import TestClient
 
-    from pylapse.config import load_config
+    from pylapse.config.file import load_config
     from pylapse.runtime import Runtime
     from web.app import create_app
 

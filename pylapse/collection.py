@@ -36,23 +36,22 @@ from typing import TYPE_CHECKING, Any
 
 from pylapse import timeutil
 from pylapse.progress import Progress, safe_report
-from pylapse.selection import (
-    CRON_FIELDS,
+from pylapse.selection.selection import (
     DEFAULT_SLICE_TOLERANCE,
     DEFAULT_TOLERANCE,
     Selection,
-    SelectionError,
-    resolve_range,
     select_all,
     select_cron,
     select_day_slice,
 )
-from pylapse.targets import DaySpan
+from pylapse.selection.targets import CRON_FIELDS, DaySpan, SelectionError, resolve_range
 
 if TYPE_CHECKING:
-    from pylapse.config import Config, ExportPreset
-    from pylapse.export import ExportResult
-    from pylapse.index import Frame, FrameIndex
+    from pylapse.config.models import Config
+    from pylapse.config.presets import ExportPreset
+    from pylapse.export.run import ExportResult
+    from pylapse.index.frame import Frame
+    from pylapse.index.store import FrameIndex
     from pylapse.progress import ProgressCallback
 
 __all__ = ["Collection", "CollectionExports", "FolderState", "FolderStatus", "cache_dir"]
@@ -188,7 +187,7 @@ class Collection:
         with self._lock:
             if self._index is None:
                 from pylapse.db import DB_NAME
-                from pylapse.index import FrameIndex
+                from pylapse.index.store import FrameIndex
 
                 digest = hashlib.sha256(os.fsencode(self.collection_dir.resolve())).hexdigest()
                 folder = cache_dir() / "collections" / digest[:16]
@@ -371,7 +370,7 @@ class Collection:
         date_to: date | datetime | str | None = None,
     ) -> Selection:
         """Frames normalised onto a ``width``-second grid (see :mod:`pylapse.slots`)."""
-        from pylapse.slots import select_slot_grid
+        from pylapse.selection.slots import select_slot_grid
 
         span = resolve_range(date_from, date_to, self.zone)
         ids, utcs = self._times(span)
@@ -396,7 +395,7 @@ class Collection:
         (``prefix``, ``drawtimestamp``, ``width`` ...); run it with ``export.run(name)``."""
         from pydantic import ValidationError
 
-        from pylapse.config import ExportPreset
+        from pylapse.config.presets import ExportPreset
 
         try:
             preset = ExportPreset(collection=self.key, subdir=subdir, **fields)
@@ -456,7 +455,8 @@ class CollectionExports:
     ) -> ExportResult:
         """Select the preset's frames and export them (``prefix``, ``drawtimestamp``,
         ``optimize``, ``width`` ... override the preset's options)."""
-        from pylapse.export import ExportOptions, run_export
+        from pylapse.export.options import ExportOptions
+        from pylapse.export.run import run_export
 
         preset = self._preset(name)
         opts = ExportOptions.from_mapping(preset, **options)  # bad options fail before selecting

@@ -15,19 +15,21 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pylapse import db, disk, timeutil
-from pylapse.capture import Camera, CaptureResult
-from pylapse.config import Config, ConfigError
-from pylapse.configfile import save_config
-from pylapse.configwatch import ConfigNotice, ConfigWatch
-from pylapse.health import HealthStore
-from pylapse.retry import AttemptRunner
-from pylapse.scheduler import CaptureScheduler
+from pylapse import db, timeutil
+from pylapse.capture import disk
+from pylapse.capture.camera import Camera, CaptureResult
+from pylapse.capture.health import HealthStore
+from pylapse.capture.retry import AttemptRunner
+from pylapse.capture.scheduler import CaptureScheduler
+from pylapse.config.base import ConfigError
+from pylapse.config.file import save_config
+from pylapse.config.models import Config
+from pylapse.config.watch import ConfigNotice, ConfigWatch
 from pylapse.sources.base import GrabError
 
 if TYPE_CHECKING:
     from pylapse.collection import Collection
-    from pylapse.index import FrameIndex
+    from pylapse.index.store import FrameIndex
 
 __all__ = ["Runtime"]
 
@@ -48,7 +50,7 @@ class Runtime:
         scheduler: bool = True,
         jobs: bool = True,
     ) -> None:
-        from pylapse.index import FrameIndex
+        from pylapse.index.store import FrameIndex
 
         self._config = config
         self.config_path = Path(config_path) if config_path else config.source
@@ -75,7 +77,7 @@ class Runtime:
 
     def _job_runner(self) -> Any:
         try:
-            from pylapse.jobs import JobRunner
+            from pylapse.jobs.runner import JobRunner
         except ImportError:  # TODO(integration): drop once pylapse.jobs has landed everywhere
             log.warning("pylapse.jobs is not available: exports and renders cannot run")
             return None
@@ -109,7 +111,7 @@ class Runtime:
         """Temp files of renders a crash interrupted (kill -9, power cut): their folders come
         from the job history (a render job's ``output`` parameter); files of renders still
         running elsewhere are left alone (:func:`pylapse.video.sweep_render_temps`)."""
-        from pylapse.job_record import JobState
+        from pylapse.jobs.record import JobState
 
         try:
             recent = self.jobs.list(limit=INTERRUPTED_LOOKBACK)
@@ -123,7 +125,7 @@ class Runtime:
         }
         if not folders:
             return
-        from pylapse.video import sweep_render_temps
+        from pylapse.video.render import sweep_render_temps
 
         for folder in sorted(folders):
             sweep_render_temps(folder)
@@ -149,7 +151,7 @@ class Runtime:
         for camera in self._cameras.values():
             camera.close()
         self._cameras.clear()
-        preview = sys.modules.get("pylapse.preview")  # only if some viewer ever used it
+        preview = sys.modules.get("pylapse.capture.preview")  # only if some viewer ever used it
         if preview is not None:
             preview.shutdown_default_hub()
         self.health.close()

@@ -29,7 +29,6 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 __all__ = [
-    "UTC",
     "ZoneError",
     "all_zones",
     "as_fixed",

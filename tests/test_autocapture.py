@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pylapse import storage
-from pylapse.lock import DataLock
+from pylapse.capture.lock import DataLock
 from tests.servers.camera_server import CameraServer
 
 pytestmark = pytest.mark.network
@@ -47,7 +47,7 @@ def _wait_for(predicate, timeout: float = 15.0) -> bool:
 
 @pytest.mark.slow
 def test_autocapture_runs_and_stops_on_sigterm(tmp_path, server, repo):
-    pytest.importorskip("pylapse.index")
+    pytest.importorskip("pylapse.index.store")
     every = {"id": "s", "type": "interval", "interval_amount": 1, "interval_unit": "seconds"}
     config = _write_config(
         tmp_path,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from pylapse import config
+from pylapse.config import models as config
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 MODELS = [

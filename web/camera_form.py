@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from pylapse import timeutil
-from pylapse.config import CameraConfig, Schedule
+from pylapse.config.models import CameraConfig, Schedule
 from pylapse.redact import mask_secrets, mask_url, restore_masked_url
 from pylapse.sources.base import split_credentials
 

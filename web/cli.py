@@ -90,8 +90,8 @@ def check_port_free(host: str, port: int) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from pylapse.capture.lock import LockHeld
     from pylapse.cli import default_config_path, load_config_or_fail
-    from pylapse.lock import LockHeld
     from pylapse.redact import mask_logging
     from pylapse.runtime import Runtime
     from web.app import create_app

@@ -10,8 +10,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
-from pylapse.config import Config
-from pylapse.jobs import JobRunner
+from pylapse.config.models import Config
+from pylapse.jobs.runner import JobRunner
 from pylapse.runtime import Runtime
 
 CONFIG_TOKEN_FIELD = "config_token"  # hidden input of every form that changes the config

@@ -13,8 +13,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from pylapse import storage
-from pylapse.config import ExportPreset
-from pylapse.selection import SelectionError
+from pylapse.config.presets import ExportPreset
+from pylapse.selection.targets import SelectionError
 from web.routes import _media as m
 
 CRON = ("minute", "hour", "day", "month", "day_of_week", "week", "year", "second")
@@ -124,7 +124,7 @@ def _inside(config: Any, raw: str, field: str) -> str:
 def options_of(preset: ExportPreset, config: Any, **overrides: Any) -> Any:
     """``ExportOptions`` of a preset; its checks (fonts, colours, anchors, and font and
     watermark files inside the storage roots of ``config``) as FieldErrors."""
-    from pylapse.export import ExportOptions
+    from pylapse.export.options import ExportOptions
     from pylapse.imaging.fonts import FontError
 
     overrides = {**confined_files(config, preset), **overrides}
@@ -169,7 +169,7 @@ def check_folder_is_its_own(runtime: Any, preset_id: str, folder: Path) -> None:
 
 def check_cron(preset: ExportPreset) -> None:
     """Each cron field must be a valid cron expression (the error names the field)."""
-    from pylapse.targets import CronRule
+    from pylapse.selection.targets import CronRule
 
     fields = {f: getattr(preset, f) for f in CRON if getattr(preset, f) is not None}
     if fields:

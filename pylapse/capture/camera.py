@@ -31,13 +31,14 @@ from typing import TYPE_CHECKING, Any
 import piexif
 from PIL import Image, ImageStat
 
-from pylapse import disk, naming, storage, timeutil
+from pylapse import naming, storage, timeutil
+from pylapse.capture import disk
 from pylapse.progress import Cancelled
 from pylapse.sources.base import FrameSource, create_source
 
 if TYPE_CHECKING:
-    from pylapse.config import CameraConfig, Config
-    from pylapse.index import FrameIndex
+    from pylapse.config.models import CameraConfig, Config
+    from pylapse.index.store import FrameIndex
 
 __all__ = ["Camera", "CaptureResult", "Grab", "ImageMetrics", "NotIndexed", "image_metrics"]
 
@@ -146,7 +147,7 @@ def _slug(name: str) -> str:
 
 
 def _camera_config(name: str, url: str, output_dir: str) -> CameraConfig:
-    from pylapse.config import CameraConfig
+    from pylapse.config.models import CameraConfig
 
     kind = "rtsp" if re.match(r"^rtsps?://", url, re.I) else "http"
     return CameraConfig(name=name, url=url, type=kind, output_dir=output_dir)
@@ -379,7 +380,7 @@ class Camera:
 
     def preview_stream(self) -> Iterator[bytes]:
         """JPEG frames for a live MJPEG view, sharing one upstream connection between viewers."""
-        from pylapse import preview
+        from pylapse.capture import preview
 
         return preview.preview_stream(self)
 

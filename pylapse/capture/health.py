@@ -33,7 +33,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pylapse import db, disk, timeutil
+from pylapse import db, timeutil
+from pylapse.capture import disk
 
 __all__ = ["CameraHealth", "HealthState", "HealthStore", "LogEntry"]
 

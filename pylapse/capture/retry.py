@@ -26,19 +26,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from pylapse import disk
-from pylapse.capture import NotIndexed, add_to_index
-from pylapse.disk import DiskGuard
+from pylapse.capture import disk
+from pylapse.capture.camera import NotIndexed, add_to_index
+from pylapse.capture.disk import DiskGuard
+from pylapse.capture.runpool import request_starting
 from pylapse.progress import Cancelled
 from pylapse.redact import mask_secrets
-from pylapse.runpool import request_starting
 from pylapse.sources.base import GrabError, camera_secrets
 from pylapse.storage import InvalidImage
 
 if TYPE_CHECKING:
-    from pylapse.capture import Camera, CaptureResult, Grab
-    from pylapse.health import HealthStore
-    from pylapse.index import FrameIndex
+    from pylapse.capture.camera import Camera, CaptureResult, Grab
+    from pylapse.capture.health import HealthStore
+    from pylapse.index.store import FrameIndex
 
 __all__ = ["Attempt", "AttemptRunner", "RetryPolicy"]
 

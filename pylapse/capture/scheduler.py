@@ -36,26 +36,23 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from pylapse import db, storage, timeutil
-from pylapse.capture import Camera
-from pylapse.disk import DiskGuard
-from pylapse.lock import DataLock
-from pylapse.pause import ALL, PauseStore
-from pylapse.retry import Attempt, AttemptRunner, RetryPolicy
-from pylapse.runpool import CaptureExecutor, fire_time
-from pylapse.triggers import build_trigger, fire_times, next_fire_times
+from pylapse.capture.camera import Camera
+from pylapse.capture.disk import DiskGuard
+from pylapse.capture.lock import DataLock
+from pylapse.capture.pause import ALL, PauseStore
+from pylapse.capture.retry import Attempt, AttemptRunner, RetryPolicy
+from pylapse.capture.runpool import CaptureExecutor, fire_time
+from pylapse.capture.triggers import build_trigger, fire_times
 
 if TYPE_CHECKING:
-    from pylapse.config import Config, Schedule
-    from pylapse.health import HealthStore
-    from pylapse.index import FrameIndex
+    from pylapse.capture.health import HealthStore
+    from pylapse.config.models import Config, Schedule
+    from pylapse.index.store import FrameIndex
 
 __all__ = [
-    "ALL",
     "CaptureScheduler",
     "NextRun",
     "ReloadSummary",
-    "build_trigger",
-    "next_fire_times",
 ]
 
 log = logging.getLogger("pylapse.capture")

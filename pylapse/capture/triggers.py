@@ -30,7 +30,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from pylapse import timeutil
 
 if TYPE_CHECKING:
-    from pylapse.config import Schedule
+    from pylapse.config.models import Schedule
 
 __all__ = ["INTERVAL_ANCHOR", "WallClockCron", "build_trigger", "fire_times", "next_fire_times"]
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from pylapse.redact import mask_logging
 
 if TYPE_CHECKING:
-    from pylapse.config import Config
+    from pylapse.config.models import Config
 
 # The library's own subcommand modules, in the order `pylapse --help` lists them (after plugins).
 _COMMANDS = ("capture", "render", "export", "index", "importer", "doctor", "password")
@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def default_config_path() -> Path:
     """``$PYLAPSE_CONFIG``, else ``./capture_config.json``."""
-    from pylapse.config import DEFAULT_CONFIG_NAME
+    from pylapse.config.models import DEFAULT_CONFIG_NAME
 
     return Path(os.environ.get("PYLAPSE_CONFIG") or DEFAULT_CONFIG_NAME)
 
@@ -65,7 +65,8 @@ def default_config_path() -> Path:
 def load_config_or_fail(path: Path | str | None, code: int = 1) -> Config:
     """The config at ``path`` (default: :func:`default_config_path`), its warnings logged; a
     bad file becomes a one-line :class:`CommandError`."""
-    from pylapse.config import ConfigError, load_config
+    from pylapse.config.base import ConfigError
+    from pylapse.config.file import load_config
 
     try:
         config = load_config(Path(path) if path else default_config_path())
@@ -101,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"pylapse {args.command}: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
-        from pylapse.disk import is_disk_full
+        from pylapse.capture.disk import is_disk_full
 
         if not is_disk_full(exc):
             raise
@@ -112,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _disk_full(args: argparse.Namespace, exc: BaseException) -> str:
     """One line for a full disk, naming the folder: the file an OS error names, else the data
     folder (SQLite's own errors name no file; the config says where the database is)."""
-    from pylapse.config import load_config
+    from pylapse.config.file import load_config
 
     data = None
     with contextlib.suppress(Exception):

@@ -15,9 +15,9 @@ import threading
 import time
 from pathlib import Path
 
+from pylapse.capture.lock import LockHeld
 from pylapse.cli import CommandError, default_config_path, load_config_or_fail
-from pylapse.config import DEFAULT_CONFIG_NAME
-from pylapse.lock import LockHeld
+from pylapse.config.models import DEFAULT_CONFIG_NAME
 
 log = logging.getLogger("pylapse.capture")
 

@@ -51,7 +51,9 @@ def _line(ok: bool | None, label: str, detail: str) -> str:
 
 
 def _config(path: str | None) -> tuple[list[str], Any, bool]:
-    from pylapse.config import DEFAULT_CONFIG_NAME, ConfigError, load_config
+    from pylapse.config.base import ConfigError
+    from pylapse.config.file import load_config
+    from pylapse.config.models import DEFAULT_CONFIG_NAME
 
     target = Path(path or DEFAULT_CONFIG_NAME)
     if path is None and not target.exists():
@@ -80,8 +82,8 @@ def _data_folder(config: Any) -> tuple[str, bool]:
 
 
 def _ffmpeg(config: Any) -> tuple[list[str], bool]:
-    from pylapse.codecs import CODECS
     from pylapse.ffmpeg import FfmpegError, FfmpegNotFound, configured_ffmpeg, find_ffmpeg
+    from pylapse.video.codecs import CODECS
 
     try:
         info = find_ffmpeg(configured_ffmpeg(config) if config is not None else None)

@@ -23,7 +23,7 @@ _CRON_FLAGS = ("month", "day", "day_of_week", "hour", "minute", "second")
 
 
 def register(subparsers: Any) -> None:
-    from pylapse.config import DEFAULT_CONFIG_NAME
+    from pylapse.config.models import DEFAULT_CONFIG_NAME
 
     parser = subparsers.add_parser(
         "export",
@@ -68,7 +68,7 @@ def register(subparsers: Any) -> None:
 
 
 def _preset(config: Any, args: argparse.Namespace) -> tuple[str, Any]:
-    from pylapse.config import ExportPreset
+    from pylapse.config.presets import ExportPreset
 
     if args.preset is None:
         return args.collection, ExportPreset(collection=args.collection)
@@ -89,7 +89,7 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def _selection(collection: Any, preset: Any, args: argparse.Namespace) -> Any:
-    from pylapse.selection import CRON_FIELDS, SelectionError
+    from pylapse.selection.targets import CRON_FIELDS, SelectionError
 
     fields = {f: getattr(preset, f) for f in CRON_FIELDS if getattr(preset, f) is not None}
     fields.update({f: getattr(args, f) for f in _CRON_FLAGS if getattr(args, f) is not None})
@@ -128,7 +128,7 @@ def preview_text(name: str, selection: Any, fps: float = 24.0) -> str:
 
 
 def _options(preset: Any, args: argparse.Namespace) -> Any:
-    from pylapse.export import ExportOptions
+    from pylapse.export.options import ExportOptions
 
     overrides: dict[str, Any] = {}
     if args.prefix is not None:
@@ -164,11 +164,13 @@ def _output_dir(config: Any, collection: Any, preset: Any, args: argparse.Namesp
 def run(args: argparse.Namespace) -> int:
     from pylapse.collection import Collection
     from pylapse.db import DB_NAME
-    from pylapse.export import ExportError, run_export
-    from pylapse.index import FrameIndex, ScanError
+    from pylapse.export.run import run_export
+    from pylapse.export.staging import ExportError
+    from pylapse.index.scan import ScanError
+    from pylapse.index.store import FrameIndex
     from pylapse.progress import Cancelled
-    from pylapse.selection import SelectionError
-    from pylapse.video import tqdm_progress
+    from pylapse.selection.targets import SelectionError
+    from pylapse.video.render import tqdm_progress
 
     config = load_config_or_fail(args.config)
     collection_id, preset = _preset(config, args)

@@ -20,7 +20,7 @@ __all__ = ["register", "run"]
 
 
 def register(subparsers: Any) -> None:
-    from pylapse.config import DEFAULT_CONFIG_NAME
+    from pylapse.config.models import DEFAULT_CONFIG_NAME
 
     parser = subparsers.add_parser(
         "import",
@@ -62,9 +62,12 @@ def _config_relative(folder: Path, base: Path) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from pylapse.collection import Collection
-    from pylapse.config import CollectionConfig, ConfigError, save_config
+    from pylapse.config.base import ConfigError
+    from pylapse.config.file import save_config
+    from pylapse.config.models import CollectionConfig
     from pylapse.db import DB_NAME
-    from pylapse.index import FrameIndex, ScanError
+    from pylapse.index.scan import ScanError
+    from pylapse.index.store import FrameIndex
     from pylapse.storage import PathNotAllowed, confine
 
     config = load_config_or_fail(args.config)

@@ -21,7 +21,7 @@ __all__ = ["register", "run"]
 
 
 def register(subparsers: Any) -> None:
-    from pylapse.config import DEFAULT_CONFIG_NAME
+    from pylapse.config.models import DEFAULT_CONFIG_NAME
 
     parser = subparsers.add_parser(
         "index",
@@ -66,7 +66,8 @@ def _targets(config: Any, wanted: list[str] | None) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     from pylapse.collection import Collection
     from pylapse.db import DB_NAME
-    from pylapse.index import FrameIndex, ScanError
+    from pylapse.index.scan import ScanError
+    from pylapse.index.store import FrameIndex
 
     config = load_config_or_fail(args.config)
     targets = _targets(config, args.collection)

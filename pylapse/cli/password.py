@@ -56,7 +56,8 @@ def hash_password(password: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from pylapse.cli import default_config_path, load_config_or_fail
-    from pylapse.config import ConfigError, save_config
+    from pylapse.config.base import ConfigError
+    from pylapse.config.file import save_config
 
     path = args.config or default_config_path()
     config = load_config_or_fail(path)

@@ -65,8 +65,8 @@ def register(subparsers: Any) -> None:
 
 
 def _options(args: argparse.Namespace) -> Any:
-    from pylapse.codecs import resolve_codec
-    from pylapse.video import RenderOptions, parse_size
+    from pylapse.video.codecs import resolve_codec
+    from pylapse.video.command import RenderOptions, parse_size
 
     try:
         codec = resolve_codec(args.codec)
@@ -95,7 +95,7 @@ def _one_line(exc: BaseException) -> str:
 def _configured_ffmpeg(path: str | None) -> str | None:
     if not path:
         return None
-    from pylapse.config import load_config
+    from pylapse.config.file import load_config
     from pylapse.ffmpeg import configured_ffmpeg
 
     return configured_ffmpeg(load_config(path))  # ConfigError is a ValueError
@@ -131,10 +131,11 @@ def _print_skipped(result: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pylapse import timeutil, video
+    from pylapse import timeutil
     from pylapse.ffmpeg import FfmpegError, FfmpegNotFound
-    from pylapse.framelist import folder_frames
     from pylapse.progress import Cancelled
+    from pylapse.video import render as video
+    from pylapse.video.framelist import folder_frames
 
     options = _options(args)
     output = Path(args.output)

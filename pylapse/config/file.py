@@ -24,7 +24,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from pylapse import storage
-from pylapse.config import Config, ConfigConflict, ConfigError
+from pylapse.config.base import ConfigConflict, ConfigError
+from pylapse.config.models import Config
 
 __all__ = [
     "MAX_DEPTH",

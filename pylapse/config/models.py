@@ -36,15 +36,13 @@ from pydantic import (
 )
 
 from pylapse import naming, storage, timeutil
-from pylapse.configbase import (
+from pylapse.config.base import (
     CRON_FIELDS,
-    ConfigConflict,
-    ConfigError,
     CronValue,
     _check_zone,
     _Model,
 )
-from pylapse.presets import ExportPreset
+from pylapse.config.presets import ExportPreset
 from pylapse.redact import mask_url
 
 __all__ = [
@@ -52,14 +50,8 @@ __all__ = [
     "CameraConfig",
     "CollectionConfig",
     "Config",
-    "ConfigConflict",
-    "ConfigError",
-    "ExportPreset",
     "Schedule",
     "WebSettings",
-    "load_config",
-    "parse_config",
-    "save_config",
 ]
 
 DEFAULT_CONFIG_NAME = "capture_config.json"
@@ -453,37 +445,3 @@ class Config(_Model):
             if camera_id not in covered and camera_id not in found:
                 found[camera_id] = self.camera_collection(camera_id)
         return found
-
-
-# --- the file: loading and saving live in pylapse.configfile -------------------------------
-
-
-def parse_config(raw: Any, source: str | os.PathLike[str] | None = None) -> Config:
-    """Validate already-parsed JSON; ``source`` names the file in errors."""
-    from pylapse import configfile
-
-    return configfile.parse_config(raw, source)
-
-
-def load_config(path: str | os.PathLike[str]) -> Config:
-    """Load and validate ``path``; every problem is a :class:`ConfigError` naming the file."""
-    from pylapse import configfile
-
-    return configfile.load_config(path)
-
-
-def save_config(
-    config: Config, path: str | os.PathLike[str] | None = None, *, expect: Any = "any"
-) -> Path:
-    """Write ``config`` atomically, keeping the previous file as a timestamped ``.bak``; with
-    ``expect`` (a :class:`~pylapse.configfile.FileStamp`), only if the file is still that one."""
-    from pylapse import configfile
-
-    return configfile.save_config(config, path, expect=expect)
-
-
-def to_json(config: Config) -> str:
-    """The file text for ``config``: the keys that were set, with the comments in place."""
-    from pylapse import configfile
-
-    return configfile.to_json(config)

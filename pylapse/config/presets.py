@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from pylapse.configbase import CronValue, _check_zone, _Model
+from pylapse.config.base import CronValue, _check_zone, _Model
 
 __all__ = ["ExportPreset"]
 

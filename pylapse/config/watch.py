@@ -29,8 +29,9 @@ from enum import StrEnum
 from pathlib import Path
 
 from pylapse import timeutil
-from pylapse.config import Config, ConfigConflict, ConfigError
-from pylapse.configfile import FileStamp, loads_config, read_config_file, save_config, to_json
+from pylapse.config.base import ConfigConflict, ConfigError
+from pylapse.config.file import FileStamp, loads_config, read_config_file, save_config, to_json
+from pylapse.config.models import Config
 
 __all__ = ["ConfigNotice", "ConfigStatus", "ConfigWatch"]
 

@@ -25,18 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pylapse import workerpool
-from pylapse.export_options import ExportOptions
-from pylapse.export_swap import ExportError, NameSet, Staging, digits_for, output_name
-from pylapse.export_worker import Item, init_worker, item, process_chunk
+from pylapse.export import pool as workerpool
+from pylapse.export.options import ExportOptions
+from pylapse.export.staging import ExportError, NameSet, Staging
+from pylapse.export.worker import Item, init_worker, item, process_chunk
 from pylapse.progress import Cancelled, Progress, ProgressCallback, safe_report
 
 __all__ = [
-    "ExportError",
-    "ExportOptions",
     "ExportResult",
-    "digits_for",
-    "output_name",
     "run_export",
 ]
 
@@ -107,7 +103,7 @@ def _pool(
         workers,
         initializer=init_worker,
         initargs=(options, str(staging), count, os.getpid(), roots),
-        preload=["pylapse.export"],
+        preload=["pylapse.export.run"],
     )
 
 

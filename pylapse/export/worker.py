@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from pylapse import timeutil
-from pylapse.export_options import ExportOptions
-from pylapse.export_swap import NameSet
+from pylapse.export.options import ExportOptions
+from pylapse.export.staging import NameSet
 from pylapse.imaging import fonts, process
 
 __all__ = ["Item", "Outcome", "init_worker", "item", "process_chunk"]

@@ -58,9 +58,8 @@ from pathlib import Path
 from typing import Any
 
 from pylapse import fastparse
-from pylapse.datesource import DATE_SOURCES, FrameTimes, Resolved
-from pylapse.progress import Cancelled, Progress, ProgressCallback, Throttle
-from pylapse.scanpipe import (
+from pylapse.index.datesource import FrameTimes, Resolved
+from pylapse.index.scan_pipeline import (
     PACKS_DAYS,
     Checkpointer,
     NewRows,
@@ -70,11 +69,11 @@ from pylapse.scanpipe import (
     pack_day,
     pack_names,
 )
-from pylapse.scanwrite import CHUNK, FolderWrites
+from pylapse.index.scan_writer import CHUNK, FolderWrites
+from pylapse.progress import Cancelled, Progress, ProgressCallback, Throttle
 
 __all__ = [
     "CHECKPOINT_AFTER",
-    "DATE_SOURCES",
     "DEFAULT_EXTENSIONS",
     "RACY_NS",
     "SOURCE_CAPTURE",

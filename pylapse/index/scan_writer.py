@@ -14,12 +14,12 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from pylapse import db
-from pylapse.daycounts import DAY_SQL, bump_days, day_of
-from pylapse.scanpipe import CLOCK_BITS, NewRows
+from pylapse.index.daycounts import DAY_SQL, bump_days, day_of
+from pylapse.index.scan_pipeline import CLOCK_BITS, NewRows
 
 if TYPE_CHECKING:
-    from pylapse.datesource import FrameTimes, Resolved
-    from pylapse.scan import ScanResult
+    from pylapse.index.datesource import FrameTimes, Resolved
+    from pylapse.index.scan import ScanResult
 
 __all__ = ["CHUNK", "FolderWrites"]
 

@@ -31,26 +31,17 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from pylapse import daycounts, db, timeutil
-from pylapse.daycounts import DAY_SQL, bump_days, day_of
-from pylapse.frame import Frame, TimeBound, bound_seconds, frames_from_rows
-from pylapse.indexschema import COMPONENT, SCHEMA
+from pylapse import db, timeutil
+from pylapse.index import daycounts
+from pylapse.index.daycounts import DAY_SQL, bump_days, day_of
+from pylapse.index.frame import Frame, TimeBound, bound_seconds, frames_from_rows
+from pylapse.index.scan import DEFAULT_EXTENSIONS, SOURCE_CAPTURE, Scanner, ScanResult
+from pylapse.index.schema import COMPONENT, SCHEMA
 from pylapse.progress import ProgressCallback
-from pylapse.scan import (
-    DEFAULT_EXTENSIONS,
-    SOURCE_CAPTURE,
-    ScanError,
-    Scanner,
-    ScanResult,
-)
 
 __all__ = [
-    "DEFAULT_EXTENSIONS",
     "METRIC_COLUMNS",
-    "Frame",
     "FrameIndex",
-    "ScanError",
-    "ScanResult",
 ]
 
 METRIC_COLUMNS = ("width", "height", "luma", "sharpness", "contrast", "noise", "size", "mtime")

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from pylapse import db
-from pylapse.job_record import (
+from pylapse.jobs.record import (
     JobNotFound,
     JobQueueFull,
     JobRecord,
@@ -43,13 +43,7 @@ from pylapse.progress import Cancelled, Progress, ProgressCallback
 
 __all__ = [
     "JobFn",
-    "JobNotFound",
-    "JobQueueFull",
-    "JobRecord",
     "JobRunner",
-    "JobState",
-    "JobSteps",
-    "StepsSpec",
 ]
 
 log = logging.getLogger(__name__)

@@ -37,34 +37,24 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
-from pylapse.matching import Matched, match, match_nearest
-from pylapse.targets import (
-    CRON_FIELDS,
+from pylapse.selection.matching import Matched, match
+from pylapse.selection.targets import (
     CronRule,
     DaySpan,
     SelectionError,
     clock_seconds,
     day_targets,
     local_days,
-    resolve_range,
     target_grid,
 )
 
 __all__ = [
-    "CRON_FIELDS",
     "DEFAULT_SLICE_TOLERANCE",
     "DEFAULT_TOLERANCE",
     "EVERYTHING",
-    "CronRule",
-    "DaySpan",
     "FrameLoader",
-    "Matched",
     "Selection",
     "SelectionCounts",
-    "SelectionError",
-    "match",
-    "match_nearest",
-    "resolve_range",
     "seconds_of",
     "select_all",
     "select_cron",

@@ -35,16 +35,9 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from pylapse.matching import Matched
-from pylapse.selection import (
-    EVERYTHING,
-    FrameLoader,
-    Selection,
-    SelectionError,
-    seconds_of,
-    trim_to_span,
-)
-from pylapse.targets import MAX_TARGETS, DaySpan
+from pylapse.selection.matching import Matched
+from pylapse.selection.selection import EVERYTHING, FrameLoader, Selection, seconds_of, trim_to_span
+from pylapse.selection.targets import MAX_TARGETS, DaySpan, SelectionError
 
 __all__ = ["DEFAULT_SLOT_WIDTH", "assign_slots", "select_slot_grid"]
 

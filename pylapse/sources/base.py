@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit, urlunsplit
 
 # the masking every source applies to its messages; defined with the rest of it in pylapse.redact
-from pylapse.redact import is_secret_name, mask_secrets, mask_url, userinfo_end
+from pylapse.redact import is_secret_name, userinfo_end
 
 if TYPE_CHECKING:
-    from pylapse.config import CameraConfig
+    from pylapse.config.models import CameraConfig
 
 __all__ = [
     "FrameSource",
@@ -22,8 +22,6 @@ __all__ = [
     "SourceUnavailable",
     "camera_secrets",
     "create_source",
-    "mask_secrets",
-    "mask_url",
     "split_credentials",
 ]
 

@@ -29,12 +29,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pylapse import storage
-from pylapse.config import CollectionConfig, Config
+from pylapse.config.models import CollectionConfig, Config
 from pylapse.progress import Cancelled, Progress, ProgressCallback, Throttle
 
 if TYPE_CHECKING:
     from pylapse.collection import Collection
-    from pylapse.index import FrameIndex
+    from pylapse.index.store import FrameIndex
 
 __all__ = [
     "SIZE_SAMPLE",

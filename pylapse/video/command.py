@@ -18,8 +18,8 @@ from dataclasses import dataclass, fields
 from fractions import Fraction
 from typing import Any
 
-from pylapse.codecs import Codec, codec_args, resolve_codec
-from pylapse.framecheck import OtherSizes
+from pylapse.video.codecs import Codec, codec_args, resolve_codec
+from pylapse.video.framecheck import OtherSizes
 
 __all__ = [
     "MAX_FPS",

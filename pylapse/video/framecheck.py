@@ -35,8 +35,8 @@ from itertools import accumulate
 from typing import Any
 
 from pylapse import storage
-from pylapse.framelist import ListEntry, NoFramesError
 from pylapse.progress import Cancelled
+from pylapse.video.framelist import ListEntry, NoFramesError
 
 __all__ = [
     "FrameCheck",

@@ -40,10 +40,20 @@ from pathlib import Path
 from typing import Any
 
 from pylapse import orphans, storage, timeutil
-from pylapse.codecs import CODECS, Codec, available_codecs, resolve_codec
 from pylapse.ffmpeg import FfmpegInfo, RunResult, find_ffmpeg, run_ffmpeg
-from pylapse.framecheck import (
-    OtherSizes,
+from pylapse.progress import Progress, ProgressCallback, safe_report
+from pylapse.storage import IfExists
+from pylapse.video.codecs import Codec, available_codecs, resolve_codec
+from pylapse.video.command import (
+    RenderOptions,
+    build_command,
+    build_palette_command,
+    check_options,
+    check_rate,
+    fit_size,
+)
+from pylapse.video.errors import decode_error_positions, fix_for, key_line, named_paths
+from pylapse.video.framecheck import (
     SkippedFrame,
     check_frames,
     drop_frames,
@@ -52,45 +62,19 @@ from pylapse.framecheck import (
     near,
     undecodable,
 )
-from pylapse.framelist import (
+from pylapse.video.framelist import (
     ListEntry,
     NoFramesError,
     concat_list,
     folder_frames,
-    order_paths,
     plan_frames,
 )
-from pylapse.manifest import frame_list_hash, manifest_path, write_manifest
-from pylapse.progress import Progress, ProgressCallback, safe_report
-from pylapse.render_command import (
-    RenderOptions,
-    build_command,
-    build_palette_command,
-    check_options,
-    check_rate,
-    fit_size,
-    parse_size,
-)
-from pylapse.render_errors import decode_error_positions, fix_for, key_line, named_paths
-from pylapse.storage import IfExists
+from pylapse.video.manifest import frame_list_hash, manifest_path, write_manifest
 
 __all__ = [
-    "CODECS",
     "CodecUnavailable",
-    "IfExists",
-    "NoFramesError",
-    "OtherSizes",
     "RenderError",
-    "RenderOptions",
     "RenderResult",
-    "SkippedFrame",
-    "build_command",
-    "build_palette_command",
-    "concat_list",
-    "find_ffmpeg",
-    "order_paths",
-    "parse_size",
-    "plan_frames",
     "render_frames",
     "render_sequence_to_video",
     "sweep_render_temps",

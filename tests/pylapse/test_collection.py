@@ -12,9 +12,10 @@ from PIL import Image
 
 from pylapse import naming, storage, timeutil
 from pylapse.collection import Collection, cache_dir
-from pylapse.config import load_config
-from pylapse.index import FrameIndex, ScanError
-from pylapse.selection import SelectionError
+from pylapse.config.file import load_config
+from pylapse.index.scan import ScanError
+from pylapse.index.store import FrameIndex
+from pylapse.selection.targets import SelectionError
 
 TZ = timeutil.zone("Europe/Berlin")
 

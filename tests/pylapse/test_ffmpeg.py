@@ -585,7 +585,7 @@ def test_a_failing_imageio_ffmpeg_is_named_in_the_message(
 
 
 def test_the_configured_ffmpeg(tmp_path: Path) -> None:
-    from pylapse.config import load_config
+    from pylapse.config.file import load_config
 
     def config(value: str | None) -> object:
         path = tmp_path / "capture_config.json"

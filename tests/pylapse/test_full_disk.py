@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from pylapse.cli import main
-from pylapse.config import load_config
-from pylapse.index import FrameIndex
+from pylapse.config.file import load_config
+from pylapse.index.store import FrameIndex
 from pylapse.runtime import Runtime
 
 REPO = Path(__file__).resolve().parents[2]

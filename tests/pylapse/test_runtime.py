@@ -6,13 +6,14 @@ import json
 
 import pytest
 
-from pylapse.config import ConfigError, load_config, parse_config
-from pylapse.health import HealthState
-from pylapse.lock import LockHeld
+from pylapse.capture.health import HealthState
+from pylapse.capture.lock import LockHeld
+from pylapse.config.base import ConfigError
+from pylapse.config.file import load_config, parse_config
 from pylapse.sources.base import GrabError
 from tests.servers.camera_server import CameraServer
 
-pytest.importorskip("pylapse.index")
+pytest.importorskip("pylapse.index.store")
 
 from pylapse.runtime import Runtime  # after the skip guard: it needs pylapse.index
 

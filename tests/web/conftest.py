@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from web_support import LAN, TestClient, csrf_token, demo_config, make_client
 
-from pylapse.config import load_config
+from pylapse.config.file import load_config
 from pylapse.runtime import Runtime
 from web.app import create_app
 

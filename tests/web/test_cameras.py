@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import pytest
 from web_support import DEMO_SCHEDULE
 
-from pylapse.config import Schedule
+from pylapse.config.models import Schedule
 from web import camera_form as cf
 
 

@@ -91,8 +91,8 @@ def test_an_empty_mount_point_is_missing_too_and_keeps_the_rows(client, runtime)
 
 def test_a_missing_collection_cannot_be_exported(client, post, runtime, app) -> None:
     from pylapse.collection import Collection
-    from pylapse.config import ExportPreset
-    from pylapse.selection import SelectionError
+    from pylapse.config.presets import ExportPreset
+    from pylapse.selection.targets import SelectionError
 
     folder = _imported(runtime, post, count=3)
     preset = ExportPreset(collection="balcony", hour="*/3", minute=0)

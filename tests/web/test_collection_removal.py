@@ -12,7 +12,8 @@ import pytest
 from media_support import BERLIN, demo_frames, wait_job, write_frames
 from web_support import csrf_token
 
-from pylapse.config import ExportPreset, load_config
+from pylapse.config.file import load_config
+from pylapse.config.presets import ExportPreset
 
 
 def _preset(app, name: str, collection: str) -> None:  # type: ignore[no-untyped-def]
@@ -72,7 +73,7 @@ def test_a_removed_camera_keeps_its_collection_browsable_and_exportable(
 def test_a_camera_with_a_named_collection_keeps_it_with_its_frames(
     client, post, runtime, app, config_path
 ) -> None:
-    from pylapse.config import CollectionConfig
+    from pylapse.config.models import CollectionConfig
 
     demo_frames(runtime, count=4)
     named = CollectionConfig(name="Garden", path="timelapse/demo", camera="demo",

@@ -14,8 +14,7 @@ from pathlib import Path
 
 from web_support import make_client
 
-from pylapse.config import load_config
-from pylapse.configfile import backups
+from pylapse.config.file import backups, load_config
 from pylapse.runtime import Runtime
 from web.app import create_app
 

@@ -11,7 +11,7 @@ from io import BytesIO
 import pytest
 from PIL import Image
 
-from pylapse.jobs import JobState
+from pylapse.jobs.record import JobState
 from pylapse.progress import Cancelled, Progress
 
 
@@ -236,7 +236,7 @@ def test_errors_are_pages_for_browsers_and_json_for_scripts(client) -> None:
 def test_dashboard_without_a_scheduler(config_path) -> None:
     from web_support import make_client
 
-    from pylapse.config import load_config
+    from pylapse.config.file import load_config
     from pylapse.runtime import Runtime
     from web.app import create_app
 

@@ -7,7 +7,8 @@ import threading
 
 import pytest
 
-from pylapse.config import CameraConfig, ConfigError
+from pylapse.config.base import ConfigError
+from pylapse.config.models import CameraConfig
 from web.deps import ConfigEditor
 
 

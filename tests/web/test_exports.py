@@ -12,7 +12,7 @@ import pytest
 from media_support import ENCODED_SEGMENTS, XSS, HxAttrs, demo_frames, traversal_values, wait_job
 from PIL import Image
 
-from pylapse.manifest import manifest_path
+from pylapse.video.manifest import manifest_path
 
 BASE_FORM = {
     "collection": "demo", "tolerance": "300", "ext": "jpg", "resize_mode": "fit",

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from media_support import BERLIN, demo_frames, wait_job, write_frames
 from test_exports import create
 
-from pylapse.jobs import JobRecord
+from pylapse.jobs.record import JobRecord
 
 
 def _drain(updates: queue.Queue[JobRecord], job_id: int) -> list[JobRecord]:

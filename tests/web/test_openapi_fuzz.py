@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from media_support import demo_frames, wait_job
 from web_support import demo_config, make_client
 
-from pylapse.config import load_config
+from pylapse.config.file import load_config
 from pylapse.runtime import Runtime
 from web.app import create_app
 

@@ -32,7 +32,7 @@ import httpx
 import pytest
 from web_support import csrf_token, make_client
 
-from pylapse.config import load_config
+from pylapse.config.file import load_config
 from pylapse.runtime import Runtime
 from tests.servers import rtsp_server
 from tests.servers.camera_server import CameraServer

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from web_support import LAN, LOOPBACK, csrf_token, demo_config, make_client, set_password
 
-from pylapse.config import load_config
+from pylapse.config.file import load_config
 from pylapse.runtime import Runtime
 from web.app import create_app
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from web_support import BASE_URL, LAN, LOOPBACK, TestClient, demo_config, make_client
 
-from pylapse.config import load_config
+from pylapse.config.file import load_config
 from pylapse.runtime import Runtime
 from web.app import create_app
 

@@ -11,7 +11,7 @@ import pytest
 from web_support import LAN, demo_config, make_client, set_password
 
 from pylapse.cli.password import hash_password
-from pylapse.config import load_config, save_config
+from pylapse.config.file import load_config, save_config
 from pylapse.runtime import Runtime
 from web import sessions
 from web.app import create_app

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from web_support import BASE_URL, LAN, LOOPBACK, demo_config, make_client, set_password
 
-from pylapse.config import load_config
+from pylapse.config.file import load_config
 from pylapse.runtime import Runtime
 from web import throttle
 from web.app import create_app
@@ -170,7 +170,7 @@ def test_the_client_is_the_rightmost_address_that_is_not_a_trusted_proxy() -> No
 
 
 def test_a_bad_trusted_proxy_entry_is_refused_naming_it(tmp_path: Path) -> None:
-    from pylapse.config import ConfigError
+    from pylapse.config.base import ConfigError
 
     path = demo_config(tmp_path, web={"trusted_proxies": ["127.0.0.1", "my-nginx"]})
     with pytest.raises(ConfigError, match=r"web\.trusted_proxies.*'my-nginx' is not an IP"):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pylapse.index import FrameIndex
+from pylapse.index.store import FrameIndex
 from web import thumbs
 
 

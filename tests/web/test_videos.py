@@ -19,7 +19,7 @@ from media_support import (
     write_frames,
 )
 
-from pylapse.manifest import manifest_path
+from pylapse.video.manifest import manifest_path
 
 
 def export_folder(runtime, count: int = 5) -> Path:  # type: ignore[no-untyped-def]

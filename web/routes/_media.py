@@ -19,7 +19,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from pylapse import storage, timeutil
-from pylapse.jobs import JobNotFound, JobQueueFull, JobRecord, StepsSpec
+from pylapse.jobs.record import JobNotFound, JobQueueFull, JobRecord, StepsSpec
 from pylapse.progress import Progress
 from web.deps import RuntimeDep, TemplatesDep
 from web.params import JobId

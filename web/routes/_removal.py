@@ -13,9 +13,9 @@ from typing import Any
 
 from fastapi import HTTPException
 
-from pylapse import removal
-from pylapse.config import Config
-from pylapse.removal import FilesPreview, KeptFrames, RemovalRefused
+from pylapse.config.models import Config
+from pylapse.tasks import removal
+from pylapse.tasks.removal import FilesPreview, KeptFrames, RemovalRefused
 from web.routes import _media as m
 
 JOB_KINDS = ("scan", "export", "render", "delete")  # jobs that read a collection's frames

@@ -22,8 +22,9 @@ from pydantic import BaseModel
 
 from pylapse import storage
 from pylapse.collection import FolderState
-from pylapse.jobs import JobNotFound
-from pylapse.sources.base import GrabError, mask_url
+from pylapse.jobs.record import JobNotFound
+from pylapse.redact import mask_url
+from pylapse.sources.base import GrabError
 from web import files, security, thumbs
 from web.deps import RuntimeDep
 from web.params import CameraId, CollectionId, FrameId, JobId, Offset

@@ -18,9 +18,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Response
 from pydantic import BaseModel, ValidationError
 
-from pylapse.config import CameraConfig, Config, ConfigError
-from pylapse.configfile import check_depth
-from pylapse.removal import RemovalRefused
+from pylapse.config.base import ConfigError
+from pylapse.config.file import check_depth
+from pylapse.config.models import CameraConfig, Config
+from pylapse.tasks.removal import RemovalRefused
 from web.deps import ConfigEditorDep, RuntimeDep
 from web.params import CameraId, CollectionId
 from web.routes import _removal

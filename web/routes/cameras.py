@@ -14,9 +14,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from pylapse import naming, storage, timeutil
-from pylapse.config import CameraConfig, CollectionConfig, Config, ConfigError, Schedule
+from pylapse.capture.triggers import next_fire_times
+from pylapse.config.base import ConfigError
+from pylapse.config.models import CameraConfig, CollectionConfig, Config, Schedule
 from pylapse.redact import mask_secrets, mask_url
-from pylapse.scheduler import next_fire_times
 from pylapse.sources.base import camera_secrets
 from web import camera_form as cf
 from web import thumbs
@@ -215,7 +216,7 @@ async def test_source(request: Request, runtime: RuntimeDep, templates: Template
 
 
 def _try_grab(config: Any, camera: CameraConfig) -> dict[str, Any]:
-    from pylapse.capture import Camera
+    from pylapse.capture.camera import Camera
 
     started = time.monotonic()
     cam = Camera.from_config("test", camera, config)

@@ -27,9 +27,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from pylapse import timeutil
 from pylapse.collection import FolderStatus
-from pylapse.config import CollectionConfig, ConfigError
-from pylapse.index import Frame
-from pylapse.removal import RemovalRefused
+from pylapse.config.base import ConfigError
+from pylapse.config.models import CollectionConfig
+from pylapse.index.frame import Frame
+from pylapse.tasks.removal import RemovalRefused
 from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
 from web.params import MAX_ID
 from web.routes import _media as m

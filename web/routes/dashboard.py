@@ -18,10 +18,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from pylapse.config import CameraConfig, Config, ConfigError
-from pylapse.health import CameraHealth, HealthState
-from pylapse.jobs import JobNotFound, JobRecord
-from pylapse.scheduler import next_fire_times
+from pylapse.capture.health import CameraHealth, HealthState
+from pylapse.capture.triggers import next_fire_times
+from pylapse.config.base import ConfigError
+from pylapse.config.models import CameraConfig, Config
+from pylapse.jobs.record import JobNotFound, JobRecord
 from pylapse.sources.base import GrabError
 from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
 from web.live import UPCOMING

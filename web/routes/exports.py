@@ -22,9 +22,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from pylapse import timeutil
-from pylapse.config import ConfigError, ExportPreset
+from pylapse.config.base import ConfigError
+from pylapse.config.presets import ExportPreset
 from pylapse.progress import Cancelled, Progress
-from pylapse.selection import SelectionError
+from pylapse.selection.targets import SelectionError
 from web import files
 from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
 from web.export_form import (
@@ -124,7 +125,7 @@ def _folder_text(runtime: Any, preset_id: str | None) -> str:
 
 def _replaces(runtime: Any, preset_id: str | None) -> Any:
     """The earlier export a run of the saved preset would replace (None: nothing there)."""
-    from pylapse.export_swap import previous_export
+    from pylapse.export.staging import previous_export
 
     preset = runtime.config.exports.get(preset_id) if preset_id else None
     if preset is None:
@@ -408,9 +409,9 @@ def export_job(
     video: dict[str, Any] | None,
     replaces: int = 0,
 ) -> int:
-    from pylapse.codecs import resolve_codec
-    from pylapse.export import run_export
-    from pylapse.framelist import folder_frames
+    from pylapse.export.run import run_export
+    from pylapse.video.codecs import resolve_codec
+    from pylapse.video.framelist import folder_frames
 
     def fn(progress: Any, cancel: threading.Event) -> dict[str, Any]:
         progress(Progress("select", 0, 1, message="choosing frames"))

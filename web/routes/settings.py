@@ -14,7 +14,8 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from pylapse import storage
-from pylapse.config import Config, ConfigError
+from pylapse.config.base import ConfigError
+from pylapse.config.models import Config
 from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
 
 log = logging.getLogger(__name__)

@@ -30,8 +30,8 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from pylapse import storage
-from pylapse.manifest import manifest_path, read_manifest
 from pylapse.progress import Progress
+from pylapse.video.manifest import manifest_path, read_manifest
 from web import files
 from web.deps import RuntimeDep, TemplatesDep
 from web.params import JobId
@@ -67,8 +67,8 @@ m.add_job_routes(router, JOB_BASE, ("render",), _card_extra)
 
 def codecs(config: Any) -> tuple[list[Any], str]:
     """The codecs this ffmpeg can write, and an error message when ffmpeg is unusable."""
-    from pylapse.codecs import available_codecs
     from pylapse.ffmpeg import FfmpegError, FfmpegNotFound, configured_ffmpeg, find_ffmpeg
+    from pylapse.video.codecs import available_codecs
 
     try:
         info = find_ffmpeg(configured_ffmpeg(config))
@@ -126,7 +126,8 @@ def render_job(
     the storage roots) are left out and listed as skipped."""
     allowed = list(roots if roots is not None else runtime.config.root_paths)
     from pylapse.ffmpeg import configured_ffmpeg
-    from pylapse.video import RenderOptions, render_frames
+    from pylapse.video.command import RenderOptions
+    from pylapse.video.render import render_frames
 
     opts = RenderOptions.from_dict({**options, "ffmpeg_path": configured_ffmpeg(runtime.config)})
 
@@ -199,9 +200,9 @@ def _number(values: dict[str, str], name: str, kind: type, low: float, high: flo
 
 def plan_render(runtime: Any, values: dict[str, str]) -> dict[str, Any]:
     """Check a render form; returns what :func:`render_job` needs or raises FieldError."""
-    from pylapse.codecs import resolve_codec
-    from pylapse.framelist import folder_frames
-    from pylapse.selection import SelectionError
+    from pylapse.selection.targets import SelectionError
+    from pylapse.video.codecs import resolve_codec
+    from pylapse.video.framelist import folder_frames
 
     config = runtime.config
     available, error = codecs(config)
@@ -225,7 +226,7 @@ def plan_render(runtime: Any, values: dict[str, str]) -> dict[str, Any]:
         options["crf"] = _number(values, "crf", int, codec.quality[0], codec.quality[1])
     size = values.get("size", "").strip()
     if size:
-        from pylapse.render_command import parse_size
+        from pylapse.video.command import parse_size
 
         try:
             options["size"] = parse_size(size)

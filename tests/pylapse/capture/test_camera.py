@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 
 from pylapse import storage
-from pylapse.capture import Camera, image_metrics
-from pylapse.config import CameraConfig
+from pylapse.capture.camera import Camera, image_metrics
+from pylapse.config.models import CameraConfig
 from pylapse.sources.base import GrabError
 from tests.servers.camera_server import CameraServer
 
@@ -151,7 +151,7 @@ def test_grab_returns_validated_bytes_and_time(server, tmp_path):
 
 
 def test_capture_adds_an_index_row(server, tmp_path):
-    index_mod = pytest.importorskip("pylapse.index")
+    index_mod = pytest.importorskip("pylapse.index.store")
     index = index_mod.FrameIndex(tmp_path / "pylapse.db")
     try:
         camera = _camera(server, tmp_path / "out")

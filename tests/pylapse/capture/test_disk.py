@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 
-from pylapse.disk import DiskGuard, existing_parent, free_bytes, volume_usage
+from pylapse.capture.disk import DiskGuard, existing_parent, free_bytes, volume_usage
 
 
 def test_guard_off_and_on(tmp_path):
@@ -37,7 +37,7 @@ def test_disk_full_is_recognised_from_sqlite_and_the_os(tmp_path):
     import errno
     import sqlite3
 
-    from pylapse.disk import is_disk_full
+    from pylapse.capture.disk import is_disk_full
 
     conn = sqlite3.connect(tmp_path / "x.db")
     conn.execute("CREATE TABLE t (x)")

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from pylapse.health import HealthState, HealthStore
+from pylapse.capture.health import HealthState, HealthStore
 
 BERLIN = ZoneInfo("Europe/Berlin")
 T0 = datetime(2026, 3, 29, 1, 0, tzinfo=BERLIN)
@@ -177,7 +177,7 @@ def test_a_full_disk_holds_writes_shows_why_and_writes_them_when_there_is_room(s
 
 
 def test_a_full_disk_keeps_only_the_newest_held_writes(store, monkeypatch):
-    import pylapse.health as health_module
+    import pylapse.capture.health as health_module
 
     monkeypatch.setattr(health_module, "MAX_HELD_WRITES", 5)
     _disk_full(store)

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from pylapse.lock import LOCK_NAME, DataLock, LockHeld, read_owner
+from pylapse.capture.lock import LOCK_NAME, DataLock, LockHeld, read_owner
 
 HOLDER = """
 import sys, time

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from pylapse.config import CameraConfig
-from pylapse.preview import BOUNDARY, PreviewHub, multipart_chunks
-from pylapse.sources import create_source
+from pylapse.capture.preview import BOUNDARY, PreviewHub, multipart_chunks
+from pylapse.config.models import CameraConfig
+from pylapse.sources.base import create_source
 from pylapse.sources.mjpeg import MultipartParser
 from pylapse.storage import validate_image
 from tests.servers.camera_server import CameraServer
@@ -157,8 +157,8 @@ def test_multipart_chunks_parse_back():
 
 
 def test_camera_preview_stream_shares_and_follows_config_edits(camera_server):
-    from pylapse import preview
-    from pylapse.capture import Camera
+    from pylapse.capture import preview
+    from pylapse.capture.camera import Camera
 
     hub = PreviewHub(idle_timeout=30)
     try:
@@ -180,9 +180,10 @@ def test_camera_preview_stream_shares_and_follows_config_edits(camera_server):
 
 
 def test_default_hub_is_made_on_first_use_and_shut_down(camera_server):
-    from pylapse import preview
-    from pylapse.capture import Camera
+    from pylapse.capture import preview
+    from pylapse.capture.camera import Camera
 
+    preview.shutdown_default_hub()  # an earlier test's camera may still linger in the default hub
     cam = Camera("Yard", config=camera(camera_server.url("/shot.jpg")), camera_id="yard")
     stream = preview.preview_stream(cam)
     assert validate_image(next(stream)).format == "JPEG"

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from pylapse.runpool import CaptureExecutor, fire_time, request_starting
+from pylapse.capture.runpool import CaptureExecutor, fire_time, request_starting
 
 
 def test_blocked_run_never_starves_others_and_fire_times_are_exact():

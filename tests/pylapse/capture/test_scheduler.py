@@ -14,10 +14,10 @@ import piexif
 import pytest
 
 from pylapse import naming, storage
-from pylapse.config import parse_config
-from pylapse.health import HealthState, HealthStore
-from pylapse.lock import LockHeld
-from pylapse.scheduler import CaptureScheduler
+from pylapse.capture.health import HealthState, HealthStore
+from pylapse.capture.lock import LockHeld
+from pylapse.capture.scheduler import CaptureScheduler
+from pylapse.config.file import parse_config
 from tests.servers.camera_server import CameraServer
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from pylapse.config import Schedule
-from pylapse.scheduler import next_fire_times
-from pylapse.triggers import WallClockCron, build_trigger
+from pylapse.capture.triggers import WallClockCron, build_trigger, next_fire_times
+from pylapse.config.models import Schedule
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -9,10 +9,9 @@ import pytest
 from PIL import Image
 
 from pylapse.cli import main
-from pylapse.config import load_config
-from pylapse.configfile import backups
+from pylapse.config.file import backups, load_config
 from pylapse.db import DB_NAME
-from pylapse.index import FrameIndex
+from pylapse.index.store import FrameIndex
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 
 from pylapse import naming, storage, timeutil
 from pylapse.cli import main
-from pylapse.index import FrameIndex
+from pylapse.index.store import FrameIndex
 
 BERLIN = timeutil.zone("Europe/Berlin")
 TOKYO = timeutil.zone("Asia/Tokyo")

@@ -13,9 +13,9 @@ from PIL import Image
 
 from pylapse.cli import main
 from pylapse.ffmpeg import find_ffmpeg
-from pylapse.manifest import read_manifest
+from pylapse.video.manifest import read_manifest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from pylapse import runtime as runtime_module
-from pylapse.config import ConfigConflict, load_config, save_config
-from pylapse.configfile import BACKUPS_KEPT, FileStamp, backups
-from pylapse.configwatch import ConfigStatus
+from pylapse.config.base import ConfigConflict
+from pylapse.config.file import BACKUPS_KEPT, FileStamp, backups, load_config, save_config
+from pylapse.config.watch import ConfigStatus
 from pylapse.runtime import Runtime
 
 RAW: dict[str, Any] = {

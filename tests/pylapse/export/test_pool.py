@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 # A plain script, no main guard: its top level records each run, then uses pyLapse's pool.
 _SCRIPT = """
@@ -25,7 +25,7 @@ if sys.argv[1] == "spawn":  # the start method where there is no forkserver (Win
     workerpool._install()
     pool = cf.ProcessPoolExecutor(2, mp_context=workerpool._SpawnContext())
 else:
-    pool = workerpool.process_pool(2, preload=["pylapse.workerpool"])
+    pool = workerpool.process_pool(2, preload=["pylapse.export.pool"])
 with pool:
     print(sorted(pool.map(abs, [-1, -2, -3, -4])))
 """

@@ -22,14 +22,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image, ImageChops
 
-from pylapse import export_swap, timeutil
-from pylapse.export import ExportError, ExportOptions, run_export
-from pylapse.export_swap import JOURNAL, MANIFEST, NameSet, digits_for, output_name
+from pylapse import timeutil
+from pylapse.export import staging as export_swap
+from pylapse.export.options import ExportOptions
+from pylapse.export.run import run_export
+from pylapse.export.staging import JOURNAL, MANIFEST, ExportError, NameSet, digits_for, output_name
 from pylapse.imaging.overlay import TimestampOverlay
-from pylapse.index import Frame
+from pylapse.index.frame import Frame
 from pylapse.progress import Cancelled
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 TOKYO = 9 * 3600
 START = datetime(2026, 3, 8, 9, 0, tzinfo=UTC)
 
@@ -317,7 +319,7 @@ def test_kill_9_mid_export_leaves_the_previous_export_intact(tmp_path):
 
 
 def test_a_selection_is_exported_in_its_order(tmp_path):
-    from pylapse.selection import select_all
+    from pylapse.selection.selection import select_all
 
     frames = _frames(tmp_path / "src", 7)
     utcs = array("d", (t.timestamp() for _, t in frames))
@@ -374,7 +376,7 @@ def test_export_preset_mirrors_the_options():
     """Every option can be saved in a preset, with the same default (workers is per machine)."""
     from dataclasses import MISSING, fields
 
-    from pylapse.config import ExportPreset
+    from pylapse.config.presets import ExportPreset
 
     for f in fields(ExportOptions):
         if f.name == "workers":
@@ -430,7 +432,7 @@ def test_real_camera_frames_export_stamped_and_watermarked(tmp_path):
 
 
 def test_previous_export_says_what_a_run_would_replace(tmp_path):
-    from pylapse.export_swap import MANIFEST, previous_export
+    from pylapse.export.staging import MANIFEST, previous_export
 
     folder = tmp_path / "out"
     assert previous_export(folder) is None  # nothing there yet

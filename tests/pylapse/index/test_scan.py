@@ -12,8 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pylapse import fastparse, naming, scan, scanpipe, scanwrite, timeutil
-from pylapse.index import FrameIndex
+from pylapse import fastparse, naming, timeutil
+from pylapse.index import scan
+from pylapse.index import scan_pipeline as scanpipe
+from pylapse.index import scan_writer as scanwrite
+from pylapse.index.store import FrameIndex
 from pylapse.progress import Cancelled
 
 TOKYO = timeutil.zone("Asia/Tokyo")

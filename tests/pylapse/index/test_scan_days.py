@@ -14,8 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pylapse import db, fastparse, naming, scan, scanpipe, timeutil
-from pylapse.index import FrameIndex
+from pylapse import db, fastparse, naming, timeutil
+from pylapse.index import scan
+from pylapse.index import scan_pipeline as scanpipe
+from pylapse.index.store import FrameIndex
 
 TOKYO = timeutil.zone("Asia/Tokyo")
 

@@ -14,7 +14,7 @@ import pytest
 from pylapse import naming, timeutil
 from pylapse.cli import main
 from pylapse.collection import Collection
-from pylapse.index import FrameIndex
+from pylapse.index.store import FrameIndex
 
 TOKYO = timeutil.zone("Asia/Tokyo")
 START = datetime(2026, 2, 9, 12, 0, tzinfo=TOKYO)
@@ -47,7 +47,8 @@ def test_links_out_of_the_roots_are_not_indexed_and_are_reported(tree, tmp_path,
     day = tree / "frames" / "2026-02-09"
     (day / frame_name(10)).symlink_to(tmp_path / "outside" / "passwd")  # a file out
     (day / "more").symlink_to(tmp_path / "outside" / "day")  # a folder out
-    with FrameIndex(tmp_path / "db") as index, caplog.at_level(logging.WARNING, "pylapse.scan"):
+    scan_log = caplog.at_level(logging.WARNING, "pylapse.index.scan")
+    with FrameIndex(tmp_path / "db") as index, scan_log:
         result = index.scan("c", tree / "frames", TOKYO, roots=[tree])
         assert result.added == 3 and index.count("c") == 3
         assert frame_name(10) not in {f.name for f in index.frames("c")}

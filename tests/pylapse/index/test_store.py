@@ -14,7 +14,9 @@ import pytest
 from PIL import Image
 
 from pylapse import fastparse, naming, storage, timeutil
-from pylapse.index import Frame, FrameIndex, ScanError
+from pylapse.index.frame import Frame
+from pylapse.index.scan import ScanError
+from pylapse.index.store import FrameIndex
 from pylapse.progress import Cancelled, Progress
 
 BERLIN = timeutil.zone("Europe/Berlin")
@@ -482,7 +484,8 @@ def test_a_rebuild_by_another_process_keeps_this_ones_view(tmp_path, tree):
 
 
 def test_a_huge_folder_is_written_in_chunks(index, tmp_path, monkeypatch):
-    from pylapse import scan, scanwrite
+    from pylapse.index import scan
+    from pylapse.index import scan_writer as scanwrite
 
     monkeypatch.setattr(scanwrite, "CHUNK", 3)  # read by the writer's chunk loop
     inserts = []

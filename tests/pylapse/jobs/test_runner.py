@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from pylapse import db
-from pylapse.jobs import _SCHEMA, JobNotFound, JobQueueFull, JobRunner, JobState
+from pylapse.jobs.record import JobNotFound, JobQueueFull, JobState
+from pylapse.jobs.runner import _SCHEMA, JobRunner
 from pylapse.progress import Cancelled, Progress
 
 WAIT = 10.0

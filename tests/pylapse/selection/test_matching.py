@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pylapse import matching
-from pylapse.matching import Matched, distinct_positions, match, match_nearest
-from pylapse.selection import Selection, select_all, select_cron
+from pylapse.selection import matching
+from pylapse.selection.matching import Matched, distinct_positions, match, match_nearest
+from pylapse.selection.selection import Selection, select_all, select_cron
 from tests.pylapse.reference import ref_match
 
 BASE = 1_735_686_000.0  # 2025-01-01 00:00 Berlin

@@ -12,17 +12,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pylapse import timeutil
-from pylapse.selection import (
+from pylapse.selection.matching import match_nearest
+from pylapse.selection.selection import Selection, select_all, select_cron, select_day_slice
+from pylapse.selection.targets import (
+    CronRule,
     DaySpan,
-    Selection,
     SelectionError,
-    match_nearest,
+    cron_targets,
+    day_targets,
     resolve_range,
-    select_all,
-    select_cron,
-    select_day_slice,
 )
-from pylapse.targets import CronRule, cron_targets, day_targets
 from tests.pylapse.reference import ref_match
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pylapse.selection import DaySpan, SelectionError, resolve_range
-from pylapse.slots import assign_slots, select_slot_grid
+from pylapse.selection.slots import assign_slots, select_slot_grid
+from pylapse.selection.targets import DaySpan, SelectionError, resolve_range
 
 W = 10.0
 BASE = 1_700_000_000.0  # a multiple of 10: slot number BASE / W
@@ -320,7 +320,7 @@ def test_too_many_slots_over_a_range_are_refused_with_the_count():
 
 
 def test_the_slot_limit_is_inclusive(monkeypatch):
-    from pylapse import slots
+    from pylapse.selection import slots
 
     monkeypatch.setattr(slots, "MAX_TARGETS", 10)  # the name _check_count reads
     # a range of exactly 10 slots is allowed, 11 are not

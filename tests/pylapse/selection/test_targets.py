@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pylapse import targets
-from pylapse.targets import (
+from pylapse.selection import targets
+from pylapse.selection.targets import (
     CronRule,
     SelectionError,
     clock_seconds,

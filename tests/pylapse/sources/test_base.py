@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pylapse.sources import FrameSource, create_source
-from pylapse.sources.base import mask_secrets, mask_url
+from pylapse.redact import mask_secrets, mask_url
+from pylapse.sources.base import FrameSource, create_source
 
 
 @pytest.mark.parametrize("kind", ["http", "mjpeg", "rtsp", "picamera", "gphoto2", "synthetic"])

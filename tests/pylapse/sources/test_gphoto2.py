@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from pylapse.sources import GrabError, SourceUnavailable, create_source
+from pylapse.sources.base import GrabError, SourceUnavailable, create_source
 from pylapse.sources.gphoto2 import Source
 from pylapse.storage import validate_image
 from tests.fakes import path_with_fakes

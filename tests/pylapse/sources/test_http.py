@@ -7,8 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from pylapse.sources import GrabError, create_source
-from pylapse.sources.base import split_credentials
+from pylapse.sources.base import GrabError, create_source, split_credentials
 from pylapse.sources.http import Source
 from pylapse.storage import InvalidImage, validate_image
 

@@ -10,7 +10,7 @@ import imageio_ffmpeg
 import pytest
 from PIL import Image
 
-from pylapse.sources import GrabError, create_source
+from pylapse.sources.base import GrabError, create_source
 from pylapse.sources.mjpeg import MultipartParser, Source, boundary_of
 from pylapse.storage import validate_image
 from tests.servers.camera_server import make_jpeg

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from pylapse.sources import GrabError, create_source
+from pylapse.sources.base import GrabError, create_source
 from pylapse.sources.rtsp import Source, frame_command
 from pylapse.storage import validate_image
 from tests.servers import rtsp_server
@@ -149,7 +149,7 @@ def test_live_frames_over_one_ffmpeg(rtsp_url, make_camera):
 
 
 def test_live_stream_shared_by_preview_viewers(rtsp_url, make_camera):
-    from pylapse.preview import PreviewHub
+    from pylapse.capture.preview import PreviewHub
 
     hub = PreviewHub(idle_timeout=30)
     cfg = make_camera(type="rtsp", url=rtsp_url, read_timeout=5.0)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageStat
 
-from pylapse.sources import create_source
+from pylapse.sources.base import create_source
 from pylapse.sources.synthetic import sky_color
 
 INSTANT = datetime(2026, 6, 21, 3, 0, tzinfo=UTC)  # 12:00 in Tokyo, 23:00 in New York

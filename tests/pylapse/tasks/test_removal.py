@@ -11,11 +11,10 @@ import pytest
 
 from pylapse import naming, storage, timeutil
 from pylapse.collection import Collection
-from pylapse.config import load_config, parse_config
-from pylapse.configfile import to_json
-from pylapse.index import FrameIndex
+from pylapse.config.file import load_config, parse_config, to_json
+from pylapse.index.store import FrameIndex
 from pylapse.progress import Cancelled
-from pylapse.removal import (
+from pylapse.tasks.removal import (
     SIZE_SAMPLE,
     RemovalRefused,
     delete_frames,

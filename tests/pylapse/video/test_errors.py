@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pylapse.render_errors import decode_error_positions, fix_for, key_line, named_paths
+from pylapse.video.errors import decode_error_positions, fix_for, key_line, named_paths
 
 STOPPED = """\
 [in#0/concat @ 0x559e4e0979c0] Impossible to open '/frames/cam-12-00.jpg'

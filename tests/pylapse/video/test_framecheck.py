@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pylapse.framecheck import check_frames, decode_problem, drop_frames, near
-from pylapse.framelist import ListEntry, NoFramesError, plan_frames
 from pylapse.progress import Cancelled
+from pylapse.video.framecheck import check_frames, decode_problem, drop_frames, near
+from pylapse.video.framelist import ListEntry, NoFramesError, plan_frames
 
 
 def jpeg(path: Path, size: tuple[int, int] = (64, 48), shade: int = 90) -> Path:

@@ -23,16 +23,13 @@ from PIL import Image, ImageDraw
 
 from pylapse import naming
 from pylapse.ffmpeg import find_ffmpeg
-from pylapse.framelist import concat_list, order_paths, plan_frames
-from pylapse.manifest import frame_list_hash, read_manifest
 from pylapse.progress import Cancelled, Progress
-from pylapse.video import (
+from pylapse.video.command import RenderOptions, build_command, build_palette_command
+from pylapse.video.framelist import NoFramesError, concat_list, order_paths, plan_frames
+from pylapse.video.manifest import frame_list_hash, read_manifest
+from pylapse.video.render import (
     CodecUnavailable,
-    NoFramesError,
     RenderError,
-    RenderOptions,
-    build_command,
-    build_palette_command,
     render_frames,
     render_sequence_to_video,
 )
@@ -471,7 +468,7 @@ def test_list_quotes_awkward_paths(tmp_path: Path) -> None:
 
 def test_cli_bars_count_each_stage_on_its_own(capsys) -> None:
     """A select step's 1/1 never becomes "1 of 5 frames" on the next stage's bar."""
-    from pylapse.video import tqdm_progress
+    from pylapse.video.render import tqdm_progress
 
     report, close = tqdm_progress("Exporting")
     for p in (Progress("select", 0, 1), Progress("select", 1, 1),

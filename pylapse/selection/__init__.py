@@ -1,0 +1,79 @@
+"""Selection: which frames a rule picks (cron targets, day slices, ranges), matching and slot grids.
+
+This face re-exports the wing's public names lazily (see pylapse.lazy_face).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pylapse.lazy_face import lazy_face
+
+if TYPE_CHECKING:
+    from pylapse.selection.matching import Matched, match, match_nearest
+    from pylapse.selection.selection import (
+        DEFAULT_SLICE_TOLERANCE,
+        DEFAULT_TOLERANCE,
+        EVERYTHING,
+        FrameLoader,
+        Selection,
+        SelectionCounts,
+        seconds_of,
+        select_all,
+        select_cron,
+        select_day_slice,
+        trim_to_span,
+    )
+    from pylapse.selection.targets import (
+        CRON_FIELDS,
+        CronRule,
+        DaySpan,
+        SelectionError,
+        resolve_range,
+    )
+
+_WHERE = {
+    "CRON_FIELDS": "targets",
+    "CronRule": "targets",
+    "DEFAULT_SLICE_TOLERANCE": "selection",
+    "DEFAULT_TOLERANCE": "selection",
+    "DaySpan": "targets",
+    "EVERYTHING": "selection",
+    "FrameLoader": "selection",
+    "Matched": "matching",
+    "Selection": "selection",
+    "SelectionCounts": "selection",
+    "SelectionError": "targets",
+    "match": "matching",
+    "match_nearest": "matching",
+    "resolve_range": "targets",
+    "seconds_of": "selection",
+    "select_all": "selection",
+    "select_cron": "selection",
+    "select_day_slice": "selection",
+    "trim_to_span": "selection",
+}
+
+__all__ = [
+    "CRON_FIELDS",
+    "DEFAULT_SLICE_TOLERANCE",
+    "DEFAULT_TOLERANCE",
+    "EVERYTHING",
+    "CronRule",
+    "DaySpan",
+    "FrameLoader",
+    "Matched",
+    "Selection",
+    "SelectionCounts",
+    "SelectionError",
+    "match",
+    "match_nearest",
+    "resolve_range",
+    "seconds_of",
+    "select_all",
+    "select_cron",
+    "select_day_slice",
+    "trim_to_span",
+]
+
+__getattr__, __dir__ = lazy_face(__name__, _WHERE)
