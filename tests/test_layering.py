@@ -106,3 +106,115 @@ def test_every_public_name_resolves() -> None:
     from pylapse import Camera, Collection, render_sequence_to_video
 
     assert callable(Camera) and callable(Collection) and callable(render_sequence_to_video)
+
+
+# --- the floor plan: no circles, each wing imports only wings below it (docs/architecture.md) --
+
+#: Each wing's floor. A wing may import the ground floor and wings on lower floors, never a wing
+#: on its own floor or above. Ground-floor modules may import each other (without circles).
+FLOORS = {
+    "ground": 0,
+    "selection": 1,
+    "jobs": 1,
+    "imaging": 1,
+    "config": 2,
+    "index": 2,
+    "export": 2,
+    "video": 2,
+    "sources": 3,
+    "collection": 3,
+    "capture": 4,
+    "tasks": 4,
+    "runtime": 5,
+    "cli": 6,
+    "__main__": 7,
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _library_graph() -> dict[str, set[str]]:
+    """Module -> the pylapse modules it imports (anywhere in it, including under TYPE_CHECKING)."""
+    paths = {_module_name(p): p for p in (REPO / "pylapse").rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                for alias in node.names:
+                    sub = f"{node.module}.{alias.name}"
+                    found.add(sub if sub in paths else node.module)
+            elif isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+        graph[name] = {m for m in found if m in paths and m != name}
+    return graph
+
+
+def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected parts of more than one node (each a circle of imports)."""
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        order[node] = low[node] = len(order)
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in order:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], order[nxt])
+        if low[node] == order[node]:
+            part = []
+            while True:
+                top = stack.pop()
+                part.append(top)
+                if top == node:
+                    break
+            if len(part) > 1:
+                found.append(sorted(part))
+
+    for node in sorted(graph):
+        if node not in order:
+            visit(node)
+    return found
+
+
+def _wing(module: str) -> str:
+    parts = module.split(".")
+    if len(parts) == 1:
+        return "pylapse"
+    if len(parts) > 2 or (REPO / "pylapse" / parts[1]).is_dir():
+        return parts[1]
+    return parts[1] if parts[1] in FLOORS else "ground"
+
+
+def test_the_circle_finder_finds_circles() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": {"e2"}, "e2": set()}
+    assert _circles(graph) == [["a", "b", "c"]]
+
+
+def test_no_import_circle_inside_pylapse() -> None:
+    assert _circles(_library_graph()) == []
+
+
+def test_each_wing_imports_only_downward() -> None:
+    graph = _library_graph()
+    wings = {_wing(m) for m in graph} - {"pylapse"}
+    assert wings <= set(FLOORS), f"give these wings a floor in FLOORS: {wings - set(FLOORS)}"
+    upward = [
+        f"{module} ({_wing(module)}, floor {FLOORS[_wing(module)]}) imports {dep} "
+        f"({_wing(dep)}, floor {FLOORS[_wing(dep)]})"
+        for module, deps in sorted(graph.items())
+        if _wing(module) != "pylapse"
+        for dep in sorted(deps)
+        if _wing(dep) not in ("pylapse", _wing(module))
+        and not (_wing(module) == _wing(dep) == "ground")
+        and FLOORS[_wing(dep)] >= FLOORS[_wing(module)]
+    ]
+    assert upward == []

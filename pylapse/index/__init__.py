@@ -11,7 +11,8 @@ from pylapse.lazy_face import lazy_face
 
 if TYPE_CHECKING:
     from pylapse.index.frame import Frame
-    from pylapse.index.scan import DEFAULT_EXTENSIONS, ScanError, ScanResult
+    from pylapse.index.scan import DEFAULT_EXTENSIONS, ScanError
+    from pylapse.index.scan_result import ScanResult
     from pylapse.index.store import METRIC_COLUMNS, FrameIndex
 
 _WHERE = {
@@ -20,7 +21,7 @@ _WHERE = {
     "FrameIndex": "store",
     "METRIC_COLUMNS": "store",
     "ScanError": "scan",
-    "ScanResult": "scan",
+    "ScanResult": "scan_result",
 }
 
 __all__ = [

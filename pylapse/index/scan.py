@@ -51,7 +51,7 @@ import stat
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import tzinfo
 from itertools import repeat
 from pathlib import Path
@@ -69,7 +69,8 @@ from pylapse.index.scan_pipeline import (
     pack_day,
     pack_names,
 )
-from pylapse.index.scan_writer import CHUNK, FolderWrites
+from pylapse.index.scan_result import ScanResult
+from pylapse.index.scan_writer import CHUNK, FolderWriter
 from pylapse.progress import Cancelled, Progress, ProgressCallback, Throttle
 
 __all__ = [
@@ -78,7 +79,6 @@ __all__ = [
     "RACY_NS",
     "SOURCE_CAPTURE",
     "ScanError",
-    "ScanResult",
     "Scanner",
 ]
 
@@ -86,8 +86,6 @@ DEFAULT_EXTENSIONS = (".jpg", ".jpeg", ".png")
 SOURCE_CAPTURE = "capture"  # the time capture named the frame for
 RACY_NS = 2_000_000_000
 CHECKPOINT_AFTER = 20_000  # rows written before checkpoints move to a thread of their own
-_MAX_PROBLEMS = 20
-MAX_OUTSIDE_SHOWN = 5  # links out of the roots named in a result (all are counted)
 
 log = logging.getLogger(__name__)
 
@@ -98,58 +96,6 @@ class ScanError(RuntimeError):
     """A scan that cannot run at all (missing root folder, bad option)."""
 
 
-@dataclass
-class ScanResult:
-    """What a scan found and did."""
-
-    collection: str
-    root: Path
-    added: int = 0
-    changed: int = 0
-    deleted: int = 0
-    parsed: int = 0  # files whose time was read (name, EXIF or mtime); 0 on a no-change rescan
-    skipped: int = 0  # files left out: no usable time, or unreadable
-    dirs_listed: int = 0
-    dirs_skipped: int = 0  # unchanged since their last listing: not listed
-    dirs_deleted: int = 0
-    total: int = 0  # frames of the collection after the scan
-    elapsed: float = 0.0
-    problems: list[str] = field(default_factory=list)  # the first few, for the user
-    # symlinks not followed because their target is outside the roots (not in ``skipped``)
-    links_outside: int = 0
-    outside_paths: list[str] = field(default_factory=list)  # the first few of them
-
-    def note(self, message: str) -> None:
-        if len(self.problems) < _MAX_PROBLEMS:
-            self.problems.append(message)
-
-    def note_outside(self, path: str) -> None:
-        self.links_outside += 1
-        if len(self.outside_paths) < MAX_OUTSIDE_SHOWN:
-            self.outside_paths.append(path)
-
-    @property
-    def outside_message(self) -> str:
-        """What was left out for pointing outside the roots ("" when nothing was)."""
-        if not self.links_outside:
-            return ""
-        more = self.links_outside - len(self.outside_paths)
-        shown = ", ".join(self.outside_paths) + (f" and {more} more" if more > 0 else "")
-        return (
-            f"{self.links_outside} symlink(s) pointing outside the storage roots not indexed: "
-            f"{shown}"
-        )
-
-    @property
-    def summary(self) -> str:
-        outside = f", {self.links_outside} links out of the roots" if self.links_outside else ""
-        return (
-            f"{self.collection}: {self.total} frames (+{self.added} new, {self.changed} changed, "
-            f"-{self.deleted} gone, {self.skipped} skipped{outside}); {self.dirs_listed} folders "
-            f"listed, {self.dirs_skipped} unchanged; {self.elapsed:.2f} s"
-        )
-
-
 @dataclass(slots=True)
 class _Dir:
     id: int
@@ -158,7 +104,7 @@ class _Dir:
     mtime_ns: int | None
 
 
-class Scanner(FolderWrites):
+class Scanner:
     """One scan of one collection; :meth:`run` walks ``root`` and returns a :class:`ScanResult`."""
 
     def __init__(
@@ -193,6 +139,11 @@ class Scanner(FolderWrites):
         self.progress = Throttle(progress, 0.25) if progress is not None else None
         self.root = Path()
         self.result = ScanResult(collection, self.root)
+        # the writing half, handed the row readers it needs (it runs in the writer thread)
+        self.writes = FolderWriter(
+            conn, lock, collection_id, self.result, verify,
+            pack=self._pack, rows=self._rows, resolve=self._resolve,
+        )
         self._known: dict[str, _Dir] = {}
         self._seen: set[int] = set()
         self._writer: Writer | None = None
@@ -259,7 +210,7 @@ class Scanner(FolderWrites):
             self._stop_checkpoints()
         gone = [d.id for d in known.values() if d.id not in seen]
         if gone:
-            self._delete_dirs(gone)
+            self.writes.delete_dirs(gone)
         self.result.elapsed = time.perf_counter() - started
         self._report(started, done, done)
         if self.result.links_outside:
@@ -361,7 +312,7 @@ class Scanner(FolderWrites):
         """The writer thread's part: one listed folder (queued in walk order, parents first)."""
         path, parent, slot, mtime_ns, files, prepared = job
         parent_id = parent.value if isinstance(parent, Slot) else parent
-        dir_id = self._apply(path, parent_id, mtime_ns, files, prepared)
+        dir_id = self.writes.apply(path, parent_id, mtime_ns, files, prepared)
         self._seen.add(dir_id)
         slot.set(dir_id)
         if self._checkpointer is None and self.result.added >= CHECKPOINT_AFTER:

@@ -1,8 +1,8 @@
 """The scan's writing half: one listed folder compared with its rows and the difference
 written (new rows, replaced files, deleted files, per-day counts), and vanished folders
-forgotten. A mixin of :class:`pylapse.scan.Scanner`, which walks and reads names; the two halves
-run in different threads (:mod:`pylapse.scanpipe`) and share only the connection, under
-``lock``.
+forgotten. :class:`pylapse.index.scan.Scanner` walks and reads names and hands a
+:class:`FolderWriter` the row readers it needs; the two halves run in different threads
+(:mod:`pylapse.index.scan_pipeline`) and share only the connection, under ``lock``.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import os
 import sqlite3
 import threading
 from collections import Counter
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pylapse import db
@@ -18,34 +19,37 @@ from pylapse.index.daycounts import DAY_SQL, bump_days, day_of
 from pylapse.index.scan_pipeline import CLOCK_BITS, NewRows
 
 if TYPE_CHECKING:
-    from pylapse.index.datesource import FrameTimes, Resolved
-    from pylapse.index.scan import ScanResult
+    from pylapse.index.datesource import Resolved
+    from pylapse.index.scan_result import ScanResult
 
-__all__ = ["CHUNK", "FolderWrites"]
+__all__ = ["CHUNK", "FolderWriter"]
 
 CHUNK = 20_000  # new rows per transaction in a huge folder
 
 
-class FolderWrites:
-    """Writes one folder's changes; the attributes and row readers are :class:`Scanner`'s."""
+class FolderWriter:
+    """Writes one folder's changes into collection ``cid``'s rows (from the writer thread).
 
-    conn: sqlite3.Connection
-    cid: int
-    lock: threading.RLock
-    result: ScanResult
-    times: FrameTimes
-    verify: bool
+    ``pack`` turns new names into rows without per-name work, ``rows`` finishes them (per-name
+    times where needed) and ``resolve`` reads one file's time: the scanner's readers.
+    """
 
-    def _pack(self, names: list[str], inodes: dict[str, int]) -> NewRows:
-        raise NotImplementedError
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        lock: threading.RLock,
+        cid: int,
+        result: ScanResult,
+        verify: bool,
+        *,
+        pack: Callable[[list[str], dict[str, int]], NewRows],
+        rows: Callable[[str, NewRows, dict[str, int]], NewRows],
+        resolve: Callable[[str, str], Resolved | None],
+    ) -> None:
+        self.conn, self.lock, self.cid, self.result, self.verify = conn, lock, cid, result, verify
+        self._pack, self._rows, self._resolve = pack, rows, resolve
 
-    def _rows(self, path: str, new: NewRows, inodes: dict[str, int]) -> NewRows:
-        raise NotImplementedError
-
-    def _resolve(self, path: str, name: str) -> Resolved | None:
-        raise NotImplementedError
-
-    def _apply(
+    def apply(
         self,
         path: str,
         parent_id: int | None,
@@ -234,7 +238,7 @@ class FolderWrites:
         self.result.changed += len(updates)
         self.result.deleted += len(gone)
 
-    def _delete_dirs(self, dir_ids: list[int]) -> None:
+    def delete_dirs(self, dir_ids: list[int]) -> None:
         """Forget folders that are gone (and every frame in them)."""
         conn = self.conn
         with self.lock, db.transaction(conn):

@@ -35,7 +35,8 @@ from pylapse import db, timeutil
 from pylapse.index import daycounts
 from pylapse.index.daycounts import DAY_SQL, bump_days, day_of
 from pylapse.index.frame import Frame, TimeBound, bound_seconds, frames_from_rows
-from pylapse.index.scan import DEFAULT_EXTENSIONS, SOURCE_CAPTURE, Scanner, ScanResult
+from pylapse.index.scan import DEFAULT_EXTENSIONS, SOURCE_CAPTURE, Scanner
+from pylapse.index.scan_result import ScanResult
 from pylapse.index.schema import COMPONENT, SCHEMA
 from pylapse.progress import ProgressCallback
 

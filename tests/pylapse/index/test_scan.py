@@ -145,19 +145,19 @@ def test_day_folders_scanned_cold_match_the_per_name_path(tmp_path):
 
 @pytest.mark.parametrize("read_ahead", [True, False], ids=["read-ahead", "read-by-writer"])
 def test_a_huge_folder_goes_in_chunks(tmp_path, monkeypatch, read_ahead):
-    # The writer's chunk loop reads scanwrite.CHUNK; scan.CHUNK decides whether the walking
+    # The writer's chunk loop reads scan_writer.CHUNK; scan.CHUNK decides whether the walking
     # thread reads a new folder's names ahead (both paths must end in chunks).
     monkeypatch.setattr(scanwrite, "CHUNK", 7)
     if not read_ahead:
         monkeypatch.setattr(scan, "CHUNK", 7)
     inserted = []
-    real = scan.Scanner._insert
+    real = scanwrite.FolderWriter._insert
 
     def counting(self, dir_id, rows):
         inserted.append(len(rows.quick) + len(rows.full) + sum(p[3] for p in rows.packed))
         return real(self, dir_id, rows)
 
-    monkeypatch.setattr(scan.Scanner, "_insert", counting)
+    monkeypatch.setattr(scanwrite.FolderWriter, "_insert", counting)
     start = datetime(2026, 2, 9, tzinfo=TOKYO)
     names = [naming.format_name(start + timedelta(seconds=10 * i), prefix="c-") for i in range(30)]
     make(tmp_path / "frames", names)
@@ -173,7 +173,7 @@ def test_a_scan_stopped_between_chunks_lists_the_folder_again(tmp_path, monkeypa
     # Each chunk is committed on its own; the folder's mtime is stored only with the last, so
     # the next scan lists the folder again and adds the rest.
     monkeypatch.setattr(scanwrite, "CHUNK", 7)
-    real = scan.Scanner._insert
+    real = scanwrite.FolderWriter._insert
     calls = []
 
     def failing(self, dir_id, rows):
@@ -182,7 +182,7 @@ def test_a_scan_stopped_between_chunks_lists_the_folder_again(tmp_path, monkeypa
             raise OSError("disk gone")
         return real(self, dir_id, rows)
 
-    monkeypatch.setattr(scan.Scanner, "_insert", failing)
+    monkeypatch.setattr(scanwrite.FolderWriter, "_insert", failing)
     start = datetime(2026, 2, 9, tzinfo=TOKYO)
     names = [naming.format_name(start + timedelta(seconds=10 * i), prefix="c-") for i in range(30)]
     make(tmp_path / "frames", names)
@@ -192,7 +192,7 @@ def test_a_scan_stopped_between_chunks_lists_the_folder_again(tmp_path, monkeypa
         with pytest.raises(OSError, match="disk gone"):
             index.scan("c", tmp_path / "frames", TOKYO)
         assert index.count("c") == 14 == sum(index.count_by_day("c", TOKYO).values())
-        monkeypatch.setattr(scan.Scanner, "_insert", real)
+        monkeypatch.setattr(scanwrite.FolderWriter, "_insert", real)
         again = index.scan("c", tmp_path / "frames", TOKYO)
         assert (again.dirs_listed, again.added) == (1, 16)
         assert index.count("c") == 30
@@ -205,7 +205,7 @@ def test_a_failing_write_stops_the_scan_and_a_rescan_completes_it(tmp_path, monk
     for day in range(5):
         when = start + timedelta(days=day)
         make(root / when.strftime("%Y-%m-%d"), [naming.format_name(when, prefix="c-")])
-    real = scan.Scanner._apply
+    real = scanwrite.FolderWriter.apply
     calls = []
 
     def failing(self, path, *args):
@@ -214,12 +214,12 @@ def test_a_failing_write_stops_the_scan_and_a_rescan_completes_it(tmp_path, monk
             raise OSError("disk gone")
         return real(self, path, *args)
 
-    monkeypatch.setattr(scan.Scanner, "_apply", failing)
+    monkeypatch.setattr(scanwrite.FolderWriter, "apply", failing)
     with FrameIndex(tmp_path / "db") as index:
         with pytest.raises(OSError, match="disk gone"):
             index.scan("c", root, TOKYO)
         assert scanpipe.WRITER_THREAD not in {t.name for t in threading.enumerate()}
-        monkeypatch.setattr(scan.Scanner, "_apply", real)
+        monkeypatch.setattr(scanwrite.FolderWriter, "apply", real)
         index.scan("c", root, TOKYO)
         assert index.count("c") == 5 == sum(index.count_by_day("c", TOKYO).values())
 
@@ -231,19 +231,19 @@ def test_cancel_mid_scan_leaves_a_consistent_index(tmp_path, monkeypatch):
         when = start + timedelta(days=day)
         make(root / when.strftime("%Y-%m-%d"), [naming.format_name(when, prefix="c-")])
     cancel = threading.Event()
-    real = scan.Scanner._apply
+    real = scanwrite.FolderWriter.apply
 
     def cancelling(self, *args):
         done = real(self, *args)
         cancel.set()  # after the first folder written: the walk stops at its next folder
         return done
 
-    monkeypatch.setattr(scan.Scanner, "_apply", cancelling)
+    monkeypatch.setattr(scanwrite.FolderWriter, "apply", cancelling)
     with FrameIndex(tmp_path / "db") as index:
         with pytest.raises(Cancelled):
             index.scan("c", root, TOKYO, cancel=cancel)
         partial = index.count("c")
         assert partial == sum(index.count_by_day("c", TOKYO).values()) < 6
-        monkeypatch.setattr(scan.Scanner, "_apply", real)
+        monkeypatch.setattr(scanwrite.FolderWriter, "apply", real)
         assert index.scan("c", root, TOKYO).added == 6 - partial
         assert index.count("c") == 6

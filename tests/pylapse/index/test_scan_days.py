@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pylapse import db, fastparse, naming, timeutil
-from pylapse.index import scan
+from pylapse.index import scan, scan_writer
 from pylapse.index import scan_pipeline as scanpipe
 from pylapse.index.store import FrameIndex
 
@@ -189,7 +189,7 @@ def test_checkpoints_run_beside_the_scan_and_stop_with_it(tmp_path, monkeypatch)
 
 def test_the_checkpoint_thread_stops_when_a_write_fails(tmp_path, monkeypatch):
     make_days(tmp_path / "frames", 3, 5)
-    real = scan.Scanner._apply
+    real = scan_writer.FolderWriter.apply
     calls = []
 
     def failing(self, *args):
@@ -199,7 +199,7 @@ def test_the_checkpoint_thread_stops_when_a_write_fails(tmp_path, monkeypatch):
         return real(self, *args)
 
     monkeypatch.setattr(scan, "CHECKPOINT_AFTER", 1)
-    monkeypatch.setattr(scan.Scanner, "_apply", failing)
+    monkeypatch.setattr(scan_writer.FolderWriter, "apply", failing)
     started = []
     monkeypatch.setattr(scanpipe.Checkpointer, "nudge", lambda self: started.append(self))
     with FrameIndex(tmp_path / "db") as index:

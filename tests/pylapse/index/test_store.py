@@ -484,18 +484,17 @@ def test_a_rebuild_by_another_process_keeps_this_ones_view(tmp_path, tree):
 
 
 def test_a_huge_folder_is_written_in_chunks(index, tmp_path, monkeypatch):
-    from pylapse.index import scan
     from pylapse.index import scan_writer as scanwrite
 
     monkeypatch.setattr(scanwrite, "CHUNK", 3)  # read by the writer's chunk loop
     inserts = []
-    real = scan.Scanner._insert
+    real = scanwrite.FolderWriter._insert
 
     def counting(self, dir_id, rows):
         inserts.append(len(rows.quick) + len(rows.full) + sum(p[3] for p in rows.packed))
         return real(self, dir_id, rows)
 
-    monkeypatch.setattr(scan.Scanner, "_insert", counting)
+    monkeypatch.setattr(scanwrite.FolderWriter, "_insert", counting)
     root = tmp_path / "flat"
     start = datetime(2026, 4, 1, 22, 0, tzinfo=BERLIN)
     for k in range(10):
