@@ -10,7 +10,7 @@ Two phases against the same server, same cameras, same duration:
 
 * baseline: a stock APScheduler ``BackgroundScheduler`` (its default 10-thread pool, default job
   options) calling ``Camera.capture`` - what a straightforward scheduler would do;
-* ours: :class:`pylapse.scheduler.CaptureScheduler` (health store and frame index included).
+* ours: :class:`pylapse.capture.scheduler.CaptureScheduler` (health store and frame index included).
 
 Measures, for the healthy cameras only:
 

@@ -155,7 +155,7 @@ def results(copy: Path, path: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Survivor:
-    name: str  # mutmut's name, e.g. pylapse.matching.x__gallop__mutmut_2
+    name: str  # mutmut's name, e.g. pylapse.selection.matching.x__gallop__mutmut_2
     status: str  # "survived", "no tests", ...
     signature: str  # path::function: old => new, what EQUIVALENT lists
     diff: str

@@ -369,7 +369,7 @@ class Collection:
         date_from: date | datetime | str | None = None,
         date_to: date | datetime | str | None = None,
     ) -> Selection:
-        """Frames normalised onto a ``width``-second grid (see :mod:`pylapse.slots`)."""
+        """Frames normalised onto a ``width``-second grid (see :mod:`pylapse.selection.slots`)."""
         from pylapse.selection.slots import select_slot_grid
 
         span = resolve_range(date_from, date_to, self.zone)

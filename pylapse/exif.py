@@ -25,17 +25,12 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
 
 from pylapse import timeutil
 
 __all__ = ["ExifError", "ExifTime", "exif_bytes", "inspect_time", "read_time"]
 
-_EXIF_IFD = 0x8769
-_DATETIME_ORIGINAL = 0x9003
-_OFFSET_TIME_ORIGINAL = 0x9011
-_SUBSEC_TIME_ORIGINAL = 0x9291
-_TIMEZONE_OFFSET = 0x882A
 
 _DATE = re.compile(
     r"^\s*(\d{4})[:\-/.](\d{1,2})[:\-/.](\d{1,2})[ T](\d{1,2}):(\d{1,2}):(\d{1,2})(?:[.,](\d+))?"
@@ -69,7 +64,7 @@ def inspect_time(source: Source, tz: tzinfo) -> ExifTime:
     sub = _load_exif(source, name)
     if sub is None:
         return ExifTime(None, "no EXIF data in the file")
-    raw = sub.get(_DATETIME_ORIGINAL)
+    raw = sub.get(ExifTags.Base.DateTimeOriginal)
     if raw is None:
         return ExifTime(None, "no EXIF DateTimeOriginal")
     text = _text(raw)
@@ -82,7 +77,8 @@ def inspect_time(source: Source, tz: tzinfo) -> ExifTime:
     year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
     if year == 0 or month == 0 or day == 0:
         return ExifTime(None, f"EXIF DateTimeOriginal {text!r} is all zeros (clock never set)")
-    fraction = _digits(_text(sub.get(_SUBSEC_TIME_ORIGINAL, ""))) or (match.group(7) or "")
+    subsec = _text(sub.get(ExifTags.Base.SubsecTimeOriginal, ""))
+    fraction = _digits(subsec) or (match.group(7) or "")
     try:
         naive = datetime(  # noqa: DTZ001 - zone attached below from the offset or ``tz``
             year, month, day, hour, minute, second, int(fraction[:6].ljust(6, "0") or 0)
@@ -131,13 +127,13 @@ def _digits(text: str) -> str:
 
 
 def _offset(sub: dict) -> tuple[tzinfo, str] | None:
-    raw = sub.get(_OFFSET_TIME_ORIGINAL)
+    raw = sub.get(ExifTags.Base.OffsetTimeOriginal)
     if raw is not None:
         try:
             return timeutil.parse_offset(_text(raw)), f"OffsetTimeOriginal {_text(raw)}"
         except ValueError:
             pass  # blank or malformed: try the next source
-    hours = sub.get(_TIMEZONE_OFFSET)
+    hours = sub.get(ExifTags.Base.TimeZoneOffset)
     if hours is not None:
         # TIFF/EP: the first value is the offset of DateTime, the second (when present) of
         # DateTimeOriginal; cameras writing one value write the same clock to both.
@@ -185,7 +181,7 @@ def _load_exif(source: Source, name: str) -> dict[int, object] | None:
 def _exif_ifd(exif: Image.Exif) -> dict[int, object] | None:
     if not len(exif):
         return None
-    return dict(exif.get_ifd(_EXIF_IFD)) if _EXIF_IFD in exif else {}
+    return dict(exif.get_ifd(ExifTags.IFD.Exif)) if ExifTags.IFD.Exif in exif else {}
 
 
 def _heif_exif(source: Source, name: str) -> dict[int, object] | None:

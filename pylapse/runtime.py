@@ -13,7 +13,7 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pylapse import db, timeutil
 from pylapse.capture import disk
@@ -30,6 +30,7 @@ from pylapse.sources.base import GrabError
 if TYPE_CHECKING:
     from pylapse.collection import Collection
     from pylapse.index.store import FrameIndex
+    from pylapse.jobs.runner import JobRunner
 
 __all__ = ["Runtime"]
 
@@ -65,7 +66,7 @@ class Runtime:
         self.db_path = self.data_path / db.DB_NAME
         self.index: FrameIndex = FrameIndex(self.db_path)
         self.health = HealthStore(self.db_path)
-        self.jobs: Any = self._job_runner() if jobs else None
+        self.jobs: JobRunner | None = self._job_runner() if jobs else None
         self.scheduler: CaptureScheduler | None = (
             CaptureScheduler(config, index=self.index, health=self.health, data_path=self.data_path)
             if scheduler
@@ -75,12 +76,9 @@ class Runtime:
         self._lock = threading.RLock()
         self._started = False
 
-    def _job_runner(self) -> Any:
-        try:
-            from pylapse.jobs.runner import JobRunner
-        except ImportError:  # TODO(integration): drop once pylapse.jobs has landed everywhere
-            log.warning("pylapse.jobs is not available: exports and renders cannot run")
-            return None
+    def _job_runner(self) -> JobRunner:
+        from pylapse.jobs.runner import JobRunner  # only when jobs run (the capture CLI has none)
+
         return JobRunner(self.db_path)
 
     # --- lifecycle -----------------------------------------------------------------------------

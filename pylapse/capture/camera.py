@@ -29,10 +29,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import piexif
-from PIL import Image, ImageStat
+from PIL import ExifTags, Image, ImageStat
 
 from pylapse import naming, storage, timeutil
 from pylapse.capture import disk
+from pylapse.exif import exif_bytes
 from pylapse.progress import Cancelled
 from pylapse.sources.base import FrameSource, create_source
 
@@ -44,8 +45,6 @@ __all__ = ["Camera", "CaptureResult", "Grab", "ImageMetrics", "NotIndexed", "ima
 
 log = logging.getLogger(__name__)
 
-_EXIF_IFD = 0x8769
-_DATETIME_ORIGINAL = 36867
 _METRIC_SIDE = 64  # metrics come from a ~64 px grayscale thumbnail: cheap and noise-tolerant
 
 
@@ -102,20 +101,6 @@ def image_metrics(image: Image.Image) -> ImageMetrics:
 
 def exif_block(when: datetime) -> bytes:
     """EXIF with DateTimeOriginal and OffsetTimeOriginal for ``when`` (for ``piexif.insert``)."""
-    try:
-        from pylapse.exif import exif_bytes
-    except ImportError:  # TODO(integration): drop once pylapse.exif has landed everywhere
-        stamp = when.strftime("%Y:%m:%d %H:%M:%S").encode("ascii")
-        offset = timeutil.format_offset(when, sep=":").encode("ascii")
-        return piexif.dump(
-            {
-                "0th": {piexif.ImageIFD.DateTime: stamp},
-                "Exif": {
-                    piexif.ExifIFD.DateTimeOriginal: stamp,
-                    piexif.ExifIFD.OffsetTimeOriginal: offset,
-                },
-            }
-        )
     return exif_bytes(when)
 
 
@@ -137,7 +122,7 @@ def _exif_for(when: datetime, jpeg: bytes, image: Image.Image) -> bytes:
 
 def _has_time(image: Image.Image) -> bool:
     try:
-        return bool(image.getexif().get_ifd(_EXIF_IFD).get(_DATETIME_ORIGINAL))
+        return bool(image.getexif().get_ifd(ExifTags.IFD.Exif).get(ExifTags.Base.DateTimeOriginal))
     except Exception:  # a broken EXIF block in a camera's frame is no reason to lose the frame
         return False
 

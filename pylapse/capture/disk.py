@@ -126,8 +126,8 @@ def volume_usage(
 ) -> list[VolumeUsage]:
     """One entry per volume (device) among ``paths``, in first-seen order.
 
-    ``bytes_per_day`` maps folders (camera output folders) to how much capture writes into them
-    per day (see :meth:`pylapse.health.HealthStore.bytes_per_day`); the rates of folders on the
+    ``bytes_per_day`` maps folders (camera output folders) to how much capture writes into them per
+    day (see :meth:`pylapse.capture.health.HealthStore.bytes_per_day`); the rates of folders on the
     same volume add up, and ``days_until_full`` is free space over that sum.
     """
     volumes: dict[int, list] = {}

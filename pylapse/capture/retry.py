@@ -3,15 +3,15 @@
 An attempt checks the disk guard, takes the camera's busy flag (a camera still busy with an
 earlier frame is skipped, never queued behind itself), captures, and records the outcome in the
 health store and as one log line. It never sleeps and never raises for a camera fault: retrying
-is the scheduler's business, as a separate one-off job (see :mod:`pylapse.scheduler`), so a
+is the scheduler's business, as a separate one-off job (see :mod:`pylapse.capture.scheduler`), so a
 waiting retry holds no thread and cannot delay the camera's next slot or any other camera.
 
 A full disk is a pause, not a failure (no retries, no "offline"): the disk under the data folder
-(the index row, health and capture log cannot be written) pauses every camera until the health
-store finds room again (:meth:`~pylapse.health.HealthStore.try_resume`), checked at each slot; a
-full disk under a camera's frames pauses that camera until a frame can be written again, which
-each slot tries. A frame written before its index row hit the full disk is kept and its row
-added once there is room (the next scan would find it too: the file is the truth).
+(the index row, health and capture log cannot be written) pauses every camera until the health store
+finds room again (:meth:`~pylapse.capture.health.HealthStore.try_resume`), checked at each slot; a
+full disk under a camera's frames pauses that camera until a frame can be written again, which each
+slot tries. A frame written before its index row hit the full disk is kept and its row added once
+there is room (the next scan would find it too: the file is the truth).
 """
 
 from __future__ import annotations

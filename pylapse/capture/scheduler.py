@@ -1,8 +1,8 @@
 """CaptureScheduler: APScheduler 3.x jobs built from the config, one per (camera, schedule).
 
-* Triggers are evaluated in the camera's own zone: a cron ``hour=7`` camera in Tokyo fires at
-  07:00 Tokyo time, and a Berlin camera keeps 07:00 local across DST (:mod:`pylapse.triggers`).
-* Runs go to daemon workers that grow with demand (:mod:`pylapse.runpool`), and
+* Triggers are evaluated in the camera's own zone: a cron ``hour=7`` camera in Tokyo fires at 07:00
+  Tokyo time, and a Berlin camera keeps 07:00 local across DST (:mod:`pylapse.capture.triggers`).
+* Runs go to daemon workers that grow with demand (:mod:`pylapse.capture.runpool`), and
   ``max_instances=1`` bounds each job to one run, so a hanging camera holds exactly one worker
   and delays nobody else; there is no fixed pool for it to exhaust. ``coalesce`` folds runs
   missed while the machine slept into one; ``misfire_grace_time`` drops runs too late to mean
@@ -12,9 +12,10 @@
 * A failed attempt schedules its retry as a separate one-off job (delay doubling per attempt);
   a retried frame is named for the retry's own fire time, when it was really taken. The
   camera's next regular slot replaces any retry still pending for it.
-* Pause is durable (:mod:`pylapse.pause`): paused scopes (everything, or one camera) are rows
-  in ``pylapse.db``, read back on start and kept across reloads.
-* The data-folder lock (:mod:`pylapse.lock`) makes a second scheduler on the same data refuse.
+* Pause is durable (:mod:`pylapse.capture.pause`): paused scopes (everything, or one camera) are
+  rows in ``pylapse.db``, read back on start and kept across reloads.
+* The data-folder lock (:mod:`pylapse.capture.lock`) makes a second scheduler on the same data
+  refuse.
 """
 
 from __future__ import annotations
@@ -193,7 +194,8 @@ class CaptureScheduler:
         return self._started and not self._stop.is_set()
 
     def start(self) -> None:
-        """Take the data-folder lock (raises :class:`~pylapse.lock.LockHeld`) and start firing."""
+        """Take the data-folder lock (raises :class:`~pylapse.capture.lock.LockHeld`) and start
+        firing."""
         if self._started:
             return
         if self._lock is not None:

@@ -1,6 +1,6 @@
 """Export presets in the config: which frames of which collection, processed how, written where.
 
-The processing fields mirror :class:`pylapse.export_options.ExportOptions`.
+The processing fields mirror :class:`pylapse.export.options.ExportOptions`.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ drawtimestamp=True))`` writes ``000001.jpg``, ``000002.jpg``, ... in time order 
 as the count needs, at least six, so names sort right past 99,999 frames). Frames are processed
 by a pool of worker processes in small chunks, each worker loading its fonts once. A frame that
 cannot be read is skipped and reported; numbering stays gap-free for ffmpeg. The previous export
-in the folder stays intact until the new one is complete (see :mod:`pylapse.export_swap`).
-Options live in :mod:`pylapse.export_options`, the per-frame work in :mod:`pylapse.export_worker`.
+in the folder stays intact until the new one is complete (see :mod:`pylapse.export.staging`).
+Options live in :mod:`pylapse.export.options`, the per-frame work in :mod:`pylapse.export.worker`.
 
 When no processing is asked for, frames are hard-linked (copied across file systems) instead of
 re-encoded: exporting a year of frames for a render then costs seconds. Note that a hard link

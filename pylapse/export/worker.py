@@ -15,6 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from PIL import ExifTags
+
 from pylapse import timeutil
 from pylapse.export.options import ExportOptions
 from pylapse.export.staging import NameSet
@@ -23,7 +25,6 @@ from pylapse.imaging import fonts, process
 __all__ = ["Item", "Outcome", "init_worker", "item", "process_chunk"]
 
 _JPEG_SUFFIXES = (".jpg", ".jpeg")
-_EXIF_ORIENTATION = 0x0112
 
 Item = tuple[str, float | None, int | None]  # path, utc seconds, offset seconds
 
@@ -144,7 +145,7 @@ def _process_one(number: int, entry: Item) -> bool:
     image = process.open_frame(source, w["resize"])
     try:
         exif = image.getexif()
-        exif.pop(_EXIF_ORIENTATION, None)  # pixels are upright now
+        exif.pop(ExifTags.Base.Orientation, None)  # pixels are upright now
         image = process.resize_image(image, w["resize"])
         if w["stamp"] is not None:
             w["stamp"].apply(image, _frame_time(path, utc, offset))

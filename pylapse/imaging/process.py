@@ -15,7 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
 
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, ImageOps
 
 __all__ = [
     "FORMATS",
@@ -32,7 +32,6 @@ __all__ = [
 # output extension -> Pillow format name
 FORMATS = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
 _SWAPS_AXES = {5, 6, 7, 8}  # EXIF orientations that turn the picture by 90 degrees
-_ORIENTATION_TAG = 0x0112
 
 
 class ImageError(ValueError):
@@ -118,7 +117,7 @@ def open_frame(source: str | os.PathLike[str] | bytes, resize: Resize | None = N
     except (OSError, Image.DecompressionBombError) as exc:
         raise ImageError(f"{name}: cannot be opened: {exc}") from None
     try:
-        orientation = image.getexif().get(_ORIENTATION_TAG, 1)
+        orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
         if image.format == "JPEG" and resize is not None and resize.active:
             upright = image.size[::-1] if orientation in _SWAPS_AXES else image.size
             need = _decode_size(upright, resize)

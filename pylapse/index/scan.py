@@ -23,12 +23,12 @@ What a user waits for at millions of frames, and why the scan is shaped this way
 * A cold scan is as fast as the listing allows (``./bench.sh index``): the walk (``stat``,
   listing, reading a new folder's default-format names) runs in the calling thread while a
   writer thread applies each listed folder and a third checkpoints the WAL. A new folder of one
-  default-format day is read without a Python step per name
-  (:func:`pylapse.fastparse.uniform_day`, :func:`pylapse.scanpipe.pack_day`); other names in
-  batches (:func:`pylapse.fastparse.default_batch`). A day goes in with one ``INSERT ...
-  SELECT FROM json_each(?)`` statement (name -> inode and clock packed in one integer), which
+  default-format day is read without a Python step per name (:func:`pylapse.fastparse.uniform_day`,
+  :func:`pylapse.index.scan_pipeline.pack_day`); other names in batches
+  (:func:`pylapse.fastparse.default_batch`). A day goes in with one ``INSERT ... SELECT FROM
+  json_each(?)`` statement (name -> inode and clock packed in one integer), which
   runs whole inside SQLite with the GIL released, so walking and writing use two cores
-  (:mod:`pylapse.scanpipe`). Other names go in with ``executemany``. A row whose file is
+  (:mod:`pylapse.index.scan_pipeline`). Other names go in with ``executemany``. A row whose file is
   missing from a listing is deleted only if the file is still missing when the folder is
   written: capture may have added it after the listing.
 * A symlink is followed only when its target lies inside the scan's roots (the storage roots,
@@ -322,7 +322,7 @@ class Scanner:
 
     def _start_checkpoints(self) -> None:
         """Checkpoints from a thread of their own while the writer thread writes
-        (:class:`pylapse.scanpipe.Checkpointer`); autocheckpoint is off meanwhile.
+        (:class:`pylapse.index.scan_pipeline.Checkpointer`); autocheckpoint is off meanwhile.
 
         Started by the writer thread once a scan has written :data:`CHECKPOINT_AFTER` rows: a
         small scan is done before another connection and thread would pay off.

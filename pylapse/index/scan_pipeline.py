@@ -1,5 +1,5 @@
 """The cold scan's pipeline: names read by the walking thread, folders written by a writer
-thread, the WAL checkpointed by a third (see :mod:`pylapse.scan`).
+thread, the WAL checkpointed by a third (see :mod:`pylapse.index.scan`).
 
 A day of default-format names becomes one JSON object ``{name: inode << 17 | seconds into the
 day}`` that a single ``INSERT ... SELECT FROM json_each(?)`` statement inserts: SQLite runs the

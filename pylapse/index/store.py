@@ -1,17 +1,17 @@
 """The frame index: one SQLite row per frame file, the cache of what is on disk.
 
 Files are the truth; everything here can be rebuilt by deleting ``pylapse.db`` and scanning
-again (:mod:`pylapse.scan` walks the folders). Rows are keyed by their folder and name, so two
+again (:mod:`pylapse.index.scan` walks the folders). Rows are keyed by their folder and name, so two
 frames taken in the same second never collapse; queries run on ``(collection, utc)``.
 
 Time is stored as UTC seconds plus the UTC offset that applied when the frame was taken, so a
 frame keeps its own wall clock across DST changes (:attr:`Frame.time`).
 
 Per-day counts
-    kept in ``day_counts`` in the same transaction as the frames: :mod:`pylapse.daycounts`.
+    kept in ``day_counts`` in the same transaction as the frames: :mod:`pylapse.index.daycounts`.
 
 Size and mtime
-    A scan does not ``stat`` each file (see :mod:`pylapse.scan`), so ``size``/``mtime`` are
+    A scan does not ``stat`` each file (see :mod:`pylapse.index.scan`), so ``size``/``mtime`` are
     filled by capture (:meth:`FrameIndex.add_frame`), by a verifying scan, or when a file's time
     had to come from its EXIF or mtime. ``width``/``height``/``luma`` and the other metric
     columns come from capture or :meth:`FrameIndex.set_metrics`.

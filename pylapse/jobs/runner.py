@@ -4,7 +4,7 @@ A bounded queue feeds N worker threads. A job is a function ``fn(progress, cance
 that reports :class:`~pylapse.progress.Progress` through ``progress`` (its ``stage`` names one
 of the job's steps, e.g. select → process → encode) and stops when ``cancel`` is set (raising
 :class:`~pylapse.progress.Cancelled`, or simply returning). A job declares exactly the steps it
-reports, in order, optionally weighted by what each costs (:class:`~pylapse.job_record.JobSteps`);
+reports, in order, optionally weighted by what each costs (:class:`~pylapse.jobs.record.JobSteps`);
 the runner turns each report into one overall percent that starts at 0, never goes back (a stage
 whose total grows, or a stage that is not a declared step, holds it where it was) and is 100 when
 the job is done. Every job is a row of the ``jobs``

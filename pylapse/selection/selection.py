@@ -1,11 +1,11 @@
 """Which frames make a timelapse: cron slots with nearest match, day slices, time ranges.
 
 Everything here works on the index's two sorted columns (frame ids and UTC seconds, from
-``FrameIndex.utc_times``), never on a folder. A selection matches the sorted frame times with
-sorted target instants (:mod:`pylapse.targets`) in O(frames + targets), regular stretches a block
-at a time at C speed (:mod:`pylapse.matching`): a year at a 10-second cadence (3.15 M frames)
-selects in well under a second once read, where the original pyLapse's scan of every frame for
-every target took 5.6 s for a single day. The slot grid is in :mod:`pylapse.slots`.
+``FrameIndex.utc_times``), never on a folder. A selection matches the sorted frame times with sorted
+target instants (:mod:`pylapse.selection.targets`) in O(frames + targets), regular stretches a block
+at a time at C speed (:mod:`pylapse.selection.matching`): a year at a 10-second cadence (3.15 M
+frames) selects in well under a second once read, where the original pyLapse's scan of every frame
+for every target took 5.6 s for a single day. The slot grid is in :mod:`pylapse.selection.slots`.
 
 Matching
     Each target takes the nearest frame within the tolerance (inclusive); on a tie the earlier

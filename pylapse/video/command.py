@@ -6,7 +6,7 @@ full range to the TV range players expect, and sets the pixel format. Every step
 frame size down to 1x1, so a frame of another size can never stop the encode. Input is a concat
 list read at a forced rate (``-r`` before ``-i``): one list line is one output frame. Decoding
 errors do not stop ffmpeg (no ``-xerror``): the renderer checks frames before and names the ones
-ffmpeg dropped after (:mod:`pylapse.framecheck`).
+ffmpeg dropped after (:mod:`pylapse.video.framecheck`).
 """
 
 from __future__ import annotations

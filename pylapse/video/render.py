@@ -8,8 +8,8 @@ concat demuxer's ``duration`` directives, whose microsecond rounding drifts over
 whose last file must be listed twice (adding a frame).
 
 One bad frame never kills a render: frames are looked at before the encode
-(:mod:`pylapse.framecheck`: header and end marker, no decoding) and unreadable ones, or ones of
-another size unless ``other_sizes="fit"``, are left out and listed in the result. A frame ffmpeg
+(:mod:`pylapse.video.framecheck`: header and end marker, no decoding) and unreadable ones, or ones
+of another size unless ``other_sizes="fit"``, are left out and listed in the result. A frame ffmpeg
 still cannot decode is dropped by ffmpeg and named afterwards; when one stops ffmpeg, it is named
 from ffmpeg's error output and the encode runs again without it. A failure that no frame explains
 is a :class:`RenderError` naming the frame ffmpeg was at and what to do.
@@ -17,7 +17,7 @@ is a :class:`RenderError` naming the frame ffmpeg was at and what to do.
 Every video is encoded to a temp name in the output folder and given its name only on success,
 so a failed or cancelled render never replaces a previous video. The name is taken as asked
 (``if_exists``): replacing a video there, refusing, or taking the first free name
-(``day-2.mp4``) atomically. A manifest (:mod:`pylapse.manifest`) is written beside it.
+(``day-2.mp4``) atomically. A manifest (:mod:`pylapse.video.manifest`) is written beside it.
 
 A render killed outright (``kill -9``) takes its ffmpeg with it, and the temp files it could not
 remove carry its pid: the next render into the folder, or the next start of the dashboard for

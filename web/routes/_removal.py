@@ -1,6 +1,6 @@
 """Removing cameras and collections, shared by the pages and the API (not a router itself).
 
-The rules live in :mod:`pylapse.removal`; here they meet the running app: the config editor
+The rules live in :mod:`pylapse.tasks.removal`; here they meet the running app: the config editor
 (the save), the index (rows forgotten or moved) and the job runner (deleting files is a job
 with progress and cancel, since a collection can hold a million files).
 """
@@ -138,7 +138,8 @@ def perform(
 
 def remove_camera(runtime: Any, editor: Any, camera_id: str) -> KeptFrames:
     """Take the camera out of the config keeping its frames as a collection (see
-    :func:`pylapse.removal.remove_camera`); raises ``ConfigError``/``OSError`` if not saved."""
+    :func:`pylapse.tasks.removal.remove_camera`); raises ``ConfigError``/``OSError`` if not
+    saved."""
     kept: list[KeptFrames] = []
     editor.apply(
         lambda config: kept.append(removal.remove_camera(config, camera_id, runtime.index))

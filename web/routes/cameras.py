@@ -328,7 +328,7 @@ async def _save(
 @router.post("/cameras/{camera_id}/delete")
 def delete_camera(camera_id: str, runtime: RuntimeDep, editor: ConfigEditorDep) -> RedirectResponse:
     """Remove the camera from the config; its frames stay on disk, in the index and in a
-    collection of their own (browsable and exportable; see :mod:`pylapse.removal`)."""
+    collection of their own (browsable and exportable; see :mod:`pylapse.tasks.removal`)."""
     _camera(runtime, camera_id)
     try:
         kept = _removal.remove_camera(runtime, editor, camera_id)

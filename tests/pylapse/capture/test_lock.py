@@ -15,7 +15,7 @@ from pylapse.capture.lock import LOCK_NAME, DataLock, LockHeld, read_owner
 
 HOLDER = """
 import sys, time
-from pylapse.lock import DataLock
+from pylapse.capture.lock import DataLock
 DataLock(sys.argv[1], command="autocapture.py --config test.json").acquire()
 print("locked", flush=True)
 time.sleep(60)

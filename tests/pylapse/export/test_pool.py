@@ -18,7 +18,7 @@ import concurrent.futures as cf
 import os
 import sys
 
-from pylapse import workerpool
+from pylapse.export import pool as workerpool
 
 open("runs.txt", "a").write("ran\\n")
 if sys.argv[1] == "spawn":  # the start method where there is no forkserver (Windows)
@@ -36,7 +36,7 @@ _OWN_POOL = """
 import concurrent.futures as cf
 import multiprocessing
 
-from pylapse import workerpool
+from pylapse.export import pool as workerpool
 
 
 def double(x):

@@ -1,4 +1,4 @@
-"""Removing cameras and collections (pylapse.removal) on real configs, files and SQLite."""
+"""Removing cameras and collections (pylapse.tasks.removal) on real configs, files and SQLite."""
 
 from __future__ import annotations
 
