@@ -17,11 +17,12 @@ if [ $# -eq 0 ]; then
   exit 0
 fi
 name=$1; shift
+case "$name" in select) name=selection ;; esac  # the name it had before bench/selection.py
 if [ ! -f "bench/$name.py" ]; then
   echo "no benchmark bench/$name.py" >&2
   exit 2
 fi
-# -P keeps bench/ off sys.path (bench/select.py would shadow the standard library's select);
-# the repo root on PYTHONPATH lets benchmarks import bench._harness and pylapse.
+# the repo root on PYTHONPATH lets benchmarks (and the processes they start) import
+# bench._harness and pylapse
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
-exec .venv/bin/python -P "bench/$name.py" "$@"
+exec .venv/bin/python "bench/$name.py" "$@"

@@ -251,8 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         tmp_path = Path(tmp)
         out = tmp_path / "arrivals.json"
         server = subprocess.Popen(
-            # -P as in bench.sh: bench/select.py must not shadow the standard library's select
-            [sys.executable, "-P", __file__, "--serve", str(port), str(out)],
+            [sys.executable, __file__, "--serve", str(port), str(out)],
             stdout=subprocess.PIPE,
             text=True,
         )

@@ -215,7 +215,7 @@ def main() -> int:
         for count in (1000, 10000):
             print(f"memory run: {count} frames of 1280x960 in a fresh process ...", flush=True)
             out = subprocess.run(
-                [sys.executable, "-P", __file__, "--memory-child", str(count)],  # see bench.sh
+                [sys.executable, __file__, "--memory-child", str(count)],
                 check=True,
                 capture_output=True,
                 text=True,

@@ -174,3 +174,41 @@ def test_sigterm_stops_the_dashboard_cleanly(tmp_path, free_port) -> None:
     out, _ = proc.communicate(timeout=15)
     assert proc.returncode == 0, out
     assert "Application shutdown complete" in out
+
+
+def _without_entry_points(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` as a plain checkout would (no installed entry points for our commands)."""
+    code = (
+        "import importlib.metadata as md, runpy, sys\n"
+        "md.entry_points = lambda **kw: []  # a checkout that was never pip-installed\n"
+        f"sys.argv = [{script!r}, *sys.argv[1:]]\n"
+        f"runpy.run_path({script!r}, run_name='__main__')\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
+    )
+
+
+def test_web_ui_works_from_a_checkout_that_was_never_installed() -> None:
+    done = _without_entry_points(str(REPO / "web_ui.py"), "--help")
+    assert done.returncode == 0, done.stderr
+    assert "--port" in done.stdout and "invalid choice" not in done.stderr
+
+
+def test_web_ui_does_not_register_web_twice_when_installed() -> None:
+    done = subprocess.run(
+        [sys.executable, str(REPO / "web_ui.py"), "--help"],
+        cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "--port" in done.stdout
+
+
+def test_python_dash_m_pylapse_runs_the_command() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "pylapse", "--help"],
+        cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "usage: pylapse" in done.stdout and "render" in done.stdout

@@ -20,6 +20,7 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from pylapse.redact import mask_logging
@@ -40,7 +41,10 @@ class CommandError(Exception):
         self.code = code
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(extra: Sequence[ModuleType] = ()) -> argparse.ArgumentParser:
+    """The ``pylapse`` parser: plugin commands (entry points), ``extra`` command modules (each
+    with a ``register(subparsers)``; skipped when a plugin already is that module, so a script
+    can bring its command along whether or not the package is installed), then the library's."""
     parser = argparse.ArgumentParser(
         prog="pylapse",
         description="Capture, index, select, export and render long-term timelapses.",
@@ -48,7 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     plugins = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
-    for module in [ep.load() for ep in plugins]:
+    modules = [ep.load() for ep in plugins]
+    modules += [m for m in extra if m not in modules]
+    for module in modules:
         module.register(sub)
     for name in _COMMANDS:
         importlib.import_module(f"pylapse.cli.{name}").register(sub)
@@ -77,8 +83,8 @@ def load_config_or_fail(path: Path | str | None, code: int = 1) -> Config:
     return config
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, extra: Sequence[ModuleType] = ()) -> int:
+    parser = build_parser(extra)
     args = parser.parse_args(list(argv) if argv is not None else None)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

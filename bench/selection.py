@@ -1,6 +1,6 @@
 """Selection benchmark: a year at a 10-second cadence, rules "every 10 s" and "every 15 min".
 
-    ./bench.sh select [--days 365] [--sample-days 2] [--rebuild]
+    ./bench.sh selection [--days 365] [--sample-days 2] [--rebuild]
 
 3.15 M synthetic rows (one year, a frame every 10 s with 0-2 s of capture jitter and a missing
 hour every 40 days) are written straight into a SQLite frame index under ``bench/.work/`` (built
@@ -23,15 +23,11 @@ from __future__ import annotations
 import argparse
 import random
 import sqlite3
-import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# As a script, this file's folder comes first on sys.path, where bench/select.py would shadow the
-# standard library's ``select`` module (imported by sockets and APScheduler): swap it for ROOT.
-sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
 WORK = ROOT / "bench" / ".work"
 ZONE = "Europe/Berlin"
