@@ -14,7 +14,7 @@ Size and mtime
     A scan does not ``stat`` each file (see :mod:`pylapse.index.scan`), so ``size``/``mtime`` are
     filled by capture (:meth:`FrameIndex.add_frame`), by a verifying scan, or when a file's time
     had to come from its EXIF or mtime. ``width``/``height``/``luma`` and the other metric
-    columns come from capture or :meth:`FrameIndex.set_metrics`.
+    columns come from capture.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from typing import Any
 
 from pylapse import db, timeutil
 from pylapse.index import daycounts
-from pylapse.index.daycounts import DAY_SQL, bump_days, day_of
+from pylapse.index.daycounts import bump_days, day_of
 from pylapse.index.frame import Frame, TimeBound, bound_seconds, frames_from_rows
 from pylapse.index.scan import DEFAULT_EXTENSIONS, SOURCE_CAPTURE, Scanner
 from pylapse.index.scan_result import ScanResult
@@ -236,58 +236,6 @@ class FrameIndex:
                 delta.subtract({(day_of(old[1], old[2]), old[2]): 1})
                 bump_days(conn, cid, delta)
         return int(frame_id)
-
-    def add_frames(
-        self,
-        collection: str,
-        items: Iterable[tuple[str | os.PathLike[str], float, int]],
-        *,
-        source: str = "import",
-    ) -> int:
-        """Index many frames in one transaction: ``(path, utc seconds, offset seconds)`` each.
-
-        For importers and benchmarks that already know the times. Paths already indexed are
-        left as they are; returns how many rows were added.
-        """
-        cid = self._collection_id(collection, create=True)
-        by_folder: dict[str, list[tuple[str, float, int]]] = {}
-        for path, utc, offset in items:
-            folder, name = os.path.split(os.path.abspath(os.fspath(path)))
-            by_folder.setdefault(folder, []).append((name, float(utc), int(offset)))
-        with self._lock, db.transaction(self._conn):
-            conn = self._conn
-            last_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM frames").fetchone()[0]
-            for folder, rows in by_folder.items():
-                dir_id = _dir_id(conn, cid, folder)
-                conn.executemany(
-                    "INSERT INTO frames (collection_id, dir_id, name, utc, utc_offset, source) "
-                    f"VALUES ({int(cid)}, {int(dir_id)}, ?, ?, ?, ?) "
-                    "ON CONFLICT (dir_id, name) DO NOTHING",
-                    [(name, utc, offset, source) for name, utc, offset in rows],
-                )
-            added = conn.execute("SELECT COUNT(*) FROM frames WHERE id > ?", (last_id,)).fetchone()
-            conn.execute(
-                "INSERT INTO day_counts (collection_id, day, utc_offset, n) "
-                f"SELECT ?, {DAY_SQL} AS d, utc_offset, COUNT(*) FROM frames WHERE id > ? "
-                "GROUP BY d, utc_offset ON CONFLICT DO UPDATE SET n = n + excluded.n",
-                (cid, last_id),
-            )
-        return int(added[0])
-
-    def set_metrics(self, frame_id: int, **columns: float | int | None) -> None:
-        """Store per-frame metrics (``luma=…``, ``sharpness=…``; see :data:`METRIC_COLUMNS`)."""
-        unknown = sorted(set(columns) - set(METRIC_COLUMNS))
-        if unknown:
-            raise ValueError(
-                f"unknown frame metric {unknown[0]!r}; accepted: {', '.join(METRIC_COLUMNS)}"
-            )
-        if not columns:
-            return
-        assignments = ", ".join(f"{name} = ?" for name in columns)  # names checked above
-        with self._lock, db.transaction(self._conn):
-            self._conn.execute(
-                f"UPDATE frames SET {assignments} WHERE id = ?", (*columns.values(), frame_id)
-            )
 
     def drop(self, collection: str) -> int:
         """Forget every row of ``collection`` (the files stay); returns how many frames."""
