@@ -21,6 +21,7 @@ import io
 import os
 import re
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -109,7 +110,9 @@ def exif_bytes(when: datetime) -> bytes:
     }
     if when.microsecond:
         exif_ifd[piexif.ExifIFD.SubSecTimeOriginal] = f"{when.microsecond:06d}".encode()
-    return piexif.dump({"0th": {}, "Exif": exif_ifd, "GPS": {}, "1st": {}, "thumbnail": None})
+    ifds = {"0th": {}, "Exif": exif_ifd, "GPS": {}, "1st": {}, "thumbnail": None}
+    block: bytes = piexif.dump(ifds)  # piexif has no type information
+    return block
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -126,7 +129,7 @@ def _digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
 
 
-def _offset(sub: dict) -> tuple[tzinfo, str] | None:
+def _offset(sub: dict[int, object]) -> tuple[tzinfo, str] | None:
     raw = sub.get(ExifTags.Base.OffsetTimeOriginal)
     if raw is not None:
         try:
@@ -148,6 +151,7 @@ def _offset(sub: dict) -> tuple[tzinfo, str] | None:
 
 def _load_exif(source: Source, name: str) -> dict[int, object] | None:
     """The file's Exif IFD (``None`` without EXIF); :class:`ExifError` if it cannot be read."""
+    opener: io.BytesIO | str | os.PathLike[str]
     try:
         if isinstance(source, bytes | bytearray):
             head = bytes(source[:16])
@@ -203,7 +207,7 @@ def _heif_exif(source: Source, name: str) -> dict[int, object] | None:
         raise ExifError(f"{name}: damaged EXIF block in the HEIF file ({exc})") from None
 
 
-def _boxes(data: bytes, start: int, end: int):
+def _boxes(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
     """(type, payload start, payload end) of the ISO-BMFF boxes in ``data[start:end]``."""
     pos = start
     while pos + 8 <= end:

@@ -144,10 +144,10 @@ def configured_ffmpeg(config: Any) -> str | None:
     A relative ``ffmpeg_path`` is relative to the config's folder; a bare name (``"ffmpeg"``)
     that is not there means the one on ``PATH``.
     """
-    value = getattr(config, "ffmpeg_path", None)
+    value: str | None = getattr(config, "ffmpeg_path", None)
     if not value:
         return None
-    resolved = config.resolve(value)
+    resolved: Path = config.resolve(value)
     if not resolved.exists() and os.sep not in value and "/" not in value:
         return value
     return os.fspath(resolved)
@@ -356,10 +356,10 @@ def run_ffmpeg(
             try:
                 event = events.get(timeout=0.05)
             except queue.Empty:
-                event = False
-            if event is None:
-                break
-            if event:
+                pass  # nothing new: only look at cancel
+            else:
+                if event is None:
+                    break
                 safe_report(progress, event)
             if cancel is not None and cancel.is_set():
                 cancelled = True

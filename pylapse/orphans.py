@@ -85,7 +85,8 @@ def _prctl() -> Callable[..., int] | None:
     try:
         import ctypes
 
-        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
+        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+        return prctl
     except (OSError, AttributeError):
         return None
 
@@ -226,9 +227,9 @@ def sweep(folder: str | os.PathLike[str], matches: Callable[[str], bool]) -> lis
     runs: dict[str, list[Path]] = {}
     try:
         for entry in os.scandir(folder):
-            tag = _tag(entry.name)
-            if tag and matches(entry.name) and entry.is_file(follow_symlinks=False):
-                runs.setdefault(tag.group(0), []).append(Path(entry.path))
+            found = _tag(entry.name)
+            if found and matches(entry.name) and entry.is_file(follow_symlinks=False):
+                runs.setdefault(found.group(0), []).append(Path(entry.path))
     except OSError:
         return []
     removed = []
