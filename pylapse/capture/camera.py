@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -114,7 +114,8 @@ def _exif_for(when: datetime, jpeg: bytes, image: Image.Image) -> bytes:
                 tags.setdefault(ifd, {}).update(ours.get(ifd, {}))
             tags.pop("thumbnail", None)
             tags.pop("1st", None)
-            return piexif.dump(tags)
+            merged: bytes = piexif.dump(tags)  # piexif has no type information
+            return merged
         except Exception:  # an EXIF block piexif cannot round-trip: replace it with ours
             log.debug("camera EXIF not mergeable; writing a fresh block", exc_info=True)
     return exif_block(when)
@@ -238,7 +239,7 @@ class Camera:
         The scheduler fetches on a per-camera worker and leaves validation and saving to a small
         pool, so CPU work on one frame never delays another camera's request.
         """
-        when = (when or timeutil.now(self.zone)).astimezone(timeutil.UTC).astimezone(self.zone)
+        when = (when or timeutil.now(self.zone)).astimezone(UTC).astimezone(self.zone)
         return Grab(self.source.grab(when), when)
 
     def path_for(self, when: datetime, output_dir: str | os.PathLike[str] | None = None) -> Path:

@@ -130,7 +130,7 @@ def volume_usage(
     day (see :meth:`pylapse.capture.health.HealthStore.bytes_per_day`); the rates of folders on the
     same volume add up, and ``days_until_full`` is free space over that sum.
     """
-    volumes: dict[int, list] = {}
+    volumes: dict[int, tuple[Path, int, int, int]] = {}  # device: first path, total, used, free
     for raw in paths:
         try:
             base = existing_parent(raw)
@@ -139,16 +139,17 @@ def volume_usage(
         except OSError:
             continue
         if dev not in volumes:
-            volumes[dev] = [Path(raw), usage, 0.0]
+            volumes[dev] = (Path(raw), usage.total, usage.used, usage.free)
+    rates = dict.fromkeys(volumes, 0.0)
     for folder, rate in (bytes_per_day or {}).items():
         try:
             dev = os.stat(existing_parent(folder)).st_dev
         except OSError:
             continue
-        if dev in volumes:
-            volumes[dev][2] += max(0.0, float(rate))
+        if dev in rates:
+            rates[dev] += max(0.0, float(rate))
     out = []
-    for path, usage, rate in volumes.values():
-        days = usage.free / rate if rate > 0 else None
-        out.append(VolumeUsage(path, usage.total, usage.used, usage.free, days))
+    for dev, (path, total, used, free) in volumes.items():
+        days = free / rates[dev] if rates[dev] > 0 else None
+        out.append(VolumeUsage(path, total, used, free, days))
     return out

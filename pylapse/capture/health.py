@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
@@ -206,9 +206,9 @@ class HealthStore:
     def log_count(self, camera: str | None = None) -> int:
         where, args = ("WHERE camera_id = ?", (camera,)) if camera else ("", ())
         with self._lock:
-            return self._conn.execute(f"SELECT COUNT(*) FROM capture_log {where}", args).fetchone()[
-                0
-            ]
+            row = self._conn.execute(f"SELECT COUNT(*) FROM capture_log {where}", args).fetchone()
+        count: int = row[0]
+        return count
 
     def bytes_per_day(self, camera_id: str, days: float = 7.0) -> float | None:
         """Recent capture volume of a camera, in bytes per day; ``None`` before any frame."""
@@ -219,9 +219,10 @@ class HealthStore:
                 " WHERE camera_id = ? AND ok = 1 AND utc >= ?",
                 (camera_id, since),
             ).fetchone()
-        total, first = row[0], row[1]
+        total: int | None = row[0]
         if not total:
             return None
+        first: float = row[1]
         span = max(600.0, time.time() - first)  # a young camera: at least ten minutes of data
         return total / span * 86400
 
@@ -263,7 +264,7 @@ class HealthStore:
                     for write in self._held:
                         write()
                     if self._dropped:
-                        now = timeutil.now(timeutil.UTC)
+                        now = timeutil.now(UTC)
                         cameras = self._conn.execute("SELECT camera_id FROM camera_health")
                         for (camera_id,) in cameras.fetchall():
                             self._append_log(
@@ -306,7 +307,9 @@ class HealthStore:
             (camera_id, HealthState.UNKNOWN.value),
         )
 
-    def _append_log(self, camera_id: str, when: datetime, ok: bool, message: str, **cols: Any):
+    def _append_log(
+        self, camera_id: str, when: datetime, ok: bool, message: str, **cols: Any
+    ) -> None:
         self._conn.execute(
             "INSERT INTO capture_log(camera_id, utc, offset, ok, message, path, frame_id, size,"
             " duration, attempt) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -438,7 +441,7 @@ class HealthStore:
     def set_paused_reason(self, camera_id: str, reason: str | None) -> bool:
         """Record why capture is paused (``None`` clears it); True when it changed (or, while
         the disk is full, will be written as a change when there is room again)."""
-        now = timeutil.now(timeutil.UTC)
+        now = timeutil.now(UTC)
 
         def write() -> bool:
             self._ensure(camera_id)

@@ -114,7 +114,8 @@ class _Upstream:
     def _run(self) -> None:
         source: FrameSource | None = None
         try:
-            source = self._source_like if not self._owns_source else self._source_like()
+            like = self._source_like
+            source = like if isinstance(like, FrameSource) else like()  # a factory: ours to close
             self.source = source
             while not self.stop.is_set() and not self.hub._retire_if_idle(self):
                 try:

@@ -56,7 +56,7 @@ class RetryPolicy:
         """Seconds before retry number ``attempt + 1`` after ``attempt`` failed; None: give up."""
         if attempt >= self.max_retries:
             return None
-        return min(MAX_RETRY_DELAY, self.delay * (2**attempt))
+        return min(MAX_RETRY_DELAY, self.delay * (2.0**attempt))
 
 
 @dataclass(frozen=True)

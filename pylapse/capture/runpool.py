@@ -48,7 +48,7 @@ def request_starting() -> None:
         executor._started_one()
 
 
-class CaptureExecutor(BaseExecutor):
+class CaptureExecutor(BaseExecutor):  # type: ignore[misc]  # apscheduler 3 is untyped (Any)
     """Runs each job run on an idle daemon worker, or a new one when none is idle."""
 
     def __init__(self, name: str = "pylapse-capture") -> None:

@@ -25,9 +25,10 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -83,10 +84,12 @@ class ReloadSummary:
 
 def _in_zone(when: datetime, tz: tzinfo) -> datetime:
     # through UTC: astimezone() to the datetime's own tzinfo would not normalize it
-    return when.astimezone(timeutil.UTC).astimezone(tz)
+    return when.astimezone(UTC).astimezone(tz)
 
 
-def _runs(camera_id: str, schedule: Schedule, tz: tzinfo, after: datetime, limit: int, key: str):
+def _runs(
+    camera_id: str, schedule: Schedule, tz: tzinfo, after: datetime, limit: int, key: str
+) -> Iterator[tuple[float, str, NextRun]]:
     times = islice(fire_times(build_trigger(schedule, tz), after), limit)
     return ((t.timestamp(), key, NextRun(camera_id, schedule.id, _in_zone(t, tz))) for t in times)
 
@@ -168,7 +171,7 @@ class CaptureScheduler:
                 "max_instances": 1,
                 "misfire_grace_time": MISFIRE_GRACE,
             },
-            timezone=timeutil.UTC,
+            timezone=UTC,
         )
         self._sched.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
         self._started = False
@@ -421,12 +424,12 @@ class CaptureScheduler:
             self._schedule_retry(camera_id, schedule_id, attempt + 1, delay)
         return outcome
 
-    def _schedule_retry(self, camera_id: str, schedule_id: str, attempt: int, delay: float):
+    def _schedule_retry(self, camera_id: str, schedule_id: str, attempt: int, delay: float) -> None:
         run_at = timeutil.now() + timedelta(seconds=delay)
         try:
             self._sched.add_job(
                 self._retry,
-                trigger=DateTrigger(run_date=run_at, timezone=timeutil.UTC),
+                trigger=DateTrigger(run_date=run_at, timezone=UTC),
                 id=_retry_id(camera_id, schedule_id),
                 name=f"{camera_id}/{schedule_id} retry {attempt}",
                 kwargs={"camera_id": camera_id, "schedule_id": schedule_id, "attempt": attempt},

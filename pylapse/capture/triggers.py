@@ -19,7 +19,7 @@ anchored at ``start_date``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from itertools import islice
 from typing import TYPE_CHECKING
 
@@ -39,20 +39,20 @@ _TICK = timedelta(microseconds=1)
 _MAX_STEPS = 100_000  # bound on skipping repeated-hour slots (3600 for a per-second cron)
 
 
-class WallClockCron(BaseTrigger):
+class WallClockCron(BaseTrigger):  # type: ignore[misc]  # apscheduler 3 is untyped (Any)
     """Cron fields on the wall clock of ``tz`` (see the module docstring for DST nights)."""
 
     def __init__(self, fields: dict[str, int | str], tz: tzinfo) -> None:
         self.tz = tz
         self.fields = dict(fields)
         # UTC has no DST, so this is pure calendar arithmetic on naive wall-clock values.
-        self._cron = CronTrigger(**fields, timezone=timeutil.UTC)
+        self._cron = CronTrigger(**fields, timezone=UTC)
 
     def __repr__(self) -> str:
         return f"<WallClockCron {self.fields} in {self.tz}>"
 
     def _wall(self, instant: datetime) -> datetime:
-        return instant.astimezone(self.tz).replace(tzinfo=timeutil.UTC, fold=0)
+        return instant.astimezone(self.tz).replace(tzinfo=UTC, fold=0)
 
     def get_next_fire_time(
         self, previous_fire_time: datetime | None, now: datetime
@@ -105,4 +105,4 @@ def next_fire_times(
     trigger = build_trigger(schedule, tz)
     start = after or timeutil.now(tz)
     times = islice(fire_times(trigger, start), count)
-    return [t.astimezone(timeutil.UTC).astimezone(tz) for t in times]
+    return [t.astimezone(UTC).astimezone(tz) for t in times]
