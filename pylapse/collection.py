@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pylapse import timeutil
-from pylapse.progress import Progress, safe_report
+from pylapse.progress import Cancelled, Progress, safe_report
 from pylapse.selection.selection import (
     DEFAULT_SLICE_TOLERANCE,
     DEFAULT_TOLERANCE,
@@ -49,6 +49,7 @@ from pylapse.selection.targets import CRON_FIELDS, DaySpan, SelectionError, reso
 if TYPE_CHECKING:
     from pylapse.config.models import Config
     from pylapse.config.presets import ExportPreset
+    from pylapse.export.options import ExportOptions
     from pylapse.export.run import ExportResult
     from pylapse.index.frame import Frame
     from pylapse.index.store import FrameIndex
@@ -390,6 +391,40 @@ class Collection:
 
     # --- exports --------------------------------------------------------------------------------
 
+    def export_preset(
+        self,
+        preset: ExportPreset,
+        output_dir: str | os.PathLike[str],
+        options: ExportOptions,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+        *,
+        selection: Selection | None = None,
+        name: str = "",
+    ) -> ExportResult:
+        """Run an export preset: select its frames (``selection`` when the caller already
+        chose them, as ``pylapse export`` does with its overrides) and export them into
+        ``output_dir`` with ``options``.
+
+        The one way a preset runs, for the dashboard's export job, ``pylapse export`` and
+        ``collection.export.run`` alike. A frame whose file no longer resolves inside
+        :attr:`roots` (swapped for a link out since it was indexed) is skipped and listed.
+        """
+        from pylapse.export.run import run_export
+
+        what = f" for {name}" if name else ""
+        safe_report(progress, Progress("select", 0, 1, message=f"selecting frames{what}"))
+        if selection is None:
+            selection = self.preset_selection(preset)
+        c = selection.counts
+        safe_report(
+            progress,
+            Progress("select", 1, 1, message=f"{c.chosen} frames, {c.gaps} gaps of {c.targets}"),
+        )
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("cancelled before any frame was written")
+        return run_export(selection, output_dir, options, progress, cancel, roots=self.roots)
+
     def add_export(self, name: str, subdir: str | None = None, **fields: Any) -> ExportPreset:
         """Declare an export: cron fields choose the frames, the rest are export options
         (``prefix``, ``drawtimestamp``, ``width`` ...); run it with ``export.run(name)``."""
@@ -456,19 +491,11 @@ class CollectionExports:
         """Select the preset's frames and export them (``prefix``, ``drawtimestamp``,
         ``optimize``, ``width`` ... override the preset's options)."""
         from pylapse.export.options import ExportOptions
-        from pylapse.export.run import run_export
 
         preset = self._preset(name)
         opts = ExportOptions.from_mapping(preset, **options)  # bad options fail before selecting
         target = self.output_dir(name, output_dir)
-        safe_report(progress, Progress("select", 0, 1, message=f"selecting frames for {name}"))
-        selection = self._collection.preset_selection(preset)
-        c = selection.counts
-        safe_report(
-            progress,
-            Progress("select", 1, 1, message=f"{c.chosen} frames, {c.gaps} gaps of {c.targets}"),
-        )
-        return run_export(selection, target, opts, progress, cancel)
+        return self._collection.export_preset(preset, target, opts, progress, cancel, name=name)
 
 
 def _config_relative_paths(config: Config, preset_id: str, preset: ExportPreset) -> ExportPreset:

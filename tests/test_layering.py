@@ -218,3 +218,19 @@ def test_each_wing_imports_only_downward() -> None:
         and FLOORS[_wing(dep)] >= FLOORS[_wing(module)]
     ]
     assert upward == []
+
+
+def test_web_routes_do_not_import_each_other() -> None:
+    """Use cases live in pylapse.tasks and shared web pieces outside the route modules; a route
+    module may use the routes' own helpers (``_media``, ``_removal``) but no other route."""
+    routes = REPO / "web" / "routes"
+    names = {p.stem for p in routes.glob("*.py") if not p.stem.startswith("_")}
+    offenders = []
+    for path in sorted(routes.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+                hits = [m for m in imported if m.startswith("web.routes.")]
+                if any(m.split(".")[2] in names and m.split(".")[2] != path.stem for m in hits):
+                    offenders.append(f"{path.name}:{node.lineno} imports {node.module}")
+    assert offenders == []

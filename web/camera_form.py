@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from pylapse import timeutil
+from pylapse import storage, timeutil
 from pylapse.config.models import CameraConfig, Schedule
 from pylapse.redact import mask_secrets, mask_url, restore_masked_url
 from pylapse.sources.base import split_credentials
@@ -372,3 +372,18 @@ def slug(text: str) -> str:
 
 def zone_names() -> tuple[str, ...]:
     return timeutil.all_zones()
+
+
+def check_output_dir(
+    config: Any, camera: CameraConfig, existing: CameraConfig | None, errors: dict[str, str]
+) -> None:
+    """A folder named through the dashboard must lie inside a storage root (symlinks resolved).
+
+    An output folder that was already configured (by hand) and is left unchanged is accepted.
+    """
+    if existing is not None and existing.output_dir == camera.output_dir:
+        return
+    try:
+        storage.confine(config.resolve(camera.output_dir), config.root_paths)
+    except storage.PathNotAllowed as exc:
+        errors["output_dir"] = str(exc)

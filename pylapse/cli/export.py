@@ -164,7 +164,6 @@ def _output_dir(config: Any, collection: Any, preset: Any, args: argparse.Namesp
 def run(args: argparse.Namespace) -> int:
     from pylapse.collection import Collection
     from pylapse.db import DB_NAME
-    from pylapse.export.run import run_export
     from pylapse.export.staging import ExportError
     from pylapse.index.scan import ScanError
     from pylapse.index.store import FrameIndex
@@ -194,7 +193,9 @@ def run(args: argparse.Namespace) -> int:
         output = _output_dir(config, collection, preset, args)
         report, close = (None, lambda: None) if args.no_progress else tqdm_progress("Exporting")
         try:
-            result = run_export(selection, output, options, report, threading.Event())
+            result = collection.export_preset(
+                preset, output, options, report, threading.Event(), selection=selection, name=name
+            )
         except (ExportError, OSError, ValueError) as exc:
             raise CommandError(str(exc)) from None
         except Cancelled as exc:

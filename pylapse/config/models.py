@@ -416,6 +416,12 @@ class Config(_Model):
             return None
         return base / preset.subdir if preset.subdir else base
 
+    @property
+    def videos_folder(self) -> Path | None:
+        """Where the dashboard's videos go: ``videos`` in the first storage root (None when
+        there is no storage root)."""
+        return self.root_paths[0] / "videos" if self.root_paths else None
+
     def export_folder_users(self, folder: Path, *, other_than: str = "") -> list[str]:
         """The presets (other than ``other_than``) that write to ``folder`` (symlinks
         resolved): two presets in one folder would replace each other's output."""

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from pylapse.lazy_face import lazy_face
 
 if TYPE_CHECKING:
+    from pylapse.tasks.export import VideoAfter, queue_export, video_output
     from pylapse.tasks.removal import (
         SIZE_SAMPLE,
         DeleteResult,
@@ -23,8 +24,15 @@ if TYPE_CHECKING:
         remove_camera,
         remove_collection,
     )
+    from pylapse.tasks.render import queue_render, render, usable_codecs
 
 _WHERE = {
+    "VideoAfter": "export",
+    "queue_export": "export",
+    "video_output": "export",
+    "queue_render": "render",
+    "render": "render",
+    "usable_codecs": "render",
     "DeleteResult": "removal",
     "FilesPreview": "removal",
     "KeptFrames": "removal",
@@ -44,12 +52,18 @@ __all__ = [
     "FilesPreview",
     "KeptFrames",
     "RemovalRefused",
+    "VideoAfter",
     "delete_frames",
     "presets_using",
     "preview_files",
+    "queue_export",
+    "queue_render",
     "removal_blockers",
     "remove_camera",
     "remove_collection",
+    "render",
+    "usable_codecs",
+    "video_output",
 ]
 
 __getattr__, __dir__ = lazy_face(__name__, _WHERE)

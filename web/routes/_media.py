@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -23,6 +23,9 @@ from pylapse.jobs.record import JobNotFound, JobQueueFull, JobRecord, StepsSpec
 from pylapse.progress import Progress
 from web.deps import RuntimeDep, TemplatesDep
 from web.params import JobId
+
+if TYPE_CHECKING:
+    from pylapse.jobs.runner import JobRunner
 
 PAGE_SIZES = (10, 25, 50, 100)
 _STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,99}$")
@@ -153,17 +156,24 @@ def job_or_404(runtime: Any, job_id: int, kinds: tuple[str, ...]) -> JobRecord:
     return job
 
 
-def submit(runtime: Any, kind: str, title: str, fn: Any, steps: StepsSpec, params: dict):
-    """Queue a job with the steps it reports, in order (weighted by cost: see ``JobSteps``);
-    409 when there is no runner, 503 when its queue is full."""
+def queue(runtime: Any, start: Callable[[JobRunner], int]) -> int:
+    """``start(runner)`` queues a job (a use case of :mod:`pylapse.tasks`, or :func:`submit`);
+    409 when there is no runner, 503 when its queue is full, 422 for options it refuses."""
     if runtime.jobs is None:
         raise HTTPException(409, "this pyLapse runs without a job runner")
     try:
-        return runtime.jobs.submit(kind, title, fn, steps=steps, params=params)
+        return start(runtime.jobs)
     except JobQueueFull:
         raise HTTPException(
             503, "the job queue is full; try again when a job has finished"
         ) from None
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+def submit(runtime: Any, kind: str, title: str, fn: Any, steps: StepsSpec, params: dict) -> int:
+    """Queue a job with the steps it reports, in order (weighted by cost: see ``JobSteps``)."""
+    return queue(runtime, lambda jobs: jobs.submit(kind, title, fn, steps=steps, params=params))
 
 
 def job_response(

@@ -13,244 +13,38 @@ spec says what a client can get.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
-from pydantic import BaseModel
 
 from pylapse import storage
-from pylapse.collection import FolderState
 from pylapse.jobs.record import JobNotFound
-from pylapse.redact import mask_url
 from pylapse.sources.base import GrabError
 from web import files, security, thumbs
+from web.api_models import (
+    FILE_FORBIDDEN,
+    IMAGE_RESPONSES,
+    IMAGE_TYPES,
+    CameraOut,
+    CaptureOut,
+    CollectionOut,
+    FrameOut,
+    Page,
+    SessionInfo,
+    camera_out,
+    collection_key,
+    collection_or_404,
+    errors,
+    frame_or_404,
+    frame_out,
+    parse_time,
+    zone_name_of,
+)
 from web.deps import RuntimeDep
 from web.params import CameraId, CollectionId, FrameId, JobId, Offset
 
 router = APIRouter(prefix="/api", tags=["api"])
-
-IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
-
-
-# -- errors --------------------------------------------------------------------------------------
-
-
-class ErrorOut(BaseModel):
-    """An error; ``detail`` says what is wrong, naming the value."""
-
-    detail: str
-
-
-class FieldProblem(BaseModel):
-    """One field of a camera or form that is not accepted."""
-
-    field: str  # dotted, e.g. "schedules.0.minute"
-    message: str
-
-
-class RequestProblem(BaseModel):
-    """One parameter or body part the request validation refused (FastAPI's own shape)."""
-
-    type: str
-    loc: list[str | int]  # where: ("path", "frame_id"), ("query", "offset"), ("body", ...)
-    msg: str
-    input: Any = None
-    ctx: dict[str, Any] | None = None
-
-
-class InvalidOut(BaseModel):
-    """422: a parameter or the body is not accepted; what is wrong, naming the field."""
-
-    detail: str | list[FieldProblem] | list[RequestProblem]
-
-
-_ERRORS: dict[int, tuple[type[BaseModel], str]] = {
-    400: (ErrorOut, "the body is not readable JSON (malformed, or nested too deeply)"),
-    403: (ErrorOut, "the X-CSRF-Token header is missing or wrong (state-changing calls)"),
-    404: (ErrorOut, "no such camera, collection, frame or job"),
-    409: (ErrorOut, "not possible in the current state (the message says why)"),
-    422: (InvalidOut, "a parameter or the body is not accepted"),
-    502: (ErrorOut, "the camera did not deliver a frame"),
-    503: (ErrorOut, "the job runner is not available"),
-}
-
-
-def errors(*codes: int, **described: str) -> dict[int | str, dict[str, Any]]:
-    """``responses=`` for a route: the error statuses it can answer with (``e403="..."``
-    replaces the generic description of 403)."""
-    out: dict[int | str, dict[str, Any]] = {}
-    for code in codes:
-        model, text = _ERRORS[code]
-        out[code] = {"model": model, "description": described.get(f"e{code}", text)}
-    return out
-
-
-_FILE_FORBIDDEN = "the file does not lie inside the storage roots (a link out of them?)"
-IMAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "content": {media: {} for media in sorted(set(IMAGE_TYPES.values()))},
-        "description": "the image",
-    },
-    **errors(403, 404, 422, e403=_FILE_FORBIDDEN, e404="no such frame, or its file is gone"),
-}
-
-
-class SessionInfo(BaseModel):
-    csrf_token: str
-    authenticated: bool
-    login_required: bool
-
-
-class HealthOut(BaseModel):
-    state: str
-    last_success: datetime | None
-    last_error: str | None
-    consecutive_failures: int
-    last_frame_id: int | None
-
-
-class CameraOut(BaseModel):
-    id: str
-    name: str
-    description: str
-    type: str
-    enabled: bool
-    url: str | None  # credentials masked
-    timezone: str | None
-    output_dir: str
-    schedules: list[dict[str, Any]]
-    health: HealthOut
-
-
-class FrameOut(BaseModel):
-    id: int
-    collection: str
-    name: str
-    time: datetime
-    utc: float
-    offset: int
-    size: int | None
-    width: int | None
-    height: int | None
-    luma: float | None
-    image_url: str
-    thumb_url: str
-
-
-class CollectionOut(BaseModel):
-    id: str
-    name: str
-    path: str
-    timezone: str | None
-    status: FolderState  # "missing": the folder is gone or not mounted (see problem)
-    problem: str | None  # what is wrong with the folder, naming it; None when status is "ok"
-    count: int  # frames in the index (kept while the folder is missing)
-    first: FrameOut | None
-    last: FrameOut | None
-
-
-T = TypeVar("T")
-
-
-class Page(BaseModel, Generic[T]):
-    total: int
-    limit: int
-    offset: int
-    items: list[T]
-
-
-class CaptureOut(BaseModel):
-    camera_id: str
-    frame_id: int | None
-    name: str
-    time: datetime
-    size: int
-    width: int
-    height: int
-
-
-def camera_out(runtime: Any, camera_id: str) -> CameraOut:
-    cam = runtime.config.cameras.get(camera_id)
-    if cam is None:
-        raise HTTPException(404, f"no camera {camera_id!r}")
-    h = runtime.health.get(camera_id)
-    return CameraOut(
-        id=camera_id,
-        name=cam.name,
-        description=cam.description,
-        type=cam.type,
-        enabled=cam.enabled,
-        url=mask_url(cam.url) if cam.url else None,
-        timezone=cam.timezone,
-        output_dir=cam.output_dir,
-        schedules=[s.model_dump(mode="json", exclude_unset=True) for s in cam.schedules],
-        health=HealthOut(
-            state=str(h.state),
-            last_success=h.last_success,
-            last_error=h.last_error,
-            consecutive_failures=h.consecutive_failures,
-            last_frame_id=h.last_frame_id,
-        ),
-    )
-
-
-def frame_out(frame: Any) -> FrameOut:
-    return FrameOut(
-        id=frame.id,
-        collection=frame.collection,
-        name=frame.path.name,
-        time=frame.time,
-        utc=frame.utc,
-        offset=frame.offset,
-        size=frame.size,
-        width=frame.width,
-        height=frame.height,
-        luma=frame.luma,
-        image_url=f"/api/frames/{frame.id}/image",
-        thumb_url=f"/api/frames/{frame.id}/thumb",
-    )
-
-
-def collection_or_404(runtime: Any, collection_id: str) -> Any:
-    collections = runtime.collections()
-    if collection_id not in collections:
-        raise HTTPException(404, f"no collection {collection_id!r}")
-    return collections[collection_id]
-
-
-def _key(collection: Any, collection_id: str) -> str:
-    return getattr(collection, "key", None) or collection_id
-
-
-def _zone_name(collection: Any, collection_id: str, runtime: Any) -> str | None:
-    config = runtime.config
-    if collection_id in config.collections:
-        return config.collections[collection_id].timezone
-    if collection_id in config.cameras:
-        return config.cameras[collection_id].timezone
-    return None
-
-
-def frame_or_404(runtime: Any, frame_id: int) -> Any:
-    frame = runtime.index.get(frame_id)
-    if frame is None:
-        raise HTTPException(404, f"no frame {frame_id}")
-    return frame
-
-
-def _parse_time(value: str | None, what: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise HTTPException(422, f"{what}: {value!r} is not an ISO 8601 time") from None
-    if parsed.tzinfo is None:
-        raise HTTPException(422, f"{what}: {value!r} needs a UTC offset, e.g. +02:00 or Z")
-    return parsed
-
 
 SWAGGER = "/static/vendor/swagger-ui-5.35.0"
 
@@ -327,7 +121,7 @@ def grab(camera_id: CameraId, runtime: RuntimeDep) -> CaptureOut:
 def collections(runtime: RuntimeDep) -> list[CollectionOut]:
     out = []
     for cid, coll in runtime.collections().items():
-        key = _key(coll, cid)
+        key = collection_key(coll, cid)
         first, last = runtime.index.first(key), runtime.index.last(key)
         status = coll.folder_status()
         out.append(
@@ -335,7 +129,7 @@ def collections(runtime: RuntimeDep) -> list[CollectionOut]:
                 id=cid,
                 name=coll.name,
                 path=str(getattr(coll, "collection_dir", "")),
-                timezone=_zone_name(coll, cid, runtime),
+                timezone=zone_name_of(coll, cid, runtime),
                 status=status.state,
                 problem=status.problem,
                 count=runtime.index.count(key),
@@ -363,8 +157,8 @@ def collection_frames(
     status = coll.folder_status()
     if status.missing:  # its frames cannot be served: say so once, not with 404 per image
         raise HTTPException(409, f"collection {collection_id!r}: {status.problem}")
-    key = _key(coll, collection_id)
-    lo, hi = _parse_time(start, "start"), _parse_time(end, "end")
+    key = collection_key(coll, collection_id)
+    lo, hi = parse_time(start, "start"), parse_time(end, "end")
     frames = runtime.index.frames(key, lo, hi, limit=limit, offset=offset)
     total = runtime.index.count(key, lo, hi)
     return Page[FrameOut](
@@ -399,7 +193,7 @@ def frame_thumb(frame_id: FrameId, runtime: RuntimeDep) -> FileResponse:
     try:
         path = thumbs.thumbnail(cache, found, roots=files.frame_roots(runtime, found))
     except storage.PathNotAllowed:
-        raise HTTPException(403, f"frame {frame_id}: {_FILE_FORBIDDEN}; not served") from None
+        raise HTTPException(403, f"frame {frame_id}: {FILE_FORBIDDEN}; not served") from None
     except thumbs.ThumbnailError as exc:
         raise HTTPException(404, str(exc)) from None
     handle = files.open_or_http_error(path, [cache], f"the thumbnail of frame {frame_id}")

@@ -22,11 +22,11 @@ from pylapse.config.base import ConfigError
 from pylapse.config.file import check_depth
 from pylapse.config.models import CameraConfig, Config
 from pylapse.tasks.removal import RemovalRefused
+from web.api_models import CameraOut, camera_out, collection_or_404, errors
+from web.camera_form import check_output_dir
 from web.deps import ConfigEditorDep, RuntimeDep
 from web.params import CameraId, CollectionId
 from web.routes import _removal
-from web.routes.api import CameraOut, camera_out, collection_or_404, errors
-from web.routes.cameras import check_output_dir
 
 router = APIRouter(prefix="/api", tags=["api"])
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from pylapse import naming, storage, timeutil
+from pylapse import naming, timeutil
 from pylapse.capture.triggers import next_fire_times
 from pylapse.config.base import ConfigError
 from pylapse.config.models import CameraConfig, CollectionConfig, Config, Schedule
@@ -267,21 +267,6 @@ async def update_camera(
     return await _save(request, runtime, templates, existing, camera_id, camera, errors, rows, form)
 
 
-def check_output_dir(
-    config: Any, camera: CameraConfig, existing: CameraConfig | None, errors: dict[str, str]
-) -> None:
-    """A folder named through the dashboard must lie inside a storage root (symlinks resolved).
-
-    An output folder that was already configured (by hand) and is left unchanged is accepted.
-    """
-    if existing is not None and existing.output_dir == camera.output_dir:
-        return
-    try:
-        storage.confine(config.resolve(camera.output_dir), config.root_paths)
-    except storage.PathNotAllowed as exc:
-        errors["output_dir"] = str(exc)
-
-
 async def _save(
     request: Request,
     runtime: Any,
@@ -294,7 +279,7 @@ async def _save(
     form: Any,
 ):
     if camera is not None and not errors:
-        check_output_dir(runtime.config, camera, existing, errors)
+        cf.check_output_dir(runtime.config, camera, existing, errors)
     if camera is not None and not errors:
 
         def mutate(config: Config) -> None:

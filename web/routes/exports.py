@@ -11,7 +11,6 @@ then, when asked, queues a render of the exported folder as its own job on the V
 from __future__ import annotations
 
 import io
-import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,8 +23,9 @@ from starlette.concurrency import run_in_threadpool
 from pylapse import timeutil
 from pylapse.config.base import ConfigError
 from pylapse.config.presets import ExportPreset
-from pylapse.progress import Cancelled, Progress
 from pylapse.selection.targets import SelectionError
+from pylapse.tasks.export import VideoAfter, queue_export
+from pylapse.tasks.render import usable_codecs
 from web import files
 from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
 from web.export_form import (
@@ -42,7 +42,6 @@ from web.export_form import (
     values_of,
 )
 from web.routes import _media as m
-from web.routes import videos
 
 router = APIRouter(tags=["exports"], include_in_schema=False)
 
@@ -93,7 +92,7 @@ def form_context(
 ) -> dict[str, Any]:
     from pylapse.imaging.fonts import DEFAULT_FONT_NAME, system_fonts
 
-    available, _ = videos.codecs(runtime.config)
+    available, _ = usable_codecs(runtime.config)
     return {
         "active": "exports",
         "page_title": f"Export {preset_id}" if preset_id else "New export",
@@ -391,12 +390,12 @@ async def run_preset(
     return m.started(request, templates, runtime, job_id, JOB_BASE, "/exports")
 
 
-def _video_request(runtime: Any, form: Any) -> dict[str, Any]:
+def _video_request(runtime: Any, form: Any) -> VideoAfter:
     values = {"codec": str(form.get("codec") or "h264"), "fps": str(form.get("fps") or "24")}
-    available, error = videos.codecs(runtime.config)
+    available, error = usable_codecs(runtime.config)
     if error or values["codec"] not in {c.name for c in available}:
         raise m.FieldError("codec", error or f"codec {values['codec']!r} is not available")
-    return {"codec": values["codec"], "fps": fps_of(values)}
+    return VideoAfter(values["codec"], fps_of(values))
 
 
 def export_job(
@@ -406,41 +405,14 @@ def export_job(
     coll: Any,
     folder: Path,
     options: Any,
-    video: dict[str, Any] | None,
+    video: VideoAfter | None,
     replaces: int = 0,
 ) -> int:
-    from pylapse.export.run import run_export
-    from pylapse.video.codecs import resolve_codec
-    from pylapse.video.framelist import folder_frames
-
-    def fn(progress: Any, cancel: threading.Event) -> dict[str, Any]:
-        progress(Progress("select", 0, 1, message="choosing frames"))
-        selection = coll.preset_selection(preset)
-        progress(Progress("select", 1, 1, message=f"{len(selection)} frames chosen"))
-        if cancel.is_set():
-            raise Cancelled("cancelled")
-        # a frame swapped for a link out of the roots since it was indexed is skipped
-        result = run_export(selection, folder, options, progress, cancel, roots=coll.roots)
-        summary = result.summary()
-        if video is not None:
-            codec = resolve_codec(video["codec"])
-            name = f"{m.file_stem(preset_id.replace(' ', '-'), 'name')}-{m.now_stamp()}"
-            output = videos.videos_folder(runtime.config) / f"{name}{codec.default_extension}"
-            pattern = f"{options.prefix}*.{options.ext}"
-            try:
-                summary["video_job"] = videos.render_job(
-                    runtime,
-                    title=f"Render export {preset_id}",
-                    frames=lambda: folder_frames(folder, pattern, None),
-                    output=output,
-                    options=video,
-                    params={"source": "export", "export_dir": str(folder), "preset": preset_id},
-                )
-            except HTTPException as exc:
-                summary["video_error"] = f"the video was not queued: {exc.detail}"
-        return summary
-
-    params = {"preset": preset_id, "collection": preset.collection, "output_dir": str(folder),
-              "video": video, "replaces": replaces}  # fmt: skip
-    steps = {"select": 1, "process": 19}  # choosing the frames is quick next to writing them
-    return m.submit(runtime, "export", f"Export {preset_id}", fn, steps, params)
+    """Queue the preset's export (and its video after it): see :func:`queue_export`."""
+    return m.queue(
+        runtime,
+        lambda jobs: queue_export(
+            jobs, runtime.config, coll, preset_id, preset, folder, options,
+            video=video, replaces=replaces,
+        ),
+    )

@@ -19,8 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,7 +29,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from pylapse import storage
-from pylapse.progress import Progress
+from pylapse.tasks.render import queue_render, usable_codecs
 from pylapse.video.manifest import manifest_path, read_manifest
 from web import files
 from web.deps import RuntimeDep, TemplatesDep
@@ -50,7 +49,6 @@ MEDIA_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktim
 CRON_FIELDS = ("minute", "hour", "day_of_week", "day", "month")
 OTHER_SIZES = (("skip", "Skip them (each is listed after the render)"),
                ("fit", "Scale and pad them into the video"))  # fmt: skip
-SKIPPED_SHOWN = 50  # skipped frames stored with a job (the manifest lists up to 1000)
 MTIME_SLACK_NS = 2_000_000_000  # FAT and some shares keep modification times to 2 s
 REPLACED_SEARCH = 200  # newest renders looked through for the one that replaced a file
 
@@ -65,23 +63,11 @@ m.add_job_routes(router, JOB_BASE, ("render",), _card_extra)
 # -- library adapters ----------------------------------------------------------------------------
 
 
-def codecs(config: Any) -> tuple[list[Any], str]:
-    """The codecs this ffmpeg can write, and an error message when ffmpeg is unusable."""
-    from pylapse.ffmpeg import FfmpegError, FfmpegNotFound, configured_ffmpeg, find_ffmpeg
-    from pylapse.video.codecs import available_codecs
-
-    try:
-        info = find_ffmpeg(configured_ffmpeg(config))
-        return available_codecs(info.encoders), ""
-    except (FfmpegNotFound, FfmpegError, OSError) as exc:
-        return [], str(exc)
-
-
 def videos_folder(config: Any) -> Path:
-    roots = config.root_paths
-    if not roots:
+    folder = config.videos_folder
+    if folder is None:
         raise m.FieldError("output_dir", "no storage roots are configured")
-    return roots[0] / "videos"
+    return Path(folder)
 
 
 def export_folders(runtime: Any, limit: int = 200) -> list[Path]:
@@ -106,64 +92,6 @@ def export_folders(runtime: Any, limit: int = 200) -> list[Path]:
                             if sub.is_dir() and not sub.name.startswith("."):
                                 found[Path(sub.path)] = None
     return [p for p in found if p.is_dir()][:limit]
-
-
-def render_job(
-    runtime: Any,
-    *,
-    title: str,
-    frames: Callable[[], Any],
-    output: Path,
-    options: dict[str, Any],
-    params: dict[str, Any],
-    if_exists: str = "rename",
-    roots: list[Path] | None = None,
-) -> int:
-    """Queue a render of ``frames()`` (called in the job) to ``output``; returns the job id.
-
-    An existing video at ``output`` is kept and the new one takes a free name, unless
-    ``if_exists`` is ``"replace"``. Frames whose file does not resolve inside ``roots`` (default:
-    the storage roots) are left out and listed as skipped."""
-    allowed = list(roots if roots is not None else runtime.config.root_paths)
-    from pylapse.ffmpeg import configured_ffmpeg
-    from pylapse.video.command import RenderOptions
-    from pylapse.video.render import render_frames
-
-    opts = RenderOptions.from_dict({**options, "ffmpeg_path": configured_ffmpeg(runtime.config)})
-
-    def fn(progress: Any, cancel: threading.Event) -> dict[str, Any]:
-        progress(Progress("select", 0, 1, message="listing frames"))
-        chosen = frames()
-        progress(Progress("select", 1, 1))
-        output.parent.mkdir(parents=True, exist_ok=True)
-        result = render_frames(
-            chosen, output, opts, progress, cancel, if_exists=if_exists, roots=allowed
-        )
-        stat = result.output.stat()
-        manifest = read_manifest(result.output) or {}
-        return {
-            "output": str(result.output),
-            "manifest": str(result.manifest),
-            "frames": result.frames,
-            "fps": round(result.fps, 3),
-            "width": result.width,
-            "height": result.height,
-            "seconds": round(result.frames / result.fps, 2) if result.fps else None,
-            "elapsed": round(result.elapsed, 2),
-            "bytes": stat.st_size,
-            # with bytes: is the file at output still this video? (see video_state)
-            "mtime_ns": stat.st_mtime_ns,
-            "created": manifest.get("created"),
-            "codec": opts.codec,
-            "skipped": len(result.skipped),
-            "skipped_frames": [[f.path, f.reason] for f in result.skipped[:SKIPPED_SHOWN]],
-            "fitted": result.fitted,
-        }
-
-    params = {**params, "output": str(output), "codec": opts.codec,
-              "replace": if_exists == "replace"}  # fmt: skip
-    # listing the frames is quick next to encoding them
-    return m.submit(runtime, "render", title, fn, {"select": 1, "encode": 19}, params)
 
 
 def inside_roots(found: list[Any], roots: list[Path]) -> list[Any]:
@@ -199,13 +127,14 @@ def _number(values: dict[str, str], name: str, kind: type, low: float, high: flo
 
 
 def plan_render(runtime: Any, values: dict[str, str]) -> dict[str, Any]:
-    """Check a render form; returns what :func:`render_job` needs or raises FieldError."""
+    """Check a render form; returns what :func:`pylapse.tasks.render.queue_render` needs
+    (besides the runner and the config) or raises FieldError."""
     from pylapse.selection.targets import SelectionError
     from pylapse.video.codecs import resolve_codec
     from pylapse.video.framelist import folder_frames
 
     config = runtime.config
-    available, error = codecs(config)
+    available, error = usable_codecs(config)
     if error:
         raise m.FieldError("codec", error)
     codec_name = values.get("codec", "h264")
@@ -296,7 +225,7 @@ def _form_values(request_values: Any) -> dict[str, str]:
 
 
 def page_context(runtime: Any, values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
-    available, ffmpeg_error = codecs(runtime.config)
+    available, ffmpeg_error = usable_codecs(runtime.config)
     collections = {cid: c.name for cid, c in runtime.collections().items()}
     try:
         default_dir = str(videos_folder(runtime.config))
@@ -426,7 +355,7 @@ async def start_render(request: Request, runtime: RuntimeDep, templates: Templat
                 templates, request, "partials/_render_form.html", context, status_code=422
             )
         return m.render(templates, request, "videos.html", context, status_code=422)
-    job_id = render_job(runtime, **plan)
+    job_id = m.queue(runtime, lambda jobs: queue_render(jobs, runtime.config, **plan))
     if m.is_htmx(request):
         context = page_context(runtime, values, {})
         context["started_job"] = runtime.jobs.get(job_id)

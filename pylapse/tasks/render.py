@@ -1,0 +1,114 @@
+"""Render use cases shared by the dashboard, the CLI and the API: which codecs this machine can
+write, where videos go, and a render queued as a job (its result summarised for history)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pylapse.ffmpeg import FfmpegError, FfmpegNotFound, configured_ffmpeg, find_ffmpeg
+from pylapse.progress import Progress, ProgressCallback
+from pylapse.video.codecs import Codec, available_codecs
+from pylapse.video.command import RenderOptions
+from pylapse.video.manifest import read_manifest
+from pylapse.video.render import RenderResult, render_frames
+
+if TYPE_CHECKING:
+    from pylapse.config.models import Config
+    from pylapse.jobs.runner import JobRunner
+
+__all__ = ["SKIPPED_SHOWN", "queue_render", "render", "summary", "usable_codecs"]
+
+SKIPPED_SHOWN = 50  # skipped frames stored with a job (the manifest lists up to 1000)
+
+
+def usable_codecs(config: Config) -> tuple[list[Codec], str]:
+    """The codecs the configured ffmpeg can write, and why there are none when it is unusable."""
+    try:
+        info = find_ffmpeg(configured_ffmpeg(config))
+        return available_codecs(info.encoders), ""
+    except (FfmpegNotFound, FfmpegError, OSError) as exc:
+        return [], str(exc)
+
+
+def summary(result: RenderResult, codec: str) -> dict[str, Any]:
+    """What a render job keeps in its history: the file, its size and stamp (so the page can
+    tell whether the file at that path is still this video), timing and the frames left out."""
+    stat = result.output.stat()
+    manifest = read_manifest(result.output) or {}
+    return {
+        "output": str(result.output),
+        "manifest": str(result.manifest),
+        "frames": result.frames,
+        "fps": round(result.fps, 3),
+        "width": result.width,
+        "height": result.height,
+        "seconds": round(result.frames / result.fps, 2) if result.fps else None,
+        "elapsed": round(result.elapsed, 2),
+        "bytes": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns,
+        "created": manifest.get("created"),
+        "codec": codec,
+        "skipped": len(result.skipped),
+        "skipped_frames": [[f.path, f.reason] for f in result.skipped[:SKIPPED_SHOWN]],
+        "fitted": result.fitted,
+    }
+
+
+def render(
+    config: Config,
+    frames: Callable[[], Sequence[Any]],
+    output: Path,
+    options: dict[str, Any],
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    *,
+    if_exists: str = "rename",
+    roots: Sequence[Path] | None = None,
+) -> dict[str, Any]:
+    """Render ``frames()`` (listed when the render starts) to ``output`` with the config's
+    ffmpeg; returns :func:`summary`. Frames whose file does not resolve inside ``roots``
+    (default: the storage roots) are left out and listed."""
+    opts = RenderOptions.from_dict({**options, "ffmpeg_path": configured_ffmpeg(config)})
+    allowed = list(roots if roots is not None else config.root_paths)
+    report = progress or (lambda _p: None)
+    report(Progress("select", 0, 1, message="listing frames"))
+    chosen = frames()
+    report(Progress("select", 1, 1))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    result = render_frames(
+        chosen, output, opts, progress, cancel, if_exists=if_exists, roots=allowed
+    )
+    return summary(result, opts.codec)
+
+
+def queue_render(
+    jobs: JobRunner,
+    config: Config,
+    *,
+    title: str,
+    frames: Callable[[], Sequence[Any]],
+    output: Path,
+    options: dict[str, Any],
+    params: dict[str, Any],
+    if_exists: str = "rename",
+    roots: Sequence[Path] | None = None,
+) -> int:
+    """Queue :func:`render` as a ``render`` job; returns its id.
+
+    Bad options fail here, before anything is queued (``ValueError``); a full queue raises
+    :class:`~pylapse.jobs.record.JobQueueFull`. An existing video at ``output`` is kept and
+    the new one takes a free name unless ``if_exists`` is ``"replace"``.
+    """
+    codec = RenderOptions.from_dict({**options, "ffmpeg_path": configured_ffmpeg(config)}).codec
+
+    def fn(progress: ProgressCallback, cancel: threading.Event) -> dict[str, Any]:
+        return render(
+            config, frames, output, options, progress, cancel, if_exists=if_exists, roots=roots
+        )
+
+    params = {**params, "output": str(output), "codec": codec, "replace": if_exists == "replace"}
+    # listing the frames is quick next to encoding them
+    return jobs.submit("render", title, fn, steps={"select": 1, "encode": 19}, params=params)
