@@ -91,7 +91,8 @@ def create_source(
         accepted = ", ".join(sorted(_REGISTRY))
         raise ValueError(f"unknown camera type {camera.type!r}; accepted: {accepted}") from None
     module = importlib.import_module(f"pylapse.sources.{module_name}")
-    return module.Source(camera, ffmpeg_path=ffmpeg_path, data_path=data_path)
+    source: FrameSource = module.Source(camera, ffmpeg_path=ffmpeg_path, data_path=data_path)
+    return source
 
 
 # --- credentials in URLs ------------------------------------------------------------------------

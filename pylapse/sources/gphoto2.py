@@ -22,9 +22,13 @@ import tempfile
 import threading
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pylapse.sources.base import FrameSource, GrabError, SourceUnavailable
 from pylapse.sources.process import ToolMissing, ToolTimeout, run_tool, stderr_tail
+
+if TYPE_CHECKING:
+    from pylapse.config.models import CameraConfig
 
 __all__ = ["Source", "capture_command"]
 
@@ -33,7 +37,7 @@ _locks: dict[tuple[str | None, str | None], threading.Lock] = {}
 _locks_guard = threading.Lock()
 
 
-def capture_command(gphoto2: str, filename: str, camera) -> list[str]:
+def capture_command(gphoto2: str, filename: str, camera: CameraConfig) -> list[str]:
     """The argument list for one capture (pure)."""
     argv = [gphoto2, "--capture-image-and-download", "--filename", filename, "--force-overwrite"]
     if camera.gphoto2_camera:
@@ -43,7 +47,7 @@ def capture_command(gphoto2: str, filename: str, camera) -> list[str]:
     return argv
 
 
-def _device_lock(camera) -> threading.Lock:
+def _device_lock(camera: CameraConfig) -> threading.Lock:
     key = (camera.gphoto2_camera, camera.gphoto2_port)
     with _locks_guard:
         return _locks.setdefault(key, threading.Lock())

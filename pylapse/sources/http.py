@@ -20,11 +20,15 @@ import ssl
 import threading
 import time
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from pylapse.redact import guard_loggers, mask_secrets, mask_url
 from pylapse.sources.base import FrameSource, GrabError, split_credentials
+
+if TYPE_CHECKING:
+    from pylapse.config.models import CameraConfig
 
 __all__ = ["Source"]
 
@@ -75,7 +79,7 @@ class Source(FrameSource):
     # added to the read-timeout message (the mjpeg source says no frame arrived)
     silence_hint = ""
 
-    def __init__(self, camera, **options) -> None:
+    def __init__(self, camera: CameraConfig, **options: Any) -> None:
         super().__init__(camera, **options)
         url, user, password = split_credentials(camera.url or "")
         self.url = url

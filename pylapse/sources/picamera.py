@@ -20,9 +20,13 @@ import threading
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pylapse.sources.base import FrameSource, GrabError, SourceUnavailable
 from pylapse.sources.process import ToolMissing, ToolTimeout, run_tool, stderr_tail
+
+if TYPE_CHECKING:
+    from pylapse.config.models import CameraConfig
 
 __all__ = ["TOOLS", "Source", "still_command"]
 
@@ -33,7 +37,7 @@ DEFAULT_QUALITY = 93  # rpicam-still's own default
 _CAMERA_LOCK = threading.Lock()
 
 
-def still_command(tool: str, output: str, camera) -> list[str]:
+def still_command(tool: str, output: str, camera: CameraConfig) -> list[str]:
     """The argument list for one still (pure, for tests and for the docs)."""
     argv = [tool, "-n", "-o", output, "--encoding", "jpg"]
     argv += ["-q", str(camera.quality or DEFAULT_QUALITY)]

@@ -20,6 +20,7 @@ line and error masks them, including ffmpeg's own messages, which echo the URL.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import re
@@ -29,6 +30,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from pylapse.orphans import child_argv
@@ -36,6 +38,9 @@ from pylapse.redact import mask_secrets, mask_url
 from pylapse.sources.base import FrameSource, GrabError, SourceUnavailable, split_credentials
 from pylapse.sources.mjpeg import MultipartError, MultipartParser
 from pylapse.sources.process import ToolMissing, ToolTimeout, run_tool, stderr_tail
+
+if TYPE_CHECKING:
+    from pylapse.config.models import CameraConfig
 
 __all__ = ["PREVIEW_FPS", "Source", "frame_command", "stream_command"]
 
@@ -92,7 +97,7 @@ def frame_command(
 class Source(FrameSource):
     """One frame of an RTSP stream."""
 
-    def __init__(self, camera, **options) -> None:
+    def __init__(self, camera: CameraConfig, **options: Any) -> None:
         super().__init__(camera, **options)
         host_url, user, password = split_credentials(camera.url or "")
         self.username = camera.username or user
@@ -170,7 +175,8 @@ class Source(FrameSource):
             self._live.add(process)
         parser = MultipartParser(_STREAM_BOUNDARY.encode(), self.camera.max_bytes)
         try:
-            assert process.stdout is not None
+            # a binary pipe with the default buffering: read1 returns what has arrived
+            assert isinstance(process.stdout, io.BufferedReader)
             while stop is None or not stop.is_set():
                 chunk = process.stdout.read1(65536)
                 if not chunk:

@@ -18,6 +18,7 @@ import math
 import random
 from datetime import datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from astral import Observer
 from astral.sun import azimuth, elevation
@@ -25,6 +26,9 @@ from PIL import Image, ImageDraw, ImageFont
 
 from pylapse import timeutil
 from pylapse.sources.base import FrameSource, GrabError
+
+if TYPE_CHECKING:
+    from pylapse.config.models import CameraConfig
 
 __all__ = ["Source", "render_scene", "sky_color"]
 
@@ -73,7 +77,7 @@ def _stars(width: int, height: int) -> tuple[tuple[int, int], ...]:
     return tuple((rng.randrange(width), rng.randrange(height)) for _ in range(140))
 
 
-def _observer(camera, when: datetime) -> Observer:
+def _observer(camera: CameraConfig, when: datetime) -> Observer:
     if camera.latitude is not None and camera.longitude is not None:
         return Observer(latitude=camera.latitude, longitude=camera.longitude)
     offset_hours = timeutil.offset_seconds(when) / 3600.0
@@ -133,10 +137,10 @@ def render_scene(
     # hills and a field, darker at night
     far = _mix((0, 0, 0), (70, 110, 80), light)
     near = _mix((0, 0, 0), (60, 140, 55), light)
-    hills = [(0, horizon_y)]
+    hills: list[tuple[float, float]] = [(0, horizon_y)]
     for i in range(0, 41):
-        x = width * i / 40
-        hills.append((x, horizon_y - height * 0.05 * (1 + math.sin(i * 0.7) * 0.6)))
+        hill_x = width * i / 40
+        hills.append((hill_x, horizon_y - height * 0.05 * (1 + math.sin(i * 0.7) * 0.6)))
     hills.append((width, horizon_y))
     draw.polygon(hills, fill=far)
     draw.rectangle((0, horizon_y, width, height), fill=near)
