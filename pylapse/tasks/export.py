@@ -41,7 +41,7 @@ def video_output(config: Config, stem: str, codec: str) -> Path:
     folder = config.videos_folder
     if folder is None:
         raise ValueError("no storage roots are configured to hold videos")
-    safe = re.sub(r"[^\w.-]+", "-", stem).strip("-.") or "video"
+    safe = re.sub(r"[^\w-]+", "-", stem).strip("-") or "video"
     stamp = timeutil.now().strftime("%Y-%m-%d_%H-%M-%S")
     return folder / f"{safe}-{stamp}{resolve_codec(codec).default_extension}"
 
