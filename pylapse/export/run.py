@@ -28,7 +28,7 @@ from typing import Any
 from pylapse.export import pool as workerpool
 from pylapse.export.options import ExportOptions
 from pylapse.export.staging import ExportError, NameSet, Staging
-from pylapse.export.worker import Item, init_worker, item, process_chunk
+from pylapse.export.worker import Item, Outcome, init_worker, item, process_chunk
 from pylapse.progress import Cancelled, Progress, ProgressCallback, safe_report
 
 __all__ = [
@@ -190,7 +190,7 @@ def _run_pool(
     cancel: threading.Event | None,
     started: float,
     roots: tuple[str, ...] = (),
-) -> int:
+) -> tuple[int, int]:
     """Feed chunks to the workers, a bounded number in flight; returns (linked, frames seen)."""
     assert staging.path is not None
     workers = max(1, min(options.workers, total))
@@ -202,7 +202,7 @@ def _run_pool(
     done = linked = produced = 0
     safe_report(progress, Progress("process", 0, total))
     with _pool(workers, options, staging.path, total, roots) as pool:
-        pending: set[cf.Future] = set()
+        pending: set[cf.Future[list[Outcome]]] = set()
         try:
             while True:
                 while len(pending) < workers * 3:

@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -85,7 +86,7 @@ class NameSet:
     def name(self, number: int) -> str:
         return f"{self.prefix}{number:0{self.digits}d}.{self.ext}"
 
-    def names(self) -> Any:
+    def names(self) -> Iterator[str]:
         return (self.name(i) for i in range(1, self.count + 1))
 
     def __contains__(self, name: object) -> bool:
@@ -93,7 +94,7 @@ class NameSet:
             return False
         pattern = rf"{re.escape(self.prefix)}(\d{{{self.digits}}})\.{re.escape(self.ext)}"
         match = re.fullmatch(pattern, name)
-        return bool(match) and 1 <= int(match.group(1)) <= self.count
+        return match is not None and 1 <= int(match.group(1)) <= self.count
 
     def to_json(self) -> dict[str, Any]:
         return {"prefix": self.prefix, "ext": self.ext, "count": self.count}
