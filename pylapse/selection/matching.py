@@ -47,7 +47,7 @@ class Matched:
     def __init__(
         self,
         *,
-        rel: array | None = None,
+        rel: array[int] | None = None,
         positions: Sequence[int] | None = None,
         chosen: Sequence[int] | None = None,
         chosen_count: int | None = None,
@@ -143,7 +143,7 @@ class Matched:
         return self.position(k) if k >= 0 else None
 
 
-def distinct_positions(positions: Sequence[int]) -> array:
+def distinct_positions(positions: Sequence[int]) -> array[int]:
     """The chosen positions without gaps and repeats. Positions never decrease, so a frame
     shared by several targets repeats in a row and one pass drops both."""
     chosen = array("q")
@@ -156,7 +156,7 @@ def distinct_positions(positions: Sequence[int]) -> array:
     return chosen
 
 
-def match_nearest(utcs: Sequence[float], targets: Iterable[float], tolerance: float) -> array:
+def match_nearest(utcs: Sequence[float], targets: Iterable[float], tolerance: float) -> array[int]:
     """For each target (sorted), the position in ``utcs`` (sorted) of its frame, or -1."""
     positions = match(utcs, targets, tolerance).positions
     assert isinstance(positions, array)
@@ -223,7 +223,9 @@ def match(
     return Matched(rel=rel, chosen_count=state[1], gap_at=gap_at)
 
 
-def _block(u: array, n: int, t: array, lo: int, hi: int, tol: float, spacing: float | None) -> int:
+def _block(
+    u: array[float], n: int, t: array[float], lo: int, hi: int, tol: float, spacing: float | None
+) -> int:
     """The position ``s`` such that target ``lo + i`` takes frame ``s + i`` for every target of
     ``t[lo:hi]``, proven by bounds over the whole block; otherwise ``_SPLIT`` or ``_MERGE``.
 
@@ -277,14 +279,14 @@ def _gallop(a: Sequence[float], x: float, lo: int, n: int) -> int:
 
 
 def _merge(
-    u: array,
+    u: array[float],
     n: int,
-    t: array,
+    t: array[float],
     lo: int,
     hi: int,
     tol: float,
-    rel: array,
-    gap_at: array,
+    rel: array[int],
+    gap_at: array[int],
     state: list[int],
 ) -> None:
     """Match ``t[lo:hi]`` one target at a time: one forward merge, the frame pointer moving a

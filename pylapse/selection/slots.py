@@ -122,7 +122,7 @@ def _check_count(count: int, w: float) -> None:
         )
 
 
-def _fill_slots(utcs: Sequence[float], width: float, origin: float) -> tuple[int, array]:
+def _fill_slots(utcs: Sequence[float], width: float, origin: float) -> tuple[int, array[int]]:
     """:func:`assign_slots` written straight into a slot-indexed array: ``(first slot,
     positions)`` where ``positions[k]`` is the frame in slot ``first + k`` or -1."""
     floor = math.floor

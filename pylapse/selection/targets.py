@@ -280,7 +280,7 @@ def _per_target_day_targets(
     return sorted(out)
 
 
-def cron_targets(rules: Sequence[CronRule], tz: tzinfo, first: float, last: float) -> array:
+def cron_targets(rules: Sequence[CronRule], tz: tzinfo, first: float, last: float) -> array[float]:
     """Sorted, distinct target instants of ``rules`` with ``first <= t <= last``, as an
     ``array("d")`` (8 bytes a target, no float objects kept)."""
     return target_grid(rules, tz, first, last)[0]
@@ -288,7 +288,7 @@ def cron_targets(rules: Sequence[CronRule], tz: tzinfo, first: float, last: floa
 
 def target_grid(
     rules: Sequence[CronRule], tz: tzinfo, first: float, last: float
-) -> tuple[array, float]:
+) -> tuple[array[float], float]:
     """:func:`cron_targets` and a lower bound of the distance between consecutive targets (the
     matcher's fast path needs it and would otherwise measure it again).
 
