@@ -16,12 +16,12 @@ Two promises shape this module:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from starlette.datastructures import FormData
 
 from pylapse import storage, timeutil
 from pylapse.config.models import CameraConfig, Schedule
@@ -64,7 +64,7 @@ def shown_value(schedule: Schedule, name: str) -> str:
 
 def cron_line(schedule: Schedule) -> str:
     """The one-line form of a cron schedule (5, 6 or 7 fields; ``week`` is separate)."""
-    fields = LINE_5
+    fields: tuple[str, ...] = LINE_5
     if schedule.year is not None:
         fields = LINE_7
     elif schedule.second is not None:
@@ -137,7 +137,7 @@ def row_from_schedule(index: int, schedule: Schedule) -> ScheduleRow:
     )
 
 
-def row_from_form(form: FormData | dict[str, Any], index: int) -> ScheduleRow:
+def row_from_form(form: Mapping[str, Any], index: int) -> ScheduleRow:
     def get(name: str) -> str:
         value = form.get(f"s-{index}-{name}")
         return value.strip() if isinstance(value, str) else ""
@@ -179,8 +179,8 @@ def schedule_from_row(row: ScheduleRow, original: Schedule | None) -> Schedule:
             raise FormError(prefix + "interval_unit", f"the unit must be one of {', '.join(UNITS)}")
         if "interval_unit" in data or row.interval_unit != "minutes":
             data["interval_unit"] = row.interval_unit
-        kept = original is not None and original.start_date is not None
-        if kept and row.start_date == _show_start(original.start_date):
+        stored = original.start_date if original is not None else None
+        if stored is not None and row.start_date == _show_start(stored):
             pass  # unchanged: keep it as stored, with its offset if it had one
         elif row.start_date:
             data["start_date"] = _start_date(row.start_date, prefix + "start_date")
@@ -247,12 +247,12 @@ def form_values(camera: CameraConfig | None) -> dict[str, Any]:
     return values
 
 
-def text_value(form: FormData, name: str) -> str:
+def text_value(form: Mapping[str, Any], name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
 
 
-def _number(form: FormData, name: str, kind: type) -> int | float | None:
+def _number(form: Mapping[str, Any], name: str, kind: type) -> int | float | None:
     text = text_value(form, name)
     if not text:
         return None
@@ -264,7 +264,7 @@ def _number(form: FormData, name: str, kind: type) -> int | float | None:
 
 
 def camera_from_form(
-    form: FormData, existing: CameraConfig | None
+    form: Mapping[str, Any], existing: CameraConfig | None
 ) -> tuple[CameraConfig | None, dict[str, str], list[ScheduleRow]]:
     """Validate the submitted form: (camera or None, errors by input name, schedule rows)."""
     errors: dict[str, str] = {}
@@ -345,7 +345,7 @@ def _drop_untouched_defaults(data: dict[str, Any], existing: CameraConfig | None
 
 
 def _schedules(
-    form: FormData, existing: CameraConfig | None, errors: dict[str, str]
+    form: Mapping[str, Any], existing: CameraConfig | None, errors: dict[str, str]
 ) -> tuple[list[ScheduleRow], list[Schedule]]:
     originals = {s.id: s for s in (existing.schedules if existing else [])}
     indexes = sorted({int(m.group(1)) for key in form for m in [re.match(r"s-(\d+)-", key)] if m})

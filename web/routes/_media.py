@@ -156,13 +156,20 @@ def job_or_404(runtime: Any, job_id: int, kinds: tuple[str, ...]) -> JobRecord:
     return job
 
 
+def runner(runtime: Any) -> JobRunner:
+    """The runtime's job runner; 409 when this pyLapse runs without one."""
+    if runtime.jobs is None:
+        raise HTTPException(409, "this pyLapse runs without a job runner")
+    jobs: JobRunner = runtime.jobs
+    return jobs
+
+
 def queue(runtime: Any, start: Callable[[JobRunner], int]) -> int:
     """``start(runner)`` queues a job (a use case of :mod:`pylapse.tasks`, or :func:`submit`);
     409 when there is no runner, 503 when its queue is full, 422 for options it refuses."""
-    if runtime.jobs is None:
-        raise HTTPException(409, "this pyLapse runs without a job runner")
+    jobs = runner(runtime)
     try:
-        return start(runtime.jobs)
+        return start(jobs)
     except JobQueueFull:
         raise HTTPException(
             503, "the job queue is full; try again when a job has finished"
@@ -215,8 +222,9 @@ def add_job_routes(
 
     def cancel(job_id: JobId, request: Request, runtime: RuntimeDep, templates: TemplatesDep):
         job_or_404(runtime, job_id, kinds)
-        runtime.jobs.cancel(job_id)
-        return respond(request, templates, runtime, runtime.jobs.get(job_id))
+        jobs = runner(runtime)
+        jobs.cancel(job_id)
+        return respond(request, templates, runtime, jobs.get(job_id))
 
     router.add_api_route(f"{base}/{{job_id}}", card, methods=["GET"], response_class=HTMLResponse)
     router.add_api_route(

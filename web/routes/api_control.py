@@ -226,6 +226,7 @@ def pause(runtime: RuntimeDep, camera: str | None = None) -> CaptureState:
     _capture_state(runtime)
     if camera is not None and camera not in runtime.config.cameras:
         raise HTTPException(404, f"no camera {camera!r}")
+    assert runtime.scheduler is not None  # _capture_state answered 409 otherwise
     runtime.scheduler.pause(camera)
     return _capture_state(runtime)
 
@@ -240,5 +241,6 @@ def resume(runtime: RuntimeDep, camera: str | None = None) -> CaptureState:
     _capture_state(runtime)
     if camera is not None and camera not in runtime.config.cameras:
         raise HTTPException(404, f"no camera {camera!r}")
+    assert runtime.scheduler is not None  # _capture_state answered 409 otherwise
     runtime.scheduler.resume(camera)
     return _capture_state(runtime)

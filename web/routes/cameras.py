@@ -116,7 +116,7 @@ def cameras(
         {"id": cid, "config": cam, "health": runtime.health.get(cid)}
         for cid, cam in runtime.config.cameras.items()
     ]
-    context = {"active": "cameras", "page_title": "Cameras", "cameras": items}
+    context: dict[str, Any] = {"active": "cameras", "page_title": "Cameras", "cameras": items}
     if removed and removed not in runtime.config.cameras:  # say where its frames went
         coll = runtime.config.collections.get(kept) if kept else None
         context["removed"] = {"id": removed, "kept": kept if coll else "",

@@ -114,7 +114,7 @@ def form_context(
 
 def _folder_text(runtime: Any, preset_id: str | None) -> str:
     preset = runtime.config.exports.get(preset_id) if preset_id else None
-    if preset is None:
+    if preset is None or preset_id is None:
         return ""
     try:
         return str(output_folder(runtime, preset_id, preset))
@@ -127,7 +127,7 @@ def _replaces(runtime: Any, preset_id: str | None) -> Any:
     from pylapse.export.staging import previous_export
 
     preset = runtime.config.exports.get(preset_id) if preset_id else None
-    if preset is None:
+    if preset is None or preset_id is None:
         return None
     try:
         return previous_export(output_folder(runtime, preset_id, preset))
@@ -348,12 +348,16 @@ def edit_preset(
     return m.render(templates, request, "export_form.html", context)
 
 
+def _drop_preset(config: Any, preset_id: str) -> None:
+    config.exports.pop(preset_id, None)
+
+
 @router.post("/exports/{preset_id}/delete")
 def delete_preset(preset_id: str, runtime: RuntimeDep, editor: ConfigEditorDep) -> RedirectResponse:
     """Remove the preset from the config; files it exported stay where they are."""
     _preset_or_404(runtime, preset_id)
     try:
-        editor.apply(lambda config: config.exports.pop(preset_id, None))
+        editor.apply(lambda config: _drop_preset(config, preset_id))
     except ConfigError as exc:
         raise HTTPException(409, f"Not deleted: {exc}") from None
     return RedirectResponse("/exports", status_code=303)

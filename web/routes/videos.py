@@ -99,7 +99,8 @@ def inside_roots(found: list[Any], roots: list[Path]) -> list[Any]:
     export linked or copied there, so a symlink out of the roots in it was put there by
     someone else and is left out of the video (and logged)."""
     real_roots = storage.resolved_roots(roots)
-    kept, out = [], []
+    kept: list[Any] = []
+    out: list[Any] = []
     for f in found:
         (kept if storage.within(os.path.realpath(f.path), real_roots) else out).append(f)
     if out:
@@ -358,7 +359,7 @@ async def start_render(request: Request, runtime: RuntimeDep, templates: Templat
     job_id = m.queue(runtime, lambda jobs: queue_render(jobs, runtime.config, **plan))
     if m.is_htmx(request):
         context = page_context(runtime, values, {})
-        context["started_job"] = runtime.jobs.get(job_id)
+        context["started_job"] = m.runner(runtime).get(job_id)
         return m.render(templates, request, "partials/_render_form.html", context)
     return RedirectResponse("/videos", status_code=303)
 
