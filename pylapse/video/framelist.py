@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -112,17 +112,7 @@ def concat_list(entries: Iterable[ListEntry]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _name_utc(name: str, tz: Any) -> tuple[float, int] | None:
-    fast = getattr(naming, "parse_name_utc", None)  # the index's hot-path parser
-    if fast is not None:
-        return fast(name, tz)
-    parsed = naming.parse_name(name, tz)
-    if parsed is None:
-        return None
-    return parsed.time.timestamp(), timeutil.offset_seconds(parsed.time)
-
-
-def _file_time(path: str, tz: Any) -> tuple[float, int]:
+def _file_time(path: str, tz: tzinfo) -> tuple[float, int]:
     """EXIF, else mtime: for the few undated names in an otherwise dated folder."""
     try:
         when = naming.frame_time(path, tz).time
@@ -139,7 +129,9 @@ def natural_key(name: str) -> tuple[Any, ...]:
     return tuple(int(p) if p.isdigit() else p.lower() for p in _DIGITS.split(name))
 
 
-def order_paths(paths: Iterable[str | os.PathLike[str]], tz: Any = None) -> list[TimedPath]:
+def order_paths(
+    paths: Iterable[str | os.PathLike[str]], tz: tzinfo | None = None
+) -> list[TimedPath]:
     """Files in time order, ties by name; with their times.
 
     Times come from the names; a name without one takes its EXIF time, else its mtime. When no
@@ -149,7 +141,7 @@ def order_paths(paths: Iterable[str | os.PathLike[str]], tz: Any = None) -> list
     """
     tz = tz or timeutil.zone(None)
     files = [os.fspath(p) for p in paths]
-    times = [_name_utc(os.path.basename(f), tz) for f in files]
+    times = [naming.parse_name_utc(os.path.basename(f), tz) for f in files]
     if files and all(t is None for t in times):
         files.sort(key=lambda f: natural_key(os.path.basename(f)))
         return [TimedPath(f, None, None) for f in files]
@@ -161,7 +153,9 @@ def order_paths(paths: Iterable[str | os.PathLike[str]], tz: Any = None) -> list
     return [TimedPath(path, utc, offset) for utc, _, path, offset in timed]
 
 
-def folder_frames(input_dir: str | os.PathLike[str], pattern: str, tz: Any) -> list[TimedPath]:
+def folder_frames(
+    input_dir: str | os.PathLike[str], pattern: str, tz: tzinfo | None
+) -> list[TimedPath]:
     """The files in ``input_dir`` matching ``pattern`` (case-insensitive), in time order
     (see :func:`order_paths`)."""
     folder = Path(input_dir)
