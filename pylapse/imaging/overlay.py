@@ -12,6 +12,7 @@ DST change read right.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from datetime import datetime
@@ -125,7 +126,8 @@ def _text_mask(
     """(fill mask, stroke mask) of ``text`` as L images cropped to the ink."""
     font = fonts.load_font(font_spec, px)
     left, top, right, bottom = font.getbbox(text, stroke_width=stroke)
-    size = (max(1, right - left), max(1, bottom - top))
+    # typed as floats (a layout engine may place ink between pixels); FreeType's are whole pixels
+    size = (max(1, math.ceil(right - left)), max(1, math.ceil(bottom - top)))
     fill = Image.new("L", size, 0)
     ImageDraw.Draw(fill).text((-left, -top), text, font=font, fill=255)
     if not stroke:

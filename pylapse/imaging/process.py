@@ -15,7 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
 
-from PIL import ExifTags, Image, ImageOps
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 __all__ = [
     "FORMATS",
@@ -64,6 +64,11 @@ class Resize:
     def active(self) -> bool:
         return self.width is not None or self.height is not None
 
+    def box(self) -> tuple[int, int]:
+        """(width, height) of an exact or fill resize (``__post_init__`` made sure of both)."""
+        assert self.width is not None and self.height is not None
+        return self.width, self.height
+
 
 def output_format(ext: str) -> str:
     """Pillow format name for an output extension; refuses others with the accepted list."""
@@ -79,9 +84,9 @@ def target_size(size: tuple[int, int], resize: Resize | None) -> tuple[int, int]
     if resize is None or not resize.active:
         return size
     if resize.mode == ResizeMode.EXACT:
-        return (resize.width, resize.height)  # type: ignore[return-value]
+        return resize.box()
     if resize.mode == ResizeMode.FILL:
-        return (resize.width, resize.height)  # type: ignore[return-value]
+        return resize.box()
     scale = min(
         resize.width / w if resize.width else float("inf"),
         resize.height / h if resize.height else float("inf"),
@@ -96,7 +101,8 @@ def _decode_size(size: tuple[int, int], resize: Resize | None) -> tuple[int, int
         return size
     if resize.mode == ResizeMode.FILL:
         w, h = size
-        scale = max(resize.width / w, resize.height / h)  # type: ignore[operator]
+        width, height = resize.box()
+        scale = max(width / w, height / h)
         return (max(1, int(w * scale)), max(1, int(h * scale)))
     return target_size(size, resize)
 
@@ -108,11 +114,12 @@ def open_frame(source: str | os.PathLike[str] | bytes, resize: Resize | None = N
     files, so a caller can skip the frame and report why.
     """
     name = "<bytes>" if isinstance(source, bytes) else os.fspath(source)
+    image: Image.Image  # opened as an ImageFile, then transposed and converted as a plain Image
     try:
         image = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
     except FileNotFoundError:
         raise ImageError(f"{name}: file not found") from None
-    except Image.UnidentifiedImageError:
+    except UnidentifiedImageError:
         raise ImageError(f"{name}: not an image (unrecognised or empty file)") from None
     except (OSError, Image.DecompressionBombError) as exc:
         raise ImageError(f"{name}: cannot be opened: {exc}") from None
