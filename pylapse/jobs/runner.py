@@ -16,6 +16,7 @@ the next runner starts: their function died with the old process.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import json
 import logging
@@ -263,7 +264,7 @@ class JobRunner:
             row = self._require().execute(f"SELECT COUNT(*) FROM jobs {where}", args).fetchone()
         return int(row[0])
 
-    def active(self) -> list[JobRecord]:
+    def active(self) -> builtins.list[JobRecord]:  # list is the method above in this class
         """Queued and running jobs, oldest first."""
         with self._lock:
             return sorted((v.record for v in self._live.values()), key=lambda r: r.id)
