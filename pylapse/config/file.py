@@ -19,9 +19,10 @@ import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from pylapse import storage
 from pylapse.config.base import ConfigConflict, ConfigError
@@ -69,12 +70,19 @@ def check_depth(value: Any, what: str, limit: int = MAX_DEPTH) -> None:
         todo.extend((child, depth + 1) for child in children)
 
 
-def _strip_comments(value: Any, path: tuple = ()) -> tuple[Any, dict[tuple, list]]:
+# a place in the JSON document: the keys and list indices from the top level down
+_JsonPath = tuple[str | int, ...]
+# "_" comments by the path of the object they were in: (their key, their value, the key that
+# followed them or None at the end)
+_Comments = dict[_JsonPath, list[tuple[str, Any, str | None]]]
+
+
+def _strip_comments(value: Any, path: _JsonPath = ()) -> tuple[Any, _Comments]:
     """Remove ``_``-prefixed keys, returning them by the path of the object they were in.
 
     Each comment remembers the key that followed it, so saving puts it back in place.
     """
-    found: dict[tuple, list] = {}
+    found: _Comments = {}
     if isinstance(value, dict):
         clean: dict[Any, Any] = {}
         waiting: list[tuple[str, Any]] = []
@@ -100,7 +108,7 @@ def _strip_comments(value: Any, path: tuple = ()) -> tuple[Any, dict[tuple, list
     return value, found
 
 
-def _model_at(loc: tuple, root: type[BaseModel] = Config) -> type[BaseModel] | None:
+def _model_at(loc: _JsonPath, root: type[BaseModel] = Config) -> type[BaseModel] | None:
     """The model class that a validation error location points into (for did-you-mean)."""
     model: type[BaseModel] | None = root
     i = 0
@@ -111,7 +119,7 @@ def _model_at(loc: tuple, root: type[BaseModel] = Config) -> type[BaseModel] | N
         ann = field.annotation
         origin = getattr(ann, "__origin__", None)
         if origin in (dict, list):
-            inner = ann.__args__[-1]
+            inner = get_args(ann)[-1]
             i += 2
             model = inner if isinstance(inner, type) and issubclass(inner, BaseModel) else None
         elif isinstance(ann, type) and issubclass(ann, BaseModel):
@@ -140,14 +148,14 @@ _LIMITS = {
 }
 
 
-def _where(loc: tuple) -> str:
+def _where(loc: _JsonPath) -> str:
     # Pydantic adds the member type of a union or a validator's name to the location; the
     # user only needs the path of keys in their file.
     keys = [p for p in loc if not (isinstance(p, str) and ("[" in p or p in ("int", "str")))]
     return ".".join(str(p) for p in keys) or "(top level)"
 
 
-def describe_error(error: dict[str, Any], model: type[BaseModel] = Config) -> str:
+def describe_error(error: ErrorDetails, model: type[BaseModel] = Config) -> str:
     """One pydantic error as ``field.path: what is wrong and what is accepted`` (no file name).
 
     Forms can use it on ``ValidationError.errors()`` of any config ``model`` (the one that was
@@ -356,7 +364,7 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     return config
 
 
-def _restore_comments(data: Any, comments: dict[tuple, list], path: tuple = ()) -> Any:
+def _restore_comments(data: Any, comments: _Comments, path: _JsonPath = ()) -> Any:
     if isinstance(data, dict):
         anchored: dict[str | None, list[tuple[str, Any]]] = {}
         for comment_key, comment, before in comments.get(path, []):

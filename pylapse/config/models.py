@@ -109,6 +109,7 @@ class Schedule(_Model):
             return value
         from apscheduler.triggers.cron import CronTrigger  # validates the field's syntax
 
+        assert info.field_name is not None  # a field validator is always given its field
         try:
             CronTrigger(**{info.field_name: value}, timezone=UTC)
         except ValueError as exc:
@@ -358,7 +359,10 @@ class Config(_Model):
     web: WebSettings = Field(default_factory=WebSettings, description="dashboard settings")
 
     _source: Path | None = PrivateAttr(None)
-    _comments: dict[tuple, list[tuple[str, Any, str | None]]] = PrivateAttr(default_factory=dict)
+    # the file's "_" comments by the path of the object they were in (see config.file)
+    _comments: dict[tuple[str | int, ...], list[tuple[str, Any, str | None]]] = PrivateAttr(
+        default_factory=dict
+    )
     _warnings: list[str] = PrivateAttr(default_factory=list)
     _stamp: Any = PrivateAttr(None)  # configfile.FileStamp of the file as loaded or saved
 
