@@ -181,7 +181,9 @@ class FolderWriter:
         self, path: str, files: dict[str, int], stored: dict[str, tuple[Any, ...]]
     ) -> tuple[list[str], list[str], list[tuple[Any, ...]]]:
         """New names, replaced names, and rows to fill in (inode, size, mtime) unchanged."""
-        added, changed, fills = [], [], []
+        added: list[str] = []
+        changed: list[str] = []
+        fills: list[tuple[int, int | None, float | None, Any]] = []  # None: keep the stored value
         for name in sorted(files):
             old = stored.get(name)
             if old is None:

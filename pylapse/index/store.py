@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime, tzinfo
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from pylapse import db, timeutil
 from pylapse.index import daycounts
@@ -109,6 +109,10 @@ class FrameIndex:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @overload
+    def _collection_id(self, key: str, *, create: Literal[True]) -> int: ...
+    @overload
+    def _collection_id(self, key: str, *, create: bool = False) -> int | None: ...
     def _collection_id(self, key: str, *, create: bool = False) -> int | None:
         cid = self._ids.get(key)
         if cid is not None:
@@ -160,7 +164,6 @@ class FrameIndex:
         zone = timeutil.zone(tz) if tz is None or isinstance(tz, str) else tz
         with self._scan_lock:
             cid = self._collection_id(collection, create=True)
-            assert cid is not None
             scanner = Scanner(
                 self._conn,
                 self._lock,
@@ -218,11 +221,13 @@ class FrameIndex:
             ).fetchone()
             values = (utc, offset, source, size, mtime, width, height, luma)
             if old is None:
-                frame_id = conn.execute(
+                inserted = conn.execute(
                     "INSERT INTO frames (collection_id, dir_id, name, utc, utc_offset, source, "
                     "size, mtime, width, height, luma) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (cid, dir_id, name, *values),
                 ).lastrowid
+                assert inserted is not None  # an INSERT sets it
+                frame_id = inserted
                 bump_days(conn, cid, Counter({(day_of(utc, offset), offset): 1}))
             else:
                 frame_id = old[0]
@@ -442,7 +447,7 @@ class FrameIndex:
 
     def utc_times(
         self, collection: str, start: TimeBound = None, end: TimeBound = None
-    ) -> tuple[array, array]:
+    ) -> tuple[array[int], array[float]]:
         """``(ids, utcs)``: two parallel arrays in time order, for selections over millions."""
         cid = self._collection_id(collection)
         if cid is None:
@@ -462,7 +467,8 @@ class FrameIndex:
 
 
 def _range(cid: int, lo: float | None, hi: float | None) -> tuple[str, tuple[Any, ...]]:
-    where, params = ["f.collection_id = ?"], [cid]
+    where = ["f.collection_id = ?"]
+    params: list[float] = [cid]
     if lo is not None:
         where.append("f.utc >= ?")
         params.append(lo)
@@ -483,9 +489,9 @@ def _dir_id(conn: sqlite3.Connection, cid: int, folder: str) -> int:
         "SELECT id FROM scanned_dirs WHERE collection_id = ? AND path = ?",
         (cid, os.path.dirname(folder)),
     ).fetchone()
-    return int(
-        conn.execute(
-            "INSERT INTO scanned_dirs (collection_id, parent_id, path) VALUES (?, ?, ?)",
-            (cid, parent[0] if parent else None, folder),
-        ).lastrowid
-    )
+    inserted = conn.execute(
+        "INSERT INTO scanned_dirs (collection_id, parent_id, path) VALUES (?, ?, ?)",
+        (cid, parent[0] if parent else None, folder),
+    ).lastrowid
+    assert inserted is not None  # an INSERT sets it
+    return inserted
