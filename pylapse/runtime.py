@@ -89,7 +89,7 @@ class Runtime:
             return
         if self.jobs is not None:
             self.jobs.start()
-            self._sweep_interrupted_renders()
+            self._sweep_interrupted_renders(self.jobs)
         if self.scheduler is not None:
             try:
                 self.scheduler.start()
@@ -100,19 +100,22 @@ class Runtime:
         if self.config_watch is not None and self._watch_thread is None:
             self._watch_stop.clear()
             self._watch_thread = threading.Thread(
-                target=self._watch, name="pylapse-config-watch", daemon=True
+                target=self._watch,
+                args=(self.config_watch,),
+                name="pylapse-config-watch",
+                daemon=True,
             )
             self._watch_thread.start()
         self._started = True
 
-    def _sweep_interrupted_renders(self) -> None:
+    def _sweep_interrupted_renders(self, jobs: JobRunner) -> None:
         """Temp files of renders a crash interrupted (kill -9, power cut): their folders come
         from the job history (a render job's ``output`` parameter); files of renders still
         running elsewhere are left alone (:func:`pylapse.video.sweep_render_temps`)."""
         from pylapse.jobs.record import JobState
 
         try:
-            recent = self.jobs.list(limit=INTERRUPTED_LOOKBACK)
+            recent = jobs.list(limit=INTERRUPTED_LOOKBACK)
         except Exception:  # the history is unreadable: jobs.start() said why already
             log.debug("job history unreadable; no temp-file sweep", exc_info=True)
             return
@@ -128,11 +131,11 @@ class Runtime:
         for folder in sorted(folders):
             sweep_render_temps(folder)
 
-    def _watch(self) -> None:
+    def _watch(self, watch: ConfigWatch) -> None:
         """Pick up hand edits even when nothing reads the config (headless capture)."""
         while not self._watch_stop.wait(CONFIG_POLL_SECONDS):
             try:
-                self.config_watch.check()  # type: ignore[union-attr]
+                watch.check()
             except Exception:  # a bad moment on a network share must not end the watch
                 log.exception("checking the config file failed (will retry)")
 
@@ -293,7 +296,7 @@ class Runtime:
         """Each storage volume under the cameras' folders and storage roots, with days-until-full
         from the last week's capture volume."""
         folders = {cid: self.config.resolve(c.output_dir) for cid, c in self.config.cameras.items()}
-        rates = {}
+        rates: dict[str | os.PathLike[str], float] = {}
         for camera_id, folder in folders.items():
             rate = self.health.bytes_per_day(camera_id)
             if rate:
