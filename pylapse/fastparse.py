@@ -16,15 +16,11 @@ same answers as :func:`pylapse.naming.parse_name` (the property tests compare th
   (``str.translate``, ``map`` over ``itemgetter`` slices, sets) instead of one Python call per
   name: what lets a cold scan keep up with the directory listing. Same answers as
   :func:`default_utc` for the names it accepts; the rest go back to the caller.
-* :func:`uniform_day`: a new day folder (the usual case at millions of frames), checked and read
-  with no Python step per name at all: its clocks are summed column by column in the 64-bit
-  lanes of one big integer.
 """
 
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime, timedelta, tzinfo
 from itertools import compress
@@ -32,15 +28,11 @@ from operator import itemgetter
 from typing import NamedTuple
 
 __all__ = [
-    "LANE_BYTES",
     "DayBatch",
-    "DayLanes",
     "civil_days",
     "default_batch",
     "default_utc",
-    "lane_values",
     "local_utc",
-    "uniform_day",
 ]
 
 _FAST_LEN = 25
@@ -208,86 +200,6 @@ def default_batch(names: Sequence[str]) -> tuple[list[DayBatch], list[str]]:
         batches.extend(more)
         rest.extend(left)
     return batches, rest
-
-
-# Column checks of a clock: "2" tens of hours (-> 1) with units "4"-"9" (-> 1) is an hour > 23.
-_TENS_TWO = bytes.maketrans(b"0123456789", b"\0\0\1\0\0\0\0\0\0\0")
-_UNITS_FOUR_UP = bytes.maketrans(b"0123456789", b"\0\0\0\0\1\1\1\1\1\1")
-_DIGIT_VALUE = bytes.maketrans(b"0123456789", bytes(range(10)))
-LANE_BYTES = 8
-_LANE_LOW = 0 if sys.byteorder == "little" else LANE_BYTES - 1  # a lane's least significant byte
-
-
-class DayLanes(NamedTuple):
-    """A folder of default-format names of one day (see :func:`uniform_day`).
-
-    ``seconds`` holds every name's seconds into the day in one integer, name ``i`` in lane ``i``:
-    bytes ``8 * i`` to ``8 * i + 8`` of ``seconds.to_bytes(8 * count, sys.byteorder)``, read as
-    an unsigned 64-bit integer in native order (``memoryview(...).cast("Q")``).
-    """
-
-    day: int  # days from 1970-01-01 of the names' date
-    offset: int  # seconds east of UTC
-    seconds: int
-    count: int
-
-
-def uniform_day(names: Sequence[str]) -> DayLanes | None:
-    """Read ``names`` (any order) at once if they are default-format names of one day.
-
-    That is: one shape, one width, ASCII, one date and one offset, every clock valid. Each name
-    then has exactly the time :func:`default_batch` gives it, and nothing is done per name: the
-    checks are C-level passes over the names joined, and the clocks are summed column by column
-    ("SIMD within a register": each column of digits is spread into 64-bit lanes of one big
-    integer, so one multiplication weighs a digit of every name at once; no lane can carry into
-    the next, as a sum is at most 86,399). ``None`` for any other folder: use
-    :func:`default_batch`.
-    """
-    if not names:
-        return None
-    raw = "/".join(names).encode("utf-8", "surrogateescape")
-    width, count = len(names[0]), len(names)
-    stride = width + 1
-    if not raw.isascii() or len(raw) != count * stride - 1:
-        return None
-    blanked = raw.translate(_TO_SHAPE)
-    # One shape: the blanked names repeat every `stride` bytes, and the first ends at a "/".
-    if count > 1 and (blanked[width] != 0x2F or blanked[stride:] != blanked[:-stride]):
-        return None
-    start = _block_start(blanked[:width].decode("ascii"))
-    if start is None:
-        return None
-    fixed = (0, 1, 2, 3, 5, 6, 8, 9, 20, 21, 23, 24)  # date and offset: one value in all names
-    if not all(col.count(col[0]) == len(col) for col in (raw[start + i :: stride] for i in fixed)):
-        return None
-    hour_tens, hour_units = raw[start + 11 :: stride], raw[start + 12 :: stride]
-    if hour_tens.translate(None, b"012") or raw[start + 14 :: stride].translate(None, b"012345"):
-        return None  # an hour 30-99 or a minute 60-99
-    if raw[start + 17 :: stride].translate(None, b"012345"):
-        return None  # a second 60-99
-    if int.from_bytes(hour_tens.translate(_TENS_TWO), "big") & int.from_bytes(
-        hour_units.translate(_UNITS_FOUR_UP), "big"
-    ):
-        return None  # an hour 24-29
-    first = names[0]
-    day = _lookup(_DAYS, [first[start : start + 10]], _day_seconds)[0]
-    offset = _lookup(_OFFSETS, [first[start + 19 : start + 25]], _offset_seconds)[0]
-    if day is None or offset is None:
-        return None
-    seconds = 0
-    lanes = bytearray(LANE_BYTES * count)
-    for at, weight in ((11, 3600), (14, 60), (17, 1)):  # hours, minutes, seconds
-        # Two digits at once in byte lanes (at most 99: no carry), then spread into wide lanes.
-        tens = int.from_bytes(raw[start + at :: stride].translate(_DIGIT_VALUE), "big")
-        units = int.from_bytes(raw[start + at + 1 :: stride].translate(_DIGIT_VALUE), "big")
-        lanes[_LANE_LOW::LANE_BYTES] = (tens * 10 + units).to_bytes(count, "big")
-        seconds += weight * int.from_bytes(lanes, sys.byteorder)
-    return DayLanes(day // 86400, offset, seconds, count)
-
-
-def lane_values(lanes: int, count: int) -> list[int]:
-    """The ``count`` 64-bit lanes of ``lanes`` (see :class:`DayLanes`) as a list, in order."""
-    return memoryview(lanes.to_bytes(LANE_BYTES * count, sys.byteorder)).cast("Q").tolist()
 
 
 def _parts(group: list[str], start: int) -> dict[tuple[str, str], list[str]]:

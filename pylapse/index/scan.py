@@ -22,15 +22,13 @@ What a user waits for at millions of frames, and why the scan is shaped this way
   and ``day_counts`` is updated in the same transaction.
 * A cold scan is as fast as the listing allows (``./bench.sh index``): the walk (``stat``,
   listing, reading a new folder's default-format names) runs in the calling thread while a
-  writer thread applies each listed folder and a third checkpoints the WAL. A new folder of one
-  default-format day is read without a Python step per name (:func:`pylapse.fastparse.uniform_day`,
-  :func:`pylapse.index.scan_pipeline.pack_day`); other names in batches
-  (:func:`pylapse.fastparse.default_batch`). A day goes in with one ``INSERT ... SELECT FROM
-  json_each(?)`` statement (name -> inode and clock packed in one integer), which
-  runs whole inside SQLite with the GIL released, so walking and writing use two cores
-  (:mod:`pylapse.index.scan_pipeline`). Other names go in with ``executemany``. A row whose file is
-  missing from a listing is deleted only if the file is still missing when the folder is
-  written: capture may have added it after the listing.
+  writer thread applies each listed folder and a third checkpoints the WAL. A new folder's
+  default-format names are read in batches (:func:`pylapse.fastparse.default_batch`), and a
+  day goes in with one ``INSERT ... SELECT FROM json_each(?)`` statement (name -> inode and
+  clock packed in one integer), which runs whole inside SQLite with the GIL released, so walking
+  and writing use two cores (:mod:`pylapse.index.scan_pipeline`). Other names go in with
+  ``executemany``. A row whose file is missing from a listing is deleted only if the file is
+  still missing when the folder is written: capture may have added it after the listing.
 * A symlink is followed only when its target lies inside the scan's roots (the storage roots,
   and always the scanned folder itself): a link to a file or folder anywhere else is not
   indexed (whatever its name says, the dashboard would serve it as a frame) and is reported
@@ -57,16 +55,13 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any
 
-from pylapse import fastparse
 from pylapse.index.datesource import FrameTimes, Resolved
 from pylapse.index.scan_pipeline import (
-    PACKS_DAYS,
     Checkpointer,
     NewRows,
     Parent,
     Slot,
     Writer,
-    pack_day,
     pack_names,
 )
 from pylapse.index.scan_result import ScanResult
@@ -289,11 +284,12 @@ class Scanner:
             seen.add(row.id)
             return [(p, row.id) for p in sorted(children.get(row.id, ()))]
         racy = time.time_ns() - st.st_mtime_ns < RACY_NS
+        files = self._frames(files)
         prepared = None
         if row is None and self._batch and files and len(files) <= CHUNK:
-            files, prepared = self._prepare(files)
-        else:
-            files = self._frames(files)
+            # A new folder's names are read here, in the walking thread, while the writer
+            # thread applies the previous folder.
+            prepared = pack_names(sorted(files), files)
         slot = Slot(None if row is None else row.id)
         if self._writer is None:
             self._writer = Writer(self._write)
@@ -425,22 +421,6 @@ class Scanner:
         ):
             return files
         return {name: files[name] for name in names if self._is_frame(name)}
-
-    def _prepare(self, files: dict[str, int]) -> tuple[dict[str, int], NewRows]:
-        """A new folder's frames and their rows, read by the walking thread.
-
-        A folder of one default-format day (:func:`pylapse.fastparse.uniform_day`) has one
-        shape throughout: its first name stands for all of them, unless the extension has a
-        digit (which the shape does not fix).
-        """
-        names = list(files)
-        day = fastparse.uniform_day(names) if PACKS_DAYS else None
-        if day is not None:
-            ext = os.path.splitext(names[0])[1]
-            if self._is_frame(names[0]) and not any(map(str.isdigit, ext)):
-                return files, pack_day(files, day)
-        files = self._frames(files)
-        return files, pack_names(sorted(files), files)
 
     def _report(self, started: float, done: int, total: int) -> None:
         if self.progress is None:

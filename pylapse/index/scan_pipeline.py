@@ -3,19 +3,16 @@ thread, the WAL checkpointed by a third (see :mod:`pylapse.index.scan`).
 
 A day of default-format names becomes one JSON object ``{name: inode << 17 | seconds into the
 day}`` that a single ``INSERT ... SELECT FROM json_each(?)`` statement inserts: SQLite runs the
-whole statement with the GIL released, so the walk goes on in the other thread meanwhile. A new
-day folder is read with no Python step per name (:func:`pack_day`); any other batch of names
-goes through :func:`pack_names`. Checkpoints (copying the WAL into the file, with ``fsync``)
-run beside the writer (:class:`Checkpointer`) instead of stopping it.
+whole statement with the GIL released, so the walk goes on in the other thread meanwhile. Names
+are read and packed in batches by :func:`pack_names`. Checkpoints (copying the WAL into the
+file, with ``fsync``) run beside the writer (:class:`Checkpointer`) instead of stopping it.
 """
 
 from __future__ import annotations
 
 import queue
 import sqlite3
-import sys
 import threading
-from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import chain, repeat
@@ -24,25 +21,15 @@ from typing import Any
 
 from pylapse import db, fastparse
 
-try:  # serializes and sorts a day of names in Rust, several times faster than Python can
-    import orjson
-except ImportError:  # no wheel for this machine: pack_names does the same, slower
-    orjson = None  # type: ignore[assignment]
-
-# Whether a new folder of one default-format day goes through pack_day.
-PACKS_DAYS = orjson is not None
-
 __all__ = [
     "CHECKPOINT_THREAD",
     "CLOCK_BITS",
-    "PACKS_DAYS",
     "WRITER_THREAD",
     "Checkpointer",
     "NewRows",
     "Parent",
     "Slot",
     "Writer",
-    "pack_day",
     "pack_names",
 ]
 
@@ -94,26 +81,6 @@ def pack_names(names: list[str], inodes: dict[str, int]) -> NewRows:
             utcs = map(float, map(base.__add__, batch.seconds))
             out.quick.extend(zip(batch.names, utcs, repeat(batch.offset), ids, strict=False))
     return out
-
-
-def pack_day(files: dict[str, int], day: fastparse.DayLanes) -> NewRows:
-    """A new folder of one default-format day as one batch, without a Python step per name.
-
-    ``files`` maps each name to its inode; ``day`` is :func:`pylapse.fastparse.uniform_day` of
-    ``list(files)``, so lane ``i`` is the ``i``-th name of ``files``. Inodes and clocks are
-    packed lane by lane in big integers, and ``orjson`` sorts the names as it writes the JSON
-    (:data:`PACKS_DAYS`). A 64-bit inode too large to pack sends the folder through
-    :func:`pack_names`.
-    """
-    if len(files) != day.count:
-        raise ValueError(f"{len(files)} names but {day.count} clocks: not the same folder")
-    if orjson is None or max(files.values()) >= _MAX_PACKED_INODE:
-        return pack_names(sorted(files), files)
-    # Inodes are below 2**46: shifted within their own 64-bit lane, next to the clock's 17 bits.
-    lanes = int.from_bytes(array("Q", files.values()).tobytes(), sys.byteorder)
-    values = fastparse.lane_values((lanes << CLOCK_BITS) | day.seconds, day.count)
-    payload = orjson.dumps(dict(zip(files, values, strict=True)), option=orjson.OPT_SORT_KEYS)
-    return NewRows(packed=[(day.day, day.offset, payload.decode(), day.count)])
 
 
 def _json_plain(text: str) -> bool:

@@ -12,14 +12,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pylapse import fastparse, naming, timeutil
-from pylapse.fastparse import (
-    civil_days,
-    default_batch,
-    default_utc,
-    lane_values,
-    local_utc,
-    uniform_day,
-)
+from pylapse.fastparse import civil_days, default_batch, default_utc, local_utc
 
 EPOCH = date(1970, 1, 1)
 BLOCK = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}-[0-9]{2}-[0-9]{2}[+-][0-9]{2}\.[0-9]{2}")
@@ -166,7 +159,6 @@ def test_one_folder_whose_names_differ_in_one_date_or_offset_digit(column, count
             for n, s in zip(b.names, b.seconds, strict=True)}  # fmt: skip
     assert read == {n: ref_default(n) for n in folder if ref_default(n)}
     assert set(rest) == {n for n in folder if ref_default(n) is None}
-    assert uniform_day(folder) is None  # two dates or two offsets: not one day's folder
 
 
 def test_a_folder_whose_every_date_and_offset_digit_differs() -> None:
@@ -273,42 +265,18 @@ def day_folders(draw: st.DrawFn) -> list[str]:
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(day_folders())
-def test_uniform_day_reads_one_days_folder_or_nothing(folder: list[str]) -> None:
-    times = [ref_default(n) for n in folder]
-    blocks = {len(folder[0]) - 29}  # where the time block starts, by length (".jpg" is 4)
-    one = (
-        all(t is not None for t in times)
-        and len({len(n) for n in folder}) == 1
-        and len({re.sub("[0-9]", "0", n) for n in folder}) == 1
-        and len({n[min(blocks) : min(blocks) + 10] for n in folder}) == 1
-        and len({n[-10:-4] for n in folder}) == 1
-        and all(n.isascii() for n in folder)
-    )
-    got = uniform_day(folder)
-    if not one:
-        assert got is None
-        return
-    assert got is not None
-    assert got.count == len(folder) and type(got.day) is int
-    seconds = lane_values(got.seconds, got.count)
-    assert [got.day * 86400 + s - got.offset for s in seconds] == [t[0] for t in times]
-    assert {got.offset} == {t[1] for t in times}
-
-
-def test_uniform_day_refuses_two_names_of_two_shapes() -> None:
-    # one width, one date, one offset, but not one kind of file: the scan takes the first name's
-    # kind for all of them, so these must not pass as one day's folder
-    pair = ["c-2026-02-09T00-00-00+01.00.jpg", "c-2026-02-09T00-00-01+01.00.txt"]
-    assert uniform_day(pair) is None
-    assert uniform_day(pair[:1]) is not None
-
-
-def test_uniform_day_refuses_mixed_widths_and_empty_folders() -> None:
-    assert uniform_day([]) is None
-    assert (
-        uniform_day(["c-2026-02-09T00-00-00+01.00.jpg", "cc-2026-02-09T00-00-00+01.00.jpg"]) is None
-    )
-    assert uniform_day(["holiday.jpg"]) is None
+@example(["c-2026-02-09T00-00-00+01.00.jpg", "c-2026-02-09T00-00-01+01.00.txt"])  # two shapes
+@example(["c-2026-02-09T00-00-00+01.00.jpg", "cc-2026-02-09T00-00-00+01.00.jpg"])  # two widths
+@example(["holiday.jpg"])
+def test_default_batch_reads_a_days_folder_as_the_reference_does(folder: list[str]) -> None:
+    # The scan's usual folder (one shape, one width, one date and offset) takes default_batch's
+    # column-wise path; each way a real folder is spoiled takes another branch of it.
+    batches, rest = default_batch(folder)
+    read = [(n, (b.day * 86400 + s - b.offset, b.offset)) for b in batches
+            for n, s in zip(b.names, b.seconds, strict=True)]  # fmt: skip
+    assert all(type(b.day) is int for b in batches)
+    assert sorted(read) == sorted((n, ref_default(n)) for n in folder if ref_default(n))
+    assert sorted(rest) == sorted(n for n in folder if ref_default(n) is None)
 
 
 @pytest.mark.parametrize(

@@ -1,20 +1,17 @@
-"""The cold scan's whole-day path (pylapse.fastparse.uniform_day, scanpipe.pack_day, the
-checkpoint thread): the same times and rows as the per-name path, on real folders and SQLite."""
+"""The cold scan on day folders of real files and a real SQLite file: the checkpoint thread,
+page size, the extension filter and links in a listed folder (the batch path's rows against the
+per-name path: test_scan.py)."""
 
 from __future__ import annotations
 
-import os
-import random
 import sqlite3
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from pylapse import db, fastparse, naming, timeutil
+from pylapse import db, naming, timeutil
 from pylapse.index import scan, scan_writer
 from pylapse.index import scan_pipeline as scanpipe
 from pylapse.index.store import FrameIndex
@@ -27,84 +24,6 @@ def day_names(prefix: str, date: str, offset: str, clocks: list[int], ext: str =
         f"{prefix}{date}T{c // 3600:02d}-{c // 60 % 60:02d}-{c % 60:02d}{offset}.{ext}"
         for c in clocks
     ]
-
-
-def lane_times(names: list[str]) -> dict[str, tuple[int, int]] | None:
-    day = fastparse.uniform_day(names)
-    if day is None:
-        return None
-    assert day.count == len(names)
-    seconds = fastparse.lane_values(day.seconds, day.count)
-    return {
-        name: (day.day * 86400 + sec - day.offset, day.offset)
-        for name, sec in zip(names, seconds, strict=True)
-    }
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.text("ab_-x", max_size=5),
-    st.dates(datetime(1, 1, 2).date(), datetime(9999, 12, 30).date()),
-    st.integers(-23 * 60, 23 * 60),
-    st.lists(st.integers(0, 86399), min_size=1, max_size=300, unique=True),
-    st.randoms(),
-)
-def test_a_day_read_in_lanes_agrees_with_default_utc(prefix, date, minutes, clocks, rnd):
-    sign = "-" if minutes < 0 else "+"
-    offset = f"{sign}{abs(minutes) // 60:02d}.{abs(minutes) % 60:02d}"
-    names = day_names(prefix, date.isoformat(), offset, clocks)
-    rnd.shuffle(names)  # listing order, not name order
-    got = lane_times(names)
-    assert got is not None
-    assert got == {name: fastparse.default_utc(name) for name in names}
-
-
-BASE = day_names("cam-", "2026-02-09", "+09.00", [0, 10, 3599, 43200, 86399])
-
-
-@pytest.mark.parametrize(
-    "odd",
-    [
-        "cam-2026-02-10T00-00-20+09.00.jpg",  # another date
-        "cam-2026-02-09T00-00-20+08.00.jpg",  # another offset
-        "cam-2026-02-09T24-00-00+09.00.jpg",  # no such hour
-        "cam-2026-02-09T31-00-00+09.00.jpg",
-        "cam-2026-02-09T90-00-00+09.00.jpg",
-        "cam-2026-02-09T19-00-00+09.00.jpg"[:-4] + ".jpeg",  # another width
-        "cam-2026-02-09T23-60-00+09.00.jpg",  # no such minute
-        "cam-2026-02-09T23-00-60+09.00.jpg",  # no such second
-        "cam-2026-02-09T3a-00-00+09.00.jpg",  # not a digit
-        "cám-2026-02-09T23-00-00+09.00.jpg",  # not ASCII
-        ".am-2026-02-09T23-00-00+09.00.jpg",  # another shape (a hidden file)
-        "c1m-2026-02-09T23-00-00+09.00.jpg",  # a digit where the others have a letter
-        "cam_2026-02-09T23-00-00+09.00.jpg",
-    ],
-)
-def test_a_folder_that_is_not_one_plain_day_is_left_to_the_batch_path(odd):
-    assert lane_times([*BASE, odd]) is None
-    assert lane_times([odd, *BASE]) is None
-
-
-def test_edge_cases_of_the_day_shape():
-    assert fastparse.uniform_day([]) is None
-    assert lane_times(BASE[:1]) == {BASE[0]: fastparse.default_utc(BASE[0])}
-    assert lane_times(["2026-02-30T00-00-00+09.00.jpg"]) is None  # no such date
-    assert lane_times(["x12026-02-09T00-00-00+09.00.jpg"]) is None  # a digit before the block
-    assert lane_times(["IMG_20240101_120000.jpg", "IMG_20240101_120010.jpg"]) is None
-
-
-def test_pack_day_writes_what_pack_names_writes():
-    clocks = random.Random(7).sample(range(86400), 500)
-    names = day_names("cam-", "2026-02-09", "+09.00", clocks)
-    inodes = {name: 1_000_000 + i * 7 for i, name in enumerate(names)}
-    day = fastparse.uniform_day(names)
-    assert day is not None
-    packed = scanpipe.pack_day(inodes, day)
-    assert packed == scanpipe.pack_names(sorted(names), inodes)
-    big = dict.fromkeys(names, 1 << 50)  # a 64-bit inode too large to pack beside the clock
-    assert scanpipe.pack_day(big, day).packed == []
-    with pytest.raises(ValueError, match="not the same folder"):
-        scanpipe.pack_day(dict(list(inodes.items())[:-1]), day)
 
 
 def make_days(root: Path, days: int, per_day: int, extra: dict[str, list[str]] | None = None):
@@ -120,33 +39,8 @@ def make_days(root: Path, days: int, per_day: int, extra: dict[str, list[str]] |
             (folder / name).write_bytes(b"")
 
 
-def rows(index: FrameIndex) -> list[tuple]:
-    return sorted(
-        index._reader()
-        .execute("SELECT name, utc, utc_offset, inode, source FROM frames ORDER BY name")
-        .fetchall()
-    )
-
-
-def test_whole_day_path_and_pure_python_path_store_the_same_rows(tmp_path, monkeypatch):
-    extra = {"2026-02-10": [".cam-2026-02-10T00-00-05+09.00.jpg", "notes.txt"]}
-    make_days(tmp_path / "frames", 3, 200, extra)
-    with FrameIndex(tmp_path / "fast.db") as index:
-        assert index.scan("c", tmp_path / "frames", TOKYO).added == 600
-        fast = rows(index)
-    monkeypatch.setattr(scan, "PACKS_DAYS", False)  # as on a machine without orjson
-    with FrameIndex(tmp_path / "slow.db") as index:
-        assert index.scan("c", tmp_path / "frames", TOKYO).added == 600
-        slow = rows(index)
-    assert fast == slow
-    assert {name for name, *_ in fast} == {
-        n for d in (tmp_path / "frames").iterdir() for n in os.listdir(d) if n.startswith("cam-")
-    }
-    assert all(inode is not None for *_, inode, _source in fast)
-
-
 def test_an_extension_with_a_digit_is_checked_name_by_name(tmp_path):
-    # ".jp2" and ".jp3" names have one shape: the first name cannot stand for the others.
+    # ".jp2" and ".jp3" names have one shape (digits blanked): each name's extension counts.
     folder = tmp_path / "frames" / "2026-02-09"
     folder.mkdir(parents=True)
     names = day_names("cam-", "2026-02-09", "+09.00", [0, 10, 20, 30], "jp2")

@@ -123,10 +123,9 @@ def test_no_change_rescan_lists_no_folder_and_parses_nothing(index, tree, monkey
     def refuse(*args, **kwargs):
         raise AssertionError("the scan parsed a name")
 
-    # every way the scan reads names: whole folders and batches (fastparse), one name at a time
-    # (naming, looked up when a scan starts), and the file-based fallback
+    # every way the scan reads names: batches (fastparse), one name at a time (naming, looked
+    # up when a scan starts), and the file-based fallback
     for module, name in [
-        (fastparse, "uniform_day"),
         (fastparse, "default_batch"),
         (naming, "parse_name_utc"),
         (naming, "parse_name"),
