@@ -23,9 +23,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime, timedelta, tzinfo
+from functools import partial
 from itertools import compress
 from operator import itemgetter
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 __all__ = [
     "DayBatch",
@@ -83,7 +84,11 @@ def _offset_seconds(text: str) -> int | None:
     return -seconds if text[0] == "-" else seconds
 
 
-def _fill(cache: dict, key: Hashable, compute: Callable[[], object]) -> object:
+_K = TypeVar("_K", bound=Hashable)
+_V = TypeVar("_V")
+
+
+def _fill(cache: dict[_K, _V], key: _K, compute: Callable[[], _V]) -> _V:
     if len(cache) >= _CACHE_LIMIT:
         cache.clear()
     value = cache[key] = compute()
@@ -151,7 +156,7 @@ def _lookup(cache: dict, keys: list[str], compute: Callable[[str], int | None]) 
     values = list(map(cache.get, keys))
     if None in values:  # new keys (or invalid ones, cached as None)
         for key in set(keys).difference(cache):
-            _fill(cache, key, lambda key=key: compute(key))
+            _fill(cache, key, partial(compute, key))
         values = list(map(cache.get, keys))
         if None in values:  # invalid keys, or keys evicted by a cache clear just above
             values = [compute(k) if v is None else v for k, v in zip(keys, values, strict=True)]
@@ -202,12 +207,12 @@ def default_batch(names: Sequence[str]) -> tuple[list[DayBatch], list[str]]:
     return batches, rest
 
 
-def _parts(group: list[str], start: int) -> dict[tuple[str, str], list[str]]:
+def _parts(group: Sequence[str], start: int) -> dict[tuple[str, str], list[str]]:
     """Names of one shape by (date, offset) text."""
     dates = list(map(itemgetter(slice(start, start + 10)), group))
     offsets = list(map(itemgetter(slice(start + 19, start + 25)), group))
     if dates.count(dates[0]) == len(dates) and offsets.count(offsets[0]) == len(offsets):
-        return {(dates[0], offsets[0]): group}
+        return {(dates[0], offsets[0]): list(group)}
     parts: dict[tuple[str, str], list[str]] = {}
     for name, date, offset in zip(group, dates, offsets, strict=True):
         parts.setdefault((date, offset), []).append(name)

@@ -179,7 +179,8 @@ class Scanner:
         for d in known.values():
             if d.parent_id is not None:
                 children.setdefault(d.parent_id, []).append(d.path)
-        self._seen = seen = set()
+        seen: set[int] = set()
+        self._seen = seen
         visited: set[tuple[int, int]] = set()  # (device, inode): a symlink loop is walked once
         stack: list[tuple[str, Parent]] = [(root_s, None)]
         done = 0
