@@ -28,7 +28,7 @@ def _terminated(signum: int, frame: object) -> None:
     raise _Terminated()
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "web",
         help="serve the dashboard",

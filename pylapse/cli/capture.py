@@ -22,7 +22,7 @@ from pylapse.config.models import DEFAULT_CONFIG_NAME
 log = logging.getLogger("pylapse.capture")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "capture",
         help="capture frames on the configured schedules (headless; = autocapture.py)",

@@ -13,9 +13,12 @@ import platform
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pylapse
+
+if TYPE_CHECKING:
+    from pylapse.config.models import Config
 
 __all__ = ["register", "run"]
 
@@ -35,7 +38,7 @@ _PACKAGES = (
 )
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "doctor", help="check ffmpeg, packages, config and data folder", description=__doc__
     )
@@ -50,7 +53,7 @@ def _line(ok: bool | None, label: str, detail: str) -> str:
     return f"[{mark}] {label:<14} {detail}"
 
 
-def _config(path: str | None) -> tuple[list[str], Any, bool]:
+def _config(path: str | None) -> tuple[list[str], Config | None, bool]:
     from pylapse.config.base import ConfigError
     from pylapse.config.file import load_config
     from pylapse.config.models import DEFAULT_CONFIG_NAME
@@ -67,7 +70,7 @@ def _config(path: str | None) -> tuple[list[str], Any, bool]:
     return [_line(True, "config", f"{target.resolve()} is valid")], config, True
 
 
-def _data_folder(config: Any) -> tuple[str, bool]:
+def _data_folder(config: Config | None) -> tuple[str, bool]:
     folder = config.data_path if config is not None else Path("data").absolute()
     probe = folder if folder.exists() else next((p for p in folder.parents if p.exists()), None)
     try:
@@ -81,7 +84,7 @@ def _data_folder(config: Any) -> tuple[str, bool]:
     return _line(True, "data folder", f"{folder} ({state})"), True
 
 
-def _ffmpeg(config: Any) -> tuple[list[str], bool]:
+def _ffmpeg(config: Config | None) -> tuple[list[str], bool]:
     from pylapse.ffmpeg import FfmpegError, FfmpegNotFound, configured_ffmpeg, find_ffmpeg
     from pylapse.video.codecs import CODECS
 

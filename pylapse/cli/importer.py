@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
-from typing import Any
 
 from pylapse.cli import CommandError, load_config_or_fail
 from pylapse.cli.index import scan_with_bar
@@ -19,7 +18,7 @@ from pylapse.cli.index import scan_with_bar
 __all__ = ["register", "run"]
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from pylapse.config.models import DEFAULT_CONFIG_NAME
 
     parser = subparsers.add_parser(

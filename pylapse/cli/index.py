@@ -13,14 +13,20 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pylapse.cli import CommandError, load_config_or_fail
+
+if TYPE_CHECKING:
+    from pylapse.collection import Collection
+    from pylapse.config.models import Config
+    from pylapse.index.scan_result import ScanResult
+    from pylapse.index.store import FrameIndex
 
 __all__ = ["register", "run"]
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from pylapse.config.models import DEFAULT_CONFIG_NAME
 
     parser = subparsers.add_parser(
@@ -51,7 +57,7 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def _targets(config: Any, wanted: list[str] | None) -> list[str]:
+def _targets(config: Config, wanted: list[str] | None) -> list[str]:
     """Collection ids to scan, cameras first (the order the runtime lists them in)."""
     ids = [*config.cameras, *(c for c in config.collections if c not in config.cameras)]
     if not wanted:
@@ -115,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def scan_with_bar(index: Any, coll: Any, args: argparse.Namespace) -> Any:
+def scan_with_bar(index: FrameIndex, coll: Collection, args: argparse.Namespace) -> ScanResult:
     """One collection's scan with a tqdm bar of folders (on stderr, only on a terminal)."""
     from tqdm import tqdm
 

@@ -11,14 +11,16 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 from pylapse.cli import CommandError
 
 MIN_LENGTH = 8
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "set-password",
         help="set the dashboard password",
@@ -35,7 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def read_password(stdin=None, prompt=getpass.getpass) -> str:  # type: ignore[no-untyped-def]
+def read_password(
+    stdin: TextIO | None = None, prompt: Callable[[str], str] = getpass.getpass
+) -> str:
     stdin = stdin or sys.stdin
     if stdin.isatty():
         first = prompt("New dashboard password: ")
