@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from fastapi.templating import Jinja2Templates
 
 from pylapse.config.models import Config
@@ -76,8 +76,15 @@ async def get_config_editor(request: Request) -> ConfigEditor:
     return request.app.state.config_editor.bound(token or None)
 
 
+def require_jobs(runtime: Runtime) -> JobRunner:
+    """The runtime's job runner; 404 when it runs none (a runtime built with ``jobs=False``)."""
+    if runtime.jobs is None:
+        raise HTTPException(404, "jobs are not available")
+    return runtime.jobs
+
+
 def get_jobs(request: Request) -> JobRunner:
-    return get_runtime(request).jobs
+    return require_jobs(get_runtime(request))
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -16,6 +17,11 @@ from pylapse import storage
 from pylapse.config.presets import ExportPreset
 from pylapse.selection.targets import SelectionError
 from web.routes import _media as m
+
+if TYPE_CHECKING:
+    from pylapse.config.models import Config
+    from pylapse.export.options import ExportOptions
+    from pylapse.runtime import Runtime
 
 CRON = ("minute", "hour", "day", "month", "day_of_week", "week", "year", "second")
 TEXT_FIELDS = (
@@ -43,18 +49,18 @@ _OPTION_FIELDS = (
 def values_of(preset: ExportPreset | None) -> dict[str, Any]:
     """Form values of a preset (or the defaults of a new one)."""
     data = (preset or ExportPreset()).model_dump()
-    values = {k: text_of(data.get(k)) for k in TEXT_FIELDS}
+    values: dict[str, str | bool] = {k: text_of(data.get(k)) for k in TEXT_FIELDS}
     values.update({k: bool(data.get(k)) for k in BOOL_FIELDS})
     return values
 
 
-def text_of(value: Any) -> str:
+def text_of(value: object) -> str:
     if value is None:
         return ""
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def form_values(source: Any) -> dict[str, Any]:
+def form_values(source: Mapping[str, object]) -> dict[str, Any]:
     values: dict[str, Any] = {k: str(source.get(k, "") or "").strip() for k in TEXT_FIELDS}
     values.update({k: source.get(k) in ("on", "1", "true") for k in BOOL_FIELDS})
     for extra in ("preset_id", "fps", "codec", "make_video"):
@@ -75,7 +81,7 @@ def preset_from(values: dict[str, Any]) -> ExportPreset:
         raise m.FieldError(field, f"{message} (got {values.get(field, '')!r})") from None
 
 
-def confined_files(config: Any, preset: ExportPreset) -> dict[str, str]:
+def confined_files(config: Config, preset: ExportPreset) -> dict[str, str]:
     """The preset's font and watermark files as absolute paths inside the storage roots.
 
     The dashboard reads only files inside the roots: a font file elsewhere is refused unless it
@@ -109,7 +115,7 @@ def _installed_fonts() -> frozenset[str]:
 _WHAT = {"font": "a font file", "watermark_image": "a watermark image"}
 
 
-def _inside(config: Any, raw: str, field: str) -> str:
+def _inside(config: Config, raw: str, field: str) -> str:
     try:
         return str(storage.confine(config.resolve(raw), config.root_paths))
     except (storage.PathNotAllowed, ValueError):
@@ -121,7 +127,7 @@ def _inside(config: Any, raw: str, field: str) -> str:
         raise m.FieldError(field, message) from None
 
 
-def options_of(preset: ExportPreset, config: Any, **overrides: Any) -> Any:
+def options_of(preset: ExportPreset, config: Config, **overrides: Any) -> ExportOptions:
     """``ExportOptions`` of a preset; its checks (fonts, colours, anchors, and font and
     watermark files inside the storage roots of ``config``) as FieldErrors."""
     from pylapse.export.options import ExportOptions
@@ -138,7 +144,7 @@ def options_of(preset: ExportPreset, config: Any, **overrides: Any) -> Any:
         raise m.FieldError(field, text) from None
 
 
-def output_folder(runtime: Any, preset_id: str, preset: ExportPreset) -> Path:
+def output_folder(runtime: Runtime, preset_id: str, preset: ExportPreset) -> Path:
     """Where the preset writes (its own folder by default), confined to the storage roots."""
     if preset.subdir:
         sub = Path(preset.subdir)
@@ -155,7 +161,7 @@ def output_folder(runtime: Any, preset_id: str, preset: ExportPreset) -> Path:
     return m.confine(config, target, "subdir" if preset.subdir else "output_dir")
 
 
-def check_folder_is_its_own(runtime: Any, preset_id: str, folder: Path) -> None:
+def check_folder_is_its_own(runtime: Runtime, preset_id: str, folder: Path) -> None:
     """Two presets writing to one folder would replace each other's output: refused."""
     others = runtime.config.export_folder_users(folder, other_than=preset_id)
     if others:
@@ -191,7 +197,7 @@ def check_colours(preset: ExportPreset) -> None:
             raise m.FieldError(field, str(exc)) from None
 
 
-def check(runtime: Any, preset_id: str, values: dict[str, Any]) -> tuple[ExportPreset, Path]:
+def check(runtime: Runtime, preset_id: str, values: dict[str, Any]) -> tuple[ExportPreset, Path]:
     preset = preset_from(values)
     if not preset.collection or preset.collection not in runtime.collections():
         raise m.FieldError("collection", "choose the collection to export")

@@ -24,11 +24,14 @@ import os
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from PIL import Image
 
 from pylapse import storage
+
+if TYPE_CHECKING:
+    from pylapse.index.frame import Frame
 
 THUMB_WIDTH = 400
 THUMB_QUALITY = 78
@@ -39,7 +42,7 @@ class ThumbnailError(Exception):
     """The frame's file is missing or not a readable image."""
 
 
-def thumbnail_path(cache_dir: Path, frame: Any) -> Path:
+def thumbnail_path(cache_dir: Path, frame: Frame) -> Path:
     stamp = int(float(frame.mtime or 0) * 1000)
     where = hashlib.sha1(os.fsencode(frame.path), usedforsecurity=False).hexdigest()[:10]
     name = f"{frame.id}-{stamp}-{frame.size or 0}-{where}.jpg"
@@ -53,9 +56,9 @@ def make_thumbnail(
     if name is None:
         name = source.name if isinstance(source, Path) else str(getattr(source, "name", "image"))
     try:
-        with Image.open(source) as image:
-            image.draft("RGB", (width, width))  # JPEG: decode at reduced scale
-            image = image.convert("RGB")
+        with Image.open(source) as opened:
+            opened.draft("RGB", (width, width))  # JPEG: decode at reduced scale
+            image = opened.convert("RGB")
             image.thumbnail((width, width * 4), Image.Resampling.LANCZOS)
             out = io.BytesIO()
             image.save(out, "JPEG", quality=THUMB_QUALITY, optimize=True)
@@ -66,7 +69,7 @@ def make_thumbnail(
 
 def thumbnail(
     cache_dir: Path,
-    frame: Any,
+    frame: Frame,
     budget: int = CACHE_BUDGET,
     *,
     roots: Iterable[str | os.PathLike[str]],

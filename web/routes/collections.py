@@ -269,7 +269,7 @@ def create_collection(
             name=name.strip(),
             path=str(folder),
             timezone=timezone.strip() or None,
-            date_source=date_source,  # type: ignore[arg-type]
+            date_source=date_source,
             filename_pattern=filename_pattern.strip() or None,
         )
         created.append(coll_id)

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.templating import Jinja2Templates
 
 from pylapse.capture.health import CameraHealth, HealthState
 from pylapse.capture.triggers import next_fire_times
@@ -24,9 +25,12 @@ from pylapse.config.base import ConfigError
 from pylapse.config.models import CameraConfig, Config
 from pylapse.jobs.record import JobNotFound, JobRecord
 from pylapse.sources.base import GrabError
-from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
+from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep, require_jobs
 from web.live import UPCOMING
 from web.params import JobId
+
+if TYPE_CHECKING:
+    from pylapse.runtime import Runtime
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["dashboard"], include_in_schema=False)
@@ -41,10 +45,10 @@ class CameraCard:
     health: CameraHealth
     next_run: datetime | None
     paused: bool
-    zone: Any
+    zone: tzinfo
 
 
-def camera_card(runtime: Any, camera_id: str) -> CameraCard:
+def camera_card(runtime: Runtime, camera_id: str) -> CameraCard:
     config = runtime.config.cameras.get(camera_id)
     if config is None:
         raise HTTPException(404, f"no camera {camera_id!r}")
@@ -74,11 +78,11 @@ def _with_state(health: CameraHealth, state: HealthState) -> CameraHealth:
     return replace(health, state=state)
 
 
-def cards(runtime: Any) -> list[CameraCard]:
+def cards(runtime: Runtime) -> list[CameraCard]:
     return [camera_card(runtime, camera_id) for camera_id in runtime.config.cameras]
 
 
-def scheduler_context(runtime: Any) -> dict[str, Any]:
+def scheduler_context(runtime: Runtime) -> dict[str, Any]:
     scheduler = runtime.scheduler
     return {
         "scheduler_present": scheduler is not None,
@@ -87,13 +91,15 @@ def scheduler_context(runtime: Any) -> dict[str, Any]:
     }
 
 
-def upcoming_context(runtime: Any) -> dict[str, Any]:
+def upcoming_context(runtime: Runtime) -> dict[str, Any]:
     runs = runtime.scheduler.next_runs(UPCOMING) if runtime.scheduler else []
     names = {cid: cam.name for cid, cam in runtime.config.cameras.items()}
     return {"upcoming": runs, "camera_names": names}
 
 
-def log_context(runtime: Any, page: int = 1, per_page: int = 25, camera: str | None = None):
+def log_context(
+    runtime: Runtime, page: int = 1, per_page: int = 25, camera: str | None = None
+) -> dict[str, Any]:
     per_page = per_page if per_page in PAGE_SIZES else 25
     total = runtime.health.log_count(camera=camera)
     pages = max(1, -(-total // per_page))
@@ -112,7 +118,7 @@ def log_context(runtime: Any, page: int = 1, per_page: int = 25, camera: str | N
     }
 
 
-def disk_context(runtime: Any) -> dict[str, Any]:
+def disk_context(runtime: Runtime) -> dict[str, Any]:
     try:
         volumes = runtime.volume_usage()
     except OSError as exc:
@@ -128,7 +134,7 @@ class MissingCollection:
     problem: str | None
 
 
-def missing_collections(runtime: Any) -> list[MissingCollection]:
+def missing_collections(runtime: Runtime) -> list[MissingCollection]:
     """Collections whose folder is gone or not mounted (a ``stat`` each), so the dashboard says
     so before anyone opens a collection and finds no frames."""
     found = []
@@ -139,12 +145,14 @@ def missing_collections(runtime: Any) -> list[MissingCollection]:
     return found
 
 
-def jobs_context(runtime: Any) -> dict[str, Any]:
+def jobs_context(runtime: Runtime) -> dict[str, Any]:
     jobs: list[JobRecord] = runtime.jobs.active() if runtime.jobs else []
     return {"active_jobs": jobs}
 
 
-def _render(templates: Any, request: Request, name: str, context: dict[str, Any], **kw: Any):
+def _render(
+    templates: Jinja2Templates, request: Request, name: str, context: dict[str, Any], **kw: Any
+) -> HTMLResponse:
     return templates.TemplateResponse(request, name, context, **kw)
 
 
@@ -315,11 +323,10 @@ def preview(camera_id: str, runtime: RuntimeDep) -> StreamingResponse:
 # -- jobs (shared by the exports and videos pages) -----------------------------------------------
 
 
-def job_or_404(runtime: Any, job_id: int) -> JobRecord:
-    if runtime.jobs is None:
-        raise HTTPException(404, "jobs are not available")
+def job_or_404(runtime: Runtime, job_id: int) -> JobRecord:
+    jobs = require_jobs(runtime)
     try:
-        return runtime.jobs.get(job_id)
+        return jobs.get(job_id)
     except JobNotFound:
         raise HTTPException(404, f"no job {job_id}") from None
 
@@ -334,6 +341,7 @@ def job_partial(job_id: JobId, request: Request, runtime: RuntimeDep, templates:
 @router.post("/jobs/{job_id}/cancel", response_class=HTMLResponse)
 def job_cancel(job_id: JobId, request: Request, runtime: RuntimeDep, templates: TemplatesDep):
     job_or_404(runtime, job_id)
-    runtime.jobs.cancel(job_id)
-    job = runtime.jobs.get(job_id)
+    jobs = require_jobs(runtime)
+    jobs.cancel(job_id)
+    job = jobs.get(job_id)
     return _render(templates, request, "partials/_job.html", {"job": job})
