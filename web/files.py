@@ -14,7 +14,7 @@ import os
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import anyio
 from fastapi import HTTPException
@@ -22,6 +22,10 @@ from fastapi.responses import FileResponse
 from starlette.types import Receive, Scope, Send
 
 from pylapse import storage
+
+if TYPE_CHECKING:
+    from pylapse.index.frame import Frame
+    from pylapse.runtime import Runtime
 
 __all__ = ["OpenFileResponse", "frame_roots", "open_or_http_error"]
 
@@ -72,7 +76,7 @@ def open_or_http_error(
     return handle
 
 
-def frame_roots(runtime: Any, frame: Any) -> list[Path]:
+def frame_roots(runtime: Runtime, frame: Frame) -> list[Path]:
     """Where ``frame``'s file may be: the storage roots, and the folder of each collection its
     rows belong to (a camera folder the config file puts outside the roots is its owner's
     choice; the dashboard only ever sets folders inside them)."""

@@ -20,14 +20,17 @@ Time is counted in the stream's ticks, so the rule holds whatever the clock does
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pylapse.runtime import Runtime
 
 __all__ = ["UPCOMING", "Coalescer", "capture_changes", "upcoming_version"]
 
 UPCOMING = 8  # upcoming captures the dashboard lists
 
 
-def upcoming_version(runtime: Any, limit: int = UPCOMING) -> Hashable:
+def upcoming_version(runtime: Runtime, limit: int = UPCOMING) -> Hashable:
     """What the upcoming list shows, comparable: it changed when this did."""
     scheduler = runtime.scheduler
     if scheduler is None:
@@ -37,12 +40,12 @@ def upcoming_version(runtime: Any, limit: int = UPCOMING) -> Hashable:
     )
 
 
-def latest_log_id(runtime: Any) -> int:
+def latest_log_id(runtime: Runtime) -> int:
     entries = runtime.health.log(limit=1)
     return entries[0].id if entries else 0
 
 
-def capture_changes(runtime: Any, after: int) -> tuple[int, list[str]]:
+def capture_changes(runtime: Runtime, after: int) -> tuple[int, list[str]]:
     """(newest log id, ids of the cameras with log entries after ``after``, oldest first).
 
     Reads only the newest entry while nothing changed, and then as many as there are new ones

@@ -49,7 +49,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import anyio
@@ -62,6 +62,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from pylapse import storage
 from web.sessions import SESSION_MAX_AGE, SessionStore
 from web.throttle import LoginThrottle
+
+if TYPE_CHECKING:
+    from pylapse.runtime import Runtime
 
 COOKIE = "pylapse_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -234,7 +237,7 @@ class Guard:
     """Settings, signing, sessions and login throttling for the checks above; one per app, kept
     on ``app.state.guard``."""
 
-    def __init__(self, runtime: Any, *, bound_host: str | None = None) -> None:
+    def __init__(self, runtime: Runtime, *, bound_host: str | None = None) -> None:
         self.runtime = runtime
         self.bound_host = (bound_host or "127.0.0.1").strip("[]").lower()
         self._secret = load_secret(runtime.config.data_path)
@@ -242,9 +245,9 @@ class Guard:
         self.sessions = SessionStore(runtime.db_path)
         self.throttle = LoginThrottle()
         # one limiter per event loop (a test may drive one app from several)
-        self._verifiers: weakref.WeakKeyDictionary[Any, anyio.CapacityLimiter] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._verifiers: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, anyio.CapacityLimiter
+        ] = weakref.WeakKeyDictionary()
 
     def close(self) -> None:
         self.sessions.close()

@@ -10,7 +10,7 @@ import hashlib
 import re
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from fastapi import Request
@@ -18,6 +18,9 @@ from fastapi.templating import Jinja2Templates
 
 from pylapse import __version__, timeutil
 from web import security
+
+if TYPE_CHECKING:
+    from pylapse.runtime import Runtime
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 NAV = (
@@ -93,7 +96,7 @@ RELOAD_NOTICE_SECONDS = 15 * 60  # how long pages say that a hand edit was loade
 def _config_context(request: Request) -> dict[str, Any]:
     """The config token forms send back (compare-and-swap saves) and what to say about the
     file: an error in a hand edit on every page, a reload for a while after it happened."""
-    runtime = request.app.state.runtime
+    runtime: Runtime = request.app.state.runtime
     _, token = runtime.config_snapshot()
     sent = getattr(request.state, "config_token_sent", None)
     if sent and token and sent != token:

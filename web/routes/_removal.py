@@ -8,15 +8,22 @@ with progress and cancel, since a collection can hold a million files).
 from __future__ import annotations
 
 import contextlib
+import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import HTTPException
 
 from pylapse.config.models import Config
+from pylapse.progress import ProgressCallback
 from pylapse.tasks import removal
 from pylapse.tasks.removal import FilesPreview, KeptFrames, RemovalRefused
 from web.routes import _media as m
+
+if TYPE_CHECKING:
+    from pylapse.collection import Collection
+    from pylapse.runtime import Runtime
+    from web.deps import ConfigEditor
 
 JOB_KINDS = ("scan", "export", "render", "delete")  # jobs that read a collection's frames
 _JOB_WORDS = {"scan": "a scan", "export": "an export", "render": "a render",
@@ -34,7 +41,7 @@ class RemovalPlan:
     notes: list[str] = field(default_factory=list)
 
 
-def plan(runtime: Any, collection_id: str, coll: Any, delete_files: bool) -> RemovalPlan:
+def plan(runtime: Runtime, collection_id: str, coll: Collection, delete_files: bool) -> RemovalPlan:
     config = runtime.config
     blockers = removal.removal_blockers(config, collection_id)
     for kind in JOB_KINDS:
@@ -55,7 +62,7 @@ class Refusal:
 
 
 def refusal(
-    runtime: Any,
+    runtime: Runtime,
     p: RemovalPlan,
     *,
     remove_presets: bool,
@@ -98,8 +105,8 @@ class Removed:
 
 
 def perform(
-    runtime: Any, editor: Any, collection_id: str, coll: Any, *, remove_presets: bool,
-    delete_files: bool,
+    runtime: Runtime, editor: ConfigEditor, collection_id: str, coll: Collection, *,
+    remove_presets: bool, delete_files: bool,
 ) -> Removed:  # fmt: skip
     """Take the collection out of the config, then forget its rows or start deleting its files.
 
@@ -117,7 +124,7 @@ def perform(
         return Removed(presets, runtime.index.drop(coll.key), None)
     roots = list(runtime.config.root_paths)
 
-    def delete(progress: Any, cancel: Any) -> dict[str, Any]:
+    def delete(progress: ProgressCallback, cancel: threading.Event) -> dict[str, Any]:
         try:
             return removal.delete_frames(coll, roots, progress=progress, cancel=cancel).summary()
         except RemovalRefused:  # the folder went since the preview: the collection is gone
@@ -136,7 +143,7 @@ def perform(
 # -- cameras -------------------------------------------------------------------------------------
 
 
-def remove_camera(runtime: Any, editor: Any, camera_id: str) -> KeptFrames:
+def remove_camera(runtime: Runtime, editor: ConfigEditor, camera_id: str) -> KeptFrames:
     """Take the camera out of the config keeping its frames as a collection (see
     :func:`pylapse.tasks.removal.remove_camera`); raises ``ConfigError``/``OSError`` if not
     saved."""

@@ -18,23 +18,28 @@ from __future__ import annotations
 import calendar
 import contextlib
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
 
 from pylapse import timeutil
 from pylapse.collection import FolderStatus
 from pylapse.config.base import ConfigError
-from pylapse.config.models import CollectionConfig
+from pylapse.config.models import CollectionConfig, Config
 from pylapse.index.frame import Frame
 from pylapse.tasks.removal import RemovalRefused
 from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
 from web.params import MAX_ID
 from web.routes import _media as m
 from web.routes import _removal
+
+if TYPE_CHECKING:
+    from pylapse.collection import Collection
+    from pylapse.runtime import Runtime
 
 router = APIRouter(tags=["collections"], include_in_schema=False)
 
@@ -74,7 +79,7 @@ class Summary:
         return self.status.problem
 
 
-def summary(runtime: Any, collection_id: str, coll: Any) -> Summary:
+def summary(runtime: Runtime, collection_id: str, coll: Collection) -> Summary:
     index = runtime.index
     key = coll.key
     count = index.count(key)
@@ -122,7 +127,11 @@ def _day_of(text: str) -> date:
 
 
 def calendar_context(
-    runtime: Any, collection_id: str, coll: Any, month: str | None, day: date | None = None
+    runtime: Runtime,
+    collection_id: str,
+    coll: Collection,
+    month: str | None,
+    day: date | None = None,
 ) -> dict[str, Any]:
     counts = runtime.index.count_by_day(coll.key, coll.zone)
     latest = max(counts) if counts else timeutil.now(coll.zone).date()
@@ -160,14 +169,19 @@ def calendar_context(
 # -- a day's thumbnails --------------------------------------------------------------------------
 
 
-def _day_bounds(day: date, zone: Any) -> tuple[datetime, datetime]:
+def _day_bounds(day: date, zone: tzinfo) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(), tzinfo=zone)
     end = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
     return start, end
 
 
 def day_context(
-    runtime: Any, collection_id: str, coll: Any, day: date | None, page: int, per_page: int
+    runtime: Runtime,
+    collection_id: str,
+    coll: Collection,
+    day: date | None,
+    page: int,
+    per_page: int,
 ) -> dict[str, Any]:
     if per_page not in DAY_PAGE_SIZES:
         raise HTTPException(422, f"per_page must be one of {', '.join(map(str, DAY_PAGE_SIZES))}")
@@ -194,7 +208,7 @@ def day_context(
 # -- pages ---------------------------------------------------------------------------------------
 
 
-def _list_context(runtime: Any) -> dict[str, Any]:
+def _list_context(runtime: Runtime) -> dict[str, Any]:
     rows = [summary(runtime, cid, coll) for cid, coll in runtime.collections().items()]
     return {"active": "collections", "page_title": "Collections", "collections": rows,
             "date_sources": DATE_SOURCES, "zones": timeutil.all_zones(),
@@ -256,7 +270,7 @@ def create_collection(
     errors: dict[str, str] = {}
     created: list[str] = []
 
-    def add(config: Any) -> None:
+    def add(config: Config) -> None:
         if not name.strip():
             raise m.FieldError("name", "give the collection a name")
         if not path.strip():
@@ -304,7 +318,7 @@ def _message(exc: Exception) -> str:
     return str(exc)
 
 
-def _last_day(runtime: Any, coll: Any) -> date | None:
+def _last_day(runtime: Runtime, coll: Collection) -> date | None:
     last = runtime.index.last(coll.key)
     return last.time.astimezone(coll.zone).date() if last else None
 
@@ -395,8 +409,9 @@ def rescan(collection_id: str, request: Request, runtime: RuntimeDep, templates:
 
 
 def _removal_page(
-    request: Request, runtime: Any, templates: Any, collection_id: str, coll: Any,
-    delete_files: bool, *, plan: _removal.RemovalPlan | None = None, error: str = "",
+    request: Request, runtime: Runtime, templates: Jinja2Templates, collection_id: str,
+    coll: Collection, delete_files: bool, *, plan: _removal.RemovalPlan | None = None,
+    error: str = "",
     values: dict[str, Any] | None = None, status_code: int = 200,
 ):  # fmt: skip
     plan = plan or _removal.plan(runtime, collection_id, coll, delete_files)

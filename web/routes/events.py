@@ -15,7 +15,7 @@ import asyncio
 import json
 import queue
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
 from sse_starlette import EventSourceResponse
@@ -25,6 +25,9 @@ from web import live
 from web.deps import RuntimeDep
 from web.templating import domid
 
+if TYPE_CHECKING:
+    from pylapse.runtime import Runtime
+
 router = APIRouter(tags=["events"])
 
 TICK = 0.25  # seconds between looks at the job queue
@@ -33,10 +36,11 @@ PERIOD = 4  # ticks between looks at the capture log and the schedule (1 s); a r
 
 
 async def event_stream(
-    runtime: Any, disconnected: Callable[[], Awaitable[bool]]
+    runtime: Runtime, disconnected: Callable[[], Awaitable[bool]]
 ) -> AsyncIterator[dict[str, str]]:
     """The events for one browser tab, until it goes away."""
-    jobs = runtime.jobs.subscribe() if runtime.jobs is not None else None
+    runner = runtime.jobs
+    jobs = runner.subscribe() if runner is not None else None
     last = await run_in_threadpool(live.latest_log_id, runtime)
     upcoming = await run_in_threadpool(live.upcoming_version, runtime)
     changes = live.Coalescer(PERIOD)
@@ -63,8 +67,8 @@ async def event_stream(
                 yield {"event": name, "data": json.dumps(data)}
             await asyncio.sleep(TICK)
     finally:
-        if jobs is not None:
-            runtime.jobs.unsubscribe(jobs)
+        if runner is not None and jobs is not None:
+            runner.unsubscribe(jobs)
 
 
 @router.get("/events", include_in_schema=False)

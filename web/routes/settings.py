@@ -6,17 +6,22 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from pydantic import ValidationError
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from pylapse import storage
 from pylapse.config.base import ConfigError
 from pylapse.config.models import Config
 from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
+
+if TYPE_CHECKING:
+    from pylapse.runtime import Runtime
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["settings"], include_in_schema=False)
@@ -28,7 +33,7 @@ VIDEO_ENCODERS = ("libx264", "libx265", "libvpx-vp9", "libaom-av1", "libsvtav1",
                   "prores_ks", "gif")  # fmt: skip
 
 
-def ffmpeg_info(config: Any) -> dict[str, Any]:
+def ffmpeg_info(config: Config) -> dict[str, Any]:
     """Which ffmpeg renders use, its version and the interesting encoders it has."""
     try:
         from pylapse.ffmpeg import FfmpegError, FfmpegNotFound, configured_ffmpeg, find_ffmpeg
@@ -49,7 +54,7 @@ def ffmpeg_info(config: Any) -> dict[str, Any]:
         return {"error": str(exc)}
 
 
-def _values(config: Any) -> dict[str, Any]:
+def _values(config: Config) -> dict[str, Any]:
     return {
         "storage_roots": "\n".join(config.storage_roots),
         "ffmpeg_path": config.ffmpeg_path or "",
@@ -62,7 +67,9 @@ def _values(config: Any) -> dict[str, Any]:
     }
 
 
-def _page(request: Request, runtime: Any, templates: Any, **extra: Any):
+def _page(
+    request: Request, runtime: Runtime, templates: Jinja2Templates, **extra: Any
+) -> HTMLResponse:
     config = runtime.config
     context = {
         "active": "settings",
@@ -94,7 +101,7 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def _update(config: Config, form: Any) -> dict[str, str]:
+def _update(config: Config, form: FormData) -> dict[str, str]:
     """Set the settings the form sent on ``config``; returns errors by input name."""
 
     def text(name: str) -> str:
@@ -102,7 +109,7 @@ def _update(config: Config, form: Any) -> dict[str, str]:
         return value.strip() if isinstance(value, str) else ""
 
     errors: dict[str, str] = {}
-    updates: list[tuple[Any, str, Any]] = [
+    updates: list[tuple[BaseModel, str, object]] = [
         (config, "storage_roots", _lines(text("storage_roots"))),
         (config, "ffmpeg_path", text("ffmpeg_path") or None),
         (config, "max_retries", text("max_retries")),
