@@ -68,7 +68,7 @@ def folder_full_reason(folder: str | os.PathLike[str]) -> str:
 
 def is_full_reason(reason: str | None) -> bool:
     """Whether a paused reason is one of the two above."""
-    return bool(reason) and reason.endswith(_FULL_TAIL)  # type: ignore[union-attr]
+    return reason is not None and reason.endswith(_FULL_TAIL)
 
 
 def existing_parent(path: str | os.PathLike[str]) -> Path:
