@@ -25,7 +25,7 @@ import os
 import re
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import (
     Field,
@@ -44,6 +44,9 @@ from pylapse.config.base import (
 )
 from pylapse.config.presets import ExportPreset
 from pylapse.redact import mask_url
+
+if TYPE_CHECKING:
+    from pylapse.config.file import FileStamp
 
 __all__ = [
     "DEFAULT_CONFIG_NAME",
@@ -364,7 +367,7 @@ class Config(_Model):
         default_factory=dict
     )
     _warnings: list[str] = PrivateAttr(default_factory=list)
-    _stamp: Any = PrivateAttr(None)  # configfile.FileStamp of the file as loaded or saved
+    _stamp: FileStamp | None = PrivateAttr(None)  # of the file as loaded or saved
 
     @field_validator("cameras", "collections", "exports")
     @classmethod
