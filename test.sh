@@ -36,4 +36,5 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
 fi
 
 .venv/bin/python -m ruff check .
+.venv/bin/python -m mypy  # pylapse/ and web/, configured in pyproject.toml
 .venv/bin/python -m pytest "$@"
