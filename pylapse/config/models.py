@@ -25,7 +25,7 @@ import os
 import re
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import (
     Field,
@@ -44,9 +44,6 @@ from pylapse.config.base import (
 )
 from pylapse.config.presets import ExportPreset
 from pylapse.redact import mask_url
-
-if TYPE_CHECKING:
-    from pylapse.config.file import FileStamp
 
 __all__ = [
     "DEFAULT_CONFIG_NAME",
@@ -367,7 +364,9 @@ class Config(_Model):
         default_factory=dict
     )
     _warnings: list[str] = PrivateAttr(default_factory=list)
-    _stamp: FileStamp | None = PrivateAttr(None)  # of the file as loaded or saved
+    # config.file's FileStamp of the file as loaded or saved (Any: config.file imports this module,
+    # and tests/test_layering.py counts imports for type checking too)
+    _stamp: Any = PrivateAttr(None)
 
     @field_validator("cameras", "collections", "exports")
     @classmethod
