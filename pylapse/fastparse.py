@@ -26,7 +26,7 @@ from datetime import datetime, timedelta, tzinfo
 from functools import partial
 from itertools import compress
 from operator import itemgetter
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple, TypeVar, cast
 
 __all__ = [
     "DayBatch",
@@ -151,7 +151,9 @@ def _block_start(shape: str) -> int | None:
     return start
 
 
-def _lookup(cache: dict, keys: list[str], compute: Callable[[str], int | None]) -> list:
+def _lookup(
+    cache: dict[str, int | None], keys: list[str], compute: Callable[[str], int | None]
+) -> list[int | None]:
     """``cache[k]`` for each key (``None`` for an invalid one), filling the cache per new key."""
     values = list(map(cache.get, keys))
     if None in values:  # new keys (or invalid ones, cached as None)
@@ -237,7 +239,8 @@ def _read_parts(
             keep = [s is not None for s in seconds]
             members, seconds = list(compress(members, keep)), list(compress(seconds, keep))
         if members:
-            batches.append(DayBatch(day // 86400, offset, members, seconds))
+            clock = cast(list[int], seconds)  # the Nones were taken out just above
+            batches.append(DayBatch(day // 86400, offset, members, clock))
     return batches, rest
 
 

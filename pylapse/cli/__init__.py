@@ -17,7 +17,7 @@ import importlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
@@ -27,6 +27,7 @@ from pylapse.redact import mask_logging
 
 if TYPE_CHECKING:
     from pylapse.config.models import Config
+    from pylapse.progress import ProgressCallback
 
 # The library's own subcommand modules, in the order `pylapse --help` lists them (after plugins).
 _COMMANDS = ("capture", "render", "export", "index", "importer", "doctor", "password")
@@ -59,6 +60,17 @@ def build_parser(extra: Sequence[ModuleType] = ()) -> argparse.ArgumentParser:
     for name in _COMMANDS:
         importlib.import_module(f"pylapse.cli.{name}").register(sub)
     return parser
+
+
+def progress_bars(
+    enabled: bool, desc: str
+) -> tuple[ProgressCallback | None, Callable[[], None]]:
+    """A tqdm bar per stage on stderr (and the function that closes them), or nothing."""
+    if not enabled:
+        return None, lambda: None
+    from pylapse.video.render import tqdm_progress
+
+    return tqdm_progress(desc)
 
 
 def default_config_path() -> Path:

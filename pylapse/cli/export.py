@@ -13,9 +13,14 @@ import argparse
 import re
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pylapse.cli import CommandError, load_config_or_fail
+from pylapse.cli import CommandError, load_config_or_fail, progress_bars
+
+if TYPE_CHECKING:
+    from pylapse.collection import Collection
+    from pylapse.config.models import Config
+    from pylapse.config.presets import ExportPreset
 
 __all__ = ["preview_text", "register", "run"]
 
@@ -147,9 +152,11 @@ def _options(preset: Any, args: argparse.Namespace) -> Any:
         raise CommandError(str(exc)) from None
 
 
-def _output_dir(config: Any, collection: Any, preset: Any, args: argparse.Namespace) -> Path:
+def _output_dir(
+    config: Config, collection: Collection, preset: ExportPreset, args: argparse.Namespace
+) -> Path:
     if args.output is not None:
-        return args.output
+        return Path(args.output)
     if args.preset is not None:  # the preset's own folder, as the dashboard runs it
         folder = config.export_folder(args.preset)
         if folder is None:
@@ -169,7 +176,6 @@ def run(args: argparse.Namespace) -> int:
     from pylapse.index.store import FrameIndex
     from pylapse.progress import Cancelled
     from pylapse.selection.targets import SelectionError
-    from pylapse.video.render import tqdm_progress
 
     config = load_config_or_fail(args.config)
     collection_id, preset = _preset(config, args)
@@ -191,7 +197,7 @@ def run(args: argparse.Namespace) -> int:
             print(preview_text(name, selection, args.fps))
             return 0
         output = _output_dir(config, collection, preset, args)
-        report, close = (None, lambda: None) if args.no_progress else tqdm_progress("Exporting")
+        report, close = progress_bars(not args.no_progress, "Exporting")
         try:
             result = collection.export_preset(
                 preset, output, options, report, threading.Event(), selection=selection, name=name

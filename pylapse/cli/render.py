@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from pylapse.cli import CommandError
+from pylapse.cli import CommandError, progress_bars
 
 __all__ = ["register", "run"]
 
@@ -146,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
         frames = folder_frames(args.input_dir, args.pattern, tz)
     except (FileNotFoundError, NotADirectoryError, ValueError) as exc:
         raise CommandError(_one_line(exc)) from None
-    report, close = (None, lambda: None) if args.no_progress else video.tqdm_progress()
+    report, close = progress_bars(not args.no_progress, "Rendering")
     try:
         result = video.render_frames(
             frames, output, options, report, threading.Event(), if_exists=if_exists
