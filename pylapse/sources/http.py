@@ -9,6 +9,10 @@ The body is read as a stream and abandoned as soon as it passes ``max_bytes``, s
 100 MB costs at most ``max_bytes`` of memory. Credentials come from ``username``/``password`` or
 from the URL's ``user:pass@`` part; they go out with the configured scheme (basic or digest) and
 never appear in an error message.
+
+A URL that answers with an MJPEG stream (``multipart/x-mixed-replace``, or no Content-Type and a
+body starting with a boundary line) gives the stream's first complete JPEG, as pyLapse 0.2 did
+for every camera URL: cameras whose only URL is a stream keep working as ``http`` cameras.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +31,13 @@ import httpx
 
 from pylapse.redact import guard_loggers, mask_secrets, mask_url
 from pylapse.sources.base import FrameSource, GrabError, split_credentials
+from pylapse.sources.multipart import (
+    LEADING_PEEK,
+    MultipartError,
+    MultipartParser,
+    boundary_of,
+    leading_boundary,
+)
 
 if TYPE_CHECKING:
     from pylapse.config.models import CameraConfig
@@ -155,9 +167,52 @@ class Source(FrameSource):
             deadline.cancel()
 
     def _receive(self, response: httpx.Response, where: str, deadline: _Deadline) -> bytes:
-        """The frame from a response whose status is fine (overridden by the mjpeg source)."""
+        """The frame from a response whose status is fine: the body, or a stream's first JPEG."""
         self._check_type(response, where)
-        return self._read_body(response, where, deadline)
+        boundary, chunks = self._stream_boundary(response, where)
+        if boundary is None:
+            return self._read_body(chunks, where, deadline)
+        for frame in self._multipart_frames(chunks, where, boundary):
+            return frame
+        raise GrabError(f"{where}: the stream ended before a complete JPEG frame")
+
+    def _stream_boundary(
+        self, response: httpx.Response, where: str
+    ) -> tuple[bytes | None, Iterator[bytes]]:
+        """The multipart boundary of ``response`` (None for a plain body) and its bytes.
+
+        Only a response with no Content-Type is peeked at: some cameras send their stream bare,
+        and 0.2 read it anyway. The peeked bytes stay at the front of the returned chunks.
+        """
+        ctype = response.headers.get("content-type", "")
+        chunks = response.iter_bytes()
+        if ctype.lower().startswith("multipart/"):
+            boundary = boundary_of(ctype)
+            if boundary is None:
+                raise GrabError(f"{where}: the stream's Content-Type names no boundary ({ctype!r})")
+            return boundary, chunks
+        if ctype.strip():
+            return None, chunks
+        head = b""
+        for chunk in chunks:
+            head += chunk
+            # a JPEG or PNG shows by its first byte; a boundary line by its end
+            start = head.lstrip(b"\r\n")
+            if start[:1] not in (b"", b"-") or b"\n" in start or len(head) > LEADING_PEEK:
+                break
+        rest = _prepend(head, chunks)
+        return leading_boundary(head), rest
+
+    def _multipart_frames(
+        self, chunks: Iterator[bytes], where: str, boundary: bytes
+    ) -> Iterator[bytes]:
+        """The complete JPEGs of a multipart stream, as they arrive."""
+        parser = MultipartParser(boundary, self.camera.max_bytes)
+        try:
+            for chunk in chunks:
+                yield from parser.feed(chunk)
+        except MultipartError as exc:
+            raise GrabError(f"{where}: {exc}") from None
 
     def _transport_error(self, exc: Exception, where: str, elapsed: float) -> Exception:
         """The GrabError for an httpx/socket failure (anything else is a bug: re-raised)."""
@@ -207,11 +262,6 @@ class Source(FrameSource):
                 f"{where}: the camera answered with {ctype.split(';')[0]} content, not an image "
                 "(is the URL the snapshot URL?)"
             )
-        if ctype.startswith("multipart/"):
-            raise GrabError(
-                f"{where}: this URL is a video stream ({ctype.split(';')[0]}); "
-                "use camera type 'mjpeg' for it"
-            )
         length = response.headers.get("content-length")
         if length and length.isdigit() and int(length) > self.camera.max_bytes:
             raise GrabError(
@@ -219,10 +269,10 @@ class Source(FrameSource):
                 f"({self.camera.max_bytes:,})"
             )
 
-    def _read_body(self, response: httpx.Response, where: str, deadline: _Deadline) -> bytes:
+    def _read_body(self, chunks: Iterator[bytes], where: str, deadline: _Deadline) -> bytes:
         cap = self.camera.max_bytes
         body = bytearray()
-        for chunk in response.iter_bytes():
+        for chunk in chunks:
             body += chunk
             if len(body) > cap:
                 raise GrabError(
@@ -235,6 +285,12 @@ class Source(FrameSource):
         if not body:
             raise GrabError(f"{where}: the camera sent an empty response")
         return bytes(body)
+
+
+def _prepend(head: bytes, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    if head:
+        yield head
+    yield from chunks
 
 
 def _describe_error(exc: BaseException) -> str:

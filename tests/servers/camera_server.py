@@ -41,6 +41,9 @@ Default routes (``BEHAVIOURS`` documents each behaviour; ``DEFAULT_ROUTES`` maps
                        headers, ``mjpeg_fps`` frames per second until the client leaves
 ``/mjpeg-nolength``    same, but the Content-Type says ``boundary=--myboundary`` (with dashes, as
                        some cameras do) and parts carry no Content-Length
+``/mjpeg-bare``        the ``/mjpeg`` stream sent with no Content-Type at all (the body starts with
+                       its boundary line, as some cameras send it)
+``/bare.jpg``          a valid JPEG sent with no Content-Type header
 ``/mjpeg-stall``       sends the multipart header and one part header, then never a whole frame
 ``/mjpeg-endless``     one part whose body never ends (bytes without a JPEG end marker)
 =====================  ======================================================================
@@ -98,6 +101,8 @@ BEHAVIOURS = {
     "headers": "JSON echo of the request headers",
     "mjpeg": "multipart/x-mixed-replace stream with Content-Length part headers",
     "mjpeg-nolength": "multipart stream, boundary declared with dashes, no part lengths",
+    "mjpeg-bare": "multipart stream with no Content-Type header",
+    "jpeg-bare": "a valid JPEG with no Content-Type header",
     "mjpeg-stall": "multipart header then no complete frame",
     "mjpeg-endless": "one multipart part that never ends",
     "notfound": "HTTP 404",
@@ -128,6 +133,8 @@ DEFAULT_ROUTES = {
     "/headers": "headers",
     "/mjpeg": "mjpeg",
     "/mjpeg-nolength": "mjpeg-nolength",
+    "/mjpeg-bare": "mjpeg-bare",
+    "/bare.jpg": "jpeg-bare",
     "/mjpeg-stall": "mjpeg-stall",
     "/mjpeg-endless": "mjpeg-endless",
 }
@@ -519,9 +526,10 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.dumps({k.lower(): v for k, v in self.headers.items()}).encode()
         self._send(200, body, "application/json")
 
-    def _stream_start(self, boundary: str) -> None:
+    def _stream_start(self, boundary: str | None) -> None:
         self.send_response(200)
-        self.send_header("Content-Type", f"multipart/x-mixed-replace; boundary={boundary}")
+        if boundary is not None:
+            self.send_header("Content-Type", f"multipart/x-mixed-replace; boundary={boundary}")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Connection", "close")
         self.end_headers()
@@ -546,6 +554,17 @@ class _Handler(BaseHTTPRequestHandler):
     def _b_mjpeg_nolength(self) -> None:
         self._stream_start("--myboundary")
         self._stream(b"--myboundary", with_length=False)
+
+    def _b_mjpeg_bare(self) -> None:
+        self._stream_start(None)
+        self._stream(b"--frame", with_length=True)
+
+    def _b_jpeg_bare(self) -> None:
+        body = self.cam.next_jpeg()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def _b_mjpeg_stall(self) -> None:
         self._stream_start("frame")

@@ -150,9 +150,24 @@ def test_extra_headers_are_sent(camera_server, make_camera):
     assert camera_server.last_headers("/headers")["x-api-key"] == "k1"
 
 
-def test_mjpeg_url_on_http_camera_points_to_the_right_type(camera_server, make_camera):
-    message = grab_error(make_camera, camera_server.url("/mjpeg"))
-    assert "use camera type 'mjpeg'" in message
+@pytest.mark.parametrize("path", ["/mjpeg", "/mjpeg-nolength", "/mjpeg-bare"])
+def test_mjpeg_url_on_http_camera_gives_the_first_frame(camera_server, make_camera, path):
+    # pyLapse 0.2 read any camera URL this way: its configs name streams as plain URLs
+    data = grab(make_camera, camera_server.url(path))
+    validate_image(data)  # one whole JPEG, not the multipart bytes around it
+    assert data.startswith(b"\xff\xd8") and b"--frame" not in data and b"--myboundary" not in data
+    assert Image.open(io.BytesIO(data)).size == (320, 240)
+    assert camera_server.hits(path) == 1
+
+
+def test_jpeg_without_content_type_is_still_a_snapshot(camera_server, make_camera):
+    data = grab(make_camera, camera_server.url("/bare.jpg"))
+    assert Image.open(io.BytesIO(data)).format == "JPEG"
+
+
+def test_stream_without_a_whole_frame_on_http_camera_times_out(camera_server, make_camera):
+    message = grab_error(make_camera, camera_server.url("/mjpeg-stall"), read_timeout=0.3)
+    assert "read_timeout" in message
 
 
 def test_connection_refused(make_camera, free_port):
