@@ -65,6 +65,9 @@ class ExportPreset(_Model):
     quality: int = Field(90, ge=1, le=100, description="JPEG/WebP quality")
     optimize: bool = Field(False, description="smaller files, slower export")
     link: bool = Field(True, description="hard-link frames when nothing needs processing")
+    zeropadding: int = Field(
+        6, ge=1, le=12, description="digits at least in output numbers (pyLapse 0.2 wrote 5)"
+    )
     drawtimestamp: bool = Field(False, description="stamp each frame's time on it")
     timestamp_format: str = Field("%Y-%m-%d %H:%M", min_length=1, description="strftime format")
     font: str | None = Field(None, description="font name or file; empty: the built-in font")

@@ -7,13 +7,38 @@ or run, naming the field and what is accepted, before any frame is touched.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from pylapse.export.staging import MIN_DIGITS, NameSet
 from pylapse.imaging import fonts, process
 from pylapse.imaging.overlay import Placement, TimestampOverlay, Watermark
 
-__all__ = ["ExportOptions"]
+__all__ = ["V02_WRITER_OPTIONS", "ExportOptions", "from_v02"]
+
+#: pyLapse 0.2's writer options (``Export.run(outdir, **writer_args)``), translated by
+#: :func:`from_v02`; ``timestamp_source_tz`` and ``progress_callback`` are taken by the caller
+#: (the collection), as they concern the frames' times and the progress, not how files are made.
+V02_WRITER_OPTIONS = (
+    "resize",
+    "quality",
+    "optimize",
+    "resolution",
+    "keep_aspect",
+    "drawtimestamp",
+    "timestampformat",
+    "timestampfontsize",
+    "timestampcolor",
+    "timestamppos",
+    "timestampfont",
+    "prefix",
+    "zeropadding",
+    "ext",
+    "timestamp_display_tz",
+)
+#: the frame height 0.2's pixel font sizes are measured against (its default resize, 1080p)
+V02_REFERENCE_HEIGHT = 1080
 
 _CHECK_SIZE = 12  # pixels: the font is loaded at this size to see that it is one
 MAX_SIDE = 16384  # pixels a side: twice 8K video; a frame this size is 800 MB in memory
@@ -52,6 +77,7 @@ class ExportOptions:
     watermark_offset_y: int = 0
     link: bool = True  # hard-link (or copy) frames when nothing needs processing
     workers: int = 2
+    zeropadding: int = MIN_DIGITS  # digits at least in output numbers (0.2 wrote 5)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ext", self.ext.lower().lstrip("."))
@@ -62,6 +88,8 @@ class ExportOptions:
             raise ValueError(f"quality must be 1-100, got {self.quality}")
         if self.workers < 1:
             raise ValueError(f"workers must be at least 1, got {self.workers}")
+        if not 1 <= self.zeropadding <= 12:
+            raise ValueError(f"zeropadding must be 1-12 digits, got {self.zeropadding}")
         self.resize_spec()
         # placement is checked even when unused, so a preset with a typo fails when saved
         Placement(self.anchor, (self.offset_x, self.offset_y), self.margin)  # type: ignore[arg-type]
@@ -75,19 +103,27 @@ class ExportOptions:
     @classmethod
     def from_mapping(cls, data: dict[str, Any] | Any, **overrides: Any) -> ExportOptions:
         """Options from a dict or a model (e.g. an ``ExportPreset``); unknown keys are ignored
-        there but refused in ``overrides`` with the accepted names."""
+        there but refused in ``overrides`` with the accepted names. ``overrides`` may use
+        pyLapse 0.2's writer option names (:data:`V02_WRITER_OPTIONS`); they are translated
+        by :func:`from_v02`, and today's names given beside them win."""
         if hasattr(data, "model_dump"):
             data = data.model_dump()
         known = {f.name for f in fields(cls)}
+        legacy = {k: overrides.pop(k) for k in list(overrides) if k in V02_WRITER_OPTIONS}
+        overrides = {**from_v02(legacy), **overrides}
         unknown = sorted(set(overrides) - known)
         if unknown:
+            accepted = sorted(known | set(V02_WRITER_OPTIONS))
             raise TypeError(
-                f"unknown export option(s) {', '.join(unknown)}; "
-                f"accepted: {', '.join(sorted(known))}"
+                f"unknown export option(s) {', '.join(unknown)}; accepted: {', '.join(accepted)}"
             )
         values = {k: v for k, v in dict(data or {}).items() if k in known and v is not None}
         values.update(overrides)
         return cls(**values)
+
+    def names(self, count: int) -> NameSet:
+        """The file names an export of ``count`` frames writes."""
+        return NameSet(self.prefix, self.ext, count, self.zeropadding)
 
     def resize_spec(self) -> process.Resize | None:
         if self.width is None and self.height is None:
@@ -147,3 +183,84 @@ class ExportOptions:
             or self.watermark_text
             or self.watermark_image
         )
+
+
+def _hex_color(value: Any) -> str:
+    """0.2 gave colours as ``(r, g, b)``; a string (``"#ffcc00"``, ``"white"``) passes through."""
+    if isinstance(value, str):
+        return value
+    try:
+        r, g, b = (int(c) for c in value)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"timestampcolor must be (r, g, b) or a colour name, got {value!r}"
+        ) from None
+    if not all(0 <= c <= 255 for c in (r, g, b)):
+        raise ValueError(f"timestampcolor values must be 0-255, got {value!r}")
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def _resize_fields(args: Mapping[str, Any]) -> dict[str, Any]:
+    """0.2's ``resize``/``resolution``/``keep_aspect`` as width, height and resize_mode.
+
+    0.2 resized with Pillow's ``thumbnail`` (aspect kept, never enlarged: ``fit``) or, with
+    ``keep_aspect=False``, to exactly ``resolution`` (``exact``). A resolution given without
+    ``resize`` resizes, as 0.2's writer did (its ``resize`` defaulted to True).
+    """
+    wants = args.get("resize")
+    if wants is None:
+        wants = "resolution" in args or "keep_aspect" in args
+    if not wants:
+        return {"width": None, "height": None} if "resize" in args else {}
+    try:
+        width, height = (int(v) for v in args.get("resolution") or (1920, 1080))
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"resolution must be (width, height), got {args.get('resolution')!r}"
+        ) from None
+    mode = "fit" if args.get("keep_aspect", True) else "exact"
+    return {"width": width, "height": height, "resize_mode": mode}
+
+
+def from_v02(args: Mapping[str, Any]) -> dict[str, Any]:
+    """pyLapse 0.2 writer options (:data:`V02_WRITER_OPTIONS`) as :class:`ExportOptions` fields.
+
+    ``None`` means "not given", as in 0.2. The stamp's size was in pixels, drawn at
+    ``timestamppos`` from the top-left corner; here a size is a share of the frame's height,
+    so ``timestampfontsize`` is measured against a 1080-pixel frame (0.2's default resize) and
+    the stamp scales with frames of another height. Unknown names raise ``TypeError``.
+    """
+    given = {k: v for k, v in args.items() if v is not None}
+    unknown = sorted(set(given) - set(V02_WRITER_OPTIONS))
+    if unknown:
+        raise TypeError(
+            f"unknown 0.2 writer option(s) {', '.join(unknown)}; "
+            f"accepted: {', '.join(V02_WRITER_OPTIONS)}"
+        )
+    out: dict[str, Any] = _resize_fields(given)
+    renamed = {
+        "quality": "quality",
+        "optimize": "optimize",
+        "drawtimestamp": "drawtimestamp",
+        "prefix": "prefix",
+        "zeropadding": "zeropadding",
+        "ext": "ext",
+        "timestampfont": "font",
+        "timestamp_display_tz": "display_timezone",
+    }
+    out.update({new: given[old] for old, new in renamed.items() if old in given})
+    if given.get("timestampformat"):
+        out["timestamp_format"] = given["timestampformat"]
+    if "timestampfontsize" in given:
+        out["font_size"] = float(given["timestampfontsize"]) / V02_REFERENCE_HEIGHT
+    if "timestampcolor" in given:
+        out["font_color"] = _hex_color(given["timestampcolor"])
+    if "timestamppos" in given:
+        try:
+            x, y = (int(v) for v in given["timestamppos"])
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"timestamppos must be (x, y), got {given['timestamppos']!r}"
+            ) from None
+        out.update(anchor="top-left", offset_x=x, offset_y=y, margin=0.0)
+    return out

@@ -109,7 +109,7 @@ def _pool(
 
 def _close_gaps(staging: Path, names: NameSet, skipped_numbers: set[int]) -> None:
     """Renumber written files in order so ffmpeg sees 1..written without holes."""
-    target = NameSet(names.prefix, names.ext, names.count - len(skipped_numbers))
+    target = names.resized(names.count - len(skipped_numbers))
     new = 0
     for number in range(1, names.count + 1):
         if number in skipped_numbers:
@@ -151,7 +151,7 @@ def run_export(
     if total == 0:
         raise ExportError("nothing to export: the selection has no frames")
     started = time.monotonic()
-    names = NameSet(options.prefix, options.ext, total)
+    names = options.names(total)
     with Staging(output_dir) as staging:
         staging.check_conflicts(names)
         assert staging.path is not None
@@ -170,7 +170,7 @@ def run_export(
                 f"no frame could be read ({len(skipped)} skipped, e.g. {path}: {reason}); "
                 "the previous export was left as it was"
             )
-        staging.commit(NameSet(options.prefix, options.ext, written))
+        staging.commit(names.resized(written))
     return ExportResult(
         written=written,
         skipped=[(Path(skipped[n][0]), skipped[n][1]) for n in sorted(skipped)],

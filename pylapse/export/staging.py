@@ -61,9 +61,10 @@ class ExportError(RuntimeError):
     """An export that cannot start or finish; the message names the folder or file and why."""
 
 
-def digits_for(count: int) -> int:
-    """Zero-padding that keeps ``count`` names in order when sorted as text (at least 6)."""
-    return max(MIN_DIGITS, len(str(max(count, 0))))
+def digits_for(count: int, minimum: int = MIN_DIGITS) -> int:
+    """Zero-padding that keeps ``count`` names in order when sorted as text (at least
+    ``minimum``: 6 by default, 5 for pyLapse 0.2's ``zeropadding``)."""
+    return max(minimum, len(str(max(count, 0))))
 
 
 def output_name(prefix: str, number: int, count: int, ext: str) -> str:
@@ -73,15 +74,17 @@ def output_name(prefix: str, number: int, count: int, ext: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class NameSet:
-    """The names one export wrote: ``prefix`` + numbers 1..count zero-padded + ``.ext``."""
+    """The names one export wrote: ``prefix`` + numbers 1..count zero-padded (to at least
+    ``min_digits``) + ``.ext``."""
 
     prefix: str
     ext: str
     count: int
+    min_digits: int = MIN_DIGITS
 
     @property
     def digits(self) -> int:
-        return digits_for(self.count)
+        return digits_for(self.count, self.min_digits)
 
     def name(self, number: int) -> str:
         return f"{self.prefix}{number:0{self.digits}d}.{self.ext}"
@@ -96,14 +99,22 @@ class NameSet:
         match = re.fullmatch(pattern, name)
         return match is not None and 1 <= int(match.group(1)) <= self.count
 
+    def resized(self, count: int) -> NameSet:
+        """The same names for another count (the padding follows the count as it does here)."""
+        return NameSet(self.prefix, self.ext, count, self.min_digits)
+
     def to_json(self) -> dict[str, Any]:
-        return {"prefix": self.prefix, "ext": self.ext, "count": self.count}
+        data: dict[str, Any] = {"prefix": self.prefix, "ext": self.ext, "count": self.count}
+        if self.min_digits != MIN_DIGITS:
+            data["min_digits"] = self.min_digits  # manifests without it keep meaning 6
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> NameSet | None:
         try:
-            return cls(str(data["prefix"]), str(data["ext"]), int(data["count"]))
-        except (KeyError, TypeError, ValueError):
+            digits = int(data.get("min_digits", MIN_DIGITS))
+            return cls(str(data["prefix"]), str(data["ext"]), int(data["count"]), digits)
+        except (AttributeError, KeyError, TypeError, ValueError):
             return None
 
 

@@ -19,7 +19,6 @@ from PIL import ExifTags
 
 from pylapse import timeutil
 from pylapse.export.options import ExportOptions
-from pylapse.export.staging import NameSet
 from pylapse.imaging import fonts, process
 
 __all__ = ["Item", "Outcome", "init_worker", "item", "process_chunk"]
@@ -71,7 +70,7 @@ def init_worker(
     _WORKER.update(
         options=options,
         staging=Path(staging),
-        names=NameSet(options.prefix, options.ext, count),
+        names=options.names(count),
         resize=options.resize_spec(),
         stamp=options.timestamp_overlay(),
         mark=options.watermark(),
