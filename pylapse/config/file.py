@@ -11,6 +11,7 @@ path, then the field's path and what is accepted, e.g.
 from __future__ import annotations
 
 import contextlib
+import copy
 import difflib
 import json
 import os
@@ -26,7 +27,7 @@ from pydantic_core import ErrorDetails
 
 from pylapse import storage
 from pylapse.config.base import ConfigConflict, ConfigError
-from pylapse.config.models import Config
+from pylapse.config.models import Config, InvalidCamera
 
 __all__ = [
     "MAX_DEPTH",
@@ -224,11 +225,48 @@ def _upgrade_legacy(raw: dict[str, Any]) -> list[str]:
     return notes
 
 
+def _set_aside_cameras(raw: dict[str, Any], clean: dict[str, Any]) -> dict[str, InvalidCamera]:
+    """Take the camera entries that do not validate out of ``clean`` (the file without its
+    comments), returning each with its problems and its text as in ``raw`` (the file as read).
+
+    One camera with a typo must not stop the others from capturing, as in pyLapse 0.2 (which
+    skipped a camera it could not use); the entry is kept to be reported and saved back.
+    """
+    cameras = clean.get("cameras")
+    originals = raw.get("cameras")
+    if not isinstance(cameras, dict) or not isinstance(originals, dict):
+        return {}  # not an object at all: the whole file's error
+    invalid: dict[str, InvalidCamera] = {}
+    for position, (camera_id, entry) in enumerate(list(cameras.items())):
+        try:  # through Config, so the id is checked too and errors carry cameras.<id>
+            Config.model_validate({"cameras": {camera_id: entry}})
+        except ValidationError as exc:
+            problems = tuple(describe_error(e) for e in exc.errors())
+            raw_entry = copy.deepcopy(originals[camera_id])
+            invalid[camera_id] = InvalidCamera(raw_entry, problems, position)
+            del cameras[camera_id]
+    return invalid
+
+
+def _put_back(cameras: dict[str, Any], invalid: dict[str, InvalidCamera]) -> dict[str, Any]:
+    """The cameras object to write: the valid ``cameras`` (as JSON) with each set-aside entry
+    unchanged at its old place. A valid camera of the same id (the entry fixed in the
+    dashboard) replaces it."""
+    items = list(cameras.items())
+    for camera_id, entry in sorted(invalid.items(), key=lambda item: item[1].position):
+        if camera_id not in cameras:
+            items.insert(min(entry.position, len(items)), (camera_id, copy.deepcopy(entry.raw)))
+    return dict(items)
+
+
 def _cross_check(config: Config) -> list[str]:
-    """Problems between sections: references to cameras and collections that do not exist."""
+    """Problems between sections: references to cameras and collections that do not exist
+    (a camera set aside as invalid still exists: its collections are not errors too)."""
     problems = []
     cameras = list(config.cameras)
     for key, collection in config.collections.items():
+        if collection.camera in config._invalid_cameras:
+            continue
         if collection.camera and collection.camera not in config.cameras:
             hint = difflib.get_close_matches(collection.camera, cameras, n=1)
             extra = f"; did you mean {hint[0]!r}?" if hint else ""
@@ -264,16 +302,24 @@ def parse_config(raw: Any, source: str | os.PathLike[str] | None = None) -> Conf
         raise ConfigError(str(exc)) from None
     clean, comments = _strip_comments(raw)
     notes = _upgrade_legacy(clean)
+    invalid = _set_aside_cameras(raw, clean)
     try:
         config = Config.model_validate(clean)
     except ValidationError as exc:
         problems = [describe_error(e) for e in exc.errors()]
+        problems += [p for entry in invalid.values() for p in entry.problems]  # all at once
         raise ConfigError(f"{name}: " + f"\n{name}: ".join(problems), problems) from None
+    config._invalid_cameras = invalid
     problems = _cross_check(config)
     if problems:
         raise ConfigError(f"{name}: " + f"\n{name}: ".join(problems), problems)
     config._source = Path(source).resolve() if source else None
-    config._comments = comments
+    # a set-aside entry keeps its own "_" comments in its raw text
+    config._comments = {
+        path: found
+        for path, found in comments.items()
+        if not (len(path) >= 2 and path[0] == "cameras" and path[1] in invalid)
+    }
     config._warnings = notes
     return config
 
@@ -406,8 +452,12 @@ def _dump(model: BaseModel) -> dict[str, Any]:
 
 
 def to_json(config: Config) -> str:
-    """The file text for ``config``: the keys that were set, with the comments in place."""
-    data = _restore_comments(_dump(config), config._comments)
+    """The file text for ``config``: the keys that were set, with the comments in place and
+    every camera entry set aside as invalid written back as it was, where it was."""
+    data = _dump(config)
+    if config._invalid_cameras:
+        data["cameras"] = _put_back(data.get("cameras", {}), config._invalid_cameras)
+    data = _restore_comments(data, config._comments)
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -448,6 +498,20 @@ def _write_backup(real: Path, previous: bytes) -> None:
             old.unlink()
 
 
+def _check_loads_back(text: str, target: Path, config: Config) -> None:
+    """Never write what could not be loaded back: a file error, or a camera that was valid in
+    ``config`` but would be set aside (only entries that were already invalid may stay so)."""
+    loaded = parse_config(json.loads(text), target)
+    problems = [
+        problem
+        for camera_id, entry in loaded.invalid_cameras.items()
+        if camera_id not in config._invalid_cameras
+        for problem in entry.problems
+    ]
+    if problems:
+        raise ConfigError(f"{target}: " + f"\n{target}: ".join(problems), problems)
+
+
 def save_config(
     config: Config,
     path: str | os.PathLike[str] | None = None,
@@ -467,7 +531,7 @@ def save_config(
     if target is None:
         raise ConfigError("save_config: no path given and the config was not loaded from a file")
     text = to_json(config)
-    parse_config(json.loads(text), target)  # never write what we could not load back
+    _check_loads_back(text, target, config)
     real = Path(os.path.realpath(target))
     if expect != "any" and FileStamp.of(real) != expect:
         changed = FileStamp.of(real)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Literal
@@ -50,6 +51,7 @@ __all__ = [
     "CameraConfig",
     "CollectionConfig",
     "Config",
+    "InvalidCamera",
     "Schedule",
     "WebSettings",
 ]
@@ -331,6 +333,20 @@ class WebSettings(_Model):
 _ID = re.compile(r"^[^/\\\x00-\x1f]+$")
 
 
+@dataclass(frozen=True, slots=True)
+class InvalidCamera:
+    """A camera entry of the file that does not validate: set aside so the others still load
+    (as pyLapse 0.2 skipped a camera it could not use), reported, and written back unchanged."""
+
+    raw: Any  # the entry exactly as the file had it, "_" comments included
+    problems: tuple[str, ...]  # each "cameras.<id>.<field>: what is wrong" (no file name)
+    position: int  # its place among the file's cameras, so a save puts it back there
+
+    @property
+    def message(self) -> str:
+        return "; ".join(self.problems)
+
+
 class Config(_Model):
     """The whole file.
 
@@ -367,6 +383,8 @@ class Config(_Model):
     # config.file's FileStamp of the file as loaded or saved (Any: config.file imports this module,
     # and tests/test_layering.py counts imports for type checking too)
     _stamp: Any = PrivateAttr(None)
+    # camera entries that did not validate, by id (config.file sets them aside and saves them)
+    _invalid_cameras: dict[str, InvalidCamera] = PrivateAttr(default_factory=dict)
 
     @field_validator("cameras", "collections", "exports")
     @classmethod
@@ -388,6 +406,12 @@ class Config(_Model):
     def warnings(self) -> list[str]:
         """What loading changed to read an old file (e.g. an hour range up to 24)."""
         return list(self._warnings)
+
+    @property
+    def invalid_cameras(self) -> dict[str, InvalidCamera]:
+        """Camera entries of the file that did not validate, by id: not captured and not shown
+        as cameras until fixed, but kept in the file (a save writes them back unchanged)."""
+        return dict(self._invalid_cameras)
 
     @property
     def base_dir(self) -> Path:

@@ -186,11 +186,33 @@ BAD = {
 }
 
 
+def problems_of(path: Path) -> list[str]:
+    """The file's error lines, or, when it loads, the lines of its set-aside camera entries."""
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        return str(exc).splitlines()
+    return [f"{path}: {p}" for entry in config.invalid_cameras.values() for p in entry.problems]
+
+
 @pytest.mark.parametrize("case", list(BAD), ids=list(BAD))
-def test_bad_input_is_refused_with_an_exact_message(tmp_path: Path, case: str) -> None:
+def test_bad_input_is_reported_with_an_exact_message(tmp_path: Path, case: str) -> None:
     data, expected = BAD[case]
     path = write(tmp_path, data)
-    assert error_of(path) == f"{path}: {expected}"
+    assert problems_of(path) == [f"{path}: {expected}"]
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in BAD if BAD[c][1].startswith("cameras.porch")], ids=str
+)
+def test_a_bad_camera_entry_is_set_aside_and_the_file_loads(tmp_path: Path, case: str) -> None:
+    data, _expected = BAD[case]
+    good = {**CAMERA, "name": "Yard"}
+    path = write(tmp_path, {"cameras": {**data["cameras"], "yard": good}})
+    config = load_config(path)
+    assert list(config.cameras) == ["yard"]
+    assert list(config.invalid_cameras) == ["porch"]
+    assert config.invalid_cameras["porch"].raw == data["cameras"]["porch"]
 
 
 def test_malformed_json_gives_line_and_column(tmp_path: Path) -> None:
@@ -534,3 +556,77 @@ def test_a_config_nested_absurdly_deep_is_a_clear_error(tmp_path, text: str) -> 
     with pytest.raises(ConfigError, match="nested") as caught:
         load_config(path)
     assert str(path) in str(caught.value)
+
+
+# --- a bad camera entry does not stop the others ---------------------------------------------
+
+BROKEN_ENTRY = """{
+  "_comment": "two cameras, one with typos",
+  "cameras": {
+    "porch": {"name": "Porch", "url": "http://cam.local/shot.jpg", "output_dir": "p",
+              "schedules": [{"id": "day", "minute": "*/5"}]},
+    "_about_shed": "the shed camera, half configured",
+    "shed": {"_why": "waiting for its new URL", "url": "ftp://shed.local", "output_dir": "s",
+             "qualty": 80, "schedules": [{"minute": "61"}]},
+    "yard": {"name": "Yard", "type": "synthetic", "output_dir": "y"}
+  },
+  "collections": {"shed-archive": {"name": "Shed", "path": "s", "camera": "shed"}}
+}
+"""
+
+
+def test_a_bad_entry_is_reported_with_every_problem(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, text=BROKEN_ENTRY))
+    assert list(config.cameras) == ["porch", "yard"]
+    shed = config.invalid_cameras["shed"]
+    assert sorted(shed.problems) == [
+        "cameras.shed.qualty: unknown key 'qualty'; did you mean 'quality'?",
+        "cameras.shed.schedules.0.minute: '61' is not a valid cron minute field: "
+        "the last value (61) is higher than the maximum value (59)",
+        "cameras.shed.url: 'ftp://shed.local' must start with http:// or https://",
+    ]
+    assert "shed-archive" in config.collections  # its collection is not a second error
+
+
+def test_saving_writes_the_bad_entry_back_unchanged_in_its_place(tmp_path: Path) -> None:
+    path = write(tmp_path, text=BROKEN_ENTRY)
+    config = load_config(path)
+    config.cameras["porch"].name = "Front porch"
+    del config.cameras["yard"]
+    config.cameras["gate"] = CameraConfig(name="Gate", type="synthetic", output_dir="g")
+    save_config(config)
+    before, after = json.loads(BROKEN_ENTRY), json.loads(path.read_text(encoding="utf-8"))
+    assert after["cameras"]["shed"] == before["cameras"]["shed"]  # its comment included
+    assert list(after["cameras"]) == ["porch", "_about_shed", "shed", "gate"]
+    assert after["cameras"]["porch"]["name"] == "Front porch"
+    again = load_config(path)
+    assert list(again.invalid_cameras) == ["shed"] and list(again.cameras) == ["porch", "gate"]
+
+
+def test_a_valid_camera_of_the_same_id_replaces_the_bad_entry(tmp_path: Path) -> None:
+    path = write(tmp_path, text=BROKEN_ENTRY)
+    config = load_config(path)
+    config.cameras["shed"] = CameraConfig(name="Shed", url="http://shed.local/shot.jpg",
+                                          output_dir="s")  # fmt: skip
+    save_config(config)
+    again = load_config(path)
+    assert again.invalid_cameras == {} and again.cameras["shed"].url == "http://shed.local/shot.jpg"
+
+
+def test_a_camera_made_invalid_in_code_is_not_saved_even_beside_a_bad_entry(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, text=BROKEN_ENTRY)
+    config = load_config(path)
+    config.cameras["porch"].type = "rtsp"
+    with pytest.raises(ConfigError, match=r"cameras\.porch\.url: .* must start with rtsp://"):
+        save_config(config)
+    assert path.read_text(encoding="utf-8") == BROKEN_ENTRY
+
+
+def test_a_file_error_lists_the_bad_entries_too(tmp_path: Path) -> None:
+    raw = json.loads(BROKEN_ENTRY)
+    path = write(tmp_path, {**raw, "max_retries": -1})
+    lines = error_of(path).splitlines()
+    assert lines[0] == f"{path}: max_retries: -1 is out of range (must be at least 0)"
+    assert f"{path}: cameras.shed.qualty: unknown key 'qualty'; did you mean 'quality'?" in lines

@@ -151,12 +151,28 @@ def test_an_invalid_hand_edit_is_reported_and_never_overwritten(runtime, config_
     assert runtime.config_notice.status is ConfigStatus.RELOADED
 
 
-def test_a_hand_edit_with_a_bad_field_names_the_field(runtime, config_path) -> None:
-    edit(config_path, lambda raw: raw["cameras"]["porch"].update(timezone="Mars/Base"))
-    notice = runtime.config_notice
-    assert notice.status is ConfigStatus.INVALID
-    assert "cameras.porch.timezone" in notice.message and "Mars/Base" in notice.message
-    assert runtime.config.cameras["porch"].timezone == "Europe/Berlin"
+def test_a_hand_edit_breaking_one_camera_sets_it_aside_and_names_the_field(
+    runtime, config_path
+) -> None:
+    def break_porch_add_yard(raw: dict[str, Any]) -> None:
+        raw["cameras"]["porch"]["timezone"] = "Mars/Base"
+        raw["cameras"]["yard"] = {**RAW["cameras"]["porch"], "name": "Yard"}
+
+    edited = edit(config_path, break_porch_add_yard)
+    config = runtime.config
+    assert runtime.config_notice.status is ConfigStatus.RELOADED  # the rest is in effect
+    assert list(config.cameras) == ["yard"]
+    problem = config.invalid_cameras["porch"].message
+    assert "cameras.porch.timezone" in problem and "Mars/Base" in problem
+    # a save from the app (here: yard renamed) writes the broken entry back as it was
+    change = config.model_copy(deep=True)
+    change.cameras["yard"].name = "Back yard"
+    runtime.apply_config(change)
+    saved = json.loads(config_path.read_text(encoding="utf-8"))
+    assert saved["cameras"]["porch"] == edited["cameras"]["porch"]
+    assert list(saved["cameras"]) == ["porch", "yard"]
+    assert saved["cameras"]["yard"]["name"] == "Back yard"
+    assert runtime.config.invalid_cameras["porch"].raw == edited["cameras"]["porch"]
 
 
 def test_moving_the_data_folder_by_hand_asks_for_a_restart(runtime, config_path) -> None:
