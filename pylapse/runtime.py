@@ -106,6 +106,10 @@ class Runtime:
                 daemon=True,
             )
             self._watch_thread.start()
+        if self.config_path is not None:  # pyLapse 0.2's dashboard data beside the config, once
+            from pylapse.tasks.import_v02 import import_at_first_start
+
+            import_at_first_start(self)
         self._started = True
 
     def _sweep_interrupted_renders(self, jobs: JobRunner) -> None:

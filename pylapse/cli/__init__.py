@@ -30,7 +30,9 @@ if TYPE_CHECKING:
     from pylapse.progress import ProgressCallback
 
 # The library's own subcommand modules, in the order `pylapse --help` lists them (after plugins).
-_COMMANDS = ("capture", "render", "export", "index", "importer", "doctor", "password")
+_COMMANDS = (
+    "capture", "render", "export", "index", "importer", "import_v02", "doctor", "password"
+)
 ENTRY_POINT_GROUP = "pylapse.commands"
 
 
