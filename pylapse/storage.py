@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fnmatch
 import io
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -31,13 +33,16 @@ except ImportError:  # Windows
 __all__ = [
     "TEMP_SUFFIX",
     "IfExists",
+    "IgnoreRules",
     "ImageInfo",
     "InvalidImage",
     "PathNotAllowed",
     "atomic_write",
+    "check_ignore",
     "confine",
     "day_folder",
     "fsync_dir",
+    "is_day_folder_name",
     "open_confined",
     "place_file",
     "sweep_temp",
@@ -239,6 +244,98 @@ def day_folder(
     if sub and (sub.startswith(("/", "\\")) or ".." in Path(sub).parts):
         raise ValueError(f"day folder format {day_format!r} must stay inside the output folder")
     return Path(output_dir) / sub if sub else Path(output_dir)
+
+
+# A folder named like a day (2026-02-09, 2026_02_09, 20260209): where capture puts a day's frames.
+_DAY_NAME = re.compile(r"\d{4}([-_.]?)\d{2}\1\d{2}")
+
+
+def is_day_folder_name(name: str) -> bool:
+    """Whether ``name`` looks like a day folder's (``2026-02-09``, ``2026_02_09``, ``20260209``)."""
+    return _DAY_NAME.fullmatch(name) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoreRules:
+    """What a scan of a frame folder leaves out, from a collection's ``ignore`` patterns.
+
+    Each pattern is a glob (``*``, ``?``, ``[...]``), matched without regard to case. A pattern
+    ending in ``/`` matches folders only (``"rejected/"``), any other matches folders and files;
+    a pattern with a ``/`` inside (``"2026-02-09/bad"``) matches the path from the collection's
+    folder, any other matches a name at any depth. Hidden entries (a name starting with ``.``)
+    are always left out, whatever the patterns say.
+    """
+
+    patterns: tuple[str, ...] = ()
+    _folder_names: re.Pattern[str] | None = None
+    _folder_paths: re.Pattern[str] | None = None
+    _file_names: re.Pattern[str] | None = None
+    _file_paths: re.Pattern[str] | None = None
+
+    @classmethod
+    def of(cls, patterns: Iterable[str]) -> IgnoreRules:
+        """Rules from ``patterns`` (refused with ``ValueError`` by :func:`check_ignore`)."""
+        clean = tuple(check_ignore(list(patterns)))
+        groups: dict[tuple[bool, bool], list[str]] = {}
+        for pattern in clean:
+            folders_only = pattern.endswith("/")
+            body = pattern.rstrip("/")
+            by_path = "/" in body
+            regex = fnmatch.translate(body.lower())
+            groups.setdefault((True, by_path), []).append(regex)
+            if not folders_only:
+                groups.setdefault((False, by_path), []).append(regex)
+
+        def compiled(folder: bool, by_path: bool) -> re.Pattern[str] | None:
+            found = groups.get((folder, by_path))
+            return re.compile("|".join(f"(?:{r})" for r in found)) if found else None
+
+        return cls(
+            clean, compiled(True, False), compiled(True, True), compiled(False, False),
+            compiled(False, True),
+        )  # fmt: skip
+
+    @property
+    def has_file_rules(self) -> bool:
+        """Whether any pattern can match a file (scans then check each file's name)."""
+        return self._file_names is not None or self._file_paths is not None
+
+    def folder(self, relative: str) -> bool:
+        """Whether the folder at ``relative`` (``/``-separated, from the collection's folder) is
+        left out with everything under it."""
+        name = relative.rsplit("/", 1)[-1]
+        return name.startswith(".") or _hit(self._folder_names, name, self._folder_paths, relative)
+
+    def file(self, folder: str, name: str) -> bool:
+        """Whether the file ``name`` in the folder at ``folder`` (relative, ``""`` for the
+        collection's own folder) is left out."""
+        relative = f"{folder}/{name}" if folder else name
+        return name.startswith(".") or _hit(self._file_names, name, self._file_paths, relative)
+
+
+def _hit(
+    names: re.Pattern[str] | None, name: str, paths: re.Pattern[str] | None, relative: str
+) -> bool:
+    return bool(
+        (names is not None and names.match(name.lower()))
+        or (paths is not None and paths.match(relative.lower()))
+    )
+
+
+def check_ignore(patterns: list[str]) -> list[str]:
+    """``patterns`` stripped, or ``ValueError`` naming a pattern that could never match."""
+    out = []
+    for raw in patterns:
+        pattern = raw.strip().replace("\\", "/")
+        if not pattern.rstrip("/"):
+            raise ValueError(f"{raw!r} is not a pattern; give a folder name such as 'rejected/'")
+        if pattern.startswith("/") or ".." in pattern.split("/") or "\x00" in pattern:
+            raise ValueError(
+                f"{raw!r} must be relative to the collection's folder, without '..' "
+                "(e.g. 'rejected/' or '2026-02-09/bad/')"
+            )
+        out.append(pattern)
+    return out
 
 
 MAX_PATH_CHARS = 4096  # Linux's PATH_MAX; longer paths cannot be opened anyway

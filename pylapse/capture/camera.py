@@ -8,8 +8,9 @@ The original pyLapse API still works::
 A frame is named for the time it was *meant* to be taken (the scheduler's fire time, in the
 camera's zone), not for when the download finished, so a slow camera's frames still line up on
 the schedule's grid. Bytes are validated as one complete image before anything is written, then
-written atomically (temp file, fsync, rename) under the day folder: a reader or a crash never
-sees half a frame.
+written atomically (temp file, fsync, rename) under the day folder (or straight into the
+output folder with the ``"flat"`` layout of pyLapse 0.2 files): a reader or a crash never sees
+half a frame.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from pylapse.progress import Cancelled
 from pylapse.sources.base import FrameSource, create_source
 
 if TYPE_CHECKING:
-    from pylapse.config.models import CameraConfig, Config
+    from pylapse.config.models import CameraConfig, Config, Layout
     from pylapse.index.store import FrameIndex
 
 __all__ = ["Camera", "CaptureResult", "Grab", "ImageMetrics", "NotIndexed", "image_metrics"]
@@ -144,6 +145,8 @@ class Camera:
 
     ``Camera(name, url)`` is an HTTP snapshot camera (RTSP for an ``rtsp://`` URL) with default
     saving settings; :meth:`from_config` builds one from a config entry with every setting.
+    ``layout`` (``"day_folders"`` or ``"flat"``) applies when the camera's config names none:
+    :meth:`from_config` passes the config's, which is ``"flat"`` for a pyLapse 0.2 file.
     """
 
     def __init__(
@@ -157,6 +160,7 @@ class Camera:
         ffmpeg_path: str | os.PathLike[str] | None = None,
         data_path: str | os.PathLike[str] | None = None,
         source: FrameSource | None = None,
+        layout: Layout = "day_folders",
     ) -> None:
         if config is None:
             if not url:
@@ -169,6 +173,7 @@ class Camera:
         self.ffmpeg_path = ffmpeg_path
         self.data_path = data_path
         self.zone: tzinfo = config.zone()
+        self.layout: Layout = config.layout or layout
         # Held while a capture runs: a second one for the same camera is skipped, not queued.
         self.busy = threading.Lock()
         self._source = source
@@ -188,6 +193,7 @@ class Camera:
             if config.ffmpeg_path:
                 options.setdefault("ffmpeg_path", config.resolve(config.ffmpeg_path))
             options.setdefault("data_path", config.data_path)
+            options.setdefault("layout", config.layout)
         return cls(camera_config.name, config=camera_config, camera_id=camera_id, **options)
 
     def __repr__(self) -> str:
@@ -249,7 +255,8 @@ class Camera:
         name = naming.format_name(
             when, cfg.filename_format, prefix=cfg.prefix, camera=self.id, ext=cfg.ext
         )
-        folder = storage.day_folder(output_dir or self.output_dir, when, cfg.day_folder)
+        day_format = cfg.day_format(self.layout)
+        folder = storage.day_folder(output_dir or self.output_dir, when, day_format)
         return folder / name
 
     def _encode(self, grab: Grab) -> tuple[bytes, Image.Image]:
@@ -361,6 +368,7 @@ class Camera:
                 camera_id=self.id,
                 output_dir=self.output_dir,
                 source=self.source,
+                layout=self.layout,
             )
         return camera.capture(output_dir=output_dir).path
 

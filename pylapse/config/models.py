@@ -48,6 +48,8 @@ from pylapse.redact import mask_url
 
 __all__ = [
     "DEFAULT_CONFIG_NAME",
+    "DEFAULT_IGNORE",
+    "LAYOUTS",
     "CameraConfig",
     "CollectionConfig",
     "Config",
@@ -59,6 +61,20 @@ __all__ = [
 DEFAULT_CONFIG_NAME = "capture_config.json"
 SOURCE_TYPES = ("http", "mjpeg", "rtsp", "picamera", "gphoto2", "synthetic")
 LEGACY_RESIZE_BOX = (1920, 1080)  # pyLapse 0.2's size when "resize" is on without a size
+Layout = Literal["flat", "day_folders"]
+LAYOUTS: tuple[Layout, ...] = ("flat", "day_folders")
+DEFAULT_IGNORE = ("rejected/",)  # folders a scan leaves out unless a collection says otherwise
+# Every key pyLapse 0.2 read or its dashboard wrote: a file holding nothing else is a 0.2 file
+# and keeps 0.2's meaning (frames flat in output_dir) until it names a layout.
+_V02_TOP_KEYS = frozenset({"cameras", "ffmpeg_path", "max_retries", "retry_delay"})
+_V02_CAMERA_KEYS = frozenset({
+    "name", "description", "url", "output_dir", "prefix", "enabled", "schedules",
+    "filename_format", "ext", "quality", "resize", "resize_width", "resize_height", "timezone",
+})  # fmt: skip
+LEGACY_LAYOUT_NOTE = (
+    "layout: not set and every key is one pyLapse 0.2 knew, so frames are saved flat in the "
+    'output_dir of each camera as 0.2 saved them; add "layout": "day_folders" for a folder per day'
+)
 
 
 _UNITS = {
@@ -168,6 +184,11 @@ class CameraConfig(_Model):
     gphoto2_port: str | None = Field(None, description="gphoto2 --port, e.g. usb:001,004")
     # saving
     output_dir: str = Field(min_length=1, description="folder frames are saved under")
+    layout: Layout | None = Field(
+        None,
+        description="'day_folders' (a subfolder per day) or 'flat' (straight into output_dir); "
+        "unset: the config's layout",
+    )
     day_folder: str = Field(
         storage.DEFAULT_DAY_FORMAT, description="strftime of the per-day subfolder; '' for none"
     )
@@ -184,11 +205,20 @@ class CameraConfig(_Model):
     latitude: float | None = Field(None, ge=-90, le=90, description="for sun position")
     longitude: float | None = Field(None, ge=-180, le=180, description="for sun position")
     schedules: list[Schedule] = Field(default_factory=list, description="when to capture")
+    ignore: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_IGNORE),
+        description="folders (and files) under output_dir the index leaves out",
+    )
 
     @field_validator("timezone", mode="before")
     @classmethod
     def _check_timezone(cls, value: Any) -> Any:
         return _check_zone(value) if isinstance(value, str) else value
+
+    @field_validator("ignore")
+    @classmethod
+    def _check_ignore(cls, value: list[str]) -> list[str]:
+        return storage.check_ignore(value)
 
     @field_validator("filename_format")
     @classmethod
@@ -246,6 +276,11 @@ class CameraConfig(_Model):
         """The camera's time zone (this machine's zone when ``timezone`` is not set)."""
         return timeutil.zone(self.timezone)
 
+    def day_format(self, default_layout: Layout = "day_folders") -> str:
+        """The strftime of the folder a frame goes in under ``output_dir`` ('' for none): the
+        camera's ``layout``, else ``default_layout`` (the config's), picks flat or per day."""
+        return "" if (self.layout or default_layout) == "flat" else self.day_folder
+
     def resize_box(self) -> tuple[int, int] | None:
         """The box frames are fitted into keeping their aspect, or ``None`` when not resizing.
 
@@ -275,11 +310,20 @@ class CollectionConfig(_Model):
     extensions: list[str] = Field(
         default_factory=lambda: [".jpg", ".jpeg", ".png"], description="file types indexed"
     )
+    ignore: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_IGNORE),
+        description="folders (and files) under path the index leaves out",
+    )
 
     @field_validator("timezone", mode="before")
     @classmethod
     def _check_timezone(cls, value: Any) -> Any:
         return _check_zone(value) if isinstance(value, str) else value
+
+    @field_validator("ignore")
+    @classmethod
+    def _check_ignore(cls, value: list[str]) -> list[str]:
+        return storage.check_ignore(value)
 
     @field_validator("date_source", mode="before")
     @classmethod
@@ -330,6 +374,19 @@ class WebSettings(_Model):
         return [entry.strip() for entry in value]
 
 
+def _is_v02(data: dict[str, Any]) -> bool:
+    """Whether raw config data is a pyLapse 0.2 file: at least one camera, no layout anywhere,
+    and only keys 0.2 knew (cameras may already be models, when built in code)."""
+    cameras = data.get("cameras")
+    if not isinstance(cameras, dict) or not cameras or not set(data) <= _V02_TOP_KEYS:
+        return False
+    for camera in cameras.values():
+        keys = camera.model_fields_set if isinstance(camera, CameraConfig) else camera
+        if not isinstance(keys, dict | set) or not set(keys) <= _V02_CAMERA_KEYS:
+            return False
+    return True
+
+
 _ID = re.compile(r"^[^/\\\x00-\x1f]+$")
 
 
@@ -372,6 +429,11 @@ class Config(_Model):
     max_retries: int = Field(2, ge=0, le=20, description="retries of a failed capture")
     retry_delay: float = Field(5.0, ge=0, description="seconds before the first retry (doubles)")
     min_free_mb: int = Field(500, ge=0, description="capture pauses below this free space")
+    layout: Layout = Field(
+        "day_folders",
+        description="'day_folders' (<output_dir>/<day>/<name>) or 'flat' (<output_dir>/<name>, "
+        "pyLapse 0.2's layout) for cameras without a layout of their own; a 0.2 file reads 'flat'",
+    )
     web: WebSettings = Field(default_factory=WebSettings, description="dashboard settings")
 
     _source: Path | None = PrivateAttr(None)
@@ -383,8 +445,24 @@ class Config(_Model):
     # config.file's FileStamp of the file as loaded or saved (Any: config.file imports this module,
     # and tests/test_layering.py counts imports for type checking too)
     _stamp: Any = PrivateAttr(None)
+    # loaded from a pyLapse 0.2 file without a layout: read as "flat", said in warnings
+    _layout_from_v02: bool = PrivateAttr(False)
     # camera entries that did not validate, by id (config.file sets them aside and saves them)
     _invalid_cameras: dict[str, InvalidCamera] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _v02_layout(cls, data: Any, handler: Any) -> Any:
+        """A 0.2 file saved frames flat in ``output_dir``: it keeps doing so until it names a
+        layout. ``layout`` is then set as if it were in the file, so the first save writes it and
+        keys added later (a password, a new camera) never flip where frames go."""
+        legacy = isinstance(data, dict) and _is_v02(data)
+        if legacy:
+            data = {**data, "layout": "flat"}
+        config = handler(data)
+        if legacy and isinstance(config, Config):
+            config._layout_from_v02 = True
+        return config
 
     @field_validator("cameras", "collections", "exports")
     @classmethod
@@ -405,7 +483,10 @@ class Config(_Model):
     @property
     def warnings(self) -> list[str]:
         """What loading changed to read an old file (e.g. an hour range up to 24)."""
-        return list(self._warnings)
+        notes = list(self._warnings)
+        if self._layout_from_v02:
+            notes.append(LEGACY_LAYOUT_NOTE)
+        return notes
 
     @property
     def invalid_cameras(self) -> dict[str, InvalidCamera]:
@@ -463,11 +544,20 @@ class Config(_Model):
                 found.append(preset_id)
         return found
 
+    def camera_layout(self, camera_id: str) -> Layout:
+        """Where camera ``camera_id`` puts frames: its own ``layout``, else the config's."""
+        return self.cameras[camera_id].layout or self.layout
+
     def camera_collection(self, camera_id: str) -> CollectionConfig:
-        """The implicit collection of a camera's frames (its output folder, zone and id)."""
+        """The implicit collection of a camera's frames (its output folder, zone, id and
+        ignore list)."""
         camera = self.cameras[camera_id]
         return CollectionConfig(
-            name=camera.name, path=camera.output_dir, timezone=camera.timezone, camera=camera_id
+            name=camera.name,
+            path=camera.output_dir,
+            timezone=camera.timezone,
+            camera=camera_id,
+            ignore=camera.ignore,
         )
 
     def all_collections(self) -> dict[str, CollectionConfig]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -189,3 +190,63 @@ def test_preview_stream_yields_live_jpegs(server, tmp_path):
     assert all(f.startswith(b"\xff\xd8") for f in frames)
     assert frames[0] != frames[1]  # two different pictures, not one repeated
     assert _all_files(tmp_path) == []  # previews are never saved
+
+
+# --- layout: pyLapse 0.2 files keep saving flat -------------------------------------------------
+
+
+def _v02_config(server, tmp_path: Path, **top):
+    from pylapse.config.file import load_config
+
+    raw = {
+        "cameras": {
+            "camera_1": {
+                "name": "Camera 1",
+                "url": server.url("/shot.jpg"),
+                "output_dir": "frames/camera1",
+                "prefix": "Camera1 ",
+                "timezone": "Asia/Tokyo",
+                "schedules": [{"id": "day", "hour": "6-20", "minute": "*"}],
+            }
+        },
+        "max_retries": 2,
+        **top,
+    }
+    path = tmp_path / "capture_config.json"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    return load_config(path)
+
+
+def test_a_0_2_config_captures_flat_into_output_dir_as_0_2_did(server, tmp_path):
+    from pylapse.index.store import FrameIndex
+
+    config = _v02_config(server, tmp_path)
+    camera = Camera.from_config("camera_1", config.cameras["camera_1"], config)
+    days = [datetime(2026, 2, 9, 23, 59, tzinfo=TOKYO), datetime(2026, 2, 10, 0, 1, tzinfo=TOKYO)]
+    paths = [camera.capture(when).path for when in days]
+    out = tmp_path / "frames" / "camera1"
+    assert paths == [
+        out / "Camera1 2026-02-09T23-59-00+09.00.jpg",
+        out / "Camera1 2026-02-10T00-01-00+09.00.jpg",
+    ]
+    assert [p.name for p in out.iterdir()] == sorted(p.name for p in paths)  # no day folders
+    index = FrameIndex(tmp_path / "pylapse.db")  # the flat folder indexes with its times
+    try:
+        index.scan("camera_1", out, TOKYO)
+        assert [f.time for f in index.frames("camera_1")] == days
+    finally:
+        index.close()
+
+
+def test_a_layout_in_the_file_or_the_camera_chooses_day_folders(server, tmp_path):
+    when = datetime(2026, 2, 9, 12, 0, tzinfo=TOKYO)
+    config = _v02_config(server, tmp_path, layout="day_folders")
+    camera = Camera.from_config("camera_1", config.cameras["camera_1"], config)
+    assert camera.capture(when).path.parent.name == "2026-02-09"
+    flat_top = _v02_config(server, tmp_path, layout="flat")
+    own = flat_top.cameras["camera_1"].model_copy(update={"layout": "day_folders"})
+    assert Camera.from_config("camera_1", own, flat_top).path_for(when).parent.name == "2026-02-09"
+    assert (
+        Camera.from_config("camera_1", flat_top.cameras["camera_1"], flat_top).path_for(when).parent
+        == tmp_path / "frames" / "camera1"
+    )

@@ -323,8 +323,10 @@ def test_a_pylapse_0_2_config_loads_and_means_the_same(tmp_path: Path) -> None:
         {"hour": "21-23,0-5", "minute": "*/15"},  # 0.2's scheduler refused hour 24
     ]
     assert config.warnings == [
-        "cameras.camera_1.schedules.1.hour: '21-24,0-5' read as '21-23,0-5' (hours run 0-23)"
+        "cameras.camera_1.schedules.1.hour: '21-24,0-5' read as '21-23,0-5' (hours run 0-23)",
+        config_module.LEGACY_LAYOUT_NOTE,
     ]
+    assert config.layout == "flat"  # 0.2 saved frames straight into output_dir
     garden = config.cameras["garden"]
     assert not garden.enabled and garden.description == "south fence"
     assert (garden.ext, garden.quality, garden.resize_box()) == ("png", 85, (1280, 720))
@@ -423,8 +425,9 @@ def test_comments_survive_a_load_save_round_trip_in_place(tmp_path: Path) -> Non
     path = write(tmp_path, text=COMMENTED)
     save_config(load_config(path))
     saved = path.read_text(encoding="utf-8")
-    assert json.loads(saved) == json.loads(COMMENTED)
-    assert list(json.loads(saved)) == ["_comment", "cameras", "max_retries", "_examples"]
+    # a 0.2-shaped file gains the layout it was read with (flat), and nothing else
+    assert json.loads(saved) == {**json.loads(COMMENTED), "layout": "flat"}
+    assert list(json.loads(saved)) == ["_comment", "cameras", "max_retries", "layout", "_examples"]
     assert list(json.loads(saved)["cameras"]["porch"])[:3] == ["name", "_note", "url"]
     assert list(json.loads(saved)["cameras"]["porch"]["schedules"][0])[:2] == ["id", "_why"]
 
@@ -630,3 +633,48 @@ def test_a_file_error_lists_the_bad_entries_too(tmp_path: Path) -> None:
     lines = error_of(path).splitlines()
     assert lines[0] == f"{path}: max_retries: -1 is out of range (must be at least 0)"
     assert f"{path}: cameras.shed.qualty: unknown key 'qualty'; did you mean 'quality'?" in lines
+
+
+# --- layout and ignore ---------------------------------------------------------------------------
+
+
+def test_only_a_0_2_file_without_a_layout_reads_flat(tmp_path: Path) -> None:
+    legacy = load_config(write(tmp_path, LEGACY))
+    assert {c: legacy.camera_layout(c) for c in legacy.cameras} == dict.fromkeys(
+        legacy.cameras, "flat"
+    )
+    assert legacy.cameras["camera_1"].day_format(legacy.layout) == ""
+    for new in (  # a key 0.2 never had, anywhere, makes it a new file: a folder per day
+        {**LEGACY, "data_dir": "data"},
+        {"cameras": {"c": {**LEGACY["cameras"]["camera_1"], "type": "http"}}},
+        {**LEGACY, "layout": "day_folders"},
+        {"cameras": {}},
+    ):
+        config = load_config(write(tmp_path, new))
+        assert config.layout == "day_folders", new
+        assert config_module.LEGACY_LAYOUT_NOTE not in config.warnings
+    own = load_config(write(tmp_path, {**LEGACY, "layout": "day_folders"}))
+    own.cameras["camera_1"].layout = "flat"  # a camera's own layout wins
+    assert own.camera_layout("camera_1") == "flat"
+    assert own.camera_layout("garden") == "day_folders"
+
+
+def test_the_0_2_layout_is_written_on_the_first_save_so_later_keys_keep_it(tmp_path: Path) -> None:
+    path = write(tmp_path, LEGACY)
+    config = load_config(path)
+    config.web.password_hash = "$argon2id$stub"  # what `pylapse set-password` adds
+    save_config(config)
+    assert json.loads(path.read_text(encoding="utf-8"))["layout"] == "flat"
+    again = load_config(path)
+    assert again.layout == "flat" and config_module.LEGACY_LAYOUT_NOTE not in again.warnings
+
+
+def test_ignore_defaults_to_rejected_and_reaches_the_cameras_collection(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, camera()))
+    assert config.cameras["porch"].ignore == ["rejected/"]
+    config = load_config(write(tmp_path, camera(ignore=["rejected/", " Full/ ", "*_thumb.jpg"])))
+    assert config.all_collections()["porch"].ignore == ["rejected/", "Full/", "*_thumb.jpg"]
+    for bad, reason in [("/abs/", "must be relative"), ("a/../up", "without '..'"),
+                        ("  ", "is not a pattern")]:  # fmt: skip
+        with pytest.raises(ValueError, match=reason):
+            CameraConfig(name="P", output_dir="p", enabled=False, ignore=[bad])
