@@ -4,12 +4,20 @@ The original pyLapse shape, on the index instead of folder scans::
 
     from pylapse import Collection
 
-    outdoor = Collection("Outdoor", "/exports/outdoor", "/frames/outdoor", "Europe/Berlin")
+    outdoor = Collection("Outdoor", "/exports/outdoor", "/frames/outdoor", timezone="Europe/Berlin")
     print(outdoor)  # Image Collection: Outdoor, Location: /frames/outdoor, Image Count: 8640
     noon = outdoor.day_slice("12:00")
     day = outdoor.select(hour="6-20", minute="*/15", date_from="2026-01-01")
-    outdoor.add_export("Day Export", subdir="day", minute="*/15", hour="*/2")
-    outdoor.export.run("Day Export", prefix="Timelapse ", drawtimestamp=True, optimize=True)
+    outdoor.add_export("Day Export", "day", "Timelapse ", "every 15 min, every 2 h", minute="*/15",
+                       hour="*/2")
+    outdoor.export.run("Day Export", drawtimestamp=True, optimize=True)
+    outdoor.export("Day Export", resize=True, quality=50)  # 0.2's call and writer options
+
+The positional parameters are 0.2's (``ext, mask, filematch`` after ``collection_dir``); the
+writer options of 0.2 (``resize``, ``resolution``, ``timestampformat``, ``zeropadding`` ...) are
+accepted by every export call and mean what they meant (see
+:func:`pylapse.export.options.from_v02`), with today's defaults; ``pylapse.compat`` (the 0.2
+import path ``pyLapse.img_seq``) keeps 0.2's defaults too.
 
 Where the index lives
     Inside pyLapse (the web app, ``pylapse export``) collections share the data folder's
@@ -23,11 +31,13 @@ Where the index lives
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import math
 import os
+import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
@@ -55,7 +65,14 @@ if TYPE_CHECKING:
     from pylapse.index.store import FrameIndex
     from pylapse.progress import ProgressCallback
 
-__all__ = ["Collection", "CollectionExports", "FolderState", "FolderStatus", "cache_dir"]
+__all__ = [
+    "Collection",
+    "CollectionExport",
+    "CollectionExports",
+    "FolderState",
+    "FolderStatus",
+    "cache_dir",
+]
 
 _DENSE = 8  # load a chunk of frames by time range when it spans <= 8x its size, else by id
 _CHUNK = 500
@@ -72,6 +89,27 @@ def cache_dir() -> Path:
 
 def _zone(value: str | tzinfo | None) -> tzinfo:
     return value if isinstance(value, tzinfo) else timeutil.zone(value)
+
+
+def _extensions(ext: str) -> tuple[str, ...]:
+    """0.2's ``ext`` as the index's extensions: ``jpg`` also takes ``.jpeg`` files (one format)."""
+    clean = "." + ext.strip().lstrip(".").lower()
+    return (".jpg", ".jpeg") if clean in (".jpg", ".jpeg") else (clean,)
+
+
+def _filematch(value: re.Pattern[str] | str) -> re.Pattern[str]:
+    """0.2's ``filematch`` regex, checked now: it must name its date and time groups."""
+    from pylapse.naming import compile_user_pattern
+
+    source = value.pattern if isinstance(value, re.Pattern) else value
+    try:
+        compile_user_pattern(source)
+    except ValueError as exc:
+        raise SelectionError(
+            f"filematch: {exc} (pyLapse 0.2 read the groups by position; name them "
+            "(?P<year>...)(?P<month>...)(?P<day>...)(?P<hour>...)(?P<minute>...)(?P<second>...))"
+        ) from None
+    return value if isinstance(value, re.Pattern) else re.compile(value)
 
 
 class FolderState(StrEnum):
@@ -94,9 +132,15 @@ class FolderStatus:
 class Collection:
     """A named set of frames: counts, frames by time, selections, exports.
 
-    ``timezone`` (IANA name or tzinfo; default the machine's zone) is the zone days and cron
-    fields are read in, and the zone of file names without an offset. ``pattern``,
-    ``date_source`` and ``extensions`` are passed to the index scan.
+    The positional parameters are pyLapse 0.2's: ``ext`` is the frames' file type (``jpg``
+    takes ``.jpeg`` too; ``extensions`` lists several instead), ``mask`` a glob on the file
+    name without its extension (``"*"``: every file), ``filematch`` a regex reading the time
+    from a name (named groups ``year month day hour minute [second]``; the index scan's
+    ``pattern``).
+
+    ``timezone`` (keyword; IANA name or tzinfo; default the machine's zone) is the zone days and
+    cron fields are read in, and the zone of file names without an offset. ``date_source`` is
+    passed to the index scan.
 
     ``roots`` (the config's storage roots) and the collection's own folder are :attr:`roots`:
     the scan follows a symlink only to a target inside them, and the dashboard serves a frame
@@ -108,15 +152,29 @@ class Collection:
         name: str,
         export_dir: str | os.PathLike[str] | None,
         collection_dir: str | os.PathLike[str],
-        timezone: str | tzinfo | None = None,
+        ext: str = "jpg",
+        mask: str = "*",
+        filematch: re.Pattern[str] | str | None = None,
         *,
+        timezone: str | tzinfo | None = None,
         index: FrameIndex | None = None,
         key: str | None = None,
-        pattern: str | None = None,
+        pattern: re.Pattern[str] | str | None = None,
         date_source: str = "auto",
         extensions: Sequence[str] | None = None,
         roots: Sequence[str | os.PathLike[str]] = (),
     ) -> None:
+        if isinstance(ext, tzinfo) or "/" in ext or ext.upper() in ("UTC", "GMT"):
+            # before 0.3 the fourth parameter was the time zone; it is 0.2's ext again
+            raise TypeError(
+                f"Collection({name!r}, ...): {ext!r} looks like a time zone; timezone is a "
+                f"keyword: Collection(name, export_dir, collection_dir, timezone={str(ext)!r})"
+            )
+        if filematch is not None:
+            if pattern is not None:
+                raise TypeError("give filematch (0.2's name) or pattern, not both")
+            pattern = _filematch(filematch)
+        self.mask = mask or "*"
         self.name = name
         self.export_dir = Path(export_dir) if export_dir is not None else None
         self.collection_dir = Path(collection_dir)
@@ -125,18 +183,24 @@ class Collection:
         self.key = key or name
         self.pattern = pattern
         self.date_source = date_source
-        self.extensions = tuple(extensions) if extensions else None
+        self.extensions = tuple(extensions) if extensions else _extensions(ext)
         self.presets: dict[str, ExportPreset] = {}
-        self.export = CollectionExports(self)
+        self.descriptions: dict[str, str] = {}  # add_export's desc, by export name
+        self.export = self._make_exports()
         self._index = index
         self._private = index is None
         self._scanned = not self._private  # a shared index is kept current by its owner
         self._lock = threading.Lock()
 
+    def _make_exports(self) -> CollectionExports:
+        """``collection.export``; ``pylapse.compat`` makes one with 0.2's defaults."""
+        return CollectionExports(self)
+
     @classmethod
     def from_config(cls, config: Config, collection_id: str, index: FrameIndex) -> Collection:
         """The configured collection ``collection_id`` (or a camera's implicit one), with the
         config's export presets for it."""
+        from pylapse.index.scan import DEFAULT_EXTENSIONS
         export_root = config.root_paths[0] / "exports" if config.root_paths else None
         export_dir = export_root / collection_id if export_root else None
         if collection_id in config.collections:
@@ -145,7 +209,7 @@ class Collection:
                 c.name,
                 export_dir,
                 config.resolve(c.path),
-                c.timezone,
+                timezone=c.timezone,
                 index=index,
                 key=c.camera or collection_id,
                 pattern=c.filename_pattern,
@@ -159,8 +223,9 @@ class Collection:
                 cam.name,
                 export_dir,
                 config.resolve(cam.output_dir),
-                cam.timezone,
+                timezone=cam.timezone,
                 index=index,
+                extensions=DEFAULT_EXTENSIONS,
                 key=collection_id,
                 roots=config.root_paths,
             )
@@ -202,8 +267,7 @@ class Collection:
         A failed first scan (a missing folder, say) raises and is tried again on the next use.
         """
         kwargs: dict[str, Any] = {"pattern": self.pattern, "date_source": self.date_source}
-        if self.extensions:
-            kwargs["extensions"] = self.extensions
+        kwargs["extensions"] = self.extensions
         result = self._open_index().scan(
             self.key, self.collection_dir, self.zone, progress=progress, roots=self.roots, **kwargs
         )
@@ -266,6 +330,8 @@ class Collection:
     # --- counts and frames ----------------------------------------------------------------------
 
     def __len__(self) -> int:
+        if self.mask != "*":
+            return len(self._times(resolve_range(None, None, self.zone))[0])
         return int(self.index.count(self.key))
 
     def __str__(self) -> str:
@@ -275,7 +341,11 @@ class Collection:
         )
 
     def __repr__(self) -> str:
-        return f"Collection({self.name!r}, key={self.key!r}, dir={str(self.collection_dir)!r})"
+        exports = f", exports={sorted(self.presets)!r}" if self.presets else ""
+        return (
+            f"Collection({self.name!r}, key={self.key!r}, dir={str(self.collection_dir)!r}"
+            f"{exports})"
+        )
 
     def count_by_day(self) -> dict[date, int]:
         """Frames per day, days in the collection's zone."""
@@ -293,6 +363,14 @@ class Collection:
         """Candidate (ids, utcs) of the span, straight from the index's hot path."""
         index = self.index
         self._require_folder()  # frames that cannot be read are not offered for export
+        if self.mask != "*":
+            # 0.2's mask: only frames whose name (without extension) matches it are candidates
+            kept = [
+                f
+                for f in index.frames(self.key, span.start, span.stop)
+                if fnmatch.fnmatchcase(os.path.splitext(f.path.name)[0], self.mask)
+            ]
+            return [f.id for f in kept], [f.utc for f in kept]
         return index.utc_times(self.key, span.start, span.stop)
 
     def _load(self, ids: Sequence[int], utcs: Sequence[float]) -> list[Frame]:
@@ -401,6 +479,7 @@ class Collection:
         *,
         selection: Selection | None = None,
         name: str = "",
+        source_zone: tzinfo | None = None,
     ) -> ExportResult:
         """Run an export preset: select its frames (``selection`` when the caller already
         chose them, as ``pylapse export`` does with its overrides) and export them into
@@ -409,6 +488,9 @@ class Collection:
         The one way a preset runs, for the dashboard's export job, ``pylapse export`` and
         ``collection.export.run`` alike. A frame whose file no longer resolves inside
         :attr:`roots` (swapped for a link out since it was indexed) is skipped and listed.
+
+        ``source_zone`` (0.2's ``timestamp_source_tz``) reads each frame's wall clock as a time
+        in that zone for the stamp, whatever zone its name was read in.
         """
         from pylapse.export.run import run_export
 
@@ -423,24 +505,45 @@ class Collection:
         )
         if cancel is not None and cancel.is_set():
             raise Cancelled("cancelled before any frame was written")
-        return run_export(selection, output_dir, options, progress, cancel, roots=self.roots)
+        frames: Any = selection
+        if source_zone is not None:
+            frames = [
+                (f.path, timeutil.localize(f.time.replace(tzinfo=None), source_zone))
+                for f in selection.iter_frames()
+            ]
+        return run_export(frames, output_dir, options, progress, cancel, roots=self.roots)
 
-    def add_export(self, name: str, subdir: str | None = None, **fields: Any) -> ExportPreset:
-        """Declare an export: cron fields choose the frames, the rest are export options
-        (``prefix``, ``drawtimestamp``, ``width`` ...); run it with ``export.run(name)``."""
+    def add_export(
+        self,
+        name: str,
+        subdir: str | None = None,
+        prefix: str = "",
+        desc: str = "",
+        **fields: Any,
+    ) -> ExportPreset:
+        """Declare an export (0.2's order: name, subdir, prefix, desc): cron fields choose the
+        frames, the rest are export options (``drawtimestamp``, ``width`` ...); ``desc`` is kept
+        and shown with the export. Run it with ``export(name)`` or ``export.run(name)``."""
         from pydantic import ValidationError
 
         from pylapse.config.presets import ExportPreset
 
+        fields = {k: v for k, v in fields.items() if v is not None}  # 0.2: None = not given
         try:
-            preset = ExportPreset(collection=self.key, subdir=subdir, **fields)
+            preset = ExportPreset(collection=self.key, subdir=subdir, prefix=prefix, **fields)
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in e['loc']) or name}: {e['msg']}" for e in exc.errors()
             )
             raise SelectionError(f"export {name!r}: {problems}") from None
         self.presets[name] = preset
+        self.descriptions[name] = desc or ""
         return preset
+
+    @property
+    def exports(self) -> dict[str, CollectionExport]:
+        """The declared exports by name (0.2's ``collection.exports``), each with ``run()``."""
+        return {name: CollectionExport(self, name) for name in self.presets}
 
     def export_all(
         self, output_dir: str | os.PathLike[str] | None = None, **options: Any
@@ -449,15 +552,100 @@ class Collection:
         return {name: self.export.run(name, output_dir, **options) for name in self.presets}
 
 
+class CollectionExport:
+    """One declared export of a collection, as 0.2's ``collection.exports[name]``."""
+
+    def __init__(self, collection: Collection, name: str) -> None:
+        self.collection = collection
+        self.name = name
+
+    @property
+    def preset(self) -> ExportPreset:
+        return self.collection.export._preset(self.name)
+
+    @property
+    def subdir(self) -> str | None:
+        return self.preset.subdir
+
+    @property
+    def prefix(self) -> str:
+        return self.preset.prefix
+
+    @property
+    def desc(self) -> str:
+        return self.collection.descriptions.get(self.name, "")
+
+    def cron(self) -> dict[str, Any]:
+        """The cron fields that choose the frames (only those given)."""
+        preset = self.preset
+        return {f: getattr(preset, f) for f in CRON_FIELDS if getattr(preset, f) is not None}
+
+    def run(
+        self, outputdir: str | os.PathLike[str] | None = None, **writer_args: Any
+    ) -> ExportResult:
+        """Run it into ``outputdir/subdir`` (default: the collection's export folder)."""
+        return self.collection.export.run(self.name, outputdir, **writer_args)
+
+    def __str__(self) -> str:
+        cron = ", ".join(f"{k}={v!r}" for k, v in self.cron().items())
+        return (
+            f"Export: {self.name} - Subdir: {self.subdir} - Desc: {self.desc} - "
+            f"Prefix: {self.prefix} - cron[{cron}]"
+        )
+
+    def __repr__(self) -> str:
+        return f"<Export {self.name!r} of {self.collection.name!r}: {self.desc or 'no desc'}>"
+
+
+def _legacy_progress(
+    callback: Callable[[int, int, str], None], then: ProgressCallback | None
+) -> ProgressCallback:
+    """0.2's ``progress_callback(completed, total, message)`` fed from the export's progress."""
+
+    def report(p: Progress) -> None:
+        if p.stage == "process":
+            callback(p.done, p.total, p.message or "")
+        if then is not None:
+            then(p)
+
+    return report
+
+
 class CollectionExports:
-    """``collection.export``: runs the collection's declared exports."""
+    """``collection.export``: runs the collection's declared exports.
+
+    Callable as 0.2 spelled it, ``collection.export(name, **writer_args)``, and as
+    ``collection.export.run(name, output_dir, **options)``.
+    """
 
     def __init__(self, collection: Collection) -> None:
         self._collection = collection
 
-    def add_export(self, name: str, subdir: str | None = None, **fields: Any) -> ExportPreset:
+    def __call__(
+        self, name: str, output_dir: str | os.PathLike[str] | None = None, **options: Any
+    ) -> ExportResult:
+        """Same as :meth:`run`."""
+        return self.run(name, output_dir, **options)
+
+    def options(
+        self, name: str, output_dir: Path, preset: ExportPreset, options: dict[str, Any]
+    ) -> ExportOptions:
+        """The options a run of export ``name`` into ``output_dir`` writes with: the preset's,
+        overridden by the caller's (``pylapse.compat`` starts from 0.2's defaults instead)."""
+        from pylapse.export.options import ExportOptions
+
+        return ExportOptions.from_mapping(preset, **options)
+
+    def add_export(
+        self,
+        name: str,
+        subdir: str | None = None,
+        prefix: str = "",
+        desc: str = "",
+        **fields: Any,
+    ) -> ExportPreset:
         """Same as :meth:`Collection.add_export` (the original pyLapse spelled it here)."""
-        return self._collection.add_export(name, subdir, **fields)
+        return self._collection.add_export(name, subdir, prefix, desc, **fields)
 
     def output_dir(self, name: str, output_dir: str | os.PathLike[str] | None = None) -> Path:
         """Where export ``name`` writes: ``output_dir`` (or the preset's, or the collection's
@@ -477,7 +665,8 @@ class CollectionExports:
         if name not in presets:
             known = ", ".join(sorted(presets)) or "none; declare one with add_export()"
             raise SelectionError(f"no export named {name!r}; declared: {known}")
-        return presets[name]
+        preset: ExportPreset = presets[name]
+        return preset
 
     def run(
         self,
@@ -486,16 +675,27 @@ class CollectionExports:
         *,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
+        progress_callback: Callable[[int, int, str], None] | None = None,
+        timestamp_source_tz: str | None = None,
         **options: Any,
     ) -> ExportResult:
         """Select the preset's frames and export them (``prefix``, ``drawtimestamp``,
-        ``optimize``, ``width`` ... override the preset's options)."""
-        from pylapse.export.options import ExportOptions
+        ``optimize``, ``width`` ..., and 0.2's writer options such as ``resize``,
+        ``resolution``, ``timestampformat``, override the preset's options).
 
+        ``progress_callback`` is 0.2's ``(completed, total, message)`` callback;
+        ``timestamp_source_tz`` the zone the frames' wall clocks are in for the stamp (0.2's
+        meaning; the collection's ``timezone`` does this for every use of the frames).
+        """
         preset = self._preset(name)
-        opts = ExportOptions.from_mapping(preset, **options)  # bad options fail before selecting
         target = self.output_dir(name, output_dir)
-        return self._collection.export_preset(preset, target, opts, progress, cancel, name=name)
+        opts = self.options(name, target, preset, options)  # bad options fail before selecting
+        if progress_callback is not None:
+            progress = _legacy_progress(progress_callback, progress)
+        zone = timeutil.zone(timestamp_source_tz) if timestamp_source_tz else None
+        return self._collection.export_preset(
+            preset, target, opts, progress, cancel, name=name, source_zone=zone
+        )
 
 
 def _config_relative_paths(config: Config, preset_id: str, preset: ExportPreset) -> ExportPreset:

@@ -59,7 +59,7 @@ def frames_dir(tmp_path):
 
 
 def test_private_index_str_len_counts_frames(cache, frames_dir, tmp_path):
-    with Collection("Outdoor", tmp_path / "exports", frames_dir, "Europe/Berlin") as c:
+    with Collection("Outdoor", tmp_path / "exports", frames_dir, timezone="Europe/Berlin") as c:
         assert len(c) == 146 - 4
         assert str(c) == f"Image Collection: Outdoor, Location: {frames_dir}, Image Count: 142"
         # the 27th has 25 hours: 50 half hours, 4 of them missing
@@ -78,20 +78,20 @@ def test_private_index_str_len_counts_frames(cache, frames_dir, tmp_path):
 
 
 def test_refresh_picks_up_new_frames_and_cache_is_reused(cache, frames_dir, tmp_path):
-    c = Collection("Outdoor", None, frames_dir, "Europe/Berlin")
+    c = Collection("Outdoor", None, frames_dir, timezone="Europe/Berlin")
     assert len(c) == 142
     make_frames(frames_dir, datetime(2024, 10, 29, 12, tzinfo=TZ), 2, timedelta(minutes=30))
     assert len(c) == 142  # no rescan behind the caller's back
     c.refresh()
     assert len(c) == 144
     c.close()
-    again = Collection("Outdoor", None, frames_dir, "Europe/Berlin")
+    again = Collection("Outdoor", None, frames_dir, timezone="Europe/Berlin")
     assert len(again) == 144
     again.close()
 
 
 def test_select_returns_frames_gaps_and_counts(cache, frames_dir):
-    with Collection("Outdoor", None, frames_dir, "Europe/Berlin") as c:
+    with Collection("Outdoor", None, frames_dir, timezone="Europe/Berlin") as c:
         sel = c.select(hour="9-12", minute=0, tolerance=timedelta(minutes=5))
         # 4 targets a day; on the 27th 10:00 and 11:00 have no frame
         assert sel.counts.targets == 12 and sel.counts.gaps == 2 and len(sel) == 10
@@ -111,7 +111,7 @@ def test_select_returns_frames_gaps_and_counts(cache, frames_dir):
 
 
 def test_repeated_hour_targets_both_occurrences(cache, frames_dir):
-    with Collection("Outdoor", None, frames_dir, "Europe/Berlin") as c:
+    with Collection("Outdoor", None, frames_dir, timezone="Europe/Berlin") as c:
         sel = c.select(
             hour=2, minute="*/30", tolerance=0, date_from="2024-10-27", date_to="2024-10-27"
         )
@@ -124,7 +124,7 @@ def test_repeated_hour_targets_both_occurrences(cache, frames_dir):
 
 
 def test_day_slice_and_slot_grid(cache, frames_dir):
-    with Collection("Outdoor", None, frames_dir, "Europe/Berlin") as c:
+    with Collection("Outdoor", None, frames_dir, timezone="Europe/Berlin") as c:
         noon = c.day_slice("12:00")
         assert [f.time.isoformat() for f in noon.frames] == [
             "2024-10-26T12:00:00+02:00",
@@ -140,7 +140,7 @@ def test_day_slice_and_slot_grid(cache, frames_dir):
 def test_frames_load_sparse_and_dense(cache, tmp_path, monkeypatch):
     root = tmp_path / "many"
     make_frames(root, datetime(2024, 3, 1, tzinfo=TZ), 2999, timedelta(minutes=1))
-    with Collection("Many", None, root, "Europe/Berlin") as c:
+    with Collection("Many", None, root, timezone="Europe/Berlin") as c:
         by_id = []
         real_get = c.index.get
         monkeypatch.setattr(c.index, "get", lambda fid: by_id.append(fid) or real_get(fid))
@@ -156,7 +156,7 @@ def test_frames_load_sparse_and_dense(cache, tmp_path, monkeypatch):
 def test_shared_index_is_not_scanned_implicitly(tmp_path, frames_dir):
     index = FrameIndex(tmp_path / "data" / "pylapse.db")
     try:
-        c = Collection("Cam", None, frames_dir, "Europe/Berlin", index=index, key="cam1")
+        c = Collection("Cam", None, frames_dir, timezone="Europe/Berlin", index=index, key="cam1")
         assert len(c) == 0  # the owner of a shared index keeps it current
         c.refresh()
         assert len(c) == 142
@@ -168,7 +168,7 @@ def test_shared_index_is_not_scanned_implicitly(tmp_path, frames_dir):
 
 
 def test_export_presets_run_and_write(cache, frames_dir, tmp_path):
-    with Collection("Outdoor", tmp_path / "exports", frames_dir, "Europe/Berlin") as c:
+    with Collection("Outdoor", tmp_path / "exports", frames_dir, timezone="Europe/Berlin") as c:
         c.add_export("Noonish", subdir="noon", hour=12, minute=0)
         c.export.add_export("Morning", subdir="morning", hour="6-8", minute=0, prefix="m-")
         reports = []
@@ -299,10 +299,120 @@ def test_cache_dir_follows_xdg(monkeypatch, tmp_path):
 
 
 def test_missing_folder_is_a_clear_error_every_time(cache, tmp_path):
-    c = Collection("Gone", None, tmp_path / "nowhere", "UTC")
+    c = Collection("Gone", None, tmp_path / "nowhere", timezone="UTC")
     for _ in range(2):  # a failed first scan is not remembered as done
         with pytest.raises(ScanError, match="nowhere"):
             len(c)
     (tmp_path / "nowhere").mkdir()
     assert len(c) == 0
     c.close()
+
+
+# --- pyLapse 0.2's shapes (issue 13 item 2) ------------------------------------------------------
+
+
+def _flat_frames(root: Path, names: list[str]) -> None:
+    """Small JPEGs named as pyLapse 0.2's capture named them, all in one folder."""
+    root.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 120, 200)).save(buf, "JPEG")
+    for name in names:
+        (root / name).write_bytes(buf.getvalue())
+
+
+def test_positional_parameters_are_02s_and_timezone_is_a_keyword(cache, tmp_path):
+    _flat_frames(
+        tmp_path / "f",
+        [
+            "Out 2024-05-01T12-00-00.jpg",
+            "Out 2024-05-01T12-10-00.jpeg",
+            "In 2024-05-01T12-05-00.jpg",
+            "Out 2024-05-01T12-20-00.png",
+        ],
+    )
+    with Collection("All", None, tmp_path / "f", timezone="UTC") as every_jpeg:
+        assert len(every_jpeg) == 3  # ext="jpg" takes .jpeg too, and not .png
+    with Collection("Out", None, tmp_path / "f", "jpg", "Out*", timezone="UTC") as masked:
+        assert masked.mask == "Out*"
+        assert len(masked) == 2
+        assert [f.name for f in masked.select().frames] == [
+            "Out 2024-05-01T12-00-00.jpg",
+            "Out 2024-05-01T12-10-00.jpeg",
+        ]
+    with Collection("Png", None, tmp_path / "f", "png", timezone="UTC") as png:
+        assert [f.name for f in png.select().frames] == ["Out 2024-05-01T12-20-00.png"]
+    with pytest.raises(TypeError, match=r"timezone is a keyword.*timezone='Europe/Berlin'"):
+        Collection("Old", None, tmp_path / "f", "Europe/Berlin")
+
+
+def test_filematch_reads_times_and_must_name_its_groups(cache, tmp_path):
+    import re
+
+    _flat_frames(tmp_path / "f", ["shot_20240501_1200.jpg", "shot_20240501_1230.jpg"])
+    match = re.compile(
+        r"shot_(?P<year>\d{4})(?P<month>\d\d)(?P<day>\d\d)_(?P<hour>\d\d)(?P<minute>\d\d)"
+    )
+    with Collection("Shots", None, tmp_path / "f", "jpg", "*", match, timezone="UTC") as c:
+        times = [f.time.strftime("%H:%M") for f in c.select().frames]
+        assert times == ["12:00", "12:30"]
+    positional = re.compile(r"shot_(\d{4})(\d\d)(\d\d)_(\d\d)(\d\d)")
+    with pytest.raises(SelectionError, match=r"filematch: .*name them"):
+        Collection("Shots", None, tmp_path / "f", "jpg", "*", positional)
+
+
+def test_add_export_takes_prefix_and_desc_positionally_and_shows_desc(cache, frames_dir, tmp_path):
+    with Collection("Outdoor", tmp_path / "exports", frames_dir, timezone="Europe/Berlin") as c:
+        c.add_export("Noon", "noon", "Noon ", "1 per day @ Noon", hour="12", minute="0")
+        c.export.add_export("Night", "night", "Night ", "", hour="23,0-5", minute="*/30", day=None)
+        assert sorted(c.exports) == ["Night", "Noon"]
+        noon = c.exports["Noon"]
+        assert (noon.subdir, noon.prefix, noon.desc) == ("noon", "Noon ", "1 per day @ Noon")
+        assert noon.cron() == {"hour": "12", "minute": "0"}
+        assert str(noon) == (
+            "Export: Noon - Subdir: noon - Desc: 1 per day @ Noon - Prefix: Noon  - "
+            "cron[hour='12', minute='0']"
+        )
+        assert "1 per day @ Noon" in repr(noon)
+        assert "exports=['Night', 'Noon']" in repr(c)
+        result = noon.run()
+        assert result.written == 3  # one per day, into export_dir/subdir
+        assert sorted(p.name for p in (tmp_path / "exports" / "noon").glob("*.jpg")) == [
+            "Noon 000001.jpg",
+            "Noon 000002.jpg",
+            "Noon 000003.jpg",
+        ]
+
+
+def test_export_is_callable_and_takes_02_writer_options(cache, frames_dir, tmp_path):
+    seen: list[tuple[int, int, str]] = []
+    with Collection("Outdoor", tmp_path / "exports", frames_dir, timezone="Europe/Berlin") as c:
+        c.add_export("Noon", "noon", "Noon ", hour="12", minute="0")
+        result = c.export(
+            "Noon",
+            resize=True,
+            resolution=(16, 16),
+            quality=50,
+            zeropadding=3,
+            drawtimestamp=True,
+            timestampformat="%H:%M",
+            timestampcolor=(255, 0, 0),
+            timestamppos=(1, 1),
+            timestampfontsize=9,
+            timestamp_source_tz="UTC",
+            timestamp_display_tz="Asia/Tokyo",
+            progress_callback=lambda done, total, msg: seen.append((done, total, msg)),
+        )
+        names = sorted(p.name for p in result.output_dir.glob("*.jpg"))
+        assert names == ["Noon 001.jpg", "Noon 002.jpg", "Noon 003.jpg"]
+        with Image.open(result.output_dir / names[0]) as im:
+            assert im.size == (16, 12)  # fit into 16x16, aspect kept (the frames are 32x24)
+        assert seen[-1][:2] == (3, 3)
+        # the same call spelled as the README does, today's defaults: full size, 6 digits
+        again = c.export.run("Noon", tmp_path / "elsewhere")
+        assert again.output_dir == tmp_path / "elsewhere" / "noon"
+        first = sorted(again.output_dir.glob("*.jpg"))[0]
+        assert first.name == "Noon 000001.jpg"
+        with Image.open(first) as im:
+            assert im.size == (32, 24)
+        with pytest.raises(TypeError, match=r"unknown export option.*bogus.*resolution"):
+            c.export("Noon", bogus=1)

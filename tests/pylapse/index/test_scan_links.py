@@ -101,7 +101,7 @@ def test_a_collection_scans_with_its_roots(tree, tmp_path, monkeypatch):
     day = tree / "frames" / "2026-02-09"
     (day / frame_name(10)).symlink_to(tmp_path / "outside" / "passwd")
     # The Python API without a config: the collection's folder is the root.
-    with Collection("c", None, tree / "frames", TOKYO) as coll:
+    with Collection("c", None, tree / "frames", timezone=TOKYO) as coll:
         result = coll.refresh()
         assert result.links_outside == 1 and len(coll) == 3
 

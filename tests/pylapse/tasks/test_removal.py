@@ -149,7 +149,7 @@ def _collection(tmp_path: Path, index: FrameIndex, name: str = "old") -> Collect
     folder = tmp_path / "timelapse" / name
     frames(folder, 5)
     index.scan(name, folder, BERLIN)
-    return Collection(name, None, folder, BERLIN, index=index, key=name)
+    return Collection(name, None, folder, timezone=BERLIN, index=index, key=name)
 
 
 def test_preview_counts_files_and_sizes_from_the_index(tmp_path, index) -> None:
@@ -172,7 +172,7 @@ def test_preview_estimates_beyond_the_sample(tmp_path, index) -> None:
     folder = tmp_path / "timelapse" / "big"
     frames(folder, SIZE_SAMPLE + 40, step=timedelta(minutes=1), size=0)  # 0..539 bytes
     index.scan("big", folder, BERLIN)
-    coll = Collection("big", None, folder, BERLIN, index=index, key="big")
+    coll = Collection("big", None, folder, timezone=BERLIN, index=index, key="big")
     p = preview_files(coll, [tmp_path / "timelapse"])
     assert p.estimated and p.sampled == SIZE_SAMPLE and p.files == SIZE_SAMPLE + 40
     exact = sum(range(SIZE_SAMPLE + 40))
