@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = [
     "COLLECTIONS_FILE",
     "HISTORY_FILE",
+    "HISTORY_KEPT",
     "IMPORTED_FROM",
     "MARKER_FILE",
     "ImportReport",
@@ -68,6 +69,7 @@ MARKER_FILE = "imported-from-0.2.json"  # in the data folder: the first-start im
 # what 0.2's export form and runner used when a setting was missing
 _V02_TIMESTAMP_FORMAT = "%Y-%m-%d %I:%M:%S %p"
 _V02_SCHEDULE = {"hour": "*", "minute": "*", "second": "0"}
+HISTORY_KEPT = 1000  # JobRunner's max_history: the finished jobs it keeps
 _ASSUMED_HEIGHT = 1080  # 0.2 sized the timestamp in pixels; ours is a share of the frame height
 
 
@@ -594,7 +596,13 @@ class _Planner:
             if row is not None:
                 rows.append((row.when, row))
         # oldest first, so the newest 0.2 entry gets the highest job id (the history's order)
-        self.jobs = [row for _, row in sorted(rows, key=lambda r: r[0])]
+        ordered = [row for _, row in sorted(rows, key=lambda r: r[0])]
+        # the job runner keeps its newest HISTORY_KEPT jobs: older ones would be pruned at the
+        # next start and added again by the next import
+        for row in ordered[:-HISTORY_KEPT]:
+            note = f"older than the {HISTORY_KEPT} newest entries the job history keeps"
+            self.items[row.item] = replace(self.items[row.item], outcome=Outcome.SKIPPED, note=note)
+        self.jobs = ordered[-HISTORY_KEPT:]
 
     def _history_row(self, what: str, entry: dict[str, Any], exports: list[Any]) -> _JobRow | None:
         v02_id = (

@@ -231,6 +231,17 @@ def test_history_becomes_finished_jobs_on_the_exports_and_videos_pages(project: 
     assert outcomes(report, "video")["Porch noon"][1] == f"job #{video.id}"
 
 
+def test_history_beyond_what_the_job_history_keeps_is_skipped(project: Path, monkeypatch) -> None:
+    monkeypatch.setattr("pylapse.tasks.import_v02.HISTORY_KEPT", 2)
+    report = run_import(project)
+    assert [j.params["v02_id"] for j in jobs_of(project)] == ["v0000001", "e0000002"]
+    runs = [i for i in report.items if i.what == "export run"]
+    assert [(i.origin, i.outcome) for i in runs] == [
+        ("e0000002", Outcome.ADDED), ("e0000001", Outcome.SKIPPED)
+    ]
+    assert "older than the 2 newest entries" in runs[1].note
+
+
 def test_importing_again_adds_nothing(project: Path) -> None:
     first = run_import(project)
     assert first.added == 6  # 1 collection, 2 presets, 2 export runs, 1 video
