@@ -605,17 +605,13 @@ class _Planner:
         self.jobs = ordered[-HISTORY_KEPT:]
 
     def _history_row(self, what: str, entry: dict[str, Any], exports: list[Any]) -> _JobRow | None:
-        v02_id = (
-            _text(entry.get("id"))
-            or hashlib.sha1(json.dumps(entry, sort_keys=True, default=str).encode()).hexdigest()[
-                :12
-            ]
-        )
+        v02_id = _text(entry.get("id")) or _content_id(entry)
         kind = "export" if what == "export run" else "render"
         name = _text(entry.get("name")) or v02_id
         if (kind, v02_id) in self.known_jobs:
             self._add(what, name, Outcome.PRESENT, note="in the job history", origin=v02_id)
             return None
+        self.known_jobs.add((kind, v02_id))  # the same entry twice in the file is one job
         when, note = _when(entry.get("created_at"))
         params: dict[str, Any] = {"imported_from": IMPORTED_FROM, "v02_id": v02_id}
         input_dir = _text(entry.get("input_dir"))
@@ -690,6 +686,12 @@ def _when(value: Any) -> tuple[float, str]:
     except ValueError:
         return timeutil.now().timestamp(), "no valid created_at: dated now"
     return stamp.astimezone().timestamp(), ""  # a naive time is this machine's, as 0.2 wrote it
+
+
+def _content_id(entry: dict[str, Any]) -> str:
+    """An id for an entry 0.2 saved without one: the same entry always gets the same id."""
+    text = json.dumps(entry, sort_keys=True, default=str)
+    return "sha1:" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
 
 
 def _int(entry: dict[str, Any], key: str, default: int) -> int:

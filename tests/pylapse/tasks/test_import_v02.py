@@ -242,6 +242,19 @@ def test_history_beyond_what_the_job_history_keeps_is_skipped(project: Path, mon
     assert "older than the 2 newest entries" in runs[1].note
 
 
+def test_entries_without_an_id_are_each_imported_once(project: Path) -> None:
+    history = json.loads((project / "history.json").read_text())
+    no_id = {"name": "by hand", "input_dir": "", "output_dir": "/x", "image_count": 3,
+             "created_at": "2025-01-01T00:00:00"}  # fmt: skip
+    other = {**no_id, "image_count": 4}
+    history["exports"] += [no_id, dict(no_id), other]  # the very same entry twice, and another
+    (project / "history.json").write_text(json.dumps(history))
+    run_import(project)
+    run_import(project)
+    written = [j.result["written"] for j in jobs_of(project, "export") if j.result]
+    assert sorted(written) == [3, 4, 40, 42]
+
+
 def test_importing_again_adds_nothing(project: Path) -> None:
     first = run_import(project)
     assert first.added == 6  # 1 collection, 2 presets, 2 export runs, 1 video
