@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pylapse import storage
+from pylapse import storage, timeutil
 from pylapse.capture.lock import DataLock
 from tests.servers.camera_server import CameraServer
 
@@ -187,3 +187,126 @@ def test_second_capture_process_is_refused_naming_the_first(tmp_path, server, re
     assert proc.returncode != 0
     assert "already running" in proc.stderr
     assert f"pid {os.getpid()}" in proc.stderr and "web_ui.py --port 8000" in proc.stderr
+
+
+# --- a pyLapse 0.2 config: the good cameras capture, the bad entry is reported -------------------
+
+
+def _v02_config(folder: Path, server) -> Path:
+    """A config exactly as pyLapse 0.2 wrote them (only 0.2's keys), with one broken camera."""
+    every_second = {"id": "tick", "type": "interval", "interval_amount": 1,
+                    "interval_unit": "seconds"}  # fmt: skip
+    raw = {
+        "cameras": {
+            "stream": {
+                "name": "Stream",
+                "url": server.url("/mjpeg"),  # an MJPEG URL on an ordinary (http) camera
+                "output_dir": str(folder / "frames/stream"),
+                "prefix": "Stream ",
+                "schedules": [every_second],
+            },
+            "broken": {
+                "name": "Broken",
+                "url": "ftp://old-nas.local/cam.jpg",
+                "output_dir": str(folder / "frames/broken"),
+                "schedules": [{"id": "day", "hour": "6-20", "minute": "*"}],
+            },
+            "tokyo": {
+                "name": "Tokyo",
+                "url": server.url("/shot.jpg"),
+                "output_dir": str(folder / "frames/tokyo"),
+                "prefix": "Tokyo ",
+                "timezone": "Asia/Tokyo",
+                "schedules": [{"id": "each", "second": "*"}],
+            },
+        }
+    }
+    path = folder / "capture_config.json"
+    path.write_text(json.dumps(raw, indent=2), encoding="utf-8")
+    return path
+
+
+@pytest.mark.slow
+def test_a_0_2_config_with_a_bad_entry_captures_the_good_cameras(tmp_path, server, repo):
+    config = _v02_config(tmp_path, server)
+    before = config.read_text(encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "PYLAPSE_CONFIG"}
+    env["PYLAPSE_CAPTURE_CONFIG"] = str(config)  # how 0.2's autocapture.py was pointed at it
+    proc = subprocess.Popen(
+        [sys.executable, "autocapture.py"], cwd=repo, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    stream, tokyo = tmp_path / "frames/stream", tmp_path / "frames/tokyo"
+    try:
+        assert _wait_for(lambda: len(_files(stream)) >= 2 and len(_files(tokyo)) >= 2), (
+            proc.stderr.read() if proc.poll() is not None else "no frames"
+        )
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    for frame in _files(stream) + _files(tokyo):
+        storage.validate_image(frame.read_bytes())  # whole JPEGs: the stream's first frame
+    assert all(p.name.startswith("Stream ") for p in _files(stream))
+    assert all(p.name.startswith("Tokyo ") and "+09.00" in p.name for p in _files(tokyo))
+    assert not (tmp_path / "frames/broken").exists()
+    assert "ERROR pylapse.capture: camera broken is NOT captured" in err
+    assert "cameras.broken.url: 'ftp://old-nas.local/cam.jpg' must start with http://" in err
+    if timeutil.local_zone_name() not in ("Asia/Tokyo", "Japan"):
+        assert "camera tokyo fires at its own time zone Asia/Tokyo (pyLapse 0.2 used" in err
+    assert config.read_text(encoding="utf-8") == before  # capture never rewrites the file
+
+
+def test_check_names_the_bad_entry_and_exits_non_zero(tmp_path, server, repo):
+    config = _v02_config(tmp_path, server)
+    proc = subprocess.run(
+        [sys.executable, "autocapture.py", "--check", "--config", str(config)],
+        cwd=repo, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert "camera broken is invalid and would NOT be captured" in proc.stdout
+    assert "cameras.broken.url" in proc.stdout and "would capture: stream, tokyo" in proc.stdout
+
+
+def _copied_script(folder: Path, repo: Path) -> Path:
+    """autocapture.py in a folder of its own (as 0.2 users keep it beside their config)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    script = folder / "autocapture.py"
+    script.write_text((repo / "autocapture.py").read_text(encoding="utf-8"), encoding="utf-8")
+    return script
+
+
+def _env_without_config(repo: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYLAPSE_CONFIG",
+                                                             "PYLAPSE_CAPTURE_CONFIG")}  # fmt: skip
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo), env.get("PYTHONPATH")]))
+    return env
+
+
+def test_the_config_beside_the_script_is_found_from_any_folder(tmp_path, server, repo):
+    script = _copied_script(tmp_path / "capture", repo)
+    config = _v02_config(tmp_path / "capture", server)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    proc = subprocess.run(
+        [sys.executable, str(script), "--check"], cwd=elsewhere, env=_env_without_config(repo),
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr  # found and checked (its bad entry is reported)
+    assert f"{config}: camera broken is invalid" in proc.stdout
+
+
+def test_no_config_anywhere_names_every_place_looked(tmp_path, repo):
+    script = _copied_script(tmp_path / "capture", repo)
+    proc = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, env=_env_without_config(repo),
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert proc.returncode != 0
+    for place in ("$PYLAPSE_CAPTURE_CONFIG (not set)", "$PYLAPSE_CONFIG (not set)",
+                  f"{tmp_path / 'capture' / 'capture_config.json'} (beside the script: none)",
+                  f"{tmp_path / 'capture_config.json'} (the current folder: none)"):  # fmt: skip
+        assert place in proc.stderr

@@ -121,6 +121,17 @@ def _retire(camera: Camera) -> None:
     threading.Thread(target=close_when_idle, name=f"retire {camera.id}", daemon=True).start()
 
 
+def _same_clock(zone: str, other: str) -> bool:
+    """Whether two zone names read the same wall clock all year (``UTC`` and ``Etc/UTC``,
+    ``Europe/Paris`` and ``Europe/Berlin``): compared in mid-winter, mid-summer and now."""
+    if zone == other:
+        return True
+    a, b = timeutil.zone(zone), timeutil.zone(other)
+    now = timeutil.now()
+    samples = [now, now.replace(month=1, day=15), now.replace(month=7, day=15)]
+    return all(t.astimezone(a).utcoffset() == t.astimezone(b).utcoffset() for t in samples)
+
+
 def _signature(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
@@ -175,6 +186,7 @@ class CaptureScheduler:
         )
         self._sched.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
         self._started = False
+        self._said: set[str] = set()  # the config notes logged, each said once until it changes
 
     def _on_skipped(self, event: JobEvent) -> None:
         """Our own log line for a slot APScheduler did not run (its own logs are turned down)."""
@@ -221,6 +233,7 @@ class CaptureScheduler:
             len(self._cameras),
             " (paused)" if self.paused else "",
         )
+        self._report(self._config)
 
     def shutdown(self, wait: float = SHUTDOWN_WAIT) -> None:
         """Stop firing, wait up to ``wait`` s for captures in flight, release the lock.
@@ -279,6 +292,8 @@ class CaptureScheduler:
         """Switch to ``config``, replacing only the jobs and cameras that changed."""
         summary = self._apply(config)
         self._sync_pause_reasons()
+        if self._started:
+            self._report(config)
         if summary.added or summary.removed:
             log.info(
                 "config reloaded: %d job(s) added or changed, %d removed, %d unchanged",
@@ -330,6 +345,31 @@ class CaptureScheduler:
             if cfg.enabled and camera_id not in self._cameras:
                 self._cameras[camera_id] = Camera.from_config(camera_id, cfg, config)
                 self._camera_sigs[camera_id] = _signature(cfg.model_dump(mode="json"))
+
+    def _report(self, config: Config) -> None:
+        """Log what a pyLapse 0.2 user must know about ``config``, each note once (again after
+        it changed): camera entries set aside as invalid, and cameras firing in a zone other
+        than this machine's (0.2 fired every schedule in the machine's zone)."""
+        machine = timeutil.local_zone_name()
+        notes: dict[str, tuple[int, str]] = {}
+        for camera_id, entry in config.invalid_cameras.items():
+            text = (
+                f"camera {camera_id} is NOT captured: its entry in the config is invalid "
+                f"({entry.message}); the other cameras run, fix it and it is picked up"
+            )
+            notes[text] = (logging.ERROR, text)
+        for camera_id, cfg in config.cameras.items():
+            zone = cfg.timezone
+            if cfg.enabled and cfg.schedules and zone and not _same_clock(zone, machine):
+                text = (
+                    f"camera {camera_id} fires at its own time zone {zone} "
+                    f"(pyLapse 0.2 used this machine's zone {machine})"
+                )
+                notes[text] = (logging.INFO, text)
+        for key, (level, text) in notes.items():
+            if key not in self._said:
+                log.log(level, "%s", text)
+        self._said = set(notes)
 
     @staticmethod
     def _wanted_jobs(config: Config) -> dict[str, tuple[str, str, Schedule, tzinfo]]:

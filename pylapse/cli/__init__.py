@@ -75,11 +75,62 @@ def progress_bars(
     return tqdm_progress(desc)
 
 
-def default_config_path() -> Path:
-    """``$PYLAPSE_CONFIG``, else ``./capture_config.json``."""
+# the variables naming the config, in order: pyLapse 0.2's name first, as its scripts set it
+CONFIG_VARIABLES = ("PYLAPSE_CAPTURE_CONFIG", "PYLAPSE_CONFIG")
+
+
+def _config_places(beside: str | os.PathLike[str] | None) -> tuple[Path | None, list[str]]:
+    """The config a command without ``--config`` uses, or None, and every place looked at.
+
+    A variable that is set names the file outright (a missing file is then an error, never a
+    silent fall-back to another config); otherwise ``capture_config.json`` beside the script
+    (``beside``: autocapture.py's folder, where pyLapse 0.2 looked), then in the current folder.
+    """
     from pylapse.config.models import DEFAULT_CONFIG_NAME
 
-    return Path(os.environ.get("PYLAPSE_CONFIG") or DEFAULT_CONFIG_NAME)
+    looked = []
+    for variable in CONFIG_VARIABLES:
+        value = os.environ.get(variable)
+        if value:
+            return Path(value), [f"${variable} = {value}"]
+        looked.append(f"${variable} (not set)")
+    folders = [(Path(beside), "beside the script")] if beside else []
+    folders.append((Path.cwd(), "the current folder"))
+    for folder, what in folders:
+        path = folder / DEFAULT_CONFIG_NAME
+        if path.is_file():
+            return path, [*looked, f"{path} ({what})"]
+        looked.append(f"{path} ({what}: none)")
+    return None, looked
+
+
+def default_config_path(beside: str | os.PathLike[str] | None = None) -> Path:
+    """The config to use when none is given: ``$PYLAPSE_CAPTURE_CONFIG``, else
+    ``$PYLAPSE_CONFIG``, else ``capture_config.json`` beside the script ``beside`` (if given),
+    else in the current folder (also when there is none: loading it then says so)."""
+    from pylapse.config.models import DEFAULT_CONFIG_NAME
+
+    found, _ = _config_places(beside)
+    return found or Path(DEFAULT_CONFIG_NAME)
+
+
+def find_config(beside: str | os.PathLike[str] | None = None) -> Path:
+    """:func:`default_config_path`, or a :class:`CommandError` naming every place looked at
+    when there is no config anywhere (or a variable names a file that does not exist)."""
+    found, looked = _config_places(beside)
+    if found is None:
+        raise CommandError(
+            "no config file found; looked at: " + "; ".join(looked) + ". Pass --config, set "
+            "$PYLAPSE_CAPTURE_CONFIG, or copy capture_config.example.json to one of these places"
+        )
+    if not found.exists():
+        raise CommandError(f"{found}: no such config file (named by {looked[-1].split()[0]})")
+    named = [v for v in CONFIG_VARIABLES if os.environ.get(v)]
+    if len(named) == 2 and os.environ[named[0]] != os.environ[named[1]]:
+        logging.getLogger("pylapse.config").warning(
+            "$%s and $%s name different files; using %s", *named, found
+        )
+    return found
 
 
 def load_config_or_fail(path: Path | str | None, code: int = 1) -> Config:
