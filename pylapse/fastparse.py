@@ -279,7 +279,7 @@ def local_utc(match: re.Match[str], zone: tzinfo) -> tuple[float, int] | None:
         )
     if steady is None:
         return None
-    h, m, s = int(hour), int(minute), int(second)
+    h, m, s = int(hour), int(minute), int(second) if second else 0  # 0.2's names lack seconds
     if h > 23 or m > 59 or s > 59:
         return None
     midnight, off = steady

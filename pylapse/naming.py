@@ -7,12 +7,13 @@ dictionary look-ups (about 1 µs a name), everything else by one compiled regex 
 never ``strptime``.
 
 Accepted without configuration (``T``, ``_``, space or ``-`` between date and time; ``-``, ``:``
-or ``.`` inside the time; an optional fraction and an optional offset ``+09.00``, ``+0900``,
-``+09:00`` or ``Z``)::
+or ``.`` inside the time; seconds optional, as pyLapse 0.2 read them; an optional fraction and an
+optional offset ``+09.00``, ``+0900``, ``+09:00`` or ``Z``)::
 
     cam-2026-02-09T14-30-00+09.00.jpg   IMG_20240115_120000.jpg   20240115-120000.jpg
     20240115T120000Z.jpg                2013-10-16-22-23-42.jpg   2024-01-15 01.30.00 PM.jpg
     Screenshot 2024-01-15 at 1.30.00 PM.png                       PXL_20240115_120000123.jpg
+    cam-2024-01-15-1200.jpg             cam 2024-01-15 12-00.jpg  2024-01-15T12:00+01:00.jpg
 
 A user pattern is a regex with named groups ``year month day hour minute`` and optionally
 ``second`` (or ``seconds``), ``fraction``, ``ampm`` and ``offset``; it is tried first.
@@ -181,11 +182,13 @@ _AMPM_RE = r"(?P<ampm>[AaPp]\.?[Mm]\.?)(?![A-Za-z])"
 # The default format and its relatives: 2026-02-09T14-30-00+09.00, 20240115_120000,
 # 2013-10-16-22-23-42, 2024-01-15 01.30.00 PM. Digits are anchored so a prefix such as "cam2"
 # cannot lend the year a digit. An offset needs its minutes, so a counter suffix such as
-# "-01" is not read as UTC-1.
+# "-01" is not read as UTC-1. Seconds may be missing (cam-2024-01-15-1200, 2024-01-15 12:00):
+# pyLapse 0.2 read the first two-digit pairs after the date as hour and minute, second 0.
 _BUILTIN = re.compile(
     r"(?<!\d)(?P<year>\d{4})(?P<ds>[-_.]?)(?P<month>\d{2})(?P=ds)(?P<day>\d{2})"
-    r"(?:[T_ \-]|\s+at\s+)?(?P<hour>\d{2})(?P<ts>[-:.]?)(?P<minute>\d{2})(?P=ts)(?P<second>\d{2})"
-    r"(?:[.,](?P<fraction>\d{1,6})|(?P<millis>\d{3}))?"  # PXL_20240115_120000123
+    r"(?:[T_ \-]|\s+at\s+)?(?P<hour>\d{2})(?P<ts>[-:.]?)(?P<minute>\d{2})"
+    r"(?:(?P=ts)(?P<second>\d{2})"
+    r"(?:[.,](?P<fraction>\d{1,6})|(?P<millis>\d{3}))?)?"  # PXL_20240115_120000123
     rf"(?:\s?{_AMPM_RE})?"
     rf"{_OFFSET_RE}?(?!\d)"
 )

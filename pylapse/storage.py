@@ -31,6 +31,8 @@ except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
 __all__ = [
+    "DEFAULT_IGNORE",
+    "OUTPUT_MARKERS",
     "TEMP_SUFFIX",
     "IfExists",
     "IgnoreRules",
@@ -244,6 +246,12 @@ def day_folder(
     if sub and (sub.startswith(("/", "\\")) or ".." in Path(sub).parts):
         raise ValueError(f"day folder format {day_format!r} must stay inside the output folder")
     return Path(output_dir) / sub if sub else Path(output_dir)
+
+
+DEFAULT_IGNORE = ("rejected/",)  # what a scan leaves out unless a collection says otherwise
+# Files that make a folder pyLapse's own output, never frames: an export's manifest and the
+# journal of an export being swapped in (the names pylapse.export.staging writes).
+OUTPUT_MARKERS = (".pylapse-export.json", ".pylapse-export.swap.json")
 
 
 # A folder named like a day (2026-02-09, 2026_02_09, 20260209): where capture puts a day's frames.

@@ -63,7 +63,7 @@ SOURCE_TYPES = ("http", "mjpeg", "rtsp", "picamera", "gphoto2", "synthetic")
 LEGACY_RESIZE_BOX = (1920, 1080)  # pyLapse 0.2's size when "resize" is on without a size
 Layout = Literal["flat", "day_folders"]
 LAYOUTS: tuple[Layout, ...] = ("flat", "day_folders")
-DEFAULT_IGNORE = ("rejected/",)  # folders a scan leaves out unless a collection says otherwise
+DEFAULT_IGNORE = storage.DEFAULT_IGNORE  # what a scan leaves out of a collection's folder
 # Every key pyLapse 0.2 read or its dashboard wrote: a file holding nothing else is a 0.2 file
 # and keeps 0.2's meaning (frames flat in output_dir) until it names a layout.
 _V02_TOP_KEYS = frozenset({"cameras", "ffmpeg_path", "max_retries", "retry_delay"})

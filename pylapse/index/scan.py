@@ -34,6 +34,11 @@ What a user waits for at millions of frames, and why the scan is shaped this way
   indexed (whatever its name says, the dashboard would serve it as a frame) and is reported
   (:attr:`ScanResult.links_outside`, the first few in :attr:`ScanResult.outside_paths`, and
   a log line). Only entries that are links cost anything: the listing says which they are.
+* What is not frames is left out: hidden files and folders (pyLapse's staging and temp folders,
+  ``.pylapse-*``, are hidden), a folder holding an export's manifest (pyLapse's own output sitting
+  inside a frame folder; the scanned folder itself is always read) and whatever the collection's
+  ``ignore`` patterns match (:class:`pylapse.storage.IgnoreRules`; ``rejected/`` by default). A
+  folder that was indexed and is left out now loses its rows, as if it were gone.
 * A scan that finds none of the folders holding the collection's frames (a root that is gone,
   or empty: the mount point of a disk that is not mounted) refuses with :class:`ScanError`
   and deletes nothing: an unplugged disk must not wipe a million-frame index.
@@ -55,6 +60,7 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any
 
+from pylapse import storage
 from pylapse.index.datesource import FrameTimes, Resolved
 from pylapse.index.scan_pipeline import (
     Checkpointer,
@@ -71,6 +77,7 @@ from pylapse.progress import Cancelled, Progress, ProgressCallback, Throttle
 __all__ = [
     "CHECKPOINT_AFTER",
     "DEFAULT_EXTENSIONS",
+    "DEFAULT_IGNORE",
     "RACY_NS",
     "SOURCE_CAPTURE",
     "ScanError",
@@ -78,6 +85,7 @@ __all__ = [
 ]
 
 DEFAULT_EXTENSIONS = (".jpg", ".jpeg", ".png")
+DEFAULT_IGNORE = storage.DEFAULT_IGNORE
 SOURCE_CAPTURE = "capture"  # the time capture named the frame for
 RACY_NS = 2_000_000_000
 CHECKPOINT_AFTER = 20_000  # rows written before checkpoints move to a thread of their own
@@ -117,9 +125,14 @@ class Scanner:
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
         roots: Iterable[str | os.PathLike[str]] = (),
+        ignore: Iterable[str] = DEFAULT_IGNORE,
     ) -> None:
         self.conn, self.lock, self.cid, self.collection = conn, lock, collection_id, collection
         self._roots = [os.fspath(r) for r in roots]
+        try:
+            self.ignore = storage.IgnoreRules.of(ignore)
+        except ValueError as exc:
+            raise ScanError(f"collection {collection!r}: ignore: {exc}") from None
         self._inside: tuple[str, ...] = ()  # resolved roots, each ending in a separator
         try:
             self.times = FrameTimes(tz, pattern, date_source)
@@ -133,6 +146,7 @@ class Scanner:
         self.verify, self.cancel = verify, cancel
         self.progress = Throttle(progress, 0.25) if progress is not None else None
         self.root = Path()
+        self._root = ""  # self.root as a str: the prefix of every walked path
         self.result = ScanResult(collection, self.root)
         # the writing half, handed the row readers it needs (it runs in the writer thread)
         self.writes = FolderWriter(
@@ -153,6 +167,7 @@ class Scanner:
         started = time.perf_counter()
         root_s = os.path.abspath(os.fspath(root))
         self.root = self.result.root = Path(root_s)
+        self._root = root_s
         if not os.path.isdir(root_s):
             raise ScanError(
                 f"collection {self.collection!r}: folder {root_s} does not exist or is not a "
@@ -252,8 +267,11 @@ class Scanner:
         """Bring one folder up to date; returns its subfolders to visit, with its row id.
 
         A listed folder is handed to the writer thread; its row id (the subfolders' parent) is
-        a :class:`Slot` the writer fills when the folder is new.
+        a :class:`Slot` the writer fills when the folder is new. A folder left out (ignored, or
+        pyLapse's own output) is not marked seen, so rows it had go at the end.
         """
+        if path != self._root and self.ignore.folder(self._relative(path)):
+            return []
         try:
             st = os.stat(path)
         except FileNotFoundError:
@@ -284,8 +302,11 @@ class Scanner:
                 return []
             seen.add(row.id)
             return [(p, row.id) for p in sorted(children.get(row.id, ()))]
+        if path != self._root and not files.keys().isdisjoint(storage.OUTPUT_MARKERS):
+            log.debug("scan of %r: %s is an export, not frames; left out", self.collection, path)
+            return []
         racy = time.time_ns() - st.st_mtime_ns < RACY_NS
-        files = self._frames(files)
+        files = self._frames(path, files)
         prepared = None
         if row is None and self._batch and files and len(files) <= CHUNK:
             # A new folder's names are read here, in the walking thread, while the writer
@@ -298,6 +319,11 @@ class Scanner:
         self._writer.put(job)
         self.result.dirs_listed += 1
         return [(p, slot) for p in sorted(subdirs)]
+
+    def _relative(self, path: str) -> str:
+        """``path`` from the scanned folder, ``/``-separated (walked paths all start with it)."""
+        rel = path[len(self._root) + 1 :]
+        return rel.replace(os.sep, "/") if os.sep != "/" else rel
 
     def _parent_id(self, parent: Parent) -> int | None:
         if isinstance(parent, Slot):
@@ -410,9 +436,13 @@ class Scanner:
             name.endswith(self.extensions) or name.lower().endswith(self.extensions)
         )
 
-    def _frames(self, files: dict[str, int]) -> dict[str, int]:
-        """``files`` without hidden files and other extensions, in C-level passes when the
-        folder has one extension throughout (the usual case)."""
+    def _frames(self, path: str, files: dict[str, int]) -> dict[str, int]:
+        """``files`` of the folder ``path`` without hidden files, other extensions and ignored
+        names, in C-level passes when the folder has one extension throughout and no ignore
+        pattern can match a file (the usual case)."""
+        if self.ignore.has_file_rules:
+            rel = self._relative(path) if path != self._root else ""
+            files = {n: i for n, i in files.items() if not self.ignore.file(rel, n)}
         names = list(files)
         ext = os.path.splitext(names[0])[1] if names else ""
         if (

@@ -35,7 +35,7 @@ from pylapse import db, timeutil
 from pylapse.index import daycounts
 from pylapse.index.daycounts import bump_days, day_of
 from pylapse.index.frame import Frame, TimeBound, bound_seconds, frames_from_rows
-from pylapse.index.scan import DEFAULT_EXTENSIONS, SOURCE_CAPTURE, Scanner
+from pylapse.index.scan import DEFAULT_EXTENSIONS, DEFAULT_IGNORE, SOURCE_CAPTURE, Scanner
 from pylapse.index.scan_result import ScanResult
 from pylapse.index.schema import COMPONENT, SCHEMA
 from pylapse.progress import ProgressCallback
@@ -149,6 +149,7 @@ class FrameIndex:
         verify: bool = False,
         cancel: threading.Event | None = None,
         roots: Iterable[str | os.PathLike[str]] = (),
+        ignore: Iterable[str] = DEFAULT_IGNORE,
     ) -> ScanResult:
         """Bring ``collection``'s rows up to date with the files under ``root`` (incremental).
 
@@ -159,7 +160,9 @@ class FrameIndex:
         storage roots); the others are counted in :attr:`ScanResult.links_outside`. Raises
         :class:`ScanError` when ``root`` is not a folder, or when none of the folders that hold
         the collection's frames is there (the rows are kept: an unmounted disk, which may
-        leave its empty mount point, must not empty the index).
+        leave its empty mount point, must not empty the index). Hidden entries, folders holding
+        an export's manifest and whatever the ``ignore`` patterns match
+        (:class:`pylapse.storage.IgnoreRules`) are not indexed.
         """
         zone = timeutil.zone(tz) if tz is None or isinstance(tz, str) else tz
         with self._scan_lock:
@@ -177,6 +180,7 @@ class FrameIndex:
                 progress=progress,
                 cancel=cancel,
                 roots=roots,
+                ignore=ignore,
             )
             # Checkpoint (copy the WAL into the file, with an fsync) every ~40 MB instead of
             # every ~4 MB while a scan writes: a cold scan of millions of rows fsyncs 10x less.

@@ -139,6 +139,15 @@ ACCEPTED = [
     ("2024-01-15 12.05.00 pm.jpg", datetime(2024, 1, 15, 12, 5, tzinfo=BERLIN)),
     ("Screenshot 2024-01-15 at 1.30.00 PM.png", datetime(2024, 1, 15, 13, 30, tzinfo=BERLIN)),
     ("2024-01-15_9-05-07a.m..jpg", datetime(2024, 1, 15, 9, 5, 7, tzinfo=BERLIN)),
+    # without seconds, as pyLapse 0.2 read them (second 0)
+    ("cam-2024-01-15-1200.jpg", datetime(2024, 1, 15, 12, 0, tzinfo=BERLIN)),
+    ("cam-2024-01-15_1230.jpg", datetime(2024, 1, 15, 12, 30, tzinfo=BERLIN)),
+    ("2024-01-15_12-00.jpg", datetime(2024, 1, 15, 12, 0, tzinfo=BERLIN)),
+    ("Porch 2024-01-15 23:59.jpg", datetime(2024, 1, 15, 23, 59, tzinfo=BERLIN)),
+    ("IMG_20240115_0705.jpg", datetime(2024, 1, 15, 7, 5, tzinfo=BERLIN)),
+    ("2024-01-15T12-00+09.00.jpg", datetime(2024, 1, 15, 12, 0, tzinfo=fixed(9))),
+    ("2024-01-15 01.30 PM.jpg", datetime(2024, 1, 15, 13, 30, tzinfo=BERLIN)),
+    ("cam-2024-01-15-1200-3.jpg", datetime(2024, 1, 15, 12, 0, tzinfo=BERLIN)),  # a counter
 ]
 
 
@@ -167,7 +176,8 @@ REJECTED = [
     "2024-01-15T12-00-00+25.00.jpg",  # offset out of range, and nothing else to read
     "2024011512000.jpg",  # too few digits
     "202401151200001.jpg",  # one digit too many
-    "2024-01-15_12-00.jpg",  # no seconds
+    "2024-01-15_1260.jpg",  # minute 60, without seconds
+    "2024-01-15_12000.jpg",  # five digits: neither a clock with seconds nor one without
     "2024-1-15_12-00-00.jpg",  # one-digit month
     "12024-01-15_12-00-00.jpg",  # a five-digit year is not a year
     "2024-01-15 13.00.00 PM.jpg",  # 13 o'clock PM
@@ -256,6 +266,11 @@ def test_bad_user_patterns(pattern: str, message: str) -> None:
         # skipped (clocks go forward): shifted forward by the gap
         ("IMG_20240331_023000.jpg", BERLIN, datetime(2024, 3, 31, 1, 30, tzinfo=UTC), 2),
         ("IMG_20240310_023000.jpg", NEW_YORK, datetime(2024, 3, 10, 7, 30, tzinfo=UTC), -4),
+        # names without seconds (pyLapse 0.2's shapes) follow the same rule
+        ("cam-2024-10-27-0230.jpg", BERLIN, datetime(2024, 10, 27, 0, 30, tzinfo=UTC), 2),
+        ("cam-2024-03-31-0230.jpg", BERLIN, datetime(2024, 3, 31, 1, 30, tzinfo=UTC), 2),
+        ("cam 2024-11-03 01-30.jpg", NEW_YORK, datetime(2024, 11, 3, 5, 30, tzinfo=UTC), -4),
+        ("cam-2024-10-27-0330.jpg", BERLIN, datetime(2024, 10, 27, 2, 30, tzinfo=UTC), 1),
     ],
 )
 def test_dst_edges_follow_the_documented_rule(
