@@ -38,7 +38,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 
-from pylapse import db, timeutil
+from pylapse import timeutil
+from pylapse.jobs.history import FinishedJob, add_finished, find_by_param
 
 if TYPE_CHECKING:
     from pylapse.config.models import CollectionConfig, Config
@@ -719,61 +720,27 @@ def _frames_of(folder: str, exports: list[Any]) -> int | None:
 
 def _known_jobs(db_path: Path) -> set[tuple[str, str]]:
     """(kind, 0.2 id) of the jobs an earlier import added."""
-    if not db_path.exists():
-        return set()
-    conn = db.connect(db_path)
-    try:
-        if db.schema_version(conn, "jobs") == 0:
-            return set()
-        rows = conn.execute(
-            "SELECT kind, json_extract(params, '$.v02_id') FROM jobs "
-            "WHERE json_extract(params, '$.imported_from') = ?",
-            (IMPORTED_FROM,),
-        ).fetchall()
-        return {(row[0], str(row[1])) for row in rows}
-    finally:
-        conn.close()
-
-
-def _open(db_path: Path) -> Any:
-    # the job runner's own schema, so the rows are there whether or not a runner ever started
-    from pylapse.jobs.runner import _SCHEMA
-
-    conn = db.connect(db_path)
-    db.migrate(conn, "jobs", _SCHEMA)
-    return conn
+    found = find_by_param(db_path, "imported_from", IMPORTED_FROM)
+    return {(kind, str(params.get("v02_id"))) for kind, params in found}
 
 
 def _insert_jobs(db_path: Path, rows: list[_JobRow]) -> list[int]:
-    conn = _open(db_path)
-    ids = []
-    try:
-        with db.transaction(conn):
-            for row in rows:
-                steps = ["select", "process"] if row.kind == "export" else ["select", "encode"]
-                cursor = conn.execute(
-                    "INSERT INTO jobs (kind, title, state, steps, step, done, total, message, "
-                    "params, result, created, started, finished, percent) "
-                    "VALUES (?, ?, 'done', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 100)",
-                    (
-                        row.kind,
-                        row.title,
-                        json.dumps(steps),
-                        steps[-1],
-                        row.total,
-                        row.total,
-                        f"imported from {IMPORTED_FROM}",
-                        json.dumps(row.params),
-                        json.dumps(row.result),
-                        row.when,
-                        row.when,
-                        row.when,
-                    ),
-                )
-                ids.append(int(cursor.lastrowid or 0))
-    finally:
-        conn.close()
-    return ids
+    return add_finished(
+        db_path,
+        [
+            FinishedJob(
+                kind=row.kind,
+                title=row.title,
+                when=row.when,
+                steps=("select", "process") if row.kind == "export" else ("select", "encode"),
+                params=row.params,
+                result=row.result,
+                total=row.total,
+                message=f"imported from {IMPORTED_FROM}",
+            )
+            for row in rows
+        ],
+    )
 
 
 # -- the use case --------------------------------------------------------------------------------
