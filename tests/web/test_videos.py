@@ -336,3 +336,24 @@ def test_the_form_offers_both_choices(client) -> None:
     options = [a["value"] for t, a in form.elements if t == "option" and a.get("value") in
                ("skip", "fit")]  # fmt: skip
     assert options == ["skip", "fit"] and page.context["values"].get("replace") is None
+
+
+def test_a_video_imported_without_size_or_frame_count_shows_no_none(client, runtime) -> None:
+    # pyLapse 0.2 recorded neither the size nor the frame count of its videos (issue 13 import)
+    from pylapse.jobs.history import FinishedJob, add_finished
+
+    video = runtime.config.root_paths[0] / "videos" / "old.mp4"
+    video.parent.mkdir(parents=True, exist_ok=True)
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42")
+    stat = video.stat()
+    result = {"output": str(video), "bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    [job_id] = add_finished(runtime.db_path, [
+        FinishedJob("render", "Render from 0.2", 1_700_000_000.0, ("select", "encode"),
+                    params={"output": str(video), "imported_from": "pyLapse 0.2"},
+                    result=result),
+    ])  # fmt: skip
+    for page in (f"/videos/{job_id}", "/videos"):
+        response = client.get(page)
+        assert response.status_code == 200
+        assert "None" not in response.text, page
+    assert "codec not recorded" in client.get(f"/videos/{job_id}").text
