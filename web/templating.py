@@ -95,9 +95,10 @@ RELOAD_NOTICE_SECONDS = 15 * 60  # how long pages say that a hand edit was loade
 
 def _config_context(request: Request) -> dict[str, Any]:
     """The config token forms send back (compare-and-swap saves) and what to say about the
-    file: an error in a hand edit on every page, a reload for a while after it happened."""
+    file: an error in a hand edit on every page, a reload for a while after it happened, and
+    the camera entries set aside as invalid."""
     runtime: Runtime = request.app.state.runtime
-    _, token = runtime.config_snapshot()
+    config, token = runtime.config_snapshot()
     sent = getattr(request.state, "config_token_sent", None)
     if sent and token and sent != token:
         token = sent  # a form re-shown after a refused save: its values are still the old ones
@@ -105,7 +106,11 @@ def _config_context(request: Request) -> dict[str, Any]:
     if notice is not None and notice.status == "reloaded":
         age = (timeutil.now() - notice.at).total_seconds()
         notice = notice if age <= RELOAD_NOTICE_SECONDS else None
-    return {"config_token": token or "", "config_notice": notice}
+    return {
+        "config_token": token or "",
+        "config_notice": notice,
+        "invalid_cameras": config.invalid_cameras,
+    }
 
 
 def _csrf_context(request: Request) -> dict[str, Any]:

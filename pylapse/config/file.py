@@ -250,8 +250,7 @@ def _set_aside_cameras(raw: dict[str, Any], clean: dict[str, Any]) -> dict[str, 
 
 def _put_back(cameras: dict[str, Any], invalid: dict[str, InvalidCamera]) -> dict[str, Any]:
     """The cameras object to write: the valid ``cameras`` (as JSON) with each set-aside entry
-    unchanged at its old place. A valid camera of the same id (the entry fixed in the
-    dashboard) replaces it."""
+    unchanged at its old place (:func:`save_config` refuses a valid camera of the same id)."""
     items = list(cameras.items())
     for camera_id, entry in sorted(invalid.items(), key=lambda item: item[1].position):
         if camera_id not in cameras:
@@ -501,6 +500,13 @@ def _write_backup(real: Path, previous: bytes) -> None:
 def _check_loads_back(text: str, target: Path, config: Config) -> None:
     """Never write what could not be loaded back: a file error, or a camera that was valid in
     ``config`` but would be set aside (only entries that were already invalid may stay so)."""
+    taken = sorted(set(config.cameras) & set(config._invalid_cameras))
+    if taken:  # e.g. a camera added in the dashboard under the id of a broken entry
+        raise ConfigError("\n".join(
+            f"{target}: cameras.{camera_id}: the file holds an invalid entry with this id; fix "
+            "or remove it in the file first (pyLapse never overwrites it)"
+            for camera_id in taken
+        ))  # fmt: skip
     loaded = parse_config(json.loads(text), target)
     problems = [
         problem

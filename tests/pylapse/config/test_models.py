@@ -606,14 +606,14 @@ def test_saving_writes_the_bad_entry_back_unchanged_in_its_place(tmp_path: Path)
     assert list(again.invalid_cameras) == ["shed"] and list(again.cameras) == ["porch", "gate"]
 
 
-def test_a_valid_camera_of_the_same_id_replaces_the_bad_entry(tmp_path: Path) -> None:
+def test_a_camera_under_the_id_of_a_bad_entry_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, text=BROKEN_ENTRY)
     config = load_config(path)
     config.cameras["shed"] = CameraConfig(name="Shed", url="http://shed.local/shot.jpg",
                                           output_dir="s")  # fmt: skip
-    save_config(config)
-    again = load_config(path)
-    assert again.invalid_cameras == {} and again.cameras["shed"].url == "http://shed.local/shot.jpg"
+    with pytest.raises(ConfigError, match=r"cameras\.shed: the file holds an invalid entry"):
+        save_config(config)
+    assert path.read_text(encoding="utf-8") == BROKEN_ENTRY
 
 
 def test_a_camera_made_invalid_in_code_is_not_saved_even_beside_a_bad_entry(
