@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from PIL import Image
+from PIL import Image, ImageOps
 
 from pylapse import storage
 
@@ -45,7 +45,8 @@ class ThumbnailError(Exception):
 def thumbnail_path(cache_dir: Path, frame: Frame) -> Path:
     stamp = int(float(frame.mtime or 0) * 1000)
     where = hashlib.sha1(os.fsencode(frame.path), usedforsecurity=False).hexdigest()[:10]
-    name = f"{frame.id}-{stamp}-{frame.size or 0}-{where}.jpg"
+    # "u": upright thumbnails (EXIF orientation applied); older sideways ones are not served
+    name = f"{frame.id}-{stamp}-{frame.size or 0}-{where}-u.jpg"
     return cache_dir / f"{frame.id // 1000:05d}" / name
 
 
@@ -58,7 +59,9 @@ def make_thumbnail(
     try:
         with Image.open(source) as opened:
             opened.draft("RGB", (width, width))  # JPEG: decode at reduced scale
-            image = opened.convert("RGB")
+            # upright as the camera meant it (phones and many cameras store the pixels sideways
+            # and say so in EXIF Orientation), before convert() drops the EXIF
+            image = ImageOps.exif_transpose(opened).convert("RGB")
             image.thumbnail((width, width * 4), Image.Resampling.LANCZOS)
             out = io.BytesIO()
             image.save(out, "JPEG", quality=THUMB_QUALITY, optimize=True)

@@ -88,3 +88,21 @@ def test_the_cache_stays_within_its_budget(index, tmp_path: Path) -> None:
         cache, replace(frame, id=frame.id + 2000), budget=10**9, roots=[tmp_path]
     )
     assert second.is_file() and third.is_file()  # within budget: nothing removed
+
+
+@pytest.mark.parametrize(
+    ("orientation", "upright"), [(1, (400, 200)), (6, (400, 800)), (8, (400, 800)), (3, (400, 200))]
+)
+def test_thumbnails_are_upright_as_exif_orientation_says(tmp_path, orientation, upright) -> None:
+    # the pixels are stored 800x400 with the left half red; the camera says how to turn them
+    pixels = Image.new("RGB", (800, 400), (0, 0, 255))
+    pixels.paste((255, 0, 0), (0, 0, 400, 400))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / "rotated.jpg"
+    pixels.save(path, "JPEG", quality=95, exif=exif)
+    with Image.open(BytesIO(thumbs.make_thumbnail(path))) as image:
+        assert image.size == upright
+        red_corner = {1: (0, 0), 6: (0, 0), 8: (0, image.height - 1), 3: (image.width - 1, 0)}
+        r, g, b = image.convert("RGB").getpixel(red_corner[orientation])
+        assert r > 200 and b < 60, (orientation, (r, g, b))
