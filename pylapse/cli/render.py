@@ -1,5 +1,9 @@
 """``pylapse render`` (= ``render_video.py``): a folder of frames to a video, with a progress bar.
 
+The frames are the files directly in INPUT_DIR (pyLapse 0.2's flat layout) and in its day folders
+(``INPUT_DIR/<YYYY-MM-DD>/``, today's layout): a camera folder that 0.2 filled flat and pyLapse
+now fills per day renders whole, in time order, with a note on stderr saying so.
+
 Every failure is one line on stderr and a non-zero exit: a missing folder, no matching frames, an
 unknown codec, an unwritable output, an OUTPUT that exists (replaced only with ``--overwrite``,
 or a free name taken with ``--rename``, as ffmpeg itself refuses without ``-y``), a codec the
@@ -26,9 +30,12 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "render",
         help="render a folder of frames to a video",
-        description="Render the frames in INPUT_DIR (in time order) to the video OUTPUT.",
+        description="Render the frames in INPUT_DIR and in its day folders (INPUT_DIR/YYYY-MM-DD/)"
+        ", all in time order, to the video OUTPUT.",
     )
-    parser.add_argument("input_dir", metavar="INPUT_DIR", help="folder holding the frames")
+    parser.add_argument(
+        "input_dir", metavar="INPUT_DIR", help="folder holding the frames, flat or in day folders"
+    )
     parser.add_argument("output", metavar="OUTPUT", help="video file, e.g. timelapse.mp4")
     parser.add_argument("--fps", type=float, default=24.0, help="frames per second (default 24)")
     parser.add_argument("--pattern", default="*.jpg", help='file name glob (default "*.jpg")')
@@ -135,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
     from pylapse.ffmpeg import FfmpegError, FfmpegNotFound
     from pylapse.progress import Cancelled
     from pylapse.video import render as video
-    from pylapse.video.framelist import folder_frames
+    from pylapse.video.framelist import list_frame_files
 
     options = _options(args)
     output = Path(args.output)
@@ -143,9 +150,13 @@ def run(args: argparse.Namespace) -> int:
     _check_output(output, if_exists)
     try:
         tz = timeutil.zone(args.timezone)
-        frames = folder_frames(args.input_dir, args.pattern, tz)
+        files = list_frame_files(args.input_dir, args.pattern)
+        frames = files.ordered(tz)
     except (FileNotFoundError, NotADirectoryError, ValueError) as exc:
         raise CommandError(_one_line(exc)) from None
+    if files.mixed:  # never a surprise: say that both halves go in
+        note = f"note: {files.describe()}; rendering all {len(frames)} in time order"
+        print(note, file=sys.stderr)
     report, close = progress_bars(not args.no_progress, "Rendering")
     try:
         result = video.render_frames(

@@ -17,14 +17,16 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from pylapse import naming, timeutil
+from pylapse import naming, storage, timeutil
 
 __all__ = [
+    "FolderFiles",
     "ListEntry",
     "NoFramesError",
     "TimedPath",
     "concat_list",
     "folder_frames",
+    "list_frame_files",
     "natural_key",
     "order_paths",
     "plan_frames",
@@ -143,7 +145,8 @@ def order_paths(
     files = [os.fspath(p) for p in paths]
     times = [naming.parse_name_utc(os.path.basename(f), tz) for f in files]
     if files and all(t is None for t in times):
-        files.sort(key=lambda f: natural_key(os.path.basename(f)))
+        # by the whole path: numbered frames of several day folders go day by day
+        files.sort(key=natural_key)
         return [TimedPath(f, None, None) for f in files]
     timed = []
     for path, found in zip(files, times, strict=True):
@@ -153,20 +156,87 @@ def order_paths(
     return [TimedPath(path, utc, offset) for utc, _, path, offset in timed]
 
 
-def folder_frames(
-    input_dir: str | os.PathLike[str], pattern: str, tz: tzinfo | None
-) -> list[TimedPath]:
-    """The files in ``input_dir`` matching ``pattern`` (case-insensitive), in time order
-    (see :func:`order_paths`)."""
+@dataclass(frozen=True, slots=True)
+class FolderFiles:
+    """The frame files of a folder: directly in it (pyLapse 0.2's flat layout) and in its day
+    folders (``<folder>/<YYYY-MM-DD>/``, today's layout), each list in listing order."""
+
+    folder: Path
+    pattern: str
+    loose: list[str]
+    in_days: list[str]
+    day_folders: list[str]  # names of the day folders that hold matching files, sorted
+
+    @property
+    def all(self) -> list[str]:
+        return self.loose + self.in_days
+
+    @property
+    def mixed(self) -> bool:
+        """Frames both directly in the folder and in day folders (a 0.2 folder captured on)."""
+        return bool(self.loose and self.in_days)
+
+    def ordered(self, tz: tzinfo | None) -> list[TimedPath]:
+        """Every file, in time order (:func:`order_paths`); :class:`NoFramesError` if none."""
+        if not self.all:
+            raise NoFramesError(
+                f"no files matching {self.pattern!r} in {self.folder} or in day folders under it "
+                "(YYYY-MM-DD)"
+            )
+        return order_paths(self.all, tz)
+
+    def describe(self) -> str:
+        """Where the frames are, e.g. for a note before rendering a mixed folder."""
+        days = self.day_folders
+        span = days[0] if len(days) == 1 else f"{days[0]} to {days[-1]}"
+        return (
+            f"{self.folder} holds {len(self.loose)} frame(s) directly in it and "
+            f"{len(self.in_days)} in {len(days)} day folder(s) ({span})"
+        )
+
+
+def list_frame_files(input_dir: str | os.PathLike[str], pattern: str) -> FolderFiles:
+    """The files matching ``pattern`` (case-insensitive) in ``input_dir`` and in its day
+    folders (subfolders named like ``2026-02-09``); other subfolders (``rejected``, exports)
+    and hidden entries are not read."""
     folder = Path(input_dir)
     if not folder.is_dir():
         raise FileNotFoundError(f"input folder {folder} does not exist")
     lowered = pattern.lower()
+    days: list[str] = []
+    loose = _matching(folder, lowered, days)
+    in_days: list[str] = []
+    found_days = []
+    for day in sorted(days):
+        files = _matching(folder / day, lowered, None)
+        if files:
+            in_days.extend(files)
+            found_days.append(day)
+    return FolderFiles(folder, pattern, loose, in_days, found_days)
+
+
+def _matching(folder: Path, lowered: str, days: list[str] | None) -> list[str]:
+    """Paths of the files in ``folder`` whose lower-cased name matches ``lowered``; the names of
+    its day folders go into ``days`` when given."""
+    found = []
     with os.scandir(folder) as it:  # scandir + fnmatch: fast on network shares too
-        names = [e.path for e in it if e.is_file() and fnmatch.fnmatchcase(e.name.lower(), lowered)]
-    if not names:
-        raise NoFramesError(f"no files matching {pattern!r} in {folder}")
-    return order_paths(names, tz)
+        for entry in it:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_file():
+                if fnmatch.fnmatchcase(entry.name.lower(), lowered):
+                    found.append(entry.path)
+            elif days is not None and storage.is_day_folder_name(entry.name) and entry.is_dir():
+                days.append(entry.name)
+    return found
+
+
+def folder_frames(
+    input_dir: str | os.PathLike[str], pattern: str, tz: tzinfo | None
+) -> list[TimedPath]:
+    """The files in ``input_dir`` and its day folders matching ``pattern`` (case-insensitive),
+    all of them, in time order (see :func:`list_frame_files` and :func:`order_paths`)."""
+    return list_frame_files(input_dir, pattern).ordered(tz)
 
 
 @dataclass(frozen=True, slots=True)

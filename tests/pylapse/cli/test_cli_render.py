@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from datetime import datetime, timedelta
@@ -169,3 +170,80 @@ def test_bad_frames_are_listed_and_the_rest_rendered(
     captured = capsys.readouterr()
     assert "7 frames" in captured.out and "1 frame(s) of other sizes fitted" in captured.out
     assert "f3.jpg" not in captured.err and "f5.jpg" in captured.err
+
+
+# --- a 0.2 camera folder: flat frames, then day folders -------------------------------------------
+
+
+def mixed_capture_folder(root: Path) -> list[str]:
+    """What a 0.2 camera folder looks like once pyLapse captures on into it: 0.2's flat frames
+    (one without seconds), then a folder per day; plus a reject pile and an export that are no
+    frames of the camera. Returns the frames' names in time order."""
+    tokyo = ZoneInfo("Asia/Tokyo")
+    frames = []
+    flat = [datetime(2026, 2, 8, 23, 0, tzinfo=tokyo), datetime(2026, 2, 9, 6, 0, tzinfo=tokyo)]
+    for i, when in enumerate(flat):  # 0.2 wrote these straight into output_dir
+        name = f"Camera1 {when:%Y-%m-%dT%H-%M}{'-00' if i else ''}.jpg"
+        Image.new("RGB", (64, 48), (40 * i, 90, 120)).save(root / name)
+        frames.append(name)
+    for day, hours in (("2026-02-09", (7, 23)), ("2026-02-10", (1,))):
+        (root / day).mkdir()
+        for hour in hours:
+            when = datetime.fromisoformat(f"{day}T{hour:02d}:00:00+09:00")
+            name = f"Camera1 {when:%Y-%m-%dT%H-%M-%S}+09.00.jpg"
+            Image.new("RGB", (64, 48), (hour * 10, 60, 90)).save(root / day / name)
+            frames.append(name)
+    for other in ("rejected", "Full"):  # not day folders: never rendered
+        (root / other).mkdir()
+        Image.new("RGB", (64, 48)).save(root / other / "Camera1 2026-02-09T12-00-00+09.00.jpg")
+    return frames
+
+
+def test_a_mixed_flat_and_day_folder_capture_directory_renders_completely(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "camera1"
+    root.mkdir()
+    names = mixed_capture_folder(root)
+    out = tmp_path / "all.mp4"
+    code = main(["render", str(root), str(out), "--fps", "5", "--timezone", "Asia/Tokyo",
+                 "--no-progress"])  # fmt: skip
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "5 frames, 64x48, 5 fps" in captured.out
+    assert (
+        f"note: {root} holds 2 frame(s) directly in it and 3 in 2 day folder(s) "
+        "(2026-02-09 to 2026-02-10); rendering all 5 in time order"
+    ) in captured.err
+    manifest = read_manifest(out)
+    assert manifest is not None and manifest["output_frames"] == 5
+    assert manifest["first_frame"].endswith(names[0])  # the oldest flat frame leads
+    assert manifest["first_time"] == "2026-02-08T23:00:00+09:00"
+    assert manifest["last_time"] == "2026-02-10T01:00:00+09:00"
+    decoded = subprocess.run(  # the video itself holds all five
+        [find_ffmpeg().path, "-hide_banner", "-i", str(out), "-map", "0:v", "-f", "null", "-"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert re.findall(r"frame=\s*(\d+)", decoded.stderr)[-1] == "5"
+
+
+def test_day_folders_alone_render_without_a_note(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "camera1"
+    root.mkdir()
+    mixed_capture_folder(root)
+    for loose in root.glob("*.jpg"):
+        loose.unlink()
+    out = tmp_path / "days.mp4"
+    assert main(["render", str(root), str(out), "--fps", "5", "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    assert "3 frames" in captured.out and "note:" not in captured.err
+
+
+def test_no_frames_anywhere_names_the_day_folders_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "empty" / "2026-02-09").mkdir(parents=True)
+    assert main(["render", str(tmp_path / "empty"), str(tmp_path / "a.mp4"), "--no-progress"]) == 1
+    assert "or in day folders under it (YYYY-MM-DD)" in one_line_error(capsys)
