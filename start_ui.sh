@@ -20,6 +20,8 @@ fi
 
 if [ ! -f capture_config.json ]; then
   cp capture_config.example.json capture_config.json
+  # The example says "layout": "day_folders", so a new config keeps a folder per day. An existing
+  # capture_config.json (one from pyLapse 0.2, say) is never touched: 0.2's stays flat.
   echo "Created capture_config.json from capture_config.example.json (the demo camera captures at once)."
 fi
 

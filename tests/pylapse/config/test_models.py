@@ -505,6 +505,8 @@ def test_parse_config_names_a_default_source() -> None:
 def test_the_example_config_is_valid(repo: Path) -> None:
     config = load_config(repo / "capture_config.example.json")
     assert config.storage_roots == ["timelapse"] and config.data_dir == "data"
+    # said in the file, so the copy start_ui.sh makes keeps day folders whatever is added later
+    assert "layout" in config.model_fields_set and config.layout == "day_folders"
     demo = [c for c in config.cameras.values() if c.type == "synthetic"]
     assert len(demo) == 1 and demo[0].enabled
     assert demo[0].output_dir.startswith("timelapse/")
