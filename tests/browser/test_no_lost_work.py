@@ -43,15 +43,30 @@ def test_an_invalid_hand_edit_shows_a_banner(page, live_server, tmp_path: Path,
     config_path = tmp_path / "capture_config.json"
     page.goto(live_server + "/")
     text = config_path.read_text()
-    config_path.write_text(text.replace('"timezone": "Europe/Berlin"', '"timezone": "Mars/Base"'))
+    # a top-level error refuses the file (a bad camera entry alone is set aside: next test)
+    config_path.write_text(text.replace('"storage_roots"', '"min_free_mb": -1, "storage_roots"'))
     page.goto(live_server + "/cameras")
     banner = page.locator("#config-notice")
     expect(banner).to_contain_text("has an error and was not loaded")
-    expect(banner).to_contain_text("cameras.demo.timezone")
+    expect(banner).to_contain_text("min_free_mb")
     screenshot("banner")
     config_path.write_text(text)
     page.goto(live_server + "/cameras")
     expect(page.locator("#config-notice")).to_have_count(0)
+
+
+def test_a_bad_camera_entry_shows_its_own_banner(page, live_server, tmp_path: Path) -> None:
+    config_path = tmp_path / "capture_config.json"
+    page.goto(live_server + "/")
+    text = config_path.read_text()
+    config_path.write_text(text.replace('"timezone": "Europe/Berlin"', '"timezone": "Mars/Base"'))
+    page.goto(live_server + "/cameras")
+    banner = page.locator("#invalid-cameras")
+    expect(banner).to_contain_text("not captured")
+    expect(banner).to_contain_text("cameras.demo.timezone")
+    config_path.write_text(text)
+    page.goto(live_server + "/cameras")
+    expect(page.locator("#invalid-cameras")).to_have_count(0)
 
 
 def test_running_an_export_again_asks_before_replacing(page, tmp_path: Path, serve_config,  # noqa: F811
