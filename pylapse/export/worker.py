@@ -156,7 +156,7 @@ def _process_one(number: int, entry: Item) -> bool:
             options.ext,
             quality=options.quality,
             optimize=options.optimize,
-            exif=exif.tobytes() if len(exif) else None,
+            exif=process.exif_bytes_for(exif, process.output_format(options.ext)),
         )
     finally:
         image.close()

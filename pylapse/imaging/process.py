@@ -23,6 +23,7 @@ __all__ = [
     "Resize",
     "ResizeMode",
     "encode",
+    "exif_bytes_for",
     "open_frame",
     "output_format",
     "resize_image",
@@ -151,6 +152,45 @@ def resize_image(image: Image.Image, resize: Resize | None) -> Image.Image:
     if resize.mode == ResizeMode.FILL:
         return ImageOps.fit(image, final, Image.Resampling.LANCZOS)
     return image.resize(final, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+#: The most EXIF a JPEG can hold: one APP1 segment of at most 65535 bytes, less its length
+#: field and the "Exif\0\0" header.
+JPEG_EXIF_MAX = 65535 - 2 - 6
+
+#: What is kept of an EXIF block too large for a JPEG (a DNG's, with its colour tables and
+#: private data): who made the frame, and when.
+_KEPT_BASE = (ExifTags.Base.Make, ExifTags.Base.Model, ExifTags.Base.DateTime)
+_KEPT_EXIF = (
+    ExifTags.Base.DateTimeOriginal,
+    ExifTags.Base.OffsetTimeOriginal,
+    ExifTags.Base.OffsetTime,
+    ExifTags.Base.SubsecTimeOriginal,
+    ExifTags.Base.ExposureTime,
+    ExifTags.Base.FNumber,
+    ExifTags.Base.ISOSpeedRatings,
+)
+
+
+def exif_bytes_for(exif: Image.Exif, fmt: str = "JPEG") -> bytes | None:
+    """``exif`` as bytes to write into a frame of format ``fmt``: whole when it fits, else (a
+    JPEG, whose EXIF segment holds at most :data:`JPEG_EXIF_MAX` bytes) only the camera and
+    its time tags, so a frame from a DNG exports with its time instead of failing."""
+    if not len(exif):
+        return None
+    data = exif.tobytes()
+    if fmt.upper() not in ("JPEG", "JPG") or len(data) <= JPEG_EXIF_MAX:
+        return data
+    slim = Image.Exif()
+    for tag in _KEPT_BASE:
+        if tag in exif:
+            slim[tag] = exif[tag]
+    sub = exif.get_ifd(ExifTags.IFD.Exif)
+    kept = {tag: sub[tag] for tag in _KEPT_EXIF if tag in sub}
+    if kept:
+        slim[ExifTags.IFD.Exif] = kept
+    data = slim.tobytes()
+    return data if len(slim) and len(data) <= JPEG_EXIF_MAX else None
 
 
 def encode(

@@ -17,10 +17,11 @@ from array import array
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import piexif
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from PIL import Image, ImageChops
+from PIL import ExifTags, Image, ImageChops
 
 from pylapse import timeutil
 from pylapse.export import staging as export_swap
@@ -30,6 +31,7 @@ from pylapse.export.staging import JOURNAL, MANIFEST, ExportError, NameSet, digi
 from pylapse.imaging.overlay import TimestampOverlay
 from pylapse.index.frame import Frame
 from pylapse.progress import Cancelled
+from tests.conftest import shared_testdata
 
 REPO = Path(__file__).resolve().parents[3]
 TOKYO = 9 * 3600
@@ -449,3 +451,42 @@ def test_previous_export_says_what_a_run_would_replace(tmp_path):
     assert previous_export(folder).describe() == f"1 frame exported in {folder}"
     (folder / MANIFEST).write_text("not json")
     assert previous_export(folder) is None
+
+
+def _png_with_huge_exif(path: Path) -> None:
+    """A PNG frame whose EXIF (a 100 KB maker note, like a DNG's private data) is too large
+    for a JPEG's EXIF segment."""
+    exif = piexif.dump({
+        "0th": {piexif.ImageIFD.Make: b"Cam Co"},
+        "Exif": {
+            piexif.ExifIFD.DateTimeOriginal: b"2025:08:10 19:02:53",
+            piexif.ExifIFD.OffsetTimeOriginal: b"+03:00",
+            piexif.ExifIFD.MakerNote: b"\x01" * 100_000,
+        },
+    })  # fmt: skip
+    Image.new("RGB", (64, 48), (10, 200, 30)).save(path, "PNG", exif=exif)
+
+
+def test_a_frame_whose_exif_is_too_large_for_a_jpeg_exports_with_its_time(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    path = src / "cam-000.png"
+    _png_with_huge_exif(path)
+    with Image.open(path) as image:
+        assert len(image.getexif().tobytes()) > 65_527  # the case: it would not fit
+    when = timeutil.from_utc(START.timestamp(), TOKYO)
+    result = run_export([(path, when)], tmp_path / "out", ExportOptions(width=32))
+    assert result.written == 1 and not result.skipped
+    [out] = sorted((tmp_path / "out").glob("*.jpg"))
+    with Image.open(out) as image:
+        sub = image.getexif().get_ifd(ExifTags.IFD.Exif)
+    assert sub[ExifTags.Base.DateTimeOriginal] == "2025:08:10 19:02:53"
+    assert sub[ExifTags.Base.OffsetTimeOriginal] == "+03:00"
+    assert ExifTags.Base.MakerNote not in sub
+
+
+def test_a_real_dng_exports(tmp_path):
+    dng = shared_testdata("exif-real") / "nikon_z9_offset+0300.dng"
+    when = timeutil.from_utc(START.timestamp(), TOKYO)
+    result = run_export([(dng, when)], tmp_path / "out", ExportOptions(width=64))
+    assert result.written == 1 and not result.skipped
