@@ -7,6 +7,7 @@ write-and-rename), then the running app reads or saves.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import stat
 import subprocess
@@ -173,6 +174,28 @@ def test_a_hand_edit_breaking_one_camera_sets_it_aside_and_names_the_field(
     assert list(saved["cameras"]) == ["porch", "yard"]
     assert saved["cameras"]["yard"]["name"] == "Back yard"
     assert runtime.config.invalid_cameras["porch"].raw == edited["cameras"]["porch"]
+
+
+def test_a_running_capture_logs_a_camera_broken_by_hand_once(
+    runtime, config_path, monkeypatch, caplog
+) -> None:
+    monkeypatch.setattr(runtime_module, "CONFIG_POLL_SECONDS", 0.05)
+    caplog.set_level(logging.INFO, logger="pylapse.capture")
+    runtime.start()
+
+    def broken() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if "camera porch is NOT captured" in r.getMessage()]
+
+    edit(config_path, lambda raw: raw["cameras"]["porch"].update(qualty=5))
+    deadline = time.monotonic() + 10
+    while not broken() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [r.levelno for r in broken()] == [logging.ERROR]
+    assert "cameras.porch.qualty" in broken()[0].getMessage()
+    assert runtime.scheduler.next_runs(5) == []  # its schedule is off
+    edit(config_path, lambda raw: rename(raw, "Still broken"))  # another edit: said only once
+    runtime.reload_config()
+    assert len(broken()) == 1
 
 
 def test_moving_the_data_folder_by_hand_asks_for_a_restart(runtime, config_path) -> None:
