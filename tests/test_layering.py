@@ -126,6 +126,7 @@ FLOORS = {
     "capture": 4,
     "tasks": 4,
     "runtime": 5,
+    "compat": 5,  # pyLapse 0.2's API on collection, capture, export and video (pyLapse.py)
     "cli": 6,
     "__main__": 7,
 }
