@@ -156,7 +156,7 @@ class CaptureScheduler:
         self._lock = DataLock(self.data_path) if lock else None
         self._state_lock = threading.RLock()
         self._cameras: dict[str, Camera] = {}
-        self._camera_sigs: dict[str, str] = {}
+        self._camera_sigs: dict[str, str | None] = {}
         self._job_sigs: dict[str, str] = {}
         self._retries: set[str] = set()  # ids of retry jobs scheduled and not yet run
         self.pauses = PauseStore(self.data_path / db.DB_NAME)
@@ -332,10 +332,25 @@ class CaptureScheduler:
                 log.debug("scheduled %s", job_id)
         return ReloadSummary(sorted(added), sorted(removed), sorted(unchanged))
 
+    @staticmethod
+    def _camera_signature(config: Config, camera_id: str) -> str | None:
+        """What a built :class:`Camera` depends on: its entry and the config-wide settings
+        :meth:`Camera.from_config` reads (a hand edit of the top-level layout, the ffmpeg or the
+        data folder rebuilds the running cameras)."""
+        cfg = config.cameras.get(camera_id)
+        if cfg is None:
+            return None
+        return _signature([
+            cfg.model_dump(mode="json"),
+            config.camera_layout(camera_id),
+            str(config.resolve(config.ffmpeg_path)) if config.ffmpeg_path else None,
+            str(config.data_path),
+            str(config.resolve(cfg.output_dir)),
+        ])  # fmt: skip
+
     def _sync_cameras(self, config: Config) -> None:
         for camera_id in list(self._cameras):
-            cfg = config.cameras.get(camera_id)
-            sig = _signature(cfg.model_dump(mode="json")) if cfg else None
+            sig = self._camera_signature(config, camera_id)
             if sig != self._camera_sigs.get(camera_id):
                 _retire(self._cameras.pop(camera_id))
                 self._camera_sigs.pop(camera_id, None)
@@ -344,7 +359,7 @@ class CaptureScheduler:
                 self.health.set_enabled(camera_id, cfg.enabled)
             if cfg.enabled and camera_id not in self._cameras:
                 self._cameras[camera_id] = Camera.from_config(camera_id, cfg, config)
-                self._camera_sigs[camera_id] = _signature(cfg.model_dump(mode="json"))
+                self._camera_sigs[camera_id] = self._camera_signature(config, camera_id)
 
     def _report(self, config: Config) -> None:
         """Log what a pyLapse 0.2 user must know about ``config``, each note once (again after

@@ -332,3 +332,15 @@ def test_start_sweeps_temp_files_a_crash_left(tmp_path, server):
     sched.shutdown()
     assert not leftover.exists()
     assert keep.exists()
+
+
+def test_a_hand_edit_of_the_top_level_layout_reaches_running_cameras(tmp_path, server):
+    cams = {"a": _camera(server, "/shot.jpg", every=60)}
+    sched = CaptureScheduler(_config(tmp_path, cams, layout="day_folders"), lock=False)
+    try:
+        sched.start()
+        assert sched.camera("a").layout == "day_folders"
+        sched.reload(_config(tmp_path, cams, layout="flat"))  # the camera's entry is unchanged
+        assert sched.camera("a").layout == "flat"
+    finally:
+        sched.shutdown()
