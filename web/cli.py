@@ -42,7 +42,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--config",
         type=Path,
         default=None,
-        help="config file (default: $PYLAPSE_CONFIG or ./capture_config.json)",
+        help="config file (default: $PYLAPSE_CAPTURE_CONFIG, $PYLAPSE_CONFIG, "
+        "else ./capture_config.json)",
     )
     parser.add_argument(
         "--no-capture",
