@@ -8,18 +8,23 @@ and stamped (when asked) plain white text of 36 pixels at the top-left corner. T
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pylapse import storage
 from pylapse.collection import Collection as EngineCollection
 from pylapse.collection import CollectionExports
 from pylapse.export.options import V02_WRITER_OPTIONS, ExportOptions, from_v02
+from pylapse.export.staging import MANIFEST, NameSet
 
 if TYPE_CHECKING:
     from pylapse.config.presets import ExportPreset
+    from pylapse.export.run import ExportResult
 
-__all__ = ["WRITER_DEFAULTS", "V02Collection", "V02Exports", "v02_options"]
+__all__ = ["WRITER_DEFAULTS", "V02Collection", "V02Exports", "adopt_v02_export", "v02_options"]
 
 #: 0.2's ``ImageIO.write_imageset`` defaults (what ``Export.run`` wrote with)
 WRITER_DEFAULTS: dict[str, Any] = {
@@ -58,13 +63,52 @@ def v02_options(
     return ExportOptions.from_mapping({}, **fields)
 
 
+def adopt_v02_export(folder: Path, options: ExportOptions) -> NameSet | None:
+    """Record the files a pyLapse 0.2 export left in ``folder`` as the previous export, so a
+    new export with the same names replaces them (0.2 cleared the folder before each export).
+
+    Only a folder without a pyLapse manifest, holding exactly the files ``1..N`` an export with
+    these ``options`` would name (``"{prefix} 00001.jpg"`` ...), is adopted; anything else in it
+    stays the user's, and an export whose names would replace such a file is still refused.
+    """
+    if not folder.is_dir() or (folder / MANIFEST).exists():
+        return None
+    pattern = re.compile(rf"{re.escape(options.prefix)}(\d+)\.{re.escape(options.ext)}")
+    found: dict[int, str] = {}
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            match = pattern.fullmatch(entry.name)
+            if match and entry.is_file(follow_symlinks=False):
+                found[int(match.group(1))] = entry.name
+    if not found:
+        return None
+    names = NameSet(options.prefix, options.ext, max(found), options.zeropadding)
+    if sorted(found.values()) != sorted(names.names()):
+        return None  # a gap or other padding: not what one 0.2 export wrote
+    record = {"files": names.to_json(), "adopted": "files written by a pyLapse 0.2 export"}
+    storage.atomic_write(folder / MANIFEST, (json.dumps(record, indent=2) + "\n").encode())
+    return names
+
+
 class V02Exports(CollectionExports):
-    """``collection.export`` of a 0.2 collection: runs start from 0.2's defaults."""
+    """``collection.export`` of a 0.2 collection: runs start from 0.2's defaults, and take
+    over the files a 0.2 export left in the folder (:func:`adopt_v02_export`)."""
 
     def options(
         self, name: str, output_dir: Path, preset: ExportPreset, options: dict[str, Any]
     ) -> ExportOptions:
         return v02_options(options, output_dir, preset.prefix)
+
+    def run(
+        self, name: str, output_dir: str | os.PathLike[str] | None = None, **options: Any
+    ) -> ExportResult:
+        target = self.output_dir(name, output_dir)
+        writer = {k: v for k, v in options.items() if k in V02_WRITER_OPTIONS or k in _FIELDS}
+        adopt_v02_export(target, self.options(name, target, self._preset(name), writer))
+        return super().run(name, output_dir, **options)
+
+
+_FIELDS = set(ExportOptions.__dataclass_fields__)
 
 
 class V02Collection(EngineCollection):

@@ -400,3 +400,45 @@ def test_camera_url_is_checked_and_its_password_never_printed(img_seq):
     with pytest.raises(ValueError) as refused:
         cam.imageurl = "rtsp://admin:hunter2@192.0.2.7/live"
     assert "hunter2" not in str(refused.value)
+
+
+def test_a_02_export_folder_is_taken_over_and_only_its_own_files_replaced(img_seq, tmp_path):
+    """0.2 cleared ``*.jpg`` before each export: its old sequence is replaced here too (once
+    the new one is complete), but a user's own file in the folder survives."""
+    frames, out = tmp_path / "frames", tmp_path / "seq"
+    make_02_frames(frames, "Cam ", datetime(2016, 5, 1, 11, 0), 3, timedelta(hours=1))
+    old = out / "Hourly"
+    old.mkdir(parents=True)
+    for n in range(1, 6):  # what a 0.2 run of this export left: five frames
+        (old / f"Cam Hourly {n:05d}.jpg").write_bytes(b"old 0.2 frame")
+    (old / "poster.jpg").write_bytes(b"the user's own")
+    coll = img_seq.Collection("Cam", str(out), str(frames))
+    coll.add_export("Hourly", "Hourly", "Cam Hourly", minute="0")
+    coll.export("Hourly", resize=False)
+    assert exported_names(old) == [
+        "Cam Hourly 00001.jpg",
+        "Cam Hourly 00002.jpg",
+        "Cam Hourly 00003.jpg",
+        "poster.jpg",
+    ]
+    assert (old / "Cam Hourly 00001.jpg").read_bytes() != b"old 0.2 frame"
+    assert (old / "poster.jpg").read_bytes() == b"the user's own"
+
+
+def test_a_folder_that_is_not_one_02_export_is_never_overwritten(img_seq, tmp_path):
+    from pylapse.export.staging import ExportError
+
+    frames, out = tmp_path / "frames", tmp_path / "seq"
+    make_02_frames(frames, "Cam ", datetime(2016, 5, 1, 11, 0), 3, timedelta(hours=1))
+    (out / "Hourly").mkdir(parents=True)
+    for n in (1, 3):  # a gap: not what one export wrote
+        (out / "Hourly" / f"Cam Hourly {n:05d}.jpg").write_bytes(b"someone's")
+    coll = img_seq.Collection("Cam", str(out), str(frames))
+    coll.add_export("Hourly", "Hourly", "Cam Hourly", minute="0")
+    with pytest.raises(ExportError, match="was not written by a pyLapse export"):
+        coll.export("Hourly", resize=False)
+    assert (out / "Hourly" / "Cam Hourly 00001.jpg").read_bytes() == b"someone's"
+
+
+def exported_names(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))

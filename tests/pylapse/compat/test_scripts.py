@@ -121,6 +121,9 @@ def test_v02_nightly_batch_runs_with_only_its_paths_changed(tmp_path):
     # exported with 0.2's writer args (drawtimestamp=True, resize=True): small frames stay small
     with Image.open(seq / "Outside 1" / "Noon" / "Outside Noon  00001.jpg") as frame:
         assert frame.size == (80, 60)
+    again = run_script(script, tmp_path / "cache")  # the next night: each export replaced
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert len(exported(seq / "Outside 1" / "Full")) == 48
 
 
 def test_v02_autocapture_example_captures_with_only_its_paths_changed(tmp_path):
