@@ -12,11 +12,9 @@ from __future__ import annotations
 import io
 import os
 import re
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from PIL import Image
 
@@ -213,19 +211,49 @@ class ImageIO:
         self,
         imageset: ImageIndex,
         outputdir: str | os.PathLike[str],
-        progress_callback: LegacyCallback | None = None,
+        resize: bool = True,
+        quality: int = 50,
+        optimize: bool = False,
+        resolution: tuple[int, int] = (1920, 1080),
+        keep_aspect: bool = True,
+        drawtimestamp: bool = False,
+        timestampformat: str | None = None,
+        timestampfontsize: int = 36,
+        timestampcolor: tuple[int, int, int] = (255, 255, 255),
+        timestamppos: tuple[int, int] = (0, 0),
+        timestampfont: str | None = None,
+        prefix: str = "",
+        zeropadding: int = 5,
+        ext: str = "jpg",
         timestamp_source_tz: str = "",
-        **writer_args: Any,
+        timestamp_display_tz: str = "",
+        progress_callback: LegacyCallback | None = None,
     ) -> None:
         """Write the frames of a ``{day: {path: time}}`` index into ``outputdir`` in time order,
-        named ``"{prefix} {NNNNN}.{ext}"``, with 0.2's writer options and defaults (resize to
-        fit 1920x1080, quality 50, ...). Naive times are wall clock in ``timestamp_source_tz``
-        (default: this machine's zone)."""
+        named ``"{prefix} {NNNNN}.{ext}"`` (``prefix`` default: the folder's name). Naive times
+        are wall clock in ``timestamp_source_tz`` (default: this machine's zone); the stamp shows
+        them in ``timestamp_display_tz`` when given."""
         from pylapse.export.run import run_export
 
-        options = v02_options(writer_args, outputdir)
-        workers = self.workers or os.cpu_count() or 1
-        options = options.__class__.from_mapping(options, workers=workers)
+        writer = {
+            "resize": resize,
+            "quality": quality,
+            "optimize": optimize,
+            "resolution": resolution,
+            "keep_aspect": keep_aspect,
+            "drawtimestamp": drawtimestamp,
+            "timestampformat": timestampformat,
+            "timestampfontsize": timestampfontsize,
+            "timestampcolor": timestampcolor,
+            "timestamppos": timestamppos,
+            "timestampfont": timestampfont,
+            "prefix": prefix,
+            "zeropadding": zeropadding,
+            "ext": ext,
+            "timestamp_display_tz": timestamp_display_tz or None,
+            "workers": self.workers or os.cpu_count() or 1,
+        }
+        options = v02_options(writer, outputdir)
         zone = timeutil.zone(timestamp_source_tz or None)
         frames = [
             (path, when if when.tzinfo else timeutil.localize(when, zone))
@@ -236,8 +264,7 @@ class ImageIO:
             if progress_callback is not None and p.stage == "process":
                 progress_callback(p.done, p.total, "")
 
-        os.makedirs(outputdir, exist_ok=True)
-        run_export(frames, outputdir, options, report, threading.Event())
+        run_export(frames, outputdir, options, report)
 
     @staticmethod
     def fetch_image_from_url(url: str, timeout: int = 10) -> Image.Image:

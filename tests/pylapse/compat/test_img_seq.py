@@ -442,3 +442,24 @@ def test_a_folder_that_is_not_one_02_export_is_never_overwritten(img_seq, tmp_pa
 
 def exported_names(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+
+
+def test_imageio_writes_an_index_in_time_order_with_02_names(img_seq, tmp_path):
+    frames = tmp_path / "frames"
+    make_02_frames(frames, "Cam ", datetime(2016, 5, 1, 12), 4, timedelta(minutes=30))
+    images = img_seq.imageset_load(str(frames))
+    seen = []
+    result = img_seq.ImageIO(workers=1).write_imageset(
+        images.imageindex,
+        str(tmp_path / "Sequence"),
+        resize=False,
+        progress_callback=lambda done, total, msg: seen.append((done, total)),
+    )
+    assert result is None  # as 0.2
+    assert exported_names(tmp_path / "Sequence") == [f"Sequence {n:05d}.jpg" for n in (1, 2, 3, 4)]
+    assert seen[-1] == (4, 4)
+    stamped = img_seq.ImageIO.timestamp_image(
+        Image.new("RGB", (200, 100)), datetime(2016, 5, 1, 12), size=30, color=(0, 255, 0)
+    )
+    greens = [stamped.getpixel((x, y)) for x in range(200) for y in range(40)]
+    assert any(g > 200 and r < 80 for r, g, _ in greens)
