@@ -32,6 +32,7 @@ except ImportError:  # Windows
 
 __all__ = [
     "DEFAULT_IGNORE",
+    "FRAME_EXTENSIONS",
     "OUTPUT_MARKERS",
     "TEMP_SUFFIX",
     "IfExists",
@@ -249,6 +250,9 @@ def day_folder(
 
 
 DEFAULT_IGNORE = ("rejected/",)  # what a scan leaves out unless a collection says otherwise
+# What a collection indexes unless it says otherwise: phones write HEIC and cameras DNG beside
+# JPEG, and leaving them out by default dropped those frames with nothing said.
+FRAME_EXTENSIONS = (".jpg", ".jpeg", ".png", ".heic", ".heif", ".dng")
 # Files that make a folder pyLapse's own output, never frames: an export's manifest and the
 # journal of an export being swapped in (the names pylapse.export.staging writes).
 OUTPUT_MARKERS = (".pylapse-export.json", ".pylapse-export.swap.json")

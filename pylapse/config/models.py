@@ -308,7 +308,7 @@ class CollectionConfig(_Model):
     )
     camera: str | None = Field(None, description="id of the camera that fills this collection")
     extensions: list[str] = Field(
-        default_factory=lambda: [".jpg", ".jpeg", ".png"], description="file types indexed"
+        default_factory=lambda: list(storage.FRAME_EXTENSIONS), description="file types indexed"
     )
     ignore: list[str] = Field(
         default_factory=lambda: list(DEFAULT_IGNORE),

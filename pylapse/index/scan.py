@@ -84,7 +84,7 @@ __all__ = [
     "Scanner",
 ]
 
-DEFAULT_EXTENSIONS = (".jpg", ".jpeg", ".png")
+DEFAULT_EXTENSIONS = storage.FRAME_EXTENSIONS
 DEFAULT_IGNORE = storage.DEFAULT_IGNORE
 SOURCE_CAPTURE = "capture"  # the time capture named the frame for
 RACY_NS = 2_000_000_000
