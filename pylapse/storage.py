@@ -85,12 +85,15 @@ def atomic_write(
     *,
     mode: int = 0o644,
     owner: tuple[int, int] | None = None,
+    if_exists: str = "replace",
 ) -> Path:
     """Write ``data`` (bytes, or a callable that writes to a file) to ``path`` atomically.
 
     ``mode`` is set exactly (not masked by the umask). ``owner`` (uid, gid) is given to the new
     file before it replaces the old one, so a file another user owns keeps its owner; when this
     process may not give it away (not root) the file is written anyway, owned by us.
+    ``if_exists`` is :func:`place_file`'s: ``rename`` keeps an existing file and gives the new
+    one the first free name (``x-2.jpg``); the name used is returned.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -108,7 +111,7 @@ def atomic_write(
         if owner is not None:
             with contextlib.suppress(PermissionError):
                 os.chown(tmp, *owner)
-        os.replace(tmp, path)
+        path = place_file(tmp, path, if_exists)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()

@@ -327,7 +327,9 @@ class Camera:
         path = self.path_for(grab.time, output_dir)
         if cancel is not None and cancel.is_set():
             raise Cancelled(f"{self.id}: stopped before saving {path.name}")
-        storage.atomic_write(path, data)
+        # A name already taken is never overwritten: a camera whose names carry no offset names
+        # both 02:30s of the night clocks go back alike, and the second frame takes x-2.jpg.
+        path = storage.atomic_write(path, data, if_exists=storage.IfExists.RENAME)
         result = CaptureResult(
             camera_id=self.id,
             path=path,

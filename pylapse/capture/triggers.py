@@ -8,8 +8,11 @@ after 01:00 EST). :class:`WallClockCron` avoids that by doing the field arithmet
 clock and mapping each result onto the zone with :func:`pylapse.timeutil.localize`'s rule:
 
 * a wall time skipped by spring-forward fires at the shifted instant (02:30 -> 03:30 CEST), once;
-* a wall time repeated by fall-back fires once, at its first occurrence (summer time), as
-  classic cron does;
+* on the fall-back night, as classic (Vixie) cron does: a schedule whose ``minute`` or ``hour``
+  is a wildcard (``*``, ``*/10``; an unset hour above a set minute is one) fires through both
+  occurrences of the repeated hour, since it means "every so often" and a camera must not go
+  blind for an hour; a schedule at fixed times (``hour=2, minute=30``) fires once, at the first
+  occurrence (summer time);
 * fire times are always strictly increasing.
 
 Interval schedules are real elapsed time (APScheduler's ``IntervalTrigger`` works on timestamps)
@@ -47,6 +50,10 @@ class WallClockCron(BaseTrigger):  # type: ignore[misc]  # apscheduler 3 is unty
         self.fields = dict(fields)
         # UTC has no DST, so this is pure calendar arithmetic on naive wall-clock values.
         self._cron = CronTrigger(**fields, timezone=UTC)
+        # Vixie cron's MIN_STAR / HR_STAR: such a job runs in both copies of a repeated hour.
+        self.wildcard = any(
+            f.name in ("hour", "minute") and str(f).startswith("*") for f in self._cron.fields
+        )
 
     def __repr__(self) -> str:
         return f"<WallClockCron {self.fields} in {self.tz}>"
@@ -59,18 +66,79 @@ class WallClockCron(BaseTrigger):  # type: ignore[misc]  # apscheduler 3 is unty
     ) -> datetime | None:
         # APScheduler's contract: the first fire time after previous_fire_time (if given),
         # else the first at or after now.
-        start = now if previous_fire_time is None else min(now, previous_fire_time + _TICK)
+        # In UTC: adding to (or comparing) datetimes of one zone drops ``fold``, which would put
+        # a slot of the repeated hour's second copy back into its first.
+        now = now.astimezone(UTC)
+        start = now if previous_fire_time is None else min(now, _after(previous_fire_time))
+        found = self._next_after(start)
+        if self.wildcard:
+            again = self._next_in_repeat(start)
+            if again is not None and (found is None or again.timestamp() < found.timestamp()):
+                return again
+        return found
+
+    def _next_after(self, start: datetime) -> datetime | None:
+        """The first slot at or after the instant ``start``, walking the wall clock forward."""
         wall = self._wall(start)
         for _ in range(_MAX_STEPS):
-            nxt = self._cron.get_next_fire_time(None, wall)
+            nxt: datetime | None = self._cron.get_next_fire_time(None, wall)
             if nxt is None:
                 return None
-            aware = timeutil.localize(nxt.replace(tzinfo=None), self.tz)
+            naive = nxt.replace(tzinfo=None)
+            aware = timeutil.localize(naive, self.tz)
             # compare instants: datetimes sharing a tzinfo compare by wall clock, ignoring fold
             if aware.timestamp() >= start.timestamp():
                 return aware
+            if self.wildcard and _repeated(naive, self.tz):
+                return naive.replace(tzinfo=self.tz, fold=1)  # its second occurrence is ahead
             wall = nxt + _TICK  # a slot of the repeated hour already past: the next one
         return None
+
+    def _next_in_repeat(self, start: datetime) -> datetime | None:
+        """When ``start`` is in the first copy of a repeated hour, the first slot of the second
+        copy (its wall clock restarts at the hour's beginning), else None."""
+        local = start.astimezone(self.tz)
+        naive = local.replace(tzinfo=None, fold=0)
+        if local.fold or not _repeated(naive, self.tz):
+            return None
+        first = _repeat_start(naive, self.tz)
+        nxt: datetime | None = self._cron.get_next_fire_time(None, first.replace(tzinfo=UTC))
+        if nxt is None or not _repeated(nxt.replace(tzinfo=None), self.tz):
+            return None
+        return nxt.replace(tzinfo=self.tz, fold=1)
+
+
+def _after(instant: datetime) -> datetime:
+    """The instant a microsecond after ``instant`` (in UTC, so its ``fold`` counts)."""
+    return instant.astimezone(UTC) + _TICK
+
+
+def _offsets(naive: datetime, tz: tzinfo) -> tuple[timedelta, timedelta]:
+    early = naive.replace(tzinfo=tz, fold=0).utcoffset()
+    late = naive.replace(tzinfo=tz, fold=1).utcoffset()
+    assert early is not None and late is not None
+    return early, late
+
+
+def _repeated(naive: datetime, tz: tzinfo) -> bool:
+    """Whether the wall time ``naive`` happens twice in ``tz`` (fall-back; a skipped time's
+    offsets differ the other way round)."""
+    early, late = _offsets(naive, tz)
+    return early > late
+
+
+def _repeat_start(naive: datetime, tz: tzinfo) -> datetime:
+    """The first wall time of the repeated stretch that holds ``naive`` (found by bisection:
+    zoneinfo does not expose its transitions)."""
+    early, late = _offsets(naive, tz)
+    lo, hi = naive - (early - late), naive  # lo is just before the stretch, hi inside it
+    while hi - lo > _TICK:
+        mid = lo + (hi - lo) / 2
+        if _repeated(mid, tz):
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
 def build_trigger(schedule: Schedule, tz: tzinfo) -> BaseTrigger:
@@ -90,7 +158,7 @@ def fire_times(trigger: BaseTrigger, after: datetime) -> Iterator[datetime]:
     """Every fire time of ``trigger`` at or after ``after``, in order (lazily)."""
     previous = None
     while True:
-        nxt = trigger.get_next_fire_time(previous, after if previous is None else previous + _TICK)
+        nxt = trigger.get_next_fire_time(previous, after if previous is None else _after(previous))
         if nxt is None or (previous is not None and nxt.timestamp() <= previous.timestamp()):
             return
         yield nxt

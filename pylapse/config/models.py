@@ -155,6 +155,21 @@ class Schedule(_Model):
         return {f: getattr(self, f) for f in CRON_FIELDS if getattr(self, f) is not None}
 
 
+# A zone whose offset has minutes and whose abbreviation has no digits: a name rendered at this
+# time reads back with +10:30 only when the template writes the offset itself.
+_OFFSET_PROBE = datetime(2026, 1, 15, 12, 34, 56, tzinfo=timeutil.zone("Australia/Adelaide"))
+
+
+def _sample_name(template: str) -> str:
+    return naming.format_name(_OFFSET_PROBE, template, prefix="", camera="cam", ext="jpg")
+
+
+def _names_carry_offset(template: str) -> bool:
+    """Whether names made with ``template`` read back with their UTC offset."""
+    parsed = naming.parse_name(_sample_name(template), UTC)
+    return parsed is not None and parsed.time.utcoffset() == _OFFSET_PROBE.utcoffset()
+
+
 class CameraConfig(_Model):
     """One camera: where frames come from, where they go, and when."""
 
@@ -193,6 +208,11 @@ class CameraConfig(_Model):
         storage.DEFAULT_DAY_FORMAT, description="strftime of the per-day subfolder; '' for none"
     )
     prefix: str = Field("", description="text at the start of every file name")
+    allow_ambiguous_names: bool = Field(
+        False,
+        description="accept a filename_format without a UTC offset (names repeat in the hour "
+        "clocks go back; such frames get a -2 suffix)",
+    )
     filename_format: str = Field(naming.DEFAULT_FORMAT, description="file name template")
     ext: Literal["jpg", "jpeg", "png"] = Field("jpg", description="file extension")
     quality: int | None = Field(
@@ -222,8 +242,19 @@ class CameraConfig(_Model):
 
     @field_validator("filename_format")
     @classmethod
-    def _check_format(cls, value: str) -> str:
-        return naming.validate_template(value)
+    def _check_format(cls, value: str, info: ValidationInfo) -> str:
+        naming.validate_template(value)
+        if not info.data.get("allow_ambiguous_names") and not _names_carry_offset(value):
+            raise ValueError(
+                f"{value!r} makes names without a UTC offset (such as {_sample_name(value)!r}): "
+                "the hour the clocks go back repeats every name in it and the index cannot tell "
+                "the two apart ({tz}, an abbreviation, is not an offset). Add {tz_offset} (or %z "
+                "inside {timestamp:...}), e.g. "
+                "'{prefix}{timestamp:%Y-%m-%dT%H-%M-%S}{tz_offset}.{ext}', or set "
+                '"allow_ambiguous_names": true on the camera to keep this format (a repeated '
+                "name then gets a -2 suffix)"
+            )
+        return value
 
     @field_validator("ext", mode="before")
     @classmethod

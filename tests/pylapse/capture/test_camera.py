@@ -250,3 +250,26 @@ def test_a_layout_in_the_file_or_the_camera_chooses_day_folders(server, tmp_path
         Camera.from_config("camera_1", flat_top.cameras["camera_1"], flat_top).path_for(when).parent
         == tmp_path / "frames" / "camera1"
     )
+
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def test_the_repeated_hour_never_overwrites_a_frame(server, tmp_path):
+    # 2026-10-25 02:30 happens twice in Berlin: first at +02:00, then, an hour later, at +01:00.
+    first = datetime(2026, 10, 25, 2, 30, tzinfo=BERLIN)
+    second = first.replace(fold=1)
+    plain = _camera(server, tmp_path, timezone="Europe/Berlin", layout="flat",
+                    filename_format="{timestamp:%Y%m%d_%H%M%S}.{ext}",
+                    allow_ambiguous_names=True)  # fmt: skip
+    a, b = plain.capture(first).path, plain.capture(second).path
+    assert (a.name, b.name) == ("20261025_023000.jpg", "20261025_023000-2.jpg")
+    assert _exif_time(a) == (b"2026:10:25 02:30:00", b"+02:00")  # the first is still there
+    assert _exif_time(b) == (b"2026:10:25 02:30:00", b"+01:00")
+    # the default names carry the offset, so the two 02:30s are told apart by name
+    named = _camera(server, tmp_path / "named", timezone="Europe/Berlin", layout="flat")
+    assert [named.capture(w).path.name for w in (first, second)] == [
+        "2026-10-25T02-30-00+02.00.jpg",
+        "2026-10-25T02-30-00+01.00.jpg",
+    ]
+    assert not [p for p in _all_files(tmp_path) if p.name.endswith(storage.TEMP_SUFFIX)]

@@ -3,7 +3,8 @@ nights in both directions, every cron field, intervals anchored at start_date.""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from pylapse.capture.triggers import WallClockCron, build_trigger, next_fire_times
@@ -44,24 +45,72 @@ def test_hourly_cron_on_the_spring_forward_night():
     ]
 
 
-def test_cron_on_the_fall_back_night_fires_each_wall_time_once_and_in_order():
+def test_a_wildcard_cron_fires_through_both_copies_of_the_repeated_hour():
     times = next_fire_times(
-        Schedule(id="h", minute="*/30"), NEW_YORK, 5, datetime(2026, 11, 1, 0, 40, tzinfo=NEW_YORK)
+        Schedule(id="h", minute="*/30"), NEW_YORK, 7, datetime(2026, 11, 1, 0, 40, tzinfo=NEW_YORK)
     )
     assert _local(times) == [
         "11-01 01:00:00-0400",
         "11-01 01:30:00-0400",
+        "11-01 01:00:00-0500",  # the clocks went back: the hour runs again, and so does capture
+        "11-01 01:30:00-0500",
         "11-01 02:00:00-0500",
         "11-01 02:30:00-0500",
         "11-01 03:00:00-0500",
     ]
     stamps = [t.timestamp() for t in times]
-    assert stamps == sorted(stamps) and len(set(stamps)) == 5
-    # starting inside the repeated hour (second 01:10, EST) never goes back to 01:30 EDT
+    assert stamps == sorted(stamps) and len(set(stamps)) == 7
+    assert all(b - a == 1800 for a, b in pairwise(stamps))
+    # starting inside the second copy (01:10 EST) never goes back to 01:30 EDT
     during = datetime(2026, 11, 1, 1, 10, fold=1, tzinfo=NEW_YORK)
-    assert _local(next_fire_times(Schedule(id="h", minute="*/30"), NEW_YORK, 1, during)) == [
-        "11-01 02:00:00-0500"
+    assert _local(next_fire_times(Schedule(id="h", minute="*/30"), NEW_YORK, 2, during)) == [
+        "11-01 01:30:00-0500",
+        "11-01 02:00:00-0500",
     ]
+    # starting late in the first copy (01:40 EDT), the second copy's 01:00 comes next
+    late = datetime(2026, 11, 1, 1, 40, tzinfo=NEW_YORK)
+    assert _local(next_fire_times(Schedule(id="h", minute="*/30"), NEW_YORK, 1, late)) == [
+        "11-01 01:00:00-0500"
+    ]
+
+
+def _run_like_apscheduler(trigger, start: datetime, until: datetime) -> list[datetime]:
+    """Fire times as APScheduler's loop asks for them: the next after the previous run, asked
+    a second after that run."""
+    runs, previous = [], None
+    now = start
+    while True:
+        nxt = trigger.get_next_fire_time(previous, now)
+        if nxt is None or nxt.timestamp() > until.timestamp():
+            return runs
+        runs.append(nxt)
+        previous, now = nxt, datetime.fromtimestamp(nxt.timestamp() + 1, BERLIN)
+
+
+def test_every_ten_minutes_on_both_dst_nights_in_berlin_and_new_york():
+    every10 = Schedule(id="e", minute="*/10")
+    for zone, fall, spring in [
+        (BERLIN, datetime(2026, 10, 25), datetime(2026, 3, 29)),
+        (NEW_YORK, datetime(2026, 11, 1), datetime(2026, 3, 8)),
+    ]:
+        trigger = build_trigger(every10, zone)
+        start, end = fall.replace(tzinfo=zone), (fall + timedelta(days=1)).replace(tzinfo=zone)
+        runs = _run_like_apscheduler(trigger, start, end)
+        # 25 hours of real time, one frame every 10 minutes of real time, none lost or doubled
+        assert len(runs) == 25 * 6 + 1
+        stamps = [r.timestamp() for r in runs]
+        assert all(b - a == 600 for a, b in pairwise(stamps))
+        start, end = spring.replace(tzinfo=zone), (spring + timedelta(days=1)).replace(tzinfo=zone)
+        runs = _run_like_apscheduler(trigger, start, end)
+        assert len(runs) == 23 * 6 + 1  # the skipped hour has no wall times to fire at
+        stamps = [r.timestamp() for r in runs]
+        assert all(b - a == 600 for a, b in pairwise(stamps))
+    # a fixed time fires once on the fall-back night, at its first occurrence (summer time)
+    fixed = build_trigger(Schedule(id="f", hour=2, minute=30), BERLIN)
+    night = _run_like_apscheduler(
+        fixed, datetime(2026, 10, 25, tzinfo=BERLIN), datetime(2026, 10, 26, tzinfo=BERLIN)
+    )
+    assert _local(night) == ["10-25 02:30:00+0200"]
     daily = next_fire_times(
         Schedule(id="d", hour=1, minute=30),
         NEW_YORK,

@@ -680,3 +680,36 @@ def test_ignore_defaults_to_rejected_and_reaches_the_cameras_collection(tmp_path
                         ("  ", "is not a pattern")]:  # fmt: skip
         with pytest.raises(ValueError, match=reason):
             CameraConfig(name="P", output_dir="p", enabled=False, ignore=[bad])
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["{prefix}{timestamp:%Y%m%d_%H%M%S}.{ext}", "{prefix}{timestamp:%Y-%m-%d_%H-%M-%S}_{tz}.{ext}"],
+)
+def test_a_filename_format_without_an_offset_is_refused_unless_the_risk_is_accepted(
+    tmp_path: Path, template: str
+) -> None:
+    path = write(tmp_path, camera(filename_format=template))
+    [message] = problems_of(path)
+    assert message.startswith(
+        f"{path}: cameras.porch.filename_format: {template!r} makes names without a"
+    )
+    assert list(load_config(path).invalid_cameras) == ["porch"]  # set aside, never captured with
+    assert "UTC offset" in message and "{tz_offset}" in message and "%z" in message
+    assert '"allow_ambiguous_names": true' in message
+    accepted = load_config(write(tmp_path, camera(filename_format=template,
+                                                  allow_ambiguous_names=True)))  # fmt: skip
+    assert accepted.cameras["porch"].filename_format == template
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{prefix}{timestamp:%Y-%m-%dT%H-%M-%S}{tz_offset}.{ext}",
+        "{prefix}{timestamp:%Y%m%d_%H%M%S%z}.{ext}",
+        "{camera}_{timestamp:%Y%m%d_%H%M%S}{tz_offset}_{tz}.{ext}",
+    ],
+)
+def test_a_filename_format_with_an_offset_needs_no_flag(tmp_path: Path, template: str) -> None:
+    config = load_config(write(tmp_path, camera(filename_format=template)))
+    assert config.cameras["porch"].allow_ambiguous_names is False
