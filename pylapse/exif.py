@@ -30,7 +30,15 @@ from PIL import ExifTags, Image, UnidentifiedImageError
 
 from pylapse import timeutil
 
-__all__ = ["ExifError", "ExifTime", "exif_bytes", "inspect_time", "read_time"]
+__all__ = [
+    "ExifError",
+    "ExifTime",
+    "FileMeta",
+    "exif_bytes",
+    "inspect_time",
+    "read_meta",
+    "read_time",
+]
 
 
 _DATE = re.compile(
@@ -290,3 +298,111 @@ def _item_bytes(data: bytes, start: int, end: int, wanted: int) -> bytes | None:
                 raise ValueError(f"Exif item stored by construction method {method}")
             return b"".join(chunks)
     return None
+
+
+# --- every time tag at once, for pylapse.filetime ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FileMeta:
+    """The metadata blocks of one file that carry time, read from its headers only."""
+
+    ifd0: dict[int, object]  # IFD0 (Make, Model, DateTime = ModifyDate, TIFF/EP tags)
+    exif: dict[int, object]  # the Exif IFD (DateTimeOriginal, OffsetTime*, SubSec*, MakerNote)
+    gps: dict[int, object]  # the GPS IFD
+    tiff: bytes  # the TIFF block the IFDs came from (maker-note offsets point into it)
+    xmp: bytes  # the XMP packet, or b""
+
+
+_XMP_APP1 = b"http://ns.adobe.com/xap/1.0/\x00"
+_TIFF_HEAD = 1 << 20  # maker notes sit near the start of TIFF-based raw files; headers only
+
+
+def read_meta(path: str | os.PathLike[str]) -> FileMeta | None:
+    """The time-bearing metadata of the file at ``path``, or ``None`` when it has none.
+
+    JPEG is walked segment by segment up to the image data (so a file Pillow refuses, for
+    example with a zero height, still gives its EXIF); TIFF/DNG through Pillow's lazy header
+    read; HEIC through the box reader. Raises :class:`ExifError` when the file cannot be read.
+    """
+    name = os.fspath(path)
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+            if head[:2] == b"\xff\xd8":
+                handle.seek(2)
+                tiff, xmp = _jpeg_segments(handle)
+                return _meta(tiff, xmp, name) if tiff or xmp else None
+    except OSError as exc:
+        raise ExifError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+    except (struct.error, ValueError) as exc:
+        raise ExifError(f"{name}: damaged JPEG header ({exc})") from None
+    if not head:
+        raise ExifError(f"{name}: the file is empty")
+    if head[4:8] == b"ftyp":
+        return _heif_meta(path, name)
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        with open(path, "rb") as handle:
+            block = handle.read(_TIFF_HEAD)
+        meta = _meta(block, b"", name)
+        packet = meta.ifd0.get(700)  # TIFF/DNG keep their XMP packet in tag 700
+        return FileMeta(meta.ifd0, meta.exif, meta.gps, block, _bytes(packet)) if packet else meta
+    return None  # PNG/WebP and others: no time evidence is read from them here
+
+
+def _bytes(value: object) -> bytes:
+    if isinstance(value, bytes):
+        return bytes(value)
+    if isinstance(value, tuple):  # Pillow may give an undefined-type tag as a tuple of ints
+        return bytes(v for v in value if isinstance(v, int) and 0 <= v < 256)
+    return str(value).encode("utf-8", "replace")
+
+
+def _jpeg_segments(handle: io.BufferedReader) -> tuple[bytes, bytes]:
+    """The EXIF TIFF block and the XMP packet of a JPEG, reading markers up to the scan data."""
+    tiff = xmp = b""
+    while True:
+        marker = handle.read(2)
+        while marker[:1] == b"\xff" and marker[1:] == b"\xff":  # fill bytes before a marker
+            marker = b"\xff" + handle.read(1)
+        if len(marker) < 2 or marker[0] != 0xFF or marker[1] in (0xD9, 0xDA):
+            return tiff, xmp  # end of image, start of scan, or not a marker: headers are over
+        if 0xD0 <= marker[1] <= 0xD7 or marker[1] == 0x01:
+            continue  # markers without a length
+        (length,) = struct.unpack(">H", handle.read(2))
+        body = handle.read(length - 2)
+        if marker[1] == 0xE1 and body[:6] == b"Exif\x00\x00" and not tiff:
+            tiff = body[6:]
+        elif marker[1] == 0xE1 and body.startswith(_XMP_APP1) and not xmp:
+            xmp = body[len(_XMP_APP1) :]
+
+
+def _meta(tiff: bytes, xmp: bytes, name: str) -> FileMeta:
+    if not tiff:
+        return FileMeta({}, {}, {}, b"", xmp)
+    exif = Image.Exif()
+    try:
+        exif.load(b"Exif\x00\x00" + tiff)
+        ifd0 = dict(exif)
+        sub = dict(exif.get_ifd(ExifTags.IFD.Exif)) if ExifTags.IFD.Exif in exif else {}
+        gps = dict(exif.get_ifd(ExifTags.IFD.GPSInfo)) if ExifTags.IFD.GPSInfo in exif else {}
+    except (OSError, SyntaxError, ValueError, struct.error, KeyError) as exc:
+        raise ExifError(f"{name}: damaged EXIF block ({exc})") from None
+    return FileMeta(ifd0, sub, gps, tiff, xmp)
+
+
+def _heif_meta(path: str | os.PathLike[str], name: str) -> FileMeta | None:
+    data = Path(path).read_bytes()
+    try:
+        payload = _bmff_exif_item(data)
+    except (struct.error, IndexError, ValueError) as exc:
+        raise ExifError(f"{name}: damaged HEIF container ({exc})") from None
+    tiff = b""
+    if payload is not None and len(payload) >= 4:
+        (skip,) = struct.unpack(">I", payload[:4])
+        tiff = payload[4 + skip :]
+    # The XMP item (mime, application/rdf+xml) is stored uncompressed: find the packet itself.
+    start = data.find(b"<x:xmpmeta")
+    end = data.find(b"</x:xmpmeta>", start)
+    xmp = data[start : end + 12] if 0 <= start < end else b""
+    return _meta(tiff, xmp, name) if tiff or xmp else None

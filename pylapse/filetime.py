@@ -1,22 +1,51 @@
 """One file's own time evidence: the wall clock it carries, the UTC offset it proves, and how sure.
 
-:func:`file_evidence` reads a single file (headers only) and returns :class:`Evidence`: the naive
-wall clock and where it came from (:class:`TimeSource`), the offset in seconds east of UTC and
-where it came from (:class:`OffsetSource`), and a :class:`TimeStatus` with a short reason. It never
-guesses: a file without offset evidence is ``ASSUMED`` (the index then tries neighbours and the
-collection's zone), and evidence that contradicts itself is ``CONFLICT``, never taken silently.
+:func:`file_evidence` reads a single file (headers only, never pixels) and returns
+:class:`Evidence`: the naive wall clock and where it came from (:class:`TimeSource`), the offset in
+seconds east of UTC and where it came from (:class:`OffsetSource`), and a :class:`TimeStatus`
+with a short reason. It never guesses: a file without offset evidence is ``ASSUMED`` (the index
+then tries neighbours and the collection's zone), evidence that contradicts itself is
+``CONFLICT``, and a clock or offset that cannot be right is ``IMPLAUSIBLE``; a flagged result
+carries no offset.
+
+The rules, in order:
+
+1. The wall clock: EXIF ``DateTimeOriginal`` (+ ``SubSecTimeOriginal``), else
+   ``DateTimeDigitized``, else XMP ``CreateDate``/``DateCreated``/``DateTimeOriginal``, else a
+   trail camera's maker-note clock. A blank or all-zero EXIF date is refused (``IMPLAUSIBLE``
+   when nothing else gives a clock); a maker-note clock that disagrees with EXIF is a conflict.
+2. The clock must be plausible: not a factory default (1970, or 1 January of 1980, 1998, 2000,
+   2001), not more than a day after the file's own modification time, not more than a day after
+   the file's ``ModifyDate`` (a camera writes both from one clock; editors only move
+   ``ModifyDate`` later, so the reverse is normal and not flagged).
+3. Offset evidence, each checked to be a real offset (-12:00..+14:00, whole quarter hours) or
+   flagged: ``OffsetTimeOriginal`` (``OffsetTimeDigitized`` for ``DateTimeDigitized``) then
+   ``OffsetTime``; TIFF/EP ``TimeZoneOffset`` (first value, whole hours); maker-note zones
+   (Canon ``TimeInfo``, Nikon ``WorldTime`` with its DST flag, see :mod:`pylapse.makernote`);
+   XMP dates with an offset whose wall clock matches. All that is present must agree.
+4. GPS: the wall clock minus GPS date+time (time only, modulo 24 h, when the date is missing or
+   unreadable) must land within 2 minutes of a real offset. It cross-checks the evidence of rule
+   3 (a disagreement is a conflict); alone, it is taken only when the fix is fresh (same day
+   within the offset range), not a placeholder (0,0 or zero dates) and it agrees with the
+   location's zone (from the coordinates) and with ``zone`` when given; otherwise ``CONFLICT``.
+5. ``wall_clock`` (a clock read from the file's name): when the file's own clock differs from it
+   by more than 2 seconds, the result is ``CONFLICT``; when they agree the name may take the
+   offset found here.
 """
 
 from __future__ import annotations
 
+import math
 import os
-from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pylapse import exif
+from pylapse import exif, makernote
 
-__all__ = ["Evidence", "OffsetSource", "TimeSource", "TimeStatus", "file_evidence"]
+__all__ = ["Evidence", "OffsetSource", "TimeSource", "TimeStatus", "file_evidence", "real_offset"]
 
 
 class TimeSource(StrEnum):
@@ -51,7 +80,7 @@ class TimeStatus(StrEnum):
     INFERRED = "inferred"  # offset taken from neighbouring frames (decided by the index)
     ASSUMED = "assumed"  # no offset evidence: the collection's zone is used
     CONFLICT = "conflict"  # the file's evidence contradicts itself (see reason)
-    IMPLAUSIBLE = "implausible"  # the clock cannot be right (factory default, future, ...)
+    IMPLAUSIBLE = "implausible"  # the clock or offset cannot be right (factory default, ...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +95,20 @@ class Evidence:
     reason: str = ""  # short, for the user: why conflict/implausible/assumed
 
 
+#: Clocks agreeing within this are the same clock (file systems and names keep whole seconds).
+CLOCK_SLACK = timedelta(seconds=2)
+#: How far GPS-derived offsets may sit from a real offset (camera clocks drift).
+GPS_SLACK = timedelta(minutes=2)
+_MIN_OFFSET, _MAX_OFFSET = -12 * 3600, 14 * 3600
+_DAY = 86400
+_FACTORY_NEW_YEARS = (1980, 1998, 2000, 2001)
+
+
+def real_offset(seconds: int) -> bool:
+    """True for an offset some zone uses: -12:00..+14:00 in whole quarter hours."""
+    return _MIN_OFFSET <= seconds <= _MAX_OFFSET and seconds % 900 == 0
+
+
 def file_evidence(
     path: str | os.PathLike[str],
     *,
@@ -73,23 +116,430 @@ def file_evidence(
     mtime: float | None = None,
     wall_clock: datetime | None = None,
 ) -> Evidence:
-    """One file's own time evidence; never raises for a bad file (the reason says what is wrong).
+    """One file's own time evidence (the rules are in the module's docstring).
 
-    This first version reads EXIF ``DateTimeOriginal`` with ``OffsetTimeOriginal``/``OffsetTime``
-    or TIFF/EP ``TimeZoneOffset`` through :mod:`pylapse.exif`.
+    ``zone``: the collection's zone, which a GPS-only offset must agree with. ``mtime``: the
+    file's modification time (read from the file system when not given). ``wall_clock``: the
+    clock a name gave, naive. Never raises for a bad file: the reason says what is wrong.
     """
-    del zone, mtime, wall_clock  # used by the checks that follow in the next steps
     try:
-        found = exif.inspect_time(path, UTC)
+        meta = exif.read_meta(path)
     except exif.ExifError as exc:
-        return Evidence(None, None, None, None, TimeStatus.ASSUMED, str(exc))
-    if found.time is None:
-        return Evidence(None, None, None, None, TimeStatus.ASSUMED, found.reason)
-    local = found.time.replace(tzinfo=None)
-    if "no offset" in found.reason:
-        return Evidence(local, TimeSource.EXIF, None, None, TimeStatus.ASSUMED, found.reason)
-    delta = found.time.utcoffset()
-    offset = None if delta is None else int(delta.total_seconds())
-    source = OffsetSource.TIFFEP if "TimeZoneOffset" in found.reason else OffsetSource.EXIF
-    return Evidence(local, TimeSource.EXIF, offset, source, TimeStatus.CERTAIN, found.reason)
+        return _nothing(f"metadata unreadable: {exc}")
+    if meta is None:
+        return _nothing("no EXIF or XMP in the file")
+    if mtime is None:
+        try:
+            mtime = os.stat(path).st_mtime
+        except OSError:
+            mtime = None
+    found = _Reader(meta, zone, mtime).evidence()
+    if wall_clock is not None and found.local is not None:
+        skew = abs(found.local - wall_clock.replace(tzinfo=None))
+        if skew > CLOCK_SLACK:
+            reason = (
+                f"the name's clock {wall_clock:%Y-%m-%d %H:%M:%S} differs from the file's "
+                f"{found.local:%Y-%m-%d %H:%M:%S} ({found.time_source})"
+            )
+            return replace(
+                found, offset=None, offset_source=None, status=TimeStatus.CONFLICT, reason=reason
+            )
+    return found
 
+
+def _nothing(reason: str) -> Evidence:
+    return Evidence(None, None, None, None, TimeStatus.ASSUMED, reason)
+
+
+# --- the reader -------------------------------------------------------------------------------
+
+_EXIF_DATE = re.compile(r"^\s*(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
+_OFFSET_TEXT = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
+_XMP_DATE = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?\s*(Z|[+-]\d{2}:?\d{2})?$"
+)
+# Local names only: the namespace prefix is the writer's choice (old Adobe tools write "xap:").
+_XMP_TAGS = ("CreateDate", "DateCreated", "DateTimeOriginal")
+
+# Exif and IFD0 tag numbers
+_DATETIME, _MAKE = 0x0132, 0x010F
+_DTO, _DTD, _SUBSEC_O, _SUBSEC_D = 0x9003, 0x9004, 0x9291, 0x9292
+_OFFSET, _OFFSET_O, _OFFSET_D = 0x9010, 0x9011, 0x9012
+_TZ_OFFSET = 0x882A
+_GPS_LAT_REF, _GPS_LAT, _GPS_LON_REF, _GPS_LON, _GPS_TIME, _GPS_DATE = 1, 2, 3, 4, 7, 29
+
+
+class _Bad(Exception):
+    """A value that is present but cannot be right: the file is flagged with this reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Offset:
+    seconds: int
+    source: OffsetSource
+    label: str
+
+
+class _Reader:
+    def __init__(self, meta: exif.FileMeta, zone: tzinfo | None, mtime: float | None) -> None:
+        self.meta = meta
+        self.zone = zone
+        self.mtime = mtime
+        self.notes: list[str] = []  # refused values worth telling the user about
+        make = meta.ifd0.get(_MAKE)
+        self.note = makernote.read_makernote(_text(make), meta.tiff) if meta.tiff else None
+
+    def evidence(self) -> Evidence:
+        clock = self.clock()
+        if clock is None:
+            reason = "; ".join(self.notes) or "no capture time in the file's metadata"
+            status = TimeStatus.IMPLAUSIBLE if self.notes else TimeStatus.ASSUMED
+            return Evidence(None, None, None, None, status, reason)
+        local, source, tag = clock
+        try:
+            self.check_plausible(local, tag)
+            offsets = self.offsets(local, source, tag)
+        except _Bad as exc:
+            return Evidence(local, source, None, None, TimeStatus.IMPLAUSIBLE, str(exc))
+        note = self.note
+        if (
+            note is not None
+            and note.local is not None
+            and source is TimeSource.EXIF
+            and abs(note.local - local) > CLOCK_SLACK
+        ):
+            reason = f"{note.label} {note.local} differs from {tag} {local}"
+            return Evidence(local, source, None, None, TimeStatus.CONFLICT, reason)
+        return self.decide(local, source, offsets)
+
+    # -- the wall clock --
+
+    def clock(self) -> tuple[datetime, TimeSource, str] | None:
+        for tag, sub, name in (
+            (_DTO, _SUBSEC_O, "DateTimeOriginal"),
+            (_DTD, _SUBSEC_D, "DateTimeDigitized"),
+        ):
+            local = self.exif_date(self.meta.exif.get(tag), name, self.meta.exif.get(sub))
+            if local is not None:
+                return local, TimeSource.EXIF, name
+        for name, (local, _offset) in self.xmp_dates().items():
+            return local, TimeSource.XMP, f"XMP {name}"
+        if self.note is not None and self.note.local is not None:
+            return self.note.local, TimeSource.MAKERNOTE, self.note.label
+        return None
+
+    def exif_date(self, raw: object, name: str, subsec: object = None) -> datetime | None:
+        if raw is None:
+            return None
+        text = _text(raw)
+        if not text.replace(":", "").strip():
+            self.notes.append(f"EXIF {name} is blank ({_text(raw, strip=False)!r})")
+            return None
+        match = _EXIF_DATE.match(text)
+        if match is None:
+            self.notes.append(f"EXIF {name} {text!r} is not a date")
+            return None
+        y, mo, d, h, mi, s = (int(g) for g in match.groups())
+        if y == 0 or mo == 0 or d == 0:
+            self.notes.append(f"EXIF {name} {text!r} is all zeros (clock never set)")
+            return None
+        fraction = "".join(ch for ch in _text(subsec or "") if ch.isdigit())[:6]
+        try:
+            micro = int(fraction.ljust(6, "0")) if fraction else 0
+            return datetime(y, mo, d, h, mi, s, micro)  # noqa: DTZ001 - a wall clock
+        except ValueError as exc:
+            self.notes.append(f"EXIF {name} {text!r} is not a date ({exc})")
+            return None
+
+    def xmp_dates(self) -> dict[str, tuple[datetime, int | None]]:
+        """XMP dates with a time of day: name -> (wall clock, offset seconds or None)."""
+        if not self.meta.xmp:
+            return {}
+        text = self.meta.xmp.decode("utf-8", "replace")
+        found = {}
+        for name in _XMP_TAGS:
+            match = re.search(rf'[\w-]+:{name}\s*=\s*"([^"]*)"|<([\w-]+:{name})>([^<]*)</\2>', text)
+            if match is None:
+                continue
+            value = (match.group(1) or match.group(3) or "").strip()
+            parsed = _XMP_DATE.match(value)
+            if parsed is None:
+                continue  # a date without a time of day says nothing about the offset
+            y, mo, d, h, mi, s, frac, off = parsed.groups()
+            try:
+                local = datetime(  # noqa: DTZ001 - a wall clock
+                    int(y),
+                    int(mo),
+                    int(d),
+                    int(h),
+                    int(mi),
+                    int(s or 0),
+                    int((frac or "")[:6].ljust(6, "0")),
+                )
+            except ValueError:
+                continue
+            seconds = None
+            if off is not None:
+                seconds = 0 if off == "Z" else _offset_seconds(off)
+            found[name] = (local, seconds)
+        return found
+
+    # -- plausibility --
+
+    def check_plausible(self, local: datetime, tag: str) -> None:
+        day = local.date()
+        if day.year <= 1970 or (day.month == 1 and day.day == 1 and day.year in _FACTORY_NEW_YEARS):
+            raise _Bad(f"{tag} {local} looks like a factory-default clock (never set)")
+        if self.mtime is not None:
+            # The earliest instant this wall clock can be is at the largest offset (+14:00).
+            earliest = (local - datetime(1970, 1, 1)).total_seconds() - _MAX_OFFSET  # noqa: DTZ001
+            if earliest > self.mtime + _DAY:
+                modified = datetime.fromtimestamp(self.mtime).replace(microsecond=0)  # noqa: DTZ006
+                raise _Bad(f"{tag} {local} is after the file was last modified ({modified})")
+        modify = self.modify_date()
+        if modify is not None and local - modify > timedelta(days=1):
+            raise _Bad(f"{tag} {local} is after ModifyDate {modify}: the camera's clock was wrong")
+
+    def modify_date(self) -> datetime | None:
+        match = _EXIF_DATE.match(_text(self.meta.ifd0.get(_DATETIME, "")))
+        if match is None:
+            return None
+        y, mo, d, h, mi, s = (int(g) for g in match.groups())
+        try:
+            return datetime(y, mo, d, h, mi, s)  # noqa: DTZ001 - a wall clock
+        except ValueError:
+            return None
+
+    # -- offsets --
+
+    def offsets(self, local: datetime, source: TimeSource, tag: str) -> list[_Offset]:
+        found: list[_Offset] = []
+        if source is TimeSource.EXIF:
+            own = _OFFSET_D if tag == "DateTimeDigitized" else _OFFSET_O
+            for number in (own, _OFFSET):
+                raw = self.meta.exif.get(number)
+                if raw is None or not _text(raw).strip(": "):
+                    continue  # absent or blank: no evidence, nothing wrong
+                name = (
+                    "OffsetTime"
+                    if number == _OFFSET
+                    else ("OffsetTimeDigitized" if number == _OFFSET_D else "OffsetTimeOriginal")
+                )
+                seconds = _offset_seconds(_text(raw))
+                if seconds is None or not real_offset(seconds):
+                    raise _Bad(
+                        f"{name} {_text(raw)!r} is not a real UTC offset "
+                        "(-12:00..+14:00 in quarter hours)"
+                    )
+                found.append(_Offset(seconds, OffsetSource.EXIF, f"{name} {_text(raw)}"))
+                break
+        hours = self.meta.exif.get(_TZ_OFFSET, self.meta.ifd0.get(_TZ_OFFSET))
+        if hours is not None:
+            first = hours[0] if isinstance(hours, tuple) and hours else hours
+            if not isinstance(first, int) or not real_offset(first * 3600):
+                raise _Bad(f"TimeZoneOffset {hours!r} is not a real UTC offset in hours")
+            found.append(_Offset(first * 3600, OffsetSource.TIFFEP, f"TimeZoneOffset {first:+d} h"))
+        if self.note is not None and self.note.offset_minutes is not None:
+            seconds = self.note.offset_minutes * 60
+            if not real_offset(seconds):
+                raise _Bad(f"{self.note.label} is not a real UTC offset")
+            found.append(_Offset(seconds, OffsetSource.MAKERNOTE, self.note.label))
+        for name, (when, seconds) in self.xmp_dates().items():
+            if seconds is None or abs(when - local) > CLOCK_SLACK:
+                continue  # another clock (an editor's) or no offset: not evidence for this one
+            if not real_offset(seconds):
+                raise _Bad(f"XMP {name} has offset {_show(seconds)}, not a real UTC offset")
+            found.append(_Offset(seconds, OffsetSource.XMP, f"XMP {name} {_show(seconds)}"))
+            break
+        return found
+
+    def decide(self, local: datetime, source: TimeSource, offsets: list[_Offset]) -> Evidence:
+        gps = self.gps(local)
+        if offsets:
+            first = offsets[0]
+            for other in offsets[1:]:
+                if other.seconds != first.seconds:
+                    reason = f"{first.label} disagrees with {other.label}"
+                    return Evidence(local, source, None, None, TimeStatus.CONFLICT, reason)
+            reason = first.label
+            if isinstance(gps, tuple):
+                raw, label = gps
+                if abs(raw - first.seconds) > GPS_SLACK.total_seconds():
+                    reason = f"{first.label} disagrees with {label}"
+                    return Evidence(local, source, None, None, TimeStatus.CONFLICT, reason)
+                reason += "; GPS agrees"
+            return Evidence(local, source, first.seconds, first.source, TimeStatus.CERTAIN, reason)
+        if gps is None:
+            return Evidence(
+                local, source, None, None, TimeStatus.ASSUMED, "no UTC offset in the file"
+            )
+        if isinstance(gps, str):
+            return Evidence(local, source, None, None, TimeStatus.CONFLICT, gps)
+        raw, label = gps
+        seconds = _nearest_real(raw)
+        if seconds is None:
+            reason = f"{label}: not within 2 minutes of a real UTC offset (drifting clock)"
+            return Evidence(local, source, None, None, TimeStatus.CONFLICT, reason)
+        disagree = self.zone_disagreement(local, seconds)
+        if disagree:
+            return Evidence(
+                local, source, None, None, TimeStatus.CONFLICT, f"{label} but {disagree}"
+            )
+        return Evidence(local, source, seconds, OffsetSource.GPS, TimeStatus.CERTAIN, label)
+
+    # -- GPS --
+
+    def gps(self, local: datetime) -> tuple[float, str] | str | None:
+        """(wall clock minus GPS time in seconds, label), a reason it cannot be used, or None."""
+        gps = self.meta.gps
+        clock = gps.get(_GPS_TIME)
+        if not isinstance(clock, tuple) or len(clock) != 3:
+            return None
+        try:
+            h, m, s = (float(v) for v in clock)
+        except (TypeError, ValueError, ZeroDivisionError):
+            return None
+        if any(math.isnan(v) for v in (h, m, s)):
+            return None
+        seconds_of_day = h * 3600 + m * 60 + s
+        where = self.position()
+        if where == (0.0, 0.0):
+            return "placeholder GPS fix at 0,0 (not a real position)"
+        stamp = _text(gps.get(_GPS_DATE, ""))
+        fix_day = _gps_date(stamp)
+        if stamp.replace(":", "").strip("0 ") == "" and stamp:
+            return f"placeholder GPS date {stamp!r}"
+        if fix_day is not None:
+            fix = datetime.combine(fix_day, datetime.min.time()) + timedelta(seconds=seconds_of_day)
+            raw = (local - fix).total_seconds()
+            shown = f"GPS fix {fix:%Y-%m-%d %H:%M:%S} UTC"
+            if not _MIN_OFFSET - 120 <= raw <= _MAX_OFFSET + 120:
+                return f"stale GPS fix: {shown} is {_span(raw)} from the photo's clock {local}"
+            return raw, f"GPS: {local:%H:%M:%S} minus {shown} = {_show(round(raw))}"
+        # Time only: the difference is known modulo a day; take the reading that is an offset,
+        # and when two are (-12..-10 h is also +12..+14 h), the one the zones agree with.
+        base = (local - datetime.combine(local.date(), datetime.min.time())).total_seconds()
+        diff = (base - seconds_of_day) % _DAY
+        choices = [d for d in (diff, diff - _DAY) if _MIN_OFFSET - 120 <= d <= _MAX_OFFSET + 120]
+        if len(choices) > 1:
+            agreeing = [
+                d
+                for d in choices
+                if (n := _nearest_real(d)) is not None and not self.zone_disagreement(local, n)
+            ]
+            choices = agreeing if len(agreeing) == 1 else [d for d in choices if d <= 12 * 3600]
+        raw = choices[0]
+        note = f" (GPS date {stamp!r} unreadable)" if stamp else " (no GPS date)"
+        return raw, f"GPS time only{note}: {_show(round(raw))} modulo 24 h"
+
+    def position(self) -> tuple[float, float] | None:
+        gps = self.meta.gps
+        lat, lon = _degrees(gps.get(_GPS_LAT)), _degrees(gps.get(_GPS_LON))
+        if lat is None or lon is None:
+            return None
+        if _text(gps.get(_GPS_LAT_REF, "N")).upper().startswith("S"):
+            lat = -lat
+        if _text(gps.get(_GPS_LON_REF, "E")).upper().startswith("W"):
+            lon = -lon
+        return lat, lon
+
+    def zone_disagreement(self, local: datetime, seconds: int) -> str:
+        """Why ``seconds`` disagrees with the location's zone or ``self.zone``, or ''."""
+        where = self.position()
+        if where is not None:
+            name = _zone_at(*where)
+            if name:
+                there = _offset_in(ZoneInfo(name), local)
+                if there and seconds not in there:
+                    return f"the location's zone {name} is {_show(there[0])} then"
+        if self.zone is not None:
+            there = _offset_in(self.zone, local)
+            if there and seconds not in there:
+                return f"the collection's zone is {_show(there[0])} then"
+        return ""
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _text(value: object, *, strip: bool = True) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    text = str(value).replace("\x00", "")
+    return text.strip() if strip else text
+
+
+def _offset_seconds(text: str) -> int | None:
+    match = _OFFSET_TEXT.match(text.strip())
+    if match is None:
+        return None
+    sign, hours, minutes = match.groups()
+    if int(minutes) > 59:
+        return None
+    total = int(hours) * 3600 + int(minutes) * 60
+    return -total if sign == "-" else total
+
+
+def _show(seconds: int) -> str:
+    sign = "-" if seconds < 0 else "+"
+    minutes, secs = divmod(abs(seconds), 60)
+    text = f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+    return f"{text}:{secs:02d}" if secs else text
+
+
+def _span(seconds: float) -> str:
+    hours = abs(seconds) / 3600
+    return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} h"
+
+
+def _nearest_real(raw: float) -> int | None:
+    """The real offset within :data:`GPS_SLACK` of ``raw`` seconds, or None."""
+    nearest = round(raw / 900) * 900
+    if abs(raw - nearest) > GPS_SLACK.total_seconds() or not real_offset(nearest):
+        return None
+    return nearest
+
+
+def _gps_date(text: str) -> date | None:
+    match = re.fullmatch(r"(\d{4})[:\-](\d{2})[:\-](\d{2})", text.strip())
+    if match is None:
+        return None
+    try:
+        return date(*(int(g) for g in match.groups()))
+    except ValueError:
+        return None
+
+
+def _degrees(value: object) -> float | None:
+    if not isinstance(value, tuple) or len(value) != 3:
+        return None
+    try:
+        d, m, s = (float(v) for v in value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    total = d + m / 60 + s / 3600
+    return None if math.isnan(total) else total
+
+
+def _zone_at(lat: float, lon: float) -> str:
+    """The IANA zone at a position ('' for open sea, unknown or unusable zones)."""
+    import tzfpy  # loads its boundary data on first use (about 50 ms), so only when needed
+
+    name = tzfpy.get_tz(lon, lat)
+    if not name or name.startswith("Etc/"):
+        return ""  # open sea: nautical zones say nothing about a camera's clock
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ""
+    return name
+
+
+def _offset_in(zone: tzinfo, local: datetime) -> list[int]:
+    """The offsets ``zone`` may have at wall clock ``local`` (two in a repeated hour)."""
+    out = []
+    for fold in (0, 1):
+        delta = local.replace(tzinfo=zone, fold=fold).utcoffset()
+        if delta is not None and int(delta.total_seconds()) not in out:
+            out.append(int(delta.total_seconds()))
+    return out
