@@ -33,6 +33,12 @@ class Frame:
     sharpness: float | None = None
     contrast: float | None = None
     noise: float | None = None
+    # where the wall clock and the offset came from, and how sure (None: indexed before these
+    # were recorded); see pylapse.filetime for the values
+    time_source: str | None = None
+    offset_source: str | None = None
+    time_status: str | None = None
+    time_reason: str | None = None
 
     @property
     def time(self) -> datetime:

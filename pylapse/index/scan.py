@@ -60,7 +60,7 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any
 
-from pylapse import storage
+from pylapse import fastparse, storage
 from pylapse.index.datesource import FrameTimes, Resolved
 from pylapse.index.scan_pipeline import (
     Checkpointer,
@@ -72,6 +72,7 @@ from pylapse.index.scan_pipeline import (
 )
 from pylapse.index.scan_result import ScanResult
 from pylapse.index.scan_writer import CHUNK, FolderWriter
+from pylapse.index.zones import DEPENDENT
 from pylapse.progress import Cancelled, Progress, ProgressCallback, Throttle
 
 __all__ = [
@@ -477,43 +478,30 @@ class Scanner:
         quick, rows = new.quick, []
         slow: list[str] = []
         names = new.rest
-        fast = times.fast if times.names_first and not self.verify else None
-        if fast is not None:
-            tz = times.tz
+        if times.fast is not None and times.names_first and not self.verify:
+            # Only names that carry their offset take the quick path (certain, file unopened);
+            # a wall clock alone is checked against the file's own evidence.
+            fast = fastparse.default_utc
             append = quick.append
             for name in names:
-                hit = fast(name, tz)
+                hit = fast(name)
                 if hit is None:
                     slow.append(name)
                 else:
-                    append((name, *hit, inodes[name]))
+                    append((name, float(hit[0]), hit[1], inodes[name]))
         else:
             slow = names
         for name in slow:
             resolved = self._resolve(path, name)
             if resolved is not None:
-                utc, offset, source, size, mtime = resolved
-                rows.append((name, utc, offset, inodes[name], source, size, mtime))
+                rows.append((name, resolved.utc, resolved.offset, inodes[name], *resolved[2:]))
         self.result.parsed += len(names) + sum(p[3] for p in new.packed)
         return NewRows(new.packed, quick, [], rows)
 
     def _resolve(self, path: str, name: str) -> Resolved | None:
         times = self.times
         try:
-            if times.names_first:
-                hit = times.name(name)
-                if hit is None and times.date_source == "filename":
-                    resolved = None
-                elif hit is not None:
-                    size = mtime = None
-                    if self.verify:
-                        st = os.stat(os.path.join(path, name))
-                        size, mtime = st.st_size, st.st_mtime
-                    return (*hit, size, mtime)
-                else:
-                    resolved = times.resolve(path, name)
-            else:
-                resolved = times.resolve(path, name)
+            resolved = times.resolve(path, name, stat=self.verify)
         except OSError as exc:
             self.result.skipped += 1
             self.result.note(f"{os.path.join(path, name)}: cannot be read ({exc.strerror})")
@@ -524,4 +512,6 @@ class Scanner:
                 f"{os.path.join(path, name)}: no date and time in the name "
                 f"(date_source {times.date_source!r})"
             )
+        elif resolved.offset_source in DEPENDENT:
+            self.result.dependent += 1
         return resolved

@@ -32,6 +32,10 @@ class ScanResult:
     # symlinks not followed because their target is outside the roots (not in ``skipped``)
     links_outside: int = 0
     outside_paths: list[str] = field(default_factory=list)  # the first few of them
+    # frames read whose file proves no offset (they take their neighbours' or the zone's)
+    dependent: int = 0
+    zone_change: str = ""  # "Europe/Paris -> Asia/Tokyo" when the zone changed since last scan
+    reresolved: int = 0  # frames whose offset changed when neighbours and zones were re-read
 
     def note(self, message: str) -> None:
         if len(self.problems) < _MAX_PROBLEMS:
@@ -57,8 +61,13 @@ class ScanResult:
     @property
     def summary(self) -> str:
         outside = f", {self.links_outside} links out of the roots" if self.links_outside else ""
+        zone = ""
+        if self.zone_change:
+            zone = f"; zone changed ({self.zone_change})"
+        if self.zone_change or self.reresolved:
+            zone += f": {self.reresolved} frame(s) re-read with a new offset"
         return (
             f"{self.collection}: {self.total} frames (+{self.added} new, {self.changed} changed, "
             f"-{self.deleted} gone, {self.skipped} skipped{outside}); {self.dirs_listed} folders "
-            f"listed, {self.dirs_skipped} unchanged; {self.elapsed:.2f} s"
+            f"listed, {self.dirs_skipped} unchanged; {self.elapsed:.2f} s{zone}"
         )

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 __all__ = ["CHUNK", "FolderWriter"]
 
 CHUNK = 20_000  # new rows per transaction in a huge folder
+_WHERE_FROM = "time_source, offset_source, time_status, time_reason"
+# A name that carries its offset (the packed and quick rows): proven without opening the file.
+_FROM_NAME = "'name', 'name', 'certain', ''"
 
 
 class FolderWriter:
@@ -140,9 +143,9 @@ class FolderWriter:
         if rows.packed:
             # One statement per batch: SQLite runs it whole with the GIL released.
             sql = (
-                f"{into}source) SELECT {int(cid)}, {int(dir_id)}, key, "
+                f"{into}source, {_WHERE_FROM}) SELECT {int(cid)}, {int(dir_id)}, key, "
                 f"?2 + (value & {(1 << CLOCK_BITS) - 1}), ?3, value >> {CLOCK_BITS}, "
-                f"'filename' FROM json_each(?1) WHERE true {conflict}"
+                f"'filename', {_FROM_NAME} FROM json_each(?1) WHERE true {conflict}"
             )
             delta: Counter[tuple[int, int]] = Counter()
             for day, offset, payload, _count in rows.packed:
@@ -156,14 +159,14 @@ class FolderWriter:
         last_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM frames").fetchone()[0]
         if quick:
             conn.executemany(
-                f"{into}source) VALUES ({int(cid)}, {int(dir_id)}, ?, ?, ?, ?, 'filename') "
-                + conflict,
+                f"{into}source, {_WHERE_FROM}) VALUES ({int(cid)}, {int(dir_id)}, ?, ?, ?, ?, "
+                f"'filename', {_FROM_NAME}) {conflict}",
                 quick,
             )
         if full:
             conn.executemany(
-                f"{into}source, size, mtime) VALUES ({int(cid)}, {int(dir_id)}, ?, ?, ?, "
-                f"?, ?, ?, ?) {conflict}",
+                f"{into}source, size, mtime, {_WHERE_FROM}) VALUES ({int(cid)}, "
+                f"{int(dir_id)}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) {conflict}",
                 full,
             )
         conn.execute(
@@ -227,12 +230,14 @@ class FolderWriter:
             if resolved is None:
                 gone.append((fid,))
                 continue
-            utc, offset, source, size, mtime = resolved
+            utc, offset = resolved.utc, resolved.offset
             delta[(day_of(utc, offset), offset)] += 1
-            updates.append((utc, offset, source, inodes[name], size, mtime, fid))
+            updates.append((utc, offset, resolved.source, inodes[name], resolved.size,
+                            resolved.mtime, *resolved[5:], fid))
         self.conn.executemany(
             "UPDATE frames SET utc = ?, utc_offset = ?, source = ?, inode = ?, size = ?, "
-            "mtime = ?, width = NULL, height = NULL, luma = NULL, sharpness = NULL, "
+            "mtime = ?, time_source = ?, offset_source = ?, time_status = ?, time_reason = ?, "
+            "width = NULL, height = NULL, luma = NULL, sharpness = NULL, "
             "contrast = NULL, noise = NULL WHERE id = ?",
             updates,
         )

@@ -53,4 +53,12 @@ SCHEMA = [
         PRIMARY KEY (collection_id, day, utc_offset)
     ) WITHOUT ROWID;
     """,
+    # Where each frame's time came from (issue 14). Rows from before stay NULL: "unknown".
+    """
+    ALTER TABLE frames ADD COLUMN time_source TEXT;    -- name, folder+name, exif, xmp, ...
+    ALTER TABLE frames ADD COLUMN offset_source TEXT;  -- name, exif-offset, ..., neighbours, zone
+    ALTER TABLE frames ADD COLUMN time_status TEXT;    -- certain, inferred, assumed, conflict, ...
+    ALTER TABLE frames ADD COLUMN time_reason TEXT;    -- short, for the user
+    ALTER TABLE index_collections ADD COLUMN zones TEXT;  -- zone + timeline frames were read in
+    """,
 ]

@@ -19,6 +19,7 @@ Size and mtime
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -38,6 +39,13 @@ from pylapse.index.frame import Frame, TimeBound, bound_seconds, frames_from_row
 from pylapse.index.scan import DEFAULT_EXTENSIONS, DEFAULT_IGNORE, SOURCE_CAPTURE, Scanner
 from pylapse.index.scan_result import ScanResult
 from pylapse.index.schema import COMPONENT, SCHEMA
+from pylapse.index.zones import (
+    DEPENDENT,
+    OFFSET_CAPTURE,
+    ZoneTimeline,
+    old_key,
+    resolve_dependents,
+)
 from pylapse.progress import ProgressCallback
 
 __all__ = [
@@ -49,8 +57,14 @@ METRIC_COLUMNS = ("width", "height", "luma", "sharpness", "contrast", "noise", "
 _SHORT_RANGE = 2 * 86400  # seconds; shorter ranges are counted row by row straight away
 _FRAME_COLUMNS = (
     "f.id, d.path, f.name, f.utc, f.utc_offset, f.size, f.mtime, f.width, f.height, f.luma, "
-    "f.source, f.sharpness, f.contrast, f.noise"
+    "f.source, f.sharpness, f.contrast, f.noise, f.time_source, f.offset_source, "
+    "f.time_status, f.time_reason"
 )
+FLAGGED = ("conflict", "implausible")
+UNKNOWN = "unknown"  # rows indexed before sources were recorded
+
+
+_CAPTURED = (SOURCE_CAPTURE, OFFSET_CAPTURE, "certain", "")
 
 
 def _zone_name(tz: tzinfo) -> str:
@@ -140,7 +154,7 @@ class FrameIndex:
         self,
         collection: str,
         root: str | os.PathLike[str],
-        tz: tzinfo | str | None,
+        tz: tzinfo | str | ZoneTimeline | None,
         pattern: re.Pattern[str] | str | None = None,
         date_source: str = "auto",
         extensions: Iterable[str] = DEFAULT_EXTENSIONS,
@@ -153,6 +167,9 @@ class FrameIndex:
     ) -> ScanResult:
         """Bring ``collection``'s rows up to date with the files under ``root`` (incremental).
 
+        ``tz`` (the zone of frames without offset evidence) may be a :class:`ZoneTimeline`. Frames
+        whose offset came from neighbours or the zone are re-resolved when the zone changed
+        since the last scan (:attr:`ScanResult.zone_change`, :attr:`ScanResult.reresolved`).
         Folders whose mtime is unchanged since the last scan are not listed; in the others the
         listing is compared with the rows. ``verify`` lists every folder and ``stat``s every
         file, catching files rewritten in place and filling ``size``/``mtime``. A symlink is
@@ -164,7 +181,11 @@ class FrameIndex:
         an export's manifest and whatever the ``ignore`` patterns match
         (:class:`pylapse.storage.IgnoreRules`) are not indexed.
         """
-        zone = timeutil.zone(tz) if tz is None or isinstance(tz, str) else tz
+        if isinstance(tz, ZoneTimeline):
+            timeline = tz
+        else:
+            timeline = ZoneTimeline(timeutil.zone(tz) if tz is None or isinstance(tz, str) else tz)
+        zone = timeline.default
         with self._scan_lock:
             cid = self._collection_id(collection, create=True)
             scanner = Scanner(
@@ -190,12 +211,42 @@ class FrameIndex:
             finally:
                 self._conn.execute("PRAGMA wal_autocheckpoint = 1000")
             with self._lock, db.transaction(self._conn):
+                self._resolve_zones(cid, timeline, result)
                 self._conn.execute(
-                    "UPDATE index_collections SET root = ?, zone = ?, scanned_at = ? WHERE id = ?",
-                    (str(scanner.root), _zone_name(zone), timeutil.now().timestamp(), cid),
+                    "UPDATE index_collections SET root = ?, zone = ?, zones = ?, scanned_at = ? "
+                    "WHERE id = ?",
+                    (str(scanner.root), _zone_name(zone), timeline.key,
+                     timeutil.now().timestamp(), cid),
                 )
         result.total = self.count(collection)
         return result
+
+    def _resolve_zones(self, cid: int, timeline: ZoneTimeline, result: ScanResult) -> None:
+        """Neighbours and zones for frames without offset evidence (:mod:`.zones`), when
+        something they depend on changed: new such frames, frames gone, or the zone."""
+        conn = self._conn
+        stored = conn.execute(
+            "SELECT zone, zones FROM index_collections WHERE id = ?", (cid,)
+        ).fetchone()
+        before = old_key(stored[1], stored[0]) if stored else None
+        changed_zone = before is not None and before != timeline.key
+        if changed_zone:
+            old = json.loads(before or "{}")
+            spans = old.get("spans") or []
+            was = str(old.get("zone")) + (f" with {len(spans)} span(s)" if spans else "")
+            result.zone_change = f"{was} -> {timeline.describe()}"
+        needed = changed_zone or result.dependent > 0
+        if not needed and result.deleted:
+            needed = (
+                conn.execute(
+                    "SELECT 1 FROM frames WHERE collection_id = ? AND offset_source IN (?, ?) "
+                    "LIMIT 1",
+                    (cid, *DEPENDENT),
+                ).fetchone()
+                is not None
+            )
+        if needed:
+            result.reresolved = resolve_dependents(conn, cid, timeline)
 
     def add_frame(
         self,
@@ -223,11 +274,13 @@ class FrameIndex:
                 "SELECT id, utc, utc_offset FROM frames WHERE dir_id = ? AND name = ?",
                 (dir_id, name),
             ).fetchone()
-            values = (utc, offset, source, size, mtime, width, height, luma)
+            # Capture named the frame with its camera's zone, known at that moment: certain.
+            values = (utc, offset, source, size, mtime, width, height, luma, *_CAPTURED)
             if old is None:
                 inserted = conn.execute(
                     "INSERT INTO frames (collection_id, dir_id, name, utc, utc_offset, source, "
-                    "size, mtime, width, height, luma) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "size, mtime, width, height, luma, time_source, offset_source, time_status, "
+                    "time_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (cid, dir_id, name, *values),
                 ).lastrowid
                 assert inserted is not None  # an INSERT sets it
@@ -237,7 +290,8 @@ class FrameIndex:
                 frame_id = old[0]
                 conn.execute(
                     "UPDATE frames SET utc = ?, utc_offset = ?, source = ?, size = ?, mtime = ?, "
-                    "width = ?, height = ?, luma = ?, inode = NULL, sharpness = NULL, "
+                    "width = ?, height = ?, luma = ?, time_source = ?, offset_source = ?, "
+                    "time_status = ?, time_reason = ?, inode = NULL, sharpness = NULL, "
                     "contrast = NULL, noise = NULL WHERE id = ?",
                     (*values, frame_id),
                 )
@@ -448,6 +502,37 @@ class FrameIndex:
             ]
             if names:
                 yield path, names
+
+    def time_counts(self, collection: str) -> dict[tuple[str, str, str], int]:
+        """Frames per ``(time_source, offset_source, status)``; rows indexed before these were
+        recorded count under ``"unknown"``."""
+        cid = self._collection_id(collection)
+        if cid is None:
+            return {}
+        rows = self._reader().execute(
+            "SELECT COALESCE(time_source, ?1), COALESCE(offset_source, ?1), "
+            "COALESCE(time_status, ?1), COUNT(*) FROM frames WHERE collection_id = ?2 "
+            "GROUP BY 1, 2, 3 ORDER BY 4 DESC",
+            (UNKNOWN, cid),
+        )
+        return {(r[0], r[1], r[2]): int(r[3]) for r in rows}
+
+    def flagged(
+        self, collection: str, *, mtime: bool = False, limit: int | None = None, offset: int = 0
+    ) -> list[Frame]:
+        """Frames whose time is flagged (``conflict``/``implausible``), in time order; with
+        ``mtime`` also those whose time fell back to the file's modification time."""
+        cid = self._collection_id(collection)
+        if cid is None:
+            return []
+        extra = " OR f.time_source = 'mtime'" if mtime else ""
+        sql = (
+            f"SELECT {_FRAME_COLUMNS} FROM frames f JOIN scanned_dirs d ON d.id = f.dir_id "
+            f"WHERE f.collection_id = ? AND (f.time_status IN (?, ?){extra}) "
+            "ORDER BY f.utc, f.id LIMIT ? OFFSET ?"
+        )
+        params = (cid, *FLAGGED, -1 if limit is None else limit, offset)
+        return frames_from_rows(collection, self._reader().execute(sql, params))
 
     def utc_times(
         self, collection: str, start: TimeBound = None, end: TimeBound = None

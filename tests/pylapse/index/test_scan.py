@@ -115,8 +115,15 @@ def test_scan_of_odd_names_stores_what_the_per_name_parser_reads(tmp_path):
     with FrameIndex(tmp_path / "db") as index:
         result = index.scan("c", tmp_path / "frames", BERLIN, date_source="filename")
         frames = index.frames("c")
-        stored = {(f.path.name, f.utc, f.offset) for f in frames}
-        assert stored == per_name_rows(folder, BERLIN)
+        expected = per_name_rows(folder, BERLIN)
+        # Names proving their offset are stored as read; the others keep the name's wall clock
+        # and take an offset from their neighbours or the zone (pylapse.index.zones).
+        proven = {(f.path.name, f.utc, f.offset) for f in frames if f.offset_source == "name"}
+        assert proven == {row for row in expected if row[0] in {n for n, _, _ in proven}}
+        walls = {(f.path.name, f.utc + f.offset) for f in frames}
+        assert walls == {(name, utc + offset) for name, utc, offset in expected}
+        odd = {f.path.name: f for f in frames}["2026-02-09T23-59-59+24.00.jpg"]
+        assert (odd.offset, odd.offset_source, odd.time_status) == (32400, "neighbours", "inferred")
         assert result.added == len(frames) == sum(index.count_by_day("c", BERLIN).values())
         inodes = dict(index._reader().execute("SELECT name, inode FROM frames").fetchall())
     assert inodes == {n: os.stat(folder / n).st_ino for n in inodes}
