@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from pylapse.export.run import ExportResult
     from pylapse.index.frame import Frame
     from pylapse.index.store import FrameIndex
+    from pylapse.index.zones import ZoneTimeline
     from pylapse.progress import ProgressCallback
 
 __all__ = [
@@ -163,6 +164,7 @@ class Collection:
         date_source: str = "auto",
         extensions: Sequence[str] | None = None,
         roots: Sequence[str | os.PathLike[str]] = (),
+        zones: Sequence[Mapping[str, str | None]] = (),
     ) -> None:
         if isinstance(ext, tzinfo) or "/" in ext or ext.upper() in ("UTC", "GMT"):
             # before 0.3 the fourth parameter was the time zone; it is 0.2's ext again
@@ -180,6 +182,7 @@ class Collection:
         self.collection_dir = Path(collection_dir)
         self.roots: tuple[Path, ...] = (*(Path(r) for r in roots), self.collection_dir)
         self.zone = _zone(timezone)
+        self.zones = [dict(span) for span in zones]  # the config's zone timeline
         self.key = key or name
         self.pattern = pattern
         self.date_source = date_source
@@ -216,6 +219,7 @@ class Collection:
                 date_source=c.date_source,
                 extensions=c.extensions,
                 roots=config.root_paths,
+                zones=c.zones,
             )
         elif collection_id in config.cameras:
             cam = config.cameras[collection_id]
@@ -261,6 +265,14 @@ class Collection:
                 self._index = FrameIndex(folder / DB_NAME)
             return self._index
 
+    @property
+    def timeline(self) -> ZoneTimeline:
+        """The zone of frames without offset evidence, with the ``zones`` spans: what a scan
+        resolves them with (a change re-reads them, :mod:`pylapse.index.zones`)."""
+        from pylapse.index.zones import ZoneTimeline
+
+        return ZoneTimeline.of(self.zone, self.zones)
+
     def refresh(self, progress: ProgressCallback | None = None) -> Any:
         """Bring the index up to date with the folder (incremental); returns the ScanResult.
 
@@ -269,7 +281,8 @@ class Collection:
         kwargs: dict[str, Any] = {"pattern": self.pattern, "date_source": self.date_source}
         kwargs["extensions"] = self.extensions
         result = self._open_index().scan(
-            self.key, self.collection_dir, self.zone, progress=progress, roots=self.roots, **kwargs
+            self.key, self.collection_dir, self.timeline, progress=progress, roots=self.roots,
+            **kwargs,
         )
         self._scanned = True
         return result

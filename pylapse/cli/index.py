@@ -142,7 +142,7 @@ def scan_with_bar(index: FrameIndex, coll: Collection, args: argparse.Namespace)
         return index.scan(
             coll.key,
             coll.collection_dir,
-            coll.zone,
+            coll.timeline,
             progress=progress,
             verify=args.verify,
             roots=coll.roots,

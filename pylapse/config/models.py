@@ -25,6 +25,7 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 
@@ -325,6 +326,46 @@ class CameraConfig(_Model):
         )
 
 
+def _wall_clock(entry: int, key: str, text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(str(text))
+    except ValueError:
+        raise ValueError(
+            f"zones[{entry}].{key}: {text!r} is not a date or date and time (2024-05-01 or "
+            "2024-05-01T14:00)"
+        ) from None
+    if when.tzinfo is not None:
+        raise ValueError(f"zones[{entry}].{key}: {text!r} has an offset; give the wall clock")
+    return when
+
+
+def _check_timeline(spans: list[dict[str, str | None]]) -> list[dict[str, str | None]]:
+    """Each span: "timezone" (an IANA zone or "inferred"), optional "from"/"to" wall clocks
+    (to exclusive), from before to, no two spans overlapping."""
+    bounds = []
+    for i, span in enumerate(spans):
+        unknown = set(span) - {"from", "to", "timezone"}
+        if unknown:
+            raise ValueError(f"zones[{i}]: unknown key(s) {', '.join(sorted(unknown))}")
+        zone = span.get("timezone")
+        if not zone:
+            raise ValueError(f"zones[{i}]: give a timezone (an IANA zone or 'inferred')")
+        if zone != "inferred":
+            _check_zone(zone)
+        start, end = _wall_clock(i, "from", span.get("from")), _wall_clock(i, "to", span.get("to"))
+        if start is not None and end is not None and start >= end:
+            raise ValueError(f"zones[{i}]: from {start} is not before to {end}")
+        # naive on purpose: spans are wall clocks, compared with wall clocks
+        bounds.append((start or datetime.min, end or datetime.max, i))  # noqa: DTZ901
+    bounds.sort()
+    for (_, end, i), (start, _, j) in pairwise(bounds):
+        if start < end:
+            raise ValueError(f"zones[{i}] and zones[{j}] overlap")
+    return spans
+
+
 class CollectionConfig(_Model):
     """A named set of frames in a folder tree (a camera's output or any imported folder)."""
 
@@ -345,11 +386,22 @@ class CollectionConfig(_Model):
         default_factory=lambda: list(DEFAULT_IGNORE),
         description="folders (and files) under path the index leaves out",
     )
+    zones: list[dict[str, str | None]] = Field(
+        default_factory=list,
+        description='zone timeline: [{"from": ..., "to": ..., "timezone": ...}], wall clocks; '
+        'frames without offset evidence taken in a span are in its zone ("inferred": the last '
+        "proven offset carries forward)",
+    )
 
     @field_validator("timezone", mode="before")
     @classmethod
     def _check_timezone(cls, value: Any) -> Any:
         return _check_zone(value) if isinstance(value, str) else value
+
+    @field_validator("zones")
+    @classmethod
+    def _check_zones(cls, value: list[dict[str, str | None]]) -> list[dict[str, str | None]]:
+        return _check_timeline(value)
 
     @field_validator("ignore")
     @classmethod

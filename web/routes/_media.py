@@ -100,7 +100,7 @@ def start_scan(runtime: Any, collection_id: str) -> int:
         if coll.extensions:
             kwargs["extensions"] = coll.extensions
         result = index.scan(
-            coll.key, coll.collection_dir, coll.zone, progress=progress, cancel=cancel,
+            coll.key, coll.collection_dir, coll.timeline, progress=progress, cancel=cancel,
             roots=coll.roots, **kwargs,
         )  # fmt: skip
         return {"added": result.added, "changed": result.changed, "deleted": result.deleted,

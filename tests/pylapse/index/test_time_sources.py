@@ -61,7 +61,9 @@ def test_names_with_offsets_are_certain_and_their_files_never_opened(tmp_path, m
         assert {(f.time_source, f.offset_source, f.time_status) for f in frames.values()} == {
             ("name", "name", "certain")
         }
-        assert frames["2026-02-09T10-00-05Z.jpg"].offset == 0
+        assert frames["2026-02-09T10-00-05Z.jpg"].utc == datetime(
+            2026, 2, 9, 10, 0, 5, tzinfo=timeutil.fixed_zone(0)
+        ).timestamp()
         assert index.time_counts("c") == {("name", "name", "certain"): 4}
 
 
@@ -264,3 +266,41 @@ def test_rows_from_before_the_sources_count_as_unknown(tmp_path):
     with sqlite3.connect(path) as raw:
         cols = {r[1] for r in raw.execute("PRAGMA table_info(frames)")}
     assert {"time_source", "offset_source", "time_status", "time_reason"} <= cols
+
+
+def test_collection_on_a_cached_folder_re_reads_frames_when_its_zone_changes(
+    tmp_path, monkeypatch
+):
+    from pylapse.collection import Collection
+
+    monkeypatch.setenv("PYLAPSE_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "frames"
+    jpeg(root / "a.jpg", "2024:01:16 10:00:00")
+    with Collection("c", None, root, timezone="Europe/Berlin") as first:
+        assert first.frames()[0].offset == 3600
+    with Collection("c", None, root, timezone="Asia/Tokyo") as second:
+        result = second.refresh()
+        assert result.zone_change == "Europe/Berlin -> Asia/Tokyo"
+        assert result.reresolved == 1
+        assert second.frames()[0].offset == 32400
+    spans = [{"from": "2024-01-01", "to": "2024-02-01", "timezone": "America/New_York"}]
+    with Collection("c", None, root, timezone="Asia/Tokyo", zones=spans) as third:
+        assert third.refresh().reresolved == 1
+        assert third.frames()[0].offset == -5 * 3600
+
+
+def test_config_zones_are_validated_and_reach_the_scan(tmp_path):
+    from pylapse.config.models import CollectionConfig
+
+    spans = [{"from": "2024-01-01", "to": "2024-02-01", "timezone": "Asia/Tokyo"}]
+    entry = CollectionConfig(name="c", path=str(tmp_path), timezone="Europe/Berlin", zones=spans)
+    assert entry.zones == spans
+    for bad, says in [
+        ([{"timezone": "Mars/Base"}], "IANA"),
+        ([{"from": "2024-02-01", "to": "2024-01-01", "timezone": "UTC"}], "not before"),
+        ([{"timezone": "UTC"}, {"from": "2024-01-01", "timezone": "UTC"}], "overlap"),
+        ([{"from": "2024-01-01T00:00+01:00", "timezone": "UTC"}], "wall clock"),
+        ([{"since": "2024-01-01", "timezone": "UTC"}], "unknown key"),
+    ]:
+        with pytest.raises(ValueError, match=says):
+            CollectionConfig(name="c", path=str(tmp_path), zones=bad)
