@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from PIL import Image, ImageOps
 
 from pylapse import storage
+from pylapse.imaging import decode
 
 if TYPE_CHECKING:
     from pylapse.index.frame import Frame
@@ -57,7 +58,7 @@ def make_thumbnail(
     if name is None:
         name = source.name if isinstance(source, Path) else str(getattr(source, "name", "image"))
     try:
-        with Image.open(source) as opened:
+        with decode.open_image(source) as opened:  # HEIC and DNG (its largest preview) too
             opened.draft("RGB", (width, width))  # JPEG: decode at reduced scale
             # upright as the camera meant it (phones and many cameras store the pixels sideways
             # and say so in EXIF Orientation), before convert() drops the EXIF

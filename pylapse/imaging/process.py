@@ -8,7 +8,6 @@ applies the EXIF orientation so a rotated phone frame comes out upright.
 
 from __future__ import annotations
 
-import io
 import os
 from dataclasses import dataclass
 from enum import StrEnum
@@ -16,6 +15,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+
+from pylapse.imaging import decode
 
 __all__ = [
     "FORMATS",
@@ -117,7 +118,7 @@ def open_frame(source: str | os.PathLike[str] | bytes, resize: Resize | None = N
     name = "<bytes>" if isinstance(source, bytes) else os.fspath(source)
     image: Image.Image  # opened as an ImageFile, then transposed and converted as a plain Image
     try:
-        image = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
+        image = decode.open_image(source)  # HEIC and DNG too
     except FileNotFoundError:
         raise ImageError(f"{name}: file not found") from None
     except UnidentifiedImageError:

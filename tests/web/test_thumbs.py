@@ -106,3 +106,20 @@ def test_thumbnails_are_upright_as_exif_orientation_says(tmp_path, orientation, 
         red_corner = {1: (0, 0), 6: (0, 0), 8: (0, image.height - 1), 3: (image.width - 1, 0)}
         r, g, b = image.convert("RGB").getpixel(red_corner[orientation])
         assert r > 200 and b < 60, (orientation, (r, g, b))
+
+
+@pytest.mark.parametrize(
+    ("name", "size"),
+    [("iphone11pro_offset-0400.heic", (400, 533)), ("nikon_z9_offset+0300.dng", (400, 265))],
+)
+def test_heic_and_dng_frames_get_thumbnails(name: str, size: tuple[int, int]) -> None:
+    from tests.conftest import shared_testdata
+
+    path = shared_testdata("exif-real") / name
+    data = thumbs.make_thumbnail(path, width=400)
+    with Image.open(BytesIO(data)) as image:
+        # the phone's portrait frame upright; the DNG from its 640 px preview, not the
+        # 256 px thumbnail Pillow opens by itself (which would come out at 256 wide)
+        assert image.format == "JPEG" and image.size == size
+    with path.open("rb") as handle:  # as the server reads it, through an open handle
+        assert thumbs.make_thumbnail(handle, width=400) == data

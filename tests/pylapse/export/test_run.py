@@ -490,3 +490,24 @@ def test_a_real_dng_exports(tmp_path):
     when = timeutil.from_utc(START.timestamp(), TOKYO)
     result = run_export([(dng, when)], tmp_path / "out", ExportOptions(width=64))
     assert result.written == 1 and not result.skipped
+
+
+def test_heic_and_dng_frames_export_at_full_preview_size_with_their_time(tmp_path):
+    real = shared_testdata("exif-real")
+    heic, dng = real / "iphone11pro_offset-0400.heic", real / "nikon_z9_offset+0300.dng"
+    when = [timeutil.from_utc((START + timedelta(minutes=m)).timestamp(), TOKYO) for m in (0, 10)]
+    result = run_export(
+        [(heic, when[0]), (dng, when[1])], tmp_path / "out", ExportOptions(width=600)
+    )
+    assert result.written == 2 and not result.skipped
+    first, second = sorted((tmp_path / "out").glob("*.jpg"))
+    with Image.open(first) as image:
+        assert image.size == (600, 800)  # the phone's portrait frame, decoded by pillow-heif
+        assert image.getexif().get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.OffsetTimeOriginal] == (
+            "-04:00"
+        )
+    with Image.open(second) as image:
+        # the DNG's 640 px embedded preview, not the 256 px thumbnail Pillow opens by itself
+        assert image.size == (600, 398)
+        sub = image.getexif().get_ifd(ExifTags.IFD.Exif)
+        assert sub[ExifTags.Base.DateTimeOriginal] == "2025:08:10 19:02:53"

@@ -6,13 +6,14 @@ import io
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, TiffImagePlugin
 
 from pylapse.imaging.process import (
     ImageError,
     Resize,
     ResizeMode,
     encode,
+    exif_bytes_for,
     open_frame,
     output_format,
     resize_image,
@@ -149,3 +150,67 @@ def test_bad_output_format_and_quality_are_refused():
         output_format("gif")
     with pytest.raises(ValueError, match="quality must be 1-100"):
         encode(Image.new("RGB", (4, 4)), io.BytesIO(), "jpg", quality=0)
+
+
+# --- HEIC and DNG (issue 14, item 8) ------------------------------------------------------------
+
+
+def test_a_heic_frame_decodes_and_resizes() -> None:
+    heic = _real("iphone11pro_offset-0400.heic")
+    image = open_frame(heic, Resize(width=300))
+    assert image.size == (3024, 4032) and image.mode == "RGB"
+    assert resize_image(image, Resize(width=300)).size == (300, 400)
+    assert image.getexif().get_ifd(0x8769)[0x9011] == "-04:00"  # its time goes with it
+    assert open_frame(heic.read_bytes()).size == (3024, 4032)
+
+
+def test_a_dng_frame_is_its_largest_embedded_preview_with_the_dngs_exif() -> None:
+    dng = _real("nikon_z9_offset+0300.dng")
+    with Image.open(dng) as plain:
+        assert plain.size == (256, 171)  # what Pillow alone gives: the first IFD's thumbnail
+    image = open_frame(dng)
+    # the 640 px preview in the Nikon maker note; the raw itself is JPEG XL, which LibRaw lacks
+    assert image.size == (640, 424) and image.mode == "RGB"
+    exif = image.getexif()
+    assert exif[0x0110] == "NIKON Z 9"
+    assert exif.get_ifd(0x8769)[0x9003] == "2025:08:10 19:02:53"
+    assert exif.get_ifd(0x8769)[0x9011] == "+03:00"
+    data = exif_bytes_for(exif)  # small enough for a JPEG, with the time
+    assert data is not None and len(data) < 65535
+    out = io.BytesIO()
+    encode(image, out, "jpg", exif=data)
+    with Image.open(io.BytesIO(out.getvalue())) as written:
+        assert written.getexif().get_ifd(0x8769)[0x9011] == "+03:00"
+    assert open_frame(dng.read_bytes()).size == (640, 424)
+
+
+def _fake_dng(*embedded: bytes) -> bytes:
+    """A TIFF with a DNGVersion tag, a 64x48 blue first IFD and ``embedded`` bytes in a
+    private tag, as cameras hide previews (and raw tiles) where Pillow does not look."""
+    ifd = TiffImagePlugin.ImageFileDirectory_v2()
+    ifd[50706] = b"\x01\x04\x00\x00"
+    ifd.tagtype[50706] = 1  # BYTE
+    ifd[50740] = b"".join(embedded) or b"\x00"
+    ifd.tagtype[50740] = 7  # UNDEFINED
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (0, 0, 255)).save(out, "TIFF", tiffinfo=ifd)
+    return out.getvalue()
+
+
+def _jpeg_bytes(size: tuple[int, int], colour: tuple[int, int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_a_dng_preview_is_the_largest_baseline_jpeg_and_raw_tiles_are_passed_over() -> None:
+    # a lossless JPEG header (SOF3, 16 bits, 2 components) as raw tiles have: larger, not a picture
+    tile = b"\xff\xd8\xff\xc3\x00\x0e\x10" + (2000).to_bytes(2, "big") + (3000).to_bytes(2, "big")
+    dng = _fake_dng(tile + b"\x02" + bytes(6), _jpeg_bytes((320, 240), (0, 200, 0)),
+                    _jpeg_bytes((160, 120), (200, 0, 0)))  # fmt: skip
+    image = open_frame(dng)
+    assert image.size == (320, 240)
+    assert image.getpixel((5, 5))[1] > 150  # the green preview
+    # no preview at all (and no raw decoder that can read it): the first IFD, not a crash
+    bare = open_frame(_fake_dng())
+    assert bare.size == (64, 48) and bare.getpixel((5, 5))[2] > 200
