@@ -18,6 +18,7 @@ HEIC/HEIF through a small ISO-BMFF box reader here, so no extra library is neede
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
 import struct
@@ -380,15 +381,96 @@ def _jpeg_segments(handle: io.BufferedReader) -> tuple[bytes, bytes]:
 def _meta(tiff: bytes, xmp: bytes, name: str) -> FileMeta:
     if not tiff:
         return FileMeta({}, {}, {}, b"", xmp)
-    exif = Image.Exif()
     try:
-        exif.load(b"Exif\x00\x00" + tiff)
-        ifd0 = dict(exif)
-        sub = dict(exif.get_ifd(ExifTags.IFD.Exif)) if ExifTags.IFD.Exif in exif else {}
-        gps = dict(exif.get_ifd(ExifTags.IFD.GPSInfo)) if ExifTags.IFD.GPSInfo in exif else {}
-    except (OSError, SyntaxError, ValueError, struct.error, KeyError) as exc:
+        order = tiff_order(tiff)
+        ifd0 = _tags(tiff, struct.unpack_from(order + "I", tiff, 4)[0], order, _IFD0_TAGS)
+        sub = gps = {}
+        pointer = ifd0.get(ExifTags.IFD.Exif)
+        if isinstance(pointer, int):
+            sub = _tags(tiff, pointer, order, _EXIF_TAGS)
+        pointer = ifd0.get(ExifTags.IFD.GPSInfo)
+        if isinstance(pointer, int):
+            gps = _tags(tiff, pointer, order, _GPS_TAGS)
+    except (ValueError, struct.error) as exc:
         raise ExifError(f"{name}: damaged EXIF block ({exc})") from None
     return FileMeta(ifd0, sub, gps, tiff, xmp)
+
+
+# Only the tags time evidence needs are decoded (Pillow's full decode of a camera's hundred tags
+# costs ten times more): IFD0 Make, DateTime, XMP, the Exif and GPS pointers, TimeZoneOffset;
+# the Exif IFD's dates, offsets, sub-seconds, TimeZoneOffset and MakerNote; GPS position and fix.
+_IFD0_TAGS = frozenset({0x010F, 0x0132, 700, 0x8769, 0x8825, 0x882A})
+_EXIF_TAGS = frozenset(
+    {0x9003, 0x9004, 0x9010, 0x9011, 0x9012, 0x9290, 0x9291, 0x9292, 0x882A, 0x927C}
+)
+_GPS_TAGS = frozenset({1, 2, 3, 4, 7, 29})
+TIFF_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
+_NUMBERS = {3: "H", 4: "I", 8: "h", 9: "i", 13: "I"}
+
+
+def tiff_order(tiff: bytes) -> str:
+    """The struct byte order of a TIFF block from its ``II``/``MM`` mark."""
+    if tiff[:2] == b"II":
+        return "<"
+    if tiff[:2] == b"MM":
+        return ">"
+    raise ValueError("not a TIFF block (no II/MM byte order mark)")
+
+
+def ifd_entries(data: bytes, offset: int, order: str) -> dict[int, tuple[int, int, int]]:
+    """The IFD at ``offset`` of ``data``: tag -> (type, count, position of its 4-byte field)."""
+    (count,) = struct.unpack_from(order + "H", data, offset)
+    if count > 1000:  # real IFDs hold tens of entries: this offset points elsewhere
+        raise ValueError(f"implausible IFD entry count {count} at {offset}")
+    out = {}
+    for index in range(count):
+        entry = offset + 2 + 12 * index
+        tag, kind, items = struct.unpack_from(order + "HHI", data, entry)
+        out[tag] = (kind, items, entry + 8)
+    return out
+
+
+def value_position(data: bytes, entry: tuple[int, int, int], order: str, base: int = 0) -> int:
+    """Where an IFD entry's value starts: in its field when it fits in 4 bytes, else by offset."""
+    kind, items, field = entry
+    if TIFF_TYPE_SIZES.get(kind, 1) * items <= 4:
+        return field
+    pointer: int = struct.unpack_from(order + "I", data, field)[0]
+    return base + pointer
+
+
+def _tags(tiff: bytes, offset: int, order: str, wanted: frozenset[int]) -> dict[int, object]:
+    """The ``wanted`` tags of one IFD, decoded as Pillow would (scalars for single values)."""
+    out: dict[int, object] = {}
+    for tag, entry in ifd_entries(tiff, offset, order).items():
+        if tag not in wanted:
+            continue
+        kind, items, _field = entry
+        start = value_position(tiff, entry, order)
+        size = TIFF_TYPE_SIZES.get(kind, 1) * items
+        raw = tiff[start : start + size]
+        if len(raw) < size:
+            continue  # the value lies outside the block: a damaged entry is simply absent
+        value: object
+        if kind == 2:
+            value = (
+                raw.split(b"\x00", 1)[0].decode("latin-1")
+                if raw.endswith(b"\x00")
+                else (raw.decode("latin-1"))
+            )
+        elif kind in _NUMBERS:
+            numbers = struct.unpack_from(f"{order}{items}{_NUMBERS[kind]}", raw)
+            value = numbers[0] if items == 1 else numbers
+        elif kind in (5, 10):
+            pairs = struct.unpack_from(f"{order}{2 * items}{'I' if kind == 5 else 'i'}", raw)
+            ratios = tuple(
+                n / d if d else math.nan for n, d in zip(pairs[::2], pairs[1::2], strict=True)
+            )
+            value = ratios[0] if items == 1 else ratios
+        else:
+            value = raw  # BYTE/UNDEFINED: the bytes themselves (MakerNote, XMP)
+        out[tag] = value
+    return out
 
 
 def _heif_meta(path: str | os.PathLike[str], name: str) -> FileMeta | None:

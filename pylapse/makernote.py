@@ -20,9 +20,10 @@ import struct
 from dataclasses import dataclass
 from datetime import datetime
 
+from pylapse import exif
+
 __all__ = ["MakerNoteTime", "read_makernote"]
 
-_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
 _MAKERNOTE = 0x927C
 _EXIF_IFD = 0x8769
 
@@ -62,38 +63,7 @@ def read_makernote(make: str, tiff: bytes) -> MakerNoteTime | None:
 
 # --- TIFF structure ---------------------------------------------------------------------------
 
-
-def _order(head: bytes) -> str:
-    if head[:2] == b"II":
-        return "<"
-    if head[:2] == b"MM":
-        return ">"
-    raise ValueError("not a TIFF byte order mark")
-
-
-def _entries(data: bytes, offset: int, order: str) -> dict[int, tuple[int, int, int]]:
-    """The IFD at ``offset``: tag -> (type, count, position of the value's bytes in ``data``).
-
-    The position is where the value or its offset field sits; :func:`_value_at` resolves it.
-    """
-    (count,) = struct.unpack_from(order + "H", data, offset)
-    if count > 1000:  # a real IFD has tens of entries; this is not one
-        raise ValueError(f"implausible IFD entry count {count}")
-    out = {}
-    for index in range(count):
-        entry = offset + 2 + 12 * index
-        tag, kind, items = struct.unpack_from(order + "HHI", data, entry)
-        out[tag] = (kind, items, entry + 8)
-    return out
-
-
-def _value_at(data: bytes, entry: tuple[int, int, int], order: str, base: int = 0) -> int:
-    """Where the value of an IFD entry starts: inline when it fits in 4 bytes, else by offset."""
-    kind, items, field = entry
-    if _TYPE_SIZES.get(kind, 1) * items <= 4:
-        return field
-    pointer: int = struct.unpack_from(order + "I", data, field)[0]
-    return base + pointer
+_order, _entries, _value_at = exif.tiff_order, exif.ifd_entries, exif.value_position
 
 
 def _makernote_span(tiff: bytes) -> tuple[int, int] | None:
