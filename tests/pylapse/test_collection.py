@@ -416,3 +416,26 @@ def test_export_is_callable_and_takes_02_writer_options(cache, frames_dir, tmp_p
             assert im.size == (32, 24)
         with pytest.raises(TypeError, match=r"unknown export option.*bogus.*resolution"):
             c.export("Noon", bogus=1)
+
+
+def test_zeropadding_is_remembered_so_the_next_export_replaces_its_files(
+    cache, frames_dir, tmp_path
+):
+    with Collection("Outdoor", tmp_path / "exports", frames_dir, timezone="Europe/Berlin") as c:
+        c.add_export("Noon", "noon", "Noon ", hour="12", minute="0")
+        c.export("Noon", zeropadding=3)
+        folder = tmp_path / "exports" / "noon"
+        assert sorted(p.name for p in folder.glob("*.jpg")) == [
+            "Noon 001.jpg",
+            "Noon 002.jpg",
+            "Noon 003.jpg",
+        ]
+        c.add_export("Noon2", "noon", "Noon ", hour="12", minute="0", date_to="2024-10-27")
+        c.export("Noon2", zeropadding=3)  # two days, into the same folder
+        assert sorted(p.name for p in folder.glob("*.jpg")) == ["Noon 001.jpg", "Noon 002.jpg"]
+        c.export("Noon")  # back to six digits: the three-digit files are replaced, not kept
+        assert sorted(p.name for p in folder.glob("*.jpg")) == [
+            "Noon 000001.jpg",
+            "Noon 000002.jpg",
+            "Noon 000003.jpg",
+        ]
