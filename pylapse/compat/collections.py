@@ -15,6 +15,7 @@ from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 
+from pylapse.collection import Collection as EngineCollection
 from pylapse.compat.engine import V02Collection
 from pylapse.compat.image import ImageSet
 from pylapse.export.run import ExportResult
@@ -80,7 +81,10 @@ class Export(CronTrigger):  # type: ignore[misc]
         files in the folder are left alone (0.2 deleted every ``*.jpg`` first)."""
         coll = self.imageset.collection
         bounds = {"date_from": self.start_date_filter, "date_to": self.end_date_filter}
-        coll.add_export(
+        # the engine's add_export: a 0.2 Collection's own would replace this Export in its
+        # ``exports`` and drop the date bounds
+        EngineCollection.add_export(
+            coll,
             self.name,
             self.subdir,
             self.prefix or "",

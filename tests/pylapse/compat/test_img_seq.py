@@ -463,3 +463,27 @@ def test_imageio_writes_an_index_in_time_order_with_02_names(img_seq, tmp_path):
     )
     greens = [stamped.getpixel((x, y)) for x in range(200) for y in range(40)]
     assert any(g > 200 and r < 80 for r, g, _ in greens)
+
+
+def test_export_dates_bound_the_days_and_running_keeps_the_collections_export(img_seq, tmp_path):
+    frames, out = tmp_path / "frames", tmp_path / "seq"
+    make_02_frames(frames, "Cam ", datetime(2016, 5, 1), 3 * 24, timedelta(hours=1))
+    coll = img_seq.Collection("Cam", str(out), str(frames))
+    coll.add_export("Noon", "noon", "Noon", hour="12", minute="0")
+    declared = coll.exports["Noon"]
+    declared.run(str(out), resize=False)
+    assert coll.exports["Noon"] is declared
+    assert len(exported_names(out / "noon")) == 3
+    bounded = img_seq.Export(
+        "Mid",
+        "mid",
+        coll.images,
+        "Mid",
+        hour=12,
+        minute=0,
+        start_date="2016-05-02",
+        end_date="2016-05-02",
+    )
+    bounded.run(str(out), resize=False)
+    assert exported_names(out / "mid") == ["Mid 00001.jpg"]
+    assert set(coll.exports) == {"Noon"}
