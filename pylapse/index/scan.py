@@ -86,6 +86,9 @@ __all__ = [
 ]
 
 DEFAULT_EXTENSIONS = storage.FRAME_EXTENSIONS
+# Image types a scan counts when the extensions leave them out (cameras' raw formats too)
+_IMAGE_TYPES = frozenset((*storage.FRAME_EXTENSIONS, ".tif", ".tiff", ".webp", ".avif", ".cr2",
+                          ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf"))  # fmt: skip
 DEFAULT_IGNORE = storage.DEFAULT_IGNORE
 SOURCE_CAPTURE = "capture"  # the time capture named the frame for
 RACY_NS = 2_000_000_000
@@ -144,6 +147,7 @@ class Scanner:
         )
         if not self.extensions:
             raise ScanError("no file extensions to index; give at least one, such as '.jpg'")
+        self.extensions_key = ",".join(sorted(set(self.extensions)))  # stored by the index
         self.verify, self.cancel = verify, cancel
         self.progress = Throttle(progress, 0.25) if progress is not None else None
         self.root = Path()
@@ -152,7 +156,7 @@ class Scanner:
         # the writing half, handed the row readers it needs (it runs in the writer thread)
         self.writes = FolderWriter(
             conn, lock, collection_id, self.result, verify,
-            pack=self._pack, rows=self._rows, resolve=self._resolve,
+            pack=self._pack, rows=self._rows, resolve=self._resolve, is_frame=self._is_frame,
         )
         self._known: dict[str, _Dir] = {}
         self._seen: set[int] = set()
@@ -185,6 +189,13 @@ class Scanner:
                     (self.cid,),
                 )
             }
+            stored = self.conn.execute(
+                "SELECT extensions FROM index_collections WHERE id = ?", (self.cid,)
+            ).fetchone()
+        # Unchanged folders are skipped by mtime, which says nothing about files of a type the
+        # last scan left out: a new set of extensions (or none recorded) lists them all again.
+        self._relist = bool(known) and (stored is None or stored[0] != self.extensions_key)
+        self.result.extensions_changed = self._relist
         if known and self._frame_folders_gone(root_s):
             raise ScanError(
                 f"collection {self.collection!r}: none of the folders that hold its indexed "
@@ -289,6 +300,7 @@ class Scanner:
         if (
             row is not None
             and not self.verify
+            and not self._relist
             and row.mtime_ns == st.st_mtime_ns
             and row.parent_id == self._parent_id(parent)
         ):
@@ -452,7 +464,19 @@ class Scanner:
             and all(map(str.endswith, names, repeat(ext)))
         ):
             return files
-        return {name: files[name] for name in names if self._is_frame(name)}
+        frames = {name: files[name] for name in names if self._is_frame(name)}
+        if len(frames) < len(names):
+            self._count_left_out(n for n in names if n not in frames)
+        return frames
+
+    def _count_left_out(self, names: Iterable[str]) -> None:
+        """Count image files whose type the collection's extensions leave out (a phone's
+        .heic among .jpg), so a scan says so instead of dropping them silently."""
+        left = self.result.left_out_types
+        for name in names:
+            ext = os.path.splitext(name)[1].lower()
+            if name[0] != "." and ext in _IMAGE_TYPES:
+                left[ext] = left.get(ext, 0) + 1
 
     def _report(self, started: float, done: int, total: int) -> None:
         if self.progress is None:

@@ -36,6 +36,10 @@ class ScanResult:
     dependent: int = 0
     zone_change: str = ""  # "Europe/Paris -> Asia/Tokyo" when the zone changed since last scan
     reresolved: int = 0  # frames whose offset changed when neighbours and zones were re-read
+    # image files of a type the collection's extensions leave out, per extension, in the
+    # folders listed (not in ``skipped``): ".heic" -> 12
+    left_out_types: dict[str, int] = field(default_factory=dict)
+    extensions_changed: bool = False  # every folder was re-listed for a new set of extensions
 
     def note(self, message: str) -> None:
         if len(self.problems) < _MAX_PROBLEMS:
@@ -66,6 +70,9 @@ class ScanResult:
             zone = f"; zone changed ({self.zone_change})"
         if self.zone_change or self.reresolved:
             zone += f": {self.reresolved} frame(s) re-read with a new offset"
+        if self.left_out_types:
+            types = ", ".join(f"{n} {ext}" for ext, n in sorted(self.left_out_types.items()))
+            outside += f", {types} left out by the collection's extensions"
         return (
             f"{self.collection}: {self.total} frames (+{self.added} new, {self.changed} changed, "
             f"-{self.deleted} gone, {self.skipped} skipped{outside}); {self.dirs_listed} folders "

@@ -48,9 +48,11 @@ class FolderWriter:
         pack: Callable[[list[str], dict[str, int]], NewRows],
         rows: Callable[[str, NewRows, dict[str, int]], NewRows],
         resolve: Callable[[str, str], Resolved | None],
+        is_frame: Callable[[str], bool] = lambda _name: True,
     ) -> None:
         self.conn, self.lock, self.cid, self.result, self.verify = conn, lock, cid, result, verify
         self._pack, self._rows, self._resolve = pack, rows, resolve
+        self._is_frame = is_frame  # False for a name the collection's extensions now leave out
 
     def apply(
         self,
@@ -87,11 +89,13 @@ class FolderWriter:
             if stored:
                 added, changed, fills = self._compare(path, files, stored)
                 # A file missing from the listing but there now was added after the listing
-                # (capture's add_frame, while this folder waited for the writer): keep its row.
+                # (capture's add_frame, while this folder waited for the writer): keep its row,
+                # unless its type is no longer one of the collection's extensions.
                 gone = [
                     v
                     for name, v in stored.items()
-                    if name not in files and not os.path.isfile(os.path.join(path, name))
+                    if name not in files
+                    and (not self._is_frame(name) or not os.path.isfile(os.path.join(path, name)))
                 ]
                 for _fid, _inode, utc, offset, _size, _mtime in gone:
                     delta[(day_of(utc, offset), offset)] -= 1

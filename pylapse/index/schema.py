@@ -61,4 +61,8 @@ SCHEMA = [
     ALTER TABLE frames ADD COLUMN time_reason TEXT;    -- short, for the user
     ALTER TABLE index_collections ADD COLUMN zones TEXT;  -- zone + timeline frames were read in
     """,
+    # The extensions the last scan took: another set re-lists every folder, unchanged ones too.
+    """
+    ALTER TABLE index_collections ADD COLUMN extensions TEXT;  -- sorted, comma-joined
+    """,
 ]

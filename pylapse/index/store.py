@@ -213,10 +213,10 @@ class FrameIndex:
             with self._lock, db.transaction(self._conn):
                 self._resolve_zones(cid, timeline, result)
                 self._conn.execute(
-                    "UPDATE index_collections SET root = ?, zone = ?, zones = ?, scanned_at = ? "
-                    "WHERE id = ?",
+                    "UPDATE index_collections SET root = ?, zone = ?, zones = ?, scanned_at = ?, "
+                    "extensions = ? WHERE id = ?",
                     (str(scanner.root), _zone_name(zone), timeline.key,
-                     timeutil.now().timestamp(), cid),
+                     timeutil.now().timestamp(), scanner.extensions_key, cid),
                 )
         result.total = self.count(collection)
         return result
