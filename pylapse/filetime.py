@@ -20,8 +20,9 @@ The rules, in order:
    ``ModifyDate`` later, so the reverse is normal and not flagged).
 3. Offset evidence, each checked to be a real offset (-12:00..+14:00, whole quarter hours) or
    flagged: ``OffsetTimeOriginal`` (``OffsetTimeDigitized`` for ``DateTimeDigitized``) then
-   ``OffsetTime``; TIFF/EP ``TimeZoneOffset`` (first value, whole hours); maker-note zones
-   (Canon ``TimeInfo``, Nikon ``WorldTime`` with its DST flag, see :mod:`pylapse.makernote`);
+   ``OffsetTime`` (only when ``ModifyDate`` is the same clock); TIFF/EP ``TimeZoneOffset``
+   (first value, whole hours); maker-note zones (Canon ``TimeInfo``, Nikon ``WorldTime``, each
+   zone plus its DST flag as exiftool's time_zone.config reads them; :mod:`pylapse.makernote`);
    XMP dates with an offset whose wall clock matches. All that is present must agree.
 4. GPS: the wall clock minus GPS date+time (time only, modulo 24 h, when the date is missing or
    unreadable) must land within 2 minutes of a real offset. It cross-checks the evidence of rule
@@ -322,15 +323,16 @@ class _Reader:
         found: list[_Offset] = []
         if source is TimeSource.EXIF:
             own = _OFFSET_D if tag == "DateTimeDigitized" else _OFFSET_O
-            for number in (own, _OFFSET):
+            names = {_OFFSET_O: "OffsetTimeOriginal", _OFFSET_D: "OffsetTimeDigitized"}
+            modify = self.modify_date()
+            # OffsetTime is the offset of ModifyDate: it speaks for this clock only when both
+            # are the camera's one clock (an editor's later save may carry its own zone).
+            same_clock = modify is None or abs(modify - local) <= CLOCK_SLACK
+            for number in (own, _OFFSET) if same_clock else (own,):
                 raw = self.meta.exif.get(number)
                 if raw is None or not _text(raw).strip(": "):
                     continue  # absent or blank: no evidence, nothing wrong
-                name = (
-                    "OffsetTime"
-                    if number == _OFFSET
-                    else ("OffsetTimeDigitized" if number == _OFFSET_D else "OffsetTimeOriginal")
-                )
+                name = names.get(number, "OffsetTime")
                 seconds = _offset_seconds(_text(raw))
                 if seconds is None or not real_offset(seconds):
                     raise _Bad(

@@ -15,7 +15,7 @@ import piexif
 import pytest
 from PIL import Image
 
-from pylapse.exif import ExifError, ExifTime, exif_bytes, inspect_time, read_time
+from pylapse.exif import ExifError, ExifTime, exif_bytes, inspect_time, read_meta, read_time
 
 BERLIN = ZoneInfo("Europe/Berlin")
 CHICAGO = ZoneInfo("America/Chicago")
@@ -810,3 +810,97 @@ def test_read_time_reads_an_offset_less_time_in_the_zone_given() -> None:
     data = made({DTO: b"2024:07:01 12:00:00"})
     assert read_time(data, ZoneInfo("Asia/Tokyo")) == datetime(2024, 7, 1, 12, tzinfo=fixed(9))
     assert read_time(data, BERLIN) == datetime(2024, 7, 1, 12, tzinfo=fixed(2))
+
+
+# --- read_meta: the time tags for pylapse.filetime, read from headers only ----------------------
+
+_TIME_TAGS = {
+    "ifd0": (0x010F, 0x0132),
+    "exif": (0x9003, 0x9004, 0x9010, 0x9011, 0x9291, 0x882A),
+    "gps": (1, 2, 3, 4, 7, 29),
+}
+
+
+def _pillow_ifds(path: Path) -> dict[str, dict[int, object]]:
+    with Image.open(path) as image:
+        exif = image.getexif()
+        return {
+            "ifd0": dict(exif),
+            "exif": dict(exif.get_ifd(0x8769)),
+            "gps": dict(exif.get_ifd(0x8825)),
+        }
+
+
+def _same(ours: object, pillows: object) -> bool:
+    if isinstance(pillows, tuple):
+        return isinstance(ours, tuple) and all(map(_same, ours, pillows))
+    if isinstance(pillows, str):
+        return isinstance(ours, str) and ours.rstrip("\x00 ") == pillows.rstrip("\x00 ")
+    if isinstance(pillows, bytes):
+        return ours == pillows
+    return float(ours) == float(pillows)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "nokia_8.3_5g_offset+0300.jpg",
+        "htc_desire_gps+0200.jpg",
+        "sony_hx5v_gps+0200.jpg",
+        "iphone6_bad_gpsdate.jpg",
+        "coolpix_p6000_DSCN0010.jpg",
+        "reconyx_hf2_tzoffset-6.jpg",
+        "samsung_g965w_subsec6.jpg",
+        "fuji_dx5_blank_date.jpg",
+        "nikon_z9_offset+0300.dng",
+    ],
+)
+def test_read_meta_decodes_the_time_tags_as_pillow_does(real: Path, name: str) -> None:
+    meta = read_meta(real / name)
+    assert meta is not None
+    pillow = _pillow_ifds(real / name)
+    ours = {"ifd0": meta.ifd0, "exif": meta.exif, "gps": meta.gps}
+    compared = 0
+    for ifd, tags in _TIME_TAGS.items():
+        for tag in tags:
+            if tag in pillow[ifd]:
+                assert _same(ours[ifd].get(tag), pillow[ifd][tag]), (ifd, hex(tag))
+                compared += 1
+    assert compared >= 2
+
+
+def test_read_meta_reads_a_jpeg_pillow_refuses(real: Path, tmp_path: Path) -> None:
+    assert read_meta(real / "beach_no_exif_bad_height.jpg") is None  # and does not raise
+    data = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(data, "JPEG")
+    block = piexif.dump({"Exif": {piexif.ExifIFD.DateTimeOriginal: b"2024:01:15 12:34:56"}})
+    out = io.BytesIO()
+    piexif.insert(block, data.getvalue(), out)
+    jpeg = out.getvalue()
+    sof = jpeg.index(b"\xff\xc0")
+    broken = jpeg[: sof + 5] + b"\x00\x00" + jpeg[sof + 7 :]  # height 0, as in the beach file
+    target = tmp_path / "zero_height.jpg"
+    target.write_bytes(broken)
+    with pytest.raises(Image.UnidentifiedImageError):
+        Image.open(target)
+    meta = read_meta(target)
+    assert meta is not None and meta.exif[piexif.ExifIFD.DateTimeOriginal] == "2024:01:15 12:34:56"
+
+
+def test_read_meta_finds_xmp_in_dng_heic_and_jpeg(real: Path) -> None:
+    dng = read_meta(real / "nikon_z9_offset+0300.dng")
+    assert dng is not None and b"+03:00" in dng.xmp
+    heic = read_meta(real / "iphone11pro_offset-0400.heic")
+    assert heic is not None and b"CreateDate" in heic.xmp and heic.exif
+    xmp_only = read_meta(real / "invalid_image01137.jpg")
+    assert xmp_only is not None and xmp_only.tiff == b"" and b"2009-09-14T11:08:06" in xmp_only.xmp
+
+
+def test_read_meta_damaged_block_raises_exif_error(tmp_path: Path) -> None:
+    tiff = b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", 60000)
+    segment = b"Exif\x00\x00" + tiff
+    jpeg = b"\xff\xd8\xff\xe1" + struct.pack(">H", len(segment) + 2) + segment + b"\xff\xd9"
+    path = tmp_path / "damaged.jpg"
+    path.write_bytes(jpeg)
+    with pytest.raises(ExifError, match="damaged EXIF block"):
+        read_meta(path)

@@ -589,6 +589,16 @@ def test_large_jpeg_is_read_from_headers_only(
 # --- property: an accepted offset is always a real one ------------------------------------------
 
 
+def _is_real(seconds: int) -> bool:
+    """The oracle, written out independently of pylapse.filetime.real_offset."""
+    return -12 * H <= seconds <= 14 * H and seconds % (15 * 60) == 0
+
+
+@given(st.integers(-30 * H, 30 * H))
+def test_real_offset_matches_the_definition(seconds: int) -> None:
+    assert real_offset(seconds) == _is_real(seconds)
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     sign=st.sampled_from("+-"),
@@ -613,7 +623,7 @@ def test_an_accepted_offset_is_real_or_the_file_is_flagged(
         path.write_bytes(_jpeg_bytes(exif=exif, gps=gps))
         ev = file_evidence(path, mtime=datetime(2025, 1, 1).timestamp())
     if ev.offset is not None:
-        assert ev.status is TimeStatus.CERTAIN and real_offset(ev.offset)
+        assert ev.status is TimeStatus.CERTAIN and _is_real(ev.offset)
         if ev.offset_source is OffsetSource.GPS and gps_shift is not None:
             drift = (gps_shift - ev.offset) % 86400
             assert min(drift, 86400 - drift) <= 120
@@ -621,7 +631,17 @@ def test_an_accepted_offset_is_real_or_the_file_is_flagged(
         assert ev.status is not TimeStatus.CERTAIN
     if exif:
         seconds = (hours * 3600 + minutes * 60) * (-1 if sign == "-" else 1)
-        if not real_offset(seconds):
+        if not _is_real(seconds):
             assert ev.status is TimeStatus.IMPLAUSIBLE
         elif ev.status is TimeStatus.CERTAIN:
             assert ev.offset == seconds
+
+
+def test_offset_time_of_a_later_save_does_not_speak_for_the_capture(tmp_path: Path) -> None:
+    zeroth = {piexif.ImageIFD.DateTime: b"2024:02:01 09:00:00"}  # saved again two weeks later
+    exif = {piexif.ExifIFD.OffsetTime: b"+01:00"}
+    ev = file_evidence(_jpeg(tmp_path, zeroth=zeroth, exif=exif))
+    assert (ev.status, ev.offset) == (TimeStatus.ASSUMED, None)
+    same = {piexif.ImageIFD.DateTime: b"2024:01:15 12:34:56"}
+    ev = file_evidence(_jpeg(tmp_path, zeroth=same, exif=exif))
+    assert (ev.status, ev.offset) == (TimeStatus.CERTAIN, H)
