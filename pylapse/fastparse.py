@@ -16,6 +16,11 @@ same answers as :func:`pylapse.naming.parse_name` (the property tests compare th
   (``str.translate``, ``map`` over ``itemgetter`` slices, sets) instead of one Python call per
   name: what lets a cold scan keep up with the directory listing. Same answers as
   :func:`default_utc` for the names it accepts; the rest go back to the caller.
+
+Every time :func:`default_utc` and :func:`default_batch` return carries a real UTC offset written
+in the name (:func:`real_offset`): for the index, both its instant and its offset come from the
+name (``pylapse.naming.NameKind.OFFSET``). Names whose digits after the clock are a counter, or
+``-00.00`` (UTC, local offset unknown), are left to :mod:`pylapse.naming`'s general rules.
 """
 
 from __future__ import annotations
@@ -33,7 +38,9 @@ __all__ = [
     "civil_days",
     "default_batch",
     "default_utc",
+    "is_utc_mark",
     "local_utc",
+    "real_offset",
 ]
 
 _FAST_LEN = 25
@@ -76,12 +83,50 @@ def _clock_seconds(text: str) -> int | None:
     return hour * 3600 + minute * 60 + second
 
 
-def _offset_seconds(text: str) -> int | None:
-    hours, minutes = int(text[1:3]), int(text[4:6])
-    if hours > 23 or minutes > 59:
+def real_offset(text: str) -> int | None:
+    """Seconds east of UTC of an offset written ``±HH``, ``±HHMM`` or ``±HH[.:]MM[[.:]SS]``,
+    when it is a real one; ``None`` for digits that only look like an offset (a counter).
+
+    Real: -12:00 to +14:00, a multiple of 15 minutes, and a negative offset of at least one hour
+    (no zone has ever been 15, 30 or 45 minutes west of UTC, while burst counters such as
+    ``-0001``..``-0045`` are common). ``-00:00`` is not an offset either: it marks a UTC time
+    whose local offset is unknown (RFC 3339, see :func:`is_utc_mark`). One exception: an offset
+    written with separated seconds (``-00.44.30``), which only :func:`pylapse.timeutil.offset_text`
+    writes, for a zone's local mean time before 1972; no counter looks like that.
+    """
+    sign, digits = text[:1], text[1:].replace(".", "").replace(":", "")
+    if sign not in ("+", "-") or len(digits) not in (2, 4, 6) or not digits.isascii():
         return None
-    seconds = hours * 3600 + minutes * 60
-    return -seconds if text[0] == "-" else seconds
+    if not digits.isdigit():
+        return None
+    hours, minutes, secs = int(digits[:2]), int(digits[2:4] or 0), int(digits[4:6] or 0)
+    if minutes > 59 or secs > 59:
+        return None
+    seconds = hours * 3600 + minutes * 60 + secs
+    if secs or minutes % 15:  # only pyLapse's own "±HH.MM.SS" for local mean time
+        historical = len(text) == 9 and text[3] == text[6] and text[3] in ".:"
+        if not historical or secs == 0 or seconds > 43200:
+            return None
+    elif sign == "-" and seconds < 3600:
+        return None
+    if sign == "-":
+        return -seconds if seconds <= 43200 else None
+    return seconds if seconds <= 50400 else None
+
+
+def is_utc_mark(text: str) -> bool:
+    """``-00:00`` (any way of writing it): the time is UTC, the local offset unknown (RFC 3339).
+
+    Not ``Z``, which ISO 8601 makes the same as ``+00:00``, a real offset.
+    """
+    digits = text[1:].replace(".", "").replace(":", "")
+    return text[:1] == "-" and len(digits) in (2, 4, 6) and digits.strip("0") == ""
+
+
+def _offset_seconds(text: str) -> int | None:
+    # The default format's "+09.00"; anything not a real offset leaves the fast path, so the
+    # general rules decide (a counter is a wall clock, "-00.00" a UTC time).
+    return real_offset(text)
 
 
 _K = TypeVar("_K", bound=Hashable)
@@ -263,12 +308,15 @@ def local_utc(match: re.Match[str], zone: tzinfo) -> tuple[float, int] | None:
     """``(utc, offset)`` for a built-in-pattern match without offset or AM/PM, else ``None``.
 
     ``None`` also means "not sure" (a day with a DST change, an invalid date): the caller then
-    takes the datetime path, which gives the definitive answer.
+    takes the datetime path, which gives the definitive answer. Digits after the seconds that
+    are not a real offset (a counter, see :func:`real_offset`) do not stop the fast path.
     """
     year, month, day, hour, minute, second, fraction, millis, ampm, offset = match.group(
         "year", "month", "day", "hour", "minute", "second", "fraction", "millis", "ampm", "offset"
     )
-    if ampm or offset:
+    if ampm or (
+        offset and (offset == "Z" or is_utc_mark(offset) or real_offset(offset) is not None)
+    ):
         return None
     key = (zone, year, month, day)
     try:

@@ -33,9 +33,14 @@ def ref_default(name: str) -> tuple[int, int] | None:
     except ValueError:
         return None
     hours, minutes = int(block[20:22]), int(block[23:25])
-    if hours > 23 or minutes > 59:
+    west = block[19] == "-"
+    # A real offset only: -12:00..+14:00 in quarter hours, at least an hour when west of UTC
+    # (-00.00 means "UTC, offset unknown", and -00.01..-00.45 are counters).
+    if minutes not in (0, 15, 30, 45) or hours > (12 if west else 14) or (west and hours == 0):
         return None
-    offset = (hours * 3600 + minutes * 60) * (-1 if block[19] == "-" else 1)
+    if hours * 60 + minutes > (720 if west else 840):
+        return None
+    offset = (hours * 3600 + minutes * 60) * (-1 if west else 1)
     return int(wall.replace(tzinfo=timezone(timedelta(seconds=offset))).timestamp()), offset
 
 
@@ -332,3 +337,81 @@ def test_a_zone_without_offsets_is_left_to_the_datetime_path() -> None:
     assert match is not None
     assert local_utc(match, Naive()) is None
     assert local_utc(match, UTC) == (datetime(2024, 1, 15, 12, tzinfo=UTC).timestamp(), 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("+09.00", 32400),
+        ("+0900", 32400),
+        ("+09:00", 32400),
+        ("+09", 32400),
+        ("+14.00", 50400),  # the far east edge
+        ("+14.15", None),
+        ("-12.00", -43200),  # the far west edge
+        ("-12.15", None),
+        ("-01.00", -3600),
+        ("-00.45", None),  # a counter: no zone was ever 45 min west of UTC
+        ("-00.15", None),
+        ("-0001", None),
+        ("-00.00", None),  # UTC with the local offset unknown: see is_utc_mark
+        ("+00.00", 0),
+        ("+05.45", 20700),
+        ("+05.53", None),
+        ("+09.60", None),
+        ("-00.44.30", -2670),  # pyLapse's own writing of a local mean time (Monrovia, 1960)
+        ("-00:44:30", -2670),
+        ("-004430", None),  # six digits in a row are a counter
+        ("-00.44:30", None),
+        ("+13.00.00", 46800),  # seconds of zero: a real offset however written
+        ("+15.00.30", None),
+        ("Z", None),
+        ("0900", None),
+        ("+٠٩٠٠", None),  # non-ASCII digits
+    ],
+)
+def test_real_offset(text: str, seconds: int | None) -> None:
+    assert fastparse.real_offset(text) == seconds
+
+
+@pytest.mark.parametrize(
+    ("text", "mark"),
+    [("Z", False), ("-00:00", True), ("-0000", True), ("-00.00", True), ("-00", True),
+     ("+00:00", False), ("-00:01", False), ("z", False), ("-01:00", False)],
+)  # fmt: skip
+def test_is_utc_mark(text: str, mark: bool) -> None:
+    assert fastparse.is_utc_mark(text) is mark
+
+
+@given(
+    st.sampled_from("+-"), st.integers(0, 99), st.integers(0, 99), st.sampled_from(["", ":", "."])
+)
+def test_real_offset_against_the_rule(sign: str, hours: int, minutes: int, sep: str) -> None:
+    value = (hours * 60 + minutes) * (-1 if sign == "-" else 1)
+    real = minutes < 60 and minutes % 15 == 0 and -720 <= value <= 840 and not -60 < value <= 0
+    real = real or (sign == "+" and value == 0)
+    got = fastparse.real_offset(f"{sign}{hours:02d}{sep}{minutes:02d}")
+    assert got == (value * 60 if real else None)
+
+
+def test_local_utc_reads_a_name_whose_suffix_is_a_counter() -> None:
+    match = naming._BUILTIN.search("20240115_123456-0001.jpg")
+    assert match is not None and match["offset"] == "-0001"
+    want = datetime(2024, 1, 15, 12, 34, 56, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert local_utc(match, ZoneInfo("Europe/Berlin")) == (want.timestamp(), 3600)
+    for real in ("20240115_123456-0100.jpg", "20240115_123456-0000.jpg"):
+        match = naming._BUILTIN.search(real)
+        assert match is not None and local_utc(match, UTC) is None, real
+
+
+def test_default_batch_leaves_non_offsets_to_the_general_rules() -> None:
+    names = [
+        "cam-2026-02-09T14-30-00+09.00.jpg",
+        "cam-2026-02-09T14-30-00-00.30.jpg",  # a counter, not half an hour west
+        "cam-2026-02-09T14-30-00-00.00.jpg",  # UTC, local offset unknown
+        "cam-2026-02-09T14-30-00+14.30.jpg",
+    ]
+    batches, rest = default_batch(names)
+    assert [n for b in batches for n in b.names] == names[:1]
+    assert sorted(rest) == sorted(names[1:])
+    assert [default_utc(n) for n in names[1:]] == [None, None, None]

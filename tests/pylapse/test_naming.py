@@ -19,13 +19,18 @@ from PIL import Image
 from pylapse import exif, fastparse, timeutil
 from pylapse.naming import (
     DEFAULT_FORMAT,
+    EPOCH_RANGE,
+    NameKind,
     TemplateError,
     TimeSource,
     compile_user_pattern,
     format_name,
     frame_time,
     parse_name,
+    parse_name_kind,
     parse_name_utc,
+    parse_path,
+    parse_path_kind,
     validate_template,
 )
 
@@ -131,7 +136,8 @@ ACCEPTED = [
     ("20240115-120000.jpg", datetime(2024, 1, 15, 12, 0, tzinfo=BERLIN)),
     ("20240115T120000.jpg", datetime(2024, 1, 15, 12, 0, tzinfo=BERLIN)),
     ("20240115T120000Z.jpg", datetime(2024, 1, 15, 12, 0, tzinfo=UTC)),
-    ("PXL_20240115_120000123.jpg", datetime(2024, 1, 15, 12, 0, 0, 123000, tzinfo=BERLIN)),
+    # Google Pixel names are UTC
+    ("PXL_20240115_120000123.jpg", datetime(2024, 1, 15, 13, 0, 0, 123000, tzinfo=fixed(1))),
     ("2013-10-16-22-23-42.jpg", datetime(2013, 10, 16, 22, 23, 42, tzinfo=BERLIN)),
     # 12-hour clocks
     ("2024-01-15 01.30.00 PM.jpg", datetime(2024, 1, 15, 13, 30, tzinfo=BERLIN)),
@@ -173,7 +179,6 @@ REJECTED = [
     "2024-02-30_12-00-00.jpg",  # 30 February
     "2023-02-29T12-00-00+01.00.jpg",  # not a leap year
     "2024-02-30T12-00-00+01.00.jpg",  # the fast path checks days too
-    "2024-01-15T12-00-00+25.00.jpg",  # offset out of range, and nothing else to read
     "2024011512000.jpg",  # too few digits
     "202401151200001.jpg",  # one digit too many
     "2024-01-15_1260.jpg",  # minute 60, without seconds
@@ -347,6 +352,13 @@ def _check_round_trip(instant: datetime, zone: tzinfo, template: str) -> None:
     other_zone = TOKYO  # the name's own offset must win over the collection's zone
     parsed = parse_name(name, other_zone)
     assert parsed is not None, name
+    if fastparse.real_offset(timeutil.format_offset(local)) is None:
+        # A local mean time before 1980 such as +11.12 is no real offset: only the wall
+        # clock is read, in the collection's zone.
+        assert parsed.kind is NameKind.WALL, name
+        assert parsed.time.replace(tzinfo=None) == local.replace(tzinfo=None), name
+        return
+    assert parsed.kind is NameKind.OFFSET, name
     assert parsed.time == instant, name
     assert parsed.time.utcoffset() == local.utcoffset(), name
     assert parsed.time.replace(tzinfo=None) == local.replace(tzinfo=None), name
@@ -619,3 +631,382 @@ def test_frame_time_reads_exif_without_an_offset_in_the_collections_zone(tmp_pat
     found = frame_time(path, NEW_YORK)
     assert (found.time, found.source) == (datetime(2024, 7, 1, 12, tzinfo=NEW_YORK), "exif")
     assert found.time.utcoffset() == timedelta(hours=-4)
+
+
+# --- what a name proves: offset, UTC or wall clock only ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("cam-2026-02-09T14-30-00+09.00.jpg", NameKind.OFFSET),  # the default format
+        ("IMG_20240115_123456+0900.jpg", NameKind.OFFSET),
+        ("2024-01-15T12:34:56+00:00.jpg", NameKind.OFFSET),  # +00:00 is a real local offset
+        ("IMG_20240115_123456.jpg", NameKind.WALL),  # a phone's wall clock only
+        ("2024-01-15 01.30.00 PM.jpg", NameKind.WALL),
+        ("20240115_123456-0001.jpg", NameKind.WALL),  # a counter, not -00:01
+        ("PXL_20240115_123456789.jpg", NameKind.UTC),
+        ("20240115T123456Z.jpg", NameKind.OFFSET),  # ISO 8601: Z is +00:00
+        ("2024-01-15T12:34:56-00:00.jpg", NameKind.UTC),  # RFC 3339: UTC, local offset unknown
+        ("1705318496_camera.jpeg", NameKind.UTC),
+    ],
+)
+def test_the_kind_says_whether_the_offset_came_from_the_name(name: str, kind: NameKind) -> None:
+    parsed = parse_name(name, TOKYO)
+    assert parsed is not None and parsed.kind is kind
+    utc, offset, fast_kind = parse_name_kind(name, TOKYO) or (None, None, None)
+    assert (utc, offset, fast_kind) == (
+        parsed.time.timestamp(),
+        timeutil.offset_seconds(parsed.time),
+        kind,
+    )
+    assert parse_name_utc(name, TOKYO) == (utc, offset)
+
+
+def test_a_wall_clock_name_gives_its_wall_clock_and_the_zones_offset() -> None:
+    # What the index needs to let the file's own evidence (EXIF +09:00) supply the offset.
+    hit = parse_name_kind("IMG_20240115_123456.jpg", BERLIN)
+    assert hit is not None
+    utc, offset, kind = hit
+    assert kind is NameKind.WALL and offset == 3600
+    wall = datetime.fromtimestamp(utc + offset, UTC).replace(tzinfo=None)
+    assert wall == datetime(2024, 1, 15, 12, 34, 56)
+
+
+def test_a_user_pattern_without_an_offset_group_is_a_wall_clock() -> None:
+    pattern = r"shot-(?P<year>\d{4})(?P<month>\d\d)(?P<day>\d\d)-(?P<hour>\d\d)(?P<minute>\d\d)"
+    parsed = parse_name("shot-20240115-1234.jpg", TOKYO, pattern)
+    assert parsed is not None and parsed.source is TimeSource.PATTERN
+    assert parsed.kind is NameKind.WALL
+    with_offset = pattern + r"(?P<offset>[+-]\d{4})"
+    parsed = parse_name("shot-20240115-1234+0530.jpg", TOKYO, with_offset)
+    assert parsed is not None and parsed.kind is NameKind.OFFSET
+    assert parsed.time.utcoffset() == timedelta(hours=5, minutes=30)
+    # The user said "offset", but +0533 is none: the wall clock stands, in the zone.
+    parsed = parse_name("shot-20240115-1234+0533.jpg", TOKYO, with_offset)
+    assert parsed is not None and parsed.kind is NameKind.WALL
+    assert parsed.time == datetime(2024, 1, 15, 12, 34, tzinfo=TOKYO)
+
+
+def test_exif_and_mtime_times_have_no_name_kind(tmp_path: Path) -> None:
+    path = tmp_path / "holiday.jpg"
+    path.write_bytes(_jpeg())
+    found = frame_time(path, BERLIN, mtime=1_705_318_496.0)
+    assert found.source is TimeSource.MTIME and found.kind is None
+
+
+# --- Google Pixel names are UTC -------------------------------------------------------------------
+
+_PIXEL_UTC = datetime(2024, 1, 15, 12, 34, 56, 789000)
+
+
+@pytest.mark.parametrize(
+    ("name", "zone", "utc", "offset_hours"),
+    [
+        ("PXL_20240115_123456789.jpg", TOKYO, datetime(2024, 1, 15, 12, 34, 56, 789000), 9),
+        (
+            "PXL_20240115_123456789.NIGHT.jpg",
+            NEW_YORK,
+            datetime(2024, 1, 15, 12, 34, 56, 789000),
+            -5,
+        ),
+        ("PXL_20240115_123456789.MP.jpg", UTC, datetime(2024, 1, 15, 12, 34, 56, 789000), 0),
+        ("PXL_20240115_235959999.jpg", TOKYO, datetime(2024, 1, 15, 23, 59, 59, 999000), 9),
+        # 02:30 on Berlin's spring-forward day does not exist as a wall clock; 01:30 UTC does
+        ("PXL_20240331_013000000.jpg", BERLIN, datetime(2024, 3, 31, 1, 30), 2),
+        # both 02:30s of the fall-back night, which a wall clock cannot tell apart
+        ("PXL_20241027_003000000.jpg", BERLIN, datetime(2024, 10, 27, 0, 30), 2),
+        ("PXL_20241027_013000000.jpg", BERLIN, datetime(2024, 10, 27, 1, 30), 1),
+    ],
+)
+def test_pixel_names_are_read_as_utc(
+    name: str, zone: tzinfo, utc: datetime, offset_hours: int
+) -> None:
+    parsed = parse_name(name, zone)
+    assert parsed is not None and parsed.kind is NameKind.UTC
+    assert parsed.time == utc.replace(tzinfo=UTC)
+    assert parsed.time.utcoffset() == timedelta(hours=offset_hours)
+    assert parse_name_kind(name, zone) == (
+        utc.replace(tzinfo=UTC).timestamp(),
+        offset_hours * 3600,
+        NameKind.UTC,
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["IMG_20240115_123456789.jpg", "XPXL_20240115_123456789.jpg", "pxl_20240115_123456.jpg"]
+)
+def test_only_pixels_own_prefix_means_utc(name: str) -> None:
+    parsed = parse_name(name, TOKYO)
+    assert parsed is not None and parsed.kind is NameKind.WALL
+    assert parsed.time.replace(tzinfo=None, microsecond=0) == datetime(2024, 1, 15, 12, 34, 56)
+
+
+# --- digits after the seconds: an offset only when they are a real one -------------------------
+
+
+@pytest.mark.parametrize(
+    ("suffix", "offset_minutes"),
+    [
+        ("-0001", None),  # a burst counter, not -00:01
+        ("-0015", None),  # no zone was ever 15 min west of UTC
+        ("-0045", None),
+        ("-0059", None),
+        ("-0100", -60),
+        ("-0330", -210),
+        ("-1200", -720),  # the far west edge
+        ("-1215", None),
+        ("-1300", None),
+        ("+0001", None),
+        ("+0010", None),
+        ("+0100", 60),
+        ("+0545", 345),  # Nepal
+        ("+1245", 765),  # Chatham
+        ("+1345", 825),
+        ("+1400", 840),  # the far east edge
+        ("+1415", None),
+        ("+1500", None),
+        ("+2500", None),
+        ("+0960", None),
+        ("+09:00", 540),
+        ("+09.00", 540),
+        ("+0000", 0),
+    ],
+)
+def test_digits_after_the_seconds_are_an_offset_only_when_real(
+    suffix: str, offset_minutes: int | None
+) -> None:
+    name = f"20240115_123456{suffix}.jpg"
+    parsed = parse_name(name, TOKYO)
+    assert parsed is not None
+    if offset_minutes is None:
+        assert parsed.kind is NameKind.WALL
+        assert parsed.time == datetime(2024, 1, 15, 12, 34, 56, tzinfo=TOKYO)
+    else:
+        assert parsed.kind is NameKind.OFFSET
+        assert parsed.time.utcoffset() == timedelta(minutes=offset_minutes)
+        assert parsed.time.replace(tzinfo=None) == datetime(2024, 1, 15, 12, 34, 56)
+    assert parse_name_kind(name, TOKYO) == (
+        parsed.time.timestamp(),
+        timeutil.offset_seconds(parsed.time),
+        parsed.kind,
+    )
+
+
+_REAL_OFFSETS = {m for m in range(-720, 841, 15) if not -60 < m < 0}  # minutes, the rule
+
+
+@settings(max_examples=300, deadline=None)
+@given(sign=st.sampled_from("+-"), hours=st.integers(0, 99), minutes=st.integers(0, 99),
+       sep=st.sampled_from(["", ":", "."]))  # fmt: skip
+@example(sign="-", hours=0, minutes=0, sep="")
+def test_an_offset_is_read_exactly_when_it_is_a_real_one(
+    sign: str, hours: int, minutes: int, sep: str
+) -> None:
+    name = f"cam-2024-07-01T12-00-00{sign}{hours:02d}{sep}{minutes:02d}.jpg"
+    parsed = parse_name(name, BERLIN)
+    assert parsed is not None
+    value = (hours * 60 + minutes) * (-1 if sign == "-" else 1)
+    if sign == "-" and value == 0:
+        assert parsed.kind is NameKind.UTC  # -00:00
+    elif minutes < 60 and value in _REAL_OFFSETS:
+        assert parsed.kind is NameKind.OFFSET
+        assert parsed.time.utcoffset() == timedelta(minutes=value)
+    else:
+        assert parsed.kind is NameKind.WALL
+        assert parsed.time == datetime(2024, 7, 1, 12, tzinfo=BERLIN)
+    assert parse_name_kind(name, BERLIN) == (
+        parsed.time.timestamp(),
+        timeutil.offset_seconds(parsed.time),
+        parsed.kind,
+    )
+
+
+# --- epoch names ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "utc"),
+    [
+        ("1705318496_camera.jpeg", datetime(2024, 1, 15, 11, 34, 56)),
+        ("1705318496123_camera.jpeg", datetime(2024, 1, 15, 11, 34, 56, 123000)),
+        ("snapshot_1705318496.jpg", datetime(2024, 1, 15, 11, 34, 56)),
+        ("1705318496.25.jpg", datetime(2024, 1, 15, 11, 34, 56, 250000)),
+        ("1000000000.jpg", datetime(2001, 9, 9, 1, 46, 40)),  # the first instant read
+        ("1000000000000.jpg", datetime(2001, 9, 9, 1, 46, 40)),
+        ("1999999999.jpg", datetime(2033, 5, 18, 3, 33, 19)),  # the last second read
+        ("1999999999999.jpg", datetime(2033, 5, 18, 3, 33, 19, 999000)),
+        ("0999999999_1705318496.jpg", datetime(2024, 1, 15, 11, 34, 56)),  # the first in range
+    ],
+)
+def test_epoch_names_are_read_as_utc(name: str, utc: datetime) -> None:
+    parsed = parse_name(name, TOKYO)
+    assert parsed is not None
+    assert parsed.kind is NameKind.UTC and parsed.source is TimeSource.FILENAME
+    assert parsed.time == utc.replace(tzinfo=UTC)
+    assert parsed.time.utcoffset() == timedelta(hours=9)
+    assert parse_name_kind(name, TOKYO) == (parsed.time.timestamp(), 32400, NameKind.UTC)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "0999999999.jpg",  # a counter with leading zeros would be 2001 minus a bit, or 1970
+        "0000000042.jpg",
+        "2000000000.jpg",  # from here a 10-digit number reads like a compact date and hour
+        "2024011512.jpg",
+        "9999999999.jpg",  # 2286
+        "0999999999999.jpg",
+        "2000000000000.jpg",
+        "999999999.jpg",  # nine digits
+        "17053184961.jpg",  # eleven
+        "170531849612.jpg",  # twelve
+        "17053184961234.jpg",  # fourteen
+    ],
+)
+def test_numbers_outside_the_plausible_epoch_range_are_not_times(name: str) -> None:
+    assert parse_name(name, TOKYO) is None
+    assert parse_name_kind(name, TOKYO) is None
+
+
+def test_a_date_in_the_name_wins_over_an_epoch_number() -> None:
+    parsed = parse_name("20240115_123456_1705318496.jpg", TOKYO)
+    assert parsed is not None and parsed.kind is NameKind.WALL
+    assert parsed.time == datetime(2024, 1, 15, 12, 34, 56, tzinfo=TOKYO)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 10**13 - 1), st.booleans())
+@example(EPOCH_RANGE[0], False)
+@example(EPOCH_RANGE[1] - 1, False)
+@example(EPOCH_RANGE[1], False)
+@example(EPOCH_RANGE[0] * 1000 - 1, True)
+def test_an_epoch_name_is_read_exactly_inside_the_range(number: int, millis: bool) -> None:
+    digits = 13 if millis else 10
+    text = f"{number % 10**digits:0{digits}d}"
+    value = int(text)
+    seconds = value // 1000 if millis else value
+    parsed = parse_name(f"{text}_cam.jpg", NEW_YORK)
+    if EPOCH_RANGE[0] <= seconds < EPOCH_RANGE[1]:
+        expected = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(
+            milliseconds=value if millis else value * 1000
+        )
+        assert parsed is not None and parsed.time == expected
+        assert parsed.time.utcoffset() == expected.astimezone(NEW_YORK).utcoffset()
+    else:
+        assert parsed is None
+
+
+# --- dates carried by folders --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("relative", "wall"),
+    [
+        # motionEye: a folder per day, the clock in the name, "-NN" a counter within the second
+        ("2024-01-15/12-34-56.jpg", datetime(2024, 1, 15, 12, 34, 56)),
+        ("2024-01-15/12-34-56-01.jpg", datetime(2024, 1, 15, 12, 34, 56)),
+        ("Camera1/2024-01-15/23-59-59.jpg", datetime(2024, 1, 15, 23, 59, 59)),
+        # Dahua / Amcrest
+        ("2024-01-15/001/jpg/12/34/56[M][0@0][0].jpg", datetime(2024, 1, 15, 12, 34, 56)),
+        ("AMC0123/2024-01-15/001/jpg/00/00/00[R][0@0][0].jpg", datetime(2024, 1, 15)),
+        ("2024-01-15/002/JPG/07/05/09.jpg", datetime(2024, 1, 15, 7, 5, 9)),
+    ],
+)
+def test_folder_layouts_give_the_date(relative: str, wall: datetime) -> None:
+    parsed = parse_path(relative, BERLIN)
+    assert parsed is not None
+    assert parsed.source is TimeSource.FOLDER and parsed.kind is NameKind.WALL
+    assert parsed.time == wall.replace(tzinfo=BERLIN)
+    assert parse_path_kind(relative, BERLIN) == (
+        parsed.time.timestamp(),
+        3600,
+        NameKind.WALL,
+        TimeSource.FOLDER,
+    )
+
+
+@pytest.mark.parametrize(
+    ("relative", "utc", "offset_hours"),
+    [  # the wall clock rule of names holds for folders too
+        ("2024-03-31/02-30-00.jpg", datetime(2024, 3, 31, 1, 30), 2),  # skipped: forward
+        ("2024-10-27/02-30-00.jpg", datetime(2024, 10, 27, 0, 30), 2),  # repeated: the first
+        ("2024-10-27/001/jpg/02/30/00[M][0@0][0].jpg", datetime(2024, 10, 27, 0, 30), 2),
+        ("2024-10-27/03-30-00.jpg", datetime(2024, 10, 27, 2, 30), 1),
+    ],
+)
+def test_folder_dates_on_dst_days(relative: str, utc: datetime, offset_hours: int) -> None:
+    parsed = parse_path(relative, BERLIN)
+    assert parsed is not None and parsed.time == utc.replace(tzinfo=UTC)
+    assert parsed.time.utcoffset() == timedelta(hours=offset_hours)
+
+
+@pytest.mark.parametrize(
+    "relative",
+    [
+        "12-34-56.jpg",  # no folder, no date
+        "holiday/12-34-56.jpg",
+        "2024-01-15/IMG_0001.jpg",  # a dated folder, but no clock in the name
+        "2024-02-30/12-34-56.jpg",  # no such day
+        "2024-01-15/25-00-00.jpg",
+        "2024-01-15/extra/12-34-56.jpg",  # motionEye's file sits right in the day's folder
+        "2024-01-15/001/jpg/12/34/567.jpg",  # three digits are no second
+        "2024-01-15/001/dav/12/34/56.jpg",
+        "2024-01-15/001/jpg/12/34/56/x.jpg",
+    ],
+)
+def test_paths_without_a_layout_give_no_time(relative: str) -> None:
+    assert parse_path(relative, BERLIN) is None
+    assert parse_path_kind(relative, BERLIN) is None
+
+
+def test_a_time_in_the_name_wins_over_the_folder() -> None:
+    parsed = parse_path("2023-12-31/IMG_20240115_123456.jpg", BERLIN)
+    assert parsed is not None and parsed.source is TimeSource.FILENAME
+    assert parsed.time == datetime(2024, 1, 15, 12, 34, 56, tzinfo=BERLIN)
+    assert parse_path_kind("2023-12-31/IMG_20240115_123456.jpg", BERLIN) == (
+        parsed.time.timestamp(),
+        3600,
+        NameKind.WALL,
+        TimeSource.FILENAME,
+    )
+
+
+def test_a_user_pattern_may_read_the_path_from_the_root() -> None:
+    pattern = (
+        r"(?P<year>\d{4})/(?P<month>\d{2})/(?P<day>\d{2})/"
+        r"(?P<hour>\d{2})(?P<minute>\d{2})(?P<second>\d{2})(?P<offset>[+-]\d{4})?\.jpg$"
+    )
+    parsed = parse_path("2024/01/15/123456.jpg", BERLIN, pattern)
+    assert parsed is not None and parsed.source is TimeSource.PATTERN
+    assert parsed.kind is NameKind.WALL
+    assert parsed.time == datetime(2024, 1, 15, 12, 34, 56, tzinfo=BERLIN)
+    parsed = parse_path("2024/01/15/123456+0900.jpg", BERLIN, pattern)
+    assert parsed is not None and parsed.kind is NameKind.OFFSET
+    assert parsed.time == datetime(2024, 1, 15, 12, 34, 56, tzinfo=fixed(9))
+    assert parse_path_kind("2024/01/15/123456+0900.jpg", BERLIN, pattern) == (
+        parsed.time.timestamp(),
+        32400,
+        NameKind.OFFSET,
+        TimeSource.PATTERN,
+    )
+    # the name alone does not carry the date: parse_name cannot read it
+    assert parse_name("123456.jpg", BERLIN, pattern) is None
+
+
+def test_a_user_pattern_is_tried_on_the_name_before_the_path() -> None:
+    pattern = r"(?P<year>\d{4})-(?P<month>\d\d)-(?P<day>\d\d)_(?P<hour>\d\d)h(?P<minute>\d\d)"
+    parsed = parse_path("2023-01-01_00h00/2024-01-15_12h34.jpg", BERLIN, pattern)
+    assert parsed is not None and parsed.time == datetime(2024, 1, 15, 12, 34, tzinfo=BERLIN)
+
+
+def test_frame_time_reads_folder_dates_before_exif(tmp_path: Path) -> None:
+    folder = tmp_path / "2024-01-15"
+    folder.mkdir()
+    path = folder / "12-34-56-00.jpg"
+    path.write_bytes(_jpeg())
+    found = frame_time(path, BERLIN, relative="2024-01-15/12-34-56-00.jpg", mtime=0.0)
+    assert found.source is TimeSource.FOLDER and found.kind is NameKind.WALL
+    assert found.time == datetime(2024, 1, 15, 12, 34, 56, tzinfo=BERLIN)
+    without = frame_time(path, BERLIN, mtime=1_705_318_496.0)  # the bare name has no date
+    assert without.source is TimeSource.MTIME
