@@ -134,7 +134,8 @@ class Collection:
     """A named set of frames: counts, frames by time, selections, exports.
 
     The positional parameters are pyLapse 0.2's: ``ext`` is the frames' file type (``jpg``
-    takes ``.jpeg`` too; ``extensions`` lists several instead), ``mask`` a glob on the file
+    takes ``.jpeg`` too; default: every type the index reads, JPEG, PNG, HEIC, DNG; ``extensions``
+    lists several instead), ``mask`` a glob on the file
     name without its extension (``"*"``: every file), ``filematch`` a regex reading the time
     from a name (named groups ``year month day hour minute [second]``; the index scan's
     ``pattern``).
@@ -153,7 +154,7 @@ class Collection:
         name: str,
         export_dir: str | os.PathLike[str] | None,
         collection_dir: str | os.PathLike[str],
-        ext: str = "jpg",
+        ext: str | None = None,
         mask: str = "*",
         filematch: re.Pattern[str] | str | None = None,
         *,
@@ -166,7 +167,7 @@ class Collection:
         roots: Sequence[str | os.PathLike[str]] = (),
         zones: Sequence[Mapping[str, str | None]] = (),
     ) -> None:
-        if isinstance(ext, tzinfo) or "/" in ext or ext.upper() in ("UTC", "GMT"):
+        if isinstance(ext, tzinfo) or (ext and ("/" in ext or ext.upper() in ("UTC", "GMT"))):
             # before 0.3 the fourth parameter was the time zone; it is 0.2's ext again
             raise TypeError(
                 f"Collection({name!r}, ...): {ext!r} looks like a time zone; timezone is a "
@@ -186,7 +187,9 @@ class Collection:
         self.key = key or name
         self.pattern = pattern
         self.date_source = date_source
-        self.extensions = tuple(extensions) if extensions else _extensions(ext)
+        self.extensions: tuple[str, ...] | None = (
+            tuple(extensions) if extensions else _extensions(ext) if ext else None
+        )
         self.presets: dict[str, ExportPreset] = {}
         self.descriptions: dict[str, str] = {}  # add_export's desc, by export name
         self.export = self._make_exports()
@@ -279,7 +282,8 @@ class Collection:
         A failed first scan (a missing folder, say) raises and is tried again on the next use.
         """
         kwargs: dict[str, Any] = {"pattern": self.pattern, "date_source": self.date_source}
-        kwargs["extensions"] = self.extensions
+        if self.extensions:
+            kwargs["extensions"] = self.extensions
         result = self._open_index().scan(
             self.key, self.collection_dir, self.timeline, progress=progress, roots=self.roots,
             **kwargs,

@@ -330,7 +330,9 @@ def test_positional_parameters_are_02s_and_timezone_is_a_keyword(cache, tmp_path
             "Out 2024-05-01T12-20-00.png",
         ],
     )
-    with Collection("All", None, tmp_path / "f", timezone="UTC") as every_jpeg:
+    with Collection("All", None, tmp_path / "f", timezone="UTC") as every_type:
+        assert len(every_type) == 4  # no ext: every frame type the index reads
+    with Collection("Jpeg", None, tmp_path / "f", "jpg", timezone="UTC") as every_jpeg:
         assert len(every_jpeg) == 3  # ext="jpg" takes .jpeg too, and not .png
     with Collection("Out", None, tmp_path / "f", "jpg", "Out*", timezone="UTC") as masked:
         assert masked.mask == "Out*"
