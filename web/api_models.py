@@ -10,6 +10,7 @@ from fastapi import HTTPException
 from pydantic import BaseModel
 
 from pylapse.collection import FolderState
+from pylapse.index.timereport import UNKNOWN
 from pylapse.redact import mask_url
 
 IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
@@ -118,6 +119,21 @@ class FrameOut(BaseModel):
     luma: float | None
     image_url: str
     thumb_url: str
+    # where the wall clock and the offset came from, and how sure ("unknown": indexed before
+    # pyLapse recorded it); reason says why a time is inferred, assumed or flagged
+    time_source: str
+    offset_source: str
+    time_status: str
+    time_reason: str
+
+
+class TimesOut(BaseModel):
+    """How a collection's frame times were found: frames per status and per source."""
+
+    status: dict[str, int]
+    time_source: dict[str, int]
+    offset_source: dict[str, int]
+    flagged: int  # conflict + implausible: GET .../frames?flagged=true lists them
 
 
 class CollectionOut(BaseModel):
@@ -191,6 +207,10 @@ def frame_out(frame: Any) -> FrameOut:
         luma=frame.luma,
         image_url=f"/api/frames/{frame.id}/image",
         thumb_url=f"/api/frames/{frame.id}/thumb",
+        time_source=frame.time_source or UNKNOWN,
+        offset_source=frame.offset_source or UNKNOWN,
+        time_status=frame.time_status or UNKNOWN,
+        time_reason=frame.time_reason or "",
     )
 
 

@@ -518,21 +518,39 @@ class FrameIndex:
         return {(r[0], r[1], r[2]): int(r[3]) for r in rows}
 
     def flagged(
-        self, collection: str, *, mtime: bool = False, limit: int | None = None, offset: int = 0
+        self,
+        collection: str,
+        start: TimeBound = None,
+        end: TimeBound = None,
+        *,
+        mtime: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[Frame]:
-        """Frames whose time is flagged (``conflict``/``implausible``), in time order; with
-        ``mtime`` also those whose time fell back to the file's modification time."""
+        """Frames whose time is flagged (``conflict``/``implausible``) with ``start <= utc <
+        end``, in time order; with ``mtime`` also those whose time fell back to the file's
+        modification time."""
         cid = self._collection_id(collection)
         if cid is None:
             return []
+        where, params = _range(cid, bound_seconds(start, "start"), bound_seconds(end, "end"))
         extra = " OR f.time_source = 'mtime'" if mtime else ""
         sql = (
             f"SELECT {_FRAME_COLUMNS} FROM frames f JOIN scanned_dirs d ON d.id = f.dir_id "
-            f"WHERE f.collection_id = ? AND (f.time_status IN (?, ?){extra}) "
+            f"WHERE {where} AND (f.time_status IN (?, ?){extra}) "
             "ORDER BY f.utc, f.id LIMIT ? OFFSET ?"
         )
-        params = (cid, *FLAGGED, -1 if limit is None else limit, offset)
-        return frames_from_rows(collection, self._reader().execute(sql, params))
+        args = (*params, *FLAGGED, -1 if limit is None else limit, offset)
+        return frames_from_rows(collection, self._reader().execute(sql, args))
+
+    def count_flagged(self, collection: str, start: TimeBound = None, end: TimeBound = None) -> int:
+        """How many frames :meth:`flagged` gives (without ``mtime``)."""
+        cid = self._collection_id(collection)
+        if cid is None:
+            return 0
+        where, params = _range(cid, bound_seconds(start, "start"), bound_seconds(end, "end"))
+        sql = f"SELECT COUNT(*) FROM frames f WHERE {where} AND f.time_status IN (?, ?)"
+        return int(self._reader().execute(sql, (*params, *FLAGGED)).fetchone()[0])
 
     def utc_times(
         self, collection: str, start: TimeBound = None, end: TimeBound = None

@@ -161,3 +161,34 @@ def test_pause_and_resume_capture_through_the_api(client, runtime) -> None:
     state = client.post("/api/capture/resume?camera=demo", headers=headers).json()
     assert state == {"paused": False, "paused_cameras": []}
     assert client.post("/api/capture/pause?camera=nope", headers=headers).status_code == 404
+
+
+def test_frames_carry_their_time_sources_and_can_be_filtered_to_flagged(
+    client, runtime, monkeypatch
+) -> None:
+    from _time_support import mixed_frames
+
+    mixed_frames(runtime, monkeypatch)
+    page = client.get("/api/collections/demo/frames").json()
+    items = {item["name"]: item for item in page["items"]}
+    assert page["total"] == 5
+    b = items["b.jpg"]
+    assert (b["time_source"], b["offset_source"], b["time_status"]) == (
+        "exif", "neighbours", "inferred",
+    )
+    assert b["time"] == "2026-03-10T09:10:00+09:00"
+    assert "a.jpg" in b["time_reason"]
+    assert items["a.jpg"]["time_status"] == "certain"
+    one = client.get(f"/api/frames/{items['gps.jpg']['id']}").json()
+    assert (one["time_status"], one["offset_source"]) == ("conflict", "zone")
+    assert one["time_reason"] == "GPS says +02:00, the collection's zone +01:00"
+    only = client.get("/api/collections/demo/frames", params={"flagged": "true"}).json()
+    assert only["total"] == 1 and [i["name"] for i in only["items"]] == ["gps.jpg"]
+    times = client.get("/api/collections/demo/times").json()
+    assert times == {
+        "status": {"certain": 2, "inferred": 1, "assumed": 1, "conflict": 1},
+        "time_source": {"exif": 4, "mtime": 1},
+        "offset_source": {"zone": 2, "exif-offset": 2, "neighbours": 1},
+        "flagged": 1,
+    }
+    assert client.get("/api/collections/nope/times").status_code == 404

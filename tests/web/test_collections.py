@@ -204,3 +204,31 @@ def test_job_of_another_kind_is_not_served_here(client, runtime) -> None:
     wait_job(runtime, job_id)
     assert client.get(f"/collections/jobs/{job_id}").status_code == 404
     assert client.get("/collections/jobs/999999").status_code == 404
+
+
+def test_collection_page_counts_frame_times_and_filters_flagged_frames(
+    client, runtime, monkeypatch
+) -> None:
+    from _time_support import mixed_frames
+
+    mixed_frames(runtime, monkeypatch)
+    page = client.get("/collections/demo")
+    assert page.status_code == 200
+    lazy = HxAttrs(page.text).with_attr("hx-trigger")
+    assert any(a.get("hx-get") == "/collections/demo/times" and a["hx-trigger"] == "load"
+               for a in lazy)  # fmt: skip
+    times = client.get("/collections/demo/times")
+    assert times.template.name == "partials/_frame_times.html"
+    counts = times.context["times"]
+    assert dict(counts.statuses()) == {"certain": 2, "inferred": 1, "assumed": 1, "conflict": 1}
+    assert counts.offset_source == {"exif-offset": 2, "neighbours": 1, "zone": 2}
+    assert counts.time_source == {"exif": 4, "mtime": 1}
+    assert 'href="/collections/demo?flagged=1"' in times.text
+    assert "Show only the 1 flagged frame" in times.text
+    flagged = client.get("/collections/demo", params={"flagged": 1})
+    assert flagged.status_code == 200
+    frames = flagged.context["flagged_frames"]
+    assert [f.name for f in frames] == ["gps.jpg"]
+    assert flagged.context["pager"].total == 1
+    assert "GPS says +02:00" in flagged.text
+    assert "a.jpg" not in flagged.text

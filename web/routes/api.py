@@ -32,6 +32,7 @@ from web.api_models import (
     FrameOut,
     Page,
     SessionInfo,
+    TimesOut,
     camera_out,
     collection_key,
     collection_or_404,
@@ -152,6 +153,9 @@ def collection_frames(
     end: Annotated[str | None, Query(description="ISO 8601 with offset (exclusive)")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Offset = 0,
+    flagged: Annotated[
+        bool, Query(description="only frames whose time is flagged (conflict, implausible)")
+    ] = False,
 ) -> Page[FrameOut]:
     coll = collection_or_404(runtime, collection_id)
     status = coll.folder_status()
@@ -159,11 +163,27 @@ def collection_frames(
         raise HTTPException(409, f"collection {collection_id!r}: {status.problem}")
     key = collection_key(coll, collection_id)
     lo, hi = parse_time(start, "start"), parse_time(end, "end")
-    frames = runtime.index.frames(key, lo, hi, limit=limit, offset=offset)
-    total = runtime.index.count(key, lo, hi)
+    if flagged:
+        frames = runtime.index.flagged(key, lo, hi, limit=limit, offset=offset)
+        total = runtime.index.count_flagged(key, lo, hi)
+    else:
+        frames = runtime.index.frames(key, lo, hi, limit=limit, offset=offset)
+        total = runtime.index.count(key, lo, hi)
     return Page[FrameOut](
         total=total, limit=limit, offset=offset, items=[frame_out(f) for f in frames]
     )
+
+
+@router.get(
+    "/collections/{collection_id}/times", response_model=TimesOut, responses=errors(404)
+)
+def collection_times(collection_id: CollectionId, runtime: RuntimeDep) -> TimesOut:
+    """Frames per time status, per wall-clock source and per offset source."""
+    from pylapse.index.timereport import TimeCounts
+
+    coll = collection_or_404(runtime, collection_id)
+    counts = TimeCounts.of(runtime.index.time_counts(collection_key(coll, collection_id)))
+    return TimesOut(**counts.as_json(), flagged=counts.flagged)
 
 
 @router.get("/frames/{frame_id}", response_model=FrameOut, responses=errors(404, 422))

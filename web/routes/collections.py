@@ -4,7 +4,10 @@ removing it.
 
 Everything a page shows comes from the index's per-day counts and indexed time-range queries, so
 a collection of millions of frames costs the same as one of a thousand: nothing here lists a
-folder or walks all frames. Scans run as jobs (``kind="scan"``) with a live card.
+folder. The one count over all frames, how their times were found (frames per time status and
+source, issue 14), is a card of its own loaded after the page; ``?flagged=1`` lists only the
+frames whose time is flagged (conflict, implausible) with the reason. Scans run as jobs
+(``kind="scan"``) with a live card.
 
 A collection whose folder is gone (deleted, renamed, a disk not mounted) is shown as missing,
 naming the folder, instead of counts and thumbnails that cannot be served; its index rows stay
@@ -51,6 +54,7 @@ DATE_SOURCES = (
     ("mtime", "File modification time"),
 )
 DAY_PAGE_SIZES = (24, 48, 96, 192)
+FLAGGED_PAGE = 100  # flagged frames listed per page
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 m.add_job_routes(router, JOB_BASE, ("scan", "delete"))
@@ -333,9 +337,17 @@ def collection_page(
     day: Annotated[str | None, Query()] = None,
     page: Annotated[int, Query(ge=1)] = 1,
     per_page: Annotated[int, Query()] = DAY_PAGE_SIZES[1],
+    flagged: Annotated[bool, Query()] = False,
 ):
     coll = m.collection_or_404(runtime, collection_id)
     info = summary(runtime, collection_id, coll)
+    if flagged:
+        return m.render(templates, request, "collection.html", {
+            "active": "collections", "page_title": f"{coll.name}: flagged times", "c": info,
+            "presets": sorted(coll.presets), "job_base": JOB_BASE,
+            "scan_jobs": m.active_jobs(runtime, "scan", collection=collection_id),
+            **flagged_context(runtime, collection_id, coll, page),
+        })  # fmt: skip
     chosen = (
         _day_of(day)
         if day
@@ -353,6 +365,30 @@ def collection_page(
         context.update(calendar_context(runtime, collection_id, coll, month, chosen))
     context.update(day_context(runtime, collection_id, coll, chosen, page, per_page))
     return m.render(templates, request, "collection.html", context)
+
+
+def flagged_context(
+    runtime: Runtime, collection_id: str, coll: Collection, page: int
+) -> dict[str, Any]:
+    """The frames whose time is flagged, a page at a time, in time order."""
+    total = runtime.index.count_flagged(coll.key)
+    p = m.pager(total, page, FLAGGED_PAGE, (FLAGGED_PAGE,))
+    frames = runtime.index.flagged(coll.key, limit=p.per_page, offset=p.offset)
+    return {"collection_id": collection_id, "flagged_only": True, "flagged_frames": frames,
+            "pager": p, "zone": coll.zone}  # fmt: skip
+
+
+@router.get("/collections/{collection_id}/times", response_class=HTMLResponse)
+def times_partial(
+    collection_id: str, request: Request, runtime: RuntimeDep, templates: TemplatesDep
+):
+    """How the collection's frame times were found: frames per status and per source."""
+    from pylapse.index.timereport import TimeCounts
+
+    coll = m.collection_or_404(runtime, collection_id)
+    counts = TimeCounts.of(runtime.index.time_counts(coll.key))
+    context = {"collection_id": collection_id, "times": counts}
+    return m.render(templates, request, "partials/_frame_times.html", context)
 
 
 @router.get("/collections/{collection_id}/summary", response_class=HTMLResponse)
