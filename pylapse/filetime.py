@@ -369,7 +369,7 @@ class _Reader:
                 if other.seconds != first.seconds:
                     reason = f"{first.label} disagrees with {other.label}"
                     return Evidence(local, source, None, None, TimeStatus.CONFLICT, reason)
-            reason = first.label
+            reason = "; ".join([first.label] + [f"{o.source} agrees" for o in offsets[1:]])
             if isinstance(gps, tuple):
                 raw, label = gps
                 if abs(raw - first.seconds) > GPS_SLACK.total_seconds():

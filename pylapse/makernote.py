@@ -2,7 +2,8 @@
 
 No well-kept Python reader fits: exifread (the one maintained EXIF reader with maker notes) does
 not decode Canon's ``TimeInfo`` or Reconyx notes, gives Nikon's ``WorldTime`` as raw bytes, and
-takes 2-75 ms a file. These parsers read only the few bytes they need:
+takes 2-75 ms a file. These parsers read only the few bytes they need, from the Exif IFD's
+MakerNote or, in a DNG, the copy kept in DNGPrivateData:
 
 - Canon: tag 0x0035 ``TimeInfo`` (int32 ``[size, TimeZone minutes, TimeZoneCity,
   DaylightSavings minutes]``); the maker note is an IFD whose offsets count from the TIFF header,
@@ -26,6 +27,7 @@ __all__ = ["MakerNoteTime", "read_makernote"]
 
 _MAKERNOTE = 0x927C
 _EXIF_IFD = 0x8769
+_DNG_PRIVATE = 0xC634
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,13 +49,13 @@ def read_makernote(make: str, tiff: bytes) -> MakerNoteTime | None:
         found = _makernote_span(tiff)
         if found is None:
             return None
-        start, length = found
+        start, length, order, base = found
         note = tiff[start : start + length]
         vendor = make.strip().lower()
         if note.startswith(b"RECONYXH2") or note[:2] == b"\x01\xf1":
             return _reconyx(note)
         if vendor.startswith("canon"):
-            return _canon(tiff, start, length)
+            return _canon(tiff, start, length, order, base)
         if vendor.startswith("nikon") and note.startswith(b"Nikon\x00\x02"):
             return _nikon(note)
     except (struct.error, IndexError, ValueError):
@@ -66,29 +68,40 @@ def read_makernote(make: str, tiff: bytes) -> MakerNoteTime | None:
 _order, _entries, _value_at = exif.tiff_order, exif.ifd_entries, exif.value_position
 
 
-def _makernote_span(tiff: bytes) -> tuple[int, int] | None:
+def _makernote_span(tiff: bytes) -> tuple[int, int, str, int] | None:
+    """(start, length, byte order, offset base) of the maker note in ``tiff``, or None.
+
+    The note is the Exif IFD's MakerNote, or in a DNG the copy Adobe keeps in DNGPrivateData
+    (``Adobe\\0MakN``, length, the original byte order and the note's original offset), whose
+    offsets still count from where the note sat in the camera's file.
+    """
     order = _order(tiff)
-    (ifd0,) = struct.unpack_from(order + "I", tiff, 4)
-    exif_entry = _entries(tiff, ifd0, order).get(_EXIF_IFD)
-    if exif_entry is None:
+    (ifd0_at,) = struct.unpack_from(order + "I", tiff, 4)
+    ifd0 = _entries(tiff, ifd0_at, order)
+    exif_entry = ifd0.get(_EXIF_IFD)
+    if exif_entry is not None:
+        (exif_ifd,) = struct.unpack_from(order + "I", tiff, exif_entry[2])
+        note = _entries(tiff, exif_ifd, order).get(_MAKERNOTE)
+        if note is not None:
+            start = _value_at(tiff, note, order)
+            return (start, note[1], order, 0) if start + note[1] <= len(tiff) else None
+    private = ifd0.get(_DNG_PRIVATE)
+    if private is None:
         return None
-    (exif_ifd,) = struct.unpack_from(order + "I", tiff, exif_entry[2])
-    note = _entries(tiff, exif_ifd, order).get(_MAKERNOTE)
-    if note is None:
+    at = _value_at(tiff, private, order)
+    if tiff[at : at + 10] != b"Adobe\x00MakN":
         return None
-    start = _value_at(tiff, note, order)
-    length = note[1]
+    length, mark, original = struct.unpack_from(">I2sI", tiff, at + 10)
+    start = at + 20
     if start + length > len(tiff):
         return None
-    return start, length
+    return start, length, _order(mark), start - original
 
 
 # --- vendors ----------------------------------------------------------------------------------
 
 
-def _canon(tiff: bytes, start: int, length: int) -> MakerNoteTime | None:
-    order = _order(tiff)
-    base = 0
+def _canon(tiff: bytes, start: int, length: int, order: str, base: int) -> MakerNoteTime | None:
     footer = tiff[start + length - 8 : start + length]
     if footer[:4] in (b"II*\x00", b"MM\x00*"):
         # An editor that moved the note leaves its offsets pointing where it used to be.

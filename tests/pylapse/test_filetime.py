@@ -46,12 +46,13 @@ C, A, X, BAD = TimeStatus.CERTAIN, TimeStatus.ASSUMED, TimeStatus.CONFLICT, Time
 # file: (status, offset seconds, offset source, a phrase the reason must hold). Each expectation
 # was checked against the file's bytes (see test_makernote.py for the maker notes and
 # test_real_file_facts below), not copied from MANIFEST.md, which has two known slips: the Z9 DNG
-# is certain +03:00 (its Nikon maker note has no WorldTime we read) and the D3100's maker note
-# says +01:00 with DST on, so +02:00 (Genoa in June, which its GPS position confirms).
+# is certain +03:00 (OffsetTimeOriginal, and its WorldTime, kept in DNGPrivateData, agrees; the
+# manifest's "TimeZone 0" is another exiftool field) and the D3100's maker note says +01:00 with
+# DST on, so +02:00 (Genoa in June, which its GPS position confirms).
 REAL_FILES: dict[str, tuple[TimeStatus, int | None, OffsetSource | None, str]] = {
     "nokia_8.3_5g_offset+0300.jpg": (C, 3 * H, OffsetSource.EXIF, "GPS agrees"),
     "iphone11pro_offset-0400.heic": (C, -4 * H, OffsetSource.EXIF, "OffsetTimeOriginal -04:00"),
-    "nikon_z9_offset+0300.dng": (C, 3 * H, OffsetSource.EXIF, "OffsetTimeOriginal +03:00"),
+    "nikon_z9_offset+0300.dng": (C, 3 * H, OffsetSource.EXIF, "+03:00; makernote agrees"),
     "htc_desire_gps+0200.jpg": (C, 2 * H, OffsetSource.GPS, "GPS fix 2011-05-06 07:59:48"),
     "sony_hx5v_gps+0200.jpg": (C, 2 * H, OffsetSource.GPS, "+01:59:58"),
     "coolpix_p6000_DSCN0010.jpg": (X, None, None, "stale GPS fix"),

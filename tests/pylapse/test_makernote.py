@@ -160,3 +160,22 @@ def test_unknown_vendor_and_missing_note() -> None:
     assert read_makernote("Pentax", _tiff(b"Pentax", b"AOC\x00" + b"\0" * 30)) is None
     block: bytes = piexif.dump({"0th": {piexif.ImageIFD.Make: b"Canon"}, "Exif": {}})
     assert read_makernote("Canon", block[6:]) is None
+
+
+def test_dng_keeps_the_maker_note_in_dng_private_data(real: Path) -> None:
+    # Adobe's copy ("Adobe\0MakN"): the Z9's WorldTime says +03:00 (b4 00 = 180 min, DST 0),
+    # agreeing with OffsetTimeOriginal; MANIFEST.md's "TimeZone 0" is another exiftool field.
+    assert _note_of(real / "nikon_z9_offset+0300.dng") == MakerNoteTime(
+        180, None, "Nikon WorldTime TimeZone +03:00, DST no"
+    )
+
+
+def test_dng_private_data_canon_note_uses_its_original_offsets() -> None:
+    moved_to = 400  # where the Canon note was in the camera's own file
+    body = _canon(-300, 0, moved_to)  # its pointer counts from moved_to, not from the DNG
+    header = b"Adobe\x00MakN" + struct.pack(">I", len(body)) + b"MM" + struct.pack(">I", moved_to)
+    private = header + body
+    ifd0 = {piexif.ImageIFD.Make: b"Canon", piexif.ImageIFD.DNGPrivateData: private}
+    block: bytes = piexif.dump({"0th": ifd0})
+    note = read_makernote("Canon", block[6:])
+    assert note == MakerNoteTime(-300, None, "Canon TimeZone -05:00, DST off")
