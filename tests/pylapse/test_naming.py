@@ -1010,3 +1010,82 @@ def test_frame_time_reads_folder_dates_before_exif(tmp_path: Path) -> None:
     assert found.time == datetime(2024, 1, 15, 12, 34, 56, tzinfo=BERLIN)
     without = frame_time(path, BERLIN, mtime=1_705_318_496.0)  # the bare name has no date
     assert without.source is TimeSource.MTIME
+
+
+# --- the kinds as a property: the fast path, the datetime path and the rules agree -------------
+
+_SUFFIXES = {  # what follows the clock -> the offset in minutes it proves, "utc", or None (wall)
+    "": None,
+    "_2": None,
+    "-01": None,
+    "-0001": None,  # burst counters
+    "-0015": None,
+    "-0045": None,
+    "+1500": None,
+    "+0960": None,
+    "-0100": -60,
+    "-12:00": -720,
+    "+0900": 540,
+    "+09:00": 540,
+    "+0530": 330,
+    "+14:00": 840,
+    "Z": 0,
+    "-00:00": "utc",
+}
+
+
+@st.composite
+def shaped_names(draw: st.DrawFn) -> tuple[str, datetime, int | str | None, bool]:
+    """(name, its wall clock, what its suffix proves, whether the prefix is Pixel's)."""
+    day = draw(
+        st.sampled_from([datetime(2024, 3, 31), datetime(2024, 10, 27), datetime(2024, 3, 10),
+                         datetime(2024, 11, 3), datetime(2024, 4, 7), datetime(2024, 10, 6)])
+        | st.datetimes(min_value=datetime(2001, 1, 1), max_value=datetime(2032, 12, 31))
+    )  # fmt: skip
+    clock = draw(st.integers(0, 86399))
+    wall = day.replace(
+        hour=clock // 3600, minute=clock // 60 % 60, second=clock % 60, microsecond=0
+    )
+    prefix = draw(st.sampled_from(["", "IMG_", "PXL_", "cam-", "XPXL_"]))
+    if draw(st.booleans()):
+        text = wall.strftime("%Y%m%d_%H%M%S")
+        if draw(st.booleans()):
+            text += "123"
+            wall = wall.replace(microsecond=123000)
+    else:
+        text = wall.strftime("%Y-%m-%dT%H-%M-%S")
+    suffix = draw(st.sampled_from(sorted(_SUFFIXES)))
+    return prefix + text + suffix + ".jpg", wall, _SUFFIXES[suffix], prefix == "PXL_"
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    case=shaped_names(),
+    zone=st.sampled_from([BERLIN, NEW_YORK, TOKYO, ZoneInfo("Australia/Lord_Howe"),
+                          ZoneInfo("Pacific/Chatham"), UTC]),
+)  # fmt: skip
+def test_every_name_shape_gives_the_kind_its_rule_says(
+    case: tuple[str, datetime, int | str | None, bool], zone: tzinfo
+) -> None:
+    name, wall, proves, pixel = case
+    if pixel or proves == "utc":
+        kind, expected = NameKind.UTC, wall.replace(tzinfo=UTC)
+    elif isinstance(proves, int):
+        kind, expected = NameKind.OFFSET, wall.replace(tzinfo=timezone(timedelta(minutes=proves)))
+    else:
+        kind, expected = NameKind.WALL, timeutil.localize(wall, zone)
+    parsed = parse_name(name, zone)
+    assert parsed is not None, name
+    assert parsed.kind is kind, name
+    # timestamps: == across zones is never true inside a repeated hour (PEP 495)
+    assert parsed.time.timestamp() == expected.timestamp(), name
+    assert parsed.time.replace(tzinfo=None) == expected.astimezone(parsed.time.tzinfo).replace(
+        tzinfo=None
+    ), name
+    if kind is NameKind.OFFSET:
+        assert parsed.time.utcoffset() == expected.utcoffset(), name
+    else:  # the zone's offset at that instant
+        assert parsed.time.utcoffset() == expected.astimezone(zone).utcoffset(), name
+    numbers = (parsed.time.timestamp(), timeutil.offset_seconds(parsed.time))
+    assert parse_name_kind(name, zone) == (*numbers, kind), name
+    assert parse_name_utc(name, zone) == numbers, name
