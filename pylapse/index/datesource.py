@@ -14,11 +14,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, NamedTuple
 
 from pylapse import naming, timeutil
-from pylapse.index.zones import ZONE
+from pylapse.index.zones import NAME_UTC, ZONE
 
 if TYPE_CHECKING:
     from pylapse.filetime import Evidence
@@ -26,9 +26,16 @@ if TYPE_CHECKING:
 __all__ = ["DATE_SOURCES", "FrameTimes", "Resolved"]
 
 DATE_SOURCES = ("auto", "filename", "exif", "mtime")
-# A zone no name offset can equal by chance: a name read in both zones carries its offset when
-# the two readings agree (how a wall-clock-only name is told apart, whatever rule matched it).
-_PROBE = timezone(timedelta(hours=5, minutes=17))
+_SLACK = 2  # seconds between two clocks that are the same clock
+_NO_OFFSET = {
+    naming.NameKind.WALL: "no offset in the name or the file",
+    naming.NameKind.UTC: "the name gives the instant in UTC; no offset in the file",
+}
+
+
+def _wall(seconds: float) -> datetime:
+    """The naive wall clock ``seconds`` after 1970-01-01 00:00."""
+    return datetime(1970, 1, 1) + timedelta(seconds=seconds)  # noqa: DTZ001
 
 
 class Resolved(NamedTuple):
@@ -63,61 +70,87 @@ class FrameTimes:
         )
         self.names_first = date_source in ("auto", "filename")
 
-    def name(self, name: str) -> tuple[float, int, str] | None:
-        if self.fast is not None:
-            hit = self.fast(name, self.tz)
-            return None if hit is None else (float(hit[0]), int(hit[1]), "filename")
-        parsed = naming.parse_name(name, self.tz, self.pattern)
-        if parsed is None:
+    def name(self, relative: str) -> tuple[float, int, str, str, naming.NameKind] | None:
+        """``(utc, offset, source, time_source, kind)`` of the time a file's path carries
+        (``relative`` to the collection root: folder layouts and user patterns may read the
+        folders), or ``None``."""
+        hit = naming.parse_path_kind(relative, self.tz, self.pattern)
+        if hit is None:
             return None
-        when = parsed.time
-        return when.timestamp(), timeutil.offset_seconds(when), str(parsed.source)
+        utc, offset, kind, source = hit
+        time_source = "folder+name" if source == naming.TimeSource.FOLDER else "name"
+        if kind is naming.NameKind.UTC:
+            time_source = NAME_UTC
+        return float(utc), int(offset), str(source), time_source, kind
 
-    def name_has_offset(self, name: str) -> bool:
-        """Whether ``name``'s time carries its own offset (read the same in two zones)."""
-        a = naming.parse_name(name, UTC, self.pattern)
-        b = naming.parse_name(name, _PROBE, self.pattern)
-        return a is not None and b is not None and a.time == b.time
-
-    def resolve(self, folder: str, name: str, *, stat: bool = False) -> Resolved | None:
+    def resolve(
+        self, folder: str, name: str, *, stat: bool = False, relative: str | None = None
+    ) -> Resolved | None:
         """The time of ``folder/name``, or ``None`` when nothing gives one (``filename`` only).
 
         A name with its offset is read without opening the file (``stat``: still fill size and
-        mtime, for a verifying scan)."""
+        mtime, for a verifying scan). ``relative``: the path from the collection root (default:
+        the name alone)."""
         path = os.path.join(folder, name)
-        hit = self.name(name) if self.date_source != "mtime" else None
-        if hit is not None and self.names_first and self.name_has_offset(name):
+        hit = self.name(relative or name) if self.date_source != "mtime" else None
+        if hit is not None and self.names_first and hit[4] is naming.NameKind.OFFSET:
             size = mtime = None
             if stat:
                 st = os.stat(path)
                 size, mtime = st.st_size, st.st_mtime
-            return Resolved(*hit, size, mtime, "name", "name", "certain", "")
+            return Resolved(*hit[:3], size, mtime, hit[3], "name", "certain", "")
         if self.date_source == "filename":
             if hit is None:
                 return None
-            return Resolved(*hit, None, None, "name", ZONE, "assumed", "no offset in the name")
+            if hit[4] is naming.NameKind.OFFSET:
+                return Resolved(*hit[:3], None, None, hit[3], "name", "certain", "")
+            return Resolved(*hit[:3], None, None, hit[3], ZONE, "assumed", _NO_OFFSET[hit[4]])
         st = os.stat(path)
         if self.date_source == "mtime":
             return self._mtime(st, "date_source mtime")
         from pylapse import filetime  # collections whose names prove their offsets never pay
 
-        wall = None
         if hit is not None and self.names_first:
-            wall = datetime.fromtimestamp(hit[0] + hit[1], UTC).replace(tzinfo=None)
-        ev = filetime.file_evidence(path, zone=self.tz, mtime=st.st_mtime, wall_clock=wall)
-        if wall is not None:
-            return self._stamp(wall, hit[2] if hit else "filename", "name", ev, st)
+            return self._named(path, hit, st)
+        ev = filetime.file_evidence(path, zone=self.tz, mtime=st.st_mtime)
         if ev.local is not None and ev.time_source is not None:
             return self._stamp(ev.local, "exif", str(ev.time_source), ev, st)
         if hit is not None:  # date_source exif: the name when the file has no clock
-            if self.name_has_offset(name):
-                return Resolved(*hit, st.st_size, st.st_mtime, "name", "name", "certain", "")
-            wall = datetime.fromtimestamp(hit[0] + hit[1], UTC).replace(tzinfo=None)
-            return self._stamp(wall, hit[2], "name", ev, st)
+            return self._named(path, hit, st)
         note = "no time in the name or the file"
         if ev.reason:
             note = f"{note} ({ev.reason})"
         return self._mtime(st, f"{note}; modification time used")
+
+    def _named(
+        self, path: str, hit: tuple[float, int, str, str, naming.NameKind], st: os.stat_result
+    ) -> Resolved:
+        """A name's time whose offset the name does not prove: the file's evidence decides."""
+        from pylapse import filetime
+
+        utc, offset, source, time_source, kind = hit
+        if kind is naming.NameKind.OFFSET:
+            return Resolved(utc, offset, source, st.st_size, st.st_mtime, time_source, "name",
+                            "certain", "")  # fmt: skip
+        wall = _wall(utc + offset)
+        if kind is naming.NameKind.WALL:
+            ev = filetime.file_evidence(path, zone=self.tz, mtime=st.st_mtime, wall_clock=wall)
+            return self._stamp(wall, source, time_source, ev, st)
+        # The instant is the name's (UTC): a file offset is taken only when the file's clock
+        # shows that instant in it; the instant never moves.
+        ev = filetime.file_evidence(path, zone=self.tz, mtime=st.st_mtime)
+        if (
+            ev.offset is not None
+            and ev.offset_source is not None
+            and ev.local is not None
+            and abs((ev.local - _wall(utc + ev.offset)).total_seconds()) <= _SLACK
+        ):
+            return Resolved(utc, ev.offset, source, st.st_size, st.st_mtime, time_source,
+                                str(ev.offset_source), str(ev.status), ev.reason)  # fmt: skip
+        status = "conflict" if ev.status == "conflict" else "assumed"
+        reason = ev.reason if status == "conflict" else _NO_OFFSET[kind]
+        return Resolved(utc, offset, source, st.st_size, st.st_mtime, time_source, ZONE, status,
+                        reason)  # fmt: skip
 
     def _stamp(
         self, wall: datetime, source: str, time_source: str, ev: Evidence, st: os.stat_result
@@ -131,7 +164,7 @@ class FrameTimes:
             offset_source = ZONE
             if ev.status == "certain":  # nothing proves an offset: never certain
                 status = "assumed"
-            reason = reason or "no offset in the file"
+            reason = reason or "no offset in the name or the file"
         utc = (wall - datetime(1970, 1, 1)).total_seconds() - offset  # noqa: DTZ001
         return Resolved(
             utc, offset, source, st.st_size, st.st_mtime, time_source, offset_source, status,

@@ -525,7 +525,9 @@ class Scanner:
     def _resolve(self, path: str, name: str) -> Resolved | None:
         times = self.times
         try:
-            resolved = times.resolve(path, name, stat=self.verify)
+            folder = self._relative(path) if path != self._root else ""
+            relative = f"{folder}/{name}" if folder else name
+            resolved = times.resolve(path, name, stat=self.verify, relative=relative)
         except OSError as exc:
             self.result.skipped += 1
             self.result.note(f"{os.path.join(path, name)}: cannot be read ({exc.strerror})")

@@ -33,6 +33,7 @@ from pylapse.index.daycounts import bump_days, day_of
 __all__ = [
     "DEPENDENT",
     "INFERRED_ZONE",
+    "NAME_UTC",
     "OFFSET_CAPTURE",
     "ZoneSpan",
     "ZoneTimeline",
@@ -42,6 +43,8 @@ __all__ = [
 NEIGHBOURS, ZONE = "neighbours", "zone"
 DEPENDENT = (NEIGHBOURS, ZONE)  # offset sources decided here, re-resolved on a zone change
 OFFSET_CAPTURE = "capture"  # capture knew its camera's zone when it named the frame
+NAME_UTC = "name-utc"  # a name giving the instant in UTC (Pixel PXL_, epoch numbers)
+_INSTANTS = ("mtime", NAME_UTC)  # times that are instants: a new offset moves their wall clock
 INFERRED_ZONE = "inferred"  # a span's zone: carry the last proven offset forward
 _EVIDENCE_STATUS = ("certain", "inferred")
 _FLAGGED = ("conflict", "implausible")
@@ -230,8 +233,9 @@ def _decide(
                 zone, name = timeline.default, timeline.default_name
             source, status = ZONE, "assumed"
             reason = f"no offset in the file; zone {name}"
-            if row.time_source == "mtime":  # an instant: its wall clock follows the zone
-                reason = f"no time in the name or the file: modification time, zone {name}"
+            if row.time_source in _INSTANTS:  # its wall clock follows the zone
+                if row.time_source == "mtime":
+                    reason = f"no time in the name or the file: modification time, zone {name}"
                 offset = timeutil.offset_seconds(
                     timeutil.from_utc(row.utc, 0).astimezone(zone)
                 )
@@ -239,5 +243,5 @@ def _decide(
                 offset = timeutil.offset_seconds(timeutil.localize(local, zone))
     if keep_flag:
         status, reason = str(row.status), str(row.reason or "")
-    utc = row.utc if row.time_source == "mtime" else row.local - offset
+    utc = row.utc if row.time_source in _INSTANTS else row.local - offset
     return utc, offset, source, status, reason

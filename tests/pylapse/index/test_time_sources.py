@@ -304,3 +304,42 @@ def test_config_zones_are_validated_and_reach_the_scan(tmp_path):
     ]:
         with pytest.raises(ValueError, match=says):
             CollectionConfig(name="c", path=str(tmp_path), zones=bad)
+
+
+def test_a_utc_name_keeps_its_instant_and_takes_the_file_offset_only_when_it_matches(tmp_path):
+    root = tmp_path / "frames"
+    # Pixel names are UTC: 03:34:56Z. One file's clock shows that instant at +09:00 ...
+    jpeg(root / "PXL_20240115_033456000.jpg", "2024:01:15 12:34:56", "+09:00")
+    # ... another has no EXIF at all: the instant stays, the offset is the zone's
+    root.joinpath("PXL_20240116_033456000.jpg").write_bytes(b"")
+    instant = datetime(2024, 1, 16, 3, 34, 56, tzinfo=timeutil.fixed_zone(0)).timestamp()
+    with FrameIndex(tmp_path / "db") as index:
+        index.scan("c", root, BERLIN)
+        frames = by_name(index)
+        proven, bare = frames["PXL_20240115_033456000.jpg"], frames["PXL_20240116_033456000.jpg"]
+        assert (proven.offset, proven.offset_source, proven.time_status) == (
+            32400, "exif-offset", "certain",
+        )
+        assert proven.time_source == "name-utc"
+        assert (bare.utc, bare.offset, bare.offset_source, bare.time_status) == (
+            instant, 3600, "zone", "assumed",
+        )
+        assert index.scan("c", root, TOKYO).reresolved == 1
+        bare = by_name(index)["PXL_20240116_033456000.jpg"]
+    assert (bare.utc, bare.offset) == (instant, 32400)  # the instant never moves
+
+
+def test_folder_dates_and_counters_are_wall_clocks(tmp_path):
+    root = tmp_path / "frames"
+    (root / "2024-01-15").mkdir(parents=True)
+    (root / "2024-01-15" / "12-34-56.jpg").write_bytes(b"")  # motionEye
+    (root / "20240115_123456-0001.jpg").write_bytes(b"")  # a counter, not -00:01
+    with FrameIndex(tmp_path / "db") as index:
+        index.scan("c", root, BERLIN)
+        frames = by_name(index)
+    motion, counter = frames["12-34-56.jpg"], frames["20240115_123456-0001.jpg"]
+    assert motion.time_source == "folder+name"
+    assert counter.time_source == "name"
+    for f in (motion, counter):
+        assert f.time == datetime(2024, 1, 15, 12, 34, 56, tzinfo=timeutil.fixed_zone(3600))
+        assert (f.offset_source, f.time_status) == ("zone", "assumed")
