@@ -649,6 +649,10 @@ def test_frame_time_reads_exif_without_an_offset_in_the_collections_zone(tmp_pat
         ("20240115T123456Z.jpg", NameKind.OFFSET),  # ISO 8601: Z is +00:00
         ("2024-01-15T12:34:56-00:00.jpg", NameKind.UTC),  # RFC 3339: UTC, local offset unknown
         ("1705318496_camera.jpeg", NameKind.UTC),
+        # cameras' own shapes: motion's %v-%Y%m%d%H%M%S-%q, Hikvision FTP, Reolink FTP
+        ("01-20240115123456-01.jpg", NameKind.WALL),
+        ("192.168.1.64_01_20240115123456789_TIMING.jpg", NameKind.WALL),
+        ("Camera1_00_20240115123456.jpg", NameKind.WALL),
     ],
 )
 def test_the_kind_says_whether_the_offset_came_from_the_name(name: str, kind: NameKind) -> None:
