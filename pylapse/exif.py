@@ -252,20 +252,42 @@ def _bmff_exif_item(data: bytes) -> bytes | None:
 
 
 def _exif_item_id(data: bytes, start: int, end: int) -> int | None:
+    return _item_ids(data, start, end).get(b"Exif")
+
+
+def _item_ids(data: bytes, start: int, end: int) -> dict[bytes, int]:
+    """Item type -> the first item of that type in an ``iinf`` box; ``mime`` only for XMP."""
     version = data[start]
     first = start + 4 + (2 if version == 0 else 4)
-    for kind, s, _e in _boxes(data, first, end):
+    found: dict[bytes, int] = {}
+    for kind, s, e in _boxes(data, first, end):
         if kind != b"infe" or data[s] < 2:
             continue
         id_size = 2 if data[s] == 2 else 4
         item_id = _uint(data, s + 4, id_size)
-        item_type = data[s + 4 + id_size + 2 : s + 4 + id_size + 6]
-        if item_type == b"Exif":
-            return item_id
-    return None
+        at = s + 4 + id_size + 2
+        item_type = data[at : at + 4]
+        if item_type == b"mime":
+            name_end = data.index(b"\x00", at + 4, e)
+            content = data[name_end + 1 : e].split(b"\x00", 1)[0]
+            if content != b"application/rdf+xml":
+                continue
+        found.setdefault(item_type, item_id)
+    return found
 
 
 def _item_bytes(data: bytes, start: int, end: int, wanted: int) -> bytes | None:
+    extents = _item_extents(data, start, end, {wanted: "Exif"}).get(wanted)
+    if extents is None:
+        return None
+    return b"".join(data[offset : offset + length] for offset, length in extents)
+
+
+def _item_extents(
+    data: bytes, start: int, end: int, wanted: dict[int, str]
+) -> dict[int, list[tuple[int, int]]]:
+    """(file offset, length) of each extent of the ``wanted`` items (id -> label for errors)
+    in an ``iloc`` box, in one pass that stops once all are found."""
     version = data[start]
     pos = start + 4
     offset_size, length_size = data[pos] >> 4, data[pos] & 15
@@ -274,6 +296,8 @@ def _item_bytes(data: bytes, start: int, end: int, wanted: int) -> bytes | None:
     count_size = 2 if version < 2 else 4
     count = _uint(data, pos, count_size)
     pos += count_size
+    extent_size = index_size + offset_size + length_size
+    found: dict[int, list[tuple[int, int]]] = {}
     for _ in range(count):
         item_id = _uint(data, pos, count_size)
         pos += count_size
@@ -286,19 +310,23 @@ def _item_bytes(data: bytes, start: int, end: int, wanted: int) -> bytes | None:
         pos += base_size
         extents = _uint(data, pos, 2)
         pos += 2
-        chunks = []
+        if item_id not in wanted:
+            pos += extents * extent_size  # skip the image tiles' extents unread
+            continue
+        if method != 0:
+            raise ValueError(f"{wanted[item_id]} item stored by construction method {method}")
+        spans = []
         for _ in range(extents):
             pos += index_size
             offset = _uint(data, pos, offset_size)
             pos += offset_size
             length = _uint(data, pos, length_size)
             pos += length_size
-            chunks.append(data[base + offset : base + offset + length])
-        if item_id == wanted:
-            if method != 0:
-                raise ValueError(f"Exif item stored by construction method {method}")
-            return b"".join(chunks)
-    return None
+            spans.append((base + offset, length))
+        found[item_id] = spans
+        if len(found) == len(wanted):
+            break
+    return found
 
 
 # --- every time tag at once, for pylapse.filetime ---------------------------------------------
@@ -473,18 +501,72 @@ def _tags(tiff: bytes, offset: int, order: str, wanted: frozenset[int]) -> dict[
     return out
 
 
+_HEIF_HEAD = 1 << 16  # ftyp and meta come first; the items are fetched by their offsets
+
+
 def _heif_meta(path: str | os.PathLike[str], name: str) -> FileMeta | None:
-    data = Path(path).read_bytes()
+    """The Exif and XMP items of a HEIF file, reading its ``meta`` box and those items only."""
     try:
-        payload = _bmff_exif_item(data)
+        with open(path, "rb") as handle:
+            head = handle.read(_HEIF_HEAD)
+            meta = _top_box(head, b"meta")
+            if meta is not None and meta[1] > len(head):  # a large meta box: read all of it
+                handle.seek(0)
+                head = handle.read(meta[1])
+            if meta is None:
+                return None
+            children = {k: (s, e) for k, s, e in _boxes(head, meta[0] + 4, meta[1])}
+            if b"iinf" not in children or b"iloc" not in children:
+                return None
+            ids = _item_ids(head, *children[b"iinf"])
+            labels = {b"Exif": "Exif", b"mime": "XMP"}
+            wanted = {ids[kind]: label for kind, label in labels.items() if kind in ids}
+            spans = _item_extents(head, *children[b"iloc"], wanted) if wanted else {}
+            items = {
+                kind: _read_spans(handle, spans[ids[kind]])
+                for kind in labels
+                if kind in ids and ids[kind] in spans
+            }
+    except OSError as exc:
+        raise ExifError(f"{name}: cannot be read ({exc.strerror or exc})") from None
     except (struct.error, IndexError, ValueError) as exc:
         raise ExifError(f"{name}: damaged HEIF container ({exc})") from None
+    payload = items.get(b"Exif", b"")
     tiff = b""
-    if payload is not None and len(payload) >= 4:
+    if len(payload) >= 4:
         (skip,) = struct.unpack(">I", payload[:4])
         tiff = payload[4 + skip :]
-    # The XMP item (mime, application/rdf+xml) is stored uncompressed: find the packet itself.
-    start = data.find(b"<x:xmpmeta")
-    end = data.find(b"</x:xmpmeta>", start)
-    xmp = data[start : end + 12] if 0 <= start < end else b""
+    xmp = items.get(b"mime", b"")
     return _meta(tiff, xmp, name) if tiff or xmp else None
+
+
+def _top_box(head: bytes, wanted: bytes) -> tuple[int, int] | None:
+    """(payload start, end) of the first top-level box ``wanted``; the end may lie past ``head``."""
+    pos = 0
+    while pos + 8 <= len(head):
+        size, kind = struct.unpack_from(">I4s", head, pos)
+        header = 8
+        if size == 1:
+            (size,) = struct.unpack_from(">Q", head, pos + 8)
+            header = 16
+        if size < header and size != 0:
+            raise ValueError(f"box {kind!r} at {pos} has size {size}")
+        if kind == wanted:
+            return pos + header, (pos + size if size else len(head))
+        if size == 0:
+            return None
+        pos += size
+    return None
+
+
+def _read_spans(handle: io.BufferedReader, spans: list[tuple[int, int]]) -> bytes:
+    chunks = []
+    for offset, length in spans:
+        if length > 1 << 24:  # metadata items are kilobytes; this is not one
+            raise ValueError(f"item extent of {length} bytes")
+        handle.seek(offset)
+        chunk = handle.read(length)
+        if len(chunk) != length:
+            raise ValueError(f"item extent at {offset} runs past the end of the file")
+        chunks.append(chunk)
+    return b"".join(chunks)

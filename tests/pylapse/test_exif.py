@@ -15,6 +15,7 @@ import piexif
 import pytest
 from PIL import Image
 
+from pylapse import exif as exif_module
 from pylapse.exif import ExifError, ExifTime, exif_bytes, inspect_time, read_meta, read_time
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -671,6 +672,46 @@ def test_heif_exif_in_every_layout(layout) -> None:
         HEIF_WANT,
         "EXIF DateTimeOriginal with OffsetTimeOriginal -04:00",
     )
+
+
+_HEIF_LAYOUTS = [
+    {},
+    {"infe": 3},
+    {"iloc": 0},
+    {"iloc": 2, "infe": 3},
+    {"sizes": (4, 4, 4, 0)},
+    {"sizes": (2, 2, 0, 0), "pieces": 3},
+    {"exif_first": True},
+    {"large": True},
+    {"mdat_to_end": True},
+    {"large_meta": True},
+    {"meta_to_end": True},
+]
+
+
+@pytest.mark.parametrize("layout", _HEIF_LAYOUTS, ids=repr)
+def test_read_meta_fetches_heif_items_by_offset(tmp_path: Path, layout: dict[str, object]) -> None:
+    path = tmp_path / "IMG.HEIC"
+    path.write_bytes(heif(exif_payload(HEIF_TIME), **layout))  # type: ignore[arg-type]
+    meta = read_meta(path)
+    assert meta is not None and meta.exif[DTO] == "2020:05:04 18:39:11"
+
+
+def test_read_meta_heif_reads_past_a_short_head(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With a 48-byte head the meta box and the Exif item both lie past it: the meta box is read
+    # whole and the item fetched by its offset.
+    monkeypatch.setattr(exif_module, "_HEIF_HEAD", 48)
+    data = heif(exif_payload(HEIF_TIME))
+    path = tmp_path / "short_head.HEIC"
+    path.write_bytes(data)
+    meta = read_meta(path)
+    assert meta is not None and meta.exif[DTO] == "2020:05:04 18:39:11"
+    cut = tmp_path / "cut.HEIC"
+    cut.write_bytes(data[: len(data) - 10])  # the item now runs past the end of the file
+    with pytest.raises(ExifError, match="runs past the end of the file"):
+        read_meta(cut)
 
 
 def test_heif_from_a_path(tmp_path: Path) -> None:
