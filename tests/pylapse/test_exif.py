@@ -714,6 +714,35 @@ def test_read_meta_heif_reads_past_a_short_head(
         read_meta(cut)
 
 
+def _heif_with_xmp(xmp: bytes, content_type: bytes = b"application/rdf+xml") -> bytes:
+    """A HEIF file whose only metadata is an XMP item (infe type mime) in mdat."""
+    ftyp = _box(b"ftyp", b"heic\x00\x00\x00\x00mif1heic")
+    mime = _full(b"infe", 2, b"\x00\x07\x00\x00mime" + b"XMP\x00" + content_type + b"\x00")
+    iinf = _full(b"iinf", 0, b"\x00\x01" + mime)
+
+    def iloc(at: int) -> bytes:  # version 0, 4-byte offsets and lengths, one item, one extent
+        return _full(
+            b"iloc",
+            0,
+            b"\x44\x00\x00\x01\x00\x07\x00\x00\x00\x01" + struct.pack(">II", at, len(xmp)),
+        )
+
+    head = ftyp + _full(b"meta", 0, iinf + iloc(0))
+    at = len(head) + 8  # the packet starts right after the mdat header
+    return ftyp + _full(b"meta", 0, iinf + iloc(at)) + _box(b"mdat", xmp)
+
+
+def test_read_meta_heif_with_xmp_and_no_exif(tmp_path: Path) -> None:
+    packet = b'<x:xmpmeta xmp:CreateDate="2021-07-01T10:00:00+02:00"/>'
+    path = tmp_path / "xmp_only.HEIC"
+    path.write_bytes(_heif_with_xmp(packet))
+    meta = read_meta(path)
+    assert meta is not None and meta.xmp == packet and meta.tiff == b""
+    other = tmp_path / "other_mime.HEIC"
+    other.write_bytes(_heif_with_xmp(packet, b"image/jpeg"))  # a mime item that is not XMP
+    assert read_meta(other) is None
+
+
 def test_heif_from_a_path(tmp_path: Path) -> None:
     path = tmp_path / "IMG_0001.HEIC"
     path.write_bytes(heif(exif_payload(HEIF_TIME)))
