@@ -179,6 +179,10 @@ class _Bad(Exception):
     """A value that is present but cannot be right: the file is flagged with this reason."""
 
 
+class _Conflict(Exception):
+    """Two values in the file that contradict each other: a conflict with this reason."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Offset:
     seconds: int
@@ -207,6 +211,8 @@ class _Reader:
             offsets = self.offsets(local, source, tag)
         except _Bad as exc:
             return Evidence(local, source, None, None, TimeStatus.IMPLAUSIBLE, str(exc))
+        except _Conflict as exc:
+            return Evidence(local, source, None, None, TimeStatus.CONFLICT, str(exc))
         note = self.note
         if (
             note is not None
@@ -347,6 +353,14 @@ class _Reader:
             if not isinstance(first, int) or not real_offset(first * 3600):
                 raise _Bad(f"TimeZoneOffset {hours!r} is not a real UTC offset in hours")
             found.append(_Offset(first * 3600, OffsetSource.TIFFEP, f"TimeZoneOffset {first:+d} h"))
+            # TIFF/EP: the first value is ModifyDate's zone, a second DateTimeOriginal's. The
+            # first is taken (one clock, one zone); a second that differs is a contradiction.
+            second = hours[1] if isinstance(hours, tuple) and len(hours) > 1 else first
+            if second != first:
+                raise _Conflict(
+                    f"TimeZoneOffset {first:+d} h (ModifyDate) disagrees with its second value "
+                    f"{second:+} h (DateTimeOriginal)"
+                )
         if self.note is not None and self.note.offset_minutes is not None:
             seconds = self.note.offset_minutes * 60
             if not real_offset(seconds):

@@ -285,8 +285,8 @@ def test_subseconds_and_date_time_digitized(tmp_path: Path) -> None:
     assert (ev.offset, ev.reason) == (H, "OffsetTimeDigitized +01:00")
 
 
-def test_tiffep_time_zone_offset_takes_the_first_value(tmp_path: Path) -> None:
-    ev = file_evidence(_jpeg(tmp_path, tz_offset=(-5, 3)))
+def test_tiffep_time_zone_offset_in_whole_hours(tmp_path: Path) -> None:
+    ev = file_evidence(_jpeg(tmp_path, tz_offset=(-5,)))
     assert (ev.status, ev.offset, ev.offset_source) == (
         TimeStatus.CERTAIN,
         -5 * H,
@@ -646,3 +646,12 @@ def test_offset_time_of_a_later_save_does_not_speak_for_the_capture(tmp_path: Pa
     same = {piexif.ImageIFD.DateTime: b"2024:01:15 12:34:56"}
     ev = file_evidence(_jpeg(tmp_path, zeroth=same, exif=exif))
     assert (ev.status, ev.offset) == (TimeStatus.CERTAIN, H)
+
+
+def test_tiffep_second_value_that_differs_is_a_conflict(tmp_path: Path) -> None:
+    ev = file_evidence(_jpeg(tmp_path, tz_offset=(1, 2)))
+    assert (ev.status, ev.offset) == (TimeStatus.CONFLICT, None)
+    assert ev.reason == (
+        "TimeZoneOffset +1 h (ModifyDate) disagrees with its second value +2 h (DateTimeOriginal)"
+    )
+    assert file_evidence(_jpeg(tmp_path, tz_offset=(2, 2))).offset == 2 * H
