@@ -8,8 +8,14 @@ field checks; expanding an ordinary day is one C-level addition per target (into
 zone lookups and cuts its seconds by bisection, not one lookup per target.
 
 Targets on DST days are every instant whose wall clock matches: the skipped hour of a 23-hour day
-has none, the repeated hour of a 25-hour day has both occurrences (``both_folds=True``, used by
-cron selections) or only the first (``both_folds=False``, used by day slices).
+has none, the repeated hour of a 25-hour day has both occurrences (``both_folds=True``) or only the
+first (``both_folds=False``, used by day slices). Cron selections target what the capture
+scheduler (:mod:`pylapse.capture.triggers`) fires for the same fields, so a selection takes what
+capture took, or counts a gap: the repeated hour has both copies (capture fires both for a
+rule whose hour or minute is a wildcard, ``*/10``; a fixed time only the first, so its second
+copy is a gap); a fixed time inside a skipped hour is targeted at its shifted instant
+(02:30 -> 03:30) as capture fires it, and the rule's slots after it up to that wall time not
+at all.
 """
 
 from __future__ import annotations
@@ -88,6 +94,8 @@ class CronRule:
         trigger = CronTrigger(**given, timezone=UTC)
         self.fields = {k: str(v) for k, v in given.items()}
         by_name = {f.name: f for f in trigger.fields}
+        # as capture's WallClockCron: such a rule fires in both copies of a repeated hour
+        self.wildcard = any(str(by_name[n]).startswith("*") for n in ("hour", "minute"))
         self._day_fields = [by_name[n] for n in _DAY_FIELDS if not _is_star(by_name[n])]
         hours = _values(by_name["hour"], 24)
         minutes = _values(by_name["minute"], 60)
@@ -225,7 +233,7 @@ _REACH = 14 * 3600
 
 
 def _changing_day_targets(
-    day: date, seconds: Sequence[float], tz: tzinfo, *, both_folds: bool
+    day: date, seconds: Sequence[float], tz: tzinfo, *, both_folds: bool, shift: bool = False
 ) -> list[float]:
     """Targets of a day with a UTC-offset change: the wall clock reads ``second`` at
     ``midnight + second - A`` before the change instant and ``... - B`` from it on (``A``/``B``
@@ -243,7 +251,7 @@ def _changing_day_targets(
     offsets = [offset(u) for u in probes]
     changes = [i for i in range(1, len(offsets)) if offsets[i] != offsets[i - 1]]
     if len(changes) != 1 or -(2**40) in offsets:
-        return _per_target_day_targets(day, seconds, tz, both_folds=both_folds)
+        return _per_target_day_targets(day, seconds, tz, both_folds=both_folds, shift=shift)
     i = changes[0]
     a, b = offsets[i - 1], offsets[i]
     left, right = probes[i - 1], probes[i]  # offset(left) == a, offset(right) == b
@@ -259,16 +267,26 @@ def _changing_day_targets(
     if not both_folds:
         first_b = max(first_b, first_a)  # a repeated wall time counts once, the first time
     out = list(map(float(wall0 - a).__add__, seconds[:first_a]))
+    if shift and first_a < first_b and b > a:
+        # capture fires the first skipped slot at its shifted instant, then goes on from the
+        # wall time it reached: the slots up to it are passed over
+        skipped = seconds[first_a]
+        out.append(float(wall0 - a) + skipped)
+        first_b = bisect_right(seconds, skipped + (b - a), first_b)
     out += map(float(wall0 - b).__add__, seconds[first_b:])
     return out
 
 
 def _per_target_day_targets(
-    day: date, seconds: Sequence[float], tz: tzinfo, *, both_folds: bool
+    day: date, seconds: Sequence[float], tz: tzinfo, *, both_folds: bool, shift: bool = False
 ) -> list[float]:
-    """The reference: each wall time of ``day`` through the zone database, both folds."""
+    """The reference: each wall time of ``day`` through the zone database, both folds (and, with
+    ``shift``, a skipped slot at its shifted instant when no earlier target reached past it)."""
     out: set[float] = set()
+    reached = -math.inf  # the wall time (s of the day) a shifted slot moved the clock to
     for s in seconds:
+        if s <= reached:
+            continue
         h, rest = divmod(int(s), 3600)
         m, sec = divmod(rest, 60)
         for fold in (0, 1) if both_folds else (0,):
@@ -277,6 +295,9 @@ def _per_target_day_targets(
             back = datetime.fromtimestamp(u, tz)
             if (back.hour, back.minute, back.second, back.date()) == (h, m, sec, day):
                 out.add(u)
+            elif shift and fold == 0 and back.date() == day:
+                out.add(u)
+                reached = back.hour * 3600 + back.minute * 60 + back.second
     return sorted(out)
 
 
@@ -325,7 +346,7 @@ def target_grid(
             todays = list(map(base.__add__, grid[0]))
             spacing = min(spacing, grid[1], todays[0] - previous)
         else:
-            todays = _changing_day_targets(day, grid[0], tz, both_folds=True)
+            todays = _capture_day_targets(day, [rules[i] for i in key], tz)
             if not todays:
                 continue
             spacing = min(spacing, _min_step(todays), todays[0] - previous)
@@ -334,6 +355,24 @@ def target_grid(
     lo = bisect_left(targets, first)
     hi = bisect_right(targets, last)
     return (targets[lo:hi] if lo or hi < len(targets) else targets), spacing
+
+
+def _capture_day_targets(day: date, rules: Sequence[CronRule], tz: tzinfo) -> list[float]:
+    """A day with an offset change: each rule's targets as capture fires them (see the module
+    docstring), merged."""
+    if len(rules) == 1:
+        rule = rules[0]
+        # A wildcard rule: every matching wall time (capture's shifted first skipped slot lands
+        # on one of its own slots when the gap is a whole number of its steps, as for an hour's
+        # gap and */10). Both copies of a repeated wall time for every rule: capture fires a
+        # fixed time once, so its second copy counts as a gap rather than vanishing.
+        return _changing_day_targets(
+            day, [float(x) for x in rule.seconds], tz, both_folds=True, shift=not rule.wildcard
+        )
+    merged: set[float] = set()
+    for rule in rules:
+        merged.update(_capture_day_targets(day, [rule], tz))
+    return sorted(merged)
 
 
 def _min_step(values: Sequence[float]) -> float:

@@ -68,3 +68,38 @@ def ref_day_targets(day, seconds, tz, both_folds):
 
 def _reads(local, day, h, m, s):
     return (local.date(), local.hour, local.minute, local.second) == (day, h, m, s)
+
+
+def ref_skipped_shift(day, seconds, tz):
+    """What capture adds for a fixed-time cron rule on a day whose clock skips ahead: the first
+    of ``seconds`` (seconds of the day) that does not exist, at its shifted instant (PEP 495:
+    ``fold=0`` in a gap takes the offset before it), and the wall seconds of the day it reached,
+    up to which the rule's later seconds do not fire. ``(None, -1)`` when nothing is skipped."""
+    from datetime import datetime
+
+    for s in sorted(seconds):
+        h, rest = divmod(int(s), 3600)
+        m, sec = divmod(rest, 60)
+        if ref_day_targets(day, [s], tz, both_folds=True):
+            continue
+        u = datetime(day.year, day.month, day.day, h, m, sec, fold=0, tzinfo=tz).timestamp()
+        local = datetime.fromtimestamp(u, tz)
+        if local.date() != day:
+            return None, -1
+        return float(u), local.hour * 3600 + local.minute * 60 + local.second
+    return None, -1
+
+
+def ref_capture_day_targets(day, seconds, tz, fixed):
+    """A cron rule's targets on ``day`` as capture fires them: every instant the wall clock reads
+    one of ``seconds`` (both copies of a repeated one), and for a ``fixed`` rule (hour and minute
+    not wildcards) the first skipped second at its shifted instant, the rest up to the wall time
+    it reached dropped."""
+    if not fixed:
+        return ref_day_targets(day, seconds, tz, both_folds=True)
+    shifted, reached = ref_skipped_shift(day, seconds, tz)
+    if shifted is None:
+        return ref_day_targets(day, seconds, tz, both_folds=True)
+    first = min(s for s in seconds if not ref_day_targets(day, [s], tz, both_folds=True))
+    kept = [s for s in seconds if s < first or s > reached]
+    return sorted([*ref_day_targets(day, kept, tz, both_folds=True), shifted])

@@ -22,7 +22,7 @@ from pylapse.selection.targets import (
     day_targets,
     resolve_range,
 )
-from tests.pylapse.reference import ref_match
+from tests.pylapse.reference import ref_capture_day_targets, ref_match
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -42,8 +42,13 @@ DST_DAYS = [
 # --- the reference: obviously right, quadratic --------------------------------------------------
 
 
-def ref_targets(hours, minutes, seconds, tz, days, lo, hi):
-    """Every instant whose wall clock in ``tz`` reads one of the h:m:s, within [lo, hi]."""
+def ref_targets(hours, minutes, seconds, tz, days, lo, hi, *, fixed=False):
+    """Every instant whose wall clock in ``tz`` reads one of the h:m:s, within [lo, hi]; for a
+    ``fixed`` rule also the first skipped time at its shifted instant, as capture fires it."""
+    if fixed:
+        wall = [h * 3600 + m * 60 + s for h in hours for m in minutes for s in seconds]
+        out = {u for day in days for u in ref_capture_day_targets(day, wall, tz, True)}
+        return sorted(u for u in out if lo <= u <= hi)
     out = set()
     for day in days:
         for h in hours:
@@ -125,6 +130,7 @@ def test_cron_selection_matches_brute_force(data, rules, tol):
                     _days_around(lo, hi, tz),
                     lo,
                     hi,
+                    fixed=True,  # "h1,h2" and "2-59/5": neither starts with "*"
                 )
                 for r in rules
             )

@@ -24,7 +24,7 @@ from pylapse.selection.targets import (
     resolve_range,
     target_grid,
 )
-from tests.pylapse.reference import ref_day_targets, ref_wall_instants
+from tests.pylapse.reference import ref_capture_day_targets, ref_day_targets, ref_wall_instants
 
 # Zones with offset changes of every kind: an hour either way, 30 minutes (Lord Howe), Morocco's
 # Ramadan changes, a southern-hemisphere zone, a zone that dropped DST, and historic rules.
@@ -123,6 +123,18 @@ DST_2024 = [date(2024, 3, 10), date(2024, 3, 31), date(2024, 4, 7), date(2024, 1
             date(2024, 10, 27), date(2024, 11, 3), date(2024, 6, 1)]  # fmt: skip
 
 
+def _fixed(fields):
+    """A rule at fixed times (capture fires it once in a repeated hour and shifts it out of a
+    skipped one), read by hand: hour given and not a wildcard, and minute given and not a
+    wildcard, or left out together with second (then it is 0)."""
+    hour, minute = str(fields.get("hour", "*")), fields.get("minute")
+    if "hour" not in fields or hour.startswith("*"):
+        return False
+    if minute is None:
+        return "second" not in fields
+    return not str(minute).startswith("*")
+
+
 def _reference_targets(rules, tz, first, last):
     """Every instant in ``[first, last]`` at which a rule's wall clock reads in ``tz``."""
     out = set()
@@ -136,7 +148,7 @@ def _reference_targets(rules, tz, first, last):
                 ok = weekdays is None or day.weekday() in weekdays
             if ok:
                 wall = [h * 3600 + m * 60 + s for h in hours for m in minutes for s in seconds]
-                out.update(ref_day_targets(day, wall, tz, both_folds=True))
+                out.update(ref_capture_day_targets(day, wall, tz, _fixed(_fields)))
         day += timedelta(days=1)
     return sorted(u for u in out if first <= u <= last)
 
@@ -424,3 +436,46 @@ def test_too_many_targets_are_refused_with_the_estimate():
         "about 31,708,800 targets (367 days x up to 86,400 a day) is more than 15,000,000; "
         "narrow the date range or use a coarser rule"
     )
+
+
+# --- capture and selection agree on DST nights (issue 14, item 5) ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("zone", "night"),
+    [
+        ("Europe/Berlin", date(2026, 3, 29)),  # spring forward: 02:00-02:59 does not exist
+        ("Europe/Berlin", date(2026, 10, 25)),  # fall back: 02:00-02:59 happens twice
+        ("America/New_York", date(2026, 3, 8)),
+        ("America/New_York", date(2026, 11, 1)),
+    ],
+)
+@pytest.mark.parametrize(
+    "fields",
+    [{"hour": 2, "minute": 30}, {"minute": "*/10"}, {"hour": "1-3", "minute": "*/10"}],
+    ids=["02:30 every day", "every 10 minutes", "every 10 minutes 01-03"],
+)
+def test_a_selection_takes_what_the_same_capture_schedule_took(zone, night, fields):
+    from pylapse.capture.triggers import next_fire_times
+    from pylapse.config.models import Schedule
+    from pylapse.selection.selection import select_cron
+
+    tz = ZoneInfo(zone)
+    start = datetime.combine(night - timedelta(days=1), time(12), tz)
+    end = datetime.combine(night + timedelta(days=1), time(12), tz).timestamp()
+    fired = [t.timestamp() for t in next_fire_times(Schedule(id="s", **fields), tz, 2000, start)]
+    captured = [t for t in fired if t <= end]
+    selection = select_cron(
+        list(range(len(captured))), captured, [fields], tz, tolerance=timedelta(minutes=1)
+    )
+    # every frame capture took is selected (on the spring-forward night too, where a fixed
+    # 02:30 fires at 03:30)...
+    assert selection.utcs == captured
+    # ... and a target without a frame is only the second copy of a repeated fixed time, which
+    # capture fires once: counted as a gap, not lost silently
+    gaps = [datetime.fromtimestamp(u, tz) for u in selection.gap_utcs]
+    repeated = night.month > 6 and zone == "Europe/Berlin"  # 02:xx repeats; New York's 01:xx
+    if _fixed(fields) and repeated:
+        assert [g.isoformat() for g in gaps] == [f"{night.isoformat()}T02:30:00+01:00"]
+    else:
+        assert gaps == []
