@@ -41,6 +41,14 @@ class ScanResult:
     left_out_types: dict[str, int] = field(default_factory=dict)
     extensions_changed: bool = False  # every folder was re-listed for a new set of extensions
 
+    # local (wall-clock) seconds spanned by the rows this scan wrote or deleted, or None
+    touched: tuple[float, float] | None = None
+
+    def touch(self, lo: float, hi: float) -> None:
+        if self.touched is not None:
+            lo, hi = min(lo, self.touched[0]), max(hi, self.touched[1])
+        self.touched = (lo, hi)
+
     def note(self, message: str) -> None:
         if len(self.problems) < _MAX_PROBLEMS:
             self.problems.append(message)

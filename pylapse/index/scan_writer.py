@@ -12,6 +12,7 @@ import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Callable
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from pylapse import db
@@ -114,6 +115,7 @@ class FolderWriter:
                     fills,
                 )
             bump_days(conn, cid, delta)
+            self._touch(delta)
             if new is None:
                 new = self._rows(path, self._pack(added[:CHUNK], files), files)
             self._insert(dir_id, new)
@@ -126,6 +128,13 @@ class FolderWriter:
                 if start + CHUNK >= len(added):
                     self._done(dir_id, parent_id, mtime_ns)
         return int(dir_id)
+
+    def _touch(self, delta: Counter[tuple[int, int]]) -> None:
+        """Note the local days whose rows changed (frames without offset evidence near them
+        are re-resolved after the scan: :mod:`pylapse.index.zones`)."""
+        days = [day for (day, _offset), n in delta.items() if n]
+        if days:
+            self.result.touch(min(days) * 86400.0, (max(days) + 1) * 86400.0)
 
     def _done(self, dir_id: int, parent_id: int | None, mtime_ns: int | None) -> None:
         self.conn.execute(
@@ -157,9 +166,12 @@ class FolderWriter:
                 delta[(day, offset)] += inserted
                 self.result.added += inserted
             bump_days(conn, cid, delta)
+            self._touch(delta)
         quick, full = rows.quick, rows.full
         if not quick and not full:
             return
+        locals_ = [r[1] + r[2] for r in chain(quick, full)]
+        self.result.touch(min(locals_), max(locals_))
         last_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM frames").fetchone()[0]
         if quick:
             conn.executemany(
@@ -264,4 +276,5 @@ class FolderWriter:
                 ).rowcount
             conn.executemany("DELETE FROM scanned_dirs WHERE id = ?", [(d,) for d in dir_ids])
             bump_days(conn, self.cid, delta)
+            self._touch(delta)
         self.result.dirs_deleted += len(dir_ids)

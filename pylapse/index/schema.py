@@ -65,4 +65,14 @@ SCHEMA = [
     """
     ALTER TABLE index_collections ADD COLUMN extensions TEXT;  -- sorted, comma-joined
     """,
+    # Small partial indexes: frames whose offset the index decided (is there any to re-resolve
+    # after a scan?) and frames whose time is flagged (the flagged filter), each a few rows of a
+    # collection instead of a walk over all of them. Queries name the values literally, which
+    # is what lets SQLite use a partial index.
+    """
+    CREATE INDEX frames_dependent ON frames (collection_id)
+        WHERE offset_source IN ('neighbours', 'zone');
+    CREATE INDEX frames_flagged ON frames (collection_id, utc)
+        WHERE time_status IN ('conflict', 'implausible');
+    """,
 ]

@@ -40,7 +40,6 @@ from pylapse.index.scan import DEFAULT_EXTENSIONS, DEFAULT_IGNORE, SOURCE_CAPTUR
 from pylapse.index.scan_result import ScanResult
 from pylapse.index.schema import COMPONENT, SCHEMA
 from pylapse.index.zones import (
-    DEPENDENT,
     OFFSET_CAPTURE,
     ZoneTimeline,
     old_key,
@@ -61,6 +60,9 @@ _FRAME_COLUMNS = (
     "f.time_status, f.time_reason"
 )
 FLAGGED = ("conflict", "implausible")
+# Written out (not bound) so that SQLite uses the partial indexes of schema step 4.
+_FLAGGED_SQL = "time_status IN ('conflict', 'implausible')"
+_DEPENDENT_SQL = "offset_source IN ('neighbours', 'zone')"
 UNKNOWN = "unknown"  # rows indexed before sources were recorded
 
 
@@ -236,17 +238,18 @@ class FrameIndex:
             was = str(old.get("zone")) + (f" with {len(spans)} span(s)" if spans else "")
             result.zone_change = f"{was} -> {timeline.describe()}"
         needed = changed_zone or result.dependent > 0
-        if not needed and result.deleted:
+        if not needed and result.touched is not None:  # new evidence may have new neighbours
             needed = (
                 conn.execute(
-                    "SELECT 1 FROM frames WHERE collection_id = ? AND offset_source IN (?, ?) "
-                    "LIMIT 1",
-                    (cid, *DEPENDENT),
+                    f"SELECT 1 FROM frames WHERE collection_id = ? AND {_DEPENDENT_SQL} LIMIT 1",
+                    (cid,),
                 ).fetchone()
                 is not None
             )
         if needed:
-            result.reresolved = resolve_dependents(conn, cid, timeline)
+            # A changed zone concerns every such frame; otherwise only those near what changed.
+            window = None if changed_zone else result.touched
+            result.reresolved = resolve_dependents(conn, cid, timeline, window)
 
     def add_frame(
         self,
@@ -537,10 +540,10 @@ class FrameIndex:
         extra = " OR f.time_source = 'mtime'" if mtime else ""
         sql = (
             f"SELECT {_FRAME_COLUMNS} FROM frames f JOIN scanned_dirs d ON d.id = f.dir_id "
-            f"WHERE {where} AND (f.time_status IN (?, ?){extra}) "
+            f"WHERE {where} AND (f.{_FLAGGED_SQL}{extra}) "
             "ORDER BY f.utc, f.id LIMIT ? OFFSET ?"
         )
-        args = (*params, *FLAGGED, -1 if limit is None else limit, offset)
+        args = (*params, -1 if limit is None else limit, offset)
         return frames_from_rows(collection, self._reader().execute(sql, args))
 
     def count_flagged(self, collection: str, start: TimeBound = None, end: TimeBound = None) -> int:
@@ -549,8 +552,8 @@ class FrameIndex:
         if cid is None:
             return 0
         where, params = _range(cid, bound_seconds(start, "start"), bound_seconds(end, "end"))
-        sql = f"SELECT COUNT(*) FROM frames f WHERE {where} AND f.time_status IN (?, ?)"
-        return int(self._reader().execute(sql, (*params, *FLAGGED)).fetchone()[0])
+        sql = f"SELECT COUNT(*) FROM frames f WHERE {where} AND f.{_FLAGGED_SQL}"
+        return int(self._reader().execute(sql, params).fetchone()[0])
 
     def utc_times(
         self, collection: str, start: TimeBound = None, end: TimeBound = None

@@ -158,19 +158,56 @@ class _Row:
         return self.offset_source not in DEPENDENT and self.status in _EVIDENCE_STATUS
 
 
-def resolve_dependents(conn: sqlite3.Connection, cid: int, timeline: ZoneTimeline) -> int:
-    """Give every frame of collection ``cid`` without offset evidence its offset (see module
+_EVIDENCE_SQL = (
+    f"offset_source NOT IN ('{NEIGHBOURS}', '{ZONE}') AND time_status IN ('certain', 'inferred')"
+)
+_SPREAD = 26 * 3600  # local minus UTC lies within -12 h..+14 h
+
+
+def resolve_dependents(
+    conn: sqlite3.Connection,
+    cid: int,
+    timeline: ZoneTimeline,
+    window: tuple[float, float] | None = None,
+) -> int:
+    """Give the frames of collection ``cid`` without offset evidence their offset (see module
     doc) and write what changed; returns how many frames' offsets changed. Call inside a
-    transaction, under the connection's lock."""
+    transaction, under the connection's lock.
+
+    ``window`` (local seconds: what a scan changed) limits the work to the frames whose
+    neighbours may have changed: those between the last frame with evidence before it and the
+    first one after it. Rows are found through the ``(collection, utc)`` index, so a rescan
+    that added a few frames to millions reads a few rows, not the collection.
+    """
+    where = "collection_id = ?"
+    params: list[float] = [cid]
+    first = last = None
+    if window is not None:
+        lo = _nearest_evidence(conn, cid, window[0] - _SPREAD, before=True)
+        hi = _nearest_evidence(conn, cid, window[1] + _SPREAD, before=False)
+        if lo is not None:
+            where += " AND utc >= ?"
+            params.append(lo[0] - _SPREAD)
+            first = lo[1]
+        if hi is not None:
+            where += " AND utc <= ?"
+            params.append(hi[0] + _SPREAD)
+            last = hi[1]
     rows = [
         _Row(*r)
         for r in conn.execute(
             "SELECT id, name, utc, utc_offset, time_source, offset_source, time_status, "
-            "time_reason FROM frames WHERE collection_id = ? AND offset_source IS NOT NULL "
+            f"time_reason FROM frames WHERE {where} AND offset_source IS NOT NULL "
             "ORDER BY utc + utc_offset, id",
-            (cid,),
+            params,
         )
     ]
+    if first is not None or last is not None:
+        # Only frames between the two bounding frames with evidence have all they need here.
+        rows = [
+            r for r in rows
+            if (first is None or r.local >= first) and (last is None or r.local <= last)
+        ]  # fmt: skip
     nxt: list[_Row | None] = [None] * len(rows)
     following: _Row | None = None
     for i in range(len(rows) - 1, -1, -1):
@@ -205,6 +242,19 @@ def resolve_dependents(conn: sqlite3.Connection, cid: int, timeline: ZoneTimelin
     )
     bump_days(conn, cid, delta)
     return changed
+
+
+def _nearest_evidence(
+    conn: sqlite3.Connection, cid: int, utc: float, *, before: bool
+) -> tuple[float, float] | None:
+    """``(utc, local)`` of the frame with offset evidence nearest ``utc`` on one side."""
+    op, order = ("<=", "DESC") if before else (">=", "ASC")
+    row = conn.execute(
+        f"SELECT utc, utc + utc_offset FROM frames WHERE collection_id = ? AND utc {op} ? "
+        f"AND {_EVIDENCE_SQL} ORDER BY utc {order} LIMIT 1",
+        (cid, utc),
+    ).fetchone()
+    return None if row is None else (float(row[0]), float(row[1]))
 
 
 def _decide(
