@@ -194,6 +194,10 @@ def _scan_and_show(args: argparse.Namespace, config: Any, cid: str) -> int:
         print(result.summary)
         for problem in result.problems[:5]:
             print(f"  {problem}")
+        for change in result.reresolved_examples:
+            print(f"  re-read: {change}")
+        if result.reresolved > len(result.reresolved_examples):
+            print(f"  ... and {result.reresolved - len(result.reresolved_examples)} more")
         _show_times(index, coll.key)
         if args.report is not None:
             _write_report(args.report, index, coll.key)

@@ -36,6 +36,7 @@ class ScanResult:
     dependent: int = 0
     zone_change: str = ""  # "Europe/Paris -> Asia/Tokyo" when the zone changed since last scan
     reresolved: int = 0  # frames whose offset changed when neighbours and zones were re-read
+    reresolved_examples: list[str] = field(default_factory=list)  # the first few, described
     # image files of a type the collection's extensions leave out, per extension, in the
     # folders listed (not in ``skipped``): ".heic" -> 12
     left_out_types: dict[str, int] = field(default_factory=dict)

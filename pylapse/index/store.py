@@ -209,11 +209,12 @@ class FrameIndex:
             # every ~4 MB while a scan writes: a cold scan of millions of rows fsyncs 10x less.
             self._conn.execute("PRAGMA wal_autocheckpoint = 10000")
             try:
+                known = self._conn.execute("SELECT MAX(id) FROM frames").fetchone()[0]
                 result = scanner.run(root)
             finally:
                 self._conn.execute("PRAGMA wal_autocheckpoint = 1000")
             with self._lock, db.transaction(self._conn):
-                self._resolve_zones(cid, timeline, result)
+                self._resolve_zones(cid, timeline, result, known or 0)
                 self._conn.execute(
                     "UPDATE index_collections SET root = ?, zone = ?, zones = ?, scanned_at = ?, "
                     "extensions = ? WHERE id = ?",
@@ -223,7 +224,9 @@ class FrameIndex:
         result.total = self.count(collection)
         return result
 
-    def _resolve_zones(self, cid: int, timeline: ZoneTimeline, result: ScanResult) -> None:
+    def _resolve_zones(
+        self, cid: int, timeline: ZoneTimeline, result: ScanResult, known: int
+    ) -> None:
         """Neighbours and zones for frames without offset evidence (:mod:`.zones`), when
         something they depend on changed: new such frames, frames gone, or the zone."""
         conn = self._conn
@@ -249,7 +252,9 @@ class FrameIndex:
         if needed:
             # A changed zone concerns every such frame; otherwise only those near what changed.
             window = None if changed_zone else result.touched
-            result.reresolved = resolve_dependents(conn, cid, timeline, window)
+            result.reresolved = resolve_dependents(
+                conn, cid, timeline, window, known, result.reresolved_examples
+            )
 
     def add_frame(
         self,

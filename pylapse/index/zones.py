@@ -161,6 +161,7 @@ class _Row:
 _EVIDENCE_SQL = (
     f"offset_source NOT IN ('{NEIGHBOURS}', '{ZONE}') AND time_status IN ('certain', 'inferred')"
 )
+_EXAMPLES = 5  # changed frames described in a scan's result
 _SPREAD = 26 * 3600  # local minus UTC lies within -12 h..+14 h
 
 
@@ -169,10 +170,14 @@ def resolve_dependents(
     cid: int,
     timeline: ZoneTimeline,
     window: tuple[float, float] | None = None,
+    known_up_to: int | None = None,
+    examples: list[str] | None = None,
 ) -> int:
     """Give the frames of collection ``cid`` without offset evidence their offset (see module
-    doc) and write what changed; returns how many frames' offsets changed. Call inside a
-    transaction, under the connection's lock.
+    doc) and write what changed; returns how many frames' offsets changed (of those with ids up
+    to ``known_up_to``, when given: frames a scan has just added were not "re-read"). Call
+    inside a transaction, under the connection's lock. The first few changes are described
+    in ``examples`` ("name: 2024-01-15T11:00:00+01:00 -> 2024-01-15T11:00:00+09:00").
 
     ``window`` (local seconds: what a scan changed) limits the work to the frames whose
     neighbours may have changed: those between the last frame with evidence before it and the
@@ -231,7 +236,12 @@ def resolve_dependents(
         ):
             continue
         if offset != row.offset or utc != row.utc:
-            changed += 1
+            if known_up_to is None or row.id <= known_up_to:
+                changed += 1
+                if examples is not None and len(examples) < _EXAMPLES:
+                    was = timeutil.from_utc(row.utc, row.offset).isoformat()
+                    now = timeutil.from_utc(utc, offset).isoformat()
+                    examples.append(f"{row.name}: {was} -> {now}")
             delta[(day_of(row.utc, row.offset), row.offset)] -= 1
             delta[(day_of(utc, offset), offset)] += 1
         updates.append((utc, offset, source, status, reason, row.id))
@@ -284,8 +294,8 @@ def _decide(
             source, status = ZONE, "assumed"
             reason = f"no offset in the file; zone {name}"
             if row.time_source in _INSTANTS:  # its wall clock follows the zone
-                if row.time_source == "mtime":
-                    reason = f"no time in the name or the file: modification time, zone {name}"
+                if row.time_source == "mtime":  # what the scan said about the file stays
+                    reason = row.reason or f"modification time, zone {name}"
                 offset = timeutil.offset_seconds(
                     timeutil.from_utc(row.utc, 0).astimezone(zone)
                 )

@@ -183,6 +183,7 @@ def test_import_again_changes_nothing_and_a_new_zone_says_what_changed(mixed: Pa
     assert "timezone Europe/Berlin -> Asia/Tokyo" in out
     # sony.jpg's wall clock moved to +09:00 and undated.jpg's wall clock followed its instant
     assert "zone changed (Europe/Berlin -> Asia/Tokyo): 2 frame(s) re-read" in out
+    assert "re-read: sony.jpg: 2023-10-28T21:42:29+02:00 -> 2023-10-28T21:42:29+09:00" in out
     config = load_config(config_path)
     assert config.collections["mixed"].timezone == "Asia/Tokyo"
     with FrameIndex(config.data_path / DB_NAME) as index:

@@ -90,6 +90,8 @@ def test_frames_without_evidence_between_equal_offsets_are_inferred(tmp_path):
         frames = by_name(index)
         counts = index.time_counts("c")
     assert result.dependent == 2
+    assert result.reresolved == 0  # frames new in this scan are not "re-read"
+    assert "re-read" not in result.summary
     b, d = frames["b.jpg"], frames["d.jpg"]
     assert (b.offset, b.offset_source, b.time_status) == (32400, "neighbours", "inferred")
     assert b.time.replace(tzinfo=None) == datetime(2024, 1, 15, 11)
@@ -380,3 +382,17 @@ def test_incremental_scans_resolve_as_a_fresh_scan_does(tmp_path, seed):
     finally:
         index.close()
         fresh.close()
+
+
+def test_a_new_frame_with_evidence_re_reads_the_frames_it_now_brackets(tmp_path):
+    root = tmp_path / "frames"
+    jpeg(root / "a.jpg", "2024:01:15 10:00:00", "+09:00")
+    jpeg(root / "b.jpg", "2024:01:15 11:00:00")
+    with FrameIndex(tmp_path / "db") as index:
+        index.scan("c", root, BERLIN)
+        assert by_name(index)["b.jpg"].offset_source == "zone"
+        jpeg(root / "c.jpg", "2024:01:15 12:00:00", "+09:00")
+        later = index.scan("c", root, BERLIN)
+        b = by_name(index)["b.jpg"]
+    assert later.reresolved == 1 and later.zone_change == ""
+    assert (b.offset, b.offset_source, b.time_status) == (32400, "neighbours", "inferred")
