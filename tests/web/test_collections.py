@@ -232,3 +232,20 @@ def test_collection_page_counts_frame_times_and_filters_flagged_frames(
     assert flagged.context["pager"].total == 1
     assert "GPS says +02:00" in flagged.text
     assert "a.jpg" not in flagged.text
+
+
+def test_rescan_after_a_zone_change_says_how_many_frames_changed(
+    client, post, runtime, monkeypatch
+) -> None:
+    from _time_support import exif_jpeg
+
+    folder = runtime.config.resolve("timelapse/demo")
+    exif_jpeg(folder / "roll" / "phone.jpg", "2026:03:10 09:00:00")  # no offset evidence
+    runtime.index.scan("demo", folder, "Asia/Tokyo")  # indexed in another zone before
+    response = post("/collections/demo/rescan", headers={"HX-Request": "true"})
+    done = wait_job(runtime, response.context["job"].id)
+    assert done.result["zone_change"] == "Asia/Tokyo -> Europe/Berlin"
+    assert done.result["reresolved"] == 1
+    card = client.get(f"/collections/jobs/{done.id}")
+    assert "Zone changed (Asia/Tokyo -&gt; Europe/Berlin): 1 frame without offset" in card.text
+    assert "phone.jpg: 2026-03-10T09:00:00+09:00 -&gt; 2026-03-10T09:00:00+01:00" in card.text

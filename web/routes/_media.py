@@ -108,6 +108,9 @@ def start_scan(runtime: Any, collection_id: str) -> int:
                 # the card lists problems: links left out of the index come first
                 "problems": [t for t in [result.outside_message] if t] + result.problems[:5],
                 "links_outside": result.links_outside,
+                # a changed zone re-reads the frames whose offset came from it (issue 14)
+                "zone_change": result.zone_change, "reresolved": result.reresolved,
+                "reresolved_examples": list(result.reresolved_examples),
                 "outside_paths": list(result.outside_paths)}  # fmt: skip
 
     title = f"Index {coll.name}"
