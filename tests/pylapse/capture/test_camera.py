@@ -266,6 +266,12 @@ def test_the_repeated_hour_never_overwrites_a_frame(server, tmp_path):
     assert (a.name, b.name) == ("20261025_023000.jpg", "20261025_023000-2.jpg")
     assert _exif_time(a) == (b"2026:10:25 02:30:00", b"+02:00")  # the first is still there
     assert _exif_time(b) == (b"2026:10:25 02:30:00", b"+01:00")
+    # a later scan of the folder tells them apart: the -2 is a counter, the EXIF has the offset
+    index_mod = pytest.importorskip("pylapse.index.store")
+    with index_mod.FrameIndex(tmp_path / "scan.db") as index:
+        index.scan("plain", tmp_path, "Europe/Berlin", extensions=[".jpg"])
+        times = {f.path.name: f.time.isoformat() for f in index.frames("plain")}
+    assert times == {a.name: first.isoformat(), b.name: "2026-10-25T02:30:00+01:00"}
     # the default names carry the offset, so the two 02:30s are told apart by name
     named = _camera(server, tmp_path / "named", timezone="Europe/Berlin", layout="flat")
     assert [named.capture(w).path.name for w in (first, second)] == [
