@@ -4,7 +4,8 @@ A frame's file (or name) may prove its UTC offset; the others get one here, afte
 this order (issue 14):
 
 * **neighbours**: within one collection, a frame lying (by wall clock) between two frames whose
-  offsets are proven and equal takes that offset, ``inferred``;
+  offsets are proven and equal, each at most :data:`NEIGHBOUR_GAP` (two days) away, takes that
+  offset, ``inferred``;
 * **carried forward**: inside a timeline span whose zone is ``"inferred"``, the offset of the
   last frame with evidence before it, ``inferred`` (what a travelling photographer's camera
   needs: the phone proved Tokyo yesterday, the camera without offsets is still in Tokyo);
@@ -34,6 +35,7 @@ __all__ = [
     "DEPENDENT",
     "INFERRED_ZONE",
     "NAME_UTC",
+    "NEIGHBOUR_GAP",
     "OFFSET_CAPTURE",
     "ZoneSpan",
     "ZoneTimeline",
@@ -161,6 +163,9 @@ class _Row:
 _EVIDENCE_SQL = (
     f"offset_source NOT IN ('{NEIGHBOURS}', '{ZONE}') AND time_status IN ('certain', 'inferred')"
 )
+# Neighbours speak for a frame only when near it: two frames at +03:00 years apart (two
+# cameras' files in one folder) say nothing about a third camera's frame between them.
+NEIGHBOUR_GAP = 2 * 86400
 _EXAMPLES = 5  # changed frames described in a scan's result
 _SPREAD = 26 * 3600  # local minus UTC lies within -12 h..+14 h
 
@@ -274,7 +279,13 @@ def _decide(
     keep_flag = row.status in _FLAGGED
     local = _EPOCH + timedelta(seconds=row.local)
     offset: int | None = None
-    if previous is not None and following is not None and previous.offset == following.offset:
+    if (
+        previous is not None
+        and following is not None
+        and previous.offset == following.offset
+        and row.local - previous.local <= NEIGHBOUR_GAP
+        and following.local - row.local <= NEIGHBOUR_GAP
+    ):
         offset, source = previous.offset, NEIGHBOURS
         status, reason = "inferred", (
             f"between {previous.name} and {following.name}, both "

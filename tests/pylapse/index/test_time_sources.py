@@ -396,3 +396,17 @@ def test_a_new_frame_with_evidence_re_reads_the_frames_it_now_brackets(tmp_path)
         b = by_name(index)["b.jpg"]
     assert later.reresolved == 1 and later.zone_change == ""
     assert (b.offset, b.offset_source, b.time_status) == (32400, "neighbours", "inferred")
+
+
+def test_neighbours_far_away_say_nothing(tmp_path):
+    root = tmp_path / "frames"
+    jpeg(root / "a.jpg", "2022:08:14 10:00:00", "+03:00")
+    jpeg(root / "b.jpg", "2022:08:16 09:00:00")  # 47 h after a, 49 h before c
+    jpeg(root / "c.jpg", "2022:08:18 10:00:00", "+03:00")
+    jpeg(root / "d.jpg", "2023:10:28 21:42:29")  # a year from any frame with evidence
+    jpeg(root / "e.jpg", "2025:08:10 19:02:53", "+03:00")
+    with FrameIndex(tmp_path / "db") as index:
+        index.scan("c", root, BERLIN)
+        frames = by_name(index)
+    assert (frames["b.jpg"].offset_source, frames["b.jpg"].offset) == ("zone", 7200)
+    assert (frames["d.jpg"].offset_source, frames["d.jpg"].offset) == ("zone", 7200)
