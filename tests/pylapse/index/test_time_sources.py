@@ -12,6 +12,8 @@ from pathlib import Path
 
 import piexif
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from pylapse import db, filetime, timeutil
@@ -410,3 +412,71 @@ def test_neighbours_far_away_say_nothing(tmp_path):
         frames = by_name(index)
     assert (frames["b.jpg"].offset_source, frames["b.jpg"].offset) == ("zone", 7200)
     assert (frames["d.jpg"].offset_source, frames["d.jpg"].offset) == ("zone", 7200)
+
+
+def _reference(rows, zone):
+    """Neighbours then zone, written the plain way: for each frame without evidence, scan the
+    whole list for its nearest frames with evidence."""
+    from datetime import timedelta
+
+    from pylapse.index.zones import NEIGHBOUR_GAP
+
+    order = sorted(rows, key=lambda r: (r[1], r[0]))
+    out = {}
+    for i, (fid, local, offset, evidence) in enumerate(order):
+        if evidence:
+            out[fid] = offset
+            continue
+        before = [r for r in order[:i] if r[3]]
+        after = [r for r in order[i + 1 :] if r[3]]
+        p, n = (before[-1] if before else None), (after[0] if after else None)
+        if (p and n and p[2] == n[2] and local - p[1] <= NEIGHBOUR_GAP
+                and n[1] - local <= NEIGHBOUR_GAP):  # fmt: skip
+            out[fid] = p[2]
+        else:
+            wall = datetime(1970, 1, 1) + timedelta(seconds=local)
+            out[fid] = timeutil.offset_seconds(timeutil.localize(wall, zone))
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1_700_000_000, 1_700_000_000 + 10 * 86400),  # wall clock seconds
+            st.sampled_from([None, None, 3600, 32400, 19800]),  # proven offset or none
+        ),
+        max_size=25,
+    )
+)
+def test_every_frame_without_evidence_gets_its_neighbours_or_the_zone(items):
+    import tempfile
+
+    from pylapse.index import schema
+    from pylapse.index.zones import ZoneTimeline, resolve_dependents
+
+    folder = tempfile.TemporaryDirectory()
+    conn = db.connect(Path(folder.name) / "index.db")
+    db.migrate(conn, schema.COMPONENT, schema.SCHEMA)
+    conn.execute("INSERT INTO index_collections (key) VALUES ('c')")
+    conn.execute("INSERT INTO scanned_dirs (collection_id, path) VALUES (1, '/x')")
+    rows = []
+    for i, (local, offset) in enumerate(items, start=1):
+        evidence = offset is not None
+        stored = offset if evidence else 0
+        conn.execute(
+            "INSERT INTO frames (id, collection_id, dir_id, name, utc, utc_offset, source, "
+            "time_source, offset_source, time_status) VALUES (?, 1, 1, ?, ?, ?, 'exif', 'exif', "
+            "?, ?)",
+            (i, f"f{i}.jpg", local - stored, stored,
+             "exif-offset" if evidence else "zone", "certain" if evidence else "assumed"),
+        )  # fmt: skip
+        rows.append((i, local, offset, evidence))
+    resolve_dependents(conn, 1, ZoneTimeline(BERLIN))
+    got = {r[0]: (r[1], r[2]) for r in conn.execute("SELECT id, utc, utc_offset FROM frames")}
+    expected = _reference(rows, BERLIN)
+    assert {fid: off for fid, (_, off) in got.items()} == expected
+    for fid, local, _offset, _evidence in rows:  # the wall clock never moves
+        assert got[fid][0] + got[fid][1] == local
+    conn.close()
+    folder.cleanup()
