@@ -44,7 +44,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pylapse import timeutil
+from pylapse import storage, timeutil
 from pylapse.progress import Cancelled, Progress, safe_report
 from pylapse.selection.selection import (
     DEFAULT_SLICE_TOLERANCE,
@@ -166,6 +166,7 @@ class Collection:
         extensions: Sequence[str] | None = None,
         roots: Sequence[str | os.PathLike[str]] = (),
         zones: Sequence[Mapping[str, str | None]] = (),
+        ignore: Sequence[str] | None = None,
     ) -> None:
         if isinstance(ext, tzinfo) or (ext and ("/" in ext or ext.upper() in ("UTC", "GMT"))):
             # before 0.3 the fourth parameter was the time zone; it is 0.2's ext again
@@ -184,6 +185,8 @@ class Collection:
         self.roots: tuple[Path, ...] = (*(Path(r) for r in roots), self.collection_dir)
         self.zone = _zone(timezone)
         self.zones = [dict(span) for span in zones]  # the config's zone timeline
+        # what a scan leaves out of the folder (glob patterns; see storage.check_ignore)
+        self.ignore: tuple[str, ...] = tuple(storage.DEFAULT_IGNORE if ignore is None else ignore)
         self.key = key or name
         self.pattern = pattern
         self.date_source = date_source
@@ -223,6 +226,7 @@ class Collection:
                 extensions=c.extensions,
                 roots=config.root_paths,
                 zones=c.zones,
+                ignore=c.ignore,
             )
         elif collection_id in config.cameras:
             cam = config.cameras[collection_id]
@@ -235,6 +239,7 @@ class Collection:
                 extensions=DEFAULT_EXTENSIONS,
                 key=collection_id,
                 roots=config.root_paths,
+                ignore=cam.ignore,
             )
         else:
             known = sorted({*config.collections, *config.cameras})
@@ -276,17 +281,27 @@ class Collection:
 
         return ZoneTimeline.of(self.zone, self.zones)
 
+    def scan_options(self) -> dict[str, Any]:
+        """What every scan of this collection hands :meth:`FrameIndex.scan` besides the zone,
+        progress and cancel: names, date source, extensions, roots and the ignore list (the
+        library, ``pylapse index`` and the dashboard's scan job scan alike)."""
+        options: dict[str, Any] = {
+            "pattern": self.pattern,
+            "date_source": self.date_source,
+            "roots": self.roots,
+            "ignore": self.ignore,
+        }
+        if self.extensions:
+            options["extensions"] = self.extensions
+        return options
+
     def refresh(self, progress: ProgressCallback | None = None) -> Any:
         """Bring the index up to date with the folder (incremental); returns the ScanResult.
 
         A failed first scan (a missing folder, say) raises and is tried again on the next use.
         """
-        kwargs: dict[str, Any] = {"pattern": self.pattern, "date_source": self.date_source}
-        if self.extensions:
-            kwargs["extensions"] = self.extensions
         result = self._open_index().scan(
-            self.key, self.collection_dir, self.timeline, progress=progress, roots=self.roots,
-            **kwargs,
+            self.key, self.collection_dir, self.timeline, progress=progress, **self.scan_options()
         )
         self._scanned = True
         return result

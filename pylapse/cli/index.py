@@ -13,7 +13,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pylapse.cli import CommandError, load_config_or_fail
 
@@ -127,9 +127,6 @@ def scan_with_bar(index: FrameIndex, coll: Collection, args: argparse.Namespace)
 
     from pylapse.progress import Progress
 
-    kwargs: dict[str, Any] = {"pattern": coll.pattern, "date_source": coll.date_source}
-    if coll.extensions:
-        kwargs["extensions"] = coll.extensions
     disable = args.no_progress or not sys.stderr.isatty()
     with tqdm(desc=coll.key, unit=" folders", disable=disable, leave=False) as bar:
 
@@ -145,6 +142,5 @@ def scan_with_bar(index: FrameIndex, coll: Collection, args: argparse.Namespace)
             coll.timeline,
             progress=progress,
             verify=args.verify,
-            roots=coll.roots,
-            **kwargs,
+            **coll.scan_options(),
         )

@@ -441,3 +441,42 @@ def test_zeropadding_is_remembered_so_the_next_export_replaces_its_files(
             "Noon 000002.jpg",
             "Noon 000003.jpg",
         ]
+
+
+def test_a_collections_ignore_list_reaches_every_scan(tmp_path, frames_dir):
+    # frames in 'bad/' and the default 'rejected/' are kept out, by the library and the CLI
+    from pylapse.cli import main
+
+    day = next(p for p in sorted(frames_dir.iterdir()) if p.is_dir())
+    kept = sorted(day.glob("*.jpg"))
+    for folder in ("bad", "rejected"):
+        (day / folder).mkdir()
+        for path in kept[:3]:
+            (day / folder / path.name).write_bytes(path.read_bytes())
+    cfg = tmp_path / "capture_config.json"
+    cfg.write_text(json.dumps({
+        "data_dir": "data",
+        "storage_roots": [str(tmp_path)],
+        "collections": {
+            "picky": {"name": "Picky", "path": str(frames_dir), "ignore": ["bad/"]},
+            "plain": {"name": "Plain", "path": str(frames_dir)},
+        },
+    }))  # fmt: skip
+    config = load_config(cfg)
+    index = FrameIndex(tmp_path / "data" / "pylapse.db")
+    try:
+        picky = Collection.from_config(config, "picky", index)
+        assert picky.ignore == ("bad/",)
+        picky.refresh()
+        assert len(picky) == 142 + 3  # 'rejected/' is indexed once the list no longer names it
+        plain = Collection.from_config(config, "plain", index)
+        assert plain.ignore == ("rejected/",)
+        plain.refresh()
+        assert len(plain) == 142 + 3  # 'bad/' indexed, 'rejected/' not
+    finally:
+        index.close()
+    assert main(["index", "--config", str(cfg), "--rebuild", "--no-progress"]) == 0
+    with FrameIndex(tmp_path / "data" / "pylapse.db") as again:
+        assert again.count("picky") == again.count("plain") == 145
+        names = {f.path.parent.name for f in again.frames("picky")}
+        assert "bad" not in names and "rejected" in names

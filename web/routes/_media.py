@@ -96,13 +96,10 @@ def start_scan(runtime: Any, collection_id: str) -> int:
 
     def scan(progress: Any, cancel: threading.Event) -> dict[str, Any]:
         progress(Progress("scan", 0, 0, message=f"listing {coll.collection_dir}"))
-        kwargs: dict[str, Any] = {"pattern": coll.pattern, "date_source": coll.date_source}
-        if coll.extensions:
-            kwargs["extensions"] = coll.extensions
         result = index.scan(
             coll.key, coll.collection_dir, coll.timeline, progress=progress, cancel=cancel,
-            roots=coll.roots, **kwargs,
-        )  # fmt: skip
+            **coll.scan_options(),
+        )
         return {"added": result.added, "changed": result.changed, "deleted": result.deleted,
                 "skipped": result.skipped, "total": result.total,
                 # the card lists problems: links left out of the index come first
