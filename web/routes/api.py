@@ -13,7 +13,7 @@ spec says what a client can get.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
@@ -205,13 +205,26 @@ def frame_image(frame_id: FrameId, runtime: RuntimeDep) -> FileResponse:
 
 
 @router.get("/frames/{frame_id}/thumb", response_class=FileResponse, responses=IMAGE_RESPONSES)
-def frame_thumb(frame_id: FrameId, runtime: RuntimeDep) -> FileResponse:
-    """A small JPEG of the frame, generated once and cached in the data folder (only while
-    the frame's file resolves inside the storage roots)."""
+def frame_thumb(
+    frame_id: FrameId,
+    runtime: RuntimeDep,
+    size: Annotated[
+        Literal["thumb", "preview"],
+        Query(
+            description='"thumb": 400 px wide (grids, day pages); "preview": 960 px wide '
+            "(the day player)",
+            examples=["thumb"],
+        ),
+    ] = "thumb",
+) -> FileResponse:
+    """A small JPEG of the frame (``size``: 400 or 960 px wide, the height in proportion, never
+    enlarged), made once (ahead of time after capture and scans, else on this request) and
+    cached in the data folder; served only while the frame's file resolves inside the storage
+    roots."""
     found = frame_or_404(runtime, frame_id)
     cache = runtime.data_path / "thumbs"
     try:
-        path = thumbs.thumbnail(cache, found, roots=files.frame_roots(runtime, found))
+        path = thumbs.thumbnail(cache, found, roots=files.frame_roots(runtime, found), size=size)
     except storage.PathNotAllowed:
         raise HTTPException(403, f"frame {frame_id}: {FILE_FORBIDDEN}; not served") from None
     except thumbs.ThumbnailError as exc:
