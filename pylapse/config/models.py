@@ -149,11 +149,48 @@ class Schedule(_Model):
                 + ", ".join(CRON_FIELDS)
                 + ' (or "type": "interval" with interval_amount)'
             )
+        else:
+            why = _never_fires(self.cron_fields())
+            if why:
+                raise ValueError(f"schedule {self.id!r} never fires: {why}")
         return self
 
     def cron_fields(self) -> dict[str, int | str]:
         """The cron fields that are set, as keyword arguments for APScheduler's CronTrigger."""
         return {f: getattr(self, f) for f in CRON_FIELDS if getattr(self, f) is not None}
+
+
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)  # fmt: skip
+_DAYS_IN = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # the most each month ever has
+
+
+def _never_fires(fields: dict[str, int | str]) -> str | None:
+    """Why a cron with ``fields`` matches no time in any year, or None when it matches one.
+
+    Only impossible calendars are refused (31 February, 29 February on a weekday in a year
+    range without one); a year range that is over fired once and is kept as written.
+    """
+    from apscheduler.triggers.cron import CronTrigger
+
+    # From APScheduler's first year: a finished year range is not "never". An impossible one
+    # walks APScheduler's calendar to the year 9999 (about 0.1 s), once, before it is refused.
+    start = datetime(1970, 1, 1, tzinfo=UTC)
+    if CronTrigger(**fields, timezone=UTC).get_next_fire_time(None, start) is not None:
+        return None
+    month, day = fields.get("month"), fields.get("day")
+    if _plain_int(month) and _plain_int(day):
+        m, d = int(str(month)), int(str(day))
+        if 1 <= m <= 12 and d > _DAYS_IN[m - 1]:
+            return f"{d} {_MONTHS[m - 1]} never happens"
+    shown = ", ".join(f"{k}={v!r}" for k, v in fields.items())
+    return f"no date has {shown}"
+
+
+def _plain_int(value: int | str | None) -> bool:
+    return isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())
 
 
 # A zone whose offset has minutes and whose abbreviation has no digits: a name rendered at this

@@ -7,7 +7,12 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-from pylapse.capture.triggers import WallClockCron, build_trigger, next_fire_times
+from pylapse.capture.triggers import (
+    HORIZON_YEARS,
+    WallClockCron,
+    build_trigger,
+    next_fire_times,
+)
 from pylapse.config.models import Schedule
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -174,3 +179,24 @@ def test_apscheduler_contract_next_after_previous():
     assert _local([trigger.get_next_fire_time(None, later)]) == ["06-01 12:40:00+0200"]
     past = build_trigger(Schedule(id="y", year=2020, hour=1), BERLIN)
     assert past.get_next_fire_time(None, later) is None
+
+
+def test_a_cron_that_never_fires_gives_no_times_after_a_bounded_search():
+    """31 February cannot be saved, but an old file or a hand-built schedule may hold it: the
+    search stops at the horizon instead of walking the calendar to the year 9999."""
+    never = Schedule.model_construct(id="n", type="cron", month=2, day=31, hour=7)
+    assert next_fire_times(never, BERLIN, 5) == []
+    assert (
+        next_fire_times(Schedule.model_construct(id="w", month=2, day=30, minute="*"), NEW_YORK)
+        == []
+    )
+
+
+def test_the_search_looks_as_far_as_the_horizon_and_no_further():
+    start = datetime(2026, 6, 1, tzinfo=BERLIN)
+    rare = Schedule(id="r", month=2, day=29, day_of_week="mon", hour=7)  # 2044, 2072, 2112
+    assert [t.year for t in next_fire_times(rare, BERLIN, 3, start)] == [2044, 2072, 2112]
+    inside = Schedule(id="i", year=2026 + HORIZON_YEARS - 10, hour=1)
+    assert next_fire_times(inside, BERLIN, 1, start)[0].year == 2026 + HORIZON_YEARS - 10
+    beyond = Schedule(id="b", year=2026 + HORIZON_YEARS + 10, hour=1)
+    assert next_fire_times(beyond, BERLIN, 1, start) == []

@@ -100,6 +100,14 @@ BAD = {
         camera(schedules=[{"id": "a", "minute": 1}, {"id": "a", "minute": 2}]),
         "cameras.porch.schedules: schedule ids must be unique; repeated: a",
     ),
+    "a cron that never fires": (
+        camera(schedules=[{"id": "leap", "month": 2, "day": 31, "hour": 7}]),
+        "cameras.porch.schedules.0: schedule 'leap' never fires: 31 February never happens",
+    ),
+    "a cron whose day exists in none of its months": (
+        camera(schedules=[{"id": "short", "month": "4,6", "day": 31}]),
+        "cameras.porch.schedules.0: schedule 'short' never fires: no date has month='4,6', day=31",
+    ),
     "template with an unknown field": (
         camera(filename_format="{prefix}{stamp}.{ext}"),
         "cameras.porch.filename_format: '{prefix}{stamp}.{ext}' uses unknown field {stamp}; "
