@@ -38,7 +38,9 @@ log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Routers in nav order. The optional ones are written separately and included once they exist.
-ROUTERS = ("auth", "dashboard", "cameras", "settings", "api", "api_control", "events")
+ROUTERS = (
+    "auth", "dashboard", "cameras", "settings", "api", "api_control", "api_media", "events",
+)
 OPTIONAL_ROUTERS = ("collections", "exports", "videos")
 
 
@@ -121,7 +123,9 @@ def create_app(runtime: Runtime, *, bound_host: str | None = None, start: bool =
         version=__version__,
         description="Timelapse capture, collections, exports and videos. "
         "State-changing requests need the session's CSRF token in the X-CSRF-Token header "
-        "(GET /api/session returns it).",
+        "(GET /api/session returns it). Exports and renders run as jobs: start one with "
+        "POST /api/exports/{preset}/run or POST /api/renders, follow it with GET /api/jobs/{id}, "
+        "stop it with POST /api/jobs/{id}/cancel.\n\n[Back to the dashboard](/settings)",
         docs_url=None,  # served by web.routes.api from the vendored Swagger UI, not a CDN
         redoc_url=None,
         openapi_url="/api/openapi.json",
