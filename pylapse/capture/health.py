@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 from pylapse import db, timeutil
 from pylapse.capture import disk
 
-__all__ = ["CameraHealth", "HealthState", "HealthStore", "LogEntry"]
+__all__ = ["CameraHealth", "HealthState", "HealthStore", "LogEntry", "LogKind"]
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,20 @@ _STEPS = [
         attempt INTEGER NOT NULL DEFAULT 0
     );
     CREATE INDEX capture_log_camera ON capture_log(camera_id, id)""",
+    # what a row is: a capture attempt, or a pause or resume of capture (the dashboard shows
+    # those as information, not as a failed capture). Older pause rows are the failures that
+    # took no time and wrote nothing: a real attempt always records how long it took.
+    """ALTER TABLE capture_log ADD COLUMN kind TEXT NOT NULL DEFAULT 'capture';
+    UPDATE capture_log SET kind = 'pause' WHERE ok = 0 AND duration IS NULL AND path IS NULL;
+    UPDATE capture_log SET kind = 'resume' WHERE ok = 1 AND message = 'capture resumed'""",
 ]
+
+
+class LogKind(StrEnum):
+    CAPTURE = "capture"  # an attempt: saved (ok) or failed
+    PAUSE = "pause"  # capture stopped (by the user, or no room on a disk); the message says why
+    RESUME = "resume"
+    NOTE = "note"  # something about the log itself (updates lost while the disk was full)
 
 
 class HealthState(StrEnum):
@@ -120,6 +133,7 @@ class LogEntry:
     size: int | None
     duration: float | None  # seconds the attempt took
     attempt: int  # 0 = the scheduled attempt, 1.. = retries
+    kind: LogKind = LogKind.CAPTURE
 
 
 def _when(utc: float | None, offset: int | None) -> datetime | None:
@@ -199,6 +213,7 @@ class HealthStore:
                 size=r["size"],
                 duration=r["duration"],
                 attempt=r["attempt"],
+                kind=LogKind(r["kind"]),
             )
             for r in rows
         ]
@@ -270,7 +285,7 @@ class HealthStore:
                             self._append_log(
                                 camera_id, now, False,
                                 f"{self._dropped} health updates made while the disk was full "
-                                "were lost",
+                                "were lost", kind=LogKind.NOTE,
                             )  # fmt: skip
             except sqlite3.Error as exc:
                 if disk.is_disk_full(exc):
@@ -312,7 +327,7 @@ class HealthStore:
     ) -> None:
         self._conn.execute(
             "INSERT INTO capture_log(camera_id, utc, offset, ok, message, path, frame_id, size,"
-            " duration, attempt) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            " duration, attempt, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (
                 camera_id,
                 when.timestamp(),
@@ -324,6 +339,7 @@ class HealthStore:
                 cols.get("size"),
                 cols.get("duration"),
                 cols.get("attempt", 0),
+                cols.get("kind", LogKind.CAPTURE).value,
             ),
         )
         self._inserts += 1
@@ -454,7 +470,8 @@ class HealthStore:
                 "UPDATE camera_health SET paused_reason = ? WHERE camera_id = ?",
                 (reason, camera_id),
             )
-            self._append_log(camera_id, now, reason is None, reason or "capture resumed")
+            kind = LogKind.RESUME if reason is None else LogKind.PAUSE
+            self._append_log(camera_id, now, reason is None, reason or "capture resumed", kind=kind)
             return True
 
         changed = self._write(write)

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
-from pylapse.capture.health import CameraHealth, HealthState
+from pylapse.capture.health import CameraHealth, HealthState, LogEntry, LogKind
 from pylapse.capture.triggers import next_fire_times
 from pylapse.config.base import ConfigError
 from pylapse.config.models import CameraConfig, Config
@@ -97,6 +97,42 @@ def upcoming_context(runtime: Runtime) -> dict[str, Any]:
     return {"upcoming": runs, "camera_names": names}
 
 
+@dataclass
+class LogRow:
+    """One row of the capture log as shown: an entry, or the same failure of a camera repeated
+    ``count`` times in a row (newest ``entry``, oldest at ``first``), in the camera's zone."""
+
+    entry: LogEntry
+    time: datetime  # the entry's time in the camera's zone (its offset shown once)
+    first: datetime | None = None
+    count: int = 1
+
+    @property
+    def info(self) -> bool:
+        """A pause, a resume or a note: information, not a capture that failed."""
+        return self.entry.kind != LogKind.CAPTURE
+
+
+def log_rows(entries: list[LogEntry], zones: dict[str, tzinfo]) -> list[LogRow]:
+    """``entries`` (newest first) as rows: a failure whose camera's next older entry is the
+    same failure joins that camera's row (other cameras' rows in between do not break it)."""
+    rows: list[LogRow] = []
+    open_rows: dict[str, LogRow | None] = {}  # per camera: its row that an older entry could join
+    for e in entries:
+        zone = zones.get(e.camera_id)
+        when = e.time.astimezone(zone) if zone is not None else e.time
+        row = open_rows.get(e.camera_id)
+        repeat = not e.ok and e.kind == LogKind.CAPTURE
+        if repeat and row is not None and row.entry.message == e.message:
+            row.count += 1
+            row.first = when
+            continue
+        row = LogRow(e, when)
+        rows.append(row)
+        open_rows[e.camera_id] = row if repeat else None
+    return rows
+
+
 def log_context(
     runtime: Runtime, page: int = 1, per_page: int = 25, camera: str | None = None
 ) -> dict[str, Any]:
@@ -106,8 +142,10 @@ def log_context(
     page = min(max(1, page), pages)
     entries = runtime.health.log(limit=per_page, offset=(page - 1) * per_page, camera=camera)
     names = {cid: cam.name for cid, cam in runtime.config.cameras.items()}
+    zones = {cid: cam.zone() for cid, cam in runtime.config.cameras.items()}
     return {
         "log_entries": entries,
+        "log_rows": log_rows(entries, zones),
         "log_page": page,
         "log_pages": pages,
         "log_per_page": per_page,

@@ -102,6 +102,27 @@
     }
   });
 
+  // <time class="ago" datetime="ISO">: "3 s ago" that keeps counting between server updates
+  // (the same wording as the server's 'ago' filter).
+  function span(seconds) {
+    var s = Math.round(seconds);
+    function two(n) { return (n < 10 ? "0" : "") + n; }
+    if (s >= 86400) return Math.floor(s / 86400) + " d " + Math.floor(s % 86400 / 3600) + " h";
+    if (s >= 3600) return Math.floor(s / 3600) + " h " + two(Math.floor(s % 3600 / 60)) + " min";
+    if (s >= 60) return Math.floor(s / 60) + " min " + two(s % 60) + " s";
+    return s + " s";
+  }
+  function tickAgo() {
+    var now = Date.now();
+    document.querySelectorAll("time.ago[datetime]").forEach(function (el) {
+      var then = Date.parse(el.getAttribute("datetime"));
+      if (isNaN(then)) return;
+      var delta = (now - then) / 1000;
+      el.textContent = delta < 0 ? "in " + span(-delta) : span(delta) + " ago";
+    });
+  }
+  setInterval(tickAgo, 1000);
+
   // Destructive buttons ask first (data-confirm="text"), also when htmx is not handling them.
   document.addEventListener("submit", function (event) {
     var button = event.submitter;

@@ -189,3 +189,41 @@ def test_a_full_disk_keeps_only_the_newest_held_writes(store, monkeypatch):
     messages = [e.message for e in store.log(10)]
     assert messages[0] == "3 health updates made while the disk was full were lost"
     assert [e.frame_id for e in store.log(10)[1:]] == [7, 6, 5, 4, 3]
+
+
+def test_log_rows_say_what_they_are(store) -> None:
+    from pylapse.capture.health import LogKind
+
+    _ok(store, 0)
+    store.record_failure("cam", T0, "timed out", duration=10.0)
+    store.set_paused_reason("cam", "paused by the user")
+    store.set_paused_reason("cam", None)
+    kinds = [(e.kind, e.ok) for e in store.log()]
+    assert kinds == [(LogKind.RESUME, True), (LogKind.PAUSE, False),
+                     (LogKind.CAPTURE, False), (LogKind.CAPTURE, True)]  # fmt: skip
+
+
+def test_pause_rows_written_before_the_kind_column_are_found(tmp_path) -> None:
+    import sqlite3
+
+    from pylapse import db
+    from pylapse.capture import health
+    from pylapse.capture.health import LogKind
+
+    path = tmp_path / "pylapse.db"
+    conn = sqlite3.connect(path)
+    db.migrate(conn, "health", health._STEPS[:1])
+    rows = [("cam", 1.0, 0, 0, "timed out", None, 10.0), ("cam", 2.0, 0, 0, "paused", None, None),
+            ("cam", 3.0, 0, 1, "capture resumed", None, None),
+            ("cam", 4.0, 0, 1, "saved /a.jpg", "/a.jpg", 0.2)]  # fmt: skip
+    conn.executemany("INSERT INTO capture_log(camera_id, utc, offset, ok, message, path,"
+                     " duration) VALUES (?,?,?,?,?,?,?)", rows)  # fmt: skip
+    conn.commit()
+    conn.close()
+    store = HealthStore(path)
+    try:
+        assert [e.kind for e in store.log()] == [
+            LogKind.CAPTURE, LogKind.RESUME, LogKind.PAUSE, LogKind.CAPTURE
+        ]
+    finally:
+        store.close()
