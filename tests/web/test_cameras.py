@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from html.parser import HTMLParser
 
@@ -414,3 +415,10 @@ def test_test_grab_reports_why_it_failed_without_the_password(client, post, free
 def test_reserved_names_do_not_shadow_pages(client, post, runtime) -> None:
     assert post("/cameras/new", data={"name": "New", "type": "synthetic"}).status_code == 303
     assert "new-camera" in runtime.config.cameras
+
+
+def test_a_new_camera_starts_as_an_http_snapshot(client) -> None:
+    form = client.get("/cameras/new")
+    assert form.context["values"]["type"] == "http"
+    assert re.search(r'<option value="http"\s+selected', form.text)
+    assert not re.search(r'<option value="synthetic"\s+selected', form.text)

@@ -28,9 +28,11 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["cameras"], include_in_schema=False)
 
 RESERVED_IDS = frozenset({"new", "example-name", "schedule-preview", "schedule-row", "test-source"})
+# A new camera starts as an HTTP snapshot, the kind most IP cameras and phone webcam apps
+# offer; the demo camera is for trying pyLapse without hardware.
 SOURCE_TYPES = (
-    ("synthetic", "Demo camera (no hardware)"),
     ("http", "HTTP snapshot URL"),
+    ("synthetic", "Demo camera (no hardware)"),
     ("mjpeg", "MJPEG stream"),
     ("rtsp", "RTSP stream"),
     ("picamera", "Raspberry Pi camera"),
@@ -177,7 +179,7 @@ def schedule_row(
 @router.get("/cameras/new", response_class=HTMLResponse)
 def new_camera(request: Request, templates: TemplatesDep):
     values = cf.form_values(None)
-    values.update(type="synthetic", timezone=timeutil.local_zone_name())
+    values.update(type="http", timezone=timeutil.local_zone_name())
     return _form_page(request, templates, camera_id=None, values=values, rows=[])
 
 
