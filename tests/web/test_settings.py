@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from web_support import LOOPBACK, TestClient
 
 
 def test_settings_page(client, runtime) -> None:
@@ -24,6 +25,20 @@ def test_settings_page(client, runtime) -> None:
     assert [e["name"] for e in ctx["browser"]["browse_entries"]] == [
         str(runtime.config.root_paths[0])
     ]
+
+
+def test_settings_show_the_port_in_use_and_link_the_api_docs(client, app, runtime) -> None:
+    html = client.get("/settings").text
+    assert runtime.config.web.port == 8000
+    assert "In use now: <span class=\"mono\">127.0.0.1:8000</span>." in html
+    assert 'href="/api/docs"' in html
+    # a server started with --port 8123 (the config still says 8000) shows the port it uses
+    with TestClient(app, base_url="http://127.0.0.1:8123", client=LOOPBACK) as other:
+        html = other.get("/settings").text
+    assert "In use now: <span class=\"mono\">127.0.0.1:8123</span>" in html
+    assert "the saved port 8000 applies at the next start" in html
+    # and the docs link back to the dashboard
+    assert "](/settings)" in client.get("/api/openapi.json").json()["info"]["description"]
 
 
 def test_save_settings(client, post, runtime, config_path) -> None:

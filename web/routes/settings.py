@@ -67,6 +67,17 @@ def _values(config: Config) -> dict[str, Any]:
     }
 
 
+def _serving(request: Request) -> dict[str, Any] | None:
+    """The address and port this dashboard answers on now (the server's own socket, which an
+    edited ``web.port`` does not change until the next start); None when the server does not
+    say."""
+    server = request.scope.get("server")
+    if not server or server[1] is None:
+        return None
+    host, port = server
+    return {"host": host, "port": int(port)}
+
+
 def _page(
     request: Request, runtime: Runtime, templates: Jinja2Templates, **extra: Any
 ) -> HTMLResponse:
@@ -85,6 +96,7 @@ def _page(
         "browser": browse_context(config.root_paths, ""),
         "flash": "",
         "flash_kind": "ok",
+        "serving": _serving(request),
     }
     context.update(extra)
     return templates.TemplateResponse(
