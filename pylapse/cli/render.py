@@ -42,6 +42,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--codec", default="h264", help="h264 (default), h265, mpeg4, vp9 (.webm) or gif"
     )
+    parser.add_argument(
+        "--speed",
+        choices=("draft", "final"),
+        help="draft: a fast look (quick preset, a bit softer); final: the video to keep (slow "
+        "preset, sharper). --crf and --preset win over it (default: the codec's defaults)",
+    )
     parser.add_argument("--crf", type=int, help="quality: lower is better (codec default)")
     parser.add_argument("--preset", help="speed preset, ultrafast..veryslow (codec default)")
     parser.add_argument("--size", help="fit inside WIDTHxHEIGHT keeping the aspect ratio")
@@ -84,6 +90,7 @@ def _options(args: argparse.Namespace) -> Any:
             codec=codec.name,
             crf=args.crf,
             preset=args.preset,
+            speed=args.speed,
             size=size,
             other_sizes=args.other_sizes,
             ffmpeg_path=args.ffmpeg or _configured_ffmpeg(args.config),

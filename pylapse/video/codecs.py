@@ -3,6 +3,11 @@
 A codec is offered only when the ffmpeg in use has its encoder (``FfmpegInfo.has_encoder``).
 Quality is a CRF for the modern codecs (lower is better) and ``-q:v`` for MPEG-4; presets use
 x264's names for every codec that has a speed/size trade-off, mapped to VP9's own knobs.
+
+A *speed* is the choice users make without knowing those knobs: ``draft`` (a quick look: a fast
+preset and a slightly lower quality) or ``final`` (the video to keep: a slow preset, a better
+quality). It is a preset + quality pair per codec; an explicit ``crf`` or ``preset`` wins over
+the speed's.
 """
 
 from __future__ import annotations
@@ -10,7 +15,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-__all__ = ["CODECS", "PRESETS", "Codec", "available_codecs", "codec_args", "resolve_codec"]
+__all__ = [
+    "CODECS",
+    "PRESETS",
+    "SPEEDS",
+    "Codec",
+    "Speed",
+    "available_codecs",
+    "codec_args",
+    "resolve_codec",
+    "speed_settings",
+]
 
 PRESETS = (
     "ultrafast",
@@ -79,6 +94,44 @@ _ALIASES = {
     "webm": "vp9",
     "mp4v": "mpeg4",
 }
+
+
+@dataclass(frozen=True)
+class Speed:
+    name: str
+    label: str  # what the form and the CLI help call it
+    description: str
+    preset: str  # x264-style preset (VP9 maps it to deadline/cpu-used)
+    quality_step: int  # added to the codec's default quality (CRF or q:v; lower is better)
+
+
+SPEEDS: dict[str, Speed] = {
+    s.name: s
+    for s in (
+        Speed("draft", "Fast draft", "to check a video quickly: several times faster, a bit "
+              "softer", "veryfast", 3),
+        Speed("final", "Final quality", "the video to keep: slower, sharper, smaller for its "
+              "quality", "slow", -2),
+    )
+}  # fmt: skip
+
+
+def speed_settings(
+    codec: Codec, speed: str | None, crf: int | None, preset: str | None
+) -> tuple[int | None, str | None]:
+    """The (crf, preset) a render uses: the explicit values, else the speed's for ``codec``
+    (``None``: the codec's default). ``ValueError`` for an unknown speed."""
+    if speed is None:
+        return crf, preset
+    if speed not in SPEEDS:
+        raise ValueError(f"speed {speed!r} is not one of {', '.join(SPEEDS)}")
+    chosen = SPEEDS[speed]
+    if crf is None and codec.quality is not None:
+        best, worst, default = codec.quality
+        crf = min(worst, max(best, default + chosen.quality_step))
+    if preset is None and codec.preset is not None:
+        preset = chosen.preset
+    return crf, preset
 
 
 def resolve_codec(name: str) -> Codec:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields
 from fractions import Fraction
 from typing import Any
 
-from pylapse.video.codecs import Codec, codec_args, resolve_codec
+from pylapse.video.codecs import SPEEDS, Codec, codec_args, resolve_codec, speed_settings
 from pylapse.video.framecheck import OtherSizes
 
 __all__ = [
@@ -46,6 +46,8 @@ class RenderOptions:
     codec: str = "h264"  # h264, h265, mpeg4, vp9, gif (or an encoder name such as libx264)
     crf: int | None = None  # quality (CRF, or q:v for mpeg4); None = the codec's default
     preset: str | None = None  # x264-style speed preset; None = the codec's default
+    # "draft" or "final": a preset + quality pair per codec (crf and preset above win over it)
+    speed: str | None = None
     size: tuple[int, int] | None = None  # fit inside this box keeping the aspect ratio
     pix_fmt: str = "yuv420p"
     fill_gaps: bool = False  # a None slot repeats the previous frame instead of being skipped
@@ -105,6 +107,8 @@ def check_options(options: RenderOptions) -> None:
         raise ValueError(f"pix_fmt {options.pix_fmt!r} is not a pixel format name like yuv420p")
     if options.size is not None and (len(options.size) != 2 or min(options.size) < 2):
         raise ValueError(f"size {options.size!r} must be (width, height), each at least 2")
+    if options.speed is not None and options.speed not in SPEEDS:
+        raise ValueError(f"speed {options.speed!r} is not one of {', '.join(SPEEDS)}")
     if options.other_sizes not in set(OtherSizes):
         accepted = " or ".join(repr(v.value) for v in OtherSizes)
         raise ValueError(f"other_sizes {options.other_sizes!r} is not {accepted}")
@@ -189,7 +193,8 @@ def build_command(
             raise ValueError("a GIF needs its palette (build_palette_command) as an input")
         cmd += ["-i", os.fspath(palette)]
     cmd += [*_filters(codec, size, options.pix_fmt, False), "-r", rate, "-frames:v", str(frames)]
-    cmd += codec_args(codec, options.crf, options.preset, container)
+    crf, preset = speed_settings(codec, options.speed, options.crf, options.preset)
+    cmd += codec_args(codec, crf, preset, container)
     if codec.name != "gif":
         cmd += ["-color_range", "tv"]  # JPEGs decode full range; players expect TV range
     if container in ("mp4", "mov"):

@@ -357,3 +357,25 @@ def test_a_video_imported_without_size_or_frame_count_shows_no_none(client, runt
         assert response.status_code == 200
         assert "None" not in response.text, page
     assert "codec not recorded" in client.get(f"/videos/{job_id}").text
+
+
+def test_the_speed_choice_shows_the_rate_of_its_last_render_here(client, post, runtime) -> None:
+    before = client.get("/videos")
+    choices = {c.speed.name: c for c in before.context["speeds"]}
+    assert list(choices) == ["draft", "final"] and choices["draft"].frames_per_s is None
+    assert "Fast draft" in before.text and "no render at this speed yet" in before.text
+    folder = export_folder(runtime, count=5)
+    job = _rendered(post, runtime, export_dir=str(folder), speed="draft", size="640x360")
+    assert job.params["speed"] == "draft"
+    after = client.get("/videos")
+    draft = next(c for c in after.context["speeds"] if c.speed.name == "draft")
+    assert draft.frames_per_s == pytest.approx(5 / job.result["elapsed"])
+    assert draft.size == "640×360"
+    assert f"{draft.frames_per_s:.1f} frames/s at 640×360" in after.text
+    final = next(c for c in after.context["speeds"] if c.speed.name == "final")
+    assert final.frames_per_s is None  # a draft's rate is never shown as the final's
+    (selected,) = [a for t, a in HxAttrs(after.text).elements
+                   if t == "option" and a.get("value") == "draft"]  # fmt: skip
+    assert "selected" not in selected
+    bad = render(post, export_dir=str(folder), speed="ludicrous")
+    assert bad.status_code == 422 and "speed" in bad.context["errors"]

@@ -20,6 +20,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,6 +31,7 @@ from starlette.concurrency import run_in_threadpool
 
 from pylapse import storage
 from pylapse.tasks.render import queue_render, usable_codecs
+from pylapse.video.codecs import SPEEDS, Speed
 from pylapse.video.manifest import manifest_path, read_manifest
 from web import files
 from web.deps import RuntimeDep, TemplatesDep
@@ -51,6 +53,7 @@ OTHER_SIZES = (("skip", "Skip them (each is listed after the render)"),
                ("fit", "Scale and pad them into the video"))  # fmt: skip
 MTIME_SLACK_NS = 2_000_000_000  # FAT and some shares keep modification times to 2 s
 REPLACED_SEARCH = 200  # newest renders looked through for the one that replaced a file
+SPEED_SEARCH = 100  # newest renders looked through for each speed's last measured frames/s
 
 
 def _card_extra(runtime: Any, job: Any) -> dict[str, Any]:
@@ -154,6 +157,10 @@ def plan_render(runtime: Any, values: dict[str, str]) -> dict[str, Any]:
         options["fps"] = _number(values, "fps", float, 0.1, 240) or 24.0
     if codec.quality is not None:
         options["crf"] = _number(values, "crf", int, codec.quality[0], codec.quality[1])
+    speed = values.get("speed", "").strip() or None
+    if speed is not None and speed not in SPEEDS:
+        raise m.FieldError("speed", f"{speed!r} is not one of {', '.join(SPEEDS)}")
+    options["speed"] = speed
     size = values.get("size", "").strip()
     if size:
         from pylapse.video.command import parse_size
@@ -215,7 +222,7 @@ def plan_render(runtime: Any, values: dict[str, str]) -> dict[str, Any]:
         "frames": frames,
         "output": output,
         "options": options,
-        "params": params,
+        "params": {**params, "speed": speed},  # each speed's figure in the form comes from here
         "if_exists": "replace" if replace else "rename",
         "roots": roots,
     }
@@ -223,6 +230,36 @@ def plan_render(runtime: Any, values: dict[str, str]) -> dict[str, Any]:
 
 def _form_values(request_values: Any) -> dict[str, str]:
     return {k: v for k, v in request_values.items() if isinstance(v, str) and k != "csrf_token"}
+
+
+@dataclass(frozen=True)
+class SpeedChoice:
+    """A render speed as the form offers it, with the frames/s its last render here reached."""
+
+    speed: Speed
+    frames_per_s: float | None  # None: no finished render at this speed yet
+    size: str  # the size that render had, e.g. "1920×1080"
+
+
+def speed_choices(runtime: Any) -> list[SpeedChoice]:
+    """Each speed with the rate of its newest finished render on this machine (frames over the
+    render's whole time, as the user waited for it): measured where the user's own frames
+    were encoded, at no cost to the page beyond one history query."""
+    found: dict[str, tuple[float, str]] = {}
+    jobs = runtime.jobs.list(SPEED_SEARCH, kind="render") if runtime.jobs is not None else []
+    for job in jobs:  # newest first
+        speed, result = job.params.get("speed"), job.result or {}
+        frames, elapsed = result.get("frames"), result.get("elapsed")
+        if job.state != "done" or speed not in SPEEDS or speed in found:
+            continue
+        if isinstance(frames, int) and isinstance(elapsed, int | float) and elapsed > 0:
+            size = f"{result.get('width')}×{result.get('height')}"
+            found[speed] = (frames / elapsed, size)
+    return [
+        SpeedChoice(s, found[s.name][0] if s.name in found else None,
+                    found[s.name][1] if s.name in found else "")
+        for s in SPEEDS.values()
+    ]  # fmt: skip
 
 
 def page_context(runtime: Any, values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
@@ -240,6 +277,7 @@ def page_context(runtime: Any, values: dict[str, str], errors: dict[str, str]) -
         "codecs": available,
         "ffmpeg_error": ffmpeg_error,
         "sizes": SIZES,
+        "speeds": speed_choices(runtime),
         "other_sizes": OTHER_SIZES,
         "collections": collections,
         "export_dirs": [str(p) for p in export_folders(runtime)],

@@ -247,3 +247,13 @@ def test_no_frames_anywhere_names_the_day_folders_too(
     (tmp_path / "empty" / "2026-02-09").mkdir(parents=True)
     assert main(["render", str(tmp_path / "empty"), str(tmp_path / "a.mp4"), "--no-progress"]) == 1
     assert "or in day folders under it (YYYY-MM-DD)" in one_line_error(capsys)
+
+
+def test_speed_draft_reaches_ffmpeg(folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "draft.mp4"
+    assert main(["render", str(folder), str(out), "--speed", "draft", "--no-progress"]) == 0
+    manifest = read_manifest(out)
+    assert manifest is not None and manifest["options"]["speed"] == "draft"
+    command = manifest["command"]
+    assert command[command.index("-preset") + 1] == "veryfast"
+    assert command[command.index("-crf") + 1] == "26"

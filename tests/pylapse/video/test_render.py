@@ -24,7 +24,12 @@ from PIL import Image, ImageDraw
 from pylapse import naming
 from pylapse.ffmpeg import find_ffmpeg
 from pylapse.progress import Cancelled, Progress
-from pylapse.video.command import RenderOptions, build_command, build_palette_command
+from pylapse.video.command import (
+    RenderOptions,
+    build_command,
+    build_palette_command,
+    check_options,
+)
 from pylapse.video.framelist import NoFramesError, concat_list, order_paths, plan_frames
 from pylapse.video.manifest import frame_list_hash, read_manifest
 from pylapse.video.render import (
@@ -656,3 +661,43 @@ def test_the_folder_api_replaces_as_pyLapse_did(frames: list[Path], tmp_path: Pa
     assert out.stat().st_size > 100
     again = render_sequence_to_video(frames[0].parent, out, progress=False, if_exists="rename")
     assert again == str(tmp_path / "legacy-2.mp4")
+
+
+def _after(command: list[str], flag: str) -> str:
+    return command[command.index(flag) + 1]
+
+
+@pytest.mark.parametrize(
+    ("codec", "speed", "preset", "quality"),
+    [("h264", "draft", "veryfast", "26"), ("h264", "final", "slow", "21"),
+     ("h265", "draft", "veryfast", "31"), ("vp9", "final", "good", "30")],
+)  # fmt: skip
+def test_a_speed_reaches_ffmpeg_as_a_preset_and_quality_pair(
+    codec: str, speed: str, preset: str, quality: str
+) -> None:
+    options = RenderOptions(codec=codec, speed=speed)
+    command = build_command("ffmpeg", "list.txt", "out.mkv", options, fps=24, size=(64, 64),
+                            frames=10, container="matroska")  # fmt: skip
+    assert _after(command, "-crf") == quality
+    assert _after(command, "-deadline" if codec == "vp9" else "-preset") == preset
+    plain = build_command("ffmpeg", "list.txt", "out.mkv", RenderOptions(codec=codec), fps=24,
+                          size=(64, 64), frames=10, container="matroska")  # fmt: skip
+    assert plain != command  # no speed: the codec's defaults
+
+
+def test_an_explicit_crf_or_preset_wins_over_the_speed() -> None:
+    options = RenderOptions(speed="draft", crf=18)
+    command = build_command("ffmpeg", "l.txt", "o.mp4", options, fps=24, size=(64, 64),
+                            frames=1, container="mp4")  # fmt: skip
+    assert (_after(command, "-crf"), _after(command, "-preset")) == ("18", "veryfast")
+    with pytest.raises(ValueError, match="speed 'quick' is not one of draft, final"):
+        check_options(RenderOptions.from_dict({"speed": "quick"}))
+
+
+def test_a_draft_render_records_its_speed_and_arguments(tmp_path: Path) -> None:
+    paths = make_frames(tmp_path / "in", 3)
+    out = tmp_path / "draft.mp4"
+    render_sequence_to_video(tmp_path / "in", out, fps=5, speed="draft", progress=False)
+    manifest = read_manifest(out)
+    assert manifest is not None and manifest["options"]["speed"] == "draft"
+    assert _after(manifest["command"], "-preset") == "veryfast" and len(paths) == 3
