@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from http import HTTPStatus
 from pathlib import Path
@@ -51,11 +51,57 @@ def _routers() -> list[str]:
 
 async def _invalid_request(request: Request, exc: Exception) -> Response:
     """FastAPI's 422 answer, which quotes what was sent, with any credentials in it masked
-    (a camera URL typed into the wrong place must not come back in a response body)."""
+    (a camera URL typed into the wrong place must not come back in a response body); a page
+    saying in words what is wrong with the address for a browser navigating."""
     if not isinstance(exc, RequestValidationError):  # registered for that type only
         raise exc
     errors = [_masked(error) for error in exc.errors()]
+    if _wants_page(request):
+        detail = "This address is not one the dashboard understands: " + "; ".join(
+            _problem_in_words(error) for error in errors
+        )
+        return _error_page(request, 422, detail)
     return await request_validation_exception_handler(request, RequestValidationError(errors))
+
+
+_EXPECTED = {
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_parsing": "a number",
+    "bool_parsing": "yes or no (true/false)",
+    "date_parsing": "a date (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "a date (YYYY-MM-DD)",
+    "datetime_parsing": "a date and time (YYYY-MM-DDTHH:MM)",
+}
+_LIMITS = {
+    "greater_than_equal": ("at least", "ge"),
+    "greater_than": ("more than", "gt"),
+    "less_than_equal": ("at most", "le"),
+    "less_than": ("less than", "lt"),
+}
+
+
+def _problem_in_words(error: object) -> str:
+    """One request problem as a sentence for people (not pydantic's wording or its codes)."""
+    if not isinstance(error, dict):
+        return str(error)
+    loc = [str(part) for part in error.get("loc", ()) if part not in ("query", "path", "body")]
+    name = ".".join(loc) or "the request"
+    kind = str(error.get("type", ""))
+    got = error.get("input")
+    shown = f" (not {str(got)[:40]!r})" if isinstance(got, str | int | float) else ""
+    if kind == "missing":
+        return f"{name} is missing"
+    if kind in _EXPECTED:
+        return f"{name} must be {_EXPECTED[kind]}{shown}"
+    if kind in _LIMITS:
+        words, key = _LIMITS[kind]
+        limit = (error.get("ctx") or {}).get(key)
+        return f"{name} must be {words} {limit}{shown}"
+    if kind == "literal_error":
+        expected = (error.get("ctx") or {}).get("expected", "")
+        return f"{name} must be {expected}{shown}"
+    return f"{name}: {error.get('msg', 'not accepted')}"
 
 
 def _masked(value: object) -> object:
@@ -68,25 +114,35 @@ def _masked(value: object) -> object:
     return value
 
 
-async def _http_error(request: Request, exc: Exception) -> Response:
-    """A page for people (a browser navigating), JSON for scripts and htmx."""
-    if not isinstance(exc, StarletteHTTPException):  # registered for that type only
-        raise exc
-    wants_page = (
+def _wants_page(request: Request) -> bool:
+    """A browser navigating (not a script, not htmx, not the JSON API)."""
+    return (
         "text/html" in request.headers.get("accept", "")
         and not request.headers.get("hx-request")
         and not request.url.path.startswith("/api/")
     )
-    if not wants_page:
-        return await http_exception_handler(request, exc)
+
+
+def _error_page(
+    request: Request, status: int, detail: object, headers: Mapping[str, str] | None = None
+) -> Response:
     try:
-        title = HTTPStatus(exc.status_code).phrase
+        title = HTTPStatus(status).phrase
     except ValueError:
         title = "Error"
-    context = {"status_code": exc.status_code, "title": title, "detail": exc.detail, "bare": True}
+    context = {"status_code": status, "title": title, "detail": detail, "bare": True}
     return request.app.state.templates.TemplateResponse(
-        request, "error.html", context, status_code=exc.status_code, headers=exc.headers
+        request, "error.html", context, status_code=status, headers=headers
     )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """A page for people (a browser navigating), JSON for scripts and htmx."""
+    if not isinstance(exc, StarletteHTTPException):  # registered for that type only
+        raise exc
+    if not _wants_page(request):
+        return await http_exception_handler(request, exc)
+    return _error_page(request, exc.status_code, exc.detail, exc.headers)
 
 
 class _App(FastAPI):
