@@ -10,7 +10,8 @@ States, decided after every attempt:
 * ``unknown`` - never captured; ``disabled`` - switched off in the config.
 
 The log keeps the last ``max_log_rows`` attempts (old rows are trimmed in batches), so it never
-grows with the age of an installation.
+grows with the age of an installation. Bytes saved per camera and hour are kept apart from it
+for a week (:meth:`HealthStore.bytes_per_day`: the disk-full estimate over a whole day).
 
 A full disk under the data folder never makes a write fail: the store holds the write in memory
 (in order), shows :attr:`HealthStore.full` as every camera's ``paused_reason`` so the dashboard
@@ -87,7 +88,25 @@ _STEPS = [
     """ALTER TABLE capture_log ADD COLUMN kind TEXT NOT NULL DEFAULT 'capture';
     UPDATE capture_log SET kind = 'pause' WHERE ok = 0 AND duration IS NULL AND path IS NULL;
     UPDATE capture_log SET kind = 'resume' WHERE ok = 1 AND message = 'capture resumed'""",
+    # bytes saved per camera and hour, for the disk-full estimate: a day of it, whatever the
+    # bounded capture log still holds (with many cameras it keeps only hours)
+    """CREATE TABLE capture_volume (
+        camera_id TEXT NOT NULL,
+        hour INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        frames INTEGER NOT NULL,
+        first_utc REAL NOT NULL,
+        PRIMARY KEY (camera_id, hour)
+    );
+    INSERT INTO capture_volume(camera_id, hour, bytes, frames, first_utc)
+        SELECT camera_id, CAST(utc / 3600 AS INTEGER), SUM(size), COUNT(*), MIN(utc)
+        FROM capture_log WHERE ok = 1 AND size IS NOT NULL GROUP BY 1, 2""",
 ]
+# Hours of capture volume kept per camera (the estimate reads the last day of them).
+VOLUME_HOURS = 8 * 24
+# The shortest span a rate is taken over: a camera's first frames alone would make a rate from
+# seconds of capture.
+MIN_RATE_SPAN = 600.0
 
 
 class LogKind(StrEnum):
@@ -225,21 +244,24 @@ class HealthStore:
         count: int = row[0]
         return count
 
-    def bytes_per_day(self, camera_id: str, days: float = 7.0) -> float | None:
-        """Recent capture volume of a camera, in bytes per day; ``None`` before any frame."""
-        since = time.time() - days * 86400
+    def bytes_per_day(self, camera_id: str, days: float = 1.0) -> float | None:
+        """A camera's capture volume in bytes per day, over the last ``days`` (a whole day by
+        default, so day and night frames of different sizes average out; a camera younger than
+        that over its age, at least ten minutes); ``None`` before any frame."""
+        now = time.time()
+        since = now - days * 86400
         with self._lock:
             row = self._conn.execute(
-                "SELECT SUM(size), MIN(utc) FROM capture_log"
-                " WHERE camera_id = ? AND ok = 1 AND utc >= ?",
-                (camera_id, since),
+                "SELECT SUM(bytes), MIN(first_utc) FROM capture_volume"
+                " WHERE camera_id = ? AND hour >= ?",
+                (camera_id, int(since // 3600)),
             ).fetchone()
         total: int | None = row[0]
         if not total:
             return None
-        first: float = row[1]
-        span = max(600.0, time.time() - first)  # a young camera: at least ten minutes of data
-        return total / span * 86400
+        # the window's first hour may hold frames from just before ``since``: they count
+        start = max(float(row[1]), (since // 3600) * 3600)
+        return total / max(MIN_RATE_SPAN, now - start) * 86400
 
     # --- a full disk -----------------------------------------------------------------------
 
@@ -322,6 +344,21 @@ class HealthStore:
             (camera_id, HealthState.UNKNOWN.value),
         )
 
+    def _add_volume(self, camera_id: str, when: datetime, size: int) -> None:
+        utc = when.timestamp()
+        hour = int(utc // 3600)
+        self._conn.execute(
+            "INSERT INTO capture_volume(camera_id, hour, bytes, frames, first_utc)"
+            " VALUES (?, ?, ?, 1, ?) ON CONFLICT(camera_id, hour) DO UPDATE SET"
+            " bytes = bytes + excluded.bytes, frames = frames + 1,"
+            " first_utc = MIN(first_utc, excluded.first_utc)",
+            (camera_id, hour, int(size), utc),
+        )
+        if self._inserts % 500 == 0:  # trimmed now and then, like the log
+            self._conn.execute(
+                "DELETE FROM capture_volume WHERE hour < ?", (hour - VOLUME_HOURS,)
+            )
+
     def _append_log(
         self, camera_id: str, when: datetime, ok: bool, message: str, **cols: Any
     ) -> None:
@@ -399,6 +436,7 @@ class HealthStore:
                 HealthState.BLANK: f"; picture is near-constant (stddev {stddev:.1f})",
                 HealthState.FROZEN: f"; {identical} identical frames in a row",
             }.get(state, "")
+            self._add_volume(camera_id, when, size)
             self._append_log(
                 camera_id,
                 when,

@@ -227,3 +227,31 @@ def test_pause_rows_written_before_the_kind_column_are_found(tmp_path) -> None:
         ]
     finally:
         store.close()
+
+
+def test_the_disk_estimate_averages_a_day_not_what_the_log_still_holds(tmp_path) -> None:
+    # a day of frames every 10 min: small at night (first 12 h), large by day (last 12 h); the
+    # capture log keeps only its last 50 rows, as a busy installation's log keeps only hours
+    store = HealthStore(tmp_path / "pylapse.db", max_log_rows=50)
+    now = datetime.now(BERLIN)
+    try:
+        for i in range(144, 0, -1):
+            size = 500_000 if i > 72 else 2_000_000
+            store.record_success("cam", now - timedelta(minutes=10 * i) + timedelta(seconds=1),
+                                 path=f"/f{i}.jpg", frame_id=None, size=size, digest=str(i),
+                                 stddev=30, duration=0.1)  # fmt: skip
+        assert store.log_count() <= 100  # the log lost the night
+        rate = store.bytes_per_day("cam")
+        assert rate is not None
+        day_mean = 72 * 500_000 + 72 * 2_000_000  # 180 MB in the day that passed
+        assert abs(rate - day_mean) / day_mean < 0.05, rate
+    finally:
+        store.close()
+
+
+def test_a_young_camera_is_not_extrapolated_from_seconds(store) -> None:
+    now = datetime.now(BERLIN)
+    store.record_success("cam", now, path="/f.jpg", frame_id=1, size=1_000_000, digest="a",
+                         stddev=30, duration=0.1)  # fmt: skip
+    # one frame: taken over at least ten minutes (144 MB/day), not over the seconds since
+    assert store.bytes_per_day("cam") == pytest.approx(144e6, rel=0.01)
