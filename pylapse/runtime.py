@@ -12,12 +12,13 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pylapse import db, timeutil
 from pylapse.capture import disk
-from pylapse.capture.camera import Camera, CaptureResult
+from pylapse.capture.camera import Camera, CaptureResult, on_saved
 from pylapse.capture.health import HealthStore
 from pylapse.capture.retry import AttemptRunner
 from pylapse.capture.scheduler import CaptureScheduler
@@ -25,6 +26,7 @@ from pylapse.config.base import ConfigError
 from pylapse.config.file import save_config
 from pylapse.config.models import Config
 from pylapse.config.watch import ConfigNotice, ConfigWatch
+from pylapse.imaging.thumbmaker import ThumbMaker
 from pylapse.sources.base import GrabError
 
 if TYPE_CHECKING:
@@ -73,6 +75,9 @@ class Runtime:
             else None
         )
         self._cameras: dict[str, Camera] = {}  # used when there is no scheduler
+        # thumbnails and day-player previews of new frames, made in the background
+        self.thumbs = ThumbMaker(self.data_path / "thumbs", self._picture_roots, feed=self.index)
+        self._unhook_thumbs: Callable[[], None] | None = None
         self._lock = threading.RLock()
         self._started = False
 
@@ -106,6 +111,9 @@ class Runtime:
                 daemon=True,
             )
             self._watch_thread.start()
+        if self._unhook_thumbs is None:
+            self.thumbs.start()
+            self._unhook_thumbs = on_saved(self.index, self.thumbs.submit)
         if self.config_path is not None:  # pyLapse 0.2's dashboard data beside the config, once
             from pylapse.tasks.import_v02 import import_at_first_start
 
@@ -153,6 +161,10 @@ class Runtime:
             self.scheduler.shutdown()
         if self.jobs is not None and self._started:
             self.jobs.shutdown()
+        if self._unhook_thumbs is not None:
+            self._unhook_thumbs()
+            self._unhook_thumbs = None
+        self.thumbs.stop()
         for camera in self._cameras.values():
             camera.close()
         self._cameras.clear()
@@ -241,6 +253,16 @@ class Runtime:
             self._cameras.clear()
             if self.scheduler is not None:
                 self.scheduler.reload(new_config)
+
+    def _picture_roots(self) -> list[Path]:
+        """Where the thumbnail maker may read frames: the storage roots, the cameras' folders
+        and the collections' (what the dashboard serves frames from)."""
+        config = self.config
+        roots = list(config.root_paths)
+        roots += [config.resolve(camera.output_dir) for camera in config.cameras.values()]
+        for collection in self.collections().values():
+            roots.extend(collection.roots)
+        return roots
 
     # --- cameras -------------------------------------------------------------------------------
 

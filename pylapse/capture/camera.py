@@ -23,7 +23,8 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -353,6 +354,7 @@ class Camera:
                 result = dataclasses.replace(result, duration=time.monotonic() - started)
                 raise NotIndexed(result, disk.data_full_reason(index.path.parent)) from exc
             result = dataclasses.replace(result, frame_id=frame_id)
+            _tell_saved(index, frame_id)
         return dataclasses.replace(result, duration=time.monotonic() - started)
 
     def save_image(
@@ -379,6 +381,40 @@ class Camera:
         from pylapse.capture import preview
 
         return preview.preview_stream(self)
+
+
+# Who wants to hear of frames saved into an index (the runtime's thumbnail maker), per index:
+# the cameras are built by the scheduler and the runtime alike, the index is what they share.
+_saved_hooks: weakref.WeakKeyDictionary[FrameIndex, list[Callable[[int], object]]] = (
+    weakref.WeakKeyDictionary()
+)
+_hooks_lock = threading.Lock()
+
+
+def on_saved(index: FrameIndex, hook: Callable[[int], object]) -> Callable[[], None]:
+    """Call ``hook(frame_id)`` after every frame a camera saves and indexes into ``index``, on
+    the capturing thread (so it must return at once: queue, never work). Returns the function
+    that stops it."""
+    with _hooks_lock:
+        _saved_hooks.setdefault(index, []).append(hook)
+
+    def remove() -> None:
+        with _hooks_lock:
+            hooks = _saved_hooks.get(index, [])
+            if hook in hooks:
+                hooks.remove(hook)
+
+    return remove
+
+
+def _tell_saved(index: FrameIndex, frame_id: int) -> None:
+    with _hooks_lock:
+        hooks = list(_saved_hooks.get(index, ()))
+    for hook in hooks:
+        try:
+            hook(frame_id)
+        except Exception:  # the frame is saved and indexed: a listener never fails a capture
+            log.exception("a listener of saved frames failed on frame %s", frame_id)
 
 
 def add_to_index(index: FrameIndex, result: CaptureResult) -> int:

@@ -18,7 +18,8 @@ is asked for, also when it is cached: a frame replaced by a link out of the root
 refused (:class:`pylapse.storage.PathNotAllowed`) instead of shown.
 
 This module knows frames only by the four fields it reads (:class:`FrameFile`), so the imaging
-wing stays below the index.
+wing stays below the index. :mod:`pylapse.imaging.thumbmaker` makes them ahead of time, after
+capture and scans.
 """
 
 from __future__ import annotations
