@@ -75,4 +75,29 @@ SCHEMA = [
     CREATE INDEX frames_flagged ON frames (collection_id, utc)
         WHERE time_status IN ('conflict', 'implausible');
     """,
+    # A change stamp per collection (issue 15): bumped in the same transaction as every write
+    # that adds, removes or re-times one of its frames, by whichever connection or process
+    # writes, so a cache of a collection's times (FrameIndex.utc_times) knows when it is stale
+    # by reading one row. Triggers, so that no write path can forget it. Rows are never deleted
+    # (a stamp only grows, also if a collection id is handed out again).
+    """
+    CREATE TABLE frame_stamps (
+        collection_id INTEGER PRIMARY KEY,
+        stamp INTEGER NOT NULL
+    );
+    CREATE TRIGGER frames_stamp_insert AFTER INSERT ON frames BEGIN
+        INSERT INTO frame_stamps (collection_id, stamp) VALUES (NEW.collection_id, 1)
+            ON CONFLICT (collection_id) DO UPDATE SET stamp = stamp + 1;
+    END;
+    CREATE TRIGGER frames_stamp_delete AFTER DELETE ON frames BEGIN
+        INSERT INTO frame_stamps (collection_id, stamp) VALUES (OLD.collection_id, 1)
+            ON CONFLICT (collection_id) DO UPDATE SET stamp = stamp + 1;
+    END;
+    CREATE TRIGGER frames_stamp_update AFTER UPDATE OF utc, collection_id ON frames BEGIN
+        INSERT INTO frame_stamps (collection_id, stamp) VALUES (OLD.collection_id, 1)
+            ON CONFLICT (collection_id) DO UPDATE SET stamp = stamp + 1;
+        INSERT INTO frame_stamps (collection_id, stamp) VALUES (NEW.collection_id, 1)
+            ON CONFLICT (collection_id) DO UPDATE SET stamp = stamp + 1;
+    END;
+    """,
 ]

@@ -25,7 +25,8 @@ import re
 import sqlite3
 import threading
 from array import array
-from collections import Counter
+from bisect import bisect_left
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, tzinfo
 from itertools import chain
@@ -54,6 +55,8 @@ __all__ = [
 
 METRIC_COLUMNS = ("width", "height", "luma", "sharpness", "contrast", "noise", "size", "mtime")
 _SHORT_RANGE = 2 * 86400  # seconds; shorter ranges are counted row by row straight away
+_TIMES_KEPT = 4  # collections whose time arrays utc_times keeps (16 MB per million frames)
+_TIMES_SHORT = 7 * 86400  # seconds; a shorter range of a collection not kept is read directly
 _FRAME_COLUMNS = (
     "f.id, d.path, f.name, f.utc, f.utc_offset, f.size, f.mtime, f.width, f.height, f.luma, "
     "f.source, f.sharpness, f.contrast, f.noise, f.time_source, f.offset_source, "
@@ -90,6 +93,9 @@ class FrameIndex:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._ids: dict[str, int] = {}
+        # collection id -> (change stamp, ids, utcs): see utc_times
+        self._times: OrderedDict[int, tuple[int, array[int], array[float]]] = OrderedDict()
+        self._times_lock = threading.Lock()
         self._closed = False
         try:
             db.migrate(self._conn, COMPONENT, SCHEMA)
@@ -560,14 +566,80 @@ class FrameIndex:
         sql = f"SELECT COUNT(*) FROM frames f WHERE {where} AND f.{_FLAGGED_SQL}"
         return int(self._reader().execute(sql, params).fetchone()[0])
 
+    def change_stamp(self, collection: str) -> int:
+        """A number that changes whenever a frame of ``collection`` is added, removed or
+        re-timed, by any connection or process (schema step 5's triggers); 0 before any."""
+        cid = self._collection_id(collection)
+        return 0 if cid is None else self._stamp(cid)
+
+    def _stamp(self, cid: int) -> int:
+        row = (
+            self._reader()
+            .execute("SELECT stamp FROM frame_stamps WHERE collection_id = ?", (cid,))
+            .fetchone()
+        )
+        return 0 if row is None else int(row[0])
+
+    def newest_id(self) -> int:
+        """The largest frame id (0 when empty): frames indexed since a look have larger ones."""
+        row = self._reader().execute("SELECT MAX(id) FROM frames").fetchone()
+        return int(row[0] or 0)
+
+    def frames_after(self, after: int, limit: int) -> list[Frame]:
+        """Up to ``limit`` frames (any collection) with an id above ``after``, newest first:
+        what was indexed since :meth:`newest_id` said ``after`` (the thumbnail maker's feed)."""
+        rows = (
+            self._reader()
+            .execute(
+                f"SELECT {_FRAME_COLUMNS}, c.key FROM frames f "
+                "JOIN scanned_dirs d ON d.id = f.dir_id "
+                "JOIN index_collections c ON c.id = f.collection_id "
+                "WHERE f.id > ? ORDER BY f.id DESC LIMIT ?",
+                (int(after), int(limit)),
+            )
+            .fetchall()
+        )
+        return [frames_from_rows(row[-1], [row[:-1]])[0] for row in rows]
+
     def utc_times(
         self, collection: str, start: TimeBound = None, end: TimeBound = None
     ) -> tuple[array[int], array[float]]:
-        """``(ids, utcs)``: two parallel arrays in time order, for selections over millions."""
+        """``(ids, utcs)``: two parallel arrays in time order, for selections over millions.
+
+        A collection's whole arrays are kept (:data:`_TIMES_KEPT` collections, most recently
+        used) while its change stamp stays the same, so asking again (the export form's live
+        preview, at every change of a field) slices them instead of reading a million rows.
+        A short range of a collection not kept is read straight from the index (a day's
+        selection need not load years of frames).
+        """
         cid = self._collection_id(collection)
         if cid is None:
             return array("q"), array("d")
-        where, params = _range(cid, bound_seconds(start, "start"), bound_seconds(end, "end"))
+        lo, hi = bound_seconds(start, "start"), bound_seconds(end, "end")
+        stamp = self._stamp(cid)  # before the rows: a write in between makes the entry stale
+        with self._times_lock:
+            kept = self._times.get(cid)
+            if kept is not None and kept[0] == stamp:
+                self._times.move_to_end(cid)
+        if kept is None or kept[0] != stamp:
+            if lo is not None and hi is not None and hi - lo <= _TIMES_SHORT:
+                return self._read_times(cid, lo, hi)
+            ids, utcs = self._read_times(cid, None, None)
+            kept = (stamp, ids, utcs)
+            with self._times_lock:
+                self._times[cid] = kept
+                self._times.move_to_end(cid)
+                while len(self._times) > _TIMES_KEPT:
+                    self._times.popitem(last=False)
+        _stamp, ids, utcs = kept
+        first = 0 if lo is None else bisect_left(utcs, lo)
+        stop = len(utcs) if hi is None else bisect_left(utcs, hi)
+        return ids[first:stop], utcs[first:stop]  # copies: callers cannot change what is kept
+
+    def _read_times(
+        self, cid: int, lo: float | None, hi: float | None
+    ) -> tuple[array[int], array[float]]:
+        where, params = _range(cid, lo, hi)
         cursor = self._reader().execute(
             f"SELECT f.id, f.utc FROM frames f WHERE {where} ORDER BY f.utc, f.id", params
         )
