@@ -46,9 +46,11 @@ __all__ = [
     "day_folder",
     "fsync_dir",
     "is_day_folder_name",
+    "lock_file",
     "open_confined",
     "place_file",
     "sweep_temp",
+    "unlock_file",
     "validate_image",
     "within",
 ]
@@ -77,6 +79,43 @@ def fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def lock_file(path: str | os.PathLike[str]) -> int:
+    """An exclusive ``flock`` on the file at ``path`` (made when missing): its descriptor.
+
+    ``BlockingIOError`` (an ``OSError``) when another open file holds it. Safe against a holder
+    removing the file as it lets go (:func:`unlock_file`): the lock taken is on the file the
+    name leads to after locking, or it is tried again.
+    """
+    if fcntl is None:
+        raise OSError(errno.ENOSYS, "this system has no advisory file locks")
+    while True:
+        # O_CLOEXEC: children (ffmpeg, gphoto2) must not inherit and so keep the lock alive.
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            locked = os.fstat(fd)
+            try:
+                named = os.stat(path)
+            except FileNotFoundError:
+                named = None
+        except BaseException:
+            os.close(fd)
+            raise
+        if named is not None and (named.st_dev, named.st_ino) == (locked.st_dev, locked.st_ino):
+            return fd
+        os.close(fd)  # its holder removed it while we waited: lock the file there now
+
+
+def unlock_file(path: str | os.PathLike[str], fd: int) -> None:
+    """Remove the lock file (still holding it, see :func:`lock_file`) and let go of it."""
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+    if fcntl is not None:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)
 
 
 def atomic_write(

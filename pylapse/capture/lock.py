@@ -7,12 +7,16 @@ second one fails to take the lock and refuses with a message naming the first.
 
 ``flock`` belongs to the open file, so the kernel drops it when the holder dies, however it dies
 (kill -9 included): a lock file left by a dead process is simply taken over and rewritten.
+
+Releasing removes the file (no ``scheduler.lock`` is left behind after a clean stop). It is
+removed while still locked, and whoever locks a file checks afterwards that the name still
+leads to that file (else it locked one just removed, and tries the new one), so two processes
+can never each hold a lock on a different file of the same name (:func:`pylapse.storage.lock_file`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import socket
@@ -22,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from pylapse import timeutil
+from pylapse.storage import lock_file, unlock_file
 
 __all__ = ["LOCK_NAME", "DataLock", "LockHeld", "LockOwner", "read_owner"]
 
@@ -88,12 +93,9 @@ class DataLock:
         if self._fd is not None:
             return self
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # O_CLOEXEC: children (ffmpeg, gphoto2) must not inherit and so keep the lock alive.
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
+            fd = lock_file(self.path)
+        except BlockingIOError:
             raise LockHeld(self.path, read_owner(self.path)) from None
         owner = {
             "pid": os.getpid(),
@@ -113,10 +115,8 @@ class DataLock:
         if fd is None:
             return
         with contextlib.suppress(OSError):
-            os.ftruncate(fd, 0)  # an empty file reads as "nobody"
-        with contextlib.suppress(OSError):
-            fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+            os.ftruncate(fd, 0)  # should the removal fail, an empty file reads as "nobody"
+        unlock_file(self.path, fd)
 
     def __enter__(self) -> DataLock:
         return self.acquire()

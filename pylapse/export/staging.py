@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,12 +49,15 @@ __all__ = [
     "Staging",
     "output_name",
     "previous_export",
+    "sweep_locks",
 ]
 
 MANIFEST = ".pylapse-export.json"
 JOURNAL = ".pylapse-export.swap.json"
 _MARKER = ".pylapse-staging"
 _STAGING_INFIX = ".pylapse-staging-"
+LOCK_SUFFIX = ".pylapse-lock"  # .<folder>.pylapse-lock beside an export folder, while it runs
+_LOCK_TRIES = 5
 MIN_DIGITS = 6
 
 
@@ -222,23 +226,29 @@ class Staging:
         finally:
             self._unlock()
 
+    @property
+    def _lock_path(self) -> Path:
+        return self.parent / f".{self.output_dir.name}{LOCK_SUFFIX}"
+
     def _lock(self) -> None:
         if fcntl is None:
             return
-        lock_path = self.parent / f".{self.output_dir.name}.pylapse-lock"
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            raise ExportError(
-                f"another export is writing to {self.output_dir}; wait for it or cancel it"
-            ) from None
-        self._lock_fd = fd
+        for attempt in range(_LOCK_TRIES):
+            try:
+                self._lock_fd = storage.lock_file(self._lock_path)
+                break
+            except BlockingIOError:
+                if attempt == _LOCK_TRIES - 1:
+                    raise ExportError(
+                        f"another export is writing to {self.output_dir}; wait for it or cancel it"
+                    ) from None
+                time.sleep(0.05)  # or another export's sweep is testing the file for a moment
+        sweep_locks(self.parent)
 
     def _unlock(self) -> None:
         if self._lock_fd is not None:
-            os.close(self._lock_fd)  # closing releases the flock
+            # removed as it is released: no lock file stays beside the export
+            storage.unlock_file(self._lock_path, self._lock_fd)
             self._lock_fd = None
 
     # --- checks ------------------------------------------------------------------------------
@@ -318,6 +328,27 @@ def _roll_forward(output_dir: Path, journal: dict[str, Any]) -> None:
     storage.fsync_dir(output_dir)
     if staging.is_dir():
         _remove_staging(staging)
+
+
+def sweep_locks(parent: Path) -> int:
+    """Remove the export lock files in ``parent`` that no running export holds (left by an
+    export that was killed, or by a version that kept them); returns how many. A lock held by a
+    live export is left alone: taking it fails."""
+    removed = 0
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(parent):
+            name = entry.name
+            if not (name.startswith(".") and name.endswith(LOCK_SUFFIX)):
+                continue
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            try:
+                fd = storage.lock_file(entry.path)
+            except OSError:  # held by a running export (or unreadable): not ours to remove
+                continue
+            storage.unlock_file(entry.path, fd)
+            removed += 1
+    return removed
 
 
 def recover(output_dir: Path) -> None:

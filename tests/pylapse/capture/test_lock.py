@@ -67,3 +67,43 @@ def test_lock_of_a_killed_process_is_taken_over(tmp_path, repo):
     with DataLock(tmp_path, command="me") as lock:
         assert lock.held
         assert read_owner(tmp_path / LOCK_NAME).pid == os.getpid()
+
+
+def test_a_released_lock_leaves_no_file(tmp_path):
+    with DataLock(tmp_path, command="me"):
+        assert (tmp_path / LOCK_NAME).is_file()
+    assert not (tmp_path / LOCK_NAME).exists()
+
+
+def test_a_stale_lock_file_is_taken_over_and_removed(tmp_path):
+    (tmp_path / LOCK_NAME).write_text('{"pid": 1, "host": "x", "command": "old", "started": ""}')
+    with DataLock(tmp_path, command="me") as lock:
+        assert lock.held and read_owner(tmp_path / LOCK_NAME).command == "me"
+    assert not (tmp_path / LOCK_NAME).exists()
+
+
+def test_a_lock_on_a_file_removed_meanwhile_is_taken_on_the_new_one(tmp_path, monkeypatch):
+    """The race removal opens: B opened the file before A removed it and let go. B must then
+    lock the file the name leads to now, or a third process C could hold that one too."""
+    from pylapse import storage as lock_module
+
+    path = tmp_path / LOCK_NAME
+    real_flock = lock_module.fcntl.flock
+    removed = []
+
+    def flock_after_a_removal(fd, op):  # type: ignore[no-untyped-def]
+        if op & lock_module.fcntl.LOCK_EX and not removed:
+            removed.append(os.fstat(fd).st_ino)
+            os.unlink(path)  # the holder removes the file we opened, as it lets go
+        return real_flock(fd, op)
+
+    monkeypatch.setattr(lock_module.fcntl, "flock", flock_after_a_removal)
+    fd = lock_module.lock_file(path)
+    try:
+        assert removed and path.is_file()
+        assert os.fstat(fd).st_ino == os.stat(path).st_ino  # the lock is on the file named so
+        with pytest.raises(BlockingIOError):
+            lock_module.lock_file(path)  # and so it keeps a third one out
+    finally:
+        lock_module.unlock_file(path, fd)
+    assert not path.exists()
