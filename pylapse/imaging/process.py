@@ -3,7 +3,10 @@
 A 4000x3000 JPEG takes ~4x longer to decode at full size than at half size, and most exports
 shrink frames to video size. :func:`open_frame` therefore asks libjpeg for the smallest DCT
 scale (1/2, 1/4, 1/8) that still covers the final size (Pillow ``draft``) before decoding, then
-applies the EXIF orientation so a rotated phone frame comes out upright.
+applies the EXIF orientation so a rotated phone frame comes out upright. A plain JPEG shrunk in
+``fit`` or ``exact`` mode is decoded and resized in one pass by libvips when it is installed
+(:mod:`pylapse.imaging.vips`, about twice as fast as Pillow's decode and LANCZOS resize on
+camera-sized frames, the same picture); the result then skips :func:`resize_image`.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import BinaryIO
 
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from pylapse.imaging import decode
+from pylapse.imaging import decode, vips
 
 __all__ = [
     "FORMATS",
@@ -132,7 +135,18 @@ def open_frame(source: str | os.PathLike[str] | bytes, resize: Resize | None = N
             need = _decode_size(upright, resize)
             if orientation in _SWAPS_AXES:
                 need = need[::-1]
-            image.draft("RGB", need)
+            shrunk = None
+            # a JPEG file itself (not a DNG's embedded preview, whose file name is the DNG's)
+            # shrunk to a size known now: libvips decodes and resizes it in one pass
+            own_file = getattr(image, "filename", "") == name
+            if resize.mode != ResizeMode.FILL and image.mode == "RGB" and own_file:
+                shrunk = vips.decode_resized(name, image.size, need)
+            if shrunk is not None:
+                shrunk.info.update(image.info)  # its EXIF (orientation, time) goes along
+                image.close()
+                image = shrunk
+            else:
+                image.draft("RGB", need)
         image.load()
         if orientation != 1:
             image = ImageOps.exif_transpose(image)
