@@ -53,10 +53,14 @@ def test_web_refuses_a_public_address_without_a_password(tmp_path, capsys, host:
 
 
 def test_web_reports_a_bad_config(tmp_path, capsys) -> None:
+    # an error outside camera entries refuses the whole file (a bad camera entry alone is set
+    # aside and shown in a banner while the dashboard runs: tests/web/test_invalid_cameras.py)
     path = tmp_path / "capture_config.json"
-    path.write_text('{"cameras": {"x": {"name": "x"}}}')
+    path.write_text('{"cameras": {"x": {"name": "x"}}, "min_free_mb": "lots"}')
     assert main(["web", "--config", str(path)]) == 1
-    assert "cameras.x.output_dir: is required" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "min_free_mb: 'lots' is not accepted; expected a whole number" in err
+    assert "cameras.x.output_dir: is required" in err  # the bad camera entry is listed too
 
 
 def test_web_reports_a_busy_port_before_starting_capture(tmp_path, capsys) -> None:

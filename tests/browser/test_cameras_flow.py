@@ -56,7 +56,9 @@ def test_cron_schedule_is_unchanged_after_an_edit(
     expect(page.locator("#schedules .fires li").first).to_be_visible(timeout=SHORT)
     screenshot("camera-form")
     page.locator("#camera-form [name=description]").fill("edited in the browser")
-    page.locator("#camera-form button[type=submit]").click()
+    # wait for the save itself (networkidle can come before the POST on a loaded machine)
+    with page.expect_response(lambda r: r.request.method == "POST", timeout=SHORT * 4):
+        page.locator("#camera-form button[type=submit]").click()
     page.wait_for_load_state("networkidle")
     saved = json.loads(config.read_text())["cameras"]["demo"]
     assert saved["description"] == "edited in the browser"
