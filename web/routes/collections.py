@@ -35,6 +35,7 @@ from pylapse.config.base import ConfigError
 from pylapse.config.models import CollectionConfig, Config
 from pylapse.index.frame import Frame
 from pylapse.tasks.removal import RemovalRefused
+from web import player
 from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
 from web.params import MAX_ID
 from web.routes import _media as m
@@ -111,7 +112,19 @@ class Cell:
     day: date
     count: int
     in_month: bool
-    level: int  # 0 (none) .. 4 (busiest day of the month)
+    level: int  # 0 (none) .. 4 (all the frames the day should have)
+    expected: float | None = None  # frames the day should have (schedule or median day)
+    short: bool = False  # fewer than SHORT_DAY of the expected frames: a day with gaps
+
+    @property
+    def title(self) -> str:
+        text = f"{self.count:,} frames on {self.day.isoformat()}"
+        if self.expected:
+            text += f" of {self.expected:,.0f} expected ({self.count / self.expected:.0%})"
+        return text
+
+
+SHORT_DAY = 0.9  # a day with less than this share of its expected frames is marked short
 
 
 def _month_of(text: str | None, fallback: date) -> date:
@@ -130,6 +143,31 @@ def _day_of(text: str) -> date:
         raise HTTPException(422, f"day {text!r} is not YYYY-MM-DD, e.g. 2026-02-09") from None
 
 
+class _Yardstick:
+    """How many frames a day should have: the camera's schedules when it has enabled ones,
+    else the median day of the archive. Days outside the archive's first..last day (or in the
+    future) are never short: nothing was missed there."""
+
+    def __init__(self, runtime: Runtime, collection_id: str, counts: dict[date, int]) -> None:
+        self.camera = player.camera_of(runtime, collection_id)
+        self.median = player.median_day(counts)
+        self.first = min(counts) if counts else None
+        self.last = max(counts) if counts else None
+        self.by_schedule = bool(self.camera and any(s.enabled for s in self.camera.schedules))
+
+    def cells(self, days: list[date], counts: dict[date, int], month: int | None) -> list[Cell]:
+        expected = player.expected_counts(self.camera, days) if self.by_schedule else {}
+        out = []
+        for d in days:
+            n = counts.get(d, 0)
+            want = expected.get(d) if self.by_schedule else self.median
+            inside = bool(self.first and self.last and self.first <= d <= self.last)
+            short = bool(want and inside and n < SHORT_DAY * want)
+            out.append(Cell(d, n, month is None or d.month == month, player.level(n, want),
+                            want, short))  # fmt: skip
+        return out
+
+
 def calendar_context(
     runtime: Runtime,
     collection_id: str,
@@ -144,28 +182,57 @@ def calendar_context(
     in_month = [
         n for d, n in counts.items() if (d.year, d.month) == (first_day.year, first_day.month)
     ]
-    top = max(in_month, default=0)
-    weeks = []
-    for week in calendar.Calendar(0).monthdatescalendar(first_day.year, first_day.month):
-        row = []
-        for d in week:
-            n = counts.get(d, 0)
-            level = 0 if not n or not top else min(4, 1 + (n * 4 - 1) // top)
-            row.append(Cell(d, n, d.month == first_day.month, level))
-        weeks.append(row)
+    yardstick = _Yardstick(runtime, collection_id, counts)
+    grid = calendar.Calendar(0).monthdatescalendar(first_day.year, first_day.month)
+    flat = yardstick.cells([d for week in grid for d in week], counts, first_day.month)
+    weeks = [flat[i : i + 7] for i in range(0, len(flat), 7)]
     earlier = [mo for mo in months if mo < first_day]
     later = [mo for mo in months if mo > first_day]
     return {
         "collection_id": collection_id,
+        "view": "month",
         "month": first_day,
         "weeks": weeks,
         "weekdays": WEEKDAYS,
         "months": months,
+        "years": sorted({mo.year for mo in months}),
         "month_total": sum(in_month),
         "month_days": len(in_month),
+        "short_days": sum(1 for c in flat if c.short and c.in_month),
+        "by_schedule": yardstick.by_schedule,
         "prev_month": earlier[-1] if earlier else None,
         "next_month": later[0] if later else None,
         "selected_day": day,
+        "days_with_frames": len(counts),
+    }
+
+
+def year_context(
+    runtime: Runtime, collection_id: str, coll: Collection, year: int | None
+) -> dict[str, Any]:
+    """Twelve small months of one year, each day coloured like the month view: the shape of a
+    long archive at a glance (a day links to the month view of that day)."""
+    counts = runtime.index.count_by_day(coll.key, coll.zone)
+    years = sorted({d.year for d in counts})
+    shown = year if year is not None else (years[-1] if years else timeutil.now(coll.zone).year)
+    yardstick = _Yardstick(runtime, collection_id, counts)
+    cal = calendar.Calendar(0)
+    months = []
+    for mo in range(1, 13):
+        grid = cal.monthdatescalendar(shown, mo)
+        flat = yardstick.cells([d for week in grid for d in week], counts, mo)
+        months.append((date(shown, mo, 1), [flat[i : i + 7] for i in range(0, len(flat), 7)]))
+    in_year = {d: n for d, n in counts.items() if d.year == shown}
+    return {
+        "collection_id": collection_id,
+        "view": "year",
+        "year": shown,
+        "years": years,
+        "year_months": months,
+        "weekdays": WEEKDAYS,
+        "year_total": sum(in_year.values()),
+        "year_days": len(in_year),
+        "by_schedule": yardstick.by_schedule,
         "days_with_frames": len(counts),
     }
 
@@ -338,6 +405,8 @@ def collection_page(
     page: Annotated[int, Query(ge=1)] = 1,
     per_page: Annotated[int, Query()] = DAY_PAGE_SIZES[1],
     flagged: Annotated[bool, Query()] = False,
+    view: Annotated[str, Query(pattern="^(month|year)$")] = "month",
+    year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
 ):
     coll = m.collection_or_404(runtime, collection_id)
     info = summary(runtime, collection_id, coll)
@@ -362,7 +431,10 @@ def collection_page(
         "job_base": JOB_BASE,
     }
     if not info.missing:
-        context.update(calendar_context(runtime, collection_id, coll, month, chosen))
+        if view == "year":
+            context.update(year_context(runtime, collection_id, coll, year))
+        else:
+            context.update(calendar_context(runtime, collection_id, coll, month, chosen))
     context.update(day_context(runtime, collection_id, coll, chosen, page, per_page))
     return m.render(templates, request, "collection.html", context)
 
@@ -408,11 +480,80 @@ def calendar_partial(
     templates: TemplatesDep,
     month: Annotated[str | None, Query()] = None,
     day: Annotated[str | None, Query()] = None,
+    view: Annotated[str, Query(pattern="^(month|year)$")] = "month",
+    year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
 ):
+    """The month calendar (``view=month``) or the year of small months (``view=year``)."""
     coll = m.collection_or_404(runtime, collection_id)
-    chosen = _day_of(day) if day else None
-    context = calendar_context(runtime, collection_id, coll, month, chosen)
+    if view == "year":
+        context = year_context(runtime, collection_id, coll, year)
+    else:
+        chosen = _day_of(day) if day else None
+        context = calendar_context(runtime, collection_id, coll, month, chosen)
     return m.render(templates, request, "partials/_calendar.html", context)
+
+
+# -- the day player ------------------------------------------------------------------------------
+
+
+def _frame_of(runtime: Runtime, coll: Collection, frame_id: int) -> Frame:
+    found = runtime.index.get(frame_id)
+    if found is None or found.collection != coll.key:
+        raise HTTPException(404, f"no frame {frame_id} in this collection")
+    return found
+
+
+@router.get("/collections/{collection_id}/play", response_class=HTMLResponse)
+def player_page(
+    collection_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    templates: TemplatesDep,
+    day: Annotated[str | None, Query()] = None,
+    t: Annotated[str | None, Query(max_length=8, pattern=r"^\d{1,2}(:\d{2}){0,2}$")] = None,
+    frame: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    fps: Annotated[int, Query(ge=1, le=60)] = 10,
+):
+    """The day player: a day's frames played in place with a timeline to scrub. ``day`` and
+    ``t`` (local wall clock, ``HH:MM:SS``) or ``frame`` (an id) say where it starts; without
+    them, the last frame's day from its start."""
+    coll = m.collection_or_404(runtime, collection_id)
+    info = summary(runtime, collection_id, coll)
+    if frame is not None:
+        found = _frame_of(runtime, coll, frame)
+        local = found.time.astimezone(coll.zone)
+        chosen: date | None = local.date()
+        t = local.strftime("%H:%M:%S")
+    else:
+        chosen = _day_of(day) if day else _last_day(runtime, coll)
+    context = {
+        "active": "collections",
+        "page_title": f"{coll.name}: {chosen.isoformat() if chosen else 'no frames'}",
+        "c": info,
+        "day": chosen,
+        "start_time": t or "",
+        "fps": fps,
+        "speeds": (1, 2, 5, 10, 15, 20, 25, 30, 60),
+    }
+    return m.render(templates, request, "player.html", context)
+
+
+@router.get("/collections/{collection_id}/frames.json")
+def day_frames_json(
+    collection_id: str,
+    runtime: RuntimeDep,
+    day: Annotated[str, Query()],
+) -> dict[str, Any]:
+    """A day's frames for the player as parallel arrays (``ids``, ``t`` UTC seconds, ``offset``
+    the camera zone's UTC offset at each frame, ``luma``, ``bytes``, ``width``, ``height``),
+    ``flags`` (frame index -> time status and reason, for flagged times), ``gaps``, ``night``
+    and ``twilight`` spans (UTC seconds), and the previous/next days that have frames."""
+    coll = m.collection_or_404(runtime, collection_id)
+    status = coll.folder_status()
+    if status.missing:
+        raise HTTPException(409, f"collection {collection_id!r}: {status.problem}")
+    found = player.day_frames(runtime, collection_id, coll, _day_of(day), m.zone_name(coll))
+    return found.as_json()
 
 
 @router.get("/collections/{collection_id}/day", response_class=HTMLResponse)
