@@ -2,10 +2,10 @@
 
 A :class:`ThumbMaker` is one background thread with a bounded queue. Capture hands it each
 frame it saved (:meth:`ThumbMaker.submit`, which never waits: when the queue is full the frame
-is left out and its pictures are made when first asked for, as before). Between frames the
-thread asks a :class:`FrameFeed` for frames indexed since it last looked (scans, or capture by
-another process), newest first and only as many as fit in the queue, so a first scan of a
-million frames costs the maker a few hundred pictures, not a million.
+is left out and its pictures are made when first asked for, as before). When the queue is
+empty the thread asks a :class:`FrameFeed` for frames indexed since it last looked (scans, or
+capture by another process) and keeps the newest :data:`BACKLOG` of them, so a first scan of a
+million frames costs the maker its latest week or so, not a million pictures.
 
 The thread runs at a lower CPU priority where the platform allows it (Linux: per thread), so
 capture and scans sharing the cores come first. Nothing is kept but the pictures themselves,
@@ -15,6 +15,7 @@ made ones are found again, and a replaced file gets new ones.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import os
@@ -33,7 +34,8 @@ __all__ = ["FrameFeed", "ThumbMaker"]
 
 log = logging.getLogger(__name__)
 
-CAPACITY = 256  # frames waiting; ~1-2 days of a camera shooting every 5 minutes
+CAPACITY = 256  # captured frames waiting (a camera shooting every 5 minutes: ~a day)
+BACKLOG = 2000  # newly indexed frames kept to make, newest first (~a week of such a camera)
 POLL_SECONDS = 2.0  # how often the feed is asked for newly indexed frames
 NICENESS = 10  # added to the maker thread's priority (Linux)
 
@@ -71,6 +73,7 @@ class ThumbMaker:
         feed: FrameFeed | None = None,
         sizes: Sequence[str] = ("thumb", "preview"),
         capacity: int = CAPACITY,
+        backlog: int = BACKLOG,
         poll_seconds: float = POLL_SECONDS,
         budget: int = thumbs.CACHE_BUDGET,
     ) -> None:
@@ -93,6 +96,10 @@ class ThumbMaker:
         self._cursor = 0  # the newest frame id the feed was read up to
         self._poll_lock = threading.Lock()
         self._roots_at: tuple[float, list[str | os.PathLike[str]]] | None = None
+        # frames the feed found, newest first, made when the queue is empty
+        self._backlog: collections.deque[thumbs.FrameFile] = collections.deque(
+            maxlen=max(1, backlog)
+        )
         self._busy = 0  # frames taken from the queue and not yet done
         self._idle = threading.Condition()
         self.made = 0  # pictures written
@@ -113,7 +120,7 @@ class ThumbMaker:
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop after the picture in hand (the frames still queued are made on request)."""
+        """Stop after the picture in hand (frames still waiting are made on request)."""
         self._stop.set()
         with contextlib.suppress(queue.Full):  # full: the thread is busy and sees _stop soon
             self._queue.put_nowait(None)
@@ -141,57 +148,76 @@ class ThumbMaker:
         return True
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
-        """Wait until the queue is empty and no picture is being made (tests, benchmarks);
-        the feed is read first. True when idle, False on timeout."""
+        """Wait until nothing is queued or being made (tests, benchmarks); the feed is read
+        first. True when idle, False on timeout."""
         self.poll()
         with self._idle:
             return self._idle.wait_for(
-                lambda: self._queue.unfinished_tasks == 0 and self._busy == 0, timeout
+                lambda: self._queue.unfinished_tasks == 0 and not self._backlog and not self._busy,
+                timeout,
             )
 
     def poll(self) -> int:
-        """Queue frames the feed has indexed since the last look (as many as fit, newest
-        first); returns how many were queued."""
+        """Add the frames the feed indexed since the last look to the backlog (newest first,
+        at most ``backlog`` of them); returns how many."""
         if self._feed is None or not self.running:
             return 0
         with self._poll_lock:
-            free = self._queue.maxsize - self._queue.qsize()
             try:
                 newest = self._feed.newest_id()
                 if newest <= self._cursor:
                     return 0
-                frames = self._feed.frames_after(self._cursor, free) if free > 0 else []
+                frames = self._feed.frames_after(self._cursor, self._backlog.maxlen or 1)
             except Exception:  # a busy or closed database: look again next time
                 log.debug("reading newly indexed frames failed", exc_info=True)
                 return 0
-            # Older new frames that did not fit are left to be made on request.
             self._cursor = newest
-            return sum(1 for frame in frames if self.submit(frame))
+            # newer than all waiting: to the front, the oldest falling off the back (to be
+            # made on request, like frames older than the newest ``backlog`` of a big scan)
+            self._backlog.extendleft(reversed(frames))
+            with contextlib.suppress(queue.Full):  # wake the thread (full: it is busy anyway)
+                self._queue.put_nowait(None)
+            return len(frames)
 
     # --- the thread -----------------------------------------------------------------------------
 
     def _run(self) -> None:
         _lower_priority()
         while not self._stop.is_set():
-            try:
-                frame = self._queue.get(timeout=self.poll_seconds)
-            except queue.Empty:
+            item, queued = self._next()
+            if item is None:
+                if queued:
+                    self._queue.task_done()
+                if self._stop.is_set():
+                    break
                 self.poll()
                 continue
-            if frame is None:
-                self._queue.task_done()
-                break
             with self._idle:
                 self._busy += 1
             try:
-                self._make(frame)
+                self._make(item)
             finally:
-                self._queue.task_done()
+                if queued:
+                    self._queue.task_done()
                 with self._idle:
                     self._busy -= 1
                     self._idle.notify_all()
-            if self._queue.empty():
-                self.poll()
+
+    def _next(self) -> tuple[thumbs.FrameFile | int | None, bool]:
+        """The next frame (capture's first, then the backlog) and whether it came from the
+        queue; ``(None, ...)`` when there was nothing for ``poll_seconds`` (or a stop)."""
+        try:
+            return self._queue.get_nowait(), True
+        except queue.Empty:
+            pass
+        try:
+            return self._backlog.popleft(), False
+        except IndexError:
+            pass
+        try:
+            return self._queue.get(timeout=self.poll_seconds), True
+        except queue.Empty:
+            return None, False
 
     def _current_roots(self) -> list[str | os.PathLike[str]]:
         """The roots, asked for again at most every ``poll_seconds`` (a config change reaches

@@ -98,7 +98,19 @@ def test_a_full_queue_never_holds_up_capture(index: FrameIndex, tmp_path: Path) 
         gate.wait(30)
         return [folder]
 
-    maker = ThumbMaker(tmp_path / "thumbs", slow_roots, feed=index, capacity=2, poll_seconds=60)
+    class CaptureOnly:  # reads captured frames by id, finds no newly indexed ones
+        def newest_id(self) -> int:
+            return 0
+
+        def frames_after(self, after: int, limit: int) -> list[thumbs.FrameFile]:
+            return []
+
+        def get(self, frame_id: int) -> thumbs.FrameFile | None:
+            return index.get(frame_id)
+
+    maker = ThumbMaker(
+        tmp_path / "thumbs", slow_roots, feed=CaptureOnly(), capacity=2, poll_seconds=60
+    )
     maker.start()
     stop_hook = on_saved(index, maker.submit)
     try:
@@ -195,3 +207,23 @@ def test_a_frame_outside_the_roots_or_gone_is_left_for_on_request(
 def test_an_unknown_size_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="huge"):
         ThumbMaker(tmp_path, lambda: [tmp_path], sizes=("thumb", "huge"))
+
+
+def test_a_big_scan_gets_pictures_for_its_newest_frames_only(
+    index: FrameIndex, tmp_path: Path
+) -> None:
+    folder = tmp_path / "frames"
+    maker = ThumbMaker(
+        tmp_path / "thumbs", lambda: [folder], feed=index, backlog=3, sizes=("thumb",)
+    )
+    maker.start()
+    try:
+        for hour in range(6):
+            _photo(folder / f"cam 2026-01-01 {hour:02d}-00-00.jpg", (800, 600))
+        index.scan("cam", folder, "UTC")
+        assert maker.wait_idle(30)
+        frames = sorted(index.frames("cam"), key=lambda f: f.id)
+        made = [bool(_sizes(tmp_path / "thumbs", f)) for f in frames]
+        assert made == [False, False, False, True, True, True]  # the rest: made on request
+    finally:
+        maker.stop()
