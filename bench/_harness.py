@@ -14,10 +14,12 @@ durations; :func:`best_of` keeps the fastest of N runs (the least disturbed by o
 from __future__ import annotations
 
 import gc
+import shutil
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 __all__ = ["Goal", "Measure", "Report", "best_of", "fmt_seconds", "timed"]
 
@@ -151,3 +153,15 @@ class Report:
         missed = self.missed
         print(f"{len(goals) - len(missed)}/{len(goals)} goals met", file=sys.stdout, flush=True)
         return 1 if missed else 0
+
+
+def publish_tree(building: Path, root: Path, marker: Path, started: float) -> Path:
+    """Move a benchmark tree built in ``building`` to ``root`` and mark it complete (a tree whose
+    marker is missing was cut short and is built again)."""
+    marker.unlink(missing_ok=True)
+    if root.exists():
+        shutil.rmtree(root)
+    building.rename(root)
+    marker.write_text("complete\n")
+    print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
+    return root

@@ -32,7 +32,6 @@ sys.path.insert(0, os.path.dirname(_HERE))
 import argparse
 import io
 import json
-import shutil
 import subprocess
 import tempfile
 import time
@@ -44,7 +43,7 @@ from typing import Any
 import piexif
 from PIL import ExifTags, Image
 
-from bench._harness import Goal, Report, best_of
+from bench._harness import Goal, Report, best_of, publish_tree
 
 ZONE = "Asia/Tokyo"
 START = datetime(2026, 2, 9, 6, 0, 0)  # a camera's wall clock: naive on purpose
@@ -92,13 +91,7 @@ def build_tree(base: Path, frames: int, per_folder: int) -> Path:
         (folder / f"DSC{i % 100_000:05d}.JPG").write_bytes(head + stamp + tail)
         if i and i % 20_000 == 0:
             print(f"  {i:,} files", flush=True)
-    marker.unlink(missing_ok=True)
-    if root.exists():
-        shutil.rmtree(root)
-    building.rename(root)
-    marker.write_text("complete\n")
-    print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
-    return root
+    return publish_tree(building, root, marker, started)
 
 
 def walk(root: str) -> Iterator[str]:

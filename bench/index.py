@@ -26,13 +26,12 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 sys.path.insert(0, os.path.dirname(_HERE))
 
 import argparse
-import shutil
 import sqlite3
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bench._harness import Goal, Report, best_of, timed
+from bench._harness import Goal, Report, best_of, publish_tree, timed
 from pylapse import naming, timeutil
 from pylapse.index.store import FrameIndex
 
@@ -66,13 +65,7 @@ def build_tree(base: Path, frames: int, per_day: int) -> Path:
         os.close(os.open(day / naming.format_name(when, prefix="cam-"), flags, 0o644))
         if i and i % 200_000 == 0:
             print(f"  {i:,} files", flush=True)
-    marker.unlink(missing_ok=True)
-    if root.exists():
-        shutil.rmtree(root)
-    building.rename(root)
-    marker.write_text("complete\n")
-    print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
-    return root
+    return publish_tree(building, root, marker, started)
 
 
 def bare_walk(root: str) -> int:
