@@ -17,6 +17,16 @@ Measures, for the healthy cameras only:
 * missed captures: scheduled slots (interval grid) with no request from that camera;
 * fire-to-request delay: request arrival at the camera minus the slot's scheduled time, p50/p99.
 
+A third part (``--part picamera``, also run by default) drives a Raspberry Pi camera through
+the stand-in ``rpicam-still`` (tests/fakes: 1 s to open the camera, 0.2 s per still, 3280x2464
+stills like a Pi NoIR's) on 1 s and 0.5 s interval schedules, through the same scheduler:
+
+* baseline: one ``rpicam-still`` per still (camera start-up and warm-up every time);
+* ours: the camera kept open (one ``rpicam-still -s``, SIGUSR1 per still).
+
+It reports sustained frames/s: frames saved after the first, over the time from the first to
+the last (the one-off start-up is not "sustained").
+
 Prints one line per measure: name, ours, baseline, ratio, goal.
 """
 
@@ -230,16 +240,72 @@ def line(name: str, ours: float, base: float, goal: str, unit: str = "") -> None
     )
 
 
+def run_picamera(folder: Path, interval: float, seconds: float, keep_open: bool) -> float:
+    """Sustained frames/s of one Pi camera on an ``interval`` schedule for ``seconds``."""
+    from pylapse.capture.scheduler import CaptureScheduler
+    from pylapse.config.file import parse_config
+    from pylapse.sources import picamera
+
+    folder.mkdir(parents=True)
+    camera = {
+        "name": "Nest box", "type": "picamera", "output_dir": "frames/nest", "timezone": "UTC",
+        "capture_width": 3280, "capture_height": 2464, "warmup_ms": 1000,
+        "schedules": [{"id": "s", "type": "interval", "interval_amount": interval,
+                       "interval_unit": "seconds"}],
+    }  # fmt: skip
+    raw = {"cameras": {"nest": camera}, "data_dir": "data", "min_free_mb": 0, "max_retries": 0}
+    config = parse_config(raw, folder / "capture_config.json")
+    saved_limit = picamera.KEEP_OPEN_BELOW
+    picamera.KEEP_OPEN_BELOW = saved_limit if keep_open else 0.0  # 0: one process per still
+    try:
+        sched = CaptureScheduler(config)
+        sched.start()
+        time.sleep(seconds)
+        sched.shutdown(wait=5.0)
+    finally:
+        picamera.KEEP_OPEN_BELOW = saved_limit
+    stamps = sorted(p.stat().st_mtime for p in (folder / "frames").rglob("*.jpg"))
+    if len(stamps) < 2 or stamps[-1] <= stamps[0]:
+        return 0.0
+    return (len(stamps) - 1) / (stamps[-1] - stamps[0])
+
+
+def picamera_part(seconds: float) -> None:
+    from tests.fakes import path_with_fakes
+
+    with tempfile.TemporaryDirectory(prefix="pylapse-bench-pi-") as tmp:
+        os.environ["PATH"] = path_with_fakes(Path(tmp) / "fakes")
+        os.environ.update({"PYLAPSE_FAKE_STARTUP": "1", "PYLAPSE_FAKE_STILL_MS": "200"})
+        print(f"Pi camera (stand-in rpicam-still: 1 s start-up, 0.2 s per still, 3280x2464), "
+              f"{seconds:g} s per run", flush=True)  # fmt: skip
+        for interval in (1.0, 0.5):
+            runs = {}
+            for keep_open in (False, True):
+                name = f"{interval:g}-{'kept' if keep_open else 'per-still'}"
+                runs[keep_open] = run_picamera(Path(tmp) / name, interval, seconds, keep_open)
+            line(f"picamera every {interval:g} s: frames/s", runs[True], runs[False],
+                 f">= {0.9 / interval:.1f}")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cameras", type=int, default=50)
     parser.add_argument("--interval", type=int, default=2, help="seconds between slots")
     parser.add_argument("--seconds", type=float, default=30, help="length of each phase")
+    parser.add_argument("--part", choices=("all", "http", "picamera"), default="all")
+    parser.add_argument("--pi-seconds", type=float, default=10, help="length of each Pi run")
     parser.add_argument("--serve", nargs=2, metavar=("PORT", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
         serve(int(args.serve[0]), Path(args.serve[1]))
         return 0
+    if args.part in ("all", "picamera"):
+        # a run skipped while the previous still is being taken is what the figure shows
+        logging.getLogger("apscheduler").setLevel(logging.CRITICAL)
+        logging.getLogger("pylapse").setLevel(logging.ERROR)
+        picamera_part(args.pi_seconds)
+        if args.part == "picamera":
+            return 0
 
     # per-slot log lines about the hanging camera (ours) and late runs (stock) would bury the result
     logging.getLogger("apscheduler").setLevel(logging.CRITICAL)

@@ -86,6 +86,10 @@ _UNITS = {
 }  # fmt: skip
 
 
+_UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400, "weeks": 604800}
+MIN_INTERVAL = 0.1  # seconds; sub-second intervals are for a camera kept open (a Pi camera)
+
+
 class Schedule(_Model):
     """When a camera captures: cron fields, or an interval anchored at ``start_date``."""
 
@@ -100,7 +104,9 @@ class Schedule(_Model):
     hour: CronValue = Field(None, description="cron hour field, 0-23, e.g. '6-20' or '*/2'")
     minute: CronValue = Field(None, description="cron minute field, 0-59, e.g. '*/15'")
     second: CronValue = Field(None, description="cron second field, 0-59 (default 0)")
-    interval_amount: int | None = Field(None, gt=0, description="interval length")
+    interval_amount: int | float | None = Field(
+        None, gt=0, description="interval length; may be a fraction (0.5 seconds)"
+    )
     interval_unit: Literal["seconds", "minutes", "hours", "days", "weeks"] = Field(
         "minutes", description="unit of interval_amount: seconds, minutes, hours, days or weeks"
     )
@@ -143,6 +149,12 @@ class Schedule(_Model):
         if self.type == "interval":
             if self.interval_amount is None:
                 raise ValueError("an interval schedule needs 'interval_amount' (a number > 0)")
+            if (self.interval_seconds() or 0) < MIN_INTERVAL:
+                raise ValueError(
+                    f"schedule {self.id!r}: an interval of {self.interval_amount:g} "
+                    f"{self.interval_unit} is shorter than {MIN_INTERVAL:g} s, faster than any "
+                    "camera delivers stills"
+                )
         elif all(getattr(self, f) is None for f in CRON_FIELDS):
             raise ValueError(
                 "a cron schedule needs at least one of "
@@ -154,6 +166,12 @@ class Schedule(_Model):
             if why:
                 raise ValueError(f"schedule {self.id!r} never fires: {why}")
         return self
+
+    def interval_seconds(self) -> float | None:
+        """An interval schedule's length in seconds (None for a cron schedule)."""
+        if self.type != "interval" or self.interval_amount is None:
+            return None
+        return float(self.interval_amount * _UNIT_SECONDS[self.interval_unit])
 
     def cron_fields(self) -> dict[str, int | str]:
         """The cron fields that are set, as keyword arguments for APScheduler's CronTrigger."""

@@ -344,3 +344,19 @@ def test_a_hand_edit_of_the_top_level_layout_reaches_running_cameras(tmp_path, s
         assert sched.camera("a").layout == "flat"
     finally:
         sched.shutdown()
+
+
+@pytest.mark.slow
+@pytest.mark.network
+def test_a_half_second_interval_captures_twice_a_second(tmp_path, server, running):
+    config = _config(tmp_path, {"quick": _camera(server, "/shot.jpg", every=0.5)})
+    sched, _health = running(config)
+    folder = tmp_path / "frames/shot_jpg"
+    started = time.monotonic()
+    assert _wait_for(lambda: len(_frames(folder)) >= 6)
+    elapsed = time.monotonic() - started
+    sched.shutdown()
+    frames = _frames(folder)
+    # two stills in one second share the name's seconds; the second is kept as name-2.jpg
+    assert len({p.name for p in frames}) == len(frames)
+    assert elapsed < 4.5  # six frames at 2 a second (not six seconds at one a second)

@@ -200,3 +200,11 @@ def test_the_search_looks_as_far_as_the_horizon_and_no_further():
     assert next_fire_times(inside, BERLIN, 1, start)[0].year == 2026 + HORIZON_YEARS - 10
     beyond = Schedule(id="b", year=2026 + HORIZON_YEARS + 10, hour=1)
     assert next_fire_times(beyond, BERLIN, 1, start) == []
+
+
+def test_a_sub_second_interval_fires_twice_a_second():
+    half = Schedule(id="h", type="interval", interval_amount=0.5, interval_unit="seconds")
+    start = datetime(2026, 6, 1, 12, 0, 0, 100_000, tzinfo=BERLIN)
+    times = next_fire_times(half, BERLIN, 4, start)
+    assert [t.strftime("%S.%f") for t in times] == ["00.500000", "01.000000", "01.500000",
+                                                    "02.000000"]  # fmt: skip

@@ -12,7 +12,7 @@ import pytest
 from pylapse.config import models as config_module
 from pylapse.config.base import ConfigError
 from pylapse.config.file import backups, load_config, parse_config, save_config
-from pylapse.config.models import CameraConfig, Config
+from pylapse.config.models import CameraConfig, Config, Schedule
 
 CAMERA = {
     "name": "Porch",
@@ -721,3 +721,13 @@ def test_a_filename_format_without_an_offset_is_refused_unless_the_risk_is_accep
 def test_a_filename_format_with_an_offset_needs_no_flag(tmp_path: Path, template: str) -> None:
     config = load_config(write(tmp_path, camera(filename_format=template)))
     assert config.cameras["porch"].allow_ambiguous_names is False
+
+
+def test_an_interval_may_be_a_fraction_of_a_second_down_to_a_tenth() -> None:
+    half = Schedule(id="h", type="interval", interval_amount=0.5, interval_unit="seconds")
+    assert half.interval_seconds() == 0.5
+    whole = Schedule(id="w", type="interval", interval_amount=5, interval_unit="minutes")
+    assert whole.interval_amount == 5 and isinstance(whole.interval_amount, int)  # saved as 5
+    assert whole.interval_seconds() == 300
+    with pytest.raises(ValueError, match=r"'z': an interval of 0\.05 seconds is shorter than 0\.1"):
+        Schedule(id="z", type="interval", interval_amount=0.05, interval_unit="seconds")

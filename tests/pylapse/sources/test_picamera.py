@@ -5,17 +5,27 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import signal
+import time
 
 import pytest
 
 from pylapse.sources.base import GrabError, SourceUnavailable, create_source
-from pylapse.sources.picamera import Source
+from pylapse.sources.picamera import Source, keeps_open
 from pylapse.storage import validate_image
 from tests.fakes import path_with_fakes
 
 
 def runs(log) -> list[dict]:
     return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+@pytest.fixture(autouse=True)
+def quick_startup(monkeypatch):
+    """The stand-in opens the camera in 1 s like the real tool; the one-still tests below use
+    short time limits (1.5 s) that leave no room for it, so they get a quicker camera. The
+    kept-open tests set the real delay back."""
+    monkeypatch.setenv("PYLAPSE_FAKE_STARTUP", "0.1")
 
 
 def picamera(make_camera, **fields) -> Source:
@@ -94,3 +104,76 @@ def test_nothing_installed_says_what_to_install(tmp_path, make_camera, monkeypat
         picamera(make_camera).grab()
     assert "neither rpicam-still nor libcamera-still is installed" in str(info.value)
     assert "picamera2" in str(info.value)
+
+
+FAST = [{"id": "fast", "type": "interval", "interval_amount": 0.5, "interval_unit": "seconds"}]
+
+
+def kept_open(make_camera, **fields) -> Source:
+    values = {"schedules": FAST, "capture_width": 320, "capture_height": 240,
+              "connect_timeout": 3.0, "read_timeout": 3.0, **fields}  # fmt: skip
+    return picamera(make_camera, **values)
+
+
+def test_only_a_schedule_faster_than_a_few_seconds_keeps_the_camera_open(make_camera):
+    assert keeps_open(make_camera(type="picamera", schedules=FAST))
+    slow = [{**FAST[0], "interval_amount": 10}]
+    assert not keeps_open(make_camera(type="picamera", schedules=slow))
+    assert not keeps_open(make_camera(type="picamera", schedules=[{**FAST[0], "enabled": False}]))
+    assert not keeps_open(make_camera(type="picamera", schedules=[{"id": "c", "second": "*"}]))
+
+
+def test_a_fast_schedule_keeps_one_tool_open_and_signals_it_per_still(
+    fakes_on_path, make_camera, monkeypatch
+):
+    monkeypatch.setenv("PYLAPSE_FAKE_STARTUP", "1")  # the real tool's start-up
+    source = kept_open(make_camera)
+    try:
+        first = source.grab()  # pays the start-up once
+        started = time.monotonic()
+        stills = [source.grab() for _ in range(4)]
+        per_still = (time.monotonic() - started) / 4
+    finally:
+        source.close()
+    assert [validate_image(d).width for d in [first, *stills]] == [320] * 5
+    assert len({*stills, first}) == 5  # five different stills, not one read again
+    (run,) = runs(fakes_on_path)  # one process for all five
+    assert "-s" in run["argv"] and run["argv"][run["argv"].index("-t") + 1] == "0"
+    assert per_still < 0.9  # a fresh process would take the 1 s start-up each time
+    with pytest.raises(ProcessLookupError):
+        os.kill(run["pid"], 0)  # closed: the tool is gone
+
+
+def test_a_kept_open_tool_that_dies_is_restarted_by_the_next_grab(fakes_on_path, make_camera):
+    source = kept_open(make_camera)
+    try:
+        source.grab()
+        os.kill(runs(fakes_on_path)[0]["pid"], signal.SIGKILL)
+        time.sleep(0.1)
+        assert validate_image(source.grab()).width == 320
+    finally:
+        source.close()
+    assert len(runs(fakes_on_path)) == 2
+
+
+def test_a_wedged_kept_open_tool_is_killed_and_restarted(fakes_on_path, make_camera, monkeypatch):
+    monkeypatch.setenv("PYLAPSE_FAKE_PICAMERA", "hang")  # opens, then hangs on the first still
+    source = kept_open(make_camera, connect_timeout=0.3, read_timeout=0.3)
+    try:
+        with pytest.raises(GrabError, match=r"gave no still within 0\.6 s"):
+            source.grab()
+        pid = runs(fakes_on_path)[0]["pid"]
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)  # killed, not left holding the camera
+        monkeypatch.setenv("PYLAPSE_FAKE_PICAMERA", "ok")
+        assert validate_image(source.grab()).width == 320
+    finally:
+        source.close()
+
+
+def test_a_kept_open_camera_reports_no_camera_as_the_one_shot_does(
+    fakes_on_path, make_camera, monkeypatch
+):
+    monkeypatch.setenv("PYLAPSE_FAKE_PICAMERA", "none")
+    with pytest.raises(SourceUnavailable, match="found no camera"):
+        kept_open(make_camera).grab()
