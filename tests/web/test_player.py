@@ -184,3 +184,20 @@ def test_year_view_shows_twelve_months(client, runtime) -> None:
     page = client.get("/collections/demo", params={"view": "year"})
     assert page.context["view"] == "year" and page.context["year"] == 2026
     assert client.get("/collections/demo/calendar", params={"view": "decade"}).status_code == 422
+
+
+# -- ways in -------------------------------------------------------------------------------------
+
+
+def test_dashboard_latest_frame_and_export_preview_open_the_player(client, runtime) -> None:
+    demo_frames(runtime, count=3)
+    last = runtime.index.last("demo")
+    runtime.health.record_success("demo", datetime.now(BERLIN), path=last.path, frame_id=last.id,
+                                  size=1000, digest="d", stddev=20.0, duration=0.1)  # fmt: skip
+    card = client.get("/dashboard/cameras", params={"camera": "demo"}).text
+    assert f'href="/collections/demo/play?frame={last.id}"' in card
+    overlay = client.get("/exports/overlay", params={"collection": "demo", "ext": "jpg"})
+    assert f'href="/collections/demo/play?frame={last.id}"' in overlay.text
+    # and that link opens the frame's day at its time
+    page = client.get(f"/collections/demo/play?frame={last.id}")
+    assert (page.context["day"], page.context["start_time"]) == (date(2026, 3, 10), "09:20:00")
