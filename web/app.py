@@ -32,6 +32,7 @@ from pylapse.redact import mask_secrets
 from pylapse.runtime import Runtime
 from web import security
 from web.deps import ConfigEditor
+from web.messages import in_words
 from web.templating import create_templates
 
 log = logging.getLogger(__name__)
@@ -58,50 +59,12 @@ async def _invalid_request(request: Request, exc: Exception) -> Response:
     errors = [_masked(error) for error in exc.errors()]
     if _wants_page(request):
         detail = "This address is not one the dashboard understands: " + "; ".join(
-            _problem_in_words(error) for error in errors
+            in_words(error, ".".join(_where(error)) or None)
+            for error in errors
+            if isinstance(error, dict)
         )
         return _error_page(request, 422, detail)
     return await request_validation_exception_handler(request, RequestValidationError(errors))
-
-
-_EXPECTED = {
-    "int_parsing": "a whole number",
-    "int_from_float": "a whole number",
-    "float_parsing": "a number",
-    "bool_parsing": "yes or no (true/false)",
-    "date_parsing": "a date (YYYY-MM-DD)",
-    "date_from_datetime_parsing": "a date (YYYY-MM-DD)",
-    "datetime_parsing": "a date and time (YYYY-MM-DDTHH:MM)",
-}
-_LIMITS = {
-    "greater_than_equal": ("at least", "ge"),
-    "greater_than": ("more than", "gt"),
-    "less_than_equal": ("at most", "le"),
-    "less_than": ("less than", "lt"),
-}
-
-
-def _problem_in_words(error: object) -> str:
-    """One request problem as a sentence for people (not pydantic's wording or its codes)."""
-    if not isinstance(error, dict):
-        return str(error)
-    loc = [str(part) for part in error.get("loc", ()) if part not in ("query", "path", "body")]
-    name = ".".join(loc) or "the request"
-    kind = str(error.get("type", ""))
-    got = error.get("input")
-    shown = f" (not {str(got)[:40]!r})" if isinstance(got, str | int | float) else ""
-    if kind == "missing":
-        return f"{name} is missing"
-    if kind in _EXPECTED:
-        return f"{name} must be {_EXPECTED[kind]}{shown}"
-    if kind in _LIMITS:
-        words, key = _LIMITS[kind]
-        limit = (error.get("ctx") or {}).get(key)
-        return f"{name} must be {words} {limit}{shown}"
-    if kind == "literal_error":
-        expected = (error.get("ctx") or {}).get("expected", "")
-        return f"{name} must be {expected}{shown}"
-    return f"{name}: {error.get('msg', 'not accepted')}"
 
 
 def _masked(value: object) -> object:
@@ -112,6 +75,11 @@ def _masked(value: object) -> object:
     if isinstance(value, list | tuple):
         return [_masked(v) for v in value]
     return value
+
+
+def _where(error: object) -> list[str]:
+    loc = error.get("loc", ()) if isinstance(error, dict) else ()
+    return [str(p) for p in loc if p not in ("query", "path", "body")]
 
 
 def _wants_page(request: Request) -> bool:

@@ -27,6 +27,7 @@ from pylapse import storage, timeutil
 from pylapse.config.models import CameraConfig, Schedule
 from pylapse.redact import mask_secrets, mask_url, restore_masked_url
 from pylapse.sources.base import split_credentials
+from web.messages import in_words
 
 # APScheduler's order (most to least significant) and the value a left-out field takes when a
 # less significant one is given ("*" when a more significant one is given).
@@ -206,7 +207,7 @@ def schedule_from_row(row: ScheduleRow, original: Schedule | None) -> Schedule:
     try:
         return Schedule.model_validate(data)
     except ValidationError as exc:
-        message = "; ".join(_clean(e["msg"]) for e in exc.errors())
+        message = "; ".join(in_words(e) for e in exc.errors())
         target = "cron" if row.type == "cron" else "interval_amount"
         raise FormError(prefix + target, message) from None
 
@@ -222,10 +223,6 @@ def _start_date(text: str, field_name: str) -> datetime | None:
         return datetime.fromisoformat(text)
     except ValueError:
         raise FormError(field_name, f"{text!r} is not a date and time") from None
-
-
-def _clean(message: str) -> str:
-    return message.removeprefix("Value error, ")
 
 
 # -- the camera itself ---------------------------------------------------------------------------
@@ -316,7 +313,7 @@ def camera_from_form(
                 name = f"s-{loc[1]}-cron"
             else:
                 name = str(loc[0]) if loc else "form"
-            errors[name] = _without_secrets(_clean(error["msg"]), data)
+            errors[name] = _without_secrets(in_words(error), data)
         return None, errors, rows
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from datetime import UTC
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ from pydantic import ValidationError
 from pylapse import storage
 from pylapse.config.presets import ExportPreset
 from pylapse.selection.targets import SelectionError
+from web.messages import in_words
 from web.routes import _media as m
 
 if TYPE_CHECKING:
@@ -43,6 +45,15 @@ _OPTION_FIELDS = (
     ("quality", "quality"), ("resize", "resize_mode"), ("watermark", "watermark_text"),
 )  # fmt: skip
 
+# what the form calls a field, for messages that name it
+_LABELS = {
+    "tolerance": "The tolerance", "width": "The width", "height": "The height",
+    "quality": "The quality", "font_size": "The text height", "box_opacity": "The box opacity",
+    "margin": "The margin", "offset_x": "Offset x", "offset_y": "Offset y",
+    "date_from": "The first day", "date_to": "The last day", "prefix": "The file name prefix",
+}  # fmt: skip
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # the cron's order: 0 = Monday
+
 # -- form <-> preset -----------------------------------------------------------------------------
 
 
@@ -65,7 +76,61 @@ def form_values(source: Mapping[str, object]) -> dict[str, Any]:
     values.update({k: source.get(k) in ("on", "1", "true") for k in BOOL_FIELDS})
     for extra in ("preset_id", "fps", "codec", "make_video"):
         values[extra] = str(source.get(extra, "") or "").strip()
+    rule = str(source.get("day_of_week_rule", "") or "").strip()
+    getlist = getattr(source, "getlist", None)
+    if source.get("dow_names") and getlist is not None and not rule:
+        ticked = {str(d) for d in getlist("dow")}
+        # none ticked picks no day at all: kept as a value the check names, not "every day"
+        values["day_of_week"] = day_rule([d for d in DAYS if d in ticked]) if ticked else "none"
+    elif rule:
+        values["day_of_week"] = rule
     return values
+
+
+def days_of(rule: str) -> set[str] | None:
+    """The days a day-of-week rule names, when it is only days and ranges of days (``mon-fri``,
+    ``0,6``, ``*``); None for a rule the day boxes cannot show (``*/2``, ``mon-fri/2``)."""
+    text = rule.strip().lower()
+    if text in ("", "*"):
+        return set(DAYS)
+    if text == "none":  # the boxes came back all unticked (see form_values)
+        return set()
+    picked: set[str] = set()
+    for part in text.split(","):
+        ends = [_day_index(end) for end in part.strip().split("-")]
+        if None in ends or len(ends) > 2:
+            return None
+        first, last = ends[0], ends[-1]
+        assert first is not None and last is not None  # checked above
+        if last < first:
+            return None
+        picked.update(DAYS[first : last + 1])
+    return picked
+
+
+def _day_index(text: str) -> int | None:
+    text = text.strip()
+    if text in DAYS:
+        return DAYS.index(text)
+    if text.isdigit() and int(text) < len(DAYS):
+        return int(text)
+    return None
+
+
+def day_rule(days: list[str]) -> str:
+    """The day-of-week rule for ``days`` (in week order): '' for every day, runs of three or
+    more as a range (``mon-fri``), others listed (``sat,sun``)."""
+    if len(days) == len(DAYS):
+        return ""
+    index = [DAYS.index(d) for d in days]
+    parts: list[str] = []
+    start = 0
+    for i in range(1, len(index) + 1):
+        if i == len(index) or index[i] != index[i - 1] + 1:
+            run = days[start:i]
+            parts.append(f"{run[0]}-{run[-1]}" if len(run) >= 3 else ",".join(run))
+            start = i
+    return ",".join(parts)
 
 
 def preset_from(values: dict[str, Any]) -> ExportPreset:
@@ -77,8 +142,7 @@ def preset_from(values: dict[str, Any]) -> ExportPreset:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first.get("loc") else "form"
-        message = str(first.get("msg", "")).removeprefix("Value error, ")
-        raise m.FieldError(field, f"{message} (got {values.get(field, '')!r})") from None
+        raise m.FieldError(field, in_words(first, _LABELS.get(field))) from None
 
 
 def confined_files(config: Config, preset: ExportPreset) -> dict[str, str]:
@@ -174,16 +238,69 @@ def check_folder_is_its_own(runtime: Runtime, preset_id: str, folder: Path) -> N
 
 
 def check_cron(preset: ExportPreset) -> None:
-    """Each cron field must be a valid cron expression (the error names the field)."""
+    """Each cron field must be a valid cron expression (the error names the field, in words)."""
     from pylapse.selection.targets import CronRule
 
+    if preset.day_of_week == "none":  # every day box unticked
+        raise m.FieldError("day_of_week", "tick at least one day of the week")
     fields = {f: getattr(preset, f) for f in CRON if getattr(preset, f) is not None}
     if fields:
         try:
             CronRule(fields)
         except SelectionError as exc:
             field = str(exc).split(":", 1)[0]
-            raise m.FieldError(field if field in CRON else "minute", str(exc)) from None
+            field = field if field in CRON else "minute"
+            raise m.FieldError(field, cron_in_words(field, fields.get(field), str(exc))) from None
+
+
+# the cron library's wording -> ours ("the last value (61) is higher than the maximum value (59)")
+_CRON_WORDS = (
+    (re.compile(r"the (?:last|first) value \((\d+)\) is higher than the maximum value \((\d+)\)"),
+     "{0} is more than {1}"),
+    (re.compile(r"the (?:last|first) value \((\d+)\) is lower than the minimum value \((\d+)\)"),
+     "{0} is less than {1}"),
+    (re.compile(r"Increment must be higher than 0"), "a step (*/n) must be 1 or more"),
+    (re.compile(r'Invalid weekday name "([^"]*)"'), "{0!r} is not a day (mon, tue … sun)"),
+    (re.compile(r'Invalid month name "([^"]*)"'), "{0!r} is not a month (jan, feb … dec)"),
+)  # fmt: skip
+
+
+def cron_in_words(field: str, value: Any, message: str) -> str:
+    """A cron field's error for people: what is wrong, when the library says it in a way we
+    know, and what the field accepts (our own wording, from the rule's message)."""
+    accepted = message.split("; accepted: ", 1)[1] if "; accepted: " in message else ""
+    what = ""
+    for pattern, words in _CRON_WORDS:
+        found = pattern.search(message)
+        if found:
+            what = words.format(*found.groups())
+            break
+    label = field.replace("_", " ")
+    text = f"{label} {str(value)!r} is not a rule pyLapse understands"
+    if what:
+        text += f": {what}"
+    return text + (f". Accepted: {accepted}" if accepted else "")
+
+
+def check_dates(preset: ExportPreset) -> None:
+    """The first and last day must be days on the calendar, the last not before the first."""
+    from pylapse.selection.targets import resolve_range
+
+    for field in ("date_from", "date_to"):
+        value = getattr(preset, field)
+        if value:
+            try:
+                resolve_range(value, None, UTC)
+            except (SelectionError, ValueError):
+                raise m.FieldError(
+                    field, f"{value} is not a day on the calendar: pick one (YYYY-MM-DD)"
+                ) from None
+    try:
+        resolve_range(preset.date_from, preset.date_to, UTC)
+    except (SelectionError, ValueError):
+        raise m.FieldError(
+            "date_to", f"the last day ({preset.date_to}) is before the first ({preset.date_from})"
+        ) from None
 
 
 def check_colours(preset: ExportPreset) -> None:
@@ -202,6 +319,7 @@ def check(runtime: Runtime, preset_id: str, values: dict[str, Any]) -> tuple[Exp
     if not preset.collection or preset.collection not in runtime.collections():
         raise m.FieldError("collection", "choose the collection to export")
     check_cron(preset)
+    check_dates(preset)
     check_colours(preset)
     options_of(preset, runtime.config)
     folder = output_folder(runtime, preset_id, preset)

@@ -12,7 +12,7 @@ PAGE = {"Accept": "text/html,application/xhtml+xml"}
     ("url", "status", "words"),
     [
         ("/no-such-page", 404, "Not Found"),
-        ("/dashboard/log?per_page=abc", 422, "per_page must be a whole number (not 'abc')"),
+        ("/dashboard/log?per_page=abc", 422, "per_page must be a whole number, not 'abc'"),
         ("/exports/history?page=0", 422, "page must be at least 1"),
     ],
 )

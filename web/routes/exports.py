@@ -30,9 +30,11 @@ from web import files
 from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
 from web.export_form import (
     ANCHORS,
+    DAYS,
     PRESET_ID,
     RESERVED,
     check,
+    days_of,
     form_values,
     fps_of,
     options_of,
@@ -103,6 +105,8 @@ def form_context(
         "fonts": [f for f in system_fonts() if f != DEFAULT_FONT_NAME],
         "default_font": DEFAULT_FONT_NAME,
         "anchors": ANCHORS,
+        "day_names": DAYS,
+        "days_of": days_of,
         "zones": timeutil.all_zones(),
         "codecs": available,
         "export_jobs": m.active_jobs(runtime, "export", preset=preset_id) if preset_id else [],

@@ -19,6 +19,7 @@ from pylapse import storage
 from pylapse.config.base import ConfigError
 from pylapse.config.models import Config
 from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
+from web.messages import in_words
 
 if TYPE_CHECKING:
     from pylapse.runtime import Runtime
@@ -140,7 +141,8 @@ def _update(config: Config, form: FormData) -> dict[str, str]:
         try:
             setattr(target, field, value)  # validate_assignment: pydantic checks each value
         except ValidationError as exc:
-            errors[field] = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+            label = field.replace("_", " ")
+            errors[field] = "; ".join(in_words(e, label) for e in exc.errors())
     if not config.storage_roots:
         errors["storage_roots"] = "at least one storage root is needed"
     return errors

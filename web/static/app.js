@@ -123,6 +123,15 @@
   }
   setInterval(tickAgo, 1000);
 
+  // Export forms: saving or running a selection of no frames asks first (the selection
+  // preview on the page says how many frames the rules pick).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var message = form.dataset && form.dataset.warnEmpty;
+    if (!message || !document.querySelector("#selection-preview [data-chosen='0']")) return;
+    if (!window.confirm(message)) { event.preventDefault(); event.stopPropagation(); }
+  }, true);
+
   // Destructive buttons ask first (data-confirm="text"), also when htmx is not handling them.
   document.addEventListener("submit", function (event) {
     var button = event.submitter;
