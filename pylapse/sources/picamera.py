@@ -255,8 +255,14 @@ class Source(FrameSource):
 
     def close(self) -> None:
         """Let a kept-open camera go (a camera retired or reconfigured, pyLapse stopping)."""
-        with _CAMERA_LOCK:
+        # a grab in progress holds the lock for up to its time limit; shutdown does not wait
+        # that long: the tool is stopped anyway, and that grab fails at once as it dies
+        locked = _CAMERA_LOCK.acquire(timeout=1.0)
+        try:
             self._end_session()
+        finally:
+            if locked:
+                _CAMERA_LOCK.release()
 
     def _grab_with_picamera2(self) -> bytes:  # pragma: no cover - needs a Pi with a camera
         who = f"Pi camera {self.camera.name!r}"
