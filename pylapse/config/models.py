@@ -193,10 +193,14 @@ def _never_fires(fields: dict[str, int | str]) -> str | None:
     """
     from apscheduler.triggers.cron import CronTrigger
 
-    # From APScheduler's first year: a finished year range is not "never". An impossible one
-    # walks APScheduler's calendar to the year 9999 (about 0.1 s), once, before it is refused.
+    # From APScheduler's first year: a finished year range is not "never". Without a year field
+    # 430 years suffice (the Gregorian calendar repeats every 400), so an impossible schedule
+    # costs a few ms to refuse (an editor's preview checks every keystroke); with one, the
+    # search goes as far as APScheduler does (the year 9999).
     start = datetime(1970, 1, 1, tzinfo=UTC)
-    if CronTrigger(**fields, timezone=UTC).get_next_fire_time(None, start) is not None:
+    end = None if "year" in fields else datetime(2400, 1, 1, tzinfo=UTC)
+    trigger = CronTrigger(**fields, timezone=UTC, end_date=end)
+    if trigger.get_next_fire_time(None, start) is not None:
         return None
     month, day = fields.get("month"), fields.get("day")
     if _plain_int(month) and _plain_int(day):
