@@ -6,7 +6,7 @@ Sizes (:data:`SIZES`): ``"thumb"`` (400 px wide, the grids and day pages) and ``
 frame's path, ``<suffix>`` naming the size): a replaced file, or an id SQLite hands out again
 after frames were forgotten (a removed collection, an index rebuild), never shows a stale
 picture, and a cache left by a stopped process is still right after a restart. JPEG draft mode
-decodes at 1/2-1/8 scale, so even a 24 MP frame costs a few milliseconds, once.
+decodes at 1/2-1/8 scale, so even a 24 MP frame costs some tens of milliseconds, once.
 
 The cache is bounded (:data:`CACHE_BUDGET`): whenever a picture opens a new bucket folder (one
 per thousand frame ids), the least recently filled buckets are removed until the cache fits.
@@ -60,6 +60,7 @@ SIZES: dict[str, tuple[int, int, str]] = {
 THUMB_WIDTH = SIZES["thumb"][0]
 THUMB_QUALITY = SIZES["thumb"][1]
 CACHE_BUDGET = 512 * 1024 * 1024  # bytes
+_ORIENTATION = 0x0112  # the EXIF tag
 
 
 class FrameFile(Protocol):
@@ -105,7 +106,11 @@ def make_thumbnail(
         name = source.name if isinstance(source, Path) else str(getattr(source, "name", "image"))
     try:
         with decode.open_image(source) as opened:  # HEIC and DNG (its largest preview) too
-            opened.draft("RGB", (width, width))  # JPEG: decode at reduced scale
+            # JPEG: decode at the smallest scale still at least ``width`` wide once upright
+            # (EXIF orientations 5-8 store the picture sideways): half the time of asking for a
+            # ``width`` square, the same picture (40+ dB PSNR against a full decode)
+            sideways = opened.getexif().get(_ORIENTATION) in (5, 6, 7, 8)
+            opened.draft("RGB", (1, width) if sideways else (width, 1))
             # upright as the camera meant it (phones and many cameras store the pixels sideways
             # and say so in EXIF Orientation), before convert() drops the EXIF
             image = ImageOps.exif_transpose(opened).convert("RGB")
