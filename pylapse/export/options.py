@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from pylapse.export.staging import MIN_DIGITS, NameSet
 from pylapse.imaging import fonts, process
 from pylapse.imaging.overlay import Placement, TimestampOverlay, Watermark
 
-__all__ = ["V02_WRITER_OPTIONS", "ExportOptions", "from_v02"]
+__all__ = ["V02_WRITER_OPTIONS", "ExportOptions", "available_cores", "from_v02"]
 
 #: pyLapse 0.2's writer options (``Export.run(outdir, **writer_args)``), translated by
 #: :func:`from_v02`; ``timestamp_source_tz`` and ``progress_callback`` are taken by the caller
@@ -42,6 +42,16 @@ V02_REFERENCE_HEIGHT = 1080
 
 _CHECK_SIZE = 12  # pixels: the font is loaded at this size to see that it is one
 MAX_SIDE = 16384  # pixels a side: twice 8K video; a frame this size is 800 MB in memory
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its affinity mask where the system has one): an
+    export keeps each busy with a worker process, as pyLapse 0.2's pool did (it used
+    ``os.cpu_count()``). Frames are decoded by one thread per worker, so more would only wait."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -76,7 +86,7 @@ class ExportOptions:
     watermark_offset_x: int = 0
     watermark_offset_y: int = 0
     link: bool = True  # hard-link (or copy) frames when nothing needs processing
-    workers: int = 2
+    workers: int = field(default_factory=available_cores)  # per machine, as in 0.2
     zeropadding: int = MIN_DIGITS  # digits at least in output numbers (0.2 wrote 5)
 
     def __post_init__(self) -> None:

@@ -374,6 +374,15 @@ def test_options_from_a_preset_mapping():
         ExportOptions.from_mapping({}, drawtimestmp=True)
 
 
+def test_an_export_uses_every_core_it_may_run_on_unless_told(monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3, 4}, raising=False)
+    assert ExportOptions().workers == 5  # as 0.2's pool did; a preset never pins it
+    assert ExportOptions(workers=1).workers == 1
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 3)
+    assert ExportOptions().workers == 3
+
+
 def test_export_preset_mirrors_the_options():
     """Every option can be saved in a preset, with the same default (workers is per machine)."""
     from dataclasses import MISSING, fields
