@@ -80,6 +80,7 @@
     if (cache.has(id) || loading.has(id)) return;
     var img = new Image();
     img.decoding = "async";
+    img.dataset.index = String(i);
     loading.set(id, img);
     img.onload = function () {
       var done = function () {
@@ -128,6 +129,20 @@
     for (var k = 0; k < drop.length && cache.size > MAX_CACHE; k++) cache.delete(drop[k]);
   }
 
+  // After a jump (scrub, deep link) the requests still running for the old place would hold
+  // the browser's few connections ahead of the frame now wanted: drop them.
+  function cancelFarFrom(i) {
+    var reach = Math.max(24, fps * 4);
+    loading.forEach(function (img, id) {
+      var at = +img.dataset.index;
+      if (at < i - 4 || at > i + reach) {
+        img.onload = img.onerror = null;
+        img.src = "";
+        loading.delete(id);
+      }
+    });
+  }
+
   // -- showing ------------------------------------------------------------------------------
 
   function draw(i) {
@@ -156,6 +171,7 @@
     if (draw(i)) { wanted = -1; note.hidden = true; }
     else {
       wanted = i;
+      cancelFarFrom(i);
       for (var k = 1; k < 200; k++) {
         if (i - k >= 0 && draw(i - k)) break;
         if (i + k < data.ids.length && draw(i + k)) break;
@@ -202,15 +218,33 @@
 
   // -- timeline -----------------------------------------------------------------------------
 
+  // The day's picture (night, frames, gaps, brightness, hours) is drawn once per day and size
+  // into an offscreen canvas; each frame shown only copies it and draws the playhead.
+  var backdrop = null, backdropKey = "";
   function drawTimeline() {
     if (!data) return;
     var ratio = window.devicePixelRatio || 1;
     var w = Math.max(1, Math.round(line.clientWidth * ratio));
     var h = Math.max(1, Math.round(line.clientHeight * ratio));
     if (line.width !== w || line.height !== h) { line.width = w; line.height = h; }
+    var key = data.day + " " + w + "x" + h;
+    if (key !== backdropKey) {
+      backdrop = document.createElement("canvas");
+      backdrop.width = w; backdrop.height = h;
+      paintDay(backdrop.getContext("2d"), w, h, ratio);
+      backdropKey = key;
+    }
+    lctx.clearRect(0, 0, w, h);
+    lctx.drawImage(backdrop, 0, 0);
+    if (index >= 0) {
+      lctx.fillStyle = "#ffffff";
+      lctx.fillRect((data.t[index] - data.start) / (data.end - data.start) * w - ratio, 0, 2 * ratio, h);
+    }
+  }
+
+  function paintDay(lctx, w, h, ratio) {
     var span = data.end - data.start;
     var x = function (t) { return (t - data.start) / span * w; };
-    lctx.clearRect(0, 0, w, h);
     lctx.fillStyle = "#1b2430";
     lctx.fillRect(0, 0, w, h);
     data.twilight.forEach(function (s) { lctx.fillStyle = "#141a24"; lctx.fillRect(x(s[0]), 0, x(s[1]) - x(s[0]), h); });
@@ -252,10 +286,6 @@
       lctx.fillRect(hx, 0, 1, hr[1] % every === 0 ? 8 * ratio : 4 * ratio);
       if (hr[1] % every === 0) lctx.fillText(String(hr[1]), hx + 2 * ratio, 17 * ratio);
     });
-    if (index >= 0) {
-      lctx.fillStyle = "#ffffff";
-      lctx.fillRect(x(data.t[index]) - ratio, 0, 2 * ratio, h);
-    }
   }
 
   function scrubTo(event) {
