@@ -37,8 +37,28 @@
     var img = details.querySelector("img[data-src]");
     if (!img) return;
     if (details.open) { img.src = img.dataset.src + "?t=" + Date.now(); }
-    else { img.removeAttribute("src"); }
+    else { img.removeAttribute("src"); details.classList.remove("enlarged"); }
   }, true);
+
+  // Live preview, enlarged to the whole window and back: a click on it, its button, or Escape.
+  function enlarge(details, on) {
+    details.classList.toggle("enlarged", on);
+    var button = details.querySelector("[data-enlarge]");
+    if (button) {
+      button.setAttribute("aria-pressed", on ? "true" : "false");
+      button.textContent = on ? "Close" : "Enlarge";
+    }
+  }
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    var details = target.closest && target.closest("details.preview");
+    if (!details || !(target.matches("[data-enlarge]") || target.matches("img"))) return;
+    enlarge(details, !details.classList.contains("enlarged"));
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    document.querySelectorAll("details.preview.enlarged").forEach(function (d) { enlarge(d, false); });
+  });
 
   // Camera form: show only the fieldsets that apply to the chosen source type.
   function showTypeFields(root) {
