@@ -211,7 +211,8 @@ def speed(report: Report, label: str, size: tuple[int, int], count: int, work: P
     report.add(f"{name}: vs limit ({n} cores)", 1 / ours_fps, limit, Goal.ratio(1.25))
     print(
         f"  frames/s: ours {ours_fps:.2f}, 0.2's method {v02_fps:.2f} "
-        f"({ours_fps / v02_fps:.2f}x), limit {1 / limit:.2f} (ours {ours_fps * limit:.0%} of it)",
+        f"({ours_fps / v02_fps:.2f}x), limit {1 / limit:.2f} (ours {ours_fps * limit:.0%} of it); "
+        f"load average {os.getloadavg()[0]:.1f} on {n} cores",  # > cores: the box was shared
         flush=True,
     )
 
