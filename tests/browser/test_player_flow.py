@@ -114,7 +114,10 @@ def test_open_a_day_play_pause_step_scrub_and_jump_days(page, server) -> None:  
     page.wait_for_function(
         f"() => +document.getElementById('player').dataset.shown > {before + 20}", timeout=LONG
     )
-    expect(page.locator("#player-rate")).to_contain_text("frames/s")
+    # frames shown in the last second, as the player counts them: playing shows some (how many
+    # is ./bench.sh player's business, not a timed test's)
+    rate = page.locator("#player-rate").inner_text()
+    assert rate.endswith(" frames/s") and int(rate.split()[0]) > 0, rate
     page.keyboard.press(" ")
     expect(player).to_have_attribute("data-state", "paused")
     stopped = _state(page)

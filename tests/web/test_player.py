@@ -143,11 +143,20 @@ def test_calendar_colours_days_against_the_schedule(client, runtime) -> None:
     missed = cells[date(2026, 3, 12)]  # a weekday inside the archive with no frames at all
     assert (missed.count, missed.short) == (0, True)
     assert cells[date(2026, 3, 16)].short is False  # Monday: the schedule expects nothing
-    assert cells[date(2026, 3, 20)].short is False  # after the last frame: nothing missed yet
-    assert response.context["short_days"] == 3
+    # the camera is enabled: the weekdays after its last frame up to yesterday were missed
+    assert cells[date(2026, 3, 20)].short is True
+    assert response.context["short_days"] == 3 + 12  # 14, 17-21, 24-28 and 31 March too
     attrs = {a["data-day"]: a for a in HxAttrs(response.text).with_attr("data-day")}
     assert "short" in attrs["2026-03-11"]["class"].split()
     assert "short" not in attrs["2026-03-10"]["class"].split()
+
+
+def test_calendar_of_a_disabled_camera_ends_at_its_last_frame(client, runtime) -> None:
+    runtime.config.cameras["demo"].enabled = False
+    _days(runtime, {date(2026, 3, 10): 3, date(2026, 3, 11): 1})
+    cells = _cells(client.get("/collections/demo/calendar", params={"month": "2026-03"}))
+    assert cells[date(2026, 3, 11)].short is True
+    assert cells[date(2026, 3, 12)].short is False  # after the last frame: nothing was missed
 
 
 def test_calendar_without_a_schedule_uses_the_median_day(client, runtime, post) -> None:

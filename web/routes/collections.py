@@ -145,15 +145,21 @@ def _day_of(text: str) -> date:
 
 class _Yardstick:
     """How many frames a day should have: the camera's schedules when it has enabled ones,
-    else the median day of the archive. Days outside the archive's first..last day (or in the
-    future) are never short: nothing was missed there."""
+    else the median day of the archive. Only days from the archive's first day can be short:
+    up to its last day, or for a camera that is capturing up to yesterday (a camera that
+    stopped weeks ago has missed those weeks; today is not over)."""
 
-    def __init__(self, runtime: Runtime, collection_id: str, counts: dict[date, int]) -> None:
+    def __init__(
+        self, runtime: Runtime, collection_id: str, coll: Collection, counts: dict[date, int]
+    ) -> None:
         self.camera = player.camera_of(runtime, collection_id)
         self.median = player.median_day(counts)
         self.first = min(counts) if counts else None
         self.last = max(counts) if counts else None
         self.by_schedule = bool(self.camera and any(s.enabled for s in self.camera.schedules))
+        if self.last and self.by_schedule and self.camera and self.camera.enabled:
+            yesterday = timeutil.now(coll.zone).date() - timedelta(days=1)
+            self.last = max(self.last, yesterday)
 
     def cells(self, days: list[date], counts: dict[date, int], month: int | None) -> list[Cell]:
         expected = player.expected_counts(self.camera, days) if self.by_schedule else {}
@@ -182,7 +188,7 @@ def calendar_context(
     in_month = [
         n for d, n in counts.items() if (d.year, d.month) == (first_day.year, first_day.month)
     ]
-    yardstick = _Yardstick(runtime, collection_id, counts)
+    yardstick = _Yardstick(runtime, collection_id, coll, counts)
     grid = calendar.Calendar(0).monthdatescalendar(first_day.year, first_day.month)
     flat = yardstick.cells([d for week in grid for d in week], counts, first_day.month)
     weeks = [flat[i : i + 7] for i in range(0, len(flat), 7)]
@@ -215,7 +221,7 @@ def year_context(
     counts = runtime.index.count_by_day(coll.key, coll.zone)
     years = sorted({d.year for d in counts})
     shown = year if year is not None else (years[-1] if years else timeutil.now(coll.zone).year)
-    yardstick = _Yardstick(runtime, collection_id, counts)
+    yardstick = _Yardstick(runtime, collection_id, coll, counts)
     cal = calendar.Calendar(0)
     months = []
     for mo in range(1, 13):
