@@ -172,6 +172,16 @@ def test_deep_link_and_full_screen(page, server) -> None:  # type: ignore[no-unt
     ids = httpx.get(f"{server}/collections/garden/frames.json", params={"day": DAY}).json()["ids"]
     page.goto(f"{server}/collections/garden/play?frame={ids[42]}")
     _wait_index(page, 42)
+    page.keyboard.press("ArrowRight")
+    _wait_index(page, 43)
+    # away by a boosted link and back: htmx restores the page without running its scripts,
+    # the player starts again on the frame the URL names
+    page.get_by_role("link", name="Thumbnails").click()
+    expect(page.locator("#day-grid")).to_be_visible(timeout=SHORT)
+    page.go_back()
+    _wait_index(page, 43)
+    page.keyboard.press("ArrowRight")
+    _wait_index(page, 44)
 
 
 def test_a_phone_scrubs_by_touch(browser, server) -> None:  # type: ignore[no-untyped-def]

@@ -10,15 +10,25 @@
 (function () {
   "use strict";
 
-  var root = document.getElementById("player");
-  if (!root) return;
+  // Started once per #player element: on page load, and again when htmx puts a player page
+  // back from its history (the Back button after a boosted link), which runs no scripts.
+  var started = new WeakSet();
+  function boot() {
+    var el = document.getElementById("player");
+    if (el && !started.has(el)) { started.add(el); start(el); }
+  }
+  boot();
+  document.addEventListener("htmx:historyRestore", boot);
+  document.addEventListener("htmx:load", boot);
+
+function start(root) {
   var $ = function (id) { return document.getElementById(id); };
   var canvas = $("player-canvas"), ctx = canvas.getContext("2d");
   var line = $("player-timeline"), lctx = line.getContext("2d");
   var note = $("player-note");
   var playButton = $("player-play"), fpsSelect = $("player-fps");
 
-  var MAX_CACHE = 900; // decoded frames kept (a phone's memory, not the day's size, bounds it)
+  var MAX_CACHE = 480; // decoded frames kept (a phone's memory, not the day's size, bounds it)
   var IN_FLIGHT = 6; // parallel image requests
   var SPARSE = 96; // frames spread over the day, loaded after the ones near the playhead
 
@@ -444,5 +454,8 @@
   });
   window.addEventListener("resize", drawTimeline);
 
-  open(root.dataset.day, root.dataset.t, false);
+  fpsSelect.value = String(fps);
+  var url0 = new URLSearchParams(location.search); // a restored page: the URL's frame
+  open(url0.get("day") || root.dataset.day, url0.get("t") || root.dataset.t, false);
+}
 })();
