@@ -27,6 +27,7 @@ from pylapse import storage, timeutil
 from pylapse.config.models import CameraConfig, Schedule
 from pylapse.redact import mask_secrets, mask_url, restore_masked_url
 from pylapse.sources.base import split_credentials
+from web.export_form import DAYS, days_of
 from web.messages import in_words
 
 # APScheduler's order (most to least significant) and the value a left-out field takes when a
@@ -121,6 +122,17 @@ class ScheduleRow:
     error: str = ""
     fires: list[datetime] = field(default_factory=list)
     new: bool = False
+
+    @property
+    def days(self) -> set[str] | None:
+        """The weekdays the cron line's day-of-week field names, for the day boxes; None when
+        the line is not a whole cron line or its field is more than days (``*/2``)."""
+        parts = self.cron.split()
+        if not parts:
+            return set(DAYS)
+        if len(parts) not in (5, 6, 7):
+            return None
+        return days_of(parts[4] if len(parts) == 5 else parts[5])
 
 
 def row_from_schedule(index: int, schedule: Schedule) -> ScheduleRow:

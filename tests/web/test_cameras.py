@@ -422,3 +422,19 @@ def test_a_new_camera_starts_as_an_http_snapshot(client) -> None:
     assert form.context["values"]["type"] == "http"
     assert re.search(r'<option value="http"\s+selected', form.text)
     assert not re.search(r'<option value="synthetic"\s+selected', form.text)
+
+
+def test_schedule_rows_offer_day_boxes_for_a_plain_day_field(client, post, runtime) -> None:
+    row = cf.ScheduleRow(index=0, cron="5 8,10,12 * * 1-5")
+    assert row.days == {"tue", "wed", "thu", "fri", "sat"}  # 0 = Monday, as the config says
+    assert cf.ScheduleRow(index=0, cron="0 12 * * mon-fri").days == {
+        "mon", "tue", "wed", "thu", "fri"
+    }
+    assert cf.ScheduleRow(index=0, cron="*/2 * * * *").days == set(cf.DAYS)
+    assert cf.ScheduleRow(index=0, cron="0 12 * * */2").days is None  # more than days: text
+    assert cf.ScheduleRow(index=0, cron="0 12 * *").days is None  # not a whole line
+    form = client.get("/cameras/demo")
+    shown = form.context["rows"][0]
+    assert 'data-days-for="s-0-cron"' in form.text
+    ticked = re.findall(r'<input type="checkbox" value="(\w+)" checked>', form.text)
+    assert shown.days and ticked[: len(shown.days)] == [d for d in cf.DAYS if d in shown.days]

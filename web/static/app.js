@@ -40,6 +40,35 @@
     else { img.removeAttribute("src"); details.classList.remove("enlarged"); }
   }, true);
 
+  // Day boxes under a cron line: ticking a day writes the line's day-of-week field as names
+  // (runs of three or more as a range, "mon-fri"; every day "*"); the line is what is saved.
+  var DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+  function dayRule(days) {
+    if (days.length === DAYS.length) return "*";
+    var parts = [], start = 0;
+    for (var i = 1; i <= days.length; i++) {
+      if (i === days.length || DAYS.indexOf(days[i]) !== DAYS.indexOf(days[i - 1]) + 1) {
+        var run = days.slice(start, i);
+        parts.push(run.length >= 3 ? run[0] + "-" + run[run.length - 1] : run.join(","));
+        start = i;
+      }
+    }
+    return parts.join(",");
+  }
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    var set = box.closest && box.closest("fieldset[data-days-for]");
+    if (!set || box.type !== "checkbox") return;
+    var ticked = DAYS.filter(function (d) { return set.querySelector("input[value=" + d + "]").checked; });
+    if (!ticked.length) { box.checked = true; return; }  // a schedule runs on at least one day
+    var input = set.closest(".schedule").querySelector("input[name='" + set.dataset.daysFor + "']");
+    var parts = input.value.trim().split(/\s+/);
+    if (parts.length < 5 || parts.length > 7) return;  // not a whole line yet: nothing to rewrite
+    parts[parts.length === 5 ? 4 : 5] = dayRule(ticked);
+    input.value = parts.join(" ");
+    input.dispatchEvent(new Event("input", { bubbles: true }));  // the next-runs preview follows
+  });
+
   // Live preview, enlarged to the whole window and back: a click on it, its button, or Escape.
   function enlarge(details, on) {
     details.classList.toggle("enlarged", on);
