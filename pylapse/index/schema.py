@@ -78,14 +78,21 @@ SCHEMA = [
     # A change stamp per collection (issue 15): bumped in the same transaction as every write
     # that adds, removes or re-times one of its frames, by whichever connection or process
     # writes, so a cache of a collection's times (FrameIndex.utc_times) knows when it is stale
-    # by reading one row. Triggers, so that no write path can forget it. Rows are never deleted
-    # (a stamp only grows, also if a collection id is handed out again).
+    # by reading one row. Triggers, so that no write path can forget it. Frames are never added
+    # without their day count rising in the same transaction, so additions bump the stamp
+    # through day_counts (a few rows a batch: a per-frame insert trigger made a cold scan
+    # ~1.2 us a frame slower, a third of its time); removals and re-timings bump it per frame.
+    # Rows are never deleted (a stamp only grows, also if a collection id is handed out again).
     """
     CREATE TABLE frame_stamps (
         collection_id INTEGER PRIMARY KEY,
         stamp INTEGER NOT NULL
     );
-    CREATE TRIGGER frames_stamp_insert AFTER INSERT ON frames BEGIN
+    CREATE TRIGGER day_counts_stamp_insert AFTER INSERT ON day_counts BEGIN
+        INSERT INTO frame_stamps (collection_id, stamp) VALUES (NEW.collection_id, 1)
+            ON CONFLICT (collection_id) DO UPDATE SET stamp = stamp + 1;
+    END;
+    CREATE TRIGGER day_counts_stamp_update AFTER UPDATE OF n ON day_counts BEGIN
         INSERT INTO frame_stamps (collection_id, stamp) VALUES (NEW.collection_id, 1)
             ON CONFLICT (collection_id) DO UPDATE SET stamp = stamp + 1;
     END;

@@ -122,3 +122,19 @@ def test_a_dropped_collection_has_no_times_left(index, tmp_path) -> None:
     assert len(index.utc_times("cam")[0]) == 30
     index.drop("cam")
     assert len(index.utc_times("cam")[0]) == 0
+
+
+def test_a_scan_by_another_index_invalidates(index, tmp_path) -> None:
+    folder = tmp_path / "scanned"
+    folder.mkdir()
+    for minute in range(3):
+        (folder / f"cam 2026-03-01 12-{minute:02d}-00.jpg").write_bytes(b"")
+    with FrameIndex(index.path) as other:  # another process's index: its own connections
+        other.scan("cam", folder, "UTC")
+        assert len(index.utc_times("cam")[0]) == 3  # kept from here on
+        for minute in range(3, 5):
+            (folder / f"cam 2026-03-01 12-{minute:02d}-00.jpg").write_bytes(b"")
+        (folder / "cam 2026-03-01 12-00-00.jpg").unlink()
+        other.scan("cam", folder, "UTC", verify=True)
+    assert index.utc_times("cam") == _uncached(index, "cam")
+    assert len(index.utc_times("cam")[0]) == 4
