@@ -151,6 +151,13 @@ def test_open_a_day_play_pause_step_scrub_and_jump_days(page, server) -> None:  
     expect(player).to_have_attribute("data-day", "2026-03-09", timeout=SHORT)
     expect(page.locator("#player-prev-day")).to_be_disabled()
     assert "day=2026-03-09" in page.url
+    # playing past the day's last frame goes on into the next day with frames
+    page.keyboard.press(" ")
+    expect(player).to_have_attribute("data-day", DAY, timeout=LONG)
+    expect(player).to_have_attribute("data-state", "playing")
+    page.wait_for_function("() => +document.getElementById('player').dataset.index > 2",
+                           timeout=LONG)  # fmt: skip
+    page.keyboard.press(" ")
     assert page.evaluate("window.__csp") == []  # no inline script or style anywhere
     assert errors == []
 

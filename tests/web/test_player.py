@@ -58,7 +58,14 @@ def test_day_json_marks_gaps_and_flagged_frames(client, runtime) -> None:
         runtime.index._conn.execute(
             "UPDATE frames SET time_status = 'conflict', time_reason = 'EXIF says 2019' "
             "WHERE id = ?", (flagged.id,))  # fmt: skip
+        # measured metrics, as capture stores them: the brightness curve and sizes come along
+        runtime.index._conn.execute(
+            "UPDATE frames SET luma = 101.26, size = 2048, width = 64, height = 36 WHERE id = ?",
+            (frames[0].id,))  # fmt: skip
     body = client.get("/collections/demo/frames.json", params={"day": "2026-03-10"}).json()
+    assert (body["luma"][0], body["bytes"][0], body["width"][0], body["height"][0]) == (
+        101.3, 2048, 64, 36)  # fmt: skip
+    assert body["luma"][1] is None  # a scanned frame: not measured
     assert body["gaps"] == [[body["t"][9], body["t"][10]]]
     assert body["flags"] == {"3": {"status": "conflict", "reason": "EXIF says 2019"}}
 

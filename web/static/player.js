@@ -323,7 +323,11 @@ function start(root) {
     if (playing && !scrubbing) {
       if (now >= due) {
         var next = index + 1;
-        if (next >= data.ids.length) { setPlaying(false); }
+        if (next >= data.ids.length) {
+          // the day is over: on into the next day with frames, or stop at the archive's end
+          if (data.next_day && !opening) open(data.next_day, "", false);
+          else if (!data.next_day) setPlaying(false);
+        }
         else if (cache.has(data.ids[next])) {
           show(next);
           // stay on the beat; after a stall start counting again instead of rushing to catch up
