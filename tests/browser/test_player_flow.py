@@ -220,6 +220,7 @@ def test_calendar_marks_the_short_day_and_has_a_year_view(page, server) -> None:
     # every day expects 8,640 frames (one every 10 s): all three days are short, the 11th too
     expect(calendar.locator("a[data-day='2026-03-10']")).to_have_class("day l1 short")
     expect(calendar.locator(".short-note")).to_contain_text("4 days short of the schedule")
+    calendar.screenshot(path=str(SCREENSHOTS / "test_player-month.png"))
     calendar.locator("[data-view=year]").click()
     expect(page.locator("#calendar.calendar-year")).to_be_visible(timeout=SHORT)
     expect(page.locator("#calendar table.mini")).to_have_count(12)
