@@ -320,7 +320,7 @@ class Runtime:
 
     def volume_usage(self) -> list[disk.VolumeUsage]:
         """Each storage volume under the cameras' folders and storage roots, with days-until-full
-        from the last week's capture volume."""
+        from the last day's capture volume."""
         folders = {cid: self.config.resolve(c.output_dir) for cid, c in self.config.cameras.items()}
         rates: dict[str | os.PathLike[str], float] = {}
         for camera_id, folder in folders.items():

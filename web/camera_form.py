@@ -185,9 +185,16 @@ def schedule_from_row(row: ScheduleRow, original: Schedule | None) -> Schedule:
     if row.type == "interval":
         for name in ("year", "month", "day", "week", "day_of_week", "hour", "minute", "second"):
             data.pop(name, None)
-        if not row.interval_amount.isdigit() or int(row.interval_amount) < 1:
-            raise FormError(prefix + "interval_amount", "the interval needs a whole number ≥ 1")
-        data["interval_amount"] = int(row.interval_amount)
+        try:
+            amount = float(row.interval_amount)
+        except ValueError:
+            amount = 0.0
+        if not amount > 0 or amount != amount or amount == float("inf"):
+            raise FormError(
+                prefix + "interval_amount", "the interval needs a number above 0, e.g. 10 or 0.5"
+            )
+        # whole numbers stay whole in the file; a fraction (a fast Pi camera) is kept as given
+        data["interval_amount"] = int(amount) if amount.is_integer() else amount
         if row.interval_unit not in UNITS:
             raise FormError(prefix + "interval_unit", f"the unit must be one of {', '.join(UNITS)}")
         if "interval_unit" in data or row.interval_unit != "minutes":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -60,13 +61,17 @@ def test_export_run_refusals(client, post, csrf, runtime) -> None:
 def test_render_a_collection_and_a_folder(client, csrf, runtime) -> None:
     demo_frames(runtime, count=4)
     api = _api(client, csrf)
-    started = api("/api/renders", {"collection": "demo", "fps": 2, "name": "porch-week"})
+    started = api(
+        "/api/renders", {"collection": "demo", "fps": 2, "name": "porch-week", "speed": "draft"}
+    )
     assert started.status_code == 202, started.text
     job = wait_job(runtime, started.json()["job_id"])
     assert job.state == "done", job.error
     output = Path(job.result["output"])
     assert output.name == "porch-week.mp4" and output.is_file()
     assert job.result["frames"] == 4
+    manifest = json.loads(Path(job.result["manifest"]).read_text())
+    assert manifest["options"]["speed"] == "draft"  # the API's speed reached the render
 
     frames = runtime.config.resolve(runtime.config.cameras["demo"].output_dir)
     day = next(p for p in frames.iterdir() if p.is_dir())

@@ -438,3 +438,20 @@ def test_schedule_rows_offer_day_boxes_for_a_plain_day_field(client, post, runti
     assert 'data-days-for="s-0-cron"' in form.text
     ticked = re.findall(r'<input type="checkbox" value="(\w+)" checked>', form.text)
     assert shown.days and ticked[: len(shown.days)] == [d for d in cf.DAYS if d in shown.days]
+
+
+def test_the_interval_editor_takes_fractions_of_a_second_and_refuses_nonsense(
+    client, post, runtime
+) -> None:
+    # a Pi camera kept open can shoot every half second (issue 15); the file took it already
+    fields = form_fields(client.get("/cameras/demo").text)
+    fields.update({"s-1-interval_amount": "0.5", "s-1-interval_unit": "seconds",
+                   "s-1-enabled": "on"})  # fmt: skip
+    assert post("/cameras/demo", data=fields).status_code == 303
+    fast = runtime.config.cameras["demo"].schedules[1]
+    assert fast.interval_amount == 0.5 and fast.interval_unit == "seconds"
+    for bad in ("0", "-2", "abc", "nan"):
+        fields["s-1-interval_amount"] = bad
+        response = post("/cameras/demo", data=fields)
+        assert response.status_code == 422, bad
+        assert "a number above 0" in response.context["errors"]["s-1-interval_amount"]

@@ -67,6 +67,9 @@ class RenderIn(BaseModel):
     date_to: date | None = None
     codec: str = Field("h264", max_length=40)
     fps: float = Field(24.0, ge=0.1, le=240)
+    speed: Literal["draft", "final"] | None = Field(
+        None, description="draft: fast, a bit softer; final: slower, sharper (codec default: none)"
+    )
     name: str | None = Field(None, max_length=100, description="the video's file name stem")
     if_exists: Literal["rename", "replace"] = "rename"
 
@@ -216,7 +219,7 @@ def start_render(runtime: RuntimeDep, body: RenderIn) -> JobStarted:
         raise HTTPException(409, str(exc)) from None
     job_id = m.queue(runtime, lambda jobs: queue_render(
         jobs, runtime.config, title=source["title"], frames=source["frames"], output=output,
-        options={"codec": codec, "fps": body.fps}, params=source["params"],
+        options={"codec": codec, "fps": body.fps, "speed": body.speed}, params=source["params"],
         if_exists=body.if_exists, roots=source["roots"],
     ))  # fmt: skip
     return _started(runtime, job_id)
