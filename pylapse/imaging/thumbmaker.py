@@ -113,9 +113,14 @@ class ThumbMaker:
             return
         if self._feed is not None:
             # Frames indexed before this start are not the maker's: they are made on request.
-            self._cursor = self._feed.newest_id()
+            try:
+                self._cursor = self._feed.newest_id()
+            except Exception:  # the maker is a nicety: it never stops the program starting
+                log.warning("thumbnails are made on request only: the index is unreadable")
+                self._feed = None
         self._stop.clear()
         self._queue = queue.Queue(maxsize=self._queue.maxsize)  # nothing left from a stop
+        self._backlog.clear()
         self._thread = threading.Thread(target=self._run, name="pylapse-thumbs", daemon=True)
         self._thread.start()
 
