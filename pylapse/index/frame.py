@@ -39,6 +39,13 @@ class Frame:
     offset_source: str | None = None
     time_status: str | None = None
     time_reason: str | None = None
+    # quality scores (pylapse.imaging.quality): shares 0-1 of clipped pixels at each end of the
+    # histogram, the 64-bit dHash (signed, as SQLite stores it) and its distance in bits to the
+    # previous frame's; None: not scored yet
+    clip_high: float | None = None
+    clip_low: float | None = None
+    dhash: int | None = None
+    hash_distance: int | None = None
 
     @property
     def time(self) -> datetime:

@@ -107,4 +107,13 @@ SCHEMA = [
             ON CONFLICT (collection_id) DO UPDATE SET stamp = stamp + 1;
     END;
     """,
+    # Per-frame quality scores (issue 17, pylapse.imaging.quality): share of clipped pixels at
+    # each end of the histogram, a 64-bit dHash (stored as a signed 64-bit integer, which is what
+    # SQLite holds) and its Hamming distance to the previous frame of the same camera or folder.
+    """
+    ALTER TABLE frames ADD COLUMN clip_high REAL;       -- share 0-1 of pixels >= 250
+    ALTER TABLE frames ADD COLUMN clip_low REAL;        -- share 0-1 of pixels <= 5
+    ALTER TABLE frames ADD COLUMN dhash INTEGER;        -- 64-bit dHash, two's complement
+    ALTER TABLE frames ADD COLUMN hash_distance INTEGER; -- bits differing from the previous frame
+    """,
 ]

@@ -53,14 +53,27 @@ __all__ = [
     "FrameIndex",
 ]
 
-METRIC_COLUMNS = ("width", "height", "luma", "sharpness", "contrast", "noise", "size", "mtime")
+METRIC_COLUMNS = (
+    "width",
+    "height",
+    "luma",
+    "sharpness",
+    "contrast",
+    "noise",
+    "clip_high",
+    "clip_low",
+    "dhash",
+    "hash_distance",
+    "size",
+    "mtime",
+)
 _SHORT_RANGE = 2 * 86400  # seconds; shorter ranges are counted row by row straight away
 _TIMES_KEPT = 4  # collections whose time arrays utc_times keeps (16 MB per million frames)
 _TIMES_SHORT = 7 * 86400  # seconds; a shorter range of a collection not kept is read directly
 _FRAME_COLUMNS = (
     "f.id, d.path, f.name, f.utc, f.utc_offset, f.size, f.mtime, f.width, f.height, f.luma, "
     "f.source, f.sharpness, f.contrast, f.noise, f.time_source, f.offset_source, "
-    "f.time_status, f.time_reason"
+    "f.time_status, f.time_reason, f.clip_high, f.clip_low, f.dhash, f.hash_distance"
 )
 FLAGGED = ("conflict", "implausible")
 # Written out (not bound) so that SQLite uses the partial indexes of schema step 4.
@@ -306,7 +319,8 @@ class FrameIndex:
                     "UPDATE frames SET utc = ?, utc_offset = ?, source = ?, size = ?, mtime = ?, "
                     "width = ?, height = ?, luma = ?, time_source = ?, offset_source = ?, "
                     "time_status = ?, time_reason = ?, inode = NULL, sharpness = NULL, "
-                    "contrast = NULL, noise = NULL WHERE id = ?",
+                    "contrast = NULL, noise = NULL, clip_high = NULL, clip_low = NULL, "
+                    "dhash = NULL, hash_distance = NULL WHERE id = ?",
                     (*values, frame_id),
                 )
                 delta = Counter({(day_of(utc, offset), offset): 1})
