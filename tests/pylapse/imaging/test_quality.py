@@ -1,0 +1,115 @@
+"""Quality scores catch generated defects (black, blurred, duplicated, overexposed) and score
+a real frame plausibly."""
+
+from __future__ import annotations
+
+import io
+import random
+
+from PIL import Image, ImageDraw, ImageFilter
+
+from pylapse.imaging import quality
+from tests.conftest import shared_testdata
+
+
+def _scene(seed: int = 1, size: tuple[int, int] = (640, 480)) -> Image.Image:
+    """A textured scene: random rectangles and lines on a mid-grey gradient."""
+    rng = random.Random(seed)
+    image = Image.linear_gradient("L").resize(size).convert("RGB")
+    draw = ImageDraw.Draw(image)
+    for _ in range(60):
+        x, y = rng.randrange(size[0]), rng.randrange(size[1])
+        w, h = rng.randrange(10, 120), rng.randrange(10, 120)
+        tone = rng.randrange(30, 220)
+        draw.rectangle((x, y, x + w, y + h), fill=(tone, tone, tone))
+        draw.line((rng.randrange(size[0]), 0, rng.randrange(size[0]), size[1]), fill="white")
+    return image
+
+
+def _jpeg(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def test_black_frame_is_dark_flat_and_clipped_low() -> None:
+    scores = quality.score(Image.new("RGB", (640, 480)))
+    assert scores.luma == 0
+    assert scores.contrast == 0
+    assert scores.sharpness == 0
+    assert scores.clip_low == 1.0
+    assert scores.clip_high == 0.0
+
+
+def test_blur_by_a_known_kernel_lowers_sharpness_and_keeps_the_hash_close() -> None:
+    sharp = _scene()
+    sharp_scores = quality.score(sharp)
+    for radius, most in ((1, 0.5), (3, 0.1)):
+        blurred = quality.score(sharp.filter(ImageFilter.GaussianBlur(radius)))
+        assert blurred.sharpness < most * sharp_scores.sharpness
+        assert abs(blurred.luma - sharp_scores.luma) < 2
+        # the same scene, only softer: a perceptual hash barely moves
+        assert quality.hash_distance(blurred.dhash, sharp_scores.dhash) <= 6
+
+
+def test_a_duplicate_has_distance_zero_and_another_scene_does_not() -> None:
+    one = quality.score_file(_jpeg(_scene(1)))
+    again = quality.score_file(_jpeg(_scene(1)))
+    other = quality.score_file(_jpeg(_scene(2)))
+    assert quality.hash_distance(one.dhash, again.dhash) == 0
+    assert quality.hash_distance(one.dhash, other.dhash) > 10
+
+
+def test_overexposed_frame_is_clipped_high() -> None:
+    normal = _scene()
+    over = normal.point(lambda v: min(255, v * 3))
+    normal_scores, over_scores = quality.score(normal), quality.score(over)
+    assert over_scores.clip_high > 0.5
+    assert normal_scores.clip_high < 0.2
+    assert over_scores.luma > normal_scores.luma + 60
+
+
+def test_noise_estimate_tracks_added_noise() -> None:
+    rng = random.Random(7)
+    flat = Image.new("L", (512, 512), 128)
+    sigma = 8.0
+    noisy = Image.frombytes(
+        "L",
+        flat.size,
+        bytes(max(0, min(255, round(128 + rng.gauss(0, sigma)))) for _ in range(512 * 512)),
+    )
+    # the grey copy halves the image (box 2x2 averages 4 pixels: sigma / 2)
+    estimate = quality.score(noisy).noise
+    assert sigma / 2 * 0.7 < estimate < sigma / 2 * 1.3
+    assert quality.score(flat).noise == 0
+
+
+def test_draft_decode_and_full_decode_score_alike() -> None:
+    data = _jpeg(_scene(3, (1600, 1200)))
+    drafted = quality.score_file(data)
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        full = quality.score(image)
+    assert abs(drafted.luma - full.luma) < 1.5
+    assert abs(drafted.sharpness - full.sharpness) < 0.25 * full.sharpness
+    assert quality.hash_distance(drafted.dhash, full.dhash) <= 2
+
+
+def test_hash_distance_masks_signed_values() -> None:
+    assert quality.hash_distance(-1, 0) == 64
+    assert quality.hash_distance(-1, (1 << 64) - 1) == 0
+    assert quality.hash_distance(5, 6) == 2
+
+
+def test_real_frames_score_plausibly() -> None:
+    frames = sorted((shared_testdata("sequence-real") / "frames").glob("*.jpg"))
+    first, second = quality.score_file(frames[0]), quality.score_file(frames[1])
+    assert 20 < first.luma < 235
+    assert first.contrast > 10
+    assert first.sharpness > 50
+    assert first.clip_high < 0.2 and first.clip_low < 0.2
+    # consecutive frames of one scene: near hashes; the frame blurred scores less sharp
+    assert quality.hash_distance(first.dhash, second.dhash) < 16
+    with Image.open(frames[0]) as image:
+        blurred = quality.score(image.convert("RGB").filter(ImageFilter.GaussianBlur(3)))
+    assert blurred.sharpness < 0.2 * first.sharpness
