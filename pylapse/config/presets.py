@@ -55,6 +55,27 @@ class ExportPreset(_Model):
     date_to: str | None = Field(
         None, pattern=_WHEN, description="last day (whole day) or instant exported, inclusive"
     )
+    # quality filters at selection time (pylapse.selection.quality_filter); all off by default,
+    # and a frame never scored is never dropped
+    min_luma: float | None = Field(None, ge=0, le=255, description="drop frames darker (0-255)")
+    max_luma: float | None = Field(None, ge=0, le=255, description="drop frames brighter")
+    min_contrast: float | None = Field(None, ge=0, description="drop blank (uniform) frames")
+    max_clip_high: float | None = Field(
+        None, ge=0, le=1, description="drop frames with more clipped highlights (share 0-1)"
+    )
+    min_sharpness: float | None = Field(
+        None, ge=0, description="drop blurrier frames (variance of the Laplacian)"
+    )
+    drop_duplicates: bool = Field(False, description="drop repeats of the previous frame")
+    drop_frozen: bool = Field(False, description="drop runs of identical frames (frozen camera)")
+    best_in_window: bool = Field(
+        False, description="the sharpest acceptable frame within the tolerance, not the nearest"
+    )
+    best_of_day: str | None = Field(
+        None,
+        pattern=r"^\d{1,2}:\d{2}(:\d{2})?$",
+        description="one frame per day: the sharpest acceptable one near this clock time",
+    )
     # processing (mirrors pylapse.export.ExportOptions; unset fields take its defaults)
     ext: Literal["jpg", "png", "webp"] = Field("jpg", description="output format")
     width: int | None = Field(None, gt=0, le=16384, description="resize to this width in pixels")
@@ -67,6 +88,11 @@ class ExportPreset(_Model):
     link: bool = Field(True, description="hard-link frames when nothing needs processing")
     zeropadding: int = Field(
         6, ge=1, le=12, description="digits at least in output numbers (pyLapse 0.2 wrote 5)"
+    )
+    deflicker: bool = Field(False, description="even out frame-to-frame brightness")
+    deflicker_window: int = Field(13, ge=3, le=1001, description="frames in deflicker's fit")
+    deflicker_strength: float = Field(
+        1.0, ge=0, le=1, description="share of the way to the smoothed brightness"
     )
     drawtimestamp: bool = Field(False, description="stamp each frame's time on it")
     timestamp_format: str = Field("%Y-%m-%d %H:%M", min_length=1, description="strftime format")

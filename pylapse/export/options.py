@@ -88,6 +88,9 @@ class ExportOptions:
     link: bool = True  # hard-link (or copy) frames when nothing needs processing
     workers: int = field(default_factory=available_cores)  # per machine, as in 0.2
     zeropadding: int = MIN_DIGITS  # digits at least in output numbers (0.2 wrote 5)
+    deflicker: bool = False  # even out frame-to-frame brightness (pylapse.export.deflicker)
+    deflicker_window: int = 13  # frames in the local fit (odd: ±6 around each frame)
+    deflicker_strength: float = 1.0  # 0-1: share of the way to the smoothed brightness
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ext", self.ext.lower().lstrip("."))
@@ -101,6 +104,10 @@ class ExportOptions:
         if not 1 <= self.zeropadding <= 12:
             raise ValueError(f"zeropadding must be 1-12 digits, got {self.zeropadding}")
         self.resize_spec()
+        if not 3 <= self.deflicker_window <= 1001:
+            raise ValueError(f"deflicker_window must be 3-1001 frames, got {self.deflicker_window}")
+        if not 0.0 <= self.deflicker_strength <= 1.0:
+            raise ValueError(f"deflicker_strength must be 0-1, got {self.deflicker_strength}")
         # placement is checked even when unused, so a preset with a typo fails when saved
         Placement(self.anchor, (self.offset_x, self.offset_y), self.margin)  # type: ignore[arg-type]
         Placement(self.watermark_anchor, (0, 0), self.margin)  # type: ignore[arg-type]
@@ -192,6 +199,7 @@ class ExportOptions:
             or self.drawtimestamp
             or self.watermark_text
             or self.watermark_image
+            or self.deflicker
         )
 
 

@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pylapse.export import deflicker
 from pylapse.export import pool as workerpool
 from pylapse.export.options import ExportOptions
 from pylapse.export.staging import ExportError, NameSet, Staging
-from pylapse.export.worker import Item, Outcome, init_worker, item, process_chunk
+from pylapse.export.worker import Item, Outcome, Tone, init_worker, item, process_chunk
 from pylapse.progress import Cancelled, Progress, ProgressCallback, safe_report
 
 __all__ = [
@@ -150,6 +151,15 @@ def run_export(
         total, frames = len(listed), _in_time_order(listed)
     if total == 0:
         raise ExportError("nothing to export: the selection has no frames")
+    tones: list[Tone] | None = None
+    if options.deflicker:
+        if hasattr(frames_or_selection, "iter_frames"):
+            # the luma curve is read from the index up front (floats only); frames are then
+            # streamed again for the export itself
+            tones = _tones(list(frames_or_selection.iter_frames()), options)
+        else:
+            frames = list(frames)
+            tones = _tones(frames, options)
     started = time.monotonic()
     names = options.names(total)
     with Staging(output_dir) as staging:
@@ -157,7 +167,7 @@ def run_export(
         assert staging.path is not None
         skipped: dict[int, tuple[str, str]] = {}
         linked, produced = _run_pool(
-            frames, staging, options, total, skipped, progress, cancel, started, real_roots
+            frames, staging, options, total, skipped, progress, cancel, started, real_roots, tones
         )
         # a frame deleted from the index since the selection was made leaves fewer than total
         missing = set(skipped) | set(range(produced + 1, total + 1))
@@ -190,6 +200,7 @@ def _run_pool(
     cancel: threading.Event | None,
     started: float,
     roots: tuple[str, ...] = (),
+    tones: list[Tone] | None = None,
 ) -> tuple[int, int]:
     """Feed chunks to the workers, a bounded number in flight; returns (linked, frames seen)."""
     assert staging.path is not None
@@ -210,7 +221,8 @@ def _run_pool(
                     if chunk is None:
                         break
                     produced = chunk[-1][0]
-                    pending.add(pool.submit(process_chunk, chunk))
+                    part = {n: tones[n - 1] for n, _ in chunk if n <= len(tones)} if tones else None
+                    pending.add(pool.submit(process_chunk, chunk, part))
                 if not pending:
                     break
                 finished, pending = cf.wait(pending, 0.2, cf.FIRST_COMPLETED)
@@ -231,6 +243,32 @@ def _run_pool(
                 pool.shutdown(wait=True, cancel_futures=True)
             raise
     return linked, produced
+
+
+def _draft_luma(path: str) -> float | None:
+    """A frame's mean luma from a JPEG draft decode (an eighth of its size; a few ms), for
+    frames exported with deflicker whose luma no one stored; None when it cannot be read."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            image.draft("L", (max(1, image.width // 8), max(1, image.height // 8)))
+            return deflicker.measure_luma(image)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
+def _tones(frames: Sequence[Any], options: ExportOptions) -> list[Tone] | None:
+    """Each frame's deflicker target and stored luma (None: the worker measures it when it
+    decodes the frame). The targets come from the stored luma curve; only when no frame has a
+    stored luma is the curve measured here first, from cheap draft decodes."""
+    lumas: list[float | None] = [getattr(f, "luma", None) for f in frames]
+    if all(v is None for v in lumas):
+        lumas = [_draft_luma(item(f)[0]) for f in frames]
+    aims = deflicker.targets(lumas, options.deflicker_window)
+    if not any(t is not None for t in aims):
+        return None  # no frame could be measured: nothing to even out against
+    return [(t or 1.0, v) for t, v in zip(aims, lumas, strict=True)]
 
 
 def _progress(done: int, total: int, started: float, skipped: int) -> Progress:

@@ -18,6 +18,7 @@ from typing import Any
 from PIL import ExifTags
 
 from pylapse import timeutil
+from pylapse.export import deflicker
 from pylapse.export.options import ExportOptions
 from pylapse.imaging import fonts, process
 
@@ -126,7 +127,11 @@ def _frame_time(path: str, utc: float | None, offset: int | None) -> datetime:
     return naming.frame_time(Path(path), timeutil.zone(None)).time
 
 
-def _process_one(number: int, entry: Item) -> bool:
+#: a frame's deflicker inputs: (target luma, its stored luma or None to measure it here)
+Tone = tuple[float, float | None]
+
+
+def _process_one(number: int, entry: Item, tone: Tone | None = None) -> bool:
     """Write frame ``number``; returns True when it was linked. Raises ImageError to skip."""
     w = _WORKER
     options: ExportOptions = w["options"]
@@ -146,6 +151,12 @@ def _process_one(number: int, entry: Item) -> bool:
         exif = image.getexif()
         exif.pop(ExifTags.Base.Orientation, None)  # pixels are upright now
         image = process.resize_image(image, w["resize"])
+        if tone is not None:
+            target, luma = tone
+            if luma is None:  # not measured at capture: measure the decoded frame now
+                luma = deflicker.measure_luma(image)
+            gain = deflicker.gain_for(luma, target, options.deflicker_strength)
+            image = deflicker.apply_gain(image, gain)
         if w["stamp"] is not None:
             w["stamp"].apply(image, _frame_time(path, utc, offset))
         if w["mark"] is not None:
@@ -166,12 +177,15 @@ def _process_one(number: int, entry: Item) -> bool:
 Outcome = tuple[int, bool, tuple[str, str] | None]  # number, linked, (path, skip reason)
 
 
-def process_chunk(chunk: list[tuple[int, Item]]) -> list[Outcome]:
-    """What became of each frame of ``chunk``."""
+def process_chunk(
+    chunk: list[tuple[int, Item]], tones: dict[int, Tone] | None = None
+) -> list[Outcome]:
+    """What became of each frame of ``chunk``; ``tones`` (by frame number) deflicker them."""
     out: list[Outcome] = []
     for number, entry in chunk:
         try:
-            out.append((number, _process_one(number, entry), None))
+            tone = tones.get(number) if tones else None
+            out.append((number, _process_one(number, entry, tone), None))
         except process.ImageError as exc:
             out.append((number, False, (entry[0], str(exc).removeprefix(f"{entry[0]}: "))))
     return out
