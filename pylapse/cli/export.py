@@ -65,6 +65,15 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--resize", metavar="WxH", help="fit into WIDTHxHEIGHT")
     parser.add_argument("--quality", type=int, help="JPEG/WebP quality 1-100")
     parser.add_argument("--optimize", action="store_true", default=None, help="optimise JPEGs")
+    parser.add_argument(
+        "--deflicker",
+        nargs="?",
+        const=-1,
+        type=int,
+        metavar="WINDOW",
+        help="even out frame-to-frame brightness from the stored luma curve "
+        "(optionally over WINDOW frames; default 13)",
+    )
     parser.add_argument("--fps", type=float, default=24.0, help="for the video length (24)")
     parser.add_argument("--dry-run", action="store_true", help="print the selection, write nothing")
     parser.add_argument("--no-scan", action="store_true", help="do not rescan the folder first")
@@ -146,6 +155,10 @@ def _options(preset: Any, args: argparse.Namespace) -> Any:
         overrides["quality"] = args.quality
     if args.resize:
         overrides["width"], overrides["height"] = _size(args.resize)
+    if args.deflicker is not None:
+        overrides["deflicker"] = True
+        if args.deflicker != -1:
+            overrides["deflicker_window"] = args.deflicker
     try:
         return ExportOptions.from_mapping(preset, **overrides)
     except (TypeError, ValueError) as exc:

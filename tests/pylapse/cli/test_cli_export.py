@@ -178,3 +178,16 @@ def test_missing_frame_folder(setup, capsys):
     (root / "frames").rename(root / "moved")
     assert main(["export", "--config", str(config), "--preset", "noon", "--dry-run"]) == 1
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_deflicker_flag_reencodes_frames_and_checks_the_window(setup, capsys):
+    root, config = setup
+    out_dir = root / "flat"
+    args = ["export", "--config", str(config), "--collection", "roof", "--hour", "3"]
+    args += ["--minute", "*/10"]
+    assert main([*args, "--output", str(out_dir), "--deflicker", "--no-progress"]) == 0
+    files = sorted(out_dir.glob("*.jpg"))
+    assert len(files) == 12  # 03:00-03:50 on two days
+    assert all(p.stat().st_nlink == 1 for p in files)  # re-encoded with a gain, not linked
+    assert main([*args, "--output", str(root / "bad"), "--deflicker", "2", "--dry-run"]) == 1
+    assert "deflicker_window must be 3-1001" in capsys.readouterr().err
