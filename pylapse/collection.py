@@ -46,6 +46,12 @@ from typing import TYPE_CHECKING, Any
 
 from pylapse import storage, timeutil
 from pylapse.progress import Cancelled, Progress, safe_report
+from pylapse.selection.quality_filter import (
+    FilterResult,
+    QualityFilter,
+    apply_filter,
+    best_positions,
+)
 from pylapse.selection.selection import (
     DEFAULT_SLICE_TOLERANCE,
     DEFAULT_TOLERANCE,
@@ -75,8 +81,24 @@ __all__ = [
     "cache_dir",
 ]
 
+_QUALITY_NAMES = (
+    "min_luma",
+    "max_luma",
+    "min_contrast",
+    "max_clip_high",
+    "min_sharpness",
+    "drop_duplicates",
+    "drop_frozen",
+    "frozen_run",
+    "best_in_window",
+)
 _DENSE = 8  # load a chunk of frames by time range when it spans <= 8x its size, else by id
 _CHUNK = 500
+
+
+def _quality_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Pop the quality filter options out of ``options`` (the rest are cron fields)."""
+    return {k: options.pop(k) for k in _QUALITY_NAMES if k in options}
 
 
 def cache_dir() -> Path:
@@ -434,28 +456,55 @@ class Collection:
         tolerance: timedelta | float = DEFAULT_TOLERANCE,
         date_from: date | datetime | str | None = None,
         date_to: date | datetime | str | None = None,
-        **cron: int | str | None,
+        best_of_day: time | str | None = None,
+        **options: Any,
     ) -> Selection:
         """Frames nearest the targets of cron fields (``hour="6-20", minute="*/15"``) or of
         several ``rules`` (a list of such dicts), within ``tolerance``; with no fields at all,
-        every frame in the date range."""
+        every frame in the date range.
+
+        Quality filters (all off by default, see :class:`QualityFilter`): ``min_luma``,
+        ``max_luma``, ``min_contrast``, ``max_clip_high``, ``min_sharpness``,
+        ``drop_duplicates``, ``drop_frozen``, ``best_in_window`` (the sharpest acceptable frame
+        within the tolerance instead of the nearest). ``best_of_day="12:00"`` makes one frame
+        per day, the sharpest acceptable one within the tolerance of that clock time (the day
+        slice's one hour unless ``tolerance`` is given).
+        """
+        quality = _quality_options(options)
+        cron = options
         unknown = sorted(set(cron) - set(CRON_FIELDS))
         if unknown:
             raise SelectionError(
                 f"unknown selection field {unknown[0]!r}; accepted: {', '.join(CRON_FIELDS)}, "
-                "rules, tolerance, date_from, date_to"
+                f"{', '.join(_QUALITY_NAMES)}, best_of_day, rules, tolerance, date_from, date_to"
             )
-        span = resolve_range(date_from, date_to, self.zone)
         all_rules = [dict(r) for r in rules or ()]
         fields = {k: v for k, v in cron.items() if v is not None}
         if fields:
             all_rules.append(fields)
+        if best_of_day is not None:
+            if all_rules:
+                raise SelectionError("best_of_day takes one frame per day: give no cron fields")
+            return self.day_slice(
+                best_of_day,
+                tolerance=DEFAULT_SLICE_TOLERANCE if tolerance is DEFAULT_TOLERANCE else tolerance,
+                date_from=date_from,
+                date_to=date_to,
+                **{**quality, "best_in_window": True},
+            )
+        span = resolve_range(date_from, date_to, self.zone)
         ids, utcs = self._times(span)
+        qf = QualityFilter.from_options(quality)
+        found = self._filtered(span, ids, utcs, qf)
+        if found is not None:
+            ids, utcs = found.ids, found.utcs
         if not all_rules:
-            return select_all(ids, utcs, self.zone, span=span, loader=self._load)
-        return select_cron(
-            ids, utcs, all_rules, self.zone, tolerance=tolerance, span=span, loader=self._load
-        )
+            selection = select_all(ids, utcs, self.zone, span=span, loader=self._load)
+        else:
+            selection = select_cron(
+                ids, utcs, all_rules, self.zone, tolerance=tolerance, span=span, loader=self._load
+            )
+        return self._finish(selection, found, qf)
 
     def day_slice(
         self,
@@ -464,13 +513,95 @@ class Collection:
         tolerance: timedelta | float = DEFAULT_SLICE_TOLERANCE,
         date_from: date | datetime | str | None = None,
         date_to: date | datetime | str | None = None,
+        **quality: Any,
     ) -> Selection:
-        """One frame per day nearest each clock time (``"12:00"`` or ``["09:00", "15:00"]``)."""
+        """One frame per day nearest each clock time (``"12:00"`` or ``["09:00", "15:00"]``);
+        the quality filters of :meth:`select` apply (``best_in_window=True``: the sharpest
+        acceptable frame within the tolerance of each time)."""
+        unknown = sorted(set(quality) - set(_QUALITY_NAMES))
+        if unknown:
+            raise SelectionError(
+                f"unknown day slice option {unknown[0]!r}; accepted: {', '.join(_QUALITY_NAMES)}"
+            )
         span = resolve_range(date_from, date_to, self.zone)
         ids, utcs = self._times(span)
-        return select_day_slice(
+        qf = QualityFilter.from_options(quality)
+        found = self._filtered(span, ids, utcs, qf)
+        if found is not None:
+            ids, utcs = found.ids, found.utcs
+        selection = select_day_slice(
             ids, utcs, times, self.zone, tolerance=tolerance, span=span, loader=self._load
         )
+        return self._finish(selection, found, qf)
+
+    def _filtered(
+        self, span: DaySpan, ids: Sequence[int], utcs: Sequence[float], qf: QualityFilter
+    ) -> FilterResult | None:
+        """The candidates left by the quality filters (None: no filter asked for)."""
+        if not qf:
+            return None
+        return apply_filter(qf, ids, utcs, self._scores(span, ids, qf.columns))
+
+    def _scores(
+        self, span: DaySpan, ids: Sequence[int], columns: Sequence[str]
+    ) -> dict[str, Sequence[Any]]:
+        """Score ``columns`` aligned with ``ids``, read in one query over the span's rows."""
+        index = self.index
+        cid = index._collection_id(self.key)
+        if cid is None or not ids:
+            return {c: [None] * len(ids) for c in columns}
+        where = ["collection_id = ?"]
+        params: list[float] = [cid]
+        if span.start is not None:
+            where.append("utc >= ?")
+            params.append(span.start)
+        if span.stop is not None:
+            where.append("utc < ?")
+            params.append(span.stop)
+        # Columns come from QualityFilter.columns (fixed names), never from the caller.
+        rows = (
+            index._reader()
+            .execute(
+                f"SELECT id, {', '.join(columns)} FROM frames WHERE {' AND '.join(where)} "
+                "ORDER BY utc, id",
+                params,
+            )
+            .fetchall()
+        )
+        if len(rows) != len(ids) or any(r[0] != i for r, i in zip(rows, ids, strict=True)):
+            # a name mask (or a write since the times were read): align by id
+            by_id = {r[0]: r for r in rows}
+            empty = (None,) * (len(columns) + 1)
+            rows = [by_id.get(i, empty) for i in ids]
+        return {c: [r[k + 1] for r in rows] for k, c in enumerate(columns)}
+
+    @staticmethod
+    def _finish(selection: Selection, found: FilterResult | None, qf: QualityFilter) -> Selection:
+        if found is None:
+            return selection
+        if qf.best_in_window and found.sharpness is not None and selection.tolerance > 0:
+            positions = best_positions(
+                found.utcs,
+                found.sharpness,
+                selection.targets,
+                selection.positions,
+                selection.tolerance,
+            )
+            dropped = found.dropped
+            selection = Selection(
+                selection.kind,
+                found.ids,
+                found.utcs,
+                selection.targets,
+                positions,
+                selection.zone,
+                loader=selection._loader,
+                tolerance=selection.tolerance,
+            )
+            selection.dropped = dict(dropped)
+        else:
+            selection.dropped = dict(found.dropped)
+        return selection
 
     def slot_grid(
         self,
@@ -492,8 +623,17 @@ class Collection:
     def preset_selection(self, preset: ExportPreset) -> Selection:
         """The frames an export preset picks."""
         fields = {f: getattr(preset, f) for f in CRON_FIELDS if getattr(preset, f) is not None}
+        quality = {f: getattr(preset, f, None) for f in _QUALITY_NAMES}
+        best_of_day = getattr(preset, "best_of_day", None)
+        tolerance: timedelta | float = getattr(
+            preset, "tolerance", DEFAULT_TOLERANCE.total_seconds()
+        )
+        if best_of_day and "tolerance" not in getattr(preset, "model_fields_set", ()):
+            tolerance = DEFAULT_TOLERANCE  # select() then takes the day slice's hour
         return self.select(
-            tolerance=getattr(preset, "tolerance", DEFAULT_TOLERANCE.total_seconds()),
+            best_of_day=best_of_day,
+            **{k: v for k, v in quality.items() if v is not None and v is not False},
+            tolerance=tolerance,
             date_from=getattr(preset, "date_from", None),
             date_to=getattr(preset, "date_to", None),
             **fields,

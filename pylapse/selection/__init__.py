@@ -1,4 +1,5 @@
-"""Selection: which frames a rule picks (cron targets, day slices, ranges), matching and slot grids.
+"""Selection: which frames a rule picks (cron targets, day slices, ranges), matching, slot grids
+and quality filters.
 
 This face re-exports the wing's public names lazily (see pylapse.lazy_face).
 """
@@ -11,6 +12,7 @@ from pylapse.lazy_face import lazy_face
 
 if TYPE_CHECKING:
     from pylapse.selection.matching import Matched, match, match_nearest
+    from pylapse.selection.quality_filter import QualityFilter
     from pylapse.selection.selection import (
         DEFAULT_SLICE_TOLERANCE,
         DEFAULT_TOLERANCE,
@@ -41,6 +43,7 @@ _WHERE = {
     "EVERYTHING": "selection",
     "FrameLoader": "selection",
     "Matched": "matching",
+    "QualityFilter": "quality_filter",
     "Selection": "selection",
     "SelectionCounts": "selection",
     "SelectionError": "targets",
@@ -63,6 +66,7 @@ __all__ = [
     "DaySpan",
     "FrameLoader",
     "Matched",
+    "QualityFilter",
     "Selection",
     "SelectionCounts",
     "SelectionError",

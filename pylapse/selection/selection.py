@@ -113,6 +113,9 @@ class Selection:
         self._frames: list[Any] | None = None
         m = self._matched
         self.counts = SelectionCounts(len(targets), m.chosen_count, m.gaps, len(frame_utcs))
+        # Set by the quality filters (pylapse.selection.quality_filter): frames each active
+        # filter removed before matching; empty when no filter was asked for.
+        self.dropped: dict[str, int] = {}
 
     @property
     def positions(self) -> Sequence[int]:
@@ -259,6 +262,7 @@ class Selection:
             "fps": fps,
             "video_seconds": round(self.video_seconds(fps), 3),
             "video_seconds_filled": round(self.video_seconds(fps, fill_gaps=True), 3),
+            **({"dropped": dict(self.dropped)} if self.dropped else {}),
         }
 
 
