@@ -36,6 +36,8 @@ from PIL import ExifTags, Image, ImageStat
 from pylapse import naming, storage, timeutil
 from pylapse.capture import disk
 from pylapse.exif import exif_bytes
+from pylapse.imaging import quality
+from pylapse.imaging.quality import Scores
 from pylapse.progress import Cancelled
 from pylapse.sources.base import FrameSource, create_source
 
@@ -78,6 +80,10 @@ class CaptureResult:
     stddev: float
     digest: str  # of the source's bytes: equal digests in a row mean a frozen camera
     duration: float  # seconds from the start of the grab to the frame being indexed
+    # quality scores of the decoded frame, and how many of its dHash bits differ from the
+    # camera's previous frame's (None: no previous frame known)
+    scores: Scores | None = None
+    hash_distance: int | None = None
 
 
 class NotIndexed(OSError):
@@ -179,6 +185,9 @@ class Camera:
         self.busy = threading.Lock()
         self._source = source
         self._source_lock = threading.Lock()
+        # dHash of the last frame saved, for the next one's hash distance (None: read the
+        # index's last frame instead, e.g. after a restart)
+        self._last_hash: int | None = None
 
     @classmethod
     def from_config(
@@ -324,7 +333,13 @@ class Camera:
         if grab.info is None:
             grab = Grab(grab.data, grab.time, storage.validate_image(grab.data))
         data, image = self._encode(grab)
-        metrics = image_metrics(image)
+        scores = quality.score(image)
+        previous = self._last_hash
+        if previous is None and index is not None:
+            last = index.last(self.id)
+            previous = None if last is None else last.dhash
+        distance = None if previous is None else quality.hash_distance(previous, scores.dhash)
+        self._last_hash = scores.dhash
         path = self.path_for(grab.time, output_dir)
         if cancel is not None and cancel.is_set():
             raise Cancelled(f"{self.id}: stopped before saving {path.name}")
@@ -339,10 +354,12 @@ class Camera:
             size=len(data),
             width=image.width,
             height=image.height,
-            luma=metrics.luma,
-            stddev=metrics.stddev,
+            luma=scores.luma,
+            stddev=scores.contrast,
             digest=hashlib.blake2b(grab.data, digest_size=16).hexdigest(),
             duration=0.0,
+            scores=scores,
+            hash_distance=distance,
         )
         if index is not None:
             try:
@@ -428,7 +445,17 @@ def add_to_index(index: FrameIndex, result: CaptureResult) -> int:
         width=result.width,
         height=result.height,
         luma=result.luma,
+        scores=_score_columns(result),
     )
+
+
+def _score_columns(result: CaptureResult) -> dict[str, float | int | None] | None:
+    if result.scores is None:
+        return None
+    columns: dict[str, float | int | None] = dict(result.scores.as_columns())
+    del columns["luma"]  # its own argument
+    columns["hash_distance"] = result.hash_distance
+    return columns
 
 
 def piexif_insert(exif: bytes, jpeg: bytes) -> bytes:

@@ -27,7 +27,7 @@ import threading
 from array import array
 from bisect import bisect_left
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, tzinfo
 from itertools import chain
 from pathlib import Path
@@ -50,6 +50,7 @@ from pylapse.progress import ProgressCallback
 
 __all__ = [
     "METRIC_COLUMNS",
+    "SCORE_COLUMNS",
     "FrameIndex",
 ]
 
@@ -83,6 +84,36 @@ UNKNOWN = "unknown"  # rows indexed before sources were recorded
 
 
 _CAPTURED = (SOURCE_CAPTURE, OFFSET_CAPTURE, "certain", "")
+SCORE_COLUMNS = (
+    "sharpness",
+    "contrast",
+    "noise",
+    "clip_high",
+    "clip_low",
+    "dhash",
+    "hash_distance",
+)
+_FILLED_IF_EMPTY = ("luma", "width", "height")
+
+
+def _write_scores(
+    conn: sqlite3.Connection, rows: list[tuple[int, Mapping[str, float | int | None]]]
+) -> int:
+    changed = 0
+    for frame_id, scores in rows:
+        sets, args = [], []
+        for column, value in scores.items():
+            if column in SCORE_COLUMNS:
+                sets.append(f"{column} = ?")
+            elif column in _FILLED_IF_EMPTY:
+                sets.append(f"{column} = COALESCE({column}, ?)")
+            else:
+                raise ValueError(f"{column!r} is not a score column")
+            args.append(value)
+        if sets:
+            sql = f"UPDATE frames SET {', '.join(sets)} WHERE id = ?"
+            changed += conn.execute(sql, (*args, frame_id)).rowcount
+    return changed
 
 
 def _zone_name(tz: tzinfo) -> str:
@@ -287,8 +318,12 @@ class FrameIndex:
         height: int | None = None,
         luma: float | None = None,
         source: str = SOURCE_CAPTURE,
+        scores: Mapping[str, float | int | None] | None = None,
     ) -> int:
-        """Index one frame just written (capture); returns its id. Re-adding a path updates it."""
+        """Index one frame just written (capture); returns its id. Re-adding a path updates it.
+
+        ``scores`` fills quality columns (:data:`SCORE_COLUMNS`: sharpness, dhash...).
+        """
         if when.tzinfo is None:
             raise ValueError(f"add_frame needs an aware time, got {when.isoformat()}")
         utc, offset = when.timestamp(), timeutil.offset_seconds(when)
@@ -326,7 +361,57 @@ class FrameIndex:
                 delta = Counter({(day_of(utc, offset), offset): 1})
                 delta.subtract({(day_of(old[1], old[2]), old[2]): 1})
                 bump_days(conn, cid, delta)
+            if scores:
+                _write_scores(conn, [(int(frame_id), scores)])
         return int(frame_id)
+
+    def set_scores(self, rows: Iterable[tuple[int, Mapping[str, float | int | None]]]) -> int:
+        """Write quality scores of frames by id (one transaction); returns how many rows changed.
+
+        ``luma``, ``width`` and ``height`` are only filled where empty (capture's stay).
+        """
+        rows = list(rows)
+        if not rows:
+            return 0
+        with self._lock, db.transaction(self._conn):
+            return _write_scores(self._conn, rows)
+
+    def unscored(self, collection: str, after: tuple[float, int] | None, limit: int) -> list[Frame]:
+        """Up to ``limit`` frames of ``collection`` missing a hash or a hash distance, in time
+        order after ``after`` (the ``(utc, id)`` of the last one seen): a resumable walk."""
+        cid = self._collection_id(collection)
+        if cid is None:
+            return []
+        utc, fid = after if after is not None else (float("-inf"), -1)
+        sql = (
+            f"SELECT {_FRAME_COLUMNS} FROM frames f JOIN scanned_dirs d ON d.id = f.dir_id "
+            "WHERE f.collection_id = ? AND (f.dhash IS NULL OR f.hash_distance IS NULL) "
+            "AND (f.utc > ? OR (f.utc = ? AND f.id > ?)) ORDER BY f.utc, f.id LIMIT ?"
+        )
+        rows = self._reader().execute(sql, (cid, utc, utc, fid, int(limit)))
+        return frames_from_rows(collection, rows)
+
+    def count_unscored(self, collection: str) -> int:
+        """Frames of ``collection`` with no quality scores yet (no hash)."""
+        cid = self._collection_id(collection)
+        if cid is None:
+            return 0
+        row = self._reader().execute(
+            "SELECT COUNT(*) FROM frames WHERE collection_id = ? AND dhash IS NULL", (cid,)
+        ).fetchone()
+        return int(row[0])
+
+    def previous_hash(self, collection: str, utc: float, frame_id: int) -> int | None:
+        """The dHash of the frame of ``collection`` just before ``(utc, frame_id)`` in time."""
+        cid = self._collection_id(collection)
+        if cid is None:
+            return None
+        row = self._reader().execute(
+            "SELECT dhash FROM frames WHERE collection_id = ? "
+            "AND (utc < ? OR (utc = ? AND id < ?)) ORDER BY utc DESC, id DESC LIMIT 1",
+            (cid, utc, utc, frame_id),
+        ).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
 
     def drop(self, collection: str) -> int:
         """Forget every row of ``collection`` (the files stay); returns how many frames."""

@@ -15,6 +15,7 @@ from PIL import Image
 from pylapse import storage
 from pylapse.capture.camera import Camera, image_metrics
 from pylapse.config.models import CameraConfig
+from pylapse.imaging import quality
 from pylapse.sources.base import GrabError
 from tests.servers.camera_server import CameraServer
 
@@ -164,6 +165,31 @@ def test_capture_adds_an_index_row(server, tmp_path):
         assert (frame.width, frame.height, frame.size) == (320, 240, result.size)
         assert frame.luma == pytest.approx(result.luma)
         assert index.count("porch") == 1
+    finally:
+        index.close()
+
+
+def test_capture_scores_frames_and_measures_the_hash_distance(server, tmp_path):
+    index_mod = pytest.importorskip("pylapse.index.store")
+    index = index_mod.FrameIndex(tmp_path / "pylapse.db")
+    try:
+        camera = _camera(server, tmp_path / "out", path="/static.jpg")
+        first = camera.capture(datetime(2026, 5, 1, 8, 0, tzinfo=TOKYO), index)
+        second = camera.capture(datetime(2026, 5, 1, 8, 5, tzinfo=TOKYO), index)
+        assert first.scores is not None and first.hash_distance is None  # nothing before it
+        assert second.hash_distance == 0  # a frozen camera: the same picture again
+        frame = index.get(second.frame_id)
+        assert frame.dhash == first.scores.dhash and frame.hash_distance == 0
+        assert frame.sharpness is not None and frame.sharpness > 0
+        assert frame.contrast == pytest.approx(second.stddev)
+        assert frame.clip_high is not None and frame.clip_low is not None
+        # a camera made anew (a restart) takes the previous hash from the index
+        blank = _camera(server, tmp_path / "out", path="/blank.jpg")
+        third = blank.capture(datetime(2026, 5, 1, 8, 10, tzinfo=TOKYO), index)
+        assert third.scores is not None and third.scores.contrast < 1
+        expected = quality.hash_distance(first.scores.dhash, third.scores.dhash)
+        assert third.hash_distance == expected
+        assert index.get(third.frame_id).hash_distance == expected
     finally:
         index.close()
 
