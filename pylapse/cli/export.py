@@ -25,6 +25,19 @@ if TYPE_CHECKING:
 __all__ = ["preview_text", "register", "run"]
 
 _CRON_FLAGS = ("month", "day", "day_of_week", "hour", "minute", "second")
+# quality filters (pylapse.selection.quality_filter): flag -> help; off unless given
+_THRESHOLDS = {
+    "min_luma": "drop frames darker than this mean luma (0-255, e.g. 20)",
+    "max_luma": "drop frames brighter than this mean luma (0-255, e.g. 245)",
+    "min_contrast": "drop blank frames with less contrast (e.g. 3)",
+    "max_clip_high": "drop frames with a larger share of clipped highlights (0-1, e.g. 0.25)",
+    "min_sharpness": "drop frames blurrier than this variance of the Laplacian (e.g. 20)",
+}
+_SWITCHES = {
+    "drop_duplicates": "drop frames identical to the previous one",
+    "drop_frozen": "drop runs of identical frames (a frozen camera)",
+    "best_in_window": "take the sharpest acceptable frame within the tolerance, not the nearest",
+}
 
 
 def register(subparsers: Any) -> None:
@@ -58,6 +71,17 @@ def register(subparsers: Any) -> None:
         type=float,
         metavar="SECONDS",
         help="how far a frame may be from its target (default 300)",
+    )
+    for name, text in _THRESHOLDS.items():
+        parser.add_argument("--" + name.replace("_", "-"), type=float, metavar="N", help=text)
+    for name, text in _SWITCHES.items():
+        parser.add_argument(
+            "--" + name.replace("_", "-"), action="store_true", default=None, help=text
+        )
+    parser.add_argument(
+        "--best-of-day",
+        metavar="HH:MM",
+        help="one frame per day: the sharpest acceptable one near this clock time",
     )
     parser.add_argument("--output", type=Path, metavar="DIR", help="folder to export into")
     parser.add_argument("--prefix", help="output file name prefix")
@@ -103,13 +127,26 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def _selection(collection: Any, preset: Any, args: argparse.Namespace) -> Any:
+    from pylapse.selection.selection import DEFAULT_TOLERANCE
     from pylapse.selection.targets import CRON_FIELDS, SelectionError
 
-    fields = {f: getattr(preset, f) for f in CRON_FIELDS if getattr(preset, f) is not None}
+    fields: dict[str, Any] = {
+        f: getattr(preset, f) for f in CRON_FIELDS if getattr(preset, f) is not None
+    }
     fields.update({f: getattr(args, f) for f in _CRON_FLAGS if getattr(args, f) is not None})
+    for name in (*_THRESHOLDS, *_SWITCHES):  # given here, else the preset's
+        value = getattr(args, name)
+        value = value if value is not None else getattr(preset, name)
+        if value is not None and value is not False:
+            fields[name] = value
+    best_of_day = args.best_of_day or preset.best_of_day
+    tolerance = args.tolerance if args.tolerance is not None else preset.tolerance
+    if best_of_day and args.tolerance is None and "tolerance" not in preset.model_fields_set:
+        tolerance = DEFAULT_TOLERANCE  # select() then takes the day slice's hour
     try:
         return collection.select(
-            tolerance=args.tolerance if args.tolerance is not None else preset.tolerance,
+            best_of_day=best_of_day,
+            tolerance=tolerance,
             date_from=args.date_from or preset.date_from,
             date_to=args.date_to or preset.date_to,
             **fields,
@@ -134,6 +171,15 @@ def preview_text(name: str, selection: Any, fps: float = 24.0) -> str:
             else ""
         ),
     ]
+    dropped = getattr(selection, "dropped", None)
+    if dropped:
+        total = sum(dropped.values())
+        before = c.considered + total
+        lines.append(
+            f"  filters: would drop {total:,} of {before:,} frames ("
+            + ", ".join(f"{k.replace('_', ' ')}: {v:,}" for k, v in dropped.items())
+            + ")"
+        )
     if c.gaps:
         shown = [g.isoformat() for g in selection.gaps[:5]]
         more = f" and {c.gaps - len(shown):,} more" if c.gaps > len(shown) else ""

@@ -191,3 +191,22 @@ def test_deflicker_flag_reencodes_frames_and_checks_the_window(setup, capsys):
     assert all(p.stat().st_nlink == 1 for p in files)  # re-encoded with a gain, not linked
     assert main([*args, "--output", str(root / "bad"), "--deflicker", "2", "--dry-run"]) == 1
     assert "deflicker_window must be 3-1001" in capsys.readouterr().err
+
+
+def test_quality_filters_show_what_they_would_drop(setup, capsys):
+    import sqlite3
+
+    root, config = setup
+    base = ["export", "--config", str(config), "--collection", "roof", "--dry-run"]
+    assert main(base) == 0  # scans the folder into the index
+    assert "filters" not in capsys.readouterr().out  # off by default
+    with sqlite3.connect(root / "data" / "pylapse.db") as conn:
+        ids = [r[0] for r in conn.execute("SELECT id FROM frames ORDER BY utc LIMIT 12")]
+        conn.executemany("UPDATE frames SET luma = 2 WHERE id = ?", [(i,) for i in ids[:5]])
+        conn.executemany("UPDATE frames SET luma = 90 WHERE id = ?", [(i,) for i in ids[5:]])
+        conn.execute("UPDATE frames SET hash_distance = 0 WHERE id = ?", (ids[8],))
+    args = [*base, "--no-scan", "--min-luma", "10", "--drop-duplicates"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "roof: 276 frames chosen of 276 in range" in out
+    assert "filters: would drop 6 of 282 frames (min luma: 5, drop duplicates: 1)" in out
