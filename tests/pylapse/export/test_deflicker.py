@@ -38,6 +38,7 @@ def test_gains_remove_flicker_and_keep_the_trend():
     flickered = _flicker(clean, 0.25)
     out = [v * g for v, g in zip(flickered, deflicker.gains(flickered), strict=True)]
     assert _jitter(out, clean) * 10 <= _jitter(flickered, clean)
+
     # the trend stays: closer to the clean curve than the flickered frames were (the fit over
     # 13 frames cannot know the clean level better than their average does)
     def error(values: list[float]) -> float:
