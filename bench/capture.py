@@ -27,6 +27,10 @@ stills like a Pi NoIR's) on 1 s and 0.5 s interval schedules, through the same s
 It reports sustained frames/s: frames saved after the first, over the time from the first to
 the last (the one-off start-up is not "sustained").
 
+A fourth part (``--part scores``, also run by default) times the quality scores capture computes
+for each frame (:mod:`pylapse.imaging.quality`) against the JPEG decode of the same frame, on
+the real sequence of ../shared/testdata and on generated 1080p and 8 MP frames (goal <= 25 %).
+
 Prints one line per measure: name, ours, baseline, ratio, goal.
 """
 
@@ -287,18 +291,76 @@ def picamera_part(seconds: float) -> None:
                  f">= {0.9 / interval:.1f}")  # fmt: skip
 
 
+def _scene_jpeg(size: tuple[int, int]) -> bytes:
+    """A busy generated frame (noise over a gradient) for sizes the real sequence lacks."""
+    from PIL import Image
+
+    image = Image.linear_gradient("L").resize(size).convert("RGB")
+    noise = Image.effect_noise(size, 40).convert("RGB")
+    buf = io.BytesIO()
+    Image.blend(image, noise, 0.4).save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def scores_part(rounds: int = 5) -> None:
+    """Per-frame scoring at capture (imaging.quality on the decoded image capture already has)
+    against the JPEG decode of the same frame: medians over the frames, the best of ``rounds``."""
+    from PIL import Image
+
+    from pylapse.imaging import quality
+
+    real = Path(__file__).resolve().parents[1].parent / "shared/testdata/sequence-real/frames"
+    sets: list[tuple[str, list[bytes]]] = []
+    frames = sorted(real.glob("*.jpg")) if real.is_dir() else []
+    if frames:
+        sample = frames[:40]
+        with Image.open(sample[0]) as first:
+            label = f"real {first.width}x{first.height}"
+        sets.append((label, [path.read_bytes() for path in sample]))
+    else:
+        print(f"scores: {real} is absent; generated frames only")
+    for size in ((1920, 1080), (3280, 2464)):
+        sets.append((f"generated {size[0]}x{size[1]}", [_scene_jpeg(size)] * 5))
+    for label, datas in sets:
+        decode_ms, score_ms = [], []
+        for data in datas:
+            best_decode = best_score = math.inf
+            for _ in range(rounds):
+                started = time.perf_counter()
+                with Image.open(io.BytesIO(data)) as image:
+                    image.load()
+                    decoded = time.perf_counter()
+                    quality.score(image)
+                    done = time.perf_counter()
+                best_decode = min(best_decode, decoded - started)
+                best_score = min(best_score, done - decoded)
+            decode_ms.append(best_decode * 1000)
+            score_ms.append(best_score * 1000)
+        decode, score = statistics.median(decode_ms), statistics.median(score_ms)
+        print(
+            f"scoring per frame ({label}, {len(datas)} frames): score {score:.2f} ms, "
+            f"JPEG decode {decode:.2f} ms, score/decode {100 * score / decode:.0f} % "
+            "(goal <= 25 %)",
+            flush=True,
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cameras", type=int, default=50)
     parser.add_argument("--interval", type=int, default=2, help="seconds between slots")
     parser.add_argument("--seconds", type=float, default=30, help="length of each phase")
-    parser.add_argument("--part", choices=("all", "http", "picamera"), default="all")
+    parser.add_argument("--part", choices=("all", "http", "picamera", "scores"), default="all")
     parser.add_argument("--pi-seconds", type=float, default=10, help="length of each Pi run")
     parser.add_argument("--serve", nargs=2, metavar=("PORT", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
         serve(int(args.serve[0]), Path(args.serve[1]))
         return 0
+    if args.part in ("all", "scores"):
+        scores_part()
+        if args.part == "scores":
+            return 0
     if args.part in ("all", "picamera"):
         # a run skipped while the previous still is being taken is what the figure shows
         logging.getLogger("apscheduler").setLevel(logging.CRITICAL)
