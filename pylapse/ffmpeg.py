@@ -83,6 +83,14 @@ class FfmpegInfo:
     def has_encoder(self, name: str) -> bool:
         return name in self.encoders
 
+    @property
+    def filters(self) -> frozenset[str]:
+        return probe_filters(self.path)
+
+    def stabilise_support(self) -> str | None:
+        """Why this ffmpeg cannot stabilise a render (``None`` when it can)."""
+        return stabilise_support(self.path)
+
 
 def _usable(path: Path) -> bool:
     return path.is_file() and os.access(path, os.X_OK)
@@ -196,6 +204,42 @@ def _encoders(stamp: tuple[str, int, int]) -> frozenset[str]:
         if match and match.group(2) != "=":  # "=" lines are the legend above the list
             names.add(match.group(2))
     return frozenset(names)
+
+
+_FILTER_LINE = re.compile(r"^\s*[T.][S.C.]{0,2}\s+(\w+)\s+\S+->\S+\s")
+#: the two passes of libvidstab: motion detection, then the smoothed transform
+VIDSTAB_FILTERS = ("vidstabdetect", "vidstabtransform")
+
+
+@functools.lru_cache(maxsize=16)
+def _filters(stamp: tuple[str, int, int]) -> frozenset[str]:
+    names = set()
+    for line in _probe_output(Path(stamp[0]), "-filters").splitlines():
+        match = _FILTER_LINE.match(line)
+        if match:
+            names.add(match.group(1))
+    return frozenset(names)
+
+
+def probe_filters(path: str | os.PathLike[str]) -> frozenset[str]:
+    """Names of the filters the ffmpeg at ``path`` has (``scale``, ``vidstabdetect``, ...)."""
+    return _filters(_stamp(Path(path)))
+
+
+def stabilise_support(path: str | os.PathLike[str]) -> str | None:
+    """Why the ffmpeg at ``path`` cannot stabilise (``None`` when it can): stabilising needs
+    both vidstab filters, which exist only in builds configured with ``--enable-libvidstab``."""
+    try:
+        have = probe_filters(path)
+    except FfmpegError as exc:
+        return f"its filters could not be listed: {exc}"
+    missing = [name for name in VIDSTAB_FILTERS if name not in have]
+    if missing:
+        return (
+            f"this ffmpeg lacks {' and '.join(missing)} (it was built without "
+            "--enable-libvidstab); use a build with libvidstab, e.g. via ffmpeg_path"
+        )
+    return None
 
 
 def probe_version(path: str | os.PathLike[str]) -> str:

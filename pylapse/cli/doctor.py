@@ -1,6 +1,7 @@
 """``pylapse doctor``: what this installation will use, and what is wrong with it.
 
-Prints the ffmpeg in use (where it came from, its version, which of our codecs it can encode),
+Prints the ffmpeg in use (where it came from, its version, which of our codecs it can encode,
+whether it can stabilise renders and why not),
 the Python and package versions, whether the config is valid and the data folder writable. Exits
 non-zero when something needed is missing, so scripts can run it as a health check.
 """
@@ -101,6 +102,17 @@ def _ffmpeg(config: Config | None) -> tuple[list[str], bool]:
     for codec in CODECS.values():
         has = codec.encoder in encoders
         lines.append(_line(has, f"codec {codec.name}", f"{codec.encoder}: {codec.description}"))
+    why_not = info.stabilise_support()
+    # optional: a render without stabilising is still a render, so this never fails the check
+    lines.append(
+        _line(
+            True if why_not is None else None,
+            "stabilise",
+            "available (vidstabdetect + vidstabtransform, two passes)"
+            if why_not is None
+            else f"not offered: {why_not}",
+        )
+    )
     usable = any(c.encoder in encoders for c in CODECS.values())
     return lines, usable
 

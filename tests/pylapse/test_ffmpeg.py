@@ -18,7 +18,15 @@ import pytest
 
 from pylapse import ffmpeg
 from pylapse.cli import main
-from pylapse.ffmpeg import FfmpegNotFound, find_ffmpeg, probe_encoders, probe_version, run_ffmpeg
+from pylapse.ffmpeg import (
+    FfmpegNotFound,
+    find_ffmpeg,
+    probe_encoders,
+    probe_filters,
+    probe_version,
+    run_ffmpeg,
+    stabilise_support,
+)
 from pylapse.progress import Cancelled, Progress
 
 
@@ -239,6 +247,29 @@ def test_doctor_flags_a_codec_the_configured_ffmpeg_lacks(
     assert "6.0-lean" in out and "(from config)" in out
     assert "[ok  ] codec h264" in out and "[FAIL] codec h265" in out
     assert "is valid" in out and "data folder" in out
+    # its filter list is empty: stabilising is not offered, and the doctor says why
+    assert "[--  ] stabilise      not offered: this ffmpeg lacks vidstabdetect and" in out
+    assert "--enable-libvidstab" in out
+
+
+def test_filters_are_parsed_and_vidstab_needs_both_passes(tmp_path: Path) -> None:
+    exe = script(
+        tmp_path,
+        "ffmpeg",
+        """\
+        printf 'Filters:\n  T.. = Timeline support\n  ------\n'
+        printf ' TS scale            V->V       Scale the input video size.\n'
+        printf ' .. vidstabdetect    V->V       Extract relative transformations.\n'
+        printf ' .. nullsrc          |->V       Null video source.\n'
+        """,
+    )
+    assert probe_filters(exe) == frozenset({"scale", "vidstabdetect", "nullsrc"})
+    why = stabilise_support(exe)
+    assert why is not None and "lacks vidstabtransform" in why
+    bundled = find_ffmpeg()
+    assert {"scale", "deflicker"} <= bundled.filters
+    if {"vidstabdetect", "vidstabtransform"} <= bundled.filters:
+        assert bundled.stabilise_support() is None
 
 
 # --- the runner, report by report, with stand-ins that print exactly what ffmpeg would -------
