@@ -25,14 +25,17 @@ if TYPE_CHECKING:
     from pylapse.export.options import ExportOptions
     from pylapse.runtime import Runtime
 
+# quality filters at selection time (pylapse.selection.quality_filter), all off when empty
+QUALITY_NUMBERS = ("min_luma", "max_luma", "min_contrast", "max_clip_high", "min_sharpness")
+QUALITY_SWITCHES = ("drop_duplicates", "drop_frozen", "best_in_window")
 CRON = ("minute", "hour", "day", "month", "day_of_week", "week", "year", "second")
 TEXT_FIELDS = (
     "collection", "subdir", "output_dir", "prefix", *CRON, "tolerance", "date_from", "date_to",
     "ext", "width", "height", "resize_mode", "quality", "timestamp_format", "font", "font_size",
     "font_color", "backdrop", "backdrop_color", "box_opacity", "anchor", "offset_x", "offset_y",
-    "margin", "display_timezone", "watermark_text",
+    "margin", "display_timezone", "watermark_text", *QUALITY_NUMBERS, "best_of_day",
 )  # fmt: skip
-BOOL_FIELDS = ("optimize", "link", "drawtimestamp")
+BOOL_FIELDS = ("optimize", "link", "drawtimestamp", *QUALITY_SWITCHES)
 ANCHORS = ("top-left", "top-center", "top-right", "middle-left", "center", "middle-right",
            "bottom-left", "bottom-center", "bottom-right")  # fmt: skip
 RESERVED = {"new", "preview", "overlay", "overlay.jpg", "history", "jobs"}
@@ -51,6 +54,9 @@ _LABELS = {
     "quality": "The quality", "font_size": "The text height", "box_opacity": "The box opacity",
     "margin": "The margin", "offset_x": "Offset x", "offset_y": "Offset y",
     "date_from": "The first day", "date_to": "The last day", "prefix": "The file name prefix",
+    "min_luma": "The darkest mean brightness", "max_luma": "The brightest mean brightness",
+    "min_contrast": "The least contrast", "max_clip_high": "The share of clipped highlights",
+    "min_sharpness": "The least sharpness", "best_of_day": "The time of the best of the day",
 }  # fmt: skip
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # the cron's order: 0 = Monday
 

@@ -37,6 +37,7 @@ from pylapse.selection.targets import SelectionError
 
 __all__ = [
     "FILTER_ORDER",
+    "SUGGESTED",
     "FilterResult",
     "QualityFilter",
     "apply_filter",
@@ -98,6 +99,13 @@ class QualityFilter:
 
     def __bool__(self) -> bool:
         return bool(self.active) or self.best_in_window
+
+
+#: Thresholds offered as a preview when no filter is on (the export form shows what they would
+#: drop): near-black frames, blank ones (grey level's standard deviation under 3), a quarter of
+#: the picture clipped white, and a camera frozen for 3 frames or more. Sharpness has no
+#: suggestion: its scale depends on the scene (a foggy landscape is never sharp).
+SUGGESTED = {"min_luma": 20.0, "min_contrast": 3.0, "max_clip_high": 0.25, "drop_frozen": True}
 
 
 @dataclass(frozen=True, slots=True)

@@ -144,6 +144,47 @@ def test_selection_preview_counts_gaps_and_video_length(client, runtime) -> None
     assert none.context["error"]
 
 
+def test_quality_filters_are_saved_and_shown_again(client, post, config_path) -> None:
+    response = create(post, "clean", min_luma="20", drop_frozen="on", best_of_day="12:00")
+    assert response.status_code == 303
+    saved = json.loads(config_path.read_text())["exports"]["clean"]
+    assert saved["min_luma"] == 20 and saved["drop_frozen"] is True
+    assert saved["best_of_day"] == "12:00" and saved["drop_duplicates"] is False
+    values = client.get("/exports/clean").context["values"]
+    assert values["min_luma"] == "20" and values["drop_frozen"] is True
+    assert values["max_luma"] == "" and values["best_in_window"] is False
+    bad = create(post, "dim", best_of_day="noon")
+    assert bad.status_code == 422 and bad.context["errors"].get("best_of_day")
+
+
+def test_selection_preview_counts_what_each_filter_drops(client, runtime) -> None:
+    demo_frames(runtime, count=10, step=timedelta(minutes=15))  # 09:00 .. 11:15
+    conn = runtime.index._conn
+    with conn:
+        ids = [r[0] for r in conn.execute("SELECT id FROM frames ORDER BY utc")]
+        conn.execute("UPDATE frames SET luma = 100, contrast = 30, clip_high = 0")
+        conn.executemany("UPDATE frames SET luma = 4 WHERE id = ?", [(i,) for i in ids[:3]])
+        conn.execute("UPDATE frames SET clip_high = 0.9 WHERE id = ?", (ids[9],))
+        conn.execute("UPDATE frames SET hash_distance = 0 WHERE id = ?", (ids[5],))
+    params = {**BASE_FORM, "date_from": "2026-03-10", "date_to": "2026-03-10"}
+    plain = client.get("/exports/preview", params=params)
+    assert plain.context["summary"]["chosen"] == 10 and plain.context["dropped"] is None
+    # filters off: the suggested ones are previewed, and change nothing
+    suggested = plain.context["suggested"]
+    assert suggested["total"] == 4 and suggested["of"] == 10
+    assert dict(suggested["rows"]) == {"dark": 3, "blank": 0, "overexposed": 1, "frozen runs": 0}
+    assert "Suggested filters (off) would drop 4 of 10 frames" in plain.text
+    on = client.get(
+        "/exports/preview", params={**params, "min_luma": "20", "drop_duplicates": "on"}
+    )
+    assert on.context["summary"]["chosen"] == 6
+    assert on.context["dropped"]["rows"] == [("dark", 3), ("duplicates", 1)]
+    assert on.context["suggested"] is None
+    assert "Filters drop 4 of 10 frames" in on.text
+    bad = client.get("/exports/preview", params={**params, "max_clip_high": "3"})
+    assert "clipped highlights" in bad.context["error"]
+
+
 def _image(data: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(data))
     image.load()

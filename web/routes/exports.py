@@ -233,6 +233,8 @@ def selection_preview(request: Request, runtime: RuntimeDep, templates: Template
         fps = fps_of(values)
         selection = coll.preset_selection(preset)
         context.update(
+            dropped=_dropped_rows(selection),
+            suggested=None if selection.dropped else _suggested(coll, preset),
             summary=selection.summary(fps),
             first=selection.first_time,
             last=selection.last_time,
@@ -243,6 +245,40 @@ def selection_preview(request: Request, runtime: RuntimeDep, templates: Template
     except (m.FieldError, SelectionError, ValueError) as exc:
         context["error"] = str(exc)
     return m.render(templates, request, "partials/_selection_preview.html", context)
+
+
+# what the preview calls each filter
+_FILTER_WORDS = {
+    "min_luma": "dark",
+    "max_luma": "washed out",
+    "min_contrast": "blank",
+    "max_clip_high": "overexposed",
+    "min_sharpness": "blurry",
+    "drop_frozen": "frozen runs",
+    "drop_duplicates": "duplicates",
+}
+
+
+def _dropped_rows(selection: Any) -> dict[str, Any] | None:
+    """``{"total", "of", "rows": [(words, count)]}`` of what the active filters removed."""
+    if not selection.dropped:
+        return None
+    total = sum(selection.dropped.values())
+    return {
+        "total": total,
+        "of": selection.counts.considered + total,
+        "rows": [(_FILTER_WORDS.get(k, k), n) for k, n in selection.dropped.items()],
+    }
+
+
+def _suggested(coll: Any, preset: ExportPreset) -> dict[str, Any] | None:
+    """With every filter off, what the suggested thresholds would drop (a preview only)."""
+    from pylapse.selection.quality_filter import SUGGESTED
+
+    rows = _dropped_rows(coll.preset_selection(preset.model_copy(update=SUGGESTED)))
+    if rows is not None:
+        rows["settings"] = SUGGESTED
+    return rows
 
 
 def _preview_frame(runtime: Any, preset: ExportPreset) -> Any:
