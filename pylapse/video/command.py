@@ -27,6 +27,7 @@ __all__ = [
     "RenderOptions",
     "build_command",
     "build_palette_command",
+    "build_stabilise_command",
     "check_options",
     "check_rate",
     "fit_size",
@@ -122,8 +123,11 @@ def _rate(fps: float) -> str:
     return str(frac.numerator) if frac.denominator == 1 else f"{frac.numerator}/{frac.denominator}"
 
 
-def _filters(codec: Codec, size: tuple[int, int], pix_fmt: str, palette: bool) -> list[str]:
-    """Even-crop, fit into ``size`` keeping aspect, pad, then the pixel format or the palette.
+def _filters(
+    codec: Codec, size: tuple[int, int], pix_fmt: str, palette: bool, extra: str = ""
+) -> list[str]:
+    """Even-crop, fit into ``size`` keeping aspect, pad, ``extra`` filters (stabilising), then
+    the pixel format or the palette.
 
     A GIF's palette comes from a first pass (:func:`build_palette_command`) read as a second
     input: the one-pass ``split,palettegen,paletteuse`` graph holds every frame in memory until
@@ -139,6 +143,7 @@ def _filters(codec: Codec, size: tuple[int, int], pix_fmt: str, palette: bool) -
         f"scale=w='max(1,round(iw*{fit}))':h='max(1,round(ih*{fit}))'"
         + (":out_range=tv" if codec.name != "gif" else "")
         + f",pad={w}:{h}:(ow-iw)/2:(oh-ih)/2,setsar=1"
+        + (f",{extra}" if extra else "")
     )
     if codec.name != "gif":
         return ["-vf", f"{chain},format={pix_fmt}"]
@@ -171,6 +176,44 @@ def build_palette_command(
             "-c:v", "png", "-f", "image2", os.fspath(palette)]  # fmt: skip
 
 
+#: vidstab's settings for a fixed timelapse camera: wind and a loose mount shake it a little
+#: (shakiness 4 of 10), and the correction is smoothed over ±15 frames so a slow pan stays
+_DETECT = "vidstabdetect=shakiness=4:accuracy=15:stepsize=6:result={path}"
+_TRANSFORM = (
+    "vidstabtransform=input={path}:smoothing=15:optzoom=1:interpol=bicubic,"
+    "unsharp=5:5:0.6:3:3:0.3"  # the transform's resampling softens a little
+)
+
+
+def _transforms_arg(path: str | os.PathLike[str]) -> str:
+    """``path`` as a filter-graph argument. Paths with characters that the graph treats
+    specially are refused rather than escaped: the renderer names the file in its temp dir."""
+    text = os.fspath(path)
+    if not re.fullmatch(r"[A-Za-z0-9_./-]+", text):
+        raise ValueError(f"stabilise transforms file {text!r}: use a plain path (no : , ' or ;)")
+    return text
+
+
+def build_stabilise_command(
+    ffmpeg: str | os.PathLike[str],
+    list_file: str | os.PathLike[str],
+    transforms: str | os.PathLike[str],
+    options: RenderOptions,
+    *,
+    fps: float,
+    size: tuple[int, int],
+) -> list[str]:
+    """Stabilising's first pass: vidstabdetect measures each frame's shake into ``transforms``
+    (pure). Frames go through the same crop/fit/pad as the render, so the motion it measures
+    is the motion :func:`build_command` with ``transforms`` corrects."""
+    codec = resolve_codec(options.codec)
+    detect = _DETECT.format(path=_transforms_arg(transforms))
+    chain = _filters(codec, size, "yuv420p", False, detect)
+    if chain[0] != "-vf":  # a GIF's chain is a graph with its palette: detection needs neither
+        chain = _filters(resolve_codec("h264"), size, "yuv420p", False, detect)
+    return [*_input(ffmpeg, list_file, _rate(fps)), *chain, "-f", "null", "-"]
+
+
 def build_command(
     ffmpeg: str | os.PathLike[str],
     list_file: str | os.PathLike[str],
@@ -182,9 +225,11 @@ def build_command(
     frames: int,
     container: str,
     palette: str | os.PathLike[str] | None = None,
+    transforms: str | os.PathLike[str] | None = None,
 ) -> list[str]:
     """The ffmpeg argument list (pure: no file or process is touched). A GIF needs the
-    ``palette`` made by :func:`build_palette_command`."""
+    ``palette`` made by :func:`build_palette_command`; ``transforms`` (made by
+    :func:`build_stabilise_command`) stabilises the video."""
     codec = resolve_codec(options.codec)
     rate = _rate(fps)
     cmd = _input(ffmpeg, list_file, rate)
@@ -192,7 +237,9 @@ def build_command(
         if palette is None:
             raise ValueError("a GIF needs its palette (build_palette_command) as an input")
         cmd += ["-i", os.fspath(palette)]
-    cmd += [*_filters(codec, size, options.pix_fmt, False), "-r", rate, "-frames:v", str(frames)]
+    steady = _TRANSFORM.format(path=_transforms_arg(transforms)) if transforms else ""
+    cmd += [*_filters(codec, size, options.pix_fmt, False, steady), "-r", rate]
+    cmd += ["-frames:v", str(frames)]
     crf, preset = speed_settings(codec, options.speed, options.crf, options.preset)
     cmd += codec_args(codec, crf, preset, container)
     if codec.name != "gif":
