@@ -108,7 +108,7 @@ def _ffmpeg(config: Config | None) -> tuple[list[str], bool]:
         _line(
             True if why_not is None else None,
             "stabilise",
-            "available (vidstabdetect + vidstabtransform, two passes)"
+            "this ffmpeg has vidstabdetect + vidstabtransform (two-pass stabilising)"
             if why_not is None
             else f"not offered: {why_not}",
         )

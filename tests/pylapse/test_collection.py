@@ -480,3 +480,12 @@ def test_a_collections_ignore_list_reaches_every_scan(tmp_path, frames_dir):
         assert again.count("picky") == again.count("plain") == 145
         names = {f.path.parent.name for f in again.frames("picky")}
         assert "bad" not in names and "rejected" in names
+
+
+def test_export_run_takes_the_deflicker_options(cache, frames_dir, tmp_path):
+    with Collection("Outdoor", tmp_path / "exports", frames_dir, timezone="Europe/Berlin") as c:
+        c.add_export("Morning", subdir="morning", hour="6-8", minute=0)
+        result = c.export.run("Morning", deflicker=True, deflicker_window=5)
+        assert result.written == 9 and result.linked == 0  # re-encoded with their gains
+        with pytest.raises(ValueError, match="deflicker_strength must be 0-1"):
+            c.export.run("Morning", deflicker=True, deflicker_strength=3)
