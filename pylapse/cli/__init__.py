@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 
 # The library's own subcommand modules, in the order `pylapse --help` lists them (after plugins).
 _COMMANDS = (
-    "capture", "render", "export", "index", "importer", "import_v02", "doctor", "password"
+    "capture", "render", "export", "index", "metrics", "importer", "import_v02", "doctor",
+    "password",
 )
 ENTRY_POINT_GROUP = "pylapse.commands"
 

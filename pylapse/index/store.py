@@ -401,17 +401,24 @@ class FrameIndex:
         ).fetchone()
         return int(row[0])
 
-    def previous_hash(self, collection: str, utc: float, frame_id: int) -> int | None:
-        """The dHash of the frame of ``collection`` just before ``(utc, frame_id)`` in time."""
+    def previous_hash(self, collection: str, utc: float, frame_id: int) -> tuple[int, int | None]:
+        """``(id, dhash)`` of the frame of ``collection`` just before ``(utc, frame_id)`` in
+        time; ``(0, None)`` when there is none (the dHash is None when not scored yet)."""
         cid = self._collection_id(collection)
         if cid is None:
-            return None
-        row = self._reader().execute(
-            "SELECT dhash FROM frames WHERE collection_id = ? "
-            "AND (utc < ? OR (utc = ? AND id < ?)) ORDER BY utc DESC, id DESC LIMIT 1",
-            (cid, utc, utc, frame_id),
-        ).fetchone()
-        return None if row is None or row[0] is None else int(row[0])
+            return 0, None
+        row = (
+            self._reader()
+            .execute(
+                "SELECT id, dhash FROM frames WHERE collection_id = ? "
+                "AND (utc < ? OR (utc = ? AND id < ?)) ORDER BY utc DESC, id DESC LIMIT 1",
+                (cid, utc, utc, frame_id),
+            )
+            .fetchone()
+        )
+        if row is None:
+            return 0, None
+        return int(row[0]), None if row[1] is None else int(row[1])
 
     def drop(self, collection: str) -> int:
         """Forget every row of ``collection`` (the files stay); returns how many frames."""

@@ -1,0 +1,82 @@
+"""``pylapse metrics``: fill the quality scores of indexed frames that have none (resumable).
+
+Capture scores new frames itself; this scores what a scan indexed (imported archives, folder
+collections): sharpness, contrast, noise, clipped highlights and shadows, a perceptual hash and
+its distance to the previous frame, from a draft decode of each frame. Stopping it (Ctrl-C)
+keeps what was written; running it again carries on. Run ``pylapse index`` first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from pylapse.cli import CommandError, load_config_or_fail
+from pylapse.progress import Progress, ProgressCallback
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from pylapse.config.models import DEFAULT_CONFIG_NAME
+
+    parser = subparsers.add_parser(
+        "metrics",
+        help="score indexed frames that have no quality scores yet (resumable)",
+        description=__doc__.split("\n\n")[0],
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help=f"config file (default: $PYLAPSE_CONFIG, else ./{DEFAULT_CONFIG_NAME})",
+    )
+    parser.add_argument(
+        "--collection",
+        action="append",
+        metavar="ID",
+        help="only this collection or camera id (repeatable; default: all)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from pylapse.collection import Collection
+    from pylapse.db import DB_NAME
+    from pylapse.index.store import FrameIndex
+    from pylapse.tasks.metrics import fill_metrics
+
+    config = load_config_or_fail(args.config)
+    ids = [*config.cameras, *(c for c in config.collections if c not in config.cameras)]
+    wanted = args.collection or ids
+    unknown = [w for w in wanted if w not in ids]
+    if unknown:
+        known = ", ".join(sorted(ids)) or "none"
+        raise CommandError(f"no collection or camera {unknown[0]!r}; known: {known}")
+    disable = args.no_progress or not sys.stderr.isatty()
+    failed = 0
+    with FrameIndex(config.data_path / DB_NAME) as index:
+        done: set[str] = set()
+        for cid in (i for i in ids if i in wanted):
+            key = Collection.from_config(config, cid, index).key
+            if key in done:  # a collection naming a camera shares the camera's rows
+                continue
+            done.add(key)
+            with tqdm(desc=key, unit=" frames", disable=disable, leave=False) as bar:
+                result = fill_metrics(index, key, _to_bar(bar))
+            print(result.summary)
+            failed += result.failed
+    return 1 if failed else 0
+
+
+def _to_bar(bar: Any) -> ProgressCallback:
+    def progress(p: Progress) -> None:
+        bar.total = p.total or None
+        bar.n = p.done
+        bar.refresh()
+
+    return progress
