@@ -29,7 +29,9 @@ the last (the one-off start-up is not "sustained").
 
 A fourth part (``--part scores``, also run by default) times the quality scores capture computes
 for each frame (:mod:`pylapse.imaging.quality`) against the JPEG decode of the same frame, on
-the real sequence of ../shared/testdata and on generated 1080p and 8 MP frames (goal <= 25 %).
+the real sequence of ../shared/testdata and on generated 1080p and 8 MP frames (goal <= 25 %),
+then the backfill job of ``pylapse metrics`` (draft decodes) against the bare full decode of the
+same frames.
 
 Prints one line per measure: name, ours, baseline, ratio, goal.
 """
@@ -345,6 +347,48 @@ def scores_part(rounds: int = 5) -> None:
         )
 
 
+def backfill_part() -> None:
+    """``pylapse metrics``' job (draft decode + scores + index writes) against the bare full
+    decode of the same frames, in frames per second."""
+    from datetime import timedelta
+
+    from PIL import Image
+
+    from pylapse.index.store import FrameIndex
+    from pylapse.tasks.metrics import fill_metrics
+
+    real = Path(__file__).resolve().parents[1].parent / "shared/testdata/sequence-real/frames"
+    frames = sorted(real.glob("*.jpg")) if real.is_dir() else []
+    with tempfile.TemporaryDirectory(prefix="pylapse-bench-metrics-") as tmp:
+        folder = Path(tmp)
+        sets = [("real", frames)] if frames else []
+        big = _scene_jpeg((1920, 1080))
+        generated = []
+        for k in range(40):
+            path = folder / f"g{k:03d}.jpg"
+            path.write_bytes(big)
+            generated.append(path)
+        sets.append(("generated 1920x1080", generated))
+        start = datetime(2026, 1, 1, tzinfo=UTC)
+        for label, paths in sets:
+            started = time.perf_counter()
+            for path in paths:
+                with Image.open(path) as image:
+                    image.load()
+            decode = len(paths) / (time.perf_counter() - started)
+            with FrameIndex(folder / f"{label[:4]}.db") as index:
+                for k, path in enumerate(paths):
+                    when = start + timedelta(minutes=k)
+                    index.add_frame("bench", path, when, size=None, mtime=None)
+                result = fill_metrics(index, "bench")
+            job = result.scored / result.seconds
+            print(
+                f"metrics job ({label}, {len(paths)} frames): {job:.0f} frames/s, bare full "
+                f"decode {decode:.0f} frames/s, job/decode {job / decode:.2f}x",
+                flush=True,
+            )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cameras", type=int, default=50)
@@ -359,6 +403,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.part in ("all", "scores"):
         scores_part()
+        backfill_part()
         if args.part == "scores":
             return 0
     if args.part in ("all", "picamera"):
