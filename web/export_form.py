@@ -34,8 +34,9 @@ TEXT_FIELDS = (
     "ext", "width", "height", "resize_mode", "quality", "timestamp_format", "font", "font_size",
     "font_color", "backdrop", "backdrop_color", "box_opacity", "anchor", "offset_x", "offset_y",
     "margin", "display_timezone", "watermark_text", *QUALITY_NUMBERS, "best_of_day",
+    "deflicker_window", "deflicker_strength",
 )  # fmt: skip
-BOOL_FIELDS = ("optimize", "link", "drawtimestamp", *QUALITY_SWITCHES)
+BOOL_FIELDS = ("optimize", "link", "drawtimestamp", "deflicker", *QUALITY_SWITCHES)
 ANCHORS = ("top-left", "top-center", "top-right", "middle-left", "center", "middle-right",
            "bottom-left", "bottom-center", "bottom-right")  # fmt: skip
 RESERVED = {"new", "preview", "overlay", "overlay.jpg", "history", "jobs"}
@@ -57,6 +58,7 @@ _LABELS = {
     "min_luma": "The darkest mean brightness", "max_luma": "The brightest mean brightness",
     "min_contrast": "The least contrast", "max_clip_high": "The share of clipped highlights",
     "min_sharpness": "The least sharpness", "best_of_day": "The time of the best of the day",
+    "deflicker_window": "The deflicker window", "deflicker_strength": "The deflicker strength",
 }  # fmt: skip
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # the cron's order: 0 = Monday
 

@@ -114,3 +114,15 @@ def test_a_neutral_hint_is_not_shown_as_an_error(client) -> None:
     assert re.search(r'class="small muted">choose a collection', response.text)
     bad = client.get("/exports/preview", params={**BASE_FORM, "minute": "61"})
     assert re.search(r'class="small error">', bad.text)
+
+
+def test_the_deflicker_checkbox_and_its_settings_are_saved(client, post, runtime) -> None:
+    html = client.get("/exports/new").text
+    assert 'name="deflicker"' in html and 'name="deflicker_window"' in html
+    response = create(post, deflicker="on", deflicker_window="21", deflicker_strength="0.8")
+    assert response.status_code == 303
+    saved = runtime.config.exports["quarter"]
+    assert (saved.deflicker, saved.deflicker_window, saved.deflicker_strength) == (True, 21, 0.8)
+    assert re.search(r'name="deflicker" checked', client.get("/exports/quarter").text)
+    bad = create(post, deflicker="on", deflicker_window="2")
+    assert bad.status_code == 422 and "deflicker_window" in bad.context["errors"]
