@@ -40,18 +40,20 @@ _FLOOR = 1.0  # luma below this is treated as 1: log(0) and a black frame's gain
 _METRIC_SIDE = 64  # pixels on the short side of the copy whose luma is measured
 
 
-def _fit_at(xs: Sequence[float], ys: Sequence[float], ws: Sequence[float], at: float) -> float:
-    """Weighted least-squares line through (xs, ys), evaluated at ``at``."""
+def _line(
+    xs: Sequence[float], ys: Sequence[float], ws: Sequence[float]
+) -> tuple[float, float, float]:
+    """Weighted least-squares line through (xs, ys) as (mean x, mean y, slope)."""
     total = sum(ws)
     if total <= 0:
-        return sum(ys) / len(ys)
+        return 0.0, sum(ys) / len(ys), 0.0
     mx = sum(w * x for w, x in zip(ws, xs, strict=True)) / total
     my = sum(w * y for w, y in zip(ws, ys, strict=True)) / total
     sxx = sum(w * (x - mx) ** 2 for w, x in zip(ws, xs, strict=True))
     if sxx <= 1e-12:
-        return my
+        return mx, my, 0.0
     sxy = sum(w * (x - mx) * (y - my) for w, x, y in zip(ws, xs, ys, strict=True))
-    return my + sxy / sxx * (at - mx)
+    return mx, my, sxy / sxx
 
 
 def targets(lumas: Sequence[float | None], window: int = DEFAULT_WINDOW) -> list[float | None]:
@@ -78,13 +80,14 @@ def targets(lumas: Sequence[float | None], window: int = DEFAULT_WINDOW) -> list
         # tricube weights: a frame enters and leaves the window with no weight, so the
         # target glides from frame to frame instead of stepping
         ws = [(1 - (abs(x - i) / reach) ** 3) ** 3 for x in xs]
-        fit = _fit_at(xs, ys, ws, float(i))
+        mx, my, slope = _line(xs, ys, ws)
         for _ in range(_ROBUST_PASSES):
             # bisquare reweighting: frames far off the line (a flash, a headlight) lose weight
-            res = [abs(y - _fit_at(xs, ys, ws, x)) for x, y in zip(xs, ys, strict=True)]
+            res = [abs(y - my - slope * (x - mx)) for x, y in zip(xs, ys, strict=True)]
             scale = 6 * (sorted(res)[len(res) // 2] or 1e-6)
             robust = [w * max(0.0, 1 - (r / scale) ** 2) ** 2 for w, r in zip(ws, res, strict=True)]
-            fit = _fit_at(xs, ys, robust, float(i))
+            mx, my, slope = _line(xs, ys, robust)
+        fit = my + slope * (i - mx)
         out.append(math.exp(fit))
     return out
 
