@@ -101,7 +101,18 @@ _STEPS = [
     INSERT INTO capture_volume(camera_id, hour, bytes, frames, first_utc)
         SELECT camera_id, CAST(utc / 3600 AS INTEGER), SUM(size), COUNT(*), MIN(utc)
         FROM capture_log WHERE ok = 1 AND size IS NOT NULL GROUP BY 1, 2""",
+    # frozen by picture, not only by bytes (issue 17): frames in a row whose perceptual hash
+    # and mean luma did not move, and the last frame's luma to compare the next one with
+    """ALTER TABLE camera_health ADD COLUMN same_picture_count INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE camera_health ADD COLUMN last_luma REAL""",
 ]
+# A live camera's sensor noise and exposure move a frame's mean luma by more than this between
+# frames even when the scene stands still; a cached picture re-encoded does not.
+SAME_LUMA = 0.05
+# "far darker than the same time yesterday": below this share of yesterday's luma, when
+# yesterday's frame was bright enough for the comparison to mean something
+DARKER_SHARE = 0.35
+DARKER_MIN_REFERENCE = 40.0
 # Hours of capture volume kept per camera (the estimate reads the last day of them).
 VOLUME_HOURS = 8 * 24
 # The shortest span a rate is taken over: a camera's first frames alone would make a rate from
@@ -157,6 +168,17 @@ class LogEntry:
 
 def _when(utc: float | None, offset: int | None) -> datetime | None:
     return None if utc is None else timeutil.from_utc(utc, offset or 0)
+
+
+def _blank_reason(stddev: float, luma: float | None, yesterday: float | None) -> str:
+    if yesterday is not None and luma is not None:
+        return f"; far darker than the same time yesterday (luma {luma:.0f}, was {yesterday:.0f})"
+    kind = "near-constant"
+    if luma is not None and luma < 16:
+        kind = "black"
+    elif luma is not None and luma > 240:
+        kind = "white"
+    return f"; picture is {kind} (stddev {stddev:.1f})"
 
 
 class HealthStore:
@@ -399,28 +421,54 @@ class HealthStore:
         duration: float,
         attempt: int = 0,
         message: str = "",
+        luma: float | None = None,
+        hash_distance: int | None = None,
+        luma_yesterday: float | None = None,
     ) -> HealthState | None:
         """A saved frame; returns the new state (ok, frozen or blank), or None while the disk
-        is full (the update is held and written when there is room again)."""
+        is full (the update is held and written when there is room again).
+
+        With the frame's quality scores (:mod:`pylapse.imaging.quality`) more is caught:
+        ``hash_distance`` 0 to the previous frame with its ``luma`` unmoved counts towards
+        frozen like identical bytes (a camera re-encoding a cached picture), and a frame far
+        darker than ``luma_yesterday`` (the camera's frame at the same time a day earlier) is
+        blank (a covered lens, a dead infrared light).
+        """
         path = os.fspath(path)
 
         def write() -> HealthState:
             self._ensure(camera_id)
             row = self._conn.execute(
-                "SELECT last_digest, identical_count FROM camera_health WHERE camera_id = ?",
+                "SELECT last_digest, identical_count, same_picture_count, last_luma "
+                "FROM camera_health WHERE camera_id = ?",
                 (camera_id,),
             ).fetchone()
             identical = row["identical_count"] + 1 if row["last_digest"] == digest else 1
-            if stddev < self.blank_stddev:
+            last_luma = row["last_luma"]
+            unmoved = (
+                hash_distance == 0
+                and luma is not None
+                and last_luma is not None
+                and abs(luma - last_luma) < SAME_LUMA
+            )
+            same = row["same_picture_count"] + 1 if unmoved or identical > 1 else 1
+            darker = (
+                luma is not None
+                and luma_yesterday is not None
+                and luma_yesterday >= DARKER_MIN_REFERENCE
+                and luma < DARKER_SHARE * luma_yesterday
+            )
+            if stddev < self.blank_stddev or darker:
                 state = HealthState.BLANK
-            elif identical >= self.frozen_after:
+            elif max(identical, same) >= self.frozen_after:
                 state = HealthState.FROZEN
             else:
                 state = HealthState.OK
             self._conn.execute(
                 "UPDATE camera_health SET state = ?, last_success_utc = ?,"
                 " last_success_offset = ?, consecutive_failures = 0, identical_count = ?,"
-                " last_digest = ?, last_frame_id = ?, last_path = ? WHERE camera_id = ?",
+                " last_digest = ?, last_frame_id = ?, last_path = ?, same_picture_count = ?,"
+                " last_luma = ? WHERE camera_id = ?",
                 (
                     state.value,
                     when.timestamp(),
@@ -429,13 +477,20 @@ class HealthStore:
                     digest,
                     frame_id,
                     path,
+                    same,
+                    luma,
                     camera_id,
                 ),
             )
-            note = {
-                HealthState.BLANK: f"; picture is near-constant (stddev {stddev:.1f})",
-                HealthState.FROZEN: f"; {identical} identical frames in a row",
-            }.get(state, "")
+            if state is HealthState.BLANK:
+                note = _blank_reason(stddev, luma, luma_yesterday if darker else None)
+            elif state is HealthState.FROZEN:
+                if identical >= self.frozen_after:
+                    note = f"; {identical} identical frames in a row"
+                else:
+                    note = f"; the same picture {same} times in a row (re-encoded)"
+            else:
+                note = ""
             self._add_volume(camera_id, when, size)
             self._append_log(
                 camera_id,

@@ -255,3 +255,71 @@ def test_a_young_camera_is_not_extrapolated_from_seconds(store) -> None:
                          stddev=30, duration=0.1)  # fmt: skip
     # one frame: taken over at least ten minutes (144 MB/day), not over the seconds since
     assert store.bytes_per_day("cam") == pytest.approx(144e6, rel=0.01)
+
+
+def _scored(store, i: int, luma: float, distance: int | None, yesterday: float | None = None):
+    return store.record_success(
+        "cam",
+        T0 + timedelta(minutes=i),
+        path=f"/frames/{i}.jpg",
+        frame_id=i,
+        size=1000,
+        digest=f"d{i}",  # re-encoded: never the same bytes
+        stddev=40.0,
+        duration=0.1,
+        luma=luma,
+        hash_distance=distance,
+        luma_yesterday=yesterday,
+    )
+
+
+def test_the_same_picture_re_encoded_is_frozen(store):
+    assert _scored(store, 0, 120.0, None) is HealthState.OK
+    assert _scored(store, 1, 120.01, 0) is HealthState.OK
+    assert _scored(store, 2, 120.0, 0) is HealthState.FROZEN
+    assert "same picture 3 times" in store.log(1)[0].message
+    assert _scored(store, 3, 121.5, 0) is HealthState.OK  # light moved: alive again
+
+
+def test_a_still_scene_with_live_exposure_is_not_frozen(store):
+    # the hash does not move (nothing happens in the scene), the sensor's luma does
+    for i, luma in enumerate((120.0, 120.3, 119.8, 120.6, 120.1)):
+        assert _scored(store, i, luma, 0 if i else None) is HealthState.OK
+
+
+def test_far_darker_than_yesterday_is_blank(store):
+    assert _scored(store, 0, 110.0, None, yesterday=115.0) is HealthState.OK
+    assert _scored(store, 1, 20.0, 30, yesterday=115.0) is HealthState.BLANK
+    assert "darker than the same time yesterday" in store.log(1)[0].message
+    # a night frame after a night frame yesterday is not a dead camera
+    assert _scored(store, 2, 8.0, 30, yesterday=12.0) is HealthState.OK
+
+
+@pytest.mark.network
+def test_a_camera_serving_one_image_turns_frozen(store, tmp_path):
+    from pylapse.capture.camera import Camera
+    from pylapse.config.models import CameraConfig
+    from tests.servers.camera_server import CameraServer
+
+    with CameraServer(frame_size=(320, 240)) as server:
+        cfg = CameraConfig(name="Porch", url=server.url("/static.jpg"), output_dir=str(tmp_path))
+        camera = Camera("Porch", config=cfg, camera_id="cam", output_dir=tmp_path)
+        states = []
+        for i in range(3):
+            result = camera.capture(T0 + timedelta(minutes=i))
+            states.append(
+                store.record_success(
+                    "cam",
+                    result.time,
+                    path=result.path,
+                    frame_id=i,
+                    size=result.size,
+                    digest=result.digest,
+                    stddev=result.stddev,
+                    duration=result.duration,
+                    luma=result.luma,
+                    hash_distance=result.hash_distance,
+                )
+            )
+    assert states == [HealthState.OK, HealthState.OK, HealthState.FROZEN]
+    assert store.get("cam").state is HealthState.FROZEN
