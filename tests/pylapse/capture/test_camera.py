@@ -190,6 +190,10 @@ def test_capture_scores_frames_and_measures_the_hash_distance(server, tmp_path):
         expected = quality.hash_distance(first.scores.dhash, third.scores.dhash)
         assert third.hash_distance == expected
         assert index.get(third.frame_id).hash_distance == expected
+        assert third.luma_yesterday is None  # nothing a day earlier
+        # a day later, the frame nearest the same time yesterday (08:10) gives its luma
+        later = camera.capture(datetime(2026, 5, 2, 8, 12, tzinfo=TOKYO), index)
+        assert later.luma_yesterday == pytest.approx(third.luma)
     finally:
         index.close()
 
