@@ -259,6 +259,11 @@ class AttemptRunner:
                 stddev=result.stddev,
                 duration=result.duration,
                 attempt=attempt,
+                # the scores capture computed: a re-encoded frozen picture and a frame far darker
+                # than yesterday's are caught by them, not by the bytes
+                luma=result.luma,
+                hash_distance=result.hash_distance,
+                luma_yesterday=result.luma_yesterday,
             )
             state = "" if new is None or new.value == "ok" else f" [{new.value}]"
         if result.frame_id is None and self.index is not None:

@@ -254,7 +254,8 @@ class FolderWriter:
             "UPDATE frames SET utc = ?, utc_offset = ?, source = ?, inode = ?, size = ?, "
             "mtime = ?, time_source = ?, offset_source = ?, time_status = ?, time_reason = ?, "
             "width = NULL, height = NULL, luma = NULL, sharpness = NULL, "
-            "contrast = NULL, noise = NULL WHERE id = ?",
+            "contrast = NULL, noise = NULL, clip_high = NULL, clip_low = NULL, dhash = NULL, "
+            "hash_distance = NULL WHERE id = ?",
             updates,
         )
         self.conn.executemany("DELETE FROM frames WHERE id = ?", gone)

@@ -147,7 +147,11 @@ def test_added_deleted_and_replaced_files_are_picked_up(index, tree):
     index.scan("cam", tree, BERLIN)
     first = index.first("cam")
     with sqlite3.connect(index.path) as conn:  # metrics as capture stores them
-        conn.execute("UPDATE frames SET luma = 99.0, sharpness = 3.5 WHERE id = ?", (first.id,))
+        conn.execute(
+            "UPDATE frames SET luma = 99.0, sharpness = 3.5, clip_high = 0.5, dhash = 7, "
+            "hash_distance = 2 WHERE id = ?",
+            (first.id,),
+        )
     assert index.get(first.id).luma == 99.0
 
     new = put(tree, datetime(2026, 2, 9, 7, 0, tzinfo=BERLIN))  # in an existing day folder
@@ -164,6 +168,7 @@ def test_added_deleted_and_replaced_files_are_picked_up(index, tree):
     replaced = index.get(first.id)
     assert replaced is not None and replaced.path == first.path
     assert replaced.luma is None and replaced.sharpness is None  # metrics of the old image
+    assert (replaced.clip_high, replaced.dhash, replaced.hash_distance) == (None, None, None)
     assert index.count("cam") == 13
 
 
