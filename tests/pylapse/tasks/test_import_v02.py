@@ -232,7 +232,7 @@ def test_history_becomes_finished_jobs_on_the_exports_and_videos_pages(project: 
 
 
 def test_history_beyond_what_the_job_history_keeps_is_skipped(project: Path, monkeypatch) -> None:
-    monkeypatch.setattr("pylapse.tasks.import_v02.HISTORY_KEPT", 2)
+    monkeypatch.setattr("pylapse.tasks.import_v02.plan.HISTORY_KEPT", 2)
     report = run_import(project)
     assert [j.params["v02_id"] for j in jobs_of(project)] == ["v0000001", "e0000002"]
     runs = [i for i in report.items if i.what == "export run"]

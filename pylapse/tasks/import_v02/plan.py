@@ -1,252 +1,35 @@
-"""Bringing pyLapse 0.2's web data along: its ``collections.json`` and ``history.json``.
-
-pyLapse 0.2's dashboard kept two JSON files beside its config. ``collections.json`` holds the
-saved collections keyed by id (``name``, ``path``, ``date_source``, ``ext``, ``timezone``), each
-with its export settings nested under ``exports`` (keyed by id: ``input_dir``, ``output_dir``,
-cron ``schedules``, the writer options such as ``resize``, ``quality``, ``prefix``,
-``drawtimestamp``). ``history.json`` lists what ran: ``exports`` (``input_dir``, ``output_dir``,
-``image_count``) and ``videos`` (``input_dir``, ``output_path``, ``fps``, ``codec``,
-``file_size``), each with an ``id`` and ``created_at``, newest first.
-
-:func:`import_v02` maps them onto today's data: collections into the config's ``collections``,
-their exports into export presets (``exports``), and the history into finished ``export`` and
-``render`` jobs of the job history (marked ``imported_from: "pyLapse 0.2"`` with their 0.2 id),
-so the dashboard's Exports and Videos pages list them. It is idempotent: a collection whose
-folder is already a collection, a preset equal to one already saved and a history entry whose
-0.2 id is already in the job history are reported as already there and not added again. A name
-taken by something else gets a suffix (``porch-2``, "Porch 2") and the report says so.
-
-The config is written through :func:`pylapse.config.file.save_config` by the caller's ``save``
-(atomic, backed up, a compare-and-swap, comments kept), before the history rows, so a refused save
-changes nothing. :func:`import_at_first_start` runs the import once when a runtime starts with
-the two files beside its config, and logs the report.
-"""
+"""The plan of an import: 0.2's collections, their exports and its history mapped onto today's
+collections, export presets and finished jobs, each decision a report item."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from pylapse import timeutil
-from pylapse.jobs.history import FinishedJob, add_finished, find_by_param
+from pylapse.tasks.import_v02.files import V02Files, kind_of
+from pylapse.tasks.import_v02.report import Outcome, ReportItem
 
 if TYPE_CHECKING:
     from pylapse.config.models import CollectionConfig, Config
     from pylapse.config.presets import ExportPreset
 
-__all__ = [
-    "COLLECTIONS_FILE",
-    "HISTORY_FILE",
-    "HISTORY_KEPT",
-    "IMPORTED_FROM",
-    "MARKER_FILE",
-    "ImportReport",
-    "ImportV02Error",
-    "Outcome",
-    "ReportItem",
-    "find_v02_files",
-    "import_at_first_start",
-    "import_v02",
-]
-
-log = logging.getLogger(__name__)
-
-COLLECTIONS_FILE = "collections.json"
-HISTORY_FILE = "history.json"
 IMPORTED_FROM = "pyLapse 0.2"  # params["imported_from"] of every job this import adds
-MARKER_FILE = "imported-from-0.2.json"  # in the data folder: the first-start import ran
 
 # what 0.2's export form and runner used when a setting was missing
 _V02_TIMESTAMP_FORMAT = "%Y-%m-%d %I:%M:%S %p"
 _V02_SCHEDULE = {"hour": "*", "minute": "*", "second": "0"}
 HISTORY_KEPT = 1000  # JobRunner's max_history: the finished jobs it keeps
 _ASSUMED_HEIGHT = 1080  # 0.2 sized the timestamp in pixels; ours is a share of the frame height
-
-
-class ImportV02Error(ValueError):
-    """A 0.2 file that cannot be read; the message names the file and the problem."""
-
-
-class Outcome(StrEnum):
-    ADDED = "added"
-    PRESENT = "already there"
-    SKIPPED = "skipped"
-
-
-@dataclass(frozen=True, slots=True)
-class ReportItem:
-    """One thing found in the 0.2 files and what became of it."""
-
-    what: str  # "collection", "export preset", "export run" or "video"
-    name: str  # as 0.2 called it
-    outcome: Outcome
-    target: str = ""  # our id: the collection, the preset, or the job ("job #12")
-    note: str = ""  # why it was skipped, renamed, or what was left out
-    origin: str = ""  # its id in the 0.2 file
-
-    def line(self, dry_run: bool = False) -> str:
-        verb = {
-            Outcome.ADDED: "would add" if dry_run else "added",
-            Outcome.PRESENT: "already there:",
-            Outcome.SKIPPED: "skipped",
-        }[self.outcome]
-        text = f"{verb} {self.what} {self.name!r}"
-        if self.origin:
-            text += f" (0.2 id {self.origin})"
-        if self.target:
-            text += f" as {self.target if self.target.startswith('job #') else repr(self.target)}"
-        return text + (f": {self.note}" if self.note else "")
-
-
-@dataclass
-class ImportReport:
-    """What an import took from the 0.2 files, what it skipped and why."""
-
-    source: Path
-    files: list[Path]
-    dry_run: bool = False
-    items: list[ReportItem] = field(default_factory=list)
-    config_saved: Path | None = None  # the config file written (None: nothing to add)
-
-    def count(self, what: str, outcome: Outcome | None = None) -> int:
-        return sum(1 for i in self.items if i.what == what and outcome in (None, i.outcome))
-
-    @property
-    def added(self) -> int:
-        return sum(1 for i in self.items if i.outcome is Outcome.ADDED)
-
-    @property
-    def summary(self) -> str:
-        parts = []
-        for what in ("collection", "export preset", "export run", "video"):
-            total = self.count(what)
-            if total:
-                counts = ", ".join(f"{n} {o.value}" for o in Outcome if (n := self.count(what, o)))
-                parts.append(f"{total} {what}{'s' if total != 1 else ''} ({counts})")
-        found = "; ".join(parts) if parts else "nothing to import"
-        head = "pyLapse 0.2 data (dry run, nothing written)" if self.dry_run else "pyLapse 0.2 data"
-        return f"{head} in {self.source}: {found}"
-
-    def lines(self) -> list[str]:
-        return [self.summary, *(f"  {item.line(self.dry_run)}" for item in self.items)]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "source": str(self.source),
-            "files": [str(f) for f in self.files],
-            "dry_run": self.dry_run,
-            "summary": self.summary,
-            "config_saved": str(self.config_saved) if self.config_saved else None,
-            "items": [
-                {
-                    "what": i.what,
-                    "name": i.name,
-                    "outcome": i.outcome.value,
-                    "target": i.target,
-                    "note": i.note,
-                }
-                for i in self.items
-            ],
-        }
-
-
-# -- reading the 0.2 files -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class V02Files:
-    folder: Path  # relative paths in the files are relative to it (0.2 ran from there)
-    collections: Path | None
-    history: Path | None
-
-    @property
-    def paths(self) -> list[Path]:
-        return [p for p in (self.collections, self.history) if p is not None]
-
-
-def find_v02_files(path: str | os.PathLike[str]) -> V02Files:
-    """The 0.2 files at ``path``: a folder holding ``collections.json`` and/or ``history.json``,
-    or one of the two files (told apart by name, else by content)."""
-    path = Path(os.path.expanduser(os.fspath(path))).absolute()
-    if path.is_dir():
-        found = [path / COLLECTIONS_FILE, path / HISTORY_FILE]
-        coll, hist = (p if p.is_file() else None for p in found)
-        if coll is None and hist is None:
-            raise ImportV02Error(f"{path}: holds neither {COLLECTIONS_FILE} nor {HISTORY_FILE}")
-        return V02Files(path, coll, hist)
-    if not path.is_file():
-        raise ImportV02Error(f"{path}: no such file or folder")
-    if path.name == HISTORY_FILE or (path.name != COLLECTIONS_FILE and _looks_like_history(path)):
-        return V02Files(path.parent, None, path)
-    return V02Files(path.parent, path, None)
-
-
-def _looks_like_history(path: Path) -> bool:
-    try:
-        data = _read_json(path)
-    except ImportV02Error:
-        return False  # read again as collections, which names the problem
-    return isinstance(data, dict) and any(
-        isinstance(data.get(k), list) for k in ("exports", "videos")
-    )
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportV02Error(f"{path}: is not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise ImportV02Error(f"{path}: cannot be read: {exc.strerror or exc}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ImportV02Error(
-            f"{path}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}"
-        ) from None
-    except RecursionError:
-        raise ImportV02Error(f"{path}: nested too deeply to be a pyLapse 0.2 file") from None
-
-
-def _read_collections(path: Path) -> dict[str, Any]:
-    data = _read_json(path)
-    if not isinstance(data, dict):
-        raise ImportV02Error(
-            f"{path}: the top level must be an object of collections keyed by id, not {_kind(data)}"
-        )
-    return data
-
-
-def _read_history(path: Path) -> dict[str, list[Any]]:
-    data = _read_json(path)
-    if not isinstance(data, dict):
-        raise ImportV02Error(
-            f'{path}: the top level must be an object with "exports" and "videos" lists, not '
-            f"{_kind(data)}"
-        )
-    for key in ("exports", "videos"):
-        if not isinstance(data.get(key, []), list):
-            raise ImportV02Error(f"{path}: {key!r} must be a list, not {_kind(data[key])}")
-    return {"exports": data.get("exports", []), "videos": data.get("videos", [])}
-
-
-def _kind(value: Any) -> str:
-    names: dict[type, str] = {dict: "an object", list: "a list", str: "text"}
-    return names.get(type(value)) or repr(value)
-
-
-# -- the plan ------------------------------------------------------------------------------------
 
 
 def _slug(text: str) -> str:
@@ -264,7 +47,7 @@ def _first_error(exc: ValidationError) -> str:
 
 
 @dataclass
-class _JobRow:
+class JobRow:
     kind: str
     title: str
     params: dict[str, Any]
@@ -274,7 +57,7 @@ class _JobRow:
     item: int = -1  # its place in the report, where its job id goes
 
 
-class _Planner:
+class Planner:
     """Works out what to add to ``config`` and the job history, and the report; writes nothing."""
 
     def __init__(self, config: Config, files: V02Files, known_jobs: set[tuple[str, str]]) -> None:
@@ -283,7 +66,7 @@ class _Planner:
         self.known_jobs = known_jobs
         self.collections: dict[str, CollectionConfig] = {}
         self.presets: dict[str, ExportPreset] = {}
-        self.jobs: list[_JobRow] = []
+        self.jobs: list[JobRow] = []
         self.items: list[ReportItem] = []
 
     def _add(
@@ -331,7 +114,7 @@ class _Planner:
                     "collection",
                     str(v02_id),
                     Outcome.SKIPPED,
-                    note=f"is {_kind(entry)}, not an object",
+                    note=f"is {kind_of(entry)}, not an object",
                 )
                 continue
             target = self._add_collection(str(v02_id), entry)
@@ -341,7 +124,7 @@ class _Planner:
                     "export preset",
                     f"{v02_id}/exports",
                     Outcome.SKIPPED,
-                    note=f"is {_kind(exports)}, not an object",
+                    note=f"is {kind_of(exports)}, not an object",
                 )
                 continue
             for exp_id, exp in exports.items():
@@ -412,7 +195,7 @@ class _Planner:
                 "export preset",
                 exp_id,
                 Outcome.SKIPPED,
-                note=f"is {_kind(exp)}, not an object",
+                note=f"is {kind_of(exp)}, not an object",
                 origin=exp_id,
             )
             return
@@ -588,10 +371,10 @@ class _Planner:
     def add_history(self, history: dict[str, list[Any]]) -> None:
         entries = [("export run", e) for e in history["exports"]]
         entries += [("video", e) for e in history["videos"]]
-        rows: list[tuple[float, _JobRow]] = []
+        rows: list[tuple[float, JobRow]] = []
         for what, entry in entries:
             if not isinstance(entry, dict):
-                self._add(what, "?", Outcome.SKIPPED, note=f"is {_kind(entry)}, not an object")
+                self._add(what, "?", Outcome.SKIPPED, note=f"is {kind_of(entry)}, not an object")
                 continue
             row = self._history_row(what, entry, history["exports"])
             if row is not None:
@@ -605,7 +388,7 @@ class _Planner:
             self.items[row.item] = replace(self.items[row.item], outcome=Outcome.SKIPPED, note=note)
         self.jobs = ordered[-HISTORY_KEPT:]
 
-    def _history_row(self, what: str, entry: dict[str, Any], exports: list[Any]) -> _JobRow | None:
+    def _history_row(self, what: str, entry: dict[str, Any], exports: list[Any]) -> JobRow | None:
         v02_id = _text(entry.get("id")) or _content_id(entry)
         kind = "export" if what == "export run" else "render"
         name = _text(entry.get("name")) or v02_id
@@ -623,7 +406,7 @@ class _Planner:
             if input_dir and (cid := self._collection_at(self._path(input_dir))):
                 params["collection"] = cid
             result = {"output_dir": out, "written": count, "imported_from": IMPORTED_FROM}
-            row = _JobRow(kind, f"Export {name}", params, result, when, count)
+            row = JobRow(kind, f"Export {name}", params, result, when, count)
         else:
             output = _text(entry.get("output_path"))
             if not output:
@@ -640,7 +423,7 @@ class _Planner:
             frames = _frames_of(input_dir, exports)
             if frames is not None:
                 result["frames"] = frames
-            row = _JobRow(kind, f"Render {name}", params, result, when, frames or 0)
+            row = JobRow(kind, f"Render {name}", params, result, when, frames or 0)
         row.item = len(self.items)
         self._add(what, name, Outcome.ADDED, note=note, origin=v02_id)
         return row
@@ -713,131 +496,3 @@ def _frames_of(folder: str, exports: list[Any]) -> int | None:
         if isinstance(entry, dict) and folder and _text(entry.get("output_dir")) == folder:
             return _count(entry.get("image_count"))
     return None
-
-
-# -- the job history -----------------------------------------------------------------------------
-
-
-def _known_jobs(db_path: Path) -> set[tuple[str, str]]:
-    """(kind, 0.2 id) of the jobs an earlier import added."""
-    found = find_by_param(db_path, "imported_from", IMPORTED_FROM)
-    return {(kind, str(params.get("v02_id"))) for kind, params in found}
-
-
-def _insert_jobs(db_path: Path, rows: list[_JobRow]) -> list[int]:
-    return add_finished(
-        db_path,
-        [
-            FinishedJob(
-                kind=row.kind,
-                title=row.title,
-                when=row.when,
-                steps=("select", "process") if row.kind == "export" else ("select", "encode"),
-                params=row.params,
-                result=row.result,
-                total=row.total,
-                message=f"imported from {IMPORTED_FROM}",
-            )
-            for row in rows
-        ],
-    )
-
-
-# -- the use case --------------------------------------------------------------------------------
-
-
-def import_v02(
-    path: str | os.PathLike[str],
-    config: Config,
-    db_path: str | os.PathLike[str],
-    *,
-    save: Callable[[Config], Path | None],
-    dry_run: bool = False,
-) -> ImportReport:
-    """Import 0.2's ``collections.json`` and ``history.json`` found at ``path`` (a folder or one
-    of the files) into ``config`` (written by ``save``, e.g. :func:`save_config` with the stamp
-    the config was loaded with) and the job history in ``db_path``.
-
-    A file that cannot be read raises :class:`ImportV02Error` before anything is written; an
-    entry that cannot be used is skipped and reported. With ``dry_run`` nothing is written.
-    """
-    files = find_v02_files(path)
-    collections = _read_collections(files.collections) if files.collections else {}
-    history = _read_history(files.history) if files.history else {"exports": [], "videos": []}
-    db_file = Path(db_path)
-    planner = _Planner(config, files, _known_jobs(db_file))
-    planner.add_collections(collections)
-    planner.add_history(history)
-    report = ImportReport(files.folder, files.paths, dry_run, planner.items)
-    if planner.collections or planner.presets:
-        updated = config.model_copy(
-            update={
-                "collections": {**config.collections, **planner.collections},
-                "exports": {**config.exports, **planner.presets},
-            }
-        )
-        if dry_run:
-            _validate(updated)
-        else:
-            report.config_saved = save(updated)
-    if planner.jobs and not dry_run:
-        for row, job_id in zip(planner.jobs, _insert_jobs(db_file, planner.jobs), strict=True):
-            item = report.items[row.item]
-            report.items[row.item] = replace(item, target=f"job #{job_id}")
-    return report
-
-
-def _validate(config: Config) -> None:
-    """What the save would check: the file loads back (dry runs find problems too)."""
-    from pylapse.config.file import parse_config, to_json
-
-    parse_config(json.loads(to_json(config)), config.source)
-
-
-# -- on first start ------------------------------------------------------------------------------
-
-
-class _Host(Protocol):
-    """What the first-start import needs of a running pyLapse (the Runtime)."""
-
-    config_path: Path | None
-    data_path: Path
-    db_path: Path
-
-    def config_snapshot(self) -> tuple[Config, str | None]: ...
-
-    def apply_config(self, new_config: Config, *, expect: str | None = None) -> Path | None: ...
-
-
-def import_at_first_start(host: _Host) -> ImportReport | None:
-    """Import the 0.2 files beside the config once (a marker in the data folder remembers it),
-    logging the report; never raises (a problem is logged and the import is tried at the next
-    start). None when there was nothing to do."""
-    if host.config_path is None:
-        return None
-    folder = host.config_path.resolve().parent
-    marker = host.data_path / MARKER_FILE
-    beside = [folder / COLLECTIONS_FILE, folder / HISTORY_FILE]
-    if marker.exists() or not any(p.is_file() for p in beside):
-        return None
-    try:
-        config, token = host.config_snapshot()
-        report = import_v02(
-            folder, config, host.db_path, save=lambda c: host.apply_config(c, expect=token)
-        )
-    except Exception as exc:  # start-up goes on; the log says why, the next start tries again
-        log.warning("pyLapse 0.2 data beside the config was not imported: %s", exc)
-        return None
-    write_marker(host.data_path, report)
-    for line in report.lines():
-        log.info("%s", line)
-    return report
-
-
-def write_marker(data_path: Path, report: ImportReport) -> None:
-    """Remember that the 0.2 files beside the config were imported (first start skips them)."""
-    from pylapse import storage
-
-    data_path.mkdir(parents=True, exist_ok=True)
-    body = {"imported": datetime.now(UTC).isoformat(), **report.to_dict()}
-    storage.atomic_write(data_path / MARKER_FILE, json.dumps(body, indent=2).encode("utf-8"))
