@@ -34,8 +34,10 @@ from pylapse import timeutil
 __all__ = [
     "ExifError",
     "ExifTime",
+    "Exposure",
     "FileMeta",
     "exif_bytes",
+    "exposure",
     "inspect_time",
     "read_meta",
     "read_time",
@@ -570,3 +572,41 @@ def _read_spans(handle: io.BufferedReader, spans: list[tuple[int, int]]) -> byte
             raise ValueError(f"item extent at {offset} runs past the end of the file")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+# --- exposure, for the sky metrics (issue 18) ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """A frame's exposure as its EXIF states it; ``None`` where the file does not say."""
+
+    time: float | None  # seconds (ExposureTime)
+    f_number: float | None  # FNumber
+    iso: float | None  # PhotographicSensitivity (ISOSpeedRatings)
+
+
+_EXPOSURE_TIME, _F_NUMBER, _ISO = 0x829A, 0x829D, 0x8827
+
+
+def exposure(image: Image.Image) -> Exposure:
+    """The exposure time, f-number and ISO of an opened image, from its EXIF header (no pixel
+    is read); all ``None`` without EXIF. A damaged block gives ``None`` rather than an error:
+    these are measurements to store, not evidence to check."""
+    try:
+        exif = image.getexif()
+        sub = exif.get_ifd(ExifTags.IFD.Exif) if ExifTags.IFD.Exif in exif else {}
+    except (OSError, SyntaxError, ValueError, struct.error):
+        return Exposure(None, None, None)
+    return Exposure(_number(sub.get(_EXPOSURE_TIME)), _number(sub.get(_F_NUMBER)),
+                    _number(sub.get(_ISO)))
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, tuple | list):  # ISO may be a list (several sensitivities)
+        value = value[0] if value else None
+    try:
+        number = float(value)  # type: ignore[arg-type]  # IFDRational, int, str or junk
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    return number if math.isfinite(number) and number > 0 else None

@@ -35,9 +35,10 @@ from PIL import ExifTags, Image, ImageStat
 
 from pylapse import naming, storage, timeutil
 from pylapse.capture import disk
-from pylapse.exif import exif_bytes
-from pylapse.imaging import quality
+from pylapse.exif import exif_bytes, exposure
+from pylapse.imaging import quality, sky
 from pylapse.imaging.quality import Scores
+from pylapse.imaging.sky import Sky
 from pylapse.progress import Cancelled
 from pylapse.sources.base import FrameSource, create_source
 
@@ -88,6 +89,8 @@ class CaptureResult:
     # mean luma of the camera's frame nearest the same time a day earlier (None: none indexed
     # within YESTERDAY_WINDOW): far darker than it tells a dead camera from a night frame
     luma_yesterday: float | None = None
+    # sky metrics (issue 18) over the camera's metrics_region, and the frame's EXIF exposure
+    sky: Sky | None = None
 
 
 class NotIndexed(OSError):
@@ -301,6 +304,10 @@ class Camera:
             data = piexif_insert(_exif_for(grab.time, data, info.image), data)
         return data, image
 
+    def _sky_region(self) -> sky.Region:
+        region = self.config.metrics_region
+        return sky.WHOLE if region is None else sky.Region(region.top, region.bottom)
+
     # --- saving --------------------------------------------------------------------------------
 
     def capture(
@@ -337,7 +344,10 @@ class Camera:
         if grab.info is None:
             grab = Grab(grab.data, grab.time, storage.validate_image(grab.data))
         data, image = self._encode(grab)
-        scores = quality.score(image)
+        # one reduced copy serves both: the grey scores and the colour sky metrics
+        small = quality.reduced(image, "RGB")
+        scores = quality.score(small)
+        measured = sky.measure(small, image.height, self._sky_region(), exposure(image))
         previous = self._last_hash
         if previous is None and index is not None:
             last = index.last(self.id)
@@ -366,6 +376,7 @@ class Camera:
             scores=scores,
             hash_distance=distance,
             luma_yesterday=yesterday,
+            sky=measured,
         )
         if index is not None:
             try:
@@ -471,6 +482,8 @@ def _score_columns(result: CaptureResult) -> dict[str, float | int | None] | Non
     columns: dict[str, float | int | None] = dict(result.scores.as_columns())
     del columns["luma"]  # its own argument
     columns["hash_distance"] = result.hash_distance
+    if result.sky is not None:
+        columns.update(result.sky.as_columns())
     return columns
 
 

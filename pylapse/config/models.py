@@ -55,6 +55,7 @@ __all__ = [
     "CollectionConfig",
     "Config",
     "InvalidCamera",
+    "MetricsRegion",
     "Schedule",
     "WebSettings",
 ]
@@ -230,6 +231,26 @@ def _names_carry_offset(template: str) -> bool:
     return parsed is not None and parsed.time.utcoffset() == _OFFSET_PROBE.utcoffset()
 
 
+class MetricsRegion(_Model):
+    """The band of rows of the full frame that the sky metrics measure (issue 18), e.g.
+    ``{"top": 0, "bottom": 400}`` for clouds only; frames shorter than it are measured over the
+    rows they have."""
+
+    top: int = Field(0, ge=0, description="first row measured (0: the top of the frame)")
+    bottom: int | None = Field(
+        None, gt=0, description="row where the band ends, excluded (default: the frame's end)"
+    )
+
+    @model_validator(mode="after")
+    def _check_band(self) -> MetricsRegion:
+        if self.bottom is not None and self.bottom <= self.top:
+            raise ValueError(
+                f"metrics_region: bottom={self.bottom} must be below top={self.top} (rows of "
+                "the full frame counted from the top; bottom is excluded)"
+            )
+        return self
+
+
 class CameraConfig(_Model):
     """One camera: where frames come from, where they go, and when."""
 
@@ -284,6 +305,9 @@ class CameraConfig(_Model):
     timezone: str | None = Field(None, description="IANA zone of the camera; default: local")
     latitude: float | None = Field(None, ge=-90, le=90, description="for sun position")
     longitude: float | None = Field(None, ge=-180, le=180, description="for sun position")
+    metrics_region: MetricsRegion | None = Field(
+        None, description="band of rows the sky metrics measure (default: the whole frame)"
+    )
     schedules: list[Schedule] = Field(default_factory=list, description="when to capture")
     ignore: list[str] = Field(
         default_factory=lambda: list(DEFAULT_IGNORE),
@@ -450,6 +474,11 @@ class CollectionConfig(_Model):
         description='zone timeline: [{"from": ..., "to": ..., "timezone": ...}], wall clocks; '
         'frames without offset evidence taken in a span are in its zone ("inferred": the last '
         "proven offset carries forward)",
+    )
+    metrics_region: MetricsRegion | None = Field(
+        None,
+        description="band of rows the sky metrics measure (default: the whole frame; a "
+        "collection filled by a camera takes the camera's)",
     )
 
     @field_validator("timezone", mode="before")

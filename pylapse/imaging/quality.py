@@ -24,7 +24,16 @@ from PIL import Image, ImageChops
 
 from pylapse.imaging.decode import open_image
 
-__all__ = ["SIDE", "Scores", "grey", "hash_distance", "score", "score_file"]
+__all__ = [
+    "SIDE",
+    "Scores",
+    "grey",
+    "hash_distance",
+    "histogram_median",
+    "reduced",
+    "score",
+    "score_file",
+]
 
 SIDE = 256  # the grey copy's shorter side is SIDE to 2 * SIDE - 1 px
 _HIGH = 250  # a pixel at or above this is clipped highlight
@@ -58,9 +67,10 @@ class Scores:
         }
 
 
-def grey(image: Image.Image) -> Image.Image:
-    """The grey copy the scores use: reduced by the power of two that leaves its shorter side
-    :data:`SIDE` to ``2 * SIDE - 1`` px (smaller images stay as they are).
+def reduced(image: Image.Image, mode: str = "L") -> Image.Image:
+    """The reduced copy the scores and sky metrics use: reduced by the power of two that
+    leaves its shorter side :data:`SIDE` to ``2 * SIDE - 1`` px (smaller images stay as they
+    are), in its own mode (``mode`` is what a draft decode produces: "L" or "RGB").
 
     Powers of two are what a JPEG draft decode scales by, so a JPEG not loaded yet is
     draft-decoded (a fraction of the full decode's cost) to about the size the full decode
@@ -70,11 +80,16 @@ def grey(image: Image.Image) -> Image.Image:
     while min(image.width, image.height) // (factor * 2) >= SIDE:
         factor *= 2
     width = image.width
-    image.draft("L", (SIDE, SIDE))  # a no-op once loaded and for formats without DCT scaling
+    image.draft(mode, (SIDE, SIDE))  # a no-op once loaded and for formats without DCT scaling
     factor = max(1, factor * image.width // width)
     if factor > 1:
         image = image.reduce(factor)  # box average, as DCT scaling approximately is
-    return image.convert("L")
+    return image
+
+
+def grey(image: Image.Image) -> Image.Image:
+    """The grey copy the scores use (:func:`reduced`, in grey)."""
+    return reduced(image, "L").convert("L")
 
 
 def _laplacian(image: Image.Image) -> tuple[float, float]:
@@ -95,12 +110,12 @@ def _laplacian(image: Image.Image) -> tuple[float, float]:
     mean = sum(v * n for v, n in enumerate(histogram)) / total
     square = sum(v * v * n for v, n in enumerate(histogram)) / total
     variance = 16 * max(0.0, square - mean * mean)
-    middle = _median(histogram)
+    middle = histogram_median(histogram)
     deviations = [0] * 256
     for v, n in enumerate(histogram):
         if n:
             deviations[min(255, int(abs(v - middle)))] += n
-    return variance, 4 * _median(deviations)
+    return variance, 4 * histogram_median(deviations)
 
 
 def _dhash(image: Image.Image) -> int:
@@ -138,7 +153,7 @@ def score(image: Image.Image) -> Scores:
     )
 
 
-def _median(histogram: list[int]) -> float:
+def histogram_median(histogram: list[int]) -> float:
     """The median of the values a histogram counts, interpolated within its bin."""
     half = sum(histogram) / 2
     seen = 0

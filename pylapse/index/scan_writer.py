@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pylapse import db
 from pylapse.index.daycounts import DAY_SQL, bump_days, day_of
 from pylapse.index.scan_pipeline import CLOCK_BITS, NewRows
+from pylapse.index.schema import SKY_COLUMNS
 
 if TYPE_CHECKING:
     from pylapse.index.datesource import Resolved
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["CHUNK", "FolderWriter"]
 
 CHUNK = 20_000  # new rows per transaction in a huge folder
+_SKY_CLEARED = ", ".join(f"{c} = NULL" for c in SKY_COLUMNS)  # a replaced image's sky
 _WHERE_FROM = "time_source, offset_source, time_status, time_reason"
 # A name that carries its offset (the packed and quick rows): proven without opening the file.
 _FROM_NAME = "'name', 'name', 'certain', ''"
@@ -255,7 +257,7 @@ class FolderWriter:
             "mtime = ?, time_source = ?, offset_source = ?, time_status = ?, time_reason = ?, "
             "width = NULL, height = NULL, luma = NULL, sharpness = NULL, "
             "contrast = NULL, noise = NULL, clip_high = NULL, clip_low = NULL, dhash = NULL, "
-            "hash_distance = NULL WHERE id = ?",
+            f"hash_distance = NULL, {_SKY_CLEARED} WHERE id = ?",
             updates,
         )
         self.conn.executemany("DELETE FROM frames WHERE id = ?", gone)

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-__all__ = ["COMPONENT", "SCHEMA"]
+__all__ = ["COMPONENT", "SCHEMA", "SKY_COLUMNS"]
 
 COMPONENT = "index"
+
+# The sky metrics columns of schema step 8 (issue 18), in their order there.
+SKY_COLUMNS = (
+    *(f"sky_{c}_{stat}" for stat in ("mean", "median", "std", "min", "max") for c in "rgb"),
+    "centre_r",
+    "centre_g",
+    "centre_b",
+    "exposure_time",
+    "f_number",
+    "iso",
+)
 
 # Append-only: a shipped step is never edited; a schema change is a new step.
 SCHEMA = [
@@ -115,5 +126,38 @@ SCHEMA = [
     ALTER TABLE frames ADD COLUMN clip_low REAL;        -- share 0-1 of pixels <= 5
     ALTER TABLE frames ADD COLUMN dhash INTEGER;        -- 64-bit dHash, two's complement
     ALTER TABLE frames ADD COLUMN hash_distance INTEGER; -- bits differing from the previous frame
+    """,
+    # Sky metrics per frame (issue 18): mean, median, standard deviation, min and max of each
+    # colour channel 0-255 over the camera's or collection's metrics region (a band of rows;
+    # default the whole frame), the colour at the region's centre, and the EXIF exposure time
+    # (seconds), f-number and ISO when the file has them. NULL: not measured yet (the metrics
+    # job fills them: sky_r_mean IS NULL marks a frame to measure) or, for the EXIF columns,
+    # not in the file. The partial index holds the frames the metrics job still has to
+    # decode (few once an archive is scored), so counting them stays cheap at millions of rows;
+    # queries spell its condition literally, which is what lets SQLite use it.
+    """
+    ALTER TABLE frames ADD COLUMN sky_r_mean REAL;
+    ALTER TABLE frames ADD COLUMN sky_g_mean REAL;
+    ALTER TABLE frames ADD COLUMN sky_b_mean REAL;
+    ALTER TABLE frames ADD COLUMN sky_r_median REAL;
+    ALTER TABLE frames ADD COLUMN sky_g_median REAL;
+    ALTER TABLE frames ADD COLUMN sky_b_median REAL;
+    ALTER TABLE frames ADD COLUMN sky_r_std REAL;
+    ALTER TABLE frames ADD COLUMN sky_g_std REAL;
+    ALTER TABLE frames ADD COLUMN sky_b_std REAL;
+    ALTER TABLE frames ADD COLUMN sky_r_min REAL;
+    ALTER TABLE frames ADD COLUMN sky_g_min REAL;
+    ALTER TABLE frames ADD COLUMN sky_b_min REAL;
+    ALTER TABLE frames ADD COLUMN sky_r_max REAL;
+    ALTER TABLE frames ADD COLUMN sky_g_max REAL;
+    ALTER TABLE frames ADD COLUMN sky_b_max REAL;
+    ALTER TABLE frames ADD COLUMN centre_r REAL;
+    ALTER TABLE frames ADD COLUMN centre_g REAL;
+    ALTER TABLE frames ADD COLUMN centre_b REAL;
+    ALTER TABLE frames ADD COLUMN exposure_time REAL;
+    ALTER TABLE frames ADD COLUMN f_number REAL;
+    ALTER TABLE frames ADD COLUMN iso REAL;
+    CREATE INDEX frames_unmeasured ON frames (collection_id)
+        WHERE dhash IS NULL OR sky_r_mean IS NULL;
     """,
 ]

@@ -31,15 +31,15 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, tzinfo
 from itertools import chain
 from pathlib import Path
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from pylapse import db, timeutil
 from pylapse.index import daycounts
-from pylapse.index.daycounts import bump_days, day_of
+from pylapse.index.daycounts import DAY_SQL, bump_days, day_of
 from pylapse.index.frame import Frame, TimeBound, bound_seconds, frames_from_rows
 from pylapse.index.scan import DEFAULT_EXTENSIONS, DEFAULT_IGNORE, SOURCE_CAPTURE, Scanner
 from pylapse.index.scan_result import ScanResult
-from pylapse.index.schema import COMPONENT, SCHEMA
+from pylapse.index.schema import COMPONENT, SCHEMA, SKY_COLUMNS
 from pylapse.index.zones import (
     OFFSET_CAPTURE,
     ZoneTimeline,
@@ -48,9 +48,15 @@ from pylapse.index.zones import (
 )
 from pylapse.progress import ProgressCallback
 
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
 __all__ = [
     "METRIC_COLUMNS",
     "SCORE_COLUMNS",
+    "SKY_COLUMNS",
+    "SKY_STATS",
     "FrameIndex",
 ]
 
@@ -93,7 +99,16 @@ SCORE_COLUMNS = (
     "dhash",
     "hash_distance",
 )
-_FILLED_IF_EMPTY = ("luma", "width", "height")
+# Sky metrics (issue 18, schema step 8): per-channel statistics over the metrics region, the
+# colour at its centre and the EXIF exposure. sky_r_mean IS NULL marks a frame not measured yet.
+SKY_STATS = ("mean", "median", "max")  # what sky_colours reads (std and min are stored too)
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_WRITTEN = frozenset((*SCORE_COLUMNS, *SKY_COLUMNS))
+# the metrics job stats what a scan did not (for the largest-frame query and the disk totals)
+_FILLED_IF_EMPTY = ("luma", "width", "height", "size", "mtime")
+# Written out (not bound) so that SQLite uses the partial index of schema step 8.
+_UNMEASURED_SQL = "(dhash IS NULL OR sky_r_mean IS NULL)"
+_CLEARED = ", ".join(f"{c} = NULL" for c in (*SCORE_COLUMNS, *SKY_COLUMNS))
 
 
 def _write_scores(
@@ -103,7 +118,7 @@ def _write_scores(
     for frame_id, scores in rows:
         sets, args = [], []
         for column, value in scores.items():
-            if column in SCORE_COLUMNS:
+            if column in _WRITTEN:
                 sets.append(f"{column} = ?")
             elif column in _FILLED_IF_EMPTY:
                 sets.append(f"{column} = COALESCE({column}, ?)")
@@ -322,7 +337,8 @@ class FrameIndex:
     ) -> int:
         """Index one frame just written (capture); returns its id. Re-adding a path updates it.
 
-        ``scores`` fills quality columns (:data:`SCORE_COLUMNS`: sharpness, dhash...).
+        ``scores`` fills quality columns (:data:`SCORE_COLUMNS`: sharpness, dhash...) and sky
+        metrics (:data:`SKY_COLUMNS`).
         """
         if when.tzinfo is None:
             raise ValueError(f"add_frame needs an aware time, got {when.isoformat()}")
@@ -353,9 +369,8 @@ class FrameIndex:
                 conn.execute(
                     "UPDATE frames SET utc = ?, utc_offset = ?, source = ?, size = ?, mtime = ?, "
                     "width = ?, height = ?, luma = ?, time_source = ?, offset_source = ?, "
-                    "time_status = ?, time_reason = ?, inode = NULL, sharpness = NULL, "
-                    "contrast = NULL, noise = NULL, clip_high = NULL, clip_low = NULL, "
-                    "dhash = NULL, hash_distance = NULL WHERE id = ?",
+                    "time_status = ?, time_reason = ?, inode = NULL, "
+                    f"{_CLEARED} WHERE id = ?",
                     (*values, frame_id),
                 )
                 delta = Counter({(day_of(utc, offset), offset): 1})
@@ -366,7 +381,8 @@ class FrameIndex:
         return int(frame_id)
 
     def set_scores(self, rows: Iterable[tuple[int, Mapping[str, float | int | None]]]) -> int:
-        """Write quality scores of frames by id (one transaction); returns how many rows changed.
+        """Write quality scores and sky metrics of frames by id (one transaction); returns how
+        many rows changed.
 
         ``luma``, ``width`` and ``height`` are only filled where empty (capture's stay).
         """
@@ -376,28 +392,34 @@ class FrameIndex:
         with self._lock, db.transaction(self._conn):
             return _write_scores(self._conn, rows)
 
-    def unscored(self, collection: str, after: tuple[float, int] | None, limit: int) -> list[Frame]:
-        """Up to ``limit`` frames of ``collection`` missing a hash or a hash distance, in time
-        order after ``after`` (the ``(utc, id)`` of the last one seen): a resumable walk."""
+    def unscored(
+        self, collection: str, after: tuple[float, int] | None, limit: int
+    ) -> list[tuple[Frame, bool]]:
+        """Up to ``limit`` frames of ``collection`` missing a hash, a hash distance or sky
+        metrics, in time order after ``after`` (the ``(utc, id)`` of the last one seen): a
+        resumable walk. Each comes with whether its sky metrics are missing."""
         cid = self._collection_id(collection)
         if cid is None:
             return []
         utc, fid = after if after is not None else (float("-inf"), -1)
         sql = (
-            f"SELECT {_FRAME_COLUMNS} FROM frames f JOIN scanned_dirs d ON d.id = f.dir_id "
-            "WHERE f.collection_id = ? AND (f.dhash IS NULL OR f.hash_distance IS NULL) "
+            f"SELECT {_FRAME_COLUMNS}, f.sky_r_mean IS NULL FROM frames f "
+            "JOIN scanned_dirs d ON d.id = f.dir_id WHERE f.collection_id = ? "
+            "AND (f.dhash IS NULL OR f.hash_distance IS NULL OR f.sky_r_mean IS NULL) "
             "AND (f.utc > ? OR (f.utc = ? AND f.id > ?)) ORDER BY f.utc, f.id LIMIT ?"
         )
-        rows = self._reader().execute(sql, (cid, utc, utc, fid, int(limit)))
-        return frames_from_rows(collection, rows)
+        rows = self._reader().execute(sql, (cid, utc, utc, fid, int(limit))).fetchall()
+        frames = frames_from_rows(collection, (row[:-1] for row in rows))
+        return [(frame, bool(row[-1])) for frame, row in zip(frames, rows, strict=True)]
 
     def count_unscored(self, collection: str) -> int:
-        """Frames of ``collection`` with no quality scores yet (no hash)."""
+        """Frames of ``collection`` that still need a decode: no quality scores (no hash) or
+        no sky metrics yet (a partial index holds them, so this stays cheap)."""
         cid = self._collection_id(collection)
         if cid is None:
             return 0
         row = self._reader().execute(
-            "SELECT COUNT(*) FROM frames WHERE collection_id = ? AND dhash IS NULL", (cid,)
+            f"SELECT COUNT(*) FROM frames WHERE collection_id = ? AND {_UNMEASURED_SQL}", (cid,)
         ).fetchone()
         return int(row[0])
 
@@ -706,6 +728,77 @@ class FrameIndex:
             .fetchall()
         )
         return [frames_from_rows(row[-1], [row[:-1]])[0] for row in rows]
+
+    def sky_colours(
+        self, collection_key: str, utc_from: float, utc_to: float, stat: str = "mean"
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """``(utc, utc_offset, colours)`` of the frames of ``collection_key`` with ``utc_from
+        <= utc < utc_to`` that have sky metrics, in time order (issue 18's colour map).
+
+        ``utc``: float64 seconds since the epoch; ``utc_offset``: int64 seconds east of UTC in
+        force when each frame was taken (its wall clock is ``utc + utc_offset``); ``colours``:
+        an (N, 3) float64 array of R, G, B 0-255, the ``stat`` (``mean``, ``median`` or
+        ``max``, :data:`SKY_STATS`) of each channel over the frame's metrics region
+        (columns ``sky_r_<stat>``, ``sky_g_<stat>``, ``sky_b_<stat>``). Read from the index
+        alone, no image decoded. Frames not measured yet are left out (:meth:`count_unscored`
+        counts them; ``pylapse metrics`` fills them); an unknown collection gives empty arrays.
+        """
+        import numpy as np
+
+        if stat not in SKY_STATS:
+            raise ValueError(f"stat={stat!r}: expected one of {', '.join(SKY_STATS)}")
+        cid = self._collection_id(collection_key)
+        where, params = _range(-1 if cid is None else cid, float(utc_from), float(utc_to))
+        channels = ", ".join(f"f.sky_{c}_{stat}" for c in "rgb")
+        cursor = self._reader().execute(
+            f"SELECT f.utc, f.utc_offset, {channels} FROM frames f WHERE {where} "
+            f"AND f.sky_r_{stat} IS NOT NULL ORDER BY f.utc, f.id",
+            params,
+        )
+        # A batch of rows flattened straight into a float array (no per-row Python objects
+        # kept): the colour map of a year at 10 s reads 3 M rows.
+        parts = [
+            np.fromiter(chain.from_iterable(rows), np.float64, 5 * len(rows))
+            for rows in iter(lambda: cursor.fetchmany(65536), [])
+        ]
+        table = np.concatenate(parts).reshape(-1, 5) if parts else np.empty((0, 5))
+        return (
+            np.ascontiguousarray(table[:, 0]),
+            table[:, 1].astype(np.int64),
+            np.ascontiguousarray(table[:, 2:5]),
+        )
+
+    def colour_deviation_days(
+        self, collection: str, limit: int = 10
+    ) -> list[tuple[date, float, int]]:
+        """The days (each frame's own wall-clock day) with the most colour deviation, most
+        first: ``(day, deviation, frames)``, where a day's deviation is the mean over its
+        measured frames of the standard deviation of R, G and B over the metrics region
+        (averaged over the three): clouds and colourful skies score high, a clear or grey
+        sky low. Only measured frames count."""
+        cid = self._collection_id(collection)
+        if cid is None:
+            return []
+        rows = self._reader().execute(
+            f"SELECT {DAY_SQL} AS day, AVG(sky_r_std + sky_g_std + sky_b_std) / 3, COUNT(*) "
+            "FROM frames WHERE collection_id = ? AND sky_r_std IS NOT NULL "
+            "GROUP BY day ORDER BY 2 DESC, day LIMIT ?",
+            (cid, int(limit)),
+        )
+        return [(date.fromordinal(_EPOCH_ORDINAL + d), float(v), int(n)) for d, v, n in rows]
+
+    def largest_frames(self, collection: str, limit: int = 10) -> list[Frame]:
+        """The frames of ``collection`` with the largest files, largest first (a JPEG of a
+        detailed sky is large). Only frames whose size is known count: capture's, a verifying
+        scan's and those ``pylapse metrics`` read."""
+        cid = self._collection_id(collection)
+        if cid is None:
+            return []
+        sql = (
+            f"SELECT {_FRAME_COLUMNS} FROM frames f JOIN scanned_dirs d ON d.id = f.dir_id "
+            "WHERE f.collection_id = ? AND f.size IS NOT NULL ORDER BY f.size DESC, f.utc LIMIT ?"
+        )
+        return frames_from_rows(collection, self._reader().execute(sql, (cid, int(limit))))
 
     def utc_times(
         self, collection: str, start: TimeBound = None, end: TimeBound = None

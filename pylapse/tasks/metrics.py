@@ -1,12 +1,15 @@
-"""Filling the quality scores of frames already on disk (``pylapse metrics``, issue 17).
+"""Filling the quality scores and sky metrics of frames already on disk (``pylapse metrics``,
+issues 17 and 18).
 
-Capture scores every new frame; frames indexed by a scan (an imported archive, a folder
-collection) have none. :func:`fill_metrics` walks a collection's frames that lack a hash or a
-hash distance in time order, scores each from a JPEG draft decode (:mod:`pylapse.imaging.quality`)
-and writes them a batch at a time, so a stopped run (cancel, a crash, a restart) loses at most
-one batch and the next run carries on where it stopped: the frames it wrote no longer match.
-A frame that already has its hash (capture) only gets its distance to the previous frame,
-without a decode.
+Capture scores and measures every new frame; frames indexed by a scan (an imported archive, a
+folder collection) have neither, and frames captured before sky metrics existed lack those.
+:func:`fill_metrics` walks a collection's frames that lack a hash, a hash distance or sky
+metrics in time order, scores and measures each from one JPEG draft decode
+(:mod:`pylapse.imaging.quality`, :mod:`pylapse.imaging.sky`: one pass fills both; a frame
+capture scored only gets its sky, its scores stay) and writes them a batch at a time, so a
+stopped run (cancel, a crash, a restart) loses at most one batch and the next run carries on
+where it stopped: the frames it wrote no longer match. A frame that already has its hash and
+its sky metrics (capture) only gets its distance to the previous frame, without a decode.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pylapse.imaging import quality
+from pylapse import exif
+from pylapse.imaging import quality, sky
 from pylapse.imaging.decode import open_image
 from pylapse.progress import Cancelled, Progress, ProgressCallback, Throttle
 
@@ -52,11 +56,24 @@ class MetricsResult:
         return text + f" in {self.seconds:.1f} s ({rate:.0f} frames/s)"
 
 
-def _score(frame: Frame) -> dict[str, float | int | None]:
+def _measure(frame: Frame, scores: bool, region: sky.Region) -> dict[str, float | int | None]:
+    """Sky metrics of a frame, and its quality scores when ``scores``; also its size and mtime
+    (filled only where the index has none)."""
+    stat = frame.path.stat()
     with open_image(frame.path) as image:
         width, height = image.size  # before the draft decode shrinks it
-        scores = quality.score(image)
-    return {**scores.as_columns(), "width": width, "height": height}
+        exposure = exif.exposure(image)
+        small = quality.reduced(image, "RGB")
+        columns: dict[str, float | int | None] = {
+            **sky.measure(small, height, region, exposure).as_columns(),
+            "width": width,
+            "height": height,
+            "size": stat.st_size,
+            "mtime": stat.st_mtime,
+        }
+        if scores:
+            columns.update(quality.score(small).as_columns())
+    return columns
 
 
 def fill_metrics(
@@ -66,8 +83,10 @@ def fill_metrics(
     cancel: threading.Event | None = None,
     *,
     batch: int = BATCH,
+    region: sky.Region = sky.WHOLE,
 ) -> MetricsResult:
-    """Score the frames of ``collection`` that have no scores yet; resumable (see the module).
+    """Score and measure the frames of ``collection`` that lack scores or sky metrics;
+    resumable (see the module). ``region`` is the band of rows the sky metrics measure.
 
     ``cancel`` set stops after writing what was scored so far (:class:`Cancelled`).
     """
@@ -85,19 +104,19 @@ def fill_metrics(
             break
         updates: list[tuple[int, dict[str, float | int | None]]] = []
         try:
-            for frame in frames:
+            for frame, sky_missing in frames:
                 if cancel is not None and cancel.is_set():
                     raise Cancelled(f"{collection}: scoring stopped after {done} frames")
                 columns: dict[str, float | int | None] = {}
                 dhash = frame.dhash
-                if dhash is None:
+                if dhash is None or sky_missing:
                     try:
-                        columns = _score(frame)
+                        columns = _measure(frame, dhash is None, region)
                     except (OSError, ValueError, SyntaxError) as exc:  # what Pillow raises
                         log.warning("%s: cannot score %s: %s", collection, frame.path, exc)
                         result.failed += 1
                         continue
-                    dhash = int(columns["dhash"] or 0)
+                    dhash = int(columns.get("dhash", dhash) or 0)
                     result.scored += 1
                     done += 1
                 previous_id, previous = index.previous_hash(collection, frame.utc, frame.id)
@@ -117,7 +136,7 @@ def fill_metrics(
             index.set_scores(updates)
             result.seconds = time.monotonic() - started
         pending.clear()  # written: the index answers for them now
-        after = (frames[-1].utc, frames[-1].id)
+        after = (frames[-1][0].utc, frames[-1][0].id)
     result.seconds = time.monotonic() - started
     report(Progress(STAGE, total, total, message="done"))
     return result

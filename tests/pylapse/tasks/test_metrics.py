@@ -90,11 +90,16 @@ def test_a_cancelled_run_keeps_its_work_and_the_next_one_finishes(archive) -> No
 def test_captured_frames_are_only_linked_and_unreadable_ones_counted(archive, tmp_path) -> None:
     index, ids, paths = archive
     before = quality.score_file(paths[0])
-    index.set_scores([(ids[1], quality.score_file(paths[1]).as_columns())])  # as capture did
+    # as capture did before sky metrics existed: scored, but without sky metrics
+    captured = quality.score_file(paths[1]).as_columns()
+    index.set_scores([(ids[1], {**captured, "sharpness": 12345.0})])
     paths[6].write_bytes(b"not a picture")
     result = fill_metrics(index, "arch")
-    assert (result.scored, result.linked, result.failed) == (6, 1, 1)
+    # frame 1 is decoded once more for its sky metrics; capture's scores are kept
+    assert (result.scored, result.linked, result.failed) == (7, 1, 1)
     second = index.get(ids[1])
+    assert second.sharpness == 12345.0
+    assert len(index.sky_colours("arch", 0, 2e9)[0]) == 7
     assert second.hash_distance == quality.hash_distance(before.dhash, second.dhash)
     assert index.get(ids[6]).dhash is None
     assert index.get(ids[7]).hash_distance is None  # its predecessor could not be read
