@@ -1,5 +1,5 @@
 """Selection: which frames a rule picks (cron targets, day slices, ranges), matching, slot grids
-and quality filters.
+and quality filters, and the sun (events, windows).
 
 This face re-exports the wing's public names lazily (see pylapse.lazy_face).
 """
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         select_day_slice,
         trim_to_span,
     )
+    from pylapse.selection.sun import SunEvent, SunGap, SunPoint, sun_window
     from pylapse.selection.targets import (
         CRON_FIELDS,
         CronRule,
@@ -47,6 +48,9 @@ _WHERE = {
     "Selection": "selection",
     "SelectionCounts": "selection",
     "SelectionError": "targets",
+    "SunEvent": "sun",
+    "SunGap": "sun",
+    "SunPoint": "sun",
     "match": "matching",
     "match_nearest": "matching",
     "resolve_range": "targets",
@@ -54,6 +58,7 @@ _WHERE = {
     "select_all": "selection",
     "select_cron": "selection",
     "select_day_slice": "selection",
+    "sun_window": "sun",
     "trim_to_span": "selection",
 }
 
@@ -70,6 +75,9 @@ __all__ = [
     "Selection",
     "SelectionCounts",
     "SelectionError",
+    "SunEvent",
+    "SunGap",
+    "SunPoint",
     "match",
     "match_nearest",
     "resolve_range",
@@ -77,6 +85,7 @@ __all__ = [
     "select_all",
     "select_cron",
     "select_day_slice",
+    "sun_window",
     "trim_to_span",
 ]
 
