@@ -117,6 +117,7 @@ FLOORS = {
     "selection": 1,
     "jobs": 1,
     "imaging": 1,
+    "notify": 1,  # events, rules and deliveries; runtime wires capture, health and jobs to it
     "config": 2,
     "index": 2,
     "export": 2,
