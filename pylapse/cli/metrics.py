@@ -2,7 +2,8 @@
 
 Capture scores new frames itself; this scores what a scan indexed (imported archives, folder
 collections): sharpness, contrast, noise, clipped highlights and shadows, a perceptual hash and
-its distance to the previous frame, from a draft decode of each frame. Stopping it (Ctrl-C)
+its distance to the previous frame, and the sky metrics (colour statistics over the
+``metrics_region``, EXIF exposure), from one draft decode of each frame. Stopping it (Ctrl-C)
 keeps what was written; running it again carries on. Run ``pylapse index`` first.
 """
 
@@ -24,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     parser = subparsers.add_parser(
         "metrics",
-        help="score indexed frames that have no quality scores yet (resumable)",
+        help="score indexed frames that have no quality scores or sky metrics yet (resumable)",
         description=__doc__.split("\n\n")[0],
     )
     parser.add_argument(
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from pylapse.collection import Collection
     from pylapse.db import DB_NAME
     from pylapse.index.store import FrameIndex
-    from pylapse.tasks.metrics import fill_metrics
+    from pylapse.tasks.metrics import fill_metrics, region_for
 
     config = load_config_or_fail(args.config)
     ids = [*config.cameras, *(c for c in config.collections if c not in config.cameras)]
@@ -67,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
                 continue
             done.add(key)
             with tqdm(desc=key, unit=" frames", disable=disable, leave=False) as bar:
-                result = fill_metrics(index, key, _to_bar(bar))
+                result = fill_metrics(
+                    index, key, _to_bar(bar), region=region_for(config, cid)
+                )
             print(result.summary)
             failed += result.failed
     return 1 if failed else 0

@@ -26,10 +26,11 @@ from pylapse.imaging.decode import open_image
 from pylapse.progress import Cancelled, Progress, ProgressCallback, Throttle
 
 if TYPE_CHECKING:
+    from pylapse.config.models import Config
     from pylapse.index.frame import Frame
     from pylapse.index.store import FrameIndex
 
-__all__ = ["MetricsResult", "fill_metrics"]
+__all__ = ["MetricsResult", "fill_metrics", "region_for"]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,19 @@ class MetricsResult:
         if self.failed:
             text += f", {self.failed} unreadable"
         return text + f" in {self.seconds:.1f} s ({rate:.0f} frames/s)"
+
+
+def region_for(config: Config, collection_id: str) -> sky.Region:
+    """The sky metrics region of a camera or collection id: its ``metrics_region``; a
+    collection without one takes its camera's (capture measured its frames with that)."""
+    camera = config.cameras.get(collection_id)
+    chosen = camera.metrics_region if camera is not None else None
+    collection = config.collections.get(collection_id)
+    if collection is not None:
+        chosen = collection.metrics_region
+        if chosen is None and collection.camera in config.cameras:
+            chosen = config.cameras[collection.camera].metrics_region
+    return sky.WHOLE if chosen is None else sky.Region(chosen.top, chosen.bottom)
 
 
 def _measure(frame: Frame, scores: bool, region: sky.Region) -> dict[str, float | int | None]:

@@ -309,3 +309,20 @@ def test_the_repeated_hour_never_overwrites_a_frame(server, tmp_path):
         "2026-10-25T02-30-00+01.00.jpg",
     ]
     assert not [p for p in _all_files(tmp_path) if p.name.endswith(storage.TEMP_SUFFIX)]
+
+
+def test_capture_stores_sky_metrics_over_the_camera_region(server, tmp_path):
+    from pylapse.index.store import FrameIndex
+
+    with FrameIndex(tmp_path / "pylapse.db") as index:
+        whole = _camera(server, tmp_path / "out")
+        top = _camera(server, tmp_path / "top", metrics_region={"top": 0, "bottom": 60})
+        when = datetime(2026, 5, 1, 8, 0, tzinfo=TOKYO)
+        a, b = whole.capture(when, index), top.capture(when)
+        assert a.sky is not None and b.sky is not None
+        assert a.sky.mean != b.sky.mean  # the camera's picture is not one colour top to bottom
+        utc, offset, colours = index.sky_colours("porch", 0, 2e9, "mean")
+        assert list(utc) == [when.timestamp()] and list(offset) == [9 * 3600]
+        assert tuple(colours[0]) == a.sky.mean
+        frame_max = index.sky_colours("porch", 0, 2e9, "max")[2][0]
+        assert tuple(frame_max) == a.sky.max

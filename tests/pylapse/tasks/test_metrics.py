@@ -103,3 +103,32 @@ def test_captured_frames_are_only_linked_and_unreadable_ones_counted(archive, tm
     assert second.hash_distance == quality.hash_distance(before.dhash, second.dhash)
     assert index.get(ids[6]).dhash is None
     assert index.get(ids[7]).hash_distance is None  # its predecessor could not be read
+
+
+def test_the_sky_is_measured_over_the_region_the_config_gives(archive) -> None:
+    from pylapse.config.models import Config
+    from pylapse.imaging import sky
+    from pylapse.tasks.metrics import region_for
+
+    index, ids, paths = archive
+    config = Config.model_validate({
+        "cameras": {"cam": {"name": "Cam", "type": "synthetic", "output_dir": "out",
+                            "metrics_region": {"top": 0, "bottom": 100}}},
+        "collections": {
+            "arch": {"name": "Arch", "path": "arch", "metrics_region": {"top": 380}},
+            "feed": {"name": "Feed", "path": "out", "camera": "cam"},
+        },
+    })  # fmt: skip
+    assert region_for(config, "arch") == sky.Region(380, None)
+    assert region_for(config, "feed") == region_for(config, "cam") == sky.Region(0, 100)
+    fill_metrics(index, "arch", region=region_for(config, "arch"))
+    _utc, _offset, colours = index.sky_colours("arch", 0, 2e9, "mean")
+    with Image.open(paths[0]) as image:
+        image.load()
+        small = quality.reduced(image, "RGB")
+        low = sky.measure(small, image.height, sky.Region(380, None))
+        whole = sky.measure(small, image.height)
+    # the gradient is light at the bottom: the band of rows 380-480 is lighter than the frame
+    assert tuple(colours[0]) == pytest.approx(low.mean, abs=1.5)
+    assert colours[0][0] > whole.mean[0] + 40
+    assert index.get(ids[0]).size == paths[0].stat().st_size  # stated where the scan did not
