@@ -4,6 +4,12 @@
 nothing else in pyLapse holds global state. Building one opens the database and creates
 objects but starts nothing: :meth:`Runtime.start` starts the job runner and the scheduler (which
 takes the data-folder lock) and :meth:`Runtime.stop` undoes it all.
+
+Camera health changes (a camera turning frozen, blank, dark, failing, offline and back) are
+events: :meth:`Runtime.add_health_listener` subscribes a callable that gets each
+:class:`~pylapse.capture.health.HealthChange` once, from the capturing thread, after it is
+written (notifications subscribe here). A listener must return quickly (hand the change to a
+queue); one that raises is logged and never stops capture or the other listeners.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from typing import TYPE_CHECKING
 from pylapse import db, timeutil
 from pylapse.capture import disk
 from pylapse.capture.camera import Camera, CaptureResult, on_saved
-from pylapse.capture.health import HealthStore
+from pylapse.capture.health import HealthChange, HealthListener, HealthStore
 from pylapse.capture.retry import AttemptRunner
 from pylapse.capture.scheduler import CaptureScheduler
 from pylapse.config.base import ConfigError
@@ -67,7 +73,8 @@ class Runtime:
         self.data_path.mkdir(parents=True, exist_ok=True)
         self.db_path = self.data_path / db.DB_NAME
         self.index: FrameIndex = FrameIndex(self.db_path)
-        self.health = HealthStore(self.db_path)
+        self._health_listeners: tuple[HealthListener, ...] = ()
+        self.health = HealthStore(self.db_path, listener=self._tell_health)
         self.jobs: JobRunner | None = self._job_runner() if jobs else None
         self.scheduler: CaptureScheduler | None = (
             CaptureScheduler(config, index=self.index, health=self.health, data_path=self.data_path)
@@ -80,6 +87,30 @@ class Runtime:
         self._unhook_thumbs: Callable[[], None] | None = None
         self._lock = threading.RLock()
         self._started = False
+
+    # --- health events ---------------------------------------------------------------------------
+
+    def add_health_listener(self, listener: HealthListener) -> Callable[[], None]:
+        """Call ``listener`` with every camera health change from now on; returns the call
+        that unsubscribes it (see the module)."""
+        with self._lock:
+            self._health_listeners = (*self._health_listeners, listener)
+
+        def remove() -> None:
+            with self._lock:
+                kept = list(self._health_listeners)
+                if listener in kept:
+                    kept.remove(listener)
+                self._health_listeners = tuple(kept)
+
+        return remove
+
+    def _tell_health(self, change: HealthChange) -> None:
+        for listener in self._health_listeners:  # a tuple: subscribing meanwhile is safe
+            try:
+                listener(change)
+            except Exception:  # one listener's fault must not keep the change from the others
+                log.exception("health listener %r failed on %s", listener, change)
 
     def _job_runner(self) -> JobRunner:
         from pylapse.jobs.runner import JobRunner  # only when jobs run (the capture CLI has none)

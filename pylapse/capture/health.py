@@ -7,7 +7,20 @@ States, decided after every attempt:
 * ``offline`` - ``offline_after`` or more failures in a row;
 * ``frozen`` - ``frozen_after`` identical frames in a row (a camera serving a cached picture);
 * ``blank`` - a near-constant picture (lens cap, dead sensor, all-black stream);
+* ``dark`` - a picture far darker than the camera's at the same time yesterday (a covered
+  lens, a dead infrared light);
 * ``unknown`` - never captured; ``disabled`` - switched off in the config.
+
+Frozen and blank are decided by :mod:`pylapse.selection.dead_camera`, the rule selections use
+to leave a dead camera's frames out: the dashboard and an export never disagree on them.
+
+A change of state is an event: the ``listener`` given to :class:`HealthStore` gets a
+:class:`HealthChange` (camera, old and new state, when, why) once per change, after the change
+is written and outside the store's lock, never for an attempt that leaves the state as it was
+(a camera's first frame is the change from ``unknown``). A listener that raises is logged and
+never stops capture. :meth:`pylapse.runtime.Runtime.add_health_listener` is where the rest of
+pyLapse (notifications) subscribes. Enabling or disabling a camera is the user's own act and is
+not reported.
 
 The log keeps the last ``max_log_rows`` attempts (old rows are trimmed in batches), so it never
 grows with the age of an installation. Bytes saved per camera and hour are kept apart from it
@@ -36,8 +49,23 @@ from typing import Any, TypeVar
 
 from pylapse import db, timeutil
 from pylapse.capture import disk
+from pylapse.selection.dead_camera import (
+    BLANK_CONTRAST,
+    FROZEN_AFTER,
+    far_darker,
+    is_blank,
+    same_picture,
+)
 
-__all__ = ["CameraHealth", "HealthState", "HealthStore", "LogEntry", "LogKind"]
+__all__ = [
+    "CameraHealth",
+    "HealthChange",
+    "HealthListener",
+    "HealthState",
+    "HealthStore",
+    "LogEntry",
+    "LogKind",
+]
 
 log = logging.getLogger(__name__)
 
@@ -105,14 +133,9 @@ _STEPS = [
     # and mean luma did not move, and the last frame's luma to compare the next one with
     """ALTER TABLE camera_health ADD COLUMN same_picture_count INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE camera_health ADD COLUMN last_luma REAL""",
+    # why the camera is in its state (frozen, blank, failing...), for the dashboard's card
+    "ALTER TABLE camera_health ADD COLUMN state_reason TEXT",
 ]
-# A live camera's sensor noise and exposure move a frame's mean luma by more than this between
-# frames even when the scene stands still; a cached picture re-encoded does not.
-SAME_LUMA = 0.05
-# "far darker than the same time yesterday": below this share of yesterday's luma, when
-# yesterday's frame was bright enough for the comparison to mean something
-DARKER_SHARE = 0.35
-DARKER_MIN_REFERENCE = 40.0
 # Hours of capture volume kept per camera (the estimate reads the last day of them).
 VOLUME_HOURS = 8 * 24
 # The shortest span a rate is taken over: a camera's first frames alone would make a rate from
@@ -133,6 +156,7 @@ class HealthState(StrEnum):
     OFFLINE = "offline"
     FROZEN = "frozen"
     BLANK = "blank"
+    DARK = "dark"
     UNKNOWN = "unknown"
     DISABLED = "disabled"
 
@@ -149,6 +173,22 @@ class CameraHealth:
     last_error_time: datetime | None = None
     last_path: str | None = None
     identical_frames: int = 0
+    reason: str | None = None  # why the state is not ok (frozen, blank, failing, offline)
+
+
+@dataclass(frozen=True, slots=True)
+class HealthChange:
+    """A camera's health state changed (see the module: the event notifications deliver)."""
+
+    camera_id: str
+    old: HealthState
+    new: HealthState
+    time: datetime  # aware, UTC: the attempt that changed it
+    reason: str  # why, in words: "5 identical frames in a row", the capture error, ...
+
+
+#: Called with each :class:`HealthChange`, from the capturing thread.
+HealthListener = Callable[[HealthChange], None]
 
 
 @dataclass(frozen=True)
@@ -170,15 +210,22 @@ def _when(utc: float | None, offset: int | None) -> datetime | None:
     return None if utc is None else timeutil.from_utc(utc, offset or 0)
 
 
-def _blank_reason(stddev: float, luma: float | None, yesterday: float | None) -> str:
-    if yesterday is not None and luma is not None:
-        return f"; far darker than the same time yesterday (luma {luma:.0f}, was {yesterday:.0f})"
+def _blank_reason(stddev: float, luma: float | None) -> str:
     kind = "near-constant"
     if luma is not None and luma < 16:
         kind = "black"
     elif luma is not None and luma > 240:
         kind = "white"
-    return f"; picture is {kind} (stddev {stddev:.1f})"
+    return f"picture is {kind} (stddev {stddev:.1f})"
+
+
+def _back_reason(old: HealthState) -> str:
+    """Why a camera is ok again, by the state it left."""
+    if old in (HealthState.FROZEN, HealthState.BLANK, HealthState.DARK):
+        return "the picture is alive again"
+    if old in (HealthState.FAILING, HealthState.OFFLINE):
+        return "capturing again"
+    return "first frame saved"
 
 
 class HealthStore:
@@ -189,11 +236,14 @@ class HealthStore:
         db_path: str | os.PathLike[str],
         *,
         offline_after: int = 5,
-        frozen_after: int = 5,
-        blank_stddev: float = 2.0,
+        frozen_after: int = FROZEN_AFTER,
+        blank_stddev: float = BLANK_CONTRAST,
         max_log_rows: int = 50_000,
+        listener: HealthListener | None = None,
     ) -> None:
         self.db_path = Path(db_path)
+        self.listener = listener
+        self._changes: list[HealthChange] = []  # written, not told yet (see _tell)
         self.offline_after = offline_after
         self.frozen_after = frozen_after
         self.blank_stddev = blank_stddev
@@ -232,6 +282,7 @@ class HealthStore:
             last_error_time=_when(row["last_error_utc"], row["last_error_offset"]),
             last_path=row["last_path"],
             identical_frames=row["identical_count"],
+            reason=row["state_reason"],
         )
 
     def log(self, limit: int = 25, offset: int = 0, camera: str | None = None) -> list[LogEntry]:
@@ -310,6 +361,11 @@ class HealthStore:
     def try_resume(self) -> bool:
         """After a full disk: when the disk has room again, write what was held back (in one
         transaction) and end the pause. True when there is no pause (any more)."""
+        resumed = self._try_resume()
+        self._tell()  # the state changes the held writes made
+        return resumed
+
+    def _try_resume(self) -> bool:
         with self._lock:
             if self._full is None:
                 return True
@@ -318,6 +374,7 @@ class HealthStore:
                     return False
             except OSError:  # cannot tell: let the writes themselves decide
                 pass
+            mark = len(self._changes)
             try:
                 with self._conn:
                     for write in self._held:
@@ -332,6 +389,7 @@ class HealthStore:
                                 "were lost", kind=LogKind.NOTE,
                             )  # fmt: skip
             except sqlite3.Error as exc:
+                del self._changes[mark:]  # rolled back: not changes (yet)
                 if disk.is_disk_full(exc):
                     return False
                 # not a full disk: these writes will never work; capture must not stop for it
@@ -342,13 +400,24 @@ class HealthStore:
             return True
 
     def _write(self, write: Callable[[], _T]) -> _T | None:
-        """Run ``write`` in a transaction; while the disk is full, hold it (None) for later."""
+        """Run ``write`` in a transaction; while the disk is full, hold it (None) for later.
+
+        The state changes it made are told to the listener afterwards, outside the lock.
+        """
+        try:
+            return self._write_locked(write)
+        finally:
+            self._tell()
+
+    def _write_locked(self, write: Callable[[], _T]) -> _T | None:
         with self._lock:
             if self._full is None:
+                mark = len(self._changes)
                 try:
                     with self._conn:
                         return write()
                 except sqlite3.Error as exc:
+                    del self._changes[mark:]  # rolled back: it did not happen (yet)
                     if not disk.is_disk_full(exc):
                         raise
                     self._start_full()
@@ -357,6 +426,25 @@ class HealthStore:
                 self._dropped += 1
             self._held.append(write)
             return None
+
+    def _tell(self) -> None:
+        """Hand the state changes written so far to the listener (in the order they happened)."""
+        with self._lock:
+            changes, self._changes = self._changes, []
+        if self.listener is None:
+            return
+        for change in changes:
+            try:
+                self.listener(change)
+            except Exception:  # a listener's fault must never stop capture
+                log.exception("health listener failed on %s", change)
+
+    def _changed(
+        self, camera_id: str, old: HealthState, new: HealthState, when: datetime, reason: str
+    ) -> None:
+        """Inside a write: note a change for :meth:`_tell` (nothing when the state stayed)."""
+        if old is not new:
+            self._changes.append(HealthChange(camera_id, old, new, when.astimezone(UTC), reason))
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -425,50 +513,52 @@ class HealthStore:
         hash_distance: int | None = None,
         luma_yesterday: float | None = None,
     ) -> HealthState | None:
-        """A saved frame; returns the new state (ok, frozen or blank), or None while the disk
+        """A saved frame; returns the new state (ok, frozen, blank or dark), or None while the disk
         is full (the update is held and written when there is room again).
 
         With the frame's quality scores (:mod:`pylapse.imaging.quality`) more is caught:
         ``hash_distance`` 0 to the previous frame with its ``luma`` unmoved counts towards
         frozen like identical bytes (a camera re-encoding a cached picture), and a frame far
         darker than ``luma_yesterday`` (the camera's frame at the same time a day earlier) is
-        blank (a covered lens, a dead infrared light).
+        dark (a covered lens, a dead infrared light).
         """
         path = os.fspath(path)
 
         def write() -> HealthState:
             self._ensure(camera_id)
             row = self._conn.execute(
-                "SELECT last_digest, identical_count, same_picture_count, last_luma "
+                "SELECT state, last_digest, identical_count, same_picture_count, last_luma "
                 "FROM camera_health WHERE camera_id = ?",
                 (camera_id,),
             ).fetchone()
             identical = row["identical_count"] + 1 if row["last_digest"] == digest else 1
-            last_luma = row["last_luma"]
-            unmoved = (
-                hash_distance == 0
-                and luma is not None
-                and last_luma is not None
-                and abs(luma - last_luma) < SAME_LUMA
-            )
+            unmoved = same_picture(hash_distance, luma, row["last_luma"])
             same = row["same_picture_count"] + 1 if unmoved or identical > 1 else 1
-            darker = (
-                luma is not None
-                and luma_yesterday is not None
-                and luma_yesterday >= DARKER_MIN_REFERENCE
-                and luma < DARKER_SHARE * luma_yesterday
-            )
-            if stddev < self.blank_stddev or darker:
+            darker = far_darker(luma, luma_yesterday)
+            if is_blank(stddev, self.blank_stddev):
                 state = HealthState.BLANK
+                reason = _blank_reason(stddev, luma)
+            elif darker:
+                state = HealthState.DARK
+                reason = (
+                    f"far darker than the same time yesterday (luma {luma:.0f},"
+                    f" was {luma_yesterday:.0f})"
+                )
             elif max(identical, same) >= self.frozen_after:
                 state = HealthState.FROZEN
+                if identical >= self.frozen_after:
+                    reason = f"{identical} identical frames in a row"
+                else:
+                    reason = f"the same picture {same} times in a row (re-encoded)"
             else:
                 state = HealthState.OK
+                reason = ""
+            old = HealthState(row["state"])
             self._conn.execute(
                 "UPDATE camera_health SET state = ?, last_success_utc = ?,"
                 " last_success_offset = ?, consecutive_failures = 0, identical_count = ?,"
                 " last_digest = ?, last_frame_id = ?, last_path = ?, same_picture_count = ?,"
-                " last_luma = ? WHERE camera_id = ?",
+                " last_luma = ?, state_reason = ? WHERE camera_id = ?",
                 (
                     state.value,
                     when.timestamp(),
@@ -479,24 +569,17 @@ class HealthStore:
                     path,
                     same,
                     luma,
+                    reason or None,
                     camera_id,
                 ),
             )
-            if state is HealthState.BLANK:
-                note = _blank_reason(stddev, luma, luma_yesterday if darker else None)
-            elif state is HealthState.FROZEN:
-                if identical >= self.frozen_after:
-                    note = f"; {identical} identical frames in a row"
-                else:
-                    note = f"; the same picture {same} times in a row (re-encoded)"
-            else:
-                note = ""
+            self._changed(camera_id, old, state, when, reason or _back_reason(old))
             self._add_volume(camera_id, when, size)
             self._append_log(
                 camera_id,
                 when,
                 True,
-                (message or f"saved {path}") + note,
+                (message or f"saved {path}") + (f"; {reason}" if reason else ""),
                 path=path,
                 frame_id=frame_id,
                 size=size,
@@ -522,26 +605,28 @@ class HealthStore:
 
         def write() -> HealthState:
             self._ensure(camera_id)
-            failures = (
-                self._conn.execute(
-                    "SELECT consecutive_failures FROM camera_health WHERE camera_id = ?",
-                    (camera_id,),
-                ).fetchone()[0]
-                + 1
-            )
+            row = self._conn.execute(
+                "SELECT state, consecutive_failures FROM camera_health WHERE camera_id = ?",
+                (camera_id,),
+            ).fetchone()
+            failures = row["consecutive_failures"] + 1
             state = HealthState.OFFLINE if failures >= self.offline_after else HealthState.FAILING
+            reason = f"{failures} failed attempts in a row: {error}" if failures > 1 else error
             self._conn.execute(
                 "UPDATE camera_health SET state = ?, last_error = ?, last_error_utc = ?,"
-                " last_error_offset = ?, consecutive_failures = ? WHERE camera_id = ?",
+                " last_error_offset = ?, consecutive_failures = ?, state_reason = ?"
+                " WHERE camera_id = ?",
                 (
                     state.value,
                     error,
                     now.timestamp(),
                     timeutil.offset_seconds(now),
                     failures,
+                    reason,
                     camera_id,
                 ),
             )
+            self._changed(camera_id, HealthState(row["state"]), state, now, reason)
             self._append_log(camera_id, when, False, error, duration=duration, attempt=attempt)
             return state
 

@@ -138,3 +138,43 @@ def test_volume_usage_estimates_days_until_full(runtime):
     assert len(volumes) >= 1
     assert volumes[0].free > 0
     assert volumes[0].days_until_full is not None
+
+
+def test_health_changes_reach_the_listeners_once_per_change(tmp_path, server):
+    from pylapse.capture.health import HealthChange
+
+    path = _config_file(tmp_path, server)
+    raw = json.loads(path.read_text())
+    raw["cameras"]["still"] = {
+        "name": "Still",
+        "url": server.url("/static.jpg"),  # one picture for ever: a frozen camera
+        "output_dir": "frames/still",
+    }
+    path.write_text(json.dumps(raw))
+    rt = Runtime(load_config(path), scheduler=False, jobs=False)
+    seen: list[HealthChange] = []
+    others: list[HealthChange] = []
+
+    def broken(change: HealthChange) -> None:
+        raise RuntimeError("a listener's own bug")
+
+    rt.add_health_listener(broken)  # first: it must not keep the change from the others
+    rt.add_health_listener(seen.append)
+    remove = rt.add_health_listener(others.append)
+    try:
+        for _ in range(7):
+            rt.grab_now("still")
+        assert [(c.camera_id, c.old, c.new) for c in seen] == [
+            ("still", HealthState.UNKNOWN, HealthState.OK),
+            ("still", HealthState.OK, HealthState.FROZEN),  # the fifth frame, told once
+        ]
+        assert seen[1].reason == "5 identical frames in a row"
+        assert seen[1].time.tzinfo is not None and seen[1].time.utcoffset().total_seconds() == 0
+        assert others == seen
+        remove()
+        with pytest.raises(GrabError):
+            rt.grab_now("broken")
+        assert [(c.camera_id, c.new) for c in seen[2:]] == [("broken", HealthState.FAILING)]
+        assert len(others) == 2  # unsubscribed
+    finally:
+        rt.stop()

@@ -253,3 +253,25 @@ def test_dashboard_without_a_scheduler(config_path) -> None:
             assert paused.status_code == 409
     finally:
         runtime.stop()
+
+
+def test_a_frozen_or_dark_camera_card_says_why(client, runtime) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    for i in range(5):  # the same bytes five times: a frozen camera
+        runtime.health.record_success(
+            "demo", start + timedelta(minutes=i), path=f"/f/{i}.jpg", frame_id=None, size=10,
+            digest="same", stddev=30.0, duration=0.1,
+        )  # fmt: skip
+    response = client.get("/dashboard/cameras/demo")
+    assert response.context["card"].health.state == "frozen"
+    why = re.search(r'class="small health-reason">([^<]*)<', response.text)
+    assert why is not None and why.group(1) == "5 identical frames in a row"
+    runtime.health.record_success(
+        "demo", start + timedelta(minutes=9), path="/f/9.jpg", frame_id=None, size=10,
+        digest="new", stddev=30.0, duration=0.1, luma=20.0, luma_yesterday=115.0,
+    )  # fmt: skip
+    text = client.get("/dashboard/cameras/demo").text
+    assert "far darker than the same time yesterday (luma 20, was 115)" in text
+    assert '<span class="badge dark">dark</span>' in text

@@ -146,13 +146,19 @@ def _room_again(store: HealthStore) -> None:
     store._conn.execute("PRAGMA max_page_count = 1073741823")
 
 
-def test_a_full_disk_holds_writes_shows_why_and_writes_them_when_there_is_room(store, tmp_path):
-    _ok(store, 0)
+def _fill_until_held(store: HealthStore) -> int:
+    """Fill the database's last page with frames until a write is held; the frames tried."""
     _disk_full(store)
     written = 1
     while _ok(store, written) is not None:  # rows fit on the last page until it is full
         written += 1
         assert written < 500
+    return written
+
+
+def test_a_full_disk_holds_writes_shows_why_and_writes_them_when_there_is_room(store, tmp_path):
+    _ok(store, 0)
+    written = _fill_until_held(store)
     assert store.full is not None  # that write was held, not raised
     for i in range(written + 1, written + 5):
         assert _ok(store, i) is None  # and every later one is held behind it
@@ -287,10 +293,12 @@ def test_a_still_scene_with_live_exposure_is_not_frozen(store):
         assert _scored(store, i, luma, 0 if i else None) is HealthState.OK
 
 
-def test_far_darker_than_yesterday_is_blank(store):
+def test_far_darker_than_yesterday_is_dark(store):
     assert _scored(store, 0, 110.0, None, yesterday=115.0) is HealthState.OK
-    assert _scored(store, 1, 20.0, 30, yesterday=115.0) is HealthState.BLANK
+    assert _scored(store, 1, 20.0, 30, yesterday=115.0) is HealthState.DARK
     assert "darker than the same time yesterday" in store.log(1)[0].message
+    reason = "far darker than the same time yesterday (luma 20, was 115)"
+    assert store.get("cam").reason == reason
     # a night frame after a night frame yesterday is not a dead camera
     assert _scored(store, 2, 8.0, 30, yesterday=12.0) is HealthState.OK
 
@@ -304,6 +312,8 @@ def test_a_camera_serving_one_image_turns_frozen(store, tmp_path):
     with CameraServer(frame_size=(320, 240)) as server:
         cfg = CameraConfig(name="Porch", url=server.url("/static.jpg"), output_dir=str(tmp_path))
         camera = Camera("Porch", config=cfg, camera_id="cam", output_dir=tmp_path)
+        changes = []
+        store.listener = changes.append
         states = []
         for i in range(3):
             result = camera.capture(T0 + timedelta(minutes=i))
@@ -323,3 +333,95 @@ def test_a_camera_serving_one_image_turns_frozen(store, tmp_path):
             )
     assert states == [HealthState.OK, HealthState.OK, HealthState.FROZEN]
     assert store.get("cam").state is HealthState.FROZEN
+    assert [(c.old, c.new) for c in changes] == [
+        (HealthState.UNKNOWN, HealthState.OK),
+        (HealthState.OK, HealthState.FROZEN),
+    ]
+
+
+# --- the health change event ------------------------------------------------------------------
+
+
+def test_each_change_of_state_is_told_once_and_repeats_are_not(tmp_path):
+    from pylapse.capture.health import HealthChange
+
+    changes: list[HealthChange] = []
+    store = HealthStore(
+        tmp_path / "pylapse.db", offline_after=3, frozen_after=3, listener=changes.append
+    )
+    try:
+        for i in range(6):  # a frozen run of identical frames: frozen from the third on
+            _ok(store, i, digest="same")
+        assert [(c.old, c.new) for c in changes] == [
+            (HealthState.UNKNOWN, HealthState.OK),
+            (HealthState.OK, HealthState.FROZEN),
+        ]
+        frozen = changes[1]
+        assert frozen.camera_id == "cam" and frozen.reason == "3 identical frames in a row"
+        assert frozen.time == T0 + timedelta(minutes=2)
+        assert frozen.time.utcoffset() == timedelta(0)  # aware, in UTC
+        assert store.get("cam").reason == "6 identical frames in a row"  # the card's words
+        _ok(store, 6)  # a new picture
+        for _ in range(4):
+            store.record_failure("cam", T0, "timed out")
+        _ok(store, 7)
+        assert [(c.old, c.new) for c in changes[2:]] == [
+            (HealthState.FROZEN, HealthState.OK),
+            (HealthState.OK, HealthState.FAILING),
+            (HealthState.FAILING, HealthState.OFFLINE),
+            (HealthState.OFFLINE, HealthState.OK),
+        ]
+        assert changes[2].reason == "the picture is alive again"
+        assert changes[4].reason == "3 failed attempts in a row: timed out"
+        assert changes[5].reason == "capturing again"
+        assert store.get("cam").reason is None  # ok: nothing to explain
+    finally:
+        store.close()
+
+
+def test_a_blank_picture_is_a_change_with_its_reason(tmp_path):
+    changes = []
+    store = HealthStore(tmp_path / "pylapse.db", listener=changes.append)
+    try:
+        _ok(store, 0)
+        _ok(store, 1, stddev=0.3)
+        _ok(store, 2, stddev=0.4)
+        assert [(c.old, c.new) for c in changes] == [
+            (HealthState.UNKNOWN, HealthState.OK),
+            (HealthState.OK, HealthState.BLANK),
+        ]
+        assert changes[1].reason == "picture is near-constant (stddev 0.3)"
+        assert store.get("cam").reason == "picture is near-constant (stddev 0.4)"
+    finally:
+        store.close()
+
+
+def test_a_failing_listener_never_stops_capture(tmp_path):
+    def broken(change):
+        raise RuntimeError("the notifier is down")
+
+    store = HealthStore(tmp_path / "pylapse.db", listener=broken)
+    try:
+        assert _ok(store, 0) is HealthState.OK
+        assert store.record_failure("cam", T0, "timed out") is HealthState.FAILING
+        assert store.get("cam").state is HealthState.FAILING
+    finally:
+        store.close()
+
+
+def test_changes_held_by_a_full_disk_are_told_when_written(store):
+    changes = []
+    store.listener = changes.append
+    _ok(store, 0)
+    _fill_until_held(store)
+    for _ in range(3):
+        assert store.record_failure("cam", T0, "timed out") is None
+    assert [c.new for c in changes] == [HealthState.OK]  # held: nothing happened yet
+    assert store.try_resume() is False  # still no room: the replay was rolled back
+    assert [c.new for c in changes] == [HealthState.OK]
+    _room_again(store)
+    assert store.try_resume() is True
+    assert [(c.old, c.new) for c in changes[1:]] == [
+        (HealthState.OK, HealthState.FAILING),
+        (HealthState.FAILING, HealthState.OFFLINE),
+    ]
