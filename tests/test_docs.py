@@ -18,6 +18,7 @@ MODELS = [
     config.CollectionConfig,
     config.ExportPreset,
     config.WebSettings,
+    config.NotificationConfig,
 ]
 
 

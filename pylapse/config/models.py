@@ -45,6 +45,7 @@ from pylapse.config.base import (
     _Model,
 )
 from pylapse.config.presets import ExportPreset
+from pylapse.notify.events import EventKind, is_event_pattern
 from pylapse.redact import mask_url
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "Config",
     "InvalidCamera",
     "MetricsRegion",
+    "NotificationConfig",
     "Schedule",
     "WebSettings",
 ]
@@ -545,6 +547,52 @@ class WebSettings(_Model):
         return [entry.strip() for entry in value]
 
 
+class NotificationConfig(_Model):
+    """One notification rule: where messages go and which events they are about."""
+
+    url: str = Field(
+        min_length=1,
+        description="an http(s) URL (a signed JSON webhook) or an Apprise URL (mailto://, "
+        "tgram://, ntfy://, discord://, json://...)",
+    )
+    events: list[str] = Field(
+        default_factory=lambda: ["*"],
+        description="event names (camera.offline, render.done, ...), 'camera.*' or '*'",
+    )
+    secret: str | None = Field(None, description="signs webhook bodies (never shown)")
+    cooldown: float = Field(
+        300.0, ge=0, description="seconds between two messages about the same subject"
+    )
+    kind: Literal["auto", "webhook", "apprise"] = Field(
+        "auto", description="'auto' (http(s) is a webhook, else Apprise), 'webhook' or 'apprise'"
+    )
+    enabled: bool = Field(True, description="a disabled rule keeps its settings, sends nothing")
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        value = value.strip()
+        if not re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://.", value):
+            raise ValueError(
+                "not a URL (it may hold a password, so it is not repeated here); use an "
+                "http(s):// webhook or an Apprise URL such as mailto://, tgram://, ntfy://, "
+                "discord:// or json://"
+            )
+        return value
+
+    @field_validator("events")
+    @classmethod
+    def _check_events(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not is_event_pattern(name):
+                families = sorted({f"{kind.family}.*" for kind in EventKind})
+                accepted = ", ".join(["*", *families, *(kind.value for kind in EventKind)])
+                raise ValueError(f"{name!r} is not an event; accepted: {accepted}")
+        if not value:
+            raise ValueError("no events: name at least one (or '*' for all)")
+        return value
+
+
 def _is_v02(data: dict[str, Any]) -> bool:
     """Whether raw config data is a pyLapse 0.2 file: at least one camera, no layout anywhere,
     and only keys 0.2 knew (cameras may already be models, when built in code)."""
@@ -606,6 +654,9 @@ class Config(_Model):
         "pyLapse 0.2's layout) for cameras without a layout of their own; a 0.2 file reads 'flat'",
     )
     web: WebSettings = Field(default_factory=WebSettings, description="dashboard settings")
+    notifications: dict[str, NotificationConfig] = Field(
+        default_factory=dict, description="notification rules keyed by id"
+    )
 
     _source: Path | None = PrivateAttr(None)
     # the file's "_" comments by the path of the object they were in (see config.file)
@@ -635,7 +686,7 @@ class Config(_Model):
             config._layout_from_v02 = True
         return config
 
-    @field_validator("cameras", "collections", "exports")
+    @field_validator("cameras", "collections", "exports", "notifications")
     @classmethod
     def _check_ids(cls, value: dict[str, Any]) -> dict[str, Any]:
         for key in value:

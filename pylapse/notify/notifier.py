@@ -38,7 +38,7 @@ _FAILURE_WORDS = ("failed", "offline", "frozen", "blank", "dark", "paused", "low
 class Backoff:
     """How often and how soon a failed send is tried again: try ``attempts`` times in all, the
     first retry after ``first`` seconds, each next one ``factor`` times later, at most ``cap``.
-    The defaults span about half an hour (2 s, 8 s, 32 s, 2 min, 8.5 min, then 15 min)."""
+    The defaults retry after 2 s, 8 s, 32 s, about 2 min and 8.5 min: six tries in 11 minutes."""
 
     attempts: int = 6
     first: float = 2.0

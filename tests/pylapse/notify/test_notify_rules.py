@@ -29,7 +29,7 @@ def test_an_unknown_event_is_refused_naming_the_field_and_what_is_accepted() -> 
     text = str(caught.value)
     assert "notifications.ops.events: 'camera.gone' is not an event" in text
     assert "camera.offline" in text and "camera.*" in text
-    with pytest.raises(ValueError, match="notifications.ops.cooldown"):
+    with pytest.raises(ValueError, match=r"notifications\.ops\.cooldown"):
         Rule.of("ops", "http://hooks.local/x", ["*"], cooldown=-1)
 
 
