@@ -59,7 +59,9 @@ from pylapse.selection.selection import (
     select_all,
     select_cron,
     select_day_slice,
+    select_sun,
 )
+from pylapse.selection.sun import SunGap, keep_frames_in_windows, parse_window, window_spans
 from pylapse.selection.targets import CRON_FIELDS, DaySpan, SelectionError, resolve_range
 
 if TYPE_CHECKING:
@@ -70,6 +72,7 @@ if TYPE_CHECKING:
     from pylapse.index.frame import Frame
     from pylapse.index.store import FrameIndex
     from pylapse.index.zones import ZoneTimeline
+    from pylapse.pictures.make import Pictures
     from pylapse.progress import ProgressCallback
 
 __all__ = [
@@ -189,6 +192,8 @@ class Collection:
         roots: Sequence[str | os.PathLike[str]] = (),
         zones: Sequence[Mapping[str, str | None]] = (),
         ignore: Sequence[str] | None = None,
+        latitude: float | None = None,
+        longitude: float | None = None,
     ) -> None:
         if isinstance(ext, tzinfo) or (ext and ("/" in ext or ext.upper() in ("UTC", "GMT"))):
             # before 0.3 the fourth parameter was the time zone; it is 0.2's ext again
@@ -207,6 +212,7 @@ class Collection:
         self.roots: tuple[Path, ...] = (*(Path(r) for r in roots), self.collection_dir)
         self.zone = _zone(timezone)
         self.zones = [dict(span) for span in zones]  # the config's zone timeline
+        self.latitude, self.longitude = latitude, longitude  # for sun selections
         # what a scan leaves out of the folder (glob patterns; see storage.check_ignore)
         self.ignore: tuple[str, ...] = tuple(storage.DEFAULT_IGNORE if ignore is None else ignore)
         self.key = key or name
@@ -250,6 +256,7 @@ class Collection:
                 zones=c.zones,
                 ignore=c.ignore,
             )
+            coll.latitude, coll.longitude = _place(c, config.cameras.get(c.camera or ""))
         elif collection_id in config.cameras:
             cam = config.cameras[collection_id]
             coll = cls(
@@ -262,6 +269,8 @@ class Collection:
                 key=collection_id,
                 roots=config.root_paths,
                 ignore=cam.ignore,
+                latitude=cam.latitude,
+                longitude=cam.longitude,
             )
         else:
             known = sorted({*config.collections, *config.cameras})
@@ -457,6 +466,8 @@ class Collection:
         date_from: date | datetime | str | None = None,
         date_to: date | datetime | str | None = None,
         best_of_day: time | str | None = None,
+        sun: str | Sequence[str] | None = None,
+        sun_window: str | tuple[str, str] | None = None,
         **options: Any,
     ) -> Selection:
         """Frames nearest the targets of cron fields (``hour="6-20", minute="*/15"``) or of
@@ -469,6 +480,13 @@ class Collection:
         within the tolerance instead of the nearest). ``best_of_day="12:00"`` makes one frame
         per day, the sharpest acceptable one within the tolerance of that clock time (the day
         slice's one hour unless ``tolerance`` is given).
+
+        The sun (needs the collection's ``latitude``/``longitude``; see
+        :mod:`pylapse.selection.sun`): ``sun="sunset-30m"`` (or a list: ``["noon",
+        "civil_dusk"]``) takes one frame per day nearest each point, instead of cron fields;
+        ``sun_window="day"``, ``"night"`` or ``"civil_dawn-30m..civil_dusk+30m"`` keeps only
+        frames (and targets) inside that window of each day. Days without the event or window
+        (polar day or night) are listed with the reason in ``selection.sun_gaps``.
         """
         quality = _quality_options(options)
         cron = options
@@ -482,7 +500,11 @@ class Collection:
         fields = {k: v for k, v in cron.items() if v is not None}
         if fields:
             all_rules.append(fields)
+        if sun is not None and (all_rules or best_of_day is not None):
+            raise SelectionError("sun takes one frame per day per point: give no cron fields")
         if best_of_day is not None:
+            if sun_window is not None:
+                raise SelectionError("sun_window does not combine with best_of_day")
             if all_rules:
                 raise SelectionError("best_of_day takes one frame per day: give no cron fields")
             return self.day_slice(
@@ -494,17 +516,58 @@ class Collection:
             )
         span = resolve_range(date_from, date_to, self.zone)
         ids, utcs = self._times(span)
+        windows: list[tuple[float, float]] | None = None
+        window_gaps: list[SunGap] = []
+        if sun_window is not None:
+            windows, window_gaps = self._sun_windows(sun_window, span, utcs, tolerance)
+            ids, utcs = keep_frames_in_windows(ids, utcs, windows)
         qf = QualityFilter.from_options(quality)
         found = self._filtered(span, ids, utcs, qf)
         if found is not None:
             ids, utcs = found.ids, found.utcs
-        if not all_rules:
+        if sun is not None:
+            lat, lon = self._place()
+            points = [sun] if isinstance(sun, str) else list(sun)
+            selection = select_sun(
+                ids, utcs, points, self.zone, lat, lon, tolerance=tolerance, span=span,
+                loader=self._load, windows=windows,
+            )  # fmt: skip
+        elif not all_rules:
             selection = select_all(ids, utcs, self.zone, span=span, loader=self._load)
         else:
             selection = select_cron(
-                ids, utcs, all_rules, self.zone, tolerance=tolerance, span=span, loader=self._load
+                ids, utcs, all_rules, self.zone, tolerance=tolerance, span=span, loader=self._load,
+                windows=windows,
+            )  # fmt: skip
+        selection = self._finish(selection, found, qf)
+        selection.sun_gaps = [*selection.sun_gaps, *window_gaps]
+        return selection
+
+    def _place(self) -> tuple[float, float]:
+        if self.latitude is None or self.longitude is None:
+            raise SelectionError(
+                f"collection {self.name!r} has no latitude/longitude: sun selections need them "
+                "(set latitude and longitude on the collection or its camera in the config, or "
+                "pass Collection(..., latitude=, longitude=))"
             )
-        return self._finish(selection, found, qf)
+        return self.latitude, self.longitude
+
+    def _sun_windows(
+        self,
+        window: str | tuple[str, str],
+        span: DaySpan,
+        utcs: Sequence[float],
+        tolerance: timedelta | float,
+    ) -> tuple[list[tuple[float, float]], list[SunGap]]:
+        """The sun window's spans over the range (or the frames' extent) and its gap days."""
+        start, end = parse_window(window)
+        lat, lon = self._place()
+        pad = tolerance.total_seconds() if isinstance(tolerance, timedelta) else float(tolerance)
+        first = span.start if span.start is not None else (utcs[0] - pad if utcs else None)
+        last = span.stop if span.stop is not None else (utcs[-1] + pad if utcs else None)
+        if first is None or last is None:
+            return [], []
+        return window_spans(lat, lon, self.zone, start, end, first, last)
 
     def day_slice(
         self,
@@ -620,11 +683,22 @@ class Collection:
             ids, utcs, self.zone, width=width, origin=origin, span=span, loader=self._load
         )
 
+    @property
+    def pictures(self) -> Pictures:
+        """Pictures of many frames: ``collection.pictures.daystrip("2026-03-10")`` (also
+        ``keogram``, ``timeslice``, ``nightstack``, ``daystack``, ``colormap``; see
+        :mod:`pylapse.pictures`)."""
+        from pylapse.pictures.make import Pictures
+
+        return Pictures(self)
+
     def preset_selection(self, preset: ExportPreset) -> Selection:
         """The frames an export preset picks."""
         fields = {f: getattr(preset, f) for f in CRON_FIELDS if getattr(preset, f) is not None}
         quality = {f: getattr(preset, f, None) for f in _QUALITY_NAMES}
         best_of_day = getattr(preset, "best_of_day", None)
+        sun = getattr(preset, "sun", None) or None
+        sun_window = getattr(preset, "sun_window", None) or None
         tolerance: timedelta | float = getattr(
             preset, "tolerance", DEFAULT_TOLERANCE.total_seconds()
         )
@@ -632,6 +706,8 @@ class Collection:
             tolerance = DEFAULT_TOLERANCE  # select() then takes the day slice's hour
         return self.select(
             best_of_day=best_of_day,
+            sun=sun,
+            sun_window=sun_window,
             **{k: v for k, v in quality.items() if v is not None and v is not False},
             tolerance=tolerance,
             date_from=getattr(preset, "date_from", None),
@@ -868,6 +944,14 @@ class CollectionExports:
         return self._collection.export_preset(
             preset, target, opts, progress, cancel, name=name, source_zone=zone
         )
+
+
+def _place(collection: Any, camera: Any) -> tuple[float | None, float | None]:
+    """A configured collection's latitude/longitude: its own, else its camera's."""
+    own = (getattr(collection, "latitude", None), getattr(collection, "longitude", None))
+    if None not in own or camera is None:
+        return own
+    return camera.latitude, camera.longitude
 
 
 def _config_relative_paths(config: Config, preset_id: str, preset: ExportPreset) -> ExportPreset:

@@ -114,6 +114,7 @@ def test_every_public_name_resolves() -> None:
 #: on its own floor or above. Ground-floor modules may import each other (without circles).
 FLOORS = {
     "ground": 0,
+    "storage": -1,  # files on disk, beneath the ground floor: imports nothing of pylapse
     "selection": 1,
     "jobs": 1,
     "imaging": 1,
@@ -121,7 +122,8 @@ FLOORS = {
     "config": 2,
     "index": 2,
     "export": 2,
-    "video": 2,
+    "pictures": 2,  # pictures of many frames: frames and sky colours handed in, no index
+    "video": 3,  # after export in the pipeline: renders deflicker with export's gains
     "sources": 3,
     "collection": 3,
     "capture": 4,
