@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from fractions import Fraction
 from typing import Any
 
+from pylapse.export.deflicker import DEFAULT_STRENGTH, DEFAULT_WINDOW
 from pylapse.video.codecs import SPEEDS, Codec, codec_args, resolve_codec, speed_settings
 from pylapse.video.framecheck import OtherSizes
 
@@ -32,6 +33,7 @@ __all__ = [
     "check_rate",
     "fit_size",
     "parse_size",
+    "tone_script",
 ]
 
 MAX_FPS = 240.0
@@ -57,6 +59,14 @@ class RenderOptions:
     other_sizes: str = OtherSizes.SKIP.value
     skip_corrupt: bool = False  # no effect, kept so older calls run: bad frames are always skipped
     ffmpeg_path: str | None = None  # explicit ffmpeg (the config's ffmpeg_path, --ffmpeg)
+    # two passes of vidstab (vidstabdetect, then vidstabtransform in the encode); needs an
+    # ffmpeg built with libvidstab (pylapse.ffmpeg.stabilise_support says why not)
+    stabilise: bool = False
+    # a per-frame gain from the frames' luma curve (pylapse.export.deflicker, as exports use),
+    # applied inside ffmpeg's filter graph: no extra decode
+    deflicker: bool = False
+    deflicker_window: int = DEFAULT_WINDOW  # frames in the local fit (odd: ±6 around each)
+    deflicker_strength: float = DEFAULT_STRENGTH  # 0-1: share of the way to the smoothed luma
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RenderOptions:
@@ -110,6 +120,10 @@ def check_options(options: RenderOptions) -> None:
         raise ValueError(f"size {options.size!r} must be (width, height), each at least 2")
     if options.speed is not None and options.speed not in SPEEDS:
         raise ValueError(f"speed {options.speed!r} is not one of {', '.join(SPEEDS)}")
+    if not 3 <= options.deflicker_window <= 1001:
+        raise ValueError(f"deflicker_window must be 3-1001 frames, got {options.deflicker_window}")
+    if not 0.0 <= options.deflicker_strength <= 1.0:
+        raise ValueError(f"deflicker_strength must be 0-1, got {options.deflicker_strength}")
     if options.other_sizes not in set(OtherSizes):
         accepted = " or ".join(repr(v.value) for v in OtherSizes)
         raise ValueError(f"other_sizes {options.other_sizes!r} is not {accepted}")
@@ -168,11 +182,15 @@ def build_palette_command(
     *,
     fps: float,
     size: tuple[int, int],
+    tones: str | os.PathLike[str] | None = None,
 ) -> list[str]:
-    """A GIF's first pass: one palette image for the whole video (pure)."""
+    """A GIF's first pass: one palette image for the whole video (pure); ``tones`` as in
+    :func:`build_command`, so the palette holds the deflickered colours."""
     codec = resolve_codec(options.codec)
     cmd = _input(ffmpeg, list_file, _rate(fps))
-    return [*cmd, *_filters(codec, size, options.pix_fmt, True), "-update", "1", "-frames:v", "1",
+    extra = _tone_filter(tones)
+    return [*cmd, *_filters(codec, size, options.pix_fmt, True, extra), "-update", "1",
+            "-frames:v", "1",
             "-c:v", "png", "-f", "image2", os.fspath(palette)]  # fmt: skip
 
 
@@ -185,13 +203,52 @@ _TRANSFORM = (
 )
 
 
-def _transforms_arg(path: str | os.PathLike[str]) -> str:
+#: deflicker: sendcmd sets the lut's expressions frame by frame (see :func:`tone_script`)
+_TONE = "sendcmd=f={path},lutyuv"
+
+
+def _transforms_arg(path: str | os.PathLike[str], what: str = "stabilise transforms") -> str:
     """``path`` as a filter-graph argument. Paths with characters that the graph treats
     specially are refused rather than escaped: the renderer names the file in its temp dir."""
     text = os.fspath(path)
     if not re.fullmatch(r"[A-Za-z0-9_./-]+", text):
-        raise ValueError(f"stabilise transforms file {text!r}: use a plain path (no : , ' or ;)")
+        raise ValueError(f"{what} file {text!r}: use a plain path (no : , ' or ;)")
     return text
+
+
+def _tone_filter(tones: str | os.PathLike[str] | None) -> str:
+    return _TONE.format(path=_transforms_arg(tones, "deflicker commands")) if tones else ""
+
+
+def _gain_exprs(gain: str) -> list[tuple[str, str]]:
+    """lutyuv expressions multiplying the picture by ``gain``: luma from the range's black
+    (``minval``: 16 in TV range, 0 in full range), chroma from neutral 128, rounded and clipped
+    to the range. In YCbCr that is exactly an RGB multiply (before clipping), as exports apply
+    it; measured: every level equals round(gain * level) in both ranges."""
+    return [
+        ("y", f"'clip(round(minval+(val-minval)*{gain}),minval,maxval)'"),
+        ("u", f"'clip(round(128+(val-128)*{gain}),minval,maxval)'"),
+        ("v", f"'clip(round(128+(val-128)*{gain}),minval,maxval)'"),
+    ]
+
+
+def tone_script(gains: Sequence[tuple[int, float]], fps: float) -> str:
+    """The sendcmd file that deflickers a render (pure): ``gains`` are (first output frame,
+    gain) pairs in order, one per list entry. A command is written only where the gain
+    changes, half a frame before the frame it is for (frame times are n/fps, so rounding never
+    moves it to a neighbour); ``""`` when every gain is 1 (no filter is needed)."""
+    if all(f"{g:.4f}" == "1.0000" for _, g in gains):
+        return ""
+    lines, last = [], ""
+    for frame, gain in gains:
+        text = f"{gain:.4f}"
+        if text == last:
+            continue
+        at = 0.0 if frame == 0 else (frame - 0.5) / fps
+        sets = ", ".join(f"lutyuv {c} {e}" for c, e in _gain_exprs(text))
+        lines.append(f"{at:.6f} {sets};")
+        last = text
+    return "\n".join(lines) + "\n"
 
 
 def build_stabilise_command(
@@ -226,10 +283,12 @@ def build_command(
     container: str,
     palette: str | os.PathLike[str] | None = None,
     transforms: str | os.PathLike[str] | None = None,
+    tones: str | os.PathLike[str] | None = None,
 ) -> list[str]:
     """The ffmpeg argument list (pure: no file or process is touched). A GIF needs the
     ``palette`` made by :func:`build_palette_command`; ``transforms`` (made by
-    :func:`build_stabilise_command`) stabilises the video."""
+    :func:`build_stabilise_command`) stabilises the video; ``tones`` (a :func:`tone_script`
+    file) deflickers it, before stabilising."""
     codec = resolve_codec(options.codec)
     rate = _rate(fps)
     cmd = _input(ffmpeg, list_file, rate)
@@ -238,7 +297,8 @@ def build_command(
             raise ValueError("a GIF needs its palette (build_palette_command) as an input")
         cmd += ["-i", os.fspath(palette)]
     steady = _TRANSFORM.format(path=_transforms_arg(transforms)) if transforms else ""
-    cmd += [*_filters(codec, size, options.pix_fmt, False, steady), "-r", rate]
+    extra = ",".join(f for f in (_tone_filter(tones), steady) if f)
+    cmd += [*_filters(codec, size, options.pix_fmt, False, extra), "-r", rate]
     cmd += ["-frames:v", str(frames)]
     crf, preset = speed_settings(codec, options.speed, options.crf, options.preset)
     cmd += codec_args(codec, crf, preset, container)

@@ -29,7 +29,7 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from itertools import accumulate
 from typing import Any
@@ -266,7 +266,7 @@ def drop_frames(entries: Sequence[ListEntry], paths: Iterable[str], fill_gaps: b
             kept.append(entry)
         elif fill_gaps and kept:
             last = kept[-1]
-            kept[-1] = ListEntry(last.path, last.repeats + entry.repeats, last.utc, last.offset)
+            kept[-1] = replace(last, repeats=last.repeats + entry.repeats)
     return kept
 
 

@@ -12,7 +12,7 @@ import fnmatch
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ class ListEntry:
     repeats: int
     utc: float | None = None
     offset: int | None = None
+    luma: float | None = None  # the index's mean luma of the frame (deflicker), when known
 
 
 def _time_of(item: Any) -> tuple[float | None, int | None]:
@@ -53,6 +54,11 @@ def _time_of(item: Any) -> tuple[float | None, int | None]:
     if isinstance(when, datetime) and when.tzinfo is not None:
         return when.timestamp(), timeutil.offset_seconds(when)
     return None, None
+
+
+def _luma_of(item: Any) -> float | None:
+    luma = getattr(item, "luma", None)
+    return float(luma) if isinstance(luma, int | float) else None
 
 
 def plan_frames(
@@ -69,7 +75,8 @@ def plan_frames(
     """
     runs = getattr(frames, "with_gaps_filled", None)
     if fill_gaps and callable(runs):  # a pylapse Selection: (frame, targets it stands for) runs
-        return [ListEntry(os.fspath(f.path), n, *_time_of(f)) for f, n in runs() if n > 0]
+        return [ListEntry(os.fspath(f.path), n, *_time_of(f), _luma_of(f))
+                for f, n in runs() if n > 0]  # fmt: skip
     iter_frames = getattr(frames, "iter_frames", None)
     items = list(iter_frames() if callable(iter_frames) else frames)
     timed = [_time_of(i) if i is not None else (None, None) for i in items]
@@ -83,7 +90,7 @@ def plan_frames(
         if item is None:
             if fill_gaps and entries:
                 last = entries[-1]
-                entries[-1] = ListEntry(last.path, last.repeats + 1, last.utc, last.offset)
+                entries[-1] = replace(last, repeats=last.repeats + 1)
                 emitted += 1
                 clock = emitted / fps if fps else clock
             continue
@@ -99,7 +106,8 @@ def plan_frames(
             clock += 1 / fps if fps else 0.0
         emitted += repeats
         if repeats > 0:
-            entries.append(ListEntry(os.fspath(getattr(item, "path", item)), repeats, utc, offset))
+            path = os.fspath(getattr(item, "path", item))
+            entries.append(ListEntry(path, repeats, utc, offset, _luma_of(item)))
     return entries
 
 

@@ -43,14 +43,17 @@ from pylapse import orphans, storage, timeutil
 from pylapse.ffmpeg import FfmpegInfo, RunResult, find_ffmpeg, run_ffmpeg
 from pylapse.progress import Progress, ProgressCallback, safe_report
 from pylapse.storage import IfExists
+from pylapse.video import deflicker
 from pylapse.video.codecs import Codec, available_codecs, resolve_codec
 from pylapse.video.command import (
     RenderOptions,
     build_command,
     build_palette_command,
+    build_stabilise_command,
     check_options,
     check_rate,
     fit_size,
+    tone_script,
 )
 from pylapse.video.errors import decode_error_positions, fix_for, key_line, named_paths
 from pylapse.video.framecheck import (
@@ -75,14 +78,20 @@ __all__ = [
     "CodecUnavailable",
     "RenderError",
     "RenderResult",
+    "StabiliseUnavailable",
     "render_frames",
     "render_sequence_to_video",
+    "render_steps",
     "sweep_render_temps",
 ]
 
 log = logging.getLogger(__name__)
 
 _LIST_SUFFIX = ".concat.txt"  # the frame list's temp file (with the owner's tag before it)
+_TONES_SUFFIX = ".deflicker.txt"  # deflicker's sendcmd file
+_TRANSFORMS_SUFFIX = ".stabilise.trf"  # vidstabdetect's measured shake, read by the encode
+_TEMP_LABELS = {_LIST_SUFFIX: "<concat list>", _TONES_SUFFIX: "<deflicker commands>",
+                _TRANSFORMS_SUFFIX: "<stabilise transforms>"}  # fmt: skip
 _ATTEMPTS = 3  # encodes at most: frames that stop ffmpeg are left out and it runs again
 _MANIFEST_SKIPPED = 1000  # skipped frames named in the manifest (all are counted)
 _CONFIRM = 50  # damaged frames tried with ffmpeg alone after an encode, at most
@@ -100,6 +109,26 @@ class RenderError(RuntimeError):
 
 class CodecUnavailable(RenderError):
     """The ffmpeg in use has no encoder for the requested codec."""
+
+
+class StabiliseUnavailable(RenderError):
+    """Stabilising was asked for and the ffmpeg in use has no vidstab filters."""
+
+
+def render_steps(options: RenderOptions) -> dict[str, float]:
+    """The progress stages a render with ``options`` reports, in order, with their weights
+    (a job declares them after its own ``select``): measuring brightness for deflicker (only
+    when no frame has a stored luma), stabilising's detection pass, the encode."""
+    steps: dict[str, float] = {}
+    if options.deflicker:
+        steps[deflicker.STAGE] = 2
+    if options.stabilise:
+        steps[STABILISE] = 8  # vidstabdetect decodes and scales every frame, as the encode does
+    steps["encode"] = 19
+    return steps
+
+
+STABILISE = "stabilise"  # the progress stage of the detection pass
 
 
 @dataclass(frozen=True)
@@ -158,7 +187,11 @@ def _temp_output(output: Path) -> orphans.OwnedTemp:
 _RENDER_TEMP = re.compile(
     r"^\..+\.pylapse-\d+-[a-z0-9_]+(\.palette)?" + re.escape(storage.TEMP_SUFFIX) + "$"
 )
-_LIST_TEMP = re.compile(r"^pylapse-\d+-[a-z0-9_]+" + re.escape(_LIST_SUFFIX) + "$")
+_LIST_TEMP = re.compile(
+    r"^pylapse-\d+-[a-z0-9_]+("
+    + "|".join(re.escape(x) for x in (_LIST_SUFFIX, _TONES_SUFFIX, _TRANSFORMS_SUFFIX))
+    + ")$"
+)
 
 
 def _is_render_temp(name: str) -> bool:
@@ -167,7 +200,8 @@ def _is_render_temp(name: str) -> bool:
 
 def sweep_render_temps(folder: str | os.PathLike[str]) -> list[Path]:
     """Remove what renders killed before they could clean up left in ``folder`` (their hidden
-    temp video and GIF palette) and in the temp folder (their frame lists). Files of a live
+    temp video and GIF palette) and in the temp folder (their frame lists, deflicker
+    commands and stabilising transforms). Files of a live
     render are never touched; returns what was removed."""
     removed = orphans.sweep(folder, _is_render_temp)
     removed += orphans.sweep(tempfile.gettempdir(), lambda name: bool(_LIST_TEMP.match(name)))
@@ -205,7 +239,8 @@ def _fps(options: RenderOptions, total: int) -> float:
 
 @dataclass
 class _Encode:
-    """The ffmpeg run(s) of one attempt: a GIF's palette pass, then the encode."""
+    """The ffmpeg run(s) of one attempt: a GIF's palette pass, stabilising's detection pass,
+    then the encode; ``gains`` (by frame path) deflicker it."""
 
     ffmpeg: Path
     temp: Path
@@ -213,6 +248,7 @@ class _Encode:
     entries: list[ListEntry]
     size: tuple[int, int]
     container: str
+    gains: Mapping[str, float] | None = None
     list_text: str = ""
     total: int = 0
     fps: float = 0.0
@@ -223,47 +259,84 @@ class _Encode:
         self.fps = _fps(self.options, self.total)
 
     def run(self, progress: ProgressCallback | None, cancel: threading.Event | None
-            ) -> tuple[list[list[str]], RunResult]:  # fmt: skip
-        """The commands (with the list file's name as ``<concat list>``) and the last result;
-        a palette pass that fails is returned as the result."""
-        # named for this process and locked: one killed mid-way leaves it to the next render
-        frame_list = orphans.OwnedTemp(tempfile.gettempdir(), "", _LIST_SUFFIX)
-        list_name = os.fspath(frame_list.path)
-        commands: list[list[str]] = []
+            ) -> tuple[dict[str, list[str]], RunResult]:  # fmt: skip
+        """The commands by pass (``palette``, ``stabilise``, ``encode``; temp files named as
+        ``<concat list>`` ...) and the last result; a first pass that fails is returned as the
+        result. Every temp file is named for this process and locked while it lives, so one
+        killed mid-way leaves them to the next render's sweep."""
+        temps: list[orphans.OwnedTemp] = []
+
+        def temp(suffix: str) -> str:
+            temps.append(orphans.OwnedTemp(tempfile.gettempdir(), "", suffix))
+            return os.fspath(temps[-1].path)
+
+        commands: dict[str, list[str]] = {}
         palette = None
         try:
-            frame_list.path.write_text(self.list_text, encoding="utf-8")
+            list_name = temp(_LIST_SUFFIX)
+            Path(list_name).write_text(self.list_text, encoding="utf-8")
+            tones = self._tones(temp)
             if resolve_codec(self.options.codec).name == "gif":
                 # named after the temp video, so a sweep takes it with that
                 palette = self.temp.with_name(self.temp.name.removesuffix(".tmp") + ".palette.tmp")
-                commands.append(
-                    build_palette_command(self.ffmpeg, list_name, palette, self.options,
-                                          fps=self.fps, size=self.size)
+                commands["palette"] = build_palette_command(
+                    self.ffmpeg, list_name, palette, self.options, fps=self.fps, size=self.size,
+                    tones=tones,
                 )  # fmt: skip
-                result = run_ffmpeg(commands[-1], cancel=cancel, remove_on_cancel=[palette])
+                result = run_ffmpeg(commands["palette"], cancel=cancel, remove_on_cancel=[palette])
                 if result.returncode != 0:
-                    return self._public(commands, list_name), result
-            commands.append(
-                build_command(self.ffmpeg, list_name, self.temp, self.options, fps=self.fps,
-                              size=self.size, frames=self.total, container=self.container,
-                              palette=palette)
+                    return self._public(commands, temps), result
+            transforms = None
+            if self.options.stabilise:
+                transforms = temp(_TRANSFORMS_SUFFIX)
+                commands["stabilise"] = build_stabilise_command(
+                    self.ffmpeg, list_name, transforms, self.options, fps=self.fps,
+                    size=self.size,
+                )  # fmt: skip
+                result = run_ffmpeg(
+                    commands["stabilise"], total=self.total, progress=progress, cancel=cancel,
+                    stage=STABILISE, fps=self.fps,
+                )  # fmt: skip
+                if result.returncode != 0:
+                    return self._public(commands, temps), result
+            commands["encode"] = build_command(
+                self.ffmpeg, list_name, self.temp, self.options, fps=self.fps, size=self.size,
+                frames=self.total, container=self.container, palette=palette,
+                transforms=transforms, tones=tones,
             )  # fmt: skip
             result = run_ffmpeg(
-                commands[-1], total=self.total, progress=progress, cancel=cancel,
+                commands["encode"], total=self.total, progress=progress, cancel=cancel,
                 remove_on_cancel=[self.temp], fps=self.fps,
             )  # fmt: skip
         finally:
-            with contextlib.suppress(OSError):
-                os.unlink(list_name)
-            frame_list.close()
+            for owned in temps:
+                with contextlib.suppress(OSError):
+                    owned.path.unlink()
+                owned.close()
             if palette is not None:
                 with contextlib.suppress(OSError):
                     palette.unlink()
-        return self._public(commands, list_name), result
+        return self._public(commands, temps), result
 
-    def _public(self, commands: list[list[str]], list_name: str) -> list[list[str]]:
-        names = {os.fspath(self.temp): "<output>", list_name: "<concat list>"}
-        return [[names.get(a, a) for a in cmd] for cmd in commands]
+    def _tones(self, temp: Callable[[str], str]) -> str | None:
+        """deflicker's sendcmd file, or None when there is nothing to change."""
+        if not self.gains:
+            return None
+        script = tone_script(deflicker.entry_gains(self.entries, self.gains), self.fps)
+        if not script:
+            return None
+        name = temp(_TONES_SUFFIX)
+        Path(name).write_text(script, encoding="utf-8")
+        return name
+
+    def _public(self, commands: dict[str, list[str]], temps: Sequence[orphans.OwnedTemp]
+                ) -> dict[str, list[str]]:  # fmt: skip
+        names = {os.fspath(self.temp): "<output>"}
+        for owned in temps:
+            for suffix, label in _TEMP_LABELS.items():
+                if owned.path.name.endswith(suffix):
+                    names[os.fspath(owned.path)] = label
+        return {k: [_renamed(a, names) for a in cmd] for k, cmd in commands.items()}
 
     def failure(self, name: str, result: RunResult, damaged: Sequence[SkippedFrame] = ()
                 ) -> RenderError:  # fmt: skip
@@ -285,6 +358,14 @@ class _Encode:
         return RenderError(
             f"render of {name} failed{where}: {what}: {key_line(tail)}; fix: {fix_for(tail)}", tail
         )
+
+
+def _renamed(arg: str, names: Mapping[str, str]) -> str:
+    """``arg`` with each temp path in it (also inside a filter graph) by its label."""
+    for path, label in names.items():
+        if path in arg:
+            arg = arg.replace(path, label)
+    return arg
 
 
 def _damaged(job: _Encode, result: RunResult) -> list[SkippedFrame]:
@@ -343,13 +424,14 @@ def _ffmpeg_decodes(ffmpeg: Path, path: str) -> bool:
     return any(line and not line.startswith("#") for line in done.stdout.splitlines())
 
 
-def _report_check(progress: ProgressCallback | None, planned: int) -> Callable[[int, int], None]:
-    """Checking frames is reported on the encode stage at 0 (its own counts are files, not
-    output frames), so a bar never runs ahead of the encode it waits for."""
+def _report_check(progress: ProgressCallback | None, planned: int, stage: str
+                  ) -> Callable[[int, int], None]:  # fmt: skip
+    """Checking frames is reported on the first stage after it at 0 (its own counts are files,
+    not output frames), so a bar never runs ahead of the work it waits for."""
 
     def report(done: int, total: int) -> None:
         message = f"checked {done:,} of {total:,} frames"
-        safe_report(progress, Progress("encode", 0, planned, message=message))
+        safe_report(progress, Progress(stage, 0, planned, message=message))
 
     return report
 
@@ -374,8 +456,16 @@ def render_frames(
     ``RenderResult.output``) or ``"error"`` (``FileExistsError`` before anything is encoded).
 
     Frames that cannot be read, and with ``other_sizes="skip"`` frames of another size, are left
-    out and listed in ``RenderResult.skipped``. Raises ``ValueError`` for bad options,
+    out and listed in ``RenderResult.skipped``.
+
+    ``stabilise=True`` runs vidstabdetect over the frames first (progress stage
+    ``"stabilise"``) and vidstabtransform in the encode; ``deflicker=True`` multiplies each
+    frame by its gain from the luma curve inside the encode (stored lumas, else measured first:
+    stage ``"deflicker"``). See :func:`render_steps`.
+
+    Raises ``ValueError`` for bad options,
     :class:`NoFramesError` (also when every frame was skipped), :class:`CodecUnavailable`,
+    :class:`StabiliseUnavailable`,
     ``PermissionError`` for an unwritable output, ``FileExistsError``, :class:`RenderError`
     (naming the frame ffmpeg was at, with its stderr tail) and
     :class:`~pylapse.progress.Cancelled`.
@@ -394,15 +484,21 @@ def render_frames(
     _fps(options, planned)  # a duration that asks for an impossible rate fails before the check
     info = find_ffmpeg(options.ffmpeg_path)
     _available(info, codec)
-    report = _report_check(progress, planned)
+    if options.stabilise and (why_not := info.stabilise_support()) is not None:
+        raise StabiliseUnavailable(f"stabilise: {info.path} cannot: {why_not}")
+    report = _report_check(progress, planned, next(iter(render_steps(options))))
     report(0, len(entries))
     check = check_frames(entries, options.other_sizes, options.fill_gaps, report, cancel, roots)
     skipped, size = list(check.skipped), fit_size(check.size, options.size)
+    gains = None
+    if options.deflicker:
+        gains = deflicker.frame_gains(check.entries, options.deflicker_window,
+                                      options.deflicker_strength, progress, cancel)  # fmt: skip
     owned = _temp_output(output)
     temp = owned.path
     try:
         job, commands, result = _encode(info, temp, output.name, options, check.entries, size,
-                                        container, skipped, progress, cancel)  # fmt: skip
+                                        container, skipped, progress, cancel, gains)  # fmt: skip
         _settle(temp)
         final = storage.place_file(temp, output, policy, taken=lambda p: manifest_path(p).exists())
         storage.fsync_dir(output.parent)
@@ -414,7 +510,8 @@ def render_frames(
     if skipped or made < job.total:  # the bar still ends at 100 %
         note = f"{len(skipped)} frame(s) skipped" if skipped else ""
         safe_report(progress, Progress("encode", job.total, job.total, None, 0.0, note))
-    public = [[final.as_posix() if a == "<output>" else a for a in cmd] for cmd in commands]
+    public = {k: [final.as_posix() if a == "<output>" else a for a in cmd]
+              for k, cmd in commands.items()}  # fmt: skip
     manifest = write_manifest(
         final,
         {
@@ -436,14 +533,27 @@ def render_frames(
             "options": asdict(options),
             "codec": {"name": codec.name, "encoder": codec.encoder, "container": container},
             "ffmpeg": {"path": str(info.path), "source": info.source, "version": info.version},
-            "command": public[-1],
-            "palette_command": public[0] if len(public) > 1 else None,
+            "command": public["encode"],
+            "palette_command": public.get("palette"),
+            "stabilise_command": public.get("stabilise"),
+            "deflicker": _gain_summary(gains),
             "elapsed": round(result.elapsed, 3),
             "bytes": final.stat().st_size,
         },
     )
-    return RenderResult(final, manifest, made, job.fps, *size, result.elapsed, public[-1],
+    return RenderResult(final, manifest, made, job.fps, *size, result.elapsed, public["encode"],
                         tuple(skipped), check.fitted)  # fmt: skip
+
+
+def _gain_summary(gains: Mapping[str, float] | None) -> dict[str, Any] | None:
+    """What the manifest says of deflicker: how many frames it changed and by how much."""
+    if gains is None:
+        return None
+    values = list(gains.values())
+    changed = [g for g in values if abs(g - 1.0) >= 5e-5]
+    return {"frames": len(values), "changed": len(changed),
+            "min_gain": round(min(values, default=1.0), 4),
+            "max_gain": round(max(values, default=1.0), 4)}  # fmt: skip
 
 
 def _encode(
@@ -457,13 +567,15 @@ def _encode(
     skipped: list[SkippedFrame],
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
-) -> tuple[_Encode, list[list[str]], RunResult]:
+    gains: Mapping[str, float] | None = None,
+) -> tuple[_Encode, dict[str, list[str]], RunResult]:
     """Encode, leaving out each frame that stops ffmpeg and running again (at most
     :data:`_ATTEMPTS` runs). Frames ffmpeg dropped are added to ``skipped``."""
     for attempt in range(1, _ATTEMPTS + 1):
-        job = _Encode(info.path, temp, options, entries, size, container)
+        job = _Encode(info.path, temp, options, entries, size, container, gains)
         if attempt == 1:
-            safe_report(progress, Progress("encode", 0, job.total))
+            first = STABILISE if options.stabilise else "encode"
+            safe_report(progress, Progress(first, 0, job.total))
         commands, result = job.run(progress, cancel)
         if result.returncode == 0 and result.frames >= job.total:
             return job, commands, result
