@@ -59,6 +59,10 @@ EXTRA_TESTS: dict[str, list[str]] = {
         "tests/pylapse/index/test_scan_days.py",
     ],
     "pylapse/export/staging.py": ["tests/pylapse/export/test_run.py"],
+    "pylapse/storage/files.py": ["tests/pylapse/test_storage.py"],
+    "pylapse/storage/images.py": ["tests/pylapse/test_storage.py"],
+    "pylapse/storage/layout.py": ["tests/pylapse/test_storage.py"],
+    "pylapse/storage/roots.py": ["tests/pylapse/test_storage.py"],
 }
 
 #: Left out of the copy: the venv, VCS data, caches and whatever runs and tests leave behind.

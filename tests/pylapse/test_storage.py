@@ -455,21 +455,21 @@ def test_open_confined_sees_the_file_it_really_opened(roots, monkeypatch):
     frame.write_bytes(b"x")
     fd = os.open(frame, os.O_RDONLY)
     try:
-        assert storage._opened_path(fd) == str(frame)  # what the kernel says is open
+        assert storage.roots._opened_path(fd) == str(frame)  # what the kernel says is open
     finally:
         os.close(fd)
     before = _open_fds()
     # a folder swapped for a link out between the check and the open: the kernel's path is out
-    monkeypatch.setattr(storage, "_opened_path", lambda fd: "/etc/passwd")
+    monkeypatch.setattr(storage.roots, "_opened_path", lambda fd: "/etc/passwd")
     with pytest.raises(PathNotAllowed, match="moved out of the storage roots"):
         storage.open_confined(frame, roots)
     assert _open_fds() == before
     # where the system cannot say, the file opened must be the one checked
-    monkeypatch.setattr(storage, "_opened_path", lambda fd: None)
+    monkeypatch.setattr(storage.roots, "_opened_path", lambda fd: None)
     handle, _real = storage.open_confined(frame, roots)
     handle.close()
     other = os.stat(inside / "cam")
-    monkeypatch.setattr(storage.os, "stat", lambda path, *a, **k: other)
+    monkeypatch.setattr(os, "stat", lambda path, *a, **k: other)
     with pytest.raises(PathNotAllowed, match="changed while it was opened"):
         storage.open_confined(frame, roots)
     assert _open_fds() == before
@@ -480,7 +480,7 @@ def test_open_confined_refuses_a_file_that_became_a_link(roots, tmp_path, monkey
     link = inside / "cam" / "f.jpg"
     link.symlink_to(tmp_path / "secret" / "key.txt")
     # as if the file was replaced by this link after its path was resolved
-    monkeypatch.setattr(storage.os.path, "realpath", lambda raw: str(link))
+    monkeypatch.setattr(os.path, "realpath", lambda raw: str(link))
     with pytest.raises(PathNotAllowed, match="became a link while it was opened"):
         storage.open_confined(link, roots)
 
@@ -550,7 +550,7 @@ def test_place_file_without_hard_links(tmp_path, monkeypatch):
     def no_links(src, dst):  # what os.link raises there
         raise PermissionError(1, "Operation not permitted")
 
-    monkeypatch.setattr(storage.os, "link", no_links)
+    monkeypatch.setattr(os, "link", no_links)
     target = tmp_path / "day.mp4"
     target.write_text("old")
     placed = storage.place_file(_temp(tmp_path, "new"), target, "rename")
@@ -667,7 +667,7 @@ def test_place_file_takes_the_name_itself_when_it_is_free(tmp_path):
 
 
 def test_place_file_tries_so_many_names_then_says_so(tmp_path, monkeypatch):
-    monkeypatch.setattr(storage, "_MAX_NAMES", 3)  # the name place_file reads
+    monkeypatch.setattr(storage.files, "_MAX_NAMES", 3)  # the name place_file reads
     target = tmp_path / "day.mp4"
     target.write_text("1")
     (tmp_path / "day-2.mp4").write_text("2")

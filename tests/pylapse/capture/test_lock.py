@@ -85,7 +85,7 @@ def test_a_stale_lock_file_is_taken_over_and_removed(tmp_path):
 def test_a_lock_on_a_file_removed_meanwhile_is_taken_on_the_new_one(tmp_path, monkeypatch):
     """The race removal opens: B opened the file before A removed it and let go. B must then
     lock the file the name leads to now, or a third process C could hold that one too."""
-    from pylapse import storage as lock_module
+    from pylapse.storage import files as lock_module
 
     path = tmp_path / LOCK_NAME
     real_flock = lock_module.fcntl.flock

@@ -487,7 +487,7 @@ def test_a_crash_between_write_and_rename_leaves_the_old_file_intact(
             raise OSError("simulated power cut before the rename")
         return real_replace(src, dst, *args, **kwargs)
 
-    monkeypatch.setattr(config_module.storage.os, "replace", crash)  # the module's storage call
+    monkeypatch.setattr(config_module.storage.files.os, "replace", crash)  # what place_file calls
     with pytest.raises(OSError, match="simulated power cut"):
         save_config(config)
     monkeypatch.undo()
