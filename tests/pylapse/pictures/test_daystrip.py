@@ -9,7 +9,7 @@ from pylapse.pictures.daystrip import daystrip
 from pylapse.pictures.frames import decode_reduced
 from pylapse.pictures.keogram import keogram
 from pylapse.pictures.kinds import PictureError
-from tests.pylapse.pictures.conftest import DAY, MISSING, Generated, H, W, pixel_frame
+from tests.pylapse.pictures.picture_support import DAY, MISSING, Generated, H, W, pixel_frame
 
 BLACK_ROW = [(0, 0, 0)] * W
 

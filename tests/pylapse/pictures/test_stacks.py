@@ -12,7 +12,7 @@ from pylapse.pictures.kinds import PictureError
 from pylapse.pictures.nightwindow import night
 from pylapse.pictures.stacks import negative, stack
 from pylapse.timeutil import zone
-from tests.pylapse.pictures.conftest import DAY, MISSING, Generated, pixel_frame, write_day
+from tests.pylapse.pictures.picture_support import DAY, MISSING, Generated, pixel_frame, write_day
 
 
 def _folded(frames, fold):

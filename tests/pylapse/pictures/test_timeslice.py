@@ -6,7 +6,7 @@ from PIL import Image
 
 from pylapse.pictures.frames import decode_reduced
 from pylapse.pictures.timeslice import bands, timeslice
-from tests.pylapse.pictures.conftest import DAY, MISSING, Generated, H, W, pixel_frame
+from tests.pylapse.pictures.picture_support import DAY, MISSING, Generated, H, W, pixel_frame
 
 
 def _column(image: Image.Image, x: int) -> list[tuple[int, int, int]]:

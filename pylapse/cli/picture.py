@@ -1,0 +1,104 @@
+"""``pylapse picture KIND``: one picture from many frames of a collection.
+
+One-day kinds (``--date YYYY-MM-DD``): daystrip (one row per slot), keogram (one column per
+slot), timeslice (the day swept left to right), nightstack (per-pixel max over the night after
+the date, sunset + 1 h to sunrise - 1 h; ``--negative``), daystack (per-pixel min over the day).
+``colormap`` (``--from``/``--to``) colours one pixel per slot, one row per day, from the sky
+colours ``pylapse metrics`` stored, and also writes a 1920x1080 copy. A JSON manifest of the
+frames and options is written beside the picture. Run ``pylapse index`` first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from pylapse.cli import CommandError, load_config_or_fail, progress_bars
+
+__all__ = ["register", "run"]
+
+KINDS = ("daystrip", "keogram", "timeslice", "nightstack", "daystack", "colormap")
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from pylapse.config.models import DEFAULT_CONFIG_NAME
+
+    parser = subparsers.add_parser(
+        "picture",
+        help="make a daystrip, keogram, time slice, night/day stack or colour map",
+        description=__doc__.split("\n\n")[0],
+    )
+    parser.add_argument("kind", choices=KINDS, help="which picture")
+    parser.add_argument("--collection", required=True, metavar="ID", help="collection or camera")
+    parser.add_argument("--date", type=_day, help="the day (one-day kinds)")
+    parser.add_argument("--from", dest="date_from", type=_day, help="first day (colormap)")
+    parser.add_argument("--to", dest="date_to", type=_day, help="last day (colormap)")
+    parser.add_argument("--output", type=Path, required=True, help=".png, .jpg, .tif or .webp")
+    parser.add_argument("--row", type=int, help="daystrip: the frame row (default: the middle)")
+    parser.add_argument("--column", type=int, help="keogram: the frame column (default: middle)")
+    parser.add_argument("--scale", type=int, default=1, choices=(1, 2, 4, 8),
+                        help="decode at 1/SCALE of full size (faster; default 1)")  # fmt: skip
+    parser.add_argument("--slot-width", type=float, metavar="SECONDS",
+                        help="seconds per slot (default: the camera's interval, else the "
+                        "frames' typical spacing)")  # fmt: skip
+    parser.add_argument("--negative", action="store_true", help="nightstack: save its negative")
+    parser.add_argument("--stat", choices=("mean", "median", "max"), default="mean",
+                        help="colormap: which stored colour (default mean)")  # fmt: skip
+    parser.add_argument("--workers", type=int, help="decoding threads (default: one per core)")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help=f"config file (default: $PYLAPSE_CONFIG, else ./{DEFAULT_CONFIG_NAME})",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pylapse.collection import Collection
+    from pylapse.db import DB_NAME
+    from pylapse.index.store import FrameIndex
+    from pylapse.pictures.kinds import PictureError, PictureKind
+    from pylapse.pictures.request import PictureRequest
+    from pylapse.progress import Cancelled
+    from pylapse.selection.targets import SelectionError
+    from pylapse.tasks.picture import configured_request, make_and_save
+
+    config = load_config_or_fail(args.config)
+    kind = PictureKind(args.kind)
+    if kind is PictureKind.COLORMAP and (args.date_from is None or args.date_to is None):
+        raise CommandError("colormap needs --from and --to")
+    if kind is not PictureKind.COLORMAP and args.date is None:
+        raise CommandError(f"{kind} needs --date YYYY-MM-DD")
+    request = PictureRequest(
+        kind, day=args.date, date_from=args.date_from, date_to=args.date_to, row=args.row,
+        column=args.column, scale=args.scale, slot_width=args.slot_width,
+        negative=args.negative, stat=args.stat, workers=args.workers,
+    )  # fmt: skip
+    progress, close = progress_bars(not args.no_progress and sys.stderr.isatty(), str(kind))
+    try:
+        with FrameIndex(config.data_path / DB_NAME) as index:
+            collection = Collection.from_config(config, args.collection, index)
+            request = configured_request(config, args.collection, request)
+            result = make_and_save(collection, request, args.output, progress)
+    except (PictureError, SelectionError) as exc:
+        raise CommandError(str(exc)) from None
+    except Cancelled as exc:
+        raise CommandError(str(exc), 130) from None
+    finally:
+        close()
+    extra = "".join(f", and {v}" for v in result["variants"])
+    print(
+        f"{result['output']}: {kind} {result['width']}x{result['height']} from "
+        f"{result['frames']} frames{extra}"
+    )
+    return 0

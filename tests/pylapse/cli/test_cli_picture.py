@@ -1,0 +1,76 @@
+"""``pylapse picture`` end to end in a subprocess: index a folder, make a daystrip and a
+keogram, refuse what cannot be made, and keep an earlier picture when a run fails."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.pylapse.pictures.picture_support import DAY, MISSING, H, W, pixel_frame, write_day
+
+
+def _pylapse(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pylapse", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    write_day(tmp_path / "sky", DAY, MISSING)
+    path = tmp_path / "capture_config.json"
+    path.write_text(json.dumps({
+        "data_dir": "data",
+        "storage_roots": [str(tmp_path)],
+        "collections": {"sky": {"name": "Sky", "path": "sky", "timezone": "UTC"}},
+    }))  # fmt: skip
+    return path
+
+
+def test_a_daystrip_and_a_keogram_from_the_command_line(config: Path, repo: Path) -> None:
+    assert _pylapse(repo, "index", "--config", str(config), "--no-progress").returncode == 0
+    out = config.parent / "strip.png"
+    done = _pylapse(repo, "picture", "daystrip", "--collection", "sky", "--date", str(DAY),
+                    "--output", str(out), "--config", str(config), "--row", "5")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "daystrip 64x144 from 138 frames" in done.stdout
+    with Image.open(out) as strip:
+        assert strip.size == (W, 144)
+        assert strip.crop((0, 7, W, 8)).tobytes() == pixel_frame(7).crop((0, 5, W, 6)).tobytes()
+        assert strip.crop((0, 50, W, 51)).tobytes() == bytes(3 * W)
+    manifest = json.loads(out.with_name("strip.png.json").read_text())
+    assert manifest["kind"] == "daystrip" and manifest["parameters"]["row"] == 5
+    keo = config.parent / "keo.jpg"
+    done = _pylapse(repo, "picture", "keogram", "--collection", "sky", "--date", str(DAY),
+                    "--output", str(keo), "--config", str(config), "--scale", "2")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    with Image.open(keo) as image:
+        assert image.size == (144, H // 2)
+
+
+def test_what_cannot_be_made_is_refused_and_the_earlier_picture_kept(
+    config: Path, repo: Path
+) -> None:
+    assert _pylapse(repo, "index", "--config", str(config), "--no-progress").returncode == 0
+    out = config.parent / "strip.png"
+    out.write_bytes(b"earlier")
+    base = ("--collection", "sky", "--output", str(out), "--config", str(config))
+    refused = _pylapse(repo, "picture", "daystrip", *base, "--date", "2026-03-12")
+    assert refused.returncode == 1 and "sky has no frames on 2026-03-12" in refused.stderr
+    refused = _pylapse(repo, "picture", "daystrip", *base, "--date", str(DAY), "--row", "999")
+    assert refused.returncode == 1 and "row: 999 is outside the frame" in refused.stderr
+    refused = _pylapse(repo, "picture", "nightstack", *base, "--date", str(DAY))
+    assert refused.returncode == 1 and "latitude and longitude" in refused.stderr
+    refused = _pylapse(repo, "picture", "colormap", *base)
+    assert refused.returncode == 1 and "--from and --to" in refused.stderr
+    assert out.read_bytes() == b"earlier"
