@@ -7,8 +7,12 @@ now fills per day renders whole, in time order, with a note on stderr saying so.
 Every failure is one line on stderr and a non-zero exit: a missing folder, no matching frames, an
 unknown codec, an unwritable output, an OUTPUT that exists (replaced only with ``--overwrite``,
 or a free name taken with ``--rename``, as ffmpeg itself refuses without ``-y``), a codec the
-ffmpeg in use lacks, or ffmpeg itself failing. Frames that could not go into the video are not a
-failure: the video is made without them and each is listed on stderr with its reason.
+ffmpeg in use lacks, ``--stabilise`` with an ffmpeg built without libvidstab, or ffmpeg itself
+failing. Frames that could not go into the video are not a failure: the video is made without
+them and each is listed on stderr with its reason.
+
+``--deflicker [WINDOW]`` evens out brightness as ``pylapse export --deflicker`` does; a folder has
+no stored luma, so each frame's is measured first from a quick draft decode.
 """
 
 from __future__ import annotations
@@ -62,6 +66,22 @@ def register(subparsers: Any) -> None:
         help="frames whose size differs from most frames': skip them (default; each is "
         "listed) or fit them (scaled and padded in). Unreadable frames are always skipped",
     )
+    parser.add_argument(
+        "--deflicker",
+        nargs="?",
+        const=-1,
+        type=int,
+        metavar="WINDOW",
+        help="even out frame-to-frame brightness (as export --deflicker) from each frame's "
+        "luma, measured from quick draft decodes (optionally over WINDOW frames; default 13)",
+    )
+    parser.add_argument(
+        "--stabilise",
+        "--stabilize",
+        action="store_true",
+        help="steady a shaking camera with two vidstab passes (needs an ffmpeg built with "
+        "libvidstab; pylapse doctor says whether yours is)",
+    )
     exists = parser.add_mutually_exclusive_group()
     exists.add_argument(
         "-y", "--overwrite", action="store_true", help="replace OUTPUT if it exists"
@@ -94,9 +114,18 @@ def _options(args: argparse.Namespace) -> Any:
             size=size,
             other_sizes=args.other_sizes,
             ffmpeg_path=args.ffmpeg or _configured_ffmpeg(args.config),
+            stabilise=args.stabilise,
+            **_deflicker(args.deflicker),
         )
     except ValueError as exc:
         raise CommandError(_one_line(exc)) from None
+
+
+def _deflicker(window: int | None) -> dict[str, Any]:
+    """``--deflicker [WINDOW]`` as render options (-1: given without a window)."""
+    if window is None:
+        return {}
+    return {"deflicker": True, **({"deflicker_window": window} if window != -1 else {})}
 
 
 def _one_line(exc: BaseException) -> str:

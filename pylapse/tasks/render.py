@@ -13,7 +13,7 @@ from pylapse.progress import Progress, ProgressCallback
 from pylapse.video.codecs import Codec, available_codecs
 from pylapse.video.command import RenderOptions
 from pylapse.video.manifest import read_manifest
-from pylapse.video.render import RenderResult, render_frames
+from pylapse.video.render import RenderResult, render_frames, render_steps
 
 if TYPE_CHECKING:
     from pylapse.config.models import Config
@@ -102,7 +102,8 @@ def queue_render(
     :class:`~pylapse.jobs.record.JobQueueFull`. An existing video at ``output`` is kept and
     the new one takes a free name unless ``if_exists`` is ``"replace"``.
     """
-    codec = RenderOptions.from_dict({**options, "ffmpeg_path": configured_ffmpeg(config)}).codec
+    opts = RenderOptions.from_dict({**options, "ffmpeg_path": configured_ffmpeg(config)})
+    codec = opts.codec
 
     def fn(progress: ProgressCallback, cancel: threading.Event) -> dict[str, Any]:
         return render(
@@ -110,5 +111,7 @@ def queue_render(
         )
 
     params = {**params, "output": str(output), "codec": codec, "replace": if_exists == "replace"}
-    # listing the frames is quick next to encoding them
-    return jobs.submit("render", title, fn, steps={"select": 1, "encode": 19}, params=params)
+    # listing the frames is quick next to encoding them; deflicker's measuring and
+    # stabilising's detection pass are steps of their own when asked for
+    steps = {"select": 1.0, **render_steps(opts)}
+    return jobs.submit("render", title, fn, steps=steps, params=params)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from PIL import Image
 from pylapse.cli import main
 from pylapse.ffmpeg import find_ffmpeg
 from pylapse.video.manifest import read_manifest
+from tests.pylapse.video.test_render_deflicker import decoded_lumas
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -257,3 +259,79 @@ def test_speed_draft_reaches_ffmpeg(folder: Path, tmp_path: Path) -> None:
     command = manifest["command"]
     assert command[command.index("-preset") + 1] == "veryfast"
     assert command[command.index("-crf") + 1] == "26"
+
+
+def _flickering(folder: Path, count: int = 40) -> list[float]:
+    """Frames of one scene, each with a known exposure change; returns the gains given."""
+    import random
+
+    rng = random.Random(4)
+    gains = [2 ** rng.uniform(-0.4, 0.4) for _ in range(count)]
+    folder.mkdir()
+    for i, gain in enumerate(gains):
+        level = round(110 * gain)
+        image = Image.new("RGB", (64, 48), (level, level, level))
+        for x in range(0, 64, 8):  # some texture
+            image.paste((min(255, level + 40),) * 3, (x, 0, x + 4, 48))
+        image.save(folder / f"frame-{i:03d}.png")
+    return gains
+
+
+def test_deflicker_evens_out_a_flickering_folder(tmp_path: Path) -> None:
+    frames = tmp_path / "frames"
+    _flickering(frames)
+    plain, even = tmp_path / "plain.mp4", tmp_path / "even.mp4"
+    base = ["render", str(frames), "--pattern", "*.png", "--fps", "10", "--no-progress"]
+    assert main([*base[:2], str(plain), *base[2:]]) == 0
+    assert main([*base[:2], str(even), *base[2:], "--deflicker", "9"]) == 0
+
+    def jitter(values: list[float]) -> float:
+        return sum(abs(b - a) for a, b in itertools.pairwise(values)) / (len(values) - 1)
+
+    # measured: 16.5 -> 2.9 (what is left is the local fit following runs of bright frames)
+    before = jitter(decoded_lumas(plain, (64, 48)))
+    after = jitter(decoded_lumas(even, (64, 48)))
+    assert before > 10 and after * 4 < before
+    manifest = read_manifest(even)
+    assert manifest is not None
+    assert manifest["options"]["deflicker"] is True
+    assert manifest["options"]["deflicker_window"] == 9
+
+
+def test_stabilise_and_deflicker_reach_the_render(folder: Path, tmp_path: Path) -> None:
+    if find_ffmpeg().stabilise_support() is not None:
+        pytest.skip(f"no stabilising here: {find_ffmpeg().stabilise_support()}")
+    out = tmp_path / "s.mp4"
+    assert (
+        main(["render", str(folder), str(out), "--stabilise", "--deflicker", "--no-progress"]) == 0
+    )
+    manifest = read_manifest(out)
+    assert manifest is not None
+    assert manifest["options"]["stabilise"] is True
+    assert manifest["options"]["deflicker_window"] == 13
+    assert "vidstabtransform" in " ".join(manifest["command"])
+    assert "vidstabdetect" in " ".join(manifest["stabilise_command"])
+
+
+def test_stabilise_with_an_ffmpeg_without_vidstab_is_one_line(
+    folder: Path, tmp_path: Path, capsys
+) -> None:
+    real = find_ffmpeg().path
+    lean = tmp_path / "ffmpeg"
+    lean.write_text(  # the real ffmpeg, listing no vidstab filters (a build without libvidstab)
+        "#!/bin/sh\n"
+        'case "$*" in *-filters*) "' + str(real) + '" -hide_banner -filters | grep -v vidstab;'
+        " exit 0 ;; esac\n"
+        'exec "' + str(real) + '" "$@"\n'
+    )
+    lean.chmod(0o755)
+    args = ["render", str(folder), str(tmp_path / "a.mp4"), "--stabilise", "--ffmpeg", str(lean)]
+    assert main([*args, "--no-progress"]) == 1
+    err = one_line_error(capsys)
+    assert "stabilise:" in err and "lacks vidstabdetect and vidstabtransform" in err
+    assert not (tmp_path / "a.mp4").exists()
+
+
+def test_a_deflicker_window_too_small_is_one_line(folder: Path, tmp_path: Path, capsys) -> None:
+    assert main(["render", str(folder), str(tmp_path / "a.mp4"), "--deflicker", "2"]) == 1
+    assert "deflicker_window must be 3-1001 frames, got 2" in one_line_error(capsys)

@@ -59,14 +59,15 @@ def _frames(paths: list[Path], lumas: list[float | None]) -> list[Frame]:
     ]
 
 
-def _decoded_lumas(video: Path) -> list[float]:
+def decoded_lumas(video: Path, size: tuple[int, int] = SIZE) -> list[float]:
+    """Each decoded frame's mean luma (the other render tests measure videos with it too)."""
     raw = subprocess.run(
         [str(find_ffmpeg().path), "-v", "error", "-i", str(video), "-f", "rawvideo",
          "-pix_fmt", "gray", "-"],
         capture_output=True,
         check=True,
     ).stdout  # fmt: skip
-    frames = np.frombuffer(raw, dtype=np.uint8).reshape(-1, SIZE[1] * SIZE[0])
+    frames = np.frombuffer(raw, dtype=np.uint8).reshape(-1, size[1] * size[0])
     return [float(f.mean()) for f in frames]
 
 
@@ -79,7 +80,7 @@ def _jitter(out: list[float], clean: list[float]) -> float:
 
 def _render(frames: object, video: Path, **options: object) -> tuple[list[float], object]:
     result = render_frames(frames, video, RenderOptions(fps=10, crf=12, **options))  # type: ignore[arg-type]
-    return _decoded_lumas(video), result
+    return decoded_lumas(video), result
 
 
 def test_a_render_with_deflicker_has_a_fraction_of_the_injected_jitter(tmp_path: Path) -> None:
