@@ -19,6 +19,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,11 +34,17 @@ from pylapse.config.file import save_config
 from pylapse.config.models import Config
 from pylapse.config.watch import ConfigNotice, ConfigWatch
 from pylapse.imaging.thumbmaker import ThumbMaker
+from pylapse.notify import translate
+from pylapse.notify.deliverylog import DeliveryLog
+from pylapse.notify.events import Event
+from pylapse.notify.notifier import Notifier
+from pylapse.notify.rules import Rule, target_kind
 from pylapse.sources.base import GrabError
 
 if TYPE_CHECKING:
     from pylapse.collection import Collection
     from pylapse.index.store import FrameIndex
+    from pylapse.jobs.record import JobRecord
     from pylapse.jobs.runner import JobRunner
 
 __all__ = ["Runtime"]
@@ -87,6 +94,13 @@ class Runtime:
         self._unhook_thumbs: Callable[[], None] | None = None
         self._lock = threading.RLock()
         self._started = False
+        # notifications: health changes, disk pauses and finished jobs become events
+        self.notifier = Notifier(notification_rules(config), DeliveryLog(self.db_path))
+        self.add_health_listener(self._notify_health)
+        if self.jobs is not None:
+            self.jobs.add_finish_listener(self._notify_job)
+        if self.scheduler is not None:
+            self.scheduler.runner.on_pause = self._notify_pause
 
     # --- health events ---------------------------------------------------------------------------
 
@@ -112,6 +126,27 @@ class Runtime:
             except Exception:  # one listener's fault must not keep the change from the others
                 log.exception("health listener %r failed on %s", listener, change)
 
+    # --- notifications -------------------------------------------------------------------------
+
+    def _notify(self, events: list[Event]) -> None:
+        for event in events:
+            self.notifier.notify(event)
+
+    def _notify_health(self, change: HealthChange) -> None:
+        event = translate.health_event(
+            change.camera_id, change.old, change.new, change.time, change.reason
+        )
+        self._notify([event] if event is not None else [])
+
+    def _notify_pause(self, camera_id: str, folder: str, reason: str | None) -> None:
+        self._notify(translate.pause_events(camera_id, folder, reason))
+
+    def _notify_job(self, record: JobRecord) -> None:
+        self._notify(translate.job_events(
+            record.kind, record.state, record.title, record.id, params=record.params,
+            result=record.result, error=record.error, when=record.finished,
+        ))  # fmt: skip
+
     def _job_runner(self) -> JobRunner:
         from pylapse.jobs.runner import JobRunner  # only when jobs run (the capture CLI has none)
 
@@ -133,6 +168,7 @@ class Runtime:
                 if self.jobs is not None:
                     self.jobs.shutdown()
                 raise
+        self.notifier.start()
         if self.config_watch is not None and self._watch_thread is None:
             self._watch_stop.clear()
             self._watch_thread = threading.Thread(
@@ -196,6 +232,7 @@ class Runtime:
             self._unhook_thumbs()
             self._unhook_thumbs = None
         self.thumbs.stop()
+        self.notifier.stop(drain=3.0)  # after jobs and capture: their last events go out
         for camera in self._cameras.values():
             camera.close()
         self._cameras.clear()
@@ -203,6 +240,8 @@ class Runtime:
         if preview is not None:
             preview.shutdown_default_hub()
         self.health.close()
+        if self.notifier.log is not None:
+            self.notifier.log.close()
         self.index.close()
         self._started = False
 
@@ -284,6 +323,7 @@ class Runtime:
             self._cameras.clear()
             if self.scheduler is not None:
                 self.scheduler.reload(new_config)
+            self.notifier.set_rules(notification_rules(new_config))
 
     def _picture_roots(self) -> list[Path]:
         """Where the thumbnail maker may read frames: the storage roots, the cameras' folders
@@ -328,6 +368,7 @@ class Runtime:
                 index=self.index,
                 health=self.health,
                 guard=disk.DiskGuard(self.config.min_free_mb),
+                on_pause=self._notify_pause,
             )
         outcome = runner.run(camera, timeutil.now(camera.zone), note=" (grab now)")
         if outcome.result is None:
@@ -359,3 +400,12 @@ class Runtime:
             if rate:
                 rates[folder] = rates.get(folder, 0.0) + rate
         return disk.volume_usage([*folders.values(), *self.config.root_paths], bytes_per_day=rates)
+
+
+def notification_rules(config: Config) -> list[Rule]:
+    """The config's ``notifications`` as the notifier's rules."""
+    rules = []
+    for rule_id, c in config.notifications.items():
+        rule = Rule.of(rule_id, c.url, c.events, secret=c.secret, cooldown=c.cooldown)
+        rules.append(replace(rule, kind=target_kind(c.url, c.kind), enabled=c.enabled))
+    return rules

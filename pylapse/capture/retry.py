@@ -40,9 +40,13 @@ if TYPE_CHECKING:
     from pylapse.capture.health import HealthStore
     from pylapse.index.store import FrameIndex
 
-__all__ = ["Attempt", "AttemptRunner", "RetryPolicy"]
+__all__ = ["Attempt", "AttemptRunner", "PauseListener", "RetryPolicy"]
 
 log = logging.getLogger("pylapse.capture")
+
+#: Told ``(camera id, its output folder, reason)`` when the disk guard pauses a camera's capture
+#: (``reason`` None: resumed), from the capturing thread; it must return quickly.
+PauseListener = Callable[[str, str, str | None], None]
 
 MAX_RETRY_DELAY = 3600.0
 
@@ -96,8 +100,11 @@ class AttemptRunner:
         cancel: threading.Event | None = None,
         processor: Executor | None = None,
         before_save: Callable[[], None] | None = None,
+        on_pause: PauseListener | None = None,
     ) -> None:
         self.index = index
+        # told when a camera's disk pause starts or ends (notifications), after health has it
+        self.on_pause = on_pause
         # where validation, encoding and saving run (None: on the calling thread)
         self.processor = processor
         self.before_save = before_save  # runs on the processor first (see runpool)
@@ -138,6 +145,12 @@ class AttemptRunner:
             if disk.is_full_reason(old):
                 why = "there is room on the disk again"
             log.info("%s: capture resumed: %s", camera.id, why)
+        # told when capture stops or starts again, not when the free megabytes in the text move
+        if changed and self.on_pause is not None and (old is None) != (reason is None):
+            try:
+                self.on_pause(camera.id, str(camera.output_dir), reason)
+            except Exception:  # whoever listens must never stop capture
+                log.exception("pause listener failed for %s", camera.id)
 
     def _data_full(self) -> str | None:
         """The reason while the database's disk is full; checks at each slot whether there is

@@ -43,6 +43,7 @@ from pylapse.jobs.record import (
 from pylapse.progress import Cancelled, Progress, ProgressCallback
 
 __all__ = [
+    "FinishListener",
     "JobFn",
     "JobRunner",
 ]
@@ -50,6 +51,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 JobFn = Callable[[ProgressCallback, threading.Event], dict[str, Any] | None]
+#: Called with the final record of every job that ends while the runner runs, from its worker.
+FinishListener = Callable[[JobRecord], None]
 DEFAULT_STEPS = ("select", "process", "encode")
 
 _SCHEMA = [
@@ -121,6 +124,7 @@ class JobRunner:
         self._changed = threading.Condition(self._lock)
         self._live: dict[int, _Live] = {}
         self._subscribers: list[queue.Queue[JobRecord]] = []
+        self._finish_listeners: tuple[FinishListener, ...] = ()
         self._threads: list[threading.Thread] = []
         self._conn: Any = None
         self._stopping = False
@@ -292,6 +296,31 @@ class JobRunner:
         with self._lock, contextlib.suppress(ValueError):
             self._subscribers.remove(q)
 
+    def add_finish_listener(self, listener: FinishListener) -> Callable[[], None]:
+        """Call ``listener`` with the final record of every job that ends from now on (done,
+        failed, cancelled), after it is stored, on the thread that ended it (a worker, or the
+        caller of :meth:`cancel`): it must return quickly. One that raises is logged and never
+        harms the job. Returns the call that removes it. (Notifications listen here: the jobs
+        wing knows nothing of them.)"""
+        with self._lock:
+            self._finish_listeners = (*self._finish_listeners, listener)
+
+        def remove() -> None:
+            with self._lock:
+                kept = list(self._finish_listeners)
+                if listener in kept:
+                    kept.remove(listener)
+                self._finish_listeners = tuple(kept)
+
+        return remove
+
+    def _tell_finished(self, record: JobRecord) -> None:
+        for listener in self._finish_listeners:  # a tuple: adding one meanwhile is safe
+            try:
+                listener(record)
+            except Exception:  # a listener's fault is not the job's
+                log.exception("job finish listener %r failed on job %s", listener, record.id)
+
     # -- internals -------------------------------------------------------------------------------
     def _require(self) -> Any:
         if self._conn is None:
@@ -369,6 +398,7 @@ class JobRunner:
             self._live.pop(record.id, None)
             self._store(record)
             self._publish(record)
+        self._tell_finished(record)  # after the lock (cancel still holds it: keep listeners quick)
 
     def _work(self) -> None:
         while True:

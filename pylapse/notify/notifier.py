@@ -122,9 +122,12 @@ class Notifier:
             self._thread = threading.Thread(target=self._work, name="pylapse-notify", daemon=True)
             self._thread.start()
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """End the delivery thread (a send in progress may take up to ``timeout``); messages
-        still waiting are logged as not delivered."""
+    def stop(self, timeout: float = 5.0, *, drain: float = 0.0) -> None:
+        """End the delivery thread, after up to ``drain`` seconds for the messages already due
+        (a send in progress may take up to ``timeout``); messages still waiting (a retry later,
+        a cooldown's last message) are logged as not delivered."""
+        if drain > 0 and self._thread is not None:
+            self.wait_idle(drain)
         with self._cond:
             self._stopping = True
             self._cond.notify_all()

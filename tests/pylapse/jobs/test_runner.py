@@ -363,3 +363,42 @@ def test_history_from_before_stored_percents_reads_done_as_100(db_path: Path) ->
         assert runner.list(1)[0].percent == 100
     finally:
         runner.shutdown()
+
+
+def test_finish_listeners_hear_every_end_once_and_cannot_harm_jobs(runner: JobRunner) -> None:
+    heard: list[tuple[int, JobState, str | None]] = []
+
+    def broken(record) -> None:
+        raise RuntimeError("a listener's own bug")
+
+    runner.add_finish_listener(broken)  # first: it must not keep the end from the others
+    all_heard = threading.Event()
+
+    def listen(record) -> None:
+        heard.append((record.id, record.state, record.error))
+        if len(heard) == 4:
+            all_heard.set()
+
+    remove = runner.add_finish_listener(listen)
+    release = threading.Event()
+    ok = runner.submit("render", "ok", lambda p, c: {"output": "v.mp4"})
+    bad = runner.submit("export", "bad", lambda p, c: 1 / 0)
+    held = runner.submit("render", "held", lambda p, c: release.wait(10) and None)
+    waiting = runner.submit("render", "waiting", lambda p, c: None)
+    assert runner.cancel(waiting)  # cancelled while queued
+    release.set()
+    for job in (ok, bad, held):
+        runner.wait(job, timeout=10)
+    assert runner.get(ok).state is JobState.DONE
+    assert all_heard.wait(10)  # listeners are told after waiters wake
+    assert sorted(heard) == sorted([
+        (ok, JobState.DONE, None),
+        (bad, JobState.FAILED, "ZeroDivisionError: division by zero"),
+        (held, JobState.DONE, None),
+        (waiting, JobState.CANCELLED, "cancelled before it started"),
+    ])  # fmt: skip
+    remove()
+    after = runner.submit("render", "after", lambda p, c: None)
+    runner.wait(after, timeout=10)
+    runner.wait(runner.submit("render", "later", lambda p, c: None), timeout=10)
+    assert len(heard) == 4  # one worker: "after" was told (or not) before "later" ran

@@ -43,9 +43,7 @@ def test_a_form_target_receives_fields_and_failures_are_typed() -> None:
 
 def test_a_target_answering_500_is_a_failure_worth_retrying() -> None:
     with WebhookReceiver(statuses=[500]) as rx:
-        attempt = apprise_target.send(
-            f"json://user:topsecret99@127.0.0.1:{rx.port}/x", "t", "b"
-        )
+        attempt = apprise_target.send(f"json://user:topsecret99@127.0.0.1:{rx.port}/x", "t", "b")
         rx.wait_for(1)
     assert not attempt.ok and attempt.retry
     assert attempt.detail and "topsecret99" not in attempt.detail
