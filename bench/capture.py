@@ -28,10 +28,11 @@ It reports sustained frames/s: frames saved after the first, over the time from 
 the last (the one-off start-up is not "sustained").
 
 A fourth part (``--part scores``, also run by default) times the quality scores capture computes
-for each frame (:mod:`pylapse.imaging.quality`) against the JPEG decode of the same frame, on
-the real sequence of ../shared/testdata and on generated 1080p and 8 MP frames (goal <= 25 %),
-then the backfill job of ``pylapse metrics`` (draft decodes) against the bare full decode of the
-same frames.
+for each frame (:mod:`pylapse.imaging.quality`), and the scores with the sky metrics
+(:mod:`pylapse.imaging.sky`) as capture computes them, against the JPEG decode of the same
+frame, on the real sequence of ../shared/testdata and on generated 1080p and 8 MP frames (goal
+<= 25 %), then the backfill job of ``pylapse metrics`` (draft decodes, scores and sky metrics)
+against the bare full decode of the same frames.
 
 Prints one line per measure: name, ours, baseline, ratio, goal.
 """
@@ -305,11 +306,14 @@ def _scene_jpeg(size: tuple[int, int]) -> bytes:
 
 
 def scores_part(rounds: int = 5) -> None:
-    """Per-frame scoring at capture (imaging.quality on the decoded image capture already has)
-    against the JPEG decode of the same frame: medians over the frames, the best of ``rounds``."""
+    """Per-frame scoring at capture against the JPEG decode of the same frame (medians over the
+    frames, the best of ``rounds``): the quality scores alone (imaging.quality on the decoded
+    image, issue 17's measure), and everything capture computes now: one reduced RGB copy, the
+    scores from it and the sky metrics over it (issue 18), with the sky metrics' own share."""
     from PIL import Image
 
-    from pylapse.imaging import quality
+    from pylapse.exif import exposure
+    from pylapse.imaging import quality, sky
 
     real = Path(__file__).resolve().parents[1].parent / "shared/testdata/sequence-real/frames"
     sets: list[tuple[str, list[bytes]]] = []
@@ -323,28 +327,45 @@ def scores_part(rounds: int = 5) -> None:
         print(f"scores: {real} is absent; generated frames only")
     for size in ((1920, 1080), (3280, 2464)):
         sets.append((f"generated {size[0]}x{size[1]}", [_scene_jpeg(size)] * 5))
+
+    def capture_work(image: Image.Image) -> None:  # what Camera.save computes
+        small = quality.reduced(image, "RGB")
+        quality.score(small)
+        sky.measure(small, image.height, sky.WHOLE, exposure(image))
+
     for label, datas in sets:
-        decode_ms, score_ms = [], []
+        times: dict[str, list[float]] = {"decode": [], "score": [], "capture": [], "sky": []}
         for data in datas:
-            best_decode = best_score = math.inf
+            best = dict.fromkeys(times, math.inf)
             for _ in range(rounds):
                 started = time.perf_counter()
                 with Image.open(io.BytesIO(data)) as image:
                     image.load()
                     decoded = time.perf_counter()
                     quality.score(image)
-                    done = time.perf_counter()
-                best_decode = min(best_decode, decoded - started)
-                best_score = min(best_score, done - decoded)
-            decode_ms.append(best_decode * 1000)
-            score_ms.append(best_score * 1000)
-        decode, score = statistics.median(decode_ms), statistics.median(score_ms)
-        print(
-            f"scoring per frame ({label}, {len(datas)} frames): score {score:.2f} ms, "
-            f"JPEG decode {decode:.2f} ms, score/decode {100 * score / decode:.0f} % "
-            "(goal <= 25 %)",
-            flush=True,
-        )
+                    scored = time.perf_counter()
+                    capture_work(image)
+                    captured = time.perf_counter()
+                    small = quality.reduced(image, "RGB")
+                    reduced = time.perf_counter()
+                    sky.measure(small, image.height, sky.WHOLE, exposure(image))
+                    measured = time.perf_counter()
+                for key, seconds in (("decode", decoded - started), ("score", scored - decoded),
+                                     ("capture", captured - scored),
+                                     ("sky", measured - reduced)):  # fmt: skip
+                    best[key] = min(best[key], seconds)
+            for key, seconds in best.items():
+                times[key].append(seconds * 1000)
+        ms = {key: statistics.median(values) for key, values in times.items()}
+        decode = ms["decode"]
+        for what, key in (("scores", "score"), ("scores + sky metrics (capture)", "capture"),
+                          ("sky metrics alone, on the reduced copy", "sky")):  # fmt: skip
+            print(
+                f"{what} per frame ({label}, {len(datas)} frames): {ms[key]:.2f} ms, "
+                f"JPEG decode {decode:.2f} ms, ratio {100 * ms[key] / decode:.0f} % "
+                "(goal <= 25 %)",
+                flush=True,
+            )
 
 
 def backfill_part() -> None:

@@ -3,8 +3,8 @@
 Measured on the reduced copy the quality scores use (:func:`pylapse.imaging.quality.reduced`,
 RGB here): per channel the mean, median, standard deviation, minimum and maximum 0-255, and the
 colour at the region's centre, all from one Pillow histogram of the band (768 bins counted in
-C), so measuring costs a small part of a decode. The minimum and maximum are those of the
-reduced copy, whose pixels are box averages: a lone hot pixel does not set them.
+C, read with numpy), so measuring costs a small part of a decode. The minimum and maximum are
+those of the reduced copy, whose pixels are box averages: a lone hot pixel does not set them.
 
 The region is a band of rows of the full frame (:class:`Region`; the original archive measured
 rows 0-400 of its 2048x1536 frames, "clouds only", so the ground does not weigh in), scaled to
@@ -13,8 +13,11 @@ the reduced copy. A frame shorter than the band is measured over the rows it has
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 from PIL import Image
 
 from pylapse.exif import Exposure
@@ -48,6 +51,7 @@ class Region:
 
 
 WHOLE = Region()
+_VALUES = np.arange(256, dtype=np.float64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,35 +93,26 @@ def measure(
     top, bottom = region.rows(small.height, small.height / max(1, full_height))
     whole = (top, bottom) == (0, small.height)
     band = small if whole else small.crop((0, top, small.width, bottom))
-    histogram = band.histogram()
-    stats = [_channel(histogram[i * 256 : i * 256 + 256]) for i in range(3)]
+    counts = np.array(band.histogram(), dtype=np.float64).reshape(3, 256)  # R, G, B
+    total = counts.sum(axis=1)
+    total[total == 0] = 1.0
+    mean = counts @ _VALUES / total
+    std = np.sqrt(np.maximum(0.0, counts @ (_VALUES * _VALUES) / total - mean * mean))
+    used = counts > 0
+    low = np.argmax(used, axis=1)  # the first counted value of each channel
+    high = 255 - np.argmax(used[:, ::-1], axis=1)
     centre = band.getpixel((band.width // 2, band.height // 2))
     assert isinstance(centre, tuple)  # an RGB image's pixel
     return Sky(
-        mean=_three([s[0] for s in stats]),
-        median=_three([s[1] for s in stats]),
-        std=_three([s[2] for s in stats]),
-        min=_three([s[3] for s in stats]),
-        max=_three([s[4] for s in stats]),
-        centre=_three([float(v) for v in centre[:3]]),
+        mean=_three(np.round(mean, 2)),
+        median=_three([round(max(0.0, histogram_median(c)), 2) for c in counts]),
+        std=_three(np.round(std, 2)),
+        min=_three(low),
+        max=_three(high),
+        centre=_three(centre[:3]),
         exposure=exposure or Exposure(None, None, None),
     )
 
 
-def _channel(histogram: list[int]) -> tuple[float, float, float, float, float]:
-    """Mean, median (interpolated within its bin), standard deviation, min and max."""
-    total = sum(histogram) or 1
-    mean = sum(v * n for v, n in enumerate(histogram)) / total
-    square = sum(v * v * n for v, n in enumerate(histogram)) / total
-    used = [v for v, n in enumerate(histogram) if n]
-    return (
-        round(mean, 2),
-        round(max(0.0, histogram_median(histogram)), 2),
-        round(max(0.0, square - mean * mean) ** 0.5, 2),
-        float(used[0] if used else 0),
-        float(used[-1] if used else 0),
-    )
-
-
-def _three(values: list[float]) -> tuple[float, float, float]:
-    return values[0], values[1], values[2]
+def _three(values: Sequence[float] | npt.NDArray[np.generic]) -> tuple[float, float, float]:
+    return float(values[0]), float(values[1]), float(values[2])

@@ -80,7 +80,7 @@ def test_noise_estimate_tracks_added_noise() -> None:
     )
     # the grey copy halves the image (box 2x2 averages 4 pixels: sigma / 2)
     estimate = quality.score(noisy).noise
-    assert sigma / 2 * 0.7 < estimate < sigma / 2 * 1.3
+    assert sigma / 2 * 0.9 < estimate < sigma / 2 * 1.1  # unbiased: not under-read
     assert quality.score(flat).noise == 0
 
 
