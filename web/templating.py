@@ -29,6 +29,7 @@ NAV = (
     ("collections", "Collections", "/collections"),
     ("exports", "Exports", "/exports"),
     ("videos", "Videos", "/videos"),
+    ("pictures", "Pictures", "/pictures"),
     ("settings", "Settings", "/settings"),
 )
 
