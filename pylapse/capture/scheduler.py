@@ -395,7 +395,9 @@ class CaptureScheduler:
             for schedule in cfg.schedules:
                 if not schedule.enabled:
                     continue
-                sig = _signature([schedule.model_dump(mode="json"), cfg.timezone])
+                sig = _signature([
+                    schedule.model_dump(mode="json"), cfg.timezone, schedule.sun_place()
+                ])  # fmt: skip
                 wanted[_job_id(camera_id, schedule.id)] = (sig, camera_id, schedule, cfg.zone())
         return wanted
 

@@ -22,6 +22,12 @@ the schedule).
 
 Interval schedules are real elapsed time (APScheduler's ``IntervalTrigger`` works on timestamps)
 anchored at ``start_date``.
+
+A schedule with a ``sun_window`` ("day", "night", "civil_dawn-30m..civil_dusk+30m") fires only
+inside that window of each day (:class:`SunWindowTrigger`, windows from
+:mod:`pylapse.selection.sun`): its own trigger's fire times outside a window are skipped, the next
+one being the first at or after the next window's start. Under the midnight sun a day window is
+the whole day and a night window none (and the other way round in the polar night).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from pylapse import timeutil
+from pylapse.selection.sun import parse_window, window_spans
 
 if TYPE_CHECKING:
     from pylapse.config.models import Schedule
@@ -43,6 +50,7 @@ if TYPE_CHECKING:
 __all__ = [
     "HORIZON_YEARS",
     "INTERVAL_ANCHOR",
+    "SunWindowTrigger",
     "WallClockCron",
     "build_trigger",
     "fire_times",
@@ -173,17 +181,81 @@ def _repeat_start(naive: datetime, tz: tzinfo) -> datetime:
     return hi
 
 
+_WINDOW_CHUNK = 7 * 86400.0  # seconds of windows computed at a time
+_WINDOW_SEARCH = 110  # chunks (about two years) searched for a next window before giving up
+
+
+class SunWindowTrigger(BaseTrigger):  # type: ignore[misc]  # apscheduler 3 is untyped (Any)
+    """``inner``'s fire times that fall inside the sun window (``window``: "day", "night" or
+    "START..END") of each day at ``latitude``/``longitude`` in ``tz``."""
+
+    def __init__(
+        self, inner: BaseTrigger, window: str, latitude: float, longitude: float, tz: tzinfo
+    ) -> None:
+        self.inner = inner
+        self.window = window
+        self.start, self.end = parse_window(window)
+        self.latitude, self.longitude, self.tz = latitude, longitude, tz
+        self._span: tuple[float, float] | None = None  # the window found last (a fire per 10 s
+        # would otherwise compute the sun every time)
+
+    def __repr__(self) -> str:
+        return f"<SunWindowTrigger {self.window} of {self.inner!r}>"
+
+    def window_after(self, utc: float) -> tuple[float, float] | None:
+        """The first window (UTC seconds, half-open) that ends after ``utc``, or None when
+        there is none for about two years."""
+        span = self._span
+        if span is not None and span[0] <= utc < span[1]:
+            return span
+        first = utc
+        for _ in range(_WINDOW_SEARCH):
+            spans, _gaps = window_spans(
+                self.latitude, self.longitude, self.tz, self.start, self.end,
+                first, first + _WINDOW_CHUNK,
+            )  # fmt: skip
+            for a, b in spans:
+                if b > utc:
+                    self._span = (a, b)
+                    return a, b
+            first += _WINDOW_CHUNK
+        return None
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        nxt: datetime | None = self.inner.get_next_fire_time(previous_fire_time, now)
+        for _ in range(_MAX_STEPS):
+            if nxt is None:
+                return None
+            span = self.window_after(nxt.timestamp())
+            if span is None:
+                return None
+            if nxt.timestamp() >= span[0]:
+                return nxt
+            # the first fire at or after the window opens (later than previous_fire_time too)
+            nxt = self.inner.get_next_fire_time(None, datetime.fromtimestamp(span[0], UTC))
+        return None
+
+
 def build_trigger(schedule: Schedule, tz: tzinfo) -> BaseTrigger:
     """The trigger for ``schedule`` in ``tz``.
 
     Interval schedules without a ``start_date`` are anchored at midnight (camera zone) of
     2000-01-01, so "every 10 minutes" fires at :00, :10, ... rather than at start-up + 10 min.
+    A schedule with a ``sun_window`` fires only inside it (:class:`SunWindowTrigger`).
     """
+    trigger: BaseTrigger
     if schedule.type == "interval":
         start = timeutil.localize(schedule.start_date or INTERVAL_ANCHOR, tz)
         amount = {schedule.interval_unit: schedule.interval_amount}
-        return IntervalTrigger(**amount, start_date=start, timezone=tz)
-    return WallClockCron(schedule.cron_fields(), tz)
+        trigger = IntervalTrigger(**amount, start_date=start, timezone=tz)
+    else:
+        trigger = WallClockCron(schedule.cron_fields(), tz)
+    place = schedule.sun_place()
+    if schedule.sun_window and place is not None:
+        trigger = SunWindowTrigger(trigger, schedule.sun_window, *place, tz)
+    return trigger
 
 
 def fire_times(trigger: BaseTrigger, after: datetime) -> Iterator[datetime]:

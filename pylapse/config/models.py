@@ -116,6 +116,23 @@ class Schedule(_Model):
     start_date: datetime | None = Field(
         None, description="interval anchor (camera time zone when no offset is given)"
     )
+    sun_window: str | None = Field(
+        None,
+        description="fire only inside this sun window of each day: 'day', 'night' or "
+        "START..END, e.g. 'civil_dawn-30m..civil_dusk+30m' (needs the camera's latitude and "
+        "longitude)",
+    )
+    # the camera's (latitude, longitude), set by CameraConfig for the sun window's trigger
+    _place: tuple[float, float] | None = PrivateAttr(None)
+
+    @field_validator("sun_window", mode="before")
+    @classmethod
+    def _check_sun_window(cls, value: Any) -> Any:
+        return ExportPreset._check_sun_window(value)  # the same syntax as an export's
+
+    def sun_place(self) -> tuple[float, float] | None:
+        """The camera's (latitude, longitude) when this schedule has a sun window, else None."""
+        return self._place if self.sun_window else None
 
     @field_validator("interval_unit", mode="before")
     @classmethod
@@ -380,6 +397,19 @@ class CameraConfig(_Model):
         return value
 
     @model_validator(mode="after")
+    def _place_sun_windows(self) -> CameraConfig:
+        windowed = [s.id for s in self.schedules if s.sun_window]
+        if windowed and (self.latitude is None or self.longitude is None):
+            raise ValueError(
+                f"schedule {windowed[0]!r} has a sun_window: give the camera 'latitude' and "
+                "'longitude' (degrees, e.g. 52.52 and 13.40) so the sun can be computed"
+            )
+        for schedule in self.schedules:
+            if self.latitude is not None and self.longitude is not None:
+                schedule._place = (self.latitude, self.longitude)
+        return self
+
+    @model_validator(mode="after")
     def _check_source(self) -> CameraConfig:
         needs_url = self.type in ("http", "mjpeg", "rtsp")
         if needs_url and not self.url and self.enabled:
@@ -464,6 +494,12 @@ class CollectionConfig(_Model):
         None, description="regex with named groups year month day hour minute [second ampm offset]"
     )
     camera: str | None = Field(None, description="id of the camera that fills this collection")
+    latitude: float | None = Field(
+        None, ge=-90, le=90, description="for sun selections; default: the camera's"
+    )
+    longitude: float | None = Field(
+        None, ge=-180, le=180, description="for sun selections; default: the camera's"
+    )
     extensions: list[str] = Field(
         default_factory=lambda: list(storage.FRAME_EXTENSIONS), description="file types indexed"
     )

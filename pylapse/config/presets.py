@@ -5,7 +5,7 @@ The processing fields mirror :class:`pylapse.export.options.ExportOptions`.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -76,6 +76,16 @@ class ExportPreset(_Model):
         pattern=r"^\d{1,2}:\d{2}(:\d{2})?$",
         description="one frame per day: the sharpest acceptable one near this clock time",
     )
+    # the sun (pylapse.selection.sun): needs the collection's latitude/longitude
+    sun: list[str] = Field(
+        default_factory=list,
+        description="one frame per day at each sun point, e.g. ['sunset-30m'] (instead of cron)",
+    )
+    sun_window: str | None = Field(
+        None,
+        description="keep only frames inside this sun window of each day: 'day', 'night' or "
+        "START..END, e.g. 'civil_dawn-30m..civil_dusk+30m'",
+    )
     # processing (mirrors pylapse.export.ExportOptions; unset fields take its defaults)
     ext: Literal["jpg", "png", "webp"] = Field("jpg", description="output format")
     width: int | None = Field(None, gt=0, le=16384, description="resize to this width in pixels")
@@ -118,6 +128,35 @@ class ExportPreset(_Model):
     watermark_anchor: _Anchor = Field("bottom-left", description="where the watermark goes")
     watermark_offset_x: int = Field(0, description="pixels moved inward from the anchored edge")
     watermark_offset_y: int = Field(0, description="pixels moved inward from the anchored edge")
+
+    @field_validator("sun", mode="before")
+    @classmethod
+    def _check_sun(cls, value: Any) -> Any:
+        from pylapse.selection.sun import SunPoint
+        from pylapse.selection.targets import SelectionError
+
+        if value is None or value == "":
+            return []
+        items = [p for p in value.split(",")] if isinstance(value, str) else list(value)
+        try:
+            return [str(SunPoint.parse(str(p))) for p in items if str(p).strip()]
+        except SelectionError as exc:
+            raise ValueError(str(exc).removeprefix("sun: ")) from None
+
+    @field_validator("sun_window", mode="before")
+    @classmethod
+    def _check_sun_window(cls, value: Any) -> Any:
+        from pylapse.selection.sun import NAMED_WINDOWS, parse_window, window_text
+        from pylapse.selection.targets import SelectionError
+
+        if value is None or not str(value).strip():
+            return None
+        text = str(value).strip().lower()
+        try:
+            pair = parse_window(text)
+        except SelectionError as exc:
+            raise ValueError(str(exc).removeprefix("sun window: ")) from None
+        return text if text in NAMED_WINDOWS else window_text(*pair)
 
     @field_validator("display_timezone")
     @classmethod

@@ -20,11 +20,12 @@ from PIL import ExifTags
 from pylapse import timeutil
 from pylapse.export import deflicker
 from pylapse.export.options import ExportOptions
-from pylapse.imaging import fonts, process
+from pylapse.imaging import fonts, process, samesize
 
 __all__ = ["Item", "Outcome", "init_worker", "item", "process_chunk"]
 
 _JPEG_SUFFIXES = (".jpg", ".jpeg")
+_JPEG_EXTS = ("jpg", "jpeg")
 
 Item = tuple[str, float | None, int | None]  # path, utc seconds, offset seconds
 
@@ -76,6 +77,8 @@ def init_worker(
         stamp=options.timestamp_overlay(),
         mark=options.watermark(),
         roots=roots,
+        # frames kept at their size go through libjpeg-turbo directly where that applies
+        samesize=options.ext in _JPEG_EXTS and not options.optimize and samesize.available(),
     )
     if options.height and (options.drawtimestamp or options.watermark_text):
         for size in (options.font_size, options.watermark_size):
@@ -146,6 +149,8 @@ def _process_one(number: int, entry: Item, tone: Tone | None = None) -> bool:
         _quick_check(source)
         _link(source, dest)
         return True
+    if w["samesize"] and tone is None and _write_same_size(source, dest, path, utc, offset):
+        return False
     image = process.open_frame(source, w["resize"])
     try:
         exif = image.getexif()
@@ -172,6 +177,26 @@ def _process_one(number: int, entry: Item, tone: Tone | None = None) -> bool:
     finally:
         image.close()
     return False
+
+
+def _write_same_size(
+    source: str, dest: Path, path: str, utc: float | None, offset: int | None
+) -> bool:
+    """Write the frame through libjpeg-turbo when it needs no resize, turning or colour work
+    (:mod:`pylapse.imaging.samesize`); False, having written nothing, when that does not apply."""
+    w = _WORKER
+    frame = samesize.open_frame(source, w["resize"])
+    if frame is None:
+        return False
+    options: ExportOptions = w["options"]
+    exif = frame.exif
+    exif.pop(ExifTags.Base.Orientation, None)  # as the Pillow way does (upright already)
+    if w["stamp"] is not None:
+        w["stamp"].apply(frame.image, _frame_time(path, utc, offset))
+    if w["mark"] is not None:
+        w["mark"].apply(frame.image)
+    samesize.encode(frame, dest, quality=options.quality, exif=process.exif_bytes_for(exif, "JPEG"))
+    return True
 
 
 Outcome = tuple[int, bool, tuple[str, str] | None]  # number, linked, (path, skip reason)

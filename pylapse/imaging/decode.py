@@ -17,15 +17,26 @@ import io
 import mmap
 import os
 import threading
+from collections.abc import Iterator
 from typing import BinaryIO
 
 from PIL import ExifTags, Image
 
-__all__ = ["DNG_VERSION_TAG", "HEIF_FORMATS", "open_image", "register_heif"]
+__all__ = [
+    "DNG_VERSION_TAG",
+    "HEIF_FORMATS",
+    "HUFFMAN_FRAMES",
+    "jpeg_segments",
+    "open_image",
+    "register_heif",
+]
 
 DNG_VERSION_TAG = 50706  # DNGVersion, in IFD0 of every DNG
 HEIF_FORMATS = ("HEIF", "AVIF")
 _SOI = b"\xff\xd8\xff"
+#: SOF markers of the Huffman-coded 8-bit JPEGs Pillow and libjpeg decode (baseline, extended,
+#: progressive)
+HUFFMAN_FRAMES = (0xC0, 0xC1, 0xC2)
 _MAX_CANDIDATES = 4096  # JPEG starts looked at in one file (a tiled raw has hundreds)
 
 # IFD0 tags worth keeping from a DNG (the rest describe its raw data and colour tables)
@@ -129,33 +140,43 @@ def _largest_preview(data: bytes | mmap.mmap, smaller_than: tuple[int, int]) -> 
         return None
 
 
-def _jpeg_size(data: bytes | mmap.mmap, start: int) -> tuple[int, int] | None:
-    """(width, height) of a baseline or progressive 8-bit, 1- or 3-component JPEG starting at
-    ``start``, read from its frame header; None for anything else (raw tiles, stray bytes)."""
+def jpeg_segments(data: bytes | mmap.mmap, start: int = 0) -> Iterator[tuple[int, int, int]]:
+    """(marker, offset of its payload, payload length) of each marker segment of the JPEG whose
+    SOI is at ``start``, in order; ends at the first byte that is not a marker (scan data, or
+    garbage) and after a segment whose length field is impossible (its length is then < 0)."""
     pos = start + 2
     end = len(data)
     while pos + 4 <= end:
         if data[pos] != 0xFF:
-            return None
+            return
         marker = data[pos + 1]
         if marker == 0xFF:  # fill byte
             pos += 1
             continue
         length = int.from_bytes(data[pos + 2 : pos + 4], "big")
-        if marker in (0xC0, 0xC1, 0xC2):  # SOF0/1/2: what Pillow decodes
-            if pos + 10 > end:
+        yield marker, pos + 4, length - 2
+        if length < 2:
+            return
+        pos += 2 + length
+
+
+def _jpeg_size(data: bytes | mmap.mmap, start: int) -> tuple[int, int] | None:
+    """(width, height) of a baseline or progressive 8-bit, 1- or 3-component JPEG starting at
+    ``start``, read from its frame header; None for anything else (raw tiles, stray bytes)."""
+    for marker, body, length in jpeg_segments(data, start):
+        if marker in HUFFMAN_FRAMES:  # what Pillow decodes
+            if body + 6 > len(data):
                 return None
-            precision = data[pos + 4]
-            height = int.from_bytes(data[pos + 5 : pos + 7], "big")
-            width = int.from_bytes(data[pos + 7 : pos + 9], "big")
-            components = data[pos + 9]
+            precision = data[body]
+            height = int.from_bytes(data[body + 1 : body + 3], "big")
+            width = int.from_bytes(data[body + 3 : body + 5], "big")
+            components = data[body + 5]
             ok = precision == 8 and components in (1, 3) and width and height
             return (width, height) if ok else None
         if 0xC3 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
             return None  # lossless / arithmetic-coded: raw data, not a preview
-        if marker == 0xDA or length < 2:  # scan data before any frame header
+        if marker == 0xDA or length < 0:  # scan data before any frame header
             return None
-        pos += 2 + length
     return None
 
 

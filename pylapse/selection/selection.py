@@ -38,6 +38,7 @@ from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
 from pylapse.selection.matching import Matched, match
+from pylapse.selection.sun import SunGap, SunPoint, keep_in_windows, sun_targets
 from pylapse.selection.targets import (
     CronRule,
     DaySpan,
@@ -59,6 +60,7 @@ __all__ = [
     "select_all",
     "select_cron",
     "select_day_slice",
+    "select_sun",
     "trim_to_span",
 ]
 
@@ -116,6 +118,9 @@ class Selection:
         # Set by the quality filters (pylapse.selection.quality_filter): frames each active
         # filter removed before matching; empty when no filter was asked for.
         self.dropped: dict[str, int] = {}
+        # Days without the asked-for sun event or sun window (polar day or night), each with
+        # its reason (pylapse.selection.sun.SunGap); they have no target, so are no gap above.
+        self.sun_gaps: list[SunGap] = []
 
     @property
     def positions(self) -> Sequence[int]:
@@ -263,6 +268,7 @@ class Selection:
             "video_seconds": round(self.video_seconds(fps), 3),
             "video_seconds_filled": round(self.video_seconds(fps, fill_gaps=True), 3),
             **({"dropped": dict(self.dropped)} if self.dropped else {}),
+            **({"sun_gaps": [str(g) for g in self.sun_gaps]} if self.sun_gaps else {}),
         }
 
 
@@ -321,8 +327,10 @@ def select_cron(
     tolerance: timedelta | float = DEFAULT_TOLERANCE,
     span: DaySpan = EVERYTHING,
     loader: FrameLoader | None = None,
+    windows: Sequence[tuple[float, float]] | None = None,
 ) -> Selection:
-    """Targets of the union of ``rules``, each taking its nearest frame within ``tolerance``."""
+    """Targets of the union of ``rules``, each taking its nearest frame within ``tolerance``;
+    with ``windows`` (sun windows as UTC spans) only the targets inside them."""
     compiled = [r if isinstance(r, CronRule) else CronRule(r) for r in rules]
     if not compiled:
         raise SelectionError("give at least one cron rule")
@@ -330,6 +338,8 @@ def select_cron(
     ids, utcs = trim_to_span(ids, utcs, span)
     bounds = _bounds(utcs, span, tol)
     targets, spacing = target_grid(compiled, zone, *bounds) if bounds else (array("d"), None)
+    if windows is not None:
+        targets = keep_in_windows(targets, windows)  # fewer targets: spacing still a bound
     found = match(utcs, targets, tol, spacing=spacing)
     return Selection("cron", ids, utcs, targets, found, zone, loader=loader, tolerance=tol)
 
@@ -379,3 +389,34 @@ def select_all(
     n = len(utcs)
     found = Matched(rel=array("q", (0,)) * n, chosen_count=n, gap_at=array("q"))
     return Selection("all", ids, utcs, array("d", utcs), found, zone, loader=loader)
+
+
+def select_sun(
+    ids: Sequence[int],
+    utcs: Sequence[float],
+    points: Iterable[SunPoint | str],
+    zone: tzinfo,
+    latitude: float,
+    longitude: float,
+    *,
+    tolerance: timedelta | float = DEFAULT_TOLERANCE,
+    span: DaySpan = EVERYTHING,
+    loader: FrameLoader | None = None,
+    windows: Sequence[tuple[float, float]] | None = None,
+) -> Selection:
+    """One frame per day nearest each sun point ("sunset-30m", "noon"; see
+    :mod:`pylapse.selection.sun`) within ``tolerance``. Days where a point's event does not
+    happen have no target for it and are listed, with the reason, in ``Selection.sun_gaps``."""
+    tol = seconds_of(tolerance)
+    ids, utcs = trim_to_span(ids, utcs, span)
+    bounds = _bounds(utcs, span, tol)
+    targets: array[float] = array("d")
+    gaps: list[SunGap] = []
+    if bounds:
+        targets, gaps = sun_targets(latitude, longitude, zone, list(points), *bounds)
+    if windows is not None:
+        targets = keep_in_windows(targets, windows)
+    found = match(utcs, targets, tol)
+    selection = Selection("sun", ids, utcs, targets, found, zone, loader=loader, tolerance=tol)
+    selection.sun_gaps = gaps
+    return selection

@@ -59,7 +59,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pylapse.selection.targets import SelectionError
 
@@ -75,6 +75,8 @@ __all__ = [
     "SunPoint",
     "event_time",
     "in_windows",
+    "keep_frames_in_windows",
+    "keep_in_windows",
     "parse_window",
     "sun_targets",
     "sun_time",
@@ -499,7 +501,7 @@ def window_spans(
     observer = _observer(latitude, longitude)
     spans: list[tuple[float, float]] = []
     gaps: list[SunGap] = []
-    first_day = datetime.fromtimestamp(first, zone).date()
+    first_day = _day_of(first, zone)
     for day in _days(zone, first, last, before=1):
         w = _window(observer, day, zone, s, e, latitude)
         if isinstance(w, SunGap):
@@ -524,9 +526,37 @@ def in_windows(utcs: Sequence[float], spans: Sequence[tuple[float, float]]) -> l
     return out
 
 
+def keep_in_windows(utcs: array[float], spans: Sequence[tuple[float, float]]) -> array[float]:
+    """The sorted ``utcs`` inside the half-open ``spans`` (cut by slices, in C)."""
+    out = array("d")
+    for a, b in spans:
+        out += utcs[bisect_left(utcs, a) : bisect_left(utcs, b)]
+    return out
+
+
+def keep_frames_in_windows(
+    ids: Sequence[int], utcs: Sequence[float], spans: Sequence[tuple[float, float]]
+) -> tuple[Any, Any]:
+    """``(ids, utcs)`` of the frames inside ``spans`` (``utcs`` sorted, ``ids`` parallel), as
+    slices of the same type (an ``array`` stays an array: a year of 10 s frames is cut in C)."""
+    out_ids: Any = ids[0:0]
+    out_utcs: Any = utcs[0:0]
+    for a, b in spans:
+        lo, hi = bisect_left(utcs, a), bisect_left(utcs, b)
+        out_ids += ids[lo:hi]
+        out_utcs += utcs[lo:hi]
+    return out_ids, out_utcs
+
+
+def _day_of(utc: float, zone: tzinfo) -> date:
+    """The local date of the UTC seconds ``utc``, floored to the second first: an inclusive end
+    just below midnight (``nextafter(stop, -inf)``) would round up into the next day."""
+    return datetime.fromtimestamp(utc // 1, zone).date()
+
+
 def _days(zone: tzinfo, first: float, last: float, *, before: int = 0) -> Iterable[date]:
-    day = datetime.fromtimestamp(first, zone).date() - timedelta(days=before)
-    end = datetime.fromtimestamp(last, zone).date()
+    day = _day_of(first, zone) - timedelta(days=before)
+    end = _day_of(last, zone)
     while day <= end:
         yield day
         day += timedelta(days=1)
@@ -553,8 +583,7 @@ def sun_targets(
     if not parsed:
         raise SelectionError("sun: give at least one sun point, e.g. 'sunset-30m'")
     observer = _observer(latitude, longitude)
-    first_day = datetime.fromtimestamp(first, zone).date()
-    last_day = datetime.fromtimestamp(last, zone).date()
+    first_day, last_day = _day_of(first, zone), _day_of(last, zone)
     out: set[float] = set()
     gaps: list[SunGap] = []
     events = {p.event for p in parsed}
