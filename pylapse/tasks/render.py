@@ -19,7 +19,14 @@ if TYPE_CHECKING:
     from pylapse.config.models import Config
     from pylapse.jobs.runner import JobRunner
 
-__all__ = ["SKIPPED_SHOWN", "queue_render", "render", "summary", "usable_codecs"]
+__all__ = [
+    "SKIPPED_SHOWN",
+    "queue_render",
+    "render",
+    "stabilise_unavailable",
+    "summary",
+    "usable_codecs",
+]
 
 SKIPPED_SHOWN = 50  # skipped frames stored with a job (the manifest lists up to 1000)
 
@@ -31,6 +38,16 @@ def usable_codecs(config: Config) -> tuple[list[Codec], str]:
         return available_codecs(info.encoders), ""
     except (FfmpegNotFound, FfmpegError, OSError) as exc:
         return [], str(exc)
+
+
+def stabilise_unavailable(config: Config) -> str | None:
+    """Why renders cannot be stabilised with the configured ffmpeg; None when they can (the
+    form offers the option only then)."""
+    try:
+        info = find_ffmpeg(configured_ffmpeg(config))
+    except (FfmpegNotFound, FfmpegError, OSError) as exc:
+        return str(exc)
+    return info.stabilise_support()
 
 
 def summary(result: RenderResult, codec: str) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from pylapse import storage
-from pylapse.tasks.render import queue_render, usable_codecs
+from pylapse.tasks.render import queue_render, stabilise_unavailable, usable_codecs
 from pylapse.video.codecs import SPEEDS, Speed
 from pylapse.video.manifest import manifest_path, read_manifest
 from web import files
@@ -130,6 +130,26 @@ def _number(values: dict[str, str], name: str, kind: type, low: float, high: flo
     return value
 
 
+def _checked(values: dict[str, str], name: str) -> bool:
+    return values.get(name) in ("on", "1", "true")
+
+
+def _look_options(config: Any, values: dict[str, str]) -> dict[str, Any]:
+    """Deflicker and stabilise from the form. Stabilising is offered only when the ffmpeg has
+    vidstab; a request asking for it anyway is refused saying why."""
+    options: dict[str, Any] = {}
+    if _checked(values, "stabilise"):
+        why_not = stabilise_unavailable(config)
+        if why_not is not None:
+            raise m.FieldError("stabilise", f"stabilising is not available: {why_not}")
+        options["stabilise"] = True
+    if _checked(values, "deflicker"):
+        options["deflicker"] = True
+        options["deflicker_window"] = _number(values, "deflicker_window", int, 3, 1001)
+        options["deflicker_strength"] = _number(values, "deflicker_strength", float, 0, 1)
+    return options
+
+
 def plan_render(runtime: Any, values: dict[str, str]) -> dict[str, Any]:
     """Check a render form; returns what :func:`pylapse.tasks.render.queue_render` needs
     (besides the runner and the config) or raises FieldError."""
@@ -170,6 +190,7 @@ def plan_render(runtime: Any, values: dict[str, str]) -> dict[str, Any]:
         except ValueError as exc:
             raise m.FieldError("size", str(exc)) from None
     options["fill_gaps"] = values.get("fill_gaps") in ("on", "1", "true")
+    options.update(_look_options(config, values))
     other_sizes = values.get("other_sizes", "skip") or "skip"
     if other_sizes not in dict(OTHER_SIZES):
         raise m.FieldError("other_sizes", f"{other_sizes!r} is not 'skip' or 'fit'")
@@ -279,6 +300,7 @@ def page_context(runtime: Any, values: dict[str, str], errors: dict[str, str]) -
         "sizes": SIZES,
         "speeds": speed_choices(runtime),
         "other_sizes": OTHER_SIZES,
+        "stabilise_why_not": stabilise_unavailable(runtime.config) if not ffmpeg_error else None,
         "collections": collections,
         "export_dirs": [str(p) for p in export_folders(runtime)],
         "default_dir": default_dir,

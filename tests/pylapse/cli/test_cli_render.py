@@ -17,6 +17,7 @@ from pylapse.cli import main
 from pylapse.ffmpeg import find_ffmpeg
 from pylapse.video.manifest import read_manifest
 from tests.pylapse.video.test_render_deflicker import decoded_lumas
+from tests.pylapse.video.test_stabilise import lean_ffmpeg
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -316,15 +317,7 @@ def test_stabilise_and_deflicker_reach_the_render(folder: Path, tmp_path: Path) 
 def test_stabilise_with_an_ffmpeg_without_vidstab_is_one_line(
     folder: Path, tmp_path: Path, capsys
 ) -> None:
-    real = find_ffmpeg().path
-    lean = tmp_path / "ffmpeg"
-    lean.write_text(  # the real ffmpeg, listing no vidstab filters (a build without libvidstab)
-        "#!/bin/sh\n"
-        'case "$*" in *-filters*) "' + str(real) + '" -hide_banner -filters | grep -v vidstab;'
-        " exit 0 ;; esac\n"
-        'exec "' + str(real) + '" "$@"\n'
-    )
-    lean.chmod(0o755)
+    lean = lean_ffmpeg(tmp_path)
     args = ["render", str(folder), str(tmp_path / "a.mp4"), "--stabilise", "--ffmpeg", str(lean)]
     assert main([*args, "--no-progress"]) == 1
     err = one_line_error(capsys)

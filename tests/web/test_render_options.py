@@ -1,0 +1,100 @@
+"""The Videos page's render options: deflicker, and stabilise only when this ffmpeg has vidstab
+(otherwise hidden with the reason in a note, and refused if asked for anyway). Real ffmpeg."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from media_support import HxAttrs, wait_job
+from test_videos import export_folder
+from web_support import demo_config
+
+from pylapse.ffmpeg import find_ffmpeg
+from tests.pylapse.video.test_stabilise import lean_ffmpeg
+
+
+@pytest.fixture
+def config_path(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    """The demo config; ``"lean"`` as the parameter sets an ffmpeg without vidstab."""
+    extra = {}
+    if getattr(request, "param", None) == "lean":
+        extra["ffmpeg_path"] = str(lean_ffmpeg(tmp_path))
+    return demo_config(tmp_path, **extra)
+
+
+def _form(folder: Path, **fields: str) -> dict[str, str]:
+    return {"source": "export", "export_dir": str(folder), "codec": "h264", "timing": "fps",
+            "fps": "5", "name": "clip", "pattern": "*.jpg", **fields}  # fmt: skip
+
+
+def _inputs(html: str) -> set[str]:
+    return {a.get("name", "") for t, a in HxAttrs(html).elements if t == "input"}
+
+
+def test_the_form_offers_stabilise_and_deflicker_and_a_render_uses_them(
+    client, post, runtime
+) -> None:
+    if find_ffmpeg().stabilise_support() is not None:
+        pytest.skip(f"no stabilising here: {find_ffmpeg().stabilise_support()}")
+    page = client.get("/videos")
+    assert page.context["stabilise_why_not"] is None
+    assert {"stabilise", "deflicker", "deflicker_window", "deflicker_strength"} <= _inputs(
+        page.text
+    )
+    assert 'id="stabilise-note"' not in page.text
+    folder = export_folder(runtime)
+    form = _form(folder, stabilise="on", deflicker="on", deflicker_window="7",
+                 deflicker_strength="0.5")  # fmt: skip
+    assert post("/videos", form).status_code == 303
+    job = wait_job(runtime, runtime.jobs.list(1, kind="render")[0].id)
+    assert job.state == "done", job.error
+    assert job.steps == ("select", "deflicker", "stabilise", "encode")
+    manifest = json.loads(Path(job.result["manifest"]).read_text())
+    options = manifest["options"]
+    assert options["stabilise"] is True and options["deflicker"] is True
+    assert (options["deflicker_window"], options["deflicker_strength"]) == (7, 0.5)
+    assert "vidstabtransform" in " ".join(manifest["command"])
+    assert manifest["deflicker"]["frames"] == 5  # each frame got its gain
+
+
+def test_a_plain_render_from_the_form_has_neither(client, post, runtime) -> None:
+    folder = export_folder(runtime, 3)
+    assert post("/videos", _form(folder)).status_code == 303
+    job = wait_job(runtime, runtime.jobs.list(1, kind="render")[0].id)
+    assert job.state == "done", job.error
+    assert job.steps == ("select", "encode")
+    manifest = json.loads(Path(job.result["manifest"]).read_text())
+    assert manifest["options"]["stabilise"] is False and manifest["options"]["deflicker"] is False
+    assert manifest["stabilise_command"] is None and manifest["deflicker"] is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [("deflicker_window", "2", "outside 3-1001"), ("deflicker_strength", "1.5", "outside 0-1")],
+)
+def test_bad_deflicker_settings_name_their_field(client, post, runtime, field, value, message):  # type: ignore[no-untyped-def]
+    folder = export_folder(runtime, 2)
+    response = post("/videos", _form(folder, deflicker="on", **{field: value}))
+    assert response.status_code == 422
+    assert message in response.context["errors"][field]
+    assert runtime.jobs.list(1, kind="render") == []
+
+
+@pytest.mark.parametrize("config_path", ["lean"], indirect=True)
+def test_without_vidstab_the_field_is_hidden_with_the_reason_and_refused(
+    client, post, runtime
+) -> None:
+    page = client.get("/videos")
+    why = page.context["stabilise_why_not"]
+    assert why is not None and "lacks vidstabdetect and vidstabtransform" in why
+    assert "stabilise" not in _inputs(page.text)
+    assert 'id="stabilise-note"' in page.text and "--enable-libvidstab" in page.text
+    assert "deflicker" in _inputs(page.text)  # deflicker needs no special build
+    folder = export_folder(runtime, 2)
+    response = post("/videos", _form(folder, stabilise="on"))
+    assert response.status_code == 422
+    assert "stabilising is not available" in response.context["errors"]["stabilise"]
+    assert "stabilising is not available" in response.text
+    assert runtime.jobs.list(1, kind="render") == []
