@@ -83,6 +83,19 @@ def register(subparsers: Any) -> None:
         metavar="HH:MM",
         help="one frame per day: the sharpest acceptable one near this clock time",
     )
+    parser.add_argument(
+        "--sun",
+        action="append",
+        metavar="POINT",
+        help="one frame per day at this sun point instead of cron fields, e.g. sunset-30m, noon, "
+        "civil_dawn+1h (repeatable; needs the collection's latitude/longitude)",
+    )
+    parser.add_argument(
+        "--sun-window",
+        metavar="WINDOW",
+        help="keep only frames inside this sun window of each day: day, night or START..END, "
+        "e.g. civil_dawn-30m..civil_dusk+30m",
+    )
     parser.add_argument("--output", type=Path, metavar="DIR", help="folder to export into")
     parser.add_argument("--prefix", help="output file name prefix")
     parser.add_argument("--timestamp", action="store_true", default=None, help="stamp the time")
@@ -146,6 +159,8 @@ def _selection(collection: Any, preset: Any, args: argparse.Namespace) -> Any:
     try:
         return collection.select(
             best_of_day=best_of_day,
+            sun=args.sun or preset.sun or None,
+            sun_window=args.sun_window or preset.sun_window,
             tolerance=tolerance,
             date_from=args.date_from or preset.date_from,
             date_to=args.date_to or preset.date_to,
@@ -180,6 +195,11 @@ def preview_text(name: str, selection: Any, fps: float = 24.0) -> str:
             + ", ".join(f"{k.replace('_', ' ')}: {v:,}" for k, v in dropped.items())
             + ")"
         )
+    sun_gaps = getattr(selection, "sun_gaps", None)
+    if sun_gaps:
+        more = f" (and {len(sun_gaps) - 3:,} more)" if len(sun_gaps) > 3 else ""
+        lines.append(f"  sun: {len(sun_gaps):,} days without the event or window{more}:")
+        lines.extend(f"    {g}" for g in sun_gaps[:3])
     if c.gaps:
         shown = [g.isoformat() for g in selection.gaps[:5]]
         more = f" and {c.gaps - len(shown):,} more" if c.gaps > len(shown) else ""
