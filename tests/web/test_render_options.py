@@ -98,3 +98,38 @@ def test_without_vidstab_the_field_is_hidden_with_the_reason_and_refused(
     assert "stabilising is not available" in response.context["errors"]["stabilise"]
     assert "stabilising is not available" in response.text
     assert runtime.jobs.list(1, kind="render") == []
+
+
+def _api(client, csrf):  # type: ignore[no-untyped-def]
+    def send(body: object):  # type: ignore[no-untyped-def]
+        return client.post("/api/renders", json=body, headers={"X-CSRF-Token": csrf})
+
+    return send
+
+
+def test_the_api_renders_with_deflicker_and_stabilise(client, csrf, runtime) -> None:
+    if find_ffmpeg().stabilise_support() is not None:
+        pytest.skip(f"no stabilising here: {find_ffmpeg().stabilise_support()}")
+    folder = export_folder(runtime, 4)
+    started = _api(client, csrf)(
+        {"export_dir": str(folder), "fps": 4, "deflicker": True, "deflicker_window": 5,
+         "stabilise": True}
+    )  # fmt: skip
+    assert started.status_code == 202, started.text
+    job = wait_job(runtime, started.json()["job_id"])
+    assert job.state == "done", job.error
+    assert job.steps == ("select", "deflicker", "stabilise", "encode")
+    options = json.loads(Path(job.result["manifest"]).read_text())["options"]
+    assert options["deflicker_window"] == 5 and options["stabilise"] is True
+
+
+@pytest.mark.parametrize("config_path", ["lean"], indirect=True)
+def test_the_api_refuses_stabilise_without_vidstab(client, csrf, runtime) -> None:
+    folder = export_folder(runtime, 2)
+    refused = _api(client, csrf)({"export_dir": str(folder), "stabilise": True})
+    assert refused.status_code == 422
+    [detail] = refused.json()["detail"]
+    assert detail["field"] == "stabilise" and "lacks vidstabdetect" in detail["message"]
+    bad = _api(client, csrf)({"export_dir": str(folder), "deflicker_window": 1})
+    assert bad.status_code == 422
+    assert runtime.jobs.list(1, kind="render") == []

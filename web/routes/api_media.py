@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from pylapse.export.staging import previous_export
 from pylapse.selection.targets import SelectionError
 from pylapse.tasks.export import VideoAfter, queue_export, video_output
-from pylapse.tasks.render import queue_render, usable_codecs
+from pylapse.tasks.render import queue_render, stabilise_unavailable, usable_codecs
 from pylapse.video.framelist import folder_frames
 from web.api_models import errors
 from web.deps import RuntimeDep
@@ -72,6 +72,12 @@ class RenderIn(BaseModel):
     )
     name: str | None = Field(None, max_length=100, description="the video's file name stem")
     if_exists: Literal["rename", "replace"] = "rename"
+    deflicker: bool = Field(False, description="even out frame-to-frame brightness")
+    deflicker_window: int = Field(13, ge=3, le=1001, description="frames in deflicker's fit")
+    deflicker_strength: float = Field(1.0, ge=0, le=1, description="0-1 of the way to even")
+    stabilise: bool = Field(
+        False, description="two vidstab passes; 422 when this ffmpeg lacks vidstab (doctor)"
+    )
 
 
 class JobStarted(BaseModel):
@@ -196,6 +202,21 @@ def _render_source(runtime: Any, body: RenderIn) -> dict[str, Any]:
             "roots": roots, "stem": body.preset or folder.name}  # fmt: skip
 
 
+def _looks(runtime: Any, body: RenderIn) -> dict[str, Any]:
+    """Deflicker and stabilise as render options; stabilising with an ffmpeg without vidstab
+    is a FieldError saying why."""
+    looks: dict[str, Any] = {}
+    if body.stabilise:
+        why_not = stabilise_unavailable(runtime.config)
+        if why_not is not None:
+            raise m.FieldError("stabilise", f"stabilising is not available: {why_not}")
+        looks["stabilise"] = True
+    if body.deflicker:
+        looks.update(deflicker=True, deflicker_window=body.deflicker_window,
+                     deflicker_strength=body.deflicker_strength)  # fmt: skip
+    return looks
+
+
 @router.post(
     "/renders",
     status_code=202,
@@ -213,13 +234,15 @@ def start_render(runtime: RuntimeDep, body: RenderIn) -> JobStarted:
         output = video_output(runtime.config, source["stem"], codec)
         if stem is not None:
             output = output.with_name(stem + output.suffix)
+        looks = _looks(runtime, body)
     except m.FieldError as exc:
         raise _unprocessable(exc) from None
     except ValueError as exc:  # no storage root for videos
         raise HTTPException(409, str(exc)) from None
     job_id = m.queue(runtime, lambda jobs: queue_render(
         jobs, runtime.config, title=source["title"], frames=source["frames"], output=output,
-        options={"codec": codec, "fps": body.fps, "speed": body.speed}, params=source["params"],
+        options={"codec": codec, "fps": body.fps, "speed": body.speed, **looks},
+        params=source["params"],
         if_exists=body.if_exists, roots=source["roots"],
     ))  # fmt: skip
     return _started(runtime, job_id)
