@@ -18,7 +18,6 @@ from typing import Any
 
 from PIL import Image
 
-from pylapse.pictures import nightwindow
 from pylapse.pictures.daystrip import daystrip
 from pylapse.pictures.frames import ticker
 from pylapse.pictures.keogram import keogram
@@ -28,6 +27,7 @@ from pylapse.pictures.stacks import StackMode, negative, stack
 from pylapse.pictures.timeslice import timeslice
 from pylapse.progress import Progress, ProgressCallback, safe_report
 from pylapse.selection.selection import Selection
+from pylapse.selection.sun import NIGHT, SunGap, sun_window
 
 __all__ = ["Pictures", "make_picture", "slot_paths", "typical_spacing"]
 
@@ -134,8 +134,11 @@ def _stack_frames(
             raise PictureError(
                 "a nightstack needs the camera's latitude and longitude (for sunset and sunrise)"
             )
-        start, stop = nightwindow.night(day, request.latitude, request.longitude, source.zone)
-        extra["window"] = [start.isoformat(), stop.isoformat()]
+        window = sun_window(day, request.latitude, request.longitude, source.zone, *NIGHT)
+        if isinstance(window, SunGap):
+            raise PictureError(str(window))
+        start, stop = window[0], window[1] - timedelta(microseconds=1)  # the end is exclusive
+        extra["window"] = [start.isoformat(), window[1].isoformat()]
         what = f"the night after {day} ({start:%H:%M} to {stop:%H:%M})"
     else:
         start = datetime.combine(day, time(0), source.zone)

@@ -9,8 +9,8 @@ from PIL import ImageChops
 
 from pylapse.pictures.frames import decode_reduced
 from pylapse.pictures.kinds import PictureError
-from pylapse.pictures.nightwindow import night
 from pylapse.pictures.stacks import negative, stack
+from pylapse.selection.sun import NIGHT, sun_window
 from pylapse.timeutil import zone
 from tests.pylapse.pictures.picture_support import DAY, MISSING, Generated, pixel_frame, write_day
 
@@ -45,14 +45,14 @@ def test_a_night_stack_takes_the_frames_between_sunset_and_sunrise(generated: Ge
     write_day(generated.root, date(2026, 3, 11), set(), offset=3)
     generated.collection.refresh()
     where = {"latitude": 51.5, "longitude": 0.0}  # London: sunset ~18:00, sunrise ~06:20 UTC
-    start, stop = night(DAY, 51.5, 0.0, zone("UTC"))
+    start, stop = sun_window(DAY, 51.5, 0.0, zone("UTC"), *NIGHT)  # type: ignore[misc]
     assert datetime(2026, 3, 10, 18, 30, tzinfo=start.tzinfo) < start < stop
     picture = generated.collection.pictures.nightstack(DAY, **where)
     times = [t for t, _ in picture.manifest["frames"]]
     assert times and start.timestamp() <= min(times) and max(times) <= stop.timestamp()
     day0 = datetime(2026, 3, 10, tzinfo=start.tzinfo).timestamp()
     taken = [day0 + k * 600 + 3 for k in range(288) if k not in MISSING]
-    assert times == [t for t in taken if start.timestamp() <= t <= stop.timestamp()]
+    assert times == [t for t in taken if start.timestamp() <= t < stop.timestamp()]
     per_slot = {round((t - 3) % 86400 / 600) for t in times}
     expected = _folded([pixel_frame(k) for k in sorted(per_slot)], ImageChops.lighter)
     assert picture.image.tobytes() == expected.tobytes()
@@ -60,9 +60,11 @@ def test_a_night_stack_takes_the_frames_between_sunset_and_sunrise(generated: Ge
     assert neg.tobytes() == negative(expected).tobytes()
 
 
-def test_a_night_stack_needs_a_place_and_a_night() -> None:
-    with pytest.raises(PictureError, match="no night window"):
-        night(date(2026, 6, 21), 78.2, 15.6, zone("Europe/Oslo"))  # Svalbard: midnight sun
+def test_a_night_stack_needs_a_night(generated: Generated) -> None:
+    svalbard = {"latitude": 78.2, "longitude": 15.6}  # the midnight sun: no night in June
+    gap = r"no window sunset.* on 2026-06-21 at 78.2°N: .*the sun stays up"
+    with pytest.raises(PictureError, match=gap):
+        generated.collection.pictures.nightstack(date(2026, 6, 21), **svalbard)
 
 
 def test_a_night_stack_without_coordinates_says_so(generated: Generated) -> None:
