@@ -108,7 +108,8 @@ def _ffmpeg(config: Config | None) -> tuple[list[str], bool]:
         _line(
             True if why_not is None else None,
             "stabilise",
-            "this ffmpeg has vidstabdetect + vidstabtransform (two-pass stabilising)"
+            "offered: this ffmpeg has vidstabdetect + vidstabtransform "
+            "(pylapse render --stabilise, the render form's Stabilise)"
             if why_not is None
             else f"not offered: {why_not}",
         )

@@ -651,7 +651,8 @@ def render_sequence_to_video(
     is complete). Also accepts a :class:`~pylapse.progress.Progress` callback as ``progress``,
     ``if_exists`` as :func:`render_frames` does (``"rename"``, ``"error"``) and any
     :class:`RenderOptions` field as a keyword (``crf``, ``preset``, ``size``, ``duration``,
-    ``other_sizes``, ...). Returns the path of the video written. Skipped frames are logged as
+    ``other_sizes``, ``deflicker=True`` with ``deflicker_window``/``deflicker_strength``,
+    ``stabilise=True``, ...). Returns the path of the video written. Skipped frames are logged as
     a warning and listed in the manifest.
     """
     frames = folder_frames(input_dir, pattern, timeutil.zone(timezone))

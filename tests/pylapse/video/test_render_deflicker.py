@@ -3,6 +3,8 @@ sendcmd + lutyuv, measured on the decoded video with the real ffmpeg."""
 
 from __future__ import annotations
 
+import itertools
+import json
 import random
 import statistics
 import subprocess
@@ -19,7 +21,12 @@ from pylapse.progress import Progress
 from pylapse.video.command import RenderOptions, check_options, tone_script
 from pylapse.video.deflicker import entry_gains, frame_gains
 from pylapse.video.framelist import ListEntry
-from pylapse.video.render import render_frames, render_steps, sweep_render_temps
+from pylapse.video.render import (
+    render_frames,
+    render_sequence_to_video,
+    render_steps,
+    sweep_render_temps,
+)
 
 SIZE = (192, 144)
 FRAMES = 30
@@ -196,3 +203,19 @@ def test_measuring_the_curve_is_reported_as_its_own_stage(tmp_path: Path) -> Non
     stages = list(dict.fromkeys(p.stage for p in seen))
     assert stages == ["deflicker", "encode"]
     assert any(p.stage == "deflicker" and p.done == 8 for p in seen)
+
+
+def test_render_sequence_to_video_takes_the_options(tmp_path: Path) -> None:
+    rng = random.Random(2)
+    images = [_scaled(im, 2 ** rng.uniform(-0.3, 0.3)) for im in _real_frames()[:16]]
+    folder = tmp_path / "frames"
+    _write(images, folder)
+    plain = render_sequence_to_video(folder, tmp_path / "plain.mp4", fps=8, pattern="*.png",
+                                     progress=False)  # fmt: skip
+    even = render_sequence_to_video(folder, tmp_path / "even.mp4", fps=8, pattern="*.png",
+                                    progress=False, deflicker=True, deflicker_window=9)  # fmt: skip
+    options = json.loads(Path(even + ".json").read_text())["options"]
+    assert options["deflicker"] is True and options["deflicker_window"] == 9
+    rough = statistics.fmean(abs(b - a) for a, b in itertools.pairwise(decoded_lumas(Path(plain))))
+    smooth = statistics.fmean(abs(b - a) for a, b in itertools.pairwise(decoded_lumas(Path(even))))
+    assert smooth * 2 < rough
