@@ -19,6 +19,7 @@ MODELS = [
     config.ExportPreset,
     config.WebSettings,
     config.NotificationConfig,
+    config.RetentionConfig,
 ]
 
 
