@@ -7,7 +7,9 @@ a collection of millions of frames costs the same as one of a thousand: nothing 
 folder. The one count over all frames, how their times were found (frames per time status and
 source, issue 14), is a card of its own loaded after the page; ``?flagged=1`` lists only the
 frames whose time is flagged (conflict, implausible) with the reason. Scans run as jobs
-(``kind="scan"``) with a live card.
+(``kind="scan"``) with a live card, and so does scoring the frames that have no quality scores or
+sky metrics yet (``kind="metrics"``, the "Score frames" button: :mod:`pylapse.tasks.metrics`);
+the summary says how many frames are scored.
 
 A collection whose folder is gone (deleted, renamed, a disk not mounted) is shown as missing,
 naming the folder, instead of counts and thumbnails that cannot be served; its index rows stay
@@ -34,6 +36,7 @@ from pylapse.collection import FolderStatus
 from pylapse.config.base import ConfigError
 from pylapse.config.models import CollectionConfig, Config
 from pylapse.index.frame import Frame
+from pylapse.tasks.metrics import fill_metrics, region_for
 from pylapse.tasks.removal import RemovalRefused
 from web import player
 from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
@@ -58,7 +61,7 @@ DAY_PAGE_SIZES = (24, 48, 96, 192)
 FLAGGED_PAGE = 100  # flagged frames listed per page
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
-m.add_job_routes(router, JOB_BASE, ("scan", "delete"))
+m.add_job_routes(router, JOB_BASE, ("scan", "delete", "metrics"))
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,11 @@ class Summary:
     camera: str | None
     configured: bool
     status: FolderStatus
+    unscored: int = 0  # frames without quality scores or sky metrics yet
+
+    @property
+    def scored(self) -> int:
+        return self.count - self.unscored
 
     @property
     def missing(self) -> bool:
@@ -100,7 +108,7 @@ def summary(runtime: Runtime, collection_id: str, coll: Collection) -> Summary:
     )
     return Summary(
         collection_id, coll.name, key, str(coll.collection_dir), m.zone_name(coll), count,
-        first, last, camera, config is not None, status,
+        first, last, camera, config is not None, status, index.count_unscored(key),
     )  # fmt: skip
 
 
@@ -420,7 +428,7 @@ def collection_page(
         return m.render(templates, request, "collection.html", {
             "active": "collections", "page_title": f"{coll.name}: flagged times", "c": info,
             "presets": sorted(coll.presets), "job_base": JOB_BASE,
-            "scan_jobs": m.active_jobs(runtime, "scan", collection=collection_id),
+            "scan_jobs": _jobs(runtime, collection_id),
             **flagged_context(runtime, collection_id, coll, page),
         })  # fmt: skip
     chosen = (
@@ -433,7 +441,7 @@ def collection_page(
         "page_title": coll.name,
         "c": info,
         "presets": sorted(coll.presets),
-        "scan_jobs": m.active_jobs(runtime, "scan", collection=collection_id),
+        "scan_jobs": _jobs(runtime, collection_id),
         "job_base": JOB_BASE,
     }
     if not info.missing:
@@ -585,6 +593,44 @@ def rescan(collection_id: str, request: Request, runtime: RuntimeDep, templates:
     m.collection_or_404(runtime, collection_id)
     running = m.active_jobs(runtime, "scan", collection=collection_id)
     job_id = running[0].id if running else m.start_scan(runtime, collection_id)
+    return m.started(request, templates, runtime, job_id, JOB_BASE, f"/collections/{collection_id}")
+
+
+def _jobs(runtime: Runtime, collection_id: str) -> list[Any]:
+    """The collection's running scan and scoring jobs, for their live cards."""
+    return [
+        *m.active_jobs(runtime, "scan", collection=collection_id),
+        *m.active_jobs(runtime, "metrics", collection=collection_id),
+    ]
+
+
+def start_metrics(runtime: Runtime, collection_id: str) -> int:
+    """Score the collection's frames that lack quality scores or sky metrics, as a job
+    (``kind="metrics"``); returns its id. Resumable: a cancelled run keeps what it wrote."""
+    coll = m.collection_or_404(runtime, collection_id)
+    index, key = runtime.index, coll.key
+    region = region_for(runtime.config, collection_id)
+
+    def score(progress: Any, cancel: Any) -> dict[str, Any]:
+        result = fill_metrics(index, key, progress, cancel, region=region)
+        return {"scored": result.scored, "linked": result.linked, "failed": result.failed,
+                "seconds": round(result.seconds, 1), "left": index.count_unscored(key),
+                "total": index.count(key)}  # fmt: skip
+
+    return m.submit(
+        runtime, "metrics", f"Score {coll.name}", score, ("metrics",),
+        {"collection": collection_id},
+    )  # fmt: skip
+
+
+@router.post("/collections/{collection_id}/metrics", response_class=HTMLResponse)
+def score_frames(
+    collection_id: str, request: Request, runtime: RuntimeDep, templates: TemplatesDep
+):
+    """Start scoring the frames not scored yet (or show the run already going)."""
+    m.collection_or_404(runtime, collection_id)
+    running = m.active_jobs(runtime, "metrics", collection=collection_id)
+    job_id = running[0].id if running else start_metrics(runtime, collection_id)
     return m.started(request, templates, runtime, job_id, JOB_BASE, f"/collections/{collection_id}")
 
 

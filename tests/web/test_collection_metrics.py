@@ -1,0 +1,57 @@
+"""The collection page's "Score frames" button: a metrics job over real frame files, its live
+card, and the scored / not yet scored counts (issues 17 and 18)."""
+
+from __future__ import annotations
+
+from media_support import HxAttrs, demo_frames, wait_job
+
+
+def test_score_frames_runs_the_metrics_job_and_the_counts_follow(client, post, runtime) -> None:
+    paths = demo_frames(runtime, count=5)
+    page = client.get("/collections/demo")
+    summary = page.context["c"]
+    assert (summary.scored, summary.unscored) == (0, 5)
+    assert "0 of 5" in page.text and "5 not yet" in page.text
+    forms = [a for a in HxAttrs(page.text).with_attr("hx-post") if "metrics" in a["hx-post"]]
+    assert forms and forms[0]["hx-post"] == "/collections/demo/metrics"
+    assert forms[0]["hx-target"] == "#scan-jobs"
+
+    response = post("/collections/demo/metrics", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert response.template.name == "partials/_media_job.html"
+    job = response.context["job"]
+    assert job.kind == "metrics" and job.params == {"collection": "demo"}
+    done = wait_job(runtime, job.id)
+    assert done.state == "done", done.error
+    assert done.result["scored"] == 5 and done.result["left"] == 0
+    assert done.result["total"] == 5 and done.result["failed"] == 0
+
+    # every frame now has its scores and sky metrics, measured from its file
+    frames = runtime.index.frames("demo")
+    assert all(f.dhash is not None and f.sharpness is not None for f in frames)
+    utc, _offset, colours = runtime.index.sky_colours("demo", 0, 2e9, "mean")
+    assert len(utc) == 5
+    assert [f.path for f in frames] == paths
+    for i, (red, green, blue) in enumerate(colours):  # write_frames fills frame i with
+        assert abs(red - i * 7) < 3 and abs(green - 80) < 3 and abs(blue - 160) < 3  # (7i, 80, 160)
+
+    card = client.get(f"/collections/jobs/{job.id}")
+    _tag, root = HxAttrs(card.text).root()
+    assert "hx-trigger" not in root and "hx-get" not in root  # finished: no more updates
+    assert card.headers["HX-Trigger"] == "metrics-finished"  # the summary refreshes
+    assert "5 frames scored" in card.text and "5 of 5 now scored" in card.text
+    summary_part = client.get("/collections/demo/summary")
+    _tag, root = HxAttrs(summary_part.text).root()
+    assert "metrics-finished from:body" in root["hx-trigger"]
+    assert "5 of 5" in summary_part.text and "not yet" not in summary_part.text
+
+    # a second run has nothing left to decode; without htmx the form redirects to the page
+    again = post("/collections/demo/metrics")
+    assert again.status_code == 303 and again.headers["location"] == "/collections/demo"
+    latest = max(runtime.jobs.list(10, 0, kind="metrics"), key=lambda j: j.id)
+    assert wait_job(runtime, latest.id).result["scored"] == 0
+
+
+def test_scoring_needs_the_csrf_token_and_a_known_collection(client, post) -> None:
+    assert client.post("/collections/demo/metrics").status_code == 403
+    assert post("/collections/nope/metrics").status_code == 404
