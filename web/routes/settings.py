@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ValidationError
@@ -20,14 +20,17 @@ from pylapse.config.base import ConfigError
 from pylapse.config.models import Config
 from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
 from web.messages import in_words
+from web.routes._media import is_htmx
 
 if TYPE_CHECKING:
+    from pylapse.notify.deliverylog import Delivery
     from pylapse.runtime import Runtime
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["settings"], include_in_schema=False)
 
 MAX_ENTRIES = 500  # a folder browser shows this many subfolders at most
+DELIVERIES_SHOWN = 20  # the newest rows of the notification delivery log on the page
 # Encoders worth showing (the full list runs to hundreds).
 VIDEO_ENCODERS = ("libx264", "libx265", "libvpx-vp9", "libaom-av1", "libsvtav1", "mjpeg",
                   "h264_nvenc", "hevc_nvenc", "h264_vaapi", "h264_qsv", "h264_v4l2m2m",
@@ -98,6 +101,7 @@ def _page(
         "flash": "",
         "flash_kind": "ok",
         "serving": _serving(request),
+        "notify": notifications_context(runtime),
     }
     context.update(extra)
     return templates.TemplateResponse(
@@ -202,6 +206,44 @@ async def reload_config(request: Request, runtime: RuntimeDep, templates: Templa
     when = f" (changed on disk at {notice.at:%H:%M})" if notice is not None else ""
     return _page(request, runtime, templates,
                  flash=f"Reloaded {path}{when}; the scheduler follows it.")  # fmt: skip
+
+
+# -- notifications -------------------------------------------------------------------------------
+
+
+def notifications_context(runtime: Runtime, result: Delivery | None = None) -> dict[str, Any]:
+    """The rules with their targets masked, the newest deliveries, and a test's outcome."""
+    notifier = runtime.notifier
+    declared = runtime.config.notifications
+    rules = [
+        {
+            "id": rule.id,
+            "target": rule.masked_url,
+            "kind": rule.kind.value,
+            "events": declared[rule.id].events if rule.id in declared else sorted(rule.events),
+            "cooldown": rule.cooldown,
+            "enabled": rule.enabled,
+        }
+        for rule in notifier.rules.values()
+    ]
+    deliveries = notifier.log.recent(DELIVERIES_SHOWN) if notifier.log is not None else []
+    return {"rules": rules, "deliveries": deliveries, "result": result}
+
+
+@router.post("/settings/notifications/{rule_id}/test", response_class=HTMLResponse)
+async def test_notification(
+    request: Request, rule_id: str, runtime: RuntimeDep, templates: TemplatesDep
+):
+    """Send rule ``rule_id`` a test message now and show how it went (and the delivery log)."""
+    if rule_id not in runtime.notifier.rules:
+        raise HTTPException(404, f"no notification rule {rule_id!r}")
+    result = await run_in_threadpool(runtime.notifier.send_test, rule_id)
+    notify = await run_in_threadpool(notifications_context, runtime, result)
+    if is_htmx(request):
+        return templates.TemplateResponse(
+            request, "partials/_notifications.html", {"notify": notify}
+        )
+    return _page(request, runtime, templates, notify=notify)
 
 
 # -- folder browser ------------------------------------------------------------------------------
