@@ -334,7 +334,9 @@ def scores_part(rounds: int = 5) -> None:
         sky.measure(small, image.height, sky.WHOLE, exposure(image))
 
     for label, datas in sets:
-        times: dict[str, list[float]] = {"decode": [], "score": [], "capture": [], "sky": []}
+        times: dict[str, list[float]] = {
+            "decode": [], "score": [], "capture": [], "sky": [], "shrink": [], "copy": [],
+        }  # fmt: skip
         for data in datas:
             best = dict.fromkeys(times, math.inf)
             for _ in range(rounds):
@@ -350,9 +352,14 @@ def scores_part(rounds: int = 5) -> None:
                     reduced = time.perf_counter()
                     sky.measure(small, image.height, sky.WHOLE, exposure(image))
                     measured = time.perf_counter()
+                    copy = quality.grey(image)  # where the scores' time goes: the shrink...
+                    shrunk = time.perf_counter()
+                    quality.score(copy)  # ...and the scores on the reduced grey copy
+                    on_copy = time.perf_counter()
                 for key, seconds in (("decode", decoded - started), ("score", scored - decoded),
                                      ("capture", captured - scored),
-                                     ("sky", measured - reduced)):  # fmt: skip
+                                     ("sky", measured - reduced), ("shrink", shrunk - measured),
+                                     ("copy", on_copy - shrunk)):  # fmt: skip
                     best[key] = min(best[key], seconds)
             for key, seconds in best.items():
                 times[key].append(seconds * 1000)
@@ -366,6 +373,11 @@ def scores_part(rounds: int = 5) -> None:
                 "(goal <= 25 %)",
                 flush=True,
             )
+        print(
+            f"  where the scores' time goes ({label}): grey copy (convert + reduce) "
+            f"{ms['shrink']:.2f} ms, scores on the copy {ms['copy']:.2f} ms",
+            flush=True,
+        )
 
 
 def backfill_part() -> None:
