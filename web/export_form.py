@@ -34,7 +34,7 @@ TEXT_FIELDS = (
     "ext", "width", "height", "resize_mode", "quality", "timestamp_format", "font", "font_size",
     "font_color", "backdrop", "backdrop_color", "box_opacity", "anchor", "offset_x", "offset_y",
     "margin", "display_timezone", "watermark_text", *QUALITY_NUMBERS, "best_of_day",
-    "deflicker_window", "deflicker_strength",
+    "deflicker_window", "deflicker_strength", "sun", "sun_window",
 )  # fmt: skip
 BOOL_FIELDS = ("optimize", "link", "drawtimestamp", "deflicker", *QUALITY_SWITCHES)
 ANCHORS = ("top-left", "top-center", "top-right", "middle-left", "center", "middle-right",
@@ -59,6 +59,7 @@ _LABELS = {
     "min_contrast": "The least contrast", "max_clip_high": "The share of clipped highlights",
     "min_sharpness": "The least sharpness", "best_of_day": "The time of the best of the day",
     "deflicker_window": "The deflicker window", "deflicker_strength": "The deflicker strength",
+    "sun": "The sun points", "sun_window": "The sun window",
 }  # fmt: skip
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # the cron's order: 0 = Monday
 
@@ -76,6 +77,8 @@ def values_of(preset: ExportPreset | None) -> dict[str, Any]:
 def text_of(value: object) -> str:
     if value is None:
         return ""
+    if isinstance(value, list):  # sun points: shown as "sunset-30m, noon"
+        return ", ".join(map(str, value))
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
