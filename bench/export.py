@@ -41,6 +41,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
@@ -53,6 +54,7 @@ from pylapse import timeutil
 from pylapse.export import worker
 from pylapse.export.options import ExportOptions
 from pylapse.export.run import run_export
+from pylapse.imaging import process, samesize
 from pylapse.imaging.fonts import DEFAULT_FONT
 
 FMT = "%Y-%m-%d %H:%M"
@@ -192,6 +194,100 @@ def one_core(frames: list[tuple[Path, datetime]], out: Path, passes: int = 2) ->
     return best
 
 
+class CpuMeter:
+    """CPU seconds (user + system) spent by this process and every process below it while in
+    the ``with`` block: the work a method does per frame, whatever else the machine runs.
+
+    Pool workers are sampled from ``/proc`` every ``interval`` seconds (ours hang off the
+    forkserver, which outlives the pool, so their time never reaches our RUSAGE_CHILDREN); a
+    worker's last ``interval`` before it exits can be missed, a few percent at most. The
+    sampler's own time is left out."""
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self.interval = interval
+        self.seconds = 0.0
+        self._seen: dict[int, float] = {}
+        self._start: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._sampler_cpu = 0.0
+
+    @staticmethod
+    def _cpu(pid: int) -> float | None:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def _sample(self) -> None:
+        for pid in _descendants(os.getpid()):
+            cpu = self._cpu(pid)
+            if cpu is not None:
+                self._seen[pid] = max(cpu, self._seen.get(pid, 0.0))
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample()
+        self._sampler_cpu = time.thread_time()
+
+    def __enter__(self) -> CpuMeter:
+        self._sample()
+        self._start = dict(self._seen)
+        self._self_start = time.process_time()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._sample()
+        self._stop.set()
+        self._thread.join()
+        children = sum(cpu - self._start.get(pid, 0.0) for pid, cpu in self._seen.items())
+        own = time.process_time() - self._self_start - self._sampler_cpu
+        self.seconds = children + own
+
+
+def stages(frames: list[tuple[Path, datetime]], rounds: int = 3) -> dict[str, list[float]]:
+    """Seconds of CPU per frame on one core for each stage of both ways a frame kept at its
+    size can take: Pillow's (open and decode; stamp; encode and write) and libjpeg-turbo's
+    (pylapse.imaging.samesize), frame by frame alternately; the best of ``rounds``."""
+    opts = options()
+    stamp, resize = opts.timestamp_overlay(), opts.resize_spec()
+    assert stamp is not None
+    out = WORK / "stages.jpg"
+    best = {"pillow": [float("inf")] * 3, "samesize": [float("inf")] * 3}
+    for round_ in range(rounds):
+        spent = {way: [0.0, 0.0, 0.0] for way in best}
+        for path, taken in frames:
+            when = taken + timedelta(days=round_)  # a new stamp text each time, as in an export
+            t0 = time.process_time()
+            image = process.open_frame(path, resize)
+            t1 = time.process_time()
+            stamp.apply(image, when)
+            t2 = time.process_time()
+            process.encode(image, out, quality=QUALITY)
+            t3 = time.process_time()
+            for i, took in enumerate((t1 - t0, t2 - t1, t3 - t2)):
+                spent["pillow"][i] += took
+            if not samesize.available():
+                continue
+            t0 = time.process_time()
+            frame = samesize.open_frame(path, resize)
+            t1 = time.process_time()
+            assert frame is not None, path
+            stamp.apply(frame.image, when)
+            t2 = time.process_time()
+            samesize.encode(frame, out, quality=QUALITY, exif=None)
+            t3 = time.process_time()
+            for i, took in enumerate((t1 - t0, t2 - t1, t3 - t2)):
+                spent["samesize"][i] += took
+        for way, parts in spent.items():
+            total = sum(parts) / len(frames)
+            if total and total < sum(best[way]):
+                best[way] = [part / len(frames) for part in parts]
+    return best
+
+
 def speed(report: Report, label: str, size: tuple[int, int], count: int, work: Path) -> None:
     print(f"preparing {count} frames of {size[0]}x{size[1]} ...", flush=True)
     frames = frame_set(work / f"frames-{label}", real_sources(size), count)
@@ -201,20 +297,43 @@ def speed(report: Report, label: str, size: tuple[int, int], count: int, work: P
     # in machine load during the run (other work on a shared box) biases no side
     limit_before = one_core(sample, work / f"limit-{label}") / n
     half = max(1, count // 2)
-    before = v02_method(frames[:half], work / f"v02a-{label}")
-    ours_fps = ours(frames, work / f"ours-{label}")
-    after = v02_method(frames[half:] or frames[:half], work / f"v02b-{label}")
+    with CpuMeter() as v02_cpu:
+        before = v02_method(frames[:half], work / f"v02a-{label}")
+    with CpuMeter() as ours_cpu:
+        ours_fps = ours(frames, work / f"ours-{label}")
+    with CpuMeter() as v02_cpu_after:
+        after = v02_method(frames[half:] or frames[:half], work / f"v02b-{label}")
     limit = (limit_before + one_core(sample, work / f"limit-{label}") / n) / 2
     v02_fps = 2 / (1 / before + 1 / after)
+    v02_frames = half + len(frames[half:] or frames[:half])
     name = f"{label} {size[0]}x{size[1]}, {count} frames"
     report.add(f"{name}: vs 0.2's method", 1 / ours_fps, 1 / v02_fps, Goal.ratio(0.5))
     report.add(f"{name}: vs limit ({n} cores)", 1 / ours_fps, limit, Goal.ratio(1.25))
+    # the same two exports in CPU time: what each spends on a frame, which other work on a
+    # shared machine changes far less than the wall-clock rates above
+    report.add(
+        f"{name}: CPU a frame vs 0.2's",
+        ours_cpu.seconds / count,
+        (v02_cpu.seconds + v02_cpu_after.seconds) / v02_frames,
+        Goal.info(),
+    )
     print(
         f"  frames/s: ours {ours_fps:.2f}, 0.2's method {v02_fps:.2f} "
         f"({ours_fps / v02_fps:.2f}x), limit {1 / limit:.2f} (ours {ours_fps * limit:.0%} of it); "
         f"load average {os.getloadavg()[0]:.1f} on {n} cores",  # > cores: the box was shared
         flush=True,
     )
+    if size == BOX:  # frames kept at their size: where the time of one goes, either way
+        parts = stages(sample)
+        for way, (decode, stamp, encode) in parts.items():
+            if decode == float("inf"):
+                continue
+            print(
+                f"  one core, {way + ' way:':<14} decode {decode * 1e3:.2f} ms, stamp "
+                f"{stamp * 1e3:.2f} ms, encode+write {encode * 1e3:.2f} ms "
+                f"= {(decode + stamp + encode) * 1e3:.2f} ms a frame (CPU)",
+                flush=True,
+            )
 
 
 def _descendants(root: int) -> list[int]:

@@ -31,6 +31,7 @@ Where the index lives
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import hashlib
 import math
@@ -46,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 from pylapse import storage, timeutil
 from pylapse.progress import Cancelled, Progress, safe_report
+from pylapse.selection.dead_camera import BLANK_CONTRAST, FROZEN_AFTER, dead_flags, leave_out
 from pylapse.selection.quality_filter import (
     FilterResult,
     QualityFilter,
@@ -94,6 +96,7 @@ _QUALITY_NAMES = (
     "drop_frozen",
     "frozen_run",
     "best_in_window",
+    "keep_dead_frames",
 )
 _DENSE = 8  # load a chunk of frames by time range when it spans <= 8x its size, else by id
 _CHUNK = 500
@@ -474,6 +477,11 @@ class Collection:
         several ``rules`` (a list of such dicts), within ``tolerance``; with no fields at all,
         every frame in the date range.
 
+        A dead camera's frames (frozen runs and blank pictures, by the rule camera health uses:
+        :mod:`pylapse.selection.dead_camera`) are left out by default and counted in
+        ``selection.left_out``; ``keep_dead_frames=True`` keeps them. A frame never scored is
+        never left out.
+
         Quality filters (all off by default, see :class:`QualityFilter`): ``min_luma``,
         ``max_luma``, ``min_contrast``, ``max_clip_high``, ``min_sharpness``,
         ``drop_duplicates``, ``drop_frozen``, ``best_in_window`` (the sharpest acceptable frame
@@ -600,10 +608,67 @@ class Collection:
     def _filtered(
         self, span: DaySpan, ids: Sequence[int], utcs: Sequence[float], qf: QualityFilter
     ) -> FilterResult | None:
-        """The candidates left by the quality filters (None: no filter asked for)."""
+        """The candidates left by the quality filters, after a dead camera's frames were left
+        out (unless ``keep_dead_frames``); None when neither removed or asked for anything."""
+        left_out: dict[str, int] = {}
+        if not qf.keep_dead_frames:
+            ids, utcs, left_out = leave_out(ids, utcs, self._dead_frames(span))
         if not qf:
-            return None
-        return apply_filter(qf, ids, utcs, self._scores(span, ids, qf.columns))
+            return FilterResult(ids, utcs, None, {}, len(ids), left_out) if left_out else None
+        found = apply_filter(qf, ids, utcs, self._scores(span, ids, qf.columns))
+        return dataclasses.replace(found, left_out=left_out) if left_out else found
+
+    def _dead_frames(self, span: DaySpan) -> dict[int, int]:
+        """The span's frames from a dead camera (frame id -> ``Dead``): blank ones and frozen
+        runs, by the rule camera health uses (:mod:`pylapse.selection.dead_camera`).
+
+        SQLite reads only what can be dead (blank, a repeat, or the picture a repeat repeats)
+        with each row's place in the camera's sequence, so a healthy collection costs one pass
+        in C and no Python per frame; a few frames either side of the span are read too, so a
+        frozen run across its ends is seen whole.
+        """
+        index = self.index
+        cid = index._collection_id(self.key)
+        if cid is None:
+            return {}
+        conn = index._reader()
+        where, params = ["collection_id = ?"], [float(cid)]
+        if span.start is not None:  # from the (FROZEN_AFTER - 1)th frame before the span
+            row = conn.execute(
+                "SELECT utc FROM frames WHERE collection_id = ? AND utc < ?"
+                " ORDER BY utc DESC LIMIT 1 OFFSET ?",
+                (cid, span.start, FROZEN_AFTER - 2),
+            ).fetchone()
+            if row is not None:
+                where.append("utc >= ?")
+                params.append(row[0])
+        if span.stop is not None:  # to the (FROZEN_AFTER - 1)th frame after it
+            row = conn.execute(
+                "SELECT utc FROM frames WHERE collection_id = ? AND utc >= ?"
+                " ORDER BY utc LIMIT 1 OFFSET ?",
+                (cid, span.stop, FROZEN_AFTER - 1),
+            ).fetchone()
+            if row is not None:
+                where.append("utc < ?")
+                params.append(row[0])
+        rows = conn.execute(
+            "SELECT id, luma, contrast, hash_distance, rn FROM (SELECT id, luma, contrast,"
+            " hash_distance, LEAD(hash_distance) OVER w AS next_distance,"
+            f" ROW_NUMBER() OVER w AS rn FROM frames WHERE {' AND '.join(where)}"
+            " WINDOW w AS (ORDER BY utc, id))"
+            " WHERE contrast < ? OR hash_distance = 0 OR next_distance = 0 ORDER BY rn",
+            (*params, BLANK_CONTRAST),
+        ).fetchall()
+        dead: dict[int, int] = {}
+        start = 0
+        for end in range(1, len(rows) + 1):  # runs of neighbouring frames, each decided alone
+            if end < len(rows) and rows[end][4] == rows[end - 1][4] + 1:
+                continue
+            part = rows[start:end]
+            flags = dead_flags([r[1] for r in part], [r[2] for r in part], [r[3] for r in part])
+            dead.update((r[0], f) for r, f in zip(part, flags, strict=True) if f)
+            start = end
+        return dead
 
     def _scores(
         self, span: DaySpan, ids: Sequence[int], columns: Sequence[str]
@@ -664,6 +729,7 @@ class Collection:
             selection.dropped = dict(dropped)
         else:
             selection.dropped = dict(found.dropped)
+        selection.left_out = dict(found.left_out)
         return selection
 
     def slot_grid(

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 # quality filters at selection time (pylapse.selection.quality_filter), all off when empty
 QUALITY_NUMBERS = ("min_luma", "max_luma", "min_contrast", "max_clip_high", "min_sharpness")
-QUALITY_SWITCHES = ("drop_duplicates", "drop_frozen", "best_in_window")
+QUALITY_SWITCHES = ("drop_duplicates", "drop_frozen", "best_in_window", "keep_dead_frames")
 CRON = ("minute", "hour", "day", "month", "day_of_week", "week", "year", "second")
 TEXT_FIELDS = (
     "collection", "subdir", "output_dir", "prefix", *CRON, "tolerance", "date_from", "date_to",

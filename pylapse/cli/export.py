@@ -37,6 +37,8 @@ _SWITCHES = {
     "drop_duplicates": "drop frames identical to the previous one",
     "drop_frozen": "drop runs of identical frames (a frozen camera)",
     "best_in_window": "take the sharpest acceptable frame within the tolerance, not the nearest",
+    "keep_dead_frames": "keep frames of a dead camera (frozen runs, blank pictures), which are "
+    "left out by default",
 }
 
 
@@ -186,6 +188,11 @@ def preview_text(name: str, selection: Any, fps: float = 24.0) -> str:
             else ""
         ),
     ]
+    left_out = getattr(selection, "left_out", None)
+    if left_out:
+        from pylapse.selection.dead_camera import left_out_text
+
+        lines.append(f"  dead camera: {left_out_text(left_out)} (--keep-dead-frames keeps them)")
     dropped = getattr(selection, "dropped", None)
     if dropped:
         total = sum(dropped.values())

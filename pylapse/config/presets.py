@@ -71,6 +71,11 @@ class ExportPreset(_Model):
     best_in_window: bool = Field(
         False, description="the sharpest acceptable frame within the tolerance, not the nearest"
     )
+    keep_dead_frames: bool = Field(
+        False,
+        description="keep frames of a dead camera (frozen runs, blank pictures), which are "
+        "otherwise left out",
+    )
     best_of_day: str | None = Field(
         None,
         pattern=r"^\d{1,2}:\d{2}(:\d{2})?$",

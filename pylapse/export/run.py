@@ -104,7 +104,8 @@ def _pool(
         workers,
         initializer=init_worker,
         initargs=(options, str(staging), count, os.getpid(), roots),
-        preload=["pylapse.export.run"],
+        # simplejpeg (and numpy under it) too, when installed: imported once, not per worker
+        preload=["pylapse.export.run", "simplejpeg"],
     )
 
 

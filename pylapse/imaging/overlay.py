@@ -120,10 +120,13 @@ def place(
     return x, y
 
 
+@lru_cache(maxsize=32)
 def _text_mask(
     text: str, font_spec: str | None, px: int, stroke: int
 ) -> tuple[Image.Image, Image.Image]:
-    """(fill mask, stroke mask) of ``text`` as L images cropped to the ink."""
+    """(fill mask, stroke mask) of ``text`` as L images cropped to the ink. Cached (and only
+    read by callers): frames taken seconds apart share a minute's stamp, and a watermark's
+    text is the same on every frame, so each is rendered once per worker instead of per frame."""
     font = fonts.load_font(font_spec, px)
     left, top, right, bottom = font.getbbox(text, stroke_width=stroke)
     # typed as floats (a layout engine may place ink between pixels); FreeType's are whole pixels

@@ -16,13 +16,16 @@ or ``blank`` by it as frames arrive, and selections leave such frames out by def
 
 Frames with no scores are never called dead: a frame never measured shows nothing wrong.
 Selection works on columns, as the rest of :mod:`pylapse.selection` does: the index reads
-them, :func:`dead_flags` decides.
+them, :func:`dead_flags` decides, :func:`leave_out` takes the dead frames out of a selection's
+candidates and counts them by reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from array import array
+from collections.abc import Mapping, Sequence
 from enum import IntEnum
+from itertools import compress
 
 __all__ = [
     "BLANK_CONTRAST",
@@ -34,6 +37,8 @@ __all__ = [
     "dead_flags",
     "far_darker",
     "is_blank",
+    "leave_out",
+    "left_out_text",
     "same_picture",
 ]
 
@@ -114,3 +119,31 @@ def dead_flags(
         if is_blank(value, blank_contrast):
             flags[i] = Dead.BLANK
     return flags
+
+
+def leave_out(
+    ids: Sequence[int], utcs: Sequence[float], dead: Mapping[int, int]
+) -> tuple[Sequence[int], Sequence[float], dict[str, int]]:
+    """Candidates ``ids``/``utcs`` without the ``dead`` ones (frame id -> :class:`Dead`), and
+    how many of them each reason removed (``{"frozen": n, "blank": m}``, only those > 0)."""
+    if not dead:
+        return ids, utcs, {}
+    kinds = bytes(dead.get(i, Dead.ALIVE) for i in ids)
+    counts = {k.name.lower(): kinds.count(k) for k in (Dead.FROZEN, Dead.BLANK)}
+    counts = {k: n for k, n in counts.items() if n}
+    if not counts:
+        return ids, utcs, {}
+    keep = bytes(k == Dead.ALIVE for k in kinds)
+    return array("q", compress(ids, keep)), array("d", compress(utcs, keep)), counts
+
+
+def left_out_text(left_out: Mapping[str, int]) -> str:
+    """What :func:`leave_out` removed, in words for a preview: "12 frames from a frozen camera
+    and 1 blank frame left out" ("" when nothing was)."""
+    parts = []
+    for reason, words in (("frozen", "from a frozen camera"), ("blank", "blank")):
+        n = left_out.get(reason, 0)
+        noun = "frame" if n == 1 else "frames"
+        if n:
+            parts.append(f"{n:,} {noun} {words}" if reason == "frozen" else f"{n:,} {words} {noun}")
+    return " and ".join(parts) + " left out" if parts else ""

@@ -16,6 +16,12 @@ Rules
     at least ``frozen_run`` identical frames, the first included, since a camera stuck on one
     picture makes that picture suspect too.
 
+A dead camera's frames
+    Left out by default, before any filter: frames of frozen runs and blank frames by the rule
+    camera health uses (:mod:`pylapse.selection.dead_camera`); ``keep_dead_frames=True`` keeps
+    them. What it removed is :attr:`FilterResult.left_out` (``{"frozen": n, "blank": m}``), apart
+    from the filters' counts: it is no filter the user asked for.
+
 Best in window
     :func:`best_positions` re-matches each target to the sharpest remaining frame within the
     tolerance (the earliest of equally sharp ones); a window with no measured frame falls back
@@ -29,7 +35,7 @@ import math
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from itertools import compress
 from typing import Any
 
@@ -69,6 +75,7 @@ class QualityFilter:
     drop_frozen: bool = False  # runs of >= frozen_run identical frames
     frozen_run: int = 3
     best_in_window: bool = False  # the sharpest acceptable frame within the tolerance
+    keep_dead_frames: bool = False  # keep frames of frozen runs and blank ones (left out: default)
 
     def __post_init__(self) -> None:
         if self.frozen_run < 2:
@@ -117,6 +124,8 @@ class FilterResult:
     sharpness: Sequence[float] | None  # aligned with the kept frames; -inf where not measured
     dropped: dict[str, int]  # filter name -> frames it removed (in FILTER_ORDER)
     considered: int  # frames before filtering
+    # a dead camera's frames left out before the filters: "frozen"/"blank" -> count (see module)
+    left_out: dict[str, int] = field(default_factory=dict)
 
     @property
     def dropped_total(self) -> int:

@@ -115,6 +115,9 @@ class Selection:
         self._frames: list[Any] | None = None
         m = self._matched
         self.counts = SelectionCounts(len(targets), m.chosen_count, m.gaps, len(frame_utcs))
+        # A dead camera's frames left out before matching, by reason ("frozen", "blank"; see
+        # pylapse.selection.dead_camera); empty when none were or keep_dead_frames was asked.
+        self.left_out: dict[str, int] = {}
         # Set by the quality filters (pylapse.selection.quality_filter): frames each active
         # filter removed before matching; empty when no filter was asked for.
         self.dropped: dict[str, int] = {}
@@ -267,6 +270,7 @@ class Selection:
             "fps": fps,
             "video_seconds": round(self.video_seconds(fps), 3),
             "video_seconds_filled": round(self.video_seconds(fps, fill_gaps=True), 3),
+            **({"left_out": dict(self.left_out)} if self.left_out else {}),
             **({"dropped": dict(self.dropped)} if self.dropped else {}),
             **({"sun_gaps": [str(g) for g in self.sun_gaps]} if self.sun_gaps else {}),
         }

@@ -351,3 +351,32 @@ def test_a_run_that_would_replace_an_export_needs_the_replace_choice(client, pos
     assert sorted(p.name for p in folder.iterdir()) == before  # nothing ran
     second = _run(post, runtime, "quarter", replace="on")
     assert second.params["replaces"] == 3 and second.result["written"] == 3
+
+
+def test_the_preview_counts_a_dead_cameras_frames(client, post, runtime, config_path) -> None:
+    from datetime import UTC, datetime
+
+    from pylapse.tasks.metrics import fill_metrics
+    from tests.pylapse.dead_sequence import write_dead_sequence
+
+    folder = runtime.config.resolve(runtime.config.cameras["demo"].output_dir)
+    write_dead_sequence(folder, datetime(2026, 3, 10, 6, tzinfo=UTC), timedelta(minutes=10),
+                        prefix="demo-")  # fmt: skip
+    runtime.index.scan("demo", folder, UTC)
+    fill_metrics(runtime.index, "demo")
+    params = {**BASE_FORM, "date_from": "2026-03-10", "date_to": "2026-03-10"}
+    default = client.get("/exports/preview", params=params)
+    assert default.context["summary"]["chosen"] == 31
+    assert default.context["summary"]["left_out"] == {"frozen": 7, "blank": 2}
+    assert default.context["dropped"] is None  # no filter was asked for
+    line = "7 frames from a frozen camera and 2 blank frames left out: a dead camera's frames"
+    assert line in default.text
+    kept = client.get("/exports/preview", params={**params, "keep_dead_frames": "on"})
+    assert kept.context["summary"]["chosen"] == 40 and not kept.context["left_out"]
+    assert 'id="dead-left-out"' not in kept.text
+    # the form's checkbox is saved in the preset and shown again
+    assert create(post, "all-of-it", keep_dead_frames="on").status_code == 303
+    assert json.loads(config_path.read_text())["exports"]["all-of-it"]["keep_dead_frames"]
+    assert client.get("/exports/all-of-it").context["values"]["keep_dead_frames"] is True
+    form = client.get("/exports/new").text
+    assert 'name="keep_dead_frames"' in form

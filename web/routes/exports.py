@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from pylapse import timeutil
 from pylapse.config.base import ConfigError
 from pylapse.config.presets import ExportPreset
+from pylapse.selection.dead_camera import left_out_text
 from pylapse.selection.targets import SelectionError
 from pylapse.tasks.export import VideoAfter, queue_export
 from pylapse.tasks.render import usable_codecs
@@ -233,6 +234,7 @@ def selection_preview(request: Request, runtime: RuntimeDep, templates: Template
         fps = fps_of(values)
         selection = coll.preset_selection(preset)
         context.update(
+            left_out=left_out_text(selection.left_out),
             dropped=_dropped_rows(selection),
             suggested=None if selection.dropped else _suggested(coll, preset),
             summary=selection.summary(fps),

@@ -210,3 +210,40 @@ def test_quality_filters_show_what_they_would_drop(setup, capsys):
     out = capsys.readouterr().out
     assert "roof: 276 frames chosen of 276 in range" in out
     assert "filters: would drop 6 of 282 frames (min luma: 5, drop duplicates: 1)" in out
+
+
+def test_a_dead_cameras_frames_are_left_out_unless_kept(tmp_path, capsys):
+    from datetime import UTC
+
+    from tests.pylapse.dead_sequence import write_dead_sequence
+
+    write_dead_sequence(tmp_path / "frames", datetime(2026, 3, 1, 6, tzinfo=UTC),
+                        timedelta(minutes=10), prefix="roof-")  # fmt: skip
+    config = tmp_path / "capture_config.json"
+    config.write_text(json.dumps({
+        "data_dir": "data", "storage_roots": [str(tmp_path)],
+        "collections": {"roof": {"name": "Roof", "path": "frames", "timezone": "UTC"}},
+        "exports": {"all": {"collection": "roof"},
+                    "everything": {"collection": "roof", "keep_dead_frames": True}},
+    }))  # fmt: skip
+    base = ["export", "--config", str(config), "--dry-run"]
+    assert main([*base, "--collection", "roof"]) == 0  # scans; nothing scored yet
+    assert "dead camera" not in capsys.readouterr().out
+    assert main(["metrics", "--config", str(config), "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main([*base, "--preset", "all", "--no-scan"]) == 0
+    out = capsys.readouterr().out
+    assert "all: 31 frames chosen of 31 in range" in out
+    assert (
+        "dead camera: 7 frames from a frozen camera and 2 blank frames left out"
+        " (--keep-dead-frames keeps them)"
+    ) in out
+    assert main([*base, "--preset", "all", "--no-scan", "--keep-dead-frames"]) == 0
+    out = capsys.readouterr().out
+    assert "all: 40 frames chosen of 40 in range" in out and "dead camera" not in out
+    assert main([*base, "--preset", "everything", "--no-scan"]) == 0  # the preset's field
+    assert "everything: 40 frames chosen" in capsys.readouterr().out
+    out_dir = tmp_path / "out"
+    args = ["export", "--config", str(config), "--preset", "all", "--no-scan", "--no-progress"]
+    assert main([*args, "--output", str(out_dir)]) == 0
+    assert len(list(out_dir.glob("*.jpg"))) == 31

@@ -59,3 +59,16 @@ def test_blank_wins_and_frozen_after_is_a_setting():
 def test_columns_must_align():
     with pytest.raises(ValueError, match="columns of 2, 1 and 2 frames"):
         dead_flags([1.0, 2.0], [1.0], [0, 0])
+
+
+def test_leave_out_removes_and_counts_by_reason():
+    from pylapse.selection.dead_camera import leave_out, left_out_text
+
+    ids, utcs = [10, 11, 12, 13], [0.0, 1.0, 2.0, 3.0]
+    kept_ids, kept_utcs, counts = leave_out(ids, utcs, {11: F, 13: B, 99: F})
+    assert list(kept_ids) == [10, 12] and list(kept_utcs) == [0.0, 2.0]
+    assert counts == {"frozen": 1, "blank": 1}  # 99 is no candidate: not counted
+    assert leave_out(ids, utcs, {99: F}) == (ids, utcs, {})
+    assert left_out_text(counts) == "1 frame from a frozen camera and 1 blank frame left out"
+    assert left_out_text({"frozen": 12}) == "12 frames from a frozen camera left out"
+    assert left_out_text({}) == ""

@@ -87,19 +87,23 @@ def test_each_filter_removes_exactly_its_frames(scored):
         "drop_frozen": (dict(drop_frozen=True), {19, 20, 21, 22, 23}),
     }
     for name, (options, expected) in cases.items():
-        sel = c.select(**options)
+        # each filter alone: the blank frame 5 and the frozen run 19..23 are a dead camera's,
+        # left out by default before any filter (see test_a_dead_cameras_frames_are_left_out)
+        sel = c.select(**options, keep_dead_frames=True)
         kept = set(_positions(c, sel))
         assert set(range(60)) - kept == expected, name
-        assert sel.dropped == {name: len(expected)}
+        assert sel.dropped == {name: len(expected)} and sel.left_out == {}
         assert sel.summary()["dropped"] == {name: len(expected)}
         assert 30 in kept  # the unmeasured frame is never dropped
 
 
 def test_filters_are_off_by_default_and_counts_add_up(scored):
     c, _ids = scored
-    plain = c.select()
+    plain = c.select(keep_dead_frames=True)
     assert len(plain) == 60 and plain.dropped == {} and "dropped" not in plain.summary()
+    assert plain.left_out == {} and "left_out" not in plain.summary()
     sel = c.select(
+        keep_dead_frames=True,
         min_luma=20,
         max_luma=240,
         min_contrast=2,
@@ -122,6 +126,24 @@ def test_filters_are_off_by_default_and_counts_add_up(scored):
     assert sel.counts.considered == 49
 
 
+def test_a_dead_cameras_frames_are_left_out_by_default(scored):
+    c, _ids = scored
+    sel = c.select()
+    # frame 5 is blank (contrast 0.5), 19..23 one picture five times with its light unmoved:
+    # frozen by the rule camera health uses; the unmeasured frame 30 stays
+    assert set(range(60)) - set(_positions(c, sel)) == {5, 19, 20, 21, 22, 23}
+    assert sel.left_out == {"frozen": 5, "blank": 1} and sel.dropped == {}
+    assert sel.summary()["left_out"] == {"frozen": 5, "blank": 1}
+    # the filters count only what is left after; drop_frozen has nothing more to drop
+    filtered = c.select(min_luma=20, drop_frozen=True)
+    assert filtered.left_out == {"frozen": 5, "blank": 1}
+    assert filtered.dropped == {"min_luma": 1, "drop_frozen": 0}
+    day = c.day_slice("00:20", tolerance=300)
+    assert _positions(c, day) == [18]  # 20 is frozen: the nearest live frame
+    assert day.left_out == {"frozen": 5, "blank": 1}
+    assert _positions(c, c.day_slice("00:20", tolerance=300, keep_dead_frames=True)) == [20]
+
+
 def test_cron_selection_matches_among_the_kept_frames(scored):
     c, _ids = scored
     # a target every 10 minutes (the last, 01:00, takes frame 59); the nearest frame to
@@ -132,9 +154,10 @@ def test_cron_selection_matches_among_the_kept_frames(scored):
 
 def test_best_in_window_takes_the_sharpest_within_the_tolerance(scored):
     c, _ids = scored
-    nearest = c.select(minute="*/10", tolerance=120)
+    kw = {"minute": "*/10", "tolerance": 120, "keep_dead_frames": True}
+    nearest = c.select(**kw)
     assert _positions(c, nearest) == [0, 10, 20, 30, 40, 50, 59]
-    best = c.select(minute="*/10", tolerance=120, best_in_window=True, min_sharpness=50)
+    best = c.select(**kw, best_in_window=True, min_sharpness=50)
     # sharpness is 100 + k % 7 (k = minute), 500 at 31; frame 30 is unmeasured
     expected = []
     for t in (0, 10, 20, 30, 40, 50, 60):
@@ -156,10 +179,12 @@ def test_best_of_day_takes_the_sharpest_near_the_clock_time(scored):
 
 def test_preset_fields_pass_through(scored):
     c, _ids = scored
-    preset = ExportPreset(min_luma=20, drop_frozen=True)
+    preset = ExportPreset(min_luma=20, drop_frozen=True, keep_dead_frames=True)
     sel = c.preset_selection(preset)
     assert sel.dropped == {"min_luma": 1, "drop_frozen": 5}
-    assert len(c.preset_selection(ExportPreset())) == 60  # defaults change nothing
+    assert len(c.preset_selection(ExportPreset(keep_dead_frames=True))) == 60
+    default = c.preset_selection(ExportPreset())  # no filter; a dead camera's frames left out
+    assert len(default) == 54 and default.left_out == {"frozen": 5, "blank": 1}
     day = c.preset_selection(ExportPreset(best_of_day="00:30"))
     assert _positions(c, day) == [31]  # the day slice's hour, not the preset's 5 minutes
 

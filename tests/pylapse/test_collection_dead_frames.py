@@ -1,0 +1,83 @@
+"""A dead camera's frames (frozen runs, blank pictures) are left out of default selections:
+real frames, scanned into a real index and scored by the metrics job."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from pylapse.collection import Collection
+from pylapse.config.presets import ExportPreset
+from pylapse.index.store import FrameIndex
+from pylapse.tasks.metrics import fill_metrics
+from tests.pylapse.dead_sequence import BLANK, COUNT, FROZEN, write_dead_sequence
+
+START = datetime(2026, 3, 1, 6, tzinfo=UTC)
+STEP = timedelta(minutes=10)
+DEAD = {*FROZEN, *BLANK}
+
+
+@pytest.fixture
+def coll(tmp_path):
+    root = tmp_path / "frames"
+    write_dead_sequence(root, START, STEP)
+    index = FrameIndex(tmp_path / "pylapse.db")
+    c = Collection("Cam", None, root, timezone="UTC", index=index, key="cam")
+    c.refresh()
+    assert fill_metrics(index, "cam").scored == COUNT
+    yield c
+    c.close()
+    index.close()
+
+
+def _positions(selection) -> list[int]:
+    return [round((u - START.timestamp()) / STEP.total_seconds()) for u in selection.utcs]
+
+
+def test_default_selections_leave_a_dead_cameras_frames_out(coll):
+    sel = coll.select()
+    assert set(range(COUNT)) - set(_positions(sel)) == DEAD
+    assert sel.left_out == {"frozen": len(FROZEN), "blank": len(BLANK)}
+    assert sel.summary()["left_out"] == {"frozen": 7, "blank": 2}
+    assert sel.dropped == {} and sel.counts.considered == COUNT - len(DEAD)
+    every = coll.select(keep_dead_frames=True)
+    assert _positions(every) == list(range(COUNT)) and every.left_out == {}
+    # a cron target on a frozen frame takes the nearest live one within the tolerance
+    cron = coll.select(hour="*", minute="0,30", tolerance=600)
+    assert 12 not in _positions(cron) and cron.left_out == {"frozen": 7, "blank": 2}
+
+
+def test_presets_and_day_slices_leave_them_out_unless_kept(coll):
+    default = coll.preset_selection(ExportPreset())
+    assert len(default) == COUNT - len(DEAD)
+    assert default.left_out == {"frozen": 7, "blank": 2}
+    assert len(coll.preset_selection(ExportPreset(keep_dead_frames=True))) == COUNT
+    clock = (START + 14 * STEP).time()  # a frozen frame's
+    day = coll.day_slice(clock, tolerance=timedelta(minutes=45))
+    assert _positions(day) == [17]  # the nearest live frame, after the run (9 is 50 min off)
+    assert day.left_out == {"frozen": 7, "blank": 2}
+    assert _positions(coll.day_slice(clock, keep_dead_frames=True)) == [14]
+
+
+def test_a_date_range_that_cuts_a_frozen_run_still_sees_it_whole(coll):
+    # frames 14..16 are in range: three of a run of seven, frozen all the same
+    sel = coll.select(date_from=START + 14 * STEP, date_to=START + 20 * STEP)
+    assert _positions(sel) == [17, 18, 19, 20]
+    assert sel.left_out == {"frozen": 3}
+    before = coll.select(date_from=START, date_to=START + 12 * STEP)
+    assert _positions(before) == list(range(10))  # 10..12: the start of the run
+    assert before.left_out == {"frozen": 3}
+
+
+def test_frames_never_scored_are_never_left_out(coll, tmp_path):
+    # the camera froze again after the metrics job ran: those frames are kept until scored
+    write_dead_sequence(tmp_path / "frames", START, STEP, first=COUNT, count=COUNT + 8,
+                        frozen=range(COUNT, COUNT + 8), blank=())  # fmt: skip
+    coll.refresh()
+    sel = coll.select()
+    assert len(sel) == COUNT + 8 - len(DEAD)
+    fill_metrics(coll.index, "cam")
+    sel = coll.select()
+    assert len(sel) == COUNT - len(DEAD)
+    assert sel.left_out == {"frozen": 7 + 8, "blank": 2}
