@@ -3,8 +3,10 @@
 One row per message (a test included), updated as its attempts go: ``pending`` while it waits
 for its first try or a retry, then ``delivered`` or ``failed`` with what the target said. Only
 masked targets and masked details are stored: the log is shown on the settings page. Rows a
-stopped process left ``pending`` are closed as failed when the next log opens (their queue died
-with it). The newest :data:`KEEP` rows are kept.
+crashed process left ``pending`` are closed as failed when a log opens and finds them untouched
+for :data:`STALE_AFTER` (longer than any retry waits, so the rows of another process that is
+still sending, a dashboard beside ``pylapse notify test``, are left alone). The newest
+:data:`KEEP` rows are kept.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pylapse import db
 __all__ = ["KEEP", "Delivery", "DeliveryLog", "DeliveryStatus"]
 
 KEEP = 500
+STALE_AFTER = 3600.0  # seconds without an update: the process sending it is gone
 _COMPONENT = "notify"
 _STEPS = [
     """
@@ -69,15 +72,18 @@ class Delivery:
 class DeliveryLog:
     """Rows of ``notify_deliveries``; one connection, used by one thread at a time."""
 
-    def __init__(self, db_path: str | os.PathLike[str], keep: int = KEEP) -> None:
+    def __init__(
+        self, db_path: str | os.PathLike[str], keep: int = KEEP, stale_after: float = STALE_AFTER
+    ) -> None:
         self._keep = keep
         self._lock = threading.Lock()
         self._conn = db.connect(db_path)
         db.migrate(self._conn, _COMPONENT, _STEPS)
         with self._conn:
             self._conn.execute(
-                "UPDATE notify_deliveries SET status = ?, detail = ? WHERE status = ?",
-                (DeliveryStatus.FAILED, STOPPED, DeliveryStatus.PENDING),
+                "UPDATE notify_deliveries SET status = ?, detail = ? "
+                "WHERE status = ? AND updated <= ?",
+                (DeliveryStatus.FAILED, STOPPED, DeliveryStatus.PENDING, time.time() - stale_after),
             )
 
     def close(self) -> None:

@@ -29,11 +29,15 @@ def test_rows_are_added_updated_and_listed_newest_first(tmp_path: Path) -> None:
     conn.close()
 
 
-def test_rows_a_stopped_process_left_pending_are_closed_as_failed(tmp_path: Path) -> None:
+def test_rows_a_crashed_process_left_pending_are_closed_as_failed(tmp_path: Path) -> None:
     log = DeliveryLog(tmp_path)
     row = log.add("ops", "disk.low", "/data", WHEN, "https://h/x", test=False)
+    beside = DeliveryLog(tmp_path)  # another process opening the log while this one sends
+    got = beside.get(row)
+    assert got is not None and got.status is DeliveryStatus.PENDING
+    beside.close()
     log.close()
-    again = DeliveryLog(tmp_path)
+    again = DeliveryLog(tmp_path, stale_after=0)  # as if an hour had passed
     got = again.get(row)
     assert got is not None and got.status is DeliveryStatus.FAILED and got.detail == STOPPED
     again.close()
