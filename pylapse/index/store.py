@@ -457,6 +457,30 @@ class FrameIndex:
             )
         return gone
 
+    def remove_frames(self, collection: str, files: Iterable[tuple[int, str, str]]) -> int:
+        """Forget the rows of frames whose files were moved away (retention's trash).
+
+        Each ``(id, folder, name)`` is removed only while that id still names that file in
+        ``collection`` (an id SQLite handed out again to a newer frame is left alone); the day
+        counts follow in the same transaction. Returns how many rows went.
+        """
+        cid = self._collection_id(collection)
+        if cid is None:
+            return 0
+        delta: Counter[tuple[int, int]] = Counter()
+        with self._lock, db.transaction(self._conn):
+            for frame_id, folder, name in files:
+                row = self._conn.execute(
+                    "DELETE FROM frames WHERE id = ? AND collection_id = ? AND name = ? AND "
+                    "dir_id = (SELECT id FROM scanned_dirs WHERE collection_id = ? AND path = ?) "
+                    "RETURNING utc, utc_offset",
+                    (int(frame_id), cid, name, cid, folder),
+                ).fetchone()
+                if row is not None:
+                    delta[(day_of(row[0], row[1]), int(row[1]))] -= 1
+            bump_days(self._conn, cid, delta)
+        return -sum(delta.values())
+
     def rename(self, old: str, new: str) -> None:
         """Index ``old``'s frames under the key ``new`` (one row changes, however many frames).
 
