@@ -14,7 +14,7 @@ import threading
 from typing import Any
 
 from pylapse.notify.attempt import Attempt
-from pylapse.redact import MASK, mask_secrets
+from pylapse.redact import MASK, THIRD_PARTY_LOGGERS, guard_loggers, mask_secrets
 
 __all__ = ["masked", "send"]
 
@@ -25,6 +25,8 @@ _SEND_LOCK = threading.Lock()
 def send(url: str, title: str, body: str, *, failure: bool = False) -> Attempt:
     """Send one message to the Apprise ``url``; never raises."""
     import apprise  # only when an Apprise rule sends (it loads its plugins on first use)
+
+    guard_loggers((*THIRD_PARTY_LOGGERS, "apprise"))  # Apprise's plugins post through requests
 
     target = apprise.Apprise()
     if not target.add(url):

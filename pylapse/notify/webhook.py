@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from pylapse.notify.attempt import Attempt
-from pylapse.redact import mask_secrets
+from pylapse.redact import guard_loggers, mask_secrets
 
 __all__ = [
     "EVENT_HEADER",
@@ -77,6 +77,7 @@ def post(
 ) -> Attempt:
     """POST ``payload`` to ``url`` once; never raises for what the network or receiver does."""
     body, headers = build_request(payload, secret, int(time.time() if now is None else now))
+    guard_loggers()  # httpx logs each request's URL, token and password included
     try:
         with httpx.Client(timeout=timeout, follow_redirects=False) as client:
             response = client.post(url, content=body, headers=headers)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -166,6 +167,9 @@ def test_send_test_goes_once_and_is_logged_as_a_test(log: DeliveryLog) -> None:
 
 def test_secrets_never_reach_the_log(log: DeliveryLog, free_port: int,
                                      caplog: pytest.LogCaptureFixture) -> None:  # fmt: skip
+    caplog.set_level(logging.DEBUG)
+    for chatty in ("httpx", "httpcore"):  # they log every request's URL
+        caplog.set_level(logging.DEBUG, logger=chatty)
     url = f"http://bob:hunter2222@127.0.0.1:{free_port}/x?token=tok55555"
     notifier = _run(Notifier([Rule.of("ops", url, ["*"], secret="sig-secret", cooldown=0)], log,
                              backoff=Backoff(attempts=1)))  # fmt: skip
@@ -197,3 +201,22 @@ def test_apprise_rules_deliver_through_apprise(log: DeliveryLog) -> None:
     assert body["message"] == "disk full" and body["type"] == "failure"
     (row,) = log.recent()
     assert row.status is DeliveryStatus.DELIVERED and row.attempts == 2
+
+
+def test_a_delivered_request_is_logged_by_httpx_without_its_secrets(
+    log: DeliveryLog, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    for chatty in ("httpx", "httpcore"):
+        caplog.set_level(logging.DEBUG, logger=chatty)
+    with WebhookReceiver() as rx:
+        url = rx.url("/x").replace("http://", "http://bob:hunter3333@") + "?token=tok66666"
+        notifier = _run(Notifier([Rule.of("ops", url, ["*"], cooldown=0)], log, backoff=QUICK))
+        try:
+            notifier.notify(Event.now(EventKind.DISK_LOW, "/d", "low"))
+            rx.wait_for(1)
+            assert notifier.wait_idle(10)
+        finally:
+            notifier.stop()
+    assert "HTTP Request: POST" in caplog.text  # httpx did log it ...
+    assert "hunter3333" not in caplog.text and "tok66666" not in caplog.text  # ... masked
