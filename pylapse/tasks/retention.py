@@ -26,7 +26,7 @@ from pylapse.config.models import Config, RetentionConfig
 from pylapse.progress import Cancelled, Progress, ProgressCallback, safe_report
 from pylapse.retention.plan import Candidate, DayPlan, Policy, Reason, plan_day
 from pylapse.retention.protect import Span, keep_spans, preset_spans
-from pylapse.retention.run import camera_root, move_to_trash, recover
+from pylapse.retention.run import BATCH, camera_root, move_to_trash, recover
 from pylapse.retention.trash import empty_trash
 from pylapse.selection.targets import resolve_range
 
@@ -229,8 +229,10 @@ def run_retention(
     dry_run: bool = False,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    batch: int = BATCH,
 ) -> dict[str, Any]:
-    """Preview, then (unless ``dry_run``) move and empty the trash; a summary for a job."""
+    """Preview, then (unless ``dry_run``) move and empty the trash; a summary for a job.
+    ``batch``: frames per journal batch (their rows go in one transaction)."""
     when = time.time() if now is None else now
     setup = camera_retention(config, camera_id)
     if not dry_run:
@@ -251,7 +253,7 @@ def run_retention(
         raise Cancelled("retention was cancelled before anything was moved")
     moved = move_to_trash(
         plan_days(index, setup, when), collection=camera_id, root=setup.root, roots=setup.roots,
-        index=index, now=when, total=seen.removed, progress=progress, cancel=cancel,
+        index=index, now=when, total=seen.removed, progress=progress, cancel=cancel, batch=batch,
     )  # fmt: skip
     safe_report(progress, Progress("trash", 0, 1))
     emptied = empty_trash(setup.root, when, setup.retention.trash_days)
