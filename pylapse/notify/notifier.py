@@ -14,6 +14,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -54,9 +55,10 @@ class Backoff:
 class _Send:
     rule: Rule
     event: Event
-    row: int
     held: int = 0
     tried: int = 0
+    test: bool = False
+    row: int | None = None  # its delivery log row, written by the delivery thread
 
 
 @dataclass
@@ -137,9 +139,8 @@ class Notifier:
         with self._cond:
             left, self._heap = self._heap, []
         for item in left:
-            if isinstance(item.task, _Send) and self.log is not None:
-                task = item.task
-                self.log.update(task.row, DeliveryStatus.FAILED, task.tried, STOPPED)
+            if isinstance(item.task, _Send):
+                self._log(item.task, DeliveryStatus.FAILED, STOPPED)
 
     def tick(self) -> None:
         """Look again at what is due (after the clock given to the constructor moved)."""
@@ -169,7 +170,7 @@ class Notifier:
                     continue
                 admission = self._cooldown.admit(rule.id, event.subject, rule.cooldown, event)
                 if admission.send:
-                    self._push(self._clock(), self._new_send(rule, event, held=0))
+                    self._push(self._clock(), _Send(rule, event))
                     queued += 1
                 elif admission.flush_at is not None:
                     self._push(admission.flush_at, _Flush(rule.id, event.subject))
@@ -190,23 +191,16 @@ class Notifier:
             f"A test message from pyLapse for notification rule {rule_id!r}",
             {"test": True},
         )
-        task = self._new_send(rule, event, held=0, test=True)
-        attempt = self._attempt(task, test=True)
+        task = _Send(rule, event, test=True, tried=1)
+        self._log(task, DeliveryStatus.PENDING, "")
+        attempt = self._attempt(task)
         status = DeliveryStatus.DELIVERED if attempt.ok else DeliveryStatus.FAILED
-        if self.log is None:
+        self._log(task, status, attempt.detail)
+        if self.log is None or task.row is None:
             return None
-        self.log.update(task.row, status, 1, attempt.detail)
         return self.log.get(task.row)
 
     # --- delivery ------------------------------------------------------------------------------
-
-    def _new_send(self, rule: Rule, event: Event, *, held: int, test: bool = False) -> _Send:
-        row = 0
-        if self.log is not None:
-            row = self.log.add(
-                rule.id, event.kind, event.subject, event.time, rule.masked_url, test=test
-            )
-        return _Send(rule, event, row, held)
 
     def _push(self, due: float, task: _Send | _Flush) -> None:
         with self._cond:
@@ -237,8 +231,10 @@ class Notifier:
             held = self._cooldown.flush(task.rule_id, task.subject)
             rule = self._rules.get(task.rule_id)
             if held is not None and rule is not None:
-                self._run(self._new_send(rule, held.event, held=held.count - 1))
+                self._run(_Send(rule, held.event, held=held.count - 1))
             return
+        if task.row is None:
+            self._log(task, DeliveryStatus.PENDING, "sending")  # its row, off the caller's thread
         task.tried += 1
         attempt = self._attempt(task)
         if attempt.ok:
@@ -255,13 +251,23 @@ class Notifier:
                     task.rule.id, task.rule.masked_url, task.tried, attempt.detail)  # fmt: skip
 
     def _log(self, task: _Send, status: DeliveryStatus, detail: str) -> None:
-        if self.log is not None:
+        """Write how ``task`` stands to the delivery log, best effort: a log that cannot be
+        written (the disk is full: just when ``disk.low`` goes out) never stops a delivery."""
+        if self.log is None:
+            return
+        try:
+            if task.row is None:
+                rule, event = task.rule, task.event
+                task.row = self.log.add(rule.id, event.kind, event.subject, event.time,
+                                        rule.masked_url, test=task.test)  # fmt: skip
             self.log.update(task.row, status, task.tried, detail)
+        except sqlite3.Error as exc:
+            log.warning("the notification delivery log cannot be written: %s", exc)
 
-    def _attempt(self, task: _Send, *, test: bool = False) -> Attempt:
+    def _attempt(self, task: _Send) -> Attempt:
         rule, event = task.rule, task.event
         if rule.kind is TargetKind.WEBHOOK:
-            payload: dict[str, Any] = {**event.to_json(), "rule": rule.id, "test": test}
+            payload: dict[str, Any] = {**event.to_json(), "rule": rule.id, "test": task.test}
             if task.held:
                 payload["held_back"] = task.held
             return webhook.post(rule.url, payload, rule.secret, timeout=self.timeout)

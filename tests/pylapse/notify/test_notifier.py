@@ -220,3 +220,17 @@ def test_a_delivered_request_is_logged_by_httpx_without_its_secrets(
             notifier.stop()
     assert "HTTP Request: POST" in caplog.text  # httpx did log it ...
     assert "hunter3333" not in caplog.text and "tok66666" not in caplog.text  # ... masked
+
+
+def test_a_log_that_cannot_be_written_does_not_stop_deliveries(tmp_path: Path) -> None:
+    broken = DeliveryLog(tmp_path)
+    broken.close()  # every write now fails with sqlite3.Error (in life: a full disk)
+    with WebhookReceiver() as rx:
+        notifier = _run(Notifier([Rule.of("ops", rx.url(), ["disk.low"], cooldown=0)], broken))
+        try:
+            assert notifier.notify(Event.now(EventKind.DISK_LOW, "/data", "full")) == 1
+            (got,) = rx.wait_for(1)
+            assert notifier.wait_idle(10)
+        finally:
+            notifier.stop()
+    assert json.loads(got.body)["event"] == "disk.low"
