@@ -54,3 +54,14 @@ def test_mistakes_name_the_field_and_what_is_accepted(
 def test_rule_ids_are_checked_like_other_ids(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no '/'"):
         _load(tmp_path, {"a/b": {"url": "https://h/x"}})
+
+
+def test_the_example_config_shows_notifications_that_are_valid_when_renamed(repo: Path) -> None:
+    from pylapse.config.file import parse_config
+
+    raw = json.loads((repo / "capture_config.example.json").read_text(encoding="utf-8"))
+    rules = {k: v for k, v in raw["_notifications"].items() if not k.startswith("_")}
+    assert {r["url"].split("://")[0] for r in rules.values()} == {"ntfy", "http"}
+    config = parse_config({"notifications": rules, "layout": "flat"}, "renamed")
+    assert set(config.notifications) == set(rules)
+    assert load_config(repo / "capture_config.example.json").notifications == {}  # a comment
