@@ -25,7 +25,7 @@ from pylapse.notify import apprise_target, webhook
 from pylapse.notify.attempt import Attempt
 from pylapse.notify.cooldown import Cooldown
 from pylapse.notify.deliverylog import STOPPED, Delivery, DeliveryLog, DeliveryStatus
-from pylapse.notify.events import Event
+from pylapse.notify.events import Event, EventKind
 from pylapse.notify.rules import Rule, TargetKind
 
 __all__ = ["Backoff", "Notifier"]
@@ -182,11 +182,10 @@ class Notifier:
         """Send a test message to rule ``rule_id`` now, once, on the caller's thread; its row
         of the delivery log (None without a log). KeyError for an unknown rule."""
         rule = self._rules[rule_id]
-        kind = min(rule.events) if rule.events else None
-        from pylapse.notify.events import EventKind
-
+        # the rule's first event, so a receiver that filters by event still takes the test
+        kind = min(rule.events) if rule.events else EventKind.RENDER_DONE
         event = Event.now(
-            kind or EventKind.RENDER_DONE,
+            kind,
             "test",
             f"A test message from pyLapse for notification rule {rule_id!r}",
             {"test": True},
