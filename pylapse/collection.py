@@ -47,7 +47,15 @@ from typing import TYPE_CHECKING, Any
 
 from pylapse import storage, timeutil
 from pylapse.progress import Cancelled, Progress, safe_report
-from pylapse.selection.dead_camera import BLANK_CONTRAST, FROZEN_AFTER, dead_flags, leave_out
+from pylapse.selection.dead_camera import (
+    BLANK_CONTRAST,
+    FROZEN_AFTER,
+    Dead,
+    dead_flags,
+    frozen_suspects,
+    is_blank,
+    leave_out,
+)
 from pylapse.selection.quality_filter import (
     FilterResult,
     QualityFilter,
@@ -622,10 +630,11 @@ class Collection:
         """The span's frames from a dead camera (frame id -> ``Dead``): blank ones and frozen
         runs, by the rule camera health uses (:mod:`pylapse.selection.dead_camera`).
 
-        SQLite reads only what can be dead (blank, a repeat, or the picture a repeat repeats)
-        with each row's place in the camera's sequence, so a healthy collection costs one pass
-        in C and no Python per frame; a few frames either side of the span are read too, so a
-        frozen run across its ends is seen whole.
+        One scan reads only the frames that can be dead (blank or a repeat of the previous
+        picture); all frames are read only around the repeats that may form a frozen run
+        (:func:`~pylapse.selection.dead_camera.frozen_suspects`), each with the picture before
+        it. A few frames either side of the span are looked at too, so a frozen run across its
+        ends is seen whole.
         """
         index = self.index
         cid = index._collection_id(self.key)
@@ -652,22 +661,28 @@ class Collection:
                 where.append("utc < ?")
                 params.append(row[0])
         rows = conn.execute(
-            "SELECT id, luma, contrast, hash_distance, rn FROM (SELECT id, luma, contrast,"
-            " hash_distance, LEAD(hash_distance) OVER w AS next_distance,"
-            f" ROW_NUMBER() OVER w AS rn FROM frames WHERE {' AND '.join(where)}"
-            " WINDOW w AS (ORDER BY utc, id))"
-            " WHERE contrast < ? OR hash_distance = 0 OR next_distance = 0 ORDER BY rn",
+            f"SELECT id, utc, luma, contrast, hash_distance FROM frames WHERE {' AND '.join(where)}"
+            " AND (contrast < ? OR hash_distance = 0) ORDER BY utc, id",
             (*params, BLANK_CONTRAST),
         ).fetchall()
-        dead: dict[int, int] = {}
-        start = 0
-        for end in range(1, len(rows) + 1):  # runs of neighbouring frames, each decided alone
-            if end < len(rows) and rows[end][4] == rows[end - 1][4] + 1:
-                continue
-            part = rows[start:end]
-            flags = dead_flags([r[1] for r in part], [r[2] for r in part], [r[3] for r in part])
-            dead.update((r[0], f) for r, f in zip(part, flags, strict=True) if f)
-            start = end
+        dead: dict[int, int] = {r[0]: Dead.BLANK for r in rows if is_blank(r[3])}
+        repeats = [r for r in rows if r[4] == 0]
+        for i, j in frozen_suspects([r[2] for r in repeats]):
+            first, last = repeats[i], repeats[j - 1]
+            before = conn.execute(  # the picture the first repeat repeats
+                "SELECT utc FROM frames WHERE collection_id = ? AND (utc, id) < (?, ?)"
+                " ORDER BY utc DESC, id DESC LIMIT 1",
+                (cid, first[1], first[0]),
+            ).fetchone()
+            seq = conn.execute(
+                "SELECT id, luma, contrast, hash_distance FROM frames WHERE collection_id = ?"
+                " AND utc >= ? AND utc <= ? ORDER BY utc, id",
+                (cid, first[1] if before is None else before[0], last[1]),
+            ).fetchall()
+            flags = dead_flags([r[1] for r in seq], [r[2] for r in seq], [r[3] for r in seq])
+            for r, flag in zip(seq, flags, strict=True):
+                if flag:
+                    dead.setdefault(r[0], flag)
         return dead
 
     def _scores(

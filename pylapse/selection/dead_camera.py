@@ -36,6 +36,7 @@ __all__ = [
     "Dead",
     "dead_flags",
     "far_darker",
+    "frozen_suspects",
     "is_blank",
     "leave_out",
     "left_out_text",
@@ -119,6 +120,31 @@ def dead_flags(
         if is_blank(value, blank_contrast):
             flags[i] = Dead.BLANK
     return flags
+
+
+def frozen_suspects(
+    repeat_luma: Sequence[float | None], *, frozen_after: int = FROZEN_AFTER
+) -> list[tuple[int, int]]:
+    """Where frozen runs can be, from a camera's *repeats* alone (its frames whose hash did not
+    change, ``hash_distance == 0``, in time order; the other frames left out): the spans
+    ``[i, j)`` of at least ``frozen_after - 1`` repeats each showing the same picture as the one
+    before it in the list.
+
+    The repeats of a frozen run are neighbours in that list, so every run is inside a span; a
+    span may still hold frames that were not neighbours in the camera's sequence, so it is only
+    a suspect: :func:`dead_flags` on the frames themselves (the run's first picture included)
+    decides. This lets a selection read every frame only where a camera may have frozen.
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    n = len(repeat_luma)
+    for i in range(1, n + 1):
+        if i < n and same_picture(0, repeat_luma[i], repeat_luma[i - 1]):
+            continue
+        if i - start >= frozen_after - 1:
+            spans.append((start, i))
+        start = i
+    return spans
 
 
 def leave_out(

@@ -81,3 +81,39 @@ def test_frames_never_scored_are_never_left_out(coll, tmp_path):
     sel = coll.select()
     assert len(sel) == COUNT - len(DEAD)
     assert sel.left_out == {"frozen": 7 + 8, "blank": 2}
+
+
+def test_repeats_that_are_not_neighbours_are_no_frozen_run(tmp_path):
+    # every other frame repeats its predecessor with the same light: a suspect among the
+    # repeats alone, but no two repeats in a row, so no run (a live camera, a still scene)
+    root = tmp_path / "frames"
+    root.mkdir()
+    index = FrameIndex(tmp_path / "pylapse.db")
+    ids = []
+    for k in range(20):
+        path = root / f"f{k:03d}.jpg"
+        path.write_bytes(b"")
+        ids.append(index.add_frame("cam", path, START + k * STEP, size=1, mtime=0.0))
+    with index._conn:
+        for k, fid in enumerate(ids):
+            index._conn.execute(
+                "UPDATE frames SET luma = ?, contrast = 30, hash_distance = ? WHERE id = ?",
+                (50.0 if k % 2 else 50.0 + k, 0 if k % 2 else 9, fid),
+            )
+    c = Collection("Cam", None, root, timezone="UTC", index=index, key="cam")
+    try:
+        sel = c.select()
+        assert len(sel) == 20 and sel.left_out == {}
+        with index._conn:  # frames 11..15 become one picture: a run of six (10 is its first)
+            for k in range(11, 16):
+                index._conn.execute(
+                    "UPDATE frames SET luma = ?, hash_distance = 0 WHERE id = ?",
+                    (60.0, ids[k]),
+                )
+            index._conn.execute("UPDATE frames SET luma = 60 WHERE id = ?", (ids[10],))
+        sel = c.select()
+        assert sel.left_out == {"frozen": 6}
+        assert set(range(20)) - set(_positions(sel)) == set(range(10, 16))
+    finally:
+        c.close()
+        index.close()
