@@ -57,6 +57,7 @@ def test_the_form_offers_stabilise_and_deflicker_and_a_render_uses_them(
     assert (options["deflicker_window"], options["deflicker_strength"]) == (7, 0.5)
     assert "vidstabtransform" in " ".join(manifest["command"])
     assert manifest["deflicker"]["frames"] == 5  # each frame got its gain
+    assert "<dt>Stabilised</dt>" in client.get(f"/videos/{job.id}").text
 
 
 def test_a_plain_render_from_the_form_has_neither(client, post, runtime) -> None:
@@ -133,3 +134,13 @@ def test_the_api_refuses_stabilise_without_vidstab(client, csrf, runtime) -> Non
     bad = _api(client, csrf)({"export_dir": str(folder), "deflicker_window": 1})
     assert bad.status_code == 422
     assert runtime.jobs.list(1, kind="render") == []
+
+
+def test_the_video_page_says_what_was_done(client, post, runtime) -> None:
+    folder = export_folder(runtime, 4)
+    assert post("/videos", _form(folder, deflicker="on")).status_code == 303
+    job = wait_job(runtime, runtime.jobs.list(1, kind="render")[0].id)
+    assert job.state == "done", job.error
+    page = client.get(f"/videos/{job.id}")
+    assert "<dt>Deflicker</dt>" in page.text and "of 4 frames evened out" in page.text
+    assert "<dt>Stabilised</dt>" not in page.text
