@@ -42,7 +42,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 ROUTERS = (
     "auth", "dashboard", "cameras", "settings", "api", "api_control", "api_media", "events",
 )
-OPTIONAL_ROUTERS = ("collections", "exports", "videos", "pictures")
+OPTIONAL_ROUTERS = ("collections", "exports", "videos", "pictures", "retention")
 
 
 def _routers() -> list[str]:

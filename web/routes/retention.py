@@ -1,0 +1,113 @@
+"""A camera's retention: its policy, a preview of what a run would move to the trash (counts and
+bytes per day), the trash folders waiting for their grace period, and a form that runs it as a
+``retention`` job (POST with the CSRF token, like every change).
+
+The preview is its own region (``partials/_retention_preview.html``), loaded after the page:
+planning a long archive takes a moment and must not hold the page up. ``?at=`` previews a run at
+another instant (an ISO time with its offset); a run always counts ages from now.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
+
+from pylapse.retention.trash import trash_runs
+from pylapse.tasks.retention import (
+    RetentionError,
+    camera_retention,
+    preview,
+    queue_retention,
+)
+from web.deps import RuntimeDep, TemplatesDep
+from web.routes import _media as m
+
+router = APIRouter(tags=["retention"], include_in_schema=False)
+
+JOB_BASE = "/retention/jobs"
+
+m.add_job_routes(router, JOB_BASE, ("retention",))
+
+
+def _camera(runtime: Any, camera_id: str) -> Any:
+    camera = runtime.config.cameras.get(camera_id)
+    if camera is None:
+        raise HTTPException(404, f"no camera {camera_id!r}")
+    return camera
+
+
+def page_context(runtime: Any, camera_id: str) -> dict[str, Any]:
+    camera = _camera(runtime, camera_id)
+    context: dict[str, Any] = {
+        "active": "cameras",
+        "page_title": f"Retention of {camera.name}",
+        "camera_id": camera_id,
+        "camera": camera,
+        "retention": camera.retention,
+        "problem": None,
+        "trash": [],
+        "retention_jobs": m.active_jobs(runtime, "retention", camera=camera_id),
+        "job_base": JOB_BASE,
+    }
+    try:
+        setup = camera_retention(runtime.config, camera_id)
+    except RetentionError as exc:
+        context["problem"] = str(exc)
+        return context
+    context["trash"] = trash_runs(setup.root)
+    return context
+
+
+@router.get("/cameras/{camera_id}/retention", response_class=HTMLResponse)
+def retention_page(camera_id: str, request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    context = page_context(runtime, camera_id)
+    return m.render(templates, request, "retention.html", context)
+
+
+def _at(text: str | None) -> float:
+    if not text:
+        return time.time()
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise HTTPException(422, f"at: {text!r} is not a date and time") from None
+    if when.tzinfo is None:
+        raise HTTPException(422, f"at: {text!r} needs a UTC offset, e.g. {text}+01:00")
+    return when.timestamp()
+
+
+@router.get("/cameras/{camera_id}/retention/preview", response_class=HTMLResponse)
+async def retention_preview(
+    camera_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    templates: TemplatesDep,
+    at: str | None = None,
+):
+    _camera(runtime, camera_id)
+    now = _at(at)
+    context: dict[str, Any] = {"camera_id": camera_id, "preview": None, "problem": None}
+    try:
+        setup = camera_retention(runtime.config, camera_id)
+        context["preview"] = await run_in_threadpool(preview, runtime.index, setup, now)
+    except RetentionError as exc:
+        context["problem"] = str(exc)
+    return m.render(templates, request, "partials/_retention_preview.html", context)
+
+
+@router.post("/cameras/{camera_id}/retention", response_class=HTMLResponse)
+def run_retention_now(
+    camera_id: str, request: Request, runtime: RuntimeDep, templates: TemplatesDep
+):
+    _camera(runtime, camera_id)
+    job_id = m.queue(
+        runtime,
+        lambda jobs: queue_retention(jobs, runtime.config, camera_id, runtime.index),
+    )
+    page = f"/cameras/{camera_id}/retention"
+    return m.started(request, templates, runtime, job_id, JOB_BASE, page)
