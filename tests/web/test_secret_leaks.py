@@ -64,6 +64,8 @@ WRONG_USERINFO = "Zw03wrong/Zw04pw"
 GONE = ("Zu01gone", "Zu02gonetoken")
 MJPEG = ("Zm01mjpegauth", "Zm02mjpegsig")
 RTSP = ("Zr01rtsp", "Zr02rtspwrong", "Zr03rtspgone")
+# a webhook's password and token, its signing secret, an Apprise URL's Telegram bot token
+NOTIFY = ("Zn01notifypw", "Zn02notifytoken", "Zn03signkey", "Zn04bottoken")
 SECRETS = [
     *PIECES,
     SLASHED,
@@ -74,6 +76,7 @@ SECRETS = [
     *GONE,
     *MJPEG,
     *RTSP,
+    *NOTIFY,
 ]
 
 
@@ -159,6 +162,17 @@ def _write_config(folder: Path, server: CameraServer, rtsp: str | None) -> Path:
         "retry_delay": 0.2,
         "cameras": _cameras(server, rtsp),
         "exports": {"small": {"collection": "query", "width": 80}},
+        # the render and export below are told to a webhook (the camera server refuses POSTs:
+        # a failed delivery, logged); the Telegram rule is only shown on the settings page
+        "notifications": {
+            "hook": {
+                "url": server.url("/notify").replace("://", f"://n:{NOTIFY[0]}@")
+                + f"?token={NOTIFY[1]}",
+                "secret": NOTIFY[2],
+                "cooldown": 0,
+            },
+            "chat": {"url": f"tgram://123456789:{NOTIFY[3]}/4242", "events": ["disk.low"]},
+        },
     }
     path = folder / "capture_config.json"
     path.write_text(json.dumps(raw, indent=2))
@@ -285,6 +299,10 @@ def test_no_secret_in_logs_pages_api_or_files(tmp_path, camera, rtsp_url, caplog
             assert response.status_code in (200, 303), response.text
             export_id = runtime.jobs.list(1, kind="export")[0].id
             runtime.jobs.wait(export_id, timeout=60)
+            assert runtime.notifier.wait_idle(20) and runtime.notifier.log is not None
+            deliveries = runtime.notifier.log.recent()
+            assert "render.done" in {d.event for d in deliveries}  # told, and refused (501)
+            texts.append(("delivery log", repr(deliveries)))
 
             # every page and API endpoint, for every camera, collection, frame and job
             frames = [str(f.id) for f in runtime.index.frames("query")[:2]]
