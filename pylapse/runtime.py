@@ -39,7 +39,9 @@ from pylapse.notify.deliverylog import DeliveryLog
 from pylapse.notify.events import Event
 from pylapse.notify.notifier import Notifier
 from pylapse.notify.rules import Rule, target_kind
+from pylapse.retention.forecast import Growth
 from pylapse.sources.base import GrabError
+from pylapse.tasks.retention import growth_of
 
 if TYPE_CHECKING:
     from pylapse.collection import Collection
@@ -395,11 +397,17 @@ class Runtime:
         from the last day's capture volume."""
         folders = {cid: self.config.resolve(c.output_dir) for cid, c in self.config.cameras.items()}
         rates: dict[str | os.PathLike[str], float] = {}
+        retained: dict[str | os.PathLike[str], Growth] = {}  # the same under retention
         for camera_id, folder in folders.items():
             rate = self.health.bytes_per_day(camera_id)
             if rate:
                 rates[folder] = rates.get(folder, 0.0) + rate
-        return disk.volume_usage([*folders.values(), *self.config.root_paths], bytes_per_day=rates)
+                growth = growth_of(self.config, camera_id, self.index, rate)
+                if growth is not None:
+                    retained[folder] = growth
+        return disk.volume_usage(
+            [*folders.values(), *self.config.root_paths], bytes_per_day=rates, retention=retained
+        )
 
 
 def notification_rules(config: Config) -> list[Rule]:

@@ -19,6 +19,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from pylapse.retention.forecast import Growth, days_until_full
+
 __all__ = [
     "DiskGuard",
     "VolumeUsage",
@@ -113,6 +115,9 @@ class VolumeUsage:
     used: int
     free: int
     days_until_full: float | None  # None when nothing is being written to it
+    # the same under the cameras' retention (None: never full, or see ``retention``)
+    days_until_full_retained: float | None = None
+    retention: bool = False  # a camera writing here has retention enabled
 
     @property
     def percent_used(self) -> float:
@@ -123,12 +128,15 @@ def volume_usage(
     paths: Iterable[str | os.PathLike[str]],
     *,
     bytes_per_day: Mapping[str | os.PathLike[str], float] | None = None,
+    retention: Mapping[str | os.PathLike[str], Growth] | None = None,
 ) -> list[VolumeUsage]:
     """One entry per volume (device) among ``paths``, in first-seen order.
 
     ``bytes_per_day`` maps folders (camera output folders) to how much capture writes into them per
     day (see :meth:`pylapse.capture.health.HealthStore.bytes_per_day`); the rates of folders on the
-    same volume add up, and ``days_until_full`` is free space over that sum.
+    same volume add up, and ``days_until_full`` is free space over that sum. ``retention`` maps
+    folders to their growth under retention (:class:`pylapse.retention.forecast.Growth`): a
+    volume with one gets ``days_until_full_retained`` too.
     """
     volumes: dict[int, tuple[Path, int, int, int]] = {}  # device: first path, total, used, free
     for raw in paths:
@@ -141,6 +149,8 @@ def volume_usage(
         if dev not in volumes:
             volumes[dev] = (Path(raw), usage.total, usage.used, usage.free)
     rates = dict.fromkeys(volumes, 0.0)
+    growths: dict[int, list[Growth]] = {dev: [] for dev in volumes}
+    retained: set[int] = set()
     for folder, rate in (bytes_per_day or {}).items():
         try:
             dev = os.stat(existing_parent(folder)).st_dev
@@ -148,8 +158,13 @@ def volume_usage(
             continue
         if dev in rates:
             rates[dev] += max(0.0, float(rate))
+            growth = (retention or {}).get(folder)
+            if growth is not None:
+                retained.add(dev)
+            growths[dev].append(growth or Growth(max(0.0, float(rate))))
     out = []
     for dev, (path, total, used, free) in volumes.items():
         days = free / rates[dev] if rates[dev] > 0 else None
-        out.append(VolumeUsage(path, total, used, free, days))
+        kept = days_until_full(free, growths[dev]) if dev in retained else None
+        out.append(VolumeUsage(path, total, used, free, days, kept, dev in retained))
     return out

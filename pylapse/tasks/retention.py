@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from pylapse import storage
 from pylapse.config.models import Config, RetentionConfig
 from pylapse.progress import Cancelled, Progress, ProgressCallback, safe_report
+from pylapse.retention.forecast import Growth
 from pylapse.retention.plan import Candidate, DayPlan, Policy, Reason, plan_day
 from pylapse.retention.protect import Span, keep_spans, preset_spans
 from pylapse.retention.run import BATCH, camera_root, move_to_trash, recover
@@ -42,6 +43,7 @@ __all__ = [
     "RetentionError",
     "camera_retention",
     "cameras_with_retention",
+    "growth_of",
     "plan_days",
     "preview",
     "queue_retention",
@@ -105,6 +107,19 @@ def camera_retention(config: Config, camera_id: str) -> CameraRetention:
             presets.append((preset, coll.zone() if coll.timezone else zone))
     spans = (*keep_spans(retention, zone), *preset_spans(presets))
     return CameraRetention(camera_id, retention, root, roots, zone, spans)
+
+
+def growth_of(config: Config, camera_id: str, index: FrameIndex, rate: float) -> Growth | None:
+    """How the camera's folder grows under its retention at ``rate`` bytes a day (for the disk
+    forecast); None when the camera has no retention enabled. The share thinning keeps comes
+    from the frames a day of the last full days the index holds."""
+    camera = config.cameras.get(camera_id)
+    if camera is None or camera.retention is None or not camera.retention.enabled:
+        return None
+    counts = list(index.count_by_day(camera_id, camera.zone()).values())[-4:]
+    full = counts[:-1] if len(counts) > 1 else counts  # the newest day may still be filling
+    per_day = sum(full) / len(full) if full else None
+    return Growth.of(rate, camera.retention, per_day)
 
 
 def _day_span(day: date, zone: tzinfo) -> tuple[float, float]:

@@ -71,3 +71,15 @@ def test_a_camera_without_retention_says_how_to_enable_it(client, runtime) -> No
     assert "has no retention enabled" in page.context["problem"]
     assert client.get("/cameras/nope/retention").status_code == 404
     assert client.get("/cameras/demo/retention/preview?at=2026-04-01").status_code == 422
+
+
+def test_the_disk_region_gives_days_until_full_with_retention(app, tmp_path: Path) -> None:
+    from pylapse.capture.disk import VolumeUsage
+
+    template = app.state.templates.get_template("partials/_disk.html")
+    plain = VolumeUsage(tmp_path, 100, 50, 50, 20.0)
+    kept = VolumeUsage(tmp_path, 100, 50, 50, 20.0, 120.4, True)
+    never = VolumeUsage(tmp_path, 100, 50, 50, 20.0, None, True)
+    assert "with retention" not in template.render(volumes=[plain])
+    assert "with retention: full in about 120 days" in template.render(volumes=[kept])
+    assert "with retention: never full at the current rate" in template.render(volumes=[never])
