@@ -136,6 +136,9 @@ def open_frame(path: str | os.PathLike[str], resize: process.Resize | None) -> S
         or header.components != 3
         or header.precision != 8
         or header.xmp_orientation
+        or not all(header.size)  # height 0: given later by a DNL marker
+        # Pillow's decompression-bomb guard words what becomes of such a frame
+        or header.size[0] * header.size[1] > (Image.MAX_IMAGE_PIXELS or float("inf"))
         or process.target_size(header.size, resize) != header.size
     ):
         return None

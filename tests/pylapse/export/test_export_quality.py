@@ -103,3 +103,19 @@ def test_1080p_frames_stamped_at_their_size_match_pillow_and_keep_their_exif(
             assert a.getexif()[ExifTags.Base.Model]  # the camera's tags went along
             for written in (a, b):
                 assert _psnr(written.convert("RGB"), reference) >= PSNR_FLOOR + 5, source.name
+
+
+def test_a_truncated_frame_at_the_export_size_is_skipped_as_pillows_way_skips_it(
+    tmp_path: Path,
+) -> None:
+    good, cut = tmp_path / "good.jpg", tmp_path / "cut.jpg"
+    Image.new("RGB", (1920, 1080), (40, 90, 160)).save(good, quality=92)
+    cut.write_bytes(good.read_bytes()[:3000])
+    frames = [(good, WHEN), (cut, WHEN)]
+    reasons = []
+    for optimize in (False, True):  # samesize's way where installed, then Pillow's
+        options = ExportOptions(width=1920, height=1080, drawtimestamp=True, optimize=optimize)
+        result = run_export(frames, tmp_path / f"out-{optimize}", options)
+        assert result.written == 1 and [p for p, _ in result.skipped] == [cut]
+        reasons.append(result.skipped[0][1])
+    assert reasons[0] == reasons[1] and "truncated" in reasons[0].lower()

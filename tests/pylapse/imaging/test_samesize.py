@@ -135,3 +135,11 @@ def test_an_upright_frame_of_the_export_size_is_taken(tmp_path):
     # the counterpart of the cases above: the same frame, upright and already the size, is
     assert samesize.open_frame(_frame_1080p(tmp_path / "frame.jpg", orientation=1), BOX)
     assert samesize.open_frame(_frame_1080p(tmp_path / "bare.jpg"), None)
+
+
+def test_a_frame_over_pillows_pixel_limit_is_left_to_its_bomb_guard(tmp_path, monkeypatch):
+    path = tmp_path / "frame.jpg"
+    Image.new("RGB", (64, 48)).save(path, "JPEG")
+    assert samesize.open_frame(path, None) is not None
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 64 * 48 - 1)  # Pillow's setting, not ours
+    assert samesize.open_frame(path, None) is None
