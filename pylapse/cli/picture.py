@@ -3,9 +3,10 @@
 One-day kinds (``--date YYYY-MM-DD``): daystrip (one row per slot), keogram (one column per
 slot), timeslice (the day swept left to right), nightstack (per-pixel max over the night after
 the date, sunset + 1 h to sunrise - 1 h; ``--negative``), daystack (per-pixel min over the day).
-``colormap`` (``--from``/``--to``) colours one pixel per slot, one row per day, from the sky
-colours ``pylapse metrics`` stored, and also writes a 1920x1080 copy. A JSON manifest of the
-frames and options is written beside the picture. Run ``pylapse index`` first.
+``--movie PATH`` also draws a daystrip into a video, slot by slot. ``colormap``
+(``--from``/``--to``) colours one pixel per slot, one row per day, from the sky colours
+``pylapse metrics`` stored, and also writes a 1920x1080 copy. A JSON manifest of the frames and
+options is written beside the picture. Run ``pylapse index`` first.
 """
 
 from __future__ import annotations
@@ -27,6 +28,14 @@ def _day(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _size(text: str) -> tuple[int, int]:
+    width, _, height = text.lower().partition("x")
+    try:
+        return int(width), int(height)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size WxH (1920x1080)") from None
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -54,6 +63,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--stat", choices=("mean", "median", "max"), default="mean",
                         help="colormap: which stored colour (default mean)")  # fmt: skip
     parser.add_argument("--workers", type=int, help="decoding threads (default: one per core)")
+    parser.add_argument("--movie", type=Path, metavar="PATH",
+                        help="daystrip: also a video of it drawn slot by slot (.mp4)")  # fmt: skip
+    parser.add_argument("--movie-size", type=_size, default=(1920, 1080), metavar="WxH",
+                        help="the movie's size (default 1920x1080)")  # fmt: skip
+    parser.add_argument("--movie-fps", type=float, default=30.0, help="default 30")
+    parser.add_argument("--movie-seconds", type=float, default=20.0, help="default 20")
     parser.add_argument(
         "--config",
         type=Path,
@@ -66,8 +81,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     from pylapse.collection import Collection
     from pylapse.db import DB_NAME
+    from pylapse.ffmpeg import FfmpegError
     from pylapse.index.store import FrameIndex
     from pylapse.pictures.kinds import PictureError, PictureKind
+    from pylapse.pictures.movie import StripMovie
     from pylapse.pictures.request import PictureRequest
     from pylapse.progress import Cancelled
     from pylapse.selection.targets import SelectionError
@@ -89,14 +106,18 @@ def run(args: argparse.Namespace) -> int:
         with FrameIndex(config.data_path / DB_NAME) as index:
             collection = Collection.from_config(config, args.collection, index)
             request = configured_request(config, args.collection, request)
-            result = make_and_save(collection, request, args.output, progress)
-    except (PictureError, SelectionError) as exc:
+            movie = None
+            if args.movie is not None:
+                movie = StripMovie(args.movie, args.movie_size, args.movie_fps, args.movie_seconds)
+            result = make_and_save(collection, request, args.output, progress, movie=movie)
+    except (PictureError, SelectionError, FfmpegError) as exc:
         raise CommandError(str(exc)) from None
     except Cancelled as exc:
         raise CommandError(str(exc), 130) from None
     finally:
         close()
-    extra = "".join(f", and {v}" for v in result["variants"])
+    made = [*result["variants"], *([result["movie"]] if result["movie"] else [])]
+    extra = "".join(f", and {v}" for v in made)
     print(
         f"{result['output']}: {kind} {result['width']}x{result['height']} from "
         f"{result['frames']} frames{extra}"

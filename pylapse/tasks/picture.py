@@ -14,8 +14,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pylapse.pictures.kinds import PictureKind
+from pylapse.pictures.kinds import PictureError, PictureKind
 from pylapse.pictures.make import make_picture
+from pylapse.pictures.movie import StripMovie, daystrip_movie
 from pylapse.pictures.request import PictureRequest
 from pylapse.progress import Cancelled, Progress, ProgressCallback, safe_report
 
@@ -89,9 +90,13 @@ def make_and_save(
     cancel: threading.Event | None = None,
     *,
     thumbnail: bool = False,
+    movie: StripMovie | None = None,
 ) -> dict[str, Any]:
     """Make the picture and save it at ``output`` with its manifest; a summary for a job's
-    result. Cancelled (or failed) before the save, nothing is written."""
+    result. Cancelled (or failed) before the save, nothing is written. ``movie``: a daystrip's
+    movie too (stage ``encode``), made after the picture is saved."""
+    if movie is not None and request.kind != PictureKind.DAYSTRIP:
+        raise PictureError(f"a movie is made of a daystrip, not of a {request.kind}")
     picture = make_picture(collection, request, progress, cancel)
     if cancel is not None and cancel.is_set():
         raise Cancelled("the picture was cancelled before it was saved")
@@ -99,7 +104,12 @@ def make_and_save(
     saved = picture.save(output, thumbnail=thumbnail)
     safe_report(progress, Progress("save", 1, 1))
     frames = saved.manifest["frames"]
+    made = None
+    if movie is not None:
+        made = daystrip_movie(picture.image, movie.output, size=movie.size, fps=movie.fps,
+                              seconds=movie.seconds, progress=progress, cancel=cancel)  # fmt: skip
     return {
+        "movie": None if made is None else str(made),
         "output": str(saved.path),
         "kind": saved.manifest["kind"],
         "width": picture.image.width,

@@ -50,6 +50,13 @@ def test_a_daystrip_and_a_keogram_from_the_command_line(config: Path, repo: Path
         assert strip.crop((0, 50, W, 51)).tobytes() == bytes(3 * W)
     manifest = json.loads(out.with_name("strip.png.json").read_text())
     assert manifest["kind"] == "daystrip" and manifest["parameters"]["row"] == 5
+    movie = config.parent / "strip.mp4"
+    small = ("--movie-size", "64x144", "--movie-fps", "10", "--movie-seconds", "1")
+    done = _pylapse(repo, "picture", "daystrip", "--collection", "sky", "--date", str(DAY),
+                    "--output", str(out), "--config", str(config), "--movie", str(movie),
+                    *small)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"and {movie}" in done.stdout and movie.read_bytes()[4:8] == b"ftyp"
     keo = config.parent / "keo.jpg"
     done = _pylapse(repo, "picture", "keogram", "--collection", "sky", "--date", str(DAY),
                     "--output", str(keo), "--config", str(config), "--scale", "2")  # fmt: skip
@@ -73,4 +80,6 @@ def test_what_cannot_be_made_is_refused_and_the_earlier_picture_kept(
     assert refused.returncode == 1 and "latitude and longitude" in refused.stderr
     refused = _pylapse(repo, "picture", "colormap", *base)
     assert refused.returncode == 1 and "--from and --to" in refused.stderr
+    refused = _pylapse(repo, "picture", "keogram", *base, "--date", str(DAY), "--movie", "k.mp4")
+    assert refused.returncode == 1 and "a movie is made of a daystrip" in refused.stderr
     assert out.read_bytes() == b"earlier"
