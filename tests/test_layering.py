@@ -126,6 +126,7 @@ FLOORS = {
     "video": 3,  # after export in the pipeline: renders deflicker with export's gains
     "sources": 3,
     "collection": 3,
+    "mosaic": 3,  # tiles of many frames composed per instant: frame times and paths handed in
     "retention": 3,  # thins and expires a camera's frames from its index rows into its trash
     "capture": 4,
     "tasks": 4,

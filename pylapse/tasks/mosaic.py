@@ -1,0 +1,191 @@
+"""Mosaics as use cases shared by the dashboard, the CLI and the API: a multi-camera grid or a
+sunset mosaic made from collections and encoded to a video with its manifest, run directly
+(``pylapse mosaic``) or as a ``mosaic`` job with staged progress (select -> compose -> encode)
+and cancel.
+
+The composed frames go to a hidden folder beside the output and are handed to the video runner
+(:func:`pylapse.video.render.render_frames`: its codecs, its temp name placed only on success,
+its manifest, its ffmpeg stopped on cancel); the folder is removed whatever happens. A failed or
+cancelled mosaic writes nothing and never harms an earlier video of the same name.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from pylapse.mosaic.grid import grid_plan
+from pylapse.mosaic.sequence import MosaicPlan, write_frames
+from pylapse.mosaic.sunset import days_between, sunset_plan
+from pylapse.mosaic.timeline import Track
+from pylapse.progress import Cancelled, Progress, ProgressCallback, safe_report
+from pylapse.video.command import RenderOptions
+from pylapse.video.manifest import read_manifest, write_manifest
+from pylapse.video.render import render_frames
+
+if TYPE_CHECKING:
+    from pylapse.collection import Collection
+    from pylapse.jobs.runner import JobRunner
+
+__all__ = ["STEPS", "collection_track", "grid_video", "queue_mosaic", "render_mosaic",
+           "sunset_video"]  # fmt: skip
+
+#: the job's steps, weighted by what each costs: composing decodes every input frame
+STEPS = {"select": 1, "compose": 12, "encode": 6}
+
+
+def collection_track(
+    collection: Collection,
+    date_from: date | datetime | str | None,
+    date_to: date | datetime | str | None,
+    name: str | None = None,
+) -> Track:
+    """The frames of ``collection`` in the range (its own zone's days) as a :class:`Track`."""
+    selection = collection.select(date_from=date_from, date_to=date_to)
+    paths = [str(frame.path) for frame in selection.iter_frames()]
+    utcs = np.asarray(selection.utcs, dtype=np.float64)
+    return Track(name or collection.name, collection.zone, utcs, paths)
+
+
+def _iso(utc: float) -> str:
+    return datetime.fromtimestamp(utc, UTC).isoformat()
+
+
+def render_mosaic(
+    plan: MosaicPlan,
+    output: str | os.PathLike[str],
+    render: RenderOptions | Mapping[str, Any] | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    *,
+    about: Mapping[str, Any] | None = None,
+    workers: int | None = None,
+) -> dict[str, Any]:
+    """Compose ``plan``'s frames and encode them to ``output``; the manifest beside it gets a
+    ``mosaic`` section (``about`` plus the plan's size, tiles and counts). A summary back."""
+    options = render if isinstance(render, RenderOptions) else RenderOptions.from_dict(render or {})
+    target = Path(output).absolute()
+    if not len(plan):
+        raise ValueError("the mosaic has no output frames (no input has frames in the range)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.frames-", dir=target.parent))
+    try:
+        frames = write_frames(plan, folder, progress, cancel, workers=workers)
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("the mosaic was cancelled")
+        result = render_frames(frames, target, options, progress, cancel)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    counts = plan.counts()
+    section = {
+        **(about or {}),
+        "size": list(plan.size),
+        "output_frames": len(plan),
+        "tiles": [
+            {"name": p.track.name, "box": list(p.tile.box), "frames": len(p.track.utcs)}
+            for p in plan.tiles
+        ],
+        "tile_frames": counts,
+        "missing": plan.missing.value,
+        "band": list(plan.band) if plan.band else None,
+    }
+    manifest = read_manifest(result.output) or {}
+    for key in ("first_frame", "last_frame"):  # composed frames in a folder that is gone
+        manifest.pop(key, None)
+    write_manifest(result.output, {**manifest, "mosaic": section})
+    return {"output": str(result.output), "manifest": str(result.manifest),
+            "frames": result.frames, "fps": result.fps, "width": result.width,
+            "height": result.height, "tile_frames": counts}  # fmt: skip
+
+
+def _selected(progress: ProgressCallback | None, tracks: Sequence[Track]) -> None:
+    found = sum(len(t.utcs) for t in tracks)
+    safe_report(progress, Progress("select", 1, 1, message=f"{found} frames"))
+
+
+def grid_video(
+    collections: Sequence[Collection],
+    date_from: date | datetime | str | None,
+    date_to: date | datetime | str | None,
+    output: str | os.PathLike[str],
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    *,
+    render: RenderOptions | Mapping[str, Any] | None = None,
+    size: tuple[int, int] = (1920, 1080),
+    workers: int | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """Cameras side by side, time-synchronised (``options``: :func:`grid_plan`'s: layout, rows,
+    cols, step, tolerance, missing, labels, keep_empty)."""
+    safe_report(progress, Progress("select", 0, 1))
+    tracks = [collection_track(c, date_from, date_to) for c in collections]
+    _selected(progress, tracks)
+    plan = grid_plan(tracks, size, **options)
+    about = {"kind": "grid", "collections": [c.key for c in collections],
+             "from": str(date_from), "to": str(date_to),
+             "first_instant": _iso(float(plan.instants[0])) if len(plan) else None,
+             "last_instant": _iso(float(plan.instants[-1])) if len(plan) else None,
+             "options": {k: (v.value if hasattr(v, "value") else v)
+                         for k, v in options.items()}}  # fmt: skip
+    return render_mosaic(plan, output, render, progress, cancel, about=about, workers=workers)
+
+
+def sunset_video(
+    collection: Collection,
+    date_from: date,
+    date_to: date,
+    output: str | os.PathLike[str],
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    *,
+    render: RenderOptions | Mapping[str, Any] | None = None,
+    size: tuple[int, int] = (1920, 1080),
+    workers: int | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """A grid of the days ``date_from`` to ``date_to`` around each day's sun event
+    (``options``: :func:`sunset_plan`'s: event, start, end, step, tolerance, rows, cols, band,
+    missing, labels). The place is the collection's (its camera's) latitude and longitude."""
+    if collection.latitude is None or collection.longitude is None:
+        raise ValueError(
+            f"{collection.key}: a sunset mosaic needs the camera's latitude and longitude"
+        )
+    days = days_between(date_from, date_to)
+    safe_report(progress, Progress("select", 0, 1))
+    start: timedelta = options.get("start", timedelta(minutes=-60))
+    end: timedelta = options.get("end", timedelta(minutes=30))
+    # the frames of every window, with a day's slack either side for late sunsets
+    track = collection_track(collection, date_from - timedelta(days=1),
+                             date_to + timedelta(days=1))  # fmt: skip
+    _selected(progress, [track])
+    made = sunset_plan(track, days, collection.latitude, collection.longitude, size, **options)
+    about = {"kind": "sunset", "collection": collection.key, "from": str(date_from),
+             "to": str(date_to), "event": str(options.get("event", "sunset")),
+             "start_seconds": start.total_seconds(), "end_seconds": end.total_seconds(),
+             "days": [{"day": str(d), "event": _iso(e) if e is not None else None}
+                      for d, e in zip(made.days, made.events, strict=True)],
+             "gaps": [str(g) for g in made.gaps]}  # fmt: skip
+    result = render_mosaic(made.plan, output, render, progress, cancel, about=about,
+                           workers=workers)  # fmt: skip
+    return {**result, "gaps": [str(g) for g in made.gaps]}
+
+
+def queue_mosaic(
+    jobs: JobRunner,
+    title: str,
+    params: dict[str, Any],
+    make: Callable[[ProgressCallback, threading.Event], dict[str, Any]],
+) -> int:
+    """Queue a made mosaic (``make(progress, cancel)``, e.g. a :func:`grid_video` call bound to
+    its arguments) as a ``mosaic`` job; returns its id. Nothing is written when the job is
+    cancelled or fails (see :func:`render_mosaic`)."""
+    return jobs.submit("mosaic", title, make, steps=STEPS, params=params)
