@@ -42,6 +42,7 @@ from pylapse.notify.rules import Rule, target_kind
 from pylapse.retention.forecast import Growth
 from pylapse.sources.base import GrabError
 from pylapse.tasks.retention import growth_of
+from pylapse.tasks.retention_daily import DailyRetention
 
 if TYPE_CHECKING:
     from pylapse.collection import Collection
@@ -91,6 +92,8 @@ class Runtime:
             else None
         )
         self._cameras: dict[str, Camera] = {}  # used when there is no scheduler
+        # each camera's retention once a day, where capture runs (one process holds its lock)
+        self.retention = DailyRetention(lambda: self.config, self.index) if scheduler else None
         # thumbnails and day-player previews of new frames, made in the background
         self.thumbs = ThumbMaker(self.data_path / "thumbs", self._picture_roots, feed=self.index)
         self._unhook_thumbs: Callable[[], None] | None = None
@@ -171,6 +174,8 @@ class Runtime:
                     self.jobs.shutdown()
                 raise
         self.notifier.start()
+        if self.retention is not None:
+            self.retention.start()
         if self.config_watch is not None and self._watch_thread is None:
             self._watch_stop.clear()
             self._watch_thread = threading.Thread(
@@ -228,6 +233,8 @@ class Runtime:
             self._watch_thread = None
         if self.scheduler is not None:
             self.scheduler.shutdown()
+        if self.retention is not None:
+            self.retention.stop()  # a run under way stops between two frames
         if self.jobs is not None and self._started:
             self.jobs.shutdown()
         if self._unhook_thumbs is not None:
