@@ -6,6 +6,7 @@ folder by their manifests (the dashboard's Pictures page).
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -112,7 +113,11 @@ def save_picture(
 
 
 def list_pictures(folder: str | os.PathLike[str]) -> list[SavedPicture]:
-    """The pictures in ``folder`` that have a manifest and whose image is there, newest first."""
+    """The pictures in ``folder`` that have a manifest and whose image is there, newest first.
+
+    Each listed manifest is its summary: ``frames`` (thousands of entries for a day at 10 s) is
+    left out and ``frame_count`` given instead; summaries are kept while the file is unchanged,
+    so a page listing pictures does not parse every frame list on every view."""
     found: list[tuple[float, SavedPicture]] = []
     try:
         entries = list(os.scandir(folder))
@@ -121,14 +126,29 @@ def list_pictures(folder: str | os.PathLike[str]) -> list[SavedPicture]:
     for entry in entries:
         if not entry.name.endswith(".json") or entry.name.startswith("."):
             continue
+        image = Path(entry.path[: -len(".json")])
         try:
-            record = json.loads(Path(entry.path).read_text(encoding="utf-8"))
+            stat = entry.stat()
+            record = _summary(entry.path, stat.st_mtime_ns, stat.st_size)
         except (OSError, ValueError) as exc:
             log.warning("cannot read %s: %s", entry.path, exc)
             continue
-        image = Path(entry.path[: -len(".json")])
-        if not isinstance(record, dict) or MANIFEST_KEY not in record or not image.is_file():
+        if record is None or not image.is_file():
             continue
-        found.append((entry.stat().st_mtime, SavedPicture(image, record)))
+        found.append((stat.st_mtime, SavedPicture(image, dict(record))))
     found.sort(key=lambda item: (-item[0], item[1].path.name))
     return [picture for _, picture in found]
+
+
+@functools.lru_cache(maxsize=1024)
+def _summary(path: str, mtime_ns: int, size: int) -> dict[str, Any] | None:
+    """A manifest without its frame list (None: not a picture's manifest); cached by the file's
+    modification time and size, so a replaced manifest is read again."""
+    record = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(record, dict) or MANIFEST_KEY not in record:
+        return None
+    frames = record.pop("frames", None)
+    if isinstance(frames, list):
+        frames = sum(1 for entry in frames if isinstance(entry, list) and entry[-1] is not None)
+    record["frame_count"] = frames
+    return record

@@ -21,6 +21,12 @@ def test_save_writes_the_image_its_manifest_and_a_thumbnail(tmp_path) -> None:
     with Image.open(thumbnail_path(saved.path)) as thumb:
         assert thumb.size == (320, 11)
     assert [p.path.name for p in list_pictures(tmp_path)] == ["a.png"]
+    # a listing gives the summary: the frame list is counted, not carried
+    save_picture(
+        image, tmp_path / "a.png", {"kind": "daystrip", "frames": [[1.0, "f"], [2.0, None]]}
+    )
+    (listed,) = list_pictures(tmp_path)
+    assert listed.manifest["frame_count"] == 1 and "frames" not in listed.manifest
     assert sorted(p.name for p in tmp_path.iterdir()) == [".a.png.thumb.jpg", "a.png", "a.png.json"]
 
 
