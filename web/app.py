@@ -40,7 +40,8 @@ log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Routers in nav order. The optional ones are written separately and included once they exist.
 ROUTERS = (
-    "auth", "dashboard", "cameras", "settings", "api", "api_control", "api_media", "events",
+    "auth", "dashboard", "cameras", "settings", "api", "api_control", "api_media", "api_notify",
+    "events",
 )
 OPTIONAL_ROUTERS = ("collections", "exports", "videos", "pictures", "retention")
 
