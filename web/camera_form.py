@@ -119,6 +119,7 @@ class ScheduleRow:
     interval_amount: str = ""
     interval_unit: str = "minutes"
     start_date: str = ""
+    sun_window: str = ""  # "day", "night" or START..END: fire only inside it (the camera's place)
     error: str = ""
     fires: list[datetime] = field(default_factory=list)
     new: bool = False
@@ -147,6 +148,7 @@ def row_from_schedule(index: int, schedule: Schedule) -> ScheduleRow:
         interval_amount="" if schedule.interval_amount is None else str(schedule.interval_amount),
         interval_unit=schedule.interval_unit,
         start_date=_show_start(schedule.start_date),
+        sun_window=schedule.sun_window or "",
     )
 
 
@@ -166,6 +168,7 @@ def row_from_form(form: Mapping[str, Any], index: int) -> ScheduleRow:
         interval_amount=get("interval_amount"),
         interval_unit=get("interval_unit") or "minutes",
         start_date=get("start_date"),
+        sun_window=get("sun_window"),
     )
 
 
@@ -223,11 +226,17 @@ def schedule_from_row(row: ScheduleRow, original: Schedule | None) -> Schedule:
             data.pop("week", None)
             if row.week:
                 data["week"] = row.week
+    if row.sun_window:
+        data["sun_window"] = row.sun_window
+    else:
+        data.pop("sun_window", None)
     try:
         return Schedule.model_validate(data)
     except ValidationError as exc:
         message = "; ".join(in_words(e) for e in exc.errors())
         target = "cron" if row.type == "cron" else "interval_amount"
+        if any(e.get("loc", ("",))[0] == "sun_window" for e in exc.errors()):
+            target = "sun_window"
         raise FormError(prefix + target, message) from None
 
 

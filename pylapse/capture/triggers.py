@@ -182,7 +182,7 @@ def _repeat_start(naive: datetime, tz: tzinfo) -> datetime:
 
 
 _WINDOW_CHUNK = 7 * 86400.0  # seconds of windows computed at a time
-_WINDOW_SEARCH = 110  # chunks (about two years) searched for a next window before giving up
+_WINDOW_HORIZON = 2 * 366 * 86400.0  # no fire inside a window this long after now: none at all
 
 
 class SunWindowTrigger(BaseTrigger):  # type: ignore[misc]  # apscheduler 3 is untyped (Any)
@@ -196,8 +196,10 @@ class SunWindowTrigger(BaseTrigger):  # type: ignore[misc]  # apscheduler 3 is u
         self.window = window
         self.start, self.end = parse_window(window)
         self.latitude, self.longitude, self.tz = latitude, longitude, tz
-        self._span: tuple[float, float] | None = None  # the window found last (a fire per 10 s
-        # would otherwise compute the sun every time)
+        # the windows of the chunk looked at last and the time range they cover: a fire every
+        # 10 s (or a skip over day after day) would otherwise compute the sun every time
+        self._spans: list[tuple[float, float]] = []
+        self._covered = (0.0, 0.0)
 
     def __repr__(self) -> str:
         return f"<SunWindowTrigger {self.window} of {self.inner!r}>"
@@ -205,28 +207,29 @@ class SunWindowTrigger(BaseTrigger):  # type: ignore[misc]  # apscheduler 3 is u
     def window_after(self, utc: float) -> tuple[float, float] | None:
         """The first window (UTC seconds, half-open) that ends after ``utc``, or None when
         there is none for about two years."""
-        span = self._span
-        if span is not None and span[0] <= utc < span[1]:
-            return span
         first = utc
-        for _ in range(_WINDOW_SEARCH):
-            spans, _gaps = window_spans(
-                self.latitude, self.longitude, self.tz, self.start, self.end,
-                first, first + _WINDOW_CHUNK,
-            )  # fmt: skip
-            for a, b in spans:
-                if b > utc:
-                    self._span = (a, b)
+        while first < utc + _WINDOW_HORIZON:
+            lo, hi = self._covered
+            if not lo <= first < hi:
+                spans, _gaps = window_spans(
+                    self.latitude, self.longitude, self.tz, self.start, self.end,
+                    first, first + _WINDOW_CHUNK,
+                )  # fmt: skip
+                self._spans, self._covered = spans, (first, first + _WINDOW_CHUNK)
+                lo, hi = self._covered
+            for a, b in self._spans:
+                if b > utc and a < hi:
                     return a, b
-            first += _WINDOW_CHUNK
+            first = hi
         return None
 
     def get_next_fire_time(
         self, previous_fire_time: datetime | None, now: datetime
     ) -> datetime | None:
         nxt: datetime | None = self.inner.get_next_fire_time(previous_fire_time, now)
+        give_up = now.timestamp() + _WINDOW_HORIZON  # a schedule never inside the window
         for _ in range(_MAX_STEPS):
-            if nxt is None:
+            if nxt is None or nxt.timestamp() > give_up:
                 return None
             span = self.window_after(nxt.timestamp())
             if span is None:

@@ -151,12 +151,19 @@ def schedule_preview(
     templates: TemplatesDep,
     index: Annotated[int, Query(ge=0, lt=1000)],
     timezone: str = "",
+    latitude: str = "",
+    longitude: str = "",
 ):
-    """The next five fire times of the schedule row ``index`` as it is typed right now."""
+    """The next five fire times of the schedule row ``index`` as it is typed right now (inside
+    its sun window at the camera's latitude/longitude as typed, when it has one)."""
     row = cf.row_from_form(request.query_params, index)
     try:
         tz = timeutil.zone(timezone or None)
         schedule = cf.schedule_from_row(row, None) if not cf.row_is_blank(row) else None
+        if schedule is not None and schedule.sun_window:
+            if not (latitude.strip() and longitude.strip()):
+                raise ValueError("a sun window needs the camera's latitude and longitude")
+            schedule._place = (float(latitude), float(longitude))
         row.fires = next_fire_times(schedule, tz, 5) if schedule else []
     except (cf.FormError, ValueError) as exc:
         row.error = str(exc)

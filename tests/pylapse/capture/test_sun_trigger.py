@@ -96,3 +96,9 @@ def test_a_sun_window_needs_the_camera_place_and_a_valid_window() -> None:
         name="x", type="synthetic", output_dir="f", schedules=[{"id": "s", "minute": "*"}]
     )
     assert not isinstance(build_trigger(plain.schedules[0], BERLIN), SunWindowTrigger)
+
+
+def test_a_schedule_never_inside_its_window_has_no_fire_time() -> None:
+    cam = _camera("night", hour="12", minute="0")  # noon every day, but only at night
+    after = datetime(2026, 1, 1, tzinfo=BERLIN)
+    assert next_fire_times(cam.schedules[0], BERLIN, 1, after=after) == []
