@@ -64,11 +64,12 @@ def test_columns_must_align():
 def test_leave_out_removes_and_counts_by_reason():
     from pylapse.selection.dead_camera import leave_out, left_out_text
 
-    ids, utcs = [10, 11, 12, 13], [0.0, 1.0, 2.0, 3.0]
-    kept_ids, kept_utcs, counts = leave_out(ids, utcs, {11: F, 13: B, 99: F})
-    assert list(kept_ids) == [10, 12] and list(kept_utcs) == [0.0, 2.0]
-    assert counts == {"frozen": 1, "blank": 1}  # 99 is no candidate: not counted
-    assert leave_out(ids, utcs, {99: F}) == (ids, utcs, {})
+    ids, utcs = [10, 11, 12, 13, 14], [0.0, 1.0, 1.0, 3.0, 4.0]  # 11 and 12: the same instant
+    dead = {12: (1.0, F), 14: (4.0, B), 99: (2.0, F), 98: (1.0, F)}
+    kept_ids, kept_utcs, counts = leave_out(ids, utcs, dead)
+    assert list(kept_ids) == [10, 11, 13] and list(kept_utcs) == [0.0, 1.0, 3.0]
+    assert counts == {"frozen": 1, "blank": 1}  # 99 and 98 are no candidates: not counted
+    assert leave_out(ids, utcs, {99: (2.0, F)}) == (ids, utcs, {})
     assert left_out_text(counts) == "1 frame from a frozen camera and 1 blank frame left out"
     assert left_out_text({"frozen": 12}) == "12 frames from a frozen camera left out"
     assert left_out_text({}) == ""
