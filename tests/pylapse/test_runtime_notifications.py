@@ -76,18 +76,21 @@ def test_finished_jobs_send_render_and_export_events(
         rt.jobs.wait(done, timeout=30)
         failed = rt.jobs.submit("export", "Export daily", broken, steps=("process",))
         rt.jobs.wait(failed, timeout=30)
+        exported = rt.jobs.submit("export", "Export weekly", rendered, steps=("process",))
+        rt.jobs.wait(exported, timeout=30)
         quiet = rt.jobs.submit("scan", "Scan porch", rendered, steps=("scan",))
         rt.jobs.wait(quiet, timeout=30)
-        bodies = _bodies(receiver, 2)
+        bodies = _bodies(receiver, 3)
         assert rt.notifier.wait_idle(10)
     finally:
         rt.stop()
     assert [(b["event"], b["subject"]) for b in bodies] == [
-        ("render.done", "Render porch"), ("export.failed", "Export daily")]  # fmt: skip
+        ("render.done", "Render porch"), ("export.failed", "Export daily"),
+        ("export.done", "Export weekly")]  # fmt: skip
     assert bodies[0]["data"]["output"] == str(tmp_path / "porch.mp4")
     assert bodies[0]["data"]["job"] == done
     assert "no space left on device" in bodies[1]["message"]
-    assert len(receiver.requests) == 2  # a scan job is no news
+    assert len(receiver.requests) == 3  # a scan job is no news
 
 
 def test_a_camera_going_offline_and_coming_back_is_told(
