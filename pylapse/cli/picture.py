@@ -3,10 +3,11 @@
 One-day kinds (``--date YYYY-MM-DD``): daystrip (one row per slot), keogram (one column per
 slot), timeslice (the day swept left to right), nightstack (per-pixel max over the night after
 the date, sunset + 1 h to sunrise - 1 h; ``--negative``), daystack (per-pixel min over the day).
-``--movie PATH`` also draws a daystrip into a video, slot by slot. ``colormap``
-(``--from``/``--to``) colours one pixel per slot, one row per day, from the sky colours
-``pylapse metrics`` stored, and also writes a 1920x1080 copy. A JSON manifest of the frames and
-options is written beside the picture. Run ``pylapse index`` first.
+``--movie PATH`` also draws a daystrip into a video, slot by slot; ``timewarp`` is a video
+(``--output`` .mp4) whose frames are slit-scans of ``--band``-column bands of consecutive
+slots. ``colormap`` (``--from``/``--to``) colours one pixel per slot, one row per day, from the
+sky colours ``pylapse metrics`` stored, and also writes a 1920x1080 copy. A JSON manifest of
+the frames and options is written beside the picture. Run ``pylapse index`` first.
 """
 
 from __future__ import annotations
@@ -15,12 +16,16 @@ import argparse
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pylapse.cli import CommandError, load_config_or_fail, progress_bars
 
+if TYPE_CHECKING:
+    from pylapse.config.models import Config
+
 __all__ = ["register", "run"]
 
-KINDS = ("daystrip", "keogram", "timeslice", "nightstack", "daystack", "colormap")
+KINDS = ("daystrip", "keogram", "timeslice", "nightstack", "daystack", "colormap", "timewarp")
 
 
 def _day(text: str) -> date:
@@ -69,6 +74,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="the movie's size (default 1920x1080)")  # fmt: skip
     parser.add_argument("--movie-fps", type=float, default=30.0, help="default 30")
     parser.add_argument("--movie-seconds", type=float, default=20.0, help="default 20")
+    parser.add_argument("--band", type=int, default=4, help="timewarp: columns a slot gives")
     parser.add_argument(
         "--config",
         type=Path,
@@ -91,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
     from pylapse.tasks.picture import configured_request, make_and_save
 
     config = load_config_or_fail(args.config)
+    if args.kind == "timewarp":
+        return _timewarp(args, config)
     kind = PictureKind(args.kind)
     if kind is PictureKind.COLORMAP and (args.date_from is None or args.date_to is None):
         raise CommandError("colormap needs --from and --to")
@@ -122,4 +130,34 @@ def run(args: argparse.Namespace) -> int:
         f"{result['output']}: {kind} {result['width']}x{result['height']} from "
         f"{result['frames']} frames{extra}"
     )
+    return 0
+
+
+def _timewarp(args: argparse.Namespace, config: Config) -> int:
+    from pylapse.collection import Collection
+    from pylapse.db import DB_NAME
+    from pylapse.ffmpeg import FfmpegError, FfmpegNotFound
+    from pylapse.index.store import FrameIndex
+    from pylapse.pictures.kinds import PictureError, PictureKind
+    from pylapse.pictures.make import make_timewarp
+    from pylapse.pictures.request import PictureRequest
+    from pylapse.selection.targets import SelectionError
+    from pylapse.tasks.picture import configured_request
+
+    if args.date is None:
+        raise CommandError("timewarp needs --date YYYY-MM-DD")
+    request = PictureRequest(PictureKind.TIMESLICE, day=args.date, scale=args.scale,
+                             slot_width=args.slot_width, workers=args.workers)  # fmt: skip
+    progress, close = progress_bars(not args.no_progress and sys.stderr.isatty(), "timewarp")
+    try:
+        with FrameIndex(config.data_path / DB_NAME) as index:
+            collection = Collection.from_config(config, args.collection, index)
+            request = configured_request(config, args.collection, request)
+            out = make_timewarp(collection, request, args.output, band=args.band,
+                                fps=args.movie_fps, progress=progress)  # fmt: skip
+    except (PictureError, SelectionError, FfmpegError, FfmpegNotFound) as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        close()
+    print(f"{out}: timewarp")
     return 0

@@ -10,10 +10,13 @@ is a :class:`Pictures` on the collection.
 from __future__ import annotations
 
 import itertools
+import os
 import statistics
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from PIL import Image
@@ -24,12 +27,13 @@ from pylapse.pictures.keogram import keogram
 from pylapse.pictures.kinds import PictureError, PictureKind
 from pylapse.pictures.request import Picture, PictureRequest, PictureSource
 from pylapse.pictures.stacks import StackMode, negative, stack
-from pylapse.pictures.timeslice import timeslice
+from pylapse.pictures.timeslice import frame_size, timeslice
+from pylapse.pictures.timewarp import timewarp
 from pylapse.progress import Progress, ProgressCallback, safe_report
 from pylapse.selection.selection import Selection
 from pylapse.selection.sun import NIGHT, SunGap, sun_window
 
-__all__ = ["Pictures", "make_picture", "slot_paths", "typical_spacing"]
+__all__ = ["Pictures", "make_picture", "make_timewarp", "slot_paths", "typical_spacing"]
 
 SELECT, READ = "select", "read"  # the stages make_picture reports
 
@@ -151,6 +155,32 @@ def _stack_frames(
     return paths, selection.utcs, extra
 
 
+def make_timewarp(
+    source: PictureSource,
+    request: PictureRequest,
+    output: str | os.PathLike[str],
+    *,
+    band: int = 4,
+    fps: float = 30.0,
+    size: tuple[int, int] | None = None,
+    ffmpeg: str | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> Path:
+    """The time warp video of ``request.day``'s slots (see :mod:`pylapse.pictures.timewarp`);
+    ``size`` defaults to the frames' size at ``request.scale``, made even."""
+    request = replace(request, kind=PictureKind.TIMESLICE).checked()
+    safe_report(progress, Progress(SELECT, 0, 1))
+    paths, _times, _extra = _day_slots(source, request)
+    safe_report(progress, Progress(SELECT, 1, 1))
+    if size is None:
+        width, height = frame_size(paths, request.scale)
+        size = (width - width % 2, height - height % 2)
+    return timewarp(paths, output, size, band=band, fps=fps, scale=request.scale,
+                    ffmpeg=ffmpeg, workers=request.workers, progress=progress,
+                    cancel=cancel)  # fmt: skip
+
+
 class Pictures:
     """``collection.pictures``: each kind as a method returning a :class:`Picture` (``.image``,
     ``.manifest``, ``.save(path)``). Options are :class:`PictureRequest`'s fields."""
@@ -185,6 +215,16 @@ class Pictures:
 
     def daystack(self, day: date | str, **options: Any) -> Picture:
         return self._day(PictureKind.DAYSTACK, day, options)
+
+    def timewarp(self, day: date | str, output: str | os.PathLike[str], **options: Any) -> Path:
+        """The time warp video of ``day`` at ``output``: ``band``, ``fps``, ``size`` and
+        ``ffmpeg`` for the video (see :func:`make_timewarp`), the rest as for the pictures."""
+        video = {k: options.pop(k) for k in ("band", "fps", "size", "ffmpeg") if k in options}
+        progress, cancel = options.pop("progress", None), options.pop("cancel", None)
+        when = date.fromisoformat(day) if isinstance(day, str) else day
+        request = PictureRequest(PictureKind.TIMESLICE, day=when, **options)
+        return make_timewarp(self._source, request, output, progress=progress, cancel=cancel,
+                             **video)  # fmt: skip
 
     def colormap(self, date_from: date | str, date_to: date | str, **options: Any) -> Picture:
         progress, cancel = options.pop("progress", None), options.pop("cancel", None)

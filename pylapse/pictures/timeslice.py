@@ -19,7 +19,7 @@ from pylapse.imaging.decode import open_image
 from pylapse.pictures.frames import read_frames
 from pylapse.pictures.kinds import PictureError
 
-__all__ = ["bands", "timeslice"]
+__all__ = ["bands", "frame_size", "timeslice"]
 
 
 def bands(slots: int, width: int) -> list[tuple[int, int, int]]:
@@ -34,7 +34,8 @@ def bands(slots: int, width: int) -> list[tuple[int, int, int]]:
     return out
 
 
-def _size(paths: Sequence[str | os.PathLike[str] | None], scale: int) -> tuple[int, int]:
+def frame_size(paths: Sequence[str | os.PathLike[str] | None], scale: int) -> tuple[int, int]:
+    """The size of the first readable frame at 1/``scale`` (read from its header)."""
     for path in paths:
         if path is None:
             continue
@@ -57,7 +58,7 @@ def timeslice(
 ) -> Image.Image:
     """The time slice of ``paths`` (one per slot, None for a gap), the size of the first
     readable frame at 1/``scale``; ``tick`` counts the frames read (one per band)."""
-    width, height = _size(paths, scale)
+    width, height = frame_size(paths, scale)
     plan = bands(len(paths), width)
     out = Image.new("RGB", (width, height))
 

@@ -57,6 +57,11 @@ def test_a_daystrip_and_a_keogram_from_the_command_line(config: Path, repo: Path
                     *small)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert f"and {movie}" in done.stdout and movie.read_bytes()[4:8] == b"ftyp"
+    warp = config.parent / "warp.mp4"
+    done = _pylapse(repo, "picture", "timewarp", "--collection", "sky", "--date", str(DAY),
+                    "--output", str(warp), "--config", str(config), "--band", "32")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert warp.read_bytes()[4:8] == b"ftyp"
     keo = config.parent / "keo.jpg"
     done = _pylapse(repo, "picture", "keogram", "--collection", "sky", "--date", str(DAY),
                     "--output", str(keo), "--config", str(config), "--scale", "2")  # fmt: skip
