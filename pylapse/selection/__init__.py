@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         select_all,
         select_cron,
         select_day_slice,
+        select_sun,
         trim_to_span,
     )
     from pylapse.selection.sun import SunEvent, SunGap, SunPoint, sun_window
@@ -58,6 +59,7 @@ _WHERE = {
     "select_all": "selection",
     "select_cron": "selection",
     "select_day_slice": "selection",
+    "select_sun": "selection",
     "sun_window": "sun",
     "trim_to_span": "selection",
 }
@@ -85,6 +87,7 @@ __all__ = [
     "select_all",
     "select_cron",
     "select_day_slice",
+    "select_sun",
     "sun_window",
     "trim_to_span",
 ]
