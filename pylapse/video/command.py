@@ -33,6 +33,7 @@ __all__ = [
     "check_rate",
     "fit_size",
     "parse_size",
+    "tone_filter",
     "tone_script",
 ]
 
@@ -155,7 +156,8 @@ def _filters(
     chain = (
         "crop='if(gte(iw,2),floor(iw/2)*2,iw)':'if(gte(ih,2),floor(ih/2)*2,ih)':exact=1,"
         f"scale=w='max(1,round(iw*{fit}))':h='max(1,round(ih*{fit}))'"
-        + (":out_range=tv" if codec.name != "gif" else "")
+        # deflicker's eq works in TV range (_eq_settings), so a GIF's chain is put there too
+        + (":out_range=tv" if codec.name != "gif" or _TONE_MARK in extra else "")
         + f",pad={w}:{h}:(ow-iw)/2:(oh-ih)/2,setsar=1"
         + (f",{extra}" if extra else "")
     )
@@ -188,7 +190,7 @@ def build_palette_command(
     :func:`build_command`, so the palette holds the deflickered colours."""
     codec = resolve_codec(options.codec)
     cmd = _input(ffmpeg, list_file, _rate(fps))
-    extra = _tone_filter(tones)
+    extra = tone_filter(tones)
     return [*cmd, *_filters(codec, size, options.pix_fmt, True, extra), "-update", "1",
             "-frames:v", "1",
             "-c:v", "png", "-f", "image2", os.fspath(palette)]  # fmt: skip
@@ -203,8 +205,13 @@ _TRANSFORM = (
 )
 
 
-#: deflicker: sendcmd sets the lut's expressions frame by frame (see :func:`tone_script`)
-_TONE = "sendcmd=f={path},lutyuv"
+#: deflicker: sendcmd sets eq's settings frame by frame (see :func:`tone_script`). gamma 2 with
+#: gamma_weight 0 has no effect on the picture but puts eq on its exact 256-entry lookup table
+#: (its fixed-point path rounds brightness to steps of 2.5 levels); lutyuv then clips to the TV
+#: range as an RGB multiply clips at white (a table made once: lutyuv's defaults)
+_TONE = "sendcmd=f={path},eq=gamma=2:gamma_r=2:gamma_b=2:gamma_weight=0,lutyuv"
+_TONE_MARK = "sendcmd=f="
+_BLACK = 16  # the TV range's black: the chain converts to TV range before deflicker
 
 
 def _transforms_arg(path: str | os.PathLike[str], what: str = "stabilise transforms") -> str:
@@ -216,20 +223,20 @@ def _transforms_arg(path: str | os.PathLike[str], what: str = "stabilise transfo
     return text
 
 
-def _tone_filter(tones: str | os.PathLike[str] | None) -> str:
+def tone_filter(tones: str | os.PathLike[str] | None) -> str:
+    """The filters that apply a :func:`tone_script` file (after the chain's TV-range scale)."""
     return _TONE.format(path=_transforms_arg(tones, "deflicker commands")) if tones else ""
 
 
-def _gain_exprs(gain: str) -> list[tuple[str, str]]:
-    """lutyuv expressions multiplying the picture by ``gain``: luma from the range's black
-    (``minval``: 16 in TV range, 0 in full range), chroma from neutral 128, rounded and clipped
-    to the range. In YCbCr that is exactly an RGB multiply (before clipping), as exports apply
-    it; measured: every level equals round(gain * level) in both ranges."""
-    return [
-        ("y", f"'clip(round(minval+(val-minval)*{gain}),minval,maxval)'"),
-        ("u", f"'clip(round(128+(val-128)*{gain}),minval,maxval)'"),
-        ("v", f"'clip(round(128+(val-128)*{gain}),minval,maxval)'"),
-    ]
+def _eq_settings(gain: float) -> tuple[float, float]:
+    """eq's (contrast, brightness) that multiply TV-range luma by ``gain`` from black:
+    ``round(16 + gain * (Y - 16))``, i.e. an RGB multiply as exports apply it. eq's table is
+    ``floor(256 * (contrast * (Y/255 - 0.5) + 0.5 + brightness))``, solved for that line; a
+    thousandth of a level keeps ties rounding up. The same contrast as saturation scales chroma
+    about neutral 128 (within one level of the exact product: eq has no chroma offset)."""
+    contrast = 255 * gain / 256
+    brightness = (_BLACK * (1 - gain) + 0.5 + 1e-3) / 256 - 0.5 + contrast / 2
+    return contrast, brightness
 
 
 def tone_script(gains: Sequence[tuple[int, float]], fps: float) -> str:
@@ -245,8 +252,9 @@ def tone_script(gains: Sequence[tuple[int, float]], fps: float) -> str:
         if text == last:
             continue
         at = 0.0 if frame == 0 else (frame - 0.5) / fps
-        sets = ", ".join(f"lutyuv {c} {e}" for c, e in _gain_exprs(text))
-        lines.append(f"{at:.6f} {sets};")
+        contrast, brightness = _eq_settings(float(text))
+        lines.append(f"{at:.6f} eq contrast {contrast:.8f}, eq brightness {brightness:.8f}, "
+                     f"eq saturation {contrast:.8f};")  # fmt: skip
         last = text
     return "\n".join(lines) + "\n"
 
@@ -297,7 +305,7 @@ def build_command(
             raise ValueError("a GIF needs its palette (build_palette_command) as an input")
         cmd += ["-i", os.fspath(palette)]
     steady = _TRANSFORM.format(path=_transforms_arg(transforms)) if transforms else ""
-    extra = ",".join(f for f in (_tone_filter(tones), steady) if f)
+    extra = ",".join(f for f in (tone_filter(tones), steady) if f)
     cmd += [*_filters(codec, size, options.pix_fmt, False, extra), "-r", rate]
     cmd += ["-frames:v", str(frames)]
     crf, preset = speed_settings(codec, options.speed, options.crf, options.preset)
