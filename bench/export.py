@@ -31,14 +31,20 @@ Per set, two lines (time per frame, lower is better):
   (``pylapse.imaging.samesize``, which the export takes for such frames when simplejpeg is
   installed), alternating frame by frame.
 
-Figures (2 cores shared with other sessions; load average in brackets), 300 frames of 1920x1080:
-before samesize (commit 664eb93) ours 15.5 ms a frame vs 0.2's 10.3 ms [1.1] and, by the
-previous session's count, about 1.6x 0.2's rate; after: ours 51.7 vs 83.1 ms [8.0] (1.61x),
-CPU a frame 15.7 vs 26.7 ms (0.59x); one core, Pillow's way 8.65 + 0.19 + 6.39 = 15.2 ms,
-samesize 6.75 + 0.19 + 6.22 = 13.2 ms. A stamp-only frame is still decoded and encoded whole
-(see pylapse.imaging.samesize for the lossless splice measured and why it is not possible here),
-so the 2x goal for this set stays out of reach: both methods' time is mostly one decode and one
-encode of the same libjpeg-turbo.
+Figures (2 cores shared with up to 7 other sessions; load average in brackets; 300 frames of
+1920x1080 unless said). Before pylapse.imaging.samesize (commit 664eb93): ours 15.5 vs 0.2's
+10.3 ms a frame [1.1], the previous session's runs about 1.6x 0.2's rate. After (2026-12-07,
+three runs back to back): ours 43.6 / 50.8 / 27.3 ms vs 0.2's 88.1 / 84.6 / 71.3 ms a frame
+(2.02x / 1.67x / 2.61x the rate) [6.7-8.0]; CPU a frame 15.4 / 15.7 / 18.4 vs 27.1 / 26.9 /
+30.1 ms (0.57-0.61x); one core, Pillow's way 16.4-18.1 ms a frame (decode ~8.4-9.7, stamp ~1.2,
+encode and write ~6.8), samesize's 14.4-15.8 (decode ~6.4-7.5, the rest the same). 100 frames
+of 4000x3000: ours 76.4 vs 968 ms (12.7x) [10.9], 70 % of the limit. On a machine this loaded
+the wall-clock ratio swings by a third between runs; the CPU line is the steadier one. A
+stamp-only frame is still decoded and encoded whole (see pylapse.imaging.samesize for the
+lossless splice measured and why it is not possible with the libraries here), so both methods'
+time is mostly one decode and one encode of the same libjpeg-turbo and the 2x goal is met only
+in some runs; the first export in a process also pays ~0.2 s of CPU (~0.5 s on this loaded box)
+starting the forkserver, which 0.2's fork pool does not.
 
 Memory: the same export on 1 000 and 10 000 frames (hard links of a few source JPEGs, smaller
 frames so 10 k finish in about a minute), each in a fresh process: the parent's peak Python
