@@ -41,7 +41,7 @@ Usage::
 
     from datetime import date
     from zoneinfo import ZoneInfo
-    from pylapse.selection.sun import SunPoint, sun_window, NIGHT
+    from pylapse.selection.sun import NIGHT, SunGap, sun_window
 
     window = sun_window(date(2026, 3, 28), 52.52, 13.40, ZoneInfo("Europe/Berlin"), *NIGHT)
     if isinstance(window, SunGap):
@@ -457,7 +457,19 @@ def _window(
     begin = _bound(observer, day, zone, s, latitude, is_start=True, night=night)
     if isinstance(begin, SunGap):
         return SunGap(day, what, latitude, f"{begin.what}: {begin.reason}", begin.up)
-    finish = _bound(observer, day, zone, e, latitude, is_start=False, night=night)
+    # The end is the first real ``e`` within a day after the start, on this day or the next
+    # (a night's sunrise is tomorrow's, also when tonight began at the polar night's edge);
+    # only without one does a missing event widen the window to the solar day's edge.
+    finish: datetime | SunGap | None = None
+    for d in (day, day + timedelta(days=1)):
+        at = _event_at(observer, d, zone, e.event, latitude)
+        if not isinstance(at, SunGap):
+            at = _shift(at, e.offset, zone)
+            if begin < at <= begin + timedelta(days=1):
+                finish = at
+                break
+    if finish is None:
+        finish = _bound(observer, day, zone, e, latitude, is_start=False, night=night)
     if not isinstance(finish, SunGap) and finish <= begin:
         finish = _bound(
             observer, day + timedelta(days=1), zone, e, latitude, is_start=False, night=night

@@ -253,3 +253,17 @@ def test_bad_places_are_refused() -> None:
         event_time(date(2026, 1, 1), 91, 0, UTC, "sunrise")
     with pytest.raises(SelectionError, match="longitude"):
         event_time(date(2026, 1, 1), 0, 200, UTC, "sunrise")
+
+
+def test_the_last_polar_night_ends_at_the_first_sunrise() -> None:
+    # Svalbard, February 2027: the sun first rises on the 16th; the night window of the 15th
+    # runs from that day's solar noon (no sunset: the sun stays down) to sunrise - 1 h of the 16th
+    lat, lon, zone = SVALBARD
+    assert isinstance(event_time(date(2027, 2, 15), lat, lon, zone, "sunrise"), SunGap)
+    rise = event_time(date(2027, 2, 16), lat, lon, zone, "sunrise")
+    assert isinstance(rise, datetime)
+    start, end = sun_window(date(2027, 2, 15), lat, lon, zone, *NIGHT)  # type: ignore[misc]
+    assert end == rise - timedelta(hours=1)
+    assert start == event_time(date(2027, 2, 15), lat, lon, zone, "noon")
+    before = sun_window(date(2027, 2, 14), lat, lon, zone, *NIGHT)
+    assert isinstance(before, tuple) and before[1] - before[0] > timedelta(hours=23)
