@@ -34,6 +34,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--dry-run", action="store_true", help="preview only: move nothing")
     parser.add_argument(
+        "--restore",
+        metavar="RUN",
+        help="put run RUN's frames back from the trash of --camera and index them again",
+    )
+    parser.add_argument(
         "--at",
         type=_instant,
         metavar="WHEN",
@@ -92,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
     from pylapse.tasks.retention import RetentionError, cameras_with_retention, run_retention
 
     config = load_config_or_fail(args.config)
+    if args.restore:
+        return _restore(config, args)
     cameras = args.camera or cameras_with_retention(config)
     if not cameras:
         raise CommandError(
@@ -115,6 +122,26 @@ def run(args: argparse.Namespace) -> int:
             _print_preview(camera, result)
             if not args.dry_run:
                 _print_run(camera, result)
+    return 0
+
+
+def _restore(config: Any, args: argparse.Namespace) -> int:
+    from pylapse.db import DB_NAME
+    from pylapse.index.store import FrameIndex
+    from pylapse.retention.run import RetentionBusy
+    from pylapse.tasks.retention import RetentionError, restore
+
+    if not args.camera or len(args.camera) != 1:
+        raise CommandError("--restore needs the one --camera whose trash holds the run")
+    camera = args.camera[0]
+    with FrameIndex(config.data_path / DB_NAME) as index:
+        try:
+            done = restore(config, camera, index, args.restore)
+        except (RetentionError, RetentionBusy, FileNotFoundError) as exc:
+            raise CommandError(str(exc)) from None
+    print(f"{camera}: put back {done['restored']:,} frames of run {done['run']}")
+    if done["left"]:
+        print(f"{camera}: {done['left']:,} stayed in the trash: " + "; ".join(done["notes"]))
     return 0
 
 

@@ -35,13 +35,23 @@ from pylapse.retention.journal import (
     new_run_id,
     read_journal,
     run_folder,
+    run_time,
 )
 from pylapse.retention.plan import DayPlan, Doomed
 
 if TYPE_CHECKING:
     from pylapse.index.store import FrameIndex
 
-__all__ = ["BATCH", "RetentionBusy", "RunResult", "camera_root", "move_to_trash", "recover"]
+__all__ = [
+    "BATCH",
+    "RestoreResult",
+    "RetentionBusy",
+    "RunResult",
+    "camera_root",
+    "move_to_trash",
+    "recover",
+    "restore_run",
+]
 
 log = logging.getLogger(__name__)
 
@@ -294,3 +304,73 @@ def _recover(root: Path, roots: Sequence[Path], index: FrameIndex) -> list[str]:
         log.warning("retention run %s of %s was interrupted; finished it now", run_id, collection)
         finished.append(run_id)
     return finished
+
+
+@dataclass
+class RestoreResult:
+    """What :func:`restore_run` put back."""
+
+    run_id: str
+    restored: int = 0
+    left: int = 0  # left in the trash: a file is in the way, or the place is not ours
+    notes: list[str] = field(default_factory=list)
+
+    def note(self, message: str) -> None:
+        self.left += 1
+        if len(self.notes) < _MAX_NOTES:
+            self.notes.append(message)
+
+
+def restore_run(root: Path, run_id: str) -> RestoreResult:
+    """Move a finished run's trashed frames back where they were (``root``: the camera's folder,
+    resolved); the caller scans the folder so the index has them again.
+
+    A file whose place is taken, or whose folder now leads out of ``root``, stays in the trash.
+    Links to folders inside the trash are not followed. The run's folder and journal go once
+    nothing is left in it.
+    """
+    trash = root / TRASH
+    with _locked(trash):
+        path = journal_path(trash, run_id)
+        # a run id names a folder of the trash, never a path (no "..", no "/")
+        if run_time(run_id) is None or not path.is_file():
+            raise FileNotFoundError(f"no retention run {run_id!r} in {trash}")
+        state = read_journal(path)
+        if state is None:
+            raise FileNotFoundError(f"no retention run {run_id!r} in {trash}")
+        if state.finished is None:
+            raise RetentionBusy(f"run {run_id} was interrupted: run retention to finish it first")
+        folder = run_folder(trash, run_id)
+        result = RestoreResult(run_id)
+        for base, _dirs, names in os.walk(folder):  # does not follow links to folders
+            for name in names:
+                _put_back(Path(base) / name, root, folder, result)
+        for base, dirs, _names in os.walk(folder, topdown=False):
+            for d in dirs:
+                with contextlib.suppress(OSError):
+                    (Path(base) / d).rmdir()
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+            journal_path(trash, run_id).unlink()
+    log.info("retention run %s put back: %s restored, %s left", run_id, result.restored,
+             result.left)  # fmt: skip
+    return result
+
+
+def _put_back(trashed: Path, root: Path, folder: Path, result: RestoreResult) -> None:
+    rel = trashed.relative_to(folder)
+    place = root / rel
+    real_parent = Path(os.path.realpath(place.parent))  # missing parts are appended as they are
+    if not (real_parent == root or real_parent.is_relative_to(root)):
+        result.note(f"{place.parent} leads out of {root}: {rel} stays in the trash")
+        return
+    if os.path.lexists(place):
+        result.note(f"{place} exists: {rel} stays in the trash")
+        return
+    place.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.rename(trashed, place)
+    except OSError as exc:
+        result.note(f"{rel}: not put back ({exc.strerror or exc})")
+        return
+    result.restored += 1

@@ -27,7 +27,7 @@ from pylapse.progress import Cancelled, Progress, ProgressCallback, safe_report
 from pylapse.retention.forecast import Growth
 from pylapse.retention.plan import Candidate, DayPlan, Policy, Reason, plan_day
 from pylapse.retention.protect import Span, keep_spans, preset_spans
-from pylapse.retention.run import BATCH, camera_root, move_to_trash, recover
+from pylapse.retention.run import BATCH, camera_root, move_to_trash, recover, restore_run
 from pylapse.retention.trash import empty_trash
 from pylapse.selection.targets import resolve_range
 
@@ -41,12 +41,14 @@ __all__ = [
     "DaySummary",
     "Preview",
     "RetentionError",
+    "camera_folder",
     "camera_retention",
     "cameras_with_retention",
     "growth_of",
     "plan_days",
     "preview",
     "queue_retention",
+    "restore",
     "run_retention",
 ]
 
@@ -77,19 +79,12 @@ def cameras_with_retention(config: Config) -> list[str]:
     return sorted(c for c, cam in config.cameras.items() if cam.retention and cam.retention.enabled)
 
 
-def camera_retention(config: Config, camera_id: str) -> CameraRetention:
-    """The camera's retention settings checked; :class:`RetentionError` saying what is wrong."""
+def camera_folder(config: Config, camera_id: str) -> tuple[Any, Path, tuple[Path, ...]]:
+    """(camera, its folder resolved, the storage roots resolved) or :class:`RetentionError`."""
     camera = config.cameras.get(camera_id)
     if camera is None:
         known = ", ".join(sorted(config.cameras)) or "none"
         raise RetentionError(f"no camera {camera_id!r}; known: {known}")
-    retention = camera.retention
-    if retention is None or not retention.enabled:
-        raise RetentionError(
-            f"camera {camera_id!r} has no retention enabled: add "
-            '"retention": {"enabled": true, "thin_minutes": ..., "delete_after_days": ...} '
-            "to it in the config"
-        )
     try:
         roots = tuple(storage.resolved_roots(config.root_paths))
         root = camera_root(config.resolve(camera.output_dir), roots)
@@ -97,6 +92,21 @@ def camera_retention(config: Config, camera_id: str) -> CameraRetention:
         raise RetentionError(
             f"camera {camera_id!r}: retention moves frames only inside the storage roots: {exc}"
         ) from None
+    return camera, root, roots
+
+
+def camera_retention(config: Config, camera_id: str) -> CameraRetention:
+    """The camera's retention settings checked; :class:`RetentionError` saying what is wrong."""
+    camera = config.cameras.get(camera_id)
+    retention = camera.retention if camera is not None else None
+    if camera is not None and (retention is None or not retention.enabled):
+        raise RetentionError(
+            f"camera {camera_id!r} has no retention enabled: add "
+            '"retention": {"enabled": true, "thin_minutes": ..., "delete_after_days": ...} '
+            "to it in the config"
+        )
+    camera, root, roots = camera_folder(config, camera_id)
+    assert retention is not None
     zone = camera.zone()
     presets = []
     for preset in config.exports.values():
@@ -278,6 +288,16 @@ def run_retention(
     result["trash_emptied"] = {"runs": emptied.emptied, "files": emptied.files,
                                "bytes": emptied.bytes, "waiting": emptied.waiting}  # fmt: skip
     return result
+
+
+def restore(config: Config, camera_id: str, index: FrameIndex, run_id: str) -> dict[str, Any]:
+    """Put a run's trashed frames back and index the camera's folder again; a summary."""
+    from pylapse.collection import Collection
+
+    _camera, root, _roots = camera_folder(config, camera_id)  # retention may be off by now
+    done = restore_run(root, run_id)
+    Collection.from_config(config, camera_id, index).refresh()
+    return {"run": run_id, "restored": done.restored, "left": done.left, "notes": done.notes[:5]}
 
 
 def queue_retention(

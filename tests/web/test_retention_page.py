@@ -56,6 +56,12 @@ def test_the_page_previews_and_runs_retention(client, post, runtime) -> None:
     trash = client.get("/cameras/demo/retention").context["trash"]
     assert len(trash) == 1 and trash[0].files == 10 and trash[0].finished
     assert runtime.index.count("demo") == 5
+    # put back from the page: the frames and their rows return
+    put = post("/cameras/demo/retention/restore", {"run": trash[0].run_id})
+    assert put.status_code == 200 and put.context["restored"]["restored"] == 10
+    assert all(p.exists() for p in paths) and runtime.index.count("demo") == 15
+    assert put.context["trash"] == []
+    assert post("/cameras/demo/retention/restore", {"run": "../demo"}).status_code == 404
 
 
 def test_a_run_needs_the_csrf_token(client, runtime) -> None:

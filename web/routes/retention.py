@@ -17,12 +17,15 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
+from pylapse.retention.run import RetentionBusy
 from pylapse.retention.trash import trash_runs
 from pylapse.tasks.retention import (
     RetentionError,
+    camera_folder,
     camera_retention,
     preview,
     queue_retention,
+    restore,
 )
 from web.deps import RuntimeDep, TemplatesDep
 from web.routes import _media as m
@@ -53,13 +56,13 @@ def page_context(runtime: Any, camera_id: str) -> dict[str, Any]:
         "trash": [],
         "retention_jobs": m.active_jobs(runtime, "retention", camera=camera_id),
         "job_base": JOB_BASE,
+        "restored": None,
     }
     try:
-        setup = camera_retention(runtime.config, camera_id)
+        context["trash"] = trash_runs(camera_folder(runtime.config, camera_id)[1])
+        camera_retention(runtime.config, camera_id)
     except RetentionError as exc:
         context["problem"] = str(exc)
-        return context
-    context["trash"] = trash_runs(setup.root)
     return context
 
 
@@ -111,3 +114,22 @@ def run_retention_now(
     )
     page = f"/cameras/{camera_id}/retention"
     return m.started(request, templates, runtime, job_id, JOB_BASE, page)
+
+
+@router.post("/cameras/{camera_id}/retention/restore", response_class=HTMLResponse)
+async def restore_run(
+    camera_id: str, request: Request, runtime: RuntimeDep, templates: TemplatesDep
+):
+    """Put a run's frames back from the trash (and index them again), then show the page."""
+    _camera(runtime, camera_id)
+    form = await request.form()
+    run_id = str(form.get("run", ""))
+    if run_id not in {r.run_id for r in page_context(runtime, camera_id)["trash"]}:
+        raise HTTPException(404, f"no run {run_id!r} in the trash of camera {camera_id!r}")
+    try:
+        done = await run_in_threadpool(restore, runtime.config, camera_id, runtime.index, run_id)
+    except (RetentionError, RetentionBusy) as exc:
+        raise HTTPException(409, str(exc)) from None
+    context = page_context(runtime, camera_id)
+    context["restored"] = done
+    return m.render(templates, request, "retention.html", context)

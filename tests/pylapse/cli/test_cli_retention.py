@@ -60,6 +60,12 @@ def test_a_dry_run_previews_and_a_run_moves(
     assert len(_files(folder) - before) == 20  # now under .trash/
     kept = sorted(p.split("T")[1][:5] for p in before & _files(folder))
     assert kept == ["10-00", "10-00", "10-30", "10-30"]
+    restore = ["retention", "--config", str(setup), "--camera", "porch", "--restore"]
+    assert main([*restore, "20260411T100000Z"]) == 0
+    assert "porch: put back 20 frames of run 20260411T100000Z" in capsys.readouterr().out
+    assert _files(folder) == before
+    assert main([*restore, "../porch"]) == 1
+    assert "no retention run '../porch'" in capsys.readouterr().err
 
 
 def test_refusals_are_one_line(setup: Path, capsys: pytest.CaptureFixture[str]) -> None:

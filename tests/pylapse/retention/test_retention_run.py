@@ -170,3 +170,41 @@ def test_a_journal_line_cut_short_is_ignored(tmp_path: Path) -> None:
     state = read_journal(journal)
     assert state is not None and state.batches == {} and state.finished is not None
     assert os.path.exists(journal)
+
+
+def test_a_run_is_put_back_and_indexed_again(tmp_path: Path) -> None:
+    from pylapse.tasks.retention import restore
+
+    config = make_config(tmp_path, {"thin_minutes": 30})
+    root = config.resolve("timelapse/porch")
+    with FrameIndex(tmp_path / "pylapse.db") as index:
+        make_frames(config, index)
+        before = snapshot(root)
+        run = run_retention(config, "porch", index, now=NOW)
+        taken = sorted(trashed(snapshot(root)))
+        (root / taken[0]).write_bytes(b"a new file in its place")  # this one cannot go back
+        config.cameras["porch"].retention = None  # turned off since: putting back still works
+        done = restore(config, "porch", index, run["run"])
+        assert (done["restored"], done["left"]) == (99, 1)
+        assert "exists" in done["notes"][0]
+        after = snapshot(root)
+        assert trashed(after) == {taken[0]}
+        assert all(after[k] == before[k] for k in before if k != taken[0])
+        _consistent(index, root)
+        (journal,) = journals(root / TRASH)  # kept: the run still holds a frame
+        assert journal.name == f"{run['run']}.journal"
+
+
+def test_an_interrupted_run_is_not_put_back(tmp_path: Path) -> None:
+    from pylapse.retention.run import restore_run
+
+    config = make_config(tmp_path, {"thin_minutes": 30})
+    setup = camera_retention(config, "porch")
+    trash = setup.root / TRASH
+    trash.mkdir()
+    (trash / "20260411T100000Z.journal").write_text('{"run": "20260411T100000Z"}\n')
+    with pytest.raises(RetentionBusy, match="interrupted"):
+        restore_run(setup.root, "20260411T100000Z")
+    for wrong in ("20260411T110000Z", "../porch", "20260411T100000Z/..", "x"):
+        with pytest.raises(FileNotFoundError, match="no retention run"):
+            restore_run(setup.root, wrong)
