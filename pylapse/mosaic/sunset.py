@@ -22,7 +22,7 @@ from pylapse.mosaic.sequence import MosaicPlan, PlannedTile
 from pylapse.mosaic.timeline import Match, TileState, Track, instants, match, typical_step
 from pylapse.selection.sun import SunEvent, SunGap, SunPoint, sun_time
 
-__all__ = ["SunsetPlan", "days_between", "sunset_plan"]
+__all__ = ["SunsetPlan", "days_between", "parse_offset", "sunset_plan"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,6 +31,20 @@ class SunsetPlan:
     days: list[date]
     events: list[float | None]  # each day's event (UTC seconds), None for a gap
     gaps: list[SunGap]
+
+
+def parse_offset(text: str | timedelta) -> timedelta:
+    """``"-60m"``, ``"30m"``, ``"+1h30m"``: an offset from the sun event (sun's own syntax)."""
+    if isinstance(text, timedelta):
+        return text
+    value = text.strip()
+    sign = "" if value.startswith(("+", "-")) else "+"
+    try:
+        return SunPoint.parse(f"sunset{sign}{value}").offset
+    except ValueError:
+        raise ValueError(
+            f"offset: {text!r} is not an offset such as -60m, 30m, +1h30m, -90s"
+        ) from None
 
 
 def days_between(first: date, last: date) -> list[date]:

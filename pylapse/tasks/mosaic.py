@@ -35,8 +35,8 @@ if TYPE_CHECKING:
     from pylapse.collection import Collection
     from pylapse.jobs.runner import JobRunner
 
-__all__ = ["STEPS", "collection_track", "grid_video", "queue_mosaic", "render_mosaic",
-           "sunset_video"]  # fmt: skip
+__all__ = ["STEPS", "collection_track", "grid_video", "queue_grid", "queue_sunset",
+           "render_mosaic", "sunset_video"]  # fmt: skip
 
 #: the job's steps, weighted by what each costs: composing decodes every input frame
 STEPS = {"select": 1, "compose": 12, "encode": 6}
@@ -179,13 +179,58 @@ def sunset_video(
     return {**result, "gaps": [str(g) for g in made.gaps]}
 
 
-def queue_mosaic(
-    jobs: JobRunner,
-    title: str,
-    params: dict[str, Any],
-    make: Callable[[ProgressCallback, threading.Event], dict[str, Any]],
-) -> int:
-    """Queue a made mosaic (``make(progress, cancel)``, e.g. a :func:`grid_video` call bound to
-    its arguments) as a ``mosaic`` job; returns its id. Nothing is written when the job is
-    cancelled or fails (see :func:`render_mosaic`)."""
+def _queue(jobs: JobRunner, title: str, params: dict[str, Any],
+           make: Callable[[ProgressCallback, threading.Event], dict[str, Any]]) -> int:  # fmt: skip
     return jobs.submit("mosaic", title, make, steps=STEPS, params=params)
+
+
+def _plain(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Options as job parameters (JSON): enums by value, durations in seconds."""
+    out: dict[str, Any] = {}
+    for key, value in options.items():
+        if isinstance(value, timedelta):
+            value = value.total_seconds()
+        out[key] = getattr(value, "value", value)
+    return out
+
+
+def queue_grid(
+    jobs: JobRunner,
+    collections: Sequence[Collection],
+    date_from: date,
+    date_to: date,
+    output: str | os.PathLike[str],
+    **options: Any,
+) -> int:
+    """:func:`grid_video` as a ``mosaic`` job; returns its id. Nothing is written when the
+    job is cancelled or fails."""
+    shown = {k: v for k, v in options.items() if k not in ("render", "workers")}
+    params = {"kind": "grid", "collections": [c.key for c in collections],
+              "from": str(date_from), "to": str(date_to), "output": str(output),
+              **_plain(shown)}  # fmt: skip
+
+    def make(progress: ProgressCallback, cancel: threading.Event) -> dict[str, Any]:
+        return grid_video(collections, date_from, date_to, output, progress, cancel, **options)
+
+    names = ", ".join(c.key for c in collections)
+    return _queue(jobs, f"Mosaic grid of {names}, {date_from} to {date_to}", params, make)
+
+
+def queue_sunset(
+    jobs: JobRunner,
+    collection: Collection,
+    date_from: date,
+    date_to: date,
+    output: str | os.PathLike[str],
+    **options: Any,
+) -> int:
+    """:func:`sunset_video` as a ``mosaic`` job; returns its id."""
+    shown = {k: v for k, v in options.items() if k not in ("render", "workers")}
+    params = {"kind": "sunset", "collection": collection.key, "from": str(date_from),
+              "to": str(date_to), "output": str(output), **_plain(shown)}  # fmt: skip
+
+    def make(progress: ProgressCallback, cancel: threading.Event) -> dict[str, Any]:
+        return sunset_video(collection, date_from, date_to, output, progress, cancel, **options)
+
+    title = f"Sunset mosaic of {collection.key}, {date_from} to {date_to}"
+    return _queue(jobs, title, params, make)

@@ -6,16 +6,18 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from pylapse.collection import Collection
-from pylapse.mosaic.layout import tiles
+from pylapse.jobs.record import JobState
+from pylapse.jobs.runner import JobRunner
+from pylapse.mosaic.layout import Layout, tiles
 from pylapse.progress import Cancelled, Progress
-from pylapse.tasks.mosaic import grid_video
+from pylapse.tasks.mosaic import grid_video, queue_grid
 from tests.pylapse.mosaic.mosaic_support import decode_video, near, tile_pixel, write_frames
 
 START = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)
@@ -115,3 +117,44 @@ def test_a_range_without_frames_is_refused(cameras, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no frames in the range for Berlin, Tokyo"):
         grid_video(cameras, "2026-04-01", "2026-04-02", tmp_path / "x.mp4")
     assert not (tmp_path / "x.mp4").exists()
+
+
+@pytest.fixture
+def runner(tmp_path: Path) -> Iterator[JobRunner]:
+    jobs = JobRunner(tmp_path / "jobs.db", workers=1, queue_size=4)
+    jobs.start()
+    yield jobs
+    jobs.shutdown()
+
+
+def test_a_mosaic_job_reports_its_steps(cameras, runner: JobRunner, tmp_path: Path) -> None:
+    output = tmp_path / "job.mp4"
+    updates = runner.subscribe()
+    job = queue_grid(runner, cameras, date(2026, 3, 10), date(2026, 3, 10), output,
+                     size=(320, 120), layout=Layout.STRIP, render={"fps": 10})  # fmt: skip
+    record = runner.wait(job, timeout=120)
+    assert record.state is JobState.DONE, record.error
+    assert record.kind == "mosaic" and record.params["layout"] == "strip"
+    seen: list[str] = []
+    while not updates.empty():
+        step = updates.get().step
+        if step and step not in seen:
+            seen.append(step)
+    assert seen == ["select", "compose", "encode"]
+    assert record.result is not None and record.result["frames"] == 11
+    big, small = tiles("strip", 2, (320, 120))
+    frame = decode_video(output)[0]
+    assert near(tile_pixel(frame, big.box), (240, 0, 0))
+    assert near(tile_pixel(frame, small.box), (0, 0, 240))
+
+
+def test_a_cancelled_mosaic_job_writes_nothing(cameras, runner: JobRunner, tmp_path: Path) -> None:
+    release = threading.Event()
+    blocker = runner.submit("test", "hold the worker", lambda p, c: release.wait(30) and None)
+    output = tmp_path / "never.mp4"
+    job = queue_grid(runner, cameras, date(2026, 3, 10), date(2026, 3, 10), output)
+    assert runner.cancel(job)
+    release.set()
+    runner.wait(blocker, timeout=60)
+    assert runner.wait(job, timeout=60).state is JobState.CANCELLED
+    assert list(tmp_path.glob("*.mp4*")) == [] and list(tmp_path.glob(".never*")) == []
