@@ -468,7 +468,9 @@ class FrameIndex:
         if cid is None:
             return 0
         delta: Counter[tuple[int, int]] = Counter()
-        with self._lock, db.transaction(self._conn):
+        # after any scan under way: one that listed a folder before a file left it would
+        # otherwise write the file's row back after this removed it
+        with self._scan_lock, self._lock, db.transaction(self._conn):
             for frame_id, folder, name in files:
                 row = self._conn.execute(
                     "DELETE FROM frames WHERE id = ? AND collection_id = ? AND name = ? AND "
