@@ -271,6 +271,8 @@ def run_retention(
         for d in seen.days
     ]  # fmt: skip
     log.info("retention of %s at %s, preview: %s", camera_id, when, seen.summary())
+    for d in days if not dry_run else ():
+        log.info("retention of %s, %s", camera_id, d)
     result: dict[str, Any] = {**seen.summary(), "dry_run": dry_run, "preview": days}
     if dry_run:
         return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -38,14 +39,20 @@ def _day(rel: str) -> str:
     return rel.split("/")[0]
 
 
-def test_the_dry_run_equals_the_real_run(tmp_path: Path, index: FrameIndex) -> None:
+def test_the_dry_run_equals_the_real_run(
+    tmp_path: Path, index: FrameIndex, caplog: pytest.LogCaptureFixture
+) -> None:
     config = make_config(tmp_path, {"thin_minutes": 30, "keep_all_days": 36.96})
     make_frames(config, index)
     root = config.resolve("timelapse/porch")
     before = snapshot(root)
     dry = run_retention(config, "porch", index, now=NOW, dry_run=True)
     assert snapshot(root) == before  # a dry run touches nothing
+    caplog.set_level(logging.INFO, "pylapse")
     real = run_retention(config, "porch", index, now=NOW)
+    logged = [r.getMessage() for r in caplog.records]
+    assert sum("'day': '2026-03-0" in m and "'thinned': 20" in m for m in logged) == 4
+    assert any(m.startswith(f"retention run {real['run']} of porch") for m in logged)
     after = snapshot(root)
     gone = in_place(before) - in_place(after)
     assert gone == trashed(after) and gone
