@@ -1,11 +1,12 @@
-"""``pylapse mosaic grid|sunset``: many frames tiled into one video.
+"""``pylapse mosaic grid|sunset|photo``: many frames tiled into one video or picture.
 
 ``grid``: two to sixteen cameras or collections side by side, time-synchronised (each tile the
 frame nearest the same real instant; a camera without one shows its last frame dimmed, or a
 placeholder), labelled with each camera's name and local time. ``sunset``: a grid of days,
 each tile its own day at the same time relative to that day's sunset (or another sun event),
-from ``--start`` to ``--end`` around it. The video's manifest (``OUTPUT.json``) says how each was
-made. Run ``pylapse index`` first.
+from ``--start`` to ``--end`` around it. ``photo``: a target image rebuilt from tiles that are
+the collection's frames nearest in colour (tile vectors cached in the data folder). The
+manifest (``OUTPUT.json``) says how each was made. Run ``pylapse index`` first.
 """
 
 from __future__ import annotations
@@ -91,6 +92,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     # "--start -60m" as the issue writes it: argparse takes a value starting with "-" for an
     # option unless it looks like a negative number; offsets are numbers with units here
     sunset._negative_number_matcher = _NEGATIVE_OFFSET
+    photo = kinds.add_parser("photo", help="a target image rebuilt from a collection's frames")
+    photo.add_argument("--collection", required=True, metavar="ID", help="camera or collection")
+    photo.add_argument("--target", type=Path, required=True, help="the image to rebuild")
+    photo.add_argument("--output", type=Path, required=True, help=".png, .jpg, .tif or .webp")
+    photo.add_argument("--tile", type=int, default=20, metavar="PIXELS", help="cell size (20)")
+    photo.add_argument("--repeat", type=int, metavar="N", help="use one frame at most N times")
+    photo.add_argument("--opacity", type=float, default=0.0,
+                       help="blend the target over the result, 0-1 (default 0)")  # fmt: skip
+    photo.add_argument("--workers", type=int, help="decoding threads (default: one per core)")
+    photo.add_argument("--config", type=Path, help="config file")
+    photo.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
 
@@ -132,6 +144,22 @@ def _sunset(args: argparse.Namespace, config: Any, index: Any, progress: Any) ->
     )  # fmt: skip
 
 
+def _photo(args: argparse.Namespace, config: Any, index: Any, progress: Any) -> int:
+    from pylapse.collection import Collection
+    from pylapse.tasks.mosaic import photo_picture, tile_cache_folder
+
+    collection = Collection.from_config(config, args.collection, index)
+    result = photo_picture(
+        collection, args.target, args.output, tile_cache_folder(config.data_path), progress,
+        tile=args.tile, repeat=args.repeat, opacity=args.opacity, workers=args.workers,
+    )  # fmt: skip
+    print(
+        f"{result['output']}: photomosaic {result['width']}x{result['height']}, "
+        f"{result['tiles']} tiles from {result['frames']} of {result['codebook']} frames"
+    )
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from pylapse.db import DB_NAME
     from pylapse.index.store import FrameIndex
@@ -142,8 +170,10 @@ def run(args: argparse.Namespace) -> int:
     config = load_config_or_fail(args.config)
     progress, close = progress_bars(not args.no_progress and sys.stderr.isatty(), args.kind)
     try:
-        args.size = parse_size(args.size)
         with FrameIndex(config.data_path / DB_NAME) as index:
+            if args.kind == "photo":
+                return _photo(args, config, index, progress)
+            args.size = parse_size(args.size)
             make = _grid if args.kind == "grid" else _sunset
             result = make(args, config, index, progress)
     except (ValueError, RenderError) as exc:  # SelectionError and LayoutError are ValueErrors

@@ -23,8 +23,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pylapse.mosaic.grid import grid_plan
+from pylapse.mosaic.photo import photomosaic
 from pylapse.mosaic.sequence import MosaicPlan, write_frames
 from pylapse.mosaic.sunset import days_between, sunset_plan
+from pylapse.mosaic.tilecache import DEFAULT_SIDE, refresh_vectors
 from pylapse.mosaic.timeline import Track
 from pylapse.progress import Cancelled, Progress, ProgressCallback, safe_report
 from pylapse.video.command import RenderOptions
@@ -35,8 +37,9 @@ if TYPE_CHECKING:
     from pylapse.collection import Collection
     from pylapse.jobs.runner import JobRunner
 
-__all__ = ["STEPS", "collection_track", "grid_video", "queue_grid", "queue_sunset",
-           "render_mosaic", "sunset_video"]  # fmt: skip
+__all__ = ["PHOTO_STEPS", "STEPS", "collection_track", "grid_video", "photo_picture",
+           "queue_grid", "queue_photo", "queue_sunset", "render_mosaic", "sunset_video",
+           "tile_cache_folder"]  # fmt: skip
 
 #: the job's steps, weighted by what each costs: composing decodes every input frame
 STEPS = {"select": 1, "compose": 12, "encode": 6}
@@ -234,3 +237,78 @@ def queue_sunset(
 
     title = f"Sunset mosaic of {collection.key}, {date_from} to {date_to}"
     return _queue(jobs, title, params, make)
+
+
+def tile_cache_folder(data_path: str | os.PathLike[str]) -> Path:
+    """Where photomosaic tile vectors are cached: ``mosaic-tiles`` in the data folder."""
+    return Path(data_path) / "mosaic-tiles"
+
+
+def photo_picture(
+    collection: Collection,
+    target: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    cache: str | os.PathLike[str],
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    *,
+    tile: int = 20,
+    repeat: int | None = None,
+    opacity: float = 0.0,
+    side: int = DEFAULT_SIDE,
+    workers: int | None = None,
+    thumbnail: bool = False,
+) -> dict[str, Any]:
+    """The image ``target`` rebuilt from ``collection``'s frames, saved at ``output`` (a picture
+    with its manifest, so the Pictures page lists it). The tile vectors come from the cache in
+    ``cache`` (see :func:`tile_cache_folder`), refreshed for frames added or changed since."""
+    from pylapse.imaging.decode import open_image
+    from pylapse.pictures.manifest import image_format, save_picture
+
+    image_format(output)  # a bad extension fails before minutes of work
+    with open_image(target) as opened:
+        picture = opened.convert("RGB")
+    safe_report(progress, Progress("select", 0, 1))
+    frames = list(collection.select().iter_frames())
+    safe_report(progress, Progress("select", 1, 1, message=f"{len(frames)} frames"))
+    vectors = refresh_vectors(frames, cache, collection.key, side=side, progress=progress,
+                              cancel=cancel, workers=workers)  # fmt: skip
+    made = photomosaic(picture, vectors, tile, repeat=repeat, opacity=opacity,
+                       progress=progress, cancel=cancel, workers=workers)  # fmt: skip
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("the photomosaic was cancelled before it was saved")
+    safe_report(progress, Progress("save", 0, 1))
+    used = sorted(set(made.choices.tolist()))
+    manifest = {"kind": "photomosaic", "collection": collection.key, "target": str(target),
+                "parameters": {"tile": tile, "repeat": repeat, "opacity": opacity, "side": side},
+                "grid": list(made.grid), "codebook": len(vectors),
+                "frames": [str(vectors.paths[i]) for i in used]}  # fmt: skip
+    saved = save_picture(made.image, output, manifest, thumbnail=thumbnail)
+    safe_report(progress, Progress("save", 1, 1))
+    return {"output": str(saved.path), "width": made.image.width, "height": made.image.height,
+            "tiles": made.grid[0] * made.grid[1], "frames": len(used),
+            "codebook": len(vectors)}  # fmt: skip
+
+
+#: a photomosaic job's steps: vectors for new frames, matching, decoding the chosen tiles
+PHOTO_STEPS = {"select": 1, "vectors": 8, "match": 2, "tiles": 6, "save": 1}
+
+
+def queue_photo(
+    jobs: JobRunner,
+    collection: Collection,
+    target: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    cache: str | os.PathLike[str],
+    **options: Any,
+) -> int:
+    """:func:`photo_picture` as a ``mosaic`` job (with a thumbnail for the Pictures page)."""
+    params = {"kind": "photo", "collection": collection.key, "target": str(target),
+              "output": str(output), **_plain(options)}  # fmt: skip
+
+    def make(progress: ProgressCallback, cancel: threading.Event) -> dict[str, Any]:
+        return photo_picture(collection, target, output, cache, progress, cancel,
+                             thumbnail=True, **options)  # fmt: skip
+
+    title = f"Photomosaic of {Path(target).name} from {collection.key}"
+    return jobs.submit("mosaic", title, make, steps=PHOTO_STEPS, params=params)

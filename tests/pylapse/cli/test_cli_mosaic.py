@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from astral import Observer
 from astral.sun import sunset
+from PIL import Image
 
 from pylapse.mosaic.layout import tiles
 from tests.pylapse.mosaic.mosaic_support import decode_video, near, tile_pixel, write_frame
@@ -84,3 +85,25 @@ def test_refusals_are_one_line(config: Path, repo: Path) -> None:
     done = _pylapse(repo, "mosaic", "sunset", "--collection", "roof", "--band", "9:1", *common)
     assert done.returncode == 1 and "band: '9:1'" in done.stderr
     assert "Traceback" not in done.stderr and not out.exists()
+
+
+def test_a_photomosaic_from_the_command_line(config: Path, repo: Path) -> None:
+    target = config.parent / "target.png"
+    image = Image.new("RGB", (40, 20), (240, 0, 0))
+    image.paste((0, 200, 0), (20, 0, 40, 20))
+    image.save(target)
+    out = config.parent / "photo.png"
+    args = ("mosaic", "photo", "--collection", "roof", "--target", str(target), "--tile", "10",
+            "--output", str(out), "--config", str(config))  # fmt: skip
+    done = _pylapse(repo, *args)
+    assert done.returncode == 0, done.stderr
+    assert "photomosaic 40x20, 8 tiles from 2 of 29 frames" in done.stdout
+    with Image.open(out) as made:
+        assert near(made.getpixel((5, 5)), (240, 0, 0))
+        assert near(made.getpixel((35, 15)), (0, 200, 0))
+    assert (config.parent / "data" / "mosaic-tiles" / "roof-4.npz").is_file()
+    done = _pylapse(repo, *args, "--repeat", "1")
+    assert done.returncode == 0 and "8 tiles from 8 of 29 frames" in done.stdout
+    done = _pylapse(repo, *args, "--tile", "30")
+    assert done.returncode == 1 and "tile: 30 px is larger than the target (40x20)" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,173 @@
+"""The photomosaic: a target image rebuilt from tiles that are a collection's own frames.
+
+The target is cut into ``tile`` x ``tile`` pixel cells; each cell, reduced to the vectors' ``side``
+x ``side``, is replaced by the frame whose vector (:mod:`pylapse.mosaic.tilecache`) is nearest in
+L2, found with NumPy (``|a|^2 - 2 a.b + |b|^2`` as one float32 matrix product per block of cells,
+so memory stays a block times the codebook). ``repeat`` limits how often one frame may be used:
+cells then take their nearest frame still free, in order of how well their best match fits (so
+the cells with the closest matches are served first). ``opacity`` blends the target over the
+result. Chosen frames are decoded once each, at the tile's size by DCT scaling.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from pylapse.imaging.decode import open_image
+from pylapse.mosaic.tilecache import TileVectors, centre_square
+from pylapse.pictures.frames import default_workers
+from pylapse.progress import Cancelled, Progress, ProgressCallback, Throttle, safe_report
+
+__all__ = ["PhotoMosaic", "cell_vectors", "nearest", "photomosaic"]
+
+BLOCK = 256  # cells per distance block: BLOCK x frames float32 at a time
+MATCH, TILES = "match", "tiles"  # the progress stages
+
+
+@dataclass(frozen=True, eq=False)
+class PhotoMosaic:
+    image: Image.Image
+    choices: npt.NDArray[np.int64]  # per cell (row-major): the row of the vectors it took
+    grid: tuple[int, int]  # rows, columns
+
+
+def cell_vectors(target: Image.Image, tile: int, side: int) -> tuple[npt.NDArray[np.float32],
+                                                                     tuple[int, int]]:  # fmt: skip
+    """The vector of each ``tile``-pixel cell of ``target`` (row-major) and (rows, columns);
+    the target's edge beyond whole cells is left out."""
+    cols, rows = target.width // tile, target.height // tile
+    if cols < 1 or rows < 1:
+        raise ValueError(
+            f"tile: {tile} px is larger than the target ({target.width}x{target.height})"
+        )
+    cropped = target.convert("RGB").crop((0, 0, cols * tile, rows * tile))
+    small = np.asarray(cropped.resize((cols * side, rows * side), Image.Resampling.BOX), np.float32)
+    cells = small.reshape(rows, side, cols, side, 3).transpose(0, 2, 1, 3, 4)
+    return cells.reshape(rows * cols, side * side * 3), (rows, cols)
+
+
+def _distances(block: npt.NDArray[np.float32], codebook: npt.NDArray[np.float32],
+               norms: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:  # fmt: skip
+    d = norms[None, :] - 2.0 * (block @ codebook.T)
+    d += np.einsum("ij,ij->i", block, block)[:, None]
+    return d
+
+
+def nearest(
+    cells: npt.NDArray[np.float32],
+    codebook: npt.NDArray[np.float32],
+    repeat: int | None = None,
+    cancel: threading.Event | None = None,
+) -> npt.NDArray[np.int64]:
+    """For each cell the row of ``codebook`` nearest in L2 (each row used at most ``repeat``
+    times, when given)."""
+    n = len(codebook)
+    if n == 0:
+        raise ValueError("the collection has no frames to make tiles of")
+    if repeat is not None:
+        if repeat < 1:
+            raise ValueError(f"repeat: {repeat} must be at least 1")
+        if repeat * n < len(cells):
+            raise ValueError(
+                f"repeat: {n} frames used at most {repeat} times each cannot fill "
+                f"{len(cells)} tiles; allow more repeats or use larger tiles"
+            )
+    norms = np.einsum("ij,ij->i", codebook, codebook)
+    best = np.empty(len(cells), np.int64)
+    best_d = np.empty(len(cells), np.float32)
+    for lo in range(0, len(cells), BLOCK):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("the photomosaic was cancelled")
+        d = _distances(cells[lo : lo + BLOCK], codebook, norms)
+        best[lo : lo + BLOCK] = np.argmin(d, axis=1)
+        best_d[lo : lo + BLOCK] = d[np.arange(len(d)), best[lo : lo + BLOCK]]
+    if repeat is None:
+        return best
+    return _limited(cells, codebook, norms, best, best_d, repeat)
+
+
+def _limited(cells: npt.NDArray[np.float32], codebook: npt.NDArray[np.float32],
+             norms: npt.NDArray[np.float32], best: npt.NDArray[np.int64],
+             best_d: npt.NDArray[np.float32], repeat: int) -> npt.NDArray[np.int64]:  # fmt: skip
+    used = np.zeros(len(codebook), np.int64)
+    out = np.empty(len(cells), np.int64)
+    for i in np.argsort(best_d, kind="stable"):  # the closest matches are served first
+        choice = int(best[i])
+        if used[choice] >= repeat:
+            d = _distances(cells[i : i + 1], codebook, norms)[0]
+            d[used >= repeat] = np.inf
+            choice = int(np.argmin(d))
+        used[choice] += 1
+        out[i] = choice
+    return out
+
+
+def _tile_image(path: str, tile: int) -> Image.Image:
+    with open_image(path) as image:
+        image.draft("RGB", (tile, tile))
+        rgb = image.convert("RGB") if image.mode != "RGB" else image
+        return centre_square(rgb).resize((tile, tile), Image.Resampling.BILINEAR)
+
+
+def _paint(vectors: TileVectors, choices: npt.NDArray[np.int64], grid: tuple[int, int], tile: int,
+           progress: ProgressCallback | None, cancel: threading.Event | None,
+           workers: int | None) -> Image.Image:  # fmt: skip
+    rows, cols = grid
+    canvas = Image.new("RGB", (cols * tile, rows * tile))
+    chosen: Sequence[int] = sorted(set(choices.tolist()))
+    cells: dict[int, list[int]] = {}
+    for cell, row in enumerate(choices.tolist()):
+        cells.setdefault(row, []).append(cell)
+    report = Throttle(progress)
+
+    def decode(row: int) -> tuple[int, Image.Image | None]:
+        if cancel is not None and cancel.is_set():
+            return row, None
+        try:
+            return row, _tile_image(str(vectors.paths[row]), tile)
+        except (OSError, ValueError, SyntaxError):  # a frame gone since: its cells stay black
+            return row, None
+
+    with ThreadPoolExecutor(max_workers=workers or default_workers()) as pool:
+        for done, (row, image) in enumerate(pool.map(decode, chosen), 1):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("the photomosaic was cancelled")
+            if image is not None:
+                for cell in cells[row]:
+                    canvas.paste(image, ((cell % cols) * tile, (cell // cols) * tile))
+            report(Progress(TILES, done, len(chosen)))
+    return canvas
+
+
+def photomosaic(
+    target: Image.Image,
+    vectors: TileVectors,
+    tile: int,
+    *,
+    repeat: int | None = None,
+    opacity: float = 0.0,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    workers: int | None = None,
+) -> PhotoMosaic:
+    """``target`` rebuilt from the frames of ``vectors``, ``tile`` pixels a cell."""
+    if tile < 2:
+        raise ValueError(f"tile: {tile} must be at least 2 pixels")
+    if not 0.0 <= opacity <= 1.0:
+        raise ValueError(f"opacity: {opacity} must be between 0 and 1")
+    cells, grid = cell_vectors(target, tile, vectors.side)
+    safe_report(progress, Progress(MATCH, 0, 1))
+    choices = nearest(cells, vectors.vectors, repeat, cancel)
+    safe_report(progress, Progress(MATCH, 1, 1, message=f"{len(set(choices.tolist()))} frames"))
+    image = _paint(vectors, choices, grid, tile, progress, cancel, workers)
+    if opacity > 0:
+        under = target.convert("RGB").crop((0, 0, image.width, image.height))
+        image = Image.blend(image, under, opacity)
+    return PhotoMosaic(image, choices, grid)
