@@ -120,13 +120,17 @@ def place(
     return x, y
 
 
-@lru_cache(maxsize=32)
-def _text_mask(
+#: Characters a stamp is put together from glyph by glyph (what time formats print): each glyph
+#: is drawn once per worker and placed where pair kerning puts it; these have no ligatures or
+#: marks, so the text comes out as FreeType lays it out whole (tests compare the two).
+_GLYPHWISE = frozenset("0123456789 :-./,+")
+
+
+def _render(
     text: str, font_spec: str | None, px: int, stroke: int
 ) -> tuple[Image.Image, Image.Image]:
-    """(fill mask, stroke mask) of ``text`` as L images cropped to the ink. Cached (and only
-    read by callers): frames taken seconds apart share a minute's stamp, and a watermark's
-    text is the same on every frame, so each is rendered once per worker instead of per frame."""
+    """(fill, outer): ``text``'s fill mask and its stroked-and-filled mask (the fill again
+    without a stroke), drawn whole by ImageDraw and cropped to the ink."""
     font = fonts.load_font(font_spec, px)
     left, top, right, bottom = font.getbbox(text, stroke_width=stroke)
     # typed as floats (a layout engine may place ink between pixels); FreeType's are whole pixels
@@ -140,6 +144,66 @@ def _text_mask(
         (-left, -top), text, font=font, fill=255, stroke_width=stroke, stroke_fill=255
     )
     return fill, outer
+
+
+@lru_cache(maxsize=1024)
+def _glyph(
+    char: str, font_spec: str | None, px: int, stroke: int
+) -> tuple[Image.Image, Image.Image, tuple[int, int], tuple[int, int]] | None:
+    """``char``'s fill and outer masks and where each starts from the pen; None without ink."""
+    font = fonts.load_font(font_spec, px)
+    plain, stroked = font.getbbox(char), font.getbbox(char, stroke_width=stroke)
+    if plain[2] <= plain[0] or plain[3] <= plain[1]:
+        return None  # a space
+    fill = _render(char, font_spec, px, 0)[0]
+    outer = _render(char, font_spec, px, stroke)[1] if stroke else fill
+    return fill, outer, (int(plain[0]), int(plain[1])), (int(stroked[0]), int(stroked[1]))
+
+
+@lru_cache(maxsize=4096)
+def _advance(pair: str, font_spec: str | None, px: int) -> float:
+    """How far the pen moves past ``pair[0]`` when ``pair[1]`` follows (kerning included)."""
+    font = fonts.load_font(font_spec, px)
+    return font.getlength(pair) - font.getlength(pair[1])
+
+
+def _glyphwise_mask(
+    text: str, font_spec: str | None, px: int, stroke: int
+) -> tuple[Image.Image, Image.Image]:
+    """:func:`_text_mask` put together from cached glyphs; for texts of :data:`_GLYPHWISE`."""
+    font = fonts.load_font(font_spec, px)
+    left, top, right, bottom = font.getbbox(text, stroke_width=stroke)
+    size = (max(1, math.ceil(right - left)), max(1, math.ceil(bottom - top)))
+    fill = Image.new("L", size, 0)
+    outer = Image.new("L", size, 0) if stroke else fill
+    pen = 0.0
+    for i, char in enumerate(text):
+        glyph = _glyph(char, font_spec, px, stroke)
+        if glyph is not None:
+            g_fill, g_outer, (fx, fy), (sx, sy) = glyph
+            x = math.floor(pen + 0.5)  # FreeType's pixel for a 26.6 pen position
+            # pasting white through a glyph's mask blends it over what is there, as FreeType's
+            # renderer lays overlapping glyphs (an outline reaches into its neighbour's)
+            fill.paste(255, (x + fx - int(left), fy - int(top)), g_fill)
+            if stroke:
+                outer.paste(255, (x + sx - int(left), sy - int(top)), g_outer)
+        if i + 1 < len(text):
+            pen += _advance(text[i : i + 2], font_spec, px)
+    return fill, outer
+
+
+@lru_cache(maxsize=32)
+def _text_mask(
+    text: str, font_spec: str | None, px: int, stroke: int
+) -> tuple[Image.Image, Image.Image]:
+    """(fill mask, stroke mask) of ``text`` as L images cropped to the ink. Cached (and only
+    read by callers): frames taken seconds apart share a minute's stamp, and a watermark's
+    text is the same on every frame, so each is rendered once per worker instead of per frame.
+    A time stamp is put together from cached glyphs (~0.15 ms instead of ~0.6 ms to render
+    a 1080p frame's stamp with its outline, most of it FreeType's stroker)."""
+    if _GLYPHWISE.issuperset(text):
+        return _glyphwise_mask(text, font_spec, px, stroke)
+    return _render(text, font_spec, px, stroke)
 
 
 def _paste_color(

@@ -237,3 +237,30 @@ def test_bad_settings_are_refused_with_the_accepted_values(tmp_path):
         Watermark()
     with pytest.raises(ValueError, match="does not exist"):
         Watermark(image=str(tmp_path / "missing.png"))
+
+
+@pytest.mark.parametrize("fmt", ["%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M:%S", "%y/%m/%d, %H.%M"])
+@pytest.mark.parametrize("px", [6, 20, 43, 130])
+def test_a_stamp_put_together_from_cached_glyphs_is_freetypes_whole_text(fmt, px):
+    """Time stamps are drawn from glyphs rendered once per worker; the masks must be pixel for
+    pixel those ImageDraw renders for the whole text (kerning, outlines reaching into the
+    neighbouring glyph, the space, sizes down to the smallest)."""
+    from pylapse.imaging import overlay
+
+    texts = {
+        datetime(2026, m, d, h, mi, s, tzinfo=UTC).strftime(fmt)
+        for m, d, h, mi, s in [
+            (1, 1, 0, 0, 0),
+            (7, 17, 11, 47, 1),
+            (12, 31, 23, 59, 59),
+            (10, 20, 14, 7, 41),
+            (4, 4, 4, 44, 14),
+        ]
+    }
+    for text in texts:
+        for stroke in (0, max(1, round(px / 12))):
+            glyphwise = overlay._glyphwise_mask(text, None, px, stroke)
+            whole = overlay._render(text, None, px, stroke)
+            for ours, theirs in zip(glyphwise, whole, strict=True):
+                assert ours.size == theirs.size, (text, px, stroke)
+                assert ImageChops.difference(ours, theirs).getbbox() is None, (text, px, stroke)
