@@ -1,6 +1,7 @@
 """Benchmark: pylapse's render against a bare ``ffmpeg -f concat`` run with identical options.
 
     ./bench.sh render [--frames 300] [--size 1920x1080] [--rounds 4] [--speeds draft,final]
+                      [--segment-days 30] [--segment-frames 144] [--segments-only]
 
 Both sides encode the same concat list with the same ffmpeg and the same arguments; ours adds
 what pylapse does around it (frame planning, the list file, ``-progress`` parsing and callbacks,
@@ -10,6 +11,12 @@ load on a shared machine disturbs far less than wall time. Each render speed (th
 draft" and "final quality") is measured on its own, and its frames/s (ours, fastest run) is
 printed too, against the bare ffmpeg's. Prints one line per measure: name, ours, baseline,
 ratio, goal.
+
+The per-day segment cache (:mod:`pylapse.video.segments`) on ``--segment-days`` days of
+``--segment-frames`` small frames (480x270) each: extending the video by one day (warm cache,
+one new day) against encoding that one day alone (goal <= 1.3x), and the whole render from a
+warm cache against a cold one, i.e. the plain one-piece render a user runs without the cache
+(goal >= 10x faster); the cold segmented render against the plain one is printed too.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -30,8 +39,11 @@ from pylapse.ffmpeg import find_ffmpeg
 from pylapse.video.command import RenderOptions, parse_size
 from pylapse.video.framelist import concat_list, plan_frames
 from pylapse.video.render import render_frames
+from pylapse.video.segments import render_segmented
 
 GOAL = 1.05
+EXTEND_GOAL = 1.3  # extending by a day <= 1.3x encoding that day alone
+WARM_GOAL = 10.0  # a warm-cache render >= 10x faster than a cold one
 
 
 def _cpu() -> float:
@@ -103,12 +115,86 @@ def _measure(
     return ours, base, ours_cpu, base_cpu
 
 
+@dataclass(frozen=True)
+class _Shot:
+    """An index frame as renders of a collection get it (with the file's size and mtime)."""
+
+    path: Path
+    utc: float
+    offset: int
+    size: int
+    mtime: float
+
+
+def _segment_days(folder: Path, days: int, per_day: int) -> list[list[_Shot]]:
+    """``days`` days of ``per_day`` small frames, 10 minutes apart from 06:00 UTC."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = make_frames(folder, days * per_day, (480, 270))
+    start = datetime(2026, 5, 1, 6, tzinfo=UTC)
+    out: list[list[_Shot]] = []
+    for d in range(days):
+        day = start + timedelta(days=d)
+        mine = paths[d * per_day:(d + 1) * per_day]
+        out.append([_Shot(p, (day + timedelta(minutes=10 * i)).timestamp(), 0,
+                          p.stat().st_size, p.stat().st_mtime)
+                    for i, p in enumerate(mine)])  # fmt: skip
+    return out
+
+
+def _bench_segments(folder: Path, days: int, per_day: int, rounds: int) -> None:
+    shots = _segment_days(folder / "seg-frames", days + 1, per_day)
+    month = [s for day in shots[:days] for s in day]
+    options = RenderOptions(fps=24, codec="h264", speed="draft")
+    cache = folder / "seg-cache"
+
+    def timed(fn: Callable[[], object]) -> tuple[float, float]:
+        t, c = time.perf_counter(), _cpu()
+        fn()
+        return time.perf_counter() - t, _cpu() - c
+
+    plain = timed(lambda: render_frames(month, folder / "plain.mp4", options))
+    cold = timed(lambda: render_segmented(month, folder / "seg.mp4", options, cache))
+    warm = min(timed(lambda: render_segmented(month, folder / "seg.mp4", options, cache))
+               for _ in range(rounds))  # fmt: skip
+    extend, alone = [], []
+    longer = [*month, *shots[days]]
+    for _ in range(rounds):  # ABBA: neither side always runs first
+        made = render_segmented(month, folder / "seg.mp4", options, cache)
+        for stale in made.folder.glob(_day_name(shots[days]) + ".*"):
+            stale.unlink()  # the new day is new again in every round
+        sides = [
+            (lambda: render_frames(shots[days], folder / "day.mp4", options), alone),
+            (lambda: render_segmented(longer, folder / "seg.mp4", options, cache), extend),
+        ]
+        for fn, into in sides if _ % 2 == 0 else sides[::-1]:
+            into.append(timed(fn))
+    print(f"# segments: plain {_r(list(plain))}, cold {_r(list(cold))}, warm {_r(list(warm))} "
+          f"(wall, cpu); extend {extend}, day alone {alone}", file=sys.stderr)  # fmt: skip
+    name = f"segments_{days}d_x{per_day}_270p_draft"
+    for i, label in ((0, "wall"), (1, "cpu")):
+        e = statistics.median(x[i] for x in extend)
+        a = statistics.median(x[i] for x in alone)
+        print(f"{name}_extend_by_a_day_{label} {e:.3f}s {a:.3f}s {e / a:.3f} <={EXTEND_GOAL}")
+    for i, label in ((0, "wall"), (1, "cpu")):
+        w, p = warm[i], plain[i]
+        print(f"{name}_warm_vs_cold_full_{label} {w:.3f}s {p:.3f}s {p / w:.1f}x >={WARM_GOAL}x")
+    print(f"{name}_cold_segmented_vs_plain_wall {cold[0]:.3f}s {plain[0]:.3f}s "
+          f"{cold[0] / plain[0]:.3f} (what segmenting costs once)")
+
+
+def _day_name(day: list[_Shot]) -> str:
+    return datetime.fromtimestamp(day[0].utc, UTC).date().isoformat()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--size", default="1920x1080")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--speeds", default="draft,final", help="render speeds, comma-separated")
+    parser.add_argument("--segment-days", type=int, default=30, help="0: no segment cache lines")
+    parser.add_argument("--segment-frames", type=int, default=144, help="frames per day")
+    parser.add_argument("--segments-only", action="store_true")
     args = parser.parse_args()
     size = parse_size(args.size)
     info = find_ffmpeg()
@@ -116,10 +202,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="pylapse-bench-") as tmp:
         folder = Path(tmp)
         started = time.perf_counter()
-        paths = make_frames(folder, args.frames, size)
+        paths = [] if args.segments_only else make_frames(folder, args.frames, size)
         print(f"# {args.frames} frames {args.size} made in {time.perf_counter() - started:.1f} s;"
               f" ffmpeg {info.version} ({info.source})", file=sys.stderr)  # fmt: skip
-        for speed in args.speeds.split(","):
+        if args.segment_days:
+            _bench_segments(folder, args.segment_days, args.segment_frames, min(args.rounds, 3))
+        for speed in [] if args.segments_only else args.speeds.split(","):
             options = RenderOptions(fps=24, codec="h264", speed=speed)
             ours, base, ours_cpu, base_cpu = _measure(folder, paths, options, args.rounds)
             print(f"# {speed}: wall: baseline {_r(base)}, ours {_r(ours)}; cpu: baseline "
