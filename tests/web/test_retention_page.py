@@ -89,3 +89,31 @@ def test_the_disk_region_gives_days_until_full_with_retention(app, tmp_path: Pat
     assert "with retention" not in template.render(volumes=[plain])
     assert "with retention: full in about 120 days" in template.render(volumes=[kept])
     assert "with retention: never full at the current rate" in template.render(volumes=[never])
+
+
+def test_days_are_protected_and_unprotected_from_the_page(client, post, runtime) -> None:
+    demo_frames(runtime, count=12, step=timedelta(minutes=10))  # 2026-03-10 09:00-10:50
+    added = post("/cameras/demo/retention/keep", {"days": "2026-03-09..2026-03-10"})
+    assert added.status_code == 303 and added.headers["location"] == "/cameras/demo/retention"
+    assert runtime.config.cameras["demo"].retention.keep == ["2026-03-11", "2026-03-09..2026-03-10"]
+    saved = json.loads(runtime.config_path.read_text())["cameras"]["demo"]["retention"]
+    assert saved["keep"] == ["2026-03-11", "2026-03-09..2026-03-10"]
+    shown = client.get(f"/cameras/demo/retention/preview?at={AT.replace('+', '%2B')}")
+    (day,) = shown.context["preview"].days
+    assert (day.protected, day.removed) == (10, 0)
+    bad = post("/cameras/demo/retention/keep", {"days": "2026-03-40"})
+    assert bad.status_code == 422 and "keep[2]: '2026-03-40' is not a day" in bad.text
+    post("/cameras/demo/retention/keep/remove", {"days": "2026-03-11"})
+    assert runtime.config.cameras["demo"].retention.keep == ["2026-03-09..2026-03-10"]
+    assert (
+        'action="/cameras/demo/retention/keep/remove"' in client.get("/cameras/demo/retention").text
+    )
+
+
+def test_a_camera_without_retention_can_keep_days(client, post, runtime) -> None:
+    raw = json.loads(runtime.config_path.read_text())
+    del raw["cameras"]["demo"]["retention"]
+    runtime.config_path.write_text(json.dumps(raw))
+    post("/cameras/demo/retention/keep", {"days": "2026-03-10"})
+    retention = runtime.config.cameras["demo"].retention
+    assert retention.keep == ["2026-03-10"] and retention.enabled is False

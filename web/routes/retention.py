@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from pylapse.config.base import ConfigError
+from pylapse.config.models import Config, RetentionConfig
 from pylapse.retention.run import RetentionBusy
 from pylapse.retention.trash import trash_runs
 from pylapse.tasks.retention import (
@@ -27,7 +30,7 @@ from pylapse.tasks.retention import (
     queue_retention,
     restore,
 )
-from web.deps import RuntimeDep, TemplatesDep
+from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
 from web.routes import _media as m
 
 router = APIRouter(tags=["retention"], include_in_schema=False)
@@ -133,3 +136,43 @@ async def restore_run(
     context = page_context(runtime, camera_id)
     context["restored"] = done
     return m.render(templates, request, "retention.html", context)
+
+
+def _edit_keep(editor: Any, camera_id: str, change: Any) -> None:
+    """Save the camera's ``retention.keep`` as ``change(old list)`` returns it (a camera without
+    retention gets a block that keeps these days and is off)."""
+
+    def mutate(config: Config) -> None:
+        camera = config.cameras[camera_id]
+        fields = camera.retention.model_dump(exclude_unset=True) if camera.retention else {}
+        fields["keep"] = change(list(camera.retention.keep if camera.retention else []))
+        camera.retention = RetentionConfig.model_validate(fields)
+
+    try:
+        editor.apply(mutate)
+    except ValidationError as exc:
+        messages = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        raise HTTPException(422, messages) from None
+    except (ConfigError, OSError) as exc:
+        raise HTTPException(409, f"Not saved: {exc}") from None
+
+
+@router.post("/cameras/{camera_id}/retention/keep")
+def keep_days(
+    camera_id: str, runtime: RuntimeDep, editor: ConfigEditorDep, days: Annotated[str, Form()]
+) -> RedirectResponse:
+    """Protect a day or a range of days (``YYYY-MM-DD`` or ``YYYY-MM-DD..YYYY-MM-DD``)."""
+    _camera(runtime, camera_id)
+    wanted = days.strip()
+    _edit_keep(editor, camera_id, lambda keep: keep if wanted in keep else [*keep, wanted])
+    return RedirectResponse(f"/cameras/{camera_id}/retention", status_code=303)
+
+
+@router.post("/cameras/{camera_id}/retention/keep/remove")
+def unkeep_days(
+    camera_id: str, runtime: RuntimeDep, editor: ConfigEditorDep, days: Annotated[str, Form()]
+) -> RedirectResponse:
+    """Stop protecting an entry of the camera's kept days."""
+    _camera(runtime, camera_id)
+    _edit_keep(editor, camera_id, lambda keep: [k for k in keep if k != days.strip()])
+    return RedirectResponse(f"/cameras/{camera_id}/retention", status_code=303)
