@@ -38,7 +38,9 @@ three runs back to back): ours 43.6 / 50.8 / 27.3 ms vs 0.2's 88.1 / 84.6 / 71.3
 (2.02x / 1.67x / 2.61x the rate) [6.7-8.0]; CPU a frame 15.4 / 15.7 / 18.4 vs 27.1 / 26.9 /
 30.1 ms (0.57-0.61x); one core, Pillow's way 16.4-18.1 ms a frame (decode ~8.4-9.7, stamp ~1.2,
 encode and write ~6.8), samesize's 14.4-15.8 (decode ~6.4-7.5, the rest the same). 100 frames
-of 4000x3000: ours 76.4 vs 968 ms (12.7x) [10.9], 70 % of the limit. On a machine this loaded
+of 4000x3000: ours 76.4 vs 968 ms (12.7x) [10.9], 70 % of the limit. With stamps put
+together from cached glyphs (a stamp ~0.6 -> ~0.1 ms of CPU in isolation): 1080p ours 63.0 vs
+101.5 ms (1.61x) [11.8-14.1], CPU a frame 15.2 vs 26.8 ms (0.57x). On a machine this loaded
 the wall-clock ratio swings by a third between runs; the CPU line is the steadier one. A
 stamp-only frame is still decoded and encoded whole (see pylapse.imaging.samesize for the
 lossless splice measured and why it is not possible with the libraries here), so both methods'
