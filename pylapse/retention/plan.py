@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import NamedTuple
 
 from pylapse.config.models import RetentionConfig
 from pylapse.retention.protect import Span, is_protected
@@ -66,9 +67,8 @@ class Policy:
         return -math.inf if self.expire is None else self.now - self.expire
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """The index row facts a plan needs about one frame."""
+class Candidate(NamedTuple):
+    """The index row facts a plan needs about one frame (a tuple: a day has thousands)."""
 
     id: int
     folder: str
@@ -79,8 +79,7 @@ class Candidate:
     sharpness: float | None
 
 
-@dataclass(frozen=True, slots=True)
-class Doomed:
+class Doomed(NamedTuple):
     """A frame the run moves to the trash, and why."""
 
     id: int
@@ -123,52 +122,67 @@ def plan_day(
     """What goes of ``frames`` (one local day's, in time order) under ``policy``."""
     doomed: list[Doomed] = []
     saved = 0
-    windows: dict[tuple[int, int], list[int]] = {}  # (wall day, window) -> positions
-    for i, f in enumerate(frames):
-        if f.utc >= policy.keep_cutoff:
+    thinned: list[Candidate] = []  # old enough to thin, not expired
+    keep_cutoff, expire_cutoff = policy.keep_cutoff, policy.expire_cutoff
+    for f in frames:
+        if f.utc >= keep_cutoff:
             continue
-        shielded = is_protected(f.utc, protected)
-        if f.utc < policy.expire_cutoff:
-            if shielded:
+        if f.utc < expire_cutoff:
+            if protected and is_protected(f.utc, protected):
                 saved += 1
             else:
-                doomed.append(_doom(f, Reason.EXPIRED))
-            continue
-        if policy.thin is not None:
-            wall = f.utc + f.offset
-            wall_day = math.floor(wall / DAY)
-            key = (wall_day, math.floor((wall - wall_day * DAY) / policy.thin))
-            windows.setdefault(key, []).append(i)
-    for positions in windows.values():
-        best = positions[_best(frames, positions)]
-        for i in positions:
-            if i == best:
-                continue
-            if is_protected(frames[i].utc, protected):
-                saved += 1
-            else:
-                doomed.append(_doom(frames[i], Reason.THIN))
+                doomed.append(Doomed(f.id, f.folder, f.name, f.utc, f.size, Reason.EXPIRED))
+        elif policy.thin is not None:
+            thinned.append(f)
+    if thinned and policy.thin is not None:
+        saved += _thin(thinned, policy.thin, protected, doomed)
     doomed.sort(key=lambda d: (d.utc, d.id))
     return DayPlan(day, len(frames), saved, tuple(doomed))
 
 
-def _best(frames: Sequence[Candidate], positions: list[int]) -> int:
-    """Index into ``positions`` (one window's frames) of the frame the window keeps, by the
-    export's best-in-window rule over the frames' own wall clock."""
-    walls = [frames[i].utc + frames[i].offset for i in positions]
-    # DST's repeated hour can put a window's frames out of wall-clock order
-    order = sorted(range(len(positions)), key=lambda j: (walls[j], frames[positions[j]].utc))
-    ids = [frames[positions[j]].id for j in order]
-    times = [walls[j] for j in order]
-    sharp = [frames[positions[j]].sharpness for j in order]
-    scored = apply_filter(QualityFilter(best_in_window=True), ids, times, {"sharpness": sharp})
+_BEST = QualityFilter(best_in_window=True)
+
+
+def _thin(
+    frames: list[Candidate], width: float, protected: Sequence[Span], doomed: list[Doomed]
+) -> int:
+    """Add to ``doomed`` all but the kept frame of each window; returns the protected ones
+    that stayed only for being protected.
+
+    Windows are counted in each frame's own wall clock from its local midnight, so frames are
+    taken in wall-clock order (DST's repeated hour puts two offsets into one window). The kept
+    frame of a window follows the export's best-in-window rule: one call to
+    :func:`~pylapse.selection.quality_filter.apply_filter` reads the day's sharpness (-inf
+    where not measured), then :func:`~pylapse.selection.quality_filter.best_positions` over
+    each window's frames alone picks the sharpest, else the first (the one nearest the
+    window's start)."""
+    walls = [f.utc + f.offset for f in frames]
+    order = sorted(range(len(frames)), key=lambda i: (walls[i], frames[i].utc))
+    times = [walls[i] for i in order]
+    ids = [frames[i].id for i in order]
+    scored = apply_filter(_BEST, ids, times, {"sharpness": [frames[i].sharpness for i in order]})
     assert scored.sharpness is not None  # best_in_window asks for it
-    # one target whose tolerance covers exactly this window's frames; the first of them is
-    # the one nearest the window's start (kept when none was measured)
-    centre, reach = (times[0] + times[-1]) / 2, (times[-1] - times[0]) / 2 + 1.0
-    (pick,) = best_positions(times, scored.sharpness, [centre], [0], reach)
-    return order[pick]
-
-
-def _doom(f: Candidate, reason: Reason) -> Doomed:
-    return Doomed(f.id, f.folder, f.name, f.utc, f.size, reason)
+    sharp = scored.sharpness
+    keys = []
+    for t in times:
+        wall_day = math.floor(t / DAY)
+        keys.append((wall_day, math.floor((t - wall_day * DAY) / width)))
+    saved = 0
+    lo = 0
+    while lo < len(order):
+        hi = lo + 1
+        while hi < len(order) and keys[hi] == keys[lo]:
+            hi += 1
+        window = times[lo:hi]
+        centre, reach = (window[0] + window[-1]) / 2, (window[-1] - window[0]) / 2 + 1.0
+        (pick,) = best_positions(window, sharp[lo:hi], [centre], [0], reach)
+        for j in range(lo, hi):
+            if j == lo + pick:
+                continue
+            f = frames[order[j]]
+            if protected and is_protected(f.utc, protected):
+                saved += 1
+            else:
+                doomed.append(Doomed(f.id, f.folder, f.name, f.utc, f.size, Reason.THIN))
+        lo = hi
+    return saved

@@ -153,10 +153,7 @@ def plan_days(
     ]
     for i, day in enumerate(days):
         start, stop = _day_span(day, setup.zone)
-        frames = [
-            Candidate(f.id, str(f.path.parent), f.name, f.utc, f.offset, f.size, f.sharpness)
-            for f in index.frames(setup.camera, start, stop)
-        ]
+        frames = list(map(Candidate._make, index.file_rows(setup.camera, start, stop)))
         safe_report(progress, Progress("plan", i, len(days), message=f"{day}"))
         yield plan_day(day, frames, policy, setup.protected)
     safe_report(progress, Progress("plan", len(days), len(days)))
@@ -212,9 +209,9 @@ def _sized(plan: DayPlan) -> DayPlan:
     for d in plan.doomed:
         if d.size is None:
             try:
-                d = replace(d, size=os.lstat(os.path.join(d.folder, d.name)).st_size)
+                d = d._replace(size=os.lstat(os.path.join(d.folder, d.name)).st_size)
             except OSError:
-                d = replace(d, size=0)  # already gone: removing it frees nothing
+                d = d._replace(size=0)  # already gone: removing it frees nothing
         doomed.append(d)
     return replace(plan, doomed=tuple(doomed))
 
