@@ -45,6 +45,7 @@ from pylapse.config.base import (
     _Model,
 )
 from pylapse.config.presets import ExportPreset
+from pylapse.config.render_schedules import RenderScheduleConfig
 from pylapse.notify.events import EventKind, is_event_pattern
 from pylapse.redact import mask_url
 
@@ -757,6 +758,9 @@ class Config(_Model):
     notifications: dict[str, NotificationConfig] = Field(
         default_factory=dict, description="notification rules keyed by id"
     )
+    render_schedules: dict[str, RenderScheduleConfig] = Field(
+        default_factory=dict, description="videos made by themselves at set times, keyed by id"
+    )
 
     _source: Path | None = PrivateAttr(None)
     # the file's "_" comments by the path of the object they were in (see config.file)
@@ -786,7 +790,7 @@ class Config(_Model):
             config._layout_from_v02 = True
         return config
 
-    @field_validator("cameras", "collections", "exports", "notifications")
+    @field_validator("cameras", "collections", "exports", "notifications", "render_schedules")
     @classmethod
     def _check_ids(cls, value: dict[str, Any]) -> dict[str, Any]:
         for key in value:

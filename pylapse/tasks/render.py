@@ -3,6 +3,7 @@ write, where videos go, and a render queued as a job (its result summarised for 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pylapse.ffmpeg import FfmpegError, FfmpegNotFound, configured_ffmpeg, find_ffmpeg
 from pylapse.progress import Progress, ProgressCallback
+from pylapse.video import segments
 from pylapse.video.codecs import Codec, available_codecs
 from pylapse.video.command import RenderOptions
 from pylapse.video.manifest import read_manifest
@@ -84,10 +86,15 @@ def render(
     *,
     if_exists: str = "rename",
     roots: Sequence[Path] | None = None,
+    segment_cache: Path | None = None,
 ) -> dict[str, Any]:
     """Render ``frames()`` (listed when the render starts) to ``output`` with the config's
     ffmpeg; returns :func:`summary`. Frames whose file does not resolve inside ``roots``
-    (default: the storage roots) are left out and listed."""
+    (default: the storage roots) are left out and listed.
+
+    ``segment_cache`` (a collection's folder under the data folder's ``cache/segments``)
+    renders through the per-day segment cache when the options allow it
+    (:func:`pylapse.video.segments.why_not`); the summary then says which days were encoded."""
     opts = RenderOptions.from_dict({**options, "ffmpeg_path": configured_ffmpeg(config)})
     allowed = list(roots if roots is not None else config.root_paths)
     report = progress or (lambda _p: None)
@@ -95,6 +102,14 @@ def render(
     chosen = frames()
     report(Progress("select", 1, 1))
     output.parent.mkdir(parents=True, exist_ok=True)
+    if segment_cache is not None and segments.why_not(opts, output) is None:
+        with contextlib.suppress(segments.UntimedFrames):  # not from an index: in one piece
+            made = segments.render_segmented(
+                chosen, output, opts, segment_cache, progress, cancel, if_exists=if_exists,
+                roots=allowed,
+            )  # fmt: skip
+            return {**summary(made.result, opts.codec), "segments_encoded": list(made.encoded),
+                    "segments_reused": len(made.reused)}  # fmt: skip
     result = render_frames(
         chosen, output, opts, progress, cancel, if_exists=if_exists, roots=allowed
     )

@@ -46,6 +46,7 @@ from pylapse.video.render import RenderError, RenderResult, render_frames, sweep
 __all__ = [
     "CACHE_FOLDER",
     "SegmentedRender",
+    "UntimedFrames",
     "day_fingerprint",
     "params_key",
     "render_segmented",
@@ -55,6 +56,10 @@ __all__ = [
 CACHE_FOLDER = Path("cache") / "segments"  # under the data folder, then <collection>/
 SEGMENT_VERSION = 1  # bump when a segment's encoding changes in a way the options do not show
 _JOINABLE = {"mp4", "mov", "matroska"}  # containers the concat demuxer joins by stream copy
+
+
+class UntimedFrames(ValueError):
+    """A frame without a time (a folder's files, a selection slot): no day to cache it under."""
 
 
 @dataclass(frozen=True)
@@ -212,7 +217,7 @@ def render_segmented(
         raise FileExistsError(f"{output} exists; nothing was replaced")
     days = _days(frames)
     if days is None:
-        raise ValueError("segment cache: every frame needs a time (an indexed collection's frames)")
+        raise UntimedFrames("segment cache: every frame needs a time (a collection's frames)")
     codec = resolve_codec(options.codec)
     container = codec.containers[output.suffix.lower()]
     info = find_ffmpeg(options.ffmpeg_path)

@@ -1,0 +1,376 @@
+"""Render schedules (issue 20 §1): when each fires, which period it covers, the run, keep-N.
+
+A schedule (:class:`~pylapse.config.render_schedules.RenderScheduleConfig`) fires daily at
+``at`` in its zone (the schedule's ``timezone``, else its collection's) for the named periods,
+or by its cron rule. All times are computed from an explicit instant, never the wall clock, and
+in the zone's own calendar: "yesterday" is the local day before the firing (23 or 25 hours
+across a DST change); a firing time that a spring-forward skips moves onto the real clock
+(:func:`pylapse.timeutil.localize`), one that autumn repeats fires once (its first instance).
+
+Periods, for a firing at local time F on day D (half-open [start, end)):
+
+- ``yesterday``: D-1 00:00 to D 00:00;  ``last_7_days``: D-7 00:00 to D 00:00;
+- ``month_to_date``: the 1st of D's month to F (on the 1st: the whole month before);
+- ``all``: from the first frame to F;  a cron rule: its previous firing to F.
+
+A run renders the collection's frames of the period (the schedule's ``select`` rules) to
+``<output_dir>/<name>.mp4`` with the period in the name, through the per-day segment cache
+(:mod:`pylapse.video.segments`, ``<data>/cache/segments/<collection>``) unless the schedule
+turns it off or its options need a whole render. The manifest beside the video says which
+schedule and period made it; keep-N removes older outputs of that schedule found by those
+manifests, and nothing else. In a process with a job runner a run is an ordinary ``render`` job
+whose params carry ``"schedule"`` (so notifications send ``render.scheduled``); headless
+capture runs it in the timer's thread.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pylapse import storage, timeutil
+from pylapse.config.render_schedules import NAMED_PERIODS, RenderScheduleConfig, cron_trigger
+from pylapse.progress import ProgressCallback
+from pylapse.tasks.render import render
+from pylapse.video.codecs import resolve_codec
+from pylapse.video.manifest import MANIFEST_SUFFIX, manifest_path, read_manifest, write_manifest
+from pylapse.video.segments import CACHE_FOLDER
+
+if TYPE_CHECKING:
+    from pylapse.collection import Collection
+    from pylapse.config.models import Config
+    from pylapse.index.store import FrameIndex
+    from pylapse.jobs.runner import JobRunner
+
+__all__ = [
+    "CHECK_EVERY",
+    "Period",
+    "ScheduleTimer",
+    "due_fire",
+    "keep_newest",
+    "next_fire",
+    "output_path",
+    "period_of",
+    "queue_schedule",
+    "run_schedule",
+    "schedule_zone",
+]
+
+log = logging.getLogger(__name__)
+
+CHECK_EVERY = 30.0  # seconds between the timer's checks
+STATE_NAME = "render_schedules.json"  # in the data folder: each schedule's last firing
+
+
+@dataclass(frozen=True)
+class Period:
+    """The frames a firing covers: ``[start, end)`` local, aware; ``start`` None = all."""
+
+    start: datetime | None
+    end: datetime
+    label: str  # in the output name: 2026-12-06, 2026-11-30_2026-12-06, ...
+
+
+def schedule_zone(config: Config, schedule: RenderScheduleConfig) -> tzinfo:
+    """The schedule's zone, else its collection's (or camera's), else the machine's."""
+    name = schedule.timezone
+    if name is None:
+        coll = config.all_collections().get(schedule.collection)
+        camera = config.cameras.get(schedule.collection)
+        name = (coll.timezone if coll is not None else None) or (
+            camera.timezone if camera is not None else None
+        )
+    return timeutil.zone(name)
+
+
+def _at(day: date, at: str, zone: tzinfo) -> datetime:
+    hour, minute = (int(x) for x in at.split(":"))
+    naive = datetime(day.year, day.month, day.day, hour, minute)  # noqa: DTZ001 - localized next
+    return timeutil.localize(naive, zone)
+
+
+def next_fire(schedule: RenderScheduleConfig, after: datetime, zone: tzinfo) -> datetime:
+    """The first firing strictly after ``after`` (aware), in ``zone``."""
+    if schedule.period not in NAMED_PERIODS:
+        fire = cron_trigger(schedule.period, zone).get_next_fire_time(None, after)
+        while fire is not None and fire <= after:  # APScheduler may return ``after`` itself
+            fire = cron_trigger(schedule.period, zone).get_next_fire_time(
+                None, after + timedelta(seconds=1)
+            )
+        if fire is None:
+            raise ValueError(f"cron rule {schedule.period!r} never fires after {after}")
+        found: datetime = fire.astimezone(zone)
+        return found
+    day = after.astimezone(zone).date()
+    while True:
+        fire = _at(day, schedule.at, zone)
+        if fire > after:
+            return fire
+        day += timedelta(days=1)
+
+
+def _previous_fire(schedule: RenderScheduleConfig, fire: datetime, zone: tzinfo) -> datetime:
+    """A cron rule's firing before ``fire``: searched backwards a step at a time."""
+    step = timedelta(hours=1)
+    probe = fire - step
+    for _ in range(24 * 400):  # a rule firing less than yearly is not a render schedule
+        found = next_fire(schedule, probe, zone)
+        if found < fire:
+            latest = found
+            while (after := next_fire(schedule, latest, zone)) < fire:
+                latest = after
+            return latest
+        probe -= step * (1 if _ < 48 else 24)
+    raise ValueError(f"cron rule {schedule.period!r} fired no time in the year before {fire}")
+
+
+def _midnight(day: date, zone: tzinfo) -> datetime:
+    return timeutil.localize(datetime(day.year, day.month, day.day), zone)  # noqa: DTZ001
+
+
+def period_of(schedule: RenderScheduleConfig, fire: datetime, zone: tzinfo) -> Period:
+    """The period a firing at ``fire`` covers (see the module)."""
+    local = fire.astimezone(zone)
+    day = local.date()
+    if schedule.period == "yesterday":
+        first = day - timedelta(days=1)
+        return Period(_midnight(first, zone), _midnight(day, zone), first.isoformat())
+    if schedule.period == "last_7_days":
+        first = day - timedelta(days=7)
+        label = f"{first.isoformat()}_{(day - timedelta(days=1)).isoformat()}"
+        return Period(_midnight(first, zone), _midnight(day, zone), label)
+    if schedule.period == "month_to_date":
+        if day.day == 1:  # nothing of this month yet: the month that just ended
+            first = (day - timedelta(days=1)).replace(day=1)
+            return Period(_midnight(first, zone), _midnight(day, zone), f"{first:%Y-%m}")
+        first = day.replace(day=1)
+        return Period(_midnight(first, zone), local, f"{first.isoformat()}_{day.isoformat()}")
+    if schedule.period == "all":
+        return Period(None, local, f"all_{day.isoformat()}")
+    start = _previous_fire(schedule, local, zone)
+    return Period(start, local, f"{start:%Y-%m-%dT%H%M}_{local:%Y-%m-%dT%H%M}")
+
+
+def output_path(config: Config, schedule_id: str, schedule: RenderScheduleConfig,
+                period: Period) -> Path:  # fmt: skip
+    """Where the firing's video goes: ``output_dir`` / the name rule with the period in it."""
+    if schedule.output_dir:
+        folder = config.resolve(schedule.output_dir)
+    elif config.videos_folder is not None:
+        folder = config.videos_folder
+    else:
+        raise ValueError(f"render_schedules.{schedule_id}.output_dir: not set and no storage root")
+    stem = schedule.name.format(
+        schedule=schedule_id, collection=schedule.collection, period=period.label
+    )
+    return folder / f"{stem}{resolve_codec(schedule.codec).default_extension}"
+
+
+def _options(schedule: RenderScheduleConfig) -> dict[str, Any]:
+    names = ("codec", "fps", "crf", "speed", "size", "deflicker")
+    return {name: getattr(schedule, name) for name in names}
+
+
+def _schedule(config: Config, schedule_id: str) -> RenderScheduleConfig:
+    found = config.render_schedules.get(schedule_id)
+    if found is None:
+        known = ", ".join(sorted(config.render_schedules)) or "none"
+        raise KeyError(f"no render schedule {schedule_id!r}; the config has: {known}")
+    return found
+
+
+@dataclass(frozen=True)
+class _Plan:
+    schedule: RenderScheduleConfig
+    collection: Collection
+    period: Period
+    fire: datetime
+    output: Path
+    params: dict[str, Any]
+
+
+def _plan(config: Config, index: FrameIndex, schedule_id: str, fire: datetime) -> _Plan:
+    from pylapse.collection import Collection
+
+    schedule = _schedule(config, schedule_id)
+    zone = schedule_zone(config, schedule)
+    coll = Collection.from_config(config, schedule.collection, index)
+    period = period_of(schedule, fire, zone)
+    output = output_path(config, schedule_id, schedule, period)
+    params = {"schedule": schedule_id, "source": "collection", "collection": schedule.collection,
+              "period": period.label, "fire": fire.isoformat()}  # fmt: skip
+    return _Plan(schedule, coll, period, fire, output, params)
+
+
+def _run(config: Config, plan: _Plan, schedule_id: str, progress: ProgressCallback | None,
+         cancel: threading.Event | None) -> dict[str, Any]:  # fmt: skip
+    """Render the plan's period, note the schedule in the manifest, then keep the newest N."""
+    period, schedule = plan.period, plan.schedule
+    rules = dict(schedule.select)
+    last = period.end - timedelta(microseconds=1)  # select's datetime end is inclusive
+
+    def frames() -> Any:
+        return plan.collection.select(date_from=period.start, date_to=last, **rules)
+
+    cache = None
+    if schedule.segment_cache:
+        cache = config.data_path / CACHE_FOLDER / schedule.collection
+    roots = [*config.root_paths, *plan.collection.roots]
+    result = render(config, frames, plan.output, _options(schedule), progress, cancel,
+                    if_exists="replace", roots=roots, segment_cache=cache)  # fmt: skip
+    video = Path(result["output"])
+    manifest = read_manifest(video) or {}
+    start = period.start.isoformat() if period.start else None
+    manifest["schedule"] = {"id": schedule_id, "period": schedule.period, "label": period.label,
+                            "start": start, "end": period.end.isoformat(),
+                            "fire": plan.fire.isoformat()}  # fmt: skip
+    write_manifest(video, manifest)
+    result["removed"] = [str(p) for p in keep_newest(video.parent, schedule_id, schedule.keep)]
+    result["period"] = period.label
+    return result
+
+
+def run_schedule(
+    config: Config,
+    index: FrameIndex,
+    schedule_id: str,
+    fire: datetime | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> dict[str, Any]:
+    """Run one firing now, in this thread (``fire`` default: now); returns the render summary
+    plus ``period`` and the ``removed`` older outputs."""
+    plan = _plan(config, index, schedule_id, fire or datetime.now().astimezone())
+    return _run(config, plan, schedule_id, progress, cancel)
+
+
+def queue_schedule(jobs: JobRunner, config: Config, index: FrameIndex, schedule_id: str,
+                   fire: datetime | None = None) -> int:  # fmt: skip
+    """Queue one firing as a ``render`` job (params carry ``schedule``); returns its id."""
+    from pylapse.video.command import RenderOptions
+    from pylapse.video.render import render_steps
+
+    plan = _plan(config, index, schedule_id, fire or datetime.now().astimezone())
+    opts = RenderOptions.from_dict(_options(plan.schedule))  # bad options fail before the queue
+
+    def fn(progress: ProgressCallback, cancel: threading.Event) -> dict[str, Any]:
+        return _run(config, plan, schedule_id, progress, cancel)
+
+    title = f"Scheduled render {schedule_id} ({plan.period.label})"
+    params = {**plan.params, "output": str(plan.output), "codec": opts.codec, "replace": True}
+    return jobs.submit("render", title, fn, steps={"select": 1.0, **render_steps(opts)},
+                       params=params)  # fmt: skip
+
+
+def keep_newest(folder: Path, schedule_id: str, keep: int) -> list[Path]:
+    """Remove all but the ``keep`` newest outputs of ``schedule_id`` in ``folder`` (0: keep
+    all): videos whose manifest names that schedule, newest by period end then creation; a
+    file without such a manifest is never touched. Returns the videos removed."""
+    if keep <= 0:
+        return []
+    mine: list[tuple[str, str, Path]] = []
+    for meta in folder.glob("*" + MANIFEST_SUFFIX):
+        video = meta.with_name(meta.name.removesuffix(MANIFEST_SUFFIX))
+        data = read_manifest(video)
+        made_by = (data or {}).get("schedule")
+        if not (data and isinstance(made_by, dict) and made_by.get("id") == schedule_id):
+            continue
+        if data.get("video") != video.name or not video.is_file():
+            continue
+        mine.append((str(made_by.get("end", "")), str(data.get("created", "")), video))
+    mine.sort(reverse=True)
+    removed = []
+    for _end, _created, video in mine[keep:]:
+        video.unlink(missing_ok=True)
+        manifest_path(video).unlink(missing_ok=True)
+        removed.append(video)
+    return removed
+
+
+# --- the timer ---------------------------------------------------------------------------------
+
+
+def _load_state(path: Path) -> dict[str, float]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): float(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def due_fire(schedule: RenderScheduleConfig, last: datetime, now: datetime,
+             zone: tzinfo) -> datetime | None:  # fmt: skip
+    """The latest firing in ``(last, now]`` (one run for several missed while off), or None."""
+    fire = next_fire(schedule, last, zone)
+    if fire > now:
+        return None
+    while (after := next_fire(schedule, fire, zone)) <= now:
+        fire = after
+    return fire
+
+
+class ScheduleTimer:
+    """A thread that fires due render schedules every ``every`` seconds. Each schedule's last
+    firing is kept in ``<data>/render_schedules.json`` so a restart neither repeats a run nor
+    runs a backlog (a schedule seen for the first time starts from then). ``run(schedule_id,
+    fire)`` queues a job (the dashboard) or renders in this thread (headless capture)."""
+
+    def __init__(self, config: Callable[[], Config], run: Callable[[str, datetime], object],
+                 every: float = CHECK_EVERY) -> None:  # fmt: skip
+        self._config, self._run, self._every = config, run, every
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._loop, name="pylapse-render-schedules",
+                                            daemon=True)  # fmt: skip
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._every):
+            try:
+                self.check(time.time())
+            except Exception:  # a bad config moment must not end the timer
+                log.exception("checking render schedules failed (will retry)")
+
+    def check(self, now: float) -> list[tuple[str, datetime]]:
+        """Fire every schedule due at ``now`` (UTC seconds); returns what was fired."""
+        config = self._config()
+        path = config.data_path / STATE_NAME
+        state = _load_state(path)
+        fired = []
+        for sid, schedule in config.render_schedules.items():
+            if not schedule.enabled:
+                continue
+            zone = schedule_zone(config, schedule)
+            if sid not in state:
+                state[sid] = now  # first seen: from now on, no backlog
+                continue
+            last = datetime.fromtimestamp(state[sid], zone)
+            fire = due_fire(schedule, last, datetime.fromtimestamp(now, zone), zone)
+            if fire is None:
+                continue
+            state[sid] = now
+            storage.atomic_write(path, json.dumps(state).encode("utf-8"))  # before: never twice
+            try:
+                self._run(sid, fire)
+                fired.append((sid, fire))
+            except Exception:  # one schedule's trouble never stops the others
+                log.exception("render schedule %s failed", sid)
+        storage.atomic_write(path, json.dumps(state).encode("utf-8"))
+        return fired
