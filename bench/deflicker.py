@@ -38,10 +38,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from pylapse.export import deflicker
 from pylapse.export.options import ExportOptions
 from pylapse.export.run import run_export
 from pylapse.ffmpeg import find_ffmpeg
+from pylapse.imaging import deflicker
 from pylapse.video.command import RenderOptions
 from pylapse.video.render import render_frames
 

@@ -123,11 +123,12 @@ FLOORS = {
     "index": 2,
     "export": 2,
     "pictures": 2,  # pictures of many frames: frames and sky colours handed in, no index
-    "video": 3,  # after export in the pipeline: renders deflicker with export's gains
+    "video": 2,
     "sources": 3,
     "collection": 3,
     "mosaic": 3,  # tiles of many frames composed per instant: frame times and paths handed in
     "retention": 3,  # thins and expires a camera's frames from its index rows into its trash
+    "worker": 3,  # the Celery worker's app: registers export's (and later others') task bodies
     "capture": 4,
     "tasks": 4,
     "runtime": 5,

@@ -88,7 +88,7 @@ class ExportOptions:
     link: bool = True  # hard-link (or copy) frames when nothing needs processing
     workers: int = field(default_factory=available_cores)  # per machine, as in 0.2
     zeropadding: int = MIN_DIGITS  # digits at least in output numbers (0.2 wrote 5)
-    deflicker: bool = False  # even out frame-to-frame brightness (pylapse.export.deflicker)
+    deflicker: bool = False  # even out frame-to-frame brightness (pylapse.imaging.deflicker)
     deflicker_window: int = 13  # frames in the local fit (odd: ±6 around each frame)
     deflicker_strength: float = 1.0  # 0-1: share of the way to the smoothed brightness
 

@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pylapse.export import deflicker
 from pylapse.export import pool as workerpool
 from pylapse.export.options import ExportOptions
 from pylapse.export.staging import ExportError, NameSet, Staging
 from pylapse.export.worker import Item, Outcome, Tone, init_worker, item, process_chunk
+from pylapse.imaging import deflicker
 from pylapse.progress import Cancelled, Progress, ProgressCallback, safe_report
 
 __all__ = [

@@ -18,11 +18,10 @@ from typing import Any
 from PIL import ExifTags
 
 from pylapse import timeutil
-from pylapse.export import deflicker
 from pylapse.export.options import ExportOptions
-from pylapse.imaging import fonts, process, samesize
+from pylapse.imaging import deflicker, fonts, process, samesize
 
-__all__ = ["Item", "Outcome", "init_worker", "item", "process_chunk"]
+__all__ = ["Item", "Outcome", "configure", "init_worker", "item", "process_chunk"]
 
 _JPEG_SUFFIXES = (".jpg", ".jpeg")
 _JPEG_EXTS = ("jpg", "jpeg")
@@ -69,6 +68,14 @@ def init_worker(
     """Per worker process: build the specs once and load the fonts they use once. ``roots``
     (resolved, each ending in a separator): frames must resolve inside one of them."""
     threading.Thread(target=_watch_owner, args=(owner,), name="owner-watch", daemon=True).start()
+    configure(options, staging, count, roots)
+
+
+def configure(
+    options: ExportOptions, staging: str, count: int, roots: tuple[str, ...] = ()
+) -> None:
+    """This process's export settings (what :func:`init_worker` sets up, without watching an
+    owner): a Celery worker sets them for each chunk it is handed."""
     _WORKER.update(
         options=options,
         staging=Path(staging),

@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields
 from fractions import Fraction
 from typing import Any
 
-from pylapse.export.deflicker import DEFAULT_STRENGTH, DEFAULT_WINDOW
+from pylapse.imaging.deflicker import DEFAULT_STRENGTH, DEFAULT_WINDOW
 from pylapse.video.codecs import SPEEDS, Codec, codec_args, resolve_codec, speed_settings
 from pylapse.video.framecheck import OtherSizes
 
@@ -63,7 +63,7 @@ class RenderOptions:
     # two passes of vidstab (vidstabdetect, then vidstabtransform in the encode); needs an
     # ffmpeg built with libvidstab (pylapse.ffmpeg.stabilise_support says why not)
     stabilise: bool = False
-    # a per-frame gain from the frames' luma curve (pylapse.export.deflicker, as exports use),
+    # a per-frame gain from the frames' luma curve (pylapse.imaging.deflicker, as exports use),
     # applied inside ffmpeg's filter graph: no extra decode
     deflicker: bool = False
     deflicker_window: int = DEFAULT_WINDOW  # frames in the local fit (odd: ±6 around each)

@@ -1,6 +1,6 @@
 """Deflicker for renders: each list entry's gain from the luma curve, as exports compute it.
 
-The gains are :func:`pylapse.export.deflicker.gains` of the frames' stored luma (the index's,
+The gains are :func:`pylapse.imaging.deflicker.gains` of the frames' stored luma (the index's,
 carried on each :class:`~pylapse.video.framelist.ListEntry`); a frame without a stored luma gets
 gain 1. Only when no frame has one (a plain folder of frames) is the curve measured here, from
 JPEG draft decodes at an eighth of the size, as an export does in the same case. The gains are
@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 
 from PIL import Image
 
-from pylapse.export.deflicker import gains, measure_luma
+from pylapse.imaging.deflicker import gains, measure_luma
 from pylapse.progress import Progress, ProgressCallback, safe_report
 from pylapse.video.framecheck import map_threaded
 from pylapse.video.framelist import ListEntry

@@ -13,8 +13,8 @@ from PIL import Image
 from pylapse import naming, storage, timeutil
 from pylapse.collection import Collection
 from pylapse.config.file import load_config
-from pylapse.export.deflicker import measure_luma
 from pylapse.ffmpeg import FfmpegNotFound, find_ffmpeg
+from pylapse.imaging.deflicker import measure_luma
 from pylapse.index.store import FrameIndex
 from pylapse.jobs.record import JobState
 from pylapse.jobs.runner import JobRunner

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pylapse.export.deflicker import measure_luma
 from pylapse.ffmpeg import find_ffmpeg
+from pylapse.imaging.deflicker import measure_luma
 from pylapse.index.frame import Frame
 from pylapse.progress import Progress
 from pylapse.video.command import RenderOptions, check_options, tone_filter, tone_script

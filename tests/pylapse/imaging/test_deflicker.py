@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageStat
 
-from pylapse.export import deflicker
 from pylapse.export.options import ExportOptions
 from pylapse.export.run import run_export
+from pylapse.imaging import deflicker
 
 
 def _jitter(values: list[float], clean: list[float]) -> float:
