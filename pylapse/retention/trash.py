@@ -52,8 +52,9 @@ def _usage(folder: Path) -> tuple[int, int]:
     return files, size
 
 
-def trash_runs(root: Path) -> list[TrashRun]:
-    """The runs in ``root``'s trash with their files and bytes, oldest first."""
+def trash_runs(root: Path, collection: str | None = None) -> list[TrashRun]:
+    """The runs in ``root``'s trash with their files and bytes, oldest first; with
+    ``collection``, only that camera's (two cameras may share a folder)."""
     trash = root / TRASH
     out = []
     for path in journals(trash):
@@ -62,17 +63,21 @@ def trash_runs(root: Path) -> list[TrashRun]:
         started = run_time(run_id)
         if state is None or started is None:
             continue
+        if collection is not None and state.header.get("collection") != collection:
+            continue
         files, size = _usage(run_folder(trash, run_id))
         out.append(TrashRun(run_id, started, files, size, state.finished is not None))
     return out
 
 
-def empty_trash(root: Path, now: float, grace_days: float) -> EmptyResult:
-    """Delete the trash folders of finished runs that started ``grace_days`` or more before
-    ``now`` (UTC seconds), and their journals."""
+def empty_trash(
+    root: Path, now: float, grace_days: float, collection: str | None = None
+) -> EmptyResult:
+    """Delete the trash folders of finished runs (of ``collection`` only, when given) that
+    started ``grace_days`` or more before ``now`` (UTC seconds), and their journals."""
     trash = root / TRASH
     result = EmptyResult()
-    for run in trash_runs(root):
+    for run in trash_runs(root, collection):
         if not run.finished or now - run.started < grace_days * DAY:
             result.waiting += 1
             continue

@@ -280,7 +280,7 @@ def run_retention(
         index=index, now=when, total=seen.removed, progress=progress, cancel=cancel, batch=batch,
     )  # fmt: skip
     safe_report(progress, Progress("trash", 0, 1))
-    emptied = empty_trash(setup.root, when, setup.retention.trash_days)
+    emptied = empty_trash(setup.root, when, setup.retention.trash_days, camera_id)
     safe_report(progress, Progress("trash", 1, 1))
     result.update(moved.summary())
     result["recovered"] = [*recovered, *moved.recovered]

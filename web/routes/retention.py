@@ -62,7 +62,7 @@ def page_context(runtime: Any, camera_id: str) -> dict[str, Any]:
         "restored": None,
     }
     try:
-        context["trash"] = trash_runs(camera_folder(runtime.config, camera_id)[1])
+        context["trash"] = trash_runs(camera_folder(runtime.config, camera_id)[1], camera_id)
         camera_retention(runtime.config, camera_id)
     except RetentionError as exc:
         context["problem"] = str(exc)

@@ -51,3 +51,15 @@ def test_an_unfinished_run_is_never_emptied(tmp_path: Path) -> None:
     result = empty_trash(root, NOW + 365 * DAY, 0)
     assert result.emptied == [] and result.waiting == 1
     assert (trash / "20260301T000000Z" / "2026-02-01" / "a.jpg").exists()
+
+
+def test_a_camera_empties_only_its_own_runs_in_a_shared_folder(tmp_path: Path) -> None:
+    config = make_config(tmp_path, {"thin_minutes": 30})
+    root = config.resolve("timelapse/porch")
+    with FrameIndex(tmp_path / "pylapse.db") as index:
+        make_frames(config, index, days=1)
+        run = run_retention(config, "porch", index, now=NOW)
+    assert [r.run_id for r in trash_runs(root, "gate")] == []
+    assert empty_trash(root, NOW + 100 * DAY, 0, "gate").emptied == []
+    assert [r.run_id for r in trash_runs(root, "porch")] == [run["run"]]
+    assert empty_trash(root, NOW + 100 * DAY, 0, "porch").emptied == [run["run"]]
