@@ -43,7 +43,7 @@ ROUTERS = (
     "auth", "dashboard", "cameras", "settings", "api", "api_control", "api_media", "api_notify",
     "events",
 )
-OPTIONAL_ROUTERS = ("collections", "exports", "videos", "pictures", "retention")
+OPTIONAL_ROUTERS = ("collections", "exports", "videos", "pictures", "retention", "mosaics")
 
 
 def _routers() -> list[str]:

@@ -12,6 +12,7 @@ cancelled mosaic writes nothing and never harms an earlier video of the same nam
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -35,11 +36,25 @@ from pylapse.video.render import render_frames
 
 if TYPE_CHECKING:
     from pylapse.collection import Collection
+    from pylapse.config.models import Config
     from pylapse.jobs.runner import JobRunner
 
-__all__ = ["PHOTO_STEPS", "STEPS", "collection_track", "grid_video", "photo_picture",
-           "queue_grid", "queue_photo", "queue_sunset", "render_mosaic", "sunset_video",
-           "tile_cache_folder"]  # fmt: skip
+__all__ = [
+    "PHOTO_STEPS",
+    "STEPS",
+    "collection_track",
+    "grid_video",
+    "list_mosaics",
+    "mosaic_output",
+    "mosaics_folder",
+    "photo_picture",
+    "queue_grid",
+    "queue_photo",
+    "queue_sunset",
+    "render_mosaic",
+    "sunset_video",
+    "tile_cache_folder",
+]  # fmt: skip
 
 #: the job's steps, weighted by what each costs: composing decodes every input frame
 STEPS = {"select": 1, "compose": 12, "encode": 6}
@@ -312,3 +327,35 @@ def queue_photo(
 
     title = f"Photomosaic of {Path(target).name} from {collection.key}"
     return jobs.submit("mosaic", title, make, steps=PHOTO_STEPS, params=params)
+
+
+def mosaics_folder(config: Config) -> Path | None:
+    """Where the dashboard's mosaic videos go: ``mosaics`` in the first storage root (None when
+    there is no storage root)."""
+    return config.root_paths[0] / "mosaics" if config.root_paths else None
+
+
+def mosaic_output(config: Config, kind: str, ids: Sequence[str], date_from: date,
+                  date_to: date, ext: str = ".mp4") -> Path:  # fmt: skip
+    """The dashboard's path for a mosaic video: ``<kind>-<ids>-<from>_<to>.mp4`` in the mosaics
+    folder (the same mosaic made again replaces it); ``ValueError`` without a storage root."""
+    folder = mosaics_folder(config)
+    if folder is None:
+        raise ValueError("no storage roots are configured to hold mosaics")
+    names = "+".join(re.sub(r"[^\w-]+", "-", i).strip("-") or "collection" for i in ids)
+    return folder / f"{kind}-{names}-{date_from}_{date_to}{ext}"
+
+
+def list_mosaics(folder: str | os.PathLike[str] | None) -> list[tuple[Path, dict[str, Any]]]:
+    """The mosaic videos in ``folder`` whose manifest has a ``mosaic`` section and whose video is
+    there: ``(video, manifest)``, newest first."""
+    if folder is None:
+        return []
+    found: list[tuple[float, Path, dict[str, Any]]] = []
+    for manifest_file in Path(folder).glob("[!.]*.json"):  # hidden files are temps
+        video = manifest_file.with_suffix("")
+        manifest = read_manifest(video)
+        if manifest is not None and "mosaic" in manifest and video.is_file():
+            found.append((manifest_file.stat().st_mtime, video, manifest))
+    found.sort(key=lambda item: (-item[0], item[1].name))
+    return [(video, manifest) for _, video, manifest in found]
