@@ -111,10 +111,9 @@ def camera_retention(config: Config, camera_id: str) -> CameraRetention:
     presets = []
     for preset in config.exports.values():
         coll = config.collections.get(preset.collection or "")
-        if preset.collection == camera_id:
-            presets.append((preset, coll.zone() if coll else zone))
-        elif coll is not None and coll.camera == camera_id:
-            presets.append((preset, coll.zone() if coll.timezone else zone))
+        if preset.collection == camera_id or (coll is not None and coll.camera == camera_id):
+            # a collection's own zone where it has one, else the camera's
+            presets.append((preset, coll.zone() if coll is not None and coll.timezone else zone))
     spans = (*keep_spans(retention, zone), *preset_spans(presets))
     return CameraRetention(camera_id, retention, root, roots, zone, spans)
 

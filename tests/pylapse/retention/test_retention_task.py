@@ -181,3 +181,24 @@ def test_the_preview_lists_days_with_their_counts(tmp_path: Path, index: FrameIn
     seen = preview(index, camera_retention(config, "porch"), NOW)
     assert [d.day for d in seen.days] == [date(2026, 3, 2 + d) for d in range(DAYS)]
     assert all((d.frames, d.kept, d.thinned) == (PER_DAY, 5, PER_DAY - 5) for d in seen.days)
+
+
+def test_a_preset_of_a_collection_over_the_camera_protects_too(
+    tmp_path: Path, index: FrameIndex
+) -> None:
+    config = make_config(
+        tmp_path,
+        {"thin_minutes": 60},
+        collections={"frames": {"name": "Frames", "path": "timelapse/porch", "camera": "porch"},
+                     "other": {"name": "Other", "path": "timelapse/other"}},
+        exports={"march": {"collection": "frames", "date_from": "2026-03-02",
+                           "date_to": "2026-03-02"},
+                 "unrelated": {"collection": "other", "date_from": "2026-03-03",
+                               "date_to": "2026-03-03"}},
+    )  # fmt: skip
+    (tmp_path / "timelapse" / "other").mkdir()
+    make_frames(config, index, days=2)
+    seen = preview(index, camera_retention(config, "porch"), NOW)
+    first, second = seen.days
+    assert (first.removed, first.protected) == (0, PER_DAY - 3)
+    assert (second.removed, second.protected) == (PER_DAY - 3, 0)
