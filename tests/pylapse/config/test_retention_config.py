@@ -57,3 +57,16 @@ def test_a_bad_block_sets_the_camera_aside_with_the_field_path() -> None:
     assert "porch" not in config.cameras
     (problem,) = config.invalid_cameras["porch"].problems
     assert problem.startswith("cameras.porch.retention.keep")
+
+
+def test_the_example_configs_retention_block_works_once_renamed() -> None:
+    import json
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[3] / "capture_config.example.json"
+    raw = json.loads(example.read_text(encoding="utf-8"))
+    camera = raw["cameras"]["demo"]
+    assert "retention" not in camera  # off by default, also in the example
+    camera["retention"] = camera.pop("_retention")
+    retention = parse_config(raw).cameras["demo"].retention
+    assert retention is not None and retention.enabled and retention.thin_minutes == 10
