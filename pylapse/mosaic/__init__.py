@@ -5,6 +5,9 @@ inputs), :mod:`~pylapse.mosaic.timeline` (which frame each tile shows at each ou
 on UTC, vectorised), :mod:`~pylapse.mosaic.compose` (one output frame: reduced decode, band,
 scale, dim, labels in local time), :mod:`~pylapse.mosaic.sequence` (the plan and every frame
 written for the video runner); the products are :mod:`~pylapse.mosaic.grid` (cameras side by
-side) and :mod:`~pylapse.mosaic.sunset` (a grid of days around their sunset). The wing works on
-frame times and paths handed in; :mod:`pylapse.tasks.mosaic` reads collections and encodes.
+side), :mod:`~pylapse.mosaic.sunset` (a grid of days around their sunset) and the photomosaic:
+:mod:`~pylapse.mosaic.tilecache` (each frame's tile vector, cached and refreshed incrementally)
+and :mod:`~pylapse.mosaic.photo` (nearest tiles with a repeat limit, opacity blend). The wing
+works on frame times and paths handed in; :mod:`pylapse.tasks.mosaic` reads collections and
+encodes.
 """
