@@ -208,3 +208,24 @@ def test_an_interrupted_run_is_not_put_back(tmp_path: Path) -> None:
     for wrong in ("20260411T110000Z", "../porch", "20260411T100000Z/..", "x"):
         with pytest.raises(FileNotFoundError, match="no retention run"):
             restore_run(setup.root, wrong)
+
+
+def test_a_kill_after_the_rows_went_but_before_done_is_finished(tmp_path: Path) -> None:
+    config = make_config(tmp_path, {"thin_minutes": 30})
+    root = config.resolve("timelapse/porch")
+    with FrameIndex(tmp_path / "pylapse.db") as index:
+        make_frames(config, index, days=2)
+        before = snapshot(root)
+        run_retention(config, "porch", index, now=NOW, batch=10)
+        (journal,) = journals(root / TRASH)
+        lines = journal.read_text().splitlines()
+        # as if killed right after the last batch's rows were removed: no done, no finished
+        assert json.loads(lines[-1])["finished"] and "done" in json.loads(lines[-2])
+        journal.write_text("\n".join(lines[:-2]) + "\n")
+        setup = camera_retention(config, "porch")
+        assert recover(setup.root, setup.roots, index) == [journal.name.removesuffix(".journal")]
+        state = read_journal(journal)
+        assert state is not None and state.finished is not None and not state.open_batches
+        after = snapshot(root)
+        assert in_place(after) | trashed(after) == set(before)
+        _consistent(index, root)
