@@ -45,10 +45,13 @@ from pylapse.tasks.retention import growth_of
 from pylapse.tasks.retention_daily import DailyRetention
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from pylapse.collection import Collection
     from pylapse.index.store import FrameIndex
     from pylapse.jobs.record import JobRecord
     from pylapse.jobs.runner import JobRunner
+    from pylapse.tasks.render_schedule import ScheduleTimer
 
 __all__ = ["Runtime"]
 
@@ -94,6 +97,13 @@ class Runtime:
         self._cameras: dict[str, Camera] = {}  # used when there is no scheduler
         # each camera's retention once a day, where capture runs (one process holds its lock)
         self.retention = DailyRetention(lambda: self.config, self.index) if scheduler else None
+        # render schedules fire where capture runs: as jobs when there is a runner, else in
+        # the timer's own thread (headless capture)
+        self.render_schedules: ScheduleTimer | None = None
+        if scheduler:
+            from pylapse.tasks.render_schedule import ScheduleTimer  # renders load ffmpeg's side
+
+            self.render_schedules = ScheduleTimer(lambda: self.config, self._fire_render_schedule)
         # thumbnails and day-player previews of new frames, made in the background
         self.thumbs = ThumbMaker(self.data_path / "thumbs", self._picture_roots, feed=self.index)
         self._unhook_thumbs: Callable[[], None] | None = None
@@ -152,6 +162,15 @@ class Runtime:
             result=record.result, error=record.error, when=record.finished,
         ))  # fmt: skip
 
+    def _fire_render_schedule(self, schedule_id: str, fire: datetime,
+                              stop: threading.Event) -> None:  # fmt: skip
+        from pylapse.tasks.render_schedule import queue_schedule, run_schedule
+
+        if self.jobs is not None:
+            queue_schedule(self.jobs, self.config, self.index, schedule_id, fire)
+        else:
+            run_schedule(self.config, self.index, schedule_id, fire, cancel=stop)
+
     def _job_runner(self) -> JobRunner:
         from pylapse.jobs.runner import JobRunner  # only when jobs run (the capture CLI has none)
 
@@ -176,6 +195,8 @@ class Runtime:
         self.notifier.start()
         if self.retention is not None:
             self.retention.start()
+        if self.render_schedules is not None:
+            self.render_schedules.start()
         if self.config_watch is not None and self._watch_thread is None:
             self._watch_stop.clear()
             self._watch_thread = threading.Thread(
@@ -235,6 +256,8 @@ class Runtime:
             self.scheduler.shutdown()
         if self.retention is not None:
             self.retention.stop()  # a run under way stops between two frames
+        if self.render_schedules is not None:
+            self.render_schedules.stop()  # a headless render under way is cancelled
         if self.jobs is not None and self._started:
             self.jobs.shutdown()
         if self._unhook_thumbs is not None:

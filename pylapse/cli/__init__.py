@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 _COMMANDS = (
     "capture", "render", "export", "index", "metrics", "importer", "import_v02", "doctor",
     "password", "picture", "notify", "retention", "mosaic",
+    "render_schedules",
 )
 ENTRY_POINT_GROUP = "pylapse.commands"
 

@@ -217,6 +217,9 @@ def _run(config: Config, plan: _Plan, schedule_id: str, progress: ProgressCallba
     last = period.end - timedelta(microseconds=1)  # select's datetime end is inclusive
 
     def frames() -> Any:
+        # an incremental scan first: frames added, replaced or removed by hand since the last
+        # scan count (each day's segment is checked against what the index then says)
+        plan.collection.refresh()
         return plan.collection.select(date_from=period.start, date_to=last, **rules)
 
     cache = None
@@ -320,9 +323,11 @@ class ScheduleTimer:
     """A thread that fires due render schedules every ``every`` seconds. Each schedule's last
     firing is kept in ``<data>/render_schedules.json`` so a restart neither repeats a run nor
     runs a backlog (a schedule seen for the first time starts from then). ``run(schedule_id,
-    fire)`` queues a job (the dashboard) or renders in this thread (headless capture)."""
+    fire, stop)`` queues a job (the dashboard) or renders in this thread (headless capture;
+    ``stop`` is set when the timer stops, to cancel a render under way)."""
 
-    def __init__(self, config: Callable[[], Config], run: Callable[[str, datetime], object],
+    def __init__(self, config: Callable[[], Config],
+                 run: Callable[[str, datetime, threading.Event], object],
                  every: float = CHECK_EVERY) -> None:  # fmt: skip
         self._config, self._run, self._every = config, run, every
         self._stop = threading.Event()
@@ -368,7 +373,7 @@ class ScheduleTimer:
             state[sid] = now
             storage.atomic_write(path, json.dumps(state).encode("utf-8"))  # before: never twice
             try:
-                self._run(sid, fire)
+                self._run(sid, fire, self._stop)
                 fired.append((sid, fire))
             except Exception:  # one schedule's trouble never stops the others
                 log.exception("render schedule %s failed", sid)

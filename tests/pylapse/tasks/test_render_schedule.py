@@ -132,14 +132,14 @@ def test_the_timer_fires_due_schedules_from_explicit_instants(tmp_path: Path) ->
     })  # fmt: skip
     (tmp_path / "data").mkdir()
     fired: list[tuple[str, datetime]] = []
-    timer = ScheduleTimer(lambda: config, lambda sid, fire: fired.append((sid, fire)))
+    timer = ScheduleTimer(lambda: config, lambda sid, fire, _stop: fired.append((sid, fire)))
     assert timer.check(at("2026-05-01T05:00+02:00").timestamp()) == []  # first seen: no backlog
     assert timer.check(at("2026-05-01T05:59+02:00").timestamp()) == []
     assert timer.check(at("2026-05-01T06:00:30+02:00").timestamp()) == [
         ("daily", at("2026-05-01T06:00+02:00"))
     ]
     assert timer.check(at("2026-05-01T06:01+02:00").timestamp()) == []  # not twice
-    again = ScheduleTimer(lambda: config, lambda sid, fire: None)  # a restart remembers
+    again = ScheduleTimer(lambda: config, lambda sid, fire, _stop: None)  # a restart remembers
     assert again.check(at("2026-05-01T07:00+02:00").timestamp()) == []
     assert fired == [("daily", at("2026-05-01T06:00+02:00"))]
 
@@ -227,3 +227,21 @@ def test_a_queued_run_is_a_render_job_carrying_its_schedule(garden: tuple) -> No
     assert record.kind == "render" and record.params["schedule"] == "daily"
     assert record.result is not None and record.result["frames"] == 3
     assert record.result["output"].endswith("daily-2026-03-28.mp4")
+
+
+def test_headless_capture_fires_a_schedule_in_its_timer(garden: tuple) -> None:
+    from pylapse.runtime import Runtime
+
+    config, _index, tmp_path = garden
+    runtime = Runtime(config, jobs=False)  # as `pylapse capture` builds it
+    try:
+        timer = runtime.render_schedules
+        assert timer is not None
+        assert timer.check(at("2026-03-30T05:00+02:00").timestamp()) == []  # first seen
+        fired = timer.check(at("2026-03-30T06:00:20+02:00").timestamp())
+        assert fired == [("daily", at("2026-03-30T06:00+02:00"))]
+    finally:
+        runtime.stop()
+    video = tmp_path / "storage" / "videos" / "daily-2026-03-29.mp4"
+    manifest = read_manifest(video)
+    assert manifest is not None and manifest["output_frames"] == 5
