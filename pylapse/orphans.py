@@ -48,7 +48,7 @@ try:
 except ImportError:  # Windows: pids only
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["OwnedTemp", "child_argv", "owned_prefix", "owner_pid", "sweep"]
+__all__ = ["OwnedTemp", "child_argv", "owned_prefix", "owner_pid", "pid_alive", "sweep"]
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +169,12 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:  # someone else's process: alive
         return True
     return True
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (for owned temp folders, which :func:`sweep` leaves to
+    their owners' wings)."""
+    return _pid_alive(pid)
 
 
 class OwnedTemp:

@@ -11,6 +11,7 @@ cancelled mosaic writes nothing and never harms an earlier video of the same nam
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from pylapse import orphans
 from pylapse.mosaic.grid import grid_plan
 from pylapse.mosaic.photo import photomosaic
 from pylapse.mosaic.sequence import MosaicPlan, write_frames
@@ -53,6 +55,7 @@ __all__ = [
     "queue_sunset",
     "render_mosaic",
     "sunset_video",
+    "sweep_frame_folders",
     "tile_cache_folder",
 ]  # fmt: skip
 
@@ -71,6 +74,29 @@ def collection_track(
     paths = [str(frame.path) for frame in selection.iter_frames()]
     utcs = np.asarray(selection.utcs, dtype=np.float64)
     return Track(name or collection.name, collection.zone, utcs, paths)
+
+
+_FRAMES = ".frames"  # the composed frames' hidden folder: .NAME.frames.pylapse-PID-RANDOM
+
+
+def sweep_frame_folders(folder: str | os.PathLike[str]) -> list[Path]:
+    """Remove the composed-frame folders in ``folder`` that a mosaic killed outright left (their
+    name carries the owner's pid; a folder whose owner still runs is never touched)."""
+    removed = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            pid = orphans.owner_pid(entry.name)
+            if (
+                pid is None
+                or not entry.name.startswith(".")
+                or _FRAMES not in entry.name
+                or not entry.is_dir(follow_symlinks=False)
+                or orphans.pid_alive(pid)
+            ):
+                continue
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(Path(entry.path))
+    return removed
 
 
 def _iso(utc: float) -> str:
@@ -94,7 +120,9 @@ def render_mosaic(
     if not len(plan):
         raise ValueError("the mosaic has no output frames (no input has frames in the range)")
     target.parent.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.frames-", dir=target.parent))
+    sweep_frame_folders(target.parent)
+    prefix = orphans.owned_prefix(f".{target.name}{_FRAMES}.")
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
     try:
         frames = write_frames(plan, folder, progress, cancel, workers=workers)
         if cancel is not None and cancel.is_set():

@@ -4,6 +4,8 @@ each tile's pixels in the decoded video traced to the frame the rule chose."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -17,7 +19,7 @@ from pylapse.jobs.record import JobState
 from pylapse.jobs.runner import JobRunner
 from pylapse.mosaic.layout import Layout, tiles
 from pylapse.progress import Cancelled, Progress
-from pylapse.tasks.mosaic import grid_video, queue_grid
+from pylapse.tasks.mosaic import grid_video, queue_grid, sweep_frame_folders
 from tests.pylapse.mosaic.mosaic_support import decode_video, near, tile_pixel, write_frames
 
 START = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)
@@ -158,3 +160,18 @@ def test_a_cancelled_mosaic_job_writes_nothing(cameras, runner: JobRunner, tmp_p
     runner.wait(blocker, timeout=60)
     assert runner.wait(job, timeout=60).state is JobState.CANCELLED
     assert list(tmp_path.glob("*.mp4*")) == [] and list(tmp_path.glob(".never*")) == []
+
+
+def test_frames_a_killed_mosaic_left_are_swept(cameras, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    left = out / f".grid.mp4.frames.pylapse-{gone.pid}-abc123"
+    mine = out / f".grid.mp4.frames.pylapse-{os.getpid()}-def456"  # a live owner's: kept
+    for folder in (left, mine):
+        folder.mkdir(parents=True)
+        (folder / "mosaic-0000000.jpg").write_bytes(b"x")
+    grid_video(cameras, "2026-03-10", "2026-03-10", out / "grid.mp4", size=(320, 120),
+               render={"fps": 10})  # fmt: skip
+    assert not left.exists() and mine.is_dir()
+    assert sweep_frame_folders(out) == []
