@@ -21,6 +21,7 @@ import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -306,9 +307,26 @@ def page_context(runtime: Any, values: dict[str, str], errors: dict[str, str]) -
         "default_dir": default_dir,
         "render_jobs": m.active_jobs(runtime, "render"),
         "job_base": JOB_BASE,
+        "schedules": schedule_rows(runtime.config),
     }
     context.update(history_context(runtime, 1, 10))
     return context
+
+
+def schedule_rows(config: Any, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The render schedules as the Videos page lists them, each with its next run (local)."""
+    from pylapse.tasks.render_schedule import next_fire, schedule_zone
+
+    rows = []
+    for sid, schedule in config.render_schedules.items():
+        row: dict[str, Any] = {"id": sid, "schedule": schedule, "next": None, "problem": ""}
+        try:
+            zone = schedule_zone(config, schedule)
+            row["next"] = next_fire(schedule, (now or datetime.now(UTC)).astimezone(zone), zone)
+        except ValueError as exc:  # a zone or rule that stopped resolving
+            row["problem"] = str(exc)
+        rows.append(row)
+    return rows
 
 
 # -- which file a history entry is ---------------------------------------------------------------
@@ -422,6 +440,22 @@ async def start_render(request: Request, runtime: RuntimeDep, templates: Templat
         context["started_job"] = m.runner(runtime).get(job_id)
         return m.render(templates, request, "partials/_render_form.html", context)
     return RedirectResponse("/videos", status_code=303)
+
+
+@router.post("/videos/schedules/{schedule_id}/run", response_class=HTMLResponse)
+def run_schedule_now(
+    schedule_id: str, request: Request, runtime: RuntimeDep, templates: TemplatesDep
+):
+    """Run a render schedule now, as the job its timer would queue (its period as of now)."""
+    from pylapse.tasks.render_schedule import queue_schedule
+
+    if schedule_id not in runtime.config.render_schedules:
+        raise HTTPException(404, f"no render schedule {schedule_id!r}")
+    # a collection gone from the config is a SelectionError, a ValueError: 422 with the reason
+    job_id = m.queue(
+        runtime, lambda jobs: queue_schedule(jobs, runtime.config, runtime.index, schedule_id)
+    )
+    return m.started(request, templates, runtime, job_id, JOB_BASE, "/videos")
 
 
 @router.get("/videos/history", response_class=HTMLResponse)

@@ -1,0 +1,54 @@
+"""Videos page: the render schedules with their next run, and "Run now" (POST + CSRF) queuing
+the schedule's render job."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from media_support import HxAttrs, demo_frames, wait_job
+from web_support import demo_config
+
+from pylapse.video.manifest import read_manifest
+from web.routes.videos import schedule_rows
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    return demo_config(tmp_path, render_schedules={
+        "everything": {"collection": "demo", "period": "all", "at": "06:00", "fps": 5},
+        "paused": {"collection": "demo", "period": "0 7 * * 1", "enabled": False},
+    })  # fmt: skip
+
+
+def test_the_page_lists_schedules_with_their_next_run(client, runtime) -> None:
+    page = client.get("/videos")
+    assert page.status_code == 200
+    rows = {r["id"]: r for r in page.context["schedules"]}
+    assert set(rows) == {"everything", "paused"} and rows["everything"]["next"] is not None
+    assert "disabled" in page.text and "Run now" in page.text
+    forms = [a for t, a in HxAttrs(page.text).elements if t == "form"]
+    assert any(f.get("hx-post") == "/videos/schedules/everything/run" for f in forms)
+    when = datetime.fromisoformat("2026-03-29T01:00+01:00")  # the night Berlin's clocks go on
+    (row,) = [r for r in schedule_rows(runtime.config, when) if r["id"] == "everything"]
+    assert row["next"].isoformat() == "2026-03-29T06:00:00+02:00"
+
+
+def test_run_now_queues_the_schedules_render_job(client, post, runtime) -> None:
+    demo_frames(runtime, count=6)
+    assert client.post("/videos/schedules/everything/run").status_code == 403  # no CSRF token
+    assert post("/videos/schedules/nope/run").status_code == 404
+    response = post("/videos/schedules/everything/run")
+    assert response.status_code == 303
+    (job,) = runtime.jobs.list(5, kind="render")
+    job = wait_job(runtime, job.id)
+    assert job.state == "done", job.error
+    assert job.params["schedule"] == "everything"
+    video = Path(job.result["output"])
+    assert video.name.startswith("everything-all_") and job.result["frames"] == 6
+    manifest = read_manifest(video)
+    assert manifest is not None and manifest["schedule"]["id"] == "everything"
+    card = post("/videos/schedules/everything/run", headers={"HX-Request": "true"})
+    assert card.status_code == 200 and card.template.name == "partials/_media_job.html"
+    wait_job(runtime, card.context["job"].id)
