@@ -305,19 +305,13 @@ def _observer(latitude: float, longitude: float) -> Observer:
 
 
 def _noon(observer: Observer, day: date, zone: tzinfo) -> datetime:
-    """Solar noon whose local date is ``day`` (astral's noon is for a UTC date)."""
+    """Solar noon whose local date is ``day`` (astral's noon is for a UTC date: the day's own,
+    or a neighbour's where the zone is far from UTC). A zone keeps noon within hours of 12:00,
+    so one of the three always falls on ``day``; the middle one stands in otherwise."""
     from astral.sun import noon
 
-    best: datetime | None = None
-    for d in (day - timedelta(days=1), day, day + timedelta(days=1)):
-        at = noon(observer, d, UTC).astimezone(zone)
-        if at.date() == day:
-            return at
-        target = datetime(day.year, day.month, day.day, 12, tzinfo=zone)
-        if best is None or abs(at - target) < abs(best - target):
-            best = at
-    assert best is not None
-    return best
+    found = [noon(observer, day + timedelta(days=k), UTC).astimezone(zone) for k in (-1, 0, 1)]
+    return next((at for at in found if at.date() == day), found[1])
 
 
 def _crossing(observer: Observer, noon: datetime, event: SunEvent) -> datetime | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
@@ -18,6 +19,8 @@ from pylapse.selection.sun import (
     SunPoint,
     event_time,
     in_windows,
+    keep_frames_in_windows,
+    keep_in_windows,
     parse_window,
     sun_targets,
     sun_time,
@@ -267,3 +270,105 @@ def test_the_last_polar_night_ends_at_the_first_sunrise() -> None:
     assert start == event_time(date(2027, 2, 15), lat, lon, zone, "noon")
     before = sun_window(date(2027, 2, 14), lat, lon, zone, *NIGHT)
     assert isinstance(before, tuple) and before[1] - before[0] > timedelta(hours=23)
+
+
+def test_the_first_sunset_after_the_midnight_sun_is_found() -> None:
+    # astral's formula raises for the 25th and 26th (UTC dates); the 27th's finds the crossing
+    lat, lon, zone = TROMSO
+    assert isinstance(event_time(date(2026, 7, 25), lat, lon, zone, "sunset"), SunGap)
+    first = event_time(date(2026, 7, 26), lat, lon, zone, "sunset")
+    assert isinstance(first, datetime) and first.date() == date(2026, 7, 27)
+    assert first.hour == 0 and first.tzinfo is zone
+
+
+def test_windows_are_in_the_zone_and_match_astral_far_from_utc() -> None:
+    lat, lon, zone = SYDNEY
+    observer = Observer(lat, lon)
+    for day in (date(2026, 1, 15), date(2026, 4, 5), date(2026, 10, 4)):  # Sydney's DST days too
+        start, end = sun_window(day, lat, lon, zone, *DAY)  # type: ignore[misc]
+        assert start == dawn(observer, day, 6, zone) - timedelta(minutes=30)
+        assert end == dusk(observer, day, 6, zone) + timedelta(minutes=30)
+        assert start.tzinfo is zone and end.tzinfo is zone
+        night = sun_window(day, lat, lon, zone, *NIGHT)
+        assert isinstance(night, tuple) and night[1].date() == day + timedelta(days=1)
+        assert night[1] == sunrise(observer, day + timedelta(days=1), zone) - timedelta(hours=1)
+        shifted = sun_time(day, lat, lon, zone, "noon+1h")
+        assert isinstance(shifted, datetime) and shifted.tzinfo is zone
+    lat, lon, zone = SVALBARD
+    polar = sun_window(date(2026, 12, 21), lat, lon, zone, *NIGHT)
+    assert isinstance(polar, tuple) and all(t.tzinfo is zone for t in polar)
+    assert timedelta(hours=23) < polar[1] - polar[0] < timedelta(hours=25)  # noon to noon
+    gap = sun_time(date(2026, 12, 21), lat, lon, zone, "sunrise+1h")
+    assert isinstance(gap, SunGap) and gap.what == "sunrise"
+
+
+def test_a_window_from_noon_to_sunrise_in_the_polar_night_runs_to_the_next_noon() -> None:
+    lat, lon, zone = SVALBARD
+    day = date(2026, 12, 21)
+    start, end = sun_window(day, lat, lon, zone, "noon", "sunrise")  # type: ignore[misc]
+    assert start == event_time(day, lat, lon, zone, "noon")
+    assert end == event_time(day + timedelta(days=1), lat, lon, zone, "noon")
+
+
+def test_places_at_the_limits_and_latitude_words() -> None:
+    for lat, lon in ((-90, -180), (90, 180), (0, 0)):
+        assert isinstance(event_time(date(2026, 3, 20), lat, lon, UTC, "noon"), datetime)
+    for lat, lon in ((-90.01, 0), (90.01, 0), (0, -180.01), (0, 180.01)):
+        with pytest.raises(SelectionError):
+            event_time(date(2026, 3, 20), lat, lon, UTC, "noon")
+    equator = SunGap(date(2026, 1, 1), "sunset", 0.0, "r", True)
+    assert str(equator) == "no sunset on 2026-01-01 at 0.0°N: r"
+    assert "0.5°N" in str(SunGap(date(2026, 1, 1), "sunset", 0.5, "r", True))
+    assert "0.5°S" in str(SunGap(date(2026, 1, 1), "sunset", -0.5, "r", True))
+
+
+def test_more_point_forms() -> None:
+    assert str(SunPoint.parse("sunrise-1h")) == "sunrise-1h"
+    assert str(SunPoint.parse("sunset+2h5s")) == "sunset+2h5s"
+    assert str(SunPoint.parse("noon+45m")) == "noon+45m"
+    assert str(SunPoint.parse("noon+0m")) == "noon"
+    assert SunPoint.parse("noon+1:30:15").offset == timedelta(hours=1, minutes=30, seconds=15)
+    pair = (SunEvent.SUNSET, timedelta(minutes=-5))
+    assert SunPoint.parse(pair) == SunPoint(SunEvent.SUNSET, timedelta(minutes=-5))
+    assert SunPoint.parse(("civil dusk", timedelta(0))).event is SunEvent.CIVIL_DUSK
+    assert parse_window(("sunset+1h", "sunrise-1h")) == NIGHT
+    with pytest.raises(SelectionError, match=r"not a \(start, end\) pair"):
+        parse_window(("sunset", "sunrise", "noon"))  # type: ignore[arg-type]
+    with pytest.raises(SelectionError, match="not a duration"):
+        SunPoint.parse("sunset-1h x5m")
+    with pytest.raises(SelectionError, match="astronomical_dusk"):
+        SunPoint.parse("moonset")
+
+
+def test_targets_at_the_range_ends_and_gaps_of_the_last_day() -> None:
+    lat, lon, zone = BERLIN
+    at = event_time(date(2026, 5, 1), lat, lon, zone, "sunset")
+    assert isinstance(at, datetime)
+    t = at.timestamp()
+    assert list(sun_targets(lat, lon, zone, ["sunset"], t, t)[0]) == [t]
+    lat, lon, zone = SVALBARD
+    first = datetime(2026, 6, 20, tzinfo=zone).timestamp()
+    last = datetime(2026, 6, 21, 1, tzinfo=zone).timestamp()  # 23:00 UTC of the 20th
+    _targets, gaps = sun_targets(lat, lon, zone, ["sunset"], first, last)
+    assert [g.day for g in gaps] == [date(2026, 6, 20), date(2026, 6, 21)]
+
+
+def test_window_spans_at_their_ends() -> None:
+    lat, lon, zone = BERLIN
+    noon = datetime(2026, 5, 1, 12, tzinfo=zone).timestamp()
+    spans, _ = window_spans(lat, lon, zone, *DAY, noon, noon + 86400)
+    assert len(spans) == 2  # the 1st's (from before noon) and the 2nd's; the 30th's ended
+    a, b = spans[0]
+    assert window_spans(lat, lon, zone, *DAY, b, b + 3600)[0] == []  # ends exactly at first
+    assert window_spans(lat, lon, zone, *DAY, a - 3600, a)[0] == [(a, b)]  # starts at last
+
+
+def test_keeping_frames_in_several_windows() -> None:
+    spans = [(10.0, 20.0), (30.0, 40.0)]
+    utcs = array("d", [5.0, 10.0, 15.0, 25.0, 30.0, 39.0, 40.0])
+    ids = array("q", [1, 2, 3, 4, 5, 6, 7])
+    kept_ids, kept_utcs = keep_frames_in_windows(ids, utcs, spans)
+    assert list(kept_ids) == [2, 3, 5, 6] and list(kept_utcs) == [10.0, 15.0, 30.0, 39.0]
+    assert isinstance(kept_ids, array)
+    assert keep_frames_in_windows([1, 2], [5.0, 25.0], spans) == ([], [])
+    assert list(keep_in_windows(utcs, spans)) == [10.0, 15.0, 30.0, 39.0]
