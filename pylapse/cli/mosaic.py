@@ -94,8 +94,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sunset._negative_number_matcher = _NEGATIVE_OFFSET
     photo = kinds.add_parser("photo", help="a target image rebuilt from a collection's frames")
     photo.add_argument("--collection", required=True, metavar="ID", help="camera or collection")
-    photo.add_argument("--target", type=Path, required=True, help="the image to rebuild")
-    photo.add_argument("--output", type=Path, required=True, help=".png, .jpg, .tif or .webp")
+    photo.add_argument("--target", type=Path, help="the image to rebuild (a picture output)")
+    photo.add_argument("--output", type=Path, required=True,
+                       help=".png, .jpg, .tif, .webp; or .mp4, .mkv, .webm, .gif: every frame "
+                       "from --from to --to rebuilt (a video mosaic)")  # fmt: skip
+    photo.add_argument("--from", dest="date_from", type=_day, help="first day (a video mosaic)")
+    photo.add_argument("--to", dest="date_to", type=_day, help="last day (a video mosaic)")
+    photo.add_argument("--size", default="1280x720", help="a video mosaic's frame size")
+    photo.add_argument("--fps", type=float, default=24.0, help="a video mosaic's frames per second")
     photo.add_argument("--tile", type=int, default=20, metavar="PIXELS", help="cell size (20)")
     photo.add_argument("--repeat", type=int, metavar="N", help="use one frame at most N times")
     photo.add_argument("--opacity", type=float, default=0.0,
@@ -149,6 +155,10 @@ def _photo(args: argparse.Namespace, config: Any, index: Any, progress: Any) -> 
     from pylapse.tasks.mosaic import photo_picture, tile_cache_folder
 
     collection = Collection.from_config(config, args.collection, index)
+    if args.output.suffix.lower() in VIDEO_SUFFIXES:
+        return _photo_video(args, config, collection, progress)
+    if args.target is None:
+        raise CommandError("a photomosaic picture needs --target IMAGE")
     result = photo_picture(
         collection, args.target, args.output, tile_cache_folder(config.data_path), progress,
         tile=args.tile, repeat=args.repeat, opacity=args.opacity, workers=args.workers,
@@ -156,6 +166,32 @@ def _photo(args: argparse.Namespace, config: Any, index: Any, progress: Any) -> 
     print(
         f"{result['output']}: photomosaic {result['width']}x{result['height']}, "
         f"{result['tiles']} tiles from {result['frames']} of {result['codebook']} frames"
+    )
+    return 0
+
+
+VIDEO_SUFFIXES = (".mp4", ".mkv", ".webm", ".gif")
+
+
+def _photo_video(args: argparse.Namespace, config: Any, collection: Any, progress: Any) -> int:
+    from pylapse.ffmpeg import configured_ffmpeg
+    from pylapse.tasks.mosaic import photo_video, tile_cache_folder
+    from pylapse.video.command import parse_size
+
+    if args.date_from is None or args.date_to is None:
+        raise CommandError("a video mosaic needs --from and --to")
+    render = {"fps": args.fps, "ffmpeg_path": configured_ffmpeg(config)}
+    if args.output.suffix.lower() == ".gif":
+        render["codec"] = "gif"
+    result = photo_video(
+        collection, args.date_from, args.date_to, args.output,
+        tile_cache_folder(config.data_path), progress, size=parse_size(args.size),
+        tile=args.tile, repeat=args.repeat, opacity=args.opacity, render=render,
+        workers=args.workers,
+    )  # fmt: skip
+    print(
+        f"{result['output']}: video mosaic {result['width']}x{result['height']}, "
+        f"{result['frames']} frames at {result['fps']:g} fps"
     )
     return 0
 

@@ -118,7 +118,7 @@ def _tile_image(path: str, tile: int) -> Image.Image:
 
 def _paint(vectors: TileVectors, choices: npt.NDArray[np.int64], grid: tuple[int, int], tile: int,
            progress: ProgressCallback | None, cancel: threading.Event | None,
-           workers: int | None) -> Image.Image:  # fmt: skip
+           workers: int | None, held: dict[int, Image.Image | None]) -> Image.Image:  # fmt: skip
     rows, cols = grid
     canvas = Image.new("RGB", (cols * tile, rows * tile))
     chosen: Sequence[int] = sorted(set(choices.tolist()))
@@ -128,12 +128,16 @@ def _paint(vectors: TileVectors, choices: npt.NDArray[np.int64], grid: tuple[int
     report = Throttle(progress)
 
     def decode(row: int) -> tuple[int, Image.Image | None]:
+        if row in held:
+            return row, held[row]
         if cancel is not None and cancel.is_set():
             return row, None
         try:
-            return row, _tile_image(str(vectors.paths[row]), tile)
+            image: Image.Image | None = _tile_image(str(vectors.paths[row]), tile)
         except (OSError, ValueError, SyntaxError):  # a frame gone since: its cells stay black
-            return row, None
+            image = None
+        held[row] = image
+        return row, image
 
     with ThreadPoolExecutor(max_workers=workers or default_workers()) as pool:
         for done, (row, image) in enumerate(pool.map(decode, chosen), 1):
@@ -156,8 +160,11 @@ def photomosaic(
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     workers: int | None = None,
+    held: dict[int, Image.Image | None] | None = None,
 ) -> PhotoMosaic:
-    """``target`` rebuilt from the frames of ``vectors``, ``tile`` pixels a cell."""
+    """``target`` rebuilt from the frames of ``vectors``, ``tile`` pixels a cell. ``held``
+    keeps the decoded tiles (by vector row) between calls with the same vectors and tile size:
+    a video mosaic decodes each frame it uses once, not once per output frame."""
     if tile < 2:
         raise ValueError(f"tile: {tile} must be at least 2 pixels")
     if not 0.0 <= opacity <= 1.0:
@@ -166,7 +173,8 @@ def photomosaic(
     safe_report(progress, Progress(MATCH, 0, 1))
     choices = nearest(cells, vectors.vectors, repeat, cancel)
     safe_report(progress, Progress(MATCH, 1, 1, message=f"{len(set(choices.tolist()))} frames"))
-    image = _paint(vectors, choices, grid, tile, progress, cancel, workers)
+    image = _paint(vectors, choices, grid, tile, progress, cancel, workers,
+                   {} if held is None else held)  # fmt: skip
     if opacity > 0:
         under = target.convert("RGB").crop((0, 0, image.width, image.height))
         image = Image.blend(image, under, opacity)

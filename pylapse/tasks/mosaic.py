@@ -27,11 +27,11 @@ import numpy as np
 from pylapse import orphans
 from pylapse.mosaic.grid import grid_plan
 from pylapse.mosaic.photo import photomosaic
-from pylapse.mosaic.sequence import MosaicPlan, write_frames
+from pylapse.mosaic.sequence import COMPOSE, JPEG_QUALITY, MosaicPlan, write_frames
 from pylapse.mosaic.sunset import days_between, sunset_plan
 from pylapse.mosaic.tilecache import DEFAULT_SIDE, refresh_vectors
 from pylapse.mosaic.timeline import Track
-from pylapse.progress import Cancelled, Progress, ProgressCallback, safe_report
+from pylapse.progress import Cancelled, Progress, ProgressCallback, Throttle, safe_report
 from pylapse.video.command import RenderOptions
 from pylapse.video.manifest import read_manifest, write_manifest
 from pylapse.video.render import render_frames
@@ -50,6 +50,7 @@ __all__ = [
     "mosaic_output",
     "mosaics_folder",
     "photo_picture",
+    "photo_video",
     "queue_grid",
     "queue_photo",
     "queue_sunset",
@@ -103,6 +104,39 @@ def _iso(utc: float) -> str:
     return datetime.fromtimestamp(utc, UTC).isoformat()
 
 
+def _encoded(
+    write: Callable[[Path], list[Path]],
+    output: str | os.PathLike[str],
+    render: RenderOptions | Mapping[str, Any] | None,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+    section: Callable[[], dict[str, Any]],
+) -> dict[str, Any]:
+    """``write(folder)`` composes the frames into a hidden folder beside ``output``; they are
+    encoded by the video runner and the folder removed whatever happens. The manifest beside the
+    video gets ``section()`` as its ``mosaic`` section. A summary back."""
+    options = render if isinstance(render, RenderOptions) else RenderOptions.from_dict(render or {})
+    target = Path(output).absolute()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    sweep_frame_folders(target.parent)
+    prefix = orphans.owned_prefix(f".{target.name}{_FRAMES}.")
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
+    try:
+        frames = write(folder)
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("the mosaic was cancelled")
+        result = render_frames(frames, target, options, progress, cancel)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    manifest = read_manifest(result.output) or {}
+    for key in ("first_frame", "last_frame"):  # composed frames in a folder that is gone
+        manifest.pop(key, None)
+    write_manifest(result.output, {**manifest, "mosaic": section()})
+    return {"output": str(result.output), "manifest": str(result.manifest),
+            "frames": result.frames, "fps": result.fps, "width": result.width,
+            "height": result.height}  # fmt: skip
+
+
 def render_mosaic(
     plan: MosaicPlan,
     output: str | os.PathLike[str],
@@ -115,41 +149,29 @@ def render_mosaic(
 ) -> dict[str, Any]:
     """Compose ``plan``'s frames and encode them to ``output``; the manifest beside it gets a
     ``mosaic`` section (``about`` plus the plan's size, tiles and counts). A summary back."""
-    options = render if isinstance(render, RenderOptions) else RenderOptions.from_dict(render or {})
-    target = Path(output).absolute()
     if not len(plan):
         raise ValueError("the mosaic has no output frames (no input has frames in the range)")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    sweep_frame_folders(target.parent)
-    prefix = orphans.owned_prefix(f".{target.name}{_FRAMES}.")
-    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
-    try:
-        frames = write_frames(plan, folder, progress, cancel, workers=workers)
-        if cancel is not None and cancel.is_set():
-            raise Cancelled("the mosaic was cancelled")
-        result = render_frames(frames, target, options, progress, cancel)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
     counts = plan.counts()
-    section = {
-        **(about or {}),
-        "size": list(plan.size),
-        "output_frames": len(plan),
-        "tiles": [
-            {"name": p.track.name, "box": list(p.tile.box), "frames": len(p.track.utcs)}
-            for p in plan.tiles
-        ],
-        "tile_frames": counts,
-        "missing": plan.missing.value,
-        "band": list(plan.band) if plan.band else None,
-    }
-    manifest = read_manifest(result.output) or {}
-    for key in ("first_frame", "last_frame"):  # composed frames in a folder that is gone
-        manifest.pop(key, None)
-    write_manifest(result.output, {**manifest, "mosaic": section})
-    return {"output": str(result.output), "manifest": str(result.manifest),
-            "frames": result.frames, "fps": result.fps, "width": result.width,
-            "height": result.height, "tile_frames": counts}  # fmt: skip
+
+    def section() -> dict[str, Any]:
+        return {
+            **(about or {}),
+            "size": list(plan.size),
+            "output_frames": len(plan),
+            "tiles": [
+                {"name": p.track.name, "box": list(p.tile.box), "frames": len(p.track.utcs)}
+                for p in plan.tiles
+            ],
+            "tile_frames": counts,
+            "missing": plan.missing.value,
+            "band": list(plan.band) if plan.band else None,
+        }
+
+    def write(folder: Path) -> list[Path]:
+        return write_frames(plan, folder, progress, cancel, workers=workers)
+
+    result = _encoded(write, output, render, progress, cancel, section)
+    return {**result, "tile_frames": counts}
 
 
 def _selected(progress: ProgressCallback | None, tracks: Sequence[Track]) -> None:
@@ -331,6 +353,69 @@ def photo_picture(
     return {"output": str(saved.path), "width": made.image.width, "height": made.image.height,
             "tiles": made.grid[0] * made.grid[1], "frames": len(used),
             "codebook": len(vectors)}  # fmt: skip
+
+
+def photo_video(
+    collection: Collection,
+    date_from: date | datetime | str | None,
+    date_to: date | datetime | str | None,
+    output: str | os.PathLike[str],
+    cache: str | os.PathLike[str],
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    *,
+    size: tuple[int, int] = (1280, 720),
+    tile: int = 20,
+    repeat: int | None = None,
+    opacity: float = 0.0,
+    side: int = DEFAULT_SIDE,
+    render: RenderOptions | Mapping[str, Any] | None = None,
+    workers: int | None = None,
+) -> dict[str, Any]:
+    """The video mosaic: every frame of ``collection`` from ``date_from`` to ``date_to``
+    rebuilt from the collection's own frames (each fitted into ``size`` first), encoded by the
+    video runner (a ``.gif`` output makes a GIF, for short results). Tiles are decoded once for
+    the whole video."""
+    from pylapse.imaging.decode import open_image
+
+    safe_report(progress, Progress("select", 0, 1))
+    targets = [str(f.path) for f in collection.select(date_from=date_from,
+                                                      date_to=date_to).iter_frames()]  # fmt: skip
+    if not targets:
+        raise ValueError(f"{collection.key} has no frames from {date_from} to {date_to}")
+    every = list(collection.select().iter_frames())
+    safe_report(progress, Progress("select", 1, 1, message=f"{len(targets)} frames"))
+    vectors = refresh_vectors(every, cache, collection.key, side=side, progress=progress,
+                              cancel=cancel, workers=workers)  # fmt: skip
+    held: dict[int, Any] = {}
+    report = Throttle(progress)
+
+    def write(folder: Path) -> list[Path]:
+        out = []
+        for k, path in enumerate(targets):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("the mosaic was cancelled")
+            with open_image(path) as opened:
+                opened.draft("RGB", size)
+                frame = opened.convert("RGB")
+            frame.thumbnail(size)
+            made = photomosaic(frame, vectors, tile, repeat=repeat, opacity=opacity,
+                               cancel=cancel, workers=workers, held=held)  # fmt: skip
+            name = folder / f"mosaic-{k:07d}.jpg"
+            made.image.save(name, "JPEG", quality=JPEG_QUALITY)
+            out.append(name)
+            report(Progress(COMPOSE, k + 1, len(targets)))
+        return out
+
+    def section() -> dict[str, Any]:
+        return {"kind": "photo-video", "collection": collection.key, "from": str(date_from),
+                "to": str(date_to), "codebook": len(vectors), "tiles_used": len(held),
+                "parameters": {"tile": tile, "repeat": repeat, "opacity": opacity,
+                               "side": side, "size": list(size)}}  # fmt: skip
+
+    if render is None and Path(output).suffix.lower() == ".gif":
+        render = {"codec": "gif"}
+    return _encoded(write, output, render, progress, cancel, section)
 
 
 #: a photomosaic job's steps: vectors for new frames, matching, decoding the chosen tiles

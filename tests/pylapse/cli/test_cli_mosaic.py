@@ -107,3 +107,17 @@ def test_a_photomosaic_from_the_command_line(config: Path, repo: Path) -> None:
     done = _pylapse(repo, *args, "--tile", "30")
     assert done.returncode == 1 and "tile: 30 px is larger than the target (40x20)" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_video_mosaic_as_a_gif_from_the_command_line(config: Path, repo: Path) -> None:
+    out = config.parent / "warp.gif"
+    done = _pylapse(repo, "mosaic", "photo", "--collection", "bay", "--from", "2026-03-10",
+                    "--to", "2026-03-10", "--output", str(out), "--size", "40x30",
+                    "--tile", "10", "--fps", "5", "--config", str(config))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "video mosaic 40x30, 6 frames at 5 fps" in done.stdout
+    with Image.open(out) as made:
+        assert made.format == "GIF" and made.n_frames == 6
+    done = _pylapse(repo, "mosaic", "photo", "--collection", "bay", "--output", "x.png",
+                    "--config", str(config))  # fmt: skip
+    assert done.returncode == 1 and "needs --target IMAGE" in done.stderr

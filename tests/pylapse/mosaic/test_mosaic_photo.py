@@ -21,8 +21,8 @@ from pylapse.mosaic.photo import cell_vectors, nearest, photomosaic
 from pylapse.mosaic.tilecache import refresh_vectors
 from pylapse.pictures.manifest import list_pictures, thumbnail_path
 from pylapse.progress import Cancelled, Progress
-from pylapse.tasks.mosaic import photo_picture, queue_photo
-from tests.pylapse.mosaic.mosaic_support import write_frame
+from pylapse.tasks.mosaic import photo_picture, photo_video, queue_photo
+from tests.pylapse.mosaic.mosaic_support import decode_video, near, write_frame
 
 START = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)
 
@@ -172,3 +172,22 @@ def test_a_photomosaic_job(frames, tmp_path: Path) -> None:
             seen.append(step)
     assert seen == ["select", "vectors", "match", "tiles", "save"]
     assert out.is_file() and thumbnail_path(out).is_file()
+
+
+def test_a_video_mosaic_rebuilds_every_frame_and_a_gif_is_offered(frames, tmp_path: Path) -> None:
+    out = tmp_path / "warp" / "photo.mp4"
+    cache = tmp_path / "tiles"
+    result = photo_video(frames, "2026-03-10", "2026-03-10", out, cache, size=(160, 120),
+                         tile=8, render={"fps": 10})  # fmt: skip
+    video = decode_video(out)
+    assert result["frames"] == len(video) == 20
+    for k, frame in enumerate(video):  # a solid frame's own tiles are the nearest to it
+        assert near(frame[60, 80].tolist(), palette(k)), k
+    manifest = json.loads(out.with_name("photo.mp4.json").read_text())["mosaic"]
+    assert manifest["kind"] == "photo-video" and manifest["tiles_used"] == 20
+    gif = tmp_path / "warp" / "photo.gif"
+    photo_video(frames, "2026-03-10", "2026-03-10", gif, cache, size=(80, 60), tile=8)
+    with Image.open(gif) as made:
+        assert made.format == "GIF" and made.n_frames == 20
+    assert sorted(p.name for p in gif.parent.iterdir()) == [
+        "photo.gif", "photo.gif.json", "photo.mp4", "photo.mp4.json"]  # fmt: skip
