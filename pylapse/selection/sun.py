@@ -592,14 +592,14 @@ def sun_targets(
     first_day, last_day = _day_of(first, zone), _day_of(last, zone)
     out: set[float] = set()
     gaps: list[SunGap] = []
-    events = {p.event for p in parsed}
+    events = list(dict.fromkeys(p.event for p in parsed))  # each once, in the order given
     for day in _days(zone, first - 86400, last + 86400):
         at = {ev: _event_at(observer, day, zone, ev, latitude) for ev in events}
+        if first_day <= day <= last_day:
+            gaps.extend(g for g in at.values() if isinstance(g, SunGap))
         for p in parsed:
             when = at[p.event]
             if isinstance(when, SunGap):
-                if first_day <= day <= last_day and when not in gaps:
-                    gaps.append(when)
                 continue
             t = when.timestamp() + p.offset.total_seconds()
             if first <= t <= last:

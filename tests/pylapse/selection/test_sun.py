@@ -372,3 +372,15 @@ def test_keeping_frames_in_several_windows() -> None:
     assert isinstance(kept_ids, array)
     assert keep_frames_in_windows([1, 2], [5.0, 25.0], spans) == ([], [])
     assert list(keep_in_windows(utcs, spans)) == [10.0, 15.0, 30.0, 39.0]
+
+
+def test_points_sharing_an_event_report_its_gap_once() -> None:
+    lat, lon, zone = SVALBARD
+    first = datetime(2026, 6, 20, tzinfo=zone).timestamp()
+    last = datetime(2026, 6, 23, tzinfo=zone).timestamp() - 1
+    points = ["sunset-30m", "noon", "sunset+30m", "civil_dusk"]
+    targets, gaps = sun_targets(lat, lon, zone, points, first, last)
+    assert len(targets) == 3  # the three noons
+    assert [(g.day.day, g.what) for g in gaps] == [
+        (d, what) for d in (20, 21, 22) for what in ("sunset", "civil dusk")
+    ]
