@@ -191,6 +191,14 @@ def scored_copy(path: Path, days: int) -> Path:
             (first + 19 * day, first + 20 * day - 1),
         )
     conn.close()
+    from pylapse.index.store import FrameIndex
+
+    # scores written around the index: decide its dead-camera verdicts, as the score write
+    # path (capture, the metrics job) or the migration of an older index would have
+    t0 = time.perf_counter()
+    with FrameIndex(scored) as index:
+        flagged = index.recheck_dead(KEY)
+    print(f"  {flagged:,} dead frames decided in {time.perf_counter() - t0:.1f} s", flush=True)
     return scored
 
 

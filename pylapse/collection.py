@@ -47,15 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 from pylapse import storage, timeutil
 from pylapse.progress import Cancelled, Progress, safe_report
-from pylapse.selection.dead_camera import (
-    BLANK_CONTRAST,
-    FROZEN_AFTER,
-    Dead,
-    dead_flags,
-    frozen_suspects,
-    is_blank,
-    leave_out,
-)
+from pylapse.selection.dead_camera import DeadFrames, leave_out
 from pylapse.selection.quality_filter import (
     FilterResult,
     QualityFilter,
@@ -75,8 +67,6 @@ from pylapse.selection.sun import SunGap, keep_frames_in_windows, parse_window, 
 from pylapse.selection.targets import CRON_FIELDS, DaySpan, SelectionError, resolve_range
 
 if TYPE_CHECKING:
-    import sqlite3
-
     from pylapse.config.models import Config
     from pylapse.config.presets import ExportPreset
     from pylapse.export.options import ExportOptions
@@ -226,8 +216,6 @@ class Collection:
         self.zone = _zone(timezone)
         self.zones = [dict(span) for span in zones]  # the config's zone timeline
         self.latitude, self.longitude = latitude, longitude  # for sun selections
-        # the last range's dead frames, while the index is unchanged (see _dead_frames)
-        self._dead_kept: tuple[tuple[object, ...], dict[int, tuple[float, int]]] | None = None
         # what a scan leaves out of the folder (glob patterns; see storage.check_ignore)
         self.ignore: tuple[str, ...] = tuple(storage.DEFAULT_IGNORE if ignore is None else ignore)
         self.key = key or name
@@ -630,80 +618,11 @@ class Collection:
         found = apply_filter(qf, ids, utcs, self._scores(span, ids, qf.columns))
         return dataclasses.replace(found, left_out=left_out) if left_out else found
 
-    def _dead_frames(self, span: DaySpan) -> dict[int, tuple[float, int]]:
-        """The span's frames from a dead camera (frame id -> its UTC seconds and ``Dead``):
-        blank ones and frozen runs, by the rule camera health uses
-        (:mod:`pylapse.selection.dead_camera`).
-
-        One scan reads only the frames that can be dead (blank or a repeat of the previous
-        picture); all frames are read only around the repeats that may form a frozen run
-        (:func:`~pylapse.selection.dead_camera.frozen_suspects`), each with the picture before
-        it. A few frames either side of the span are looked at too, so a frozen run across its
-        ends is seen whole.
-
-        The answer is kept while nothing was written to the index (SQLite's ``data_version``
-        of this thread's reader: any commit elsewhere, a new frame or new scores, changes it),
-        so a preview asked twice (the form's preview and its suggested filters) reads once.
-        """
-        index = self.index
-        cid = index._collection_id(self.key)
-        if cid is None:
-            return {}
-        conn = index._reader()
-        key = (id(conn), conn.execute("PRAGMA data_version").fetchone()[0], span, cid)
-        if self._dead_kept is not None and self._dead_kept[0] == key:
-            return self._dead_kept[1]
-        dead = self._read_dead_frames(conn, cid, span)
-        self._dead_kept = (key, dead)
-        return dead
-
-    @staticmethod
-    def _read_dead_frames(
-        conn: sqlite3.Connection, cid: int, span: DaySpan
-    ) -> dict[int, tuple[float, int]]:
-        where, params = ["collection_id = ?"], [float(cid)]
-        if span.start is not None:  # from the (FROZEN_AFTER - 1)th frame before the span
-            row = conn.execute(
-                "SELECT utc FROM frames WHERE collection_id = ? AND utc < ?"
-                " ORDER BY utc DESC LIMIT 1 OFFSET ?",
-                (cid, span.start, FROZEN_AFTER - 2),
-            ).fetchone()
-            if row is not None:
-                where.append("utc >= ?")
-                params.append(row[0])
-        if span.stop is not None:  # to the (FROZEN_AFTER - 1)th frame after it
-            row = conn.execute(
-                "SELECT utc FROM frames WHERE collection_id = ? AND utc >= ?"
-                " ORDER BY utc LIMIT 1 OFFSET ?",
-                (cid, span.stop, FROZEN_AFTER - 1),
-            ).fetchone()
-            if row is not None:
-                where.append("utc < ?")
-                params.append(row[0])
-        rows = conn.execute(
-            f"SELECT id, utc, luma, contrast, hash_distance FROM frames WHERE {' AND '.join(where)}"
-            " AND (contrast < ? OR hash_distance = 0) ORDER BY utc, id",
-            (*params, BLANK_CONTRAST),
-        ).fetchall()
-        dead = {r[0]: (r[1], int(Dead.BLANK)) for r in rows if is_blank(r[3])}
-        repeats = [r for r in rows if r[4] == 0]
-        for i, j in frozen_suspects([r[2] for r in repeats]):
-            first, last = repeats[i], repeats[j - 1]
-            before = conn.execute(  # the picture the first repeat repeats
-                "SELECT utc FROM frames WHERE collection_id = ? AND (utc, id) < (?, ?)"
-                " ORDER BY utc DESC, id DESC LIMIT 1",
-                (cid, first[1], first[0]),
-            ).fetchone()
-            seq = conn.execute(
-                "SELECT id, utc, luma, contrast, hash_distance FROM frames"
-                " WHERE collection_id = ? AND utc >= ? AND utc <= ? ORDER BY utc, id",
-                (cid, first[1] if before is None else before[0], last[1]),
-            ).fetchall()
-            flags = dead_flags([r[2] for r in seq], [r[3] for r in seq], [r[4] for r in seq])
-            for r, flag in zip(seq, flags, strict=True):
-                if flag:
-                    dead.setdefault(r[0], (r[1], flag))
-        return dead
+    def _dead_frames(self, span: DaySpan) -> DeadFrames:
+        """The span's frames from a dead camera: blank ones and frozen runs, by the rule camera
+        health uses (:mod:`pylapse.selection.dead_camera`), decided as their scores were
+        written and read from the index's few dead rows (a run cut by the span counts whole)."""
+        return self.index.dead_frames(self.key, span.start, span.stop)
 
     def _scores(
         self, span: DaySpan, ids: Sequence[int], columns: Sequence[str]
@@ -789,9 +708,10 @@ class Collection:
         """Pictures of many frames: ``collection.pictures.daystrip("2026-03-10")`` (also
         ``keogram``, ``timeslice``, ``nightstack``, ``daystack``, ``colormap``; see
         :mod:`pylapse.pictures`)."""
+        from pylapse.export.pool import process_pool
         from pylapse.pictures.make import Pictures
 
-        return Pictures(self)
+        return Pictures(self, pool=process_pool)  # frames decoded in processes: every core
 
     def preset_selection(self, preset: ExportPreset) -> Selection:
         """The frames an export preset picks."""

@@ -16,6 +16,7 @@ from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from pylapse import db
+from pylapse.index import deadflags
 from pylapse.index.daycounts import DAY_SQL, bump_days, day_of
 from pylapse.index.scan_pipeline import CLOCK_BITS, NewRows
 from pylapse.index.schema import SKY_COLUMNS
@@ -257,9 +258,11 @@ class FolderWriter:
             "mtime = ?, time_source = ?, offset_source = ?, time_status = ?, time_reason = ?, "
             "width = NULL, height = NULL, luma = NULL, sharpness = NULL, "
             "contrast = NULL, noise = NULL, clip_high = NULL, clip_low = NULL, dhash = NULL, "
-            f"hash_distance = NULL, {_SKY_CLEARED} WHERE id = ?",
+            f"hash_distance = NULL, dead = NULL, {_SKY_CLEARED} WHERE id = ?",
             updates,
         )
+        # a replaced image is not measured: neither dead itself nor a link of a run
+        deadflags.refresh(self.conn, (u[-1] for u in updates))
         self.conn.executemany("DELETE FROM frames WHERE id = ?", gone)
         self.result.changed += len(updates)
         self.result.deleted += len(gone)

@@ -160,4 +160,26 @@ SCHEMA = [
     CREATE INDEX frames_unmeasured ON frames (collection_id)
         WHERE dhash IS NULL OR sky_r_mean IS NULL;
     """,
+    # A dead camera's frames (issue 17): each frame's verdict by pylapse.selection.dead_camera's
+    # rule, written with its scores (pylapse.index.deadflags): 'frozen', 'blank' or NULL (alive
+    # or not measured). The partial index holds only the dead frames, which is what a default
+    # selection reads to leave them out (queries spell "dead IS NOT NULL" literally). The
+    # collections indexed before are listed in dead_unchecked: their scored frames are decided
+    # once, at the index's next open, and each leaves the list with its last verdicts.
+    # dead_stamps: bumped (by a trigger, whoever writes) whenever a verdict changes, so a cache
+    # of a collection's dead frames knows when it is stale, with frame_stamps (step 5).
+    """
+    ALTER TABLE frames ADD COLUMN dead TEXT;
+    CREATE INDEX frames_dead ON frames (collection_id, utc) WHERE dead IS NOT NULL;
+    CREATE TABLE dead_unchecked (collection_id INTEGER PRIMARY KEY);
+    INSERT INTO dead_unchecked (collection_id) SELECT id FROM index_collections;
+    CREATE TABLE dead_stamps (
+        collection_id INTEGER PRIMARY KEY,
+        stamp INTEGER NOT NULL
+    );
+    CREATE TRIGGER frames_dead_stamp AFTER UPDATE OF dead ON frames BEGIN
+        INSERT INTO dead_stamps (collection_id, stamp) VALUES (NEW.collection_id, 1)
+            ON CONFLICT (collection_id) DO UPDATE SET stamp = stamp + 1;
+    END;
+    """,
 ]

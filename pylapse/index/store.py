@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from pylapse import db, timeutil
-from pylapse.index import daycounts
+from pylapse.index import daycounts, deadflags
 from pylapse.index.daycounts import DAY_SQL, bump_days, day_of
 from pylapse.index.frame import Frame, TimeBound, bound_seconds, frames_from_rows
 from pylapse.index.scan import DEFAULT_EXTENSIONS, DEFAULT_IGNORE, SOURCE_CAPTURE, Scanner
@@ -47,6 +47,7 @@ from pylapse.index.zones import (
     resolve_dependents,
 )
 from pylapse.progress import ProgressCallback
+from pylapse.selection.dead_camera import DeadFrames
 
 if TYPE_CHECKING:
     import numpy as np
@@ -108,7 +109,8 @@ _WRITTEN = frozenset((*SCORE_COLUMNS, *SKY_COLUMNS))
 _FILLED_IF_EMPTY = ("luma", "width", "height", "size", "mtime")
 # Written out (not bound) so that SQLite uses the partial index of schema step 8.
 _UNMEASURED_SQL = "(dhash IS NULL OR sky_r_mean IS NULL)"
-_CLEARED = ", ".join(f"{c} = NULL" for c in (*SCORE_COLUMNS, *SKY_COLUMNS))
+# a re-added frame's scores and so its dead-camera verdict (pylapse.index.deadflags)
+_CLEARED = ", ".join(f"{c} = NULL" for c in (*SCORE_COLUMNS, *SKY_COLUMNS, "dead"))
 
 
 def _write_scores(
@@ -155,9 +157,13 @@ class FrameIndex:
         # collection id -> (change stamp, ids, utcs): see utc_times
         self._times: OrderedDict[int, tuple[int, array[int], array[float]]] = OrderedDict()
         self._times_lock = threading.Lock()
+        # collection id -> ((frame stamp, dead stamp), its dead frames): see dead_frames
+        self._dead: OrderedDict[int, tuple[tuple[Any, ...], DeadFrames]] = OrderedDict()
         self._closed = False
         try:
             db.migrate(self._conn, COMPONENT, SCHEMA)
+            # frames scored before verdicts were stored: decided once (a few s a million)
+            deadflags.backfill_pending(self._conn, self._lock)
         except BaseException:
             self._conn.close()
             raise
@@ -378,19 +384,71 @@ class FrameIndex:
                 bump_days(conn, cid, delta)
             if scores:
                 _write_scores(conn, [(int(frame_id), scores)])
+            if scores or old is not None:  # new scores, or cleared ones: the runs around it
+                deadflags.refresh(conn, [int(frame_id)])
         return int(frame_id)
 
     def set_scores(self, rows: Iterable[tuple[int, Mapping[str, float | int | None]]]) -> int:
         """Write quality scores and sky metrics of frames by id (one transaction); returns how
         many rows changed.
 
-        ``luma``, ``width`` and ``height`` are only filled where empty (capture's stay).
+        ``luma``, ``width`` and ``height`` are only filled where empty (capture's stay). The
+        dead-camera verdicts of the runs around these frames follow in the same transaction
+        (:func:`pylapse.index.deadflags.refresh`), across the batch's borders too.
         """
         rows = list(rows)
         if not rows:
             return 0
         with self._lock, db.transaction(self._conn):
-            return _write_scores(self._conn, rows)
+            changed = _write_scores(self._conn, rows)
+            deadflags.refresh(self._conn, (frame_id for frame_id, _scores in rows))
+            return changed
+
+    def dead_frames(
+        self, collection: str, start: TimeBound = None, end: TimeBound = None
+    ) -> DeadFrames:
+        """The frames of ``collection`` with ``start <= utc < end`` whose scores say a dead
+        camera took them (frozen runs, blank pictures: :mod:`pylapse.selection.dead_camera`),
+        in time order, read through a partial index of the few dead frames. A run cut by the
+        range is decided whole (the verdicts are stored per frame as scores are written)."""
+        cid = self._collection_id(collection)
+        if cid is None:
+            return DeadFrames(array("q"), array("d"), b"")
+        lo, hi = bound_seconds(start, "start"), bound_seconds(end, "end")
+        conn = self._reader()
+        # A collection's dead frames are kept while neither its frames nor its verdicts
+        # changed (a preview asked at every change of a form field reads them once): a frozen
+        # week is ~60,000 rows, ~50 ms to read.
+        stamp = conn.execute(
+            "SELECT (SELECT stamp FROM frame_stamps WHERE collection_id = ?1), "
+            "(SELECT stamp FROM dead_stamps WHERE collection_id = ?1)",
+            (cid,),
+        ).fetchone()
+        with self._times_lock:
+            kept = self._dead.get(cid)
+            if kept is not None and kept[0] == stamp:
+                self._dead.move_to_end(cid)
+        if kept is None or kept[0] != stamp:
+            if lo is not None and hi is not None and hi - lo <= _TIMES_SHORT:
+                return deadflags.read_dead(conn, *_range(cid, lo, hi))
+            kept = (stamp, deadflags.read_dead(conn, *_range(cid, None, None)))
+            with self._times_lock:
+                self._dead[cid] = kept
+                self._dead.move_to_end(cid)
+                while len(self._dead) > _TIMES_KEPT:
+                    self._dead.popitem(last=False)
+        dead = kept[1]
+        first = 0 if lo is None else bisect_left(dead.utcs, lo)
+        stop = len(dead) if hi is None else bisect_left(dead.utcs, hi)
+        return DeadFrames(dead.ids[first:stop], dead.utcs[first:stop], dead.kinds[first:stop])
+
+    def recheck_dead(self, collection: str) -> int:
+        """Decide every dead-camera verdict of ``collection`` again from its stored scores
+        (after scores were written around the index, e.g. by hand); returns how many changed."""
+        cid = self._collection_id(collection)
+        if cid is None:
+            return 0
+        return deadflags.backfill(self._conn, self._lock, cid)
 
     def unscored(
         self, collection: str, after: tuple[float, int] | None, limit: int

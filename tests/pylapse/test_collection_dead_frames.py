@@ -100,6 +100,7 @@ def test_repeats_that_are_not_neighbours_are_no_frozen_run(tmp_path):
                 "UPDATE frames SET luma = ?, contrast = 30, hash_distance = ? WHERE id = ?",
                 (50.0 if k % 2 else 50.0 + k, 0 if k % 2 else 9, fid),
             )
+    index.recheck_dead("cam")  # scores written around the index: its verdicts decided again
     c = Collection("Cam", None, root, timezone="UTC", index=index, key="cam")
     try:
         sel = c.select()
@@ -111,6 +112,7 @@ def test_repeats_that_are_not_neighbours_are_no_frozen_run(tmp_path):
                     (60.0, ids[k]),
                 )
             index._conn.execute("UPDATE frames SET luma = 60 WHERE id = ?", (ids[10],))
+        index.recheck_dead("cam")
         sel = c.select()
         assert sel.left_out == {"frozen": 6}
         assert set(range(20)) - set(_positions(sel)) == set(range(10, 16))

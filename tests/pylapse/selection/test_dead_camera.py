@@ -73,13 +73,3 @@ def test_leave_out_removes_and_counts_by_reason():
     assert left_out_text(counts) == "1 frame from a frozen camera and 1 blank frame left out"
     assert left_out_text({"frozen": 12}) == "12 frames from a frozen camera left out"
     assert left_out_text({}) == ""
-
-
-def test_frozen_suspects_are_chains_of_the_same_picture_among_repeats():
-    from pylapse.selection.dead_camera import frozen_suspects
-
-    # repeats' lumas in time order: 50 x4 (a suspect), a moved light, 70 x3 (too short)
-    lumas = [50.0, 50.0, 50.01, 50.0, 61.0, 70.0, 70.0, 70.0, None, 50.0]
-    assert frozen_suspects(lumas) == [(0, 4)]
-    assert frozen_suspects(lumas, frozen_after=4) == [(0, 4), (5, 8)]
-    assert frozen_suspects([]) == []

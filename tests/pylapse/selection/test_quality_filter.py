@@ -57,13 +57,8 @@ def scored(tmp_path):
         path = root / f"f{k:03d}.jpg"
         path.write_bytes(b"")  # selection reads the index only; the folder must not look gone
         ids.append(index.add_frame("cam", path, when, size=1, mtime=0.0))
-    with index._conn:
-        for fid, row in zip(ids, rows, strict=True):
-            index._conn.execute(
-                "UPDATE frames SET luma = ?, contrast = ?, clip_high = ?, sharpness = ?, "
-                "hash_distance = ? WHERE id = ?",
-                (*row.values(), fid),
-            )
+    # through the score write path, which also stores each frame's dead-camera verdict
+    index.set_scores(zip(ids, rows, strict=True))
     c = Collection("Cam", None, root, timezone="UTC", index=index, key="cam")
     yield c, ids
     c.close()
