@@ -51,6 +51,8 @@ def test_the_page_previews_and_runs_retention(client, post, runtime) -> None:
     job = wait_job(runtime, started.context["job"].id)
     assert job.state == "done", job.error
     assert job.kind == "retention" and job.result["moved"] == 10
+    card = client.get(f"/retention/jobs/{job.id}")
+    assert "10 frames (" in card.text and "moved to the trash" in card.text
     kept = [p for p in paths if p.exists()]
     assert [p.name[11:16] for p in kept] == ["09-00", "10-00"]
     trash = client.get("/cameras/demo/retention").context["trash"]
