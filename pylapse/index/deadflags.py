@@ -45,6 +45,9 @@ CHUNK = 20_000  # rows a backfill decides per transaction (capture waits at most
 _AFTER = 256  # frames read after a changed one at most: a batch of them often fits in one
 _IDS = 500  # frame ids per IN (...) list
 _COLUMNS = "id, utc, luma, contrast, hash_distance, dead"
+# Queries next to a frame bound utc on its own first ("utc >= ?"): with only the (utc, id) OR
+# SQLite walks the collection's index from one end (a metrics batch early in a million-frame
+# collection read most of it per window).
 # Written out (not bound) so that SQLite uses the partial index frames_dead.
 DEAD_SQL = "dead IS NOT NULL"
 # the stored word -> Dead, in SQL (a word no longer known reads as alive: 0)
@@ -102,14 +105,14 @@ def _refresh_collection(conn: sqlite3.Connection, cid: int, places: list[tuple[f
         utc, fid = places[i]
         before = conn.execute(
             f"SELECT {_COLUMNS} FROM frames WHERE collection_id = ? "
-            "AND (utc < ? OR (utc = ? AND id < ?)) ORDER BY utc DESC, id DESC LIMIT ?",
+            "AND utc <= ? AND (utc < ? OR id < ?) ORDER BY utc DESC, id DESC LIMIT ?",
             (cid, utc, utc, fid, FROZEN_AFTER),
         ).fetchall()
         # room for the changed frames that follow (a metrics batch: one window, mostly)
         limit = FROZEN_AFTER + 1 + min(2 * (len(places) - i), _AFTER)
         after = conn.execute(
             f"SELECT {_COLUMNS} FROM frames WHERE collection_id = ? "
-            "AND (utc > ? OR (utc = ? AND id >= ?)) ORDER BY utc, id LIMIT ?",
+            "AND utc >= ? AND (utc > ? OR id >= ?) ORDER BY utc, id LIMIT ?",
             (cid, utc, utc, fid, limit),
         ).fetchall()
         last = len(after) < limit
@@ -149,7 +152,7 @@ def backfill(
                 return 0
             rows = conn.execute(
                 f"SELECT {_COLUMNS} FROM frames WHERE collection_id = ? "
-                "AND (utc > ? OR (utc = ? AND id > ?)) ORDER BY utc, id LIMIT ?",
+                "AND utc >= ? AND (utc > ? OR id > ?) ORDER BY utc, id LIMIT ?",
                 (cid, after[0], after[0], after[1], chunk),
             ).fetchall()
             last = len(rows) < chunk

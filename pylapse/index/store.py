@@ -464,8 +464,8 @@ class FrameIndex:
             f"SELECT {_FRAME_COLUMNS}, f.sky_r_mean IS NULL FROM frames f "
             "JOIN scanned_dirs d ON d.id = f.dir_id WHERE f.collection_id = ? "
             "AND (f.dhash IS NULL OR f.hash_distance IS NULL OR f.sky_r_mean IS NULL) "
-            "AND (f.utc > ? OR (f.utc = ? AND f.id > ?)) ORDER BY f.utc, f.id LIMIT ?"
-        )
+            "AND f.utc >= ? AND (f.utc > ? OR f.id > ?) ORDER BY f.utc, f.id LIMIT ?"
+        )  # utc bound on its own: SQLite then starts at it (the OR alone walked from the start)
         rows = self._reader().execute(sql, (cid, utc, utc, fid, int(limit))).fetchall()
         frames = frames_from_rows(collection, (row[:-1] for row in rows))
         return [(frame, bool(row[-1])) for frame, row in zip(frames, rows, strict=True)]
@@ -491,7 +491,7 @@ class FrameIndex:
             self._reader()
             .execute(
                 "SELECT id, dhash FROM frames WHERE collection_id = ? "
-                "AND (utc < ? OR (utc = ? AND id < ?)) ORDER BY utc DESC, id DESC LIMIT 1",
+                "AND utc <= ? AND (utc < ? OR id < ?) ORDER BY utc DESC, id DESC LIMIT 1",
                 (cid, utc, utc, frame_id),
             )
             .fetchone()
