@@ -48,6 +48,7 @@ __all__ = [
     "RetentionBusy",
     "RunResult",
     "camera_root",
+    "folder_problem",
     "move_to_trash",
     "recover",
     "restore_run",
@@ -114,6 +115,18 @@ def _locked(trash: Path) -> Any:
         storage.unlock_file(trash / _LOCK, fd)
 
 
+def folder_problem(real: Path, root: Path, roots: Sequence[Path]) -> str | None:
+    """Why frames in the resolved folder ``real`` are not the camera's to move (outside its
+    folder ``root``, in its trash, outside the storage ``roots``), or None."""
+    if not (real == root or real.is_relative_to(root)):
+        return f"is outside the camera's folder {root}"
+    if real == root / TRASH or real.is_relative_to(root / TRASH):
+        return "is in the trash"
+    if not storage.within(real, roots):
+        return "is outside the storage roots"
+    return None
+
+
 class _Mover:
     def __init__(self, root: Path, roots: Sequence[Path], run_dir: Path) -> None:
         self.root, self.roots, self.run_dir = root, roots, run_dir
@@ -124,12 +137,9 @@ class _Mover:
         if not name or "/" in name or "\x00" in name or name in (".", ".."):
             return f"{folder}: {name!r} is not a file name"
         real = Path(os.path.realpath(folder))
-        if not (real == self.root or real.is_relative_to(self.root)):
-            return f"{folder} is outside the camera's folder {self.root}"
-        if real == self.trash or real.is_relative_to(self.trash):
-            return f"{folder} is in the trash"
-        if not storage.within(real, self.roots):
-            return f"{folder} is outside the storage roots"
+        problem = folder_problem(real, self.root, self.roots)
+        if problem is not None:
+            return f"{folder} {problem}"
         return real / name, (real / name).relative_to(self.root).as_posix()
 
     def move(self, src: Path, rel: str) -> int | str | None:

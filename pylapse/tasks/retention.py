@@ -27,7 +27,14 @@ from pylapse.progress import Cancelled, Progress, ProgressCallback, safe_report
 from pylapse.retention.forecast import Growth
 from pylapse.retention.plan import Candidate, DayPlan, Policy, Reason, plan_day
 from pylapse.retention.protect import Span, keep_spans, preset_spans
-from pylapse.retention.run import BATCH, camera_root, move_to_trash, recover, restore_run
+from pylapse.retention.run import (
+    BATCH,
+    camera_root,
+    folder_problem,
+    move_to_trash,
+    recover,
+    restore_run,
+)
 from pylapse.retention.trash import empty_trash
 from pylapse.selection.targets import resolve_range
 
@@ -143,16 +150,28 @@ def plan_days(
     now: float,
     progress: ProgressCallback | None = None,
 ) -> Iterator[DayPlan]:
-    """Each local day holding frames older than ``keep_all_days``, planned, oldest first."""
+    """Each local day holding frames older than ``keep_all_days``, planned, oldest first; only
+    frames inside the camera's folder are planned."""
     policy = Policy.of(setup.retention, now)
     days = [
         d
         for d in index.count_by_day(setup.camera, setup.zone)
         if _day_span(d, setup.zone)[0] < policy.keep_cutoff
     ]
+    ours: dict[str, bool] = {}  # folder -> inside the camera's folder (a day: one folder)
+
+    def inside(folder: str) -> bool:
+        if folder not in ours:
+            real = Path(os.path.realpath(folder))
+            ours[folder] = folder_problem(real, setup.root, setup.roots) is None
+        return ours[folder]
+
     for i, day in enumerate(days):
         start, stop = _day_span(day, setup.zone)
-        frames = list(map(Candidate._make, index.file_rows(setup.camera, start, stop)))
+        rows = index.file_rows(setup.camera, start, stop)
+        # frames of the camera's key elsewhere (a collection over another folder that names
+        # the camera) are not its to remove: left out of the plan, so a preview says so too
+        frames = [Candidate._make(r) for r in rows if inside(r[1])]
         safe_report(progress, Progress("plan", i, len(days), message=f"{day}"))
         yield plan_day(day, frames, policy, setup.protected)
     safe_report(progress, Progress("plan", len(days), len(days)))

@@ -21,6 +21,8 @@ from retention_support import (
 )
 
 from pylapse.index.store import FrameIndex
+from pylapse.retention.plan import DayPlan, Doomed, Reason
+from pylapse.retention.run import move_to_trash
 from pylapse.tasks.retention import (
     RetentionError,
     camera_retention,
@@ -150,9 +152,22 @@ def test_nothing_outside_the_camera_folder_or_unindexed_is_touched(
     (root / "2026-03-01").symlink_to(target)
     index.add_frame("porch", root / "2026-03-01" / "porch-2026-03-02T08-00-00+01.00.jpg",
                     when.replace(hour=8), size=6, mtime=None)  # fmt: skip
+    dry = run_retention(config, "porch", index, now=NOW, dry_run=True)
     result = run_retention(config, "porch", index, now=NOW)
-    assert result["moved"] == len(paths)
-    assert result["left"] == 3
+    # the frames outside are not the camera's to remove: the preview leaves them out too
+    assert result["moved"] == dry["removed"] == len(paths)
+    assert result["left"] == 0
+    # and the run itself refuses them, even when a plan lists them
+    setup = camera_retention(config, "porch")
+    outside_rows = [
+        Doomed(f.id, str(f.path.parent), f.name, f.utc, f.size, Reason.EXPIRED)
+        for f in index.frames("porch")
+    ]
+    plan = DayPlan(date(2026, 3, 2), 3, 0, tuple(outside_rows))
+    moved = move_to_trash([plan], collection="porch", root=setup.root, roots=setup.roots,
+                          index=index, now=NOW + 1, total=3)  # fmt: skip
+    assert (moved.moved, moved.left) == (0, 3)
+    assert all("outside" in note for note in moved.notes)
     assert (paths[0].parent / "notes.txt").read_text() == "mine"
     assert stray.read_bytes() == b"not indexed"
     assert elsewhere.read_bytes() == b"elsewhere"
