@@ -73,3 +73,37 @@ def test_leave_out_removes_and_counts_by_reason():
     assert left_out_text(counts) == "1 frame from a frozen camera and 1 blank frame left out"
     assert left_out_text({"frozen": 12}) == "12 frames from a frozen camera left out"
     assert left_out_text({}) == ""
+
+
+def test_settled_flags_leave_out_runs_that_may_go_on_beyond_the_window():
+    from pylapse.selection.dead_camera import settled_flags
+
+    # a run of three at each edge, a whole run of two inside, a blank frame
+    luma = [50.0, 50.0, 50.0, 80.0, 80.0, 90.0, 60.0, 60.0, 60.0]
+    hd = [0, 0, 0, 9, 0, 9, 9, 0, 0]
+    contrast = [30.0] * 5 + [0.5] + [30.0] * 3
+    flags, lo, hi = settled_flags(luma, contrast, hd, first=False, last=False)
+    assert (lo, hi) == (3, 6) and list(flags[3:6]) == [A, A, B]
+    # at the sequence's own ends the edge runs are whole (and short: alive)
+    assert settled_flags(luma, contrast, hd, first=True, last=True)[1:] == (0, 9)
+    # an edge run of frozen_after frames is frozen whatever lies beyond
+    flags, lo, hi = settled_flags([50.0] * 6, [30.0] * 6, [0] * 6, first=False, last=False)
+    assert (lo, hi) == (0, 6) and list(flags) == [F] * 6
+    # one short run filling the window: nothing settled
+    assert settled_flags([50.0] * 3, [30.0] * 3, [0] * 3, first=False, last=False)[1:] == (3, 3)
+
+
+def test_leave_out_takes_dead_frames_as_columns_and_returns_array_columns():
+    from array import array
+
+    from pylapse.selection.dead_camera import DeadFrames, leave_out
+
+    ids, utcs = array("q", range(10, 20)), array("d", (float(k) for k in range(10)))
+    dead = DeadFrames(array("q", [12, 13, 19, 30]), array("d", [2.0, 3.0, 9.0, 20.0]),
+                      bytes([F, F, B, F]))  # fmt: skip
+    kept_ids, kept_utcs, counts = leave_out(ids, utcs, dead)
+    assert list(kept_ids) == [10, 11, 14, 15, 16, 17, 18]
+    assert list(kept_utcs) == [0.0, 1.0, 4.0, 5.0, 6.0, 7.0, 8.0]
+    assert isinstance(kept_ids, array) and kept_ids.typecode == "q"
+    assert counts == {"frozen": 2, "blank": 1}  # 30 is past the candidates
+    assert leave_out(ids, utcs, DeadFrames(array("q"), array("d"), b"")) == (ids, utcs, {})
