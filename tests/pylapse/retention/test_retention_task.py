@@ -78,6 +78,10 @@ def test_the_dry_run_equals_the_real_run(
     assert indexed == in_place(after)
     # nothing changed its bytes on the way
     assert all(after[k] == before[k] for k in in_place(after))
+    # a scan of the folder afterwards leaves the trash out (a hidden folder) and finds no change
+    scanned = index.scan("porch", root, BERLIN)
+    assert (scanned.added, scanned.deleted) == (0, 0)
+    assert {f.path.relative_to(root).as_posix() for f in index.frames("porch")} == indexed
     # a second run at the same moment finds nothing more to do
     assert run_retention(config, "porch", index, now=NOW, dry_run=True)["removed"] == 0
 
