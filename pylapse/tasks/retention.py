@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import date, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -285,7 +285,8 @@ def run_retention(
          "expired": d.expired, "protected": d.protected, "bytes": d.bytes}
         for d in seen.days
     ]  # fmt: skip
-    log.info("retention of %s at %s, preview: %s", camera_id, when, seen.summary())
+    at = datetime.fromtimestamp(when, UTC).isoformat(timespec="seconds")
+    log.info("retention of %s at %s, preview: %s", camera_id, at, seen.summary())
     for d in days if not dry_run else ():
         log.info("retention of %s, %s", camera_id, d)
     result: dict[str, Any] = {**seen.summary(), "dry_run": dry_run, "preview": days}
