@@ -4,9 +4,11 @@ Pictures page links here."""
 
 from __future__ import annotations
 
+import io
 import json
 
 from media_support import HxAttrs, demo_frames, wait_job
+from PIL import Image
 
 
 def test_a_grid_made_from_the_page_is_listed_and_served(client, post, runtime) -> None:
@@ -67,3 +69,43 @@ def test_bad_forms_are_refused_naming_the_field(client, post) -> None:
     assert "band: '9:1'" in bad.context["errors"]["band"]
     no_token = client.post("/mosaics", data={"kind": "grid", "collections": "demo", **day})
     assert no_token.status_code == 403
+
+
+def _png(color: tuple[int, int, int], size: tuple[int, int] = (64, 36)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_photomosaic_from_an_uploaded_image(client, csrf, runtime) -> None:
+    demo_frames(runtime, count=6)
+    data = {"csrf_token": csrf, "collection": "demo", "tile": "8", "repeat": "", "opacity": "0"}
+    started = client.post("/mosaics/photo", data=data,
+                          files={"target": ("sky.png", _png((20, 80, 160)), "image/png")},
+                          headers={"HX-Request": "true"})  # fmt: skip
+    assert started.status_code == 200, started.text
+    job = wait_job(runtime, started.context["job"].id)
+    assert job.state == "done", job.error
+    assert job.params["kind"] == "photo" and job.result["tiles"] == 8 * 4
+    listed = client.get("/pictures/list").context["pictures"]
+    (picture,) = listed
+    assert picture.manifest["kind"] == "photomosaic" and picture.path.name.startswith(
+        "photomosaic-demo-"
+    )
+    target = picture.manifest["target"]
+    assert target.startswith(str(runtime.config.data_path / "mosaic-targets"))
+    made = Image.open(io.BytesIO(client.get(f"/pictures/file/{picture.path.name}").content))
+    assert made.size == (64, 32)
+
+
+def test_a_bad_upload_is_refused(client, csrf) -> None:
+    base = {"csrf_token": csrf, "collection": "demo"}
+    bad = client.post("/mosaics/photo", data=base,
+                      files={"target": ("x.png", b"not an image", "image/png")})  # fmt: skip
+    assert bad.status_code == 422 and "not an image" in bad.context["photo_errors"]["target"]
+    bad = client.post("/mosaics/photo", data={**base, "tile": "2"},
+                      files={"target": ("x.png", _png((1, 2, 3)), "image/png")})  # fmt: skip
+    assert bad.status_code == 422 and "between 4 and 512" in bad.context["photo_errors"]["tile"]
+    bad = client.post("/mosaics/photo", data={**base, "collection": "nope"},
+                      files={"target": ("x.png", _png((1, 2, 3)), "image/png")})  # fmt: skip
+    assert bad.status_code == 422 and "nope" in bad.context["photo_errors"]["collection"]

@@ -9,13 +9,18 @@ sent. Photomosaics are pictures and are listed on the Pictures page, which links
 
 from __future__ import annotations
 
+import hashlib
+import io
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
+from pylapse import storage
+from pylapse.imaging.decode import open_image
 from pylapse.mosaic.compose import parse_band
 from pylapse.mosaic.sunset import parse_offset
 from pylapse.tasks.mosaic import (
@@ -23,8 +28,11 @@ from pylapse.tasks.mosaic import (
     mosaic_output,
     mosaics_folder,
     queue_grid,
+    queue_photo,
     queue_sunset,
+    tile_cache_folder,
 )
+from pylapse.tasks.picture import pictures_folder
 from pylapse.video.command import parse_size
 from web import files
 from web.deps import RuntimeDep, TemplatesDep
@@ -39,6 +47,8 @@ KINDS = (
 )
 LAYOUTS = (("grid", "Grid"), ("strip", "One large plus a strip"), ("pip", "Picture in picture"))
 LISTED = 30
+MAX_TARGET = 40 * 1024 * 1024  # bytes of an uploaded target image
+TARGET_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "TIFF": ".tif"}
 MEDIA = {".mp4": "video/mp4", ".mkv": "video/x-matroska", ".webm": "video/webm",
          ".gif": "image/gif"}  # fmt: skip
 
@@ -137,6 +147,7 @@ def page_context(runtime: Any, values: dict[str, str], errors: dict[str, str]) -
         "job_base": JOB_BASE,
         "mosaics": made(runtime),
         "no_folder": mosaics_folder(runtime.config) is None,
+        "photo_errors": {},
     }
 
 
@@ -192,3 +203,65 @@ def mosaic_file(name: str, runtime: RuntimeDep, download: bool = False) -> files
         content_disposition_type="attachment" if download else "inline",
         headers={"Cache-Control": "private, no-cache"},  # the same name is made again
     )
+
+
+def _saved_target(runtime: Any, data: bytes) -> Path:
+    """The uploaded image kept in ``<data>/mosaic-targets/`` under its content's hash (the
+    manifest names it, so the photomosaic can be made again), or a FieldError."""
+    if not data:
+        raise m.FieldError("target", "choose an image to rebuild")
+    if len(data) > MAX_TARGET:
+        raise m.FieldError("target", f"the image is larger than {MAX_TARGET // 2**20} MB")
+    try:
+        with open_image(io.BytesIO(data)) as image:
+            fmt, size = image.format, image.size
+            image.load()
+    except (OSError, ValueError, SyntaxError):  # what Pillow raises on what is not an image
+        raise m.FieldError("target", "the file is not an image Pillow can read") from None
+    if fmt not in TARGET_FORMATS or min(size) < 2:
+        raise m.FieldError("target", f"a {fmt} image is not accepted (JPEG, PNG, WebP, TIFF)")
+    folder = Path(runtime.config.data_path) / "mosaic-targets"
+    path = folder / f"{hashlib.sha256(data).hexdigest()[:20]}{TARGET_FORMATS[str(fmt)]}"
+    if not path.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        storage.atomic_write(path, data)
+    return path
+
+
+def plan_photo(runtime: Any, values: dict[str, str], data: bytes) -> Any:
+    """Check the photomosaic form: ``start(jobs)`` that queues the job, or a FieldError."""
+    cid = values.get("collection", "")
+    collection = runtime.collections().get(cid)
+    if collection is None:
+        raise m.FieldError("collection", f"choose a collection (no collection {cid!r})")
+    tile = int(_number(values, "tile", 20, 4, 512))
+    repeat_text = values.get("repeat", "").strip()
+    repeat = int(_number(values, "repeat", 1, 1, 1_000_000)) if repeat_text else None
+    opacity = _number(values, "opacity", 0, 0, 1)
+    folder = pictures_folder(runtime.config)
+    if folder is None:
+        raise m.FieldError("form", "no storage roots are configured to hold pictures")
+    target = _saved_target(runtime, data)
+    stem = m.slug(cid, set(), "collection")
+    output = folder / f"photomosaic-{stem}-{target.stem[:8]}-{tile}.png"
+    cache = tile_cache_folder(runtime.config.data_path)
+    options = {"tile": tile, "repeat": repeat, "opacity": opacity}
+    return lambda jobs: queue_photo(jobs, collection, target, output, cache, **options)
+
+
+@router.post("/mosaics/photo", response_class=HTMLResponse)
+async def start_photo(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    values.pop("csrf_token", None)
+    upload = form.get("target")
+    data = b""
+    if upload is not None and not isinstance(upload, str):
+        data = await upload.read(MAX_TARGET + 1)
+    try:
+        start = await run_in_threadpool(plan_photo, runtime, values, data)
+    except m.FieldError as exc:
+        context = {**page_context(runtime, values, {}), "photo_errors": {exc.field: str(exc)}}
+        return m.render(templates, request, "mosaics.html", context, status_code=422)
+    job_id = m.queue(runtime, start)
+    return m.started(request, templates, runtime, job_id, JOB_BASE, "/mosaics")
