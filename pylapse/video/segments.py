@@ -28,11 +28,11 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from pylapse import orphans, storage, timeutil
+from pylapse import orphans, storage
 from pylapse.ffmpeg import find_ffmpeg, run_ffmpeg
 from pylapse.progress import Progress, ProgressCallback, safe_report
 from pylapse.storage import IfExists
@@ -55,6 +55,8 @@ __all__ = [
 
 CACHE_FOLDER = Path("cache") / "segments"  # under the data folder, then <collection>/
 SEGMENT_VERSION = 1  # bump when a segment's encoding changes in a way the options do not show
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _JOINABLE = {"mp4", "mov", "matroska"}  # containers the concat demuxer joins by stream copy
 
 
@@ -129,11 +131,12 @@ def _days(frames: Iterable[Any]) -> dict[str, list[Any]] | None:
     if not items or any(getattr(i, "utc", None) is None for i in items):
         return None
     items.sort(key=lambda i: float(i.utc))
-    days: dict[str, list[Any]] = {}
-    for item in items:
-        day = timeutil.from_utc(float(item.utc), getattr(item, "offset", None) or 0).date()
-        days.setdefault(day.isoformat(), []).append(item)
-    return days
+    by_number: dict[int, list[Any]] = {}
+    for item in items:  # the local day as a day number: a date object per frame costs more
+        local = float(item.utc) + (getattr(item, "offset", None) or 0)
+        by_number.setdefault(int(local // 86400), []).append(item)
+    return {date.fromordinal(_EPOCH_ORDINAL + n).isoformat(): run
+            for n, run in by_number.items()}  # fmt: skip
 
 
 def _first_size(days: Mapping[str, list[Any]]) -> tuple[int, int]:
