@@ -749,10 +749,12 @@ class Collection:
         selection: Selection | None = None,
         name: str = "",
         source_zone: tzinfo | None = None,
+        export: Callable[..., ExportResult] | None = None,
     ) -> ExportResult:
         """Run an export preset: select its frames (``selection`` when the caller already
         chose them, as ``pylapse export`` does with its overrides) and export them into
-        ``output_dir`` with ``options``.
+        ``output_dir`` with ``options``; ``export`` writes them (``run_export``'s signature;
+        by default ``run_export`` itself, in this process).
 
         The one way a preset runs, for the dashboard's export job, ``pylapse export`` and
         ``collection.export.run`` alike. A frame whose file no longer resolves inside
@@ -780,7 +782,8 @@ class Collection:
                 (f.path, timeutil.localize(f.time.replace(tzinfo=None), source_zone))
                 for f in selection.iter_frames()
             ]
-        return run_export(frames, output_dir, options, progress, cancel, roots=self.roots)
+        writer = export or run_export
+        return writer(frames, output_dir, options, progress, cancel, roots=self.roots)
 
     def add_export(
         self,

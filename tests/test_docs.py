@@ -20,6 +20,7 @@ MODELS = [
     config.WebSettings,
     config.NotificationConfig,
     config.RetentionConfig,
+    config.JobsConfig,
     config.RenderScheduleConfig,
 ]
 

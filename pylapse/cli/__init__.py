@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 # The library's own subcommand modules, in the order `pylapse --help` lists them (after plugins).
 _COMMANDS = (
     "capture", "render", "export", "index", "metrics", "importer", "import_v02", "doctor",
-    "password", "picture", "notify", "retention", "mosaic",
+    "password", "picture", "notify", "retention", "mosaic", "worker",
     "render_schedules",
 )
 ENTRY_POINT_GROUP = "pylapse.commands"

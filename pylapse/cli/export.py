@@ -262,6 +262,7 @@ def run(args: argparse.Namespace) -> int:
     from pylapse.index.store import FrameIndex
     from pylapse.progress import Cancelled
     from pylapse.selection.targets import SelectionError
+    from pylapse.tasks.export import export_preset
 
     config = load_config_or_fail(args.config)
     collection_id, preset = _preset(config, args)
@@ -285,9 +286,10 @@ def run(args: argparse.Namespace) -> int:
         output = _output_dir(config, collection, preset, args)
         report, close = progress_bars(not args.no_progress, "Exporting")
         try:
-            result = collection.export_preset(
-                preset, output, options, report, threading.Event(), selection=selection, name=name
-            )
+            result = export_preset(
+                config, collection, preset, output, options, report, threading.Event(),
+                selection=selection, name=name,
+            )  # fmt: skip
         except (ExportError, OSError, ValueError) as exc:
             raise CommandError(str(exc)) from None
         except Cancelled as exc:

@@ -44,6 +44,7 @@ from pylapse.config.base import (
     _check_zone,
     _Model,
 )
+from pylapse.config.jobs import JobsConfig
 from pylapse.config.presets import ExportPreset
 from pylapse.config.render_schedules import RenderScheduleConfig
 from pylapse.notify.events import EventKind, is_event_pattern
@@ -755,6 +756,9 @@ class Config(_Model):
         "pyLapse 0.2's layout) for cameras without a layout of their own; a 0.2 file reads 'flat'",
     )
     web: WebSettings = Field(default_factory=WebSettings, description="dashboard settings")
+    jobs: JobsConfig = Field(
+        default_factory=JobsConfig, description="where jobs run: in process, or Celery workers"
+    )
     notifications: dict[str, NotificationConfig] = Field(
         default_factory=dict, description="notification rules keyed by id"
     )

@@ -34,6 +34,8 @@ from pylapse.progress import Cancelled, Progress, ProgressCallback, safe_report
 
 __all__ = [
     "ExportResult",
+    "finish_export",
+    "frames_in",
     "run_export",
 ]
 
@@ -141,6 +143,24 @@ def run_export(
     """
     options = options or ExportOptions()
     real_roots = tuple(os.path.join(os.path.realpath(r), "") for r in roots)
+    total, frames, tones = frames_in(frames_or_selection, options)
+    started = time.monotonic()
+    names = options.names(total)
+    with Staging(output_dir) as staging:
+        staging.check_conflicts(names)
+        assert staging.path is not None
+        skipped: dict[int, tuple[str, str]] = {}
+        linked, produced = _run_pool(
+            frames, staging, options, total, skipped, progress, cancel, started, real_roots, tones
+        )
+        return finish_export(staging, names, produced, skipped, linked, started)
+
+
+def frames_in(
+    frames_or_selection: Any, options: ExportOptions
+) -> tuple[int, Iterable[Any], list[Tone] | None]:
+    """(how many, the frames in time order, their deflicker tones when asked) of what
+    :func:`run_export` accepts; ``ExportError`` when there is nothing to export."""
     frames: Iterable[Any]
     if hasattr(frames_or_selection, "iter_frames"):
         # a Selection: already in time order; loaded from the index in batches, so memory
@@ -161,27 +181,34 @@ def run_export(
         else:
             frames = list(frames)
             tones = _tones(frames, options)
-    started = time.monotonic()
-    names = options.names(total)
-    with Staging(output_dir) as staging:
-        staging.check_conflicts(names)
-        assert staging.path is not None
-        skipped: dict[int, tuple[str, str]] = {}
-        linked, produced = _run_pool(
-            frames, staging, options, total, skipped, progress, cancel, started, real_roots, tones
+    return total, frames, tones
+
+
+def finish_export(
+    staging: Staging,
+    names: NameSet,
+    produced: int,
+    skipped: dict[int, tuple[str, str]],
+    linked: int,
+    started: float,
+) -> ExportResult:
+    """Number the written frames without gaps and swap them in (inside ``with staging``).
+    ``produced``: the last frame number handed out; ``skipped``: frames that could not be read
+    by number, with their path and why."""
+    assert staging.path is not None
+    total = names.count
+    # a frame deleted from the index since the selection was made leaves fewer than total
+    missing = set(skipped) | set(range(produced + 1, total + 1))
+    if missing:
+        _close_gaps(staging.path, names, missing)
+    written = total - len(missing)
+    if written == 0:
+        path, reason = skipped[min(skipped)]
+        raise ExportError(
+            f"no frame could be read ({len(skipped)} skipped, e.g. {path}: {reason}); "
+            "the previous export was left as it was"
         )
-        # a frame deleted from the index since the selection was made leaves fewer than total
-        missing = set(skipped) | set(range(produced + 1, total + 1))
-        if missing:
-            _close_gaps(staging.path, names, missing)
-        written = total - len(missing)
-        if written == 0:
-            path, reason = skipped[min(skipped)]
-            raise ExportError(
-                f"no frame could be read ({len(skipped)} skipped, e.g. {path}: {reason}); "
-                "the previous export was left as it was"
-            )
-        staging.commit(names.resized(written))
+    staging.commit(names.resized(written))
     return ExportResult(
         written=written,
         skipped=[(Path(skipped[n][0]), skipped[n][1]) for n in sorted(skipped)],

@@ -4,8 +4,11 @@ way a preset runs)."""
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,9 +25,11 @@ if TYPE_CHECKING:
     from pylapse.config.models import Config
     from pylapse.config.presets import ExportPreset
     from pylapse.export.options import ExportOptions
+    from pylapse.export.run import ExportResult
     from pylapse.jobs.runner import JobRunner
+    from pylapse.selection.selection import Selection
 
-__all__ = ["VideoAfter", "queue_export", "video_output"]
+__all__ = ["VideoAfter", "export_preset", "queue_export", "video_output"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +49,38 @@ def video_output(config: Config, stem: str, codec: str) -> Path:
     safe = re.sub(r"[^\w-]+", "-", stem).strip("-") or "video"
     stamp = timeutil.now().strftime("%Y-%m-%d_%H-%M-%S")
     return folder / f"{safe}-{stamp}{resolve_codec(codec).default_extension}"
+
+
+def export_preset(
+    config: Config,
+    collection: Collection,
+    preset: ExportPreset,
+    output_dir: str | os.PathLike[str],
+    options: ExportOptions,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    *,
+    selection: Selection | None = None,
+    name: str = "",
+) -> ExportResult:
+    """Run the preset's export where the config's ``jobs`` say: in this process
+    (:meth:`Collection.export_preset`), or with its frames written by Celery workers
+    (:func:`~pylapse.export.distributed.run_export_on_workers`); the same files either way."""
+    jobs = config.jobs
+    export: Callable[..., ExportResult] | None = None
+    if jobs.backend == "celery":
+        from pylapse.export.distributed import run_export_on_workers
+        from pylapse.jobs.celery_app import client_app
+
+        assert jobs.broker_url is not None and jobs.results_url is not None  # the model checks
+        app = client_app(jobs.broker_url, jobs.results_url, jobs.visibility_timeout)
+        export = functools.partial(
+            run_export_on_workers, app=app, queue=jobs.queue, chunk_frames=jobs.chunk_frames
+        )
+    return collection.export_preset(
+        preset, output_dir, options, progress, cancel, selection=selection, name=name,
+        export=export,
+    )  # fmt: skip
 
 
 def queue_export(
@@ -66,7 +103,9 @@ def queue_export(
     """
 
     def fn(progress: ProgressCallback, cancel: threading.Event) -> dict[str, Any]:
-        result = collection.export_preset(preset, folder, options, progress, cancel, name=preset_id)
+        result = export_preset(
+            config, collection, preset, folder, options, progress, cancel, name=preset_id
+        )
         summary = result.summary()
         if video is not None:
             try:
