@@ -106,6 +106,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     photo.add_argument("--repeat", type=int, metavar="N", help="use one frame at most N times")
     photo.add_argument("--opacity", type=float, default=0.0,
                        help="blend the target over the result, 0-1 (default 0)")  # fmt: skip
+    photo.add_argument("--codebook", type=int, default=100_000, metavar="N",
+                       help="pick tiles from at most about N frames, spread over the "
+                       "collection (default 100000)")  # fmt: skip
     photo.add_argument("--workers", type=int, help="decoding threads (default: one per core)")
     photo.add_argument("--config", type=Path, help="config file")
     photo.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -162,6 +165,7 @@ def _photo(args: argparse.Namespace, config: Any, index: Any, progress: Any) -> 
     result = photo_picture(
         collection, args.target, args.output, tile_cache_folder(config.data_path), progress,
         tile=args.tile, repeat=args.repeat, opacity=args.opacity, workers=args.workers,
+        codebook=args.codebook,
     )  # fmt: skip
     print(
         f"{result['output']}: photomosaic {result['width']}x{result['height']}, "
@@ -187,7 +191,7 @@ def _photo_video(args: argparse.Namespace, config: Any, collection: Any, progres
         collection, args.date_from, args.date_to, args.output,
         tile_cache_folder(config.data_path), progress, size=parse_size(args.size),
         tile=args.tile, repeat=args.repeat, opacity=args.opacity, render=render,
-        workers=args.workers,
+        workers=args.workers, codebook=args.codebook,
     )  # fmt: skip
     print(
         f"{result['output']}: video mosaic {result['width']}x{result['height']}, "

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PHOTO_STEPS",
     "STEPS",
+    "codebook_frames",
     "collection_track",
     "grid_video",
     "list_mosaics",
@@ -304,6 +305,23 @@ def queue_sunset(
     return _queue(jobs, title, params, make)
 
 
+#: frames a photomosaic picks its tiles from at most (spread evenly over the collection): the
+#: vectors, the cache and the lookup stay bounded however many millions of frames there are
+CODEBOOK = 100_000
+
+
+def codebook_frames(collection: Collection, limit: int = CODEBOOK) -> list[Any]:
+    """About ``limit`` of ``collection``'s frames, spread over it: those whose index id is a
+    multiple of k (ids grow with the scan, so the pick is even, and it stays the same when
+    frames are added: the tile cache keeps its vectors). Read in batches; memory holds only the
+    kept ones."""
+    if limit < 1:
+        raise ValueError(f"codebook: {limit} must be at least 1 frame")
+    selection = collection.select()
+    step = max(1, -(-len(selection) // limit))
+    return [f for f in selection.iter_frames() if f.id % step == 0]
+
+
 def tile_cache_folder(data_path: str | os.PathLike[str]) -> Path:
     """Where photomosaic tile vectors are cached: ``mosaic-tiles`` in the data folder."""
     return Path(data_path) / "mosaic-tiles"
@@ -323,6 +341,7 @@ def photo_picture(
     side: int = DEFAULT_SIDE,
     workers: int | None = None,
     thumbnail: bool = False,
+    codebook: int = CODEBOOK,
 ) -> dict[str, Any]:
     """The image ``target`` rebuilt from ``collection``'s frames, saved at ``output`` (a picture
     with its manifest, so the Pictures page lists it). The tile vectors come from the cache in
@@ -334,7 +353,7 @@ def photo_picture(
     with open_image(target) as opened:
         picture = opened.convert("RGB")
     safe_report(progress, Progress("select", 0, 1))
-    frames = list(collection.select().iter_frames())
+    frames = codebook_frames(collection, codebook)
     safe_report(progress, Progress("select", 1, 1, message=f"{len(frames)} frames"))
     vectors = refresh_vectors(frames, cache, collection.key, side=side, progress=progress,
                               cancel=cancel, workers=workers)  # fmt: skip
@@ -371,6 +390,7 @@ def photo_video(
     side: int = DEFAULT_SIDE,
     render: RenderOptions | Mapping[str, Any] | None = None,
     workers: int | None = None,
+    codebook: int = CODEBOOK,
 ) -> dict[str, Any]:
     """The video mosaic: every frame of ``collection`` from ``date_from`` to ``date_to``
     rebuilt from the collection's own frames (each fitted into ``size`` first), encoded by the
@@ -383,7 +403,7 @@ def photo_video(
                                                       date_to=date_to).iter_frames()]  # fmt: skip
     if not targets:
         raise ValueError(f"{collection.key} has no frames from {date_from} to {date_to}")
-    every = list(collection.select().iter_frames())
+    every = codebook_frames(collection, codebook)
     safe_report(progress, Progress("select", 1, 1, message=f"{len(targets)} frames"))
     vectors = refresh_vectors(every, cache, collection.key, side=side, progress=progress,
                               cancel=cancel, workers=workers)  # fmt: skip

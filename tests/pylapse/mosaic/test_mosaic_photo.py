@@ -21,7 +21,7 @@ from pylapse.mosaic.photo import cell_vectors, nearest, photomosaic
 from pylapse.mosaic.tilecache import refresh_vectors
 from pylapse.pictures.manifest import list_pictures, thumbnail_path
 from pylapse.progress import Cancelled, Progress
-from pylapse.tasks.mosaic import photo_picture, photo_video, queue_photo
+from pylapse.tasks.mosaic import codebook_frames, photo_picture, photo_video, queue_photo
 from tests.pylapse.mosaic.mosaic_support import decode_video, near, write_frame
 
 START = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)
@@ -191,3 +191,18 @@ def test_a_video_mosaic_rebuilds_every_frame_and_a_gif_is_offered(frames, tmp_pa
         assert made.format == "GIF" and made.n_frames == 20
     assert sorted(p.name for p in gif.parent.iterdir()) == [
         "photo.gif", "photo.gif.json", "photo.mp4", "photo.mp4.json"]  # fmt: skip
+
+
+def test_the_codebook_is_bounded_and_spread_over_the_collection(frames, tmp_path: Path) -> None:
+    every = list(frames.select().iter_frames())
+    picked = codebook_frames(frames, 7)
+    assert [f.id for f in picked] == [f.id for f in every if f.id % 3 == 0]
+    assert 6 <= len(picked) <= 7
+    assert codebook_frames(frames) == every
+    target = tmp_path / "target.png"
+    _target([1, 2, 3, 4], 10, 2).save(target)
+    result = photo_picture(frames, target, tmp_path / "small.png", tmp_path / "t", tile=10,
+                           codebook=5)  # fmt: skip
+    assert result["codebook"] == len([f for f in every if f.id % 4 == 0])
+    with pytest.raises(ValueError, match="codebook: 0"):
+        codebook_frames(frames, 0)
