@@ -35,6 +35,21 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
   fi
 fi
 
+# Services the scaling-out tests use (issue 21): Redis and RabbitMQ on 127.0.0.1. One that is
+# installed but stopped is started here; one that is missing makes its tests skip (saying how to
+# start it), or fail with CI=true.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if ! port_open 6379 && command -v redis-server >/dev/null 2>&1; then
+  echo "Starting Redis on 127.0.0.1:6379 for the Celery tests"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null \
+    || echo "warning: redis-server did not start; the Celery tests skip"
+fi
+if ! port_open 5672 && command -v rabbitmq-server >/dev/null 2>&1; then
+  echo "Starting RabbitMQ on 127.0.0.1:5672 for the Celery tests"
+  rabbitmq-server -detached >/dev/null 2>&1 || echo "warning: rabbitmq-server did not start"
+  for _ in $(seq 60); do port_open 5672 && break; sleep 1; done
+fi
+
 .venv/bin/python -m ruff check .
 .venv/bin/python -m mypy  # pylapse/ and web/, configured in pyproject.toml
 .venv/bin/python -m pytest "$@"
