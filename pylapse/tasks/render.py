@@ -127,8 +127,10 @@ def queue_render(
     params: dict[str, Any],
     if_exists: str = "rename",
     roots: Sequence[Path] | None = None,
+    segment_cache: Path | None = None,
 ) -> int:
-    """Queue :func:`render` as a ``render`` job; returns its id.
+    """Queue :func:`render` as a ``render`` job; returns its id (``segment_cache`` as
+    :func:`render` takes it).
 
     Bad options fail here, before anything is queued (``ValueError``); a full queue raises
     :class:`~pylapse.jobs.record.JobQueueFull`. An existing video at ``output`` is kept and
@@ -138,9 +140,8 @@ def queue_render(
     codec = opts.codec
 
     def fn(progress: ProgressCallback, cancel: threading.Event) -> dict[str, Any]:
-        return render(
-            config, frames, output, options, progress, cancel, if_exists=if_exists, roots=roots
-        )
+        return render(config, frames, output, options, progress, cancel, if_exists=if_exists,
+                      roots=roots, segment_cache=segment_cache)  # fmt: skip
 
     params = {**params, "output": str(output), "codec": codec, "replace": if_exists == "replace"}
     # listing the frames is quick next to encoding them; deflicker's measuring and

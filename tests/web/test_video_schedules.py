@@ -1,9 +1,9 @@
-"""Videos page: the render schedules with their next run, and "Run now" (POST + CSRF) queuing
-the schedule's render job."""
+"""Videos page: the render schedules with their next run, "Run now" (POST + CSRF) queuing
+the schedule's render job, and the render form's day-by-day (segment cache) option."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -52,3 +52,32 @@ def test_run_now_queues_the_schedules_render_job(client, post, runtime) -> None:
     card = post("/videos/schedules/everything/run", headers={"HX-Request": "true"})
     assert card.status_code == 200 and card.template.name == "partials/_media_job.html"
     wait_job(runtime, card.context["job"].id)
+
+
+def test_the_render_form_encodes_day_by_day_when_asked(post, runtime) -> None:
+    start = datetime.fromisoformat("2026-03-10T09:00+01:00")
+    demo_frames(runtime, count=6, step=timedelta(hours=8), start=start)  # 3 days: 09, 17, 01
+
+    def render() -> dict:
+        form = {"source": "collection", "collection": "demo", "codec": "h264", "timing": "fps",
+                "fps": "5", "name": "days", "replace": "on", "segment_cache": "on"}  # fmt: skip
+        assert post("/videos", form).status_code == 303
+        job = wait_job(runtime, runtime.jobs.list(1, kind="render")[0].id)
+        assert job.state == "done", job.error
+        return job.result
+
+    first = render()
+    assert first["segments_encoded"] == ["2026-03-10", "2026-03-11", "2026-03-12"]
+    assert first["frames"] == 6 and probe_frames(Path(first["output"])) == 6
+    demo_frames(runtime, count=1, start=start + timedelta(hours=4))  # one more on the 10th
+    second = render()
+    assert second["segments_encoded"] == ["2026-03-10"] and second["segments_reused"] == 2
+    assert second["frames"] == 7 and probe_frames(Path(second["output"])) == 7
+    cached = runtime.config.data_path / "cache" / "segments" / "demo"
+    assert len(list(cached.glob("*/2026-03-1?.mp4"))) == 3
+
+
+def probe_frames(video: Path) -> int:
+    from tests.pylapse.video.test_segments import probe
+
+    return int(probe(video)["streams"][0]["nb_read_frames"])

@@ -34,6 +34,7 @@ from pylapse import storage
 from pylapse.tasks.render import queue_render, stabilise_unavailable, usable_codecs
 from pylapse.video.codecs import SPEEDS, Speed
 from pylapse.video.manifest import manifest_path, read_manifest
+from pylapse.video.segments import CACHE_FOLDER
 from web import files
 from web.deps import RuntimeDep, TemplatesDep
 from web.params import JobId
@@ -203,6 +204,7 @@ def plan_render(runtime: Any, values: dict[str, str]) -> dict[str, Any]:
     stem = m.file_stem(values.get("name", "") or f"timelapse-{m.now_stamp()}", "name")
     output = folder / f"{stem}{codec.default_extension}"
     source = values.get("source", "export")
+    segment_cache: Path | None = None
     if source == "collection":
         cid = values.get("collection", "")
         coll = runtime.collections().get(cid)
@@ -225,6 +227,8 @@ def plan_render(runtime: Any, values: dict[str, str]) -> dict[str, Any]:
         title = f"Render {coll.name}"
         params = {"source": "collection", "collection": cid, **cron}
         roots = [*config.root_paths, *coll.roots]  # a camera folder set by hand may lie outside
+        if _checked(values, "segment_cache"):  # the days of this collection's videos, cached
+            segment_cache = config.data_path / CACHE_FOLDER / cid
     else:
         folder_in = m.confine(config, values.get("export_dir", "").strip() or "-", "export_dir")
         if not folder_in.is_dir():
@@ -247,6 +251,7 @@ def plan_render(runtime: Any, values: dict[str, str]) -> dict[str, Any]:
         "params": {**params, "speed": speed},  # each speed's figure in the form comes from here
         "if_exists": "replace" if replace else "rename",
         "roots": roots,
+        "segment_cache": segment_cache,
     }
 
 
