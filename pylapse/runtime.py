@@ -166,10 +166,19 @@ class Runtime:
                               stop: threading.Event) -> None:  # fmt: skip
         from pylapse.tasks.render_schedule import queue_schedule, run_schedule
 
-        if self.jobs is not None:
+        if self.jobs is not None:  # the job's end tells notifications (render.scheduled)
             queue_schedule(self.jobs, self.config, self.index, schedule_id, fire)
-        else:
-            run_schedule(self.config, self.index, schedule_id, fire, cancel=stop)
+            return
+        title = f"Scheduled render {schedule_id}"
+        params = {"schedule": schedule_id, "fire": fire.isoformat()}
+        try:
+            result = run_schedule(self.config, self.index, schedule_id, fire, cancel=stop)
+        except Exception as exc:  # told as a job's failure would be, then logged by the timer
+            self._notify(translate.job_events("render", "failed", title, 0, params=params,
+                                              error=str(exc)))  # fmt: skip
+            raise
+        self._notify(translate.job_events("render", "done", title, 0, params=params,
+                                          result=result))  # fmt: skip
 
     def _job_runner(self) -> JobRunner:
         from pylapse.jobs.runner import JobRunner  # only when jobs run (the capture CLI has none)

@@ -103,7 +103,8 @@ def render(
     report(Progress("select", 1, 1))
     output.parent.mkdir(parents=True, exist_ok=True)
     if segment_cache is not None and segments.why_not(opts, output) is None:
-        with contextlib.suppress(segments.UntimedFrames):  # not from an index: in one piece
+        # frames without times (not from an index), or days of another frame shape: one piece
+        with contextlib.suppress(segments.UntimedFrames, segments.OtherSize):
             made = segments.render_segmented(
                 chosen, output, opts, segment_cache, progress, cancel, if_exists=if_exists,
                 roots=allowed,

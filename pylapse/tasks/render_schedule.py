@@ -118,16 +118,15 @@ def next_fire(schedule: RenderScheduleConfig, after: datetime, zone: tzinfo) -> 
 
 def _previous_fire(schedule: RenderScheduleConfig, fire: datetime, zone: tzinfo) -> datetime:
     """A cron rule's firing before ``fire``: searched backwards a step at a time."""
-    step = timedelta(hours=1)
-    probe = fire - step
-    for _ in range(24 * 400):  # a rule firing less than yearly is not a render schedule
+    probe = fire
+    for tries in range(48 + 400):  # hours back for two days, then days back for a year
+        probe -= timedelta(hours=1 if tries < 48 else 24)
         found = next_fire(schedule, probe, zone)
-        if found < fire:
+        if found < fire:  # the latest firing before ``fire``: step forward from there
             latest = found
             while (after := next_fire(schedule, latest, zone)) < fire:
                 latest = after
             return latest
-        probe -= step * (1 if _ < 48 else 24)
     raise ValueError(f"cron rule {schedule.period!r} fired no time in the year before {fire}")
 
 

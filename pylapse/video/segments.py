@@ -45,6 +45,7 @@ from pylapse.video.render import RenderError, RenderResult, render_frames, sweep
 
 __all__ = [
     "CACHE_FOLDER",
+    "OtherSize",
     "SegmentedRender",
     "UntimedFrames",
     "day_fingerprint",
@@ -62,6 +63,11 @@ _JOINABLE = {"mp4", "mov", "matroska"}  # containers the concat demuxer joins by
 
 class UntimedFrames(ValueError):
     """A frame without a time (a folder's files, a selection slot): no day to cache it under."""
+
+
+class OtherSize(RenderError):
+    """A day's frames make another video size than the first day's (another aspect ratio):
+    segments cannot be joined by stream copy."""
 
 
 @dataclass(frozen=True)
@@ -173,7 +179,7 @@ def _encode_day(day: str, items: list[Any], segment: Path, options: RenderOption
     result = render_frames(items, segment, options, report, cancel, if_exists="replace",
                            roots=roots)  # fmt: skip
     if (result.width, result.height) != size:
-        raise RenderError(
+        raise OtherSize(
             f"day {day}: its frames make {result.width}x{result.height}, the video is "
             f"{size[0]}x{size[1]}; render without the segment cache (or set other_sizes='fit')"
         )

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from pylapse import naming, storage, timeutil
 from pylapse.config.file import load_config
-from pylapse.config.models import Config
+from pylapse.config.models import Config, NotificationConfig
 from pylapse.config.render_schedules import RenderScheduleConfig
 from pylapse.ffmpeg import FfmpegNotFound, find_ffmpeg
 from pylapse.index.store import FrameIndex
@@ -31,6 +31,7 @@ from pylapse.tasks.render_schedule import (
 )
 from pylapse.video.manifest import read_manifest, write_manifest
 from tests.pylapse.tasks.test_export import _finished
+from tests.servers.webhook_receiver import WebhookReceiver
 
 BERLIN = timeutil.zone("Europe/Berlin")  # DST: 2026-03-29 02:00 -> 03:00, 2026-10-25 3 -> 2
 
@@ -233,15 +234,22 @@ def test_headless_capture_fires_a_schedule_in_its_timer(garden: tuple) -> None:
     from pylapse.runtime import Runtime
 
     config, _index, tmp_path = garden
-    runtime = Runtime(config, jobs=False)  # as `pylapse capture` builds it
-    try:
-        timer = runtime.render_schedules
-        assert timer is not None
-        assert timer.check(at("2026-03-30T05:00+02:00").timestamp()) == []  # first seen
-        fired = timer.check(at("2026-03-30T06:00:20+02:00").timestamp())
-        assert fired == [("daily", at("2026-03-30T06:00+02:00"))]
-    finally:
-        runtime.stop()
+    with WebhookReceiver() as rx:
+        rule = NotificationConfig(url=rx.url("/hook"), events=["render.scheduled"])
+        config = config.model_copy(update={"notifications": {"hook": rule}})
+        runtime = Runtime(config, jobs=False)  # as `pylapse capture` builds it
+        runtime.notifier.start()
+        try:
+            timer = runtime.render_schedules
+            assert timer is not None
+            assert timer.check(at("2026-03-30T05:00+02:00").timestamp()) == []  # first seen
+            fired = timer.check(at("2026-03-30T06:00:20+02:00").timestamp())
+            assert fired == [("daily", at("2026-03-30T06:00+02:00"))]
+            (told,) = rx.wait_for(1)
+        finally:
+            runtime.stop()
+    body = json.loads(told.body)
+    assert body["event"] == "render.scheduled" and body["data"]["schedule"] == "daily"
     video = tmp_path / "storage" / "videos" / "daily-2026-03-29.mp4"
     manifest = read_manifest(video)
     assert manifest is not None and manifest["output_frames"] == 5

@@ -122,3 +122,20 @@ def test_what_the_cache_leaves_to_a_whole_render(tmp_path: Path) -> None:
     assert why_not(RenderOptions(codec="gif"), tmp_path / "v.gif") is not None
     with pytest.raises(ValueError, match="segment cache: stabilise"):
         render_segmented([], out, RenderOptions(stabilise=True), tmp_path / "c")
+
+
+def test_a_day_of_another_frame_shape_leaves_the_render_in_one_piece(tmp_path: Path) -> None:
+    from pylapse.config.models import Config
+    from pylapse.tasks.render import render
+    from pylapse.video.segments import OtherSize
+
+    wide = shoot(tmp_path / "a", datetime(2026, 6, 1), 3)
+    tall = shoot(tmp_path / "b", datetime(2026, 6, 2), 2)
+    for shot in tall:
+        Image.new("RGB", (64, 96), "navy").save(shot.path, quality=90)
+    with pytest.raises(OtherSize, match="2026-06-02"):
+        render_segmented(wide + tall, tmp_path / "v.mp4", RenderOptions(fps=5), tmp_path / "c")
+    config = Config.model_validate({"storage_roots": [str(tmp_path)]})
+    done = render(config, lambda: wide + tall, tmp_path / "w.mp4", {"fps": 5},
+                  roots=[tmp_path], segment_cache=tmp_path / "c")  # fmt: skip
+    assert "segments_encoded" not in done and done["frames"] == 3 and done["skipped"] == 2
