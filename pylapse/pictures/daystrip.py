@@ -7,9 +7,11 @@ the original used row 400 of 2048x1536 frames, above the horizon).
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 
 from PIL import Image
 
@@ -34,6 +36,10 @@ def line_of(frame: Image.Image, index: int | None, scale: int, *, axis: str) -> 
     return frame.crop((at, 0, at + 1, frame.height))
 
 
+def _line(frame: Image.Image, _: int, index: int | None, scale: int, axis: str) -> Image.Image:
+    return line_of(frame, index, scale, axis=axis)
+
+
 def line_picture(
     paths: Sequence[str | os.PathLike[str] | None],
     index: int | None,
@@ -43,16 +49,15 @@ def line_picture(
     workers: int | None = None,
     tick: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
+    executor: Executor | None = None,
 ) -> Image.Image:
     """One line per path (None: a gap, left black), stacked along the other axis: rows top to
     bottom (``axis="row"``, a daystrip) or columns left to right (``"column"``, a keogram).
     The picture is as wide (tall) as the first readable frame at 1/``scale``."""
     rows = axis == "row"
     out: Image.Image | None = None
-    lines = read_frames(
-        paths, lambda f, _: line_of(f, index, scale, axis=axis), scale=scale, workers=workers,
-        cancel=cancel,
-    )  # fmt: skip
+    take = functools.partial(_line, index=index, scale=scale, axis=axis)
+    lines = read_frames(paths, take, scale=scale, workers=workers, cancel=cancel, executor=executor)
     for i, line in enumerate(lines):
         if line is not None:
             if out is None:
@@ -77,10 +82,12 @@ def daystrip(
     workers: int | None = None,
     tick: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
+    executor: Executor | None = None,
 ) -> Image.Image:
     """The daystrip of ``paths`` (one per slot, None for a gap): as wide as the first readable
     frame at 1/``scale``, one row per slot. Raises :class:`PictureError` when no frame can be
     read."""
     return line_picture(
-        paths, row, axis="row", scale=scale, workers=workers, tick=tick, cancel=cancel
-    )
+        paths, row, axis="row", scale=scale, workers=workers, tick=tick, cancel=cancel,
+        executor=executor,
+    )  # fmt: skip

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 
 from PIL import Image
 
@@ -22,9 +23,11 @@ def keogram(
     workers: int | None = None,
     tick: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
+    executor: Executor | None = None,
 ) -> Image.Image:
     """The keogram of ``paths`` (one per slot, None for a gap): one column per slot, as tall as
     the first readable frame at 1/``scale``."""
     return line_picture(
-        paths, column, axis="column", scale=scale, workers=workers, tick=tick, cancel=cancel
-    )
+        paths, column, axis="column", scale=scale, workers=workers, tick=tick, cancel=cancel,
+        executor=executor,
+    )  # fmt: skip

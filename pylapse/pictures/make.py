@@ -9,11 +9,13 @@ is a :class:`Pictures` on the collection.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import statistics
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -22,7 +24,7 @@ from typing import Any
 from PIL import Image
 
 from pylapse.pictures.daystrip import daystrip
-from pylapse.pictures.frames import ticker
+from pylapse.pictures.frames import default_workers, ticker
 from pylapse.pictures.keogram import keogram
 from pylapse.pictures.kinds import PictureError, PictureKind
 from pylapse.pictures.request import Picture, PictureRequest, PictureSource
@@ -65,8 +67,11 @@ def make_picture(
     request: PictureRequest,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    *,
+    executor: Executor | None = None,
 ) -> Picture:
-    """Make the picture ``request`` asks for from ``source``'s frames (stages: select, read)."""
+    """Make the picture ``request`` asks for from ``source``'s frames (stages: select, read);
+    ``executor``: where frames are decoded (see :func:`~pylapse.pictures.frames.read_frames`)."""
     request = request.checked()
     safe_report(progress, Progress(SELECT, 0, 1))
     kind = request.kind
@@ -81,7 +86,7 @@ def make_picture(
         paths, times, extra = _day_slots(source, request)
     found = sum(p is not None for p in paths)
     safe_report(progress, Progress(SELECT, 1, 1, message=f"{found} frames"))
-    image = _draw(request, paths, ticker(progress, READ), cancel)
+    image = _draw(request, paths, ticker(progress, READ), cancel, executor)
     manifest = {
         "kind": kind.value,
         "collection": source.key,
@@ -98,9 +103,10 @@ def _draw(
     paths: Sequence[str | None],
     tick: Callable[[int, int], None],
     cancel: threading.Event | None,
+    executor: Executor | None,
 ) -> Image.Image:
     common: dict[str, Any] = {"scale": request.scale, "workers": request.workers,
-                              "cancel": cancel, "tick": tick}  # fmt: skip
+                              "cancel": cancel, "tick": tick, "executor": executor}  # fmt: skip
     kind = request.kind
     if kind is PictureKind.DAYSTRIP:
         return daystrip(paths, row=request.row, **common)
@@ -166,6 +172,7 @@ def make_timewarp(
     ffmpeg: str | None = None,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    executor: Executor | None = None,
 ) -> Path:
     """The time warp video of ``request.day``'s slots (see :mod:`pylapse.pictures.timewarp`);
     ``size`` defaults to the frames' size at ``request.scale``, made even."""
@@ -178,15 +185,23 @@ def make_timewarp(
         size = (width - width % 2, height - height % 2)
     return timewarp(paths, output, size, band=band, fps=fps, scale=request.scale,
                     ffmpeg=ffmpeg, workers=request.workers, progress=progress,
-                    cancel=cancel)  # fmt: skip
+                    cancel=cancel, executor=executor)  # fmt: skip
 
 
 class Pictures:
     """``collection.pictures``: each kind as a method returning a :class:`Picture` (``.image``,
     ``.manifest``, ``.save(path)``). Options are :class:`PictureRequest`'s fields."""
 
-    def __init__(self, source: PictureSource) -> None:
+    def __init__(
+        self, source: PictureSource, pool: Callable[[int], Executor] | None = None
+    ) -> None:
         self._source = source
+        self._pool = pool  # makes the executor frames are decoded on (None: threads)
+
+    def _executor(self, workers: int | None) -> contextlib.AbstractContextManager[Any]:
+        if self._pool is None:
+            return contextlib.nullcontext()
+        return self._pool(workers or default_workers())
 
     def make(
         self,
@@ -194,7 +209,10 @@ class Pictures:
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> Picture:
-        return make_picture(self._source, request, progress, cancel)
+        if request.kind == PictureKind.COLORMAP:  # read from the index: no frame decoded
+            return make_picture(self._source, request, progress, cancel)
+        with self._executor(request.workers) as executor:
+            return make_picture(self._source, request, progress, cancel, executor=executor)
 
     def _day(self, kind: PictureKind, day: date | str, options: dict[str, Any]) -> Picture:
         progress, cancel = options.pop("progress", None), options.pop("cancel", None)
@@ -223,8 +241,9 @@ class Pictures:
         progress, cancel = options.pop("progress", None), options.pop("cancel", None)
         when = date.fromisoformat(day) if isinstance(day, str) else day
         request = PictureRequest(PictureKind.TIMESLICE, day=when, **options)
-        return make_timewarp(self._source, request, output, progress=progress, cancel=cancel,
-                             **video)  # fmt: skip
+        with self._executor(request.workers) as executor:
+            return make_timewarp(self._source, request, output, progress=progress,
+                                 cancel=cancel, executor=executor, **video)  # fmt: skip
 
     def colormap(self, date_from: date | str, date_to: date | str, **options: Any) -> Picture:
         progress, cancel = options.pop("progress", None), options.pop("cancel", None)

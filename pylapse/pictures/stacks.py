@@ -3,19 +3,22 @@ stars and planets in one picture, star trails as a by-product), its negative, an
 minimum of a day's frames (the day dark stack).
 
 Frames are folded into one running picture as they are decoded (Pillow's ``lighter`` /
-``darker``, in C), so memory is one picture plus the frames in flight, whatever the count.
+``darker``, in C), a chunk at a time where they were decoded and the chunks' pictures then in
+order, so memory is one picture plus the chunks in flight, whatever the count.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from enum import StrEnum
 
 from PIL import Image, ImageChops, ImageOps
 
-from pylapse.pictures.frames import read_frames
+from pylapse.pictures.frames import Item, check_scale, map_chunks, read_one
 from pylapse.pictures.kinds import PictureError
 
 __all__ = ["StackMode", "negative", "stack"]
@@ -34,27 +37,44 @@ def stack(
     workers: int | None = None,
     tick: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
+    executor: Executor | None = None,
 ) -> Image.Image:
     """The per-pixel ``mode`` of the frames, the size of the first readable one at 1/``scale``
-    (frames of another size are resized to it)."""
+    (frames of another size are resized to it). Each chunk of frames is folded where it was
+    decoded, so one picture per chunk comes back, not every frame."""
     try:
-        fold = ImageChops.lighter if StackMode(mode) is StackMode.MAX else ImageChops.darker
+        mode = StackMode(mode)
     except ValueError:
         raise PictureError(f"stack mode: {mode!r} must be 'max' or 'min'") from None
+    check_scale(scale)
     out: Image.Image | None = None
-    frames = read_frames(paths, lambda f, _: f, scale=scale, workers=workers, cancel=cancel)
-    for i, frame in enumerate(frames):
-        if frame is not None:
-            if out is None:
-                out = frame
-            else:
-                if frame.size != out.size:
-                    frame = frame.resize(out.size, Image.Resampling.BILINEAR)
-                out = fold(out, frame)
+    done = 0
+    work = functools.partial(_fold_chunk, mode=mode, scale=scale)
+    chunks = map_chunks(paths, work, workers=workers, cancel=cancel, executor=executor)
+    for size, part in chunks:
+        if part is not None:
+            out = part if out is None else _fold(mode, out, part)
+        done += size
         if tick is not None:
-            tick(i + 1, len(paths))
+            tick(done, len(paths))
     if out is None:
         raise PictureError("none of the frames could be read")
+    return out
+
+
+def _fold(mode: StackMode, out: Image.Image, frame: Image.Image) -> Image.Image:
+    if frame.size != out.size:
+        frame = frame.resize(out.size, Image.Resampling.BILINEAR)
+    fold = ImageChops.lighter if mode is StackMode.MAX else ImageChops.darker
+    return fold(out, frame)
+
+
+def _fold_chunk(items: list[Item], mode: StackMode, scale: int) -> Image.Image | None:
+    out: Image.Image | None = None
+    for _, path in items:
+        frame = None if path is None else read_one(path, scale)
+        if frame is not None:
+            out = frame if out is None else _fold(mode, out, frame)
     return out
 
 

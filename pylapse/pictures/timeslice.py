@@ -9,9 +9,11 @@ stay black.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 
 from PIL import Image
 
@@ -48,6 +50,18 @@ def frame_size(paths: Sequence[str | os.PathLike[str] | None], scale: int) -> tu
     raise PictureError("no frame of the day could be read")
 
 
+def _cut(
+    frame: Image.Image, i: int, spans: tuple[tuple[int, int], ...], height: int
+) -> Image.Image:
+    """Band ``i`` of the picture (columns ``spans[i]``) from its frame, resized to the picture's
+    size first when it has another."""
+    x0, x1 = spans[i]
+    width = spans[-1][1]
+    if frame.size != (width, height):
+        frame = frame.resize((width, height), Image.Resampling.BILINEAR)
+    return frame.crop((x0, 0, x1, height))
+
+
 def timeslice(
     paths: Sequence[str | os.PathLike[str] | None],
     *,
@@ -55,6 +69,7 @@ def timeslice(
     workers: int | None = None,
     tick: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
+    executor: Executor | None = None,
 ) -> Image.Image:
     """The time slice of ``paths`` (one per slot, None for a gap), the size of the first
     readable frame at 1/``scale``; ``tick`` counts the frames read (one per band)."""
@@ -62,19 +77,15 @@ def timeslice(
     plan = bands(len(paths), width)
     out = Image.new("RGB", (width, height))
 
-    def take(frame: Image.Image, i: int) -> Image.Image:
-        _, x0, x1 = plan[i]
-        if frame.size != (width, height):
-            frame = frame.resize((width, height), Image.Resampling.BILINEAR)
-        return frame.crop((x0, 0, x1, height))
-
-    # each band's frame is cut on the decoding thread: the crop is all that stays in flight
+    # each band's frame is cut where it was decoded: the crop is all that comes back
+    take = functools.partial(_cut, spans=tuple((x0, x1) for _, x0, x1 in plan), height=height)
     cuts = read_frames(
         (paths[k] for k, _, _ in plan),
         take,
         scale=scale,
         workers=workers,
         cancel=cancel,
+        executor=executor,
     )
     for i, ((_, x0, _), cut) in enumerate(zip(plan, cuts, strict=True)):
         if cut is not None:

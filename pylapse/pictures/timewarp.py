@@ -15,12 +15,14 @@ it was.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import subprocess
 import tempfile
 import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor
 from pathlib import Path
 
 from PIL import Image
@@ -37,6 +39,10 @@ __all__ = ["timewarp", "timewarp_frames"]
 STAGE = "encode"
 
 
+def _fit(frame: Image.Image, _: int, size: tuple[int, int]) -> Image.Image:
+    return frame if frame.size == size else frame.resize(size, Image.Resampling.BILINEAR)
+
+
 def timewarp_frames(
     paths: Sequence[str | os.PathLike[str] | None],
     size: tuple[int, int],
@@ -45,6 +51,7 @@ def timewarp_frames(
     scale: int = 1,
     workers: int | None = None,
     cancel: threading.Event | None = None,
+    executor: Executor | None = None,
 ) -> Iterator[Image.Image]:
     """The time warp's video frames, ``len(paths) - bands + 1`` of them (``bands`` =
     ``ceil(width / band)``), each ``size``; frames of another size are resized to it."""
@@ -61,10 +68,9 @@ def timewarp_frames(
     open_frames: deque[Image.Image] = deque()  # video frames first..i, the oldest first
     first = 0  # the video frame open_frames[0] is
 
-    def fit(frame: Image.Image, _: int) -> Image.Image:
-        return frame if frame.size == size else frame.resize(size, Image.Resampling.BILINEAR)
-
-    for i, frame in enumerate(read_frames(paths, fit, scale=scale, workers=workers, cancel=cancel)):
+    take = functools.partial(_fit, size=size)
+    read = read_frames(paths, take, scale=scale, workers=workers, cancel=cancel, executor=executor)
+    for i, frame in enumerate(read):
         if i < count:
             open_frames.append(Image.new("RGB", size))
         if frame is not None:
@@ -89,6 +95,7 @@ def timewarp(
     workers: int | None = None,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    executor: Executor | None = None,
 ) -> Path:
     """Encode the time warp of ``paths`` (one per slot) to ``output`` (.mp4, .mkv, .mov)."""
     width, height = size
@@ -97,7 +104,9 @@ def timewarp(
     target = Path(output)
     if target.suffix.lower() not in (".mp4", ".m4v", ".mov", ".mkv"):
         raise PictureError(f"time warp output: {str(target)!r} must end in .mp4, .mov or .mkv")
-    frames = timewarp_frames(paths, size, band, scale=scale, workers=workers, cancel=cancel)
+    frames = timewarp_frames(
+        paths, size, band, scale=scale, workers=workers, cancel=cancel, executor=executor
+    )
     total = len(paths) - (-(-width // band)) + 1
     binary = str(find_ffmpeg(ffmpeg).path)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pylapse.export.pool import process_pool
+from pylapse.pictures.frames import default_workers
 from pylapse.pictures.kinds import PictureError, PictureKind
 from pylapse.pictures.make import make_picture
 from pylapse.pictures.movie import StripMovie, daystrip_movie
@@ -97,7 +99,12 @@ def make_and_save(
     movie too (stage ``encode``), made after the picture is saved."""
     if movie is not None and request.kind != PictureKind.DAYSTRIP:
         raise PictureError(f"a movie is made of a daystrip, not of a {request.kind}")
-    picture = make_picture(collection, request, progress, cancel)
+    if request.kind == PictureKind.COLORMAP:  # read from the index: no frame decoded
+        picture = make_picture(collection, request, progress, cancel)
+    else:
+        # frames decoded in processes: Pillow's JPEG decoder holds the GIL for much of its work
+        with process_pool(request.workers or default_workers()) as pool:
+            picture = make_picture(collection, request, progress, cancel, executor=pool)
     if cancel is not None and cancel.is_set():
         raise Cancelled("the picture was cancelled before it was saved")
     safe_report(progress, Progress("save", 0, 1))
