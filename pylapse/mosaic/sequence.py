@@ -25,7 +25,15 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from pylapse.mosaic.compose import Band, Missing, TileArt, compose, decode_tile, label_text
+from pylapse.mosaic.compose import (
+    LABEL_FORMAT,
+    Band,
+    Missing,
+    TileArt,
+    compose,
+    decode_tile,
+    label_text,
+)
 from pylapse.mosaic.layout import Tile
 from pylapse.mosaic.timeline import Match, TileState, Track
 from pylapse.pictures.frames import default_workers
@@ -58,6 +66,7 @@ class MosaicPlan:
     instants: npt.NDArray[np.float64]  # the output instants (UTC; or offsets for a sunset grid)
     missing: Missing = Missing.DIM
     band: Band | None = None
+    label_format: str = LABEL_FORMAT  # the frame's local time in each tile's label
 
     def __post_init__(self) -> None:
         for planned in self.tiles:
@@ -99,7 +108,7 @@ def _write_run(plan: MosaicPlan, folder: Path, lo: int, hi: int,
             label = None
             if planned.label is not None:
                 utc = float(planned.track.utcs[position]) if position >= 0 else None
-                label = label_text(planned.label, utc, planned.track.zone)
+                label = label_text(planned.label, utc, planned.track.zone, plan.label_format)
             arts.append(TileArt(planned.tile, image, state, label))
         path = folder / f"mosaic-{k:07d}.jpg"
         compose(plan.size, arts, plan.missing).save(path, "JPEG", quality=JPEG_QUALITY)

@@ -106,5 +106,6 @@ def sunset_plan(
             m = match(track.utcs, utc + offsets, tolerance, floor)
         day_track = Track(day.isoformat(), zone, track.utcs, track.paths)
         planned.append(PlannedTile(rect, day_track, m, day.isoformat() if labels else None))
-    plan = MosaicPlan(size, planned, offsets, Missing(missing), band)
+    # a tile's label is its day: the time of day is all its frame adds
+    plan = MosaicPlan(size, planned, offsets, Missing(missing), band, label_format="%H:%M:%S")
     return SunsetPlan(plan, days, events, gaps)

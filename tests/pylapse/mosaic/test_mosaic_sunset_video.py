@@ -16,6 +16,7 @@ from astral import Observer
 from astral.sun import sunset
 
 from pylapse.collection import Collection
+from pylapse.mosaic.compose import label_text
 from pylapse.mosaic.layout import tiles
 from pylapse.mosaic.sunset import days_between, parse_offset, sunset_plan
 from pylapse.mosaic.timeline import TileState, Track
@@ -104,3 +105,12 @@ def test_offsets_and_bad_requests() -> None:
         sunset_plan(track, DAYS, LAT, LON, start=timedelta(0), end=timedelta(0))
     with pytest.raises(ValueError, match="missing: 'dim' must be repeat or dark"):
         sunset_plan(track, DAYS, LAT, LON, missing="dim")
+
+
+def test_a_tiles_label_is_its_day_and_its_frames_local_time() -> None:
+    at = sunset(Observer(LAT, LON), DAYS[0], tzinfo=BERLIN)
+    track = Track("sky", BERLIN, np.array([at.timestamp()]), ["f.jpg"])
+    made = sunset_plan(track, DAYS[:1], LAT, LON, start=timedelta(0), end=timedelta(minutes=1))
+    (planned,) = made.plan.tiles
+    text = label_text(planned.label, at.timestamp(), planned.track.zone, made.plan.label_format)
+    assert text == f"2026-03-10  {at:%H:%M:%S}"
