@@ -277,7 +277,7 @@ def keep_newest(folder: Path, schedule_id: str, keep: int) -> list[Path]:
     file without such a manifest is never touched. Returns the videos removed."""
     if keep <= 0:
         return []
-    mine: list[tuple[str, str, Path]] = []
+    mine: list[tuple[float, str, Path]] = []
     for meta in folder.glob("*" + MANIFEST_SUFFIX):
         video = meta.with_name(meta.name.removesuffix(MANIFEST_SUFFIX))
         data = read_manifest(video)
@@ -286,7 +286,7 @@ def keep_newest(folder: Path, schedule_id: str, keep: int) -> list[Path]:
             continue
         if data.get("video") != video.name or not video.is_file():
             continue
-        mine.append((str(made_by.get("end", "")), str(data.get("created", "")), video))
+        mine.append((_instant(made_by.get("end")), str(data.get("created", "")), video))
     mine.sort(reverse=True)
     removed = []
     for _end, _created, video in mine[keep:]:
@@ -294,6 +294,15 @@ def keep_newest(folder: Path, schedule_id: str, keep: int) -> list[Path]:
         manifest_path(video).unlink(missing_ok=True)
         removed.append(video)
     return removed
+
+
+def _instant(text: Any) -> float:
+    """UTC seconds of an ISO time with offset (ends in another offset sort by instant, not by
+    text); 0 when missing or unreadable, so such an output counts as the oldest."""
+    try:
+        return datetime.fromisoformat(str(text)).timestamp()
+    except ValueError:
+        return 0.0
 
 
 # --- the timer ---------------------------------------------------------------------------------

@@ -156,14 +156,16 @@ def _video(folder: Path, name: str, schedule: str | None, end: str) -> Path:
 
 
 def test_keep_n_removes_only_that_schedules_older_outputs(tmp_path: Path) -> None:
-    mine = [_video(tmp_path, f"daily-2026-05-0{d}.mp4", "daily", f"2026-05-0{d}T00:00+02:00")
+    mine = [_video(tmp_path, f"daily-2026-05-0{d}.mp4", "daily", f"2026-05-0{d}T00:30+02:00")
             for d in range(1, 5)]  # fmt: skip
     other = _video(tmp_path, "weekly-2026-05-01.mp4", "weekly", "2026-04-01T00:00+02:00")
     hand = _video(tmp_path, "daily-2026-04-01.mp4", None, "2026-04-01T00:00+02:00")
     stray = tmp_path / "daily-2026-03-01.mp4"
     stray.write_bytes(b"no manifest")
-    removed = keep_newest(tmp_path, "daily", 2)
-    assert sorted(removed) == mine[:2]
+    # 23:30 UTC on the 3rd is after 00:30+02:00 on the 4th (22:30 UTC), though its text sorts first
+    late = _video(tmp_path, "daily-late.mp4", "daily", "2026-05-03T23:30+00:00")
+    removed = keep_newest(tmp_path, "daily", 3)
+    assert sorted(removed) == mine[:2] and late.exists()
     assert not mine[0].exists() and not (tmp_path / "daily-2026-05-01.mp4.json").exists()
     assert all(p.exists() for p in (*mine[2:], other, hand, stray))
     assert keep_newest(tmp_path, "daily", 0) == []  # 0 keeps all
