@@ -76,6 +76,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                       help="grid, one large plus a strip, or picture in picture")  # fmt: skip
     grid.add_argument("--missing", choices=("dim", "placeholder", "repeat", "dark"),
                       default="dim", help="a camera without a frame near the instant")  # fmt: skip
+    grid.add_argument("--cover", action="store_true",
+                      help="frames fill their tiles, cropped (default: fit inside)")  # fmt: skip
     grid.add_argument("--keep-empty", action="store_true",
                       help="keep instants where no camera has a frame")  # fmt: skip
     _common(grid)
@@ -86,6 +88,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sunset.add_argument("--start", default="-60m", help="from the event (default -60m)")
     sunset.add_argument("--end", default="30m", help="to the event (default 30m)")
     sunset.add_argument("--band", metavar="TOP:BOTTOM", help="only these rows of each frame")
+    sunset.add_argument("--fit", action="store_true",
+                        help="frames fit inside their tiles (default: fill, cropped)")  # fmt: skip
     sunset.add_argument("--missing", choices=("repeat", "dark"), default="repeat",
                         help="a day without a frame near the instant (default repeat)")  # fmt: skip
     _common(sunset)
@@ -133,6 +137,7 @@ def _grid(args: argparse.Namespace, config: Any, index: Any, progress: Any) -> d
         render=_render(args, config), size=args.size, workers=args.workers, layout=args.layout,
         rows=args.rows, cols=args.cols, step=args.step, tolerance=args.tolerance,
         missing=args.missing, labels=not args.no_labels, keep_empty=args.keep_empty,
+        cover=args.cover,
     )  # fmt: skip
 
 
@@ -149,7 +154,7 @@ def _sunset(args: argparse.Namespace, config: Any, index: Any, progress: Any) ->
         start=parse_offset(args.start), end=parse_offset(args.end), step=args.step,
         tolerance=args.tolerance, rows=args.rows, cols=args.cols,
         band=parse_band(args.band) if args.band else None, missing=args.missing,
-        labels=not args.no_labels,
+        labels=not args.no_labels, cover=not args.fit,
     )  # fmt: skip
 
 

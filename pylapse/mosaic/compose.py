@@ -85,14 +85,17 @@ def _reduced(image: Image.Image, want: tuple[int, int]) -> Image.Image:
     return image.convert("RGB") if image.mode != "RGB" else image
 
 
-def decode_tile(path: str | os.PathLike[str], tile: Tile, band: Band | None = None) -> Image.Image:
-    """The frame at ``path`` (its ``band`` of rows, full-size numbers) fitted inside ``tile``."""
+def decode_tile(
+    path: str | os.PathLike[str], tile: Tile, band: Band | None = None, *, cover: bool = False
+) -> Image.Image:
+    """The frame at ``path`` (its ``band`` of rows, full-size numbers) fitted inside ``tile``,
+    or with ``cover`` filling it (scaled to cover, the overflow cropped evenly off both sides)."""
     with open_image(path) as image:
         full_w, full_h = image.size
         top, bottom = (0, full_h) if band is None else (min(band[0], full_h - 1),
                                                         min(band[1], full_h))  # fmt: skip
         crop_h = bottom - top
-        fit = min(tile.w / full_w, tile.h / crop_h)
+        fit = (max if cover else min)(tile.w / full_w, tile.h / crop_h)
         # the decoded size a fit needs: the band's share of the frame scaled by ``fit``
         want = (max(1, round(full_w * fit)), max(1, round(full_h * fit)))
         reduced = _reduced(image, want)
@@ -101,6 +104,11 @@ def decode_tile(path: str | os.PathLike[str], tile: Tile, band: Band | None = No
             first = round(top * scale)
             reduced = reduced.crop((0, first, reduced.width, max(first + 1, round(bottom * scale))))
         size = (max(1, round(full_w * fit)), max(1, round(crop_h * fit)))
+        if cover:
+            size = (max(size[0], tile.w), max(size[1], tile.h))
+            out = reduced.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+            left, top = (size[0] - tile.w) // 2, (size[1] - tile.h) // 2
+            return out.crop((left, top, left + tile.w, top + tile.h))
         size = (min(size[0], tile.w), min(size[1], tile.h))
         out = reduced.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
     return out

@@ -35,8 +35,10 @@ def grid_plan(
     missing: Missing | str = Missing.DIM,
     labels: bool = True,
     keep_empty: bool = False,
+    cover: bool = False,
 ) -> MosaicPlan:
-    """The plan of a grid of ``tracks`` (tolerance default: half the step)."""
+    """The plan of a grid of ``tracks`` (tolerance default: half the step; ``cover``: frames
+    fill their tiles, cropped, instead of fitting inside them)."""
     if not 1 <= len(tracks) <= MAX_CAMERAS:
         raise ValueError(f"a grid takes 1 to {MAX_CAMERAS} cameras, got {len(tracks)}")
     rects = tiles(layout, len(tracks), size, rows=rows, cols=cols)
@@ -60,4 +62,4 @@ def grid_plan(
         PlannedTile(rect, track, m, track.name if labels else None)
         for rect, track, m in zip(rects, tracks, matches, strict=True)
     ]
-    return MosaicPlan(size, planned, when, Missing(missing))
+    return MosaicPlan(size, planned, when, Missing(missing), cover=cover)

@@ -67,6 +67,7 @@ class MosaicPlan:
     missing: Missing = Missing.DIM
     band: Band | None = None
     label_format: str = LABEL_FORMAT  # the frame's local time in each tile's label
+    cover: bool = False  # frames fill their tiles (cropped) instead of fitting inside them
 
     def __post_init__(self) -> None:
         for planned in self.tiles:
@@ -101,7 +102,8 @@ def _write_run(plan: MosaicPlan, folder: Path, lo: int, hi: int,
             if position >= 0:
                 held = cache.get(t)
                 if held is None or held[0] != position:
-                    image = _decode(planned.track.paths[position], planned.tile, plan.band)
+                    frame = planned.track.paths[position]
+                    image = _decode(frame, planned.tile, plan.band, plan.cover)
                     cache[t] = (position, image)
                 else:
                     image = held[1]
@@ -116,9 +118,9 @@ def _write_run(plan: MosaicPlan, folder: Path, lo: int, hi: int,
     return out
 
 
-def _decode(path: str, tile: Tile, band: Band | None) -> Image.Image | None:
+def _decode(path: str, tile: Tile, band: Band | None, cover: bool) -> Image.Image | None:
     try:
-        return decode_tile(path, tile, band)
+        return decode_tile(path, tile, band, cover=cover)
     except (OSError, ValueError, SyntaxError) as exc:  # what Pillow raises on a bad file
         log.warning("cannot read %s: %s", path, exc)
         return None

@@ -71,10 +71,12 @@ def sunset_plan(
     missing: Missing | str = Missing.REPEAT,
     labels: bool = True,
     zone: TzInfo | None = None,
+    cover: bool = True,
 ) -> SunsetPlan:
     """The plan: one tile per day of ``days`` (in ``zone``, default the track's), ``step``
     seconds between output frames (default: the track's typical spacing), tolerance default
-    half the step."""
+    half the step; each frame (its ``band``) fills its tile, cropped evenly, unless ``cover``
+    is False (then it fits inside, with black bars)."""
     if not days:
         raise ValueError("a sunset mosaic needs at least one day")
     if len(days) > MAX_INPUTS:
@@ -107,5 +109,6 @@ def sunset_plan(
         day_track = Track(day.isoformat(), zone, track.utcs, track.paths)
         planned.append(PlannedTile(rect, day_track, m, day.isoformat() if labels else None))
     # a tile's label is its day: the time of day is all its frame adds
-    plan = MosaicPlan(size, planned, offsets, Missing(missing), band, label_format="%H:%M:%S")
+    plan = MosaicPlan(size, planned, offsets, Missing(missing), band, label_format="%H:%M:%S",
+                      cover=cover)  # fmt: skip
     return SunsetPlan(plan, days, events, gaps)

@@ -81,3 +81,12 @@ def test_a_label_is_drawn_in_the_tiles_top_left_and_differs_by_time() -> None:
     assert one.crop(corner).tobytes() != two.crop(corner).tobytes()
     assert plain.crop((0, 120, 320, 240)).tobytes() == one.crop((0, 120, 320, 240)).tobytes()
     assert grey.getpixel((5, 5)) == (128, 128, 128)  # the cached tile image is not drawn on
+
+
+def test_cover_fills_the_tile_cropping_evenly(halves: Path) -> None:
+    image = decode_tile(halves, Tile(0, 0, 200, 100), cover=True)
+    assert image.size == (200, 100)  # 640x480 scaled to 200x150, 25 rows cut top and bottom
+    assert image.getpixel((100, 5))[0] > 200 and image.getpixel((100, 45))[0] > 200
+    assert image.getpixel((100, 55))[2] > 200 and image.getpixel((100, 95))[2] > 200
+    band = decode_tile(halves, Tile(0, 0, 100, 100), band=(240, 480), cover=True)
+    assert band.size == (100, 100) and band.getpixel((50, 50))[2] > 200
