@@ -128,10 +128,10 @@ FLOORS = {
     "collection": 3,
     "mosaic": 3,  # tiles of many frames composed per instant: frame times and paths handed in
     "retention": 3,  # thins and expires a camera's frames from its index rows into its trash
-    "worker": 3,  # the Celery worker's app: registers export's (and later others') task bodies
     "capture": 4,
     "tasks": 4,
     "runtime": 5,
+    "worker": 5,  # the Celery worker's app: registers the task bodies of export and tasks
     "compat": 5,  # pyLapse 0.2's API on collection, capture, export and video (pyLapse.py)
     "cli": 6,
     "__main__": 7,

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from pylapse.collection import Collection
     from pylapse.db import DB_NAME
     from pylapse.index.store import FrameIndex
-    from pylapse.tasks.metrics import fill_metrics, region_for
+    from pylapse.tasks.metrics import backend_options, fill_metrics, region_for
 
     config = load_config_or_fail(args.config)
     ids = [*config.cameras, *(c for c in config.collections if c not in config.cameras)]
@@ -69,8 +69,9 @@ def run(args: argparse.Namespace) -> int:
             done.add(key)
             with tqdm(desc=key, unit=" frames", disable=disable, leave=False) as bar:
                 result = fill_metrics(
-                    index, key, _to_bar(bar), region=region_for(config, cid)
-                )
+                    index, key, _to_bar(bar), region=region_for(config, cid),
+                    **backend_options(config),
+                )  # fmt: skip
             print(result.summary)
             failed += result.failed
     return 1 if failed else 0

@@ -17,8 +17,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pylapse import exif
 from pylapse.imaging import quality, sky
@@ -30,7 +32,16 @@ if TYPE_CHECKING:
     from pylapse.index.frame import Frame
     from pylapse.index.store import FrameIndex
 
-__all__ = ["MetricsResult", "fill_metrics", "region_for"]
+__all__ = [
+    "MEASURE_TASK",
+    "MeasureMany",
+    "MetricsResult",
+    "backend_options",
+    "fill_metrics",
+    "measure_on_workers",
+    "measure_rows",
+    "region_for",
+]
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +81,28 @@ def region_for(config: Config, collection_id: str) -> sky.Region:
     return sky.WHOLE if chosen is None else sky.Region(chosen.top, chosen.bottom)
 
 
-def _measure(frame: Frame, scores: bool, region: sky.Region) -> dict[str, float | int | None]:
+Columns = dict[str, float | int | None]
+#: frame id -> its columns, or why it could not be read
+Measured = dict[int, Columns | str]
+#: measures (frame, sky missing) pairs elsewhere (Celery workers); progress counts the frames
+MeasureMany = Callable[
+    [Sequence[tuple["Frame", bool]], sky.Region, ProgressCallback, threading.Event | None],
+    Measured,
+]
+#: the name the measuring task is registered under in ``pylapse worker``
+MEASURE_TASK = "pylapse.metrics.measure"
+_UNREADABLE = (OSError, ValueError, SyntaxError)  # what Pillow raises
+
+
+def _measure(frame: Frame, scores: bool, region: sky.Region) -> Columns:
+    return _measure_path(frame.path, scores, region)
+
+
+def _measure_path(path: Path, scores: bool, region: sky.Region) -> Columns:
     """Sky metrics of a frame, and its quality scores when ``scores``; also its size and mtime
     (filled only where the index has none)."""
-    stat = frame.path.stat()
-    with open_image(frame.path) as image:
+    stat = path.stat()
+    with open_image(path) as image:
         width, height = image.size  # before the draft decode shrinks it
         exposure = exif.exposure(image)
         small = quality.reduced(image, "RGB")
@@ -98,9 +126,12 @@ def fill_metrics(
     *,
     batch: int = BATCH,
     region: sky.Region = sky.WHOLE,
+    measure: MeasureMany | None = None,
 ) -> MetricsResult:
     """Score and measure the frames of ``collection`` that lack scores or sky metrics;
     resumable (see the module). ``region`` is the band of rows the sky metrics measure.
+    ``measure`` decodes each batch's frames elsewhere (:func:`measure_on_workers`); the hash
+    distances and the writes stay here, in time order.
 
     ``cancel`` set stops after writing what was scored so far (:class:`Cancelled`).
     """
@@ -118,6 +149,7 @@ def fill_metrics(
             break
         updates: list[tuple[int, dict[str, float | int | None]]] = []
         try:
+            ahead = _measure_ahead(measure, frames, region, report, done, total, cancel)
             for frame, sky_missing in frames:
                 if cancel is not None and cancel.is_set():
                     raise Cancelled(f"{collection}: scoring stopped after {done} frames")
@@ -125,8 +157,8 @@ def fill_metrics(
                 dhash = frame.dhash
                 if dhash is None or sky_missing:
                     try:
-                        columns = _measure(frame, dhash is None, region)
-                    except (OSError, ValueError, SyntaxError) as exc:  # what Pillow raises
+                        columns = _columns(ahead, frame, dhash is None, region)
+                    except _UNREADABLE as exc:
                         log.warning("%s: cannot score %s: %s", collection, frame.path, exc)
                         result.failed += 1
                         continue
@@ -154,3 +186,97 @@ def fill_metrics(
     result.seconds = time.monotonic() - started
     report(Progress(STAGE, total, total, message="done"))
     return result
+
+
+def _measure_ahead(
+    measure: MeasureMany | None,
+    frames: Sequence[tuple[Frame, bool]],
+    region: sky.Region,
+    report: ProgressCallback,
+    done: int,
+    total: int,
+    cancel: threading.Event | None,
+) -> Measured | None:
+    """The batch's frames that need a decode, measured by ``measure`` (None: none given)."""
+    if measure is None:
+        return None
+    wanted = [(f, f.dhash is None) for f, sky_missing in frames if f.dhash is None or sky_missing]
+
+    def progress(p: Progress) -> None:
+        report(Progress(STAGE, done + p.done, total, message="measured on workers"))
+
+    return measure(wanted, region, progress, cancel) if wanted else {}
+
+
+def _columns(ahead: Measured | None, frame: Frame, scores: bool, region: sky.Region) -> Columns:
+    if ahead is None:
+        return _measure(frame, scores, region)
+    found = ahead.get(frame.id, "not measured")
+    if isinstance(found, str):
+        raise OSError(found)
+    return found
+
+
+def measure_rows(
+    rows: Sequence[Sequence[Any]],
+    region: Sequence[int | None],
+    report: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """A Celery task's body (every argument JSON): measure ``[frame id, path, scores]`` rows in
+    the rows ``region`` = ``[top, bottom]``; ``{"measured": {id: columns or why not}}``.
+    It writes nothing, so a task redone after its worker died answers the same."""
+    band = sky.Region(int(region[0] or 0), None if region[1] is None else int(region[1]))
+    measured: dict[str, Columns | str] = {}
+    for frame_id, path, scores in rows:
+        try:
+            measured[str(frame_id)] = _measure_path(Path(path), bool(scores), band)
+        except _UNREADABLE as exc:
+            measured[str(frame_id)] = str(exc) or type(exc).__name__
+        if report is not None:
+            report(len(measured))
+    return {"measured": measured}
+
+
+def measure_on_workers(app: Any, queue: str, chunk_frames: int) -> MeasureMany:
+    """A :data:`MeasureMany` that sends the frames to Celery workers on ``queue``, a task per
+    local day (a day of more than ``chunk_frames`` frames in pieces)."""
+    from pylapse.export.distributed import plan_chunks
+    from pylapse.jobs.fanout import TaskCall, run_tasks
+
+    def measure(
+        frames: Sequence[tuple[Frame, bool]],
+        region: sky.Region,
+        progress: ProgressCallback,
+        cancel: threading.Event | None,
+    ) -> Measured:
+        scores = {f.id: wanted for f, wanted in frames}
+        numbered = [(f.id, (str(f.path), f.utc, f.offset)) for f, _ in frames]
+        calls = [
+            TaskCall(
+                MEASURE_TASK,
+                ([[i, path, scores[i]] for i, (path, _, _) in chunk], [region.top, region.bottom]),
+                len(chunk),
+            )
+            for chunk in plan_chunks(numbered, chunk_frames)
+        ]
+        results = run_tasks(app, calls, queue=queue, stage=STAGE, progress=progress, cancel=cancel)
+        return {int(k): v for r in results for k, v in r["measured"].items()}
+
+    return measure
+
+
+def backend_options(config: Config) -> dict[str, Any]:
+    """:func:`fill_metrics`'s keyword arguments for the config's ``jobs``: none in process;
+    with Celery, frames measured on the workers, a day at a time, in batches of several tasks."""
+    jobs = config.jobs
+    if jobs.backend != "celery":
+        return {}
+    from pylapse.jobs.celery_app import client_app
+
+    assert jobs.broker_url is not None and jobs.results_url is not None  # the model checks it
+    app = client_app(jobs.broker_url, jobs.results_url, jobs.visibility_timeout)
+    return {
+        "measure": measure_on_workers(app, jobs.queue, jobs.chunk_frames),
+        # enough frames a batch to keep several workers busy between the writes
+        "batch": max(BATCH, 8 * jobs.chunk_frames),
+    }

@@ -1,12 +1,14 @@
 """The Celery app ``pylapse worker`` runs: the jobs config's broker, the project's tasks.
 
-The task bodies live with their stage (an export chunk in :mod:`pylapse.export.distributed`);
+The task bodies live with their stage (an export chunk in :mod:`pylapse.export.distributed`,
+a day of frames measured in :mod:`pylapse.tasks.metrics`);
 this module only registers them under their names, each acknowledged late and rejected when its
 worker is lost (:data:`~pylapse.jobs.celery_app.TASK_OPTIONS`), and starts the worker.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,9 +16,11 @@ from pylapse.config.jobs import JobsConfig
 from pylapse.export.distributed import EXPORT_CHUNK_TASK, write_chunk
 from pylapse.jobs.celery_app import TASK_OPTIONS, make_app
 from pylapse.jobs.fanout import PROGRESS
+from pylapse.tasks.metrics import MEASURE_TASK, measure_rows
 
 __all__ = ["register_tasks", "run_worker", "worker_app"]
 
+_REPORT_EVERY = 0.5  # seconds between a task's progress reports
 POOLS = ("prefork", "solo")  # a task's export settings are per process: no thread pools
 
 
@@ -37,6 +41,17 @@ def register_tasks(app: Any) -> None:
             self.update_state(state=PROGRESS, meta={"done": done})
 
         return write_chunk(staging, options, count, chunk, tones, roots, report=report)
+
+    @app.task(name=MEASURE_TASK, bind=True, **TASK_OPTIONS)  # type: ignore[untyped-decorator]
+    def measure(self: Any, rows: list[list[Any]], region: list[int | None]) -> dict[str, Any]:
+        last = [time.monotonic()]
+
+        def report(done: int) -> None:
+            if time.monotonic() - last[0] >= _REPORT_EVERY:
+                last[0] = time.monotonic()
+                self.update_state(state=PROGRESS, meta={"done": done})
+
+        return measure_rows(rows, region, report)
 
 
 def worker_app(jobs: JobsConfig) -> Any:

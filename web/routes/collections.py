@@ -36,7 +36,7 @@ from pylapse.collection import FolderStatus
 from pylapse.config.base import ConfigError
 from pylapse.config.models import CollectionConfig, Config
 from pylapse.index.frame import Frame
-from pylapse.tasks.metrics import fill_metrics, region_for
+from pylapse.tasks.metrics import backend_options, fill_metrics, region_for
 from pylapse.tasks.removal import RemovalRefused
 from web import player
 from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
@@ -610,9 +610,10 @@ def start_metrics(runtime: Runtime, collection_id: str) -> int:
     coll = m.collection_or_404(runtime, collection_id)
     index, key = runtime.index, coll.key
     region = region_for(runtime.config, collection_id)
+    backend = backend_options(runtime.config)  # on Celery workers when the config says so
 
     def score(progress: Any, cancel: Any) -> dict[str, Any]:
-        result = fill_metrics(index, key, progress, cancel, region=region)
+        result = fill_metrics(index, key, progress, cancel, region=region, **backend)
         return {"scored": result.scored, "linked": result.linked, "failed": result.failed,
                 "seconds": round(result.seconds, 1), "left": index.count_unscored(key),
                 "total": index.count(key)}  # fmt: skip
