@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from pylapse.config.base import _check_zone, _Model
 
@@ -90,6 +90,10 @@ class RenderScheduleConfig(_Model):
         description="selection rules as Collection.select takes them (hour, minute, "
         "tolerance, sun, sun_window, quality filters, ...)",
     )
+    preset: str | None = Field(
+        None, description="an export preset id whose selection rules pick the frames "
+        "(its dates are replaced by the period); instead of select"
+    )
     codec: str = Field("h264", description="h264, h265, mpeg4, vp9 or gif")
     fps: float = Field(24.0, gt=0, le=240, description="frames per second")
     crf: int | None = Field(None, ge=0, le=63, description="quality; none: the codec's default")
@@ -100,6 +104,12 @@ class RenderScheduleConfig(_Model):
         True, description="encode each day once and join cached days (see docs)"
     )
     enabled: bool = Field(True, description="a disabled schedule keeps its settings, never runs")
+
+    @model_validator(mode="after")
+    def _one_selection(self) -> RenderScheduleConfig:
+        if self.preset is not None and self.select:
+            raise ValueError("preset and select both pick frames: give one of them")
+        return self
 
     @field_validator("period")
     @classmethod

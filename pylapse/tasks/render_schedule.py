@@ -215,10 +215,22 @@ def _run(config: Config, plan: _Plan, schedule_id: str, progress: ProgressCallba
     rules = dict(schedule.select)
     last = period.end - timedelta(microseconds=1)  # select's datetime end is inclusive
 
+    preset = None
+    if schedule.preset is not None:
+        found = config.exports.get(schedule.preset)
+        if found is None:
+            known = ", ".join(sorted(config.exports)) or "none"
+            raise ValueError(f"render_schedules.{schedule_id}.preset: no export preset "
+                             f"{schedule.preset!r}; the config has: {known}")  # fmt: skip
+        # the preset's rules over the period: model_copy keeps them and takes the datetimes
+        preset = found.model_copy(update={"date_from": period.start, "date_to": last})
+
     def frames() -> Any:
         # an incremental scan first: frames added, replaced or removed by hand since the last
         # scan count (each day's segment is checked against what the index then says)
         plan.collection.refresh()
+        if preset is not None:
+            return plan.collection.preset_selection(preset)
         return plan.collection.select(date_from=period.start, date_to=last, **rules)
 
     cache = None

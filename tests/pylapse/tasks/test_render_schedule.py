@@ -183,8 +183,11 @@ def garden(tmp_path: Path):
         "storage_roots": [str(tmp_path / "storage")],
         "data_dir": str(tmp_path / "data"),
         "collections": {"cam": {"name": "Cam", "path": str(root), "timezone": "Europe/Berlin"}},
+        "exports": {"hourly": {"collection": "cam", "minute": "0", "tolerance": 60}},
         "render_schedules": {"daily": {"collection": "cam", "period": "yesterday", "at": "06:00",
-                                       "keep": 2, "fps": 10, "speed": "draft"}},
+                                       "keep": 2, "fps": 10, "speed": "draft"},
+                             "hours": {"collection": "cam", "preset": "hourly", "fps": 10,
+                                       "enabled": False}},  # the timer leaves it alone
     }))  # fmt: skip
     index = FrameIndex(tmp_path / "data" / "pylapse.db")
     for day, count in ((28, 3), (29, 5), (30, 4), (31, 2)):  # March 2026: DST on the 29th
@@ -255,3 +258,15 @@ def test_headless_capture_fires_a_schedule_in_its_timer(garden: tuple) -> None:
     video = tmp_path / "storage" / "videos" / "daily-2026-03-29.mp4"
     manifest = read_manifest(video)
     assert manifest is not None and manifest["output_frames"] == 5
+
+
+def test_an_export_presets_rules_pick_the_frames_of_the_period(garden: tuple) -> None:
+    config, index, _tmp_path = garden
+    made = run_schedule(config, index, "hours", at("2026-03-30T06:00+02:00"))
+    assert made["frames"] == 3  # 09:00, 10:00, 11:00 of the 29th; not the half hours
+    wrong = config.render_schedules["hours"].model_copy(update={"preset": "nope"})
+    config = config.model_copy(update={"render_schedules": {"hours": wrong}})
+    with pytest.raises(ValueError, match=r"render_schedules\.hours\.preset: no export preset"):
+        run_schedule(config, index, "hours", at("2026-03-30T06:00+02:00"))
+    with pytest.raises(ValidationError, match="preset and select both pick frames"):
+        sched(preset="hourly", select={"hour": "9"})
