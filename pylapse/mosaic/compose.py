@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from PIL import Image
 
+from pylapse.imaging import fonts
 from pylapse.imaging.decode import open_image
 from pylapse.imaging.overlay import Anchor, Backdrop, Placement, TimestampOverlay
 from pylapse.mosaic.layout import Tile
@@ -34,7 +35,10 @@ __all__ = [
 
 DIM = 0.4  # brightness of a stale frame in DIM mode
 PLACEHOLDER_GREY = (48, 48, 48)
-LABEL_SIZE = 0.07  # text height as a share of the tile height
+# text height as a share of the *output* height, so a large tile and a small one (a strip, an
+# inset) carry labels of one size; at most this share of the tile itself
+LABEL_SIZE = 0.03
+LABEL_MAX = 0.15
 LABEL_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 Band = tuple[int, int]  # top, bottom (exclusive) rows of the full-size frame
@@ -127,10 +131,14 @@ def label_text(name: str, utc: float | None, zone: tzinfo, fmt: str = LABEL_FORM
     return f"{name}  {TimestampOverlay(format=fmt).text_for(when)}"
 
 
-def _stamp(image: Image.Image, text: str) -> None:
+def _stamp(image: Image.Image, text: str, share: float) -> None:
+    px = max(6, round(share * image.height))
+    wide = fonts.load_font(None, px).getlength(text) * 1.2  # the box's padding on both sides
+    if wide > image.width:  # a narrow tile: a smaller label rather than a cut one
+        share = max(0.005, share * image.width / wide)
     overlay = TimestampOverlay(
         format=text.replace("%", "%%"),
-        size=LABEL_SIZE,
+        size=share,
         backdrop=Backdrop.BOX,
         placement=Placement(Anchor.TOP_LEFT, margin=0.03),
     )
@@ -167,7 +175,7 @@ def compose(
             else:
                 continue
         if art.label:
-            _stamp(picture, art.label)
+            _stamp(picture, art.label, min(LABEL_MAX, LABEL_SIZE * size[1] / picture.height))
         x = art.tile.x + (art.tile.w - picture.width) // 2
         y = art.tile.y + (art.tile.h - picture.height) // 2
         canvas.paste(picture, (x, y))
