@@ -39,6 +39,7 @@ PLACEHOLDER_GREY = (48, 48, 48)
 # inset) carry labels of one size; at most this share of the tile itself
 LABEL_SIZE = 0.03
 LABEL_MAX = 0.15
+LABEL_MARGIN = 0.03  # of the tile's picture height, off its top and left edges
 LABEL_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 Band = tuple[int, int]  # top, bottom (exclusive) rows of the full-size frame
@@ -133,14 +134,16 @@ def label_text(name: str, utc: float | None, zone: tzinfo, fmt: str = LABEL_FORM
 
 def _stamp(image: Image.Image, text: str, share: float) -> None:
     px = max(6, round(share * image.height))
-    wide = fonts.load_font(None, px).getlength(text) * 1.2  # the box's padding on both sides
-    if wide > image.width:  # a narrow tile: a smaller label rather than a cut one
-        share = max(0.005, share * image.width / wide)
+    # the box: the text and a quarter of its height padded either side, a margin off each edge
+    wide = fonts.load_font(None, px).getlength(text) + 0.5 * px
+    room = image.width - 2 * round(LABEL_MARGIN * image.height) - 2
+    if wide > room:  # a narrow tile: a smaller label rather than a cut one (text scales with px)
+        share = max(0.005, share * room / wide)
     overlay = TimestampOverlay(
         format=text.replace("%", "%%"),
         size=share,
         backdrop=Backdrop.BOX,
-        placement=Placement(Anchor.TOP_LEFT, margin=0.03),
+        placement=Placement(Anchor.TOP_LEFT, margin=LABEL_MARGIN),
     )
     # the stamp's time is not used: the format holds no directive once % is escaped
     overlay.apply(image, datetime.fromtimestamp(0).astimezone())

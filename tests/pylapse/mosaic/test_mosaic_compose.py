@@ -90,3 +90,15 @@ def test_cover_fills_the_tile_cropping_evenly(halves: Path) -> None:
     assert image.getpixel((100, 55))[2] > 200 and image.getpixel((100, 95))[2] > 200
     band = decode_tile(halves, Tile(0, 0, 100, 100), band=(240, 480), cover=True)
     assert band.size == (100, 100) and band.getpixel((50, 50))[2] > 200
+
+
+def test_a_label_shrinks_to_fit_a_narrow_tile() -> None:
+    grey = Image.new("RGB", (150, 200), (128, 128, 128))
+    tile = Tile(0, 0, 150, 200)
+    text = "Harbour  2026-03-10 19:01:30"  # 24 px high (3 % of 800) it is 300 px wide
+    one = compose((800, 800), [TileArt(tile, grey, TileState.FRESH, text)])
+    plain = compose((800, 800), [TileArt(tile, grey, TileState.FRESH)])
+    top = (0, 0, 150, 30)
+    assert one.crop(top).tobytes() != plain.crop(top).tobytes()  # a label is there
+    edge = (148, 0, 150, 200)  # and it ends before the right edge: nothing cut
+    assert one.crop(edge).tobytes() == plain.crop(edge).tobytes()
