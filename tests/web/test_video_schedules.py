@@ -81,3 +81,30 @@ def probe_frames(video: Path) -> int:
     from tests.pylapse.video.test_segments import probe
 
     return int(probe(video)["streams"][0]["nb_read_frames"])
+
+
+def test_schedules_are_added_changed_and_removed_on_the_page(client, post, runtime) -> None:
+    form = {"id": "week", "collection": "demo", "period": "last_7_days", "at": "07:15",
+            "keep": "3", "codec": "h264", "fps": "12", "enabled": "on"}  # fmt: skip
+    assert client.post("/videos/schedules", data=form).status_code == 403  # no CSRF token
+    assert post("/videos/schedules", form).status_code == 303
+    saved = runtime.config.render_schedules["week"]
+    assert (saved.period, saved.at, saved.keep, saved.fps) == ("last_7_days", "07:15", 3, 12)
+    assert '"week"' in runtime.config_path.read_text()  # in the file, not only in memory
+    bad = post("/videos/schedules", {**form, "period": "weekly"})
+    assert bad.status_code == 422 and "render_schedules.week.period" in bad.text
+    # a change keeps what the form does not show (the selection rules set in the file)
+    everything = runtime.config.render_schedules["everything"]
+    runtime.apply_config(runtime.config.model_copy(update={"render_schedules": {
+        **runtime.config.render_schedules,
+        "everything": everything.model_copy(update={"select": {"hour": "9-17"}}),
+    }}))  # fmt: skip
+    change = {"id": "everything", "collection": "demo", "period": "all", "at": "05:00"}
+    assert post("/videos/schedules", change).status_code == 303
+    changed = runtime.config.render_schedules["everything"]
+    assert changed.at == "05:00" and changed.select == {"hour": "9-17"} and not changed.enabled
+    assert post("/videos/schedules/week/remove").status_code == 303
+    assert "week" not in runtime.config.render_schedules
+    assert post("/videos/schedules/week/remove").status_code == 404
+    page = client.get("/videos")
+    assert 'data-confirm="Remove the schedule everything? Its videos stay."' in page.text

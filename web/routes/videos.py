@@ -36,7 +36,7 @@ from pylapse.video.codecs import SPEEDS, Speed
 from pylapse.video.manifest import manifest_path, read_manifest
 from pylapse.video.segments import CACHE_FOLDER
 from web import files
-from web.deps import RuntimeDep, TemplatesDep
+from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
 from web.params import JobId
 from web.routes import _media as m
 
@@ -461,6 +461,65 @@ def run_schedule_now(
         runtime, lambda jobs: queue_schedule(jobs, runtime.config, runtime.index, schedule_id)
     )
     return m.started(request, templates, runtime, job_id, JOB_BASE, "/videos")
+
+
+_SCHEDULE_FIELDS = ("collection", "period", "at", "keep", "codec", "fps", "output_dir")
+
+
+@router.post("/videos/schedules")
+async def save_schedule(request: Request, runtime: RuntimeDep, editor: ConfigEditorDep):
+    """Add a render schedule, or change one (fields the form does not show, such as ``select``
+    or ``preset``, are kept). An error names the field: ``render_schedules.ID.period: ...``."""
+    from pydantic import ValidationError
+
+    from pylapse.config.base import ConfigError
+    from pylapse.config.render_schedules import RenderScheduleConfig
+
+    values = _form_values(await request.form())
+    sid = values.get("id", "").strip()
+    if not sid:
+        raise HTTPException(422, "render_schedules: give the schedule an id")
+    given: dict[str, Any] = {
+        k: values[k].strip() for k in _SCHEDULE_FIELDS if values.get(k, "").strip()
+    }
+    given["enabled"] = values.get("enabled") in ("on", "1", "true")
+
+    def mutate(config: Any) -> None:
+        old = config.render_schedules.get(sid)
+        fields = {**(old.model_dump(exclude_unset=True) if old else {}), **given}
+        config.render_schedules = {**config.render_schedules,
+                                   sid: RenderScheduleConfig.model_validate(fields)}  # fmt: skip
+
+    try:
+        await run_in_threadpool(editor.apply, mutate)
+    except ValidationError as exc:
+        where = ".".join(str(p) for p in exc.errors()[0]["loc"] if p != "render_schedules")
+        problem = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+        raise HTTPException(422, f"render_schedules.{sid}.{where}: {problem}".rstrip(".:")
+                            ) from None  # fmt: skip
+    except (ConfigError, OSError) as exc:
+        raise HTTPException(409, f"Not saved: {exc}") from None
+    return RedirectResponse("/videos#render-schedules", status_code=303)
+
+
+@router.post("/videos/schedules/{schedule_id}/remove")
+def remove_schedule(schedule_id: str, runtime: RuntimeDep, editor: ConfigEditorDep):
+    """Remove a render schedule from the config (its videos stay)."""
+    from pylapse.config.base import ConfigError
+
+    if schedule_id not in runtime.config.render_schedules:
+        raise HTTPException(404, f"no render schedule {schedule_id!r}")
+
+    def mutate(config: Any) -> None:
+        kept = dict(config.render_schedules)
+        kept.pop(schedule_id, None)
+        config.render_schedules = kept
+
+    try:
+        editor.apply(mutate)
+    except (ConfigError, OSError) as exc:
+        raise HTTPException(409, f"Not saved: {exc}") from None
+    return RedirectResponse("/videos#render-schedules", status_code=303)
 
 
 @router.get("/videos/history", response_class=HTMLResponse)
