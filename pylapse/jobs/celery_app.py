@@ -26,7 +26,9 @@ def make_app(broker_url: str, result_backend: str, *, visibility_timeout: float 
     """A Celery app on ``broker_url`` keeping task states in ``result_backend`` (Redis)."""
     from celery import Celery  # optional extra: imported only when Celery is configured
 
-    app = Celery("pylapse", broker=broker_url, backend=result_backend, set_as_current=False)
+    # Celery's Redis backend, but polled: see pylapse.jobs.celery_backend
+    backend = f"pylapse.jobs.celery_backend:PollingRedisBackend+{result_backend}"
+    app = Celery("pylapse", broker=broker_url, backend=backend, set_as_current=False)
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,

@@ -107,6 +107,8 @@ def _states(app: Any, wanted: list[tuple[int, str]]) -> list[tuple[int, dict[str
 
 def _error(meta: dict[str, Any]) -> str:
     result = meta.get("result")
+    if isinstance(result, BaseException):  # the backend rebuilds the worker's exception
+        return f"{type(result).__name__}: {result}"
     if isinstance(result, dict) and "exc_message" in result:
         message = result.get("exc_message")
         text = " ".join(str(m) for m in message) if isinstance(message, list | tuple) else message

@@ -380,3 +380,28 @@ def test_the_dashboard_job_is_one_job_whose_progress_adds_up_its_tasks(
     assert process[-1] == (36, 36) and [d for d, _ in process] == sorted(d for d, _ in process)
     # 36 hourly frames from 06:00 over two local days (18 + 18), 5 at most a task: 8 tasks
     assert workers[0].text().count("succeeded") == 8
+
+
+def test_a_task_failing_on_its_worker_fails_the_job_naming_the_error(tmp_path, redis_url, workers):
+    from pylapse.export.distributed import EXPORT_CHUNK_TASK
+    from pylapse.jobs.fanout import TaskCall, TaskFailed, run_tasks
+
+    queue = f"pylapse-test-{uuid.uuid4().hex[:8]}"
+    config = _config(tmp_path, {"backend": "celery", "broker_url": redis_url, "queue": queue})
+    workers.append(Worker(config, queue, tmp_path / "w.log", pool="solo", concurrency=1))
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    bad = TaskCall(EXPORT_CHUNK_TASK, (str(staging), {"no_such_option": 1}, 1, [], None, []), 1)
+    with pytest.raises(TaskFailed, match=r"TypeError: .*no_such_option"):
+        run_tasks(_client(redis_url, redis_url), [bad], queue=queue, stage="process")
+
+
+def test_an_unreachable_broker_is_a_clear_failure(tmp_path):
+    from pylapse.export.staging import ExportError
+
+    frames = _frames(tmp_path / "src", 2)
+    app = _client("redis://127.0.0.1:1/0", "redis://127.0.0.1:1/0")
+    app.conf.task_publish_retry = False  # a real deployment retries a few times first
+    with pytest.raises(ExportError, match="cannot send tasks to the broker"):
+        run_export_on_workers(frames, tmp_path / "out", STAMPED, app=app, queue="nowhere")
+    assert not (tmp_path / "out").exists()
