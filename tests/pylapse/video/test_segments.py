@@ -139,3 +139,31 @@ def test_a_day_of_another_frame_shape_leaves_the_render_in_one_piece(tmp_path: P
     done = render(config, lambda: wide + tall, tmp_path / "w.mp4", {"fps": 5},
                   roots=[tmp_path], segment_cache=tmp_path / "c")  # fmt: skip
     assert "segments_encoded" not in done and done["frames"] == 3 and done["skipped"] == 2
+
+
+def test_a_cancelled_render_keeps_the_earlier_video_and_the_days_it_finished(
+    tmp_path: Path,
+) -> None:
+    import threading
+
+    from pylapse.progress import Cancelled, Progress
+
+    days = [datetime(2026, 7, 1 + n) for n in range(3)]
+    shots = [s for d in days for s in shoot(tmp_path / f"{d:%d}", d, 4)]
+    out, cache = tmp_path / "v.mp4", tmp_path / "c"
+    render_segmented(shots[:4], out, RenderOptions(fps=5), cache)  # the first day only
+    before = out.read_bytes()
+    cancel = threading.Event()
+
+    def stop_on_day_three(p: Progress) -> None:
+        if "2026-07-03" in p.message:
+            cancel.set()
+
+    with pytest.raises(Cancelled):
+        render_segmented(shots, out, RenderOptions(fps=5), cache, stop_on_day_three, cancel)
+    assert out.read_bytes() == before  # never half replaced
+    (folder,) = cache.iterdir()
+    assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == []  # no temp left
+    again = render_segmented(shots, out, RenderOptions(fps=5), cache)
+    assert again.encoded == ("2026-07-03",)  # the 2nd day was finished before the cancel
+    check_plays(out, 12, 5)
