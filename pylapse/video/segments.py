@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -304,7 +305,8 @@ def _join(ffmpeg: Path, folder: Path, days: list[str], manifests: Mapping[str, A
     output.parent.mkdir(parents=True, exist_ok=True)
     sweep_render_temps(output.parent)
     owned = orphans.OwnedTemp(output.parent, f".{output.name}.", storage.TEMP_SUFFIX)
-    listing = orphans.OwnedTemp(folder, "", ".concat.txt")
+    # in the temp folder and named as a render's frame list, so a killed join's list is swept
+    listing = orphans.OwnedTemp(tempfile.gettempdir(), "", ".concat.txt")
     try:
         listing.path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         command = _join_command(ffmpeg, listing.path, owned.path, container)
