@@ -40,7 +40,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", type=Path, required=True, help="the video, e.g. grid.mp4")
     parser.add_argument("--size", default="1920x1080", help="WIDTHxHEIGHT (default 1920x1080)")
     parser.add_argument("--fps", type=float, default=24.0, help="frames per second (default 24)")
-    parser.add_argument("--codec", default="h264", help="h264, h265, mpeg4, vp9, gif")
+    parser.add_argument("--codec", help="h264 (default), h265, mpeg4, vp9, gif (default for .gif)")
     parser.add_argument("--crf", type=int, help="quality: lower is better (codec default)")
     parser.add_argument("--rows", type=int, help="grid rows (default: fitted to the count)")
     parser.add_argument("--cols", type=int, help="grid columns (default: fitted)")
@@ -122,8 +122,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _render(args: argparse.Namespace, config: Any) -> dict[str, Any]:
     from pylapse.ffmpeg import configured_ffmpeg
 
-    return {"fps": args.fps, "codec": args.codec, "crf": args.crf,
-            "ffmpeg_path": configured_ffmpeg(config)}  # fmt: skip
+    render = {"fps": args.fps, "crf": args.crf, "ffmpeg_path": configured_ffmpeg(config)}
+    if args.codec:  # else h264, or a GIF for a .gif output (tasks.mosaic decides)
+        render["codec"] = args.codec
+    return render
 
 
 def _grid(args: argparse.Namespace, config: Any, index: Any, progress: Any) -> dict[str, Any]:
@@ -190,8 +192,6 @@ def _photo_video(args: argparse.Namespace, config: Any, collection: Any, progres
     if args.date_from is None or args.date_to is None:
         raise CommandError("a video mosaic needs --from and --to")
     render = {"fps": args.fps, "ffmpeg_path": configured_ffmpeg(config)}
-    if args.output.suffix.lower() == ".gif":
-        render["codec"] = "gif"
     result = photo_video(
         collection, args.date_from, args.date_to, args.output,
         tile_cache_folder(config.data_path), progress, size=parse_size(args.size),

@@ -116,7 +116,12 @@ def _encoded(
     """``write(folder)`` composes the frames into a hidden folder beside ``output``; they are
     encoded by the video runner and the folder removed whatever happens. The manifest beside the
     video gets ``section()`` as its ``mosaic`` section. A summary back."""
-    options = render if isinstance(render, RenderOptions) else RenderOptions.from_dict(render or {})
+    if not isinstance(render, RenderOptions):
+        wanted = dict(render or {})
+        if Path(output).suffix.lower() == ".gif":  # a GIF for short results, asked by its name
+            wanted.setdefault("codec", "gif")
+        render = RenderOptions.from_dict(wanted)
+    options = render
     target = Path(output).absolute()
     target.parent.mkdir(parents=True, exist_ok=True)
     sweep_frame_folders(target.parent)
@@ -433,8 +438,6 @@ def photo_video(
                 "parameters": {"tile": tile, "repeat": repeat, "opacity": opacity,
                                "side": side, "size": list(size)}}  # fmt: skip
 
-    if render is None and Path(output).suffix.lower() == ".gif":
-        render = {"codec": "gif"}
     return _encoded(write, output, render, progress, cancel, section)
 
 

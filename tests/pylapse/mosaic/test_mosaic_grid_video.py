@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from PIL import Image
 
 from pylapse.collection import Collection
 from pylapse.jobs.record import JobState
@@ -175,3 +176,14 @@ def test_frames_a_killed_mosaic_left_are_swept(cameras, tmp_path: Path) -> None:
                render={"fps": 10})  # fmt: skip
     assert not left.exists() and mine.is_dir()
     assert sweep_frame_folders(out) == []
+
+
+def test_a_gif_output_makes_a_gif(cameras, tmp_path: Path) -> None:
+    output = tmp_path / "grid.gif"
+    result = grid_video(cameras, "2026-03-10", "2026-03-10", output, size=(160, 60),
+                        labels=False, render={"fps": 5})  # fmt: skip
+    with Image.open(output) as made:
+        assert made.format == "GIF" and made.n_frames == result["frames"] == 11
+        made.seek(5)
+        left = made.convert("RGB").getpixel((40, 40))
+    assert near(left, (240, 100, 0), slack=40)  # a palette's colour, minute 5
