@@ -90,6 +90,12 @@ def schedule_zone(config: Config, schedule: RenderScheduleConfig) -> tzinfo:
     return timeutil.zone(name)
 
 
+def _utc(when: datetime) -> float:
+    """An instant to compare by: two times of one zone compare by their wall clocks (Python's
+    rule), so the two 02:30s of an autumn night would be equal and the later one smaller."""
+    return when.timestamp()
+
+
 def _at(day: date, at: str, zone: tzinfo) -> datetime:
     hour, minute = (int(x) for x in at.split(":"))
     naive = datetime(day.year, day.month, day.day, hour, minute)  # noqa: DTZ001 - localized next
@@ -100,7 +106,7 @@ def next_fire(schedule: RenderScheduleConfig, after: datetime, zone: tzinfo) -> 
     """The first firing strictly after ``after`` (aware), in ``zone``."""
     if schedule.period not in NAMED_PERIODS:
         fire = cron_trigger(schedule.period, zone).get_next_fire_time(None, after)
-        while fire is not None and fire <= after:  # APScheduler may return ``after`` itself
+        while fire is not None and _utc(fire) <= _utc(after):  # it may return ``after``
             fire = cron_trigger(schedule.period, zone).get_next_fire_time(
                 None, after + timedelta(seconds=1)
             )
@@ -111,7 +117,7 @@ def next_fire(schedule: RenderScheduleConfig, after: datetime, zone: tzinfo) -> 
     day = after.astimezone(zone).date()
     while True:
         fire = _at(day, schedule.at, zone)
-        if fire > after:
+        if _utc(fire) > _utc(after):
             return fire
         day += timedelta(days=1)
 
@@ -122,9 +128,9 @@ def _previous_fire(schedule: RenderScheduleConfig, fire: datetime, zone: tzinfo)
     for tries in range(48 + 400):  # hours back for two days, then days back for a year
         probe -= timedelta(hours=1 if tries < 48 else 24)
         found = next_fire(schedule, probe, zone)
-        if found < fire:  # the latest firing before ``fire``: step forward from there
+        if _utc(found) < _utc(fire):  # the latest firing before ``fire``: step forward
             latest = found
-            while (after := next_fire(schedule, latest, zone)) < fire:
+            while _utc(after := next_fire(schedule, latest, zone)) < _utc(fire):
                 latest = after
             return latest
     raise ValueError(f"cron rule {schedule.period!r} fired no time in the year before {fire}")
@@ -332,9 +338,9 @@ def due_fire(schedule: RenderScheduleConfig, last: datetime, now: datetime,
              zone: tzinfo) -> datetime | None:  # fmt: skip
     """The latest firing in ``(last, now]`` (one run for several missed while off), or None."""
     fire = next_fire(schedule, last, zone)
-    if fire > now:
+    if _utc(fire) > _utc(now):
         return None
-    while (after := next_fire(schedule, fire, zone)) <= now:
+    while _utc(after := next_fire(schedule, fire, zone)) <= _utc(now):
         fire = after
     return fire
 

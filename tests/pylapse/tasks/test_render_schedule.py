@@ -65,6 +65,8 @@ def test_a_time_dst_skips_moves_onto_the_real_clock_and_a_repeated_one_fires_onc
     # the first of the two 02:30s (an ambiguous time never equals another zone's: PEP 495)
     assert first.timestamp() == at("2026-10-25T02:30+02:00").timestamp()
     assert next_fire(s, first, BERLIN) == at("2026-10-26T02:30+01:00")  # not the second one
+    second_pass = datetime(2026, 10, 25, 2, 15, tzinfo=BERLIN, fold=1)  # 01:15 UTC, after it
+    assert next_fire(s, second_pass, BERLIN) == at("2026-10-26T02:30+01:00")
 
 
 def test_yesterday_is_the_local_day_before_23_or_25_hours_across_dst() -> None:
