@@ -6,7 +6,7 @@ chunks on an executor and hands each decoded frame to ``take`` *where it was dec
 comes back is the sliver, not the frame. The executor is a process pool where the caller has
 one (the job and the CLI pass pyLapse's export pool: Pillow's JPEG decoder holds the GIL for
 much of its work, so threads of one process scale poorly, measured in ``./bench.sh pictures``),
-else threads of this process. At most ``2 * workers`` chunks are in flight whatever the count,
+else threads of this process. At most ``3 * workers`` chunks are in flight whatever the count,
 and results come back in the order of ``paths``: memory does not grow with the number of
 frames.
 
@@ -68,19 +68,24 @@ def check_scale(scale: int) -> int:
 def decode_reduced(path: str | os.PathLike[str], scale: int = 1) -> Image.Image:
     """The frame at ``path`` as RGB, 1/``scale`` of its size (rounded up, as a JPEG decoder
     does)."""
-    with open_image(path) as image:
+    image = open_image(path)
+    try:
         width, height = image.size
         size = (-(-width // scale), -(-height // scale))
         if scale > 1:
             image.draft("RGB", size)  # a no-op for formats without DCT scaling
-        rgb = image.convert("RGB") if image.mode != "RGB" else image.copy()
+        image.load()  # a single-frame file is closed once loaded: no copy needed to keep it
+    except BaseException:
+        image.close()
+        raise
+    rgb = image.convert("RGB") if image.mode != "RGB" else image
     if rgb.size != size:
         rgb = rgb.resize(size, Image.Resampling.BOX)
     return rgb
 
 
 Item = tuple[int, "str | os.PathLike[str] | None"]  # (position, path or None for a gap)
-CHUNK = 8  # frames a worker reads per task: few enough that cancel answers quickly
+CHUNK = 16  # frames a worker reads per task: few enough that cancel answers quickly
 
 
 def map_chunks(
@@ -93,9 +98,10 @@ def map_chunks(
     chunk: int = CHUNK,
 ) -> Iterator[tuple[int, R]]:
     """``(items in the chunk, work(chunk))`` for consecutive chunks of ``(i, path)``, in order,
-    at most ``2 * workers`` chunks in flight. ``executor``: where ``work`` runs (a process pool:
-    ``work`` and what it returns must pickle); default threads of this process. Stops with
-    :class:`Cancelled` when ``cancel`` is set."""
+    at most ``3 * workers`` chunks in flight (so workers never wait on a busy collector).
+    ``executor``: where ``work`` runs (a process pool: ``work`` and what it returns must
+    pickle); default threads of this process. Stops with :class:`Cancelled` when ``cancel`` is
+    set."""
     n = workers or default_workers()
     own = executor is None
     pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="picture") if own else executor
@@ -109,7 +115,7 @@ def map_chunks(
                 raise Cancelled("the picture was cancelled")
             if batch:
                 pending.append((len(batch), pool.submit(work, batch)))
-            while pending and (len(pending) > 2 * n or not batch):
+            while pending and (len(pending) > 3 * n or not batch):
                 size, future = pending.popleft()
                 yield size, future.result()
             if not batch:

@@ -32,7 +32,7 @@ def test_look_ahead_is_bounded(real_frames) -> None:
 
     results = read_frames(paths(), lambda f, i: i, scale=8, workers=2)
     assert next(results) == 0
-    assert len(pulled) <= 5 * CHUNK  # 2 * workers chunks in flight, one being handed out
+    assert len(pulled) <= 7 * CHUNK  # 3 * workers chunks in flight, one being handed out
     results.close()
 
 
@@ -47,8 +47,8 @@ def test_cancel_stops_reading(real_frames) -> None:
         return i
 
     with pytest.raises(Cancelled):
-        list(read_frames(real_frames * 5, take, scale=8, workers=1, cancel=cancel))
-    assert len(seen) <= 4 * CHUNK  # what was in flight when cancel came, not the 400
+        list(read_frames(real_frames * 10, take, scale=8, workers=1, cancel=cancel))
+    assert len(seen) <= 5 * CHUNK  # what was in flight when cancel came, not the 400
 
 
 def test_reduced_decode_and_scale_check(real_frames) -> None:
