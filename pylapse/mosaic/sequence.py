@@ -133,28 +133,31 @@ def write_frames(
     cancel: threading.Event | None = None,
     *,
     workers: int | None = None,
+    start: int = 0,
+    stop: int | None = None,
 ) -> list[Path]:
-    """Compose every output frame of ``plan`` into ``folder`` (``mosaic-0000000.jpg`` ...), in
-    order; :class:`Cancelled` when ``cancel`` is set (the caller removes the folder)."""
+    """Compose the output frames ``start`` to ``stop`` (default: all) of ``plan`` into
+    ``folder`` (``mosaic-0000000.jpg`` ...), in order, reporting progress out of the whole
+    plan; :class:`Cancelled` when ``cancel`` is set (the caller removes the folder)."""
     target = Path(folder)
-    total = len(plan)
+    end = len(plan) if stop is None else min(stop, len(plan))
     report = Throttle(progress)
-    tick = _ticker(report, total)
+    tick = _ticker(report, len(plan), start)
     n = workers or default_workers()
     paths: list[Path] = []
     pending: deque[Future[list[Path]]] = deque()
 
     def collect() -> None:
         paths.extend(pending.popleft().result())
-        tick(len(paths))
+        tick(start + len(paths))
 
-    tick(0)
+    tick(start)
     with ThreadPoolExecutor(max_workers=n, thread_name_prefix="mosaic") as pool:
         try:
-            for lo in range(0, total, RUN):
+            for lo in range(start, end, RUN):
                 if cancel is not None and cancel.is_set():
                     raise Cancelled("the mosaic was cancelled")
-                pending.append(pool.submit(_write_run, plan, target, lo, min(total, lo + RUN),
+                pending.append(pool.submit(_write_run, plan, target, lo, min(end, lo + RUN),
                                            cancel))  # fmt: skip
                 while len(pending) > 2 * n:
                     collect()
@@ -168,12 +171,14 @@ def write_frames(
     return paths
 
 
-def _ticker(report: Callable[[Progress], None], total: int) -> Callable[[int], None]:
+def _ticker(
+    report: Callable[[Progress], None], total: int, first: int = 0
+) -> Callable[[int], None]:
     started = time.monotonic()
 
     def tick(done: int) -> None:
         elapsed = time.monotonic() - started
-        rate = done / elapsed if done and elapsed > 0 else None
+        rate = (done - first) / elapsed if done > first and elapsed > 0 else None
         eta = (total - done) / rate if rate else None
         report(Progress(COMPOSE, done, total, rate, eta))
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pylapse import orphans
+from pylapse.ffmpeg import find_ffmpeg
 from pylapse.mosaic.grid import grid_plan
 from pylapse.mosaic.photo import photomosaic
 from pylapse.mosaic.sequence import COMPOSE, JPEG_QUALITY, MosaicPlan, write_frames
@@ -32,6 +33,9 @@ from pylapse.mosaic.sunset import days_between, sunset_plan
 from pylapse.mosaic.tilecache import DEFAULT_SIDE, refresh_vectors
 from pylapse.mosaic.timeline import Track
 from pylapse.progress import Cancelled, Progress, ProgressCallback, Throttle, safe_report
+from pylapse.storage import IfExists
+from pylapse.video import segments
+from pylapse.video.codecs import resolve_codec
 from pylapse.video.command import RenderOptions
 from pylapse.video.manifest import read_manifest, write_manifest
 from pylapse.video.render import render_frames
@@ -105,42 +109,110 @@ def _iso(utc: float) -> str:
     return datetime.fromtimestamp(utc, UTC).isoformat()
 
 
+#: composed frames on disk at a time: a longer mosaic is encoded in parts of this many frames
+#: and the parts joined by stream copy, so the hidden folder holds a part's JPEGs, not a month's
+CHUNK = 1500
+
+Write = Callable[[Path, int, int], list[Path]]  # (folder, first, stop) -> the frames written
+
+
+def _options(render: RenderOptions | Mapping[str, Any] | None, output: Path) -> RenderOptions:
+    if isinstance(render, RenderOptions):
+        return render
+    wanted = dict(render or {})
+    if output.suffix.lower() == ".gif":  # a GIF for short results, asked by its name
+        wanted.setdefault("codec", "gif")
+    return RenderOptions.from_dict(wanted)
+
+
 def _encoded(
-    write: Callable[[Path], list[Path]],
+    write: Write,
+    count: int,
     output: str | os.PathLike[str],
     render: RenderOptions | Mapping[str, Any] | None,
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
     section: Callable[[], dict[str, Any]],
+    chunk: int = CHUNK,
 ) -> dict[str, Any]:
-    """``write(folder)`` composes the frames into a hidden folder beside ``output``; they are
-    encoded by the video runner and the folder removed whatever happens. The manifest beside the
-    video gets ``section()`` as its ``mosaic`` section. A summary back."""
-    if not isinstance(render, RenderOptions):
-        wanted = dict(render or {})
-        if Path(output).suffix.lower() == ".gif":  # a GIF for short results, asked by its name
-            wanted.setdefault("codec", "gif")
-        render = RenderOptions.from_dict(wanted)
-    options = render
+    """``write(folder, first, stop)`` composes frames into a hidden folder beside ``output``;
+    they are encoded by the video runner (in parts of ``chunk`` frames joined by stream copy
+    when there are more, and the codec allows it) and the folder is removed whatever happens.
+    The manifest beside the video gets ``section()`` as its ``mosaic`` section."""
     target = Path(output).absolute()
+    options = _options(render, target)
+    if chunk < 1:
+        raise ValueError(f"chunk: {chunk} must be at least 1 frame")
     target.parent.mkdir(parents=True, exist_ok=True)
     sweep_frame_folders(target.parent)
     prefix = orphans.owned_prefix(f".{target.name}{_FRAMES}.")
     folder = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
     try:
-        frames = write(folder)
-        if cancel is not None and cancel.is_set():
-            raise Cancelled("the mosaic was cancelled")
-        result = render_frames(frames, target, options, progress, cancel)
+        if count <= chunk or segments.why_not(options, target) is not None:
+            frames = write(folder, 0, count)
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("the mosaic was cancelled")
+            result = render_frames(frames, target, options, progress, cancel)
+            final, manifest = result.output, read_manifest(result.output) or {}
+            for key in ("first_frame", "last_frame"):  # composed frames in a folder now gone
+                manifest.pop(key, None)
+        else:
+            final, manifest = _in_parts(write, count, target, options, folder, progress,
+                                        cancel, chunk)  # fmt: skip
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    manifest = read_manifest(result.output) or {}
-    for key in ("first_frame", "last_frame"):  # composed frames in a folder that is gone
-        manifest.pop(key, None)
-    write_manifest(result.output, {**manifest, "mosaic": section()})
-    return {"output": str(result.output), "manifest": str(result.manifest),
-            "frames": result.frames, "fps": result.fps, "width": result.width,
-            "height": result.height}  # fmt: skip
+    written = write_manifest(final, {**manifest, "mosaic": section()})
+    return {"output": str(final), "manifest": str(written),
+            "frames": manifest.get("output_frames"), "fps": manifest.get("fps"),
+            "width": manifest.get("width"), "height": manifest.get("height")}  # fmt: skip
+
+
+def _in_parts(write: Write, count: int, target: Path, options: RenderOptions, folder: Path,
+              progress: ProgressCallback | None, cancel: threading.Event | None,
+              chunk: int) -> tuple[Path, dict[str, Any]]:  # fmt: skip
+    names: list[str] = []
+    parts: dict[str, Any] = {}
+    total = -(-count // chunk)
+    for i, lo in enumerate(range(0, count, chunk)):
+        frames = write(folder, lo, min(count, lo + chunk))
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("the mosaic was cancelled")
+        name = f"part-{i:05d}"
+        note = Progress(
+            COMPOSE, lo + len(frames), count, message=f"encoding part {i + 1} of {total}"
+        )
+
+        def encoding(p: Progress, note: Progress = note) -> None:
+            safe_report(progress, note)  # the parts' encodes belong to composing's share
+
+        render_frames(frames, folder / f"{name}{target.suffix}", options, encoding, cancel)
+        for frame in frames:
+            frame.unlink()
+        names.append(name)
+        parts[name] = read_manifest(folder / f"{name}{target.suffix}") or {}
+    info = find_ffmpeg(options.ffmpeg_path)
+    codec = resolve_codec(options.codec)
+    container = codec.containers[target.suffix.lower()]
+    safe_report(progress, Progress("encode", 0, 1, message=f"joining {total} parts"))
+    final, command = segments.join_segments(info.path, folder, names, parts, target,
+                                            IfExists.REPLACE, container, cancel)  # fmt: skip
+    safe_report(progress, Progress("encode", 1, 1))
+    last = parts[names[-1]]
+    return final, {
+        "video": final.name,
+        "created": datetime.now(UTC).isoformat(),
+        "output_frames": sum(int(m.get("output_frames", 0)) for m in parts.values()),
+        "fps": last.get("fps"),
+        "width": last.get("width"),
+        "height": last.get("height"),
+        "parts": total,
+        "options": last.get("options"),
+        "codec": last.get("codec"),
+        "ffmpeg": last.get("ffmpeg"),
+        "command": last.get("command"),
+        "join_command": command,
+        "bytes": final.stat().st_size,
+    }
 
 
 def render_mosaic(
@@ -152,6 +224,7 @@ def render_mosaic(
     *,
     about: Mapping[str, Any] | None = None,
     workers: int | None = None,
+    chunk: int = CHUNK,
 ) -> dict[str, Any]:
     """Compose ``plan``'s frames and encode them to ``output``; the manifest beside it gets a
     ``mosaic`` section (``about`` plus the plan's size, tiles and counts). A summary back."""
@@ -173,10 +246,11 @@ def render_mosaic(
             "band": list(plan.band) if plan.band else None,
         }
 
-    def write(folder: Path) -> list[Path]:
-        return write_frames(plan, folder, progress, cancel, workers=workers)
+    def write(folder: Path, first: int, stop: int) -> list[Path]:
+        return write_frames(plan, folder, progress, cancel, workers=workers, start=first,
+                            stop=stop)  # fmt: skip
 
-    result = _encoded(write, output, render, progress, cancel, section)
+    result = _encoded(write, len(plan), output, render, progress, cancel, section, chunk)
     return {**result, "tile_frames": counts}
 
 
@@ -196,6 +270,7 @@ def grid_video(
     render: RenderOptions | Mapping[str, Any] | None = None,
     size: tuple[int, int] = (1920, 1080),
     workers: int | None = None,
+    chunk: int = CHUNK,
     **options: Any,
 ) -> dict[str, Any]:
     """Cameras side by side, time-synchronised (``options``: :func:`grid_plan`'s: layout, rows,
@@ -210,7 +285,8 @@ def grid_video(
              "last_instant": _iso(float(plan.instants[-1])) if len(plan) else None,
              "options": {k: (v.value if hasattr(v, "value") else v)
                          for k, v in options.items()}}  # fmt: skip
-    return render_mosaic(plan, output, render, progress, cancel, about=about, workers=workers)
+    return render_mosaic(plan, output, render, progress, cancel, about=about, workers=workers,
+                         chunk=chunk)  # fmt: skip
 
 
 def sunset_video(
@@ -224,6 +300,7 @@ def sunset_video(
     render: RenderOptions | Mapping[str, Any] | None = None,
     size: tuple[int, int] = (1920, 1080),
     workers: int | None = None,
+    chunk: int = CHUNK,
     **options: Any,
 ) -> dict[str, Any]:
     """A grid of the days ``date_from`` to ``date_to`` around each day's sun event
@@ -249,7 +326,7 @@ def sunset_video(
                       for d, e in zip(made.days, made.events, strict=True)],
              "gaps": [str(g) for g in made.gaps]}  # fmt: skip
     result = render_mosaic(made.plan, output, render, progress, cancel, about=about,
-                           workers=workers)  # fmt: skip
+                           workers=workers, chunk=chunk)  # fmt: skip
     return {**result, "gaps": [str(g) for g in made.gaps]}
 
 
@@ -396,6 +473,7 @@ def photo_video(
     render: RenderOptions | Mapping[str, Any] | None = None,
     workers: int | None = None,
     codebook: int = CODEBOOK,
+    chunk: int = CHUNK,
 ) -> dict[str, Any]:
     """The video mosaic: every frame of ``collection`` from ``date_from`` to ``date_to``
     rebuilt from the collection's own frames (each fitted into ``size`` first), encoded by the
@@ -415,9 +493,10 @@ def photo_video(
     held: dict[int, Any] = {}
     report = Throttle(progress)
 
-    def write(folder: Path) -> list[Path]:
+    def write(folder: Path, first: int, stop: int) -> list[Path]:
         out = []
-        for k, path in enumerate(targets):
+        for k in range(first, stop):
+            path = targets[k]
             if cancel is not None and cancel.is_set():
                 raise Cancelled("the mosaic was cancelled")
             with open_image(path) as opened:
@@ -438,7 +517,7 @@ def photo_video(
                 "parameters": {"tile": tile, "repeat": repeat, "opacity": opacity,
                                "side": side, "size": list(size)}}  # fmt: skip
 
-    return _encoded(write, output, render, progress, cancel, section)
+    return _encoded(write, len(targets), output, render, progress, cancel, section, chunk)
 
 
 #: a photomosaic job's steps: vectors for new frames, matching, decoding the chosen tiles

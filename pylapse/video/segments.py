@@ -50,6 +50,7 @@ __all__ = [
     "SegmentedRender",
     "UntimedFrames",
     "day_fingerprint",
+    "join_segments",
     "params_key",
     "render_segmented",
     "why_not",
@@ -329,3 +330,13 @@ def _join(ffmpeg: Path, folder: Path, days: list[str], manifests: Mapping[str, A
         listing.close()
     public = [("<segments>" if a == os.fspath(listing.path) else a) for a in command[:-1]]
     return final, [*public, final.as_posix()]
+
+
+def join_segments(ffmpeg: Path, folder: Path, names: list[str], manifests: Mapping[str, Any],
+                  output: Path, policy: IfExists, container: str,
+                  cancel: threading.Event | None = None) -> tuple[Path, list[str]]:  # fmt: skip
+    """Join the segments ``folder/<name><output's suffix>`` (each with its manifest in
+    ``manifests``, for the frame count) into ``output`` by stream copy, as
+    :func:`render_segmented` does its days; ``(the video's path, the join command)``. Mosaics
+    encode in parts and join them this way."""
+    return _join(ffmpeg, folder, names, manifests, output, policy, container, cancel)

@@ -187,3 +187,41 @@ def test_a_gif_output_makes_a_gif(cameras, tmp_path: Path) -> None:
         made.seek(5)
         left = made.convert("RGB").getpixel((40, 40))
     assert near(left, (240, 100, 0), slack=40)  # a palette's colour, minute 5
+
+
+def test_a_long_mosaic_is_encoded_in_parts_and_joined(cameras, tmp_path: Path) -> None:
+    output = tmp_path / "out" / "parts.mp4"
+    seen: list[Progress] = []
+    result = grid_video(cameras, "2026-03-10", "2026-03-10", output, seen.append,
+                        size=(320, 120), labels=False, render={"fps": 10}, chunk=4)  # fmt: skip
+    video = decode_video(output)
+    assert result["frames"] == len(video) == 11  # parts of 4, 4 and 3 frames
+    left, right = (t.box for t in tiles("grid", 2, (320, 120)))
+    for k, frame in enumerate(video):
+        assert near(tile_pixel(frame, left), (240, 20 * k, 0)), k
+        want = (0, 24, 96) if k in GONE else (0, 20 * k, 240)
+        assert near(tile_pixel(frame, right), want), k
+    manifest = json.loads(output.with_name("parts.mp4.json").read_text())
+    assert manifest["parts"] == 3 and manifest["output_frames"] == 11
+    assert manifest["mosaic"]["tile_frames"]["stale"] == 3
+    assert "encoding part 3 of 3" in {p.message for p in seen}
+    stages = [p.stage for p in seen]
+    assert stages.index("encode") > max(i for i, s in enumerate(stages) if s == "compose")
+    assert sorted(p.name for p in output.parent.iterdir()) == ["parts.mp4", "parts.mp4.json"]
+
+
+def test_cancel_between_parts_leaves_nothing(cameras, tmp_path: Path) -> None:
+    output = tmp_path / "out" / "parts.mp4"
+    output.parent.mkdir()
+    output.write_bytes(b"the earlier video")
+    cancel = threading.Event()
+
+    def progress(p: Progress) -> None:
+        if p.message.startswith("encoding part 2"):
+            cancel.set()
+
+    with pytest.raises(Cancelled):
+        grid_video(cameras, "2026-03-10", "2026-03-10", output, progress, cancel,
+                   size=(320, 120), render={"fps": 10}, chunk=4)  # fmt: skip
+    assert output.read_bytes() == b"the earlier video"
+    assert [p.name for p in output.parent.iterdir()] == ["parts.mp4"]
