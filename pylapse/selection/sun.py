@@ -395,9 +395,11 @@ def _bound(
     *,
     is_start: bool,
     night: bool,
+    window_day: date,
 ) -> datetime | SunGap:
-    """One end of a window on ``day``; a missing event on the window's inside becomes the edge
-    of the solar day (see the module docstring), on its outside a gap."""
+    """One end of the window of ``window_day``, from ``point`` on ``day`` (that day or the
+    next); a missing event on the window's inside becomes the edge of the window day's solar
+    day (see the module docstring), on its outside a gap."""
     at = _event_at(observer, day, zone, point.event, latitude)
     if not isinstance(at, SunGap):
         return _shift(at, point.offset, zone)
@@ -406,9 +408,9 @@ def _bound(
     inside_up = point.event.rising if is_start else point.event.setting
     if at.up != inside_up:
         return at
-    noon = _noon(observer, day, zone)
+    noon = _noon(observer, window_day, zone)
     if night:  # a window from a setting event: noon of its day to the next day's noon
-        edge = noon if is_start else _noon(observer, day + timedelta(days=1), zone)
+        edge = noon if is_start else _noon(observer, window_day + timedelta(days=1), zone)
     else:
         edge = noon - _HALF_DAY if is_start else noon + _HALF_DAY
     return edge.astimezone(zone)
@@ -448,7 +450,7 @@ def _window(
 ) -> tuple[datetime, datetime] | SunGap:
     what = f"window {window_text(s, e)}"
     night = _is_night(s, e)
-    begin = _bound(observer, day, zone, s, latitude, is_start=True, night=night)
+    begin = _bound(observer, day, zone, s, latitude, is_start=True, night=night, window_day=day)
     if isinstance(begin, SunGap):
         return SunGap(day, what, latitude, f"{begin.what}: {begin.reason}", begin.up)
     # The end is the first real ``e`` within a day after the start, on this day or the next
@@ -463,11 +465,14 @@ def _window(
                 finish = at
                 break
     if finish is None:
-        finish = _bound(observer, day, zone, e, latitude, is_start=False, night=night)
+        finish = _bound(
+            observer, day, zone, e, latitude, is_start=False, night=night, window_day=day
+        )
     if not isinstance(finish, SunGap) and finish <= begin:
         finish = _bound(
-            observer, day + timedelta(days=1), zone, e, latitude, is_start=False, night=night
-        )
+            observer, day + timedelta(days=1), zone, e, latitude,
+            is_start=False, night=night, window_day=day,
+        )  # fmt: skip
     if isinstance(finish, SunGap):
         return SunGap(day, what, latitude, f"{finish.what}: {finish.reason}", finish.up)
     if finish <= begin:

@@ -169,7 +169,7 @@ def test_points_parse_and_print() -> None:
     assert SunPoint.parse("sunrise - 1:15").offset == timedelta(minutes=-75)
     assert str(SunPoint.parse("civil-dusk+1h30m")) == "civil_dusk+1h30m"
     assert str(SunPoint.parse("noon")) == "noon"
-    for bad, words in [("moonrise", "not a sun event"), ("sunset-30x", "not a duration")]:
+    for bad, words in [("moonrise", "not a sun event"), ("sunset-30x", "'sunset-30x'")]:
         with pytest.raises(SelectionError, match=words):
             SunPoint.parse(bad)
     assert parse_window("night") == NIGHT
@@ -204,7 +204,7 @@ def test_day_window_and_its_polar_cases() -> None:
     assert isinstance(summer, tuple)  # midnight sun: the whole solar day is day
     assert summer[1] - summer[0] == timedelta(hours=24)
     winter = sun_window(date(2026, 12, 21), lat, lon, zone, "sunrise", "sunset")
-    assert isinstance(winter, SunGap) and not winter.up
+    assert isinstance(winter, SunGap) and winter.up is False
     assert str(winter) == (
         "no window sunrise..sunset on 2026-12-21 at 78.2°N: sunrise: the sun stays down"
     )
@@ -220,6 +220,8 @@ def test_a_short_night_window_is_empty() -> None:
         date(2026, 6, 21), 59.91, 10.75, ZoneInfo("Europe/Oslo"), "sunset+3h", "sunrise-3h"
     )
     assert isinstance(gap, SunGap) and "the window is empty" in gap.reason
+    assert (gap.day, gap.what, gap.up) == (date(2026, 6, 21), "window sunset+3h..sunrise-3h", True)
+    assert str(gap).startswith("no window sunset+3h..sunrise-3h on 2026-06-21 at 59.9°N: ")
 
 
 def test_spans_cover_a_range_and_filter_times() -> None:
@@ -384,3 +386,64 @@ def test_points_sharing_an_event_report_its_gap_once() -> None:
     assert [(g.day.day, g.what) for g in gaps] == [
         (d, what) for d in (20, 21, 22) for what in ("sunset", "civil dusk")
     ]
+
+
+KIRITIMATI = (1.87, -157.4, ZoneInfo("Pacific/Kiritimati"))  # UTC+14: noon is yesterday in UTC
+
+
+def test_a_zone_far_ahead_of_utc() -> None:
+    lat, lon, zone = KIRITIMATI
+    observer = Observer(lat, lon)
+    for day in (date(2026, 3, 1), date(2026, 9, 1)):
+        rise, midday, fall = (
+            event_time(day, lat, lon, zone, e) for e in ("sunrise", "noon", "sunset")
+        )
+        assert isinstance(rise, datetime) and isinstance(midday, datetime)
+        assert isinstance(fall, datetime)
+        assert rise.date() == midday.date() == fall.date() == day and rise < midday < fall
+        assert abs((rise - sunrise(observer, day, zone)).total_seconds()) <= 1
+        assert abs((fall - sunset(observer, day, zone)).total_seconds()) <= 1
+        start, end = sun_window(day, lat, lon, zone, *DAY)  # type: ignore[misc]
+        assert start.date() == day and end.date() == day and start.tzinfo is zone
+        night = sun_window(day, lat, lon, zone, *NIGHT)
+        assert isinstance(night, tuple) and night[1].date() == day + timedelta(days=1)
+    first = datetime(2026, 3, 1, tzinfo=zone).timestamp()
+    last = datetime(2026, 3, 3, tzinfo=zone).timestamp() - 1
+    targets, gaps = sun_targets(lat, lon, zone, ["noon"], first, last)
+    assert not gaps
+    assert [datetime.fromtimestamp(t, zone).day for t in targets] == [1, 2]
+    spans, _ = window_spans(lat, lon, zone, *DAY, first, last)
+    assert [datetime.fromtimestamp(a, zone).day for a, _ in spans] == [1, 2]
+
+
+def test_a_night_window_whose_morning_never_comes() -> None:
+    # Svalbard, 17 April: the last sunset (after midnight), then the midnight sun: no sunrise
+    # on the 18th, the sun stays up, so no night window
+    lat, lon, zone = SVALBARD
+    gap = sun_window(date(2026, 4, 17), lat, lon, zone, *NIGHT)
+    assert isinstance(gap, SunGap) and gap.up is True
+    assert str(gap) == (
+        "no window sunset+1h..sunrise-1h on 2026-04-17 at 78.2°N: sunrise: the sun stays up"
+    )
+
+
+@pytest.mark.parametrize(
+    "place", [SVALBARD, (63.43, 10.39, ZoneInfo("Europe/Oslo"))], ids=["svalbard", "trondheim"]
+)
+@pytest.mark.parametrize("pair", [DAY, NIGHT], ids=["day", "night"])
+def test_windows_of_a_year_never_overlap_nor_exceed_a_day(place, pair) -> None:
+    # a window is at most a solar day (24 h and the drift of noon) and the widening of its
+    # offsets (the day window's 30 min either side, where white nights leave no civil night)
+    lat, lon, zone = place
+    widening = pair[1].offset - pair[0].offset if pair is DAY else timedelta(0)
+    previous = None
+    for day in _year():
+        w = sun_window(day, lat, lon, zone, *pair)
+        if isinstance(w, SunGap):
+            previous = None
+            continue
+        start, end = w
+        assert timedelta(0) < end - start <= timedelta(hours=24, minutes=2) + widening, (day, w)
+        if previous is not None:
+            assert previous[1] <= start + timedelta(minutes=2) + widening, (day, previous, w)
+        previous = w
