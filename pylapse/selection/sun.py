@@ -306,12 +306,17 @@ def _observer(latitude: float, longitude: float) -> Observer:
 
 def _noon(observer: Observer, day: date, zone: tzinfo) -> datetime:
     """Solar noon whose local date is ``day`` (astral's noon is for a UTC date: the day's own,
-    or a neighbour's where the zone is far from UTC). A zone keeps noon within hours of 12:00,
-    so one of the three always falls on ``day``; the middle one stands in otherwise."""
+    or a neighbour's where the zone is far from UTC). Zones keep solar noon within a few hours
+    of 12:00, so one of three consecutive noons falls on ``day``; for a place far from its
+    zone's meridian (a longitude typed with the wrong sign) the one nearest 12:00 stands in."""
     from astral.sun import noon
 
     found = [noon(observer, day + timedelta(days=k), UTC).astimezone(zone) for k in (-1, 0, 1)]
-    return next((at for at in found if at.date() == day), found[1])
+    on_day = [at for at in found if at.date() == day]
+    if on_day:
+        return on_day[0]
+    twelve = datetime(day.year, day.month, day.day, 12, tzinfo=zone)
+    return min(found, key=lambda at: abs(at - twelve))
 
 
 def _crossing(observer: Observer, noon: datetime, event: SunEvent) -> datetime | None:

@@ -447,3 +447,11 @@ def test_windows_of_a_year_never_overlap_nor_exceed_a_day(place, pair) -> None:
         if previous is not None:
             assert previous[1] <= start + timedelta(minutes=2) + widening, (day, previous, w)
         previous = w
+
+
+def test_a_place_half_a_world_from_its_zone_still_has_a_noon() -> None:
+    # longitude 120 (China) with Detroit's zone: solar noon is near local midnight, and on the
+    # 23-hour DST day none of astral's noons falls on the date; the nearest to 12:00 stands in
+    zone = ZoneInfo("America/Detroit")
+    at = event_time(date(2026, 3, 8), 10.0, 120.0, zone, "noon")
+    assert isinstance(at, datetime) and at == datetime(2026, 3, 9, 0, 10, 37, tzinfo=zone)
