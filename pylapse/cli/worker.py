@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
             'jobs.backend is not \'celery\' in the config; set jobs: {"backend": "celery", '
             '"broker_url": "redis://127.0.0.1:6379/0"} to run exports on workers'
         )
-    concurrency = args.concurrency or available_cores()
+    concurrency = available_cores() if args.concurrency is None else args.concurrency
     if concurrency < 1:
         raise CommandError(f"--concurrency must be at least 1, got {concurrency}")
     queues = [q.strip() for q in (args.queues or jobs.queue).split(",") if q.strip()]
