@@ -405,3 +405,27 @@ def test_an_unreachable_broker_is_a_clear_failure(tmp_path):
     with pytest.raises(ExportError, match="cannot send tasks to the broker"):
         run_export_on_workers(frames, tmp_path / "out", STAMPED, app=app, queue="nowhere")
     assert not (tmp_path / "out").exists()
+
+
+def test_tasks_beyond_the_poll_window_are_waited_for_in_turn(
+    tmp_path, redis_url, workers, monkeypatch
+):
+    from pylapse.jobs import fanout
+
+    monkeypatch.setattr(fanout, "POLL_WINDOW", 2)  # 9 tasks, their states read 2 at a time
+    queue = f"pylapse-test-{uuid.uuid4().hex[:8]}"
+    config = _config(tmp_path, {"backend": "celery", "broker_url": redis_url, "queue": queue})
+    workers.append(Worker(config, queue, tmp_path / "w.log", pool="prefork", concurrency=2))
+    frames = _frames(tmp_path / "src", 18)
+    run_export(frames, tmp_path / "plain", STAMPED)
+    reports: list[Progress] = []
+    result = run_export_on_workers(
+        frames, tmp_path / "out", STAMPED, reports.append,
+        app=_client(redis_url, redis_url), queue=queue, chunk_frames=2,
+    )  # fmt: skip
+    assert result.written == 18 and reports[-1].done == 18
+    jpgs = sorted(p.name for p in (tmp_path / "out").glob("*.jpg"))
+    assert jpgs == sorted(p.name for p in (tmp_path / "plain").glob("*.jpg"))
+    assert all(
+        (tmp_path / "out" / n).read_bytes() == (tmp_path / "plain" / n).read_bytes() for n in jpgs
+    )
