@@ -220,7 +220,8 @@ def _export_with_a_worker_killed(tmp_path: Path, broker: str, results: str, work
     config = _config(tmp_path, jobs)
     first = Worker(config, queue, tmp_path / "w1.log", pool="solo", concurrency=1)
     workers.append(first)
-    frames = _frames(tmp_path / "src", 16, size=(1600, 1200), per_day=16)
+    # six tasks of 4 frames: the first worker is still busy when the first of them is done
+    frames = _frames(tmp_path / "src", 24, size=(1600, 1200), per_day=24)
     options = ExportOptions(width=1200, drawtimestamp=True, workers=1)
     run_export(frames, tmp_path / "plain", options)
     started = threading.Event()
@@ -252,7 +253,7 @@ def _export_with_a_worker_killed(tmp_path: Path, broker: str, results: str, work
     assert lost and lost <= _received(second.text())  # the dead worker's task was redone
     plain = _files(tmp_path / "plain")
     out = _files(tmp_path / "out")
-    assert len(plain) == 17  # 16 frames and the manifest
+    assert len(plain) == 25  # 24 frames and the manifest
     # each frame once, complete, and no part folder of the dead task left in the export
     assert set(out) == set(plain)
     assert {k: v for k, v in out.items() if not k.startswith(".")} == {
