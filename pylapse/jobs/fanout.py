@@ -57,6 +57,8 @@ def run_tasks(
     either way every task not yet finished is revoked first.
     """
     cancel = cancel or threading.Event()
+    if cancel.is_set():
+        raise Cancelled("cancelled before any task was sent")
     total = sum(c.items for c in calls)
     ids: list[str] = []
     try:

@@ -104,3 +104,25 @@ def test_a_chunk_whose_staging_folder_is_gone_writes_nothing(tmp_path):
     result = write_chunk(str(gone), _fields(ExportOptions(workers=1)), 2, _rows(frames))
     assert result["outcomes"] == [] and "gone" in result["stopped"]
     assert not gone.exists()  # never made again by a late task
+
+
+def test_an_export_cancelled_before_it_starts_sends_nothing(tmp_path):
+    """No broker is reached (the app is never asked for anything) and nothing is written."""
+    import threading
+
+    from pylapse.export.distributed import run_export_on_workers
+    from pylapse.progress import Cancelled
+
+    class NoBroker:
+        def __getattr__(self, name: str) -> object:
+            raise AssertionError(f"the app was asked for {name}")
+
+    frames = _frames(tmp_path / "src", 2)
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled, match="before any task was sent"):
+        run_export_on_workers(
+            frames, tmp_path / "out", ExportOptions(workers=1), None, cancel,
+            app=NoBroker(), queue="q",
+        )  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["src"]
