@@ -2,16 +2,20 @@
 
 The target is cut into ``tile`` x ``tile`` pixel cells; each cell, reduced to the vectors' ``side``
 x ``side``, is replaced by the frame whose vector (:mod:`pylapse.mosaic.tilecache`) is nearest in
-L2, found with NumPy (``|a|^2 - 2 a.b + |b|^2`` as one float32 matrix product per block of cells,
-so memory stays a block times the codebook). ``repeat`` limits how often one frame may be used:
-cells then take their nearest frame still free, in order of how well their best match fits (so
-the cells with the closest matches are served first). ``opacity`` blends the target over the
+L2, found exactly by :class:`pylapse.mosaic.search.TileIndex` (clusters of the codebook and
+triangle-inequality bounds: tens of times faster than comparing every cell with every frame on
+real tiles; built once per set of vectors and kept while they live, so a video mosaic builds it
+once). ``repeat`` limits how often one frame may be used: cells then take their nearest frame
+still free, in order of how well their best match fits (so the cells with the closest matches are
+served first), from their nearest few found by the index (all rows compared only for a cell whose
+few are all taken). ``opacity`` blends the target over the
 result. Chosen frames are decoded once each, at the tile's size by DCT scaling.
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,13 +25,14 @@ import numpy.typing as npt
 from PIL import Image
 
 from pylapse.imaging.decode import open_image
+from pylapse.mosaic.search import TileIndex
 from pylapse.mosaic.tilecache import TileVectors, centre_square
 from pylapse.pictures.frames import default_workers
 from pylapse.progress import Cancelled, Progress, ProgressCallback, Throttle, safe_report
 
-__all__ = ["PhotoMosaic", "cell_vectors", "nearest", "photomosaic"]
+__all__ = ["PhotoMosaic", "cell_vectors", "nearest", "photomosaic", "tile_index"]
 
-BLOCK = 256  # cells per distance block: BLOCK x frames float32 at a time
+CANDIDATES = 16  # nearest frames found per cell under a repeat limit
 MATCH, TILES = "match", "tiles"  # the progress stages
 
 
@@ -65,9 +70,11 @@ def nearest(
     codebook: npt.NDArray[np.float32],
     repeat: int | None = None,
     cancel: threading.Event | None = None,
+    index: TileIndex | None = None,
 ) -> npt.NDArray[np.int64]:
     """For each cell the row of ``codebook`` nearest in L2 (each row used at most ``repeat``
-    times, when given)."""
+    times, when given). ``index`` is a :class:`TileIndex` of ``codebook`` (built here when
+    not given)."""
     n = len(codebook)
     if n == 0:
         raise ValueError("the collection has no frames to make tiles of")
@@ -79,34 +86,51 @@ def nearest(
                 f"repeat: {n} frames used at most {repeat} times each cannot fill "
                 f"{len(cells)} tiles; allow more repeats or use larger tiles"
             )
-    norms = np.einsum("ij,ij->i", codebook, codebook)
-    best = np.empty(len(cells), np.int64)
-    best_d = np.empty(len(cells), np.float32)
-    for lo in range(0, len(cells), BLOCK):
-        if cancel is not None and cancel.is_set():
-            raise Cancelled("the photomosaic was cancelled")
-        d = _distances(cells[lo : lo + BLOCK], codebook, norms)
-        best[lo : lo + BLOCK] = np.argmin(d, axis=1)
-        best_d[lo : lo + BLOCK] = d[np.arange(len(d)), best[lo : lo + BLOCK]]
+    if index is None:
+        index = TileIndex(codebook)
     if repeat is None:
-        return best
-    return _limited(cells, codebook, norms, best, best_d, repeat)
+        return index.search(cells, 1, cancel)[0][:, 0]
+    return _limited(cells, codebook, index, repeat, cancel)
 
 
 def _limited(cells: npt.NDArray[np.float32], codebook: npt.NDArray[np.float32],
-             norms: npt.NDArray[np.float32], best: npt.NDArray[np.int64],
-             best_d: npt.NDArray[np.float32], repeat: int) -> npt.NDArray[np.int64]:  # fmt: skip
+             index: TileIndex, repeat: int,
+             cancel: threading.Event | None) -> npt.NDArray[np.int64]:  # fmt: skip
+    # the first free row of a cell's nearest few, nearest first, is its nearest free row: every
+    # nearer row is among the few and taken; only a cell whose few are all taken scans them all
+    candidates, distances = index.search(cells, min(CANDIDATES, len(codebook)), cancel)
     used = np.zeros(len(codebook), np.int64)
     out = np.empty(len(cells), np.int64)
-    for i in np.argsort(best_d, kind="stable"):  # the closest matches are served first
-        choice = int(best[i])
-        if used[choice] >= repeat:
+    norms: npt.NDArray[np.float32] | None = None
+    for i in np.argsort(distances[:, 0], kind="stable"):  # the closest matches are served first
+        free = candidates[i][used[candidates[i]] < repeat]
+        if len(free):
+            choice = int(free[0])
+        else:
+            if norms is None:
+                norms = np.einsum("ij,ij->i", codebook, codebook)
             d = _distances(cells[i : i + 1], codebook, norms)[0]
             d[used >= repeat] = np.inf
             choice = int(np.argmin(d))
         used[choice] += 1
         out[i] = choice
     return out
+
+
+_INDEXES: weakref.WeakKeyDictionary[TileVectors, TileIndex] = weakref.WeakKeyDictionary()
+_INDEXES_LOCK = threading.Lock()
+
+
+def tile_index(vectors: TileVectors) -> TileIndex:
+    """The index of ``vectors``, built on first use and kept while they live (a video mosaic
+    matches every output frame against the same vectors)."""
+    with _INDEXES_LOCK:
+        index = _INDEXES.get(vectors)
+    if index is None:
+        index = TileIndex(vectors.vectors)
+        with _INDEXES_LOCK:
+            _INDEXES[vectors] = index
+    return index
 
 
 def _tile_image(path: str, tile: int) -> Image.Image:
@@ -171,7 +195,9 @@ def photomosaic(
         raise ValueError(f"opacity: {opacity} must be between 0 and 1")
     cells, grid = cell_vectors(target, tile, vectors.side)
     safe_report(progress, Progress(MATCH, 0, 1))
-    choices = nearest(cells, vectors.vectors, repeat, cancel)
+    if len(vectors) == 0:
+        raise ValueError("the collection has no frames to make tiles of")
+    choices = nearest(cells, vectors.vectors, repeat, cancel, tile_index(vectors))
     safe_report(progress, Progress(MATCH, 1, 1, message=f"{len(set(choices.tolist()))} frames"))
     image = _paint(vectors, choices, grid, tile, progress, cancel, workers,
                    {} if held is None else held)  # fmt: skip
