@@ -9,6 +9,8 @@ import pytest
 from pydantic import BaseModel
 
 from pylapse.config import models as config
+from pylapse.config.notifications import NotificationConfig
+from pylapse.config.retention import RetentionConfig
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 MODELS = [
@@ -18,8 +20,8 @@ MODELS = [
     config.CollectionConfig,
     config.ExportPreset,
     config.WebSettings,
-    config.NotificationConfig,
-    config.RetentionConfig,
+    NotificationConfig,
+    RetentionConfig,
     config.JobsConfig,
     config.RenderScheduleConfig,
 ]

@@ -45,9 +45,10 @@ from pylapse.config.base import (
     _Model,
 )
 from pylapse.config.jobs import JobsConfig
+from pylapse.config.notifications import NotificationConfig
 from pylapse.config.presets import ExportPreset
 from pylapse.config.render_schedules import RenderScheduleConfig
-from pylapse.notify.events import EventKind, is_event_pattern
+from pylapse.config.retention import RetentionConfig
 from pylapse.redact import mask_url
 
 __all__ = [
@@ -59,8 +60,6 @@ __all__ = [
     "Config",
     "InvalidCamera",
     "MetricsRegion",
-    "NotificationConfig",
-    "RetentionConfig",
     "Schedule",
     "WebSettings",
 ]
@@ -269,66 +268,6 @@ class MetricsRegion(_Model):
             raise ValueError(
                 f"metrics_region: bottom={self.bottom} must be below top={self.top} (rows of "
                 "the full frame counted from the top; bottom is excluded)"
-            )
-        return self
-
-
-_KEEP_DAY = r"\d{4}-\d{2}-\d{2}"
-_KEEP_RE = re.compile(rf"^({_KEEP_DAY})(\.\.({_KEEP_DAY}))?$")
-
-
-class RetentionConfig(_Model):
-    """A camera's retention (issue 20, section 4): keep every frame for ``keep_all_days``,
-    then one frame per ``thin_minutes``, and none older than ``delete_after_days``. Off by
-    default; frames go to a trash folder in the camera's folder, emptied after ``trash_days``."""
-
-    enabled: bool = Field(False, description="run retention for this camera (off by default)")
-    keep_all_days: float = Field(30, ge=0, description="days every frame is kept")
-    thin_minutes: float | None = Field(
-        None, gt=0, le=1440, description="after keep_all_days, one frame per this many minutes"
-    )
-    delete_after_days: float | None = Field(
-        None, gt=0, description="frames older than this many days go (protected ones stay)"
-    )
-    trash_days: float = Field(7, ge=0, description="days trashed frames wait before deletion")
-    keep: list[str] = Field(
-        default_factory=list,
-        description="days never thinned or deleted: 'YYYY-MM-DD' or 'YYYY-MM-DD..YYYY-MM-DD'",
-    )
-
-    @field_validator("keep")
-    @classmethod
-    def _check_keep(cls, value: list[str]) -> list[str]:
-        out = []
-        for i, item in enumerate(value):
-            text = str(item).strip()
-            match = _KEEP_RE.match(text)
-            try:
-                days = [datetime.fromisoformat(d) for d in (match.group(1, 3) if match else ())
-                        if d]  # fmt: skip
-            except ValueError:
-                days = []
-            if not days:
-                raise ValueError(
-                    f"keep[{i}]: {item!r} is not a day or a range of days "
-                    "(accepted: 'YYYY-MM-DD' or 'YYYY-MM-DD..YYYY-MM-DD')"
-                )
-            if len(days) == 2 and days[1] < days[0]:
-                raise ValueError(f"keep[{i}]: {item!r} ends before it starts")
-            out.append(text)
-        return out
-
-    @model_validator(mode="after")
-    def _check_ages(self) -> RetentionConfig:
-        if self.enabled and self.thin_minutes is None and self.delete_after_days is None:
-            raise ValueError(
-                "retention is enabled but removes nothing: set thin_minutes (e.g. 10) and/or "
-                "delete_after_days (e.g. 365)"
-            )
-        if self.delete_after_days is not None and self.delete_after_days <= self.keep_all_days:
-            raise ValueError(
-                f"delete_after_days={self.delete_after_days:g} must be more than "
-                f"keep_all_days={self.keep_all_days:g} (every frame is kept that long)"
             )
         return self
 
@@ -647,52 +586,6 @@ class WebSettings(_Model):
                     "'10.0.0.0/8'"
                 ) from None
         return [entry.strip() for entry in value]
-
-
-class NotificationConfig(_Model):
-    """One notification rule: where messages go and which events they are about."""
-
-    url: str = Field(
-        min_length=1,
-        description="an http(s) URL (a signed JSON webhook) or an Apprise URL (mailto://, "
-        "tgram://, ntfy://, discord://, json://...)",
-    )
-    events: list[str] = Field(
-        default_factory=lambda: ["*"],
-        description="event names (camera.offline, render.done, ...), 'camera.*' or '*'",
-    )
-    secret: str | None = Field(None, description="signs webhook bodies (never shown)")
-    cooldown: float = Field(
-        300.0, ge=0, description="seconds between two messages about the same subject"
-    )
-    kind: Literal["auto", "webhook", "apprise"] = Field(
-        "auto", description="'auto' (http(s) is a webhook, else Apprise), 'webhook' or 'apprise'"
-    )
-    enabled: bool = Field(True, description="a disabled rule keeps its settings, sends nothing")
-
-    @field_validator("url")
-    @classmethod
-    def _check_url(cls, value: str) -> str:
-        value = value.strip()
-        if not re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://.", value):
-            raise ValueError(
-                "not a URL (it may hold a password, so it is not repeated here); use an "
-                "http(s):// webhook or an Apprise URL such as mailto://, tgram://, ntfy://, "
-                "discord:// or json://"
-            )
-        return value
-
-    @field_validator("events")
-    @classmethod
-    def _check_events(cls, value: list[str]) -> list[str]:
-        for name in value:
-            if not is_event_pattern(name):
-                families = sorted({f"{kind.family}.*" for kind in EventKind})
-                accepted = ", ".join(["*", *families, *(kind.value for kind in EventKind)])
-                raise ValueError(f"{name!r} is not an event; accepted: {accepted}")
-        if not value:
-            raise ValueError("no events: name at least one (or '*' for all)")
-        return value
 
 
 def _is_v02(data: dict[str, Any]) -> bool:

@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pylapse.config.models import RetentionConfig
+from pylapse.config.retention import RetentionConfig
 
 __all__ = ["Growth", "days_until_full", "thin_ratio"]
 

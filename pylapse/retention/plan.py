@@ -24,7 +24,7 @@ from datetime import date
 from enum import StrEnum
 from typing import NamedTuple
 
-from pylapse.config.models import RetentionConfig
+from pylapse.config.retention import RetentionConfig
 from pylapse.retention.protect import Span, is_protected
 from pylapse.selection.quality_filter import QualityFilter, apply_filter, best_positions
 

@@ -12,8 +12,8 @@ import math
 from collections.abc import Iterable
 from datetime import tzinfo
 
-from pylapse.config.models import RetentionConfig
 from pylapse.config.presets import ExportPreset
+from pylapse.config.retention import RetentionConfig
 from pylapse.selection.targets import resolve_range
 
 __all__ = ["Span", "is_protected", "keep_spans", "preset_spans"]

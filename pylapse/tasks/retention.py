@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pylapse import storage
-from pylapse.config.models import Config, RetentionConfig
+from pylapse.config.models import Config
+from pylapse.config.retention import RetentionConfig
 from pylapse.progress import Cancelled, Progress, ProgressCallback, safe_report
 from pylapse.retention.forecast import Growth
 from pylapse.retention.plan import Candidate, DayPlan, Policy, Reason, plan_day

@@ -19,7 +19,8 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from pylapse.config.base import ConfigError
-from pylapse.config.models import Config, RetentionConfig
+from pylapse.config.models import Config
+from pylapse.config.retention import RetentionConfig
 from pylapse.retention.run import RetentionBusy
 from pylapse.retention.trash import trash_runs
 from pylapse.tasks.retention import (

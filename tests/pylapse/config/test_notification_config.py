@@ -1,4 +1,4 @@
-"""config.models.NotificationConfig: the ``notifications`` rules of the config file."""
+"""config.notifications.NotificationConfig: the ``notifications`` rules of the config file."""
 
 from __future__ import annotations
 

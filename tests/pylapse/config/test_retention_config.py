@@ -1,4 +1,4 @@
-"""config.models.RetentionConfig: a camera's ``retention`` block."""
+"""config.retention.RetentionConfig: a camera's ``retention`` block."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from pylapse.config.file import parse_config
-from pylapse.config.models import CameraConfig, RetentionConfig
+from pylapse.config.models import CameraConfig
+from pylapse.config.retention import RetentionConfig
 
 
 def test_retention_is_off_by_default() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pylapse.capture.disk import volume_usage
-from pylapse.config.models import RetentionConfig
+from pylapse.config.retention import RetentionConfig
 from pylapse.retention.forecast import Growth, days_until_full, thin_ratio
 
 GB = 1e9

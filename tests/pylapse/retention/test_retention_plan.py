@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from pylapse import timeutil
-from pylapse.config.models import RetentionConfig
 from pylapse.config.presets import ExportPreset
+from pylapse.config.retention import RetentionConfig
 from pylapse.retention.plan import Candidate, Policy, Reason, plan_day
 from pylapse.retention.protect import is_protected, keep_spans, preset_spans
 

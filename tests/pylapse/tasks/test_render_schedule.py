@@ -13,7 +13,8 @@ from pydantic import ValidationError
 
 from pylapse import naming, storage, timeutil
 from pylapse.config.file import load_config
-from pylapse.config.models import Config, NotificationConfig
+from pylapse.config.models import Config
+from pylapse.config.notifications import NotificationConfig
 from pylapse.config.render_schedules import RenderScheduleConfig
 from pylapse.ffmpeg import FfmpegNotFound, find_ffmpeg
 from pylapse.index.store import FrameIndex
