@@ -7,8 +7,8 @@ triangle-inequality bounds: tens of times faster than comparing every cell with 
 real tiles; built once per set of vectors and kept while they live, so a video mosaic builds it
 once). ``repeat`` limits how often one frame may be used: cells then take their nearest frame
 still free, in order of how well their best match fits (so the cells with the closest matches are
-served first), from their nearest few found by the index (all rows compared only for a cell whose
-few are all taken). ``opacity`` blends the target over the
+served first), from their nearest few found by the index (all free rows compared, in blocks, only
+for cells whose few are all taken). ``opacity`` blends the target over the
 result. Chosen frames are decoded once each, at the tile's size by DCT scaling.
 """
 
@@ -33,6 +33,7 @@ from pylapse.progress import Cancelled, Progress, ProgressCallback, Throttle, sa
 __all__ = ["PhotoMosaic", "cell_vectors", "nearest", "photomosaic", "tile_index"]
 
 CANDIDATES = 16  # nearest frames found per cell under a repeat limit
+REFILL = 64  # cells compared with every row in one product when their nearest few are taken
 MATCH, TILES = "match", "tiles"  # the progress stages
 
 
@@ -56,13 +57,6 @@ def cell_vectors(target: Image.Image, tile: int, side: int) -> tuple[npt.NDArray
     small = np.asarray(cropped.resize((cols * side, rows * side), Image.Resampling.BOX), np.float32)
     cells = small.reshape(rows, side, cols, side, 3).transpose(0, 2, 1, 3, 4)
     return cells.reshape(rows * cols, side * side * 3), (rows, cols)
-
-
-def _distances(block: npt.NDArray[np.float32], codebook: npt.NDArray[np.float32],
-               norms: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:  # fmt: skip
-    d = norms[None, :] - 2.0 * (block @ codebook.T)
-    d += np.einsum("ij,ij->i", block, block)[:, None]
-    return d
 
 
 def nearest(
@@ -96,24 +90,37 @@ def nearest(
 def _limited(cells: npt.NDArray[np.float32], codebook: npt.NDArray[np.float32],
              index: TileIndex, repeat: int,
              cancel: threading.Event | None) -> npt.NDArray[np.int64]:  # fmt: skip
-    # the first free row of a cell's nearest few, nearest first, is its nearest free row: every
-    # nearer row is among the few and taken; only a cell whose few are all taken scans them all
-    candidates, distances = index.search(cells, min(CANDIDATES, len(codebook)), cancel)
+    # the first free row of a cell's nearest few (nearest first) is its nearest free row: every
+    # nearer row is among the few and taken. Cells whose few are all taken (a large even area
+    # of the target wants the same frames) are compared with every row, REFILL at a time in one
+    # matrix product, full rows masked (and masked again as more fill up while they wait):
+    # asking the index again is slow once the near rows are gone (loose bounds)
+    found, distances = index.search(cells, min(CANDIDATES, len(codebook)), cancel)
     used = np.zeros(len(codebook), np.int64)
     out = np.empty(len(cells), np.int64)
-    norms: npt.NDArray[np.float32] | None = None
-    for i in np.argsort(distances[:, 0], kind="stable"):  # the closest matches are served first
-        free = candidates[i][used[candidates[i]] < repeat]
+    norms = np.einsum("ij,ij->i", codebook, codebook)
+    order = np.argsort(distances[:, 0], kind="stable")  # the closest matches are served first
+    waiting: dict[int, int] = {}  # cell -> its row of ``far``
+    far = np.empty((0, len(codebook)), np.float32)
+    for pos, i in enumerate(order.tolist()):
+        free = found[i][used[found[i]] < repeat]
         if len(free):
             choice = int(free[0])
         else:
-            if norms is None:
-                norms = np.einsum("ij,ij->i", codebook, codebook)
-            d = _distances(cells[i : i + 1], codebook, norms)[0]
-            d[used >= repeat] = np.inf
-            choice = int(np.argmin(d))
+            if i not in waiting:
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("the photomosaic was cancelled")
+                later = order[pos:]
+                taken = ~(used[found[later]] < repeat).any(axis=1)  # taken now stays taken
+                block = later[taken][:REFILL]
+                far = norms[None, :] - 2.0 * (cells[block] @ codebook.T)
+                far[:, used >= repeat] = np.inf
+                waiting = {cell: r for r, cell in enumerate(block.tolist())}
+            choice = int(np.argmin(far[waiting[i]]))
         used[choice] += 1
         out[i] = choice
+        if used[choice] >= repeat:
+            far[:, choice] = np.inf
     return out
 
 

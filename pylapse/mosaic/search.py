@@ -17,6 +17,7 @@ rounding), and the bounds carry a small slack so rounding never prunes the true 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -50,6 +51,25 @@ def _assign(rows: npt.NDArray[np.float32], centres: npt.NDArray[np.float32]
     return label, np.maximum(dist, 0.0)
 
 
+@dataclass(eq=False)
+class _Search:
+    """One search's cells (centred), their squared norms and distances to the centres, the
+    best rows so far (index positions, nearest first) and the excluded positions."""
+
+    q: npt.NDArray[np.float32]
+    qn: npt.NDArray[np.float32]
+    to_centre: npt.NDArray[np.float32]
+    best_i: npt.NDArray[np.int64]
+    best_d: npt.NDArray[np.float32]
+    excluded: npt.NDArray[np.bool_] | None
+
+    def bound(self, cells: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+        """The distance within which a row must lie to enter each cell's best (with slack)."""
+        worst = np.sqrt(np.maximum(self.best_d[cells, -1], 0.0))
+        out: npt.NDArray[np.float32] = (worst * (1.0 + SLACK) + SLACK).astype(np.float32)
+        return out
+
+
 class TileIndex:
     """An exact nearest-row index over ``codebook`` (rows of float vectors)."""
 
@@ -70,9 +90,10 @@ class TileIndex:
         centres = sample[rng.choice(len(sample), count, replace=False)].copy()
         for _ in range(ROUNDS):
             label, _ = _assign(sample, centres)
-            sums = np.zeros_like(centres)
-            np.add.at(sums, label, sample)
             counts = np.bincount(label, minlength=count)
+            # per-dimension bincounts: much faster than np.add.at for the cluster sums
+            sums = np.stack([np.bincount(label, sample[:, j], count)
+                             for j in range(sample.shape[1])], axis=1)  # fmt: skip
             kept = counts > 0  # an empty cluster keeps its centre: it may win rows later
             centres[kept] = sums[kept] / counts[kept, None]
         label, dist = _assign(centred, centres)
@@ -90,46 +111,46 @@ class TileIndex:
         self.stops = bounds[1:][used]
 
     def search(self, cells: npt.NDArray[np.floating], k: int = 1,
-               cancel: threading.Event | None = None
+               cancel: threading.Event | None = None,
+               excluded: npt.NDArray[np.bool_] | None = None,
                ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:  # fmt: skip
         """The ``k`` rows of the codebook nearest each cell (nearest first) and their squared
         distances, shape (cells, k). Exact: the same rows as comparing with every row, up to
-        ties and float32 rounding of the distances."""
+        ties and float32 rounding of the distances. Rows where ``excluded`` (one flag per
+        codebook row) is true are never returned; ``k`` is then at most the rows left."""
         if k < 1:
             raise ValueError(f"k: {k} must be at least 1")
-        k = min(k, self.size)
+        left, hidden = self.size, None
+        if excluded is not None:
+            if excluded.shape != (self.size,):
+                raise ValueError(f"excluded: shape {excluded.shape} is not ({self.size},)")
+            left = self.size - int(np.count_nonzero(excluded))
+            if left == 0:
+                raise ValueError("excluded: every row of the codebook is excluded")
+            hidden = excluded[self.rows]
+        k = min(k, left)
         q = np.asarray(cells, np.float32) - self.mean
         n = len(q)
-        best_d = np.full((n, k), np.inf, np.float32)
-        best_i = np.zeros((n, k), np.int64)
-        if n == 0:
-            return best_i, best_d
         qn = _sq(q)
         to_centre = np.sqrt(np.maximum(_sq(self.centres)[None, :] - 2.0 * (q @ self.centres.T)
                                        + qn[:, None], 0.0))  # fmt: skip
-        # visit each cell's clusters nearest first: the first visits set a tight bound
+        run = _Search(q, qn, to_centre, np.zeros((n, k), np.int64),
+                      np.full((n, k), np.inf, np.float32), hidden)  # fmt: skip
+        if n == 0:
+            return run.best_i, run.best_d
+        # each cell's nearest two clusters first (cheap, grouped by cluster): a tight bound
         ranked = np.argsort(to_centre, axis=1)[:, :2]
         done = np.zeros(to_centre.shape, bool)
-        lo_r, hi_r = self.radius[self.starts], self.radius[self.stops - 1]
-        for step in range(min(2, ranked.shape[1])):  # two cheap rounds tighten the bound
+        for step in range(ranked.shape[1]):
             if cancel is not None and cancel.is_set():
                 raise Cancelled("the search was cancelled")
-            pairs = np.arange(n), ranked[:, step]
-            self._visit(q, qn, to_centre, pairs, best_i, best_d, done)
-        self._rest(q, qn, to_centre, lo_r, hi_r, best_i, best_d, done, cancel)
-        return self.rows[best_i], np.maximum(best_d, 0.0)
+            self._visit(run, np.arange(n), ranked[:, step], done)
+        self._rest(run, done, cancel)
+        return self.rows[run.best_i], np.maximum(run.best_d, 0.0)
 
-    def _bound(self, best_d: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        worst = best_d[:, -1]
-        return (np.sqrt(np.maximum(worst, 0.0)) * (1.0 + SLACK) + SLACK).astype(np.float32)
-
-    def _visit(self, q: npt.NDArray[np.float32], qn: npt.NDArray[np.float32],
-               to_centre: npt.NDArray[np.float32],
-               pairs: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
-               best_i: npt.NDArray[np.int64], best_d: npt.NDArray[np.float32],
-               done: npt.NDArray[np.bool_]) -> None:  # fmt: skip
-        """Compare cells with the clusters of ``pairs`` (cell, cluster) not yet done."""
-        cells, clusters = pairs
+    def _visit(self, run: _Search, cells: npt.NDArray[np.int64],
+               clusters: npt.NDArray[np.int64], done: npt.NDArray[np.bool_]) -> None:  # fmt: skip
+        """Compare cells with the clusters of the pairs (cell, cluster) not yet done."""
         fresh = ~done[cells, clusters]
         cells, clusters = cells[fresh], clusters[fresh]
         done[cells, clusters] = True
@@ -138,45 +159,43 @@ class TileIndex:
         cuts = np.flatnonzero(np.diff(clusters)) + 1
         for group in np.split(np.arange(len(cells)), cuts):
             if len(group):
-                self._compare(q, qn, to_centre, cells[group], int(clusters[group[0]]),
-                              best_i, best_d)  # fmt: skip
+                self._compare(run, cells[group], int(clusters[group[0]]))
 
-    def _rest(self, q: npt.NDArray[np.float32], qn: npt.NDArray[np.float32],
-              to_centre: npt.NDArray[np.float32], lo_r: npt.NDArray[np.float32],
-              hi_r: npt.NDArray[np.float32], best_i: npt.NDArray[np.int64],
-              best_d: npt.NDArray[np.float32], done: npt.NDArray[np.bool_],
+    def _rest(self, run: _Search, done: npt.NDArray[np.bool_],
               cancel: threading.Event | None) -> None:  # fmt: skip
         """Every (cell, cluster) pair whose cluster can still hold a nearer row, cluster by
         cluster, re-checking each pair against the bound as it tightens."""
-        bound = self._bound(best_d)
+        lo_r, hi_r = self.radius[self.starts], self.radius[self.stops - 1]
+        bound = run.bound(np.arange(len(run.q)))
+        t = run.to_centre
         # a cluster's rows lie at [lo_r, hi_r] from its centre: outside t +- b none can win
-        maybe = ((to_centre - bound[:, None] <= hi_r[None, :])
-                 & (to_centre + bound[:, None] >= lo_r[None, :]) & ~done)  # fmt: skip
+        maybe = ((t - bound[:, None] <= hi_r[None, :])
+                 & (t + bound[:, None] >= lo_r[None, :]) & ~done)  # fmt: skip
         for c in np.flatnonzero(maybe.any(axis=0)):
             if cancel is not None and cancel.is_set():
                 raise Cancelled("the search was cancelled")
             cells = np.flatnonzero(maybe[:, c])
-            bound = self._bound(best_d[cells])
-            t = to_centre[cells, c]
-            keep = (t - bound <= hi_r[c]) & (t + bound >= lo_r[c])
+            bound = run.bound(cells)
+            tc = t[cells, c]
+            keep = (tc - bound <= hi_r[c]) & (tc + bound >= lo_r[c])
             if keep.any():
-                self._compare(q, qn, to_centre, cells[keep], int(c), best_i, best_d)
+                self._compare(run, cells[keep], int(c))
 
-    def _compare(self, q: npt.NDArray[np.float32], qn: npt.NDArray[np.float32],
-                 to_centre: npt.NDArray[np.float32], cells: npt.NDArray[np.int64], c: int,
-                 best_i: npt.NDArray[np.int64],
-                 best_d: npt.NDArray[np.float32]) -> None:  # fmt: skip
+    def _compare(self, run: _Search, cells: npt.NDArray[np.int64], c: int) -> None:
         start, stop = int(self.starts[c]), int(self.stops[c])
-        bound = self._bound(best_d[cells])
-        t = to_centre[cells, c]
+        bound = run.bound(cells)
+        t = run.to_centre[cells, c]
         # the union of the cells' annuli [t - b, t + b] as one slice of the sorted radii
-        lo = start + int(np.searchsorted(self.radius[start:stop], float(np.min(t - bound))))
-        hi = start + int(np.searchsorted(self.radius[start:stop], float(np.max(t + bound)),
-                                         side="right"))  # fmt: skip
+        radii = self.radius[start:stop]
+        lo = start + int(np.searchsorted(radii, float(np.min(t - bound))))
+        hi = start + int(np.searchsorted(radii, float(np.max(t + bound)), side="right"))
         if lo >= hi:
             return
-        d = self.norms[None, lo:hi] - 2.0 * (q[cells] @ self.vectors[lo:hi].T)
-        d += qn[cells, None]
+        d = self.norms[None, lo:hi] - 2.0 * (run.q[cells] @ self.vectors[lo:hi].T)
+        d += run.qn[cells, None]
+        if run.excluded is not None:
+            d[:, run.excluded[lo:hi]] = np.inf
+        best_d, best_i = run.best_d, run.best_i
         k = best_d.shape[1]
         if k == 1:
             j = np.argmin(d, axis=1)

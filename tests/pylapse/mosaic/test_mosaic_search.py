@@ -102,6 +102,20 @@ def test_duplicate_rows_tiny_codebooks_and_a_k_beyond_the_rows() -> None:
         one.search(cells, 0)
 
 
+def test_excluded_rows_are_never_returned() -> None:
+    codebook = _structured(1200, 9)
+    cells = _structured(150, 10)
+    excluded = np.zeros(len(codebook), bool)
+    excluded[TileIndex(codebook).search(cells, 3)[0].ravel()] = True  # each cell's nearest 3
+    excluded[::2] = True
+    found, _ = TileIndex(codebook).search(cells, 4, excluded=excluded)
+    assert not excluded[found].any()
+    left = np.flatnonzero(~excluded)
+    _assert_nearest(cells, codebook[left], np.searchsorted(left, found), 4)
+    with pytest.raises(ValueError, match="every row"):
+        TileIndex(codebook).search(cells, excluded=np.ones(len(codebook), bool))
+
+
 def test_a_cancelled_search_raises() -> None:
     codebook = _structured(400, 7)
     cancel = threading.Event()
@@ -129,7 +143,7 @@ def test_the_repeat_limit_takes_the_nearest_free_row(repeat: int) -> None:
     rng = np.random.default_rng(8)
     codebook = rng.uniform(0, 255, (300, 48)).astype(np.float32)
     # clumps of near-identical cells: their nearest CANDIDATES rows are all taken, so the
-    # cells served last fall back to comparing with every free row
+    # cells served later are compared with every free row
     centres = rng.uniform(0, 255, (4, 48)).astype(np.float32)
     cells = np.repeat(centres, 3 * CANDIDATES, axis=0) + np.arange(
         4 * 3 * CANDIDATES, dtype=np.float32)[:, None] * 0.01  # fmt: skip
