@@ -1,6 +1,6 @@
-"""Mosaics page: the form starts a mosaic job, the made video is listed with a player and served
-by name from the mosaics folder only; bad forms and requests without CSRF are refused; the
-Pictures page links here."""
+"""Mosaics page: the form starts a mosaic job, the made video is listed with a player (here and
+on the Videos page) and served by name from the mosaics folder only; bad forms and requests
+without CSRF are refused; the Pictures page links here."""
 
 from __future__ import annotations
 
@@ -38,6 +38,9 @@ def test_a_grid_made_from_the_page_is_listed_and_served(client, post, runtime) -
     assert f'src="/mosaics/file/{video.name}"' in client.get("/mosaics").text
     saved = json.loads(video.with_name(video.name + ".json").read_text())
     assert saved["mosaic"]["tile_frames"]["fresh"] == 6
+    videos = client.get("/videos")  # the Videos page lists it too, with its player
+    assert [v.name for v, _ in videos.context["mosaics"]] == [video.name]
+    assert f'src="/mosaics/file/{video.name}"' in videos.text
 
 
 def test_only_listed_mosaics_are_served(client, runtime) -> None:
@@ -48,6 +51,7 @@ def test_only_listed_mosaics_are_served(client, runtime) -> None:
     (folder / "plain.mp4.json").write_text(json.dumps({"video": "plain.mp4"}))
     for name in ("loose.mp4", "plain.mp4", "..%2Fcapture_config.json", "x.mp4.json"):
         assert client.get(f"/mosaics/file/{name}").status_code == 404, name
+    assert client.get("/videos").context["mosaics"] == []
 
 
 def test_bad_forms_are_refused_naming_the_field(client, post) -> None:

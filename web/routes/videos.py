@@ -31,6 +31,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from pylapse import storage
+from pylapse.tasks.mosaic import list_mosaics, mosaics_folder
 from pylapse.tasks.render import queue_render, stabilise_unavailable, usable_codecs
 from pylapse.video.codecs import SPEEDS, Speed
 from pylapse.video.manifest import manifest_path, read_manifest
@@ -56,6 +57,7 @@ OTHER_SIZES = (("skip", "Skip them (each is listed after the render)"),
 MTIME_SLACK_NS = 2_000_000_000  # FAT and some shares keep modification times to 2 s
 REPLACED_SEARCH = 200  # newest renders looked through for the one that replaced a file
 SPEED_SEARCH = 100  # newest renders looked through for each speed's last measured frames/s
+MOSAICS_LISTED = 10  # newest mosaic videos shown on the Videos page (more on the mosaics page)
 
 
 def _card_extra(runtime: Any, job: Any) -> dict[str, Any]:
@@ -313,6 +315,9 @@ def page_context(runtime: Any, values: dict[str, str], errors: dict[str, str]) -
         "render_jobs": m.active_jobs(runtime, "render"),
         "job_base": JOB_BASE,
         "schedules": schedule_rows(runtime.config),
+        # mosaic videos (issue 19) are jobs of their own kind with a manifest beside the video:
+        # listed here as the mosaics page lists them, not in the render history
+        "mosaics": list_mosaics(mosaics_folder(runtime.config))[:MOSAICS_LISTED],
     }
     context.update(history_context(runtime, 1, 10))
     return context
