@@ -34,6 +34,7 @@ __all__ = ["PhotoMosaic", "cell_vectors", "nearest", "photomosaic", "tile_index"
 
 CANDIDATES = 16  # nearest frames found per cell under a repeat limit
 REFILL = 64  # cells compared with every row in one product when their nearest few are taken
+FAR_VALUES = 1 << 24  # at most this many distances held for them (64 MB): memory stays flat
 MATCH, TILES = "match", "tiles"  # the progress stages
 
 
@@ -112,7 +113,7 @@ def _limited(cells: npt.NDArray[np.float32], codebook: npt.NDArray[np.float32],
                     raise Cancelled("the photomosaic was cancelled")
                 later = order[pos:]
                 taken = ~(used[found[later]] < repeat).any(axis=1)  # taken now stays taken
-                block = later[taken][:REFILL]
+                block = later[taken][: max(1, min(REFILL, FAR_VALUES // len(codebook)))]
                 far = norms[None, :] - 2.0 * (cells[block] @ codebook.T)
                 far[:, used >= repeat] = np.inf
                 waiting = {cell: r for r, cell in enumerate(block.tolist())}
