@@ -209,6 +209,12 @@ class Pictures:
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> Picture:
+        if request.latitude is None and request.longitude is None:
+            # a collection knows its (or its camera's) place: the night stack needs no repeat
+            latitude = getattr(self._source, "latitude", None)
+            longitude = getattr(self._source, "longitude", None)
+            if latitude is not None and longitude is not None:
+                request = replace(request, latitude=latitude, longitude=longitude)
         if request.kind == PictureKind.COLORMAP:  # read from the index: no frame decoded
             return make_picture(self._source, request, progress, cancel)
         with self._executor(request.workers) as executor:
