@@ -135,6 +135,17 @@ def find_config(beside: str | os.PathLike[str] | None = None) -> Path:
     return found
 
 
+def add_config_option(parser: argparse.ArgumentParser) -> None:
+    """The ``--config`` option every command that reads the config file takes."""
+    from pylapse.config.models import DEFAULT_CONFIG_NAME
+
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help=f"config file (default: $PYLAPSE_CONFIG, else ./{DEFAULT_CONFIG_NAME})",
+    )
+
+
 def load_config_or_fail(path: Path | str | None, code: int = 1) -> Config:
     """The config at ``path`` (default: :func:`default_config_path`), its warnings logged; a
     bad file becomes a one-line :class:`CommandError`."""

@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pylapse.cli import CommandError, load_config_or_fail, progress_bars
+from pylapse.cli import CommandError, add_config_option, load_config_or_fail, progress_bars
 
 if TYPE_CHECKING:
     from pylapse.collection import Collection
@@ -43,7 +43,6 @@ _SWITCHES = {
 
 
 def register(subparsers: Any) -> None:
-    from pylapse.config.models import DEFAULT_CONFIG_NAME
 
     parser = subparsers.add_parser(
         "export",
@@ -51,11 +50,7 @@ def register(subparsers: Any) -> None:
         description="Select frames of a collection (an export preset from the config, or cron "
         "fields given here) and export them, with a progress bar; --dry-run only previews.",
     )
-    parser.add_argument(
-        "--config",
-        type=Path,
-        help=f"config file (default: $PYLAPSE_CONFIG, else ./{DEFAULT_CONFIG_NAME})",
-    )
+    add_config_option(parser)
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--preset", metavar="NAME", help="an export preset from the config")
     which.add_argument("--collection", metavar="ID", help="a collection or camera id")

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pylapse.cli import CommandError, load_config_or_fail
+from pylapse.cli import CommandError, add_config_option, load_config_or_fail
 
 if TYPE_CHECKING:
     from pylapse.collection import Collection
@@ -27,18 +27,13 @@ __all__ = ["register", "run"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from pylapse.config.models import DEFAULT_CONFIG_NAME
 
     parser = subparsers.add_parser(
         "index",
         help="update the frame index from the collection folders (incremental)",
         description=__doc__.split("\n\n")[0],
     )
-    parser.add_argument(
-        "--config",
-        type=Path,
-        help=f"config file (default: $PYLAPSE_CONFIG, else ./{DEFAULT_CONFIG_NAME})",
-    )
+    add_config_option(parser)
     parser.add_argument(
         "--collection",
         action="append",

@@ -11,28 +11,22 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
-from pylapse.cli import CommandError, load_config_or_fail
+from pylapse.cli import CommandError, add_config_option, load_config_or_fail
 from pylapse.progress import Progress, ProgressCallback
 
 __all__ = ["register", "run"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from pylapse.config.models import DEFAULT_CONFIG_NAME
 
     parser = subparsers.add_parser(
         "metrics",
         help="score indexed frames that have no quality scores or sky metrics yet (resumable)",
         description=__doc__.split("\n\n")[0],
     )
-    parser.add_argument(
-        "--config",
-        type=Path,
-        help=f"config file (default: $PYLAPSE_CONFIG, else ./{DEFAULT_CONFIG_NAME})",
-    )
+    add_config_option(parser)
     parser.add_argument(
         "--collection",
         action="append",

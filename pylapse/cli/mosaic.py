@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pylapse.cli import CommandError, load_config_or_fail, progress_bars
+from pylapse.cli import CommandError, add_config_option, load_config_or_fail, progress_bars
 
 __all__ = ["register", "run"]
 
@@ -33,7 +33,6 @@ def _day(text: str) -> date:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    from pylapse.config.models import DEFAULT_CONFIG_NAME
 
     parser.add_argument("--from", dest="date_from", type=_day, required=True, help="first day")
     parser.add_argument("--to", dest="date_to", type=_day, required=True, help="last day")
@@ -54,11 +53,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--no-labels", action="store_true", help="no name and time on the tiles")
     parser.add_argument("--workers", type=int, help="composing threads (default: one per core)")
-    parser.add_argument(
-        "--config",
-        type=Path,
-        help=f"config file (default: $PYLAPSE_CONFIG, else ./{DEFAULT_CONFIG_NAME})",
-    )
+    add_config_option(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 

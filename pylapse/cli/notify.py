@@ -8,30 +8,27 @@ of the delivery log. Targets are shown masked, as on the settings page.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from pylapse.cli import CommandError, load_config_or_fail
+from pylapse.cli import CommandError, add_config_option, load_config_or_fail
 
 __all__ = ["register", "run_log", "run_test"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from pylapse.config.models import DEFAULT_CONFIG_NAME
 
     parser = subparsers.add_parser(
         "notify",
         help="send a notification rule a test message, or show the delivery log",
         description=__doc__.split("\n\n")[0],
     )
-    config_help = f"config file (default: $PYLAPSE_CONFIG, else ./{DEFAULT_CONFIG_NAME})"
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     test = actions.add_parser("test", help="send rule ID a test message now")
     test.add_argument("rule", metavar="ID", help="the rule's id under notifications")
-    test.add_argument("--config", type=Path, help=config_help)
+    add_config_option(test)
     test.set_defaults(func=run_test)
     log = actions.add_parser("log", help="the newest deliveries, newest first")
     log.add_argument("--limit", type=int, default=20, help="how many rows (default 20)")
-    log.add_argument("--config", type=Path, help=config_help)
+    add_config_option(log)
     log.set_defaults(func=run_log)
 
 

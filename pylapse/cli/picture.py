@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pylapse.cli import CommandError, load_config_or_fail, progress_bars
+from pylapse.cli import CommandError, add_config_option, load_config_or_fail, progress_bars
 
 if TYPE_CHECKING:
     from pylapse.config.models import Config
@@ -44,7 +44,6 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from pylapse.config.models import DEFAULT_CONFIG_NAME
 
     parser = subparsers.add_parser(
         "picture",
@@ -75,11 +74,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--movie-fps", type=float, default=30.0, help="default 30")
     parser.add_argument("--movie-seconds", type=float, default=20.0, help="default 20")
     parser.add_argument("--band", type=int, default=4, help="timewarp: columns a slot gives")
-    parser.add_argument(
-        "--config",
-        type=Path,
-        help=f"config file (default: $PYLAPSE_CONFIG, else ./{DEFAULT_CONFIG_NAME})",
-    )
+    add_config_option(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 

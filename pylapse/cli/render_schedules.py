@@ -10,9 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import datetime
-from pathlib import Path
 
-from pylapse.cli import CommandError, load_config_or_fail, progress_bars
+from pylapse.cli import CommandError, add_config_option, load_config_or_fail, progress_bars
 
 __all__ = ["register", "run_list", "run_now"]
 
@@ -29,24 +28,22 @@ def _instant(text: str) -> datetime:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from pylapse.config.models import DEFAULT_CONFIG_NAME
 
     parser = subparsers.add_parser(
         "render-schedules",
         help="list the render schedules, or run one now and print its video's path",
         description=__doc__.split("\n\n")[0],
     )
-    config_help = f"config file (default: $PYLAPSE_CONFIG, else ./{DEFAULT_CONFIG_NAME})"
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     now = actions.add_parser("run", help="render schedule ID's period now; prints the video")
     now.add_argument("schedule", metavar="ID", help="the schedule's id under render_schedules")
     now.add_argument("--at", type=_instant, metavar="WHEN",
                      help="run as if fired at WHEN (e.g. 2026-12-07T06:00+01:00)")  # fmt: skip
     now.add_argument("--progress", action="store_true", help="progress bars on stderr")
-    now.add_argument("--config", type=Path, help=config_help)
+    add_config_option(now)
     now.set_defaults(func=run_now)
     listing = actions.add_parser("list", help="each schedule, its period and next run")
-    listing.add_argument("--config", type=Path, help=config_help)
+    add_config_option(listing)
     listing.set_defaults(func=run_list)
 
 

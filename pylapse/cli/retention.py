@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
-from pylapse.cli import CommandError, load_config_or_fail, progress_bars
+from pylapse.cli import CommandError, add_config_option, load_config_or_fail, progress_bars
 
 __all__ = ["register", "run"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from pylapse.config.models import DEFAULT_CONFIG_NAME
 
     parser = subparsers.add_parser(
         "retention",
@@ -45,11 +43,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="count ages from this instant instead of now, e.g. 2027-01-01T00:00+01:00 "
         "(with --dry-run: what a run then would do)",
     )
-    parser.add_argument(
-        "--config",
-        type=Path,
-        help=f"config file (default: $PYLAPSE_CONFIG, else ./{DEFAULT_CONFIG_NAME})",
-    )
+    add_config_option(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 

@@ -9,26 +9,20 @@ task it had taken is given to another worker.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from pylapse.cli import CommandError, load_config_or_fail
+from pylapse.cli import CommandError, add_config_option, load_config_or_fail
 
 __all__ = ["register", "run"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from pylapse.config.models import DEFAULT_CONFIG_NAME
 
     parser = subparsers.add_parser(
         "worker",
         help="run a Celery worker for exports queued with jobs.backend 'celery'",
         description=__doc__.split("\n\n")[0],
     )
-    parser.add_argument(
-        "--config",
-        type=Path,
-        help=f"config file (default: $PYLAPSE_CONFIG, else ./{DEFAULT_CONFIG_NAME})",
-    )
+    add_config_option(parser)
     parser.add_argument(
         "--concurrency", type=int, default=None, help="worker processes (default: the cores)"
     )
