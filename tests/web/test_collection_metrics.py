@@ -55,3 +55,29 @@ def test_score_frames_runs_the_metrics_job_and_the_counts_follow(client, post, r
 def test_scoring_needs_the_csrf_token_and_a_known_collection(client, post) -> None:
     assert client.post("/collections/demo/metrics").status_code == 403
     assert post("/collections/nope/metrics").status_code == 404
+
+
+def test_the_summary_polls_while_a_scan_or_scoring_job_runs(client, runtime) -> None:
+    """A page drawn mid-scan keeps asking for its summary until one is drawn with no job
+    running, so it ends with the scan's count even if it missed the scan-finished event."""
+    import threading
+
+    demo_frames(runtime, count=2)
+    idle = HxAttrs(client.get("/collections/demo/summary").text).root()[1]
+    assert "every" not in idle["hx-trigger"]  # nothing running: no polling
+
+    release = threading.Event()
+    job_id = runtime.jobs.submit(
+        "scan", "a scan that waits", lambda report, cancel: release.wait(30) and None,
+        params={"collection": "demo"},
+    )
+    try:
+        busy = HxAttrs(client.get("/collections/demo/summary").text).root()[1]
+        assert "every 2s" in busy["hx-trigger"]
+        page = client.get("/collections/demo")
+        assert page.context["c"].busy
+    finally:
+        release.set()
+    assert wait_job(runtime, job_id).state == "done"
+    after = HxAttrs(client.get("/collections/demo/summary").text).root()[1]
+    assert "every" not in after["hx-trigger"]

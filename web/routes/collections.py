@@ -78,6 +78,10 @@ class Summary:
     configured: bool
     status: FolderStatus
     unscored: int = 0  # frames without quality scores or sky metrics yet
+    # a scan or scoring job is running: the summary polls until it renders without one, so a
+    # page drawn mid-scan ends with the scan's count even when it missed the job's
+    # scan-finished event (a quick first scan can end before the page listens)
+    busy: bool = False
 
     @property
     def scored(self) -> int:
@@ -109,6 +113,7 @@ def summary(runtime: Runtime, collection_id: str, coll: Collection) -> Summary:
     return Summary(
         collection_id, coll.name, key, str(coll.collection_dir), m.zone_name(coll), count,
         first, last, camera, config is not None, status, index.count_unscored(key),
+        bool(m.active_jobs(runtime, "scan") or m.active_jobs(runtime, "metrics")),
     )  # fmt: skip
 
 
