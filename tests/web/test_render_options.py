@@ -144,3 +144,31 @@ def test_the_video_page_says_what_was_done(client, post, runtime) -> None:
     page = client.get(f"/videos/{job.id}")
     assert "<dt>Deflicker</dt>" in page.text and "of 4 frames evened out" in page.text
     assert "<dt>Stabilised</dt>" not in page.text
+
+
+def test_a_collection_render_leaves_a_dead_cameras_frames_out_unless_told(
+    client, post, runtime
+) -> None:
+    """Frozen runs and blank pictures stay out of a render of a collection by default, as out of
+    an export; the form's Keep a dead camera's frames puts them back."""
+    from datetime import UTC, datetime, timedelta
+
+    from pylapse.tasks.metrics import fill_metrics
+    from tests.pylapse.dead_sequence import BLANK, COUNT, FROZEN, write_dead_sequence
+
+    folder = runtime.config.resolve(runtime.config.cameras["demo"].output_dir)
+    write_dead_sequence(folder, datetime(2026, 3, 10, 6, tzinfo=UTC), timedelta(minutes=10),
+                        prefix="demo-")  # fmt: skip
+    runtime.index.scan("demo", folder, UTC)
+    fill_metrics(runtime.index, "demo")
+    assert 'name="keep_dead_frames"' in client.get("/videos").text
+    form = {"source": "collection", "collection": "demo", "date_from": "2026-03-10",
+            "date_to": "2026-03-10", "codec": "h264", "timing": "fps", "fps": "10"}  # fmt: skip
+    frames = {}
+    for name, extra in (("default", {}), ("kept", {"keep_dead_frames": "on"})):
+        assert post("/videos", {**form, "name": name, **extra}).status_code == 303
+        job = wait_job(runtime, runtime.jobs.list(1, kind="render")[0].id)
+        assert job.state == "done", job.error
+        frames[name] = job.result["frames"]
+        assert job.params.get("keep_dead_frames", False) is bool(extra)
+    assert frames == {"default": COUNT - len(FROZEN) - len(BLANK), "kept": COUNT}

@@ -218,6 +218,8 @@ def plan_render(runtime: Any, values: dict[str, str]) -> dict[str, Any]:
                               "date_to": values.get("date_to") or None, **cron}  # fmt: skip
         if tolerance is not None:
             kw["tolerance"] = tolerance
+        if _checked(values, "keep_dead_frames"):  # a dead camera's frames are left out unless
+            kw["keep_dead_frames"] = True
         try:
             coll.select(**kw)  # check the rules now; the job selects again (frames may arrive)
         except (SelectionError, ValueError) as exc:
@@ -228,6 +230,8 @@ def plan_render(runtime: Any, values: dict[str, str]) -> dict[str, Any]:
 
         title = f"Render {coll.name}"
         params = {"source": "collection", "collection": cid, **cron}
+        if kw.get("keep_dead_frames"):
+            params["keep_dead_frames"] = True
         roots = [*config.root_paths, *coll.roots]  # a camera folder set by hand may lie outside
         if _checked(values, "segment_cache"):  # the days of this collection's videos, cached
             segment_cache = config.data_path / CACHE_FOLDER / cid
