@@ -229,7 +229,7 @@ def plan_render(runtime: Any, values: dict[str, str]) -> dict[str, Any]:
             return coll.select(**kw)
 
         title = f"Render {coll.name}"
-        params = {"source": "collection", "collection": cid, **cron}
+        params: dict[str, Any] = {"source": "collection", "collection": cid, **cron}
         if kw.get("keep_dead_frames"):
             params["keep_dead_frames"] = True
         roots = [*config.root_paths, *coll.roots]  # a camera folder set by hand may lie outside
