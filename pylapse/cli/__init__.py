@@ -146,6 +146,16 @@ def add_config_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_collections_option(parser: argparse.ArgumentParser) -> None:
+    """``--collection ID`` (repeatable) for commands that work on every collection by default."""
+    parser.add_argument(
+        "--collection",
+        action="append",
+        metavar="ID",
+        help="only this collection or camera id (repeatable; default: all)",
+    )
+
+
 def load_config_or_fail(path: Path | str | None, code: int = 1) -> Config:
     """The config at ``path`` (default: :func:`default_config_path`), its warnings logged; a
     bad file becomes a one-line :class:`CommandError`."""

@@ -43,7 +43,6 @@ _SWITCHES = {
 
 
 def register(subparsers: Any) -> None:
-
     parser = subparsers.add_parser(
         "export",
         help="select frames of a collection and export them (resized, stamped)",

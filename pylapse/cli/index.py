@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pylapse.cli import CommandError, add_config_option, load_config_or_fail
+from pylapse.cli import CommandError, add_collections_option, add_config_option, load_config_or_fail
 
 if TYPE_CHECKING:
     from pylapse.collection import Collection
@@ -27,19 +27,13 @@ __all__ = ["register", "run"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-
     parser = subparsers.add_parser(
         "index",
         help="update the frame index from the collection folders (incremental)",
         description=__doc__.split("\n\n")[0],
     )
     add_config_option(parser)
-    parser.add_argument(
-        "--collection",
-        action="append",
-        metavar="ID",
-        help="only this collection or camera id (repeatable; default: all)",
-    )
+    add_collections_option(parser)
     parser.add_argument(
         "--rebuild", action="store_true", help="forget the rows first and scan from scratch"
     )

@@ -13,26 +13,20 @@ import argparse
 import sys
 from typing import Any
 
-from pylapse.cli import CommandError, add_config_option, load_config_or_fail
+from pylapse.cli import CommandError, add_collections_option, add_config_option, load_config_or_fail
 from pylapse.progress import Progress, ProgressCallback
 
 __all__ = ["register", "run"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-
     parser = subparsers.add_parser(
         "metrics",
         help="score indexed frames that have no quality scores or sky metrics yet (resumable)",
         description=__doc__.split("\n\n")[0],
     )
     add_config_option(parser)
-    parser.add_argument(
-        "--collection",
-        action="append",
-        metavar="ID",
-        help="only this collection or camera id (repeatable; default: all)",
-    )
+    add_collections_option(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 

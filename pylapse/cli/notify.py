@@ -15,7 +15,6 @@ __all__ = ["register", "run_log", "run_test"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-
     parser = subparsers.add_parser(
         "notify",
         help="send a notification rule a test message, or show the delivery log",

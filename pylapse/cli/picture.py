@@ -44,7 +44,6 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-
     parser = subparsers.add_parser(
         "picture",
         help="make a daystrip, keogram, time slice, night/day stack or colour map",

@@ -28,7 +28,6 @@ def _instant(text: str) -> datetime:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-
     parser = subparsers.add_parser(
         "render-schedules",
         help="list the render schedules, or run one now and print its video's path",

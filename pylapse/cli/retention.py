@@ -18,7 +18,6 @@ __all__ = ["register", "run"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-
     parser = subparsers.add_parser(
         "retention",
         help="thin and expire old frames into each camera's trash (preview with --dry-run)",

@@ -16,7 +16,6 @@ __all__ = ["register", "run"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-
     parser = subparsers.add_parser(
         "worker",
         help="run a Celery worker for exports queued with jobs.backend 'celery'",
