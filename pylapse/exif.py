@@ -12,7 +12,8 @@ says why (no EXIF block, no DateTimeOriginal, a blank or all-zero date). A file 
 read at all raises :class:`ExifError` naming the file and the reason.
 
 JPEG, PNG, TIFF and DNG are read through Pillow (which reads headers only, never pixels);
-HEIC/HEIF through a small ISO-BMFF box reader here, so no extra library is needed.
+HEIC/HEIF through the small ISO-BMFF box reader in :mod:`pylapse.bmff`, so no extra library is
+needed; the time tags of :func:`read_meta` are decoded by :mod:`pylapse.tiff`.
 """
 
 from __future__ import annotations
@@ -22,14 +23,15 @@ import math
 import os
 import re
 import struct
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
 
 from PIL import ExifTags, Image, UnidentifiedImageError
 
-from pylapse import timeutil
+from pylapse import bmff, timeutil
+from pylapse.tiff import tags as ifd_tags
+from pylapse.tiff import tiff_order
 
 __all__ = [
     "ExifError",
@@ -202,7 +204,7 @@ def _exif_ifd(exif: Image.Exif) -> dict[int, object] | None:
 def _heif_exif(source: Source, name: str) -> dict[int, object] | None:
     data = bytes(source) if isinstance(source, bytes | bytearray) else Path(source).read_bytes()
     try:
-        payload = _bmff_exif_item(data)
+        payload = bmff.exif_item(data)
     except (struct.error, IndexError, ValueError) as exc:
         raise ExifError(f"{name}: damaged HEIF container ({exc})") from None
     if payload is None:
@@ -216,119 +218,6 @@ def _heif_exif(source: Source, name: str) -> dict[int, object] | None:
         return _exif_ifd(exif)
     except (OSError, SyntaxError, ValueError, struct.error) as exc:
         raise ExifError(f"{name}: damaged EXIF block in the HEIF file ({exc})") from None
-
-
-def _boxes(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
-    """(type, payload start, payload end) of the ISO-BMFF boxes in ``data[start:end]``."""
-    pos = start
-    while pos + 8 <= end:
-        size, kind = struct.unpack(">I4s", data[pos : pos + 8])
-        header = 8
-        if size == 1:
-            (size,) = struct.unpack(">Q", data[pos + 8 : pos + 16])
-            header = 16
-        elif size == 0:
-            size = end - pos
-        if size < header or pos + size > end:
-            raise ValueError(f"box {kind!r} at {pos} overruns its container")
-        yield kind, pos + header, pos + size
-        pos += size
-
-
-def _uint(data: bytes, pos: int, size: int) -> int:
-    return int.from_bytes(data[pos : pos + size], "big") if size else 0
-
-
-def _bmff_exif_item(data: bytes) -> bytes | None:
-    """The bytes of the item of type ``Exif`` in a HEIF file's ``meta`` box, if any."""
-    meta = next(((s, e) for k, s, e in _boxes(data, 0, len(data)) if k == b"meta"), None)
-    if meta is None:
-        return None
-    children = {k: (s, e) for k, s, e in _boxes(data, meta[0] + 4, meta[1])}  # meta is a FullBox
-    if b"iinf" not in children or b"iloc" not in children:
-        return None
-    exif_id = _exif_item_id(data, *children[b"iinf"])
-    if exif_id is None:
-        return None
-    return _item_bytes(data, *children[b"iloc"], exif_id)
-
-
-def _exif_item_id(data: bytes, start: int, end: int) -> int | None:
-    return _item_ids(data, start, end).get(b"Exif")
-
-
-def _item_ids(data: bytes, start: int, end: int) -> dict[bytes, int]:
-    """Item type -> the first item of that type in an ``iinf`` box; ``mime`` only for XMP."""
-    version = data[start]
-    first = start + 4 + (2 if version == 0 else 4)
-    found: dict[bytes, int] = {}
-    for kind, s, e in _boxes(data, first, end):
-        if kind != b"infe" or data[s] < 2:
-            continue
-        id_size = 2 if data[s] == 2 else 4
-        item_id = _uint(data, s + 4, id_size)
-        at = s + 4 + id_size + 2
-        item_type = data[at : at + 4]
-        if item_type == b"mime":
-            name_end = data.index(b"\x00", at + 4, e)
-            content = data[name_end + 1 : e].split(b"\x00", 1)[0]
-            if content != b"application/rdf+xml":
-                continue
-        found.setdefault(item_type, item_id)
-    return found
-
-
-def _item_bytes(data: bytes, start: int, end: int, wanted: int) -> bytes | None:
-    extents = _item_extents(data, start, end, {wanted: "Exif"}).get(wanted)
-    if extents is None:
-        return None
-    return b"".join(data[offset : offset + length] for offset, length in extents)
-
-
-def _item_extents(
-    data: bytes, start: int, end: int, wanted: dict[int, str]
-) -> dict[int, list[tuple[int, int]]]:
-    """(file offset, length) of each extent of the ``wanted`` items (id -> label for errors)
-    in an ``iloc`` box, in one pass that stops once all are found."""
-    version = data[start]
-    pos = start + 4
-    offset_size, length_size = data[pos] >> 4, data[pos] & 15
-    base_size, index_size = data[pos + 1] >> 4, (data[pos + 1] & 15 if version in (1, 2) else 0)
-    pos += 2
-    count_size = 2 if version < 2 else 4
-    count = _uint(data, pos, count_size)
-    pos += count_size
-    extent_size = index_size + offset_size + length_size
-    found: dict[int, list[tuple[int, int]]] = {}
-    for _ in range(count):
-        item_id = _uint(data, pos, count_size)
-        pos += count_size
-        method = 0
-        if version in (1, 2):
-            method = _uint(data, pos, 2) & 15
-            pos += 2
-        pos += 2  # data_reference_index
-        base = _uint(data, pos, base_size)
-        pos += base_size
-        extents = _uint(data, pos, 2)
-        pos += 2
-        if item_id not in wanted:
-            pos += extents * extent_size  # skip the image tiles' extents unread
-            continue
-        if method != 0:
-            raise ValueError(f"{wanted[item_id]} item stored by construction method {method}")
-        spans = []
-        for _ in range(extents):
-            pos += index_size
-            offset = _uint(data, pos, offset_size)
-            pos += offset_size
-            length = _uint(data, pos, length_size)
-            pos += length_size
-            spans.append((base + offset, length))
-        found[item_id] = spans
-        if len(found) == len(wanted):
-            break
-    return found
 
 
 # --- every time tag at once, for pylapse.filetime ---------------------------------------------
@@ -413,14 +302,14 @@ def _meta(tiff: bytes, xmp: bytes, name: str) -> FileMeta:
         return FileMeta({}, {}, {}, b"", xmp)
     try:
         order = tiff_order(tiff)
-        ifd0 = _tags(tiff, struct.unpack_from(order + "I", tiff, 4)[0], order, _IFD0_TAGS)
+        ifd0 = ifd_tags(tiff, struct.unpack_from(order + "I", tiff, 4)[0], order, _IFD0_TAGS)
         sub = gps = {}
         pointer = ifd0.get(ExifTags.IFD.Exif)
         if isinstance(pointer, int):
-            sub = _tags(tiff, pointer, order, _EXIF_TAGS)
+            sub = ifd_tags(tiff, pointer, order, _EXIF_TAGS)
         pointer = ifd0.get(ExifTags.IFD.GPSInfo)
         if isinstance(pointer, int):
-            gps = _tags(tiff, pointer, order, _GPS_TAGS)
+            gps = ifd_tags(tiff, pointer, order, _GPS_TAGS)
     except (ValueError, struct.error) as exc:
         raise ExifError(f"{name}: damaged EXIF block ({exc})") from None
     return FileMeta(ifd0, sub, gps, tiff, xmp)
@@ -434,73 +323,6 @@ _EXIF_TAGS = frozenset(
     {0x9003, 0x9004, 0x9010, 0x9011, 0x9012, 0x9290, 0x9291, 0x9292, 0x882A, 0x927C}
 )
 _GPS_TAGS = frozenset({1, 2, 3, 4, 7, 29})
-TIFF_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
-_NUMBERS = {3: "H", 4: "I", 8: "h", 9: "i", 13: "I"}
-
-
-def tiff_order(tiff: bytes) -> str:
-    """The struct byte order of a TIFF block from its ``II``/``MM`` mark."""
-    if tiff[:2] == b"II":
-        return "<"
-    if tiff[:2] == b"MM":
-        return ">"
-    raise ValueError("not a TIFF block (no II/MM byte order mark)")
-
-
-def ifd_entries(data: bytes, offset: int, order: str) -> dict[int, tuple[int, int, int]]:
-    """The IFD at ``offset`` of ``data``: tag -> (type, count, position of its 4-byte field)."""
-    (count,) = struct.unpack_from(order + "H", data, offset)
-    if count > 1000:  # real IFDs hold tens of entries: this offset points elsewhere
-        raise ValueError(f"implausible IFD entry count {count} at {offset}")
-    out = {}
-    for index in range(count):
-        entry = offset + 2 + 12 * index
-        tag, kind, items = struct.unpack_from(order + "HHI", data, entry)
-        out[tag] = (kind, items, entry + 8)
-    return out
-
-
-def value_position(data: bytes, entry: tuple[int, int, int], order: str, base: int = 0) -> int:
-    """Where an IFD entry's value starts: in its field when it fits in 4 bytes, else by offset."""
-    kind, items, field = entry
-    if TIFF_TYPE_SIZES.get(kind, 1) * items <= 4:
-        return field
-    pointer: int = struct.unpack_from(order + "I", data, field)[0]
-    return base + pointer
-
-
-def _tags(tiff: bytes, offset: int, order: str, wanted: frozenset[int]) -> dict[int, object]:
-    """The ``wanted`` tags of one IFD, decoded as Pillow would (scalars for single values)."""
-    out: dict[int, object] = {}
-    for tag, entry in ifd_entries(tiff, offset, order).items():
-        if tag not in wanted:
-            continue
-        kind, items, _field = entry
-        start = value_position(tiff, entry, order)
-        size = TIFF_TYPE_SIZES.get(kind, 1) * items
-        raw = tiff[start : start + size]
-        if len(raw) < size:
-            continue  # the value lies outside the block: a damaged entry is simply absent
-        value: object
-        if kind == 2:
-            value = (
-                raw.split(b"\x00", 1)[0].decode("latin-1")
-                if raw.endswith(b"\x00")
-                else (raw.decode("latin-1"))
-            )
-        elif kind in _NUMBERS:
-            numbers = struct.unpack_from(f"{order}{items}{_NUMBERS[kind]}", raw)
-            value = numbers[0] if items == 1 else numbers
-        elif kind in (5, 10):
-            pairs = struct.unpack_from(f"{order}{2 * items}{'I' if kind == 5 else 'i'}", raw)
-            ratios = tuple(
-                n / d if d else math.nan for n, d in zip(pairs[::2], pairs[1::2], strict=True)
-            )
-            value = ratios[0] if items == 1 else ratios
-        else:
-            value = raw  # BYTE/UNDEFINED: the bytes themselves (MakerNote, XMP)
-        out[tag] = value
-    return out
 
 
 _HEIF_HEAD = 1 << 16  # ftyp and meta come first; the items are fetched by their offsets
@@ -511,21 +333,21 @@ def _heif_meta(path: str | os.PathLike[str], name: str) -> FileMeta | None:
     try:
         with open(path, "rb") as handle:
             head = handle.read(_HEIF_HEAD)
-            meta = _top_box(head, b"meta")
+            meta = bmff.top_box(head, b"meta")
             if meta is not None and meta[1] > len(head):  # a large meta box: read all of it
                 handle.seek(0)
                 head = handle.read(meta[1])
             if meta is None:
                 return None
-            children = {k: (s, e) for k, s, e in _boxes(head, meta[0] + 4, meta[1])}
+            children = {k: (s, e) for k, s, e in bmff.boxes(head, meta[0] + 4, meta[1])}
             if b"iinf" not in children or b"iloc" not in children:
                 return None
-            ids = _item_ids(head, *children[b"iinf"])
+            ids = bmff.item_ids(head, *children[b"iinf"])
             labels = {b"Exif": "Exif", b"mime": "XMP"}
             wanted = {ids[kind]: label for kind, label in labels.items() if kind in ids}
-            spans = _item_extents(head, *children[b"iloc"], wanted) if wanted else {}
+            spans = bmff.item_extents(head, *children[b"iloc"], wanted) if wanted else {}
             items = {
-                kind: _read_spans(handle, spans[ids[kind]])
+                kind: bmff.read_spans(handle, spans[ids[kind]])
                 for kind in labels
                 if kind in ids and ids[kind] in spans
             }
@@ -540,38 +362,6 @@ def _heif_meta(path: str | os.PathLike[str], name: str) -> FileMeta | None:
         tiff = payload[4 + skip :]
     xmp = items.get(b"mime", b"")
     return _meta(tiff, xmp, name) if tiff or xmp else None
-
-
-def _top_box(head: bytes, wanted: bytes) -> tuple[int, int] | None:
-    """(payload start, end) of the first top-level box ``wanted``; the end may lie past ``head``."""
-    pos = 0
-    while pos + 8 <= len(head):
-        size, kind = struct.unpack_from(">I4s", head, pos)
-        header = 8
-        if size == 1:
-            (size,) = struct.unpack_from(">Q", head, pos + 8)
-            header = 16
-        if size < header and size != 0:
-            raise ValueError(f"box {kind!r} at {pos} has size {size}")
-        if kind == wanted:
-            return pos + header, (pos + size if size else len(head))
-        if size == 0:
-            return None
-        pos += size
-    return None
-
-
-def _read_spans(handle: io.BufferedReader, spans: list[tuple[int, int]]) -> bytes:
-    chunks = []
-    for offset, length in spans:
-        if length > 1 << 24:  # metadata items are kilobytes; this is not one
-            raise ValueError(f"item extent of {length} bytes")
-        handle.seek(offset)
-        chunk = handle.read(length)
-        if len(chunk) != length:
-            raise ValueError(f"item extent at {offset} runs past the end of the file")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 # --- exposure, for the sky metrics (issue 18) ---------------------------------------------------

@@ -21,7 +21,7 @@ import struct
 from dataclasses import dataclass
 from datetime import datetime
 
-from pylapse import exif
+from pylapse.tiff import ifd_entries, tiff_order, value_position
 
 __all__ = ["MakerNoteTime", "read_makernote"]
 
@@ -65,7 +65,7 @@ def read_makernote(make: str, tiff: bytes) -> MakerNoteTime | None:
 
 # --- TIFF structure ---------------------------------------------------------------------------
 
-_order, _entries, _value_at = exif.tiff_order, exif.ifd_entries, exif.value_position
+_order, _entries, _value_at = tiff_order, ifd_entries, value_position
 
 
 def _makernote_span(tiff: bytes) -> tuple[int, int, str, int] | None:
