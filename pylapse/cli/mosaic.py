@@ -157,7 +157,7 @@ def _sunset(args: argparse.Namespace, config: Any, index: Any, progress: Any) ->
 
 def _photo(args: argparse.Namespace, config: Any, index: Any, progress: Any) -> int:
     from pylapse.collection import Collection
-    from pylapse.tasks.mosaic import photo_picture, tile_cache_folder
+    from pylapse.tasks.photomosaic import photo_picture, tile_cache_folder
 
     collection = Collection.from_config(config, args.collection, index)
     if args.output.suffix.lower() in VIDEO_SUFFIXES:
@@ -181,7 +181,7 @@ VIDEO_SUFFIXES = (".mp4", ".mkv", ".webm", ".gif")
 
 def _photo_video(args: argparse.Namespace, config: Any, collection: Any, progress: Any) -> int:
     from pylapse.ffmpeg import configured_ffmpeg
-    from pylapse.tasks.mosaic import photo_video, tile_cache_folder
+    from pylapse.tasks.photomosaic import photo_video, tile_cache_folder
     from pylapse.video.command import parse_size
 
     if args.date_from is None or args.date_to is None:

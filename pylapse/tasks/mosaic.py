@@ -7,6 +7,9 @@ The composed frames go to a hidden folder beside the output and are handed to th
 (:func:`pylapse.video.render.render_frames`: its codecs, its temp name placed only on success,
 its manifest, its ffmpeg stopped on cancel); the folder is removed whatever happens. A failed or
 cancelled mosaic writes nothing and never harms an earlier video of the same name.
+
+The photomosaic (an image or a video rebuilt from a collection's own frames) is its own use case
+in :mod:`pylapse.tasks.photomosaic`; its video goes through :func:`encode_composed` here.
 """
 
 from __future__ import annotations
@@ -27,12 +30,10 @@ import numpy as np
 from pylapse import orphans
 from pylapse.ffmpeg import find_ffmpeg
 from pylapse.mosaic.grid import grid_plan
-from pylapse.mosaic.photo import photomosaic
-from pylapse.mosaic.sequence import COMPOSE, JPEG_QUALITY, MosaicPlan, write_frames
+from pylapse.mosaic.sequence import COMPOSE, MosaicPlan, write_frames
 from pylapse.mosaic.sunset import days_between, sunset_plan
-from pylapse.mosaic.tilecache import DEFAULT_SIDE, refresh_vectors
 from pylapse.mosaic.timeline import Track
-from pylapse.progress import Cancelled, Progress, ProgressCallback, Throttle, safe_report
+from pylapse.progress import Cancelled, Progress, ProgressCallback, safe_report
 from pylapse.storage import IfExists
 from pylapse.video import segments
 from pylapse.video.codecs import resolve_codec
@@ -46,23 +47,19 @@ if TYPE_CHECKING:
     from pylapse.jobs.runner import JobRunner
 
 __all__ = [
-    "PHOTO_STEPS",
     "STEPS",
-    "codebook_frames",
     "collection_track",
+    "encode_composed",
     "grid_video",
+    "job_params",
     "list_mosaics",
     "mosaic_output",
     "mosaics_folder",
-    "photo_picture",
-    "photo_video",
     "queue_grid",
-    "queue_photo",
     "queue_sunset",
     "render_mosaic",
     "sunset_video",
     "sweep_frame_folders",
-    "tile_cache_folder",
 ]  # fmt: skip
 
 #: the job's steps, weighted by what each costs: composing decodes every input frame
@@ -125,7 +122,7 @@ def _options(render: RenderOptions | Mapping[str, Any] | None, output: Path) -> 
     return RenderOptions.from_dict(wanted)
 
 
-def _encoded(
+def encode_composed(
     write: Write,
     count: int,
     output: str | os.PathLike[str],
@@ -250,7 +247,7 @@ def render_mosaic(
         return write_frames(plan, folder, progress, cancel, workers=workers, start=first,
                             stop=stop)  # fmt: skip
 
-    result = _encoded(write, len(plan), output, render, progress, cancel, section, chunk)
+    result = encode_composed(write, len(plan), output, render, progress, cancel, section, chunk)
     return {**result, "tile_frames": counts}
 
 
@@ -335,7 +332,7 @@ def _queue(jobs: JobRunner, title: str, params: dict[str, Any],
     return jobs.submit("mosaic", title, make, steps=STEPS, params=params)
 
 
-def _plain(options: Mapping[str, Any]) -> dict[str, Any]:
+def job_params(options: Mapping[str, Any]) -> dict[str, Any]:
     """Options as job parameters (JSON): enums by value, durations in seconds."""
     out: dict[str, Any] = {}
     for key, value in options.items():
@@ -358,7 +355,7 @@ def queue_grid(
     shown = {k: v for k, v in options.items() if k not in ("render", "workers")}
     params = {"kind": "grid", "collections": [c.key for c in collections],
               "from": str(date_from), "to": str(date_to), "output": str(output),
-              **_plain(shown)}  # fmt: skip
+              **job_params(shown)}  # fmt: skip
 
     def make(progress: ProgressCallback, cancel: threading.Event) -> dict[str, Any]:
         return grid_video(collections, date_from, date_to, output, progress, cancel, **options)
@@ -378,170 +375,13 @@ def queue_sunset(
     """:func:`sunset_video` as a ``mosaic`` job; returns its id."""
     shown = {k: v for k, v in options.items() if k not in ("render", "workers")}
     params = {"kind": "sunset", "collection": collection.key, "from": str(date_from),
-              "to": str(date_to), "output": str(output), **_plain(shown)}  # fmt: skip
+              "to": str(date_to), "output": str(output), **job_params(shown)}  # fmt: skip
 
     def make(progress: ProgressCallback, cancel: threading.Event) -> dict[str, Any]:
         return sunset_video(collection, date_from, date_to, output, progress, cancel, **options)
 
     title = f"Sunset mosaic of {collection.key}, {date_from} to {date_to}"
     return _queue(jobs, title, params, make)
-
-
-#: frames a photomosaic picks its tiles from at most (spread evenly over the collection): the
-#: vectors, the cache and the lookup stay bounded however many millions of frames there are
-CODEBOOK = 100_000
-
-
-def codebook_frames(collection: Collection, limit: int = CODEBOOK) -> list[Any]:
-    """About ``limit`` of ``collection``'s frames, spread over it: those whose index id is a
-    multiple of k (ids grow with the scan, so the pick is even, and it stays the same when
-    frames are added: the tile cache keeps its vectors). Read in batches; memory holds only the
-    kept ones."""
-    if limit < 1:
-        raise ValueError(f"codebook: {limit} must be at least 1 frame")
-    selection = collection.select()
-    step = max(1, -(-len(selection) // limit))
-    return [f for f in selection.iter_frames() if f.id % step == 0]
-
-
-def tile_cache_folder(data_path: str | os.PathLike[str]) -> Path:
-    """Where photomosaic tile vectors are cached: ``mosaic-tiles`` in the data folder."""
-    return Path(data_path) / "mosaic-tiles"
-
-
-def photo_picture(
-    collection: Collection,
-    target: str | os.PathLike[str],
-    output: str | os.PathLike[str],
-    cache: str | os.PathLike[str],
-    progress: ProgressCallback | None = None,
-    cancel: threading.Event | None = None,
-    *,
-    tile: int = 20,
-    repeat: int | None = None,
-    opacity: float = 0.0,
-    side: int = DEFAULT_SIDE,
-    workers: int | None = None,
-    thumbnail: bool = False,
-    codebook: int = CODEBOOK,
-) -> dict[str, Any]:
-    """The image ``target`` rebuilt from ``collection``'s frames, saved at ``output`` (a picture
-    with its manifest, so the Pictures page lists it). The tile vectors come from the cache in
-    ``cache`` (see :func:`tile_cache_folder`), refreshed for frames added or changed since."""
-    from pylapse.imaging.decode import open_image
-    from pylapse.pictures.manifest import image_format, save_picture
-
-    image_format(output)  # a bad extension fails before minutes of work
-    with open_image(target) as opened:
-        picture = opened.convert("RGB")
-    safe_report(progress, Progress("select", 0, 1))
-    frames = codebook_frames(collection, codebook)
-    safe_report(progress, Progress("select", 1, 1, message=f"{len(frames)} frames"))
-    vectors = refresh_vectors(frames, cache, collection.key, side=side, progress=progress,
-                              cancel=cancel, workers=workers)  # fmt: skip
-    made = photomosaic(picture, vectors, tile, repeat=repeat, opacity=opacity,
-                       progress=progress, cancel=cancel, workers=workers)  # fmt: skip
-    if cancel is not None and cancel.is_set():
-        raise Cancelled("the photomosaic was cancelled before it was saved")
-    safe_report(progress, Progress("save", 0, 1))
-    used = sorted(set(made.choices.tolist()))
-    manifest = {"kind": "photomosaic", "collection": collection.key, "target": str(target),
-                "parameters": {"tile": tile, "repeat": repeat, "opacity": opacity, "side": side},
-                "grid": list(made.grid), "codebook": len(vectors),
-                "frames": [str(vectors.paths[i]) for i in used]}  # fmt: skip
-    saved = save_picture(made.image, output, manifest, thumbnail=thumbnail)
-    safe_report(progress, Progress("save", 1, 1))
-    return {"output": str(saved.path), "width": made.image.width, "height": made.image.height,
-            "tiles": made.grid[0] * made.grid[1], "frames": len(used),
-            "codebook": len(vectors)}  # fmt: skip
-
-
-def photo_video(
-    collection: Collection,
-    date_from: date | datetime | str | None,
-    date_to: date | datetime | str | None,
-    output: str | os.PathLike[str],
-    cache: str | os.PathLike[str],
-    progress: ProgressCallback | None = None,
-    cancel: threading.Event | None = None,
-    *,
-    size: tuple[int, int] = (1280, 720),
-    tile: int = 20,
-    repeat: int | None = None,
-    opacity: float = 0.0,
-    side: int = DEFAULT_SIDE,
-    render: RenderOptions | Mapping[str, Any] | None = None,
-    workers: int | None = None,
-    codebook: int = CODEBOOK,
-    chunk: int = CHUNK,
-) -> dict[str, Any]:
-    """The video mosaic: every frame of ``collection`` from ``date_from`` to ``date_to``
-    rebuilt from the collection's own frames (each fitted into ``size`` first), encoded by the
-    video runner (a ``.gif`` output makes a GIF, for short results). Tiles are decoded once for
-    the whole video."""
-    from pylapse.imaging.decode import open_image
-
-    safe_report(progress, Progress("select", 0, 1))
-    targets = [str(f.path) for f in collection.select(date_from=date_from,
-                                                      date_to=date_to).iter_frames()]  # fmt: skip
-    if not targets:
-        raise ValueError(f"{collection.key} has no frames from {date_from} to {date_to}")
-    every = codebook_frames(collection, codebook)
-    safe_report(progress, Progress("select", 1, 1, message=f"{len(targets)} frames"))
-    vectors = refresh_vectors(every, cache, collection.key, side=side, progress=progress,
-                              cancel=cancel, workers=workers)  # fmt: skip
-    held: dict[int, Any] = {}
-    report = Throttle(progress)
-
-    def write(folder: Path, first: int, stop: int) -> list[Path]:
-        out = []
-        for k in range(first, stop):
-            path = targets[k]
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("the mosaic was cancelled")
-            with open_image(path) as opened:
-                opened.draft("RGB", size)
-                frame = opened.convert("RGB")
-            frame.thumbnail(size)
-            made = photomosaic(frame, vectors, tile, repeat=repeat, opacity=opacity,
-                               cancel=cancel, workers=workers, held=held)  # fmt: skip
-            name = folder / f"mosaic-{k:07d}.jpg"
-            made.image.save(name, "JPEG", quality=JPEG_QUALITY)
-            out.append(name)
-            report(Progress(COMPOSE, k + 1, len(targets)))
-        return out
-
-    def section() -> dict[str, Any]:
-        return {"kind": "photo-video", "collection": collection.key, "from": str(date_from),
-                "to": str(date_to), "codebook": len(vectors), "tiles_used": len(held),
-                "parameters": {"tile": tile, "repeat": repeat, "opacity": opacity,
-                               "side": side, "size": list(size)}}  # fmt: skip
-
-    return _encoded(write, len(targets), output, render, progress, cancel, section, chunk)
-
-
-#: a photomosaic job's steps: vectors for new frames, matching, decoding the chosen tiles
-PHOTO_STEPS = {"select": 1, "vectors": 8, "match": 2, "tiles": 6, "save": 1}
-
-
-def queue_photo(
-    jobs: JobRunner,
-    collection: Collection,
-    target: str | os.PathLike[str],
-    output: str | os.PathLike[str],
-    cache: str | os.PathLike[str],
-    **options: Any,
-) -> int:
-    """:func:`photo_picture` as a ``mosaic`` job (with a thumbnail for the Pictures page)."""
-    params = {"kind": "photo", "collection": collection.key, "target": str(target),
-              "output": str(output), **_plain(options)}  # fmt: skip
-
-    def make(progress: ProgressCallback, cancel: threading.Event) -> dict[str, Any]:
-        return photo_picture(collection, target, output, cache, progress, cancel,
-                             thumbnail=True, **options)  # fmt: skip
-
-    title = f"Photomosaic of {Path(target).name} from {collection.key}"
-    return jobs.submit("mosaic", title, make, steps=PHOTO_STEPS, params=params)
 
 
 def mosaics_folder(config: Config) -> Path | None:

@@ -28,10 +28,9 @@ from pylapse.tasks.mosaic import (
     mosaic_output,
     mosaics_folder,
     queue_grid,
-    queue_photo,
     queue_sunset,
-    tile_cache_folder,
 )
+from pylapse.tasks.photomosaic import queue_photo, tile_cache_folder
 from pylapse.tasks.picture import pictures_folder
 from pylapse.video.command import parse_size
 from web import files

@@ -21,7 +21,7 @@ from pylapse.mosaic.photo import cell_vectors, nearest, photomosaic
 from pylapse.mosaic.tilecache import refresh_vectors
 from pylapse.pictures.manifest import list_pictures, thumbnail_path
 from pylapse.progress import Cancelled, Progress
-from pylapse.tasks.mosaic import codebook_frames, photo_picture, photo_video, queue_photo
+from pylapse.tasks.photomosaic import codebook_frames, photo_picture, photo_video, queue_photo
 from tests.pylapse.mosaic.mosaic_support import decode_video, near, write_frame
 
 START = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)
