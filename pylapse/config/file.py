@@ -1,7 +1,8 @@
 """Reading and writing ``capture_config.json``: clear errors, comments kept, atomic saves.
 
 The models are in :mod:`pylapse.config`, which re-exports :func:`load_config`,
-:func:`save_config` and :func:`parse_config` from here.
+:func:`save_config` and :func:`parse_config` from here. The messages come from
+:mod:`pylapse.config.messages`, the backups a save keeps from :mod:`pylapse.config.backups`.
 
 Every problem is a :class:`~pylapse.config.ConfigError` whose lines each start with the file's
 path, then the field's path and what is accepted, e.g.
@@ -10,7 +11,6 @@ path, then the field's path and what is accepted, e.g.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import difflib
 import json
@@ -20,21 +20,20 @@ import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
 
 from pylapse import storage
+from pylapse.config.backups import write_backup
 from pylapse.config.base import ConfigConflict, ConfigError
+from pylapse.config.messages import describe_error
 from pylapse.config.models import Config, InvalidCamera
 
 __all__ = [
     "MAX_DEPTH",
     "FileStamp",
-    "backups",
     "check_depth",
-    "describe_error",
     "load_config",
     "loads_config",
     "parse_config",
@@ -107,92 +106,6 @@ def _strip_comments(value: Any, path: _JsonPath = ()) -> tuple[Any, _Comments]:
             found.update(inner)
         return out, found
     return value, found
-
-
-def _model_at(loc: _JsonPath, root: type[BaseModel] = Config) -> type[BaseModel] | None:
-    """The model class that a validation error location points into (for did-you-mean)."""
-    model: type[BaseModel] | None = root
-    i = 0
-    while model is not None and i < len(loc) - 1:
-        field = model.model_fields.get(str(loc[i]))
-        if field is None:
-            return None
-        ann = field.annotation
-        origin = getattr(ann, "__origin__", None)
-        if origin in (dict, list):
-            inner = get_args(ann)[-1]
-            i += 2
-            model = inner if isinstance(inner, type) and issubclass(inner, BaseModel) else None
-        elif isinstance(ann, type) and issubclass(ann, BaseModel):
-            model, i = ann, i + 1
-        else:
-            return None
-    return model
-
-
-_SECRET_KEYS = {"password", "password_hash", "headers"}
-_TYPE_WORDS = {
-    "int": "a whole number",
-    "float": "a number",
-    "bool": "true or false",
-    "string": "text in quotes",
-    "dict": "an object {...}",
-    "model": "an object {...}",
-    "list": "a list [...]",
-    "datetime": "a date and time such as '2026-02-09T06:00:00'",
-}
-_LIMITS = {
-    "greater_than": "greater than {gt}",
-    "greater_than_equal": "at least {ge}",
-    "less_than": "less than {lt}",
-    "less_than_equal": "at most {le}",
-}
-
-
-def _where(loc: _JsonPath) -> str:
-    # Pydantic adds the member type of a union or a validator's name to the location; the
-    # user only needs the path of keys in their file.
-    keys = [p for p in loc if not (isinstance(p, str) and ("[" in p or p in ("int", "str")))]
-    return ".".join(str(p) for p in keys) or "(top level)"
-
-
-def describe_error(error: ErrorDetails, model: type[BaseModel] = Config) -> str:
-    """One pydantic error as ``field.path: what is wrong and what is accepted`` (no file name).
-
-    Forms can use it on ``ValidationError.errors()`` of any config ``model`` (the one that was
-    validated, for did-you-mean); secrets are hidden.
-    """
-    loc = tuple(error["loc"])
-    where = _where(loc)
-    kind = error["type"]
-    ctx = error.get("ctx") or {}
-    secret = any(str(p) in _SECRET_KEYS for p in loc)
-    got = "(hidden)" if secret else repr(error.get("input"))
-    if len(got) > 60:  # a whole camera or list pasted in the wrong place
-        got = got[:57] + "..."
-    if kind == "extra_forbidden":
-        inner = _model_at(loc, model)
-        key = str(loc[-1])
-        known = list(inner.model_fields) if inner else []
-        hint = difflib.get_close_matches(key, known, n=1)
-        suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-        return f"{where}: unknown key {key!r}{suggestion}"
-    if kind == "missing":
-        return f"{where}: is required"
-    if kind == "literal_error":
-        return f"{where}: {got} is not accepted; expected {ctx.get('expected')}"
-    if kind in _LIMITS:
-        limit = _LIMITS[kind].format(**ctx)
-        return f"{where}: {got} is out of range (must be {limit})"
-    if kind == "string_too_short":
-        return f"{where}: must not be empty"
-    for prefix, words in _TYPE_WORDS.items():
-        if kind.startswith(prefix + "_") or kind == prefix:
-            return f"{where}: {got} is not accepted; expected {words}"
-    message = error["msg"]
-    for noise in ("Value error, ", "Assertion failed, "):
-        message = message.removeprefix(noise)
-    return f"{where}: {message}"
 
 
 def _upgrade_legacy(raw: dict[str, Any]) -> list[str]:
@@ -460,43 +373,6 @@ def to_json(config: Config) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-BACKUPS_KEPT = 5
-_BACKUP_TIME = "%Y-%m-%dT%H-%M-%S"
-
-
-_BACKUP_NAME = r"\.(\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d)(?:-(\d+))?Z\.bak"
-
-
-def _backup_entries(real: Path) -> list[tuple[str, int, str]]:
-    """(UTC time, same-second count, file name) of the backups of ``real``, oldest first."""
-    pattern = re.compile(re.escape(real.name) + _BACKUP_NAME)
-    found: list[tuple[str, int, str]] = []
-    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
-        for entry in os.scandir(real.parent):
-            match = pattern.fullmatch(entry.name)
-            if match:  # a second save in the same second is "-2", after the plain name
-                found.append((match[1], int(match[2] or 1), entry.name))
-    return sorted(found)
-
-
-def backups(path: str | os.PathLike[str]) -> list[Path]:
-    """The timestamped backups of the config file ``path``, oldest first."""
-    real = Path(os.path.realpath(path))
-    return [real.parent / name for *_, name in _backup_entries(real)]
-
-
-def _write_backup(real: Path, previous: bytes) -> None:
-    """Keep ``previous`` as ``<name>.<UTC time>Z.bak`` (0600) and the newest BACKUPS_KEPT."""
-    stamp = datetime.now(UTC).strftime(_BACKUP_TIME)
-    # several saves in one second each keep their version, numbered after the newest one
-    same = [count for when, count, _ in _backup_entries(real) if when == stamp]
-    suffix = f"-{max(same) + 1}" if same else ""
-    storage.atomic_write(real.with_name(f"{real.name}.{stamp}{suffix}Z.bak"), previous, mode=0o600)
-    for old in backups(real)[:-BACKUPS_KEPT]:
-        with contextlib.suppress(OSError):
-            old.unlink()
-
-
 def _check_loads_back(text: str, target: Path, config: Config) -> None:
     """Never write what could not be loaded back: a file error, or a camera that was valid in
     ``config`` but would be set aside (only entries that were already invalid may stay so)."""
@@ -554,7 +430,7 @@ def save_config(
     else:
         mode, owner = stat.S_IMODE(st.st_mode), (st.st_uid, st.st_gid)
     if previous is not None:
-        _write_backup(real, previous)
+        write_backup(real, previous)
     storage.atomic_write(real, text.encode("utf-8"), mode=mode, owner=owner)
     config._source = target.resolve()
     config._stamp = FileStamp.of(real)

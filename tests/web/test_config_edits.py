@@ -14,7 +14,8 @@ from pathlib import Path
 
 from web_support import make_client
 
-from pylapse.config.file import backups, load_config
+from pylapse.config.backups import backups
+from pylapse.config.file import load_config
 from pylapse.runtime import Runtime
 from web.app import create_app
 

@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from pylapse.cli import main
-from pylapse.config.file import backups, load_config
+from pylapse.config.backups import backups
+from pylapse.config.file import load_config
 from pylapse.db import DB_NAME
 from pylapse.index.store import FrameIndex
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from pylapse.config import models as config_module
+from pylapse.config.backups import backups
 from pylapse.config.base import ConfigError
-from pylapse.config.file import backups, load_config, parse_config, save_config
+from pylapse.config.file import load_config, parse_config, save_config
 from pylapse.config.models import CameraConfig, Config, Schedule
 
 CAMERA = {
@@ -543,7 +544,7 @@ def test_the_example_shows_every_other_camera_kind_and_each_is_valid(repo: Path)
 def test_describe_error_serves_forms_validating_one_model() -> None:
     from pydantic import ValidationError
 
-    from pylapse.config.file import describe_error
+    from pylapse.config.messages import describe_error
 
     with pytest.raises(ValidationError) as caught:
         CameraConfig.model_validate({**CAMERA, "prefx": "a", "password": ["x"]})

@@ -20,8 +20,9 @@ from typing import Any
 import pytest
 
 from pylapse import runtime as runtime_module
+from pylapse.config.backups import BACKUPS_KEPT, backups
 from pylapse.config.base import ConfigConflict
-from pylapse.config.file import BACKUPS_KEPT, FileStamp, backups, load_config, save_config
+from pylapse.config.file import FileStamp, load_config, save_config
 from pylapse.config.watch import ConfigStatus
 from pylapse.runtime import Runtime
 

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from pylapse.config.backups import backups
 from pylapse.config.base import ConfigConflict
-from pylapse.config.file import backups, load_config, save_config
+from pylapse.config.file import load_config, save_config
 from pylapse.jobs.record import JobState
 from pylapse.jobs.runner import JobRunner
 from pylapse.tasks.import_v02 import (
