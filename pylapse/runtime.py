@@ -3,7 +3,7 @@
 ``web_ui.py`` and ``autocapture.py`` each build exactly one :class:`Runtime` and hand it down;
 nothing else in pyLapse holds global state. Building one opens the database and creates
 objects but starts nothing: :meth:`Runtime.start` starts the job runner and the scheduler (which
-takes the data-folder lock) and :meth:`Runtime.stop` undoes it all.
+takes the leases of the cameras no other scheduler holds) and :meth:`Runtime.stop` undoes it all.
 
 Camera health changes (a camera turning frozen, blank, dark, failing, offline and back) are
 events: :meth:`Runtime.add_health_listener` subscribes a callable that gets each
@@ -71,7 +71,10 @@ class Runtime:
         config_path: str | os.PathLike[str] | None = None,
         scheduler: bool = True,
         jobs: bool = True,
+        host: str | None = None,
     ) -> None:
+        """``host``: this capture host's name for the camera leases (default: the config's
+        ``capture.host``, ``$PYLAPSE_HOST`` or the machine's name)."""
         from pylapse.index.store import FrameIndex
 
         self._config = config
@@ -90,13 +93,15 @@ class Runtime:
         self.health = HealthStore(self.db_path, listener=self._tell_health)
         self.jobs: JobRunner | None = self._job_runner() if jobs else None
         self.scheduler: CaptureScheduler | None = (
-            CaptureScheduler(config, index=self.index, health=self.health, data_path=self.data_path)
+            CaptureScheduler(
+                config, index=self.index, health=self.health, data_path=self.data_path, host=host
+            )
             if scheduler
             else None
         )
         self._cameras: dict[str, Camera] = {}  # used when there is no scheduler
-        # each camera's retention once a day, where capture runs (one process holds its lock)
-        self.retention = DailyRetention(lambda: self.config, self.index) if scheduler else None
+        # each camera's retention once a day, where it is captured (the holder of its lease)
+        self.retention = DailyRetention(self._captured_here, self.index) if scheduler else None
         # render schedules fire where capture runs: as jobs when there is a runner, else in
         # the timer's own thread (headless capture)
         self.render_schedules: ScheduleTimer | None = None
@@ -188,7 +193,7 @@ class Runtime:
     # --- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the job runner and the scheduler (raises LockHeld if another one runs)."""
+        """Start the job runner and the scheduler."""
         if self._started:
             return
         if self.jobs is not None:
@@ -365,6 +370,17 @@ class Runtime:
             if self.scheduler is not None:
                 self.scheduler.reload(new_config)
             self.notifier.set_rules(notification_rules(new_config))
+
+    def _captured_here(self) -> Config:
+        """The config with only the cameras this process captures now (their leases held
+        here), so that per-camera duties such as retention run on one host only."""
+        config = self.config
+        leases = self.scheduler.leases if self.scheduler is not None else None
+        if leases is None:
+            return config
+        held = leases.held
+        cameras = {cid: cfg for cid, cfg in config.cameras.items() if cid in held}
+        return config.model_copy(update={"cameras": cameras})
 
     def _picture_roots(self) -> list[Path]:
         """Where the thumbnail maker may read frames: the storage roots, the cameras' folders

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pylapse import storage, timeutil
-from pylapse.capture.lock import DataLock
+from pylapse.capture.leases import LeaseHolder, LeaseStore
 from tests.servers.camera_server import CameraServer
 
 pytestmark = pytest.mark.network
@@ -108,8 +108,9 @@ def test_autocapture_runs_and_stops_on_sigterm(tmp_path, server, repo):
     assert len(saved) == len(frames)  # one log line per capture
     assert "Running job" not in err  # APScheduler's own per-run chatter is off
     assert "stopped" in err
-    with DataLock(tmp_path / "data"):  # the lock was released
-        pass
+    store = LeaseStore(tmp_path / "data" / "pylapse.db")
+    assert store.leases() == [] and store.hosts() == []  # released, and the host row gone
+    store.close()
 
 
 def test_invalid_config_exits_non_zero_with_the_error(tmp_path, repo):
@@ -171,22 +172,30 @@ def test_kill_9_mid_capture_leaves_no_partial_frame(tmp_path, server, repo):
     assert _files(tmp_path) == []
 
 
-def test_second_capture_process_is_refused_naming_the_first(tmp_path, server, repo):
+def test_second_capture_process_waits_naming_the_first(tmp_path, server, repo):
+    hourly = {"id": "h", "type": "interval", "interval_amount": 1, "interval_unit": "hours"}
     config = _write_config(
         tmp_path,
-        {"porch": {"name": "Porch", "url": server.url("/shot.jpg"), "output_dir": "frames/p"}},
-    )
-    with DataLock(tmp_path / "data", command="web_ui.py --port 8000"):
+        {"porch": {"name": "Porch", "url": server.url("/shot.jpg"), "output_dir": "frames/p",
+                   "schedules": [hourly]}},
+    )  # fmt: skip
+    store = LeaseStore(tmp_path / "data" / "pylapse.db")
+    first = LeaseHolder("pi-porch", os.getpid(), "t")
+    store.take(first, ["porch"], 60)
+    try:
         proc = subprocess.run(
-            [sys.executable, "autocapture.py", "--config", str(config)],
+            [sys.executable, "autocapture.py", "--config", str(config), "--duration", "1"],
             cwd=repo,
             capture_output=True,
             text=True,
             timeout=30,
         )
-    assert proc.returncode != 0
-    assert "already running" in proc.stderr
-    assert f"pid {os.getpid()}" in proc.stderr and "web_ui.py --port 8000" in proc.stderr
+    finally:
+        store.leave(first)
+        store.close()
+    assert proc.returncode == 0, proc.stderr
+    assert f"camera porch is captured by host pi-porch (pid {os.getpid()}), waiting" in proc.stderr
+    assert _files(tmp_path / "frames") == []
 
 
 # --- a pyLapse 0.2 config: the good cameras capture, the bad entry is reported -------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -154,10 +155,14 @@ def test_web_ui_serves_streams_and_shuts_down_cleanly(tmp_path, free_port) -> No
                 if b"\xff\xd9" in data:
                     break
             assert b"--frame" in data and b"\xff\xd8\xff" in data
-        # a second dashboard on the same data folder is refused, naming the first
-        second = _start(config, free_port + 1 if free_port < 65535 else free_port - 1)
-        out, _ = second.communicate(timeout=30)
-        assert second.returncode != 0 and "pylapse" in out.lower()
+        # a second dashboard on the same data folder starts, and waits for the first's camera
+        other = free_port + 1 if free_port < 65535 else free_port - 1
+        second = _start(config, other)
+        _wait_up(second, f"http://127.0.0.1:{other}/")
+        second.send_signal(signal.SIGINT)
+        out, _ = second.communicate(timeout=15)
+        assert second.returncode == 0, out
+        assert re.search(r"camera demo is captured by host \S+ \(pid \d+\), waiting", out), out
     finally:
         proc.send_signal(signal.SIGINT)
         try:

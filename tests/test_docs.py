@@ -9,6 +9,7 @@ import pytest
 from pydantic import BaseModel
 
 from pylapse.config import models as config
+from pylapse.config.capture import CaptureSettings
 from pylapse.config.notifications import NotificationConfig
 from pylapse.config.retention import RetentionConfig
 
@@ -24,6 +25,7 @@ MODELS = [
     RetentionConfig,
     config.JobsConfig,
     config.RenderScheduleConfig,
+    CaptureSettings,
 ]
 
 

@@ -91,7 +91,6 @@ def check_port_free(host: str, port: int) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from pylapse.capture.lock import LockHeld
     from pylapse.cli import default_config_path, load_config_or_fail
     from pylapse.redact import mask_logging
     from pylapse.runtime import Runtime
@@ -107,13 +106,9 @@ def run(args: argparse.Namespace) -> int:
     check_port_free(host, port)
 
     runtime = Runtime(config, config_path=config_path, scheduler=not args.no_capture)
-    try:
-        # Take the data-folder lock before binding: a second dashboard or autocapture on the
-        # same data folder is refused with the holder's name instead of a half-started server.
-        runtime.start()
-    except LockHeld as exc:
-        runtime.stop()
-        raise CommandError(str(exc)) from None
+    # Capture starts before binding, on the cameras whose leases nobody else holds (a second
+    # dashboard or autocapture on the same data waits for the others' cameras).
+    runtime.start()
     # The lifespan's start() is then a no-op; its stop() runs on shutdown, before uvicorn
     # re-raises SIGINT/SIGTERM, so capture and jobs stop cleanly whichever signal it was.
     app = create_app(runtime, bound_host=host)

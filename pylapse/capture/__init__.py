@@ -1,4 +1,4 @@
-"""Capture: cameras, schedules, triggers, retries, health, pausing, the lock, disk, previews.
+"""Capture: cameras, schedules, triggers, retries, health, pausing, camera leases, disk, previews.
 
 This face re-exports the wing's public names lazily (see pylapse.lazy_face).
 """

@@ -101,6 +101,7 @@ class AttemptRunner:
         processor: Executor | None = None,
         before_save: Callable[[], None] | None = None,
         on_pause: PauseListener | None = None,
+        may_write: Callable[[str], str | None] | None = None,
     ) -> None:
         self.index = index
         # told when a camera's disk pause starts or ends (notifications), after health has it
@@ -108,6 +109,9 @@ class AttemptRunner:
         # where validation, encoding and saving run (None: on the calling thread)
         self.processor = processor
         self.before_save = before_save  # runs on the processor first (see runpool)
+        # asked right before a frame is written: a reason not to (the camera's lease was lost
+        # to another host, see capture.leasekeeper) skips the attempt; None writes
+        self.may_write = may_write
         self.health = health
         self.guard = guard or DiskGuard(0)
         self.cancel = cancel
@@ -232,6 +236,9 @@ class AttemptRunner:
     def _save(self, camera: Camera, grab: Grab, started: float) -> CaptureResult:
         if self.before_save is not None:
             self.before_save()
+        refused = self.may_write(camera.id) if self.may_write is not None else None
+        if refused is not None:
+            raise Cancelled(refused)
         return camera.save(grab, self.index, cancel=self.cancel, started=started)
 
     def _failed(

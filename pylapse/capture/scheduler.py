@@ -14,8 +14,9 @@
   camera's next regular slot replaces any retry still pending for it.
 * Pause is durable (:mod:`pylapse.capture.pause`): paused scopes (everything, or one camera) are
   rows in ``pylapse.db``, read back on start and kept across reloads.
-* The data-folder lock (:mod:`pylapse.capture.lock`) makes a second scheduler on the same data
-  refuse.
+* A camera runs only where its lease is held (:mod:`pylapse.capture.leasekeeper`): a second
+  scheduler on the same data (another host, or a second process here) captures only the
+  cameras nobody else holds, and takes over unpinned ones whose holder stopped renewing.
 """
 
 from __future__ import annotations
@@ -40,11 +41,13 @@ from apscheduler.triggers.date import DateTrigger
 from pylapse import db, storage, timeutil
 from pylapse.capture.camera import Camera
 from pylapse.capture.disk import DiskGuard
-from pylapse.capture.lock import DataLock
+from pylapse.capture.leasekeeper import LeaseKeeper
+from pylapse.capture.leases import LeaseHolder, LeaseStore
 from pylapse.capture.pause import ALL, PauseStore
 from pylapse.capture.retry import Attempt, AttemptRunner, RetryPolicy
 from pylapse.capture.runpool import CaptureExecutor, fire_time
 from pylapse.capture.triggers import build_trigger, fire_times
+from pylapse.config.capture import host_name
 
 if TYPE_CHECKING:
     from pylapse.capture.health import HealthStore
@@ -147,13 +150,26 @@ class CaptureScheduler:
         health: HealthStore | None = None,
         data_path: str | Path | None = None,
         lock: bool = True,
+        host: str | None = None,
     ) -> None:
+        """``lock``: capture only the cameras whose lease this scheduler holds (False: every
+        enabled camera, no lease; for tools and tests). ``host`` names this host for the
+        leases and ``capture_host`` (default: :func:`pylapse.config.capture.host_name`)."""
         self.data_path = Path(data_path) if data_path else config.data_path
         self.index = index
         self.health = health
         self._config = config
         self._stop = threading.Event()
-        self._lock = DataLock(self.data_path) if lock else None
+        self.host = host_name(config.capture, host)
+        self.leases: LeaseKeeper | None = None
+        if lock:
+            self.leases = LeaseKeeper(
+                LeaseStore(self.data_path / db.DB_NAME),
+                LeaseHolder.this_process(self.host),
+                seconds=config.capture.lease_seconds,
+                wanted=self._wanted_cameras,
+                on_change=self._leases_changed,
+            )
         self._state_lock = threading.RLock()
         self._cameras: dict[str, Camera] = {}
         self._camera_sigs: dict[str, str | None] = {}
@@ -174,6 +190,7 @@ class CaptureScheduler:
             cancel=self._stop,
             processor=self._processor,
             before_save=lambda: self._executor.wait_for_starts(SAVE_YIELD),
+            may_write=self.leases.may_write if self.leases is not None else None,
         )
         self._sched = BackgroundScheduler(
             executors={"default": self._executor},
@@ -209,12 +226,11 @@ class CaptureScheduler:
         return self._started and not self._stop.is_set()
 
     def start(self) -> None:
-        """Take the data-folder lock (raises :class:`~pylapse.capture.lock.LockHeld`) and start
-        firing."""
+        """Take the leases of the cameras nobody else holds and start firing."""
         if self._started:
             return
-        if self._lock is not None:
-            self._lock.acquire()
+        if self.leases is not None:
+            self.leases.start()
         try:
             self._apply(self._config)
             self._sync_pause_reasons()
@@ -223,8 +239,8 @@ class CaptureScheduler:
             self._prepare_cameras()
             self._sched.start()
         except BaseException:
-            if self._lock is not None:
-                self._lock.release()
+            if self.leases is not None:
+                self.leases.stop()
             raise
         self._started = True
         log.info(
@@ -236,7 +252,7 @@ class CaptureScheduler:
         self._report(self._config)
 
     def shutdown(self, wait: float = SHUTDOWN_WAIT) -> None:
-        """Stop firing, wait up to ``wait`` s for captures in flight, release the lock.
+        """Stop firing, wait up to ``wait`` s for captures in flight, release the leases.
 
         A capture still downloading after that is abandoned: it checks the stop event before
         writing, so it leaves no frame and no temp file.
@@ -252,8 +268,9 @@ class CaptureScheduler:
         self._processor.shutdown(wait=False, cancel_futures=True)
         for camera in self._cameras.values():
             camera.close()
-        if self._lock is not None:
-            self._lock.release()
+        if self.leases is not None:
+            self.leases.stop()
+            self.leases.store.close()
         self.pauses.close()
         self._started = False
 
@@ -267,12 +284,17 @@ class CaptureScheduler:
                 log.debug("%s: prepare failed: %s", camera.id, exc)
 
     def _sweep_temp(self) -> None:
-        """Remove temp files a crash left in today's and yesterday's day folders."""
+        """Remove temp files a crash left in today's and yesterday's day folders (of the
+        cameras captured here only: another host's capture may be writing the others')."""
         for camera in self._cameras.values():
-            now = timeutil.now(camera.zone)
-            for day in (now, now - timedelta(days=1)):
-                for path in storage.sweep_temp(camera.path_for(day).parent):
-                    log.info("%s: removed leftover temp file %s", camera.id, path)
+            self._sweep_camera_temp(camera)
+
+    @staticmethod
+    def _sweep_camera_temp(camera: Camera) -> None:
+        now = timeutil.now(camera.zone)
+        for day in (now, now - timedelta(days=1)):
+            for path in storage.sweep_temp(camera.path_for(day).parent):
+                log.info("%s: removed leftover temp file %s", camera.id, path)
 
     # --- configuration -------------------------------------------------------------------------
 
@@ -291,6 +313,10 @@ class CaptureScheduler:
     def reload(self, config: Config) -> ReloadSummary:
         """Switch to ``config``, replacing only the jobs and cameras that changed."""
         summary = self._apply(config)
+        if self.leases is not None and self._started and not self._stop.is_set():
+            # cameras added, removed or pinned elsewhere: their leases follow at once
+            self.leases.seconds = config.capture.lease_seconds
+            self.leases.reconcile()
         self._sync_pause_reasons()
         if self._started:
             self._report(config)
@@ -309,7 +335,11 @@ class CaptureScheduler:
             self._config = config
             self.runner.guard = DiskGuard(config.min_free_mb)
             self._sync_cameras(config)
-            wanted = self._wanted_jobs(config)
+            wanted = {
+                job_id: job
+                for job_id, job in self._wanted_jobs(config).items()
+                if self._runs_here(job[1])
+            }
             for job_id in set(self._job_sigs) - set(wanted):
                 self._remove_job(job_id)
                 self._remove_job(job_id.replace("capture:", "retry:", 1))
@@ -351,13 +381,13 @@ class CaptureScheduler:
     def _sync_cameras(self, config: Config) -> None:
         for camera_id in list(self._cameras):
             sig = self._camera_signature(config, camera_id)
-            if sig != self._camera_sigs.get(camera_id):
+            if sig != self._camera_sigs.get(camera_id) or not self._runs_here(camera_id):
                 _retire(self._cameras.pop(camera_id))
                 self._camera_sigs.pop(camera_id, None)
         for camera_id, cfg in config.cameras.items():
             if self.health is not None:
                 self.health.set_enabled(camera_id, cfg.enabled)
-            if cfg.enabled and camera_id not in self._cameras:
+            if cfg.enabled and camera_id not in self._cameras and self._runs_here(camera_id):
                 self._cameras[camera_id] = Camera.from_config(camera_id, cfg, config)
                 self._camera_sigs[camera_id] = self._camera_signature(config, camera_id)
 
@@ -400,6 +430,41 @@ class CaptureScheduler:
                 ])  # fmt: skip
                 wanted[_job_id(camera_id, schedule.id)] = (sig, camera_id, schedule, cfg.zone())
         return wanted
+
+    # --- leases ------------------------------------------------------------------------------
+
+    def _runs_here(self, camera_id: str) -> bool:
+        """Whether this scheduler captures ``camera_id`` now (it holds its lease)."""
+        return self.leases is None or camera_id in self.leases.held
+
+    def _wanted_cameras(self) -> list[str]:
+        """The cameras whose leases this scheduler tries to hold: enabled, with a schedule,
+        and pinned to this host or to none."""
+        config = self._config
+        return [
+            camera_id
+            for camera_id, cfg in config.cameras.items()
+            if cfg.enabled
+            and any(s.enabled for s in cfg.schedules)
+            and cfg.capture_host in (None, self.host)
+        ]
+
+    def _leases_changed(self, held: frozenset[str]) -> None:
+        """The leases held changed (from the lease thread): start and stop cameras to match."""
+        with self._state_lock:
+            before = set(self._cameras)
+            summary = self._apply(self._config)
+            gained = [self._cameras[c] for c in sorted(set(self._cameras) - before)]
+        log.info(
+            "cameras captured here now: %s (%d job(s) added, %d removed)",
+            ", ".join(sorted(held)) or "none", len(summary.added), len(summary.removed),
+        )  # fmt: skip
+        for camera in gained:  # a dead holder's leftovers; then set up before the first slot
+            self._sweep_camera_temp(camera)
+            try:
+                camera.prepare()
+            except Exception as exc:
+                log.debug("%s: prepare failed: %s", camera.id, exc)
 
     def _remove_job(self, job_id: str) -> None:
         if self._sched.get_job(job_id) is not None:
@@ -464,7 +529,7 @@ class CaptureScheduler:
         return self._attempt(camera_id, schedule_id, attempt)
 
     def _attempt(self, camera_id: str, schedule_id: str, attempt: int) -> Attempt | None:
-        if self._stop.is_set() or self.is_paused(camera_id):
+        if self._stop.is_set() or self.is_paused(camera_id) or not self._runs_here(camera_id):
             return None
         with self._state_lock:
             camera = self._cameras.get(camera_id)

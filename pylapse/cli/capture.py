@@ -9,6 +9,11 @@ Without ``--config`` the config is ``$PYLAPSE_CAPTURE_CONFIG`` (pyLapse 0.2's na
 ``$PYLAPSE_CONFIG``, else ``capture_config.json`` beside autocapture.py, else in the current
 folder. A camera entry that is invalid is logged and left out; the others capture.
 ``--check`` validates the config, prints every problem and exits non-zero if there is one.
+
+Several hosts (or several processes on one host) may capture from one config and data: each
+camera is captured by the holder of its lease only (see :mod:`pylapse.capture.leases`), and the
+others wait for it. ``--host NAME`` names this host (default: the config's ``capture.host``,
+``$PYLAPSE_HOST``, else the machine's name); ``--status`` lists the hosts and leases and exits.
 """
 
 from __future__ import annotations
@@ -20,8 +25,9 @@ import threading
 import time
 from pathlib import Path
 
-from pylapse.capture.lock import LockHeld
+from pylapse import timeutil
 from pylapse.cli import CommandError, find_config, load_config_or_fail
+from pylapse.config.capture import check_host_name, host_name
 from pylapse.config.models import Config
 
 CHECK_FAILED = 1  # --check: the file loads, but some camera entries are invalid
@@ -58,7 +64,28 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="SECONDS",
         help="stop after this many seconds (default: run until stopped)",
     )
+    parser.add_argument(
+        "--host",
+        type=_host_arg,
+        default=None,
+        metavar="NAME",
+        help="this host's name for the camera leases and the cameras' capture_host (default: "
+        "the config's capture.host, else $PYLAPSE_HOST, else the machine's host name)",
+    )
+    parser.add_argument(
+        "--status",
+        action="store_true",
+        help="list the capture hosts (last heartbeat) and which host captures which camera, "
+        "then exit",
+    )
     parser.set_defaults(func=run)
+
+
+def _host_arg(value: str) -> str:
+    try:
+        return check_host_name(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
     config = load_config_or_fail(path, code=CONFIG_UNUSABLE)
     if args.check:
         return _check(path, config)
+    if args.status:
+        return _status(config)
     if config.invalid_cameras and not config.cameras:
         # a camera set aside leaves the others running; with none left there is nothing to run
         problems = [p for entry in config.invalid_cameras.values() for p in entry.problems]
@@ -77,6 +106,10 @@ def run(args: argparse.Namespace) -> int:
             + f"\n{path}: ".join(problems),
             code=CONFIG_UNUSABLE,
         )
+    try:
+        host = host_name(config.capture, args.host)
+    except ValueError as exc:
+        raise CommandError(str(exc), code=CONFIG_UNUSABLE) from None
     enabled = [c for c in config.cameras.values() if c.enabled and c.schedules]
     if not enabled:
         log.warning("%s: no enabled camera with a schedule; nothing will be captured", path)
@@ -93,13 +126,10 @@ def run(args: argparse.Namespace) -> int:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         previous[sig] = signal.signal(sig, _on_signal)
-    runtime = Runtime(config, config_path=path, jobs=False)
+    runtime = Runtime(config, config_path=path, jobs=False, host=host)
     try:
-        try:
-            runtime.start()
-        except LockHeld as exc:
-            raise CommandError(str(exc)) from None
-        log.info("capturing from %s (Ctrl-C or SIGTERM stops)", path.resolve())
+        runtime.start()
+        log.info("capturing from %s as host %s (Ctrl-C or SIGTERM stops)", path.resolve(), host)
         deadline = None if args.duration is None else time.monotonic() + args.duration
         while not stop.wait(0.5):  # short waits: signal handlers run promptly between them
             if deadline is not None and time.monotonic() >= deadline:
@@ -109,6 +139,30 @@ def run(args: argparse.Namespace) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     log.info("stopped")
+    return 0
+
+
+def _status(config: Config) -> int:
+    """Print the capture hosts and the camera leases recorded in the index database."""
+    from pylapse import db
+    from pylapse.capture.leases import LeaseStore
+
+    store = LeaseStore(config.data_path / db.DB_NAME)
+    try:
+        hosts, leases = store.hosts(), store.leases()
+    finally:
+        store.close()
+    now = timeutil.now().timestamp()
+    print(f"capture hosts ({len(hosts)}):")
+    for beat in hosts:
+        print(f"  {beat.host} (pid {beat.pid}): last heartbeat {now - beat.heartbeat_at:.0f} s ago")
+    held = {lease.camera_id: lease for lease in leases if lease.live(now)}
+    print("cameras:")
+    for camera_id, cfg in config.cameras.items():
+        lease = held.get(camera_id)
+        where = f"captured by {lease.describe()}" if lease else "not captured by any host"
+        pin = f", pinned to {cfg.capture_host}" if cfg.capture_host else ""
+        print(f"  {camera_id}: {where}{pin}")
     return 0
 
 

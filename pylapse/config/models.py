@@ -44,6 +44,7 @@ from pylapse.config.base import (
     _check_zone,
     _Model,
 )
+from pylapse.config.capture import CaptureSettings, check_host_name
 from pylapse.config.jobs import JobsConfig
 from pylapse.config.notifications import NotificationConfig
 from pylapse.config.presets import ExportPreset
@@ -337,6 +338,11 @@ class CameraConfig(_Model):
     retention: RetentionConfig | None = Field(
         None, description="thin and expire old frames (off unless given and enabled)"
     )
+    capture_host: str | None = Field(
+        None,
+        description="name of the only host that captures this camera (default: any host "
+        "running `pylapse capture`)",
+    )
 
     @field_validator("timezone", mode="before")
     @classmethod
@@ -347,6 +353,11 @@ class CameraConfig(_Model):
     @classmethod
     def _check_ignore(cls, value: list[str]) -> list[str]:
         return storage.check_ignore(value)
+
+    @field_validator("capture_host")
+    @classmethod
+    def _check_capture_host(cls, value: str | None) -> str | None:
+        return None if value is None else check_host_name(value)
 
     @field_validator("filename_format")
     @classmethod
@@ -651,6 +662,9 @@ class Config(_Model):
     web: WebSettings = Field(default_factory=WebSettings, description="dashboard settings")
     jobs: JobsConfig = Field(
         default_factory=JobsConfig, description="where jobs run: in process, or Celery workers"
+    )
+    capture: CaptureSettings = Field(
+        default_factory=CaptureSettings, description="capture hosts: this host's name, leases"
     )
     notifications: dict[str, NotificationConfig] = Field(
         default_factory=dict, description="notification rules keyed by id"

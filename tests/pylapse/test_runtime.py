@@ -7,7 +7,6 @@ import json
 import pytest
 
 from pylapse.capture.health import HealthState
-from pylapse.capture.lock import LockHeld
 from pylapse.config.base import ConfigError
 from pylapse.config.file import load_config, parse_config
 from pylapse.sources.base import GrabError
@@ -120,13 +119,15 @@ def test_apply_config_saves_and_reloads(runtime, tmp_path):
         runtime.apply_config(parse_config(raw, tmp_path / "capture_config.json"))
 
 
-def test_one_scheduler_per_data_folder(runtime, tmp_path, server):
+def test_one_scheduler_per_camera(runtime, tmp_path, server):
     config = load_config(tmp_path / "capture_config.json")
     second = Runtime(config)
-    with pytest.raises(LockHeld, match="already running"):
-        second.start()
+    second.start()  # not refused: it waits for the cameras the first one holds
+    assert runtime.scheduler.leases.held == {"porch"}
+    assert second.scheduler.leases.held == frozenset()
+    assert second._captured_here().cameras == {}  # nor does it run their retention
     second.stop()
-    viewer = Runtime(config, scheduler=False)  # e.g. a read-only tool: no lock needed
+    viewer = Runtime(config, scheduler=False)  # e.g. a read-only tool: no lease needed
     viewer.start()
     assert viewer.camera("porch").id == "porch"
     viewer.stop()

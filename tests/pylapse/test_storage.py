@@ -713,3 +713,30 @@ def test_jpegs_made_here_of_every_layout_whole_padded_and_cut(kind):
         cut -= data[cut - 1] == 0xFF  # never half of a stuffed FF 00 pair
         with pytest.raises(InvalidImage, match="JPEG"):
             storage.validate_image(data[:cut] + b"\xff\xd9")
+
+
+def test_a_lock_on_a_file_removed_meanwhile_is_taken_on_the_new_one(tmp_path, monkeypatch):
+    """The race removal opens: B opened the file before A removed it and let go. B must then
+    lock the file the name leads to now, or a third process C could hold that one too."""
+    from pylapse.storage import files as lock_module
+
+    path = tmp_path / "x.lock"
+    real_flock = lock_module.fcntl.flock
+    removed = []
+
+    def flock_after_a_removal(fd, op):  # type: ignore[no-untyped-def]
+        if op & lock_module.fcntl.LOCK_EX and not removed:
+            removed.append(os.fstat(fd).st_ino)
+            os.unlink(path)  # the holder removes the file we opened, as it lets go
+        return real_flock(fd, op)
+
+    monkeypatch.setattr(lock_module.fcntl, "flock", flock_after_a_removal)
+    fd = lock_module.lock_file(path)
+    try:
+        assert removed and path.is_file()
+        assert os.fstat(fd).st_ino == os.stat(path).st_ino  # the lock is on the file named so
+        with pytest.raises(BlockingIOError):
+            lock_module.lock_file(path)  # and so it keeps a third one out
+    finally:
+        lock_module.unlock_file(path, fd)
+    assert not path.exists()

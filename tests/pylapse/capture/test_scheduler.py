@@ -1,5 +1,5 @@
 """CaptureScheduler: live capture against real loopback cameras (healthy ones keep their schedule
-while others hang or fail), retries, durable pause, reload, next runs, the lock, disk guard.
+while others hang or fail), retries, durable pause, reload, next runs, the leases, disk guard.
 Trigger arithmetic (DST nights, intervals) is in test_triggers.py."""
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import pytest
 
 from pylapse import naming, storage
 from pylapse.capture.health import HealthState, HealthStore
-from pylapse.capture.lock import LockHeld
 from pylapse.capture.scheduler import CaptureScheduler
 from pylapse.config.file import parse_config
 from tests.servers.camera_server import CameraServer
@@ -273,18 +272,22 @@ def test_next_runs_are_sorted_in_camera_zones(tmp_path, server):
         sched.shutdown()
 
 
-def test_second_scheduler_on_the_same_data_is_refused(tmp_path, server):
+def test_second_scheduler_on_the_same_data_waits_for_the_first(tmp_path, server):
     config = _config(tmp_path, {"a": _camera(server, "/shot.jpg", every=3600)})
     first = CaptureScheduler(config)
     first.start()
     try:
-        with pytest.raises(LockHeld, match="already running"):
-            CaptureScheduler(config).start()
+        second = CaptureScheduler(config)
+        second.start()  # not refused: it captures only what nobody holds, here nothing
+        assert first.leases.held == {"a"} and second.leases.held == frozenset()
+        assert second.next_runs(1) and not second._sched.get_jobs()
+        second.shutdown()
     finally:
         first.shutdown()
-    second = CaptureScheduler(config)
-    second.start()  # the lock was released
-    second.shutdown()
+    third = CaptureScheduler(config)
+    third.start()  # the leases were released
+    assert third.leases.held == {"a"} and third._sched.get_jobs()
+    third.shutdown()
 
 
 @pytest.mark.slow

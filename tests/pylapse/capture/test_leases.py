@@ -1,0 +1,230 @@
+"""Camera leases: taking, renewing, expiry and takeover, pinned cameras, a lease lost mid-capture.
+
+Every test takes its database from the ``db_location`` fixture, so the same tests run on any
+backend :func:`pylapse.db.connect` accepts (SQLite here; a ``postgresql://`` parameter joins
+once the shared PostgreSQL fixture exists).
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from pylapse.capture.leasekeeper import LeaseKeeper
+from pylapse.capture.leases import LeaseHolder, LeaseStore
+from pylapse.capture.scheduler import CaptureScheduler
+from pylapse.config.file import parse_config
+
+
+@pytest.fixture(params=["sqlite"])
+def db_location(request, tmp_path):
+    return tmp_path / "data" / "pylapse.db"
+
+
+@pytest.fixture
+def store(db_location):
+    db_location.parent.mkdir(parents=True, exist_ok=True)
+    made = LeaseStore(db_location)
+    yield made
+    made.close()
+
+
+A = LeaseHolder("host-a", 101, "aaaa")
+B = LeaseHolder("host-b", 202, "bbbb")
+
+
+def _holders(found):
+    return {camera: lease.host for camera, lease in found.items()}
+
+
+def test_the_first_taker_holds_and_the_second_sees_who(store):
+    assert _holders(store.take(A, ["porch", "roof"], 30, now=1000)) == {
+        "porch": "host-a", "roof": "host-a",
+    }  # fmt: skip
+    found = store.take(B, ["porch", "yard"], 30, now=1001)
+    assert _holders(found) == {"porch": "host-a", "yard": "host-b"}
+    assert found["porch"].describe() == "host host-a (pid 101)"
+    assert [(x.camera_id, x.host) for x in store.leases()] == [
+        ("porch", "host-a"), ("roof", "host-a"), ("yard", "host-b"),
+    ]  # fmt: skip
+
+
+def test_a_renewal_extends_the_lease_and_keeps_its_start(store):
+    store.take(A, ["porch"], 30, now=1000)
+    lease = store.take(A, ["porch"], 30, now=1020)["porch"]
+    assert (lease.acquired_at, lease.heartbeat_at, lease.expires_at) == (1000, 1020, 1050)
+    assert store.take(B, ["porch"], 30, now=1040)["porch"].host == "host-a"  # renewed: not yet
+
+
+def test_an_expired_lease_is_taken_over_and_its_old_holder_sees_it(store):
+    store.take(A, ["porch"], 10, now=1000)
+    assert store.take(B, ["porch"], 10, now=1009)["porch"].host == "host-a"
+    taken = store.take(B, ["porch"], 10, now=1010)["porch"]
+    assert (taken.holder, taken.acquired_at, taken.expires_at) == (B.id, 1010, 1020)
+    assert store.take(A, ["porch"], 10, now=1011)["porch"].holder == B.id  # A cannot renew
+    assert not taken.live(now=1020) and taken.live(now=1019)
+
+
+def test_a_restarted_process_is_a_new_holder(store):
+    """Same host and pid, another start: the old lease is not its own until it expires."""
+    store.take(A, ["porch"], 10, now=1000)
+    again = LeaseHolder(A.host, A.pid, "cccc")
+    assert store.take(again, ["porch"], 10, now=1005)["porch"].holder == A.id
+
+
+def test_release_and_leave(store):
+    store.take(A, ["porch", "roof"], 30, now=1000)
+    store.beat(A, now=1000)
+    store.beat(B, now=1001)
+    store.beat(A, now=1002)
+    assert [(h.host, h.started_at, h.heartbeat_at) for h in store.hosts()] == [
+        ("host-a", 1000, 1002), ("host-b", 1001, 1001),
+    ]  # fmt: skip
+    store.release(A, ["roof"])
+    assert [x.camera_id for x in store.leases()] == ["porch"]
+    store.release(B)  # someone else's leases are not touched
+    assert [x.camera_id for x in store.leases()] == ["porch"]
+    store.leave(A)
+    assert store.leases() == [] and [h.host for h in store.hosts()] == ["host-b"]
+    store.beat(A, now=1000 + 2 * 86400)  # hosts silent for a day are forgotten
+    assert [h.host for h in store.hosts()] == ["host-a"]
+
+
+# --- the keeper: heartbeat, takeover after a crash, a lease lost while paused -------------------
+
+HOLDER = """
+import sys, time
+from pylapse.capture.leasekeeper import LeaseKeeper
+from pylapse.capture.leases import LeaseHolder, LeaseStore
+keeper = LeaseKeeper(LeaseStore(sys.argv[1]), LeaseHolder.this_process("host-a"), seconds=1,
+                     wanted=lambda: ["porch"], on_change=lambda held: None)
+print(sorted(keeper.start()), flush=True)
+time.sleep(60)
+"""
+
+
+def _keeper(store, holder, seconds, wanted, changes=None):
+    told = changes if changes is not None else []
+    return LeaseKeeper(store, holder, seconds=seconds, wanted=lambda: wanted,
+                       on_change=told.append)  # fmt: skip
+
+
+def test_a_killed_holder_is_taken_over_once_its_lease_expires(store, db_location, repo):
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(db_location)], stdout=subprocess.PIPE, text=True,
+        cwd=repo,
+    )  # fmt: skip
+    try:
+        assert proc.stdout.readline().strip() == "['porch']"
+        changes = []
+        keeper = _keeper(store, B, 1, ["porch"], changes)
+        assert keeper.reconcile() == frozenset()
+        time.sleep(1.5)  # its heartbeat (every 1/3 s) keeps the lease alive
+        assert keeper.reconcile() == frozenset()
+        assert [h.host for h in store.hosts()] == ["host-b", "host-a"]
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 3
+        while not keeper.reconcile() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert keeper.held == {"porch"} and changes == [frozenset({"porch"})]
+        assert keeper.may_write("porch") is None
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_a_lease_lost_while_paused_stops_writes_at_once(store):
+    changes = []
+    paused = _keeper(store, A, 1, ["porch"], changes)  # never started: nobody renews for it
+    assert paused.reconcile() == {"porch"} and paused.may_write("porch") is None
+    time.sleep(1.1)
+    assert _keeper(store, B, 30, ["porch"]).reconcile() == {"porch"}
+    assert paused.may_write("porch") == "porch: lease lost to host host-b (pid 202)"
+    assert paused.held == frozenset()
+    assert paused.may_write("porch").startswith("porch: not captured here")
+    paused.reconcile()
+    assert changes == [frozenset({"porch"}), frozenset()]
+
+
+def test_a_low_lease_nobody_took_is_renewed_before_writing(store):
+    slow = _keeper(store, A, 1, ["porch"])
+    slow.reconcile()
+    time.sleep(1.1)  # expired, but free: the write may go ahead after renewing
+    assert slow.may_write("porch") is None
+    assert store.take(B, ["porch"], 1)["porch"].holder == A.id
+
+
+# --- the scheduler: which cameras run where ----------------------------------------------------
+
+
+def _config(tmp_path, cameras, lease=1.0):
+    hourly = [{"id": "h", "type": "interval", "interval_amount": 1, "interval_unit": "hours"}]
+    raw = {
+        "cameras": {
+            cid: {
+                "url": "http://127.0.0.1:9/shot.jpg",
+                "output_dir": f"frames/{cid}",
+                "schedules": hourly,
+                **extra,
+            }
+            for cid, extra in cameras.items()
+        },
+        "data_dir": "data",
+        "min_free_mb": 0,
+        "capture": {"lease_seconds": lease},
+    }
+    return parse_config(raw, tmp_path / "capture_config.json")
+
+
+def _jobs(sched):
+    return sorted(job.kwargs["camera_id"] for job in sched._sched.get_jobs())
+
+
+def _wait_for(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not predicate() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return predicate()
+
+
+def test_pinned_cameras_run_only_on_their_host_and_unpinned_ones_move(tmp_path):
+    config = _config(tmp_path, {
+        "pinned-a": {"capture_host": "a"}, "pinned-b": {"capture_host": "b"}, "free": {},
+        "off": {"enabled": False},
+    })  # fmt: skip
+    a = CaptureScheduler(config, host="a")
+    b = CaptureScheduler(config, host="b")
+    a.start()
+    try:
+        assert a.leases.held == {"pinned-a", "free"} and _jobs(a) == ["free", "pinned-a"]
+        b.start()
+        assert b.leases.held == {"pinned-b"} and _jobs(b) == ["pinned-b"]
+        a.shutdown()  # a clean stop releases at once: b takes the unpinned camera only
+        assert _wait_for(lambda: b.leases.held == {"pinned-b", "free"})
+        assert _jobs(b) == ["free", "pinned-b"]
+        time.sleep(0.5)
+        assert "pinned-a" not in b.leases.held
+        # a config edit pinning "free" to host a: b lets it go on the reload
+        b.reload(_config(tmp_path, {
+            "pinned-a": {"capture_host": "a"}, "pinned-b": {"capture_host": "b"},
+            "free": {"capture_host": "a"},
+        }))  # fmt: skip
+        assert b.leases.held == {"pinned-b"} and _jobs(b) == ["pinned-b"]
+        assert [x.camera_id for x in b.leases.store.leases()] == ["pinned-b"]
+    finally:
+        a.shutdown()
+        b.shutdown()
+
+
+def test_a_bad_host_name_is_refused_clearly(tmp_path, monkeypatch):
+    with pytest.raises(ValueError, match="'no spaces' is not a host name"):
+        CaptureScheduler(_config(tmp_path, {}), host="no spaces")
+    monkeypatch.setenv("PYLAPSE_HOST", "bad/name")
+    with pytest.raises(ValueError, match=r"\$PYLAPSE_HOST: 'bad/name' is not a host name"):
+        CaptureScheduler(_config(tmp_path, {}))
