@@ -32,6 +32,7 @@ from pylapse.redact import mask_secrets
 from pylapse.runtime import Runtime
 from web import security
 from web.deps import ConfigEditor
+from web.headers import SecurityHeadersMiddleware
 from web.messages import in_words
 from web.templating import create_templates
 
@@ -118,7 +119,7 @@ class _App(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
         # outside Starlette's own outermost error middleware, so its 500 page gets the
         # security headers as well
-        return security.SecurityHeadersMiddleware(super().build_middleware_stack())
+        return SecurityHeadersMiddleware(super().build_middleware_stack())
 
 
 def create_app(runtime: Runtime, *, bound_host: str | None = None, start: bool = True) -> FastAPI:

@@ -24,14 +24,15 @@ The rules, in order, for every HTTP request:
    header (htmx sends it from ``hx-headers`` on ``<body>``) or the ``csrf_token`` form field;
    otherwise ``403``.
 5. **Response headers** on every response, pages, partials, static files and errors alike
-   (:class:`SecurityHeadersMiddleware`): a Content-Security-Policy that runs scripts only from
-   this server's own files (no inline script, no ``eval``; htmx is told so by the
-   ``htmx-config`` meta tag) and styles only from its stylesheets, and refuses framing;
-   ``X-Content-Type-Options: nosniff``; ``Referrer-Policy: same-origin``.
+   (:mod:`web.headers`): a Content-Security-Policy that runs scripts only from this server's
+   own files (no inline script, no ``eval``; htmx is told so by the ``htmx-config`` meta tag)
+   and styles only from its stylesheets, and refuses framing; ``X-Content-Type-Options:
+   nosniff``; ``Referrer-Policy: same-origin``.
 
 Wrong passwords are throttled per client (:mod:`web.throttle`). The client is the socket's
 peer, except when that peer is one of ``web.trusted_proxies``: then it is the right-most
-``X-Forwarded-For`` address that is not itself a trusted proxy (the one our proxy saw).
+``X-Forwarded-For`` address that is not itself a trusted proxy (the one our proxy saw); how the
+client, loopback and a Host name are told is :mod:`web.clients`.
 """
 
 from __future__ import annotations
@@ -40,14 +41,11 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import ipaddress
 import json
 import secrets
 import socket
 import weakref
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -60,6 +58,17 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pylapse import storage
+from web.clients import (
+    LOOPBACK_NAMES,
+    PROXY_HEADERS,
+    Network,
+    forwarded_client,
+    forwarded_https,
+    host_name,
+    is_ip,
+    is_loopback,
+    trusted_networks,
+)
 from web.sessions import SESSION_MAX_AGE, SessionStore
 from web.throttle import LoginThrottle
 
@@ -74,62 +83,8 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Paths reachable without logging in: the login form itself and the static assets it uses.
 PUBLIC_PATHS = frozenset({"/login"})
 PUBLIC_PREFIXES = ("/static/",)
-PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 VERIFY_AT_ONCE = 2  # argon2 verifications running at once (64 MiB of memory each)
 _STATE_KEY = "pylapse_session"
-
-# Every page's scripts are files of this server (htmx, its SSE extension, app.js, Swagger UI and
-# api-docs.js); no template has inline script, event-handler attributes or style attributes, and
-# htmx runs with allowEval off. Images: frames and thumbnails, plus the ``data:`` icons of the
-# pages and of Swagger UI. The form-action and base-uri rules keep injected markup (were there
-# any) from posting elsewhere or re-pointing relative URLs.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
-SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
-    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),  # frame-ancestors for browsers that predate it
-    (b"referrer-policy", b"same-origin"),
-)
-
-
-def is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host.lower() in ("localhost",):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
-
-
-def host_name(header: str) -> str:
-    """The name part of a Host header: 'Example.org:8000' -> 'example.org', '[::1]:80' -> '::1'."""
-    header = header.strip().lower()
-    if header.startswith("["):
-        return header[1 : header.find("]")] if "]" in header else header
-    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
-
 
 def load_secret(data_path: Path) -> bytes:
     """The per-install signing secret, created on first use (readable by the owner only)."""
@@ -144,66 +99,6 @@ def load_secret(data_path: Path) -> bytes:
     path.parent.mkdir(parents=True, exist_ok=True)
     storage.atomic_write(path, secret.encode("ascii"), mode=0o600)
     return secret.encode("ascii")
-
-
-# -- who is the client: trusted reverse proxies ---------------------------------------------------
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-@lru_cache(maxsize=8)
-def _networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
-    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
-
-
-def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """An address from a peer or an X-Forwarded-For entry ('1.2.3.4', '[::1]:80', '1.2.3.4:5')."""
-    text = text.strip()
-    if text.startswith("[") and "]" in text:
-        text = text[1 : text.index("]")]
-    elif text.count(":") == 1:
-        text = text.split(":", 1)[0]
-    try:
-        address = ipaddress.ip_address(text)
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
-
-
-def _trusted(networks: Iterable[Network], host: str | None) -> bool:
-    address = _address(host) if host else None
-    return address is not None and any(address in network for network in networks)
-
-
-def forwarded_client(peer: str, headers: Headers, trusted: tuple[Network, ...]) -> str:
-    """The client's address: ``peer``, unless ``peer`` is a trusted proxy; then the right-most
-    X-Forwarded-For entry that is not a trusted proxy (what our own proxy appended; entries
-    left of it are whatever the client chose to send). All of them trusted: the left-most."""
-    if not trusted or not _trusted(trusted, peer):
-        return peer
-    hops = [
-        hop.strip()
-        for value in headers.getlist("x-forwarded-for")
-        for hop in value.split(",")
-        if hop.strip()
-    ]
-    for hop in reversed(hops):
-        if not _trusted(trusted, hop):
-            address = _address(hop)
-            return str(address) if address is not None else hop[:100]
-    return str(_address(hops[0]) or peer) if hops else peer
-
-
-def forwarded_https(peer: str, headers: Headers, trusted: tuple[Network, ...]) -> bool:
-    """Whether a trusted proxy says the browser connected over HTTPS. Any ``https`` in the
-    header counts: in a chain, the TLS end may be the first hop or a later one, and a client
-    that forges it only makes its own cookie Secure (which it then cannot send over http)."""
-    if not trusted or not _trusted(trusted, peer):
-        return False
-    values = ",".join(headers.getlist("x-forwarded-proto")).lower().split(",")
-    return "https" in (value.strip() for value in values)
 
 
 # -- sessions ------------------------------------------------------------------------------------
@@ -262,7 +157,7 @@ class Guard:
         return hashlib.sha256(value.encode()).hexdigest()[:16] if value else ""
 
     def trusted_proxies(self) -> tuple[Network, ...]:
-        return _networks(tuple(self.runtime.config.web.trusted_proxies))
+        return trusted_networks(tuple(self.runtime.config.web.trusted_proxies))
 
     def host_allowed(self, header: str | None) -> bool:
         if not header:
@@ -273,7 +168,7 @@ class Guard:
             return True
         if self.bound_host in ("0.0.0.0", "::", ""):
             machine = socket.gethostname().lower()
-            return _is_ip(name) or name in (machine, machine + ".local", socket.getfqdn().lower())
+            return is_ip(name) or name in (machine, machine + ".local", socket.getfqdn().lower())
         return False
 
     def login_required(self, client_host: str | None, headers: Headers | None = None) -> bool:
@@ -427,29 +322,6 @@ async def verify_csrf(request: Request) -> None:
 
 
 # -- the middleware ------------------------------------------------------------------------------
-
-
-class SecurityHeadersMiddleware:
-    """Adds :data:`SECURITY_HEADERS` to every response that does not set its own. The app puts
-    it outside everything else (see :mod:`web.app`), so error pages get them too."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {bytes(name).lower() for name, _ in headers}
-                headers.extend(item for item in SECURITY_HEADERS if item[0] not in present)
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 class SecurityMiddleware:

@@ -16,7 +16,7 @@ from pylapse.config.file import load_config
 from pylapse.runtime import Runtime
 from web import throttle
 from web.app import create_app
-from web.security import forwarded_client, forwarded_https
+from web.clients import forwarded_client, forwarded_https
 from web.throttle import LoginThrottle, client_key
 
 PASSWORD = "correct horse battery"
@@ -144,9 +144,9 @@ def test_forwarded_for_from_an_untrusted_peer_is_ignored(protected) -> None:
 def test_the_client_is_the_rightmost_address_that_is_not_a_trusted_proxy() -> None:
     from starlette.datastructures import Headers
 
-    from web.security import _networks
+    from web.clients import trusted_networks
 
-    trusted = _networks(("127.0.0.1", "10.0.0.0/8"))
+    trusted = trusted_networks(("127.0.0.1", "10.0.0.0/8"))
 
     def client(peer: str, xff: str | list[str]) -> str:
         values = [xff] if isinstance(xff, str) else xff
