@@ -28,7 +28,15 @@ from typing import Any
 from pylapse.export import pool as workerpool
 from pylapse.export.options import ExportOptions
 from pylapse.export.staging import ExportError, NameSet, Staging
-from pylapse.export.worker import Item, Outcome, Tone, init_worker, item, process_chunk
+from pylapse.export.worker import (
+    FrameWriter,
+    Item,
+    Outcome,
+    Tone,
+    init_worker,
+    item,
+    process_chunk,
+)
 from pylapse.imaging import deflicker
 from pylapse.progress import Cancelled, Progress, ProgressCallback, safe_report
 
@@ -109,6 +117,12 @@ def _pool(
         # simplejpeg (and numpy under it) too, when installed: imported once, not per worker
         preload=["pylapse.export.run", "simplejpeg"],
     )
+
+
+def _start_workers(pool: cf.Executor, workers: int) -> None:
+    """Start the pool's ``workers`` processes (a trivial call for each)."""
+    for _ in range(workers):
+        pool.submit(os.getpid)
 
 
 def _close_gaps(staging: Path, names: NameSet, skipped_numbers: set[int]) -> None:
@@ -240,23 +254,61 @@ def _run_pool(
     chunks = _chunks(frames, chunk_size, staging.output_dir)
     done = linked = produced = 0
     safe_report(progress, Progress("process", 0, total))
-    with _pool(workers, options, staging.path, total, roots) as pool:
+    # Starting the pool takes a few tenths of a second (the forkserver imports pyLapse, numpy
+    # and the codecs, then forks), a fifth of a short export, and the pool's first submit
+    # blocks until then. So the workers are started on a thread, and until the first chunk
+    # comes back from the pool this process writes chunks too, one at a time on another thread
+    # (the codecs release the GIL) with its own writer; then it leaves the cores to the pool.
+    with (
+        _pool(workers, options, staging.path, total, roots) as pool,
+        cf.ThreadPoolExecutor(2, thread_name_prefix="export-start") as here,
+    ):
+        starting = here.submit(_start_workers, pool, workers)
+        writers: list[FrameWriter] = []  # made on the thread that writes, when first needed
+
+        def write_here(chunk: list[tuple[int, Item]], part: dict[int, Tone] | None) -> Any:
+            if not writers:
+                writers.append(FrameWriter(options, str(staging.path), total, roots))
+            return writers[0].process_chunk(chunk, part)
+
         pending: set[cf.Future[list[Outcome]]] = set()
+        local: cf.Future[list[Outcome]] | None = None  # the chunk this process is writing
+        warm = False  # a chunk came back from the pool: its workers are running
         try:
             while True:
-                while len(pending) < workers * 3:
+                while True:
+                    here_free = not warm and local is None
+                    in_pool = len(pending) - (local is not None)
+                    pool_free = starting.done() and in_pool < workers * 3
+                    if not (here_free or pool_free):
+                        break
                     chunk = next(chunks, None)
                     if chunk is None:
                         break
                     produced = chunk[-1][0]
                     part = {n: tones[n - 1] for n, _ in chunk if n <= len(tones)} if tones else None
-                    pending.add(pool.submit(process_chunk, chunk, part))
+                    if here_free:
+                        local = here.submit(write_here, chunk, part)
+                        pending.add(local)
+                    else:
+                        pending.add(pool.submit(process_chunk, chunk, part))
                 if not pending:
                     break
-                finished, pending = cf.wait(pending, 0.2, cf.FIRST_COMPLETED)
+                # until the workers are started, wake when they are, to hand them chunks
+                watched: set[cf.Future[Any]] = set(pending)
+                if not starting.done():
+                    watched.add(starting)
+                finished = cf.wait(watched, 0.2, cf.FIRST_COMPLETED).done - {starting}
+                pending -= finished
+                if starting.done():
+                    starting.result()  # the pool could not start: say why
                 if cancel is not None and cancel.is_set():
                     raise Cancelled("export cancelled; the previous export was left as it was")
                 for future in finished:
+                    if future is local:
+                        local = None
+                    else:
+                        warm = True
                     for number, was_linked, skip in future.result():
                         done += 1
                         linked += was_linked

@@ -1,7 +1,9 @@
 """The worker side of an export: one process of the pool, handed chunks of frames.
 
-Each worker builds its resize/overlay specs and loads its fonts once (pool initializer), then
-writes each frame of a chunk into the staging folder under its final number. A frame that cannot
+Each worker builds its resize/overlay specs and loads its fonts once (pool initializer, into a
+:class:`FrameWriter`), then writes each frame of a chunk into the staging folder under its final
+number. The exporting process makes a writer of its own to write the first chunks while its pool
+starts. A frame that cannot
 be read comes back as a skip with the reason; anything else (disk full, a bad font) fails the
 export, which then leaves the previous one as it was.
 """
@@ -21,7 +23,16 @@ from pylapse import timeutil
 from pylapse.export.options import ExportOptions
 from pylapse.imaging import deflicker, fonts, process, samesize
 
-__all__ = ["Item", "Outcome", "configure", "init_worker", "item", "process_chunk"]
+__all__ = [
+    "FrameWriter",
+    "Item",
+    "Outcome",
+    "Tone",
+    "configure",
+    "init_worker",
+    "item",
+    "process_chunk",
+]
 
 _JPEG_SUFFIXES = (".jpg", ".jpeg")
 _JPEG_EXTS = ("jpg", "jpeg")
@@ -41,55 +52,6 @@ def item(frame: Any) -> Item:
         when = frame.time
         utc, offset = when.timestamp(), timeutil.offset_seconds(when)
     return (os.fspath(frame.path), utc, offset)
-
-
-_WORKER: dict[str, Any] = {}
-
-
-def _watch_owner(owner: int) -> None:
-    """End this worker when the export process that owns it is gone (killed, crashed).
-
-    Pool workers block on a queue whose pipe they hold both ends of, so they would otherwise
-    wait forever as orphans. Their half-written staging folder is removed by the next export.
-    """
-    tick = threading.Event()
-    while not tick.wait(1.0):
-        try:
-            os.kill(owner, 0)
-        except ProcessLookupError:
-            os._exit(3)  # nothing to clean up or flush: the owner is gone
-        except PermissionError:
-            pass  # the pid exists (reused by another user's process is harmless too)
-
-
-def init_worker(
-    options: ExportOptions, staging: str, count: int, owner: int, roots: tuple[str, ...] = ()
-) -> None:
-    """Per worker process: build the specs once and load the fonts they use once. ``roots``
-    (resolved, each ending in a separator): frames must resolve inside one of them."""
-    threading.Thread(target=_watch_owner, args=(owner,), name="owner-watch", daemon=True).start()
-    configure(options, staging, count, roots)
-
-
-def configure(
-    options: ExportOptions, staging: str, count: int, roots: tuple[str, ...] = ()
-) -> None:
-    """This process's export settings (what :func:`init_worker` sets up, without watching an
-    owner): a Celery worker sets them for each chunk it is handed."""
-    _WORKER.update(
-        options=options,
-        staging=Path(staging),
-        names=options.names(count),
-        resize=options.resize_spec(),
-        stamp=options.timestamp_overlay(),
-        mark=options.watermark(),
-        roots=roots,
-        # frames kept at their size go through libjpeg-turbo directly where that applies
-        samesize=options.ext in _JPEG_EXTS and not options.optimize and samesize.available(),
-    )
-    if options.height and (options.drawtimestamp or options.watermark_text):
-        for size in (options.font_size, options.watermark_size):
-            fonts.load_font(options.font, max(6, round(size * options.height)))
 
 
 def _same_format(path: str, ext: str) -> bool:
@@ -140,84 +102,152 @@ def _frame_time(path: str, utc: float | None, offset: int | None) -> datetime:
 #: a frame's deflicker inputs: (target luma, its stored luma or None to measure it here)
 Tone = tuple[float, float | None]
 
-
-def _process_one(number: int, entry: Item, tone: Tone | None = None) -> bool:
-    """Write frame ``number``; returns True when it was linked. Raises ImageError to skip."""
-    w = _WORKER
-    options: ExportOptions = w["options"]
-    path, utc, offset = entry
-    source = path  # the file read: the frame's path, or where it resolved when that is checked
-    if w["roots"]:
-        source = os.path.realpath(path)
-        if not os.path.join(source, "").startswith(w["roots"]):
-            raise process.ImageError(f"{path}: not inside the storage roots (a link out of them?)")
-    dest = w["staging"] / w["names"].name(number)
-    if options.link and not options.processes_pixels and _same_format(path, options.ext):
-        _quick_check(source)
-        _link(source, dest)
-        return True
-    if w["samesize"] and tone is None and _write_same_size(source, dest, path, utc, offset):
-        return False
-    image = process.open_frame(source, w["resize"])
-    try:
-        exif = image.getexif()
-        exif.pop(ExifTags.Base.Orientation, None)  # pixels are upright now
-        image = process.resize_image(image, w["resize"])
-        if tone is not None:
-            target, luma = tone
-            if luma is None:  # not measured at capture: measure the decoded frame now
-                luma = deflicker.measure_luma(image)
-            gain = deflicker.gain_for(luma, target, options.deflicker_strength)
-            image = deflicker.apply_gain(image, gain)
-        if w["stamp"] is not None:
-            w["stamp"].apply(image, _frame_time(path, utc, offset))
-        if w["mark"] is not None:
-            w["mark"].apply(image)
-        process.encode(
-            image,
-            dest,
-            options.ext,
-            quality=options.quality,
-            optimize=options.optimize,
-            exif=process.exif_bytes_for(exif, process.output_format(options.ext)),
-        )
-    finally:
-        image.close()
-    return False
-
-
-def _write_same_size(
-    source: str, dest: Path, path: str, utc: float | None, offset: int | None
-) -> bool:
-    """Write the frame through libjpeg-turbo when it needs no resize, turning or colour work
-    (:mod:`pylapse.imaging.samesize`); False, having written nothing, when that does not apply."""
-    w = _WORKER
-    frame = samesize.open_frame(source, w["resize"])
-    if frame is None:
-        return False
-    options: ExportOptions = w["options"]
-    exif = frame.exif
-    exif.pop(ExifTags.Base.Orientation, None)  # as the Pillow way does (upright already)
-    if w["stamp"] is not None:
-        w["stamp"].apply(frame.image, _frame_time(path, utc, offset))
-    if w["mark"] is not None:
-        w["mark"].apply(frame.image)
-    samesize.encode(frame, dest, quality=options.quality, exif=process.exif_bytes_for(exif, "JPEG"))
-    return True
-
-
 Outcome = tuple[int, bool, tuple[str, str] | None]  # number, linked, (path, skip reason)
+
+
+class FrameWriter:
+    """One export's per-frame settings, built once (specs made, fonts loaded), and the work of
+    writing its frames into the staging folder. A pool worker holds one (:func:`configure`);
+    the exporting process makes its own to write frames while its pool starts."""
+
+    def __init__(
+        self, options: ExportOptions, staging: str, count: int, roots: tuple[str, ...] = ()
+    ) -> None:
+        """``roots`` (resolved, each ending in a separator): frames must resolve inside one."""
+        self.options = options
+        self.staging = Path(staging)
+        self.names = options.names(count)
+        self.resize = options.resize_spec()
+        self.stamp = options.timestamp_overlay()
+        self.mark = options.watermark()
+        self.roots = roots
+        # frames kept at their size go through libjpeg-turbo directly where that applies
+        self.samesize = options.ext in _JPEG_EXTS and not options.optimize and samesize.available()
+        if options.height and (options.drawtimestamp or options.watermark_text):
+            for size in (options.font_size, options.watermark_size):
+                fonts.load_font(options.font, max(6, round(size * options.height)))
+
+    def process_chunk(
+        self, chunk: list[tuple[int, Item]], tones: dict[int, Tone] | None = None
+    ) -> list[Outcome]:
+        """What became of each frame of ``chunk``; ``tones`` (by frame number) deflicker them."""
+        out: list[Outcome] = []
+        for number, entry in chunk:
+            try:
+                tone = tones.get(number) if tones else None
+                out.append((number, self._process_one(number, entry, tone), None))
+            except process.ImageError as exc:
+                out.append((number, False, (entry[0], str(exc).removeprefix(f"{entry[0]}: "))))
+        return out
+
+    def _process_one(self, number: int, entry: Item, tone: Tone | None = None) -> bool:
+        """Write frame ``number``; returns True when it was linked. Raises ImageError to skip."""
+        options = self.options
+        path, utc, offset = entry
+        source = path  # the file read: the frame's path, or where it resolved when checked
+        if self.roots:
+            source = os.path.realpath(path)
+            if not os.path.join(source, "").startswith(self.roots):
+                raise process.ImageError(
+                    f"{path}: not inside the storage roots (a link out of them?)"
+                )
+        dest = self.staging / self.names.name(number)
+        if options.link and not options.processes_pixels and _same_format(path, options.ext):
+            _quick_check(source)
+            _link(source, dest)
+            return True
+        if (
+            self.samesize
+            and tone is None
+            and self._write_same_size(source, dest, path, utc, offset)
+        ):
+            return False
+        image = process.open_frame(source, self.resize)
+        try:
+            exif = image.getexif()
+            exif.pop(ExifTags.Base.Orientation, None)  # pixels are upright now
+            image = process.resize_image(image, self.resize)
+            if tone is not None:
+                target, luma = tone
+                if luma is None:  # not measured at capture: measure the decoded frame now
+                    luma = deflicker.measure_luma(image)
+                gain = deflicker.gain_for(luma, target, options.deflicker_strength)
+                image = deflicker.apply_gain(image, gain)
+            if self.stamp is not None:
+                self.stamp.apply(image, _frame_time(path, utc, offset))
+            if self.mark is not None:
+                self.mark.apply(image)
+            process.encode(
+                image,
+                dest,
+                options.ext,
+                quality=options.quality,
+                optimize=options.optimize,
+                exif=process.exif_bytes_for(exif, process.output_format(options.ext)),
+            )
+        finally:
+            image.close()
+        return False
+
+    def _write_same_size(
+        self, source: str, dest: Path, path: str, utc: float | None, offset: int | None
+    ) -> bool:
+        """Write the frame through libjpeg-turbo when it needs no resize, turning or colour
+        work (:mod:`pylapse.imaging.samesize`); False, having written nothing, when that does
+        not apply."""
+        frame = samesize.open_frame(source, self.resize)
+        if frame is None:
+            return False
+        exif = frame.exif
+        exif.pop(ExifTags.Base.Orientation, None)  # as the Pillow way does (upright already)
+        if self.stamp is not None:
+            self.stamp.apply(frame.image, _frame_time(path, utc, offset))
+        if self.mark is not None:
+            self.mark.apply(frame.image)
+        samesize.encode(
+            frame, dest, quality=self.options.quality, exif=process.exif_bytes_for(exif, "JPEG")
+        )
+        return True
+
+
+_writer: list[FrameWriter] = []  # this worker process's writer, once configured
+
+
+def _watch_owner(owner: int) -> None:
+    """End this worker when the export process that owns it is gone (killed, crashed).
+
+    Pool workers block on a queue whose pipe they hold both ends of, so they would otherwise
+    wait forever as orphans. Their half-written staging folder is removed by the next export.
+    """
+    tick = threading.Event()
+    while not tick.wait(1.0):
+        try:
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            os._exit(3)  # nothing to clean up or flush: the owner is gone
+        except PermissionError:
+            pass  # the pid exists (reused by another user's process is harmless too)
+
+
+def init_worker(
+    options: ExportOptions, staging: str, count: int, owner: int, roots: tuple[str, ...] = ()
+) -> None:
+    """Per worker process: build the specs once and load the fonts they use once. ``roots``
+    (resolved, each ending in a separator): frames must resolve inside one of them."""
+    threading.Thread(target=_watch_owner, args=(owner,), name="owner-watch", daemon=True).start()
+    configure(options, staging, count, roots)
+
+
+def configure(
+    options: ExportOptions, staging: str, count: int, roots: tuple[str, ...] = ()
+) -> None:
+    """This process's export settings (what :func:`init_worker` sets up, without watching an
+    owner): a Celery worker sets them for each chunk it is handed."""
+    _writer[:] = [FrameWriter(options, staging, count, roots)]
 
 
 def process_chunk(
     chunk: list[tuple[int, Item]], tones: dict[int, Tone] | None = None
 ) -> list[Outcome]:
-    """What became of each frame of ``chunk``; ``tones`` (by frame number) deflicker them."""
-    out: list[Outcome] = []
-    for number, entry in chunk:
-        try:
-            tone = tones.get(number) if tones else None
-            out.append((number, _process_one(number, entry, tone), None))
-        except process.ImageError as exc:
-            out.append((number, False, (entry[0], str(exc).removeprefix(f"{entry[0]}: "))))
-    return out
+    """:meth:`FrameWriter.process_chunk` of this process's writer (set by :func:`configure`)."""
+    return _writer[0].process_chunk(chunk, tones)
