@@ -477,10 +477,10 @@ class Collection:
         several ``rules`` (a list of such dicts), within ``tolerance``; with no fields at all,
         every frame in the date range.
 
-        A dead camera's frames (frozen runs and blank pictures, by the rule camera health uses:
-        :mod:`pylapse.selection.dead_camera`) are left out by default and counted in
-        ``selection.left_out``; ``keep_dead_frames=True`` keeps them. A frame never scored is
-        never left out.
+        A dead camera's frames (frozen runs, blank pictures and frames far darker than the day
+        before, by the rule camera health uses: :mod:`pylapse.selection.dead_camera`) are left
+        out by default and counted in ``selection.left_out``; ``keep_dead_frames=True`` keeps
+        them. A frame never scored is never left out.
 
         Quality filters (all off by default, see :class:`QualityFilter`): ``min_luma``,
         ``max_luma``, ``min_contrast``, ``max_clip_high``, ``min_sharpness``,

@@ -50,7 +50,6 @@ __all__ = ["Camera", "CaptureResult", "Grab", "ImageMetrics", "NotIndexed", "ima
 
 log = logging.getLogger(__name__)
 
-YESTERDAY_WINDOW = 1800.0  # seconds either side of the same time yesterday
 _METRIC_SIDE = 64  # metrics come from a ~64 px grayscale thumbnail: cheap and noise-tolerant
 
 
@@ -86,8 +85,8 @@ class CaptureResult:
     # camera's previous frame's (None: no previous frame known)
     scores: Scores | None = None
     hash_distance: int | None = None
-    # mean luma of the camera's frame nearest the same time a day earlier (None: none indexed
-    # within YESTERDAY_WINDOW): far darker than it tells a dead camera from a night frame
+    # mean luma of the camera's frame nearest the same local time a day earlier (None: none
+    # indexed near it): far darker than it tells a dead camera from a night frame
     luma_yesterday: float | None = None
     # sky metrics (issue 18) over the camera's metrics_region, and the frame's EXIF exposure
     sky: Sky | None = None
@@ -354,7 +353,7 @@ class Camera:
             previous = None if last is None else last.dhash
         distance = None if previous is None else quality.hash_distance(previous, scores.dhash)
         self._last_hash = scores.dhash
-        yesterday = None if index is None else _luma_yesterday(index, self.id, grab.time)
+        yesterday = None if index is None else index.luma_day_before(self.id, grab.time)
         path = self.path_for(grab.time, output_dir)
         if cancel is not None and cancel.is_set():
             raise Cancelled(f"{self.id}: stopped before saving {path.name}")
@@ -464,16 +463,6 @@ def add_to_index(index: FrameIndex, result: CaptureResult) -> int:
         luma=result.luma,
         scores=_score_columns(result),
     )
-
-
-def _luma_yesterday(index: FrameIndex, camera_id: str, when: datetime) -> float | None:
-    """Luma of the camera's frame nearest ``when`` minus a day, within YESTERDAY_WINDOW."""
-    target = when.timestamp() - 86400
-    frames = index.frames(camera_id, target - YESTERDAY_WINDOW, target + YESTERDAY_WINDOW)
-    lit = [f for f in frames if f.luma is not None]
-    if not lit:
-        return None
-    return min(lit, key=lambda f: abs(f.utc - target)).luma
 
 
 def _score_columns(result: CaptureResult) -> dict[str, float | int | None] | None:

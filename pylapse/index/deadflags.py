@@ -1,5 +1,5 @@
 """Each frame's dead-camera verdict, stored in ``frames.dead`` when its scores are written
-(issue 17): ``'frozen'``, ``'blank'`` or NULL (alive, or not measured).
+(issue 17): ``'frozen'``, ``'blank'``, ``'dark'`` or NULL (alive, or not measured).
 
 The rule is :mod:`pylapse.selection.dead_camera`'s; this module only decides *where* to apply
 it. A frame's verdict depends on its run of one picture, so writing (or clearing) the scores
@@ -9,6 +9,9 @@ frame, and only the links next to the frame moved). :func:`refresh` reads a wind
 :data:`FROZEN_AFTER` frames either side, which settles those runs whatever lies beyond
 (:func:`~pylapse.selection.dead_camera.settled_flags`), and writes the verdicts that changed:
 a camera that stays frozen for a week costs each capture two small reads and one row written.
+A frame the window leaves alive may still be far darker than the day before: that verdict is
+:mod:`pylapse.index.darkflags`'s, asked here for those frames, and of the frames a day after
+the changed ones.
 
 Selections then read only the dead frames through a partial index (``frames_dead``), instead
 of every scored frame of the range: a million-frame preview stays as fast as without the
@@ -31,8 +34,10 @@ from itertools import chain
 from typing import Any
 
 from pylapse import db
+from pylapse.index import darkflags
 from pylapse.selection.dead_camera import (
     BLANK_CONTRAST,
+    DARK_CANDIDATE_LUMA,
     FROZEN_AFTER,
     Dead,
     DeadFrames,
@@ -44,7 +49,7 @@ __all__ = ["CHUNK", "DEAD_SQL", "backfill", "backfill_pending", "read_dead", "re
 CHUNK = 20_000  # rows a backfill decides per transaction (capture waits at most for one)
 _AFTER = 256  # frames read after a changed one at most: a batch of them often fits in one
 _IDS = 500  # frame ids per IN (...) list
-_COLUMNS = "id, utc, luma, contrast, hash_distance, dead"
+_COLUMNS = "id, utc, luma, contrast, hash_distance, dead, utc_offset"
 # Queries next to a frame bound utc on its own first ("utc >= ?"): with only the (utc, id) OR
 # SQLite walks the collection's index from one end (a metrics batch early in a million-frame
 # collection read most of it per window).
@@ -57,7 +62,7 @@ _KIND_SQL = (
     + " ELSE 0 END"
 )
 
-Row = list[Any]  # [id, utc, luma, contrast, hash_distance, dead], as SQLite gives them
+Row = list[Any]  # [id, utc, luma, contrast, hash_distance, dead, utc_offset], as read
 
 
 def _word(kind: int) -> str | None:
@@ -65,7 +70,7 @@ def _word(kind: int) -> str | None:
 
 
 def _decide(
-    conn: sqlite3.Connection, window: Sequence[Row], *, first: bool, last: bool
+    conn: sqlite3.Connection, cid: int, window: Sequence[Row], *, first: bool, last: bool
 ) -> tuple[int, int, int]:
     """Decide ``window`` (rows in time order) and write the settled verdicts that changed
     (the rows' last item follows). Returns ``(rows written, lo, hi)``: ``[lo, hi)`` settled."""
@@ -73,9 +78,12 @@ def _decide(
     contrast = [r[3] for r in window]
     hd = [r[4] for r in window]
     flags, lo, hi = settled_flags(luma, contrast, hd, first=first, last=last)
+    alive = [i for i in range(lo, hi) if not flags[i]]
+    dark = darkflags.dark(conn, cid, [(window[i][1], window[i][6], luma[i]) for i in alive])
+    dark_at = {i for i, d in zip(alive, dark, strict=True) if d}
     changes = []
     for i in range(lo, hi):
-        word = _word(flags[i])
+        word = darkflags.DARK if i in dark_at else _word(flags[i])
         if word != window[i][5]:
             changes.append((word, window[i][0]))
             window[i][5] = word
@@ -96,7 +104,11 @@ def refresh(conn: sqlite3.Connection, frame_ids: Iterable[int]) -> int:
             f"SELECT collection_id, utc, id FROM frames WHERE id IN ({marks})", part
         ):
             places[cid].append((utc, fid))
-    return sum(_refresh_collection(conn, cid, sorted(p)) for cid, p in places.items())
+    return sum(
+        _refresh_collection(conn, cid, sorted(p))
+        + darkflags.refresh_next_day(conn, cid, (utc for utc, _ in p))
+        for cid, p in places.items()
+    )
 
 
 def _refresh_collection(conn: sqlite3.Connection, cid: int, places: list[tuple[float, int]]) -> int:
@@ -117,7 +129,8 @@ def _refresh_collection(conn: sqlite3.Connection, cid: int, places: list[tuple[f
         ).fetchall()
         last = len(after) < limit
         window = [list(r) for r in chain(reversed(before), after)]
-        written, _lo, _hi = _decide(conn, window, first=len(before) < FROZEN_AFTER, last=last)
+        first = len(before) < FROZEN_AFTER
+        written, _lo, _hi = _decide(conn, cid, window, first=first, last=last)
         changed += written
         # Settled here: the runs around each changed frame with FROZEN_AFTER frames after it
         # in the window (or the collection's end); the window's start has as many before.
@@ -157,7 +170,7 @@ def backfill(
             ).fetchall()
             last = len(rows) < chunk
             window = carry + [list(r) for r in rows]
-            written, _lo, hi = _decide(conn, window, first=first, last=last)
+            written, _lo, hi = _decide(conn, cid, window, first=first, last=last)
             changed += written
             if last:
                 if done is not None:
@@ -172,11 +185,12 @@ def backfill(
 
 
 def _may_be_dead(conn: sqlite3.Connection, cid: int) -> bool:
-    """Whether any frame of ``cid`` is or can be dead (blank, a repeat, or flagged)."""
+    """Whether any frame of ``cid`` is or can be dead (blank, a repeat, dark enough to be far
+    darker than the day before, or flagged)."""
     row = conn.execute(
         "SELECT 1 FROM frames WHERE collection_id = ? "
-        f"AND (contrast < ? OR hash_distance = 0 OR {DEAD_SQL}) LIMIT 1",
-        (cid, BLANK_CONTRAST),
+        f"AND (contrast < ? OR hash_distance = 0 OR luma < ? OR {DEAD_SQL}) LIMIT 1",
+        (cid, BLANK_CONTRAST, DARK_CANDIDATE_LUMA),
     ).fetchone()
     return row is not None
 

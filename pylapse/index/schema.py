@@ -182,4 +182,12 @@ SCHEMA = [
             ON CONFLICT (collection_id) DO UPDATE SET stamp = stamp + 1;
     END;
     """,
+    # Frames far darker than the camera's at the same local time the day before are dead too
+    # (dead = 'dark', pylapse.index.darkflags): the collections indexed before are decided
+    # again at the index's next open, as step 8 listed them.
+    """
+    INSERT INTO dead_unchecked (collection_id)
+        SELECT id FROM index_collections
+        WHERE id NOT IN (SELECT collection_id FROM dead_unchecked);
+    """,
 ]

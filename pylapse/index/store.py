@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from pylapse import db, timeutil
-from pylapse.index import daycounts, deadflags
+from pylapse.index import darkflags, daycounts, deadflags
 from pylapse.index.daycounts import DAY_SQL, bump_days, day_of
 from pylapse.index.frame import Frame, TimeBound, bound_seconds, frames_from_rows
 from pylapse.index.scan import DEFAULT_EXTENSIONS, DEFAULT_IGNORE, SOURCE_CAPTURE, Scanner
@@ -449,6 +449,16 @@ class FrameIndex:
         if cid is None:
             return 0
         return deadflags.backfill(self._conn, self._lock, cid)
+
+    def luma_day_before(self, collection: str, when: datetime) -> float | None:
+        """Mean luma of ``collection``'s frame nearest the same local time a day before
+        ``when`` (within 30 minutes; None: none): what a frame far darker than it is compared
+        with, at capture as in the stored ``'dark'`` verdicts (:mod:`.darkflags`)."""
+        cid = self._collection_id(collection)
+        if cid is None:
+            return None
+        utc, offset = when.timestamp(), timeutil.offset_seconds(when)
+        return darkflags.luma_day_before(self._reader(), cid, utc, offset)
 
     def unscored(
         self, collection: str, after: tuple[float, int] | None, limit: int

@@ -1,7 +1,8 @@
-"""When a frame comes from a dead camera: frozen runs and blank pictures (issue 17).
+"""When a frame comes from a dead camera: frozen runs, blank pictures and frames far darker
+than the day before (issue 17).
 
-One rule, used twice: camera health (:mod:`pylapse.capture.health`) turns a camera ``frozen``
-or ``blank`` by it as frames arrive, and selections leave such frames out by default
+One rule, used twice: camera health (:mod:`pylapse.capture.health`) turns a camera ``frozen``,
+``blank`` or ``dark`` by it as frames arrive, and selections leave such frames out by default
 (:meth:`pylapse.collection.Collection.select`, ``keep_dead_frames=True`` keeps them).
 
 * **Frozen:** a frame shows *the same picture* as the camera's previous one when its perceptual
@@ -11,8 +12,10 @@ or ``blank`` by it as frames arrive, and selections leave such frames out by def
   the first picture counted, is a frozen camera.
 * **Blank:** the grey level's standard deviation (the ``contrast`` score) is under
   :data:`BLANK_CONTRAST`: a lens cap, a dead sensor, an all-black stream.
-* **Far darker than yesterday** (health only, it needs the frame of a day earlier):
-  :func:`far_darker`.
+* **Dark:** a frame :func:`far_darker` than the camera's frame nearest the same local time
+  the day before (:class:`DayBefore` finds that frame, for capture and the index alike): a
+  covered lens, a dead infrared light. A night frame after a night is not (the reference must
+  be lit). Blank and frozen win over dark: they say more.
 
 Frames with no scores are never called dead: a frame never measured shows nothing wrong.
 The verdict is decided when scores are written and stored per frame by the index
@@ -24,7 +27,8 @@ dead frames and :func:`leave_out` takes them out of its candidates, counted by r
 from __future__ import annotations
 
 from array import array
-from collections.abc import Mapping, Sequence
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -33,8 +37,11 @@ __all__ = [
     "BLANK_CONTRAST",
     "DARKER_MIN_REFERENCE",
     "DARKER_SHARE",
+    "DARK_CANDIDATE_LUMA",
+    "DAY_BEFORE_WINDOW",
     "FROZEN_AFTER",
     "SAME_LUMA",
+    "DayBefore",
     "Dead",
     "DeadFrames",
     "dead_flags",
@@ -57,6 +64,12 @@ BLANK_CONTRAST = 2.0
 # yesterday's frame was bright enough for the comparison to mean something
 DARKER_SHARE = 0.35
 DARKER_MIN_REFERENCE = 40.0
+# no frame at least this bright is far darker than any (luma is at most 255): the index asks
+# for the day before only for frames under it
+DARK_CANDIDATE_LUMA = DARKER_SHARE * 255
+# seconds either side of the same local time the day before that a reference frame may be
+DAY_BEFORE_WINDOW = 1800.0
+_DAY = 86400.0
 
 
 class Dead(IntEnum):
@@ -65,6 +78,7 @@ class Dead(IntEnum):
     ALIVE = 0
     FROZEN = 1
     BLANK = 2
+    DARK = 3
 
 
 def same_picture(
@@ -92,6 +106,37 @@ def far_darker(luma: float | None, luma_yesterday: float | None) -> bool:
         and luma_yesterday >= DARKER_MIN_REFERENCE
         and luma < DARKER_SHARE * luma_yesterday
     )
+
+
+class DayBefore:
+    """A camera's lit frames (luma measured) by local time, to find the reference of a frame
+    of the next day: the frame nearest the same local time a day earlier, within
+    :data:`DAY_BEFORE_WINDOW` (the earlier of two as near). Local time (UTC seconds plus the
+    offset that applied) keeps a frame's reference at the same wall-clock time across a DST
+    change, where the schedule put it."""
+
+    __slots__ = ("_local", "_luma")
+
+    def __init__(self, frames: Iterable[tuple[float, float | None]]) -> None:
+        """``frames``: (local seconds, luma) of the frames around the day before; unlit ones
+        (luma None) are skipped."""
+        lit = sorted((t, luma) for t, luma in frames if luma is not None)
+        self._local = [t for t, _ in lit]
+        self._luma = [luma for _, luma in lit]
+
+    def luma(self, local: float) -> float | None:
+        """Luma of the reference of a frame taken at ``local`` (None: none in the window)."""
+        target = local - _DAY
+        i = bisect_left(self._local, target)
+        near = [j for j in (i - 1, i) if 0 <= j < len(self._local)]
+        if not near:
+            return None
+        best = min(near, key=lambda j: (abs(self._local[j] - target), j))
+        return self._luma[best] if abs(self._local[best] - target) <= DAY_BEFORE_WINDOW else None
+
+    def dark(self, local: float, luma: float | None) -> bool:
+        """Whether a frame taken at ``local`` is :func:`far_darker` than its reference."""
+        return far_darker(luma, self.luma(local))
 
 
 def dead_flags(
@@ -257,9 +302,12 @@ def left_out_text(left_out: Mapping[str, int]) -> str:
     """What :func:`leave_out` removed, in words for a preview: "12 frames from a frozen camera
     and 1 blank frame left out" ("" when nothing was)."""
     parts = []
-    for reason, words in (("frozen", "from a frozen camera"), ("blank", "blank")):
+    for reason, words in (
+        ("frozen", "{n} {noun} from a frozen camera"),
+        ("blank", "{n} blank {noun}"),
+        ("dark", "{n} {noun} far darker than the day before"),
+    ):
         n = left_out.get(reason, 0)
-        noun = "frame" if n == 1 else "frames"
         if n:
-            parts.append(f"{n:,} {noun} {words}" if reason == "frozen" else f"{n:,} {words} {noun}")
+            parts.append(words.format(n=f"{n:,}", noun="frame" if n == 1 else "frames"))
     return " and ".join(parts) + " left out" if parts else ""

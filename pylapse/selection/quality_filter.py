@@ -17,9 +17,10 @@ Rules
     picture makes that picture suspect too.
 
 A dead camera's frames
-    Left out by default, before any filter: frames of frozen runs and blank frames by the rule
-    camera health uses (:mod:`pylapse.selection.dead_camera`); ``keep_dead_frames=True`` keeps
-    them. What it removed is :attr:`FilterResult.left_out` (``{"frozen": n, "blank": m}``), apart
+    Left out by default, before any filter: frames of frozen runs, blank frames and frames far
+    darker than the same local time the day before, by the rule camera health uses
+    (:mod:`pylapse.selection.dead_camera`); ``keep_dead_frames=True`` keeps them. What it
+    removed is :attr:`FilterResult.left_out` (``{"frozen": n, "blank": m, "dark": d}``), apart
     from the filters' counts: it is no filter the user asked for.
 
 Best in window
@@ -75,7 +76,7 @@ class QualityFilter:
     drop_frozen: bool = False  # runs of >= frozen_run identical frames
     frozen_run: int = 3
     best_in_window: bool = False  # the sharpest acceptable frame within the tolerance
-    keep_dead_frames: bool = False  # keep frames of frozen runs and blank ones (left out: default)
+    keep_dead_frames: bool = False  # keep frozen, blank and dark frames (left out: default)
 
     def __post_init__(self) -> None:
         if self.frozen_run < 2:
@@ -124,7 +125,7 @@ class FilterResult:
     sharpness: Sequence[float] | None  # aligned with the kept frames; -inf where not measured
     dropped: dict[str, int]  # filter name -> frames it removed (in FILTER_ORDER)
     considered: int  # frames before filtering
-    # a dead camera's frames left out before the filters: "frozen"/"blank" -> count (see module)
+    # a dead camera's frames left out before the filters: "frozen"/"blank"/"dark" -> count
     left_out: dict[str, int] = field(default_factory=dict)
 
     @property

@@ -115,7 +115,7 @@ class Selection:
         self._frames: list[Any] | None = None
         m = self._matched
         self.counts = SelectionCounts(len(targets), m.chosen_count, m.gaps, len(frame_utcs))
-        # A dead camera's frames left out before matching, by reason ("frozen", "blank"; see
+        # A dead camera's frames left out before matching, by reason ("frozen", "blank", "dark"; see
         # pylapse.selection.dead_camera); empty when none were or keep_dead_frames was asked.
         self.left_out: dict[str, int] = {}
         # Set by the quality filters (pylapse.selection.quality_filter): frames each active

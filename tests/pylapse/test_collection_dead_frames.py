@@ -1,16 +1,22 @@
-"""A dead camera's frames (frozen runs, blank pictures) are left out of default selections:
-real frames, scanned into a real index and scored by the metrics job."""
+"""A dead camera's frames (frozen runs, blank pictures, frames far darker than the same local
+time the day before) are left out of default selections: real frames, scanned into a real index
+and scored by the metrics job."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from pylapse.collection import Collection
 from pylapse.config.presets import ExportPreset
 from pylapse.index.store import FrameIndex
+from pylapse.selection.dead_camera import left_out_text
 from pylapse.tasks.metrics import fill_metrics
+from tests.pylapse import dark_sequence
 from tests.pylapse.dead_sequence import BLANK, COUNT, FROZEN, write_dead_sequence
 
 START = datetime(2026, 3, 1, 6, tzinfo=UTC)
@@ -18,17 +24,29 @@ STEP = timedelta(minutes=10)
 DEAD = {*FROZEN, *BLANK}
 
 
-@pytest.fixture
-def coll(tmp_path):
-    root = tmp_path / "frames"
-    write_dead_sequence(root, START, STEP)
+def _scored(tmp_path: Path, zone: str, count: int) -> Iterator[Collection]:
+    """The collection of the frames written under ``tmp_path / "frames"``, scored."""
     index = FrameIndex(tmp_path / "pylapse.db")
-    c = Collection("Cam", None, root, timezone="UTC", index=index, key="cam")
+    c = Collection("Cam", None, tmp_path / "frames", timezone=zone, index=index, key="cam")
     c.refresh()
-    assert fill_metrics(index, "cam").scored == COUNT
+    assert fill_metrics(index, "cam").scored == count
     yield c
     c.close()
     index.close()
+
+
+@pytest.fixture
+def coll(tmp_path):
+    write_dead_sequence(tmp_path / "frames", START, STEP)
+    yield from _scored(tmp_path, "UTC", COUNT)
+
+
+@pytest.fixture
+def covered(tmp_path):
+    """Three days of a camera whose lens is covered on the second evening (dark_sequence)."""
+    start = datetime(2026, 3, 1, tzinfo=ZoneInfo("Asia/Tokyo"))
+    dark_sequence.write_dark_sequence(tmp_path / "frames", start)
+    yield from _scored(tmp_path, "Asia/Tokyo", dark_sequence.COUNT)
 
 
 def _positions(selection) -> list[int]:
@@ -119,3 +137,19 @@ def test_repeats_that_are_not_neighbours_are_no_frozen_run(tmp_path):
     finally:
         c.close()
         index.close()
+
+
+def test_frames_far_darker_than_the_day_before_are_left_out_unless_kept(covered):
+    n, dark = dark_sequence.COUNT, set(dark_sequence.DARK)
+    start = covered.select(keep_dead_frames=True).utcs[0]
+    sel = covered.select()
+    # only day 2's covered evening: nights (dark both days) and day 3's evening (the evening
+    # before was covered: no lit reference) are not a dead camera
+    step = dark_sequence.STEP.total_seconds()
+    assert {round((u - start) / step) for u in sel.utcs} == set(range(n)) - dark
+    assert sel.left_out == {"dark": len(dark)}
+    assert left_out_text(sel.left_out) == "6 frames far darker than the day before left out"
+    every = covered.select(keep_dead_frames=True)
+    assert len(every) == n and every.left_out == {}
+    assert len(covered.preset_selection(ExportPreset())) == n - len(dark)
+    assert len(covered.preset_selection(ExportPreset(keep_dead_frames=True))) == n

@@ -17,6 +17,8 @@ Default routes (``BEHAVIOURS`` documents each behaviour; ``DEFAULT_ROUTES`` maps
 ``/shot.jpg``          a valid JPEG, different on every request (a counter is drawn in it)
 ``/static.jpg``        the same JPEG bytes on every request (a frozen camera)
 ``/blank.jpg``         a uniform grey JPEG (a covered lens)
+``/dark.jpg``          ``/shot.jpg`` at a tenth of its brightness (a dead infrared light): mean
+                       luma ~13, still a picture (not blank), different on every request
 ``/shot.png``          a valid PNG
 ``/error500``          HTTP 500 with a short text body
 ``/hang``              reads the request, then sends nothing until the server stops
@@ -80,6 +82,7 @@ BEHAVIOURS = {
     "jpeg": "a valid JPEG, different on every request",
     "static": "the same JPEG bytes on every request",
     "blank": "a uniform grey JPEG",
+    "dark": "a valid JPEG at a tenth of the brightness, different on every request",
     "png": "a valid PNG",
     "error500": "HTTP 500",
     "hang": "no response until the server stops",
@@ -112,6 +115,7 @@ DEFAULT_ROUTES = {
     "/shot.jpg": "jpeg",
     "/static.jpg": "static",
     "/blank.jpg": "blank",
+    "/dark.jpg": "dark",
     "/shot.png": "png",
     "/error500": "error500",
     "/hang": "hang",
@@ -147,8 +151,10 @@ def make_jpeg(
     color: tuple[int, int, int] | None = None,
     fmt: str = "JPEG",
     progressive: bool = False,
+    brightness: float = 1.0,
 ) -> bytes:
-    """A small real image: a gradient with ``number`` drawn in it, or a flat ``color``."""
+    """A small real image: a gradient with ``number`` drawn in it, or a flat ``color``; its
+    levels times ``brightness``."""
     width, height = size
     if color is not None:
         img = Image.new("RGB", size, color)
@@ -159,6 +165,8 @@ def make_jpeg(
         draw.rectangle((0, 0, width // 3, height // 3), fill=(shift, 255 - shift, 128))
         if number is not None:
             draw.text((8, height // 2), f"frame {number}", fill=(255, 255, 0))
+    if brightness != 1.0:
+        img = img.point(lambda v: round(v * brightness))
     out = io.BytesIO()
     if fmt == "JPEG":
         img.save(out, fmt, quality=85, progressive=progressive)
@@ -309,11 +317,11 @@ class CameraServer:
             self._headers[path] = headers
             return self.routes.get(path)
 
-    def next_jpeg(self) -> bytes:
+    def next_jpeg(self, brightness: float = 1.0) -> bytes:
         with self._lock:
             self._serial += 1
             number = self._serial
-        return make_jpeg(self.frame_size, number=number)
+        return make_jpeg(self.frame_size, number=number, brightness=brightness)
 
     def digest_ok(self, header: str, method: str) -> bool:
         """Check an RFC 7616 MD5 ``Authorization: Digest`` header against our credentials."""
@@ -409,6 +417,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _b_blank(self) -> None:
         self._send(200, self.cam.blank_jpeg, "image/jpeg")
+
+    def _b_dark(self) -> None:
+        self._send(200, self.cam.next_jpeg(brightness=0.1), "image/jpeg")
 
     def _b_png(self) -> None:
         self._send(200, make_jpeg(self.cam.frame_size, number=1, fmt="PNG"), "image/png")

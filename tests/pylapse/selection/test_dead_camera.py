@@ -1,11 +1,16 @@
-"""The dead-camera rule: frozen runs and blank pictures, on columns as the index holds them."""
+"""The dead-camera rule: frozen runs, blank pictures and frames far darker than the day before,
+on columns as the index holds them."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import pytest
 
 from pylapse.selection.dead_camera import (
+    DAY_BEFORE_WINDOW,
     FROZEN_AFTER,
+    DayBefore,
     Dead,
     dead_flags,
     far_darker,
@@ -29,6 +34,40 @@ def test_blank_and_far_darker():
     assert far_darker(20.0, 115.0)
     assert not far_darker(8.0, 12.0)  # a night frame after a night yesterday
     assert not far_darker(None, 115.0) and not far_darker(20.0, None)
+
+
+def _local(
+    day: int, hour: int, minute: int = 0, *, month: int = 3, offset_hours: int = 1
+) -> tuple[float, float]:
+    """(local seconds, UTC seconds) of a wall-clock time in 2026 in a zone at ``offset_hours``."""
+    local = datetime(2026, month, day, hour, minute, tzinfo=UTC).timestamp()
+    return local, local - offset_hours * 3600
+
+
+def test_the_day_before_is_the_frame_nearest_the_same_local_time_within_the_window():
+    assert DAY_BEFORE_WINDOW == 1800
+    refs = DayBefore([
+        (_local(1, 17, 40)[0], 100.0), (_local(1, 18, 20)[0], 120.0),
+        (_local(1, 18, 0)[0], None),  # unmeasured: never a reference
+    ])  # fmt: skip
+    assert refs.luma(_local(2, 18)[0]) == 100.0  # 20 minutes either side: the earlier
+    assert refs.luma(_local(2, 18, 15)[0]) == 120.0
+    assert refs.luma(_local(2, 18, 50)[0]) == 120.0  # 30 minutes off: still in the window
+    assert refs.luma(_local(2, 18, 51)[0]) is None and refs.luma(_local(2, 17, 9)[0]) is None
+    assert refs.dark(_local(2, 18, 15)[0], 30.0) and not refs.dark(_local(2, 18, 15)[0], 50.0)
+    assert not refs.dark(_local(2, 20)[0], 1.0)  # nothing the day before: not dark
+    assert DayBefore([]).luma(_local(2, 18)[0]) is None
+
+
+def test_across_a_dst_change_the_day_before_is_the_same_wall_clock_time():
+    # Berlin, 25 October 2026: clocks go from +2 to +1, so yesterday's 18:00 is 25 hours of
+    # UTC before today's 18:00; the frame 24 hours before is yesterday's 19:00, at night.
+    y18, y19 = _local(24, 18, month=10, offset_hours=2), _local(24, 19, month=10, offset_hours=2)
+    t18 = _local(25, 18, month=10, offset_hours=1)
+    assert t18[1] - y19[1] == 86400  # what a UTC day before would take
+    refs = DayBefore([(y18[0], 120.0), (y19[0], 15.0)])  # lit at 18:00, night at 19:00
+    assert refs.luma(t18[0]) == 120.0
+    assert refs.dark(t18[0], 20.0)  # a covered lens, not a night
 
 
 def test_a_run_as_long_as_frozen_after_is_frozen_first_picture_included():
