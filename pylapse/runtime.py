@@ -27,6 +27,7 @@ from pylapse import db, timeutil
 from pylapse.capture import disk
 from pylapse.capture.camera import Camera, CaptureResult, on_saved
 from pylapse.capture.health import HealthChange, HealthListener, HealthStore
+from pylapse.capture.leases import LeaseStore
 from pylapse.capture.retry import AttemptRunner
 from pylapse.capture.scheduler import CaptureScheduler
 from pylapse.config.base import ConfigError
@@ -113,6 +114,7 @@ class Runtime:
         self.thumbs = ThumbMaker(self.data_path / "thumbs", self._picture_roots, feed=self.index)
         self._unhook_thumbs: Callable[[], None] | None = None
         self._lock = threading.RLock()
+        self._lease_store: LeaseStore | None = None  # for display, when no scheduler has one
         self._started = False
         # notifications: health changes, disk pauses and finished jobs become events
         self.notifier = Notifier(notification_rules(config), DeliveryLog(self.db_path))
@@ -286,6 +288,9 @@ class Runtime:
         if preview is not None:
             preview.shutdown_default_hub()
         self.health.close()
+        if self._lease_store is not None:
+            self._lease_store.close()
+            self._lease_store = None
         if self.notifier.log is not None:
             self.notifier.log.close()
         self.index.close()
@@ -431,6 +436,18 @@ class Runtime:
         if outcome.result is None:
             raise GrabError(f"{camera_id}: {outcome.error or outcome.skipped}")
         return outcome.result
+
+    @property
+    def leases(self) -> LeaseStore:
+        """The camera leases and capture hosts (which host captures which camera, and each
+        host's last heartbeat), this scheduler's or any other's on the same index."""
+        keeper = self.scheduler.leases if self.scheduler is not None else None
+        if keeper is not None:
+            return keeper.store
+        with self._lock:
+            if self._lease_store is None:
+                self._lease_store = LeaseStore(self.db_path)
+            return self._lease_store
 
     # --- collections and disks -----------------------------------------------------------------
 

@@ -176,6 +176,15 @@ class LeaseStore:
             ).fetchall()
         return [_lease(row) for row in rows]
 
+    def live(self, now: float | None = None) -> dict[str, Lease]:
+        """The leases in force at ``now``, by camera: which host captures which camera."""
+        now = time.time() if now is None else now
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_LEASE_COLUMNS} FROM capture_leases WHERE expires_at > ?", (now,)
+            ).fetchall()
+        return {lease.camera_id: lease for lease in map(_lease, rows)}
+
     # --- hosts ---------------------------------------------------------------------------------
 
     def beat(self, holder: LeaseHolder, now: float | None = None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import datetime
 from html.parser import HTMLParser
 
@@ -455,3 +456,27 @@ def test_the_interval_editor_takes_fractions_of_a_second_and_refuses_nonsense(
         response = post("/cameras/demo", data=fields)
         assert response.status_code == 422, bad
         assert "a number above 0" in response.context["errors"]["s-1-interval_amount"]
+
+
+# -- capture hosts -------------------------------------------------------------------------------
+
+
+def test_the_cameras_page_says_which_host_captures_which_camera(client, runtime):
+    from pylapse.capture.leases import LeaseHolder
+
+    me = runtime.scheduler.host
+    page = client.get("/cameras")
+    assert page.context["camera_hosts"] == {"demo": me}
+    [row] = page.context["capture_hosts"]
+    assert (row.host, row.cameras, row.alive, row.here) == (me, ["demo"], True, True)
+    assert 'id="capture-hosts"' in page.text and "this dashboard" in page.text
+    card = client.get("/dashboard/cameras/demo")
+    assert card.context["card"].host == me and 'class="camera-host"' in card.text
+    # another host, silent for a minute (dead, or cut off): shown as such, holding nothing
+    gone = LeaseHolder("pi-roof", 4321, "t")
+    runtime.leases.beat(gone, now=time.time() - 60)
+    part = client.get("/cameras/hosts")
+    assert part.template.name == "partials/_capture_hosts.html"
+    rows = {r.host: r for r in part.context["capture_hosts"]}
+    assert rows["pi-roof"].alive is False and rows["pi-roof"].cameras == []
+    assert "silent" in part.text and "pid 4321" in part.text

@@ -1,4 +1,5 @@
-"""Cameras: list, add, edit, remove; live example file name; schedule preview (next five fires)."""
+"""Cameras: list, add, edit, remove; live example file name; schedule preview (next five fires);
+which capture host captures which camera, and each host's last heartbeat."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import base64
 import io
 import logging
 import time
-from typing import Annotated, Any
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
@@ -24,10 +27,15 @@ from web import thumbs
 from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep, get_config_editor
 from web.routes import _removal
 
+if TYPE_CHECKING:
+    from pylapse.runtime import Runtime
+
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["cameras"], include_in_schema=False)
 
-RESERVED_IDS = frozenset({"new", "example-name", "schedule-preview", "schedule-row", "test-source"})
+RESERVED_IDS = frozenset(
+    {"new", "example-name", "schedule-preview", "schedule-row", "test-source", "hosts"}
+)
 # A new camera starts as an HTTP snapshot, the kind most IP cameras and phone webcam apps
 # offer; the demo camera is for trying pyLapse without hardware.
 SOURCE_TYPES = (
@@ -119,11 +127,52 @@ def cameras(
         for cid, cam in runtime.config.cameras.items()
     ]
     context: dict[str, Any] = {"active": "cameras", "page_title": "Cameras", "cameras": items}
+    context.update(hosts_context(runtime))
     if removed and removed not in runtime.config.cameras:  # say where its frames went
         coll = runtime.config.collections.get(kept) if kept else None
         context["removed"] = {"id": removed, "kept": kept if coll else "",
                               "collection": coll.name if coll else None}  # fmt: skip
     return templates.TemplateResponse(request, "cameras.html", context)
+
+
+# -- capture hosts -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HostRow:
+    host: str
+    pid: int
+    heartbeat: datetime
+    alive: bool  # heard from within a lease's length
+    here: bool  # this dashboard's own scheduler
+    cameras: list[str]
+
+
+def hosts_context(runtime: Runtime) -> dict[str, Any]:
+    """Each capture host with its last heartbeat and cameras, and each camera's host."""
+    now = time.time()
+    store = runtime.leases
+    live = store.live(now)
+    keeper = runtime.scheduler.leases if runtime.scheduler is not None else None
+    rows = [
+        HostRow(
+            host=beat.host,
+            pid=beat.pid,
+            heartbeat=datetime.fromtimestamp(beat.heartbeat_at, UTC),
+            alive=now - beat.heartbeat_at <= runtime.config.capture.lease_seconds,
+            here=keeper is not None and beat.holder == keeper.holder.id,
+            cameras=sorted(cid for cid, lease in live.items() if lease.holder == beat.holder),
+        )
+        for beat in store.hosts()
+    ]
+    return {"capture_hosts": rows, "camera_hosts": {cid: x.host for cid, x in live.items()}}
+
+
+@router.get("/cameras/hosts", response_class=HTMLResponse)
+def capture_hosts(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
+    return templates.TemplateResponse(
+        request, "partials/_capture_hosts.html", hosts_context(runtime)
+    )
 
 
 # -- live helpers (htmx) -------------------------------------------------------------------------

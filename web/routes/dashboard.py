@@ -46,6 +46,7 @@ class CameraCard:
     next_run: datetime | None
     paused: bool
     zone: tzinfo
+    host: str | None = None  # the capture host holding the camera's lease now
 
 
 def camera_card(runtime: Runtime, camera_id: str) -> CameraCard:
@@ -60,7 +61,9 @@ def camera_card(runtime: Runtime, camera_id: str) -> CameraCard:
     next_run = None
     if scheduler is not None and config.enabled and not paused:
         next_run = _next_fire(config)
-    return CameraCard(camera_id, config, health, next_run, paused, config.zone())
+    lease = runtime.leases.live().get(camera_id)
+    host = lease.host if lease is not None else None
+    return CameraCard(camera_id, config, health, next_run, paused, config.zone(), host)
 
 
 def _next_fire(config: CameraConfig) -> datetime | None:
