@@ -1,15 +1,24 @@
-"""Per-frame quality scores from a reduced grey copy of a frame (issue 17).
+"""Per-frame quality scores from a small grey copy of a frame (issue 17).
 
-Every score is computed on a grey copy reduced by a power of two to a shorter side of
-:data:`SIDE` to twice that, so a frame scored at capture (from its full decode) and the same
-frame scored later from a JPEG draft decode get nearly the same numbers. Pillow shrinks and
-greys (in C, box averages), numpy takes the Laplacian in 16-bit integers, and every statistic
-comes from a histogram: the scores cost a fraction of a decode.
+Every score is computed on a copy with one pixel per ``stride`` x ``stride`` cell of the frame
+(:func:`stride`: the copy's shorter side is :data:`SIDE` to twice that), made the same way
+whether the frame was decoded in full (at capture) or is opened from disk (the backfill job of
+``pylapse metrics``), so both store the same numbers:
+
+* frames under :data:`BOX_FROM` px (shorter side under 768: webcams): each cell's centre pixel.
+  Pillow picks them without reading the rest of the frame, so a 768x576 frame is scored for a
+  fifth of its decode; the backfill job decodes such small frames in full to pick the same ones.
+* larger frames: each cell's mean (the stride is a power of two), which a JPEG draft decode
+  delivers (DCT scaling, up to 1/8) for a fraction of the full decode's cost, and Pillow's box
+  reduction gives from a decoded frame.
+
+Numpy takes the Laplacian in 16-bit integers and every statistic comes from a histogram.
 
 * ``luma``: mean grey level 0-255; ``contrast``: its standard deviation (near 0: blank).
-* ``sharpness``: variance of the 4-neighbour Laplacian (a blurred or fogged frame drops).
-* ``noise``: sigma of the grey level's noise, from the median absolute deviation of the same
-  Laplacian (a median, so edges barely count; resolution about 0.3 grey level).
+* ``sharpness``: variance of the 4-neighbour Laplacian of the copy (a blurred or fogged frame
+  drops; its scale depends on the scene and the frame size, so it compares frames of a camera).
+* ``noise``: sigma of the grey level's noise in the copy, from the median absolute deviation of
+  the same Laplacian (a median, so edges barely count; resolution about 0.3 grey level).
 * ``clip_high`` / ``clip_low``: share 0-1 of pixels >= 250 / <= 5.
 * ``dhash``: 64-bit difference hash (9x8 grey, one bit per horizontal neighbour pair), as a
   signed 64-bit integer, which is what SQLite stores; :func:`hash_distance` counts differing bits.
@@ -29,6 +38,7 @@ from PIL import Image
 from pylapse.imaging.decode import open_image
 
 __all__ = [
+    "BOX_FROM",
     "SIDE",
     "Scores",
     "grey",
@@ -37,17 +47,24 @@ __all__ = [
     "reduced",
     "score",
     "score_file",
+    "stride",
 ]
 
-SIDE = 256  # the grey copy's shorter side is SIDE to 2 * SIDE - 1 px
+SIDE = 96  # the copy's shorter side is SIDE to 2 * SIDE - 1 px
+# Frames whose shorter side is at least this get box means (a JPEG draft decode's 1/8 scale
+# and beyond); smaller ones point samples. Decoding those at 1/2 or 1/4 saves little, while
+# averaging boxes in a decoded frame reads all of it (Pillow's reduce costs ~0.3 ms at
+# 768x576, a third of its decode); picking one pixel in 36 costs ~0.02 ms.
+BOX_FROM = 8 * SIDE
+_NEAREST = Image.Resampling.NEAREST
 _HIGH = 250  # a pixel at or above this is clipped highlight
 _LOW = 5  # at or below this, clipped shadow
 _MASK = (1 << 64) - 1
 # The 4-neighbour Laplacian on pure noise of sigma s has a standard deviation of sqrt(20) s,
 # and the median absolute deviation of Gaussian values is 0.6745 of their standard deviation.
 _NOISE_FACTOR = 1 / (0.6745 * 20**0.5)
-_LAP_RANGE = 4 * 255  # the Laplacian of 8-bit pixels lies in -1020..1020
-_LAP_VALUES = np.arange(-_LAP_RANGE, _LAP_RANGE + 1, dtype=np.float64)
+_CLIP = 128  # the Laplacian's histogram holds -128..127
+_CLIP_VALUES = np.arange(-_CLIP, _CLIP, dtype=np.float64)
 _GREY_VALUES = np.arange(256, dtype=np.float64)
 
 
@@ -74,67 +91,80 @@ class Scores:
         }
 
 
-def _factor(width: int, height: int) -> int:
-    """The power of two that leaves the shorter side :data:`SIDE` to ``2 * SIDE - 1`` px."""
-    factor = 1
-    while min(width, height) // (factor * 2) >= SIDE:
-        factor *= 2
-    return factor
+def stride(width: int, height: int) -> int:
+    """Pixels of the frame per pixel of the copy, along each side: what leaves the copy's
+    shorter side :data:`SIDE` to ``2 * SIDE - 1`` px (1 for frames smaller than that); a
+    power of two for frames of :data:`BOX_FROM` px and more, as draft decoding scales."""
+    short = min(width, height)
+    if short < BOX_FROM:
+        return max(1, short // SIDE)
+    step = 8
+    while short // (step * 2) >= SIDE:
+        step *= 2
+    return step
 
 
 def reduced(image: Image.Image, mode: str = "L") -> Image.Image:
-    """The reduced copy the scores and sky metrics use: reduced by the power of two that
-    leaves its shorter side :data:`SIDE` to ``2 * SIDE - 1`` px (smaller images stay as they
-    are), in its own mode (``mode`` is what a draft decode produces: "L" or "RGB").
-
-    Powers of two are what a JPEG draft decode scales by, so a JPEG not loaded yet is
-    draft-decoded (a fraction of the full decode's cost) to about the size the full decode
-    reduced here would have: capture and the backfill job score a frame alike.
+    """The copy the scores and sky metrics use, one pixel per :func:`stride` x :func:`stride`
+    cell of ``image`` (smaller images stay as they are): the cell's centre pixel for frames
+    under :data:`BOX_FROM` px, the cell's mean from there on. For those a JPEG not loaded yet
+    is draft-decoded (in ``mode``, what a draft decode produces: "L" or "RGB"), the smaller
+    ones are decoded in full. The copy keeps the image's mode, except that modes other than
+    "L" and "RGB" become RGB.
     """
-    factor = _factor(image.width, image.height)
-    width = image.width
+    step = stride(image.width, image.height)
+    if step == 1:
+        return image
+    width, height = image.size
+    size = (width // step, height // step)
+    if min(width, height) < BOX_FROM:
+        # the centre pixel of each cell: x * step + step // 2
+        small = image.resize(size, _NEAREST, box=(0, 0, size[0] * step, size[1] * step))
+        return small if small.mode in ("L", "RGB") else small.convert("RGB")
     image.draft(mode, (SIDE, SIDE))  # a no-op once loaded and for formats without DCT scaling
-    factor = max(1, factor * image.width // width)
+    if image.mode not in ("L", "RGB"):
+        image = image.convert("RGB")
+    factor = max(1, step * image.width // width)
     if factor > 1:
-        image = image.reduce(factor)  # box average, as DCT scaling approximately is
+        image = image.reduce(factor)  # box means, as DCT scaling nearly is
     return image
 
 
 def grey(image: Image.Image) -> Image.Image:
-    """The grey copy the scores use (:func:`reduced`, in grey)."""
-    if getattr(image, "tile", None):  # a file not decoded yet: a JPEG drafts straight to grey
-        return reduced(image, "L").convert("L")
-    if image.mode != "L" and _factor(image.width, image.height) <= 2:
-        # Halving or less: one 8-bit plane is cheaper to reduce than RGB's four bytes a pixel
-        # (0.36 against 0.44 ms at 768x576); by 4 and more, converting the few pixels left
-        # after the reduction is cheaper (converting all of 8 MP alone costs 4 ms).
-        image = image.convert("L")
+    """The grey copy the scores use (:func:`reduced`, in grey: a JPEG drafts straight to grey,
+    a decoded frame is greyed once reduced, as few pixels are left)."""
     return reduced(image, "L").convert("L")
 
 
 def _laplacian(pixels: npt.NDArray[np.uint8]) -> tuple[float, float]:
     """Variance of the 4-neighbour Laplacian and the median absolute deviation of it.
 
-    Exact, in 16-bit integers (``4c - l - r - u - d`` lies in -1020..1020): a few passes over
-    the grey copy, then statistics from its histogram.
+    The Laplacian is exact, in 16-bit integers (``4c - l - r - u - d`` lies in -1020..1020);
+    its variance is summed in float64. The medians come from a 256-bin Pillow histogram of the
+    Laplacian clipped to -128..127 (a fraction of numpy's bincount of 2041 values): clipping
+    moves tail values to the ends without crossing a median, so the deviation's median is exact
+    up to 127 - |median| (a noise sigma of about 40 grey levels, where it saturates).
     """
     h, w = pixels.shape
     if w < 3 or h < 3:
         return 0.0, 0.0
     wide = pixels.astype(np.int16)
-    lap = (wide[1:-1, 1:-1] << 2) - wide[:-2, 1:-1] - wide[2:, 1:-1]
+    lap = (wide[1:-1, 1:-1] << 2) - wide[:-2, 1:-1]
+    lap -= wide[2:, 1:-1]
     lap -= wide[1:-1, :-2]
     lap -= wide[1:-1, 2:]
-    lap += _LAP_RANGE  # 0..2040, what bincount counts
-    counts = np.bincount(lap.ravel(), minlength=2 * _LAP_RANGE + 1)
-    _mean, variance = _moments(counts, _LAP_VALUES)
-    middle = histogram_median(counts) - _LAP_RANGE
+    values = lap.ravel().astype(np.float64)
+    mean = float(values.sum()) / values.size
+    variance = max(0.0, float(values @ values) / values.size - mean * mean)
+    np.clip(lap, -_CLIP, _CLIP - 1, out=lap)
+    lap += _CLIP
+    shifted = lap.astype(np.uint8)
+    counts = np.array(Image.frombuffer("L", (w - 2, h - 2), shifted, "raw", "L", 0, 1).histogram())
+    middle = histogram_median(counts) - _CLIP
     # deviations from the median, rounded to the bin whose centre they are nearest, as the
     # interpolating median reads bins (flooring them under-read the noise by half a bin)
     deviations = np.bincount(
-        np.minimum(np.rint(np.abs(_LAP_VALUES - middle)), 2 * _LAP_RANGE).astype(np.intp),
-        weights=counts,
-        minlength=2 * _LAP_RANGE + 1,
+        np.rint(np.abs(_CLIP_VALUES - middle)).astype(np.intp), weights=counts, minlength=256
     )
     return variance, histogram_median(deviations)
 
@@ -150,14 +180,9 @@ def _moments(
 
 
 def _dhash(image: Image.Image) -> int:
-    tiny = image.resize((9, 8), Image.Resampling.BOX)
-    pixels = tiny.tobytes()
-    value = 0
-    for row in range(8):
-        line = pixels[row * 9 : row * 9 + 9]
-        for col in range(8):
-            value = (value << 1) | (line[col + 1] > line[col])
-    return value - (1 << 64) if value >= 1 << 63 else value
+    tiny = np.asarray(image.resize((9, 8), Image.Resampling.BOX))
+    bits = np.packbits(tiny[:, 1:] > tiny[:, :-1])  # row by row, the first pair the top bit
+    return int.from_bytes(bits.tobytes(), "big", signed=True)
 
 
 def hash_distance(a: int, b: int) -> int:

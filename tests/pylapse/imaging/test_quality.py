@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import random
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from pylapse.imaging import quality
@@ -70,18 +71,18 @@ def test_overexposed_frame_is_clipped_high() -> None:
 
 
 def test_noise_estimate_tracks_added_noise() -> None:
-    rng = random.Random(7)
-    flat = Image.new("L", (512, 512), 128)
+    rng = np.random.default_rng(7)
     sigma = 8.0
-    noisy = Image.frombytes(
-        "L",
-        flat.size,
-        bytes(max(0, min(255, round(128 + rng.gauss(0, sigma)))) for _ in range(512 * 512)),
-    )
-    # the grey copy halves the image (box 2x2 averages 4 pixels: sigma / 2)
-    estimate = quality.score(noisy).noise
-    assert sigma / 2 * 0.9 < estimate < sigma / 2 * 1.1  # unbiased: not under-read
-    assert quality.score(flat).noise == 0
+    for side, copy_sigma in ((512, sigma), (768, sigma / 8)):
+        flat = np.full((side, side), 128.0)
+        noisy = Image.fromarray(
+            np.clip(np.rint(flat + rng.normal(0, sigma, flat.shape)), 0, 255).astype(np.uint8)
+        )
+        # 512 px: the copy takes every 4th pixel (point samples keep a pixel's noise);
+        # 768 px: the copy's pixels are means of 8x8 boxes (64 pixels: sigma / 8)
+        estimate = quality.score(noisy).noise
+        assert copy_sigma * 0.9 < estimate < copy_sigma * 1.1  # unbiased: not under-read
+        assert quality.score(Image.fromarray(flat.astype(np.uint8))).noise == 0
 
 
 def test_draft_decode_and_full_decode_score_alike() -> None:

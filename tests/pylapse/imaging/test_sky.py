@@ -17,11 +17,12 @@ SKY, GROUND = (70, 130, 230), (40, 160, 30)
 
 
 def _landscape(size: tuple[int, int] = (1600, 1200), horizon: int = 800) -> Image.Image:
-    """A blue sky above row ``horizon`` and green ground below, a white cloud in the sky."""
+    """A blue sky above row ``horizon`` and green ground below, a white cloud in the sky (on
+    the 8 px grid of the copy's boxes, so no box mixes cloud and sky)."""
     image = Image.new("RGB", size, GROUND)
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, size[0], horizon - 1), fill=SKY)
-    draw.rectangle((100, 100, 299, 299), fill=(255, 255, 255))
+    draw.rectangle((96, 96, 295, 295), fill=(255, 255, 255))
     return image
 
 
