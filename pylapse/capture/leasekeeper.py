@@ -133,11 +133,18 @@ class LeaseKeeper:
             self._said[camera_id] = lease.holder
 
     def may_write(self, camera_id: str) -> str | None:
-        """None when this scheduler may write a frame of ``camera_id`` now, else why not."""
+        """None when this scheduler may write a frame of ``camera_id`` now, else why not.
+
+        A camera not held here (a "grab now" of a camera without schedules, or pinned to
+        another host) may be written while no other host holds it.
+        """
         now = time.time()
         with self._state:
             if camera_id not in self._held:
-                return f"{camera_id}: not captured here (its lease is held elsewhere)"
+                other = self.store.live(now).get(camera_id)
+                if other is None or other.holder == self.holder.id:
+                    return None
+                return f"{camera_id}: captured by {other.describe()}, not here"
             # a third of a lease left is the normal low point between two heartbeats
             if self._expires.get(camera_id, 0.0) - now > self.heartbeat:
                 return None

@@ -316,7 +316,10 @@ class CaptureScheduler:
         if self.leases is not None and self._started and not self._stop.is_set():
             # cameras added, removed or pinned elsewhere: their leases follow at once
             self.leases.seconds = config.capture.lease_seconds
-            self.leases.reconcile()
+            try:
+                self.leases.reconcile()
+            except Exception:  # the lease thread tries again at its next heartbeat
+                log.exception("updating the camera leases after a config change failed")
         self._sync_pause_reasons()
         if self._started:
             self._report(config)

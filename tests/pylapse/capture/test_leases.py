@@ -147,9 +147,17 @@ def test_a_lease_lost_while_paused_stops_writes_at_once(store):
     assert _keeper(store, B, 30, ["porch"]).reconcile() == {"porch"}
     assert paused.may_write("porch") == "porch: lease lost to host host-b (pid 202)"
     assert paused.held == frozenset()
-    assert paused.may_write("porch").startswith("porch: not captured here")
+    assert paused.may_write("porch") == "porch: captured by host host-b (pid 202), not here"
     paused.reconcile()
     assert changes == [frozenset({"porch"}), frozenset()]
+
+
+def test_a_camera_nobody_holds_may_be_grabbed_by_anyone(store):
+    """A "grab now" of a camera that has no schedule (so no lease) or is pinned elsewhere."""
+    keeper = _keeper(store, A, 30, [])
+    assert keeper.may_write("porch") is None
+    store.take(B, ["porch"], 30)
+    assert keeper.may_write("porch") == "porch: captured by host host-b (pid 202), not here"
 
 
 def test_a_low_lease_nobody_took_is_renewed_before_writing(store):
