@@ -123,6 +123,8 @@ class FrameWriter:
         self.roots = roots
         # frames kept at their size go through libjpeg-turbo directly where that applies
         self.samesize = options.ext in _JPEG_EXTS and not options.optimize and samesize.available()
+        # a 4:2:0 frame stays in its planes unless a picture watermark is drawn on it
+        self.planes = self.mark is None or self.mark.image is None
         if options.height and (options.drawtimestamp or options.watermark_text):
             for size in (options.font_size, options.watermark_size):
                 fonts.load_font(options.font, max(6, round(size * options.height)))
@@ -195,7 +197,7 @@ class FrameWriter:
         """Write the frame through libjpeg-turbo when it needs no resize, turning or colour
         work (:mod:`pylapse.imaging.samesize`); False, having written nothing, when that does
         not apply."""
-        frame = samesize.open_frame(source, self.resize)
+        frame = samesize.open_frame(source, self.resize, planes=self.planes)
         if frame is None:
             return False
         exif = frame.exif

@@ -23,6 +23,7 @@ from PIL import Image, ImageColor, ImageDraw
 
 from pylapse import timeutil
 from pylapse.imaging import fonts
+from pylapse.imaging.planes import Planes
 
 __all__ = [
     "Anchor",
@@ -206,8 +207,12 @@ def _text_mask(
     return _render(text, font_spec, px, stroke)
 
 
+#: What overlays draw on: a Pillow image (RGB, RGBA, RGBX) or a 4:2:0 frame's planes
+Canvas = Image.Image | Planes
+
+
 def _paste_color(
-    image: Image.Image,
+    image: Canvas,
     color: tuple[int, int, int],
     xy: tuple[int, int],
     mask: Image.Image,
@@ -215,11 +220,14 @@ def _paste_color(
 ) -> None:
     if opacity < 1.0:
         mask = mask.point(lambda v: round(v * opacity))
+    if isinstance(image, Planes):
+        image.paste_color(color, xy, mask)
+        return
     solid = Image.new(image.mode, mask.size, color if image.mode == "RGB" else (*color, 255))
     image.paste(solid, xy, mask)
 
 
-def _draw_box(image: Image.Image, box: Box, color: tuple[int, int, int], opacity: float) -> None:
+def _draw_box(image: Canvas, box: Box, color: tuple[int, int, int], opacity: float) -> None:
     box = (max(0, box[0]), max(0, box[1]), min(image.width, box[2]), min(image.height, box[3]))
     if box[2] <= box[0] or box[3] <= box[1]:
         return
@@ -228,7 +236,7 @@ def _draw_box(image: Image.Image, box: Box, color: tuple[int, int, int], opacity
 
 
 def _draw_text(
-    image: Image.Image,
+    image: Canvas,
     text: str,
     *,
     font: str | None,
@@ -287,7 +295,7 @@ class TimestampOverlay:
             when = when.astimezone(timeutil.zone(self.display_timezone))
         return when.strftime(self.format)
 
-    def apply(self, image: Image.Image, when: datetime) -> Box:
+    def apply(self, image: Canvas, when: datetime) -> Box:
         """Draw the stamp on ``image`` in place; returns the box it covers."""
         return _draw_text(
             image,
@@ -349,8 +357,9 @@ class Watermark:
                     f"watermark image {self.image!r} is not a readable image: {exc}"
                 ) from None
 
-    def apply(self, image: Image.Image) -> Box:
-        """Draw the watermark on ``image`` in place; returns the box it covers."""
+    def apply(self, image: Canvas) -> Box:
+        """Draw the watermark on ``image`` in place (a picture watermark on a Pillow image
+        only); returns the box it covers."""
         if self.text:
             return _draw_text(
                 image,
@@ -365,6 +374,8 @@ class Watermark:
                 where=self.placement,
             )
         assert self.image is not None
+        if isinstance(image, Planes):
+            raise TypeError("a picture watermark is drawn on a Pillow image, not on planes")
         height = max(1, round(self.size * image.height))
         try:
             mark = _watermark_image(self.image, height, os.path.getmtime(self.image))

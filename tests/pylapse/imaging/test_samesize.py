@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from PIL import ExifTags, Image, ImageChops, ImageOps, ImageStat
 
-from pylapse.imaging import samesize
+from pylapse.imaging import samesize, turbo
 from pylapse.imaging.overlay import TimestampOverlay
+from pylapse.imaging.planes import Planes
 from pylapse.imaging.process import Resize, exif_bytes_for
 from tests.conftest import shared_testdata
 
@@ -40,10 +41,21 @@ def _frame_1080p(path: Path, orientation: int | None = None, **save: object) -> 
     return path
 
 
-def test_a_stamped_frame_is_pillows_picture_with_its_exif_and_no_orientation(tmp_path):
+@pytest.mark.parametrize(
+    "planes",
+    [
+        False,
+        pytest.param(
+            True, marks=pytest.mark.skipif(not turbo.available(), reason="no libturbojpeg")
+        ),
+    ],
+    ids=["rgb", "planes"],
+)
+def test_a_stamped_frame_is_pillows_picture_with_its_exif_and_no_orientation(tmp_path, planes):
     source = _frame_1080p(tmp_path / "in.jpg", orientation=1)
-    frame = samesize.open_frame(source, BOX)
+    frame = samesize.open_frame(source, BOX, planes=planes)
     assert frame is not None and frame.image.size == (1920, 1080)
+    assert isinstance(frame.image, Planes) == planes
     frame.exif.pop(ExifTags.Base.Orientation, None)
     stamp = TimestampOverlay()
     box = stamp.apply(frame.image, WHEN)
