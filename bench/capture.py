@@ -31,8 +31,11 @@ A fourth part (``--part scores``, also run by default) times the quality scores 
 for each frame (:mod:`pylapse.imaging.quality`), and the scores with the sky metrics
 (:mod:`pylapse.imaging.sky`) as capture computes them, against the JPEG decode of the same
 frame, on the real sequence of ../shared/testdata and on generated 1080p and 8 MP frames (goal
-<= 25 %), then the backfill job of ``pylapse metrics`` (draft decodes, scores and sky metrics)
-against the bare full decode of the same frames.
+<= 25 %), then the backfill job of ``pylapse metrics`` (draft decodes for frames of 768 px and
+more, full ones below, scores and sky metrics) against the bare full decode of the same frames.
+The decode is Pillow's full decode (``Image.open`` + ``load``): what capture pays anyway, as
+``storage.validate_image`` decodes every grabbed frame in full before it is saved (a sequential
+JPEG once; the scores start from that decoded frame).
 
 Prints one line per measure: name, ours, baseline, ratio, goal.
 """
@@ -352,7 +355,7 @@ def scores_part(rounds: int = 5) -> None:
                     reduced = time.perf_counter()
                     sky.measure(small, image.height, sky.WHOLE, exposure(image))
                     measured = time.perf_counter()
-                    copy = quality.grey(image)  # where the scores' time goes: the shrink...
+                    copy = quality.grey(image)  # where the scores' time goes: the copy...
                     shrunk = time.perf_counter()
                     quality.score(copy)  # ...and the scores on the reduced grey copy
                     on_copy = time.perf_counter()
@@ -374,7 +377,7 @@ def scores_part(rounds: int = 5) -> None:
                 flush=True,
             )
         print(
-            f"  where the scores' time goes ({label}): grey copy (convert + reduce) "
+            f"  where the scores' time goes ({label}): grey copy (sample or reduce, then grey) "
             f"{ms['shrink']:.2f} ms, scores on the copy {ms['copy']:.2f} ms",
             flush=True,
         )

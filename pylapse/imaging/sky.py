@@ -4,7 +4,9 @@ Measured on the reduced copy the quality scores use (:func:`pylapse.imaging.qual
 RGB here): per channel the mean, median, standard deviation, minimum and maximum 0-255, and the
 colour at the region's centre, all from one Pillow histogram of the band (768 bins counted in
 C, read with numpy), so measuring costs a small part of a decode. The minimum and maximum are
-those of the reduced copy, whose pixels are box averages: a lone hot pixel does not set them.
+those of the reduced copy: for frames of 768 px and more its pixels are box means, so a lone
+hot pixel does not set them; smaller frames' copies are point samples (one pixel of each cell,
+:data:`pylapse.imaging.quality.BOX_FROM`), where a hot pixel counts only if it is sampled.
 
 The region is a band of rows of the full frame (:class:`Region`; the original archive measured
 rows 0-400 of its 2048x1536 frames, "clouds only", so the ground does not weigh in), scaled to
@@ -52,6 +54,7 @@ class Region:
 
 WHOLE = Region()
 _VALUES = np.arange(256, dtype=np.float64)
+_SQUARES = _VALUES * _VALUES
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +96,11 @@ def measure(
     top, bottom = region.rows(small.height, small.height / max(1, full_height))
     whole = (top, bottom) == (0, small.height)
     band = small if whole else small.crop((0, top, small.width, bottom))
-    counts = np.array(band.histogram(), dtype=np.float64).reshape(3, 256)  # R, G, B
+    counts = np.array(band.histogram(), dtype=np.int64).reshape(3, 256)  # R, G, B
     total = counts.sum(axis=1)
-    total[total == 0] = 1.0
+    total[total == 0] = 1
     mean = counts @ _VALUES / total
-    std = np.sqrt(np.maximum(0.0, counts @ (_VALUES * _VALUES) / total - mean * mean))
+    std = np.sqrt(np.maximum(0.0, counts @ _SQUARES / total - mean * mean))
     used = counts > 0
     low = np.argmax(used, axis=1)  # the first counted value of each channel
     high = 255 - np.argmax(used[:, ::-1], axis=1)
