@@ -35,10 +35,18 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
   fi
 fi
 
-# Services the scaling-out tests use (issue 21): Redis and RabbitMQ on 127.0.0.1. One that is
-# installed but stopped is started here; one that is missing makes its tests skip (saying how to
-# start it), or fail with CI=true.
+# Services the scaling-out tests use (issue 21): PostgreSQL, Redis and RabbitMQ on 127.0.0.1. One
+# that is installed but stopped is started here; one that is missing makes its tests skip (saying
+# how to start it), or fail with CI=true.
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if ! port_open 5432 && command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
+  echo "Starting PostgreSQL on 127.0.0.1:5432 for the index tests"
+  for version in $(ls /etc/postgresql); do
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start >/dev/null 2>&1 \
+      || echo "warning: PostgreSQL $version did not start; the index tests' PostgreSQL half skips"
+  done
+  for _ in $(seq 30); do port_open 5432 && break; sleep 1; done
+fi
 if ! port_open 6379 && command -v redis-server >/dev/null 2>&1; then
   echo "Starting Redis on 127.0.0.1:6379 for the Celery tests"
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null \

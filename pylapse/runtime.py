@@ -89,7 +89,7 @@ class Runtime:
         self.data_path = config.data_path
         self.data_path.mkdir(parents=True, exist_ok=True)
         self.db_path = self.data_path / db.DB_NAME
-        self.index: FrameIndex = FrameIndex(self.db_path)
+        self.index: FrameIndex = FrameIndex(config.index_location)
         self._health_listeners: tuple[HealthListener, ...] = ()
         self.health = HealthStore(self.db_path, listener=self._tell_health)
         self.jobs: JobRunner | None = self._job_runner() if jobs else None

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import socket
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -36,3 +40,57 @@ def free_port() -> int:
 @pytest.fixture
 def repo() -> Path:
     return REPO
+
+
+# --- the index database on both backends (issue 21) ----------------------------------------------
+
+#: The PostgreSQL server the tests use (trust auth); a database of their own is made in it.
+POSTGRES_SERVER = os.environ.get("PYLAPSE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+_PG_START = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """The URL of a database made for this test session (dropped at its end). CREATE DATABASE
+    takes a few hundred ms, a schema a few: tests get a schema each (:func:`index_location`)."""
+    try:
+        import psycopg
+
+        admin = psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True, connect_timeout=5)
+    except Exception as exc:  # psycopg missing or no server: skip, or fail on CI
+        message = f"PostgreSQL at {POSTGRES_SERVER} unavailable ({exc}); start it: {_PG_START}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    name = f"pylapse_test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{POSTGRES_SERVER}/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def index_location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Where a test's index lives: a SQLite file in ``tmp_path``, then a fresh PostgreSQL
+    schema (every connection to the URL works in it; dropped after the test)."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "pylapse.db")
+        return
+    import psycopg
+
+    database = request.getfixturevalue("postgres_database")
+    schema = f"t_{secrets.token_hex(6)}"
+    with psycopg.connect(database, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+        try:
+            yield f"{database}?options={quote(f'-csearch_path={schema}')}&application_name={schema}"
+        finally:
+            # connections a failed test left open (idle in a transaction) would block the drop
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = %s",
+                (schema,),
+            )
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")

@@ -115,6 +115,7 @@ def test_every_public_name_resolves() -> None:
 FLOORS = {
     "ground": 0,
     "storage": -1,  # files on disk, beneath the ground floor: imports nothing of pylapse
+    "db": -1,  # the database connection (SQLite or PostgreSQL): imports nothing of pylapse
     "selection": 1,
     "jobs": 1,
     "imaging": 1,

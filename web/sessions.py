@@ -69,10 +69,10 @@ class SessionStore:
         self.clock = clock
         self._db_path = Path(db_path)
         self._lock = threading.Lock()
-        self._db: sqlite3.Connection | None = None
+        self._db: db.Connection | None = None
 
     @property
-    def _conn(self) -> sqlite3.Connection:
+    def _conn(self) -> db.Connection:
         """The connection, opened on first use and again after :meth:`close` (an app that is
         served again after a shutdown, as tests do)."""
         if self._db is None:

@@ -250,7 +250,6 @@ def _output_dir(
 
 def run(args: argparse.Namespace) -> int:
     from pylapse.collection import Collection
-    from pylapse.db import DB_NAME
     from pylapse.export.staging import ExportError
     from pylapse.index.scan import ScanError
     from pylapse.index.store import FrameIndex
@@ -261,7 +260,7 @@ def run(args: argparse.Namespace) -> int:
     config = load_config_or_fail(args.config)
     collection_id, preset = _preset(config, args)
     options = _options(preset, args)  # bad options fail before any scan
-    index = FrameIndex(config.data_path / DB_NAME)
+    index = FrameIndex(config.index_location)
     try:
         try:
             collection = Collection.from_config(config, collection_id, index)

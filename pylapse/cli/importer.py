@@ -181,11 +181,10 @@ def _what_changed(old: CollectionConfig, new: CollectionConfig) -> str:
 
 def _scan_and_show(args: argparse.Namespace, config: Any, cid: str) -> int:
     from pylapse.collection import Collection
-    from pylapse.db import DB_NAME
     from pylapse.index.scan import ScanError
     from pylapse.index.store import FrameIndex
 
-    with FrameIndex(config.data_path / DB_NAME) as index:
+    with FrameIndex(config.index_location) as index:
         coll = Collection.from_config(config, cid, index)
         try:
             result = scan_with_bar(index, coll, args)
@@ -255,7 +254,7 @@ def _dry_run(args: argparse.Namespace, config: Any, cid: str) -> int:
     from pylapse.index.store import FrameIndex
     from pylapse.index.timereport import TimeCounts, utc_offset_text
 
-    now = _current(config.data_path / DB_NAME, config.collections[cid].camera or cid)
+    now = _current(config.index_location, config.collections[cid].camera or cid)
     with (
         tempfile.TemporaryDirectory(prefix="pylapse-dry-run-") as tmp,
         FrameIndex(Path(tmp) / DB_NAME) as index,
@@ -288,11 +287,11 @@ def _dry_run(args: argparse.Namespace, config: Any, cid: str) -> int:
     return 0
 
 
-def _current(db_path: Path, key: str) -> dict[str, Frame]:
+def _current(location: str | Path, key: str) -> dict[str, Frame]:
     """The frames the index holds for ``key`` now, by path (none when there is no index)."""
     from pylapse.index.store import FrameIndex
 
-    if not db_path.exists():
+    if isinstance(location, Path) and not location.exists():
         return {}
-    with FrameIndex(db_path) as index:
+    with FrameIndex(location) as index:
         return {str(f.path): f for f in index.frames(key)}

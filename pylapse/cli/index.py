@@ -60,7 +60,6 @@ def _targets(config: Config, wanted: list[str] | None) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from pylapse.collection import Collection
-    from pylapse.db import DB_NAME
     from pylapse.index.scan import ScanError
     from pylapse.index.store import FrameIndex
 
@@ -72,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     failed = scanned = frames = 0
     started = time.perf_counter()
     roots: dict[str, Path] = {}  # index key -> folder scanned into it this run
-    with FrameIndex(config.data_path / DB_NAME) as index:
+    with FrameIndex(config.index_location) as index:
         for cid in targets:
             coll = Collection.from_config(config, cid, index)
             folder = Path(coll.collection_dir)

@@ -35,7 +35,6 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from pylapse.collection import Collection
-    from pylapse.db import DB_NAME
     from pylapse.index.store import FrameIndex
     from pylapse.tasks.metrics import backend_options, fill_metrics, region_for
 
@@ -48,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"no collection or camera {unknown[0]!r}; known: {known}")
     disable = args.no_progress or not sys.stderr.isatty()
     failed = 0
-    with FrameIndex(config.data_path / DB_NAME) as index:
+    with FrameIndex(config.index_location) as index:
         done: set[str] = set()
         for cid in (i for i in ids if i in wanted):
             key = Collection.from_config(config, cid, index).key

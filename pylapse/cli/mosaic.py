@@ -201,7 +201,6 @@ def _photo_video(args: argparse.Namespace, config: Any, collection: Any, progres
 
 
 def run(args: argparse.Namespace) -> int:
-    from pylapse.db import DB_NAME
     from pylapse.index.store import FrameIndex
     from pylapse.progress import Cancelled
     from pylapse.video.command import parse_size
@@ -210,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
     config = load_config_or_fail(args.config)
     progress, close = progress_bars(not args.no_progress and sys.stderr.isatty(), args.kind)
     try:
-        with FrameIndex(config.data_path / DB_NAME) as index:
+        with FrameIndex(config.index_location) as index:
             if args.kind == "photo":
                 return _photo(args, config, index, progress)
             args.size = parse_size(args.size)

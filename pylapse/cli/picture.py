@@ -80,7 +80,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     from pylapse.collection import Collection
-    from pylapse.db import DB_NAME
     from pylapse.ffmpeg import FfmpegError
     from pylapse.index.store import FrameIndex
     from pylapse.pictures.kinds import PictureError, PictureKind
@@ -105,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     )  # fmt: skip
     progress, close = progress_bars(not args.no_progress and sys.stderr.isatty(), str(kind))
     try:
-        with FrameIndex(config.data_path / DB_NAME) as index:
+        with FrameIndex(config.index_location) as index:
             collection = Collection.from_config(config, args.collection, index)
             request = configured_request(config, args.collection, request)
             movie = None
@@ -129,7 +128,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _timewarp(args: argparse.Namespace, config: Config) -> int:
     from pylapse.collection import Collection
-    from pylapse.db import DB_NAME
     from pylapse.ffmpeg import FfmpegError, FfmpegNotFound
     from pylapse.index.store import FrameIndex
     from pylapse.pictures.kinds import PictureError, PictureKind
@@ -144,7 +142,7 @@ def _timewarp(args: argparse.Namespace, config: Config) -> int:
                              slot_width=args.slot_width, workers=args.workers)  # fmt: skip
     progress, close = progress_bars(not args.no_progress and sys.stderr.isatty(), "timewarp")
     try:
-        with FrameIndex(config.data_path / DB_NAME) as index:
+        with FrameIndex(config.index_location) as index:
             collection = Collection.from_config(config, args.collection, index)
             request = configured_request(config, args.collection, request)
             out = make_timewarp(collection, request, args.output, band=args.band,

@@ -47,7 +47,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_now(args: argparse.Namespace) -> int:
-    from pylapse.db import DB_NAME
     from pylapse.index.store import FrameIndex
     from pylapse.progress import Cancelled
     from pylapse.tasks.render_schedule import run_schedule
@@ -58,7 +57,7 @@ def run_now(args: argparse.Namespace) -> int:
         raise CommandError(f"no render schedule {args.schedule!r}; the config has: {known}")
     config.data_path.mkdir(parents=True, exist_ok=True)
     progress, close = progress_bars(args.progress, f"render {args.schedule}")
-    with FrameIndex(config.data_path / DB_NAME) as index:
+    with FrameIndex(config.index_location) as index:
         try:
             result = run_schedule(config, index, args.schedule, args.at, progress)
         except Cancelled as exc:

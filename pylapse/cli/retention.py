@@ -83,7 +83,6 @@ def _print_preview(camera: str, result: dict[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pylapse.db import DB_NAME
     from pylapse.index.store import FrameIndex
     from pylapse.progress import Cancelled
     from pylapse.retention.run import RetentionBusy
@@ -98,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
             'no camera has retention enabled: add "retention": {"enabled": true, ...} to a '
             "camera in the config (see docs/configuration.md)"
         )
-    with FrameIndex(config.data_path / DB_NAME) as index:
+    with FrameIndex(config.index_location) as index:
         for camera in cameras:
             shown = not args.no_progress and sys.stderr.isatty()
             progress, close = progress_bars(shown, f"retention {camera}")
@@ -119,7 +118,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _restore(config: Any, args: argparse.Namespace) -> int:
-    from pylapse.db import DB_NAME
     from pylapse.index.store import FrameIndex
     from pylapse.retention.run import RetentionBusy
     from pylapse.tasks.retention import RetentionError, restore
@@ -127,7 +125,7 @@ def _restore(config: Any, args: argparse.Namespace) -> int:
     if not args.camera or len(args.camera) != 1:
         raise CommandError("--restore needs the one --camera whose trash holds the run")
     camera = args.camera[0]
-    with FrameIndex(config.data_path / DB_NAME) as index:
+    with FrameIndex(config.index_location) as index:
         try:
             done = restore(config, camera, index, args.restore)
         except (RetentionError, RetentionBusy, FileNotFoundError) as exc:

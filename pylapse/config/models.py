@@ -37,7 +37,7 @@ from pydantic import (
     model_validator,
 )
 
-from pylapse import naming, storage, timeutil
+from pylapse import db, naming, storage, timeutil
 from pylapse.config.base import (
     CRON_FIELDS,
     CronValue,
@@ -646,6 +646,11 @@ class Config(_Model):
         default_factory=dict, description="saved export presets keyed by id"
     )
     data_dir: str = Field("data", description="folder of pylapse.db, the lock and job history")
+    index_url: str | None = Field(
+        None,
+        description="the frame index's database: none for pylapse.db in data_dir (SQLite), or "
+        "postgresql://user:password@host:5432/dbname (PostgreSQL, the 'postgresql' extra)",
+    )
     storage_roots: list[str] = Field(
         default_factory=lambda: ["timelapse"],
         description="the only folders the web app may read or write",
@@ -701,6 +706,19 @@ class Config(_Model):
             config._layout_from_v02 = True
         return config
 
+    @field_validator("index_url")
+    @classmethod
+    def _check_index_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if db.backend_of(value) is not db.Backend.POSTGRESQL:
+            raise ValueError(
+                f"{mask_url(value)!r} is not a PostgreSQL URL: use "
+                "postgresql://user:password@host:5432/dbname, or leave index_url out for "
+                "pylapse.db in data_dir"
+            )
+        return value
+
     @field_validator("cameras", "collections", "exports", "notifications", "render_schedules")
     @classmethod
     def _check_ids(cls, value: dict[str, Any]) -> dict[str, Any]:
@@ -743,6 +761,12 @@ class Config(_Model):
     @property
     def data_path(self) -> Path:
         return self.resolve(self.data_dir)
+
+    @property
+    def index_location(self) -> str | Path:
+        """Where the frame index lives: ``index_url`` (PostgreSQL) when set, else the SQLite
+        file in the data folder. What :class:`~pylapse.index.FrameIndex` is opened with."""
+        return self.index_url or self.data_path / db.DB_NAME
 
     @property
     def root_paths(self) -> list[Path]:

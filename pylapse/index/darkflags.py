@@ -21,9 +21,9 @@ functions) for either index backend.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 
+from pylapse import db
 from pylapse.selection.dead_camera import (
     DARK_CANDIDATE_LUMA,
     DAY_BEFORE_WINDOW,
@@ -43,7 +43,7 @@ _REACH = DAY_BEFORE_WINDOW + _SLACK
 Place = tuple[float, int, float | None]  # a frame's UTC seconds, UTC offset (s) and luma
 
 
-def _day_before(conn: sqlite3.Connection, cid: int, lo: float, hi: float) -> DayBefore:
+def _day_before(conn: db.Connection, cid: int, lo: float, hi: float) -> DayBefore:
     """The references for frames taken between UTC seconds ``lo`` and ``hi``."""
     rows = conn.execute(
         "SELECT utc + utc_offset, luma FROM frames WHERE collection_id = ? "
@@ -57,7 +57,7 @@ def _candidate(luma: float | None) -> bool:
     return luma is not None and luma < DARK_CANDIDATE_LUMA
 
 
-def dark(conn: sqlite3.Connection, cid: int, frames: Sequence[Place]) -> list[bool]:
+def dark(conn: db.Connection, cid: int, frames: Sequence[Place]) -> list[bool]:
     """Per frame of collection ``cid``, whether it is far darker than its reference."""
     utcs = [utc for utc, _offset, luma in frames if _candidate(luma)]
     if not utcs:
@@ -66,12 +66,12 @@ def dark(conn: sqlite3.Connection, cid: int, frames: Sequence[Place]) -> list[bo
     return [_candidate(luma) and refs.dark(utc + offset, luma) for utc, offset, luma in frames]
 
 
-def luma_day_before(conn: sqlite3.Connection, cid: int, utc: float, offset: int) -> float | None:
+def luma_day_before(conn: db.Connection, cid: int, utc: float, offset: int) -> float | None:
     """Luma of the reference of a frame of ``cid`` taken at ``utc`` with UTC ``offset``."""
     return _day_before(conn, cid, utc, utc).luma(utc + offset)
 
 
-def refresh_next_day(conn: sqlite3.Connection, cid: int, utcs: Iterable[float]) -> int:
+def refresh_next_day(conn: db.Connection, cid: int, utcs: Iterable[float]) -> int:
     """Decide again the frames of ``cid`` whose reference may be one of the frames at ``utcs``
     (their luma was just written or cleared); returns how many verdicts changed."""
     changed = 0

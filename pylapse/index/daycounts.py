@@ -10,12 +10,11 @@ days, names carrying another zone's offset) is counted exactly from its frames' 
 from __future__ import annotations
 
 import math
-import sqlite3
 from collections import Counter
 from collections.abc import Mapping
 from datetime import date, datetime, tzinfo
 
-from pylapse import timeutil
+from pylapse import db, timeutil
 
 __all__ = ["DAY_SQL", "bump_days", "count_by_day", "day_of"]
 
@@ -33,14 +32,14 @@ def day_of(utc: float, offset: int) -> int:
 DAY_SQL = "CAST(floor((utc + utc_offset) / 86400.0) AS INTEGER)"
 
 
-def bump_days(conn: sqlite3.Connection, cid: int, delta: Mapping[tuple[int, int], int]) -> None:
+def bump_days(conn: db.Connection, cid: int, delta: Mapping[tuple[int, int], int]) -> None:
     """Add ``delta`` ((day, offset) -> change) to ``day_counts``; in the caller's transaction."""
     items = [(cid, day, offset, n) for (day, offset), n in delta.items() if n]
     if not items:
         return
     conn.executemany(
         "INSERT INTO day_counts (collection_id, day, utc_offset, n) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT DO UPDATE SET n = n + excluded.n",
+        "ON CONFLICT (collection_id, day, utc_offset) DO UPDATE SET n = n + excluded.n",
         items,
     )
     if any(item[3] < 0 for item in items):
@@ -51,7 +50,7 @@ def _offset_at(tz: tzinfo, utc: float) -> int:
     return timeutil.offset_seconds(datetime.fromtimestamp(utc, tz))
 
 
-def count_by_day(conn: sqlite3.Connection, cid: int, zone: tzinfo) -> dict[date, int]:
+def count_by_day(conn: db.Connection, cid: int, zone: tzinfo) -> dict[date, int]:
     """Frames per local day in ``zone`` for collection row ``cid``, in day order."""
     rows = conn.execute(
         "SELECT day, utc_offset, n FROM day_counts WHERE collection_id = ? AND n > 0 ORDER BY day",
@@ -69,7 +68,7 @@ def count_by_day(conn: sqlite3.Connection, cid: int, zone: tzinfo) -> dict[date,
 
 
 def _exact_days(
-    conn: sqlite3.Connection, cid: int, zone: tzinfo, offset: int, start: float, end: float
+    conn: db.Connection, cid: int, zone: tzinfo, offset: int, start: float, end: float
 ) -> Counter[int]:
     """Days in ``zone`` of the frames stored with ``offset`` whose UTC lies in [start, end)."""
     utcs = [

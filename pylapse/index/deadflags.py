@@ -25,7 +25,6 @@ they were: a frozen camera's frames stay a frozen camera's frames when retention
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from array import array
 from collections import defaultdict
@@ -70,7 +69,7 @@ def _word(kind: int) -> str | None:
 
 
 def _decide(
-    conn: sqlite3.Connection, cid: int, window: Sequence[Row], *, first: bool, last: bool
+    conn: db.Connection, cid: int, window: Sequence[Row], *, first: bool, last: bool
 ) -> tuple[int, int, int]:
     """Decide ``window`` (rows in time order) and write the settled verdicts that changed
     (the rows' last item follows). Returns ``(rows written, lo, hi)``: ``[lo, hi)`` settled."""
@@ -92,7 +91,7 @@ def _decide(
     return len(changes), lo, hi
 
 
-def refresh(conn: sqlite3.Connection, frame_ids: Iterable[int]) -> int:
+def refresh(conn: db.Connection, frame_ids: Iterable[int]) -> int:
     """Re-decide the verdicts around frames whose scores were just written or cleared, in the
     caller's transaction on ``conn``; returns how many rows changed. Ids gone are skipped."""
     ids = list(dict.fromkeys(int(i) for i in frame_ids))
@@ -111,7 +110,7 @@ def refresh(conn: sqlite3.Connection, frame_ids: Iterable[int]) -> int:
     )
 
 
-def _refresh_collection(conn: sqlite3.Connection, cid: int, places: list[tuple[float, int]]) -> int:
+def _refresh_collection(conn: db.Connection, cid: int, places: list[tuple[float, int]]) -> int:
     changed, i = 0, 0
     while i < len(places):
         utc, fid = places[i]
@@ -142,7 +141,7 @@ def _refresh_collection(conn: sqlite3.Connection, cid: int, places: list[tuple[f
 
 
 def backfill(
-    conn: sqlite3.Connection,
+    conn: db.Connection,
     lock: threading.RLock,
     cid: int,
     *,
@@ -184,7 +183,7 @@ def backfill(
         carry = window[start:]
 
 
-def _may_be_dead(conn: sqlite3.Connection, cid: int) -> bool:
+def _may_be_dead(conn: db.Connection, cid: int) -> bool:
     """Whether any frame of ``cid`` is or can be dead (blank, a repeat, dark enough to be far
     darker than the day before, or flagged)."""
     row = conn.execute(
@@ -195,7 +194,7 @@ def _may_be_dead(conn: sqlite3.Connection, cid: int) -> bool:
     return row is not None
 
 
-def backfill_pending(conn: sqlite3.Connection, lock: threading.RLock) -> int:
+def backfill_pending(conn: db.Connection, lock: threading.RLock) -> int:
     """Decide the collections listed in ``dead_unchecked`` by the schema step that added
     ``frames.dead`` (their frames were scored before verdicts were stored); returns how many
     rows changed."""
@@ -205,7 +204,7 @@ def backfill_pending(conn: sqlite3.Connection, lock: threading.RLock) -> int:
     return sum(backfill(conn, lock, cid, done=done) for cid in pending)
 
 
-def read_dead(conn: sqlite3.Connection, where: str, params: Sequence[object]) -> DeadFrames:
+def read_dead(conn: db.Connection, where: str, params: Sequence[object]) -> DeadFrames:
     """The dead frames among ``frames f`` rows matching ``where`` (a collection and a time
     range, on ``f.``), in time order, read through the partial index of the dead."""
     cursor = conn.execute(

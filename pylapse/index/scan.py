@@ -49,7 +49,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import sqlite3
 import stat
 import threading
 import time
@@ -60,7 +59,7 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any
 
-from pylapse import fastparse, storage
+from pylapse import db, fastparse, storage
 from pylapse.index.datesource import FrameTimes, Resolved
 from pylapse.index.scan_pipeline import (
     Checkpointer,
@@ -116,7 +115,7 @@ class Scanner:
 
     def __init__(
         self,
-        conn: sqlite3.Connection,
+        conn: db.Connection,
         lock: threading.RLock,
         collection_id: int,
         collection: str,
@@ -351,7 +350,11 @@ class Scanner:
         dir_id = self.writes.apply(path, parent_id, mtime_ns, files, prepared)
         self._seen.add(dir_id)
         slot.set(dir_id)
-        if self._checkpointer is None and self.result.added >= CHECKPOINT_AFTER:
+        if (
+            self._checkpointer is None
+            and self.result.added >= CHECKPOINT_AFTER
+            and db.backend(self.conn) is db.Backend.SQLITE  # PostgreSQL checkpoints itself
+        ):
             self._start_checkpoints()
         if self._checkpointer is not None:
             self._checkpointer.nudge()

@@ -174,10 +174,10 @@ class Checkpointer:
     the next one, or to autocheckpoint once the scan restored it.
     """
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: db.Connection) -> None:
         self._wake = threading.Event()
         self._stopping = False
-        self._conn: sqlite3.Connection | None = None
+        self._conn: db.Connection | None = None
         self._thread: threading.Thread | None = None
         path = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
         if not path:  # an in-memory database has no WAL

@@ -8,7 +8,6 @@ forgotten. :class:`pylapse.index.scan.Scanner` walks and reads names and hands a
 from __future__ import annotations
 
 import os
-import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -43,7 +42,7 @@ class FolderWriter:
 
     def __init__(
         self,
-        conn: sqlite3.Connection,
+        conn: db.Connection,
         lock: threading.RLock,
         cid: int,
         result: ScanResult,
@@ -160,12 +159,13 @@ class FolderWriter:
             # One statement per batch: SQLite runs it whole with the GIL released.
             sql = (
                 f"{into}source, {_WHERE_FROM}) SELECT {int(cid)}, {int(dir_id)}, key, "
-                f"?2 + (value & {(1 << CLOCK_BITS) - 1}), ?3, value >> {CLOCK_BITS}, "
-                f"'filename', {_FROM_NAME} FROM json_each(?1) WHERE true {conflict}"
+                f"? + (CAST(value AS INTEGER) & {(1 << CLOCK_BITS) - 1}), ?, "
+                f"CAST(value AS INTEGER) >> {CLOCK_BITS}, 'filename', {_FROM_NAME} "
+                f"FROM json_each(?) WHERE true {conflict}"
             )
             delta: Counter[tuple[int, int]] = Counter()
             for day, offset, payload, _count in rows.packed:
-                inserted = conn.execute(sql, (payload, day * 86400 - offset, offset)).rowcount
+                inserted = conn.execute(sql, (day * 86400 - offset, offset, payload)).rowcount
                 delta[(day, offset)] += inserted
                 self.result.added += inserted
             bump_days(conn, cid, delta)
@@ -192,7 +192,7 @@ class FolderWriter:
             "INSERT INTO day_counts (collection_id, day, utc_offset, n) "
             f"SELECT ?, {DAY_SQL} AS d, utc_offset, COUNT(*) FROM frames WHERE id > ? "
             "GROUP BY d, utc_offset "
-            "ON CONFLICT DO UPDATE SET n = n + excluded.n",
+            "ON CONFLICT (collection_id, day, utc_offset) DO UPDATE SET n = n + excluded.n",
             (cid, last_id),
         )
         self.result.added += conn.execute(

@@ -88,6 +88,7 @@ FLAGGED = ("conflict", "implausible")
 _FLAGGED_SQL = "time_status IN ('conflict', 'implausible')"
 _DEPENDENT_SQL = "offset_source IN ('neighbours', 'zone')"
 UNKNOWN = "unknown"  # rows indexed before sources were recorded
+_NO_LIMIT = 2**63 - 1  # LIMIT's "no limit" on both backends (SQLite's -1 is refused by PostgreSQL)
 
 
 _CAPTURED = (SOURCE_CAPTURE, OFFSET_CAPTURE, "certain", "")
@@ -114,7 +115,7 @@ _CLEARED = ", ".join(f"{c} = NULL" for c in (*SCORE_COLUMNS, *SKY_COLUMNS, "dead
 
 
 def _write_scores(
-    conn: sqlite3.Connection, rows: list[tuple[int, Mapping[str, float | int | None]]]
+    conn: db.Connection, rows: list[tuple[int, Mapping[str, float | int | None]]]
 ) -> int:
     changed = 0
     for frame_id, scores in rows:
@@ -138,21 +139,30 @@ def _zone_name(tz: tzinfo) -> str:
 
 
 class FrameIndex:
-    """The frame index in the SQLite file ``db_path`` (created and migrated on open).
+    """The frame index in a SQLite file or a PostgreSQL database (created and migrated on open).
 
     Thread-safe: writes go through one connection under a lock (each scanned folder is its own
     transaction, so capture can add frames during a long scan); reads use one connection per
-    thread and never wait for a writer (WAL).
+    thread and never wait for a writer (SQLite's WAL; PostgreSQL's MVCC).
     """
 
-    def __init__(self, db_path: str | os.PathLike[str]) -> None:
-        path = Path(db_path)
-        self.path = path / db.DB_NAME if path.is_dir() else path
-        self._conn = db.connect(self.path)
+    def __init__(self, location: str | os.PathLike[str]) -> None:
+        """``location``: the SQLite file (or the data folder holding :data:`pylapse.db.DB_NAME`),
+        or a ``postgresql://`` URL; :attr:`pylapse.config.Config.index_location` gives it."""
+        self.backend = db.backend_of(location)
+        if self.backend is db.Backend.POSTGRESQL:
+            self.location = os.fspath(location)
+            # No file: a path only for those who look at the disk it lives on (its folder).
+            self.path = Path(db.DB_NAME)
+        else:
+            path = Path(location)
+            self.path = path / db.DB_NAME if path.is_dir() else path
+            self.location = str(self.path)
+        self._conn = db.connect(self.location)
         self._lock = threading.RLock()
         self._scan_lock = threading.Lock()
         self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
+        self._readers: list[db.Connection] = []
         self._ids: dict[str, int] = {}
         # collection id -> (change stamp, ids, utcs): see utc_times
         self._times: OrderedDict[int, tuple[int, array[int], array[float]]] = OrderedDict()
@@ -170,17 +180,20 @@ class FrameIndex:
 
     # --- connections ----------------------------------------------------------------------------
 
-    def _reader(self) -> sqlite3.Connection:
+    def _reader(self) -> db.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             if self._closed:
-                raise sqlite3.ProgrammingError(f"the frame index {self.path} is closed")
-            conn = db.connect(self.path)
+                raise sqlite3.ProgrammingError(f"the frame index {self} is closed")
+            conn = db.connect(self.location)
             conn.row_factory = None  # plain tuples: the hot queries build their own objects
             self._local.conn = conn
             with self._lock:
                 self._readers.append(conn)
         return conn
+
+    def __str__(self) -> str:
+        return db.describe(self.location)
 
     def close(self) -> None:
         with self._lock:
@@ -278,6 +291,7 @@ class FrameIndex:
             )
             # Checkpoint (copy the WAL into the file, with an fsync) every ~40 MB instead of
             # every ~4 MB while a scan writes: a cold scan of millions of rows fsyncs 10x less.
+            # (A PRAGMA is SQLite's: PostgreSQL's connection drops it.)
             self._conn.execute("PRAGMA wal_autocheckpoint = 10000")
             try:
                 known = self._conn.execute("SELECT MAX(id) FROM frames").fetchone()[0]
@@ -361,14 +375,13 @@ class FrameIndex:
             # Capture named the frame with its camera's zone, known at that moment: certain.
             values = (utc, offset, source, size, mtime, width, height, luma, *_CAPTURED)
             if old is None:
-                inserted = conn.execute(
+                frame_id = conn.execute(
                     "INSERT INTO frames (collection_id, dir_id, name, utc, utc_offset, source, "
                     "size, mtime, width, height, luma, time_source, offset_source, time_status, "
-                    "time_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "time_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "RETURNING id",
                     (cid, dir_id, name, *values),
-                ).lastrowid
-                assert inserted is not None  # an INSERT sets it
-                frame_id = inserted
+                ).fetchone()[0]
                 bump_days(conn, cid, Counter({(day_of(utc, offset), offset): 1}))
             else:
                 frame_id = old[0]
@@ -420,9 +433,9 @@ class FrameIndex:
         # changed (a preview asked at every change of a form field reads them once): a frozen
         # week is ~60,000 rows, ~50 ms to read.
         stamp = conn.execute(
-            "SELECT (SELECT stamp FROM frame_stamps WHERE collection_id = ?1), "
-            "(SELECT stamp FROM dead_stamps WHERE collection_id = ?1)",
-            (cid,),
+            "SELECT (SELECT stamp FROM frame_stamps WHERE collection_id = ?), "
+            "(SELECT stamp FROM dead_stamps WHERE collection_id = ?)",
+            (cid, cid),
         ).fetchone()
         with self._times_lock:
             kept = self._dead.get(cid)
@@ -663,7 +676,7 @@ class FrameIndex:
             f"SELECT {_FRAME_COLUMNS} FROM frames f JOIN scanned_dirs d ON d.id = f.dir_id "
             f"WHERE {where} ORDER BY f.utc {order}, f.id {order} LIMIT ? OFFSET ?"
         )
-        rows = self._reader().execute(sql, (*params, -1 if limit is None else limit, offset))
+        rows = self._reader().execute(sql, (*params, _NO_LIMIT if limit is None else limit, offset))
         return frames_from_rows(collection, rows)
 
     def file_rows(
@@ -762,10 +775,10 @@ class FrameIndex:
         if cid is None:
             return {}
         rows = self._reader().execute(
-            "SELECT COALESCE(time_source, ?1), COALESCE(offset_source, ?1), "
-            "COALESCE(time_status, ?1), COUNT(*) FROM frames WHERE collection_id = ?2 "
+            "SELECT COALESCE(time_source, ?), COALESCE(offset_source, ?), "
+            "COALESCE(time_status, ?), COUNT(*) FROM frames WHERE collection_id = ? "
             "GROUP BY 1, 2, 3 ORDER BY 4 DESC",
-            (UNKNOWN, cid),
+            (UNKNOWN, UNKNOWN, UNKNOWN, cid),
         )
         return {(r[0], r[1], r[2]): int(r[3]) for r in rows}
 
@@ -792,7 +805,7 @@ class FrameIndex:
             f"WHERE {where} AND (f.{_FLAGGED_SQL}{extra}) "
             "ORDER BY f.utc, f.id LIMIT ? OFFSET ?"
         )
-        args = (*params, -1 if limit is None else limit, offset)
+        args = (*params, _NO_LIMIT if limit is None else limit, offset)
         return frames_from_rows(collection, self._reader().execute(sql, args))
 
     def count_flagged(self, collection: str, start: TimeBound = None, end: TimeBound = None) -> int:
@@ -974,7 +987,7 @@ def _range(cid: int, lo: float | None, hi: float | None) -> tuple[str, tuple[Any
     return " AND ".join(where), tuple(params)
 
 
-def _dir_id(conn: sqlite3.Connection, cid: int, folder: str) -> int:
+def _dir_id(conn: db.Connection, cid: int, folder: str) -> int:
     """The row of ``folder`` (created unlisted, linked to its parent's row if there is one)."""
     row = conn.execute(
         "SELECT id FROM scanned_dirs WHERE collection_id = ? AND path = ?", (cid, folder)
@@ -986,8 +999,7 @@ def _dir_id(conn: sqlite3.Connection, cid: int, folder: str) -> int:
         (cid, os.path.dirname(folder)),
     ).fetchone()
     inserted = conn.execute(
-        "INSERT INTO scanned_dirs (collection_id, parent_id, path) VALUES (?, ?, ?)",
+        "INSERT INTO scanned_dirs (collection_id, parent_id, path) VALUES (?, ?, ?) RETURNING id",
         (cid, parent[0] if parent else None, folder),
-    ).lastrowid
-    assert inserted is not None  # an INSERT sets it
-    return inserted
+    ).fetchone()
+    return int(inserted[0])

@@ -21,14 +21,13 @@ re-resolved, a change of the collection's zone re-reads exactly what depended on
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from pylapse import timeutil
+from pylapse import db, timeutil
 from pylapse.index.daycounts import bump_days, day_of
 
 __all__ = [
@@ -171,7 +170,7 @@ _SPREAD = 26 * 3600  # local minus UTC lies within -12 h..+14 h
 
 
 def resolve_dependents(
-    conn: sqlite3.Connection,
+    conn: db.Connection,
     cid: int,
     timeline: ZoneTimeline,
     window: tuple[float, float] | None = None,
@@ -260,7 +259,7 @@ def resolve_dependents(
 
 
 def _nearest_evidence(
-    conn: sqlite3.Connection, cid: int, utc: float, *, before: bool
+    conn: db.Connection, cid: int, utc: float, *, before: bool
 ) -> tuple[float, float] | None:
     """``(utc, local)`` of the frame with offset evidence nearest ``utc`` on one side."""
     op, order = ("<=", "DESC") if before else (">=", "ASC")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +36,7 @@ class FinishedJob:
     message: str = ""
 
 
-def _open(db_path: str | os.PathLike[str]) -> sqlite3.Connection:
+def _open(db_path: str | os.PathLike[str]) -> db.Connection:
     conn = db.connect(Path(db_path))
     db.migrate(conn, "jobs", _SCHEMA)  # the runner's own schema: the rows look like its own
     return conn
@@ -53,7 +52,7 @@ def add_finished(db_path: str | os.PathLike[str], jobs: Sequence[FinishedJob]) -
                 cursor = conn.execute(
                     "INSERT INTO jobs (kind, title, state, steps, step, done, total, message, "
                     "params, result, created, started, finished, percent) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 100)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 100) RETURNING id",
                     (
                         job.kind,
                         job.title,
@@ -70,7 +69,7 @@ def add_finished(db_path: str | os.PathLike[str], jobs: Sequence[FinishedJob]) -
                         job.when,
                     ),
                 )
-                ids.append(int(cursor.lastrowid or 0))
+                ids.append(int(cursor.fetchone()[0]))
     finally:
         conn.close()
     return ids

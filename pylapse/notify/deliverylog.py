@@ -98,11 +98,11 @@ class DeliveryLog:
         with self._lock, self._conn:
             cursor = self._conn.execute(
                 "INSERT INTO notify_deliveries (rule, event, subject, event_time, target, "
-                "status, test, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "status, test, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (rule, event, subject, event_time.timestamp(), target,
                  DeliveryStatus.PENDING, int(test), now, now),
             )  # fmt: skip
-            row_id = int(cursor.lastrowid or 0)
+            row_id = int(cursor.fetchone()[0])
             if row_id % 50 == 0:  # now and then, not on every row
                 self._conn.execute(
                     "DELETE FROM notify_deliveries WHERE id <= ?", (row_id - self._keep,)

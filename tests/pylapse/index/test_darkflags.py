@@ -5,12 +5,12 @@ frames scored before the verdict existed (the schema step that decides them agai
 from __future__ import annotations
 
 import os
-import sqlite3
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from pylapse import db
 from pylapse.index.schema import COMPONENT, SCHEMA
 from pylapse.index.store import FrameIndex
 from pylapse.tasks.metrics import fill_metrics
@@ -27,10 +27,10 @@ def _stored(index: FrameIndex) -> list[str | None]:
 
 
 @pytest.fixture
-def scored(tmp_path):
+def scored(tmp_path, index_location):
     root = tmp_path / "frames"
     paths = write_dark_sequence(root, START)
-    index = FrameIndex(tmp_path / "pylapse.db")
+    index = FrameIndex(index_location)
     index.scan("cam", root, "Asia/Tokyo")
     assert fill_metrics(index, "cam").scored == COUNT
     yield index, root, paths
@@ -55,27 +55,27 @@ def test_a_reference_scored_after_the_next_day_decides_it_then(scored):
     assert index.recheck_dead("cam") == 0
 
 
-def test_the_schema_step_decides_frames_scored_before_it(scored, tmp_path):
+def test_the_schema_step_decides_frames_scored_before_it(scored, tmp_path, index_location):
     index, _root, _paths = scored
     index.close()
     step = len(SCHEMA) - 1  # the step that lists the collections again
     assert "dead_unchecked" in SCHEMA[step]
-    conn = sqlite3.connect(tmp_path / "pylapse.db")
+    conn = db.connect(index_location)
     with conn:  # as an older pyLapse left it: frozen and blank verdicts only
         conn.execute("UPDATE frames SET dead = NULL WHERE dead = 'dark'")
         conn.execute(
             "UPDATE schema_versions SET version = ? WHERE component = ?", (step, COMPONENT)
         )
     conn.close()
-    with FrameIndex(tmp_path / "pylapse.db") as reopened:
+    with FrameIndex(index_location) as reopened:
         assert _stored(reopened) == EXPECTED
         assert reopened._reader().execute("SELECT COUNT(*) FROM dead_unchecked").fetchone() == (0,)
         assert len(reopened.dead_frames("cam")) == len(DARK)
 
 
 @pytest.mark.network
-def test_capture_marks_a_frame_far_darker_than_the_same_time_yesterday(tmp_path):
-    index = FrameIndex(tmp_path / "pylapse.db")
+def test_capture_marks_a_frame_far_darker_than_the_same_time_yesterday(tmp_path, index_location):
+    index = FrameIndex(index_location)
     with porch_camera(tmp_path, (160, 120)) as (server, camera):
 
         def take(behaviour: str, day: int, hour: int, minute: int = 0):

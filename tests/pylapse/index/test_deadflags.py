@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import os
 import random
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from pylapse import db
 from pylapse.index import deadflags
 from pylapse.index.schema import COMPONENT, SCHEMA
 from pylapse.index.store import FrameIndex
@@ -56,10 +56,10 @@ def _expected(count: int = COUNT) -> list[str | None]:
 
 
 @pytest.fixture
-def scanned(tmp_path):
+def scanned(tmp_path, index_location):
     root = tmp_path / "frames"
     paths = write_dead_sequence(root, START, STEP)
-    index = FrameIndex(tmp_path / "pylapse.db")
+    index = FrameIndex(index_location)
     index.scan("cam", root, "UTC")
     yield index, root, paths
     index.close()
@@ -97,14 +97,15 @@ def test_a_replaced_file_clears_its_flag_and_splits_the_run(scanned):
     assert _stored(index, "cam")[10:17] == [None] * 7
 
 
-def _downgrade(path: Path) -> None:
+def _downgrade(location: str) -> None:
     """Take the index back to the schema before ``frames.dead`` (as an older pyLapse left it)."""
     step = next(i for i, s in enumerate(SCHEMA) if "ADD COLUMN dead" in s)
     # the steps after it only list collections to decide again (in a table dropped here)
     assert all("dead_unchecked" in s and "ALTER" not in s for s in SCHEMA[step + 1 :])
-    conn = sqlite3.connect(path)
+    conn = db.connect(location)
     with conn:
-        conn.execute("DROP TRIGGER frames_dead_stamp")
+        on = " ON frames" if db.backend(conn) is db.Backend.POSTGRESQL else ""
+        conn.execute(f"DROP TRIGGER frames_dead_stamp{on}")
         conn.execute("DROP INDEX frames_dead")
         conn.execute("DROP TABLE dead_unchecked")
         conn.execute("DROP TABLE dead_stamps")
@@ -115,12 +116,12 @@ def _downgrade(path: Path) -> None:
     conn.close()
 
 
-def test_the_migration_decides_frames_scored_before_it(scanned, tmp_path):
+def test_the_migration_decides_frames_scored_before_it(scanned, tmp_path, index_location):
     index, _root, _paths = scanned
     fill_metrics(index, "cam")
     index.close()
-    _downgrade(tmp_path / "pylapse.db")
-    with FrameIndex(tmp_path / "pylapse.db") as reopened:
+    _downgrade(index_location)
+    with FrameIndex(index_location) as reopened:
         assert _stored(reopened, "cam") == _expected()
         assert reopened._reader().execute("SELECT COUNT(*) FROM dead_unchecked").fetchone() == (0,)
         dead = reopened.dead_frames("cam")
@@ -156,8 +157,10 @@ def _add_frames(index: FrameIndex, folder: Path, n: int) -> list[int]:
 
 
 @pytest.mark.parametrize("chunk", [1, 2, 4, 5, 6, 7, 64])
-def test_the_backfill_in_chunks_decides_as_the_rule_over_the_whole_sequence(tmp_path, chunk):
-    index = FrameIndex(tmp_path / "pylapse.db")
+def test_the_backfill_in_chunks_decides_as_the_rule_over_the_whole_sequence(
+    tmp_path, chunk, index_location
+):
+    index = FrameIndex(index_location)
     try:
         rows = _random_scores(150, seed=chunk)
         ids = _add_frames(index, tmp_path, len(rows))
@@ -180,8 +183,10 @@ def test_the_backfill_in_chunks_decides_as_the_rule_over_the_whole_sequence(tmp_
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_scores_written_in_any_order_and_batches_end_as_the_rule_decides(tmp_path, seed):
-    index = FrameIndex(tmp_path / "pylapse.db")
+def test_scores_written_in_any_order_and_batches_end_as_the_rule_decides(
+    tmp_path, seed, index_location
+):
+    index = FrameIndex(index_location)
     try:
         rows = _random_scores(200, seed=seed)
         ids = _add_frames(index, tmp_path, len(rows))
@@ -201,8 +206,8 @@ def test_scores_written_in_any_order_and_batches_end_as_the_rule_decides(tmp_pat
 
 
 @pytest.mark.network
-def test_capture_flags_a_frozen_run_as_it_grows_and_a_blank_frame_at_once(tmp_path):
-    index = FrameIndex(tmp_path / "pylapse.db")
+def test_capture_flags_a_frozen_run_as_it_grows_and_a_blank_frame_at_once(tmp_path, index_location):
+    index = FrameIndex(index_location)
     with porch_camera(tmp_path) as (server, camera):
         t = iter(START + k * STEP for k in range(100))
 

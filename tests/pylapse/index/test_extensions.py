@@ -34,8 +34,8 @@ def folder(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def index(tmp_path: Path):
-    idx = FrameIndex(tmp_path / "pylapse.db")
+def index(tmp_path: Path, index_location):
+    idx = FrameIndex(index_location)
     yield idx
     idx.close()
 

@@ -107,12 +107,12 @@ def per_name_rows(folder: Path, tz) -> set[tuple[str, float, int]]:
     return out
 
 
-def test_scan_of_odd_names_stores_what_the_per_name_parser_reads(tmp_path):
+def test_scan_of_odd_names_stores_what_the_per_name_parser_reads(tmp_path, index_location):
     folder = tmp_path / "frames" / "odd"
     make(
         folder, [*ODD_NAMES, ".cam-2026-02-09T00-00-00+09.00.jpg", "2026-02-09T00-00-00+09.00.txt"]
     )
-    with FrameIndex(tmp_path / "db") as index:
+    with FrameIndex(index_location) as index:
         result = index.scan("c", tmp_path / "frames", BERLIN, date_source="filename")
         frames = index.frames("c")
         expected = per_name_rows(folder, BERLIN)
@@ -129,7 +129,7 @@ def test_scan_of_odd_names_stores_what_the_per_name_parser_reads(tmp_path):
     assert inodes == {n: os.stat(folder / n).st_ino for n in inodes}
 
 
-def test_day_folders_scanned_cold_match_the_per_name_path(tmp_path):
+def test_day_folders_scanned_cold_match_the_per_name_path(tmp_path, index_location):
     root = tmp_path / "frames"
     start = datetime(2026, 3, 28, 22, 0, tzinfo=BERLIN)  # across the spring DST change
     expected = set()
@@ -138,7 +138,7 @@ def test_day_folders_scanned_cold_match_the_per_name_path(tmp_path):
         name = naming.format_name(when, prefix="cam-")
         make(root / when.strftime("%Y-%m-%d"), [name])
         expected.add((name, when.timestamp(), timeutil.offset_seconds(when)))
-    with FrameIndex(tmp_path / "db") as index:
+    with FrameIndex(index_location) as index:
         assert index.scan("c", root, BERLIN).added == 300
         assert {(f.path.name, f.utc, f.offset) for f in index.frames("c")} == expected
         days = index.count_by_day("c", BERLIN)
@@ -151,7 +151,7 @@ def test_day_folders_scanned_cold_match_the_per_name_path(tmp_path):
 
 
 @pytest.mark.parametrize("read_ahead", [True, False], ids=["read-ahead", "read-by-writer"])
-def test_a_huge_folder_goes_in_chunks(tmp_path, monkeypatch, read_ahead):
+def test_a_huge_folder_goes_in_chunks(tmp_path, monkeypatch, read_ahead, index_location):
     # The writer's chunk loop reads scan_writer.CHUNK; scan.CHUNK decides whether the walking
     # thread reads a new folder's names ahead (both paths must end in chunks).
     monkeypatch.setattr(scanwrite, "CHUNK", 7)
@@ -168,7 +168,7 @@ def test_a_huge_folder_goes_in_chunks(tmp_path, monkeypatch, read_ahead):
     start = datetime(2026, 2, 9, tzinfo=TOKYO)
     names = [naming.format_name(start + timedelta(seconds=10 * i), prefix="c-") for i in range(30)]
     make(tmp_path / "frames", names)
-    with FrameIndex(tmp_path / "db") as index:
+    with FrameIndex(index_location) as index:
         result = index.scan("c", tmp_path / "frames", TOKYO)
         assert inserted == [7, 7, 7, 7, 2]  # one transaction per chunk of new rows
         assert result.added == index.count("c") == 30
@@ -176,7 +176,9 @@ def test_a_huge_folder_goes_in_chunks(tmp_path, monkeypatch, read_ahead):
         assert sum(index.count_by_day("c", TOKYO).values()) == 30
 
 
-def test_a_scan_stopped_between_chunks_lists_the_folder_again(tmp_path, monkeypatch):
+def test_a_scan_stopped_between_chunks_lists_the_folder_again(
+    tmp_path, monkeypatch, index_location
+):
     # Each chunk is committed on its own; the folder's mtime is stored only with the last, so
     # the next scan lists the folder again and adds the rest.
     monkeypatch.setattr(scanwrite, "CHUNK", 7)
@@ -195,7 +197,7 @@ def test_a_scan_stopped_between_chunks_lists_the_folder_again(tmp_path, monkeypa
     make(tmp_path / "frames", names)
     past = datetime(2026, 1, 1).timestamp()
     os.utime(tmp_path / "frames", (past, past))  # out of the racy-mtime window
-    with FrameIndex(tmp_path / "db") as index:
+    with FrameIndex(index_location) as index:
         with pytest.raises(OSError, match="disk gone"):
             index.scan("c", tmp_path / "frames", TOKYO)
         assert index.count("c") == 14 == sum(index.count_by_day("c", TOKYO).values())
@@ -206,7 +208,9 @@ def test_a_scan_stopped_between_chunks_lists_the_folder_again(tmp_path, monkeypa
         assert index.scan("c", tmp_path / "frames", TOKYO).dirs_listed == 0
 
 
-def test_a_failing_write_stops_the_scan_and_a_rescan_completes_it(tmp_path, monkeypatch):
+def test_a_failing_write_stops_the_scan_and_a_rescan_completes_it(
+    tmp_path, monkeypatch, index_location
+):
     root = tmp_path / "frames"
     start = datetime(2026, 2, 9, tzinfo=TOKYO)
     for day in range(5):
@@ -222,7 +226,7 @@ def test_a_failing_write_stops_the_scan_and_a_rescan_completes_it(tmp_path, monk
         return real(self, path, *args)
 
     monkeypatch.setattr(scanwrite.FolderWriter, "apply", failing)
-    with FrameIndex(tmp_path / "db") as index:
+    with FrameIndex(index_location) as index:
         with pytest.raises(OSError, match="disk gone"):
             index.scan("c", root, TOKYO)
         assert scanpipe.WRITER_THREAD not in {t.name for t in threading.enumerate()}
@@ -231,7 +235,7 @@ def test_a_failing_write_stops_the_scan_and_a_rescan_completes_it(tmp_path, monk
         assert index.count("c") == 5 == sum(index.count_by_day("c", TOKYO).values())
 
 
-def test_cancel_mid_scan_leaves_a_consistent_index(tmp_path, monkeypatch):
+def test_cancel_mid_scan_leaves_a_consistent_index(tmp_path, monkeypatch, index_location):
     root = tmp_path / "frames"
     start = datetime(2026, 2, 9, tzinfo=TOKYO)
     for day in range(6):
@@ -246,7 +250,7 @@ def test_cancel_mid_scan_leaves_a_consistent_index(tmp_path, monkeypatch):
         return done
 
     monkeypatch.setattr(scanwrite.FolderWriter, "apply", cancelling)
-    with FrameIndex(tmp_path / "db") as index:
+    with FrameIndex(index_location) as index:
         with pytest.raises(Cancelled):
             index.scan("c", root, TOKYO, cancel=cancel)
         partial = index.count("c")

@@ -39,7 +39,7 @@ def make_days(root: Path, days: int, per_day: int, extra: dict[str, list[str]] |
             (folder / name).write_bytes(b"")
 
 
-def test_an_extension_with_a_digit_is_checked_name_by_name(tmp_path):
+def test_an_extension_with_a_digit_is_checked_name_by_name(tmp_path, index_location):
     # ".jp2" and ".jp3" names have one shape (digits blanked): each name's extension counts.
     folder = tmp_path / "frames" / "2026-02-09"
     folder.mkdir(parents=True)
@@ -47,7 +47,7 @@ def test_an_extension_with_a_digit_is_checked_name_by_name(tmp_path):
     names += day_names("cam-", "2026-02-09", "+09.00", [40, 50], "jp3")
     for name in names:
         (folder / name).write_bytes(b"")
-    with FrameIndex(tmp_path / "db") as index:
+    with FrameIndex(index_location) as index:
         index.scan("c", tmp_path / "frames", TOKYO, extensions=[".jp2"])
         assert sorted(f.path.name for f in index.frames("c")) == sorted(names[:4])
 
@@ -106,7 +106,7 @@ def test_the_checkpoint_thread_stops_when_a_write_fails(tmp_path, monkeypatch):
 
 def test_a_new_database_gets_large_pages_and_an_old_one_keeps_its_own(tmp_path):
     conn = db.connect(tmp_path / "new.db")
-    assert conn.execute("PRAGMA page_size").fetchone()[0] == db.PAGE_SIZE == 8192
+    assert conn.execute("PRAGMA page_size").fetchone()[0] == db.sqlite.PAGE_SIZE == 8192
     conn.close()
     old = sqlite3.connect(tmp_path / "old.db")
     old.execute("CREATE TABLE t (x)")
@@ -118,7 +118,7 @@ def test_a_new_database_gets_large_pages_and_an_old_one_keeps_its_own(tmp_path):
         assert index.scan("c", tmp_path / "frames", TOKYO).added == 10
 
 
-def test_links_in_a_listed_folder(tmp_path):
+def test_links_in_a_listed_folder(tmp_path, index_location):
     # Folders are listed through a descriptor: links still resolve against the folder. The
     # links point out of the scanned folder but into a root (links out of every root:
     # test_scan_links.py).
@@ -134,7 +134,7 @@ def test_links_in_a_listed_folder(tmp_path):
     sub_frame = naming.format_name(datetime(2026, 2, 9, 23, 45, tzinfo=TOKYO), prefix="cam-")
     (elsewhere / "sub" / sub_frame).write_bytes(b"")
     (day / "more").symlink_to(elsewhere / "sub")  # a linked folder is walked
-    with FrameIndex(tmp_path / "db") as index:
+    with FrameIndex(index_location) as index:
         assert index.scan("c", tmp_path / "frames", TOKYO, roots=[tmp_path]).added == 5
         paths = {f.path for f in index.frames("c")}
     assert day / linked in paths and day / "more" / sub_frame in paths

@@ -18,8 +18,8 @@ BERLIN = timeutil.zone("Europe/Berlin")
 
 
 @pytest.fixture
-def index(tmp_path: Path):
-    found = FrameIndex(tmp_path / "pylapse.db")
+def index(tmp_path: Path, index_location):
+    found = FrameIndex(index_location)
     yield found
     found.close()
 

@@ -43,12 +43,14 @@ def names(index: FrameIndex, key: str = "c") -> set[str]:
     return {str(f.path.relative_to(f.path.parents[1])) for f in index.frames(key)}
 
 
-def test_links_out_of_the_roots_are_not_indexed_and_are_reported(tree, tmp_path, caplog):
+def test_links_out_of_the_roots_are_not_indexed_and_are_reported(
+    tree, tmp_path, caplog, index_location
+):
     day = tree / "frames" / "2026-02-09"
     (day / frame_name(10)).symlink_to(tmp_path / "outside" / "passwd")  # a file out
     (day / "more").symlink_to(tmp_path / "outside" / "day")  # a folder out
     scan_log = caplog.at_level(logging.WARNING, "pylapse.index.scan")
-    with FrameIndex(tmp_path / "db") as index, scan_log:
+    with FrameIndex(index_location) as index, scan_log:
         result = index.scan("c", tree / "frames", TOKYO, roots=[tree])
         assert result.added == 3 and index.count("c") == 3
         assert frame_name(10) not in {f.name for f in index.frames("c")}
@@ -60,7 +62,7 @@ def test_links_out_of_the_roots_are_not_indexed_and_are_reported(tree, tmp_path,
     assert result.outside_message in caplog.text
 
 
-def test_links_inside_the_roots_are_indexed(tree, tmp_path):
+def test_links_inside_the_roots_are_indexed(tree, tmp_path, index_location):
     day = tree / "frames" / "2026-02-09"
     elsewhere = tree / "elsewhere"  # inside the storage root, outside the collection's folder
     (elsewhere / "sub").mkdir(parents=True)
@@ -69,29 +71,29 @@ def test_links_inside_the_roots_are_indexed(tree, tmp_path):
     (day / frame_name(20)).symlink_to(elsewhere / frame_name(20))
     (day / "more").symlink_to(elsewhere / "sub")
     (day / frame_name(22)).symlink_to(day / frame_name(0))  # inside the scanned folder
-    with FrameIndex(tmp_path / "db") as index:
+    with FrameIndex(index_location) as index:
         result = index.scan("c", tree / "frames", TOKYO, roots=[tree])
         assert result.added == 6 and result.links_outside == 0
         assert {"2026-02-09/" + frame_name(20), "more/" + frame_name(21)} <= names(index)
 
 
-def test_without_roots_the_scanned_folder_is_the_root(tree, tmp_path):
+def test_without_roots_the_scanned_folder_is_the_root(tree, tmp_path, index_location):
     day = tree / "frames" / "2026-02-09"
     (day / frame_name(10)).symlink_to(tree / "frames" / "2026-02-09" / frame_name(1))
     (day / frame_name(11)).symlink_to(tree / "elsewhere.jpg")  # in the storage root only
     (tree / "elsewhere.jpg").write_bytes(b"frame")
-    with FrameIndex(tmp_path / "db") as index:
+    with FrameIndex(index_location) as index:
         result = index.scan("c", tree / "frames", TOKYO)
         assert result.added == 4 and result.links_outside == 1
         assert result.outside_paths == [str(day / frame_name(11))]
 
 
-def test_links_that_are_not_frames_or_dangle_are_not_reported(tree, tmp_path):
+def test_links_that_are_not_frames_or_dangle_are_not_reported(tree, tmp_path, index_location):
     day = tree / "frames" / "2026-02-09"
     (day / "notes.txt").symlink_to(tmp_path / "outside" / "passwd")  # not a frame name
     (day / frame_name(40)).symlink_to(tmp_path / "outside" / "gone.jpg")  # dangling
     (day / ".hidden.jpg").symlink_to(tmp_path / "outside" / "passwd")
-    with FrameIndex(tmp_path / "db") as index:
+    with FrameIndex(index_location) as index:
         result = index.scan("c", tree / "frames", TOKYO, roots=[tree])
     assert result.added == 3 and result.links_outside == 0 and result.outside_paths == []
 

@@ -22,8 +22,8 @@ def _sky(i: int) -> dict[str, float]:
 
 
 @pytest.fixture
-def index(tmp_path):
-    with FrameIndex(tmp_path / "pylapse.db") as ix:
+def index(tmp_path, index_location):
+    with FrameIndex(index_location) as ix:
         yield ix
 
 

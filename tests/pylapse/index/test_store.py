@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import sqlite3
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pylapse import fastparse, naming, storage, timeutil
+from pylapse import db, fastparse, naming, storage, timeutil
 from pylapse.index.frame import Frame
 from pylapse.index.scan import ScanError
 from pylapse.index.store import FrameIndex
@@ -51,8 +50,8 @@ def jpeg(color: int = 128, size: tuple[int, int] = (8, 6), exif: bytes | None = 
 
 
 @pytest.fixture
-def index(tmp_path):
-    with FrameIndex(tmp_path / "data" / "pylapse.db") as ix:
+def index(index_location):
+    with FrameIndex(index_location) as ix:
         yield ix
 
 
@@ -66,10 +65,11 @@ def tree(tmp_path):
     return root
 
 
-def test_schema_is_versioned_and_the_file_is_wal(index):
-    conn = sqlite3.connect(index.path)
+def test_schema_is_versioned_and_a_sqlite_file_is_wal(index):
+    conn = db.connect(index.location)
     assert conn.execute("SELECT version FROM schema_versions WHERE component = 'index'").fetchone()
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    if index.backend is db.Backend.SQLITE:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
 
 
@@ -146,7 +146,7 @@ def test_added_deleted_and_replaced_files_are_picked_up(index, tree):
     age(tree)
     index.scan("cam", tree, BERLIN)
     first = index.first("cam")
-    with sqlite3.connect(index.path) as conn:  # metrics as capture stores them
+    with db.connect(index.location) as conn:  # metrics as capture stores them
         conn.execute(
             "UPDATE frames SET luma = 99.0, sharpness = 3.5, clip_high = 0.5, dhash = 7, "
             "hash_distance = 2 WHERE id = ?",
@@ -451,9 +451,8 @@ def test_reads_from_other_threads(index, tree):
     assert counts == [12]
 
 
-def test_a_rebuild_by_another_process_keeps_this_ones_view(tmp_path, tree):
-    db = tmp_path / "data" / "pylapse.db"
-    with FrameIndex(db) as web, FrameIndex(db) as cli:
+def test_a_rebuild_by_another_process_keeps_this_ones_view(index_location, tree):
+    with FrameIndex(index_location) as web, FrameIndex(index_location) as cli:
         web.scan("cam", tree, BERLIN)
         assert web.count("cam") == 12  # the collection's id is now cached here
         cli.drop("cam")

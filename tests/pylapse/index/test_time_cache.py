@@ -3,7 +3,6 @@ tells every connection, in any process, when they are stale."""
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from pylapse import db
 from pylapse.index.store import FrameIndex
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
@@ -25,15 +25,15 @@ def _add(index: FrameIndex, folder: Path, n: int, first: int = 0, key: str = "ca
 
 def _uncached(index: FrameIndex, key: str, start=None, end=None):  # type: ignore[no-untyped-def]
     """The arrays as a fresh index reads them, straight from the rows."""
-    with FrameIndex(index.path) as fresh:
+    with FrameIndex(index.location) as fresh:
         cid = fresh._collection_id(key)
         assert cid is not None
         return fresh._read_times(cid, start, end)
 
 
 @pytest.fixture
-def index(tmp_path: Path):
-    with FrameIndex(tmp_path / "pylapse.db") as idx:
+def index(tmp_path: Path, index_location):
+    with FrameIndex(index_location) as idx:
         yield idx
 
 
@@ -71,7 +71,7 @@ def test_a_write_by_another_connection_invalidates(index, tmp_path) -> None:
     _add(index, tmp_path, 100)
     kept = index.utc_times("cam")
     # another program's plain SQL: deleting a frame and re-timing another
-    with sqlite3.connect(index.path) as other:
+    with db.connect(index.location) as other:
         other.execute("DELETE FROM frames WHERE id = ?", (kept[0][0],))
         other.execute("UPDATE frames SET utc = 0 WHERE id = ?", (kept[0][50],))
     ids, utcs = index.utc_times("cam")
@@ -90,7 +90,7 @@ def test_a_capture_in_another_process_invalidates(index, tmp_path) -> None:
         "size=1, mtime=0.0); idx.close()"
     )
     subprocess.run(
-        [sys.executable, "-c", script, str(index.path), str(tmp_path)],
+        [sys.executable, "-c", script, str(index.location), str(tmp_path)],
         check=True,
         cwd=REPO,
         timeout=60,
@@ -129,7 +129,7 @@ def test_a_scan_by_another_index_invalidates(index, tmp_path) -> None:
     folder.mkdir()
     for minute in range(3):
         (folder / f"cam 2026-03-01 12-{minute:02d}-00.jpg").write_bytes(b"")
-    with FrameIndex(index.path) as other:  # another process's index: its own connections
+    with FrameIndex(index.location) as other:  # another process's index: its own connections
         other.scan("cam", folder, "UTC")
         assert len(index.utc_times("cam")[0]) == 3  # kept from here on
         for minute in range(3, 5):

@@ -46,7 +46,9 @@ def by_name(index: FrameIndex, key: str = "c"):
     return {f.name: f for f in index.frames(key)}
 
 
-def test_names_with_offsets_are_certain_and_their_files_never_opened(tmp_path, monkeypatch):
+def test_names_with_offsets_are_certain_and_their_files_never_opened(
+    tmp_path, monkeypatch, index_location
+):
     root = tmp_path / "frames"
     root.mkdir()
     for i in range(3):
@@ -57,7 +59,7 @@ def test_names_with_offsets_are_certain_and_their_files_never_opened(tmp_path, m
         raise AssertionError("a name with its offset must not open the file")
 
     monkeypatch.setattr(filetime, "file_evidence", refuse)
-    with FrameIndex(tmp_path / "db") as index:
+    with FrameIndex(index_location) as index:
         index.scan("c", root, BERLIN)
         frames = by_name(index)
         assert {(f.time_source, f.offset_source, f.time_status) for f in frames.values()} == {
@@ -69,10 +71,10 @@ def test_names_with_offsets_are_certain_and_their_files_never_opened(tmp_path, m
         assert index.time_counts("c") == {("name", "name", "certain"): 4}
 
 
-def test_a_wall_clock_name_takes_the_offset_its_exif_proves(tmp_path):
+def test_a_wall_clock_name_takes_the_offset_its_exif_proves(tmp_path, index_location):
     root = tmp_path / "frames"
     jpeg(root / "IMG_20240115_123456.jpg", "2024:01:15 12:34:56", "+09:00")
-    with FrameIndex(tmp_path / "db") as index:
+    with FrameIndex(index_location) as index:
         index.scan("c", root, BERLIN)
         (frame,) = index.frames("c")
     assert frame.time == datetime(2024, 1, 15, 12, 34, 56, tzinfo=timeutil.fixed_zone(32400))
@@ -81,13 +83,13 @@ def test_a_wall_clock_name_takes_the_offset_its_exif_proves(tmp_path):
     )
 
 
-def test_frames_without_evidence_between_equal_offsets_are_inferred(tmp_path):
+def test_frames_without_evidence_between_equal_offsets_are_inferred(tmp_path, index_location):
     root = tmp_path / "frames"
     jpeg(root / "a.jpg", "2024:01:15 10:00:00", "+09:00")
     jpeg(root / "b.jpg", "2024:01:15 11:00:00")  # no offset: between two +09:00 frames
     jpeg(root / "c.jpg", "2024:01:15 12:00:00", "+09:00")
     jpeg(root / "d.jpg", "2024:01:15 13:00:00")  # after the last one: the collection's zone
-    with FrameIndex(tmp_path / "db") as index:
+    with FrameIndex(index_location) as index:
         result = index.scan("c", root, BERLIN)
         frames = by_name(index)
         counts = index.time_counts("c")
@@ -105,23 +107,23 @@ def test_frames_without_evidence_between_equal_offsets_are_inferred(tmp_path):
     assert counts[("exif", "exif-offset", "certain")] == 2
 
 
-def test_unequal_neighbours_leave_the_zone(tmp_path):
+def test_unequal_neighbours_leave_the_zone(tmp_path, index_location):
     root = tmp_path / "frames"
     jpeg(root / "a.jpg", "2024:01:15 10:00:00", "+09:00")
     jpeg(root / "b.jpg", "2024:01:15 11:00:00")
     jpeg(root / "c.jpg", "2024:01:15 12:00:00", "+08:00")
-    with FrameIndex(tmp_path / "db") as index:
+    with FrameIndex(index_location) as index:
         index.scan("c", root, BERLIN)
         b = by_name(index)["b.jpg"]
     assert (b.offset, b.offset_source, b.time_status) == (3600, "zone", "assumed")
 
 
-def test_assumed_offsets_follow_dst_of_the_zone(tmp_path):
+def test_assumed_offsets_follow_dst_of_the_zone(tmp_path, index_location):
     root = tmp_path / "frames"
     jpeg(root / "winter.jpg", "2024:03:31 01:30:00")  # before Berlin springs forward (02:00)
     jpeg(root / "summer.jpg", "2024:03:31 03:30:00")
     jpeg(root / "autumn.jpg", "2024:10:27 02:30:00")  # repeated hour: the first occurrence
-    with FrameIndex(tmp_path / "db") as index:
+    with FrameIndex(index_location) as index:
         index.scan("c", root, BERLIN)
         frames = by_name(index)
     assert frames["winter.jpg"].offset == 3600
@@ -130,13 +132,13 @@ def test_assumed_offsets_follow_dst_of_the_zone(tmp_path):
     assert frames["summer.jpg"].utc - frames["winter.jpg"].utc == 3600  # one real hour apart
 
 
-def test_a_zone_change_re_resolves_only_what_depended_on_the_zone(tmp_path):
+def test_a_zone_change_re_resolves_only_what_depended_on_the_zone(tmp_path, index_location):
     root = tmp_path / "frames"
     jpeg(root / "proven.jpg", "2024:01:15 10:00:00", "+05:30")
     jpeg(root / "a.jpg", "2024:01:16 10:00:00")
     jpeg(root / "b.jpg", "2024:01:16 11:00:00")
     (root / "cam-2024-01-17T10-00-00+01.00.jpg").write_bytes(b"")
-    with FrameIndex(tmp_path / "db") as index:
+    with FrameIndex(index_location) as index:
         first = index.scan("c", root, BERLIN)
         assert first.zone_change == "" and first.reresolved == 0
         again = index.scan("c", root, BERLIN)  # same zone, nothing new: nothing re-read
@@ -156,7 +158,7 @@ def test_a_zone_change_re_resolves_only_what_depended_on_the_zone(tmp_path):
     assert days == 4
 
 
-def test_a_timeline_span_sets_the_zone_of_frames_taken_in_it(tmp_path):
+def test_a_timeline_span_sets_the_zone_of_frames_taken_in_it(tmp_path, index_location):
     root = tmp_path / "frames"
     jpeg(root / "home.jpg", "2024:01:10 12:00:00")
     jpeg(root / "trip.jpg", "2024:02:10 12:00:00")
@@ -164,7 +166,7 @@ def test_a_timeline_span_sets_the_zone_of_frames_taken_in_it(tmp_path):
     timeline = ZoneTimeline(
         BERLIN, [ZoneSpan(datetime(2024, 2, 1), datetime(2024, 3, 1), "Asia/Tokyo")]
     )
-    with FrameIndex(tmp_path / "db") as index:
+    with FrameIndex(index_location) as index:
         index.scan("c", root, timeline)
         frames = by_name(index)
         assert [frames[n].offset for n in ("home.jpg", "trip.jpg", "back.jpg")] == [
@@ -177,13 +179,13 @@ def test_a_timeline_span_sets_the_zone_of_frames_taken_in_it(tmp_path):
         assert by_name(index)["trip.jpg"].offset == 3600
 
 
-def test_an_inferred_span_carries_the_last_proven_offset_forward(tmp_path):
+def test_an_inferred_span_carries_the_last_proven_offset_forward(tmp_path, index_location):
     root = tmp_path / "frames"
     jpeg(root / "phone.jpg", "2024:02:10 09:00:00", "+09:00")
     jpeg(root / "camera1.jpg", "2024:02:10 12:00:00")
     jpeg(root / "camera2.jpg", "2024:02:11 12:00:00")
     timeline = ZoneTimeline(BERLIN, [ZoneSpan(datetime(2024, 2, 1), None, "inferred")])
-    with FrameIndex(tmp_path / "db") as index:
+    with FrameIndex(index_location) as index:
         index.scan("c", root, timeline)
         frames = by_name(index)
     for name in ("camera1.jpg", "camera2.jpg"):
@@ -192,12 +194,12 @@ def test_an_inferred_span_carries_the_last_proven_offset_forward(tmp_path):
         assert "phone.jpg" in (f.time_reason or "")
 
 
-def test_mtime_fallbacks_keep_their_instant_when_the_zone_changes(tmp_path):
+def test_mtime_fallbacks_keep_their_instant_when_the_zone_changes(tmp_path, index_location):
     root = tmp_path / "frames"
     root.mkdir()
     path = root / "undated.jpg"
     path.write_bytes(b"not a jpeg")
-    with FrameIndex(tmp_path / "db") as index:
+    with FrameIndex(index_location) as index:
         index.scan("c", root, BERLIN)
         before = index.frames("c")[0]
         index.scan("c", root, TOKYO)
@@ -215,12 +217,12 @@ def test_mtime_fallbacks_keep_their_instant_when_the_zone_changes(tmp_path):
     assert [f.name for f in flagged] == ["undated.jpg"]
 
 
-def test_real_camera_files_copied_into_a_collection(tmp_path):
+def test_real_camera_files_copied_into_a_collection(tmp_path, index_location):
     root = tmp_path / "frames"
     root.mkdir()
     for name in ("nokia_8.3_5g_offset+0300.jpg", "sony_a58.jpg"):
         shutil.copy(REAL / name, root / name)
-    with FrameIndex(tmp_path / "db") as index:
+    with FrameIndex(index_location) as index:
         index.scan("c", root, BERLIN)
         frames = by_name(index)
     nokia, sony = frames["nokia_8.3_5g_offset+0300.jpg"], frames["sony_a58.jpg"]
@@ -232,13 +234,13 @@ def test_real_camera_files_copied_into_a_collection(tmp_path):
     assert (sony.offset, sony.offset_source, sony.time_status) == (7200, "zone", "assumed")
 
 
-def test_capture_frames_are_certain_and_never_re_resolved(tmp_path):
+def test_capture_frames_are_certain_and_never_re_resolved(tmp_path, index_location):
     root = tmp_path / "frames"
     root.mkdir()
     when = datetime(2026, 2, 9, 12, 0, tzinfo=TOKYO)
     path = root / "shot.jpg"
     path.write_bytes(b"")
-    with FrameIndex(tmp_path / "db") as index:
+    with FrameIndex(index_location) as index:
         index.add_frame("c", path, when, size=0, mtime=0.0)
         (frame,) = index.frames("c")
         assert (frame.time_source, frame.offset_source, frame.time_status) == (
@@ -310,14 +312,16 @@ def test_config_zones_are_validated_and_reach_the_scan(tmp_path):
             CollectionConfig(name="c", path=str(tmp_path), zones=bad)
 
 
-def test_a_utc_name_keeps_its_instant_and_takes_the_file_offset_only_when_it_matches(tmp_path):
+def test_a_utc_name_keeps_its_instant_and_takes_the_file_offset_only_when_it_matches(
+    tmp_path, index_location
+):
     root = tmp_path / "frames"
     # Pixel names are UTC: 03:34:56Z. One file's clock shows that instant at +09:00 ...
     jpeg(root / "PXL_20240115_033456000.jpg", "2024:01:15 12:34:56", "+09:00")
     # ... another has no EXIF at all: the instant stays, the offset is the zone's
     root.joinpath("PXL_20240116_033456000.jpg").write_bytes(b"")
     instant = datetime(2024, 1, 16, 3, 34, 56, tzinfo=timeutil.fixed_zone(0)).timestamp()
-    with FrameIndex(tmp_path / "db") as index:
+    with FrameIndex(index_location) as index:
         index.scan("c", root, BERLIN)
         frames = by_name(index)
         proven, bare = frames["PXL_20240115_033456000.jpg"], frames["PXL_20240116_033456000.jpg"]
@@ -333,12 +337,12 @@ def test_a_utc_name_keeps_its_instant_and_takes_the_file_offset_only_when_it_mat
     assert (bare.utc, bare.offset) == (instant, 32400)  # the instant never moves
 
 
-def test_folder_dates_and_counters_are_wall_clocks(tmp_path):
+def test_folder_dates_and_counters_are_wall_clocks(tmp_path, index_location):
     root = tmp_path / "frames"
     (root / "2024-01-15").mkdir(parents=True)
     (root / "2024-01-15" / "12-34-56.jpg").write_bytes(b"")  # motionEye
     (root / "20240115_123456-0001.jpg").write_bytes(b"")  # a counter, not -00:01
-    with FrameIndex(tmp_path / "db") as index:
+    with FrameIndex(index_location) as index:
         index.scan("c", root, BERLIN)
         frames = by_name(index)
     motion, counter = frames["12-34-56.jpg"], frames["20240115_123456-0001.jpg"]
@@ -350,14 +354,14 @@ def test_folder_dates_and_counters_are_wall_clocks(tmp_path):
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_incremental_scans_resolve_as_a_fresh_scan_does(tmp_path, seed):
+def test_incremental_scans_resolve_as_a_fresh_scan_does(tmp_path, seed, index_location):
     """Rescans re-resolve only the frames near what changed: after frames arrive in any order,
     with and without evidence, the rows equal those of one scan of the final folder."""
     import random
 
     rng = random.Random(seed)
     root = tmp_path / "frames"
-    index = FrameIndex(tmp_path / "db")
+    index = FrameIndex(index_location)
     days = [f"2024:{m:02d}:{d:02d}" for m in (3, 4) for d in range(1, 29, 3)]
     for step in range(20):
         for i in range(rng.randint(1, 4)):
@@ -386,11 +390,11 @@ def test_incremental_scans_resolve_as_a_fresh_scan_does(tmp_path, seed):
         fresh.close()
 
 
-def test_a_new_frame_with_evidence_re_reads_the_frames_it_now_brackets(tmp_path):
+def test_a_new_frame_with_evidence_re_reads_the_frames_it_now_brackets(tmp_path, index_location):
     root = tmp_path / "frames"
     jpeg(root / "a.jpg", "2024:01:15 10:00:00", "+09:00")
     jpeg(root / "b.jpg", "2024:01:15 11:00:00")
-    with FrameIndex(tmp_path / "db") as index:
+    with FrameIndex(index_location) as index:
         index.scan("c", root, BERLIN)
         assert by_name(index)["b.jpg"].offset_source == "zone"
         jpeg(root / "c.jpg", "2024:01:15 12:00:00", "+09:00")
@@ -400,14 +404,14 @@ def test_a_new_frame_with_evidence_re_reads_the_frames_it_now_brackets(tmp_path)
     assert (b.offset, b.offset_source, b.time_status) == (32400, "neighbours", "inferred")
 
 
-def test_neighbours_far_away_say_nothing(tmp_path):
+def test_neighbours_far_away_say_nothing(tmp_path, index_location):
     root = tmp_path / "frames"
     jpeg(root / "a.jpg", "2022:08:14 10:00:00", "+03:00")
     jpeg(root / "b.jpg", "2022:08:16 09:00:00")  # 47 h after a, 49 h before c
     jpeg(root / "c.jpg", "2022:08:18 10:00:00", "+03:00")
     jpeg(root / "d.jpg", "2023:10:28 21:42:29")  # a year from any frame with evidence
     jpeg(root / "e.jpg", "2025:08:10 19:02:53", "+03:00")
-    with FrameIndex(tmp_path / "db") as index:
+    with FrameIndex(index_location) as index:
         index.scan("c", root, BERLIN)
         frames = by_name(index)
     assert (frames["b.jpg"].offset_source, frames["b.jpg"].offset) == ("zone", 7200)
