@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import BaseModel
 
+from pylapse.cli import build_parser
 from pylapse.config import models as config
 from pylapse.config.capture import CaptureSettings
 from pylapse.config.notifications import NotificationConfig
@@ -72,3 +74,57 @@ def test_the_checker_notices_a_missing_field() -> None:
 
     body = _section(config.WebSettings)
     assert set(Probe.model_fields) - _documented(body) == {"not_in_the_docs"}
+
+
+# --- scaling out: the example compose file and config (docs/scaling.md; never run here) --------
+
+COMPOSE = DOC.parent / "docker-compose.scaling.yml"
+
+
+def _services() -> dict[str, dict[str, Any]]:
+    yaml = pytest.importorskip("yaml")  # PyYAML: a dev dependency
+    services: dict[str, dict[str, Any]] = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))[
+        "services"
+    ]
+    return services
+
+
+def _pylapse_commands() -> dict[str, list[str]]:
+    return {
+        name: [str(word) for word in service["command"]]
+        for name, service in _services().items()
+        if service.get("command", [None])[0] == "pylapse"
+    }
+
+
+def test_the_compose_file_runs_the_services_the_docs_promise() -> None:
+    services = _services()
+    assert str(services["postgres"]["image"]).startswith("postgres:")
+    assert str(services["redis"]["image"]).startswith("redis:")
+    commands = _pylapse_commands()
+    workers = sorted(n for n, c in commands.items() if c[1] == "worker")
+    captures = [c for c in commands.values() if c[1] == "capture"]
+    assert workers == ["worker-1", "worker-2"]
+    assert len(captures) == 1 and "--host" in captures[0]
+    for name in commands:  # each pylapse container waits for the index and the broker
+        assert set(services[name]["depends_on"]) == {"postgres", "redis"}, name
+
+
+def test_every_pylapse_command_in_the_compose_file_is_a_real_command_line() -> None:
+    parser = build_parser()
+    for name, command in _pylapse_commands().items():
+        try:
+            args = parser.parse_args(command[1:])
+        except SystemExit:
+            pytest.fail(f"{COMPOSE.name}: {name}: `{' '.join(command)}` is refused by pylapse")
+        assert args.command == command[1]
+
+
+def test_the_compose_file_mounts_the_config_its_commands_name() -> None:
+    services = _services()
+    for name, command in _pylapse_commands().items():
+        config = command[command.index("--config") + 1]
+        mounts = {m.split(":")[1]: m.split(":")[0] for m in services[name]["volumes"]}
+        assert config in mounts, f"{name} reads {config}, which no volume provides"
+        assert (COMPOSE.parent / mounts[config]).is_file(), mounts[config]
+
