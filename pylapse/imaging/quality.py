@@ -175,7 +175,7 @@ def _moments(
     """Mean and variance of the values a histogram counts."""
     total = float(counts.sum()) or 1.0
     mean = float(counts @ values) / total
-    square = float(counts @ (values * values)) / total
+    square = float(counts @ np.square(values)) / total
     return mean, max(0.0, square - mean * mean)
 
 
@@ -191,7 +191,8 @@ def hash_distance(a: int, b: int) -> int:
 
 
 def score(image: Image.Image) -> Scores:
-    """All scores of one frame (decoded, or opened and not yet loaded: then draft-decoded)."""
+    """All scores of one frame, decoded or opened and not yet loaded (:func:`reduced` then
+    decodes it: a JPEG of :data:`BOX_FROM` px and more at draft scale)."""
     small = grey(image)
     histogram = np.array(small.histogram(), dtype=np.int64)
     total = float(histogram.sum()) or 1.0
@@ -222,6 +223,7 @@ def histogram_median(histogram: Sequence[int] | npt.NDArray[np.generic]) -> floa
 
 
 def score_file(source: str | os.PathLike[str] | BinaryIO | bytes) -> Scores:
-    """Scores of a frame on disk, draft-decoding JPEGs (HEIC, DNG previews... as they open)."""
+    """Scores of a frame on disk (JPEGs of :data:`BOX_FROM` px and more draft-decoded; HEIC,
+    DNG previews... as they open)."""
     with open_image(source) as image:
         return score(image)

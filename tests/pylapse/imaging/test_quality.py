@@ -96,6 +96,18 @@ def test_draft_decode_and_full_decode_score_alike() -> None:
     assert quality.hash_distance(drafted.dhash, full.dhash) <= 2
 
 
+def test_a_small_frame_scores_the_same_from_its_file_and_from_its_decode() -> None:
+    # under 768 px the copy is point samples: the backfill job decodes the file in full and
+    # picks the pixels capture picks from its decoded frame, so the stored scores are equal
+    frames = sorted((shared_testdata("sequence-real") / "frames").glob("*.jpg"))
+    data = frames[0].read_bytes()
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        decoded = quality.score(image)
+        assert quality.reduced(image, "RGB").size == (128, 96)  # 768x576, one pixel in 6x6
+    assert quality.score_file(data) == decoded
+
+
 def test_hash_distance_masks_signed_values() -> None:
     assert quality.hash_distance(-1, 0) == 64
     assert quality.hash_distance(-1, (1 << 64) - 1) == 0
