@@ -4,7 +4,9 @@ write, where videos go, and a render queued as a job (its result summarised for 
 from __future__ import annotations
 
 import contextlib
+import shutil
 import threading
+import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +33,8 @@ __all__ = [
 ]
 
 SKIPPED_SHOWN = 50  # skipped frames stored with a job (the manifest lists up to 1000)
+#: under the data folder: the segments of renders on workers without the segment cache
+PARTS_FOLDER = Path("cache") / "render-parts"
 
 
 def usable_codecs(config: Config) -> tuple[list[Codec], str]:
@@ -94,7 +98,11 @@ def render(
 
     ``segment_cache`` (a collection's folder under the data folder's ``cache/segments``)
     renders through the per-day segment cache when the options allow it
-    (:func:`pylapse.video.segments.why_not`); the summary then says which days were encoded."""
+    (:func:`pylapse.video.segments.why_not`); the summary then says which days were encoded.
+
+    With the config's ``jobs.backend`` "celery", the days are encoded by the workers
+    (:mod:`pylapse.video.distributed`) and joined here, with or without ``segment_cache``
+    (without, in a folder of this render's own, removed afterwards)."""
     opts = RenderOptions.from_dict({**options, "ffmpeg_path": configured_ffmpeg(config)})
     allowed = list(roots if roots is not None else config.root_paths)
     report = progress or (lambda _p: None)
@@ -102,19 +110,47 @@ def render(
     chosen = frames()
     report(Progress("select", 1, 1))
     output.parent.mkdir(parents=True, exist_ok=True)
-    if segment_cache is not None and segments.why_not(opts, output) is None:
-        # frames without times (not from an index), or days of another frame shape: one piece
-        with contextlib.suppress(segments.UntimedFrames, segments.OtherSize):
-            made = segments.render_segmented(
-                chosen, output, opts, segment_cache, progress, cancel, if_exists=if_exists,
-                roots=allowed,
-            )  # fmt: skip
-            return {**summary(made.result, opts.codec), "segments_encoded": list(made.encoded),
-                    "segments_reused": len(made.reused)}  # fmt: skip
+    encode = _workers(config)
+    if (segment_cache is not None or encode is not None) and segments.why_not(opts, output) is None:
+        own = None if segment_cache is not None else _parts_folder(config)
+        cache = segment_cache or own
+        assert cache is not None
+        try:
+            # frames without times (not from an index), or days of another frame shape: one piece
+            with contextlib.suppress(segments.UntimedFrames, segments.OtherSize):
+                made = segments.render_segmented(
+                    chosen, output, opts, cache, progress, cancel,
+                    if_exists=if_exists, roots=allowed, encode=encode,
+                )  # fmt: skip
+                return {**summary(made.result, opts.codec),
+                        "segments_encoded": list(made.encoded),
+                        "segments_reused": len(made.reused)}  # fmt: skip
+        finally:
+            if own is not None:
+                shutil.rmtree(own, ignore_errors=True)
     result = render_frames(
         chosen, output, opts, progress, cancel, if_exists=if_exists, roots=allowed
     )
     return summary(result, opts.codec)
+
+
+def _workers(config: Config) -> segments.EncodeDays | None:
+    """The days' encode on Celery workers when the config's jobs say so; None: in process."""
+    jobs = config.jobs
+    if jobs.backend != "celery":
+        return None
+    from pylapse.jobs.celery_app import client_app
+    from pylapse.video.distributed import encode_on_workers
+
+    assert jobs.broker_url is not None and jobs.results_url is not None  # the model checks it
+    app = client_app(jobs.broker_url, jobs.results_url, jobs.visibility_timeout)
+    return encode_on_workers(app, jobs.queue)
+
+
+def _parts_folder(config: Config) -> Path:
+    """A folder of one render's own for the segments workers encode (the workers see the data
+    folder under the same path, as they see the frames)."""
+    return config.data_path / PARTS_FOLDER / uuid.uuid4().hex
 
 
 def queue_render(

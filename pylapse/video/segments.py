@@ -27,7 +27,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -46,10 +46,15 @@ from pylapse.video.render import RenderError, RenderResult, render_frames, sweep
 
 __all__ = [
     "CACHE_FOLDER",
+    "DayToEncode",
+    "EncodeDays",
     "OtherSize",
     "SegmentedRender",
     "UntimedFrames",
+    "cached_segment",
     "day_fingerprint",
+    "encode_day",
+    "frame_stamp",
     "join_segments",
     "params_key",
     "render_segmented",
@@ -82,6 +87,27 @@ class SegmentedRender:
     folder: Path = field(repr=False)  # the segments' folder (for this params hash)
 
 
+@dataclass(frozen=True)
+class DayToEncode:
+    """A day whose segment is missing or stale: its frames in time order, where its segment
+    goes and the fingerprint its manifest will carry."""
+
+    day: str
+    items: list[Any]
+    segment: Path
+    fingerprint: str
+
+
+#: encodes the days (with the day options, the video size, progress counted in frames over all
+#: the days, cancel, the storage roots) and returns each day's segment manifest: in this
+#: process by default, on Celery workers with :mod:`pylapse.video.distributed`
+EncodeDays = Callable[
+    [Sequence[DayToEncode], RenderOptions, tuple[int, int], ProgressCallback | None,
+     threading.Event | None, Sequence[str | os.PathLike[str]]],
+    dict[str, dict[str, Any]],
+]  # fmt: skip
+
+
 def why_not(options: RenderOptions, output: str | os.PathLike[str]) -> str | None:
     """Why a render with ``options`` to ``output`` cannot use the segment cache; None if it can."""
     if options.stabilise:
@@ -108,7 +134,7 @@ def params_key(options: RenderOptions, size: tuple[int, int], ffmpeg_version: st
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
-def _stamp(item: Any) -> tuple[str, float, int | None, float | None]:
+def frame_stamp(item: Any) -> tuple[str, float, int | None, float | None]:
     """(path, UTC, size, mtime) of a frame: the index's size and mtime when it has them, else
     the file's (a frame replaced in place changes both)."""
     path = os.fspath(getattr(item, "path", item))
@@ -126,7 +152,7 @@ def day_fingerprint(items: Iterable[Any]) -> str:
     """``<count>:<sha256>`` of a day's frames (path, UTC, size, mtime), in render order."""
     digest, count = hashlib.sha256(), 0
     for item in items:
-        path, utc, size, mtime = _stamp(item)
+        path, utc, size, mtime = frame_stamp(item)
         digest.update(f"{path}\t{utc!r}\t{size}\t{mtime!r}\n".encode("utf-8", "surrogateescape"))
         count += 1
     return f"{count}:{digest.hexdigest()}"
@@ -162,7 +188,9 @@ def _first_size(days: Mapping[str, list[Any]]) -> tuple[int, int]:
     raise NoFramesError("no readable frame to take the video size from")
 
 
-def _cached(segment: Path, fingerprint: str) -> dict[str, Any] | None:
+def cached_segment(segment: Path, fingerprint: str) -> dict[str, Any] | None:
+    """The manifest of ``segment`` when it is complete and made of the frames of
+    ``fingerprint``; None when it has to be encoded (again)."""
     manifest = read_manifest(segment)
     if not manifest or manifest.get("segment_fingerprint") != fingerprint:
         return None
@@ -171,12 +199,14 @@ def _cached(segment: Path, fingerprint: str) -> dict[str, Any] | None:
     return manifest
 
 
-def _encode_day(day: str, items: list[Any], segment: Path, options: RenderOptions,
-                fingerprint: str, size: tuple[int, int], report: ProgressCallback,
-                cancel: threading.Event | None, roots: Iterable[str | os.PathLike[str]],
-                ) -> dict[str, Any]:  # fmt: skip
+def encode_day(day: str, items: list[Any], segment: Path, options: RenderOptions,
+               fingerprint: str, size: tuple[int, int], report: ProgressCallback | None,
+               cancel: threading.Event | None, roots: Iterable[str | os.PathLike[str]],
+               ) -> dict[str, Any]:  # fmt: skip
     """Encode one day's segment and note its fingerprint in its manifest (written last, so a
-    crash in between leaves a segment that is encoded again)."""
+    crash in between leaves a segment that is encoded again). The segment itself is placed
+    complete under its name or not at all (a hidden temp file, renamed), so two encodes of one
+    day (a task redone while the first still runs) each leave a whole segment."""
     manifest_path(segment).unlink(missing_ok=True)
     result = render_frames(items, segment, options, report, cancel, if_exists="replace",
                            roots=roots)  # fmt: skip
@@ -210,11 +240,15 @@ def render_segmented(
     *,
     if_exists: str = IfExists.REPLACE,
     roots: Iterable[str | os.PathLike[str]] = (),
+    encode: EncodeDays | None = None,
 ) -> SegmentedRender:
     """Render ``frames`` (each with ``path``, ``utc``, ``offset``; index frames also give
     ``size``/``mtime``/``width``/``height``) to ``output`` through the day segments under
     ``cache`` (a collection's cache folder). Raises ``ValueError`` when :func:`why_not` has a
-    reason or a frame has no time, and what :func:`render_frames` raises."""
+    reason or a frame has no time, and what :func:`render_frames` raises.
+
+    ``encode`` encodes the missing days elsewhere (Celery workers); the days, their frames and
+    the join stay here, so the frame list is the same either way."""
     if not isinstance(options, RenderOptions):
         options = RenderOptions.from_dict(options or {})
     check_options(options)
@@ -239,18 +273,15 @@ def render_segmented(
     prints = {day: day_fingerprint(items) for day, items in days.items()}
     manifests: dict[str, dict[str, Any]] = {}
     for day in days:
-        found = _cached(folder / f"{day}{output.suffix}", prints[day])
+        found = cached_segment(folder / f"{day}{output.suffix}", prints[day])
         if found is not None:
             manifests[day] = found
     todo = [day for day in days if day not in manifests]
     total = sum(len(days[d]) for d in todo) or 1
-    done = 0
-    for day in todo:
-        report = _day_progress(progress, day, done, total)
-        segment = folder / f"{day}{output.suffix}"
-        manifests[day] = _encode_day(day, days[day], segment, day_options, prints[day], size,
-                                     report, cancel, roots)  # fmt: skip
-        done += len(days[day])
+    wanted = [DayToEncode(day, days[day], folder / f"{day}{output.suffix}", prints[day])
+              for day in todo]  # fmt: skip
+    manifests.update((encode or _encode_here)(wanted, day_options, size, progress, cancel,
+                                              list(roots)))  # fmt: skip
     safe_report(progress, Progress("encode", total, total, message="joining days"))
     result = _join(info.path, folder, list(days), manifests, output, policy, container, cancel)
     made = sum(int(m.get("output_frames", 0)) for m in manifests.values())
@@ -281,6 +312,25 @@ def render_segmented(
                           tuple(skipped))  # fmt: skip
     reused = tuple(d for d in days if d not in todo)
     return SegmentedRender(render, tuple(todo), reused, folder)
+
+
+def _encode_here(
+    wanted: Sequence[DayToEncode],
+    options: RenderOptions,
+    size: tuple[int, int],
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+    roots: Sequence[str | os.PathLike[str]],
+) -> dict[str, dict[str, Any]]:
+    """The days encoded one after the other in this process."""
+    total = sum(len(w.items) for w in wanted) or 1
+    done, manifests = 0, {}
+    for want in wanted:
+        report = _day_progress(progress, want.day, done, total)
+        manifests[want.day] = encode_day(want.day, want.items, want.segment, options,
+                                         want.fingerprint, size, report, cancel, roots)  # fmt: skip
+        done += len(want.items)
+    return manifests
 
 
 def _day_progress(progress: ProgressCallback | None, day: str, before: int, total: int

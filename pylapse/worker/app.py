@@ -1,22 +1,34 @@
 """The Celery app ``pylapse worker`` runs: the jobs config's broker, the project's tasks.
 
 The task bodies live with their stage (an export chunk in :mod:`pylapse.export.distributed`,
-a day of frames measured in :mod:`pylapse.tasks.metrics`);
+a day of frames measured in :mod:`pylapse.tasks.metrics`, a day's video segment in
+:mod:`pylapse.video.distributed`);
 this module only registers them under their names, each acknowledged late and rejected when its
 worker is lost (:data:`~pylapse.jobs.celery_app.TASK_OPTIONS`), and starts the worker.
+
+A job's cancel revokes its tasks with ``terminate``: Celery sends SIGTERM to the pool process
+running one. A task that runs ffmpeg turns that signal into its cancel (:func:`_terminate_cancels`)
+so ffmpeg is stopped and its temp file removed, then the process ends itself with the same signal,
+as it would have without the handler (the revoked task is not acknowledged as done).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from pylapse.config.jobs import JobsConfig
 from pylapse.export.distributed import EXPORT_CHUNK_TASK, write_chunk
 from pylapse.jobs.celery_app import TASK_OPTIONS, make_app
 from pylapse.jobs.fanout import PROGRESS
+from pylapse.progress import Cancelled
 from pylapse.tasks.metrics import MEASURE_TASK, measure_rows
+from pylapse.video.distributed import SEGMENT_TASK, encode_segment
 
 __all__ = ["register_tasks", "run_worker", "worker_app"]
 
@@ -24,8 +36,42 @@ _REPORT_EVERY = 0.5  # seconds between a task's progress reports
 POOLS = ("prefork", "solo")  # a task's export settings are per process: no thread pools
 
 
+def _throttled(task: Any) -> Callable[[int], None]:
+    """A task's progress report (items done), sent at most every :data:`_REPORT_EVERY` s."""
+    last = [time.monotonic()]
+
+    def report(done: int) -> None:
+        if time.monotonic() - last[0] >= _REPORT_EVERY:
+            last[0] = time.monotonic()
+            task.update_state(state=PROGRESS, meta={"done": done})
+
+    return report
+
+
+@contextlib.contextmanager
+def _terminate_cancels(main_pid: int) -> Iterator[threading.Event]:
+    """An event SIGTERM sets while the block runs, in a pool process (not in the worker's main
+    process: there SIGTERM is the worker's warm shutdown, which waits for the task). When the
+    signal came, the process ends itself with it once the block has cleaned up."""
+    cancel = threading.Event()
+    if os.getpid() == main_pid or threading.current_thread() is not threading.main_thread():
+        yield cancel
+        return
+    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: cancel.set())
+    try:
+        yield cancel
+    except Cancelled:
+        if not cancel.is_set():
+            raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if cancel.is_set():
+        os.kill(os.getpid(), signal.SIGTERM)  # terminated, as Celery asked
+
+
 def register_tasks(app: Any) -> None:
     """Register every pyLapse task body on ``app``."""
+    main_pid = os.getpid()  # the worker's own process; its pool processes are forked from it
 
     @app.task(name=EXPORT_CHUNK_TASK, bind=True, **TASK_OPTIONS)  # type: ignore[untyped-decorator]
     def export_chunk(
@@ -44,14 +90,24 @@ def register_tasks(app: Any) -> None:
 
     @app.task(name=MEASURE_TASK, bind=True, **TASK_OPTIONS)  # type: ignore[untyped-decorator]
     def measure(self: Any, rows: list[list[Any]], region: list[int | None]) -> dict[str, Any]:
-        last = [time.monotonic()]
+        return measure_rows(rows, region, _throttled(self))
 
-        def report(done: int) -> None:
-            if time.monotonic() - last[0] >= _REPORT_EVERY:
-                last[0] = time.monotonic()
-                self.update_state(state=PROGRESS, meta={"done": done})
-
-        return measure_rows(rows, region, report)
+    @app.task(name=SEGMENT_TASK, bind=True, **TASK_OPTIONS)  # type: ignore[untyped-decorator]
+    def segment(
+        self: Any,
+        path: str,
+        day: str,
+        rows: list[list[Any]],
+        options: dict[str, Any],
+        fingerprint: str,
+        size: list[int],
+        roots: list[str],
+        ffmpeg_version: str,
+    ) -> dict[str, Any]:
+        with _terminate_cancels(main_pid) as cancel:
+            return encode_segment(path, day, rows, options, fingerprint, size, roots,
+                                  ffmpeg_version, _throttled(self), cancel)  # fmt: skip
+        return {"stopped": "terminated"}  # not reached: the process ended itself
 
 
 def worker_app(jobs: JobsConfig) -> Any:

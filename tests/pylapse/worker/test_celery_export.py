@@ -61,6 +61,21 @@ def redis_url() -> Iterator[str]:
     redis.Redis.from_url(REDIS).flushdb()  # this file's own database
 
 
+@pytest.fixture
+def amqp_url(tmp_path: Path, redis_url: str, workers: list[Worker]) -> Iterator[str]:
+    """RabbitMQ's URL; afterwards the test's workers are stopped and its queues deleted (their
+    names are in the config the test wrote)."""
+    _service(5672, "RabbitMQ", "rabbitmq-server -detached")
+    yield AMQP
+    for worker in workers:
+        worker.stop()
+    with _client(AMQP, redis_url).connection_for_write() as conn:
+        channel = conn.default_channel
+        for line in (tmp_path / "capture_config.json").read_text().split('"'):
+            if line.startswith("pylapse-test-"):
+                channel.queue_delete(line)
+
+
 def _frames(folder: Path, count: int, size=(160, 120), per_day=6) -> list[tuple[Path, datetime]]:
     """``count`` noisy JPEGs (real decode work), ``per_day`` on each local day in Tokyo."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -203,14 +218,14 @@ def test_cancel_revokes_every_task_and_keeps_the_previous_export(tmp_path, redis
     assert [p.name for p in tmp_path.iterdir() if "staging" in p.name] == []
 
 
-def _received(log: str) -> set[str]:
-    return {line.split("[", 1)[1].split("]", 1)[0] for line in log.splitlines()
-            if "pylapse.export.chunk[" in line and "received" in line.lower()}  # fmt: skip
+def _received(log: str, task: str = "pylapse.export.chunk") -> set[str]:
+    return {line.split(f"{task}[", 1)[1].split("]", 1)[0] for line in log.splitlines()
+            if f"{task}[" in line and "received" in line.lower()}  # fmt: skip
 
 
-def _succeeded(log: str) -> set[str]:
-    return {line.split("[", 1)[1].split("]", 1)[0] for line in log.splitlines()
-            if "pylapse.export.chunk[" in line and "succeeded" in line}  # fmt: skip
+def _succeeded(log: str, task: str = "pylapse.export.chunk") -> set[str]:
+    return {line.split(f"{task}[", 1)[1].split("]", 1)[0] for line in log.splitlines()
+            if f"{task}[" in line and "succeeded" in line}  # fmt: skip
 
 
 def _export_with_a_worker_killed(tmp_path: Path, broker: str, results: str, workers) -> None:
@@ -268,19 +283,9 @@ def test_a_worker_killed_mid_chunk_leaves_its_task_to_another_on_redis(
 
 
 def test_a_worker_killed_mid_chunk_leaves_its_task_to_another_on_rabbitmq(
-    tmp_path, redis_url, workers
+    tmp_path, redis_url, amqp_url, workers
 ):
-    _service(5672, "RabbitMQ", "rabbitmq-server -detached")
-    try:
-        _export_with_a_worker_killed(tmp_path, AMQP, redis_url, workers)
-    finally:
-        for worker in workers:
-            worker.stop()
-        with _client(AMQP, redis_url).connection_for_write() as conn:
-            channel = conn.default_channel
-            for line in (tmp_path / "capture_config.json").read_text().split('"'):
-                if line.startswith("pylapse-test-"):
-                    channel.queue_delete(line)
+    _export_with_a_worker_killed(tmp_path, amqp_url, redis_url, workers)
 
 
 def test_pylapse_export_with_the_celery_backend_runs_on_workers(tmp_path, redis_url, workers):
