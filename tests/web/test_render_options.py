@@ -12,6 +12,7 @@ from test_videos import export_folder
 from web_support import demo_config
 
 from pylapse.ffmpeg import find_ffmpeg
+from tests.pylapse.dead_sequence import BLANK, COUNT, FROZEN
 from tests.pylapse.video.test_stabilise import lean_ffmpeg
 
 
@@ -146,29 +147,97 @@ def test_the_video_page_says_what_was_done(client, post, runtime) -> None:
     assert "<dt>Stabilised</dt>" not in page.text
 
 
-def test_a_collection_render_leaves_a_dead_cameras_frames_out_unless_told(
-    client, post, runtime
-) -> None:
-    """Frozen runs and blank pictures stay out of a render of a collection by default, as out of
-    an export; the form's Keep a dead camera's frames puts them back."""
+@pytest.fixture
+def dead_demo(runtime) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The demo camera's frames of 10 March 2026: a frozen run and blank frames among live ones
+    (tests.pylapse.dead_sequence), scanned and scored; the render form's fields selecting them."""
     from datetime import UTC, datetime, timedelta
 
     from pylapse.tasks.metrics import fill_metrics
-    from tests.pylapse.dead_sequence import BLANK, COUNT, FROZEN, write_dead_sequence
+    from tests.pylapse.dead_sequence import write_dead_sequence
 
     folder = runtime.config.resolve(runtime.config.cameras["demo"].output_dir)
     write_dead_sequence(folder, datetime(2026, 3, 10, 6, tzinfo=UTC), timedelta(minutes=10),
                         prefix="demo-")  # fmt: skip
     runtime.index.scan("demo", folder, UTC)
     fill_metrics(runtime.index, "demo")
-    assert 'name="keep_dead_frames"' in client.get("/videos").text
-    form = {"source": "collection", "collection": "demo", "date_from": "2026-03-10",
+    return {"source": "collection", "collection": "demo", "date_from": "2026-03-10",
             "date_to": "2026-03-10", "codec": "h264", "timing": "fps", "fps": "10"}  # fmt: skip
+
+
+ALIVE = COUNT - len(FROZEN) - len(BLANK)
+
+
+def test_a_collection_render_leaves_a_dead_cameras_frames_out_unless_told(
+    client, post, runtime, dead_demo
+) -> None:
+    """Frozen runs and blank pictures stay out of a render of a collection by default, as out of
+    an export; the form's Keep a dead camera's frames puts them back."""
+    assert 'name="keep_dead_frames"' in client.get("/videos").text
     frames = {}
     for name, extra in (("default", {}), ("kept", {"keep_dead_frames": "on"})):
-        assert post("/videos", {**form, "name": name, **extra}).status_code == 303
+        assert post("/videos", {**dead_demo, "name": name, **extra}).status_code == 303
         job = wait_job(runtime, runtime.jobs.list(1, kind="render")[0].id)
         assert job.state == "done", job.error
         frames[name] = job.result["frames"]
         assert job.params.get("keep_dead_frames", False) is bool(extra)
-    assert frames == {"default": COUNT - len(FROZEN) - len(BLANK), "kept": COUNT}
+    assert frames == {"default": ALIVE, "kept": COUNT}
+
+
+def test_the_render_form_previews_what_the_dead_camera_rule_leaves_out(
+    client, runtime, dead_demo
+) -> None:
+    def box() -> dict[str, str | None]:
+        page = client.get("/videos")
+        [attrs] = [a for _t, a in HxAttrs(page.text).elements if a.get("id") == "render-preview"]
+        return attrs
+
+    # the export form's preview, fed the render form's selection fields (and its fps); with no
+    # export folder yet the form is drawn for a collection, and asks for it at once
+    first = box()
+    assert first["hx-get"] == "/exports/preview"
+    assert first["hx-include"] == "closest [data-source=collection], #render-fps"
+    assert (first["hx-trigger"] or "").startswith("load, change from:closest fieldset")
+    export_folder(runtime, 1)  # drawn for an export folder: asked only when the fields change
+    assert "load" not in (box()["hx-trigger"] or "")
+    selection = {k: dead_demo[k] for k in ("collection", "date_from", "date_to", "fps")}
+    default = client.get("/exports/preview", params={**selection, "hour": "", "minute": ""})
+    assert default.template.name == "partials/_selection_preview.html"
+    assert default.context["summary"]["chosen"] == ALIVE  # what the render renders
+    line = "7 frames from a frozen camera and 2 blank frames left out: a dead camera's frames"
+    assert line in default.text and 'id="dead-left-out"' in default.text
+    kept = client.get("/exports/preview", params={**selection, "keep_dead_frames": "on"})
+    assert kept.context["summary"]["chosen"] == COUNT and 'id="dead-left-out"' not in kept.text
+
+
+def _api_collection(client, csrf, **fields):  # type: ignore[no-untyped-def]
+    body = {"collection": "demo", "date_from": "2026-03-10", "date_to": "2026-03-10", "fps": 10}
+    return _api(client, csrf)({**body, **fields})
+
+
+def test_the_api_renders_a_collection_without_its_dead_frames_unless_told(
+    client, csrf, runtime, dead_demo
+) -> None:
+    frames = {}
+    for kept in (False, True):
+        started = _api_collection(client, csrf, **({"keep_dead_frames": True} if kept else {}))
+        assert started.status_code == 202, started.text
+        job = wait_job(runtime, started.json()["job_id"])
+        assert job.state == "done", job.error
+        frames[kept] = job.result["frames"]
+        assert job.params.get("keep_dead_frames", False) is kept
+    assert frames == {False: ALIVE, True: COUNT}
+
+
+def test_the_api_refuses_a_bad_keep_dead_frames(client, csrf, runtime, dead_demo) -> None:
+    bad = _api_collection(client, csrf, keep_dead_frames="maybe")
+    assert bad.status_code == 422
+    [detail] = bad.json()["detail"]
+    assert detail["loc"] == ["body", "keep_dead_frames"]
+    assert "valid boolean" in detail["msg"] and detail["input"] == "maybe"
+    folder = export_folder(runtime, 2)  # a folder's frames are all rendered: nothing to keep
+    refused = _api(client, csrf)({"export_dir": str(folder), "keep_dead_frames": True})
+    assert refused.status_code == 422
+    [detail] = refused.json()["detail"]
+    assert detail["field"] == "keep_dead_frames" and "a collection's frames" in detail["message"]
+    assert runtime.jobs.list(1, kind="render") == []

@@ -78,6 +78,11 @@ class RenderIn(BaseModel):
     stabilise: bool = Field(
         False, description="two vidstab passes; 422 when this ffmpeg lacks vidstab (doctor)"
     )
+    keep_dead_frames: bool = Field(
+        False,
+        description="a collection's render keeps a dead camera's frames (frozen runs, blank "
+        "pictures, far darker than the day before), which it leaves out otherwise",
+    )
 
 
 class JobStarted(BaseModel):
@@ -178,15 +183,22 @@ def _render_source(runtime: Any, body: RenderIn) -> dict[str, Any]:
         raise m.FieldError("body", "give exactly one of preset, export_dir or collection")
     if body.collection:
         coll = m.collection_or_404(runtime, body.collection)
-        kw = {"date_from": body.date_from and body.date_from.isoformat(),
-              "date_to": body.date_to and body.date_to.isoformat()}  # fmt: skip
+        kw: dict[str, Any] = {"date_from": body.date_from and body.date_from.isoformat(),
+                              "date_to": body.date_to and body.date_to.isoformat(),
+                              "keep_dead_frames": body.keep_dead_frames}  # fmt: skip
         try:
             coll.select(**kw)  # the rules checked now; the job selects again (frames arrive)
         except (SelectionError, ValueError) as exc:
             raise m.FieldError("date_from", str(exc)) from None
+        params: dict[str, Any] = {"source": "collection", "collection": body.collection}
+        if body.keep_dead_frames:  # as the Videos form keeps it in the job's params
+            params["keep_dead_frames"] = True
         return {"title": f"Render {coll.name}", "frames": lambda: coll.select(**kw),
-                "params": {"source": "collection", "collection": body.collection},
+                "params": params,
                 "roots": [*config.root_paths, *coll.roots], "stem": body.collection}  # fmt: skip
+    if body.keep_dead_frames:
+        raise m.FieldError("keep_dead_frames", "keep_dead_frames is for a collection's frames; "
+                           f"the frames of {chosen[0]} are all rendered")  # fmt: skip
     if body.preset:
         folder = output_folder(runtime, body.preset, _preset_or_404(runtime, body.preset))
     else:
