@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from pydantic import BaseModel
 from pylapse.cli import build_parser
 from pylapse.config import models as config
 from pylapse.config.capture import CaptureSettings
+from pylapse.config.file import parse_config
 from pylapse.config.notifications import NotificationConfig
 from pylapse.config.retention import RetentionConfig
 
@@ -128,3 +130,28 @@ def test_the_compose_file_mounts_the_config_its_commands_name() -> None:
         assert config in mounts, f"{name} reads {config}, which no volume provides"
         assert (COMPOSE.parent / mounts[config]).is_file(), mounts[config]
 
+
+def test_the_example_scaling_config_is_valid() -> None:
+    path = DOC.parent / "capture_config.scaling.json"
+    loaded = parse_config(json.loads(path.read_text(encoding="utf-8")), path)
+    assert loaded.jobs.backend == "celery"
+    assert str(loaded.index_url).startswith("postgresql://")
+    assert {c.capture_host for c in loaded.cameras.values()} == {"site-a", None}
+
+
+def test_the_readme_scaling_commands_are_real_command_lines() -> None:
+    readme = (DOC.parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Scaling out", 1)[1].split("\n## ", 1)[0]
+    lines = [
+        line.split("#", 1)[0].split()
+        for block in re.findall(r"```bash\n(.*?)```", section, flags=re.DOTALL)
+        for line in block.splitlines()
+        if line.startswith("pylapse ")
+    ]
+    assert {words[1] for words in lines} >= {"worker", "capture"}
+    parser = build_parser()
+    for words in lines:
+        try:
+            parser.parse_args(words[1:])
+        except SystemExit:
+            pytest.fail(f"README Scaling out: `{' '.join(words)}` is refused by pylapse")
