@@ -105,8 +105,7 @@ class LeaseKeeper:
             if gone:
                 self.store.release(self.holder, gone)
             now = time.time()
-            found = self.store.take(self.holder, wanted, self.seconds, now)
-            self.store.beat(self.holder, now)
+            found = self.store.take(self.holder, wanted, self.seconds, now, beat=True)
             held = frozenset(c for c, lease in found.items() if lease.holder == self.holder.id)
             for camera_id, lease in sorted(found.items()):
                 self._tell(camera_id, lease, camera_id in before)

@@ -136,14 +136,18 @@ class LeaseStore:
 
     def take(
         self, holder: LeaseHolder, camera_ids: Iterable[str], seconds: float,
-        now: float | None = None,
+        now: float | None = None, *, beat: bool = False,
     ) -> dict[str, Lease]:  # fmt: skip
         """Take or renew the lease of each camera for ``seconds`` where it is free, ours or
-        expired; return the lease in effect for each camera afterwards (ours or another's)."""
+        expired; return the lease in effect for each camera afterwards (ours or another's).
+        ``beat``: record the holder's heartbeat too (:meth:`beat`), in the same transaction:
+        one commit per heartbeat, which on a Pi's SD card is what a heartbeat costs."""
         now = time.time() if now is None else now
         ids = sorted(set(camera_ids))
         found: dict[str, Lease] = {}
         with self._lock, db.transaction(self._conn) as conn:
+            if beat:
+                self._beat(conn, holder, now)
             for camera_id in ids:
                 conn.execute(
                     _TAKE,
@@ -192,20 +196,22 @@ class LeaseStore:
         silent for longer than :data:`HOST_ROWS_KEPT`."""
         now = time.time() if now is None else now
         with self._lock, db.transaction(self._conn) as conn:
-            conn.execute(
-                "INSERT INTO capture_hosts (holder, host, pid, started_at, heartbeat_at) "
-                "VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (holder) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
-                (holder.id, holder.host, holder.pid, now, now),
-            )
-            conn.execute(
-                "DELETE FROM capture_hosts WHERE heartbeat_at < ?", (now - HOST_ROWS_KEPT,)
-            )
+            self._beat(conn, holder, now)
+
+    @staticmethod
+    def _beat(conn: Any, holder: LeaseHolder, now: float) -> None:
+        conn.execute(
+            "INSERT INTO capture_hosts (holder, host, pid, started_at, heartbeat_at) "
+            "VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (holder) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
+            (holder.id, holder.host, holder.pid, now, now),
+        )
+        conn.execute("DELETE FROM capture_hosts WHERE heartbeat_at < ?", (now - HOST_ROWS_KEPT,))
 
     def leave(self, holder: LeaseHolder) -> None:
         """A clean stop: release every lease of ``holder`` and remove its host row."""
-        self.release(holder)
         with self._lock, db.transaction(self._conn) as conn:
+            conn.execute("DELETE FROM capture_leases WHERE holder = ?", (holder.id,))
             conn.execute("DELETE FROM capture_hosts WHERE holder = ?", (holder.id,))
 
     def hosts(self) -> list[HostBeat]:
