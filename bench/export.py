@@ -80,7 +80,7 @@ from pylapse import timeutil
 from pylapse.export import worker
 from pylapse.export.options import ExportOptions
 from pylapse.export.run import run_export
-from pylapse.imaging import process, samesize
+from pylapse.imaging import process, samesize, turbo
 from pylapse.imaging.fonts import DEFAULT_FONT
 from pylapse.progress import Progress
 
@@ -288,40 +288,44 @@ class CpuMeter:
 
 
 def stages(frames: list[tuple[Path, datetime]], rounds: int = 3) -> dict[str, list[float]]:
-    """Seconds of CPU per frame on one core for each stage of both ways a frame kept at its
-    size can take: Pillow's (open and decode; stamp; encode and write) and libjpeg-turbo's
-    (pylapse.imaging.samesize), frame by frame alternately; the best of ``rounds``."""
+    """Seconds of CPU per frame on one core for each stage of the ways a frame kept at its
+    size can take: Pillow's (open and decode; stamp; encode and write), libjpeg-turbo's in RGBX
+    (pylapse.imaging.samesize) and in its planes (samesize with pylapse.imaging.turbo), frame by
+    frame in turn; the best of ``rounds``."""
     opts = options()
     stamp, resize = opts.timestamp_overlay(), opts.resize_spec()
     assert stamp is not None
     out = WORK / "stages.jpg"
-    best = {"pillow": [float("inf")] * 3, "samesize": [float("inf")] * 3}
+    ways = ["pillow"]
+    if samesize.available():
+        ways.append("samesize")
+        if turbo.available():
+            ways.append("planes")
+    best = {way: [float("inf")] * 3 for way in ways}
     for round_ in range(rounds):
-        spent = {way: [0.0, 0.0, 0.0] for way in best}
+        spent = {way: [0.0, 0.0, 0.0] for way in ways}
         for path, taken in frames:
-            # a stamp text not drawn before (overlay masks are cached per text), as in an export
-            when = taken + timedelta(days=2 * round_)
-            t0 = time.process_time()
-            image = process.open_frame(path, resize)
-            t1 = time.process_time()
-            stamp.apply(image, when)
-            t2 = time.process_time()
-            process.encode(image, out, quality=QUALITY)
-            t3 = time.process_time()
-            for i, took in enumerate((t1 - t0, t2 - t1, t3 - t2)):
-                spent["pillow"][i] += took
-            if not samesize.available():
-                continue
-            t0 = time.process_time()
-            frame = samesize.open_frame(path, resize)
-            t1 = time.process_time()
-            assert frame is not None, path
-            stamp.apply(frame.image, when + timedelta(days=1))
-            t2 = time.process_time()
-            samesize.encode(frame, out, quality=QUALITY, exif=None)
-            t3 = time.process_time()
-            for i, took in enumerate((t1 - t0, t2 - t1, t3 - t2)):
-                spent["samesize"][i] += took
+            for n, way in enumerate(ways):
+                # a stamp text not drawn before (overlay masks are cached per text), as in an
+                # export
+                when = taken + timedelta(days=len(ways) * round_ + n)
+                t0 = time.process_time()
+                if way == "pillow":
+                    image = process.open_frame(path, resize)
+                    t1 = time.process_time()
+                    stamp.apply(image, when)
+                    t2 = time.process_time()
+                    process.encode(image, out, quality=QUALITY)
+                else:
+                    frame = samesize.open_frame(path, resize, planes=way == "planes")
+                    t1 = time.process_time()
+                    assert frame is not None, path
+                    stamp.apply(frame.image, when)
+                    t2 = time.process_time()
+                    samesize.encode(frame, out, quality=QUALITY, exif=None)
+                t3 = time.process_time()
+                for i, took in enumerate((t1 - t0, t2 - t1, t3 - t2)):
+                    spent[way][i] += took
         for way, parts in spent.items():
             total = sum(parts) / len(frames)
             if total and total < sum(best[way]):
