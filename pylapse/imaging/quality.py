@@ -139,8 +139,8 @@ def grey(image: Image.Image) -> Image.Image:
 def _laplacian(pixels: npt.NDArray[np.uint8]) -> tuple[float, float]:
     """Variance of the 4-neighbour Laplacian and the median absolute deviation of it.
 
-    The Laplacian is exact, in 16-bit integers (``4c - l - r - u - d`` lies in -1020..1020);
-    its variance is summed in float64. The medians come from a 256-bin Pillow histogram of the
+    The Laplacian is exact, in 16-bit integers (``4c - l - r - u - d`` lies in -1020..1020),
+    and so are the sums its variance comes from. The medians come from a 256-bin Pillow histogram of the
     Laplacian clipped to -128..127 (a fraction of numpy's bincount of 2041 values): clipping
     moves tail values to the ends without crossing a median, so the deviation's median is exact
     up to 127 - |median| (a noise sigma of about 40 grey levels, where it saturates).
@@ -153,9 +153,11 @@ def _laplacian(pixels: npt.NDArray[np.uint8]) -> tuple[float, float]:
     lap -= wide[2:, 1:-1]
     lap -= wide[1:-1, :-2]
     lap -= wide[1:-1, 2:]
-    values = lap.ravel().astype(np.float64)
-    mean = float(values.sum()) / values.size
-    variance = max(0.0, float(values @ values) / values.size - mean * mean)
+    # exact integer sums (a float64 dot would go to BLAS, whose threads wait milliseconds
+    # for a core on a busy machine at this size); squares fit int32 (at most 1020 ** 2)
+    values = lap.ravel().astype(np.int32)
+    mean = int(values.sum(dtype=np.int64)) / values.size
+    variance = max(0.0, int(np.square(values).sum(dtype=np.int64)) / values.size - mean * mean)
     np.clip(lap, -_CLIP, _CLIP - 1, out=lap)
     lap += _CLIP
     shifted = lap.astype(np.uint8)
