@@ -140,10 +140,11 @@ def _laplacian(pixels: npt.NDArray[np.uint8]) -> tuple[float, float]:
     """Variance of the 4-neighbour Laplacian and the median absolute deviation of it.
 
     The Laplacian is exact, in 16-bit integers (``4c - l - r - u - d`` lies in -1020..1020),
-    and so are the sums its variance comes from. The medians come from a 256-bin Pillow histogram of the
-    Laplacian clipped to -128..127 (a fraction of numpy's bincount of 2041 values): clipping
-    moves tail values to the ends without crossing a median, so the deviation's median is exact
-    up to 127 - |median| (a noise sigma of about 40 grey levels, where it saturates).
+    and so are the sums its variance comes from. The medians come from a 256-bin Pillow
+    histogram of the Laplacian clipped to -128..127 (a fraction of numpy's bincount of 2041
+    values): clipping moves tail values to the ends without crossing a median, so the
+    deviation's median is exact up to 127 - |median| (a noise sigma of about 40 grey levels,
+    where it saturates).
     """
     h, w = pixels.shape
     if w < 3 or h < 3:
