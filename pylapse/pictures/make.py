@@ -26,7 +26,7 @@ from PIL import Image
 from pylapse.pictures.daystrip import daystrip
 from pylapse.pictures.frames import default_workers, ticker
 from pylapse.pictures.keogram import keogram
-from pylapse.pictures.kinds import PictureError, PictureKind
+from pylapse.pictures.kinds import ONE_DAY_KINDS, PictureError, PictureKind
 from pylapse.pictures.request import Picture, PictureRequest, PictureSource
 from pylapse.pictures.stacks import StackMode, negative, stack
 from pylapse.pictures.timeslice import frame_size, timeslice
@@ -35,7 +35,15 @@ from pylapse.progress import Progress, ProgressCallback, safe_report
 from pylapse.selection.selection import Selection
 from pylapse.selection.sun import NIGHT, SunGap, sun_window
 
-__all__ = ["Pictures", "make_picture", "make_timewarp", "slot_paths", "typical_spacing"]
+__all__ = [
+    "Pictures",
+    "draw_day",
+    "make_picture",
+    "make_timewarp",
+    "plan_day",
+    "slot_paths",
+    "typical_spacing",
+]
 
 SELECT, READ = "select", "read"  # the stages make_picture reports
 
@@ -79,22 +87,46 @@ def make_picture(
         from pylapse.pictures.colormap import colormap_picture
 
         return colormap_picture(source, request, progress, cancel)
-    assert request.day is not None  # checked()
-    if kind in (PictureKind.NIGHTSTACK, PictureKind.DAYSTACK):
+    paths, manifest = plan_day(source, request)
+    found = sum(p is not None for p in paths)
+    safe_report(progress, Progress(SELECT, 1, 1, message=f"{found} frames"))
+    return draw_day(request, paths, manifest, progress, cancel, executor=executor)
+
+
+def plan_day(
+    source: PictureSource, request: PictureRequest
+) -> tuple[list[str | None], dict[str, Any]]:
+    """The frames a one-day picture is drawn from (a path per slot, None for a gap) and its
+    manifest: everything that needs the index, so the drawing can happen elsewhere
+    (:func:`draw_day`, a Celery worker). :class:`PictureError` when the day has no frames."""
+    request = request.checked()
+    assert request.day is not None and request.kind in ONE_DAY_KINDS  # checked()
+    if request.kind in (PictureKind.NIGHTSTACK, PictureKind.DAYSTACK):
         paths, times, extra = _stack_frames(source, request)
     else:
         paths, times, extra = _day_slots(source, request)
-    found = sum(p is not None for p in paths)
-    safe_report(progress, Progress(SELECT, 1, 1, message=f"{found} frames"))
-    image = _draw(request, paths, ticker(progress, READ), cancel, executor)
     manifest = {
-        "kind": kind.value,
+        "kind": request.kind.value,
         "collection": source.key,
         "timezone": str(source.zone),
         "parameters": request.parameters(),
         **extra,
         "frames": [[t, p] for t, p in zip(times, paths, strict=True)],
     }
+    return paths, manifest
+
+
+def draw_day(
+    request: PictureRequest,
+    paths: Sequence[str | None],
+    manifest: dict[str, Any],
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    *,
+    executor: Executor | None = None,
+) -> Picture:
+    """The one-day picture of :func:`plan_day`'s frames (stage: read)."""
+    image = _draw(request.checked(), paths, ticker(progress, READ), cancel, executor)
     return Picture(image, manifest)
 
 

@@ -5,6 +5,7 @@ manifest."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Protocol
@@ -87,6 +88,15 @@ class PictureRequest:
         out = asdict(self)
         out.pop("workers")
         return {k: v.isoformat() if isinstance(v, date) else v for k, v in out.items()}
+
+    @classmethod
+    def from_parameters(cls, data: Mapping[str, Any]) -> PictureRequest:
+        """The request :meth:`parameters` gave (a Celery task's argument), checked."""
+        dates = ("day", "date_from", "date_to")
+        values: dict[str, Any] = {
+            k: date.fromisoformat(v) if k in dates and v is not None else v for k, v in data.items()
+        }
+        return cls(**values).checked()
 
 
 @dataclass(slots=True)

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pylapse.export.pool import process_pool
+from pylapse.pictures.distributed import DayPlan, draw_days_on_workers, saved_summary
 from pylapse.pictures.frames import default_workers
-from pylapse.pictures.kinds import PictureError, PictureKind
-from pylapse.pictures.make import make_picture
+from pylapse.pictures.kinds import ONE_DAY_KINDS, PictureError, PictureKind
+from pylapse.pictures.make import draw_day, make_picture, plan_day
 from pylapse.pictures.movie import StripMovie, daystrip_movie
 from pylapse.pictures.request import PictureRequest
 from pylapse.progress import Cancelled, Progress, ProgressCallback, safe_report
@@ -31,9 +34,11 @@ __all__ = [
     "STEPS",
     "configured_request",
     "make_and_save",
+    "make_days",
     "picture_output",
     "pictures_folder",
     "queue_picture",
+    "queue_picture_days",
 ]
 
 #: the job's steps, weighted by what each costs: reading frames is the picture's work
@@ -143,4 +148,103 @@ def queue_picture(
     when = request.day or f"{request.date_from} to {request.date_to}"
     params = {"collection": collection_id, "output": str(output), **request.parameters()}
     title = f"Picture {request.kind.value} of {collection_id}, {when}"
+    return jobs.submit("picture", title, fn, steps=STEPS, params=params)
+
+
+def make_days(
+    config: Config,
+    collection: Collection,
+    collection_id: str,
+    request: PictureRequest,
+    first: date,
+    last: date,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    *,
+    thumbnail: bool = False,
+) -> dict[str, Any]:
+    """A one-day picture of ``request.kind`` for each day from ``first`` to ``last``, each saved
+    at :func:`picture_output` with its manifest. The days are planned here (the index); they are
+    drawn here or, with the config's ``jobs.backend`` "celery", a day a task on the workers
+    (:mod:`pylapse.pictures.distributed`): the same pixels either way. Days without frames are
+    listed in ``empty_days``; :class:`PictureError` when every day is empty."""
+    if last < first:
+        raise PictureError(f"date_to ({last}) is before date_from ({first})")
+    request = configured_request(config, collection_id, replace(request, day=first))
+    if request.kind not in ONE_DAY_KINDS:
+        raise PictureError(f"pictures by day are one-day kinds, not {request.kind}")
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    plans: list[DayPlan] = []
+    empty: list[str] = []
+    for n, day in enumerate(days):
+        safe_report(progress, Progress("select", n, len(days), message=str(day)))
+        one = replace(request, day=day)
+        try:
+            paths, manifest = plan_day(collection, one)
+        except PictureError:  # a day the camera took nothing on: the others still come
+            empty.append(day.isoformat())
+            continue
+        plans.append((one, paths, manifest, picture_output(config, collection_id, one)))
+    if not plans:
+        raise PictureError(f"{collection_id} has no frames from {first} to {last}")
+    safe_report(progress, Progress("select", len(days), len(days)))
+    jobs = config.jobs
+    if jobs.backend == "celery":
+        from pylapse.jobs.celery_app import client_app
+
+        assert jobs.broker_url is not None and jobs.results_url is not None  # the model checks
+        app = client_app(jobs.broker_url, jobs.results_url, jobs.visibility_timeout)
+        made = draw_days_on_workers(app, jobs.queue, plans, progress, cancel, thumbnail=thumbnail)
+    else:
+        made = _draw_here(plans, progress, cancel, thumbnail, request.workers)
+    safe_report(progress, Progress("save", 1, 1))
+    return {"kind": request.kind.value, "pictures": made, "empty_days": empty}
+
+
+def _draw_here(
+    plans: Sequence[DayPlan],
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+    thumbnail: bool,
+    workers: int | None,
+) -> list[dict[str, Any]]:
+    """The planned days drawn one after the other in this process, saved as each is done."""
+    total = sum(len(paths) for _, paths, _, _ in plans)
+    done, made = 0, []
+    with process_pool(workers or default_workers()) as pool:
+        for request, paths, manifest, output in plans:
+
+            def report(p: Progress, before: int = done) -> None:
+                if p.stage == "read":
+                    safe_report(progress, Progress("read", before + p.done, total, p.rate, p.eta))
+
+            picture = draw_day(request, paths, manifest, report, cancel, executor=pool)
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("the pictures were cancelled")
+            saved = picture.save(output, thumbnail=thumbnail)
+            made.append(saved_summary(saved.path, picture.image.size, paths))
+            done += len(paths)
+    return made
+
+
+def queue_picture_days(
+    jobs: JobRunner,
+    config: Config,
+    collection: Collection,
+    collection_id: str,
+    request: PictureRequest,
+    first: date,
+    last: date,
+) -> int:
+    """Queue :func:`make_days` as one ``picture`` job (thumbnails for the dashboard's list);
+    returns its id. A bad request fails here, before anything is queued."""
+    configured_request(config, collection_id, replace(request, day=first))
+
+    def fn(progress: ProgressCallback, cancel: threading.Event) -> dict[str, Any]:
+        return make_days(config, collection, collection_id, request, first, last, progress,
+                         cancel, thumbnail=True)  # fmt: skip
+
+    params = {"collection": collection_id, **request.parameters(),
+              "date_from": first.isoformat(), "date_to": last.isoformat()}  # fmt: skip
+    title = f"Pictures {PictureKind(request.kind).value} of {collection_id}, {first} to {last}"
     return jobs.submit("picture", title, fn, steps=STEPS, params=params)

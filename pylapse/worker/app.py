@@ -2,7 +2,7 @@
 
 The task bodies live with their stage (an export chunk in :mod:`pylapse.export.distributed`,
 a day of frames measured in :mod:`pylapse.tasks.metrics`, a day's video segment in
-:mod:`pylapse.video.distributed`);
+:mod:`pylapse.video.distributed`, a day's picture in :mod:`pylapse.pictures.distributed`);
 this module only registers them under their names, each acknowledged late and rejected when its
 worker is lost (:data:`~pylapse.jobs.celery_app.TASK_OPTIONS`), and starts the worker.
 
@@ -26,6 +26,7 @@ from pylapse.config.jobs import JobsConfig
 from pylapse.export.distributed import EXPORT_CHUNK_TASK, write_chunk
 from pylapse.jobs.celery_app import TASK_OPTIONS, make_app
 from pylapse.jobs.fanout import PROGRESS
+from pylapse.pictures.distributed import PICTURE_TASK, draw_and_save
 from pylapse.progress import Cancelled
 from pylapse.tasks.metrics import MEASURE_TASK, measure_rows
 from pylapse.video.distributed import SEGMENT_TASK, encode_segment
@@ -91,6 +92,17 @@ def register_tasks(app: Any) -> None:
     @app.task(name=MEASURE_TASK, bind=True, **TASK_OPTIONS)  # type: ignore[untyped-decorator]
     def measure(self: Any, rows: list[list[Any]], region: list[int | None]) -> dict[str, Any]:
         return measure_rows(rows, region, _throttled(self))
+
+    @app.task(name=PICTURE_TASK, bind=True, **TASK_OPTIONS)  # type: ignore[untyped-decorator]
+    def picture(
+        self: Any,
+        parameters: dict[str, Any],
+        paths: list[str | None],
+        manifest: dict[str, Any],
+        output: str,
+        thumbnail: bool = False,
+    ) -> dict[str, Any]:
+        return draw_and_save(parameters, paths, manifest, output, thumbnail, _throttled(self))
 
     @app.task(name=SEGMENT_TASK, bind=True, **TASK_OPTIONS)  # type: ignore[untyped-decorator]
     def segment(
