@@ -11,9 +11,10 @@ carries no offset.
 The rules, in order:
 
 1. The wall clock: EXIF ``DateTimeOriginal`` (+ ``SubSecTimeOriginal``), else
-   ``DateTimeDigitized``, else XMP ``CreateDate``/``DateCreated``/``DateTimeOriginal``, else a
-   trail camera's maker-note clock. A blank or all-zero EXIF date is refused (``IMPLAUSIBLE``
-   when nothing else gives a clock); a maker-note clock that disagrees with EXIF is a conflict.
+   ``DateTimeDigitized``, else XMP ``CreateDate``/``DateCreated``/``DateTimeOriginal``
+   (:mod:`pylapse.xmp`), else a trail camera's maker-note clock. A blank or all-zero EXIF date
+   is refused (``IMPLAUSIBLE`` when nothing else gives a clock); a maker-note clock that
+   disagrees with EXIF is a conflict.
 2. The clock must be plausible: not a factory default (1970, or 1 January of 1980, 1998, 2000,
    2001), not more than a day after the file's own modification time, not more than a day after
    the file's ``ModifyDate`` (a camera writes both from one clock; editors only move
@@ -45,7 +46,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pylapse import exif, makernote
+from pylapse import exif, makernote, xmp
 
 __all__ = ["Evidence", "OffsetSource", "TimeSource", "TimeStatus", "file_evidence", "real_offset"]
 
@@ -157,15 +158,6 @@ def _nothing(reason: str) -> Evidence:
 
 _EXIF_DATE = re.compile(r"^\s*(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
 _OFFSET_TEXT = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
-_XMP_DATE = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?\s*(Z|[+-]\d{2}:?\d{2})?$"
-)
-# Local names only: the namespace prefix is the writer's choice (old Adobe tools write "xap:").
-# Anchored on ":Name" (no leading prefix pattern) so a 20 kB packet is scanned once, not per byte.
-_XMP_TAGS = {
-    name: re.compile(rf':{name}\s*=\s*"([^"]*)"|:{name}>([^<]*)<')
-    for name in ("CreateDate", "DateCreated", "DateTimeOriginal")
-}
 
 # Exif and IFD0 tag numbers
 _DATETIME, _MAKE = 0x0132, 0x010F
@@ -266,36 +258,10 @@ class _Reader:
     @functools.cached_property
     def xmp_dates(self) -> dict[str, tuple[datetime, int | None]]:
         """XMP dates with a time of day: name -> (wall clock, offset seconds or None)."""
-        if not self.meta.xmp:
-            return {}
-        text = self.meta.xmp.decode("utf-8", "replace")
-        found = {}
-        for name, pattern in _XMP_TAGS.items():
-            match = pattern.search(text)
-            if match is None:
-                continue
-            value = (match.group(1) or match.group(2) or "").strip()
-            parsed = _XMP_DATE.match(value)
-            if parsed is None:
-                continue  # a date without a time of day says nothing about the offset
-            y, mo, d, h, mi, s, frac, off = parsed.groups()
-            try:
-                local = datetime(  # noqa: DTZ001 - a wall clock
-                    int(y),
-                    int(mo),
-                    int(d),
-                    int(h),
-                    int(mi),
-                    int(s or 0),
-                    int((frac or "")[:6].ljust(6, "0")),
-                )
-            except ValueError:
-                continue
-            seconds = None
-            if off is not None:
-                seconds = 0 if off == "Z" else _offset_seconds(off)
-            found[name] = (local, seconds)
-        return found
+        return {
+            name: (local, None if off is None else 0 if off == "Z" else _offset_seconds(off))
+            for name, (local, off) in xmp.dates(self.meta.xmp).items()
+        }
 
     # -- plausibility --
 
