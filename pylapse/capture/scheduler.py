@@ -278,10 +278,14 @@ class CaptureScheduler:
         """Set sources up before the first slot (see :meth:`Camera.prepare`); a camera that
         cannot even be set up is reported by its first capture attempt, not here."""
         for camera in list(self._cameras.values()):
-            try:
-                camera.prepare()
-            except Exception as exc:
-                log.debug("%s: prepare failed: %s", camera.id, exc)
+            self._prepare_one(camera)
+
+    @staticmethod
+    def _prepare_one(camera: Camera) -> None:
+        try:
+            camera.prepare()
+        except Exception as exc:
+            log.debug("%s: prepare failed: %s", camera.id, exc)
 
     def _sweep_temp(self) -> None:
         """Remove temp files a crash left in today's and yesterday's day folders (of the
@@ -454,6 +458,8 @@ class CaptureScheduler:
 
     def _leases_changed(self, held: frozenset[str]) -> None:
         """The leases held changed (from the lease thread): start and stop cameras to match."""
+        if self._stop.is_set():
+            return
         with self._state_lock:
             before = set(self._cameras)
             summary = self._apply(self._config)
@@ -462,12 +468,13 @@ class CaptureScheduler:
             "cameras captured here now: %s (%d job(s) added, %d removed)",
             ", ".join(sorted(held)) or "none", len(summary.added), len(summary.removed),
         )  # fmt: skip
-        for camera in gained:  # a dead holder's leftovers; then set up before the first slot
-            self._sweep_camera_temp(camera)
-            try:
-                camera.prepare()
-            except Exception as exc:
-                log.debug("%s: prepare failed: %s", camera.id, exc)
+        for camera in gained:
+            try:  # what a dead holder left, before this host's first slot of it writes
+                self._sweep_camera_temp(camera)
+            except OSError as exc:
+                log.debug("%s: sweeping temp files: %s", camera.id, exc)
+            # off the lease thread: opening a stream must not delay the renewals
+            threading.Thread(target=self._prepare_one, args=(camera,), daemon=True).start()
 
     def _remove_job(self, job_id: str) -> None:
         if self._sched.get_job(job_id) is not None:
