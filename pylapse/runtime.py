@@ -446,7 +446,7 @@ class Runtime:
             return keeper.store
         with self._lock:
             if self._lease_store is None:
-                self._lease_store = LeaseStore(self.db_path)
+                self._lease_store = LeaseStore(self.config.index_location)
             return self._lease_store
 
     # --- collections and disks -----------------------------------------------------------------

@@ -164,7 +164,7 @@ class CaptureScheduler:
         self.leases: LeaseKeeper | None = None
         if lock:
             self.leases = LeaseKeeper(
-                LeaseStore(self.data_path / db.DB_NAME),
+                LeaseStore(config.index_location),  # beside the frame index: shared by hosts
                 LeaseHolder.this_process(self.host),
                 seconds=config.capture.lease_seconds,
                 wanted=self._wanted_cameras,

@@ -144,10 +144,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _status(config: Config) -> int:
     """Print the capture hosts and the camera leases recorded in the index database."""
-    from pylapse import db
     from pylapse.capture.leases import LeaseStore
 
-    store = LeaseStore(config.data_path / db.DB_NAME)
+    store = LeaseStore(config.index_location)
     try:
         hosts, leases = store.hosts(), store.leases()
     finally:

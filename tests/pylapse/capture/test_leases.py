@@ -1,8 +1,7 @@
 """Camera leases: taking, renewing, expiry and takeover, pinned cameras, a lease lost mid-capture.
 
-Every test takes its database from the ``db_location`` fixture, so the same tests run on any
-backend :func:`pylapse.db.connect` accepts (SQLite here; a ``postgresql://`` parameter joins
-once the shared PostgreSQL fixture exists).
+Every test runs on SQLite and on PostgreSQL (the ``index_location`` fixture): the leases live
+in the index database, which several hosts share on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -20,15 +19,9 @@ from pylapse.capture.scheduler import CaptureScheduler
 from pylapse.config.file import parse_config
 
 
-@pytest.fixture(params=["sqlite"])
-def db_location(request, tmp_path):
-    return tmp_path / "data" / "pylapse.db"
-
-
 @pytest.fixture
-def store(db_location):
-    db_location.parent.mkdir(parents=True, exist_ok=True)
-    made = LeaseStore(db_location)
+def store(index_location):
+    made = LeaseStore(index_location)
     yield made
     made.close()
 
@@ -113,9 +106,9 @@ def _keeper(store, holder, seconds, wanted, changes=None):
                        on_change=told.append)  # fmt: skip
 
 
-def test_a_killed_holder_is_taken_over_once_its_lease_expires(store, db_location, repo):
+def test_a_killed_holder_is_taken_over_once_its_lease_expires(store, index_location, repo):
     proc = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(db_location)], stdout=subprocess.PIPE, text=True,
+        [sys.executable, "-c", HOLDER, index_location], stdout=subprocess.PIPE, text=True,
         cwd=repo,
     )  # fmt: skip
     try:
@@ -171,7 +164,7 @@ def test_a_low_lease_nobody_took_is_renewed_before_writing(store):
 # --- the scheduler: which cameras run where ----------------------------------------------------
 
 
-def _config(tmp_path, cameras, lease=1.0):
+def _config(tmp_path, cameras, index, lease=1.0):
     hourly = [{"id": "h", "type": "interval", "interval_amount": 1, "interval_unit": "hours"}]
     raw = {
         "cameras": {
@@ -186,6 +179,7 @@ def _config(tmp_path, cameras, lease=1.0):
         "data_dir": "data",
         "min_free_mb": 0,
         "capture": {"lease_seconds": lease},
+        **({"index_url": index} if index.startswith("postgresql:") else {}),
     }
     return parse_config(raw, tmp_path / "capture_config.json")
 
@@ -201,11 +195,11 @@ def _wait_for(predicate, timeout=5.0):
     return predicate()
 
 
-def test_pinned_cameras_run_only_on_their_host_and_unpinned_ones_move(tmp_path):
+def test_pinned_cameras_run_only_on_their_host_and_unpinned_ones_move(tmp_path, index_location):
     config = _config(tmp_path, {
         "pinned-a": {"capture_host": "a"}, "pinned-b": {"capture_host": "b"}, "free": {},
         "off": {"enabled": False},
-    })  # fmt: skip
+    }, index_location)  # fmt: skip
     a = CaptureScheduler(config, host="a")
     b = CaptureScheduler(config, host="b")
     a.start()
@@ -222,7 +216,7 @@ def test_pinned_cameras_run_only_on_their_host_and_unpinned_ones_move(tmp_path):
         b.reload(_config(tmp_path, {
             "pinned-a": {"capture_host": "a"}, "pinned-b": {"capture_host": "b"},
             "free": {"capture_host": "a"},
-        }))  # fmt: skip
+        }, index_location))  # fmt: skip
         assert b.leases.held == {"pinned-b"} and _jobs(b) == ["pinned-b"]
         assert [x.camera_id for x in b.leases.store.leases()] == ["pinned-b"]
     finally:
@@ -232,7 +226,7 @@ def test_pinned_cameras_run_only_on_their_host_and_unpinned_ones_move(tmp_path):
 
 def test_a_bad_host_name_is_refused_clearly(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="'no spaces' is not a host name"):
-        CaptureScheduler(_config(tmp_path, {}), host="no spaces")
+        CaptureScheduler(_config(tmp_path, {}, ""), host="no spaces")
     monkeypatch.setenv("PYLAPSE_HOST", "bad/name")
     with pytest.raises(ValueError, match=r"\$PYLAPSE_HOST: 'bad/name' is not a host name"):
-        CaptureScheduler(_config(tmp_path, {}))
+        CaptureScheduler(_config(tmp_path, {}, ""))
