@@ -63,7 +63,12 @@ def dark(conn: db.Connection, cid: int, frames: Sequence[Place]) -> list[bool]:
     if not utcs:
         return [False] * len(frames)
     refs = _day_before(conn, cid, min(utcs), max(utcs))
-    return [_candidate(luma) and refs.dark(utc + offset, luma) for utc, offset, luma in frames]
+    at = [i for i, (_utc, _offset, luma) in enumerate(frames) if _candidate(luma)]
+    found = refs.dark([frames[i][0] + frames[i][1] for i in at], [frames[i][2] for i in at])
+    dark = [False] * len(frames)
+    for i, is_dark in zip(at, found, strict=True):
+        dark[i] = is_dark
+    return dark
 
 
 def luma_day_before(conn: db.Connection, cid: int, utc: float, offset: int) -> float | None:

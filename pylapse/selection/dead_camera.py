@@ -27,10 +27,10 @@ dead frames and :func:`leave_out` takes them out of its candidates, counted by r
 from __future__ import annotations
 
 from array import array
-from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+from itertools import chain
 from typing import Any
 
 __all__ = [
@@ -113,30 +113,50 @@ class DayBefore:
     of the next day: the frame nearest the same local time a day earlier, within
     :data:`DAY_BEFORE_WINDOW` (the earlier of two as near). Local time (UTC seconds plus the
     offset that applied) keeps a frame's reference at the same wall-clock time across a DST
-    change, where the schedule put it."""
+    change, where the schedule put it.
+
+    References are found for many frames at once (NumPy's sorted search): an index decides a
+    chunk of 20,000 frames against the day before in one go, where a bisection each in Python
+    doubled the time of deciding an archive's verdicts."""
 
     __slots__ = ("_local", "_luma")
 
     def __init__(self, frames: Iterable[tuple[float, float | None]]) -> None:
-        """``frames``: (local seconds, luma) of the frames around the day before; unlit ones
-        (luma None) are skipped."""
-        lit = sorted((t, luma) for t, luma in frames if luma is not None)
-        self._local = [t for t, _ in lit]
-        self._luma = [luma for _, luma in lit]
+        """``frames``: (local seconds, luma) of the frames around the day before, in any order;
+        unlit ones (luma None) are skipped."""
+        import numpy as np
+
+        # flat, then paired: NumPy reads a list of floats ~20x faster than a list of tuples
+        pairs = np.array(list(chain.from_iterable(frames)), np.float64).reshape(-1, 2)
+        pairs = pairs[~np.isnan(pairs[:, 1])]  # luma None: NaN
+        order = np.lexsort((pairs[:, 1], pairs[:, 0]))  # by time, then luma: any read order
+        self._local = pairs[order, 0]
+        self._luma = pairs[order, 1]
+
+    def lumas(self, local: Sequence[float]) -> list[float | None]:
+        """Per frame taken at ``local``, the luma of its reference (None: none in the window)."""
+        import numpy as np
+
+        n = len(self._local)
+        if not n:
+            return [None] * len(local)
+        target = np.asarray(local, dtype=np.float64) - _DAY
+        i = np.searchsorted(self._local, target)
+        before, after = np.maximum(i - 1, 0), np.minimum(i, n - 1)
+        to_before = np.where(i > 0, target - self._local[before], np.inf)
+        to_after = np.where(i < n, self._local[after] - target, np.inf)
+        best = np.where(to_before <= to_after, before, after)
+        near = np.minimum(to_before, to_after) <= DAY_BEFORE_WINDOW
+        refs = self._luma[best].tolist()
+        return [v if ok else None for v, ok in zip(refs, near.tolist(), strict=True)]
 
     def luma(self, local: float) -> float | None:
         """Luma of the reference of a frame taken at ``local`` (None: none in the window)."""
-        target = local - _DAY
-        i = bisect_left(self._local, target)
-        near = [j for j in (i - 1, i) if 0 <= j < len(self._local)]
-        if not near:
-            return None
-        best = min(near, key=lambda j: (abs(self._local[j] - target), j))
-        return self._luma[best] if abs(self._local[best] - target) <= DAY_BEFORE_WINDOW else None
+        return self.lumas([local])[0]
 
-    def dark(self, local: float, luma: float | None) -> bool:
-        """Whether a frame taken at ``local`` is :func:`far_darker` than its reference."""
-        return far_darker(luma, self.luma(local))
+    def dark(self, local: Sequence[float], luma: Sequence[float | None]) -> list[bool]:
+        """Per frame taken at ``local`` with ``luma``: :func:`far_darker` than its reference."""
+        return [far_darker(v, ref) for v, ref in zip(luma, self.lumas(local), strict=True)]
 
 
 def dead_flags(

@@ -44,10 +44,10 @@ def _by_rule(index: FrameIndex, key: str) -> list[str | None]:
         (key,),
     ).fetchall()
     flags = dead_flags([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
-    refs = DayBefore((r[3], r[0]) for r in rows)
+    dark = DayBefore((r[3], r[0]) for r in rows).dark([r[3] for r in rows], [r[0] for r in rows])
     return [
-        Dead(f).name.lower() if f else "dark" if refs.dark(r[3], r[0]) else None
-        for f, r in zip(flags, rows, strict=True)
+        Dead(f).name.lower() if f else "dark" if d else None
+        for f, d in zip(flags, dark, strict=True)
     ]
 
 

@@ -54,9 +54,12 @@ def test_the_day_before_is_the_frame_nearest_the_same_local_time_within_the_wind
     assert refs.luma(_local(2, 18, 15)[0]) == 120.0
     assert refs.luma(_local(2, 18, 50)[0]) == 120.0  # 30 minutes off: still in the window
     assert refs.luma(_local(2, 18, 51)[0]) is None and refs.luma(_local(2, 17, 9)[0]) is None
-    assert refs.dark(_local(2, 18, 15)[0], 30.0) and not refs.dark(_local(2, 18, 15)[0], 50.0)
-    assert not refs.dark(_local(2, 20)[0], 1.0)  # nothing the day before: not dark
-    assert DayBefore([]).luma(_local(2, 18)[0]) is None
+    at = [_local(2, 18, 15)[0], _local(2, 18, 15)[0], _local(2, 20)[0]]
+    # under 35 % of 120 is far darker; nothing the day before: not dark
+    assert refs.dark(at, [30.0, 50.0, 1.0]) == [True, False, False]
+    assert refs.lumas([_local(2, h)[0] for h in (17, 18, 19)]) == [None, 100.0, None]
+    nothing = DayBefore([])
+    assert nothing.luma(_local(2, 18)[0]) is None and nothing.dark(at, [1.0] * 3) == [False] * 3
 
 
 def test_across_a_dst_change_the_day_before_is_the_same_wall_clock_time():
@@ -67,7 +70,7 @@ def test_across_a_dst_change_the_day_before_is_the_same_wall_clock_time():
     assert t18[1] - y19[1] == 86400  # what a UTC day before would take
     refs = DayBefore([(y18[0], 120.0), (y19[0], 15.0)])  # lit at 18:00, night at 19:00
     assert refs.luma(t18[0]) == 120.0
-    assert refs.dark(t18[0], 20.0)  # a covered lens, not a night
+    assert refs.dark([t18[0]], [20.0]) == [True]  # a covered lens, not a night
 
 
 def test_a_run_as_long_as_frozen_after_is_frozen_first_picture_included():
