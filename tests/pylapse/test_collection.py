@@ -1,11 +1,14 @@
-"""Collection: counts, frames, selections and exports on a real folder and a real SQLite index."""
+"""Collection: counts, frames, selections and exports on a real folder and a real index, on
+SQLite and on PostgreSQL (the query tests; a private index in the cache is SQLite by design)."""
 
 from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -41,6 +44,28 @@ def make_frames(root: Path, start: datetime, count: int, step: timedelta, skip=(
 def cache(tmp_path, monkeypatch):
     monkeypatch.setenv("PYLAPSE_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path / "cache"
+
+
+@pytest.fixture
+def open_collection(cache, index_location) -> Iterator[Callable[..., Collection]]:
+    """``open_collection(*args, **kw)``: ``Collection(*args, **kw)`` with its index on each
+    backend. On SQLite its private index in the cache, scanned on first use; on PostgreSQL a
+    shared index at ``index_location`` (keyed by the collection's name), scanned here as the
+    owner of a shared index does."""
+    opened: list[FrameIndex] = []
+
+    def make(*args: Any, **kw: Any) -> Collection:
+        if not index_location.startswith("postgresql://"):
+            return Collection(*args, **kw)
+        index = FrameIndex(index_location)
+        opened.append(index)
+        c = Collection(*args, index=index, key=args[0], **kw)
+        c.refresh()
+        return c
+
+    yield make
+    for index in opened:
+        index.close()
 
 
 @pytest.fixture
@@ -90,8 +115,8 @@ def test_refresh_picks_up_new_frames_and_cache_is_reused(cache, frames_dir, tmp_
     again.close()
 
 
-def test_select_returns_frames_gaps_and_counts(cache, frames_dir):
-    with Collection("Outdoor", None, frames_dir, timezone="Europe/Berlin") as c:
+def test_select_returns_frames_gaps_and_counts(open_collection, frames_dir):
+    with open_collection("Outdoor", None, frames_dir, timezone="Europe/Berlin") as c:
         sel = c.select(hour="9-12", minute=0, tolerance=timedelta(minutes=5))
         # 4 targets a day; on the 27th 10:00 and 11:00 have no frame
         assert sel.counts.targets == 12 and sel.counts.gaps == 2 and len(sel) == 10
@@ -110,8 +135,8 @@ def test_select_returns_frames_gaps_and_counts(cache, frames_dir):
         assert [f.id for f in everything.iter_frames(batch=7)] == everything.ids
 
 
-def test_repeated_hour_targets_both_occurrences(cache, frames_dir):
-    with Collection("Outdoor", None, frames_dir, timezone="Europe/Berlin") as c:
+def test_repeated_hour_targets_both_occurrences(open_collection, frames_dir):
+    with open_collection("Outdoor", None, frames_dir, timezone="Europe/Berlin") as c:
         sel = c.select(
             hour=2, minute="*/30", tolerance=0, date_from="2024-10-27", date_to="2024-10-27"
         )
@@ -123,8 +148,8 @@ def test_repeated_hour_targets_both_occurrences(cache, frames_dir):
         ]
 
 
-def test_day_slice_and_slot_grid(cache, frames_dir):
-    with Collection("Outdoor", None, frames_dir, timezone="Europe/Berlin") as c:
+def test_day_slice_and_slot_grid(open_collection, frames_dir):
+    with open_collection("Outdoor", None, frames_dir, timezone="Europe/Berlin") as c:
         noon = c.day_slice("12:00")
         assert [f.time.isoformat() for f in noon.frames] == [
             "2024-10-26T12:00:00+02:00",
@@ -137,10 +162,10 @@ def test_day_slice_and_slot_grid(cache, frames_dir):
         assert grid.video_seconds(24, fill_gaps=True) == 146 / 24
 
 
-def test_frames_load_sparse_and_dense(cache, tmp_path, monkeypatch):
+def test_frames_load_sparse_and_dense(open_collection, tmp_path, monkeypatch):
     root = tmp_path / "many"
     make_frames(root, datetime(2024, 3, 1, tzinfo=TZ), 2999, timedelta(minutes=1))
-    with Collection("Many", None, root, timezone="Europe/Berlin") as c:
+    with open_collection("Many", None, root, timezone="Europe/Berlin") as c:
         by_id = []
         real_get = c.index.get
         monkeypatch.setattr(c.index, "get", lambda fid: by_id.append(fid) or real_get(fid))
@@ -153,8 +178,8 @@ def test_frames_load_sparse_and_dense(cache, tmp_path, monkeypatch):
         assert by_id == sparse.ids
 
 
-def test_shared_index_is_not_scanned_implicitly(tmp_path, frames_dir):
-    index = FrameIndex(tmp_path / "data" / "pylapse.db")
+def test_shared_index_is_not_scanned_implicitly(frames_dir, index_location):
+    index = FrameIndex(index_location)
     try:
         c = Collection("Cam", None, frames_dir, timezone="Europe/Berlin", index=index, key="cam1")
         assert len(c) == 0  # the owner of a shared index keeps it current
@@ -167,8 +192,10 @@ def test_shared_index_is_not_scanned_implicitly(tmp_path, frames_dir):
         index.close()
 
 
-def test_export_presets_run_and_write(cache, frames_dir, tmp_path):
-    with Collection("Outdoor", tmp_path / "exports", frames_dir, timezone="Europe/Berlin") as c:
+def test_export_presets_run_and_write(open_collection, frames_dir, tmp_path):
+    with open_collection(
+        "Outdoor", tmp_path / "exports", frames_dir, timezone="Europe/Berlin"
+    ) as c:
         c.add_export("Noonish", subdir="noon", hour=12, minute=0)
         c.export.add_export("Morning", subdir="morning", hour="6-8", minute=0, prefix="m-")
         reports = []
@@ -195,7 +222,7 @@ def test_export_presets_run_and_write(cache, frames_dir, tmp_path):
             c.add_export("Bad", hour=[1, 2])
 
 
-def test_from_config_builds_camera_and_collection(tmp_path, frames_dir):
+def test_from_config_builds_camera_and_collection(tmp_path, frames_dir, index_location):
     cfg = tmp_path / "capture_config.json"
     cfg.write_text(
         json.dumps(
@@ -222,7 +249,7 @@ def test_from_config_builds_camera_and_collection(tmp_path, frames_dir):
         )
     )
     config = load_config(cfg)
-    index = FrameIndex(tmp_path / "data" / "pylapse.db")
+    index = FrameIndex(index_location)
     try:
         old = Collection.from_config(config, "old", index)
         assert old.name == "Old archive" and old.key == "old" and set(old.presets) == {"noon"}
@@ -320,7 +347,7 @@ def _flat_frames(root: Path, names: list[str]) -> None:
         (root / name).write_bytes(buf.getvalue())
 
 
-def test_positional_parameters_are_02s_and_timezone_is_a_keyword(cache, tmp_path):
+def test_positional_parameters_are_02s_and_timezone_is_a_keyword(open_collection, tmp_path):
     _flat_frames(
         tmp_path / "f",
         [
@@ -330,31 +357,31 @@ def test_positional_parameters_are_02s_and_timezone_is_a_keyword(cache, tmp_path
             "Out 2024-05-01T12-20-00.png",
         ],
     )
-    with Collection("All", None, tmp_path / "f", timezone="UTC") as every_type:
+    with open_collection("All", None, tmp_path / "f", timezone="UTC") as every_type:
         assert len(every_type) == 4  # no ext: every frame type the index reads
-    with Collection("Jpeg", None, tmp_path / "f", "jpg", timezone="UTC") as every_jpeg:
+    with open_collection("Jpeg", None, tmp_path / "f", "jpg", timezone="UTC") as every_jpeg:
         assert len(every_jpeg) == 3  # ext="jpg" takes .jpeg too, and not .png
-    with Collection("Out", None, tmp_path / "f", "jpg", "Out*", timezone="UTC") as masked:
+    with open_collection("Out", None, tmp_path / "f", "jpg", "Out*", timezone="UTC") as masked:
         assert masked.mask == "Out*"
         assert len(masked) == 2
         assert [f.name for f in masked.select().frames] == [
             "Out 2024-05-01T12-00-00.jpg",
             "Out 2024-05-01T12-10-00.jpeg",
         ]
-    with Collection("Png", None, tmp_path / "f", "png", timezone="UTC") as png:
+    with open_collection("Png", None, tmp_path / "f", "png", timezone="UTC") as png:
         assert [f.name for f in png.select().frames] == ["Out 2024-05-01T12-20-00.png"]
     with pytest.raises(TypeError, match=r"timezone is a keyword.*timezone='Europe/Berlin'"):
         Collection("Old", None, tmp_path / "f", "Europe/Berlin")
 
 
-def test_filematch_reads_times_and_must_name_its_groups(cache, tmp_path):
+def test_filematch_reads_times_and_must_name_its_groups(open_collection, tmp_path):
     import re
 
     _flat_frames(tmp_path / "f", ["shot_20240501_1200.jpg", "shot_20240501_1230.jpg"])
     match = re.compile(
         r"shot_(?P<year>\d{4})(?P<month>\d\d)(?P<day>\d\d)_(?P<hour>\d\d)(?P<minute>\d\d)"
     )
-    with Collection("Shots", None, tmp_path / "f", "jpg", "*", match, timezone="UTC") as c:
+    with open_collection("Shots", None, tmp_path / "f", "jpg", "*", match, timezone="UTC") as c:
         times = [f.time.strftime("%H:%M") for f in c.select().frames]
         assert times == ["12:00", "12:30"]
     positional = re.compile(r"shot_(\d{4})(\d\d)(\d\d)_(\d\d)(\d\d)")
@@ -362,8 +389,12 @@ def test_filematch_reads_times_and_must_name_its_groups(cache, tmp_path):
         Collection("Shots", None, tmp_path / "f", "jpg", "*", positional)
 
 
-def test_add_export_takes_prefix_and_desc_positionally_and_shows_desc(cache, frames_dir, tmp_path):
-    with Collection("Outdoor", tmp_path / "exports", frames_dir, timezone="Europe/Berlin") as c:
+def test_add_export_takes_prefix_and_desc_positionally_and_shows_desc(
+    open_collection, frames_dir, tmp_path
+):
+    with open_collection(
+        "Outdoor", tmp_path / "exports", frames_dir, timezone="Europe/Berlin"
+    ) as c:
         c.add_export("Noon", "noon", "Noon ", "1 per day @ Noon", hour="12", minute="0")
         c.export.add_export("Night", "night", "Night ", "", hour="23,0-5", minute="*/30", day=None)
         assert sorted(c.exports) == ["Night", "Noon"]
@@ -385,9 +416,11 @@ def test_add_export_takes_prefix_and_desc_positionally_and_shows_desc(cache, fra
         ]
 
 
-def test_export_is_callable_and_takes_02_writer_options(cache, frames_dir, tmp_path):
+def test_export_is_callable_and_takes_02_writer_options(open_collection, frames_dir, tmp_path):
     seen: list[tuple[int, int, str]] = []
-    with Collection("Outdoor", tmp_path / "exports", frames_dir, timezone="Europe/Berlin") as c:
+    with open_collection(
+        "Outdoor", tmp_path / "exports", frames_dir, timezone="Europe/Berlin"
+    ) as c:
         c.add_export("Noon", "noon", "Noon ", hour="12", minute="0")
         result = c.export(
             "Noon",
@@ -421,9 +454,11 @@ def test_export_is_callable_and_takes_02_writer_options(cache, frames_dir, tmp_p
 
 
 def test_zeropadding_is_remembered_so_the_next_export_replaces_its_files(
-    cache, frames_dir, tmp_path
+    open_collection, frames_dir, tmp_path
 ):
-    with Collection("Outdoor", tmp_path / "exports", frames_dir, timezone="Europe/Berlin") as c:
+    with open_collection(
+        "Outdoor", tmp_path / "exports", frames_dir, timezone="Europe/Berlin"
+    ) as c:
         c.add_export("Noon", "noon", "Noon ", hour="12", minute="0")
         c.export("Noon", zeropadding=3)
         folder = tmp_path / "exports" / "noon"
@@ -482,8 +517,10 @@ def test_a_collections_ignore_list_reaches_every_scan(tmp_path, frames_dir):
         assert "bad" not in names and "rejected" in names
 
 
-def test_export_run_takes_the_deflicker_options(cache, frames_dir, tmp_path):
-    with Collection("Outdoor", tmp_path / "exports", frames_dir, timezone="Europe/Berlin") as c:
+def test_export_run_takes_the_deflicker_options(open_collection, frames_dir, tmp_path):
+    with open_collection(
+        "Outdoor", tmp_path / "exports", frames_dir, timezone="Europe/Berlin"
+    ) as c:
         c.add_export("Morning", subdir="morning", hour="6-8", minute=0)
         result = c.export.run("Morning", deflicker=True, deflicker_window=5)
         assert result.written == 9 and result.linked == 0  # re-encoded with their gains

@@ -24,9 +24,10 @@ STEP = timedelta(minutes=10)
 DEAD = {*FROZEN, *BLANK}
 
 
-def _scored(tmp_path: Path, zone: str, count: int) -> Iterator[Collection]:
-    """The collection of the frames written under ``tmp_path / "frames"``, scored."""
-    index = FrameIndex(tmp_path / "pylapse.db")
+def _scored(tmp_path: Path, zone: str, count: int, location: str) -> Iterator[Collection]:
+    """The collection of the frames written under ``tmp_path / "frames"``, scored, its index
+    at ``location`` (SQLite or PostgreSQL)."""
+    index = FrameIndex(location)
     c = Collection("Cam", None, tmp_path / "frames", timezone=zone, index=index, key="cam")
     c.refresh()
     assert fill_metrics(index, "cam").scored == count
@@ -36,17 +37,17 @@ def _scored(tmp_path: Path, zone: str, count: int) -> Iterator[Collection]:
 
 
 @pytest.fixture
-def coll(tmp_path):
+def coll(tmp_path, index_location):
     write_dead_sequence(tmp_path / "frames", START, STEP)
-    yield from _scored(tmp_path, "UTC", COUNT)
+    yield from _scored(tmp_path, "UTC", COUNT, index_location)
 
 
 @pytest.fixture
-def covered(tmp_path):
+def covered(tmp_path, index_location):
     """Three days of a camera whose lens is covered on the second evening (dark_sequence)."""
     start = datetime(2026, 3, 1, tzinfo=ZoneInfo("Asia/Tokyo"))
     dark_sequence.write_dark_sequence(tmp_path / "frames", start)
-    yield from _scored(tmp_path, "Asia/Tokyo", dark_sequence.COUNT)
+    yield from _scored(tmp_path, "Asia/Tokyo", dark_sequence.COUNT, index_location)
 
 
 def _positions(selection) -> list[int]:
@@ -101,12 +102,12 @@ def test_frames_never_scored_are_never_left_out(coll, tmp_path):
     assert sel.left_out == {"frozen": 7 + 8, "blank": 2}
 
 
-def test_repeats_that_are_not_neighbours_are_no_frozen_run(tmp_path):
+def test_repeats_that_are_not_neighbours_are_no_frozen_run(tmp_path, index_location):
     # every other frame repeats its predecessor with the same light: a suspect among the
     # repeats alone, but no two repeats in a row, so no run (a live camera, a still scene)
     root = tmp_path / "frames"
     root.mkdir()
-    index = FrameIndex(tmp_path / "pylapse.db")
+    index = FrameIndex(index_location)
     ids = []
     for k in range(20):
         path = root / f"f{k:03d}.jpg"

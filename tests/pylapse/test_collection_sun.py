@@ -77,7 +77,7 @@ def test_without_a_place_sun_selections_say_what_to_set(frames) -> None:
 
 
 def test_the_config_gives_a_collection_its_cameras_place_and_presets_their_sun(
-    tmp_path, frames
+    tmp_path, frames, index_location
 ) -> None:
     path = tmp_path / "capture_config.json"
     path.write_text(
@@ -106,7 +106,7 @@ def test_the_config_gives_a_collection_its_cameras_place_and_presets_their_sun(
         )
     )
     config = load_config(path)
-    index = FrameIndex(tmp_path / "pylapse.db")
+    index = FrameIndex(index_location)
     try:
         coll = Collection.from_config(config, "archive", index)
         assert (coll.latitude, coll.longitude) == (LAT, LON)

@@ -45,10 +45,10 @@ def _scores(n: int) -> list[dict[str, float | int | None]]:
 
 
 @pytest.fixture
-def scored(tmp_path):
+def scored(tmp_path, index_location):
     root = tmp_path / "frames"
     root.mkdir()
-    index = FrameIndex(tmp_path / "pylapse.db")
+    index = FrameIndex(index_location)
     n = 60
     rows = _scores(n)
     ids = []
