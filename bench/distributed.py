@@ -1,7 +1,8 @@
-"""Exports on Celery workers (issue 21 §3) against the export in process.
+"""Exports and renders on Celery workers (issue 21 §3) against the same work in process.
 
     ./bench.sh distributed                   # 160 frames of 1600x1200, 3 rounds
     ./bench.sh distributed --frames 80 --rounds 1
+    ./bench.sh distributed --no-render       # the export lines only
 
 Needs Redis on 127.0.0.1:6379 (it uses database 14 and empties it when done). Frames: noisy
 JPEGs (real decode work), 40 a local day, made once under ``bench/.work/distributed-<n>/``;
@@ -14,6 +15,13 @@ stamped and encoded: an export's real work), chunks of 20 frames a task.
 * **two workers vs one worker**: two ``pylapse worker`` processes on one queue against the one
   worker above. Goal: <= 0.59x its time (>= 1.7x faster) on this 2-core machine.
 
+* **render: one worker vs in process**: the same frames rendered to 1280x720 H.264 (draft)
+  through day segments (4 days of 40 frames), each day encoded by a task and joined by stream
+  copy here, against :func:`~pylapse.video.segments.render_segmented` in process (a cold
+  segment cache both times). Goal: <= 1.15x its time. **two workers vs one** is shown as
+  information: x264 already uses both cores for one day, so a second worker has little to add
+  on this machine.
+
 The three runs alternate within each round (in process, one worker, two workers, then the
 other way round), so a change in the machine's load biases none; the best of the rounds counts.
 
@@ -23,6 +31,9 @@ vs one 2.53 s (0.96x); 160 frames, 2 rounds [5.5]: one worker 7.41 s vs 6.17 s (
 workers 4.62 s vs 7.41 s (0.62x, 1.6x faster). With the machine's two cores already busy with
 other sessions' work, a second worker has no idle core to use, so the two-worker line says
 little here; on a quiet machine it is the one to watch.
+Render lines, 160 frames (4 days), 2 rounds [load 10.2]: one worker 22.65 s vs in process
+22.64 s (1.00x); two workers 9.13 s vs one 22.65 s (0.40x: the load moved a lot in between);
+80 frames, 1 round: one worker 8.66 s vs 11.56 s (0.75x), two workers 7.15 s vs 8.66 s (0.83x).
 """
 
 from __future__ import annotations
@@ -49,6 +60,9 @@ from pylapse.export.distributed import run_export_on_workers
 from pylapse.export.options import ExportOptions
 from pylapse.export.run import run_export
 from pylapse.jobs.celery_app import make_app
+from pylapse.video.command import RenderOptions
+from pylapse.video.distributed import SegmentFrame, encode_on_workers
+from pylapse.video.segments import render_segmented
 
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "bench" / ".work"
@@ -107,6 +121,7 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=160)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--chunk", type=int, default=20, help="frames a task")
+    parser.add_argument("--no-render", action="store_true", help="leave the render lines out")
     args = parser.parse_args()
     with socket.socket() as sock:
         if sock.connect_ex(("127.0.0.1", 6379)) != 0:
@@ -125,7 +140,11 @@ def main() -> int:
         _Worker(config, two, tmp / "two-a.log"),
         _Worker(config, two, tmp / "two-b.log"),
     ]
-    times: dict[str, list[float]] = {"inprocess": [], "one": [], "two": []}
+    kinds = ("inprocess", "one", "two", "render-inprocess", "render-one", "render-two")
+    times: dict[str, list[float]] = {kind: [] for kind in kinds}
+    shots = [SegmentFrame(str(path), when.timestamp(), TOKYO, None, None, None, None)
+             for path, when in frames]  # fmt: skip
+    video = RenderOptions(fps=24, speed="draft", size=(1280, 720))
     try:
         for worker, prefix in zip(workers, (one, two, two), strict=True):
             worker.ready(app, prefix)
@@ -144,10 +163,22 @@ def main() -> int:
             times[kind].append(seconds)
             shutil.rmtree(out)
 
+        def render(kind: str) -> None:
+            cache, out = tmp / f"cache-{kind}", tmp / f"{kind}.mp4"
+            encode = None
+            if kind != "render-inprocess":
+                encode = encode_on_workers(app, one if kind == "render-one" else two)
+            seconds, _ = timed(lambda: render_segmented(shots, out, video, cache, encode=encode))
+            times[kind].append(seconds)
+            shutil.rmtree(cache)
+            out.unlink()
+
         order = ["inprocess", "one", "two"]
+        if not args.no_render:
+            order += ["render-inprocess", "render-one", "render-two"]
         for n in range(args.rounds):
             for kind in order if n % 2 == 0 else order[::-1]:
-                run(kind)
+                (render if kind.startswith("render") else run)(kind)
     finally:
         for worker in workers:
             worker.stop()
@@ -157,11 +188,17 @@ def main() -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     load = os.getloadavg()[0]
     report = Report(
-        f"export of {args.frames} frames 1600x1200 -> 1280x720 stamped [load {load:.1f}]"
+        f"export of {args.frames} frames 1600x1200 -> 1280x720 stamped; render of the same to "
+        f"1280x720 H.264 in days of {PER_DAY} [load {load:.1f}]"
     )
-    best = {k: min(v) for k, v in times.items()}
+    best = {k: min(v) for k, v in times.items() if v}
     report.add("one worker vs in process", best["one"], best["inprocess"], Goal.ratio(1.15))
     report.add("two workers vs one worker", best["two"], best["one"], Goal.ratio(0.59))
+    if not args.no_render:
+        report.add("render: one worker vs in process", best["render-one"],
+                   best["render-inprocess"], Goal.ratio(1.15))  # fmt: skip
+        report.add("render: two workers vs one worker", best["render-two"], best["render-one"],
+                   Goal.info())  # fmt: skip
     return report.finish()
 
 
