@@ -2,7 +2,8 @@
 
 ``{"backend": "inprocess"}`` (the default) runs every job on the JobRunner's threads in the
 process that queued it. ``{"backend": "celery", "broker_url": "redis://host:6379/0"}`` (or
-``"amqp://user:pass@host:5672//"``) hands an export's chunks to Celery workers started with
+``"amqp://user:pass@host:5672//"``) hands an export's chunks, a render's day segments, the
+frames metrics measure and the days of a range of pictures to Celery workers started with
 ``pylapse worker``; the job, its progress and its cancel stay in the JobRunner of the process
 that queued it.
 """
