@@ -37,8 +37,8 @@ _SWITCHES = {
     "drop_duplicates": "drop frames identical to the previous one",
     "drop_frozen": "drop runs of identical frames (a frozen camera)",
     "best_in_window": "take the sharpest acceptable frame within the tolerance, not the nearest",
-    "keep_dead_frames": "keep frames of a dead camera (frozen runs, blank pictures), which are "
-    "left out by default",
+    "keep_dead_frames": "keep frames of a dead camera (frozen runs, blank pictures, frames far "
+    "darker than the same time the day before), which are left out by default",
 }
 
 

@@ -73,8 +73,8 @@ class ExportPreset(_Model):
     )
     keep_dead_frames: bool = Field(
         False,
-        description="keep frames of a dead camera (frozen runs, blank pictures), which are "
-        "otherwise left out",
+        description="keep frames of a dead camera (frozen runs, blank pictures, frames far darker "
+        "than the same time the day before), which are otherwise left out",
     )
     best_of_day: str | None = Field(
         None,

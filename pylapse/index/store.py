@@ -421,9 +421,10 @@ class FrameIndex:
         self, collection: str, start: TimeBound = None, end: TimeBound = None
     ) -> DeadFrames:
         """The frames of ``collection`` with ``start <= utc < end`` whose scores say a dead
-        camera took them (frozen runs, blank pictures: :mod:`pylapse.selection.dead_camera`),
-        in time order, read through a partial index of the few dead frames. A run cut by the
-        range is decided whole (the verdicts are stored per frame as scores are written)."""
+        camera took them (frozen runs, blank pictures, far darker than the day before:
+        :mod:`pylapse.selection.dead_camera`), in time order, read through a partial index of
+        the few dead frames. A run cut by the range is decided whole (the verdicts are stored
+        per frame as scores are written)."""
         cid = self._collection_id(collection)
         if cid is None:
             return DeadFrames(array("q"), array("d"), b"")
