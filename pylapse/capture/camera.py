@@ -333,11 +333,14 @@ class Camera:
         output_dir: str | os.PathLike[str] | None = None,
         cancel: threading.Event | None = None,
         started: float | None = None,
+        refuse: Callable[[], str | None] | None = None,
     ) -> CaptureResult:
         """Validate (if not yet), encode, write atomically and index a fetched frame.
 
         ``started`` (``time.monotonic()`` at the start of the fetch) makes the result's
-        ``duration`` cover the whole capture.
+        ``duration`` cover the whole capture. ``refuse`` is asked right before the write: a
+        reason returned (another host took the camera's lease) writes nothing
+        (:class:`Cancelled` with that reason).
         """
         started = time.monotonic() if started is None else started
         if grab.info is None:
@@ -357,6 +360,9 @@ class Camera:
         path = self.path_for(grab.time, output_dir)
         if cancel is not None and cancel.is_set():
             raise Cancelled(f"{self.id}: stopped before saving {path.name}")
+        refused = refuse() if refuse is not None else None
+        if refused is not None:
+            raise Cancelled(refused)
         # A name already taken is never overwritten: a camera whose names carry no offset names
         # both 02:30s of the night clocks go back alike, and the second frame takes x-2.jpg.
         path = storage.atomic_write(path, data, if_exists=storage.IfExists.RENAME)

@@ -109,8 +109,8 @@ class AttemptRunner:
         # where validation, encoding and saving run (None: on the calling thread)
         self.processor = processor
         self.before_save = before_save  # runs on the processor first (see runpool)
-        # asked right before a frame is written: a reason not to (the camera's lease was lost
-        # to another host, see capture.leasekeeper) skips the attempt; None writes
+        # asked right before a frame is written (Camera.save's refuse): a reason not to (the
+        # camera's lease was lost to another host, see capture.leasekeeper) skips the attempt
         self.may_write = may_write
         self.health = health
         self.guard = guard or DiskGuard(0)
@@ -236,10 +236,8 @@ class AttemptRunner:
     def _save(self, camera: Camera, grab: Grab, started: float) -> CaptureResult:
         if self.before_save is not None:
             self.before_save()
-        refused = self.may_write(camera.id) if self.may_write is not None else None
-        if refused is not None:
-            raise Cancelled(refused)
-        return camera.save(grab, self.index, cancel=self.cancel, started=started)
+        refuse = None if self.may_write is None else functools.partial(self.may_write, camera.id)
+        return camera.save(grab, self.index, cancel=self.cancel, started=started, refuse=refuse)
 
     def _failed(
         self, camera: Camera, when: datetime, attempt: int, exc: Exception, took: float, note: str

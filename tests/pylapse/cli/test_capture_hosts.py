@@ -1,6 +1,7 @@
 """Two capture hosts on one config: real ``pylapse capture --host`` processes against a loopback
-camera. No camera is captured by both; when one host is killed, the other takes over its
-unpinned camera once the lease expires, and its pinned camera waits for it."""
+camera. No camera is captured by both; a host stopped past its leases loses its unpinned cameras
+and writes none of them again; when a host is killed, the other takes over its unpinned cameras
+once their leases expire, and its pinned camera waits for it."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ def _config(folder: Path, server: CameraServer) -> Path:
             "north": camera("north", capture_host="A"),
             "south": camera("south", capture_host="B"),
             "free": camera("free"),
+            "spare": camera("spare"),
         },
         "data_dir": "data",
         "min_free_mb": 0,
@@ -104,49 +106,73 @@ def _holders(folder: Path) -> dict[str, str]:
         store.close()
 
 
-def test_two_hosts_share_the_cameras_and_one_takes_over_from_a_killed_one(tmp_path, server, repo):
+def _newest(names: set[str]) -> str:
+    return max(names, default="")
+
+
+def test_two_hosts_share_the_cameras_pause_and_kill(tmp_path, server, repo):
+    """A starts first and takes the unpinned cameras; B waits for them. A stopped (SIGSTOP)
+    past its leases loses them to B and, woken, writes none of them again; B killed (SIGKILL)
+    loses them back to A once its leases ran out, while B's pinned camera waits for B."""
     config = _config(tmp_path, server)
     a = Host(config, "A", repo)
     b: Host | None = None
+    unpinned = ("free", "spare")
     try:
-        assert _wait_for(lambda: _frames(tmp_path, "free") and _frames(tmp_path, "north")), a.text()
+        assert _wait_for(lambda: all(_frames(tmp_path, c) for c in ("north", *unpinned))), a.text()
         b = Host(config, "B", repo)
-        assert _wait_for(lambda: len(_frames(tmp_path, "south")) >= 2), b.text()
+        assert _wait_for(lambda: _frames(tmp_path, "south")), b.text()
         time.sleep(1.0)  # both running side by side for a slot or two
         assert f"camera free is captured by host A (pid {a.proc.pid}), waiting" in b.text()
-        assert _holders(tmp_path) == {"north": "A", "free": "A", "south": "B"}
-        assert set(a.saved()) == {"north", "free"} and set(b.saved()) == {"south"}
+        assert _holders(tmp_path) == {"north": "A", "free": "A", "spare": "A", "south": "B"}
+        assert set(a.saved()) == {"north", *unpinned} and set(b.saved()) == {"south"}
 
-        a.stop(signal.SIGKILL)  # no release: its leases must run out
-        killed = time.monotonic()
-        north_then = _frames(tmp_path, "north")
-        assert _wait_for(lambda: "free" in b.saved(), timeout=LEASE + 10), b.text()
-        took = time.monotonic() - killed
-        assert "camera free: lease taken by host B" in b.text()
-        assert took >= LEASE - 0.5  # not before A's lease ran out
+        # A paused past its leases: B takes the unpinned cameras; A, woken, writes none of them
+        a.proc.send_signal(signal.SIGSTOP)
+        assert _wait_for(lambda: set(unpinned) <= set(b.saved()), LEASE + 10), b.text()
+        a.proc.send_signal(signal.SIGCONT)
+        assert _wait_for(lambda: "camera spare: lease lost to host B" in a.text()), a.text()
+        assert "camera free: lease lost to host B" in a.text()
         time.sleep(1.0)
-        assert "north" not in b.saved()  # pinned to A: waits for A
-        assert _frames(tmp_path, "north") == north_then
-        assert _holders(tmp_path) == {"free": "B", "south": "B"}
+        before = a.saved()
+        for camera in unpinned:  # whatever A saved was taken before B's first frame of it
+            assert _newest(before[camera]) < min(b.saved()[camera])
+        assert _holders(tmp_path) == {"north": "A", "free": "B", "spare": "B", "south": "B"}
+
+        # B killed: no release; A takes the unpinned cameras back once B's leases expire
+        b.stop(signal.SIGKILL)
+        killed = time.monotonic()
+        south_then = _frames(tmp_path, "south")
+        taken = "camera free: lease taken by host A"
+        assert _wait_for(lambda: a.text().count(taken) == 2, LEASE + 10), a.text()
+        assert time.monotonic() - killed >= LEASE - 0.5  # not before B's lease ran out
+        assert _wait_for(lambda: a.saved()["free"] - before["free"]), a.text()
+        time.sleep(1.0)
+        assert "south" not in a.saved() and _frames(tmp_path, "south") == south_then  # pinned
+        assert _holders(tmp_path) == {"north": "A", "free": "A", "spare": "A"}
 
         status = subprocess.run(
             [sys.executable, "-m", "pylapse", "capture", "--config", str(config), "--status"],
             cwd=repo, capture_output=True, text=True, timeout=30,
         )  # fmt: skip
         assert status.returncode == 0, status.stderr
-        assert re.search(r"free: captured by host B \(pid \d+\)", status.stdout)
-        assert "north: not captured by any host, pinned to A" in status.stdout
-        assert "B (pid" in status.stdout and "A (pid" in status.stdout
+        assert re.search(r"free: captured by host A \(pid \d+\)", status.stdout)
+        assert "south: not captured by any host, pinned to B" in status.stdout
+        assert "A (pid" in status.stdout and "B (pid" in status.stdout
     finally:
-        a.stop(signal.SIGKILL)
-        code = b.stop() if b is not None else 0
-    assert code == 0, b.text()
-    # every frame on disk was saved by exactly one host, none twice
+        if b is not None:
+            b.stop(signal.SIGKILL)
+        code = a.stop()
+    assert code == 0, a.text()
+    # every frame on disk was saved by exactly one host, once; a camera's holders took turns
     a_saved, b_saved = a.saved(), b.saved()
-    for camera_id in ("north", "south", "free"):
-        mine, theirs = a_saved.get(camera_id, set()), b_saved.get(camera_id, set())
+    for camera in ("north", "south", *unpinned):
+        mine, theirs = a_saved.get(camera, set()), b_saved.get(camera, set())
         assert not mine & theirs
-        assert _frames(tmp_path, camera_id) == mine | theirs
+        assert _frames(tmp_path, camera) == mine | theirs
         assert not [n for n in mine | theirs if re.search(r"-\d+\.jpg$", n)]  # no slot twice
-    assert max(a_saved["free"]) < min(b_saved["free"])  # one after the other, never together
-    assert _holders(tmp_path) == {}  # B released its leases on SIGTERM
+    for camera in unpinned:
+        later = a_saved[camera] - before[camera]
+        assert _newest(before[camera]) < min(b_saved[camera])
+        assert _newest(b_saved[camera]) < min(later)
+    assert _holders(tmp_path) == {}  # A released its leases on SIGTERM
