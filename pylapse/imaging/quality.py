@@ -66,6 +66,7 @@ _NOISE_FACTOR = 1 / (0.6745 * 20**0.5)
 _CLIP = 128  # the Laplacian's histogram holds -128..127
 _CLIP_VALUES = np.arange(-_CLIP, _CLIP, dtype=np.float64)
 _GREY_VALUES = np.arange(256, dtype=np.float64)
+_GREY_SQUARES = _GREY_VALUES * _GREY_VALUES
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,46 +141,45 @@ def _laplacian(pixels: npt.NDArray[np.uint8]) -> tuple[float, float]:
     """Variance of the 4-neighbour Laplacian and the median absolute deviation of it.
 
     The Laplacian is exact, in 16-bit integers (``4c - l - r - u - d`` lies in -1020..1020),
-    and so are the sums its variance comes from. The medians come from a 256-bin Pillow
-    histogram of the Laplacian clipped to -128..127 (a fraction of numpy's bincount of 2041
-    values): clipping moves tail values to the ends without crossing a median, so the
-    deviation's median is exact up to 127 - |median| (a noise sigma of about 40 grey levels,
-    where it saturates).
+    and so are the sums its variance comes from. The medians come from a 256-bin histogram of
+    the Laplacian clipped to -128..127 (a fraction of the work of 2041 bins): clipping moves
+    tail values to the ends without crossing a median, so the deviation's median is exact up
+    to 127 - |median| (a noise sigma of about 40 grey levels, where it saturates).
     """
     h, w = pixels.shape
     if w < 3 or h < 3:
         return 0.0, 0.0
     wide = pixels.astype(np.int16)
-    lap = (wide[1:-1, 1:-1] << 2) - wide[:-2, 1:-1]
+    lap = wide[1:-1, 1:-1] << 2
+    lap -= wide[:-2, 1:-1]
     lap -= wide[2:, 1:-1]
     lap -= wide[1:-1, :-2]
     lap -= wide[1:-1, 2:]
     # exact integer sums (a float64 dot would go to BLAS, whose threads wait milliseconds
-    # for a core on a busy machine at this size); squares fit int32 (at most 1020 ** 2)
-    values = lap.ravel().astype(np.int32)
-    mean = int(values.sum(dtype=np.int64)) / values.size
-    variance = max(0.0, int(np.square(values).sum(dtype=np.int64)) / values.size - mean * mean)
+    # for a core on a busy machine at this size); each numpy call counts: a frame is scored
+    # right after its decode, when every call pays for cold caches
+    n = lap.size
+    mean = int(lap.sum()) / n
+    variance = max(0.0, int(np.einsum("ij,ij->", lap, lap, dtype=np.int64)) / n - mean * mean)
     np.clip(lap, -_CLIP, _CLIP - 1, out=lap)
     lap += _CLIP
-    shifted = lap.astype(np.uint8)
-    counts = np.array(Image.frombuffer("L", (w - 2, h - 2), shifted, "raw", "L", 0, 1).histogram())
-    middle = histogram_median(counts) - _CLIP
+    counts = np.bincount(lap.ravel(), minlength=2 * _CLIP)
+    middle = _median(counts, n) - _CLIP
     # deviations from the median, rounded to the bin whose centre they are nearest, as the
     # interpolating median reads bins (flooring them under-read the noise by half a bin)
     deviations = np.bincount(
         np.rint(np.abs(_CLIP_VALUES - middle)).astype(np.intp), weights=counts, minlength=256
     )
-    return variance, histogram_median(deviations)
+    return variance, _median(deviations, n)
 
 
-def _moments(
-    counts: npt.NDArray[np.int64] | npt.NDArray[np.float64], values: npt.NDArray[np.float64]
-) -> tuple[float, float]:
-    """Mean and variance of the values a histogram counts."""
-    total = float(counts.sum()) or 1.0
-    mean = float(counts @ values) / total
-    square = float(counts @ np.square(values)) / total
-    return mean, max(0.0, square - mean * mean)
+def _median(counts: npt.NDArray[np.int64] | npt.NDArray[np.float64], total: int) -> float:
+    """:func:`histogram_median` of a histogram holding ``total`` > 0 values, in fewer calls."""
+    seen = counts.cumsum()
+    half = total / 2
+    value = int(seen.searchsorted(half))  # the first bin whose running count reaches half
+    before = float(seen[value - 1]) if value else 0.0
+    return value - 0.5 + (half - before) / float(counts[value])
 
 
 def _dhash(image: Image.Image) -> int:
@@ -197,17 +197,19 @@ def score(image: Image.Image) -> Scores:
     """All scores of one frame, decoded or opened and not yet loaded (:func:`reduced` then
     decodes it: a JPEG of :data:`BOX_FROM` px and more at draft scale)."""
     small = grey(image)
-    histogram = np.array(small.histogram(), dtype=np.int64)
-    total = float(histogram.sum()) or 1.0
-    mean, variance = _moments(histogram, _GREY_VALUES)
+    total = small.width * small.height or 1
+    histogram = small.histogram()
+    counts = np.array(histogram, dtype=np.float64)
+    mean = float(counts @ _GREY_VALUES) / total
+    variance = max(0.0, float(counts @ _GREY_SQUARES) / total - mean * mean)
     sharpness, deviation = _laplacian(np.asarray(small))
     return Scores(
         luma=round(mean, 2),
         contrast=round(variance**0.5, 2),
         sharpness=round(sharpness, 2),
         noise=round(deviation * _NOISE_FACTOR, 3),
-        clip_high=round(float(histogram[_HIGH:].sum()) / total, 4),
-        clip_low=round(float(histogram[: _LOW + 1].sum()) / total, 4),
+        clip_high=round(sum(histogram[_HIGH:]) / total, 4),
+        clip_low=round(sum(histogram[: _LOW + 1]) / total, 4),
         dhash=_dhash(small),
     )
 

@@ -15,15 +15,16 @@ the reduced copy. A frame shorter than the band is measured over the rows it has
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
 from pylapse.exif import Exposure
-from pylapse.imaging.quality import histogram_median
 
 __all__ = ["Region", "Sky", "measure"]
 
@@ -96,25 +97,40 @@ def measure(
     top, bottom = region.rows(small.height, small.height / max(1, full_height))
     whole = (top, bottom) == (0, small.height)
     band = small if whole else small.crop((0, top, small.width, bottom))
-    counts = np.array(band.histogram(), dtype=np.int64).reshape(3, 256)  # R, G, B
-    total = counts.sum(axis=1)
-    total[total == 0] = 1
-    mean = counts @ _VALUES / total
-    std = np.sqrt(np.maximum(0.0, counts @ _SQUARES / total - mean * mean))
-    used = counts > 0
-    low = np.argmax(used, axis=1)  # the first counted value of each channel
-    high = 255 - np.argmax(used[:, ::-1], axis=1)
+    histogram = band.histogram()  # R, G, B: 256 counts each
+    total = band.width * band.height
+    counts = np.array(histogram, dtype=np.float64).reshape(3, 256)
+    mean = (counts @ _VALUES / total).tolist()
+    square = (counts @ _SQUARES / total).tolist()
+    # the rest in plain Python over the histogram: a handful of numpy calls more would cost
+    # as much as the matrix products (a frame is measured right after its decode, caches cold)
+    channels = [histogram[k * 256 : k * 256 + 256] for k in range(3)]
+    std = [max(0.0, q - m * m) ** 0.5 for m, q in zip(mean, square, strict=True)]
     centre = band.getpixel((band.width // 2, band.height // 2))
     assert isinstance(centre, tuple)  # an RGB image's pixel
     return Sky(
-        mean=_three(np.round(mean, 2)),
-        median=_three([round(max(0.0, histogram_median(c)), 2) for c in counts]),
-        std=_three(np.round(std, 2)),
-        min=_three(low),
-        max=_three(high),
+        mean=_three([round(m, 2) for m in mean]),
+        median=_three([round(max(0.0, _median(c, total)), 2) for c in channels]),
+        std=_three([round(s, 2) for s in std]),
+        min=_three([_first(c) for c in channels]),
+        max=_three([255 - _first(c[::-1]) for c in channels]),
         centre=_three(centre[:3]),
         exposure=exposure or Exposure(None, None, None),
     )
+
+
+def _median(counts: list[int], total: int) -> float:
+    """:func:`pylapse.imaging.quality.histogram_median` of one channel's counts."""
+    seen = list(accumulate(counts))
+    half = total / 2
+    value = bisect_left(seen, half)  # the first bin whose running count reaches half
+    before = seen[value - 1] if value else 0
+    return value - 0.5 + (half - before) / counts[value]
+
+
+def _first(counts: list[int]) -> int:
+    """The first bin counting anything."""
+    return next((value for value, count in enumerate(counts) if count), 0)
 
 
 def _three(values: Sequence[float] | npt.NDArray[np.generic]) -> tuple[float, float, float]:
