@@ -22,8 +22,10 @@ import pytest
 from PIL import Image
 
 from pylapse.config.models import Config
-from pylapse.progress import Cancelled, Progress
-from pylapse.tasks.render import render
+from pylapse.jobs.record import JobState
+from pylapse.jobs.runner import JobRunner
+from pylapse.progress import Cancelled
+from pylapse.tasks.render import queue_render
 from pylapse.video.command import RenderOptions
 from pylapse.video.distributed import encode_on_workers
 from pylapse.video.render import render_frames
@@ -93,19 +95,32 @@ def _render_on_two_workers(tmp_path: Path, broker: str, results: str, workers) -
     here = render_segmented(shots, tmp_path / "here.mp4", DRAFT, tmp_path / "cache-here")
     whole = render_frames(shots, tmp_path / "whole.mp4", DRAFT)
 
-    reports: list[Progress] = []
     config = _celery_config(tmp_path, broker, results, queue)
     out = tmp_path / "videos" / "three-days.mp4"
-    summary = render(config, lambda: shots, out, {"fps": 10, "speed": "draft"}, reports.append,
-                     roots=[tmp_path])  # fmt: skip
-
+    runner = JobRunner(tmp_path / "data" / "jobs.db", workers=1, queue_size=4)
+    runner.start()
+    records = runner.subscribe()
+    try:
+        job_id = queue_render(runner, config, title="Render three days", frames=lambda: shots,
+                              output=out, options={"fps": 10, "speed": "draft"}, params={},
+                              roots=[tmp_path])  # fmt: skip
+        job = runner.wait(job_id, timeout=120)
+    finally:
+        runner.shutdown()
+    assert job.state is JobState.DONE, job.error
+    summary = job.result
+    assert summary is not None and job.percent == 100.0
     assert summary["frames"] == whole.frames == len(shots)
     assert summary["segments_encoded"] == ["2026-03-27", "2026-03-28", "2026-03-29"]
     # the frames the in-process render decodes to, in the same order
     assert _frame_hashes(out) == _frame_hashes(here.result.output)
     assert len(_frame_hashes(out)) == len(shots)
-    encode = [(p.done, p.total) for p in reports if p.stage == "encode"]
-    assert encode[-1] == (len(shots), len(shots))
+    seen = []
+    while not records.empty():
+        seen.append(records.get_nowait())
+    assert {r.id for r in seen} == {job_id}  # one job, however many tasks
+    encode = [(r.done, r.total) for r in seen if r.step == "encode"]
+    assert {t for _, t in encode} == {len(shots)}  # the frames of all three days
     assert [d for d, _ in encode] == sorted(d for d, _ in encode)
     logs = workers[0].text() + workers[1].text()
     assert logs.count("pylapse.video.segment[") >= 3 and logs.count("succeeded") == 3
