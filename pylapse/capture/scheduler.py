@@ -411,6 +411,12 @@ class CaptureScheduler:
             )
             notes[text] = (logging.ERROR, text)
         for camera_id, cfg in config.cameras.items():
+            if cfg.enabled and cfg.capture_host not in (None, self.host) and self.leases:
+                text = (
+                    f"camera {camera_id} is pinned to host {cfg.capture_host} (capture_host): "
+                    f"not captured here, on host {self.host}"
+                )
+                notes[text] = (logging.INFO, text)
             zone = cfg.timezone
             if cfg.enabled and cfg.schedules and zone and not _same_clock(zone, machine):
                 text = (

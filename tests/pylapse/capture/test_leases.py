@@ -6,6 +6,7 @@ in the index database, which several hosts share on PostgreSQL.
 
 from __future__ import annotations
 
+import logging
 import signal
 import subprocess
 import sys
@@ -195,7 +196,10 @@ def _wait_for(predicate, timeout=5.0):
     return predicate()
 
 
-def test_pinned_cameras_run_only_on_their_host_and_unpinned_ones_move(tmp_path, index_location):
+def test_pinned_cameras_run_only_on_their_host_and_unpinned_ones_move(
+    tmp_path, index_location, caplog
+):
+    caplog.set_level(logging.INFO, logger="pylapse.capture")
     config = _config(tmp_path, {
         "pinned-a": {"capture_host": "a"}, "pinned-b": {"capture_host": "b"}, "free": {},
         "off": {"enabled": False},
@@ -205,6 +209,8 @@ def test_pinned_cameras_run_only_on_their_host_and_unpinned_ones_move(tmp_path, 
     a.start()
     try:
         assert a.leases.held == {"pinned-a", "free"} and _jobs(a) == ["free", "pinned-a"]
+        pinned = "camera pinned-b is pinned to host b (capture_host): not captured here, on host a"
+        assert pinned in caplog.text
         b.start()
         assert b.leases.held == {"pinned-b"} and _jobs(b) == ["pinned-b"]
         a.shutdown()  # a clean stop releases at once: b takes the unpinned camera only
