@@ -134,8 +134,10 @@ def _trigger(match: re.Match[str]) -> tuple[str, ...]:
     statements = [_statement(s.strip()) for s in _split_body(body) if s.strip()]
     code = " ".join(s + ";" for s in statements)
     function = (
-        f"CREATE OR REPLACE FUNCTION {name}_fn() RETURNS trigger LANGUAGE plpgsql AS "
-        f"$pylapse$ BEGIN {code} RETURN NULL; END $pylapse$"
+        # the tables its body names are those of the schema it is made in, whatever the
+        # search_path of the session whose write fires it
+        f"CREATE OR REPLACE FUNCTION {name}_fn() RETURNS trigger LANGUAGE plpgsql "
+        f"SET search_path FROM CURRENT AS $pylapse$ BEGIN {code} RETURN NULL; END $pylapse$"
     )
     trigger = (
         f"CREATE TRIGGER {name} {match['when'].upper()} {event} ON {match['table']} "
