@@ -7,7 +7,7 @@ this module only registers them under their names, each acknowledged late and re
 worker is lost (:data:`~pylapse.jobs.celery_app.TASK_OPTIONS`), and starts the worker.
 
 A job's cancel revokes its tasks with ``terminate``: Celery sends SIGTERM to the pool process
-running one. A task that runs ffmpeg turns that signal into its cancel (:func:`_terminate_cancels`)
+running one. A task that runs ffmpeg turns that signal into its cancel (:func:`terminate_cancels`)
 so ffmpeg is stopped and its temp file removed, then the process ends itself with the same signal,
 as it would have without the handler (the revoked task is not acknowledged as done).
 """
@@ -31,7 +31,7 @@ from pylapse.progress import Cancelled
 from pylapse.tasks.metrics import MEASURE_TASK, measure_rows
 from pylapse.video.distributed import SEGMENT_TASK, encode_segment
 
-__all__ = ["register_tasks", "run_worker", "worker_app"]
+__all__ = ["register_tasks", "run_worker", "terminate_cancels", "worker_app"]
 
 _REPORT_EVERY = 0.5  # seconds between a task's progress reports
 POOLS = ("prefork", "solo")  # a task's export settings are per process: no thread pools
@@ -50,7 +50,7 @@ def _throttled(task: Any) -> Callable[[int], None]:
 
 
 @contextlib.contextmanager
-def _terminate_cancels(main_pid: int) -> Iterator[threading.Event]:
+def terminate_cancels(main_pid: int) -> Iterator[threading.Event]:
     """An event SIGTERM sets while the block runs, in a pool process (not in the worker's main
     process: there SIGTERM is the worker's warm shutdown, which waits for the task). When the
     signal came, the process ends itself with it once the block has cleaned up."""
@@ -116,7 +116,7 @@ def register_tasks(app: Any) -> None:
         roots: list[str],
         ffmpeg_version: str,
     ) -> dict[str, Any]:
-        with _terminate_cancels(main_pid) as cancel:
+        with terminate_cancels(main_pid) as cancel:
             return encode_segment(path, day, rows, options, fingerprint, size, roots,
                                   ffmpeg_version, _throttled(self), cancel)  # fmt: skip
         return {"stopped": "terminated"}  # not reached: the process ended itself
