@@ -44,14 +44,14 @@ UNITS = ("seconds", "minutes", "hours", "days", "weeks")
 
 TEXT_FIELDS = (
     "name", "description", "url", "username", "gphoto2_camera", "gphoto2_port", "output_dir",
-    "day_folder", "prefix", "filename_format", "timezone",
+    "day_folder", "prefix", "filename_format", "timezone", "capture_host",
 )  # fmt: skip
 CHOICE_FIELDS = ("type", "auth", "rtsp_transport", "ext")
 INT_FIELDS = ("capture_width", "capture_height", "warmup_ms", "quality", "resize_width",
               "resize_height")  # fmt: skip
 FLOAT_FIELDS = ("latitude", "longitude", "connect_timeout", "read_timeout")
 BOOL_FIELDS = ("enabled", "resize", "verify_tls")
-OPTIONAL_TEXT = ("url", "username", "gphoto2_camera", "gphoto2_port", "timezone")
+OPTIONAL_TEXT = ("url", "username", "gphoto2_camera", "gphoto2_port", "timezone", "capture_host")
 
 
 def shown_value(schedule: Schedule, name: str) -> str:

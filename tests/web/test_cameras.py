@@ -480,3 +480,22 @@ def test_the_cameras_page_says_which_host_captures_which_camera(client, runtime)
     rows = {r.host: r for r in part.context["capture_hosts"]}
     assert rows["pi-roof"].alive is False and rows["pi-roof"].cameras == []
     assert "silent" in part.text and "pid 4321" in part.text
+
+
+def test_the_form_pins_a_camera_to_a_host_and_refuses_a_bad_name(client, post, runtime) -> None:
+    fields = form_fields(client.get("/cameras/demo").text)
+    assert fields["capture_host"] == ""
+    fields["capture_host"] = "pi roof"
+    response = post("/cameras/demo", data=fields)
+    assert response.status_code == 422
+    assert "'pi roof' is not a host name" in response.context["errors"]["capture_host"]
+    fields["capture_host"] = "pi-roof"
+    post("/cameras/demo", data=fields)
+    assert runtime.config.cameras["demo"].capture_host == "pi-roof"
+    assert "demo" not in runtime.scheduler.leases.held  # pinned elsewhere: let go at once
+    fields = form_fields(client.get("/cameras/demo").text)
+    assert fields["capture_host"] == "pi-roof"
+    fields["capture_host"] = ""
+    post("/cameras/demo", data=fields)
+    assert runtime.config.cameras["demo"].capture_host is None
+    assert "demo" in runtime.scheduler.leases.held
