@@ -63,8 +63,9 @@ _MASK = (1 << 64) - 1
 # The 4-neighbour Laplacian on pure noise of sigma s has a standard deviation of sqrt(20) s,
 # and the median absolute deviation of Gaussian values is 0.6745 of their standard deviation.
 _NOISE_FACTOR = 1 / (0.6745 * 20**0.5)
-_CLIP = 128  # the Laplacian's histogram holds -128..127
-_CLIP_VALUES = np.arange(-_CLIP, _CLIP, dtype=np.float64)
+_LAP_RANGE = 4 * 255  # the Laplacian of 8-bit pixels lies in -1020..1020
+_LAP_VALUES = np.arange(-_LAP_RANGE, _LAP_RANGE + 1, dtype=np.float64)
+_LAP_SQUARES = _LAP_VALUES * _LAP_VALUES
 _GREY_VALUES = np.arange(256, dtype=np.float64)
 _GREY_SQUARES = _GREY_VALUES * _GREY_VALUES
 
@@ -140,11 +141,11 @@ def grey(image: Image.Image) -> Image.Image:
 def _laplacian(pixels: npt.NDArray[np.uint8]) -> tuple[float, float]:
     """Variance of the 4-neighbour Laplacian and the median absolute deviation of it.
 
-    The Laplacian is exact, in 16-bit integers (``4c - l - r - u - d`` lies in -1020..1020),
-    and so are the sums its variance comes from. The medians come from a 256-bin histogram of
-    the Laplacian clipped to -128..127 (a fraction of the work of 2041 bins): clipping moves
-    tail values to the ends without crossing a median, so the deviation's median is exact up
-    to 127 - |median| (a noise sigma of about 40 grey levels, where it saturates).
+    Exact, in 16-bit integers (``4c - l - r - u - d`` lies in -1020..1020): a few passes over
+    the grey copy, then everything from one histogram of it, whose sums stay integers in
+    float64. As few numpy calls as that: a frame is scored right after its decode, when each
+    call pays for cold caches (and a dot over the pixels would go to BLAS, whose threads wait
+    milliseconds for a core on a busy machine).
     """
     h, w = pixels.shape
     if w < 3 or h < 3:
@@ -155,20 +156,16 @@ def _laplacian(pixels: npt.NDArray[np.uint8]) -> tuple[float, float]:
     lap -= wide[2:, 1:-1]
     lap -= wide[1:-1, :-2]
     lap -= wide[1:-1, 2:]
-    # exact integer sums (a float64 dot would go to BLAS, whose threads wait milliseconds
-    # for a core on a busy machine at this size); each numpy call counts: a frame is scored
-    # right after its decode, when every call pays for cold caches
+    lap += _LAP_RANGE  # 0..2040, what bincount counts
+    counts = np.bincount(lap.ravel(), minlength=2 * _LAP_RANGE + 1)
     n = lap.size
-    mean = int(lap.sum()) / n
-    variance = max(0.0, int(np.einsum("ij,ij->", lap, lap, dtype=np.int64)) / n - mean * mean)
-    np.clip(lap, -_CLIP, _CLIP - 1, out=lap)
-    lap += _CLIP
-    counts = np.bincount(lap.ravel(), minlength=2 * _CLIP)
-    middle = _median(counts, n) - _CLIP
+    mean = float(counts @ _LAP_VALUES) / n
+    variance = max(0.0, float(counts @ _LAP_SQUARES) / n - mean * mean)
+    middle = _median(counts, n) - _LAP_RANGE
     # deviations from the median, rounded to the bin whose centre they are nearest, as the
     # interpolating median reads bins (flooring them under-read the noise by half a bin)
     deviations = np.bincount(
-        np.rint(np.abs(_CLIP_VALUES - middle)).astype(np.intp), weights=counts, minlength=256
+        np.rint(np.abs(_LAP_VALUES - middle)).astype(np.intp), weights=counts, minlength=1
     )
     return variance, _median(deviations, n)
 
