@@ -25,6 +25,7 @@ import numpy.typing as npt
 from PIL import Image
 
 from pylapse.exif import Exposure
+from pylapse.imaging.quality import GREY_POWERS
 
 __all__ = ["Region", "Sky", "measure"]
 
@@ -54,8 +55,6 @@ class Region:
 
 
 WHOLE = Region()
-_VALUES = np.arange(256, dtype=np.float64)
-_SQUARES = _VALUES * _VALUES
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +98,10 @@ def measure(
     band = small if whole else small.crop((0, top, small.width, bottom))
     histogram = band.histogram()  # R, G, B: 256 counts each
     total = band.width * band.height
-    counts = np.array(histogram, dtype=np.float64).reshape(3, 256)
-    mean = (counts @ _VALUES / total).tolist()
-    square = (counts @ _SQUARES / total).tolist()
+    # per channel the sum of values and of squares, in one call
+    sums = (np.array(histogram, dtype=np.float64).reshape(3, 256) @ GREY_POWERS).tolist()
+    mean = [summed / total for summed, _ in sums]
+    square = [squares / total for _, squares in sums]
     # the rest in plain Python over the histogram: a handful of numpy calls more would cost
     # as much as the matrix products (a frame is measured right after its decode, caches cold)
     channels = [histogram[k * 256 : k * 256 + 256] for k in range(3)]
