@@ -28,6 +28,7 @@ from pylapse.progress import Cancelled
 from pylapse.tasks.render import queue_render
 from pylapse.video.command import RenderOptions
 from pylapse.video.distributed import encode_on_workers
+from pylapse.video.manifest import read_manifest
 from pylapse.video.render import render_frames
 from pylapse.video.segments import render_segmented
 from tests.pylapse.video.test_segments import BERLIN, Shot, shoot
@@ -247,4 +248,11 @@ def test_a_worker_killed_mid_day_leaves_its_day_to_another(tmp_path, redis_url, 
     assert _frame_hashes(out) == _frame_hashes(here.result.output)
     assert len(_frame_hashes(out)) == len(shots)
     assert not [p for p in cache.rglob("*.tmp")]  # the dead worker's temp file was swept
+    # each day's frame list (ffmpeg's concat list, hashed in its segment's manifest) is the one
+    # the in-process render listed
+    lists = {}
+    for folder in (cache, tmp_path / "cache-here"):
+        lists[folder.name] = {m.relative_to(folder).as_posix(): read_manifest(m.with_suffix(""))
+                              ["frame_list_hash"] for m in folder.rglob("*.mp4.json")}  # fmt: skip
+    assert len(lists["cache"]) == 3 and lists["cache"] == lists["cache-here"]
 
