@@ -24,6 +24,7 @@ from pylapse.progress import Cancelled, Progress
 from pylapse.tasks.picture import (
     configured_request,
     make_and_save,
+    make_days,
     picture_output,
     queue_picture,
 )
@@ -105,3 +106,35 @@ def test_a_cancelled_picture_keeps_the_earlier_one(setup, tmp_path) -> None:
     assert (out.read_bytes(), out.with_name("strip.png.json").read_bytes()) == before
     assert sorted(p.name for p in tmp_path.glob("strip*")) == ["strip.png", "strip.png.json"]
     assert not list(tmp_path.glob(".strip*"))
+
+
+def test_pictures_by_day_are_each_day_made_alone_and_name_the_empty_days(setup) -> None:
+    from datetime import timedelta
+
+    config, collection, _ = setup
+    request = PictureRequest(PictureKind.KEOGRAM, slot_width=600)
+    made = make_days(config, collection, "cam", request, DAY - timedelta(days=1), DAY)
+    assert made["kind"] == "keogram" and made["empty_days"] == [str(DAY - timedelta(days=1))]
+    (one,) = made["pictures"]
+    alone = configured_request(config, "cam", PictureRequest(PictureKind.KEOGRAM, day=DAY,
+                                                             slot_width=600))  # fmt: skip
+    output = picture_output(config, "cam", alone)
+    assert one["output"] == str(output) and one["frames"] == 144 - len(MISSING)
+    by_days = output.read_bytes(), output.with_name(output.name + ".json").read_bytes()
+    make_and_save(collection, alone, output)
+    assert (output.read_bytes(), output.with_name(output.name + ".json").read_bytes()) == by_days
+
+
+def test_pictures_by_day_refuse_what_they_cannot_make(setup) -> None:
+    from datetime import timedelta
+
+    config, collection, _ = setup
+    strip = PictureRequest(PictureKind.DAYSTRIP)
+    with pytest.raises(PictureError, match="is before"):
+        make_days(config, collection, "cam", strip, DAY, DAY - timedelta(days=1))
+    with pytest.raises(PictureError, match="one-day kinds, not colormap"):
+        make_days(config, collection, "cam", PictureRequest(PictureKind.COLORMAP, date_from=DAY,
+                  date_to=DAY), DAY, DAY)  # fmt: skip
+    later = DAY + timedelta(days=5)
+    with pytest.raises(PictureError, match=f"no frames from {later}"):
+        make_days(config, collection, "cam", strip, later, later + timedelta(days=1))
