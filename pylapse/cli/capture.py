@@ -154,7 +154,9 @@ def _status(config: Config) -> int:
     now = timeutil.now().timestamp()
     print(f"capture hosts ({len(hosts)}):")
     for beat in hosts:
-        print(f"  {beat.host} (pid {beat.pid}): last heartbeat {now - beat.heartbeat_at:.0f} s ago")
+        ago = now - beat.heartbeat_at
+        silent = "" if ago <= config.capture.lease_seconds else " (silent: stopped or cut off)"
+        print(f"  {beat.host} (pid {beat.pid}): last heartbeat {ago:.0f} s ago{silent}")
     held = {lease.camera_id: lease for lease in leases if lease.live(now)}
     print("cameras:")
     for camera_id, cfg in config.cameras.items():

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from pylapse.capture.leases import LeaseStore
+from pylapse.capture.leases import Lease, LeaseStore
 from tests.servers.camera_server import CameraServer
 
 pytestmark = [pytest.mark.network, pytest.mark.slow]
@@ -98,12 +99,35 @@ def _wait_for(predicate, timeout: float = 20.0) -> bool:
     return predicate()
 
 
-def _holders(folder: Path) -> dict[str, str]:
+def _leases(folder: Path) -> dict[str, Lease]:
     store = LeaseStore(folder / "data" / "pylapse.db")
     try:
-        return {x.camera_id: x.host for x in store.leases() if x.live()}
+        return store.live()
     finally:
         store.close()
+
+
+def _holders(folder: Path) -> dict[str, str]:
+    return {camera: lease.host for camera, lease in _leases(folder).items()}
+
+
+def _stop_between_writes(host: Host, folder: Path) -> None:
+    """SIGSTOP ``host`` at a moment it holds no write lock on the database (a process stopped
+    mid-commit would hold every other writer up until it runs again: a real machine paused
+    mid-commit stops its other processes too)."""
+    for _ in range(50):
+        host.proc.send_signal(signal.SIGSTOP)
+        probe = sqlite3.connect(folder / "data" / "pylapse.db", timeout=0.2)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.rollback()
+            return
+        except sqlite3.OperationalError:  # locked: let it finish its commit, try again
+            host.proc.send_signal(signal.SIGCONT)
+            time.sleep(0.05)
+        finally:
+            probe.close()
+    pytest.fail("could not stop the host between two of its writes")
 
 
 def _newest(names: set[str]) -> str:
@@ -128,7 +152,8 @@ def test_two_hosts_share_the_cameras_pause_and_kill(tmp_path, server, repo):
         assert set(a.saved()) == {"north", *unpinned} and set(b.saved()) == {"south"}
 
         # A paused past its leases: B takes the unpinned cameras; A, woken, writes none of them
-        a.proc.send_signal(signal.SIGSTOP)
+        _stop_between_writes(a, tmp_path)
+        a_leases = _leases(tmp_path)
         assert _wait_for(lambda: set(unpinned) <= set(b.saved()), LEASE + 10), b.text()
         a.proc.send_signal(signal.SIGCONT)
         assert _wait_for(lambda: "camera spare: lease lost to host B" in a.text()), a.text()
@@ -138,14 +163,18 @@ def test_two_hosts_share_the_cameras_pause_and_kill(tmp_path, server, repo):
         for camera in unpinned:  # whatever A saved was taken before B's first frame of it
             assert _newest(before[camera]) < min(b.saved()[camera])
         assert _holders(tmp_path) == {"north": "A", "free": "B", "spare": "B", "south": "B"}
+        taken_by_b = _leases(tmp_path)
+        for camera in unpinned:  # not before A's lease ran out
+            assert taken_by_b[camera].acquired_at >= a_leases[camera].expires_at
 
         # B killed: no release; A takes the unpinned cameras back once B's leases expire
         b.stop(signal.SIGKILL)
-        killed = time.monotonic()
+        b_leases = _leases(tmp_path)
         south_then = _frames(tmp_path, "south")
         taken = "camera free: lease taken by host A"
         assert _wait_for(lambda: a.text().count(taken) == 2, LEASE + 10), a.text()
-        assert time.monotonic() - killed >= LEASE - 0.5  # not before B's lease ran out
+        for camera in unpinned:  # not before B's lease ran out
+            assert _leases(tmp_path)[camera].acquired_at >= b_leases[camera].expires_at
         assert _wait_for(lambda: a.saved()["free"] - before["free"]), a.text()
         time.sleep(1.0)
         assert "south" not in a.saved() and _frames(tmp_path, "south") == south_then  # pinned
@@ -158,7 +187,8 @@ def test_two_hosts_share_the_cameras_pause_and_kill(tmp_path, server, repo):
         assert status.returncode == 0, status.stderr
         assert re.search(r"free: captured by host A \(pid \d+\)", status.stdout)
         assert "south: not captured by any host, pinned to B" in status.stdout
-        assert "A (pid" in status.stdout and "B (pid" in status.stdout
+        assert re.search(r"A \(pid \d+\): last heartbeat \d+ s ago", status.stdout)
+        assert re.search(r"B \(pid \d+\): last heartbeat \d+ s ago \(silent", status.stdout)
     finally:
         if b is not None:
             b.stop(signal.SIGKILL)
