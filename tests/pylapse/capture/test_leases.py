@@ -94,7 +94,7 @@ HOLDER = """
 import sys, time
 from pylapse.capture.leasekeeper import LeaseKeeper
 from pylapse.capture.leases import LeaseHolder, LeaseStore
-keeper = LeaseKeeper(LeaseStore(sys.argv[1]), LeaseHolder.this_process("host-a"), seconds=1,
+keeper = LeaseKeeper(LeaseStore(sys.argv[1]), LeaseHolder.this_process("host-a"), seconds=2,
                      wanted=lambda: ["porch"], on_change=lambda held: None)
 print(sorted(keeper.start()), flush=True)
 time.sleep(60)
@@ -115,14 +115,14 @@ def test_a_killed_holder_is_taken_over_once_its_lease_expires(store, index_locat
     try:
         assert proc.stdout.readline().strip() == "['porch']"
         changes = []
-        keeper = _keeper(store, B, 1, ["porch"], changes)
+        keeper = _keeper(store, B, 2, ["porch"], changes)
         assert keeper.reconcile() == frozenset()
-        time.sleep(1.5)  # its heartbeat (every 1/3 s) keeps the lease alive
+        time.sleep(2.5)  # its heartbeat (every 2/3 s) keeps the lease alive
         assert keeper.reconcile() == frozenset()
         assert [h.host for h in store.hosts()] == ["host-b", "host-a"]
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        deadline = time.monotonic() + 3
+        deadline = time.monotonic() + 5
         while not keeper.reconcile() and time.monotonic() < deadline:
             time.sleep(0.1)
         assert keeper.held == {"porch"} and changes == [frozenset({"porch"})]
@@ -165,7 +165,7 @@ def test_a_low_lease_nobody_took_is_renewed_before_writing(store):
 # --- the scheduler: which cameras run where ----------------------------------------------------
 
 
-def _config(tmp_path, cameras, index, lease=1.0):
+def _config(tmp_path, cameras, index, lease=3.0):
     hourly = [{"id": "h", "type": "interval", "interval_amount": 1, "interval_unit": "hours"}]
     raw = {
         "cameras": {
