@@ -3,7 +3,8 @@
 ``run_export(selection, "/exports/day", ExportOptions(width=1920, height=1080,
 drawtimestamp=True))`` writes ``000001.jpg``, ``000002.jpg``, ... in time order (as many digits
 as the count needs, at least six, so names sort right past 99,999 frames). Frames are processed
-by a pool of worker processes in small chunks, each worker loading its fonts once. A frame that
+by a pool of worker processes in small chunks, each worker loading its fonts once, and by this
+process itself until the pool has started. A frame that
 cannot be read is skipped and reported; numbering stays gap-free for ffmpeg. The previous export
 in the folder stays intact until the new one is complete (see :mod:`pylapse.export.staging`).
 Options live in :mod:`pylapse.export.options`, the per-frame work in :mod:`pylapse.export.worker`.
