@@ -3,7 +3,8 @@
 Neither Pillow nor simplejpeg hands out a JPEG's planes as stored (Pillow's "YCbCr" decode is
 upsampled and interleaved), and only libjpeg-turbo's TurboJPEG API does
 (``tjDecompressToYUVPlanes``). The library is called here through ctypes: five functions of its
-stable API (TurboJPEG 2.0 and later, kept in 3.x), found by ``ctypes.util.find_library`` (the
+stable API (TurboJPEG 2.0 and later, kept in 3.x), found by its soname or else by
+``ctypes.util.find_library`` (the
 Debian/Ubuntu package ``libturbojpeg0``, Fedora's ``turbojpeg``, Homebrew's ``jpeg-turbo``).
 Without it :func:`decode_planes` returns None and callers decode another way.
 
@@ -35,12 +36,21 @@ def _library() -> Any:
         return _state[0]
 
 
-def _load() -> Any:
-    name = ctypes.util.find_library("turbojpeg")
-    if name is None:
-        return None
+def _open() -> Any:
+    # the soname first: dlopen finds it in a few microseconds, where find_library runs
+    # ldconfig in a subprocess (~10 ms, in every export worker)
     try:
-        lib = ctypes.CDLL(name)
+        return ctypes.CDLL("libturbojpeg.so.0")
+    except OSError:
+        name = ctypes.util.find_library("turbojpeg")
+        return None if name is None else ctypes.CDLL(name)
+
+
+def _load() -> Any:
+    try:
+        lib = _open()
+        if lib is None:
+            return None
         lib.tjInitDecompress.restype = ctypes.c_void_p
         lib.tjInitDecompress.argtypes = []
         lib.tjDecompressHeader3.argtypes = [
