@@ -4,9 +4,9 @@ Neither Pillow nor simplejpeg hands out a JPEG's planes as stored (Pillow's "YCb
 upsampled and interleaved), and only libjpeg-turbo's TurboJPEG API does
 (``tjDecompressToYUVPlanes``). The library is called here through ctypes: five functions of its
 stable API (TurboJPEG 2.0 and later, kept in 3.x), found by its soname or else by
-``ctypes.util.find_library`` (the
-Debian/Ubuntu package ``libturbojpeg0``, Fedora's ``turbojpeg``, Homebrew's ``jpeg-turbo``).
-Without it :func:`decode_planes` returns None and callers decode another way.
+``ctypes.util.find_library`` (the Debian/Ubuntu package ``libturbojpeg0``, Fedora's
+``turbojpeg``, Homebrew's ``jpeg-turbo``). Without it :func:`decode_planes` returns None and
+callers decode another way.
 
 Any warning libjpeg reports (corrupt or truncated data) stops the decode and counts as a
 failure (``TJFLAG_STOPONWARNING``), so such frames go the way that words their errors.
