@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
+import re
+import socket
 import tempfile
 from collections.abc import Callable, Iterator
 from enum import StrEnum
@@ -86,13 +89,17 @@ def atomic_write(
     process may not give it away (not root) the file is written anyway, owned by us.
     ``if_exists`` is :func:`place_file`'s: ``rename`` keeps an existing file and gives the new
     one the first free name (``x-2.jpg``); the name used is returned.
+
+    The temp file is one of the target's write slots (:func:`write_slot`), locked while it is
+    written; a replacing write removes the slots of its target that killed writers left, so
+    crashes do not pile up hidden files beside pictures, manifests and configs.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
-    tmp = Path(tmp_name)
+    fd, tmp, used = _open_temp(path)
+    placed = False
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with os.fdopen(os.dup(fd), "wb") as handle:  # the dup: closing it keeps fd's lock
             if callable(data):
                 data(handle)
             else:
@@ -104,12 +111,91 @@ def atomic_write(
             with contextlib.suppress(PermissionError):
                 os.chown(tmp, *owner)
         path = place_file(tmp, path, if_exists)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+        placed = True
+    finally:
+        if not placed:
+            _drop_own(tmp, fd)
+        os.close(fd)  # lets go of the slot's lock
     fsync_dir(path.parent)
+    if if_exists == IfExists.REPLACE:  # a frame saved under a free name is a new target each time
+        _sweep_slots(path, used)
     return path
+
+
+# A target's write slots: ".NAME.pylapse-write-K.HOST.tmp", K from 0. Their names follow from the
+# target, so finding what a dead writer left costs a lookup or two, not a listing of the folder
+# (a day of frames or a thumbnail bucket holds thousands of files). A slot is in use while its
+# flock is held: the kernel drops the lock when the holder dies however it dies (kill -9, OOM),
+# which a pid cannot tell as well (pids are reused, and a writer in another container sharing
+# the folder has a pid this one cannot see). The host is in the name because a share mounted
+# without lock support only locks among one host's processes.
+_SLOT_INFIX = ".pylapse-write-"
+_MAX_SLOTS = 64  # more writers of one target at once than this: a plain unique temp name
+_NO_LOCKS = (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL)
+
+
+@functools.cache
+def _host() -> str:
+    return re.sub(r"[^\w-]+", "-", socket.gethostname())[:32].strip("-") or "host"
+
+
+def write_slot(target: str | os.PathLike[str], k: int) -> Path:
+    """The path of ``target``'s ``k``-th write slot (the temp file :func:`atomic_write` uses)."""
+    target = Path(target)
+    return target.with_name(f".{target.name}{_SLOT_INFIX}{k}.{_host()}{TEMP_SUFFIX}")
+
+
+def _open_temp(path: Path) -> tuple[int, Path, int]:
+    """The first free write slot of ``path``, locked and empty: ``(fd, its path, its number)``.
+    Where files cannot be locked (or every slot is busy) a unique name with the pid, number -1."""
+    k = 0
+    while k < _MAX_SLOTS:
+        slot = write_slot(path, k)
+        try:
+            fd = lock_file(slot)
+        except (BlockingIOError, PermissionError):  # a live writer's, or another user's
+            k += 1
+            continue
+        except OSError as exc:
+            if exc.errno in _NO_LOCKS:
+                break
+            raise
+        st = os.fstat(fd)
+        if st.st_size or st.st_nlink != 1 or st.st_uid != os.geteuid():
+            # a dead writer's: its bytes (maybe already linked as a placed frame) are not ours
+            # to truncate, and chmod needs a file of our own; remove it and make the slot anew
+            unlock_file(slot, fd)
+            k += os.path.lexists(slot)  # not ours to remove either (a sticky folder): skip it
+            continue
+        return fd, slot, k
+    prefix = f".{path.name}{_SLOT_INFIX}pid{os.getpid()}-"
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=TEMP_SUFFIX, dir=path.parent)
+    return fd, Path(name), -1
+
+
+def _drop_own(tmp: Path, fd: int) -> None:
+    """Remove our temp file after a failed write, if ``tmp`` still names it."""
+    with contextlib.suppress(OSError):
+        named, ours = os.stat(tmp), os.fstat(fd)
+        if (named.st_dev, named.st_ino) == (ours.st_dev, ours.st_ino):
+            os.unlink(tmp)
+
+
+def _sweep_slots(target: Path, used: int) -> None:
+    """Remove the write slots of ``target`` that nobody holds (their writers died). Slots are
+    taken lowest first, so the first missing one past the slot just ``used`` ends the look: one
+    ``stat`` or two when nothing was left."""
+    for k in range(_MAX_SLOTS):
+        slot = write_slot(target, k)
+        if not os.path.lexists(slot):
+            if k > used:
+                return
+            continue
+        try:
+            fd = lock_file(slot)
+        except OSError:  # a live writer's (or no locks here): left alone
+            continue
+        unlock_file(slot, fd)  # still holding it: removes the file, then lets go
 
 
 def sweep_temp(folder: str | os.PathLike[str]) -> list[Path]:

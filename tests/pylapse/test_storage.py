@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 from datetime import datetime
@@ -79,6 +80,59 @@ def test_a_crash_before_the_rename_leaves_the_old_file(tmp_path):
     assert leftovers[0].name.endswith(storage.TEMP_SUFFIX)
     assert storage.sweep_temp(tmp_path) == leftovers
     assert visible(tmp_path) == ["frame.jpg"]
+
+
+def _writer_stuck_in_the_write(target: Path) -> subprocess.Popen[str]:
+    """A real process in the middle of atomic_write(target): half its bytes written, waiting."""
+    script = (
+        "import sys, time\n"
+        "from pylapse import storage\n"
+        "def writer(handle):\n"
+        "    handle.write(b'half a pic')\n"
+        "    handle.flush()\n"
+        "    print('writing', flush=True)\n"
+        "    time.sleep(60)\n"
+        "storage.atomic_write(sys.argv[1], writer)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-c", script, str(target)], env=env,
+                            stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert proc.stdout is not None and proc.stdout.readline() == "writing\n"
+    return proc
+
+
+def _kill(proc: subprocess.Popen[str]) -> None:
+    proc.kill()  # SIGKILL: no cleanup runs
+    proc.wait(timeout=10)
+    assert proc.stdout is not None
+    proc.stdout.close()
+
+
+def test_a_killed_writers_temp_file_goes_with_the_next_write_of_its_target(tmp_path):
+    """Temp names say whose target they are; a write removes what killed writers of the same
+    target left, never the file of a writer still at work, nor other targets' files."""
+    target, other = tmp_path / "day.png", tmp_path / "other.png"
+    killed = _writer_stuck_in_the_write(target)
+    alive = _writer_stuck_in_the_write(target)
+    try:
+        killed_other = _writer_stuck_in_the_write(other)
+        _kill(killed_other)
+        _kill(killed)
+        temps = sorted(p.name for p in tmp_path.iterdir())
+        assert len(temps) == 3 and not target.exists()
+        for name in temps:
+            assert re.fullmatch(r"\.(day|other)\.png\.pylapse-write-\d\.[\w-]+\.tmp", name), name
+        storage.atomic_write(target, b"new")  # the dead writer's slot is taken over
+        left = sorted(p.name for p in tmp_path.iterdir())
+        assert target.read_bytes() == b"new" and len(left) == 3  # the live one's stays
+        assert [n for n in left if n.startswith(".other")] == [t for t in temps if "other" in t]
+    finally:
+        _kill(alive)
+    storage.atomic_write(target, b"newer")
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".day")) == []
+    assert target.read_bytes() == b"newer"
+    storage.atomic_write(other, b"x")
+    assert visible(tmp_path) == ["day.png", "other.png"]
 
 
 def test_sweep_temp_removes_only_temp_files(tmp_path):
