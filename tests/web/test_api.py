@@ -6,7 +6,7 @@ import re
 import threading
 
 import pytest
-from web_support import csrf_token
+from web_support import BOTH_BACKENDS, csrf_token
 
 from pylapse.progress import Cancelled, Progress
 
@@ -58,6 +58,7 @@ def test_grab_through_the_api(client, runtime) -> None:
     assert page["total"] == 1 and [f["id"] for f in page["items"]] == [data["frame_id"]]
 
 
+@BOTH_BACKENDS
 def test_collection_frames_validate_times(client) -> None:
     bad = client.get("/api/collections/demo/frames", params={"start": "2026-01-01T00:00:00"})
     assert bad.status_code == 422 and "UTC offset" in bad.json()["detail"]
@@ -163,6 +164,7 @@ def test_pause_and_resume_capture_through_the_api(client, runtime) -> None:
     assert client.post("/api/capture/pause?camera=nope", headers=headers).status_code == 404
 
 
+@BOTH_BACKENDS
 def test_frames_carry_their_time_sources_and_can_be_filtered_to_flagged(
     client, runtime, monkeypatch
 ) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from media_support import demo_frames, wait_job
 from test_exports import create
+from web_support import BOTH_BACKENDS
 
 
 def _api(client, csrf):  # type: ignore[no-untyped-def]
@@ -58,6 +59,7 @@ def test_export_run_refusals(client, post, csrf, runtime) -> None:
     assert client.post("/api/renders", json={"collection": "demo"}).status_code == 403
 
 
+@BOTH_BACKENDS
 def test_render_a_collection_and_a_folder(client, csrf, runtime) -> None:
     demo_frames(runtime, count=4)
     api = _api(client, csrf)

@@ -4,6 +4,9 @@ card, and the scored / not yet scored counts (issues 17 and 18)."""
 from __future__ import annotations
 
 from media_support import HxAttrs, demo_frames, wait_job
+from web_support import BOTH_BACKENDS
+
+pytestmark = BOTH_BACKENDS  # every test here reads the index
 
 
 def test_score_frames_runs_the_metrics_job_and_the_counts_follow(client, post, runtime) -> None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from media_support import BERLIN, demo_frames, wait_job, write_frames
-from web_support import csrf_token
+from web_support import BOTH_BACKENDS, csrf_token
+
+pytestmark = BOTH_BACKENDS  # every test here reads the index
 
 GONE = "is gone or not mounted"
 

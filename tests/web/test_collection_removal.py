@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from media_support import BERLIN, demo_frames, wait_job, write_frames
-from web_support import csrf_token
+from web_support import BOTH_BACKENDS, csrf_token
 
 from pylapse.config.file import load_config
 from pylapse.config.presets import ExportPreset
@@ -38,6 +38,7 @@ def _imported(runtime, post, count: int = 5) -> tuple[Path, list[Path]]:  # type
 
 
 @pytest.mark.parametrize("how", ["page", "api"])
+@BOTH_BACKENDS
 def test_a_removed_camera_keeps_its_collection_browsable_and_exportable(
     client, post, runtime, app, config_path, how
 ) -> None:
@@ -70,6 +71,7 @@ def test_a_removed_camera_keeps_its_collection_browsable_and_exportable(
     assert all(p.exists() for p in paths)
 
 
+@BOTH_BACKENDS
 def test_a_camera_with_a_named_collection_keeps_it_with_its_frames(
     client, post, runtime, app, config_path
 ) -> None:
@@ -133,6 +135,7 @@ def test_remove_from_pylapse_only_leaves_the_files(client, post, runtime, app) -
     assert client.get("/collections/balcony").status_code == 404
 
 
+@BOTH_BACKENDS
 def test_remove_with_delete_previews_then_deletes_only_its_own_files(client, post, runtime) -> None:
     demo_paths = demo_frames(runtime, count=3)
     folder, paths = _imported(runtime, post)
@@ -196,6 +199,7 @@ def test_deleting_is_refused_for_a_missing_folder_but_forgetting_works(
     assert runtime.index.count("balcony") == 0
 
 
+@BOTH_BACKENDS
 def test_the_api_previews_and_removes(client, post, runtime, app) -> None:
     _folder, paths = _imported(runtime, post, count=3)
     _preset(app, "balcony-evening", "balcony")
@@ -231,6 +235,7 @@ def test_removal_posts_need_the_csrf_token(client, post, runtime) -> None:
     assert "balcony" in runtime.config.collections
 
 
+@BOTH_BACKENDS
 def test_a_new_collection_never_shows_a_removed_ones_thumbnails(client, post, runtime) -> None:
     from media_support import jpeg
 
@@ -246,5 +251,6 @@ def test_a_new_collection_never_shows_a_removed_ones_thumbnails(client, post, ru
     scan = next(j for j in runtime.jobs.list(10) if j.kind == "scan")
     wait_job(runtime, scan.id)
     new = runtime.index.first("garden")
-    assert new.id == old.id  # SQLite hands out the freed row ids again
+    if runtime.config.index_url is None:  # PostgreSQL's identity never gives an id twice
+        assert new.id == old.id  # SQLite hands out the freed row ids again: the case here
     assert client.get(f"/api/frames/{new.id}/thumb").content != old_thumb

@@ -16,8 +16,10 @@ from media_support import (
     wait_job,
     write_frames,
 )
+from web_support import BOTH_BACKENDS
 
 
+@BOTH_BACKENDS
 def test_list_shows_each_collection_with_counts_and_bounds(client, runtime) -> None:
     demo_frames(runtime, count=4)
     response = client.get("/collections")
@@ -32,6 +34,7 @@ def test_list_shows_each_collection_with_counts_and_bounds(client, runtime) -> N
     assert f"/api/frames/{demo.last.id}/thumb" in response.text
 
 
+@BOTH_BACKENDS
 def test_collection_page_calendar_and_latest_day(client, runtime) -> None:
     # 3 frames on 9 March, 5 on 10 March (Berlin days)
     folder = runtime.config.resolve("timelapse/demo")
@@ -55,6 +58,7 @@ def test_collection_page_calendar_and_latest_day(client, runtime) -> None:
     assert {a["data-day"] for a in links} == {"2026-03-09", "2026-03-10"}
 
 
+@BOTH_BACKENDS
 def test_day_grid_pages_through_a_day(client, runtime) -> None:
     demo_frames(runtime, count=30, step=timedelta(minutes=2))
     first = client.get("/collections/demo/day", params={"day": "2026-03-10", "per_page": 24})
@@ -76,6 +80,7 @@ def test_day_grid_pages_through_a_day(client, runtime) -> None:
     assert empty.context["frames"] == [] and empty.context["pager"].total == 0
 
 
+@BOTH_BACKENDS
 def test_calendar_partial_and_month_navigation(client, runtime) -> None:
     demo_frames(runtime, count=2, start=datetime(2026, 1, 31, 12, 0, tzinfo=BERLIN))
     demo_frames(runtime, count=2, start=datetime(2026, 3, 1, 12, 0, tzinfo=BERLIN))
@@ -100,6 +105,7 @@ def test_unknown_or_traversing_collection_id_is_404(client, segment) -> None:
         assert client.get(url).status_code == 404, url
 
 
+@BOTH_BACKENDS
 def test_create_collection_indexes_the_folder(client, post, runtime, config_path) -> None:
     folder = runtime.config.root_paths[0] / "imports" / "balcony"
     write_frames(folder, datetime(2025, 6, 1, 12, 0, tzinfo=BERLIN), 4, timedelta(hours=1))
@@ -147,6 +153,7 @@ def test_collection_name_is_escaped(client, post, runtime) -> None:
         assert "&lt;script&gt;alert(" in html
 
 
+@BOTH_BACKENDS
 def test_rescan_runs_a_scan_job_and_its_card_stops_polling(client, post, runtime) -> None:
     demo_frames(runtime, count=2)
     folder = runtime.config.resolve("timelapse/demo")
@@ -206,6 +213,7 @@ def test_job_of_another_kind_is_not_served_here(client, runtime) -> None:
     assert client.get("/collections/jobs/999999").status_code == 404
 
 
+@BOTH_BACKENDS
 def test_collection_page_counts_frame_times_and_filters_flagged_frames(
     client, runtime, monkeypatch
 ) -> None:
@@ -234,6 +242,7 @@ def test_collection_page_counts_frame_times_and_filters_flagged_frames(
     assert "a.jpg" not in flagged.text
 
 
+@BOTH_BACKENDS
 def test_rescan_after_a_zone_change_says_how_many_frames_changed(
     client, post, runtime, monkeypatch
 ) -> None:

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from media_support import demo_frames
 from test_exports import BASE_FORM, create
+from web_support import BOTH_BACKENDS
 
 
 @pytest.mark.parametrize(
@@ -92,6 +93,7 @@ def _token(client) -> str:  # type: ignore[no-untyped-def]
     return csrf_token(client)
 
 
+@BOTH_BACKENDS
 def test_an_empty_selection_warns_before_saving_and_running(client, post, runtime) -> None:
     demo_frames(runtime, count=4, step=timedelta(minutes=10))
     params = {**BASE_FORM, "hour": "3"}  # the frames are at 09:00-09:30

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 
 from test_exports import BASE_FORM
+from web_support import BOTH_BACKENDS
+
+pytestmark = BOTH_BACKENDS  # every test here reads the index
 
 
 def test_sun_fields_round_trip_and_are_checked(client, post, config_path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from media_support import ENCODED_SEGMENTS, XSS, HxAttrs, demo_frames, traversal_values, wait_job
 from PIL import Image
+from web_support import BOTH_BACKENDS
 
 from pylapse.video.manifest import manifest_path
 
@@ -127,6 +128,7 @@ def test_text_fields_come_back_escaped(client, post) -> None:
     assert bad.status_code == 422 and XSS not in bad.text
 
 
+@BOTH_BACKENDS
 def test_selection_preview_counts_gaps_and_video_length(client, runtime) -> None:
     demo_frames(runtime, count=10, step=timedelta(minutes=15))  # 09:00 .. 11:15
     params = {**BASE_FORM, "minute": "*/30", "tolerance": "60", "fps": "2",
@@ -157,6 +159,7 @@ def test_quality_filters_are_saved_and_shown_again(client, post, config_path) ->
     assert bad.status_code == 422 and bad.context["errors"].get("best_of_day")
 
 
+@BOTH_BACKENDS
 def test_selection_preview_counts_what_each_filter_drops(client, runtime) -> None:
     demo_frames(runtime, count=10, step=timedelta(minutes=15))  # 09:00 .. 11:15
     conn = runtime.index._conn
@@ -191,6 +194,7 @@ def _image(data: bytes) -> Image.Image:
     return image
 
 
+@BOTH_BACKENDS
 def test_overlay_preview_is_a_processed_real_frame(client, runtime) -> None:
     demo_frames(runtime, count=1)
     partial = client.get("/exports/overlay", params={**BASE_FORM, "drawtimestamp": "on"})
@@ -223,6 +227,7 @@ def test_overlay_preview_without_frames_says_so_and_polls(client, runtime) -> No
     assert found.context["src"] and "hx-trigger" not in HxAttrs(found.text).root()[1]
 
 
+@BOTH_BACKENDS
 def test_run_exports_frames_with_a_job_card_and_history(client, post, runtime) -> None:
     demo_frames(runtime, count=6, step=timedelta(minutes=10))
     assert create(post, minute="*/20", tolerance="30").status_code == 303
@@ -353,6 +358,7 @@ def test_a_run_that_would_replace_an_export_needs_the_replace_choice(client, pos
     assert second.params["replaces"] == 3 and second.result["written"] == 3
 
 
+@BOTH_BACKENDS
 def test_the_preview_counts_a_dead_cameras_frames(client, post, runtime, config_path) -> None:
     from datetime import UTC, datetime
 

@@ -9,8 +9,10 @@ import json
 
 from media_support import HxAttrs, demo_frames, wait_job
 from PIL import Image
+from web_support import BOTH_BACKENDS
 
 
+@BOTH_BACKENDS
 def test_a_grid_made_from_the_page_is_listed_and_served(client, post, runtime) -> None:
     demo_frames(runtime, count=6)  # 09:00-09:50 Berlin, one each 10 minutes
     page = client.get("/mosaics")

@@ -10,8 +10,11 @@ from io import BytesIO
 
 from media_support import HxAttrs, demo_frames, wait_job
 from PIL import Image
+from web_support import BOTH_BACKENDS
 
 from pylapse.pictures.frames import decode_reduced
+
+pytestmark = BOTH_BACKENDS  # every test here reads the index
 
 
 def test_a_daystrip_made_from_the_page_is_listed_and_served(client, post, runtime) -> None:

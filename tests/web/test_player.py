@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from media_support import BERLIN, HxAttrs, demo_frames, write_frames
+from web_support import BOTH_BACKENDS
 
 from web import player
 
@@ -19,6 +20,7 @@ def _days(runtime, spec: dict[date, int], step: timedelta = timedelta(minutes=10
     runtime.index.scan("demo", folder, BERLIN)
 
 
+@BOTH_BACKENDS
 def test_day_json_lists_the_days_frames_as_parallel_arrays(client, runtime) -> None:
     _days(runtime, {date(2026, 3, 9): 2, date(2026, 3, 10): 6, date(2026, 3, 12): 1})
     response = client.get("/collections/demo/frames.json", params={"day": "2026-03-10"})
@@ -46,6 +48,7 @@ def test_day_json_lists_the_days_frames_as_parallel_arrays(client, runtime) -> N
     assert len(body["twilight"]) == 2
 
 
+@BOTH_BACKENDS
 def test_day_json_marks_gaps_and_flagged_frames(client, runtime) -> None:
     folder = runtime.config.resolve(runtime.config.cameras["demo"].output_dir)
     start = datetime(2026, 3, 10, 9, 0, tzinfo=BERLIN)
@@ -102,6 +105,7 @@ def test_day_json_refuses_a_bad_day(client, day) -> None:
     assert client.get("/collections/demo/frames.json", params={"day": day}).status_code == 422
 
 
+@BOTH_BACKENDS
 def test_player_page_starts_at_a_frame_or_a_time(client, runtime) -> None:
     demo_frames(runtime, count=6)
     frames = runtime.index.frames("demo")
@@ -121,6 +125,7 @@ def test_player_page_starts_at_a_frame_or_a_time(client, runtime) -> None:
     assert client.get("/collections/demo/play", params={"frame": 999999}).status_code == 404
 
 
+@BOTH_BACKENDS
 def test_day_grid_links_each_thumbnail_to_the_player(client, runtime) -> None:
     demo_frames(runtime, count=3)
     frames = runtime.index.frames("demo")
@@ -137,6 +142,7 @@ def _cells(response) -> dict[date, object]:
     return {cell.day: cell for week in response.context["weeks"] for cell in week}
 
 
+@BOTH_BACKENDS
 def test_calendar_colours_days_against_the_schedule(client, runtime) -> None:
     # the demo camera's schedule: 08:05, 10:05 and 12:05 on weekdays (1-5: Tue-Sat), so 3 a day
     _days(runtime, {date(2026, 3, 10): 3, date(2026, 3, 11): 1, date(2026, 3, 13): 2})
@@ -158,6 +164,7 @@ def test_calendar_colours_days_against_the_schedule(client, runtime) -> None:
     assert "short" not in attrs["2026-03-10"]["class"].split()
 
 
+@BOTH_BACKENDS
 def test_calendar_of_a_disabled_camera_ends_at_its_last_frame(client, runtime) -> None:
     runtime.config.cameras["demo"].enabled = False
     _days(runtime, {date(2026, 3, 10): 3, date(2026, 3, 11): 1})

@@ -7,6 +7,9 @@ from io import BytesIO
 from pathlib import Path
 
 from PIL import Image
+from web_support import BOTH_BACKENDS
+
+pytestmark = BOTH_BACKENDS  # every test here reads the index
 
 
 def _big_frame(runtime, tmp_path: Path) -> int:  # type: ignore[no-untyped-def]

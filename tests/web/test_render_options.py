@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from media_support import HxAttrs, wait_job
 from test_videos import export_folder
-from web_support import demo_config
+from web_support import BOTH_BACKENDS, demo_config
 
 from pylapse.ffmpeg import find_ffmpeg
 from tests.pylapse.dead_sequence import BLANK, COUNT, FROZEN
@@ -168,6 +168,7 @@ def dead_demo(runtime) -> dict[str, str]:  # type: ignore[no-untyped-def]
 ALIVE = COUNT - len(FROZEN) - len(BLANK)
 
 
+@BOTH_BACKENDS
 def test_a_collection_render_leaves_a_dead_cameras_frames_out_unless_told(
     client, post, runtime, dead_demo
 ) -> None:
@@ -184,6 +185,7 @@ def test_a_collection_render_leaves_a_dead_cameras_frames_out_unless_told(
     assert frames == {"default": ALIVE, "kept": COUNT}
 
 
+@BOTH_BACKENDS
 def test_the_render_form_previews_what_the_dead_camera_rule_leaves_out(
     client, runtime, dead_demo
 ) -> None:

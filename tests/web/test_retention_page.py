@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from media_support import BERLIN, HxAttrs, demo_frames, wait_job
-from web_support import demo_config
+from web_support import BOTH_BACKENDS, demo_config
 
 AT = "2026-04-01T00:00+02:00"
 
@@ -24,6 +24,7 @@ def config_path(tmp_path: Path) -> Path:
     return path
 
 
+@BOTH_BACKENDS
 def test_the_page_previews_and_runs_retention(client, post, runtime) -> None:
     paths = demo_frames(runtime, count=12, step=timedelta(minutes=10))  # 2026-03-10 09:00-10:50
     demo_frames(
@@ -93,6 +94,7 @@ def test_the_disk_region_gives_days_until_full_with_retention(app, tmp_path: Pat
     assert "with retention: never full at the current rate" in template.render(volumes=[never])
 
 
+@BOTH_BACKENDS
 def test_days_are_protected_and_unprotected_from_the_page(client, post, runtime) -> None:
     demo_frames(runtime, count=12, step=timedelta(minutes=10))  # 2026-03-10 09:00-10:50
     added = post("/cameras/demo/retention/keep", {"days": "2026-03-09..2026-03-10"})

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from media_support import HxAttrs, demo_frames, wait_job
-from web_support import demo_config
+from web_support import BOTH_BACKENDS, demo_config
 
 from pylapse.video.manifest import read_manifest
 from web.routes.videos import schedule_rows
@@ -54,6 +54,7 @@ def test_run_now_queues_the_schedules_render_job(client, post, runtime) -> None:
     wait_job(runtime, card.context["job"].id)
 
 
+@BOTH_BACKENDS
 def test_the_render_form_encodes_day_by_day_when_asked(post, runtime) -> None:
     start = datetime.fromisoformat("2026-03-10T09:00+01:00")
     demo_frames(runtime, count=6, step=timedelta(hours=8), start=start)  # 3 days: 09, 17, 01

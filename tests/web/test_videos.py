@@ -18,6 +18,7 @@ from media_support import (
     wait_job,
     write_frames,
 )
+from web_support import BOTH_BACKENDS
 
 from pylapse.video.manifest import manifest_path
 
@@ -91,6 +92,7 @@ def test_render_from_an_export_folder_plays_with_range_and_deletes(client, post,
     assert client.get(f"/videos/{job.id}").context["path"] is None
 
 
+@BOTH_BACKENDS
 def test_render_from_a_collection_selection_with_a_duration(client, post, runtime) -> None:
     demo_frames(runtime, count=8, step=timedelta(minutes=15))
     response = post("/videos", {"source": "collection", "collection": "demo", "minute": "*/30",

@@ -8,6 +8,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 with warnings.catch_warnings():
     # Starlette 1.x suggests httpx2 for its test client; httpx is what we ship with.
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -17,6 +19,9 @@ BASE_URL = "http://127.0.0.1:8000"
 LOOPBACK = ("127.0.0.1", 50000)
 LAN = ("192.168.1.5", 1234)
 DEMO_SCHEDULE = "5 8,10,12 * * 1-5"
+
+#: A test that runs twice, its index on SQLite then on PostgreSQL (see conftest.config_path).
+BOTH_BACKENDS = pytest.mark.usefixtures("index_location")
 
 
 def demo_config(folder: Path, **extra: Any) -> Path:

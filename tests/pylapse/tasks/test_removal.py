@@ -59,8 +59,9 @@ def config_with(tmp_path: Path, **sections) -> object:  # type: ignore[no-untype
 
 
 @pytest.fixture
-def index(tmp_path):
-    with FrameIndex(tmp_path / "pylapse.db") as ix:
+def index(index_location):
+    """The index on SQLite, then on PostgreSQL: removal renames and drops collections' rows."""
+    with FrameIndex(index_location) as ix:
         yield ix
 
 
