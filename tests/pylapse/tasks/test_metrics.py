@@ -30,10 +30,10 @@ def _frame(path: Path, seed: int, size: tuple[int, int] = (640, 480)) -> None:
 
 
 @pytest.fixture
-def archive(tmp_path: Path) -> tuple[FrameIndex, list[int], list[Path]]:
+def archive(tmp_path: Path, index_location: str) -> tuple[FrameIndex, list[int], list[Path]]:
     """Eight frames indexed without scores (as a scan leaves them): 2 and 3 are one picture,
-    5 is black."""
-    index = FrameIndex(tmp_path / "pylapse.db")
+    5 is black. The index on SQLite, then on PostgreSQL: the job writes every score column."""
+    index = FrameIndex(index_location)
     ids, paths = [], []
     for k in range(8):
         path = tmp_path / f"f{k}.jpg"
