@@ -1,19 +1,23 @@
 """``pylapse picture KIND``: one picture from many frames of a collection.
 
-One-day kinds (``--date YYYY-MM-DD``): daystrip (one row per slot), keogram (one column per
-slot), timeslice (the day swept left to right), nightstack (per-pixel max over the night after
-the date, sunset + 1 h to sunrise - 1 h; ``--negative``), daystack (per-pixel min over the day).
+One-day kinds (``--date YYYY-MM-DD``; or ``--from``/``--to``, a picture per day saved in
+``--output-dir`` as ``<collection>-<kind>-<day>.png``): daystrip (one row per slot), keogram
+(one column per slot), timeslice (the day swept left to right), nightstack (per-pixel max over
+the night after the date, sunset + 1 h to sunrise - 1 h; ``--negative``), daystack (per-pixel
+min over the day).
 ``--movie PATH`` also draws a daystrip into a video, slot by slot; ``timewarp`` is a video
-(``--output`` .mp4) whose frames are slit-scans of ``--band``-column bands of consecutive
-slots. ``colormap`` (``--from``/``--to``) colours one pixel per slot, one row per day, from the
-sky colours ``pylapse metrics`` stored, and also writes a 1920x1080 copy. A JSON manifest of
-the frames and options is written beside the picture. Run ``pylapse index`` first.
+(``--output`` .mp4) whose frames are slit-scans of ``--band``-column bands of consecutive slots.
+``colormap`` (``--from``/``--to``) colours one pixel per slot, one row per day, from the sky colours
+``pylapse metrics`` stored, and also writes a 1920x1080 copy. A JSON manifest of the frames and
+options is written beside the picture. Run ``pylapse index`` first.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +26,7 @@ from pylapse.cli import CommandError, add_config_option, load_config_or_fail, pr
 
 if TYPE_CHECKING:
     from pylapse.config.models import Config
+    from pylapse.pictures.kinds import PictureKind
 
 __all__ = ["register", "run"]
 
@@ -52,9 +57,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("kind", choices=KINDS, help="which picture")
     parser.add_argument("--collection", required=True, metavar="ID", help="collection or camera")
     parser.add_argument("--date", type=_day, help="the day (one-day kinds)")
-    parser.add_argument("--from", dest="date_from", type=_day, help="first day (colormap)")
-    parser.add_argument("--to", dest="date_to", type=_day, help="last day (colormap)")
-    parser.add_argument("--output", type=Path, required=True, help=".png, .jpg, .tif or .webp")
+    parser.add_argument("--from", dest="date_from", type=_day,
+                        help="first day (colormap; one-day kinds: a picture per day)")  # fmt: skip
+    parser.add_argument("--to", dest="date_to", type=_day, help="last day (as --from)")
+    parser.add_argument("--output", type=Path, help=".png, .jpg, .tif or .webp (one picture)")
+    parser.add_argument("--output-dir", type=Path, metavar="DIR",
+                        help="where pictures by day go (default: pictures/ in the first "
+                        "storage root)")  # fmt: skip
     parser.add_argument("--row", type=int, help="daystrip: the frame row (default: the middle)")
     parser.add_argument("--column", type=int, help="keogram: the frame column (default: middle)")
     parser.add_argument("--scale", type=int, default=1, choices=(1, 2, 4, 8),
@@ -85,7 +94,6 @@ def run(args: argparse.Namespace) -> int:
     from pylapse.pictures.kinds import PictureError, PictureKind
     from pylapse.pictures.movie import StripMovie
     from pylapse.pictures.request import PictureRequest
-    from pylapse.progress import Cancelled
     from pylapse.selection.targets import SelectionError
     from pylapse.tasks.picture import configured_request, make_and_save
 
@@ -95,34 +103,93 @@ def run(args: argparse.Namespace) -> int:
     kind = PictureKind(args.kind)
     if kind is PictureKind.COLORMAP and (args.date_from is None or args.date_to is None):
         raise CommandError("colormap needs --from and --to")
+    if kind is not PictureKind.COLORMAP and (args.date_from or args.date_to):
+        return _by_day(args, config, kind)
     if kind is not PictureKind.COLORMAP and args.date is None:
-        raise CommandError(f"{kind} needs --date YYYY-MM-DD")
+        raise CommandError(f"{kind} needs --date YYYY-MM-DD (or --from and --to: one per day)")
+    if args.output is None:
+        raise CommandError(f"{kind} needs --output FILE (.png, .jpg, .tif or .webp)")
+    if args.output_dir is not None:
+        raise CommandError("--output-dir is for pictures by day (--from and --to)")
     request = PictureRequest(
         kind, day=args.date, date_from=args.date_from, date_to=args.date_to, row=args.row,
         column=args.column, scale=args.scale, slot_width=args.slot_width,
         negative=args.negative, stat=args.stat, workers=args.workers,
     )  # fmt: skip
     progress, close = progress_bars(not args.no_progress and sys.stderr.isatty(), str(kind))
-    try:
-        with FrameIndex(config.index_location) as index:
-            collection = Collection.from_config(config, args.collection, index)
-            request = configured_request(config, args.collection, request)
-            movie = None
-            if args.movie is not None:
-                movie = StripMovie(args.movie, args.movie_size, args.movie_fps, args.movie_seconds)
-            result = make_and_save(collection, request, args.output, progress, movie=movie)
-    except (PictureError, SelectionError, FfmpegError) as exc:
-        raise CommandError(str(exc)) from None
-    except Cancelled as exc:
-        raise CommandError(str(exc), 130) from None
-    finally:
-        close()
+    failures = (PictureError, SelectionError, FfmpegError)
+    with _reported(close, *failures), FrameIndex(config.index_location) as index:
+        collection = Collection.from_config(config, args.collection, index)
+        request = configured_request(config, args.collection, request)
+        movie = None
+        if args.movie is not None:
+            movie = StripMovie(args.movie, args.movie_size, args.movie_fps, args.movie_seconds)
+        result = make_and_save(collection, request, args.output, progress, movie=movie)
     made = [*result["variants"], *([result["movie"]] if result["movie"] else [])]
     extra = "".join(f", and {v}" for v in made)
     print(
         f"{result['output']}: {kind} {result['width']}x{result['height']} from "
         f"{result['frames']} frames{extra}"
     )
+    return 0
+
+
+@contextlib.contextmanager
+def _reported(close: Callable[[], None], *errors: type[Exception]) -> Iterator[None]:
+    """``errors`` as one-line command errors, a cancel as exit code 130; the bars closed."""
+    from pylapse.progress import Cancelled
+
+    try:
+        yield
+    except errors as exc:
+        raise CommandError(str(exc)) from None
+    except Cancelled as exc:
+        raise CommandError(str(exc), 130) from None
+    finally:
+        close()
+
+
+def _by_day(args: argparse.Namespace, config: Config, kind: PictureKind) -> int:
+    """A one-day picture for each day from ``--from`` to ``--to``
+    (:func:`pylapse.tasks.picture.make_days`: here, or a day a task on the Celery workers)."""
+    from pylapse.collection import Collection
+    from pylapse.index.store import FrameIndex
+    from pylapse.pictures.kinds import PictureError
+    from pylapse.pictures.request import PictureRequest
+    from pylapse.selection.targets import SelectionError
+    from pylapse.tasks.picture import day_range, make_days, pictures_folder
+
+    if args.date_from is None or args.date_to is None:
+        raise CommandError(f"a {kind} by day needs both --from and --to (YYYY-MM-DD)")
+    for option, value in (("--date", args.date), ("--output", args.output),
+                          ("--movie", args.movie)):  # fmt: skip
+        if value is not None:
+            raise CommandError(
+                f"{option} is for one picture; --from and --to make one per day (in --output-dir)"
+            )
+    try:
+        day_range(args.date_from, args.date_to)
+    except PictureError as exc:
+        raise CommandError(f"--from {args.date_from} --to {args.date_to}: {exc}") from None
+    folder = args.output_dir or pictures_folder(config)
+    if folder is None:
+        raise CommandError("no storage roots are configured to hold pictures: pass --output-dir")
+    request = PictureRequest(
+        kind, row=args.row, column=args.column, scale=args.scale, slot_width=args.slot_width,
+        negative=args.negative, workers=args.workers,
+    )  # fmt: skip
+    shown = not args.no_progress and sys.stderr.isatty()
+    progress, close = progress_bars(shown, f"{kind} by day")
+    failures = (PictureError, SelectionError, OSError)
+    with _reported(close, *failures), FrameIndex(config.index_location) as index:
+        collection = Collection.from_config(config, args.collection, index)
+        result = make_days(config, collection, args.collection, request, args.date_from,
+                           args.date_to, progress, output_dir=folder)  # fmt: skip
+    for made in result["pictures"]:
+        print(f"{made['output']}: {kind} {made['width']}x{made['height']} from "
+              f"{made['frames']} frames")  # fmt: skip
+    if result["empty_days"]:
+        print(f"no frames on {', '.join(result['empty_days'])}: no picture for those days")
     return 0
 
 
@@ -138,6 +205,8 @@ def _timewarp(args: argparse.Namespace, config: Config) -> int:
 
     if args.date is None:
         raise CommandError("timewarp needs --date YYYY-MM-DD")
+    if args.output is None:
+        raise CommandError("timewarp needs --output FILE (.mp4)")
     request = PictureRequest(PictureKind.TIMESLICE, day=args.date, scale=args.scale,
                              slot_width=args.slot_width, workers=args.workers)  # fmt: skip
     progress, close = progress_bars(not args.no_progress and sys.stderr.isatty(), "timewarp")

@@ -31,8 +31,10 @@ if TYPE_CHECKING:
     from pylapse.jobs.runner import JobRunner
 
 __all__ = [
+    "MAX_DAYS",
     "STEPS",
     "configured_request",
+    "day_range",
     "make_and_save",
     "make_days",
     "picture_output",
@@ -44,6 +46,10 @@ __all__ = [
 #: the job's steps, weighted by what each costs: reading frames is the picture's work
 STEPS = {"select": 1, "read": 18, "save": 1}
 
+#: the most days one run of pictures by day covers: a year (a longer run is better split, and a
+#: typo in a year must not start a decade of pictures)
+MAX_DAYS = 366
+
 
 def pictures_folder(config: Config) -> Path | None:
     """Where the dashboard's pictures go: ``pictures`` in the first storage root (None when
@@ -51,11 +57,13 @@ def pictures_folder(config: Config) -> Path | None:
     return config.root_paths[0] / "pictures" if config.root_paths else None
 
 
-def picture_output(config: Config, collection_id: str, request: PictureRequest) -> Path:
-    """The dashboard's path for a picture: ``<collection>-<kind>-<date(s)>.png`` in the
-    pictures folder (the same picture made again replaces it); ``ValueError`` without a storage
-    root."""
-    folder = pictures_folder(config)
+def picture_output(
+    config: Config, collection_id: str, request: PictureRequest, *, folder: Path | None = None
+) -> Path:
+    """The dashboard's path for a picture: ``<collection>-<kind>-<date(s)>.png`` in ``folder``,
+    else the pictures folder (the same picture made again replaces it); ``ValueError`` without
+    either."""
+    folder = folder or pictures_folder(config)
     if folder is None:
         raise ValueError("no storage roots are configured to hold pictures")
     if request.kind is PictureKind.COLORMAP:
@@ -64,6 +72,20 @@ def picture_output(config: Config, collection_id: str, request: PictureRequest) 
         when = f"{request.day}" + ("-negative" if request.negative else "")
     safe = re.sub(r"[^\w-]+", "-", collection_id).strip("-") or "collection"
     return folder / f"{safe}-{request.kind.value}-{when}.png"
+
+
+def day_range(first: date, last: date) -> list[date]:
+    """The days from ``first`` to ``last``, or :class:`PictureError` naming both when ``last``
+    comes before ``first`` or the range is longer than :data:`MAX_DAYS`."""
+    count = (last - first).days + 1
+    if count < 1:
+        raise PictureError(f"the last day ({last}) is before the first day ({first})")
+    if count > MAX_DAYS:
+        raise PictureError(
+            f"{first} to {last} is {count} days: at most {MAX_DAYS} days of pictures are made "
+            "in one run"
+        )
+    return [first + timedelta(days=n) for n in range(count)]
 
 
 def configured_request(
@@ -162,18 +184,17 @@ def make_days(
     cancel: threading.Event | None = None,
     *,
     thumbnail: bool = False,
+    output_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """A one-day picture of ``request.kind`` for each day from ``first`` to ``last``, each saved
-    at :func:`picture_output` with its manifest. The days are planned here (the index); they are
-    drawn here or, with the config's ``jobs.backend`` "celery", a day a task on the workers
-    (:mod:`pylapse.pictures.distributed`): the same pixels either way. Days without frames are
-    listed in ``empty_days``; :class:`PictureError` when every day is empty."""
-    if last < first:
-        raise PictureError(f"date_to ({last}) is before date_from ({first})")
+    """A one-day picture of ``request.kind`` for each day from ``first`` to ``last``, each saved at
+    :func:`picture_output` (in ``output_dir`` when given) with its manifest. The days are planned
+    here (the index); they are drawn here or, with the config's ``jobs.backend`` "celery", a day a
+    task on the workers (:mod:`pylapse.pictures.distributed`): the same pixels either way. Days
+    without frames are listed in ``empty_days``; :class:`PictureError` when every day is empty."""
+    days = day_range(first, last)
     request = configured_request(config, collection_id, replace(request, day=first))
     if request.kind not in ONE_DAY_KINDS:
         raise PictureError(f"pictures by day are one-day kinds, not {request.kind}")
-    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     plans: list[DayPlan] = []
     empty: list[str] = []
     for n, day in enumerate(days):
@@ -184,7 +205,8 @@ def make_days(
         except PictureError:  # a day the camera took nothing on: the others still come
             empty.append(day.isoformat())
             continue
-        plans.append((one, paths, manifest, picture_output(config, collection_id, one)))
+        output = picture_output(config, collection_id, one, folder=output_dir)
+        plans.append((one, paths, manifest, output))
     if not plans:
         raise PictureError(f"{collection_id} has no frames from {first} to {last}")
     safe_report(progress, Progress("select", len(days), len(days)))
@@ -237,7 +259,8 @@ def queue_picture_days(
     last: date,
 ) -> int:
     """Queue :func:`make_days` as one ``picture`` job (thumbnails for the dashboard's list);
-    returns its id. A bad request fails here, before anything is queued."""
+    returns its id. A bad request or range fails here, before anything is queued."""
+    day_range(first, last)
     configured_request(config, collection_id, replace(request, day=first))
 
     def fn(progress: ProgressCallback, cancel: threading.Event) -> dict[str, Any]:
