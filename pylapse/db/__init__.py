@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from pylapse.db import sqlite
@@ -121,17 +121,39 @@ def transaction(conn: Connection) -> Iterator[Connection]:
 
 
 def bulk_insert(
-    conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    conn: Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    constants: Mapping[str, int | str] | None = None,
+    skip_conflicts: Sequence[str] = (),
 ) -> int:
-    """Insert many rows in the caller's transaction: ``COPY`` on PostgreSQL (several times
-    faster there than row inserts), ``executemany`` on SQLite. No conflict handling: for rows
-    known to be new. Returns how many rows."""
-    if isinstance(conn, sqlite3.Connection):
-        rows = list(rows)
-        marks = ", ".join("?" * len(columns))
-        conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
-        return len(rows)
-    return int(conn.copy_rows(table, columns, rows))  # type: ignore[attr-defined]
+    """Insert many rows in the caller's transaction; returns how many went in.
+
+    ``constants``: columns with the same value in every row (written once, not per row).
+    ``skip_conflicts``: a unique key's columns; a row that clashes with one is left out.
+    ``COPY`` on PostgreSQL (through a temporary table when conflicts are to be skipped): row
+    by row ``INSERT`` costs a round of the server's parse-plan-execute per row there;
+    ``executemany`` on SQLite, in process.
+    """
+    constants = dict(constants or {})
+    if not isinstance(conn, sqlite3.Connection):
+        copied: int = conn.copy_insert(  # type: ignore[attr-defined]
+            table, columns, rows, constants, skip_conflicts
+        )
+        return copied
+    names = ", ".join((*constants, *columns))
+    values = ", ".join([*(_literal(v) for v in constants.values()), *("?" * len(columns))])
+    conflict = f" ON CONFLICT ({', '.join(skip_conflicts)}) DO NOTHING" if skip_conflicts else ""
+    sql = f"INSERT INTO {table} ({names}) VALUES ({values}){conflict}"
+    return int(conn.executemany(sql, rows).rowcount)
+
+
+def _literal(value: int | str) -> str:
+    if isinstance(value, int):
+        return str(int(value))
+    return "'" + value.replace("'", "''") + "'"
 
 
 _VERSIONS_TABLE = """

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -101,7 +101,7 @@ class _NoRows:
         pass
 
 
-def _raise_as_sqlite(exc: psycopg.Error) -> None:
+def _raise_as_sqlite(exc: psycopg.Error) -> NoReturn:
     kind: type[sqlite3.Error] = sqlite3.DatabaseError
     for pg_kind, sqlite_kind in _ERRORS:
         if isinstance(exc, pg_kind):
@@ -176,19 +176,53 @@ class PostgresConnection:
                 _raise_as_sqlite(exc)
         return cursor
 
-    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-        """Load ``rows`` into ``table`` with ``COPY`` (the fast bulk load); returns how many."""
+    def copy_insert(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+        constants: Mapping[str, Any],
+        skip_conflicts: Sequence[str],
+    ) -> int:
+        """:func:`pylapse.db.bulk_insert` on PostgreSQL: ``COPY`` into a temporary table of
+        ``table``'s column types, then one ``INSERT ... SELECT`` (the constants, the conflicts
+        skipped); without either, ``COPY`` straight into ``table``."""
         self._implicit_begin("INSERT")
-        count = 0
+        names = ", ".join(columns)
         try:
             with self._raw.cursor() as cursor:
-                names = ", ".join(columns)
-                with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-                        count += 1
+                if not constants and not skip_conflicts:
+                    return self._copy(cursor, f"{table} ({names})", rows)
+                staging = f"pylapse_bulk_{table}"
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} AS "
+                    f"SELECT {names} FROM {table} WHERE false"
+                )
+                self._copy(cursor, staging, rows)
+                fixed = ", ".join(f"%({k})s" for k in constants)
+                conflict = (
+                    f" ON CONFLICT ({', '.join(skip_conflicts)}) DO NOTHING"
+                    if skip_conflicts
+                    else ""
+                )
+                cursor.execute(
+                    f"INSERT INTO {table} ({', '.join((*constants, *columns))}) "
+                    f"SELECT {fixed}{', ' if fixed else ''}{names} FROM {staging}{conflict}",
+                    dict(constants),
+                )
+                inserted = cursor.rowcount
+                cursor.execute(f"DELETE FROM {staging}")
+                return inserted
         except psycopg.Error as exc:
             _raise_as_sqlite(exc)
+
+    @staticmethod
+    def _copy(cursor: psycopg.Cursor[Any], target: str, rows: Iterable[Sequence[Any]]) -> int:
+        count = 0
+        with cursor.copy(f"COPY {target} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
         return count
 
     def _implicit_begin(self, statement: str) -> None:

@@ -7,6 +7,7 @@ forgotten. :class:`pylapse.index.scan.Scanner` walks and reads names and hands a
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections import Counter
@@ -31,6 +32,10 @@ _SKY_CLEARED = ", ".join(f"{c} = NULL" for c in SKY_COLUMNS)  # a replaced image
 _WHERE_FROM = "time_source, offset_source, time_status, time_reason"
 # A name that carries its offset (the packed and quick rows): proven without opening the file.
 _FROM_NAME = "'name', 'name', 'certain', ''"
+_NAME_EVIDENCE = ("name", "name", "certain", "")  # the same, as values
+# the columns of a new row (NewRows.full's order), as PostgreSQL's COPY writes them
+_COPIED = ("name", "utc", "utc_offset", "inode", "source", "size", "mtime",
+           "time_source", "offset_source", "time_status", "time_reason")  # fmt: skip
 
 
 class FolderWriter:
@@ -152,6 +157,9 @@ class FolderWriter:
         for the others, grouped in SQL).
         """
         conn, cid = self.conn, self.cid
+        if db.backend(conn) is db.Backend.POSTGRESQL:
+            self._copy(dir_id, rows)
+            return
         # The ids are integers from the database: inlined, so each row binds only its own values.
         into = "INSERT INTO frames (collection_id, dir_id, name, utc, utc_offset, inode, "
         conflict = "ON CONFLICT (dir_id, name) DO NOTHING"
@@ -198,6 +206,46 @@ class FolderWriter:
         self.result.added += conn.execute(
             "SELECT COUNT(*) FROM frames WHERE id > ?", (last_id,)
         ).fetchone()[0]
+
+    def _copy(self, dir_id: int, rows: NewRows) -> None:
+        """:meth:`_insert` on PostgreSQL: every new row of the folder in one ``COPY``
+        (:func:`pylapse.db.bulk_insert`), the packed names unpacked here; ``day_counts`` from
+        the rows past the largest id, as for SQLite's per-name rows."""
+        mask = (1 << CLOCK_BITS) - 1
+        packed = (
+            (name, base + (value & mask), offset, value >> CLOCK_BITS, "filename", None, None,
+             *_NAME_EVIDENCE)
+            for day, offset, payload, _count in rows.packed
+            for base in (day * 86400.0 - offset,)
+            for name, value in json.loads(payload).items()
+        )  # fmt: skip
+        quick = ((*row, "filename", None, None, *_NAME_EVIDENCE) for row in rows.quick)
+        if not (rows.packed or rows.quick or rows.full):
+            return
+        conn, cid = self.conn, self.cid
+        last_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM frames").fetchone()[0]
+        inserted = db.bulk_insert(
+            conn,
+            "frames",
+            _COPIED,
+            chain(packed, quick, rows.full),
+            constants={"collection_id": int(cid), "dir_id": int(dir_id)},
+            skip_conflicts=("dir_id", "name"),
+        )
+        if not inserted:
+            return
+        days = conn.execute(
+            "INSERT INTO day_counts (collection_id, day, utc_offset, n) "
+            f"SELECT ?, {DAY_SQL} AS d, utc_offset, COUNT(*) FROM frames WHERE id > ? "
+            "GROUP BY d, utc_offset "
+            "ON CONFLICT (collection_id, day, utc_offset) DO UPDATE SET n = n + excluded.n "
+            "RETURNING day",
+            (cid, last_id),
+        ).fetchall()
+        self.result.added += inserted
+        if days:
+            first, last = min(d[0] for d in days), max(d[0] for d in days)
+            self.result.touch(first * 86400.0, (last + 1) * 86400.0)
 
     def _compare(
         self, path: str, files: dict[str, int], stored: dict[str, tuple[Any, ...]]
