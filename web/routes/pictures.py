@@ -1,5 +1,6 @@
 """Pictures: made pictures listed with thumbnails, and a form that makes one (daystrip, keogram,
-time slice, night or day stack, colour map) as a ``picture`` job with live progress and cancel.
+time slice, night or day stack, colour map) as a ``picture`` job with live progress and cancel;
+a one-day kind with an "Until" day makes a picture per day, as one job.
 
 Pictures made here go to ``pictures/`` in the first storage root (see
 :func:`pylapse.tasks.picture.picture_output`). A picture is served by its file name only: the
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
@@ -21,10 +22,20 @@ from starlette.concurrency import run_in_threadpool
 from pylapse.pictures.kinds import PictureError, PictureKind
 from pylapse.pictures.manifest import list_pictures, thumbnail_path
 from pylapse.pictures.request import PictureRequest
-from pylapse.tasks.picture import configured_request, picture_output, pictures_folder, queue_picture
+from pylapse.tasks.picture import (
+    configured_request,
+    day_range,
+    picture_output,
+    pictures_folder,
+    queue_picture,
+    queue_picture_days,
+)
 from web import files
 from web.deps import RuntimeDep, TemplatesDep
 from web.routes import _media as m
+
+if TYPE_CHECKING:
+    from pylapse.jobs.runner import JobRunner
 
 router = APIRouter(tags=["pictures"], include_in_schema=False)
 T = TypeVar("T")
@@ -65,8 +76,9 @@ def _day(values: dict[str, str], name: str) -> date | None:
     return _field(values, name, date.fromisoformat, "a date (YYYY-MM-DD)")
 
 
-def plan_picture(runtime: Any, values: dict[str, str]) -> tuple[Any, str, PictureRequest, Path]:
-    """Check the form: ``(collection, its id, request, output)`` or a FieldError."""
+def plan_picture(runtime: Any, values: dict[str, str]) -> Callable[[JobRunner], int]:
+    """Check the form: what queues its job (one picture, or with ``day_to`` a one-day picture
+    per day from ``date``), or a FieldError."""
     kinds = dict(KINDS)
     kind = values.get("kind", "")
     if kind not in kinds:
@@ -80,6 +92,8 @@ def plan_picture(runtime: Any, values: dict[str, str]) -> tuple[Any, str, Pictur
             raise m.FieldError("date_from", "a colour map needs its first day")
         if _day(values, "date_to") is None:
             raise m.FieldError("date_to", "a colour map needs its last day")
+        if _day(values, "day_to") is not None:
+            raise m.FieldError("day_to", "Until is for one-day kinds (a colour map: From, To)")
     elif _day(values, "date") is None:
         raise m.FieldError("date", "choose the day")
     try:
@@ -97,7 +111,18 @@ def plan_picture(runtime: Any, values: dict[str, str]) -> tuple[Any, str, Pictur
         output = picture_output(runtime.config, cid, request)
     except (PictureError, ValueError) as exc:  # ValueError: no storage root for the output
         raise m.FieldError("form", str(exc)) from None
-    return collection, cid, request, output
+    last = _day(values, "day_to")
+    if last is None:
+        return lambda jobs: queue_picture(jobs, collection, cid, request, output)
+    first = request.day
+    assert first is not None  # a one-day kind's date, checked above
+    try:
+        day_range(first, last)
+    except PictureError as exc:
+        raise m.FieldError("day_to", str(exc)) from None
+    return lambda jobs: queue_picture_days(
+        jobs, runtime.config, collection, cid, request, first, last
+    )
 
 
 def made(runtime: Any) -> list[Any]:
@@ -133,7 +158,7 @@ async def start_picture(request: Request, runtime: RuntimeDep, templates: Templa
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     values.pop("csrf_token", None)
     try:
-        collection, cid, wanted, output = await run_in_threadpool(plan_picture, runtime, values)
+        start = await run_in_threadpool(plan_picture, runtime, values)
     except m.FieldError as exc:
         context = page_context(runtime, values, {exc.field: str(exc)})
         if not m.is_htmx(request):
@@ -145,7 +170,7 @@ async def start_picture(request: Request, runtime: RuntimeDep, templates: Templa
         response.headers["HX-Retarget"] = "#picture-form"
         response.headers["HX-Reswap"] = "outerHTML"
         return response
-    job_id = m.queue(runtime, lambda jobs: queue_picture(jobs, collection, cid, wanted, output))
+    job_id = m.queue(runtime, start)
     return m.started(request, templates, runtime, job_id, JOB_BASE, "/pictures")
 
 
