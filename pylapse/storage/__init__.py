@@ -3,7 +3,8 @@ folder layout (:mod:`.layout`), path confinement (:mod:`.roots`).
 
 Frames, config and outputs are never written in place: a temp file in the same folder is
 written, fsynced and renamed over the target, then the folder is fsynced, so a reader sees the
-old file or the new one and a crash leaves at most a ``.tmp`` file that :func:`sweep_temp` removes.
+old file or the new one and a crash leaves at most a ``.tmp`` file that :func:`sweep_temp` removes
+(and the next write of the same file, :func:`atomic_write`).
 """
 
 from __future__ import annotations
