@@ -103,13 +103,15 @@ class Runtime:
         self._cameras: dict[str, Camera] = {}  # used when there is no scheduler
         # each camera's retention once a day, where it is captured (the holder of its lease)
         self.retention = DailyRetention(self._captured_here, self.index) if scheduler else None
-        # render schedules fire where capture runs: as jobs when there is a runner, else in
-        # the timer's own thread (headless capture)
+        # render schedules fire where capture runs, on the host holding the site duty: as
+        # jobs when there is a runner, else in the timer's own thread (headless capture)
         self.render_schedules: ScheduleTimer | None = None
         if scheduler:
             from pylapse.tasks.render_schedule import ScheduleTimer  # renders load ffmpeg's side
 
-            self.render_schedules = ScheduleTimer(lambda: self.config, self._fire_render_schedule)
+            self.render_schedules = ScheduleTimer(
+                lambda: self.config, self._fire_render_schedule, active=self._holds_duty
+            )
         # thumbnails and day-player previews of new frames, made in the background
         self.thumbs = ThumbMaker(self.data_path / "thumbs", self._picture_roots, feed=self.index)
         self._unhook_thumbs: Callable[[], None] | None = None
@@ -375,6 +377,10 @@ class Runtime:
             if self.scheduler is not None:
                 self.scheduler.reload(new_config)
             self.notifier.set_rules(notification_rules(new_config))
+
+    def _holds_duty(self) -> bool:
+        """Whether this process runs the site-wide timers (see CaptureScheduler.has_duty)."""
+        return self.scheduler is not None and self.scheduler.has_duty
 
     def _captured_here(self) -> Config:
         """The config with only the cameras this process captures now (their leases held

@@ -10,6 +10,10 @@ A capture asks :meth:`LeaseKeeper.may_write` right before it writes a frame. A l
 run low (the heartbeat thread was held up, the process was stopped, the machine slept) is
 renewed there first; if another host took the camera meanwhile, the frame is not written and
 the camera is dropped at once.
+
+With ``duty=True`` the keeper also competes for the site-wide duty (:data:`SITE_DUTY`) in the
+same heartbeat transaction; :attr:`LeaseKeeper.has_duty` says whether this scheduler holds it
+now, so site-wide timers (the render schedules) run on one host only.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Collection
 
-from pylapse.capture.leases import Lease, LeaseHolder, LeaseStore
+from pylapse.capture.leases import SITE_DUTY, Lease, LeaseHolder, LeaseStore
 
 __all__ = ["LeaseKeeper"]
 
@@ -37,8 +41,10 @@ class LeaseKeeper:
         seconds: float,
         wanted: Callable[[], Collection[str]],
         on_change: Callable[[frozenset[str]], None],
+        duty: bool = False,
     ) -> None:
         self.store = store
+        self.duty = duty
         self.holder = holder
         self.seconds = seconds
         self._wanted = wanted
@@ -46,6 +52,7 @@ class LeaseKeeper:
         self._held: frozenset[str] = frozenset()
         self._told: frozenset[str] = frozenset()  # the set on_change was last told
         self._expires: dict[str, float] = {}  # our own lease's end, per camera held
+        self._duty_until = 0.0  # our duty lease's end (0: not ours)
         self._said: dict[str, str] = {}  # camera -> holder id last logged as in the way
         self._state = threading.Lock()
         self._stop = threading.Event()
@@ -56,6 +63,12 @@ class LeaseKeeper:
     def held(self) -> frozenset[str]:
         """The cameras this scheduler holds the lease of now."""
         return self._held
+
+    @property
+    def has_duty(self) -> bool:
+        """Whether this scheduler holds the site-wide duty now (its lease not run out: a
+        holder whose heartbeat stalled stops counting itself as the holder by itself)."""
+        return self._duty_until > time.time()
 
     @property
     def heartbeat(self) -> float:
@@ -79,6 +92,7 @@ class LeaseKeeper:
         with self._state:
             self._held = frozenset()
             self._expires.clear()
+            self._duty_until = 0.0
         try:
             self.store.leave(self.holder)
         except Exception:  # the leases then expire by themselves
@@ -105,7 +119,11 @@ class LeaseKeeper:
             if gone:
                 self.store.release(self.holder, gone)
             now = time.time()
-            found = self.store.take(self.holder, wanted, self.seconds, now, beat=True)
+            keys = wanted | {SITE_DUTY} if self.duty else wanted
+            found = self.store.take(self.holder, keys, self.seconds, now, beat=True)
+            duty = found.pop(SITE_DUTY, None)
+            if duty is not None:
+                self._tell_duty(duty, now)
             held = frozenset(c for c, lease in found.items() if lease.holder == self.holder.id)
             for camera_id, lease in sorted(found.items()):
                 self._tell(camera_id, lease, camera_id in before)
@@ -116,6 +134,16 @@ class LeaseKeeper:
         if tell:  # outside the lock: the scheduler reads ``held`` back (from any thread)
             self._on_change(held)
         return held
+
+    def _tell_duty(self, lease: Lease, now: float) -> None:
+        ours = lease.holder == self.holder.id
+        if ours and not self.has_duty:
+            log.info("site duty (scheduled renders) taken by host %s (pid %d)",
+                     self.holder.host, self.holder.pid)  # fmt: skip
+        elif not ours and self._said.get(SITE_DUTY) != lease.holder:
+            log.info("site duty (scheduled renders) is held by %s", lease.describe())
+        self._said[SITE_DUTY] = lease.holder
+        self._duty_until = now + self.seconds if ours else 0.0
 
     def _tell(self, camera_id: str, lease: Lease, had: bool) -> None:
         """Log a change of who captures ``camera_id``, once each."""

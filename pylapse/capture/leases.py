@@ -13,6 +13,10 @@ own or has expired, so two hosts racing for a camera cannot both win, on SQLite 
 say when each host was last heard of (a host holding no camera, too). A clean stop releases the
 leases and removes the row; a dead host's row stays, with its last heartbeat, until a day later.
 
+One more lease is not a camera's: :data:`SITE_DUTY`, the site-wide duty. Its holder runs what
+must run once for the whole site, not once per host (the render schedules); it is taken, renewed
+and expires like a camera's lease, so when its holder dies another host takes the duty over.
+
 Times are UTC seconds from each host's own clock: hosts must keep their clocks in step (NTP)
 to well under a lease's length. The SQL is portable (``?`` parameters, standard SQL, no
 PRAGMAs) so the same store runs on PostgreSQL through :func:`pylapse.db.connect`.
@@ -30,7 +34,7 @@ from typing import Any
 
 from pylapse import db
 
-__all__ = ["HOST_ROWS_KEPT", "HostBeat", "Lease", "LeaseHolder", "LeaseStore"]
+__all__ = ["HOST_ROWS_KEPT", "SITE_DUTY", "HostBeat", "Lease", "LeaseHolder", "LeaseStore"]
 
 _COMPONENT = "leases"
 _STEPS = [
@@ -53,6 +57,9 @@ _STEPS = [
     );
     """
 ]
+# The site-wide duty's key in capture_leases: '/' is refused in every config id
+# (pylapse.config.models._check_ids), so no camera can ever be named so.
+SITE_DUTY = "/duty"
 HOST_ROWS_KEPT = 86400.0  # seconds a dead host's row is kept after its last heartbeat
 
 # Takes the camera when it is free, ours already, or its lease expired; else changes nothing.
@@ -173,10 +180,12 @@ class LeaseStore:
                 )
 
     def leases(self) -> list[Lease]:
-        """Every lease row, expired ones included (see :meth:`Lease.live`), by camera."""
+        """Every camera's lease row, expired ones included (see :meth:`Lease.live`), by camera."""
         with self._lock:
             rows = self._conn.execute(
-                f"SELECT {_LEASE_COLUMNS} FROM capture_leases ORDER BY camera_id"
+                f"SELECT {_LEASE_COLUMNS} FROM capture_leases WHERE camera_id <> ? "
+                "ORDER BY camera_id",
+                (SITE_DUTY,),
             ).fetchall()
         return [_lease(row) for row in rows]
 
@@ -187,7 +196,20 @@ class LeaseStore:
             rows = self._conn.execute(
                 f"SELECT {_LEASE_COLUMNS} FROM capture_leases WHERE expires_at > ?", (now,)
             ).fetchall()
-        return {lease.camera_id: lease for lease in map(_lease, rows)}
+        found = {lease.camera_id: lease for lease in map(_lease, rows)}
+        found.pop(SITE_DUTY, None)
+        return found
+
+    def duty(self, now: float | None = None) -> Lease | None:
+        """The site duty's lease in force at ``now`` (who runs the render schedules), if any."""
+        now = time.time() if now is None else now
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT {_LEASE_COLUMNS} FROM capture_leases "
+                "WHERE camera_id = ? AND expires_at > ?",
+                (SITE_DUTY, now),
+            ).fetchone()
+        return None if row is None else _lease(row)
 
     # --- hosts ---------------------------------------------------------------------------------
 

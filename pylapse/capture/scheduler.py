@@ -16,7 +16,9 @@
   rows in ``pylapse.db``, read back on start and kept across reloads.
 * A camera runs only where its lease is held (:mod:`pylapse.capture.leasekeeper`): a second
   scheduler on the same data (another host, or a second process here) captures only the
-  cameras nobody else holds, and takes over unpinned ones whose holder stopped renewing.
+  cameras nobody else holds, and takes over unpinned ones whose holder stopped renewing. One
+  scheduler at a time also holds the site duty (:attr:`CaptureScheduler.has_duty`): it alone
+  runs the render schedules.
 """
 
 from __future__ import annotations
@@ -169,6 +171,7 @@ class CaptureScheduler:
                 seconds=config.capture.lease_seconds,
                 wanted=self._wanted_cameras,
                 on_change=self._leases_changed,
+                duty=True,  # and the site-wide duty: render schedules run on one host only
             )
         self._state_lock = threading.RLock()
         self._cameras: dict[str, Camera] = {}
@@ -449,6 +452,12 @@ class CaptureScheduler:
     def _runs_here(self, camera_id: str) -> bool:
         """Whether this scheduler captures ``camera_id`` now (it holds its lease)."""
         return self.leases is None or camera_id in self.leases.held
+
+    @property
+    def has_duty(self) -> bool:
+        """Whether this scheduler runs the site-wide timers (the render schedules): it holds the
+        site duty lease (:data:`~pylapse.capture.leases.SITE_DUTY`), or takes no leases."""
+        return self.leases is None or self.leases.has_duty
 
     def _wanted_cameras(self) -> list[str]:
         """The cameras whose leases this scheduler tries to hold: enabled, with a schedule,

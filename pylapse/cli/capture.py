@@ -148,7 +148,7 @@ def _status(config: Config) -> int:
 
     store = LeaseStore(config.index_location)
     try:
-        hosts, leases = store.hosts(), store.leases()
+        hosts, leases, duty = store.hosts(), store.leases(), store.duty()
     finally:
         store.close()
     now = timeutil.now().timestamp()
@@ -158,6 +158,7 @@ def _status(config: Config) -> int:
         silent = "" if ago <= config.capture.lease_seconds else " (silent: stopped or cut off)"
         print(f"  {beat.host} (pid {beat.pid}): last heartbeat {ago:.0f} s ago{silent}")
     held = {lease.camera_id: lease for lease in leases if lease.live(now)}
+    print(f"scheduled renders (site duty): {f'run by {duty.describe()}' if duty else 'no host'}")
     print("cameras:")
     for camera_id, cfg in config.cameras.items():
         lease = held.get(camera_id)

@@ -350,12 +350,20 @@ class ScheduleTimer:
     firing is kept in ``<data>/render_schedules.json`` so a restart neither repeats a run nor
     runs a backlog (a schedule seen for the first time starts from then). ``run(schedule_id,
     fire, stop)`` queues a job (the dashboard) or renders in this thread (headless capture;
-    ``stop`` is set when the timer stops, to cancel a render under way)."""
+    ``stop`` is set when the timer stops, to cancel a render under way).
+
+    ``active()`` says whether this process fires schedules now: several capture hosts on one
+    index run one timer each, and only the holder of the site duty fires (issue 21 §2). The
+    others leave the state file alone (in a shared data folder it is the holder's record), so
+    a host taking the duty over starts from the last firing it knows of: in a shared data
+    folder the dead holder's, else its own (then the latest firing may run a second time)."""
 
     def __init__(self, config: Callable[[], Config],
                  run: Callable[[str, datetime, threading.Event], object],
-                 every: float = CHECK_EVERY) -> None:  # fmt: skip
+                 every: float = CHECK_EVERY,
+                 active: Callable[[], bool] = lambda: True) -> None:  # fmt: skip
         self._config, self._run, self._every = config, run, every
+        self._active = active
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -380,7 +388,10 @@ class ScheduleTimer:
                 log.exception("checking render schedules failed (will retry)")
 
     def check(self, now: float) -> list[tuple[str, datetime]]:
-        """Fire every schedule due at ``now`` (UTC seconds); returns what was fired."""
+        """Fire every schedule due at ``now`` (UTC seconds); returns what was fired (nothing
+        while another host holds the site duty)."""
+        if not self._active():
+            return []
         config = self._config()
         path = config.data_path / STATE_NAME
         state = _load_state(path)

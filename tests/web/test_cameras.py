@@ -470,6 +470,7 @@ def test_the_cameras_page_says_which_host_captures_which_camera(client, runtime)
     [row] = page.context["capture_hosts"]
     assert (row.host, row.cameras, row.alive, row.here) == (me, ["demo"], True, True)
     assert 'id="capture-hosts"' in page.text and "this dashboard" in page.text
+    assert row.duty and "runs scheduled renders" in page.text  # the only host: it has the duty
     card = client.get("/dashboard/cameras/demo")
     assert card.context["card"].host == me and 'class="camera-host"' in card.text
     # another host, silent for a minute (dead, or cut off): shown as such, holding nothing
@@ -479,6 +480,7 @@ def test_the_cameras_page_says_which_host_captures_which_camera(client, runtime)
     assert part.template.name == "partials/_capture_hosts.html"
     rows = {r.host: r for r in part.context["capture_hosts"]}
     assert rows["pi-roof"].alive is False and rows["pi-roof"].cameras == []
+    assert rows["pi-roof"].duty is False
     assert "silent" in part.text and "pid 4321" in part.text
 
 

@@ -146,6 +146,7 @@ class HostRow:
     alive: bool  # heard from within a lease's length
     here: bool  # this dashboard's own scheduler
     cameras: list[str]
+    duty: bool  # holds the site duty: runs the scheduled renders
 
 
 def hosts_context(runtime: Runtime) -> dict[str, Any]:
@@ -153,6 +154,7 @@ def hosts_context(runtime: Runtime) -> dict[str, Any]:
     now = time.time()
     store = runtime.leases
     live = store.live(now)
+    duty = store.duty(now)  # not a camera's: said on its holder's row
     keeper = runtime.scheduler.leases if runtime.scheduler is not None else None
     rows = [
         HostRow(
@@ -162,6 +164,7 @@ def hosts_context(runtime: Runtime) -> dict[str, Any]:
             alive=now - beat.heartbeat_at <= runtime.config.capture.lease_seconds,
             here=keeper is not None and beat.holder == keeper.holder.id,
             cameras=sorted(cid for cid, lease in live.items() if lease.holder == beat.holder),
+            duty=duty is not None and duty.holder == beat.holder,
         )
         for beat in store.hosts()
     ]

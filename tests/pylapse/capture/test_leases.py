@@ -15,7 +15,7 @@ import time
 import pytest
 
 from pylapse.capture.leasekeeper import LeaseKeeper
-from pylapse.capture.leases import LeaseHolder, LeaseStore
+from pylapse.capture.leases import SITE_DUTY, LeaseHolder, LeaseStore
 from pylapse.capture.scheduler import CaptureScheduler
 from pylapse.config.file import parse_config
 
@@ -93,7 +93,7 @@ def test_release_and_leave(store):
 HOLDER = """
 import sys, time
 from pylapse.capture.leasekeeper import LeaseKeeper
-from pylapse.capture.leases import LeaseHolder, LeaseStore
+from pylapse.capture.leases import SITE_DUTY, LeaseHolder, LeaseStore
 keeper = LeaseKeeper(LeaseStore(sys.argv[1]), LeaseHolder.this_process("host-a"), seconds=2,
                      wanted=lambda: ["porch"], on_change=lambda held: None)
 print(sorted(keeper.start()), flush=True)
@@ -144,6 +144,40 @@ def test_a_lease_lost_while_paused_stops_writes_at_once(store):
     assert paused.may_write("porch") == "porch: captured by host host-b (pid 202), not here"
     paused.reconcile()
     assert changes == [frozenset({"porch"}), frozenset()]
+
+
+def test_the_site_duty_has_one_holder_and_moves_when_it_expires(store, caplog):
+    """The duty rides on the camera heartbeat; a holder that stops renewing (crashed, or its
+    release failed) loses it to another host once its lease runs out, and knows it."""
+    caplog.set_level(logging.INFO, logger="pylapse.capture")
+    first = LeaseKeeper(store, A, seconds=1, wanted=lambda: ["porch"], on_change=print,
+                        duty=True)  # fmt: skip
+    second = LeaseKeeper(store, B, seconds=1, wanted=lambda: ["yard"], on_change=print,
+                         duty=True)  # fmt: skip
+    assert first.reconcile(notify=False) == {"porch"} and first.has_duty
+    assert second.reconcile(notify=False) == {"yard"} and not second.has_duty
+    assert store.duty().holder == A.id  # type: ignore[union-attr]
+    assert sorted(store.live()) == ["porch", "yard"]  # the duty is no camera's lease
+    assert [x.camera_id for x in store.leases()] == ["porch", "yard"]
+    assert "site duty (scheduled renders) is held by host host-a (pid 101)" in caplog.text
+    time.sleep(1.1)  # first renews nothing meanwhile
+    assert not first.has_duty  # ran out: it stops counting itself the holder by itself
+    second.reconcile(notify=False)
+    assert second.has_duty and store.duty().holder == B.id  # type: ignore[union-attr]
+    assert "site duty (scheduled renders) taken by host host-b (pid 202)" in caplog.text
+    first.reconcile(notify=False)
+    assert not first.has_duty and first.held == {"porch"}
+    plain = _keeper(store, A, 30, ["porch"])  # a keeper without the duty never takes it
+    second.stop()
+    plain.reconcile()
+    assert store.duty() is None
+
+
+def test_no_camera_can_be_named_as_the_site_duty(tmp_path):
+    config = _config(tmp_path, {SITE_DUTY: {}, "porch": {}}, "")
+    assert list(config.cameras) == ["porch"]  # set aside as invalid, never captured
+    (problem,) = config.invalid_cameras[SITE_DUTY].problems
+    assert "id '/duty' is not accepted" in problem
 
 
 def test_a_camera_nobody_holds_may_be_grabbed_by_anyone(store):

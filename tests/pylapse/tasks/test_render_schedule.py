@@ -246,7 +246,7 @@ def test_headless_capture_fires_a_schedule_in_its_timer(garden: tuple) -> None:
         rule = NotificationConfig(url=rx.url("/hook"), events=["render.scheduled"])
         config = config.model_copy(update={"notifications": {"hook": rule}})
         runtime = Runtime(config, jobs=False)  # as `pylapse capture` builds it
-        runtime.notifier.start()
+        runtime.start()  # its scheduler takes the site duty: nobody else holds it
         try:
             timer = runtime.render_schedules
             assert timer is not None
