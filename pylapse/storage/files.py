@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import hashlib
 import os
 import re
 import socket
@@ -142,7 +143,17 @@ def _host() -> str:
 def write_slot(target: str | os.PathLike[str], k: int) -> Path:
     """The path of ``target``'s ``k``-th write slot (the temp file :func:`atomic_write` uses)."""
     target = Path(target)
-    return target.with_name(f".{target.name}{_SLOT_INFIX}{k}.{_host()}{TEMP_SUFFIX}")
+    return target.with_name(f"{_temp_base(target)}{k}.{_host()}{TEMP_SUFFIX}")
+
+
+def _temp_base(target: Path) -> str:
+    """``.NAME.pylapse-write-``; for a name too long to take it (file systems store 255 bytes),
+    a digest of the name in its place, so any name that can be written can be written safely."""
+    base = f".{target.name}{_SLOT_INFIX}"
+    if len(os.fsencode(base)) + 64 <= 255:  # + slot number, host (<= 32), pid, random, .tmp
+        return base
+    digest = hashlib.sha256(os.fsencode(target.name)).hexdigest()[:20]
+    return f".{digest}{_SLOT_INFIX}"
 
 
 def _open_temp(path: Path) -> tuple[int, Path, int]:
@@ -167,8 +178,9 @@ def _open_temp(path: Path) -> tuple[int, Path, int]:
             unlock_file(slot, fd)
             k += os.path.lexists(slot)  # not ours to remove either (a sticky folder): skip it
             continue
+        os.fchmod(fd, 0o600)  # as mkstemp makes it: nobody reads a secret before ``mode`` is set
         return fd, slot, k
-    prefix = f".{path.name}{_SLOT_INFIX}pid{os.getpid()}-"
+    prefix = f"{_temp_base(path)}pid{os.getpid()}-"
     fd, name = tempfile.mkstemp(prefix=prefix, suffix=TEMP_SUFFIX, dir=path.parent)
     return fd, Path(name), -1
 

@@ -135,6 +135,13 @@ def test_a_killed_writers_temp_file_goes_with_the_next_write_of_its_target(tmp_p
     assert visible(tmp_path) == ["day.png", "other.png"]
 
 
+def test_the_longest_name_a_folder_takes_is_written_atomically(tmp_path):
+    target = tmp_path / ("n" * 251 + ".png")  # 255 bytes: no room for a temp suffix
+    storage.atomic_write(target, b"first")
+    storage.atomic_write(target, b"second")
+    assert target.read_bytes() == b"second" and visible(tmp_path) == [target.name]
+
+
 def test_sweep_temp_removes_only_temp_files(tmp_path):
     (tmp_path / ".frame.jpg.abc.tmp").write_bytes(b"x")
     (tmp_path / "frame.jpg").write_bytes(b"x")
@@ -622,6 +629,7 @@ def test_atomic_write_makes_missing_folders_and_writes_beside_the_target(tmp_pat
     def writer(handle):
         handle.write(b"data")
         seen.extend(p.name for p in target.parent.iterdir())  # the temp file, mid-write
+        assert os.fstat(handle.fileno()).st_mode & 0o777 == 0o600  # only ours until placed
 
     storage.atomic_write(target, writer)
     assert target.read_bytes() == b"data"
