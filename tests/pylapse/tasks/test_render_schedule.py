@@ -4,6 +4,7 @@ clock), keep-N by manifest, a run on a real index with real ffmpeg and a real jo
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -193,6 +194,13 @@ def garden(tmp_path: Path):
                                        "enabled": False}},  # the timer leaves it alone
     }))  # fmt: skip
     index = FrameIndex(tmp_path / "data" / "pylapse.db")
+    _plant(root, index)
+    yield load_config(cfg), index, tmp_path
+    index.close()
+
+
+def _plant(root: Path, index: FrameIndex) -> None:
+    """Frames of camera "cam" on 28-31 March 2026 (3, 5, 4 and 2), on disk and indexed."""
     for day, count in ((28, 3), (29, 5), (30, 4), (31, 2)):  # March 2026: DST on the 29th
         for k in range(count):
             when = datetime(2026, 3, day, 9, tzinfo=BERLIN) + k * timedelta(minutes=30)
@@ -201,8 +209,6 @@ def garden(tmp_path: Path):
             path = folder / naming.format_name(when, prefix="cam-")
             Image.new("RGB", (64, 48), (day * 5, 30 * k, 90)).save(path, quality=90)
             index.add_frame("cam", path, when, size=path.stat().st_size, mtime=None)
-    yield load_config(cfg), index, tmp_path
-    index.close()
 
 
 def test_a_run_renders_its_period_through_the_cache_and_keeps_two(garden: tuple) -> None:
@@ -261,6 +267,76 @@ def test_headless_capture_fires_a_schedule_in_its_timer(garden: tuple) -> None:
     video = tmp_path / "storage" / "videos" / "daily-2026-03-29.mp4"
     manifest = read_manifest(video)
     assert manifest is not None and manifest["output_frames"] == 5
+
+
+def test_two_hosts_on_one_index_render_a_schedule_once_and_the_duty_moves_on_expiry(
+    tmp_path: Path, index_location: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two capture hosts share the config, index and storage (on SQLite: one machine, one data
+    folder): only the site duty's holder renders; stopped without releasing (its database gone
+    at that moment), its duty expires and the other host renders the next firing."""
+    from pylapse.runtime import Runtime
+
+    try:
+        find_ffmpeg()
+    except FfmpegNotFound as exc:
+        pytest.skip(f"no ffmpeg: {exc}")
+    postgres = index_location.startswith("postgresql:")
+    raw = {
+        "storage_roots": [str(tmp_path / "storage")],
+        "data_dir": str(tmp_path / "data") if postgres else str(Path(index_location).parent),
+        "collections": {"cam": {"name": "Cam", "path": str(tmp_path / "storage" / "cam"),
+                                "timezone": "Europe/Berlin"}},
+        "render_schedules": {"daily": {"collection": "cam", "period": "yesterday", "at": "06:00",
+                                       "fps": 10, "speed": "draft"}},
+        "capture": {"lease_seconds": 1.5},
+        **({"index_url": index_location} if postgres else {}),
+    }  # fmt: skip
+    config = Config.model_validate(raw)
+    index = FrameIndex(index_location)
+    try:
+        _plant(tmp_path / "storage" / "cam", index)
+    finally:
+        index.close()
+    videos = tmp_path / "storage" / "videos"
+    a, b = Runtime(config, jobs=False, host="a"), Runtime(config, jobs=False, host="b")
+    try:
+        a.start()
+        b.start()
+        timer_a, timer_b = a.render_schedules, b.render_schedules
+        assert timer_a is not None and timer_b is not None
+        assert a.leases.duty().host == "a"  # type: ignore[union-attr]
+        assert timer_a.check(at("2026-03-30T05:00+02:00").timestamp()) == []  # first seen
+        assert timer_b.check(at("2026-03-30T06:00:20+02:00").timestamp()) == []  # not b's duty
+        assert not videos.exists()
+        fired = timer_a.check(at("2026-03-30T06:00:20+02:00").timestamp())
+        assert fired == [("daily", at("2026-03-30T06:00+02:00"))]
+        first = read_manifest(videos / "daily-2026-03-29.mp4")
+        assert first is not None and first["output_frames"] == 5
+
+        assert a.scheduler is not None and a.scheduler.leases is not None
+        held_until = a.leases.duty().expires_at  # type: ignore[union-attr]
+
+        def gone(_holder: object) -> None:
+            raise OSError("index database unreachable")
+
+        monkeypatch.setattr(a.scheduler.leases.store, "leave", gone)
+        a.stop()  # heartbeats end, the duty is not released: b waits for it to expire
+        assert b.scheduler is not None
+        deadline = time.monotonic() + 6
+        while not b.scheduler.has_duty and time.monotonic() < deadline:
+            time.sleep(0.05)
+        duty = b.leases.duty()
+        assert duty is not None and duty.host == "b" and duty.acquired_at >= held_until
+        fired = timer_b.check(at("2026-03-31T06:00:20+02:00").timestamp())
+        assert fired == [("daily", at("2026-03-31T06:00+02:00"))]
+        second = read_manifest(videos / "daily-2026-03-30.mp4")
+        assert second is not None and second["output_frames"] == 4
+        assert sorted(p.name for p in videos.glob("*.mp4")) == [
+            "daily-2026-03-29.mp4", "daily-2026-03-30.mp4"]  # fmt: skip
+    finally:
+        a.stop()
+        b.stop()
 
 
 def test_an_export_presets_rules_pick_the_frames_of_the_period(garden: tuple) -> None:
