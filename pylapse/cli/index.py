@@ -10,6 +10,7 @@ for in-place changes.
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -44,6 +45,55 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
+    actions = parser.add_subparsers(dest="index_action", metavar="{migrate}")
+    migrate = actions.add_parser(
+        "migrate",
+        help="copy the index into another database (resumable) and verify the copy",
+        description="Copy the frame index (by default the config's) into another database, "
+        "e.g. PostgreSQL, then verify it: row counts and a checksum of (collection, name, "
+        "utc) per day. Run again after an interruption: it goes on where it stopped. Then set "
+        "index_url in the config to the target.",
+    )
+    add_config_option(migrate)
+    migrate.add_argument("--to", required=True, help="postgresql://user:password@host/db")
+    migrate.add_argument(
+        "--from", dest="source", help="the index to copy (default: the config's)"
+    )
+    migrate.add_argument("--no-progress", action="store_true", help="no progress bar")
+    migrate.set_defaults(func=run_migrate)
+
+
+def run_migrate(args: argparse.Namespace) -> int:
+    """``pylapse index migrate --to URL``: copy and verify (:mod:`pylapse.index.transfer`)."""
+    from pylapse import db
+    from pylapse.index.transfer import TransferError, copy_index
+    from pylapse.redact import mask_secrets
+
+    config = load_config_or_fail(args.config)
+    source = args.source or config.index_location
+    if str(source) == args.to:
+        raise CommandError("--to names the index being copied: give another database")
+
+    def progress(done: int, total: int) -> None:
+        if not args.no_progress and sys.stderr.isatty():
+            print(f"\r{done}/{total} frames", end="", file=sys.stderr, flush=True)
+
+    started = time.monotonic()
+    try:
+        report = copy_index(source, args.to, progress)
+    except (TransferError, OSError, sqlite3.Error) as exc:
+        raise CommandError(f"index migrate: {mask_secrets(str(exc))}") from None
+    if not args.no_progress and sys.stderr.isatty():
+        print(file=sys.stderr)
+    resumed = f" (resumed after frame {report.resumed_after})" if report.resumed_after else ""
+    print(
+        f"copied {report.frames} frames{resumed} to {db.describe(args.to)} in "
+        f"{time.monotonic() - started:.1f} s; verified: "
+        + ", ".join(f"{n} {table}" for table, n in report.counts.items())
+        + f", {report.days} collection days' checksums"
+    )
+    print(f'set "index_url": "{db.describe(args.to)}" in the config (with its password)')
+    return 0
 
 
 def _targets(config: Config, wanted: list[str] | None) -> list[str]:
