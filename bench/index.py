@@ -1,6 +1,7 @@
 """Frame index benchmark: cold scan, no-change rescan and per-day counts at a million frames.
 
     ./bench.sh index [--frames 1000000] [--per-day 8640] [--repeat 3] [--cold-repeat 5]
+                     [--backend sqlite|postgresql] [--postgres postgresql://postgres@127.0.0.1:5432]
 
 Builds (once, reused while ``--frames``/``--per-day`` are unchanged) a tree of empty frame files
 named in the default format, ``bench/.work/index-<N>/tree/<YYYY-MM-DD>/cam-...+09.00.jpg``,
@@ -13,6 +14,8 @@ one every 10 s, then measures against baselines taken in the same run:
 * a count over a range covering nearly all rows (goal: 50 ms) vs ``COUNT(*)`` over that range;
 * for information: the walk plus one ``stat`` per file, the cost the scan avoids by not
   stat-ing files (see ``pylapse/index/scan.py``);
+* ``--backend postgresql``: the index in a database made for the run on the ``--postgres``
+  server (dropped at the end), each cold scan in a fresh schema; the baselines' SQL runs there.
 * for information: the cold scan's processor time (all its threads) vs the walk's, from the
   same rounds: on a busy machine the wall-clock ratio follows the load (the scan's writer
   thread gets no core of its own), this one much less.
@@ -29,14 +32,14 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 sys.path.insert(0, os.path.dirname(_HERE))
 
 import argparse
-import sqlite3
+import secrets
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from bench._harness import Goal, Report, best_of, publish_tree, timed
-from pylapse import naming, timeutil
+from pylapse import db, naming, timeutil
 from pylapse.index.store import FrameIndex
 
 ZONE = "Asia/Tokyo"
@@ -113,15 +116,64 @@ def main() -> int:
     # Best of 5, each beside a walk (see below): the machine is shared and one run can lose a
     # core to other work.
     parser.add_argument("--cold-repeat", type=int, default=5, help="runs of the cold scan")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--postgres",
+        default="postgresql://postgres@127.0.0.1:5432",
+        help="the PostgreSQL server of --backend postgresql (a database is made for the run)",
+    )
     args = parser.parse_args()
     if args.frames < 1 or args.per_day < 1:
         parser.error("--frames and --per-day must be at least 1")
 
     base = WORK / f"index-{args.frames}-{args.per_day}"
     root = build_tree(base, args.frames, args.per_day)
-    db_path = base / f"pylapse-{os.getpid()}.db"  # one per run: runs at the same time do not mix
+    store = _Store(args.backend, args.postgres, base / f"pylapse-{os.getpid()}.db")
+    try:
+        return _run(args, root, store)
+    finally:
+        store.drop()
+
+
+class _Store:
+    """Where the run's index lives: a SQLite file (one per run: runs at the same time do not
+    mix), or a PostgreSQL database of the run's own, a fresh schema for each cold scan."""
+
+    def __init__(self, backend: str, server: str, path: Path) -> None:
+        self.backend, self.path, self.server = backend, path, server
+        self.database = f"pylapse_bench_{os.getpid()}_{secrets.token_hex(3)}"
+        self.location: str = str(path)
+        if backend == "postgresql":
+            self._admin(f'CREATE DATABASE "{self.database}"')
+            self.fresh()
+
+    def _admin(self, sql: str, database: str = "postgres") -> None:
+        import psycopg
+
+        with psycopg.connect(f"{self.server}/{database}", autocommit=True) as conn:
+            conn.execute(sql)
+
+    def fresh(self) -> None:
+        """An empty index at :attr:`location`."""
+        if self.backend == "sqlite":
+            remove_db(self.path)
+            return
+        schema = f"s_{secrets.token_hex(4)}"
+        self._admin(f"CREATE SCHEMA {schema}", self.database)
+        options = f"-csearch_path%3D{schema}"
+        self.location = f"{self.server}/{self.database}?options={options}"
+
+    def drop(self) -> None:
+        if self.backend == "sqlite":
+            remove_db(self.path)
+        else:
+            self._admin(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+
+
+def _run(args: argparse.Namespace, root: Path, store: _Store) -> int:
     tz = timeutil.zone(ZONE)
-    report = Report(f"frame index, {args.frames:,} frames ({args.per_day:,} a day folder)")
+    on = "" if args.backend == "sqlite" else ", on PostgreSQL"
+    report = Report(f"frame index, {args.frames:,} frames ({args.per_day:,} a day folder){on}")
 
     bare_walk(str(root))  # warm the page cache for baseline and scan alike
     walk = best_of(lambda: bare_walk(str(root)), args.repeat)
@@ -129,8 +181,8 @@ def main() -> int:
     opened: list[FrameIndex] = []
 
     def fresh_index() -> None:
-        remove_db(db_path)
-        opened.append(FrameIndex(db_path))  # opening and migrating an empty file: not timed
+        store.fresh()
+        opened.append(FrameIndex(store.location))  # opening and migrating it: not timed
 
     def cold_scan() -> None:
         index = opened.pop()
@@ -160,7 +212,7 @@ def main() -> int:
     report.add("cold scan vs scandir walk", cold, paired_walk, Goal.ratio(3))
     report.add("info: cold scan CPU vs walk CPU", cpu["scan"], cpu["walk"], Goal.info())
 
-    with FrameIndex(db_path) as index:
+    with FrameIndex(store.location) as index:
         index.scan(KEY, root, tz)  # settle folders that were too fresh to trust (racy mtime)
         seconds, result = timed(lambda: index.scan(KEY, root, tz))
         if result.parsed or result.added or result.deleted:
@@ -178,9 +230,9 @@ def main() -> int:
         ranged = best_of(lambda: index.count(KEY, lo, hi), max(args.repeat, 5))
         expected = index.count(KEY, lo, hi)
 
-    conn = sqlite3.connect(db_path)
+    conn = db.connect(store.location)
     naive_sql = (
-        "SELECT CAST((utc + utc_offset) / 86400 AS INTEGER) AS day, COUNT(*) FROM frames "
+        "SELECT CAST(floor((utc + utc_offset) / 86400) AS INTEGER) AS day, COUNT(*) FROM frames "
         "GROUP BY day"
     )
     naive = best_of(lambda: conn.execute(naive_sql).fetchall(), max(args.repeat, 3))
@@ -191,7 +243,6 @@ def main() -> int:
     conn.close()
     report.add("per-day counts (all rows)", days, naive, Goal.seconds(0.05))
     report.add("count over a range (all rows)", ranged, plain, Goal.seconds(0.05))
-    remove_db(db_path)
 
     stat_walk = best_of(lambda: walk_and_stat(str(root)), 1)
     report.add("info: walk + stat per file", stat_walk, walk, Goal.info())

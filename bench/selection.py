@@ -1,6 +1,6 @@
 """Selection benchmark: a year at a 10-second cadence, rules "every 10 s" and "every 15 min".
 
-    ./bench.sh selection [--days 365] [--sample-days 2] [--rebuild]
+    ./bench.sh selection [--days 365] [--sample-days 2] [--rebuild] [--backend postgresql]
 
 3.15 M synthetic rows (one year, a frame every 10 s with 0-2 s of capture jitter and a missing
 hour every 40 days) are written straight into a SQLite frame index under ``bench/.work/`` (built
@@ -13,6 +13,9 @@ once, reused by later runs; ``--rebuild`` starts over). For each rule:
   all that day's frames by ``min(..., key=abs difference)``), timed on ``--sample-days`` days in
   this run and extrapolated to the whole year (it is quadratic per day, so a year of it would
   take hours). The baseline works on the same float times, so it is not charged for parsing.
+
+``--backend postgresql`` copies that index (``pylapse index migrate``'s copy) into a database made
+for the run on the ``--postgres`` server (dropped at the end) and reads the rows from there.
 
 Prints one line per measure: name, ours, baseline, ratio, goal. ``--profile`` adds the top
 functions of one selection per rule (cProfile), for finding the next hot spot.
@@ -247,21 +250,48 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--profile", action="store_true", help="cProfile one selection per rule")
     parser.add_argument("--dead-frames", action="store_true", help="the dead-frame default's cost")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
     args = parser.parse_args()
     if args.dead_frames:
+        if args.backend != "sqlite":
+            parser.error("--dead-frames measures on SQLite only")
         measure_dead_frames(args.days, args.repeat)
         return
+    path, count = ensure_index(args.days, args.rebuild)
+    if args.backend == "sqlite":
+        measure(args, path, count, path.name)
+        return
+    import secrets
+
+    import psycopg
+
+    from pylapse.index.transfer import copy_index
+
+    database = f"pylapse_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(f"{args.postgres}/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{database}"')
+        try:
+            url = f"{args.postgres}/{database}"
+            started = time.perf_counter()
+            copy_index(path, url)
+            print(f"copied into PostgreSQL in {time.perf_counter() - started:.1f} s", flush=True)
+            measure(args, url, count, f"PostgreSQL, copied from {path.name}")
+        finally:
+            admin.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
+
+
+def measure(args: argparse.Namespace, location: Path | str, count: int, where: str) -> None:
 
     from pylapse import timeutil
     from pylapse.index.store import FrameIndex
     from pylapse.selection.selection import select_cron
     from pylapse.selection.slots import select_slot_grid
 
-    path, count = ensure_index(args.days, args.rebuild)
     tz = timeutil.zone(ZONE)
-    print(f"index: {count:,} frames over {args.days} days ({path.name})", flush=True)
+    print(f"index: {count:,} frames over {args.days} days ({where})", flush=True)
     line("measure", "ours", "baseline", "ratio", "goal")
-    with FrameIndex(path) as index:
+    with FrameIndex(location) as index:
         for label, rule in RULES.items():
             best = (float("inf"), 0.0, 0.0, 0.0, None)
             for _ in range(max(1, args.repeat)):
