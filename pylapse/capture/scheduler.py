@@ -23,18 +23,14 @@
 
 from __future__ import annotations
 
-import heapq
-import json
 import logging
 import os
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
-from itertools import islice
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -43,22 +39,29 @@ from apscheduler.triggers.date import DateTrigger
 from pylapse import db, storage, timeutil
 from pylapse.capture.camera import Camera
 from pylapse.capture.disk import DiskGuard
+from pylapse.capture.jobplan import (
+    NextRun,
+    camera_signature,
+    in_zone,
+    next_runs,
+    planned_jobs,
+    retry_id,
+)
 from pylapse.capture.leasekeeper import LeaseKeeper
 from pylapse.capture.leases import LeaseHolder, LeaseStore
 from pylapse.capture.pause import ALL, PauseStore
 from pylapse.capture.retry import Attempt, AttemptRunner, RetryPolicy
 from pylapse.capture.runpool import CaptureExecutor, fire_time
-from pylapse.capture.triggers import build_trigger, fire_times
+from pylapse.capture.triggers import build_trigger
 from pylapse.config.capture import host_name
 
 if TYPE_CHECKING:
     from pylapse.capture.health import HealthStore
-    from pylapse.config.models import Config, Schedule
+    from pylapse.config.models import Config
     from pylapse.index.store import FrameIndex
 
 __all__ = [
     "CaptureScheduler",
-    "NextRun",
     "ReloadSummary",
 ]
 
@@ -71,43 +74,13 @@ SAVE_YIELD = 0.25  # longest a save waits for the slot's other requests to go ou
 
 
 @dataclass(frozen=True)
-class NextRun:
-    camera_id: str
-    schedule_id: str
-    when: datetime  # in the camera's zone
-
-
-@dataclass(frozen=True)
 class ReloadSummary:
     added: list[str]  # job ids created or replaced (their schedule changed)
     removed: list[str]
     unchanged: list[str]  # kept as they were, next fire time included
 
 
-# --- the executor ------------------------------------------------------------------------------
-
-
-def _in_zone(when: datetime, tz: tzinfo) -> datetime:
-    # through UTC: astimezone() to the datetime's own tzinfo would not normalize it
-    return when.astimezone(UTC).astimezone(tz)
-
-
-def _runs(
-    camera_id: str, schedule: Schedule, tz: tzinfo, after: datetime, limit: int, key: str
-) -> Iterator[tuple[float, str, NextRun]]:
-    times = islice(fire_times(build_trigger(schedule, tz), after), limit)
-    return ((t.timestamp(), key, NextRun(camera_id, schedule.id, _in_zone(t, tz))) for t in times)
-
-
 # --- the scheduler -----------------------------------------------------------------------------
-
-
-def _job_id(camera_id: str, schedule_id: str) -> str:
-    return f"capture:{camera_id}:{schedule_id}"
-
-
-def _retry_id(camera_id: str, schedule_id: str) -> str:
-    return f"retry:{camera_id}:{schedule_id}"
 
 
 def _retire(camera: Camera) -> None:
@@ -135,10 +108,6 @@ def _same_clock(zone: str, other: str) -> bool:
     now = timeutil.now()
     samples = [now, now.replace(month=1, day=15), now.replace(month=7, day=15)]
     return all(t.astimezone(a).utcoffset() == t.astimezone(b).utcoffset() for t in samples)
-
-
-def _signature(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
 
 
 class CaptureScheduler:
@@ -347,8 +316,8 @@ class CaptureScheduler:
             self._sync_cameras(config)
             wanted = {
                 job_id: job
-                for job_id, job in self._wanted_jobs(config).items()
-                if self._runs_here(job[1])
+                for job_id, job in planned_jobs(config).items()
+                if self._runs_here(job.camera_id)
             }
             for job_id in set(self._job_sigs) - set(wanted):
                 self._remove_job(job_id)
@@ -372,25 +341,9 @@ class CaptureScheduler:
                 log.debug("scheduled %s", job_id)
         return ReloadSummary(sorted(added), sorted(removed), sorted(unchanged))
 
-    @staticmethod
-    def _camera_signature(config: Config, camera_id: str) -> str | None:
-        """What a built :class:`Camera` depends on: its entry and the config-wide settings
-        :meth:`Camera.from_config` reads (a hand edit of the top-level layout, the ffmpeg or the
-        data folder rebuilds the running cameras)."""
-        cfg = config.cameras.get(camera_id)
-        if cfg is None:
-            return None
-        return _signature([
-            cfg.model_dump(mode="json"),
-            config.camera_layout(camera_id),
-            str(config.resolve(config.ffmpeg_path)) if config.ffmpeg_path else None,
-            str(config.data_path),
-            str(config.resolve(cfg.output_dir)),
-        ])  # fmt: skip
-
     def _sync_cameras(self, config: Config) -> None:
         for camera_id in list(self._cameras):
-            sig = self._camera_signature(config, camera_id)
+            sig = camera_signature(config, camera_id)
             if sig != self._camera_sigs.get(camera_id) or not self._runs_here(camera_id):
                 _retire(self._cameras.pop(camera_id))
                 self._camera_sigs.pop(camera_id, None)
@@ -399,7 +352,7 @@ class CaptureScheduler:
                 self.health.set_enabled(camera_id, cfg.enabled)
             if cfg.enabled and camera_id not in self._cameras and self._runs_here(camera_id):
                 self._cameras[camera_id] = Camera.from_config(camera_id, cfg, config)
-                self._camera_sigs[camera_id] = self._camera_signature(config, camera_id)
+                self._camera_sigs[camera_id] = camera_signature(config, camera_id)
 
     def _report(self, config: Config) -> None:
         """Log what a pyLapse 0.2 user must know about ``config``, each note once (again after
@@ -431,21 +384,6 @@ class CaptureScheduler:
             if key not in self._said:
                 log.log(level, "%s", text)
         self._said = set(notes)
-
-    @staticmethod
-    def _wanted_jobs(config: Config) -> dict[str, tuple[str, str, Schedule, tzinfo]]:
-        wanted = {}
-        for camera_id, cfg in config.cameras.items():
-            if not cfg.enabled:
-                continue
-            for schedule in cfg.schedules:
-                if not schedule.enabled:
-                    continue
-                sig = _signature([
-                    schedule.model_dump(mode="json"), cfg.timezone, schedule.sun_place()
-                ])  # fmt: skip
-                wanted[_job_id(camera_id, schedule.id)] = (sig, camera_id, schedule, cfg.zone())
-        return wanted
 
     # --- leases ------------------------------------------------------------------------------
 
@@ -539,18 +477,18 @@ class CaptureScheduler:
     # --- running -------------------------------------------------------------------------------
 
     def _scheduled_time(self, camera: Camera) -> datetime:
-        return _in_zone(fire_time() or timeutil.now(), camera.zone)
+        return in_zone(fire_time() or timeutil.now(), camera.zone)
 
     def _fire(self, camera_id: str, schedule_id: str) -> Attempt | None:
         """A regular slot: supersedes any retry still pending for this schedule."""
-        retry_id = _retry_id(camera_id, schedule_id)
-        if retry_id in self._retries:  # checked first: the job store lock is a shared one
-            self._retries.discard(retry_id)
-            self._remove_job(retry_id)
+        retry = retry_id(camera_id, schedule_id)
+        if retry in self._retries:  # checked first: the job store lock is a shared one
+            self._retries.discard(retry)
+            self._remove_job(retry)
         return self._attempt(camera_id, schedule_id, 0)
 
     def _retry(self, camera_id: str, schedule_id: str, attempt: int) -> Attempt | None:
-        self._retries.discard(_retry_id(camera_id, schedule_id))
+        self._retries.discard(retry_id(camera_id, schedule_id))
         return self._attempt(camera_id, schedule_id, attempt)
 
     def _attempt(self, camera_id: str, schedule_id: str, attempt: int) -> Attempt | None:
@@ -577,12 +515,12 @@ class CaptureScheduler:
             self._sched.add_job(
                 self._retry,
                 trigger=DateTrigger(run_date=run_at, timezone=UTC),
-                id=_retry_id(camera_id, schedule_id),
+                id=retry_id(camera_id, schedule_id),
                 name=f"{camera_id}/{schedule_id} retry {attempt}",
                 kwargs={"camera_id": camera_id, "schedule_id": schedule_id, "attempt": attempt},
                 replace_existing=True,
             )
-            self._retries.add(_retry_id(camera_id, schedule_id))
+            self._retries.add(retry_id(camera_id, schedule_id))
         except Exception:  # the scheduler shut down between the check and here
             log.debug("retry not scheduled", exc_info=True)
 
@@ -592,15 +530,7 @@ class CaptureScheduler:
         """The next ``limit`` captures across all cameras, soonest first (paused ones left out)."""
         if self.paused:
             return []
-        now = timeutil.now()
-        streams = []
-        with self._state_lock:
-            for job_id, (_sig, camera_id, schedule, tz) in self._wanted_jobs(self._config).items():
-                if self.is_paused(camera_id):
-                    continue
-                streams.append(_runs(camera_id, schedule, tz, now, limit, job_id))
-        merged = heapq.merge(*streams, key=lambda item: (item[0], item[1]))
-        return [item[2] for item in islice(merged, limit)]
+        return next_runs(self._config, timeutil.now(), limit, skip=self.is_paused)
 
     def pending_retries(self) -> list[tuple[str, datetime]]:
         """(job name, when) of retries waiting to run."""
