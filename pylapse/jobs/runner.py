@@ -198,7 +198,7 @@ class JobRunner:
             with conn:
                 cursor = conn.execute(
                     "INSERT INTO jobs (kind, title, state, steps, step, params, created) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     (
                         kind,
                         title,
@@ -209,7 +209,7 @@ class JobRunner:
                         now,
                     ),
                 )
-            job_id = int(cursor.lastrowid or 0)
+                job_id = int(cursor.fetchone()[0])
             record = JobRecord(
                 id=job_id,
                 kind=kind,
