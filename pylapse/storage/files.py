@@ -211,15 +211,36 @@ def _sweep_slots(target: Path, used: int) -> None:
 
 
 def sweep_temp(folder: str | os.PathLike[str]) -> list[Path]:
-    """Remove temp files a crash left in ``folder`` (not recursive); returns what was removed."""
+    """Remove temp files a crash left in ``folder`` (not recursive); returns what was removed.
+
+    A write slot whose lock is held belongs to a live writer (another capture host sharing the
+    folder, or another process of this one) and is left alone."""
     removed = []
     with contextlib.suppress(FileNotFoundError):
         for entry in os.scandir(folder):
-            if entry.is_file() and entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX):
-                with contextlib.suppress(OSError):
-                    os.unlink(entry.path)
-                    removed.append(Path(entry.path))
+            name = entry.name
+            ours = name.startswith(".") and name.endswith(TEMP_SUFFIX) and entry.is_file()
+            if ours and _remove_unheld(Path(entry.path)):
+                removed.append(Path(entry.path))
     return removed
+
+
+def _remove_unheld(path: Path) -> bool:
+    """Remove ``path`` unless a live writer holds its lock; True when it was removed."""
+    try:
+        fd = lock_file(path)
+    except BlockingIOError:
+        return False  # a live writer's
+    except OSError as exc:
+        if exc.errno not in _NO_LOCKS:
+            return False
+        try:  # no locks on this file system: only a crash leaves these behind
+            os.unlink(path)
+        except OSError:
+            return False
+        return True
+    unlock_file(path, fd)  # removes it while holding the lock
+    return True
 
 
 def iter_files(folder: str | os.PathLike[str], suffixes: tuple[str, ...]) -> Iterator[Path]:

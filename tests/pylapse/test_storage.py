@@ -15,6 +15,7 @@ from PIL import Image
 
 from pylapse import storage, timeutil
 from pylapse.storage import InvalidImage, PathNotAllowed
+from pylapse.storage.files import write_slot
 from tests.servers.camera_server import cut_jpeg
 
 REPO = Path(__file__).resolve().parents[2]
@@ -149,6 +150,21 @@ def test_sweep_temp_removes_only_temp_files(tmp_path):
     assert [p.name for p in storage.sweep_temp(tmp_path)] == [".frame.jpg.abc.tmp"]
     assert visible(tmp_path) == ["frame.jpg", "notes.tmp"]
     assert storage.sweep_temp(tmp_path / "missing") == []
+
+
+def test_sweep_temp_leaves_a_live_writers_slot(tmp_path):
+    # Another capture host sharing the folder may be writing this frame right now: its write
+    # slot is locked, and removing it would lose the frame it is about to place.
+    live = write_slot(tmp_path / "frame.jpg", 0)
+    dead = write_slot(tmp_path / "other.jpg", 0)
+    fd = storage.lock_file(live)  # held through a second open file, as another process would
+    try:
+        dead.write_bytes(b"left by a killed writer")
+        assert storage.sweep_temp(tmp_path) == [dead]
+        assert live.exists() and not dead.exists()
+    finally:
+        storage.unlock_file(live, fd)
+    assert not live.exists()
 
 
 # --- validate_image --------------------------------------------------------------------------
