@@ -25,7 +25,6 @@ capture runs it in the timer's thread.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -35,10 +34,11 @@ from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pylapse import storage, timeutil
+from pylapse import timeutil
 from pylapse.config.render_schedules import NAMED_PERIODS, RenderScheduleConfig, cron_trigger
 from pylapse.progress import ProgressCallback
 from pylapse.tasks.render import render
+from pylapse.tasks.render_firings import FiringLog
 from pylapse.video.codecs import resolve_codec
 from pylapse.video.manifest import MANIFEST_SUFFIX, manifest_path, read_manifest, write_manifest
 from pylapse.video.segments import CACHE_FOLDER
@@ -66,7 +66,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 CHECK_EVERY = 30.0  # seconds between the timer's checks
-STATE_NAME = "render_schedules.json"  # in the data folder: each schedule's last firing
 
 
 @dataclass(frozen=True)
@@ -326,14 +325,6 @@ def _instant(text: Any) -> float:
 # --- the timer ---------------------------------------------------------------------------------
 
 
-def _load_state(path: Path) -> dict[str, float]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return {str(k): float(v) for k, v in data.items()} if isinstance(data, dict) else {}
-
-
 def due_fire(schedule: RenderScheduleConfig, last: datetime, now: datetime,
              zone: tzinfo) -> datetime | None:  # fmt: skip
     """The latest firing in ``(last, now]`` (one run for several missed while off), or None."""
@@ -347,16 +338,15 @@ def due_fire(schedule: RenderScheduleConfig, last: datetime, now: datetime,
 
 class ScheduleTimer:
     """A thread that fires due render schedules every ``every`` seconds. Each schedule's last
-    firing is kept in ``<data>/render_schedules.json`` so a restart neither repeats a run nor
-    runs a backlog (a schedule seen for the first time starts from then). ``run(schedule_id,
-    fire, stop)`` queues a job (the dashboard) or renders in this thread (headless capture;
-    ``stop`` is set when the timer stops, to cancel a render under way).
+    firing is kept in the index database (:class:`~pylapse.tasks.render_firings.FiringLog`) so
+    a restart neither repeats a run nor runs a backlog (a schedule seen for the first time
+    starts from then). ``run(schedule_id, fire, stop)`` queues a job (the dashboard) or renders
+    in this thread (headless capture; ``stop`` is set when the timer stops, to cancel a render
+    under way).
 
     ``active()`` says whether this process fires schedules now: several capture hosts on one
-    index run one timer each, and only the holder of the site duty fires (issue 21 §2). The
-    others leave the state file alone (in a shared data folder it is the holder's record), so
-    a host taking the duty over starts from the last firing it knows of: in a shared data
-    folder the dead holder's, else its own (then the latest firing may run a second time)."""
+    index run one timer each, and only the holder of the site duty fires (issue 21 §2); a host
+    taking the duty over carries on from the record its dead holder left in the index."""
 
     def __init__(self, config: Callable[[], Config],
                  run: Callable[[str, datetime, threading.Event], object],
@@ -364,6 +354,7 @@ class ScheduleTimer:
                  active: Callable[[], bool] = lambda: True) -> None:  # fmt: skip
         self._config, self._run, self._every = config, run, every
         self._active = active
+        self._log: tuple[str, FiringLog] | None = None  # opened at the first check, by location
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -379,6 +370,17 @@ class ScheduleTimer:
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
+        if self._log is not None:
+            self._log[1].close()
+            self._log = None
+
+    def _firings(self, config: Config) -> FiringLog:
+        location = str(config.index_location)
+        if self._log is None or self._log[0] != location:
+            if self._log is not None:
+                self._log[1].close()
+            self._log = (location, FiringLog(location, legacy=config.data_path))
+        return self._log[1]
 
     def _loop(self) -> None:
         while not self._stop.wait(self._every):
@@ -393,26 +395,23 @@ class ScheduleTimer:
         if not self._active():
             return []
         config = self._config()
-        path = config.data_path / STATE_NAME
-        state = _load_state(path)
+        firings = self._firings(config)
+        state = firings.last()
         fired = []
         for sid, schedule in config.render_schedules.items():
             if not schedule.enabled:
                 continue
             zone = schedule_zone(config, schedule)
             if sid not in state:
-                state[sid] = now  # first seen: from now on, no backlog
+                firings.claim(sid, None, now)  # first seen: from now on, no backlog
                 continue
             last = datetime.fromtimestamp(state[sid], zone)
             fire = due_fire(schedule, last, datetime.fromtimestamp(now, zone), zone)
-            if fire is None:
+            if fire is None or not firings.claim(sid, state[sid], now):  # before: never twice
                 continue
-            state[sid] = now
-            storage.atomic_write(path, json.dumps(state).encode("utf-8"))  # before: never twice
             try:
                 self._run(sid, fire, self._stop)
                 fired.append((sid, fire))
             except Exception:  # one schedule's trouble never stops the others
                 log.exception("render schedule %s failed", sid)
-        storage.atomic_write(path, json.dumps(state).encode("utf-8"))
         return fired

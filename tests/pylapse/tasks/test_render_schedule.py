@@ -144,8 +144,10 @@ def test_the_timer_fires_due_schedules_from_explicit_instants(tmp_path: Path) ->
         ("daily", at("2026-05-01T06:00+02:00"))
     ]
     assert timer.check(at("2026-05-01T06:01+02:00").timestamp()) == []  # not twice
+    timer.stop()
     again = ScheduleTimer(lambda: config, lambda sid, fire, _stop: None)  # a restart remembers
     assert again.check(at("2026-05-01T07:00+02:00").timestamp()) == []
+    again.stop()
     assert fired == [("daily", at("2026-05-01T06:00+02:00"))]
 
 
@@ -273,8 +275,9 @@ def test_two_hosts_on_one_index_render_a_schedule_once_and_the_duty_moves_on_exp
     tmp_path: Path, index_location: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two capture hosts share the config, index and storage (on SQLite: one machine, one data
-    folder): only the site duty's holder renders; stopped without releasing (its database gone
-    at that moment), its duty expires and the other host renders the next firing."""
+    folder; on PostgreSQL each its own data folder, as on two machines): only the site duty's
+    holder renders; stopped without releasing (its database gone at that moment), its duty
+    expires and the other host renders the next firing, from the record in the index."""
     from pylapse.runtime import Runtime
 
     try:
@@ -299,7 +302,9 @@ def test_two_hosts_on_one_index_render_a_schedule_once_and_the_duty_moves_on_exp
     finally:
         index.close()
     videos = tmp_path / "storage" / "videos"
-    a, b = Runtime(config, jobs=False, host="a"), Runtime(config, jobs=False, host="b")
+    own = {"data_dir": str(tmp_path / "data-b")} if postgres else {}
+    a = Runtime(config, jobs=False, host="a")
+    b = Runtime(config.model_copy(update=own), jobs=False, host="b")
     try:
         a.start()
         b.start()
