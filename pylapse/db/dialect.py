@@ -8,7 +8,8 @@ What remains is rewritten here for PostgreSQL, once per statement text (cached):
 - ``?`` placeholders become psycopg's ``%s`` (and a literal ``%`` becomes ``%%``); numbered
   ``?1`` placeholders are refused (write the value twice instead);
 - ``--`` comments go (an apostrophe in one would read as a string);
-- types: ``INTEGER`` -> ``BIGINT`` (SQLite's integers are 64-bit), ``INTEGER PRIMARY KEY`` -> an
+- types: ``TEXT`` columns ``COLLATE "C"`` (bytes, as SQLite compares),
+  ``INTEGER`` -> ``BIGINT`` (SQLite's integers are 64-bit), ``INTEGER PRIMARY KEY`` -> an
   identity column, ``REAL`` -> ``DOUBLE PRECISION``, ``BLOB`` -> ``BYTEA``; ``WITHOUT ROWID`` and
   ``AUTOINCREMENT`` go;
 - ``INSERT OR IGNORE`` -> ``INSERT ... ON CONFLICT DO NOTHING``; ``DO UPDATE SET n = n + 1``
@@ -59,6 +60,10 @@ _WORDS = [
 _INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.I)
 # "DO UPDATE SET n = n + ...": PostgreSQL reads a bare n there as ambiguous (row or excluded)
 _SELF_UPDATE = re.compile(r"(DO\s+UPDATE\s+SET\s+)(\w+)(\s*=\s*)\2\b(?!\s*\.)", re.I)
+# Text columns compare as bytes, as SQLite's do: the same order (ORDER BY name, path) on both,
+# and B-tree keys compared with memcmp, not the locale's rules (several times slower to insert).
+_TEXT = re.compile(r"\bTEXT\b(?!\s+COLLATE)", re.I)
+_TABLE_DDL = re.compile(r"^\s*(CREATE\s+(TEMP\w*\s+)?TABLE|ALTER\s+TABLE)\b", re.I)
 _OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+", re.I)
 _OR_OTHER = re.compile(r"^\s*(INSERT|UPDATE)\s+OR\s+\w+", re.I)
 _TRIGGER = re.compile(
@@ -101,8 +106,9 @@ def _statement(text: str) -> str:
         raise DialectError(f"no PostgreSQL form for {text[:40]!r}...: use ON CONFLICT (...)")
     out: list[str] = []
     last = 0
+    table = _TABLE_DDL.match(text) is not None
     for match in _TOKENS.finditer(text):
-        out.append(_words(text[last : match.start()]))
+        out.append(_words(text[last : match.start()], table=table))
         token = match.group()
         if token == "%":
             out.append("%%")
@@ -113,7 +119,7 @@ def _statement(text: str) -> str:
         else:  # a quoted string or name: psycopg reads % everywhere in the text
             out.append(token.replace("%", "%%"))
         last = match.end()
-    out.append(_words(text[last:]))
+    out.append(_words(text[last:], table=table))
     result = "".join(out)
     if ignore:
         result += " ON CONFLICT DO NOTHING"
@@ -123,9 +129,11 @@ def _statement(text: str) -> str:
     return result
 
 
-def _words(part: str) -> str:
+def _words(part: str, *, table: bool = False) -> str:
     for pattern, replacement in _WORDS:
         part = pattern.sub(replacement, part)
+    if table:
+        part = _TEXT.sub('TEXT COLLATE "C"', part)
     return part
 
 
