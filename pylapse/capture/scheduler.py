@@ -38,6 +38,7 @@ from apscheduler.triggers.date import DateTrigger
 
 from pylapse import db, storage, timeutil
 from pylapse.capture.camera import Camera
+from pylapse.capture.confignotes import ConfigNotes
 from pylapse.capture.disk import DiskGuard
 from pylapse.capture.jobplan import (
     NextRun,
@@ -97,17 +98,6 @@ def _retire(camera: Camera) -> None:
             camera.close()
 
     threading.Thread(target=close_when_idle, name=f"retire {camera.id}", daemon=True).start()
-
-
-def _same_clock(zone: str, other: str) -> bool:
-    """Whether two zone names read the same wall clock all year (``UTC`` and ``Etc/UTC``,
-    ``Europe/Paris`` and ``Europe/Berlin``): compared in mid-winter, mid-summer and now."""
-    if zone == other:
-        return True
-    a, b = timeutil.zone(zone), timeutil.zone(other)
-    now = timeutil.now()
-    samples = [now, now.replace(month=1, day=15), now.replace(month=7, day=15)]
-    return all(t.astimezone(a).utcoffset() == t.astimezone(b).utcoffset() for t in samples)
 
 
 class CaptureScheduler:
@@ -175,7 +165,7 @@ class CaptureScheduler:
         )
         self._sched.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
         self._started = False
-        self._said: set[str] = set()  # the config notes logged, each said once until it changes
+        self._notes = ConfigNotes()
 
     def _on_skipped(self, event: JobEvent) -> None:
         """Our own log line for a slot APScheduler did not run (its own logs are turned down)."""
@@ -221,7 +211,7 @@ class CaptureScheduler:
             len(self._cameras),
             " (paused)" if self.paused else "",
         )
-        self._report(self._config)
+        self._notes.report(self._config, self.host if self.leases is not None else None)
 
     def shutdown(self, wait: float = SHUTDOWN_WAIT) -> None:
         """Stop firing, wait up to ``wait`` s for captures in flight, release the leases.
@@ -298,7 +288,7 @@ class CaptureScheduler:
                 log.exception("updating the camera leases after a config change failed")
         self._sync_pause_reasons()
         if self._started:
-            self._report(config)
+            self._notes.report(config, self.host if self.leases is not None else None)
         if summary.added or summary.removed:
             log.info(
                 "config reloaded: %d job(s) added or changed, %d removed, %d unchanged",
@@ -353,37 +343,6 @@ class CaptureScheduler:
             if cfg.enabled and camera_id not in self._cameras and self._runs_here(camera_id):
                 self._cameras[camera_id] = Camera.from_config(camera_id, cfg, config)
                 self._camera_sigs[camera_id] = camera_signature(config, camera_id)
-
-    def _report(self, config: Config) -> None:
-        """Log what a pyLapse 0.2 user must know about ``config``, each note once (again after
-        it changed): camera entries set aside as invalid, and cameras firing in a zone other
-        than this machine's (0.2 fired every schedule in the machine's zone)."""
-        machine = timeutil.local_zone_name()
-        notes: dict[str, tuple[int, str]] = {}
-        for camera_id, entry in config.invalid_cameras.items():
-            text = (
-                f"camera {camera_id} is NOT captured: its entry in the config is invalid "
-                f"({entry.message}); the other cameras run, fix it and it is picked up"
-            )
-            notes[text] = (logging.ERROR, text)
-        for camera_id, cfg in config.cameras.items():
-            if cfg.enabled and cfg.capture_host not in (None, self.host) and self.leases:
-                text = (
-                    f"camera {camera_id} is pinned to host {cfg.capture_host} (capture_host): "
-                    f"not captured here, on host {self.host}"
-                )
-                notes[text] = (logging.INFO, text)
-            zone = cfg.timezone
-            if cfg.enabled and cfg.schedules and zone and not _same_clock(zone, machine):
-                text = (
-                    f"camera {camera_id} fires at its own time zone {zone} "
-                    f"(pyLapse 0.2 used this machine's zone {machine})"
-                )
-                notes[text] = (logging.INFO, text)
-        for key, (level, text) in notes.items():
-            if key not in self._said:
-                log.log(level, "%s", text)
-        self._said = set(notes)
 
     # --- leases ------------------------------------------------------------------------------
 
