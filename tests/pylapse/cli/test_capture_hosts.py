@@ -187,6 +187,9 @@ def test_two_hosts_share_the_cameras_pause_and_kill(tmp_path, server, repo):
         assert status.returncode == 0, status.stderr
         assert re.search(r"free: captured by host A \(pid \d+\)", status.stdout)
         assert "south: not captured by any host, pinned to B" in status.stdout
+        # B took the site duty while A was stopped; killed, B's duty expired with its camera leases
+        assert re.search(r"scheduled renders \(site duty\): run by host A \(pid \d+\)",
+                         status.stdout)  # fmt: skip
         assert re.search(r"A \(pid \d+\): last heartbeat \d+ s ago", status.stdout)
         assert re.search(r"B \(pid \d+\): last heartbeat \d+ s ago \(silent", status.stdout)
     finally:
