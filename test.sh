@@ -20,6 +20,9 @@ fi
 apt_packages=()
 command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
 command -v ffprobe >/dev/null 2>&1 || apt_packages+=(ffmpeg)  # ffprobe checks rendered videos
+# the export's YCbCr-planes path (pylapse/imaging/turbo.py) loads the system libturbojpeg
+/usr/bin/python3 -c 'import ctypes.util, sys; sys.exit(not ctypes.util.find_library("turbojpeg"))' \
+  >/dev/null 2>&1 || apt_packages+=(libturbojpeg0)
 if ! /usr/bin/python3 -c 'import gi; gi.require_version("GstRtspServer", "1.0"); from gi.repository import GstRtspServer' >/dev/null 2>&1; then
   apt_packages+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-x)
 fi
