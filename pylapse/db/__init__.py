@@ -139,6 +139,10 @@ def bulk_insert(
     """
     constants = dict(constants or {})
     if not isinstance(conn, sqlite3.Connection):
+        if not skip_conflicts and constants:  # COPY straight into the table, constants per row
+            fixed = tuple(constants.values())
+            columns, rows = (*constants, *columns), ((*fixed, *row) for row in rows)
+            constants = {}
         copied: int = conn.copy_insert(  # type: ignore[attr-defined]
             table, columns, rows, constants, skip_conflicts
         )

@@ -211,7 +211,10 @@ class PostgresConnection:
                     dict(constants),
                 )
                 inserted = cursor.rowcount
-                cursor.execute(f"DELETE FROM {staging}")
+                # TRUNCATE, not DELETE: a temporary table is never vacuumed, and deleted rows
+                # left in it made each later INSERT ... SELECT read them all again (a cold
+                # scan of 1 M frames, one COPY a folder: 27 s, O(n^2))
+                cursor.execute(f"TRUNCATE {staging}")
                 return inserted
         except psycopg.Error as exc:
             _raise_as_sqlite(exc)

@@ -61,6 +61,7 @@ class FolderWriter:
         self.conn, self.lock, self.cid, self.result, self.verify = conn, lock, cid, result, verify
         self._pack, self._rows, self._resolve = pack, rows, resolve
         self._is_frame = is_frame  # False for a name the collection's extensions now leave out
+        self._checked: int | None = None  # the folder whose rows this transaction read
 
     def apply(
         self,
@@ -125,7 +126,11 @@ class FolderWriter:
             self._touch(delta)
             if new is None:
                 new = self._rows(path, self._pack(added[:CHUNK], files), files)
-            self._insert(dir_id, new)
+            self._checked = dir_id  # its rows were read in this transaction (see _copy)
+            try:
+                self._insert(dir_id, new)
+            finally:
+                self._checked = None
             if len(added) <= CHUNK:
                 self._done(dir_id, parent_id, mtime_ns)
         for start in range(CHUNK, len(added), CHUNK):
@@ -158,7 +163,7 @@ class FolderWriter:
         """
         conn, cid = self.conn, self.cid
         if db.backend(conn) is db.Backend.POSTGRESQL:
-            self._copy(dir_id, rows)
+            self._copy(dir_id, rows, known=self._checked == dir_id)
             return
         # The ids are integers from the database: inlined, so each row binds only its own values.
         into = "INSERT INTO frames (collection_id, dir_id, name, utc, utc_offset, inode, "
@@ -207,10 +212,16 @@ class FolderWriter:
             "SELECT COUNT(*) FROM frames WHERE id > ?", (last_id,)
         ).fetchone()[0]
 
-    def _copy(self, dir_id: int, rows: NewRows) -> None:
+    def _copy(self, dir_id: int, rows: NewRows, *, known: bool) -> None:
         """:meth:`_insert` on PostgreSQL: every new row of the folder in one ``COPY``
         (:func:`pylapse.db.bulk_insert`), the packed names unpacked here; ``day_counts`` from
-        the rows past the largest id, as for SQLite's per-name rows."""
+        the rows past the largest id, as for SQLite's per-name rows.
+
+        ``known``: the folder's rows were read in this transaction, so no new row can clash
+        with one (every writer of frames holds the write lock, :func:`pylapse.db.transaction`)
+        and the rows go straight into ``frames`` (~20% less than through a table that skips
+        clashes, which a later chunk of a huge folder needs: capture may add a frame between).
+        """
         mask = (1 << CLOCK_BITS) - 1
         packed = (
             (name, base + (value & mask), offset, value >> CLOCK_BITS, "filename", None, None,
@@ -230,7 +241,7 @@ class FolderWriter:
             _COPIED,
             chain(packed, quick, rows.full),
             constants={"collection_id": int(cid), "dir_id": int(dir_id)},
-            skip_conflicts=("dir_id", "name"),
+            skip_conflicts=() if known else ("dir_id", "name"),
         )
         if not inserted:
             return
