@@ -117,17 +117,30 @@ class PostgresConnection:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        try:
-            # autocommit: transactions are begun here, as sqlite3 begins them (see module doc)
-            self._raw = psycopg.connect(url, autocommit=True)
-        except psycopg.Error as exc:
-            raise sqlite3.OperationalError(
-                f"cannot connect to {mask_password(url)}: {str(exc).strip()}"
-            ) from exc
+        self._raw = self._open()
         self._rows: Callable[..., Any] = _named_rows
         # Kept here, not read from libpq's status: that says ACTIVE while another thread's
         # statement runs on this connection, which is no transaction of ours.
         self._in_transaction = False
+
+    def _open(self) -> psycopg.Connection[Any]:
+        try:
+            # autocommit: transactions are begun here, as sqlite3 begins them (see module doc)
+            return psycopg.connect(self.url, autocommit=True)
+        except psycopg.Error as exc:
+            raise sqlite3.OperationalError(
+                f"cannot connect to {mask_password(self.url)}: {str(exc).strip()}"
+            ) from exc
+
+    def _reopen_if_lost(self) -> bool:
+        """A connection the server dropped (a restart, an idle timeout) is opened again, but
+        only between transactions: one lost mid-way is the caller's error (its writes are
+        gone). SQLite has no such failure: long-lived connections (a FrameIndex's) rely on
+        this."""
+        if not self._raw.broken or self._in_transaction:
+            return False
+        self._raw = self._open()
+        return True
 
     @property
     def row_factory(self) -> Any:
@@ -233,23 +246,37 @@ class PostgresConnection:
             self.begin(exclusive=False)
 
     def _run(self, statement: str, parameters: Sequence[Any] = ()) -> Any:
+        self._reopen_if_lost()
         cursor = self._raw.cursor(row_factory=self._rows)
         try:
             # parameters always passed (maybe empty) so that psycopg reads %% as %
             cursor.execute(statement, parameters)
         except psycopg.Error as exc:
-            _raise_as_sqlite(exc)
+            # Outside a transaction a statement is a read or a BEGIN: safe to run again once
+            # on a new connection when this one turned out to be lost.
+            if not self._reopen_if_lost():
+                _raise_as_sqlite(exc)
+            cursor = self._raw.cursor(row_factory=self._rows)
+            try:
+                cursor.execute(statement, parameters)
+            except psycopg.Error as again:
+                _raise_as_sqlite(again)
         return cursor
 
     def commit(self) -> None:
         if self._in_transaction:
-            self._in_transaction = False
-            self._run("COMMIT")
+            try:  # still in it while COMMIT runs: a lost connection is an error, not retried
+                self._run("COMMIT")
+            finally:
+                self._in_transaction = False
 
     def rollback(self) -> None:
         if self._in_transaction:
-            self._in_transaction = False
-            self._run("ROLLBACK")
+            try:
+                if not self._raw.broken:  # a lost connection took its transaction with it
+                    self._run("ROLLBACK")
+            finally:
+                self._in_transaction = False
 
     def close(self) -> None:
         self._raw.close()

@@ -162,3 +162,30 @@ def test_index_url_is_a_postgresql_url_or_nothing(tmp_path):
     with pytest.raises(ConfigError, match="not a PostgreSQL URL") as caught:
         parse_config({"index_url": "mysql://u:hidden@h/db"})  # what loading a file shows
     assert "hidden" not in str(caught.value) and "u:***@h" in str(caught.value)
+
+
+def test_a_connection_the_server_dropped_is_opened_again_between_transactions(index_location):
+    if db.backend_of(index_location) is not db.Backend.POSTGRESQL:
+        pytest.skip("a SQLite connection is never dropped by a server")
+    conn, killer = db.connect(index_location), db.connect(index_location)
+    try:
+        table = _table(conn)
+
+        def drop() -> None:
+            pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+            killer.execute("SELECT pg_terminate_backend(?)", (pid,))
+            time.sleep(0.2)
+
+        drop()
+        assert conn.execute("SELECT 1").fetchone()[0] == 1  # a read outside a transaction
+        conn.execute(f"INSERT INTO {table} (name) VALUES ('lost')")
+        drop()
+        with pytest.raises(sqlite3.OperationalError):  # mid-transaction: the caller's error
+            conn.commit()
+        assert not conn.in_transaction
+        with conn:
+            conn.execute(f"INSERT INTO {table} (name) VALUES ('kept')")
+        assert [r[0] for r in killer.execute(f"SELECT name FROM {table}")] == ["kept"]
+    finally:
+        conn.close()
+        killer.close()
