@@ -88,6 +88,7 @@ FLAGGED = ("conflict", "implausible")
 _FLAGGED_SQL = "time_status IN ('conflict', 'implausible')"
 _DEPENDENT_SQL = "offset_source IN ('neighbours', 'zone')"
 UNKNOWN = "unknown"  # rows indexed before sources were recorded
+_PG_READERS = 4  # reading connections a FrameIndex opens to PostgreSQL at most (see _reader)
 _NO_LIMIT = 2**63 - 1  # LIMIT's "no limit" on both backends (SQLite's -1 is refused by PostgreSQL)
 
 
@@ -163,6 +164,7 @@ class FrameIndex:
         self._scan_lock = threading.Lock()
         self._local = threading.local()
         self._readers: list[db.Connection] = []
+        self._readers_shared: list[int] = []  # threads given a reader another thread opened
         self._ids: dict[str, int] = {}
         # collection id -> (change stamp, ids, utcs): see utc_times
         self._times: OrderedDict[int, tuple[int, array[int], array[float]]] = OrderedDict()
@@ -185,11 +187,19 @@ class FrameIndex:
         if conn is None:
             if self._closed:
                 raise sqlite3.ProgrammingError(f"the frame index {self} is closed")
-            conn = db.connect(self.location)
-            conn.row_factory = None  # plain tuples: the hot queries build their own objects
-            self._local.conn = conn
             with self._lock:
-                self._readers.append(conn)
+                if self.backend is db.Backend.POSTGRESQL and len(self._readers) >= _PG_READERS:
+                    # A server connection is a process on the server (max_connections, 100 by
+                    # default, for every host): threads past the first few share one. Reads
+                    # take no transaction and psycopg fetches a result whole, serialising the
+                    # threads of a connection per statement only.
+                    conn = self._readers[len(self._readers_shared) % _PG_READERS]
+                    self._readers_shared.append(threading.get_ident())
+                else:
+                    conn = db.connect(self.location)
+                    conn.row_factory = None  # plain tuples: hot queries build their own objects
+                    self._readers.append(conn)
+            self._local.conn = conn
         return conn
 
     def __str__(self) -> str:

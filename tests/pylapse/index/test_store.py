@@ -451,6 +451,32 @@ def test_reads_from_other_threads(index, tree):
     assert counts == [12]
 
 
+def test_many_reading_threads_get_right_answers_from_few_connections(index, tree):
+    index.scan("cam", tree, BERLIN)
+    start = threading.Barrier(12)
+    answers: list[tuple[int, int]] = []
+
+    def read() -> None:
+        start.wait()  # all twelve threads alive and reading at once
+        for _ in range(5):
+            answers.append((index.count("cam"), len(index.frames("cam"))))
+
+    threads = [threading.Thread(target=read) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [(12, 12)] * 60
+    if index.backend is db.Backend.POSTGRESQL:  # the server's connections of this index
+        conn = db.connect(index.location)
+        name = conn.execute("SELECT current_setting('application_name')").fetchone()[0]
+        n = conn.execute(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = ?", (name,)
+        ).fetchone()[0]
+        conn.close()
+        assert n <= 1 + 4 + 1  # the writer, at most 4 readers, this one
+
+
 def test_a_rebuild_by_another_process_keeps_this_ones_view(index_location, tree):
     with FrameIndex(index_location) as web, FrameIndex(index_location) as cli:
         web.scan("cam", tree, BERLIN)
