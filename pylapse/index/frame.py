@@ -10,9 +10,22 @@ from typing import Any
 
 from pylapse import timeutil
 
-__all__ = ["Frame", "TimeBound", "bound_seconds", "frames_from_rows"]
+__all__ = [
+    "FRAME_COLUMNS",
+    "Frame",
+    "TimeBound",
+    "bound_seconds",
+    "frames_from_rows",
+    "range_where",
+]
 
 TimeBound = datetime | float | int | None
+# What frames_from_rows reads: a frame row ``f`` joined with its folder ``d``, in Frame's order.
+FRAME_COLUMNS = (
+    "f.id, d.path, f.name, f.utc, f.utc_offset, f.size, f.mtime, f.width, f.height, f.luma, "
+    "f.source, f.sharpness, f.contrast, f.noise, f.time_source, f.offset_source, "
+    "f.time_status, f.time_reason, f.clip_high, f.clip_low, f.dhash, f.hash_distance"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,3 +89,17 @@ def frames_from_rows(collection: str, rows: Iterable[tuple[Any, ...]]) -> list[F
             base = folders[row[1]] = Path(row[1])
         out.append(Frame(row[0], collection, base / row[2], *row[3:]))
     return out
+
+
+def range_where(cid: int, lo: float | None, hi: float | None) -> tuple[str, tuple[Any, ...]]:
+    """``(where, params)`` of the frames ``f`` of collection row ``cid`` with ``lo <= utc < hi``
+    (either bound optional)."""
+    where = ["f.collection_id = ?"]
+    params: list[float] = [cid]
+    if lo is not None:
+        where.append("f.utc >= ?")
+        params.append(lo)
+    if hi is not None:
+        where.append("f.utc < ?")
+        params.append(hi)
+    return " AND ".join(where), tuple(params)

@@ -26,20 +26,27 @@ import sqlite3
 import threading
 from array import array
 from bisect import bisect_left
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, tzinfo
-from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 from pylapse import db, timeutil
-from pylapse.index import darkflags, daycounts, deadflags
-from pylapse.index.daycounts import DAY_SQL, bump_days, day_of
-from pylapse.index.frame import Frame, TimeBound, bound_seconds, frames_from_rows
+from pylapse.index import darkflags, daycounts, deadflags, sky_queries
+from pylapse.index.daycounts import bump_days, day_of
+from pylapse.index.frame import (
+    FRAME_COLUMNS,
+    Frame,
+    TimeBound,
+    bound_seconds,
+    frames_from_rows,
+    range_where,
+)
 from pylapse.index.scan import DEFAULT_EXTENSIONS, DEFAULT_IGNORE, SOURCE_CAPTURE, Scanner
 from pylapse.index.scan_result import ScanResult
 from pylapse.index.schema import COMPONENT, SCHEMA, SKY_COLUMNS
+from pylapse.index.time_cache import SHORT, Kept, read_times
 from pylapse.index.zones import (
     OFFSET_CAPTURE,
     ZoneTimeline,
@@ -57,7 +64,6 @@ __all__ = [
     "METRIC_COLUMNS",
     "SCORE_COLUMNS",
     "SKY_COLUMNS",
-    "SKY_STATS",
     "FrameIndex",
 ]
 
@@ -76,13 +82,6 @@ METRIC_COLUMNS = (
     "mtime",
 )
 _SHORT_RANGE = 2 * 86400  # seconds; shorter ranges are counted row by row straight away
-_TIMES_KEPT = 4  # collections whose time arrays utc_times keeps (16 MB per million frames)
-_TIMES_SHORT = 7 * 86400  # seconds; a shorter range of a collection not kept is read directly
-_FRAME_COLUMNS = (
-    "f.id, d.path, f.name, f.utc, f.utc_offset, f.size, f.mtime, f.width, f.height, f.luma, "
-    "f.source, f.sharpness, f.contrast, f.noise, f.time_source, f.offset_source, "
-    "f.time_status, f.time_reason, f.clip_high, f.clip_low, f.dhash, f.hash_distance"
-)
 FLAGGED = ("conflict", "implausible")
 # Written out (not bound) so that SQLite uses the partial indexes of schema step 4.
 _FLAGGED_SQL = "time_status IN ('conflict', 'implausible')"
@@ -102,10 +101,6 @@ SCORE_COLUMNS = (
     "dhash",
     "hash_distance",
 )
-# Sky metrics (issue 18, schema step 8): per-channel statistics over the metrics region, the
-# colour at its centre and the EXIF exposure. sky_r_mean IS NULL marks a frame not measured yet.
-SKY_STATS = ("mean", "median", "max")  # what sky_colours reads (std and min are stored too)
-_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _WRITTEN = frozenset((*SCORE_COLUMNS, *SKY_COLUMNS))
 # the metrics job stats what a scan did not (for the largest-frame query and the disk totals)
 _FILLED_IF_EMPTY = ("luma", "width", "height", "size", "mtime")
@@ -166,11 +161,10 @@ class FrameIndex:
         self._readers: list[db.Connection] = []
         self._readers_shared: list[int] = []  # threads given a reader another thread opened
         self._ids: dict[str, int] = {}
-        # collection id -> (change stamp, ids, utcs): see utc_times
-        self._times: OrderedDict[int, tuple[int, array[int], array[float]]] = OrderedDict()
-        self._times_lock = threading.Lock()
-        # collection id -> ((frame stamp, dead stamp), its dead frames): see dead_frames
-        self._dead: OrderedDict[int, tuple[tuple[Any, ...], DeadFrames]] = OrderedDict()
+        # collection id -> (ids, utcs) under its change stamp: see utc_times
+        self._times: Kept[tuple[array[int], array[float]]] = Kept()
+        # collection id -> its dead frames under (frame stamp, dead stamp): see dead_frames
+        self._dead: Kept[DeadFrames] = Kept()
         self._closed = False
         try:
             db.migrate(self._conn, COMPONENT, SCHEMA)
@@ -448,20 +442,12 @@ class FrameIndex:
             "(SELECT stamp FROM dead_stamps WHERE collection_id = ?)",
             (cid, cid),
         ).fetchone()
-        with self._times_lock:
-            kept = self._dead.get(cid)
-            if kept is not None and kept[0] == stamp:
-                self._dead.move_to_end(cid)
-        if kept is None or kept[0] != stamp:
-            if lo is not None and hi is not None and hi - lo <= _TIMES_SHORT:
-                return deadflags.read_dead(conn, *_range(cid, lo, hi))
-            kept = (stamp, deadflags.read_dead(conn, *_range(cid, None, None)))
-            with self._times_lock:
-                self._dead[cid] = kept
-                self._dead.move_to_end(cid)
-                while len(self._dead) > _TIMES_KEPT:
-                    self._dead.popitem(last=False)
-        dead = kept[1]
+        dead = self._dead.get(cid, stamp)
+        if dead is None:
+            if lo is not None and hi is not None and hi - lo <= SHORT:
+                return deadflags.read_dead(conn, *range_where(cid, lo, hi))
+            dead = deadflags.read_dead(conn, *range_where(cid, None, None))
+            self._dead.put(cid, stamp, dead)
         first = 0 if lo is None else bisect_left(dead.utcs, lo)
         stop = len(dead) if hi is None else bisect_left(dead.utcs, hi)
         return DeadFrames(dead.ids[first:stop], dead.utcs[first:stop], dead.kinds[first:stop])
@@ -495,7 +481,7 @@ class FrameIndex:
             return []
         utc, fid = after if after is not None else (float("-inf"), -1)
         sql = (
-            f"SELECT {_FRAME_COLUMNS}, f.sky_r_mean IS NULL FROM frames f "
+            f"SELECT {FRAME_COLUMNS}, f.sky_r_mean IS NULL FROM frames f "
             "JOIN scanned_dirs d ON d.id = f.dir_id WHERE f.collection_id = ? "
             "AND (f.dhash IS NULL OR f.hash_distance IS NULL OR f.sky_r_mean IS NULL) "
             "AND f.utc >= ? AND (f.utc > ? OR f.id > ?) ORDER BY f.utc, f.id LIMIT ?"
@@ -624,7 +610,7 @@ class FrameIndex:
         lo, hi = bound_seconds(start, "start"), bound_seconds(end, "end")
         conn = self._reader()
         if lo is not None and hi is not None and hi - lo <= _SHORT_RANGE:
-            where, params = _range(cid, lo, hi)
+            where, params = range_where(cid, lo, hi)
             return int(
                 conn.execute(f"SELECT COUNT(*) FROM frames f WHERE {where}", params).fetchone()[0]
             )
@@ -681,10 +667,10 @@ class FrameIndex:
         cid = self._collection_id(collection)
         if cid is None:
             return []
-        where, params = _range(cid, bound_seconds(start, "start"), bound_seconds(end, "end"))
+        where, params = range_where(cid, bound_seconds(start, "start"), bound_seconds(end, "end"))
         order = "DESC" if descending else "ASC"
         sql = (
-            f"SELECT {_FRAME_COLUMNS} FROM frames f JOIN scanned_dirs d ON d.id = f.dir_id "
+            f"SELECT {FRAME_COLUMNS} FROM frames f JOIN scanned_dirs d ON d.id = f.dir_id "
             f"WHERE {where} ORDER BY f.utc {order}, f.id {order} LIMIT ? OFFSET ?"
         )
         rows = self._reader().execute(sql, (*params, _NO_LIMIT if limit is None else limit, offset))
@@ -699,7 +685,7 @@ class FrameIndex:
         cid = self._collection_id(collection)
         if cid is None:
             return []
-        where, params = _range(cid, bound_seconds(start, "start"), bound_seconds(end, "end"))
+        where, params = range_where(cid, bound_seconds(start, "start"), bound_seconds(end, "end"))
         sql = (
             "SELECT f.id, d.path, f.name, f.utc, f.utc_offset, f.size, f.sharpness FROM frames f "
             f"JOIN scanned_dirs d ON d.id = f.dir_id WHERE {where} ORDER BY f.utc, f.id"
@@ -718,7 +704,7 @@ class FrameIndex:
         row = (
             self._reader()
             .execute(
-                f"SELECT {_FRAME_COLUMNS}, c.key FROM frames f "
+                f"SELECT {FRAME_COLUMNS}, c.key FROM frames f "
                 "JOIN scanned_dirs d ON d.id = f.dir_id "
                 "JOIN index_collections c ON c.id = f.collection_id WHERE f.id = ?",
                 (int(frame_id),),
@@ -809,10 +795,10 @@ class FrameIndex:
         cid = self._collection_id(collection)
         if cid is None:
             return []
-        where, params = _range(cid, bound_seconds(start, "start"), bound_seconds(end, "end"))
+        where, params = range_where(cid, bound_seconds(start, "start"), bound_seconds(end, "end"))
         extra = " OR f.time_source = 'mtime'" if mtime else ""
         sql = (
-            f"SELECT {_FRAME_COLUMNS} FROM frames f JOIN scanned_dirs d ON d.id = f.dir_id "
+            f"SELECT {FRAME_COLUMNS} FROM frames f JOIN scanned_dirs d ON d.id = f.dir_id "
             f"WHERE {where} AND (f.{_FLAGGED_SQL}{extra}) "
             "ORDER BY f.utc, f.id LIMIT ? OFFSET ?"
         )
@@ -824,7 +810,7 @@ class FrameIndex:
         cid = self._collection_id(collection)
         if cid is None:
             return 0
-        where, params = _range(cid, bound_seconds(start, "start"), bound_seconds(end, "end"))
+        where, params = range_where(cid, bound_seconds(start, "start"), bound_seconds(end, "end"))
         sql = f"SELECT COUNT(*) FROM frames f WHERE {where} AND f.{_FLAGGED_SQL}"
         return int(self._reader().execute(sql, params).fetchone()[0])
 
@@ -853,7 +839,7 @@ class FrameIndex:
         rows = (
             self._reader()
             .execute(
-                f"SELECT {_FRAME_COLUMNS}, c.key FROM frames f "
+                f"SELECT {FRAME_COLUMNS}, c.key FROM frames f "
                 "JOIN scanned_dirs d ON d.id = f.dir_id "
                 "JOIN index_collections c ON c.id = f.collection_id "
                 "WHERE f.id > ? ORDER BY f.id DESC LIMIT ?",
@@ -872,34 +858,14 @@ class FrameIndex:
         ``utc``: float64 seconds since the epoch; ``utc_offset``: int64 seconds east of UTC in
         force when each frame was taken (its wall clock is ``utc + utc_offset``); ``colours``:
         an (N, 3) float64 array of R, G, B 0-255, the ``stat`` (``mean``, ``median`` or
-        ``max``, :data:`SKY_STATS`) of each channel over the frame's metrics region
-        (columns ``sky_r_<stat>``, ``sky_g_<stat>``, ``sky_b_<stat>``). Read from the index
-        alone, no image decoded. Frames not measured yet are left out (:meth:`count_unscored`
-        counts them; ``pylapse metrics`` fills them); an unknown collection gives empty arrays.
+        ``max``, :data:`pylapse.index.sky_queries.SKY_STATS`) of each channel over the frame's
+        metrics region (columns ``sky_r_<stat>``, ``sky_g_<stat>``, ``sky_b_<stat>``). Read from
+        the index alone, no image decoded. Frames not measured yet are left out
+        (:meth:`count_unscored` counts them; ``pylapse metrics`` fills them); an unknown
+        collection gives empty arrays.
         """
-        import numpy as np
-
-        if stat not in SKY_STATS:
-            raise ValueError(f"stat={stat!r}: expected one of {', '.join(SKY_STATS)}")
-        cid = self._collection_id(collection_key)
-        where, params = _range(-1 if cid is None else cid, float(utc_from), float(utc_to))
-        channels = ", ".join(f"f.sky_{c}_{stat}" for c in "rgb")
-        cursor = self._reader().execute(
-            f"SELECT f.utc, f.utc_offset, {channels} FROM frames f WHERE {where} "
-            f"AND f.sky_r_{stat} IS NOT NULL ORDER BY f.utc, f.id",
-            params,
-        )
-        # A batch of rows flattened straight into a float array (no per-row Python objects
-        # kept): the colour map of a year at 10 s reads 3 M rows.
-        parts = [
-            np.fromiter(chain.from_iterable(rows), np.float64, 5 * len(rows))
-            for rows in iter(lambda: cursor.fetchmany(65536), [])
-        ]
-        table = np.concatenate(parts).reshape(-1, 5) if parts else np.empty((0, 5))
-        return (
-            np.ascontiguousarray(table[:, 0]),
-            table[:, 1].astype(np.int64),
-            np.ascontiguousarray(table[:, 2:5]),
+        return sky_queries.sky_colours(
+            self._reader(), self._collection_id(collection_key), utc_from, utc_to, stat
         )
 
     def colour_deviation_days(
@@ -913,13 +879,7 @@ class FrameIndex:
         cid = self._collection_id(collection)
         if cid is None:
             return []
-        rows = self._reader().execute(
-            f"SELECT {DAY_SQL} AS day, AVG(sky_r_std + sky_g_std + sky_b_std) / 3, COUNT(*) "
-            "FROM frames WHERE collection_id = ? AND sky_r_std IS NOT NULL "
-            "GROUP BY day ORDER BY 2 DESC, day LIMIT ?",
-            (cid, int(limit)),
-        )
-        return [(date.fromordinal(_EPOCH_ORDINAL + d), float(v), int(n)) for d, v, n in rows]
+        return sky_queries.colour_deviation_days(self._reader(), cid, limit)
 
     def largest_frames(self, collection: str, limit: int = 10) -> list[Frame]:
         """The frames of ``collection`` with the largest files, largest first (a JPEG of a
@@ -928,20 +888,17 @@ class FrameIndex:
         cid = self._collection_id(collection)
         if cid is None:
             return []
-        sql = (
-            f"SELECT {_FRAME_COLUMNS} FROM frames f JOIN scanned_dirs d ON d.id = f.dir_id "
-            "WHERE f.collection_id = ? AND f.size IS NOT NULL ORDER BY f.size DESC, f.utc LIMIT ?"
-        )
-        return frames_from_rows(collection, self._reader().execute(sql, (cid, int(limit))))
+        return sky_queries.largest_frames(self._reader(), cid, collection, limit)
 
     def utc_times(
         self, collection: str, start: TimeBound = None, end: TimeBound = None
     ) -> tuple[array[int], array[float]]:
         """``(ids, utcs)``: two parallel arrays in time order, for selections over millions.
 
-        A collection's whole arrays are kept (:data:`_TIMES_KEPT` collections, most recently
-        used) while its change stamp stays the same, so asking again (the export form's live
-        preview, at every change of a field) slices them instead of reading a million rows.
+        A collection's whole arrays are kept (:data:`pylapse.index.time_cache.KEPT` collections,
+        most recently used) while its change stamp stays the same, so asking again (the export
+        form's live preview, at every change of a field) slices them instead of reading a
+        million rows.
         A short range of a collection not kept is read straight from the index (a day's
         selection need not load years of frames).
         """
@@ -950,52 +907,16 @@ class FrameIndex:
             return array("q"), array("d")
         lo, hi = bound_seconds(start, "start"), bound_seconds(end, "end")
         stamp = self._stamp(cid)  # before the rows: a write in between makes the entry stale
-        with self._times_lock:
-            kept = self._times.get(cid)
-            if kept is not None and kept[0] == stamp:
-                self._times.move_to_end(cid)
-        if kept is None or kept[0] != stamp:
-            if lo is not None and hi is not None and hi - lo <= _TIMES_SHORT:
-                return self._read_times(cid, lo, hi)
-            ids, utcs = self._read_times(cid, None, None)
-            kept = (stamp, ids, utcs)
-            with self._times_lock:
-                self._times[cid] = kept
-                self._times.move_to_end(cid)
-                while len(self._times) > _TIMES_KEPT:
-                    self._times.popitem(last=False)
-        _stamp, ids, utcs = kept
+        kept = self._times.get(cid, stamp)
+        if kept is None:
+            if lo is not None and hi is not None and hi - lo <= SHORT:
+                return read_times(self._reader(), cid, lo, hi)
+            kept = read_times(self._reader(), cid, None, None)
+            self._times.put(cid, stamp, kept)
+        ids, utcs = kept
         first = 0 if lo is None else bisect_left(utcs, lo)
         stop = len(utcs) if hi is None else bisect_left(utcs, hi)
         return ids[first:stop], utcs[first:stop]  # copies: callers cannot change what is kept
-
-    def _read_times(
-        self, cid: int, lo: float | None, hi: float | None
-    ) -> tuple[array[int], array[float]]:
-        where, params = _range(cid, lo, hi)
-        cursor = self._reader().execute(
-            f"SELECT f.id, f.utc FROM frames f WHERE {where} ORDER BY f.utc, f.id", params
-        )
-        # Rows flattened a batch at a time into a list whose slices fill each array in C
-        # (array.fromlist): ~15% less than one array("d") of every value, ids staying ints.
-        ids, utcs = array("q"), array("d")
-        for rows in iter(lambda: cursor.fetchmany(8192), []):
-            flat = list(chain.from_iterable(rows))
-            ids.fromlist(flat[0::2])
-            utcs.fromlist(flat[1::2])
-        return ids, utcs
-
-
-def _range(cid: int, lo: float | None, hi: float | None) -> tuple[str, tuple[Any, ...]]:
-    where = ["f.collection_id = ?"]
-    params: list[float] = [cid]
-    if lo is not None:
-        where.append("f.utc >= ?")
-        params.append(lo)
-    if hi is not None:
-        where.append("f.utc < ?")
-        params.append(hi)
-    return " AND ".join(where), tuple(params)
 
 
 def _dir_id(conn: db.Connection, cid: int, folder: str) -> int:

@@ -12,6 +12,7 @@ import pytest
 
 from pylapse import db
 from pylapse.index.store import FrameIndex
+from pylapse.index.time_cache import read_times
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 REPO = Path(__file__).resolve().parents[3]
@@ -28,7 +29,7 @@ def _uncached(index: FrameIndex, key: str, start=None, end=None):  # type: ignor
     with FrameIndex(index.location) as fresh:
         cid = fresh._collection_id(key)
         assert cid is not None
-        return fresh._read_times(cid, start, end)
+        return read_times(fresh._reader(), cid, start, end)
 
 
 @pytest.fixture
@@ -49,7 +50,8 @@ def test_the_arrays_are_kept_and_sliced_while_nothing_changes(
     def no_reading(*args: object) -> None:
         raise AssertionError("the rows were read again")
 
-    monkeypatch.setattr(index, "_read_times", no_reading)  # kept: no rows are read again
+    # kept: no rows are read again (the name the store reads)
+    monkeypatch.setattr("pylapse.index.store.read_times", no_reading)
     sliced = index.utc_times("cam", start, end)
     assert sliced == expected
     assert sliced[1][0] == start.timestamp() and sliced[1][-1] < end.timestamp()
@@ -112,7 +114,7 @@ def test_another_collection_s_writes_keep_the_arrays(index, tmp_path) -> None:
 def test_a_short_range_of_a_collection_not_kept_is_read_directly(index, tmp_path) -> None:
     _add(index, tmp_path, 300)
     day = index.utc_times("cam", START, START + timedelta(days=1))
-    assert len(day[0]) == 144 and index._times == {}
+    assert len(day[0]) == 144 and list(index._times) == []
     assert index.utc_times("cam") == _uncached(index, "cam")  # now kept
     assert list(index._times) == [index._collection_id("cam")]
 
