@@ -91,7 +91,10 @@ class Runtime:
         self.db_path = self.data_path / db.DB_NAME
         self.index: FrameIndex = FrameIndex(config.index_location)
         self._health_listeners: tuple[HealthListener, ...] = ()
-        self.health = HealthStore(self.db_path, listener=self._tell_health)
+        # beside the frame index and the leases: every host's dashboard sees every camera's
+        self.health = HealthStore(
+            config.index_location, data_path=self.data_path, listener=self._tell_health
+        )
         self.jobs: JobRunner | None = self._job_runner() if jobs else None
         self.scheduler: CaptureScheduler | None = (
             CaptureScheduler(
@@ -437,6 +440,7 @@ class Runtime:
                 health=self.health,
                 guard=disk.DiskGuard(self.config.min_free_mb),
                 on_pause=self._notify_pause,
+                data_path=self.data_path,
             )
         outcome = runner.run(camera, timeutil.now(camera.zone), note=" (grab now)")
         if outcome.result is None:

@@ -391,7 +391,9 @@ class Camera:
                     raise
                 # the frame is on disk and stays (files are the truth): say so, do not lose it
                 result = dataclasses.replace(result, duration=time.monotonic() - started)
-                raise NotIndexed(result, disk.data_full_reason(index.path.parent)) from exc
+                # the data folder given (the index's own path is no folder on PostgreSQL)
+                folder = self.data_path if self.data_path is not None else index.path.parent
+                raise NotIndexed(result, disk.data_full_reason(folder)) from exc
             result = dataclasses.replace(result, frame_id=frame_id)
             _tell_saved(index, frame_id)
         return dataclasses.replace(result, duration=time.monotonic() - started)

@@ -1,4 +1,10 @@
-"""Camera health: a state per camera and a bounded capture log, in ``<data>/pylapse.db``.
+"""Camera health: a state per camera and a bounded capture log, in the index database.
+
+They live where the frame index and the camera leases do (``config.index_location``: the data
+folder's ``pylapse.db`` by default, or PostgreSQL), so every capture host's dashboard shows
+each camera's health as the host capturing it records it (issue 21 §2). Health kept in the
+data folder's own ``pylapse.db`` before the index moved elsewhere is carried over once
+(:func:`carry_over`); the SQL is written to run the same on SQLite and PostgreSQL.
 
 States, decided after every attempt:
 
@@ -9,7 +15,9 @@ States, decided after every attempt:
 * ``blank`` - a near-constant picture (lens cap, dead sensor, all-black stream);
 * ``dark`` - a picture far darker than the camera's at the same time yesterday (a covered
   lens, a dead infrared light);
-* ``unknown`` - never captured; ``disabled`` - switched off in the config.
+* ``unknown`` - never captured; ``disabled`` - switched off in the config;
+* ``host silent`` - never stored: what a dashboard shows for a camera whose capture host has
+  stopped renewing its lease (:func:`as_seen`), since its last recorded state is stale.
 
 Frozen and blank are decided by :mod:`pylapse.selection.dead_camera`, the rule selections use
 to leave a dead camera's frames out: the dashboard and an export never disagree on them.
@@ -35,6 +43,7 @@ again; the capture log then tells the pause and the resume at the times they hap
 from __future__ import annotations
 
 import collections
+import dataclasses
 import logging
 import os
 import sqlite3
@@ -49,6 +58,7 @@ from typing import Any, TypeVar
 
 from pylapse import db, timeutil
 from pylapse.capture import disk
+from pylapse.capture.healthdb import COMPONENT, STEPS, carry_over
 from pylapse.selection.dead_camera import (
     BLANK_CONTRAST,
     FROZEN_AFTER,
@@ -65,6 +75,8 @@ __all__ = [
     "HealthStore",
     "LogEntry",
     "LogKind",
+    "as_seen",
+    "carry_over",
 ]
 
 log = logging.getLogger(__name__)
@@ -79,63 +91,6 @@ MAX_HELD_WRITES = 1000
 # write finds a few bytes.
 RESUME_FREE_BYTES = 1024 * 1024
 
-_STEPS = [
-    """CREATE TABLE camera_health (
-        camera_id TEXT PRIMARY KEY,
-        state TEXT NOT NULL,
-        last_success_utc REAL,
-        last_success_offset INTEGER,
-        last_error TEXT,
-        last_error_utc REAL,
-        last_error_offset INTEGER,
-        consecutive_failures INTEGER NOT NULL DEFAULT 0,
-        identical_count INTEGER NOT NULL DEFAULT 0,
-        last_digest TEXT,
-        last_frame_id INTEGER,
-        last_path TEXT,
-        paused_reason TEXT,
-        enabled INTEGER NOT NULL DEFAULT 1
-    );
-    CREATE TABLE capture_log (
-        id INTEGER PRIMARY KEY,
-        camera_id TEXT NOT NULL,
-        utc REAL NOT NULL,
-        offset INTEGER NOT NULL,
-        ok INTEGER NOT NULL,
-        message TEXT NOT NULL,
-        path TEXT,
-        frame_id INTEGER,
-        size INTEGER,
-        duration REAL,
-        attempt INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE INDEX capture_log_camera ON capture_log(camera_id, id)""",
-    # what a row is: a capture attempt, or a pause or resume of capture (the dashboard shows
-    # those as information, not as a failed capture). Older pause rows are the failures that
-    # took no time and wrote nothing: a real attempt always records how long it took.
-    """ALTER TABLE capture_log ADD COLUMN kind TEXT NOT NULL DEFAULT 'capture';
-    UPDATE capture_log SET kind = 'pause' WHERE ok = 0 AND duration IS NULL AND path IS NULL;
-    UPDATE capture_log SET kind = 'resume' WHERE ok = 1 AND message = 'capture resumed'""",
-    # bytes saved per camera and hour, for the disk-full estimate: a day of it, whatever the
-    # bounded capture log still holds (with many cameras it keeps only hours)
-    """CREATE TABLE capture_volume (
-        camera_id TEXT NOT NULL,
-        hour INTEGER NOT NULL,
-        bytes INTEGER NOT NULL,
-        frames INTEGER NOT NULL,
-        first_utc REAL NOT NULL,
-        PRIMARY KEY (camera_id, hour)
-    );
-    INSERT INTO capture_volume(camera_id, hour, bytes, frames, first_utc)
-        SELECT camera_id, CAST(utc / 3600 AS INTEGER), SUM(size), COUNT(*), MIN(utc)
-        FROM capture_log WHERE ok = 1 AND size IS NOT NULL GROUP BY 1, 2""",
-    # frozen by picture, not only by bytes (issue 17): frames in a row whose perceptual hash
-    # and mean luma did not move, and the last frame's luma to compare the next one with
-    """ALTER TABLE camera_health ADD COLUMN same_picture_count INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE camera_health ADD COLUMN last_luma REAL""",
-    # why the camera is in its state (frozen, blank, failing...), for the dashboard's card
-    "ALTER TABLE camera_health ADD COLUMN state_reason TEXT",
-]
 # Hours of capture volume kept per camera (the estimate reads the last day of them).
 VOLUME_HOURS = 8 * 24
 # The shortest span a rate is taken over: a camera's first frames alone would make a rate from
@@ -159,6 +114,7 @@ class HealthState(StrEnum):
     DARK = "dark"
     UNKNOWN = "unknown"
     DISABLED = "disabled"
+    HOST_SILENT = "host silent"  # shown, never stored: see as_seen()
 
 
 @dataclass(frozen=True)
@@ -174,6 +130,7 @@ class CameraHealth:
     last_path: str | None = None
     identical_frames: int = 0
     reason: str | None = None  # why the state is not ok (frozen, blank, failing, offline)
+    recorded: HealthState | None = None  # with HOST_SILENT: the last state its host recorded
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +167,21 @@ def _when(utc: float | None, offset: int | None) -> datetime | None:
     return None if utc is None else timeutil.from_utc(utc, offset or 0)
 
 
+def as_seen(health: CameraHealth, host: str | None, host_live: bool) -> CameraHealth:
+    """``health`` as a dashboard shows it, given the host that last held the camera's lease
+    (None: no lease) and whether that lease is in force: a camera whose host stopped renewing
+    it is :attr:`HealthState.HOST_SILENT`, whatever that host last recorded (a dead host's
+    cameras would read ``ok`` for ever). A disabled camera stays disabled."""
+    if host is None or host_live or health.state is HealthState.DISABLED:
+        return health
+    return dataclasses.replace(
+        health,
+        state=HealthState.HOST_SILENT,
+        reason=f"host {host} has not renewed its lease (last recorded: {health.state})",
+        recorded=health.state,
+    )
+
+
 def _blank_reason(stddev: float, luma: float | None) -> str:
     kind = "near-constant"
     if luma is not None and luma < 16:
@@ -233,15 +205,24 @@ class HealthStore:
 
     def __init__(
         self,
-        db_path: str | os.PathLike[str],
+        location: str | os.PathLike[str],
         *,
+        data_path: str | os.PathLike[str] | None = None,
         offline_after: int = 5,
         frozen_after: int = FROZEN_AFTER,
         blank_stddev: float = BLANK_CONTRAST,
         max_log_rows: int = 50_000,
         listener: HealthListener | None = None,
     ) -> None:
-        self.db_path = Path(db_path)
+        """``location``: the index database (a SQLite file or a ``postgresql://`` URL);
+        ``data_path``: the data folder, whose disk a full-disk pause watches and whose own
+        ``pylapse.db`` health is carried over from (default: the SQLite file's folder)."""
+        if data_path is None:
+            if db.backend_of(location) is db.Backend.POSTGRESQL:
+                raise ValueError("HealthStore on PostgreSQL needs data_path (the data folder)")
+            data_path = Path(location).parent
+        self.location = location
+        self.data_path = Path(data_path)
         self.listener = listener
         self._changes: list[HealthChange] = []  # written, not told yet (see _tell)
         self.offline_after = offline_after
@@ -253,8 +234,9 @@ class HealthStore:
         self._full: str | None = None  # why writes are held (the data folder's disk is full)
         self._held: collections.deque[Callable[[], object]] = collections.deque()
         self._dropped = 0
-        self._conn = db.connect(self.db_path)
-        db.migrate(self._conn, "health", _STEPS)
+        self._conn = db.connect(location)
+        db.migrate(self._conn, COMPONENT, STEPS)
+        carry_over(self.data_path, location, self._conn)
 
     def close(self) -> None:
         with self._lock:
@@ -329,7 +311,7 @@ class HealthStore:
                 " WHERE camera_id = ? AND hour >= ?",
                 (camera_id, int(since // 3600)),
             ).fetchone()
-        total: int | None = row[0]
+        total = int(row[0] or 0)  # SUM of a BIGINT is a NUMERIC (a Decimal) on PostgreSQL
         if not total:
             return None
         # the window's first hour may hold frames from just before ``since``: they count
@@ -355,7 +337,7 @@ class HealthStore:
     def _start_full(self) -> bool:
         if self._full is not None:
             return False
-        self._full = disk.data_full_reason(self.db_path.parent)
+        self._full = disk.data_full_reason(self.data_path)
         return True
 
     def try_resume(self) -> bool:
@@ -370,7 +352,7 @@ class HealthStore:
             if self._full is None:
                 return True
             try:
-                if disk.free_bytes(self.db_path.parent) < RESUME_FREE_BYTES:
+                if disk.free_bytes(self.data_path) < RESUME_FREE_BYTES:
                     return False
             except OSError:  # cannot tell: let the writes themselves decide
                 pass
@@ -460,8 +442,11 @@ class HealthStore:
         self._conn.execute(
             "INSERT INTO capture_volume(camera_id, hour, bytes, frames, first_utc)"
             " VALUES (?, ?, ?, 1, ?) ON CONFLICT(camera_id, hour) DO UPDATE SET"
-            " bytes = bytes + excluded.bytes, frames = frames + 1,"
-            " first_utc = MIN(first_utc, excluded.first_utc)",
+            " bytes = capture_volume.bytes + excluded.bytes,"
+            " frames = capture_volume.frames + 1,"
+            # no two-argument MIN() on PostgreSQL
+            " first_utc = CASE WHEN excluded.first_utc < capture_volume.first_utc"
+            " THEN excluded.first_utc ELSE capture_volume.first_utc END",
             (camera_id, hour, int(size), utc),
         )
         if self._inserts % 500 == 0:  # trimmed now and then, like the log
@@ -473,7 +458,7 @@ class HealthStore:
         self, camera_id: str, when: datetime, ok: bool, message: str, **cols: Any
     ) -> None:
         self._conn.execute(
-            "INSERT INTO capture_log(camera_id, utc, offset, ok, message, path, frame_id, size,"
+            "INSERT INTO capture_log(camera_id, utc, \"offset\", ok, message, path, frame_id, size,"
             " duration, attempt, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (
                 camera_id,

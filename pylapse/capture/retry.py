@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Executor
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pylapse.capture import disk
@@ -102,8 +104,14 @@ class AttemptRunner:
         before_save: Callable[[], None] | None = None,
         on_pause: PauseListener | None = None,
         may_write: Callable[[str], str | None] | None = None,
+        data_path: str | os.PathLike[str] | None = None,
     ) -> None:
         self.index = index
+        # the data folder, whose disk a full database is said to be on: given, not derived from
+        # the index (on PostgreSQL its path is no folder of ours); the health store's otherwise
+        self.data_path = Path(
+            data_path if data_path is not None else health.data_path if health else "."
+        )
         # told when a camera's disk pause starts or ends (notifications), after health has it
         self.on_pause = on_pause
         # where validation, encoding and saving run (None: on the calling thread)
@@ -163,7 +171,7 @@ class AttemptRunner:
         if full is None and not self._unindexed:
             return None
         if not self._index_waiting() or (self.health is not None and not self.health.try_resume()):
-            return full or (disk.data_full_reason(self.index.path.parent) if self.index else None)
+            return full or (disk.data_full_reason(self.data_path) if self.index else None)
         self._full_folders.clear()  # the next attempt writes a frame anyway: that tests them
         return None
 
@@ -223,7 +231,7 @@ class AttemptRunner:
         if not isinstance(exc, OSError) and self.index is not None:  # SQLite: the database's
             if self.health is not None:
                 self.health.mark_full()
-            reason = disk.data_full_reason(self.index.path.parent)
+            reason = disk.data_full_reason(self.data_path)
             self._show(camera, reason)
             return Attempt(skipped=reason)
         reason = disk.folder_full_reason(camera.output_dir)
@@ -285,7 +293,7 @@ class AttemptRunner:
             )
             state = "" if new is None or new.value == "ok" else f" [{new.value}]"
         if result.frame_id is None and self.index is not None:
-            state += "; not indexed yet: " + disk.data_full_reason(self.index.path.parent)
+            state += "; not indexed yet: " + disk.data_full_reason(self.data_path)
         tag = f" (retry {attempt})" if attempt else ""
         log.info(
             "%s: %s saved %s%s (%d kB, %dx%d, luma %.0f) in %.2f s%s",

@@ -153,6 +153,7 @@ class CaptureScheduler:
             processor=self._processor,
             before_save=lambda: self._executor.wait_for_starts(SAVE_YIELD),
             may_write=self.leases.may_write if self.leases is not None else None,
+            data_path=self.data_path,
         )
         self._sched = BackgroundScheduler(
             executors={"default": self._executor},

@@ -213,12 +213,12 @@ def test_pause_rows_written_before_the_kind_column_are_found(tmp_path) -> None:
     import sqlite3
 
     from pylapse import db
-    from pylapse.capture import health
+    from pylapse.capture import healthdb
     from pylapse.capture.health import LogKind
 
     path = tmp_path / "pylapse.db"
     conn = sqlite3.connect(path)
-    db.migrate(conn, "health", health._STEPS[:1])
+    db.migrate(conn, "health", healthdb.STEPS[:1])
     rows = [("cam", 1.0, 0, 0, "timed out", None, 10.0), ("cam", 2.0, 0, 0, "paused", None, None),
             ("cam", 3.0, 0, 1, "capture resumed", None, None),
             ("cam", 4.0, 0, 1, "saved /a.jpg", "/a.jpg", 0.2)]  # fmt: skip

@@ -1,0 +1,121 @@
+"""Camera health in the index database (issue 21 §2): written by one host, read by another;
+a data folder's own health carried over once; the full-disk reason names the data folder.
+
+Every test runs on SQLite and on PostgreSQL (the ``index_location`` fixture).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from pylapse import db
+from pylapse.capture.health import HealthState, HealthStore, as_seen
+
+# recent: bytes_per_day reads the last day
+T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+
+
+def _ok(store: HealthStore, camera: str, i: int, size: int = 1000) -> HealthState | None:
+    return store.record_success(
+        camera, T0 + timedelta(seconds=10 * i), path=f"/f/{camera}/{i}.jpg", frame_id=i,
+        size=size, digest=f"d{i}", stddev=40.0, duration=0.2,
+    )  # fmt: skip
+
+
+def test_health_written_by_one_host_is_read_by_another(index_location, tmp_path):
+    a = HealthStore(index_location, data_path=tmp_path / "a")
+    b = HealthStore(index_location, data_path=tmp_path / "b")
+    try:
+        _ok(a, "porch", 1)
+        a.record_failure("roof", T0, "timed out", duration=10.0)
+        # the volume upsert keeps the earliest first_utc (no two-argument MIN on PostgreSQL)
+        a.record_success("porch", T0 - timedelta(seconds=5), path="/f/x.jpg", frame_id=9,
+                         size=500, digest="dx", stddev=40.0, duration=0.1)  # fmt: skip
+        seen = b.get("porch")
+        assert (seen.state, seen.last_frame_id) == (HealthState.OK, 9)
+        assert b.get("roof").state is HealthState.FAILING
+        assert [(e.camera_id, e.ok) for e in b.log()] == [
+            ("porch", True), ("roof", False), ("porch", True)
+        ]
+        assert b.log_count(camera="porch") == 2
+        assert b.bytes_per_day("porch") is not None
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_silent_hosts_camera_is_host_silent_with_its_name(index_location, tmp_path):
+    store = HealthStore(index_location, data_path=tmp_path / "a")
+    try:
+        _ok(store, "porch", 1)
+        health = store.get("porch")
+    finally:
+        store.close()
+    assert as_seen(health, "host-a", host_live=True) == health
+    silent = as_seen(health, "host-a", host_live=False)
+    assert silent.state is HealthState.HOST_SILENT and silent.state == "host silent"
+    assert silent.recorded is HealthState.OK and "host-a" in (silent.reason or "")
+    assert as_seen(health, None, host_live=False) == health  # nobody held it: as recorded
+
+
+def _local_history(folder):
+    """A data folder with its own health, as pyLapse kept it before health moved."""
+    local = HealthStore(folder / db.DB_NAME)
+    _ok(local, "porch", 1)
+    _ok(local, "porch", 2)
+    local.record_failure("yard", T0, "refused", duration=1.0)
+    local.close()
+
+
+def test_a_data_folders_own_health_is_carried_over_once(index_location, tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    if db.backend_of(index_location) is db.Backend.SQLITE:
+        index_location = str(tmp_path / "elsewhere" / "index.db")
+        (tmp_path / "elsewhere").mkdir()
+    _local_history(folder)
+    store = HealthStore(index_location, data_path=folder)
+    try:
+        assert store.get("porch").last_frame_id == 2
+        assert store.get("yard").state is HealthState.FAILING
+        assert store.log_count() == 3
+        assert store.bytes_per_day("porch") is not None  # the volume came too
+        _ok(store, "porch", 3)
+    finally:
+        store.close()
+    again = HealthStore(index_location, data_path=folder)
+    try:
+        assert again.log_count() == 4  # not copied a second time
+        assert again.get("porch").last_frame_id == 3  # nor the old state over the new one
+    finally:
+        again.close()
+
+
+def test_nothing_moves_when_the_index_is_the_data_folders_file(tmp_path):
+    _local_history(tmp_path)
+    store = HealthStore(tmp_path / db.DB_NAME, data_path=tmp_path)
+    try:
+        assert store.log_count() == 3
+    finally:
+        store.close()
+    conn = db.connect(tmp_path / db.DB_NAME)
+    tables = conn.execute("SELECT name FROM sqlite_master WHERE name = 'health_carried'")
+    assert tables.fetchall() == []  # no copy was made, so none is noted
+    conn.close()
+
+
+def test_a_full_database_is_said_to_be_on_the_data_folders_disk(index_location, tmp_path):
+    from pylapse.capture.retry import AttemptRunner
+    from pylapse.index.store import FrameIndex
+
+    folder = tmp_path / "data"
+    store = HealthStore(index_location, data_path=folder)
+    index = FrameIndex(index_location)
+    try:
+        assert store.mark_full()
+        assert f"({folder})" in (store.full or "")
+        runner = AttemptRunner(index=index, health=store, data_path=folder)
+        assert runner.data_path == folder  # not FrameIndex.path's folder ("." on PostgreSQL)
+    finally:
+        index.close()
+        store.close()
