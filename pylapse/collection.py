@@ -31,7 +31,6 @@ Where the index lives
 
 from __future__ import annotations
 
-import dataclasses
 import fnmatch
 import hashlib
 import math
@@ -47,12 +46,12 @@ from typing import TYPE_CHECKING, Any
 
 from pylapse import storage, timeutil
 from pylapse.progress import Cancelled, Progress, safe_report
-from pylapse.selection.dead_camera import DeadFrames, leave_out
+from pylapse.selection.dead_camera import DeadFrames
 from pylapse.selection.quality_filter import (
     FilterResult,
     QualityFilter,
-    apply_filter,
-    best_positions,
+    filter_candidates,
+    finish_selection,
 )
 from pylapse.selection.selection import (
     DEFAULT_SLICE_TOLERANCE,
@@ -547,7 +546,7 @@ class Collection:
                 ids, utcs, all_rules, self.zone, tolerance=tolerance, span=span, loader=self._load,
                 windows=windows,
             )  # fmt: skip
-        selection = self._finish(selection, found, qf)
+        selection = finish_selection(selection, found, qf)
         selection.sun_gaps = [*selection.sun_gaps, *window_gaps]
         return selection
 
@@ -603,20 +602,20 @@ class Collection:
         selection = select_day_slice(
             ids, utcs, times, self.zone, tolerance=tolerance, span=span, loader=self._load
         )
-        return self._finish(selection, found, qf)
+        return finish_selection(selection, found, qf)
 
     def _filtered(
         self, span: DaySpan, ids: Sequence[int], utcs: Sequence[float], qf: QualityFilter
     ) -> FilterResult | None:
-        """The candidates left by the quality filters, after a dead camera's frames were left
-        out (unless ``keep_dead_frames``); None when neither removed or asked for anything."""
-        left_out: dict[str, int] = {}
-        if not qf.keep_dead_frames:
-            ids, utcs, left_out = leave_out(ids, utcs, self._dead_frames(span))
-        if not qf:
-            return FilterResult(ids, utcs, None, {}, len(ids), left_out) if left_out else None
-        found = apply_filter(qf, ids, utcs, self._scores(span, ids, qf.columns))
-        return dataclasses.replace(found, left_out=left_out) if left_out else found
+        """:func:`~pylapse.selection.quality_filter.filter_candidates` of the span, with its
+        dead frames and scores read from the index."""
+        return filter_candidates(
+            qf,
+            ids,
+            utcs,
+            lambda: self._dead_frames(span),
+            lambda wanted, columns: self._scores(span, wanted, columns),
+        )
 
     def _dead_frames(self, span: DaySpan) -> DeadFrames:
         """The span's frames from a dead camera: blank ones and frozen runs, by the rule camera
@@ -656,35 +655,6 @@ class Collection:
             empty = (None,) * (len(columns) + 1)
             rows = [by_id.get(i, empty) for i in ids]
         return {c: [r[k + 1] for r in rows] for k, c in enumerate(columns)}
-
-    @staticmethod
-    def _finish(selection: Selection, found: FilterResult | None, qf: QualityFilter) -> Selection:
-        if found is None:
-            return selection
-        if qf.best_in_window and found.sharpness is not None and selection.tolerance > 0:
-            positions = best_positions(
-                found.utcs,
-                found.sharpness,
-                selection.targets,
-                selection.positions,
-                selection.tolerance,
-            )
-            dropped = found.dropped
-            selection = Selection(
-                selection.kind,
-                found.ids,
-                found.utcs,
-                selection.targets,
-                positions,
-                selection.zone,
-                loader=selection._loader,
-                tolerance=selection.tolerance,
-            )
-            selection.dropped = dict(dropped)
-        else:
-            selection.dropped = dict(found.dropped)
-        selection.left_out = dict(found.left_out)
-        return selection
 
     def slot_grid(
         self,
