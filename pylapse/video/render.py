@@ -30,7 +30,6 @@ import contextlib
 import logging
 import os
 import re
-import subprocess
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -55,15 +54,13 @@ from pylapse.video.command import (
     fit_size,
     tone_script,
 )
-from pylapse.video.errors import decode_error_positions, fix_for, key_line, named_paths
+from pylapse.video.damage import damaged_frames, explained
+from pylapse.video.errors import fix_for, key_line, named_paths
 from pylapse.video.framecheck import (
     SkippedFrame,
     check_frames,
     drop_frames,
     entry_at,
-    map_threaded,
-    near,
-    undecodable,
 )
 from pylapse.video.framelist import (
     ListEntry,
@@ -94,9 +91,6 @@ _TEMP_LABELS = {_LIST_SUFFIX: "<concat list>", _TONES_SUFFIX: "<deflicker comman
                 _TRANSFORMS_SUFFIX: "<stabilise transforms>"}  # fmt: skip
 _ATTEMPTS = 3  # encodes at most: frames that stop ffmpeg are left out and it runs again
 _MANIFEST_SKIPPED = 1000  # skipped frames named in the manifest (all are counted)
-_CONFIRM = 50  # damaged frames tried with ffmpeg alone after an encode, at most
-_CONFIRM_TIMEOUT = 30.0  # seconds for ffmpeg to decode one picture
-_GONE = re.compile(r"Impossible to open|No such file or directory")
 
 
 class RenderError(RuntimeError):
@@ -368,62 +362,6 @@ def _renamed(arg: str, names: Mapping[str, str]) -> str:
     return arg
 
 
-def _damaged(job: _Encode, result: RunResult) -> list[SkippedFrame]:
-    """The frames that made ffmpeg fail or drop frames, from its error lines.
-
-    Frames it names and frames moved or deleted meanwhile (all are found at once, by their
-    absence) come first; then frames near where it reported errors that do not decode in full,
-    each tried with ffmpeg alone, which patches some damage Pillow reports (such a frame is in
-    the video, so it is not listed). When that does not explain what ffmpeg lost, the frames
-    near the errors are tried with ffmpeg alone: it cannot decode some files Pillow can."""
-    lines = [line for _, line in result.marks]
-    paths = list(dict.fromkeys(e.path for e in job.entries))
-    named = named_paths(lines, set(paths))
-    positions = decode_error_positions(result.marks)
-    found: dict[str, str] = {}
-    if named or any(_GONE.search(line) for line in lines):
-        gone = "the file is gone (moved or deleted during the render)"
-        found.update((p, gone) for p in paths if not os.path.exists(p))
-    if named or positions:
-        pillow = [f for f in undecodable(job.entries, positions, named) if f.path not in found]
-        if len(pillow) <= _CONFIRM:  # else too many to try one by one: Pillow's word
-            decodes = map_threaded(
-                lambda p: _ffmpeg_decodes(job.ffmpeg, p), [f.path for f in pillow]
-            )
-            pillow = [f for f, ok in zip(pillow, decodes, strict=True) if not ok]
-        found.update((f.path, f.reason) for f in pillow)
-    if positions and not _explained(job, result, found):
-        rest = [p for p in near(job.entries, positions, _CONFIRM) if p not in found]
-        decodes = map_threaded(lambda p: _ffmpeg_decodes(job.ffmpeg, p), rest)
-        found.update(
-            (p, "ffmpeg cannot decode it") for p, ok in zip(rest, decodes, strict=True) if not ok
-        )
-    return [SkippedFrame(p, r) for p, r in found.items()]
-
-
-def _explained(job: _Encode, result: RunResult, found: Mapping[str, str]) -> bool:
-    """Whether leaving out ``found`` accounts for what the run lost: for a failed run, any
-    frame to leave out; for a finished one, as many output frames as are missing."""
-    if result.returncode != 0:
-        return bool(found)
-    lost = sum(e.repeats for e in job.entries if e.path in found)
-    return job.total - result.frames <= lost
-
-
-def _ffmpeg_decodes(ffmpeg: Path, path: str) -> bool:
-    """Whether ``ffmpeg`` makes a picture of the one file ``path``."""
-    command = [os.fspath(ffmpeg), "-hide_banner", "-nostdin", "-v", "error",
-               "-i", "file:" + os.path.abspath(path), "-f", "framecrc", "-"]  # fmt: skip
-    try:
-        done = subprocess.run(
-            command, capture_output=True, text=True, errors="replace",
-            timeout=_CONFIRM_TIMEOUT, stdin=subprocess.DEVNULL, check=False,
-        )  # fmt: skip
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return any(line and not line.startswith("#") for line in done.stdout.splitlines())
-
-
 def _report_check(progress: ProgressCallback | None, planned: int, stage: str
                   ) -> Callable[[int, int], None]:  # fmt: skip
     """Checking frames is reported on the first stage after it at 0 (its own counts are files,
@@ -579,8 +517,9 @@ def _encode(
         commands, result = job.run(progress, cancel)
         if result.returncode == 0 and result.frames >= job.total:
             return job, commands, result
-        damaged = _damaged(job, result)
-        if result.returncode == 0 and _explained(job, result, {d.path: "" for d in damaged}):
+        damaged = damaged_frames(job.ffmpeg, job.entries, job.total, result)
+        lost = {d.path: "" for d in damaged}
+        if result.returncode == 0 and explained(job.entries, job.total, result, lost):
             skipped += damaged  # dropped by ffmpeg; the rest is complete
             return job, commands, result
         if not damaged or attempt == _ATTEMPTS:
