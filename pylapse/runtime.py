@@ -18,7 +18,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,8 +26,14 @@ from typing import TYPE_CHECKING
 from pylapse import db, timeutil
 from pylapse.capture import disk
 from pylapse.capture.camera import Camera, CaptureResult, on_saved
-from pylapse.capture.health import HealthChange, HealthListener, HealthStore
-from pylapse.capture.leases import LeaseStore
+from pylapse.capture.health import (
+    CameraHealth,
+    HealthChange,
+    HealthListener,
+    HealthStore,
+    as_seen,
+)
+from pylapse.capture.leases import Lease, LeaseStore
 from pylapse.capture.retry import AttemptRunner
 from pylapse.capture.scheduler import CaptureScheduler
 from pylapse.config.base import ConfigError
@@ -446,6 +452,22 @@ class Runtime:
         if outcome.result is None:
             raise GrabError(f"{camera_id}: {outcome.error or outcome.skipped}")
         return outcome.result
+
+    def camera_health(
+        self, camera_id: str, leases: Mapping[str, Lease] | None = None
+    ) -> CameraHealth:
+        """The camera's health as the dashboard shows it: as its capture host recorded it in
+        the index, with that host's name, or ``host silent`` when the host stopped renewing the
+        camera's lease. ``leases``: every camera's lease (:meth:`lease_rows`), read once for
+        many cameras."""
+        lease = (self.lease_rows() if leases is None else leases).get(camera_id)
+        host = lease.host if lease is not None else None
+        live = lease is not None and lease.live()
+        return as_seen(self.health.get(camera_id), host, live)
+
+    def lease_rows(self) -> dict[str, Lease]:
+        """Every camera's lease, expired ones included (their host went silent), by camera."""
+        return {lease.camera_id: lease for lease in self.leases.leases()}
 
     @property
     def leases(self) -> LeaseStore:

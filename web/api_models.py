@@ -172,7 +172,7 @@ def camera_out(runtime: Any, camera_id: str) -> CameraOut:
     cam = runtime.config.cameras.get(camera_id)
     if cam is None:
         raise HTTPException(404, f"no camera {camera_id!r}")
-    h = runtime.health.get(camera_id)
+    h = runtime.camera_health(camera_id)  # "host silent" when its capture host stopped
     return CameraOut(
         id=camera_id,
         name=cam.name,

@@ -131,6 +131,7 @@ class CameraHealth:
     identical_frames: int = 0
     reason: str | None = None  # why the state is not ok (frozen, blank, failing, offline)
     recorded: HealthState | None = None  # with HOST_SILENT: the last state its host recorded
+    host: str | None = None  # shown: the capture host holding (or last holding) its lease
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,9 +174,10 @@ def as_seen(health: CameraHealth, host: str | None, host_live: bool) -> CameraHe
     it is :attr:`HealthState.HOST_SILENT`, whatever that host last recorded (a dead host's
     cameras would read ``ok`` for ever). A disabled camera stays disabled."""
     if host is None or host_live or health.state is HealthState.DISABLED:
-        return health
+        return dataclasses.replace(health, host=host)
     return dataclasses.replace(
         health,
+        host=host,
         state=HealthState.HOST_SILENT,
         reason=f"host {host} has not renewed its lease (last recorded: {health.state})",
         recorded=health.state,

@@ -91,8 +91,9 @@ def test_the_hosts_and_their_heartbeats_show_and_keep_up(  # type: ignore[no-unt
     here = hosts.filter(has_text=HERE)
     expect(hosts).to_have_count(1)
     expect(here).to_contain_text("this dashboard")
-    expect(here.locator("td").nth(1)).to_have_text("demo")
-    expect(here.locator(".badge")).to_have_text("alive")
+    # its camera, and the site duty's badge (the only host: it runs the scheduled renders)
+    expect(here.locator("td").nth(1)).to_have_text(re.compile(r"^demo\s+runs scheduled renders$"))
+    expect(here.locator("td").nth(2).locator(".badge")).to_have_text("alive")
     _recent(here.locator("time"), 3 * LEASE)
     first_beat = here.locator("time").get_attribute("datetime")
     screenshot("one-host")
@@ -104,7 +105,9 @@ def test_the_hosts_and_their_heartbeats_show_and_keep_up(  # type: ignore[no-unt
     there = hosts.filter(has_text=OTHER)
     expect(there).to_have_count(1, timeout=SHORT + POLL)
     expect(there.locator("td").nth(1)).to_have_text("roof", timeout=POLL + SHORT)
-    expect(there.locator(".badge")).to_have_text("alive")
+    roof_row = rows.filter(has_text="Roof camera")  # its Host cell follows the card's poll
+    expect(roof_row.locator(".camera-host")).to_have_text(f"{OTHER} (pinned to {OTHER})")
+    expect(there.locator("td").nth(2).locator(".badge")).to_have_text("alive")
     expect(there).not_to_contain_text("this dashboard")
     expect(here.locator("time")).not_to_have_attribute("datetime", first_beat or "")
     _recent(here.locator("time"), 3 * LEASE)
@@ -123,11 +126,17 @@ def test_the_hosts_and_their_heartbeats_show_and_keep_up(  # type: ignore[no-unt
     # before it: once they have run out it is silent too
     gone = LEASE * 1000 + POLL + SHORT
     expect(there.locator("td").nth(1)).to_have_text("none", timeout=gone)
-    expect(there.locator(".badge")).to_have_text("silent", timeout=gone)
-    expect(here.locator(".badge")).to_have_text("alive")
+    expect(there.locator("td").nth(2).locator(".badge")).to_have_text("silent", timeout=gone)
+    expect(here.locator("td").nth(2).locator(".badge")).to_have_text("alive")
     assert not page_loads, "the card was updated by reloading the page"
+    # its camera: "host silent" with the host's name, not the "ok" the host last recorded
+    silent_host = f"{OTHER} (silent) (pinned to {OTHER})"
+    expect(roof_row.locator(".camera-host")).to_have_text(silent_host)
+    expect(roof_row.locator(".badge")).to_have_text("host silent")
+    assert not page_loads, "the camera list was updated by reloading the page"
     screenshot("one-silent")
-    page.reload()  # the camera list's Host column is drawn with the page
-    expect(rows.filter(has_text="Roof camera").locator(".camera-host")).to_have_text(
-        f"none (pinned to {OTHER})"
-    )
+    page.reload()
+    expect(roof_row.locator(".camera-host")).to_have_text(silent_host)
+    page.goto(url + "/")
+    expect(page.locator("#camera-status-roof .badge").first).to_have_text("host silent")
+    expect(page.locator("#camera-status-roof .camera-host")).to_have_text(f"{OTHER} (silent)")

@@ -501,3 +501,43 @@ def test_the_form_pins_a_camera_to_a_host_and_refuses_a_bad_name(client, post, r
     post("/cameras/demo", data=fields)
     assert runtime.config.cameras["demo"].capture_host is None
     assert "demo" in runtime.scheduler.leases.held
+
+
+def test_a_camera_of_another_host_shows_its_health_and_host_silent_when_it_stops(
+    client, post, runtime, index_location, tmp_path
+) -> None:
+    from datetime import UTC
+
+    from pylapse.capture.health import HealthStore
+    from pylapse.capture.leases import LeaseHolder
+
+    fields = form_fields(client.get("/cameras/demo").text)
+    fields["capture_host"] = "pi-roof"  # this dashboard lets the camera go
+    post("/cameras/demo", data=fields)
+    # host A (pi-roof): holds the camera and records its health in the shared index
+    roof = LeaseHolder("pi-roof", 4321, "t")
+    runtime.leases.take(roof, ["demo"], 30, beat=True)
+    there = HealthStore(runtime.config.index_location, data_path=tmp_path / "pi-roof",
+                        frozen_after=3)
+    for i in range(3):  # the same bytes three times in a row: frozen
+        there.record_success("demo", datetime.now(UTC), path=f"/f/{i}.jpg", frame_id=None,
+                             size=10, digest="same", stddev=40.0, duration=0.1)  # fmt: skip
+    there.close()
+
+    card = client.get("/dashboard/cameras/demo").context["card"]
+    assert (card.health.state, card.host) == ("frozen", "pi-roof")
+    page = client.get("/cameras")
+    assert 'id="camera-health-demo" class="badge frozen"' in page.text
+    assert "pi-roof <span" in page.text  # the Host cell (pinned there too)
+
+    # pi-roof stops beating: past its lease its camera is "host silent", named, not "frozen"
+    runtime.leases.take(roof, ["demo"], 30, now=time.time() - 60, beat=True)
+    card = client.get("/dashboard/cameras/demo")
+    assert card.context["card"].health.state == "host silent"
+    assert "pi-roof (silent)" in card.text and "badge host-silent" in card.text
+    assert client.get("/api/cameras/demo").json()["health"]["state"] == "host silent"
+    # the Capture hosts card's poll redraws the camera list's Health and Host cells
+    part = client.get("/cameras/hosts")
+    cells = re.findall(r'<span id="camera-(health|host)-demo"[^>]*hx-swap-oob="true"[^>]*>'
+                       r"([^<]*)", part.text)  # fmt: skip
+    assert cells == [("health", "host silent"), ("host", "pi-roof (silent) ")]

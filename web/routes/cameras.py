@@ -122,12 +122,8 @@ def cameras(
     removed: Annotated[str, Query(max_length=200)] = "",
     kept: Annotated[str, Query(max_length=200)] = "",
 ):
-    items = [
-        {"id": cid, "config": cam, "health": runtime.health.get(cid)}
-        for cid, cam in runtime.config.cameras.items()
-    ]
-    context: dict[str, Any] = {"active": "cameras", "page_title": "Cameras", "cameras": items}
-    context.update(hosts_context(runtime))
+    context: dict[str, Any] = {"active": "cameras", "page_title": "Cameras"}
+    context.update(hosts_context(runtime))  # the camera rows too: their Host and Health cells
     if removed and removed not in runtime.config.cameras:  # say where its frames went
         coll = runtime.config.collections.get(kept) if kept else None
         context["removed"] = {"id": removed, "kept": kept if coll else "",
@@ -150,10 +146,17 @@ class HostRow:
 
 
 def hosts_context(runtime: Runtime) -> dict[str, Any]:
-    """Each capture host with its last heartbeat and cameras, and each camera's host."""
+    """Each capture host with its last heartbeat and cameras, each camera's host, and the
+    camera list's rows (``cameras``: their health as their host recorded it, ``host silent``
+    once that host stopped beating), which the card's poll redraws out of band."""
     now = time.time()
     store = runtime.leases
-    live = store.live(now)
+    leases = runtime.lease_rows()
+    live = {cid: lease for cid, lease in leases.items() if lease.live(now)}
+    items = [
+        {"id": cid, "config": cam, "health": runtime.camera_health(cid, leases)}
+        for cid, cam in runtime.config.cameras.items()
+    ]
     duty = store.duty(now)  # not a camera's: said on its holder's row
     keeper = runtime.scheduler.leases if runtime.scheduler is not None else None
     rows = [
@@ -168,14 +171,19 @@ def hosts_context(runtime: Runtime) -> dict[str, Any]:
         )
         for beat in store.hosts()
     ]
-    return {"capture_hosts": rows, "camera_hosts": {cid: x.host for cid, x in live.items()}}
+    return {
+        "capture_hosts": rows,
+        "camera_hosts": {cid: x.host for cid, x in live.items()},
+        "cameras": items,
+    }
 
 
 @router.get("/cameras/hosts", response_class=HTMLResponse)
 def capture_hosts(request: Request, runtime: RuntimeDep, templates: TemplatesDep):
-    return templates.TemplateResponse(
-        request, "partials/_capture_hosts.html", hosts_context(runtime)
-    )
+    """The Capture hosts card, and the Cameras page's Host and Health cells out of band: the
+    card's poll keeps the camera list as current as itself."""
+    context = {**hosts_context(runtime), "oob": True}
+    return templates.TemplateResponse(request, "partials/_capture_hosts.html", context)
 
 
 # -- live helpers (htmx) -------------------------------------------------------------------------

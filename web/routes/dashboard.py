@@ -11,6 +11,7 @@ per camera. The state-changing endpoints return the partial they changed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Annotated, Any
@@ -20,6 +21,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
 from pylapse.capture.health import CameraHealth, HealthState, LogEntry, LogKind
+from pylapse.capture.leases import Lease
 from pylapse.capture.triggers import next_fire_times
 from pylapse.config.base import ConfigError
 from pylapse.config.models import CameraConfig, Config
@@ -46,14 +48,18 @@ class CameraCard:
     next_run: datetime | None
     paused: bool
     zone: tzinfo
-    host: str | None = None  # the capture host holding the camera's lease now
+    host: str | None = None  # the capture host holding the camera's lease (silent: held)
 
 
-def camera_card(runtime: Runtime, camera_id: str) -> CameraCard:
+def camera_card(
+    runtime: Runtime, camera_id: str, leases: Mapping[str, Lease] | None = None
+) -> CameraCard:
+    """``leases``: :meth:`Runtime.lease_rows`, read once for many cards."""
     config = runtime.config.cameras.get(camera_id)
     if config is None:
         raise HTTPException(404, f"no camera {camera_id!r}")
-    health = runtime.health.get(camera_id)
+    # as the host capturing it recorded it, or "host silent" once that host stopped beating
+    health = runtime.camera_health(camera_id, leases)
     if not config.enabled:
         health = _with_state(health, HealthState.DISABLED)
     scheduler = runtime.scheduler
@@ -61,9 +67,7 @@ def camera_card(runtime: Runtime, camera_id: str) -> CameraCard:
     next_run = None
     if scheduler is not None and config.enabled and not paused:
         next_run = _next_fire(config)
-    lease = runtime.leases.live().get(camera_id)
-    host = lease.host if lease is not None else None
-    return CameraCard(camera_id, config, health, next_run, paused, config.zone(), host)
+    return CameraCard(camera_id, config, health, next_run, paused, config.zone(), health.host)
 
 
 def _next_fire(config: CameraConfig) -> datetime | None:
@@ -82,7 +86,8 @@ def _with_state(health: CameraHealth, state: HealthState) -> CameraHealth:
 
 
 def cards(runtime: Runtime) -> list[CameraCard]:
-    return [camera_card(runtime, camera_id) for camera_id in runtime.config.cameras]
+    leases = runtime.lease_rows()
+    return [camera_card(runtime, camera_id, leases) for camera_id in runtime.config.cameras]
 
 
 def scheduler_context(runtime: Runtime) -> dict[str, Any]:
@@ -228,7 +233,8 @@ def camera_statuses(
     configured are left out."""
     configured = runtime.config.cameras
     ids = [c for c in dict.fromkeys(camera) if c in configured] if camera else list(configured)
-    context = {"cards": [camera_card(runtime, camera_id) for camera_id in ids]}
+    leases = runtime.lease_rows()
+    context = {"cards": [camera_card(runtime, camera_id, leases) for camera_id in ids]}
     return _render(templates, request, "partials/_camera_statuses.html", context)
 
 

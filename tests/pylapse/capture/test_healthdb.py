@@ -51,10 +51,11 @@ def test_a_silent_hosts_camera_is_host_silent_with_its_name(index_location, tmp_
         health = store.get("porch")
     finally:
         store.close()
-    assert as_seen(health, "host-a", host_live=True) == health
+    assert as_seen(health, "host-a", host_live=True).state is HealthState.OK
     silent = as_seen(health, "host-a", host_live=False)
     assert silent.state is HealthState.HOST_SILENT and silent.state == "host silent"
-    assert silent.recorded is HealthState.OK and "host-a" in (silent.reason or "")
+    assert silent.recorded is HealthState.OK and silent.host == "host-a"
+    assert "host-a" in (silent.reason or "")
     assert as_seen(health, None, host_live=False) == health  # nobody held it: as recorded
 
 
