@@ -11,7 +11,8 @@ A render never replaces a video silently: it takes a free name (``clip-2.mp4``) 
 asks to replace. A history entry is only ever played, downloaded or deleted as the file it
 made: the job's result holds the file's size, modification time and render time (from its
 manifest), and a file at that path that no longer matches them (replaced by a later render, or
-changed) is reported as replaced, never served as this entry's video (:class:`VideoFile`).
+changed) is reported as replaced, never served as this entry's video
+(:class:`pylapse.tasks.render_files.VideoFile`).
 """
 
 from __future__ import annotations
@@ -19,10 +20,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,6 +32,7 @@ from starlette.concurrency import run_in_threadpool
 from pylapse import storage
 from pylapse.tasks.mosaic import list_mosaics, mosaics_folder
 from pylapse.tasks.render import queue_render, stabilise_unavailable, usable_codecs
+from pylapse.tasks.render_files import VideoFile, file_notes, replaced_by, video_state
 from pylapse.video.codecs import SPEEDS, Speed
 from pylapse.video.manifest import manifest_path, read_manifest
 from pylapse.video.segments import CACHE_FOLDER
@@ -54,14 +54,12 @@ MEDIA_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktim
 CRON_FIELDS = ("minute", "hour", "day_of_week", "day", "month")
 OTHER_SIZES = (("skip", "Skip them (each is listed after the render)"),
                ("fit", "Scale and pad them into the video"))  # fmt: skip
-MTIME_SLACK_NS = 2_000_000_000  # FAT and some shares keep modification times to 2 s
-REPLACED_SEARCH = 200  # newest renders looked through for the one that replaced a file
 SPEED_SEARCH = 100  # newest renders looked through for each speed's last measured frames/s
 MOSAICS_LISTED = 10  # newest mosaic videos shown on the Videos page (more on the mosaics page)
 
 
 def _card_extra(runtime: Any, job: Any) -> dict[str, Any]:
-    return {"file_state": video_state(runtime, job)[0].value}
+    return {"file_state": video_state(runtime.config.root_paths, job)[0].value}
 
 
 m.add_job_routes(router, JOB_BASE, ("render",), _card_extra)
@@ -343,83 +341,9 @@ def schedule_rows(config: Any, now: datetime | None = None) -> list[dict[str, An
     return rows
 
 
-# -- which file a history entry is ---------------------------------------------------------------
-
-
-class VideoFile(StrEnum):
-    """What is at the path a render wrote, as far as its history entry is concerned."""
-
-    OK = "ok"  # the video this render made
-    MISSING = "missing"  # deleted, moved, or its folder is no longer a storage root
-    REPLACED = "replaced"  # another file now: a later render's, or the file was changed
-    NONE = "none"  # the render made no file (failed, cancelled, still running)
-
-
-def video_state(runtime: Any, job: Any) -> tuple[VideoFile, Path | None]:
-    """The state of ``job``'s video and its path (the path only when it is this video)."""
-    result = job.result or {}
-    output = result.get("output")
-    if job.state != "done" or not output:
-        return VideoFile.NONE, None
-    try:
-        path = storage.confine(output, runtime.config.root_paths)
-        stat = path.stat()
-    except (storage.PathNotAllowed, OSError):
-        return VideoFile.MISSING, None
-    if not path.is_file():
-        return VideoFile.MISSING, None
-    if not _same_video(path, stat, result):
-        return VideoFile.REPLACED, None
-    return VideoFile.OK, path
-
-
-def _same_video(path: Path, stat: os.stat_result, result: dict[str, Any]) -> bool:
-    """Whether the file at ``path`` is the video ``result`` describes: the same size, and the
-    same render time in the manifest beside it (a re-render of the same frames can make the
-    same bytes) or, without a manifest, the same modification time (a copy that kept it, to
-    the 2 s some file systems store, counts as the same)."""
-    size, mtime, created = result.get("bytes"), result.get("mtime_ns"), result.get("created")
-    if size is not None and stat.st_size != size:
-        return False
-    found = (read_manifest(path) or {}).get("created") if created else None
-    if found:
-        return bool(found == created)
-    return mtime is None or abs(stat.st_mtime_ns - mtime) <= MTIME_SLACK_NS
-
-
-def file_notes(runtime: Any, jobs: Sequence[Any]) -> dict[int, dict[str, Any]]:
-    """For each job of a history page: its file's state, and for a replaced file the render
-    on the same page that holds the path now (None when it is on another page)."""
-    states = {j.id: video_state(runtime, j)[0] for j in jobs}
-    holder = {
-        (j.result or {}).get("output"): j.id
-        for j in sorted(jobs, key=lambda j: j.id)
-        if states[j.id] is VideoFile.OK
-    }
-    return {
-        j.id: {
-            "state": states[j.id].value,
-            "by": holder.get((j.result or {}).get("output"))
-            if states[j.id] is VideoFile.REPLACED
-            else None,
-        }
-        for j in jobs
-    }
-
-
-def replaced_by(runtime: Any, job: Any) -> int | None:
-    """The newer render whose video is now at ``job``'s path, among the newest few."""
-    output = (job.result or {}).get("output")
-    for other in runtime.jobs.list(REPLACED_SEARCH, 0, kind="render"):
-        same = other.id > job.id and (other.result or {}).get("output") == output
-        if same and video_state(runtime, other)[0] is VideoFile.OK:
-            return other.id
-    return None
-
-
 def history_context(runtime: Any, page: int, per_page: int) -> dict[str, Any]:
     context = m.history(runtime, "render", page, per_page)
-    context["files"] = file_notes(runtime, context["jobs"])
+    context["files"] = file_notes(runtime.config.root_paths, context["jobs"])
     return context
 
 
@@ -545,15 +469,15 @@ def history_partial(
 
 def video_file(runtime: Any, job_id: int) -> tuple[Any, Path | None]:
     """The render job and its video file: None unless the file at its path is the video it
-    made (see :func:`video_state`)."""
+    made (see :func:`pylapse.tasks.render_files.video_state`)."""
     job = m.job_or_404(runtime, job_id, ("render",))
-    return job, video_state(runtime, job)[1]
+    return job, video_state(runtime.config.root_paths, job)[1]
 
 
 @router.get("/videos/{job_id}", response_class=HTMLResponse)
 def video_page(job_id: JobId, request: Request, runtime: RuntimeDep, templates: TemplatesDep):
     job = m.job_or_404(runtime, job_id, ("render",))
-    state, path = video_state(runtime, job)
+    state, path = video_state(runtime.config.root_paths, job)
     manifest = read_manifest(path) if path else None
     context = {
         "active": "videos",
@@ -562,7 +486,11 @@ def video_page(job_id: JobId, request: Request, runtime: RuntimeDep, templates: 
         "job_base": JOB_BASE,
         "path": path,
         "file_state": state.value,
-        "replaced_by": replaced_by(runtime, job) if state is VideoFile.REPLACED else None,
+        "replaced_by": (
+            replaced_by(m.runner(runtime), runtime.config.root_paths, job)
+            if state is VideoFile.REPLACED
+            else None
+        ),
         "media_type": MEDIA_TYPES.get(path.suffix.lower(), "video/mp4") if path else "",
         "manifest": manifest,
     }
