@@ -5,6 +5,9 @@ collections): sharpness, contrast, noise, clipped highlights and shadows, a perc
 its distance to the previous frame, and the sky metrics (colour statistics over the
 ``metrics_region``, EXIF exposure), from one draft decode of each frame. Stopping it (Ctrl-C)
 keeps what was written; running it again carries on. Run ``pylapse index`` first.
+
+Frames scored by an older scoring method (before an upgrade changed it) keep their scores,
+which are on another scale; it says how many, and ``--rescore-old`` scores them again.
 """
 
 from __future__ import annotations
@@ -27,6 +30,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_config_option(parser)
     add_collections_option(parser)
+    parser.add_argument(
+        "--rescore-old",
+        action="store_true",
+        help="also score again the frames an older scoring method scored (its scores are on "
+        "another scale: thresholds and best-in-window compare them wrongly with newer ones)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -35,8 +44,9 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from pylapse.collection import Collection
+    from pylapse.imaging.quality import VERSION
     from pylapse.index.store import FrameIndex
-    from pylapse.tasks.metrics import backend_options, fill_metrics, region_for
+    from pylapse.tasks.metrics import backend_options, fill_metrics, older_note, region_for
 
     config = load_config_or_fail(args.config)
     ids = [*config.cameras, *(c for c in config.collections if c not in config.cameras)]
@@ -46,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         known = ", ".join(sorted(ids)) or "none"
         raise CommandError(f"no collection or camera {unknown[0]!r}; known: {known}")
     disable = args.no_progress or not sys.stderr.isatty()
-    failed = 0
+    failed = older = 0
     with FrameIndex(config.index_location) as index:
         done: set[str] = set()
         for cid in (i for i in ids if i in wanted):
@@ -57,10 +67,13 @@ def run(args: argparse.Namespace) -> int:
             with tqdm(desc=key, unit=" frames", disable=disable, leave=False) as bar:
                 result = fill_metrics(
                     index, key, _to_bar(bar), region=region_for(config, cid),
-                    **backend_options(config),
+                    rescore_old=args.rescore_old, **backend_options(config),
                 )  # fmt: skip
             print(result.summary)
             failed += result.failed
+            older += index.count_old_scores(key, VERSION)
+    if older:
+        print(older_note(older))
     return 1 if failed else 0
 
 

@@ -190,4 +190,16 @@ SCHEMA = [
         SELECT id FROM index_collections
         WHERE id NOT IN (SELECT collection_id FROM dead_unchecked);
     """,
+    # Which method scored each frame (pylapse.imaging.quality.VERSION): NULL is the method
+    # before version 1 (a copy of 256-511 px, whose sharpness and noise are on another scale),
+    # so frames scored before this step count as old. Thresholds and comparisons of scores
+    # mean something only within one version; `pylapse metrics --rescore-old` scores the old
+    # ones again. The partial index holds only scored frames (a scan inserts none into it):
+    # counting a collection's frames of an older version is a range of it ("score_version IS
+    # NULL", then "score_version < ?"), nothing once an archive is rescored.
+    """
+    ALTER TABLE frames ADD COLUMN score_version INTEGER;
+    CREATE INDEX frames_score_version ON frames (collection_id, score_version)
+        WHERE dhash IS NOT NULL;
+    """,
 ]

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, overload
 
 from pylapse import db, timeutil
-from pylapse.index import darkflags, daycounts, deadflags, sky_queries
+from pylapse.index import darkflags, daycounts, deadflags, score_versions, sky_queries
 from pylapse.index.daycounts import bump_days, day_of
 from pylapse.index.frame import (
     FRAME_COLUMNS,
@@ -101,13 +101,15 @@ SCORE_COLUMNS = (
     "dhash",
     "hash_distance",
 )
-_WRITTEN = frozenset((*SCORE_COLUMNS, *SKY_COLUMNS))
+_WRITTEN = frozenset((*SCORE_COLUMNS, *SKY_COLUMNS, "score_version"))
 # the metrics job stats what a scan did not (for the largest-frame query and the disk totals)
 _FILLED_IF_EMPTY = ("luma", "width", "height", "size", "mtime")
 # Written out (not bound) so that SQLite uses the partial index of schema step 8.
 _UNMEASURED_SQL = "(dhash IS NULL OR sky_r_mean IS NULL)"
 # a re-added frame's scores and so its dead-camera verdict (pylapse.index.deadflags)
-_CLEARED = ", ".join(f"{c} = NULL" for c in (*SCORE_COLUMNS, *SKY_COLUMNS, "dead"))
+_CLEARED = ", ".join(
+    f"{c} = NULL" for c in (*SCORE_COLUMNS, *SKY_COLUMNS, "score_version", "dead")
+)
 
 
 def _write_scores(
@@ -500,6 +502,39 @@ class FrameIndex:
             f"SELECT COUNT(*) FROM frames WHERE collection_id = ? AND {_UNMEASURED_SQL}", (cid,)
         ).fetchone()
         return int(row[0])
+
+    def count_old_scores(self, collection: str, version: int) -> int:
+        """Frames of ``collection`` whose scores a method older than ``version`` made
+        (:mod:`pylapse.index.score_versions`: ranges of a partial index)."""
+        cid = self._collection_id(collection)
+        return 0 if cid is None else score_versions.count_older(self._reader(), cid, version)
+
+    def old_scored(
+        self, collection: str, version: int, after: tuple[float, int] | None, limit: int
+    ) -> list[Frame]:
+        """Up to ``limit`` frames of ``collection`` scored by a method older than ``version``,
+        in time order after ``after`` (the ``(utc, id)`` of the last one seen): a resumable
+        walk, as :meth:`unscored`."""
+        cid = self._collection_id(collection)
+        if cid is None:
+            return []
+        where, params = score_versions.older_where(cid, version, after)
+        rows = self._reader().execute(
+            f"SELECT {FRAME_COLUMNS} FROM frames f JOIN scanned_dirs d ON d.id = f.dir_id "
+            f"WHERE {where} ORDER BY f.utc, f.id LIMIT ?",
+            (*params, int(limit)),
+        )
+        return frames_from_rows(collection, rows.fetchall())
+
+    def next_hash(
+        self, collection: str, utc: float, frame_id: int, version: int
+    ) -> tuple[int, int | None, bool]:
+        """:func:`pylapse.index.score_versions.next_hash` of ``collection``'s frame after
+        ``(utc, frame_id)``: ``(id, dhash, scored by a method older than version)``."""
+        cid = self._collection_id(collection)
+        if cid is None:
+            return 0, None, False
+        return score_versions.next_hash(self._reader(), cid, utc, frame_id, version)
 
     def previous_hash(self, collection: str, utc: float, frame_id: int) -> tuple[int, int | None]:
         """``(id, dhash)`` of the frame of ``collection`` just before ``(utc, frame_id)`` in

@@ -10,6 +10,13 @@ capture scored only gets its sky, its scores stay) and writes them a batch at a 
 stopped run (cancel, a crash, a restart) loses at most one batch and the next run carries on
 where it stopped: the frames it wrote no longer match. A frame that already has its hash and
 its sky metrics (capture) only gets its distance to the previous frame, without a decode.
+
+Each frame's scores carry the version of the method that made them (:data:`quality.VERSION`;
+the index's ``score_version``). Frames an older method scored are left alone unless asked
+(``rescore_old``, ``pylapse metrics --rescore-old``): a rescore decodes every one of them again,
+which for an archive of years is hours, and an older frame's scores still do for what stays
+within its version (its hash against its neighbours', its sharpness against frames scored
+alike). The job walks them first, in time order, the same resumable way.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +47,7 @@ __all__ = [
     "fill_metrics",
     "measure_on_workers",
     "measure_rows",
+    "older_note",
     "region_for",
 ]
 
@@ -66,6 +74,15 @@ class MetricsResult:
         if self.failed:
             text += f", {self.failed} unreadable"
         return text + f" in {self.seconds:.1f} s ({rate:.0f} frames/s)"
+
+
+def older_note(count: int) -> str:
+    """What to tell about ``count`` > 0 frames scored by an older method (``pylapse metrics``)."""
+    frames = "frame was" if count == 1 else "frames were"
+    return (
+        f"{count:,} {frames} scored by an older method: run pylapse metrics --rescore-old "
+        "to make them comparable"
+    )
 
 
 def region_for(config: Config, collection_id: str) -> sky.Region:
@@ -127,65 +144,113 @@ def fill_metrics(
     batch: int = BATCH,
     region: sky.Region = sky.WHOLE,
     measure: MeasureMany | None = None,
+    rescore_old: bool = False,
 ) -> MetricsResult:
     """Score and measure the frames of ``collection`` that lack scores or sky metrics;
     resumable (see the module). ``region`` is the band of rows the sky metrics measure.
     ``measure`` decodes each batch's frames elsewhere (:func:`measure_on_workers`); the hash
-    distances and the writes stay here, in time order.
+    distances and the writes stay here, in time order. ``rescore_old`` first scores (and
+    measures) again the frames an older method scored (:data:`quality.VERSION`): their scores
+    are on another scale; a frame whose hash changed gets its next frame's distance again.
 
     ``cancel`` set stops after writing what was scored so far (:class:`Cancelled`).
     """
-    result = MetricsResult(collection)
-    report = Throttle(progress)
-    started = time.monotonic()
-    total = index.count_unscored(collection)
-    done = 0
-    after: tuple[float, int] | None = None
-    # hashes scored in this batch and not written yet: the next frame's predecessor may be one
-    pending: dict[int, int] = {}
-    while True:
-        frames = index.unscored(collection, after, batch)
-        if not frames:
-            break
-        updates: list[tuple[int, dict[str, float | int | None]]] = []
-        try:
-            ahead = _measure_ahead(measure, frames, region, report, done, total, cancel)
-            for frame, sky_missing in frames:
-                if cancel is not None and cancel.is_set():
-                    raise Cancelled(f"{collection}: scoring stopped after {done} frames")
-                columns: dict[str, float | int | None] = {}
-                dhash = frame.dhash
-                if dhash is None or sky_missing:
-                    try:
-                        columns = _columns(ahead, frame, dhash is None, region)
-                    except _UNREADABLE as exc:
-                        log.warning("%s: cannot score %s: %s", collection, frame.path, exc)
-                        result.failed += 1
-                        continue
-                    dhash = int(columns.get("dhash", dhash) or 0)
-                    result.scored += 1
-                    done += 1
-                previous_id, previous = index.previous_hash(collection, frame.utc, frame.id)
-                previous = pending.get(previous_id, previous)
-                if previous is not None:
-                    columns["hash_distance"] = quality.hash_distance(previous, dhash)
-                    if frame.dhash is not None:
-                        result.linked += 1
-                pending[frame.id] = dhash
-                if columns:
-                    updates.append((frame.id, columns))
-                elapsed = time.monotonic() - started
-                rate = done / elapsed if elapsed > 0 else None
-                eta = (total - done) / rate if rate else None
-                report(Progress(STAGE, done, total, rate, eta, str(frame.path.name)))
-        finally:
-            index.set_scores(updates)
-            result.seconds = time.monotonic() - started
-        pending.clear()  # written: the index answers for them now
-        after = (frames[-1][0].utc, frames[-1][0].id)
-    result.seconds = time.monotonic() - started
-    report(Progress(STAGE, total, total, message="done"))
-    return result
+    version = quality.VERSION
+    run = _Run(index, collection, Throttle(progress), cancel, region, measure)
+    old = index.count_old_scores(collection, version) if rescore_old else 0
+    run.total = index.count_unscored(collection) + old
+    if old:  # first: a rescored frame gets its sky metrics too, so no second decode of it
+        run.walk(
+            lambda after: [(f, True) for f in index.old_scored(collection, version, after, batch)],
+            rescore=True,
+        )
+    run.walk(lambda after: index.unscored(collection, after, batch), rescore=False)
+    run.result.seconds = time.monotonic() - run.started
+    run.report(Progress(STAGE, run.total, run.total, message="done"))
+    return run.result
+
+
+@dataclass(slots=True)
+class _Run:
+    """One :func:`fill_metrics` run: its walks share the progress and the result."""
+
+    index: FrameIndex
+    collection: str
+    report: ProgressCallback
+    cancel: threading.Event | None
+    region: sky.Region
+    measure: MeasureMany | None
+    total: int = 0
+    done: int = 0
+    started: float = field(default_factory=time.monotonic)
+    result: MetricsResult = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.result = MetricsResult(self.collection)
+
+    def walk(self, fetch: Callable[[tuple[float, int] | None], list[tuple[Frame, bool]]],
+             rescore: bool) -> None:  # fmt: skip
+        """Score the frames ``fetch`` returns a batch at a time (each with whether its sky
+        metrics are missing), all of them again when ``rescore``, else those without a hash."""
+        index, collection, result = self.index, self.collection, self.result
+        after: tuple[float, int] | None = None
+        # hashes scored in this batch and not written yet: the next frame's predecessor may be one
+        pending: dict[int, int] = {}
+        while frames := fetch(after):
+            updates: list[tuple[int, dict[str, float | int | None]]] = []
+            try:
+                ahead = _measure_ahead(
+                    self.measure, frames, self.region, self.report, self.done, self.total,
+                    self.cancel, rescore,
+                )  # fmt: skip
+                for frame, sky_missing in frames:
+                    if self.cancel is not None and self.cancel.is_set():
+                        raise Cancelled(f"{collection}: scoring stopped after {self.done} frames")
+                    columns: dict[str, float | int | None] = {}
+                    dhash = frame.dhash
+                    if rescore or dhash is None or sky_missing:
+                        scores = rescore or dhash is None
+                        try:
+                            columns = _columns(ahead, frame, scores, self.region)
+                        except _UNREADABLE as exc:
+                            log.warning("%s: cannot score %s: %s", collection, frame.path, exc)
+                            result.failed += 1
+                            continue
+                        dhash = int(columns.get("dhash", dhash) or 0)
+                        result.scored += 1
+                        self.done += 1
+                    previous_id, previous = index.previous_hash(collection, frame.utc, frame.id)
+                    previous = pending.get(previous_id, previous)
+                    if previous is not None:
+                        columns["hash_distance"] = quality.hash_distance(previous, dhash)
+                        if frame.dhash is not None and not rescore:
+                            result.linked += 1
+                    pending[frame.id] = dhash
+                    if columns:
+                        updates.append((frame.id, columns))
+                    if rescore and dhash != frame.dhash:
+                        updates.extend(self._relink(frame, dhash))
+                    elapsed = time.monotonic() - self.started
+                    rate = self.done / elapsed if elapsed > 0 else None
+                    eta = (self.total - self.done) / rate if rate else None
+                    self.report(
+                        Progress(STAGE, self.done, self.total, rate, eta, str(frame.path.name))
+                    )
+            finally:
+                index.set_scores(updates)
+                result.seconds = time.monotonic() - self.started
+            pending.clear()  # written: the index answers for them now
+            after = (frames[-1][0].utc, frames[-1][0].id)
+
+    def _relink(self, frame: Frame, dhash: int) -> list[tuple[int, Columns]]:
+        """The hash distance of the frame after a rescored one whose hash changed, unless the
+        walk rescores that frame too (it then takes its distance from the new hash)."""
+        following, its_hash, older = self.index.next_hash(
+            self.collection, frame.utc, frame.id, quality.VERSION
+        )
+        if its_hash is None or older:
+            return []
+        return [(following, {"hash_distance": quality.hash_distance(dhash, its_hash)})]
 
 
 def _measure_ahead(
@@ -196,11 +261,17 @@ def _measure_ahead(
     done: int,
     total: int,
     cancel: threading.Event | None,
+    rescore: bool = False,
 ) -> Measured | None:
-    """The batch's frames that need a decode, measured by ``measure`` (None: none given)."""
+    """The batch's frames that need a decode, measured by ``measure`` (None: none given);
+    all of them, scores included, when ``rescore``."""
     if measure is None:
         return None
-    wanted = [(f, f.dhash is None) for f, sky_missing in frames if f.dhash is None or sky_missing]
+    wanted = [
+        (f, rescore or f.dhash is None)
+        for f, sky_missing in frames
+        if rescore or f.dhash is None or sky_missing
+    ]
 
     def progress(p: Progress) -> None:
         report(Progress(STAGE, done + p.done, total, message="measured on workers"))

@@ -84,3 +84,28 @@ def test_the_summary_polls_while_a_scan_or_scoring_job_runs(client, runtime) -> 
     assert wait_job(runtime, job_id).state == "done"
     after = HxAttrs(client.get("/collections/demo/summary").text).root()[1]
     assert "every" not in after["hx-trigger"]
+
+
+def test_frames_an_older_method_scored_are_shown_and_scored_again(client, post, runtime) -> None:
+    demo_frames(runtime, count=3)
+    job = post("/collections/demo/metrics", headers={"HX-Request": "true"}).context["job"]
+    assert wait_job(runtime, job.id).state == "done"
+    assert "older-scores" not in client.get("/collections/demo/summary").text
+    # two frames as an older method left them: the same write, without a version
+    frames = runtime.index.frames("demo")
+    runtime.index.set_scores((f.id, {"sharpness": 1.0, "score_version": None}) for f in frames[:2])
+    page = client.get("/collections/demo/summary")
+    assert page.context["c"].older == 2
+    assert "2 frames were scored by an older method" in page.text
+    form = HxAttrs(page.text).with_attr("hx-post")[0]
+    assert form["id"] == "older-scores" and form["hx-post"] == "/collections/demo/metrics"
+    assert 'name="rescore_old" value="true"' in page.text
+
+    response = post(
+        "/collections/demo/metrics", data={"rescore_old": "true"}, headers={"HX-Request": "true"}
+    )
+    done = wait_job(runtime, response.context["job"].id)
+    assert done.state == "done", done.error
+    assert done.result["scored"] == 2 and done.result["older"] == 0
+    assert all(f.sharpness != 1.0 for f in runtime.index.frames("demo"))
+    assert "older-scores" not in client.get("/collections/demo/summary").text

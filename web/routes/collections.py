@@ -35,6 +35,7 @@ from pylapse import timeutil
 from pylapse.collection import FolderStatus
 from pylapse.config.base import ConfigError
 from pylapse.config.models import CollectionConfig, Config
+from pylapse.imaging import quality
 from pylapse.index.frame import Frame
 from pylapse.tasks.metrics import backend_options, fill_metrics, region_for
 from pylapse.tasks.removal import RemovalRefused
@@ -78,6 +79,7 @@ class Summary:
     configured: bool
     status: FolderStatus
     unscored: int = 0  # frames without quality scores or sky metrics yet
+    older: int = 0  # frames scored by an older method (scores on another scale)
     # a scan or scoring job is running: the summary polls until it renders without one, so a
     # page drawn mid-scan ends with the scan's count even when it missed the job's
     # scan-finished event (a quick first scan can end before the page listens)
@@ -113,6 +115,7 @@ def summary(runtime: Runtime, collection_id: str, coll: Collection) -> Summary:
     return Summary(
         collection_id, coll.name, key, str(coll.collection_dir), m.zone_name(coll), count,
         first, last, camera, config is not None, status, index.count_unscored(key),
+        index.count_old_scores(key, quality.VERSION),
         bool(m.active_jobs(runtime, "scan") or m.active_jobs(runtime, "metrics")),
     )  # fmt: skip
 
@@ -609,18 +612,22 @@ def _jobs(runtime: Runtime, collection_id: str) -> list[Any]:
     ]
 
 
-def start_metrics(runtime: Runtime, collection_id: str) -> int:
+def start_metrics(runtime: Runtime, collection_id: str, rescore_old: bool = False) -> int:
     """Score the collection's frames that lack quality scores or sky metrics, as a job
-    (``kind="metrics"``); returns its id. Resumable: a cancelled run keeps what it wrote."""
+    (``kind="metrics"``); returns its id. Resumable: a cancelled run keeps what it wrote.
+    ``rescore_old``: also those an older method scored (``pylapse metrics --rescore-old``)."""
     coll = m.collection_or_404(runtime, collection_id)
     index, key = runtime.index, coll.key
     region = region_for(runtime.config, collection_id)
     backend = backend_options(runtime.config)  # on Celery workers when the config says so
 
     def score(progress: Any, cancel: Any) -> dict[str, Any]:
-        result = fill_metrics(index, key, progress, cancel, region=region, **backend)
+        result = fill_metrics(
+            index, key, progress, cancel, region=region, rescore_old=rescore_old, **backend
+        )
         return {"scored": result.scored, "linked": result.linked, "failed": result.failed,
                 "seconds": round(result.seconds, 1), "left": index.count_unscored(key),
+                "older": index.count_old_scores(key, quality.VERSION),
                 "total": index.count(key)}  # fmt: skip
 
     return m.submit(
@@ -631,12 +638,17 @@ def start_metrics(runtime: Runtime, collection_id: str) -> int:
 
 @router.post("/collections/{collection_id}/metrics", response_class=HTMLResponse)
 def score_frames(
-    collection_id: str, request: Request, runtime: RuntimeDep, templates: TemplatesDep
+    collection_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    templates: TemplatesDep,
+    rescore_old: Annotated[bool, Form()] = False,
 ):
-    """Start scoring the frames not scored yet (or show the run already going)."""
+    """Start scoring the frames not scored yet, and with ``rescore_old`` those an older method
+    scored (or show the run already going)."""
     m.collection_or_404(runtime, collection_id)
     running = m.active_jobs(runtime, "metrics", collection=collection_id)
-    job_id = running[0].id if running else start_metrics(runtime, collection_id)
+    job_id = running[0].id if running else start_metrics(runtime, collection_id, rescore_old)
     return m.started(request, templates, runtime, job_id, JOB_BASE, f"/collections/{collection_id}")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import datetime, timedelta
 
 import pytest
@@ -48,3 +49,25 @@ def test_metrics_scores_an_indexed_collection_and_resumes(setup, capsys):
 def test_metrics_refuses_an_unknown_collection(setup, capsys):
     assert main(["metrics", "--config", str(setup), "--collection", "nope"]) != 0
     assert "nope" in capsys.readouterr().err
+
+
+def test_metrics_tells_of_frames_an_older_method_scored_and_rescores_them(setup, capsys):
+    assert main(["index", "--config", str(setup), "--no-progress"]) == 0
+    assert main(["metrics", "--config", str(setup), "--no-progress"]) == 0
+    assert "older method" not in capsys.readouterr().out
+    # rows as the index held them before it recorded versions (an old method's scores)
+    with sqlite3.connect(setup.parent / "data" / "pylapse.db") as conn:
+        conn.execute("UPDATE frames SET score_version = NULL, sharpness = 1.0 WHERE utc < 2e9")
+    conn.close()
+    assert main(["metrics", "--config", str(setup), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "old: 0 frames scored" in out
+    assert (
+        "5 frames were scored by an older method: run pylapse metrics --rescore-old to make "
+        "them comparable" in out
+    )
+    assert main(["metrics", "--config", str(setup), "--no-progress", "--rescore-old"]) == 0
+    out = capsys.readouterr().out
+    assert "old: 5 frames scored" in out and "older method" not in out
+    with FrameIndex(setup.parent / "data" / "pylapse.db") as index:
+        assert all(f.sharpness != 1.0 for f in index.frames("old"))

@@ -18,6 +18,7 @@ from pylapse.index.store import FrameIndex
 from pylapse.selection.dead_camera import DayBefore, Dead, dead_flags
 from pylapse.tasks.metrics import fill_metrics
 from tests.pylapse.dead_sequence import BLANK, COUNT, FROZEN, porch_camera, write_dead_sequence
+from tests.pylapse.index.schema_support import SCORE_VERSIONS, undo_score_versions
 
 START = datetime(2026, 3, 1, 6, tzinfo=UTC)
 STEP = timedelta(minutes=10)
@@ -100,10 +101,13 @@ def test_a_replaced_file_clears_its_flag_and_splits_the_run(scanned):
 def _downgrade(location: str) -> None:
     """Take the index back to the schema before ``frames.dead`` (as an older pyLapse left it)."""
     step = next(i for i, s in enumerate(SCHEMA) if "ADD COLUMN dead" in s)
-    # the steps after it only list collections to decide again (in a table dropped here)
-    assert all("dead_unchecked" in s and "ALTER" not in s for s in SCHEMA[step + 1 :])
+    # the steps after it only list collections to decide again (in a table dropped here),
+    # until the score versions, undone here too
+    later = SCHEMA[step + 1 : SCORE_VERSIONS]
+    assert all("dead_unchecked" in s and "ALTER" not in s for s in later)
     conn = db.connect(location)
     with conn:
+        undo_score_versions(conn)
         on = " ON frames" if db.backend(conn) is db.Backend.POSTGRESQL else ""
         conn.execute(f"DROP TRIGGER frames_dead_stamp{on}")
         conn.execute("DROP INDEX frames_dead")

@@ -132,3 +132,78 @@ def test_the_sky_is_measured_over_the_region_the_config_gives(archive) -> None:
     assert tuple(colours[0]) == pytest.approx(low.mean, abs=1.5)
     assert colours[0][0] > whole.mean[0] + 40
     assert index.get(ids[0]).size == paths[0].stat().st_size  # stated where the scan did not
+
+
+def _as_old(index: FrameIndex, ids: list[int], paths: list[Path], ks: range) -> None:
+    """Frames ``ks`` as an older method left them: other sharpness and hash, no version (the
+    same write path, as scores stored before schema step 10 read); frame 1 version 0."""
+    for k in ks:
+        columns = quality.score_file(paths[k]).as_columns()
+        old = {**columns, "sharpness": float(columns["sharpness"]) / 4.77, "noise": 0.5}
+        old["dhash"] = int(columns["dhash"]) ^ 0b1011  # 3 bits apart, as the method changed
+        old["score_version"] = 0 if k == 1 else None
+        index.set_scores([(ids[k], old)])
+
+
+def test_frames_an_older_method_scored_are_counted_and_rescored(archive) -> None:
+    index, ids, paths = archive
+    fill_metrics(index, "arch")
+    assert index.count_old_scores("arch", quality.VERSION) == 0
+    _as_old(index, ids, paths, range(4))
+    index.set_scores([(ids[4], {"hash_distance": 99}), (ids[6], {"sharpness": 777.0})])
+    assert index.count_old_scores("arch", quality.VERSION) == 4
+    assert index.count_old_scores("arch", 0) == 3  # only the NULLs are older than version 0
+    # the default run leaves them (a rescore is every old frame's decode again)
+    assert fill_metrics(index, "arch").scored == 0
+    assert index.count_old_scores("arch", quality.VERSION) == 4
+
+    reports: list[Progress] = []
+    result = fill_metrics(index, "arch", reports.append, batch=3, rescore_old=True)
+    assert (result.scored, result.failed) == (4, 0)
+    assert reports[-1].done == reports[-1].total == 4
+    assert index.count_old_scores("arch", quality.VERSION) == 0
+    frames = [index.get(i) for i in ids]
+    for frame, path in zip(frames[:4], paths[:4], strict=True):
+        fresh = quality.score_file(path)
+        assert frame.sharpness == fresh.sharpness and frame.noise == fresh.noise
+        assert frame.dhash == fresh.dhash
+    assert frames[3].hash_distance == 0  # a repeat again, in the new hashes
+    # the first frame not rescored is linked to its predecessor's new hash...
+    assert frames[4].hash_distance == quality.hash_distance(frames[3].dhash, frames[4].dhash)
+    assert frames[6].sharpness == 777.0  # ...and frames of this version are not decoded again
+    assert fill_metrics(index, "arch", rescore_old=True).scored == 0
+
+
+def test_a_cancelled_rescore_resumes_where_it_stopped(archive) -> None:
+    index, ids, paths = archive
+    fill_metrics(index, "arch")
+    _as_old(index, ids, paths, range(5))
+    cancel = threading.Event()
+
+    def stop_after_the_first(p: Progress) -> None:
+        if p.done >= 1:
+            cancel.set()
+
+    with pytest.raises(Cancelled):
+        fill_metrics(index, "arch", stop_after_the_first, cancel, rescore_old=True)
+    assert index.count_old_scores("arch", quality.VERSION) == 4  # the first one was written
+    assert fill_metrics(index, "arch", rescore_old=True).scored == 4
+    assert index.count_old_scores("arch", quality.VERSION) == 0
+    frames = [index.get(i) for i in ids]
+    assert frames[3].hash_distance == 0
+    assert all(f.dhash == quality.score_file(p).dhash for f, p in zip(frames, paths, strict=True))
+    assert frames[5].hash_distance == quality.hash_distance(frames[4].dhash, frames[5].dhash)
+
+
+def test_capture_and_re_added_frames_carry_the_version(archive) -> None:
+    index, _ids, paths = archive
+    scores = quality.score_file(paths[0]).as_columns()
+    assert scores["score_version"] == quality.VERSION
+    when = START + timedelta(hours=1)
+    fid = index.add_frame("arch", paths[0], when, size=1, mtime=1.0, scores=scores)
+    assert index.count_old_scores("arch", quality.VERSION) == 0
+    _as_old(index, [fid], paths, range(1))
+    assert index.count_old_scores("arch", quality.VERSION) == 1
+    # the same file added again: its old scores go with its version (nothing old is left)
+    index.add_frame("arch", paths[0], when, size=1, mtime=1.0)
+    assert index.count_old_scores("arch", quality.VERSION) == 0
