@@ -37,6 +37,7 @@ MB = 1024 * 1024
 # SQLite's result codes for a full disk: SQLITE_FULL, and SQLITE_IOERR_SHMSIZE (a connection
 # opened on a full disk cannot extend the WAL index, the ``-shm`` file, by one page).
 _SQLITE_FULL = {13, 4874}
+_PG_DISK_FULL = "53100"  # PostgreSQL's disk_full condition
 _OS_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}  # no space, or over quota
 
 
@@ -47,6 +48,8 @@ def is_disk_full(exc: BaseException | None) -> bool:
         if isinstance(exc, sqlite3.Error):
             code = getattr(exc, "sqlite_errorcode", None)
             if code in _SQLITE_FULL or "database or disk is full" in str(exc):
+                return True
+            if getattr(exc, "sqlstate", None) == _PG_DISK_FULL:  # pylapse.db.postgres sets it
                 return True
         elif isinstance(exc, OSError) and exc.errno in _OS_FULL:
             return True

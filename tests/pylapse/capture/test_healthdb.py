@@ -6,7 +6,14 @@ Every test runs on SQLite and on PostgreSQL (the ``index_location`` fixture).
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+
+import pytest
+from PIL import Image
 
 from pylapse import db
 from pylapse.capture.health import HealthState, HealthStore, as_seen
@@ -105,18 +112,69 @@ def test_nothing_moves_when_the_index_is_the_data_folders_file(tmp_path):
     conn.close()
 
 
-def test_a_full_database_is_said_to_be_on_the_data_folders_disk(index_location, tmp_path):
+def _full_frames_table(url: str) -> contextlib.AbstractContextManager[None]:
+    """While in it, adding a frame on PostgreSQL fails as a full disk does there (SQLSTATE
+    53100, disk_full): a trigger, dropped afterwards (the session's schema outlives the test)."""
+    import psycopg
+
+    @contextlib.contextmanager
+    def full() -> Iterator[None]:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(
+                "CREATE FUNCTION test_healthdb_full() RETURNS trigger LANGUAGE plpgsql AS $f$"
+                " BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'"
+                " USING ERRCODE = '53100'; END $f$"
+            )
+            conn.execute("CREATE TRIGGER test_healthdb_full BEFORE INSERT ON frames"
+                         " FOR EACH ROW EXECUTE FUNCTION test_healthdb_full()")  # fmt: skip
+            try:
+                yield
+            finally:
+                conn.execute("DROP TRIGGER test_healthdb_full ON frames")
+                conn.execute("DROP FUNCTION test_healthdb_full()")
+
+    return full()
+
+
+def test_a_full_index_on_postgresql_is_said_on_the_data_folder_not_the_cwd(
+    index_location, tmp_path, caplog
+):
+    from pylapse.capture.camera import Camera, NotIndexed
     from pylapse.capture.retry import AttemptRunner
+    from pylapse.config.models import CameraConfig
     from pylapse.index.store import FrameIndex
 
+    if db.backend_of(index_location) is db.Backend.SQLITE:
+        pytest.skip("SQLite's full disk: test_disk.py (its path is the data folder's file)")
     folder = tmp_path / "data"
+    picture = Image.effect_noise((64, 48), 60).convert("RGB")
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG")
+
+    class Fixed:
+        def grab(self, when=None):  # type: ignore[no-untyped-def]
+            return buffer.getvalue()
+
+        def close(self) -> None:
+            pass
+
+    cfg = CameraConfig(name="x", type="synthetic", output_dir=str(tmp_path), timezone="UTC")
+    camera = Camera("x", config=cfg, output_dir=tmp_path / "frames", source=Fixed(),
+                    data_path=folder)  # fmt: skip
     store = HealthStore(index_location, data_path=folder)
     index = FrameIndex(index_location)
+    want = f"the disk holding the data folder ({folder}) is full"
     try:
-        assert store.mark_full()
-        assert f"({folder})" in (store.full or "")
-        runner = AttemptRunner(index=index, health=store, data_path=folder)
-        assert runner.data_path == folder  # not FrameIndex.path's folder ("." on PostgreSQL)
+        with _full_frames_table(index_location):
+            with pytest.raises(NotIndexed) as caught:
+                camera.capture(T0, index)
+            assert want in str(caught.value)  # not "(.)", FrameIndex.path's folder on PostgreSQL
+            runner = AttemptRunner(index=index, health=store, data_path=folder)
+            with caplog.at_level(logging.INFO, logger="pylapse.capture"):
+                attempt = runner.run(camera, T0 + timedelta(seconds=10))
+        assert attempt.result is not None and attempt.result.frame_id is None  # kept, unindexed
+        assert (store.full or "").startswith(want)
+        assert f"not indexed yet: {want}" in caplog.text
     finally:
         index.close()
         store.close()
