@@ -73,6 +73,21 @@ def test_metrics_measured_on_workers_fill_the_index_as_in_process(tmp_path, redi
     # batch 2: frames 10-13, one task of 4
     assert workers[0].text().count("succeeded") == 4
 
+    # frames an older method scored: rescored on the workers alike, every score and metric
+    for name in ("plain.db", "workers.db"):
+        with sqlite3.connect(tmp_path / name) as conn:
+            conn.execute("UPDATE frames SET score_version = NULL, sharpness = 1, sky_r_std = 1")
+        conn.close()
+    with FrameIndex(tmp_path / "plain.db") as plain:
+        fill_metrics(plain, "arch", batch=5, rescore_old=True)
+    with FrameIndex(tmp_path / "workers.db") as on_workers:
+        again = fill_metrics(on_workers, "arch", batch=10, measure=measure, rescore_old=True)
+        assert on_workers.count_old_scores("arch", 1) == 0
+    assert (again.scored, again.failed) == (13, 1)  # the unreadable one tried again, as every run
+    assert _rows(tmp_path / "workers.db") == _rows(tmp_path / "plain.db")
+    assert all(row[0] != 1 for row in sqlite3.connect(tmp_path / "plain.db").execute(
+        "SELECT sharpness FROM frames WHERE dhash IS NOT NULL"))  # fmt: skip
+
 
 def test_the_config_picks_where_metrics_are_measured(redis_url):
     assert backend_options(Config.model_validate({})) == {}
