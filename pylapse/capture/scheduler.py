@@ -381,6 +381,8 @@ class CaptureScheduler:
             "cameras captured here now: %s (%d job(s) added, %d removed)",
             ", ".join(sorted(held)) or "none", len(summary.added), len(summary.removed),
         )  # fmt: skip
+        if gained:
+            self._sync_pause_reasons()  # this host's pause of a camera it took shows on it now
         for camera in gained:
             try:  # what a dead holder left, before this host's first slot of it writes
                 self._sweep_camera_temp(camera)
@@ -419,10 +421,13 @@ class CaptureScheduler:
 
     def _sync_pause_reasons(self) -> None:
         """Show a user pause in each camera's health (``paused_reason``), and clear it on resume
-        (a disk-space reason is left to the disk guard)."""
+        (a disk-space reason is left to the disk guard). Only for the cameras captured here:
+        health is shared by the hosts on one index, and pauses are each host's own."""
         if self.health is None:
             return
         for camera_id in self._config.cameras:
+            if not self._runs_here(camera_id):
+                continue
             current = self.health.get(camera_id).paused_reason
             if self.is_paused(camera_id):
                 wanted = PAUSED_BY_USER

@@ -141,7 +141,7 @@ def test_a_full_index_on_postgresql_is_said_on_the_data_folder_not_the_cwd(
 ):
     from pylapse.capture.camera import Camera, NotIndexed
     from pylapse.capture.retry import AttemptRunner
-    from pylapse.config.models import CameraConfig
+    from pylapse.config.cameras import CameraConfig
     from pylapse.index.store import FrameIndex
 
     if db.backend_of(index_location) is db.Backend.SQLITE:
@@ -178,3 +178,40 @@ def test_a_full_index_on_postgresql_is_said_on_the_data_folder_not_the_cwd(
     finally:
         index.close()
         store.close()
+
+
+def test_a_capture_on_host_a_is_on_host_bs_dashboard(index_location, tmp_path):
+    import json
+
+    from pylapse.config.file import load_config
+    from pylapse.runtime import Runtime
+    from pylapse.sources.base import GrabError
+
+    pg = index_location.startswith("postgresql")
+
+    def config(host: str):  # type: ignore[no-untyped-def]
+        # on PostgreSQL each host its own data folder; SQLite's index is a shared data folder
+        data = host if pg else "shared"
+        raw = {
+            "cameras": {"roof": {"url": "http://127.0.0.1:9/shot.jpg", "output_dir": "frames",
+                                 "schedules": [{"id": "h", "type": "interval",
+                                                "interval_amount": 1, "interval_unit": "hours"}]}},
+            "data_dir": data, "min_free_mb": 0,
+            **({"index_url": index_location} if pg else {}),
+        }  # fmt: skip
+        path = tmp_path / f"{host}.json"
+        path.write_text(json.dumps(raw))
+        return load_config(path)
+
+    a = Runtime(config("a"), jobs=False, host="host-a")
+    a.start()
+    b = Runtime(config("b"), scheduler=False, jobs=False, host="host-b")
+    try:
+        with pytest.raises(GrabError):
+            a.grab_now("roof")  # nothing listens on port 9: a failed attempt, recorded by a
+        seen = b.camera_health("roof")
+        assert (seen.state, seen.host) == (HealthState.FAILING, "host-a")
+        assert [(e.camera_id, e.ok) for e in b.health.log()] == [("roof", False)]
+    finally:
+        b.stop()
+        a.stop()

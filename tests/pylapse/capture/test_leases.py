@@ -270,3 +270,28 @@ def test_a_bad_host_name_is_refused_clearly(tmp_path, monkeypatch):
     monkeypatch.setenv("PYLAPSE_HOST", "bad/name")
     with pytest.raises(ValueError, match=r"\$PYLAPSE_HOST: 'bad/name' is not a host name"):
         CaptureScheduler(_config(tmp_path, {}, ""))
+
+
+def test_a_pause_on_one_host_shows_on_its_own_cameras_only(tmp_path, index_location):
+    from pylapse.capture.health import HealthStore
+
+    config = _config(tmp_path, {"pinned-a": {"capture_host": "a"},
+                                "pinned-b": {"capture_host": "b"}}, index_location)  # fmt: skip
+    # each host its own data folder (its pauses), one index (the health every dashboard reads)
+    ha = HealthStore(config.index_location, data_path=tmp_path / "a")
+    hb = HealthStore(config.index_location, data_path=tmp_path / "b")
+    a = CaptureScheduler(config, host="a", health=ha, data_path=tmp_path / "a")
+    b = CaptureScheduler(config, host="b", health=hb, data_path=tmp_path / "b")
+    a.start()
+    b.start()
+    try:
+        b.pause()  # everything on b
+        assert hb.get("pinned-b").paused_reason and ha.get("pinned-a").paused_reason is None
+        a.pause("pinned-a")
+        b.resume()  # b's resume leaves a's own pause alone
+        assert ha.get("pinned-a").paused_reason and hb.get("pinned-b").paused_reason is None
+    finally:
+        a.shutdown()
+        b.shutdown()
+        ha.close()
+        hb.close()
