@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from pylapse.cli import build_parser
 from pylapse.config import models as config
+from pylapse.config.cameras import CameraConfig, Schedule
 from pylapse.config.capture import CaptureSettings
 from pylapse.config.file import parse_config
 from pylapse.config.notifications import NotificationConfig
@@ -20,8 +21,8 @@ from pylapse.config.retention import RetentionConfig
 DOC = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 MODELS = [
     config.Config,
-    config.CameraConfig,
-    config.Schedule,
+    CameraConfig,
+    Schedule,
     config.CollectionConfig,
     config.ExportPreset,
     config.WebSettings,

@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pylapse import storage, timeutil
-from pylapse.config.models import CameraConfig, Schedule
+from pylapse.config.cameras import CameraConfig, Schedule
 from pylapse.redact import mask_secrets, mask_url, restore_masked_url
 from pylapse.sources.base import split_credentials
 from web.export_form import DAYS, days_of

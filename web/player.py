@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
-from pylapse.config.models import CameraConfig, Schedule
+from pylapse.config.cameras import CameraConfig, Schedule
 from pylapse.index.frame import Frame
 
 if TYPE_CHECKING:

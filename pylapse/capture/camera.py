@@ -43,7 +43,8 @@ from pylapse.progress import Cancelled
 from pylapse.sources.base import FrameSource, create_source
 
 if TYPE_CHECKING:
-    from pylapse.config.models import CameraConfig, Config, Layout
+    from pylapse.config.cameras import CameraConfig, Layout
+    from pylapse.config.models import Config
     from pylapse.index.store import FrameIndex
 
 __all__ = ["Camera", "CaptureResult", "Grab", "ImageMetrics", "NotIndexed", "image_metrics"]
@@ -147,7 +148,7 @@ def _slug(name: str) -> str:
 
 
 def _camera_config(name: str, url: str, output_dir: str) -> CameraConfig:
-    from pylapse.config.models import CameraConfig
+    from pylapse.config.cameras import CameraConfig
 
     kind = "rtsp" if re.match(r"^rtsps?://", url, re.I) else "http"
     return CameraConfig(name=name, url=url, type=kind, output_dir=output_dir)

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from pylapse.capture.triggers import build_trigger, fire_times
 
 if TYPE_CHECKING:
-    from pylapse.config.models import Config, Schedule
+    from pylapse.config.cameras import Schedule
+    from pylapse.config.models import Config
 
 __all__ = [
     "NextRun",

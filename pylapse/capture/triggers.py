@@ -45,7 +45,7 @@ from pylapse import timeutil
 from pylapse.selection.sun import parse_window, window_spans
 
 if TYPE_CHECKING:
-    from pylapse.config.models import Schedule
+    from pylapse.config.cameras import Schedule
 
 __all__ = [
     "HORIZON_YEARS",

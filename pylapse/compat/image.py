@@ -173,7 +173,7 @@ class ImageSet:
 def fetch(url: str, timeout: float = 10) -> Image.Image:
     """The image ``url`` serves now, decoded (a snapshot, or an MJPEG stream's first frame)."""
     from pylapse.capture.camera import Camera as EngineCamera
-    from pylapse.config.models import CameraConfig
+    from pylapse.config.cameras import CameraConfig
 
     config = CameraConfig(
         name="camera",

@@ -11,26 +11,25 @@ from pylapse.lazy_face import lazy_face
 
 if TYPE_CHECKING:
     from pylapse.config.base import ConfigConflict, ConfigError
+    from pylapse.config.cameras import CameraConfig, Schedule
     from pylapse.config.file import load_config, parse_config, save_config
     from pylapse.config.models import (
         DEFAULT_CONFIG_NAME,
-        CameraConfig,
         CollectionConfig,
         Config,
-        Schedule,
         WebSettings,
     )
     from pylapse.config.presets import ExportPreset
 
 _WHERE = {
-    "CameraConfig": "models",
+    "CameraConfig": "cameras",
     "CollectionConfig": "models",
     "Config": "models",
     "ConfigConflict": "base",
     "ConfigError": "base",
     "DEFAULT_CONFIG_NAME": "models",
     "ExportPreset": "presets",
-    "Schedule": "models",
+    "Schedule": "cameras",
     "WebSettings": "models",
     "load_config": "file",
     "parse_config": "file",

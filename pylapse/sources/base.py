@@ -14,7 +14,7 @@ from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit, urlunsplit
 from pylapse.redact import is_secret_name, userinfo_end
 
 if TYPE_CHECKING:
-    from pylapse.config.models import CameraConfig
+    from pylapse.config.cameras import CameraConfig
 
 __all__ = [
     "FrameSource",

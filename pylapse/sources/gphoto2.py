@@ -28,7 +28,7 @@ from pylapse.sources.base import FrameSource, GrabError, SourceUnavailable
 from pylapse.sources.process import ToolMissing, ToolTimeout, run_tool, stderr_tail
 
 if TYPE_CHECKING:
-    from pylapse.config.models import CameraConfig
+    from pylapse.config.cameras import CameraConfig
 
 __all__ = ["Source", "capture_command"]
 

@@ -40,7 +40,7 @@ from pylapse.sources.multipart import (
 )
 
 if TYPE_CHECKING:
-    from pylapse.config.models import CameraConfig
+    from pylapse.config.cameras import CameraConfig
 
 __all__ = ["Source"]
 

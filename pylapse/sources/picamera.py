@@ -45,7 +45,7 @@ from pylapse.sources.process import (
 )
 
 if TYPE_CHECKING:
-    from pylapse.config.models import CameraConfig
+    from pylapse.config.cameras import CameraConfig
 
 __all__ = ["KEEP_OPEN_BELOW", "TOOLS", "Source", "keeps_open", "session_command", "still_command"]
 

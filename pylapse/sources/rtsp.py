@@ -40,7 +40,7 @@ from pylapse.sources.mjpeg import MultipartError, MultipartParser
 from pylapse.sources.process import ToolMissing, ToolTimeout, run_tool, stderr_tail
 
 if TYPE_CHECKING:
-    from pylapse.config.models import CameraConfig
+    from pylapse.config.cameras import CameraConfig
 
 __all__ = ["PREVIEW_FPS", "Source", "frame_command", "stream_command"]
 

@@ -28,7 +28,7 @@ from pylapse import timeutil
 from pylapse.sources.base import FrameSource, GrabError
 
 if TYPE_CHECKING:
-    from pylapse.config.models import CameraConfig
+    from pylapse.config.cameras import CameraConfig
 
 __all__ = ["Source", "render_scene", "sky_color"]
 

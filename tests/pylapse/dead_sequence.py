@@ -63,7 +63,7 @@ def porch_camera(
     """A local HTTP camera and the camera ``cam`` capturing its ``/cam`` into ``folder`` (route
     ``/cam`` to a behaviour before each capture)."""
     from pylapse.capture.camera import Camera
-    from pylapse.config.models import CameraConfig
+    from pylapse.config.cameras import CameraConfig
     from tests.servers.camera_server import CameraServer
 
     with CameraServer(frame_size=frame_size) as server:

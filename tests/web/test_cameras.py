@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 import pytest
 from web_support import DEMO_SCHEDULE
 
-from pylapse.config.models import Schedule
+from pylapse.config.cameras import Schedule
 from web import camera_form as cf
 
 

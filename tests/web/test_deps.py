@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from pylapse.config.base import ConfigError
-from pylapse.config.models import CameraConfig
+from pylapse.config.cameras import CameraConfig
 from web.deps import ConfigEditor
 
 

@@ -19,8 +19,9 @@ from fastapi import APIRouter, Body, HTTPException, Response
 from pydantic import BaseModel, ValidationError
 
 from pylapse.config.base import ConfigError
+from pylapse.config.cameras import CameraConfig
 from pylapse.config.file import check_depth
-from pylapse.config.models import CameraConfig, Config
+from pylapse.config.models import Config
 from pylapse.tasks.removal import RemovalRefused
 from web.api_models import CameraOut, camera_out, collection_or_404, errors
 from web.camera_form import check_output_dir

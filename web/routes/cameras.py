@@ -19,7 +19,8 @@ from starlette.concurrency import run_in_threadpool
 from pylapse import naming, timeutil
 from pylapse.capture.triggers import next_fire_times
 from pylapse.config.base import ConfigError
-from pylapse.config.models import CameraConfig, CollectionConfig, Config, Schedule
+from pylapse.config.cameras import CameraConfig, Schedule
+from pylapse.config.models import CollectionConfig, Config
 from pylapse.redact import mask_secrets, mask_url
 from pylapse.sources.base import camera_secrets
 from web import camera_form as cf

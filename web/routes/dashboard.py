@@ -24,7 +24,8 @@ from pylapse.capture.health import CameraHealth, HealthState, LogEntry, LogKind
 from pylapse.capture.leases import Lease
 from pylapse.capture.triggers import next_fire_times
 from pylapse.config.base import ConfigError
-from pylapse.config.models import CameraConfig, Config
+from pylapse.config.cameras import CameraConfig
+from pylapse.config.models import Config
 from pylapse.jobs.record import JobNotFound, JobRecord
 from pylapse.sources.base import GrabError
 from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep, require_jobs

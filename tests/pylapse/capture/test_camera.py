@@ -14,7 +14,7 @@ from PIL import Image
 
 from pylapse import storage
 from pylapse.capture.camera import Camera, image_metrics
-from pylapse.config.models import CameraConfig
+from pylapse.config.cameras import CameraConfig
 from pylapse.imaging import quality
 from pylapse.sources.base import GrabError
 from tests.servers.camera_server import CameraServer

@@ -306,7 +306,7 @@ def test_far_darker_than_yesterday_is_dark(store):
 @pytest.mark.network
 def test_a_camera_serving_one_image_turns_frozen(store, tmp_path):
     from pylapse.capture.camera import Camera
-    from pylapse.config.models import CameraConfig
+    from pylapse.config.cameras import CameraConfig
     from tests.servers.camera_server import CameraServer
 
     with CameraServer(frame_size=(320, 240)) as server:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from pylapse.capture.preview import BOUNDARY, PreviewHub, multipart_chunks
-from pylapse.config.models import CameraConfig
+from pylapse.config.cameras import CameraConfig
 from pylapse.sources.base import create_source
 from pylapse.sources.mjpeg import MultipartParser
 from pylapse.storage import validate_image

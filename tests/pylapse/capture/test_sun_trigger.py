@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from pylapse.capture.triggers import SunWindowTrigger, build_trigger, fire_times, next_fire_times
-from pylapse.config.models import CameraConfig
+from pylapse.config.cameras import CameraConfig
 from pylapse.selection.sun import NIGHT, SunGap, sun_window
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -13,7 +13,7 @@ from pylapse.capture.triggers import (
     build_trigger,
     next_fire_times,
 )
-from pylapse.config.models import Schedule
+from pylapse.config.cameras import Schedule
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

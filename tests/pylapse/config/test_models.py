@@ -12,8 +12,9 @@ import pytest
 from pylapse.config import models as config_module
 from pylapse.config.backups import backups
 from pylapse.config.base import ConfigError
+from pylapse.config.cameras import CameraConfig, Schedule
 from pylapse.config.file import load_config, parse_config, save_config
-from pylapse.config.models import CameraConfig, Config, Schedule
+from pylapse.config.models import Config
 
 CAMERA = {
     "name": "Porch",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from pylapse.config.cameras import CameraConfig
 from pylapse.config.file import parse_config
-from pylapse.config.models import CameraConfig
 from pylapse.config.retention import RetentionConfig
 
 

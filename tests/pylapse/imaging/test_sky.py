@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw
 from pydantic import ValidationError
 
 from pylapse import exif
-from pylapse.config.models import CameraConfig, MetricsRegion
+from pylapse.config.cameras import CameraConfig, MetricsRegion
 from pylapse.imaging import quality, sky
 
 SKY, GROUND = (70, 130, 230), (40, 160, 30)

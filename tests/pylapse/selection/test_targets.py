@@ -457,7 +457,7 @@ def test_too_many_targets_are_refused_with_the_estimate():
 )
 def test_a_selection_takes_what_the_same_capture_schedule_took(zone, night, fields):
     from pylapse.capture.triggers import next_fire_times
-    from pylapse.config.models import Schedule
+    from pylapse.config.cameras import Schedule
     from pylapse.selection.selection import select_cron
 
     tz = ZoneInfo(zone)

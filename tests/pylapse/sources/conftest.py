@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pylapse.config.models import CameraConfig
+from pylapse.config.cameras import CameraConfig
 from tests.fakes import path_with_fakes
 from tests.servers.camera_server import CameraServer
 
