@@ -463,7 +463,12 @@ class Runtime:
         lease = (self.lease_rows() if leases is None else leases).get(camera_id)
         host = lease.host if lease is not None else None
         live = lease is not None and lease.live()
-        return as_seen(self.health.get(camera_id), host, live)
+        keeper = self.scheduler.leases if self.scheduler is not None else None
+        # another live host's camera: not paused by this host's full data folder
+        elsewhere = (
+            lease is not None and live and (keeper is None or lease.holder != keeper.holder.id)
+        )
+        return as_seen(self.health.get(camera_id, here=not elsewhere), host, live)
 
     def lease_rows(self) -> dict[str, Lease]:
         """Every camera's lease, expired ones included (their host went silent), by camera."""

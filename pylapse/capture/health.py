@@ -246,12 +246,15 @@ class HealthStore:
 
     # --- reading ---------------------------------------------------------------------------
 
-    def get(self, camera_id: str) -> CameraHealth:
+    def get(self, camera_id: str, *, here: bool = True) -> CameraHealth:
+        """``here``: the camera is captured by this process (or nobody), so this store's own
+        full-disk pause is its paused reason; another host's camera shows what that host
+        recorded."""
         with self._lock:
             row = self._conn.execute(
                 "SELECT * FROM camera_health WHERE camera_id = ?", (camera_id,)
             ).fetchone()
-            full = self._full
+            full = self._full if here else None
         if row is None:
             return CameraHealth(camera_id, HealthState.UNKNOWN, paused_reason=full)
         state = HealthState(row["state"]) if row["enabled"] else HealthState.DISABLED

@@ -212,6 +212,9 @@ def test_a_capture_on_host_a_is_on_host_bs_dashboard(index_location, tmp_path):
         seen = b.camera_health("roof")
         assert (seen.state, seen.host) == (HealthState.FAILING, "host-a")
         assert [(e.camera_id, e.ok) for e in b.health.log()] == [("roof", False)]
+        b.health.mark_full()  # b's own data folder is full: not a pause of a's camera
+        assert b.camera_health("roof").paused_reason is None
+        assert b.health.get("roof").paused_reason == b.health.full
     finally:
         b.stop()
         a.stop()
