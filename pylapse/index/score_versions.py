@@ -20,17 +20,25 @@ __all__ = ["count_older", "next_hash", "older_where"]
 # Scored frames only (what the partial index of step 10 holds: the literal "dhash IS NOT NULL"
 # lets SQLite use it). NULL and "< version" are counted apart: each is one range of that index.
 _OLDER = "f.dhash IS NOT NULL AND (f.score_version IS NULL OR f.score_version < ?)"
+_NO_LIMIT = 2**63 - 1  # LIMIT's "no limit" on both backends
 
 
-def count_older(conn: db.Connection, cid: int, version: int) -> int:
-    """Frames of collection row ``cid`` whose scores an older method than ``version`` made."""
-    row = conn.execute(
-        "SELECT (SELECT COUNT(*) FROM frames WHERE collection_id = ? AND dhash IS NOT NULL "
-        "AND score_version IS NULL), (SELECT COUNT(*) FROM frames WHERE collection_id = ? "
-        "AND dhash IS NOT NULL AND score_version < ?)",
-        (cid, cid, int(version)),
-    ).fetchone()
-    return int(row[0]) + int(row[1])
+def count_older(conn: db.Connection, cid: int, version: int, at_most: int | None = None) -> int:
+    """Frames of collection row ``cid`` whose scores an older method than ``version`` made;
+    ``at_most``: counting stops there (the count reads one index entry per frame, ~0.7 us on
+    SQLite: an archive of millions not rescored yet takes seconds, too long for a page)."""
+    limit = _NO_LIMIT if at_most is None else max(0, int(at_most))
+    counts = [
+        int(
+            conn.execute(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM frames WHERE collection_id = ? "
+                f"AND dhash IS NOT NULL AND {older} LIMIT ?) AS t",
+                (cid, *args, limit),
+            ).fetchone()[0]
+        )
+        for older, args in (("score_version IS NULL", ()), ("score_version < ?", (version,)))
+    ]
+    return min(limit, sum(counts))
 
 
 def older_where(

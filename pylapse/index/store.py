@@ -503,11 +503,15 @@ class FrameIndex:
         ).fetchone()
         return int(row[0])
 
-    def count_old_scores(self, collection: str, version: int) -> int:
-        """Frames of ``collection`` whose scores a method older than ``version`` made
-        (:mod:`pylapse.index.score_versions`: ranges of a partial index)."""
+    def count_old_scores(
+        self, collection: str, version: int, at_most: int | None = None
+    ) -> int:
+        """Frames of ``collection`` whose scores a method older than ``version`` made, up to
+        ``at_most`` (:func:`pylapse.index.score_versions.count_older`)."""
         cid = self._collection_id(collection)
-        return 0 if cid is None else score_versions.count_older(self._reader(), cid, version)
+        if cid is None:
+            return 0
+        return score_versions.count_older(self._reader(), cid, version, at_most)
 
     def old_scored(
         self, collection: str, version: int, after: tuple[float, int] | None, limit: int

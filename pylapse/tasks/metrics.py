@@ -163,6 +163,7 @@ def fill_metrics(
         run.walk(
             lambda after: [(f, True) for f in index.old_scored(collection, version, after, batch)],
             rescore=True,
+            last=lambda frames: len(frames) < batch,  # not one more walk over the newer ones
         )
     run.walk(lambda after: index.unscored(collection, after, batch), rescore=False)
     run.result.seconds = time.monotonic() - run.started
@@ -189,9 +190,12 @@ class _Run:
         self.result = MetricsResult(self.collection)
 
     def walk(self, fetch: Callable[[tuple[float, int] | None], list[tuple[Frame, bool]]],
-             rescore: bool) -> None:  # fmt: skip
+             rescore: bool,
+             last: Callable[[list[tuple[Frame, bool]]], bool] = lambda frames: False,
+             ) -> None:  # fmt: skip
         """Score the frames ``fetch`` returns a batch at a time (each with whether its sky
-        metrics are missing), all of them again when ``rescore``, else those without a hash."""
+        metrics are missing), all of them again when ``rescore``, else those without a hash;
+        until a batch is empty or ``last`` says it was the last."""
         index, collection, result = self.index, self.collection, self.result
         after: tuple[float, int] | None = None
         # hashes scored in this batch and not written yet: the next frame's predecessor may be one
@@ -240,6 +244,8 @@ class _Run:
                 index.set_scores(updates)
                 result.seconds = time.monotonic() - self.started
             pending.clear()  # written: the index answers for them now
+            if last(frames):
+                break
             after = (frames[-1][0].utc, frames[-1][0].id)
 
     def _relink(self, frame: Frame, dhash: int) -> list[tuple[int, Columns]]:

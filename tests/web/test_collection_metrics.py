@@ -86,7 +86,11 @@ def test_the_summary_polls_while_a_scan_or_scoring_job_runs(client, runtime) -> 
     assert "every" not in after["hx-trigger"]
 
 
-def test_frames_an_older_method_scored_are_shown_and_scored_again(client, post, runtime) -> None:
+def test_frames_an_older_method_scored_are_shown_and_scored_again(
+    client, post, runtime, monkeypatch
+) -> None:
+    from web.routes import collections as routes
+
     demo_frames(runtime, count=3)
     job = post("/collections/demo/metrics", headers={"HX-Request": "true"}).context["job"]
     assert wait_job(runtime, job.id).state == "done"
@@ -100,6 +104,9 @@ def test_frames_an_older_method_scored_are_shown_and_scored_again(client, post, 
     form = HxAttrs(page.text).with_attr("hx-post")[0]
     assert form["id"] == "older-scores" and form["hx-post"] == "/collections/demo/metrics"
     assert 'name="rescore_old" value="true"' in page.text
+    monkeypatch.setattr(routes, "OLDER_COUNTED", 1)  # a page counts so many at most
+    assert "1 or more frames were scored" in client.get("/collections/demo/summary").text
+    monkeypatch.undo()
 
     response = post(
         "/collections/demo/metrics", data={"rescore_old": "true"}, headers={"HX-Request": "true"}

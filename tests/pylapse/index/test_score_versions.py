@@ -37,6 +37,8 @@ def test_frames_scored_before_the_step_count_as_older(tmp_path: Path, index_loca
         assert index.count_old_scores("cam", quality.VERSION) == 4
         assert index.count_old_scores("cam", 0) == 4  # NULL is older than any version
         assert index.count_old_scores("nope", quality.VERSION) == 0
+        assert index.count_old_scores("cam", quality.VERSION, at_most=3) == 3  # a page's count
+        assert index.count_old_scores("cam", quality.VERSION, at_most=9) == 4
         walked = index.old_scored("cam", quality.VERSION, None, 3)
         assert [f.id for f in walked] == ids[:3]
         rest = index.old_scored("cam", quality.VERSION, (walked[-1].utc, walked[-1].id), 3)
@@ -51,11 +53,10 @@ def test_counting_them_reads_the_partial_index(tmp_path: Path) -> None:
     with FrameIndex(tmp_path / "pylapse.db") as index:
         index.add_frame("cam", tmp_path / "f.jpg", START, size=1, mtime=1.0)
         conn = index._reader()
-        for sql in (
-            "SELECT COUNT(*) FROM frames WHERE collection_id = 1 AND dhash IS NOT NULL "
-            "AND score_version IS NULL",
-            "SELECT COUNT(*) FROM frames WHERE collection_id = 1 AND dhash IS NOT NULL "
-            "AND score_version < 1",
-        ):
+        for older in ("score_version IS NULL", "score_version < 1"):  # count_older's two
+            sql = (
+                "SELECT COUNT(*) FROM (SELECT 1 FROM frames WHERE collection_id = 1 "
+                f"AND dhash IS NOT NULL AND {older} LIMIT 10) AS t"
+            )
             plan = " ".join(str(row[-1]) for row in conn.execute("EXPLAIN QUERY PLAN " + sql))
-            assert "frames_score_version" in plan, plan
+            assert "frames_score_version (collection_id=? AND score_version" in plan, plan
