@@ -60,7 +60,7 @@ DATE_SOURCES = (
 )
 DAY_PAGE_SIZES = (24, 48, 96, 192)
 FLAGGED_PAGE = 100  # flagged frames listed per page
-# frames scored by an older method counted at most for a page (~70 ms on SQLite: an archive of
+# frames scored by an older method counted at most for a page (5-13 ms on SQLite here: an archive of
 # millions not rescored yet would take seconds at every refresh of the summary)
 OLDER_COUNTED = 100_000
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
