@@ -281,7 +281,7 @@ class Collection:
             )
         for preset_name, preset in config.exports.items():
             if preset.collection == collection_id:
-                coll.presets[preset_name] = _config_relative_paths(config, preset_name, preset)
+                coll.presets[preset_name] = config.resolved_preset(preset_name, preset)
         return coll
 
     # --- the index ------------------------------------------------------------------------------
@@ -946,21 +946,3 @@ def _place(collection: Any, camera: Any) -> tuple[float | None, float | None]:
     if None not in own or camera is None:
         return own
     return camera.latitude, camera.longitude
-
-
-def _config_relative_paths(config: Config, preset_id: str, preset: ExportPreset) -> ExportPreset:
-    """The preset with its file paths (output folder, watermark, a font given as a file) made
-    absolute against the config file's folder, as every other path in the config is; without
-    an output folder of its own it gets its default one, as the dashboard and CLI run it."""
-    update: dict[str, str] = {}
-    base = config.export_folder(preset_id, preset.model_copy(update={"subdir": None}))
-    if not preset.output_dir and base is not None:
-        update["output_dir"] = str(base)
-    for name in ("output_dir", "watermark_image"):
-        value = getattr(preset, name, None)
-        if value:
-            update[name] = str(config.resolve(value))
-    font = getattr(preset, "font", None)
-    if font and ("/" in font or font.lower().endswith((".ttf", ".otf", ".ttc"))):
-        update["font"] = str(config.resolve(font))
-    return preset.model_copy(update=update) if update else preset

@@ -404,6 +404,26 @@ class Config(_Model):
             return None
         return base / preset.subdir if preset.subdir else base
 
+    def resolved_preset(self, preset_id: str, preset: ExportPreset | None = None) -> ExportPreset:
+        """The export preset ``preset_id`` (``preset``: its settings when they are not saved
+        yet) with its file paths (output folder, watermark, a font given as a file) made
+        absolute against the config file's folder, as every other path in the config is;
+        without an output folder of its own it gets its default one (:meth:`export_folder`
+        without the ``subdir``), as the dashboard and CLI run it."""
+        preset = preset or self.exports[preset_id]
+        update: dict[str, str] = {}
+        base = self.export_folder(preset_id, preset.model_copy(update={"subdir": None}))
+        if not preset.output_dir and base is not None:
+            update["output_dir"] = str(base)
+        for name in ("output_dir", "watermark_image"):
+            value = getattr(preset, name, None)
+            if value:
+                update[name] = str(self.resolve(value))
+        font = getattr(preset, "font", None)
+        if font and ("/" in font or font.lower().endswith((".ttf", ".otf", ".ttc"))):
+            update["font"] = str(self.resolve(font))
+        return preset.model_copy(update=update) if update else preset
+
     @property
     def videos_folder(self) -> Path | None:
         """Where the dashboard's videos go: ``videos`` in the first storage root (None when

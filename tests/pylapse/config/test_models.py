@@ -733,3 +733,27 @@ def test_an_interval_may_be_a_fraction_of_a_second_down_to_a_tenth() -> None:
     assert whole.interval_seconds() == 300
     with pytest.raises(ValueError, match=r"'z': an interval of 0\.05 seconds is shorter than 0\.1"):
         Schedule(id="z", type="interval", interval_amount=0.05, interval_unit="seconds")
+
+
+def test_a_presets_paths_are_resolved_against_the_config_files_folder(tmp_path: Path) -> None:
+    path = tmp_path / "conf" / "capture_config.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps({
+        "cameras": {"porch": CAMERA},
+        "storage_roots": [str(tmp_path / "frames")],
+        "exports": {
+            "own": {"collection": "porch", "output_dir": "out", "subdir": "day",
+                    "watermark_image": "marks/logo.png", "font": "fonts/Sans.ttf"},
+            "default": {"collection": "porch", "font": "DejaVu Sans"},
+        },
+    }))  # fmt: skip
+    config = load_config(path)
+    own = config.resolved_preset("own")
+    assert own.output_dir == str(path.parent / "out") and own.subdir == "day"
+    assert own.watermark_image == str(path.parent / "marks" / "logo.png")
+    assert own.font == str(path.parent / "fonts" / "Sans.ttf")
+    # no folder of its own: its default one (without the subdir); a font name stays a name
+    default = config.resolved_preset("default")
+    assert default.output_dir == str(tmp_path / "frames" / "exports" / "default")
+    assert default.font == "DejaVu Sans"
+    assert config.exports["own"].output_dir == "out"  # the saved preset is left as written
