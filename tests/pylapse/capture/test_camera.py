@@ -183,6 +183,9 @@ def test_capture_scores_frames_and_measures_the_hash_distance(server, tmp_path):
         assert frame.sharpness is not None and frame.sharpness > 0
         assert frame.contrast == pytest.approx(second.stddev)
         assert frame.clip_high is not None and frame.clip_low is not None
+        # scored by this method: nothing for pylapse metrics --rescore-old
+        assert index.count_old_scores("porch", quality.VERSION) == 0
+        assert index.count_old_scores("porch", quality.VERSION + 1) == 2
         # a camera made anew (a restart) takes the previous hash from the index
         blank = _camera(server, tmp_path / "out", path="/blank.jpg")
         third = blank.capture(datetime(2026, 5, 1, 8, 10, tzinfo=TOKYO), index)
