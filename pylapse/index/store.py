@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Literal, overload
 
 from pylapse import db, timeutil
 from pylapse.index import darkflags, daycounts, deadflags, score_versions, sky_queries
+from pylapse.index import scores as frame_scores
 from pylapse.index.daycounts import bump_days, day_of
 from pylapse.index.frame import (
     FRAME_COLUMNS,
@@ -62,7 +63,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "METRIC_COLUMNS",
-    "SCORE_COLUMNS",
     "SKY_COLUMNS",
     "FrameIndex",
 ]
@@ -92,46 +92,6 @@ _NO_LIMIT = 2**63 - 1  # LIMIT's "no limit" on both backends (SQLite's -1 is ref
 
 
 _CAPTURED = (SOURCE_CAPTURE, OFFSET_CAPTURE, "certain", "")
-SCORE_COLUMNS = (
-    "sharpness",
-    "contrast",
-    "noise",
-    "clip_high",
-    "clip_low",
-    "dhash",
-    "hash_distance",
-)
-_WRITTEN = frozenset((*SCORE_COLUMNS, *SKY_COLUMNS, "score_version"))
-# the metrics job stats what a scan did not (for the largest-frame query and the disk totals)
-_FILLED_IF_EMPTY = ("luma", "width", "height", "size", "mtime")
-# Written out (not bound) so that SQLite uses the partial index of schema step 8.
-_UNMEASURED_SQL = "(dhash IS NULL OR sky_r_mean IS NULL)"
-# a re-added frame's scores and so its dead-camera verdict (pylapse.index.deadflags)
-_CLEARED = ", ".join(
-    f"{c} = NULL" for c in (*SCORE_COLUMNS, *SKY_COLUMNS, "score_version", "dead")
-)
-
-
-def _write_scores(
-    conn: db.Connection, rows: list[tuple[int, Mapping[str, float | int | None]]]
-) -> int:
-    changed = 0
-    for frame_id, scores in rows:
-        sets, args = [], []
-        for column, value in scores.items():
-            if column in _WRITTEN:
-                sets.append(f"{column} = ?")
-            elif column in _FILLED_IF_EMPTY:
-                sets.append(f"{column} = COALESCE({column}, ?)")
-            else:
-                raise ValueError(f"{column!r} is not a score column")
-            args.append(value)
-        if sets:
-            sql = f"UPDATE frames SET {', '.join(sets)} WHERE id = ?"
-            changed += conn.execute(sql, (*args, frame_id)).rowcount
-    return changed
-
-
 def _zone_name(tz: tzinfo) -> str:
     return str(getattr(tz, "key", None) or tz)
 
@@ -363,8 +323,8 @@ class FrameIndex:
     ) -> int:
         """Index one frame just written (capture); returns its id. Re-adding a path updates it.
 
-        ``scores`` fills quality columns (:data:`SCORE_COLUMNS`: sharpness, dhash...) and sky
-        metrics (:data:`SKY_COLUMNS`).
+        ``scores`` fills quality columns (:data:`pylapse.index.scores.SCORE_COLUMNS`: sharpness,
+        dhash...) and sky metrics (:data:`SKY_COLUMNS`).
         """
         if when.tzinfo is None:
             raise ValueError(f"add_frame needs an aware time, got {when.isoformat()}")
@@ -395,14 +355,14 @@ class FrameIndex:
                     "UPDATE frames SET utc = ?, utc_offset = ?, source = ?, size = ?, mtime = ?, "
                     "width = ?, height = ?, luma = ?, time_source = ?, offset_source = ?, "
                     "time_status = ?, time_reason = ?, inode = NULL, "
-                    f"{_CLEARED} WHERE id = ?",
+                    f"{frame_scores.CLEARED} WHERE id = ?",
                     (*values, frame_id),
                 )
                 delta = Counter({(day_of(utc, offset), offset): 1})
                 delta.subtract({(day_of(old[1], old[2]), old[2]): 1})
                 bump_days(conn, cid, delta)
             if scores:
-                _write_scores(conn, [(int(frame_id), scores)])
+                frame_scores.write_scores(conn, [(int(frame_id), scores)])
             if scores or old is not None:  # new scores, or cleared ones: the runs around it
                 deadflags.refresh(conn, [int(frame_id)])
         return int(frame_id)
@@ -419,7 +379,7 @@ class FrameIndex:
         if not rows:
             return 0
         with self._lock, db.transaction(self._conn):
-            changed = _write_scores(self._conn, rows)
+            changed = frame_scores.write_scores(self._conn, rows)
             deadflags.refresh(self._conn, (frame_id for frame_id, _scores in rows))
             return changed
 
@@ -481,16 +441,7 @@ class FrameIndex:
         cid = self._collection_id(collection)
         if cid is None:
             return []
-        utc, fid = after if after is not None else (float("-inf"), -1)
-        sql = (
-            f"SELECT {FRAME_COLUMNS}, f.sky_r_mean IS NULL FROM frames f "
-            "JOIN scanned_dirs d ON d.id = f.dir_id WHERE f.collection_id = ? "
-            "AND (f.dhash IS NULL OR f.hash_distance IS NULL OR f.sky_r_mean IS NULL) "
-            "AND f.utc >= ? AND (f.utc > ? OR f.id > ?) ORDER BY f.utc, f.id LIMIT ?"
-        )  # utc bound on its own: SQLite then starts at it (the OR alone walked from the start)
-        rows = self._reader().execute(sql, (cid, utc, utc, fid, int(limit))).fetchall()
-        frames = frames_from_rows(collection, (row[:-1] for row in rows))
-        return [(frame, bool(row[-1])) for frame, row in zip(frames, rows, strict=True)]
+        return frame_scores.unscored(self._reader(), cid, collection, after, limit)
 
     def count_unscored(self, collection: str) -> int:
         """Frames of ``collection`` that still need a decode: no quality scores (no hash) or
@@ -498,10 +449,7 @@ class FrameIndex:
         cid = self._collection_id(collection)
         if cid is None:
             return 0
-        row = self._reader().execute(
-            f"SELECT COUNT(*) FROM frames WHERE collection_id = ? AND {_UNMEASURED_SQL}", (cid,)
-        ).fetchone()
-        return int(row[0])
+        return frame_scores.count_unscored(self._reader(), cid)
 
     def count_old_scores(
         self, collection: str, version: int, at_most: int | None = None
@@ -546,18 +494,7 @@ class FrameIndex:
         cid = self._collection_id(collection)
         if cid is None:
             return 0, None
-        row = (
-            self._reader()
-            .execute(
-                "SELECT id, dhash FROM frames WHERE collection_id = ? "
-                "AND utc <= ? AND (utc < ? OR id < ?) ORDER BY utc DESC, id DESC LIMIT 1",
-                (cid, utc, utc, frame_id),
-            )
-            .fetchone()
-        )
-        if row is None:
-            return 0, None
-        return int(row[0]), None if row[1] is None else int(row[1])
+        return frame_scores.previous_hash(self._reader(), cid, utc, frame_id)
 
     def drop(self, collection: str) -> int:
         """Forget every row of ``collection`` (the files stay); returns how many frames."""
