@@ -67,20 +67,7 @@ __all__ = [
     "FrameIndex",
 ]
 
-METRIC_COLUMNS = (
-    "width",
-    "height",
-    "luma",
-    "sharpness",
-    "contrast",
-    "noise",
-    "clip_high",
-    "clip_low",
-    "dhash",
-    "hash_distance",
-    "size",
-    "mtime",
-)
+METRIC_COLUMNS = ("width", "height", "luma", *frame_scores.SCORE_COLUMNS, "size", "mtime")
 _SHORT_RANGE = 2 * 86400  # seconds; shorter ranges are counted row by row straight away
 FLAGGED = ("conflict", "implausible")
 # Written out (not bound) so that SQLite uses the partial indexes of schema step 4.
