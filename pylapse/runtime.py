@@ -260,7 +260,7 @@ class Runtime:
         }
         if not folders:
             return
-        from pylapse.video.render import sweep_render_temps
+        from pylapse.video.temps import sweep_render_temps
 
         for folder in sorted(folders):
             sweep_render_temps(folder)

@@ -28,8 +28,8 @@ if TYPE_CHECKING:
         StabiliseUnavailable,
         render_frames,
         render_sequence_to_video,
-        sweep_render_temps,
     )
+    from pylapse.video.temps import sweep_render_temps
 
 _WHERE = {
     "CODECS": "codecs",
@@ -51,7 +51,7 @@ _WHERE = {
     "plan_frames": "framelist",
     "render_frames": "render",
     "render_sequence_to_video": "render",
-    "sweep_render_temps": "render",
+    "sweep_render_temps": "temps",
 }
 
 __all__ = [

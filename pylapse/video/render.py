@@ -21,7 +21,7 @@ so a failed or cancelled render never replaces a previous video. The name is tak
 
 A render killed outright (``kill -9``) takes its ffmpeg with it, and the temp files it could not
 remove carry its pid: the next render into the folder, or the next start of the dashboard for
-the renders its job history says were interrupted, sweeps them (:mod:`pylapse.orphans`).
+the renders its job history says were interrupted, sweeps them (:mod:`pylapse.video.temps`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -70,6 +69,14 @@ from pylapse.video.framelist import (
     plan_frames,
 )
 from pylapse.video.manifest import frame_list_hash, manifest_path, write_manifest
+from pylapse.video.temps import (
+    LIST_SUFFIX,
+    TEMP_LABELS,
+    TONES_SUFFIX,
+    TRANSFORMS_SUFFIX,
+    settle,
+    temp_output,
+)
 
 __all__ = [
     "CodecUnavailable",
@@ -79,16 +86,10 @@ __all__ = [
     "render_frames",
     "render_sequence_to_video",
     "render_steps",
-    "sweep_render_temps",
 ]
 
 log = logging.getLogger(__name__)
 
-_LIST_SUFFIX = ".concat.txt"  # the frame list's temp file (with the owner's tag before it)
-_TONES_SUFFIX = ".deflicker.txt"  # deflicker's sendcmd file
-_TRANSFORMS_SUFFIX = ".stabilise.trf"  # vidstabdetect's measured shake, read by the encode
-_TEMP_LABELS = {_LIST_SUFFIX: "<concat list>", _TONES_SUFFIX: "<deflicker commands>",
-                _TRANSFORMS_SUFFIX: "<stabilise transforms>"}  # fmt: skip
 _ATTEMPTS = 3  # encodes at most: frames that stop ffmpeg are left out and it runs again
 _MANIFEST_SKIPPED = 1000  # skipped frames named in the manifest (all are counted)
 
@@ -166,50 +167,6 @@ def _if_exists(value: str, output: Path) -> IfExists:
     return policy
 
 
-def _temp_output(output: Path) -> orphans.OwnedTemp:
-    """The hidden temp file ffmpeg writes, named for this process and locked while it lives;
-    temp files a dead render left in the folder are swept first (:mod:`pylapse.orphans`)."""
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        sweep_render_temps(output.parent)
-        return orphans.OwnedTemp(output.parent, f".{output.name}.", storage.TEMP_SUFFIX)
-    except OSError as exc:
-        raise PermissionError(f"cannot write to {output.parent}: {exc.strerror or exc}") from None
-
-
-# ".clip.mp4.pylapse-4242-k3j2x9ab.tmp" and its GIF palette "….k3j2x9ab.palette.tmp"
-_RENDER_TEMP = re.compile(
-    r"^\..+\.pylapse-\d+-[a-z0-9_]+(\.palette)?" + re.escape(storage.TEMP_SUFFIX) + "$"
-)
-_LIST_TEMP = re.compile(
-    r"^pylapse-\d+-[a-z0-9_]+("
-    + "|".join(re.escape(x) for x in (_LIST_SUFFIX, _TONES_SUFFIX, _TRANSFORMS_SUFFIX))
-    + ")$"
-)
-
-
-def _is_render_temp(name: str) -> bool:
-    return _RENDER_TEMP.match(name) is not None
-
-
-def sweep_render_temps(folder: str | os.PathLike[str]) -> list[Path]:
-    """Remove what renders killed before they could clean up left in ``folder`` (their hidden
-    temp video and GIF palette) and in the temp folder (their frame lists, deflicker
-    commands and stabilising transforms). Files of a live
-    render are never touched; returns what was removed."""
-    removed = orphans.sweep(folder, _is_render_temp)
-    removed += orphans.sweep(tempfile.gettempdir(), lambda name: bool(_LIST_TEMP.match(name)))
-    return removed
-
-
-def _settle(path: Path) -> None:
-    """Before the rename: ffmpeg's output on disk, and readable like the frames and exports
-    (0644, as storage.atomic_write makes them; mkstemp creates it 0600)."""
-    os.chmod(path, 0o644)
-    with path.open("rb") as handle:
-        os.fsync(handle.fileno())
-
-
 def _available(info: FfmpegInfo, codec: Codec) -> None:
     if not info.has_encoder(codec.encoder):
         usable = [c.name for c in available_codecs(info.encoders)]
@@ -267,7 +224,7 @@ class _Encode:
         commands: dict[str, list[str]] = {}
         palette = None
         try:
-            list_name = temp(_LIST_SUFFIX)
+            list_name = temp(LIST_SUFFIX)
             Path(list_name).write_text(self.list_text, encoding="utf-8")
             tones = self._tones(temp)
             if resolve_codec(self.options.codec).name == "gif":
@@ -282,7 +239,7 @@ class _Encode:
                     return self._public(commands, temps), result
             transforms = None
             if self.options.stabilise:
-                transforms = temp(_TRANSFORMS_SUFFIX)
+                transforms = temp(TRANSFORMS_SUFFIX)
                 commands["stabilise"] = build_stabilise_command(
                     self.ffmpeg, list_name, transforms, self.options, fps=self.fps,
                     size=self.size,
@@ -319,7 +276,7 @@ class _Encode:
         script = tone_script(deflicker.entry_gains(self.entries, self.gains), self.fps)
         if not script:
             return None
-        name = temp(_TONES_SUFFIX)
+        name = temp(TONES_SUFFIX)
         Path(name).write_text(script, encoding="utf-8")
         return name
 
@@ -327,7 +284,7 @@ class _Encode:
                 ) -> dict[str, list[str]]:  # fmt: skip
         names = {os.fspath(self.temp): "<output>"}
         for owned in temps:
-            for suffix, label in _TEMP_LABELS.items():
+            for suffix, label in TEMP_LABELS.items():
                 if owned.path.name.endswith(suffix):
                     names[os.fspath(owned.path)] = label
         return {k: [_renamed(a, names) for a in cmd] for k, cmd in commands.items()}
@@ -432,12 +389,12 @@ def render_frames(
     if options.deflicker:
         gains = deflicker.frame_gains(check.entries, options.deflicker_window,
                                       options.deflicker_strength, progress, cancel)  # fmt: skip
-    owned = _temp_output(output)
+    owned = temp_output(output)
     temp = owned.path
     try:
         job, commands, result = _encode(info, temp, output.name, options, check.entries, size,
                                         container, skipped, progress, cancel, gains)  # fmt: skip
-        _settle(temp)
+        settle(temp)
         final = storage.place_file(temp, output, policy, taken=lambda p: manifest_path(p).exists())
         storage.fsync_dir(output.parent)
     finally:

@@ -42,7 +42,8 @@ from pylapse.video.command import RenderOptions, check_options, fit_size
 from pylapse.video.framecheck import SkippedFrame
 from pylapse.video.framelist import NoFramesError
 from pylapse.video.manifest import manifest_path, read_manifest, write_manifest
-from pylapse.video.render import RenderError, RenderResult, render_frames, sweep_render_temps
+from pylapse.video.render import RenderError, RenderResult, render_frames
+from pylapse.video.temps import sweep_render_temps
 
 __all__ = [
     "CACHE_FOLDER",

@@ -37,7 +37,7 @@ def reaper(tmp_path: Path) -> Iterator[None]:
     renders it killed from the temp folder."""
     yield
     kill_leftovers(str(tmp_path))
-    from pylapse.video.render import sweep_render_temps
+    from pylapse.video.temps import sweep_render_temps
 
     sweep_render_temps(tmp_path)
 

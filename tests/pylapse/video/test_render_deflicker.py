@@ -21,12 +21,8 @@ from pylapse.progress import Progress
 from pylapse.video.command import RenderOptions, check_options, tone_filter, tone_script
 from pylapse.video.deflicker import entry_gains, frame_gains
 from pylapse.video.framelist import ListEntry
-from pylapse.video.render import (
-    render_frames,
-    render_sequence_to_video,
-    render_steps,
-    sweep_render_temps,
-)
+from pylapse.video.render import render_frames, render_sequence_to_video, render_steps
+from pylapse.video.temps import sweep_render_temps
 
 SIZE = (192, 144)
 FRAMES = 30
