@@ -627,34 +627,7 @@ class Collection:
         self, span: DaySpan, ids: Sequence[int], columns: Sequence[str]
     ) -> dict[str, Sequence[Any]]:
         """Score ``columns`` aligned with ``ids``, read in one query over the span's rows."""
-        index = self.index
-        cid = index._collection_id(self.key)
-        if cid is None or not ids:
-            return {c: [None] * len(ids) for c in columns}
-        where = ["collection_id = ?"]
-        params: list[float] = [cid]
-        if span.start is not None:
-            where.append("utc >= ?")
-            params.append(span.start)
-        if span.stop is not None:
-            where.append("utc < ?")
-            params.append(span.stop)
-        # Columns come from QualityFilter.columns (fixed names), never from the caller.
-        rows = (
-            index._reader()
-            .execute(
-                f"SELECT id, {', '.join(columns)} FROM frames WHERE {' AND '.join(where)} "
-                "ORDER BY utc, id",
-                params,
-            )
-            .fetchall()
-        )
-        if len(rows) != len(ids) or any(r[0] != i for r, i in zip(rows, ids, strict=True)):
-            # a name mask (or a write since the times were read): align by id
-            by_id = {r[0]: r for r in rows}
-            empty = (None,) * (len(columns) + 1)
-            rows = [by_id.get(i, empty) for i in ids]
-        return {c: [r[k + 1] for r in rows] for k, c in enumerate(columns)}
+        return self.index.score_columns(self.key, span.start, span.stop, ids, columns)
 
     def slot_grid(
         self,

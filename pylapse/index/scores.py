@@ -11,15 +11,17 @@ connection and collection row.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from pylapse import db
-from pylapse.index.frame import FRAME_COLUMNS, Frame, frames_from_rows
+from pylapse.index.frame import FRAME_COLUMNS, Frame, frames_from_rows, range_where
 from pylapse.index.schema import SKY_COLUMNS
 
 __all__ = [
     "CLEARED",
     "SCORE_COLUMNS",
+    "aligned_columns",
     "count_unscored",
     "previous_hash",
     "unscored",
@@ -38,6 +40,8 @@ SCORE_COLUMNS = (
 _WRITTEN = frozenset((*SCORE_COLUMNS, *SKY_COLUMNS, "score_version"))
 # the metrics job stats what a scan did not (for the largest-frame query and the disk totals)
 _FILLED_IF_EMPTY = ("luma", "width", "height", "size", "mtime")
+# what aligned_columns reads: the score and metric columns (names go into the SQL text)
+_READABLE = frozenset((*SCORE_COLUMNS, *SKY_COLUMNS, "luma", "width", "height", "size", "mtime"))
 # Written out (not bound) so that SQLite uses the partial index of schema step 8.
 _UNMEASURED_SQL = "(dhash IS NULL OR sky_r_mean IS NULL)"
 # SET clause clearing a re-added frame's scores and so its dead-camera verdict
@@ -106,3 +110,31 @@ def previous_hash(
     if row is None:
         return 0, None
     return int(row[0]), None if row[1] is None else int(row[1])
+
+
+def aligned_columns(
+    conn: db.Connection,
+    cid: int,
+    lo: float | None,
+    hi: float | None,
+    ids: Sequence[int],
+    columns: Sequence[str],
+) -> dict[str, Sequence[Any]]:
+    """Score ``columns`` of the frames ``ids`` (in time order, all of collection row ``cid``
+    with ``lo <= utc < hi``), each a list aligned with ``ids``: read in one query over the
+    range's rows, None where a frame has no value (or left the index)."""
+    unknown = sorted(set(columns) - _READABLE)
+    if unknown:
+        raise ValueError(f"{unknown[0]!r} is not a score column; readable: {sorted(_READABLE)}")
+    where, params = range_where(cid, lo, hi)
+    rows = conn.execute(
+        f"SELECT f.id, {', '.join(f'f.{c}' for c in columns)} FROM frames f WHERE {where} "
+        "ORDER BY f.utc, f.id",
+        params,
+    ).fetchall()
+    if len(rows) != len(ids) or any(r[0] != i for r, i in zip(rows, ids, strict=True)):
+        # a name mask (or a write since the times were read): align by id
+        by_id = {r[0]: r for r in rows}
+        empty = (None,) * (len(columns) + 1)
+        rows = [by_id.get(i, empty) for i in ids]
+    return {c: [r[k + 1] for r in rows] for k, c in enumerate(columns)}

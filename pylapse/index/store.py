@@ -27,10 +27,10 @@ import threading
 from array import array
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from pylapse import db, timeutil
 from pylapse.index import darkflags, daycounts, deadflags, score_versions, sky_queries
@@ -429,6 +429,23 @@ class FrameIndex:
         if cid is None:
             return []
         return frame_scores.unscored(self._reader(), cid, collection, after, limit)
+
+    def score_columns(
+        self,
+        collection: str,
+        start: TimeBound,
+        end: TimeBound,
+        ids: Sequence[int],
+        columns: Sequence[str],
+    ) -> dict[str, Sequence[Any]]:
+        """Score ``columns`` (``sharpness``, ``luma``...) of the frames ``ids`` of
+        ``collection``, in time order with ``start <= utc < end``, each a list aligned with
+        ``ids`` (None: no value): what the quality filters of a selection read."""
+        cid = self._collection_id(collection)
+        if cid is None or not ids:
+            return {c: [None] * len(ids) for c in columns}
+        lo, hi = bound_seconds(start, "start"), bound_seconds(end, "end")
+        return frame_scores.aligned_columns(self._reader(), cid, lo, hi, ids, columns)
 
     def count_unscored(self, collection: str) -> int:
         """Frames of ``collection`` that still need a decode: no quality scores (no hash) or
