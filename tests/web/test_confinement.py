@@ -17,7 +17,7 @@ from fastapi import HTTPException
 from media_support import BERLIN, demo_frames, jpeg, wait_job, write_frames
 from web_support import TestClient
 
-from web import files
+from web import files, render_form
 from web.routes import api as api_routes
 from web.routes import videos as video_routes
 
@@ -195,7 +195,7 @@ def test_a_render_of_an_export_folder_leaves_links_out_of_the_roots_out(runtime,
     folder.mkdir(parents=True)
     (folder / "000001.jpg").write_bytes(jpeg(10))
     (folder / "000002.jpg").symlink_to(outside / "private.jpg")
-    plan = video_routes.plan_render(runtime, {"source": "export", "export_dir": str(folder),
+    plan = render_form.plan_render(runtime, {"source": "export", "export_dir": str(folder),
                                               "name": "clip", "pattern": "*.jpg"})  # fmt: skip
     assert [Path(f.path).name for f in plan["frames"]()] == ["000001.jpg"]
 
