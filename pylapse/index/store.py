@@ -19,7 +19,6 @@ Size and mtime
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sqlite3
@@ -48,12 +47,7 @@ from pylapse.index.scan import DEFAULT_EXTENSIONS, DEFAULT_IGNORE, SOURCE_CAPTUR
 from pylapse.index.scan_result import ScanResult
 from pylapse.index.schema import COMPONENT, SCHEMA, SKY_COLUMNS
 from pylapse.index.time_cache import SHORT, Kept, read_times
-from pylapse.index.zones import (
-    OFFSET_CAPTURE,
-    ZoneTimeline,
-    old_key,
-    resolve_dependents,
-)
+from pylapse.index.zones import OFFSET_CAPTURE, ZoneTimeline, resolve_after_scan
 from pylapse.progress import ProgressCallback
 from pylapse.selection.dead_camera import DeadFrames
 
@@ -72,7 +66,6 @@ _SHORT_RANGE = 2 * 86400  # seconds; shorter ranges are counted row by row strai
 FLAGGED = ("conflict", "implausible")
 # Written out (not bound) so that SQLite uses the partial indexes of schema step 4.
 _FLAGGED_SQL = "time_status IN ('conflict', 'implausible')"
-_DEPENDENT_SQL = "offset_source IN ('neighbours', 'zone')"
 UNKNOWN = "unknown"  # rows indexed before sources were recorded
 _PG_READERS = 4  # reading connections a FrameIndex opens to PostgreSQL at most (see _reader)
 _NO_LIMIT = 2**63 - 1  # LIMIT's "no limit" on both backends (SQLite's -1 is refused by PostgreSQL)
@@ -252,7 +245,7 @@ class FrameIndex:
             finally:
                 self._conn.execute("PRAGMA wal_autocheckpoint = 1000")
             with self._lock, db.transaction(self._conn):
-                self._resolve_zones(cid, timeline, result, known or 0)
+                resolve_after_scan(self._conn, cid, timeline, result, known or 0)
                 self._conn.execute(
                     "UPDATE index_collections SET root = ?, zone = ?, zones = ?, scanned_at = ?, "
                     "extensions = ? WHERE id = ?",
@@ -261,38 +254,6 @@ class FrameIndex:
                 )
         result.total = self.count(collection)
         return result
-
-    def _resolve_zones(
-        self, cid: int, timeline: ZoneTimeline, result: ScanResult, known: int
-    ) -> None:
-        """Neighbours and zones for frames without offset evidence (:mod:`.zones`), when
-        something they depend on changed: new such frames, frames gone, or the zone."""
-        conn = self._conn
-        stored = conn.execute(
-            "SELECT zone, zones FROM index_collections WHERE id = ?", (cid,)
-        ).fetchone()
-        before = old_key(stored[1], stored[0]) if stored else None
-        changed_zone = before is not None and before != timeline.key
-        if changed_zone:
-            old = json.loads(before or "{}")
-            spans = old.get("spans") or []
-            was = str(old.get("zone")) + (f" with {len(spans)} span(s)" if spans else "")
-            result.zone_change = f"{was} -> {timeline.describe()}"
-        needed = changed_zone or result.dependent > 0
-        if not needed and result.touched is not None:  # new evidence may have new neighbours
-            needed = (
-                conn.execute(
-                    f"SELECT 1 FROM frames WHERE collection_id = ? AND {_DEPENDENT_SQL} LIMIT 1",
-                    (cid,),
-                ).fetchone()
-                is not None
-            )
-        if needed:
-            # A changed zone concerns every such frame; otherwise only those near what changed.
-            window = None if changed_zone else result.touched
-            result.reresolved = resolve_dependents(
-                conn, cid, timeline, window, known, result.reresolved_examples
-            )
 
     def add_frame(
         self,

@@ -25,10 +25,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pylapse import db, timeutil
 from pylapse.index.daycounts import bump_days, day_of
+
+if TYPE_CHECKING:
+    from pylapse.index.scan_result import ScanResult
 
 __all__ = [
     "DEPENDENT",
@@ -38,6 +41,7 @@ __all__ = [
     "OFFSET_CAPTURE",
     "ZoneSpan",
     "ZoneTimeline",
+    "resolve_after_scan",
     "resolve_dependents",
 ]
 
@@ -50,6 +54,8 @@ INFERRED_ZONE = "inferred"  # a span's zone: carry the last proven offset forwar
 _EVIDENCE_STATUS = ("certain", "inferred")
 _FLAGGED = ("conflict", "implausible")
 _EPOCH = datetime(1970, 1, 1)  # noqa: DTZ001  (naive: wall clocks are counted from it)
+# Written out (not bound) so that SQLite uses the partial indexes of schema step 4.
+_DEPENDENT_SQL = "offset_source IN ('neighbours', 'zone')"
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +173,41 @@ _EVIDENCE_SQL = (
 NEIGHBOUR_GAP = 2 * 86400
 _EXAMPLES = 5  # changed frames described in a scan's result
 _SPREAD = 26 * 3600  # local minus UTC lies within -12 h..+14 h
+
+
+def resolve_after_scan(
+    conn: db.Connection, cid: int, timeline: ZoneTimeline, result: ScanResult, known: int
+) -> None:
+    """After a scan of collection ``cid`` (frames with ids up to ``known`` were there before
+    it): neighbours and zones for frames without offset evidence, when something they depend
+    on changed: new such frames, frames gone, or the zone (then ``result.zone_change`` says
+    from what to what). Sets ``result.reresolved`` and its examples. Call inside the scan's
+    closing transaction, before the collection's row takes the new zone."""
+    stored = conn.execute(
+        "SELECT zone, zones FROM index_collections WHERE id = ?", (cid,)
+    ).fetchone()
+    before = old_key(stored[1], stored[0]) if stored else None
+    changed_zone = before is not None and before != timeline.key
+    if changed_zone:
+        old = json.loads(before or "{}")
+        spans = old.get("spans") or []
+        was = str(old.get("zone")) + (f" with {len(spans)} span(s)" if spans else "")
+        result.zone_change = f"{was} -> {timeline.describe()}"
+    needed = changed_zone or result.dependent > 0
+    if not needed and result.touched is not None:  # new evidence may have new neighbours
+        needed = (
+            conn.execute(
+                f"SELECT 1 FROM frames WHERE collection_id = ? AND {_DEPENDENT_SQL} LIMIT 1",
+                (cid,),
+            ).fetchone()
+            is not None
+        )
+    if needed:
+        # A changed zone concerns every such frame; otherwise only those near what changed.
+        window = None if changed_zone else result.touched
+        result.reresolved = resolve_dependents(
+            conn, cid, timeline, window, known, result.reresolved_examples
+        )
 
 
 def resolve_dependents(
