@@ -47,6 +47,7 @@ from pylapse.index.scan import DEFAULT_EXTENSIONS, DEFAULT_IGNORE, SOURCE_CAPTUR
 from pylapse.index.scan_result import ScanResult
 from pylapse.index.schema import COMPONENT, SCHEMA, SKY_COLUMNS
 from pylapse.index.time_cache import SHORT, Kept, read_times
+from pylapse.index.timereport import UNKNOWN
 from pylapse.index.zones import OFFSET_CAPTURE, ZoneTimeline, resolve_after_scan
 from pylapse.progress import ProgressCallback
 from pylapse.selection.dead_camera import DeadFrames
@@ -63,10 +64,8 @@ __all__ = [
 
 METRIC_COLUMNS = ("width", "height", "luma", *frame_scores.SCORE_COLUMNS, "size", "mtime")
 _SHORT_RANGE = 2 * 86400  # seconds; shorter ranges are counted row by row straight away
-FLAGGED = ("conflict", "implausible")
-# Written out (not bound) so that SQLite uses the partial indexes of schema step 4.
+# timereport.FLAGGED written out (not bound) so that SQLite uses the partial indexes of step 4
 _FLAGGED_SQL = "time_status IN ('conflict', 'implausible')"
-UNKNOWN = "unknown"  # rows indexed before sources were recorded
 _PG_READERS = 4  # reading connections a FrameIndex opens to PostgreSQL at most (see _reader)
 _NO_LIMIT = 2**63 - 1  # LIMIT's "no limit" on both backends (SQLite's -1 is refused by PostgreSQL)
 
