@@ -30,6 +30,7 @@ from pylapse.db.sqlite import DB_NAME
 
 __all__ = [
     "DB_NAME",
+    "NO_LIMIT",
     "Backend",
     "Connection",
     "Cursor",
@@ -43,6 +44,10 @@ __all__ = [
     "schema_version",
     "transaction",
 ]
+
+
+# LIMIT's "no limit" on both backends (SQLite's LIMIT -1 is refused by PostgreSQL)
+NO_LIMIT = 2**63 - 1
 
 
 class MigrationError(RuntimeError):

@@ -20,14 +20,13 @@ __all__ = ["count_older", "next_hash", "older_where"]
 # Scored frames only (what the partial index of step 10 holds: the literal "dhash IS NOT NULL"
 # lets SQLite use it). NULL and "< version" are counted apart: each is one range of that index.
 _OLDER = "f.dhash IS NOT NULL AND (f.score_version IS NULL OR f.score_version < ?)"
-_NO_LIMIT = 2**63 - 1  # LIMIT's "no limit" on both backends
 
 
 def count_older(conn: db.Connection, cid: int, version: int, at_most: int | None = None) -> int:
     """Frames of collection row ``cid`` whose scores an older method than ``version`` made;
     ``at_most``: counting stops there (the count reads one index entry per frame, ~0.7 us on
     SQLite: an archive of millions not rescored yet takes seconds, too long for a page)."""
-    limit = _NO_LIMIT if at_most is None else max(0, int(at_most))
+    limit = db.NO_LIMIT if at_most is None else max(0, int(at_most))
     counts = [
         int(
             conn.execute(

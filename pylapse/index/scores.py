@@ -89,11 +89,16 @@ def unscored(
     return [(frame, bool(row[-1])) for frame, row in zip(frames, rows, strict=True)]
 
 
-def count_unscored(conn: db.Connection, cid: int) -> int:
-    """Frames of collection row ``cid`` without quality scores (no hash) or sky metrics (a
-    partial index holds them, so this stays cheap)."""
+def count_unscored(conn: db.Connection, cid: int, at_most: int | None = None) -> int:
+    """Frames of collection row ``cid`` without quality scores (no hash) or sky metrics, read
+    from the partial index that holds only them; ``at_most``: counting stops there (the count
+    reads one index entry per frame: an archive of millions never scored takes about a second,
+    too long for a page that refreshes while a job runs)."""
+    limit = db.NO_LIMIT if at_most is None else max(0, int(at_most))
     row = conn.execute(
-        f"SELECT COUNT(*) FROM frames WHERE collection_id = ? AND {_UNMEASURED_SQL}", (cid,)
+        "SELECT COUNT(*) FROM (SELECT 1 FROM frames WHERE collection_id = ? "
+        f"AND {_UNMEASURED_SQL} LIMIT ?) AS t",
+        (cid, limit),
     ).fetchone()
     return int(row[0])
 

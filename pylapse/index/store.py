@@ -67,7 +67,6 @@ _SHORT_RANGE = 2 * 86400  # seconds; shorter ranges are counted row by row strai
 # timereport.FLAGGED written out (not bound) so that SQLite uses the partial indexes of step 4
 _FLAGGED_SQL = "time_status IN ('conflict', 'implausible')"
 _PG_READERS = 4  # reading connections a FrameIndex opens to PostgreSQL at most (see _reader)
-_NO_LIMIT = 2**63 - 1  # LIMIT's "no limit" on both backends (SQLite's -1 is refused by PostgreSQL)
 
 
 _CAPTURED = (SOURCE_CAPTURE, OFFSET_CAPTURE, "certain", "")
@@ -407,13 +406,13 @@ class FrameIndex:
         lo, hi = bound_seconds(start, "start"), bound_seconds(end, "end")
         return frame_scores.aligned_columns(self._reader(), cid, lo, hi, ids, columns)
 
-    def count_unscored(self, collection: str) -> int:
+    def count_unscored(self, collection: str, at_most: int | None = None) -> int:
         """Frames of ``collection`` that still need a decode: no quality scores (no hash) or
-        no sky metrics yet (a partial index holds them, so this stays cheap)."""
+        no sky metrics yet, up to ``at_most`` (:func:`pylapse.index.scores.count_unscored`)."""
         cid = self._collection_id(collection)
         if cid is None:
             return 0
-        return frame_scores.count_unscored(self._reader(), cid)
+        return frame_scores.count_unscored(self._reader(), cid, at_most)
 
     def count_old_scores(
         self, collection: str, version: int, at_most: int | None = None
@@ -613,7 +612,8 @@ class FrameIndex:
             f"SELECT {FRAME_COLUMNS} FROM frames f JOIN scanned_dirs d ON d.id = f.dir_id "
             f"WHERE {where} ORDER BY f.utc {order}, f.id {order} LIMIT ? OFFSET ?"
         )
-        rows = self._reader().execute(sql, (*params, _NO_LIMIT if limit is None else limit, offset))
+        bounds = (db.NO_LIMIT if limit is None else limit, offset)
+        rows = self._reader().execute(sql, (*params, *bounds))
         return frames_from_rows(collection, rows)
 
     def file_rows(
@@ -742,7 +742,7 @@ class FrameIndex:
             f"WHERE {where} AND (f.{_FLAGGED_SQL}{extra}) "
             "ORDER BY f.utc, f.id LIMIT ? OFFSET ?"
         )
-        args = (*params, _NO_LIMIT if limit is None else limit, offset)
+        args = (*params, db.NO_LIMIT if limit is None else limit, offset)
         return frames_from_rows(collection, self._reader().execute(sql, args))
 
     def count_flagged(self, collection: str, start: TimeBound = None, end: TimeBound = None) -> int:

@@ -3,6 +3,7 @@ card, and the scored / not yet scored counts (issues 17 and 18)."""
 
 from __future__ import annotations
 
+import pytest
 from media_support import HxAttrs, demo_frames, wait_job
 from web_support import BOTH_BACKENDS
 
@@ -116,3 +117,16 @@ def test_frames_an_older_method_scored_are_shown_and_scored_again(
     assert done.result["scored"] == 2 and done.result["older"] == 0
     assert all(f.sharpness != 1.0 for f in runtime.index.frames("demo"))
     assert "older-scores" not in client.get("/collections/demo/summary").text
+
+
+def test_the_summary_counts_frames_not_scored_only_up_to_a_cap(
+    client, runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An archive of millions never scored: counting them all took about a second at every
+    # refresh of the summary, so the page counts up to a cap and says "or more".
+    monkeypatch.setattr("web.routes.collections.OLDER_COUNTED", 3)
+    demo_frames(runtime, count=5)
+    page = client.get("/collections/demo")
+    summary = page.context["c"]
+    assert summary.unscored == 3
+    assert "at most 2 of 5" in page.text and "3 or more not yet" in page.text

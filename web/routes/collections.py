@@ -60,8 +60,9 @@ DATE_SOURCES = (
 )
 DAY_PAGE_SIZES = (24, 48, 96, 192)
 FLAGGED_PAGE = 100  # flagged frames listed per page
-# frames scored by an older method counted at most for a page (5-13 ms on SQLite here: an archive of
-# millions not rescored yet would take seconds at every refresh of the summary)
+# frames not scored yet, or scored by an older method, counted at most for a page (5-13 ms on
+# SQLite here: an archive of millions not scored yet would take a second or more at every refresh
+# of the summary, which polls every 2 s while a scoring job runs)
 OLDER_COUNTED = 100_000
 
 m.add_job_routes(router, JOB_BASE, ("scan", "delete", "metrics"))
@@ -80,7 +81,7 @@ class Summary:
     camera: str | None
     configured: bool
     status: FolderStatus
-    unscored: int = 0  # frames without quality scores or sky metrics yet
+    unscored: int = 0  # frames without quality scores or sky metrics yet, OLDER_COUNTED at most
     older: int = 0  # frames scored by an older method (another scale), OLDER_COUNTED at most
     # a scan or scoring job is running: the summary polls until it renders without one, so a
     # page drawn mid-scan ends with the scan's count even when it missed the job's
@@ -90,6 +91,17 @@ class Summary:
     @property
     def scored(self) -> int:
         return self.count - self.unscored
+
+    @property
+    def scored_text(self) -> str:
+        """How many frames are scored, of how many, for the page ("at most 5,000 of 105,000"
+        where the frames not scored yet were counted only up to :data:`OLDER_COUNTED`)."""
+        prefix = "at most " if self.unscored >= OLDER_COUNTED else ""
+        return f"{prefix}{self.scored:,} of {self.count:,}"
+
+    @property
+    def unscored_text(self) -> str:
+        return f"{self.unscored:,}" + (" or more" if self.unscored >= OLDER_COUNTED else "")
 
     @property
     def older_text(self) -> str:
@@ -121,7 +133,7 @@ def summary(runtime: Runtime, collection_id: str, coll: Collection) -> Summary:
     )
     return Summary(
         collection_id, coll.name, key, str(coll.collection_dir), m.zone_name(coll), count,
-        first, last, camera, config is not None, status, index.count_unscored(key),
+        first, last, camera, config is not None, status, index.count_unscored(key, OLDER_COUNTED),
         index.count_old_scores(key, quality.VERSION, OLDER_COUNTED),
         bool(m.active_jobs(runtime, "scan") or m.active_jobs(runtime, "metrics")),
     )  # fmt: skip

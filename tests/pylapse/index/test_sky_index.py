@@ -77,6 +77,10 @@ def test_unmeasured_frames_are_counted_and_walked_until_measured(index, tmp_path
     assert [(f.id, missing) for f, missing in walked] == [(fid, True) for fid, _w in added]
     index.set_scores([(added[0][0], _sky(0))])
     assert index.count_unscored("cam") == 2
+    # a page counts at most so many (an archive of millions never scored stays cheap to draw)
+    assert index.count_unscored("cam", at_most=1) == 1
+    assert index.count_unscored("cam", at_most=5) == 2
+    assert index.count_unscored("nobody", at_most=5) == 0
     assert [f.id for f, _m in index.unscored("cam", None, 10)] == [added[1][0], added[2][0]]
 
 
