@@ -228,6 +228,27 @@ def _succeeded(log: str, task: str = "pylapse.export.chunk") -> set[str]:
             if f"{task}[" in line and "succeeded" in line}  # fmt: skip
 
 
+def _kill_mid_task(worker: Worker, task: str = "pylapse.export.chunk") -> set[str]:
+    """SIGKILL ``worker`` while it holds a task it has not finished; returns those tasks' ids.
+
+    Killing when the export's progress first moves can land between two chunks (a quiet machine
+    finishes a 4-frame chunk in ~0.1 s), leaving nothing to redo. So the worker is frozen
+    (SIGSTOP, at once) when its log shows a received task not yet succeeded, and killed only if
+    that still holds: Celery logs "succeeded" before the late acknowledgement, so a task not
+    logged as succeeded is not acknowledged either."""
+    deadline = time.monotonic() + 60
+    while True:
+        if _received(worker.text(), task) - _succeeded(worker.text(), task):
+            os.killpg(worker.proc.pid, signal.SIGSTOP)
+            lost = _received(worker.text(), task) - _succeeded(worker.text(), task)
+            if lost:
+                worker.kill()
+                return lost
+            os.killpg(worker.proc.pid, signal.SIGCONT)
+        assert time.monotonic() < deadline, worker.text()
+        time.sleep(0.005)
+
+
 def _export_with_a_worker_killed(tmp_path: Path, broker: str, results: str, workers) -> None:
     queue = f"pylapse-test-{uuid.uuid4().hex[:8]}"
     jobs = {"backend": "celery", "broker_url": broker, "result_backend": results,
@@ -258,8 +279,7 @@ def _export_with_a_worker_killed(tmp_path: Path, broker: str, results: str, work
     thread = threading.Thread(target=export)
     thread.start()
     assert started.wait(90), first.text()
-    first.kill()  # mid-chunk: its task is neither acknowledged nor finished
-    lost = _received(first.text()) - _succeeded(first.text())
+    lost = _kill_mid_task(first)  # its task is neither acknowledged nor finished
     second = Worker(config, queue, tmp_path / "w2.log", pool="solo", concurrency=1)
     workers.append(second)
     thread.join(120)
