@@ -80,8 +80,8 @@ class Runtime:
         jobs: bool = True,
         host: str | None = None,
     ) -> None:
-        """``host``: this capture host's name for the camera leases (default: the config's
-        ``capture.host``, ``$PYLAPSE_HOST`` or the machine's name)."""
+        """``host``: this capture host's name for the camera leases (default:
+        ``$PYLAPSE_HOST``, the config's ``capture.host`` or the machine's name)."""
         from pylapse.index.store import FrameIndex
 
         self._config = config

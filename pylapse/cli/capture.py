@@ -12,8 +12,9 @@ folder. A camera entry that is invalid is logged and left out; the others captur
 
 Several hosts (or several processes on one host) may capture from one config and data: each
 camera is captured by the holder of its lease only (see :mod:`pylapse.capture.leases`), and the
-others wait for it. ``--host NAME`` names this host (default: the config's ``capture.host``,
-``$PYLAPSE_HOST``, else the machine's name); ``--status`` lists the hosts and leases and exits.
+others wait for it. ``--host NAME`` names this host (default: ``$PYLAPSE_HOST``, else the
+config's ``capture.host``, else the machine's name); ``--status`` lists the hosts and leases
+and exits.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=None,
         metavar="NAME",
         help="this host's name for the camera leases and the cameras' capture_host (default: "
-        "the config's capture.host, else $PYLAPSE_HOST, else the machine's host name)",
+        "$PYLAPSE_HOST, else the config's capture.host, else the machine's host name)",
     )
     parser.add_argument(
         "--status",
