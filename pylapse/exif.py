@@ -12,8 +12,9 @@ says why (no EXIF block, no DateTimeOriginal, a blank or all-zero date). A file 
 read at all raises :class:`ExifError` naming the file and the reason.
 
 JPEG, PNG, TIFF and DNG are read through Pillow (which reads headers only, never pixels);
-HEIC/HEIF through the small ISO-BMFF box reader in :mod:`pylapse.bmff`, so no extra library is
-needed; the time tags of :func:`read_meta` are decoded by :mod:`pylapse.tiff`.
+HEIC/HEIF through the small ISO-BMFF box reader in :mod:`pylapse.metadata.bmff`, so no extra
+library is needed; the time tags of :func:`read_meta` are decoded by
+:mod:`pylapse.metadata.tiff`.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ from pathlib import Path
 
 from PIL import ExifTags, Image, UnidentifiedImageError
 
-from pylapse import bmff, timeutil
-from pylapse.tiff import tags as ifd_tags
-from pylapse.tiff import tiff_order
+from pylapse import timeutil
+from pylapse.metadata import bmff
+from pylapse.metadata.tiff import tags as ifd_tags
+from pylapse.metadata.tiff import tiff_order
 
 __all__ = [
     "ExifError",

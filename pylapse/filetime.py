@@ -12,8 +12,8 @@ The rules, in order:
 
 1. The wall clock: EXIF ``DateTimeOriginal`` (+ ``SubSecTimeOriginal``), else
    ``DateTimeDigitized``, else XMP ``CreateDate``/``DateCreated``/``DateTimeOriginal``
-   (:mod:`pylapse.xmp`), else a trail camera's maker-note clock. A blank or all-zero EXIF date
-   is refused (``IMPLAUSIBLE`` when nothing else gives a clock); a maker-note clock that
+   (:mod:`pylapse.metadata.xmp`), else a trail camera's maker-note clock. A blank or all-zero
+   EXIF date is refused (``IMPLAUSIBLE`` when nothing else gives a clock); a maker-note clock that
    disagrees with EXIF is a conflict.
 2. The clock must be plausible: not a factory default (1970, or 1 January of 1980, 1998, 2000,
    2001), not more than a day after the file's own modification time, not more than a day after
@@ -46,7 +46,8 @@ from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pylapse import exif, makernote, xmp
+from pylapse import exif, makernote
+from pylapse.metadata import xmp
 
 __all__ = ["Evidence", "OffsetSource", "TimeSource", "TimeStatus", "file_evidence", "real_offset"]
 

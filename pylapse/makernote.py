@@ -21,7 +21,7 @@ import struct
 from dataclasses import dataclass
 from datetime import datetime
 
-from pylapse.tiff import ifd_entries, tiff_order, value_position
+from pylapse.metadata.tiff import ifd_entries, tiff_order, value_position
 
 __all__ = ["MakerNoteTime", "read_makernote"]
 

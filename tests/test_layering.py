@@ -116,6 +116,7 @@ FLOORS = {
     "ground": 0,
     "storage": -1,  # files on disk, beneath the ground floor: imports nothing of pylapse
     "db": -1,  # the database connection (SQLite or PostgreSQL): imports nothing of pylapse
+    "metadata": -1,  # TIFF, ISO-BMFF and XMP readers of frames' bytes: import nothing of pylapse
     "selection": 1,
     "jobs": 1,
     "imaging": 1,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pylapse import xmp
+from pylapse.metadata import xmp
 
 
 def _packet(body: str) -> bytes:

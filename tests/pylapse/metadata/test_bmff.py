@@ -7,7 +7,7 @@ import struct
 
 import pytest
 
-from pylapse import bmff
+from pylapse.metadata import bmff
 
 
 def _box(kind: bytes, payload: bytes) -> bytes:

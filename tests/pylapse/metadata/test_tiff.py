@@ -6,7 +6,7 @@ import struct
 
 import pytest
 
-from pylapse.tiff import ifd_entries, tags, tiff_order, value_position
+from pylapse.metadata.tiff import ifd_entries, tags, tiff_order, value_position
 
 
 def _block(order: str) -> bytes:
