@@ -87,6 +87,53 @@ def test_the_summary_polls_while_a_scan_or_scoring_job_runs(client, runtime) -> 
     assert "every" not in after["hx-trigger"]
 
 
+def test_a_scan_ending_while_the_summary_is_drawn_leaves_it_polling(
+    client, runtime, monkeypatch
+) -> None:
+    """The CI failure of stop 26: the page counted 3 of 7 frames mid-scan, the scan ended (and
+    sent its scan-finished event before the page listened) before the page asked whether a job
+    was running, so it was drawn with the partial count and no polling, for good. Whether a job
+    runs is asked before anything is counted: a job seen running keeps the page polling, one
+    not seen had finished before the counts were read."""
+    import threading
+
+    demo_frames(runtime, count=2)
+    release = threading.Event()
+    job_id = runtime.jobs.submit(
+        "scan", "a scan that ends mid-draw", lambda report, cancel: release.wait(30) and None,
+        params={"collection": "demo"},
+    )
+    index = runtime.index
+    count = index.count
+
+    def count_then_finish(*args, **kwargs):  # type: ignore[no-untyped-def]
+        n = count(*args, **kwargs)
+        release.set()  # the scan ends right after the page counted
+        wait_job(runtime, job_id)
+        return n
+
+    monkeypatch.setattr(index, "count", count_then_finish)
+    try:
+        summary = client.get("/collections/demo/summary")
+    finally:
+        release.set()
+    assert summary.context["c"].busy
+    root = HxAttrs(summary.text).root()[1]
+    assert "every 2s" in root["hx-trigger"]
+    assert root["hx-get"] == "/collections/demo/summary?polling=true"
+    assert "HX-Trigger" not in summary.headers
+    monkeypatch.undo()
+    # the next poll finds no job: polling stops and the sections drawn mid-scan refresh too
+    settled = client.get(root["hx-get"])
+    assert "every" not in HxAttrs(settled.text).root()[1]["hx-trigger"]
+    assert settled.headers["HX-Trigger"] == "collection-settled"
+    page = client.get("/collections/demo")
+    for section in ("calendar", "frame-times"):
+        attrs = [a for a in HxAttrs(page.text).with_attr("hx-trigger") if a.get("id") == section]
+        assert attrs and "collection-settled from:body" in attrs[0]["hx-trigger"], section
+    assert "HX-Trigger" not in client.get("/collections/demo/summary").headers  # not polling
+
+
 def test_frames_an_older_method_scored_are_shown_and_scored_again(
     client, post, runtime, monkeypatch
 ) -> None:

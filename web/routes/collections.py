@@ -120,6 +120,10 @@ class Summary:
 def summary(runtime: Runtime, collection_id: str, coll: Collection) -> Summary:
     index = runtime.index
     key = coll.key
+    # asked before anything is counted: a job that ends between the counts and this question
+    # would leave a page with a partial count and no polling (its scan-finished event may have
+    # gone before the page listened); asked first, a job not seen running ended before the counts
+    busy = bool(m.active_jobs(runtime, "scan") or m.active_jobs(runtime, "metrics"))
     count = index.count(key)
     status = coll.folder_status()
     # a missing folder's frames cannot be shown: no first/last frame (and so no thumbnail)
@@ -134,8 +138,7 @@ def summary(runtime: Runtime, collection_id: str, coll: Collection) -> Summary:
     return Summary(
         collection_id, coll.name, key, str(coll.collection_dir), m.zone_name(coll), count,
         first, last, camera, config is not None, status, index.count_unscored(key, OLDER_COUNTED),
-        index.count_old_scores(key, quality.VERSION, OLDER_COUNTED),
-        bool(m.active_jobs(runtime, "scan") or m.active_jobs(runtime, "metrics")),
+        index.count_old_scores(key, quality.VERSION, OLDER_COUNTED), busy,
     )  # fmt: skip
 
 
@@ -374,11 +377,20 @@ def times_partial(
 
 @router.get("/collections/{collection_id}/summary", response_class=HTMLResponse)
 def summary_partial(
-    collection_id: str, request: Request, runtime: RuntimeDep, templates: TemplatesDep
+    collection_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    templates: TemplatesDep,
+    polling: Annotated[bool, Query()] = False,
 ):
     coll = m.collection_or_404(runtime, collection_id)
-    context = {"c": summary(runtime, collection_id, coll)}
-    return m.render(templates, request, "partials/_collection_summary.html", context)
+    c = summary(runtime, collection_id, coll)
+    response = m.render(templates, request, "partials/_collection_summary.html", {"c": c})
+    if polling and not c.busy:
+        # the page polled because it was drawn mid-job and may have missed the job's event: the
+        # calendar, the frame times and the day's grid, drawn mid-job too, refresh with it
+        response.headers["HX-Trigger"] = "collection-settled"
+    return response
 
 
 @router.get("/collections/{collection_id}/calendar", response_class=HTMLResponse)
