@@ -2,7 +2,8 @@
 RabbitMQ on 127.0.0.1: the same files as an export in process, progress added up to the total,
 cancel revoking every task, and a worker killed mid-chunk whose task another worker redoes.
 
-Each test uses its own queue name and this file's own Redis database (13), emptied afterwards.
+Each test uses its own queue name and this file's own Redis database (12-15, one per pytest-xdist
+worker), emptied afterwards.
 Without Redis the tests skip saying how to start it (``./test.sh`` starts it when installed);
 with ``CI=true`` they fail instead.
 """
@@ -32,7 +33,10 @@ from pylapse.jobs.celery_app import make_app
 from pylapse.progress import Cancelled, Progress
 
 REPO = Path(__file__).resolve().parents[3]
-DB = 13
+# this file's Redis database, one per pytest-xdist worker (gw0 -> 12 ... gw3 -> 15; ./test.sh
+# starts at most 4): the fixture empties it after each test, which must not hit another
+# worker's running job
+DB = 12 + int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0) % 4
 REDIS = f"redis://127.0.0.1:6379/{DB}"
 AMQP = "amqp://guest:guest@127.0.0.1:5672//"
 TOKYO = 9 * 3600
