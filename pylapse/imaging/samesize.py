@@ -28,8 +28,8 @@ domain pay (measured 2026-12-07, quiet machine, the benchmark's 1080p q92 frames
 ``tjTransform`` re-Huffman-codes a frame with its coefficients untouched in 7.7 ms (8.1 ms with
 the per-block-row ``customFilter`` callback through which a stamp and a requantisation to the
 export's q90 tables would be applied), and requantising the ~3.1 M coefficients in numpy takes
-2.0-2.4 ms more: ~10.3 ms against ~11.9 for decoding to planes and encoding (12.9 in RGBX) in
-the same run, a gain of ~13 % for a stamp drawn through an inverse and forward DCT of its own.
+2.0-2.4 ms more: ~9.6-10.3 ms against 10.1-11.2 for decoding to planes and encoding (12.9 in
+RGBX) in the same runs, 5-14 % for a stamp drawn through an inverse and forward DCT of its own.
 The Huffman decoding and encoding both ways share is the floor.
 
 :func:`open_frame` takes only the plain case, decided from the file's header before any pixel is
