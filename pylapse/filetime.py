@@ -29,7 +29,8 @@ The rules, in order:
    unreadable) must land within 2 minutes of a real offset. It cross-checks the evidence of rule
    3 (a disagreement is a conflict); alone, it is taken only when the fix is fresh (same day
    within the offset range), not a placeholder (0,0 or zero dates) and it agrees with the
-   location's zone (from the coordinates) and with ``zone`` when given; otherwise ``CONFLICT``.
+   location's zone (from the coordinates) and with ``zone`` when given; otherwise ``CONFLICT``
+   (the GPS block is read by :mod:`pylapse.metadata.gps`).
 5. ``wall_clock`` (a clock read from the file's name): when the file's own clock differs from it
    by more than 2 seconds, the result is ``CONFLICT``; when they agree the name may take the
    offset found here.
@@ -38,16 +39,26 @@ The rules, in order:
 from __future__ import annotations
 
 import functools
-import math
 import os
 import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pylapse import exif, makernote
 from pylapse.metadata import xmp
+
+# real_offset is in __all__ here too: callers and tests import it from pylapse.filetime.
+from pylapse.metadata.gps import (
+    GPS_SLACK,
+    MAX_OFFSET,
+    nearest_real,
+    offset_from_fix,
+    real_offset,
+    show_offset,
+    zone_disagreement,
+)
+from pylapse.metadata.gps import text as _text
 
 __all__ = ["Evidence", "OffsetSource", "TimeSource", "TimeStatus", "file_evidence", "real_offset"]
 
@@ -101,16 +112,8 @@ class Evidence:
 
 #: Clocks agreeing within this are the same clock (file systems and names keep whole seconds).
 CLOCK_SLACK = timedelta(seconds=2)
-#: How far GPS-derived offsets may sit from a real offset (camera clocks drift).
-GPS_SLACK = timedelta(minutes=2)
-_MIN_OFFSET, _MAX_OFFSET = -12 * 3600, 14 * 3600
 _DAY = 86400
 _FACTORY_NEW_YEARS = (1980, 1998, 2000, 2001)
-
-
-def real_offset(seconds: int) -> bool:
-    """True for an offset some zone uses: -12:00..+14:00 in whole quarter hours."""
-    return _MIN_OFFSET <= seconds <= _MAX_OFFSET and seconds % 900 == 0
 
 
 def file_evidence(
@@ -165,7 +168,6 @@ _DATETIME, _MAKE = 0x0132, 0x010F
 _DTO, _DTD, _SUBSEC_O, _SUBSEC_D = 0x9003, 0x9004, 0x9291, 0x9292
 _OFFSET, _OFFSET_O, _OFFSET_D = 0x9010, 0x9011, 0x9012
 _TZ_OFFSET = 0x882A
-_GPS_LAT_REF, _GPS_LAT, _GPS_LON_REF, _GPS_LON, _GPS_TIME, _GPS_DATE = 1, 2, 3, 4, 7, 29
 
 
 class _Bad(Exception):
@@ -272,7 +274,7 @@ class _Reader:
             raise _Bad(f"{tag} {local} looks like a factory-default clock (never set)")
         if self.mtime is not None:
             # The earliest instant this wall clock can be is at the largest offset (+14:00).
-            earliest = (local - datetime(1970, 1, 1)).total_seconds() - _MAX_OFFSET  # noqa: DTZ001
+            earliest = (local - datetime(1970, 1, 1)).total_seconds() - MAX_OFFSET  # noqa: DTZ001
             if earliest > self.mtime + _DAY:
                 modified = datetime.fromtimestamp(self.mtime).replace(microsecond=0)  # noqa: DTZ006
                 raise _Bad(f"{tag} {local} is after the file was last modified ({modified})")
@@ -337,13 +339,13 @@ class _Reader:
             if seconds is None or abs(when - local) > CLOCK_SLACK:
                 continue  # another clock (an editor's) or no offset: not evidence for this one
             if not real_offset(seconds):
-                raise _Bad(f"XMP {name} has offset {_show(seconds)}, not a real UTC offset")
-            found.append(_Offset(seconds, OffsetSource.XMP, f"XMP {name} {_show(seconds)}"))
+                raise _Bad(f"XMP {name} has offset {show_offset(seconds)}, not a real UTC offset")
+            found.append(_Offset(seconds, OffsetSource.XMP, f"XMP {name} {show_offset(seconds)}"))
             break
         return found
 
     def decide(self, local: datetime, source: TimeSource, offsets: list[_Offset]) -> Evidence:
-        gps = self.gps(local)
+        gps = offset_from_fix(self.meta.gps, local, self.zone)
         if offsets:
             first = offsets[0]
             for other in offsets[1:]:
@@ -365,97 +367,19 @@ class _Reader:
         if isinstance(gps, str):
             return Evidence(local, source, None, None, TimeStatus.CONFLICT, gps)
         raw, label = gps
-        seconds = _nearest_real(raw)
+        seconds = nearest_real(raw)
         if seconds is None:
             reason = f"{label}: not within 2 minutes of a real UTC offset (drifting clock)"
             return Evidence(local, source, None, None, TimeStatus.CONFLICT, reason)
-        disagree = self.zone_disagreement(local, seconds)
+        disagree = zone_disagreement(self.meta.gps, local, seconds, self.zone)
         if disagree:
             return Evidence(
                 local, source, None, None, TimeStatus.CONFLICT, f"{label} but {disagree}"
             )
         return Evidence(local, source, seconds, OffsetSource.GPS, TimeStatus.CERTAIN, label)
 
-    # -- GPS --
-
-    def gps(self, local: datetime) -> tuple[float, str] | str | None:
-        """(wall clock minus GPS time in seconds, label), a reason it cannot be used, or None."""
-        gps = self.meta.gps
-        clock = gps.get(_GPS_TIME)
-        if not isinstance(clock, tuple) or len(clock) != 3:
-            return None
-        try:
-            h, m, s = (float(v) for v in clock)
-        except (TypeError, ValueError, ZeroDivisionError):
-            return None
-        if any(math.isnan(v) for v in (h, m, s)):
-            return None
-        seconds_of_day = h * 3600 + m * 60 + s
-        where = self.position()
-        if where == (0.0, 0.0):
-            return "placeholder GPS fix at 0,0 (not a real position)"
-        stamp = _text(gps.get(_GPS_DATE, ""))
-        fix_day = _gps_date(stamp)
-        if stamp.replace(":", "").strip("0 ") == "" and stamp:
-            return f"placeholder GPS date {stamp!r}"
-        if fix_day is not None:
-            fix = datetime.combine(fix_day, datetime.min.time()) + timedelta(seconds=seconds_of_day)
-            raw = (local - fix).total_seconds()
-            shown = f"GPS fix {fix:%Y-%m-%d %H:%M:%S} UTC"
-            if not _MIN_OFFSET - 120 <= raw <= _MAX_OFFSET + 120:
-                return f"stale GPS fix: {shown} is {_span(raw)} from the photo's clock {local}"
-            return raw, f"GPS: {local:%H:%M:%S} minus {shown} = {_show(round(raw))}"
-        # Time only: the difference is known modulo a day; take the reading that is an offset,
-        # and when two are (-12..-10 h is also +12..+14 h), the one the zones agree with.
-        base = (local - datetime.combine(local.date(), datetime.min.time())).total_seconds()
-        diff = (base - seconds_of_day) % _DAY
-        choices = [d for d in (diff, diff - _DAY) if _MIN_OFFSET - 120 <= d <= _MAX_OFFSET + 120]
-        if len(choices) > 1:
-            agreeing = [
-                d
-                for d in choices
-                if (n := _nearest_real(d)) is not None and not self.zone_disagreement(local, n)
-            ]
-            choices = agreeing if len(agreeing) == 1 else [d for d in choices if d <= 12 * 3600]
-        raw = choices[0]
-        note = f" (GPS date {stamp!r} unreadable)" if stamp else " (no GPS date)"
-        return raw, f"GPS time only{note}: {_show(round(raw))} modulo 24 h"
-
-    def position(self) -> tuple[float, float] | None:
-        gps = self.meta.gps
-        lat, lon = _degrees(gps.get(_GPS_LAT)), _degrees(gps.get(_GPS_LON))
-        if lat is None or lon is None:
-            return None
-        if _text(gps.get(_GPS_LAT_REF, "N")).upper().startswith("S"):
-            lat = -lat
-        if _text(gps.get(_GPS_LON_REF, "E")).upper().startswith("W"):
-            lon = -lon
-        return lat, lon
-
-    def zone_disagreement(self, local: datetime, seconds: int) -> str:
-        """Why ``seconds`` disagrees with the location's zone or ``self.zone``, or ''."""
-        where = self.position()
-        if where is not None:
-            name = _zone_at(*where)
-            if name:
-                there = _offset_in(ZoneInfo(name), local)
-                if there and seconds not in there:
-                    return f"the location's zone {name} is {_show(there[0])} then"
-        if self.zone is not None:
-            there = _offset_in(self.zone, local)
-            if there and seconds not in there:
-                return f"the collection's zone is {_show(there[0])} then"
-        return ""
-
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def _text(value: object, *, strip: bool = True) -> str:
-    if isinstance(value, bytes):
-        value = value.decode("ascii", "replace")
-    text = str(value).replace("\x00", "")
-    return text.strip() if strip else text
 
 
 def _offset_seconds(text: str) -> int | None:
@@ -467,68 +391,3 @@ def _offset_seconds(text: str) -> int | None:
         return None
     total = int(hours) * 3600 + int(minutes) * 60
     return -total if sign == "-" else total
-
-
-def _show(seconds: int) -> str:
-    sign = "-" if seconds < 0 else "+"
-    minutes, secs = divmod(abs(seconds), 60)
-    text = f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
-    return f"{text}:{secs:02d}" if secs else text
-
-
-def _span(seconds: float) -> str:
-    hours = abs(seconds) / 3600
-    return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} h"
-
-
-def _nearest_real(raw: float) -> int | None:
-    """The real offset within :data:`GPS_SLACK` of ``raw`` seconds, or None."""
-    nearest = round(raw / 900) * 900
-    if abs(raw - nearest) > GPS_SLACK.total_seconds() or not real_offset(nearest):
-        return None
-    return nearest
-
-
-def _gps_date(text: str) -> date | None:
-    match = re.fullmatch(r"(\d{4})[:\-](\d{2})[:\-](\d{2})", text.strip())
-    if match is None:
-        return None
-    try:
-        return date(*(int(g) for g in match.groups()))
-    except ValueError:
-        return None
-
-
-def _degrees(value: object) -> float | None:
-    if not isinstance(value, tuple) or len(value) != 3:
-        return None
-    try:
-        d, m, s = (float(v) for v in value)
-    except (TypeError, ValueError, ZeroDivisionError):
-        return None
-    total = d + m / 60 + s / 3600
-    return None if math.isnan(total) else total
-
-
-def _zone_at(lat: float, lon: float) -> str:
-    """The IANA zone at a position ('' for open sea, unknown or unusable zones)."""
-    import tzfpy  # loads its boundary data on first use (about 50 ms), so only when needed
-
-    name = tzfpy.get_tz(lon, lat)
-    if not name or name.startswith("Etc/"):
-        return ""  # open sea: nautical zones say nothing about a camera's clock
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ""
-    return name
-
-
-def _offset_in(zone: tzinfo, local: datetime) -> list[int]:
-    """The offsets ``zone`` may have at wall clock ``local`` (two in a repeated hour)."""
-    out = []
-    for fold in (0, 1):
-        delta = local.replace(tzinfo=zone, fold=fold).utcoffset()
-        if delta is not None and int(delta.total_seconds()) not in out:
-            out.append(int(delta.total_seconds()))
-    return out
