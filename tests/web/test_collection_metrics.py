@@ -137,7 +137,7 @@ def test_a_scan_ending_while_the_summary_is_drawn_leaves_it_polling(
 def test_frames_an_older_method_scored_are_shown_and_scored_again(
     client, post, runtime, monkeypatch
 ) -> None:
-    from web.routes import collections as routes
+    from web import collection_summary
 
     demo_frames(runtime, count=3)
     job = post("/collections/demo/metrics", headers={"HX-Request": "true"}).context["job"]
@@ -152,7 +152,7 @@ def test_frames_an_older_method_scored_are_shown_and_scored_again(
     form = HxAttrs(page.text).with_attr("hx-post")[0]
     assert form["id"] == "older-scores" and form["hx-post"] == "/collections/demo/metrics"
     assert 'name="rescore_old" value="true"' in page.text
-    monkeypatch.setattr(routes, "OLDER_COUNTED", 1)  # a page counts so many at most
+    monkeypatch.setattr(collection_summary, "OLDER_COUNTED", 1)  # a page counts so many at most
     assert "1 or more frames were scored" in client.get("/collections/demo/summary").text
     monkeypatch.undo()
 
@@ -171,7 +171,7 @@ def test_the_summary_counts_frames_not_scored_only_up_to_a_cap(
 ) -> None:
     # An archive of millions never scored: counting them all took about a second at every
     # refresh of the summary, so the page counts up to a cap and says "or more".
-    monkeypatch.setattr("web.routes.collections.OLDER_COUNTED", 3)
+    monkeypatch.setattr("web.collection_summary.OLDER_COUNTED", 3)
     demo_frames(runtime, count=5)
     page = client.get("/collections/demo")
     summary = page.context["c"]

@@ -21,32 +21,37 @@ by a job (``kind="delete"``).
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
 
 from pylapse import timeutil
-from pylapse.collection import FolderStatus
 from pylapse.config.base import ConfigError
 from pylapse.config.models import CollectionConfig, Config
 from pylapse.imaging import quality
-from pylapse.index.frame import Frame
 from pylapse.tasks.metrics import backend_options, fill_metrics, region_for
 from pylapse.tasks.removal import RemovalRefused
 from web import player
 from web.collection_calendar import calendar_context, year_context
+from web.collection_frames import (
+    DAY_PAGE_SIZES,
+    day_context,
+    day_of,
+    flagged_context,
+    frame_of,
+    last_day,
+)
+from web.collection_removal import removed_message, render_removal_page
+from web.collection_summary import OLDER_COUNTED, summary
 from web.deps import ConfigEditorDep, RuntimeDep, TemplatesDep
 from web.params import MAX_ID
 from web.routes import _media as m
 from web.routes import _removal
 
 if TYPE_CHECKING:
-    from pylapse.collection import Collection
     from pylapse.runtime import Runtime
 
 router = APIRouter(tags=["collections"], include_in_schema=False)
@@ -58,134 +63,8 @@ DATE_SOURCES = (
     ("exif", "EXIF DateTimeOriginal only"),
     ("mtime", "File modification time"),
 )
-DAY_PAGE_SIZES = (24, 48, 96, 192)
-FLAGGED_PAGE = 100  # flagged frames listed per page
-# frames not scored yet, or scored by an older method, counted at most for a page (5-13 ms on
-# SQLite here: an archive of millions not scored yet would take a second or more at every refresh
-# of the summary, which polls every 2 s while a scoring job runs)
-OLDER_COUNTED = 100_000
 
 m.add_job_routes(router, JOB_BASE, ("scan", "delete", "metrics"))
-
-
-@dataclass(frozen=True)
-class Summary:
-    id: str
-    name: str
-    key: str
-    path: str
-    zone: str
-    count: int
-    first: Frame | None
-    last: Frame | None
-    camera: str | None
-    configured: bool
-    status: FolderStatus
-    unscored: int = 0  # frames without quality scores or sky metrics yet, OLDER_COUNTED at most
-    older: int = 0  # frames scored by an older method (another scale), OLDER_COUNTED at most
-    # a scan or scoring job is running: the summary polls until it renders without one, so a
-    # page drawn mid-scan ends with the scan's count even when it missed the job's
-    # scan-finished event (a quick first scan can end before the page listens)
-    busy: bool = False
-
-    @property
-    def scored(self) -> int:
-        return self.count - self.unscored
-
-    @property
-    def scored_text(self) -> str:
-        """How many frames are scored, of how many, for the page ("at most 5,000 of 105,000"
-        where the frames not scored yet were counted only up to :data:`OLDER_COUNTED`)."""
-        prefix = "at most " if self.unscored >= OLDER_COUNTED else ""
-        return f"{prefix}{self.scored:,} of {self.count:,}"
-
-    @property
-    def unscored_text(self) -> str:
-        return f"{self.unscored:,}" + (" or more" if self.unscored >= OLDER_COUNTED else "")
-
-    @property
-    def older_text(self) -> str:
-        """How many frames an older method scored, for the page ("100,000 or more")."""
-        return f"{self.older:,}" + (" or more" if self.older >= OLDER_COUNTED else "")
-
-    @property
-    def missing(self) -> bool:
-        return self.status.missing
-
-    @property
-    def problem(self) -> str | None:
-        return self.status.problem
-
-
-def summary(runtime: Runtime, collection_id: str, coll: Collection) -> Summary:
-    index = runtime.index
-    key = coll.key
-    # asked before anything is counted: a job that ends between the counts and this question
-    # would leave a page with a partial count and no polling (its scan-finished event may have
-    # gone before the page listened); asked first, a job not seen running ended before the counts
-    busy = bool(m.active_jobs(runtime, "scan") or m.active_jobs(runtime, "metrics"))
-    count = index.count(key)
-    status = coll.folder_status()
-    # a missing folder's frames cannot be shown: no first/last frame (and so no thumbnail)
-    first = index.first(key) if count and not status.missing else None
-    last = index.last(key) if count and not status.missing else None
-    config = runtime.config.collections.get(collection_id)
-    camera = (
-        config.camera
-        if config
-        else (collection_id if collection_id in runtime.config.cameras else None)
-    )
-    return Summary(
-        collection_id, coll.name, key, str(coll.collection_dir), m.zone_name(coll), count,
-        first, last, camera, config is not None, status, index.count_unscored(key, OLDER_COUNTED),
-        index.count_old_scores(key, quality.VERSION, OLDER_COUNTED), busy,
-    )  # fmt: skip
-
-
-def _day_of(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise HTTPException(422, f"day {text!r} is not YYYY-MM-DD, e.g. 2026-02-09") from None
-
-
-# -- a day's thumbnails --------------------------------------------------------------------------
-
-
-def _day_bounds(day: date, zone: tzinfo) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(), tzinfo=zone)
-    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
-    return start, end
-
-
-def day_context(
-    runtime: Runtime,
-    collection_id: str,
-    coll: Collection,
-    day: date | None,
-    page: int,
-    per_page: int,
-) -> dict[str, Any]:
-    if per_page not in DAY_PAGE_SIZES:
-        raise HTTPException(422, f"per_page must be one of {', '.join(map(str, DAY_PAGE_SIZES))}")
-    context: dict[str, Any] = {"collection_id": collection_id, "day": day, "frames": [],
-                               "day_sizes": DAY_PAGE_SIZES, "zone": coll.zone}  # fmt: skip
-    status = coll.folder_status()
-    if status.missing:  # thumbnails of files that cannot be read would all be broken
-        context["pager"] = m.pager(0, 1, per_page, DAY_PAGE_SIZES)
-        context["missing"] = status.problem
-        return context
-    if day is None:
-        context["pager"] = m.pager(0, 1, per_page, DAY_PAGE_SIZES)
-        return context
-    start, end = _day_bounds(day, coll.zone)
-    total = runtime.index.count(coll.key, start, end)
-    p = m.pager(total, page, per_page, DAY_PAGE_SIZES)
-    context["pager"] = p
-    context["frames"] = runtime.index.frames(
-        coll.key, start, end, limit=p.per_page, offset=p.offset
-    )
-    return context
 
 
 # -- pages ---------------------------------------------------------------------------------------
@@ -212,27 +91,13 @@ def collections(
     context = _list_context(runtime)
     context.update(values={"date_source": "auto"}, errors={})
     if removed:
-        context["flash"] = _removed_message(removed, files)
+        context["flash"] = removed_message(removed, files)
     if job is not None and runtime.jobs is not None:
         with contextlib.suppress(HTTPException):
             record = m.job_or_404(runtime, job, ("delete",))
             if all(j.id != record.id for j in context["delete_jobs"]):
                 context["delete_jobs"] = [record, *context["delete_jobs"]]
     return m.render(templates, request, "collections.html", context)
-
-
-def _removed_message(name: str, files: str) -> str:
-    if files == "deleting":
-        return f"Collection {name} removed; its frame files are being deleted (see below)."
-    if files == "not-deleted":  # the deletion job could not be queued
-        return (
-            f"Collection {name} removed from pyLapse, but its frame files could not be deleted "
-            "now (no job could be started); they stay in its folder."
-        )
-    return (
-        f"Collection {name} removed from pyLapse; its frame files stay in its folder (declare "
-        "a collection over the folder again to see them)."
-    )
 
 
 @router.post("/collections", response_class=HTMLResponse)
@@ -301,11 +166,6 @@ def _message(exc: Exception) -> str:
     return str(exc)
 
 
-def _last_day(runtime: Runtime, coll: Collection) -> date | None:
-    last = runtime.index.last(coll.key)
-    return last.time.astimezone(coll.zone).date() if last else None
-
-
 @router.get("/collections/{collection_id}", response_class=HTMLResponse)
 def collection_page(
     collection_id: str,
@@ -330,9 +190,7 @@ def collection_page(
             **flagged_context(runtime, collection_id, coll, page),
         })  # fmt: skip
     chosen = (
-        _day_of(day)
-        if day
-        else (info.last.time.astimezone(coll.zone).date() if info.last else None)
+        day_of(day) if day else (info.last.time.astimezone(coll.zone).date() if info.last else None)
     )
     context: dict[str, Any] = {
         "active": "collections",
@@ -349,17 +207,6 @@ def collection_page(
             context.update(calendar_context(runtime, collection_id, coll, month, chosen))
     context.update(day_context(runtime, collection_id, coll, chosen, page, per_page))
     return m.render(templates, request, "collection.html", context)
-
-
-def flagged_context(
-    runtime: Runtime, collection_id: str, coll: Collection, page: int
-) -> dict[str, Any]:
-    """The frames whose time is flagged, a page at a time, in time order."""
-    total = runtime.index.count_flagged(coll.key)
-    p = m.pager(total, page, FLAGGED_PAGE, (FLAGGED_PAGE,))
-    frames = runtime.index.flagged(coll.key, limit=p.per_page, offset=p.offset)
-    return {"collection_id": collection_id, "flagged_only": True, "flagged_frames": frames,
-            "pager": p, "zone": coll.zone}  # fmt: skip
 
 
 @router.get("/collections/{collection_id}/times", response_class=HTMLResponse)
@@ -409,19 +256,12 @@ def calendar_partial(
     if view == "year":
         context = year_context(runtime, collection_id, coll, year)
     else:
-        chosen = _day_of(day) if day else None
+        chosen = day_of(day) if day else None
         context = calendar_context(runtime, collection_id, coll, month, chosen)
     return m.render(templates, request, "partials/_calendar.html", context)
 
 
 # -- the day player ------------------------------------------------------------------------------
-
-
-def _frame_of(runtime: Runtime, coll: Collection, frame_id: int) -> Frame:
-    found = runtime.index.get(frame_id)
-    if found is None or found.collection != coll.key:
-        raise HTTPException(404, f"no frame {frame_id} in this collection")
-    return found
 
 
 @router.get("/collections/{collection_id}/play", response_class=HTMLResponse)
@@ -441,12 +281,12 @@ def player_page(
     coll = m.collection_or_404(runtime, collection_id)
     info = summary(runtime, collection_id, coll)
     if frame is not None:
-        found = _frame_of(runtime, coll, frame)
+        found = frame_of(runtime, coll, frame)
         local = found.time.astimezone(coll.zone)
         chosen: date | None = local.date()
         t = local.strftime("%H:%M:%S")
     else:
-        chosen = _day_of(day) if day else _last_day(runtime, coll)
+        chosen = day_of(day) if day else last_day(runtime, coll)
     context = {
         "active": "collections",
         "page_title": f"{coll.name}: {chosen.isoformat() if chosen else 'no frames'}",
@@ -473,7 +313,7 @@ def day_frames_json(
     status = coll.folder_status()
     if status.missing:
         raise HTTPException(409, f"collection {collection_id!r}: {status.problem}")
-    found = player.day_frames(runtime, collection_id, coll, _day_of(day), m.zone_name(coll))
+    found = player.day_frames(runtime, collection_id, coll, day_of(day), m.zone_name(coll))
     return found.as_json()
 
 
@@ -489,7 +329,7 @@ def day_partial(
 ):
     """The thumbnails of one day (default: the last frame's), a page at a time."""
     coll = m.collection_or_404(runtime, collection_id)
-    chosen = _day_of(day) if day else _last_day(runtime, coll)
+    chosen = day_of(day) if day else last_day(runtime, coll)
     context = day_context(runtime, collection_id, coll, chosen, page, per_page)
     return m.render(templates, request, "partials/_day_grid.html", context)
 
@@ -555,26 +395,6 @@ def score_frames(
 # -- removing ------------------------------------------------------------------------------------
 
 
-def _removal_page(
-    request: Request, runtime: Runtime, templates: Jinja2Templates, collection_id: str,
-    coll: Collection, delete_files: bool, *, plan: _removal.RemovalPlan | None = None,
-    error: str = "",
-    values: dict[str, Any] | None = None, status_code: int = 200,
-):  # fmt: skip
-    plan = plan or _removal.plan(runtime, collection_id, coll, delete_files)
-    context = {
-        "active": "collections",
-        "page_title": f"Remove {coll.name}",
-        "c": summary(runtime, collection_id, coll),
-        "presets": plan.presets,
-        "blockers": plan.blockers,
-        "preview": plan.preview,
-        "error": error,
-        "values": values or {},
-    }
-    return m.render(templates, request, "collection_remove.html", context, status_code=status_code)
-
-
 @router.get("/collections/{collection_id}/remove", response_class=HTMLResponse)
 def removal_page(
     collection_id: str,
@@ -586,7 +406,7 @@ def removal_page(
     """What removing the collection does; with ``delete_files`` the number and size of the
     frame files that deleting them would delete, and the form that confirms it."""
     coll = m.collection_or_404(runtime, collection_id)
-    return _removal_page(request, runtime, templates, collection_id, coll, delete_files)
+    return render_removal_page(request, runtime, templates, collection_id, coll, delete_files)
 
 
 @router.post("/collections/{collection_id}/remove", response_class=HTMLResponse)
@@ -625,8 +445,10 @@ def remove(
         except (RemovalRefused, ConfigError, OSError) as exc:
             error = _removal.removal_error(exc)
     if error is not None:
-        return _removal_page(request, runtime, templates, collection_id, coll, delete,
-                             plan=plan, error=error, values=values, status_code=422)  # fmt: skip
+        return render_removal_page(
+            request, runtime, templates, collection_id, coll, delete,
+            plan=plan, error=error, values=values, status_code=422,
+        )  # fmt: skip
     outcome = "deleting" if done.job_id else ("not-deleted" if delete else "kept")
     query = {"removed": coll.name, "files": outcome}
     if done.job_id:
