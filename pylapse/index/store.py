@@ -32,7 +32,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from pylapse import db, timeutil
-from pylapse.index import darkflags, daycounts, deadflags, score_versions, sky_queries
+from pylapse.index import (
+    darkflags,
+    daycounts,
+    deadflags,
+    score_versions,
+    sky_queries,
+    time_flags,
+)
 from pylapse.index import scores as frame_scores
 from pylapse.index.daycounts import bump_days, day_of
 from pylapse.index.frame import (
@@ -47,7 +54,6 @@ from pylapse.index.scan import DEFAULT_EXTENSIONS, DEFAULT_IGNORE, SOURCE_CAPTUR
 from pylapse.index.scan_result import ScanResult
 from pylapse.index.schema import COMPONENT, SCHEMA, SKY_COLUMNS
 from pylapse.index.time_cache import SHORT, Kept, read_times
-from pylapse.index.timereport import UNKNOWN
 from pylapse.index.zones import OFFSET_CAPTURE, ZoneTimeline, resolve_after_scan
 from pylapse.progress import ProgressCallback
 from pylapse.selection.dead_camera import DeadFrames
@@ -63,9 +69,6 @@ __all__ = [
 ]
 
 METRIC_COLUMNS = ("width", "height", "luma", *frame_scores.SCORE_COLUMNS, "size", "mtime")
-_SHORT_RANGE = 2 * 86400  # seconds; shorter ranges are counted row by row straight away
-# timereport.FLAGGED written out (not bound) so that SQLite uses the partial indexes of step 4
-_FLAGGED_SQL = "time_status IN ('conflict', 'implausible')"
 _PG_READERS = 4  # reading connections a FrameIndex opens to PostgreSQL at most (see _reader)
 
 
@@ -547,31 +550,7 @@ class FrameIndex:
         if cid is None:
             return 0
         lo, hi = bound_seconds(start, "start"), bound_seconds(end, "end")
-        conn = self._reader()
-        if lo is not None and hi is not None and hi - lo <= _SHORT_RANGE:
-            where, params = range_where(cid, lo, hi)
-            return int(
-                conn.execute(f"SELECT COUNT(*) FROM frames f WHERE {where}", params).fetchone()[0]
-            )
-        total = 0
-        for day, offset, n in conn.execute(
-            "SELECT day, utc_offset, n FROM day_counts WHERE collection_id = ? AND n > 0", (cid,)
-        ):
-            first = day * 86400 - offset  # the UTC span of this (day, offset) group
-            stop = first + 86400
-            if (lo is None or lo <= first) and (hi is None or stop <= hi):
-                total += n
-            elif (lo is None or lo < stop) and (hi is None or first < hi):
-                a, b = (
-                    max(first, lo if lo is not None else first),
-                    min(stop, hi if hi is not None else stop),
-                )
-                total += conn.execute(
-                    "SELECT COUNT(*) FROM frames WHERE collection_id = ? AND utc >= ? AND utc < ? "
-                    "AND utc_offset = ?",
-                    (cid, a, b, offset),
-                ).fetchone()[0]
-        return total
+        return daycounts.count_range(self._reader(), cid, lo, hi)
 
     def count_by_day(self, collection: str, tz: tzinfo | str | None = None) -> dict[date, int]:
         """Frames per local day in ``tz`` (default: the zone of the last scan), in day order."""
@@ -711,13 +690,7 @@ class FrameIndex:
         cid = self._collection_id(collection)
         if cid is None:
             return {}
-        rows = self._reader().execute(
-            "SELECT COALESCE(time_source, ?), COALESCE(offset_source, ?), "
-            "COALESCE(time_status, ?), COUNT(*) FROM frames WHERE collection_id = ? "
-            "GROUP BY 1, 2, 3 ORDER BY 4 DESC",
-            (UNKNOWN, UNKNOWN, UNKNOWN, cid),
-        )
-        return {(r[0], r[1], r[2]): int(r[3]) for r in rows}
+        return time_flags.time_counts(self._reader(), cid)
 
     def flagged(
         self,
@@ -735,24 +708,18 @@ class FrameIndex:
         cid = self._collection_id(collection)
         if cid is None:
             return []
-        where, params = range_where(cid, bound_seconds(start, "start"), bound_seconds(end, "end"))
-        extra = " OR f.time_source = 'mtime'" if mtime else ""
-        sql = (
-            f"SELECT {FRAME_COLUMNS} FROM frames f JOIN scanned_dirs d ON d.id = f.dir_id "
-            f"WHERE {where} AND (f.{_FLAGGED_SQL}{extra}) "
-            "ORDER BY f.utc, f.id LIMIT ? OFFSET ?"
+        lo, hi = bound_seconds(start, "start"), bound_seconds(end, "end")
+        return time_flags.flagged(
+            self._reader(), cid, collection, lo, hi, mtime=mtime, limit=limit, offset=offset
         )
-        args = (*params, db.NO_LIMIT if limit is None else limit, offset)
-        return frames_from_rows(collection, self._reader().execute(sql, args))
 
     def count_flagged(self, collection: str, start: TimeBound = None, end: TimeBound = None) -> int:
         """How many frames :meth:`flagged` gives (without ``mtime``)."""
         cid = self._collection_id(collection)
         if cid is None:
             return 0
-        where, params = range_where(cid, bound_seconds(start, "start"), bound_seconds(end, "end"))
-        sql = f"SELECT COUNT(*) FROM frames f WHERE {where} AND f.{_FLAGGED_SQL}"
-        return int(self._reader().execute(sql, params).fetchone()[0])
+        lo, hi = bound_seconds(start, "start"), bound_seconds(end, "end")
+        return time_flags.count_flagged(self._reader(), cid, lo, hi)
 
     def change_stamp(self, collection: str) -> int:
         """A number that changes whenever a frame of ``collection`` is added, removed or
