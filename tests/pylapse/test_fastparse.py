@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from pylapse import fastparse, naming, timeutil
+from pylapse import fastparse, nametime, naming, timeutil
 from pylapse.fastparse import civil_days, default_batch, default_utc, local_utc
 
 EPOCH = date(1970, 1, 1)
@@ -297,7 +297,7 @@ def test_default_batch_reads_a_days_folder_as_the_reference_does(folder: list[st
 )
 def test_local_utc_is_the_wall_clock_in_the_zone(name: str, zone: str) -> None:
     tz = ZoneInfo(zone)
-    match = naming._BUILTIN.search(name)
+    match = nametime._BUILTIN.search(name)
     assert match is not None
     naive = datetime(*(int(match[g]) for g in ("year", "month", "day", "hour", "minute", "second")))
     digits = match["fraction"] or match["millis"] or ""
@@ -323,7 +323,7 @@ def test_local_utc_is_the_wall_clock_in_the_zone(name: str, zone: str) -> None:
     ],
 )
 def test_local_utc_leaves_doubtful_names_to_the_datetime_path(name: str, zone: str) -> None:
-    match = naming._BUILTIN.search(name)
+    match = nametime._BUILTIN.search(name)
     assert match is not None
     assert local_utc(match, ZoneInfo(zone)) is None
 
@@ -333,7 +333,7 @@ def test_a_zone_without_offsets_is_left_to_the_datetime_path() -> None:
         def utcoffset(self, dt):
             return None
 
-    match = naming._BUILTIN.search("IMG_20240115_120000.jpg")
+    match = nametime._BUILTIN.search("IMG_20240115_120000.jpg")
     assert match is not None
     assert local_utc(match, Naive()) is None
     assert local_utc(match, UTC) == (datetime(2024, 1, 15, 12, tzinfo=UTC).timestamp(), 0)
@@ -395,12 +395,12 @@ def test_real_offset_against_the_rule(sign: str, hours: int, minutes: int, sep: 
 
 
 def test_local_utc_reads_a_name_whose_suffix_is_a_counter() -> None:
-    match = naming._BUILTIN.search("20240115_123456-0001.jpg")
+    match = nametime._BUILTIN.search("20240115_123456-0001.jpg")
     assert match is not None and match["offset"] == "-0001"
     want = datetime(2024, 1, 15, 12, 34, 56, tzinfo=ZoneInfo("Europe/Berlin"))
     assert local_utc(match, ZoneInfo("Europe/Berlin")) == (want.timestamp(), 3600)
     for real in ("20240115_123456-0100.jpg", "20240115_123456-0000.jpg"):
-        match = naming._BUILTIN.search(real)
+        match = nametime._BUILTIN.search(real)
         assert match is not None and local_utc(match, UTC) is None, real
 
 

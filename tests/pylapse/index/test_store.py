@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pylapse import db, fastparse, naming, storage, timeutil
+from pylapse import db, fastparse, nametime, naming, storage, timeutil
 from pylapse.index.frame import Frame
 from pylapse.index.scan import ScanError
 from pylapse.index.store import FrameIndex
@@ -124,11 +124,13 @@ def test_no_change_rescan_lists_no_folder_and_parses_nothing(index, tree, monkey
         raise AssertionError("the scan parsed a name")
 
     # every way the scan reads names: batches (fastparse), one name at a time (naming, looked
-    # up when a scan starts), and the file-based fallback
+    # up when a scan starts; nametime's own functions fall back to nametime.parse_name), and
+    # the file-based fallback
     for module, name in [
         (fastparse, "default_batch"),
         (naming, "parse_name_utc"),
         (naming, "parse_name"),
+        (nametime, "parse_name"),
         (naming, "frame_time"),
     ]:
         monkeypatch.setattr(module, name, refuse)
