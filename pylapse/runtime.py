@@ -39,6 +39,7 @@ from pylapse.capture.scheduler import CaptureScheduler
 from pylapse.config.base import ConfigError
 from pylapse.config.file import save_config
 from pylapse.config.models import Config
+from pylapse.config.poll import ConfigPoll
 from pylapse.config.watch import ConfigNotice, ConfigWatch
 from pylapse.imaging.thumbmaker import ThumbMaker
 from pylapse.notify import translate
@@ -48,6 +49,7 @@ from pylapse.notify.notifier import Notifier
 from pylapse.notify.rules import Rule, target_kind
 from pylapse.retention.forecast import Growth
 from pylapse.sources.base import GrabError
+from pylapse.tasks.render_sweep import sweep_interrupted_renders
 from pylapse.tasks.retention import growth_of
 from pylapse.tasks.retention_daily import DailyRetention
 
@@ -63,9 +65,6 @@ if TYPE_CHECKING:
 __all__ = ["Runtime"]
 
 log = logging.getLogger(__name__)
-
-CONFIG_POLL_SECONDS = 2.0  # how soon a hand edit reaches an app nobody is looking at
-INTERRUPTED_LOOKBACK = 200  # recent jobs whose leftovers a start sweeps
 
 
 class Runtime:
@@ -90,8 +89,7 @@ class Runtime:
         self.config_watch: ConfigWatch | None = (
             ConfigWatch(self.config_path, config, self._switch_to) if self.config_path else None
         )
-        self._watch_stop = threading.Event()
-        self._watch_thread: threading.Thread | None = None
+        self._config_poll = ConfigPoll(self.config_watch) if self.config_watch is not None else None
         self.data_path = config.data_path
         self.data_path.mkdir(parents=True, exist_ok=True)
         self.db_path = self.data_path / db.DB_NAME
@@ -211,7 +209,7 @@ class Runtime:
             return
         if self.jobs is not None:
             self.jobs.start()
-            self._sweep_interrupted_renders(self.jobs)
+            sweep_interrupted_renders(self.jobs)
         if self.scheduler is not None:
             try:
                 self.scheduler.start()
@@ -224,15 +222,8 @@ class Runtime:
             self.retention.start()
         if self.render_schedules is not None:
             self.render_schedules.start()
-        if self.config_watch is not None and self._watch_thread is None:
-            self._watch_stop.clear()
-            self._watch_thread = threading.Thread(
-                target=self._watch,
-                args=(self.config_watch,),
-                name="pylapse-config-watch",
-                daemon=True,
-            )
-            self._watch_thread.start()
+        if self._config_poll is not None:
+            self._config_poll.start()
         if self._unhook_thumbs is None:
             self.thumbs.start()
             self._unhook_thumbs = on_saved(self.index, self.thumbs.submit)
@@ -242,43 +233,10 @@ class Runtime:
             import_at_first_start(self)
         self._started = True
 
-    def _sweep_interrupted_renders(self, jobs: JobRunner) -> None:
-        """Temp files of renders a crash interrupted (kill -9, power cut): their folders come
-        from the job history (a render job's ``output`` parameter); files of renders still
-        running elsewhere are left alone (:func:`pylapse.video.sweep_render_temps`)."""
-        from pylapse.jobs.record import JobState
-
-        try:
-            recent = jobs.list(limit=INTERRUPTED_LOOKBACK)
-        except Exception:  # the history is unreadable: jobs.start() said why already
-            log.debug("job history unreadable; no temp-file sweep", exc_info=True)
-            return
-        folders = {
-            Path(str(job.params["output"])).parent
-            for job in recent
-            if job.state is JobState.INTERRUPTED and job.params.get("output")
-        }
-        if not folders:
-            return
-        from pylapse.video.temps import sweep_render_temps
-
-        for folder in sorted(folders):
-            sweep_render_temps(folder)
-
-    def _watch(self, watch: ConfigWatch) -> None:
-        """Pick up hand edits even when nothing reads the config (headless capture)."""
-        while not self._watch_stop.wait(CONFIG_POLL_SECONDS):
-            try:
-                watch.check()
-            except Exception:  # a bad moment on a network share must not end the watch
-                log.exception("checking the config file failed (will retry)")
-
     def stop(self) -> None:
         """Stop capture and jobs, close cameras and the database connections."""
-        self._watch_stop.set()
-        if self._watch_thread is not None:
-            self._watch_thread.join(timeout=5)
-            self._watch_thread = None
+        if self._config_poll is not None:
+            self._config_poll.stop()
         if self.scheduler is not None:
             self.scheduler.shutdown()
         if self.retention is not None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from pylapse import runtime as runtime_module
+from pylapse.config import poll
 from pylapse.config.backups import BACKUPS_KEPT, backups
 from pylapse.config.base import ConfigConflict
 from pylapse.config.file import FileStamp, load_config, save_config
@@ -180,7 +180,7 @@ def test_a_hand_edit_breaking_one_camera_sets_it_aside_and_names_the_field(
 def test_a_running_capture_logs_a_camera_broken_by_hand_once(
     runtime, config_path, monkeypatch, caplog
 ) -> None:
-    monkeypatch.setattr(runtime_module, "CONFIG_POLL_SECONDS", 0.05)
+    monkeypatch.setattr(poll, "CONFIG_POLL_SECONDS", 0.05)
     caplog.set_level(logging.INFO, logger="pylapse.capture")
     runtime.start()
 
@@ -207,7 +207,7 @@ def test_moving_the_data_folder_by_hand_asks_for_a_restart(runtime, config_path)
 
 
 def test_headless_capture_picks_up_an_edit_nobody_reads(runtime, config_path, monkeypatch) -> None:
-    monkeypatch.setattr(runtime_module, "CONFIG_POLL_SECONDS", 0.05)
+    monkeypatch.setattr(poll, "CONFIG_POLL_SECONDS", 0.05)
     runtime.start()
     edit(config_path, lambda raw: rename(raw, "Polled"))
     deadline = time.monotonic() + 10
