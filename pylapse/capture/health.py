@@ -1,4 +1,5 @@
-"""Camera health: a state per camera and a bounded capture log, in the index database.
+"""Camera health kept in the index database: :class:`HealthStore`, a state per camera and a
+bounded capture log.
 
 They live where the frame index and the camera leases do (``config.index_location``: the data
 folder's ``pylapse.db`` by default, or PostgreSQL), so every capture host's dashboard shows
@@ -6,21 +7,8 @@ each camera's health as the host capturing it records it (issue 21 §2). Health 
 data folder's own ``pylapse.db`` before the index moved elsewhere is carried over once
 (:func:`carry_over`); the SQL is written to run the same on SQLite and PostgreSQL.
 
-States, decided after every attempt:
-
-* ``ok`` - the last capture worked and the picture looks alive;
-* ``failing`` - the last attempt failed (fewer than ``offline_after`` in a row);
-* ``offline`` - ``offline_after`` or more failures in a row;
-* ``frozen`` - ``frozen_after`` identical frames in a row (a camera serving a cached picture);
-* ``blank`` - a near-constant picture (lens cap, dead sensor, all-black stream);
-* ``dark`` - a picture far darker than the camera's at the same time yesterday (a covered
-  lens, a dead infrared light);
-* ``unknown`` - never captured; ``disabled`` - switched off in the config;
-* ``host silent`` - never stored: what a dashboard shows for a camera whose capture host has
-  stopped renewing its lease (:func:`as_seen`), since its last recorded state is stale.
-
-Frozen and blank are decided by :mod:`pylapse.selection.dead_camera`, the rule selections use
-to leave a dead camera's frames out: the dashboard and an export never disagree on them.
+The states and the rules that decide them after every attempt, and the records the store hands
+out, are :mod:`pylapse.capture.healthstate` (re-exported here, where callers import them).
 
 A change of state is an event: the ``listener`` given to :class:`HealthStore` gets a
 :class:`HealthChange` (camera, old and new state, when, why) once per change, after the change
@@ -32,40 +20,44 @@ not reported.
 
 The log keeps the last ``max_log_rows`` attempts (old rows are trimmed in batches), so it never
 grows with the age of an installation. Bytes saved per camera and hour are kept apart from it
-for a week (:meth:`HealthStore.bytes_per_day`: the disk-full estimate over a whole day).
+for a week (:mod:`pylapse.capture.capturevolume`; :meth:`HealthStore.bytes_per_day`: the
+disk-full estimate over a whole day).
 
 A full disk under the data folder never makes a write fail: the store holds the write in memory
-(in order), shows :attr:`HealthStore.full` as every camera's ``paused_reason`` so the dashboard
-says why capture stopped, and writes what it held once :meth:`HealthStore.try_resume` finds room
-again; the capture log then tells the pause and the resume at the times they happened.
+(in order: :mod:`pylapse.capture.heldwrites`), shows :attr:`HealthStore.full` as every camera's
+``paused_reason`` so the dashboard says why capture stopped, and writes what it held once
+:meth:`HealthStore.try_resume` finds room again; the capture log then tells the pause and the
+resume at the times they happened.
 """
 
 from __future__ import annotations
 
-import collections
-import dataclasses
 import logging
 import os
 import sqlite3
 import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pylapse import db, timeutil
-from pylapse.capture import disk
+from pylapse.capture import capturevolume, disk
 from pylapse.capture.healthdb import COMPONENT, STEPS, carry_over
-from pylapse.selection.dead_camera import (
-    BLANK_CONTRAST,
-    FROZEN_AFTER,
-    far_darker,
-    is_blank,
-    same_picture,
+from pylapse.capture.healthstate import (
+    CameraHealth,
+    HealthChange,
+    HealthListener,
+    HealthState,
+    LogEntry,
+    LogKind,
+    as_seen,
+    back_reason,
+    judge_failure,
+    judge_saved,
 )
+from pylapse.capture.heldwrites import HeldWrites
+from pylapse.selection.dead_camera import BLANK_CONTRAST, FROZEN_AFTER, same_picture
 
 __all__ = [
     "CameraHealth",
@@ -82,124 +74,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
-# Writes held while the disk is full. Capture pauses then, so only a few come (one per camera
-# and state change); past this many the oldest are dropped and the resume says how many.
-MAX_HELD_WRITES = 1000
-# Free space the data folder's disk needs before held writes are tried again: room for them
-# and the next frames' rows (a frame adds about 35 KB to the WAL). Without it a disk kept
-# full by someone else would flap between paused and resumed at every slot, as each small
-# write finds a few bytes.
-RESUME_FREE_BYTES = 1024 * 1024
-
-# Hours of capture volume kept per camera (the estimate reads the last day of them).
-VOLUME_HOURS = 8 * 24
-# The shortest span a rate is taken over: a camera's first frames alone would make a rate from
-# seconds of capture.
-MIN_RATE_SPAN = 600.0
-
-
-class LogKind(StrEnum):
-    CAPTURE = "capture"  # an attempt: saved (ok) or failed
-    PAUSE = "pause"  # capture stopped (by the user, or no room on a disk); the message says why
-    RESUME = "resume"
-    NOTE = "note"  # something about the log itself (updates lost while the disk was full)
-
-
-class HealthState(StrEnum):
-    OK = "ok"
-    FAILING = "failing"
-    OFFLINE = "offline"
-    FROZEN = "frozen"
-    BLANK = "blank"
-    DARK = "dark"
-    UNKNOWN = "unknown"
-    DISABLED = "disabled"
-    HOST_SILENT = "host silent"  # shown, never stored: see as_seen()
-
-
-@dataclass(frozen=True)
-class CameraHealth:
-    camera_id: str
-    state: HealthState
-    last_success: datetime | None = None
-    last_error: str | None = None
-    consecutive_failures: int = 0
-    last_frame_id: int | None = None
-    paused_reason: str | None = None
-    last_error_time: datetime | None = None
-    last_path: str | None = None
-    identical_frames: int = 0
-    reason: str | None = None  # why the state is not ok (frozen, blank, failing, offline)
-    recorded: HealthState | None = None  # with HOST_SILENT: the last state its host recorded
-    host: str | None = None  # shown: the capture host holding (or last holding) its lease
-
-
-@dataclass(frozen=True, slots=True)
-class HealthChange:
-    """A camera's health state changed (see the module: the event notifications deliver)."""
-
-    camera_id: str
-    old: HealthState
-    new: HealthState
-    time: datetime  # aware, UTC: the attempt that changed it
-    reason: str  # why, in words: "5 identical frames in a row", the capture error, ...
-
-
-#: Called with each :class:`HealthChange`, from the capturing thread.
-HealthListener = Callable[[HealthChange], None]
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    id: int
-    camera_id: str
-    time: datetime  # the frame's scheduled time, in the offset that applied at the camera
-    ok: bool
-    message: str
-    path: str | None
-    frame_id: int | None
-    size: int | None
-    duration: float | None  # seconds the attempt took
-    attempt: int  # 0 = the scheduled attempt, 1.. = retries
-    kind: LogKind = LogKind.CAPTURE
 
 
 def _when(utc: float | None, offset: int | None) -> datetime | None:
     return None if utc is None else timeutil.from_utc(utc, offset or 0)
-
-
-def as_seen(health: CameraHealth, host: str | None, host_live: bool) -> CameraHealth:
-    """``health`` as a dashboard shows it, given the host that last held the camera's lease
-    (None: no lease) and whether that lease is in force: a camera whose host stopped renewing
-    it is :attr:`HealthState.HOST_SILENT`, whatever that host last recorded (a dead host's
-    cameras would read ``ok`` for ever). A disabled camera stays disabled."""
-    if host is None or host_live or health.state is HealthState.DISABLED:
-        return dataclasses.replace(health, host=host)
-    return dataclasses.replace(
-        health,
-        host=host,
-        state=HealthState.HOST_SILENT,
-        reason=f"host {host} has not renewed its lease (last recorded: {health.state})",
-        recorded=health.state,
-    )
-
-
-def _blank_reason(stddev: float, luma: float | None) -> str:
-    kind = "near-constant"
-    if luma is not None and luma < 16:
-        kind = "black"
-    elif luma is not None and luma > 240:
-        kind = "white"
-    return f"picture is {kind} (stddev {stddev:.1f})"
-
-
-def _back_reason(old: HealthState) -> str:
-    """Why a camera is ok again, by the state it left."""
-    if old in (HealthState.FROZEN, HealthState.BLANK, HealthState.DARK):
-        return "the picture is alive again"
-    if old in (HealthState.FAILING, HealthState.OFFLINE):
-        return "capturing again"
-    return "first frame saved"
 
 
 class HealthStore:
@@ -233,9 +111,7 @@ class HealthStore:
         self.max_log_rows = max_log_rows
         self._lock = threading.Lock()
         self._inserts = 0
-        self._full: str | None = None  # why writes are held (the data folder's disk is full)
-        self._held: collections.deque[Callable[[], object]] = collections.deque()
-        self._dropped = 0
+        self._held = HeldWrites(self.data_path)
         self._conn = db.connect(location)
         db.migrate(self._conn, COMPONENT, STEPS)
         carry_over(self.data_path, location, self._conn)
@@ -254,7 +130,7 @@ class HealthStore:
             row = self._conn.execute(
                 "SELECT * FROM camera_health WHERE camera_id = ?", (camera_id,)
             ).fetchone()
-            full = self._full if here else None
+            full = self._held.reason if here else None
         if row is None:
             return CameraHealth(camera_id, HealthState.UNKNOWN, paused_reason=full)
         state = HealthState(row["state"]) if row["enabled"] else HealthState.DISABLED
@@ -308,20 +184,8 @@ class HealthStore:
         """A camera's capture volume in bytes per day, over the last ``days`` (a whole day by
         default, so day and night frames of different sizes average out; a camera younger than
         that over its age, at least ten minutes); ``None`` before any frame."""
-        now = time.time()
-        since = now - days * 86400
         with self._lock:
-            row = self._conn.execute(
-                "SELECT SUM(bytes), MIN(first_utc) FROM capture_volume"
-                " WHERE camera_id = ? AND hour >= ?",
-                (camera_id, int(since // 3600)),
-            ).fetchone()
-        total = int(row[0] or 0)  # SUM of a BIGINT is a NUMERIC (a Decimal) on PostgreSQL
-        if not total:
-            return None
-        # the window's first hour may hold frames from just before ``since``: they count
-        start = max(float(row[1]), (since // 3600) * 3600)
-        return total / max(MIN_RATE_SPAN, now - start) * 86400
+            return capturevolume.bytes_per_day(self._conn, camera_id, days)
 
     # --- a full disk -----------------------------------------------------------------------
 
@@ -331,19 +195,13 @@ class HealthStore:
 
         While set, writes are held in memory and every camera's ``paused_reason`` says it.
         """
-        return self._full
+        return self._held.reason
 
     def mark_full(self) -> bool:
         """Another write to ``pylapse.db`` (a frame's index row) failed for a full disk: hold
         writes from now on. True when this starts the pause (False if it was on already)."""
         with self._lock:
-            return self._start_full()
-
-    def _start_full(self) -> bool:
-        if self._full is not None:
-            return False
-        self._full = disk.data_full_reason(self.data_path)
-        return True
+            return self._held.start()
 
     def try_resume(self) -> bool:
         """After a full disk: when the disk has room again, write what was held back (in one
@@ -354,25 +212,22 @@ class HealthStore:
 
     def _try_resume(self) -> bool:
         with self._lock:
-            if self._full is None:
+            if self._held.reason is None:
                 return True
-            try:
-                if disk.free_bytes(self.data_path) < RESUME_FREE_BYTES:
-                    return False
-            except OSError:  # cannot tell: let the writes themselves decide
-                pass
+            if not self._held.has_room():
+                return False
             mark = len(self._changes)
             try:
                 with self._conn:
-                    for write in self._held:
+                    for write in self._held.writes:
                         write()
-                    if self._dropped:
+                    if self._held.dropped:
                         now = timeutil.now(UTC)
                         cameras = self._conn.execute("SELECT camera_id FROM camera_health")
                         for (camera_id,) in cameras.fetchall():
                             self._append_log(
                                 camera_id, now, False,
-                                f"{self._dropped} health updates made while the disk was full "
+                                f"{self._held.dropped} health updates made while the disk was full "
                                 "were lost", kind=LogKind.NOTE,
                             )  # fmt: skip
             except sqlite3.Error as exc:
@@ -381,9 +236,8 @@ class HealthStore:
                     return False
                 # not a full disk: these writes will never work; capture must not stop for it
                 log.warning("%d health updates held while the disk was full are lost: %s",
-                            len(self._held), exc)  # fmt: skip
+                            len(self._held.writes), exc)  # fmt: skip
             self._held.clear()
-            self._full, self._dropped = None, 0
             return True
 
     def _write(self, write: Callable[[], _T]) -> _T | None:
@@ -398,7 +252,7 @@ class HealthStore:
 
     def _write_locked(self, write: Callable[[], _T]) -> _T | None:
         with self._lock:
-            if self._full is None:
+            if self._held.reason is None:
                 mark = len(self._changes)
                 try:
                     with self._conn:
@@ -407,11 +261,8 @@ class HealthStore:
                     del self._changes[mark:]  # rolled back: it did not happen (yet)
                     if not disk.is_disk_full(exc):
                         raise
-                    self._start_full()
-            if len(self._held) >= MAX_HELD_WRITES:
-                self._held.popleft()
-                self._dropped += 1
-            self._held.append(write)
+                    self._held.start()
+            self._held.hold(write)
             return None
 
     def _tell(self) -> None:
@@ -440,24 +291,6 @@ class HealthStore:
             "INSERT OR IGNORE INTO camera_health(camera_id, state) VALUES (?, ?)",
             (camera_id, HealthState.UNKNOWN.value),
         )
-
-    def _add_volume(self, camera_id: str, when: datetime, size: int) -> None:
-        utc = when.timestamp()
-        hour = int(utc // 3600)
-        self._conn.execute(
-            "INSERT INTO capture_volume(camera_id, hour, bytes, frames, first_utc)"
-            " VALUES (?, ?, ?, 1, ?) ON CONFLICT(camera_id, hour) DO UPDATE SET"
-            " bytes = capture_volume.bytes + excluded.bytes,"
-            " frames = capture_volume.frames + 1,"
-            # no two-argument MIN() on PostgreSQL
-            " first_utc = CASE WHEN excluded.first_utc < capture_volume.first_utc"
-            " THEN excluded.first_utc ELSE capture_volume.first_utc END",
-            (camera_id, hour, int(size), utc),
-        )
-        if self._inserts % 500 == 0:  # trimmed now and then, like the log
-            self._conn.execute(
-                "DELETE FROM capture_volume WHERE hour < ?", (hour - VOLUME_HOURS,)
-            )
 
     def _append_log(
         self, camera_id: str, when: datetime, ok: bool, message: str, **cols: Any
@@ -524,25 +357,15 @@ class HealthStore:
             identical = row["identical_count"] + 1 if row["last_digest"] == digest else 1
             unmoved = same_picture(hash_distance, luma, row["last_luma"])
             same = row["same_picture_count"] + 1 if unmoved or identical > 1 else 1
-            darker = far_darker(luma, luma_yesterday)
-            if is_blank(stddev, self.blank_stddev):
-                state = HealthState.BLANK
-                reason = _blank_reason(stddev, luma)
-            elif darker:
-                state = HealthState.DARK
-                reason = (
-                    f"far darker than the same time yesterday (luma {luma:.0f},"
-                    f" was {luma_yesterday:.0f})"
-                )
-            elif max(identical, same) >= self.frozen_after:
-                state = HealthState.FROZEN
-                if identical >= self.frozen_after:
-                    reason = f"{identical} identical frames in a row"
-                else:
-                    reason = f"the same picture {same} times in a row (re-encoded)"
-            else:
-                state = HealthState.OK
-                reason = ""
+            state, reason = judge_saved(
+                identical=identical,
+                same=same,
+                stddev=stddev,
+                luma=luma,
+                luma_yesterday=luma_yesterday,
+                blank_stddev=self.blank_stddev,
+                frozen_after=self.frozen_after,
+            )
             old = HealthState(row["state"])
             self._conn.execute(
                 "UPDATE camera_health SET state = ?, last_success_utc = ?,"
@@ -563,8 +386,11 @@ class HealthStore:
                     camera_id,
                 ),
             )
-            self._changed(camera_id, old, state, when, reason or _back_reason(old))
-            self._add_volume(camera_id, when, size)
+            self._changed(camera_id, old, state, when, reason or back_reason(old))
+            # trimmed now and then, like the log
+            capturevolume.add_volume(
+                self._conn, camera_id, when, size, trim=self._inserts % 500 == 0
+            )
             self._append_log(
                 camera_id,
                 when,
@@ -600,8 +426,7 @@ class HealthStore:
                 (camera_id,),
             ).fetchone()
             failures = row["consecutive_failures"] + 1
-            state = HealthState.OFFLINE if failures >= self.offline_after else HealthState.FAILING
-            reason = f"{failures} failed attempts in a row: {error}" if failures > 1 else error
+            state, reason = judge_failure(failures, error, self.offline_after)
             self._conn.execute(
                 "UPDATE camera_health SET state = ?, last_error = ?, last_error_utc = ?,"
                 " last_error_offset = ?, consecutive_failures = ?, state_reason = ?"

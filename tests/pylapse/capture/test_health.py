@@ -183,9 +183,9 @@ def test_a_full_disk_holds_writes_shows_why_and_writes_them_when_there_is_room(s
 
 
 def test_a_full_disk_keeps_only_the_newest_held_writes(store, monkeypatch):
-    import pylapse.capture.health as health_module
+    import pylapse.capture.heldwrites as heldwrites_module
 
-    monkeypatch.setattr(health_module, "MAX_HELD_WRITES", 5)
+    monkeypatch.setattr(heldwrites_module, "MAX_HELD_WRITES", 5)
     _disk_full(store)
     store.mark_full()
     for i in range(8):
