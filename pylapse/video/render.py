@@ -12,7 +12,8 @@ One bad frame never kills a render: frames are looked at before the encode
 of another size unless ``other_sizes="fit"``, are left out and listed in the result. A frame ffmpeg
 still cannot decode is dropped by ffmpeg and named afterwards; when one stops ffmpeg, it is named
 from ffmpeg's error output and the encode runs again without it. A failure that no frame explains
-is a :class:`RenderError` naming the frame ffmpeg was at and what to do.
+is a :class:`RenderError` naming the frame ffmpeg was at and what to do. The encode, its
+attempts and these errors are :mod:`pylapse.video.encode`.
 
 Every video is encoded to a temp name in the output folder and given its name only on success,
 so a failed or cancelled render never replaces a previous video. The name is taken as asked
@@ -29,54 +30,33 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import tempfile
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pylapse import orphans, storage, timeutil
-from pylapse.ffmpeg import FfmpegInfo, RunResult, find_ffmpeg, run_ffmpeg
+from pylapse import storage, timeutil
+from pylapse.ffmpeg import find_ffmpeg
 from pylapse.progress import Progress, ProgressCallback, safe_report
 from pylapse.storage import IfExists
 from pylapse.video import deflicker
-from pylapse.video.codecs import Codec, available_codecs, resolve_codec
-from pylapse.video.command import (
-    RenderOptions,
-    build_command,
-    build_palette_command,
-    build_stabilise_command,
-    check_options,
-    check_rate,
-    fit_size,
-    tone_script,
+from pylapse.video.codecs import Codec, resolve_codec
+from pylapse.video.command import RenderOptions, check_options, fit_size
+from pylapse.video.encode import (
+    STABILISE,
+    CodecUnavailable,
+    RenderError,
+    StabiliseUnavailable,
+    check_ffmpeg,
+    encode_frames,
+    output_fps,
 )
-from pylapse.video.damage import damaged_frames, explained
-from pylapse.video.errors import fix_for, key_line, named_paths
-from pylapse.video.framecheck import (
-    SkippedFrame,
-    check_frames,
-    drop_frames,
-    entry_at,
-)
-from pylapse.video.framelist import (
-    ListEntry,
-    NoFramesError,
-    concat_list,
-    folder_frames,
-    plan_frames,
-)
+from pylapse.video.framecheck import SkippedFrame, check_frames
+from pylapse.video.framelist import NoFramesError, folder_frames, plan_frames
 from pylapse.video.manifest import frame_list_hash, manifest_path, write_manifest
-from pylapse.video.temps import (
-    LIST_SUFFIX,
-    TEMP_LABELS,
-    TONES_SUFFIX,
-    TRANSFORMS_SUFFIX,
-    settle,
-    temp_output,
-)
+from pylapse.video.temps import settle, temp_output
 
 __all__ = [
     "CodecUnavailable",
@@ -90,24 +70,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_ATTEMPTS = 3  # encodes at most: frames that stop ffmpeg are left out and it runs again
 _MANIFEST_SKIPPED = 1000  # skipped frames named in the manifest (all are counted)
-
-
-class RenderError(RuntimeError):
-    """A render that failed; ``stderr_tail`` holds the end of ffmpeg's error output."""
-
-    def __init__(self, message: str, stderr_tail: str = "") -> None:
-        super().__init__(message)
-        self.stderr_tail = stderr_tail
-
-
-class CodecUnavailable(RenderError):
-    """The ffmpeg in use has no encoder for the requested codec."""
-
-
-class StabiliseUnavailable(RenderError):
-    """Stabilising was asked for and the ffmpeg in use has no vidstab filters."""
 
 
 def render_steps(options: RenderOptions) -> dict[str, float]:
@@ -121,9 +84,6 @@ def render_steps(options: RenderOptions) -> dict[str, float]:
         steps[STABILISE] = 2  # vidstabdetect: about a tenth of the encode (0.45 s of 3.9 s there)
     steps["encode"] = 19
     return steps
-
-
-STABILISE = "stabilise"  # the progress stage of the detection pass
 
 
 @dataclass(frozen=True)
@@ -167,156 +127,10 @@ def _if_exists(value: str, output: Path) -> IfExists:
     return policy
 
 
-def _available(info: FfmpegInfo, codec: Codec) -> None:
-    if not info.has_encoder(codec.encoder):
-        usable = [c.name for c in available_codecs(info.encoders)]
-        raise CodecUnavailable(
-            f"codec {codec.name} needs the {codec.encoder} encoder, which {info.path} "
-            f"(ffmpeg {info.version}) lacks; available: {', '.join(usable) or 'none'}"
-        )
-
-
 def _iso(utc: float | None, offset: int | None) -> str | None:
     if utc is None:
         return None
     return timeutil.from_utc(utc, offset or 0).isoformat()
-
-
-def _fps(options: RenderOptions, total: int) -> float:
-    if options.duration:
-        return check_rate(total / options.duration, f"{total} frames in {options.duration:g} s is")
-    return options.fps
-
-
-@dataclass
-class _Encode:
-    """The ffmpeg run(s) of one attempt: a GIF's palette pass, stabilising's detection pass,
-    then the encode; ``gains`` (by frame path) deflicker it."""
-
-    ffmpeg: Path
-    temp: Path
-    options: RenderOptions
-    entries: list[ListEntry]
-    size: tuple[int, int]
-    container: str
-    gains: Mapping[str, float] | None = None
-    list_text: str = ""
-    total: int = 0
-    fps: float = 0.0
-
-    def __post_init__(self) -> None:
-        self.list_text = concat_list(self.entries)
-        self.total = sum(e.repeats for e in self.entries)
-        self.fps = _fps(self.options, self.total)
-
-    def run(self, progress: ProgressCallback | None, cancel: threading.Event | None
-            ) -> tuple[dict[str, list[str]], RunResult]:  # fmt: skip
-        """The commands by pass (``palette``, ``stabilise``, ``encode``; temp files named as
-        ``<concat list>`` ...) and the last result; a first pass that fails is returned as the
-        result. Every temp file is named for this process and locked while it lives, so one
-        killed mid-way leaves them to the next render's sweep."""
-        temps: list[orphans.OwnedTemp] = []
-
-        def temp(suffix: str) -> str:
-            temps.append(orphans.OwnedTemp(tempfile.gettempdir(), "", suffix))
-            return os.fspath(temps[-1].path)
-
-        commands: dict[str, list[str]] = {}
-        palette = None
-        try:
-            list_name = temp(LIST_SUFFIX)
-            Path(list_name).write_text(self.list_text, encoding="utf-8")
-            tones = self._tones(temp)
-            if resolve_codec(self.options.codec).name == "gif":
-                # named after the temp video, so a sweep takes it with that
-                palette = self.temp.with_name(self.temp.name.removesuffix(".tmp") + ".palette.tmp")
-                commands["palette"] = build_palette_command(
-                    self.ffmpeg, list_name, palette, self.options, fps=self.fps, size=self.size,
-                    tones=tones,
-                )  # fmt: skip
-                result = run_ffmpeg(commands["palette"], cancel=cancel, remove_on_cancel=[palette])
-                if result.returncode != 0:
-                    return self._public(commands, temps), result
-            transforms = None
-            if self.options.stabilise:
-                transforms = temp(TRANSFORMS_SUFFIX)
-                commands["stabilise"] = build_stabilise_command(
-                    self.ffmpeg, list_name, transforms, self.options, fps=self.fps,
-                    size=self.size,
-                )  # fmt: skip
-                result = run_ffmpeg(
-                    commands["stabilise"], total=self.total, progress=progress, cancel=cancel,
-                    stage=STABILISE, fps=self.fps,
-                )  # fmt: skip
-                if result.returncode != 0:
-                    return self._public(commands, temps), result
-            commands["encode"] = build_command(
-                self.ffmpeg, list_name, self.temp, self.options, fps=self.fps, size=self.size,
-                frames=self.total, container=self.container, palette=palette,
-                transforms=transforms, tones=tones,
-            )  # fmt: skip
-            result = run_ffmpeg(
-                commands["encode"], total=self.total, progress=progress, cancel=cancel,
-                remove_on_cancel=[self.temp], fps=self.fps,
-            )  # fmt: skip
-        finally:
-            for owned in temps:
-                with contextlib.suppress(OSError):
-                    owned.path.unlink()
-                owned.close()
-            if palette is not None:
-                with contextlib.suppress(OSError):
-                    palette.unlink()
-        return self._public(commands, temps), result
-
-    def _tones(self, temp: Callable[[str], str]) -> str | None:
-        """deflicker's sendcmd file, or None when there is nothing to change."""
-        if not self.gains:
-            return None
-        script = tone_script(deflicker.entry_gains(self.entries, self.gains), self.fps)
-        if not script:
-            return None
-        name = temp(TONES_SUFFIX)
-        Path(name).write_text(script, encoding="utf-8")
-        return name
-
-    def _public(self, commands: dict[str, list[str]], temps: Sequence[orphans.OwnedTemp]
-                ) -> dict[str, list[str]]:  # fmt: skip
-        names = {os.fspath(self.temp): "<output>"}
-        for owned in temps:
-            for suffix, label in TEMP_LABELS.items():
-                if owned.path.name.endswith(suffix):
-                    names[os.fspath(owned.path)] = label
-        return {k: [_renamed(a, names) for a in cmd] for k, cmd in commands.items()}
-
-    def failure(self, name: str, result: RunResult, damaged: Sequence[SkippedFrame] = ()
-                ) -> RenderError:  # fmt: skip
-        """The error for a run that failed: the frame ffmpeg named or was at, what to do."""
-        tail = result.stderr_tail
-        named = named_paths(tail.splitlines(), {e.path for e in self.entries})
-        if damaged:
-            where = f" at frame {damaged[0]}"
-        elif named:
-            where = f" at frame {named[0]}"
-        else:
-            at = entry_at(self.entries, result.frames)
-            where = f" near frame {result.frames + 1} of {self.total}"
-            where += f" ({at.path})" if at is not None else ""
-        if result.returncode == 0:
-            what = f"ffmpeg stopped after {result.frames} of {self.total} frames"
-        else:
-            what = f"ffmpeg exited with code {result.returncode}"
-        return RenderError(
-            f"render of {name} failed{where}: {what}: {key_line(tail)}; fix: {fix_for(tail)}", tail
-        )
-
-
-def _renamed(arg: str, names: Mapping[str, str]) -> str:
-    """``arg`` with each temp path in it (also inside a filter graph) by its label."""
-    for path, label in names.items():
-        if path in arg:
-            arg = arg.replace(path, label)
-    return arg
 
 
 def _report_check(progress: ProgressCallback | None, planned: int, stage: str
@@ -376,11 +190,9 @@ def render_frames(
     planned = sum(e.repeats for e in entries)
     if planned == 0:
         raise NoFramesError("no frames to render")
-    _fps(options, planned)  # a duration that asks for an impossible rate fails before the check
+    output_fps(options, planned)  # a duration asking an impossible rate fails before the check
     info = find_ffmpeg(options.ffmpeg_path)
-    _available(info, codec)
-    if options.stabilise and (why_not := info.stabilise_support()) is not None:
-        raise StabiliseUnavailable(f"stabilise: {info.path} cannot: {why_not}")
+    check_ffmpeg(info, codec, options)
     report = _report_check(progress, planned, next(iter(render_steps(options))))
     report(0, len(entries))
     check = check_frames(entries, options.other_sizes, options.fill_gaps, report, cancel, roots)
@@ -392,8 +204,9 @@ def render_frames(
     owned = temp_output(output)
     temp = owned.path
     try:
-        job, commands, result = _encode(info, temp, output.name, options, check.entries, size,
-                                        container, skipped, progress, cancel, gains)  # fmt: skip
+        job, commands, result = encode_frames(info, temp, output.name, options, check.entries,
+                                              size, container, skipped, progress, cancel,
+                                              gains)  # fmt: skip
         settle(temp)
         final = storage.place_file(temp, output, policy, taken=lambda p: manifest_path(p).exists())
         storage.fsync_dir(output.parent)
@@ -449,45 +262,6 @@ def _gain_summary(gains: Mapping[str, float] | None) -> dict[str, Any] | None:
     return {"frames": len(values), "changed": len(changed),
             "min_gain": round(min(values, default=1.0), 4),
             "max_gain": round(max(values, default=1.0), 4)}  # fmt: skip
-
-
-def _encode(
-    info: FfmpegInfo,
-    temp: Path,
-    name: str,
-    options: RenderOptions,
-    entries: list[ListEntry],
-    size: tuple[int, int],
-    container: str,
-    skipped: list[SkippedFrame],
-    progress: ProgressCallback | None,
-    cancel: threading.Event | None,
-    gains: Mapping[str, float] | None = None,
-) -> tuple[_Encode, dict[str, list[str]], RunResult]:
-    """Encode, leaving out each frame that stops ffmpeg and running again (at most
-    :data:`_ATTEMPTS` runs). Frames ffmpeg dropped are added to ``skipped``."""
-    for attempt in range(1, _ATTEMPTS + 1):
-        job = _Encode(info.path, temp, options, entries, size, container, gains)
-        if attempt == 1:
-            first = STABILISE if options.stabilise else "encode"
-            safe_report(progress, Progress(first, 0, job.total))
-        commands, result = job.run(progress, cancel)
-        if result.returncode == 0 and result.frames >= job.total:
-            return job, commands, result
-        damaged = damaged_frames(job.ffmpeg, job.entries, job.total, result)
-        lost = {d.path: "" for d in damaged}
-        if result.returncode == 0 and explained(job.entries, job.total, result, lost):
-            skipped += damaged  # dropped by ffmpeg; the rest is complete
-            return job, commands, result
-        if not damaged or attempt == _ATTEMPTS:
-            raise job.failure(name, result, damaged)
-        skipped += damaged
-        entries = drop_frames(entries, (d.path for d in damaged), options.fill_gaps)
-        if not entries:
-            raise NoFramesError(f"no frame of {name} could be decoded ({damaged[0]})")
-        note = f"{len(damaged)} damaged frame(s) stopped ffmpeg; encoding again without them"
-        safe_report(progress, Progress("encode", 0, job.total, message=note))
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 # --- the folder API of the original pyLapse -----------------------------------------------------
