@@ -36,7 +36,7 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEve
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from pylapse import db, storage, timeutil
+from pylapse import db, timeutil
 from pylapse.capture.camera import Camera
 from pylapse.capture.confignotes import ConfigNotes
 from pylapse.capture.disk import DiskGuard
@@ -50,6 +50,7 @@ from pylapse.capture.jobplan import (
 )
 from pylapse.capture.leasekeeper import LeaseKeeper
 from pylapse.capture.leases import LeaseHolder, LeaseStore
+from pylapse.capture.livecameras import prepare_camera, retire_camera, sweep_camera_temp
 from pylapse.capture.pause import ALL, PauseStore
 from pylapse.capture.retry import Attempt, AttemptRunner, RetryPolicy
 from pylapse.capture.runpool import CaptureExecutor, fire_time
@@ -79,25 +80,6 @@ class ReloadSummary:
     added: list[str]  # job ids created or replaced (their schedule changed)
     removed: list[str]
     unchanged: list[str]  # kept as they were, next fire time included
-
-
-# --- the scheduler -----------------------------------------------------------------------------
-
-
-def _retire(camera: Camera) -> None:
-    """Close a camera replaced by a reload, after the capture it may be running finishes."""
-    if camera.busy.acquire(blocking=False):
-        try:
-            camera.close()
-        finally:
-            camera.busy.release()
-        return
-
-    def close_when_idle() -> None:
-        with camera.busy:
-            camera.close()
-
-    threading.Thread(target=close_when_idle, name=f"retire {camera.id}", daemon=True).start()
 
 
 class CaptureScheduler:
@@ -238,30 +220,15 @@ class CaptureScheduler:
         self._started = False
 
     def _prepare_cameras(self) -> None:
-        """Set sources up before the first slot (see :meth:`Camera.prepare`); a camera that
-        cannot even be set up is reported by its first capture attempt, not here."""
+        """Set sources up before the first slot (see :func:`prepare_camera`)."""
         for camera in list(self._cameras.values()):
-            self._prepare_one(camera)
-
-    @staticmethod
-    def _prepare_one(camera: Camera) -> None:
-        try:
-            camera.prepare()
-        except Exception as exc:
-            log.debug("%s: prepare failed: %s", camera.id, exc)
+            prepare_camera(camera)
 
     def _sweep_temp(self) -> None:
         """Remove temp files a crash left in today's and yesterday's day folders (of the
         cameras captured here only: another host's capture may be writing the others')."""
         for camera in self._cameras.values():
-            self._sweep_camera_temp(camera)
-
-    @staticmethod
-    def _sweep_camera_temp(camera: Camera) -> None:
-        now = timeutil.now(camera.zone)
-        for day in (now, now - timedelta(days=1)):
-            for path in storage.sweep_temp(camera.path_for(day).parent):
-                log.info("%s: removed leftover temp file %s", camera.id, path)
+            sweep_camera_temp(camera)
 
     # --- configuration -------------------------------------------------------------------------
 
@@ -336,7 +303,7 @@ class CaptureScheduler:
         for camera_id in list(self._cameras):
             sig = camera_signature(config, camera_id)
             if sig != self._camera_sigs.get(camera_id) or not self._runs_here(camera_id):
-                _retire(self._cameras.pop(camera_id))
+                retire_camera(self._cameras.pop(camera_id))
                 self._camera_sigs.pop(camera_id, None)
         for camera_id, cfg in config.cameras.items():
             if self.health is not None:
@@ -385,11 +352,11 @@ class CaptureScheduler:
             self._sync_pause_reasons()  # this host's pause of a camera it took shows on it now
         for camera in gained:
             try:  # what a dead holder left, before this host's first slot of it writes
-                self._sweep_camera_temp(camera)
+                sweep_camera_temp(camera)
             except OSError as exc:
                 log.debug("%s: sweeping temp files: %s", camera.id, exc)
             # off the lease thread: opening a stream must not delay the renewals
-            threading.Thread(target=self._prepare_one, args=(camera,), daemon=True).start()
+            threading.Thread(target=prepare_camera, args=(camera,), daemon=True).start()
 
     def _remove_job(self, job_id: str) -> None:
         if self._sched.get_job(job_id) is not None:
