@@ -25,7 +25,6 @@ import sqlite3
 import threading
 from array import array
 from bisect import bisect_left
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, tzinfo
 from pathlib import Path
@@ -36,12 +35,13 @@ from pylapse.index import (
     darkflags,
     daycounts,
     deadflags,
+    frame_files,
+    frame_writes,
     score_versions,
     sky_queries,
     time_flags,
 )
 from pylapse.index import scores as frame_scores
-from pylapse.index.daycounts import bump_days, day_of
 from pylapse.index.frame import (
     FRAME_COLUMNS,
     Frame,
@@ -54,7 +54,7 @@ from pylapse.index.scan import DEFAULT_EXTENSIONS, DEFAULT_IGNORE, SOURCE_CAPTUR
 from pylapse.index.scan_result import ScanResult
 from pylapse.index.schema import COMPONENT, SCHEMA, SKY_COLUMNS
 from pylapse.index.time_cache import SHORT, Kept, read_times
-from pylapse.index.zones import OFFSET_CAPTURE, ZoneTimeline, resolve_after_scan
+from pylapse.index.zones import ZoneTimeline, resolve_after_scan
 from pylapse.progress import ProgressCallback
 from pylapse.selection.dead_camera import DeadFrames
 
@@ -72,7 +72,6 @@ METRIC_COLUMNS = ("width", "height", "luma", *frame_scores.SCORE_COLUMNS, "size"
 _PG_READERS = 4  # reading connections a FrameIndex opens to PostgreSQL at most (see _reader)
 
 
-_CAPTURED = (SOURCE_CAPTURE, OFFSET_CAPTURE, "certain", "")
 def _zone_name(tz: tzinfo) -> str:
     return str(getattr(tz, "key", None) or tz)
 
@@ -278,43 +277,11 @@ class FrameIndex:
         if when.tzinfo is None:
             raise ValueError(f"add_frame needs an aware time, got {when.isoformat()}")
         utc, offset = when.timestamp(), timeutil.offset_seconds(when)
-        folder, name = os.path.split(os.path.abspath(os.fspath(path)))
+        file = os.path.abspath(os.fspath(path))
         cid = self._collection_id(collection, create=True)
+        values = (source, size, mtime, width, height, luma)
         with self._lock, db.transaction(self._conn):
-            conn = self._conn
-            dir_id = _dir_id(conn, cid, folder)
-            old = conn.execute(
-                "SELECT id, utc, utc_offset FROM frames WHERE dir_id = ? AND name = ?",
-                (dir_id, name),
-            ).fetchone()
-            # Capture named the frame with its camera's zone, known at that moment: certain.
-            values = (utc, offset, source, size, mtime, width, height, luma, *_CAPTURED)
-            if old is None:
-                frame_id = conn.execute(
-                    "INSERT INTO frames (collection_id, dir_id, name, utc, utc_offset, source, "
-                    "size, mtime, width, height, luma, time_source, offset_source, time_status, "
-                    "time_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                    "RETURNING id",
-                    (cid, dir_id, name, *values),
-                ).fetchone()[0]
-                bump_days(conn, cid, Counter({(day_of(utc, offset), offset): 1}))
-            else:
-                frame_id = old[0]
-                conn.execute(
-                    "UPDATE frames SET utc = ?, utc_offset = ?, source = ?, size = ?, mtime = ?, "
-                    "width = ?, height = ?, luma = ?, time_source = ?, offset_source = ?, "
-                    "time_status = ?, time_reason = ?, inode = NULL, "
-                    f"{frame_scores.CLEARED} WHERE id = ?",
-                    (*values, frame_id),
-                )
-                delta = Counter({(day_of(utc, offset), offset): 1})
-                delta.subtract({(day_of(old[1], old[2]), old[2]): 1})
-                bump_days(conn, cid, delta)
-            if scores:
-                frame_scores.write_scores(conn, [(int(frame_id), scores)])
-            if scores or old is not None:  # new scores, or cleared ones: the runs around it
-                deadflags.refresh(conn, [int(frame_id)])
-        return int(frame_id)
+            return frame_writes.add_frame(self._conn, cid, file, utc, offset, values, scores)
 
     def set_scores(self, rows: Iterable[tuple[int, Mapping[str, float | int | None]]]) -> int:
         """Write quality scores and sky metrics of frames by id (one transaction); returns how
@@ -487,21 +454,10 @@ class FrameIndex:
         cid = self._collection_id(collection)
         if cid is None:
             return 0
-        delta: Counter[tuple[int, int]] = Counter()
         # after any scan under way: one that listed a folder before a file left it would
         # otherwise write the file's row back after this removed it
         with self._scan_lock, self._lock, db.transaction(self._conn):
-            for frame_id, folder, name in files:
-                row = self._conn.execute(
-                    "DELETE FROM frames WHERE id = ? AND collection_id = ? AND name = ? AND "
-                    "dir_id = (SELECT id FROM scanned_dirs WHERE collection_id = ? AND path = ?) "
-                    "RETURNING utc, utc_offset",
-                    (int(frame_id), cid, name, cid, folder),
-                ).fetchone()
-                if row is not None:
-                    delta[(day_of(row[0], row[1]), int(row[1]))] -= 1
-            bump_days(self._conn, cid, delta)
-        return -sum(delta.values())
+            return frame_writes.remove_frames(self._conn, cid, files)
 
     def rename(self, old: str, new: str) -> None:
         """Index ``old``'s frames under the key ``new`` (one row changes, however many frames).
@@ -643,16 +599,7 @@ class FrameIndex:
         cid = self._collection_id(collection)
         if cid is None:
             return 0, 0, 0
-        n, known_bytes, sized = (
-            self._reader()
-            .execute(
-                "SELECT COUNT(*), COALESCE(SUM(size), 0), COUNT(size) FROM frames "
-                "WHERE collection_id = ?",
-                (cid,),
-            )
-            .fetchone()
-        )
-        return int(n), int(known_bytes), int(n) - int(sized)
+        return frame_files.size_totals(self._reader(), cid)
 
     def unsized_paths(self, collection: str, limit: int) -> list[Path]:
         """Up to ``limit`` files of ``collection`` whose size is not known; a random sample
@@ -660,12 +607,7 @@ class FrameIndex:
         cid = self._collection_id(collection)
         if cid is None:
             return []
-        rows = self._reader().execute(
-            "SELECT d.path, f.name FROM frames f JOIN scanned_dirs d ON d.id = f.dir_id "
-            "WHERE f.collection_id = ? AND f.size IS NULL ORDER BY random() LIMIT ?",
-            (cid, int(limit)),
-        )
-        return [Path(folder, name) for folder, name in rows]
+        return frame_files.unsized_paths(self._reader(), cid, limit)
 
     def files_by_folder(self, collection: str) -> Iterator[tuple[str, list[str]]]:
         """``(folder, names)`` of every indexed file of ``collection``, a folder at a time,
@@ -673,16 +615,7 @@ class FrameIndex:
         cid = self._collection_id(collection)
         if cid is None:
             return
-        conn = self._reader()
-        folders = conn.execute(
-            "SELECT id, path FROM scanned_dirs WHERE collection_id = ? ORDER BY path DESC", (cid,)
-        ).fetchall()
-        for dir_id, path in folders:
-            names = [
-                r[0] for r in conn.execute("SELECT name FROM frames WHERE dir_id = ?", (dir_id,))
-            ]
-            if names:
-                yield path, names
+        yield from frame_files.files_by_folder(self._reader(), cid)
 
     def time_counts(self, collection: str) -> dict[tuple[str, str, str], int]:
         """Frames per ``(time_source, offset_source, status)``; rows indexed before these were
@@ -825,20 +758,3 @@ class FrameIndex:
         stop = len(utcs) if hi is None else bisect_left(utcs, hi)
         return ids[first:stop], utcs[first:stop]  # copies: callers cannot change what is kept
 
-
-def _dir_id(conn: db.Connection, cid: int, folder: str) -> int:
-    """The row of ``folder`` (created unlisted, linked to its parent's row if there is one)."""
-    row = conn.execute(
-        "SELECT id FROM scanned_dirs WHERE collection_id = ? AND path = ?", (cid, folder)
-    ).fetchone()
-    if row is not None:
-        return int(row[0])
-    parent = conn.execute(
-        "SELECT id FROM scanned_dirs WHERE collection_id = ? AND path = ?",
-        (cid, os.path.dirname(folder)),
-    ).fetchone()
-    inserted = conn.execute(
-        "INSERT INTO scanned_dirs (collection_id, parent_id, path) VALUES (?, ?, ?) RETURNING id",
-        (cid, parent[0] if parent else None, folder),
-    ).fetchone()
-    return int(inserted[0])
