@@ -33,7 +33,8 @@ What a user waits for at millions of frames, and why the scan is shaped this way
   and always the scanned folder itself): a link to a file or folder anywhere else is not
   indexed (whatever its name says, the dashboard would serve it as a frame) and is reported
   (:attr:`ScanResult.links_outside`, the first few in :attr:`ScanResult.outside_paths`, and
-  a log line). Only entries that are links cost anything: the listing says which they are.
+  a log line). Only entries that are links cost anything: the listing says which they are
+  (:mod:`pylapse.index.scan_listing` lists a folder and tells its frames).
 * What is not frames is left out: hidden files and folders (pyLapse's staging and temp folders,
   ``.pylapse-*``, are hidden), a folder holding an export's manifest (pyLapse's own output sitting
   inside a frame folder; the scanned folder itself is always read) and whatever the collection's
@@ -49,18 +50,17 @@ from __future__ import annotations
 import logging
 import os
 import re
-import stat
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import tzinfo
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
 from pylapse import db, fastparse, storage
 from pylapse.index.datesource import FrameTimes, Resolved
+from pylapse.index.scan_listing import FolderListing
 from pylapse.index.scan_pipeline import (
     Checkpointer,
     NewRows,
@@ -85,9 +85,6 @@ __all__ = [
 ]
 
 DEFAULT_EXTENSIONS = storage.FRAME_EXTENSIONS
-# Image types a scan counts when the extensions leave them out (cameras' raw formats too)
-_IMAGE_TYPES = frozenset((*storage.FRAME_EXTENSIONS, ".tif", ".tiff", ".webp", ".avif", ".cr2",
-                          ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf"))  # fmt: skip
 DEFAULT_IGNORE = storage.DEFAULT_IGNORE
 SOURCE_CAPTURE = "capture"  # the time capture named the frame for
 RACY_NS = 2_000_000_000
@@ -136,7 +133,6 @@ class Scanner:
             self.ignore = storage.IgnoreRules.of(ignore)
         except ValueError as exc:
             raise ScanError(f"collection {collection!r}: ignore: {exc}") from None
-        self._inside: tuple[str, ...] = ()  # resolved roots, each ending in a separator
         try:
             self.times = FrameTimes(tz, pattern, date_source)
         except ValueError as exc:
@@ -150,12 +146,14 @@ class Scanner:
         self.verify, self.cancel = verify, cancel
         self.progress = Throttle(progress, 0.25) if progress is not None else None
         self.root = Path()
-        self._root = ""  # self.root as a str: the prefix of every walked path
         self.result = ScanResult(collection, self.root)
+        # listing a folder and telling its frames; listing.root is self.root as a str
+        self.listing = FolderListing(self.result, self.extensions, self.ignore)
         # the writing half, handed the row readers it needs (it runs in the writer thread)
         self.writes = FolderWriter(
             conn, lock, collection_id, self.result, verify,
-            pack=self._pack, rows=self._rows, resolve=self._resolve, is_frame=self._is_frame,
+            pack=self._pack, rows=self._rows, resolve=self._resolve,
+            is_frame=self.listing.is_frame,
         )
         self._known: dict[str, _Dir] = {}
         self._seen: set[int] = set()
@@ -171,14 +169,12 @@ class Scanner:
         started = time.perf_counter()
         root_s = os.path.abspath(os.fspath(root))
         self.root = self.result.root = Path(root_s)
-        self._root = root_s
+        self.listing.start(root_s, self._roots)
         if not os.path.isdir(root_s):
             raise ScanError(
                 f"collection {self.collection!r}: folder {root_s} does not exist or is not a "
                 "folder (its index rows are kept)"
             )
-        real = {os.path.join(os.path.realpath(r), "") for r in [*self._roots, root_s]}
-        self._inside = tuple(sorted(real))
         with self.lock:
             self._known = known = {
                 r[2]: _Dir(r[0], r[1], r[2], r[3])
@@ -281,7 +277,7 @@ class Scanner:
         a :class:`Slot` the writer fills when the folder is new. A folder left out (ignored, or
         pyLapse's own output) is not marked seen, so rows it had go at the end.
         """
-        if path != self._root and self.ignore.folder(self._relative(path)):
+        if path != self.listing.root and self.ignore.folder(self.listing.relative(path)):
             return []
         try:
             st = os.stat(path)
@@ -307,18 +303,18 @@ class Scanner:
             seen.add(row.id)
             return [(p, row.id) for p in sorted(children.get(row.id, ()))]
         try:
-            files, subdirs = self._list(path)
+            files, subdirs = self.listing.list_folder(path)
         except OSError as exc:
             self.result.note(f"{path}: cannot be listed ({exc.strerror}); its rows are kept")
             if row is None:
                 return []
             seen.add(row.id)
             return [(p, row.id) for p in sorted(children.get(row.id, ()))]
-        if path != self._root and not files.keys().isdisjoint(storage.OUTPUT_MARKERS):
+        if path != self.listing.root and not files.keys().isdisjoint(storage.OUTPUT_MARKERS):
             log.debug("scan of %r: %s is an export, not frames; left out", self.collection, path)
             return []
         racy = time.time_ns() - st.st_mtime_ns < RACY_NS
-        files = self._frames(path, files)
+        files = self.listing.frames(path, files)
         prepared = None
         if row is None and self._batch and files and len(files) <= CHUNK:
             # A new folder's names are read here, in the walking thread, while the writer
@@ -331,11 +327,6 @@ class Scanner:
         self._writer.put(job)
         self.result.dirs_listed += 1
         return [(p, slot) for p in sorted(subdirs)]
-
-    def _relative(self, path: str) -> str:
-        """``path`` from the scanned folder, ``/``-separated (walked paths all start with it)."""
-        rel = path[len(self._root) + 1 :]
-        return rel.replace(os.sep, "/") if os.sep != "/" else rel
 
     def _parent_id(self, parent: Parent) -> int | None:
         if isinstance(parent, Slot):
@@ -388,99 +379,6 @@ class Scanner:
             seen.add(current)
             todo.extend(self._known[p].id for p in children.get(current, ()) if p in self._known)
 
-    def _list(self, path: str) -> tuple[dict[str, int], list[str]]:
-        """Every file (name -> inode) and the visible subfolders of ``path``.
-
-        The loop does only what needs the entry: which files are frames is decided afterwards
-        (:meth:`_frames`, or :meth:`_prepare` for a new folder). Entries that are symlinks
-        (known from the listing, no ``stat``) are resolved after it (:meth:`_links`).
-        """
-        files: dict[str, int] = {}
-        subdirs: list[str] = []
-        links: list[tuple[str, int]] = []
-        # Listed through a descriptor, an entry's path is its bare name: no joined path string
-        # is built for each of thousands of files (about 5% of listing a day folder).
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            with os.scandir(fd) as entries:
-                for entry in entries:
-                    try:
-                        if entry.is_file(follow_symlinks=False):
-                            files[entry.name] = entry.inode()
-                        elif entry.is_dir(follow_symlinks=False):
-                            subdirs.append(entry.name)
-                        elif entry.is_symlink():
-                            links.append((entry.name, entry.inode()))
-                    except OSError:  # an entry removed while listing
-                        continue
-        finally:
-            os.close(fd)
-        if links:
-            self._links(path, links, files, subdirs)
-        return files, [os.path.join(path, name) for name in subdirs if name[0] != "."]
-
-    def _links(
-        self, path: str, links: list[tuple[str, int]], files: dict[str, int], subdirs: list[str]
-    ) -> None:
-        """Sort the symlinks of a listed folder: a link whose target is inside the roots counts
-        as what it points at (a file, keyed by the link's own inode, or a folder to walk); a
-        link pointing outside every root is reported and left out; a dangling one is ignored."""
-        for name, inode in links:
-            if name[0] == ".":
-                continue  # hidden: never a frame or a folder to walk
-            link = os.path.join(path, name)
-            real = os.path.realpath(link)
-            try:
-                st = os.stat(real)
-            except OSError:
-                continue  # dangling, or its target cannot be reached
-            is_dir = stat.S_ISDIR(st.st_mode)
-            if not stat.S_ISREG(st.st_mode) and not is_dir:
-                continue
-            if not os.path.join(real, "").startswith(self._inside):
-                if is_dir or self._is_frame(name):
-                    self.result.note_outside(link)
-                continue
-            if is_dir:
-                subdirs.append(name)
-            else:
-                files[name] = inode
-
-    def _is_frame(self, name: str) -> bool:
-        """A frame file: not hidden, with one of the collection's extensions (any case)."""
-        return name[0] != "." and (
-            name.endswith(self.extensions) or name.lower().endswith(self.extensions)
-        )
-
-    def _frames(self, path: str, files: dict[str, int]) -> dict[str, int]:
-        """``files`` of the folder ``path`` without hidden files, other extensions and ignored
-        names, in C-level passes when the folder has one extension throughout and no ignore
-        pattern can match a file (the usual case)."""
-        if self.ignore.has_file_rules:
-            rel = self._relative(path) if path != self._root else ""
-            files = {n: i for n, i in files.items() if not self.ignore.file(rel, n)}
-        names = list(files)
-        ext = os.path.splitext(names[0])[1] if names else ""
-        if (
-            "/." not in "/" + "/".join(names)
-            and ext in self.extensions
-            and all(map(str.endswith, names, repeat(ext)))
-        ):
-            return files
-        frames = {name: files[name] for name in names if self._is_frame(name)}
-        if len(frames) < len(names):
-            self._count_left_out(n for n in names if n not in frames)
-        return frames
-
-    def _count_left_out(self, names: Iterable[str]) -> None:
-        """Count image files whose type the collection's extensions leave out (a phone's
-        .heic among .jpg), so a scan says so instead of dropping them silently."""
-        left = self.result.left_out_types
-        for name in names:
-            ext = os.path.splitext(name)[1].lower()
-            if name[0] != "." and ext in _IMAGE_TYPES:
-                left[ext] = left.get(ext, 0) + 1
-
     def _report(self, started: float, done: int, total: int) -> None:
         if self.progress is None:
             return
@@ -528,7 +426,7 @@ class Scanner:
     def _resolve(self, path: str, name: str) -> Resolved | None:
         times = self.times
         try:
-            folder = self._relative(path) if path != self._root else ""
+            folder = self.listing.relative(path) if path != self.listing.root else ""
             relative = f"{folder}/{name}" if folder else name
             resolved = times.resolve(path, name, stat=self.verify, relative=relative)
         except OSError as exc:
