@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from pylapse import db, timeutil
 from pylapse.index import (
+    collection_rows,
     darkflags,
     daycounts,
     deadflags,
@@ -163,22 +164,13 @@ class FrameIndex:
         cid = self._ids.get(key)
         if cid is not None:
             return cid
-        row = (
-            self._reader()
-            .execute("SELECT id FROM index_collections WHERE key = ?", (key,))
-            .fetchone()
-        )
-        if row is None and create:
+        cid = collection_rows.find(self._reader(), key)
+        if cid is None and create:
             with self._lock, db.transaction(self._conn):
-                row = self._conn.execute(
-                    "INSERT INTO index_collections (key) VALUES (?) "
-                    "ON CONFLICT (key) DO UPDATE SET key = excluded.key RETURNING id",
-                    (key,),
-                ).fetchone()
-        if row is None:
-            return None
-        self._ids[key] = int(row[0])
-        return int(row[0])
+                cid = collection_rows.create(self._conn, key)
+        if cid is not None:
+            self._ids[key] = cid
+        return cid
 
     # --- writing --------------------------------------------------------------------------------
 
@@ -246,11 +238,14 @@ class FrameIndex:
                 self._conn.execute("PRAGMA wal_autocheckpoint = 1000")
             with self._lock, db.transaction(self._conn):
                 resolve_after_scan(self._conn, cid, timeline, result, known or 0)
-                self._conn.execute(
-                    "UPDATE index_collections SET root = ?, zone = ?, zones = ?, scanned_at = ?, "
-                    "extensions = ? WHERE id = ?",
-                    (str(scanner.root), _zone_name(zone), timeline.key,
-                     timeutil.now().timestamp(), scanner.extensions_key, cid),
+                collection_rows.record_scan(
+                    self._conn,
+                    cid,
+                    str(scanner.root),
+                    _zone_name(zone),
+                    timeline.key,
+                    scanner.extensions_key,
+                    timeutil.now().timestamp(),
                 )
         result.total = self.count(collection)
         return result
@@ -435,14 +430,7 @@ class FrameIndex:
         if cid is None:
             return 0
         with self._scan_lock, self._lock, db.transaction(self._conn):
-            gone = self._conn.execute("DELETE FROM frames WHERE collection_id = ?", (cid,)).rowcount
-            for table in ("day_counts", "scanned_dirs"):
-                self._conn.execute(f"DELETE FROM {table} WHERE collection_id = ?", (cid,))
-            # The collection's own row (and so its id) stays: other processes have it cached.
-            self._conn.execute(
-                "UPDATE index_collections SET root = NULL, scanned_at = NULL WHERE id = ?", (cid,)
-            )
-        return gone
+            return collection_rows.drop(self._conn, cid)
 
     def remove_frames(self, collection: str, files: Iterable[tuple[int, str, str]]) -> int:
         """Forget the rows of frames whose files were moved away (retention's trash).
@@ -467,22 +455,7 @@ class FrameIndex:
         has frames; an empty ``new`` (known but without frames) is replaced.
         """
         with self._scan_lock, self._lock, db.transaction(self._conn):
-            conn = self._conn
-            row = conn.execute("SELECT id FROM index_collections WHERE key = ?", (old,)).fetchone()
-            if row is None:
-                return
-            target = conn.execute(
-                "SELECT id FROM index_collections WHERE key = ?", (new,)
-            ).fetchone()
-            if target is not None:
-                if conn.execute(
-                    "SELECT 1 FROM frames WHERE collection_id = ? LIMIT 1", (target[0],)
-                ).fetchone():
-                    raise ValueError(f"the index already has frames under {new!r}")
-                for table in ("day_counts", "scanned_dirs"):
-                    conn.execute(f"DELETE FROM {table} WHERE collection_id = ?", (target[0],))
-                conn.execute("DELETE FROM index_collections WHERE id = ?", (target[0],))
-            conn.execute("UPDATE index_collections SET key = ? WHERE id = ?", (new, row[0]))
+            collection_rows.rename(self._conn, old, new)
             self._ids.pop(old, None)
             self._ids.pop(new, None)
 
@@ -490,11 +463,7 @@ class FrameIndex:
 
     def collections(self) -> list[str]:
         """Keys of the collections that have frames."""
-        rows = self._reader().execute(
-            "SELECT key FROM index_collections c WHERE EXISTS "
-            "(SELECT 1 FROM day_counts d WHERE d.collection_id = c.id AND d.n > 0) ORDER BY key"
-        )
-        return [r[0] for r in rows]
+        return collection_rows.keys_with_frames(self._reader())
 
     def count(self, collection: str, start: TimeBound = None, end: TimeBound = None) -> int:
         """Frames of ``collection`` with ``start <= utc < end`` (either bound optional).
@@ -519,12 +488,7 @@ class FrameIndex:
         if tz is not None and not isinstance(tz, str):
             return tz
         if tz is None:
-            row = (
-                self._reader()
-                .execute("SELECT zone FROM index_collections WHERE id = ?", (cid,))
-                .fetchone()
-            )
-            tz = row[0] if row else None
+            tz = collection_rows.last_zone(self._reader(), cid)
         return timeutil.zone(tz)
 
     def frames(
