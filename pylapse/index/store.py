@@ -37,6 +37,7 @@ from pylapse.index import (
     daycounts,
     deadflags,
     frame_files,
+    frame_listing,
     frame_writes,
     score_versions,
     sky_queries,
@@ -505,31 +506,23 @@ class FrameIndex:
         cid = self._collection_id(collection)
         if cid is None:
             return []
-        where, params = range_where(cid, bound_seconds(start, "start"), bound_seconds(end, "end"))
-        order = "DESC" if descending else "ASC"
-        sql = (
-            f"SELECT {FRAME_COLUMNS} FROM frames f JOIN scanned_dirs d ON d.id = f.dir_id "
-            f"WHERE {where} ORDER BY f.utc {order}, f.id {order} LIMIT ? OFFSET ?"
+        lo, hi = bound_seconds(start, "start"), bound_seconds(end, "end")
+        return frame_listing.frames_in(
+            self._reader(), cid, collection, lo, hi,
+            limit=limit, offset=offset, descending=descending,
         )
-        bounds = (db.NO_LIMIT if limit is None else limit, offset)
-        rows = self._reader().execute(sql, (*params, *bounds))
-        return frames_from_rows(collection, rows)
 
     def file_rows(
         self, collection: str, start: TimeBound = None, end: TimeBound = None
-    ) -> list[tuple[int, str, str, float, int, int | None, float | None]]:
+    ) -> list[frame_listing.FileRow]:
         """``(id, folder, name, utc, offset, size, sharpness)`` of the frames with ``start <= utc
         < end``, in time order: what retention plans from, without building a :class:`Frame`
         and its path per row (half the time of :meth:`frames` over a day of frames)."""
         cid = self._collection_id(collection)
         if cid is None:
             return []
-        where, params = range_where(cid, bound_seconds(start, "start"), bound_seconds(end, "end"))
-        sql = (
-            "SELECT f.id, d.path, f.name, f.utc, f.utc_offset, f.size, f.sharpness FROM frames f "
-            f"JOIN scanned_dirs d ON d.id = f.dir_id WHERE {where} ORDER BY f.utc, f.id"
-        )
-        return self._reader().execute(sql, params).fetchall()
+        lo, hi = bound_seconds(start, "start"), bound_seconds(end, "end")
+        return frame_listing.file_rows(self._reader(), cid, lo, hi)
 
     def first(self, collection: str) -> Frame | None:
         found = self.frames(collection, limit=1)
@@ -540,19 +533,7 @@ class FrameIndex:
         return found[0] if found else None
 
     def get(self, frame_id: int) -> Frame | None:
-        row = (
-            self._reader()
-            .execute(
-                f"SELECT {FRAME_COLUMNS}, c.key FROM frames f "
-                "JOIN scanned_dirs d ON d.id = f.dir_id "
-                "JOIN index_collections c ON c.id = f.collection_id WHERE f.id = ?",
-                (int(frame_id),),
-            )
-            .fetchone()
-        )
-        if row is None:
-            return None
-        return frames_from_rows(row[-1], [row[:-1]])[0]
+        return frame_listing.frame_by_id(self._reader(), frame_id)
 
     def size_totals(self, collection: str) -> tuple[int, int, int]:
         """``(frames, bytes of those whose size is known, frames whose size is not known)``.
@@ -640,18 +621,7 @@ class FrameIndex:
     def frames_after(self, after: int, limit: int) -> list[Frame]:
         """Up to ``limit`` frames (any collection) with an id above ``after``, newest first:
         what was indexed since :meth:`newest_id` said ``after`` (the thumbnail maker's feed)."""
-        rows = (
-            self._reader()
-            .execute(
-                f"SELECT {FRAME_COLUMNS}, c.key FROM frames f "
-                "JOIN scanned_dirs d ON d.id = f.dir_id "
-                "JOIN index_collections c ON c.id = f.collection_id "
-                "WHERE f.id > ? ORDER BY f.id DESC LIMIT ?",
-                (int(after), int(limit)),
-            )
-            .fetchall()
-        )
-        return [frames_from_rows(row[-1], [row[:-1]])[0] for row in rows]
+        return frame_listing.frames_after(self._reader(), after, limit)
 
     def sky_colours(
         self, collection_key: str, utc_from: float, utc_to: float, stat: str = "mean"
