@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 import threading
 from array import array
 from bisect import bisect_left
@@ -52,6 +51,7 @@ from pylapse.index.frame import (
     frames_from_rows,
     range_where,
 )
+from pylapse.index.readers import Readers
 from pylapse.index.scan import DEFAULT_EXTENSIONS, DEFAULT_IGNORE, SOURCE_CAPTURE, Scanner
 from pylapse.index.scan_result import ScanResult
 from pylapse.index.schema import COMPONENT, SCHEMA, SKY_COLUMNS
@@ -71,7 +71,6 @@ __all__ = [
 ]
 
 METRIC_COLUMNS = ("width", "height", "luma", *frame_scores.SCORE_COLUMNS, "size", "mtime")
-_PG_READERS = 4  # reading connections a FrameIndex opens to PostgreSQL at most (see _reader)
 
 
 def _zone_name(tz: tzinfo) -> str:
@@ -83,7 +82,7 @@ class FrameIndex:
 
     Thread-safe: writes go through one connection under a lock (each scanned folder is its own
     transaction, so capture can add frames during a long scan); reads use one connection per
-    thread and never wait for a writer (SQLite's WAL; PostgreSQL's MVCC).
+    thread and never wait for a writer (SQLite's WAL; PostgreSQL's MVCC; :mod:`.readers`).
     """
 
     def __init__(self, location: str | os.PathLike[str]) -> None:
@@ -101,15 +100,12 @@ class FrameIndex:
         self._conn = db.connect(self.location)
         self._lock = threading.RLock()
         self._scan_lock = threading.Lock()
-        self._local = threading.local()
-        self._readers: list[db.Connection] = []
-        self._readers_shared: list[int] = []  # threads given a reader another thread opened
+        self._readers = Readers(self.location, self.backend, self._lock)
         self._ids: dict[str, int] = {}
         # collection id -> (ids, utcs) under its change stamp: see utc_times
         self._times: Kept[tuple[array[int], array[float]]] = Kept()
         # collection id -> its dead frames under (frame stamp, dead stamp): see dead_frames
         self._dead: Kept[DeadFrames] = Kept()
-        self._closed = False
         try:
             db.migrate(self._conn, COMPONENT, SCHEMA)
             # frames scored before verdicts were stored: decided once (a few s a million)
@@ -121,34 +117,14 @@ class FrameIndex:
     # --- connections ----------------------------------------------------------------------------
 
     def _reader(self) -> db.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            if self._closed:
-                raise sqlite3.ProgrammingError(f"the frame index {self} is closed")
-            with self._lock:
-                if self.backend is db.Backend.POSTGRESQL and len(self._readers) >= _PG_READERS:
-                    # A server connection is a process on the server (max_connections, 100 by
-                    # default, for every host): threads past the first few share one. Reads
-                    # take no transaction and psycopg fetches a result whole, serialising the
-                    # threads of a connection per statement only.
-                    conn = self._readers[len(self._readers_shared) % _PG_READERS]
-                    self._readers_shared.append(threading.get_ident())
-                else:
-                    conn = db.connect(self.location)
-                    conn.row_factory = None  # plain tuples: hot queries build their own objects
-                    self._readers.append(conn)
-            self._local.conn = conn
-        return conn
+        return self._readers.get()
 
     def __str__(self) -> str:
         return db.describe(self.location)
 
     def close(self) -> None:
         with self._lock:
-            self._closed = True
-            for conn in self._readers:
-                conn.close()
-            self._readers.clear()
+            self._readers.close()
             self._conn.close()
 
     def __enter__(self) -> FrameIndex:
