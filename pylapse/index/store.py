@@ -21,7 +21,7 @@ Where the queries live
     (:mod:`.readers`), the locks and the caches; the SQL of each group is in its own module,
     taking a connection and a collection row: :mod:`.collection_rows`, :mod:`.frame_writes`,
     :mod:`.frame_listing`, :mod:`.frame_files`, :mod:`.time_flags`, :mod:`.daycounts`,
-    :mod:`.sky_queries`, :mod:`.time_cache`; the score methods come from the mixin
+    :mod:`.sky_queries`, :mod:`.time_cache`, :mod:`.scan_run`; the score methods come from the mixin
     :class:`pylapse.index.score_methods.ScoreMethods`.
 """
 
@@ -53,10 +53,11 @@ from pylapse.index.frame import Frame, TimeBound, bound_seconds
 from pylapse.index.readers import Readers
 from pylapse.index.scan import DEFAULT_EXTENSIONS, DEFAULT_IGNORE, SOURCE_CAPTURE, Scanner
 from pylapse.index.scan_result import ScanResult
+from pylapse.index.scan_run import run_scan
 from pylapse.index.schema import COMPONENT, SCHEMA, SKY_COLUMNS
 from pylapse.index.score_methods import ScoreMethods
 from pylapse.index.time_cache import SHORT, Kept, read_times
-from pylapse.index.zones import ZoneTimeline, resolve_after_scan
+from pylapse.index.zones import ZoneTimeline
 from pylapse.progress import ProgressCallback
 from pylapse.selection.dead_camera import DeadFrames
 
@@ -71,10 +72,6 @@ __all__ = [
 ]
 
 METRIC_COLUMNS = ("width", "height", "luma", *frame_scores.SCORE_COLUMNS, "size", "mtime")
-
-
-def _zone_name(tz: tzinfo) -> str:
-    return str(getattr(tz, "key", None) or tz)
 
 
 class FrameIndex(ScoreMethods):
@@ -204,26 +201,7 @@ class FrameIndex(ScoreMethods):
                 roots=roots,
                 ignore=ignore,
             )
-            # Checkpoint (copy the WAL into the file, with an fsync) every ~40 MB instead of
-            # every ~4 MB while a scan writes: a cold scan of millions of rows fsyncs 10x less.
-            # (A PRAGMA is SQLite's: PostgreSQL's connection drops it.)
-            self._conn.execute("PRAGMA wal_autocheckpoint = 10000")
-            try:
-                known = self._conn.execute("SELECT MAX(id) FROM frames").fetchone()[0]
-                result = scanner.run(root)
-            finally:
-                self._conn.execute("PRAGMA wal_autocheckpoint = 1000")
-            with self._lock, db.transaction(self._conn):
-                resolve_after_scan(self._conn, cid, timeline, result, known or 0)
-                collection_rows.record_scan(
-                    self._conn,
-                    cid,
-                    str(scanner.root),
-                    _zone_name(zone),
-                    timeline.key,
-                    scanner.extensions_key,
-                    timeutil.now().timestamp(),
-                )
+            result = run_scan(self._conn, self._lock, cid, scanner, root, timeline)
         result.total = self.count(collection)
         return result
 
