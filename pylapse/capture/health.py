@@ -335,13 +335,15 @@ class HealthStore:
         luma: float | None = None,
         hash_distance: int | None = None,
         luma_yesterday: float | None = None,
+        grain: int | None = None,
     ) -> HealthState | None:
         """A saved frame; returns the new state (ok, frozen, blank or dark), or None while the disk
         is full (the update is held and written when there is room again).
 
         With the frame's quality scores (:mod:`pylapse.imaging.quality`) more is caught:
-        ``hash_distance`` 0 to the previous frame with its ``luma`` unmoved counts towards
-        frozen like identical bytes (a camera re-encoding a cached picture), and a frame far
+        ``hash_distance`` 0 to the previous frame with its ``luma`` and ``grain`` unmoved
+        (:func:`pylapse.selection.dead_camera.same_picture`) counts towards frozen like
+        identical bytes (a camera re-encoding a cached picture), and a frame far
         darker than ``luma_yesterday`` (the camera's frame at the same time a day earlier) is
         dark (a covered lens, a dead infrared light).
         """
@@ -350,12 +352,12 @@ class HealthStore:
         def write() -> HealthState:
             self._ensure(camera_id)
             row = self._conn.execute(
-                "SELECT state, last_digest, identical_count, same_picture_count, last_luma "
-                "FROM camera_health WHERE camera_id = ?",
+                "SELECT state, last_digest, identical_count, same_picture_count, last_luma, "
+                "last_grain FROM camera_health WHERE camera_id = ?",
                 (camera_id,),
             ).fetchone()
             identical = row["identical_count"] + 1 if row["last_digest"] == digest else 1
-            unmoved = same_picture(hash_distance, luma, row["last_luma"])
+            unmoved = same_picture(hash_distance, luma, row["last_luma"], grain, row["last_grain"])
             same = row["same_picture_count"] + 1 if unmoved or identical > 1 else 1
             state, reason = judge_saved(
                 identical=identical,
@@ -371,7 +373,7 @@ class HealthStore:
                 "UPDATE camera_health SET state = ?, last_success_utc = ?,"
                 " last_success_offset = ?, consecutive_failures = 0, identical_count = ?,"
                 " last_digest = ?, last_frame_id = ?, last_path = ?, same_picture_count = ?,"
-                " last_luma = ?, state_reason = ? WHERE camera_id = ?",
+                " last_luma = ?, last_grain = ?, state_reason = ? WHERE camera_id = ?",
                 (
                     state.value,
                     when.timestamp(),
@@ -382,6 +384,7 @@ class HealthStore:
                     path,
                     same,
                     luma,
+                    grain,
                     reason or None,
                     camera_id,
                 ),

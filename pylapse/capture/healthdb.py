@@ -85,6 +85,9 @@ STEPS = [
     ALTER TABLE camera_health ADD COLUMN last_luma REAL""",
     # why the camera is in its state (frozen, blank, failing...), for the dashboard's card
     "ALTER TABLE camera_health ADD COLUMN state_reason TEXT",
+    # the last frame's grain (pylapse.imaging.quality), which tells a still scene from a
+    # picture served again (pylapse.selection.dead_camera.same_picture); signed 64-bit
+    "ALTER TABLE camera_health ADD COLUMN last_grain INTEGER",
 ]
 
 # The local file remembers which databases its health went to (a password never kept).

@@ -290,6 +290,7 @@ class AttemptRunner:
                 luma=result.luma,
                 hash_distance=result.hash_distance,
                 luma_yesterday=result.luma_yesterday,
+                grain=None if result.scores is None else result.scores.grain,
             )
             state = "" if new is None or new.value == "ok" else f" [{new.value}]"
         if result.frame_id is None and self.index is not None:

@@ -48,7 +48,7 @@ __all__ = ["CHUNK", "DEAD_SQL", "backfill", "backfill_pending", "read_dead", "re
 CHUNK = 20_000  # rows a backfill decides per transaction (capture waits at most for one)
 _AFTER = 256  # frames read after a changed one at most: a batch of them often fits in one
 _IDS = 500  # frame ids per IN (...) list
-_COLUMNS = "id, utc, luma, contrast, hash_distance, dead, utc_offset"
+_COLUMNS = "id, utc, luma, contrast, hash_distance, dead, utc_offset, grain"
 # Queries next to a frame bound utc on its own first ("utc >= ?"): with only the (utc, id) OR
 # SQLite walks the collection's index from one end (a metrics batch early in a million-frame
 # collection read most of it per window).
@@ -61,7 +61,7 @@ _KIND_SQL = (
     + " ELSE 0 END"
 )
 
-Row = list[Any]  # [id, utc, luma, contrast, hash_distance, dead, utc_offset], as read
+Row = list[Any]  # [id, utc, luma, contrast, hash_distance, dead, utc_offset, grain], as read
 
 
 def _word(kind: int) -> str | None:
@@ -76,7 +76,8 @@ def _decide(
     luma = [r[2] for r in window]
     contrast = [r[3] for r in window]
     hd = [r[4] for r in window]
-    flags, lo, hi = settled_flags(luma, contrast, hd, first=first, last=last)
+    grain = [r[7] for r in window]
+    flags, lo, hi = settled_flags(luma, contrast, hd, first=first, last=last, grain=grain)
     alive = [i for i in range(lo, hi) if not flags[i]]
     dark = darkflags.dark(conn, cid, [(window[i][1], window[i][6], luma[i]) for i in alive])
     dark_at = {i for i, d in zip(alive, dark, strict=True) if d}

@@ -332,7 +332,7 @@ class FolderWriter:
             "mtime = ?, time_source = ?, offset_source = ?, time_status = ?, time_reason = ?, "
             "width = NULL, height = NULL, luma = NULL, sharpness = NULL, "
             "contrast = NULL, noise = NULL, clip_high = NULL, clip_low = NULL, dhash = NULL, "
-            f"hash_distance = NULL, dead = NULL, {_SKY_CLEARED} WHERE id = ?",
+            f"hash_distance = NULL, grain = NULL, dead = NULL, {_SKY_CLEARED} WHERE id = ?",
             updates,
         )
         # a replaced image is not measured: neither dead itself nor a link of a run

@@ -202,4 +202,9 @@ SCHEMA = [
     CREATE INDEX frames_score_version ON frames (collection_id, score_version)
         WHERE dhash IS NOT NULL;
     """,
+    # Each frame's grain (pylapse.imaging.quality): 64 parity bits of its grey copy's cells,
+    # which tell a live still scene from a picture served again (the dead-camera rule of
+    # pylapse.selection.dead_camera). NULL: scored before it; such frames keep the luma rule.
+    # Stored as a signed 64-bit integer, as dhash is.
+    "ALTER TABLE frames ADD COLUMN grain INTEGER",
 ]

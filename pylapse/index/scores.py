@@ -36,6 +36,7 @@ SCORE_COLUMNS = (
     "clip_low",
     "dhash",
     "hash_distance",
+    "grain",
 )
 _WRITTEN = frozenset((*SCORE_COLUMNS, *SKY_COLUMNS, "score_version"))
 # the metrics job stats what a scan did not (for the largest-frame query and the disk totals)

@@ -6,10 +6,17 @@ One rule, used twice: camera health (:mod:`pylapse.capture.health`) turns a came
 (:meth:`pylapse.collection.Collection.select`, ``keep_dead_frames=True`` keeps them).
 
 * **Frozen:** a frame shows *the same picture* as the camera's previous one when its perceptual
-  hash does not differ (``hash_distance == 0``) and its mean luma moved by less than
-  :data:`SAME_LUMA` (a live sensor's noise moves it more, a cached picture re-encoded does not;
-  identical bytes are the same picture too). A run of at least :data:`FROZEN_AFTER` frames,
-  the first picture counted, is a frozen camera.
+  hash does not differ (``hash_distance == 0``), its mean luma moved by less than
+  :data:`SAME_LUMA` and its ``grain`` (:mod:`pylapse.imaging.quality`: the parity of 64 cells'
+  sums of grey levels) differs in at most :data:`SAME_GRAIN` bits. The grain is what tells a
+  still scene from a picture served again: a live sensor's noise flips about half of its bits
+  even when nothing moves, while the hash and the luma stay put (measured: sensor noise moves
+  the mean of the scores' copy by 0.00-0.05); a picture served again flips none but those
+  under a clock drawn on it. Frames scored before the grain existed are judged by the hash and
+  the luma alone, so a still scene under steady light could read as frozen there (``pylapse
+  metrics --rescore-old`` leaves such frames as they are). Identical bytes are the
+  same picture too (camera health compares them). A run of at least :data:`FROZEN_AFTER`
+  frames, the first picture counted, is a frozen camera.
 * **Blank:** the grey level's standard deviation (the ``contrast`` score) is under
   :data:`BLANK_CONTRAST`: a lens cap, a dead sensor, an all-black stream.
 * **Dark:** a frame :func:`far_darker` than the camera's frame nearest the same local time
@@ -40,6 +47,7 @@ __all__ = [
     "DARK_CANDIDATE_LUMA",
     "DAY_BEFORE_WINDOW",
     "FROZEN_AFTER",
+    "SAME_GRAIN",
     "SAME_LUMA",
     "DayBefore",
     "Dead",
@@ -55,8 +63,12 @@ __all__ = [
 
 # frames in a row showing the same picture (the first counted) that make a camera frozen
 FROZEN_AFTER = 5
-# A live camera's sensor noise and exposure move a frame's mean luma by more than this between
-# frames even when the scene stands still; a cached picture re-encoded does not.
+# grain bits (of 64) that may differ between two frames of one picture: a clock drawn on a
+# picture served again flips 0-2 of them, a live sensor's noise 23-41 on a still scene (real
+# frames with noise of sigma 0.3-3, bright and at 8 % of their light)
+SAME_GRAIN = 8
+# The luma of one picture served again moves by less than this. So does a still scene's under
+# steady light (sensor noise averages out over a frame), hence the grain as well.
 SAME_LUMA = 0.05
 # grey-level standard deviation under which a picture is blank (near-constant)
 BLANK_CONTRAST = 2.0
@@ -70,6 +82,7 @@ DARK_CANDIDATE_LUMA = DARKER_SHARE * 255
 # seconds either side of the same local time the day before that a reference frame may be
 DAY_BEFORE_WINDOW = 1800.0
 _DAY = 86400.0
+_MASK = (1 << 64) - 1
 
 
 class Dead(IntEnum):
@@ -82,15 +95,36 @@ class Dead(IntEnum):
 
 
 def same_picture(
-    hash_distance: int | None, luma: float | None, previous_luma: float | None
+    hash_distance: int | None,
+    luma: float | None,
+    previous_luma: float | None,
+    grain: int | None = None,
+    previous_grain: int | None = None,
 ) -> bool:
-    """Whether a frame repeats the camera's previous picture (unmeasured: no)."""
-    return (
-        hash_distance == 0
-        and luma is not None
-        and previous_luma is not None
-        and abs(luma - previous_luma) < SAME_LUMA
-    )
+    """Whether a frame repeats the camera's previous picture (unmeasured: no); without both
+    frames' ``grain`` the hash and the luma decide alone (see the module's note)."""
+    if (
+        hash_distance != 0
+        or luma is None
+        or previous_luma is None
+        or abs(luma - previous_luma) >= SAME_LUMA
+    ):
+        return False
+    if grain is None or previous_grain is None:
+        return True
+    return ((grain ^ previous_grain) & _MASK).bit_count() <= SAME_GRAIN
+
+
+def _linked(
+    hash_distance: Sequence[int | None],
+    luma: Sequence[float | None],
+    grain: Sequence[int | None] | None,
+    i: int,
+) -> bool:
+    """Whether frame ``i`` of the columns repeats frame ``i - 1``'s picture."""
+    if grain is None:
+        return same_picture(hash_distance[i], luma[i], luma[i - 1])
+    return same_picture(hash_distance[i], luma[i], luma[i - 1], grain[i], grain[i - 1])
 
 
 def is_blank(contrast: float | None, limit: float = BLANK_CONTRAST) -> bool:
@@ -164,6 +198,7 @@ def dead_flags(
     contrast: Sequence[float | None],
     hash_distance: Sequence[int | None],
     *,
+    grain: Sequence[int | None] | None = None,
     frozen_after: int = FROZEN_AFTER,
     blank_contrast: float = BLANK_CONTRAST,
 ) -> bytearray:
@@ -174,12 +209,13 @@ def dead_flags(
     columns counts only its frames inside them (read a few frames before to see it whole).
     """
     n = len(luma)
-    if len(contrast) != n or len(hash_distance) != n:
-        raise ValueError(f"columns of {n}, {len(contrast)} and {len(hash_distance)} frames")
+    if len(contrast) != n or len(hash_distance) != n or (grain is not None and len(grain) != n):
+        sizes = [len(contrast), len(hash_distance), *([] if grain is None else [len(grain)])]
+        raise ValueError(f"columns of {n}, " + " and ".join(map(str, sizes)) + " frames")
     flags = bytearray(n)
     start = 0  # first frame of the current run of one picture
     for i in range(1, n + 1):
-        if i < n and same_picture(hash_distance[i], luma[i], luma[i - 1]):
+        if i < n and _linked(hash_distance, luma, grain, i):
             continue
         if i - start >= frozen_after:
             flags[start:i] = bytes([Dead.FROZEN]) * (i - start)
@@ -197,6 +233,7 @@ def settled_flags(
     *,
     first: bool,
     last: bool,
+    grain: Sequence[int | None] | None = None,
     frozen_after: int = FROZEN_AFTER,
 ) -> tuple[bytearray, int, int]:
     """:func:`dead_flags` of a window cut out of a camera's frames (time order), and the part
@@ -207,13 +244,13 @@ def settled_flags(
     (frozen whatever lies beyond) or that edge is the sequence's own (``first``: nothing
     before the window; ``last``: nothing after it). Runs inside the window are whole.
     """
-    flags = dead_flags(luma, contrast, hash_distance, frozen_after=frozen_after)
+    flags = dead_flags(luma, contrast, hash_distance, grain=grain, frozen_after=frozen_after)
     n = len(flags)
     lo, hi = 0, n
     if not first:
         # where the first run ends (n: it fills the window)
         end = next(
-            (i for i in range(1, n) if not same_picture(hash_distance[i], luma[i], luma[i - 1])),
+            (i for i in range(1, n) if not _linked(hash_distance, luma, grain, i)),
             n,
         )
         if end < frozen_after:
@@ -221,11 +258,7 @@ def settled_flags(
     if not last:
         # where the last run starts (0: it fills the window)
         begin = next(
-            (
-                i
-                for i in range(n - 1, 0, -1)
-                if not same_picture(hash_distance[i], luma[i], luma[i - 1])
-            ),
+            (i for i in range(n - 1, 0, -1) if not _linked(hash_distance, luma, grain, i)),
             0,
         )
         if n - begin < frozen_after:

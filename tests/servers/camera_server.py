@@ -81,6 +81,8 @@ _CHUNK = 64 * 1024
 BEHAVIOURS = {
     "jpeg": "a valid JPEG, different on every request",
     "static": "the same JPEG bytes on every request",
+    "still": "a live camera on a still scene: one picture with fresh sensor noise per request",
+    "frozen-clock": "a frozen camera stamping its clock: one picture, a new time drawn on it",
     "blank": "a uniform grey JPEG",
     "dark": "a valid JPEG at a tenth of the brightness, different on every request",
     "png": "a valid PNG",
@@ -317,6 +319,34 @@ class CameraServer:
             self._headers[path] = headers
             return self.routes.get(path)
 
+    def still_jpeg(self, clock: bool = False) -> bytes:
+        """The static picture with fresh noise of sigma 1.5 (a live sensor: nothing in the
+        scene moves), or as it is with the request's number drawn on as a clock (``clock``:
+        a frozen camera re-encoding its last picture with the time stamped on)."""
+        import numpy as np
+
+        with self._lock:
+            self._serial += 1
+            number = self._serial
+        # a scene with texture everywhere, as a real one has: a diagonal ramp (no two
+        # neighbouring cells of a perceptual hash alike) under a few boxes
+        width, height = self.frame_size
+        ramp = np.add.outer(np.arange(height) * 0.5, np.arange(width) * 0.2) % 200 + 20
+        picture = Image.fromarray(ramp.astype(np.uint8)).convert("RGB")
+        draw = ImageDraw.Draw(picture)
+        for k in range(6):
+            box = (k * width // 7, k * height // 9, k * width // 7 + width // 8, height - k * 9)
+            draw.rectangle(box, fill=(40 * k, 200 - 30 * k, 90))
+        if clock:
+            ImageDraw.Draw(picture).text((8, 8), f"12:00:{number % 60:02d}", fill=(255, 255, 255))
+        else:
+            pixels = np.asarray(picture, dtype=np.float32)
+            noise = np.random.default_rng(number).normal(0, 1.5, pixels.shape)
+            picture = Image.fromarray(np.clip(np.rint(pixels + noise), 0, 255).astype(np.uint8))
+        out = io.BytesIO()
+        picture.save(out, "JPEG", quality=85)
+        return out.getvalue()
+
     def next_jpeg(self, brightness: float = 1.0) -> bytes:
         with self._lock:
             self._serial += 1
@@ -414,6 +444,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _b_static(self) -> None:
         self._send(200, self.cam.static_jpeg, "image/jpeg")
+
+    def _b_still(self) -> None:
+        self._send(200, self.cam.still_jpeg(), "image/jpeg")
+
+    def _b_frozen_clock(self) -> None:
+        self._send(200, self.cam.still_jpeg(clock=True), "image/jpeg")
 
     def _b_blank(self) -> None:
         self._send(200, self.cam.blank_jpeg, "image/jpeg")

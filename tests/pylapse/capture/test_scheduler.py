@@ -94,6 +94,25 @@ def _wait_for(predicate, timeout: float = 8.0) -> bool:
 
 @pytest.mark.slow
 @pytest.mark.network
+def test_a_still_scene_stays_alive_where_a_frozen_camera_stamping_its_clock_turns_frozen(
+    tmp_path, running
+):
+    """Both serve one 1280x720 picture whose dHash and mean luma do not move; the live one has
+    a sensor's noise, the frozen one a clock drawn on. Before the grain, a still scene under
+    steady light turned frozen (and its frames were left out of selections) like the other."""
+    with CameraServer(frame_size=(1280, 720)) as server:
+        server.route("/still", "still")
+        server.route("/clock", "frozen-clock")
+        cameras = {"still": _camera(server, "/still"), "clock": _camera(server, "/clock")}
+        _sched, health = running(_config(tmp_path, cameras))
+        assert _wait_for(lambda: health.get("clock").state is HealthState.FROZEN)
+        assert "the same picture 3 times" in (health.get("clock").reason or "")
+        assert _wait_for(lambda: len(_frames(tmp_path / "frames/still")) >= 5)
+        assert health.get("still").state is HealthState.OK
+
+
+@pytest.mark.slow
+@pytest.mark.network
 def test_healthy_camera_keeps_its_schedule_while_others_fail(tmp_path, server, running):
     config = _config(
         tmp_path,

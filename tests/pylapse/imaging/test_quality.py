@@ -4,6 +4,7 @@ a real frame plausibly."""
 from __future__ import annotations
 
 import io
+import itertools
 import random
 
 import numpy as np
@@ -126,3 +127,33 @@ def test_real_frames_score_plausibly() -> None:
     with Image.open(frames[0]) as image:
         blurred = quality.score(image.convert("RGB").filter(ImageFilter.GaussianBlur(3)))
     assert blurred.sharpness < 0.2 * first.sharpness
+
+
+def test_the_grain_tells_a_live_still_scene_from_a_picture_served_again() -> None:
+    """A still scene seen by a live sensor (fresh noise each frame, bright and at 8 % of the
+    light) keeps its dHash and mean luma, so only the grain says it is alive; a picture served
+    again with a clock drawn on it flips only the grain's bits under the clock."""
+    from pylapse.selection.dead_camera import SAME_GRAIN, SAME_LUMA
+
+    rng = np.random.default_rng(11)
+    base = np.asarray(_scene(5, (1280, 720)), dtype=np.float32)
+    for light in (1.0, 0.08):
+        scores = []
+        for _ in range(4):
+            noisy = np.clip(np.rint(base * light + rng.normal(0, 1.0, base.shape)), 0, 255)
+            scores.append(quality.score_file(_jpeg(Image.fromarray(noisy.astype(np.uint8)))))
+        for a, b in itertools.pairwise(scores):
+            assert abs(a.luma - b.luma) < SAME_LUMA  # what the luma cannot tell
+            assert a.grain is not None and b.grain is not None
+            assert quality.hash_distance(a.grain, b.grain) > 3 * SAME_GRAIN, light
+    picture = _scene(5, (1280, 720))
+    served = []
+    for second in range(3):
+        stamped = picture.copy()
+        ImageDraw.Draw(stamped).text((600, 300), f"12:00:0{second}", fill="white")
+        served.append(quality.score_file(_jpeg(stamped)))
+    for a, b in itertools.pairwise(served):
+        assert a.grain is not None and b.grain is not None
+        assert quality.hash_distance(a.grain, b.grain) <= SAME_GRAIN
+    again = quality.score_file(_jpeg(picture))
+    assert again.grain == quality.score_file(_jpeg(picture)).grain  # the same bytes: the same

@@ -39,12 +39,14 @@ def _by_rule(index: FrameIndex, key: str) -> list[str | None]:
     """The rule over the collection's whole sequence, as the selection-time read decided:
     frozen and blank, else dark against the frame nearest the same local time the day before."""
     rows = index._reader().execute(
-        "SELECT f.luma, f.contrast, f.hash_distance, f.utc + f.utc_offset FROM frames f "
+        "SELECT f.luma, f.contrast, f.hash_distance, f.utc + f.utc_offset, f.grain FROM frames f "
         "JOIN index_collections c ON c.id = f.collection_id WHERE c.key = ? "
         "ORDER BY f.utc, f.id",
         (key,),
     ).fetchall()
-    flags = dead_flags([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+    flags = dead_flags(
+        [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], grain=[r[4] for r in rows]
+    )
     dark = DayBefore((r[3], r[0]) for r in rows).dark([r[3] for r in rows], [r[0] for r in rows])
     return [
         Dead(f).name.lower() if f else "dark" if d else None
@@ -233,4 +235,25 @@ def test_capture_flags_a_frozen_run_as_it_grows_and_a_blank_frame_at_once(tmp_pa
         assert _stored(index, "cam") == [None] * 3 + ["frozen"] * 6 + [None, "blank"]
     assert _stored(index, "cam") == _by_rule(index, "cam")
     assert len(index.dead_frames("cam")) == 7
+    index.close()
+
+
+def test_a_still_scene_is_kept_where_a_frozen_camera_stamping_its_clock_is_left_out(
+    tmp_path, index_location
+):
+    """Frames of a live camera on a still scene (sensor noise only) keep a dHash and a luma
+    that do not move, as a frozen camera's do; their grains differ, so selections keep them."""
+    index = FrameIndex(index_location)
+    with porch_camera(tmp_path, frame_size=(1280, 720)) as (server, camera):
+        t = iter(START + k * STEP for k in range(100))
+        server.route("/cam", "still")
+        for _ in range(6):
+            camera.capture(next(t), index)
+        server.route("/cam", "frozen-clock")
+        for _ in range(6):
+            camera.capture(next(t), index)
+    stored = _stored(index, "cam")
+    assert stored[:6] == [None] * 6  # the first clock frame still links to the last still one
+    assert stored[6:] == ["frozen"] * 6
+    assert len(index.dead_frames("cam")) == 6
     index.close()

@@ -21,6 +21,19 @@ from pylapse.selection.dead_camera import (
 F, B, A = Dead.FROZEN, Dead.BLANK, Dead.ALIVE
 
 
+def test_same_picture_needs_the_grain_unmoved_when_both_frames_have_one():
+    from pylapse.selection.dead_camera import SAME_GRAIN
+
+    grain = 0x0F0F_0F0F_0F0F_0F0F
+    near = grain ^ ((1 << SAME_GRAIN) - 1)  # SAME_GRAIN bits flipped: a clock drawn on
+    assert same_picture(0, 120.0, 120.0, near, grain)
+    assert not same_picture(0, 120.0, 120.0, near ^ (1 << 40), grain)  # one more: alive
+    assert not same_picture(0, 120.0, 120.0, ~grain, grain)  # a live sensor's noise
+    assert same_picture(0, 120.0, 120.0, -1, -1)  # signed, as stored
+    assert not same_picture(0, 120.0, 121.0, grain, grain)  # the light moved
+    assert same_picture(0, 120.0, 120.0, None, grain)  # scored before the grain: hash and luma
+
+
 def test_same_picture_needs_the_hash_and_the_light_unmoved():
     assert same_picture(0, 120.0, 120.01)
     assert not same_picture(0, 120.0, 120.3)  # a still scene, live exposure
