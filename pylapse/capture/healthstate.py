@@ -141,17 +141,18 @@ def judge_saved(
 ) -> tuple[HealthState, str]:
     """The state after a saved frame and why it is not ok ("" when it is): ``identical``
     frames in a row had the same bytes, ``same`` showed the same picture (re-encoded)."""
-    darker = far_darker(luma, luma_yesterday)
+    # blank, then frozen, then dark: the order the index's verdicts take
+    # (pylapse.selection.dead_camera: blank and frozen say more than dark)
     if is_blank(stddev, blank_stddev):
         return HealthState.BLANK, _blank_reason(stddev, luma)
-    if darker:
-        return HealthState.DARK, (
-            f"far darker than the same time yesterday (luma {luma:.0f}, was {luma_yesterday:.0f})"
-        )
     if max(identical, same) >= frozen_after:
         if identical >= frozen_after:
             return HealthState.FROZEN, f"{identical} identical frames in a row"
         return HealthState.FROZEN, f"the same picture {same} times in a row (re-encoded)"
+    if far_darker(luma, luma_yesterday):
+        return HealthState.DARK, (
+            f"far darker than the same time yesterday (luma {luma:.0f}, was {luma_yesterday:.0f})"
+        )
     return HealthState.OK, ""
 
 

@@ -293,6 +293,15 @@ def test_a_still_scene_with_live_exposure_is_not_frozen(store):
         assert _scored(store, i, luma, 0 if i else None) is HealthState.OK
 
 
+def test_a_frozen_picture_far_darker_than_yesterday_is_frozen_as_the_index_says(store):
+    """Frozen says more than dark (pylapse.selection.dead_camera): health and the index's
+    verdicts order them alike (health put dark first)."""
+    assert _scored(store, 0, 20.0, None, yesterday=115.0) is HealthState.DARK
+    assert _scored(store, 1, 20.0, 0, yesterday=115.0) is HealthState.DARK
+    assert _scored(store, 2, 20.0, 0, yesterday=115.0) is HealthState.FROZEN
+    assert store.get("cam").reason == "the same picture 3 times in a row (re-encoded)"
+
+
 def test_far_darker_than_yesterday_is_dark(store):
     assert _scored(store, 0, 110.0, None, yesterday=115.0) is HealthState.OK
     assert _scored(store, 1, 20.0, 30, yesterday=115.0) is HealthState.DARK
