@@ -130,6 +130,7 @@ class Runtime:
         self.add_health_listener(self._notify_health)
         if self.jobs is not None:
             self.jobs.add_finish_listener(self._notify_job)
+            self.jobs.add_finish_listener(self._scheduled_render_ended)
         if self.scheduler is not None:
             self.scheduler.runner.on_pause = self._notify_pause
 
@@ -179,12 +180,13 @@ class Runtime:
         ))  # fmt: skip
 
     def _fire_render_schedule(self, schedule_id: str, fire: datetime,
-                              stop: threading.Event) -> None:  # fmt: skip
+                              stop: threading.Event) -> int | None:  # fmt: skip
+        """Render a firing: queued as a job (its id returned; the timer hears of its end from
+        :meth:`_scheduled_render_ended`), or in the timer's thread (None: done)."""
         from pylapse.tasks.render_schedule import queue_schedule, run_schedule
 
         if self.jobs is not None:  # the job's end tells notifications (render.scheduled)
-            queue_schedule(self.jobs, self.config, self.index, schedule_id, fire)
-            return
+            return queue_schedule(self.jobs, self.config, self.index, schedule_id, fire)
         title = f"Scheduled render {schedule_id}"
         params = {"schedule": schedule_id, "fire": fire.isoformat()}
         try:
@@ -195,6 +197,14 @@ class Runtime:
             raise
         self._notify(translate.job_events("render", "done", title, 0, params=params,
                                           result=result))  # fmt: skip
+        return None
+
+    def _scheduled_render_ended(self, record: JobRecord) -> None:
+        """A scheduled render's job ended: its firing is finished (not redone by the next
+        holder of the site duty)."""
+        schedule = record.params.get("schedule")
+        if record.kind == "render" and isinstance(schedule, str) and self.render_schedules:
+            self.render_schedules.finish(schedule)
 
     def _job_runner(self) -> JobRunner:
         from pylapse.jobs.runner import JobRunner  # only when jobs run (the capture CLI has none)

@@ -9,6 +9,12 @@ several machines, so a file there could not be this record.
 A firing is claimed before it runs, in one transaction that moves the schedule's last firing
 only from the value the claimer read: should two hosts both believe they hold the duty for a
 moment (one's heartbeat held up past its lease), only one of them runs the firing.
+
+The claim also records the firing as *pending*, with the claimer's token (one per timer, so
+per process), until the claimer says it :meth:`~FiringLog.finish`-ed (rendered, or failed for
+good). A pending firing under another token is one whose claimer died mid-render (a host that
+lost the duty, or this host before a restart): the next duty holder :meth:`~FiringLog.adopt`-s
+it, in a transaction that moves the token only from the one it read, and renders it again.
 """
 
 from __future__ import annotations
@@ -29,7 +35,12 @@ _STEPS = [
         schedule_id TEXT PRIMARY KEY,
         last_at DOUBLE PRECISION NOT NULL
     );
+    """,
+    # the firing claimed and not finished yet (its fire time, UTC seconds) and its claimer
     """
+    ALTER TABLE render_firings ADD COLUMN pending_fire DOUBLE PRECISION;
+    ALTER TABLE render_firings ADD COLUMN pending_token TEXT;
+    """,
 ]
 LEGACY_NAME = "render_schedules.json"  # the data folder's record before it moved to the index
 
@@ -56,9 +67,18 @@ class FiringLog:
             rows = self._conn.execute("SELECT schedule_id, last_at FROM render_firings").fetchall()
         return {str(row[0]): float(row[1]) for row in rows}
 
-    def claim(self, schedule_id: str, seen: float | None, now: float) -> bool:
+    def claim(
+        self,
+        schedule_id: str,
+        seen: float | None,
+        now: float,
+        pending: tuple[float, str] | None = None,
+    ) -> bool:
         """Move ``schedule_id``'s last firing from ``seen`` (None: none yet) to ``now``; False
-        when it is no longer ``seen`` (another process fired or first saw it meanwhile)."""
+        when it is no longer ``seen`` (another process fired or first saw it meanwhile).
+        ``pending``: the firing's time (UTC seconds) and the claimer's token, kept until
+        :meth:`finish` (None: nothing to run, as for a schedule first seen)."""
+        fire, token = pending if pending is not None else (None, None)
         with self._lock, db.transaction(self._conn) as conn:
             row = conn.execute(
                 "SELECT last_at FROM render_firings WHERE schedule_id = ?", (schedule_id,)
@@ -67,14 +87,49 @@ class FiringLog:
                 return False
             if row is None:
                 conn.execute(
-                    "INSERT INTO render_firings (schedule_id, last_at) VALUES (?, ?)",
-                    (schedule_id, now),
+                    "INSERT INTO render_firings (schedule_id, last_at, pending_fire, "
+                    "pending_token) VALUES (?, ?, ?, ?)",
+                    (schedule_id, now, fire, token),
                 )
             else:
                 conn.execute(
-                    "UPDATE render_firings SET last_at = ? WHERE schedule_id = ?",
-                    (now, schedule_id),
+                    "UPDATE render_firings SET last_at = ?, pending_fire = ?, pending_token = ? "
+                    "WHERE schedule_id = ?",
+                    (now, fire, token, schedule_id),
                 )
+        return True
+
+    def finish(self, schedule_id: str, token: str) -> None:
+        """The firing ``token`` claimed (or adopted) is done: rendered, or failed for good."""
+        with self._lock, db.transaction(self._conn) as conn:
+            conn.execute(
+                "UPDATE render_firings SET pending_fire = NULL, pending_token = NULL "
+                "WHERE schedule_id = ? AND pending_token = ?",
+                (schedule_id, token),
+            )
+
+    def pending(self) -> dict[str, tuple[float, str]]:
+        """Firings claimed and not finished: schedule id -> (fire time, claimer's token)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT schedule_id, pending_fire, pending_token FROM render_firings "
+                "WHERE pending_token IS NOT NULL AND pending_fire IS NOT NULL"
+            ).fetchall()
+        return {str(r[0]): (float(r[1]), str(r[2])) for r in rows}
+
+    def adopt(self, schedule_id: str, token: str, mine: str) -> bool:
+        """Take over the pending firing of ``schedule_id`` from ``token`` (a claimer that died);
+        False when it is no longer that claimer's (finished, or adopted by another host)."""
+        with self._lock, db.transaction(self._conn) as conn:
+            row = conn.execute(
+                "SELECT pending_token FROM render_firings WHERE schedule_id = ?", (schedule_id,)
+            ).fetchone()
+            if row is None or row[0] != token:
+                return False
+            conn.execute(
+                "UPDATE render_firings SET pending_token = ? WHERE schedule_id = ?",
+                (mine, schedule_id),
+            )
         return True
 
     def _adopt(self, found: dict[str, float]) -> None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
@@ -346,7 +347,12 @@ class ScheduleTimer:
 
     ``active()`` says whether this process fires schedules now: several capture hosts on one
     index run one timer each, and only the holder of the site duty fires (issue 21 §2); a host
-    taking the duty over carries on from the record its dead holder left in the index."""
+    taking the duty over carries on from the record its dead holder left in the index, and
+    renders again a firing that holder claimed and never finished (it died mid-render).
+
+    A firing is finished when ``run`` returns None (it rendered in this thread) or raises;
+    when ``run`` returns something else (a queued job's id) it stays pending until
+    :meth:`finish` is called for it (the job's end)."""
 
     def __init__(self, config: Callable[[], Config],
                  run: Callable[[str, datetime, threading.Event], object],
@@ -354,6 +360,8 @@ class ScheduleTimer:
                  active: Callable[[], bool] = lambda: True) -> None:  # fmt: skip
         self._config, self._run, self._every = config, run, every
         self._active = active
+        # this timer's claims: a pending firing under another token is a dead claimer's
+        self.token = uuid.uuid4().hex
         self._log: tuple[str, FiringLog] | None = None  # opened at the first check, by location
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -397,21 +405,48 @@ class ScheduleTimer:
         config = self._config()
         firings = self._firings(config)
         state = firings.last()
+        pending = firings.pending()
         fired = []
         for sid, schedule in config.render_schedules.items():
             if not schedule.enabled:
                 continue
             zone = schedule_zone(config, schedule)
+            left = pending.get(sid)
+            dead = left is not None and left[1] != self.token
+            if left is not None and dead and firings.adopt(sid, left[1], self.token):
+                # its claimer died before finishing it (another host, or this one before a
+                # restart): rendered again here, once (adopting moved the token)
+                again = datetime.fromtimestamp(left[0], zone)
+                log.warning("render schedule %s: the firing of %s was left unfinished by its "
+                            "claimer; rendering it again", sid, again.isoformat())  # fmt: skip
+                if self._fire(firings, sid, again):
+                    fired.append((sid, again))
+                state = firings.last()
             if sid not in state:
                 firings.claim(sid, None, now)  # first seen: from now on, no backlog
                 continue
             last = datetime.fromtimestamp(state[sid], zone)
             fire = due_fire(schedule, last, datetime.fromtimestamp(now, zone), zone)
-            if fire is None or not firings.claim(sid, state[sid], now):  # before: never twice
+            claim = (fire.timestamp(), self.token) if fire is not None else None
+            if fire is None or not firings.claim(sid, state[sid], now, claim):  # never twice
                 continue
-            try:
-                self._run(sid, fire, self._stop)
+            if self._fire(firings, sid, fire):
                 fired.append((sid, fire))
-            except Exception:  # one schedule's trouble never stops the others
-                log.exception("render schedule %s failed", sid)
         return fired
+
+    def _fire(self, firings: FiringLog, sid: str, fire: datetime) -> bool:
+        """Run a claimed firing; finished here unless ``run`` queued it. False if it failed."""
+        try:
+            queued = self._run(sid, fire, self._stop)
+        except Exception:  # one schedule's trouble never stops the others
+            log.exception("render schedule %s failed", sid)
+            firings.finish(sid, self.token)  # failed for good: not redone by the next holder
+            return False
+        if queued is None:
+            firings.finish(sid, self.token)
+        return True
+
+    def finish(self, schedule_id: str) -> None:
+        """A firing this timer queued has ended (done, failed or cancelled)."""
+        if self._log is not None:
+            self._log[1].finish(schedule_id, self.token)

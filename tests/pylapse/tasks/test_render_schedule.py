@@ -151,6 +151,78 @@ def test_the_timer_fires_due_schedules_from_explicit_instants(tmp_path: Path) ->
     assert fired == [("daily", at("2026-05-01T06:00+02:00"))]
 
 
+def test_a_firing_whose_claimer_died_mid_render_is_rendered_again_once(tmp_path: Path) -> None:
+    """A process claims a firing and is killed (SIGKILL) while it renders; the next timer on
+    the same index (the new duty holder, or this host after a restart) renders that firing
+    again, once. A firing queued as a job stays pending until the job ends."""
+    import signal
+    import subprocess
+    import sys
+
+    (tmp_path / "data").mkdir()
+    raw = {"data_dir": str(tmp_path / "data"),
+           "render_schedules": {"daily": {"collection": "cam", "at": "06:00",
+                                          "timezone": "Europe/Berlin"}}}  # fmt: skip
+    (tmp_path / "config.json").write_text(json.dumps(raw))
+    config = Config.model_validate(raw)
+    started = tmp_path / "rendering"
+    script = f"""
+import sys, time
+from datetime import datetime
+sys.path.insert(0, {str(Path(__file__).resolve().parents[3])!r})
+from pylapse.config.models import Config
+from pylapse.tasks.render_schedule import ScheduleTimer
+import json
+config = Config.model_validate(json.loads(open({str(tmp_path / "config.json")!r}).read()))
+def run(sid, fire, stop):
+    open({str(started)!r}, "w").write(fire.isoformat())
+    time.sleep(60)  # rendering when killed
+timer = ScheduleTimer(lambda: config, run)
+timer.check(datetime.fromisoformat("2026-05-01T05:00+02:00").timestamp())
+timer.check(datetime.fromisoformat("2026-05-01T06:00:30+02:00").timestamp())
+"""
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 30
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert started.read_text() == "2026-05-01T06:00:00+02:00"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    fired: list[tuple[str, datetime]] = []
+    timer = ScheduleTimer(lambda: config, lambda sid, fire, _stop: fired.append((sid, fire)))
+    try:
+        later = at("2026-05-01T06:05+02:00").timestamp()
+        assert timer.check(later) == [("daily", at("2026-05-01T06:00+02:00"))]
+        assert fired == [("daily", at("2026-05-01T06:00+02:00"))]
+        assert timer.check(later + 60) == []  # finished: not a third time
+    finally:
+        timer.stop()
+
+    queued = ScheduleTimer(lambda: config, lambda sid, fire, _stop: 17)  # a job's id: pending
+    assert queued.check(at("2026-05-02T06:00:10+02:00").timestamp()) != []
+    queued.stop()  # the process ends before the job does
+    again: list[tuple[str, datetime]] = []
+    restarted = ScheduleTimer(lambda: config, lambda sid, fire, _stop: again.append((sid, fire)))
+    try:
+        assert restarted.check(at("2026-05-02T06:01+02:00").timestamp()) != []
+        assert again == [("daily", at("2026-05-02T06:00+02:00"))]
+    finally:
+        restarted.stop()
+    ended = ScheduleTimer(lambda: config, lambda sid, fire, _stop: 18)
+    try:
+        assert ended.check(at("2026-05-03T06:00:10+02:00").timestamp()) != []
+        ended.finish("daily")  # the job ended: nothing left for the next timer
+    finally:
+        ended.stop()
+    after = ScheduleTimer(lambda: config, lambda sid, fire, _stop: None)
+    try:
+        assert after.check(at("2026-05-03T06:01+02:00").timestamp()) == []
+    finally:
+        after.stop()
+
+
 def _video(folder: Path, name: str, schedule: str | None, end: str) -> Path:
     video = folder / name
     video.write_bytes(b"video")
@@ -244,6 +316,34 @@ def test_a_queued_run_is_a_render_job_carrying_its_schedule(garden: tuple) -> No
     assert record.kind == "render" and record.params["schedule"] == "daily"
     assert record.result is not None and record.result["frames"] == 3
     assert record.result["output"].endswith("daily-2026-03-28.mp4")
+
+
+def test_the_dashboard_queues_a_firing_and_its_job_end_finishes_it(garden: tuple) -> None:
+    """With a job runner a firing is a queued job: pending in the index until the job ends,
+    then finished, so the next holder of the site duty does not render it again."""
+    from pylapse.runtime import Runtime
+    from pylapse.tasks.render_firings import FiringLog
+
+    config, _index, _tmp_path = garden
+    runtime = Runtime(config)  # as the dashboard builds it: jobs, capture, the timer
+    runtime.start()
+    try:
+        timer, jobs = runtime.render_schedules, runtime.jobs
+        assert timer is not None and jobs is not None
+        assert timer.check(at("2026-03-30T05:00+02:00").timestamp()) == []  # first seen
+        assert timer.check(at("2026-03-30T06:00:20+02:00").timestamp()) != []
+        (job,) = jobs.list(10, 0, kind="render")
+        firings = FiringLog(config.index_location)
+        try:
+            assert _finished(jobs, job.id).state is JobState.DONE
+            deadline = time.monotonic() + 5  # the finish listener runs after the record is stored
+            while firings.pending() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert firings.pending() == {}
+        finally:
+            firings.close()
+    finally:
+        runtime.stop()
 
 
 def test_headless_capture_fires_a_schedule_in_its_timer(garden: tuple) -> None:
