@@ -32,39 +32,8 @@ Per set, two lines (time per frame, lower is better):
   installed) and in the frame's 4:2:0 planes (samesize with ``pylapse.imaging.turbo``, taken
   when the system's libturbojpeg is installed too), frame by frame in turn.
 
-Figures (2 cores shared with up to 7 other sessions; load average in brackets; 300 frames of
-1920x1080 unless said). Before pylapse.imaging.samesize (commit 664eb93): ours 15.5 vs 0.2's
-10.3 ms a frame [1.1], the previous session's runs about 1.6x 0.2's rate. After (2026-12-07,
-three runs back to back): ours 43.6 / 50.8 / 27.3 ms vs 0.2's 88.1 / 84.6 / 71.3 ms a frame
-(2.02x / 1.67x / 2.61x the rate) [6.7-8.0]; CPU a frame 15.4 / 15.7 / 18.4 vs 27.1 / 26.9 /
-30.1 ms (0.57-0.61x); one core, Pillow's way 16.4-18.1 ms a frame (decode ~8.4-9.7, stamp ~1.2,
-encode and write ~6.8), samesize's 14.4-15.8 (decode ~6.4-7.5, the rest the same). 100 frames
-of 4000x3000: ours 76.4 vs 968 ms (12.7x) [10.9], 70 % of the limit. With stamps put
-together from cached glyphs (a stamp ~0.6 -> ~0.1 ms of CPU in isolation): 1080p ours 63.0 vs
-101.5 ms (1.61x) [11.8-14.1], CPU a frame 15.2 vs 26.8 ms (0.57x). On a machine this loaded
-the wall-clock ratio swings by a third between runs; the CPU line is the steadier one. A
-stamp-only frame is still decoded and encoded whole (see pylapse.imaging.samesize for the
-lossless splice measured and why it is not possible with the libraries here), so both methods'
-time is mostly one decode and one encode of the same libjpeg-turbo and the 2x goal is met only
-in some runs; the first export in a process also pays ~0.2 s of CPU (~0.5 s on this loaded box)
-starting the forkserver, which 0.2's fork pool does not.
-
-Then (2026-12-07, issue 15): the exporting process writes chunks itself while the pool starts
-(the first pool chunk used to come back ~0.5-0.6 s into a 2.4 s export), frames in 4:2:0 are
-decoded to and encoded from their planes through the system's libturbojpeg (~1 ms less a
-frame, in the encoder) and a stamp's head is cached (~0.27 -> ~0.16 ms). Quiet machine before
-[0.7-1.2]: 1.63x / 1.72x (one 0.90x run), CPU a frame 0.59x. After, nine runs [5.6-10.2]:
-2.00 / 2.01 / 1.89 / 1.82 / 1.41 / 1.77 / 1.53 / 1.92 / 1.89x, CPU a frame 0.57-0.63x. One
-core, the two methods' own per-frame functions frame by frame in turn [8.7]: 0.2's 23.6 ms
-(of which the 8 MB copy ImageDraw makes of an image still marked read-only, thumbnail() having
-had nothing to do: 2-16 ms under load), ours
-14.5 ms (0.61x); quiet [1.2], 0.2's 16.1-16.6 ms (decode 7.8-8.0, encode and write 7.2-7.4, the
-text 0.5, the font 0.25) and ours' planes way about 10.3 (decode 5.4, encode 3.9, write ~0.5,
-stamp ~0.2). The floor of ours is libjpeg-turbo's Huffman decoding of the q92 source (a GRAY
-decode, which skips the chroma's IDCT and all colour work, takes 5.43 ms against 5.37 for
-RGBX) and its encode at q90 (3.3 ms for Y alone, 3.9 with chroma): ~9.3 ms a frame, so at
-best ~1.75x 0.2's CPU a frame; 2x in wall-clock time is reached only when the pool's start and
-the machine's load fall our way.
+Figures measured over the sessions, and why 2x on 1080p frames is out of reach with
+libjpeg-turbo: docs/benchmarks.md.
 
 Memory: the same export on 1 000 and 10 000 frames (hard links of a few source JPEGs, smaller
 frames so 10 k finish in about a minute), each in a fresh process: the parent's peak Python
