@@ -7,7 +7,8 @@ its distance to the previous frame, and the sky metrics (colour statistics over 
 keeps what was written; running it again carries on. Run ``pylapse index`` first.
 
 Frames scored by an older scoring method (before an upgrade changed it) keep their scores,
-which are on another scale; it says how many, and ``--rescore-old`` scores them again.
+which may be on another scale or lack one (version 1 has no grain, which tells a still scene
+from a frozen camera); it says how many, and ``--rescore-old`` scores them again.
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--rescore-old",
         action="store_true",
-        help="also score again the frames an older scoring method scored (its scores are on "
-        "another scale: thresholds and best-in-window compare them wrongly with newer ones)",
+        help="also score again the frames an older scoring method scored (before version 1 the "
+        "scores are on another scale, so thresholds and best-in-window compare them wrongly "
+        "with newer ones; version 1 lacks the grain that tells a still scene from a frozen "
+        "camera)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)

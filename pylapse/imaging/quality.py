@@ -53,6 +53,11 @@ Versions
     So a ``min_sharpness`` set on one version means another thing on the other, by a factor
     that depends on the frame size and the scene: no conversion, only a rescore, makes them
     comparable.
+
+    Version 2 adds the ``grain`` (``frames.grain``); every other score of a frame is the same
+    number as version 1's (the same code), so thresholds carry over, and scoring a version-1
+    frame again only fills its grain, without which the dead-camera rule may take a still scene
+    under steady light for a frozen camera (:mod:`pylapse.selection.dead_camera`).
 """
 
 from __future__ import annotations
@@ -86,7 +91,7 @@ __all__ = [
 
 #: the scoring method's version, stored with each frame's scores (see Versions above): bump it
 #: with any change that moves a score or a sky metric (the copy they share included)
-VERSION = 1
+VERSION = 2
 SIDE = 96  # the copy's shorter side is SIDE to 2 * SIDE - 1 px
 # Frames whose shorter side is at least this get box means (a JPEG draft decode's 1/8 scale
 # and beyond); smaller ones point samples. Decoding those at 1/2 or 1/4 saves little, while

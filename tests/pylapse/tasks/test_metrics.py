@@ -145,6 +145,27 @@ def _as_old(index: FrameIndex, ids: list[int], paths: list[Path], ks: range) -> 
         index.set_scores([(ids[k], old)])
 
 
+def test_frames_of_version_1_have_no_grain_and_a_rescore_fills_it(archive) -> None:
+    """Version 1 scored everything but the grain (the same numbers otherwise): such frames
+    count as older, and --rescore-old gives them their grain, the rest unchanged."""
+    index, ids, _paths = archive
+    fill_metrics(index, "arch")
+    before = [index.get(i) for i in ids]
+    grains = index._reader().execute("SELECT COUNT(grain) FROM frames").fetchone()[0]
+    assert grains == len(ids)
+    index.set_scores([(i, {"grain": None, "score_version": 1}) for i in ids])
+    assert index.count_old_scores("arch", quality.VERSION) == len(ids)
+    result = fill_metrics(index, "arch", rescore_old=True)
+    assert (result.scored, result.failed) == (len(ids), 0)
+    assert index.count_old_scores("arch", quality.VERSION) == 0
+    rows = index._reader().execute("SELECT id, grain FROM frames ORDER BY id").fetchall()
+    assert all(grain is not None for _id, grain in rows)
+    after = [index.get(i) for i in ids]
+    assert [(f.sharpness, f.dhash, f.luma) for f in after] == [
+        (f.sharpness, f.dhash, f.luma) for f in before
+    ]
+
+
 def test_frames_an_older_method_scored_are_counted_and_rescored(archive) -> None:
     index, ids, paths = archive
     fill_metrics(index, "arch")
