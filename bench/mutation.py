@@ -2,10 +2,11 @@
 
     ./bench.sh mutation MODULE [--tests FILE ...] [--jobs N] [--diffs] [--keep] [--no-shared]
 
-MODULE is ``naming``, ``pylapse.naming`` or ``pylapse/naming.py``. mutmut changes the module one
-small edit at a time (``<`` into ``<=``, ``+ 1`` into ``+ 2``, a call argument into ``None`` ...)
-and runs the tests that reach the changed function; a mutant no test notices *survived*. The
-score is the share of mutants the tests caught (killed, or stopped by a timeout).
+MODULE is ``naming.fastparse``, ``pylapse.naming.fastparse`` or ``pylapse/naming/fastparse.py``.
+mutmut changes the module one small edit at a time (``<`` into ``<=``, ``+ 1`` into ``+ 2``, a
+call argument into ``None`` ...) and runs the tests that reach the changed function; a mutant
+no test notices *survived*. The score is the share of mutants the tests caught (killed, or
+stopped by a timeout).
 
 The run happens in a temporary copy of the checkout with a ``[tool.mutmut]`` section generated for
 just MODULE and its test files, so nothing (``mutants/``, caches) is written into the checkout and
@@ -53,7 +54,7 @@ EXTRA_TESTS: dict[str, list[str]] = {
         "tests/pylapse/selection/test_matching.py",
         "tests/pylapse/selection/test_slots.py",
     ],
-    "pylapse/fastparse.py": [
+    "pylapse/naming/fastparse.py": [
         "tests/pylapse/test_naming.py",
         "tests/pylapse/index/test_scan.py",
         "tests/pylapse/index/test_scan_days.py",
@@ -89,7 +90,8 @@ CAUGHT = {"killed", "timeout", "caught by type check", "segfault"}
 
 
 def module_path(name: str) -> str:
-    """``naming`` / ``pylapse.naming`` / ``pylapse/naming.py`` -> ``pylapse/naming.py``."""
+    """``naming.fastparse`` / ``pylapse.naming.fastparse`` / ``pylapse/naming/fastparse.py`` ->
+    ``pylapse/naming/fastparse.py``; a package gives its ``__init__.py``."""
     if name.endswith(".py"):
         path = name
     else:
@@ -98,7 +100,10 @@ def module_path(name: str) -> str:
         if not (REPO / path).is_file() and (REPO / f"pylapse/{dotted}/__init__.py").is_file():
             path = f"pylapse/{dotted}/__init__.py"
     if not (REPO / path).is_file():
-        raise SystemExit(f"mutation: no module {path} (give e.g. naming or pylapse/naming.py)")
+        raise SystemExit(
+            f"mutation: no module {path} "
+            "(give e.g. naming.fastparse or pylapse/naming/fastparse.py)"
+        )
     return path
 
 
@@ -273,7 +278,9 @@ def run_mutmut(copy: Path, jobs: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("module", help="naming, pylapse.naming or pylapse/naming.py")
+    parser.add_argument(
+        "module", help="naming.fastparse, pylapse.naming.fastparse or pylapse/naming/fastparse.py"
+    )
     parser.add_argument("--tests", nargs="+", help="test files to run (default: the module's own)")
     parser.add_argument("--jobs", type=int, default=2, help="mutants tested at once (default 2)")
     parser.add_argument("--diffs", action="store_true", help="print each survivor's whole diff")

@@ -117,6 +117,7 @@ FLOORS = {
     "storage": -1,  # files on disk, beneath the ground floor: imports nothing of pylapse
     "db": -1,  # the database connection (SQLite or PostgreSQL): imports nothing of pylapse
     "metadata": -1,  # TIFF, ISO-BMFF and XMP readers of frames' bytes: import nothing of pylapse
+    "naming": 1,  # frame names: the templates that make them and reading their time back
     "selection": 1,
     "jobs": 1,
     "imaging": 1,

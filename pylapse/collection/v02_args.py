@@ -30,7 +30,7 @@ def extensions(ext: str) -> tuple[str, ...]:
 
 def filematch(value: re.Pattern[str] | str) -> re.Pattern[str]:
     """0.2's ``filematch`` regex, checked now: it must name its date and time groups."""
-    from pylapse.nametime import compile_user_pattern
+    from pylapse.naming.times import compile_user_pattern
 
     source = value.pattern if isinstance(value, re.Pattern) else value
     try:

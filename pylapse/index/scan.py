@@ -23,7 +23,7 @@ What a user waits for at millions of frames, and why the scan is shaped this way
 * A cold scan is as fast as the listing allows (``./bench.sh index``): the walk (``stat``,
   listing, reading a new folder's default-format names) runs in the calling thread while a
   writer thread applies each listed folder and a third checkpoints the WAL. A new folder's
-  default-format names are read in batches (:func:`pylapse.fastparse.default_batch`), and a
+  default-format names are read in batches (:func:`pylapse.naming.fastparse.default_batch`), and a
   day goes in with one ``INSERT ... SELECT FROM json_each(?)`` statement (name -> inode and
   clock packed in one integer), which runs whole inside SQLite with the GIL released, so walking
   and writing use two cores (:mod:`pylapse.index.scan_pipeline`). Other names go in with
@@ -58,7 +58,7 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
-from pylapse import db, fastparse, storage
+from pylapse import db, storage
 from pylapse.index.datesource import FrameTimes, Resolved
 from pylapse.index.scan_listing import FolderListing
 from pylapse.index.scan_pipeline import (
@@ -72,6 +72,7 @@ from pylapse.index.scan_pipeline import (
 from pylapse.index.scan_result import ScanResult
 from pylapse.index.scan_writer import CHUNK, FolderWriter
 from pylapse.index.zones import DEPENDENT
+from pylapse.naming import fastparse
 from pylapse.progress import Cancelled, Progress, ProgressCallback, Throttle
 
 __all__ = [

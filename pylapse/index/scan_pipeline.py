@@ -19,7 +19,8 @@ from itertools import chain, repeat
 from operator import lshift, or_
 from typing import Any
 
-from pylapse import db, fastparse
+from pylapse import db
+from pylapse.naming import fastparse
 
 __all__ = [
     "CHECKPOINT_THREAD",
@@ -59,7 +60,7 @@ class NewRows:
 
 
 def pack_names(names: list[str], inodes: dict[str, int]) -> NewRows:
-    """Read ``names`` (sorted) in batches (:func:`pylapse.fastparse.default_batch`).
+    """Read ``names`` (sorted) in batches (:func:`pylapse.naming.fastparse.default_batch`).
 
     Touches no shared state, so the walking thread can prepare a folder while the writer
     applies the previous one.

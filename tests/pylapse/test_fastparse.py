@@ -11,8 +11,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from pylapse import fastparse, nametime, naming, timeutil
-from pylapse.fastparse import civil_days, default_batch, default_utc, local_utc
+from pylapse import naming, timeutil
+from pylapse.naming import fastparse
+from pylapse.naming import times as nametime
+from pylapse.naming.fastparse import civil_days, default_batch, default_utc, local_utc
 
 EPOCH = date(1970, 1, 1)
 BLOCK = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}-[0-9]{2}-[0-9]{2}[+-][0-9]{2}\.[0-9]{2}")

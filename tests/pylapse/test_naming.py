@@ -16,7 +16,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from pylapse import exif, fastparse, timeutil
+from pylapse import exif, timeutil
 from pylapse.naming import (
     DEFAULT_FORMAT,
     EPOCH_RANGE,
@@ -24,6 +24,7 @@ from pylapse.naming import (
     TemplateError,
     TimeSource,
     compile_user_pattern,
+    fastparse,
     format_name,
     frame_time,
     parse_name,

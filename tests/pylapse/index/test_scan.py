@@ -1,5 +1,6 @@
-"""The scan's batch path (pylapse.fastparse.default_batch, packed json_each inserts, the writer
-thread) gives exactly the rows of the per-name path, on real folders and a real SQLite file."""
+"""The scan's batch path (pylapse.naming.fastparse.default_batch, packed json_each inserts, the
+writer thread) gives exactly the rows of the per-name path, on real folders and a real SQLite
+file."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pylapse import fastparse, naming, timeutil
+from pylapse import naming, timeutil
 from pylapse.index import scan
 from pylapse.index import scan_pipeline as scanpipe
 from pylapse.index import scan_writer as scanwrite
 from pylapse.index.store import FrameIndex
+from pylapse.naming import fastparse
 from pylapse.progress import Cancelled
 
 TOKYO = timeutil.zone("Asia/Tokyo")

@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pylapse import db, fastparse, nametime, naming, storage, timeutil
+from pylapse import db, naming, storage, timeutil
 from pylapse.index.frame import Frame
 from pylapse.index.scan import ScanError
 from pylapse.index.store import FrameIndex
+from pylapse.naming import fastparse
+from pylapse.naming import times as nametime
 from pylapse.progress import Cancelled, Progress
 
 BERLIN = timeutil.zone("Europe/Berlin")

@@ -2,9 +2,9 @@
 
 A template such as the default ``{prefix}{timestamp:%Y-%m-%dT%H-%M-%S}{tz_offset}.{ext}`` makes
 ``cam-2026-02-09T14-30-00+09.00.jpg``. A usable template makes a plain file name, one per second,
-that :func:`pylapse.nametime.parse_name` reads back to the same wall clock.
+that :func:`pylapse.naming.times.parse_name` reads back to the same wall clock.
 
-Reading a frame's time back from its name is :mod:`pylapse.nametime`; its public names are
+Reading a frame's time back from its name is :mod:`pylapse.naming.times`; its public names are
 re-exported here, so ``from pylapse.naming import parse_name`` keeps working and frame names have
 one import for callers.
 """
@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from pylapse import timeutil
-from pylapse.nametime import (
+from pylapse.naming.times import (
     EPOCH_RANGE,
     NameKind,
     ParsedTime,

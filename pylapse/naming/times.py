@@ -22,7 +22,7 @@ name and then (:func:`parse_path`) on the path relative to the collection root.
 What a name proves is its :class:`NameKind`:
 
 * digits after the clock are an offset (``OFFSET``) only when written as one and real
-  (:func:`pylapse.fastparse.real_offset`: -12:00..+14:00 in quarter hours, at least an hour
+  (:func:`pylapse.naming.fastparse.real_offset`: -12:00..+14:00 in quarter hours, at least an hour
   west); ``20240115_123456-0001.jpg`` is a counter and the name a wall clock; ``Z`` is +00:00;
 * Google Pixel's ``PXL_20240115_123456789.jpg`` is UTC, as are epoch names
   (``1705318496_camera.jpeg``, ``1705318496123.jpg`` in milliseconds, inside
@@ -52,7 +52,8 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pylapse import fastparse, timeutil
+from pylapse import timeutil
+from pylapse.naming import fastparse
 
 __all__ = [
     "EPOCH_RANGE",
@@ -353,7 +354,7 @@ def parse_name_kind(
     """``(UTC seconds, offset seconds, kind)``: :func:`parse_name_utc` plus what the name proves.
 
     ``kind`` is :attr:`NameKind.OFFSET` when the offset is written in the name (every
-    default-format name: what :func:`pylapse.fastparse.default_batch` reads is always this
+    default-format name: what :func:`pylapse.naming.fastparse.default_batch` reads is always this
     kind), :attr:`NameKind.UTC` when the name gives the instant in UTC and ``offset`` is
     ``tz``'s at that instant (assumed), :attr:`NameKind.WALL` when the name gives only a wall
     clock and ``offset`` is assumed from ``tz`` (its wall clock is ``utc + offset``). As fast
