@@ -21,8 +21,9 @@ Where the queries live
     (:mod:`.readers`), the locks and the caches; the SQL of each group is in its own module,
     taking a connection and a collection row: :mod:`.collection_rows`, :mod:`.frame_writes`,
     :mod:`.frame_listing`, :mod:`.frame_files`, :mod:`.time_flags`, :mod:`.daycounts`,
-    :mod:`.sky_queries`, :mod:`.time_cache`, :mod:`.scan_run`; the score methods come from the mixin
-    :class:`pylapse.index.score_methods.ScoreMethods`.
+    :mod:`.sky_queries`, :mod:`.time_cache`, :mod:`.scan_run`; the score and sky-metric methods
+    come from the mixins :class:`pylapse.index.score_methods.ScoreMethods` and
+    :class:`pylapse.index.sky_methods.SkyMethods`.
 """
 
 from __future__ import annotations
@@ -45,7 +46,6 @@ from pylapse.index import (
     frame_files,
     frame_listing,
     frame_writes,
-    sky_queries,
     time_flags,
 )
 from pylapse.index import scores as frame_scores
@@ -56,14 +56,14 @@ from pylapse.index.scan_result import ScanResult
 from pylapse.index.scan_run import run_scan
 from pylapse.index.schema import COMPONENT, SCHEMA, SKY_COLUMNS
 from pylapse.index.score_methods import ScoreMethods
+from pylapse.index.sky_methods import SkyMethods
 from pylapse.index.time_cache import SHORT, Kept, read_times
 from pylapse.index.zones import ZoneTimeline
 from pylapse.progress import ProgressCallback
 from pylapse.selection.dead_camera import DeadFrames
 
 if TYPE_CHECKING:
-    import numpy as np
-    import numpy.typing as npt
+    pass
 
 __all__ = [
     "METRIC_COLUMNS",
@@ -74,7 +74,7 @@ __all__ = [
 METRIC_COLUMNS = ("width", "height", "luma", *frame_scores.SCORE_COLUMNS, "size", "mtime")
 
 
-class FrameIndex(ScoreMethods):
+class FrameIndex(ScoreMethods, SkyMethods):
     """The frame index in a SQLite file or a PostgreSQL database (created and migrated on open).
 
     Thread-safe: writes go through one connection under a lock (each scanned folder is its own
@@ -430,47 +430,6 @@ class FrameIndex(ScoreMethods):
         """Up to ``limit`` frames (any collection) with an id above ``after``, newest first:
         what was indexed since :meth:`newest_id` said ``after`` (the thumbnail maker's feed)."""
         return frame_listing.frames_after(self._reader(), after, limit)
-
-    def sky_colours(
-        self, collection_key: str, utc_from: float, utc_to: float, stat: str = "mean"
-    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-        """``(utc, utc_offset, colours)`` of the frames of ``collection_key`` with ``utc_from
-        <= utc < utc_to`` that have sky metrics, in time order (issue 18's colour map).
-
-        ``utc``: float64 seconds since the epoch; ``utc_offset``: int64 seconds east of UTC in
-        force when each frame was taken (its wall clock is ``utc + utc_offset``); ``colours``:
-        an (N, 3) float64 array of R, G, B 0-255, the ``stat`` (``mean``, ``median`` or
-        ``max``, :data:`pylapse.index.sky_queries.SKY_STATS`) of each channel over the frame's
-        metrics region (columns ``sky_r_<stat>``, ``sky_g_<stat>``, ``sky_b_<stat>``). Read from
-        the index alone, no image decoded. Frames not measured yet are left out
-        (:meth:`count_unscored` counts them; ``pylapse metrics`` fills them); an unknown
-        collection gives empty arrays.
-        """
-        return sky_queries.sky_colours(
-            self._reader(), self._collection_id(collection_key), utc_from, utc_to, stat
-        )
-
-    def colour_deviation_days(
-        self, collection: str, limit: int = 10
-    ) -> list[tuple[date, float, int]]:
-        """The days (each frame's own wall-clock day) with the most colour deviation, most
-        first: ``(day, deviation, frames)``, where a day's deviation is the mean over its
-        measured frames of the standard deviation of R, G and B over the metrics region
-        (averaged over the three): clouds and colourful skies score high, a clear or grey
-        sky low. Only measured frames count."""
-        cid = self._collection_id(collection)
-        if cid is None:
-            return []
-        return sky_queries.colour_deviation_days(self._reader(), cid, limit)
-
-    def largest_frames(self, collection: str, limit: int = 10) -> list[Frame]:
-        """The frames of ``collection`` with the largest files, largest first (a JPEG of a
-        detailed sky is large). Only frames whose size is known count: capture's, a verifying
-        scan's and those ``pylapse metrics`` read."""
-        cid = self._collection_id(collection)
-        if cid is None:
-            return []
-        return sky_queries.largest_frames(self._reader(), cid, collection, limit)
 
     def utc_times(
         self, collection: str, start: TimeBound = None, end: TimeBound = None
