@@ -66,7 +66,7 @@ fi
 # One pytest process per core, up to 4 (each takes its own PostgreSQL database and Redis
 # database, 12-15): much of the suite waits on servers, browsers and ffmpeg rather than
 # computing, and a 2-core machine runs it in about half the time of one process. Arguments
-# given to this script come after, so `./test.sh -n 0` runs in one process (for -x or --pdb).
+# given to this script come after, so `./test.sh -n 0` runs in one process (for --pdb).
 workers=$(nproc 2>/dev/null || echo 2)
 [ "$workers" -gt 4 ] && workers=4
 [ "$workers" -lt 2 ] && workers=2

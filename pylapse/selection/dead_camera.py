@@ -13,10 +13,11 @@ One rule, used twice: camera health (:mod:`pylapse.capture.health`) turns a came
   even when nothing moves, while the hash and the luma stay put (measured: sensor noise moves
   the mean of the scores' copy by 0.00-0.05); a picture served again flips none but those
   under a clock drawn on it. Frames scored before the grain existed are judged by the hash and
-  the luma alone, so a still scene under steady light could read as frozen there (``pylapse
-  metrics --rescore-old`` leaves such frames as they are). Identical bytes are the
-  same picture too (camera health compares them). A run of at least :data:`FROZEN_AFTER`
-  frames, the first picture counted, is a frozen camera.
+  the luma alone, so a still scene under steady light could read as frozen there until
+  ``pylapse metrics --rescore-old`` gives them their grain (they count as scored by an older
+  method, version 1). Identical bytes are the same picture too (camera health compares
+  them). A run of at least :data:`FROZEN_AFTER` frames, the first picture counted, is a frozen
+  camera.
 * **Blank:** the grey level's standard deviation (the ``contrast`` score) is under
   :data:`BLANK_CONTRAST`: a lens cap, a dead sensor, an all-black stream.
 * **Dark:** a frame :func:`far_darker` than the camera's frame nearest the same local time
